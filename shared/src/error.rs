@@ -1,0 +1,165 @@
+//! Errors on the wire: a stable code the app matches on, a message key for its
+//! translations, and per-field validation errors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::ValidationError;
+use crate::Lang;
+
+/// Every error the API can answer with. The server sends only this code (never a cause)
+/// for server-side failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body was not JSON, or not the JSON this endpoint takes.
+    MalformedJson,
+    /// One or more fields broke their rule; see `fields`.
+    Validation,
+    /// The body is larger than this endpoint accepts.
+    PayloadTooLarge,
+    /// No such route or object (also for objects the caller may not see).
+    NotFound,
+    /// The route exists but not for this HTTP method.
+    MethodNotAllowed,
+    /// Sign-in needed.
+    Unauthorized,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// Too many attempts; try later.
+    RateLimited,
+    /// Something failed on our side; the server log has the cause.
+    Internal,
+    /// A dependency (the database) is unreachable.
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::Validation,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
+    /// Key of this error's text in the app's translation files.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "error_malformed_json",
+            ErrorCode::Validation => "error_validation",
+            ErrorCode::PayloadTooLarge => "error_payload_too_large",
+            ErrorCode::NotFound => "error_not_found",
+            ErrorCode::MethodNotAllowed => "error_method_not_allowed",
+            ErrorCode::Unauthorized => "error_unauthorized",
+            ErrorCode::Forbidden => "error_forbidden",
+            ErrorCode::RateLimited => "error_rate_limited",
+            ErrorCode::Internal => "error_internal",
+            ErrorCode::Unavailable => "error_unavailable",
+        }
+    }
+
+    /// HTTP status for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedJson => 400,
+            ErrorCode::Validation => 422,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    /// A short human message, for clients that have no translation files (curl, logs).
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => lang.pick("请求格式不正确", "請求格式不正確", "The request is not valid JSON for this endpoint"),
+            ErrorCode::Validation => lang.pick("填写的信息有误，请检查", "填寫的資訊有誤，請檢查", "Some fields are not valid"),
+            ErrorCode::PayloadTooLarge => lang.pick("提交的内容过大", "提交的內容過大", "The request is too large"),
+            ErrorCode::NotFound => lang.pick("未找到", "未找到", "Not found"),
+            ErrorCode::MethodNotAllowed => lang.pick("不支持该请求方法", "不支援該請求方法", "Method not allowed"),
+            ErrorCode::Unauthorized => lang.pick("请先登录", "請先登入", "Please sign in"),
+            ErrorCode::Forbidden => lang.pick("无权进行此操作", "無權進行此操作", "You may not do this"),
+            ErrorCode::RateLimited => lang.pick("操作过于频繁，请稍后再试", "操作過於頻繁，請稍後再試", "Too many attempts, try again later"),
+            ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),
+            ErrorCode::Unavailable => lang.pick("服务暂不可用", "服務暫不可用", "The service is unavailable"),
+        }
+    }
+}
+
+/// One field that broke its rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// Path of the field in the request body, e.g. `operator.mobile`.
+    pub field: String,
+    pub error: ValidationError,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Same as `code.message_key()`, for clients that look texts up by key.
+    pub message_key: String,
+    /// A human message in the language the request asked for.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, lang: Lang) -> Self {
+        ApiError {
+            code,
+            message_key: code.message_key().to_owned(),
+            message: code.message(lang).to_owned(),
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.fields = fields;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_have_distinct_keys() {
+        let mut keys = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+            assert!(keys.insert(code.message_key()), "duplicate key {}", code.message_key());
+            assert!((400..600).contains(&code.http_status()));
+            for lang in Lang::ALL {
+                assert!(!code.message(lang).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn api_error_wire_shape() {
+        let e = ApiError::new(ErrorCode::Validation, Lang::En).with_fields(vec![FieldError {
+            field: "mobile".into(),
+            error: ValidationError::MobileFormat,
+        }]);
+        let v: serde_json::Value = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["code"], "validation");
+        assert_eq!(v["message_key"], "error_validation");
+        assert_eq!(v["fields"][0]["field"], "mobile");
+        assert_eq!(v["fields"][0]["error"], "mobile_format");
+    }
+}

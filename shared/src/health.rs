@@ -1,0 +1,21 @@
+//! `GET /api/health`: is the server up and can it reach its database.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Degraded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: HealthStatus,
+    /// Server version (the workspace version).
+    pub version: String,
+    /// Whether the database answered a ping.
+    pub database: bool,
+    /// `sqlite` or `postgres`.
+    pub database_kind: String,
+}

@@ -1,0 +1,16 @@
+//! CertDesk's wire contract: what the browser app and the server say to each other,
+//! and the validation rules both apply. Depends on serde and small crates only.
+
+pub mod error;
+pub mod health;
+pub mod lang;
+pub mod validate;
+
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use lang::Lang;
+pub use validate::{
+    CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, Pin, ValidationError,
+};
+
+/// Default TCP port of the local token agent (证书助手) on 127.0.0.1.
+pub const AGENT_DEFAULT_PORT: u16 = 17530;

@@ -1,0 +1,143 @@
+//! Values that exist only once valid. Each type has a private field, `parse`, and
+//! `#[serde(try_from = "String")]`, so the server validates while decoding a request and
+//! the browser shows the very same message under the field.
+//!
+//! A [`ValidationError`] displays as its stable code (`mobile_format`); serde error messages
+//! therefore carry the code, which the server turns back into a typed field error.
+
+mod credit_code;
+mod email;
+mod id_card;
+mod mobile;
+mod names;
+mod pin;
+
+pub use credit_code::CreditCode;
+pub use email::Email;
+pub use id_card::IdCardNumber;
+pub use mobile::Mobile;
+pub use names::{OrgName, PersonName};
+pub use pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Lang;
+
+macro_rules! validation_errors {
+    ($($variant:ident = $code:literal { $zh_cn:literal, $zh_tw:literal, $en:literal }),+ $(,)?) => {
+        /// Why a value was refused. Serialized as its snake_case code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ValidationError { $($variant),+ }
+
+        impl ValidationError {
+            pub const ALL: &'static [ValidationError] = &[$(ValidationError::$variant),+];
+
+            /// Stable code, the same string as its serde form.
+            pub fn code(self) -> &'static str {
+                match self { $(ValidationError::$variant => $code),+ }
+            }
+
+            /// The message shown under the field.
+            pub fn message(self, lang: Lang) -> &'static str {
+                match self { $(ValidationError::$variant => lang.pick($zh_cn, $zh_tw, $en)),+ }
+            }
+        }
+    };
+}
+
+validation_errors! {
+    Required = "required" { "此项为必填项", "此項為必填項", "This field is required" },
+    MobileFormat = "mobile_format" { "请输入11位中国大陆手机号码", "請輸入11位中國大陸手機號碼", "Enter an 11-digit mainland China mobile number" },
+    IdCardLength = "id_card_length" { "身份证号码应为18位", "身分證號碼應為18位", "A resident ID number has 18 characters" },
+    IdCardFormat = "id_card_format" { "身份证号码前17位应为数字，最后一位为数字或X", "身分證號碼前17位應為數字，最後一位為數字或X", "The first 17 characters must be digits and the last a digit or X" },
+    IdCardRegion = "id_card_region" { "身份证号码的地区码不正确", "身分證號碼的地區碼不正確", "The region code of this ID number does not exist" },
+    IdCardBirthDate = "id_card_birth_date" { "身份证号码中的出生日期不正确", "身分證號碼中的出生日期不正確", "The date of birth in this ID number is not a real date" },
+    IdCardCheckDigit = "id_card_check_digit" { "身份证号码校验位不正确，请核对", "身分證號碼校驗位不正確，請核對", "The check digit does not match; please check the number" },
+    CreditCodeLength = "credit_code_length" { "统一社会信用代码应为18位", "統一社會信用代碼應為18位", "A unified social credit code has 18 characters" },
+    CreditCodeCharset = "credit_code_charset" { "统一社会信用代码只能包含数字和大写字母（不含I、O、Z、S、V）", "統一社會信用代碼只能包含數字和大寫字母（不含I、O、Z、S、V）", "Only digits and capital letters except I, O, Z, S and V are allowed" },
+    CreditCodeCheckChar = "credit_code_check_char" { "统一社会信用代码校验位不正确，请核对", "統一社會信用代碼校驗位不正確，請核對", "The check character does not match; please check the code" },
+    EmailFormat = "email_format" { "请输入正确的电子邮箱地址", "請輸入正確的電子郵箱地址", "Enter a valid e-mail address" },
+    PersonNameLength = "person_name_length" { "姓名长度应为2至50个字符", "姓名長度應為2至50個字元", "A name has 2 to 50 characters" },
+    PersonNameChars = "person_name_chars" { "姓名只能包含文字、空格和间隔号", "姓名只能包含文字、空格和間隔號", "A name may contain letters, spaces and the middle dot only" },
+    OrgNameLength = "org_name_length" { "单位名称长度应为2至100个字符", "單位名稱長度應為2至100個字元", "An organisation name has 2 to 100 characters" },
+    OrgNameChars = "org_name_chars" { "单位名称含有不允许的字符", "單位名稱含有不允許的字元", "The organisation name contains characters that are not allowed" },
+    PinLength = "pin_length" { "PIN码长度应为6至16位", "PIN碼長度應為6至16位", "A PIN has 6 to 16 characters" },
+    PinChars = "pin_chars" { "PIN码只能包含数字和英文字母", "PIN碼只能包含數字和英文字母", "A PIN may contain digits and Latin letters only" },
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+impl std::str::FromStr for ValidationError {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        ValidationError::ALL.iter().copied().find(|e| e.code() == s).ok_or(())
+    }
+}
+
+/// Implements `TryFrom<String>`, `From<T> for String`, `Display`, `as_str` for a validated
+/// newtype with a `parse(&str) -> Result<Self, ValidationError>`.
+macro_rules! validated_string {
+    ($t:ident) => {
+        impl TryFrom<String> for $t {
+            type Error = $crate::validate::ValidationError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $t::parse(&s)
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = $crate::validate::ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $t::parse(s)
+            }
+        }
+    };
+}
+pub(crate) use validated_string;
+
+/// Trims, and refuses an empty value.
+pub(crate) fn required(s: &str) -> Result<&str, ValidationError> {
+    let t = s.trim();
+    if t.is_empty() { Err(ValidationError::Required) } else { Ok(t) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_parse_back_and_match_serde() {
+        let mut seen = std::collections::HashSet::new();
+        for &e in ValidationError::ALL {
+            assert!(seen.insert(e.code()));
+            assert_eq!(e.code().parse::<ValidationError>(), Ok(e));
+            assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{}\"", e.code()));
+            assert_eq!(e.to_string(), e.code());
+            for lang in Lang::ALL {
+                assert!(!e.message(lang).is_empty());
+            }
+        }
+        assert!("no_such_code".parse::<ValidationError>().is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! Token PINs (UKey and soft shield): 6 to 16 ASCII letters or digits.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ValidationError, validated_string};
+
+/// A PIN. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Pin(String);
+validated_string!(Pin);
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+impl Pin {
+    /// PINs are not trimmed: a space is a character the user typed.
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        if s.is_empty() {
+            return Err(ValidationError::Required);
+        }
+        if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ValidationError::PinChars);
+        }
+        if !(6..=16).contains(&s.len()) {
+            return Err(ValidationError::PinLength);
+        }
+        Ok(Pin(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ValidationError::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Result<(), ValidationError>)] = &[
+            ("111111", Ok(())),
+            ("abcDEF123456", Ok(())),
+            ("1234567890123456", Ok(())),
+            ("", Err(Required)),
+            ("12345", Err(PinLength)),
+            ("12345678901234567", Err(PinLength)),
+            ("12345 6", Err(PinChars)),
+            ("密码123456", Err(PinChars)),
+            ("123456!", Err(PinChars)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Pin::parse(input).map(|_| ()), *want, "{input:?}");
+        }
+        assert_eq!(format!("{:?}", Pin::parse("123456").unwrap()), "Pin(***)");
+    }
+}
