@@ -1,0 +1,59 @@
+//! CertDesk server library: configuration, state, the router and everything behind it.
+//! `main.rs` only parses flags and calls [`serve`].
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod migration;
+pub mod state;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use http::app;
+pub use state::AppState;
+
+/// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let state = AppState::new(config).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        database = db::kind(&state.db),
+        static_dir = %state.config.static_dir.display(),
+        "CertDesk is listening on http://{addr}"
+    );
+    axum::serve(listener, app(state)?).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down, finishing requests in flight");
+}

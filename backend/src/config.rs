@@ -1,0 +1,67 @@
+//! Server configuration, from command-line flags or the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "certdesk", version, about = "CertDesk certificate authority self-service portal")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CERTDESK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Database URL: `sqlite://…` (embedded, the default) or `postgres://…`.
+    /// Defaults to `sqlite://<data-dir>/certdesk.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the embedded database and other local state.
+    #[arg(long, env = "CERTDESK_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Directory of the built browser app (`trunk build` output).
+    #[arg(long, env = "CERTDESK_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// The portal's public base URL, as users reach it (used in links and security headers).
+    #[arg(long, env = "CERTDESK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// Development mode: cookies without `Secure`/`__Host-` so plain http on localhost works.
+    #[arg(long, env = "CERTDESK_DEV", default_value_t = false)]
+    pub dev: bool,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CERTDESK_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Port of the local token agent that pages may call (CSP `connect-src`).
+    #[arg(long, env = "CERTDESK_AGENT_PORT", default_value_t = certdesk_shared::AGENT_DEFAULT_PORT)]
+    pub agent_port: u16,
+}
+
+impl Config {
+    /// The database URL to use: the configured one or SQLite under the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("certdesk.db").display()),
+        }
+    }
+
+    /// Configuration for tests: in-memory values, no files read.
+    pub fn for_tests(database_url: String, static_dir: PathBuf) -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Some(database_url),
+            data_dir: static_dir.clone(),
+            static_dir,
+            public_url: "http://127.0.0.1".into(),
+            dev: true,
+            body_limit: 64 * 1024,
+            agent_port: certdesk_shared::AGENT_DEFAULT_PORT,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Database connection: SQLite embedded by default, PostgreSQL when configured.
+//! Migrations run at start.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+use crate::config::Config;
+use crate::migration::Migrator;
+
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") && config.database_url.as_deref().is_none_or(str::is_empty) {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // One writer at a time in SQLite; a small pool avoids lock contention.
+        opts.max_connections(8);
+    }
+    let db = Database::connect(opts).await.context("connecting to the database")?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
+            .await
+            .context("setting SQLite pragmas")?;
+    }
+    Migrator::up(&db, None).await.context("running migrations")?;
+    Ok(db)
+}
+
+/// `sqlite` or `postgres`.
+pub fn kind(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        DbBackend::MySql => "mysql",
+    }
+}

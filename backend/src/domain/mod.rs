@@ -1,0 +1,3 @@
+//! Business rules, free of HTTP. Each operation has one module named after it.
+
+pub mod health;

@@ -1,0 +1,23 @@
+//! `GET /api/health`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use certdesk_shared::health::{Health, HealthStatus};
+
+use crate::domain;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let health = domain::health::check(&state.db).await;
+    let status = match health.status {
+        HealthStatus::Ok => StatusCode::OK,
+        HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, Json(health))
+}

@@ -1,0 +1,114 @@
+//! HTTP: the router, middleware and thin handlers. Only this module knows status codes.
+
+mod health;
+mod metrics;
+mod security;
+mod spa;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use certdesk_shared::ErrorCode;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{AppError, ErrorParts, request_lang};
+use crate::metrics::HttpLabels;
+use crate::state::AppState;
+
+/// The whole application. Fails only when the built app's `index.html` cannot be read.
+pub fn app(state: AppState) -> anyhow::Result<Router> {
+    let spa = spa::Spa::load(&state.config.static_dir)?;
+    let csp = security::content_security_policy(spa.inline_scripts(), state.config.agent_port);
+
+    let api = Router::new()
+        .merge(health::router())
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed);
+
+    let mut router = Router::new()
+        .nest("/api", api)
+        .merge(metrics::router())
+        .route_layer(middleware::from_fn(remember_route))
+        .fallback_service(spa.service())
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(localize_errors))
+        .layer(CompressionLayer::new());
+    for (name, value) in security::headers(&csp, state.config.public_url.starts_with("https://")) {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    let router = router
+        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state);
+    Ok(router)
+}
+
+async fn api_not_found() -> AppError {
+    ErrorCode::NotFound.into()
+}
+
+async fn api_method_not_allowed() -> AppError {
+    ErrorCode::MethodNotAllowed.into()
+}
+
+/// Route pattern of a matched request, carried to `track_metrics` on the response.
+#[derive(Clone)]
+struct RouteLabel(String);
+
+async fn remember_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let mut res = next.run(req).await;
+    if let Some(route) = route {
+        res.extensions_mut().insert(RouteLabel(route));
+    }
+    res
+}
+
+async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let route = match res.extensions().get::<RouteLabel>() {
+        Some(RouteLabel(r)) => r.clone(),
+        None if is_api => "unmatched".to_owned(),
+        None => "static".to_owned(),
+    };
+    let labels = HttpLabels { method, route, status: res.status().as_u16() };
+    state.metrics.http_requests.get_or_create(&labels).inc();
+    state.metrics.http_duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
+    res
+}
+
+/// Writes error bodies again in the language the request asked for (`Accept-Language`).
+async fn localize_errors(req: Request, next: Next) -> Response {
+    let lang = request_lang(req.headers());
+    let res = next.run(req).await;
+    match res.extensions().get::<ErrorParts>() {
+        Some(parts) if lang != certdesk_shared::Lang::default() => {
+            let mut localized = parts.clone().into_response(lang);
+            if let Some(v) = res.headers().get("x-request-id") {
+                localized.headers_mut().insert("x-request-id", v.clone());
+            }
+            localized.headers_mut().insert("content-language", HeaderValue::from_static(lang.tag()));
+            localized
+        }
+        _ => res.into_response(),
+    }
+}

@@ -1,0 +1,107 @@
+//! The built browser app: files from the static directory, `index.html` for every other
+//! path so that the app's own router handles deep links (history fallback).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::services::{ServeDir, ServeFile};
+
+pub struct Spa {
+    dir: PathBuf,
+    index_html: Option<String>,
+}
+
+impl Spa {
+    /// Reads `index.html` from the static directory. A missing directory is not an error
+    /// (the API still works and pages say how to build the app); an unreadable one is.
+    pub fn load(dir: &Path) -> anyhow::Result<Spa> {
+        let index = dir.join("index.html");
+        let index_html = if index.exists() {
+            Some(std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?)
+        } else {
+            tracing::warn!(dir = %dir.display(), "the browser app is not built; run `cargo xtask run`");
+            None
+        };
+        Ok(Spa { dir: dir.to_owned(), index_html })
+    }
+
+    /// Bodies of the inline `<script>` elements of `index.html` (trunk's loader).
+    pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
+        self.index_html.as_deref().into_iter().flat_map(inline_scripts)
+    }
+
+    pub fn service(&self) -> Router {
+        match self.index_html {
+            Some(_) => Router::new()
+                .fallback_service(ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html"))))
+                .layer(middleware::from_fn(cache_headers)),
+            None => Router::new().fallback(not_built),
+        }
+    }
+}
+
+async fn not_built() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The CertDesk browser app is not built. Run `cargo xtask run` from the repository.\n",
+    )
+        .into_response()
+}
+
+/// File names trunk hashes (`app-1a2b3c4d5e6f7a8b.js`) never change: cache them for a year.
+/// Everything else, `index.html` above all, is revalidated.
+async fn cache_headers(req: Request, next: Next) -> Response {
+    let hashed = req.uri().path().rsplit('/').next().is_some_and(is_hashed_name);
+    let mut res = next.run(req).await;
+    let value = if hashed && res.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}
+
+fn is_hashed_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, h)| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Bodies of `<script>` elements without a `src` attribute.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attrs, after) = rest.split_once('>')?;
+        let (body, _) = after.split_once("</script>")?;
+        (!attrs.contains("src=")).then_some(body)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_inline_scripts_only() {
+        let html = r#"<head><script src="/a.js"></script><script type="module">
+import init from '/x.js';
+</script></head><body><script>b()</script></body>"#;
+        let found: Vec<&str> = inline_scripts(html).collect();
+        assert_eq!(found, vec!["\nimport init from '/x.js';\n", "b()"]);
+    }
+
+    #[test]
+    fn hashed_names() {
+        assert!(is_hashed_name("certdesk-frontend-1a2b3c4d5e6f7a8b.js"));
+        assert!(is_hashed_name("certdesk-frontend-1a2b3c4d5e6f7a8b_bg.wasm"));
+        assert!(is_hashed_name("main-0123456789abcdef.css"));
+        assert!(!is_hashed_name("index.html"));
+        assert!(!is_hashed_name("favicon.svg"));
+        assert!(!is_hashed_name("logo-small.png"));
+    }
+}

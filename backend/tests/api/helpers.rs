@@ -1,0 +1,67 @@
+//! `spawn_app()`: a real server on port 0 with a fresh database and a small built app.
+
+use std::net::SocketAddr;
+
+use certdesk::{AppState, Config};
+use sea_orm::{ConnectionTrait, Database};
+
+/// The inline loader script of the stand-in `index.html` (its hash must be in the CSP).
+pub const LOADER: &str = "\nimport init from '/certdesk-frontend-0123456789abcdef.js';\nawait init();\n";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+}
+
+/// A database URL no other test uses: a new SQLite file, or a new PostgreSQL database.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+    }
+}
+
+pub fn expected_kind() -> &'static str {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        format!("<!doctype html><html><head><title>CertDesk</title><script type=\"module\">{LOADER}</script></head><body></body></html>"),
+    )
+    .expect("index.html");
+    std::fs::write(dist.join("certdesk-frontend-0123456789abcdef.js"), "export default function init() {}")
+        .expect("js");
+    let config = Config::for_tests(fresh_database(dir.path()).await, dist);
+    let state = AppState::new(config).await.expect("state");
+    let app = certdesk::app(state.clone()).expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    TestApp { addr, client: reqwest::Client::new(), state, _dir: dir }
+}

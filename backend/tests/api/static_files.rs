@@ -1,0 +1,58 @@
+use base64::Engine;
+use sha2::Digest;
+
+use crate::helpers::{LOADER, spawn_app};
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_csp_for_the_loader_only() {
+    let app = spawn_app().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(LOADER.as_bytes()));
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain http");
+    assert_eq!(h["x-request-id"].to_str().unwrap().len(), 36);
+    assert_eq!(h["cache-control"], "no-cache");
+}
+
+#[tokio::test]
+async fn deep_links_get_the_app_and_hashed_files_are_cached() {
+    let app = spawn_app().await;
+    for path in ["/env-check", "/apply/step/3", "/no/such/page"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(res.text().await.unwrap().contains("<title>CertDesk</title>"), "{path}");
+    }
+    let res = app.get("/certdesk-frontend-0123456789abcdef.js").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().build().unwrap();
+    let res = client
+        .get(app.url("/metrics"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn request_id_from_the_caller_is_kept() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/api/health")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+}
