@@ -1,6 +1,7 @@
 //! CertDesk's wire contract: what the browser app and the server say to each other,
 //! and the validation rules both apply. Depends on serde and small crates only.
 
+pub mod agent;
 pub mod error;
 pub mod health;
 pub mod lang;

@@ -1,0 +1,60 @@
+//! Portal name, language switch and the main navigation (a menu button below 768 px).
+
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+use leptos_router::components::A;
+
+use super::LangSwitch;
+use crate::i18n::use_i18n;
+use crate::routes::Operation;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    let (open, set_open) = signal(false);
+    let close = move |_| set_open.set(false);
+    view! {
+        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <header class="site-header">
+            <div class="bar">
+                <a class="brand" href="/">
+                    <span class="logo" aria-hidden="true">"CA"</span>
+                    <span>{t!(i18n, app_name)}</span>
+                </a>
+                <div class="tools">
+                    <LangSwitch />
+                    <button
+                        type="button"
+                        class="menu-toggle"
+                        aria-controls="main-nav"
+                        aria-expanded=move || open.get().to_string()
+                        on:click=move |_| set_open.update(|o| *o = !*o)
+                    >
+                        {t!(i18n, menu)}
+                    </button>
+                </div>
+            </div>
+            <nav
+                id="main-nav"
+                class:open=move || open.get()
+                aria-label=move || td_string!(i18n.get_locale(), main_nav)
+            >
+                <ul>
+                    <li on:click=close>
+                        <A href="/" exact=true>{t!(i18n, nav_home)}</A>
+                    </li>
+                    {Operation::NAV
+                        .into_iter()
+                        .map(|op| {
+                            view! {
+                                <li on:click=close>
+                                    <A href=op.path()>{move || op.title(i18n.get_locale())}</A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+        </header>
+    }
+}

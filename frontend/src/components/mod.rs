@@ -1,0 +1,23 @@
+//! Parts every page shares.
+
+mod footer;
+mod header;
+mod lang_switch;
+
+pub use footer::Footer;
+pub use header::Header;
+pub use lang_switch::LangSwitch;
+
+/// Sets the document title to `<page> - <portal name>` whenever either changes.
+pub fn use_page_title(page: impl Fn() -> String + 'static) {
+    use leptos::prelude::*;
+    let i18n = crate::i18n::use_i18n();
+    Effect::new(move |_| {
+        let app = leptos_i18n::td_string!(i18n.get_locale(), app_name);
+        let page = page();
+        let title = if page.is_empty() { app.to_owned() } else { format!("{page} - {app}") };
+        if let Some(doc) = leptos::prelude::window().document() {
+            doc.set_title(&title);
+        }
+    });
+}

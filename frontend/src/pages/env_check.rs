@@ -1,0 +1,147 @@
+//! 环境检测 (seed 004 §11): operating system, browser, WebAssembly, cookies, secure
+//! context, and whether the token agent answers on its local port. Every row is measured
+//! in this browser, not assumed.
+
+use certdesk_shared::AGENT_DEFAULT_PORT;
+use certdesk_shared::agent::AgentInfo;
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+use wasm_bindgen::JsValue;
+
+use crate::components::use_page_title;
+use crate::env::{detect_browser, detect_os};
+use crate::i18n::use_i18n;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Agent {
+    Checking,
+    Installed(String),
+    Missing,
+}
+
+/// Asks the agent for its version; any failure (refused, blocked, timeout, bad body) is "missing".
+async fn probe_agent(port: u16) -> Agent {
+    let signal = web_sys::AbortSignal::timeout_with_u32(1500);
+    let url = format!("http://127.0.0.1:{port}/v1/info");
+    let Ok(res) = gloo_net::http::Request::get(&url).abort_signal(Some(&signal)).send().await else {
+        return Agent::Missing;
+    };
+    match res.json::<AgentInfo>().await {
+        Ok(info) if res.ok() && info.name == "certdesk-agent" => Agent::Installed(info.version),
+        _ => Agent::Missing,
+    }
+}
+
+fn js_flag(target: &JsValue, name: &str) -> bool {
+    js_sys::Reflect::get(target, &JsValue::from_str(name)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+#[component]
+fn Row(label: impl IntoView + 'static, detail: String, pass: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <tr>
+            <th scope="row">{label}{detail}</th>
+            <td class=if pass { "result pass" } else { "result fail" }>
+                {move || {
+                    if pass {
+                        td_string!(i18n.get_locale(), env_pass)
+                    } else {
+                        td_string!(i18n.get_locale(), env_fail)
+                    }
+                }}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn EnvCheck() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), env_title).to_owned());
+
+    let window = leptos::prelude::window();
+    let ua = window.navigator().user_agent().unwrap_or_default();
+    let (os, os_ok) = detect_os(&ua);
+    let browser = detect_browser(&ua);
+    let browser_ok = browser.as_ref().is_some_and(|b| b.supported());
+    let browser_label = browser.map(|b| b.label()).unwrap_or_else(|| ua.clone());
+    let global: JsValue = window.clone().into();
+    let wasm_ok = js_sys::Reflect::has(&global, &JsValue::from_str("WebAssembly")).unwrap_or(false);
+    let cookies_ok = js_flag(&window.navigator().into(), "cookieEnabled");
+    let secure_ok = js_flag(&global, "isSecureContext");
+    let required_ok = os_ok && browser_ok && wasm_ok && cookies_ok && secure_ok;
+
+    let (agent, set_agent) = signal(Agent::Checking);
+    let check_agent = move || {
+        set_agent.set(Agent::Checking);
+        leptos::task::spawn_local(async move { set_agent.set(probe_agent(AGENT_DEFAULT_PORT).await) });
+    };
+    check_agent();
+
+    view! {
+        <h1>{t!(i18n, env_title)}</h1>
+        <p>{t!(i18n, env_intro)}</p>
+        <table class="env-table">
+            <thead>
+                <tr>
+                    <th scope="col">{t!(i18n, env_item)}</th>
+                    <th scope="col">{t!(i18n, env_result)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                <Row label=t!(i18n, env_os) detail=os.to_owned() pass=os_ok />
+                <Row label=t!(i18n, env_browser) detail=browser_label pass=browser_ok />
+                <Row label=t!(i18n, env_wasm) detail=String::new() pass=wasm_ok />
+                <Row label=t!(i18n, env_cookies) detail=String::new() pass=cookies_ok />
+                <Row label=t!(i18n, env_secure) detail=String::new() pass=secure_ok />
+                <tr>
+                    <th scope="row">{t!(i18n, env_agent)}</th>
+                    <td
+                        class=move || match agent.get() {
+                            Agent::Checking => "result",
+                            Agent::Installed(_) => "result pass",
+                            Agent::Missing => "result fail",
+                        }
+                        aria-live="polite"
+                    >
+                        {move || {
+                            let l = i18n.get_locale();
+                            match agent.get() {
+                                Agent::Checking => td_string!(l, env_checking).to_owned(),
+                                Agent::Installed(v) => format!("{}{v}", td_string!(l, env_installed)),
+                                Agent::Missing => td_string!(l, env_not_installed).to_owned(),
+                            }
+                        }}
+                    </td>
+                </tr>
+            </tbody>
+        </table>
+        <section class="advice" aria-labelledby="advice-title">
+            <h2 id="advice-title">{t!(i18n, env_advice)}</h2>
+            <ul>
+                {(!os_ok).then(|| view! { <li>{t!(i18n, env_hint_os)}</li> })}
+                {(!browser_ok).then(|| view! { <li>{t!(i18n, env_hint_browser)}</li> })}
+                {(!wasm_ok).then(|| view! { <li>{t!(i18n, env_hint_wasm)}</li> })}
+                {(!cookies_ok).then(|| view! { <li>{t!(i18n, env_hint_cookies)}</li> })}
+                {(!secure_ok).then(|| view! { <li>{t!(i18n, env_hint_secure)}</li> })}
+                {required_ok.then(|| view! { <li class="ok">{t!(i18n, env_all_ok)}</li> })}
+                {move || {
+                    (agent.get() == Agent::Missing)
+                        .then(|| {
+                            view! {
+                                <li>
+                                    {t!(i18n, env_hint_agent)}
+                                    {AGENT_DEFAULT_PORT}
+                                    {t!(i18n, env_hint_agent_end)}
+                                </li>
+                            }
+                        })
+                }}
+            </ul>
+            <button type="button" on:click=move |_| check_agent()>
+                {t!(i18n, env_recheck)}
+            </button>
+        </section>
+    }
+}
