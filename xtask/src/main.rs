@@ -1,1 +1,203 @@
-fn main() {}
+//! `cargo xtask <command>`: the README's two commands and their helpers.
+//!
+//! - `run`: install the build tools that are missing, build the app and the server in
+//!   release, start the server.
+//! - `test`: also install what the tests need, run the workspace tests, the backend API
+//!   tests on SQLite and on a throw-away PostgreSQL, then the browser tests against the
+//!   real server in Debian's Chromium.
+//! - `size`: print the built app's sizes, raw and gzip, against the budget.
+
+mod postgres;
+mod setup;
+mod size;
+mod tally;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("size") => size::report(&root().join("dist")).map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask run [server flags…] | test | size");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs a command to completion; a non-zero exit is an error that names the command.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn run(server_args: &[String]) -> Result<()> {
+    step("Build tools");
+    setup::build_tools()?;
+    step("Browser app (release)");
+    setup::build_app()?;
+    size::report(&root().join("dist"))?;
+    step("Server (release)");
+    sh(cargo().args(["build", "--release", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
+    let server = root().join("target/release/certdesk");
+    println!("\nCertDesk: open http://127.0.0.1:8080 (Ctrl-C stops it).");
+    println!("Data lives in ./data (SQLite). Set DATABASE_URL=postgres://… to use PostgreSQL.");
+    println!("Health: http://127.0.0.1:8080/api/health   Metrics: http://127.0.0.1:8080/metrics");
+    println!(
+        "First administrator: staff accounts are not built yet; this line will give the \
+         `certdesk admin create --role administrator` command once they are."
+    );
+    let mut cmd = Command::new(server);
+    cmd.current_dir(root());
+    if std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
+        // Plain http on loopback: cookies cannot be `Secure` there.
+        cmd.env("CERTDESK_DEV", "true");
+    }
+    sh(cmd.args(server_args))
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    step("System packages for tests");
+    setup::test_packages()?;
+    step("Build tools");
+    setup::build_tools()?;
+    setup::e2e_packages()?;
+
+    let mut tally = tally::Tally::default();
+    step("Workspace tests (backend API tests on SQLite)");
+    tally.cargo("workspace + API on SQLite", cargo().args(["test", "--workspace"]))?;
+
+    step("Backend API tests on PostgreSQL");
+    let pg = postgres::TempPostgres::start()?;
+    tally.cargo(
+        "API on PostgreSQL",
+        cargo().args(["test", "-p", "certdesk-backend", "--test", "api"]).env("TEST_DATABASE_URL", pg.url()),
+    )?;
+    drop(pg);
+
+    step("Browser app (release) and server");
+    setup::build_app()?;
+    size::report(&root().join("dist"))?;
+    sh(cargo().args(["build", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
+
+    step("Browser tests (Playwright, Debian Chromium)");
+    let server = TestServer::start()?;
+    let mut npx = Command::new("npx");
+    npx.current_dir(root().join("e2e"))
+        .args(["playwright", "test"])
+        .env("BASE_URL", server.url())
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    let browser = tally.playwright("browser", &mut npx);
+    drop(server);
+    browser?;
+
+    tally.print(started.elapsed());
+    tally.check()
+}
+
+/// The real server on a free port with a fresh data directory (embedded SQLite).
+struct TestServer {
+    child: Child,
+    port: u16,
+    _data: TempDir,
+}
+
+impl TestServer {
+    fn start() -> Result<TestServer> {
+        let port = free_port()?;
+        let data = TempDir::new("certdesk-e2e")?;
+        let child = Command::new(root().join("target/debug/certdesk"))
+            .current_dir(root())
+            .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("CERTDESK_DATA_DIR", data.path())
+            .env("CERTDESK_STATIC_DIR", root().join("dist"))
+            .env("CERTDESK_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("CERTDESK_DEV", "true")
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .context("starting certdesk")?;
+        let server = TestServer { child, port, _data: data };
+        server.wait_healthy()?;
+        Ok(server)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_healthy(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(b"GET /api/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("certdesk did not become healthy on port {} within 60 s", self.port)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Result<TempDir> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
+        let p = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

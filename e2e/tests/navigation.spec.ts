@@ -1,0 +1,80 @@
+import { test, expect } from '@playwright/test';
+import { appReady, keepScreenshot, watchForErrors } from './support';
+
+const pages = [
+  { name: '证书新办', path: '/apply', shot: 'apply' },
+  { name: '证书延期', path: '/renew', shot: 'renew' },
+  { name: '证书变更', path: '/change', shot: 'change' },
+  { name: '证书补办', path: '/reissue', shot: 'reissue' },
+  { name: '证书注销', path: '/revoke', shot: 'revoke' },
+  { name: '证书解锁', path: '/unlock', shot: 'unlock' },
+  { name: '远程下载', path: '/remote-download', shot: 'remote-download' },
+  { name: '证书校验', path: '/verify', shot: 'verify' },
+  { name: '查询服务', path: '/search', shot: 'search' },
+  { name: '环境检测', path: '/env-check', shot: 'env-check' },
+];
+
+test('every navigation link opens its page without a reload', async ({ page }) => {
+  const noErrors = watchForErrors(page);
+  await page.goto('/');
+  await appReady(page);
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  const nav = page.getByRole('navigation', { name: '主导航' });
+  for (const p of pages) {
+    await nav.getByRole('link', { name: p.name, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${p.path}$`));
+    const h1 = p.path === '/env-check' ? '本地环境检测' : p.name;
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(h1);
+    await expect(nav.getByRole('link', { name: p.name, exact: true })).toHaveAttribute('aria-current', 'page');
+    await expect(page).toHaveTitle(new RegExp(`^${h1} - CertDesk`));
+    await keepScreenshot(page, `page-${p.shot}`);
+  }
+  // Client-side routing: still the same document.
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  await nav.getByRole('link', { name: '首页' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
+  noErrors();
+});
+
+test('a deep link loads its page directly', async ({ page }) => {
+  await page.goto('/revoke');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书注销');
+});
+
+test('an unknown address shows the 404 page', async ({ page }) => {
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('页面不存在');
+  await keepScreenshot(page, 'page-404');
+  await page.getByRole('link', { name: '返回首页' }).click();
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test('at 375 px the navigation sits behind a menu button', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto('/');
+  await appReady(page);
+  const menu = page.getByRole('button', { name: '菜单' });
+  const nav = page.getByRole('navigation', { name: '主导航' });
+  await expect(menu).toHaveAttribute('aria-expanded', 'false');
+  await expect(nav).toBeHidden();
+  await menu.click();
+  await expect(menu).toHaveAttribute('aria-expanded', 'true');
+  await expect(nav).toBeVisible();
+  await keepScreenshot(page, 'home-375px-menu');
+  await nav.getByRole('link', { name: '证书解锁' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书解锁');
+  await expect(nav).toBeHidden();
+  // Nothing wider than the screen.
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(scrollWidth).toBeLessThanOrEqual(375);
+});
+
+test('the page can be used from the keyboard: skip link then main content', async ({ page }) => {
+  await page.goto('/');
+  await appReady(page);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: '跳到主要内容' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/#main$/);
+});

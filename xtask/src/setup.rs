@@ -1,0 +1,161 @@
+//! Installs what the commands need where it is missing, and says what it cannot install.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{root, sh};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// Must equal the `wasm-bindgen = "=…"` pin in frontend/Cargo.toml (checked by a test).
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Debian's binaryen (108) breaks the app; the npm build of 132 works.
+pub const BINARYEN_VERSION: &str = "132";
+
+/// Debian packages the tests use, each with a file that shows it is installed.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "/usr/bin/chromium"),
+    ("fonts-noto-cjk", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    ("softhsm2", "/usr/lib/softhsm/libsofthsm2.so"),
+    ("postgresql", "/usr/share/postgresql-common/pg_wrapper"),
+];
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
+/// apt-get install, as root or through password-less sudo; otherwise explains what to run.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let mut prefix: Vec<&str> = Vec::new();
+    if !is_root() {
+        if Command::new("sudo").args(["-n", "true"]).status().is_ok_and(|s| s.success()) {
+            prefix.push("sudo");
+        } else {
+            bail!(
+                "these Debian packages are needed: {p}\nrun as root: apt-get install -y {p}",
+                p = packages.join(" ")
+            );
+        }
+    }
+    println!("installing with apt-get: {}", packages.join(" "));
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut all: Vec<&str> = prefix.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        sh(Command::new(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+pub fn test_packages() -> Result<()> {
+    let missing: Vec<&str> =
+        TEST_PACKAGES.iter().filter(|(_, file)| !std::path::Path::new(file).exists()).map(|(p, _)| *p).collect();
+    if missing.is_empty() {
+        println!("installed: {}", TEST_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    home.join("bin").join(name)
+}
+
+fn tool_version(bin: &str) -> Option<String> {
+    output(Command::new(bin).arg("--version")).or_else(|| output(Command::new(cargo_bin(bin)).arg("--version")))
+}
+
+/// wasm32 target, trunk, wasm-bindgen-cli and binaryen at the versions that work here.
+pub fn build_tools() -> Result<()> {
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if !tool_version("trunk").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        // --locked: an unlocked build pulls a lightningcss that does not compile.
+        sh(crate::cargo().args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]))?;
+    }
+    if !tool_version("wasm-bindgen").is_some_and(|v| v.trim() == format!("wasm-bindgen {WASM_BINDGEN_VERSION}")) {
+        // Not --locked: its lock file names crates the registry mirror may lack.
+        sh(crate::cargo().args(["install", "--force", &format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}")]))?;
+    }
+    let wasm_opt = tools_dir().join("node_modules/.bin/wasm-opt");
+    let ok = output(Command::new(&wasm_opt).arg("--version")).is_some_and(|v| v.contains(&format!("version {BINARYEN_VERSION}")));
+    if !ok {
+        std::fs::create_dir_all(tools_dir())?;
+        sh(Command::new("npm")
+            .current_dir(tools_dir())
+            .args(["install", "--no-save", "--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]))
+        .context("installing binaryen from npm (is Node.js with npm installed?)")?;
+    }
+    println!("build tools: wasm32 target, trunk {TRUNK_VERSION}, wasm-bindgen {WASM_BINDGEN_VERSION}, binaryen {BINARYEN_VERSION}");
+    Ok(())
+}
+
+fn tools_dir() -> PathBuf {
+    root().join("target/tools")
+}
+
+/// PATH with binaryen's npm bin and cargo's bin first.
+fn tool_path() -> std::ffi::OsString {
+    let mut paths = vec![tools_dir().join("node_modules/.bin"), cargo_bin("")];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// `trunk build --release --offline` into dist/.
+pub fn build_app() -> Result<()> {
+    sh(Command::new(cargo_bin("trunk"))
+        .current_dir(root())
+        .args(["build", "--release", "--offline"])
+        .env("PATH", tool_path())
+        .env_remove("CARGO_TARGET_DIR"))
+}
+
+/// The e2e folder's npm packages (Playwright), never a browser download.
+pub fn e2e_packages() -> Result<()> {
+    let e2e = root().join("e2e");
+    let marker = e2e.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&marker), std::fs::metadata(e2e.join("package-lock.json"))) {
+        (Ok(m), Ok(l)) => m.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if !fresh {
+        sh(Command::new("npm")
+            .current_dir(&e2e)
+            .args(["ci", "--no-audit", "--no-fund"])
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+        .context("installing the e2e npm packages")?;
+    }
+    println!("e2e packages: installed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasm_bindgen_pins_agree() {
+        let frontend = std::fs::read_to_string(root().join("frontend/Cargo.toml")).unwrap();
+        assert!(frontend.contains(&format!("wasm-bindgen = \"={WASM_BINDGEN_VERSION}\"")), "frontend/Cargo.toml");
+        let trunk = std::fs::read_to_string(root().join("Trunk.toml")).unwrap();
+        assert!(trunk.contains(&format!("wasm_bindgen = \"{WASM_BINDGEN_VERSION}\"")), "Trunk.toml");
+        assert!(trunk.contains(&format!("wasm_opt = \"version_{BINARYEN_VERSION}\"")), "Trunk.toml");
+        let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+        assert!(lock.contains(&format!("name = \"wasm-bindgen\"\nversion = \"{WASM_BINDGEN_VERSION}\"")), "Cargo.lock");
+    }
+}
