@@ -36,10 +36,6 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CERTDESK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
-
-    /// Port of the local token agent that pages may call (CSP `connect-src`).
-    #[arg(long, env = "CERTDESK_AGENT_PORT", default_value_t = certdesk_shared::AGENT_DEFAULT_PORT)]
-    pub agent_port: u16,
 }
 
 impl Config {
@@ -61,7 +57,6 @@ impl Config {
             public_url: "http://127.0.0.1".into(),
             dev: true,
             body_limit: 64 * 1024,
-            agent_port: certdesk_shared::AGENT_DEFAULT_PORT,
         }
     }
 }

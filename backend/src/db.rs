@@ -30,8 +30,27 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             .await
             .context("setting SQLite pragmas")?;
     }
-    Migrator::up(&db, None).await.context("running migrations")?;
+    migrate(&db, &url).await?;
     Ok(db)
+}
+
+/// Key of the PostgreSQL advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x4345_5254_4445_534b; // "CERTDESK"
+
+/// Runs pending migrations. On PostgreSQL a dedicated session holds an advisory lock
+/// meanwhile, so servers that start together on one database migrate one at a time.
+async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.context("running migrations");
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(1).min_connections(1).sqlx_logging(false);
+    let lock = Database::connect(opts).await.context("connecting for the migration lock")?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+    let result = Migrator::up(db, None).await.context("running migrations");
+    lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await?;
+    lock.close().await?;
+    result
 }
 
 /// `sqlite` or `postgres`.

@@ -99,7 +99,8 @@ mod tests {
 
     #[test]
     fn browsers() {
-        let cases: &[(&str, Option<(&str, u32, bool)>)] = &[
+        type Expected = Option<(&'static str, u32, bool)>;
+        let cases: &[(&str, Expected)] = &[
             (CHROME_WIN, Some(("Chrome", 131, true))),
             (EDGE, Some(("Edge", 131, true))),
             (FIREFOX_78, Some(("Firefox", 78, false))),

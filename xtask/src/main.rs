@@ -63,21 +63,44 @@ fn run(server_args: &[String]) -> Result<()> {
     size::report(&root().join("dist"))?;
     step("Server (release)");
     sh(cargo().args(["build", "--release", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
-    let server = root().join("target/release/certdesk");
-    println!("\nCertDesk: open http://127.0.0.1:8080 (Ctrl-C stops it).");
+    let server = target_dir().join("release/certdesk");
+    let bind = server_bind(server_args);
+    let loopback = bind.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
+    println!("\nCertDesk: open http://{bind} (Ctrl-C stops it).");
     println!("Data lives in ./data (SQLite). Set DATABASE_URL=postgres://… to use PostgreSQL.");
-    println!("Health: http://127.0.0.1:8080/api/health   Metrics: http://127.0.0.1:8080/metrics");
+    println!("Health: http://{bind}/api/health   Metrics: http://{bind}/metrics");
     println!(
         "First administrator: staff accounts are not built yet; this line will give the \
          `certdesk admin create --role administrator` command once they are."
     );
     let mut cmd = Command::new(server);
     cmd.current_dir(root());
-    if std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
-        // Plain http on loopback: cookies cannot be `Secure` there.
+    if loopback && std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
+        // Plain http on loopback only: cookies cannot be `Secure` there.
         cmd.env("CERTDESK_DEV", "true");
     }
     sh(cmd.args(server_args))
+}
+
+/// The address the server will listen on: `--bind`, else `CERTDESK_BIND`, else the default.
+fn server_bind(args: &[String]) -> String {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(v) = a.strip_prefix("--bind=") {
+            return v.to_owned();
+        }
+        if a == "--bind"
+            && let Some(v) = it.next()
+        {
+            return v.clone();
+        }
+    }
+    std::env::var("CERTDESK_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned())
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
 fn test() -> Result<()> {
@@ -88,9 +111,18 @@ fn test() -> Result<()> {
     setup::build_tools()?;
     setup::e2e_packages()?;
 
+    step("Lints (clippy, warnings are errors)");
+    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+
     let mut tally = tally::Tally::default();
-    step("Workspace tests (backend API tests on SQLite)");
-    tally.cargo("workspace + API on SQLite", cargo().args(["test", "--workspace"]))?;
+    step("Workspace unit tests");
+    tally.cargo("workspace unit tests", cargo().args(["test", "--workspace", "--lib", "--bins"]))?;
+
+    step("Backend API tests on SQLite");
+    tally.cargo(
+        "API on SQLite",
+        cargo().args(["test", "-p", "certdesk-backend", "--test", "api"]).env_remove("TEST_DATABASE_URL"),
+    )?;
 
     step("Backend API tests on PostgreSQL");
     let pg = postgres::TempPostgres::start()?;
@@ -131,7 +163,7 @@ impl TestServer {
     fn start() -> Result<TestServer> {
         let port = free_port()?;
         let data = TempDir::new("certdesk-e2e")?;
-        let child = Command::new(root().join("target/debug/certdesk"))
+        let child = Command::new(target_dir().join("debug/certdesk"))
             .current_dir(root())
             .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
             .env("CERTDESK_DATA_DIR", data.path())

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+
+
 use crate::{TempDir, free_port, sh};
 
 pub struct TempPostgres {
@@ -15,7 +17,7 @@ pub struct TempPostgres {
     as_postgres: bool,
 }
 
-fn bin_dir() -> Result<PathBuf> {
+pub fn bin_dir() -> Result<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .context("PostgreSQL is not installed (/usr/lib/postgresql)")?
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -44,27 +46,34 @@ impl TempPostgres {
             "-F -p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
             pg.dir.path().display()
         );
-        sh(pg.command("pg_ctl")
+        let log = pg.dir.path().join("log");
+        let started = sh(pg.command("pg_ctl")
             .args(["-w", "-D"])
             .arg(&data)
             .args(["-o", &opts, "-l"])
-            .arg(pg.dir.path().join("log"))
+            .arg(&log)
             .arg("start")
-            .stdout(std::process::Stdio::null()))
-        .context("starting PostgreSQL")?;
+            .stdout(std::process::Stdio::null()));
+        if let Err(e) = started {
+            eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+            return Err(e.context("starting PostgreSQL (its log is above)"));
+        }
         println!("PostgreSQL running on 127.0.0.1:{port} in {}", pg.dir.path().display());
         Ok(pg)
     }
 
     fn command(&self, tool: &str) -> Command {
         let exe = self.bin.join(tool);
-        if self.as_postgres {
+        let mut c = if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(exe);
             c
         } else {
             Command::new(exe)
-        }
+        };
+        // The postgres user may not be able to enter the repository's directory.
+        c.current_dir(self.dir.path());
+        c
     }
 
     pub fn url(&self) -> String {

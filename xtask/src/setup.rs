@@ -13,12 +13,13 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Debian's binaryen (108) breaks the app; the npm build of 132 works.
 pub const BINARYEN_VERSION: &str = "132";
 
-/// Debian packages the tests use, each with a file that shows it is installed.
+/// Debian packages the tests use, each with a file that only that package installs.
 const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "/usr/bin/chromium"),
     ("fonts-noto-cjk", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    ("softhsm2", "/usr/lib/softhsm/libsofthsm2.so"),
-    ("postgresql", "/usr/share/postgresql-common/pg_wrapper"),
+    ("softhsm2", "/usr/bin/softhsm2-util"),
+    // The server, not only the client: checked by its initdb below.
+    ("postgresql", ""),
 ];
 
 fn output(cmd: &mut Command) -> Option<String> {
@@ -57,8 +58,11 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
 }
 
 pub fn test_packages() -> Result<()> {
-    let missing: Vec<&str> =
-        TEST_PACKAGES.iter().filter(|(_, file)| !std::path::Path::new(file).exists()).map(|(p, _)| *p).collect();
+    let installed = |(pkg, file): &(&str, &str)| match *pkg {
+        "postgresql" => crate::postgres::bin_dir().is_ok(),
+        _ => std::path::Path::new(file).exists(),
+    };
+    let missing: Vec<&str> = TEST_PACKAGES.iter().filter(|p| !installed(p)).map(|(p, _)| *p).collect();
     if missing.is_empty() {
         println!("installed: {}", TEST_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
         return Ok(());
@@ -74,8 +78,9 @@ fn cargo_bin(name: &str) -> PathBuf {
     home.join("bin").join(name)
 }
 
+/// Version of a tool as the build will find it: cargo's bin directory first (see `tool_path`).
 fn tool_version(bin: &str) -> Option<String> {
-    output(Command::new(bin).arg("--version")).or_else(|| output(Command::new(cargo_bin(bin)).arg("--version")))
+    output(Command::new(cargo_bin(bin)).arg("--version")).or_else(|| output(Command::new(bin).arg("--version")))
 }
 
 /// wasm32 target, trunk, wasm-bindgen-cli and binaryen at the versions that work here.
@@ -84,11 +89,11 @@ pub fn build_tools() -> Result<()> {
     if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    if !tool_version("trunk").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+    if tool_version("trunk").is_none_or(|v| !v.contains(TRUNK_VERSION)) {
         // --locked: an unlocked build pulls a lightningcss that does not compile.
         sh(crate::cargo().args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]))?;
     }
-    if !tool_version("wasm-bindgen").is_some_and(|v| v.trim() == format!("wasm-bindgen {WASM_BINDGEN_VERSION}")) {
+    if tool_version("wasm-bindgen").is_none_or(|v| v.trim() != format!("wasm-bindgen {WASM_BINDGEN_VERSION}")) {
         // Not --locked: its lock file names crates the registry mirror may lack.
         sh(crate::cargo().args(["install", "--force", &format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}")]))?;
     }
@@ -116,13 +121,14 @@ fn tool_path() -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-/// `trunk build --release --offline` into dist/.
+/// `trunk build --release --offline` into dist/. The crates are fetched first, since
+/// trunk passes `--offline` on to cargo (and must not download tools itself).
 pub fn build_app() -> Result<()> {
-    sh(Command::new(cargo_bin("trunk"))
+    sh(crate::cargo().args(["fetch"]))?;
+    sh(Command::new("trunk")
         .current_dir(root())
         .args(["build", "--release", "--offline"])
-        .env("PATH", tool_path())
-        .env_remove("CARGO_TARGET_DIR"))
+        .env("PATH", tool_path()))
 }
 
 /// The e2e folder's npm packages (Playwright), never a browser download.

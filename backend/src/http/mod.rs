@@ -1,5 +1,6 @@
 //! HTTP: the router, middleware and thin handlers. Only this module knows status codes.
 
+mod errors;
 mod health;
 mod metrics;
 mod security;
@@ -9,7 +10,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use certdesk_shared::ErrorCode;
@@ -19,14 +20,17 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::error::{AppError, ErrorParts, request_lang};
+pub use errors::{AppJson, decode_json};
+
+use crate::error::AppError;
+use errors::{ErrorParts, request_lang};
 use crate::metrics::HttpLabels;
 use crate::state::AppState;
 
 /// The whole application. Fails only when the built app's `index.html` cannot be read.
 pub fn app(state: AppState) -> anyhow::Result<Router> {
     let spa = spa::Spa::load(&state.config.static_dir)?;
-    let csp = security::content_security_policy(spa.inline_scripts(), state.config.agent_port);
+    let csp = security::content_security_policy(spa.inline_scripts(), certdesk_shared::AGENT_DEFAULT_PORT);
 
     let api = Router::new()
         .merge(health::router())
@@ -36,6 +40,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
     let mut router = Router::new()
         .nest("/api", api)
         .merge(metrics::router())
+        .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())
         .layer(DefaultBodyLimit::max(state.config.body_limit))
@@ -82,7 +87,12 @@ async fn remember_route(req: Request, next: Next) -> Response {
 
 async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = match *req.method() {
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => {
+            req.method().to_string()
+        }
+        _ => "other".to_owned(),
+    };
     let is_api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let route = match res.extensions().get::<RouteLabel>() {

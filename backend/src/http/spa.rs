@@ -1,5 +1,6 @@
-//! The built browser app: files from the static directory, `index.html` for every other
-//! path so that the app's own router handles deep links (history fallback).
+//! The built browser app: files from the static directory, and `index.html` for every
+//! path that names no file (no dot in its last segment) so that the app's own router
+//! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 pub struct Spa {
@@ -37,11 +39,24 @@ impl Spa {
 
     pub fn service(&self) -> Router {
         match self.index_html {
-            Some(_) => Router::new()
-                .fallback_service(ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html"))))
-                .layer(middleware::from_fn(cache_headers)),
+            Some(_) => {
+                let files = ServeDir::new(&self.dir);
+                let index = ServeFile::new(self.dir.join("index.html"));
+                Router::new()
+                    .fallback(move |req: Request| serve(files.clone(), index.clone(), req))
+                    .layer(middleware::from_fn(cache_headers))
+            }
             None => Router::new().fallback(not_built),
         }
+    }
+}
+
+async fn serve(files: ServeDir, index: ServeFile, req: Request) -> Response {
+    let names_a_file = req.uri().path().rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let res = if names_a_file { files.oneshot(req).await } else { index.oneshot(req).await };
+    match res {
+        Ok(res) => res.map(axum::body::Body::new),
+        Err(never) => match never {},
     }
 }
 

@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)] // the names are the SQL table and columns
 enum Instance {
     Table,
     Id,

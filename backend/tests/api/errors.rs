@@ -3,7 +3,7 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::routing::post;
-use certdesk::error::AppJson;
+use certdesk::http::AppJson;
 use certdesk_shared::{ApiError, ErrorCode, Mobile, PersonName, ValidationError};
 use serde::Deserialize;
 use tower::ServiceExt;
@@ -25,10 +25,12 @@ async fn unknown_api_routes_get_our_error_body_in_the_asked_language() {
     let body: ApiError = res.json().await.unwrap();
     assert_eq!(body.message, "Not found");
 
-    let res = app.client.delete(app.url("/api/health")).send().await.unwrap();
-    assert_eq!(res.status(), 405);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, ErrorCode::MethodNotAllowed);
+    for path in ["/api/health", "/metrics"] {
+        let res = app.client.delete(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 405, "{path}");
+        let body: ApiError = res.json().await.unwrap();
+        assert_eq!(body.code, ErrorCode::MethodNotAllowed, "{path}");
+    }
 }
 
 #[derive(Deserialize)]
@@ -49,9 +51,13 @@ async fn accept(AppJson(_): AppJson<Form>) -> StatusCode {
 }
 
 async fn post_json(body: &'static str) -> (StatusCode, Option<ApiError>) {
+    post_as("application/json", body).await
+}
+
+async fn post_as(content_type: &str, body: &'static str) -> (StatusCode, Option<ApiError>) {
     let router = Router::new().route("/", post(accept)).layer(DefaultBodyLimit::max(256));
     let res = router
-        .oneshot(Request::post("/").header("content-type", "application/json").body(Body::from(body)).unwrap())
+        .oneshot(Request::post("/").header("content-type", content_type).body(Body::from(body)).unwrap())
         .await
         .unwrap();
     let status = res.status();
@@ -78,6 +84,18 @@ async fn json_bodies_are_validated_while_decoding() {
     let body = body.unwrap();
     assert_eq!(body.fields[0].field, "operator.name");
     assert_eq!(body.fields[0].error, ValidationError::Required);
+}
+
+#[tokio::test]
+async fn only_json_bodies_are_accepted() {
+    let good = r#"{"operator":{"name":"张三","mobile":"13812345678"}}"#;
+    assert_eq!(post_as("application/json; charset=utf-8", good).await.0, StatusCode::NO_CONTENT);
+    // What a cross-site HTML form can send without a CORS preflight:
+    for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        let (status, body) = post_as(ct, good).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
+        assert_eq!(body.unwrap().code, ErrorCode::UnsupportedMediaType, "{ct}");
+    }
 }
 
 #[tokio::test]

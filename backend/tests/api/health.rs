@@ -56,3 +56,28 @@ async fn migrations_are_idempotent_and_keep_the_instance() {
     assert_eq!(first, second);
     assert_eq!(first.len(), 36);
 }
+
+#[tokio::test]
+async fn servers_starting_together_on_postgres_migrate_one_at_a_time() {
+    if expected_kind() != "postgres" {
+        return; // one machine, one SQLite file: a single server is the supported setup
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(dir.path()).await;
+    let config = certdesk::Config::for_tests(url, dir.path().to_owned());
+    let (a, b, c) = tokio::join!(
+        certdesk::AppState::new(config.clone()),
+        certdesk::AppState::new(config.clone()),
+        certdesk::AppState::new(config.clone()),
+    );
+    let ids: Vec<String> = futures_ids(&[a.unwrap(), b.unwrap(), c.unwrap()]).await;
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+}
+
+async fn futures_ids(states: &[certdesk::AppState]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for s in states {
+        ids.push(certdesk::domain::health::instance_id(&s.db).await.unwrap());
+    }
+    ids
+}

@@ -1,6 +1,9 @@
 //! The backend's one integration-test binary. Runs on SQLite by default and on PostgreSQL
 //! when `TEST_DATABASE_URL` points at a server (`cargo xtask test` does both).
 
+// Test code: a failed expectation should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod errors;

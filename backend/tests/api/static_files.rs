@@ -38,6 +38,16 @@ async fn deep_links_get_the_app_and_hashed_files_are_cached() {
 }
 
 #[tokio::test]
+async fn a_missing_file_is_a_404_not_the_app() {
+    let app = spawn_app().await;
+    // An old build's file after a redeploy: caching index.html under its name would break the app for a year.
+    let res = app.get("/certdesk-frontend-fedcba9876543210.js").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert!(!res.text().await.unwrap().contains("<title>CertDesk</title>"));
+}
+
+#[tokio::test]
 async fn responses_are_compressed_when_asked() {
     let app = spawn_app().await;
     let client = reqwest::Client::builder().build().unwrap();

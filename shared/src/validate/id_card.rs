@@ -28,7 +28,7 @@ pub fn id_card_check_char(first17: &[u8; 17]) -> u8 {
 }
 
 fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn num(b: &[u8]) -> u32 {

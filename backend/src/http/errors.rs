@@ -1,0 +1,151 @@
+//! Errors as responses: the status for each code, our JSON extractor, and the body in the
+//! request's language. Server-side failures are logged with their cause and answered with
+//! the code only.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use certdesk_shared::{ApiError, ErrorCode, FieldError, Lang, ValidationError};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+pub fn status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
+        ErrorCode::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Language of the request, from `Accept-Language` (default zh-CN).
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').find_map(|part| Lang::from_tag(part.split(';').next().unwrap_or(""))))
+        .unwrap_or_default()
+}
+
+/// Attached to every error response so that `localize_errors` can write the body again in
+/// the request's language.
+#[derive(Debug, Clone)]
+pub struct ErrorParts {
+    pub code: ErrorCode,
+    pub fields: Vec<FieldError>,
+}
+
+impl ErrorParts {
+    pub fn into_response(self, lang: Lang) -> Response {
+        let body = ApiError::new(self.code, lang).with_fields(self.fields.clone());
+        let mut res = (status(self.code), axum::Json(body)).into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        if status(code).is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let fields = match self {
+            AppError::Validation(fields) => fields,
+            _ => Vec::new(),
+        };
+        ErrorParts { code, fields }.into_response(Lang::default())
+    }
+}
+
+/// `axum::Json`, but stricter and with our error body: the body must be sent as
+/// `application/json` (so a cross-site form cannot post it without a CORS preflight), and
+/// a value refused by a `shared` validation rule becomes a typed field error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ErrorCode::UnsupportedMediaType.into());
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ErrorCode::PayloadTooLarge.into());
+            }
+            Err(_) => return Err(ErrorCode::MalformedJson.into()),
+        };
+        decode_json(&bytes).map(AppJson)
+    }
+}
+
+/// Decodes a JSON body, naming the field whose validation failed.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let field = err.path().to_string();
+            let inner = err.into_inner();
+            // Our validation errors display as their code, possibly followed by serde's position.
+            let msg = inner.to_string();
+            let code = msg.split(' ').next().unwrap_or("");
+            match code.parse::<ValidationError>() {
+                Ok(error) if inner.is_data() => Err(AppError::Validation(vec![FieldError { field, error }])),
+                _ if inner.is_data() && msg.starts_with("missing field") => {
+                    let name = msg.split('`').nth(1).unwrap_or("").to_owned();
+                    let field = if field == "." || field.is_empty() { name } else { format!("{field}.{name}") };
+                    Err(AppError::Validation(vec![FieldError { field, error: ValidationError::Required }]))
+                }
+                _ => Err(ErrorCode::MalformedJson.into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_client_or_server_error_status() {
+        for code in ErrorCode::ALL {
+            let s = status(code);
+            assert!(s.is_client_error() || s.is_server_error(), "{code:?}");
+        }
+        assert_eq!(status(ErrorCode::Validation), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn accept_language_picks_the_first_known_language() {
+        let mut h = HeaderMap::new();
+        assert_eq!(request_lang(&h), Lang::ZhCn);
+        h.insert(header::ACCEPT_LANGUAGE, "fr-FR,en;q=0.8,zh;q=0.5".parse().unwrap());
+        assert_eq!(request_lang(&h), Lang::En);
+        h.insert(header::ACCEPT_LANGUAGE, "zh-HK".parse().unwrap());
+        assert_eq!(request_lang(&h), Lang::ZhTw);
+    }
+}
