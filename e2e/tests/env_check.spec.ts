@@ -18,6 +18,7 @@ test('the environment check measures this browser and finds no agent', async ({ 
   await expect(row(page, /WebAssembly/).getByRole('cell')).toHaveText('通过');
   await expect(row(page, /Cookie/).getByRole('cell')).toHaveText('通过');
   await expect(row(page, /安全连接/).getByRole('cell')).toHaveText('通过');
+  await expect(row(page, /门户服务器连接/).getByRole('cell')).toHaveText('通过');
   await expect(row(page, /证书助手安装情况/).getByRole('cell')).toHaveText('未安装');
   await expect(page.getByText('本地检测完成，请使用系统！')).toBeVisible();
   await expect(page.getByText(/未检测到证书助手.*17530/)).toBeVisible();
@@ -35,6 +36,22 @@ test('the environment check reports a cookie-less browser', async ({ browser }) 
   await expect(page.getByText('请在浏览器设置中允许本网站使用 Cookie，否则无法登录。')).toBeVisible();
   await expect(page.getByText('本地检测完成，请使用系统！')).toHaveCount(0);
   await context.close();
+});
+
+test('the environment check says when the server or its database is down', async ({ page }) => {
+  // What the server answers when its database is unreachable.
+  await page.route('**/api/health', (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'degraded', version: '0.1.0', database: false, database_kind: 'sqlite' }),
+    }),
+  );
+  await page.goto('/env-check');
+  await appReady(page);
+  await expect(row(page, /门户服务器连接/).getByRole('cell')).toHaveText('未通过');
+  await expect(page.getByText('无法连接服务器，请检查网络后重试：无法连接门户服务器或其数据库，请稍后重试或拨打客服热线。')).toBeVisible();
+  await expect(page.getByText('本地检测完成，请使用系统！')).toHaveCount(0);
 });
 
 test.describe('with an agent answering on its port', () => {

@@ -77,4 +77,5 @@ test('the page can be used from the keyboard: skip link then main content', asyn
   await expect(skip).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/#main$/);
+  await expect(page.locator('main')).toBeFocused();
 });

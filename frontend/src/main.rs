@@ -1,5 +1,6 @@
 //! CertDesk browser app: mounts [`app::App`] on the page.
 
+mod api;
 mod app;
 mod components;
 mod env;

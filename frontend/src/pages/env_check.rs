@@ -4,6 +4,8 @@
 
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use certdesk_shared::agent::AgentInfo;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::health::Health;
 use leptos::prelude::*;
 use leptos_i18n::{t, td_string};
 use wasm_bindgen::JsValue;
@@ -72,6 +74,17 @@ pub fn EnvCheck() -> impl IntoView {
     let secure_ok = js_flag(&global, "isSecureContext");
     let required_ok = os_ok && browser_ok && wasm_ok && cookies_ok && secure_ok;
 
+    // None while checking, then Ok or the error code that explains the failure.
+    let (server, set_server) = signal(None::<Result<(), ErrorCode>>);
+    leptos::task::spawn_local(async move {
+        let health = crate::api::get::<Health>("/api/health", i18n.get_locale_untracked()).await;
+        set_server.set(Some(match health {
+            Ok(h) if h.database => Ok(()),
+            Ok(_) => Err(ErrorCode::Unavailable),
+            Err(e) => Err(e.code),
+        }));
+    });
+
     let (agent, set_agent) = signal(Agent::Checking);
     let check_agent = move || {
         set_agent.set(Agent::Checking);
@@ -95,6 +108,26 @@ pub fn EnvCheck() -> impl IntoView {
                 <Row label=t!(i18n, env_wasm) detail=String::new() pass=wasm_ok />
                 <Row label=t!(i18n, env_cookies) detail=String::new() pass=cookies_ok />
                 <Row label=t!(i18n, env_secure) detail=String::new() pass=secure_ok />
+                <tr>
+                    <th scope="row">{t!(i18n, env_server)}</th>
+                    <td
+                        class=move || match server.get() {
+                            None => "result",
+                            Some(Ok(())) => "result pass",
+                            Some(Err(_)) => "result fail",
+                        }
+                        aria-live="polite"
+                    >
+                        {move || {
+                            let l = i18n.get_locale();
+                            match server.get() {
+                                None => td_string!(l, env_checking),
+                                Some(Ok(())) => td_string!(l, env_pass),
+                                Some(Err(_)) => td_string!(l, env_fail),
+                            }
+                        }}
+                    </td>
+                </tr>
                 <tr>
                     <th scope="row">{t!(i18n, env_agent)}</th>
                     <td
@@ -125,7 +158,24 @@ pub fn EnvCheck() -> impl IntoView {
                 {(!wasm_ok).then(|| view! { <li>{t!(i18n, env_hint_wasm)}</li> })}
                 {(!cookies_ok).then(|| view! { <li>{t!(i18n, env_hint_cookies)}</li> })}
                 {(!secure_ok).then(|| view! { <li>{t!(i18n, env_hint_secure)}</li> })}
-                {required_ok.then(|| view! { <li class="ok">{t!(i18n, env_all_ok)}</li> })}
+                {move || {
+                    server
+                        .get()
+                        .and_then(Result::err)
+                        .map(|code| {
+                            view! {
+                                <li>
+                                    {move || crate::api::error_message(code, i18n.get_locale())}
+                                    "："
+                                    {t!(i18n, env_hint_server)}
+                                </li>
+                            }
+                        })
+                }}
+                {move || {
+                    (required_ok && server.get() == Some(Ok(())))
+                        .then(|| view! { <li class="ok">{t!(i18n, env_all_ok)}</li> })
+                }}
                 {move || {
                     (agent.get() == Agent::Missing)
                         .then(|| {

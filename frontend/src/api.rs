@@ -1,0 +1,72 @@
+//! The one typed client of the server's JSON API (gloo-net). Every failure is an
+//! `ApiError` whose code the pages match on; [`error_message`] gives its text.
+
+use certdesk_shared::{ApiError, ErrorCode, Lang};
+use leptos_i18n::td_string;
+use serde::de::DeserializeOwned;
+
+use crate::i18n::Locale;
+
+fn lang(l: Locale) -> Lang {
+    match l {
+        Locale::zh_CN => Lang::ZhCn,
+        Locale::zh_TW => Lang::ZhTw,
+        Locale::en => Lang::En,
+    }
+}
+
+/// `GET /api/...`: the decoded body, or the server's error (or `unavailable` when the
+/// server cannot be reached or answers something that is not ours).
+pub async fn get<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
+    let l = lang(locale);
+    let res = gloo_net::http::Request::get(path)
+        .header("Accept-Language", l.tag())
+        .send()
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    if res.ok() {
+        res.json::<T>().await.map_err(|_| ApiError::new(ErrorCode::Internal, l))
+    } else {
+        Err(res.json::<ApiError>().await.unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)))
+    }
+}
+
+/// The text of an error code in the app's language (keys checked at compile time).
+pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
+    match code {
+        ErrorCode::MalformedJson => td_string!(l, error_malformed_json),
+        ErrorCode::Validation => td_string!(l, error_validation),
+        ErrorCode::PayloadTooLarge => td_string!(l, error_payload_too_large),
+        ErrorCode::UnsupportedMediaType => td_string!(l, error_unsupported_media_type),
+        ErrorCode::NotFound => td_string!(l, error_not_found),
+        ErrorCode::MethodNotAllowed => td_string!(l, error_method_not_allowed),
+        ErrorCode::Unauthorized => td_string!(l, error_unauthorized),
+        ErrorCode::Forbidden => td_string!(l, error_forbidden),
+        ErrorCode::RateLimited => td_string!(l, error_rate_limited),
+        ErrorCode::Internal => td_string!(l, error_internal),
+        ErrorCode::Unavailable => td_string!(l, error_unavailable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCALES: [(Locale, &str); 3] = [
+        (Locale::zh_CN, include_str!("../locales/zh-CN.json")),
+        (Locale::zh_TW, include_str!("../locales/zh-TW.json")),
+        (Locale::en, include_str!("../locales/en.json")),
+    ];
+
+    #[test]
+    fn every_error_code_has_its_message_key_and_a_distinct_text() {
+        for (locale, file) in LOCALES {
+            let mut texts = std::collections::HashSet::new();
+            for code in ErrorCode::ALL {
+                assert!(file.contains(&format!("\"{}\":", code.message_key())), "{code:?} in {locale:?}");
+                assert!(texts.insert(error_message(code, locale)), "{code:?} in {locale:?}");
+            }
+        }
+        assert_eq!(error_message(ErrorCode::NotFound, Locale::en), "Not found");
+    }
+}
