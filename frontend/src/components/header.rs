@@ -8,13 +8,25 @@ use super::LangSwitch;
 use crate::i18n::use_i18n;
 use crate::routes::Operation;
 
+/// Moves keyboard focus to `<main>` (the router would otherwise treat `#main` as a route).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    ev.prevent_default();
+    let main = leptos::prelude::document().get_element_by_id("main");
+    if let Some(main) = main.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = main.focus();
+    }
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     let i18n = use_i18n();
     let (open, set_open) = signal(false);
     let close = move |_| set_open.set(false);
     view! {
-        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <a class="skip-link" href="#main" on:click=skip_to_main>
+            {t!(i18n, skip_to_content)}
+        </a>
         <header class="site-header">
             <div class="bar">
                 <a class="brand" href="/">
