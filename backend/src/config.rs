@@ -33,6 +33,23 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_DEV", default_value_t = false)]
     pub dev: bool,
 
+    /// File holding the secret the CA keys are sealed under (created when missing).
+    /// Defaults to `<data-dir>/ca.secret`. Back it up with the database.
+    #[arg(long, env = "CERTDESK_CA_SECRET_FILE")]
+    pub ca_secret_file: Option<PathBuf>,
+
+    /// A passphrase to seal the CA keys under instead of the secret file (12+ characters).
+    #[arg(long, env = "CERTDESK_CA_PASSPHRASE", hide_env_values = true)]
+    pub ca_passphrase: Option<String>,
+
+    /// Organisation in the CA names (`O=`).
+    #[arg(long, env = "CERTDESK_CA_ORGANISATION", default_value = "CertDesk Demo")]
+    pub ca_organisation: String,
+
+    /// Common name prefix of the CAs (`CN=<this> Root CA`, `CN=<this> Issuing CA`).
+    #[arg(long, env = "CERTDESK_CA_NAME", default_value = "CertDesk Demo")]
+    pub ca_name: String,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CERTDESK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
@@ -47,6 +64,10 @@ impl Config {
         }
     }
 
+    pub fn ca_secret_path(&self) -> PathBuf {
+        self.ca_secret_file.clone().unwrap_or_else(|| self.data_dir.join("ca.secret"))
+    }
+
     /// Configuration for tests: in-memory values, no files read.
     pub fn for_tests(database_url: String, static_dir: PathBuf) -> Self {
         Config {
@@ -57,6 +78,10 @@ impl Config {
             public_url: "http://127.0.0.1".into(),
             dev: true,
             body_limit: 64 * 1024,
+            ca_secret_file: None,
+            ca_passphrase: Some("test passphrase, not for production".into()),
+            ca_organisation: "CertDesk Test".into(),
+            ca_name: "CertDesk Test".into(),
         }
     }
 }

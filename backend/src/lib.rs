@@ -1,9 +1,11 @@
 //! CertDesk server library: configuration, state, the router and everything behind it.
 //! `main.rs` only parses flags and calls [`serve`].
 
+pub mod ca;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod entity;
 pub mod error;
 pub mod http;
 pub mod metrics;
@@ -28,9 +30,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         static_dir = %state.config.static_dir.display(),
         "CertDesk is listening on http://{addr}"
     );
+    tokio::spawn(refresh_crls_forever(state.clone()));
     axum::serve(listener, app(state)?).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keeps every CRL fresh: checks hourly, regenerates those older than a day.
+async fn refresh_crls_forever(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = ca::revoke::refresh_crls(&state.db, &[&state.ca.root, &state.ca.issuing]).await {
+            tracing::error!(error = ?e, "refreshing CRLs failed");
+        }
+    }
 }
 
 async fn shutdown_signal() {

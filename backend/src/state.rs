@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::ca::CaService;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -12,6 +13,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// The CA hierarchy with its signing handles.
+    pub ca: Arc<CaService>,
 }
 
 impl AppState {
@@ -19,6 +22,7 @@ impl AppState {
     pub async fn new(config: Config) -> anyhow::Result<Self> {
         let db = crate::db::connect(&config).await?;
         let instance = crate::domain::health::instance_id(&db).await?;
-        Ok(AppState { db, metrics: Arc::new(Metrics::new(&instance)), config: Arc::new(config) })
+        let ca = crate::ca::hierarchy::load_or_init(&db, &config).await?;
+        Ok(AppState { db, metrics: Arc::new(Metrics::new(&instance)), config: Arc::new(config), ca: Arc::new(ca) })
     }
 }

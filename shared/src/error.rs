@@ -23,6 +23,26 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists but not for this HTTP method.
     MethodNotAllowed,
+    /// The certificate request is not a PKCS#10 CSR.
+    CsrMalformed,
+    /// The CSR's signature does not verify: no proof of possession.
+    CsrSignatureInvalid,
+    /// The key type is not one we issue for (P-256, P-384, RSA 2048+).
+    KeyNotAllowed,
+    /// An RSA key shorter than 2048 bits.
+    KeyTooSmall,
+    /// A validity period we do not sell.
+    BadValidity,
+    /// A reason code that is not allowed for this action.
+    BadRevocationReason,
+    /// An invalidity date in the future.
+    BadInvalidityDate,
+    /// The certificate is revoked already.
+    AlreadyRevoked,
+    /// The certificate is not valid (revoked or frozen).
+    NotValid,
+    /// The certificate is not frozen.
+    NotOnHold,
     /// Sign-in needed.
     Unauthorized,
     /// Signed in, but not allowed.
@@ -36,13 +56,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::CsrMalformed,
+        ErrorCode::CsrSignatureInvalid,
+        ErrorCode::KeyNotAllowed,
+        ErrorCode::KeyTooSmall,
+        ErrorCode::BadValidity,
+        ErrorCode::BadRevocationReason,
+        ErrorCode::BadInvalidityDate,
+        ErrorCode::AlreadyRevoked,
+        ErrorCode::NotValid,
+        ErrorCode::NotOnHold,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
@@ -59,6 +89,16 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "error_unsupported_media_type",
             ErrorCode::NotFound => "error_not_found",
             ErrorCode::MethodNotAllowed => "error_method_not_allowed",
+            ErrorCode::CsrMalformed => "error_csr_malformed",
+            ErrorCode::CsrSignatureInvalid => "error_csr_signature_invalid",
+            ErrorCode::KeyNotAllowed => "error_key_not_allowed",
+            ErrorCode::KeyTooSmall => "error_key_too_small",
+            ErrorCode::BadValidity => "error_bad_validity",
+            ErrorCode::BadRevocationReason => "error_bad_revocation_reason",
+            ErrorCode::BadInvalidityDate => "error_bad_invalidity_date",
+            ErrorCode::AlreadyRevoked => "error_already_revoked",
+            ErrorCode::NotValid => "error_not_valid",
+            ErrorCode::NotOnHold => "error_not_on_hold",
             ErrorCode::Unauthorized => "error_unauthorized",
             ErrorCode::Forbidden => "error_forbidden",
             ErrorCode::RateLimited => "error_rate_limited",
@@ -76,6 +116,16 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => lang.pick("请求格式不受支持", "請求格式不受支援", "Send the request as application/json"),
             ErrorCode::NotFound => lang.pick("未找到", "未找到", "Not found"),
             ErrorCode::MethodNotAllowed => lang.pick("不支持该请求方法", "不支援該請求方法", "Method not allowed"),
+            ErrorCode::CsrMalformed => lang.pick("证书请求（CSR）格式不正确", "憑證請求（CSR）格式不正確", "The certificate request (CSR) cannot be read"),
+            ErrorCode::CsrSignatureInvalid => lang.pick("证书请求的签名无效", "憑證請求的簽章無效", "The certificate request's signature is not valid"),
+            ErrorCode::KeyNotAllowed => lang.pick("不支持该密钥类型，请使用 P-256、P-384 或 RSA 2048 位以上密钥", "不支援該金鑰類型，請使用 P-256、P-384 或 RSA 2048 位元以上金鑰", "This key type is not accepted; use P-256, P-384 or RSA of 2048 bits or more"),
+            ErrorCode::KeyTooSmall => lang.pick("密钥长度不足，RSA 密钥至少 2048 位", "金鑰長度不足，RSA 金鑰至少 2048 位元", "The key is too short; RSA keys need at least 2048 bits"),
+            ErrorCode::BadValidity => lang.pick("证书有效期不正确", "憑證有效期不正確", "This validity period is not offered"),
+            ErrorCode::BadRevocationReason => lang.pick("注销原因不正确", "註銷原因不正確", "This revocation reason is not allowed here"),
+            ErrorCode::BadInvalidityDate => lang.pick("失效日期不能晚于当前时间", "失效日期不能晚於目前時間", "The invalidity date cannot be in the future"),
+            ErrorCode::AlreadyRevoked => lang.pick("该证书已注销", "該憑證已註銷", "This certificate is revoked already"),
+            ErrorCode::NotValid => lang.pick("该证书当前不是有效状态", "該憑證目前不是有效狀態", "This certificate is not currently valid"),
+            ErrorCode::NotOnHold => lang.pick("该证书未被冻结", "該憑證未被凍結", "This certificate is not frozen"),
             ErrorCode::Unauthorized => lang.pick("请先登录", "請先登入", "Please sign in"),
             ErrorCode::Forbidden => lang.pick("无权进行此操作", "無權進行此操作", "You may not do this"),
             ErrorCode::RateLimited => lang.pick("操作过于频繁，请稍后再试", "操作過於頻繁，請稍後再試", "Too many attempts, try again later"),

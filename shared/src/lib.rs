@@ -2,6 +2,7 @@
 //! and the validation rules both apply. Depends on serde and small crates only.
 
 pub mod agent;
+pub mod certificate;
 pub mod error;
 pub mod health;
 pub mod lang;

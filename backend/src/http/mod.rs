@@ -1,5 +1,6 @@
 //! HTTP: the router, middleware and thin handlers. Only this module knows status codes.
 
+mod ca;
 mod errors;
 mod health;
 mod metrics;
@@ -34,12 +35,14 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
 
     let api = Router::new()
         .merge(health::router())
+        .merge(ca::api_router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 
     let mut router = Router::new()
         .nest("/api", api)
         .merge(metrics::router())
+        .merge(ca::router())
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -3,12 +3,13 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_instance;
+mod m20261121_000002_ca;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_instance::Migration)]
+        vec![Box::new(m20261121_000001_instance::Migration), Box::new(m20261121_000002_ca::Migration)]
     }
 }

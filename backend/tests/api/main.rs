@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod ca;
 mod errors;
 mod health;
 mod static_files;

@@ -1,0 +1,95 @@
+//! The few DER structures rcgen does not write: Authority Information Access and
+//! Certificate Policies extensions.
+
+/// DER length octets.
+fn len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        vec![n as u8]
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        let mut out = vec![0x80 | bytes.len() as u8];
+        out.extend(bytes);
+        out
+    }
+}
+
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(len(content.len()));
+    out.extend_from_slice(content);
+    out
+}
+
+/// An OBJECT IDENTIFIER from its arcs (each arc up to 128 bits, for `2.25.<uuid>` OIDs).
+pub fn oid(arcs: &[u128]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut push = |mut v: u128| {
+        let mut chunk = vec![(v & 0x7f) as u8];
+        v >>= 7;
+        while v > 0 {
+            chunk.push(0x80 | (v & 0x7f) as u8);
+            v >>= 7;
+        }
+        chunk.reverse();
+        body.extend(chunk);
+    };
+    if let [a, b, rest @ ..] = arcs {
+        push(a * 40 + b);
+        for &arc in rest {
+            push(arc);
+        }
+    }
+    tlv(0x06, &body)
+}
+
+pub const ID_AD_OCSP: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1];
+pub const ID_AD_CA_ISSUERS: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 2];
+pub const ID_PE_AUTHORITY_INFO_ACCESS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+pub const ID_CE_CERTIFICATE_POLICIES: &[u64] = &[2, 5, 29, 32];
+
+/// `AuthorityInfoAccessSyntax` with an OCSP responder (optional) and the issuer's certificate.
+pub fn authority_info_access(ocsp: Option<&str>, ca_issuers: &str) -> Vec<u8> {
+    let access = |method: &[u128], uri: &str| {
+        let mut seq = oid(method);
+        seq.extend(tlv(0x86, uri.as_bytes())); // [6] uniformResourceIdentifier IA5String
+        tlv(0x30, &seq)
+    };
+    let mut body = Vec::new();
+    if let Some(ocsp) = ocsp {
+        body.extend(access(ID_AD_OCSP, ocsp));
+    }
+    body.extend(access(ID_AD_CA_ISSUERS, ca_issuers));
+    tlv(0x30, &body)
+}
+
+/// `certificatePolicies` with one policy and no qualifiers.
+pub fn certificate_policies(policy: &[u128]) -> Vec<u8> {
+    tlv(0x30, &tlv(0x30, &oid(policy)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_openssl() {
+        // openssl asn1parse -genstr 'OID:1.3.6.1.5.5.7.48.1' -out - | xxd
+        assert_eq!(oid(&[1, 3, 6, 1, 5, 5, 7, 48, 1]), hex::decode("06082b06010505073001").unwrap());
+        // 2.25.<128-bit> uses base-128 continuation bytes
+        assert_eq!(oid(&[2, 25, 128]), vec![0x06, 0x03, 0x69, 0x81, 0x00]);
+        assert_eq!(len(0x7f), vec![0x7f]);
+        assert_eq!(len(0x80), vec![0x81, 0x80]);
+        assert_eq!(len(0x1234), vec![0x82, 0x12, 0x34]);
+    }
+
+    #[test]
+    fn aia_parses_with_x509_parser() {
+        let der = authority_info_access(Some("http://ca.example/ocsp"), "http://ca.example/ca/issuing.crt");
+        let (rest, aia) = <x509_parser::extensions::AuthorityInfoAccess as x509_parser::prelude::FromDer<
+            x509_parser::error::X509Error,
+        >>::from_der(&der)
+        .unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(aia.accessdescs.len(), 2);
+    }
+}

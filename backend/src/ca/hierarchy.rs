@@ -1,0 +1,219 @@
+//! The CA hierarchy: created once (`certdesk ca init`, or by itself on first start), then
+//! loaded at every start by unsealing the keys.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{Duration, DurationRound, Utc};
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa, Issuer,
+    KeyUsagePurpose, SerialNumber,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+
+use super::der;
+use super::signer::{CaSecret, RcgenKey, Signer, SoftwareSigner};
+use super::{Authority, random_serial, subject_key_id, to_offset};
+use crate::config::Config;
+use crate::entity::ca_authority;
+
+pub const ROOT: &str = "root";
+pub const ISSUING: &str = "issuing";
+const ANY_POLICY: &[u128] = &[2, 5, 29, 32, 0];
+
+/// The loaded hierarchy, shared by every request.
+#[derive(Clone)]
+pub struct CaService {
+    pub root: Authority,
+    pub issuing: Authority,
+    /// Base of the URLs written into certificates (CRL, OCSP, CA issuers).
+    pub public_url: String,
+}
+
+/// Names of the two CAs, e.g. `C=CN, O=CertDesk Demo, CN=CertDesk Demo Root CA`.
+pub struct Names {
+    pub organisation: String,
+    pub common_name: String,
+}
+
+impl Names {
+    pub fn from_config(config: &Config) -> Names {
+        Names { organisation: config.ca_organisation.clone(), common_name: config.ca_name.clone() }
+    }
+
+    fn dn(&self, suffix: &str) -> Result<DistinguishedName> {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, DnValue::PrintableString("CN".try_into()?));
+        dn.push(DnType::OrganizationName, self.organisation.as_str());
+        dn.push(DnType::CommonName, format!("{} {suffix}", self.common_name));
+        Ok(dn)
+    }
+}
+
+fn secret(config: &Config) -> Result<CaSecret> {
+    match &config.ca_passphrase {
+        Some(p) if !p.is_empty() => CaSecret::from_passphrase(p),
+        _ => CaSecret::load_or_create(&config.ca_secret_path()),
+    }
+}
+
+fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>) -> Result<CertificateParams> {
+    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn;
+    p.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+    p.not_before = to_offset(now)?;
+    p.not_after = to_offset(now + Duration::days(365 * years))?;
+    p.is_ca = IsCa::Ca(match path_len {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    });
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    Ok(p)
+}
+
+fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(oid, content);
+    e.set_criticality(false);
+    e
+}
+
+/// Creates the root CA (20 years) and the issuing CA (10 years) it signs, and their first
+/// CRLs. Refuses when a hierarchy exists.
+pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Config) -> Result<()> {
+    let secret = secret(config)?;
+    let names = Names::from_config(config);
+    let base = config.public_url.trim_end_matches('/').to_owned();
+
+    let root_key = SoftwareSigner::generate()?;
+    let root_params = ca_params(names.dn("Root CA")?, 20, None)?;
+    let root_cert = root_params.self_signed(&RcgenKey(&root_key))?;
+
+    let issuing_key = SoftwareSigner::generate()?;
+    let mut issuing_params = ca_params(names.dn("Issuing CA")?, 10, Some(0))?;
+    issuing_params.use_authority_key_identifier_extension = true;
+    issuing_params.crl_distribution_points =
+        vec![rcgen::CrlDistributionPoint { uris: vec![format!("{base}/ca/{ROOT}.crl")] }];
+    issuing_params.custom_extensions = vec![
+        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
+        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
+    ];
+    let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&root_key))?;
+    let issuing_cert = issuing_params.signed_by(&RcgenKey(&issuing_key), &root_issuer)?;
+
+    let txn = db.begin().await?;
+    if ca_authority::Entity::find().one(&txn).await?.is_some() {
+        bail!("a CA hierarchy exists already; `certdesk ca status` shows it");
+    }
+    let now = Utc::now();
+    let row = |name: &str, parent: Option<i32>, params: &CertificateParams, der: &[u8], blob: Vec<u8>| {
+        ca_authority::ActiveModel {
+            name: Set(name.to_owned()),
+            parent_id: Set(parent),
+            subject: Set(dn_string(&params.distinguished_name)),
+            cert_der: Set(der.to_vec()),
+            key_storage: Set("sealed-pkcs8".to_owned()),
+            key_blob: Set(blob),
+            not_before: Set(from_offset(params.not_before)),
+            not_after: Set(from_offset(params.not_after)),
+            crl_number: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+    };
+    let root = row(ROOT, None, &root_params, root_cert.der(), root_key.seal(&secret, ROOT)?).insert(&txn).await?;
+    row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_key.seal(&secret, ISSUING)?)
+        .insert(&txn)
+        .await?;
+    txn.commit().await?;
+
+    let service = load(db, config).await?.context("the new hierarchy did not load")?;
+    super::revoke::regenerate_crl(db, &service.root).await?;
+    super::revoke::regenerate_crl(db, &service.issuing).await?;
+    Ok(())
+}
+
+fn from_offset(t: time::OffsetDateTime) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp(t.unix_timestamp(), 0).unwrap_or_default()
+}
+
+fn dn_string(dn: &DistinguishedName) -> String {
+    dn.iter()
+        .map(|(ty, v)| {
+            let name = match ty {
+                DnType::CountryName => "C",
+                DnType::OrganizationName => "O",
+                DnType::CommonName => "CN",
+                _ => "?",
+            };
+            let value = match v {
+                DnValue::PrintableString(s) => s.as_str().to_owned(),
+                DnValue::Utf8String(s) => s.clone(),
+                _ => String::new(),
+            };
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Loads the hierarchy, or `None` when none was created.
+pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<CaService>> {
+    let rows = ca_authority::Entity::find()
+        .filter(ca_authority::Column::Name.is_in([ROOT, ISSUING]))
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let secret = secret(config)?;
+    let find = |name: &str| -> Result<Authority> {
+        let row = rows.iter().find(|r| r.name == name).with_context(|| format!("the {name} CA is missing"))?;
+        let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::unseal(&row.key_blob, &secret, name)?);
+        Ok(Authority {
+            id: row.id,
+            name: row.name.clone(),
+            cert_der: row.cert_der.clone(),
+            not_before: row.not_before,
+            not_after: row.not_after,
+            ski: subject_key_id(&row.cert_der)?,
+            signer,
+        })
+    };
+    Ok(Some(CaService {
+        root: find(ROOT)?,
+        issuing: find(ISSUING)?,
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+    }))
+}
+
+/// Loads the hierarchy, creating it first when the database has none (the embedded default).
+pub async fn load_or_init(db: &(impl ConnectionTrait + TransactionTrait), config: &Config) -> Result<CaService> {
+    if let Some(ca) = load(db, config).await? {
+        return Ok(ca);
+    }
+    tracing::info!("no CA yet: creating the root and issuing CA");
+    init(db, config).await?;
+    load(db, config).await?.context("the new hierarchy did not load")
+}
+
+/// `certdesk ca status`: one block per CA.
+pub fn describe(ca: &CaService) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut out = String::new();
+    for a in [&ca.root, &ca.issuing] {
+        let (_, cert) = x509_parser::parse_x509_certificate(&a.cert_der)?;
+        out.push_str(&format!(
+            "{} CA\n  subject     {}\n  issuer      {}\n  serial      {}\n  valid       {} to {}\n  sha256      {}\n  key         {:?}\n",
+            a.name,
+            cert.subject(),
+            cert.issuer(),
+            cert.raw_serial_as_string(),
+            a.not_before.to_rfc3339(),
+            a.not_after.to_rfc3339(),
+            hex::encode_upper(Sha256::digest(&a.cert_der)),
+            a.signer().algorithm(),
+        ));
+    }
+    Ok(out)
+}

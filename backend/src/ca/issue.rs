@@ -1,0 +1,295 @@
+//! Issuance from a PKCS#10 CSR. The CSR proves possession of the key and gives nothing
+//! else: the subject comes from the approved application. The certificate is first signed
+//! with a throw-away key of the same algorithm, decoded and checked against its profile
+//! (as Let's Encrypt lints before signing); only a certificate that passes is signed with
+//! the CA key and stored.
+
+use anyhow::Context;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::certificate::CertificateProfile;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use rcgen::{
+    CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, CustomExtension, IsCa, Issuer,
+    SerialNumber,
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
+use x509_parser::prelude::*;
+
+use super::signer::{RcgenKey, SoftwareSigner};
+use super::{Authority, CaService, der, profile, random_serial, to_offset};
+use crate::entity::certificate;
+use crate::error::AppError;
+
+/// The largest CSR accepted (a 16k-bit RSA CSR is about 3 KB).
+pub const MAX_CSR_BYTES: usize = 64 * 1024;
+
+const P256: &str = "1.2.840.10045.3.1.7";
+const P384: &str = "1.3.132.0.34";
+
+/// What to issue.
+pub struct IssueRequest<'a> {
+    pub profile: CertificateProfile,
+    pub subject: &'a profile::Subject,
+    /// DER, or PEM (`-----BEGIN CERTIFICATE REQUEST-----`).
+    pub csr: &'a [u8],
+    pub validity_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub uid: String,
+    pub serial: String,
+    pub der: Vec<u8>,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+/// A CSR that passed every check: its key is allowed and its signature verifies.
+struct CheckedCsr {
+    params: CertificateSigningRequestParams,
+    spki: Vec<u8>,
+    rsa: bool,
+}
+
+fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
+    if input.len() > MAX_CSR_BYTES {
+        return Err(ErrorCode::PayloadTooLarge.into());
+    }
+    if input.starts_with(b"-----BEGIN") {
+        let (label, der) = pem_rfc7468_decode(input).ok_or(AppError::Code(ErrorCode::CsrMalformed))?;
+        if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
+            return Err(ErrorCode::CsrMalformed.into());
+        }
+        return Ok(der);
+    }
+    Ok(input.to_vec())
+}
+
+fn pem_rfc7468_decode(input: &[u8]) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    let text = std::str::from_utf8(input).ok()?;
+    let begin = text.lines().find(|l| l.starts_with("-----BEGIN "))?;
+    let label = begin.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?.to_owned();
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END "))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
+    Some((label, der))
+}
+
+fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
+    let der = csr_der(input)?;
+    let (rest, csr) =
+        X509CertificationRequest::from_der(&der).map_err(|_| AppError::Code(ErrorCode::CsrMalformed))?;
+    if !rest.is_empty() {
+        return Err(ErrorCode::CsrMalformed.into());
+    }
+    let spki = &csr.certification_request_info.subject_pki;
+    let rsa = match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+            if rsa.key_size() < 2048 {
+                return Err(ErrorCode::KeyTooSmall.into());
+            }
+            if rsa.key_size() > 8192 {
+                return Err(ErrorCode::KeyNotAllowed.into());
+            }
+            true
+        }
+        Ok(x509_parser::public_key::PublicKey::EC(_)) => {
+            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
+            match curve.as_deref() {
+                Some(P256) | Some(P384) => false,
+                _ => return Err(ErrorCode::KeyNotAllowed.into()),
+            }
+        }
+        _ => return Err(ErrorCode::KeyNotAllowed.into()),
+    };
+    let params = CertificateSigningRequestParams::from_der(&der.as_slice().into()).map_err(|e| match e {
+        rcgen::Error::InvalidCertificationRequestSignature => AppError::Code(ErrorCode::CsrSignatureInvalid),
+        rcgen::Error::UnsupportedSignatureAlgorithm => AppError::Code(ErrorCode::KeyNotAllowed),
+        _ => AppError::Code(ErrorCode::CsrMalformed),
+    })?;
+    // rcgen re-encodes the key from the signature algorithm; it must be the key the CSR holds
+    // (a P-384 key signed with SHA-256 would otherwise come out as a P-256 key).
+    let spki_der = spki.raw.to_vec();
+    if rcgen::PublicKeyData::subject_public_key_info(&params.public_key) != spki_der {
+        return Err(ErrorCode::KeyNotAllowed.into());
+    }
+    Ok(CheckedCsr { params, spki: spki_der, rsa })
+}
+
+fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(oid, content);
+    e.set_criticality(false);
+    e
+}
+
+fn params_for(
+    ca: &CaService,
+    req: &IssueRequest<'_>,
+    rsa: bool,
+    serial: &[u8],
+    not_before: DateTime<Utc>,
+) -> anyhow::Result<(CertificateParams, DateTime<Utc>)> {
+    let spec = profile::spec(req.profile);
+    let base = &ca.public_url;
+    let not_after = (not_before + Duration::days(i64::from(req.validity_days)) - Duration::seconds(1))
+        .min(ca.issuing.not_after);
+    let mut p = CertificateParams::default();
+    p.serial_number = Some(SerialNumber::from_slice(serial));
+    p.not_before = to_offset(not_before)?;
+    p.not_after = to_offset(not_after)?;
+    p.distinguished_name = req.subject.distinguished_name()?;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = spec.key_usages(rsa);
+    p.extended_key_usages = spec.extended_key_usages.to_vec();
+    p.use_authority_key_identifier_extension = true;
+    p.crl_distribution_points =
+        vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
+    p.custom_extensions = vec![
+        ext(
+            der::ID_PE_AUTHORITY_INFO_ACCESS,
+            der::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name)),
+        ),
+        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(&spec.policy)),
+    ];
+    Ok((p, not_after))
+}
+
+/// The profile's rules, checked on the decoded certificate before the real signature.
+fn lint(der: &[u8], issuing: &Authority, req: &IssueRequest<'_>, csr: &CheckedCsr) -> Result<(), String> {
+    let (_, cert) = parse_x509_certificate(der).map_err(|e| format!("does not decode: {e}"))?;
+    let tbs = &cert.tbs_certificate;
+    let (_, ca) = parse_x509_certificate(&issuing.cert_der).map_err(|e| format!("CA does not decode: {e}"))?;
+    if tbs.version != X509Version::V3 {
+        return Err("not v3".into());
+    }
+    let serial = tbs.raw_serial();
+    if serial.len() != 16 || serial[0] & 0x80 != 0 || serial[0] == 0 {
+        return Err(format!("serial of {} bytes or not positive", serial.len()));
+    }
+    if tbs.issuer.as_raw() != ca.tbs_certificate.subject.as_raw() {
+        return Err("issuer is not the issuing CA's subject".into());
+    }
+    let v = &tbs.validity;
+    if v.not_before.timestamp() < issuing.not_before.timestamp()
+        || v.not_after.timestamp() > issuing.not_after.timestamp()
+        || v.not_after <= v.not_before
+    {
+        return Err("validity outside the issuing CA's".into());
+    }
+    let cn: Vec<&str> = tbs.subject.iter_common_name().filter_map(|a| a.as_str().ok()).collect();
+    let country: Vec<&str> = tbs.subject.iter_country().filter_map(|a| a.as_str().ok()).collect();
+    if cn != [req.subject.common_name.as_str()] || country != ["CN"] {
+        return Err("subject is not the application's".into());
+    }
+    if tbs.subject_pki.raw != csr.spki.as_slice() {
+        return Err("public key is not the CSR's".into());
+    }
+    let spec = profile::spec(req.profile);
+    let mut seen = Vec::new();
+    for e in tbs.extensions() {
+        use x509_parser::extensions::ParsedExtension as P;
+        match e.parsed_extension() {
+            P::AuthorityKeyIdentifier(aki) => {
+                if aki.key_identifier.as_ref().map(|k| k.0) != Some(issuing.ski.as_slice()) {
+                    return Err("AKI does not match the issuing CA's SKI".into());
+                }
+                seen.push("aki");
+            }
+            P::SubjectKeyIdentifier(_) => seen.push("ski"),
+            P::BasicConstraints(bc) => {
+                if bc.ca {
+                    return Err("an end-entity certificate says it is a CA".into());
+                }
+                seen.push("bc");
+            }
+            P::KeyUsage(ku) => {
+                let want = spec.key_usages(csr.rsa);
+                let ok = e.critical
+                    && ku.digital_signature() == want.contains(&rcgen::KeyUsagePurpose::DigitalSignature)
+                    && ku.non_repudiation() == want.contains(&rcgen::KeyUsagePurpose::ContentCommitment)
+                    && ku.key_agreement() == want.contains(&rcgen::KeyUsagePurpose::KeyAgreement)
+                    && ku.key_encipherment() == want.contains(&rcgen::KeyUsagePurpose::KeyEncipherment)
+                    && !ku.key_cert_sign()
+                    && !ku.crl_sign();
+                if !ok {
+                    return Err("key usage is not the profile's".into());
+                }
+                seen.push("ku");
+            }
+            P::ExtendedKeyUsage(eku) => {
+                if eku.any || eku.server_auth || eku.code_signing || eku.ocsp_signing {
+                    return Err("extended key usage beyond the profile".into());
+                }
+                seen.push("eku");
+            }
+            P::CRLDistributionPoints(_) => seen.push("crldp"),
+            P::AuthorityInfoAccess(_) => seen.push("aia"),
+            P::CertificatePolicies(_) => seen.push("policies"),
+            P::SubjectAlternativeName(_) => return Err("unexpected subjectAltName".into()),
+            other => return Err(format!("unexpected extension {other:?}")),
+        }
+    }
+    for needed in ["aki", "ski", "bc", "ku", "eku", "crldp", "aia", "policies"] {
+        if !seen.contains(&needed) {
+            return Err(format!("missing extension {needed}"));
+        }
+    }
+    Ok(())
+}
+
+/// Issues and stores a certificate. Nothing is written unless the CSR passes its checks and
+/// the certificate passes its profile's.
+pub async fn issue(db: &impl ConnectionTrait, ca: &CaService, req: &IssueRequest<'_>) -> Result<Issued, AppError> {
+    let csr = check_csr(req.csr)?;
+    if req.validity_days == 0 || req.validity_days > 5 * 366 {
+        return Err(ErrorCode::BadValidity.into());
+    }
+    let not_before = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
+    for _attempt in 0..3 {
+        let serial = random_serial()?;
+        let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
+
+        let lint_key = SoftwareSigner::generate()?;
+        let lint_issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&lint_key))
+            .context("issuer")?;
+        let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
+        if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr) {
+            tracing::error!(profile = ?req.profile, %why, "refused to sign a certificate that breaks its profile");
+            return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
+        }
+
+        let issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(ca.issuing.signer()))
+            .context("issuer")?;
+        let cert = params.signed_by(&csr.params.public_key, &issuer).context("signing")?;
+        let uid = uuid::Uuid::new_v4().to_string();
+        let serial_hex = hex::encode(serial);
+        let row = certificate::ActiveModel {
+            uid: Set(uid.clone()),
+            ca_id: Set(ca.issuing.id),
+            serial: Set(serial_hex.clone()),
+            profile: Set(req.profile.code().to_owned()),
+            subject: Set(req.subject.common_name.clone()),
+            not_before: Set(not_before),
+            not_after: Set(not_after),
+            der: Set(cert.der().to_vec()),
+            status: Set("valid".to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        match row.insert(db).await {
+            Ok(_) => {
+                return Ok(Issued { uid, serial: serial_hex, der: cert.der().to_vec(), not_before, not_after });
+            }
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                tracing::warn!(serial = %serial_hex, "serial collision, drawing another");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!("three serial collisions in a row")))
+}

@@ -1,0 +1,107 @@
+//! Certificate profiles as data: what each kind of certificate the CA sells contains.
+//! Subjects follow the seed sites' layout, written most significant first:
+//! `C=CN, O=, L=, ST=, OU=<business number>, OU=<credit code or ID number>, CN=<name>`
+//! (shown by most tools the other way round, `CN=…, OU=…, OU=…, ST=, L=, O=, C=CN`).
+
+use certdesk_shared::certificate::CertificateProfile;
+use rcgen::{DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, KeyUsagePurpose};
+
+/// The `id-at-organizationalUnitName` OID; rcgen keeps one value per attribute type, so the
+/// second OU goes in under its OID as a custom type.
+const OU: &[u64] = &[2, 5, 4, 11];
+
+pub struct ProfileSpec {
+    pub profile: CertificateProfile,
+    /// 机构证书（签名）…
+    pub name_zh: &'static str,
+    /// Key usages for an EC key; encryption profiles use `keyAgreement` there and
+    /// `keyEncipherment` + `dataEncipherment` for RSA keys.
+    pub signing: bool,
+    pub extended_key_usages: &'static [ExtendedKeyUsagePurpose],
+    /// A `2.25.<UUID>` policy OID per profile (ITU-T X.667: no registration needed).
+    pub policy: [u128; 3],
+}
+
+const SIGN_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
+const ENC_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::EmailProtection];
+
+pub const PROFILES: [ProfileSpec; 6] = [
+    ProfileSpec { profile: CertificateProfile::OrgSign, name_zh: "机构证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d101] },
+    ProfileSpec { profile: CertificateProfile::OrgEnc, name_zh: "机构证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d102] },
+    ProfileSpec { profile: CertificateProfile::LegalSign, name_zh: "法人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d103] },
+    ProfileSpec { profile: CertificateProfile::LegalEnc, name_zh: "法人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d104] },
+    ProfileSpec { profile: CertificateProfile::PersonalSign, name_zh: "个人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d105] },
+    ProfileSpec { profile: CertificateProfile::PersonalEnc, name_zh: "个人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d106] },
+];
+
+pub fn spec(profile: CertificateProfile) -> &'static ProfileSpec {
+    // PROFILES has one entry per profile, in CertificateProfile::ALL order (tested).
+    &PROFILES[CertificateProfile::ALL.iter().position(|p| *p == profile).unwrap_or(0)]
+}
+
+impl ProfileSpec {
+    pub fn key_usages(&self, rsa_key: bool) -> Vec<KeyUsagePurpose> {
+        match (self.signing, rsa_key) {
+            (true, _) => vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment],
+            (false, true) => vec![KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::DataEncipherment],
+            (false, false) => vec![KeyUsagePurpose::KeyAgreement],
+        }
+    }
+}
+
+/// Who a certificate is for, taken from the approved application (never from the CSR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// Unit full name, legal representative's or person's name.
+    pub common_name: String,
+    /// Unified social credit code, or resident ID number for personal certificates.
+    pub identifier: String,
+    /// The CA's business number for this application (业务受理号), when there is one.
+    pub business_number: Option<String>,
+    pub province: String,
+    pub city: String,
+    /// The organisation, for organisation and legal-person certificates.
+    pub organisation: Option<String>,
+}
+
+impl Subject {
+    pub fn distinguished_name(&self) -> Result<DistinguishedName, rcgen::Error> {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, DnValue::PrintableString("CN".try_into()?));
+        if let Some(o) = &self.organisation {
+            dn.push(DnType::OrganizationName, o.as_str());
+        }
+        dn.push(DnType::LocalityName, self.city.as_str());
+        dn.push(DnType::StateOrProvinceName, self.province.as_str());
+        if let Some(b) = &self.business_number {
+            dn.push(DnType::CustomDnType(OU.to_vec()), b.as_str());
+        }
+        dn.push(DnType::OrganizationalUnitName, self.identifier.as_str());
+        dn.push(DnType::CommonName, self.common_name.as_str());
+        Ok(dn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_spec_per_profile_in_order_with_distinct_policies() {
+        let mut policies = std::collections::HashSet::new();
+        for (spec, profile) in PROFILES.iter().zip(CertificateProfile::ALL) {
+            assert_eq!(spec.profile, profile);
+            assert_eq!(self::spec(profile).profile, profile);
+            assert_eq!(spec.signing, !profile.is_encryption());
+            assert!(policies.insert(spec.policy));
+        }
+    }
+
+    #[test]
+    fn encryption_key_usage_follows_the_key_type() {
+        let enc = spec(CertificateProfile::OrgEnc);
+        assert_eq!(enc.key_usages(false), vec![KeyUsagePurpose::KeyAgreement]);
+        assert!(enc.key_usages(true).contains(&KeyUsagePurpose::KeyEncipherment));
+        assert!(spec(CertificateProfile::PersonalSign).key_usages(true).contains(&KeyUsagePurpose::ContentCommitment));
+    }
+}

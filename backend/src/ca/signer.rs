@@ -1,0 +1,204 @@
+//! The only place CA private keys exist in the clear. Everything that signs (certificates,
+//! CRLs, later OCSP responses) goes through [`Signer`]; nothing outside this module sees key
+//! bytes. Keys are kept sealed at rest: PKCS#8 encrypted with AES-256-GCM under a key that
+//! argon2id derives from the CA secret (a passphrase or a secret file).
+
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::{Context, Result, bail};
+use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey};
+use zeroize::Zeroizing;
+
+/// Something that signs with a CA key it never reveals.
+pub trait Signer: Send + Sync {
+    /// The signature algorithm (and so the key type).
+    fn algorithm(&self) -> &'static SignatureAlgorithm;
+    /// The raw public key, as in a SubjectPublicKeyInfo's bit string.
+    fn public_key_raw(&self) -> &[u8];
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error>;
+}
+
+/// Lets rcgen sign with any [`Signer`].
+pub struct RcgenKey<'a>(pub &'a dyn Signer);
+
+impl PublicKeyData for RcgenKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.0.public_key_raw()
+    }
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+impl SigningKey for RcgenKey<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.0.sign(msg)
+    }
+}
+
+/// A key held in this process's memory, loaded from its sealed form.
+pub struct SoftwareSigner(KeyPair);
+
+impl Signer for SoftwareSigner {
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.0.algorithm()
+    }
+    fn public_key_raw(&self) -> &[u8] {
+        self.0.public_key_raw()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        SigningKey::sign(&self.0, message)
+    }
+}
+
+impl SoftwareSigner {
+    /// A new ECDSA P-256 key.
+    pub fn generate() -> Result<SoftwareSigner> {
+        Ok(SoftwareSigner(KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?))
+    }
+
+    /// Seals the key for storage; `label` (the CA's name) is bound in as associated data,
+    /// so one CA's blob cannot be swapped in for another's.
+    pub fn seal(&self, secret: &CaSecret, label: &str) -> Result<Vec<u8>> {
+        let pkcs8 = Zeroizing::new(self.0.serialize_der());
+        secret.seal(&pkcs8, label)
+    }
+
+    pub fn unseal(blob: &[u8], secret: &CaSecret, label: &str) -> Result<SoftwareSigner> {
+        let pkcs8 = secret.open(blob, label)?;
+        let key = KeyPair::try_from(pkcs8.as_slice()).context("the unsealed CA key is not PKCS#8")?;
+        Ok(SoftwareSigner(key))
+    }
+}
+
+const SEAL_VERSION: u8 = 1;
+const SALT_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
+
+/// The secret CA keys are sealed under. Read from a file (created with 32 random bytes
+/// and mode 0600 when missing) or given as a passphrase.
+pub struct CaSecret(Zeroizing<Vec<u8>>);
+
+impl CaSecret {
+    pub fn from_passphrase(p: &str) -> Result<CaSecret> {
+        if p.len() < 12 {
+            bail!("the CA passphrase must have at least 12 characters");
+        }
+        Ok(CaSecret(Zeroizing::new(p.as_bytes().to_vec())))
+    }
+
+    pub fn load_or_create(path: &Path) -> Result<CaSecret> {
+        if path.exists() {
+            let bytes = std::fs::read(path).with_context(|| format!("reading the CA secret {}", path.display()))?;
+            if bytes.len() < 16 {
+                bail!("the CA secret {} is shorter than 16 bytes", path.display());
+            }
+            return Ok(CaSecret(Zeroizing::new(bytes)));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut bytes = Zeroizing::new(vec![0u8; 32]);
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        write_private(path, &bytes)?;
+        tracing::info!(path = %path.display(), "created a new CA secret; back it up with the database");
+        Ok(CaSecret(bytes))
+    }
+
+    fn derive(&self, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+        let params = argon2::Params::new(19 * 1024, 2, 1, Some(32)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = Zeroizing::new([0u8; 32]);
+        argon.hash_password_into(&self.0, salt, key.as_mut()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(key)
+    }
+
+    fn seal(&self, plain: &[u8], label: &str) -> Result<Vec<u8>> {
+        let mut salt = [0u8; SALT_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let key = self.derive(&salt)?;
+        let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: label.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("sealing the CA key failed"))?;
+        let mut out = Vec::with_capacity(1 + SALT_LEN + NONCE_LEN + sealed.len());
+        out.push(SEAL_VERSION);
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, blob: &[u8], label: &str) -> Result<Zeroizing<Vec<u8>>> {
+        if blob.len() < 1 + SALT_LEN + NONCE_LEN + 16 || blob[0] != SEAL_VERSION {
+            bail!("the sealed CA key is damaged or of an unknown version");
+        }
+        let (salt, rest) = blob[1..].split_at(SALT_LEN);
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let key = self.derive(salt)?;
+        let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let plain = cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: label.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("cannot unseal the {label} CA key: wrong CA secret or a tampered key"))?;
+        Ok(Zeroizing::new(plain))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_key_opens_only_with_its_secret_and_label() {
+        let secret = CaSecret::from_passphrase("correct horse battery").unwrap();
+        let key = SoftwareSigner::generate().unwrap();
+        let blob = key.seal(&secret, "issuing").unwrap();
+        let back = SoftwareSigner::unseal(&blob, &secret, "issuing").unwrap();
+        assert_eq!(back.public_key_raw(), key.public_key_raw());
+        // The sealed form does not contain the key in the clear.
+        let pkcs8 = key.0.serialize_der();
+        assert!(!blob.windows(32).any(|w| pkcs8.windows(32).any(|k| k == w)));
+
+        let other = CaSecret::from_passphrase("incorrect horse battery").unwrap();
+        assert!(SoftwareSigner::unseal(&blob, &other, "issuing").is_err());
+        assert!(SoftwareSigner::unseal(&blob, &secret, "root").is_err());
+        let mut tampered = blob.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert!(SoftwareSigner::unseal(&tampered, &secret, "issuing").is_err());
+        assert!(CaSecret::from_passphrase("short").is_err());
+    }
+
+    #[test]
+    fn a_secret_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.secret");
+        let a = CaSecret::load_or_create(&path).unwrap();
+        let b = CaSecret::load_or_create(&path).unwrap();
+        assert_eq!(*a.0, *b.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! A certificate the CA issued. `serial` (lower-case hex) is unique per CA.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "certificate")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub uid: String,
+    pub ca_id: i32,
+    pub serial: String,
+    pub profile: String,
+    pub subject: String,
+    pub not_before: DateTimeUtc,
+    pub not_after: DateTimeUtc,
+    pub der: Vec<u8>,
+    /// `valid`, `revoked` or `hold` (frozen, 冻结).
+    pub status: String,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub reason: Option<i16>,
+    pub invalidity_date: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,100 @@
+//! The CA's public files at stable URLs: CA certificates, the chain, each CA's CRL, and
+//! issued certificates as PEM, DER or a PKCS#7 chain.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use certdesk_shared::ErrorCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::ca::{Authority, der};
+use crate::entity::certificate;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ca/{file}", get(ca_file))
+}
+
+/// Under `/api`.
+pub fn api_router() -> Router<AppState> {
+    Router::new().route("/certificates/{file}", get(certificate_file))
+}
+
+fn authority<'a>(state: &'a AppState, name: &str) -> Option<&'a Authority> {
+    [&state.ca.root, &state.ca.issuing].into_iter().find(|a| a.name == name)
+}
+
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A degenerate PKCS#7 SignedData holding certificates only (RFC 2315 / RFC 5652 "certs-only").
+pub fn pkcs7_certs_only(certs: &[&[u8]]) -> Vec<u8> {
+    const SIGNED_DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 2];
+    const DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 1];
+    let mut signed = der::tlv(0x02, &[1]); // version 1
+    signed.extend(der::tlv(0x31, &[])); // digestAlgorithms
+    signed.extend(der::tlv(0x30, &der::oid(DATA))); // encapContentInfo without content
+    signed.extend(der::tlv(0xa0, &certs.concat())); // [0] IMPLICIT certificates
+    signed.extend(der::tlv(0x31, &[])); // signerInfos
+    let mut info = der::oid(SIGNED_DATA);
+    info.extend(der::tlv(0xa0, &der::tlv(0x30, &signed)));
+    der::tlv(0x30, &info)
+}
+
+fn download(content_type: &'static str, cache: &'static str, body: impl IntoResponse) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)], body).into_response()
+}
+
+async fn ca_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+    let (name, ext) = file.rsplit_once('.').ok_or(AppError::Code(ErrorCode::NotFound))?;
+    if name == "chain" && ext == "pem" {
+        let body = pem("CERTIFICATE", &state.ca.issuing.cert_der) + &pem("CERTIFICATE", &state.ca.root.cert_der);
+        return Ok(download("application/pem-certificate-chain", "public, max-age=86400", body));
+    }
+    let ca = authority(&state, name).ok_or(AppError::Code(ErrorCode::NotFound))?;
+    match ext {
+        "crt" | "cer" => Ok(download("application/pkix-cert", "public, max-age=86400", ca.cert_der.clone())),
+        "pem" => Ok(download("application/x-pem-file", "public, max-age=86400", pem("CERTIFICATE", &ca.cert_der))),
+        "crl" => {
+            let crl = crate::ca::revoke::current_crl(&state.db, ca).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
+            // Caches may keep it a few minutes: a revocation shows up in OCSP at once.
+            let mut res = download("application/pkix-crl", "public, max-age=300, must-revalidate", crl.der);
+            if let Ok(v) = crl.this_update.to_rfc2822().replace("+0000", "GMT").parse() {
+                res.headers_mut().insert(header::LAST_MODIFIED, v);
+            }
+            Ok(res)
+        }
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+async fn certificate_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+    let (uid, ext) = file.rsplit_once('.').ok_or(AppError::Code(ErrorCode::NotFound))?;
+    let cert = certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(uid))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::Code(ErrorCode::NotFound))?;
+    let issuing = &state.ca.issuing;
+    match ext {
+        "pem" => Ok(download("application/x-pem-file", "no-cache", pem("CERTIFICATE", &cert.der))),
+        "der" | "cer" | "crt" => Ok(download("application/pkix-cert", "no-cache", cert.der)),
+        "p7b" | "p7c" => {
+            let body = pkcs7_certs_only(&[&cert.der, &issuing.cert_der, &state.ca.root.cert_der]);
+            Ok(download("application/pkcs7-mime", "no-cache", body))
+        }
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}

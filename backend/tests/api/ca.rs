@@ -1,0 +1,294 @@
+//! The CA engine, checked by outside tools: OpenSSL verifies what we issue, with and
+//! without our CRL.
+
+use std::path::Path;
+use std::process::Command;
+
+use certdesk::ca::issue::{IssueRequest, issue};
+use certdesk::ca::profile::Subject;
+use certdesk::ca::revoke;
+use certdesk::entity::certificate;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use rcgen::{CertificateParams, KeyPair};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn subject(profile: CertificateProfile) -> Subject {
+    let personal = matches!(profile, CertificateProfile::PersonalSign | CertificateProfile::PersonalEnc);
+    Subject {
+        common_name: if personal { "张三".into() } else { "天津市滨海测试有限公司".into() },
+        identifier: if personal { "11010519491231002X".into() } else { "91350100M000100Y43".into() },
+        business_number: Some("SL20261121000001".into()),
+        province: "天津市".into(),
+        city: "滨海新区".into(),
+        organisation: (!personal).then(|| "天津市滨海测试有限公司".into()),
+    }
+}
+
+fn csr_for(key: &KeyPair, cn: &str) -> Vec<u8> {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.serialize_request(key).unwrap().der().to_vec()
+}
+
+fn p256_csr() -> Vec<u8> {
+    csr_for(&KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(), "ignored")
+}
+
+/// A CSR made by the openssl command line (RSA keys, which ring cannot generate).
+fn openssl_csr(dir: &Path, newkey: &str) -> Vec<u8> {
+    let out = dir.join(format!("{}.csr", newkey.replace(':', "-")));
+    let status = Command::new("openssl")
+        .args(["req", "-new", "-newkey", newkey, "-nodes", "-keyout"])
+        .arg(dir.join("key.pem"))
+        .args(["-subj", "/CN=from the CSR", "-outform", "DER", "-out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+async fn issue_one(app: &TestApp, profile: CertificateProfile, csr: &[u8]) -> Result<certdesk::ca::issue::Issued, ErrorCode> {
+    let s = subject(profile);
+    let req = IssueRequest { profile, subject: &s, csr, validity_days: 365 };
+    issue(&app.state.db, &app.state.ca, &req).await.map_err(|e| e.code())
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn write(&self, name: &str, content: &str) -> std::path::PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+}
+
+/// `openssl verify -x509_strict` with our chain; Ok(()) or the tool's output.
+fn openssl_verify(f: &Files, app: &TestApp, leaf: &[u8], crl_der: Option<&[u8]>) -> Result<(), String> {
+    let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let leaf = f.write("leaf.pem", &pem("CERTIFICATE", leaf));
+    let mut cmd = Command::new("openssl");
+    cmd.args(["verify", "-x509_strict", "-purpose", "any", "-CAfile"]).arg(&root).arg("-untrusted").arg(&issuing);
+    if let Some(crl) = crl_der {
+        let crl = f.write("crl.pem", &pem("X509 CRL", crl));
+        cmd.arg("-crl_check").arg("-CRLfile").arg(crl);
+    }
+    let out = cmd.arg(&leaf).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() { Ok(()) } else { Err(text) }
+}
+
+async fn certificate_count(app: &TestApp) -> u64 {
+    certificate::Entity::find().count(&app.state.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_profile_verifies_with_openssl_and_takes_its_subject_from_the_application() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    for profile in CertificateProfile::ALL {
+        let issued = issue_one(&app, profile, &p256_csr()).await.unwrap();
+        openssl_verify(&f, &app, &issued.der, None).unwrap_or_else(|e| panic!("{profile:?}: {e}"));
+        let (_, cert) = x509_parser::parse_x509_certificate(&issued.der).unwrap();
+        let cn: Vec<_> = cert.subject().iter_common_name().map(|a| a.as_str().unwrap().to_owned()).collect();
+        assert_eq!(cn, vec![subject(profile).common_name], "{profile:?}");
+        let ous: Vec<_> = cert.subject().iter_organizational_unit().map(|a| a.as_str().unwrap().to_owned()).collect();
+        assert_eq!(ous.len(), 2, "{profile:?}: credit code or ID, and business number");
+        assert_eq!(cert.raw_serial().len(), 16);
+        assert_eq!(issued.serial.len(), 32);
+    }
+    assert_eq!(certificate_count(&app).await, 6);
+}
+
+#[tokio::test]
+async fn p384_and_rsa_keys_are_accepted_and_encryption_key_usage_follows_the_key() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let p384 = csr_for(&KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap(), "x");
+    let issued = issue_one(&app, CertificateProfile::OrgSign, &p384).await.unwrap();
+    openssl_verify(&f, &app, &issued.der, None).unwrap();
+
+    let rsa = openssl_csr(f.dir.path(), "rsa:2048");
+    let issued = issue_one(&app, CertificateProfile::OrgEnc, &rsa).await.unwrap();
+    openssl_verify(&f, &app, &issued.der, None).unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&issued.der).unwrap();
+    let ku = cert.key_usage().unwrap().unwrap().value;
+    assert!(ku.key_encipherment() && !ku.key_agreement());
+
+    let issued = issue_one(&app, CertificateProfile::OrgEnc, &p256_csr()).await.unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&issued.der).unwrap();
+    let ku = cert.key_usage().unwrap().unwrap().value;
+    assert!(ku.key_agreement() && !ku.key_encipherment());
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_code_and_leave_no_row() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let mut bad_sig = p256_csr();
+    let last = bad_sig.len() - 2;
+    bad_sig[last] ^= 0x01;
+    let ed25519 = csr_for(&KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap(), "x");
+    let rsa1024 = openssl_csr(f.dir.path(), "rsa:1024");
+    let cases: Vec<(&str, Vec<u8>, ErrorCode)> = vec![
+        ("bad signature", bad_sig, ErrorCode::CsrSignatureInvalid),
+        ("RSA 1024", rsa1024, ErrorCode::KeyTooSmall),
+        ("Ed25519", ed25519, ErrorCode::KeyNotAllowed),
+        ("garbage", b"this is not a CSR at all".to_vec(), ErrorCode::CsrMalformed),
+        ("empty", Vec::new(), ErrorCode::CsrMalformed),
+        ("1 MB", vec![0x30; 1 << 20], ErrorCode::PayloadTooLarge),
+    ];
+    for (name, csr, want) in cases {
+        assert_eq!(issue_one(&app, CertificateProfile::OrgSign, &csr).await.unwrap_err(), want, "{name}");
+    }
+    let s = subject(CertificateProfile::OrgSign);
+    let csr = p256_csr();
+    let too_long = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 0 };
+    assert_eq!(issue(&app.state.db, &app.state.ca, &too_long).await.unwrap_err().code(), ErrorCode::BadValidity);
+    assert_eq!(certificate_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_pem_csr_is_accepted_too() {
+    let app = spawn_app().await;
+    let csr = pem("CERTIFICATE REQUEST", &p256_csr());
+    issue_one(&app, CertificateProfile::PersonalSign, csr.as_bytes()).await.unwrap();
+}
+
+async fn fetch_crl(app: &TestApp) -> Vec<u8> {
+    let res = app.get("/ca/issuing.crl").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pkix-crl");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=300"));
+    res.bytes().await.unwrap().to_vec()
+}
+
+fn crl_number(der: &[u8]) -> u64 {
+    let (_, crl) = x509_parser::parse_x509_crl(der).unwrap();
+    crl.crl_number().unwrap().to_u64_digits().first().copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let kept = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let gone = issue_one(&app, CertificateProfile::LegalSign, &p256_csr()).await.unwrap();
+
+    let before = fetch_crl(&app).await;
+    openssl_verify(&f, &app, &gone.der, Some(&before)).unwrap();
+
+    let when = chrono::Utc::now() - chrono::Duration::days(2);
+    revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::KeyCompromise, Some(when))
+        .await
+        .unwrap();
+    let after = fetch_crl(&app).await;
+    assert!(crl_number(&after) > crl_number(&before));
+    let err = openssl_verify(&f, &app, &gone.der, Some(&after)).unwrap_err();
+    assert!(err.contains("certificate revoked"), "{err}");
+    openssl_verify(&f, &app, &kept.der, Some(&after)).unwrap();
+
+    let (_, crl) = x509_parser::parse_x509_crl(&after).unwrap();
+    let entry = crl.iter_revoked_certificates().next().unwrap();
+    assert_eq!(hex::encode(entry.raw_serial()), gone.serial);
+    assert_eq!(entry.reason_code().unwrap().1.0, 1, "keyCompromise");
+    let next = crl.next_update().unwrap().timestamp() - crl.last_update().timestamp();
+    assert!(next > 0 && next <= 7 * 24 * 3600, "nextUpdate within 7 days");
+
+    // Twice is refused, and the CRL does not change.
+    let again = revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::Superseded, None).await;
+    assert_eq!(again.unwrap_err().code(), ErrorCode::AlreadyRevoked);
+    assert_eq!(crl_number(&fetch_crl(&app).await), crl_number(&after));
+}
+
+#[tokio::test]
+async fn freezing_lists_the_certificate_on_hold_until_it_is_released() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let c = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
+    let ca = &app.state.ca.issuing;
+    revoke::hold(&app.state.db, ca, &c.serial).await.unwrap();
+    let held = fetch_crl(&app).await;
+    let err = openssl_verify(&f, &app, &c.der, Some(&held)).unwrap_err();
+    assert!(err.contains("revoked"), "{err}");
+    let (_, crl) = x509_parser::parse_x509_crl(&held).unwrap();
+    assert_eq!(crl.iter_revoked_certificates().next().unwrap().reason_code().unwrap().1.0, 6, "certificateHold");
+    assert_eq!(revoke::hold(&app.state.db, ca, &c.serial).await.unwrap_err().code(), ErrorCode::NotValid);
+
+    revoke::release(&app.state.db, ca, &c.serial).await.unwrap();
+    let released = fetch_crl(&app).await;
+    assert!(crl_number(&released) > crl_number(&held));
+    openssl_verify(&f, &app, &c.der, Some(&released)).unwrap();
+    assert_eq!(revoke::release(&app.state.db, ca, &c.serial).await.unwrap_err().code(), ErrorCode::NotOnHold);
+
+    let hold_as_reason =
+        revoke::revoke(&app.state.db, ca, &c.serial, RevocationReason::CertificateHold, None).await.unwrap_err();
+    assert_eq!(hold_as_reason.code(), ErrorCode::BadRevocationReason);
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    let e = revoke::revoke(&app.state.db, ca, &c.serial, RevocationReason::KeyCompromise, Some(future)).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::BadInvalidityDate);
+    let unknown = revoke::revoke(&app.state.db, ca, "00", RevocationReason::KeyCompromise, None).await;
+    assert_eq!(unknown.unwrap_err().code(), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn ca_files_and_certificate_downloads() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let res = app.get("/ca/root.crt").await;
+    assert_eq!(res.headers()["content-type"], "application/pkix-cert");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), app.state.ca.root.cert_der);
+    let chain = app.get("/ca/chain.pem").await.text().await.unwrap();
+    assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2);
+    assert_eq!(app.get("/ca/root.crl").await.status(), 200);
+    assert_eq!(app.get("/ca/nope.crt").await.status(), 404);
+
+    let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let der = app.get(&format!("/api/certificates/{}.der", c.uid)).await.bytes().await.unwrap();
+    assert_eq!(der.to_vec(), c.der);
+    let pem_text = app.get(&format!("/api/certificates/{}.pem", c.uid)).await.text().await.unwrap();
+    assert_eq!(pem_text, pem("CERTIFICATE", &c.der));
+    let p7 = app.get(&format!("/api/certificates/{}.p7c", c.uid)).await.bytes().await.unwrap();
+    let p7_path = f.dir.path().join("chain.p7c");
+    std::fs::write(&p7_path, &p7).unwrap();
+    let out = Command::new("openssl")
+        .args(["pkcs7", "-inform", "DER", "-print_certs", "-noout", "-in"])
+        .arg(&p7_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).matches("subject=").count(), 3);
+    assert_eq!(app.get("/api/certificates/00000000-0000-0000-0000-000000000000.pem").await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_ca_status_names_both_cas_and_the_chain_verifies() {
+    let app = spawn_app().await;
+    let text = certdesk::ca::hierarchy::describe(&app.state.ca).unwrap();
+    assert!(text.contains("root CA") && text.contains("issuing CA"), "{text}");
+    assert!(text.contains("CN=CertDesk Test Issuing CA"), "{text}");
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    // The issuing CA itself verifies against the root, strictly.
+    let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let out = Command::new("openssl").args(["verify", "-x509_strict", "-CAfile"]).arg(&root).arg(&issuing).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // A second start loads the same hierarchy instead of making a new one.
+    let again = certdesk::AppState::new((*app.state.config).clone()).await.unwrap();
+    assert_eq!(again.ca.root.cert_der, app.state.ca.root.cert_der);
+}
