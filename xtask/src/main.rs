@@ -110,6 +110,7 @@ fn test() -> Result<()> {
     step("Build tools");
     setup::build_tools()?;
     setup::e2e_packages()?;
+    let pkilint = setup::pkilint()?;
 
     step("Lints (clippy, warnings are errors)");
     sh(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
@@ -121,14 +122,20 @@ fn test() -> Result<()> {
     step("Backend API tests on SQLite");
     tally.cargo(
         "API on SQLite",
-        cargo().args(["test", "-p", "certdesk-backend", "--test", "api"]).env_remove("TEST_DATABASE_URL"),
+        cargo()
+            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+            .env_remove("TEST_DATABASE_URL")
+            .env("PKILINT_BIN", &pkilint),
     )?;
 
     step("Backend API tests on PostgreSQL");
     let pg = postgres::TempPostgres::start()?;
     tally.cargo(
         "API on PostgreSQL",
-        cargo().args(["test", "-p", "certdesk-backend", "--test", "api"]).env("TEST_DATABASE_URL", pg.url()),
+        cargo()
+            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+            .env("TEST_DATABASE_URL", pg.url())
+            .env("PKILINT_BIN", &pkilint),
     )?;
     drop(pg);
 

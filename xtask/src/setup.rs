@@ -18,6 +18,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "/usr/bin/chromium"),
     ("fonts-noto-cjk", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     ("softhsm2", "/usr/bin/softhsm2-util"),
+    // Outside checkers of the CA's output.
+    ("openssl", "/usr/bin/openssl"),
     // The server, not only the client: checked by its initdb below.
     ("postgresql", ""),
 ];
@@ -129,6 +131,27 @@ pub fn build_app() -> Result<()> {
         .current_dir(root())
         .args(["build", "--release", "--offline"])
         .env("PATH", tool_path()))
+}
+
+/// pkilint from PyPI in its own virtual environment; returns its bin directory.
+pub fn pkilint() -> Result<PathBuf> {
+    let venv = tools_dir().join("pkilint");
+    let bin = venv.join("bin");
+    if bin.join("lint_pkix_cert").exists() {
+        println!("pkilint: installed");
+        return Ok(bin);
+    }
+    let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
+    if !make_venv() {
+        // Debian's python3 needs python3-venv for ensurepip.
+        apt_install(&["python3-venv"])?;
+        if !make_venv() {
+            bail!("cannot create a Python virtual environment in {}", venv.display());
+        }
+    }
+    sh(Command::new(bin.join("pip")).args(["install", "--quiet", "--disable-pip-version-check", "pkilint"]))
+        .context("installing pkilint from PyPI")?;
+    Ok(bin)
 }
 
 /// The e2e folder's npm packages (Playwright), never a browser download.

@@ -102,6 +102,10 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     let issuing_cert = issuing_params.signed_by(&RcgenKey(&issuing_key), &root_issuer)?;
 
     let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Servers starting together on one database: one creates, the others wait and see it.
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4852542494155)").await?;
+    }
     if ca_authority::Entity::find().one(&txn).await?.is_some() {
         bail!("a CA hierarchy exists already; `certdesk ca status` shows it");
     }
@@ -193,7 +197,10 @@ pub async fn load_or_init(db: &(impl ConnectionTrait + TransactionTrait), config
         return Ok(ca);
     }
     tracing::info!("no CA yet: creating the root and issuing CA");
-    init(db, config).await?;
+    if let Err(e) = init(db, config).await {
+        // Another server may have created it meanwhile.
+        return load(db, config).await?.ok_or(e);
+    }
     load(db, config).await?.context("the new hierarchy did not load")
 }
 

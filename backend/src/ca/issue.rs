@@ -154,7 +154,7 @@ fn params_for(
             der::ID_PE_AUTHORITY_INFO_ACCESS,
             der::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name)),
         ),
-        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(&spec.policy)),
+        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(spec.policy)),
     ];
     Ok((p, not_after))
 }

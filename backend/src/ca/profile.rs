@@ -18,20 +18,23 @@ pub struct ProfileSpec {
     /// `keyEncipherment` + `dataEncipherment` for RSA keys.
     pub signing: bool,
     pub extended_key_usages: &'static [ExtendedKeyUsagePurpose],
-    /// A `2.25.<UUID>` policy OID per profile (ITU-T X.667: no registration needed).
-    pub policy: [u128; 3],
+    /// The certificate policy OID of this profile. The demo CA uses the documentation arc
+    /// 1.3.6.1.4.1.32473 (RFC 5612); a production CA puts its own registered arc here.
+    /// (UUID-based `2.25.<uuid>` OIDs were tried first: pkilint and other ASN.1 tools refuse
+    /// arcs over 32 bits.)
+    pub policy: &'static [u128],
 }
 
 const SIGN_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
 const ENC_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::EmailProtection];
 
 pub const PROFILES: [ProfileSpec; 6] = [
-    ProfileSpec { profile: CertificateProfile::OrgSign, name_zh: "机构证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d101] },
-    ProfileSpec { profile: CertificateProfile::OrgEnc, name_zh: "机构证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d102] },
-    ProfileSpec { profile: CertificateProfile::LegalSign, name_zh: "法人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d103] },
-    ProfileSpec { profile: CertificateProfile::LegalEnc, name_zh: "法人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d104] },
-    ProfileSpec { profile: CertificateProfile::PersonalSign, name_zh: "个人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d105] },
-    ProfileSpec { profile: CertificateProfile::PersonalEnc, name_zh: "个人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: [2, 25, 0x5b0e_9a1c_4e2f_4c6d_8f31_2a7b_9c40_d106] },
+    ProfileSpec { profile: CertificateProfile::OrgSign, name_zh: "机构证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 1] },
+    ProfileSpec { profile: CertificateProfile::OrgEnc, name_zh: "机构证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 2] },
+    ProfileSpec { profile: CertificateProfile::LegalSign, name_zh: "法人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 3] },
+    ProfileSpec { profile: CertificateProfile::LegalEnc, name_zh: "法人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 4] },
+    ProfileSpec { profile: CertificateProfile::PersonalSign, name_zh: "个人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 5] },
+    ProfileSpec { profile: CertificateProfile::PersonalEnc, name_zh: "个人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 6] },
 ];
 
 pub fn spec(profile: CertificateProfile) -> &'static ProfileSpec {

@@ -292,3 +292,48 @@ async fn the_ca_status_names_both_cas_and_the_chain_verifies() {
     let again = certdesk::AppState::new((*app.state.config).clone()).await.unwrap();
     assert_eq!(again.ca.root.cert_der, app.state.ca.root.cert_der);
 }
+
+/// pkilint (from PyPI, installed by `cargo xtask test` into target/tools/pkilint): every
+/// profile's certificate, both CA certificates and the CRL, with zero ERROR findings.
+/// Warnings fail the test too: none is accepted today.
+#[tokio::test]
+async fn pkilint_finds_no_errors() {
+    let bin = std::env::var("PKILINT_BIN").unwrap_or_else(|_| {
+        format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR"))
+    });
+    assert!(
+        Path::new(&bin).join("lint_pkix_cert").exists(),
+        "pkilint is not installed in {bin}: run `cargo xtask test`, or set PKILINT_BIN"
+    );
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let mut certs = vec![
+        ("root CA".to_owned(), app.state.ca.root.cert_der.clone()),
+        ("issuing CA".to_owned(), app.state.ca.issuing.cert_der.clone()),
+    ];
+    for profile in CertificateProfile::ALL {
+        certs.push((format!("{profile:?}"), issue_one(&app, profile, &p256_csr()).await.unwrap().der));
+    }
+    let rsa = openssl_csr(f.dir.path(), "rsa:2048");
+    certs.push(("OrgEnc with RSA".into(), issue_one(&app, CertificateProfile::OrgEnc, &rsa).await.unwrap().der));
+    let last = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
+    revoke::revoke(&app.state.db, &app.state.ca.issuing, &last.serial, RevocationReason::KeyCompromise, None)
+        .await
+        .unwrap();
+
+    let run = |tool: &str, args: &[&str], name: &str, pem_text: String| -> String {
+        let path = f.write(&format!("{}.pem", name.replace(' ', "_")), &pem_text);
+        let out = Command::new(Path::new(&bin).join(tool)).args(args).arg(&path).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        assert!(!text.contains("ERROR") && !text.contains("FATAL"), "{tool} on {name}:\n{text}");
+        text
+    };
+    let mut warnings = String::new();
+    for (name, der) in &certs {
+        warnings += &run("lint_pkix_cert", &["lint", "-s", "WARNING"], name, pem("CERTIFICATE", der));
+    }
+    let crl = fetch_crl(&app).await;
+    warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "crl", pem("X509 CRL", &crl));
+    // No warning is accepted either (ARCHITECTURE.md would list one with its reason).
+    assert!(!warnings.contains("WARNING"), "pkilint warnings:\n{warnings}");
+}
