@@ -19,6 +19,9 @@ use crate::entity::ca_authority;
 
 pub const ROOT: &str = "root";
 pub const ISSUING: &str = "issuing";
+/// The delegated OCSP responder (not a CA, but a signing identity kept the same way).
+pub const OCSP: &str = "ocsp";
+const ID_PKIX_OCSP_NOCHECK: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 5];
 const ANY_POLICY: &[u128] = &[2, 5, 29, 32, 0];
 
 /// The loaded hierarchy, shared by every request.
@@ -26,6 +29,9 @@ const ANY_POLICY: &[u128] = &[2, 5, 29, 32, 0];
 pub struct CaService {
     pub root: Authority,
     pub issuing: Authority,
+    /// The OCSP responder's certificate and key, issued by the issuing CA.
+    pub ocsp: Authority,
+    pub responder: Arc<super::ocsp::Responder>,
     /// Base of the URLs written into certificates (CRL, OCSP, CA issuers).
     pub public_url: String,
 }
@@ -101,6 +107,27 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&root_key))?;
     let issuing_cert = issuing_params.signed_by(&RcgenKey(&issuing_key), &root_issuer)?;
 
+    // The delegated OCSP responder: 1 year, OCSPSigning only, and ocsp-nocheck so clients
+    // do not ask about the responder itself.
+    let ocsp_key = SoftwareSigner::generate()?;
+    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let mut ocsp_params = CertificateParams::default();
+    ocsp_params.distinguished_name = names.dn("OCSP Responder")?;
+    let ocsp_serial = random_serial()?;
+    ocsp_params.serial_number = Some(SerialNumber::from_slice(&ocsp_serial));
+    ocsp_params.not_before = to_offset(now)?;
+    ocsp_params.not_after = to_offset(now + Duration::days(365))?;
+    ocsp_params.is_ca = IsCa::ExplicitNoCa;
+    ocsp_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    ocsp_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
+    ocsp_params.use_authority_key_identifier_extension = true;
+    ocsp_params.custom_extensions = vec![
+        ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
+        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
+    ];
+    let issuing_issuer = Issuer::from_ca_cert_der(issuing_cert.der(), RcgenKey(&issuing_key))?;
+    let ocsp_cert = ocsp_params.signed_by(&RcgenKey(&ocsp_key), &issuing_issuer)?;
+
     let txn = db.begin().await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         // Servers starting together on one database: one creates, the others wait and see it.
@@ -126,9 +153,26 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
         }
     };
     let root = row(ROOT, None, &root_params, root_cert.der(), root_key.seal(&secret, ROOT)?).insert(&txn).await?;
-    row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_key.seal(&secret, ISSUING)?)
+    let issuing = row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_key.seal(&secret, ISSUING)?)
         .insert(&txn)
         .await?;
+    row(OCSP, Some(issuing.id), &ocsp_params, ocsp_cert.der(), ocsp_key.seal(&secret, OCSP)?).insert(&txn).await?;
+    // The responder's certificate is one the issuing CA issued: its serial is taken too.
+    crate::entity::certificate::ActiveModel {
+        uid: Set(uuid::Uuid::new_v4().to_string()),
+        ca_id: Set(issuing.id),
+        serial: Set(hex::encode(ocsp_serial)),
+        profile: Set("ocsp_responder".to_owned()),
+        subject: Set(dn_string(&ocsp_params.distinguished_name)),
+        not_before: Set(from_offset(ocsp_params.not_before)),
+        not_after: Set(from_offset(ocsp_params.not_after)),
+        der: Set(ocsp_cert.der().to_vec()),
+        status: Set(super::revoke::VALID.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
 
     let service = load(db, config).await?.context("the new hierarchy did not load")?;
@@ -164,7 +208,7 @@ fn dn_string(dn: &DistinguishedName) -> String {
 /// Loads the hierarchy, or `None` when none was created.
 pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<CaService>> {
     let rows = ca_authority::Entity::find()
-        .filter(ca_authority::Column::Name.is_in([ROOT, ISSUING]))
+        .filter(ca_authority::Column::Name.is_in([ROOT, ISSUING, OCSP]))
         .all(db)
         .await?;
     if rows.is_empty() {
@@ -184,9 +228,13 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
             signer,
         })
     };
+    let issuing = find(ISSUING)?;
+    let responder = Arc::new(super::ocsp::Responder::new(&issuing)?);
     Ok(Some(CaService {
         root: find(ROOT)?,
-        issuing: find(ISSUING)?,
+        issuing,
+        ocsp: find(OCSP)?,
+        responder,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
     }))
 }
@@ -208,11 +256,15 @@ pub async fn load_or_init(db: &(impl ConnectionTrait + TransactionTrait), config
 pub fn describe(ca: &CaService) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut out = String::new();
-    for a in [&ca.root, &ca.issuing] {
+    for a in [&ca.root, &ca.issuing, &ca.ocsp] {
         let (_, cert) = x509_parser::parse_x509_certificate(&a.cert_der)?;
         out.push_str(&format!(
-            "{} CA\n  subject     {}\n  issuer      {}\n  serial      {}\n  valid       {} to {}\n  sha256      {}\n  key         {:?}\n",
-            a.name,
+            "{}\n  subject     {}\n  issuer      {}\n  serial      {}\n  valid       {} to {}\n  sha256      {}\n  key         {:?}\n",
+            match a.name.as_str() {
+                ROOT => "Root CA",
+                ISSUING => "Issuing CA",
+                _ => "OCSP responder",
+            },
             cert.subject(),
             cert.issuer(),
             cert.raw_serial_as_string(),

@@ -5,6 +5,7 @@
 pub mod der;
 pub mod hierarchy;
 pub mod issue;
+pub mod ocsp;
 pub mod profile;
 pub mod revoke;
 pub mod signer;

@@ -4,6 +4,7 @@ mod ca;
 mod errors;
 mod health;
 mod metrics;
+mod ocsp;
 mod security;
 mod spa;
 
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/api", api)
         .merge(metrics::router())
         .merge(ca::router())
+        .merge(ocsp::router())
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -11,7 +11,7 @@ use certdesk::entity::certificate;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use rcgen::{CertificateParams, KeyPair};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -93,8 +93,13 @@ fn openssl_verify(f: &Files, app: &TestApp, leaf: &[u8], crl_der: Option<&[u8]>)
     if out.status.success() { Ok(()) } else { Err(text) }
 }
 
+/// Certificates issued to customers (the OCSP responder's own is not counted).
 async fn certificate_count(app: &TestApp) -> u64 {
-    certificate::Entity::find().count(&app.state.db).await.unwrap()
+    certificate::Entity::find()
+        .filter(certificate::Column::Profile.ne("ocsp_responder"))
+        .count(&app.state.db)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -280,7 +285,9 @@ async fn ca_files_and_certificate_downloads() {
 async fn the_ca_status_names_both_cas_and_the_chain_verifies() {
     let app = spawn_app().await;
     let text = certdesk::ca::hierarchy::describe(&app.state.ca).unwrap();
-    assert!(text.contains("root CA") && text.contains("issuing CA"), "{text}");
+    for label in ["Root CA", "Issuing CA", "OCSP responder"] {
+        assert!(text.contains(label), "{text}");
+    }
     assert!(text.contains("CN=CertDesk Test Issuing CA"), "{text}");
     let f = Files { dir: tempfile::tempdir().unwrap() };
     // The issuing CA itself verifies against the root, strictly.
@@ -332,8 +339,125 @@ async fn pkilint_finds_no_errors() {
     for (name, der) in &certs {
         warnings += &run("lint_pkix_cert", &["lint", "-s", "WARNING"], name, pem("CERTIFICATE", der));
     }
+    // An OCSP response, for a revoked certificate.
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let req = f.dir.path().join("req.der");
+    let made = Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", &format!("0x{}", last.serial), "-reqout"])
+        .arg(&req)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let res = app.client.post(app.url("/ocsp")).header("content-type", "application/ocsp-request").body(std::fs::read(&req).unwrap()).send().await.unwrap();
+    let ocsp_der = res.bytes().await.unwrap().to_vec();
+    let header = if ocsp_der[1] & 0x80 != 0 { 2 + usize::from(ocsp_der[1] & 0x7f) } else { 2 };
+    assert_eq!(ocsp_der[header..header + 3], [0x0a, 0x01, 0x00], "a successful response is linted");
+    let ocsp_path = f.dir.path().join("response.der");
+    std::fs::write(&ocsp_path, &ocsp_der).unwrap();
+    let out = Command::new(Path::new(&bin).join("lint_ocsp_response")).args(["lint", "-s", "WARNING"]).arg(&ocsp_path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("ERROR") && !text.contains("FATAL"), "lint_ocsp_response:\n{text}");
+    warnings += &text;
+
     let crl = fetch_crl(&app).await;
     warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "crl", pem("X509 CRL", &crl));
     // No warning is accepted either (ARCHITECTURE.md would list one with its reason).
     assert!(!warnings.contains("WARNING"), "pkilint warnings:\n{warnings}");
+}
+
+/// `openssl ocsp` against the running responder: stdout and stderr together.
+fn openssl_ocsp(f: &Files, app: &TestApp, serial_hex: &str, extra: &[&str]) -> String {
+    let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let out = Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", &format!("0x{serial_hex}"), "-url", &app.url("/ocsp"), "-CAfile"])
+        .arg(&root)
+        .arg("-verify_other")
+        .arg(&issuing)
+        .args(extra)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+}
+
+// openssl blocks its thread while it asks our server: the server needs another one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_ocsp_sees_good_then_revoked_with_its_reason_and_unknown_for_a_made_up_serial() {
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+
+    let good = openssl_ocsp(&f, &app, &c.serial, &[]);
+    assert!(good.contains(&format!("0x{}: good", c.serial.to_uppercase())) || good.contains(": good"), "{good}");
+    assert!(good.contains("Response verify OK"), "{good}");
+    assert!(!good.contains("nonce"), "the nonce is echoed: {good}");
+
+    revoke::revoke(&app.state.db, &app.state.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None)
+        .await
+        .unwrap();
+    let revoked = openssl_ocsp(&f, &app, &c.serial, &[]);
+    assert!(revoked.contains(": revoked"), "{revoked}");
+    assert!(revoked.contains("Reason: keyCompromise"), "{revoked}");
+    assert!(revoked.contains("Response verify OK"), "{revoked}");
+
+    let unknown = openssl_ocsp(&f, &app, "7f00112233445566778899aabbccddee", &[]);
+    assert!(unknown.contains(": unknown"), "{unknown}");
+    assert!(unknown.contains("Response verify OK"), "{unknown}");
+
+    // Frozen shows as revoked with certificateHold, released as good again.
+    let h = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
+    revoke::hold(&app.state.db, &app.state.ca.issuing, &h.serial).await.unwrap();
+    let held = openssl_ocsp(&f, &app, &h.serial, &["-no_nonce"]);
+    assert!(held.contains("Reason: certificateHold"), "{held}");
+    revoke::release(&app.state.db, &app.state.ca.issuing, &h.serial).await.unwrap();
+    let released = openssl_ocsp(&f, &app, &h.serial, &["-no_nonce"]);
+    assert!(released.contains(": good"), "{released}");
+}
+
+#[tokio::test]
+async fn ocsp_over_get_and_malformed_requests() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let req = f.dir.path().join("req.der");
+    let status = Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", &format!("0x{}", c.serial), "-reqout"])
+        .arg(&req)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&req).unwrap());
+    let res = app.get(&format!("/ocsp/{b64}")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/ocsp-response");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    let body = res.bytes().await.unwrap();
+    let resp = f.dir.path().join("resp.der");
+    std::fs::write(&resp, &body).unwrap();
+    let out = Command::new("openssl").args(["ocsp", "-respin"]).arg(&resp).args(["-resp_text", "-noverify"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Cert Status: good"), "{text}");
+    assert!(text.contains("OCSP Response Status: successful"), "{text}");
+
+    // Garbage, a truncated request and a wrong content type: malformedRequest (status 1).
+    let malformed = vec![0x30, 0x03, 0x0a, 0x01, 0x01];
+    for (ct, body) in [
+        ("application/ocsp-request", b"garbage".to_vec()),
+        ("application/ocsp-request", std::fs::read(&req).unwrap()[..20].to_vec()),
+        ("text/plain", std::fs::read(&req).unwrap()),
+    ] {
+        let res = app.client.post(app.url("/ocsp")).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.bytes().await.unwrap().to_vec(), malformed, "{ct}");
+    }
+    let res = app.get("/ocsp/not-base64!").await;
+    assert_eq!(res.bytes().await.unwrap().to_vec(), malformed);
 }

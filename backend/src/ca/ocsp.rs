@@ -1,0 +1,330 @@
+//! OCSP responder (RFC 6960) for the issuing CA, signing with a delegated responder
+//! certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck). A serial the CA never issued is
+//! `unknown`, never `good`. A request nonce (RFC 8954, 1 to 32 octets) is echoed. Responses
+//! without a nonce are cached per certificate status, so a status change is answered at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::der::{oid, tlv};
+use super::{Authority, CaService};
+use crate::entity::certificate;
+
+const ID_PKIX_OCSP_BASIC: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 1];
+const ID_PKIX_OCSP_NONCE: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 2];
+const SHA1_OID: &[u128] = &[1, 3, 14, 3, 2, 26];
+const SHA256_OID: &[u128] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
+const ECDSA_SHA256: &[u128] = &[1, 2, 840, 10045, 4, 3, 2];
+const ECDSA_SHA384: &[u128] = &[1, 2, 840, 10045, 4, 3, 3];
+
+/// How long a response may be relied on (nextUpdate - thisUpdate).
+const VALIDITY: Duration = Duration::hours(24);
+/// A cached response older than this is signed again.
+const CACHE_FOR: Duration = Duration::hours(1);
+const CACHE_MAX: usize = 100_000;
+
+/// `OCSPResponseStatus` values other than success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    MalformedRequest = 1,
+    InternalError = 2,
+}
+
+/// An error response: just the status.
+pub fn failure(f: Failure) -> Vec<u8> {
+    tlv(0x30, &tlv(0x0a, &[f as u8]))
+}
+
+/// One DER element.
+struct Tlv<'a> {
+    tag: u8,
+    value: &'a [u8],
+    raw: &'a [u8],
+}
+
+fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None; // multi-byte tags do not occur in OCSP
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let header = input.len() - rest.len();
+    Some((Tlv { tag, value: &rest[..len], raw: &input[..header + len] }, &rest[len..]))
+}
+
+/// All elements of a constructed value.
+fn children(mut input: &[u8]) -> Option<Vec<Tlv<'_>>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let (t, rest) = read(input)?;
+        out.push(t);
+        input = rest;
+    }
+    Some(out)
+}
+
+/// One `CertID` of a request.
+struct CertId<'a> {
+    raw: &'a [u8],
+    hash_oid: &'a [u8],
+    name_hash: &'a [u8],
+    key_hash: &'a [u8],
+    serial: &'a [u8],
+}
+
+pub struct Request<'a> {
+    cert_ids: Vec<CertId<'a>>,
+    /// The whole nonce extension, echoed as received.
+    nonce_ext: Option<&'a [u8]>,
+}
+
+pub fn parse_request(der: &[u8]) -> Option<Request<'_>> {
+    let (req, rest) = read(der)?;
+    if req.tag != 0x30 || !rest.is_empty() {
+        return None;
+    }
+    let parts = children(req.value)?;
+    let tbs = parts.first().filter(|t| t.tag == 0x30)?;
+    let mut cert_ids = Vec::new();
+    let mut nonce_ext = None;
+    for field in children(tbs.value)? {
+        match field.tag {
+            0xa0 | 0xa1 => {} // version, requestorName
+            0x30 => {
+                for request in children(field.value)? {
+                    let inner = children(request.value)?;
+                    let cert_id = inner.first().filter(|t| t.tag == 0x30)?;
+                    let f = children(cert_id.value)?;
+                    if f.len() != 4 || f[0].tag != 0x30 || f[1].tag != 0x04 || f[2].tag != 0x04 || f[3].tag != 0x02 {
+                        return None;
+                    }
+                    let alg = children(f[0].value)?;
+                    cert_ids.push(CertId {
+                        raw: cert_id.raw,
+                        hash_oid: alg.first().filter(|t| t.tag == 0x06)?.raw,
+                        name_hash: f[1].value,
+                        key_hash: f[2].value,
+                        serial: f[3].value,
+                    });
+                }
+            }
+            0xa2 => {
+                let exts = children(field.value)?;
+                for ext in children(exts.first()?.value)? {
+                    let e = children(ext.value)?;
+                    if e.first()?.raw == oid(ID_PKIX_OCSP_NONCE).as_slice() {
+                        let value = e.last().filter(|t| t.tag == 0x04)?;
+                        // RFC 8954: the nonce is an OCTET STRING of 1 to 32 octets.
+                        let (nonce, rest) = read(value.value)?;
+                        if nonce.tag != 0x04 || nonce.value.is_empty() || nonce.value.len() > 32 || !rest.is_empty() {
+                            return None;
+                        }
+                        nonce_ext = Some(ext.raw);
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    if cert_ids.is_empty() {
+        return None;
+    }
+    Some(Request { cert_ids, nonce_ext })
+}
+
+fn generalized_time(t: DateTime<Utc>) -> Vec<u8> {
+    tlv(0x18, t.format("%Y%m%d%H%M%SZ").to_string().as_bytes())
+}
+
+/// Status of one certificate as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Status {
+    Good,
+    Revoked { at: i64, reason: Option<u8> },
+    Unknown,
+}
+
+/// The issuing CA's name and key hashes, by hash algorithm.
+struct IssuerHashes {
+    sha1: ([u8; 20], [u8; 20]),
+    sha256: ([u8; 32], [u8; 32]),
+}
+
+/// Signed responses by (CertID, status): a status change misses the cache.
+type Cache = HashMap<(Vec<u8>, Status), (DateTime<Utc>, Vec<u8>)>;
+
+pub struct Responder {
+    hashes: IssuerHashes,
+    cache: Mutex<Cache>,
+}
+
+impl Responder {
+    pub fn new(issuing: &Authority) -> anyhow::Result<Responder> {
+        let (_, cert) = x509_parser::parse_x509_certificate(&issuing.cert_der)?;
+        let name = cert.subject().as_raw();
+        let key = cert.public_key().subject_public_key.data.as_ref();
+        Ok(Responder {
+            hashes: IssuerHashes {
+                sha1: (Sha1::digest(name).into(), Sha1::digest(key).into()),
+                sha256: (Sha256::digest(name).into(), Sha256::digest(key).into()),
+            },
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn ours(&self, id: &CertId<'_>) -> bool {
+        if id.hash_oid == oid(SHA1_OID).as_slice() {
+            id.name_hash == self.hashes.sha1.0 && id.key_hash == self.hashes.sha1.1
+        } else if id.hash_oid == oid(SHA256_OID).as_slice() {
+            id.name_hash == self.hashes.sha256.0 && id.key_hash == self.hashes.sha256.1
+        } else {
+            false
+        }
+    }
+}
+
+async fn status(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, id: &CertId<'_>) -> anyhow::Result<Status> {
+    if !responder.ours(id) {
+        return Ok(Status::Unknown);
+    }
+    let serial: Vec<u8> = id.serial.iter().copied().skip_while(|b| *b == 0).collect();
+    let row = certificate::Entity::find()
+        .filter(certificate::Column::CaId.eq(ca.issuing.id))
+        .filter(certificate::Column::Serial.eq(hex::encode(serial)))
+        .one(db)
+        .await?;
+    Ok(match row {
+        None => Status::Unknown,
+        Some(c) if c.status == super::revoke::VALID => Status::Good,
+        Some(c) => Status::Revoked {
+            at: c.revoked_at.map(|t| t.timestamp()).unwrap_or_default(),
+            reason: c.reason.and_then(|r| u8::try_from(r).ok()),
+        },
+    })
+}
+
+fn single_response(id: &CertId<'_>, status: &Status, this_update: DateTime<Utc>) -> Vec<u8> {
+    let cert_status = match status {
+        Status::Good => vec![0x80, 0x00],
+        Status::Unknown => vec![0x82, 0x00],
+        Status::Revoked { at, reason } => {
+            let mut info = generalized_time(DateTime::from_timestamp(*at, 0).unwrap_or_default());
+            if let Some(r) = reason {
+                info.extend(tlv(0xa0, &tlv(0x0a, &[*r])));
+            }
+            tlv(0xa1, &info)
+        }
+    };
+    let mut body = id.raw.to_vec();
+    body.extend(cert_status);
+    body.extend(generalized_time(this_update));
+    body.extend(tlv(0xa0, &generalized_time(this_update + VALIDITY)));
+    tlv(0x30, &body)
+}
+
+fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: DateTime<Utc>) -> anyhow::Result<Vec<u8>> {
+    let responder = &ca.ocsp;
+    let (_, cert) = x509_parser::parse_x509_certificate(&responder.cert_der)?;
+    let key_hash: [u8; 20] = Sha1::digest(cert.public_key().subject_public_key.data.as_ref()).into();
+    let mut data = tlv(0xa2, &tlv(0x04, &key_hash)); // responderID byKey
+    data.extend(generalized_time(now));
+    data.extend(tlv(0x30, singles));
+    if let Some(ext) = nonce_ext {
+        data.extend(tlv(0xa1, &tlv(0x30, ext)));
+    }
+    let tbs = tlv(0x30, &data);
+    let alg = responder.signer().algorithm();
+    let alg_oid = if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        ECDSA_SHA256
+    } else if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
+        ECDSA_SHA384
+    } else {
+        anyhow::bail!("unsupported OCSP signing algorithm {alg:?}");
+    };
+    let signature = responder.signer().sign(&tbs)?;
+    let mut bits = vec![0u8];
+    bits.extend(signature);
+    let mut basic = tbs;
+    basic.extend(tlv(0x30, &oid(alg_oid)));
+    basic.extend(tlv(0x03, &bits));
+    basic.extend(tlv(0xa0, &tlv(0x30, &responder.cert_der)));
+    let basic = tlv(0x30, &basic);
+    let mut bytes = oid(ID_PKIX_OCSP_BASIC);
+    bytes.extend(tlv(0x04, &basic));
+    let mut resp = tlv(0x0a, &[0]); // successful
+    resp.extend(tlv(0xa0, &tlv(0x30, &bytes)));
+    Ok(tlv(0x30, &resp))
+}
+
+/// Answers one DER `OCSPRequest` with a DER `OCSPResponse`.
+pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, request: &[u8]) -> Vec<u8> {
+    let Some(req) = parse_request(request) else {
+        return failure(Failure::MalformedRequest);
+    };
+    match answer(db, ca, responder, &req).await {
+        Ok(der) => der,
+        Err(e) => {
+            tracing::error!(error = ?e, "OCSP response failed");
+            failure(Failure::InternalError)
+        }
+    }
+}
+
+async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request<'_>) -> anyhow::Result<Vec<u8>> {
+    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let mut statuses = Vec::with_capacity(req.cert_ids.len());
+    for id in &req.cert_ids {
+        statuses.push(status(db, ca, responder, id).await?);
+    }
+    let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
+    let key = (req.cert_ids[0].raw.to_vec(), statuses[0].clone());
+    if cacheable {
+        let cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
+        if let Some((at, der)) = cache.get(&key)
+            && now - *at < CACHE_FOR
+        {
+            return Ok(der.clone());
+        }
+    }
+    let singles: Vec<u8> = req.cert_ids.iter().zip(&statuses).flat_map(|(id, s)| single_response(id, s, now)).collect();
+    let der = sign_basic(ca, &singles, req.nonce_ext, now)?;
+    if cacheable {
+        let mut cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, (now, der.clone()));
+    }
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_not_a_request() {
+        for bad in [&b""[..], b"\x30", b"\x30\x00", b"\x30\x84\xff\xff\xff\xff", b"hello", b"\x30\x03\x30\x01\x00"] {
+            assert!(parse_request(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(failure(Failure::MalformedRequest), vec![0x30, 0x03, 0x0a, 0x01, 0x01]);
+    }
+}
