@@ -42,6 +42,19 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_CA_PASSPHRASE", hide_env_values = true)]
     pub ca_passphrase: Option<String>,
 
+    /// PKCS#11 module holding the CA keys (e.g. /usr/lib/softhsm/libsofthsm2.so). Without it
+    /// the keys are sealed in the database.
+    #[arg(long, env = "CERTDESK_CA_PKCS11_MODULE")]
+    pub ca_pkcs11_module: Option<PathBuf>,
+
+    /// Label of the token in that module.
+    #[arg(long, env = "CERTDESK_CA_PKCS11_TOKEN", default_value = "certdesk")]
+    pub ca_pkcs11_token: String,
+
+    /// User PIN of that token.
+    #[arg(long, env = "CERTDESK_CA_PKCS11_PIN", hide_env_values = true)]
+    pub ca_pkcs11_pin: Option<String>,
+
     /// Organisation in the CA names (`O=`).
     #[arg(long, env = "CERTDESK_CA_ORGANISATION", default_value = "CertDesk Demo")]
     pub ca_organisation: String,
@@ -79,6 +92,9 @@ impl Config {
             dev: true,
             body_limit: 64 * 1024,
             ca_secret_file: None,
+            ca_pkcs11_module: None,
+            ca_pkcs11_token: "certdesk".into(),
+            ca_pkcs11_pin: None,
             ca_passphrase: Some("test passphrase, not for production".into()),
             ca_organisation: "CertDesk Test".into(),
             ca_name: "CertDesk Test".into(),

@@ -18,6 +18,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "/usr/bin/chromium"),
     ("fonts-noto-cjk", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     ("softhsm2", "/usr/bin/softhsm2-util"),
+    // pkcs11-tool, to look inside a token from outside.
+    ("opensc", "/usr/bin/pkcs11-tool"),
     // Outside checkers of the CA's output.
     ("openssl", "/usr/bin/openssl"),
     // The server, not only the client: checked by its initdb below.

@@ -12,7 +12,7 @@ use rcgen::{
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::der;
-use super::signer::{CaSecret, RcgenKey, Signer, SoftwareSigner};
+use super::signer::{KeyStore, RcgenKey, Signer};
 use super::{Authority, random_serial, subject_key_id, to_offset};
 use crate::config::Config;
 use crate::entity::ca_authority;
@@ -56,12 +56,6 @@ impl Names {
     }
 }
 
-fn secret(config: &Config) -> Result<CaSecret> {
-    match &config.ca_passphrase {
-        Some(p) if !p.is_empty() => CaSecret::from_passphrase(p),
-        _ => CaSecret::load_or_create(&config.ca_secret_path()),
-    }
-}
 
 fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>) -> Result<CertificateParams> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
@@ -87,15 +81,15 @@ fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
 /// Creates the root CA (20 years) and the issuing CA (10 years) it signs, and their first
 /// CRLs. Refuses when a hierarchy exists.
 pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Config) -> Result<()> {
-    let secret = secret(config)?;
+    let store = KeyStore::from_config(config)?;
     let names = Names::from_config(config);
     let base = config.public_url.trim_end_matches('/').to_owned();
 
-    let root_key = SoftwareSigner::generate()?;
+    let (root_key, root_storage, root_blob) = store.generate(ROOT)?;
     let root_params = ca_params(names.dn("Root CA")?, 20, None)?;
-    let root_cert = root_params.self_signed(&RcgenKey(&root_key))?;
+    let root_cert = root_params.self_signed(&RcgenKey(&*root_key))?;
 
-    let issuing_key = SoftwareSigner::generate()?;
+    let (issuing_key, issuing_storage, issuing_blob) = store.generate(ISSUING)?;
     let mut issuing_params = ca_params(names.dn("Issuing CA")?, 10, Some(0))?;
     issuing_params.use_authority_key_identifier_extension = true;
     issuing_params.crl_distribution_points =
@@ -104,12 +98,12 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
         ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
         ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
     ];
-    let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&root_key))?;
-    let issuing_cert = issuing_params.signed_by(&RcgenKey(&issuing_key), &root_issuer)?;
+    let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&*root_key))?;
+    let issuing_cert = issuing_params.signed_by(&RcgenKey(&*issuing_key), &root_issuer)?;
 
     // The delegated OCSP responder: 1 year, OCSPSigning only, and ocsp-nocheck so clients
     // do not ask about the responder itself.
-    let ocsp_key = SoftwareSigner::generate()?;
+    let (ocsp_key, ocsp_storage, ocsp_blob) = store.generate(OCSP)?;
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut ocsp_params = CertificateParams::default();
     ocsp_params.distinguished_name = names.dn("OCSP Responder")?;
@@ -125,8 +119,8 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
         ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
         ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
     ];
-    let issuing_issuer = Issuer::from_ca_cert_der(issuing_cert.der(), RcgenKey(&issuing_key))?;
-    let ocsp_cert = ocsp_params.signed_by(&RcgenKey(&ocsp_key), &issuing_issuer)?;
+    let issuing_issuer = Issuer::from_ca_cert_der(issuing_cert.der(), RcgenKey(&*issuing_key))?;
+    let ocsp_cert = ocsp_params.signed_by(&RcgenKey(&*ocsp_key), &issuing_issuer)?;
 
     let txn = db.begin().await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -137,13 +131,13 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
         bail!("a CA hierarchy exists already; `certdesk ca status` shows it");
     }
     let now = Utc::now();
-    let row = |name: &str, parent: Option<i32>, params: &CertificateParams, der: &[u8], blob: Vec<u8>| {
+    let row = |name: &str, parent: Option<i32>, params: &CertificateParams, der: &[u8], storage: &str, blob: Vec<u8>| {
         ca_authority::ActiveModel {
             name: Set(name.to_owned()),
             parent_id: Set(parent),
             subject: Set(dn_string(&params.distinguished_name)),
             cert_der: Set(der.to_vec()),
-            key_storage: Set("sealed-pkcs8".to_owned()),
+            key_storage: Set(storage.to_owned()),
             key_blob: Set(blob),
             not_before: Set(from_offset(params.not_before)),
             not_after: Set(from_offset(params.not_after)),
@@ -152,11 +146,11 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
             ..Default::default()
         }
     };
-    let root = row(ROOT, None, &root_params, root_cert.der(), root_key.seal(&secret, ROOT)?).insert(&txn).await?;
-    let issuing = row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_key.seal(&secret, ISSUING)?)
+    let root = row(ROOT, None, &root_params, root_cert.der(), root_storage, root_blob).insert(&txn).await?;
+    let issuing = row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_storage, issuing_blob)
         .insert(&txn)
         .await?;
-    row(OCSP, Some(issuing.id), &ocsp_params, ocsp_cert.der(), ocsp_key.seal(&secret, OCSP)?).insert(&txn).await?;
+    row(OCSP, Some(issuing.id), &ocsp_params, ocsp_cert.der(), ocsp_storage, ocsp_blob).insert(&txn).await?;
     // The responder's certificate is one the issuing CA issued: its serial is taken too.
     crate::entity::certificate::ActiveModel {
         uid: Set(uuid::Uuid::new_v4().to_string()),
@@ -214,10 +208,10 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     if rows.is_empty() {
         return Ok(None);
     }
-    let secret = secret(config)?;
+    let store = KeyStore::from_config(config)?;
     let find = |name: &str| -> Result<Authority> {
         let row = rows.iter().find(|r| r.name == name).with_context(|| format!("the {name} CA is missing"))?;
-        let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::unseal(&row.key_blob, &secret, name)?);
+        let signer: Arc<dyn Signer> = store.open(&row.key_storage, &row.key_blob, name)?;
         Ok(Authority {
             id: row.id,
             name: row.name.clone(),

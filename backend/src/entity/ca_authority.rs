@@ -12,7 +12,8 @@ pub struct Model {
     pub parent_id: Option<i32>,
     pub subject: String,
     pub cert_der: Vec<u8>,
-    /// How the key is kept: `sealed-pkcs8` (AES-256-GCM under an argon2id-derived key).
+    /// How the key is kept: `sealed-pkcs8` (AES-256-GCM under an argon2id-derived key, the
+    /// blob is the sealed key) or `pkcs11` (the blob is the key's label on the token).
     pub key_storage: String,
     pub key_blob: Vec<u8>,
     pub not_before: DateTimeUtc,

@@ -9,4 +9,5 @@ mod helpers;
 mod ca;
 mod errors;
 mod health;
+mod pkcs11;
 mod static_files;

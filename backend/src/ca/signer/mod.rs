@@ -1,7 +1,12 @@
-//! The only place CA private keys exist in the clear. Everything that signs (certificates,
-//! CRLs, later OCSP responses) goes through [`Signer`]; nothing outside this module sees key
-//! bytes. Keys are kept sealed at rest: PKCS#8 encrypted with AES-256-GCM under a key that
-//! argon2id derives from the CA secret (a passphrase or a secret file).
+//! The only place CA private keys exist. Everything that signs (certificates, CRLs, OCSP
+//! responses) goes through [`Signer`]; nothing outside this module sees key bytes. Keys live
+//! either in a PKCS#11 token (`pkcs11`, never leaving it) or sealed at rest: PKCS#8
+//! encrypted with AES-256-GCM under a key that argon2id derives from the CA secret (a
+//! passphrase or a secret file). [`KeyStore`] chooses between them from the configuration.
+
+pub mod pkcs11;
+
+use std::sync::Arc;
 
 use std::path::Path;
 
@@ -18,6 +23,69 @@ pub trait Signer: Send + Sync {
     /// The raw public key, as in a SubjectPublicKeyInfo's bit string.
     fn public_key_raw(&self) -> &[u8];
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error>;
+}
+
+/// Where CA keys are made and kept.
+pub enum KeyStore {
+    Sealed(CaSecret),
+    Pkcs11(Arc<pkcs11::Token>),
+}
+
+/// Storage kinds, as written in `ca_authority.key_storage`.
+pub const SEALED: &str = "sealed-pkcs8";
+pub const PKCS11: &str = "pkcs11";
+
+/// One PKCS#11 module is initialised once per process: tokens are shared.
+fn token(module: &Path, label: &str, pin: &str) -> Result<Arc<pkcs11::Token>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TOKENS: OnceLock<Mutex<HashMap<(std::path::PathBuf, String), Arc<pkcs11::Token>>>> = OnceLock::new();
+    let mut tokens = TOKENS.get_or_init(Default::default).lock().map_err(|_| anyhow::anyhow!("token lock"))?;
+    let key = (module.to_owned(), label.to_owned());
+    if let Some(t) = tokens.get(&key) {
+        return Ok(Arc::clone(t));
+    }
+    let t = pkcs11::Token::open(module, label, pin)?;
+    tokens.insert(key, Arc::clone(&t));
+    Ok(t)
+}
+
+impl KeyStore {
+    pub fn from_config(config: &crate::config::Config) -> Result<KeyStore> {
+        if let Some(module) = &config.ca_pkcs11_module {
+            let pin = config.ca_pkcs11_pin.as_deref().context("CERTDESK_CA_PKCS11_PIN is needed with a PKCS#11 module")?;
+            return Ok(KeyStore::Pkcs11(token(module, &config.ca_pkcs11_token, pin)?));
+        }
+        Ok(KeyStore::Sealed(match &config.ca_passphrase {
+            Some(p) if !p.is_empty() => CaSecret::from_passphrase(p)?,
+            _ => CaSecret::load_or_create(&config.ca_secret_path())?,
+        }))
+    }
+
+    /// A new P-256 key for the CA `name`: the signer, the storage kind and what to store
+    /// (the sealed key, or the token label).
+    pub fn generate(&self, name: &str) -> Result<(Arc<dyn Signer>, &'static str, Vec<u8>)> {
+        match self {
+            KeyStore::Sealed(secret) => {
+                let key = SoftwareSigner::generate()?;
+                let blob = key.seal(secret, name)?;
+                Ok((Arc::new(key), SEALED, blob))
+            }
+            KeyStore::Pkcs11(token) => {
+                let label = format!("certdesk-{name}");
+                Ok((Arc::new(token.generate(&label)?), PKCS11, label.into_bytes()))
+            }
+        }
+    }
+
+    /// The signer for a stored key.
+    pub fn open(&self, storage: &str, blob: &[u8], name: &str) -> Result<Arc<dyn Signer>> {
+        match (self, storage) {
+            (KeyStore::Sealed(secret), SEALED) => Ok(Arc::new(SoftwareSigner::unseal(blob, secret, name)?)),
+            (KeyStore::Pkcs11(token), PKCS11) => Ok(Arc::new(token.signer(std::str::from_utf8(blob)?)?)),
+            (_, other) => bail!("the {name} CA key is kept as {other:?}, which this configuration cannot open"),
+        }
+    }
 }
 
 /// Lets rcgen sign with any [`Signer`].
