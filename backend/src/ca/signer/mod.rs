@@ -39,7 +39,8 @@ pub const PKCS11: &str = "pkcs11";
 fn token(module: &Path, label: &str, pin: &str) -> Result<Arc<pkcs11::Token>> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static TOKENS: OnceLock<Mutex<HashMap<(std::path::PathBuf, String), Arc<pkcs11::Token>>>> = OnceLock::new();
+    type Tokens = HashMap<(std::path::PathBuf, String), Arc<pkcs11::Token>>;
+    static TOKENS: OnceLock<Mutex<Tokens>> = OnceLock::new();
     let mut tokens = TOKENS.get_or_init(Default::default).lock().map_err(|_| anyhow::anyhow!("token lock"))?;
     let key = (module.to_owned(), label.to_owned());
     if let Some(t) = tokens.get(&key) {
