@@ -7,6 +7,7 @@
 //!   real server in Debian's Chromium.
 //! - `size`: print the built app's sizes, raw and gzip, against the budget.
 
+mod bench;
 mod postgres;
 mod setup;
 mod size;
@@ -24,8 +25,9 @@ fn main() -> Result<()> {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("size") => size::report(&root().join("dist")).map(|_| ()),
+        Some("bench") => bench::run(),
         _ => {
-            eprintln!("usage: cargo xtask run [server flags…] | test | size");
+            eprintln!("usage: cargo xtask run [server flags…] | test | size | bench");
             std::process::exit(2);
         }
     }
@@ -99,7 +101,7 @@ fn server_bind(args: &[String]) -> String {
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 

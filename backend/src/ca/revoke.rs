@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use rcgen::{CertificateRevocationListParams, Issuer, KeyIdMethod, RevokedCertParams, SerialNumber};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
-    sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    TransactionTrait, sea_query::OnConflict,
 };
 
 use super::signer::RcgenKey;
@@ -122,21 +122,30 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .exec(&txn)
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
-    let revoked = certificate::Entity::find()
+    // Only the columns a CRL entry needs (never the certificates themselves).
+    let revoked: Vec<(String, Option<DateTime<Utc>>, Option<i16>, Option<DateTime<Utc>>)> = certificate::Entity::find()
+        .select_only()
+        .columns([
+            certificate::Column::Serial,
+            certificate::Column::RevokedAt,
+            certificate::Column::Reason,
+            certificate::Column::InvalidityDate,
+        ])
         .filter(certificate::Column::CaId.eq(ca.id))
         .filter(certificate::Column::Status.is_in([REVOKED, HOLD]))
+        .into_tuple()
         .all(&txn)
         .await?;
     let this_update = Utc::now().duration_trunc(Duration::seconds(1))?;
     let next_update = this_update + CRL_VALIDITY;
     let mut revoked_certs = Vec::with_capacity(revoked.len());
-    for c in &revoked {
-        let reason = c.reason.and_then(|r| u8::try_from(r).ok()).and_then(RevocationReason::from_code);
+    for (serial, revoked_at, reason, invalidity_date) in &revoked {
+        let reason = reason.and_then(|r| u8::try_from(r).ok()).and_then(RevocationReason::from_code);
         revoked_certs.push(RevokedCertParams {
-            serial_number: SerialNumber::from_slice(&hex::decode(&c.serial)?),
-            revocation_time: to_offset(c.revoked_at.unwrap_or(this_update))?,
+            serial_number: SerialNumber::from_slice(&hex::decode(serial)?),
+            revocation_time: to_offset(revoked_at.unwrap_or(this_update))?,
             reason_code: reason.map(rcgen_reason),
-            invalidity_date: c.invalidity_date.map(to_offset).transpose()?,
+            invalidity_date: invalidity_date.map(to_offset).transpose()?,
         });
     }
     let params = CertificateRevocationListParams {

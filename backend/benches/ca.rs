@@ -1,0 +1,181 @@
+//! CA figures for `cargo xtask bench` (printed, not asserted):
+//! - issuance through the domain API, CSR in, certificate stored in SQLite;
+//! - CRL regeneration with many revoked entries, and how long a revocation takes to show
+//!   in the CRL and in OCSP.
+//!
+//! Environment: `BENCH_ISSUE` (certificates, default 2000), `BENCH_CRL` (comma-separated
+//! revoked counts, default `100000`), `BENCH_OUT` (a directory: the CSRs are written there
+//! as PEM for the `openssl ca` baseline, and a database with one issued certificate is left
+//! there for the OCSP load test).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use certdesk::ca::issue::{IssueRequest, issue};
+use certdesk::ca::profile::Subject;
+use certdesk::ca::revoke;
+use certdesk::entity::certificate;
+use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use sea_orm::{EntityTrait, Set};
+
+fn subject() -> Subject {
+    Subject {
+        common_name: "天津市滨海测试有限公司".into(),
+        identifier: "91350100M000100Y43".into(),
+        business_number: Some("SL20261121000001".into()),
+        province: "天津市".into(),
+        city: "滨海新区".into(),
+        organisation: Some("天津市滨海测试有限公司".into()),
+    }
+}
+
+fn csr() -> Vec<u8> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, "bench");
+    p.serialize_request(&key).unwrap().der().to_vec()
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+async fn state(dir: &std::path::Path, name: &str) -> certdesk::AppState {
+    let url = format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display());
+    let mut config = certdesk::Config::for_tests(url, dir.to_owned());
+    config.ca_passphrase = Some("bench passphrase, not for production".into());
+    certdesk::AppState::new(config).await.unwrap()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(run());
+}
+
+async fn run() {
+    let n: usize = std::env::var("BENCH_ISSUE").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let crl_sizes: Vec<usize> = std::env::var("BENCH_CRL")
+        .unwrap_or_else(|_| "100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let out = std::env::var("BENCH_OUT").ok().map(std::path::PathBuf::from);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = out.clone().unwrap_or_else(|| tmp.path().to_owned());
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // Issuance.
+    let app = state(&dir, "issue").await;
+    let csrs: Vec<Vec<u8>> = (0..n).map(|_| csr()).collect();
+    if out.is_some() {
+        let csr_dir = dir.join("csr");
+        std::fs::create_dir_all(&csr_dir).unwrap();
+        for (i, c) in csrs.iter().enumerate() {
+            std::fs::write(csr_dir.join(format!("{i:05}.csr")), pem("CERTIFICATE REQUEST", c)).unwrap();
+        }
+    }
+    let s = subject();
+    let start = Instant::now();
+    for c in &csrs {
+        let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
+        issue(&app.db, &app.ca, &req).await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("BENCH issue_sequential count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
+
+    let start = Instant::now();
+    let tasks: Vec<_> = csrs
+        .chunks(n.div_ceil(8).max(1))
+        .map(|chunk| {
+            let app = app.clone();
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                let s = subject();
+                for c in &chunk {
+                    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
+                    issue(&app.db, &app.ca, &req).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("BENCH issue_concurrent_8 count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
+
+    // CRLs with many revoked entries.
+    for &size in &crl_sizes {
+        let app = state(tmp.path(), &format!("crl{size}")).await;
+        let now = chrono::Utc::now();
+        let start = Instant::now();
+        let mut batch = Vec::with_capacity(1000);
+        for i in 0..size {
+            let mut serial = [0u8; 16];
+            serial[0] = 0x40;
+            serial[8..].copy_from_slice(&(i as u64).to_be_bytes());
+            batch.push(certificate::ActiveModel {
+                uid: Set(format!("bench-{size}-{i}")),
+                ca_id: Set(app.ca.issuing.id),
+                serial: Set(hex::encode(serial)),
+                profile: Set("org_sign".into()),
+                subject: Set("bench".into()),
+                not_before: Set(now),
+                not_after: Set(now),
+                der: Set(Vec::new()),
+                status: Set(revoke::REVOKED.into()),
+                revoked_at: Set(Some(now)),
+                reason: Set(Some(1)),
+                invalidity_date: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            });
+            if batch.len() == 1000 || i + 1 == size {
+                certificate::Entity::insert_many(std::mem::take(&mut batch)).exec(&app.db).await.unwrap();
+            }
+        }
+        println!("BENCH crl_setup revoked={size} seconds={:.1}", start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let crl = revoke::regenerate_crl(&app.db, &app.ca.issuing).await.unwrap();
+        println!(
+            "BENCH crl_regenerate revoked={size} seconds={:.3} bytes={}",
+            start.elapsed().as_secs_f64(),
+            crl.der.len()
+        );
+
+        // One more revocation: until revoke() returns, the CRL is being rebuilt; OCSP reads
+        // the status from the database, so it shows the revocation as soon as it commits.
+        let c = issue(&app.db, &app.ca, &IssueRequest {
+            profile: CertificateProfile::OrgSign,
+            subject: &subject(),
+            csr: &csr(),
+            validity_days: 365,
+        })
+        .await
+        .unwrap();
+        let start = Instant::now();
+        revoke::revoke(&app.db, &app.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
+        let in_crl = start.elapsed().as_secs_f64();
+        println!("BENCH revoke_to_crl revoked={size} seconds={in_crl:.3}");
+    }
+
+    if out.is_some() {
+        // Leave a database with an issued certificate for the OCSP load test.
+        let ocsp = state(&dir, "ocsp").await;
+        let c = issue(&ocsp.db, &ocsp.ca, &IssueRequest {
+            profile: CertificateProfile::OrgSign,
+            subject: &subject(),
+            csr: &csr(),
+            validity_days: 365,
+        })
+        .await
+        .unwrap();
+        std::fs::write(dir.join("ocsp-serial"), &c.serial).unwrap();
+        std::fs::write(dir.join("ocsp-issuing.pem"), pem("CERTIFICATE", &ocsp.ca.issuing.cert_der)).unwrap();
+        std::fs::write(dir.join("ocsp-root.pem"), pem("CERTIFICATE", &ocsp.ca.root.cert_der)).unwrap();
+    }
+}

@@ -1,0 +1,253 @@
+//! `cargo xtask bench`: the CA's speed, each figure next to a baseline measured in the same
+//! run on the same machine. Prints figures; asserts nothing.
+//! - issuance (CSR in, certificate stored in SQLite) vs `openssl ca` on the same CSRs;
+//! - OCSP responses per second with wrk vs `openssl ocsp -index` serving its own CA;
+//! - CRL regeneration with 100,000 and 1,000,000 revoked entries, and revocation to CRL.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, free_port, root, sh, target_dir};
+
+const PASSPHRASE: &str = "bench passphrase, not for production";
+
+fn figures(output: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for line in output.lines().filter_map(|l| l.strip_prefix("BENCH ")) {
+        let mut words = line.split_whitespace();
+        let Some(name) = words.next() else { continue };
+        let fields: BTreeMap<String, String> =
+            words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        let key = match fields.get("revoked") {
+            Some(r) => format!("{name}@{r}"),
+            None => name.to_owned(),
+        };
+        out.insert(key, fields);
+    }
+    out
+}
+
+fn num(f: &BTreeMap<String, BTreeMap<String, String>>, key: &str, field: &str) -> f64 {
+    f.get(key).and_then(|m| m.get(field)).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+}
+
+pub fn run() -> Result<()> {
+    if !Path::new("/usr/bin/wrk").exists() {
+        crate::setup::apt_install(&["wrk"])?;
+    }
+    let dir = target_dir().join("bench");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let issue_n = std::env::var("BENCH_ISSUE").unwrap_or_else(|_| "2000".into());
+
+    println!("==> CertDesk: issuance, CRLs (cargo bench -p certdesk-backend --bench ca)");
+    let out = cargo()
+        .args(["bench", "-q", "-p", "certdesk-backend", "--bench", "ca"])
+        .env("BENCH_ISSUE", &issue_n)
+        .env("BENCH_CRL", std::env::var("BENCH_CRL").unwrap_or_else(|_| "100000,1000000".into()))
+        .env("BENCH_OUT", &dir)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    print!("{text}");
+    if !out.status.success() {
+        bail!("the CA bench failed");
+    }
+    let ours = figures(&text);
+
+    println!("\n==> Baseline: openssl ca on the same {issue_n} CSRs");
+    let openssl_rate = openssl_ca(&dir)?;
+
+    println!("\n==> OCSP: wrk against certdesk and against openssl ocsp -index");
+    sh(cargo().args(["build", "--release", "-q", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
+    let ours_ocsp = certdesk_ocsp(&dir)?;
+    let openssl_ocsp = openssl_ocsp_rate(&dir)?;
+
+    println!("\n==> Summary (this machine, this run)");
+    println!("{:<46} {:>12} {:>12} {:>8}", "figure", "CertDesk", "baseline", "ratio");
+    let row = |name: &str, a: f64, b: f64| println!("{name:<46} {a:>12.0} {b:>12.0} {:>7.2}x", a / b);
+    row("issuance, certificates/s (sequential)", num(&ours, "issue_sequential", "per_second"), openssl_rate);
+    row("issuance, certificates/s (8 concurrent)", num(&ours, "issue_concurrent_8", "per_second"), openssl_rate);
+    row("OCSP responses/s (wrk, 2 threads, 32 conns)", ours_ocsp, openssl_ocsp);
+    for (key, f) in &ours {
+        if let Some(size) = key.strip_prefix("crl_regenerate@") {
+            println!("CRL regeneration with {size} revoked: {} s, {} bytes", f["seconds"], f["bytes"]);
+        }
+        if let Some(size) = key.strip_prefix("revoke_to_crl@") {
+            println!("revocation to CRL with {size} revoked: {} s (OCSP: at commit, before the CRL)", f["seconds"]);
+        }
+    }
+    println!("targets: issuance >= 2000/s, OCSP >= 20000/s, CRL at 1,000,000 revoked < 1 s");
+    Ok(())
+}
+
+fn openssl(args: &[&str], dir: &Path) -> Result<()> {
+    sh(Command::new("openssl").args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()))
+}
+
+/// An openssl CA with the same kind of profile (P-256, KU, EKU, AKI, SKI, CRL DP, AIA,
+/// policies); returns certificates per second for `openssl ca -infiles` over the CSRs.
+fn openssl_ca(dir: &Path) -> Result<f64> {
+    let ca = dir.join("openssl-ca");
+    std::fs::create_dir_all(ca.join("certs"))?;
+    std::fs::write(ca.join("index.txt"), "")?;
+    std::fs::write(
+        ca.join("ca.cnf"),
+        "[ca]\ndefault_ca = bench\n[bench]\ndir = .\ndatabase = ./index.txt\nnew_certs_dir = ./certs\n\
+         certificate = ./ca.pem\nprivate_key = ./ca.key\nrand_serial = yes\ndefault_md = sha256\n\
+         default_days = 365\npolicy = anything\nunique_subject = no\nx509_extensions = leaf\ncopy_extensions = none\n\
+         [anything]\ncommonName = optional\n[leaf]\nbasicConstraints = critical,CA:FALSE\n\
+         keyUsage = critical,digitalSignature,nonRepudiation\nextendedKeyUsage = clientAuth,emailProtection\n\
+         authorityKeyIdentifier = keyid\nsubjectKeyIdentifier = hash\n\
+         crlDistributionPoints = URI:http://127.0.0.1/ca/issuing.crl\n\
+         authorityInfoAccess = OCSP;URI:http://127.0.0.1/ocsp,caIssuers;URI:http://127.0.0.1/ca/issuing.crt\n\
+         certificatePolicies = 1.3.6.1.4.1.32473.1.1\n\
+         [req]\ndistinguished_name = dn\n[dn]\n[ext_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
+         subjectKeyIdentifier = hash\n",
+    )?;
+    openssl(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], &ca)?;
+    openssl(
+        &["req", "-new", "-x509", "-key", "ca.key", "-subj", "/C=CN/O=Bench/CN=Bench CA", "-days", "3650", "-config", "ca.cnf", "-extensions", "ext_ca", "-out", "ca.pem"],
+        &ca,
+    )?;
+    let mut csrs: Vec<PathBuf> = std::fs::read_dir(dir.join("csr"))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    csrs.sort();
+    let start = Instant::now();
+    let status = Command::new("openssl")
+        .args(["ca", "-batch", "-config", "ca.cnf", "-notext", "-subj", "/C=CN/O=Bench/CN=Bench Leaf", "-out", "issued.pem", "-infiles"])
+        .args(&csrs)
+        .current_dir(&ca)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let secs = start.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("openssl ca failed");
+    }
+    let rate = csrs.len() as f64 / secs;
+    println!("BASELINE openssl_ca count={} seconds={secs:.3} per_second={rate:.0}", csrs.len());
+    Ok(rate)
+}
+
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_port(port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing listens on {port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+/// wrk GET on an OCSP URL; returns requests per second.
+fn wrk(url: &str) -> Result<f64> {
+    let out = Command::new("wrk").args(["-t2", "-c32", "-d10s", "--latency", url]).output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    print!("{text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("wrk printed no Requests/sec")
+}
+
+fn ocsp_request_b64(dir: &Path, issuer: &Path, serial: &str) -> Result<String> {
+    let req = dir.join("req.der");
+    sh(Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(issuer)
+        .args(["-serial", &format!("0x{serial}"), "-reqout"])
+        .arg(&req)
+        .stdout(Stdio::null()))?;
+    let der = std::fs::read(&req)?;
+    // base64 with the characters a URL path needs escaped, escaped.
+    let b64 = base64(&der);
+    Ok(b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn certdesk_ocsp(dir: &Path) -> Result<f64> {
+    let port = free_port()?;
+    let _server = Running(
+        Command::new(target_dir().join("release/certdesk"))
+            .current_dir(root())
+            .env("DATABASE_URL", format!("sqlite://{}?mode=rwc", dir.join("ocsp.db").display()))
+            .env("CERTDESK_DATA_DIR", dir)
+            .env("CERTDESK_STATIC_DIR", dir.join("no-app"))
+            .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("CERTDESK_CA_PASSPHRASE", PASSPHRASE)
+            .env("RUST_LOG", "error")
+            .spawn()?,
+    );
+    wait_port(port)?;
+    let serial = std::fs::read_to_string(dir.join("ocsp-serial"))?;
+    let b64 = ocsp_request_b64(dir, &dir.join("ocsp-issuing.pem"), serial.trim())?;
+    wrk(&format!("http://127.0.0.1:{port}/ocsp/{b64}"))
+}
+
+fn openssl_ocsp_rate(dir: &Path) -> Result<f64> {
+    let ca = dir.join("openssl-ca");
+    let port = free_port()?;
+    let _responder = Running(
+        Command::new("openssl")
+            .args(["ocsp", "-index", "index.txt", "-port", &port.to_string(), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60"])
+            .current_dir(&ca)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_port(port)?;
+    let index = std::fs::read_to_string(ca.join("index.txt"))?;
+    let serial = index.lines().next().and_then(|l| l.split('\t').nth(3)).context("openssl ca issued nothing")?;
+    let b64 = ocsp_request_b64(dir, &ca.join("ca.pem"), serial)?;
+    wrk(&format!("http://127.0.0.1:{port}/{b64}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
+    }
+
+    #[test]
+    fn bench_lines_are_read() {
+        let f = figures("BENCH issue_sequential count=10 per_second=1403\nBENCH crl_regenerate revoked=100 seconds=0.5 bytes=9\nnoise");
+        assert_eq!(num(&f, "issue_sequential", "per_second"), 1403.0);
+        assert_eq!(num(&f, "crl_regenerate@100", "seconds"), 0.5);
+    }
+}
