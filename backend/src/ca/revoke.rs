@@ -111,6 +111,9 @@ pub async fn release(db: &(impl ConnectionTrait + TransactionTrait), ca: &Author
     Ok(())
 }
 
+/// Serial, revocation time, reason code, invalidity date.
+type RevokedRow = (String, Option<DateTime<Utc>>, Option<i16>, Option<DateTime<Utc>>);
+
 /// Signs a new full CRL of `ca` with the next CRL number and stores it.
 pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyhow::Result<crl::Model> {
     let txn = db.begin().await?;
@@ -123,7 +126,7 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
     // Only the columns a CRL entry needs (never the certificates themselves).
-    let revoked: Vec<(String, Option<DateTime<Utc>>, Option<i16>, Option<DateTime<Utc>>)> = certificate::Entity::find()
+    let revoked: Vec<RevokedRow> = certificate::Entity::find()
         .select_only()
         .columns([
             certificate::Column::Serial,
