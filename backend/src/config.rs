@@ -55,6 +55,10 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_CA_PKCS11_PIN", hide_env_values = true)]
     pub ca_pkcs11_pin: Option<String>,
 
+    /// Key algorithm of new CA keys: `p256` (ECDSA P-256, the default) or `rsa3072`.
+    #[arg(long, env = "CERTDESK_CA_KEY_ALGORITHM", default_value = "p256", value_parser = ["p256", "rsa3072"])]
+    pub ca_key_algorithm: String,
+
     /// Organisation in the CA names (`O=`).
     #[arg(long, env = "CERTDESK_CA_ORGANISATION", default_value = "CertDesk Demo")]
     pub ca_organisation: String,
@@ -95,6 +99,7 @@ impl Config {
             ca_pkcs11_module: None,
             ca_pkcs11_token: "certdesk".into(),
             ca_pkcs11_pin: None,
+            ca_key_algorithm: "p256".into(),
             ca_passphrase: Some("test passphrase, not for production".into()),
             ca_organisation: "CertDesk Test".into(),
             ca_name: "CertDesk Test".into(),

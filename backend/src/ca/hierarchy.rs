@@ -32,6 +32,9 @@ pub struct CaService {
     /// The OCSP responder's certificate and key, issued by the issuing CA.
     pub ocsp: Authority,
     pub responder: Arc<super::ocsp::Responder>,
+    /// A throw-away key of the issuing CA's algorithm, for the check before signing (the
+    /// draft must carry the same signature algorithm so its TBS equals the real one).
+    pub lint_key: Arc<dyn Signer>,
     /// Base of the URLs written into certificates (CRL, OCSP, CA issuers).
     pub public_url: String,
 }
@@ -224,11 +227,14 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     };
     let issuing = find(ISSUING)?;
     let responder = Arc::new(super::ocsp::Responder::new(&issuing)?);
+    let lint_key: Arc<dyn Signer> =
+        Arc::new(super::signer::SoftwareSigner::generate_with(super::signer::KeyAlgorithm::of(issuing.signer()))?);
     Ok(Some(CaService {
         root: find(ROOT)?,
         issuing,
         ocsp: find(OCSP)?,
         responder,
+        lint_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
     }))
 }

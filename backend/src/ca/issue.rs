@@ -15,7 +15,7 @@ use rcgen::{
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
-use super::signer::{RcgenKey, SoftwareSigner};
+use super::signer::RcgenKey;
 use super::{Authority, CaService, der, profile, random_serial, to_offset};
 use crate::entity::certificate;
 use crate::error::AppError;
@@ -254,8 +254,7 @@ pub async fn issue(db: &impl ConnectionTrait, ca: &CaService, req: &IssueRequest
         let serial = random_serial()?;
         let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
 
-        let lint_key = SoftwareSigner::generate()?;
-        let lint_issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&lint_key))
+        let lint_issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&*ca.lint_key))
             .context("issuer")?;
         let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
         if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr) {

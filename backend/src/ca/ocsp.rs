@@ -21,6 +21,7 @@ const SHA1_OID: &[u128] = &[1, 3, 14, 3, 2, 26];
 const SHA256_OID: &[u128] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
 const ECDSA_SHA256: &[u128] = &[1, 2, 840, 10045, 4, 3, 2];
 const ECDSA_SHA384: &[u128] = &[1, 2, 840, 10045, 4, 3, 3];
+const RSA_SHA256: &[u128] = &[1, 2, 840, 113549, 1, 1, 11];
 
 /// How long a response may be relied on (nextUpdate - thisUpdate).
 const VALIDITY: Duration = Duration::hours(24);
@@ -252,10 +253,13 @@ fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: Dat
     }
     let tbs = tlv(0x30, &data);
     let alg = responder.signer().algorithm();
-    let alg_oid = if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
-        ECDSA_SHA256
+    // AlgorithmIdentifier: ECDSA without parameters, RSA with NULL.
+    let alg_id = if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        tlv(0x30, &oid(ECDSA_SHA256))
     } else if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
-        ECDSA_SHA384
+        tlv(0x30, &oid(ECDSA_SHA384))
+    } else if alg == &rcgen::PKCS_RSA_SHA256 {
+        tlv(0x30, &[oid(RSA_SHA256), vec![0x05, 0x00]].concat())
     } else {
         anyhow::bail!("unsupported OCSP signing algorithm {alg:?}");
     };
@@ -263,7 +267,7 @@ fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: Dat
     let mut bits = vec![0u8];
     bits.extend(signature);
     let mut basic = tbs;
-    basic.extend(tlv(0x30, &oid(alg_oid)));
+    basic.extend(alg_id);
     basic.extend(tlv(0x03, &bits));
     basic.extend(tlv(0xa0, &tlv(0x30, &responder.cert_der)));
     let basic = tlv(0x30, &basic);

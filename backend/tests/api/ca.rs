@@ -13,7 +13,7 @@ use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use rcgen::{CertificateParams, KeyPair};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 fn subject(profile: CertificateProfile) -> Subject {
     let personal = matches!(profile, CertificateProfile::PersonalSign | CertificateProfile::PersonalEnc);
@@ -323,6 +323,11 @@ async fn pkilint_finds_no_errors() {
     }
     let rsa = openssl_csr(f.dir.path(), "rsa:2048");
     certs.push(("OrgEnc with RSA".into(), issue_one(&app, CertificateProfile::OrgEnc, &rsa).await.unwrap().der));
+    let rsa_ca = spawn_app_with(|c| c.ca_key_algorithm = "rsa3072".into()).await;
+    certs.push(("RSA root CA".into(), rsa_ca.state.ca.root.cert_der.clone()));
+    certs.push(("RSA issuing CA".into(), rsa_ca.state.ca.issuing.cert_der.clone()));
+    certs.push(("RSA OCSP responder".into(), rsa_ca.state.ca.ocsp.cert_der.clone()));
+    certs.push(("OrgSign from the RSA CA".into(), issue_one(&rsa_ca, CertificateProfile::OrgSign, &p256_csr()).await.unwrap().der));
     let last = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
     revoke::revoke(&app.state.db, &app.state.ca.issuing, &last.serial, RevocationReason::KeyCompromise, None)
         .await
@@ -460,4 +465,21 @@ async fn ocsp_over_get_and_malformed_requests() {
     }
     let res = app.get("/ocsp/not-base64!").await;
     assert_eq!(res.bytes().await.unwrap().to_vec(), malformed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rsa_3072_hierarchy_issues_revokes_and_answers_ocsp() {
+    let app = spawn_app_with(|c| c.ca_key_algorithm = "rsa3072".into()).await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let (_, root) = x509_parser::parse_x509_certificate(&app.state.ca.root.cert_der).unwrap();
+    assert_eq!(root.public_key().parsed().unwrap().key_size(), 3072);
+    let c = issue_one(&app, CertificateProfile::LegalSign, &p256_csr()).await.unwrap();
+    openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app).await)).unwrap();
+    let good = openssl_ocsp(&f, &app, &c.serial, &[]);
+    assert!(good.contains(": good") && good.contains("Response verify OK"), "{good}");
+    revoke::revoke(&app.state.db, &app.state.ca.issuing, &c.serial, RevocationReason::Superseded, None).await.unwrap();
+    let err = openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app).await)).unwrap_err();
+    assert!(err.contains("certificate revoked"), "{err}");
+    let revoked = openssl_ocsp(&f, &app, &c.serial, &[]);
+    assert!(revoked.contains("Reason: superseded") && revoked.contains("Response verify OK"), "{revoked}");
 }

@@ -47,6 +47,11 @@ pub fn expected_kind() -> &'static str {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with a changed configuration.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).expect("dist");
@@ -57,7 +62,8 @@ pub async fn spawn_app() -> TestApp {
     .expect("index.html");
     std::fs::write(dist.join("certdesk-frontend-0123456789abcdef.js"), "export default function init() {}")
         .expect("js");
-    let config = Config::for_tests(fresh_database(dir.path()).await, dist);
+    let mut config = Config::for_tests(fresh_database(dir.path()).await, dist);
+    change(&mut config);
     let state = AppState::new(config).await.expect("state");
     let app = certdesk::app(state.clone()).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -25,8 +25,13 @@ pub trait Signer: Send + Sync {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error>;
 }
 
-/// Where CA keys are made and kept.
-pub enum KeyStore {
+/// Where CA keys are made and kept, and of which algorithm new ones are.
+pub struct KeyStore {
+    kind: StoreKind,
+    algorithm: KeyAlgorithm,
+}
+
+enum StoreKind {
     Sealed(CaSecret),
     Pkcs11(Arc<pkcs11::Token>),
 }
@@ -53,26 +58,32 @@ fn token(module: &Path, label: &str, pin: &str) -> Result<Arc<pkcs11::Token>> {
 
 impl KeyStore {
     pub fn from_config(config: &crate::config::Config) -> Result<KeyStore> {
+        let algorithm = KeyAlgorithm::from_config(&config.ca_key_algorithm)?;
         if let Some(module) = &config.ca_pkcs11_module {
+            if algorithm != KeyAlgorithm::P256 {
+                bail!("CA keys on a PKCS#11 token are P-256 keys; RSA there is not supported");
+            }
             let pin = config.ca_pkcs11_pin.as_deref().context("CERTDESK_CA_PKCS11_PIN is needed with a PKCS#11 module")?;
-            return Ok(KeyStore::Pkcs11(token(module, &config.ca_pkcs11_token, pin)?));
+            let kind = StoreKind::Pkcs11(token(module, &config.ca_pkcs11_token, pin)?);
+            return Ok(KeyStore { kind, algorithm });
         }
-        Ok(KeyStore::Sealed(match &config.ca_passphrase {
+        let secret = match &config.ca_passphrase {
             Some(p) if !p.is_empty() => CaSecret::from_passphrase(p)?,
             _ => CaSecret::load_or_create(&config.ca_secret_path())?,
-        }))
+        };
+        Ok(KeyStore { kind: StoreKind::Sealed(secret), algorithm })
     }
 
     /// A new P-256 key for the CA `name`: the signer, the storage kind and what to store
     /// (the sealed key, or the token label).
     pub fn generate(&self, name: &str) -> Result<(Arc<dyn Signer>, &'static str, Vec<u8>)> {
-        match self {
-            KeyStore::Sealed(secret) => {
-                let key = SoftwareSigner::generate()?;
+        match &self.kind {
+            StoreKind::Sealed(secret) => {
+                let key = SoftwareSigner::generate_with(self.algorithm)?;
                 let blob = key.seal(secret, name)?;
                 Ok((Arc::new(key), SEALED, blob))
             }
-            KeyStore::Pkcs11(token) => {
+            StoreKind::Pkcs11(token) => {
                 let label = format!("certdesk-{name}");
                 Ok((Arc::new(token.generate(&label)?), PKCS11, label.into_bytes()))
             }
@@ -81,9 +92,9 @@ impl KeyStore {
 
     /// The signer for a stored key.
     pub fn open(&self, storage: &str, blob: &[u8], name: &str) -> Result<Arc<dyn Signer>> {
-        match (self, storage) {
-            (KeyStore::Sealed(secret), SEALED) => Ok(Arc::new(SoftwareSigner::unseal(blob, secret, name)?)),
-            (KeyStore::Pkcs11(token), PKCS11) => Ok(Arc::new(token.signer(std::str::from_utf8(blob)?)?)),
+        match (&self.kind, storage) {
+            (StoreKind::Sealed(secret), SEALED) => Ok(Arc::new(SoftwareSigner::unseal(blob, secret, name)?)),
+            (StoreKind::Pkcs11(token), PKCS11) => Ok(Arc::new(token.signer(std::str::from_utf8(blob)?)?)),
             (_, other) => bail!("the {name} CA key is kept as {other:?}, which this configuration cannot open"),
         }
     }
@@ -122,10 +133,50 @@ impl Signer for SoftwareSigner {
     }
 }
 
+/// Key algorithms for CA keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    P256,
+    Rsa3072,
+}
+
+impl KeyAlgorithm {
+    pub fn from_config(name: &str) -> Result<KeyAlgorithm> {
+        match name {
+            "p256" => Ok(KeyAlgorithm::P256),
+            "rsa3072" => Ok(KeyAlgorithm::Rsa3072),
+            other => bail!("unknown CA key algorithm {other:?} (p256 or rsa3072)"),
+        }
+    }
+
+    /// The algorithm of an existing signer.
+    pub fn of(signer: &dyn Signer) -> KeyAlgorithm {
+        if signer.algorithm() == &rcgen::PKCS_RSA_SHA256 { KeyAlgorithm::Rsa3072 } else { KeyAlgorithm::P256 }
+    }
+}
+
 impl SoftwareSigner {
     /// A new ECDSA P-256 key.
     pub fn generate() -> Result<SoftwareSigner> {
         Ok(SoftwareSigner(KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?))
+    }
+
+    /// A new key of the given algorithm (RSA keys signing with SHA-256, PKCS#1 v1.5).
+    pub fn generate_with(alg: KeyAlgorithm) -> Result<SoftwareSigner> {
+        match alg {
+            KeyAlgorithm::P256 => Self::generate(),
+            KeyAlgorithm::Rsa3072 => {
+                use rsa::pkcs8::EncodePrivateKey;
+                let mut rng = rsa::rand_core::OsRng;
+                let key = rsa::RsaPrivateKey::new(&mut rng, 3072).context("generating an RSA-3072 key")?;
+                let der = key.to_pkcs8_der().context("encoding the RSA key")?;
+                let pair = KeyPair::from_pkcs8_der_and_sign_algo(
+                    &rustls_pki_types::PrivatePkcs8KeyDer::from(der.as_bytes()),
+                    &rcgen::PKCS_RSA_SHA256,
+                )?;
+                Ok(SoftwareSigner(pair))
+            }
+        }
     }
 
     /// Seals the key for storage; `label` (the CA's name) is bound in as associated data,
@@ -137,7 +188,12 @@ impl SoftwareSigner {
 
     pub fn unseal(blob: &[u8], secret: &CaSecret, label: &str) -> Result<SoftwareSigner> {
         let pkcs8 = secret.open(blob, label)?;
-        let key = KeyPair::try_from(pkcs8.as_slice()).context("the unsealed CA key is not PKCS#8")?;
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_slice());
+        // RSA keys are told apart by their algorithm; rcgen would pick RSA-PSS otherwise.
+        let key = match KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256) {
+            Ok(k) => k,
+            Err(_) => KeyPair::try_from(pkcs8.as_slice()).context("the unsealed CA key is not PKCS#8")?,
+        };
         Ok(SoftwareSigner(key))
     }
 }
