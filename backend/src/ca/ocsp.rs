@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -207,17 +207,21 @@ async fn status(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder
         return Ok(Status::Unknown);
     }
     let serial: Vec<u8> = id.serial.iter().copied().skip_while(|b| *b == 0).collect();
-    let row = certificate::Entity::find()
+    // The status columns only, never the certificate.
+    let row: Option<(String, Option<DateTime<Utc>>, Option<i16>)> = certificate::Entity::find()
+        .select_only()
+        .columns([certificate::Column::Status, certificate::Column::RevokedAt, certificate::Column::Reason])
         .filter(certificate::Column::CaId.eq(ca.issuing.id))
         .filter(certificate::Column::Serial.eq(hex::encode(serial)))
+        .into_tuple()
         .one(db)
         .await?;
     Ok(match row {
         None => Status::Unknown,
-        Some(c) if c.status == super::revoke::VALID => Status::Good,
-        Some(c) => Status::Revoked {
-            at: c.revoked_at.map(|t| t.timestamp()).unwrap_or_default(),
-            reason: c.reason.and_then(|r| u8::try_from(r).ok()),
+        Some((status, _, _)) if status == super::revoke::VALID => Status::Good,
+        Some((_, revoked_at, reason)) => Status::Revoked {
+            at: revoked_at.map(|t| t.timestamp()).unwrap_or_default(),
+            reason: reason.and_then(|r| u8::try_from(r).ok()),
         },
     })
 }
