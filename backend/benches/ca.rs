@@ -111,17 +111,19 @@ async fn run() {
     // CRLs with many revoked entries.
     for &size in &crl_sizes {
         let app = state(tmp.path(), &format!("crl{size}")).await;
-        let now = chrono::Utc::now();
+        let now = chrono::DurationRound::duration_trunc(chrono::Utc::now(), chrono::Duration::seconds(1)).unwrap();
         let start = Instant::now();
         let mut batch = Vec::with_capacity(1000);
         for i in 0..size {
             let mut serial = [0u8; 16];
             serial[0] = 0x40;
             serial[8..].copy_from_slice(&(i as u64).to_be_bytes());
+            let serial_hex = hex::encode(serial);
+            let entry = revoke::crl_entry(&serial_hex, now, RevocationReason::KeyCompromise, None).unwrap();
             batch.push(certificate::ActiveModel {
                 uid: Set(format!("bench-{size}-{i}")),
                 ca_id: Set(app.ca.issuing.id),
-                serial: Set(hex::encode(serial)),
+                serial: Set(serial_hex),
                 profile: Set("org_sign".into()),
                 subject: Set("bench".into()),
                 not_before: Set(now),
@@ -131,6 +133,7 @@ async fn run() {
                 revoked_at: Set(Some(now)),
                 reason: Set(Some(1)),
                 invalidity_date: Set(None),
+                crl_entry: Set(Some(entry)),
                 created_at: Set(now),
                 ..Default::default()
             });

@@ -62,6 +62,44 @@ pub fn authority_info_access(ocsp: Option<&str>, ca_issuers: &str) -> Vec<u8> {
     tlv(0x30, &body)
 }
 
+/// RFC 5280 `Time`: UTCTime through 2049, GeneralizedTime from 2050.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    use chrono::Datelike;
+    if t.year() < 2050 {
+        tlv(0x17, t.format("%y%m%d%H%M%SZ").to_string().as_bytes())
+    } else {
+        generalized_time(t)
+    }
+}
+
+pub fn generalized_time(t: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    tlv(0x18, t.format("%Y%m%d%H%M%SZ").to_string().as_bytes())
+}
+
+/// A non-negative INTEGER from big-endian bytes (minimal, with a leading zero if needed).
+pub fn uint(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut v = if trimmed.is_empty() { vec![0] } else { trimmed };
+    if v[0] & 0x80 != 0 {
+        v.insert(0, 0);
+    }
+    tlv(0x02, &v)
+}
+
+/// The `AlgorithmIdentifier` of a signature algorithm: ECDSA without parameters, RSA
+/// PKCS#1 v1.5 with NULL.
+pub fn signature_algorithm(alg: &rcgen::SignatureAlgorithm) -> Option<Vec<u8>> {
+    if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        Some(tlv(0x30, &oid(&[1, 2, 840, 10045, 4, 3, 2])))
+    } else if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
+        Some(tlv(0x30, &oid(&[1, 2, 840, 10045, 4, 3, 3])))
+    } else if alg == &rcgen::PKCS_RSA_SHA256 {
+        Some(tlv(0x30, &[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]].concat()))
+    } else {
+        None
+    }
+}
+
 /// `certificatePolicies` with one policy and no qualifiers.
 pub fn certificate_policies(policy: &[u128]) -> Vec<u8> {
     tlv(0x30, &tlv(0x30, &oid(policy)))

@@ -19,9 +19,6 @@ const ID_PKIX_OCSP_BASIC: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 1];
 const ID_PKIX_OCSP_NONCE: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 2];
 const SHA1_OID: &[u128] = &[1, 3, 14, 3, 2, 26];
 const SHA256_OID: &[u128] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
-const ECDSA_SHA256: &[u128] = &[1, 2, 840, 10045, 4, 3, 2];
-const ECDSA_SHA384: &[u128] = &[1, 2, 840, 10045, 4, 3, 3];
-const RSA_SHA256: &[u128] = &[1, 2, 840, 113549, 1, 1, 11];
 
 /// How long a response may be relied on (nextUpdate - thisUpdate).
 const VALIDITY: Duration = Duration::hours(24);
@@ -151,9 +148,7 @@ pub fn parse_request(der: &[u8]) -> Option<Request<'_>> {
     Some(Request { cert_ids, nonce_ext })
 }
 
-fn generalized_time(t: DateTime<Utc>) -> Vec<u8> {
-    tlv(0x18, t.format("%Y%m%d%H%M%SZ").to_string().as_bytes())
-}
+use super::der::generalized_time;
 
 /// Status of one certificate as the database has it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -257,16 +252,8 @@ fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: Dat
     }
     let tbs = tlv(0x30, &data);
     let alg = responder.signer().algorithm();
-    // AlgorithmIdentifier: ECDSA without parameters, RSA with NULL.
-    let alg_id = if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
-        tlv(0x30, &oid(ECDSA_SHA256))
-    } else if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
-        tlv(0x30, &oid(ECDSA_SHA384))
-    } else if alg == &rcgen::PKCS_RSA_SHA256 {
-        tlv(0x30, &[oid(RSA_SHA256), vec![0x05, 0x00]].concat())
-    } else {
-        anyhow::bail!("unsupported OCSP signing algorithm {alg:?}");
-    };
+    let alg_id = super::der::signature_algorithm(alg)
+        .ok_or_else(|| anyhow::anyhow!("unsupported OCSP signing algorithm {alg:?}"))?;
     let signature = responder.signer().sign(&tbs)?;
     let mut bits = vec![0u8];
     bits.extend(signature);

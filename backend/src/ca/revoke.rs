@@ -1,20 +1,20 @@
 //! Revocation (注销) with an RFC 5280 reason and invalidity date, freezing (冻结, certificate
 //! hold) and unfreezing, and the full CRL of each CA, regenerated after every change and on
-//! a timer. CRL numbers only grow: the next one is taken from the database row.
+//! a timer. CRL numbers only grow: the next one is taken from the database row. Each CRL
+//! entry is encoded once, when the certificate is revoked or frozen, and kept beside it; a
+//! CRL is then the stored entries put together and signed.
 
 use anyhow::Context;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use rcgen::{CertificateRevocationListParams, Issuer, KeyIdMethod, RevokedCertParams, SerialNumber};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
     TransactionTrait, sea_query::OnConflict,
 };
 
-use super::signer::RcgenKey;
-use super::{Authority, to_offset};
+use super::{Authority, der};
 use crate::entity::{ca_authority, certificate, crl};
 use crate::error::AppError;
 
@@ -27,19 +27,26 @@ pub const VALID: &str = "valid";
 pub const REVOKED: &str = "revoked";
 pub const HOLD: &str = "hold";
 
-fn rcgen_reason(r: RevocationReason) -> rcgen::RevocationReason {
-    use rcgen::RevocationReason as R;
-    match r {
-        RevocationReason::Unspecified => R::Unspecified,
-        RevocationReason::KeyCompromise => R::KeyCompromise,
-        RevocationReason::CaCompromise => R::CaCompromise,
-        RevocationReason::AffiliationChanged => R::AffiliationChanged,
-        RevocationReason::Superseded => R::Superseded,
-        RevocationReason::CessationOfOperation => R::CessationOfOperation,
-        RevocationReason::CertificateHold => R::CertificateHold,
-        RevocationReason::PrivilegeWithdrawn => R::PrivilegeWithdrawn,
-        RevocationReason::AaCompromise => R::AaCompromise,
+/// The DER `revokedCertificates` entry for a certificate (RFC 5280 §5.1.2.6, §5.3): the
+/// reason is left out for `unspecified`, as RFC 5280 asks.
+pub fn crl_entry(serial_hex: &str, revoked_at: DateTime<Utc>, reason: RevocationReason, invalidity: Option<DateTime<Utc>>) -> anyhow::Result<Vec<u8>> {
+    let mut body = der::uint(&hex::decode(serial_hex)?);
+    body.extend(der::time(revoked_at));
+    let mut exts = Vec::new();
+    if reason != RevocationReason::Unspecified {
+        let mut e = der::oid(&[2, 5, 29, 21]);
+        e.extend(der::tlv(0x04, &der::tlv(0x0a, &[reason.code()])));
+        exts.extend(der::tlv(0x30, &e));
     }
+    if let Some(d) = invalidity {
+        let mut e = der::oid(&[2, 5, 29, 24]);
+        e.extend(der::tlv(0x04, &der::generalized_time(d)));
+        exts.extend(der::tlv(0x30, &e));
+    }
+    if !exts.is_empty() {
+        body.extend(der::tlv(0x30, &exts));
+    }
+    Ok(der::tlv(0x30, &body))
 }
 
 async fn find(db: &impl ConnectionTrait, ca: &Authority, serial: &str) -> Result<certificate::Model, AppError> {
@@ -67,15 +74,18 @@ pub async fn revoke(
     if cert.status == REVOKED {
         return Err(ErrorCode::AlreadyRevoked.into());
     }
-    let now = Utc::now();
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
     if invalidity_date.is_some_and(|d| d > now) {
         return Err(ErrorCode::BadInvalidityDate.into());
     }
+    let invalidity_date = invalidity_date.map(|d| d.duration_trunc(Duration::seconds(1))).transpose().context("clock")?;
+    let entry = crl_entry(&cert.serial, now, reason, invalidity_date)?;
     let mut m = cert.into_active_model();
     m.status = Set(REVOKED.to_owned());
     m.revoked_at = Set(Some(now));
     m.reason = Set(Some(i16::from(reason.code())));
     m.invalidity_date = Set(invalidity_date);
+    m.crl_entry = Set(Some(entry));
     m.update(db).await?;
     regenerate_crl(db, ca).await?;
     Ok(())
@@ -87,10 +97,13 @@ pub async fn hold(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority
     if cert.status != VALID {
         return Err(ErrorCode::NotValid.into());
     }
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
+    let entry = crl_entry(&cert.serial, now, RevocationReason::CertificateHold, None)?;
     let mut m = cert.into_active_model();
     m.status = Set(HOLD.to_owned());
-    m.revoked_at = Set(Some(Utc::now()));
+    m.revoked_at = Set(Some(now));
     m.reason = Set(Some(i16::from(RevocationReason::CertificateHold.code())));
+    m.crl_entry = Set(Some(entry));
     m.update(db).await?;
     regenerate_crl(db, ca).await?;
     Ok(())
@@ -106,13 +119,11 @@ pub async fn release(db: &(impl ConnectionTrait + TransactionTrait), ca: &Author
     m.status = Set(VALID.to_owned());
     m.revoked_at = Set(None);
     m.reason = Set(None);
+    m.crl_entry = Set(None);
     m.update(db).await?;
     regenerate_crl(db, ca).await?;
     Ok(())
 }
-
-/// Serial, revocation time, reason code, invalidity date.
-type RevokedRow = (String, Option<DateTime<Utc>>, Option<i16>, Option<DateTime<Utc>>);
 
 /// Signs a new full CRL of `ca` with the next CRL number and stores it.
 pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyhow::Result<crl::Model> {
@@ -125,15 +136,10 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .exec(&txn)
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
-    // Only the columns a CRL entry needs (never the certificates themselves).
-    let revoked: Vec<RevokedRow> = certificate::Entity::find()
+    // The stored entries only (never the certificates themselves).
+    let entries: Vec<Option<Vec<u8>>> = certificate::Entity::find()
         .select_only()
-        .columns([
-            certificate::Column::Serial,
-            certificate::Column::RevokedAt,
-            certificate::Column::Reason,
-            certificate::Column::InvalidityDate,
-        ])
+        .column(certificate::Column::CrlEntry)
         .filter(certificate::Column::CaId.eq(ca.id))
         .filter(certificate::Column::Status.is_in([REVOKED, HOLD]))
         .into_tuple()
@@ -141,26 +147,7 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     let this_update = Utc::now().duration_trunc(Duration::seconds(1))?;
     let next_update = this_update + CRL_VALIDITY;
-    let mut revoked_certs = Vec::with_capacity(revoked.len());
-    for (serial, revoked_at, reason, invalidity_date) in &revoked {
-        let reason = reason.and_then(|r| u8::try_from(r).ok()).and_then(RevocationReason::from_code);
-        revoked_certs.push(RevokedCertParams {
-            serial_number: SerialNumber::from_slice(&hex::decode(serial)?),
-            revocation_time: to_offset(revoked_at.unwrap_or(this_update))?,
-            reason_code: reason.map(rcgen_reason),
-            invalidity_date: invalidity_date.map(to_offset).transpose()?,
-        });
-    }
-    let params = CertificateRevocationListParams {
-        this_update: to_offset(this_update)?,
-        next_update: to_offset(next_update)?,
-        crl_number: SerialNumber::from_slice(&minimal_be(number)),
-        issuing_distribution_point: None,
-        revoked_certs,
-        key_identifier_method: KeyIdMethod::PreSpecified(ca.ski.clone()),
-    };
-    let issuer = Issuer::from_ca_cert_der(&ca.cert_der.as_slice().into(), RcgenKey(ca.signer()))?;
-    let der = params.signed_by(&issuer)?.der().to_vec();
+    let der = sign_crl(ca, number, this_update, next_update, entries.iter().flatten())?;
     let model = crl::Model { ca_id: ca.id, number, this_update, next_update, der };
     crl::Entity::insert(model.clone().into_active_model())
         .on_conflict(
@@ -174,10 +161,39 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
     Ok(model)
 }
 
-/// Big-endian bytes without leading zeros (DER INTEGERs are minimal).
-fn minimal_be(n: i64) -> Vec<u8> {
-    let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-    if bytes.is_empty() { vec![0] } else { bytes }
+/// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
+fn sign_crl<'a>(
+    ca: &Authority,
+    number: i64,
+    this_update: DateTime<Utc>,
+    next_update: DateTime<Utc>,
+    entries: impl Iterator<Item = &'a Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    let (_, cert) = x509_parser::parse_x509_certificate(&ca.cert_der)?;
+    let alg = der::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
+    let mut revoked = Vec::new();
+    for e in entries {
+        revoked.extend_from_slice(e);
+    }
+    let mut tbs = der::uint(&[1]); // v2
+    tbs.extend(&alg);
+    tbs.extend(cert.subject().as_raw());
+    tbs.extend(der::time(this_update));
+    tbs.extend(der::time(next_update));
+    if !revoked.is_empty() {
+        tbs.extend(der::tlv(0x30, &revoked)); // absent when empty (RFC 5280 §5.1.2.6)
+    }
+    let mut aki = der::oid(&[2, 5, 29, 35]);
+    aki.extend(der::tlv(0x04, &der::tlv(0x30, &der::tlv(0x80, &ca.ski))));
+    let mut crl_number = der::oid(&[2, 5, 29, 20]);
+    crl_number.extend(der::tlv(0x04, &der::uint(&number.to_be_bytes())));
+    let exts = [der::tlv(0x30, &aki), der::tlv(0x30, &crl_number)].concat();
+    tbs.extend(der::tlv(0xa0, &der::tlv(0x30, &exts)));
+    let tbs = der::tlv(0x30, &tbs);
+    let signature = ca.signer().sign(&tbs).map_err(|e| anyhow::anyhow!("signing the CRL: {e}"))?;
+    let mut bits = vec![0u8];
+    bits.extend(signature);
+    Ok(der::tlv(0x30, &[tbs, alg, der::tlv(0x03, &bits)].concat()))
 }
 
 /// The stored CRL of a CA.

@@ -21,6 +21,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub reason: Option<i16>,
     pub invalidity_date: Option<DateTimeUtc>,
+    /// DER of this certificate's CRL entry while it is revoked or frozen.
+    pub crl_entry: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
 }
 

@@ -4,12 +4,17 @@ use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_instance;
 mod m20261121_000002_ca;
+mod m20261121_000003_crl_entry;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_instance::Migration), Box::new(m20261121_000002_ca::Migration)]
+        vec![
+            Box::new(m20261121_000001_instance::Migration),
+            Box::new(m20261121_000002_ca::Migration),
+            Box::new(m20261121_000003_crl_entry::Migration),
+        ]
     }
 }

@@ -212,6 +212,11 @@ async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
     let entry = crl.iter_revoked_certificates().next().unwrap();
     assert_eq!(hex::encode(entry.raw_serial()), gone.serial);
     assert_eq!(entry.reason_code().unwrap().1.0, 1, "keyCompromise");
+    let invalidity = entry.extensions().iter().find_map(|e| match e.parsed_extension() {
+        x509_parser::extensions::ParsedExtension::InvalidityDate(d) => Some(d.timestamp()),
+        _ => None,
+    });
+    assert_eq!(invalidity, Some(when.timestamp()), "invalidity date");
     let next = crl.next_update().unwrap().timestamp() - crl.last_update().timestamp();
     assert!(next > 0 && next <= 7 * 24 * 3600, "nextUpdate within 7 days");
 
@@ -366,6 +371,8 @@ async fn pkilint_finds_no_errors() {
     assert!(!text.contains("ERROR") && !text.contains("FATAL"), "lint_ocsp_response:\n{text}");
     warnings += &text;
 
+    let root_crl = app.get("/ca/root.crl").await.bytes().await.unwrap().to_vec();
+    warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "empty root crl", pem("X509 CRL", &root_crl));
     let crl = fetch_crl(&app).await;
     warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "crl", pem("X509 CRL", &crl));
     // No warning is accepted either (ARCHITECTURE.md would list one with its reason).

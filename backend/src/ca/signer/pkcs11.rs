@@ -14,7 +14,7 @@ use rcgen::SignatureAlgorithm;
 use sha2::{Digest, Sha256};
 
 use super::Signer;
-use crate::ca::der::{oid, tlv};
+use crate::ca::der::{oid, tlv, uint};
 
 /// prime256v1
 const P256: &[u128] = &[1, 2, 840, 10045, 3, 1, 7];
@@ -113,16 +113,6 @@ pub struct Pkcs11Signer {
     public: Vec<u8>,
 }
 
-/// An unsigned big-endian integer as a DER INTEGER.
-fn der_uint(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-    let mut v = if trimmed.is_empty() { vec![0] } else { trimmed };
-    if v[0] & 0x80 != 0 {
-        v.insert(0, 0);
-    }
-    tlv(0x02, &v)
-}
-
 impl Signer for Pkcs11Signer {
     fn algorithm(&self) -> &'static SignatureAlgorithm {
         &rcgen::PKCS_ECDSA_P256_SHA256
@@ -143,8 +133,8 @@ impl Signer for Pkcs11Signer {
         if raw.len() != 64 {
             return Err(rcgen::Error::RemoteKeyError);
         }
-        let mut seq = der_uint(&raw[..32]);
-        seq.extend(der_uint(&raw[32..]));
+        let mut seq = uint(&raw[..32]);
+        seq.extend(uint(&raw[32..]));
         Ok(tlv(0x30, &seq))
     }
 }
@@ -155,8 +145,8 @@ mod tests {
 
     #[test]
     fn integers_are_minimal_and_positive() {
-        assert_eq!(der_uint(&[0x00, 0x01]), vec![0x02, 0x01, 0x01]);
-        assert_eq!(der_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
-        assert_eq!(der_uint(&[0x00, 0x00]), vec![0x02, 0x01, 0x00]);
+        assert_eq!(uint(&[0x00, 0x01]), vec![0x02, 0x01, 0x01]);
+        assert_eq!(uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(uint(&[0x00, 0x00]), vec![0x02, 0x01, 0x00]);
     }
 }
