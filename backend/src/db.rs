@@ -21,15 +21,17 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
-        // One writer at a time in SQLite; a small pool avoids lock contention.
-        opts.max_connections(8);
+        // One writer at a time in SQLite; a small pool avoids lock contention. Every pooled
+        // connection gets the same settings: WAL, foreign keys, a busy timeout, and full
+        // synchronous commits (a CA must not forget a certificate it issued on power loss).
+        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+        });
     }
     let db = Database::connect(opts).await.context("connecting to the database")?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
-            .await
-            .context("setting SQLite pragmas")?;
-    }
     migrate(&db, &url).await?;
     Ok(db)
 }

@@ -490,3 +490,27 @@ async fn an_rsa_3072_hierarchy_issues_revokes_and_answers_ocsp() {
     let revoked = openssl_ocsp(&f, &app, &c.serial, &[]);
     assert!(revoked.contains("Reason: superseded") && revoked.contains("Response verify OK"), "{revoked}");
 }
+
+#[tokio::test]
+async fn a_certificate_cannot_name_a_ca_that_does_not_exist_on_any_pooled_connection() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    // Several inserts so that several pooled connections are used: foreign keys hold on each.
+    for i in 0..4 {
+        let now = chrono::Utc::now();
+        let row = certificate::ActiveModel {
+            uid: Set(format!("fk-{i}")),
+            ca_id: Set(9999),
+            serial: Set(format!("{i:02x}")),
+            profile: Set("org_sign".into()),
+            subject: Set("x".into()),
+            not_before: Set(now),
+            not_after: Set(now),
+            der: Set(Vec::new()),
+            status: Set("valid".into()),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        assert!(row.insert(&app.state.db).await.is_err(), "insert {i} was accepted");
+    }
+}
