@@ -10,7 +10,7 @@ use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
     TransactionTrait, sea_query::OnConflict,
 };
 
@@ -58,6 +58,46 @@ async fn find(db: &impl ConnectionTrait, ca: &Authority, serial: &str) -> Result
         .ok_or(AppError::Code(ErrorCode::NotFound))
 }
 
+/// One status change: from any of `from` to `to`, as a conditional UPDATE in the same
+/// transaction as the new CRL. Two changes racing on one certificate (on one server or
+/// several) cannot both apply: the second finds the status changed and is refused, and a
+/// failure to sign the CRL rolls the change back.
+async fn transition(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    serial: &str,
+    from: &[&str],
+    change: impl Fn(&certificate::Model) -> anyhow::Result<certificate::ActiveModel>,
+    refused: impl Fn(&certificate::Model) -> ErrorCode,
+) -> Result<(), AppError> {
+    // A change that lost a race is tried again from the new status, if still allowed.
+    for _attempt in 0..5 {
+        let cert = find(db, ca, serial).await?;
+        if !from.contains(&cert.status.as_str()) {
+            return Err(refused(&cert).into());
+        }
+        let update = change(&cert)?;
+        let txn = db.begin().await?;
+        let done = certificate::Entity::update_many()
+            .set(update)
+            .filter(certificate::Column::Id.eq(cert.id))
+            .filter(certificate::Column::Status.eq(cert.status.clone()))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 1 {
+            regenerate_crl(&txn, ca).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        txn.rollback().await?;
+    }
+    Err(AppError::Internal(anyhow::anyhow!("certificate {serial}: status keeps changing")))
+}
+
+fn now_s() -> anyhow::Result<DateTime<Utc>> {
+    Ok(Utc::now().duration_trunc(Duration::seconds(1))?)
+}
+
 /// Revokes for good. A frozen certificate can be revoked; a revoked one cannot change.
 /// `certificate_hold` is not a revocation reason here: freezing is [`hold`].
 pub async fn revoke(
@@ -70,59 +110,72 @@ pub async fn revoke(
     if reason == RevocationReason::CertificateHold {
         return Err(ErrorCode::BadRevocationReason.into());
     }
-    let cert = find(db, ca, serial).await?;
-    if cert.status == REVOKED {
-        return Err(ErrorCode::AlreadyRevoked.into());
-    }
-    let now = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
+    let now = now_s()?;
     if invalidity_date.is_some_and(|d| d > now) {
         return Err(ErrorCode::BadInvalidityDate.into());
     }
     let invalidity_date = invalidity_date.map(|d| d.duration_trunc(Duration::seconds(1))).transpose().context("clock")?;
-    let entry = crl_entry(&cert.serial, now, reason, invalidity_date)?;
-    let mut m = cert.into_active_model();
-    m.status = Set(REVOKED.to_owned());
-    m.revoked_at = Set(Some(now));
-    m.reason = Set(Some(i16::from(reason.code())));
-    m.invalidity_date = Set(invalidity_date);
-    m.crl_entry = Set(Some(entry));
-    m.update(db).await?;
-    regenerate_crl(db, ca).await?;
-    Ok(())
+    transition(
+        db,
+        ca,
+        serial,
+        &[VALID, HOLD],
+        |cert| {
+            Ok(certificate::ActiveModel {
+                status: Set(REVOKED.to_owned()),
+                revoked_at: Set(Some(now)),
+                reason: Set(Some(i16::from(reason.code()))),
+                invalidity_date: Set(invalidity_date),
+                crl_entry: Set(Some(crl_entry(&cert.serial, now, reason, invalidity_date)?)),
+                ..Default::default()
+            })
+        },
+        |_| ErrorCode::AlreadyRevoked,
+    )
+    .await
 }
 
 /// Freezes (冻结): the certificate is on hold and listed in the CRL until released.
 pub async fn hold(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority, serial: &str) -> Result<(), AppError> {
-    let cert = find(db, ca, serial).await?;
-    if cert.status != VALID {
-        return Err(ErrorCode::NotValid.into());
-    }
-    let now = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
-    let entry = crl_entry(&cert.serial, now, RevocationReason::CertificateHold, None)?;
-    let mut m = cert.into_active_model();
-    m.status = Set(HOLD.to_owned());
-    m.revoked_at = Set(Some(now));
-    m.reason = Set(Some(i16::from(RevocationReason::CertificateHold.code())));
-    m.crl_entry = Set(Some(entry));
-    m.update(db).await?;
-    regenerate_crl(db, ca).await?;
-    Ok(())
+    let now = now_s()?;
+    transition(
+        db,
+        ca,
+        serial,
+        &[VALID],
+        |cert| {
+            Ok(certificate::ActiveModel {
+                status: Set(HOLD.to_owned()),
+                revoked_at: Set(Some(now)),
+                reason: Set(Some(i16::from(RevocationReason::CertificateHold.code()))),
+                crl_entry: Set(Some(crl_entry(&cert.serial, now, RevocationReason::CertificateHold, None)?)),
+                ..Default::default()
+            })
+        },
+        |_| ErrorCode::NotValid,
+    )
+    .await
 }
 
 /// Unfreezes (解冻): the certificate is valid again and leaves the next full CRL.
 pub async fn release(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority, serial: &str) -> Result<(), AppError> {
-    let cert = find(db, ca, serial).await?;
-    if cert.status != HOLD {
-        return Err(ErrorCode::NotOnHold.into());
-    }
-    let mut m = cert.into_active_model();
-    m.status = Set(VALID.to_owned());
-    m.revoked_at = Set(None);
-    m.reason = Set(None);
-    m.crl_entry = Set(None);
-    m.update(db).await?;
-    regenerate_crl(db, ca).await?;
-    Ok(())
+    transition(
+        db,
+        ca,
+        serial,
+        &[HOLD],
+        |_| {
+            Ok(certificate::ActiveModel {
+                status: Set(VALID.to_owned()),
+                revoked_at: Set(None),
+                reason: Set(None),
+                crl_entry: Set(None),
+                ..Default::default()
+            })
+        },
+        |_| ErrorCode::NotOnHold,
+    )
+    .await
 }
 
 /// Signs a new full CRL of `ca` with the next CRL number and stores it.
@@ -136,6 +189,7 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .exec(&txn)
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
+    backfill_entries(&txn, ca).await?;
     // The stored entries only (never the certificates themselves).
     let entries: Vec<Option<Vec<u8>>> = certificate::Entity::find()
         .select_only()
@@ -159,6 +213,32 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Encodes the entry of any revoked or frozen certificate that has none (rows revoked
+/// before entries were stored), so that no revocation is ever left out of a CRL.
+async fn backfill_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<()> {
+    let missing = certificate::Entity::find()
+        .filter(certificate::Column::CaId.eq(ca.id))
+        .filter(certificate::Column::Status.is_in([REVOKED, HOLD]))
+        .filter(certificate::Column::CrlEntry.is_null())
+        .all(txn)
+        .await?;
+    for c in missing {
+        let reason = c
+            .reason
+            .and_then(|r| u8::try_from(r).ok())
+            .and_then(RevocationReason::from_code)
+            .unwrap_or(RevocationReason::Unspecified);
+        let at = c.revoked_at.unwrap_or(c.created_at).duration_trunc(Duration::seconds(1))?;
+        let entry = crl_entry(&c.serial, at, reason, c.invalidity_date)?;
+        certificate::Entity::update_many()
+            .col_expr(certificate::Column::CrlEntry, Expr::value(entry))
+            .filter(certificate::Column::Id.eq(c.id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.

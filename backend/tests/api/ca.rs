@@ -514,3 +514,41 @@ async fn a_certificate_cannot_name_a_ca_that_does_not_exist_on_any_pooled_connec
         assert!(row.insert(&app.state.db).await.is_err(), "insert {i} was accepted");
     }
 }
+
+/// Revoking while another request freezes or releases the same certificate: whatever the
+/// order, a revocation is never undone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_status_changes_never_undo_a_revocation() {
+    use certdesk::entity::certificate;
+    let app = spawn_app().await;
+    let ca = &app.state.ca.issuing;
+    for round in 0..6 {
+        let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+        if round % 2 == 1 {
+            revoke::hold(&app.state.db, ca, &c.serial).await.unwrap();
+        }
+        let db = &app.state.db;
+        let (r, other) = tokio::join!(
+            revoke::revoke(db, ca, &c.serial, RevocationReason::KeyCompromise, None),
+            async {
+                if round % 2 == 0 { revoke::hold(db, ca, &c.serial).await } else { revoke::release(db, ca, &c.serial).await }
+            }
+        );
+        r.unwrap();
+        let _ = other;
+        let row = certificate::Entity::find()
+            .filter(certificate::Column::Serial.eq(c.serial.clone()))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "revoked", "round {round}");
+        let crl_der = fetch_crl(&app).await;
+        let (_, crl) = x509_parser::parse_x509_crl(&crl_der).unwrap();
+        let listed = crl
+            .iter_revoked_certificates()
+            .find(|e| hex::encode(e.raw_serial()) == c.serial)
+            .map(|e| e.reason_code().map(|r| r.1.0));
+        assert_eq!(listed, Some(Some(1)), "round {round}: keyCompromise in the CRL");
+    }
+}
