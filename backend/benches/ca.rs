@@ -150,8 +150,8 @@ async fn run() {
             crl.der.len()
         );
 
-        // One more revocation: until revoke() returns, the CRL is being rebuilt; OCSP reads
-        // the status from the database, so it shows the revocation as soon as it commits.
+        // One more revocation: revoke() returns once the status change and the new CRL are
+        // committed together.
         let c = issue(&app.db, &app.ca, &IssueRequest {
             profile: CertificateProfile::OrgSign,
             subject: &subject(),

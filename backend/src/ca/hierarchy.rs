@@ -84,6 +84,16 @@ fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
 /// Creates the root CA (20 years) and the issuing CA (10 years) it signs, and their first
 /// CRLs. Refuses when a hierarchy exists.
 pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Config) -> Result<()> {
+    // Checked (and, on PostgreSQL, locked) before any key is made: servers starting together
+    // on one database create one hierarchy, and a refused init leaves no key behind.
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Servers starting together on one database: one creates, the others wait and see it.
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4852542494155)").await?;
+    }
+    if ca_authority::Entity::find().one(&txn).await?.is_some() {
+        bail!("a CA hierarchy exists already; `certdesk ca status` shows it");
+    }
     let store = KeyStore::from_config(config)?;
     let names = Names::from_config(config);
     let base = config.public_url.trim_end_matches('/').to_owned();
@@ -125,14 +135,6 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     let issuing_issuer = Issuer::from_ca_cert_der(issuing_cert.der(), RcgenKey(&*issuing_key))?;
     let ocsp_cert = ocsp_params.signed_by(&RcgenKey(&*ocsp_key), &issuing_issuer)?;
 
-    let txn = db.begin().await?;
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        // Servers starting together on one database: one creates, the others wait and see it.
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4852542494155)").await?;
-    }
-    if ca_authority::Entity::find().one(&txn).await?.is_some() {
-        bail!("a CA hierarchy exists already; `certdesk ca status` shows it");
-    }
     let now = Utc::now();
     let row = |name: &str, parent: Option<i32>, params: &CertificateParams, der: &[u8], storage: &str, blob: Vec<u8>| {
         ca_authority::ActiveModel {
@@ -215,6 +217,11 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     let find = |name: &str| -> Result<Authority> {
         let row = rows.iter().find(|r| r.name == name).with_context(|| format!("the {name} CA is missing"))?;
         let signer: Arc<dyn Signer> = store.open(&row.key_storage, &row.key_blob, name)?;
+        // The key must be the certificate's: a wrong key would make every signature invalid.
+        let (_, cert) = x509_parser::parse_x509_certificate(&row.cert_der)?;
+        if cert.public_key().subject_public_key.data.as_ref() != signer.public_key_raw() {
+            bail!("the {name} CA key does not match its certificate");
+        }
         Ok(Authority {
             id: row.id,
             name: row.name.clone(),

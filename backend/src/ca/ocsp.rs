@@ -25,6 +25,9 @@ const VALIDITY: Duration = Duration::hours(24);
 /// A cached response older than this is signed again.
 const CACHE_FOR: Duration = Duration::hours(1);
 const CACHE_MAX: usize = 100_000;
+/// More certificates in one request than this is refused: one request must not cost
+/// thousands of lookups and a huge signed response.
+pub const MAX_CERT_IDS: usize = 10;
 
 /// `OCSPResponseStatus` values other than success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +145,7 @@ pub fn parse_request(der: &[u8]) -> Option<Request<'_>> {
             _ => return None,
         }
     }
-    if cert_ids.is_empty() {
+    if cert_ids.is_empty() || cert_ids.len() > MAX_CERT_IDS {
         return None;
     }
     Some(Request { cert_ids, nonce_ext })

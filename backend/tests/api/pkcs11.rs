@@ -62,8 +62,10 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     for label in ["Root CA", "Issuing CA", "OCSP responder"] {
         assert!(status.contains(label), "{status}");
     }
-    // A second init is refused: the token already holds the keys.
-    assert!(!certdesk(dir, &db, port).args(["ca", "init"]).output().unwrap().status.success());
+    // A second init is refused before any key is made.
+    let again = certdesk(dir, &db, port).args(["ca", "init"]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("a CA hierarchy exists already"), "{again:?}");
 
     // The keys are on the token, sensitive and never extractable.
     let objects = run(Command::new("pkcs11-tool")

@@ -84,7 +84,11 @@ impl KeyStore {
                 Ok((Arc::new(key), SEALED, blob))
             }
             StoreKind::Pkcs11(token) => {
-                let label = format!("certdesk-{name}");
+                // A fresh label each time: a key left by a failed attempt never blocks or
+                // shadows the next one.
+                let mut tag = [0u8; 4];
+                getrandom::fill(&mut tag).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                let label = format!("certdesk-{name}-{}", hex::encode(tag));
                 Ok((Arc::new(token.generate(&label)?), PKCS11, label.into_bytes()))
             }
         }
