@@ -114,27 +114,7 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&*root_key))?;
     let issuing_cert = issuing_params.signed_by(&RcgenKey(&*issuing_key), &root_issuer)?;
 
-    // The delegated OCSP responder: 1 year, OCSPSigning only, and ocsp-nocheck so clients
-    // do not ask about the responder itself.
-    let (ocsp_key, ocsp_storage, ocsp_blob) = store.generate(OCSP)?;
-    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
-    let mut ocsp_params = CertificateParams::default();
-    ocsp_params.distinguished_name = names.dn("OCSP Responder")?;
-    let ocsp_serial = random_serial()?;
-    ocsp_params.serial_number = Some(SerialNumber::from_slice(&ocsp_serial));
-    ocsp_params.not_before = to_offset(now)?;
-    ocsp_params.not_after = to_offset(now + Duration::days(365))?;
-    ocsp_params.is_ca = IsCa::ExplicitNoCa;
-    ocsp_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    ocsp_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
-    ocsp_params.use_authority_key_identifier_extension = true;
-    ocsp_params.custom_extensions = vec![
-        ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
-        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
-    ];
-    let issuing_issuer = Issuer::from_ca_cert_der(issuing_cert.der(), RcgenKey(&*issuing_key))?;
-    let ocsp_cert = ocsp_params.signed_by(&RcgenKey(&*ocsp_key), &issuing_issuer)?;
-
+    let responder = issue_responder(&store, &names, &base, issuing_cert.der(), &*issuing_key)?;
     let now = Utc::now();
     let row = |name: &str, parent: Option<i32>, params: &CertificateParams, der: &[u8], storage: &str, blob: Vec<u8>| {
         ca_authority::ActiveModel {
@@ -155,29 +135,119 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     let issuing = row(ISSUING, Some(root.id), &issuing_params, issuing_cert.der(), issuing_storage, issuing_blob)
         .insert(&txn)
         .await?;
-    row(OCSP, Some(issuing.id), &ocsp_params, ocsp_cert.der(), ocsp_storage, ocsp_blob).insert(&txn).await?;
-    // The responder's certificate is one the issuing CA issued: its serial is taken too.
-    crate::entity::certificate::ActiveModel {
-        uid: Set(uuid::Uuid::new_v4().to_string()),
-        ca_id: Set(issuing.id),
-        serial: Set(hex::encode(ocsp_serial)),
-        profile: Set("ocsp_responder".to_owned()),
-        subject: Set(dn_string(&ocsp_params.distinguished_name)),
-        not_before: Set(from_offset(ocsp_params.not_before)),
-        not_after: Set(from_offset(ocsp_params.not_after)),
-        der: Set(ocsp_cert.der().to_vec()),
-        status: Set(super::revoke::VALID.to_owned()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    row(OCSP, Some(issuing.id), &responder.params, &responder.cert_der, responder.storage, responder.blob.clone())
+        .insert(&txn)
+        .await?;
+    responder.record(&txn, issuing.id).await?;
     txn.commit().await?;
 
     let service = load(db, config).await?.context("the new hierarchy did not load")?;
     super::revoke::regenerate_crl(db, &service.root).await?;
     super::revoke::regenerate_crl(db, &service.issuing).await?;
     Ok(())
+}
+
+/// A new delegated OCSP responder: key, and a 1-year certificate from the issuing CA with
+/// OCSPSigning only and ocsp-nocheck (clients do not ask about the responder itself).
+struct NewResponder {
+    params: CertificateParams,
+    cert_der: Vec<u8>,
+    serial: [u8; 16],
+    storage: &'static str,
+    blob: Vec<u8>,
+}
+
+/// A responder certificate is renewed when less than this is left.
+pub const RESPONDER_RENEW_BEFORE: Duration = Duration::days(30);
+
+fn issue_responder(
+    store: &KeyStore,
+    names: &Names,
+    base: &str,
+    issuing_cert: &[u8],
+    issuing_key: &dyn Signer,
+) -> Result<NewResponder> {
+    let (key, storage, blob) = store.generate(OCSP)?;
+    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = names.dn("OCSP Responder")?;
+    let serial = random_serial()?;
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    params.not_before = to_offset(now)?;
+    params.not_after = to_offset(now + Duration::days(365))?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
+    params.use_authority_key_identifier_extension = true;
+    params.custom_extensions = vec![
+        ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
+        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
+    ];
+    let issuer = Issuer::from_ca_cert_der(&issuing_cert.into(), RcgenKey(issuing_key))?;
+    let cert = params.signed_by(&RcgenKey(&*key), &issuer)?;
+    Ok(NewResponder { cert_der: cert.der().to_vec(), params, serial, storage, blob })
+}
+
+impl NewResponder {
+    /// The responder's certificate is one the issuing CA issued: its serial is taken too.
+    async fn record(&self, db: &impl ConnectionTrait, issuing_id: i32) -> Result<()> {
+        crate::entity::certificate::ActiveModel {
+            uid: Set(uuid::Uuid::new_v4().to_string()),
+            ca_id: Set(issuing_id),
+            serial: Set(hex::encode(self.serial)),
+            profile: Set("ocsp_responder".to_owned()),
+            subject: Set(dn_string(&self.params.distinguished_name)),
+            not_before: Set(from_offset(self.params.not_before)),
+            not_after: Set(from_offset(self.params.not_after)),
+            der: Set(self.cert_der.clone()),
+            status: Set(super::revoke::VALID.to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Renews the OCSP responder when its certificate ends within [`RESPONDER_RENEW_BEFORE`] of
+/// `now`; returns the reloaded hierarchy when it did. Several servers may try at once: the
+/// row is replaced only if it is still the one they saw.
+pub async fn renew_responder_if_due(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    config: &Config,
+    ca: &CaService,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<CaService>> {
+    if ca.ocsp.not_after - now > RESPONDER_RENEW_BEFORE {
+        return Ok(None);
+    }
+    let store = KeyStore::from_config(config)?;
+    let names = Names::from_config(config);
+    let r = issue_responder(&store, &names, &ca.public_url, &ca.issuing.cert_der, ca.issuing.signer())?;
+    let txn = db.begin().await?;
+    let done = ca_authority::Entity::update_many()
+        .set(ca_authority::ActiveModel {
+            subject: Set(dn_string(&r.params.distinguished_name)),
+            cert_der: Set(r.cert_der.clone()),
+            key_storage: Set(r.storage.to_owned()),
+            key_blob: Set(r.blob.clone()),
+            not_before: Set(from_offset(r.params.not_before)),
+            not_after: Set(from_offset(r.params.not_after)),
+            ..Default::default()
+        })
+        .filter(ca_authority::Column::Id.eq(ca.ocsp.id))
+        .filter(ca_authority::Column::NotAfter.eq(ca.ocsp.not_after))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 1 {
+        r.record(&txn, ca.issuing.id).await?;
+        txn.commit().await?;
+        tracing::info!("renewed the OCSP responder certificate");
+    } else {
+        txn.rollback().await?; // another server renewed it
+    }
+    Ok(load(db, config).await?)
 }
 
 fn from_offset(t: time::OffsetDateTime) -> chrono::DateTime<Utc> {
@@ -249,7 +319,7 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
 /// Loads the hierarchy, creating it first when the database has none (the embedded default).
 pub async fn load_or_init(db: &(impl ConnectionTrait + TransactionTrait), config: &Config) -> Result<CaService> {
     if let Some(ca) = load(db, config).await? {
-        return Ok(ca);
+        return Ok(renew_responder_if_due(db, config, &ca, Utc::now()).await?.unwrap_or(ca));
     }
     tracing::info!("no CA yet: creating the root and issuing CA");
     if let Err(e) = init(db, config).await {

@@ -574,3 +574,50 @@ async fn racing_status_changes_never_undo_a_revocation() {
         assert_eq!(listed, Some(Some(1)), "round {round}: keyCompromise in the CRL");
     }
 }
+
+#[tokio::test]
+async fn the_ocsp_responder_is_renewed_before_it_expires() {
+    use certdesk::ca::hierarchy::renew_responder_if_due;
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let old = &app.state.ca;
+    let now = chrono::Utc::now();
+    // Not due yet: nothing changes.
+    assert!(renew_responder_if_due(&app.state.db, &app.state.config, old, now).await.unwrap().is_none());
+    // 340 days on, less than 30 days are left: a new key and certificate.
+    let later = now + chrono::Duration::days(340);
+    let renewed = renew_responder_if_due(&app.state.db, &app.state.config, old, later).await.unwrap().unwrap();
+    assert_ne!(renewed.ocsp.cert_der, old.ocsp.cert_der);
+    assert!(renewed.ocsp.not_after > old.ocsp.not_after);
+    // A second server that saw the old row does not renew it again.
+    let again = renew_responder_if_due(&app.state.db, &app.state.config, old, later).await.unwrap().unwrap();
+    assert_eq!(again.ocsp.cert_der, renewed.ocsp.cert_der);
+
+    // Responses are signed by the new responder and verify.
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &old.issuing.cert_der));
+    let root = f.write("root.pem", &pem("CERTIFICATE", &old.root.cert_der));
+    let req = f.dir.path().join("req.der");
+    let made = Command::new("openssl").args(["ocsp", "-issuer"]).arg(&issuing).args(["-serial", "0x01", "-reqout"]).arg(&req).output().unwrap();
+    assert!(made.status.success());
+    let resp = certdesk::ca::ocsp::respond(&app.state.db, &renewed, &renewed.responder, &std::fs::read(&req).unwrap()).await;
+    let resp_path = f.dir.path().join("resp.der");
+    std::fs::write(&resp_path, &resp).unwrap();
+    let out = Command::new("openssl")
+        .args(["ocsp", "-respin"])
+        .arg(&resp_path)
+        .arg("-issuer")
+        .arg(&issuing)
+        .arg("-CAfile")
+        .arg(&root)
+        .arg("-verify_other")
+        .arg(&issuing)
+        .args(["-resp_text"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("Response verify OK"), "{text}");
+    // The response carries the new responder certificate, not the old one.
+    let carries = |cert: &[u8]| resp.windows(cert.len()).any(|w| w == cert);
+    assert!(carries(&renewed.ocsp.cert_der));
+    assert!(!carries(&old.ocsp.cert_der));
+}
