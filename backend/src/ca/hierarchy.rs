@@ -247,7 +247,7 @@ pub async fn renew_responder_if_due(
     } else {
         txn.rollback().await?; // another server renewed it
     }
-    Ok(load(db, config).await?)
+    load(db, config).await
 }
 
 fn from_offset(t: time::OffsetDateTime) -> chrono::DateTime<Utc> {
