@@ -237,7 +237,7 @@ pub async fn renew_responder_if_due(
             ..Default::default()
         })
         .filter(ca_authority::Column::Id.eq(ca.ocsp.id))
-        .filter(ca_authority::Column::NotAfter.eq(ca.ocsp.not_after))
+        .filter(ca_authority::Column::CertDer.eq(ca.ocsp.cert_der.clone()))
         .exec(&txn)
         .await?;
     if done.rows_affected == 1 {
