@@ -51,6 +51,14 @@ async fn state(dir: &std::path::Path, name: &str) -> certdesk::AppState {
     certdesk::AppState::new(config).await.unwrap()
 }
 
+/// Issues one certificate for a new key.
+async fn issue_fresh(app: &certdesk::AppState) -> certdesk::ca::issue::Issued {
+    let s = subject();
+    let csr = csr();
+    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
+    issue(&app.db, &app.ca, &req).await.unwrap()
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(run());
@@ -152,14 +160,7 @@ async fn run() {
 
         // One more revocation: revoke() returns once the status change and the new CRL are
         // committed together.
-        let c = issue(&app.db, &app.ca, &IssueRequest {
-            profile: CertificateProfile::OrgSign,
-            subject: &subject(),
-            csr: &csr(),
-            validity_days: 365,
-        })
-        .await
-        .unwrap();
+        let c = issue_fresh(&app).await;
         let start = Instant::now();
         revoke::revoke(&app.db, &app.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
         let in_crl = start.elapsed().as_secs_f64();
@@ -169,14 +170,7 @@ async fn run() {
     if out.is_some() {
         // Leave a database with an issued certificate for the OCSP load test.
         let ocsp = state(&dir, "ocsp").await;
-        let c = issue(&ocsp.db, &ocsp.ca, &IssueRequest {
-            profile: CertificateProfile::OrgSign,
-            subject: &subject(),
-            csr: &csr(),
-            validity_days: 365,
-        })
-        .await
-        .unwrap();
+        let c = issue_fresh(&ocsp).await;
         std::fs::write(dir.join("ocsp-serial"), &c.serial).unwrap();
         std::fs::write(dir.join("ocsp-issuing.pem"), pem("CERTIFICATE", &ocsp.ca.issuing.cert_der)).unwrap();
         std::fs::write(dir.join("ocsp-root.pem"), pem("CERTIFICATE", &ocsp.ca.root.cert_der)).unwrap();

@@ -100,6 +100,13 @@ pub fn signature_algorithm(alg: &rcgen::SignatureAlgorithm) -> Option<Vec<u8>> {
     }
 }
 
+/// A non-critical extension for rcgen from its DER content.
+pub fn ext(oid: &[u64], content: Vec<u8>) -> rcgen::CustomExtension {
+    let mut e = rcgen::CustomExtension::from_oid_content(oid, content);
+    e.set_criticality(false);
+    e
+}
+
 /// `certificatePolicies` with one policy and no qualifiers.
 pub fn certificate_policies(policy: &[u128]) -> Vec<u8> {
     tlv(0x30, &tlv(0x30, &oid(policy)))

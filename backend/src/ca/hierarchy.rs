@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, DurationRound, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa, Issuer,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer,
     KeyUsagePurpose, SerialNumber,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -75,11 +75,6 @@ fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>) -> Result<
     Ok(p)
 }
 
-fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
-    let mut e = CustomExtension::from_oid_content(oid, content);
-    e.set_criticality(false);
-    e
-}
 
 /// Creates the root CA (20 years) and the issuing CA (10 years) it signs, and their first
 /// CRLs. Refuses when a hierarchy exists.
@@ -108,8 +103,8 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     issuing_params.crl_distribution_points =
         vec![rcgen::CrlDistributionPoint { uris: vec![format!("{base}/ca/{ROOT}.crl")] }];
     issuing_params.custom_extensions = vec![
-        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
-        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
+        der::ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
+        der::ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
     ];
     let root_issuer = Issuer::from_ca_cert_der(root_cert.der(), RcgenKey(&*root_key))?;
     let issuing_cert = issuing_params.signed_by(&RcgenKey(&*issuing_key), &root_issuer)?;
@@ -180,8 +175,8 @@ fn issue_responder(
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
     params.use_authority_key_identifier_extension = true;
     params.custom_extensions = vec![
-        ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
-        ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
+        der::ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
+        der::ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
     ];
     let issuer = Issuer::from_ca_cert_der(&issuing_cert.into(), RcgenKey(issuing_key))?;
     let cert = params.signed_by(&RcgenKey(&*key), &issuer)?;

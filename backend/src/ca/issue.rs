@@ -9,7 +9,7 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use rcgen::{
-    CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, CustomExtension, IsCa, Issuer,
+    CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, Issuer,
     SerialNumber,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
@@ -121,11 +121,6 @@ fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     Ok(CheckedCsr { params, spki: spki_der, rsa })
 }
 
-fn ext(oid: &[u64], content: Vec<u8>) -> CustomExtension {
-    let mut e = CustomExtension::from_oid_content(oid, content);
-    e.set_criticality(false);
-    e
-}
 
 fn params_for(
     ca: &CaService,
@@ -150,11 +145,11 @@ fn params_for(
     p.crl_distribution_points =
         vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
     p.custom_extensions = vec![
-        ext(
+        der::ext(
             der::ID_PE_AUTHORITY_INFO_ACCESS,
             der::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name)),
         ),
-        ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(spec.policy)),
+        der::ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(spec.policy)),
     ];
     Ok((p, not_after))
 }
