@@ -1,7 +1,10 @@
 //! OCSP responder (RFC 6960) for the issuing CA, signing with a delegated responder
 //! certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck). A serial the CA never issued is
 //! `unknown`, never `good`. A request nonce (RFC 8954, 1 to 32 octets) is echoed. Responses
-//! without a nonce are cached per certificate status, so a status change is answered at once.
+//! without a nonce are cached per certificate status, so a status change is answered at once;
+//! for at most [`FRESH_FOR`] a repeated request is answered without asking the database (a
+//! status change in this process ends that at once, one on another server within
+//! [`FRESH_FOR`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +28,20 @@ const VALIDITY: Duration = Duration::hours(24);
 /// A cached response older than this is signed again.
 const CACHE_FOR: Duration = Duration::hours(1);
 const CACHE_MAX: usize = 100_000;
+/// How long a status read from the database is trusted for repeated requests.
+pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Bumped by every status change this process makes: answers read before it are stale.
+static STATUS_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Called after a status change commits (revoke, freeze, release).
+pub fn status_changed() {
+    STATUS_EPOCH.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn epoch() -> u64 {
+    STATUS_EPOCH.load(std::sync::atomic::Ordering::SeqCst)
+}
 /// More certificates in one request than this is refused: one request must not cost
 /// thousands of lookups and a huge signed response.
 pub const MAX_CERT_IDS: usize = 10;
@@ -170,9 +187,14 @@ struct IssuerHashes {
 /// Signed responses by (CertID, status): a status change misses the cache.
 type Cache = HashMap<(Vec<u8>, Status), (DateTime<Utc>, Vec<u8>)>;
 
+/// CertID → (when its status was read, the epoch then, the answer).
+type Fresh = HashMap<Vec<u8>, (std::time::Instant, u64, Vec<u8>)>;
+
 pub struct Responder {
     hashes: IssuerHashes,
     cache: Mutex<Cache>,
+    /// The last answer per CertID: when its status was read, in which epoch, and the DER.
+    fresh: Mutex<Fresh>,
 }
 
 impl Responder {
@@ -186,6 +208,7 @@ impl Responder {
                 sha256: (Sha256::digest(name).into(), Sha256::digest(key).into()),
             },
             cache: Mutex::new(HashMap::new()),
+            fresh: Mutex::new(HashMap::new()),
         })
     }
 
@@ -287,12 +310,41 @@ pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Resp
 }
 
 async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request<'_>) -> anyhow::Result<Vec<u8>> {
+    let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
+    let seen_epoch = epoch();
+    if cacheable {
+        let fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
+        if let Some((checked, e, der)) = fresh.get(req.cert_ids[0].raw)
+            && *e == seen_epoch
+            && checked.elapsed() < FRESH_FOR
+        {
+            return Ok(der.clone());
+        }
+    }
+    let checked = std::time::Instant::now();
+    let der = answer_from_database(db, ca, responder, req, cacheable).await?;
+    if cacheable {
+        let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
+        if fresh.len() >= CACHE_MAX {
+            fresh.clear();
+        }
+        fresh.insert(req.cert_ids[0].raw.to_vec(), (checked, seen_epoch, der.clone()));
+    }
+    Ok(der)
+}
+
+async fn answer_from_database(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    responder: &Responder,
+    req: &Request<'_>,
+    cacheable: bool,
+) -> anyhow::Result<Vec<u8>> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut statuses = Vec::with_capacity(req.cert_ids.len());
     for id in &req.cert_ids {
         statuses.push(status(db, ca, responder, id).await?);
     }
-    let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
     let key = (req.cert_ids[0].raw.to_vec(), statuses[0].clone());
     if cacheable {
         let cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;

@@ -87,6 +87,7 @@ async fn transition(
         if done.rows_affected == 1 {
             regenerate_crl(&txn, ca).await?;
             txn.commit().await?;
+            super::ocsp::status_changed();
             return Ok(());
         }
         txn.rollback().await?;

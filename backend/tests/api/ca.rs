@@ -621,3 +621,52 @@ async fn the_ocsp_responder_is_renewed_before_it_expires() {
     assert!(carries(&renewed.ocsp.cert_der));
     assert!(!carries(&old.ocsp.cert_der));
 }
+
+/// A revocation made by another server (a direct database change here) shows in OCSP
+/// within `FRESH_FOR`; one made by this server shows at once.
+#[tokio::test]
+async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let status_of = |serial: &str| {
+        let req = f.dir.path().join(format!("{serial}.req"));
+        let made = Command::new("openssl")
+            .args(["ocsp", "-no_nonce", "-issuer"])
+            .arg(&issuing)
+            .args(["-serial", &format!("0x{serial}"), "-reqout"])
+            .arg(&req)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        std::fs::read(req).unwrap()
+    };
+    let text_of = |resp: &[u8]| {
+        let p = f.dir.path().join("resp.der");
+        std::fs::write(&p, resp).unwrap();
+        let out = Command::new("openssl").args(["ocsp", "-respin"]).arg(&p).args(["-resp_text", "-noverify"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let ca = &app.state.ca;
+    let a = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let req = status_of(&a.serial);
+    let ask = || certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req);
+    assert!(text_of(&ask().await).contains("Cert Status: good"));
+    certdesk::entity::certificate::Entity::update_many()
+        .col_expr(certdesk::entity::certificate::Column::Status, Expr::value("revoked"))
+        .col_expr(certdesk::entity::certificate::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(certdesk::entity::certificate::Column::Serial.eq(a.serial.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    tokio::time::sleep(certdesk::ca::ocsp::FRESH_FOR + std::time::Duration::from_millis(100)).await;
+    assert!(text_of(&ask().await).contains("Cert Status: revoked"), "within FRESH_FOR");
+
+    // This server's own revocation: at once.
+    let b = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let req_b = status_of(&b.serial);
+    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await).contains("Cert Status: good"));
+    revoke::revoke(&app.state.db, &ca.issuing, &b.serial, RevocationReason::KeyCompromise, None).await.unwrap();
+    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await).contains("Cert Status: revoked"));
+}
