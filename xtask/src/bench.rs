@@ -83,7 +83,7 @@ pub fn run() -> Result<()> {
         }
     }
     println!("targets: issuance >= 2000/s, OCSP >= 20000/s, CRL at 1,000,000 revoked < 1 s");
-    println!("(OCSP reads the status from the database on every request; revocation to OCSP is not timed here)");
+    println!("(revocation to OCSP: at once on the revoking server, within 500 ms on others; tested, not timed here)");
     Ok(())
 }
 
