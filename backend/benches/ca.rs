@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use certdesk::ca::der::pem;
 use certdesk::ca::issue::{IssueRequest, issue};
 use certdesk::ca::profile::Subject;
 use certdesk::ca::revoke;
@@ -35,13 +36,6 @@ fn csr() -> Vec<u8> {
     let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(rcgen::DnType::CommonName, "bench");
     p.serialize_request(&key).unwrap().der().to_vec()
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 
 async fn state(dir: &std::path::Path, name: &str) -> certdesk::AppState {

@@ -1,5 +1,5 @@
-//! The few DER structures rcgen does not write: Authority Information Access and
-//! Certificate Policies extensions.
+//! The few DER structures rcgen does not write (Authority Information Access, Certificate
+//! Policies, the pieces of CRLs and OCSP responses, a certs-only PKCS#7) and PEM text.
 
 /// DER length octets.
 fn len(n: usize) -> Vec<u8> {
@@ -110,6 +110,32 @@ pub fn ext(oid: &[u64], content: Vec<u8>) -> rcgen::CustomExtension {
 /// `certificatePolicies` with one policy and no qualifiers.
 pub fn certificate_policies(policy: &[u128]) -> Vec<u8> {
     tlv(0x30, &tlv(0x30, &oid(policy)))
+}
+
+/// PEM text of a DER object (64-character lines).
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A degenerate PKCS#7 SignedData holding certificates only (RFC 2315 / RFC 5652 "certs-only").
+pub fn pkcs7_certs_only(certs: &[&[u8]]) -> Vec<u8> {
+    const SIGNED_DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 2];
+    const DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 1];
+    let mut signed = tlv(0x02, &[1]); // version 1
+    signed.extend(tlv(0x31, &[])); // digestAlgorithms
+    signed.extend(tlv(0x30, &oid(DATA))); // encapContentInfo without content
+    signed.extend(tlv(0xa0, &certs.concat())); // [0] IMPLICIT certificates
+    signed.extend(tlv(0x31, &[])); // signerInfos
+    let mut info = oid(SIGNED_DATA);
+    info.extend(tlv(0xa0, &tlv(0x30, &signed)));
+    tlv(0x30, &info)
 }
 
 #[cfg(test)]

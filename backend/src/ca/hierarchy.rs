@@ -83,7 +83,6 @@ pub async fn init(db: &(impl ConnectionTrait + TransactionTrait), config: &Confi
     // on one database create one hierarchy, and a refused init leaves no key behind.
     let txn = db.begin().await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        // Servers starting together on one database: one creates, the others wait and see it.
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(4852542494155)").await?;
     }
     if ca_authority::Entity::find().one(&txn).await?.is_some() {

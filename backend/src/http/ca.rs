@@ -6,11 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
 use certdesk_shared::ErrorCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::ca::{Authority, der};
+use crate::ca::Authority;
+use crate::ca::der::{pem, pkcs7_certs_only};
 use crate::entity::certificate;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,31 +26,6 @@ pub fn api_router() -> Router<AppState> {
 
 fn authority<'a>(state: &'a AppState, name: &str) -> Option<&'a Authority> {
     [&state.ca.root, &state.ca.issuing].into_iter().find(|a| a.name == name)
-}
-
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-/// A degenerate PKCS#7 SignedData holding certificates only (RFC 2315 / RFC 5652 "certs-only").
-pub fn pkcs7_certs_only(certs: &[&[u8]]) -> Vec<u8> {
-    const SIGNED_DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 2];
-    const DATA: &[u128] = &[1, 2, 840, 113549, 1, 7, 1];
-    let mut signed = der::tlv(0x02, &[1]); // version 1
-    signed.extend(der::tlv(0x31, &[])); // digestAlgorithms
-    signed.extend(der::tlv(0x30, &der::oid(DATA))); // encapContentInfo without content
-    signed.extend(der::tlv(0xa0, &certs.concat())); // [0] IMPLICIT certificates
-    signed.extend(der::tlv(0x31, &[])); // signerInfos
-    let mut info = der::oid(SIGNED_DATA);
-    info.extend(der::tlv(0xa0, &der::tlv(0x30, &signed)));
-    der::tlv(0x30, &info)
 }
 
 fn download(content_type: &'static str, cache: &'static str, body: impl IntoResponse) -> Response {
