@@ -49,6 +49,26 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many attempts; try later.
     RateLimited,
+    /// The user name or password is wrong (one message whether or not the account exists).
+    SignInFailed,
+    /// The image captcha is wrong or expired; a new one is needed.
+    CaptchaInvalid,
+    /// The SMS code is wrong, expired, used, or sent for another purpose.
+    CodeInvalid,
+    /// The ID number does not belong to the account of this phone.
+    IdentityMismatch,
+    /// Too many failed sign-ins: sign-in is paused for this account or address.
+    AccountLocked,
+    /// A state-changing request without the session's X-CSRF-Token, or from another site.
+    CsrfInvalid,
+    /// The security key's answer did not verify (or the challenge expired).
+    SecurityKeyFailed,
+    /// An enrolment link that is unknown, used or expired.
+    LinkInvalid,
+    /// A user name that is taken.
+    AlreadyExists,
+    /// The change would leave no administrator.
+    LastAdministrator,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -56,7 +76,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -76,6 +96,16 @@ impl ErrorCode {
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
+        ErrorCode::SignInFailed,
+        ErrorCode::CaptchaInvalid,
+        ErrorCode::CodeInvalid,
+        ErrorCode::IdentityMismatch,
+        ErrorCode::AccountLocked,
+        ErrorCode::CsrfInvalid,
+        ErrorCode::SecurityKeyFailed,
+        ErrorCode::LinkInvalid,
+        ErrorCode::AlreadyExists,
+        ErrorCode::LastAdministrator,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -102,6 +132,16 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "error_unauthorized",
             ErrorCode::Forbidden => "error_forbidden",
             ErrorCode::RateLimited => "error_rate_limited",
+            ErrorCode::SignInFailed => "error_sign_in_failed",
+            ErrorCode::CaptchaInvalid => "error_captcha_invalid",
+            ErrorCode::CodeInvalid => "error_code_invalid",
+            ErrorCode::IdentityMismatch => "error_identity_mismatch",
+            ErrorCode::AccountLocked => "error_account_locked",
+            ErrorCode::CsrfInvalid => "error_csrf_invalid",
+            ErrorCode::SecurityKeyFailed => "error_security_key_failed",
+            ErrorCode::LinkInvalid => "error_link_invalid",
+            ErrorCode::AlreadyExists => "error_already_exists",
+            ErrorCode::LastAdministrator => "error_last_administrator",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -129,6 +169,16 @@ impl ErrorCode {
             ErrorCode::Unauthorized => lang.pick("请先登录", "請先登入", "Please sign in"),
             ErrorCode::Forbidden => lang.pick("无权进行此操作", "無權進行此操作", "You may not do this"),
             ErrorCode::RateLimited => lang.pick("操作过于频繁，请稍后再试", "操作過於頻繁，請稍後再試", "Too many attempts, try again later"),
+            ErrorCode::SignInFailed => lang.pick("用户名或密码错误", "用戶名或密碼錯誤", "The user name or password is wrong"),
+            ErrorCode::CaptchaInvalid => lang.pick("图形验证码错误或已过期，请重新输入", "圖形驗證碼錯誤或已過期，請重新輸入", "The picture code is wrong or expired; enter the new one"),
+            ErrorCode::CodeInvalid => lang.pick("短信验证码错误或已失效", "簡訊驗證碼錯誤或已失效", "The SMS code is wrong or no longer valid"),
+            ErrorCode::IdentityMismatch => lang.pick("证件号码与注册时填写的不一致", "證件號碼與註冊時填寫的不一致", "The ID number does not match the one registered"),
+            ErrorCode::AccountLocked => lang.pick("登录失败次数过多，请15分钟后再试或找回密码", "登入失敗次數過多，請15分鐘後再試或找回密碼", "Too many failed sign-ins; try again in 15 minutes or reset your password"),
+            ErrorCode::CsrfInvalid => lang.pick("页面已过期，请刷新后重试", "頁面已過期，請重新整理後重試", "This page has expired; reload it and try again"),
+            ErrorCode::SecurityKeyFailed => lang.pick("安全密钥验证失败，请重试", "安全金鑰驗證失敗，請重試", "The security key could not be verified; try again"),
+            ErrorCode::LinkInvalid => lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired"),
+            ErrorCode::AlreadyExists => lang.pick("该用户名已存在", "該用戶名已存在", "This user name is taken"),
+            ErrorCode::LastAdministrator => lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain"),
             ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),
             ErrorCode::Unavailable => lang.pick("服务暂不可用", "服務暫不可用", "The service is unavailable"),
         }

@@ -1,6 +1,8 @@
 //! CertDesk's wire contract: what the browser app and the server say to each other,
 //! and the validation rules both apply. Depends on serde and small crates only.
 
+pub mod account;
+pub mod admin;
 pub mod agent;
 pub mod certificate;
 pub mod error;
@@ -11,7 +13,7 @@ pub mod validate;
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use lang::Lang;
 pub use validate::{
-    CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, Pin, ValidationError,
+    CreditCode, Email, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, Pin, ValidationError,
 };
 
 /// Default TCP port of the local token agent (证书助手) on 127.0.0.1.

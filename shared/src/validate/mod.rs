@@ -10,6 +10,7 @@ mod email;
 mod id_card;
 mod mobile;
 mod names;
+mod password;
 mod pin;
 
 pub use credit_code::CreditCode;
@@ -17,6 +18,7 @@ pub use email::Email;
 pub use id_card::IdCardNumber;
 pub use mobile::Mobile;
 pub use names::{OrgName, PersonName};
+pub use password::{OtpCode, PASSWORD_MAX, PASSWORD_MIN, Password};
 pub use pin::Pin;
 
 use serde::{Deserialize, Serialize};
@@ -64,6 +66,11 @@ validation_errors! {
     OrgNameChars = "org_name_chars" { "单位名称含有不允许的字符", "單位名稱含有不允許的字元", "The organisation name contains characters that are not allowed" },
     PinLength = "pin_length" { "PIN码长度应为6至16位", "PIN碼長度應為6至16位", "A PIN has 6 to 16 characters" },
     PinChars = "pin_chars" { "PIN码只能包含数字和英文字母", "PIN碼只能包含數字和英文字母", "A PIN may contain digits and Latin letters only" },
+    PasswordLength = "password_length" { "密码长度应为8至128个字符", "密碼長度應為8至128個字元", "A password has 8 to 128 characters" },
+    PasswordCommon = "password_common" { "该密码过于常见，容易被猜中，请换一个", "該密碼過於常見，容易被猜中，請換一個", "This password is too common and easy to guess; choose another" },
+    PasswordMismatch = "password_mismatch" { "两次输入的密码不一致", "兩次輸入的密碼不一致", "The two passwords do not match" },
+    OtpFormat = "otp_format" { "请输入6位数字验证码", "請輸入6位數字驗證碼", "Enter the 6-digit code" },
+    AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },
 }
 
 impl std::fmt::Display for ValidationError {
