@@ -67,6 +67,33 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_CA_NAME", default_value = "CertDesk Demo")]
     pub ca_name: String,
 
+    /// SMTP server for e-mail, e.g. `smtp://127.0.0.1:25` or `smtps://user:pass@mail.example.com`.
+    /// Without it e-mail goes to the outbox that administrators read.
+    #[arg(long, env = "CERTDESK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of CertDesk's e-mail.
+    #[arg(long, env = "CERTDESK_MAIL_FROM", default_value = "CertDesk <no-reply@certdesk.localhost>")]
+    pub mail_from: String,
+
+    /// File holding the key of the audit trail's MACs (created when missing).
+    /// Defaults to `<data-dir>/audit.key`. Back it up with the database.
+    #[arg(long, env = "CERTDESK_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// A passphrase to derive the audit key from instead of the file.
+    #[arg(long, env = "CERTDESK_AUDIT_KEY", hide_env_values = true)]
+    pub audit_key: Option<String>,
+
+    /// Take the client address from the last `X-Forwarded-For` hop (behind a reverse proxy).
+    #[arg(long, env = "CERTDESK_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
+    /// TESTS ONLY: answer each captcha's solution in an `X-Captcha-Answer` header so browser
+    /// tests can sign in. Refused unless `--dev` is on and the bind address is loopback.
+    #[arg(long, env = "CERTDESK_INSECURE_CAPTCHA_ECHO", default_value_t = false, hide = true)]
+    pub insecure_captcha_echo: bool,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CERTDESK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
@@ -79,6 +106,18 @@ impl Config {
             Some(url) if !url.is_empty() => url.clone(),
             _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("certdesk.db").display()),
         }
+    }
+
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// Refuses settings that must never reach production.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.insecure_captcha_echo && !(self.dev && self.bind.ip().is_loopback()) {
+            anyhow::bail!("CERTDESK_INSECURE_CAPTCHA_ECHO is for tests: it needs CERTDESK_DEV and a loopback bind address");
+        }
+        Ok(())
     }
 
     pub fn ca_secret_path(&self) -> PathBuf {
@@ -103,6 +142,12 @@ impl Config {
             ca_passphrase: Some("test passphrase, not for production".into()),
             ca_organisation: "CertDesk Test".into(),
             ca_name: "CertDesk Test".into(),
+            smtp_url: None,
+            mail_from: "CertDesk <no-reply@certdesk.localhost>".into(),
+            audit_key_file: None,
+            audit_key: Some("test audit key, not for production".into()),
+            trust_forwarded_for: false,
+            insecure_captcha_echo: true,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod migration;
+pub mod notify;
 pub mod state;
 
 use anyhow::Context;
@@ -31,7 +32,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "CertDesk is listening on http://{addr}"
     );
     tokio::spawn(refresh_crls_forever(state.clone()));
-    axum::serve(listener, app(state)?).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

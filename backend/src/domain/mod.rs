@@ -1,3 +1,73 @@
 //! Business rules, free of HTTP. Each operation has one module named after it.
 
+pub mod account;
+pub mod audit;
+pub mod captcha;
+pub mod codes;
 pub mod health;
+pub mod password;
+pub mod security_key;
+pub mod session;
+pub mod staff;
+pub mod throttle;
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement, Value};
+use sha2::{Digest, Sha256};
+
+/// Who is asking, for throttles and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// `n` random bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], anyhow::Error> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(b)
+}
+
+/// A random token of `N` bytes, base64url without padding.
+pub fn random_token<const N: usize>() -> Result<String, anyhow::Error> {
+    use base64::Engine;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
+}
+
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p);
+    }
+    hex::encode(h.finalize())
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Constant-time comparison of two strings' bytes.
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A statement written with PostgreSQL's `$1` placeholders, run on either database
+/// (SQLite takes them as `?1`).
+pub fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let text = match backend {
+        DbBackend::Postgres => text.to_owned(),
+        _ => text.replace('$', "?"),
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+pub async fn exec(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Result<ExecResult, DbErr> {
+    db.execute(sql(db, text, values)).await
+}
+
+pub async fn query_one(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Result<Option<QueryResult>, DbErr> {
+    db.query_one(sql(db, text, values)).await
+}

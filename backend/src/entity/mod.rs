@@ -3,3 +3,13 @@
 pub mod ca_authority;
 pub mod certificate;
 pub mod crl;
+pub mod account;
+pub mod staff;
+pub mod session;
+pub mod one_time_code;
+pub mod captcha;
+pub mod throttle;
+pub mod webauthn_credential;
+pub mod webauthn_challenge;
+pub mod outbox_message;
+pub mod audit_event;

@@ -1,5 +1,8 @@
 //! HTTP: the router, middleware and thin handlers. Only this module knows status codes.
 
+mod account;
+mod admin;
+pub mod auth;
 mod ca;
 mod errors;
 mod health;
@@ -22,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use admin::enrol_url;
 pub use errors::{AppJson, decode_json};
 
 use crate::error::AppError;
@@ -37,6 +41,9 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
     let api = Router::new()
         .merge(health::router())
         .merge(ca::api_router())
+        .merge(account::router())
+        .nest("/admin", admin::router(state.clone()))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 

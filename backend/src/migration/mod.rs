@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261121_000001_instance;
 mod m20261121_000002_ca;
 mod m20261121_000003_crl_entry;
+mod m20261121_000004_accounts;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_instance::Migration),
             Box::new(m20261121_000002_ca::Migration),
             Box::new(m20261121_000003_crl_entry::Migration),
+            Box::new(m20261121_000004_accounts::Migration),
         ]
     }
 }

@@ -68,6 +68,7 @@ validation_errors! {
     PinChars = "pin_chars" { "PIN码只能包含数字和英文字母", "PIN碼只能包含數字和英文字母", "A PIN may contain digits and Latin letters only" },
     PasswordLength = "password_length" { "密码长度应为8至128个字符", "密碼長度應為8至128個字元", "A password has 8 to 128 characters" },
     PasswordCommon = "password_common" { "该密码过于常见，容易被猜中，请换一个", "該密碼過於常見，容易被猜中，請換一個", "This password is too common and easy to guess; choose another" },
+    PasswordWrong = "password_wrong" { "当前密码不正确", "目前密碼不正確", "The current password is not correct" },
     PasswordMismatch = "password_mismatch" { "两次输入的密码不一致", "兩次輸入的密碼不一致", "The two passwords do not match" },
     OtpFormat = "otp_format" { "请输入6位数字验证码", "請輸入6位數字驗證碼", "Enter the 6-digit code" },
     AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },

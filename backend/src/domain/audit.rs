@@ -1,0 +1,195 @@
+//! The audit trail: every security event appended to one chain. Each row carries the MAC of
+//! the row before it and its own MAC (HMAC-SHA256 under the audit key, which lives outside
+//! the database), so `certdesk audit verify` finds a row that was edited, inserted or
+//! deleted. The database refuses UPDATE and DELETE on the table (triggers); the MAC covers
+//! someone who drops the triggers.
+
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{DateTime, SubsecRound, Utc};
+use hmac::{Hmac, Mac};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::entity::audit_event;
+
+/// `prev_hash` of the first row.
+pub const GENESIS: &str = "genesis";
+
+/// The key the chain's MACs are made with.
+pub struct AuditKey(Zeroizing<[u8; 32]>);
+
+impl AuditKey {
+    /// From a passphrase (`CERTDESK_AUDIT_KEY`), or a 32-byte file created when missing.
+    pub fn from_config(config: &crate::Config) -> anyhow::Result<AuditKey> {
+        use sha2::Digest;
+        if let Some(p) = config.audit_key.as_deref().filter(|p| !p.is_empty()) {
+            let mut key = Zeroizing::new([0u8; 32]);
+            key.copy_from_slice(&Sha256::digest([b"certdesk audit key v1\0".as_slice(), p.as_bytes()].concat()));
+            return Ok(AuditKey(key));
+        }
+        Self::load_or_create(&config.audit_key_path())
+    }
+
+    fn load_or_create(path: &Path) -> anyhow::Result<AuditKey> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        if path.exists() {
+            let bytes = Zeroizing::new(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+            anyhow::ensure!(bytes.len() == 32, "the audit key {} must be 32 bytes", path.display());
+            key.copy_from_slice(&bytes);
+            return Ok(AuditKey(key));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        key.copy_from_slice(&super::random_bytes::<32>()?);
+        crate::ca::signer::write_private(path, key.as_ref())?;
+        tracing::info!(path = %path.display(), "created a new audit key; back it up with the database");
+        Ok(AuditKey(key))
+    }
+
+    /// `fields`: actor, action, subject, ip, detail.
+    fn mac(&self, prev: &str, at: &DateTime<Utc>, fields: [&str; 5]) -> String {
+        // HMAC over length-prefixed fields, so no two different rows give the same input.
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref()).unwrap_or_else(|_| unreachable_hmac());
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        for f in [prev, at.as_str()].into_iter().chain(fields) {
+            m.update(&(f.len() as u64).to_be_bytes());
+            m.update(f.as_bytes());
+        }
+        hex::encode(m.finalize().into_bytes())
+    }
+}
+
+/// HMAC takes keys of any length; this cannot happen.
+fn unreachable_hmac() -> Hmac<Sha256> {
+    panic!("HMAC-SHA256 refused a 32-byte key")
+}
+
+/// Who did it: `customer:<id>`, `staff:<id>`, `anonymous`, `system`.
+pub fn customer(id: &str) -> String {
+    format!("customer:{id}")
+}
+pub fn staff(id: &str) -> String {
+    format!("staff:{id}")
+}
+pub const ANONYMOUS: &str = "anonymous";
+pub const SYSTEM: &str = "system";
+
+/// One event to append.
+pub struct Event<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub ip: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// Appends one event at the head of the chain. Two servers appending at once: one of them
+/// hits the unique `prev_hash` and tries again on the new head.
+pub async fn append(db: &impl ConnectionTrait, key: &AuditKey, e: Event<'_>) -> Result<(), DbErr> {
+    let detail = e.detail.to_string();
+    for _ in 0..50 {
+        let head = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(1).one(db).await?;
+        let prev = head.map(|h| h.hash).unwrap_or_else(|| GENESIS.to_owned());
+        let at = Utc::now().trunc_subsecs(6);
+        let hash = key.mac(&prev, &at, [e.actor, e.action, e.subject, e.ip, &detail]);
+        let row = audit_event::ActiveModel {
+            at: Set(at),
+            actor: Set(e.actor.to_owned()),
+            action: Set(e.action.to_owned()),
+            subject: Set(e.subject.to_owned()),
+            ip: Set(e.ip.to_owned()),
+            detail: Set(detail.clone()),
+            prev_hash: Set(prev),
+            hash: Set(hash),
+            ..Default::default()
+        };
+        match audit_event::Entity::insert(row).exec(db).await {
+            Ok(_) => return Ok(()),
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(DbErr::Custom("the audit trail head kept moving; gave up appending".into()))
+}
+
+/// The newest entries first, optionally only one actor's.
+pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(limit).all(db).await
+}
+
+/// Sign-in events of one customer (successes by actor, failures by the phone tried).
+pub async fn sign_ins(db: &impl ConnectionTrait, account_id: &str, mobile: &str, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
+    use sea_orm::Condition;
+    audit_event::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(audit_event::Column::Actor.eq(customer(account_id)))
+                        .add(audit_event::Column::Action.eq("signed_in")),
+                )
+                .add(
+                    Condition::all()
+                        .add(audit_event::Column::Actor.eq(ANONYMOUS))
+                        .add(audit_event::Column::Action.eq("sign_in_failed"))
+                        .add(audit_event::Column::Subject.eq(mobile)),
+                ),
+        )
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// What `verify` found.
+#[derive(Debug, Default)]
+pub struct Verification {
+    pub rows: u64,
+    pub head: Option<String>,
+    pub problems: Vec<String>,
+}
+
+/// Walks the whole chain in order and names every row that does not fit.
+pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<Verification, DbErr> {
+    let mut out = Verification::default();
+    let mut expected_prev = GENESIS.to_owned();
+    let mut prev_seq: Option<i64> = None;
+    let mut after = i64::MIN;
+    loop {
+        let batch = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.gt(after))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(1000)
+            .all(db)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for r in batch {
+            out.rows += 1;
+            after = r.seq;
+            let mac = key.mac(&r.prev_hash, &r.at, [&r.actor, &r.action, &r.subject, &r.ip, &r.detail]);
+            if !super::same(&mac, &r.hash) {
+                out.problems.push(format!(
+                    "row {}: its content does not match its MAC: the row was edited, or inserted by someone without the audit key",
+                    r.seq
+                ));
+            }
+            if r.prev_hash != expected_prev {
+                let before = prev_seq.map_or("the start of the trail".to_owned(), |s| format!("row {s}"));
+                out.problems.push(format!(
+                    "row {}: does not follow {before}: a row between them was deleted, or one of them was inserted or edited",
+                    r.seq
+                ));
+            }
+            expected_prev = r.hash;
+            prev_seq = Some(r.seq);
+        }
+    }
+    out.head = prev_seq.map(|_| expected_prev);
+    Ok(out)
+}

@@ -1,0 +1,192 @@
+//! The image captcha of the sign-in form (seed 004 §2.2.2 验证码). The server draws five
+//! characters as distorted strokes in an SVG made only of paths (no text a script could
+//! read), keeps the answer hashed for five minutes, and accepts one answer per captcha.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use super::{exec, new_id, sha256_hex};
+use crate::entity::captcha;
+use crate::error::AppError;
+use certdesk_shared::ErrorCode;
+
+pub const LENGTH: usize = 5;
+pub const TTL: Duration = Duration::minutes(5);
+/// No 0/O, 1/I/L, B/8, G/6, S/5, Z/2 pairs.
+const ALPHABET: &[u8] = b"2345678ACEFHKMNPRTUWXY";
+
+/// Strokes of each character on an 8 × 12 grid (x right, y down).
+fn glyph(c: u8) -> &'static [&'static [(f32, f32)]] {
+    match c {
+        b'2' => &[&[(0., 2.), (2., 0.), (6., 0.), (8., 2.), (8., 4.), (0., 12.), (8., 12.)]],
+        b'3' => &[&[(0., 0.), (8., 0.), (4., 5.), (8., 7.), (8., 10.), (6., 12.), (2., 12.), (0., 10.)]],
+        b'4' => &[&[(6., 12.), (6., 0.), (0., 8.), (8., 8.)]],
+        b'5' => &[&[(8., 0.), (0., 0.), (0., 5.), (6., 5.), (8., 7.), (8., 10.), (6., 12.), (0., 12.)]],
+        b'6' => &[&[(7., 0.), (3., 0.), (0., 4.), (0., 10.), (2., 12.), (6., 12.), (8., 10.), (8., 7.), (6., 5.), (0., 6.)]],
+        b'7' => &[&[(0., 0.), (8., 0.), (3., 12.)]],
+        b'8' => &[&[
+            (2., 0.), (6., 0.), (8., 2.), (8., 4.), (6., 6.), (2., 6.), (0., 8.), (0., 10.), (2., 12.), (6., 12.),
+            (8., 10.), (8., 8.), (6., 6.), (2., 6.), (0., 4.), (0., 2.), (2., 0.),
+        ]],
+        b'A' => &[&[(0., 12.), (4., 0.), (8., 12.)], &[(2., 7.), (6., 7.)]],
+        b'C' => &[&[(8., 1.), (6., 0.), (2., 0.), (0., 3.), (0., 9.), (2., 12.), (6., 12.), (8., 11.)]],
+        b'E' => &[&[(8., 0.), (0., 0.), (0., 12.), (8., 12.)], &[(0., 6.), (6., 6.)]],
+        b'F' => &[&[(8., 0.), (0., 0.), (0., 12.)], &[(0., 6.), (6., 6.)]],
+        b'H' => &[&[(0., 0.), (0., 12.)], &[(8., 0.), (8., 12.)], &[(0., 6.), (8., 6.)]],
+        b'K' => &[&[(0., 0.), (0., 12.)], &[(8., 0.), (0., 7.)], &[(3., 5.), (8., 12.)]],
+        b'M' => &[&[(0., 12.), (0., 0.), (4., 7.), (8., 0.), (8., 12.)]],
+        b'N' => &[&[(0., 12.), (0., 0.), (8., 12.), (8., 0.)]],
+        b'P' => &[&[(0., 12.), (0., 0.), (6., 0.), (8., 2.), (8., 4.), (6., 6.), (0., 6.)]],
+        b'R' => &[&[(0., 12.), (0., 0.), (6., 0.), (8., 2.), (8., 4.), (6., 6.), (0., 6.)], &[(4., 6.), (8., 12.)]],
+        b'T' => &[&[(0., 0.), (8., 0.)], &[(4., 0.), (4., 12.)]],
+        b'U' => &[&[(0., 0.), (0., 10.), (2., 12.), (6., 12.), (8., 10.), (8., 0.)]],
+        b'W' => &[&[(0., 0.), (2., 12.), (4., 5.), (6., 12.), (8., 0.)]],
+        b'X' => &[&[(0., 0.), (8., 12.)], &[(8., 0.), (0., 12.)]],
+        b'Y' => &[&[(0., 0.), (4., 6.), (8., 0.)], &[(4., 6.), (4., 12.)]],
+        _ => &[],
+    }
+}
+
+/// Uniform random numbers from the OS CSPRNG.
+struct Rng {
+    buf: Vec<u8>,
+}
+
+impl Rng {
+    fn new() -> Result<Rng, anyhow::Error> {
+        let mut buf = vec![0u8; 1024];
+        getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        Ok(Rng { buf })
+    }
+    fn u32(&mut self) -> u32 {
+        if self.buf.len() < 4 {
+            // Refill; a failing OS RNG after a good start is not expected, zeros still draw.
+            self.buf = vec![0u8; 1024];
+            let _ = getrandom::fill(&mut self.buf);
+        }
+        let b: Vec<u8> = self.buf.drain(..4).collect();
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    }
+    /// Uniform in `0..n` (rejection sampling, no modulo bias).
+    fn below(&mut self, n: u32) -> u32 {
+        let zone = u32::MAX - (u32::MAX % n);
+        loop {
+            let v = self.u32();
+            if v < zone {
+                return v % n;
+            }
+        }
+    }
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * (self.u32() as f32 / u32::MAX as f32)
+    }
+}
+
+/// Draws `answer` as an SVG.
+fn draw(answer: &str, rng: &mut Rng) -> String {
+    const W: f32 = 160.;
+    const H: f32 = 50.;
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="captcha"><rect width="{W}" height="{H}" fill="#f3f6fa"/>"##
+    );
+    for _ in 0..5 {
+        let (x1, y1, cx, cy, x2, y2) =
+            (rng.range(0., 30.), rng.range(5., 45.), rng.range(40., 120.), rng.range(0., 50.), rng.range(130., 160.), rng.range(5., 45.));
+        svg.push_str(&format!(
+            r##"<path d="M{x1:.1} {y1:.1} Q{cx:.1} {cy:.1} {x2:.1} {y2:.1}" stroke="#{:06x}" stroke-width="1.2" fill="none"/>"##,
+            0x808080 + rng.below(0x404040)
+        ));
+    }
+    for (i, c) in answer.bytes().enumerate() {
+        let scale = rng.range(2.3, 2.9);
+        let angle = rng.range(-0.35, 0.35);
+        let (ox, oy) = (10. + i as f32 * 29. + rng.range(-3., 3.), 8. + rng.range(-4., 4.));
+        let (sin, cos) = angle.sin_cos();
+        let colour = rng.below(0x505050);
+        let mut d = String::new();
+        for stroke in glyph(c) {
+            for (j, (x, y)) in stroke.iter().enumerate() {
+                let (x, y) = ((x - 4.) * scale + rng.range(-0.8, 0.8), (y - 6.) * scale + rng.range(-0.8, 0.8));
+                let (px, py) = (x * cos - y * sin + ox + 4. * scale, x * sin + y * cos + oy + 6. * scale * 0.6);
+                d.push_str(&format!("{}{px:.1} {py:.1}", if j == 0 { 'M' } else { 'L' }));
+            }
+        }
+        svg.push_str(&format!(
+            r##"<path d="{d}" stroke="#{colour:06x}" stroke-width="{:.1}" fill="none" stroke-linecap="round" stroke-linejoin="round"/>"##,
+            rng.range(2.2, 3.2)
+        ));
+    }
+    for _ in 0..40 {
+        svg.push_str(&format!(
+            r##"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="#{:06x}"/>"##,
+            rng.range(0., W),
+            rng.range(0., H),
+            rng.range(0.5, 1.5),
+            0x606060 + rng.below(0x606060)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn answer_hash(id: &str, answer: &str) -> String {
+    sha256_hex(&[b"captcha", id.as_bytes(), answer.trim().to_uppercase().as_bytes()])
+}
+
+/// A new captcha: its id, its picture, and its answer (for the test-only echo).
+pub async fn new(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(String, String, String), AppError> {
+    let mut rng = Rng::new()?;
+    let answer: String = (0..LENGTH).map(|_| ALPHABET[rng.below(ALPHABET.len() as u32) as usize] as char).collect();
+    let id = new_id();
+    let svg = draw(&answer, &mut rng);
+    captcha::Entity::insert(captcha::ActiveModel {
+        id: Set(id.clone()),
+        answer_hash: Set(answer_hash(&id, &answer)),
+        expires_at: Set(now + TTL),
+    })
+    .exec(db)
+    .await?;
+    // Old captchas nobody answered.
+    exec(db, "DELETE FROM captcha WHERE expires_at < $1", vec![now.into()]).await?;
+    Ok((id, svg, answer))
+}
+
+/// Checks an answer. A captcha answers once, right or wrong.
+pub async fn check(db: &impl ConnectionTrait, id: &str, answer: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let Some(row) = captcha::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Err(ErrorCode::CaptchaInvalid.into());
+    };
+    let taken = exec(db, "DELETE FROM captcha WHERE id = $1", vec![id.into()]).await?.rows_affected() == 1;
+    if taken && row.expires_at > now && super::same(&row.answer_hash, &answer_hash(id, answer)) {
+        Ok(())
+    } else {
+        Err(ErrorCode::CaptchaInvalid.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_character_has_strokes_and_the_picture_has_no_text() {
+        for &c in ALPHABET {
+            assert!(!glyph(c).is_empty(), "{}", c as char);
+        }
+        let mut rng = Rng::new().unwrap();
+        let svg = draw("2AKW8", &mut rng);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(!svg.contains("<text") && !svg.contains("2AKW8"));
+        assert_eq!(answer_hash("x", " 2akw8 "), answer_hash("x", "2AKW8"));
+    }
+
+    #[test]
+    fn below_stays_in_range() {
+        let mut rng = Rng::new().unwrap();
+        let mut seen = [0u32; 22];
+        for _ in 0..5000 {
+            seen[rng.below(22) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 100), "{seen:?}");
+    }
+}

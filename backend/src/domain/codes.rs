@@ -1,0 +1,186 @@
+//! One-time SMS codes: 6 digits from the OS CSPRNG, stored hashed, valid 5 minutes, single
+//! use, at most 5 tries, bound to the purpose they were sent for; one send per phone per
+//! minute for each purpose and 10 per day, 20 per address per hour.
+
+use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose};
+use certdesk_shared::{ErrorCode, FieldError, Mobile, OtpCode, ValidationError};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::audit::{self, AuditKey, Event};
+use super::{ClientMeta, exec, new_id, query_one, sha256_hex, throttle};
+use crate::entity::{account, one_time_code};
+use crate::error::AppError;
+use crate::notify::{Notifier, SmsError, Template};
+
+pub const MAX_TRIES: i32 = 5;
+pub const PER_PHONE_PER_DAY: i64 = 10;
+pub const PER_ADDRESS_PER_HOUR: i32 = 20;
+
+fn code_hash(id: &str, code: &str) -> String {
+    sha256_hex(&[b"otp", id.as_bytes(), code.as_bytes()])
+}
+
+/// Six uniformly random digits.
+fn six_digits() -> Result<String, anyhow::Error> {
+    loop {
+        let n = u32::from_le_bytes(super::random_bytes::<4>()?);
+        // 4_294_000_000 is a multiple of 1_000_000: no modulo bias.
+        if n < 4_294_000_000 {
+            return Ok(format!("{:06}", n % 1_000_000));
+        }
+    }
+}
+
+/// Sends a code (or, when the purpose makes no sense for this phone, a notice or nothing),
+/// answering the same either way so the answer tells nobody whether the phone has an account.
+pub async fn send(
+    db: &impl ConnectionTrait,
+    notifier: &Notifier,
+    key: &AuditKey,
+    mobile: &Mobile,
+    purpose: CodePurpose,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let phone = mobile.as_str();
+    if !throttle::take(db, &format!("code:ip:{}", meta.ip), PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    // One send per phone (and purpose) per minute, agreed by every server through one
+    // conditional upsert.
+    if !throttle::take(db, &format!("code:mobile:{phone}:{}", purpose.as_str()), 1, Duration::seconds(CODE_RESEND_SECS.into()), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let today = query_one(
+        db,
+        "SELECT COUNT(*) AS n FROM one_time_code WHERE mobile = $1 AND created_at > $2",
+        vec![phone.into(), (now - Duration::days(1)).into()],
+    )
+    .await?
+    .map(|r| r.try_get::<i64>("", "n"))
+    .transpose()?
+    .unwrap_or(0);
+    if today >= PER_PHONE_PER_DAY {
+        return Err(ErrorCode::RateLimited.into());
+    }
+
+    let exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
+    let code = six_digits()?;
+    let template = match (purpose, exists) {
+        (CodePurpose::Register, false) => Some(Template::RegisterCode { code: code.clone() }),
+        (CodePurpose::Register, true) => Some(Template::AlreadyRegistered),
+        (CodePurpose::ResetPassword, true) => Some(Template::ResetPasswordCode { code: code.clone() }),
+        // No account: nothing to reset, and no SMS to a stranger's phone.
+        (CodePurpose::ResetPassword, false) => None,
+    };
+    let sends_code = matches!(template, Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. }));
+    let id = new_id();
+    if sends_code {
+        // A new code replaces the earlier ones for the same purpose.
+        exec(
+            db,
+            "UPDATE one_time_code SET used_at = $3 WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL",
+            vec![phone.into(), purpose.as_str().into(), now.into()],
+        )
+        .await?;
+    }
+    // Every request is recorded (for the daily count), with an unusable hash when no code went out.
+    one_time_code::Entity::insert(one_time_code::ActiveModel {
+        id: Set(id.clone()),
+        mobile: Set(phone.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        code_hash: Set(if sends_code { code_hash(&id, &code) } else { "-".into() }),
+        attempts: Set(0),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::seconds(CODE_TTL_SECS.into())),
+        used_at: Set(if sends_code { None } else { Some(now) }),
+        ip: Set(meta.ip.clone()),
+    })
+    .exec(db)
+    .await?;
+
+    if let Some(template) = template {
+        let template_code = template.code();
+        match notifier.sms(phone, template).await {
+            Ok(_) => {}
+            Err(e) => {
+                exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.clone().into(), now.into()]).await?;
+                tracing::warn!(error = %e, template = template_code, "SMS refused by the gateway");
+                return Err(match e {
+                    SmsError::MobileNumberIllegal => {
+                        AppError::Validation(vec![FieldError { field: "mobile".into(), error: ValidationError::MobileFormat }])
+                    }
+                    SmsError::BusinessLimitControl => ErrorCode::RateLimited.into(),
+                    _ => ErrorCode::Unavailable.into(),
+                });
+            }
+        }
+    }
+    audit::append(
+        db,
+        key,
+        Event {
+            actor: audit::ANONYMOUS,
+            action: "code_sent",
+            subject: phone,
+            ip: &meta.ip,
+            detail: serde_json::json!({ "purpose": purpose.as_str(), "sent": sends_code }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Uses up a code: right, unexpired, unused, sent for this purpose, and within its tries.
+/// Every try counts, so five parallel guesses get five tries, not more.
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    mobile: &Mobile,
+    purpose: CodePurpose,
+    code: &OtpCode,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(row) = one_time_code::Entity::find()
+        .filter(one_time_code::Column::Mobile.eq(mobile.as_str()))
+        .filter(one_time_code::Column::Purpose.eq(purpose.as_str()))
+        .filter(one_time_code::Column::UsedAt.is_null())
+        .filter(one_time_code::Column::ExpiresAt.gt(now))
+        .order_by_desc(one_time_code::Column::CreatedAt)
+        .one(db)
+        .await?
+    else {
+        return Err(ErrorCode::CodeInvalid.into());
+    };
+    let tried = exec(
+        db,
+        "UPDATE one_time_code SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL",
+        vec![row.id.clone().into(), MAX_TRIES.into()],
+    )
+    .await?
+    .rows_affected();
+    if tried != 1 || !super::same(&row.code_hash, &code_hash(&row.id, code.as_str())) {
+        return Err(ErrorCode::CodeInvalid.into());
+    }
+    let used = exec(
+        db,
+        "UPDATE one_time_code SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+        vec![row.id.into(), now.into()],
+    )
+    .await?
+    .rows_affected();
+    if used == 1 { Ok(()) } else { Err(ErrorCode::CodeInvalid.into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_six_digits_and_vary() {
+        let codes: std::collections::HashSet<String> = (0..200).map(|_| six_digits().unwrap()).collect();
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes.len() > 190);
+        assert_ne!(code_hash("a", "123456"), code_hash("b", "123456"));
+    }
+}

@@ -1,0 +1,200 @@
+//! Staff: roles and what each may do, creating staff (the first administrator from the
+//! command line), enrolment of their security key through a one-time link, role changes.
+
+use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{StaffMember, StaffRole};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr};
+
+use super::audit::{self, AuditKey, Event};
+use super::{ClientMeta, new_id, random_token, sha256_hex};
+use crate::entity::{staff, webauthn_credential};
+use crate::error::AppError;
+
+pub const ENROL_TTL: Duration = Duration::hours(24);
+
+/// What staff may do. Every `/api/admin` handler names one through its extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create staff and change roles.
+    ManageStaff,
+    /// Read the SMS / e-mail outbox (customer service answers "I got no code").
+    ReadOutbox,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Review applications (issue 5).
+    Review,
+    /// Payments and invoices (issue 5).
+    Finance,
+}
+
+pub fn allows(role: StaffRole, p: Permission) -> bool {
+    matches!(
+        (role, p),
+        (StaffRole::Administrator, _)
+            | (StaffRole::CustomerService, Permission::ReadOutbox)
+            | (StaffRole::Reviewer, Permission::Review)
+            | (StaffRole::Finance, Permission::Finance)
+    )
+}
+
+pub fn role_of(s: &staff::Model) -> StaffRole {
+    StaffRole::parse(&s.role).unwrap_or(StaffRole::Reviewer)
+}
+
+pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<StaffMember, AppError> {
+    let keys = webauthn_credential::Entity::find().filter(webauthn_credential::Column::OwnerId.eq(s.id.clone())).count(db).await?;
+    Ok(StaffMember {
+        id: s.id.clone(),
+        username: s.username.clone(),
+        display_name: s.display_name.clone(),
+        role: role_of(s),
+        enrolled: keys > 0,
+        created_at: s.created_at.to_rfc3339(),
+    })
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<staff::Model>, AppError> {
+    Ok(staff::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+pub async fn by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<staff::Model>, AppError> {
+    Ok(staff::Entity::find().filter(staff::Column::Username.eq(username.trim())).one(db).await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<staff::Model>, AppError> {
+    Ok(staff::Entity::find().order_by_asc(staff::Column::CreatedAt).all(db).await?)
+}
+
+fn valid_username(u: &str) -> bool {
+    (3..=32).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Creates a staff member; returns them and their enrolment token (shown once).
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    actor: &str,
+    username: &str,
+    display_name: &str,
+    role: StaffRole,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(staff::Model, String), AppError> {
+    let username = username.trim();
+    let display_name = display_name.trim();
+    if !valid_username(username) || display_name.is_empty() || display_name.chars().count() > 50 {
+        return Err(ErrorCode::Validation.into());
+    }
+    let token = random_token::<32>()?;
+    let model = staff::Model {
+        id: new_id(),
+        username: username.to_owned(),
+        display_name: display_name.to_owned(),
+        role: role.as_str().to_owned(),
+        enrol_token_hash: Some(sha256_hex(&[b"enrol", token.as_bytes()])),
+        enrol_expires_at: Some(now + ENROL_TTL),
+        created_at: now,
+    };
+    let active: staff::ActiveModel = model.clone().into();
+    staff::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
+        _ => AppError::from(e),
+    })?;
+    audit::append(
+        db,
+        key,
+        Event {
+            actor,
+            action: "staff_created",
+            subject: &audit::staff(&model.id),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "username": model.username, "role": model.role }),
+        },
+    )
+    .await?;
+    Ok((model, token))
+}
+
+/// The staff member an unexpired enrolment token belongs to.
+pub async fn by_enrol_token(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> Result<staff::Model, AppError> {
+    let hash = sha256_hex(&[b"enrol", token.trim().as_bytes()]);
+    staff::Entity::find()
+        .filter(staff::Column::EnrolTokenHash.eq(hash))
+        .filter(staff::Column::EnrolExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .ok_or_else(|| ErrorCode::LinkInvalid.into())
+}
+
+/// The enrolment link works once.
+pub async fn enrolled(db: &impl ConnectionTrait, key: &AuditKey, s: &staff::Model, meta: &ClientMeta) -> Result<(), AppError> {
+    let mut active: staff::ActiveModel = s.clone().into();
+    active.enrol_token_hash = Set(None);
+    active.enrol_expires_at = Set(None);
+    staff::Entity::update(active).exec(db).await?;
+    audit::append(
+        db,
+        key,
+        Event { actor: &audit::staff(&s.id), action: "key_added", subject: &audit::staff(&s.id), ip: &meta.ip, detail: serde_json::json!({ "enrolment": true }) },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes a role; the last administrator cannot stop being one.
+pub async fn change_role(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    actor: &str,
+    id: &str,
+    role: StaffRole,
+    meta: &ClientMeta,
+) -> Result<staff::Model, AppError> {
+    let s = find(db, id).await?.ok_or(ErrorCode::NotFound)?;
+    let before = role_of(&s);
+    if before == StaffRole::Administrator && role != StaffRole::Administrator {
+        let admins = staff::Entity::find().filter(staff::Column::Role.eq(StaffRole::Administrator.as_str())).count(db).await?;
+        if admins <= 1 {
+            return Err(ErrorCode::LastAdministrator.into());
+        }
+    }
+    let mut active: staff::ActiveModel = s.clone().into();
+    active.role = Set(role.as_str().to_owned());
+    let updated = staff::Entity::update(active).exec(db).await?;
+    audit::append(
+        db,
+        key,
+        Event {
+            actor,
+            action: "role_changed",
+            subject: &audit::staff(&s.id),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "from": before.as_str(), "to": role.as_str() }),
+        },
+    )
+    .await?;
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_their_permissions_only() {
+        use Permission::*;
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance];
+        for p in all {
+            assert!(allows(StaffRole::Administrator, p));
+        }
+        assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 1);
+        assert!(allows(StaffRole::Reviewer, Review));
+        assert!(allows(StaffRole::CustomerService, ReadOutbox));
+        assert!(!allows(StaffRole::CustomerService, ReadAudit));
+        assert!(allows(StaffRole::Finance, Finance));
+        assert!(!allows(StaffRole::Finance, ManageStaff));
+        assert!(valid_username("li.na-01") && !valid_username("a b") && !valid_username("ab"));
+    }
+}
