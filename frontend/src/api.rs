@@ -1,13 +1,18 @@
 //! The one typed client of the server's JSON API (gloo-net). Every failure is an
 //! `ApiError` whose code the pages match on; [`error_message`] gives its text.
+//! State-changing requests carry the session's CSRF token (customer and staff apart).
+
+use std::cell::RefCell;
 
 use certdesk_shared::{ApiError, ErrorCode, Lang};
+use gloo_net::http::{Method, RequestBuilder};
 use leptos_i18n::td_string;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::i18n::Locale;
 
-fn lang(l: Locale) -> Lang {
+pub fn lang(l: Locale) -> Lang {
     match l {
         Locale::zh_CN => Lang::ZhCn,
         Locale::zh_TW => Lang::ZhTw,
@@ -15,20 +20,103 @@ fn lang(l: Locale) -> Lang {
     }
 }
 
+thread_local! {
+    /// The customer session's CSRF token, from the last `SessionInfo` answered.
+    static CUSTOMER_CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The staff session's CSRF token, from the last `StaffSession` answered.
+    static STAFF_CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Staff calls are the ones under `/api/admin`; they carry the staff session's token.
+fn is_staff(path: &str) -> bool {
+    path == "/api/admin" || path.starts_with("/api/admin/")
+}
+
+fn csrf_slot(path: &str) -> &'static std::thread::LocalKey<RefCell<Option<String>>> {
+    if is_staff(path) { &STAFF_CSRF } else { &CUSTOMER_CSRF }
+}
+
+/// Forgets the token of the session `path` belongs to (after signing out).
+pub fn forget_csrf(path: &str) {
+    csrf_slot(path).with(|t| t.borrow_mut().take());
+}
+
+/// Any answer with a `csrf_token` (a `SessionInfo` or a `StaffSession`) replaces the token.
+#[derive(serde::Deserialize)]
+struct CsrfCarrier {
+    csrf_token: String,
+}
+
+/// A JSON body with no fields (`{}`), for requests that carry nothing.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Empty {}
+
+async fn send(method: Method, path: &str, body: Option<String>, locale: Locale) -> Result<String, ApiError> {
+    let l = lang(locale);
+    let changes_state = method != Method::GET;
+    let mut req = RequestBuilder::new(path).method(method).header("Accept-Language", l.tag());
+    if changes_state
+        && let Some(token) = csrf_slot(path).with(|t| t.borrow().clone())
+    {
+        req = req.header("X-CSRF-Token", &token);
+    }
+    let sent = match body {
+        Some(json) => req
+            .header("Content-Type", "application/json")
+            .body(json)
+            .map_err(|_| ApiError::new(ErrorCode::Internal, l))?
+            .send()
+            .await,
+        None => req.send().await,
+    };
+    let res = sent.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    if !res.ok() {
+        return Err(res.json::<ApiError>().await.unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)));
+    }
+    let text = res.text().await.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    if let Ok(c) = serde_json::from_str::<CsrfCarrier>(&text) {
+        csrf_slot(path).with(|t| *t.borrow_mut() = Some(c.csrf_token));
+    }
+    Ok(text)
+}
+
+fn decode<T: DeserializeOwned>(text: &str, locale: Locale) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
+}
+
+fn encode(body: &impl Serialize, locale: Locale) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
+}
+
 /// `GET /api/...`: the decoded body, or the server's error (or `unavailable` when the
 /// server cannot be reached or answers something that is not ours).
 pub async fn get<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
-    let l = lang(locale);
-    let res = gloo_net::http::Request::get(path)
-        .header("Accept-Language", l.tag())
-        .send()
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
-    if res.ok() {
-        res.json::<T>().await.map_err(|_| ApiError::new(ErrorCode::Internal, l))
-    } else {
-        Err(res.json::<ApiError>().await.unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)))
-    }
+    decode(&send(Method::GET, path, None, locale).await?, locale)
+}
+
+/// `POST` a JSON body, decode the JSON answer.
+pub async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
+    decode(&send(Method::POST, path, Some(encode(body, locale)?), locale).await?, locale)
+}
+
+/// `POST` a JSON body to an endpoint that answers 204 No Content.
+pub async fn post_no_content(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
+    send(Method::POST, path, Some(encode(body, locale)?), locale).await.map(drop)
+}
+
+/// `PUT` a JSON body, decode the JSON answer.
+pub async fn put<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
+    decode(&send(Method::PUT, path, Some(encode(body, locale)?), locale).await?, locale)
+}
+
+/// `PUT` a JSON body when only success matters (the answer, 200 or 204, is not read).
+pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
+    send(Method::PUT, path, Some(encode(body, locale)?), locale).await.map(drop)
+}
+
+/// `DELETE`; the server answers 204 No Content.
+pub async fn delete(path: &str, locale: Locale) -> Result<(), ApiError> {
+    send(Method::DELETE, path, None, locale).await.map(drop)
 }
 
 /// The text of an error code in the app's language (keys checked at compile time).
@@ -88,5 +176,25 @@ mod tests {
             }
         }
         assert_eq!(error_message(ErrorCode::NotFound, Locale::en), "Not found");
+    }
+
+    #[test]
+    fn staff_paths_are_the_admin_api() {
+        assert!(is_staff("/api/admin/staff"));
+        assert!(is_staff("/api/admin/sign-in/start"));
+        assert!(!is_staff("/api/administrator"));
+        assert!(!is_staff("/api/account"));
+        assert!(!is_staff("/admin"));
+    }
+
+    #[test]
+    fn tokens_are_kept_apart_and_forgotten() {
+        CUSTOMER_CSRF.with(|t| *t.borrow_mut() = Some("c".into()));
+        STAFF_CSRF.with(|t| *t.borrow_mut() = Some("s".into()));
+        assert_eq!(csrf_slot("/api/account").with(|t| t.borrow().clone()).as_deref(), Some("c"));
+        assert_eq!(csrf_slot("/api/admin/staff").with(|t| t.borrow().clone()).as_deref(), Some("s"));
+        forget_csrf("/api/sign-out");
+        assert_eq!(CUSTOMER_CSRF.with(|t| t.borrow().clone()), None);
+        assert_eq!(STAFF_CSRF.with(|t| t.borrow().clone()).as_deref(), Some("s"));
     }
 }

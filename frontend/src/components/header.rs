@@ -1,4 +1,5 @@
-//! Portal name, language switch and the main navigation (a menu button below 768 px).
+//! Portal name, language switch, the account links (登录 / 注册, or the account's name,
+//! 用户中心 and 退出) and the main navigation (a menu button below 768 px).
 
 use leptos::prelude::*;
 use leptos_i18n::{t, td_string};
@@ -7,6 +8,42 @@ use leptos_router::components::A;
 use super::LangSwitch;
 use crate::i18n::use_i18n;
 use crate::routes::Operation;
+use crate::session::{sign_out, use_session};
+
+/// 登录 / 注册 when signed out; the account's name, 用户中心 and 退出 when signed in.
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    move || {
+        if !session.loaded.get() {
+            return ().into_any();
+        }
+        match session.info.get() {
+            None => view! {
+                <div class="account-links">
+                    <A href="/sign-in">{t!(i18n, nav_sign_in)}</A>
+                    <A href="/register">{t!(i18n, nav_register)}</A>
+                </div>
+            }
+            .into_any(),
+            Some(info) => {
+                let navigate = navigate.clone();
+                view! {
+                    <div class="account-links">
+                        <span class="who">{info.account.name}</span>
+                        <A href="/account">{t!(i18n, nav_account)}</A>
+                        <button type="button" class="link" on:click=move |_| sign_out(session, i18n.get_locale_untracked(), navigate.clone())>
+                            {t!(i18n, nav_sign_out)}
+                        </button>
+                    </div>
+                }
+                .into_any()
+            }
+        }
+    }
+}
 
 /// Moves keyboard focus to `<main>` (the router would otherwise treat `#main` as a route).
 fn skip_to_main(ev: leptos::ev::MouseEvent) {
@@ -34,6 +71,7 @@ pub fn Header() -> impl IntoView {
                     <span>{t!(i18n, app_name)}</span>
                 </a>
                 <div class="tools">
+                    <AccountLinks />
                     <LangSwitch />
                     <button
                         type="button"

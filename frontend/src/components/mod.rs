@@ -1,9 +1,12 @@
 //! Parts every page shares.
 
+mod admin_header;
+pub mod fields;
 mod footer;
 mod header;
 mod lang_switch;
 
+pub use admin_header::AdminHeader;
 pub use footer::Footer;
 pub use header::Header;
 pub use lang_switch::LangSwitch;

@@ -1,0 +1,296 @@
+//! Form parts: a labelled field with its error under it (linked by `aria-describedby`),
+//! the agreement checkbox, a radio group shown as tabs, the alert of a form, and the
+//! 获取验证码 button with its countdown.
+
+use certdesk_shared::account::{CodePurpose, CodeSent, SendCodeRequest};
+use certdesk_shared::{FieldError, Mobile, ValidationError};
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+
+use crate::api::lang;
+use crate::form::{Failure, error_for, fill, seconds_left, set_error};
+use crate::i18n::{Locale, use_i18n};
+
+/// Text of the current language.
+pub type Text = fn(Locale) -> &'static str;
+
+/// A field's own rule, checked when it loses focus.
+pub type Check = fn(&str) -> Result<(), ValidationError>;
+
+/// Id of a field's input (`form` keeps two forms on one page apart).
+pub fn field_id(form: &str, field: &str) -> String {
+    format!("{form}-{field}")
+}
+
+/// Moves focus to the first field with an error, so keyboard and screen-reader users land on it.
+pub fn focus_first_error(form: &str, errors: &[FieldError]) {
+    use wasm_bindgen::JsCast;
+    let Some(first) = errors.first() else { return };
+    let el = document().get_element_by_id(&field_id(form, &first.field));
+    if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}
+
+/// The message under a field, or nothing.
+#[component]
+fn FieldMessage(id: String, field: &'static str, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        error_for(&errors.get(), field).map(|e| {
+            view! {
+                <p class="field-error" id=id.clone()>
+                    {e.message(lang(i18n.get_locale()))}
+                </p>
+            }
+        })
+    }
+}
+
+/// A labelled input. `check` runs when the field loses focus (the same `parse` the server
+/// applies); editing a field clears the server's error under it.
+#[component]
+pub fn Field(
+    form: &'static str,
+    /// The request's JSON field name.
+    field: &'static str,
+    label: Text,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] hint: Option<Text>,
+    #[prop(optional)] check: Option<Check>,
+    #[prop(optional)] optional: bool,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = field_id(form, field);
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error_for(&errors.get(), field).is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let on_blur = move |_| {
+        if let Some(check) = check {
+            let error = check(&value.get_untracked()).err();
+            errors.update(|e| set_error(e, field, error));
+        }
+    };
+    let on_input = move |ev| {
+        value.set(event_target_value(&ev));
+        if error_for(&errors.get_untracked(), field).is_some() {
+            errors.update(|e| set_error(e, field, None));
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error_for(&errors.get(), field).is_some()>
+            <label for=id.clone()>
+                {move || label(i18n.get_locale())}
+                {optional.then(|| view! { <span class="optional">{t!(i18n, form_optional)}</span> })}
+            </label>
+            <div class="control">
+                <input
+                    id=id
+                    name=field
+                    type=input_type
+                    autocomplete=autocomplete
+                    inputmode=inputmode
+                    required=!optional
+                    aria-invalid=move || error_for(&errors.get(), field).is_some().to_string()
+                    aria-describedby=described
+                    prop:value=move || value.get()
+                    on:input=on_input
+                    on:blur=on_blur
+                />
+                {children.map(|c| c())}
+            </div>
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{move || h(i18n.get_locale())}</p> })}
+            <FieldMessage id=error_id field errors />
+        </div>
+    }
+}
+
+/// 我已阅读并同意《电子认证服务协议》, with its error under it.
+#[component]
+pub fn AgreementCheck(
+    form: &'static str,
+    field: &'static str,
+    checked: RwSignal<bool>,
+    errors: RwSignal<Vec<FieldError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = field_id(form, field);
+    let error_id = format!("{id}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || error_for(&errors.get(), field).is_some().then(|| error_id.clone())
+    };
+    view! {
+        <div class="field check" class:invalid=move || error_for(&errors.get(), field).is_some()>
+            <input
+                type="checkbox"
+                id=id.clone()
+                name=field
+                aria-describedby=described
+                prop:checked=move || checked.get()
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    checked.set(on);
+                    if on {
+                        errors.update(|e| set_error(e, field, None));
+                    }
+                }
+            />
+            <label for=id>
+                {t!(i18n, agreement_read)}
+                <a href="/agreement" target="_blank" rel="noopener">
+                    {t!(i18n, agreement_name)}
+                </a>
+            </label>
+            <FieldMessage id=error_id field errors />
+        </div>
+    }
+}
+
+/// A radio group shown as tabs (account type, sign-in method).
+#[component]
+pub fn Tabs<T>(name: &'static str, legend: Text, options: Vec<(T, Text)>, value: RwSignal<T>) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
+    view! {
+        <fieldset class="tabs">
+            <legend class="visually-hidden">{move || legend(i18n.get_locale())}</legend>
+            {options
+                .into_iter()
+                .enumerate()
+                .map(|(i, (option, text))| {
+                    let id = format!("{name}-{i}");
+                    view! {
+                        <input
+                            type="radio"
+                            id=id.clone()
+                            name=name
+                            prop:checked=move || value.get() == option
+                            on:change=move |_| value.set(option)
+                        />
+                        <label for=id>{move || text(i18n.get_locale())}</label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+/// The alert above a form's button.
+#[component]
+pub fn FailureAlert(failure: RwSignal<Option<Failure>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div role="alert" class="alert-slot">
+            {move || {
+                failure
+                    .get()
+                    .map(|f| view! { <p class="alert">{move || f.message(i18n.get_locale())}</p> })
+            }}
+        </div>
+    }
+}
+
+/// 获取验证码: checks the phone with the same rule as the server, asks for a code and
+/// counts down until another may be sent ("37秒后可再次发送").
+#[component]
+pub fn SendCode(
+    form: &'static str,
+    purpose: CodePurpose,
+    mobile: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+    failure: RwSignal<Option<Failure>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let left = RwSignal::new(0u32);
+    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(None::<u32>);
+    let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
+    let stop = move || {
+        if let Some(t) = timer.try_update_value(Option::take).flatten() {
+            t.clear();
+        }
+    };
+    on_cleanup(stop);
+    let start = move |secs: u32| {
+        stop();
+        let deadline = js_sys::Date::now() + f64::from(secs) * 1000.0;
+        left.set(secs);
+        let handle = set_interval_with_handle(
+            move || {
+                let n = seconds_left(deadline, js_sys::Date::now());
+                left.set(n);
+                if n == 0 {
+                    stop();
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        timer.set_value(handle.ok());
+    };
+    let send = move |_| {
+        let mobile = match Mobile::parse(&mobile.get_untracked()) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.update(|es| set_error(es, "mobile", Some(e)));
+                focus_first_error(form, &[FieldError { field: "mobile".into(), error: e }]);
+                return;
+            }
+        };
+        busy.set(true);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let req = SendCodeRequest { mobile, purpose };
+            let res = crate::api::post::<CodeSent>("/api/codes", &req, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(s) => {
+                    sent.set(Some(s.valid_for_secs.div_ceil(60)));
+                    start(s.resend_after_secs);
+                }
+                Err(e) => {
+                    errors.update(|es| es.extend(e.fields.iter().cloned()));
+                    failure.set(Some(e.into()));
+                }
+            }
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="secondary send-code"
+            disabled=move || busy.get() || left.get() != 0
+            on:click=send
+        >
+            {move || {
+                let l = i18n.get_locale();
+                match left.get() {
+                    0 => td_string!(l, code_send).to_owned(),
+                    n => fill(td_string!(l, code_resend_in), n),
+                }
+            }}
+        </button>
+        <p class="status" role="status">
+            {move || sent.get().map(|m| fill(td_string!(i18n.get_locale(), code_sent), m))}
+        </p>
+    }
+}

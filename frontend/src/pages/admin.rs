@@ -1,0 +1,471 @@
+//! 管理后台: who is signed in, and the sections their role may see (each shown only when
+//! its call does not answer 403): 员工 (list, create with an enrolment link, change role),
+//! 短信发件箱 (the sandbox SMS gateway's outbox) and 审计日志. Anyone else gets the API's
+//! refusal and no data.
+
+use certdesk_shared::admin::{
+    AuditEntry, ChangeRoleRequest, CreateStaffRequest, OutboxMessage, StaffCreated, StaffMember, StaffRole,
+    StaffSession,
+};
+use certdesk_shared::{ErrorCode, FieldError};
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+
+use crate::components::fields::{FailureAlert, Field, field_id, focus_first_error};
+use crate::components::use_page_title;
+use crate::form::{Failure, Load, check, fill, required, short_time};
+use crate::i18n::{Locale, use_i18n};
+
+pub fn role_text(role: StaffRole, l: Locale) -> &'static str {
+    match role {
+        StaffRole::Reviewer => td_string!(l, role_reviewer),
+        StaffRole::CustomerService => td_string!(l, role_customer_service),
+        StaffRole::Finance => td_string!(l, role_finance),
+        StaffRole::Administrator => td_string!(l, role_administrator),
+    }
+}
+
+/// The new staff member form.
+#[derive(Debug, Clone)]
+pub struct StaffForm {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+impl StaffForm {
+    pub fn request(&self) -> Result<CreateStaffRequest, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let username = check(&mut e, "username", required(&self.username));
+        let display_name = check(&mut e, "display_name", required(&self.display_name));
+        let role =
+            check(&mut e, "role", StaffRole::parse(&self.role).ok_or(certdesk_shared::ValidationError::Required));
+        match (username, display_name, role) {
+            (Some(username), Some(display_name), Some(role)) => Ok(CreateStaffRequest { username, display_name, role }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[component]
+pub fn Admin() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), admin_title).to_owned());
+    let navigate = use_navigate();
+    let me = RwSignal::new(Load::<StaffSession>::Loading);
+    {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let res = crate::api::get::<StaffSession>("/api/admin/session", i18n.get_locale_untracked()).await;
+            match res {
+                Err(e) if e.code == ErrorCode::Unauthorized => {
+                    navigate("/admin/sign-in?refused=401", NavigateOptions { replace: true, ..Default::default() });
+                }
+                // A 403 is shown, not hidden: this page is nothing but the staff session.
+                Err(e) => me.set(Load::Failed(e.code)),
+                Ok(s) => me.set(Load::Ready(s)),
+            }
+        });
+    }
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ =
+                crate::api::post_no_content("/api/admin/sign-out", &crate::api::Empty {}, i18n.get_locale_untracked())
+                    .await;
+            crate::api::forget_csrf("/api/admin/sign-out");
+            navigate("/admin/sign-in", Default::default());
+        });
+    };
+    view! {
+        <h1>{t!(i18n, admin_title)}</h1>
+        {move || match me.get() {
+            Load::Loading => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+            Load::Hidden => refusal(ErrorCode::Forbidden).into_any(),
+            Load::Failed(code) => refusal(code).into_any(),
+            Load::Ready(s) => {
+                let role = s.staff.role;
+                let sign_out = sign_out.clone();
+                view! {
+                    <div class="staff-bar">
+                        <span>
+                            <strong>{s.staff.display_name.clone()}</strong>
+                            " · "
+                            {move || role_text(role, i18n.get_locale())}
+                        </span>
+                        <button type="button" class="secondary" on:click=sign_out>
+                            {t!(i18n, nav_sign_out)}
+                        </button>
+                    </div>
+                    <StaffSection />
+                    <OutboxSection />
+                    <AuditSection />
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// The API's refusal, in the app's words.
+fn refusal(code: ErrorCode) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="alert" role="alert">
+            {move || crate::api::error_message(code, i18n.get_locale())}
+        </p>
+    }
+}
+
+#[component]
+fn StaffSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let staff = RwSignal::new(Load::<Vec<StaffMember>>::Loading);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            staff.set(Load::from_result(crate::api::get("/api/admin/staff", i18n.get_locale_untracked()).await));
+        });
+    };
+    reload();
+    let [username, display_name] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let role = RwSignal::new(StaffRole::Reviewer.as_str().to_owned());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let created = RwSignal::new(None::<StaffCreated>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = StaffForm {
+            username: username.get_untracked(),
+            display_name: display_name.get_untracked(),
+            role: role.get_untracked(),
+        };
+        let req = match form.request() {
+            Ok(r) => r,
+            Err(e) => {
+                focus_first_error("new-staff", &e);
+                errors.set(e);
+                failure.set(Some(Failure::Invalid));
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        failure.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let res = crate::api::post::<StaffCreated>("/api/admin/staff", &req, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(c) => {
+                    username.set(String::new());
+                    display_name.set(String::new());
+                    created.set(Some(c));
+                    reload();
+                }
+                Err(e) => {
+                    errors.set(e.fields.clone());
+                    failure.set(Some(e.into()));
+                }
+            }
+        });
+    };
+    let role_failure = RwSignal::new(None::<Failure>);
+    let change_role = move |id: String, value: String| {
+        let Some(role) = StaffRole::parse(&value) else { return };
+        role_failure.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/admin/staff/{id}/role");
+            match crate::api::put_discard(&path, &ChangeRoleRequest { role }, i18n.get_locale_untracked()).await {
+                Ok(_) => reload(),
+                Err(e) => {
+                    role_failure.set(Some(e.into()));
+                    reload();
+                }
+            }
+        });
+    };
+    let copy = move |_| {
+        if let Some(c) = created.get_untracked() {
+            let _ = window().navigator().clipboard().write_text(&c.enrol_url);
+        }
+    };
+    view! {
+        {move || {
+            (!staff.with(Load::is_hidden))
+                .then(|| {
+                    view! {
+                        <section class="panel" aria-labelledby="staff-title">
+                            <h2 id="staff-title">{t!(i18n, staff_title)}</h2>
+                            <FailureAlert failure=role_failure />
+                            {move || match staff.get() {
+                                Load::Ready(list) => view! {
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">{t!(i18n, col_username)}</th>
+                                                    <th scope="col">{t!(i18n, col_display_name)}</th>
+                                                    <th scope="col">{t!(i18n, col_role)}</th>
+                                                    <th scope="col">{t!(i18n, col_enrolled)}</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {list.into_iter().map(|m| staff_row(m, change_role)).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                }
+                                    .into_any(),
+                                Load::Failed(code) => view! {
+                                    <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
+                                }
+                                    .into_any(),
+                                _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                            }}
+                            <h3>{t!(i18n, staff_new)}</h3>
+                            <form class="form" novalidate on:submit=submit>
+                                <Field
+                                    form="new-staff"
+                                    field="username"
+                                    label=|l| td_string!(l, field_staff_username)
+                                    value=username
+                                    errors
+                                />
+                                <Field
+                                    form="new-staff"
+                                    field="display_name"
+                                    label=|l| td_string!(l, field_display_name)
+                                    value=display_name
+                                    errors
+                                />
+                                <div class="field">
+                                    <label for=field_id("new-staff", "role")>{t!(i18n, col_role)}</label>
+                                    <select
+                                        id=field_id("new-staff", "role")
+                                        name="role"
+                                        prop:value=move || role.get()
+                                        on:change=move |ev| role.set(event_target_value(&ev))
+                                    >
+                                        {StaffRole::ALL
+                                            .into_iter()
+                                            .map(|r| {
+                                                view! {
+                                                    <option value=r.as_str()>{move || role_text(r, i18n.get_locale())}</option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                </div>
+                                <FailureAlert failure />
+                                <button type="submit" class="primary" disabled=move || busy.get()>
+                                    {t!(i18n, staff_create)}
+                                </button>
+                            </form>
+                            {move || {
+                                created
+                                    .get()
+                                    .map(|c| {
+                                        view! {
+                                            <div class="callout success" role="status">
+                                                <p>{move || fill(td_string!(i18n.get_locale(), staff_created), &c.staff.display_name)}</p>
+                                                <div class="field">
+                                                    <label for="enrol-url">{t!(i18n, staff_enrol_url)}</label>
+                                                    <div class="control">
+                                                        <input id="enrol-url" type="text" readonly prop:value=c.enrol_url.clone() />
+                                                        <button type="button" class="secondary" on:click=copy>
+                                                            {t!(i18n, copy)}
+                                                        </button>
+                                                    </div>
+                                                </div>
+                                            </div>
+                                        }
+                                    })
+                            }}
+                        </section>
+                    }
+                })
+        }}
+    }
+}
+
+fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = m.id.clone();
+    let select_id = format!("role-{}", m.id);
+    let name = m.display_name.clone();
+    view! {
+        <tr>
+            <td>{m.username.clone()}</td>
+            <td>{m.display_name.clone()}</td>
+            <td>
+                <label class="visually-hidden" for=select_id.clone()>
+                    {move || fill(td_string!(i18n.get_locale(), staff_role_of), &name)}
+                </label>
+                <select
+                    id=select_id
+                    prop:value=m.role.as_str()
+                    on:change=move |ev| change_role(id.clone(), event_target_value(&ev))
+                >
+                    {StaffRole::ALL
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <option value=r.as_str() selected=r == m.role>
+                                    {move || role_text(r, i18n.get_locale())}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </td>
+            <td>
+                {move || {
+                    if m.enrolled { td_string!(i18n.get_locale(), yes) } else { td_string!(i18n.get_locale(), staff_not_enrolled) }
+                }}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn OutboxSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let outbox = RwSignal::new(Load::<Vec<OutboxMessage>>::Loading);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            outbox.set(Load::from_result(crate::api::get("/api/admin/sms-outbox", i18n.get_locale_untracked()).await));
+        });
+    };
+    reload();
+    move || {
+        (!outbox.with(Load::is_hidden)).then(|| {
+            view! {
+                <section class="panel" aria-labelledby="outbox-title">
+                    <h2 id="outbox-title">{t!(i18n, outbox_title)}</h2>
+                    <p>{t!(i18n, outbox_intro)}</p>
+                    <button type="button" class="secondary" on:click=move |_| reload()>
+                        {t!(i18n, refresh)}
+                    </button>
+                    {move || match outbox.get() {
+                        Load::Ready(list) => view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">{t!(i18n, col_time)}</th>
+                                            <th scope="col">{t!(i18n, col_recipient)}</th>
+                                            <th scope="col">{t!(i18n, col_template)}</th>
+                                            <th scope="col">{t!(i18n, col_body)}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|m| {
+                                                view! {
+                                                    <tr>
+                                                        <td>{short_time(&m.created_at)}</td>
+                                                        <td>{m.recipient}</td>
+                                                        <td>{m.template}</td>
+                                                        <td>{m.body}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any(),
+                        Load::Failed(code) => view! {
+                            <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
+                        }
+                            .into_any(),
+                        _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                    }}
+                </section>
+            }
+        })
+    }
+}
+
+#[component]
+fn AuditSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let audit = RwSignal::new(Load::<Vec<AuditEntry>>::Loading);
+    leptos::task::spawn_local(async move {
+        audit.set(Load::from_result(crate::api::get("/api/admin/audit", i18n.get_locale_untracked()).await));
+    });
+    move || {
+        (!audit.with(Load::is_hidden)).then(|| {
+            view! {
+                <section class="panel" aria-labelledby="audit-title">
+                    <h2 id="audit-title">{t!(i18n, audit_title)}</h2>
+                    {move || match audit.get() {
+                        Load::Ready(list) => view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">{t!(i18n, col_time)}</th>
+                                            <th scope="col">{t!(i18n, col_actor)}</th>
+                                            <th scope="col">{t!(i18n, col_action)}</th>
+                                            <th scope="col">{t!(i18n, col_subject)}</th>
+                                            <th scope="col">{t!(i18n, col_address)}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|a| {
+                                                view! {
+                                                    <tr>
+                                                        <td>{short_time(&a.at)}</td>
+                                                        <td>{a.actor}</td>
+                                                        <td>{a.action}</td>
+                                                        <td>{a.subject}</td>
+                                                        <td>{a.address}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any(),
+                        Load::Failed(code) => view! {
+                            <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
+                        }
+                            .into_any(),
+                        _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                    }}
+                </section>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_staff_needs_every_field() {
+        let f = StaffForm { username: " ".into(), display_name: String::new(), role: "boss".into() };
+        let e = f.request().unwrap_err();
+        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["username", "display_name", "role"]);
+        let f = StaffForm { username: "li.si".into(), display_name: "李四".into(), role: "finance".into() };
+        assert_eq!(f.request().unwrap().role, StaffRole::Finance);
+    }
+
+    #[test]
+    fn every_role_has_a_distinct_name() {
+        for l in [Locale::zh_CN, Locale::zh_TW, Locale::en] {
+            let names: std::collections::HashSet<_> = StaffRole::ALL.into_iter().map(|r| role_text(r, l)).collect();
+            assert_eq!(names.len(), StaffRole::ALL.len());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! 员工登录: staff sign in with their security key only (user name, then the key).
+
+use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge};
+use certdesk_shared::admin::{StaffSession, StartStaffSignIn};
+use certdesk_shared::{ErrorCode, FieldError};
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::components::fields::{FailureAlert, Field, focus_first_error};
+use crate::components::use_page_title;
+use crate::form::{Failure, required};
+use crate::i18n::{Locale, use_i18n};
+
+async fn staff_sign_in(username: String, l: Locale) -> Result<StaffSession, Failure> {
+    let challenge: KeySignInChallenge =
+        crate::api::post("/api/admin/sign-in/start", &StartStaffSignIn { username }, l).await?;
+    let credential = crate::webauthn::get(challenge.options).await?;
+    let finish = FinishKeySignIn { challenge_id: challenge.challenge_id, credential };
+    Ok(crate::api::post("/api/admin/sign-in/finish", &finish, l).await?)
+}
+
+#[component]
+pub fn AdminSignIn() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), admin_sign_in_title).to_owned());
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let username = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = match required(&username.get_untracked()) {
+            Ok(n) => n,
+            Err(error) => {
+                let e = vec![FieldError { field: "username".into(), error }];
+                focus_first_error("staff", &e);
+                errors.set(e);
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        failure.set(None);
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let res = staff_sign_in(name, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(_) => navigate("/admin", Default::default()),
+                Err(f) => {
+                    errors.set(f.fields());
+                    failure.set(Some(f));
+                }
+            }
+        });
+    };
+    view! {
+        <h1>{t!(i18n, admin_sign_in_title)}</h1>
+        {move || {
+            query
+                .with(|q| q.get("refused").and_then(|c| c.parse::<u16>().ok()))
+                .map(|status| {
+                    let code = if status == 403 { ErrorCode::Forbidden } else { ErrorCode::Unauthorized };
+                    view! {
+                        <p class="callout" role="status">
+                            {move || crate::api::error_message(code, i18n.get_locale())}
+                        </p>
+                    }
+                })
+        }}
+        <form class="form" novalidate on:submit=submit>
+            <p class="lead">{t!(i18n, admin_sign_in_intro)}</p>
+            <Field
+                form="staff"
+                field="username"
+                label=|l| td_string!(l, field_staff_username)
+                value=username
+                errors
+                autocomplete="username webauthn"
+            />
+            <FailureAlert failure />
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {t!(i18n, admin_sign_in_submit)}
+            </button>
+        </form>
+    }
+}

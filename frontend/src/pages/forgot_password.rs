@@ -1,0 +1,192 @@
+//! 忘记密码 (seed 004 §2.3): the operator's ID number, the phone and an SMS code prove who
+//! it is; the new password is chosen on this page and is never sent by SMS.
+
+use certdesk_shared::account::{CodePurpose, ResetPasswordRequest};
+use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+
+use crate::components::fields::{FailureAlert, Field, SendCode, focus_first_error};
+use crate::components::use_page_title;
+use crate::form::{Failure, check, confirmation};
+use crate::i18n::use_i18n;
+
+/// The form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ResetForm {
+    pub id_number: String,
+    pub mobile: String,
+    pub code: String,
+    pub new_password: String,
+    pub confirm_password: String,
+}
+
+impl ResetForm {
+    pub fn request(&self) -> Result<ResetPasswordRequest, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let id_number = check(&mut e, "id_number", IdCardNumber::parse(&self.id_number));
+        let mobile = check(&mut e, "mobile", Mobile::parse(&self.mobile));
+        let code = check(&mut e, "code", OtpCode::parse(&self.code));
+        let new_password = check(&mut e, "new_password", Password::parse(&self.new_password));
+        if new_password.is_some() {
+            check(&mut e, "confirm_password", confirmation(&self.new_password, &self.confirm_password));
+        }
+        match (id_number, mobile, code, new_password, e.is_empty()) {
+            (Some(id_number), Some(mobile), Some(code), Some(new_password), true) => {
+                Ok(ResetPasswordRequest { id_number, mobile, code, new_password })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+#[component]
+pub fn ForgotPassword() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), reset_title).to_owned());
+    let [id_number, mobile, code, new_password, confirm_password] =
+        std::array::from_fn(|_| RwSignal::new(String::new()));
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = ResetForm {
+            id_number: id_number.get_untracked(),
+            mobile: mobile.get_untracked(),
+            code: code.get_untracked(),
+            new_password: new_password.get_untracked(),
+            confirm_password: confirm_password.get_untracked(),
+        };
+        let req = match form.request() {
+            Ok(req) => req,
+            Err(e) => {
+                focus_first_error("reset", &e);
+                errors.set(e);
+                failure.set(Some(Failure::Invalid));
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        failure.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let res = crate::api::post_no_content("/api/password-reset", &req, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(()) => done.set(true),
+                Err(e) => {
+                    focus_first_error("reset", &e.fields);
+                    errors.set(e.fields.clone());
+                    failure.set(Some(e.into()));
+                }
+            }
+        });
+    };
+
+    view! {
+        <h1>{t!(i18n, reset_title)}</h1>
+        {move || {
+            if done.get() {
+                return view! {
+                    <div class="callout success" role="status">
+                        <p>{t!(i18n, reset_done)}</p>
+                        <p>
+                            <a href="/sign-in">{t!(i18n, nav_sign_in)}</a>
+                        </p>
+                    </div>
+                }
+                    .into_any();
+            }
+            view! {
+                <p class="lead">{t!(i18n, reset_intro)}</p>
+                <form class="form" novalidate on:submit=submit>
+                    <Field
+                        form="reset"
+                        field="id_number"
+                        label=|l| td_string!(l, field_id_number)
+                        value=id_number
+                        errors
+                        check=|s| IdCardNumber::parse(s).map(drop)
+                    />
+                    <Field
+                        form="reset"
+                        field="mobile"
+                        label=|l| td_string!(l, field_mobile)
+                        value=mobile
+                        errors
+                        input_type="tel"
+                        autocomplete="tel"
+                        inputmode="numeric"
+                        check=|s| Mobile::parse(s).map(drop)
+                    />
+                    <Field
+                        form="reset"
+                        field="code"
+                        label=|l| td_string!(l, field_sms_code)
+                        value=code
+                        errors
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        check=|s| OtpCode::parse(s).map(drop)
+                    >
+                        <SendCode form="reset" purpose=CodePurpose::ResetPassword mobile errors failure />
+                    </Field>
+                    <Field
+                        form="reset"
+                        field="new_password"
+                        label=|l| td_string!(l, field_new_password)
+                        value=new_password
+                        errors
+                        input_type="password"
+                        autocomplete="new-password"
+                        hint=|l| td_string!(l, password_hint)
+                        check=|s| Password::parse(s).map(drop)
+                    />
+                    <Field
+                        form="reset"
+                        field="confirm_password"
+                        label=|l| td_string!(l, field_confirm_new_password)
+                        value=confirm_password
+                        errors
+                        input_type="password"
+                        autocomplete="new-password"
+                    />
+                    <FailureAlert failure />
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {t!(i18n, reset_submit)}
+                    </button>
+                    <p class="form-links">
+                        <a href="/sign-in">{t!(i18n, nav_sign_in)}</a>
+                    </p>
+                </form>
+            }
+                .into_any()
+        }}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_checks_every_field() {
+        let e = ResetForm::default().request().unwrap_err();
+        let names: Vec<_> = e.iter().map(|e| format!("{}:{}", e.field, e.error)).collect();
+        assert_eq!(names, ["id_number:required", "mobile:required", "code:required", "new_password:required"]);
+        let form = ResetForm {
+            id_number: "11010519491231002X".into(),
+            mobile: "13800138000".into(),
+            code: "123456".into(),
+            new_password: "new password 1".into(),
+            confirm_password: "new password 2".into(),
+        };
+        let e = form.request().unwrap_err();
+        assert_eq!(e[0].field, "confirm_password");
+        let form = ResetForm { confirm_password: "new password 1".into(), ..form };
+        assert_eq!(form.request().unwrap().mobile.as_str(), "13800138000");
+    }
+}

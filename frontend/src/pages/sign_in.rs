@@ -1,0 +1,324 @@
+//! 登录 (seed 004 §2.2): user name (the phone), password, the picture captcha and the
+//! 电子认证服务协议, then 立即登录; or passwordless with a security key (passkey). UKey, PC
+//! 软盾 and APP 扫码 sign-in arrive with the token agent (证书助手).
+
+use certdesk_shared::account::{
+    Captcha, FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn,
+};
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
+use leptos::prelude::*;
+use leptos_i18n::{t, td_string};
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::components::fields::{AgreementCheck, FailureAlert, Field, Tabs, Text, focus_first_error};
+use crate::components::use_page_title;
+use crate::form::{Failure, check, required, safe_next};
+use crate::i18n::{Locale, use_i18n};
+use crate::session::use_session;
+
+/// How the visitor signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Password,
+    SecurityKey,
+    UKey,
+    SoftShield,
+    App,
+}
+
+impl Method {
+    const ALL: [Method; 5] = [Method::Password, Method::SecurityKey, Method::UKey, Method::SoftShield, Method::App];
+
+    fn label(self) -> Text {
+        match self {
+            Method::Password => |l| td_string!(l, sign_in_password_tab),
+            Method::SecurityKey => |l| td_string!(l, sign_in_key_tab),
+            Method::UKey => |l| td_string!(l, sign_in_ukey_tab),
+            Method::SoftShield => |l| td_string!(l, sign_in_soft_tab),
+            Method::App => |l| td_string!(l, sign_in_app_tab),
+        }
+    }
+
+    /// The methods that come with the token agent, and are not offered here yet.
+    fn needs_agent(self) -> bool {
+        matches!(self, Method::UKey | Method::SoftShield | Method::App)
+    }
+}
+
+/// The password form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SignInForm {
+    pub mobile: String,
+    pub password: String,
+    pub captcha_answer: String,
+    pub agreed: bool,
+}
+
+impl SignInForm {
+    /// Only "filled in" is checked here: a wrong phone gets the same answer as a wrong
+    /// password, from the server.
+    pub fn request(&self, captcha_id: &str) -> Result<SignInRequest, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let mobile = check(&mut e, "mobile", required(&self.mobile));
+        let password = check(
+            &mut e,
+            "password",
+            if self.password.is_empty() { Err(ValidationError::Required) } else { Ok(self.password.clone()) },
+        );
+        let answer = check(&mut e, "captcha_answer", required(&self.captcha_answer));
+        if !self.agreed {
+            e.push(FieldError { field: "agreed".into(), error: ValidationError::AgreementRequired });
+        }
+        match (mobile, password, answer, e.is_empty()) {
+            (Some(mobile), Some(password), Some(captcha_answer), true) => {
+                Ok(SignInRequest { mobile, password, captcha_id: captcha_id.to_owned(), captcha_answer, agreed: true })
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// Passwordless sign-in needs the phone and the agreement only.
+    pub fn key_request(&self) -> Result<StartKeySignIn, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let mobile = check(&mut e, "mobile", required(&self.mobile));
+        if !self.agreed {
+            e.push(FieldError { field: "agreed".into(), error: ValidationError::AgreementRequired });
+        }
+        match mobile {
+            Some(mobile) if e.is_empty() => Ok(StartKeySignIn { mobile }),
+            _ => Err(e),
+        }
+    }
+}
+
+async fn key_sign_in(start: StartKeySignIn, l: Locale) -> Result<SessionInfo, Failure> {
+    let challenge: KeySignInChallenge = crate::api::post("/api/sign-in/key/start", &start, l).await?;
+    let credential = crate::webauthn::get(challenge.options).await?;
+    let finish = FinishKeySignIn { challenge_id: challenge.challenge_id, credential };
+    Ok(crate::api::post("/api/sign-in/key/finish", &finish, l).await?)
+}
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), sign_in_title).to_owned());
+    let session = use_session();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let method = RwSignal::new(Method::Password);
+    let [mobile, password, captcha_answer] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let agreed = RwSignal::new(false);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let captcha = RwSignal::new(None::<Captcha>);
+
+    let reload_captcha = move || {
+        captcha_answer.set(String::new());
+        leptos::task::spawn_local(async move {
+            match crate::api::get::<Captcha>("/api/captcha", i18n.get_locale_untracked()).await {
+                Ok(c) => captcha.set(Some(c)),
+                Err(e) => {
+                    captcha.set(None);
+                    failure.set(Some(e.into()));
+                }
+            }
+        });
+    };
+    reload_captcha();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = SignInForm {
+            mobile: mobile.get_untracked(),
+            password: password.get_untracked(),
+            captcha_answer: captcha_answer.get_untracked(),
+            agreed: agreed.get_untracked(),
+        };
+        let l = i18n.get_locale_untracked();
+        let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
+        let navigate = navigate.clone();
+        let by_key = method.get_untracked() == Method::SecurityKey;
+        let checked = if by_key {
+            form.key_request().map(Err)
+        } else {
+            let id = captcha.with_untracked(|c| c.as_ref().map(|c| c.id.clone())).unwrap_or_default();
+            form.request(&id).map(Ok)
+        };
+        let req = match checked {
+            Ok(req) => req,
+            Err(e) => {
+                focus_first_error("sign-in", &e);
+                errors.set(e);
+                failure.set(Some(Failure::Invalid));
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        failure.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let res = match req {
+                Ok(req) => crate::api::post::<SessionInfo>("/api/sign-in", &req, l).await.map_err(Failure::from),
+                Err(start) => key_sign_in(start, l).await,
+            };
+            busy.set(false);
+            match res {
+                Ok(info) => {
+                    session.signed_in(info);
+                    navigate(&next, Default::default());
+                }
+                Err(f) => {
+                    errors.set(f.fields());
+                    if !by_key {
+                        // A captcha answers once: every failed attempt needs a new one.
+                        reload_captcha();
+                        password.set(String::new());
+                    }
+                    failure.set(Some(f));
+                }
+            }
+        });
+    };
+
+    let methods = Method::ALL.into_iter().map(|m| (m, m.label())).collect::<Vec<_>>();
+    view! {
+        <h1>{t!(i18n, sign_in_title)}</h1>
+        {move || {
+            query
+                .with(|q| q.get("next").is_some())
+                .then(|| {
+                    view! {
+                        <p class="callout" role="status">
+                            {move || crate::api::error_message(ErrorCode::Unauthorized, i18n.get_locale())}
+                        </p>
+                    }
+                })
+        }}
+        <form class="form" novalidate on:submit=submit>
+            <Tabs name="method" legend=|l| td_string!(l, sign_in_method) options=methods value=method />
+            {move || {
+                let m = method.get();
+                if m.needs_agent() {
+                    return view! {
+                        <div class="callout">
+                            <p>{t!(i18n, sign_in_agent_note)}</p>
+                            <p>
+                                <a href="/env-check">{t!(i18n, nav_env_check)}</a>
+                            </p>
+                        </div>
+                    }
+                        .into_any();
+                }
+                let by_key = m == Method::SecurityKey;
+                view! {
+                    {by_key.then(|| view! { <p class="lead">{t!(i18n, sign_in_key_note)}</p> })}
+                    <Field
+                        form="sign-in"
+                        field="mobile"
+                        label=|l| td_string!(l, field_user_name)
+                        value=mobile
+                        errors
+                        input_type="tel"
+                        autocomplete=if by_key { "username webauthn" } else { "username" }
+                        inputmode="numeric"
+                    />
+                    {(!by_key)
+                        .then(|| {
+                            view! {
+                                <Field
+                                    form="sign-in"
+                                    field="password"
+                                    label=|l| td_string!(l, field_password)
+                                    value=password
+                                    errors
+                                    input_type="password"
+                                    autocomplete="current-password"
+                                />
+                                <Field
+                                    form="sign-in"
+                                    field="captcha_answer"
+                                    label=|l| td_string!(l, field_captcha)
+                                    value=captcha_answer
+                                    errors
+                                    autocomplete="off"
+                                >
+                                    <div
+                                        class="captcha"
+                                        role="img"
+                                        aria-label=move || td_string!(i18n.get_locale(), captcha_image)
+                                        inner_html=move || captcha.get().map(|c| c.svg).unwrap_or_default()
+                                        on:click=move |_| reload_captcha()
+                                    ></div>
+                                    <button type="button" class="secondary" on:click=move |_| reload_captcha()>
+                                        {t!(i18n, captcha_reload)}
+                                    </button>
+                                </Field>
+                            }
+                        })}
+                    <AgreementCheck form="sign-in" field="agreed" checked=agreed errors />
+                    <FailureAlert failure />
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {move || {
+                            if by_key {
+                                td_string!(i18n.get_locale(), sign_in_with_key)
+                            } else {
+                                td_string!(i18n.get_locale(), sign_in_submit)
+                            }
+                        }}
+                    </button>
+                }
+                    .into_any()
+            }}
+            <p class="form-links">
+                <a href="/forgot-password">{t!(i18n, forgot_password_link)}</a>
+                " · "
+                <a href="/register">{t!(i18n, nav_register)}</a>
+            </p>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(e: Vec<FieldError>) -> Vec<String> {
+        e.into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect()
+    }
+
+    #[test]
+    fn password_sign_in_needs_everything_and_the_tick() {
+        let empty = SignInForm::default();
+        assert_eq!(
+            names(empty.request("c").unwrap_err()),
+            ["mobile:required", "password:required", "captcha_answer:required", "agreed:agreement_required"]
+        );
+        let form = SignInForm {
+            mobile: " 13800138000 ".into(),
+            password: " pass word ".into(),
+            captcha_answer: "ab12".into(),
+            agreed: true,
+        };
+        let req = form.request("captcha-1").unwrap();
+        assert_eq!(req.mobile, "13800138000");
+        assert_eq!(req.password, " pass word ", "passwords are sent as typed");
+        assert_eq!(req.captcha_id, "captcha-1");
+        assert!(req.agreed);
+    }
+
+    #[test]
+    fn key_sign_in_needs_the_phone_and_the_tick() {
+        let form = SignInForm { mobile: "13800138000".into(), agreed: false, ..Default::default() };
+        assert_eq!(names(form.key_request().unwrap_err()), ["agreed:agreement_required"]);
+        let form = SignInForm { agreed: true, ..form };
+        assert_eq!(form.key_request().unwrap().mobile, "13800138000");
+    }
+
+    #[test]
+    fn agent_methods_are_not_offered_yet() {
+        assert!(!Method::Password.needs_agent());
+        assert!(!Method::SecurityKey.needs_agent());
+        assert!(Method::UKey.needs_agent() && Method::SoftShield.needs_agent() && Method::App.needs_agent());
+    }
+}

@@ -1,0 +1,54 @@
+//! Who is signed in: `GET /api/session` once at start (401 = signed out), then whatever
+//! a sign-in, registration or sign-out answers. Pages and the header read it from context.
+
+use certdesk_shared::account::SessionInfo;
+use leptos::prelude::*;
+
+use crate::i18n::{Locale, use_i18n};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// The signed-in customer, or `None`.
+    pub info: RwSignal<Option<SessionInfo>>,
+    /// False until the first answer to `GET /api/session`.
+    pub loaded: RwSignal<bool>,
+}
+
+impl Session {
+    pub fn signed_in(&self, info: SessionInfo) {
+        self.info.set(Some(info));
+        self.loaded.set(true);
+    }
+
+    pub fn signed_out(&self) {
+        crate::api::forget_csrf("/api/sign-out");
+        self.info.set(None);
+    }
+}
+
+/// Puts the session in context and asks the server for it.
+pub fn provide_session() {
+    let i18n = use_i18n();
+    let session = Session { info: RwSignal::new(None), loaded: RwSignal::new(false) };
+    provide_context(session);
+    leptos::task::spawn_local(async move {
+        let answer = crate::api::get::<SessionInfo>("/api/session", i18n.get_locale_untracked()).await;
+        // 401 is "signed out"; any other failure also leaves the visitor signed out here,
+        // and the page they open says what the server answers.
+        session.info.set(answer.ok());
+        session.loaded.set(true);
+    });
+}
+
+pub fn use_session() -> Session {
+    use_context::<Session>().unwrap_or_else(|| Session { info: RwSignal::new(None), loaded: RwSignal::new(true) })
+}
+
+/// `POST /api/sign-out`, then home.
+pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
+    leptos::task::spawn_local(async move {
+        let _ = crate::api::post_no_content("/api/sign-out", &crate::api::Empty {}, locale).await;
+        session.signed_out();
+        navigate("/", Default::default());
+    });
+}
