@@ -1,4 +1,25 @@
 import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+
+/** The server binary the journeys call for administration (`certdesk admin create`). */
+export const certdeskBin = process.env.CERTDESK_BIN ?? path.join(__dirname, '..', 'target', 'debug', 'certdesk');
+
+/**
+ * The environment the test server runs with, so the CLI the journeys run reaches the same
+ * database and data directory. `cargo xtask test` starts the server; it passes these on to
+ * Playwright (`CERTDESK_DATA_DIR`, and `DATABASE_URL` when the server uses PostgreSQL).
+ */
+export const serverEnv: Record<string, string> = {
+  CERTDESK_PUBLIC_URL: process.env.CERTDESK_PUBLIC_URL ?? baseURL,
+  CERTDESK_DEV: process.env.CERTDESK_DEV ?? 'true',
+  ...Object.fromEntries(
+    ['DATABASE_URL', 'CERTDESK_DATA_DIR', 'CERTDESK_AUDIT_KEY', 'CERTDESK_CA_PASSPHRASE']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k] as string]),
+  ),
+};
 
 // Debian's Chromium, never a downloaded browser. Flags keep it quiet on a closed network.
 export default defineConfig({
@@ -9,7 +30,7 @@ export default defineConfig({
   retries: 0,
   timeout: 30_000,
   use: {
-    baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:8080',
+    baseURL,
     locale: 'zh-CN',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

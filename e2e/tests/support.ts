@@ -1,4 +1,7 @@
 import { Page, expect } from '@playwright/test';
+import type { Browser, BrowserContext } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { certdeskBin, serverEnv } from '../playwright.config';
 
 /** Screenshots kept as test output, one per page and language. */
 export async function keepScreenshot(page: Page, name: string) {
@@ -20,4 +23,168 @@ export function watchForErrors(page: Page): () => void {
 /** Waits until the app has rendered (the wasm module started). */
 export async function appReady(page: Page) {
   await expect(page.locator('header.site-header')).toBeVisible();
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts and staff: helpers for the journeys against the real server.
+
+/** A fresh mainland mobile number (1[3-9] + 9 digits), unique per run and call. */
+export function uniqueMobile(): string {
+  const second = 3 + Math.floor(Math.random() * 7);
+  const rest = `${Date.now() % 1e6}`.padStart(6, '0') + `${Math.floor(Math.random() * 1000)}`.padStart(3, '0');
+  return `1${second}${rest}`;
+}
+
+/** Chromium's virtual authenticator (CDP) for this page: a platform-less USB key with a PIN. */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'usb',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return cdp;
+}
+
+/** `certdesk admin create`, with the server's environment; answers the enrolment link. */
+export function createStaffWithCli(username: string, displayName: string, role = 'administrator'): string {
+  if (!serverEnv.CERTDESK_DATA_DIR && !serverEnv.DATABASE_URL) {
+    throw new Error('CERTDESK_DATA_DIR (or DATABASE_URL) must name the test server\'s data, see playwright.config.ts');
+  }
+  const out = execFileSync(
+    certdeskBin,
+    ['admin', 'create', '--role', role, '--username', username, '--display-name', displayName],
+    { env: { ...process.env, ...serverEnv }, encoding: 'utf8' },
+  );
+  const line = out.split('\n').find((l) => l.startsWith('enrol: '));
+  if (!line) throw new Error(`no enrolment link in:\n${out}`);
+  return line.slice('enrol: '.length).trim();
+}
+
+/** A staff member signed in to /admin in their own browser context, with a security key. */
+export interface Staff {
+  context: BrowserContext;
+  page: Page;
+  username: string;
+  displayName: string;
+}
+
+/** Creates an administrator with the CLI, enrols a virtual security key through the link,
+ * signs out and signs in again at /admin/sign-in with the key. */
+export async function staffSignedIn(browser: Browser): Promise<Staff> {
+  const username = `admin${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  const displayName = '测试管理员';
+  const enrolUrl = createStaffWithCli(username, displayName);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await addVirtualAuthenticator(context, page);
+  await page.goto(enrolUrl);
+  await appReady(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('登记安全密钥');
+  await page.getByRole('button', { name: '登记安全密钥' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.locator('.staff-bar')).toContainText(displayName);
+  await page.getByRole('button', { name: '退出' }).click();
+  await expect(page).toHaveURL(/\/admin\/sign-in$/);
+  await page.getByLabel('用户名', { exact: true }).fill(username);
+  await page.getByRole('button', { name: '使用安全密钥登录' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.locator('.staff-bar')).toContainText(displayName);
+  return { context, page, username, displayName };
+}
+
+/** The newest code of `template` sent to `mobile`, read from the SMS outbox through the
+ * admin API with the staff member's cookie. `after` skips codes already seen. */
+export async function smsCode(staff: Staff, mobile: string, template: string, after?: string): Promise<string> {
+  let code = '';
+  await expect
+    .poll(
+      async () => {
+        const res = await staff.page.request.get(`/api/admin/sms-outbox?recipient=${mobile}`);
+        expect(res.status()).toBe(200);
+        const messages: { template: string; body: string }[] = await res.json();
+        const newest = messages.find((m) => m.template === template);
+        code = newest?.body.match(/验证码：(\d{6})/)?.[1] ?? '';
+        return code !== '' && code !== after;
+      },
+      { message: `an SMS ${template} to ${mobile}` },
+    )
+    .toBe(true);
+  return code;
+}
+
+/** Opens /sign-in and reads the captcha's answer from the test-only `X-Captcha-Answer`
+ * header of `GET /api/captcha`. */
+export async function openSignIn(page: Page, path = '/sign-in'): Promise<string> {
+  const captcha = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/captcha');
+  await page.goto(path);
+  const answer = (await captcha).headers()['x-captcha-answer'];
+  if (!answer) throw new Error('the test server must run with CERTDESK_INSECURE_CAPTCHA_ECHO=true');
+  await appReady(page);
+  return answer;
+}
+
+/** Signs in with user name, password, captcha and the agreement; lands in 用户中心. */
+export async function signInWithPassword(page: Page, mobile: string, password: string) {
+  const answer = await openSignIn(page);
+  await page.getByLabel('用户名（手机号）').fill(mobile);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByLabel('验证码', { exact: true }).fill(answer);
+  await page.getByRole('checkbox', { name: /我已阅读并同意/ }).check();
+  await page.getByRole('button', { name: '立即登录' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
+}
+
+/** 退出 in the header: back home, signed out. */
+export async function signOut(page: Page) {
+  await page.getByRole('banner').getByRole('button', { name: '退出' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('banner').getByRole('link', { name: '登录' })).toBeVisible();
+}
+
+export interface Registered {
+  mobile: string;
+  password: string;
+}
+
+/** Registers an account of `kind` (企业账户, 个人账户 or 主管部门账户) with a code read from
+ * the SMS outbox; lands in 用户中心, signed in. */
+export async function register(page: Page, staff: Staff, kind: '企业账户' | '个人账户' | '主管部门账户'): Promise<Registered> {
+  const mobile = uniqueMobile();
+  const password = `注册时的密码 ${mobile}`;
+  await page.goto('/register');
+  await appReady(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('注册');
+  await page.getByRole('radio', { name: kind }).check();
+  if (kind === '企业账户') {
+    await page.getByLabel('单位名称').fill('天津滨海测试有限公司');
+    await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
+    await page.getByLabel('经办人姓名').fill('张三');
+  } else if (kind === '主管部门账户') {
+    await page.getByLabel('主管部门名称').fill('天津市测试主管局');
+    await page.getByLabel('经办人姓名').fill('张三');
+  } else {
+    await page.getByLabel('姓名', { exact: true }).fill('张三');
+  }
+  await page.getByLabel('身份证号码').fill('11010519491231002X');
+  await page.getByLabel('手机号码').fill(mobile);
+  await expect(page.getByLabel('手机号码')).toHaveAccessibleDescription(/手机号即用户名，每个手机号只能注册一个账号/);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByLabel('确认密码').fill(password);
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await expect(page.getByRole('button', { name: /^\d+秒后可再次发送$/ })).toBeDisabled();
+  const code = await smsCode(staff, mobile, 'SMS_CD_REGISTER');
+  await page.getByLabel('短信验证码').fill(code);
+  await page.getByRole('checkbox', { name: /我已阅读并同意/ }).check();
+  await page.getByRole('button', { name: '注册', exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
+  return { mobile, password };
 }

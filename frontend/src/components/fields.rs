@@ -176,18 +176,17 @@ where
             <legend class="visually-hidden">{move || legend(i18n.get_locale())}</legend>
             {options
                 .into_iter()
-                .enumerate()
-                .map(|(i, (option, text))| {
-                    let id = format!("{name}-{i}");
+                .map(|(option, text)| {
                     view! {
-                        <input
-                            type="radio"
-                            id=id.clone()
-                            name=name
-                            prop:checked=move || value.get() == option
-                            on:change=move |_| value.set(option)
-                        />
-                        <label for=id>{move || text(i18n.get_locale())}</label>
+                        <label class="tab">
+                            <input
+                                type="radio"
+                                name=name
+                                prop:checked=move || value.get() == option
+                                on:change=move |_| value.set(option)
+                            />
+                            {move || text(i18n.get_locale())}
+                        </label>
                     }
                 })
                 .collect_view()}
