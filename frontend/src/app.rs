@@ -2,11 +2,11 @@
 //! customer navigation.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos::prelude::AnyView;
+use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
-use leptos_router::path;
 
-use crate::components::{AdminHeader, Footer, Header};
+use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, Agreement, EnvCheck, ForgotPassword, Home, NotFound, Register,
@@ -20,37 +20,36 @@ pub fn is_admin_path(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/")
 }
 
+/// The route table: the page for a path. A plain `match` rather than `<Routes>`: leptos_router
+/// builds one nested type per route, which cost more of the wasm budget than all our pages.
+fn page(path: &str) -> AnyView {
+    match path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path) {
+        "/" => view! { <Home /> }.into_any(),
+        "/env-check" => view! { <EnvCheck /> }.into_any(),
+        "/register" => view! { <Register /> }.into_any(),
+        "/sign-in" => view! { <SignIn /> }.into_any(),
+        "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
+        "/account" => view! { <Account /> }.into_any(),
+        "/agreement" => view! { <Agreement /> }.into_any(),
+        "/admin" => view! { <Admin /> }.into_any(),
+        "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
+        "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
+        p => match Operation::NAV.into_iter().find(|op| op.path() == p) {
+            Some(op) => view! { <Service op /> }.into_any(),
+            None => view! { <NotFound /> }.into_any(),
+        },
+    }
+}
+
 #[component]
 fn Shell() -> impl IntoView {
     let location = use_location();
-    let admin = Memo::new(move |_| is_admin_path(&location.pathname.get()));
+    let path = Memo::new(move |_| location.pathname.get());
+    let admin = Memo::new(move |_| is_admin_path(&path.get()));
     view! {
         {move || if admin.get() { view! { <AdminHeader /> }.into_any() } else { view! { <Header /> }.into_any() }}
         <main id="main" tabindex="-1">
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=Home />
-                <Route path=path!("/env-check") view=EnvCheck />
-                <Route path=path!("/register") view=Register />
-                <Route path=path!("/sign-in") view=SignIn />
-                <Route path=path!("/forgot-password") view=ForgotPassword />
-                <Route path=path!("/account") view=Account />
-                <Route path=path!("/agreement") view=Agreement />
-                <Route path=path!("/admin") view=Admin />
-                <Route path=path!("/admin/sign-in") view=AdminSignIn />
-                <Route path=path!("/admin/enrol") view=AdminEnrol />
-                <Route path=path!("/apply") view=|| view! { <Service op=Operation::Apply /> } />
-                <Route path=path!("/renew") view=|| view! { <Service op=Operation::Renew /> } />
-                <Route path=path!("/change") view=|| view! { <Service op=Operation::Change /> } />
-                <Route path=path!("/reissue") view=|| view! { <Service op=Operation::Reissue /> } />
-                <Route path=path!("/revoke") view=|| view! { <Service op=Operation::Revoke /> } />
-                <Route path=path!("/unlock") view=|| view! { <Service op=Operation::Unlock /> } />
-                <Route
-                    path=path!("/remote-download")
-                    view=|| view! { <Service op=Operation::RemoteDownload /> }
-                />
-                <Route path=path!("/verify") view=|| view! { <Service op=Operation::Verify /> } />
-                <Route path=path!("/search") view=|| view! { <Service op=Operation::Search /> } />
-            </Routes>
+            {move || page(&path.get())}
         </main>
         <Footer />
     }
@@ -60,6 +59,7 @@ fn Shell() -> impl IntoView {
 pub fn App() -> impl IntoView {
     view! {
         <I18nContextProvider>
+            {restore_locale()}
             {provide_session()}
             <Router>
                 <Shell />

@@ -5,7 +5,9 @@
 use certdesk_shared::account::{CodePurpose, CodeSent, SendCodeRequest};
 use certdesk_shared::{FieldError, Mobile, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+
+use crate::components::tr;
+use leptos_i18n::td_string;
 
 use crate::api::lang;
 use crate::form::{Failure, error_for, fill, seconds_left, set_error};
@@ -98,7 +100,7 @@ pub fn Field(
         <div class="field" class:invalid=move || error_for(&errors.get(), field).is_some()>
             <label for=id.clone()>
                 {move || label(i18n.get_locale())}
-                {optional.then(|| view! { <span class="optional">{t!(i18n, form_optional)}</span> })}
+                {optional.then(|| view! { <span class="optional">{tr(|l| td_string!(l, form_optional))}</span> })}
             </label>
             <div class="control">
                 <input
@@ -130,7 +132,6 @@ pub fn AgreementCheck(
     checked: RwSignal<bool>,
     errors: RwSignal<Vec<FieldError>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let id = field_id(form, field);
     let error_id = format!("{id}-error");
     let described = {
@@ -154,9 +155,9 @@ pub fn AgreementCheck(
                 }
             />
             <label for=id>
-                {t!(i18n, agreement_read)}
+                {tr(|l| td_string!(l, agreement_read))}
                 <a href="/agreement" target="_blank" rel="noopener">
-                    {t!(i18n, agreement_name)}
+                    {tr(|l| td_string!(l, agreement_name))}
                 </a>
             </label>
             <FieldMessage id=error_id field errors />

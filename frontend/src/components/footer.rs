@@ -1,21 +1,21 @@
 //! Footer: browser advice, service hotline.
 
 use leptos::prelude::*;
-use leptos_i18n::t;
 
-use crate::i18n::use_i18n;
+use crate::components::tr;
+use leptos_i18n::td_string;
+
 
 #[component]
 pub fn Footer() -> impl IntoView {
-    let i18n = use_i18n();
     view! {
         <footer class="site-footer">
-            <p>{t!(i18n, footer_browser)}</p>
-            <p>{t!(i18n, footer_hotline)}</p>
+            <p>{tr(|l| td_string!(l, footer_browser))}</p>
+            <p>{tr(|l| td_string!(l, footer_hotline))}</p>
             <p>
-                {t!(i18n, footer_copyright)}
+                {tr(|l| td_string!(l, footer_copyright))}
                 " · "
-                <a href="/env-check">{t!(i18n, nav_env_check)}</a>
+                <a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a>
             </p>
         </footer>
     }

@@ -2,7 +2,9 @@
 //! 用户中心 and 退出) and the main navigation (a menu button below 768 px).
 
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+
+use crate::components::tr;
+use leptos_i18n::td_string;
 use leptos_router::components::A;
 
 use super::LangSwitch;
@@ -23,8 +25,8 @@ fn AccountLinks() -> impl IntoView {
         match session.info.get() {
             None => view! {
                 <div class="account-links">
-                    <A href="/sign-in">{t!(i18n, nav_sign_in)}</A>
-                    <A href="/register">{t!(i18n, nav_register)}</A>
+                    <A href="/sign-in">{tr(|l| td_string!(l, nav_sign_in))}</A>
+                    <A href="/register">{tr(|l| td_string!(l, nav_register))}</A>
                 </div>
             }
             .into_any(),
@@ -33,9 +35,9 @@ fn AccountLinks() -> impl IntoView {
                 view! {
                     <div class="account-links">
                         <span class="who">{info.account.name}</span>
-                        <A href="/account">{t!(i18n, nav_account)}</A>
+                        <A href="/account">{tr(|l| td_string!(l, nav_account))}</A>
                         <button type="button" class="link" on:click=move |_| sign_out(session, i18n.get_locale_untracked(), navigate.clone())>
-                            {t!(i18n, nav_sign_out)}
+                            {tr(|l| td_string!(l, nav_sign_out))}
                         </button>
                     </div>
                 }
@@ -62,13 +64,13 @@ pub fn Header() -> impl IntoView {
     let close = move |_| set_open.set(false);
     view! {
         <a class="skip-link" href="#main" on:click=skip_to_main>
-            {t!(i18n, skip_to_content)}
+            {tr(|l| td_string!(l, skip_to_content))}
         </a>
         <header class="site-header">
             <div class="bar">
                 <a class="brand" href="/">
                     <span class="logo" aria-hidden="true">"CA"</span>
-                    <span>{t!(i18n, app_name)}</span>
+                    <span>{tr(|l| td_string!(l, app_name))}</span>
                 </a>
                 <div class="tools">
                     <AccountLinks />
@@ -80,18 +82,18 @@ pub fn Header() -> impl IntoView {
                         aria-expanded=move || open.get().to_string()
                         on:click=move |_| set_open.update(|o| *o = !*o)
                     >
-                        {t!(i18n, menu)}
+                        {tr(|l| td_string!(l, menu))}
                     </button>
                 </div>
             </div>
             <nav
                 id="main-nav"
                 class:open=move || open.get()
-                aria-label=move || td_string!(i18n.get_locale(), main_nav)
+                aria-label=tr(|l| td_string!(l, main_nav))
             >
                 <ul>
                     <li on:click=close>
-                        <A href="/" exact=true>{t!(i18n, nav_home)}</A>
+                        <A href="/" exact=true>{tr(|l| td_string!(l, nav_home))}</A>
                     </li>
                     {Operation::NAV
                         .into_iter()

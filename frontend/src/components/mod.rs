@@ -9,7 +9,15 @@ mod lang_switch;
 pub use admin_header::AdminHeader;
 pub use footer::Footer;
 pub use header::Header;
-pub use lang_switch::LangSwitch;
+pub use lang_switch::{LangSwitch, restore_locale};
+
+/// A text in the current language that follows the language switch, as a view or an
+/// attribute value. Every text goes through this one function, so the app compiles one
+/// reactive text type instead of one per `t!` (which kept the wasm within its budget).
+pub fn tr(text: fields::Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let i18n = crate::i18n::use_i18n();
+    move || text(i18n.get_locale())
+}
 
 /// Sets the document title to `<page> - <portal name>` whenever either changes.
 pub fn use_page_title(page: impl Fn() -> String + 'static) {

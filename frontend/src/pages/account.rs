@@ -7,12 +7,12 @@ use certdesk_shared::account::{
 };
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, Text, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, confirmation, fill, optional, required, short_time};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
@@ -113,10 +113,12 @@ pub fn Account() -> impl IntoView {
             navigate("/sign-in?next=/account", NavigateOptions { replace: true, ..Default::default() });
         }
     });
+    // Only signing in or out re-renders the page (not a profile update).
+    let signed_in = Memo::new(move |_| session.info.with(Option::is_some));
     view! {
-        <h1>{t!(i18n, account_title)}</h1>
+        <h1>{tr(|l| td_string!(l, account_title))}</h1>
         {move || {
-            if session.info.with(Option::is_some) {
+            if signed_in.get() {
                 view! {
                     <ProfileSection />
                     <PasswordSection />
@@ -126,7 +128,7 @@ pub fn Account() -> impl IntoView {
                 }
                     .into_any()
             } else {
-                view! { <p role="status">{t!(i18n, loading)}</p> }.into_any()
+                view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any()
             }
         }}
     }
@@ -206,9 +208,9 @@ fn ProfileSection() -> impl IntoView {
 
     view! {
         <section class="panel" aria-labelledby="profile-title">
-            <h2 id="profile-title">{t!(i18n, profile_title)}</h2>
+            <h2 id="profile-title">{tr(|l| td_string!(l, profile_title))}</h2>
             {move || match profile.get() {
-                Load::Loading => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                Load::Loading => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
                 Load::Hidden | Load::Failed(_) => {
                     let code = match profile.get() {
                         Load::Failed(c) => c,
@@ -256,10 +258,10 @@ fn ProfileSection() -> impl IntoView {
                             <FailureAlert failure />
                             <div class="actions">
                                 <button type="submit" class="primary" disabled=move || busy.get()>
-                                    {t!(i18n, save)}
+                                    {tr(|l| td_string!(l, save))}
                                 </button>
                                 <button type="button" class="secondary" on:click=move |_| editing.set(false)>
-                                    {t!(i18n, cancel)}
+                                    {tr(|l| td_string!(l, cancel))}
                                 </button>
                             </div>
                         </form>
@@ -270,9 +272,9 @@ fn ProfileSection() -> impl IntoView {
                     let kind = p.kind;
                     view! {
                         <dl class="facts">
-                            <dt>{t!(i18n, field_kind)}</dt>
+                            <dt>{tr(|l| td_string!(l, field_kind))}</dt>
                             <dd>{move || kind_text(kind, i18n.get_locale())}</dd>
-                            <dt>{t!(i18n, field_user_name)}</dt>
+                            <dt>{tr(|l| td_string!(l, field_user_name))}</dt>
                             <dd>{p.mobile.clone()}</dd>
                             {p
                                 .org_name
@@ -289,24 +291,24 @@ fn ProfileSection() -> impl IntoView {
                                 .clone()
                                 .map(|c| {
                                     view! {
-                                        <dt>{t!(i18n, field_credit_code)}</dt>
+                                        <dt>{tr(|l| td_string!(l, field_credit_code))}</dt>
                                         <dd>{c}</dd>
                                     }
                                 })}
-                            <dt>{t!(i18n, field_name)}</dt>
+                            <dt>{tr(|l| td_string!(l, field_name))}</dt>
                             <dd>{p.name.clone()}</dd>
-                            <dt>{t!(i18n, field_id_number)}</dt>
+                            <dt>{tr(|l| td_string!(l, field_id_number))}</dt>
                             <dd>{p.id_number.clone()}</dd>
-                            <dt>{t!(i18n, field_email)}</dt>
+                            <dt>{tr(|l| td_string!(l, field_email))}</dt>
                             <dd>{p.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                            <dt>{t!(i18n, profile_agreement)}</dt>
+                            <dt>{tr(|l| td_string!(l, profile_agreement))}</dt>
                             <dd>{format!("{} · {}", p.agreement_version, short_time(&p.agreed_at))}</dd>
-                            <dt>{t!(i18n, profile_created)}</dt>
+                            <dt>{tr(|l| td_string!(l, profile_created))}</dt>
                             <dd>{short_time(&p.created_at)}</dd>
                         </dl>
-                        {move || saved.get().then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
+                        {move || saved.get().then(|| view! { <p class="ok" role="status">{tr(|l| td_string!(l, saved))}</p> })}
                         <button type="button" class="secondary" on:click=edit>
-                            {t!(i18n, profile_edit)}
+                            {tr(|l| td_string!(l, profile_edit))}
                         </button>
                     }
                         .into_any()
@@ -363,7 +365,7 @@ fn PasswordSection() -> impl IntoView {
     };
     view! {
         <section class="panel" aria-labelledby="password-title">
-            <h2 id="password-title">{t!(i18n, change_password_title)}</h2>
+            <h2 id="password-title">{tr(|l| td_string!(l, change_password_title))}</h2>
             <form class="form" novalidate on:submit=submit>
                 <Field
                     form="password"
@@ -395,9 +397,9 @@ fn PasswordSection() -> impl IntoView {
                     autocomplete="new-password"
                 />
                 <FailureAlert failure />
-                {move || done.get().then(|| view! { <p class="ok" role="status">{t!(i18n, password_changed)}</p> })}
+                {move || done.get().then(|| view! { <p class="ok" role="status">{tr(|l| td_string!(l, password_changed))}</p> })}
                 <button type="submit" class="primary" disabled=move || busy.get()>
-                    {t!(i18n, change_password_submit)}
+                    {tr(|l| td_string!(l, change_password_submit))}
                 </button>
             </form>
         </section>
@@ -471,11 +473,11 @@ fn KeysSection() -> impl IntoView {
     };
     view! {
         <section class="panel" aria-labelledby="keys-title">
-            <h2 id="keys-title">{t!(i18n, keys_title)}</h2>
-            <p>{t!(i18n, keys_intro)}</p>
+            <h2 id="keys-title">{tr(|l| td_string!(l, keys_title))}</h2>
+            <p>{tr(|l| td_string!(l, keys_intro))}</p>
             {move || match keys.get() {
-                Load::Loading => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
-                Load::Ready(list) if list.is_empty() => view! { <p>{t!(i18n, keys_none)}</p> }.into_any(),
+                Load::Loading => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
+                Load::Ready(list) if list.is_empty() => view! { <p>{tr(|l| td_string!(l, keys_none))}</p> }.into_any(),
                 Load::Ready(list) => view! {
                     <ul class="keys">
                         {list
@@ -487,7 +489,7 @@ fn KeysSection() -> impl IntoView {
                                     <li>
                                         <span class="key-name">{k.name.clone()}</span>
                                         <span class="muted">
-                                            {t!(i18n, keys_added)}
+                                            {tr(|l| td_string!(l, keys_added))}
                                             {short_time(&k.created_at)}
                                             {k
                                                 .last_used_at
@@ -496,7 +498,7 @@ fn KeysSection() -> impl IntoView {
                                                     let u = short_time(u);
                                                     view! {
                                                         " · "
-                                                        {t!(i18n, keys_last_used)}
+                                                        {tr(|l| td_string!(l, keys_last_used))}
                                                         {u}
                                                     }
                                                 })}
@@ -507,7 +509,7 @@ fn KeysSection() -> impl IntoView {
                                             aria-label=move || fill(td_string!(i18n.get_locale(), keys_remove_named), &label)
                                             on:click=move |_| remove(id.clone())
                                         >
-                                            {t!(i18n, keys_remove)}
+                                            {tr(|l| td_string!(l, keys_remove))}
                                         </button>
                                     </li>
                                 }
@@ -516,7 +518,7 @@ fn KeysSection() -> impl IntoView {
                     </ul>
                 }
                     .into_any(),
-                Load::Hidden | Load::Failed(_) => view! { <p class="alert">{t!(i18n, load_failed)}</p> }.into_any(),
+                Load::Hidden | Load::Failed(_) => view! { <p class="alert">{tr(|l| td_string!(l, load_failed))}</p> }.into_any(),
             }}
             <form class="form inline" novalidate on:submit=submit>
                 <Field
@@ -529,7 +531,7 @@ fn KeysSection() -> impl IntoView {
                 />
                 <FailureAlert failure />
                 <button type="submit" class="primary" disabled=move || busy.get()>
-                    {t!(i18n, keys_add)}
+                    {tr(|l| td_string!(l, keys_add))}
                 </button>
             </form>
         </section>
@@ -545,18 +547,18 @@ fn SignInsSection() -> impl IntoView {
     });
     view! {
         <section class="panel" aria-labelledby="sign-ins-title">
-            <h2 id="sign-ins-title">{t!(i18n, sign_ins_title)}</h2>
+            <h2 id="sign-ins-title">{tr(|l| td_string!(l, sign_ins_title))}</h2>
             {move || match records.get() {
-                Load::Loading => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                Load::Loading => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
                 Load::Ready(list) => view! {
                     <div class="table-wrap">
                         <table class="data">
                             <thead>
                                 <tr>
-                                    <th scope="col">{t!(i18n, col_time)}</th>
-                                    <th scope="col">{t!(i18n, col_address)}</th>
-                                    <th scope="col">{t!(i18n, col_method)}</th>
-                                    <th scope="col">{t!(i18n, col_result)}</th>
+                                    <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
+                                    <th scope="col">{tr(|l| td_string!(l, col_address))}</th>
+                                    <th scope="col">{tr(|l| td_string!(l, col_method))}</th>
+                                    <th scope="col">{tr(|l| td_string!(l, col_result))}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -586,7 +588,7 @@ fn SignInsSection() -> impl IntoView {
                     </div>
                 }
                     .into_any(),
-                Load::Hidden | Load::Failed(_) => view! { <p class="alert">{t!(i18n, load_failed)}</p> }.into_any(),
+                Load::Hidden | Load::Failed(_) => view! { <p class="alert">{tr(|l| td_string!(l, load_failed))}</p> }.into_any(),
             }}
         </section>
     }
@@ -617,12 +619,12 @@ fn OtherDevicesSection() -> impl IntoView {
     };
     view! {
         <section class="panel" aria-labelledby="others-title">
-            <h2 id="others-title">{t!(i18n, others_title)}</h2>
-            <p>{t!(i18n, others_intro)}</p>
+            <h2 id="others-title">{tr(|l| td_string!(l, others_title))}</h2>
+            <p>{tr(|l| td_string!(l, others_intro))}</p>
             <FailureAlert failure />
             {move || ended.get().map(|n| view! { <p class="ok" role="status">{move || fill(td_string!(i18n.get_locale(), others_done), n)}</p> })}
             <button type="button" class="secondary" disabled=move || busy.get() on:click=end_others>
-                {t!(i18n, others_button)}
+                {tr(|l| td_string!(l, others_button))}
             </button>
         </section>
     }

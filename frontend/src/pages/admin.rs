@@ -9,12 +9,12 @@ use certdesk_shared::admin::{
 };
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, field_id, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
 
@@ -80,9 +80,9 @@ pub fn Admin() -> impl IntoView {
         });
     };
     view! {
-        <h1>{t!(i18n, admin_title)}</h1>
+        <h1>{tr(|l| td_string!(l, admin_title))}</h1>
         {move || match me.get() {
-            Load::Loading => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+            Load::Loading => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
             Load::Hidden => refusal(ErrorCode::Forbidden).into_any(),
             Load::Failed(code) => refusal(code).into_any(),
             Load::Ready(s) => {
@@ -96,7 +96,7 @@ pub fn Admin() -> impl IntoView {
                             {move || role_text(role, i18n.get_locale())}
                         </span>
                         <button type="button" class="secondary" on:click=sign_out>
-                            {t!(i18n, nav_sign_out)}
+                            {tr(|l| td_string!(l, nav_sign_out))}
                         </button>
                     </div>
                     <StaffSection />
@@ -197,7 +197,7 @@ fn StaffSection() -> impl IntoView {
                 .then(|| {
                     view! {
                         <section class="panel" aria-labelledby="staff-title">
-                            <h2 id="staff-title">{t!(i18n, staff_title)}</h2>
+                            <h2 id="staff-title">{tr(|l| td_string!(l, staff_title))}</h2>
                             <FailureAlert failure=role_failure />
                             {move || match staff.get() {
                                 Load::Ready(list) => view! {
@@ -205,10 +205,10 @@ fn StaffSection() -> impl IntoView {
                                         <table class="data">
                                             <thead>
                                                 <tr>
-                                                    <th scope="col">{t!(i18n, col_username)}</th>
-                                                    <th scope="col">{t!(i18n, col_display_name)}</th>
-                                                    <th scope="col">{t!(i18n, col_role)}</th>
-                                                    <th scope="col">{t!(i18n, col_enrolled)}</th>
+                                                    <th scope="col">{tr(|l| td_string!(l, col_username))}</th>
+                                                    <th scope="col">{tr(|l| td_string!(l, col_display_name))}</th>
+                                                    <th scope="col">{tr(|l| td_string!(l, col_role))}</th>
+                                                    <th scope="col">{tr(|l| td_string!(l, col_enrolled))}</th>
                                                 </tr>
                                             </thead>
                                             <tbody>
@@ -222,9 +222,9 @@ fn StaffSection() -> impl IntoView {
                                     <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
                                 }
                                     .into_any(),
-                                _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                                _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
                             }}
-                            <h3>{t!(i18n, staff_new)}</h3>
+                            <h3>{tr(|l| td_string!(l, staff_new))}</h3>
                             <form class="form" novalidate on:submit=submit>
                                 <Field
                                     form="new-staff"
@@ -241,7 +241,7 @@ fn StaffSection() -> impl IntoView {
                                     errors
                                 />
                                 <div class="field">
-                                    <label for=field_id("new-staff", "role")>{t!(i18n, col_role)}</label>
+                                    <label for=field_id("new-staff", "role")>{tr(|l| td_string!(l, col_role))}</label>
                                     <select
                                         id=field_id("new-staff", "role")
                                         name="role"
@@ -260,7 +260,7 @@ fn StaffSection() -> impl IntoView {
                                 </div>
                                 <FailureAlert failure />
                                 <button type="submit" class="primary" disabled=move || busy.get()>
-                                    {t!(i18n, staff_create)}
+                                    {tr(|l| td_string!(l, staff_create))}
                                 </button>
                             </form>
                             {move || {
@@ -271,11 +271,11 @@ fn StaffSection() -> impl IntoView {
                                             <div class="callout success" role="status">
                                                 <p>{move || fill(td_string!(i18n.get_locale(), staff_created), &c.staff.display_name)}</p>
                                                 <div class="field">
-                                                    <label for="enrol-url">{t!(i18n, staff_enrol_url)}</label>
+                                                    <label for="enrol-url">{tr(|l| td_string!(l, staff_enrol_url))}</label>
                                                     <div class="control">
                                                         <input id="enrol-url" type="text" readonly prop:value=c.enrol_url.clone() />
                                                         <button type="button" class="secondary" on:click=copy>
-                                                            {t!(i18n, copy)}
+                                                            {tr(|l| td_string!(l, copy))}
                                                         </button>
                                                     </div>
                                                 </div>
@@ -343,10 +343,10 @@ fn OutboxSection() -> impl IntoView {
         (!outbox.with(Load::is_hidden)).then(|| {
             view! {
                 <section class="panel" aria-labelledby="outbox-title">
-                    <h2 id="outbox-title">{t!(i18n, outbox_title)}</h2>
-                    <p>{t!(i18n, outbox_intro)}</p>
+                    <h2 id="outbox-title">{tr(|l| td_string!(l, outbox_title))}</h2>
+                    <p>{tr(|l| td_string!(l, outbox_intro))}</p>
                     <button type="button" class="secondary" on:click=move |_| reload()>
-                        {t!(i18n, refresh)}
+                        {tr(|l| td_string!(l, refresh))}
                     </button>
                     {move || match outbox.get() {
                         Load::Ready(list) => view! {
@@ -354,10 +354,10 @@ fn OutboxSection() -> impl IntoView {
                                 <table class="data">
                                     <thead>
                                         <tr>
-                                            <th scope="col">{t!(i18n, col_time)}</th>
-                                            <th scope="col">{t!(i18n, col_recipient)}</th>
-                                            <th scope="col">{t!(i18n, col_template)}</th>
-                                            <th scope="col">{t!(i18n, col_body)}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_recipient))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_template))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_body))}</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -383,7 +383,7 @@ fn OutboxSection() -> impl IntoView {
                             <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
                         }
                             .into_any(),
-                        _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
                     }}
                 </section>
             }
@@ -402,18 +402,18 @@ fn AuditSection() -> impl IntoView {
         (!audit.with(Load::is_hidden)).then(|| {
             view! {
                 <section class="panel" aria-labelledby="audit-title">
-                    <h2 id="audit-title">{t!(i18n, audit_title)}</h2>
+                    <h2 id="audit-title">{tr(|l| td_string!(l, audit_title))}</h2>
                     {move || match audit.get() {
                         Load::Ready(list) => view! {
                             <div class="table-wrap">
                                 <table class="data">
                                     <thead>
                                         <tr>
-                                            <th scope="col">{t!(i18n, col_time)}</th>
-                                            <th scope="col">{t!(i18n, col_actor)}</th>
-                                            <th scope="col">{t!(i18n, col_action)}</th>
-                                            <th scope="col">{t!(i18n, col_subject)}</th>
-                                            <th scope="col">{t!(i18n, col_address)}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_actor))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_action))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_subject))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_address))}</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -440,7 +440,7 @@ fn AuditSection() -> impl IntoView {
                             <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
                         }
                             .into_any(),
-                        _ => view! { <p role="status">{t!(i18n, loading)}</p> }.into_any(),
+                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
                     }}
                 </section>
             }

@@ -5,11 +5,11 @@ use certdesk_shared::account::KeyRegistrationChallenge;
 use certdesk_shared::admin::{FinishEnrolment, StaffSession, StartEnrolment};
 use certdesk_shared::{ApiError, ErrorCode};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::components::fields::FailureAlert;
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::Failure;
 use crate::i18n::{Locale, use_i18n};
 
@@ -57,7 +57,7 @@ pub fn AdminEnrol() -> impl IntoView {
         });
     };
     view! {
-        <h1>{t!(i18n, enrol_title)}</h1>
+        <h1>{tr(|l| td_string!(l, enrol_title))}</h1>
         {move || {
             if token.with(Option::is_none) {
                 let f = Failure::Api(ApiError::new(ErrorCode::LinkInvalid, crate::api::lang(i18n.get_locale())));
@@ -66,10 +66,10 @@ pub fn AdminEnrol() -> impl IntoView {
             let start = start.clone();
             view! {
                 <div class="form">
-                    <p class="lead">{t!(i18n, enrol_intro)}</p>
+                    <p class="lead">{tr(|l| td_string!(l, enrol_intro))}</p>
                     <FailureAlert failure />
                     <button type="button" class="primary" disabled=move || busy.get() on:click=start>
-                        {t!(i18n, enrol_submit)}
+                        {tr(|l| td_string!(l, enrol_submit))}
                     </button>
                 </div>
             }

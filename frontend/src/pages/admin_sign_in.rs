@@ -4,11 +4,11 @@ use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge};
 use certdesk_shared::admin::{StaffSession, StartStaffSignIn};
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{FailureAlert, Field, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, required};
 use crate::i18n::{Locale, use_i18n};
 
@@ -58,7 +58,7 @@ pub fn AdminSignIn() -> impl IntoView {
         });
     };
     view! {
-        <h1>{t!(i18n, admin_sign_in_title)}</h1>
+        <h1>{tr(|l| td_string!(l, admin_sign_in_title))}</h1>
         {move || {
             query
                 .with(|q| q.get("refused").and_then(|c| c.parse::<u16>().ok()))
@@ -72,7 +72,7 @@ pub fn AdminSignIn() -> impl IntoView {
                 })
         }}
         <form class="form" novalidate on:submit=submit>
-            <p class="lead">{t!(i18n, admin_sign_in_intro)}</p>
+            <p class="lead">{tr(|l| td_string!(l, admin_sign_in_intro))}</p>
             <Field
                 form="staff"
                 field="username"
@@ -83,7 +83,7 @@ pub fn AdminSignIn() -> impl IntoView {
             />
             <FailureAlert failure />
             <button type="submit" class="primary" disabled=move || busy.get()>
-                {t!(i18n, admin_sign_in_submit)}
+                {tr(|l| td_string!(l, admin_sign_in_submit))}
             </button>
         </form>
     }

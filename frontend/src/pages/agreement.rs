@@ -3,9 +3,9 @@
 
 use certdesk_shared::account::AGREEMENT_VERSION;
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;
 
 #[component]
@@ -14,18 +14,18 @@ pub fn Agreement() -> impl IntoView {
     use_page_title(move || td_string!(i18n.get_locale(), agreement_title).to_owned());
     view! {
         <article class="panel agreement">
-            <h1>{t!(i18n, agreement_title)}</h1>
-            <p class="muted">{t!(i18n, agreement_version)} {AGREEMENT_VERSION}</p>
-            <h2>{t!(i18n, agreement_h1)}</h2>
-            <p>{t!(i18n, agreement_p1)}</p>
-            <h2>{t!(i18n, agreement_h2)}</h2>
-            <p>{t!(i18n, agreement_p2)}</p>
-            <h2>{t!(i18n, agreement_h3)}</h2>
-            <p>{t!(i18n, agreement_p3)}</p>
-            <h2>{t!(i18n, agreement_h4)}</h2>
-            <p>{t!(i18n, agreement_p4)}</p>
-            <h2>{t!(i18n, agreement_h5)}</h2>
-            <p>{t!(i18n, agreement_p5)}</p>
+            <h1>{tr(|l| td_string!(l, agreement_title))}</h1>
+            <p class="muted">{tr(|l| td_string!(l, agreement_version))} {AGREEMENT_VERSION}</p>
+            <h2>{tr(|l| td_string!(l, agreement_h1))}</h2>
+            <p>{tr(|l| td_string!(l, agreement_p1))}</p>
+            <h2>{tr(|l| td_string!(l, agreement_h2))}</h2>
+            <p>{tr(|l| td_string!(l, agreement_p2))}</p>
+            <h2>{tr(|l| td_string!(l, agreement_h3))}</h2>
+            <p>{tr(|l| td_string!(l, agreement_p3))}</p>
+            <h2>{tr(|l| td_string!(l, agreement_h4))}</h2>
+            <p>{tr(|l| td_string!(l, agreement_p4))}</p>
+            <h2>{tr(|l| td_string!(l, agreement_h5))}</h2>
+            <p>{tr(|l| td_string!(l, agreement_p5))}</p>
         </article>
     }
 }

@@ -7,10 +7,10 @@ use certdesk_shared::agent::AgentInfo;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::health::Health;
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use wasm_bindgen::JsValue;
 
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::env::{detect_browser, detect_os};
 use crate::i18n::use_i18n;
 
@@ -93,23 +93,23 @@ pub fn EnvCheck() -> impl IntoView {
     check_agent();
 
     view! {
-        <h1>{t!(i18n, env_title)}</h1>
-        <p>{t!(i18n, env_intro)}</p>
+        <h1>{tr(|l| td_string!(l, env_title))}</h1>
+        <p>{tr(|l| td_string!(l, env_intro))}</p>
         <table class="env-table">
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, env_item)}</th>
-                    <th scope="col">{t!(i18n, env_result)}</th>
+                    <th scope="col">{tr(|l| td_string!(l, env_item))}</th>
+                    <th scope="col">{tr(|l| td_string!(l, env_result))}</th>
                 </tr>
             </thead>
             <tbody>
-                <Row label=t!(i18n, env_os) detail=os.to_owned() pass=os_ok />
-                <Row label=t!(i18n, env_browser) detail=browser_label pass=browser_ok />
-                <Row label=t!(i18n, env_wasm) detail=String::new() pass=wasm_ok />
-                <Row label=t!(i18n, env_cookies) detail=String::new() pass=cookies_ok />
-                <Row label=t!(i18n, env_secure) detail=String::new() pass=secure_ok />
+                <Row label=tr(|l| td_string!(l, env_os)) detail=os.to_owned() pass=os_ok />
+                <Row label=tr(|l| td_string!(l, env_browser)) detail=browser_label pass=browser_ok />
+                <Row label=tr(|l| td_string!(l, env_wasm)) detail=String::new() pass=wasm_ok />
+                <Row label=tr(|l| td_string!(l, env_cookies)) detail=String::new() pass=cookies_ok />
+                <Row label=tr(|l| td_string!(l, env_secure)) detail=String::new() pass=secure_ok />
                 <tr>
-                    <th scope="row">{t!(i18n, env_server)}</th>
+                    <th scope="row">{tr(|l| td_string!(l, env_server))}</th>
                     <td
                         class=move || match server.get() {
                             None => "result",
@@ -129,7 +129,7 @@ pub fn EnvCheck() -> impl IntoView {
                     </td>
                 </tr>
                 <tr>
-                    <th scope="row">{t!(i18n, env_agent)}</th>
+                    <th scope="row">{tr(|l| td_string!(l, env_agent))}</th>
                     <td
                         class=move || match agent.get() {
                             Agent::Checking => "result",
@@ -151,13 +151,13 @@ pub fn EnvCheck() -> impl IntoView {
             </tbody>
         </table>
         <section class="advice" aria-labelledby="advice-title">
-            <h2 id="advice-title">{t!(i18n, env_advice)}</h2>
+            <h2 id="advice-title">{tr(|l| td_string!(l, env_advice))}</h2>
             <ul>
-                {(!os_ok).then(|| view! { <li>{t!(i18n, env_hint_os)}</li> })}
-                {(!browser_ok).then(|| view! { <li>{t!(i18n, env_hint_browser)}</li> })}
-                {(!wasm_ok).then(|| view! { <li>{t!(i18n, env_hint_wasm)}</li> })}
-                {(!cookies_ok).then(|| view! { <li>{t!(i18n, env_hint_cookies)}</li> })}
-                {(!secure_ok).then(|| view! { <li>{t!(i18n, env_hint_secure)}</li> })}
+                {(!os_ok).then(|| view! { <li>{tr(|l| td_string!(l, env_hint_os))}</li> })}
+                {(!browser_ok).then(|| view! { <li>{tr(|l| td_string!(l, env_hint_browser))}</li> })}
+                {(!wasm_ok).then(|| view! { <li>{tr(|l| td_string!(l, env_hint_wasm))}</li> })}
+                {(!cookies_ok).then(|| view! { <li>{tr(|l| td_string!(l, env_hint_cookies))}</li> })}
+                {(!secure_ok).then(|| view! { <li>{tr(|l| td_string!(l, env_hint_secure))}</li> })}
                 {move || {
                     server
                         .get()
@@ -167,30 +167,30 @@ pub fn EnvCheck() -> impl IntoView {
                                 <li>
                                     {move || crate::api::error_message(code, i18n.get_locale())}
                                     "："
-                                    {t!(i18n, env_hint_server)}
+                                    {tr(|l| td_string!(l, env_hint_server))}
                                 </li>
                             }
                         })
                 }}
                 {move || {
                     (required_ok && server.get() == Some(Ok(())))
-                        .then(|| view! { <li class="ok">{t!(i18n, env_all_ok)}</li> })
+                        .then(|| view! { <li class="ok">{tr(|l| td_string!(l, env_all_ok))}</li> })
                 }}
                 {move || {
                     (agent.get() == Agent::Missing)
                         .then(|| {
                             view! {
                                 <li>
-                                    {t!(i18n, env_hint_agent)}
+                                    {tr(|l| td_string!(l, env_hint_agent))}
                                     {AGENT_DEFAULT_PORT}
-                                    {t!(i18n, env_hint_agent_end)}
+                                    {tr(|l| td_string!(l, env_hint_agent_end))}
                                 </li>
                             }
                         })
                 }}
             </ul>
             <button type="button" on:click=move |_| check_agent()>
-                {t!(i18n, env_recheck)}
+                {tr(|l| td_string!(l, env_recheck))}
             </button>
         </section>
     }

@@ -4,10 +4,10 @@
 use certdesk_shared::account::{CodePurpose, ResetPasswordRequest};
 use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Field, SendCode, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, confirmation};
 use crate::i18n::use_i18n;
 
@@ -87,21 +87,21 @@ pub fn ForgotPassword() -> impl IntoView {
     };
 
     view! {
-        <h1>{t!(i18n, reset_title)}</h1>
+        <h1>{tr(|l| td_string!(l, reset_title))}</h1>
         {move || {
             if done.get() {
                 return view! {
                     <div class="callout success" role="status">
-                        <p>{t!(i18n, reset_done)}</p>
+                        <p>{tr(|l| td_string!(l, reset_done))}</p>
                         <p>
-                            <a href="/sign-in">{t!(i18n, nav_sign_in)}</a>
+                            <a href="/sign-in">{tr(|l| td_string!(l, nav_sign_in))}</a>
                         </p>
                     </div>
                 }
                     .into_any();
             }
             view! {
-                <p class="lead">{t!(i18n, reset_intro)}</p>
+                <p class="lead">{tr(|l| td_string!(l, reset_intro))}</p>
                 <form class="form" novalidate on:submit=submit>
                     <Field
                         form="reset"
@@ -156,10 +156,10 @@ pub fn ForgotPassword() -> impl IntoView {
                     />
                     <FailureAlert failure />
                     <button type="submit" class="primary" disabled=move || busy.get()>
-                        {t!(i18n, reset_submit)}
+                        {tr(|l| td_string!(l, reset_submit))}
                     </button>
                     <p class="form-links">
-                        <a href="/sign-in">{t!(i18n, nav_sign_in)}</a>
+                        <a href="/sign-in">{tr(|l| td_string!(l, nav_sign_in))}</a>
                     </p>
                 </form>
             }

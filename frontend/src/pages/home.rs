@@ -1,9 +1,9 @@
 //! 首页: what the portal does, a card per operation, what to prepare.
 
 use leptos::prelude::*;
-use leptos_i18n::t;
+use leptos_i18n::td_string;
 
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;
 use crate::routes::Operation;
 
@@ -13,11 +13,11 @@ pub fn Home() -> impl IntoView {
     use_page_title(String::new);
     view! {
         <section class="hero">
-            <h1>{t!(i18n, home_title)}</h1>
-            <p class="lead">{t!(i18n, home_lead)}</p>
+            <h1>{tr(|l| td_string!(l, home_title))}</h1>
+            <p class="lead">{tr(|l| td_string!(l, home_lead))}</p>
         </section>
         <section aria-labelledby="services-title">
-            <h2 id="services-title">{t!(i18n, home_services)}</h2>
+            <h2 id="services-title">{tr(|l| td_string!(l, home_services))}</h2>
             <ul class="cards">
                 {Operation::NAV
                     .into_iter()
@@ -35,11 +35,11 @@ pub fn Home() -> impl IntoView {
             </ul>
         </section>
         <section class="notice" aria-labelledby="notice-title">
-            <h2 id="notice-title">{t!(i18n, home_notice_title)}</h2>
+            <h2 id="notice-title">{tr(|l| td_string!(l, home_notice_title))}</h2>
             <ol>
-                <li>{t!(i18n, home_notice_1)}</li>
-                <li>{t!(i18n, home_notice_2)}</li>
-                <li>{t!(i18n, home_notice_3)}</li>
+                <li>{tr(|l| td_string!(l, home_notice_1))}</li>
+                <li>{tr(|l| td_string!(l, home_notice_2))}</li>
+                <li>{tr(|l| td_string!(l, home_notice_3))}</li>
             </ol>
         </section>
     }

@@ -1,9 +1,9 @@
 //! Any path the app does not know.
 
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;
 
 #[component]
@@ -11,10 +11,10 @@ pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), not_found_title).to_owned());
     view! {
-        <h1>{t!(i18n, not_found_title)}</h1>
-        <p>{t!(i18n, not_found_body)}</p>
+        <h1>{tr(|l| td_string!(l, not_found_title))}</h1>
+        <p>{tr(|l| td_string!(l, not_found_body))}</p>
         <p>
-            <a href="/">{t!(i18n, back_home)}</a>
+            <a href="/">{tr(|l| td_string!(l, back_home))}</a>
         </p>
     }
 }

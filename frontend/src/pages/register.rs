@@ -6,11 +6,11 @@ use certdesk_shared::{
     CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{AgreementCheck, FailureAlert, Field, SendCode, Tabs, Text, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, confirmation, optional};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
@@ -165,7 +165,7 @@ pub fn Register() -> impl IntoView {
 
     let kinds = AccountKind::ALL.into_iter().map(|k| (k, kind_label(k))).collect::<Vec<_>>();
     view! {
-        <h1>{t!(i18n, register_title)}</h1>
+        <h1>{tr(|l| td_string!(l, register_title))}</h1>
         <form class="form" novalidate on:submit=submit>
             <Tabs name="kind" legend=|l| td_string!(l, register_kind) options=kinds value=kind />
             {move || {
@@ -282,11 +282,11 @@ pub fn Register() -> impl IntoView {
             <AgreementCheck form="register" field="agreement_version" checked=agreed errors />
             <FailureAlert failure />
             <button type="submit" class="primary" disabled=move || busy.get()>
-                {t!(i18n, register_submit)}
+                {tr(|l| td_string!(l, register_submit))}
             </button>
             <p class="form-links">
-                {t!(i18n, register_have_account)}
-                <a href="/sign-in">{t!(i18n, nav_sign_in)}</a>
+                {tr(|l| td_string!(l, register_have_account))}
+                <a href="/sign-in">{tr(|l| td_string!(l, nav_sign_in))}</a>
             </p>
         </form>
     }

@@ -3,9 +3,9 @@
 //! as each one is built.
 
 use leptos::prelude::*;
-use leptos_i18n::t;
+use leptos_i18n::td_string;
 
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;
 use crate::routes::Operation;
 
@@ -17,11 +17,11 @@ pub fn Service(op: Operation) -> impl IntoView {
         <h1>{move || op.title(i18n.get_locale())}</h1>
         <p class="lead">{move || op.description(i18n.get_locale())}</p>
         <div class="callout" role="status">
-            <h2>{t!(i18n, service_not_open_title)}</h2>
-            <p>{t!(i18n, service_not_open_body)}</p>
+            <h2>{tr(|l| td_string!(l, service_not_open_title))}</h2>
+            <p>{tr(|l| td_string!(l, service_not_open_body))}</p>
         </div>
         <p>
-            <a href="/">{t!(i18n, back_home)}</a>
+            <a href="/">{tr(|l| td_string!(l, back_home))}</a>
         </p>
     }
 }

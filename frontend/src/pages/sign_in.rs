@@ -7,11 +7,11 @@ use certdesk_shared::account::{
 };
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::{t, td_string};
+use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{AgreementCheck, FailureAlert, Field, Tabs, Text, focus_first_error};
-use crate::components::use_page_title;
+use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, required, safe_next};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
@@ -183,7 +183,7 @@ pub fn SignIn() -> impl IntoView {
 
     let methods = Method::ALL.into_iter().map(|m| (m, m.label())).collect::<Vec<_>>();
     view! {
-        <h1>{t!(i18n, sign_in_title)}</h1>
+        <h1>{tr(|l| td_string!(l, sign_in_title))}</h1>
         {move || {
             query
                 .with(|q| q.get("next").is_some())
@@ -202,9 +202,9 @@ pub fn SignIn() -> impl IntoView {
                 if m.needs_agent() {
                     return view! {
                         <div class="callout">
-                            <p>{t!(i18n, sign_in_agent_note)}</p>
+                            <p>{tr(|l| td_string!(l, sign_in_agent_note))}</p>
                             <p>
-                                <a href="/env-check">{t!(i18n, nav_env_check)}</a>
+                                <a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a>
                             </p>
                         </div>
                     }
@@ -212,7 +212,7 @@ pub fn SignIn() -> impl IntoView {
                 }
                 let by_key = m == Method::SecurityKey;
                 view! {
-                    {by_key.then(|| view! { <p class="lead">{t!(i18n, sign_in_key_note)}</p> })}
+                    {by_key.then(|| view! { <p class="lead">{tr(|l| td_string!(l, sign_in_key_note))}</p> })}
                     <Field
                         form="sign-in"
                         field="mobile"
@@ -246,12 +246,12 @@ pub fn SignIn() -> impl IntoView {
                                     <div
                                         class="captcha"
                                         role="img"
-                                        aria-label=move || td_string!(i18n.get_locale(), captcha_image)
+                                        aria-label=tr(|l| td_string!(l, captcha_image))
                                         inner_html=move || captcha.get().map(|c| c.svg).unwrap_or_default()
                                         on:click=move |_| reload_captcha()
                                     ></div>
                                     <button type="button" class="secondary" on:click=move |_| reload_captcha()>
-                                        {t!(i18n, captcha_reload)}
+                                        {tr(|l| td_string!(l, captcha_reload))}
                                     </button>
                                 </Field>
                             }
@@ -271,9 +271,9 @@ pub fn SignIn() -> impl IntoView {
                     .into_any()
             }}
             <p class="form-links">
-                <a href="/forgot-password">{t!(i18n, forgot_password_link)}</a>
+                <a href="/forgot-password">{tr(|l| td_string!(l, forgot_password_link))}</a>
                 " · "
-                <a href="/register">{t!(i18n, nav_register)}</a>
+                <a href="/register">{tr(|l| td_string!(l, nav_register))}</a>
             </p>
         </form>
     }
