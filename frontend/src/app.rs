@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::prelude::AnyView;
 use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
+use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
@@ -21,7 +22,8 @@ pub fn is_admin_path(path: &str) -> bool {
 }
 
 /// The route table: the page for a path. A plain `match` rather than `<Routes>`: leptos_router
-/// builds one nested type per route, which cost more of the wasm budget than all our pages.
+/// builds one nested type per route, and its route matching alone cost more of the wasm
+/// budget than several of our pages.
 fn page(path: &str) -> AnyView {
     match path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path) {
         "/" => view! { <Home /> }.into_any(),
@@ -41,15 +43,30 @@ fn page(path: &str) -> AnyView {
     }
 }
 
+/// Whatever page the address names. Once it is rendered, the router may put the new address
+/// in the address bar (`<Routes>` would say so; we have no `<Routes>`).
+#[component]
+fn Page() -> impl IntoView {
+    let location = use_location();
+    let path = Memo::new(move |_| location.pathname.get());
+    let browser = use_context::<BrowserUrl>();
+    Effect::new(move |_| {
+        path.track();
+        if let Some(b) = &browser {
+            b.ready_to_complete();
+        }
+    });
+    move || page(&path.get())
+}
+
 #[component]
 fn Shell() -> impl IntoView {
     let location = use_location();
-    let path = Memo::new(move |_| location.pathname.get());
-    let admin = Memo::new(move |_| is_admin_path(&path.get()));
+    let admin = Memo::new(move |_| is_admin_path(&location.pathname.get()));
     view! {
         {move || if admin.get() { view! { <AdminHeader /> }.into_any() } else { view! { <Header /> }.into_any() }}
         <main id="main" tabindex="-1">
-            {move || page(&path.get())}
+            <Page />
         </main>
         <Footer />
     }
