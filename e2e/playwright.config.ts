@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 
-const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+const baseURL = process.env.BASE_URL ?? 'http://localhost:8080';
 
 /** The server binary the journeys call for administration (`certdesk admin create`). */
 export const certdeskBin = process.env.CERTDESK_BIN ?? path.join(__dirname, '..', 'target', 'debug', 'certdesk');

@@ -26,7 +26,7 @@ pub struct Config {
     pub static_dir: PathBuf,
 
     /// The portal's public base URL, as users reach it (used in links and security headers).
-    #[arg(long, env = "CERTDESK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "CERTDESK_PUBLIC_URL", default_value = "http://localhost:8080")]
     pub public_url: String,
 
     /// Development mode: cookies without `Secure`/`__Host-` so plain http on localhost works.
@@ -131,7 +131,7 @@ impl Config {
             database_url: Some(database_url),
             data_dir: static_dir.clone(),
             static_dir,
-            public_url: "http://127.0.0.1".into(),
+            public_url: "http://certdesk.localhost".into(),
             dev: true,
             body_limit: 64 * 1024,
             ca_secret_file: None,

@@ -22,7 +22,13 @@ pub const CEREMONY_TTL: Duration = Duration::minutes(5);
 /// The relying party: the portal's public URL (its host is the RP id).
 pub fn relying_party(public_url: &str) -> anyhow::Result<Webauthn> {
     let origin = Url::parse(public_url)?;
-    let rp_id = origin.host_str().ok_or_else(|| anyhow::anyhow!("CERTDESK_PUBLIC_URL has no host"))?.to_owned();
+    let rp_id = match origin.host() {
+        Some(url::Host::Domain(d)) => d.to_owned(),
+        _ => anyhow::bail!(
+            "CERTDESK_PUBLIC_URL ({public_url}) must name the portal by a host name (e.g. http://localhost:8080 or \
+             https://ca.example.com): browsers refuse security keys on an IP address"
+        ),
+    };
     Ok(WebauthnBuilder::new(&rp_id, &origin)?.rp_name("CertDesk").build()?)
 }
 

@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod accounts;
+mod admin;
 mod ca;
 mod errors;
 mod health;

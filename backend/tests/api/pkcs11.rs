@@ -25,7 +25,7 @@ fn certdesk(dir: &Path, db: &str, port: u16) -> Command {
         .env("DATABASE_URL", db)
         .env("CERTDESK_DATA_DIR", dir.join("data"))
         .env("CERTDESK_STATIC_DIR", dir.join("no-app"))
-        .env("CERTDESK_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("CERTDESK_PUBLIC_URL", format!("http://localhost:{port}"))
         .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
         .env("CERTDESK_CA_PKCS11_MODULE", MODULE)
         .env("CERTDESK_CA_PKCS11_TOKEN", "certdesk-ca")

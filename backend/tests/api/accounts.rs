@@ -1,0 +1,604 @@
+//! Accounts: registration with an SMS code, sign-in with captcha and throttles, sessions,
+//! CSRF, the forgotten password, the user centre and the e-mail notice over real SMTP.
+
+use certdesk::domain::{ClientMeta, session};
+use certdesk::entity::{account, one_time_code, outbox_message, throttle};
+use certdesk_shared::account::{AGREEMENT_VERSION, SessionInfo};
+use chrono::{Duration, Utc};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+pub const ID_NUMBER: &str = "11010519491231002X";
+pub const CREDIT_CODE: &str = "91350100M000100Y43";
+pub const PASSWORD: &str = "blue harbour lantern 42";
+
+/// A browser: keeps the session cookie and the CSRF token.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookie: None, csrf: None }
+    }
+
+    pub async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.app.client.request(method, self.app.url(path));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        if let Some(set) = res.headers().get("set-cookie") {
+            let set = set.to_str().unwrap();
+            assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        let text = res.text().await.unwrap();
+        let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        if let Some(t) = v.get("csrf_token").and_then(|t| t.as_str()) {
+            self.csrf = Some(t.to_owned());
+        }
+        (status, v)
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+}
+
+/// A phone number no other test uses.
+pub fn new_mobile() -> String {
+    format!("139{:08}", rand_u32() % 100_000_000)
+}
+
+fn rand_u32() -> u32 {
+    u32::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..4].try_into().unwrap())
+}
+
+/// The last SMS sent to a phone (from the sandbox gateway's outbox).
+pub async fn last_sms(app: &TestApp, mobile: &str) -> Option<outbox_message::Model> {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::Recipient.eq(mobile))
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+pub fn code_in(body: &str) -> String {
+    let start = body.find("验证码：").expect("a code in the message") + "验证码：".len();
+    body[start..].chars().take(6).collect()
+}
+
+pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
+    let (status, v) = b.post("/api/codes", json!({ "mobile": mobile, "purpose": purpose })).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["resend_after_secs"], 60);
+    code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
+}
+
+pub fn registration(mobile: &str, code: &str) -> Value {
+    json!({
+        "kind": "enterprise",
+        "org_name": "天津滨海测试有限公司",
+        "credit_code": CREDIT_CODE,
+        "name": "张三",
+        "id_number": ID_NUMBER,
+        "mobile": mobile,
+        "email": "zhangsan@example.com",
+        "password": PASSWORD,
+        "code": code,
+        "agreement_version": AGREEMENT_VERSION,
+    })
+}
+
+/// Registers a new enterprise account; the browser is signed in afterwards.
+pub async fn registered(app: &TestApp) -> (Browser<'_>, String) {
+    let mut b = Browser::new(app);
+    let mobile = new_mobile();
+    let code = send_code(&mut b, &mobile, "register").await;
+    let (status, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    (b, mobile)
+}
+
+/// A captcha and, through the test-only echo, its answer.
+pub async fn captcha(app: &TestApp) -> (String, String) {
+    let res = app.client.get(app.url("/api/captcha")).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let answer = res.headers()["x-captcha-answer"].to_str().unwrap().to_owned();
+    let v: Value = res.json().await.unwrap();
+    let svg = v["svg"].as_str().unwrap();
+    assert!(svg.starts_with("<svg") && !svg.contains("<text"));
+    (v["id"].as_str().unwrap().to_owned(), answer)
+}
+
+pub async fn sign_in(b: &mut Browser<'_>, mobile: &str, password: &str) -> (StatusCode, Value) {
+    let (id, answer) = captcha(b.app).await;
+    b.post(
+        "/api/sign-in",
+        json!({ "mobile": mobile, "password": password, "captcha_id": id, "captcha_answer": answer.to_lowercase(), "agreed": true }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn register_sign_out_and_sign_in_again() {
+    let app = spawn_app().await;
+    let (mut b, mobile) = registered(&app).await;
+    let (status, me) = b.get("/api/session").await;
+    assert_eq!(status, StatusCode::OK);
+    let info: SessionInfo = serde_json::from_value(me).unwrap();
+    assert_eq!(info.account.mobile, mobile);
+    assert_eq!(info.account.id_number, "1101**********002X");
+    assert_eq!(info.account.agreement_version, AGREEMENT_VERSION);
+    assert_eq!(info.account.org_name.as_deref(), Some("天津滨海测试有限公司"));
+
+    // The password is stored as argon2id, never as given.
+    let row = account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().unwrap();
+    assert!(row.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+
+    let old_cookie = b.cookie.clone();
+    let (status, _) = b.post("/api/sign-out", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(b.cookie.is_none());
+    // The old cookie opens nothing: the session ended on the server.
+    b.cookie = old_cookie;
+    assert_eq!(b.get("/api/session").await.0, StatusCode::UNAUTHORIZED);
+
+    let mut b = Browser::new(&app);
+    let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["account"]["mobile"], mobile.as_str());
+    assert_eq!(b.get("/api/session").await.0, StatusCode::OK);
+    let (_, history) = b.get("/api/account/sign-ins").await;
+    let methods: Vec<&str> = history.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["password", "registration"]);
+    assert_eq!(history[0]["address"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let mobile = new_mobile();
+    let code = send_code(&mut b, &mobile, "register").await;
+
+    let mut no_credit = registration(&mobile, &code);
+    no_credit.as_object_mut().unwrap().remove("credit_code");
+    let (status, v) = b.post("/api/register", no_credit).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["field"], "credit_code");
+    assert_eq!(v["fields"][0]["error"], "required");
+
+    let mut bad_id = registration(&mobile, &code);
+    bad_id["id_number"] = "12010619910202131X".into();
+    let (status, v) = b.post("/api/register", bad_id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["field"], "id_number");
+
+    let mut common = registration(&mobile, &code);
+    common["password"] = "Password1".into();
+    let (_, v) = b.post("/api/register", common).await;
+    assert_eq!(v["fields"][0]["error"], "password_common");
+
+    let mut old_terms = registration(&mobile, &code);
+    old_terms["agreement_version"] = "2019-01".into();
+    let (_, v) = b.post("/api/register", old_terms).await;
+    assert_eq!(v["fields"][0]["error"], "agreement_required");
+
+    // None of those used up the code or left an account behind.
+    assert!(account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().is_none());
+    let personal = json!({
+        "kind": "personal", "name": "李四", "id_number": ID_NUMBER, "mobile": mobile,
+        "password": PASSWORD, "code": code, "agreement_version": AGREEMENT_VERSION,
+    });
+    let (status, v) = b.post("/api/register", personal).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["account"]["kind"], "personal");
+    assert!(v["account"]["org_name"].is_null());
+
+    // A second registration for the phone: the SMS says it is registered, and no code comes.
+    let mut other = Browser::new(&app);
+    let (status, _) = other.post("/api/codes", json!({ "mobile": mobile, "purpose": "register" })).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "one send per phone per minute");
+    sqlx_age_codes(&app, &mobile).await;
+    let (status, _) = other.post("/api/codes", json!({ "mobile": mobile, "purpose": "register" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert_eq!(sms.template, "SMS_CD_REGISTERED");
+    assert!(sms.body.starts_with("【CertDesk】") && !sms.body.contains("验证码："));
+}
+
+/// Moves the per-minute resend window into the past.
+async fn sqlx_age_codes(app: &TestApp, mobile: &str) {
+    for row in throttle::Entity::find().all(&app.state.db).await.unwrap() {
+        if row.bucket.contains(mobile) {
+            let mut a: throttle::ActiveModel = row.into();
+            a.window_start = Set(Utc::now() - Duration::minutes(2));
+            a.update(&app.state.db).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let mobile = new_mobile();
+    let code = send_code(&mut b, &mobile, "register").await;
+
+    let stored = one_time_code::Entity::find().filter(one_time_code::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().unwrap();
+    assert_ne!(stored.code_hash, code, "stored hashed");
+    assert!(!stored.code_hash.contains(&code));
+
+    // Five wrong tries use the code up: the right one is refused afterwards.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, v) = b.post("/api/register", registration(&mobile, wrong)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["code"], "code_invalid");
+    }
+    let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    assert_eq!(v["code"], "code_invalid");
+
+    // A reset code does not register.
+    sqlx_age_codes(&app, &mobile).await;
+    let code = send_code(&mut b, &mobile, "register").await;
+    let (status, _) = b.post("/api/codes", json!({ "mobile": mobile, "purpose": "reset_password" })).await;
+    assert_eq!(status, StatusCode::OK, "no account yet: same answer, no SMS");
+    assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REGISTER");
+
+    // An expired code is refused.
+    let row = one_time_code::Entity::find()
+        .filter(one_time_code::Column::Mobile.eq(&mobile))
+        .filter(one_time_code::Column::Purpose.eq("register"))
+        .filter(one_time_code::Column::UsedAt.is_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut a: one_time_code::ActiveModel = row.clone().into();
+    a.expires_at = Set(Utc::now() - Duration::seconds(1));
+    a.update(&app.state.db).await.unwrap();
+    let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    assert_eq!(v["code"], "code_invalid");
+    let mut a: one_time_code::ActiveModel = row.into();
+    a.expires_at = Set(Utc::now() + Duration::minutes(5));
+    a.update(&app.state.db).await.unwrap();
+
+    // Used once, then never again.
+    assert_eq!(b.post("/api/register", registration(&mobile, &code)).await.0, StatusCode::OK);
+    let mut again = Browser::new(&app);
+    let (_, v) = again.post("/api/register", registration(&mobile, &code)).await;
+    assert_eq!(v["code"], "code_invalid");
+}
+
+#[tokio::test]
+async fn the_sandbox_gateway_refuses_what_the_vendor_refuses() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    // The sandbox treats the 170 block as unreachable numbers.
+    let (status, v) = b.post("/api/codes", json!({ "mobile": "17012345678", "purpose": "register" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["field"], "mobile");
+    assert!(last_sms(&app, "17012345678").await.is_none());
+    let (status, v) = b.post("/api/codes", json!({ "mobile": "1380013800", "purpose": "register" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["error"], "mobile_format");
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_captcha_says_one_thing_for_any_failure_and_locks() {
+    let app = spawn_app().await;
+    let (_, mobile) = registered(&app).await;
+    let mut b = Browser::new(&app);
+
+    // A wrong captcha, then the same captcha again with the right answer: both refused.
+    let (id, answer) = captcha(&app).await;
+    let body = |a: &str| json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": id, "captcha_answer": a, "agreed": true });
+    let (status, v) = b.post("/api/sign-in", body("XXXXX")).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("captcha_invalid")));
+    let (_, v) = b.post("/api/sign-in", body(&answer)).await;
+    assert_eq!(v["code"], "captcha_invalid");
+
+    // Not ticking the agreement is refused.
+    let (id, answer) = captcha(&app).await;
+    let (_, v) = b
+        .post("/api/sign-in", json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": id, "captcha_answer": answer, "agreed": false }))
+        .await;
+    assert_eq!(v["fields"][0]["error"], "agreement_required");
+
+    // Unknown account and wrong password: the same status and body.
+    let (s1, unknown) = sign_in(&mut b, &new_mobile(), PASSWORD).await;
+    let (s2, wrong) = sign_in(&mut b, &mobile, "not the password").await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong["code"], "sign_in_failed");
+
+    // Two more failures (3 in all), then the account waits before the next try.
+    sign_in(&mut b, &mobile, "not the password").await;
+    let (_, v) = sign_in(&mut b, &mobile, "not the password").await;
+    assert_eq!(v["code"], "sign_in_failed");
+    let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")), "delayed");
+    // Past the delay, two more failures lock it even for the right password.
+    for _ in 0..2 {
+        age_throttle(&app, &mobile, Duration::seconds(30)).await;
+        sign_in(&mut b, &mobile, "not the password").await;
+    }
+    age_throttle(&app, &mobile, Duration::seconds(30)).await;
+    let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")));
+}
+
+#[tokio::test]
+async fn an_unknown_phone_locks_the_same_way() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let stranger = new_mobile();
+    for _ in 0..5 {
+        age_throttle(&app, &stranger, Duration::seconds(30)).await;
+        let (_, v) = sign_in(&mut b, &stranger, "whatever it is").await;
+        assert_eq!(v["code"], "sign_in_failed");
+    }
+    age_throttle(&app, &stranger, Duration::seconds(30)).await;
+    let (_, v) = sign_in(&mut b, &stranger, "whatever it is").await;
+    assert_eq!(v["code"], "account_locked");
+}
+
+/// Moves the last failure of a phone's sign-in counter into the past (not the lock).
+async fn age_throttle(app: &TestApp, mobile: &str, by: Duration) {
+    if let Some(row) = throttle::Entity::find_by_id(format!("sign_in:mobile:{mobile}")).one(&app.state.db).await.unwrap() {
+        let last = row.last_failure_at;
+        let mut a: throttle::ActiveModel = row.into();
+        a.last_failure_at = Set(last - by);
+        a.update(&app.state.db).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
+    let app = spawn_app().await;
+    let (mut b, _) = registered(&app).await;
+    let token = b.csrf.take();
+    let (status, v) = b.post("/api/sign-out-others", json!({})).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf_invalid")));
+    b.csrf = Some("not-the-token".into());
+    assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::FORBIDDEN);
+    b.csrf = token;
+    assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::OK);
+
+    // A page on another site cannot post even the sign-in form.
+    let res = app
+        .client
+        .post(app.url("/api/sign-in"))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "mobile": "13800138000", "password": "x", "captcha_id": "x", "captcha_answer": "x", "agreed": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .client
+        .post(app.url("/api/codes"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "mobile": "13800138000", "purpose": "register" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
+    let app = spawn_app().await;
+    let (mut first, mobile) = registered(&app).await;
+    let mut second = Browser::new(&app);
+    assert_eq!(sign_in(&mut second, &mobile, PASSWORD).await.0, StatusCode::OK);
+
+    let (status, v) = first
+        .post("/api/account/password", json!({ "current_password": "wrong one", "new_password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["error"], "password_wrong");
+    let (_, v) = first.post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "short" })).await;
+    assert_eq!(v["fields"][0]["error"], "password_length");
+    let (status, _) = first
+        .post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(first.get("/api/session").await.0, StatusCode::OK, "this session stays");
+    assert_eq!(second.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "the other one ended");
+    assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_PASSWORD");
+
+    // Forgotten password: ID number + phone + SMS code; the user picks the new password.
+    let mut anon = Browser::new(&app);
+    let code = send_code(&mut anon, &mobile, "reset_password").await;
+    let (status, v) = anon
+        .post(
+            "/api/password-reset",
+            json!({ "id_number": "110101199003074477", "mobile": mobile, "code": code, "new_password": "yet another passphrase" }),
+        )
+        .await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("identity_mismatch")));
+    sqlx_age_codes(&app, &mobile).await;
+    let code = send_code(&mut anon, &mobile, "reset_password").await;
+    let (status, v) = anon
+        .post("/api/password-reset", json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "yet another passphrase" }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(first.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "every session ended");
+    // No SMS carries a password.
+    for m in outbox_message::Entity::find().filter(outbox_message::Column::Recipient.eq(&mobile)).all(&app.state.db).await.unwrap() {
+        assert!(!m.body.contains("yet another passphrase") && !m.body.contains(PASSWORD));
+    }
+    let mut b = Browser::new(&app);
+    assert_eq!(sign_in(&mut b, &mobile, "a brand new passphrase").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&mut b, &mobile, "yet another passphrase").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
+    let app = spawn_app().await;
+    let (mut b, mobile) = registered(&app).await;
+    let (status, v) = b
+        .call(Method::PUT, "/api/account", Some(json!({ "org_name": "天津滨海新测试有限公司", "name": "王五", "email": null })))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["name"], "王五");
+    assert_eq!(v["mobile"], mobile.as_str());
+    assert!(v["email"].is_null());
+    let (status, v) = b.call(Method::PUT, "/api/account", Some(json!({ "name": "王五" }))).await;
+    assert_eq!((status, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("org_name")));
+
+    // Idle for 31 minutes: the session is over.
+    let row = certdesk::entity::session::Entity::find().one(&app.state.db).await.unwrap().unwrap();
+    let mut a: certdesk::entity::session::ActiveModel = row.into();
+    a.last_seen_at = Set(Utc::now() - Duration::minutes(31));
+    a.update(&app.state.db).await.unwrap();
+    assert_eq!(b.get("/api/session").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_customer_cannot_touch_another_customers_keys() {
+    let app = spawn_app().await;
+    let (mut alice, _) = registered(&app).await;
+    let (mut bob, _) = registered(&app).await;
+    let (_, me) = alice.get("/api/session").await;
+    let alice_id = me["account"]["id"].as_str().unwrap().to_owned();
+    // A key of Alice's, stored directly (the browser tests register real ones).
+    let key = certdesk::entity::webauthn_credential::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        owner_kind: Set("customer".into()),
+        owner_id: Set(alice_id),
+        credential_id: Set("alice-credential".into()),
+        passkey: Set("{}".into()),
+        name: Set("Alice's key".into()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let (status, v) = bob.get("/api/account/keys").await;
+    assert_eq!((status, v), (StatusCode::OK, json!([])));
+    let (status, _) = bob.call(Method::DELETE, &format!("/api/account/keys/{}", key.id), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone()).one(&app.state.db).await.unwrap().is_some());
+    // Passwordless sign-in for an unknown phone gets a challenge shaped like a real one.
+    let (status, v) = alice.post("/api/sign-in/key/start", json!({ "mobile": new_mobile() })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["options"]["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_notice_goes_over_real_smtp() {
+    let bin = std::env::var("PKILINT_BIN")
+        .unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
+    let python = std::path::Path::new(&bin).join("python");
+    assert!(python.exists(), "the tools venv is missing in {bin}: run `cargo xtask test`");
+    let maildir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut smtp = std::process::Command::new(&python)
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir.path().join("mail"))
+        .spawn()
+        .expect("aiosmtpd (pip install aiosmtpd into the tools venv)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let app = spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let (mut b, _) = registered(&app).await;
+    let (status, _) = b
+        .post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let new = maildir.path().join("mail/new");
+    let mut found = None;
+    for _ in 0..50 {
+        if let Some(entry) = std::fs::read_dir(&new).ok().and_then(|mut d| d.next()) {
+            found = Some(std::fs::read(entry.unwrap().path()).unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    let raw = String::from_utf8_lossy(&found.expect("a message in the maildir")).into_owned();
+    assert!(raw.contains("To: zhangsan@example.com"), "{raw}");
+    assert!(raw.contains("Subject: CertDesk =?utf-8?"), "{raw}");
+    // The body is UTF-8 (quoted-printable or base64): decode and look for the Chinese text.
+    let parsed = mailparse_lite(&raw);
+    assert!(parsed.contains("登录密码已于") && parsed.contains("张三"), "{parsed}");
+}
+
+/// Decodes a single-part message's body (base64 or quoted-printable).
+fn mailparse_lite(raw: &str) -> String {
+    use base64::Engine;
+    let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).unwrap();
+    let head = head.to_ascii_lowercase();
+    if head.contains("content-transfer-encoding: base64") {
+        let b64: String = body.split_whitespace().collect();
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+    } else if head.contains("content-transfer-encoding: quoted-printable") {
+        let joined = body.replace("=\r\n", "").replace("=\n", "");
+        let mut out = Vec::new();
+        let bytes = joined.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                out.push(u8::from_str_radix(&joined[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    } else {
+        body.to_owned()
+    }
+}
+
+/// Used by the admin tests: a staff session without the WebAuthn ceremony (the browser tests
+/// do the ceremony with a virtual authenticator).
+pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::StaffRole) -> (Browser<'a>, String) {
+    let name = format!("s{}", rand_u32());
+    let meta = ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
+    let (staff, _) = certdesk::domain::staff::create(
+        &app.state.db,
+        &app.state.audit_key,
+        certdesk::domain::audit::SYSTEM,
+        &name,
+        "测试员工",
+        role,
+        &meta,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (value, row) = session::start(&app.state.db, session::Kind::Staff, &staff.id, "test", &meta, Utc::now()).await.unwrap();
+    let b = Browser { app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
+    (b, staff.id)
+}

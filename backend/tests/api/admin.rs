@@ -1,0 +1,163 @@
+//! Staff: every admin route refuses customers and the roles that lack its permission; the
+//! outbox and the audit trail through the admin API; `audit verify` finds tampering.
+
+use certdesk::domain::audit;
+use certdesk_shared::admin::StaffRole;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, registered, staff_browser};
+use crate::helpers::spawn_app;
+
+/// Every route behind the staff sign-in, with a body where it takes one, and the role that
+/// may use it (None: any staff member).
+fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<StaffRole>)> {
+    vec![
+        (Method::GET, "/api/admin/session".into(), None, None),
+        (Method::GET, "/api/admin/staff".into(), None, Some(StaffRole::Administrator)),
+        (
+            Method::POST,
+            "/api/admin/staff".into(),
+            Some(json!({ "username": format!("n{}", &staff_id[..8]), "display_name": "新员工", "role": "reviewer" })),
+            Some(StaffRole::Administrator),
+        ),
+        (
+            Method::PUT,
+            format!("/api/admin/staff/{staff_id}/role"),
+            Some(json!({ "role": "administrator" })),
+            Some(StaffRole::Administrator),
+        ),
+        (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::CustomerService)),
+        (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
+        (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
+    ]
+}
+
+#[tokio::test]
+async fn customers_reach_no_staff_route_and_roles_reach_only_theirs() {
+    let app = spawn_app().await;
+    let (mut customer, _) = registered(&app).await;
+    let mut anonymous = Browser::new(&app);
+    // Every role, each with a fresh session per route (sign-out ends it).
+    for role in StaffRole::ALL {
+        let (_, target) = staff_browser(&app, StaffRole::Reviewer).await;
+        for (method, path, body, needs) in admin_routes(&target) {
+            let (status, v) = customer.call(method.clone(), &path, body.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "customer {method} {path}: {v}");
+            assert!(v.get("code").is_some() && v.as_object().unwrap().len() <= 4, "no data: {v}");
+            let (status, _) = anonymous.call(method.clone(), &path, body.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
+
+            let (mut staff, _) = staff_browser(&app, role).await;
+            let (status, v) = staff.call(method.clone(), &path, body.clone()).await;
+            let allowed = needs.is_none_or(|r| r == role || role == StaffRole::Administrator);
+            if allowed {
+                assert!(status.is_success(), "{role:?} {method} {path}: {status} {v}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}: {v}");
+            }
+            // Without the CSRF token a state-changing staff request is refused too.
+            if method != Method::GET {
+                let (mut staff, _) = staff_browser(&app, role).await;
+                staff.csrf = None;
+                assert_eq!(staff.call(method.clone(), &path, body.clone()).await.0, StatusCode::FORBIDDEN);
+            }
+        }
+    }
+    // A customer's session cookie renamed as a staff cookie is no staff session either.
+    let cookie = customer.cookie.clone().unwrap().replacen("certdesk=", "certdesk-staff=", 1);
+    customer.cookie = Some(cookie);
+    assert_eq!(customer.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator() {
+    let app = spawn_app().await;
+    let (_, mobile) = registered(&app).await;
+    let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
+    let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v[0]["template"], "SMS_CD_REGISTER");
+    assert!(v[0]["body"].as_str().unwrap().starts_with("【CertDesk】您正在注册"));
+
+    let (status, v) = admin.call(Method::PUT, &format!("/api/admin/staff/{admin_id}/role"), Some(json!({ "role": "reviewer" }))).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")));
+
+    let (status, v) = admin
+        .post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "customer_service" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v["enrol_url"].as_str().unwrap().contains("/admin/enrol#token="));
+    assert_eq!(v["staff"]["enrolled"], false);
+    let (status, v) = admin
+        .post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "finance" }))
+        .await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")));
+    // An enrolment link is single-purpose: a made-up token is refused.
+    let (status, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": "made-up" })).await;
+    assert_eq!((status, v["code"].as_str()), (StatusCode::GONE, Some("link_invalid")));
+
+    let (_, trail) = admin.get("/api/admin/audit").await;
+    let actions: Vec<&str> = trail.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["staff_created", "registered", "signed_in", "code_sent"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only_and_verify_names_each_tampered_row() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        registered(&app).await;
+    }
+    let db = &app.state.db;
+    let key = &app.state.audit_key;
+    let v = audit::verify(db, key).await.unwrap();
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert!(v.rows >= 6, "{}", v.rows);
+
+    // The database itself refuses edits and deletions.
+    assert!(db.execute_unprepared("UPDATE audit_event SET actor = 'x'").await.is_err());
+    assert!(db.execute_unprepared("DELETE FROM audit_event").await.is_err());
+
+    // Someone with the database but not the audit key removes the triggers and tampers.
+    match db.get_database_backend() {
+        DbBackend::Postgres => db.execute_unprepared("ALTER TABLE audit_event DISABLE TRIGGER USER").await.unwrap(),
+        _ => {
+            db.execute_unprepared("DROP TRIGGER audit_event_no_update").await.unwrap();
+            db.execute_unprepared("DROP TRIGGER audit_event_no_delete").await.unwrap()
+        }
+    };
+    let rows = certdesk::entity::audit_event::Entity::find()
+        .order_by_asc(certdesk::entity::audit_event::Column::Seq)
+        .all(db)
+        .await
+        .unwrap();
+    let (edited, deleted) = (rows[1].seq, rows[3].seq);
+    db.execute_unprepared(&format!("UPDATE audit_event SET ip = '10.0.0.1' WHERE seq = {edited}")).await.unwrap();
+    db.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq = {deleted}")).await.unwrap();
+    let last = rows.last().unwrap();
+    db.execute_unprepared(&format!(
+        "INSERT INTO audit_event (at, actor, action, subject, ip, detail, prev_hash, hash) \
+         VALUES ('2026-01-01 00:00:00+00:00', 'staff:forged', 'role_changed', 'x', '1.2.3.4', '{{}}', '{}', '{}')",
+        last.hash,
+        "f".repeat(64)
+    ))
+    .await
+    .unwrap();
+
+    let v = audit::verify(db, key).await.unwrap();
+    let text = v.problems.join("\n");
+    assert!(text.contains(&format!("row {edited}: its content does not match")), "{text}");
+    assert!(text.contains(&format!("row {}: does not follow row {}", deleted + 1, deleted - 1)), "{text}");
+    let forged = certdesk::entity::audit_event::Entity::find()
+        .order_by_desc(certdesk::entity::audit_event::Column::Seq)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .seq;
+    assert!(text.contains(&format!("row {forged}: its content does not match")), "{text}");
+    assert_eq!(v.rows, rows.len() as u64, "one deleted, one inserted");
+}
