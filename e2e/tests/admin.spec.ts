@@ -48,8 +48,8 @@ test('a signed-in customer gets the refusal at /admin and no staff data', async 
 
   await page.goto('/admin');
   await expect(page.getByText(/请先登录|无权进行此操作/).first()).toBeVisible();
-  await expect(page.getByRole('heading', { name: '员工' })).toHaveCount(0);
-  await expect(page.getByRole('heading', { name: '短信发件箱' })).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: '员工', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: '短信发件箱', exact: true })).toHaveCount(0);
   await expect(page.getByText(staff.username)).toHaveCount(0);
 
   for (const path of ['/api/admin/staff', '/api/admin/sms-outbox', '/api/admin/audit', '/api/admin/session']) {

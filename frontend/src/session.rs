@@ -48,7 +48,9 @@ pub fn use_session() -> Session {
 pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
     leptos::task::spawn_local(async move {
         let _ = crate::api::post_no_content("/api/sign-out", &crate::api::Empty {}, locale).await;
-        session.signed_out();
+        // Leave first: a page that needs a session (the user centre) would otherwise see the
+        // session go and send the visitor to sign in again.
         navigate("/", Default::default());
+        session.signed_out();
     });
 }

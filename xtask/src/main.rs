@@ -68,18 +68,22 @@ fn run(server_args: &[String]) -> Result<()> {
     let server = target_dir().join("release/certdesk");
     let bind = server_bind(server_args);
     let loopback = bind.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
-    println!("\nCertDesk: open http://{bind} (Ctrl-C stops it).");
+    let port = bind.rsplit(':').next().unwrap_or("8080");
+    let open = if loopback { format!("http://localhost:{port}") } else { format!("http://{bind}") };
+    println!("\nCertDesk: open {open} (Ctrl-C stops it).");
     println!("Data lives in ./data (SQLite). Set DATABASE_URL=postgres://… to use PostgreSQL.");
-    println!("Health: http://{bind}/api/health   Metrics: http://{bind}/metrics");
+    println!("Health: {open}/api/health   Metrics: {open}/metrics");
     println!(
-        "First administrator: staff accounts are not built yet; this line will give the \
-         `certdesk admin create --role administrator` command once they are."
+        "First administrator: target/release/certdesk admin create --role administrator --username admin \
+         (prints a link to enrol a security key; staff sign in at /admin with it)."
     );
     let mut cmd = Command::new(server);
     cmd.current_dir(root());
     if loopback && std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
-        // Plain http on loopback only: cookies cannot be `Secure` there.
+        // Plain http on loopback only: cookies cannot be `Secure` there. Security keys need
+        // a host name, so the portal calls itself localhost.
         cmd.env("CERTDESK_DEV", "true");
+        cmd.env("CERTDESK_PUBLIC_URL", &open);
     }
     sh(cmd.args(server_args))
 }
@@ -152,6 +156,9 @@ fn test() -> Result<()> {
     npx.current_dir(root().join("e2e"))
         .args(["playwright", "test"])
         .env("BASE_URL", server.url())
+        .env("CERTDESK_BIN", target_dir().join("debug/certdesk"))
+        .env("CERTDESK_DATA_DIR", server.data.path())
+        .env_remove("DATABASE_URL")
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
     let browser = tally.playwright("browser", &mut npx);
     drop(server);
@@ -165,7 +172,7 @@ fn test() -> Result<()> {
 struct TestServer {
     child: Child,
     port: u16,
-    _data: TempDir,
+    data: TempDir,
 }
 
 impl TestServer {
@@ -177,19 +184,22 @@ impl TestServer {
             .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
             .env("CERTDESK_DATA_DIR", data.path())
             .env("CERTDESK_STATIC_DIR", root().join("dist"))
-            .env("CERTDESK_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("CERTDESK_PUBLIC_URL", format!("http://localhost:{port}"))
             .env("CERTDESK_DEV", "true")
+            // The browser tests read each captcha's answer from a header (test-only switch).
+            .env("CERTDESK_INSECURE_CAPTCHA_ECHO", "true")
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .spawn()
             .context("starting certdesk")?;
-        let server = TestServer { child, port, _data: data };
+        let server = TestServer { child, port, data };
         server.wait_healthy()?;
         Ok(server)
     }
 
+    /// `localhost`, not an IP: browsers allow security keys on host names only.
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://localhost:{}", self.port)
     }
 
     fn wait_healthy(&self) -> Result<()> {

@@ -61,6 +61,19 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     apt(&args)
 }
 
+/// Debian packages the server's build needs: webauthn-rs links OpenSSL.
+const BUILD_PACKAGES: &[(&str, &str)] =
+    &[("libssl-dev", "/usr/include/openssl/ssl.h"), ("pkg-config", "/usr/bin/pkg-config")];
+
+pub fn build_packages() -> Result<()> {
+    let missing: Vec<&str> =
+        BUILD_PACKAGES.iter().filter(|(_, f)| !std::path::Path::new(f).exists()).map(|(p, _)| *p).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
 pub fn test_packages() -> Result<()> {
     let installed = |(pkg, file): &(&str, &str)| match *pkg {
         "postgresql" => crate::postgres::bin_dir().is_ok(),
@@ -89,6 +102,7 @@ fn tool_version(bin: &str) -> Option<String> {
 
 /// wasm32 target, trunk, wasm-bindgen-cli and binaryen at the versions that work here.
 pub fn build_tools() -> Result<()> {
+    build_packages()?;
     let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
@@ -135,12 +149,17 @@ pub fn build_app() -> Result<()> {
         .env("PATH", tool_path()))
 }
 
-/// pkilint from PyPI in its own virtual environment; returns its bin directory.
+/// The Python tools the tests run, from PyPI, in one virtual environment: pkilint (the
+/// outside checker of certificates, CRLs and OCSP responses) and aiosmtpd (a real SMTP
+/// server for the e-mail tests). Returns its bin directory.
 pub fn pkilint() -> Result<PathBuf> {
     let venv = tools_dir().join("pkilint");
     let bin = venv.join("bin");
-    if bin.join("lint_pkix_cert").exists() {
-        println!("pkilint: installed");
+    let has_aiosmtpd = || {
+        Command::new(bin.join("python")).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success())
+    };
+    if bin.join("lint_pkix_cert").exists() && has_aiosmtpd() {
+        println!("pkilint, aiosmtpd: installed");
         return Ok(bin);
     }
     let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
@@ -151,8 +170,11 @@ pub fn pkilint() -> Result<PathBuf> {
             bail!("cannot create a Python virtual environment in {}", venv.display());
         }
     }
-    sh(Command::new(bin.join("pip")).args(["install", "--quiet", "--disable-pip-version-check", "pkilint"]))
-        .context("installing pkilint from PyPI")?;
+    if !bin.join("pip").exists() && !make_venv() {
+        bail!("cannot create a Python virtual environment in {}", venv.display());
+    }
+    sh(Command::new(bin.join("pip")).args(["install", "--quiet", "--disable-pip-version-check", "pkilint", "aiosmtpd"]))
+        .context("installing pkilint and aiosmtpd from PyPI")?;
     Ok(bin)
 }
 

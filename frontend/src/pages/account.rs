@@ -109,7 +109,9 @@ pub fn Account() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if session.loaded.get() && session.info.with(Option::is_none) {
+        // Only while still here: signing out leaves for the home page first.
+        let here = window().location().pathname().is_ok_and(|p| p == "/account");
+        if session.loaded.get() && session.info.with(Option::is_none) && here {
             navigate("/sign-in?next=/account", NavigateOptions { replace: true, ..Default::default() });
         }
     });
