@@ -137,9 +137,12 @@ pub async fn sign_in(
     let mobile = req.mobile.trim().to_owned();
     let account_key = format!("sign_in:mobile:{mobile}");
     let address_key = format!("sign_in:ip:{}", meta.ip);
-    if throttle::blocked(db, &account_key, throttle::SIGN_IN_ACCOUNT, now).await?.is_some()
-        || throttle::blocked(db, &address_key, throttle::SIGN_IN_ADDRESS, now).await?.is_some()
-    {
+    // Each try is counted before the password is checked (see `throttle::attempt`).
+    if !throttle::attempt(db, &address_key, throttle::SIGN_IN_ADDRESS, now).await? {
+        return Err(ErrorCode::AccountLocked.into());
+    }
+    if !throttle::attempt(db, &account_key, throttle::SIGN_IN_ACCOUNT, now).await? {
+        throttle::forgive(db, &address_key).await?;
         return Err(ErrorCode::AccountLocked.into());
     }
     let found = by_mobile(db, &mobile).await?;
@@ -147,12 +150,11 @@ pub async fn sign_in(
     match found {
         Some(a) if ok => {
             throttle::clear(db, &account_key).await?;
+            throttle::forgive(db, &address_key).await?;
             signed_in(db, key, &a, SignInMethod::Password, meta).await?;
             Ok(a)
         }
         _ => {
-            throttle::fail(db, &account_key, throttle::SIGN_IN_ACCOUNT, now).await?;
-            throttle::fail(db, &address_key, throttle::SIGN_IN_ADDRESS, now).await?;
             audit::append(
                 db,
                 key,
@@ -249,11 +251,10 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let a = find(db, account_id).await?;
     let change_key = format!("password_change:{}", a.id);
-    if throttle::blocked(db, &change_key, throttle::SIGN_IN_ACCOUNT, now).await?.is_some() {
+    if !throttle::attempt(db, &change_key, throttle::SIGN_IN_ACCOUNT, now).await? {
         return Err(ErrorCode::AccountLocked.into());
     }
     if !password::verify(Some(a.password_hash.clone()), req.current_password).await? {
-        throttle::fail(db, &change_key, throttle::SIGN_IN_ACCOUNT, now).await?;
         return Err(field("current_password", ValidationError::PasswordWrong));
     }
     throttle::clear(db, &change_key).await?;

@@ -50,6 +50,13 @@ impl AuditKey {
         Ok(AuditKey(key))
     }
 
+    /// A secret for another purpose, derived from this key (HMAC with a label).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref()).unwrap_or_else(|_| unreachable_hmac());
+        m.update(label.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
     /// `fields`: actor, action, subject, ip, detail.
     fn mac(&self, prev: &str, at: &DateTime<Utc>, fields: [&str; 5]) -> String {
         // HMAC over length-prefixed fields, so no two different rows give the same input.

@@ -82,40 +82,72 @@ impl Rng {
     }
 }
 
-/// Draws `answer` as an SVG.
+/// Draws `answer` as an SVG. The characters' strokes, cut into jittered pieces, and a few
+/// decoy strokes go into one path in shuffled order, so neither the element order, the
+/// styles nor the point counts tell a script which stroke belongs to which character.
 fn draw(answer: &str, rng: &mut Rng) -> String {
     const W: f32 = 160.;
     const H: f32 = 50.;
     let mut svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="captcha"><rect width="{W}" height="{H}" fill="#f3f6fa"/>"##
     );
-    for _ in 0..5 {
+    for _ in 0..4 {
         let (x1, y1, cx, cy, x2, y2) =
             (rng.range(0., 30.), rng.range(5., 45.), rng.range(40., 120.), rng.range(0., 50.), rng.range(130., 160.), rng.range(5., 45.));
         svg.push_str(&format!(
-            r##"<path d="M{x1:.1} {y1:.1} Q{cx:.1} {cy:.1} {x2:.1} {y2:.1}" stroke="#{:06x}" stroke-width="1.2" fill="none"/>"##,
-            0x808080 + rng.below(0x404040)
+            r##"<path d="M{x1:.1} {y1:.1} Q{cx:.1} {cy:.1} {x2:.1} {y2:.1}" stroke="#{:06x}" stroke-width="1" fill="none"/>"##,
+            0x909090 + rng.below(0x303030)
         ));
     }
+    let mut pieces: Vec<String> = Vec::new();
     for (i, c) in answer.bytes().enumerate() {
         let scale = rng.range(2.3, 2.9);
         let angle = rng.range(-0.35, 0.35);
         let (ox, oy) = (10. + i as f32 * 29. + rng.range(-3., 3.), 8. + rng.range(-4., 4.));
         let (sin, cos) = angle.sin_cos();
-        let colour = rng.below(0x505050);
-        let mut d = String::new();
+        let place = |x: f32, y: f32, rng: &mut Rng| {
+            let (x, y) = ((x - 4.) * scale + rng.range(-0.7, 0.7), (y - 6.) * scale + rng.range(-0.7, 0.7));
+            (x * cos - y * sin + ox + 4. * scale, x * sin + y * cos + oy + 6. * scale * 0.6)
+        };
         for stroke in glyph(c) {
-            for (j, (x, y)) in stroke.iter().enumerate() {
-                let (x, y) = ((x - 4.) * scale + rng.range(-0.8, 0.8), (y - 6.) * scale + rng.range(-0.8, 0.8));
-                let (px, py) = (x * cos - y * sin + ox + 4. * scale, x * sin + y * cos + oy + 6. * scale * 0.6);
-                d.push_str(&format!("{}{px:.1} {py:.1}", if j == 0 { 'M' } else { 'L' }));
+            // Each segment becomes 1 to 3 pieces; pieces overlap a little so the lines join.
+            let mut d = String::new();
+            for w in stroke.windows(2) {
+                let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+                let cuts = 1 + rng.below(3);
+                for k in 0..cuts {
+                    let t0 = (k as f32 / cuts as f32 - 0.04).max(0.);
+                    let t1 = ((k + 1) as f32 / cuts as f32 + 0.04).min(1.);
+                    let (ax, ay) = place(x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0, rng);
+                    let (bx, by) = place(x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1, rng);
+                    if rng.below(2) == 0 {
+                        pieces.push(format!("M{ax:.1} {ay:.1}L{bx:.1} {by:.1}"));
+                    } else {
+                        d.push_str(&format!("M{bx:.1} {by:.1}L{ax:.1} {ay:.1}"));
+                    }
+                }
+            }
+            if !d.is_empty() {
+                pieces.push(d);
             }
         }
-        svg.push_str(&format!(
-            r##"<path d="{d}" stroke="#{colour:06x}" stroke-width="{:.1}" fill="none" stroke-linecap="round" stroke-linejoin="round"/>"##,
-            rng.range(2.2, 3.2)
-        ));
     }
+    // Decoy strokes of the same weight and colour.
+    for _ in 0..6 {
+        let (x, y) = (rng.range(5., 150.), rng.range(8., 42.));
+        let (dx, dy) = (rng.range(-9., 9.), rng.range(-9., 9.));
+        pieces.push(format!("M{x:.1} {y:.1}L{:.1} {:.1}", x + dx, y + dy));
+    }
+    // Fisher–Yates.
+    for i in (1..pieces.len()).rev() {
+        let j = rng.below(i as u32 + 1) as usize;
+        pieces.swap(i, j);
+    }
+    svg.push_str(&format!(
+        r##"<path d="{}" stroke="#{:06x}" stroke-width="2.6" fill="none" stroke-linecap="round"/>"##,
+        pieces.concat(),
+        rng.below(0x404040)
+    ));
     for _ in 0..40 {
         svg.push_str(&format!(
             r##"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="#{:06x}"/>"##,
@@ -177,6 +209,8 @@ mod tests {
         let svg = draw("2AKW8", &mut rng);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(!svg.contains("<text") && !svg.contains("2AKW8"));
+        // All character strokes sit in one path, behind 4 noise curves.
+        assert_eq!(svg.matches("<path").count(), 5);
         assert_eq!(answer_hash("x", " 2akw8 "), answer_hash("x", "2AKW8"));
     }
 

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::notify::{Notifier, SmsError, Template};
 
 pub const MAX_TRIES: i32 = 5;
+pub const PER_PHONE_PER_HOUR: i64 = 5;
 pub const PER_PHONE_PER_DAY: i64 = 10;
 pub const PER_ADDRESS_PER_HOUR: i32 = 20;
 
@@ -52,17 +53,22 @@ pub async fn send(
     if !throttle::take(db, &format!("code:mobile:{phone}:{}", purpose.as_str()), 1, Duration::seconds(CODE_RESEND_SECS.into()), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
-    let today = query_one(
-        db,
-        "SELECT COUNT(*) AS n FROM one_time_code WHERE mobile = $1 AND created_at > $2",
-        vec![phone.into(), (now - Duration::days(1)).into()],
-    )
-    .await?
-    .map(|r| r.try_get::<i64>("", "n"))
-    .transpose()?
-    .unwrap_or(0);
-    if today >= PER_PHONE_PER_DAY {
-        return Err(ErrorCode::RateLimited.into());
+    // Our own limits come first and count every request, sent or not, so that the gateway's
+    // flow control (5 per number per hour) is never what answers: its refusal would only
+    // happen for phones we really send to, and so tell who has an account.
+    for (window, limit) in [(Duration::hours(1), PER_PHONE_PER_HOUR), (Duration::days(1), PER_PHONE_PER_DAY)] {
+        let n = query_one(
+            db,
+            "SELECT COUNT(*) AS n FROM one_time_code WHERE mobile = $1 AND created_at > $2",
+            vec![phone.into(), (now - window).into()],
+        )
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+        if n >= limit {
+            return Err(ErrorCode::RateLimited.into());
+        }
     }
 
     let exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
@@ -107,6 +113,11 @@ pub async fn send(
             Err(e) => {
                 exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.clone().into(), now.into()]).await?;
                 tracing::warn!(error = %e, template = template_code, "SMS refused by the gateway");
+                if purpose == CodePurpose::ResetPassword {
+                    // An unknown phone gets no SMS and a success; a known one must not be told
+                    // apart by a refusal.
+                    return Ok(());
+                }
                 return Err(match e {
                     SmsError::MobileNumberIllegal => {
                         AppError::Validation(vec![FieldError { field: "mobile".into(), error: ValidationError::MobileFormat }])

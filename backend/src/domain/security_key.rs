@@ -153,8 +153,9 @@ pub async fn finish_registration(
 }
 
 /// Starts a sign-in for an owner. With no owner or no keys it answers a decoy challenge that
-/// looks the same (one credential id derived from the user name), so the answer does not
-/// tell whether the account exists or has keys; finishing it always fails.
+/// looks the same (one credential id derived from the user name under a server secret, so
+/// it is stable and unguessable), so the answer does not tell whether the account exists or
+/// has keys; finishing it always fails.
 #[allow(clippy::too_many_arguments)]
 pub async fn start_authentication(
     db: &impl ConnectionTrait,
@@ -163,6 +164,7 @@ pub async fn start_authentication(
     owner_kind: &str,
     owner: Option<&str>,
     user_name: &str,
+    decoy_secret: &[u8; 32],
     now: DateTime<Utc>,
 ) -> Result<(String, RequestChallengeResponse), AppError> {
     let keys = match owner {
@@ -170,13 +172,18 @@ pub async fn start_authentication(
         None => Vec::new(),
     };
     if keys.is_empty() {
-        let decoy_id = super::sha256_hex(&[b"decoy credential", rp_id.as_bytes(), user_name.as_bytes()]);
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(decoy_secret).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        mac.update(owner_kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(user_name.as_bytes());
+        let decoy_id = mac.finalize().into_bytes();
         let options: RequestChallengeResponse = serde_json::from_value(serde_json::json!({
             "publicKey": {
                 "challenge": URL_SAFE_NO_PAD.encode(super::random_bytes::<32>()?),
                 "timeout": 300000,
                 "rpId": rp_id,
-                "allowCredentials": [{ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(&decoy_id.as_bytes()[..32]) }],
+                "allowCredentials": [{ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(decoy_id) }],
                 "userVerification": "required"
             }
         }))

@@ -4,7 +4,9 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::admin::{StaffMember, StaffRole};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, new_id, random_token, sha256_hex};
@@ -18,7 +20,8 @@ pub const ENROL_TTL: Duration = Duration::hours(24);
 pub enum Permission {
     /// Create staff and change roles.
     ManageStaff,
-    /// Read the SMS / e-mail outbox (customer service answers "I got no code").
+    /// Read the SMS / e-mail outbox of the sandbox gateway. It holds live codes, so only
+    /// administrators may: a reader could otherwise pass any phone's ownership check.
     ReadOutbox,
     /// Read the audit trail.
     ReadAudit,
@@ -32,7 +35,6 @@ pub fn allows(role: StaffRole, p: Permission) -> bool {
     matches!(
         (role, p),
         (StaffRole::Administrator, _)
-            | (StaffRole::CustomerService, Permission::ReadOutbox)
             | (StaffRole::Reviewer, Permission::Review)
             | (StaffRole::Finance, Permission::Finance)
     )
@@ -128,12 +130,20 @@ pub async fn by_enrol_token(db: &impl ConnectionTrait, token: &str, now: DateTim
         .ok_or_else(|| ErrorCode::LinkInvalid.into())
 }
 
-/// The enrolment link works once.
+/// Uses up an enrolment link: of two parallel finishes, one gets it.
+pub async fn take_enrolment(db: &impl ConnectionTrait, s: &staff::Model) -> Result<(), AppError> {
+    let taken = super::exec(
+        db,
+        "UPDATE staff SET enrol_token_hash = NULL, enrol_expires_at = NULL WHERE id = $1 AND enrol_token_hash = $2",
+        vec![s.id.clone().into(), s.enrol_token_hash.clone().unwrap_or_default().into()],
+    )
+    .await?
+    .rows_affected();
+    if taken == 1 { Ok(()) } else { Err(ErrorCode::LinkInvalid.into()) }
+}
+
+/// Records the key an enrolment added.
 pub async fn enrolled(db: &impl ConnectionTrait, key: &AuditKey, s: &staff::Model, meta: &ClientMeta) -> Result<(), AppError> {
-    let mut active: staff::ActiveModel = s.clone().into();
-    active.enrol_token_hash = Set(None);
-    active.enrol_expires_at = Set(None);
-    staff::Entity::update(active).exec(db).await?;
     audit::append(
         db,
         key,
@@ -145,24 +155,31 @@ pub async fn enrolled(db: &impl ConnectionTrait, key: &AuditKey, s: &staff::Mode
 
 /// Changes a role; the last administrator cannot stop being one.
 pub async fn change_role(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     actor: &str,
     id: &str,
     role: StaffRole,
     meta: &ClientMeta,
 ) -> Result<staff::Model, AppError> {
-    let s = find(db, id).await?.ok_or(ErrorCode::NotFound)?;
+    let txn = db.begin().await?;
+    let s = find(&txn, id).await?.ok_or(ErrorCode::NotFound)?;
     let before = role_of(&s);
     if before == StaffRole::Administrator && role != StaffRole::Administrator {
-        let admins = staff::Entity::find().filter(staff::Column::Role.eq(StaffRole::Administrator.as_str())).count(db).await?;
+        // Two administrators demoting each other at once: on PostgreSQL the row locks make
+        // the second wait and count again; SQLite has one writer and refuses a stale one.
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            super::exec(&txn, "SELECT id FROM staff WHERE role = 'administrator' FOR UPDATE", vec![]).await?;
+        }
+        let admins = staff::Entity::find().filter(staff::Column::Role.eq(StaffRole::Administrator.as_str())).count(&txn).await?;
         if admins <= 1 {
             return Err(ErrorCode::LastAdministrator.into());
         }
     }
     let mut active: staff::ActiveModel = s.clone().into();
     active.role = Set(role.as_str().to_owned());
-    let updated = staff::Entity::update(active).exec(db).await?;
+    let updated = staff::Entity::update(active).exec(&txn).await?;
+    txn.commit().await?;
     audit::append(
         db,
         key,
@@ -191,7 +208,7 @@ mod tests {
         }
         assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 1);
         assert!(allows(StaffRole::Reviewer, Review));
-        assert!(allows(StaffRole::CustomerService, ReadOutbox));
+        assert!(!allows(StaffRole::CustomerService, ReadOutbox), "the outbox holds live codes");
         assert!(!allows(StaffRole::CustomerService, ReadAudit));
         assert!(allows(StaffRole::Finance, Finance));
         assert!(!allows(StaffRole::Finance, ManageStaff));

@@ -26,8 +26,16 @@ pub const SIGN_IN_ACCOUNT: Policy =
 pub const SIGN_IN_ADDRESS: Policy =
     Policy { window: Duration::minutes(15), delay_from: 10, lock_at: 20, lock_for: Duration::minutes(15) };
 
-/// `Some(until)` when the key may not try now.
-pub async fn blocked(db: &impl ConnectionTrait, key: &str, policy: Policy, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, DbErr> {
+/// The wait after `failures` failures, if any.
+pub fn delay(failures: i32, policy: Policy) -> Option<Duration> {
+    (failures >= policy.delay_from).then(|| Duration::seconds(1i64 << (failures - policy.delay_from).clamp(0, 10)))
+}
+
+/// Charges one attempt before the work is done, atomically: `false` when the key is locked
+/// or waiting, or when another attempt on the same key is being charged at this moment.
+/// Parallel guesses therefore cannot all pass the check before any of them is counted.
+/// After a success, [`clear`] (per account) or [`forgive`] (per address) takes it back.
+pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let Some(row) = query_one(
         db,
         "SELECT failures, window_start, last_failure_at, locked_until FROM throttle WHERE bucket = $1",
@@ -35,49 +43,42 @@ pub async fn blocked(db: &impl ConnectionTrait, key: &str, policy: Policy, now: 
     )
     .await?
     else {
-        return Ok(None);
+        let inserted = query_one(
+            db,
+            "INSERT INTO throttle (bucket, failures, window_start, last_failure_at, locked_until) VALUES ($1, 1, $2, $2, NULL) \
+             ON CONFLICT (bucket) DO NOTHING RETURNING failures",
+            vec![key.into(), now.into()],
+        )
+        .await?;
+        return Ok(inserted.is_some());
     };
     let failures: i32 = row.try_get("", "failures")?;
     let window_start: DateTime<Utc> = row.try_get("", "window_start")?;
     let last: DateTime<Utc> = row.try_get("", "last_failure_at")?;
     let locked: Option<DateTime<Utc>> = row.try_get("", "locked_until")?;
-    if let Some(until) = locked.filter(|u| *u > now) {
-        return Ok(Some(until));
+    if locked.is_some_and(|u| u > now) {
+        return Ok(false);
     }
-    if window_start + policy.window <= now {
-        return Ok(None);
+    let fresh = window_start + policy.window <= now;
+    if !fresh && delay(failures, policy).is_some_and(|d| last + d > now) {
+        return Ok(false);
     }
-    Ok(delay(failures, policy).map(|d| last + d).filter(|until| *until > now))
-}
-
-/// The wait after `failures` failures, if any.
-pub fn delay(failures: i32, policy: Policy) -> Option<Duration> {
-    (failures >= policy.delay_from).then(|| Duration::seconds(1i64 << (failures - policy.delay_from).clamp(0, 10)))
-}
-
-/// Counts one failure (atomically, on every database); locks the key when it reaches the
-/// policy's limit. Returns the failures in the current window.
-pub async fn fail(db: &impl ConnectionTrait, key: &str, policy: Policy, now: DateTime<Utc>) -> Result<i32, DbErr> {
-    let row = query_one(
+    let (next, start) = if fresh { (1, now) } else { (failures + 1, window_start) };
+    let lock = (next >= policy.lock_at).then(|| now + policy.lock_for);
+    // Compare-and-set on what was read: of two attempts at once, one wins, one is refused.
+    let res = exec(
         db,
-        "INSERT INTO throttle (bucket, failures, window_start, last_failure_at, locked_until) VALUES ($1, 1, $2, $2, NULL) \
-         ON CONFLICT (bucket) DO UPDATE SET \
-           failures = CASE WHEN throttle.window_start < $3 THEN 1 ELSE throttle.failures + 1 END, \
-           window_start = CASE WHEN throttle.window_start < $3 THEN $2 ELSE throttle.window_start END, \
-           last_failure_at = $2 \
-         RETURNING failures",
-        vec![key.into(), now.into(), (now - policy.window).into()],
+        "UPDATE throttle SET failures = $2, window_start = $3, last_failure_at = $4, locked_until = $5 \
+         WHERE bucket = $1 AND failures = $6 AND last_failure_at = $7",
+        vec![key.into(), next.into(), start.into(), now.into(), lock.into(), failures.into(), last.into()],
     )
     .await?;
-    let failures: i32 = match row {
-        Some(r) => r.try_get("", "failures")?,
-        None => 1,
-    };
-    if failures >= policy.lock_at {
-        exec(db, "UPDATE throttle SET locked_until = $2 WHERE bucket = $1", vec![key.into(), (now + policy.lock_for).into()])
-            .await?;
-    }
-    Ok(failures)
+    Ok(res.rows_affected() == 1)
+}
+
+/// Takes back one charged attempt that turned out to be a success.
+pub async fn forgive(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    exec(db, "UPDATE throttle SET failures = failures - 1 WHERE bucket = $1 AND failures > 0", vec![key.into()]).await.map(|_| ())
 }
 
 /// Forgets a key's failures (after a success).

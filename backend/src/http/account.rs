@@ -116,6 +116,7 @@ async fn start_key_sign_in(State(state): State<AppState>, AppJson(req): AppJson<
         Kind::Customer.as_str(),
         owner.as_ref().map(|a| a.id.as_str()),
         req.mobile.trim(),
+        &state.audit_key.derive("webauthn decoy"),
         Utc::now(),
     )
     .await?;

@@ -72,6 +72,7 @@ async fn start_sign_in(State(state): State<AppState>, AppJson(req): AppJson<Star
         Kind::Staff.as_str(),
         member.as_ref().map(|s| s.id.as_str()),
         req.username.trim(),
+        &state.audit_key.derive("webauthn decoy"),
         Utc::now(),
     )
     .await?;
@@ -122,8 +123,13 @@ async fn finish_enrolment(
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let member = staff::by_enrol_token(&state.db, &req.token, now).await?;
-    security_key::finish_registration(&state.db, &state.webauthn, Kind::Staff.as_str(), &member.id, &req.challenge_id, &req.credential, now)
+    let key = security_key::finish_registration(&state.db, &state.webauthn, Kind::Staff.as_str(), &member.id, &req.challenge_id, &req.credential, now)
         .await?;
+    // The link works once: a parallel finish that lost keeps no key.
+    if let Err(e) = staff::take_enrolment(&state.db, &member).await {
+        security_key::remove(&state.db, &member.id, &key.id).await?;
+        return Err(e);
+    }
     staff::enrolled(&state.db, &state.audit_key, &member, &meta).await?;
     let view = staff::member(&state.db, &member).await?;
     start_session(&state, &headers, Kind::Staff, &member.id, "enrolment", &meta, staff_session(view)).await

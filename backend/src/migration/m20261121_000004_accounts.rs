@@ -201,7 +201,9 @@ impl MigrationTrait for Migration {
                     "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
                      BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$;
                      CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_event \
-                     FOR EACH ROW EXECUTE FUNCTION audit_event_append_only();",
+                     FOR EACH ROW EXECUTE FUNCTION audit_event_append_only(); \
+                     CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event \
+                     FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only();",
                 )
                 .await?;
             }

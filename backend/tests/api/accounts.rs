@@ -364,6 +364,45 @@ async fn an_unknown_phone_locks_the_same_way() {
     assert_eq!(v["code"], "account_locked");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_are_counted_before_any_is_checked() {
+    let app = spawn_app().await;
+    let (_, mobile) = registered(&app).await;
+    let mut tries = Vec::new();
+    for _ in 0..12 {
+        tries.push(captcha(&app).await);
+    }
+    let answers = futures_join(tries.into_iter().map(|(id, answer)| {
+        let client = app.client.clone();
+        let url = app.url("/api/sign-in");
+        let mobile = mobile.clone();
+        async move {
+            let res = client
+                .post(url)
+                .json(&json!({ "mobile": mobile, "password": "a wrong guess", "captcha_id": id, "captcha_answer": answer, "agreed": true }))
+                .send()
+                .await
+                .unwrap();
+            let v: Value = res.json().await.unwrap();
+            v["code"].as_str().unwrap().to_owned()
+        }
+    }))
+    .await;
+    let checked = answers.iter().filter(|c| *c == "sign_in_failed").count();
+    // Waits start after the 3rd failure: twelve guesses at once get at most three checks.
+    assert!((1..=3).contains(&checked), "{answers:?}");
+    assert!(answers.iter().all(|c| c == "sign_in_failed" || c == "account_locked"), "{answers:?}");
+}
+
+async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(fs: impl Iterator<Item = F>) -> Vec<String> {
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
 /// Moves the last failure of a phone's sign-in counter into the past (not the lock).
 async fn age_throttle(app: &TestApp, mobile: &str, by: Duration) {
     if let Some(row) = throttle::Entity::find_by_id(format!("sign_in:mobile:{mobile}")).one(&app.state.db).await.unwrap() {

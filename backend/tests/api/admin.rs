@@ -28,7 +28,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
             Some(json!({ "role": "administrator" })),
             Some(StaffRole::Administrator),
         ),
-        (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::CustomerService)),
+        (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
         (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
