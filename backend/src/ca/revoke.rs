@@ -10,7 +10,7 @@ use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set, Statement,
     TransactionTrait, sea_query::OnConflict,
 };
 
@@ -191,18 +191,10 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
     backfill_entries(&txn, ca).await?;
-    // The stored entries only (never the certificates themselves).
-    let entries: Vec<Option<Vec<u8>>> = certificate::Entity::find()
-        .select_only()
-        .column(certificate::Column::CrlEntry)
-        .filter(certificate::Column::CaId.eq(ca.id))
-        .filter(certificate::Column::Status.is_in([REVOKED, HOLD]))
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let revoked = revoked_entries(&txn, ca).await?;
     let this_update = Utc::now().duration_trunc(Duration::seconds(1))?;
     let next_update = this_update + CRL_VALIDITY;
-    let der = sign_crl(ca, number, this_update, next_update, entries.iter().flatten())?;
+    let der = sign_crl(ca, number, this_update, next_update, &revoked)?;
     let model = crl::Model { ca_id: ca.id, number, this_update, next_update, der };
     crl::Entity::insert(model.clone().into_active_model())
         .on_conflict(
@@ -214,6 +206,29 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// The stored entries of every revoked or frozen certificate of the CA, already put together
+/// by the database (one row, not a million): read from the covering index
+/// `ix_certificate_crl` (ca_id, status, crl_entry), never from the certificate rows.
+async fn revoked_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<Vec<u8>> {
+    let backend = txn.get_database_backend();
+    let text = match backend {
+        DbBackend::Postgres => {
+            "SELECT string_agg(crl_entry, ''::bytea) AS entries FROM certificate \
+             WHERE ca_id = $1 AND status IN ($2, $3)"
+        }
+        _ => {
+            "SELECT CAST(group_concat(crl_entry, x'') AS BLOB) AS entries FROM certificate \
+             WHERE ca_id = ? AND status IN (?, ?)"
+        }
+    };
+    let stmt = Statement::from_sql_and_values(backend, text, [ca.id.into(), REVOKED.into(), HOLD.into()]);
+    let row = txn.query_one(stmt).await?;
+    Ok(match row {
+        Some(r) => r.try_get::<Option<Vec<u8>>>("", "entries")?.unwrap_or_default(),
+        None => Vec::new(),
+    })
 }
 
 /// Encodes the entry of any revoked or frozen certificate that has none (rows revoked
@@ -243,26 +258,17 @@ async fn backfill_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow:
 }
 
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
-fn sign_crl<'a>(
-    ca: &Authority,
-    number: i64,
-    this_update: DateTime<Utc>,
-    next_update: DateTime<Utc>,
-    entries: impl Iterator<Item = &'a Vec<u8>>,
-) -> anyhow::Result<Vec<u8>> {
+/// `revoked`: the CRL entries, each a complete DER SEQUENCE, one after the other.
+fn sign_crl(ca: &Authority, number: i64, this_update: DateTime<Utc>, next_update: DateTime<Utc>, revoked: &[u8]) -> anyhow::Result<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(&ca.cert_der)?;
     let alg = der::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
-    let mut revoked = Vec::new();
-    for e in entries {
-        revoked.extend_from_slice(e);
-    }
     let mut tbs = der::uint(&[1]); // v2
     tbs.extend(&alg);
     tbs.extend(cert.subject().as_raw());
     tbs.extend(der::time(this_update));
     tbs.extend(der::time(next_update));
     if !revoked.is_empty() {
-        tbs.extend(der::tlv(0x30, &revoked)); // absent when empty (RFC 5280 §5.1.2.6)
+        tbs.extend(der::tlv(0x30, revoked)); // absent when empty (RFC 5280 §5.1.2.6)
     }
     let mut aki = der::oid(&[2, 5, 29, 35]);
     aki.extend(der::tlv(0x04, &der::tlv(0x30, &der::tlv(0x80, &ca.ski))));

@@ -6,6 +6,7 @@ mod m20261121_000001_instance;
 mod m20261121_000002_ca;
 mod m20261121_000003_crl_entry;
 mod m20261121_000004_accounts;
+mod m20261121_000005_crl_index;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_ca::Migration),
             Box::new(m20261121_000003_crl_entry::Migration),
             Box::new(m20261121_000004_accounts::Migration),
+            Box::new(m20261121_000005_crl_index::Migration),
         ]
     }
 }
