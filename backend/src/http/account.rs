@@ -143,6 +143,7 @@ async fn current_session(State(state): State<AppState>, user: CurrentUser) -> Re
 
 async fn sign_out(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
     session::end(&state.db, &user.session.id_hash).await?;
+    audit_customer(&state, &user, "signed_out", serde_json::json!({})).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, clear_cookie(Kind::Customer, state.config.dev));
     Ok(res)
@@ -150,6 +151,7 @@ async fn sign_out(State(state): State<AppState>, user: CurrentUser) -> Result<Re
 
 async fn sign_out_others(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SessionsEnded>, AppError> {
     let ended = session::end_others(&state.db, &user.account_id, Some(&user.session.id_hash)).await?;
+    audit_customer(&state, &user, "signed_out_elsewhere", serde_json::json!({ "ended": ended })).await?;
     Ok(Json(SessionsEnded { ended }))
 }
 
@@ -218,34 +220,20 @@ async fn finish_key_registration(
         Utc::now(),
     )
     .await?;
-    crate::domain::audit::append(
-        &state.db,
-        &state.audit_key,
-        crate::domain::audit::Event {
-            actor: &crate::domain::audit::customer(&user.account_id),
-            action: "key_added",
-            subject: &key.id,
-            ip: &user.meta.ip,
-            detail: serde_json::json!({ "name": key.name }),
-        },
-    )
-    .await?;
+    audit_customer(&state, &user, "key_added", serde_json::json!({ "key": key.id, "name": key.name })).await?;
     Ok(Json(security_key_view(&key)))
 }
 
 async fn remove_key(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode, AppError> {
     security_key::remove(&state.db, &user.account_id, &id).await?;
-    crate::domain::audit::append(
-        &state.db,
-        &state.audit_key,
-        crate::domain::audit::Event {
-            actor: &crate::domain::audit::customer(&user.account_id),
-            action: "key_removed",
-            subject: &id,
-            ip: &user.meta.ip,
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
+    audit_customer(&state, &user, "key_removed", serde_json::json!({ "key": id })).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Appends a customer's own security event to the audit trail.
+async fn audit_customer(state: &AppState, user: &CurrentUser, action: &str, detail: serde_json::Value) -> Result<(), AppError> {
+    let actor = crate::domain::audit::customer(&user.account_id);
+    let event = crate::domain::audit::Event { actor: &actor, action, subject: &actor, ip: &user.meta.ip, detail };
+    crate::domain::audit::append(&state.db, &state.audit_key, event).await?;
+    Ok(())
 }
