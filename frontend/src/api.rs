@@ -151,6 +151,10 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::LinkInvalid => td_string!(l, error_link_invalid),
         ErrorCode::AlreadyExists => td_string!(l, error_already_exists),
         ErrorCode::LastAdministrator => td_string!(l, error_last_administrator),
+        ErrorCode::NotEditable => td_string!(l, error_not_editable),
+        ErrorCode::StepMissing => td_string!(l, error_step_missing),
+        ErrorCode::PaymentRequired => td_string!(l, error_payment_required),
+        ErrorCode::AuthCodeInvalid => td_string!(l, error_auth_code_invalid),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

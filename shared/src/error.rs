@@ -69,6 +69,14 @@ pub enum ErrorCode {
     AlreadyExists,
     /// The change would leave no administrator.
     LastAdministrator,
+    /// The application is not in a state that allows this (e.g. editing after submission).
+    NotEditable,
+    /// An earlier wizard step has not been saved yet.
+    StepMissing,
+    /// Scan-to-pay applications are submitted after payment.
+    PaymentRequired,
+    /// The acceptance number and download authorization code do not match an approved application.
+    AuthCodeInvalid,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -76,7 +84,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -106,6 +114,10 @@ impl ErrorCode {
         ErrorCode::LinkInvalid,
         ErrorCode::AlreadyExists,
         ErrorCode::LastAdministrator,
+        ErrorCode::NotEditable,
+        ErrorCode::StepMissing,
+        ErrorCode::PaymentRequired,
+        ErrorCode::AuthCodeInvalid,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -142,6 +154,10 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => "error_link_invalid",
             ErrorCode::AlreadyExists => "error_already_exists",
             ErrorCode::LastAdministrator => "error_last_administrator",
+            ErrorCode::NotEditable => "error_not_editable",
+            ErrorCode::StepMissing => "error_step_missing",
+            ErrorCode::PaymentRequired => "error_payment_required",
+            ErrorCode::AuthCodeInvalid => "error_auth_code_invalid",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -179,6 +195,10 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired"),
             ErrorCode::AlreadyExists => lang.pick("该用户名已存在", "該用戶名已存在", "This user name is taken"),
             ErrorCode::LastAdministrator => lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain"),
+            ErrorCode::NotEditable => lang.pick("该申请当前状态不能进行此操作", "該申請目前狀態不能進行此操作", "The application cannot be changed in its current state"),
+            ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),
+            ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),
+            ErrorCode::AuthCodeInvalid => lang.pick("业务受理号或下载授权码不正确", "業務受理號或下載授權碼不正確", "The acceptance number or authorization code is not correct"),
             ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),
             ErrorCode::Unavailable => lang.pick("服务暂不可用", "服務暫不可用", "The service is unavailable"),
         }

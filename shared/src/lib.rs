@@ -4,10 +4,12 @@
 pub mod account;
 pub mod admin;
 pub mod agent;
+pub mod apply;
 pub mod certificate;
 pub mod error;
 pub mod health;
 pub mod lang;
+pub mod regions;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, FieldError};

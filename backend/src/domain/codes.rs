@@ -23,7 +23,7 @@ fn code_hash(id: &str, code: &str) -> String {
 }
 
 /// Six uniformly random digits.
-fn six_digits() -> Result<String, anyhow::Error> {
+pub(crate) fn six_digits() -> Result<String, anyhow::Error> {
     loop {
         let n = u32::from_le_bytes(super::random_bytes::<4>()?);
         // 4_294_000_000 is a multiple of 1_000_000: no modulo bias.

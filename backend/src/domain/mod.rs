@@ -1,6 +1,7 @@
 //! Business rules, free of HTTP. Each operation has one module named after it.
 
 pub mod account;
+pub mod apply;
 pub mod audit;
 pub mod captcha;
 pub mod codes;

@@ -29,6 +29,8 @@ pub enum Permission {
     Review,
     /// Payments and invoices (issue 5).
     Finance,
+    /// The catalogue, prices and each customer's billing mode.
+    ManageCatalogue,
 }
 
 pub fn allows(role: StaffRole, p: Permission) -> bool {
@@ -202,7 +204,7 @@ mod tests {
     #[test]
     fn roles_grant_their_permissions_only() {
         use Permission::*;
-        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance];
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue];
         for p in all {
             assert!(allows(StaffRole::Administrator, p));
         }

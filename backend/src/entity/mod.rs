@@ -13,3 +13,8 @@ pub mod webauthn_credential;
 pub mod webauthn_challenge;
 pub mod outbox_message;
 pub mod audit_event;
+pub mod catalogue_project;
+pub mod catalogue_type;
+pub mod catalogue_validity;
+pub mod application;
+pub mod application_document;

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff/{id}/role", put(change_role))
         .route("/sms-outbox", get(outbox))
         .route("/audit", get(audit_trail))
+        .merge(super::apply::admin_router())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .route("/sign-in/start", post(start_sign_in))

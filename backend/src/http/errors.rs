@@ -41,6 +41,10 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::LinkInvalid => StatusCode::GONE,
         ErrorCode::AlreadyExists => StatusCode::CONFLICT,
         ErrorCode::LastAdministrator => StatusCode::CONFLICT,
+        ErrorCode::NotEditable => StatusCode::CONFLICT,
+        ErrorCode::StepMissing => StatusCode::CONFLICT,
+        ErrorCode::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::AuthCodeInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod apply;
 pub mod auth;
 mod ca;
 mod errors;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(health::router())
         .merge(ca::api_router())
         .merge(account::router())
+        .merge(apply::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)

@@ -7,6 +7,7 @@ mod m20261121_000002_ca;
 mod m20261121_000003_crl_entry;
 mod m20261121_000004_accounts;
 mod m20261121_000005_crl_index;
+mod m20261121_000006_applications;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_crl_entry::Migration),
             Box::new(m20261121_000004_accounts::Migration),
             Box::new(m20261121_000005_crl_index::Migration),
+            Box::new(m20261121_000006_applications::Migration),
         ]
     }
 }

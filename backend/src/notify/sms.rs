@@ -31,6 +31,10 @@ pub enum Template {
     AlreadyRegistered,
     /// The password of the account was changed or reset.
     PasswordChanged,
+    /// An application passed review: the acceptance number and the download authorization code.
+    ApplicationApproved { acceptance_no: String, auth_code: String },
+    /// An application was sent back with reasons.
+    ApplicationRejected { acceptance_no: String },
 }
 
 impl Template {
@@ -40,12 +44,18 @@ impl Template {
             Template::ResetPasswordCode { .. } => "SMS_CD_RESET",
             Template::AlreadyRegistered => "SMS_CD_REGISTERED",
             Template::PasswordChanged => "SMS_CD_PASSWORD",
+            Template::ApplicationApproved { .. } => "SMS_CD_APPROVED",
+            Template::ApplicationRejected { .. } => "SMS_CD_REJECTED",
         }
     }
 
     fn params(&self) -> BTreeMap<&'static str, String> {
         match self {
             Template::RegisterCode { code } | Template::ResetPasswordCode { code } => BTreeMap::from([("code", code.clone())]),
+            Template::ApplicationApproved { acceptance_no, auth_code } => {
+                BTreeMap::from([("acceptance_no", acceptance_no.clone()), ("auth_code", auth_code.clone())])
+            }
+            Template::ApplicationRejected { acceptance_no } => BTreeMap::from([("acceptance_no", acceptance_no.clone())]),
             _ => BTreeMap::new(),
         }
     }
@@ -63,6 +73,8 @@ fn template_text(code: &str) -> Option<&'static str> {
         "SMS_CD_RESET" => "您正在找回登录密码，验证码：${code}，5分钟内有效。如非本人操作，请忽略本短信。",
         "SMS_CD_REGISTERED" => "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。",
         "SMS_CD_PASSWORD" => "您的CertDesk登录密码已修改。如非本人操作，请立即找回密码并联系客服。",
+        "SMS_CD_APPROVED" => "您的数字证书申请（业务受理号：${acceptance_no}）已审核通过，下载授权码：${auth_code}。请登录系统，插入介质后下载证书。",
+        "SMS_CD_REJECTED" => "您的数字证书申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。",
         _ => return None,
     })
 }
@@ -263,6 +275,8 @@ mod tests {
             Template::ResetPasswordCode { code: "1".into() },
             Template::AlreadyRegistered,
             Template::PasswordChanged,
+            Template::ApplicationApproved { acceptance_no: "1".into(), auth_code: "2".into() },
+            Template::ApplicationRejected { acceptance_no: "1".into() },
         ] {
             let text = template_text(t.code()).unwrap();
             for k in t.params().keys() {

@@ -30,6 +30,21 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         ),
         (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
         (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
+        (Method::GET, "/api/admin/applications".into(), None, Some(StaffRole::Reviewer)),
+        (Method::GET, format!("/api/admin/applications/{staff_id}"), None, Some(StaffRole::Reviewer)),
+        (Method::GET, format!("/api/admin/applications/{staff_id}/documents/other"), None, Some(StaffRole::Reviewer)),
+        (
+            Method::POST,
+            format!("/api/admin/applications/{staff_id}/review"),
+            Some(json!({ "approve": true })),
+            Some(StaffRole::Reviewer),
+        ),
+        (
+            Method::PUT,
+            format!("/api/admin/accounts/{staff_id}/billing"),
+            Some(json!({ "billing": "settlement" })),
+            Some(StaffRole::Administrator),
+        ),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }
@@ -53,7 +68,8 @@ async fn customers_reach_no_staff_route_and_roles_reach_only_theirs() {
             let (status, v) = staff.call(method.clone(), &path, body.clone()).await;
             let allowed = needs.is_none_or(|r| r == role || role == StaffRole::Administrator);
             if allowed {
-                assert!(status.is_success(), "{role:?} {method} {path}: {status} {v}");
+                // Allowed in: success, or "not found" for the made-up object ids.
+                assert!(status.is_success() || status == StatusCode::NOT_FOUND, "{role:?} {method} {path}: {status} {v}");
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}: {v}");
             }

@@ -1,0 +1,644 @@
+//! New certificate (证书新办): the catalogue, the wizard's drafts saved step by step, document
+//! uploads checked by content, submission with an acceptance number, staff review (approve,
+//! or reject with a reason per field), fixing and resubmitting, and issuance for a CSR with
+//! the download authorization code sent by SMS at approval.
+//!
+//! The application's status moves only by conditional UPDATEs (`WHERE status = <seen>`), so
+//! two reviewers, or a reviewer and a resubmitting customer, cannot both move it.
+
+use certdesk_shared::apply::{
+    ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
+    DeliveryInfo, DocumentKind, DocumentView, FieldReason, Medium, OperatorInfo, Project, ReviewDecision,
+    ValidityOption, check_document,
+};
+use certdesk_shared::certificate::CertificateProfile;
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    TransactionTrait,
+};
+use sha2::Digest;
+
+use super::audit::{self, AuditKey, Event};
+use super::{ClientMeta, exec, new_id, sha256_hex};
+use crate::ca::CaService;
+use crate::entity::{account, application, application_document, catalogue_project, catalogue_type, catalogue_validity};
+use crate::error::AppError;
+use crate::notify::{Notifier, Template};
+
+/// Review promise: 5 working days (提交审核后…在5个工作日内对材料进行审核).
+pub const REVIEW_WORKING_DAYS: i64 = 5;
+
+/// The demo catalogue written on first start: project "RA测试专用" with the three types of
+/// the seeds, every medium, one to three years.
+pub async fn seed_catalogue(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    if catalogue_project::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let project = "ra-test";
+    let insert = catalogue_project::Entity::insert(catalogue_project::ActiveModel {
+        id: Set(project.into()),
+        name: Set("RA测试专用".into()),
+        position: Set(1),
+    })
+    .exec(db)
+    .await;
+    match insert {
+        Ok(_) => {}
+        // Another server seeded it at the same moment.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    let all_docs = "business_licence,operator_id,other";
+    let types = [
+        ("org", "机构证书", CertificateProfile::OrgSign, all_docs),
+        ("legal", "法人证书", CertificateProfile::LegalSign, all_docs),
+        ("personal", "个人证书", CertificateProfile::PersonalSign, "operator_id"),
+    ];
+    for (i, (id, name, profile, docs)) in types.into_iter().enumerate() {
+        catalogue_type::Entity::insert(catalogue_type::ActiveModel {
+            id: Set(id.into()),
+            project_id: Set(project.into()),
+            name: Set(name.into()),
+            profile: Set(profile.code().into()),
+            media: Set("ukey,pc_shield,mobile_shield".into()),
+            documents: Set(docs.into()),
+            position: Set(i as i32),
+        })
+        .exec(db)
+        .await?;
+        for (years, price) in [(1, 30_000), (2, 54_000), (3, 78_000)] {
+            catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
+                id: Set(format!("{id}-{years}y")),
+                type_id: Set(id.into()),
+                years: Set(years),
+                price_fen: Set(price),
+                position: Set(years),
+            })
+            .exec(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn billing(a: &account::Model) -> BillingMode {
+    if a.billing_mode == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay }
+}
+
+fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) -> CertificateType {
+    CertificateType {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        media: t.media.split(',').filter_map(Medium::parse).collect(),
+        validity: validity
+            .iter()
+            .filter(|v| v.type_id == t.id)
+            .map(|v| ValidityOption { id: v.id.clone(), years: v.years as u32, price_fen: v.price_fen })
+            .collect(),
+        documents: t.documents.split(',').filter_map(DocumentKind::parse).collect(),
+    }
+}
+
+/// The catalogue as the customer sees it.
+pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<Catalogue, AppError> {
+    let projects = catalogue_project::Entity::find().order_by_asc(catalogue_project::Column::Position).all(db).await?;
+    let types = catalogue_type::Entity::find().order_by_asc(catalogue_type::Column::Position).all(db).await?;
+    let validity = catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
+    Ok(Catalogue {
+        projects: projects
+            .into_iter()
+            .map(|p| Project {
+                types: types.iter().filter(|t| t.project_id == p.id).map(|t| type_view(t, &validity)).collect(),
+                id: p.id,
+                name: p.name,
+            })
+            .collect(),
+        billing: billing(a),
+    })
+}
+
+/// The customer's own application; anyone else's is "not found".
+async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<application::Model, AppError> {
+    application::Entity::find_by_id(id.to_owned())
+        .filter(application::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
+    s.as_deref().and_then(|j| serde_json::from_str(j).ok())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn status(a: &application::Model) -> ApplicationStatus {
+    ApplicationStatus::parse(&a.status).unwrap_or(ApplicationStatus::Draft)
+}
+
+pub async fn view(db: &impl ConnectionTrait, a: &application::Model) -> Result<ApplicationView, AppError> {
+    let docs = application_document::Entity::find()
+        .filter(application_document::Column::ApplicationId.eq(a.id.clone()))
+        .all(db)
+        .await?;
+    Ok(ApplicationView {
+        id: a.id.clone(),
+        acceptance_no: a.acceptance_no.clone(),
+        status: status(a),
+        step: a.step as u8,
+        choose_type: parse(&a.choose_type),
+        certificate_info: parse(&a.certificate_info),
+        documents: docs
+            .into_iter()
+            .filter_map(|d| {
+                Some(DocumentView {
+                    kind: DocumentKind::parse(&d.kind)?,
+                    file_type: serde_json::from_value(serde_json::Value::String(d.file_type)).ok()?,
+                    file_name: d.file_name,
+                    size: d.size as u64,
+                    sha256: d.sha256,
+                })
+            })
+            .collect(),
+        operator: parse(&a.operator),
+        delivery: parse(&a.delivery),
+        price_fen: a.price_fen,
+        billing: if a.billing_mode == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay },
+        reasons: serde_json::from_str(&a.reasons).unwrap_or_default(),
+        created_at: a.created_at.to_rfc3339(),
+        submitted_at: a.submitted_at.map(|t| t.to_rfc3339()),
+        certificate_uid: a.certificate_uid.clone(),
+    })
+}
+
+/// A new draft at step ①.
+pub async fn start(db: &impl ConnectionTrait, a: &account::Model, now: DateTime<Utc>) -> Result<application::Model, AppError> {
+    let model = application::Model {
+        id: new_id(),
+        account_id: a.id.clone(),
+        acceptance_no: None,
+        status: ApplicationStatus::Draft.as_str().into(),
+        step: 1,
+        billing_mode: a.billing_mode.clone(),
+        type_id: None,
+        medium: None,
+        choose_type: None,
+        certificate_info: None,
+        operator: None,
+        delivery: None,
+        price_fen: None,
+        reasons: "[]".into(),
+        auth_code_hash: None,
+        certificate_uid: None,
+        review_round: 0,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        decided_at: None,
+    };
+    let active: application::ActiveModel = model.clone().into();
+    application::Entity::insert(active).exec(db).await?;
+    Ok(model)
+}
+
+pub async fn list(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<application::Model>, AppError> {
+    Ok(application::Entity::find()
+        .filter(application::Column::AccountId.eq(account_id))
+        .order_by_desc(application::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<application::Model, AppError> {
+    own(db, account_id, id).await
+}
+
+/// What one wizard step saves.
+pub enum Step {
+    ChooseType(ChooseType),
+    CertificateInfo(CertificateInfo),
+    Operator(OperatorInfo),
+    Delivery(DeliveryInfo),
+}
+
+fn invalid(errors: Vec<FieldError>) -> Result<(), AppError> {
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+fn field(field: &str, error: ValidationError) -> AppError {
+    AppError::Validation(vec![FieldError { field: field.into(), error }])
+}
+
+/// Saves one step of an editable application and moves the resume point past it.
+pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, step: Step, now: DateTime<Utc>) -> Result<application::Model, AppError> {
+    let app = own(db, account_id, id).await?;
+    if !status(&app).editable() {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let mut active: application::ActiveModel = app.clone().into();
+    let number = match step {
+        Step::ChooseType(c) => {
+            let t = catalogue_type::Entity::find_by_id(c.type_id.clone())
+                .filter(catalogue_type::Column::ProjectId.eq(c.project_id.clone()))
+                .one(db)
+                .await?
+                .ok_or_else(|| field("type_id", ValidationError::Required))?;
+            if !t.media.split(',').any(|m| m == c.medium.as_str()) {
+                return Err(field("medium", ValidationError::Required));
+            }
+            if app.type_id.as_deref() != Some(t.id.as_str()) {
+                // Another type: the validity and its price chosen for the old one no longer apply.
+                active.price_fen = Set(None);
+                active.certificate_info = Set(None);
+            }
+            active.type_id = Set(Some(t.id));
+            active.medium = Set(Some(c.medium.as_str().into()));
+            active.choose_type = Set(Some(json(&c)?));
+            1
+        }
+        Step::CertificateInfo(info) => {
+            invalid(info.check())?;
+            let type_id = app.type_id.clone().ok_or(ErrorCode::StepMissing)?;
+            let v = catalogue_validity::Entity::find_by_id(info.validity_id.clone())
+                .filter(catalogue_validity::Column::TypeId.eq(type_id))
+                .one(db)
+                .await?
+                .ok_or_else(|| field("validity_id", ValidationError::Required))?;
+            active.price_fen = Set(Some(v.price_fen));
+            active.certificate_info = Set(Some(json(&info)?));
+            2
+        }
+        Step::Operator(o) => {
+            active.operator = Set(Some(json(&o)?));
+            4
+        }
+        Step::Delivery(d) => {
+            invalid(d.check())?;
+            active.delivery = Set(Some(json(&d)?));
+            5
+        }
+    };
+    active.step = Set(app.step.max(number + 1));
+    active.updated_at = Set(now);
+    Ok(application::Entity::update(active).exec(db).await?)
+}
+
+/// Step ③: one document, checked by size and content (never by its name).
+pub async fn upload(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    account_id: &str,
+    id: &str,
+    kind: DocumentKind,
+    file_name: &str,
+    bytes: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<DocumentView, AppError> {
+    let app = own(db, account_id, id).await?;
+    if !status(&app).editable() {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let file_type = check_document(kind, &bytes).map_err(|e| field(kind.as_str(), e))?;
+    let file_name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let size = bytes.len();
+    let type_code = serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    // Replace in one transaction: a crash keeps the old document or the new, never neither.
+    let txn = db.begin().await?;
+    exec(&txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = $2", vec![app.id.clone().into(), kind.as_str().into()])
+        .await?;
+    application_document::Entity::insert(application_document::ActiveModel {
+        id: Set(new_id()),
+        application_id: Set(app.id.clone()),
+        kind: Set(kind.as_str().into()),
+        file_name: Set(file_name.clone()),
+        file_type: Set(type_code),
+        size: Set(size as i32),
+        sha256: Set(sha.clone()),
+        content: Set(bytes),
+        created_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    if app.step < 4 && app.certificate_info.is_some() {
+        exec(db, "UPDATE application SET step = 4, updated_at = $2 WHERE id = $1 AND step < 4", vec![app.id.into(), now.into()]).await?;
+    }
+    Ok(DocumentView { kind, file_name, file_type, size: size as u64, sha256: sha })
+}
+
+/// A document's bytes, for its owner or a reviewer.
+pub async fn document(db: &impl ConnectionTrait, application_id: &str, kind: DocumentKind) -> Result<application_document::Model, AppError> {
+    application_document::Entity::find()
+        .filter(application_document::Column::ApplicationId.eq(application_id))
+        .filter(application_document::Column::Kind.eq(kind.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// What is still missing before submission, as field errors.
+async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<Vec<FieldError>, AppError> {
+    let mut e = Vec::new();
+    let mut need = |f: &str, ok: bool| {
+        if !ok {
+            e.push(FieldError { field: f.into(), error: ValidationError::Required });
+        }
+    };
+    need("choose_type", app.choose_type.is_some());
+    need("certificate_info", app.certificate_info.is_some());
+    need("operator", app.operator.is_some());
+    need("delivery", app.delivery.is_some());
+    if let Some(type_id) = &app.type_id
+        && let Some(t) = catalogue_type::Entity::find_by_id(type_id.clone()).one(db).await?
+    {
+        for kind in t.documents.split(',').filter_map(DocumentKind::parse) {
+            let have = application_document::Entity::find()
+                .filter(application_document::Column::ApplicationId.eq(app.id.clone()))
+                .filter(application_document::Column::Kind.eq(kind.as_str()))
+                .count(db)
+                .await?
+                > 0;
+            if !have {
+                e.push(FieldError { field: kind.as_str().into(), error: ValidationError::Required });
+            }
+        }
+    }
+    Ok(e)
+}
+
+/// 业务受理号: `BH` + date + 6 random digits (unique; retried on a collision).
+fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
+    let n = u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000;
+    Ok(format!("BH{}{n:06}", now.format("%Y%m%d")))
+}
+
+/// ⑦ 提交审核: a complete draft, or a fixed rejected application, goes to the review queue.
+/// Scan-to-pay customers must have paid (the payment step comes with the payment module);
+/// settlement customers are billed on their monthly statement.
+pub async fn submit(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    account_id: &str,
+    id: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<application::Model, AppError> {
+    let app = own(db, account_id, id).await?;
+    let from = status(&app);
+    if !from.editable() {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let errors = missing(db, &app).await?;
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if app.billing_mode != "settlement" {
+        return Err(ErrorCode::PaymentRequired.into());
+    }
+    let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
+    for _ in 0..10 {
+        let number = match &app.acceptance_no {
+            Some(n) => n.clone(),
+            None => acceptance_number(now)?,
+        };
+        let res = exec(
+            db,
+            "UPDATE application SET status = $3, acceptance_no = $4, step = 7, submitted_at = $5, updated_at = $5 \
+             WHERE id = $1 AND status = $2",
+            vec![app.id.clone().into(), from.as_str().into(), to.as_str().into(), number.clone().into(), now.into()],
+        )
+        .await;
+        match res {
+            Ok(r) if r.rows_affected() == 1 => {
+                audit::append(
+                    db,
+                    key,
+                    Event {
+                        actor: &audit::customer(account_id),
+                        action: "application_submitted",
+                        subject: &number,
+                        ip: &meta.ip,
+                        detail: serde_json::json!({ "application": app.id, "status": to.as_str() }),
+                    },
+                )
+                .await?;
+                return own(db, account_id, id).await;
+            }
+            Ok(_) => return Err(ErrorCode::NotEditable.into()),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) && app.acceptance_no.is_none() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!("no free acceptance number after 10 tries")))
+}
+
+/// The review queue: applications waiting, oldest first.
+pub async fn queue(db: &impl ConnectionTrait, filter: Option<ApplicationStatus>) -> Result<Vec<application::Model>, AppError> {
+    let statuses: Vec<&str> = match filter {
+        Some(s) => vec![s.as_str()],
+        None => vec![ApplicationStatus::Submitted.as_str(), ApplicationStatus::Resubmitted.as_str()],
+    };
+    Ok(application::Entity::find()
+        .filter(application::Column::Status.is_in(statuses))
+        .order_by_asc(application::Column::SubmittedAt)
+        .all(db)
+        .await?)
+}
+
+/// Working days (Monday to Friday) left of the review promise; negative when overdue.
+pub fn working_days_left(submitted: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    use chrono::{Datelike, Weekday};
+    let Some(cst) = chrono::FixedOffset::east_opt(8 * 3600) else {
+        return REVIEW_WORKING_DAYS;
+    };
+    let (mut day, today) = (submitted.with_timezone(&cst).date_naive(), now.with_timezone(&cst).date_naive());
+    let mut used = 0;
+    while day < today {
+        day = day.succ_opt().unwrap_or(day);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            used += 1;
+        }
+    }
+    REVIEW_WORKING_DAYS - used
+}
+
+/// Any application, for staff.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<application::Model, AppError> {
+    application::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// Approves (a download authorization code goes to the operator by SMS) or rejects with a
+/// reason per field (the operator is told by SMS to log in and fix it).
+#[allow(clippy::too_many_arguments)]
+pub async fn review(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    notifier: &Notifier,
+    reviewer: &str,
+    id: &str,
+    decision: ReviewDecision,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<application::Model, AppError> {
+    let app = find(db, id).await?;
+    let from = status(&app);
+    if !from.awaiting_review() {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let reasons: Vec<FieldReason> =
+        decision.reasons.into_iter().filter(|r| !r.reason.trim().is_empty()).map(|r| FieldReason { field: r.field, reason: r.reason.trim().chars().take(200).collect() }).collect();
+    if !decision.approve && reasons.is_empty() {
+        return Err(field("reasons", ValidationError::Required));
+    }
+    let code = super::codes::six_digits()? + &super::codes::six_digits()?[..2];
+    let (to, code_hash) = if decision.approve {
+        (ApplicationStatus::Approved, Some(sha256_hex(&[b"auth code", app.id.as_bytes(), code.as_bytes()])))
+    } else {
+        (ApplicationStatus::Rejected, None)
+    };
+    let res = exec(
+        db,
+        "UPDATE application SET status = $3, reasons = $4, auth_code_hash = $5, decided_at = $6, updated_at = $6, \
+         review_round = review_round + 1 WHERE id = $1 AND status = $2",
+        vec![app.id.clone().into(), from.as_str().into(), to.as_str().into(), json(&reasons)?.into(), code_hash.into(), now.into()],
+    )
+    .await?;
+    if res.rows_affected() != 1 {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let number = app.acceptance_no.clone().unwrap_or_default();
+    audit::append(
+        db,
+        key,
+        Event {
+            actor: reviewer,
+            action: if decision.approve { "application_approved" } else { "application_rejected" },
+            subject: &number,
+            ip: &meta.ip,
+            detail: serde_json::json!({ "application": app.id, "reasons": reasons }),
+        },
+    )
+    .await?;
+    if let Some(operator) = parse::<OperatorInfo>(&app.operator) {
+        let template = if decision.approve {
+            Template::ApplicationApproved { acceptance_no: number, auth_code: code }
+        } else {
+            Template::ApplicationRejected { acceptance_no: number }
+        };
+        if let Err(e) = notifier.sms(operator.mobile.as_str(), template).await {
+            tracing::warn!(error = %e, "review result SMS not sent");
+        }
+    }
+    find(db, id).await
+}
+
+/// Issues the certificate of an approved application for a CSR, given its acceptance number
+/// and authorization code; the application becomes Issued in the same transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_for_csr(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    acceptance_no: &str,
+    auth_code: &str,
+    csr: &[u8],
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<crate::ca::issue::Issued, AppError> {
+    let bucket = format!("auth_code:{}", acceptance_no.trim());
+    if !super::throttle::take(db, &bucket, 5, chrono::Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let app = application::Entity::find()
+        .filter(application::Column::AcceptanceNo.eq(acceptance_no.trim()))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::AuthCodeInvalid)?;
+    let expected = app.auth_code_hash.clone().unwrap_or_default();
+    let given = sha256_hex(&[b"auth code", app.id.as_bytes(), auth_code.trim().as_bytes()]);
+    if status(&app) != ApplicationStatus::Approved || !super::same(&expected, &given) {
+        return Err(ErrorCode::AuthCodeInvalid.into());
+    }
+    let t = catalogue_type::Entity::find_by_id(app.type_id.clone().unwrap_or_default()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
+    let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
+    let years = match &app.certificate_info {
+        Some(_) => catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years),
+        None => 1,
+    };
+    let subject = crate::ca::profile::Subject {
+        common_name: info.org_name.to_string(),
+        identifier: info.credit_code.to_string(),
+        business_number: app.acceptance_no.clone(),
+        province: info.province.clone(),
+        city: info.city.clone(),
+        organisation: Some(info.org_name.to_string()),
+    };
+    let txn = db.begin().await?;
+    let moved = exec(
+        &txn,
+        "UPDATE application SET status = 'issued', updated_at = $2 WHERE id = $1 AND status = 'approved'",
+        vec![app.id.clone().into(), now.into()],
+    )
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Err(ErrorCode::AuthCodeInvalid.into());
+    }
+    let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
+    let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
+    exec(&txn, "UPDATE application SET certificate_uid = $2 WHERE id = $1", vec![app.id.clone().into(), issued.uid.clone().into()]).await?;
+    txn.commit().await?;
+    audit::append(
+        db,
+        key,
+        Event {
+            actor: &audit::customer(&app.account_id),
+            action: "certificate_issued",
+            subject: acceptance_no.trim(),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "application": app.id, "certificate": issued.uid, "serial": issued.serial }),
+        },
+    )
+    .await?;
+    Ok(issued)
+}
+
+/// Sets a customer's billing mode (administrators keep the list of settlement customers).
+pub async fn set_billing(db: &impl ConnectionTrait, account_id: &str, mode: BillingMode) -> Result<(), AppError> {
+    let code = match mode {
+        BillingMode::ScanToPay => "scan_to_pay",
+        BillingMode::Settlement => "settlement",
+    };
+    let n = exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?.rows_affected();
+    if n == 1 { Ok(()) } else { Err(ErrorCode::NotFound.into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn five_working_days_skip_the_weekend() {
+        // Friday 2026-11-20, 10:00 in Beijing.
+        let submitted = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
+        assert_eq!(working_days_left(submitted, submitted), 5);
+        let monday = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
+        assert_eq!(working_days_left(submitted, monday), 4);
+        let next_friday = Utc.with_ymd_and_hms(2026, 11, 27, 2, 0, 0).unwrap();
+        assert_eq!(working_days_left(submitted, next_friday), 0);
+        let next_monday = Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
+        assert_eq!(working_days_left(submitted, next_monday), -1);
+    }
+
+    #[test]
+    fn acceptance_numbers_carry_the_date() {
+        let n = acceptance_number(Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()).unwrap();
+        assert!(n.starts_with("BH20261121") && n.len() == 16, "{n}");
+    }
+}

@@ -1,0 +1,215 @@
+//! New certificate (证书新办) over HTTP: the catalogue, the wizard's steps, document uploads
+//! and downloads, submission, issuance for a CSR; and for staff the review queue, review
+//! and billing modes. Thin handlers over `domain::apply`.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use certdesk_shared::apply::{
+    ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
+    FileType, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision, ReviewQueueItem, SetBilling,
+};
+use certdesk_shared::ErrorCode;
+use chrono::Utc;
+
+use super::AppJson;
+use super::auth::{Allowed, Client, CurrentUser, ManageCatalogue, Review};
+use crate::domain::apply::{self, Step};
+use crate::domain::account;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/catalogue", get(catalogue))
+        .route("/applications", get(list).post(start))
+        .route("/applications/issue", post(issue_for_csr))
+        .route("/applications/{id}", get(one))
+        .route("/applications/{id}/choose-type", put(choose_type))
+        .route("/applications/{id}/certificate-info", put(certificate_info))
+        .route("/applications/{id}/operator", put(operator))
+        .route("/applications/{id}/delivery", put(delivery))
+        .route(
+            "/applications/{id}/documents/{kind}",
+            // Twice the largest document, so a file somewhat too large gets its field message.
+            put(upload).get(download).layer(DefaultBodyLimit::max(2 * MAX_DOCUMENT_BYTES)),
+        )
+        .route("/applications/{id}/submit", post(submit))
+}
+
+/// Staff routes, nested under `/api/admin` behind its staff check.
+pub fn admin_router() -> Router<AppState> {
+    Router::new()
+        .route("/applications", get(queue))
+        .route("/applications/{id}", get(staff_view))
+        .route("/applications/{id}/documents/{kind}", get(staff_download))
+        .route("/applications/{id}/review", post(review))
+        .route("/accounts/{id}/billing", put(set_billing))
+}
+
+async fn catalogue(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Catalogue>, AppError> {
+    let a = account::find(&state.db, &user.account_id).await?;
+    Ok(Json(apply::catalogue(&state.db, &a).await?))
+}
+
+async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<ApplicationView>>, AppError> {
+    let mut out = Vec::new();
+    for a in apply::list(&state.db, &user.account_id).await? {
+        out.push(apply::view(&state.db, &a).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn start(State(state): State<AppState>, user: CurrentUser) -> Result<Json<ApplicationView>, AppError> {
+    let a = account::find(&state.db, &user.account_id).await?;
+    let app = apply::start(&state.db, &a, Utc::now()).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn one(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn save(state: &AppState, user: &CurrentUser, id: &str, step: Step) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::save_step(&state.db, &user.account_id, id, step, Utc::now()).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn choose_type(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<ChooseType>) -> Result<Json<ApplicationView>, AppError> {
+    save(&state, &user, &id, Step::ChooseType(b)).await
+}
+
+async fn certificate_info(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<CertificateInfo>,
+) -> Result<Json<ApplicationView>, AppError> {
+    save(&state, &user, &id, Step::CertificateInfo(b)).await
+}
+
+async fn operator(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<OperatorInfo>) -> Result<Json<ApplicationView>, AppError> {
+    save(&state, &user, &id, Step::Operator(b)).await
+}
+
+async fn delivery(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<DeliveryInfo>) -> Result<Json<ApplicationView>, AppError> {
+    save(&state, &user, &id, Step::Delivery(b)).await
+}
+
+fn kind(s: &str) -> Result<DocumentKind, AppError> {
+    DocumentKind::parse(s).ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// The raw file as the body; its name in `X-File-Name`.
+async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, k)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<DocumentView>, AppError> {
+    // Percent-encoded UTF-8 (what browsers can send); raw UTF-8 is taken too.
+    let name = headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("");
+    let name = percent_decode(name);
+    let doc = apply::upload(&state.db, &user.account_id, &id, kind(&k)?, &name, body.to_vec(), Utc::now()).await?;
+    Ok(Json(doc))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn file_response(doc: crate::entity::application_document::Model) -> Response {
+    let mime = serde_json::from_value::<FileType>(serde_json::Value::String(doc.file_type)).map_or("application/octet-stream", FileType::mime);
+    let mut res = doc.content.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    // Always a download, never rendered in our origin.
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    res
+}
+
+async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, k)): Path<(String, String)>) -> Result<Response, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    Ok(file_response(apply::document(&state.db, &app.id, kind(&k)?).await?))
+}
+
+async fn submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn issue_for_csr(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<IssueForCsr>) -> Result<Json<Issued>, AppError> {
+    let issued = apply::issue_for_csr(
+        &state.db,
+        &state.ca,
+        &state.audit_key,
+        &req.acceptance_no,
+        &req.auth_code,
+        req.csr_pem.as_bytes(),
+        &meta,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(Issued { pem: crate::ca::der::pem("CERTIFICATE", &issued.der), certificate_uid: issued.uid, serial: issued.serial }))
+}
+
+#[derive(serde::Deserialize)]
+struct QueueQuery {
+    status: Option<String>,
+}
+
+async fn queue(State(state): State<AppState>, _: Allowed<Review>, Query(q): Query<QueueQuery>) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
+    let filter = q.status.as_deref().and_then(ApplicationStatus::parse);
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for a in apply::queue(&state.db, filter).await? {
+        let left = a.submitted_at.map_or(apply::REVIEW_WORKING_DAYS, |s| apply::working_days_left(s, now));
+        out.push(ReviewQueueItem { application: apply::view(&state.db, &a).await?, working_days_left: left });
+    }
+    Ok(Json(out))
+}
+
+async fn staff_view(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::find(&state.db, &id).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn staff_download(State(state): State<AppState>, _: Allowed<Review>, Path((id, k)): Path<(String, String)>) -> Result<Response, AppError> {
+    Ok(file_response(apply::document(&state.db, &id, kind(&k)?).await?))
+}
+
+async fn review(
+    State(state): State<AppState>,
+    who: Allowed<Review>,
+    Path(id): Path<String>,
+    AppJson(decision): AppJson<ReviewDecision>,
+) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::review(&state.db, &state.audit_key, &state.notifier, &who.user.actor(), &id, decision, &who.user.meta, Utc::now()).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn set_billing(State(state): State<AppState>, _: Allowed<ManageCatalogue>, Path(id): Path<String>, AppJson(b): AppJson<SetBilling>) -> Result<StatusCode, AppError> {
+    apply::set_billing(&state.db, &id, b.billing).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

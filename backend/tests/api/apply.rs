@@ -1,0 +1,258 @@
+//! New certificate (证书新办): the wizard's steps saved on the server, documents checked by
+//! content, submission, rejection with reasons, fixing and resubmitting, approval with an
+//! authorization code by SMS, and issuance for a CSR.
+
+use certdesk_shared::admin::StaffRole;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, last_sms, registered, staff_browser};
+use crate::helpers::{TestApp, spawn_app};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
+const ZIP: &[u8] = b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+async fn upload(b: &Browser<'_>, id: &str, kind: &str, name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let res = b
+        .app
+        .client
+        .put(b.app.url(&format!("/api/applications/{id}/documents/{kind}")))
+        .header("cookie", b.cookie.clone().unwrap())
+        .header("x-csrf-token", b.csrf.clone().unwrap())
+        .header("x-file-name", name)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn certificate_info(credit_code: &str) -> Value {
+    json!({
+        "org_name": "天津市滨海数字认证有限公司",
+        "credit_code": credit_code,
+        "validity_id": "org-1y",
+        "email": "ca@example.com",
+        "province": "天津市",
+        "city": "和平区",
+    })
+}
+
+/// A customer with a complete draft: a settlement customer (set by an administrator), or a
+/// scan-to-pay one.
+async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
+    let (mut b, mobile) = registered(app).await;
+    if settlement {
+        let (_, me) = b.get("/api/session").await;
+        let account = me["account"]["id"].as_str().unwrap().to_owned();
+        let body = json!({ "billing": "settlement" });
+        let (status, _) = admin.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (_, catalogue) = b.get("/api/catalogue").await;
+    assert_eq!(catalogue["billing"], if settlement { "settlement" } else { "scan_to_pay" });
+    assert_eq!(catalogue["projects"][0]["name"], "RA测试专用");
+    let types: Vec<&str> = catalogue["projects"][0]["types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(types, ["机构证书", "法人证书", "个人证书"]);
+    assert_eq!(catalogue["projects"][0]["types"][0]["validity"][0]["price_fen"], 30000);
+
+    let (status, draft) = b.post("/api/applications", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!((draft["status"].as_str(), draft["step"].as_u64()), (Some("draft"), Some(1)));
+    let put = |path: &str| format!("/api/applications/{id}/{path}");
+    let (s, v) = b.call(Method::PUT, &put("choose-type"), Some(json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = b.call(Method::PUT, &put("certificate-info"), Some(certificate_info("91350100M000100Y43"))).await;
+    assert_eq!((s, v["price_fen"].as_i64(), v["step"].as_u64()), (StatusCode::OK, Some(30000), Some(3)), "{v}");
+    assert_eq!(upload(&b, &id, "business_licence", "营业执照.pdf", PDF).await.0, StatusCode::OK);
+    assert_eq!(upload(&b, &id, "operator_id", "%E8%BA%AB%E4%BB%BD%E8%AF%81.png", PNG).await.0, StatusCode::OK);
+    assert_eq!(upload(&b, &id, "other", "other.zip", ZIP).await.0, StatusCode::OK);
+    let operator = json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": mobile, "email": "zs@example.com",
+                           "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" });
+    assert_eq!(b.call(Method::PUT, &put("operator"), Some(operator)).await.0, StatusCode::OK);
+    let delivery = json!({ "method": "post", "recipient_company": "天津市滨海数字认证有限公司", "recipient_name": "张三",
+                           "recipient_phone": mobile, "address": "天津市和平区1号", "cash_on_delivery": true });
+    let (s, v) = b.call(Method::PUT, &put("delivery"), Some(delivery)).await;
+    assert_eq!((s, v["step"].as_u64()), (StatusCode::OK, Some(6)), "{v}");
+    (b, id, mobile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
+
+    // A reload resumes where the user was: everything is on the server.
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["certificate_info"]["city"], "和平区");
+    assert_eq!(v["documents"].as_array().unwrap().len(), 3);
+
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "submitted");
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    assert!(acceptance.starts_with("BH"), "{acceptance}");
+    // Submitted: no more editing.
+    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(certificate_info("91350100M000100Y43"))).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")));
+
+    let (s, queue) = reviewer.get("/api/admin/applications").await;
+    assert_eq!(s, StatusCode::OK);
+    let item = queue.as_array().unwrap().iter().find(|i| i["application"]["id"] == id.as_str()).unwrap();
+    assert_eq!(item["working_days_left"], 5);
+    let doc = app
+        .client
+        .get(app.url(&format!("/api/admin/applications/{id}/documents/business_licence")))
+        .header("cookie", reviewer.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doc.headers()["content-type"], "application/pdf");
+    assert_eq!(doc.headers()["content-disposition"], "attachment");
+    assert_eq!(doc.bytes().await.unwrap().as_ref(), PDF);
+
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": false, "reasons": [] })).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reasons")));
+    let reasons = json!({ "approve": false, "reasons": [{ "field": "business_licence", "reason": "营业执照未加盖公章" }] });
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), reasons).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert_eq!(sms.template, "SMS_CD_REJECTED");
+    assert!(sms.body.contains(&acceptance));
+
+    // The user sees the reason, replaces only the licence, and resubmits.
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["reasons"][0]["reason"], "营业执照未加盖公章");
+    let stamped = [PDF, b"% stamped\n"].concat();
+    assert_eq!(upload(&b, &id, "business_licence", "营业执照（盖章）.pdf", &stamped).await.0, StatusCode::OK);
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
+    assert_eq!(v["acceptance_no"], acceptance.as_str(), "the acceptance number stays");
+    let names: Vec<&str> = v["documents"].as_array().unwrap().iter().map(|d| d["file_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"营业执照（盖章）.pdf") && names.contains(&"身份证.png"), "{names:?}");
+
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert_eq!(sms.template, "SMS_CD_APPROVED");
+    let code_at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
+    let auth_code: String = sms.body[code_at..].chars().take(8).collect();
+    assert!(auth_code.chars().all(|c| c.is_ascii_digit()), "{}", sms.body);
+    // A second decision on the same application is refused.
+    let (s, _) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
+    let mut anyone = Browser::new(&app);
+    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
+    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
+    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let pem = v["pem"].as_str().unwrap();
+    let der = pem_to_der(pem);
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let subject = cert.subject().to_string();
+    assert!(subject.contains("CN=天津市滨海数字认证有限公司") || subject.contains("天津市滨海数字认证有限公司"), "{subject}");
+    assert!(subject.contains("91350100M000100Y43") && subject.contains(&acceptance), "{subject}");
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["status"], "issued");
+    assert!(v["certificate_uid"].is_string());
+    // Once issued, the code is spent.
+    let (s, _) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+}
+
+#[tokio::test]
+async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
+
+    // An .exe renamed .pdf.
+    let (s, v) = upload(&b, &id, "business_licence", "营业执照.pdf", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run").await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_type")));
+    // 3 MB.
+    let mut big = PDF.to_vec();
+    big.resize(3 * 1024 * 1024, b' ');
+    let (s, v) = upload(&b, &id, "business_licence", "big.pdf", &big).await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_too_large")));
+    // A PDF where an archive belongs.
+    let (_, v) = upload(&b, &id, "other", "other.pdf", PDF).await;
+    assert_eq!(v["fields"][0]["error"], "file_type");
+    // A wrong credit code, an unknown city.
+    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(certificate_info("91350100M000100Y42"))).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("credit_code")));
+    let mut wrong_city = certificate_info("91350100M000100Y43");
+    wrong_city["city"] = "朝阳区".into();
+    let (_, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(wrong_city)).await;
+    assert_eq!(v["fields"][0]["error"], "region_unknown");
+
+    // Nothing was lost.
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["certificate_info"]["credit_code"], "91350100M000100Y43");
+    let licence = v["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "business_licence").unwrap();
+    assert_eq!(licence["file_name"], "营业执照.pdf");
+    assert_eq!(licence["size"], PDF.len());
+}
+
+#[tokio::test]
+async fn scan_to_pay_waits_for_payment_and_nobody_else_sees_an_application() {
+    let app = spawn_app().await;
+    let (mut owner, _) = registered(&app).await;
+    let (_, draft) = owner.post("/api/applications", json!({})).await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(draft["billing"], "scan_to_pay");
+    let (s, v) = owner.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "incomplete first: {v}");
+    let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["choose_type", "certificate_info", "operator", "delivery"]);
+
+    let (mut other, _) = registered(&app).await;
+    for (method, path) in [
+        (Method::GET, format!("/api/applications/{id}")),
+        (Method::PUT, format!("/api/applications/{id}/choose-type")),
+        (Method::POST, format!("/api/applications/{id}/submit")),
+        (Method::GET, format!("/api/applications/{id}/documents/business_licence")),
+    ] {
+        let body = (method != Method::GET).then(|| json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }));
+        let (s, _) = other.call(method.clone(), &path, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let (_, list) = other.get("/api/applications").await;
+    assert_eq!(list, json!([]));
+    // And a customer reaches no review route.
+    let (s, _) = owner.get("/api/admin/applications").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_scan_to_pay_customer_pays_before_review() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!((v["status"].as_str(), v["acceptance_no"].is_null()), (Some("draft"), true));
+    // Only administrators set billing modes.
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let account = "00000000-0000-0000-0000-000000000000";
+    let (s, _) = reviewer.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" }))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,461 @@
+//! New certificate (证书新办) on the wire: the catalogue, the 7-step wizard's drafts (seed
+//! 004 §3.1), submission, staff review with a reason per field, and issuance for a CSR with
+//! the acceptance number and the download authorization code (seed 002).
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
+use crate::FieldError;
+
+/// Where the certificate's key lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    /// UKey (USB key)
+    Ukey,
+    /// PC 软盾
+    PcShield,
+    /// 移动软盾
+    MobileShield,
+}
+
+impl Medium {
+    pub const ALL: [Medium; 3] = [Medium::Ukey, Medium::PcShield, Medium::MobileShield];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Medium::Ukey => "ukey",
+            Medium::PcShield => "pc_shield",
+            Medium::MobileShield => "mobile_shield",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Medium> {
+        Medium::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// How a customer pays: scan a QR code per application, or the enterprise's monthly
+/// statement (大客户统一结算), which skips step ⑥.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingMode {
+    ScanToPay,
+    Settlement,
+}
+
+/// A document the wizard's step ③ asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 营业执照（副本）
+    BusinessLicence,
+    /// 经办人身份证件
+    OperatorId,
+    /// 其他资料 (the agreement with seal, signature samples …), packed as zip or rar.
+    Other,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 3] = [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::BusinessLicence => "business_licence",
+            DocumentKind::OperatorId => "operator_id",
+            DocumentKind::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Archives for "other", pictures or PDF for the rest.
+    pub fn accepts(self, f: FileType) -> bool {
+        match self {
+            DocumentKind::Other => matches!(f, FileType::Zip | FileType::Rar),
+            _ => !matches!(f, FileType::Zip | FileType::Rar),
+        }
+    }
+}
+
+/// Largest document, as the seed says (大小不超过2M).
+pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// File types by their content (magic numbers), never by their name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileType {
+    Jpeg,
+    Png,
+    Gif,
+    Bmp,
+    Pdf,
+    Zip,
+    Rar,
+}
+
+impl FileType {
+    /// What the bytes are, whatever the file is called.
+    pub fn sniff(bytes: &[u8]) -> Option<FileType> {
+        let starts = |m: &[u8]| bytes.starts_with(m);
+        Some(if starts(&[0xFF, 0xD8, 0xFF]) {
+            FileType::Jpeg
+        } else if starts(b"\x89PNG\r\n\x1a\n") {
+            FileType::Png
+        } else if starts(b"GIF87a") || starts(b"GIF89a") {
+            FileType::Gif
+        } else if starts(b"BM") && bytes.len() > 14 {
+            FileType::Bmp
+        } else if starts(b"%PDF-") {
+            FileType::Pdf
+        } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
+            FileType::Zip
+        } else if starts(b"Rar!\x1a\x07") {
+            FileType::Rar
+        } else {
+            return None;
+        })
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            FileType::Jpeg => "image/jpeg",
+            FileType::Png => "image/png",
+            FileType::Gif => "image/gif",
+            FileType::Bmp => "image/bmp",
+            FileType::Pdf => "application/pdf",
+            FileType::Zip => "application/zip",
+            FileType::Rar => "application/vnd.rar",
+        }
+    }
+}
+
+/// Checks an upload: size, then content. The browser runs it before sending; the server
+/// runs it again.
+pub fn check_document(kind: DocumentKind, bytes: &[u8]) -> Result<FileType, ValidationError> {
+    if bytes.is_empty() {
+        return Err(ValidationError::Required);
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(ValidationError::FileTooLarge);
+    }
+    match FileType::sniff(bytes) {
+        Some(t) if kind.accepts(t) => Ok(t),
+        _ => Err(ValidationError::FileType),
+    }
+}
+
+/// One validity period on sale: "一年（金额：300元）".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidityOption {
+    pub id: String,
+    pub years: u32,
+    /// In fen (0.01 yuan).
+    pub price_fen: i64,
+}
+
+/// A certificate type of a project (机构证书, 法人证书, 个人证书 …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateType {
+    pub id: String,
+    pub name: String,
+    pub media: Vec<Medium>,
+    pub validity: Vec<ValidityOption>,
+    pub documents: Vec<DocumentKind>,
+}
+
+/// A project (项目, e.g. "RA测试专用") and its types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub types: Vec<CertificateType>,
+}
+
+/// `GET /api/catalogue`: what this customer may apply for, and how they pay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub projects: Vec<Project>,
+    pub billing: BillingMode,
+}
+
+/// Step ① 选择证书类型.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChooseType {
+    pub project_id: String,
+    pub type_id: String,
+    pub medium: Medium,
+}
+
+/// Step ② 填写证书信息.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    pub org_name: OrgName,
+    pub credit_code: CreditCode,
+    pub validity_id: String,
+    #[serde(default)]
+    pub email: Option<Email>,
+    pub province: String,
+    pub city: String,
+}
+
+impl CertificateInfo {
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if !crate::regions::REGIONS.iter().any(|(p, _)| *p == self.province) {
+            e.push(FieldError { field: "province".into(), error: ValidationError::RegionUnknown });
+        } else if !crate::regions::is_region(&self.province, &self.city) {
+            e.push(FieldError { field: "city".into(), error: ValidationError::RegionUnknown });
+        }
+        e
+    }
+}
+
+/// Step ④ 填写经办信息. The operator's ID type is the resident identity card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorInfo {
+    pub name: PersonName,
+    pub id_number: IdCardNumber,
+    pub mobile: Mobile,
+    pub email: Email,
+    #[serde(default)]
+    pub unit_phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// How the UKey reaches the customer (step ⑤ 填写邮寄信息).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMethod {
+    /// 邮寄配送
+    Post,
+    /// 营业厅领取
+    Counter,
+}
+
+/// Step ⑤ 填写邮寄信息.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryInfo {
+    pub method: DeliveryMethod,
+    #[serde(default)]
+    pub recipient_company: Option<String>,
+    #[serde(default)]
+    pub recipient_name: Option<PersonName>,
+    #[serde(default)]
+    pub recipient_phone: Option<Mobile>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// 货到付款 (the postage).
+    #[serde(default)]
+    pub cash_on_delivery: bool,
+}
+
+impl DeliveryInfo {
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.method == DeliveryMethod::Post {
+            let mut need = |field: &str, ok: bool| {
+                if !ok {
+                    e.push(FieldError { field: field.into(), error: ValidationError::Required });
+                }
+            };
+            need("recipient_name", self.recipient_name.is_some());
+            need("recipient_phone", self.recipient_phone.is_some());
+            need("address", self.address.as_deref().is_some_and(|a| !a.trim().is_empty()));
+        }
+        e
+    }
+}
+
+/// Where an application stands. Draft → Submitted → (Rejected → Resubmitted)* → Approved → Issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Draft,
+    Submitted,
+    Rejected,
+    Resubmitted,
+    Approved,
+    Issued,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 6] = [
+        ApplicationStatus::Draft,
+        ApplicationStatus::Submitted,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::Resubmitted,
+        ApplicationStatus::Approved,
+        ApplicationStatus::Issued,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Resubmitted => "resubmitted",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Issued => "issued",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ApplicationStatus> {
+        ApplicationStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// The customer may edit it (a draft, or a rejected application being fixed).
+    pub fn editable(self) -> bool {
+        matches!(self, ApplicationStatus::Draft | ApplicationStatus::Rejected)
+    }
+    /// Waiting in the review queue.
+    pub fn awaiting_review(self) -> bool {
+        matches!(self, ApplicationStatus::Submitted | ApplicationStatus::Resubmitted)
+    }
+}
+
+/// An uploaded document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub kind: DocumentKind,
+    pub file_name: String,
+    pub file_type: FileType,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// The reviewer's reason for one field or document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldReason {
+    /// A field name of the wizard (`org_name`, `credit_code`, `business_licence` …).
+    pub field: String,
+    pub reason: String,
+}
+
+/// An application as its owner (or a reviewer) sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationView {
+    pub id: String,
+    /// 业务受理号, given at the first submission.
+    pub acceptance_no: Option<String>,
+    pub status: ApplicationStatus,
+    /// The wizard step to resume at (1–7).
+    pub step: u8,
+    pub choose_type: Option<ChooseType>,
+    pub certificate_info: Option<CertificateInfo>,
+    pub documents: Vec<DocumentView>,
+    pub operator: Option<OperatorInfo>,
+    pub delivery: Option<DeliveryInfo>,
+    /// The price of the chosen validity, in fen.
+    pub price_fen: Option<i64>,
+    pub billing: BillingMode,
+    /// The last rejection's reasons (empty unless rejected).
+    pub reasons: Vec<FieldReason>,
+    pub created_at: String,
+    pub submitted_at: Option<String>,
+    /// Set once issued: the certificate's id for downloads.
+    pub certificate_uid: Option<String>,
+}
+
+/// One line of the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewQueueItem {
+    pub application: ApplicationView,
+    /// Working days left of the 5-working-day promise (negative: overdue).
+    pub working_days_left: i64,
+}
+
+/// `PUT /api/admin/accounts/{id}/billing`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetBilling {
+    pub billing: BillingMode,
+}
+
+/// `POST /api/admin/applications/{id}/review`: approve, or reject with reasons.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReviewDecision {
+    pub approve: bool,
+    #[serde(default)]
+    pub reasons: Vec<FieldReason>,
+}
+
+/// `POST /api/applications/issue`: the acceptance number, the download authorization code
+/// from the approval SMS, and the CSR the token made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssueForCsr {
+    pub acceptance_no: String,
+    pub auth_code: String,
+    pub csr_pem: String,
+}
+
+/// The issued certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issued {
+    pub certificate_uid: String,
+    pub serial: String,
+    pub pem: String,
+}
+
+/// Formats fen as yuan: 30000 → "300", 12345 → "123.45".
+pub fn yuan(fen: i64) -> String {
+    if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, (fen % 100).abs()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_known_by_their_content() {
+        let cases: &[(&[u8], Option<FileType>)] = &[
+            (b"\xFF\xD8\xFF\xE0....JFIF", Some(FileType::Jpeg)),
+            (b"\x89PNG\r\n\x1a\n....", Some(FileType::Png)),
+            (b"GIF89a....", Some(FileType::Gif)),
+            (b"BM..............", Some(FileType::Bmp)),
+            (b"%PDF-1.7\n", Some(FileType::Pdf)),
+            (b"PK\x03\x04....", Some(FileType::Zip)),
+            (b"Rar!\x1a\x07\x01\x00", Some(FileType::Rar)),
+            (b"MZ\x90\x00 this is an exe", None),
+            (b"", None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(FileType::sniff(bytes), *want, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn documents_are_checked_by_size_content_and_kind() {
+        let pdf = b"%PDF-1.7\n".to_vec();
+        assert_eq!(check_document(DocumentKind::BusinessLicence, &pdf), Ok(FileType::Pdf));
+        assert_eq!(check_document(DocumentKind::Other, &pdf), Err(ValidationError::FileType));
+        assert_eq!(check_document(DocumentKind::Other, b"PK\x03\x04zip"), Ok(FileType::Zip));
+        assert_eq!(check_document(DocumentKind::OperatorId, b"MZ\x90\x00"), Err(ValidationError::FileType));
+        let mut big = b"%PDF-".to_vec();
+        big.resize(MAX_DOCUMENT_BYTES + 1, b' ');
+        assert_eq!(check_document(DocumentKind::BusinessLicence, &big), Err(ValidationError::FileTooLarge));
+        assert_eq!(check_document(DocumentKind::BusinessLicence, b""), Err(ValidationError::Required));
+    }
+
+    #[test]
+    fn regions_and_delivery() {
+        let info = |p: &str, c: &str| CertificateInfo {
+            org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+            credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+            validity_id: "1y".into(),
+            email: None,
+            province: p.into(),
+            city: c.into(),
+        };
+        assert!(info("天津市", "和平区").check().is_empty());
+        assert_eq!(info("天津市", "朝阳区").check()[0].field, "city");
+        assert_eq!(info("火星", "和平区").check()[0].field, "province");
+        let post = DeliveryInfo {
+            method: DeliveryMethod::Post,
+            recipient_company: None,
+            recipient_name: None,
+            recipient_phone: None,
+            address: Some(" ".into()),
+            cash_on_delivery: true,
+        };
+        let fields: Vec<String> = post.check().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["recipient_name", "recipient_phone", "address"]);
+        assert!(DeliveryInfo { method: DeliveryMethod::Counter, ..post }.check().is_empty());
+        assert_eq!(yuan(30000), "300");
+        assert_eq!(yuan(12345), "123.45");
+    }
+}
