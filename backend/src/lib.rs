@@ -11,6 +11,7 @@ pub mod http;
 pub mod metrics;
 pub mod migration;
 pub mod notify;
+pub mod payment;
 pub mod state;
 
 use anyhow::Context;

@@ -21,6 +21,10 @@ pub struct AppState {
     /// The relying party for security keys and passkeys.
     pub webauthn: Arc<webauthn_rs::Webauthn>,
     pub audit_key: Arc<AuditKey>,
+    /// The payment provider (the sandbox by default).
+    pub payments: Arc<dyn crate::payment::PaymentProvider>,
+    /// The sandbox provider itself, for its pay page.
+    pub sandbox_pay: Arc<crate::payment::sandbox::SandboxPay>,
 }
 
 impl AppState {
@@ -34,7 +38,9 @@ impl AppState {
         let notifier = Arc::new(Notifier::from_config(&db, &config)?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);
-        Ok(AppState {
+        let (sandbox, deliveries) = crate::payment::sandbox::SandboxPay::new(db.clone(), &config.public_url);
+        let sandbox_pay = Arc::new(sandbox);
+        let state = AppState {
             db,
             metrics: Arc::new(Metrics::new(&instance)),
             config: Arc::new(config),
@@ -42,6 +48,28 @@ impl AppState {
             notifier,
             webauthn,
             audit_key,
-        })
+            payments: sandbox_pay.clone(),
+            sandbox_pay,
+        };
+        tokio::spawn(deliver_notifications(state.clone(), deliveries));
+        Ok(state)
+    }
+}
+
+/// Hands the sandbox provider's notifications to the same code the notification endpoint
+/// runs, retrying as the provider would (after 1, 2, 4, 8 and 16 seconds).
+async fn deliver_notifications(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::payment::sandbox::Delivery>) {
+    use crate::domain::payment::{NotifyRefused, notified};
+    while let Some((headers, body)) = rx.recv().await {
+        let state = state.clone();
+        tokio::spawn(async move {
+            for wait in [1u64, 2, 4, 8, 16] {
+                match notified(&state.db, state.payments.as_ref(), &state.audit_key, &headers, &body).await {
+                    Ok(_) | Err(NotifyRefused::Signature | NotifyRefused::Order) => return,
+                    Err(NotifyRefused::Retry) => tokio::time::sleep(std::time::Duration::from_secs(wait)).await,
+                }
+            }
+            tracing::error!("a payment notification could not be recorded after 5 tries; the order is reconciled by query");
+        });
     }
 }

@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod error;
 pub mod health;
 pub mod lang;
+pub mod payment;
 pub mod regions;
 pub mod validate;
 

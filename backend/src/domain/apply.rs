@@ -377,8 +377,8 @@ fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
 }
 
 /// ⑦ 提交审核: a complete draft, or a fixed rejected application, goes to the review queue.
-/// Scan-to-pay customers must have paid (the payment step comes with the payment module);
-/// settlement customers are billed on their monthly statement.
+/// Scan-to-pay customers must have paid (step ⑥); settlement customers are billed on
+/// their monthly statement.
 pub async fn submit(
     db: &impl ConnectionTrait,
     key: &AuditKey,
@@ -396,7 +396,7 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if app.billing_mode != "settlement" {
+    if app.billing_mode != "settlement" && !super::payment::is_paid(db, &app.id).await? {
         return Err(ErrorCode::PaymentRequired.into());
     }
     let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };

@@ -7,6 +7,7 @@ pub mod captcha;
 pub mod codes;
 pub mod health;
 pub mod password;
+pub mod payment;
 pub mod security_key;
 pub mod session;
 pub mod staff;

@@ -18,3 +18,6 @@ pub mod catalogue_type;
 pub mod catalogue_validity;
 pub mod application;
 pub mod application_document;
+pub mod payment_order;
+pub mod sandbox_trade;
+pub mod sandbox_secret;

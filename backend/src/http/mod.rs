@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod metrics;
 mod ocsp;
+mod payment;
 mod security;
 mod spa;
 
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ca::api_router())
         .merge(account::router())
         .merge(apply::router())
+        .merge(payment::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)
@@ -54,6 +56,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(metrics::router())
         .merge(ca::router())
         .merge(ocsp::router())
+        .merge(payment::sandbox_router())
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -8,6 +8,7 @@ mod m20261121_000003_crl_entry;
 mod m20261121_000004_accounts;
 mod m20261121_000005_crl_index;
 mod m20261121_000006_applications;
+mod m20261121_000007_payments;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_accounts::Migration),
             Box::new(m20261121_000005_crl_index::Migration),
             Box::new(m20261121_000006_applications::Migration),
+            Box::new(m20261121_000007_payments::Migration),
         ]
     }
 }

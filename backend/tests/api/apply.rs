@@ -44,7 +44,7 @@ fn certificate_info(credit_code: &str) -> Value {
 
 /// A customer with a complete draft: a settlement customer (set by an administrator), or a
 /// scan-to-pay one.
-async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
+pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
     let (mut b, mobile) = registered(app).await;
     if settlement {
         let (_, me) = b.get("/api/session").await;

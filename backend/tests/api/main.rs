@@ -12,5 +12,6 @@ mod apply;
 mod ca;
 mod errors;
 mod health;
+mod payment;
 mod pkcs11;
 mod static_files;

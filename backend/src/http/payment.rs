@@ -1,0 +1,126 @@
+//! ⑥ 扫码缴费 over HTTP: an application's QR order, its status for the wizard's polling, and
+//! cancelling; the provider's notification endpoint (answered in the provider's protocol);
+//! and the sandbox provider's pay page, the page a phone opens after scanning.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use certdesk_shared::ErrorCode;
+use certdesk_shared::payment::PaymentOrder;
+use chrono::Utc;
+
+use super::auth::CurrentUser;
+use crate::domain::payment::{self, NotifyRefused};
+use crate::domain::apply;
+use crate::error::AppError;
+use crate::payment::SignatureHeaders;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/applications/{id}/payment", get(status).post(order).delete(cancel))
+        .route("/payments/notify", post(notify))
+}
+
+/// Outside `/api`: the sandbox provider's pages.
+pub fn sandbox_router() -> Router<AppState> {
+    Router::new().route("/sandbox/pay/{token}", get(pay_page)).route("/sandbox/pay/{token}/confirm", post(confirm))
+}
+
+async fn order(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    let o = payment::order_for(&state.db, state.payments.as_ref(), &app, Utc::now()).await?;
+    Ok(Json(payment::view(&o)?))
+}
+
+async fn status(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    let o = payment::current(&state.db, state.payments.as_ref(), &app, Utc::now()).await?.ok_or(ErrorCode::NotFound)?;
+    Ok(Json(payment::view(&o)?))
+}
+
+async fn cancel(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    payment::cancel(&state.db, state.payments.as_ref(), &app).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn header_text(h: &HeaderMap, name: &str) -> String {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+/// The provider's notification. Answers as WeChat Pay expects: 200 `SUCCESS` when recorded
+/// (or recorded before), 4xx/5xx `FAIL` otherwise, which makes the provider retry.
+async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let sig = SignatureHeaders {
+        timestamp: header_text(&headers, "wechatpay-timestamp"),
+        nonce: header_text(&headers, "wechatpay-nonce"),
+        signature: header_text(&headers, "wechatpay-signature"),
+        serial: header_text(&headers, "wechatpay-serial"),
+    };
+    let (status, message) = match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &sig, &body).await {
+        Ok(_) => (StatusCode::OK, None),
+        Err(NotifyRefused::Signature) => (StatusCode::UNAUTHORIZED, Some("签名错误")),
+        Err(NotifyRefused::Order) => (StatusCode::BAD_REQUEST, Some("订单或金额不符")),
+        Err(NotifyRefused::Retry) => (StatusCode::INTERNAL_SERVER_ERROR, Some("处理失败")),
+    };
+    let body = match message {
+        None => serde_json::json!({ "code": "SUCCESS" }),
+        Some(m) => serde_json::json!({ "code": "FAIL", "message": m }),
+    };
+    (status, Json(body)).into_response()
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem\">\
+         <p style=\"color:#777\">CertDesk 支付沙箱（模拟手机扫码后打开的付款页，不会产生真实扣款）</p>{body}</body></html>"
+    ))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state.sandbox_pay.trade(&token).await {
+        Ok(t) => {
+            let expired = t.expires_at <= Utc::now();
+            let action = match (t.state.as_str(), expired) {
+                ("NOTPAY", false) => format!(
+                    "<form method=\"post\" action=\"/sandbox/pay/{}/confirm\"><button type=\"submit\" style=\"font-size:1.2rem;padding:.6rem 2rem\">确认支付</button></form>",
+                    escape(&token)
+                ),
+                ("SUCCESS", _) => "<p role=\"status\">已支付</p>".into(),
+                ("NOTPAY", true) => "<p role=\"status\">订单已过期</p>".into(),
+                _ => "<p role=\"status\">订单已关闭</p>".into(),
+            };
+            page(
+                "确认付款",
+                &format!(
+                    "<h1>确认付款</h1><p>{}</p><p>金额：<strong>¥{}</strong></p><p>订单号：{}</p>{action}",
+                    escape(&t.description),
+                    certdesk_shared::apply::yuan(t.amount_fen),
+                    escape(&t.out_trade_no)
+                ),
+            )
+            .into_response()
+        }
+        Err(_) => (StatusCode::NOT_FOUND, page("订单不存在", "<h1>订单不存在</h1>")).into_response(),
+    }
+}
+
+async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state.sandbox_pay.confirm(&token).await {
+        Ok(t) => page(
+            "支付成功",
+            &format!("<h1 role=\"status\">支付成功</h1><p>¥{}</p><p>请回到电脑上的申请页面，页面会自动进入下一步。</p>", certdesk_shared::apply::yuan(t.amount_fen)),
+        )
+        .into_response(),
+        Err(e) => (StatusCode::CONFLICT, page("无法支付", &format!("<h1>无法支付</h1><p>{}</p>", escape(&e.to_string())))).into_response(),
+    }
+}

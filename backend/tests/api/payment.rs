@@ -1,0 +1,184 @@
+//! ⑥ 扫码缴费 through the sandbox provider: QR order, the pay page a phone opens, the signed
+//! and encrypted notification recorded exactly once; forged, tampered, stale and wrong-amount
+//! notifications change nothing; expired and cancelled orders.
+
+use certdesk::entity::{audit_event, payment_order, sandbox_trade};
+use certdesk::payment::sandbox::Delivery;
+use certdesk_shared::admin::StaffRole;
+use chrono::{Duration, Utc};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, staff_browser};
+use crate::apply::complete_draft;
+use crate::helpers::{TestApp, spawn_app};
+
+async fn post_notification(app: &TestApp, (h, body): &Delivery) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/payments/notify"))
+        .header("content-type", "application/json")
+        .header("wechatpay-timestamp", &h.timestamp)
+        .header("wechatpay-nonce", &h.nonce)
+        .header("wechatpay-signature", &h.signature)
+        .header("wechatpay-serial", &h.serial)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+fn token_of(code_url: &str) -> String {
+    code_url.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("payment_received"))
+        .filter(audit_event::Column::Subject.eq(out_trade_no))
+        .count(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    assert_eq!((order["status"].as_str(), order["amount_fen"].as_i64()), (Some("not_paid"), Some(30000)));
+    assert!(order["qr_svg"].as_str().unwrap().contains("<svg"));
+    let code_url = order["code_url"].as_str().unwrap();
+    assert!(code_url.contains("/sandbox/pay/"), "{code_url}");
+    // Asking again shows the same QR code.
+    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!(again["out_trade_no"], order["out_trade_no"]);
+
+    let token = token_of(code_url);
+    let page = app.client.get(app.url(&format!("/sandbox/pay/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("确认支付") && page.contains("¥300"), "{page}");
+    let done = app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("支付成功"));
+
+    // The notification arrives by itself; the wizard's poll sees it.
+    let mut paid = false;
+    for _ in 0..50 {
+        let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+        if v["status"] == "paid" {
+            paid = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(paid);
+    let out_trade_no = order["out_trade_no"].as_str().unwrap();
+    assert_eq!(payments_received(&app, out_trade_no).await, 1);
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+
+    // The provider retries, or someone replays the notification: it pays once.
+    let trade = app.state.sandbox_pay.trade(&token).await.unwrap();
+    let delivery = app.state.sandbox_pay.notification(&trade).await.unwrap();
+    for _ in 0..2 {
+        let (s, v) = post_notification(&app, &delivery).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("SUCCESS")));
+    }
+    assert_eq!(payments_received(&app, out_trade_no).await, 1);
+}
+
+#[tokio::test]
+async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let out_trade_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    let sandbox = &app.state.sandbox_pay;
+    let resource = |amount: i64, no: &str| {
+        json!({ "out_trade_no": no, "transaction_id": "4200000000000000001", "trade_state": "SUCCESS",
+                "amount": { "total": amount, "currency": "CNY" } })
+    };
+    let good = sandbox.sign_notification(&resource(30000, &out_trade_no)).await.unwrap();
+
+    let mut forged = good.clone();
+    forged.0.signature = {
+        let mut s = forged.0.signature.into_bytes();
+        s[10] = if s[10] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(s).unwrap()
+    };
+    let mut tampered = good.clone();
+    let text = String::from_utf8(tampered.1.clone()).unwrap().replace("支付成功", "支付成功!");
+    tampered.1 = text.into_bytes();
+    let mut stale = good.clone();
+    stale.0.timestamp = (Utc::now() - Duration::minutes(10)).timestamp().to_string();
+    let mut wrong_serial = good.clone();
+    wrong_serial.0.serial = "0123456789ABCDEF".into();
+    for (what, n) in [("forged", &forged), ("tampered", &tampered), ("stale", &stale), ("serial", &wrong_serial)] {
+        let (s, v) = post_notification(&app, n).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("FAIL")), "{what}");
+    }
+    // Properly signed, but for 1 fen, or for an order we never made.
+    let cheap = sandbox.sign_notification(&resource(1, &out_trade_no)).await.unwrap();
+    let (s, _) = post_notification(&app, &cheap).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let unknown = sandbox.sign_notification(&resource(30000, "CD0000")).await.unwrap();
+    assert_eq!(post_notification(&app, &unknown).await.0, StatusCode::BAD_REQUEST);
+
+    let o = payment_order::Entity::find_by_id(out_trade_no.clone()).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(o.status, "not_paid");
+    assert_eq!(payments_received(&app, &out_trade_no).await, 0);
+    let mismatches = audit_event::Entity::find().filter(audit_event::Column::Action.eq("payment_mismatch")).count(&app.state.db).await.unwrap();
+    assert_eq!(mismatches, 1);
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
+
+    // The genuine one is accepted.
+    assert_eq!(post_notification(&app, &good).await.0, StatusCode::OK);
+    assert_eq!(payments_received(&app, &out_trade_no).await, 1);
+}
+
+#[tokio::test]
+async fn expired_and_cancelled_orders() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let first_no = first["out_trade_no"].as_str().unwrap().to_owned();
+
+    // Two hours later: expired at both ends.
+    let o = payment_order::Entity::find_by_id(first_no.clone()).one(&app.state.db).await.unwrap().unwrap();
+    let mut a: payment_order::ActiveModel = o.into();
+    a.expires_at = Set(Utc::now() - Duration::seconds(1));
+    a.update(&app.state.db).await.unwrap();
+    let token = token_of(first["code_url"].as_str().unwrap());
+    let t = sandbox_trade::Entity::find_by_id(token.clone()).one(&app.state.db).await.unwrap().unwrap();
+    let mut a: sandbox_trade::ActiveModel = t.into();
+    a.expires_at = Set(Utc::now() - Duration::seconds(1));
+    a.update(&app.state.db).await.unwrap();
+    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v["status"], "expired");
+    let page = app.client.get(app.url(&format!("/sandbox/pay/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("订单已过期"));
+    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+
+    // A new QR code, then the user cancels it: the pay page refuses it.
+    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_ne!(second["out_trade_no"], first["out_trade_no"]);
+    assert_eq!(second["status"], "not_paid");
+    let (s, _) = b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v["status"], "closed");
+    let token = token_of(second["code_url"].as_str().unwrap());
+    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+
+    // Someone else's application has no payment for them.
+    let mut stranger = Browser::new(&app);
+    let (s, _) = stranger.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,48 @@
+//! Paying for an application by scanning a QR code (⑥ 扫码缴费), modelled on WeChat Pay
+//! Native and Alipay precreate: an order, its `code_url` as a QR code, and its status, which
+//! the wizard polls until the provider's notification has been recorded.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Waiting for the payer (WeChat Pay `NOTPAY`).
+    NotPaid,
+    Paid,
+    /// Cancelled by the user or replaced by a new order.
+    Closed,
+    /// Not paid within its time (2 hours).
+    Expired,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 4] = [PaymentStatus::NotPaid, PaymentStatus::Paid, PaymentStatus::Closed, PaymentStatus::Expired];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::NotPaid => "not_paid",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Closed => "closed",
+            PaymentStatus::Expired => "expired",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// An order as the wizard shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentOrder {
+    /// Our order number (商户订单号).
+    pub out_trade_no: String,
+    pub amount_fen: i64,
+    pub status: PaymentStatus,
+    /// What the QR code holds: the page a phone opens after scanning.
+    pub code_url: String,
+    /// The QR code of `code_url`, as SVG.
+    pub qr_svg: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    pub paid_at: Option<String>,
+}
