@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod migration;
 pub mod notify;
 pub mod payment;
+pub mod pdf;
 pub mod state;
 
 use anyhow::Context;

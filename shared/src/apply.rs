@@ -391,6 +391,84 @@ pub struct Issued {
     pub pem: String,
 }
 
+/// `POST /api/applications/{id}/invoice` (开具发票, seed 004 §3.1.6). The amount is the
+/// application's price, filled in by the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvoiceRequest {
+    /// 名称
+    pub title: OrgName,
+    /// 税号: the unified social credit code.
+    pub tax_number: CreditCode,
+    pub address: String,
+    /// 开户行
+    pub bank: String,
+    pub phone: String,
+    /// 账号
+    pub bank_account: String,
+    /// 推送邮箱: where the e-invoice is sent.
+    pub email: Email,
+}
+
+impl InvoiceRequest {
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        for (field, value, max) in
+            [("address", &self.address, 120), ("bank", &self.bank, 60), ("phone", &self.phone, 30), ("bank_account", &self.bank_account, 40)]
+        {
+            let v = value.trim();
+            if v.is_empty() {
+                e.push(FieldError { field: field.into(), error: ValidationError::Required });
+            } else if v.chars().count() > max {
+                e.push(FieldError { field: field.into(), error: ValidationError::TooLong });
+            }
+        }
+        e
+    }
+}
+
+/// 待开票 / 已开票
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Requested,
+    Issued,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub id: String,
+    pub application_id: String,
+    pub acceptance_no: Option<String>,
+    pub status: InvoiceStatus,
+    pub title: String,
+    pub tax_number: String,
+    pub amount_fen: i64,
+    pub email: String,
+    /// 发票号码, once issued.
+    pub invoice_no: Option<String>,
+    pub requested_at: String,
+    pub issued_at: Option<String>,
+}
+
+/// `POST /api/admin/applications/{id}/shipment`: the courier and tracking number (邮寄).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShipmentRequest {
+    pub courier: String,
+    pub tracking_no: String,
+}
+
+/// One line of 邮寄查询.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub application_id: String,
+    pub acceptance_no: Option<String>,
+    /// 通用名: the certificate's common name.
+    pub common_name: String,
+    pub courier: String,
+    pub tracking_no: String,
+    pub shipped_at: String,
+}
+
 /// Formats fen as yuan: 30000 → "300", 12345 → "123.45".
 pub fn yuan(fen: i64) -> String {
     if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, (fen % 100).abs()) }

@@ -22,6 +22,9 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("opensc", "/usr/bin/pkcs11-tool"),
     // Outside checkers of the CA's output.
     ("openssl", "/usr/bin/openssl"),
+    // pdftotext reads our PDFs back; poppler-data has the Chinese CMaps it needs for that.
+    ("poppler-utils", "/usr/bin/pdftotext"),
+    ("poppler-data", "/usr/share/poppler/cMap/Adobe-GB1/UniGB-UCS2-H"),
     // The server, not only the client: checked by its initdb below.
     ("postgresql", ""),
 ];

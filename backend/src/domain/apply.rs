@@ -199,6 +199,9 @@ pub async fn start(db: &impl ConnectionTrait, a: &account::Model, now: DateTime<
         updated_at: now,
         submitted_at: None,
         decided_at: None,
+        courier: None,
+        tracking_no: None,
+        shipped_at: None,
     };
     let active: application::ActiveModel = model.clone().into();
     application::Entity::insert(active).exec(db).await?;
@@ -616,6 +619,120 @@ pub async fn set_billing(db: &impl ConnectionTrait, account_id: &str, mode: Bill
     };
     let n = exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?.rows_affected();
     if n == 1 { Ok(()) } else { Err(ErrorCode::NotFound.into()) }
+}
+
+/// The printable application form (数字证书申请表, seed 002 step 5, seed 003 step 2): every
+/// field of the application, with lines for the seal and the operator's signature.
+pub async fn form_pdf(db: &impl ConnectionTrait, app: &application::Model) -> Result<Vec<u8>, AppError> {
+    use crate::pdf::{Page, document};
+    let v = view(db, app).await?;
+    let type_name = match &app.type_id {
+        Some(t) => catalogue_type::Entity::find_by_id(t.clone()).one(db).await?.map(|t| t.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let medium = match v.choose_type.as_ref().map(|c| c.medium) {
+        Some(Medium::Ukey) => "UKey",
+        Some(Medium::PcShield) => "PC软盾",
+        Some(Medium::MobileShield) => "移动软盾",
+        None => "",
+    };
+    let info = v.certificate_info.as_ref();
+    let op = v.operator.as_ref();
+    let d = v.delivery.as_ref();
+    let or_dash = |s: Option<String>| s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
+    let rows: Vec<(&str, String)> = vec![
+        ("业务受理号", or_dash(v.acceptance_no.clone())),
+        ("业务类型", "证书新办".into()),
+        ("证书类型", or_dash(Some(type_name))),
+        ("介质类型", or_dash(Some(medium.into()))),
+        ("证书有效期 / 金额", v.price_fen.map_or("—".into(), |p| format!("{}元", certdesk_shared::apply::yuan(p)))),
+        ("单位名称（全称）", or_dash(info.map(|i| i.org_name.to_string()))),
+        ("统一社会信用代码", or_dash(info.map(|i| i.credit_code.to_string()))),
+        ("省份 / 城市", or_dash(info.map(|i| format!("{} {}", i.province, i.city)))),
+        ("单位电子邮箱", or_dash(info.and_then(|i| i.email.as_ref().map(|e| e.to_string())))),
+        ("经办人姓名", or_dash(op.map(|o| o.name.to_string()))),
+        ("经办人证件类型", "居民身份证".into()),
+        ("经办人证件号码", or_dash(op.map(|o| o.id_number.to_string()))),
+        ("经办人手机号码", or_dash(op.map(|o| o.mobile.to_string()))),
+        ("经办人电子邮箱", or_dash(op.map(|o| o.email.to_string()))),
+        ("单位联系电话", or_dash(op.and_then(|o| o.unit_phone.clone()))),
+        ("经办人联系地址", or_dash(op.and_then(|o| o.address.clone()))),
+        (
+            "证书领取方式",
+            match d.map(|d| d.method) {
+                Some(certdesk_shared::apply::DeliveryMethod::Post) => "邮寄配送".into(),
+                Some(certdesk_shared::apply::DeliveryMethod::Counter) => "营业厅领取".into(),
+                None => "—".into(),
+            },
+        ),
+        ("收件人", or_dash(d.and_then(|d| d.recipient_name.as_ref().map(|n| n.to_string())))),
+        ("收件地址", or_dash(d.and_then(|d| d.address.clone()))),
+    ];
+    let mut page = Page::default();
+    page.text(200.0, 790.0, 20.0, "数字证书申请表");
+    page.text(50.0, 760.0, 10.0, "请核对以下信息，打印后加盖单位公章，经办人签字，扫描后在“资料上传”中上传。");
+    let y = page.table(745.0, &rows);
+    page.text(50.0, y - 40.0, 12.0, "单位盖章：");
+    page.text(320.0, y - 40.0, 12.0, "经办人签字：");
+    page.text(320.0, y - 80.0, 12.0, "日期：      年    月    日");
+    page.text(50.0, 40.0, 9.0, &format!("CertDesk · 生成于 {}", Utc::now().format("%Y-%m-%d %H:%M UTC")));
+    Ok(document("数字证书申请表", &[page]))
+}
+
+/// Records the courier and tracking number of a posted certificate (邮寄).
+pub async fn ship(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    actor: &str,
+    id: &str,
+    courier: &str,
+    tracking_no: &str,
+    meta: &ClientMeta,
+) -> Result<application::Model, AppError> {
+    let (courier, tracking_no) = (courier.trim(), tracking_no.trim());
+    let mut errors = Vec::new();
+    for (f, v) in [("courier", courier), ("tracking_no", tracking_no)] {
+        if v.is_empty() {
+            errors.push(FieldError { field: f.into(), error: ValidationError::Required });
+        } else if v.chars().count() > 40 {
+            errors.push(FieldError { field: f.into(), error: ValidationError::TooLong });
+        }
+    }
+    invalid(errors)?;
+    let app = find(db, id).await?;
+    if !matches!(status(&app), ApplicationStatus::Approved | ApplicationStatus::Issued) {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let mut active: application::ActiveModel = app.clone().into();
+    active.courier = Set(Some(courier.into()));
+    active.tracking_no = Set(Some(tracking_no.into()));
+    active.shipped_at = Set(Some(Utc::now()));
+    let updated = application::Entity::update(active).exec(db).await?;
+    let detail = serde_json::json!({ "application": app.id, "courier": courier, "tracking_no": tracking_no });
+    let subject = app.acceptance_no.clone().unwrap_or_default();
+    audit::append(db, key, Event { actor, action: "shipped", subject: &subject, ip: &meta.ip, detail }).await?;
+    Ok(updated)
+}
+
+/// 邮寄查询: the customer's posted certificates.
+pub async fn shipments(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<certdesk_shared::apply::Shipment>, AppError> {
+    let apps = application::Entity::find()
+        .filter(application::Column::AccountId.eq(account_id))
+        .filter(application::Column::TrackingNo.is_not_null())
+        .order_by_desc(application::Column::ShippedAt)
+        .all(db)
+        .await?;
+    Ok(apps
+        .into_iter()
+        .map(|a| certdesk_shared::apply::Shipment {
+            common_name: parse::<CertificateInfo>(&a.certificate_info).map(|i| i.org_name.to_string()).unwrap_or_default(),
+            application_id: a.id,
+            acceptance_no: a.acceptance_no,
+            courier: a.courier.unwrap_or_default(),
+            tracking_no: a.tracking_no.unwrap_or_default(),
+            shipped_at: a.shipped_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod captcha;
 pub mod codes;
 pub mod health;
+pub mod invoice;
 pub mod password;
 pub mod payment;
 pub mod security_key;

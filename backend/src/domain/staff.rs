@@ -31,6 +31,8 @@ pub enum Permission {
     Finance,
     /// The catalogue, prices and each customer's billing mode.
     ManageCatalogue,
+    /// Record couriers and tracking numbers.
+    Ship,
 }
 
 pub fn allows(role: StaffRole, p: Permission) -> bool {
@@ -39,6 +41,7 @@ pub fn allows(role: StaffRole, p: Permission) -> bool {
         (StaffRole::Administrator, _)
             | (StaffRole::Reviewer, Permission::Review)
             | (StaffRole::Finance, Permission::Finance)
+            | (StaffRole::CustomerService, Permission::Ship)
     )
 }
 
@@ -204,7 +207,7 @@ mod tests {
     #[test]
     fn roles_grant_their_permissions_only() {
         use Permission::*;
-        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue];
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship];
         for p in all {
             assert!(allows(StaffRole::Administrator, p));
         }

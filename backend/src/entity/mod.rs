@@ -21,3 +21,4 @@ pub mod application_document;
 pub mod payment_order;
 pub mod sandbox_trade;
 pub mod sandbox_secret;
+pub mod invoice;

@@ -10,15 +10,16 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
-    FileType, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision, ReviewQueueItem, SetBilling,
+    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
+    ReviewQueueItem, SetBilling, Shipment, ShipmentRequest,
 };
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
 
 use super::AppJson;
-use super::auth::{Allowed, Client, CurrentUser, ManageCatalogue, Review};
+use super::auth::{Allowed, Client, CurrentUser, Finance, ManageCatalogue, Review, Ship};
 use crate::domain::apply::{self, Step};
-use crate::domain::account;
+use crate::domain::{account, invoice};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -38,6 +39,11 @@ pub fn router() -> Router<AppState> {
             put(upload).get(download).layer(DefaultBodyLimit::max(2 * MAX_DOCUMENT_BYTES)),
         )
         .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/form.pdf", get(form_pdf))
+        .route("/applications/{id}/invoice", post(request_invoice))
+        .route("/invoices", get(invoices))
+        .route("/invoices/{id}/pdf", get(invoice_pdf))
+        .route("/shipments", get(shipments))
 }
 
 /// Staff routes, nested under `/api/admin` behind its staff check.
@@ -47,7 +53,12 @@ pub fn admin_router() -> Router<AppState> {
         .route("/applications/{id}", get(staff_view))
         .route("/applications/{id}/documents/{kind}", get(staff_download))
         .route("/applications/{id}/review", post(review))
+        .route("/applications/{id}/form.pdf", get(staff_form_pdf))
+        .route("/applications/{id}/shipment", post(ship))
         .route("/accounts/{id}/billing", put(set_billing))
+        .route("/invoices", get(invoice_queue))
+        .route("/invoices/{id}/issue", post(issue_invoice))
+        .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
 }
 
 async fn catalogue(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Catalogue>, AppError> {
@@ -212,4 +223,99 @@ async fn review(
 async fn set_billing(State(state): State<AppState>, _: Allowed<ManageCatalogue>, Path(id): Path<String>, AppJson(b): AppJson<SetBilling>) -> Result<StatusCode, AppError> {
     apply::set_billing(&state.db, &id, b.billing).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    // RFC 6266: an ASCII fallback and the UTF-8 name.
+    let encoded: String = file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"document.pdf\"; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    res
+}
+
+async fn form_pdf(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
+}
+
+async fn staff_form_pdf(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let app = apply::find(&state.db, &id).await?;
+    Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
+}
+
+async fn request_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<InvoiceRequest>,
+) -> Result<Json<InvoiceView>, AppError> {
+    let i = invoice::request(&state.db, &user.account_id, &id, req, Utc::now()).await?;
+    let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
+    Ok(Json(invoice::view(&i, number)))
+}
+
+async fn invoice_views(state: &AppState, rows: Vec<crate::entity::invoice::Model>) -> Result<Vec<InvoiceView>, AppError> {
+    let mut out = Vec::new();
+    for i in rows {
+        let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
+        out.push(invoice::view(&i, number));
+    }
+    Ok(out)
+}
+
+async fn invoices(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<InvoiceView>>, AppError> {
+    let rows = invoice::of_account(&state.db, &user.account_id).await?;
+    Ok(Json(invoice_views(&state, rows).await?))
+}
+
+fn issued_pdf(i: crate::entity::invoice::Model) -> Result<Response, AppError> {
+    let pdf = i.pdf.ok_or(ErrorCode::NotFound)?;
+    Ok(pdf_response(pdf, &format!("发票{}.pdf", i.invoice_no.unwrap_or_default())))
+}
+
+async fn invoice_pdf(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+    let i = invoice::find(&state.db, &id).await?;
+    if i.account_id != user.account_id {
+        return Err(ErrorCode::NotFound.into());
+    }
+    issued_pdf(i)
+}
+
+async fn staff_invoice_pdf(State(state): State<AppState>, _: Allowed<Finance>, Path(id): Path<String>) -> Result<Response, AppError> {
+    issued_pdf(invoice::find(&state.db, &id).await?)
+}
+
+#[derive(serde::Deserialize)]
+struct InvoiceQuery {
+    status: Option<InvoiceStatus>,
+}
+
+async fn invoice_queue(State(state): State<AppState>, _: Allowed<Finance>, Query(q): Query<InvoiceQuery>) -> Result<Json<Vec<InvoiceView>>, AppError> {
+    let rows = invoice::queue(&state.db, q.status).await?;
+    Ok(Json(invoice_views(&state, rows).await?))
+}
+
+async fn issue_invoice(State(state): State<AppState>, who: Allowed<Finance>, Path(id): Path<String>) -> Result<Json<InvoiceView>, AppError> {
+    let i = invoice::issue(&state.db, &state.audit_key, &state.notifier, &who.user.actor(), &id, &who.user.meta, Utc::now()).await?;
+    let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
+    Ok(Json(invoice::view(&i, number)))
+}
+
+async fn ship(
+    State(state): State<AppState>,
+    who: Allowed<Ship>,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<ShipmentRequest>,
+) -> Result<Json<ApplicationView>, AppError> {
+    let app = apply::ship(&state.db, &state.audit_key, &who.user.actor(), &id, &req.courier, &req.tracking_no, &who.user.meta).await?;
+    Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<Shipment>>, AppError> {
+    Ok(Json(apply::shipments(&state.db, &user.account_id).await?))
 }

@@ -160,7 +160,7 @@ macro_rules! permissions {
         }
     )+};
 }
-permissions!(ManageStaff, ReadOutbox, ReadAudit, Review, ManageCatalogue);
+permissions!(ManageStaff, ReadOutbox, ReadAudit, Review, ManageCatalogue, Finance, Ship);
 
 /// A staff member whose role grants `P`; 403 otherwise.
 pub struct Allowed<P: Needs> {

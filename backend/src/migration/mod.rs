@@ -9,6 +9,7 @@ mod m20261121_000004_accounts;
 mod m20261121_000005_crl_index;
 mod m20261121_000006_applications;
 mod m20261121_000007_payments;
+mod m20261121_000008_invoices;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_crl_index::Migration),
             Box::new(m20261121_000006_applications::Migration),
             Box::new(m20261121_000007_payments::Migration),
+            Box::new(m20261121_000008_invoices::Migration),
         ]
     }
 }

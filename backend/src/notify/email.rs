@@ -24,16 +24,33 @@ impl Mailer {
 
     /// Sends one plain-text message (UTF-8, so Chinese text survives every hop).
     pub async fn send(&self, to: &str, template: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+        self.send_with(to, template, subject, body, None).await
+    }
+
+    /// Sends a message with one attachment `(file name, content type, bytes)`, if any.
+    pub async fn send_with(
+        &self,
+        to: &str,
+        template: &str,
+        subject: &str,
+        body: &str,
+        attachment: Option<(&str, &str, Vec<u8>)>,
+    ) -> anyhow::Result<()> {
+        use lettre::message::{Attachment, MultiPart, SinglePart};
         let Some(smtp) = &self.smtp else {
-            super::keep(&self.db, "email", to, template, &format!("{subject}\n\n{body}")).await?;
+            let note = attachment.as_ref().map(|(n, _, b)| format!("\n\n[附件：{n}，{} 字节]", b.len())).unwrap_or_default();
+            super::keep(&self.db, "email", to, template, &format!("{subject}\n\n{body}{note}")).await?;
             return Ok(());
         };
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to.parse()?)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())?;
+        let builder = Message::builder().from(self.from.clone()).to(to.parse()?).subject(subject);
+        let message = match attachment {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body.to_owned())?,
+            Some((name, mime, bytes)) => builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body.to_owned()))
+                    .singlepart(Attachment::new(name.to_owned()).body(bytes, ContentType::parse(mime)?)),
+            )?,
+        };
         smtp.send(message).await?;
         Ok(())
     }

@@ -45,6 +45,16 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
             Some(json!({ "billing": "settlement" })),
             Some(StaffRole::Administrator),
         ),
+        (Method::GET, format!("/api/admin/applications/{staff_id}/form.pdf"), None, Some(StaffRole::Reviewer)),
+        (
+            Method::POST,
+            format!("/api/admin/applications/{staff_id}/shipment"),
+            Some(json!({ "courier": "顺丰速运", "tracking_no": "SF1" })),
+            Some(StaffRole::CustomerService),
+        ),
+        (Method::GET, "/api/admin/invoices".into(), None, Some(StaffRole::Finance)),
+        (Method::POST, format!("/api/admin/invoices/{staff_id}/issue"), Some(json!({})), Some(StaffRole::Finance)),
+        (Method::GET, format!("/api/admin/invoices/{staff_id}/pdf"), None, Some(StaffRole::Finance)),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }

@@ -256,3 +256,91 @@ async fn a_scan_to_pay_customer_pays_before_review() {
     let (s, _) = reviewer.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" }))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// Text of a PDF by poppler's `pdftotext` (an outside reader of our PDFs).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils and poppler-data; `cargo xtask test` installs them)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn bytes(app: &TestApp, b: &Browser<'_>, path: &str) -> (StatusCode, Vec<u8>) {
+    let res = app.client.get(app.url(path)).header("cookie", b.cookie.clone().unwrap()).send().await.unwrap();
+    (res.status(), res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printable_form_invoice_by_finance_and_tracking_number() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
+    let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+
+    // The printable form, read back by poppler: correct Chinese text.
+    let (s, pdf) = bytes(&app, &b, &format!("/api/applications/{id}/form.pdf")).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = pdf_text(&pdf);
+    for want in ["数字证书申请表", "天津市滨海数字认证有限公司", "91350100M000100Y43", acceptance.as_str(), "天津市", "和平区", "邮寄配送"] {
+        assert!(text.contains(want), "{want} in:\n{text}");
+    }
+
+    // No invoice before approval; then one, refused twice.
+    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
+                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
+    let (s, _) = b.post(&format!("/api/applications/{id}/invoice"), invoice.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let mut bad = invoice.clone();
+    bad["tax_number"] = "91350100M000100Y42".into();
+    bad["bank"] = "".into();
+    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), bad).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tax_number")));
+    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice.clone()).await;
+    assert_eq!((s, v["status"].as_str(), v["amount_fen"].as_i64()), (StatusCode::OK, Some("requested"), Some(30000)), "{v}");
+    let invoice_id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(b.post(&format!("/api/applications/{id}/invoice"), invoice).await.0, StatusCode::CONFLICT);
+
+    // Finance: the queue of 待开票, issue once.
+    let (s, q) = finance.get("/api/admin/invoices?status=requested").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(q.as_array().unwrap().iter().any(|i| i["id"] == invoice_id.as_str()));
+    assert_eq!(service.get("/api/admin/invoices").await.0, StatusCode::FORBIDDEN);
+    let (s, v) = finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
+    let number = v["invoice_no"].as_str().unwrap().to_owned();
+    assert_eq!(finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await.0, StatusCode::CONFLICT);
+    let (s, pdf) = bytes(&app, &b, &format!("/api/invoices/{invoice_id}/pdf")).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = pdf_text(&pdf);
+    assert!(text.contains("电子发票") && text.contains(&number) && text.contains("¥300"), "{text}");
+    let mail = crate::accounts::last_sms(&app, "finance@example.com").await.expect("the e-invoice e-mail (outbox without SMTP)");
+    assert_eq!(mail.channel, "email");
+    assert!(mail.body.contains(&number) && mail.body.contains(".pdf"), "{}", mail.body);
+    let (_, mine) = b.get("/api/invoices").await;
+    assert_eq!(mine[0]["status"], "issued");
+    // Nobody else downloads it.
+    let (other, _) = registered(&app).await;
+    assert_eq!(bytes(&app, &other, &format!("/api/invoices/{invoice_id}/pdf")).await.0, StatusCode::NOT_FOUND);
+
+    // Shipping: customer service records it; the customer sees it under 邮寄查询.
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let parcel = json!({ "courier": "顺丰速运", "tracking_no": "SF1234567890" });
+    assert_eq!(reviewer.post(&format!("/api/admin/applications/{id}/shipment"), parcel.clone()).await.0, StatusCode::FORBIDDEN);
+    let (s, v) = service.post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" })).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("courier")));
+    assert_eq!(service.post(&format!("/api/admin/applications/{id}/shipment"), parcel).await.0, StatusCode::OK);
+    let (_, shipments) = b.get("/api/shipments").await;
+    assert_eq!(shipments[0]["tracking_no"], "SF1234567890");
+    assert_eq!(shipments[0]["common_name"], "天津市滨海数字认证有限公司");
+    assert_eq!(shipments[0]["acceptance_no"], acceptance.as_str());
+}

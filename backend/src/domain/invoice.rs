@@ -1,0 +1,156 @@
+//! Invoices (开具发票, seed 004 §3.1.6): the customer requests one for an approved or paid
+//! application (the amount is the application's price); finance issues it, which makes a PDF
+//! e-invoice, e-mails it to the address given and keeps it for download. 待开票 → 已开票.
+
+use certdesk_shared::ErrorCode;
+use certdesk_shared::apply::{ApplicationStatus, InvoiceRequest, InvoiceStatus, InvoiceView};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+
+use super::audit::{self, AuditKey, Event};
+use super::{ClientMeta, exec, new_id};
+use crate::entity::{application, invoice};
+use crate::error::AppError;
+use crate::notify::Notifier;
+
+pub fn view(i: &invoice::Model, acceptance_no: Option<String>) -> InvoiceView {
+    InvoiceView {
+        id: i.id.clone(),
+        application_id: i.application_id.clone(),
+        acceptance_no,
+        status: if i.status == "issued" { InvoiceStatus::Issued } else { InvoiceStatus::Requested },
+        title: i.title.clone(),
+        tax_number: i.tax_number.clone(),
+        amount_fen: i.amount_fen,
+        email: i.email.clone(),
+        invoice_no: i.invoice_no.clone(),
+        requested_at: i.requested_at.to_rfc3339(),
+        issued_at: i.issued_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+/// Requests the invoice of one of the customer's applications (once per application).
+pub async fn request(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    application_id: &str,
+    req: InvoiceRequest,
+    now: DateTime<Utc>,
+) -> Result<invoice::Model, AppError> {
+    let errors = req.check();
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let app = super::apply::get(db, account_id, application_id).await?;
+    let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft);
+    let paid = super::payment::is_paid(db, &app.id).await?;
+    if !(matches!(status, ApplicationStatus::Approved | ApplicationStatus::Issued) || paid) {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
+    let model = invoice::Model {
+        id: new_id(),
+        application_id: app.id.clone(),
+        account_id: account_id.to_owned(),
+        title: req.title.into(),
+        tax_number: req.tax_number.into(),
+        address: req.address.trim().to_owned(),
+        bank: req.bank.trim().to_owned(),
+        phone: req.phone.trim().to_owned(),
+        bank_account: req.bank_account.trim().to_owned(),
+        email: req.email.into(),
+        amount_fen: amount,
+        status: "requested".into(),
+        invoice_no: None,
+        pdf: None,
+        requested_at: now,
+        issued_at: None,
+    };
+    let active: invoice::ActiveModel = model.clone().into();
+    invoice::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
+        _ => AppError::from(e),
+    })?;
+    Ok(model)
+}
+
+pub async fn of_account(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<invoice::Model>, AppError> {
+    Ok(invoice::Entity::find().filter(invoice::Column::AccountId.eq(account_id)).order_by_desc(invoice::Column::RequestedAt).all(db).await?)
+}
+
+pub async fn queue(db: &impl ConnectionTrait, status: Option<InvoiceStatus>) -> Result<Vec<invoice::Model>, AppError> {
+    let mut q = invoice::Entity::find().order_by_asc(invoice::Column::RequestedAt);
+    if let Some(s) = status {
+        q = q.filter(invoice::Column::Status.eq(if s == InvoiceStatus::Issued { "issued" } else { "requested" }));
+    }
+    Ok(q.all(db).await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<invoice::Model, AppError> {
+    invoice::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+pub async fn acceptance_no(db: &impl ConnectionTrait, application_id: &str) -> Result<Option<String>, AppError> {
+    Ok(application::Entity::find_by_id(application_id.to_owned()).one(db).await?.and_then(|a| a.acceptance_no))
+}
+
+fn invoice_pdf(i: &invoice::Model, number: &str, acceptance: &str, now: DateTime<Utc>) -> Vec<u8> {
+    use crate::pdf::{Page, document};
+    let amount = certdesk_shared::apply::yuan(i.amount_fen);
+    let rows: Vec<(&str, String)> = vec![
+        ("发票号码", number.to_owned()),
+        ("开票日期", now.format("%Y-%m-%d").to_string()),
+        ("购买方名称", i.title.clone()),
+        ("纳税人识别号", i.tax_number.clone()),
+        ("地址、电话", format!("{} {}", i.address, i.phone)),
+        ("开户行及账号", format!("{} {}", i.bank, i.bank_account)),
+        ("项目名称", "*信息技术服务*数字证书服务费".into()),
+        ("业务受理号", acceptance.to_owned()),
+        ("价税合计（小写）", format!("¥{amount}")),
+        ("销售方", "CertDesk 演示数字认证有限公司".into()),
+    ];
+    let mut page = Page::default();
+    page.text(190.0, 790.0, 20.0, "电子发票（普通发票）");
+    page.text(50.0, 765.0, 10.0, "演示环境生成，不作为报销凭证。");
+    page.table(750.0, &rows);
+    document(&format!("电子发票 {number}"), &[page])
+}
+
+/// Finance issues the invoice: number, PDF, e-mail; a second issue is refused.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    notifier: &Notifier,
+    actor: &str,
+    id: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<invoice::Model, AppError> {
+    let i = find(db, id).await?;
+    let acceptance = acceptance_no(db, &i.application_id).await?.unwrap_or_default();
+    let number = format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
+    let pdf = invoice_pdf(&i, &number, &acceptance, now);
+    let n = exec(
+        db,
+        "UPDATE invoice SET status = 'issued', invoice_no = $2, pdf = $3, issued_at = $4 WHERE id = $1 AND status = 'requested'",
+        vec![i.id.clone().into(), number.clone().into(), pdf.clone().into(), now.into()],
+    )
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let detail = serde_json::json!({ "invoice_no": number, "amount": i.amount_fen, "application": i.application_id });
+    audit::append(db, key, Event { actor, action: "invoice_issued", subject: &acceptance, ip: &meta.ip, detail }).await?;
+    let body = format!(
+        "{}：\n\n您申请的电子发票（发票号码 {number}，金额 {} 元，业务受理号 {acceptance}）已开具，见附件。\n\nCertDesk",
+        i.title,
+        certdesk_shared::apply::yuan(i.amount_fen)
+    );
+    let file = format!("发票{number}.pdf");
+    let attachment = Some((file.as_str(), "application/pdf", pdf));
+    if let Err(e) = notifier.email.send_with(&i.email, "invoice_issued", "CertDesk 电子发票", &body, attachment).await {
+        tracing::warn!(error = %e, "invoice e-mail not sent; the invoice is downloadable");
+    }
+    find(db, id).await
+}
