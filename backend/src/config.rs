@@ -85,6 +85,14 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
 
+    /// Bank account shown for payment by transfer (户名, 账号, 开户行).
+    #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NAME", default_value = "CertDesk 演示数字认证有限公司")]
+    pub transfer_account_name: String,
+    #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NO", default_value = "6106 5903 8153 0000")]
+    pub transfer_account_no: String,
+    #[arg(long, env = "CERTDESK_TRANSFER_BANK", default_value = "中国银行天津分行（演示）")]
+    pub transfer_bank: String,
+
     /// Take the client address from the last `X-Forwarded-For` hop (behind a reverse proxy).
     #[arg(long, env = "CERTDESK_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
@@ -147,6 +155,9 @@ impl Config {
             audit_key_file: None,
             audit_key: Some("test audit key, not for production".into()),
             trust_forwarded_for: false,
+            transfer_account_name: "CertDesk 测试".into(),
+            transfer_account_no: "0000 0000".into(),
+            transfer_bank: "测试银行".into(),
             insecure_captcha_echo: true,
         }
     }

@@ -46,3 +46,39 @@ pub struct PaymentOrder {
     pub expires_at: String,
     pub paid_at: Option<String>,
 }
+
+/// The other way to pay (seed 002: 转账或电汇): our bank account, and the order the uploaded
+/// voucher (缴费凭证) stands for until finance confirms the money arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BankTransfer {
+    pub application_id: String,
+    /// 户名
+    pub account_name: String,
+    /// 账号
+    pub account_no: String,
+    /// 开户行
+    pub bank: String,
+    pub out_trade_no: String,
+    pub amount_fen: i64,
+    pub status: PaymentStatus,
+}
+
+/// One application on a settlement customer's monthly statement (大客户统一结算).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub account_id: String,
+    pub mobile: String,
+    pub org_name: String,
+    pub acceptance_no: String,
+    pub certificate_type: String,
+    pub amount_fen: i64,
+    pub approved_at: String,
+}
+
+/// `GET /api/admin/statements/{yyyy-mm}`: approved settlement applications of the month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    pub month: String,
+    pub lines: Vec<StatementLine>,
+    pub total_fen: i64,
+}

@@ -217,3 +217,139 @@ pub enum NotifyRefused {
     /// Our side failed; try again.
     Retry,
 }
+
+/// Payment by bank transfer: the customer uploads the voucher (缴费凭证; a picture or PDF,
+/// checked like the documents) and an order of provider `bank_transfer` waits for finance.
+pub async fn transfer_voucher(
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    app: &application::Model,
+    file_name: &str,
+    bytes: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<payment_order::Model, AppError> {
+    use certdesk_shared::apply::{DocumentKind, check_document};
+    if app.billing_mode == "settlement" || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable() {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    if is_paid(db, &app.id).await? {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
+    // Same rules as the licence: jpg, png, gif, bmp or pdf, up to 2 MB.
+    check_document(DocumentKind::BusinessLicence, &bytes)
+        .map_err(|error| AppError::Validation(vec![certdesk_shared::FieldError { field: "voucher".into(), error }]))?;
+    let txn = db.begin().await?;
+    exec(&txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = 'payment_voucher'", vec![app.id.clone().into()]).await?;
+    let sha = super::sha256_hex(&[&bytes]);
+    exec(
+        &txn,
+        "INSERT INTO application_document (id, application_id, kind, file_name, file_type, size, sha256, content, created_at) \
+         VALUES ($1, $2, 'payment_voucher', $3, 'voucher', $4, $5, $6, $7)",
+        vec![
+            super::new_id().into(),
+            app.id.clone().into(),
+            file_name.chars().take(120).collect::<String>().into(),
+            (bytes.len() as i32).into(),
+            sha.into(),
+            bytes.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    // Open QR orders give way; one transfer order per application.
+    exec(&txn, "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'", vec![app.id.clone().into()]).await?;
+    let out_trade_no = format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
+    let model = payment_order::Model {
+        out_trade_no,
+        application_id: app.id.clone(),
+        provider: "bank_transfer".into(),
+        amount_fen: amount,
+        code_url: String::new(),
+        status: PaymentStatus::NotPaid.as_str().into(),
+        transaction_id: None,
+        created_at: now,
+        // Transfers take days; finance decides, not a timer.
+        expires_at: now + Duration::days(30),
+        paid_at: None,
+    };
+    let active: payment_order::ActiveModel = model.clone().into();
+    payment_order::Entity::insert(active).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Transfers waiting for finance.
+pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_order::Model>, AppError> {
+    Ok(payment_order::Entity::find()
+        .filter(payment_order::Column::Provider.eq("bank_transfer"))
+        .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()))
+        .order_by_asc(payment_order::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Finance confirms the money arrived (once).
+pub async fn confirm_transfer(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, out_trade_no: &str, ip: &str) -> Result<(), AppError> {
+    let o = payment_order::Entity::find_by_id(out_trade_no.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    if o.provider != "bank_transfer" {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let result = TradeResult {
+        out_trade_no: o.out_trade_no.clone(),
+        transaction_id: Some(format!("transfer confirmed by {actor}")),
+        trade_state: "SUCCESS".into(),
+        amount_fen: o.amount_fen,
+        currency: "CNY".into(),
+    };
+    match record(db, None, &result, "finance").await? {
+        Recorded::Paid => {
+            let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.application_id });
+            audit::append(db, key, Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail }).await?;
+            Ok(())
+        }
+        _ => Err(ErrorCode::NotEditable.into()),
+    }
+}
+
+/// The settlement customers' approved applications of a month (`YYYY-MM`, Beijing time).
+pub async fn statement(db: &impl ConnectionTrait, month: &str) -> Result<certdesk_shared::payment::Statement, AppError> {
+    use chrono::{NaiveDate, TimeZone};
+    let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| ErrorCode::NotFound)?;
+    let end = start.checked_add_months(chrono::Months::new(1)).ok_or(ErrorCode::NotFound)?;
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).ok_or(ErrorCode::Internal)?;
+    let at = |d: NaiveDate| cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc));
+    let (from, to) = (at(start).ok_or(ErrorCode::NotFound)?, at(end).ok_or(ErrorCode::NotFound)?);
+    let apps = application::Entity::find()
+        .filter(application::Column::BillingMode.eq("settlement"))
+        .filter(application::Column::Status.is_in(["approved", "issued"]))
+        .filter(application::Column::DecidedAt.gte(from))
+        .filter(application::Column::DecidedAt.lt(to))
+        .order_by_asc(application::Column::DecidedAt)
+        .all(db)
+        .await?;
+    let mut lines = Vec::new();
+    for a in apps {
+        let account = crate::entity::account::Entity::find_by_id(a.account_id.clone()).one(db).await?;
+        let type_name = match &a.type_id {
+            Some(t) => crate::entity::catalogue_type::Entity::find_by_id(t.clone()).one(db).await?.map(|t| t.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let org = a
+            .certificate_info
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<certdesk_shared::apply::CertificateInfo>(j).ok())
+            .map(|i| i.org_name.to_string())
+            .unwrap_or_default();
+        lines.push(certdesk_shared::payment::StatementLine {
+            account_id: a.account_id.clone(),
+            mobile: account.map(|x| x.mobile).unwrap_or_default(),
+            org_name: org,
+            acceptance_no: a.acceptance_no.clone().unwrap_or_default(),
+            certificate_type: type_name,
+            amount_fen: a.price_fen.unwrap_or(0),
+            approved_at: a.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        });
+    }
+    let total_fen = lines.iter().map(|l| l.amount_fen).sum();
+    Ok(certdesk_shared::payment::Statement { month: month.to_owned(), lines, total_fen })
+}

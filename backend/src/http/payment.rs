@@ -9,10 +9,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
-use certdesk_shared::payment::PaymentOrder;
+use certdesk_shared::payment::{BankTransfer, PaymentOrder, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use chrono::Utc;
 
-use super::auth::CurrentUser;
+use super::auth::{Allowed, CurrentUser, Finance};
 use crate::domain::payment::{self, NotifyRefused};
 use crate::domain::apply;
 use crate::error::AppError;
@@ -23,6 +24,85 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/applications/{id}/payment", get(status).post(order).delete(cancel))
         .route("/payments/notify", post(notify))
+        .route("/applications/{id}/transfer", get(transfer))
+        .route(
+            "/applications/{id}/transfer-voucher",
+            axum::routing::put(transfer_voucher).layer(axum::extract::DefaultBodyLimit::max(2 * certdesk_shared::apply::MAX_DOCUMENT_BYTES)),
+        )
+}
+
+/// Finance, nested under `/api/admin`.
+pub fn admin_router() -> Router<AppState> {
+    Router::new()
+        .route("/transfers", get(pending_transfers))
+        .route("/transfers/{no}/voucher", get(voucher))
+        .route("/transfers/{no}/confirm", post(confirm_transfer))
+        .route("/statements/{month}", get(statement))
+}
+
+fn transfer_view(state: &AppState, o: &crate::entity::payment_order::Model) -> BankTransfer {
+    BankTransfer {
+        application_id: o.application_id.clone(),
+        account_name: state.config.transfer_account_name.clone(),
+        account_no: state.config.transfer_account_no.clone(),
+        bank: state.config.transfer_bank.clone(),
+        out_trade_no: o.out_trade_no.clone(),
+        amount_fen: o.amount_fen,
+        status: certdesk_shared::payment::PaymentStatus::parse(&o.status).unwrap_or(certdesk_shared::payment::PaymentStatus::NotPaid),
+    }
+}
+
+async fn transfer(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<BankTransfer>, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    let o = crate::entity::payment_order::Entity::find()
+        .filter(crate::entity::payment_order::Column::ApplicationId.eq(app.id))
+        .filter(crate::entity::payment_order::Column::Provider.eq("bank_transfer"))
+        .order_by_desc(crate::entity::payment_order::Column::CreatedAt)
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(Json(transfer_view(&state, &o)))
+}
+
+async fn transfer_voucher(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BankTransfer>, AppError> {
+    let app = apply::get(&state.db, &user.account_id, &id).await?;
+    let name = headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("voucher");
+    let o = payment::transfer_voucher(&state.db, &app, name, body.to_vec(), Utc::now()).await?;
+    Ok(Json(transfer_view(&state, &o)))
+}
+
+async fn pending_transfers(State(state): State<AppState>, _: Allowed<Finance>) -> Result<Json<Vec<BankTransfer>>, AppError> {
+    Ok(Json(payment::pending_transfers(&state.db).await?.iter().map(|o| transfer_view(&state, o)).collect()))
+}
+
+async fn voucher(State(state): State<AppState>, _: Allowed<Finance>, Path(no): Path<String>) -> Result<Response, AppError> {
+    let o = crate::entity::payment_order::Entity::find_by_id(no).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let doc = crate::entity::application_document::Entity::find()
+        .filter(crate::entity::application_document::Column::ApplicationId.eq(o.application_id))
+        .filter(crate::entity::application_document::Column::Kind.eq("payment_voucher"))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let mime = certdesk_shared::apply::FileType::sniff(&doc.content).map_or("application/octet-stream", |t| t.mime());
+    let mut res = doc.content.into_response();
+    res.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(mime));
+    res.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, axum::http::HeaderValue::from_static("attachment"));
+    Ok(res)
+}
+
+async fn confirm_transfer(State(state): State<AppState>, who: Allowed<Finance>, Path(no): Path<String>) -> Result<StatusCode, AppError> {
+    payment::confirm_transfer(&state.db, &state.audit_key, &who.user.actor(), &no, &who.user.meta.ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn statement(State(state): State<AppState>, _: Allowed<Finance>, Path(month): Path<String>) -> Result<Json<Statement>, AppError> {
+    Ok(Json(payment::statement(&state.db, &month).await?))
 }
 
 /// Outside `/api`: the sandbox provider's pages.

@@ -55,6 +55,10 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (Method::GET, "/api/admin/invoices".into(), None, Some(StaffRole::Finance)),
         (Method::POST, format!("/api/admin/invoices/{staff_id}/issue"), Some(json!({})), Some(StaffRole::Finance)),
         (Method::GET, format!("/api/admin/invoices/{staff_id}/pdf"), None, Some(StaffRole::Finance)),
+        (Method::GET, "/api/admin/transfers".into(), None, Some(StaffRole::Finance)),
+        (Method::GET, format!("/api/admin/transfers/{staff_id}/voucher"), None, Some(StaffRole::Finance)),
+        (Method::POST, format!("/api/admin/transfers/{staff_id}/confirm"), Some(json!({})), Some(StaffRole::Finance)),
+        (Method::GET, "/api/admin/statements/2026-11".into(), None, Some(StaffRole::Finance)),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }

@@ -182,3 +182,74 @@ async fn expired_and_cancelled_orders() {
     let (s, _) = stranger.post(&format!("/api/applications/{id}/payment"), json!({})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+async fn put_voucher(app: &TestApp, b: &Browser<'_>, id: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .put(app.url(&format!("/api/applications/{id}/transfer-voucher")))
+        .header("cookie", b.cookie.clone().unwrap())
+        .header("x-csrf-token", b.csrf.clone().unwrap())
+        .header("x-file-name", "voucher.png")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn bank_transfer_with_a_voucher_waits_for_finance() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+
+    let (s, v) = put_voucher(&app, &b, &id, b"MZ\x90\x00 not a picture").await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("voucher")));
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR voucher";
+    let (s, v) = put_voucher(&app, &b, &id, png).await;
+    assert_eq!((s, v["status"].as_str(), v["amount_fen"].as_i64()), (StatusCode::OK, Some("not_paid"), Some(30000)), "{v}");
+    assert!(v["account_no"].is_string() && v["bank"].is_string());
+    let no = v["out_trade_no"].as_str().unwrap().to_owned();
+    let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
+
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    assert_eq!(reviewer.get("/api/admin/transfers").await.0, StatusCode::FORBIDDEN);
+    let (_, pending) = finance.get("/api/admin/transfers").await;
+    assert!(pending.as_array().unwrap().iter().any(|t| t["out_trade_no"] == no.as_str() && t["application_id"] == id.as_str()));
+    let voucher = app
+        .client
+        .get(app.url(&format!("/api/admin/transfers/{no}/voucher")))
+        .header("cookie", finance.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(voucher.headers()["content-type"], "image/png");
+    assert_eq!(voucher.bytes().await.unwrap().as_ref(), png);
+    assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::CONFLICT);
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+}
+
+#[tokio::test]
+async fn settlement_applications_appear_on_the_monthly_statement() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
+    let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let month = (Utc::now() + Duration::hours(8)).format("%Y-%m").to_string();
+    let (s, st) = finance.get(&format!("/api/admin/statements/{month}")).await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    let line = st["lines"].as_array().unwrap().iter().find(|l| l["acceptance_no"] == acceptance.as_str()).unwrap();
+    assert_eq!((line["amount_fen"].as_i64(), line["mobile"].as_str()), (Some(30000), Some(mobile.as_str())));
+    assert_eq!(line["certificate_type"], "机构证书");
+    assert_eq!(st["total_fen"], 30000);
+    let (_, empty) = finance.get("/api/admin/statements/2020-01").await;
+    assert_eq!(empty["lines"], json!([]));
+    assert_eq!(finance.get("/api/admin/statements/not-a-month").await.0, StatusCode::NOT_FOUND);
+}
