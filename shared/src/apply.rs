@@ -352,6 +352,28 @@ pub struct ApplicationView {
     pub certificate_uid: Option<String>,
 }
 
+/// `PUT /api/admin/catalogue/validity/{id}`: a new price (in fen) for a validity option.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetPrice {
+    pub price_fen: i64,
+}
+
+/// `POST /api/admin/catalogue/types/{id}/validity`: another validity period on sale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewValidity {
+    pub years: u32,
+    pub price_fen: i64,
+}
+
+/// Prices from 0.01 to 100,000 yuan; validity 1 to 5 years (the CA refuses longer).
+pub fn check_price(field: &str, price_fen: i64) -> Vec<FieldError> {
+    if (1..=10_000_000).contains(&price_fen) {
+        Vec::new()
+    } else {
+        vec![FieldError { field: field.into(), error: ValidationError::OutOfRange }]
+    }
+}
+
 /// One line of the review queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewQueueItem {

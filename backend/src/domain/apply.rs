@@ -103,20 +103,7 @@ fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) 
 
 /// The catalogue as the customer sees it.
 pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<Catalogue, AppError> {
-    let projects = catalogue_project::Entity::find().order_by_asc(catalogue_project::Column::Position).all(db).await?;
-    let types = catalogue_type::Entity::find().order_by_asc(catalogue_type::Column::Position).all(db).await?;
-    let validity = catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
-    Ok(Catalogue {
-        projects: projects
-            .into_iter()
-            .map(|p| Project {
-                types: types.iter().filter(|t| t.project_id == p.id).map(|t| type_view(t, &validity)).collect(),
-                id: p.id,
-                name: p.name,
-            })
-            .collect(),
-        billing: billing(a),
-    })
+    Ok(Catalogue { projects: full_catalogue(db).await?, billing: billing(a) })
 }
 
 /// The customer's own application; anyone else's is "not found".
@@ -527,13 +514,28 @@ pub async fn review(
     )
     .await?;
     if let Some(operator) = parse::<OperatorInfo>(&app.operator) {
-        let template = if decision.approve {
-            Template::ApplicationApproved { acceptance_no: number, auth_code: code }
+        let (template, subject, body) = if decision.approve {
+            (
+                Template::ApplicationApproved { acceptance_no: number.clone(), auth_code: code.clone() },
+                "CertDesk 数字证书下载通知",
+                format!(
+                    "{}，您好：\n\n您的数字证书申请已审核通过。\n业务受理号：{number}\n下载授权码：{code}\n\n请登录系统，插入介质后凭业务受理号和下载授权码下载证书。\n\nCertDesk",
+                    operator.name
+                ),
+            )
         } else {
-            Template::ApplicationRejected { acceptance_no: number }
+            (
+                Template::ApplicationRejected { acceptance_no: number.clone() },
+                "CertDesk 数字证书申请审核结果",
+                format!("{}，您好：\n\n您的数字证书申请（业务受理号：{number}）未通过审核，请登录系统查看原因，修改后重新提交。\n\nCertDesk", operator.name),
+            )
         };
         if let Err(e) = notifier.sms(operator.mobile.as_str(), template).await {
             tracing::warn!(error = %e, "review result SMS not sent");
+        }
+        // Seed 002 sends the download authorization code by e-mail as well.
+        if let Err(e) = notifier.email.send(operator.email.as_str(), "review_result", subject, &body).await {
+            tracing::warn!(error = %e, "review result e-mail not sent");
         }
     }
     find(db, id).await
@@ -731,6 +733,67 @@ pub async fn shipments(db: &impl ConnectionTrait, account_id: &str) -> Result<Ve
             courier: a.courier.unwrap_or_default(),
             tracking_no: a.tracking_no.unwrap_or_default(),
             shipped_at: a.shipped_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Administrators change a price. Drafts keep the price they were started with.
+pub async fn set_price(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, validity_id: &str, price_fen: i64, ip: &str) -> Result<ValidityOption, AppError> {
+    invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
+    let v = catalogue_validity::Entity::find_by_id(validity_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    exec(db, "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1", vec![v.id.clone().into(), price_fen.into()]).await?;
+    let detail = serde_json::json!({ "from": v.price_fen, "to": price_fen });
+    audit::append(db, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
+    Ok(ValidityOption { id: v.id, years: v.years as u32, price_fen })
+}
+
+/// Administrators put another validity period on sale for a type.
+pub async fn add_validity(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    actor: &str,
+    type_id: &str,
+    years: u32,
+    price_fen: i64,
+    ip: &str,
+) -> Result<ValidityOption, AppError> {
+    let mut errors = certdesk_shared::apply::check_price("price_fen", price_fen);
+    if !(1..=5).contains(&years) {
+        errors.push(FieldError { field: "years".into(), error: ValidationError::OutOfRange });
+    }
+    invalid(errors)?;
+    let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let id = format!("{}-{years}y", t.id);
+    let insert = catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
+        id: Set(id.clone()),
+        type_id: Set(t.id.clone()),
+        years: Set(years as i32),
+        price_fen: Set(price_fen),
+        position: Set(years as i32),
+    })
+    .exec(db)
+    .await;
+    match insert {
+        Ok(_) => {}
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(ErrorCode::AlreadyExists.into()),
+        Err(e) => return Err(e.into()),
+    }
+    let detail = serde_json::json!({ "type": t.id, "years": years, "price": price_fen });
+    audit::append(db, key, Event { actor, action: "validity_added", subject: &id, ip, detail }).await?;
+    Ok(ValidityOption { id, years, price_fen })
+}
+
+/// The whole catalogue, for administrators.
+pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, AppError> {
+    let projects = catalogue_project::Entity::find().order_by_asc(catalogue_project::Column::Position).all(db).await?;
+    let types = catalogue_type::Entity::find().order_by_asc(catalogue_type::Column::Position).all(db).await?;
+    let validity = catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
+    Ok(projects
+        .into_iter()
+        .map(|p| Project {
+            types: types.iter().filter(|t| t.project_id == p.id).map(|t| type_view(t, &validity)).collect(),
+            id: p.id,
+            name: p.name,
         })
         .collect())
 }

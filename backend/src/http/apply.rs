@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
     FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
-    ReviewQueueItem, SetBilling, Shipment, ShipmentRequest,
+    ReviewQueueItem, SetBilling, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
 };
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
@@ -56,6 +56,9 @@ pub fn admin_router() -> Router<AppState> {
         .route("/applications/{id}/form.pdf", get(staff_form_pdf))
         .route("/applications/{id}/shipment", post(ship))
         .route("/accounts/{id}/billing", put(set_billing))
+        .route("/catalogue", get(admin_catalogue))
+        .route("/catalogue/validity/{id}", put(set_price))
+        .route("/catalogue/types/{id}/validity", post(add_validity))
         .route("/invoices", get(invoice_queue))
         .route("/invoices/{id}/issue", post(issue_invoice))
         .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
@@ -318,4 +321,26 @@ async fn ship(
 
 async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<Shipment>>, AppError> {
     Ok(Json(apply::shipments(&state.db, &user.account_id).await?))
+}
+
+async fn admin_catalogue(State(state): State<AppState>, _: Allowed<ManageCatalogue>) -> Result<Json<Vec<Project>>, AppError> {
+    Ok(Json(apply::full_catalogue(&state.db).await?))
+}
+
+async fn set_price(
+    State(state): State<AppState>,
+    who: Allowed<ManageCatalogue>,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<SetPrice>,
+) -> Result<Json<ValidityOption>, AppError> {
+    Ok(Json(apply::set_price(&state.db, &state.audit_key, &who.user.actor(), &id, b.price_fen, &who.user.meta.ip).await?))
+}
+
+async fn add_validity(
+    State(state): State<AppState>,
+    who: Allowed<ManageCatalogue>,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<NewValidity>,
+) -> Result<Json<ValidityOption>, AppError> {
+    Ok(Json(apply::add_validity(&state.db, &state.audit_key, &who.user.actor(), &id, b.years, b.price_fen, &who.user.meta.ip).await?))
 }

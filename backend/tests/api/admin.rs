@@ -59,6 +59,19 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (Method::GET, format!("/api/admin/transfers/{staff_id}/voucher"), None, Some(StaffRole::Finance)),
         (Method::POST, format!("/api/admin/transfers/{staff_id}/confirm"), Some(json!({})), Some(StaffRole::Finance)),
         (Method::GET, "/api/admin/statements/2026-11".into(), None, Some(StaffRole::Finance)),
+        (Method::GET, "/api/admin/catalogue".into(), None, Some(StaffRole::Administrator)),
+        (
+            Method::PUT,
+            "/api/admin/catalogue/validity/no-such-option".into(),
+            Some(json!({ "price_fen": 100 })),
+            Some(StaffRole::Administrator),
+        ),
+        (
+            Method::POST,
+            "/api/admin/catalogue/types/no-such-type/validity".into(),
+            Some(json!({ "years": 1, "price_fen": 100 })),
+            Some(StaffRole::Administrator),
+        ),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }
