@@ -6,46 +6,10 @@
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 
+use super::schema::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn id(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).string_len(64).not_null().primary_key());
-}
-fn text(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).text().not_null());
-}
-fn text_null(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).text().null());
-}
-fn time(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).timestamp_with_time_zone().not_null());
-}
-fn time_null(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).timestamp_with_time_zone().null());
-}
-fn int(t: &mut TableCreateStatement, name: &str) {
-    t.col(ColumnDef::new(Alias::new(name)).integer().not_null().default(0));
-}
-
-fn table(name: &str, build: impl FnOnce(&mut TableCreateStatement)) -> TableCreateStatement {
-    let mut t = Table::create();
-    t.table(Alias::new(name));
-    build(&mut t);
-    t.to_owned()
-}
-
-fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("ix_{table}_{}", cols.join("_"))).table(Alias::new(table));
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    if unique {
-        i.unique();
-    }
-    i.to_owned()
-}
 
 const TABLES: &[&str] = &[
     "account",

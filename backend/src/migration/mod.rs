@@ -2,6 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
+mod schema;
+
 mod m20261121_000001_instance;
 mod m20261121_000002_ca;
 mod m20261121_000003_crl_entry;
