@@ -294,3 +294,72 @@ pub fn SendCode(
         </p>
     }
 }
+
+/// A form's state: the errors under its fields, the alert above its button, and whether
+/// its call is under way. Every form submits through [`FormState::submit`], so the
+/// refuse / send / show-the-answer steps exist once in the app, not once per form.
+#[derive(Debug, Clone, Copy)]
+pub struct FormState {
+    /// The form's id prefix (see [`field_id`]).
+    pub id: &'static str,
+    pub errors: RwSignal<Vec<FieldError>>,
+    pub failure: RwSignal<Option<Failure>>,
+    pub busy: RwSignal<bool>,
+}
+
+impl FormState {
+    pub fn new(id: &'static str) -> Self {
+        FormState { id, errors: RwSignal::new(Vec::new()), failure: RwSignal::new(None), busy: RwSignal::new(false) }
+    }
+
+    /// Shows the errors the browser found, focusing the first.
+    #[inline(never)]
+    pub fn refuse(self, e: Vec<FieldError>) {
+        focus_first_error(self.id, &e);
+        self.errors.set(e);
+        self.failure.set(Some(Failure::Invalid));
+    }
+
+    /// Clears what was shown and marks the call under way.
+    #[inline(never)]
+    pub fn begin(self) {
+        self.errors.set(Vec::new());
+        self.failure.set(None);
+        self.busy.set(true);
+    }
+
+    /// Shows what the server (or the security key) refused, under the fields it names.
+    #[inline(never)]
+    pub fn fail(self, f: Failure) {
+        let fields = f.fields();
+        focus_first_error(self.id, &fields);
+        self.errors.set(fields);
+        self.failure.set(Some(f));
+    }
+
+    /// Checks `req`; if valid, runs `call` with it and gives `done` the answer.
+    pub fn submit<R, T, E, F>(
+        self,
+        req: Result<R, Vec<FieldError>>,
+        call: impl FnOnce(R) -> F + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) where
+        R: 'static,
+        E: Into<Failure>,
+        F: std::future::Future<Output = Result<T, E>> + 'static,
+    {
+        let req = match req {
+            Ok(r) => r,
+            Err(e) => return self.refuse(e),
+        };
+        self.begin();
+        leptos::task::spawn_local(async move {
+            let res = call(req).await;
+            self.busy.set(false);
+            match res {
+                Ok(v) => done(v),
+                Err(e) => self.fail(e.into()),
+            }
+        });
+    }
+}

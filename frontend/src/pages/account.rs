@@ -11,7 +11,7 @@ use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::fields::{FailureAlert, Field, Text, focus_first_error};
+use crate::components::fields::{FailureAlert, Field, FormState, Text};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, confirmation, fill, optional, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -147,9 +147,8 @@ fn ProfileSection() -> impl IntoView {
     let editing = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let [org_name, name, email] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let fs = FormState::new("profile");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let kind = move || match profile.get() {
         Load::Ready(p) => p.kind,
         _ => AccountKind::Personal,
@@ -175,37 +174,21 @@ fn ProfileSection() -> impl IntoView {
             name: name.get_untracked(),
             email: email.get_untracked(),
         };
-        let req = match form.request() {
-            Ok(r) => r,
-            Err(e) => {
-                focus_first_error("profile", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
-        };
-        busy.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let res = crate::api::put::<Profile>("/api/account", &req, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(p) => {
-                    session.info.update(|s| {
-                        if let Some(s) = s {
-                            s.account = p.clone();
-                        }
-                    });
-                    profile.set(Load::Ready(p));
-                    editing.set(false);
-                    saved.set(true);
-                }
-                Err(e) => {
-                    errors.set(e.fields.clone());
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
+        let l = i18n.get_locale_untracked();
+        fs.submit(
+            form.request(),
+            move |req| async move { crate::api::put::<Profile>("/api/account", &req, l).await },
+            move |p| {
+                session.info.update(|s| {
+                    if let Some(s) = s {
+                        s.account = p.clone();
+                    }
+                });
+                profile.set(Load::Ready(p));
+                editing.set(false);
+                saved.set(true);
+            },
+        );
     };
 
     view! {
@@ -324,9 +307,8 @@ fn ProfileSection() -> impl IntoView {
 fn PasswordSection() -> impl IntoView {
     let i18n = use_i18n();
     let [current_password, new_password, confirm_password] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let fs = FormState::new("password");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let done = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -336,34 +318,17 @@ fn PasswordSection() -> impl IntoView {
             new_password: new_password.get_untracked(),
             confirm_password: confirm_password.get_untracked(),
         };
-        let req = match form.request() {
-            Ok(r) => r,
-            Err(e) => {
-                focus_first_error("password", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let res = crate::api::post_no_content("/api/account/password", &req, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(()) => {
-                    for s in [current_password, new_password, confirm_password] {
-                        s.set(String::new());
-                    }
-                    done.set(true);
+        let l = i18n.get_locale_untracked();
+        fs.submit(
+            form.request(),
+            move |req| async move { crate::api::post_no_content("/api/account/password", &req, l).await },
+            move |()| {
+                for s in [current_password, new_password, confirm_password] {
+                    s.set(String::new());
                 }
-                Err(e) => {
-                    errors.set(e.fields.clone());
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
+                done.set(true);
+            },
+        );
     };
     view! {
         <section class="panel" aria-labelledby="password-title">
@@ -427,41 +392,24 @@ fn KeysSection() -> impl IntoView {
     };
     reload();
     let name = RwSignal::new(String::new());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let fs = FormState::new("key");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let key_name = match required(&name.get_untracked()) {
-            Ok(n) => n,
-            Err(e) => {
-                let e = vec![FieldError { field: "name".into(), error: e }];
-                focus_first_error("key", &e);
-                errors.set(e);
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let res = add_key(key_name, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(key) => {
-                    name.set(String::new());
-                    keys.update(|k| {
-                        if let Load::Ready(list) = k {
-                            list.push(key);
-                        }
-                    });
-                }
-                Err(f) => {
-                    errors.set(f.fields());
-                    failure.set(Some(f));
-                }
-            }
-        });
+        let l = i18n.get_locale_untracked();
+        let req = required(&name.get_untracked()).map_err(|error| vec![FieldError { field: "name".into(), error }]);
+        fs.submit(
+            req,
+            move |key_name| add_key(key_name, l),
+            move |key| {
+                name.set(String::new());
+                keys.update(|k| {
+                    if let Load::Ready(list) = k {
+                        list.push(key);
+                    }
+                });
+            },
+        );
     };
     let remove = move |id: String| {
         failure.set(None);

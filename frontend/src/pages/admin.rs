@@ -13,7 +13,7 @@ use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::fields::{FailureAlert, Field, field_id, focus_first_error};
+use crate::components::fields::{FailureAlert, Field, FormState, field_id};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -131,10 +131,9 @@ fn StaffSection() -> impl IntoView {
     reload();
     let [username, display_name] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let role = RwSignal::new(StaffRole::Reviewer.as_str().to_owned());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
+    let fs = FormState::new("new-staff");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let created = RwSignal::new(None::<StaffCreated>);
-    let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = StaffForm {
@@ -142,34 +141,17 @@ fn StaffSection() -> impl IntoView {
             display_name: display_name.get_untracked(),
             role: role.get_untracked(),
         };
-        let req = match form.request() {
-            Ok(r) => r,
-            Err(e) => {
-                focus_first_error("new-staff", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let res = crate::api::post::<StaffCreated>("/api/admin/staff", &req, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(c) => {
-                    username.set(String::new());
-                    display_name.set(String::new());
-                    created.set(Some(c));
-                    reload();
-                }
-                Err(e) => {
-                    errors.set(e.fields.clone());
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
+        let l = i18n.get_locale_untracked();
+        fs.submit(
+            form.request(),
+            move |req| async move { crate::api::post::<StaffCreated>("/api/admin/staff", &req, l).await },
+            move |c| {
+                username.set(String::new());
+                display_name.set(String::new());
+                created.set(Some(c));
+                reload();
+            },
+        );
     };
     let role_failure = RwSignal::new(None::<Failure>);
     let change_role = move |id: String, value: String| {

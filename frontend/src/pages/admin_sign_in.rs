@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{FailureAlert, Field, focus_first_error};
+use crate::components::fields::{FailureAlert, Field, FormState};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, required};
 use crate::i18n::{Locale, use_i18n};
@@ -27,35 +27,14 @@ pub fn AdminSignIn() -> impl IntoView {
     let navigate = use_navigate();
     let query = use_query_map();
     let username = RwSignal::new(String::new());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let fs = FormState::new("staff");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let name = match required(&username.get_untracked()) {
-            Ok(n) => n,
-            Err(error) => {
-                let e = vec![FieldError { field: "username".into(), error }];
-                focus_first_error("staff", &e);
-                errors.set(e);
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
+        let l = i18n.get_locale_untracked();
+        let req = required(&username.get_untracked()).map_err(|error| vec![FieldError { field: "username".into(), error }]);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let res = staff_sign_in(name, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(_) => navigate("/admin", Default::default()),
-                Err(f) => {
-                    errors.set(f.fields());
-                    failure.set(Some(f));
-                }
-            }
-        });
+        fs.submit(req, move |name| staff_sign_in(name, l), move |_| navigate("/admin", Default::default()));
     };
     view! {
         <h1>{tr(|l| td_string!(l, admin_sign_in_title))}</h1>

@@ -6,9 +6,9 @@ use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::fields::{FailureAlert, Field, SendCode, focus_first_error};
+use crate::components::fields::{FailureAlert, Field, FormState, SendCode};
 use crate::components::{tr, use_page_title};
-use crate::form::{Failure, check, confirmation};
+use crate::form::{check, confirmation};
 use crate::i18n::use_i18n;
 
 /// The form as typed.
@@ -46,9 +46,10 @@ pub fn ForgotPassword() -> impl IntoView {
     use_page_title(move || td_string!(i18n.get_locale(), reset_title).to_owned());
     let [id_number, mobile, code, new_password, confirm_password] =
         std::array::from_fn(|_| RwSignal::new(String::new()));
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let f = FormState::new("reset");
+    let errors = f.errors;
+    let failure = f.failure;
+    let busy = f.busy;
     let done = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -60,30 +61,12 @@ pub fn ForgotPassword() -> impl IntoView {
             new_password: new_password.get_untracked(),
             confirm_password: confirm_password.get_untracked(),
         };
-        let req = match form.request() {
-            Ok(req) => req,
-            Err(e) => {
-                focus_first_error("reset", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let res = crate::api::post_no_content("/api/password-reset", &req, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(()) => done.set(true),
-                Err(e) => {
-                    focus_first_error("reset", &e.fields);
-                    errors.set(e.fields.clone());
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
+        let l = i18n.get_locale_untracked();
+        f.submit(
+            form.request(),
+            move |req| async move { crate::api::post_no_content("/api/password-reset", &req, l).await },
+            move |()| done.set(true),
+        );
     };
 
     view! {

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, FailureAlert, Field, SendCode, Tabs, Text, focus_first_error};
+use crate::components::fields::{AgreementCheck, FailureAlert, Field, FormState, SendCode, Tabs, Text};
 use crate::components::{tr, use_page_title};
-use crate::form::{Failure, check, confirmation, optional};
+use crate::form::{check, confirmation, optional};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
 
@@ -114,9 +114,8 @@ pub fn Register() -> impl IntoView {
     let [org_name, credit_code, name, id_number, mobile, email, password, confirm_password, code] =
         std::array::from_fn(|_| RwSignal::new(String::new()));
     let agreed = RwSignal::new(false);
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let f = FormState::new("register");
+    let (errors, failure, busy) = (f.errors, f.failure, f.busy);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -133,34 +132,16 @@ pub fn Register() -> impl IntoView {
             code: code.get_untracked(),
             agreed: agreed.get_untracked(),
         };
-        let req = match form.request() {
-            Ok(req) => req,
-            Err(e) => {
-                focus_first_error("register", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
-        };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
+        let l = i18n.get_locale_untracked();
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let res = crate::api::post::<SessionInfo>("/api/register", &req, i18n.get_locale_untracked()).await;
-            busy.set(false);
-            match res {
-                Ok(info) => {
-                    session.signed_in(info);
-                    navigate("/account", Default::default());
-                }
-                Err(e) => {
-                    focus_first_error("register", &e.fields);
-                    errors.set(e.fields.clone());
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
+        f.submit(
+            form.request(),
+            move |req| async move { crate::api::post::<SessionInfo>("/api/register", &req, l).await },
+            move |info| {
+                session.signed_in(info);
+                navigate("/account", Default::default());
+            },
+        );
     };
 
     let kinds = AccountKind::ALL.into_iter().map(|k| (k, kind_label(k))).collect::<Vec<_>>();

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, FailureAlert, Field, Tabs, Text, focus_first_error};
+use crate::components::fields::{AgreementCheck, FailureAlert, Field, FormState, Tabs, Text};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, required, safe_next};
 use crate::i18n::{Locale, use_i18n};
@@ -108,9 +108,8 @@ pub fn SignIn() -> impl IntoView {
     let method = RwSignal::new(Method::Password);
     let [mobile, password, captcha_answer] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let agreed = RwSignal::new(false);
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<Failure>);
-    let busy = RwSignal::new(false);
+    let fs = FormState::new("sign-in");
+    let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
     let captcha = RwSignal::new(None::<Captcha>);
 
     let reload_captcha = move || {
@@ -147,16 +146,9 @@ pub fn SignIn() -> impl IntoView {
         };
         let req = match checked {
             Ok(req) => req,
-            Err(e) => {
-                focus_first_error("sign-in", &e);
-                errors.set(e);
-                failure.set(Some(Failure::Invalid));
-                return;
-            }
+            Err(e) => return fs.refuse(e),
         };
-        errors.set(Vec::new());
-        failure.set(None);
-        busy.set(true);
+        fs.begin();
         leptos::task::spawn_local(async move {
             let res = match req {
                 Ok(req) => crate::api::post::<SessionInfo>("/api/sign-in", &req, l).await.map_err(Failure::from),
@@ -169,13 +161,12 @@ pub fn SignIn() -> impl IntoView {
                     navigate(&next, Default::default());
                 }
                 Err(f) => {
-                    errors.set(f.fields());
                     if !by_key {
                         // A captcha answers once: every failed attempt needs a new one.
                         reload_captcha();
                         password.set(String::new());
                     }
-                    failure.set(Some(f));
+                    fs.fail(f);
                 }
             }
         });
