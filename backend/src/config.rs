@@ -85,6 +85,12 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
 
+    /// The sandbox payment provider and its public pay page (on by default, as the embedded
+    /// demo). Anyone can "pay" there, so turn it off in production (`false`) until a real
+    /// provider is configured; bank transfer and settlement keep working.
+    #[arg(long, env = "CERTDESK_PAYMENT_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub payment_sandbox: bool,
+
     /// Bank account shown for payment by transfer (户名, 账号, 开户行).
     #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NAME", default_value = "CertDesk 演示数字认证有限公司")]
     pub transfer_account_name: String,
@@ -155,6 +161,7 @@ impl Config {
             audit_key_file: None,
             audit_key: Some("test audit key, not for production".into()),
             trust_forwarded_for: false,
+            payment_sandbox: true,
             transfer_account_name: "CertDesk 测试".into(),
             transfer_account_no: "0000 0000".into(),
             transfer_bank: "测试银行".into(),

@@ -38,6 +38,7 @@ impl AppState {
         let notifier = Arc::new(Notifier::from_config(&db, &config)?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);
+        let config_sandbox = config.payment_sandbox;
         let (sandbox, deliveries) = crate::payment::sandbox::SandboxPay::new(db.clone(), &config.public_url);
         let sandbox_pay = Arc::new(sandbox);
         let state = AppState {
@@ -48,7 +49,7 @@ impl AppState {
             notifier,
             webauthn,
             audit_key,
-            payments: sandbox_pay.clone(),
+            payments: if config_sandbox { sandbox_pay.clone() } else { Arc::new(crate::payment::Disabled) },
             sandbox_pay,
         };
         tokio::spawn(deliver_notifications(state.clone(), deliveries));

@@ -221,6 +221,21 @@ pub struct OperatorInfo {
     pub address: Option<String>,
 }
 
+impl OperatorInfo {
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        too_long(&mut e, "unit_phone", self.unit_phone.as_deref(), 30);
+        too_long(&mut e, "address", self.address.as_deref(), 120);
+        e
+    }
+}
+
+fn too_long(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        errors.push(FieldError { field: field.into(), error: ValidationError::TooLong });
+    }
+}
+
 /// How the UKey reaches the customer (step ⑤ 填写邮寄信息).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,6 +276,8 @@ impl DeliveryInfo {
             need("recipient_phone", self.recipient_phone.is_some());
             need("address", self.address.as_deref().is_some_and(|a| !a.trim().is_empty()));
         }
+        too_long(&mut e, "recipient_company", self.recipient_company.as_deref(), 100);
+        too_long(&mut e, "address", self.address.as_deref(), 120);
         e
     }
 }

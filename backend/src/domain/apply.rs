@@ -32,10 +32,13 @@ pub const REVIEW_WORKING_DAYS: i64 = 5;
 
 /// The demo catalogue written on first start: project "RA测试专用" with the three types of
 /// the seeds, every medium, one to three years.
-pub async fn seed_catalogue(db: &impl ConnectionTrait) -> Result<(), AppError> {
+pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<(), AppError> {
     if catalogue_project::Entity::find().count(db).await? > 0 {
         return Ok(());
     }
+    // All or nothing: a crash half-way must not leave a project without its types.
+    let txn = db.begin().await?;
+    let db = &txn;
     let project = "ra-test";
     let insert = catalogue_project::Entity::insert(catalogue_project::ActiveModel {
         id: Set(project.into()),
@@ -80,6 +83,7 @@ pub async fn seed_catalogue(db: &impl ConnectionTrait) -> Result<(), AppError> {
             .await?;
         }
     }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -207,6 +211,9 @@ pub async fn get(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Resul
     own(db, account_id, id).await
 }
 
+/// The statuses in which the customer may change an application.
+const EDITABLE: [&str; 2] = ["draft", "rejected"];
+
 /// What one wizard step saves.
 pub enum Step {
     ChooseType(ChooseType),
@@ -229,6 +236,7 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
     if !status(&app).editable() {
         return Err(ErrorCode::NotEditable.into());
     }
+    let paid = super::payment::has_payment(db, &app.id).await?;
     let mut active: application::ActiveModel = app.clone().into();
     let number = match step {
         Step::ChooseType(c) => {
@@ -241,6 +249,10 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
                 return Err(field("medium", ValidationError::Required));
             }
             if app.type_id.as_deref() != Some(t.id.as_str()) {
+                if paid {
+                    // Paid for this type: the choice is final.
+                    return Err(ErrorCode::NotEditable.into());
+                }
                 // Another type: the validity and its price chosen for the old one no longer apply.
                 active.price_fen = Set(None);
                 active.certificate_info = Set(None);
@@ -258,11 +270,16 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
                 .one(db)
                 .await?
                 .ok_or_else(|| field("validity_id", ValidationError::Required))?;
+            if paid && app.price_fen != Some(v.price_fen) {
+                // Paid for another period: the price cannot change any more.
+                return Err(field("validity_id", ValidationError::OutOfRange));
+            }
             active.price_fen = Set(Some(v.price_fen));
             active.certificate_info = Set(Some(json(&info)?));
             2
         }
         Step::Operator(o) => {
+            invalid(o.check())?;
             active.operator = Set(Some(json(&o)?));
             4
         }
@@ -274,7 +291,15 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
     };
     active.step = Set(app.step.max(number + 1));
     active.updated_at = Set(now);
-    Ok(application::Entity::update(active).exec(db).await?)
+    // Only while still editable: a save racing a submission or a review loses.
+    application::Entity::update(active)
+        .filter(application::Column::Status.is_in(EDITABLE))
+        .exec(db)
+        .await
+        .map_err(|e| match e {
+            sea_orm::DbErr::RecordNotUpdated => ErrorCode::NotEditable.into(),
+            e => AppError::from(e),
+        })
 }
 
 /// Step ③: one document, checked by size and content (never by its name).
@@ -297,7 +322,19 @@ pub async fn upload(
     let size = bytes.len();
     let type_code = serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     // Replace in one transaction: a crash keeps the old document or the new, never neither.
+    // The first statement also re-checks (and on PostgreSQL locks) the editable status, so
+    // an upload racing a submission, or another upload, waits or loses cleanly.
     let txn = db.begin().await?;
+    let still_editable = exec(
+        &txn,
+        "UPDATE application SET updated_at = $2 WHERE id = $1 AND status IN ('draft', 'rejected')",
+        vec![app.id.clone().into(), now.into()],
+    )
+    .await?
+    .rows_affected();
+    if still_editable != 1 {
+        return Err(ErrorCode::NotEditable.into());
+    }
     exec(&txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = $2", vec![app.id.clone().into(), kind.as_str().into()])
         .await?;
     application_document::Entity::insert(application_document::ActiveModel {
@@ -386,7 +423,7 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if app.billing_mode != "settlement" && !super::payment::is_paid(db, &app.id).await? {
+    if app.billing_mode != "settlement" && !super::payment::is_paid(db, &app).await? {
         return Err(ErrorCode::PaymentRequired.into());
     }
     let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
@@ -554,8 +591,7 @@ pub async fn issue_for_csr(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<crate::ca::issue::Issued, AppError> {
-    let bucket = format!("auth_code:{}", acceptance_no.trim());
-    if !super::throttle::take(db, &bucket, 5, chrono::Duration::hours(1), now).await? {
+    if !super::throttle::take(db, &format!("auth_code:ip:{}", meta.ip), 20, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     let app = application::Entity::find()
@@ -563,6 +599,10 @@ pub async fn issue_for_csr(
         .one(db)
         .await?
         .ok_or(ErrorCode::AuthCodeInvalid)?;
+    // Five tries an hour per application (counted only for numbers that exist).
+    if !super::throttle::take(db, &format!("auth_code:{}", app.id), 5, chrono::Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
     let expected = app.auth_code_hash.clone().unwrap_or_default();
     let given = sha256_hex(&[b"auth code", app.id.as_bytes(), auth_code.trim().as_bytes()]);
     if status(&app) != ApplicationStatus::Approved || !super::same(&expected, &given) {

@@ -43,7 +43,7 @@ pub async fn request(
     }
     let app = super::apply::get(db, account_id, application_id).await?;
     let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft);
-    let paid = super::payment::is_paid(db, &app.id).await?;
+    let paid = super::payment::is_paid(db, &app).await?;
     if !(matches!(status, ApplicationStatus::Approved | ApplicationStatus::Issued) || paid) {
         return Err(ErrorCode::NotEditable.into());
     }
@@ -128,18 +128,28 @@ pub async fn issue(
 ) -> Result<invoice::Model, AppError> {
     let i = find(db, id).await?;
     let acceptance = acceptance_no(db, &i.application_id).await?.unwrap_or_default();
-    let number = format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
-    let pdf = invoice_pdf(&i, &number, &acceptance, now);
-    let n = exec(
-        db,
-        "UPDATE invoice SET status = 'issued', invoice_no = $2, pdf = $3, issued_at = $4 WHERE id = $1 AND status = 'requested'",
-        vec![i.id.clone().into(), number.clone().into(), pdf.clone().into(), now.into()],
-    )
-    .await?
-    .rows_affected();
-    if n != 1 {
-        return Err(ErrorCode::NotEditable.into());
+    // Invoice numbers are unique (an index); a collision draws another.
+    let mut issued = None;
+    for _ in 0..10 {
+        let number = format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
+        let pdf = invoice_pdf(&i, &number, &acceptance, now);
+        let res = exec(
+            db,
+            "UPDATE invoice SET status = 'issued', invoice_no = $2, pdf = $3, issued_at = $4 WHERE id = $1 AND status = 'requested'",
+            vec![i.id.clone().into(), number.clone().into(), pdf.clone().into(), now.into()],
+        )
+        .await;
+        match res {
+            Ok(r) if r.rows_affected() == 1 => {
+                issued = Some((number, pdf));
+                break;
+            }
+            Ok(_) => return Err(ErrorCode::NotEditable.into()),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
+    let (number, pdf) = issued.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no free invoice number")))?;
     let detail = serde_json::json!({ "invoice_no": number, "amount": i.amount_fen, "application": i.application_id });
     audit::append(db, key, Event { actor, action: "invoice_issued", subject: &acceptance, ip: &meta.ip, detail }).await?;
     let body = format!(

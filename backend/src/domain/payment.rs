@@ -48,7 +48,20 @@ async fn latest(db: &impl ConnectionTrait, application_id: &str) -> Result<Optio
         .await?)
 }
 
-pub async fn is_paid(db: &impl ConnectionTrait, application_id: &str) -> Result<bool, AppError> {
+/// Paid in full: a paid order for the application's current price.
+pub async fn is_paid(db: &impl ConnectionTrait, app: &application::Model) -> Result<bool, AppError> {
+    let Some(price) = app.price_fen else { return Ok(false) };
+    Ok(payment_order::Entity::find()
+        .filter(payment_order::Column::ApplicationId.eq(app.id.clone()))
+        .filter(payment_order::Column::Status.eq(PaymentStatus::Paid.as_str()))
+        .filter(payment_order::Column::AmountFen.eq(price))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Any money received for the application (what was chosen can no longer change then).
+pub async fn has_payment(db: &impl ConnectionTrait, application_id: &str) -> Result<bool, AppError> {
     Ok(payment_order::Entity::find()
         .filter(payment_order::Column::ApplicationId.eq(application_id))
         .filter(payment_order::Column::Status.eq(PaymentStatus::Paid.as_str()))
@@ -73,9 +86,14 @@ pub async fn order_for(
         return Err(ErrorCode::NotEditable.into());
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
+    if !provider_enabled(provider) {
+        return Err(ErrorCode::Unavailable.into());
+    }
     if let Some(o) = current(db, provider, app, now).await? {
         match PaymentStatus::parse(&o.status) {
             Some(PaymentStatus::Paid) => return Ok(o),
+            // A transfer waiting for finance: no QR code on top of it.
+            Some(PaymentStatus::NotPaid) if o.provider == TRANSFER => return Err(ErrorCode::NotEditable.into()),
             Some(PaymentStatus::NotPaid) if o.amount_fen == amount => return Ok(o),
             Some(PaymentStatus::NotPaid) => close(db, provider, &o).await?,
             _ => {}
@@ -102,8 +120,23 @@ pub async fn order_for(
         paid_at: None,
     };
     let active: payment_order::ActiveModel = model.clone().into();
-    payment_order::Entity::insert(active).exec(db).await?;
-    Ok(model)
+    match payment_order::Entity::insert(active).exec(db).await {
+        Ok(_) => Ok(model),
+        // Another request made the open order at the same moment (one open order per
+        // application, by a partial unique index): ours is withdrawn, theirs is shown.
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            provider.close(&model.out_trade_no).await.map_err(provider_failed)?;
+            latest(db, &app.id).await?.ok_or_else(|| ErrorCode::Internal.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Provider name of bank-transfer orders (finance confirms them; no timer, no cancel).
+pub const TRANSFER: &str = "bank_transfer";
+
+fn provider_enabled(provider: &dyn PaymentProvider) -> bool {
+    provider.name() != "disabled"
 }
 
 /// The application's latest order, brought up to date: an open order past its time is
@@ -115,7 +148,7 @@ pub async fn current(
     now: DateTime<Utc>,
 ) -> Result<Option<payment_order::Model>, AppError> {
     let Some(o) = latest(db, &app.id).await? else { return Ok(None) };
-    if o.status != PaymentStatus::NotPaid.as_str() {
+    if o.status != PaymentStatus::NotPaid.as_str() || o.provider == TRANSFER {
         return Ok(Some(o));
     }
     if let Ok(r) = provider.query(&o.out_trade_no).await
@@ -142,6 +175,7 @@ async fn close(db: &impl ConnectionTrait, provider: &dyn PaymentProvider, o: &pa
 /// The user cancels the QR code.
 pub async fn cancel(db: &impl ConnectionTrait, provider: &dyn PaymentProvider, app: &application::Model) -> Result<(), AppError> {
     match latest(db, &app.id).await? {
+        Some(o) if o.provider == TRANSFER => Err(ErrorCode::NotEditable.into()),
         Some(o) if o.status == PaymentStatus::NotPaid.as_str() => close(db, provider, &o).await,
         Some(o) if o.status == PaymentStatus::Paid.as_str() => Err(ErrorCode::NotEditable.into()),
         _ => Ok(()),
@@ -222,6 +256,7 @@ pub enum NotifyRefused {
 /// checked like the documents) and an order of provider `bank_transfer` waits for finance.
 pub async fn transfer_voucher(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    provider: &dyn PaymentProvider,
     app: &application::Model,
     file_name: &str,
     bytes: Vec<u8>,
@@ -231,10 +266,21 @@ pub async fn transfer_voucher(
     if app.billing_mode == "settlement" || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable() {
         return Err(ErrorCode::NotEditable.into());
     }
-    if is_paid(db, &app.id).await? {
+    if has_payment(db, &app.id).await? {
         return Err(ErrorCode::NotEditable.into());
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
+    // An open QR code must stop being payable first; one paid meanwhile ends it here.
+    if let Some(o) = current(db, provider, app, now).await?
+        && o.provider != TRANSFER
+    {
+        if o.status == PaymentStatus::Paid.as_str() {
+            return Err(ErrorCode::NotEditable.into());
+        }
+        if o.status == PaymentStatus::NotPaid.as_str() {
+            close(db, provider, &o).await?;
+        }
+    }
     // Same rules as the licence: jpg, png, gif, bmp or pdf, up to 2 MB.
     check_document(DocumentKind::BusinessLicence, &bytes)
         .map_err(|error| AppError::Validation(vec![certdesk_shared::FieldError { field: "voucher".into(), error }]))?;
@@ -256,13 +302,13 @@ pub async fn transfer_voucher(
         ],
     )
     .await?;
-    // Open QR orders give way; one transfer order per application.
+    // A voucher sent again replaces the pending transfer.
     exec(&txn, "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'", vec![app.id.clone().into()]).await?;
     let out_trade_no = format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
     let model = payment_order::Model {
         out_trade_no,
         application_id: app.id.clone(),
-        provider: "bank_transfer".into(),
+        provider: TRANSFER.into(),
         amount_fen: amount,
         code_url: String::new(),
         status: PaymentStatus::NotPaid.as_str().into(),
@@ -281,7 +327,7 @@ pub async fn transfer_voucher(
 /// Transfers waiting for finance.
 pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_order::Model>, AppError> {
     Ok(payment_order::Entity::find()
-        .filter(payment_order::Column::Provider.eq("bank_transfer"))
+        .filter(payment_order::Column::Provider.eq(TRANSFER))
         .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()))
         .order_by_asc(payment_order::Column::CreatedAt)
         .all(db)
@@ -291,7 +337,7 @@ pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_
 /// Finance confirms the money arrived (once).
 pub async fn confirm_transfer(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, out_trade_no: &str, ip: &str) -> Result<(), AppError> {
     let o = payment_order::Entity::find_by_id(out_trade_no.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    if o.provider != "bank_transfer" {
+    if o.provider != TRANSFER {
         return Err(ErrorCode::NotFound.into());
     }
     let result = TradeResult {

@@ -56,7 +56,7 @@ async fn transfer(State(state): State<AppState>, user: CurrentUser, Path(id): Pa
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let o = crate::entity::payment_order::Entity::find()
         .filter(crate::entity::payment_order::Column::ApplicationId.eq(app.id))
-        .filter(crate::entity::payment_order::Column::Provider.eq("bank_transfer"))
+        .filter(crate::entity::payment_order::Column::Provider.eq(payment::TRANSFER))
         .order_by_desc(crate::entity::payment_order::Column::CreatedAt)
         .one(&state.db)
         .await?
@@ -73,7 +73,7 @@ async fn transfer_voucher(
 ) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let name = headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("voucher");
-    let o = payment::transfer_voucher(&state.db, &app, name, body.to_vec(), Utc::now()).await?;
+    let o = payment::transfer_voucher(&state.db, state.payments.as_ref(), &app, name, body.to_vec(), Utc::now()).await?;
     Ok(Json(transfer_view(&state, &o)))
 }
 
@@ -167,6 +167,9 @@ fn escape(s: &str) -> String {
 }
 
 async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if !state.config.payment_sandbox {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match state.sandbox_pay.trade(&token).await {
         Ok(t) => {
             let expired = t.expires_at <= Utc::now();
@@ -195,6 +198,9 @@ async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> R
 }
 
 async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if !state.config.payment_sandbox {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match state.sandbox_pay.confirm(&token).await {
         Ok(t) => page(
             "支付成功",

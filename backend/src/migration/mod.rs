@@ -12,6 +12,7 @@ mod m20261121_000005_crl_index;
 mod m20261121_000006_applications;
 mod m20261121_000007_payments;
 mod m20261121_000008_invoices;
+mod m20261121_000009_payment_uniques;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_applications::Migration),
             Box::new(m20261121_000007_payments::Migration),
             Box::new(m20261121_000008_invoices::Migration),
+            Box::new(m20261121_000009_payment_uniques::Migration),
         ]
     }
 }

@@ -64,3 +64,25 @@ pub trait PaymentProvider: Send + Sync {
     /// Verifies a notification's signature and decrypts its resource.
     async fn verify_notification(&self, headers: &SignatureHeaders, body: &[u8]) -> Result<TradeResult, PayError>;
 }
+
+/// No QR payment provider: every call refuses (bank transfer and settlement still work).
+pub struct Disabled;
+
+#[async_trait::async_trait]
+impl PaymentProvider for Disabled {
+    fn name(&self) -> &'static str {
+        "disabled"
+    }
+    async fn precreate(&self, _: &NewOrder) -> Result<String, PayError> {
+        Err(PayError::Provider("no payment provider configured".into()))
+    }
+    async fn query(&self, _: &str) -> Result<TradeResult, PayError> {
+        Err(PayError::OrderNotFound)
+    }
+    async fn close(&self, _: &str) -> Result<(), PayError> {
+        Ok(())
+    }
+    async fn verify_notification(&self, _: &SignatureHeaders, _: &[u8]) -> Result<TradeResult, PayError> {
+        Err(PayError::BadSignature("no payment provider configured"))
+    }
+}

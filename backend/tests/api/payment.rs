@@ -253,3 +253,83 @@ async fn settlement_applications_appear_on_the_monthly_statement() {
     assert_eq!(empty["lines"], json!([]));
     assert_eq!(finance.get("/api/admin/statements/not-a-month").await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (b, id, _) = complete_draft(&app, &mut admin, false).await;
+    // Four requests at once (two tabs, a double click): one order, the same QR code.
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let (client, url) = (app.client.clone(), app.url(&format!("/api/applications/{id}/payment")));
+        let (cookie, csrf) = (b.cookie.clone().unwrap(), b.csrf.clone().unwrap());
+        handles.push(tokio::spawn(async move {
+            let res = client.post(url).header("cookie", cookie).header("x-csrf-token", csrf).json(&json!({})).send().await.unwrap();
+            let v: Value = res.json().await.unwrap();
+            v["out_trade_no"].as_str().unwrap().to_owned()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for h in handles {
+        numbers.push(h.await.unwrap());
+    }
+    numbers.dedup();
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    let open = payment_order::Entity::find()
+        .filter(payment_order::Column::ApplicationId.eq(id.clone()))
+        .filter(payment_order::Column::Status.eq("not_paid"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(open, 1);
+
+    // Paid for one year: neither the period nor the type can change any more.
+    let mut b = b;
+    let (_, order) = b.get(&format!("/api/applications/{id}/payment")).await;
+    let token = token_of(order["code_url"].as_str().unwrap());
+    app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
+    for _ in 0..50 {
+        if b.get(&format!("/api/applications/{id}/payment")).await.1["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut three_years = json!({ "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43", "validity_id": "org-3y",
+                                  "province": "天津市", "city": "和平区" });
+    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years.clone())).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validity_id")));
+    let (s, _) = b.call(Method::PUT, &format!("/api/applications/{id}/choose-type"), Some(json!({ "project_id": "ra-test", "type_id": "legal", "medium": "ukey" }))).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    three_years["validity_id"] = "org-1y".into();
+    assert_eq!(b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years)).await.0, StatusCode::OK);
+    // A voucher on top of a payment is refused.
+    assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let token = token_of(order["code_url"].as_str().unwrap());
+    let (s, _) = put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await;
+    assert_eq!(s, StatusCode::OK);
+    // The QR code can no longer be paid, and no new one is made on top of the transfer.
+    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(b.post(&format!("/api/applications/{id}/payment"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn without_the_sandbox_there_is_no_free_pay_page() {
+    let app = crate::helpers::spawn_app_with(|c| c.payment_sandbox = false).await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+    assert_eq!(app.client.get(app.url("/sandbox/pay/anything")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Bank transfer still works.
+    assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::OK);
+}
