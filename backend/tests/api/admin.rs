@@ -204,3 +204,53 @@ async fn the_audit_trail_is_append_only_and_verify_names_each_tampered_row() {
     assert!(text.contains(&format!("row {forged}: its content does not match")), "{text}");
     assert_eq!(v.rows, rows.len() as u64, "one deleted, one inserted");
 }
+
+/// `certdesk` with the test server's database and keys.
+fn cli(app: &crate::helpers::TestApp) -> std::process::Command {
+    let c = &app.state.config;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_certdesk"));
+    cmd.env("DATABASE_URL", c.database_url())
+        .env("CERTDESK_DATA_DIR", &c.data_dir)
+        .env("CERTDESK_PUBLIC_URL", &c.public_url)
+        .env("CERTDESK_CA_PASSPHRASE", c.ca_passphrase.clone().unwrap_or_default())
+        .env("CERTDESK_AUDIT_KEY", c.audit_key.clone().unwrap_or_default())
+        .env("RUST_LOG", "error");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
+    let app = spawn_app().await;
+    registered(&app).await;
+    let out = cli(&app).args(["admin", "create", "--role", "administrator", "--username", "first.admin", "--display-name", "首位管理员"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let link = text.lines().find_map(|l| l.strip_prefix("enrol: ")).expect("an enrolment link");
+    assert!(link.starts_with("http://certdesk.localhost/admin/enrol#token="), "{link}");
+    // The link's token opens an enrolment ceremony (once the key verifies, it is spent).
+    let token = link.split("#token=").nth(1).unwrap();
+    let (s, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": token })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["options"]["publicKey"]["challenge"].is_string());
+
+    let out = cli(&app).args(["audit", "verify"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && text.starts_with("audit trail intact:"), "{text}");
+
+    let db = &app.state.db;
+    match db.get_database_backend() {
+        DbBackend::Postgres => db.execute_unprepared("ALTER TABLE audit_event DISABLE TRIGGER USER").await.unwrap(),
+        _ => db.execute_unprepared("DROP TRIGGER audit_event_no_update").await.unwrap(),
+    };
+    let first = certdesk::entity::audit_event::Entity::find()
+        .order_by_asc(certdesk::entity::audit_event::Column::Seq)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    db.execute_unprepared(&format!("UPDATE audit_event SET ip = '10.9.9.9' WHERE seq = {}", first.seq)).await.unwrap();
+    let out = cli(&app).args(["audit", "verify"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("row {}: its content does not match", first.seq)) && text.contains("audit trail BROKEN"), "{text}");
+}
