@@ -51,7 +51,14 @@ struct CsrfCarrier {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Empty {}
 
-async fn send(method: Method, path: &str, body: Option<String>, locale: Locale) -> Result<String, ApiError> {
+/// What a request carries: JSON, or a file's bytes with its name.
+enum Body {
+    Json(String),
+    #[cfg_attr(not(feature = "apply"), allow(dead_code))]
+    File(js_sys::Uint8Array, String),
+}
+
+async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) -> Result<String, ApiError> {
     let l = lang(locale);
     let changes_state = method != Method::GET;
     let mut req = RequestBuilder::new(path).method(method).header("Accept-Language", l.tag());
@@ -60,15 +67,15 @@ async fn send(method: Method, path: &str, body: Option<String>, locale: Locale) 
     {
         req = req.header("X-CSRF-Token", &token);
     }
-    let sent = match body {
-        Some(json) => req
-            .header("Content-Type", "application/json")
-            .body(json)
-            .map_err(|_| ApiError::new(ErrorCode::Internal, l))?
-            .send()
-            .await,
-        None => req.send().await,
+    let built = match body {
+        Some(Body::Json(json)) => req.header("Content-Type", "application/json").body(json),
+        Some(Body::File(bytes, name)) => req
+            .header("Content-Type", "application/octet-stream")
+            .header("X-File-Name", &String::from(js_sys::encode_uri_component(&name)))
+            .body(bytes),
+        None => req.build(),
     };
+    let sent = built.map_err(|_| ApiError::new(ErrorCode::Internal, l))?.send().await;
     let res = sent.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
     if !res.ok() {
         return Err(res.json::<ApiError>().await.unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)));
@@ -96,22 +103,45 @@ pub async fn get<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, A
 
 /// `POST` a JSON body, decode the JSON answer.
 pub async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::POST, path, Some(encode(body, locale)?), locale).await?, locale)
+    decode(&send(Method::POST, path, Some(Body::Json(encode(body, locale)?)), locale).await?, locale)
 }
 
 /// `POST` a JSON body to an endpoint that answers 204 No Content.
 pub async fn post_no_content(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
-    send(Method::POST, path, Some(encode(body, locale)?), locale).await.map(drop)
+    send(Method::POST, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
 }
 
 /// `PUT` a JSON body, decode the JSON answer.
 pub async fn put<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::PUT, path, Some(encode(body, locale)?), locale).await?, locale)
+    decode(&send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await?, locale)
 }
 
 /// `PUT` a JSON body when only success matters (the answer, 200 or 204, is not read).
 pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
-    send(Method::PUT, path, Some(encode(body, locale)?), locale).await.map(drop)
+    send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
+}
+
+/// `PUT` a file's bytes (`X-File-Name` percent-encoded), decode the JSON answer.
+#[cfg_attr(not(feature = "apply"), allow(dead_code))]
+pub async fn put_file<T: DeserializeOwned>(
+    path: &str,
+    name: String,
+    bytes: js_sys::Uint8Array,
+    locale: Locale,
+) -> Result<T, ApiError> {
+    decode(&send(Method::PUT, path, Some(Body::File(bytes, name)), locale).await?, locale)
+}
+
+/// `PUT` JSON already encoded, decode the JSON answer.
+#[cfg_attr(not(feature = "apply"), allow(dead_code))]
+pub async fn put_json<T: DeserializeOwned>(path: &str, json: String, locale: Locale) -> Result<T, ApiError> {
+    decode(&send(Method::PUT, path, Some(Body::Json(json)), locale).await?, locale)
+}
+
+/// `POST` with no body, decode the JSON answer.
+#[cfg_attr(not(feature = "apply"), allow(dead_code))]
+pub async fn post_empty<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
+    post(path, &Empty {}, locale).await
 }
 
 /// `DELETE`; the server answers 204 No Content.

@@ -9,6 +9,8 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
+#[cfg(feature = "apply")]
+use crate::pages::{Applications, Apply};
 use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, Agreement, EnvCheck, ForgotPassword, Home, NotFound, Register,
     Service, SignIn,
@@ -33,6 +35,10 @@ fn page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
+        #[cfg(feature = "apply")]
+        "/apply" => view! { <Apply /> }.into_any(),
+        #[cfg(feature = "apply")]
+        "/applications" => view! { <Applications /> }.into_any(),
         "/admin" => view! { <Admin /> }.into_any(),
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),

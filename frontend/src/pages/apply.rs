@@ -1,0 +1,954 @@
+//! 证书新办 (seed 004 §3.1): the 7-step wizard. The application's id and the step live in
+//! the address (`/apply?id=…&step=N`), so a reload resumes; each step is saved on the
+//! server before the next opens. Inputs are described as data and drawn by one loop, so
+//! the wizard costs one field shape, not one per field.
+
+use certdesk_shared::apply::{
+    ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
+    DeliveryInfo, DeliveryMethod, DocumentKind, DocumentView, Medium, OperatorInfo, check_document, yuan,
+};
+use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
+use certdesk_shared::regions::REGIONS;
+use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::components::fields::{Check, FailureAlert, Field, FormState, Text, field_id};
+use crate::components::{tr, use_page_title};
+use crate::form::{check, error_for, fill, optional, required, set_error, short_time};
+use crate::i18n::use_i18n;
+use crate::session::use_session;
+
+/// The value slots of the wizard's inputs, as typed (indices into [`Values`]).
+pub mod slot {
+    pub const PROJECT: usize = 0;
+    pub const TYPE: usize = 1;
+    pub const MEDIUM: usize = 2;
+    pub const ORG_NAME: usize = 3;
+    pub const CREDIT_CODE: usize = 4;
+    pub const VALIDITY: usize = 5;
+    pub const EMAIL: usize = 6;
+    pub const PROVINCE: usize = 7;
+    pub const CITY: usize = 8;
+    pub const OP_NAME: usize = 9;
+    pub const ID_NUMBER: usize = 10;
+    pub const MOBILE: usize = 11;
+    pub const OP_EMAIL: usize = 12;
+    pub const UNIT_PHONE: usize = 13;
+    pub const OP_ADDRESS: usize = 14;
+    pub const METHOD: usize = 15;
+    pub const COMPANY: usize = 16;
+    pub const RECIPIENT: usize = 17;
+    pub const PHONE: usize = 18;
+    pub const ADDRESS: usize = 19;
+    pub const COD: usize = 20;
+    pub const N: usize = 21;
+}
+
+/// Everything the wizard's inputs hold, as typed.
+pub type Values = [String; slot::N];
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn done<T>(v: Option<T>, e: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
+    match v {
+        Some(v) if e.is_empty() => Ok(v),
+        _ => Err(e),
+    }
+}
+
+/// Step ①.
+pub fn choose_type(v: &Values) -> Result<ChooseType, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let project_id = check(&mut e, "project_id", required(&v[slot::PROJECT]));
+    let type_id = check(&mut e, "type_id", required(&v[slot::TYPE]));
+    let medium = check(&mut e, "medium", Medium::parse(&v[slot::MEDIUM]).ok_or(ValidationError::Required));
+    let r = match (project_id, type_id, medium) {
+        (Some(project_id), Some(type_id), Some(medium)) => Some(ChooseType { project_id, type_id, medium }),
+        _ => None,
+    };
+    done(r, e)
+}
+
+/// Step ② (the same rules as the server, regions included).
+pub fn certificate_info(v: &Values) -> Result<CertificateInfo, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let org_name = check(&mut e, "org_name", OrgName::parse(&v[slot::ORG_NAME]));
+    let credit_code = check(&mut e, "credit_code", CreditCode::parse(&v[slot::CREDIT_CODE]));
+    let validity_id = check(&mut e, "validity_id", required(&v[slot::VALIDITY]));
+    let email = check(&mut e, "email", optional(&v[slot::EMAIL], Email::parse));
+    let r = match (org_name, credit_code, validity_id, email) {
+        (Some(org_name), Some(credit_code), Some(validity_id), Some(email)) => Some(CertificateInfo {
+            org_name,
+            credit_code,
+            validity_id,
+            email,
+            province: v[slot::PROVINCE].clone(),
+            city: v[slot::CITY].clone(),
+        }),
+        _ => None,
+    };
+    if let Some(r) = &r {
+        e.extend(r.check());
+    } else if v[slot::PROVINCE].is_empty() || v[slot::CITY].is_empty() {
+        let field = if v[slot::PROVINCE].is_empty() { "province" } else { "city" };
+        e.push(FieldError { field: field.into(), error: ValidationError::RegionUnknown });
+    }
+    done(r, e)
+}
+
+/// Step ④.
+pub fn operator(v: &Values) -> Result<OperatorInfo, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let name = check(&mut e, "name", PersonName::parse(&v[slot::OP_NAME]));
+    let id_number = check(&mut e, "id_number", IdCardNumber::parse(&v[slot::ID_NUMBER]));
+    let mobile = check(&mut e, "mobile", Mobile::parse(&v[slot::MOBILE]));
+    let email = check(&mut e, "email", Email::parse(&v[slot::OP_EMAIL]));
+    let r = match (name, id_number, mobile, email) {
+        (Some(name), Some(id_number), Some(mobile), Some(email)) => Some(OperatorInfo {
+            name,
+            id_number,
+            mobile,
+            email,
+            unit_phone: opt(&v[slot::UNIT_PHONE]),
+            address: opt(&v[slot::OP_ADDRESS]),
+        }),
+        _ => None,
+    };
+    done(r, e)
+}
+
+/// Step ⑤: recipient fields only count for delivery by post.
+pub fn delivery(v: &Values) -> Result<DeliveryInfo, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let post = v[slot::METHOD] != "counter";
+    let (name, phone) = if post {
+        (
+            check(&mut e, "recipient_name", optional(&v[slot::RECIPIENT], PersonName::parse)).flatten(),
+            check(&mut e, "recipient_phone", optional(&v[slot::PHONE], Mobile::parse)).flatten(),
+        )
+    } else {
+        (None, None)
+    };
+    let r = DeliveryInfo {
+        method: if post { DeliveryMethod::Post } else { DeliveryMethod::Counter },
+        recipient_company: opt(&v[slot::COMPANY]).filter(|_| post),
+        recipient_name: name,
+        recipient_phone: phone,
+        address: opt(&v[slot::ADDRESS]).filter(|_| post),
+        cash_on_delivery: post && !v[slot::COD].is_empty(),
+    };
+    for f in r.check() {
+        if error_for(&e, &f.field).is_none() {
+            e.push(f);
+        }
+    }
+    done(Some(r), e)
+}
+
+/// The inputs as the saved application has them.
+pub fn values_of(a: &ApplicationView) -> Values {
+    let mut v: Values = Default::default();
+    if let Some(c) = &a.choose_type {
+        v[slot::PROJECT] = c.project_id.clone();
+        v[slot::TYPE] = c.type_id.clone();
+        v[slot::MEDIUM] = c.medium.as_str().into();
+    }
+    if let Some(c) = &a.certificate_info {
+        v[slot::ORG_NAME] = c.org_name.as_str().into();
+        v[slot::CREDIT_CODE] = c.credit_code.as_str().into();
+        v[slot::VALIDITY] = c.validity_id.clone();
+        v[slot::EMAIL] = c.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default();
+        v[slot::PROVINCE] = c.province.clone();
+        v[slot::CITY] = c.city.clone();
+    }
+    if let Some(o) = &a.operator {
+        v[slot::OP_NAME] = o.name.as_str().into();
+        v[slot::ID_NUMBER] = o.id_number.as_str().into();
+        v[slot::MOBILE] = o.mobile.as_str().into();
+        v[slot::OP_EMAIL] = o.email.as_str().into();
+        v[slot::UNIT_PHONE] = o.unit_phone.clone().unwrap_or_default();
+        v[slot::OP_ADDRESS] = o.address.clone().unwrap_or_default();
+    }
+    match &a.delivery {
+        Some(d) => {
+            v[slot::METHOD] = if d.method == DeliveryMethod::Counter { "counter" } else { "post" }.into();
+            v[slot::COMPANY] = d.recipient_company.clone().unwrap_or_default();
+            v[slot::RECIPIENT] = d.recipient_name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+            v[slot::PHONE] = d.recipient_phone.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+            v[slot::ADDRESS] = d.address.clone().unwrap_or_default();
+            v[slot::COD] = if d.cash_on_delivery { "1" } else { "" }.into();
+        }
+        None => {
+            v[slot::METHOD] = "post".into();
+            v[slot::COD] = "1".into();
+        }
+    }
+    v
+}
+
+/// The type chosen in step ①.
+pub fn chosen_type<'a>(cat: &'a Catalogue, project: &str, type_id: &str) -> Option<&'a CertificateType> {
+    cat.projects.iter().find(|p| p.id == project)?.types.iter().find(|t| t.id == type_id)
+}
+
+/// The step after `step` (⑥ is skipped when the customer is billed monthly).
+pub fn next_step(step: u8, billing: BillingMode) -> u8 {
+    if step == 5 && billing == BillingMode::Settlement { 7 } else { (step + 1).min(7) }
+}
+
+pub fn prev_step(step: u8, billing: BillingMode) -> u8 {
+    if step == 7 && billing == BillingMode::Settlement { 5 } else { step.saturating_sub(1).max(1) }
+}
+
+pub fn step_text(step: u8) -> Text {
+    match step {
+        1 => |l| td_string!(l, step_1),
+        2 => |l| td_string!(l, step_2),
+        3 => |l| td_string!(l, step_3),
+        4 => |l| td_string!(l, step_4),
+        5 => |l| td_string!(l, step_5),
+        6 => |l| td_string!(l, step_6),
+        _ => |l| td_string!(l, step_7),
+    }
+}
+
+pub fn status_text(s: ApplicationStatus) -> Text {
+    match s {
+        ApplicationStatus::Draft => |l| td_string!(l, status_draft),
+        ApplicationStatus::Submitted => |l| td_string!(l, status_submitted),
+        ApplicationStatus::Rejected => |l| td_string!(l, status_rejected),
+        ApplicationStatus::Resubmitted => |l| td_string!(l, status_resubmitted),
+        ApplicationStatus::Approved => |l| td_string!(l, status_approved),
+        ApplicationStatus::Issued => |l| td_string!(l, status_issued),
+    }
+}
+
+pub fn doc_text(k: DocumentKind) -> Text {
+    match k {
+        DocumentKind::BusinessLicence => |l| td_string!(l, doc_business_licence),
+        DocumentKind::OperatorId => |l| td_string!(l, doc_operator_id),
+        DocumentKind::Other => |l| td_string!(l, doc_other),
+    }
+}
+
+fn medium_text(m: Medium) -> Text {
+    match m {
+        Medium::Ukey => |l| td_string!(l, medium_ukey),
+        Medium::PcShield => |l| td_string!(l, medium_pc_shield),
+        Medium::MobileShield => |l| td_string!(l, medium_mobile_shield),
+    }
+}
+
+/// The label of a field a reviewer may name (the wizard's JSON field names).
+pub fn field_text(field: &str) -> Option<Text> {
+    Some(match field {
+        "org_name" => |l| td_string!(l, field_org_name),
+        "credit_code" => |l| td_string!(l, field_credit_code),
+        "validity_id" => |l| td_string!(l, field_validity),
+        "email" => |l| td_string!(l, field_org_email),
+        "province" => |l| td_string!(l, field_province),
+        "city" => |l| td_string!(l, field_city),
+        "name" => |l| td_string!(l, field_operator_name),
+        "id_number" => |l| td_string!(l, field_operator_id_number),
+        "mobile" => |l| td_string!(l, field_operator_mobile),
+        "delivery" => step_text(5),
+        "choose_type" => step_text(1),
+        "operator" => step_text(4),
+        "certificate_info" => step_text(2),
+        f => doc_text(DocumentKind::parse(f)?),
+    })
+}
+
+/// A text input of the wizard: its slot, the JSON field, its label and rule.
+struct Input(usize, &'static str, Text, Check, bool);
+
+const NO_CHECK: Check = |_| Ok(());
+
+const STEP_2: [Input; 3] = [
+    Input(slot::ORG_NAME, "org_name", |l| td_string!(l, field_org_name), |s| OrgName::parse(s).map(drop), false),
+    Input(slot::CREDIT_CODE, "credit_code", |l| td_string!(l, field_credit_code), |s| CreditCode::parse(s).map(drop), false),
+    Input(slot::EMAIL, "email", |l| td_string!(l, field_org_email), |s| optional(s, Email::parse).map(drop), true),
+];
+
+const STEP_4: [Input; 6] = [
+    Input(slot::OP_NAME, "name", |l| td_string!(l, field_operator_name), |s| PersonName::parse(s).map(drop), false),
+    Input(slot::ID_NUMBER, "id_number", |l| td_string!(l, field_operator_id_number), |s| IdCardNumber::parse(s).map(drop), false),
+    Input(slot::MOBILE, "mobile", |l| td_string!(l, field_operator_mobile), |s| Mobile::parse(s).map(drop), false),
+    Input(slot::OP_EMAIL, "email", |l| td_string!(l, field_operator_email), |s| Email::parse(s).map(drop), false),
+    Input(slot::UNIT_PHONE, "unit_phone", |l| td_string!(l, field_unit_phone), NO_CHECK, true),
+    Input(slot::OP_ADDRESS, "address", |l| td_string!(l, field_operator_address), NO_CHECK, true),
+];
+
+const STEP_5: [Input; 4] = [
+    Input(slot::COMPANY, "recipient_company", |l| td_string!(l, field_recipient_company), NO_CHECK, true),
+    Input(slot::RECIPIENT, "recipient_name", |l| td_string!(l, field_recipient_name), |s| optional(s, PersonName::parse).map(drop), false),
+    Input(slot::PHONE, "recipient_phone", |l| td_string!(l, field_recipient_phone), |s| optional(s, Mobile::parse).map(drop), false),
+    Input(slot::ADDRESS, "address", |l| td_string!(l, field_recipient_address), NO_CHECK, false),
+];
+
+type Slots = [RwSignal<String>; slot::N];
+
+fn inputs(form: &'static str, list: &'static [Input], v: Slots, errors: RwSignal<Vec<FieldError>>) -> AnyView {
+    list.iter()
+        .map(|Input(s, field, label, check, optional)| {
+            view! { <Field form field label=*label value=v[*s] errors check=*check optional=*optional /> }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// A step's request as JSON, with the path segment it is saved under.
+fn json<T: serde::Serialize>(
+    r: Result<T, Vec<FieldError>>,
+    seg: &'static str,
+) -> Result<(&'static str, String), Vec<FieldError>> {
+    r.map(|r| (seg, serde_json::to_string(&r).unwrap_or_default()))
+}
+
+/// Saves one step (creating the draft first when there is none yet), or submits.
+async fn save(id: String, seg: &'static str, body: String, l: crate::i18n::Locale) -> Result<ApplicationView, certdesk_shared::ApiError> {
+    let id = if id.is_empty() { crate::api::post_empty::<ApplicationView>("/api/applications", l).await?.id } else { id };
+    let path = format!("/api/applications/{id}/{seg}");
+    if seg == "submit" { crate::api::post_empty(&path, l).await } else { crate::api::put_json(&path, body, l).await }
+}
+
+/// A labelled `<select>` whose options may change (value, text).
+#[component]
+fn Select(
+    form: &'static str,
+    field: &'static str,
+    label: Text,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(into)] options: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = field_id(form, field);
+    view! {
+        <div class="field" class:invalid=move || error_for(&errors.get(), field).is_some()>
+            <label for=id.clone()>{move || label(i18n.get_locale())}</label>
+            <select
+                id=id
+                name=field
+                aria-invalid=move || error_for(&errors.get(), field).is_some().to_string()
+                on:change=move |ev| {
+                    value.set(event_target_value(&ev));
+                    errors.update(|e| set_error(e, field, None));
+                }
+            >
+                <option value="">{tr(|l| td_string!(l, choose))}</option>
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(v, t)| {
+                            let selected = v == value.get_untracked();
+                            view! { <option value=v selected=selected>{t}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
+            {move || {
+                error_for(&errors.get(), field)
+                    .map(|e| view! { <p class="field-error">{e.message(crate::api::lang(i18n.get_locale()))}</p> })
+            }}
+        </div>
+    }
+}
+
+#[component]
+pub fn Apply() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || td_string!(i18n.get_locale(), nav_apply).to_owned());
+    let session = use_session();
+    let navigate = use_navigate();
+    {
+        let navigate = navigate.clone();
+        Effect::new(move |_| {
+            let here = window().location().pathname().is_ok_and(|p| p == "/apply");
+            if session.loaded.get() && session.info.with(Option::is_none) && here {
+                navigate("/sign-in?next=/apply", NavigateOptions { replace: true, ..Default::default() });
+            }
+        });
+    }
+    let query = use_query_map();
+    let id = Memo::new(move |_| query.with(|q| q.get("id")).unwrap_or_default());
+    let catalogue = RwSignal::new(None::<Catalogue>);
+    let app = RwSignal::new(None::<ApplicationView>);
+    let v: Slots = std::array::from_fn(|_| RwSignal::new(String::new()));
+    v[slot::METHOD].set("post".into());
+    v[slot::COD].set("1".into());
+    let fs = FormState::new("apply");
+    let load_failed = RwSignal::new(None::<certdesk_shared::ErrorCode>);
+    Effect::new(move |_| {
+        if !session.info.with(Option::is_some) {
+            return;
+        }
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::api::get::<Catalogue>("/api/catalogue", l).await {
+                Ok(c) => catalogue.set(Some(c)),
+                Err(e) => load_failed.set(Some(e.code)),
+            }
+        });
+    });
+    // (Re)load the application when the address names another one.
+    Effect::new(move |_| {
+        let id = id.get();
+        if id.is_empty() || !session.info.with(Option::is_some) {
+            return;
+        }
+        if app.with_untracked(|a| a.as_ref().is_some_and(|a| a.id == id)) {
+            return;
+        }
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::api::get::<ApplicationView>(&format!("/api/applications/{id}"), l).await {
+                Ok(a) => {
+                    for (s, x) in v.iter().zip(values_of(&a)) {
+                        s.set(x);
+                    }
+                    app.set(Some(a));
+                }
+                Err(e) => load_failed.set(Some(e.code)),
+            }
+        });
+    });
+    let billing = move || {
+        app.with(|a| a.as_ref().map(|a| a.billing))
+            .or_else(|| catalogue.with(|c| c.as_ref().map(|c| c.billing)))
+            .unwrap_or(BillingMode::ScanToPay)
+    };
+    let step = Memo::new(move |_| {
+        let s = query.with(|q| q.get("step").and_then(|s| s.parse::<u8>().ok()));
+        s.or_else(|| app.with(|a| a.as_ref().map(|a| a.step))).unwrap_or(1).clamp(1, 7)
+    });
+    let go = {
+        let navigate = navigate.clone();
+        move |id: &str, n: u8| navigate(&format!("/apply?id={id}&step={n}"), Default::default())
+    };
+    let chosen = move || {
+        let (p, t) = (v[slot::PROJECT].get(), v[slot::TYPE].get());
+        catalogue.with(|c| c.as_ref().and_then(|c| chosen_type(c, &p, &t).cloned()))
+    };
+
+    let next = {
+        let go = go.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let l = i18n.get_locale_untracked();
+            let values: Values = v.map(|s| s.get_untracked());
+            let n = step.get_untracked();
+            let id = id.get_untracked();
+            let after = next_step(n, billing());
+            let go_on = go.clone();
+            let go = go.clone();
+            let req = match n {
+                1 => json(choose_type(&values), "choose-type"),
+                2 => json(certificate_info(&values), "certificate-info"),
+                3 => {
+                    let need = chosen().map(|t| t.documents).unwrap_or_default();
+                    let e: Vec<FieldError> = app.with_untracked(|a| {
+                        need.into_iter()
+                            .filter(|k| !a.as_ref().is_some_and(|a| a.documents.iter().any(|d| d.kind == *k)))
+                            .map(|k| FieldError { field: k.as_str().into(), error: ValidationError::Required })
+                            .collect()
+                    });
+                    return if e.is_empty() { go_on(&id, after) } else { fs.refuse(e) };
+                }
+                4 => json(operator(&values), "operator"),
+                5 => json(delivery(&values), "delivery"),
+                _ => Ok(("submit", String::new())),
+            };
+            fs.submit(req, move |(seg, body)| save(id, seg, body, l), move |a: ApplicationView| {
+                let id = a.id.clone();
+                app.set(Some(a));
+                if n < 7 {
+                    go(&id, after);
+                }
+            });
+        }
+    };
+    let back = {
+        let go = go.clone();
+        move |_| go(&id.get_untracked(), prev_step(step.get_untracked(), billing()))
+    };
+    let paid = {
+        let go = go.clone();
+        move || go(&id.get_untracked(), 7)
+    };
+
+    let form = "apply";
+    let errors = fs.errors;
+    let body = move || -> AnyView {
+        let n = step.get();
+        match n {
+            1 => {
+                let projects = Signal::derive(move || {
+                    catalogue.with(|c| {
+                        c.iter().flat_map(|c| &c.projects).map(|p| (p.id.clone(), p.name.clone())).collect()
+                    })
+                });
+                let types = Signal::derive(move || {
+                    let p = v[slot::PROJECT].get();
+                    catalogue.with(|c| {
+                        c.iter()
+                            .flat_map(|c| &c.projects)
+                            .filter(|x| x.id == p)
+                            .flat_map(|x| &x.types)
+                            .map(|t| (t.id.clone(), t.name.clone()))
+                            .collect()
+                    })
+                });
+                let media = Signal::derive(move || {
+                    let l = i18n.get_locale();
+                    chosen()
+                        .map(|t| t.media.iter().map(|m| (m.as_str().to_owned(), medium_text(*m)(l).to_owned())).collect())
+                        .unwrap_or_default()
+                });
+                view! {
+                    <Select form field="project_id" label=|l| td_string!(l, field_project) value=v[slot::PROJECT] errors options=projects />
+                    <Select form field="type_id" label=|l| td_string!(l, field_cert_type) value=v[slot::TYPE] errors options=types />
+                    <Select form field="medium" label=|l| td_string!(l, field_medium) value=v[slot::MEDIUM] errors options=media />
+                }
+                    .into_any()
+            }
+            2 => {
+                let validity = Signal::derive(move || {
+                    let l = i18n.get_locale();
+                    chosen()
+                        .map(|t| {
+                            t.validity
+                                .iter()
+                                .map(|o| {
+                                    let text = fill(td_string!(l, validity_years), o.years)
+                                        + &fill(td_string!(l, price_yuan), yuan(o.price_fen));
+                                    (o.id.clone(), text)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+                let provinces =
+                    Signal::derive(|| REGIONS.iter().map(|(p, _)| ((*p).to_owned(), (*p).to_owned())).collect());
+                let cities = Signal::derive(move || {
+                    let p = v[slot::PROVINCE].get();
+                    REGIONS
+                        .iter()
+                        .filter(|(x, _)| *x == p)
+                        .flat_map(|(_, cs)| cs.iter())
+                        .map(|c| ((*c).to_owned(), (*c).to_owned()))
+                        .collect()
+                });
+                view! {
+                    {inputs(form, &STEP_2[..2], v, errors)}
+                    <Select form field="validity_id" label=|l| td_string!(l, field_validity) value=v[slot::VALIDITY] errors options=validity />
+                    {inputs(form, &STEP_2[2..], v, errors)}
+                    <Select form field="province" label=|l| td_string!(l, field_province) value=v[slot::PROVINCE] errors options=provinces />
+                    <Select form field="city" label=|l| td_string!(l, field_city) value=v[slot::CITY] errors options=cities />
+                }
+                    .into_any()
+            }
+            3 => {
+                let kinds = chosen().map(|t| t.documents).unwrap_or_default();
+                kinds.into_iter().map(|kind| view! { <Upload kind app fs /> }).collect_view().into_any()
+            }
+            4 => view! {
+                <p class="field">
+                    {tr(|l| td_string!(l, field_id_type))} "：" {tr(|l| td_string!(l, id_type_card))}
+                </p>
+                {inputs(form, &STEP_4, v, errors)}
+            }
+                .into_any(),
+            5 => {
+                let methods = Signal::derive(move || {
+                    let l = i18n.get_locale();
+                    vec![
+                        ("post".to_owned(), td_string!(l, delivery_post).to_owned()),
+                        ("counter".to_owned(), td_string!(l, delivery_counter).to_owned()),
+                    ]
+                });
+                view! {
+                    <Select form field="method" label=|l| td_string!(l, field_delivery_method) value=v[slot::METHOD] errors options=methods />
+                    {move || {
+                        (v[slot::METHOD].get() != "counter")
+                            .then(|| {
+                                view! {
+                                    <div class="field check">
+                                        <input
+                                            type="checkbox"
+                                            id="apply-cod"
+                                            prop:checked=move || !v[slot::COD].get().is_empty()
+                                            on:change=move |ev| {
+                                                v[slot::COD].set(if event_target_checked(&ev) { "1" } else { "" }.into())
+                                            }
+                                        />
+                                        <label for="apply-cod">{tr(|l| td_string!(l, field_cod))}</label>
+                                    </div>
+                                    {inputs(form, &STEP_5, v, errors)}
+                                }
+                            })
+                    }}
+                }
+                    .into_any()
+            }
+            6 => {
+                let paid = paid.clone();
+                view! { <Pay id=id.get_untracked() paid /> }.into_any()
+            }
+            _ => ().into_any(),
+        }
+    };
+
+    view! {
+        <h1>{tr(|l| td_string!(l, nav_apply))}</h1>
+        <ol class="steps" aria-label=tr(|l| td_string!(l, steps_label))>
+            {(1..=7u8)
+                .map(|n| {
+                    let t = step_text(n);
+                    view! {
+                        <li
+                            class:current=move || step.get() == n
+                            class:done=move || n < step.get()
+                            aria-current=move || (step.get() == n).then_some("step")
+                        >
+                            <span class="n">{n}</span>
+                            {move || t(i18n.get_locale())}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+        {move || load_failed.get().map(|c| view! { <p class="alert" role="alert">{move || crate::api::error_message(c, i18n.get_locale())}</p> })}
+        {move || {
+            app.with(|a| {
+                a.as_ref()
+                    .filter(|a| a.status == ApplicationStatus::Rejected)
+                    .map(|a| view! { <div class="callout" role="status"><p>{tr(|l| td_string!(l, rejected_title))}</p>{reasons(&a.reasons)}</div> })
+            })
+        }}
+        {move || {
+            match app.get() {
+                Some(a) if !a.status.editable() => submitted(&a).into_any(),
+                _ => {
+                    let next = next.clone();
+                    let back = back.clone();
+                    view! {
+                        <form class="form wizard" novalidate on:submit=next>
+                            <h2>{move || step_text(step.get())(i18n.get_locale())}</h2>
+                            {body.clone()}
+                            <FailureAlert failure=fs.failure />
+                            <div class="actions">
+                                {move || {
+                                    (step.get() > 1)
+                                        .then(|| {
+                                            let back = back.clone();
+                                            view! {
+                                                <button type="button" class="secondary" on:click=back>
+                                                    {tr(|l| td_string!(l, prev))}
+                                                </button>
+                                            }
+                                        })
+                                }}
+                                {move || {
+                                    (step.get() != 6)
+                                        .then(|| {
+                                            view! {
+                                                <button type="submit" class="primary" disabled=move || fs.busy.get()>
+                                                    {move || {
+                                                        let l = i18n.get_locale();
+                                                        if step.get() == 7 { td_string!(l, step_7) } else { td_string!(l, next) }
+                                                    }}
+                                                </button>
+                                            }
+                                        })
+                                }}
+                            </div>
+                        </form>
+                    }
+                        .into_any()
+                }
+            }
+        }}
+    }
+}
+
+/// The reviewer's reasons, field by field.
+pub fn reasons(list: &[certdesk_shared::apply::FieldReason]) -> AnyView {
+    let i18n = use_i18n();
+    let items = list
+        .iter()
+        .map(|r| {
+            let (f, reason) = (r.field.clone(), r.reason.clone());
+            view! {
+                <li>
+                    <strong>{move || field_text(&f).map_or(f.clone(), |t| t(i18n.get_locale()).to_owned())}</strong>
+                    "：" {reason}
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="reasons">{items}</ul> }.into_any()
+}
+
+/// After submission: the acceptance number and what happens next.
+fn submitted(a: &ApplicationView) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    let no = a.acceptance_no.clone().unwrap_or_default();
+    let status = status_text(a.status);
+    let pdf = format!("/api/applications/{}/form.pdf", a.id);
+    view! {
+        <div class="callout success" role="status">
+            <p>{move || status(i18n.get_locale())}</p>
+            <p>{tr(|l| td_string!(l, acceptance_no))} "：" <strong class="acceptance-no">{no}</strong></p>
+            <p>{tr(|l| td_string!(l, submitted_text))}</p>
+            <p>
+                <a href=pdf target="_blank" rel="noopener">{tr(|l| td_string!(l, form_pdf))}</a>
+                " · "
+                <a href="/applications">{tr(|l| td_string!(l, my_applications))}</a>
+            </p>
+        </div>
+    }
+}
+
+/// Reads a chosen file's bytes.
+async fn file_bytes(input: &web_sys::HtmlInputElement) -> Option<(String, js_sys::Uint8Array)> {
+    let file = input.files()?.get(0)?;
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await.ok()?;
+    Some((file.name(), js_sys::Uint8Array::new(&buf)))
+}
+
+/// One document of step ③: a file input, checked in the browser by size and content, sent
+/// as soon as it is chosen, with a progress bar and what was uploaded.
+#[component]
+fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormState) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = kind.as_str();
+    let id = field_id(fs.id, field);
+    let busy = RwSignal::new(false);
+    let doc = move || app.with(|a| a.as_ref().and_then(|a| a.documents.iter().find(|d| d.kind == kind).cloned()));
+    let hint: Text = if kind == DocumentKind::Other { |l| td_string!(l, doc_hint_other) } else { |l| td_string!(l, doc_hint_image) };
+    let on_change = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let l = i18n.get_locale_untracked();
+        let Some(app_id) = app.with_untracked(|a| a.as_ref().map(|a| a.id.clone())) else { return };
+        leptos::task::spawn_local(async move {
+            let Some((name, bytes)) = file_bytes(&input).await else { return };
+            if let Err(e) = check_document(kind, &bytes.to_vec()) {
+                fs.errors.update(|es| set_error(es, field, Some(e)));
+                input.set_value("");
+                return;
+            }
+            fs.errors.update(|es| set_error(es, field, None));
+            busy.set(true);
+            let path = format!("/api/applications/{app_id}/documents/{field}");
+            let res = crate::api::put_file::<DocumentView>(&path, name, bytes, l).await;
+            busy.set(false);
+            match res {
+                Ok(d) => app.update(|a| {
+                    if let Some(a) = a {
+                        a.documents.retain(|x| x.kind != kind);
+                        a.documents.push(d);
+                    }
+                }),
+                Err(e) => fs.fail(e.into()),
+            }
+        });
+    };
+    view! {
+        <div class="field" class:invalid=move || error_for(&fs.errors.get(), field).is_some()>
+            <label for=id.clone()>{move || doc_text(kind)(i18n.get_locale())}</label>
+            <input id=id type="file" name=field on:change=on_change />
+            <p class="hint">{move || hint(i18n.get_locale())}</p>
+            {move || busy.get().then(|| view! { <progress aria-label=tr(|l| td_string!(l, uploading))></progress> })}
+            {move || {
+                doc()
+                    .map(|d| {
+                        view! {
+                            <p class="preview">
+                                {d.file_name} " · " {format!("{} KB", d.size.div_ceil(1024))} " · " {d.file_type.mime()}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                error_for(&fs.errors.get(), field)
+                    .map(|e| view! { <p class="field-error">{e.message(crate::api::lang(i18n.get_locale()))}</p> })
+            }}
+        </div>
+    }
+}
+
+/// Step ⑥: the QR code of an order, polled every 2 s until paid.
+#[component]
+fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let order = RwSignal::new(None::<PaymentOrder>);
+    let failure = RwSignal::new(None::<crate::form::Failure>);
+    let path = StoredValue::new(format!("/api/applications/{id}/payment"));
+    let new_order = move || {
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::api::post_empty::<PaymentOrder>(&path.get_value(), l).await {
+                Ok(o) => order.set(Some(o)),
+                Err(e) => failure.set(Some(e.into())),
+            }
+        });
+    };
+    new_order();
+    let timer = set_interval_with_handle(
+        move || {
+            if order.with_untracked(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::NotPaid)) {
+                let l = i18n.get_locale_untracked();
+                leptos::task::spawn_local(async move {
+                    if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
+                        order.set(Some(o));
+                    }
+                });
+            }
+        },
+        std::time::Duration::from_secs(2),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if order.with(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::Paid)) {
+            paid();
+        }
+    });
+    let cancel = move |_| {
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            let _ = crate::api::delete(&path.get_value(), l).await;
+            if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
+                order.set(Some(o));
+            }
+        });
+    };
+    view! {
+        <div class="pay">
+            {move || {
+                order
+                    .get()
+                    .map(|o| {
+                        let l = i18n.get_locale();
+                        let open = o.status == PaymentStatus::NotPaid;
+                        view! {
+                            <p class="amount">{fill(td_string!(l, pay_amount), yuan(o.amount_fen))}</p>
+                            {if open {
+                                view! {
+                                    <p>{td_string!(l, pay_scan)}</p>
+                                    <div class="qr" inner_html=o.qr_svg></div>
+                                    <p>
+                                        <a href=o.code_url target="_blank" rel="noopener">{td_string!(l, pay_open)}</a>
+                                    </p>
+                                    <p class="hint">{fill(td_string!(l, pay_expires), short_time(&o.expires_at))}</p>
+                                    <button type="button" class="secondary" on:click=cancel>{td_string!(l, pay_cancel)}</button>
+                                }
+                                    .into_any()
+                            } else if o.status == PaymentStatus::Paid {
+                                view! { <p class="ok" role="status">{td_string!(l, pay_paid)}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <p role="status">{td_string!(l, pay_ended)}</p>
+                                    <button type="button" class="primary" on:click=move |_| new_order()>{td_string!(l, pay_new)}</button>
+                                }
+                                    .into_any()
+                            }}
+                        }
+                    })
+            }}
+            <crate::components::fields::FailureAlert failure />
+        </div>
+    }
+}
+
+/// How an application's choices are named (for lists).
+pub fn type_name(cat: Option<&Catalogue>, a: &ApplicationView) -> String {
+    a.choose_type
+        .as_ref()
+        .map(|c| cat.and_then(|cat| chosen_type(cat, &c.project_id, &c.type_id)).map_or(c.type_id.clone(), |t| t.name.clone()))
+        .unwrap_or_else(|| "—".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled() -> Values {
+        let mut v: Values = Default::default();
+        v[slot::PROJECT] = "ra-test".into();
+        v[slot::TYPE] = "org".into();
+        v[slot::MEDIUM] = "ukey".into();
+        v[slot::ORG_NAME] = "天津市滨海数字认证有限公司".into();
+        v[slot::CREDIT_CODE] = "91350100M000100Y43".into();
+        v[slot::VALIDITY] = "1y".into();
+        v[slot::PROVINCE] = "天津市".into();
+        v[slot::CITY] = "和平区".into();
+        v[slot::OP_NAME] = "张三".into();
+        v[slot::ID_NUMBER] = "11010519491231002X".into();
+        v[slot::MOBILE] = "18622503055".into();
+        v[slot::OP_EMAIL] = "123@tjbhca.com".into();
+        v[slot::METHOD] = "post".into();
+        v[slot::RECIPIENT] = "张三".into();
+        v[slot::PHONE] = "18622503055".into();
+        v[slot::ADDRESS] = "天津市空港经济区西七道26号".into();
+        v
+    }
+
+    fn fields<T>(r: Result<T, Vec<FieldError>>) -> Vec<String> {
+        r.err().unwrap_or_default().into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect()
+    }
+
+    #[test]
+    fn a_filled_wizard_makes_every_request() {
+        let v = filled();
+        assert_eq!(choose_type(&v).unwrap().medium, Medium::Ukey);
+        assert_eq!(certificate_info(&v).unwrap().city, "和平区");
+        assert_eq!(operator(&v).unwrap().unit_phone, None);
+        let d = delivery(&v).unwrap();
+        assert_eq!(d.method, DeliveryMethod::Post);
+        assert!(!d.cash_on_delivery);
+    }
+
+    #[test]
+    fn each_step_names_its_wrong_fields() {
+        let mut v = filled();
+        v[slot::CREDIT_CODE] = "999999999999999999".into();
+        v[slot::CITY] = "朝阳区".into();
+        assert_eq!(fields(certificate_info(&v)), ["credit_code:credit_code_check_char"]);
+        v[slot::CREDIT_CODE] = "91350100M000100Y43".into();
+        assert_eq!(fields(certificate_info(&v)), ["city:region_unknown"]);
+        assert_eq!(fields(choose_type(&Values::default())), ["project_id:required", "type_id:required", "medium:required"]);
+        v[slot::RECIPIENT] = String::new();
+        assert_eq!(fields(delivery(&v)), ["recipient_name:required"]);
+        v[slot::METHOD] = "counter".into();
+        assert!(delivery(&v).unwrap().recipient_name.is_none());
+    }
+
+    #[test]
+    fn settlement_skips_payment() {
+        assert_eq!(next_step(5, BillingMode::Settlement), 7);
+        assert_eq!(next_step(5, BillingMode::ScanToPay), 6);
+        assert_eq!(prev_step(7, BillingMode::Settlement), 5);
+        assert_eq!(prev_step(1, BillingMode::ScanToPay), 1);
+    }
+
+    #[test]
+    fn reasons_are_labelled() {
+        for f in ["org_name", "credit_code", "business_licence", "operator_id", "other", "name", "mobile"] {
+            assert!(field_text(f).is_some(), "{f}");
+        }
+    }
+}
