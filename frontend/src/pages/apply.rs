@@ -192,6 +192,15 @@ pub fn values_of(a: &ApplicationView) -> Values {
     v
 }
 
+/// Years as the seed writes them: 一年, 两年 … in Chinese, digits in English.
+pub fn years(n: u32, l: crate::i18n::Locale) -> String {
+    const ZH: [&str; 10] = ["一", "两", "三", "四", "五", "六", "七", "八", "九", "十"];
+    match (l, n) {
+        (crate::i18n::Locale::en, _) | (_, 0 | 11..) => n.to_string(),
+        (_, n) => ZH[n as usize - 1].to_owned(),
+    }
+}
+
 /// The type chosen in step ①.
 pub fn chosen_type<'a>(cat: &'a Catalogue, project: &str, type_id: &str) -> Option<&'a CertificateType> {
     cat.projects.iter().find(|p| p.id == project)?.types.iter().find(|t| t.id == type_id)
@@ -527,7 +536,7 @@ pub fn Apply() -> impl IntoView {
                             t.validity
                                 .iter()
                                 .map(|o| {
-                                    let text = fill(td_string!(l, validity_years), o.years)
+                                    let text = fill(td_string!(l, validity_years), years(o.years, l))
                                         + &fill(td_string!(l, price_yuan), yuan(o.price_fen));
                                     (o.id.clone(), text)
                                 })
