@@ -7,7 +7,8 @@ import { appReady, register, staffSignedIn, watchForErrors } from './support';
 // 证书新办 (seed 004 §3.1): the 7-step wizard as a customer, with real small files, the
 // sandbox payment page, and refusals for bad files and a wrong credit code.
 // The wizard is built only with the frontend's `apply` feature (it is over the size budget
-// in the default build); against a default build this journey is skipped.
+// in the default build). Build with it and set CERTDESK_APPLY_WIZARD=1 to run this journey;
+// the skip depends on that switch only, never on what the page shows.
 
 function files() {
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-apply-'));
@@ -34,16 +35,15 @@ function files() {
   };
 }
 
+test.skip(!process.env.CERTDESK_APPLY_WIZARD, 'the wizard is built only with the frontend feature `apply` (over the size budget)');
+
 test('a customer applies for a new certificate and pays by QR code', async ({ browser, page, context }) => {
   const done = watchForErrors(page);
   const staff = await staffSignedIn(browser);
   await register(page, staff, '企业账户');
   await page.goto('/apply');
   await appReady(page);
-  test.skip(
-    (await page.getByRole('heading', { name: '选择证书类型' }).count()) === 0,
-    'the wizard is not in this build (frontend feature `apply`)',
-  );
+  await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
   const f = files();
   const next = page.getByRole('button', { name: '下一步' });
 
