@@ -6,9 +6,7 @@ import { appReady, register, staffSignedIn, watchForErrors } from './support';
 
 // 证书新办 (seed 004 §3.1): the 7-step wizard as a customer, with real small files, the
 // sandbox payment page, and refusals for bad files and a wrong credit code.
-// The wizard is built only with the frontend's `apply` feature (it is over the size budget
-// in the default build). Build with it and set CERTDESK_APPLY_WIZARD=1 to run this journey;
-// the skip depends on that switch only, never on what the page shows.
+// The wizard is its own bundle (dist/apply-app), loaded at /apply.
 
 function files() {
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-apply-'));
@@ -34,8 +32,6 @@ function files() {
     big: f('big.pdf', big),
   };
 }
-
-test.skip(!process.env.CERTDESK_APPLY_WIZARD, 'the wizard is built only with the frontend feature `apply` (over the size budget)');
 
 test('a customer applies for a new certificate and pays by QR code', async ({ browser, page, context }) => {
   const done = watchForErrors(page);

@@ -2,7 +2,6 @@ import { test, expect } from '@playwright/test';
 import { appReady, keepScreenshot, watchForErrors } from './support';
 
 const pages = [
-  { name: '证书新办', path: '/apply', shot: 'apply' },
   { name: '证书延期', path: '/renew', shot: 'renew' },
   { name: '证书变更', path: '/change', shot: 'change' },
   { name: '证书补办', path: '/reissue', shot: 'reissue' },
@@ -33,6 +32,17 @@ test('every navigation link opens its page without a reload', async ({ page }) =
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
   await nav.getByRole('link', { name: '首页' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
+  noErrors();
+});
+
+test('证书新办 opens the wizard, its own bundle; signed out, it asks to sign in first', async ({ page }) => {
+  const noErrors = watchForErrors(page);
+  await page.goto('/');
+  await appReady(page);
+  const nav = page.getByRole('navigation', { name: '主导航' });
+  await nav.getByRole('link', { name: '证书新办', exact: true }).click();
+  await expect(page).toHaveURL(/\/sign-in\?next=\/apply$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('登录');
   noErrors();
 });
 

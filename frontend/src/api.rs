@@ -54,8 +54,7 @@ pub struct Empty {}
 /// What a request carries: JSON, or a file's bytes with its name.
 enum Body {
     Json(String),
-    #[cfg_attr(not(feature = "apply"), allow(dead_code))]
-    File(js_sys::Uint8Array, String),
+        File(js_sys::Uint8Array, String),
 }
 
 async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) -> Result<String, ApiError> {
@@ -122,7 +121,6 @@ pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> R
 }
 
 /// `PUT` a file's bytes (`X-File-Name` percent-encoded), decode the JSON answer.
-#[cfg_attr(not(feature = "apply"), allow(dead_code))]
 pub async fn put_file<T: DeserializeOwned>(
     path: &str,
     name: String,
@@ -133,13 +131,11 @@ pub async fn put_file<T: DeserializeOwned>(
 }
 
 /// `PUT` JSON already encoded, decode the JSON answer.
-#[cfg_attr(not(feature = "apply"), allow(dead_code))]
 pub async fn put_json<T: DeserializeOwned>(path: &str, json: String, locale: Locale) -> Result<T, ApiError> {
     decode(&send(Method::PUT, path, Some(Body::Json(json)), locale).await?, locale)
 }
 
 /// `POST` with no body, decode the JSON answer.
-#[cfg_attr(not(feature = "apply"), allow(dead_code))]
 pub async fn post_empty<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
     post(path, &Empty {}, locale).await
 }

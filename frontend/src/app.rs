@@ -9,7 +9,6 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
-#[cfg(feature = "apply")]
 use crate::pages::{Applications, Apply};
 use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, Agreement, EnvCheck, ForgotPassword, Home, NotFound, Register,
@@ -23,11 +22,19 @@ pub fn is_admin_path(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/")
 }
 
-/// The route table: the page for a path. A plain `match` rather than `<Routes>`: leptos_router
-/// builds one nested type per route, and its route matching alone cost more of the wasm
-/// budget than several of our pages.
-fn page(path: &str) -> AnyView {
-    match path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path) {
+fn normal(path: &str) -> &str {
+    path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path)
+}
+
+/// Paths of the new-certificate bundle; the server answers them with its page.
+pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
+
+/// The portal's route table: the page for a path. A plain `match` rather than `<Routes>`:
+/// leptos_router builds one nested type per route, and its route matching alone cost more of
+/// the wasm budget than several of our pages.
+pub fn portal_page(path: &str) -> AnyView {
+    match normal(path) {
+        p if APPLY_PATHS.contains(&p) => view! { <Elsewhere /> }.into_any(),
         "/" => view! { <Home /> }.into_any(),
         "/env-check" => view! { <EnvCheck /> }.into_any(),
         "/register" => view! { <Register /> }.into_any(),
@@ -35,10 +42,6 @@ fn page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
-        #[cfg(feature = "apply")]
-        "/apply" => view! { <Apply /> }.into_any(),
-        #[cfg(feature = "apply")]
-        "/applications" => view! { <Applications /> }.into_any(),
         "/admin" => view! { <Admin /> }.into_any(),
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
@@ -49,10 +52,29 @@ fn page(path: &str) -> AnyView {
     }
 }
 
+/// The new-certificate bundle's route table; every other path belongs to the portal.
+pub fn apply_page(path: &str) -> AnyView {
+    match normal(path) {
+        "/apply" => view! { <Apply /> }.into_any(),
+        "/applications" => view! { <Applications /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// A path of the other bundle: the address is already set, so loading it again asks the
+/// server, which answers with the right bundle (it maps the paths the same way).
+#[component]
+fn Elsewhere() -> impl IntoView {
+    Effect::new(move |_| {
+        let _ = window().location().reload();
+    });
+    view! { <p role="status" class="muted">"…"</p> }
+}
+
 /// Whatever page the address names. Once it is rendered, the router may put the new address
 /// in the address bar (`<Routes>` would say so; we have no `<Routes>`).
 #[component]
-fn Page() -> impl IntoView {
+fn Page(route: fn(&str) -> AnyView) -> impl IntoView {
     let location = use_location();
     let path = Memo::new(move |_| location.pathname.get());
     let browser = use_context::<BrowserUrl>();
@@ -62,30 +84,31 @@ fn Page() -> impl IntoView {
             b.ready_to_complete();
         }
     });
-    move || page(&path.get())
+    move || route(&path.get())
 }
 
 #[component]
-fn Shell() -> impl IntoView {
+fn Shell(route: fn(&str) -> AnyView) -> impl IntoView {
     let location = use_location();
     let admin = Memo::new(move |_| is_admin_path(&location.pathname.get()));
     view! {
         {move || if admin.get() { view! { <AdminHeader /> }.into_any() } else { view! { <Header /> }.into_any() }}
         <main id="main" tabindex="-1">
-            <Page />
+            <Page route />
         </main>
         <Footer />
     }
 }
 
+/// The app with one bundle's route table.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(route: fn(&str) -> AnyView) -> impl IntoView {
     view! {
         <I18nContextProvider>
             {restore_locale()}
             {provide_session()}
             <Router>
-                <Shell />
+                <Shell route />
             </Router>
         </I18nContextProvider>
     }

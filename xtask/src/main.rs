@@ -24,7 +24,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
-        Some("size") => size::report(&root().join("dist")).map(|_| ()),
+        Some("size") => size::report_all(&root().join("dist")),
         Some("bench") => bench::run(),
         _ => {
             eprintln!("usage: cargo xtask run [server flags…] | test | size | bench");
@@ -62,7 +62,7 @@ fn run(server_args: &[String]) -> Result<()> {
     setup::build_tools()?;
     step("Browser app (release)");
     setup::build_app()?;
-    size::report(&root().join("dist"))?;
+    size::report_all(&root().join("dist"))?;
     step("Server (release)");
     sh(cargo().args(["build", "--release", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
     let server = target_dir().join("release/certdesk");
@@ -147,7 +147,7 @@ fn test() -> Result<()> {
 
     step("Browser app (release) and server");
     setup::build_app()?;
-    size::report(&root().join("dist"))?;
+    size::report_all(&root().join("dist"))?;
     sh(cargo().args(["build", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
 
     step("Browser tests (Playwright, Debian Chromium)");

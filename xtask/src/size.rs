@@ -1,4 +1,6 @@
-//! Sizes of the built app, raw and gzip, against the budget for the whole portal.
+//! Sizes of the built app, raw and gzip: each bundle (the portal in `dist/`, the
+//! new-certificate wizard in `dist/apply-app/`) against the budget, since a browser loads
+//! one of them to start.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,6 +14,25 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes)?;
     Ok(enc.finish()?.len() as u64)
+}
+
+/// The bundles besides the portal, as `(name, folder under dist/)`.
+pub const BUNDLES: &[(&str, &str)] = &[("new certificate (/apply)", "apply-app")];
+
+/// Reports every bundle; fails when one is over budget.
+pub fn report_all(dist: &Path) -> Result<()> {
+    println!("bundle: portal");
+    let mut over = report(dist).err();
+    for (name, dir) in BUNDLES {
+        println!("bundle: {name}");
+        if let Err(e) = report(&dist.join(dir)) {
+            over.get_or_insert(e);
+        }
+    }
+    match over {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Prints one line per wasm, js and css file and a total; fails over budget.

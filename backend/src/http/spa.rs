@@ -1,6 +1,10 @@
-//! The built browser app: files from the static directory, and `index.html` for every
+//! The built browser app: files from the static directory, and an `index.html` for every
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
+//!
+//! The app is two bundles, each its own wasm: the new-certificate wizard (built into
+//! `apply-app/`) answers [`APPLY_PATHS`]; the portal (`index.html`) answers everything else.
+//! The apps' routers map paths the same way and reload to reach the other bundle.
 
 use std::path::{Path, PathBuf};
 
@@ -13,9 +17,15 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
+/// Paths the new-certificate bundle answers (as the app's `APPLY_PATHS`).
+pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
+/// Where that bundle is built, under the static directory.
+pub const APPLY_DIR: &str = "apply-app";
+
 pub struct Spa {
     dir: PathBuf,
     index_html: Option<String>,
+    apply_html: Option<String>,
 }
 
 impl Spa {
@@ -29,12 +39,17 @@ impl Spa {
             tracing::warn!(dir = %dir.display(), "the browser app is not built; run `cargo xtask run`");
             None
         };
-        Ok(Spa { dir: dir.to_owned(), index_html })
+        let apply = dir.join(APPLY_DIR).join("index.html");
+        let apply_html = match apply.exists() {
+            true => Some(std::fs::read_to_string(&apply).with_context(|| format!("reading {}", apply.display()))?),
+            false => None,
+        };
+        Ok(Spa { dir: dir.to_owned(), index_html, apply_html })
     }
 
-    /// Bodies of the inline `<script>` elements of `index.html` (trunk's loader).
+    /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        self.index_html.as_deref().into_iter().flat_map(inline_scripts)
+        self.index_html.iter().chain(self.apply_html.iter()).flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -42,8 +57,13 @@ impl Spa {
             Some(_) => {
                 let files = ServeDir::new(&self.dir);
                 let index = ServeFile::new(self.dir.join("index.html"));
+                // Without the wizard's bundle (an old build), the portal answers its paths too.
+                let apply = match self.apply_html {
+                    Some(_) => ServeFile::new(self.dir.join(APPLY_DIR).join("index.html")),
+                    None => index.clone(),
+                };
                 Router::new()
-                    .fallback(move |req: Request| serve(files.clone(), index.clone(), req))
+                    .fallback(move |req: Request| serve(files.clone(), index.clone(), apply.clone(), req))
                     .layer(middleware::from_fn(cache_headers))
             }
             None => Router::new().fallback(not_built),
@@ -51,9 +71,22 @@ impl Spa {
     }
 }
 
-async fn serve(files: ServeDir, index: ServeFile, req: Request) -> Response {
-    let names_a_file = req.uri().path().rsplit('/').next().is_some_and(|last| last.contains('.'));
-    let res = if names_a_file { files.oneshot(req).await } else { index.oneshot(req).await };
+/// The bundle a page path belongs to.
+pub fn is_apply_path(path: &str) -> bool {
+    let p = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    APPLY_PATHS.contains(&p)
+}
+
+async fn serve(files: ServeDir, index: ServeFile, apply: ServeFile, req: Request) -> Response {
+    let path = req.uri().path();
+    let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let res = if names_a_file {
+        files.oneshot(req).await
+    } else if is_apply_path(path) {
+        apply.oneshot(req).await
+    } else {
+        index.oneshot(req).await
+    };
     match res {
         Ok(res) => res.map(axum::body::Body::new),
         Err(never) => match never {},
@@ -108,6 +141,12 @@ import init from '/x.js';
 </script></head><body><script>b()</script></body>"#;
         let found: Vec<&str> = inline_scripts(html).collect();
         assert_eq!(found, vec!["\nimport init from '/x.js';\n", "b()"]);
+    }
+
+    #[test]
+    fn each_path_has_one_bundle() {
+        assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/apply"));
+        assert!(!is_apply_path("/") && !is_apply_path("/applyx") && !is_apply_path("/apply/x") && !is_apply_path("/account"));
     }
 
     #[test]

@@ -66,3 +66,28 @@ async fn request_id_from_the_caller_is_kept() {
     let res = app.client.get(app.url("/api/health")).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test]
+async fn the_wizard_paths_get_the_wizard_bundle_and_others_the_portal() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        let dir = c.static_dir.join("apply-app");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><title>wizard</title><script type=\"module\">import init from '/apply-app/x.js'; await init();</script>",
+        )
+        .unwrap();
+    })
+    .await;
+    for path in ["/apply", "/apply?id=1&step=2", "/applications"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200);
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
+        // Both bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+    }
+    for path in ["/", "/account", "/applyx", "/admin"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>CertDesk</title>"), "{path}");
+    }
+}

@@ -5,9 +5,7 @@ mod admin;
 mod admin_enrol;
 mod admin_sign_in;
 mod agreement;
-#[cfg(feature = "apply")]
 pub mod apply;
-#[cfg(feature = "apply")]
 mod applications;
 mod env_check;
 mod forgot_password;
@@ -22,9 +20,7 @@ pub use admin::Admin;
 pub use admin_enrol::AdminEnrol;
 pub use admin_sign_in::AdminSignIn;
 pub use agreement::Agreement;
-#[cfg(feature = "apply")]
 pub use applications::Applications;
-#[cfg(feature = "apply")]
 pub use apply::Apply;
 pub use env_check::EnvCheck;
 pub use forgot_password::ForgotPassword;
