@@ -29,12 +29,22 @@ fn normal(path: &str) -> &str {
 /// Paths of the new-certificate bundle; the server answers them with its page.
 pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
 
+/// The customers' header, for the portal and the wizard.
+pub fn customer_header() -> AnyView {
+    view! { <Header /> }.into_any()
+}
+
+/// The staff console's header (no customer navigation).
+pub fn staff_header() -> AnyView {
+    view! { <AdminHeader /> }.into_any()
+}
+
 /// The portal's route table: the page for a path. A plain `match` rather than `<Routes>`:
 /// leptos_router builds one nested type per route, and its route matching alone cost more of
 /// the wasm budget than several of our pages.
 pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
-        p if APPLY_PATHS.contains(&p) => view! { <Elsewhere /> }.into_any(),
+        p if APPLY_PATHS.contains(&p) || is_admin_path(p) => view! { <Elsewhere /> }.into_any(),
         "/" => view! { <Home /> }.into_any(),
         "/env-check" => view! { <EnvCheck /> }.into_any(),
         "/register" => view! { <Register /> }.into_any(),
@@ -42,9 +52,6 @@ pub fn portal_page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
-        "/admin" => view! { <Admin /> }.into_any(),
-        "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
-        "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
         p => match Operation::NAV.into_iter().find(|op| op.path() == p) {
             Some(op) => view! { <Service op /> }.into_any(),
             None => view! { <NotFound /> }.into_any(),
@@ -61,7 +68,18 @@ pub fn apply_page(path: &str) -> AnyView {
     }
 }
 
-/// A path of the other bundle: the address is already set, so loading it again asks the
+/// The staff console's route table (`/admin…`); every other path belongs to the portal.
+pub fn admin_page(path: &str) -> AnyView {
+    match normal(path) {
+        "/admin" => view! { <Admin /> }.into_any(),
+        "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
+        "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
+        p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// A path of another bundle: the address is already set, so loading it again asks the
 /// server, which answers with the right bundle (it maps the paths the same way).
 #[component]
 fn Elsewhere() -> impl IntoView {
@@ -88,11 +106,9 @@ fn Page(route: fn(&str) -> AnyView) -> impl IntoView {
 }
 
 #[component]
-fn Shell(route: fn(&str) -> AnyView) -> impl IntoView {
-    let location = use_location();
-    let admin = Memo::new(move |_| is_admin_path(&location.pathname.get()));
+fn Shell(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
     view! {
-        {move || if admin.get() { view! { <AdminHeader /> }.into_any() } else { view! { <Header /> }.into_any() }}
+        {header()}
         <main id="main" tabindex="-1">
             <Page route />
         </main>
@@ -100,15 +116,15 @@ fn Shell(route: fn(&str) -> AnyView) -> impl IntoView {
     }
 }
 
-/// The app with one bundle's route table.
+/// The app with one bundle's route table and header.
 #[component]
-pub fn App(route: fn(&str) -> AnyView) -> impl IntoView {
+pub fn App(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
     view! {
         <I18nContextProvider>
             {restore_locale()}
             {provide_session()}
             <Router>
-                <Shell route />
+                <Shell route header />
             </Router>
         </I18nContextProvider>
     }

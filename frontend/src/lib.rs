@@ -1,7 +1,8 @@
-//! CertDesk browser app. Two entry points share this library, each its own wasm so each
-//! stays within the size budget: the portal (`src/main.rs`: home, accounts, services, the
-//! staff area) and the new-certificate wizard (`src/bin/apply.rs`: /apply, /applications).
-//! Each bundle's router hands the paths of the other to the server with a full page load.
+//! CertDesk browser app. Three entry points share this library, each its own wasm so each
+//! stays within the size budget: the portal (`src/main.rs`: home, accounts, services), the
+//! new-certificate wizard (`src/bin/apply.rs`: /apply, /applications) and the staff console
+//! (`src/bin/admin.rs`: /admin…). Each bundle's router hands the paths of the others to the
+//! server with a full page load.
 
 mod api;
 mod app;
@@ -23,11 +24,17 @@ use generated::i18n;
 /// The portal bundle.
 pub fn mount_portal() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::portal_page /> });
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::portal_page header=app::customer_header /> });
 }
 
 /// The new-certificate bundle.
 pub fn mount_apply() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page /> });
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
+}
+
+/// The staff console bundle.
+pub fn mount_admin() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::admin_page header=app::staff_header /> });
 }

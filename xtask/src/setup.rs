@@ -144,17 +144,21 @@ fn tool_path() -> std::ffi::OsString {
 
 /// `trunk build --release --offline` into dist/. The crates are fetched first, since
 /// trunk passes `--offline` on to cargo (and must not download tools itself).
-/// Then the new-certificate bundle from `apply.html` into `dist/apply-app/` (its own wasm).
+/// Then the new-certificate bundle (`apply.html` into `dist/apply-app/`) and the staff
+/// console (`admin.html` into `dist/admin-app/`), each its own wasm.
 pub fn build_app() -> Result<()> {
     sh(crate::cargo().args(["fetch"]))?;
     sh(Command::new("trunk")
         .current_dir(root())
         .args(["build", "--release", "--offline"])
         .env("PATH", tool_path()))?;
-    sh(Command::new("trunk")
-        .current_dir(root())
-        .args(["build", "apply.html", "--release", "--offline", "--dist", "dist/apply-app", "--public-url", "/apply-app/"])
-        .env("PATH", tool_path()))
+    for (page, dir) in [("apply.html", "apply-app"), ("admin.html", "admin-app")] {
+        sh(Command::new("trunk")
+            .current_dir(root())
+            .args(["build", page, "--release", "--offline", "--dist", &format!("dist/{dir}"), "--public-url", &format!("/{dir}/")])
+            .env("PATH", tool_path()))?;
+    }
+    Ok(())
 }
 
 /// The Python tools the tests run, from PyPI, in one virtual environment: pkilint (the

@@ -1,6 +1,6 @@
 //! Sizes of the built app, raw and gzip: each bundle (the portal in `dist/`, the
-//! new-certificate wizard in `dist/apply-app/`) against the budget, since a browser loads
-//! one of them to start.
+//! new-certificate wizard in `dist/apply-app/`, the staff console in `dist/admin-app/`)
+//! against the budget, since a browser loads one of them to start.
 
 use std::io::Write;
 use std::path::Path;
@@ -17,7 +17,7 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 }
 
 /// The bundles besides the portal, as `(name, folder under dist/)`.
-pub const BUNDLES: &[(&str, &str)] = &[("new certificate (/apply)", "apply-app")];
+pub const BUNDLES: &[(&str, &str)] = &[("new certificate (/apply)", "apply-app"), ("staff console (/admin)", "admin-app")];
 
 /// Reports every bundle; fails when one is over budget.
 pub fn report_all(dist: &Path) -> Result<()> {

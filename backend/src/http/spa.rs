@@ -21,11 +21,22 @@ use tower_http::services::{ServeDir, ServeFile};
 pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
+/// Where the staff console (every `/admin…` path) is built.
+pub const ADMIN_DIR: &str = "admin-app";
 
 pub struct Spa {
     dir: PathBuf,
     index_html: Option<String>,
     apply_html: Option<String>,
+    admin_html: Option<String>,
+}
+
+fn read_bundle(dir: &Path, sub: &str) -> anyhow::Result<Option<String>> {
+    let page = dir.join(sub).join("index.html");
+    if !page.exists() {
+        return Ok(None);
+    }
+    Ok(Some(std::fs::read_to_string(&page).with_context(|| format!("reading {}", page.display()))?))
 }
 
 impl Spa {
@@ -39,17 +50,14 @@ impl Spa {
             tracing::warn!(dir = %dir.display(), "the browser app is not built; run `cargo xtask run`");
             None
         };
-        let apply = dir.join(APPLY_DIR).join("index.html");
-        let apply_html = match apply.exists() {
-            true => Some(std::fs::read_to_string(&apply).with_context(|| format!("reading {}", apply.display()))?),
-            false => None,
-        };
-        Ok(Spa { dir: dir.to_owned(), index_html, apply_html })
+        let apply_html = read_bundle(dir, APPLY_DIR)?;
+        let admin_html = read_bundle(dir, ADMIN_DIR)?;
+        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, admin_html })
     }
 
     /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        self.index_html.iter().chain(self.apply_html.iter()).flat_map(|h| inline_scripts(h))
+        self.index_html.iter().chain(self.apply_html.iter()).chain(self.admin_html.iter()).flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -57,18 +65,27 @@ impl Spa {
             Some(_) => {
                 let files = ServeDir::new(&self.dir);
                 let index = ServeFile::new(self.dir.join("index.html"));
-                // Without the wizard's bundle (an old build), the portal answers its paths too.
-                let apply = match self.apply_html {
-                    Some(_) => ServeFile::new(self.dir.join(APPLY_DIR).join("index.html")),
+                // Without a bundle (an old build), the portal answers its paths too.
+                let bundle = |html: &Option<String>, sub: &str| match html {
+                    Some(_) => ServeFile::new(self.dir.join(sub).join("index.html")),
                     None => index.clone(),
                 };
+                let pages = Pages { index: index.clone(), apply: bundle(&self.apply_html, APPLY_DIR), admin: bundle(&self.admin_html, ADMIN_DIR) };
                 Router::new()
-                    .fallback(move |req: Request| serve(files.clone(), index.clone(), apply.clone(), req))
+                    .fallback(move |req: Request| serve(files.clone(), pages.clone(), req))
                     .layer(middleware::from_fn(cache_headers))
             }
             None => Router::new().fallback(not_built),
         }
     }
+}
+
+/// The page of each bundle.
+#[derive(Clone)]
+struct Pages {
+    index: ServeFile,
+    apply: ServeFile,
+    admin: ServeFile,
 }
 
 /// The bundle a page path belongs to.
@@ -77,15 +94,22 @@ pub fn is_apply_path(path: &str) -> bool {
     APPLY_PATHS.contains(&p)
 }
 
-async fn serve(files: ServeDir, index: ServeFile, apply: ServeFile, req: Request) -> Response {
+/// The staff console's paths (as the app's `is_admin_path`).
+pub fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
+async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
     let path = req.uri().path();
     let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     let res = if names_a_file {
         files.oneshot(req).await
     } else if is_apply_path(path) {
-        apply.oneshot(req).await
+        pages.apply.oneshot(req).await
+    } else if is_admin_path(path) {
+        pages.admin.oneshot(req).await
     } else {
-        index.oneshot(req).await
+        pages.index.oneshot(req).await
     };
     match res {
         Ok(res) => res.map(axum::body::Body::new),

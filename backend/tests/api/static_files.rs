@@ -68,15 +68,14 @@ async fn request_id_from_the_caller_is_kept() {
 }
 
 #[tokio::test]
-async fn the_wizard_paths_get_the_wizard_bundle_and_others_the_portal() {
+async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     let app = crate::helpers::spawn_app_with(|c| {
-        let dir = c.static_dir.join("apply-app");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("index.html"),
-            "<!doctype html><title>wizard</title><script type=\"module\">import init from '/apply-app/x.js'; await init();</script>",
-        )
-        .unwrap();
+        for (sub, title) in [("apply-app", "wizard"), ("admin-app", "console")] {
+            let dir = c.static_dir.join(sub);
+            std::fs::create_dir_all(&dir).unwrap();
+            let page = format!("<!doctype html><title>{title}</title><script type=\"module\">import init from '/{sub}/x.js'; await init();</script>");
+            std::fs::write(dir.join("index.html"), page).unwrap();
+        }
     })
     .await;
     for path in ["/apply", "/apply?id=1&step=2", "/applications"] {
@@ -84,10 +83,13 @@ async fn the_wizard_paths_get_the_wizard_bundle_and_others_the_portal() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // Both bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+        // The three bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 3, "{csp}");
     }
-    for path in ["/", "/account", "/applyx", "/admin"] {
+    for path in ["/admin", "/admin/sign-in", "/admin/enrol"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
+    }
+    for path in ["/", "/account", "/applyx", "/administration"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>CertDesk</title>"), "{path}");
     }
 }

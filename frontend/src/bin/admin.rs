@@ -1,0 +1,5 @@
+//! The staff console bundle (/admin…): review, staff, outbox, audit.
+
+fn main() {
+    certdesk_frontend::mount_admin();
+}
