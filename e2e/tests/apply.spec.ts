@@ -116,9 +116,46 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
   await page.getByRole('button', { name: '提交审核' }).click();
   await expect(page.getByText('您的申请已提交，审核结果会以短信形式告知，请注意查收短信。')).toBeVisible();
   await expect(page.locator('.acceptance-no')).not.toBeEmpty();
+  const acceptance = (await page.locator('.acceptance-no').textContent())!.trim();
+  const id = new URL(page.url()).searchParams.get('id')!;
 
   // 我的证书申请
   await page.goto('/applications');
   await expect(page.getByRole('cell', { name: '待审核' })).toBeVisible();
+
+  // The reviewer sends it back with a reason for the licence.
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const review = staff.page.getByRole('region', { name: '审核', exact: true });
+  await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
+  await review.getByLabel('营业执照（副本）', { exact: true }).fill('营业执照未加盖公章');
+  await review.getByRole('button', { name: '审核不通过' }).click();
+  await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
+
+  // The customer sees the reason, replaces only the licence and submits again.
+  await page.reload();
+  await appReady(page);
+  await expect(page.getByText('营业执照未加盖公章')).toBeVisible();
+  await page.goto(`/apply?id=${id}&step=3`);
+  await appReady(page);
+  await page.getByLabel('营业执照（副本）').setInputFiles(f.licence);
+  await page.goto(`/apply?id=${id}&step=7`);
+  await appReady(page);
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.getByText('您的申请已提交，审核结果会以短信形式告知，请注意查收短信。')).toBeVisible();
+
+  // Approved: the operator's SMS carries the acceptance number and the download code.
+  await staff.page.reload();
+  await appReady(staff.page);
+  await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
+  await review.getByRole('button', { name: '审核通过' }).click();
+  await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
+  const approved = await staff.page.request.get('/api/admin/sms-outbox?recipient=18622503055');
+  const messages: { template: string; body: string }[] = await approved.json();
+  const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED');
+  expect(sms?.body).toContain(acceptance);
+  expect(sms?.body).toMatch(/下载授权码：\d{8}/);
+  await page.goto('/applications');
+  await expect(page.getByRole('cell', { name: '审核通过' })).toBeVisible();
   done();
 });

@@ -99,6 +99,7 @@ pub fn Admin() -> impl IntoView {
                             {tr(|l| td_string!(l, nav_sign_out))}
                         </button>
                     </div>
+                    <crate::pages::ReviewSection />
                     <StaffSection />
                     <OutboxSection />
                     <AuditSection />

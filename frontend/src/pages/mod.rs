@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_enrol;
+mod admin_review;
 mod admin_sign_in;
 mod agreement;
 pub mod apply;
@@ -18,6 +19,7 @@ mod sign_in;
 pub use account::Account;
 pub use admin::Admin;
 pub use admin_enrol::AdminEnrol;
+pub use admin_review::ReviewSection;
 pub use admin_sign_in::AdminSignIn;
 pub use agreement::Agreement;
 pub use applications::Applications;

@@ -1,0 +1,188 @@
+//! 审核 in the staff console: the queue with the working days left of the 5-day promise, an
+//! application opened with its fields and documents, and the decision — approve, or reject
+//! with a reason for each item that is wrong. Shown only to roles the server lets review.
+
+use certdesk_shared::apply::{ApplicationView, DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+
+use crate::components::tr;
+use crate::form::{Load, short_time};
+use crate::i18n::use_i18n;
+use crate::pages::apply::{doc_text, field_text, status_text};
+
+/// The items a reviewer can send back, with a reason each.
+const REVIEWABLE: [&str; 7] = ["org_name", "credit_code", "business_licence", "operator_id", "other", "operator", "delivery"];
+
+/// The decision a reviewer's inputs make: approve, or reject with the filled reasons.
+pub fn decision(approve: bool, reasons: &[(String, String)]) -> ReviewDecision {
+    let reasons = reasons
+        .iter()
+        .filter(|(_, r)| !r.trim().is_empty())
+        .map(|(field, reason)| FieldReason { field: field.clone(), reason: reason.trim().to_owned() })
+        .collect();
+    ReviewDecision { approve, reasons: if approve { Vec::new() } else { reasons } }
+}
+
+fn row(label: impl Fn() -> String + Send + Sync + 'static, value: String) -> impl IntoView {
+    view! { <tr><th scope="row">{label}</th><td>{value}</td></tr> }
+}
+
+#[component]
+pub fn ReviewSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let queue = RwSignal::new(Load::<Vec<ReviewQueueItem>>::Loading);
+    let open = RwSignal::new(None::<ApplicationView>);
+    let reasons = RwSignal::new(REVIEWABLE.iter().map(|f| ((*f).to_owned(), String::new())).collect::<Vec<_>>());
+    let failure = RwSignal::new(None::<certdesk_shared::ErrorCode>);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            queue.set(Load::from_result(crate::api::get("/api/admin/applications", i18n.get_locale_untracked()).await));
+        });
+    };
+    reload();
+    let decide = move |approve: bool| {
+        let Some(app) = open.get_untracked() else { return };
+        let body = decision(approve, &reasons.get_untracked());
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/admin/applications/{}/review", app.id);
+            match crate::api::post::<ApplicationView>(&path, &body, i18n.get_locale_untracked()).await {
+                Ok(_) => {
+                    open.set(None);
+                    failure.set(None);
+                    reasons.update(|r| r.iter_mut().for_each(|(_, v)| v.clear()));
+                    reload();
+                }
+                Err(e) => failure.set(Some(e.code)),
+            }
+        });
+    };
+    let detail = move |a: ApplicationView| {
+        let info = a.certificate_info.clone();
+        let op = a.operator.clone();
+        let docs = a.documents.clone();
+        let id = a.id.clone();
+        view! {
+            <section class="panel" aria-labelledby="review-detail-title">
+                <h3 id="review-detail-title">{a.acceptance_no.clone().unwrap_or_default()}</h3>
+                <table class="data">
+                    <tbody>
+                        {row(move || tr(|l| td_string!(l, field_org_name))().to_owned(), info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default())}
+                        {row(move || tr(|l| td_string!(l, field_credit_code))().to_owned(), info.as_ref().map(|i| i.credit_code.to_string()).unwrap_or_default())}
+                        {row(move || tr(|l| td_string!(l, field_province))().to_owned(), info.as_ref().map(|i| format!("{} {}", i.province, i.city)).unwrap_or_default())}
+                        {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
+                    </tbody>
+                </table>
+                <ul>
+                    {docs
+                        .into_iter()
+                        .map(|d| {
+                            let href = format!("/api/admin/applications/{id}/documents/{}", d.kind.as_str());
+                            let kind: DocumentKind = d.kind;
+                            view! { <li><a href=href download>{tr(doc_text(kind))}</a>" · " {d.file_name}</li> }
+                        })
+                        .collect_view()}
+                    <li><a href=format!("/api/admin/applications/{id}/form.pdf") target="_blank">"form.pdf"</a></li>
+                </ul>
+                <fieldset>
+                    <legend>{tr(|l| td_string!(l, review_reasons))}</legend>
+                    {REVIEWABLE
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let input_id = format!("reason-{f}");
+                            let label = field_text(f).map_or_else(|| (*f).to_owned(), |t| t(i18n.get_locale_untracked()).to_owned());
+                            view! {
+                                <label for=input_id.clone()>{label}</label>
+                                <input
+                                    id=input_id
+                                    type="text"
+                                    prop:value=move || reasons.with(|r| r[i].1.clone())
+                                    on:input=move |ev| reasons.update(|r| r[i].1 = event_target_value(&ev))
+                                />
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                {move || failure.get().map(|code| view! { <p class="alert" role="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p> })}
+                <div class="actions">
+                    <button type="button" on:click=move |_| decide(true)>{tr(|l| td_string!(l, approve))}</button>
+                    <button type="button" class="secondary" on:click=move |_| decide(false)>{tr(|l| td_string!(l, reject))}</button>
+                </div>
+            </section>
+        }
+    };
+    move || {
+        (!queue.with(Load::is_hidden)).then(|| {
+            view! {
+                <section class="panel" aria-labelledby="review-title">
+                    <h2 id="review-title">{tr(|l| td_string!(l, review_title))}</h2>
+                    {move || match queue.get() {
+                        Load::Ready(list) if list.is_empty() => view! { <p>{tr(|l| td_string!(l, no_data))}</p> }.into_any(),
+                        Load::Ready(list) => view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"业务受理号"</th>
+                                            <th scope="col">{tr(|l| td_string!(l, field_org_name))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_status))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
+                                            <th scope="col">{tr(|l| td_string!(l, col_days_left))}</th>
+                                            <th scope="col"></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|item| {
+                                                let a = item.application;
+                                                let number = a.acceptance_no.clone().unwrap_or_default();
+                                                let org = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                                                let when = a.submitted_at.as_deref().map(short_time).unwrap_or_default();
+                                                let status = a.status;
+                                                let label = format!("{} {number}", tr(|l| td_string!(l, open))());
+                                                view! {
+                                                    <tr>
+                                                        <td>{number}</td>
+                                                        <td>{org}</td>
+                                                        <td>{tr(status_text(status))}</td>
+                                                        <td>{when}</td>
+                                                        <td>{item.working_days_left}</td>
+                                                        <td>
+                                                            <button type="button" class="link" aria-label=label on:click=move |_| open.set(Some(a.clone()))>
+                                                                {tr(|l| td_string!(l, open))}
+                                                            </button>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any(),
+                        Load::Failed(code) => view! { <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p> }.into_any(),
+                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
+                    }}
+                    {move || open.get().map(detail)}
+                </section>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejecting_sends_the_filled_reasons_and_approving_none() {
+        let inputs = vec![("org_name".to_owned(), " 名称与执照不符 ".to_owned()), ("credit_code".to_owned(), "  ".to_owned())];
+        let d = decision(false, &inputs);
+        assert!(!d.approve);
+        assert_eq!(d.reasons, vec![FieldReason { field: "org_name".into(), reason: "名称与执照不符".into() }]);
+        assert!(decision(true, &inputs).reasons.is_empty());
+    }
+}
