@@ -82,7 +82,7 @@ pub fn ReviewSection() -> impl IntoView {
                             view! { <li><a href=href download>{tr(doc_text(kind))}</a>" · " {d.file_name}</li> }
                         })
                         .collect_view()}
-                    <li><a href=format!("/api/admin/applications/{id}/form.pdf") target="_blank">"form.pdf"</a></li>
+                    <li><a href=format!("/api/admin/applications/{id}/form.pdf") target="_blank">{tr(|l| td_string!(l, form_pdf))}</a></li>
                 </ul>
                 <fieldset>
                     <legend>{tr(|l| td_string!(l, review_reasons))}</legend>
@@ -124,7 +124,7 @@ pub fn ReviewSection() -> impl IntoView {
                                 <table class="data">
                                     <thead>
                                         <tr>
-                                            <th scope="col">"业务受理号"</th>
+                                            <th scope="col">{tr(|l| td_string!(l, acceptance_no))}</th>
                                             <th scope="col">{tr(|l| td_string!(l, field_org_name))}</th>
                                             <th scope="col">{tr(|l| td_string!(l, col_status))}</th>
                                             <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
