@@ -9,7 +9,7 @@
 use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
     DeliveryInfo, DocumentKind, DocumentView, FieldReason, Medium, OperatorInfo, Project, ReviewDecision,
-    ValidityOption, check_document,
+    FileType, ValidityOption, check_document,
 };
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
@@ -317,10 +317,7 @@ pub async fn upload(
         return Err(ErrorCode::NotEditable.into());
     }
     let file_type = check_document(kind, &bytes).map_err(|e| field(kind.as_str(), e))?;
-    let file_name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-    let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let size = bytes.len();
-    let type_code = serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     // Replace in one transaction: a crash keeps the old document or the new, never neither.
     // The first statement also re-checks (and on PostgreSQL locks) the editable status, so
     // an upload racing a submission, or another upload, waits or loses cleanly.
@@ -335,21 +332,7 @@ pub async fn upload(
     if still_editable != 1 {
         return Err(ErrorCode::NotEditable.into());
     }
-    exec(&txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = $2", vec![app.id.clone().into(), kind.as_str().into()])
-        .await?;
-    application_document::Entity::insert(application_document::ActiveModel {
-        id: Set(new_id()),
-        application_id: Set(app.id.clone()),
-        kind: Set(kind.as_str().into()),
-        file_name: Set(file_name.clone()),
-        file_type: Set(type_code),
-        size: Set(size as i32),
-        sha256: Set(sha.clone()),
-        content: Set(bytes),
-        created_at: Set(now),
-    })
-    .exec(&txn)
-    .await?;
+    let (file_name, sha) = store_document(&txn, &app.id, kind.as_str(), file_name, file_type, bytes, now).await?;
     txn.commit().await?;
     if app.step < 4 && app.certificate_info.is_some() {
         exec(db, "UPDATE application SET step = 4, updated_at = $2 WHERE id = $1 AND step < 4", vec![app.id.into(), now.into()]).await?;
@@ -357,14 +340,55 @@ pub async fn upload(
     Ok(DocumentView { kind, file_name, file_type, size: size as u64, sha256: sha })
 }
 
-/// A document's bytes, for its owner or a reviewer.
-pub async fn document(db: &impl ConnectionTrait, application_id: &str, kind: DocumentKind) -> Result<application_document::Model, AppError> {
+/// Kind of the bank-transfer voucher among an application's stored files (not a wizard
+/// document, so `view` does not list it).
+pub const VOUCHER_KIND: &str = "payment_voucher";
+
+/// Stores a checked file as the application's one file of `kind`, replacing the earlier one;
+/// run it inside the caller's transaction. Returns the cleaned file name and the SHA-256.
+pub(crate) async fn store_document(
+    txn: &impl ConnectionTrait,
+    application_id: &str,
+    kind: &str,
+    file_name: &str,
+    file_type: FileType,
+    bytes: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(String, String), AppError> {
+    let file_name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let type_code = serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    exec(txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = $2", vec![application_id.into(), kind.into()])
+        .await?;
+    application_document::Entity::insert(application_document::ActiveModel {
+        id: Set(new_id()),
+        application_id: Set(application_id.to_owned()),
+        kind: Set(kind.to_owned()),
+        file_name: Set(file_name.clone()),
+        file_type: Set(type_code),
+        size: Set(bytes.len() as i32),
+        sha256: Set(sha.clone()),
+        content: Set(bytes),
+        created_at: Set(now),
+    })
+    .exec(txn)
+    .await?;
+    Ok((file_name, sha))
+}
+
+/// A stored file's bytes, for its owner or staff.
+pub async fn stored_file(db: &impl ConnectionTrait, application_id: &str, kind: &str) -> Result<application_document::Model, AppError> {
     application_document::Entity::find()
         .filter(application_document::Column::ApplicationId.eq(application_id))
-        .filter(application_document::Column::Kind.eq(kind.as_str()))
+        .filter(application_document::Column::Kind.eq(kind))
         .one(db)
         .await?
         .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// A wizard document's bytes, for its owner or a reviewer.
+pub async fn document(db: &impl ConnectionTrait, application_id: &str, kind: DocumentKind) -> Result<application_document::Model, AppError> {
+    stored_file(db, application_id, kind.as_str()).await
 }
 
 /// What is still missing before submission, as field errors.

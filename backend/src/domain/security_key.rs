@@ -32,6 +32,11 @@ pub fn relying_party(public_url: &str) -> anyhow::Result<Webauthn> {
     Ok(WebauthnBuilder::new(&rp_id, &origin)?.rp_name("CertDesk").build()?)
 }
 
+/// The relying party's id (the public URL's host), as sign-in challenges name it.
+pub fn rp_id(wa: &Webauthn) -> String {
+    wa.get_allowed_origins().first().and_then(|o| o.host_str()).unwrap_or("localhost").to_owned()
+}
+
 fn failed<E: std::fmt::Debug>(e: E) -> AppError {
     tracing::info!(error = ?e, "WebAuthn ceremony refused");
     ErrorCode::SecurityKeyFailed.into()

@@ -103,16 +103,12 @@ async fn sign_in(
     start_session(&state, &headers, Kind::Customer, &a.id, "password", &meta, session_info(&a)).await
 }
 
-fn rp_id(state: &AppState) -> String {
-    state.webauthn.get_allowed_origins().first().and_then(|o| o.host_str()).unwrap_or("localhost").to_owned()
-}
-
 async fn start_key_sign_in(State(state): State<AppState>, AppJson(req): AppJson<StartKeySignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
     let owner = account::for_key_sign_in(&state.db, &req.mobile).await?;
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
         &state.webauthn,
-        &rp_id(&state),
+        &security_key::rp_id(&state.webauthn),
         Kind::Customer.as_str(),
         owner.as_ref().map(|a| a.id.as_str()),
         req.mobile.trim(),

@@ -61,16 +61,12 @@ fn staff_session(member: StaffMember) -> impl FnOnce(String) -> StaffSession {
     move |csrf_token| StaffSession { staff: member, csrf_token }
 }
 
-fn rp_id(state: &AppState) -> String {
-    state.webauthn.get_allowed_origins().first().and_then(|o| o.host_str()).unwrap_or("localhost").to_owned()
-}
-
 async fn start_sign_in(State(state): State<AppState>, AppJson(req): AppJson<StartStaffSignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
     let member = staff::by_username(&state.db, &req.username).await?;
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
         &state.webauthn,
-        &rp_id(&state),
+        &security_key::rp_id(&state.webauthn),
         Kind::Staff.as_str(),
         member.as_ref().map(|s| s.id.as_str()),
         req.username.trim(),

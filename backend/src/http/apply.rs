@@ -126,11 +126,14 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DocumentView>, AppError> {
-    // Percent-encoded UTF-8 (what browsers can send); raw UTF-8 is taken too.
-    let name = headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("");
-    let name = percent_decode(name);
-    let doc = apply::upload(&state.db, &user.account_id, &id, kind(&k)?, &name, body.to_vec(), Utc::now()).await?;
+    let doc = apply::upload(&state.db, &user.account_id, &id, kind(&k)?, &upload_name(&headers), body.to_vec(), Utc::now()).await?;
     Ok(Json(doc))
+}
+
+/// The `X-File-Name` of an upload: percent-encoded UTF-8 (what browsers can send); raw
+/// UTF-8 is taken too.
+pub(super) fn upload_name(headers: &HeaderMap) -> String {
+    percent_decode(headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or(""))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -152,7 +155,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn file_response(doc: crate::entity::application_document::Model) -> Response {
+/// A stored file as a download (never rendered in our origin).
+pub(super) fn file_response(doc: crate::entity::application_document::Model) -> Response {
     let mime = serde_json::from_value::<FileType>(serde_json::Value::String(doc.file_type)).map_or("application/octet-stream", FileType::mime);
     let mut res = doc.content.into_response();
     let h = res.headers_mut();
