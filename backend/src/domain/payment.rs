@@ -75,6 +75,7 @@ pub async fn has_payment(db: &impl ConnectionTrait, application_id: &str) -> Res
 pub async fn order_for(
     db: &impl ConnectionTrait,
     provider: &dyn PaymentProvider,
+    key: &AuditKey,
     app: &application::Model,
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
@@ -89,7 +90,7 @@ pub async fn order_for(
     if !provider_enabled(provider) {
         return Err(ErrorCode::Unavailable.into());
     }
-    if let Some(o) = current(db, provider, app, now).await? {
+    if let Some(o) = current(db, provider, key, app, now).await? {
         match PaymentStatus::parse(&o.status) {
             Some(PaymentStatus::Paid) => return Ok(o),
             // A transfer waiting for finance: no QR code on top of it.
@@ -144,6 +145,7 @@ fn provider_enabled(provider: &dyn PaymentProvider) -> bool {
 pub async fn current(
     db: &impl ConnectionTrait,
     provider: &dyn PaymentProvider,
+    key: &AuditKey,
     app: &application::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<payment_order::Model>, AppError> {
@@ -154,8 +156,8 @@ pub async fn current(
     if let Ok(r) = provider.query(&o.out_trade_no).await
         && r.trade_state == "SUCCESS"
     {
-        // Checked like a notification: same order, same amount.
-        let _ = record(db, None, &r, "query").await;
+        // Checked like a notification: same order, same amount; audited the same way.
+        let _ = record(db, key, &r, "query").await;
         return latest(db, &app.id).await;
     }
     if o.expires_at <= now {
@@ -194,16 +196,14 @@ pub enum Recorded {
 
 /// Records a verified result exactly once: the order must exist and the currency and the
 /// amount must match it. Money received for a closed or expired order is still recorded.
-pub async fn record(db: &impl ConnectionTrait, key: Option<&AuditKey>, r: &TradeResult, source: &str) -> Result<Recorded, AppError> {
+pub async fn record(db: &impl ConnectionTrait, key: &AuditKey, r: &TradeResult, source: &str) -> Result<Recorded, AppError> {
     let o = payment_order::Entity::find_by_id(r.out_trade_no.clone()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     if r.trade_state != "SUCCESS" {
         return Ok(Recorded::NotSuccess);
     }
     if r.currency != "CNY" || r.amount_fen != o.amount_fen {
-        if let Some(key) = key {
-            let detail = serde_json::json!({ "expected": o.amount_fen, "got": r.amount_fen, "currency": r.currency, "source": source });
-            audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_mismatch", subject: &o.out_trade_no, ip: "", detail }).await?;
-        }
+        let detail = serde_json::json!({ "expected": o.amount_fen, "got": r.amount_fen, "currency": r.currency, "source": source });
+        audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_mismatch", subject: &o.out_trade_no, ip: "", detail }).await?;
         return Err(ErrorCode::Validation.into());
     }
     let n = exec(
@@ -216,10 +216,8 @@ pub async fn record(db: &impl ConnectionTrait, key: Option<&AuditKey>, r: &Trade
     if n == 0 {
         return Ok(Recorded::AlreadyPaid);
     }
-    if let Some(key) = key {
-        let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.application_id, "source": source });
-        audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail }).await?;
-    }
+    let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.application_id, "source": source });
+    audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail }).await?;
     Ok(Recorded::Paid)
 }
 
@@ -235,7 +233,7 @@ pub async fn notified(
         tracing::warn!(error = %e, "payment notification refused");
         NotifyRefused::Signature
     })?;
-    record(db, Some(key), &r, "notification").await.map_err(|e| match e.code() {
+    record(db, key, &r, "notification").await.map_err(|e| match e.code() {
         ErrorCode::NotFound | ErrorCode::Validation => NotifyRefused::Order,
         _ => NotifyRefused::Retry,
     })
@@ -257,6 +255,7 @@ pub enum NotifyRefused {
 pub async fn transfer_voucher(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     provider: &dyn PaymentProvider,
+    key: &AuditKey,
     app: &application::Model,
     file_name: &str,
     bytes: Vec<u8>,
@@ -271,7 +270,7 @@ pub async fn transfer_voucher(
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     // An open QR code must stop being payable first; one paid meanwhile ends it here.
-    if let Some(o) = current(db, provider, app, now).await?
+    if let Some(o) = current(db, provider, key, app, now).await?
         && o.provider != TRANSFER
     {
         if o.status == PaymentStatus::Paid.as_str() {
@@ -282,26 +281,10 @@ pub async fn transfer_voucher(
         }
     }
     // Same rules as the licence: jpg, png, gif, bmp or pdf, up to 2 MB.
-    check_document(DocumentKind::BusinessLicence, &bytes)
+    let file_type = check_document(DocumentKind::BusinessLicence, &bytes)
         .map_err(|error| AppError::Validation(vec![certdesk_shared::FieldError { field: "voucher".into(), error }]))?;
     let txn = db.begin().await?;
-    exec(&txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = 'payment_voucher'", vec![app.id.clone().into()]).await?;
-    let sha = super::sha256_hex(&[&bytes]);
-    exec(
-        &txn,
-        "INSERT INTO application_document (id, application_id, kind, file_name, file_type, size, sha256, content, created_at) \
-         VALUES ($1, $2, 'payment_voucher', $3, 'voucher', $4, $5, $6, $7)",
-        vec![
-            super::new_id().into(),
-            app.id.clone().into(),
-            file_name.chars().take(120).collect::<String>().into(),
-            (bytes.len() as i32).into(),
-            sha.into(),
-            bytes.into(),
-            now.into(),
-        ],
-    )
-    .await?;
+    super::apply::store_document(&txn, &app.id, super::apply::VOUCHER_KIND, file_name, file_type, bytes, now).await?;
     // A voucher sent again replaces the pending transfer.
     exec(&txn, "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'", vec![app.id.clone().into()]).await?;
     let out_trade_no = format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
@@ -347,7 +330,7 @@ pub async fn confirm_transfer(db: &impl ConnectionTrait, key: &AuditKey, actor: 
         amount_fen: o.amount_fen,
         currency: "CNY".into(),
     };
-    match record(db, None, &result, "finance").await? {
+    match record(db, key, &result, "finance").await? {
         Recorded::Paid => {
             let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.application_id });
             audit::append(db, key, Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail }).await?;

@@ -72,8 +72,8 @@ async fn transfer_voucher(
     body: Bytes,
 ) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let name = headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("voucher");
-    let o = payment::transfer_voucher(&state.db, state.payments.as_ref(), &app, name, body.to_vec(), Utc::now()).await?;
+    let name = super::apply::upload_name(&headers);
+    let o = payment::transfer_voucher(&state.db, state.payments.as_ref(), &state.audit_key, &app, &name, body.to_vec(), Utc::now()).await?;
     Ok(Json(transfer_view(&state, &o)))
 }
 
@@ -83,17 +83,8 @@ async fn pending_transfers(State(state): State<AppState>, _: Allowed<Finance>) -
 
 async fn voucher(State(state): State<AppState>, _: Allowed<Finance>, Path(no): Path<String>) -> Result<Response, AppError> {
     let o = crate::entity::payment_order::Entity::find_by_id(no).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    let doc = crate::entity::application_document::Entity::find()
-        .filter(crate::entity::application_document::Column::ApplicationId.eq(o.application_id))
-        .filter(crate::entity::application_document::Column::Kind.eq("payment_voucher"))
-        .one(&state.db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let mime = certdesk_shared::apply::FileType::sniff(&doc.content).map_or("application/octet-stream", |t| t.mime());
-    let mut res = doc.content.into_response();
-    res.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(mime));
-    res.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, axum::http::HeaderValue::from_static("attachment"));
-    Ok(res)
+    let doc = apply::stored_file(&state.db, &o.application_id, apply::VOUCHER_KIND).await?;
+    Ok(super::apply::file_response(doc))
 }
 
 async fn confirm_transfer(State(state): State<AppState>, who: Allowed<Finance>, Path(no): Path<String>) -> Result<StatusCode, AppError> {
@@ -112,13 +103,13 @@ pub fn sandbox_router() -> Router<AppState> {
 
 async fn order(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let o = payment::order_for(&state.db, state.payments.as_ref(), &app, Utc::now()).await?;
+    let o = payment::order_for(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now()).await?;
     Ok(Json(payment::view(&o)?))
 }
 
 async fn status(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let o = payment::current(&state.db, state.payments.as_ref(), &app, Utc::now()).await?.ok_or(ErrorCode::NotFound)?;
+    let o = payment::current(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now()).await?.ok_or(ErrorCode::NotFound)?;
     Ok(Json(payment::view(&o)?))
 }
 
