@@ -399,6 +399,18 @@ pub struct ReviewQueueItem {
     pub working_days_left: i64,
 }
 
+/// `GET /api/admin/accounts?mobile=`: a customer account as an administrator finds it to set
+/// its billing mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountBilling {
+    pub id: String,
+    pub mobile: String,
+    /// The account holder (person) and, for an enterprise, its unit.
+    pub name: String,
+    pub org_name: Option<String>,
+    pub billing: BillingMode,
+}
+
 /// `PUT /api/admin/accounts/{id}/billing`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetBilling {

@@ -88,7 +88,11 @@ pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> R
 }
 
 fn billing(a: &account::Model) -> BillingMode {
-    if a.billing_mode == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay }
+    billing_of(&a.billing_mode)
+}
+
+fn billing_of(code: &str) -> BillingMode {
+    if code == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay }
 }
 
 fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) -> CertificateType {
@@ -158,7 +162,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &application::Model) -> Result<A
         operator: parse(&a.operator),
         delivery: parse(&a.delivery),
         price_fen: a.price_fen,
-        billing: if a.billing_mode == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay },
+        billing: billing_of(&a.billing_mode),
         reasons: serde_json::from_str(&a.reasons).unwrap_or_default(),
         created_at: a.created_at.to_rfc3339(),
         submitted_at: a.submitted_at.map(|t| t.to_rfc3339()),
@@ -678,13 +682,47 @@ pub async fn issue_for_csr(
 }
 
 /// Sets a customer's billing mode (administrators keep the list of settlement customers).
-pub async fn set_billing(db: &impl ConnectionTrait, account_id: &str, mode: BillingMode) -> Result<(), AppError> {
+pub async fn set_billing(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, account_id: &str, mode: BillingMode, ip: &str) -> Result<(), AppError> {
     let code = match mode {
         BillingMode::ScanToPay => "scan_to_pay",
         BillingMode::Settlement => "settlement",
     };
-    let n = exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?.rows_affected();
-    if n == 1 { Ok(()) } else { Err(ErrorCode::NotFound.into()) }
+    let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?;
+    let detail = serde_json::json!({ "from": a.billing_mode, "to": code });
+    audit::append(db, key, Event { actor, action: "billing_changed", subject: &a.id, ip, detail }).await?;
+    Ok(())
+}
+
+/// Administrators find a customer account by its phone number (the user name) to set its
+/// billing mode.
+pub async fn find_account_billing(db: &impl ConnectionTrait, mobile: &str) -> Result<Vec<certdesk_shared::apply::AccountBilling>, AppError> {
+    let found = account::Entity::find().filter(account::Column::Mobile.eq(mobile.trim())).all(db).await?;
+    Ok(found
+        .into_iter()
+        .map(|a| certdesk_shared::apply::AccountBilling {
+            billing: billing(&a),
+            id: a.id,
+            mobile: a.mobile,
+            name: a.name,
+            org_name: a.org_name,
+        })
+        .collect())
+}
+
+/// Approved applications to be posted that have no tracking number yet, oldest first.
+pub async fn awaiting_shipment(db: &impl ConnectionTrait) -> Result<Vec<application::Model>, AppError> {
+    let statuses = [ApplicationStatus::Approved.as_str(), ApplicationStatus::Issued.as_str()];
+    let apps = application::Entity::find()
+        .filter(application::Column::Status.is_in(statuses))
+        .filter(application::Column::TrackingNo.is_null())
+        .order_by_asc(application::Column::SubmittedAt)
+        .all(db)
+        .await?;
+    Ok(apps
+        .into_iter()
+        .filter(|a| parse::<DeliveryInfo>(&a.delivery).is_some_and(|d| d.method == certdesk_shared::apply::DeliveryMethod::Post))
+        .collect())
 }
 
 /// The printable application form (数字证书申请表, seed 002 step 5, seed 003 step 2): every

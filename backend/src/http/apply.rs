@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
-    ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
+    AccountBilling, ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
     FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
     ReviewQueueItem, SetBilling, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
 };
@@ -55,7 +55,9 @@ pub fn admin_router() -> Router<AppState> {
         .route("/applications/{id}/review", post(review))
         .route("/applications/{id}/form.pdf", get(staff_form_pdf))
         .route("/applications/{id}/shipment", post(ship))
+        .route("/accounts", get(find_accounts))
         .route("/accounts/{id}/billing", put(set_billing))
+        .route("/shipments", get(awaiting_shipment))
         .route("/catalogue", get(admin_catalogue))
         .route("/catalogue/validity/{id}", put(set_price))
         .route("/catalogue/types/{id}/validity", post(add_validity))
@@ -227,9 +229,27 @@ async fn review(
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn set_billing(State(state): State<AppState>, _: Allowed<ManageCatalogue>, Path(id): Path<String>, AppJson(b): AppJson<SetBilling>) -> Result<StatusCode, AppError> {
-    apply::set_billing(&state.db, &id, b.billing).await?;
+async fn set_billing(State(state): State<AppState>, who: Allowed<ManageCatalogue>, Path(id): Path<String>, AppJson(b): AppJson<SetBilling>) -> Result<StatusCode, AppError> {
+    apply::set_billing(&state.db, &state.audit_key, &who.user.actor(), &id, b.billing, &who.user.meta.ip).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+struct AccountQuery {
+    #[serde(default)]
+    mobile: String,
+}
+
+async fn find_accounts(State(state): State<AppState>, _: Allowed<ManageCatalogue>, Query(q): Query<AccountQuery>) -> Result<Json<Vec<AccountBilling>>, AppError> {
+    Ok(Json(apply::find_account_billing(&state.db, &q.mobile).await?))
+}
+
+async fn awaiting_shipment(State(state): State<AppState>, _: Allowed<Ship>) -> Result<Json<Vec<ApplicationView>>, AppError> {
+    let mut out = Vec::new();
+    for a in apply::awaiting_shipment(&state.db).await? {
+        out.push(apply::view(&state.db, &a).await?);
+    }
+    Ok(Json(out))
 }
 
 fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {

@@ -45,6 +45,8 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
             Some(json!({ "billing": "settlement" })),
             Some(StaffRole::Administrator),
         ),
+        (Method::GET, "/api/admin/accounts?mobile=13800000000".into(), None, Some(StaffRole::Administrator)),
+        (Method::GET, "/api/admin/shipments".into(), None, Some(StaffRole::CustomerService)),
         (Method::GET, format!("/api/admin/applications/{staff_id}/form.pdf"), None, Some(StaffRole::Reviewer)),
         (
             Method::POST,

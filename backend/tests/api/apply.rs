@@ -47,11 +47,17 @@ fn certificate_info(credit_code: &str) -> Value {
 pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
     let (mut b, mobile) = registered(app).await;
     if settlement {
-        let (_, me) = b.get("/api/session").await;
-        let account = me["account"]["id"].as_str().unwrap().to_owned();
+        // The administrator finds the account by its phone number, as the console does.
+        let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        assert_eq!((found[0]["mobile"].as_str(), found[0]["billing"].as_str()), (Some(mobile.as_str()), Some("scan_to_pay")), "{found}");
+        let account = found[0]["id"].as_str().unwrap().to_owned();
         let body = json!({ "billing": "settlement" });
         let (status, _) = admin.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(body)).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        assert_eq!(found[0]["billing"], "settlement");
+        let (_, trail) = admin.get("/api/admin/audit").await;
+        assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "billing_changed" && e["subject"] == account.as_str()), "{trail}");
     }
     let (_, catalogue) = b.get("/api/catalogue").await;
     assert_eq!(catalogue["billing"], if settlement { "settlement" } else { "scan_to_pay" });
@@ -339,6 +345,9 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let parcel = json!({ "courier": "顺丰速运", "tracking_no": "SF1234567890" });
     assert_eq!(reviewer.post(&format!("/api/admin/applications/{id}/shipment"), parcel.clone()).await.0, StatusCode::FORBIDDEN);
+    let (s, waiting) = service.get("/api/admin/shipments").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
     let (s, v) = service.post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" })).await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("courier")));
     assert_eq!(service.post(&format!("/api/admin/applications/{id}/shipment"), parcel).await.0, StatusCode::OK);
@@ -346,6 +355,9 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     assert_eq!(shipments[0]["tracking_no"], "SF1234567890");
     assert_eq!(shipments[0]["common_name"], "天津市滨海数字认证有限公司");
     assert_eq!(shipments[0]["acceptance_no"], acceptance.as_str());
+    // Posted once: it leaves the list of parcels to send.
+    let (_, waiting) = service.get("/api/admin/shipments").await;
+    assert!(!waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
 }
 
 #[tokio::test]
