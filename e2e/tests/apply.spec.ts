@@ -1,12 +1,18 @@
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BrowserContext, Page } from '@playwright/test';
 import { appReady, register, staffSignedIn, watchForErrors } from './support';
+import type { Staff } from './support';
 
-// 证书新办 (seed 004 §3.1): the 7-step wizard as a customer, with real small files, the
-// sandbox payment page, and refusals for bad files and a wrong credit code.
-// The wizard is its own bundle (dist/apply-app), loaded at /apply.
+// 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode. Register → the
+// 7-step wizard with real small files (refusals for bad files and a wrong credit code) →
+// pay on the sandbox page (scan-to-pay only) → staff reject with a reason → fix and
+// resubmit → staff approve → the SMS holds the download code → the certificate is issued
+// for a CSR → invoice requested and issued → tracking number visible.
+// The wizard is its own bundle (dist/apply-app), loaded at /apply; staff work in /admin.
 
 function files() {
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-apply-'));
@@ -33,14 +39,24 @@ function files() {
   };
 }
 
-test('a customer applies for a new certificate and pays by QR code', async ({ browser, page, context }) => {
-  const done = watchForErrors(page);
-  const staff = await staffSignedIn(browser);
-  await register(page, staff, '企业账户');
+type Files = ReturnType<typeof files>;
+
+/** A CSR made by OpenSSL, as a token would make one (the token agent is the next issue). */
+function csr(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-csr-'));
+  execFileSync('openssl', [
+    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', join(dir, 'key.pem'), '-subj', '/CN=token', '-out', join(dir, 'csr.pem'),
+  ], { stdio: 'ignore' });
+  return readFileSync(join(dir, 'csr.pem'), 'utf8');
+}
+
+/** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
+ * and the application's id. */
+async function wizard(page: Page, context: BrowserContext, f: Files, pays: boolean) {
   await page.goto('/apply');
   await appReady(page);
   await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
-  const f = files();
   const next = page.getByRole('button', { name: '下一步' });
 
   // ① 选择证书类型
@@ -55,6 +71,7 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
   await page.getByLabel('统一社会信用代码').fill('999999999999999999');
   await page.getByLabel('证书有效期').selectOption({ index: 1 });
   await expect(page.getByLabel('证书有效期')).toContainText(/一年（金额：\d+(\.\d+)?元）/);
+  await page.getByLabel('单位电子邮箱').fill('finance@tjbhca.com');
   await page.getByLabel('省份/市').selectOption('天津市');
   await page.getByLabel('城市/区').selectOption('和平区');
   await next.click();
@@ -102,15 +119,20 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
   await page.getByLabel('收件人联系电话').fill('18622503055');
   await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
   await next.click();
-  await expect(page).toHaveURL(/step=6$/);
 
-  // ⑥ 扫码缴费: the sandbox pay page a phone would open; the wizard moves on by itself.
-  await expect(page.locator('.qr svg')).toBeVisible();
-  const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
-  const phone = await context.newPage();
-  await phone.goto(codeUrl!);
-  await phone.getByRole('button', { name: '确认支付' }).click();
-  await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
+  if (pays) {
+    // ⑥ 扫码缴费: the sandbox pay page a phone would open; the wizard moves on by itself.
+    await expect(page).toHaveURL(/step=6$/);
+    await expect(page.locator('.qr svg')).toBeVisible();
+    const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
+    const phone = await context.newPage();
+    await phone.goto(codeUrl!);
+    await phone.getByRole('button', { name: '确认支付' }).click();
+    await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
+  } else {
+    // 大客户统一结算: no payment step.
+    await expect(page).toHaveURL(/step=7$/);
+  }
 
   // ⑦ 提交审核
   await page.getByRole('button', { name: '提交审核' }).click();
@@ -121,9 +143,13 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
 
   // 我的证书申请
   await page.goto('/applications');
-  await expect(page.getByRole('cell', { name: '待审核' })).toBeVisible();
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '待审核' })).toBeVisible();
+  return { acceptance, id };
+}
 
-  // The reviewer sends it back with a reason for the licence.
+/** Staff reject with a reason, the customer fixes the licence and resubmits, staff approve;
+ * answers the download authorization code from the approval SMS. */
+async function reviewRound(page: Page, staff: Staff, f: Files, acceptance: string, id: string): Promise<string> {
   await staff.page.goto('/admin');
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
@@ -133,7 +159,7 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
   await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
 
   // The customer sees the reason, replaces only the licence and submits again.
-  await page.reload();
+  await page.goto('/applications');
   await appReady(page);
   await expect(page.getByText('营业执照未加盖公章')).toBeVisible();
   await page.goto(`/apply?id=${id}&step=3`);
@@ -152,10 +178,117 @@ test('a customer applies for a new certificate and pays by QR code', async ({ br
   await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
   const approved = await staff.page.request.get('/api/admin/sms-outbox?recipient=18622503055');
   const messages: { template: string; body: string }[] = await approved.json();
-  const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED');
-  expect(sms?.body).toContain(acceptance);
+  const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED' && m.body.includes(acceptance));
   expect(sms?.body).toMatch(/下载授权码：\d{8}/);
   await page.goto('/applications');
-  await expect(page.getByRole('cell', { name: '审核通过' })).toBeVisible();
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '审核通过' })).toBeVisible();
+  return sms!.body.match(/下载授权码：(\d{8})/)![1];
+}
+
+/** Issuance for a CSR, then 发票申请 (customer) → 开具发票 (finance) → 查看, and 邮寄
+ * (customer service) → 邮寄查询 (customer). */
+async function afterApproval(page: Page, staff: Staff, acceptance: string, authCode: string, tracking: string) {
+  // The certificate is issued for the token's CSR, with the number and the code.
+  const issued = await page.request.post('/api/applications/issue', {
+    data: { acceptance_no: acceptance, auth_code: authCode, csr_pem: csr() },
+  });
+  expect(issued.status(), await issued.text()).toBe(200);
+  expect((await issued.json()).pem).toContain('BEGIN CERTIFICATE');
+  await page.goto('/applications');
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '已签发' })).toBeVisible();
+
+  // 发票申请: the form comes filled with the unit's name, tax number and e-mail.
+  await page.getByRole('link', { name: '发票申请' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('发票申请');
+  const row = page.getByRole('row', { name: new RegExp(acceptance) });
+  await expect(row.getByRole('cell', { name: '未申请' })).toBeVisible();
+  await row.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
+  await expect(page.getByLabel('名称')).toHaveValue('天津市滨海数字认证有限公司');
+  await expect(page.getByLabel('税号')).toHaveValue('91350100M000100Y43');
+  await expect(page.getByLabel('邮箱')).toHaveValue('finance@tjbhca.com');
+  // A missing bank is refused under its field, and nothing is sent.
+  await page.getByLabel('地址').fill('天津市和平区南京路1号');
+  await page.getByLabel('电话').fill('022-12345678');
+  await page.getByLabel('账号').fill('1234567890123');
+  const invoiceForm = page.getByRole('region', { name: /开具发票/ });
+  await invoiceForm.getByRole('button', { name: '开具发票' }).click();
+  await expect(page.getByLabel('开户行')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('开户行').fill('中国银行天津分行');
+  await invoiceForm.getByRole('button', { name: '开具发票' }).click();
+  await expect(row.getByRole('cell', { name: '待开票' })).toBeVisible();
+
+  // Finance issues it in the console; the customer then opens the PDF e-invoice.
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const invoices = staff.page.getByRole('region', { name: '发票申请' });
+  await invoices.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
+  await expect(invoices.getByRole('button', { name: `开具发票 ${acceptance}` })).toHaveCount(0);
+  await page.reload();
+  await appReady(page);
+  await expect(row.getByRole('cell', { name: '已开票' })).toBeVisible();
+  const pdfHref = await row.getByRole('link', { name: '查看' }).getAttribute('href');
+  const pdf = await page.request.get(pdfHref!);
+  expect(pdf.headers()['content-type']).toBe('application/pdf');
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+
+  // 邮寄: customer service records the courier and tracking number.
+  const shipping = staff.page.getByRole('region', { name: '邮寄', exact: true });
+  await expect(shipping.getByLabel(`快递公司 ${acceptance}`)).toHaveValue('顺丰速运');
+  await shipping.getByLabel(`快递单号 ${acceptance}`).fill(tracking);
+  await shipping.getByRole('button', { name: `保存 ${acceptance}` }).click();
+  await expect(shipping.getByLabel(`快递单号 ${acceptance}`)).toHaveCount(0);
+
+  // 邮寄查询: the customer sees them.
+  await page.getByRole('link', { name: '邮寄查询' }).click();
+  const parcel = page.getByRole('row', { name: new RegExp(acceptance) });
+  await expect(parcel.getByRole('cell', { name: tracking })).toBeVisible();
+  await expect(parcel.getByRole('cell', { name: '顺丰速运' })).toBeVisible();
+}
+
+test('a scan-to-pay customer applies, pays by QR code, is sent back once, and gets the certificate, invoice and parcel', async ({ browser, page, context }) => {
+  test.setTimeout(90_000);
+  const done = watchForErrors(page);
+  const staff = await staffSignedIn(browser);
+  await register(page, staff, '企业账户');
+  const f = files();
+  const { acceptance, id } = await wizard(page, context, f, true);
+  const authCode = await reviewRound(page, staff, f, acceptance, id);
+  await afterApproval(page, staff, acceptance, authCode, `SF${Date.now()}`);
+  done();
+});
+
+test('a settlement customer skips payment and the approval appears on the monthly statement', async ({ browser, page, context }) => {
+  test.setTimeout(90_000);
+  const done = watchForErrors(page);
+  const staff = await staffSignedIn(browser);
+  const { mobile } = await register(page, staff, '企业账户');
+
+  // An administrator finds the account by its phone and sets 大客户统一结算.
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const billing = staff.page.getByRole('region', { name: '收费类型' });
+  await billing.getByLabel('手机号码').fill(mobile);
+  await billing.getByRole('button', { name: '查询' }).click();
+  const mode = billing.getByLabel(`收费类型 ${mobile}`);
+  await expect(mode).toHaveValue('scan_to_pay');
+  await mode.selectOption('settlement');
+  await expect(staff.page.getByRole('alert').filter({ hasText: /./ })).toHaveCount(0);
+  await staff.page.reload();
+  await appReady(staff.page);
+  await billing.getByLabel('手机号码').fill(mobile);
+  await billing.getByRole('button', { name: '查询' }).click();
+  await expect(billing.getByLabel(`收费类型 ${mobile}`)).toHaveValue('settlement');
+
+  const f = files();
+  const { acceptance, id } = await wizard(page, context, f, false);
+  const authCode = await reviewRound(page, staff, f, acceptance, id);
+
+  // 月结对账单: this month's statement lists the approved application.
+  await staff.page.reload();
+  await appReady(staff.page);
+  const statement = staff.page.getByRole('region', { name: '月结对账单' });
+  await expect(statement.getByRole('row', { name: new RegExp(acceptance) })).toBeVisible();
+
+  await afterApproval(page, staff, acceptance, authCode, `YT${Date.now()}`);
   done();
 });

@@ -9,7 +9,7 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
-use crate::pages::{Applications, Apply};
+use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, Agreement, EnvCheck, ForgotPassword, Home, NotFound, Register,
     Service, SignIn,
@@ -27,7 +27,7 @@ fn normal(path: &str) -> &str {
 }
 
 /// Paths of the new-certificate bundle; the server answers them with its page.
-pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
+pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 
 /// The customers' header, for the portal and the wizard.
 pub fn customer_header() -> AnyView {
@@ -64,6 +64,8 @@ pub fn apply_page(path: &str) -> AnyView {
     match normal(path) {
         "/apply" => view! { <Apply /> }.into_any(),
         "/applications" => view! { <Applications /> }.into_any(),
+        "/invoices" => view! { <Invoices /> }.into_any(),
+        "/shipments" => view! { <Shipments /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

@@ -54,3 +54,18 @@ pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos
         session.signed_out();
     });
 }
+
+/// For pages that need a signed-in customer: sends a visitor to sign in (and back to `here`
+/// after), and runs `load` once the session is known.
+pub fn when_signed_in(here: &'static str, load: impl Fn() + 'static) {
+    let session = use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if session.loaded.get() && session.info.with(Option::is_none) {
+            let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+            navigate(&format!("/sign-in?next={here}"), options);
+        } else if session.info.with(Option::is_some) {
+            load();
+        }
+    });
+}

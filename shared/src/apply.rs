@@ -462,10 +462,13 @@ pub struct InvoiceRequest {
 
 impl InvoiceRequest {
     pub fn check(&self) -> Vec<FieldError> {
+        InvoiceRequest::check_details(&self.address, &self.bank, &self.phone, &self.bank_account)
+    }
+
+    /// The free-text fields: required, and within their lengths.
+    pub fn check_details(address: &str, bank: &str, phone: &str, bank_account: &str) -> Vec<FieldError> {
         let mut e = Vec::new();
-        for (field, value, max) in
-            [("address", &self.address, 120), ("bank", &self.bank, 60), ("phone", &self.phone, 30), ("bank_account", &self.bank_account, 40)]
-        {
+        for (field, value, max) in [("address", address, 120), ("bank", bank, 60), ("phone", phone, 30), ("bank_account", bank_account, 40)] {
             let v = value.trim();
             if v.is_empty() {
                 e.push(FieldError { field: field.into(), error: ValidationError::Required });
@@ -520,6 +523,22 @@ pub struct Shipment {
     pub shipped_at: String,
 }
 
+/// Reads yuan as typed ("300", "123.45", "0.5") into fen; at most two decimals.
+pub fn parse_yuan(s: &str) -> Result<i64, ValidationError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(ValidationError::Required);
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || frac.len() > 2 || !digits(whole) || !digits(frac) {
+        return Err(ValidationError::AmountFormat);
+    }
+    let whole: i64 = whole.parse().map_err(|_| ValidationError::AmountFormat)?;
+    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| ValidationError::AmountFormat)?;
+    Ok(whole * 100 + frac)
+}
+
 /// Formats fen as yuan: 30000 → "300", 12345 → "123.45".
 pub fn yuan(fen: i64) -> String {
     if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, (fen % 100).abs()) }
@@ -528,6 +547,17 @@ pub fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_typed_in_yuan() {
+        assert_eq!(parse_yuan("300"), Ok(30000));
+        assert_eq!(parse_yuan(" 123.45 "), Ok(12345));
+        assert_eq!(parse_yuan("0.5"), Ok(50));
+        for bad in ["", "1.234", "-1", "1e3", ".5", "1,000", "三百"] {
+            assert!(parse_yuan(bad).is_err(), "{bad}");
+        }
+        assert_eq!(yuan(parse_yuan("123.4").unwrap()), "123.40");
+    }
 
     #[test]
     fn files_are_known_by_their_content() {

@@ -18,7 +18,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// Paths the new-certificate bundle answers (as the app's `APPLY_PATHS`).
-pub const APPLY_PATHS: [&str; 2] = ["/apply", "/applications"];
+pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
 /// Where the staff console (every `/admin…` path) is built.

@@ -78,7 +78,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         }
     })
     .await;
-    for path in ["/apply", "/apply?id=1&step=2", "/applications"] {
+    for path in ["/apply", "/apply?id=1&step=2", "/applications", "/invoices", "/shipments"] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();

@@ -35,6 +35,7 @@ fn AccountLinks() -> impl IntoView {
                 view! {
                     <div class="account-links">
                         <span class="who">{info.account.name}</span>
+                        <a href="/applications">{tr(|l| td_string!(l, my_applications))}</a>
                         <A href="/account">{tr(|l| td_string!(l, nav_account))}</A>
                         <button type="button" class="link" on:click=move |_| sign_out(session, i18n.get_locale_untracked(), navigate.clone())>
                             {tr(|l| td_string!(l, nav_sign_out))}

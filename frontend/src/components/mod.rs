@@ -5,6 +5,7 @@ pub mod fields;
 mod footer;
 mod header;
 mod lang_switch;
+pub mod table;
 
 pub use admin_header::AdminHeader;
 pub use footer::Footer;

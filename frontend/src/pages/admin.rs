@@ -100,6 +100,12 @@ pub fn Admin() -> impl IntoView {
                         </button>
                     </div>
                     <crate::pages::ReviewSection />
+                    <crate::pages::ShippingSection />
+                    <crate::pages::InvoiceQueue />
+                    <crate::pages::TransferQueue />
+                    <crate::pages::StatementSection />
+                    <crate::pages::CatalogueSection />
+                    <crate::pages::BillingSection />
                     <StaffSection />
                     <OutboxSection />
                     <AuditSection />

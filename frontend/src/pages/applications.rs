@@ -13,6 +13,24 @@ use crate::i18n::use_i18n;
 use crate::pages::apply::{reasons, status_text, type_name};
 use crate::session::use_session;
 
+/// 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
+#[component]
+pub fn CustomerTabs() -> impl IntoView {
+    let here = leptos_router::hooks::use_location().pathname;
+    let tab = move |href: &'static str, text: crate::components::fields::Text| {
+        view! {
+            <a href=href aria-current=move || (here.get() == href).then_some("page")>{tr(text)}</a>
+        }
+    };
+    view! {
+        <nav class="page-tabs" aria-label=tr(|l| td_string!(l, my_applications))>
+            {tab("/applications", |l| td_string!(l, my_applications))}
+            {tab("/invoices", |l| td_string!(l, nav_invoices))}
+            {tab("/shipments", |l| td_string!(l, nav_shipments))}
+        </nav>
+    }
+}
+
 #[component]
 pub fn Applications() -> impl IntoView {
     let i18n = use_i18n();
@@ -33,6 +51,7 @@ pub fn Applications() -> impl IntoView {
     });
     view! {
         <h1>{tr(|l| td_string!(l, my_applications))}</h1>
+        <CustomerTabs />
         <p>
             <a class="button primary" href="/apply">{tr(|l| td_string!(l, nav_apply))}</a>
         </p>

@@ -1,0 +1,96 @@
+//! 邮寄 in the staff console (customer service and administrators): approved applications to
+//! be posted, with the recipient and address; recording the courier and tracking number
+//! takes them off the list and shows them to the customer under 邮寄查询.
+
+use certdesk_shared::apply::{ApplicationView, ShipmentRequest};
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+
+use crate::components::fields::{FailureAlert, Text};
+use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::tr;
+use crate::form::{Failure, Load};
+use crate::i18n::use_i18n;
+
+const HEADS: &[Text] = &[
+    |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, field_recipient_name),
+    |l| td_string!(l, field_recipient_address),
+    |l| td_string!(l, col_courier),
+    |l| td_string!(l, col_tracking_no),
+    |_| "",
+];
+
+#[component]
+pub fn ShippingSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let list = RwSignal::new(Load::<Vec<ApplicationView>>::Loading);
+    let failure = RwSignal::new(None::<Failure>);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            list.set(Load::from_result(crate::api::get("/api/admin/shipments", i18n.get_locale_untracked()).await));
+        });
+    };
+    reload();
+    let ship = move |id: String, courier: String, tracking_no: String| {
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/admin/applications/{id}/shipment");
+            let req = ShipmentRequest { courier, tracking_no };
+            match crate::api::post::<ApplicationView>(&path, &req, i18n.get_locale_untracked()).await {
+                Ok(_) => reload(),
+                Err(e) => failure.set(Some(e.into())),
+            }
+        });
+    };
+    staff_section(list, "shipping", |l| td_string!(l, shipping_title), move || {
+        view! {
+            <FailureAlert failure />
+            {loaded(list, move |apps| {
+                let rows = apps
+                    .into_iter()
+                    .map(|a| {
+                        let number = a.acceptance_no.clone().unwrap_or_default();
+                        let d = a.delivery.clone();
+                        let who = d.as_ref().map(|d| {
+                            let name = d.recipient_name.as_ref().map(|n| n.to_string()).unwrap_or_default();
+                            let phone = d.recipient_phone.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                            format!("{name} {phone}")
+                        });
+                        let address = d.and_then(|d| d.address).unwrap_or_default();
+                        let courier = RwSignal::new(td_string!(i18n.get_locale_untracked(), courier_default).to_owned());
+                        let tracking = RwSignal::new(String::new());
+                        let (courier_id, tracking_id) = (format!("courier-{}", a.id), format!("tracking-{}", a.id));
+                        let courier_label = format!("{} {number}", tr(|l| td_string!(l, col_courier))());
+                        let tracking_label = format!("{} {number}", tr(|l| td_string!(l, col_tracking_no))());
+                        let save_label = format!("{} {number}", tr(|l| td_string!(l, save))());
+                        let id = a.id.clone();
+                        view! {
+                            <tr>
+                                <td>{number}</td>
+                                <td>{who}</td>
+                                <td>{address}</td>
+                                <td>
+                                    <label class="visually-hidden" for=courier_id.clone()>{courier_label}</label>
+                                    <input id=courier_id type="text" prop:value=move || courier.get() on:input=move |ev| courier.set(event_target_value(&ev)) />
+                                </td>
+                                <td>
+                                    <label class="visually-hidden" for=tracking_id.clone()>{tracking_label}</label>
+                                    <input id=tracking_id type="text" prop:value=move || tracking.get() on:input=move |ev| tracking.set(event_target_value(&ev)) />
+                                </td>
+                                <td>
+                                    <button type="button" aria-label=save_label on:click=move |_| ship(id.clone(), courier.get_untracked(), tracking.get_untracked())>
+                                        {tr(|l| td_string!(l, save))}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                        .into_any()
+                    })
+                    .collect();
+                data_table(HEADS, rows)
+            })}
+        }
+        .into_any()
+    })
+}
