@@ -53,7 +53,7 @@ function csr(): string {
 
 /** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
  * and the application's id. */
-async function wizard(page: Page, context: BrowserContext, f: Files, pays: boolean) {
+async function wizard(page: Page, context: BrowserContext, f: Files, pay: 'qr' | 'settlement' | Staff) {
   await page.goto('/apply');
   await appReady(page);
   await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
@@ -120,7 +120,29 @@ async function wizard(page: Page, context: BrowserContext, f: Files, pays: boole
   await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
   await next.click();
 
-  if (pays) {
+  if (typeof pay === 'object') {
+    // ⑥ 转账汇款: our account, the voucher uploaded; finance confirms in the console and the
+    // wizard moves on by itself.
+    await expect(page).toHaveURL(/step=6$/);
+    await page.getByRole('radio', { name: '转账汇款' }).check();
+    await expect(page.locator('.transfer .account')).toContainText('开户行');
+    await page.getByLabel('缴费凭证').setInputFiles(f.exe);
+    await expect(page.locator('.transfer .field-error')).toContainText('文件格式不正确');
+    await page.getByLabel('缴费凭证').setInputFiles(f.licence);
+    await expect(page.getByText('缴费凭证（营业执照.png）已上传，等待财务确认到账。')).toBeVisible();
+    // The QR code made when the step opened can no longer be paid.
+    await page.getByRole('radio', { name: '扫码缴费' }).check();
+    await expect(page.locator('.qr svg')).toHaveCount(0);
+    await page.getByRole('radio', { name: '转账汇款' }).check();
+    await pay.page.goto('/admin');
+    await appReady(pay.page);
+    const transfers = pay.page.getByRole('region', { name: '转账确认' });
+    const voucher = transfers.getByRole('row').filter({ hasText: /^TR/ }).last();
+    const no = (await voucher.getByRole('cell').first().textContent())!.trim();
+    await transfers.getByRole('button', { name: `确认到账 ${no}` }).click();
+    await expect(transfers.getByRole('button', { name: `确认到账 ${no}` })).toHaveCount(0);
+    await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
+  } else if (pay === 'qr') {
     // ⑥ 扫码缴费: the sandbox pay page a phone would open; the wizard moves on by itself.
     await expect(page).toHaveURL(/step=6$/);
     await expect(page.locator('.qr svg')).toBeVisible();
@@ -251,7 +273,7 @@ test('a scan-to-pay customer applies, pays by QR code, is sent back once, and ge
   const staff = await staffSignedIn(browser);
   await register(page, staff, '企业账户');
   const f = files();
-  const { acceptance, id } = await wizard(page, context, f, true);
+  const { acceptance, id } = await wizard(page, context, f, 'qr');
   const authCode = await reviewRound(page, staff, f, acceptance, id);
   await afterApproval(page, staff, acceptance, authCode, `SF${Date.now()}`);
   done();
@@ -280,7 +302,7 @@ test('a settlement customer skips payment and the approval appears on the monthl
   await expect(billing.getByLabel(`收费类型 ${mobile}`)).toHaveValue('settlement');
 
   const f = files();
-  const { acceptance, id } = await wizard(page, context, f, false);
+  const { acceptance, id } = await wizard(page, context, f, 'settlement');
   const authCode = await reviewRound(page, staff, f, acceptance, id);
 
   // 月结对账单: this month's statement lists the approved application.
@@ -290,5 +312,14 @@ test('a settlement customer skips payment and the approval appears on the monthl
   await expect(statement.getByRole('row', { name: new RegExp(acceptance) })).toBeVisible();
 
   await afterApproval(page, staff, acceptance, authCode, `YT${Date.now()}`);
+  done();
+});
+
+test('a customer pays by bank transfer with a voucher, and finance confirms it', async ({ browser, page, context }) => {
+  test.setTimeout(60_000);
+  const done = watchForErrors(page);
+  const staff = await staffSignedIn(browser);
+  await register(page, staff, '企业账户');
+  await wizard(page, context, files(), staff);
   done();
 });

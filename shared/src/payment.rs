@@ -47,8 +47,9 @@ pub struct PaymentOrder {
     pub paid_at: Option<String>,
 }
 
-/// The other way to pay (seed 002: 转账或电汇): our bank account, and the order the uploaded
-/// voucher (缴费凭证) stands for until finance confirms the money arrived.
+/// The other way to pay (seed 002: 转账或电汇): our bank account and the amount, and once a
+/// voucher (缴费凭证) is uploaded, the order it stands for until finance confirms the money
+/// arrived.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BankTransfer {
     pub application_id: String,
@@ -58,9 +59,14 @@ pub struct BankTransfer {
     pub account_no: String,
     /// 开户行
     pub bank: String,
-    pub out_trade_no: String,
+    /// `None` until a voucher is uploaded.
+    pub out_trade_no: Option<String>,
     pub amount_fen: i64,
-    pub status: PaymentStatus,
+    /// `None` until a voucher is uploaded.
+    pub status: Option<PaymentStatus>,
+    /// The uploaded voucher's file name.
+    #[serde(default)]
+    pub voucher_name: Option<String>,
 }
 
 /// One application on a settlement customer's monthly statement (大客户统一结算).

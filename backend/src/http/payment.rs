@@ -40,28 +40,38 @@ pub fn admin_router() -> Router<AppState> {
         .route("/statements/{month}", get(statement))
 }
 
-fn transfer_view(state: &AppState, o: &crate::entity::payment_order::Model) -> BankTransfer {
+/// Our account and the amount; the voucher's order once there is one.
+fn transfer_view(state: &AppState, application_id: &str, amount_fen: i64, o: Option<&crate::entity::payment_order::Model>, voucher_name: Option<String>) -> BankTransfer {
     BankTransfer {
-        application_id: o.application_id.clone(),
+        application_id: application_id.to_owned(),
         account_name: state.config.transfer_account_name.clone(),
         account_no: state.config.transfer_account_no.clone(),
         bank: state.config.transfer_bank.clone(),
-        out_trade_no: o.out_trade_no.clone(),
-        amount_fen: o.amount_fen,
-        status: certdesk_shared::payment::PaymentStatus::parse(&o.status).unwrap_or(certdesk_shared::payment::PaymentStatus::NotPaid),
+        out_trade_no: o.map(|o| o.out_trade_no.clone()),
+        amount_fen: o.map_or(amount_fen, |o| o.amount_fen),
+        status: o.map(|o| certdesk_shared::payment::PaymentStatus::parse(&o.status).unwrap_or(certdesk_shared::payment::PaymentStatus::NotPaid)),
+        voucher_name,
     }
+}
+
+fn order_view(state: &AppState, o: &crate::entity::payment_order::Model) -> BankTransfer {
+    transfer_view(state, &o.application_id, o.amount_fen, Some(o), None)
 }
 
 async fn transfer(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
+    let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     let o = crate::entity::payment_order::Entity::find()
-        .filter(crate::entity::payment_order::Column::ApplicationId.eq(app.id))
+        .filter(crate::entity::payment_order::Column::ApplicationId.eq(app.id.clone()))
         .filter(crate::entity::payment_order::Column::Provider.eq(payment::TRANSFER))
         .order_by_desc(crate::entity::payment_order::Column::CreatedAt)
         .one(&state.db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    Ok(Json(transfer_view(&state, &o)))
+        .await?;
+    let voucher = match &o {
+        Some(_) => apply::stored_file(&state.db, &app.id, apply::VOUCHER_KIND).await.ok().map(|d| d.file_name),
+        None => None,
+    };
+    Ok(Json(transfer_view(&state, &app.id, amount, o.as_ref(), voucher)))
 }
 
 async fn transfer_voucher(
@@ -74,11 +84,12 @@ async fn transfer_voucher(
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let name = super::apply::upload_name(&headers);
     let o = payment::transfer_voucher(&state.db, state.payments.as_ref(), &state.audit_key, &app, &name, body.to_vec(), Utc::now()).await?;
-    Ok(Json(transfer_view(&state, &o)))
+    let stored = apply::stored_file(&state.db, &app.id, apply::VOUCHER_KIND).await?;
+    Ok(Json(transfer_view(&state, &app.id, o.amount_fen, Some(&o), Some(stored.file_name))))
 }
 
 async fn pending_transfers(State(state): State<AppState>, _: Allowed<Finance>) -> Result<Json<Vec<BankTransfer>>, AppError> {
-    Ok(Json(payment::pending_transfers(&state.db).await?.iter().map(|o| transfer_view(&state, o)).collect()))
+    Ok(Json(payment::pending_transfers(&state.db).await?.iter().map(|o| order_view(&state, o)).collect()))
 }
 
 async fn voucher(State(state): State<AppState>, _: Allowed<Finance>, Path(no): Path<String>) -> Result<Response, AppError> {

@@ -204,6 +204,10 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
 
+    // Before any voucher: our account and the amount to send, no order yet.
+    let (s, v) = b.get(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!((s, v["amount_fen"].as_i64(), v["out_trade_no"].is_null(), v["status"].is_null()), (StatusCode::OK, Some(30000), true, true), "{v}");
+    assert!(!v["account_no"].as_str().unwrap().is_empty());
     let (s, v) = put_voucher(&app, &b, &id, b"MZ\x90\x00 not a picture").await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("voucher")));
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR voucher";
@@ -211,6 +215,10 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     assert_eq!((s, v["status"].as_str(), v["amount_fen"].as_i64()), (StatusCode::OK, Some("not_paid"), Some(30000)), "{v}");
     assert!(v["account_no"].is_string() && v["bank"].is_string());
     let no = v["out_trade_no"].as_str().unwrap().to_owned();
+    let (_, again) = b.get(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!((again["out_trade_no"].as_str(), again["status"].as_str()), (Some(no.as_str()), Some("not_paid")));
+    assert_eq!(again["voucher_name"], v["voucher_name"]);
+    assert!(again["voucher_name"].as_str().is_some_and(|n| !n.is_empty()), "{again}");
     let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 
@@ -229,6 +237,8 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     assert_eq!(voucher.bytes().await.unwrap().as_ref(), png);
     assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::NO_CONTENT);
     assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::CONFLICT);
+    let (_, paid) = b.get(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!(paid["status"], "paid");
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
 }

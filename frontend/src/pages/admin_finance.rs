@@ -127,14 +127,15 @@ pub fn TransferQueue() -> impl IntoView {
                 let rows = transfers
                     .into_iter()
                     .map(|t| {
-                        let path = format!("/api/admin/transfers/{}/confirm", t.out_trade_no);
-                        let label = format!("{} {}", tr(|l| td_string!(l, transfer_confirm))(), t.out_trade_no);
+                        let no = t.out_trade_no.unwrap_or_default();
+                        let path = format!("/api/admin/transfers/{no}/confirm");
+                        let label = format!("{} {no}", tr(|l| td_string!(l, transfer_confirm))());
                         view! {
                             <tr>
-                                <td>{t.out_trade_no.clone()}</td>
+                                <td>{no.clone()}</td>
                                 <td>{yuan(t.amount_fen)}</td>
                                 <td>
-                                    <a href=format!("/api/admin/transfers/{}/voucher", t.out_trade_no) target="_blank">
+                                    <a href=format!("/api/admin/transfers/{no}/voucher") target="_blank">
                                         {tr(|l| td_string!(l, view))}
                                     </a>
                                 </td>

@@ -7,7 +7,7 @@ use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
     DeliveryInfo, DeliveryMethod, DocumentKind, DocumentView, Medium, OperatorInfo, check_document, yuan,
 };
-use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
+use certdesk_shared::payment::{BankTransfer, PaymentOrder, PaymentStatus};
 use certdesk_shared::regions::REGIONS;
 use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use leptos::prelude::*;
@@ -609,7 +609,7 @@ pub fn Apply() -> impl IntoView {
             }
             6 => {
                 let paid = paid.clone();
-                view! { <Pay id=id.get_untracked() paid /> }.into_any()
+                view! { <PayStep id=id.get_untracked() paid /> }.into_any()
             }
             _ => ().into_any(),
         }
@@ -792,6 +792,126 @@ fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormSt
                     .map(|e| view! { <p class="field-error">{e.message(crate::api::lang(i18n.get_locale()))}</p> })
             }}
         </div>
+    }
+}
+
+/// Step ⑥: 扫码缴费, or 转账汇款 with a voucher (seed 002). A transfer already waiting for
+/// finance opens on its own tab (no QR code may be made on top of it).
+#[component]
+fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let transfer = RwSignal::new(None::<BankTransfer>);
+    let by_transfer = RwSignal::new(None::<bool>);
+    let path = StoredValue::new(format!("/api/applications/{id}/transfer"));
+    leptos::task::spawn_local(async move {
+        let t = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await.ok();
+        by_transfer.set(Some(t.as_ref().is_some_and(|t| matches!(t.status, Some(PaymentStatus::NotPaid | PaymentStatus::Paid)))));
+        transfer.set(t);
+    });
+    // Finance confirms in its own time: look again every 5 s while a voucher waits.
+    let timer = set_interval_with_handle(
+        move || {
+            if transfer.with_untracked(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::NotPaid))) {
+                leptos::task::spawn_local(async move {
+                    if let Ok(t) = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await {
+                        transfer.set(Some(t));
+                    }
+                });
+            }
+        },
+        std::time::Duration::from_secs(5),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+    {
+        let paid = paid.clone();
+        Effect::new(move |_| {
+            if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::Paid))) {
+                paid();
+            }
+        });
+    }
+    let method = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(b) = by_transfer.get() {
+            method.set(b);
+        }
+    });
+    let failure = RwSignal::new(None::<crate::form::Failure>);
+    let voucher_error = RwSignal::new(None::<ValidationError>);
+    let busy = RwSignal::new(false);
+    let on_voucher = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let l = i18n.get_locale_untracked();
+        failure.set(None);
+        voucher_error.set(None);
+        leptos::task::spawn_local(async move {
+            let Some((name, bytes)) = file_bytes(&input).await else { return };
+            input.set_value("");
+            // The same rule as the licence, checked before sending.
+            if let Err(e) = check_document(DocumentKind::BusinessLicence, &bytes.to_vec()) {
+                return voucher_error.set(Some(e));
+            }
+            busy.set(true);
+            let upload = format!("{}-voucher", path.get_value());
+            let res = crate::api::put_file::<BankTransfer>(&upload, name, bytes, l).await;
+            busy.set(false);
+            match res {
+                Ok(t) => transfer.set(Some(t)),
+                Err(e) => match e.fields.first() {
+                    Some(f) => voucher_error.set(Some(f.error)),
+                    None => failure.set(Some(e.into())),
+                },
+            }
+        });
+    };
+    let methods: Vec<(bool, Text)> = vec![(false, |l| td_string!(l, pay_by_qr)), (true, |l| td_string!(l, pay_by_transfer))];
+    move || {
+        by_transfer.get().map(|_| {
+            let paid = paid.clone();
+            let id = id.clone();
+            view! {
+                <crate::components::fields::Tabs name="pay-method" legend=|l| td_string!(l, pay_method) options=methods.clone() value=method />
+                {move || if !method.get() {
+                    view! { <Pay id=id.clone() paid=paid.clone() /> }.into_any()
+                } else {
+                    transfer.get().map(|t| {
+                        let l = i18n.get_locale();
+                        let waiting = t.status == Some(PaymentStatus::NotPaid);
+                        view! {
+                            <div class="transfer">
+                                <p class="amount">{fill(td_string!(l, pay_amount), yuan(t.amount_fen))}</p>
+                                <dl class="account">
+                                    <dt>{td_string!(l, transfer_account_name)}</dt><dd>{t.account_name}</dd>
+                                    <dt>{td_string!(l, transfer_account_no)}</dt><dd>{t.account_no}</dd>
+                                    <dt>{td_string!(l, transfer_bank)}</dt><dd>{t.bank}</dd>
+                                </dl>
+                                {waiting.then(|| view! {
+                                    <p class="ok" role="status">
+                                        {fill(td_string!(l, transfer_waiting), t.voucher_name.clone().unwrap_or_default())}
+                                    </p>
+                                })}
+                                <div class="field">
+                                    <label for="apply-voucher">{td_string!(l, col_voucher)}</label>
+                                    <input id="apply-voucher" type="file" name="voucher" on:change=on_voucher />
+                                    <p class="hint">{td_string!(l, transfer_hint)}</p>
+                                    {move || busy.get().then(|| view! { <progress aria-label=tr(|l| td_string!(l, uploading))></progress> })}
+                                    {move || voucher_error.get().map(|e| view! {
+                                        <p class="field-error" role="alert">{e.message(crate::api::lang(i18n.get_locale()))}</p>
+                                    })}
+                                </div>
+                                <crate::components::fields::FailureAlert failure />
+                            </div>
+                        }
+                    }).into_any()
+                }}
+            }
+        })
     }
 }
 
