@@ -13,7 +13,8 @@ use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::fields::{FailureAlert, Field, FormState, field_id};
+use crate::components::fields::{FailureAlert, Field, FormState, Text, field_id};
+use crate::components::table::{data_table, loaded, staff_section};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -126,6 +127,13 @@ fn refusal(code: ErrorCode) -> impl IntoView {
     }
 }
 
+const STAFF_HEADS: &[Text] = &[
+    |l| td_string!(l, col_username),
+    |l| td_string!(l, col_display_name),
+    |l| td_string!(l, col_role),
+    |l| td_string!(l, col_enrolled),
+];
+
 #[component]
 fn StaffSection() -> impl IntoView {
     let i18n = use_i18n();
@@ -188,31 +196,9 @@ fn StaffSection() -> impl IntoView {
                         <section class="panel" aria-labelledby="staff-title">
                             <h2 id="staff-title">{tr(|l| td_string!(l, staff_title))}</h2>
                             <FailureAlert failure=role_failure />
-                            {move || match staff.get() {
-                                Load::Ready(list) => view! {
-                                    <div class="table-wrap">
-                                        <table class="data">
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">{tr(|l| td_string!(l, col_username))}</th>
-                                                    <th scope="col">{tr(|l| td_string!(l, col_display_name))}</th>
-                                                    <th scope="col">{tr(|l| td_string!(l, col_role))}</th>
-                                                    <th scope="col">{tr(|l| td_string!(l, col_enrolled))}</th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {list.into_iter().map(|m| staff_row(m, change_role)).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </div>
-                                }
-                                    .into_any(),
-                                Load::Failed(code) => view! {
-                                    <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
-                                }
-                                    .into_any(),
-                                _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
-                            }}
+                            {loaded(staff, move |list| {
+                                data_table(STAFF_HEADS, list.into_iter().map(|m| staff_row(m, change_role).into_any()).collect())
+                            })}
                             <h3>{tr(|l| td_string!(l, staff_new))}</h3>
                             <form class="form" novalidate on:submit=submit>
                                 <Field
@@ -318,6 +304,9 @@ fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'stat
     }
 }
 
+const OUTBOX_HEADS: &[Text] =
+    &[|l| td_string!(l, col_time), |l| td_string!(l, col_recipient), |l| td_string!(l, col_template), |l| td_string!(l, col_body)];
+
 #[component]
 fn OutboxSection() -> impl IntoView {
     let i18n = use_i18n();
@@ -328,57 +317,41 @@ fn OutboxSection() -> impl IntoView {
         });
     };
     reload();
-    move || {
-        (!outbox.with(Load::is_hidden)).then(|| {
-            view! {
-                <section class="panel" aria-labelledby="outbox-title">
-                    <h2 id="outbox-title">{tr(|l| td_string!(l, outbox_title))}</h2>
-                    <p>{tr(|l| td_string!(l, outbox_intro))}</p>
-                    <button type="button" class="secondary" on:click=move |_| reload()>
-                        {tr(|l| td_string!(l, refresh))}
-                    </button>
-                    {move || match outbox.get() {
-                        Load::Ready(list) => view! {
-                            <div class="table-wrap">
-                                <table class="data">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_recipient))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_template))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_body))}</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list
-                                            .into_iter()
-                                            .map(|m| {
-                                                view! {
-                                                    <tr>
-                                                        <td>{short_time(&m.created_at)}</td>
-                                                        <td>{m.recipient}</td>
-                                                        <td>{m.template}</td>
-                                                        <td>{m.body}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+    staff_section(outbox, "outbox", |l| td_string!(l, outbox_title), move || {
+        view! {
+            <p>{tr(|l| td_string!(l, outbox_intro))}</p>
+            <button type="button" class="secondary" on:click=move |_| reload()>
+                {tr(|l| td_string!(l, refresh))}
+            </button>
+            {loaded(outbox, |list| {
+                let rows = list
+                    .into_iter()
+                    .map(|m| {
+                        view! {
+                            <tr>
+                                <td>{short_time(&m.created_at)}</td>
+                                <td>{m.recipient}</td>
+                                <td>{m.template}</td>
+                                <td>{m.body}</td>
+                            </tr>
                         }
-                            .into_any(),
-                        Load::Failed(code) => view! {
-                            <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
-                        }
-                            .into_any(),
-                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
-                    }}
-                </section>
-            }
-        })
-    }
+                        .into_any()
+                    })
+                    .collect();
+                data_table(OUTBOX_HEADS, rows)
+            })}
+        }
+        .into_any()
+    })
 }
+
+const AUDIT_HEADS: &[Text] = &[
+    |l| td_string!(l, col_time),
+    |l| td_string!(l, col_actor),
+    |l| td_string!(l, col_action),
+    |l| td_string!(l, col_subject),
+    |l| td_string!(l, col_address),
+];
 
 #[component]
 fn AuditSection() -> impl IntoView {
@@ -387,54 +360,27 @@ fn AuditSection() -> impl IntoView {
     leptos::task::spawn_local(async move {
         audit.set(Load::from_result(crate::api::get("/api/admin/audit", i18n.get_locale_untracked()).await));
     });
-    move || {
-        (!audit.with(Load::is_hidden)).then(|| {
-            view! {
-                <section class="panel" aria-labelledby="audit-title">
-                    <h2 id="audit-title">{tr(|l| td_string!(l, audit_title))}</h2>
-                    {move || match audit.get() {
-                        Load::Ready(list) => view! {
-                            <div class="table-wrap">
-                                <table class="data">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_actor))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_action))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_subject))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_address))}</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list
-                                            .into_iter()
-                                            .map(|a| {
-                                                view! {
-                                                    <tr>
-                                                        <td>{short_time(&a.at)}</td>
-                                                        <td>{a.actor}</td>
-                                                        <td>{a.action}</td>
-                                                        <td>{a.subject}</td>
-                                                        <td>{a.address}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }
-                            .into_any(),
-                        Load::Failed(code) => view! {
-                            <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
-                        }
-                            .into_any(),
-                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
-                    }}
-                </section>
-            }
+    staff_section(audit, "audit", |l| td_string!(l, audit_title), move || {
+        loaded(audit, |list| {
+            let rows = list
+                .into_iter()
+                .map(|a| {
+                    view! {
+                        <tr>
+                            <td>{short_time(&a.at)}</td>
+                            <td>{a.actor}</td>
+                            <td>{a.action}</td>
+                            <td>{a.subject}</td>
+                            <td>{a.address}</td>
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            data_table(AUDIT_HEADS, rows)
         })
-    }
+        .into_any()
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use certdesk_shared::apply::{ApplicationView, DocumentKind, FieldReason, ReviewD
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
+use crate::components::fields::Text;
+use crate::components::table::{data_table, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
@@ -27,6 +29,15 @@ pub fn decision(approve: bool, reasons: &[(String, String)]) -> ReviewDecision {
 fn row(label: impl Fn() -> String + Send + Sync + 'static, value: String) -> impl IntoView {
     view! { <tr><th scope="row">{label}</th><td>{value}</td></tr> }
 }
+
+const QUEUE_HEADS: &[Text] = &[
+    |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, field_org_name),
+    |l| td_string!(l, col_status),
+    |l| td_string!(l, col_time),
+    |l| td_string!(l, col_days_left),
+    |_| "",
+];
 
 #[component]
 pub fn ReviewSection() -> impl IntoView {
@@ -112,65 +123,41 @@ pub fn ReviewSection() -> impl IntoView {
             </section>
         }
     };
-    move || {
-        (!queue.with(Load::is_hidden)).then(|| {
-            view! {
-                <section class="panel" aria-labelledby="review-title">
-                    <h2 id="review-title">{tr(|l| td_string!(l, review_title))}</h2>
-                    {move || match queue.get() {
-                        Load::Ready(list) if list.is_empty() => view! { <p>{tr(|l| td_string!(l, no_data))}</p> }.into_any(),
-                        Load::Ready(list) => view! {
-                            <div class="table-wrap">
-                                <table class="data">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">{tr(|l| td_string!(l, acceptance_no))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, field_org_name))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_status))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_time))}</th>
-                                            <th scope="col">{tr(|l| td_string!(l, col_days_left))}</th>
-                                            <th scope="col"></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list
-                                            .into_iter()
-                                            .map(|item| {
-                                                let a = item.application;
-                                                let number = a.acceptance_no.clone().unwrap_or_default();
-                                                let org = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
-                                                let when = a.submitted_at.as_deref().map(short_time).unwrap_or_default();
-                                                let status = a.status;
-                                                let label = format!("{} {number}", tr(|l| td_string!(l, open))());
-                                                view! {
-                                                    <tr>
-                                                        <td>{number}</td>
-                                                        <td>{org}</td>
-                                                        <td>{tr(status_text(status))}</td>
-                                                        <td>{when}</td>
-                                                        <td>{item.working_days_left}</td>
-                                                        <td>
-                                                            <button type="button" class="link" aria-label=label on:click=move |_| open.set(Some(a.clone()))>
-                                                                {tr(|l| td_string!(l, open))}
-                                                            </button>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+    staff_section(queue, "review", |l| td_string!(l, review_title), move || {
+        view! {
+            {loaded(queue, move |list| {
+                let rows = list
+                    .into_iter()
+                    .map(|item| {
+                        let a = item.application;
+                        let number = a.acceptance_no.clone().unwrap_or_default();
+                        let org = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                        let when = a.submitted_at.as_deref().map(short_time).unwrap_or_default();
+                        let status = a.status;
+                        let label = format!("{} {number}", tr(|l| td_string!(l, open))());
+                        view! {
+                            <tr>
+                                <td>{number}</td>
+                                <td>{org}</td>
+                                <td>{tr(status_text(status))}</td>
+                                <td>{when}</td>
+                                <td>{item.working_days_left}</td>
+                                <td>
+                                    <button type="button" class="link" aria-label=label on:click=move |_| open.set(Some(a.clone()))>
+                                        {tr(|l| td_string!(l, open))}
+                                    </button>
+                                </td>
+                            </tr>
                         }
-                            .into_any(),
-                        Load::Failed(code) => view! { <p class="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p> }.into_any(),
-                        _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
-                    }}
-                    {move || open.get().map(detail)}
-                </section>
-            }
-        })
-    }
+                        .into_any()
+                    })
+                    .collect();
+                data_table(QUEUE_HEADS, rows)
+            })}
+            {move || open.get().map(detail)}
+        }
+        .into_any()
+    })
 }
 
 #[cfg(test)]

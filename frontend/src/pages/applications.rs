@@ -1,17 +1,16 @@
 //! 我的证书申请: the customer's applications with their status; a rejected one shows the
 //! reviewer's reasons and a 修改 link back into the wizard.
 
-use certdesk_shared::apply::{ApplicationView, Catalogue};
+use certdesk_shared::apply::{ApplicationStatus, ApplicationView, Catalogue};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
+use crate::components::fields::Text;
+use crate::components::table::{data_table, loaded};
 use crate::components::{tr, use_page_title};
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{reasons, status_text, type_name};
-use crate::session::use_session;
 
 /// 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
 #[component]
@@ -31,23 +30,26 @@ pub fn CustomerTabs() -> impl IntoView {
     }
 }
 
+const HEADS: &[Text] = &[
+    |l| td_string!(l, field_cert_type),
+    |l| td_string!(l, col_business),
+    |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, col_status),
+    |l| td_string!(l, col_created),
+    |_| "",
+];
+
 #[component]
 pub fn Applications() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), my_applications).to_owned());
-    let session = use_session();
-    let navigate = use_navigate();
     let list = RwSignal::new(Load::<(Vec<ApplicationView>, Option<Catalogue>)>::Loading);
-    Effect::new(move |_| {
-        if session.loaded.get() && session.info.with(Option::is_none) {
-            navigate("/sign-in?next=/applications", NavigateOptions { replace: true, ..Default::default() });
-        } else if session.info.with(Option::is_some) {
-            let l = i18n.get_locale_untracked();
-            leptos::task::spawn_local(async move {
-                let cat = crate::api::get::<Catalogue>("/api/catalogue", l).await.ok();
-                list.set(Load::from_result(crate::api::get("/api/applications", l).await.map(|a| (a, cat))));
-            });
-        }
+    crate::session::when_signed_in("/applications", move || {
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            let cat = crate::api::get::<Catalogue>("/api/catalogue", l).await.ok();
+            list.set(Load::from_result(crate::api::get("/api/applications", l).await.map(|a| (a, cat))));
+        });
     });
     view! {
         <h1>{tr(|l| td_string!(l, my_applications))}</h1>
@@ -55,61 +57,39 @@ pub fn Applications() -> impl IntoView {
         <p>
             <a class="button primary" href="/apply">{tr(|l| td_string!(l, nav_apply))}</a>
         </p>
-        {move || match list.get() {
-            Load::Ready((apps, cat)) => view! {
-                <div class="table-wrap">
-                    <table class="data">
-                        <thead>
-                            <tr>
-                                <th scope="col">{tr(|l| td_string!(l, field_cert_type))}</th>
-                                <th scope="col">{tr(|l| td_string!(l, col_business))}</th>
-                                <th scope="col">{tr(|l| td_string!(l, acceptance_no))}</th>
-                                <th scope="col">{tr(|l| td_string!(l, col_status))}</th>
-                                <th scope="col">{tr(|l| td_string!(l, col_created))}</th>
-                                <th scope="col"></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {apps
-                                .into_iter()
-                                .map(|a| {
-                                    let status = status_text(a.status);
-                                    let editable = a.status.editable();
-                                    let href = format!("/apply?id={}&step={}", a.id, if editable { a.step } else { 7 });
-                                    let link: crate::components::fields::Text = if a.status == certdesk_shared::apply::ApplicationStatus::Rejected {
-                                        |l| td_string!(l, edit)
-                                    } else if editable {
-                                        |l| td_string!(l, resume)
-                                    } else {
-                                        |l| td_string!(l, open)
-                                    };
-                                    view! {
-                                        <tr>
-                                            <td>{type_name(cat.as_ref(), &a)}</td>
-                                            <td>{tr(|l| td_string!(l, nav_apply))}</td>
-                                            <td>{a.acceptance_no.clone().unwrap_or_else(|| "—".into())}</td>
-                                            <td>
-                                                {move || status(i18n.get_locale())}
-                                                {(!a.reasons.is_empty()).then(|| reasons(&a.reasons))}
-                                            </td>
-                                            <td>{short_time(&a.created_at)}</td>
-                                            <td>
-                                                <a href=href>{move || link(i18n.get_locale())}</a>
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }
-                .into_any(),
-            Load::Failed(code) => view! {
-                <p class="alert" role="alert">{move || crate::api::error_message(code, i18n.get_locale())}</p>
-            }
-                .into_any(),
-            _ => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
-        }}
+        {loaded(list, move |(apps, cat)| {
+            let rows = apps
+                .into_iter()
+                .map(|a| {
+                    let status = status_text(a.status);
+                    let editable = a.status.editable();
+                    let href = format!("/apply?id={}&step={}", a.id, if editable { a.step } else { 7 });
+                    let link: Text = if a.status == ApplicationStatus::Rejected {
+                        |l| td_string!(l, edit)
+                    } else if editable {
+                        |l| td_string!(l, resume)
+                    } else {
+                        |l| td_string!(l, open)
+                    };
+                    view! {
+                        <tr>
+                            <td>{type_name(cat.as_ref(), &a)}</td>
+                            <td>{tr(|l| td_string!(l, nav_apply))}</td>
+                            <td>{a.acceptance_no.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>
+                                {tr(status)}
+                                {(!a.reasons.is_empty()).then(|| reasons(&a.reasons))}
+                            </td>
+                            <td>{short_time(&a.created_at)}</td>
+                            <td>
+                                <a href=href>{tr(link)}</a>
+                            </td>
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            data_table(HEADS, rows)
+        })}
     }
 }
