@@ -65,3 +65,14 @@ where
         })
     }
 }
+
+/// `GET path` into `target` (a 403 hides, other failures show).
+pub fn load_into<T>(target: RwSignal<Load<T>>, path: impl Into<String>, l: crate::i18n::Locale)
+where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let path = path.into();
+    leptos::task::spawn_local(async move {
+        target.set(Load::from_result(crate::api::get(&path, l).await));
+    });
+}

@@ -11,6 +11,7 @@ use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
+use crate::components::table::load_into;
 use crate::components::fields::{FailureAlert, Field, FormState, Text};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, confirmation, fill, optional, required, short_time};
@@ -141,9 +142,7 @@ fn ProfileSection() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let profile = RwSignal::new(Load::<Profile>::Loading);
-    leptos::task::spawn_local(async move {
-        profile.set(Load::from_result(crate::api::get("/api/account", i18n.get_locale_untracked()).await));
-    });
+    load_into(profile, "/api/account", i18n.get_locale_untracked());
     let editing = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let [org_name, name, email] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -386,9 +385,7 @@ fn KeysSection() -> impl IntoView {
     let i18n = use_i18n();
     let keys = RwSignal::new(Load::<Vec<SecurityKey>>::Loading);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            keys.set(Load::from_result(crate::api::get("/api/account/keys", i18n.get_locale_untracked()).await));
-        });
+        load_into(keys, "/api/account/keys", i18n.get_locale_untracked());
     };
     reload();
     let name = RwSignal::new(String::new());
@@ -492,9 +489,7 @@ fn KeysSection() -> impl IntoView {
 fn SignInsSection() -> impl IntoView {
     let i18n = use_i18n();
     let records = RwSignal::new(Load::<Vec<SignInRecord>>::Loading);
-    leptos::task::spawn_local(async move {
-        records.set(Load::from_result(crate::api::get("/api/account/sign-ins", i18n.get_locale_untracked()).await));
-    });
+    load_into(records, "/api/account/sign-ins", i18n.get_locale_untracked());
     view! {
         <section class="panel" aria-labelledby="sign-ins-title">
             <h2 id="sign-ins-title">{tr(|l| td_string!(l, sign_ins_title))}</h2>

@@ -14,7 +14,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text, field_id};
-use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -139,9 +139,7 @@ fn StaffSection() -> impl IntoView {
     let i18n = use_i18n();
     let staff = RwSignal::new(Load::<Vec<StaffMember>>::Loading);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            staff.set(Load::from_result(crate::api::get("/api/admin/staff", i18n.get_locale_untracked()).await));
-        });
+        load_into(staff, "/api/admin/staff", i18n.get_locale_untracked());
     };
     reload();
     let [username, display_name] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -312,9 +310,7 @@ fn OutboxSection() -> impl IntoView {
     let i18n = use_i18n();
     let outbox = RwSignal::new(Load::<Vec<OutboxMessage>>::Loading);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            outbox.set(Load::from_result(crate::api::get("/api/admin/sms-outbox", i18n.get_locale_untracked()).await));
-        });
+        load_into(outbox, "/api/admin/sms-outbox", i18n.get_locale_untracked());
     };
     reload();
     staff_section(outbox, "outbox", |l| td_string!(l, outbox_title), move || {
@@ -357,9 +353,7 @@ const AUDIT_HEADS: &[Text] = &[
 fn AuditSection() -> impl IntoView {
     let i18n = use_i18n();
     let audit = RwSignal::new(Load::<Vec<AuditEntry>>::Loading);
-    leptos::task::spawn_local(async move {
-        audit.set(Load::from_result(crate::api::get("/api/admin/audit", i18n.get_locale_untracked()).await));
-    });
+    load_into(audit, "/api/admin/audit", i18n.get_locale_untracked());
     staff_section(audit, "audit", |l| td_string!(l, audit_title), move || {
         loaded(audit, |list| {
             let rows = list

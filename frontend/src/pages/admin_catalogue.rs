@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, fill};
 use crate::i18n::use_i18n;
@@ -60,9 +60,7 @@ pub fn CatalogueSection() -> impl IntoView {
     let list = RwSignal::new(Load::<Vec<Project>>::Loading);
     let problem = Problem::new();
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get("/api/admin/catalogue", i18n.get_locale_untracked()).await));
-        });
+        load_into(list, "/api/admin/catalogue", i18n.get_locale_untracked());
     };
     reload();
     // PUT a new price, or POST another validity period; the price typed in yuan.
@@ -169,9 +167,7 @@ pub fn BillingSection() -> impl IntoView {
     let problem = Problem::new();
     let search = move || {
         let path = format!("/api/admin/accounts?mobile={}", String::from(js_sys::encode_uri_component(&mobile.get_untracked())));
-        leptos::task::spawn_local(async move {
-            found.set(Load::from_result(crate::api::get(&path, i18n.get_locale_untracked()).await));
-        });
+        load_into(found, path, i18n.get_locale_untracked());
     };
     search();
     let set = move |id: String, value: String| {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, short_time};
 use crate::i18n::use_i18n;
@@ -46,9 +46,7 @@ pub fn InvoiceQueue() -> impl IntoView {
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
         let path = format!("/api/admin/invoices?status={}", status.get_untracked());
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get(&path, i18n.get_locale_untracked()).await));
-        });
+        load_into(list, path, i18n.get_locale_untracked());
     };
     reload();
     staff_section(list, "invoices", |l| td_string!(l, nav_invoices), move || {
@@ -115,9 +113,7 @@ pub fn TransferQueue() -> impl IntoView {
     let list = RwSignal::new(Load::<Vec<BankTransfer>>::Loading);
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get("/api/admin/transfers", i18n.get_locale_untracked()).await));
-        });
+        load_into(list, "/api/admin/transfers", i18n.get_locale_untracked());
     };
     reload();
     staff_section(list, "transfers", |l| td_string!(l, transfers_title), move || {
@@ -179,9 +175,7 @@ pub fn StatementSection() -> impl IntoView {
     let list = RwSignal::new(Load::<Statement>::Loading);
     let reload = move || {
         let path = format!("/api/admin/statements/{}", month.get_untracked());
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get(&path, i18n.get_locale_untracked()).await));
-        });
+        load_into(list, path, i18n.get_locale_untracked());
     };
     reload();
     staff_section(list, "statement", |l| td_string!(l, statement_title), move || {

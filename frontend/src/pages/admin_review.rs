@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
-use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
@@ -47,9 +47,7 @@ pub fn ReviewSection() -> impl IntoView {
     let reasons = RwSignal::new(REVIEWABLE.iter().map(|f| ((*f).to_owned(), String::new())).collect::<Vec<_>>());
     let failure = RwSignal::new(None::<certdesk_shared::ErrorCode>);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            queue.set(Load::from_result(crate::api::get("/api/admin/applications", i18n.get_locale_untracked()).await));
-        });
+        load_into(queue, "/api/admin/applications", i18n.get_locale_untracked());
     };
     reload();
     let decide = move |approve: bool| {

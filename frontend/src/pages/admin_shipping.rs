@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load};
 use crate::i18n::use_i18n;
@@ -27,9 +27,7 @@ pub fn ShippingSection() -> impl IntoView {
     let list = RwSignal::new(Load::<Vec<ApplicationView>>::Loading);
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get("/api/admin/shipments", i18n.get_locale_untracked()).await));
-        });
+        load_into(list, "/api/admin/shipments", i18n.get_locale_untracked());
     };
     reload();
     let ship = move |id: String, courier: String, tracking_no: String| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
-use crate::components::table::{data_table, loaded};
+use crate::components::table::{data_table, load_into, loaded};
 use crate::components::{tr, use_page_title};
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
@@ -25,9 +25,7 @@ pub fn Shipments() -> impl IntoView {
     use_page_title(move || td_string!(i18n.get_locale(), nav_shipments).to_owned());
     let list = RwSignal::new(Load::<Vec<Shipment>>::Loading);
     crate::session::when_signed_in("/shipments", move || {
-        leptos::task::spawn_local(async move {
-            list.set(Load::from_result(crate::api::get("/api/shipments", i18n.get_locale_untracked()).await));
-        });
+        load_into(list, "/api/shipments", i18n.get_locale_untracked());
     });
     view! {
         <h1>{tr(|l| td_string!(l, nav_shipments))}</h1>
