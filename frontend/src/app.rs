@@ -11,8 +11,8 @@ use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, Agreement, EnvCheck, ForgotPassword, Home, NotFound, Register,
-    Service, SignIn,
+    Account, Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, EnvCheck, ForgotPassword, Home, NotFound, Register,
+    Search, Service, SignIn,
 };
 use crate::routes::Operation;
 use crate::session::provide_session;
@@ -52,6 +52,12 @@ pub fn portal_page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
+        "/search" => view! { <Search /> }.into_any(),
+        "/bulletin" => view! { <Bulletin /> }.into_any(),
+        p if p.starts_with("/certificates/") => {
+            let uid = p["/certificates/".len()..].to_owned();
+            view! { <Certificate uid /> }.into_any()
+        }
         p => match Operation::NAV.into_iter().find(|op| op.path() == p) {
             Some(op) => view! { <Service op /> }.into_any(),
             None => view! { <NotFound /> }.into_any(),

@@ -367,6 +367,15 @@ pub struct ApplicationView {
     pub submitted_at: Option<String>,
     /// Set once issued: the certificate's id for downloads.
     pub certificate_uid: Option<String>,
+    /// A challenge phrase (撤销密码) is set.
+    #[serde(default)]
+    pub challenge_set: bool,
+}
+
+/// `PUT /api/applications/{id}/challenge-phrase` (step ⑦).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetChallengePhrase {
+    pub challenge_phrase: String,
 }
 
 /// `PUT /api/admin/catalogue/validity/{id}`: a new price (in fen) for a validity option.

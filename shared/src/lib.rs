@@ -6,6 +6,7 @@ pub mod admin;
 pub mod agent;
 pub mod apply;
 pub mod certificate;
+pub mod directory;
 pub mod error;
 pub mod health;
 pub mod lang;

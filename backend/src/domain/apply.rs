@@ -167,6 +167,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &application::Model) -> Result<A
         created_at: a.created_at.to_rfc3339(),
         submitted_at: a.submitted_at.map(|t| t.to_rfc3339()),
         certificate_uid: a.certificate_uid.clone(),
+        challenge_set: a.challenge_hash.is_some(),
     })
 }
 
@@ -197,6 +198,11 @@ pub async fn start(db: &impl ConnectionTrait, a: &account::Model, now: DateTime<
         courier: None,
         tracking_no: None,
         shipped_at: None,
+        search_name: None,
+        search_email: None,
+        operator_mobile: None,
+        operator_id_number: None,
+        challenge_hash: None,
     };
     let active: application::ActiveModel = model.clone().into();
     application::Entity::insert(active).exec(db).await?;
@@ -224,6 +230,9 @@ pub enum Step {
     CertificateInfo(CertificateInfo),
     Operator(OperatorInfo),
     Delivery(DeliveryInfo),
+    /// ⑦: the challenge phrase (撤销密码) that later lets the holder revoke the certificate
+    /// without signing in (seed 000); kept as argon2id only.
+    ChallengePhrase(String),
 }
 
 fn invalid(errors: Vec<FieldError>) -> Result<(), AppError> {
@@ -291,6 +300,11 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
             invalid(d.check())?;
             active.delivery = Set(Some(json(&d)?));
             5
+        }
+        Step::ChallengePhrase(phrase) => {
+            certdesk_shared::directory::check_challenge_phrase(&phrase).map_err(|e| field("challenge_phrase", e))?;
+            active.challenge_hash = Set(Some(super::password::hash(phrase).await.map_err(AppError::Internal)?));
+            app.step - 1
         }
     };
     active.step = Set(app.step.max(number + 1));
@@ -407,6 +421,7 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
     need("certificate_info", app.certificate_info.is_some());
     need("operator", app.operator.is_some());
     need("delivery", app.delivery.is_some());
+    need("challenge_phrase", app.challenge_hash.is_some());
     if let Some(type_id) = &app.type_id
         && let Some(t) = catalogue_type::Entity::find_by_id(type_id.clone()).one(db).await?
     {
@@ -423,6 +438,20 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
         }
     }
     Ok(e)
+}
+
+/// The unit (or person) name, the e-mail lower-cased (the unit's, else the operator's), the
+/// operator's phone and ID number.
+fn lookup_columns(app: &application::Model) -> [Option<String>; 4] {
+    let info = parse::<CertificateInfo>(&app.certificate_info);
+    let op = parse::<OperatorInfo>(&app.operator);
+    let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string())).or_else(|| op.as_ref().map(|o| o.email.to_string()));
+    [
+        info.map(|i| i.org_name.to_string()),
+        email.map(|e| e.to_lowercase()),
+        op.as_ref().map(|o| o.mobile.to_string()),
+        op.map(|o| o.id_number.to_string()),
+    ]
 }
 
 /// 业务受理号: `BH` + date + 6 random digits (unique; retried on a collision).
@@ -455,6 +484,14 @@ pub async fn submit(
         return Err(ErrorCode::PaymentRequired.into());
     }
     let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
+    // What the public lookups (status search, progress) match on, as submitted.
+    let lookup = lookup_columns(&app);
+    exec(
+        db,
+        "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 WHERE id = $1 AND status = $6",
+        vec![app.id.clone().into(), lookup[0].clone().into(), lookup[1].clone().into(), lookup[2].clone().into(), lookup[3].clone().into(), from.as_str().into()],
+    )
+    .await?;
     for _ in 0..10 {
         let number = match &app.acceptance_no {
             Some(n) => n.clone(),
@@ -665,6 +702,7 @@ pub async fn issue_for_csr(
     let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
     let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
     exec(&txn, "UPDATE application SET certificate_uid = $2 WHERE id = $1", vec![app.id.clone().into(), issued.uid.clone().into()]).await?;
+    exec(&txn, "UPDATE certificate SET email = $2 WHERE uid = $1", vec![issued.uid.clone().into(), lookup_columns(&app)[1].clone().into()]).await?;
     txn.commit().await?;
     audit::append(
         db,

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod audit;
 pub mod captcha;
 pub mod codes;
+pub mod directory;
 pub mod health;
 pub mod invoice;
 pub mod password;

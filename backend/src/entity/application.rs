@@ -30,6 +30,13 @@ pub struct Model {
     pub courier: Option<String>,
     pub tracking_no: Option<String>,
     pub shipped_at: Option<DateTimeUtc>,
+    /// Set at submission, for the public lookups (unit name, e-mail lower-cased, operator).
+    pub search_name: Option<String>,
+    pub search_email: Option<String>,
+    pub operator_mobile: Option<String>,
+    pub operator_id_number: Option<String>,
+    /// argon2id of the challenge phrase (撤销密码) for self-revocation.
+    pub challenge_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,8 @@ pub struct Model {
     /// DER of this certificate's CRL entry while it is revoked or frozen.
     pub crl_entry: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
+    /// The holder's e-mail, lower-cased (status search).
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use certdesk_shared::apply::{
     AccountBilling, ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
     FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
-    ReviewQueueItem, SetBilling, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
+    ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
 };
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/certificate-info", put(certificate_info))
         .route("/applications/{id}/operator", put(operator))
         .route("/applications/{id}/delivery", put(delivery))
+        .route("/applications/{id}/challenge-phrase", put(challenge_phrase))
         .route(
             "/applications/{id}/documents/{kind}",
             // Twice the largest document, so a file somewhat too large gets its field message.
@@ -114,6 +115,15 @@ async fn operator(State(state): State<AppState>, user: CurrentUser, Path(id): Pa
 
 async fn delivery(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<DeliveryInfo>) -> Result<Json<ApplicationView>, AppError> {
     save(&state, &user, &id, Step::Delivery(b)).await
+}
+
+async fn challenge_phrase(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<SetChallengePhrase>,
+) -> Result<Json<ApplicationView>, AppError> {
+    save(&state, &user, &id, Step::ChallengePhrase(b.challenge_phrase)).await
 }
 
 fn kind(s: &str) -> Result<DocumentKind, AppError> {

@@ -5,6 +5,7 @@ mod admin;
 mod apply;
 pub mod auth;
 mod ca;
+mod directory;
 mod errors;
 mod health;
 mod metrics;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(account::router())
         .merge(apply::router())
         .merge(payment::router())
+        .merge(directory::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)

@@ -13,6 +13,7 @@ mod m20261121_000006_applications;
 mod m20261121_000007_payments;
 mod m20261121_000008_invoices;
 mod m20261121_000009_payment_uniques;
+mod m20261121_000010_directory;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_payments::Migration),
             Box::new(m20261121_000008_invoices::Migration),
             Box::new(m20261121_000009_payment_uniques::Migration),
+            Box::new(m20261121_000010_directory::Migration),
         ]
     }
 }

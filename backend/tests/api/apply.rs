@@ -42,6 +42,9 @@ fn certificate_info(credit_code: &str) -> Value {
     })
 }
 
+/// The challenge phrase every [`complete_draft`] sets.
+pub const CHALLENGE_PHRASE: &str = "我的撤销密码 2026";
+
 /// A customer with a complete draft: a settlement customer (set by an administrator), or a
 /// scan-to-pay one.
 pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
@@ -85,6 +88,13 @@ pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settl
                            "recipient_phone": mobile, "address": "天津市和平区1号", "cash_on_delivery": true });
     let (s, v) = b.call(Method::PUT, &put("delivery"), Some(delivery)).await;
     assert_eq!((s, v["step"].as_u64()), (StatusCode::OK, Some(6)), "{v}");
+    // ⑦ asks for the challenge phrase (撤销密码): submission is refused without one.
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase")), "{v}");
+    let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": "short" }))).await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_length")));
+    let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": CHALLENGE_PHRASE }))).await;
+    assert_eq!((s, v["challenge_set"].as_bool(), v["step"].as_u64()), (StatusCode::OK, Some(true), Some(6)), "{v}");
     (b, id, mobile)
 }
 
@@ -230,7 +240,7 @@ async fn scan_to_pay_waits_for_payment_and_nobody_else_sees_an_application() {
     let (s, v) = owner.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "incomplete first: {v}");
     let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["choose_type", "certificate_info", "operator", "delivery"]);
+    assert_eq!(fields, ["choose_type", "certificate_info", "operator", "delivery", "challenge_phrase"]);
 
     let (mut other, _) = registered(&app).await;
     for (method, path) in [

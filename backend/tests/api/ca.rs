@@ -58,15 +58,15 @@ async fn issue_one(app: &TestApp, profile: CertificateProfile, csr: &[u8]) -> Re
     issue(&app.state.db, &app.state.ca, &req).await.map_err(|e| e.code())
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
+pub fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
 }
 
-struct Files {
-    dir: tempfile::TempDir,
+pub struct Files {
+    pub dir: tempfile::TempDir,
 }
 
 impl Files {
@@ -175,7 +175,7 @@ async fn a_pem_csr_is_accepted_too() {
     issue_one(&app, CertificateProfile::PersonalSign, csr.as_bytes()).await.unwrap();
 }
 
-async fn fetch_crl(app: &TestApp) -> Vec<u8> {
+pub async fn fetch_crl(app: &TestApp) -> Vec<u8> {
     let res = app.get("/ca/issuing.crl").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pkix-crl");
@@ -382,7 +382,7 @@ async fn pkilint_finds_no_errors() {
 }
 
 /// `openssl ocsp` against the running responder: stdout and stderr together.
-fn openssl_ocsp(f: &Files, app: &TestApp, serial_hex: &str, extra: &[&str]) -> String {
+pub fn openssl_ocsp(f: &Files, app: &TestApp, serial_hex: &str, extra: &[&str]) -> String {
     let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
     let out = Command::new("openssl")

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod apply;
 mod ca;
+mod directory;
 mod errors;
 mod health;
 mod payment;

@@ -44,7 +44,9 @@ pub mod slot {
     pub const PHONE: usize = 18;
     pub const ADDRESS: usize = 19;
     pub const COD: usize = 20;
-    pub const N: usize = 21;
+    pub const PHRASE: usize = 21;
+    pub const PHRASE_AGAIN: usize = 22;
+    pub const N: usize = 23;
 }
 
 /// Everything the wizard's inputs hold, as typed.
@@ -312,6 +314,22 @@ fn inputs(form: &'static str, list: &'static [Input], v: Slots, errors: RwSignal
         .into_any()
 }
 
+/// Step ⑦'s challenge phrase (撤销密码), typed twice; `None` when left empty and one is
+/// already set (a resubmission keeps it).
+pub fn challenge_phrase(v: &Values, already_set: bool) -> Result<Option<certdesk_shared::apply::SetChallengePhrase>, Vec<FieldError>> {
+    let (p, again) = (&v[slot::PHRASE], &v[slot::PHRASE_AGAIN]);
+    if p.is_empty() && again.is_empty() && already_set {
+        return Ok(None);
+    }
+    let mut e = Vec::new();
+    if let Err(error) = certdesk_shared::directory::check_challenge_phrase(p) {
+        e.push(FieldError { field: "challenge_phrase".into(), error });
+    } else if p != again {
+        e.push(FieldError { field: "challenge_phrase_again".into(), error: ValidationError::PasswordMismatch });
+    }
+    if e.is_empty() { Ok(Some(certdesk_shared::apply::SetChallengePhrase { challenge_phrase: p.clone() })) } else { Err(e) }
+}
+
 /// A step's request as JSON, with the path segment it is saved under.
 fn json<T: serde::Serialize>(
     r: Result<T, Vec<FieldError>>,
@@ -320,11 +338,18 @@ fn json<T: serde::Serialize>(
     r.map(|r| (seg, serde_json::to_string(&r).unwrap_or_default()))
 }
 
-/// Saves one step (creating the draft first when there is none yet), or submits.
+/// Saves one step (creating the draft first when there is none yet), or submits (after
+/// saving the challenge phrase, when `body` holds one).
 async fn save(id: String, seg: &'static str, body: String, l: crate::i18n::Locale) -> Result<ApplicationView, certdesk_shared::ApiError> {
     let id = if id.is_empty() { crate::api::post_empty::<ApplicationView>("/api/applications", l).await?.id } else { id };
     let path = format!("/api/applications/{id}/{seg}");
-    if seg == "submit" { crate::api::post_empty(&path, l).await } else { crate::api::put_json(&path, body, l).await }
+    if seg != "submit" {
+        return crate::api::put_json(&path, body, l).await;
+    }
+    if !body.is_empty() {
+        crate::api::put_json::<ApplicationView>(&format!("/api/applications/{id}/challenge-phrase"), body, l).await?;
+    }
+    crate::api::post_empty(&path, l).await
 }
 
 /// A labelled `<select>` whose options may change (value, text).
@@ -473,7 +498,10 @@ pub fn Apply() -> impl IntoView {
                 }
                 4 => json(operator(&values), "operator"),
                 5 => json(delivery(&values), "delivery"),
-                _ => Ok(("submit", String::new())),
+                _ => {
+                    let set = app.with_untracked(|a| a.as_ref().is_some_and(|a| a.challenge_set));
+                    challenge_phrase(&values, set).map(|p| ("submit", p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default()))
+                }
             };
             fs.submit(req, move |(seg, body)| save(id, seg, body, l), move |a: ApplicationView| {
                 let id = a.id.clone();
@@ -610,6 +638,17 @@ pub fn Apply() -> impl IntoView {
             6 => {
                 let paid = paid.clone();
                 view! { <PayStep id=id.get_untracked() paid /> }.into_any()
+            }
+            7 => {
+                let set = app.with_untracked(|a| a.as_ref().is_some_and(|a| a.challenge_set));
+                view! {
+                    <p class="hint">{tr(if set { |l| td_string!(l, challenge_phrase_set) } else { |l| td_string!(l, challenge_phrase_intro) })}</p>
+                    <Field form field="challenge_phrase" label=|l| td_string!(l, challenge_phrase) value=v[slot::PHRASE] errors input_type="password"
+                        autocomplete="new-password" optional=set check=|s| certdesk_shared::directory::check_challenge_phrase(s) />
+                    <Field form field="challenge_phrase_again" label=|l| td_string!(l, challenge_phrase_again) value=v[slot::PHRASE_AGAIN] errors
+                        input_type="password" autocomplete="new-password" optional=set />
+                }
+                .into_any()
             }
             _ => ().into_any(),
         }

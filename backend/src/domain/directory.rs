@@ -1,0 +1,281 @@
+//! The public directory (seed 000, seed 003 §1.4): certificate status search by e-mail or
+//! exact name, a certificate's detail, self-revocation with the challenge phrase chosen when
+//! applying, the revocation bulletin (注销公告) and the progress lookup (查询服务). Nothing
+//! here needs a session; every lookup is counted per address in the database, and contact
+//! data leaves masked.
+
+use certdesk_shared::apply::ApplicationStatus;
+use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::directory::{
+    BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus, SEARCH_LIMIT,
+    SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email,
+};
+use certdesk_shared::ErrorCode;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value};
+
+use super::audit::{self, AuditKey, Event};
+use super::throttle::{self, Policy};
+use super::{ClientMeta, sql};
+use crate::ca::CaService;
+use crate::entity::{application, certificate};
+use crate::error::AppError;
+
+/// Public lookups per address: 60 a minute (a person searching never gets near it; a
+/// crawler walking the directory does).
+pub const LOOKUPS_PER_MINUTE: i32 = 60;
+/// Progress lookups per address: 20 an hour (each one guesses at personal data).
+pub const PROGRESS_PER_HOUR: i32 = 20;
+/// Wrong challenge phrases per certificate: waits from the 3rd, locked at the 5th.
+pub const PHRASE_PER_CERTIFICATE: Policy =
+    Policy { window: Duration::hours(1), delay_from: 3, lock_at: 5, lock_for: Duration::hours(1) };
+/// Wrong challenge phrases per address, over any certificates.
+pub const PHRASE_PER_ADDRESS: Policy =
+    Policy { window: Duration::hours(1), delay_from: 10, lock_at: 20, lock_for: Duration::hours(1) };
+
+/// Counts one public lookup of `ip`; refused once over the limit.
+pub async fn count_lookup(db: &impl ConnectionTrait, ip: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    if throttle::take(db, &format!("lookup:ip:{ip}"), LOOKUPS_PER_MINUTE, Duration::minutes(1), now).await? {
+        Ok(())
+    } else {
+        Err(ErrorCode::RateLimited.into())
+    }
+}
+
+fn certificate_status(status: &str, not_after: DateTime<Utc>, now: DateTime<Utc>) -> PublicStatus {
+    match status {
+        "revoked" => PublicStatus::Revoked,
+        "hold" => PublicStatus::Suspended,
+        _ if not_after <= now => PublicStatus::Expired,
+        _ => PublicStatus::Valid,
+    }
+}
+
+/// The search (seed 000 steps 4–5): certificates, and for Pending / Approved / All also the
+/// applications not issued yet. At most [`SEARCH_LIMIT`] results, newest first.
+pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFilter, now: DateTime<Utc>) -> Result<SearchResults, AppError> {
+    let (cert_col, app_col, value) = match key {
+        SearchKey::Email(e) => ("email", "search_email", e.clone()),
+        SearchKey::Name(n) => ("subject", "search_name", n.clone()),
+    };
+    let limit = SEARCH_LIMIT as i64 + 1;
+    let mut hits = Vec::new();
+    let cert_condition = match filter {
+        StatusFilter::Valid => Some("AND status = 'valid' AND not_after > $2"),
+        StatusFilter::Expired => Some("AND status = 'valid' AND not_after <= $2"),
+        StatusFilter::Revoked => Some("AND status IN ('revoked', 'hold') AND $2 = $2"),
+        StatusFilter::All => Some("AND $2 = $2"),
+        StatusFilter::Pending | StatusFilter::Approved => None,
+    };
+    if let Some(condition) = cert_condition {
+        let text = format!(
+            "SELECT uid, subject, email, status, profile, not_before, not_after FROM certificate \
+             WHERE {cert_col} = $1 {condition} ORDER BY not_before DESC LIMIT $3"
+        );
+        let rows = db.query_all(sql(db, &text, vec![value.clone().into(), now.into(), limit.into()])).await?;
+        for r in rows {
+            hits.push(hit_of_certificate(&r, now)?);
+        }
+    }
+    let app_statuses: &[&str] = match filter {
+        StatusFilter::Pending => &["submitted", "resubmitted"],
+        StatusFilter::Approved => &["approved"],
+        StatusFilter::All => &["submitted", "resubmitted", "approved"],
+        _ => &[],
+    };
+    if !app_statuses.is_empty() {
+        let apps = application::Entity::find()
+            .filter(match app_col {
+                "search_email" => application::Column::SearchEmail.eq(value.clone()),
+                _ => application::Column::SearchName.eq(value.clone()),
+            })
+            .filter(application::Column::Status.is_in(app_statuses.iter().copied()))
+            .order_by_desc(application::Column::SubmittedAt)
+            .all(db)
+            .await?;
+        for a in apps.into_iter().take(limit as usize) {
+            let status = if a.status == "approved" { PublicStatus::Approved } else { PublicStatus::Pending };
+            hits.push(SearchHit {
+                uid: None,
+                name: a.search_name.unwrap_or_default(),
+                email: a.search_email.as_deref().map(mask_email),
+                status,
+                profile: None,
+                not_before: None,
+                not_after: None,
+            });
+        }
+    }
+    let truncated = hits.len() > SEARCH_LIMIT;
+    hits.truncate(SEARCH_LIMIT);
+    Ok(SearchResults { hits, truncated })
+}
+
+fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, AppError> {
+    let not_before: DateTime<Utc> = r.try_get("", "not_before")?;
+    let not_after: DateTime<Utc> = r.try_get("", "not_after")?;
+    let status: String = r.try_get("", "status")?;
+    let email: Option<String> = r.try_get("", "email")?;
+    let profile: String = r.try_get("", "profile")?;
+    Ok(SearchHit {
+        uid: Some(r.try_get("", "uid")?),
+        name: r.try_get("", "subject")?,
+        email: email.as_deref().map(mask_email),
+        status: certificate_status(&status, not_after, now),
+        profile: CertificateProfile::from_code(&profile),
+        not_before: Some(not_before.to_rfc3339()),
+        not_after: Some(not_after.to_rfc3339()),
+    })
+}
+
+async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model, AppError> {
+    certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
+    let subject = x509_parser::parse_x509_certificate(&c.der).map(|(_, x)| x.subject().to_string()).unwrap_or_default();
+    CertificateDetail {
+        uid: c.uid.clone(),
+        name: c.subject.clone(),
+        email: c.email.as_deref().map(mask_email),
+        status: certificate_status(&c.status, c.not_after, now),
+        profile: CertificateProfile::from_code(&c.profile),
+        subject,
+        serial: c.serial.clone(),
+        not_before: c.not_before.to_rfc3339(),
+        not_after: c.not_after.to_rfc3339(),
+        revoked_at: c.revoked_at.map(|t| t.to_rfc3339()),
+        reason: c.reason.and_then(|r| u8::try_from(r).ok()).and_then(RevocationReason::from_code),
+    }
+}
+
+/// A certificate's detail page (seed 000 step 6).
+pub async fn detail(db: &impl ConnectionTrait, uid: &str, now: DateTime<Utc>) -> Result<CertificateDetail, AppError> {
+    Ok(detail_of(&find(db, uid).await?, now))
+}
+
+/// Self-revocation (seed 000 steps 7–8): the challenge phrase chosen when applying and a
+/// holder's reason; the CA revokes at once and a new CRL is signed. Wrong phrases are
+/// counted per certificate and per address before the phrase is checked, and audited.
+pub async fn revoke_with_phrase(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    uid: &str,
+    request: SelfRevocation,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<CertificateDetail, AppError> {
+    let SelfRevocation { challenge_phrase: phrase, reason } = request;
+    if !HOLDER_REASONS.contains(&reason) {
+        return Err(ErrorCode::BadRevocationReason.into());
+    }
+    let cert = find(db, uid).await?;
+    if cert.status == "revoked" {
+        return Err(ErrorCode::AlreadyRevoked.into());
+    }
+    let (cert_key, ip_key) = (format!("revoke:cert:{}", cert.uid), format!("revoke:ip:{}", meta.ip));
+    if !throttle::attempt(db, &cert_key, PHRASE_PER_CERTIFICATE, now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    if !throttle::attempt(db, &ip_key, PHRASE_PER_ADDRESS, now).await? {
+        throttle::forgive(db, &cert_key).await?;
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let stored = application::Entity::find()
+        .filter(application::Column::CertificateUid.eq(cert.uid.clone()))
+        .one(db)
+        .await?
+        .and_then(|a| a.challenge_hash);
+    // No application (a certificate made another way) costs the same check and fails.
+    let right = super::password::verify(stored, phrase).await.map_err(AppError::Internal)?;
+    if !right {
+        let detail = serde_json::json!({ "certificate": cert.uid });
+        audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "revocation_phrase_wrong", subject: &cert.serial, ip: &meta.ip, detail })
+            .await?;
+        return Err(ErrorCode::ChallengePhraseWrong.into());
+    }
+    throttle::clear(db, &cert_key).await?;
+    throttle::forgive(db, &ip_key).await?;
+    if cert.ca_id != ca.issuing.id {
+        return Err(ErrorCode::NotFound.into());
+    }
+    crate::ca::revoke::revoke(db, &ca.issuing, &cert.serial, reason, None).await?;
+    crate::ca::revoke::regenerate_crl(db, &ca.issuing).await.map_err(AppError::Internal)?;
+    let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
+    audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
+        .await?;
+    Ok(detail_of(&find(db, uid).await?, now))
+}
+
+pub const BULLETIN_PER_PAGE: u32 = 20;
+
+/// 注销公告: revoked certificates, newest first; `q` is an exact name or a serial (hex,
+/// any case, colons allowed).
+pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<BulletinPage, AppError> {
+    let page = page.max(1);
+    let q = q.trim();
+    let (filter, mut values): (&str, Vec<Value>) = if q.is_empty() {
+        ("", Vec::new())
+    } else {
+        let serial: String = q.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect::<String>().to_lowercase();
+        ("AND (subject = $1 OR serial = $2)", vec![q.to_owned().into(), serial.into()])
+    };
+    let n = values.len();
+    let total_row = db
+        .query_one(sql(db, &format!("SELECT COUNT(*) AS n FROM certificate WHERE status = 'revoked' {filter}"), values.clone()))
+        .await?;
+    let total: i64 = match total_row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    values.push(i64::from(BULLETIN_PER_PAGE).into());
+    values.push((i64::from(page - 1) * i64::from(BULLETIN_PER_PAGE)).into());
+    let text = format!(
+        "SELECT uid, subject, serial, reason, revoked_at FROM certificate WHERE status = 'revoked' {filter} \
+         ORDER BY revoked_at DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let rows = db.query_all(sql(db, &text, values)).await?;
+    let mut entries = Vec::new();
+    for r in rows {
+        let reason: Option<i16> = r.try_get("", "reason")?;
+        let at: Option<DateTime<Utc>> = r.try_get("", "revoked_at")?;
+        entries.push(BulletinEntry {
+            uid: r.try_get("", "uid")?,
+            name: r.try_get("", "subject")?,
+            serial: r.try_get("", "serial")?,
+            reason: reason.and_then(|r| u8::try_from(r).ok()).and_then(RevocationReason::from_code),
+            revoked_at: at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        });
+    }
+    Ok(BulletinPage { entries, page, per_page: BULLETIN_PER_PAGE, total: total.max(0) as u64 })
+}
+
+/// 查询服务 (seed 003 §1.4.1): any two of acceptance number, unit name, operator phone and
+/// operator ID number give the newest matching application's status, and nothing else.
+/// Counted per address: 20 an hour.
+pub async fn progress(db: &impl ConnectionTrait, q: &ProgressQuery, ip: &str, now: DateTime<Utc>) -> Result<Progress, AppError> {
+    if q.given() < 2 {
+        return Err(ErrorCode::ProgressNeedsTwo.into());
+    }
+    if !throttle::take(db, &format!("progress:ip:{ip}"), PROGRESS_PER_HOUR, Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let (no, name, mobile, id) = (q.acceptance_no.trim(), q.org_name.trim(), q.mobile.trim(), q.id_number.trim().to_uppercase());
+    let mut find = application::Entity::find().filter(application::Column::AcceptanceNo.is_not_null());
+    for (given, col, value) in [
+        (!no.is_empty(), application::Column::AcceptanceNo, no.to_owned()),
+        (!name.is_empty(), application::Column::SearchName, name.to_owned()),
+        (!mobile.is_empty(), application::Column::OperatorMobile, mobile.to_owned()),
+        (!id.is_empty(), application::Column::OperatorIdNumber, id.clone()),
+    ] {
+        if given {
+            find = find.filter(col.eq(value));
+        }
+    }
+    let found = find.order_by_desc(application::Column::SubmittedAt).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let status = ApplicationStatus::parse(&found.status).ok_or(ErrorCode::NotFound)?;
+    Ok(Progress { status })
+}

@@ -1,0 +1,115 @@
+//! The public directory over HTTP, under `/api/public`: status search, a certificate's
+//! detail and self-revocation, the revocation bulletin, the progress lookup. No session;
+//! thin handlers over `domain::directory`.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use certdesk_shared::directory::{
+    BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, SelfRevocation, StatusFilter,
+};
+use certdesk_shared::FieldError;
+use chrono::Utc;
+
+use super::AppJson;
+use super::auth::Client;
+use crate::domain::directory;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/public/certificates", get(search))
+        .route("/public/certificates/{uid}", get(detail))
+        .route("/public/certificates/{uid}/revoke", post(revoke))
+        .route("/public/bulletin", get(bulletin))
+        .route("/public/progress", post(progress))
+        .route("/public/ca", get(ca_files))
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn invalid(field: &str, error: certdesk_shared::ValidationError) -> AppError {
+    AppError::Validation(vec![FieldError { field: field.into(), error }])
+}
+
+/// By e-mail when one is given, else by the exact name.
+fn search_key(q: &SearchQuery) -> Result<SearchKey, AppError> {
+    if !q.email.trim().is_empty() {
+        SearchKey::email(&q.email).map_err(|e| invalid("email", e))
+    } else {
+        SearchKey::name(&q.name).map_err(|e| invalid("name", e))
+    }
+}
+
+async fn search(State(state): State<AppState>, Client(meta): Client, Query(q): Query<SearchQuery>) -> Result<Json<SearchResults>, AppError> {
+    let key = search_key(&q)?;
+    let filter = match q.status.as_deref() {
+        None | Some("") => StatusFilter::default(),
+        Some(s) => StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::Required))?,
+    };
+    let now = Utc::now();
+    directory::count_lookup(&state.db, &meta.ip, now).await?;
+    Ok(Json(directory::search(&state.db, &key, filter, now).await?))
+}
+
+async fn detail(State(state): State<AppState>, Client(meta): Client, Path(uid): Path<String>) -> Result<Json<CertificateDetail>, AppError> {
+    let now = Utc::now();
+    directory::count_lookup(&state.db, &meta.ip, now).await?;
+    Ok(Json(directory::detail(&state.db, &uid, now).await?))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Path(uid): Path<String>,
+    AppJson(r): AppJson<SelfRevocation>,
+) -> Result<Json<CertificateDetail>, AppError> {
+    let d = directory::revoke_with_phrase(&state.db, &state.ca, &state.audit_key, &uid, r, &meta, Utc::now()).await?;
+    Ok(Json(d))
+}
+
+#[derive(serde::Deserialize)]
+struct BulletinQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+async fn bulletin(State(state): State<AppState>, Client(meta): Client, Query(q): Query<BulletinQuery>) -> Result<Json<BulletinPage>, AppError> {
+    directory::count_lookup(&state.db, &meta.ip, Utc::now()).await?;
+    Ok(Json(directory::bulletin(&state.db, &q.q, q.page.unwrap_or(1)).await?))
+}
+
+async fn progress(State(state): State<AppState>, Client(meta): Client, AppJson(q): AppJson<ProgressQuery>) -> Result<Json<Progress>, AppError> {
+    Ok(Json(directory::progress(&state.db, &q, &meta.ip, Utc::now()).await?))
+}
+
+/// The CA certificates with their fingerprints, and their CRLs (for the bulletin page).
+async fn ca_files(State(state): State<AppState>) -> Result<Json<Vec<CaInfo>>, AppError> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    for a in [&state.ca.root, &state.ca.issuing] {
+        let (_, cert) = x509_parser::parse_x509_certificate(&a.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("CA certificate: {e}")))?;
+        let digest = Sha256::digest(&a.cert_der);
+        out.push(CaInfo {
+            name: a.name.clone(),
+            subject: cert.subject().to_string(),
+            sha256: digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"),
+            not_before: a.not_before.to_rfc3339(),
+            not_after: a.not_after.to_rfc3339(),
+            certificate_url: format!("/ca/{}.crt", a.name),
+            crl_url: format!("/ca/{}.crl", a.name),
+        });
+    }
+    Ok(Json(out))
+}

@@ -1,0 +1,159 @@
+//! The public directory: status search by e-mail and exact name with the status filters,
+//! the detail page, self-revocation with the challenge phrase (CRL and OCSP show it at
+//! once), wrong phrases limited and audited, the bulletin, and the progress lookup.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, last_sms, staff_browser};
+use crate::apply::{CHALLENGE_PHRASE, complete_draft};
+use crate::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::helpers::{TestApp, spawn_app};
+use certdesk_shared::admin::StaffRole;
+
+/// A submitted settlement application: the customer, its id, acceptance number and the
+/// operator's phone.
+async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, String) {
+    let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
+    let (mut b, id, mobile) = complete_draft(app, &mut admin, true).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    (b, admin, id, acceptance, mobile)
+}
+
+/// Approved and issued for a fresh key: the certificate's uid and serial.
+async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String) {
+    let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    assert_eq!(s, StatusCode::OK);
+    let sms = last_sms(app, mobile).await.unwrap();
+    let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
+    let code: String = sms.body[at..].chars().take(8).collect();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
+    let (s, v) = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned())
+}
+
+async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {
+    anyone.get(&format!("/api/public/certificates?{query}")).await
+}
+
+fn uids(v: &Value) -> Vec<Option<&str>> {
+    v["hits"].as_array().unwrap().iter().map(|h| h["uid"].as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_it_with_the_phrase() {
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let mut anyone = Browser::new(&app);
+    let name = "name=%E5%A4%A9%E6%B4%A5%E5%B8%82%E6%BB%A8%E6%B5%B7%E6%95%B0%E5%AD%97%E8%AE%A4%E8%AF%81%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8";
+
+    // Submitted: Pending finds it (masked, no detail link); Valid finds nothing yet.
+    let (s, v) = search(&mut anyone, "email=CA@example.com&status=pending").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["hits"][0]["status"].as_str(), v["hits"][0]["email"].as_str()), (Some("pending"), Some("c***@example.com")));
+    assert_eq!(uids(&v), [None]);
+    assert!(!v.to_string().contains("ca@example.com"), "contact data is masked: {v}");
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0, "Valid is the default filter");
+
+    let (uid, serial) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
+    let (_, v) = search(&mut anyone, "email=ca@example.com&status=valid").await;
+    assert_eq!(uids(&v), [Some(uid.as_str())]);
+    assert_eq!((v["hits"][0]["profile"].as_str(), v["hits"][0]["status"].as_str()), (Some("org_sign"), Some("valid")));
+    assert!(v["hits"][0]["not_after"].is_string());
+    let (_, v) = search(&mut anyone, &format!("{name}&status=all")).await;
+    assert!(uids(&v).contains(&Some(uid.as_str())), "{v}");
+    assert_eq!(uids(&search(&mut anyone, &format!("{name}&status=expired")).await.1).len(), 0);
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1).len(), 0);
+    // No wildcards, and a name must be exact.
+    let (s, v) = search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5*").await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wildcard")));
+    assert_eq!(uids(&search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5&status=all").await.1).len(), 0);
+
+    // The detail page.
+    let (s, d) = anyone.get(&format!("/api/public/certificates/{uid}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((d["serial"].as_str(), d["status"].as_str(), d["email"].as_str()), (Some(serial.as_str()), Some("valid"), Some("c***@example.com")));
+    assert!(d["subject"].as_str().unwrap().contains("天津市滨海数字认证有限公司"), "{d}");
+    assert_eq!(anyone.get("/api/public/certificates/no-such-certificate").await.0, StatusCode::NOT_FOUND);
+
+    // A wrong phrase is refused, audited, and changes nothing; a CA reason is refused.
+    let revoke = format!("/api/public/certificates/{uid}/revoke");
+    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": "我猜的撤销密码", "reason": "key_compromise" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_wrong")));
+    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "ca_compromise" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")));
+    assert_eq!(anyone.get(&format!("/api/public/certificates/{uid}")).await.1["status"], "valid");
+    let (_, trail) = admin.get("/api/admin/audit").await;
+    assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "revocation_phrase_wrong" && e["subject"] == serial.as_str()), "{trail}");
+
+    // The right phrase revokes at once: search, bulletin, CRL and OCSP all say so.
+    let (s, d) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
+    assert_eq!((s, d["status"].as_str(), d["reason"].as_str()), (StatusCode::OK, Some("revoked"), Some("key_compromise")), "{d}");
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1), [Some(uid.as_str())]);
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=valid").await.1).len(), 0);
+    let (_, page) = anyone.get(&format!("/api/public/bulletin?q={}", serial.to_uppercase())).await;
+    assert_eq!((page["total"].as_u64(), page["entries"][0]["reason"].as_str()), (Some(1), Some("key_compromise")), "{page}");
+    let (_, page) = anyone.get("/api/public/bulletin").await;
+    assert_eq!(page["entries"][0]["uid"], uid.as_str(), "newest first");
+    let crl = fetch_crl(&app).await;
+    let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
+    assert!(crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == serial), "the new CRL lists it");
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let ocsp = openssl_ocsp(&f, &app, &serial, &[]);
+    assert!(ocsp.contains(": revoked") && ocsp.contains("keyCompromise"), "{ocsp}");
+    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "superseded" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_revoked")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_phrases_are_slowed_then_stopped_even_for_the_right_one() {
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
+    let mut anyone = Browser::new(&app);
+    let revoke = format!("/api/public/certificates/{uid}/revoke");
+    for _ in 0..3 {
+        let (s, _) = anyone.post(&revoke, json!({ "challenge_phrase": "another guess", "reason": "unspecified" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "unspecified" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert_eq!(anyone.get(&format!("/api/public/certificates/{uid}")).await.1["status"], "valid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_needs_two_fields_and_tells_only_the_status() {
+    let app = spawn_app().await;
+    let (_b, _admin, _id, acceptance, mobile) = submitted(&app).await;
+    let mut anyone = Browser::new(&app);
+    let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("progress_needs_two")));
+    let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v, json!({ "status": "submitted" }), "the status and nothing else");
+    let (s, v) = anyone.post("/api/public/progress", json!({ "org_name": "天津市滨海数字认证有限公司", "id_number": "11010519491231002x" })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")));
+    let (s, _) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": "13900000000" })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "both given fields must match");
+    // 20 an hour per address.
+    let mut last = StatusCode::OK;
+    for _ in 0..20 {
+        last = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn searches_are_limited_per_address() {
+    let app = spawn_app().await;
+    let mut anyone = Browser::new(&app);
+    for _ in 0..60 {
+        assert_eq!(search(&mut anyone, "email=nobody@example.com").await.0, StatusCode::OK);
+    }
+    let (s, v) = search(&mut anyone, "email=nobody@example.com").await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+}
