@@ -9,7 +9,6 @@ const pages = [
   { name: '证书解锁', path: '/unlock', shot: 'unlock' },
   { name: '远程下载', path: '/remote-download', shot: 'remote-download' },
   { name: '证书校验', path: '/verify', shot: 'verify' },
-  { name: '查询服务', path: '/search', shot: 'search' },
   { name: '环境检测', path: '/env-check', shot: 'env-check' },
 ];
 
@@ -43,6 +42,20 @@ test('证书新办 opens the wizard, its own bundle; signed out, it asks to sign
   await nav.getByRole('link', { name: '证书新办', exact: true }).click();
   await expect(page).toHaveURL(/\/sign-in\?next=\/apply$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('登录');
+  noErrors();
+});
+
+test('查询服务 opens the public directory, its own bundle, without signing in', async ({ page }) => {
+  const noErrors = watchForErrors(page);
+  await page.goto('/');
+  await appReady(page);
+  const nav = page.getByRole('navigation', { name: '主导航' });
+  await nav.getByRole('link', { name: '查询服务', exact: true }).click();
+  await expect(page).toHaveURL(/\/search$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('查询服务');
+  await expect(page).toHaveTitle(/^查询服务 - CertDesk/);
+  await expect(page.getByRole('heading', { name: '证书状态查询' })).toBeVisible();
+  await keepScreenshot(page, 'page-search');
   noErrors();
 });
 

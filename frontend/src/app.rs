@@ -44,7 +44,7 @@ pub fn staff_header() -> AnyView {
 /// the wasm budget than several of our pages.
 pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
-        p if APPLY_PATHS.contains(&p) || is_admin_path(p) => view! { <Elsewhere /> }.into_any(),
+        p if APPLY_PATHS.contains(&p) || is_admin_path(p) || is_directory_path(p) => view! { <Elsewhere /> }.into_any(),
         "/" => view! { <Home /> }.into_any(),
         "/env-check" => view! { <EnvCheck /> }.into_any(),
         "/register" => view! { <Register /> }.into_any(),
@@ -52,12 +52,6 @@ pub fn portal_page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
-        "/search" => view! { <Search /> }.into_any(),
-        "/bulletin" => view! { <Bulletin /> }.into_any(),
-        p if p.starts_with("/certificates/") => {
-            let uid = p["/certificates/".len()..].to_owned();
-            view! { <Certificate uid /> }.into_any()
-        }
         p => match Operation::NAV.into_iter().find(|op| op.path() == p) {
             Some(op) => view! { <Service op /> }.into_any(),
             None => view! { <NotFound /> }.into_any(),
@@ -72,6 +66,25 @@ pub fn apply_page(path: &str) -> AnyView {
         "/applications" => view! { <Applications /> }.into_any(),
         "/invoices" => view! { <Invoices /> }.into_any(),
         "/shipments" => view! { <Shipments /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The public directory's paths: 查询服务, 注销公告 and a certificate's page.
+pub fn is_directory_path(path: &str) -> bool {
+    let p = normal(path);
+    p == "/search" || p == "/bulletin" || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
+}
+
+/// The public directory's route table; every other path belongs to the portal.
+pub fn directory_page(path: &str) -> AnyView {
+    match normal(path) {
+        "/search" => view! { <Search /> }.into_any(),
+        "/bulletin" => view! { <Bulletin /> }.into_any(),
+        p if is_directory_path(p) => {
+            let uid = p["/certificates/".len()..].to_owned();
+            view! { <Certificate uid /> }.into_any()
+        }
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -141,6 +154,12 @@ pub fn App(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directory_paths() {
+        assert!(is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc"));
+        assert!(!is_directory_path("/certificates/") && !is_directory_path("/certificates/a/b") && !is_directory_path("/searching"));
+    }
 
     #[test]
     fn admin_paths() {

@@ -1,7 +1,8 @@
-//! CertDesk browser app. Three entry points share this library, each its own wasm so each
+//! CertDesk browser app. Four entry points share this library, each its own wasm so each
 //! stays within the size budget: the portal (`src/main.rs`: home, accounts, services), the
-//! new-certificate wizard (`src/bin/apply.rs`: /apply, /applications) and the staff console
-//! (`src/bin/admin.rs`: /admin…). Each bundle's router hands the paths of the others to the
+//! new-certificate wizard (`src/bin/apply.rs`: /apply, /applications, /invoices,
+//! /shipments), the public directory (`src/bin/directory.rs`: /search, /bulletin,
+//! /certificates/…) and the staff console (`src/bin/admin.rs`: /admin…). Each bundle's router hands the paths of the others to the
 //! server with a full page load.
 
 mod api;
@@ -31,6 +32,12 @@ pub fn mount_portal() {
 pub fn mount_apply() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
+}
+
+/// The public directory bundle.
+pub fn mount_directory() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::directory_page header=app::customer_header /> });
 }
 
 /// The staff console bundle.

@@ -145,14 +145,15 @@ fn tool_path() -> std::ffi::OsString {
 /// `trunk build --release --offline` into dist/. The crates are fetched first, since
 /// trunk passes `--offline` on to cargo (and must not download tools itself).
 /// Then the new-certificate bundle (`apply.html` into `dist/apply-app/`) and the staff
-/// console (`admin.html` into `dist/admin-app/`), each its own wasm.
+/// console (`admin.html` into `dist/admin-app/`) and the public directory
+/// (`directory.html` into `dist/directory-app/`), each its own wasm.
 pub fn build_app() -> Result<()> {
     sh(crate::cargo().args(["fetch"]))?;
     sh(Command::new("trunk")
         .current_dir(root())
         .args(["build", "--release", "--offline"])
         .env("PATH", tool_path()))?;
-    for (page, dir) in [("apply.html", "apply-app"), ("admin.html", "admin-app")] {
+    for (page, dir) in [("apply.html", "apply-app"), ("admin.html", "admin-app"), ("directory.html", "directory-app")] {
         sh(Command::new("trunk")
             .current_dir(root())
             .args(["build", page, "--release", "--offline", "--dist", &format!("dist/{dir}"), "--public-url", &format!("/{dir}/")])

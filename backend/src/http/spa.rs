@@ -2,8 +2,10 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is two bundles, each its own wasm: the new-certificate wizard (built into
-//! `apply-app/`) answers [`APPLY_PATHS`]; the portal (`index.html`) answers everything else.
+//! The app is four bundles, each its own wasm: the new-certificate wizard (built into
+//! `apply-app/`) answers [`APPLY_PATHS`], the staff console (`admin-app/`) `/admin…`, the
+//! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
+//! portal (`index.html`) answers everything else.
 //! The apps' routers map paths the same way and reload to reach the other bundle.
 
 use std::path::{Path, PathBuf};
@@ -23,12 +25,15 @@ pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/sh
 pub const APPLY_DIR: &str = "apply-app";
 /// Where the staff console (every `/admin…` path) is built.
 pub const ADMIN_DIR: &str = "admin-app";
+/// Where the public directory (/search, /bulletin, /certificates/…) is built.
+pub const DIRECTORY_DIR: &str = "directory-app";
 
 pub struct Spa {
     dir: PathBuf,
     index_html: Option<String>,
     apply_html: Option<String>,
     admin_html: Option<String>,
+    directory_html: Option<String>,
 }
 
 fn read_bundle(dir: &Path, sub: &str) -> anyhow::Result<Option<String>> {
@@ -52,12 +57,13 @@ impl Spa {
         };
         let apply_html = read_bundle(dir, APPLY_DIR)?;
         let admin_html = read_bundle(dir, ADMIN_DIR)?;
-        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, admin_html })
+        let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
+        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, admin_html, directory_html })
     }
 
     /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        self.index_html.iter().chain(self.apply_html.iter()).chain(self.admin_html.iter()).flat_map(|h| inline_scripts(h))
+        [&self.index_html, &self.apply_html, &self.admin_html, &self.directory_html].into_iter().flatten().flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -70,7 +76,12 @@ impl Spa {
                     Some(_) => ServeFile::new(self.dir.join(sub).join("index.html")),
                     None => index.clone(),
                 };
-                let pages = Pages { index: index.clone(), apply: bundle(&self.apply_html, APPLY_DIR), admin: bundle(&self.admin_html, ADMIN_DIR) };
+                let pages = Pages {
+                    index: index.clone(),
+                    apply: bundle(&self.apply_html, APPLY_DIR),
+                    admin: bundle(&self.admin_html, ADMIN_DIR),
+                    directory: bundle(&self.directory_html, DIRECTORY_DIR),
+                };
                 Router::new()
                     .fallback(move |req: Request| serve(files.clone(), pages.clone(), req))
                     .layer(middleware::from_fn(cache_headers))
@@ -86,12 +97,19 @@ struct Pages {
     index: ServeFile,
     apply: ServeFile,
     admin: ServeFile,
+    directory: ServeFile,
 }
 
 /// The bundle a page path belongs to.
 pub fn is_apply_path(path: &str) -> bool {
     let p = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     APPLY_PATHS.contains(&p)
+}
+
+/// The public directory's paths (as the app's `is_directory_path`).
+pub fn is_directory_path(path: &str) -> bool {
+    let p = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    p == "/search" || p == "/bulletin" || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 
 /// The staff console's paths (as the app's `is_admin_path`).
@@ -108,6 +126,8 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
         pages.apply.oneshot(req).await
     } else if is_admin_path(path) {
         pages.admin.oneshot(req).await
+    } else if is_directory_path(path) {
+        pages.directory.oneshot(req).await
     } else {
         pages.index.oneshot(req).await
     };

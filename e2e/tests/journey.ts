@@ -1,0 +1,291 @@
+// Journeys the browser tests share: the wizard, a review round, and what follows approval.
+import { expect } from '@playwright/test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from '@playwright/test';
+import { appReady } from './support';
+import type { Staff } from './support';
+
+// 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode. Register → the
+// 7-step wizard with real small files (refusals for bad files and a wrong credit code) →
+// pay on the sandbox page (scan-to-pay only) → staff reject with a reason → fix and
+// resubmit → staff approve → the SMS holds the download code → the certificate is issued
+// for a CSR → invoice requested and issued → tracking number visible.
+// The wizard is its own bundle (dist/apply-app), loaded at /apply; staff work in /admin.
+
+/** The challenge phrase the journeys choose at step ⑦. */
+export const CHALLENGE_PHRASE = '我的撤销密码 2026';
+
+export function files() {
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-apply-'));
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  // An empty zip archive (end of central directory only).
+  const zip = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
+  const exe = Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(64)]);
+  const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3 * 1024 * 1024, 0x20)]);
+  const f = (name: string, b: Buffer) => {
+    const p = join(dir, name);
+    writeFileSync(p, b);
+    return p;
+  };
+  return {
+    licence: f('营业执照.png', png),
+    id: f('id.pdf', pdf),
+    other: f('other.zip', zip),
+    exe: f('setup.pdf', exe),
+    big: f('big.pdf', big),
+  };
+}
+
+export type Files = ReturnType<typeof files>;
+
+/** A CSR made by OpenSSL, as a token would make one (the token agent is the next issue). */
+export function csr(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-csr-'));
+  execFileSync('openssl', [
+    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', join(dir, 'key.pem'), '-subj', '/CN=token', '-out', join(dir, 'csr.pem'),
+  ], { stdio: 'ignore' });
+  return readFileSync(join(dir, 'csr.pem'), 'utf8');
+}
+
+/** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
+ * and the application's id. */
+export async function wizard(page: Page, context: BrowserContext, f: Files, pay: 'qr' | 'settlement' | Staff) {
+  await page.goto('/apply');
+  await appReady(page);
+  await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
+  const next = page.getByRole('button', { name: '下一步' });
+
+  // ① 选择证书类型
+  await page.getByLabel('项目名称').selectOption({ index: 1 });
+  await page.getByLabel('证书类型').selectOption({ index: 1 });
+  await page.getByLabel('介质类型').selectOption({ index: 1 });
+  await next.click();
+  await expect(page).toHaveURL(/\/apply\?id=[^&]+&step=2$/);
+
+  // ② 填写证书信息: a wrong credit code is refused under its field, in the browser.
+  await page.getByLabel('单位名称').fill('天津市滨海数字认证有限公司');
+  await page.getByLabel('统一社会信用代码').fill('999999999999999999');
+  await page.getByLabel('证书有效期').selectOption({ index: 1 });
+  await expect(page.getByLabel('证书有效期')).toContainText(/一年（金额：\d+(\.\d+)?元）/);
+  await page.getByLabel('单位电子邮箱').fill('finance@tjbhca.com');
+  await page.getByLabel('省份/市').selectOption('天津市');
+  await page.getByLabel('城市/区').selectOption('和平区');
+  await next.click();
+  await expect(page.getByLabel('统一社会信用代码')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/step=2$/);
+  await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
+  await next.click();
+  await expect(page).toHaveURL(/step=3$/);
+
+  // A reload resumes where the address says, with what was saved.
+  await page.reload();
+  await appReady(page);
+  await page.getByRole('button', { name: '上一步' }).click();
+  await expect(page.getByLabel('单位名称')).toHaveValue('天津市滨海数字认证有限公司');
+  await next.click();
+
+  // ③ 资料上传: an .exe named .pdf and a 3 MB file are refused before sending.
+  const licence = page.getByLabel('营业执照（副本）');
+  await licence.setInputFiles(f.exe);
+  await expect(page.locator('.field-error')).toContainText(/文件/);
+  await licence.setInputFiles(f.big);
+  await expect(page.locator('.field-error')).toContainText('文件大小不能超过2M');
+  await licence.setInputFiles(f.licence);
+  await expect(page.getByText('营业执照.png')).toBeVisible();
+  await page.getByLabel('经办人身份证件').setInputFiles(f.id);
+  await expect(page.getByText('id.pdf')).toBeVisible();
+  const other = page.getByLabel('其他资料');
+  if (await other.count()) {
+    await other.setInputFiles(f.other);
+    await expect(page.getByText('other.zip')).toBeVisible();
+  }
+  await next.click();
+  await expect(page).toHaveURL(/step=4$/);
+
+  // ④ 填写经办信息
+  await page.getByLabel('经办人姓名').fill('张三');
+  await page.getByLabel('经办人证件号码').fill('11010519491231002X');
+  await page.getByLabel('经办人手机号码').fill('18622503055');
+  await page.getByLabel('经办人电子邮箱').fill('123@tjbhca.com');
+  await next.click();
+  await expect(page).toHaveURL(/step=5$/);
+
+  // ⑤ 填写邮寄信息
+  await page.getByLabel('收件人姓名').fill('张三');
+  await page.getByLabel('收件人联系电话').fill('18622503055');
+  await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
+  await next.click();
+
+  if (typeof pay === 'object') {
+    // ⑥ 转账汇款: our account, the voucher uploaded; finance confirms in the console and the
+    // wizard moves on by itself.
+    await expect(page).toHaveURL(/step=6$/);
+    await page.getByRole('radio', { name: '转账汇款' }).check();
+    await expect(page.locator('.transfer .account')).toContainText('开户行');
+    await page.getByLabel('缴费凭证').setInputFiles(f.exe);
+    await expect(page.locator('.transfer .field-error')).toContainText('文件格式不正确');
+    await page.getByLabel('缴费凭证').setInputFiles(f.licence);
+    await expect(page.getByText('缴费凭证（营业执照.png）已上传，等待财务确认到账。')).toBeVisible();
+    // The QR code made when the step opened can no longer be paid.
+    await page.getByRole('radio', { name: '扫码缴费' }).check();
+    await expect(page.locator('.qr svg')).toHaveCount(0);
+    await page.getByRole('radio', { name: '转账汇款' }).check();
+    await pay.page.goto('/admin');
+    await appReady(pay.page);
+    const transfers = pay.page.getByRole('region', { name: '转账确认' });
+    const voucher = transfers.getByRole('row').filter({ hasText: /^TR/ }).last();
+    const no = (await voucher.getByRole('cell').first().textContent())!.trim();
+    await transfers.getByRole('button', { name: `确认到账 ${no}` }).click();
+    await expect(transfers.getByRole('button', { name: `确认到账 ${no}` })).toHaveCount(0);
+    await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
+  } else if (pay === 'qr') {
+    // ⑥ 扫码缴费: the sandbox pay page a phone would open; the wizard moves on by itself.
+    await expect(page).toHaveURL(/step=6$/);
+    await expect(page.locator('.qr svg')).toBeVisible();
+    const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
+    const phone = await context.newPage();
+    await phone.goto(codeUrl!);
+    await phone.getByRole('button', { name: '确认支付' }).click();
+    await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
+  } else {
+    // 大客户统一结算: no payment step.
+    await expect(page).toHaveURL(/step=7$/);
+  }
+
+  // ⑦ 提交审核, with the challenge phrase (撤销密码) for self-revocation: a mismatch is refused.
+  await page.getByLabel('撤销密码', { exact: true }).fill(CHALLENGE_PHRASE);
+  await page.getByLabel('确认撤销密码').fill('另一个撤销密码');
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.getByLabel('确认撤销密码')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('确认撤销密码').fill(CHALLENGE_PHRASE);
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.getByText('您的申请已提交，审核结果会以短信形式告知，请注意查收短信。')).toBeVisible();
+  await expect(page.locator('.acceptance-no')).not.toBeEmpty();
+  const acceptance = (await page.locator('.acceptance-no').textContent())!.trim();
+  const id = new URL(page.url()).searchParams.get('id')!;
+
+  // 我的证书申请
+  await page.goto('/applications');
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '待审核' })).toBeVisible();
+  return { acceptance, id };
+}
+
+/** Staff reject with a reason, the customer fixes the licence and resubmits, staff approve;
+ * answers the download authorization code from the approval SMS. */
+export async function reviewRound(page: Page, staff: Staff, f: Files, acceptance: string, id: string): Promise<string> {
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const review = staff.page.getByRole('region', { name: '审核', exact: true });
+  await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
+  await review.getByLabel('营业执照（副本）', { exact: true }).fill('营业执照未加盖公章');
+  await review.getByRole('button', { name: '审核不通过' }).click();
+  await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
+
+  // The customer sees the reason, replaces only the licence and submits again.
+  await page.goto('/applications');
+  await appReady(page);
+  await expect(page.getByText('营业执照未加盖公章')).toBeVisible();
+  await page.goto(`/apply?id=${id}&step=3`);
+  await appReady(page);
+  await page.getByLabel('营业执照（副本）').setInputFiles(f.licence);
+  await page.goto(`/apply?id=${id}&step=7`);
+  await appReady(page);
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.getByText('您的申请已提交，审核结果会以短信形式告知，请注意查收短信。')).toBeVisible();
+
+  // Approved: the operator's SMS carries the acceptance number and the download code.
+  return approve(page, staff, acceptance);
+}
+
+/** Staff approve; the download authorization code from the approval SMS. */
+export async function approve(page: Page, staff: Staff, acceptance: string): Promise<string> {
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const review = staff.page.getByRole('region', { name: '审核', exact: true });
+  await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
+  await review.getByRole('button', { name: '审核通过' }).click();
+  await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
+  const approved = await staff.page.request.get('/api/admin/sms-outbox?recipient=18622503055');
+  const messages: { template: string; body: string }[] = await approved.json();
+  const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED' && m.body.includes(acceptance));
+  expect(sms?.body).toMatch(/下载授权码：\d{8}/);
+  await page.goto('/applications');
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '审核通过' })).toBeVisible();
+  return sms!.body.match(/下载授权码：(\d{8})/)![1];
+}
+
+/** The certificate issued for a fresh CSR, as the token would ask: its uid and serial. */
+export async function issue(page: Page, acceptance: string, authCode: string): Promise<{ uid: string; serial: string }> {
+  const issued = await page.request.post('/api/applications/issue', {
+    data: { acceptance_no: acceptance, auth_code: authCode, csr_pem: csr() },
+  });
+  expect(issued.status(), await issued.text()).toBe(200);
+  const body = await issued.json();
+  expect(body.pem).toContain('BEGIN CERTIFICATE');
+  return { uid: body.certificate_uid, serial: body.serial };
+}
+
+/** Issuance for a CSR, then 发票申请 (customer) → 开具发票 (finance) → 查看, and 邮寄
+ * (customer service) → 邮寄查询 (customer). */
+export async function afterApproval(page: Page, staff: Staff, acceptance: string, authCode: string, tracking: string) {
+  // The certificate is issued for the token's CSR, with the number and the code.
+  await issue(page, acceptance, authCode);
+  await page.goto('/applications');
+  await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '已签发' })).toBeVisible();
+
+  // 发票申请: the form comes filled with the unit's name, tax number and e-mail.
+  await page.getByRole('link', { name: '发票申请' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('发票申请');
+  const row = page.getByRole('row', { name: new RegExp(acceptance) });
+  await expect(row.getByRole('cell', { name: '未申请' })).toBeVisible();
+  await row.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
+  await expect(page.getByLabel('名称')).toHaveValue('天津市滨海数字认证有限公司');
+  await expect(page.getByLabel('税号')).toHaveValue('91350100M000100Y43');
+  await expect(page.getByLabel('邮箱')).toHaveValue('finance@tjbhca.com');
+  // A missing bank is refused under its field, and nothing is sent.
+  await page.getByLabel('地址').fill('天津市和平区南京路1号');
+  await page.getByLabel('电话').fill('022-12345678');
+  await page.getByLabel('账号').fill('1234567890123');
+  const invoiceForm = page.getByRole('region', { name: /开具发票/ });
+  await invoiceForm.getByRole('button', { name: '开具发票' }).click();
+  await expect(page.getByLabel('开户行')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('开户行').fill('中国银行天津分行');
+  await invoiceForm.getByRole('button', { name: '开具发票' }).click();
+  await expect(row.getByRole('cell', { name: '待开票' })).toBeVisible();
+
+  // Finance issues it in the console; the customer then opens the PDF e-invoice.
+  await staff.page.goto('/admin');
+  await appReady(staff.page);
+  const invoices = staff.page.getByRole('region', { name: '发票申请' });
+  await invoices.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
+  await expect(invoices.getByRole('button', { name: `开具发票 ${acceptance}` })).toHaveCount(0);
+  await page.reload();
+  await appReady(page);
+  await expect(row.getByRole('cell', { name: '已开票' })).toBeVisible();
+  const pdfHref = await row.getByRole('link', { name: '查看' }).getAttribute('href');
+  const pdf = await page.request.get(pdfHref!);
+  expect(pdf.headers()['content-type']).toBe('application/pdf');
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+
+  // 邮寄: customer service records the courier and tracking number.
+  const shipping = staff.page.getByRole('region', { name: '邮寄', exact: true });
+  await expect(shipping.getByLabel(`快递公司 ${acceptance}`)).toHaveValue('顺丰速运');
+  await shipping.getByLabel(`快递单号 ${acceptance}`).fill(tracking);
+  await shipping.getByRole('button', { name: `保存 ${acceptance}` }).click();
+  await expect(shipping.getByLabel(`快递单号 ${acceptance}`)).toHaveCount(0);
+
+  // 邮寄查询: the customer sees them.
+  await page.getByRole('link', { name: '邮寄查询' }).click();
+  const parcel = page.getByRole('row', { name: new RegExp(acceptance) });
+  await expect(parcel.getByRole('cell', { name: tracking })).toBeVisible();
+  await expect(parcel.getByRole('cell', { name: '顺丰速运' })).toBeVisible();
+}
+
