@@ -1,6 +1,7 @@
 //! CertDesk server library: configuration, state, the router and everything behind it.
 //! `main.rs` only parses flags and calls [`serve`].
 
+pub mod bench_data;
 pub mod ca;
 pub mod config;
 pub mod db;

@@ -31,6 +31,20 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Data for `cargo xtask bench` (development mode only).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Insert synthetic certificates (user<i>@bench.example) for the status-search benchmark.
+    SeedDirectory {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +115,17 @@ async fn main() -> anyhow::Result<()> {
             println!("created {} ({}), role {}", staff.username, staff.display_name, staff.role);
             println!("They enrol their security key within 24 hours at this link (shown once):");
             println!("enrol: {}", certdesk::http::enrol_url(&state.config.public_url, &token));
+            Ok(())
+        }
+        Some(Command::Bench { command: BenchCommand::SeedDirectory { count } }) => {
+            if !cli.config.dev {
+                anyhow::bail!("synthetic certificates go only into a development database (CERTDESK_DEV=true)");
+            }
+            let db = certdesk::db::connect(&cli.config).await?;
+            certdesk::ca::hierarchy::load_or_init(&db, &cli.config).await?;
+            let start = std::time::Instant::now();
+            let n = certdesk::bench_data::seed_directory(&db, count).await?;
+            println!("inserted {n} certificates in {:.1} s", start.elapsed().as_secs_f64());
             Ok(())
         }
         Some(Command::Audit { command: AuditCommand::Verify }) => {

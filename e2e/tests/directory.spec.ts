@@ -47,6 +47,15 @@ test('the public finds a certificate and its holder revokes it with the challeng
   await search('全部');
   await expect(link).toBeVisible();
 
+  // 业务进度查询: one field is not enough; two give the status and nothing else.
+  const progress = visitor.getByRole('region', { name: '业务进度查询' });
+  await progress.getByLabel('业务受理号').fill(acceptance);
+  await progress.getByRole('button', { name: '查询' }).click();
+  await expect(progress.getByLabel('业务受理号')).toHaveAttribute('aria-invalid', 'true');
+  await progress.getByLabel('经办人手机号码').fill('18622503055');
+  await progress.getByRole('button', { name: '查询' }).click();
+  await expect(progress.getByRole('status')).toHaveText(/办理状态：\s*已签发/);
+
   // The detail page: status, serial, downloads.
   await link.click();
   await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('证书信息');
