@@ -41,13 +41,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Keeps every CRL fresh: checks hourly, regenerates those older than a day.
+/// Hourly: keeps every CRL fresh (regenerates those older than a day) and prunes old
+/// rate-limit counters.
 async fn refresh_crls_forever(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
         if let Err(e) = ca::revoke::refresh_crls(&state.db, &[&state.ca.root, &state.ca.issuing]).await {
             tracing::error!(error = ?e, "refreshing CRLs failed");
+        }
+        // Counters untouched for a day: their windows (an hour at most) are long over.
+        if let Err(e) = domain::throttle::prune(&state.db, chrono::Utc::now() - chrono::Duration::days(1)).await {
+            tracing::error!(error = ?e, "pruning rate-limit counters failed");
         }
     }
 }

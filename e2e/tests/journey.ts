@@ -136,6 +136,7 @@ export async function wizard(page: Page, context: BrowserContext, f: Files, pay:
     await expect(page.getByText('缴费凭证（营业执照.png）已上传，等待财务确认到账。')).toBeVisible();
     // The QR code made when the step opened can no longer be paid.
     await page.getByRole('radio', { name: '扫码缴费' }).check();
+    await expect(page.getByText('您已上传缴费凭证，正在等待财务确认到账，不能再扫码缴费。')).toBeVisible();
     await expect(page.locator('.qr svg')).toHaveCount(0);
     await page.getByRole('radio', { name: '转账汇款' }).check();
     await pay.page.goto('/admin');

@@ -182,7 +182,7 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::PaymentRequired => td_string!(l, error_payment_required),
         ErrorCode::AuthCodeInvalid => td_string!(l, error_auth_code_invalid),
         ErrorCode::ProgressNeedsTwo => td_string!(l, error_progress_needs_two),
-        ErrorCode::ChallengePhraseWrong => td_string!(l, error_challenge_phrase_wrong),
+        ErrorCode::ChallengePhraseInvalid => td_string!(l, error_challenge_phrase_invalid),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

@@ -17,17 +17,7 @@ use crate::pages::{
 use crate::routes::Operation;
 use crate::session::provide_session;
 
-/// Whether `path` belongs to the staff area.
-pub fn is_admin_path(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
-}
-
-fn normal(path: &str) -> &str {
-    path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path)
-}
-
-/// Paths of the new-certificate bundle; the server answers them with its page.
-pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, normal};
 
 /// The customers' header, for the portal and the wizard.
 pub fn customer_header() -> AnyView {
@@ -68,12 +58,6 @@ pub fn apply_page(path: &str) -> AnyView {
         "/shipments" => view! { <Shipments /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
-}
-
-/// The public directory's paths: 查询服务, 注销公告 and a certificate's page.
-pub fn is_directory_path(path: &str) -> bool {
-    let p = normal(path);
-    p == "/search" || p == "/bulletin" || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 
 /// The public directory's route table; every other path belongs to the portal.
@@ -148,24 +132,5 @@ pub fn App(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView
                 <Shell route header />
             </Router>
         </I18nContextProvider>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn directory_paths() {
-        assert!(is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc"));
-        assert!(!is_directory_path("/certificates/") && !is_directory_path("/certificates/a/b") && !is_directory_path("/searching"));
-    }
-
-    #[test]
-    fn admin_paths() {
-        assert!(is_admin_path("/admin"));
-        assert!(is_admin_path("/admin/sign-in"));
-        assert!(!is_admin_path("/administration"));
-        assert!(!is_admin_path("/account"));
     }
 }

@@ -56,16 +56,24 @@ pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos
 }
 
 /// For pages that need a signed-in customer: sends a visitor to sign in (and back to `here`
-/// after), and runs `load` once the session is known.
+/// after), and runs `load` once per signed-in account (not again when the session is
+/// merely refreshed).
 pub fn when_signed_in(here: &'static str, load: impl Fn() + 'static) {
     let session = use_session();
     let navigate = leptos_router::hooks::use_navigate();
+    let loaded_for = StoredValue::new(None::<String>);
     Effect::new(move |_| {
-        if session.loaded.get() && session.info.with(Option::is_none) {
-            let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
-            navigate(&format!("/sign-in?next={here}"), options);
-        } else if session.info.with(Option::is_some) {
-            load();
+        let account = session.info.with(|i| i.as_ref().map(|i| i.account.id.clone()));
+        match account {
+            None if session.loaded.get() => {
+                let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+                navigate(&format!("/sign-in?next={here}"), options);
+            }
+            Some(id) if loaded_for.get_value().as_deref() != Some(id.as_str()) => {
+                loaded_for.set_value(Some(id));
+                load();
+            }
+            _ => {}
         }
     });
 }

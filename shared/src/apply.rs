@@ -42,6 +42,22 @@ pub enum BillingMode {
     Settlement,
 }
 
+impl BillingMode {
+    pub const ALL: [BillingMode; 2] = [BillingMode::ScanToPay, BillingMode::Settlement];
+
+    /// The stored and wire code (its serde form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::ScanToPay => "scan_to_pay",
+            BillingMode::Settlement => "settlement",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BillingMode> {
+        BillingMode::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+}
+
 /// A document the wizard's step ③ asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

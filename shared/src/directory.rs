@@ -229,6 +229,17 @@ pub struct CaInfo {
     pub crl_url: String,
 }
 
+/// A resident ID number as public pages show it: `110105********002X`; anything else as is.
+pub fn mask_identifier(value: &str) -> String {
+    match crate::IdCardNumber::parse(value) {
+        Ok(id) => {
+            let s = id.to_string();
+            format!("{}********{}", &s[..6], &s[14..])
+        }
+        Err(_) => value.to_owned(),
+    }
+}
+
 /// `zhang.san@example.com` → `z***@example.com`; a name part of one character stays `*`.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {
@@ -268,6 +279,13 @@ mod tests {
         assert_eq!(mask_email("zhang.san@example.com"), "z***@example.com");
         assert_eq!(mask_email("z@example.com"), "*@example.com");
         assert_eq!(mask_email("broken"), "***");
+    }
+
+    #[test]
+    fn id_numbers_are_masked_and_nothing_else() {
+        assert_eq!(mask_identifier("11010519491231002X"), "110105********002X");
+        assert_eq!(mask_identifier("91350100M000100Y43"), "91350100M000100Y43");
+        assert_eq!(mask_identifier("天津市"), "天津市");
     }
 
     #[test]

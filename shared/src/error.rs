@@ -78,7 +78,7 @@ pub enum ErrorCode {
     /// The acceptance number and download authorization code do not match an approved application.
     AuthCodeInvalid,
     ProgressNeedsTwo,
-    ChallengePhraseWrong,
+    ChallengePhraseInvalid,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -121,7 +121,7 @@ impl ErrorCode {
         ErrorCode::PaymentRequired,
         ErrorCode::AuthCodeInvalid,
         ErrorCode::ProgressNeedsTwo,
-        ErrorCode::ChallengePhraseWrong,
+        ErrorCode::ChallengePhraseInvalid,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -163,7 +163,7 @@ impl ErrorCode {
             ErrorCode::PaymentRequired => "error_payment_required",
             ErrorCode::AuthCodeInvalid => "error_auth_code_invalid",
             ErrorCode::ProgressNeedsTwo => "error_progress_needs_two",
-            ErrorCode::ChallengePhraseWrong => "error_challenge_phrase_wrong",
+            ErrorCode::ChallengePhraseInvalid => "error_challenge_phrase_invalid",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -204,7 +204,7 @@ impl ErrorCode {
             ErrorCode::NotEditable => lang.pick("该申请当前状态不能进行此操作", "該申請目前狀態不能進行此操作", "The application cannot be changed in its current state"),
             ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),
             ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),
-            ErrorCode::ChallengePhraseWrong => lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct"),
+            ErrorCode::ChallengePhraseInvalid => lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct"),
             ErrorCode::ProgressNeedsTwo => lang.pick("请至少填写其中两项", "請至少填寫其中兩項", "Fill in at least two of the fields"),
             ErrorCode::AuthCodeInvalid => lang.pick("业务受理号或下载授权码不正确", "業務受理號或下載授權碼不正確", "The acceptance number or authorization code is not correct"),
             ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod agent;
 pub mod apply;
+pub mod bundles;
 pub mod certificate;
 pub mod directory;
 pub mod error;

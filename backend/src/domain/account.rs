@@ -76,7 +76,7 @@ pub async fn register(
         agreed_at: now,
         created_at: now,
         updated_at: now,
-        billing_mode: "scan_to_pay".to_owned(),
+        billing_mode: certdesk_shared::apply::BillingMode::ScanToPay.as_str().to_owned(),
     };
     let active: account::ActiveModel = model.clone().into();
     account::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {

@@ -92,7 +92,7 @@ fn billing(a: &account::Model) -> BillingMode {
 }
 
 fn billing_of(code: &str) -> BillingMode {
-    if code == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay }
+    BillingMode::parse(code).unwrap_or(BillingMode::ScanToPay)
 }
 
 fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) -> CertificateType {
@@ -440,12 +440,13 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
     Ok(e)
 }
 
-/// The unit (or person) name, the e-mail lower-cased (the unit's, else the operator's), the
-/// operator's phone and ID number.
+/// The unit (or person) name, the unit's e-mail lower-cased, the operator's phone and ID
+/// number.
 fn lookup_columns(app: &application::Model) -> [Option<String>; 4] {
     let info = parse::<CertificateInfo>(&app.certificate_info);
     let op = parse::<OperatorInfo>(&app.operator);
-    let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string())).or_else(|| op.as_ref().map(|o| o.email.to_string()));
+    // Only the unit's e-mail becomes a public search key, never the operator's own.
+    let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string()));
     [
         info.map(|i| i.org_name.to_string()),
         email.map(|e| e.to_lowercase()),
@@ -480,18 +481,13 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if app.billing_mode != "settlement" && !super::payment::is_paid(db, &app).await? {
+    if app.billing_mode != BillingMode::Settlement.as_str() && !super::payment::is_paid(db, &app).await? {
         return Err(ErrorCode::PaymentRequired.into());
     }
     let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
-    // What the public lookups (status search, progress) match on, as submitted.
-    let lookup = lookup_columns(&app);
-    exec(
-        db,
-        "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 WHERE id = $1 AND status = $6",
-        vec![app.id.clone().into(), lookup[0].clone().into(), lookup[1].clone().into(), lookup[2].clone().into(), lookup[3].clone().into(), from.as_str().into()],
-    )
-    .await?;
+    // What the public lookups (status search, progress) match on, as submitted, written by
+    // the same UPDATE that moves the status.
+    let [name, email, mobile, id_number] = lookup_columns(&app);
     for _ in 0..10 {
         let number = match &app.acceptance_no {
             Some(n) => n.clone(),
@@ -499,9 +495,20 @@ pub async fn submit(
         };
         let res = exec(
             db,
-            "UPDATE application SET status = $3, acceptance_no = $4, step = 7, submitted_at = $5, updated_at = $5 \
+            "UPDATE application SET status = $3, acceptance_no = $4, step = 7, submitted_at = $5, updated_at = $5, \
+             search_name = $6, search_email = $7, operator_mobile = $8, operator_id_number = $9 \
              WHERE id = $1 AND status = $2",
-            vec![app.id.clone().into(), from.as_str().into(), to.as_str().into(), number.clone().into(), now.into()],
+            vec![
+                app.id.clone().into(),
+                from.as_str().into(),
+                to.as_str().into(),
+                number.clone().into(),
+                now.into(),
+                name.clone().into(),
+                email.clone().into(),
+                mobile.clone().into(),
+                id_number.clone().into(),
+            ],
         )
         .await;
         match res {
@@ -702,7 +709,7 @@ pub async fn issue_for_csr(
     let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
     let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
     exec(&txn, "UPDATE application SET certificate_uid = $2 WHERE id = $1", vec![app.id.clone().into(), issued.uid.clone().into()]).await?;
-    exec(&txn, "UPDATE certificate SET email = $2 WHERE uid = $1", vec![issued.uid.clone().into(), lookup_columns(&app)[1].clone().into()]).await?;
+    exec(&txn, "UPDATE certificate SET email = $2 WHERE uid = $1", vec![issued.uid.clone().into(), app.search_email.clone().into()]).await?;
     txn.commit().await?;
     audit::append(
         db,
@@ -721,10 +728,7 @@ pub async fn issue_for_csr(
 
 /// Sets a customer's billing mode (administrators keep the list of settlement customers).
 pub async fn set_billing(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, account_id: &str, mode: BillingMode, ip: &str) -> Result<(), AppError> {
-    let code = match mode {
-        BillingMode::ScanToPay => "scan_to_pay",
-        BillingMode::Settlement => "settlement",
-    };
+    let code = mode.as_str();
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?;
     let detail = serde_json::json!({ "from": a.billing_mode, "to": code });

@@ -8,16 +8,17 @@ use certdesk_shared::apply::ApplicationStatus;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{
     BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus, SEARCH_LIMIT,
-    SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email,
+    SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email, mask_identifier,
 };
 use certdesk_shared::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryResult, TransactionTrait, Value};
 
 use super::audit::{self, AuditKey, Event};
 use super::throttle::{self, Policy};
 use super::{ClientMeta, sql};
 use crate::ca::CaService;
+use crate::ca::revoke::{HOLD, REVOKED, VALID};
 use crate::entity::{application, certificate};
 use crate::error::AppError;
 
@@ -26,16 +27,23 @@ use crate::error::AppError;
 pub const LOOKUPS_PER_MINUTE: i32 = 60;
 /// Progress lookups per address: 20 an hour (each one guesses at personal data).
 pub const PROGRESS_PER_HOUR: i32 = 20;
-/// Wrong challenge phrases per certificate: waits from the 3rd, locked at the 5th.
-pub const PHRASE_PER_CERTIFICATE: Policy =
+/// Wrong challenge phrases for one certificate from one address: waits from the 3rd,
+/// locked at the 5th. Only that address is stopped, so nobody can lock the holder out.
+pub const PHRASE_PER_CERTIFICATE_AND_ADDRESS: Policy =
     Policy { window: Duration::hours(1), delay_from: 3, lock_at: 5, lock_for: Duration::hours(1) };
+/// Wrong challenge phrases for one certificate from anywhere: waits (doubling, at most
+/// about 17 minutes) from the 20th, never a lock, so guessing from many addresses stays slow
+/// and the holder can still revoke.
+pub const PHRASE_PER_CERTIFICATE: Policy =
+    Policy { window: Duration::hours(24), delay_from: 20, lock_at: i32::MAX, lock_for: Duration::hours(1) };
 /// Wrong challenge phrases per address, over any certificates.
 pub const PHRASE_PER_ADDRESS: Policy =
     Policy { window: Duration::hours(1), delay_from: 10, lock_at: 20, lock_for: Duration::hours(1) };
 
 /// Counts one public lookup of `ip`; refused once over the limit.
 pub async fn count_lookup(db: &impl ConnectionTrait, ip: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    if throttle::take(db, &format!("lookup:ip:{ip}"), LOOKUPS_PER_MINUTE, Duration::minutes(1), now).await? {
+    let bucket = throttle::address_bucket(ip);
+    if throttle::take(db, &format!("lookup:ip:{bucket}"), LOOKUPS_PER_MINUTE, Duration::minutes(1), now).await? {
         Ok(())
     } else {
         Err(ErrorCode::RateLimited.into())
@@ -44,8 +52,8 @@ pub async fn count_lookup(db: &impl ConnectionTrait, ip: &str, now: DateTime<Utc
 
 fn certificate_status(status: &str, not_after: DateTime<Utc>, now: DateTime<Utc>) -> PublicStatus {
     match status {
-        "revoked" => PublicStatus::Revoked,
-        "hold" => PublicStatus::Suspended,
+        REVOKED => PublicStatus::Revoked,
+        HOLD => PublicStatus::Suspended,
         _ if not_after <= now => PublicStatus::Expired,
         _ => PublicStatus::Valid,
     }
@@ -61,10 +69,10 @@ pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFi
     let limit = SEARCH_LIMIT as i64 + 1;
     let mut hits = Vec::new();
     let cert_condition = match filter {
-        StatusFilter::Valid => Some("AND status = 'valid' AND not_after > $2"),
-        StatusFilter::Expired => Some("AND status = 'valid' AND not_after <= $2"),
-        StatusFilter::Revoked => Some("AND status IN ('revoked', 'hold') AND $2 = $2"),
-        StatusFilter::All => Some("AND $2 = $2"),
+        StatusFilter::Valid => Some(format!("AND status = '{VALID}' AND not_after > $2")),
+        StatusFilter::Expired => Some(format!("AND status = '{VALID}' AND not_after <= $2")),
+        StatusFilter::Revoked => Some(format!("AND status IN ('{REVOKED}', '{HOLD}') AND $2 = $2")),
+        StatusFilter::All => Some("AND $2 = $2".to_owned()),
         StatusFilter::Pending | StatusFilter::Approved => None,
     };
     if let Some(condition) = cert_condition {
@@ -91,9 +99,10 @@ pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFi
             })
             .filter(application::Column::Status.is_in(app_statuses.iter().copied()))
             .order_by_desc(application::Column::SubmittedAt)
+            .limit(limit as u64)
             .all(db)
             .await?;
-        for a in apps.into_iter().take(limit as usize) {
+        for a in apps {
             let status = if a.status == "approved" { PublicStatus::Approved } else { PublicStatus::Pending };
             hits.push(SearchHit {
                 uid: None,
@@ -133,7 +142,22 @@ async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model
 }
 
 fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
-    let subject = x509_parser::parse_x509_certificate(&c.der).map(|(_, x)| x.subject().to_string()).unwrap_or_default();
+    // The subject as RFC 4514 text, with a resident ID number (personal certificates carry
+    // one) masked: the page is public.
+    let subject = x509_parser::parse_x509_certificate(&c.der)
+        .map(|(_, x)| {
+            x.subject()
+                .iter_attributes()
+                .map(|a| {
+                    let key = x509_parser::objects::oid2abbrev(a.attr_type(), x509_parser::objects::oid_registry())
+                        .map(str::to_owned)
+                        .unwrap_or_else(|_| a.attr_type().to_id_string());
+                    format!("{key}={}", mask_identifier(a.as_str().unwrap_or("")))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
     CertificateDetail {
         uid: c.uid.clone(),
         name: c.subject.clone(),
@@ -171,16 +195,25 @@ pub async fn revoke_with_phrase(
         return Err(ErrorCode::BadRevocationReason.into());
     }
     let cert = find(db, uid).await?;
-    if cert.status == "revoked" {
+    if cert.ca_id != ca.issuing.id {
+        return Err(ErrorCode::NotFound.into());
+    }
+    if cert.status == REVOKED {
         return Err(ErrorCode::AlreadyRevoked.into());
     }
-    let (cert_key, ip_key) = (format!("revoke:cert:{}", cert.uid), format!("revoke:ip:{}", meta.ip));
-    if !throttle::attempt(db, &cert_key, PHRASE_PER_CERTIFICATE, now).await? {
-        return Err(ErrorCode::RateLimited.into());
-    }
-    if !throttle::attempt(db, &ip_key, PHRASE_PER_ADDRESS, now).await? {
-        throttle::forgive(db, &cert_key).await?;
-        return Err(ErrorCode::RateLimited.into());
+    let bucket = throttle::address_bucket(&meta.ip);
+    let keys = [
+        (format!("revoke:cert:{}:ip:{bucket}", cert.uid), PHRASE_PER_CERTIFICATE_AND_ADDRESS),
+        (format!("revoke:cert:{}", cert.uid), PHRASE_PER_CERTIFICATE),
+        (format!("revoke:ip:{bucket}"), PHRASE_PER_ADDRESS),
+    ];
+    for (i, (key, policy)) in keys.iter().enumerate() {
+        if !throttle::attempt(db, key, *policy, now).await? {
+            for (charged, _) in &keys[..i] {
+                throttle::forgive(db, charged).await?;
+            }
+            return Err(ErrorCode::RateLimited.into());
+        }
     }
     let stored = application::Entity::find()
         .filter(application::Column::CertificateUid.eq(cert.uid.clone()))
@@ -191,17 +224,15 @@ pub async fn revoke_with_phrase(
     let right = super::password::verify(stored, phrase).await.map_err(AppError::Internal)?;
     if !right {
         let detail = serde_json::json!({ "certificate": cert.uid });
-        audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "revocation_phrase_wrong", subject: &cert.serial, ip: &meta.ip, detail })
+        audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "revocation_phrase_invalid", subject: &cert.serial, ip: &meta.ip, detail })
             .await?;
-        return Err(ErrorCode::ChallengePhraseWrong.into());
+        return Err(ErrorCode::ChallengePhraseInvalid.into());
     }
-    throttle::clear(db, &cert_key).await?;
-    throttle::forgive(db, &ip_key).await?;
-    if cert.ca_id != ca.issuing.id {
-        return Err(ErrorCode::NotFound.into());
+    for (charged, _) in &keys {
+        throttle::forgive(db, charged).await?;
     }
+    // Revoking re-signs the CRL in the same transaction.
     crate::ca::revoke::revoke(db, &ca.issuing, &cert.serial, reason, None).await?;
-    crate::ca::revoke::regenerate_crl(db, &ca.issuing).await.map_err(AppError::Internal)?;
     let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
     audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
         .await?;
@@ -213,7 +244,8 @@ pub const BULLETIN_PER_PAGE: u32 = 20;
 /// 注销公告: revoked certificates, newest first; `q` is an exact name or a serial (hex,
 /// any case, colons allowed).
 pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<BulletinPage, AppError> {
-    let page = page.max(1);
+    // Deep pages are what a crawler asks for: 500 pages (10,000 entries) back at most.
+    let page = page.clamp(1, 500);
     let q = q.trim();
     let (filter, mut values): (&str, Vec<Value>) = if q.is_empty() {
         ("", Vec::new())
@@ -223,7 +255,7 @@ pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<B
     };
     let n = values.len();
     let total_row = db
-        .query_one(sql(db, &format!("SELECT COUNT(*) AS n FROM certificate WHERE status = 'revoked' {filter}"), values.clone()))
+        .query_one(sql(db, &format!("SELECT COUNT(*) AS n FROM certificate WHERE status = '{REVOKED}' {filter}"), values.clone()))
         .await?;
     let total: i64 = match total_row {
         Some(r) => r.try_get("", "n")?,
@@ -232,7 +264,7 @@ pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<B
     values.push(i64::from(BULLETIN_PER_PAGE).into());
     values.push((i64::from(page - 1) * i64::from(BULLETIN_PER_PAGE)).into());
     let text = format!(
-        "SELECT uid, subject, serial, reason, revoked_at FROM certificate WHERE status = 'revoked' {filter} \
+        "SELECT uid, subject, serial, reason, revoked_at FROM certificate WHERE status = '{REVOKED}' {filter} \
          ORDER BY revoked_at DESC LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
@@ -260,15 +292,20 @@ pub async fn progress(db: &impl ConnectionTrait, q: &ProgressQuery, ip: &str, no
     if q.given() < 2 {
         return Err(ErrorCode::ProgressNeedsTwo.into());
     }
-    if !throttle::take(db, &format!("progress:ip:{ip}"), PROGRESS_PER_HOUR, Duration::hours(1), now).await? {
+    let bucket = throttle::address_bucket(ip);
+    if !throttle::take(db, &format!("progress:ip:{bucket}"), PROGRESS_PER_HOUR, Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
-    let (no, name, mobile, id) = (q.acceptance_no.trim(), q.org_name.trim(), q.mobile.trim(), q.id_number.trim().to_uppercase());
+    // Typed as the wizard stores them; a phone or ID number that is not one matches nothing.
+    let normal = |given: &str, parse: fn(&str) -> Option<String>| if given.trim().is_empty() { String::new() } else { parse(given).unwrap_or_else(|| "\u{0}".into()) };
+    let (no, name) = (q.acceptance_no.trim(), q.org_name.trim());
+    let mobile = normal(&q.mobile, |s| certdesk_shared::Mobile::parse(s).ok().map(|m| m.to_string()));
+    let id = normal(&q.id_number, |s| certdesk_shared::IdCardNumber::parse(s).ok().map(|i| i.to_string()));
     let mut find = application::Entity::find().filter(application::Column::AcceptanceNo.is_not_null());
     for (given, col, value) in [
         (!no.is_empty(), application::Column::AcceptanceNo, no.to_owned()),
         (!name.is_empty(), application::Column::SearchName, name.to_owned()),
-        (!mobile.is_empty(), application::Column::OperatorMobile, mobile.to_owned()),
+        (!mobile.is_empty(), application::Column::OperatorMobile, mobile.clone()),
         (!id.is_empty(), application::Column::OperatorIdNumber, id.clone()),
     ] {
         if given {

@@ -4,7 +4,7 @@
 //! the currency and the amount.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::ApplicationStatus;
+use certdesk_shared::apply::{ApplicationStatus, BillingMode};
 use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -79,7 +79,7 @@ pub async fn order_for(
     app: &application::Model,
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
-    if app.billing_mode == "settlement" {
+    if app.billing_mode == BillingMode::Settlement.as_str() {
         return Err(ErrorCode::NotEditable.into());
     }
     let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft);
@@ -262,7 +262,7 @@ pub async fn transfer_voucher(
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
     use certdesk_shared::apply::{DocumentKind, check_document};
-    if app.billing_mode == "settlement" || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable() {
+    if app.billing_mode == BillingMode::Settlement.as_str() || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable() {
         return Err(ErrorCode::NotEditable.into());
     }
     if has_payment(db, &app.id).await? {
@@ -349,7 +349,7 @@ pub async fn statement(db: &impl ConnectionTrait, month: &str) -> Result<certdes
     let at = |d: NaiveDate| cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc));
     let (from, to) = (at(start).ok_or(ErrorCode::NotFound)?, at(end).ok_or(ErrorCode::NotFound)?);
     let apps = application::Entity::find()
-        .filter(application::Column::BillingMode.eq("settlement"))
+        .filter(application::Column::BillingMode.eq(BillingMode::Settlement.as_str()))
         .filter(application::Column::Status.is_in(["approved", "issued"]))
         .filter(application::Column::DecidedAt.gte(from))
         .filter(application::Column::DecidedAt.lt(to))

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{exec, query_one};
+use super::{exec, query_one, sha256_hex};
 
 /// How failures of one key are slowed down and then stopped.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +26,42 @@ pub const SIGN_IN_ACCOUNT: Policy =
 pub const SIGN_IN_ADDRESS: Policy =
     Policy { window: Duration::minutes(15), delay_from: 10, lock_at: 20, lock_for: Duration::minutes(15) };
 
+/// The key as stored: the `bucket` column holds 64 characters, so a longer key keeps its
+/// readable start and ends in a digest of the whole.
+fn stored(key: &str) -> String {
+    if key.len() <= 64 {
+        return key.to_owned();
+    }
+    let start: String = key.chars().take_while(char::is_ascii).take(20).collect();
+    let digest = sha256_hex(&[key.as_bytes()]);
+    format!("{start}#{}", &digest[..63 - start.len()])
+}
+
+/// The part of a client address a limit counts: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network; counting single IPv6 addresses would give each client billions).
+pub fn address_bucket(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        _ => ip.to_owned(),
+    }
+}
+
+/// Deletes counters whose window ended before `before` and that hold no lock past it
+/// (run by the server's hourly timer, so one-off addresses do not pile up).
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let done = exec(
+        db,
+        "DELETE FROM throttle WHERE window_start < $1 AND last_failure_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
+        vec![before.into()],
+    )
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The wait after `failures` failures, if any.
 pub fn delay(failures: i32, policy: Policy) -> Option<Duration> {
     (failures >= policy.delay_from).then(|| Duration::seconds(1i64 << (failures - policy.delay_from).clamp(0, 10)))
@@ -36,6 +72,8 @@ pub fn delay(failures: i32, policy: Policy) -> Option<Duration> {
 /// Parallel guesses therefore cannot all pass the check before any of them is counted.
 /// After a success, [`clear`] (per account) or [`forgive`] (per address) takes it back.
 pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let key = stored(key);
+    let key = key.as_str();
     let Some(row) = query_one(
         db,
         "SELECT failures, window_start, last_failure_at, locked_until FROM throttle WHERE bucket = $1",
@@ -78,17 +116,23 @@ pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy, now: 
 
 /// Takes back one charged attempt that turned out to be a success.
 pub async fn forgive(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    let key = stored(key);
+    let key = key.as_str();
     exec(db, "UPDATE throttle SET failures = failures - 1 WHERE bucket = $1 AND failures > 0", vec![key.into()]).await.map(|_| ())
 }
 
 /// Forgets a key's failures (after a success).
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    let key = stored(key);
+    let key = key.as_str();
     exec(db, "DELETE FROM throttle WHERE bucket = $1", vec![key.into()]).await.map(|_| ())
 }
 
 /// Counts one event against a fixed-window limit: `false` when the limit is already reached
 /// (the event is then not counted).
 pub async fn take(db: &impl ConnectionTrait, key: &str, limit: i32, window: Duration, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let key = stored(key);
+    let key = key.as_str();
     let row = query_one(
         db,
         "INSERT INTO throttle (bucket, failures, window_start, last_failure_at, locked_until) VALUES ($1, 1, $2, $2, NULL) \
@@ -107,6 +151,25 @@ pub async fn take(db: &impl ConnectionTrait, key: &str, limit: i32, window: Dura
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_keys_fit_the_column_and_stay_distinct() {
+        let a = stored("revoke:cert:0b8e1f0a-5f6c-4f7e-9d55-3a1c2b7e9f00:ip:2001:db8:5:6::/64");
+        let b = stored("revoke:cert:0b8e1f0a-5f6c-4f7e-9d55-3a1c2b7e9f00:ip:2001:db8:5:7::/64");
+        assert_eq!((a.len(), b.len()), (64, 64));
+        assert_ne!(a, b);
+        assert!(a.starts_with("revoke:cert:0b8e1f0a#"));
+        assert_eq!(stored("lookup:ip:10.0.0.1"), "lookup:ip:10.0.0.1");
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64() {
+        assert_eq!(address_bucket("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket("2001:db8:1:2:ffff::1"), address_bucket("2001:db8:1:2::9"));
+        assert_eq!(address_bucket("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(address_bucket("10.0.0.1"), "10.0.0.1");
+        assert_eq!(address_bucket("unknown"), "unknown");
+    }
 
     #[test]
     fn delays_double_from_the_threshold() {

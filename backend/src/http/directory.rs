@@ -54,7 +54,7 @@ async fn search(State(state): State<AppState>, Client(meta): Client, Query(q): Q
     let key = search_key(&q)?;
     let filter = match q.status.as_deref() {
         None | Some("") => StatusFilter::default(),
-        Some(s) => StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::Required))?,
+        Some(s) => StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::OutOfRange))?,
     };
     let now = Utc::now();
     directory::count_lookup(&state.db, &meta.ip, now).await?;

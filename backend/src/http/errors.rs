@@ -46,7 +46,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::AuthCodeInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ProgressNeedsTwo => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::ChallengePhraseWrong => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ChallengePhraseInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -3,7 +3,7 @@
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
 //! The app is four bundles, each its own wasm: the new-certificate wizard (built into
-//! `apply-app/`) answers [`APPLY_PATHS`], the staff console (`admin-app/`) `/admin…`, the
+//! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the staff console (`admin-app/`) `/admin…`, the
 //! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
 //! portal (`index.html`) answers everything else.
 //! The apps' routers map paths the same way and reload to reach the other bundle.
@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// Paths the new-certificate bundle answers (as the app's `APPLY_PATHS`).
-pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+use certdesk_shared::bundles::{is_admin_path, is_apply_path, is_directory_path};
+
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
 /// Where the staff console (every `/admin…` path) is built.
@@ -100,23 +100,6 @@ struct Pages {
     directory: ServeFile,
 }
 
-/// The bundle a page path belongs to.
-pub fn is_apply_path(path: &str) -> bool {
-    let p = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-    APPLY_PATHS.contains(&p)
-}
-
-/// The public directory's paths (as the app's `is_directory_path`).
-pub fn is_directory_path(path: &str) -> bool {
-    let p = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-    p == "/search" || p == "/bulletin" || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
-}
-
-/// The staff console's paths (as the app's `is_admin_path`).
-pub fn is_admin_path(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
-}
-
 async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
     let path = req.uri().path();
     let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
@@ -185,12 +168,6 @@ import init from '/x.js';
 </script></head><body><script>b()</script></body>"#;
         let found: Vec<&str> = inline_scripts(html).collect();
         assert_eq!(found, vec!["\nimport init from '/x.js';\n", "b()"]);
-    }
-
-    #[test]
-    fn each_path_has_one_bundle() {
-        assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/apply"));
-        assert!(!is_apply_path("/") && !is_apply_path("/applyx") && !is_apply_path("/apply/x") && !is_apply_path("/account"));
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub fn BillingSection() -> impl IntoView {
     };
     search();
     let set = move |id: String, value: String| {
-        let billing = if value == "settlement" { BillingMode::Settlement } else { BillingMode::ScanToPay };
+        let Some(billing) = BillingMode::parse(&value) else { return };
         problem.clear();
         leptos::task::spawn_local(async move {
             let path = format!("/api/admin/accounts/{id}/billing");
@@ -209,9 +209,9 @@ pub fn BillingSection() -> impl IntoView {
                                 <td>
                                     <label class="visually-hidden" for=select_id.clone()>{label}</label>
                                     <select id=select_id on:change=move |ev| set(id.clone(), event_target_value(&ev))>
-                                        {[(BillingMode::ScanToPay, "scan_to_pay"), (BillingMode::Settlement, "settlement")]
+                                        {BillingMode::ALL
                                             .into_iter()
-                                            .map(|(b, code)| view! { <option value=code selected=b == a.billing>{tr(billing_text(b))}</option> })
+                                            .map(|b| view! { <option value=b.as_str() selected=b == a.billing>{tr(billing_text(b))}</option> })
                                             .collect_view()}
                                     </select>
                                 </td>

@@ -852,7 +852,10 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
         move || {
             if transfer.with_untracked(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::NotPaid))) {
                 leptos::task::spawn_local(async move {
-                    if let Ok(t) = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await {
+                    // Redrawn only when something changed: the file input keeps its focus.
+                    if let Ok(t) = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await
+                        && transfer.with_untracked(|old| old.as_ref() != Some(&t))
+                    {
                         transfer.set(Some(t));
                     }
                 });
@@ -868,8 +871,10 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
     });
     {
         let paid = paid.clone();
+        let moved_on = StoredValue::new(false);
         Effect::new(move |_| {
-            if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::Paid))) {
+            if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::Paid))) && !moved_on.get_value() {
+                moved_on.set_value(true);
                 paid();
             }
         });
@@ -917,7 +922,12 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
             view! {
                 <crate::components::fields::Tabs name="pay-method" legend=|l| td_string!(l, pay_method) options=methods.clone() value=method />
                 {move || if !method.get() {
-                    view! { <Pay id=id.clone() paid=paid.clone() /> }.into_any()
+                    // A voucher waiting for finance: no QR code on top of it (the server refuses one).
+                    if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::NotPaid))) {
+                        view! { <p class="callout" role="status">{tr(|l| td_string!(l, transfer_blocks_qr))}</p> }.into_any()
+                    } else {
+                        view! { <Pay id=id.clone() paid=paid.clone() /> }.into_any()
+                    }
                 } else {
                     transfer.get().map(|t| {
                         let l = i18n.get_locale();

@@ -1,0 +1,41 @@
+//! Which of the browser app's bundles answers a page path. The server (`http/spa.rs`)
+//! serves that bundle's page and each bundle's router hands the other paths back with a
+//! reload, so both sides must use these same functions: then a reload can never loop.
+
+/// The new-certificate bundle: the wizard and the customer's lists after applying.
+pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+
+/// A path without its trailing slash (`/` stays `/`).
+pub fn normal(path: &str) -> &str {
+    path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path)
+}
+
+pub fn is_apply_path(path: &str) -> bool {
+    APPLY_PATHS.contains(&normal(path))
+}
+
+/// The public directory: 查询服务, 注销公告 and a certificate's page.
+pub fn is_directory_path(path: &str) -> bool {
+    let p = normal(path);
+    p == "/search" || p == "/bulletin" || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
+}
+
+/// The staff console.
+pub fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_has_one_bundle() {
+        assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/invoices"));
+        assert!(!is_apply_path("/") && !is_apply_path("/applyx") && !is_apply_path("/apply/x") && !is_apply_path("/account"));
+        assert!(is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc"));
+        assert!(!is_directory_path("/certificates/") && !is_directory_path("/certificates/a/b") && !is_directory_path("/searching"));
+        assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
+        assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
+    }
+}
