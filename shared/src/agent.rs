@@ -9,3 +9,27 @@ pub struct AgentInfo {
     pub name: String,
     pub version: String,
 }
+
+/// Which kind of token: a USB key through PKCS#11, or the PC software shield (软盾).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Ukey,
+    PcShield,
+}
+
+/// `GET /v1/tokens`: one token the agent sees. Never a key, never a PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// 介质编号: the token's serial number.
+    pub medium_no: String,
+    pub label: String,
+    pub kind: TokenKind,
+    pub manufacturer: String,
+    /// The user PIN is locked (too many wrong tries; 证书解锁 unlocks it).
+    pub pin_locked: bool,
+    /// The token says a wrong PIN was entered since the last right one.
+    pub pin_count_low: bool,
+    /// The next wrong PIN locks it.
+    pub pin_final_try: bool,
+}

@@ -125,6 +125,9 @@ fn test() -> Result<()> {
     step("Workspace unit tests");
     tally.cargo("workspace unit tests", cargo().args(["test", "--workspace", "--lib", "--bins"]))?;
 
+    step("Token agent against SoftHSM2");
+    tally.cargo("token agent", cargo().args(["test", "-p", "certdesk-agent", "--test", "agent"]))?;
+
     step("Backend API tests on SQLite");
     tally.cargo(
         "API on SQLite",

@@ -1,0 +1,137 @@
+//! `certdesk-agent`, the token agent (证书助手) installed on the user's computer. It listens
+//! on 127.0.0.1 only and answers only the portal origins it is told to trust: a page from
+//! any other origin gets 403 before any token is touched, and so does a request whose
+//! `Host` is not the loopback address (DNS rebinding). Browsers ask first (CORS and
+//! Private Network Access preflights); the agent answers those for trusted origins only.
+//! It never returns a private key or a PIN.
+
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use certdesk_shared::agent::{AgentInfo, TokenInfo};
+
+pub use token::{NoTokens, Pkcs11Tokens, Tokens};
+
+/// What the agent is started with.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "certdesk-agent", version, about = "CertDesk token agent (证书助手)")]
+pub struct Config {
+    /// The port on 127.0.0.1.
+    #[arg(long, env = "CERTDESK_AGENT_PORT", default_value_t = certdesk_shared::AGENT_DEFAULT_PORT)]
+    pub port: u16,
+    /// A portal origin whose pages may use the agent (`https://ca.example.com`); repeat for
+    /// several. Nothing else is answered.
+    #[arg(long = "allow-origin", env = "CERTDESK_AGENT_ORIGINS", value_delimiter = ',', required = true)]
+    pub origins: Vec<String>,
+    /// The USB keys' PKCS#11 module.
+    #[arg(long, env = "CERTDESK_AGENT_PKCS11_MODULE")]
+    pub pkcs11_module: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct Agent {
+    origins: Arc<Vec<String>>,
+    port: u16,
+    tokens: Arc<dyn Tokens>,
+}
+
+impl Agent {
+    pub fn new(config: &Config, tokens: Arc<dyn Tokens>) -> Agent {
+        let origins = config.origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
+        Agent { origins: Arc::new(origins), port: config.port, tokens }
+    }
+}
+
+pub fn app(agent: Agent) -> Router {
+    Router::new()
+        .route("/v1/info", get(info))
+        .route("/v1/tokens", get(tokens))
+        .layer(middleware::from_fn_with_state(agent.clone(), gate))
+        .with_state(agent)
+}
+
+async fn info() -> Json<AgentInfo> {
+    Json(AgentInfo { name: "certdesk-agent".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, StatusCode> {
+    let tokens = agent.tokens.clone();
+    match tokio::task::spawn_blocking(move || tokens.list()).await {
+        Ok(Ok(list)) => Ok(Json(list)),
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "listing tokens failed");
+            Err(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// Whether `Host` names this agent on the loopback interface.
+fn loopback_host(headers: &HeaderMap, port: u16) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
+    [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")].iter().any(|h| h == host)
+}
+
+/// The origin check in front of every route, and the preflights.
+async fn gate(State(agent): State<Agent>, req: Request, next: Next) -> Response {
+    if !loopback_host(req.headers(), agent.port) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let Some(origin) = origin else {
+        // Not a page (a page's cross-origin request always names its origin): a program on
+        // this computer, which could open the token itself.
+        return next.run(req).await;
+    };
+    if !agent.origins.contains(&origin) {
+        tracing::warn!(%origin, "refused a page from an origin not in the allowlist");
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let allow = |res: &mut Response| {
+        let h = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&origin) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    };
+    if req.method() == Method::OPTIONS {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        allow(&mut res);
+        let h = res.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        // Private Network Access: a public page asking for a loopback address.
+        h.insert("access-control-allow-private-network", HeaderValue::from_static("true"));
+        return res;
+    }
+    let mut res = next.run(req).await;
+    allow(&mut res);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_loopback_host_is_answered() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:17530"));
+        assert!(loopback_host(&h, 17530));
+        h.insert(header::HOST, HeaderValue::from_static("localhost:17530"));
+        assert!(loopback_host(&h, 17530));
+        h.insert(header::HOST, HeaderValue::from_static("evil.example:17530"));
+        assert!(!loopback_host(&h, 17530));
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
+        assert!(!loopback_host(&h, 17530));
+        assert!(!loopback_host(&HeaderMap::new(), 17530));
+    }
+}
