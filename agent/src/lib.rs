@@ -5,6 +5,7 @@
 //! Private Network Access preflights); the agent answers those for trusted origins only.
 //! It never returns a private key or a PIN.
 
+pub mod pin;
 pub mod token;
 
 use std::sync::Arc;
@@ -13,9 +14,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::Path;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::agent::{AgentInfo, TokenInfo};
+use certdesk_shared::agent::{AgentInfo, PIN_TRIES, PinCheck, PinStatus, TokenInfo};
+
+use crate::pin::PinCounts;
+use crate::token::PinAnswer;
 
 pub use token::{NoTokens, Pkcs11Tokens, Tokens};
 
@@ -33,6 +38,18 @@ pub struct Config {
     /// The USB keys' PKCS#11 module.
     #[arg(long, env = "CERTDESK_AGENT_PKCS11_MODULE")]
     pub pkcs11_module: Option<std::path::PathBuf>,
+    /// Where the agent keeps its state (wrong-PIN counts; the soft shields' keystores).
+    #[arg(long, env = "CERTDESK_AGENT_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: std::path::PathBuf,
+}
+
+/// `$XDG_DATA_HOME/certdesk-agent`, else `~/.local/share/certdesk-agent`.
+fn default_data_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share")))
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+        .join("certdesk-agent")
 }
 
 #[derive(Clone)]
@@ -40,12 +57,13 @@ pub struct Agent {
     origins: Arc<Vec<String>>,
     port: u16,
     tokens: Arc<dyn Tokens>,
+    pins: Arc<PinCounts>,
 }
 
 impl Agent {
     pub fn new(config: &Config, tokens: Arc<dyn Tokens>) -> Agent {
         let origins = config.origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
-        Agent { origins: Arc::new(origins), port: config.port, tokens }
+        Agent { origins: Arc::new(origins), port: config.port, tokens, pins: Arc::new(PinCounts::new(&config.data_dir)) }
     }
 }
 
@@ -53,6 +71,7 @@ pub fn app(agent: Agent) -> Router {
     Router::new()
         .route("/v1/info", get(info))
         .route("/v1/tokens", get(tokens))
+        .route("/v1/tokens/{medium_no}/pin", post(check_pin))
         .layer(middleware::from_fn_with_state(agent.clone(), gate))
         .with_state(agent)
 }
@@ -70,6 +89,31 @@ async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, Stat
             Err(StatusCode::INTERNAL_SERVER_ERROR)
         }
         Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// Checks the user PIN: refused without asking the token once it is locked; a wrong PIN
+/// counts, a right one starts the count again.
+async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<PinCheck>) -> Result<Json<PinStatus>, StatusCode> {
+    let status = |failures: u32, verified: bool| PinStatus { verified, tries_left: PIN_TRIES.saturating_sub(failures), locked: failures >= PIN_TRIES };
+    if agent.pins.failures(&medium_no) >= PIN_TRIES {
+        return Ok(Json(status(PIN_TRIES, false)));
+    }
+    let (tokens, no) = (agent.tokens.clone(), medium_no.clone());
+    let answer = tokio::task::spawn_blocking(move || tokens.check_pin(&no, &req.pin)).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let failed = |e: anyhow::Error| {
+        tracing::error!(error = ?e, "PIN check failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    match answer {
+        Ok(None) => Err(StatusCode::NOT_FOUND),
+        Ok(Some(PinAnswer::Right)) => {
+            agent.pins.reset(&medium_no).map_err(failed)?;
+            Ok(Json(status(0, true)))
+        }
+        Ok(Some(PinAnswer::Wrong)) => Ok(Json(status(agent.pins.fail(&medium_no).map_err(failed)?, false))),
+        Ok(Some(PinAnswer::Locked)) => Ok(Json(status(PIN_TRIES, false))),
+        Err(e) => Err(failed(e)),
     }
 }
 

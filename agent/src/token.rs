@@ -5,10 +5,26 @@
 use anyhow::{Context, Result};
 use certdesk_shared::agent::{TokenInfo, TokenKind};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::session::UserType;
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+
+/// What the token said of a PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinAnswer {
+    Right,
+    Wrong,
+    /// The token itself has locked the PIN.
+    Locked,
+}
 
 /// Every token the agent can offer.
 pub trait Tokens: Send + Sync {
     fn list(&self) -> Result<Vec<TokenInfo>>;
+    /// Logs in to the token with this medium number as the user, and out again; `None`
+    /// when no such token is present.
+    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Option<PinAnswer>>;
 }
 
 /// USB keys through one PKCS#11 module.
@@ -26,7 +42,32 @@ impl Pkcs11Tokens {
     }
 }
 
+impl Pkcs11Tokens {
+    fn slot(&self, medium_no: &str) -> Result<Option<Slot>> {
+        for slot in self.ctx.get_slots_with_initialized_token()? {
+            if self.ctx.get_token_info(slot)?.serial_number().trim() == medium_no {
+                return Ok(Some(slot));
+            }
+        }
+        Ok(None)
+    }
+}
+
 impl Tokens for Pkcs11Tokens {
+    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Option<PinAnswer>> {
+        let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
+        let session = self.ctx.open_ro_session(slot)?;
+        match session.login(UserType::User, Some(&AuthPin::from(pin.to_owned()))) {
+            Ok(()) => {
+                let _ = session.logout();
+                Ok(Some(PinAnswer::Right))
+            }
+            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => Ok(Some(PinAnswer::Wrong)),
+            Err(CkError::Pkcs11(RvError::PinLocked, _)) => Ok(Some(PinAnswer::Locked)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn list(&self) -> Result<Vec<TokenInfo>> {
         let mut out = Vec::new();
         for slot in self.ctx.get_slots_with_initialized_token()? {
@@ -51,5 +92,9 @@ pub struct NoTokens;
 impl Tokens for NoTokens {
     fn list(&self) -> Result<Vec<TokenInfo>> {
         Ok(Vec::new())
+    }
+
+    fn check_pin(&self, _medium_no: &str, _pin: &str) -> Result<Option<PinAnswer>> {
+        Ok(None)
     }
 }

@@ -41,6 +41,8 @@ fn agent(dir: &Path, port: u16) -> Running {
         .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
         .env("RUST_LOG", "warn")
         .args(["--port", &port.to_string(), "--allow-origin", PORTAL, "--pkcs11-module", MODULE])
+        .arg("--data-dir")
+        .arg(dir.join("agent"))
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -98,4 +100,44 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
     // A page that rebinds its own host name to 127.0.0.1.
     let res = client.get(url("/v1/tokens")).header("host", format!("evil.example:{port}")).send().await.unwrap();
     assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 2");
+    let port = free_port();
+    let mut agent_process = agent(dir.path(), port);
+    // No kept-alive connections: the agent is restarted half-way.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    let check = |pin: &'static str| {
+        let (client, medium) = (client.clone(), medium.clone());
+        async move {
+            let res = client
+                .post(format!("http://127.0.0.1:{port}/v1/tokens/{medium}/pin"))
+                .header("origin", PORTAL)
+                .json(&serde_json::json!({ "pin": pin }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    assert_eq!(check("000000").await, serde_json::json!({ "verified": false, "tries_left": 9, "locked": false }));
+    // The right PIN starts the count again.
+    assert_eq!(check("123456").await, serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
+    for left in (1..=9).rev() {
+        assert_eq!(check("000000").await["tries_left"], left);
+    }
+    // A restart does not forget the count.
+    drop(agent_process);
+    agent_process = agent(dir.path(), port);
+    assert_eq!(check("000000").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
+    assert_eq!(check("123456").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
+    let res = client.post(format!("http://127.0.0.1:{port}/v1/tokens/no-such-token/pin")).json(&serde_json::json!({ "pin": "123456" })).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    drop(agent_process);
 }

@@ -33,3 +33,21 @@ pub struct TokenInfo {
     /// The next wrong PIN locks it.
     pub pin_final_try: bool,
 }
+
+/// Wrong PINs a token takes before it locks (seed 004 §8: 10).
+pub const PIN_TRIES: u32 = 10;
+
+/// `POST /v1/tokens/{medium_no}/pin`: check the user PIN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PinCheck {
+    pub pin: String,
+}
+
+/// The answer: right or not, and what is left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinStatus {
+    pub verified: bool,
+    pub tries_left: u32,
+    /// Locked: only 证书解锁 (unlock with the portal's authorization) opens it again.
+    pub locked: bool,
+}
