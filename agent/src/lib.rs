@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::agent::{AgentInfo, PIN_TRIES, PinCheck, PinStatus, TokenInfo};
+use certdesk_shared::agent::{AgentInfo, CsrMade, CsrRequest, PIN_TRIES, PinCheck, PinStatus, TokenInfo};
 
 use crate::pin::PinCounts;
-use crate::token::PinAnswer;
+use crate::token::{Outcome, PinAnswer};
 
 pub use token::{NoTokens, Pkcs11Tokens, Tokens};
 
@@ -72,6 +72,7 @@ pub fn app(agent: Agent) -> Router {
         .route("/v1/info", get(info))
         .route("/v1/tokens", get(tokens))
         .route("/v1/tokens/{medium_no}/pin", post(check_pin))
+        .route("/v1/tokens/{medium_no}/csr", post(generate_csr))
         .layer(middleware::from_fn_with_state(agent.clone(), gate))
         .with_state(agent)
 }
@@ -92,29 +93,91 @@ async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, Stat
     }
 }
 
-/// Checks the user PIN: refused without asking the token once it is locked; a wrong PIN
-/// counts, a right one starts the count again.
-async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<PinCheck>) -> Result<Json<PinStatus>, StatusCode> {
-    let status = |failures: u32, verified: bool| PinStatus { verified, tries_left: PIN_TRIES.saturating_sub(failures), locked: failures >= PIN_TRIES };
-    if agent.pins.failures(&medium_no) >= PIN_TRIES {
-        return Ok(Json(status(PIN_TRIES, false)));
+/// Why an operation behind the PIN did not happen.
+enum Refusal {
+    /// Wrong or locked, with what is left.
+    Pin(PinStatus),
+    NoToken,
+    Failed,
+}
+
+fn pin_status(failures: u32, verified: bool) -> PinStatus {
+    PinStatus { verified, tries_left: PIN_TRIES.saturating_sub(failures), locked: failures >= PIN_TRIES }
+}
+
+/// Runs `op` behind the user PIN: refused without touching the token once locked; a
+/// wrong PIN counts, a right one starts the count again.
+async fn behind_pin<T: Send + 'static>(
+    agent: &Agent,
+    medium_no: &str,
+    op: impl FnOnce(&dyn Tokens) -> anyhow::Result<Outcome<T>> + Send + 'static,
+) -> Result<T, Refusal> {
+    if agent.pins.failures(medium_no) >= PIN_TRIES {
+        return Err(Refusal::Pin(pin_status(PIN_TRIES, false)));
     }
-    let (tokens, no) = (agent.tokens.clone(), medium_no.clone());
-    let answer = tokio::task::spawn_blocking(move || tokens.check_pin(&no, &req.pin)).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let tokens = agent.tokens.clone();
+    let done = tokio::task::spawn_blocking(move || op(tokens.as_ref())).await.map_err(|_| Refusal::Failed)?;
     let failed = |e: anyhow::Error| {
-        tracing::error!(error = ?e, "PIN check failed");
-        StatusCode::INTERNAL_SERVER_ERROR
+        tracing::error!(error = ?e, "token operation failed");
+        Refusal::Failed
     };
-    match answer {
-        Ok(None) => Err(StatusCode::NOT_FOUND),
-        Ok(Some(PinAnswer::Right)) => {
-            agent.pins.reset(&medium_no).map_err(failed)?;
-            Ok(Json(status(0, true)))
+    match done.map_err(failed)? {
+        Outcome::Done(v) => {
+            agent.pins.reset(medium_no).map_err(failed)?;
+            Ok(v)
         }
-        Ok(Some(PinAnswer::Wrong)) => Ok(Json(status(agent.pins.fail(&medium_no).map_err(failed)?, false))),
-        Ok(Some(PinAnswer::Locked)) => Ok(Json(status(PIN_TRIES, false))),
-        Err(e) => Err(failed(e)),
+        Outcome::Refused(PinAnswer::Wrong) => Err(Refusal::Pin(pin_status(agent.pins.fail(medium_no).map_err(failed)?, false))),
+        Outcome::Refused(PinAnswer::Locked) => Err(Refusal::Pin(pin_status(PIN_TRIES, false))),
+        Outcome::NoToken => Err(Refusal::NoToken),
     }
+}
+
+impl Refusal {
+    /// A wrong or locked PIN as `status` with the PIN's state as its body.
+    fn into_response(self, status: StatusCode) -> Response {
+        match self {
+            Refusal::Pin(p) => (status, Json(p)).into_response(),
+            Refusal::NoToken => StatusCode::NOT_FOUND.into_response(),
+            Refusal::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+/// Checks the user PIN; the answer says whether it was right and what is left.
+async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<PinCheck>) -> Response {
+    let no = medium_no.clone();
+    match behind_pin(&agent, &medium_no, move |t| t.check_pin(&no, &req.pin)).await {
+        Ok(()) => Json(pin_status(0, true)).into_response(),
+        Err(r) => r.into_response(StatusCode::OK),
+    }
+}
+
+/// A key pair made on the token and its certificate request (PEM). A wrong PIN answers
+/// 401 with the PIN's state.
+async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<CsrRequest>) -> Response {
+    let label = req.label.trim().to_owned();
+    if label.is_empty() || label.len() > 64 {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let no = medium_no.clone();
+    match behind_pin(&agent, &medium_no, move |t| t.generate_csr(&no, &req.pin, &label)).await {
+        Ok(der) => Json(CsrMade { csr_pem: pem("CERTIFICATE REQUEST", &der) }).into_response(),
+        Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            b64.push(if i <= chunk.len() { T[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 
 /// Whether `Host` names this agent on the loopback interface.

@@ -6,25 +6,37 @@ use anyhow::{Context, Result};
 use certdesk_shared::agent::{TokenInfo, TokenKind};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
-use cryptoki::session::UserType;
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
+use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 
-/// What the token said of a PIN.
+/// Why the token refused a PIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinAnswer {
-    Right,
     Wrong,
     /// The token itself has locked the PIN.
     Locked,
 }
 
+/// What an operation behind the user PIN came to.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    Done(T),
+    /// The PIN was wrong, or the token has locked it.
+    Refused(PinAnswer),
+    NoToken,
+}
+
 /// Every token the agent can offer.
 pub trait Tokens: Send + Sync {
+    /// Generates a P-256 key pair on the token (sensitive, never extractable) labelled
+    /// `label`, and a certificate request signed by it (DER).
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>>;
     fn list(&self) -> Result<Vec<TokenInfo>>;
-    /// Logs in to the token with this medium number as the user, and out again; `None`
-    /// when no such token is present.
-    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Option<PinAnswer>>;
+    /// Logs in to the token with this medium number as the user, and out again.
+    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>>;
 }
 
 /// USB keys through one PKCS#11 module.
@@ -53,19 +65,36 @@ impl Pkcs11Tokens {
     }
 }
 
-impl Tokens for Pkcs11Tokens {
-    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Option<PinAnswer>> {
-        let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
-        let session = self.ctx.open_ro_session(slot)?;
+impl Pkcs11Tokens {
+    /// Runs `f` in a read-write session logged in with `pin`, and logs out.
+    fn logged_in<T>(&self, medium_no: &str, pin: &str, f: impl FnOnce(&Session) -> Result<T>) -> Result<Outcome<T>> {
+        let Some(slot) = self.slot(medium_no)? else { return Ok(Outcome::NoToken) };
+        let session = self.ctx.open_rw_session(slot)?;
         match session.login(UserType::User, Some(&AuthPin::from(pin.to_owned()))) {
-            Ok(()) => {
-                let _ = session.logout();
-                Ok(Some(PinAnswer::Right))
-            }
-            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => Ok(Some(PinAnswer::Wrong)),
-            Err(CkError::Pkcs11(RvError::PinLocked, _)) => Ok(Some(PinAnswer::Locked)),
-            Err(e) => Err(e.into()),
+            Ok(()) => {}
+            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => return Ok(Outcome::Refused(PinAnswer::Wrong)),
+            Err(CkError::Pkcs11(RvError::PinLocked, _)) => return Ok(Outcome::Refused(PinAnswer::Locked)),
+            Err(e) => return Err(e.into()),
         }
+        let done = f(&session);
+        let _ = session.logout();
+        done.map(Outcome::Done)
+    }
+}
+
+impl Tokens for Pkcs11Tokens {
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
+        self.logged_in(medium_no, pin, |s| {
+            let key = generate_p256(s, label)?;
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+            // The CA takes the subject from the application, not from the request.
+            params.distinguished_name.push(rcgen::DnType::CommonName, medium_no);
+            Ok(params.serialize_request(&key)?.der().to_vec())
+        })
+    }
+
+    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>> {
+        self.logged_in(medium_no, pin, |_| Ok(()))
     }
 
     fn list(&self) -> Result<Vec<TokenInfo>> {
@@ -94,7 +123,119 @@ impl Tokens for NoTokens {
         Ok(Vec::new())
     }
 
-    fn check_pin(&self, _medium_no: &str, _pin: &str) -> Result<Option<PinAnswer>> {
-        Ok(None)
+    fn check_pin(&self, _medium_no: &str, _pin: &str) -> Result<Outcome<()>> {
+        Ok(Outcome::NoToken)
+    }
+
+    fn generate_csr(&self, _medium_no: &str, _pin: &str, _label: &str) -> Result<Outcome<Vec<u8>>> {
+        Ok(Outcome::NoToken)
+    }
+}
+
+/// prime256v1 as DER (the `CKA_EC_PARAMS` of a P-256 key).
+const P256_PARAMS: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// A P-256 key on the token: its handle and public point, signing through the token.
+struct TokenKey<'a> {
+    session: &'a Session,
+    private: ObjectHandle,
+    point: Vec<u8>,
+}
+
+fn generate_p256<'a>(s: &'a Session, label: &str) -> Result<TokenKey<'a>> {
+    let id = label.as_bytes().to_vec();
+    let public = [
+        Attribute::Token(true),
+        Attribute::Private(false),
+        Attribute::Verify(true),
+        Attribute::EcParams(P256_PARAMS.to_vec()),
+        Attribute::Label(id.clone()),
+        Attribute::Id(id.clone()),
+    ];
+    let private = [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::Label(id.clone()),
+        Attribute::Id(id),
+    ];
+    let (public, private) = s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private).context("generating a key on the token")?;
+    let mut point = None;
+    for a in s.get_attributes(public, &[AttributeType::EcPoint])? {
+        if let Attribute::EcPoint(p) = a {
+            point = Some(p);
+        }
+    }
+    // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point.
+    let point = match point.context("the new public key has no EC point")?.as_slice() {
+        [0x04, len, rest @ ..] if usize::from(*len) == rest.len() => rest.to_vec(),
+        raw @ [0x04, ..] if raw.len() == 65 => raw.to_vec(),
+        _ => anyhow::bail!("unexpected EC point encoding"),
+    };
+    Ok(TokenKey { session: s, private, point })
+}
+
+impl rcgen::PublicKeyData for TokenKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.point
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for TokenKey<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(msg);
+        let raw = self.session.sign(&Mechanism::Ecdsa, self.private, &digest).map_err(|_| rcgen::Error::RemoteKeyError)?;
+        if raw.len() != 64 {
+            return Err(rcgen::Error::RemoteKeyError);
+        }
+        // CKM_ECDSA gives r || s; the request wants ECDSA-Sig-Value ::= SEQUENCE { r, s }.
+        let mut seq = der_uint(&raw[..32]);
+        seq.extend(der_uint(&raw[32..]));
+        Ok(der_tlv(0x30, &seq))
+    }
+}
+
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A positive INTEGER from big-endian bytes: leading zeros dropped, a 0 added before a set
+/// top bit.
+fn der_uint(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut content = if trimmed.is_empty() { vec![0] } else { trimmed };
+    if content[0] & 0x80 != 0 {
+        content.insert(0, 0);
+    }
+    der_tlv(0x02, &content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_minimal_and_positive() {
+        assert_eq!(der_uint(&[0x00, 0x01]), vec![0x02, 0x01, 0x01]);
+        assert_eq!(der_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(der_uint(&[0x00, 0x00]), vec![0x02, 0x01, 0x00]);
+        assert_eq!(der_tlv(0x04, &[0u8; 200])[..3], [0x04, 0x81, 200]);
     }
 }

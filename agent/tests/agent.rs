@@ -141,3 +141,41 @@ async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
     assert_eq!(res.status(), 404);
     drop(agent_process);
 }
+
+#[tokio::test]
+async fn a_key_made_on_the_token_signs_its_certificate_request() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 3");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let client = reqwest::Client::new();
+    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    let csr_url = format!("http://127.0.0.1:{port}/v1/tokens/{medium}/csr");
+
+    // A wrong PIN makes nothing and counts.
+    let res = client.post(&csr_url).header("origin", PORTAL).json(&serde_json::json!({ "pin": "000000", "label": "BH20261121000001" })).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "verified": false, "tries_left": 9, "locked": false }));
+
+    let res = client.post(&csr_url).header("origin", PORTAL).json(&serde_json::json!({ "pin": "123456", "label": "BH20261121000001" })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let made: serde_json::Value = res.json().await.unwrap();
+    let pem = made["csr_pem"].as_str().unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE REQUEST-----\n"), "{pem}");
+    // OpenSSL checks the signature with the public key inside: the token's key signed it.
+    let file = dir.path().join("req.pem");
+    std::fs::write(&file, pem).unwrap();
+    let out = Command::new("openssl").args(["req", "-verify", "-noout", "-text", "-in"]).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("verify OK"), "{text}");
+    assert!(text.contains("prime256v1") || text.contains("P-256"), "{text}");
+    // The right PIN started the count again.
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/v1/tokens/{medium}/pin"))
+        .json(&serde_json::json!({ "pin": "000000" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["tries_left"], 9);
+}

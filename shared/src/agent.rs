@@ -34,6 +34,21 @@ pub struct TokenInfo {
     pub pin_final_try: bool,
 }
 
+/// `POST /v1/tokens/{medium_no}/csr`: a new key pair made on the token (never leaving it)
+/// and a certificate request signed by it, for the portal to send with the acceptance
+/// number and download authorization code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CsrRequest {
+    pub pin: String,
+    /// The key's label on the token: the acceptance number it is made for.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrMade {
+    pub csr_pem: String,
+}
+
 /// Wrong PINs a token takes before it locks (seed 004 §8: 10).
 pub const PIN_TRIES: u32 = 10;
 
