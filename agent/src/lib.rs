@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::agent::{AgentInfo, CsrMade, CsrRequest, PIN_TRIES, PinCheck, PinStatus, TokenInfo};
+use certdesk_shared::agent::{
+    AgentInfo, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus, SignChallenge, Signed, TokenCertificate, TokenInfo,
+};
 
 use crate::pin::PinCounts;
 use crate::token::{Outcome, PinAnswer};
@@ -73,6 +75,8 @@ pub fn app(agent: Agent) -> Router {
         .route("/v1/tokens", get(tokens))
         .route("/v1/tokens/{medium_no}/pin", post(check_pin))
         .route("/v1/tokens/{medium_no}/csr", post(generate_csr))
+        .route("/v1/tokens/{medium_no}/certificates", get(certificates).post(import))
+        .route("/v1/tokens/{medium_no}/sign", post(sign))
         .layer(middleware::from_fn_with_state(agent.clone(), gate))
         .with_state(agent)
 }
@@ -167,17 +171,83 @@ async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>,
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            b64.push(if i <= chunk.len() { T[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
-        }
-    }
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = b64.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// The DER inside the first PEM block.
+fn pem_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let body: String = pem.lines().skip_while(|l| !l.starts_with("-----BEGIN ")).skip(1).take_while(|l| !l.starts_with("-----END ")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body.trim()).ok().filter(|d| !d.is_empty())
+}
+
+fn sha256_hex(der: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(der))
+}
+
+/// Stores the issued certificate next to its key, and the chain. 422 for something that is
+/// not a certificate or has no key on this token; 401 with the PIN's state for a wrong PIN.
+async fn import(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<ImportCertificate>) -> Response {
+    let Some(certificate) = pem_der(&req.certificate_pem) else { return StatusCode::UNPROCESSABLE_ENTITY.into_response() };
+    let Some(chain) = req.chain_pem.iter().map(|p| pem_der(p)).collect::<Option<Vec<_>>>() else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
+    let no = medium_no.clone();
+    match behind_pin(&agent, &medium_no, move |t| t.import(&no, &req.pin, &certificate, &chain)).await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(refused)) => {
+            tracing::warn!(?refused, "certificate not imported");
+            StatusCode::UNPROCESSABLE_ENTITY.into_response()
+        }
+        Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
+    }
+}
+
+/// The certificates on a token: public data, no PIN.
+async fn certificates(State(agent): State<Agent>, Path(medium_no): Path<String>) -> Response {
+    let tokens = agent.tokens.clone();
+    match tokio::task::spawn_blocking(move || tokens.certificates(&medium_no)).await {
+        Ok(Ok(Some(list))) => Json(
+            list.into_iter()
+                .map(|c| TokenCertificate { sha256: sha256_hex(&c.der), pem: pem("CERTIFICATE", &c.der), label: c.label, has_key: c.has_key })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Ok(Ok(None)) => StatusCode::NOT_FOUND.into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "reading certificates failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Signs a login challenge with the key of the named certificate.
+async fn sign(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<SignChallenge>) -> Response {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Ok(challenge) = b64.decode(req.challenge.trim()) else { return StatusCode::UNPROCESSABLE_ENTITY.into_response() };
+    if !(16..=1024).contains(&challenge.len()) {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let tokens = agent.tokens.clone();
+    let no = medium_no.clone();
+    let listed = tokio::task::spawn_blocking(move || tokens.certificates(&no)).await;
+    let Ok(Ok(Some(list))) = listed else { return StatusCode::NOT_FOUND.into_response() };
+    let wanted = req.certificate_sha256.trim().to_lowercase();
+    let Some(cert) = list.into_iter().find(|c| c.has_key && sha256_hex(&c.der) == wanted) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (no, der) = (medium_no.clone(), cert.der.clone());
+    match behind_pin(&agent, &medium_no, move |t| t.sign(&no, &req.pin, &der, &challenge)).await {
+        Ok(Some(signature)) => Json(Signed { signature: b64.encode(signature), certificate_pem: pem("CERTIFICATE", &cert.der) }).into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
+    }
 }
 
 /// Whether `Host` names this agent on the loopback interface.
@@ -227,6 +297,15 @@ async fn gate(State(agent): State<Agent>, req: Request, next: Next) -> Response 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_round_trip() {
+        let der = (0u8..=200).collect::<Vec<_>>();
+        let text = pem("CERTIFICATE", &der);
+        assert!(text.lines().all(|l| l.len() <= 64));
+        assert_eq!(pem_der(&text), Some(der));
+        assert_eq!(pem_der("no pem here"), None);
+    }
 
     #[test]
     fn only_the_loopback_host_is_answered() {

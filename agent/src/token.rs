@@ -7,7 +7,7 @@ use certdesk_shared::agent::{TokenInfo, TokenKind};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
@@ -29,8 +29,33 @@ pub enum Outcome<T> {
     NoToken,
 }
 
+/// A certificate object on a token.
+#[derive(Debug, Clone)]
+pub struct StoredCertificate {
+    pub label: String,
+    pub der: Vec<u8>,
+    pub has_key: bool,
+}
+
+/// Why a certificate could not be imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportRefused {
+    /// Not a certificate.
+    Malformed,
+    /// No key on the token belongs to it.
+    NoKey,
+}
+
 /// Every token the agent can offer.
 pub trait Tokens: Send + Sync {
+    /// Stores the issued certificate next to its key (its public key must match a key pair
+    /// on the token) and the CA chain.
+    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>>;
+    /// The certificates on the token (public objects: no PIN); `None` without such a token.
+    fn certificates(&self, medium_no: &str) -> Result<Option<Vec<StoredCertificate>>>;
+    /// Signs `message` (ECDSA P-256 with SHA-256, DER) with the key of the certificate whose
+    /// DER is `certificate`; `None` inside when the token has no such key.
+    fn sign(&self, medium_no: &str, pin: &str, certificate: &[u8], message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>>;
     /// Generates a P-256 key pair on the token (sensitive, never extractable) labelled
     /// `label`, and a certificate request signed by it (DER).
     fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>>;
@@ -82,7 +107,115 @@ impl Pkcs11Tokens {
     }
 }
 
+/// The raw uncompressed point of a certificate's EC public key.
+fn certificate_point(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.public_key().subject_public_key.data.to_vec())
+}
+
+/// `CKA_EC_POINT` without its OCTET STRING wrapper.
+fn raw_point(point: &[u8]) -> Option<Vec<u8>> {
+    match point {
+        [0x04, len, rest @ ..] if usize::from(*len) == rest.len() => Some(rest.to_vec()),
+        raw @ [0x04, ..] if raw.len() == 65 => Some(raw.to_vec()),
+        _ => None,
+    }
+}
+
+/// The `CKA_ID` of the key pair whose public point is `point`.
+fn key_id_for(s: &Session, point: &[u8]) -> Result<Option<Vec<u8>>> {
+    for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
+        let mut found = (None, None);
+        for a in s.get_attributes(public, &[AttributeType::EcPoint, AttributeType::Id])? {
+            match a {
+                Attribute::EcPoint(p) => found.0 = raw_point(&p),
+                Attribute::Id(id) => found.1 = Some(id),
+                _ => {}
+            }
+        }
+        if let (Some(p), Some(id)) = found
+            && p == point
+        {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+fn private_key(s: &Session, id: &[u8]) -> Result<Option<ObjectHandle>> {
+    Ok(s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(id.to_vec())])?.first().copied())
+}
+
 impl Tokens for Pkcs11Tokens {
+    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+        let certificate = certificate.to_vec();
+        let chain = chain.to_vec();
+        self.logged_in(medium_no, pin, move |s| {
+            let Some(point) = certificate_point(&certificate) else { return Ok(Err(ImportRefused::Malformed)) };
+            if chain.iter().any(|c| x509_parser::parse_x509_certificate(c).is_err()) {
+                return Ok(Err(ImportRefused::Malformed));
+            }
+            let Some(id) = key_id_for(s, &point)? else { return Ok(Err(ImportRefused::NoKey)) };
+            let object = |der: &[u8], id: Vec<u8>, label: &str| -> Result<()> {
+                let subject = x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().as_raw().to_vec()).unwrap_or_default();
+                // The same certificate again replaces nothing: it is already there.
+                if !s.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Value(der.to_vec())])?.is_empty() {
+                    return Ok(());
+                }
+                s.create_object(&[
+                    Attribute::Class(ObjectClass::CERTIFICATE),
+                    Attribute::CertificateType(CertificateType::X_509),
+                    Attribute::Token(true),
+                    Attribute::Private(false),
+                    Attribute::Label(label.as_bytes().to_vec()),
+                    Attribute::Id(id),
+                    Attribute::Subject(subject),
+                    Attribute::Value(der.to_vec()),
+                ])?;
+                Ok(())
+            };
+            let label = String::from_utf8_lossy(&id).to_string();
+            object(&certificate, id, &label)?;
+            for (i, ca) in chain.iter().enumerate() {
+                object(ca, format!("ca-{i}").into_bytes(), "CertDesk CA")?;
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    fn certificates(&self, medium_no: &str) -> Result<Option<Vec<StoredCertificate>>> {
+        let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
+        let s = self.ctx.open_ro_session(slot)?;
+        let mut out = Vec::new();
+        for c in s.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])? {
+            let (mut label, mut der) = (String::new(), Vec::new());
+            for a in s.get_attributes(c, &[AttributeType::Label, AttributeType::Value])? {
+                match a {
+                    Attribute::Label(l) => label = String::from_utf8_lossy(&l).to_string(),
+                    Attribute::Value(v) => der = v,
+                    _ => {}
+                }
+            }
+            let has_key = match certificate_point(&der) {
+                Some(p) => key_id_for(&s, &p)?.is_some(),
+                None => false,
+            };
+            out.push(StoredCertificate { label, der, has_key });
+        }
+        Ok(Some(out))
+    }
+
+    fn sign(&self, medium_no: &str, pin: &str, certificate: &[u8], message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>> {
+        let (certificate, message) = (certificate.to_vec(), message.to_vec());
+        self.logged_in(medium_no, pin, move |s| {
+            let Some(point) = certificate_point(&certificate) else { return Ok(None) };
+            let Some(id) = key_id_for(s, &point)? else { return Ok(None) };
+            let Some(private) = private_key(s, &id)? else { return Ok(None) };
+            let key = TokenKey { session: s, private, point };
+            Ok(Some(rcgen::SigningKey::sign(&key, &message)?))
+        })
+    }
+
     fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
         self.logged_in(medium_no, pin, |s| {
             let key = generate_p256(s, label)?;
@@ -130,6 +263,18 @@ impl Tokens for NoTokens {
     fn generate_csr(&self, _medium_no: &str, _pin: &str, _label: &str) -> Result<Outcome<Vec<u8>>> {
         Ok(Outcome::NoToken)
     }
+
+    fn import(&self, _medium_no: &str, _pin: &str, _certificate: &[u8], _chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+        Ok(Outcome::NoToken)
+    }
+
+    fn certificates(&self, _medium_no: &str) -> Result<Option<Vec<StoredCertificate>>> {
+        Ok(None)
+    }
+
+    fn sign(&self, _medium_no: &str, _pin: &str, _certificate: &[u8], _message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>> {
+        Ok(Outcome::NoToken)
+    }
 }
 
 /// prime256v1 as DER (the `CKA_EC_PARAMS` of a P-256 key).
@@ -168,12 +313,7 @@ fn generate_p256<'a>(s: &'a Session, label: &str) -> Result<TokenKey<'a>> {
             point = Some(p);
         }
     }
-    // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point.
-    let point = match point.context("the new public key has no EC point")?.as_slice() {
-        [0x04, len, rest @ ..] if usize::from(*len) == rest.len() => rest.to_vec(),
-        raw @ [0x04, ..] if raw.len() == 65 => raw.to_vec(),
-        _ => anyhow::bail!("unexpected EC point encoding"),
-    };
+    let point = raw_point(&point.context("the new public key has no EC point")?).context("unexpected EC point encoding")?;
     Ok(TokenKey { session: s, private, point })
 }
 

@@ -179,3 +179,94 @@ async fn a_key_made_on_the_token_signs_its_certificate_request() {
         .unwrap();
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["tries_left"], 9);
 }
+
+/// A throw-away CA that signs a request as the portal's CA would: (certificate PEM, CA PEM).
+fn issue_for(csr_pem: &str) -> (String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Test Issuing CA");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).unwrap();
+    (csr.signed_by(&issuer).unwrap().pem(), ca.pem())
+}
+
+#[tokio::test]
+async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_challenge() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 4");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let tokens: serde_json::Value = client.get(format!("{base}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    let post = |path: String, body: serde_json::Value| {
+        let client = client.clone();
+        async move { client.post(path).header("origin", PORTAL).json(&body).send().await.unwrap() }
+    };
+    let made: serde_json::Value =
+        post(format!("{base}/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH20261121000002" })).await.json().await.unwrap();
+    let (cert_pem, ca_pem) = issue_for(made["csr_pem"].as_str().unwrap());
+
+    // A certificate for a key the token does not hold is refused; garbage too.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let stranger = rcgen::CertificateParams::new(vec!["stranger".into()]).unwrap().self_signed(&key).unwrap().pem();
+    let certs_url = format!("{base}/v1/tokens/{medium}/certificates");
+    let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": stranger })).await;
+    assert_eq!(res.status(), 422);
+    let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": "not a certificate" })).await;
+    assert_eq!(res.status(), 422);
+    let res = post(certs_url.clone(), serde_json::json!({ "pin": "654321", "certificate_pem": cert_pem })).await;
+    assert_eq!(res.status(), 401);
+
+    let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    assert_eq!(res.status(), 204);
+    let listed: serde_json::Value = client.get(&certs_url).send().await.unwrap().json().await.unwrap();
+    let list = listed.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{listed}");
+    let leaf = list.iter().find(|c| c["has_key"] == true).unwrap();
+    assert_eq!(leaf["label"], "BH20261121000002");
+    assert_eq!(leaf["pem"].as_str().unwrap().trim(), cert_pem.trim());
+    assert!(list.iter().any(|c| c["has_key"] == false && c["label"] == "CertDesk CA"));
+
+    // A login challenge, signed by the token; OpenSSL verifies it with the certificate.
+    let challenge: Vec<u8> = (0u8..32).collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let res = post(
+        format!("{base}/v1/tokens/{medium}/sign"),
+        serde_json::json!({ "pin": "123456", "certificate_sha256": leaf["sha256"], "challenge": b64.encode(&challenge) }),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let signed: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(signed["certificate_pem"].as_str().unwrap().trim(), cert_pem.trim());
+    let d = dir.path();
+    std::fs::write(d.join("challenge.bin"), &challenge).unwrap();
+    std::fs::write(d.join("sig.der"), b64.decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap();
+    std::fs::write(d.join("cert.pem"), &cert_pem).unwrap();
+    let pubkey = Command::new("openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(d.join("cert.pem")).output().unwrap();
+    std::fs::write(d.join("pub.pem"), pubkey.stdout).unwrap();
+    let verify = |file: &str| {
+        Command::new("openssl")
+            .args(["dgst", "-sha256", "-verify"])
+            .arg(d.join("pub.pem"))
+            .arg("-signature")
+            .arg(d.join("sig.der"))
+            .arg(d.join(file))
+            .output()
+            .unwrap()
+    };
+    let ok = verify("challenge.bin");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    std::fs::write(d.join("other.bin"), [1u8; 32]).unwrap();
+    assert!(!verify("other.bin").status.success(), "a signature over other bytes does not verify");
+    // Too short a challenge, or a certificate the token has no key for, gets nothing.
+    let res = post(format!("{base}/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "123456", "certificate_sha256": leaf["sha256"], "challenge": b64.encode([0u8; 8]) })).await;
+    assert_eq!(res.status(), 422);
+    let ca_sha = list.iter().find(|c| c["has_key"] == false).unwrap()["sha256"].clone();
+    let res = post(format!("{base}/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "123456", "certificate_sha256": ca_sha, "challenge": b64.encode(&challenge) })).await;
+    assert_eq!(res.status(), 404);
+}

@@ -49,6 +49,44 @@ pub struct CsrMade {
     pub csr_pem: String,
 }
 
+/// `POST /v1/tokens/{medium_no}/certificates`: the issued certificate, kept next to its key,
+/// and the CA chain (PEM).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportCertificate {
+    pub pin: String,
+    pub certificate_pem: String,
+    #[serde(default)]
+    pub chain_pem: Vec<String>,
+}
+
+/// `GET /v1/tokens/{medium_no}/certificates`: one certificate on the token (public data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCertificate {
+    pub label: String,
+    pub pem: String,
+    /// SHA-256 of the DER, lower-case hex: how a page names it.
+    pub sha256: String,
+    /// Its private key is on the token (a CA certificate of the chain has none).
+    pub has_key: bool,
+}
+
+/// `POST /v1/tokens/{medium_no}/sign`: sign a login challenge with a certificate's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignChallenge {
+    pub pin: String,
+    /// The certificate's SHA-256 (see [`TokenCertificate::sha256`]).
+    pub certificate_sha256: String,
+    /// The challenge bytes, base64.
+    pub challenge: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signed {
+    /// ECDSA with SHA-256 over the challenge bytes, DER, base64.
+    pub signature: String,
+    pub certificate_pem: String,
+}
+
 /// Wrong PINs a token takes before it locks (seed 004 §8: 10).
 pub const PIN_TRIES: u32 = 10;
 
