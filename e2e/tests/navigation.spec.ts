@@ -7,7 +7,6 @@ const pages = [
   { name: '证书补办', path: '/reissue', shot: 'reissue' },
   { name: '证书注销', path: '/revoke', shot: 'revoke' },
   { name: '证书解锁', path: '/unlock', shot: 'unlock' },
-  { name: '远程下载', path: '/remote-download', shot: 'remote-download' },
   { name: '证书校验', path: '/verify', shot: 'verify' },
   { name: '环境检测', path: '/env-check', shot: 'env-check' },
 ];

@@ -11,7 +11,7 @@ use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, EnvCheck, ForgotPassword, Home, NotFound, Register,
+    Account, Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Download, EnvCheck, ForgotPassword, Home, NotFound, Register,
     Search, Service, SignIn,
 };
 use crate::routes::Operation;
@@ -65,6 +65,7 @@ pub fn directory_page(path: &str) -> AnyView {
     match normal(path) {
         "/search" => view! { <Search /> }.into_any(),
         "/bulletin" => view! { <Bulletin /> }.into_any(),
+        "/remote-download" => view! { <Download /> }.into_any(),
         p if is_directory_path(p) => {
             let uid = p["/certificates/".len()..].to_owned();
             view! { <Certificate uid /> }.into_any()

@@ -5,6 +5,7 @@
 //! /certificates/…) and the staff console (`src/bin/admin.rs`: /admin…). Each bundle's router hands the paths of the others to the
 //! server with a full page load.
 
+mod agent;
 mod api;
 mod app;
 mod components;

@@ -459,12 +459,14 @@ pub struct IssueForCsr {
     pub csr_pem: String,
 }
 
-/// The issued certificate.
+/// The issued certificate, and the CA chain (issuing CA, then root) a token stores with it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Issued {
     pub certificate_uid: String,
     pub serial: String,
     pub pem: String,
+    #[serde(default)]
+    pub chain_pem: Vec<String>,
 }
 
 /// `POST /api/applications/{id}/invoice` (开具发票, seed 004 §3.1.6). The amount is the

@@ -152,6 +152,7 @@ fn test() -> Result<()> {
     setup::build_app()?;
     size::report_all(&root().join("dist"))?;
     sh(cargo().args(["build", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
+    sh(cargo().args(["build", "-p", "certdesk-agent", "--bin", "certdesk-agent"]))?;
 
     step("Browser tests (Playwright, Debian Chromium)");
     let server = TestServer::start()?;
@@ -160,6 +161,7 @@ fn test() -> Result<()> {
         .args(["playwright", "test"])
         .env("BASE_URL", server.url())
         .env("CERTDESK_BIN", target_dir().join("debug/certdesk"))
+        .env("CERTDESK_AGENT_BIN", target_dir().join("debug/certdesk-agent"))
         .env("CERTDESK_DATA_DIR", server.data.path())
         .env_remove("DATABASE_URL")
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");

@@ -201,7 +201,8 @@ async fn issue_for_csr(State(state): State<AppState>, Client(meta): Client, AppJ
         Utc::now(),
     )
     .await?;
-    Ok(Json(Issued { pem: crate::ca::der::pem("CERTIFICATE", &issued.der), certificate_uid: issued.uid, serial: issued.serial }))
+    let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der].iter().map(|der| crate::ca::der::pem("CERTIFICATE", der)).collect();
+    Ok(Json(Issued { pem: crate::ca::der::pem("CERTIFICATE", &issued.der), certificate_uid: issued.uid, serial: issued.serial, chain_pem }))
 }
 
 #[derive(serde::Deserialize)]

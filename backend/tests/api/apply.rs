@@ -177,6 +177,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
     let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["chain_pem"].as_array().unwrap().len(), 2, "issuing CA and root for the token");
     let pem = v["pem"].as_str().unwrap();
     let der = pem_to_der(pem);
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();

@@ -73,6 +73,7 @@ validation_errors! {
     OtpFormat = "otp_format" { "请输入6位数字验证码", "請輸入6位數字驗證碼", "Enter the 6-digit code" },
     FileTooLarge = "file_too_large" { "文件大小不能超过2M", "檔案大小不能超過2M", "The file may not be larger than 2 MB" },
     FileType = "file_type" { "文件格式不正确：证件请上传jpg、png、gif、bmp、jpeg或pdf，其他资料请打包成zip或rar", "檔案格式不正確：證件請上傳jpg、png、gif、bmp、jpeg或pdf，其他資料請打包成zip或rar", "Wrong file type: documents must be jpg, png, gif, bmp or pdf, other papers a zip or rar archive" },
+    AuthCodeFormat = "auth_code_format" { "下载授权码为8位数字", "下載授權碼為8位數字", "The download authorization code has 8 digits" },
     AmountFormat = "amount_format" { "请输入金额（元），最多两位小数", "請輸入金額（元），最多兩位小數", "Enter an amount in yuan with at most two decimals" },
     Wildcard = "wildcard" { "不能使用通配符（* % _ ?），请输入完整的名称", "不能使用萬用字元（* % _ ?），請輸入完整的名稱", "Wildcards (* % _ ?) cannot be used; enter the exact name" },
     ChallengePhraseLength = "challenge_phrase_length" { "撤销密码长度应为6至64个字符", "撤銷密碼長度應為6至64個字元", "A challenge phrase has 6 to 64 characters" },

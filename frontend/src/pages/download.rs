@@ -1,0 +1,204 @@
+//! 远程下载 / 证书下载 (seed 004 §4.1.5–4.1.8, §9; seed 002): the acceptance number and the
+//! download authorization code from the approval SMS; the token agent makes a key pair on
+//! the chosen token and a request signed by it; the CA issues the certificate for it; the
+//! agent stores it with its chain. A progress bar runs to 下载完成 100%.
+
+use certdesk_shared::agent::TokenInfo;
+use certdesk_shared::apply::{IssueForCsr, Issued};
+use certdesk_shared::{FieldError, ValidationError};
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+
+use crate::agent::AgentError;
+use crate::components::fields::{Field, FormState};
+use crate::components::{tr, use_page_title};
+use crate::form::{check, fill, required};
+use crate::i18n::{Locale, use_i18n};
+use crate::routes::Operation;
+
+/// The form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadForm {
+    pub acceptance_no: String,
+    pub auth_code: String,
+    pub medium_no: String,
+    pub pin: String,
+}
+
+impl DownloadForm {
+    pub fn check(&self) -> Result<DownloadForm, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let no = check(&mut e, "acceptance_no", required(&self.acceptance_no));
+        let code = self.auth_code.trim();
+        if !(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit())) {
+            e.push(FieldError { field: "auth_code".into(), error: ValidationError::AuthCodeFormat });
+        }
+        check(&mut e, "medium_no", required(&self.medium_no));
+        check(&mut e, "pin", certdesk_shared::Pin::parse(&self.pin).map(drop));
+        match no {
+            Some(no) if e.is_empty() => Ok(DownloadForm { acceptance_no: no, auth_code: code.to_owned(), ..self.clone() }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Where the download stands: the step's words and its percentage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Progress {
+    Idle,
+    Key,
+    Issue,
+    Store,
+    Done,
+}
+
+impl Progress {
+    fn percent(self) -> u32 {
+        match self {
+            Progress::Idle => 0,
+            Progress::Key => 20,
+            Progress::Issue => 60,
+            Progress::Store => 85,
+            Progress::Done => 100,
+        }
+    }
+    fn text(self, l: Locale) -> &'static str {
+        match self {
+            Progress::Idle => "",
+            Progress::Key => td_string!(l, download_step_key),
+            Progress::Issue => td_string!(l, download_step_issue),
+            Progress::Store => td_string!(l, download_step_store),
+            Progress::Done => td_string!(l, download_done),
+        }
+    }
+}
+
+/// A wrong or locked PIN in words.
+fn pin_problem(e: &AgentError, l: Locale) -> String {
+    match e {
+        AgentError::Pin(p) if p.locked => td_string!(l, pin_locked).to_owned(),
+        AgentError::Pin(p) => fill(td_string!(l, pin_wrong), p.tries_left),
+        AgentError::Missing => td_string!(l, agent_missing).to_owned(),
+        AgentError::NoToken => td_string!(l, token_missing).to_owned(),
+        AgentError::Refused => td_string!(l, token_refused).to_owned(),
+    }
+}
+
+#[component]
+pub fn Download() -> impl IntoView {
+    let i18n = use_i18n();
+    use_page_title(move || Operation::RemoteDownload.title(i18n.get_locale()).to_owned());
+    let tokens = RwSignal::new(None::<Result<Vec<TokenInfo>, AgentError>>);
+    let find_tokens = move || {
+        leptos::task::spawn_local(async move {
+            tokens.set(Some(crate::agent::tokens().await));
+        });
+    };
+    find_tokens();
+    let [acceptance_no, auth_code, medium_no, pin] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = tokens.get()
+            && medium_no.get_untracked().is_empty()
+            && let Some(first) = list.first()
+        {
+            medium_no.set(first.medium_no.clone());
+        }
+    });
+    let progress = RwSignal::new(Progress::Idle);
+    let problem = RwSignal::new(None::<String>);
+    let fs = FormState::new("download");
+    let errors = fs.errors;
+    let busy = fs.busy;
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        problem.set(None);
+        let form = DownloadForm { acceptance_no: acceptance_no.get_untracked(), auth_code: auth_code.get_untracked(), medium_no: medium_no.get_untracked(), pin: pin.get_untracked() };
+        let f = match form.check() {
+            Ok(f) => f,
+            Err(e) => return fs.refuse(e),
+        };
+        fs.begin();
+        let l = i18n.get_locale_untracked();
+        leptos::task::spawn_local(async move {
+            let fail = move |text: String| {
+                problem.set(Some(text));
+                progress.set(Progress::Idle);
+                busy.set(false);
+            };
+            progress.set(Progress::Key);
+            let csr_pem = match crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no).await {
+                Ok(c) => c,
+                Err(e) => return fail(pin_problem(&e, l)),
+            };
+            progress.set(Progress::Issue);
+            let req = IssueForCsr { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone(), csr_pem };
+            let issued = match crate::api::post::<Issued>("/api/applications/issue", &req, l).await {
+                Ok(i) => i,
+                Err(e) => return fail(crate::api::error_message(e.code, l).to_owned()),
+            };
+            progress.set(Progress::Store);
+            if let Err(e) = crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem).await {
+                return fail(pin_problem(&e, l));
+            }
+            pin.set(String::new());
+            progress.set(Progress::Done);
+            busy.set(false);
+        });
+    };
+    view! {
+        <h1>{move || Operation::RemoteDownload.title(i18n.get_locale())}</h1>
+        <p class="lead">{tr(|l| td_string!(l, download_intro))}</p>
+        {move || match tokens.get() {
+            None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
+            Some(Err(_)) => view! {
+                <div class="callout" role="alert">
+                    <p>{tr(|l| td_string!(l, agent_missing))}</p>
+                    <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
+                    <button type="button" class="secondary" on:click=move |_| find_tokens()>{tr(|l| td_string!(l, refresh))}</button>
+                </div>
+            }.into_any(),
+            Some(Ok(list)) => view! {
+                <form class="form" novalidate on:submit=submit>
+                    <Field form="download" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
+                    <Field form="download" field="auth_code" label=|l| td_string!(l, auth_code) value=auth_code errors inputmode="numeric" />
+                    <div class="field">
+                        <label for="download-medium_no">{tr(|l| td_string!(l, token_select))}</label>
+                        <select id="download-medium_no" prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
+                            {list.into_iter().map(|t| {
+                                let text = format!("{} · {}", t.label, t.medium_no);
+                                view! { <option value=t.medium_no.clone()>{text}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <Field form="download" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
+                    <p class="hint">{tr(|l| td_string!(l, download_insert_token))}</p>
+                    {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
+                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, download_submit))}</button>
+                </form>
+            }.into_any(),
+        }}
+        {move || (progress.get() != Progress::Idle).then(|| {
+            let p = progress.get();
+            view! {
+                <div class="download-progress" role="status">
+                    <progress max="100" value=p.percent() aria-label=tr(|l| td_string!(l, download_progress))></progress>
+                    <p>{move || p.text(i18n.get_locale())}" "{format!("{}%", p.percent())}</p>
+                </div>
+            }
+        })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_needs_eight_digits_a_token_and_a_pin() {
+        let f = DownloadForm { acceptance_no: " ".into(), auth_code: "1234".into(), medium_no: String::new(), pin: "1".into() };
+        let fields: Vec<String> = f.check().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["acceptance_no", "auth_code", "medium_no", "pin"]);
+        let f = DownloadForm { acceptance_no: "BH1".into(), auth_code: " 12345678 ".into(), medium_no: "m".into(), pin: "123456".into() };
+        assert_eq!(f.check().map(|f| f.auth_code), Ok("12345678".into()));
+    }
+}
