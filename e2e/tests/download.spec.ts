@@ -39,7 +39,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     agent?.kill();
   });
 
-  test('the certificate is downloaded into the token after a wrong PIN', async ({ browser, page, context }) => {
+  test('the certificate is downloaded into the token and the customer signs in with it and its PIN', async ({ browser, page, context }) => {
     test.setTimeout(90_000);
     const done = watchForErrors(page);
     const staff = await staffSignedIn(browser);
@@ -66,9 +66,24 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     const leaf = certs.find((c: { has_key: boolean }) => c.has_key);
     expect(leaf.label).toBe(acceptance);
     expect(certs.length).toBe(3);
-    // And 我的证书申请 says it is issued; the same code cannot download it twice.
+    // And 我的证书申请 says it is issued.
     await page.goto('/applications');
     await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '已签发' })).toBeVisible();
+
+    // 下载完成，请重新登录系统: signed out, the customer signs in with the UKey and its PIN.
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.goto('/sign-in');
+    await appReady(page);
+    await page.getByRole('radio', { name: 'UKey登录' }).check();
+    await expect(page.getByLabel('介质')).toContainText('UKey E2E');
+    await page.getByLabel('PIN码').fill('111111');
+    await page.getByRole('button', { name: '立即登录' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'PIN码错误，还可尝试9次' })).toBeVisible();
+    await page.getByLabel('PIN码').fill('123456');
+    await page.getByRole('button', { name: '立即登录' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
+    await expect(page.getByText('证书登录').first()).toBeVisible();
     done();
   });
 

@@ -63,3 +63,14 @@ pub async fn store_certificate(medium_no: &str, pin: &str, certificate_pem: &str
         _ => Err(AgentError::Missing),
     }
 }
+
+/// The certificates on a token (public data).
+pub async fn certificates(medium_no: &str) -> Result<Vec<certdesk_shared::agent::TokenCertificate>, AgentError> {
+    answer(gloo_net::http::Request::get(&url(&format!("/v1/tokens/{medium_no}/certificates"))).send().await).await
+}
+
+/// A login challenge (base64) signed by the key of the certificate `sha256` names.
+pub async fn sign(medium_no: &str, pin: &str, certificate_sha256: &str, challenge: &str) -> Result<certdesk_shared::agent::Signed, AgentError> {
+    let body = certdesk_shared::agent::SignChallenge { pin: pin.to_owned(), certificate_sha256: certificate_sha256.to_owned(), challenge: challenge.to_owned() };
+    post(&format!("/v1/tokens/{medium_no}/sign"), &body).await
+}

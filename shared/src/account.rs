@@ -209,6 +209,24 @@ pub enum SignInMethod {
     Password,
     SecurityKey,
     Registration,
+    /// A UKey or PC soft shield certificate, through the token agent.
+    Certificate,
+}
+
+/// `POST /api/sign-in/certificate/start`: the bytes the token signs (base64), once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateChallenge {
+    pub challenge_id: String,
+    pub challenge: String,
+}
+
+/// `POST /api/sign-in/certificate/finish`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FinishCertificateSignIn {
+    pub challenge_id: String,
+    pub certificate_pem: String,
+    /// base64 of the signature over the challenge bytes.
+    pub signature: String,
 }
 
 /// One line of the sign-in history.

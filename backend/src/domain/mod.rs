@@ -14,6 +14,7 @@ pub mod security_key;
 pub mod session;
 pub mod staff;
 pub mod throttle;
+pub mod token_sign_in;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement, Value};
 use sha2::{Digest, Sha256};

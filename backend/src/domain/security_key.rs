@@ -60,7 +60,7 @@ async fn passkeys(db: &impl ConnectionTrait, owner_id: &str) -> Result<Vec<(weba
         .collect()
 }
 
-async fn keep_ceremony(
+pub(crate) async fn keep_ceremony(
     db: &impl ConnectionTrait,
     purpose: &str,
     owner_kind: &str,
@@ -86,7 +86,7 @@ async fn keep_ceremony(
 }
 
 /// Takes a ceremony out of the table: it works once.
-async fn take_ceremony(
+pub(crate) async fn take_ceremony(
     db: &impl ConnectionTrait,
     id: &str,
     purpose: &str,

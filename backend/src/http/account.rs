@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use certdesk_shared::account::{
-    CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, ChangePasswordRequest, CodeSent, FinishKeyRegistration, FinishKeySignIn,
+    CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, CertificateChallenge, ChangePasswordRequest, CodeSent, FinishCertificateSignIn,
+    FinishKeyRegistration, FinishKeySignIn,
     KeyRegistrationChallenge, KeySignInChallenge, Profile, RegisterRequest, ResetPasswordRequest, SecurityKey,
     SendCodeRequest, SessionInfo, SessionsEnded, SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration,
     StartKeySignIn, UpdateProfileRequest,
@@ -18,7 +19,7 @@ use chrono::Utc;
 use super::AppJson;
 use super::auth::{Client, CurrentUser, clear_cookie, cookie, cookie_name, set_cookie};
 use crate::domain::session::{self, Kind};
-use crate::domain::{ClientMeta, account, captcha, codes, security_key};
+use crate::domain::{ClientMeta, account, captcha, codes, security_key, token_sign_in};
 use crate::entity::account as account_entity;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -31,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", post(sign_in))
         .route("/sign-in/key/start", post(start_key_sign_in))
         .route("/sign-in/key/finish", post(finish_key_sign_in))
+        .route("/sign-in/certificate/start", post(start_certificate_sign_in))
+        .route("/sign-in/certificate/finish", post(finish_certificate_sign_in))
         .route("/session", get(current_session))
         .route("/sign-out", post(sign_out))
         .route("/sign-out-others", post(sign_out_others))
@@ -130,6 +133,21 @@ async fn finish_key_sign_in(
     let a = account::find(&state.db, &id).await?;
     account::signed_in(&state.db, &state.audit_key, &a, SignInMethod::SecurityKey, &meta).await?;
     start_session(&state, &headers, Kind::Customer, &a.id, "security_key", &meta, session_info(&a)).await
+}
+
+async fn start_certificate_sign_in(State(state): State<AppState>) -> Result<Json<CertificateChallenge>, AppError> {
+    let (challenge_id, challenge) = token_sign_in::start(&state.db, Utc::now()).await?;
+    Ok(Json(CertificateChallenge { challenge_id, challenge }))
+}
+
+async fn finish_certificate_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Client(meta): Client,
+    AppJson(req): AppJson<FinishCertificateSignIn>,
+) -> Result<Response, AppError> {
+    let a = token_sign_in::finish(&state.db, &state.audit_key, &state.ca, &req, &meta, Utc::now()).await?;
+    start_session(&state, &headers, Kind::Customer, &a.id, "certificate", &meta, session_info(&a)).await
 }
 
 async fn current_session(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SessionInfo>, AppError> {

@@ -13,7 +13,7 @@ use certdesk_shared::admin::StaffRole;
 
 /// A submitted settlement application: the customer, its id, acceptance number and the
 /// operator's phone.
-async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, String) {
+pub async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, String) {
     let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = complete_draft(app, &mut admin, true).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
@@ -24,6 +24,12 @@ async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, 
 
 /// Approved and issued for a fresh key: the certificate's uid and serial.
 async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String) {
+    let (uid, serial, _, _) = issue_with_key(app, admin, id, acceptance, mobile).await;
+    (uid, serial)
+}
+
+/// Approved and issued for a fresh key: uid, serial, the certificate (PEM) and its key.
+pub async fn issue_with_key(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String, String, rcgen::KeyPair) {
     let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(app, mobile).await.unwrap();
@@ -33,7 +39,7 @@ async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &st
     let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
     let (s, v) = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned())
+    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned(), v["pem"].as_str().unwrap().to_owned(), key)
 }
 
 async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {

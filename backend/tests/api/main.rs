@@ -16,3 +16,4 @@ mod health;
 mod payment;
 mod pkcs11;
 mod static_files;
+mod token_sign_in;

@@ -95,6 +95,7 @@ fn method_text(m: Option<SignInMethod>, l: Locale) -> &'static str {
         Some(SignInMethod::Password) => td_string!(l, method_password),
         Some(SignInMethod::SecurityKey) => td_string!(l, method_security_key),
         Some(SignInMethod::Registration) => td_string!(l, method_registration),
+        Some(SignInMethod::Certificate) => td_string!(l, method_certificate),
         None => "—",
     }
 }

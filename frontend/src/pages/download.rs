@@ -73,8 +73,8 @@ impl Progress {
     }
 }
 
-/// A wrong or locked PIN in words.
-fn pin_problem(e: &AgentError, l: Locale) -> String {
+/// What the agent refused, in words (a wrong PIN with the tries left).
+pub fn pin_problem(e: &AgentError, l: Locale) -> String {
     match e {
         AgentError::Pin(p) if p.locked => td_string!(l, pin_locked).to_owned(),
         AgentError::Pin(p) => fill(td_string!(l, pin_wrong), p.tries_left),

@@ -24,6 +24,7 @@ pub mod search;
 mod service;
 mod shipments;
 mod sign_in;
+mod token_sign_in;
 
 pub use account::Account;
 pub use admin::Admin;

@@ -190,6 +190,10 @@ pub fn SignIn() -> impl IntoView {
             <Tabs name="method" legend=|l| td_string!(l, sign_in_method) options=methods value=method />
             {move || {
                 let m = method.get();
+                if m == Method::UKey {
+                    // Its own form, below.
+                    return ().into_any();
+                }
                 if m.needs_agent() {
                     return view! {
                         <div class="callout">
@@ -267,6 +271,10 @@ pub fn SignIn() -> impl IntoView {
                 <a href="/register">{tr(|l| td_string!(l, nav_register))}</a>
             </p>
         </form>
+        {move || (method.get() == Method::UKey).then(|| {
+            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
+            view! { <crate::pages::token_sign_in::TokenSignIn next /> }
+        })}
     }
 }
 

@@ -1,0 +1,69 @@
+//! UKey / soft-shield sign-in: a one-time challenge signed with the certificate's key; the
+//! certificate must be ours, in our records and valid; the account is its applicant's.
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::accounts::Browser;
+use crate::apply::CHALLENGE_PHRASE;
+use crate::directory::{issue_with_key, submitted};
+use crate::helpers::spawn_app;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+async fn challenge(b: &mut Browser<'_>) -> (String, Vec<u8>) {
+    let (s, v) = b.post("/api/sign-in/certificate/start", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let bytes = B64.decode(v["challenge"].as_str().unwrap()).unwrap();
+    assert_eq!(bytes.len(), 32, "256 random bits");
+    (v["challenge_id"].as_str().unwrap().to_owned(), bytes)
+}
+
+fn sign(key: &rcgen::KeyPair, bytes: &[u8]) -> String {
+    B64.encode(rcgen::SigningKey::sign(key, bytes).unwrap())
+}
+
+async fn finish(b: &mut Browser<'_>, id: &str, pem: &str, signature: &str) -> (StatusCode, Value) {
+    b.post("/api/sign-in/certificate/finish", json!({ "challenge_id": id, "certificate_pem": pem, "signature": signature })).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signed_in() {
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _, pem, key) = issue_with_key(&app, &mut admin, &id, &acceptance, &mobile).await;
+
+    let mut token = Browser::new(&app);
+    let (cid, bytes) = challenge(&mut token).await;
+    // A signature by another key, or over other bytes, is refused, and spends the challenge.
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (s, v) = finish(&mut token, &cid, &pem, &sign(&other, &bytes)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_failed")), "{v}");
+    let (s, _) = finish(&mut token, &cid, &pem, &sign(&key, &bytes)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a challenge works once, even after a failure");
+
+    let (cid, bytes) = challenge(&mut token).await;
+    let (s, v) = finish(&mut token, &cid, &pem, &sign(&key, &bytes)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, me) = token.get("/api/session").await;
+    assert_eq!((s, me["account"]["mobile"].as_str()), (StatusCode::OK, Some(mobile.as_str())), "{me}");
+    let (_, history) = token.get("/api/account/sign-ins").await;
+    assert_eq!(history[0]["method"], "certificate", "{history}");
+    // Replaying the same signed challenge gets nothing.
+    let mut replay = Browser::new(&app);
+    assert_eq!(finish(&mut replay, &cid, &pem, &sign(&key, &bytes)).await.0, StatusCode::UNAUTHORIZED);
+
+    // A certificate we did not issue (self-signed with the same key) is refused.
+    let mut forged = Browser::new(&app);
+    let fake = rcgen::CertificateParams::new(vec!["forged".into()]).unwrap().self_signed(&key).unwrap().pem();
+    let (cid, bytes) = challenge(&mut forged).await;
+    assert_eq!(finish(&mut forged, &cid, &fake, &sign(&key, &bytes)).await.0, StatusCode::UNAUTHORIZED);
+
+    // Once revoked, the certificate signs nobody in.
+    let (s, _) = Browser::new(&app).post(&format!("/api/public/certificates/{uid}/revoke"), json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut after = Browser::new(&app);
+    let (cid, bytes) = challenge(&mut after).await;
+    assert_eq!(finish(&mut after, &cid, &pem, &sign(&key, &bytes)).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,117 @@
+//! UKey登录 (seed 004 §4.1.2, §5.1.2): the token agent lists the tokens; the user picks one
+//! and types its PIN; the server's one-time challenge is signed on the token with the
+//! certificate's key, and the server signs in the account that certificate was issued to.
+//! The PIN goes to the agent only.
+
+use certdesk_shared::account::{CertificateChallenge, FinishCertificateSignIn, SessionInfo};
+use certdesk_shared::agent::{TokenCertificate, TokenInfo};
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+
+use crate::agent::AgentError;
+use crate::components::fields::{Field, FormState};
+use crate::components::tr;
+use crate::i18n::use_i18n;
+use crate::pages::download::pin_problem;
+
+#[component]
+pub fn TokenSignIn(next: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = crate::session::use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    let tokens = RwSignal::new(None::<Result<Vec<TokenInfo>, AgentError>>);
+    let medium_no = RwSignal::new(String::new());
+    let certificate = RwSignal::new(None::<TokenCertificate>);
+    let pin = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let find = move || {
+        leptos::task::spawn_local(async move {
+            let found = crate::agent::tokens().await;
+            if let Ok(first) = found.as_ref().map(|l| l.first().map(|t| t.medium_no.clone()))
+                && let Some(first) = first
+            {
+                medium_no.set(first);
+            }
+            tokens.set(Some(found));
+        });
+    };
+    find();
+    // The chosen token's certificate with a key (the one to sign in with).
+    Effect::new(move |_| {
+        let m = medium_no.get();
+        if m.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let list = crate::agent::certificates(&m).await.unwrap_or_default();
+            certificate.set(list.into_iter().find(|c| c.has_key));
+        });
+    });
+    let fs = FormState::new("token-sign-in");
+    let (errors, busy) = (fs.errors, fs.busy);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        problem.set(None);
+        let l = i18n.get_locale_untracked();
+        let Some(cert) = certificate.get_untracked() else {
+            return problem.set(Some(td_string!(l, token_no_certificate).to_owned()));
+        };
+        let p = pin.get_untracked();
+        if let Err(error) = certdesk_shared::Pin::parse(&p) {
+            return fs.refuse(vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
+        }
+        let (m, next, navigate) = (medium_no.get_untracked(), next.clone(), navigate.clone());
+        fs.begin();
+        leptos::task::spawn_local(async move {
+            let done = async {
+                let c = crate::api::post::<CertificateChallenge>("/api/sign-in/certificate/start", &crate::api::Empty {}, l)
+                    .await
+                    .map_err(|e| crate::api::error_message(e.code, l).to_owned())?;
+                let signed = crate::agent::sign(&m, &p, &cert.sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
+                let req = FinishCertificateSignIn { challenge_id: c.challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
+                crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())
+            };
+            let res = done.await;
+            busy.set(false);
+            match res {
+                Ok(info) => {
+                    pin.set(String::new());
+                    session.signed_in(info);
+                    navigate(&next, Default::default());
+                }
+                Err(text) => problem.set(Some(text)),
+            }
+        });
+    };
+    move || match tokens.get() {
+        None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
+        Some(Err(_)) => view! {
+            <div class="callout" role="alert">
+                <p>{tr(|l| td_string!(l, agent_missing))}</p>
+                <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
+                <button type="button" class="secondary" on:click=move |_| find()>{tr(|l| td_string!(l, refresh))}</button>
+            </div>
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            let submit = submit.clone();
+            view! {
+                <form class="form" novalidate on:submit=submit>
+                    <div class="field">
+                        <label for="token-sign-in-medium">{tr(|l| td_string!(l, token_select))}</label>
+                        <select id="token-sign-in-medium" prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
+                            {list.into_iter().map(|t| {
+                                let text = format!("{} · {}", t.label, t.medium_no);
+                                view! { <option value=t.medium_no.clone()>{text}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <Field form="token-sign-in" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
+                    {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
+                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, sign_in_now))}</button>
+                </form>
+            }
+            .into_any()
+        }
+    }
+}
