@@ -72,6 +72,8 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
 
     // 下载完成，请重新登录系统: signed out, the customer signs in with the UKey and its PIN.
     await page.getByRole('button', { name: '退出' }).click();
+    // Signing out goes home (another bundle: a full load); wait for it before moving on.
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
     await page.goto('/sign-in');
     await appReady(page);
     await page.getByRole('radio', { name: 'UKey登录' }).check();

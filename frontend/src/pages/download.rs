@@ -73,6 +73,35 @@ impl Progress {
     }
 }
 
+/// No agent answered: how to get one, and a button to look again.
+pub fn agent_missing(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <div class="callout" role="alert">
+            <p>{tr(|l| td_string!(l, agent_missing))}</p>
+            <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
+            <button type="button" class="secondary" on:click=move |_| retry()>{tr(|l| td_string!(l, refresh))}</button>
+        </div>
+    }
+}
+
+/// 介质: the tokens the agent sees, by label and medium number.
+pub fn token_select(id: &'static str, list: Vec<TokenInfo>, medium_no: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{tr(|l| td_string!(l, token_select))}</label>
+            <select id=id prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
+                {list
+                    .into_iter()
+                    .map(|t| {
+                        let text = format!("{} · {}", t.label, t.medium_no);
+                        view! { <option value=t.medium_no.clone()>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// What the agent refused, in words (a wrong PIN with the tries left).
 pub fn pin_problem(e: &AgentError, l: Locale) -> String {
     match e {
@@ -150,26 +179,12 @@ pub fn Download() -> impl IntoView {
         <p class="lead">{tr(|l| td_string!(l, download_intro))}</p>
         {move || match tokens.get() {
             None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
-            Some(Err(_)) => view! {
-                <div class="callout" role="alert">
-                    <p>{tr(|l| td_string!(l, agent_missing))}</p>
-                    <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
-                    <button type="button" class="secondary" on:click=move |_| find_tokens()>{tr(|l| td_string!(l, refresh))}</button>
-                </div>
-            }.into_any(),
+            Some(Err(_)) => agent_missing(find_tokens).into_any(),
             Some(Ok(list)) => view! {
                 <form class="form" novalidate on:submit=submit>
                     <Field form="download" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
                     <Field form="download" field="auth_code" label=|l| td_string!(l, auth_code) value=auth_code errors inputmode="numeric" />
-                    <div class="field">
-                        <label for="download-medium_no">{tr(|l| td_string!(l, token_select))}</label>
-                        <select id="download-medium_no" prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
-                            {list.into_iter().map(|t| {
-                                let text = format!("{} · {}", t.label, t.medium_no);
-                                view! { <option value=t.medium_no.clone()>{text}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
+                    {token_select("download-medium_no", list, medium_no)}
                     <Field form="download" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
                     <p class="hint">{tr(|l| td_string!(l, download_insert_token))}</p>
                     {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}

@@ -12,7 +12,7 @@ use crate::agent::AgentError;
 use crate::components::fields::{Field, FormState};
 use crate::components::tr;
 use crate::i18n::use_i18n;
-use crate::pages::download::pin_problem;
+use crate::pages::download::{agent_missing, pin_problem, token_select};
 
 #[component]
 pub fn TokenSignIn(next: String) -> impl IntoView {
@@ -85,27 +85,12 @@ pub fn TokenSignIn(next: String) -> impl IntoView {
     };
     move || match tokens.get() {
         None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
-        Some(Err(_)) => view! {
-            <div class="callout" role="alert">
-                <p>{tr(|l| td_string!(l, agent_missing))}</p>
-                <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
-                <button type="button" class="secondary" on:click=move |_| find()>{tr(|l| td_string!(l, refresh))}</button>
-            </div>
-        }
-        .into_any(),
+        Some(Err(_)) => agent_missing(find).into_any(),
         Some(Ok(list)) => {
             let submit = submit.clone();
             view! {
                 <form class="form" novalidate on:submit=submit>
-                    <div class="field">
-                        <label for="token-sign-in-medium">{tr(|l| td_string!(l, token_select))}</label>
-                        <select id="token-sign-in-medium" prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
-                            {list.into_iter().map(|t| {
-                                let text = format!("{} · {}", t.label, t.medium_no);
-                                view! { <option value=t.medium_no.clone()>{text}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
+                    {token_select("token-sign-in-medium", list, medium_no)}
                     <Field form="token-sign-in" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
                     {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
                     <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, sign_in_now))}</button>
