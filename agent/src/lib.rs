@@ -85,16 +85,21 @@ async fn info() -> Json<AgentInfo> {
     Json(AgentInfo { name: "certdesk-agent".into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
-async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, StatusCode> {
+/// Runs a (blocking) token call off the async threads; a failure is logged and answers 500.
+async fn on_tokens<T: Send + 'static>(agent: &Agent, f: impl FnOnce(&dyn Tokens) -> anyhow::Result<T> + Send + 'static) -> Result<T, StatusCode> {
     let tokens = agent.tokens.clone();
-    match tokio::task::spawn_blocking(move || tokens.list()).await {
-        Ok(Ok(list)) => Ok(Json(list)),
+    match tokio::task::spawn_blocking(move || f(tokens.as_ref())).await {
+        Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {
-            tracing::error!(error = ?e, "listing tokens failed");
+            tracing::error!(error = ?e, "token operation failed");
             Err(StatusCode::INTERNAL_SERVER_ERROR)
         }
         Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
     }
+}
+
+async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, StatusCode> {
+    on_tokens(&agent, |t| t.list()).await.map(Json)
 }
 
 /// Why an operation behind the PIN did not happen.
@@ -119,13 +124,12 @@ async fn behind_pin<T: Send + 'static>(
     if agent.pins.failures(medium_no) >= PIN_TRIES {
         return Err(Refusal::Pin(pin_status(PIN_TRIES, false)));
     }
-    let tokens = agent.tokens.clone();
-    let done = tokio::task::spawn_blocking(move || op(tokens.as_ref())).await.map_err(|_| Refusal::Failed)?;
+    let done = on_tokens(agent, op).await.map_err(|_| Refusal::Failed)?;
     let failed = |e: anyhow::Error| {
-        tracing::error!(error = ?e, "token operation failed");
+        tracing::error!(error = ?e, "saving the PIN count failed");
         Refusal::Failed
     };
-    match done.map_err(failed)? {
+    match done {
         Outcome::Done(v) => {
             agent.pins.reset(medium_no).map_err(failed)?;
             Ok(v)
@@ -209,20 +213,15 @@ async fn import(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(
 
 /// The certificates on a token: public data, no PIN.
 async fn certificates(State(agent): State<Agent>, Path(medium_no): Path<String>) -> Response {
-    let tokens = agent.tokens.clone();
-    match tokio::task::spawn_blocking(move || tokens.certificates(&medium_no)).await {
-        Ok(Ok(Some(list))) => Json(
+    match on_tokens(&agent, move |t| t.certificates(&medium_no)).await {
+        Ok(Some(list)) => Json(
             list.into_iter()
                 .map(|c| TokenCertificate { sha256: sha256_hex(&c.der), pem: pem("CERTIFICATE", &c.der), label: c.label, has_key: c.has_key })
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        Ok(Ok(None)) => StatusCode::NOT_FOUND.into_response(),
-        Ok(Err(e)) => {
-            tracing::error!(error = ?e, "reading certificates failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(status) => status.into_response(),
     }
 }
 
@@ -234,10 +233,8 @@ async fn sign(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(re
     if !(16..=1024).contains(&challenge.len()) {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
-    let tokens = agent.tokens.clone();
     let no = medium_no.clone();
-    let listed = tokio::task::spawn_blocking(move || tokens.certificates(&no)).await;
-    let Ok(Ok(Some(list))) = listed else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(Some(list)) = on_tokens(&agent, move |t| t.certificates(&no)).await else { return StatusCode::NOT_FOUND.into_response() };
     let wanted = req.certificate_sha256.trim().to_lowercase();
     let Some(cert) = list.into_iter().find(|c| c.has_key && sha256_hex(&c.der) == wanted) else {
         return StatusCode::NOT_FOUND.into_response();

@@ -22,14 +22,21 @@ fn url(path: &str) -> String {
     format!("http://127.0.0.1:{AGENT_DEFAULT_PORT}{path}")
 }
 
+/// What an answer other than success means.
+async fn refusal(res: gloo_net::http::Response) -> AgentError {
+    match res.status() {
+        401 => res.json::<PinStatus>().await.map(AgentError::Pin).unwrap_or(AgentError::Missing),
+        404 => AgentError::NoToken,
+        422 => AgentError::Refused,
+        _ => AgentError::Missing,
+    }
+}
+
 async fn answer<T: DeserializeOwned>(res: Result<gloo_net::http::Response, gloo_net::Error>) -> Result<T, AgentError> {
     let res = res.map_err(|_| AgentError::Missing)?;
     match res.status() {
         200 => res.json::<T>().await.map_err(|_| AgentError::Missing),
-        401 => Err(res.json::<PinStatus>().await.map(AgentError::Pin).unwrap_or(AgentError::Missing)),
-        404 => Err(AgentError::NoToken),
-        422 => Err(AgentError::Refused),
-        _ => Err(AgentError::Missing),
+        _ => Err(refusal(res).await),
     }
 }
 
@@ -55,13 +62,7 @@ pub async fn store_certificate(medium_no: &str, pin: &str, certificate_pem: &str
     let body = ImportCertificate { pin: pin.to_owned(), certificate_pem: certificate_pem.to_owned(), chain_pem };
     let req = gloo_net::http::Request::post(&url(&format!("/v1/tokens/{medium_no}/certificates"))).json(&body).map_err(|_| AgentError::Missing)?;
     let res = req.send().await.map_err(|_| AgentError::Missing)?;
-    match res.status() {
-        204 => Ok(()),
-        401 => Err(res.json::<PinStatus>().await.map(AgentError::Pin).unwrap_or(AgentError::Missing)),
-        404 => Err(AgentError::NoToken),
-        422 => Err(AgentError::Refused),
-        _ => Err(AgentError::Missing),
-    }
+    if res.status() == 204 { Ok(()) } else { Err(refusal(res).await) }
 }
 
 /// The certificates on a token (public data).

@@ -112,6 +112,22 @@ pub fn certificate_policies(policy: &[u128]) -> Vec<u8> {
     tlv(0x30, &tlv(0x30, &oid(policy)))
 }
 
+/// The label and DER of the first PEM block (RFC 7468), or `None`.
+pub fn pem_decode(input: &[u8]) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    let text = std::str::from_utf8(input).ok()?;
+    let begin = text.lines().find(|l| l.starts_with("-----BEGIN "))?;
+    let label = begin.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?.to_owned();
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END "))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
+    Some((label, der))
+}
+
 /// PEM text of a DER object (64-character lines).
 pub fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);

@@ -56,7 +56,7 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
         return Err(ErrorCode::PayloadTooLarge.into());
     }
     if input.starts_with(b"-----BEGIN") {
-        let (label, der) = pem_rfc7468_decode(input).ok_or(AppError::Code(ErrorCode::CsrMalformed))?;
+        let (label, der) = crate::ca::der::pem_decode(input).ok_or(AppError::Code(ErrorCode::CsrMalformed))?;
         if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
             return Err(ErrorCode::CsrMalformed.into());
         }
@@ -65,20 +65,6 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(input.to_vec())
 }
 
-fn pem_rfc7468_decode(input: &[u8]) -> Option<(String, Vec<u8>)> {
-    use base64::Engine;
-    let text = std::str::from_utf8(input).ok()?;
-    let begin = text.lines().find(|l| l.starts_with("-----BEGIN "))?;
-    let label = begin.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?.to_owned();
-    let body: String = text
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN "))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END "))
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
-    Some((label, der))
-}
 
 fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     let der = csr_der(input)?;

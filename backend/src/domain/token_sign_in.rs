@@ -46,7 +46,10 @@ pub async fn finish(
     let FinishCertificateSignIn { challenge_id, certificate_pem, signature: signature_b64 } = signed;
     let ceremony = take_ceremony(db, challenge_id, PURPOSE, "customer", now).await.map_err(|_| refused("challenge used, expired or unknown"))?;
     let challenge = B64.decode(&ceremony.state).map_err(|_| refused("stored challenge"))?;
-    let der = pem_body(certificate_pem).ok_or_else(|| refused("not a PEM certificate"))?;
+    let der = match crate::ca::der::pem_decode(certificate_pem.as_bytes()) {
+        Some((label, der)) if label == "CERTIFICATE" => der,
+        _ => return Err(refused("not a PEM certificate")),
+    };
     let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| refused("not a certificate"))?;
     // Issued by our issuing CA: its signature verifies with the CA's key.
     let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("issuing CA: {e}")))?;
@@ -81,10 +84,4 @@ pub async fn finish(
     let a = account::Entity::find_by_id(owner.account_id).one(db).await?.ok_or_else(|| refused("no account"))?;
     super::account::signed_in(db, key, &a, SignInMethod::Certificate, meta).await?;
     Ok(a)
-}
-
-/// The DER inside the first PEM block.
-fn pem_body(pem: &str) -> Option<Vec<u8>> {
-    let body: String = pem.lines().skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE-----")).skip(1).take_while(|l| !l.starts_with("-----END ")).collect();
-    B64.decode(body.trim()).ok().filter(|d| !d.is_empty())
 }
