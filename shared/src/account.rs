@@ -62,6 +62,8 @@ impl AccountKind {
 pub enum CodePurpose {
     Register,
     ResetPassword,
+    /// 证书解锁: the phone of record proves the token's owner asks.
+    TokenUnlock,
 }
 
 impl CodePurpose {
@@ -69,6 +71,7 @@ impl CodePurpose {
         match self {
             CodePurpose::Register => "register",
             CodePurpose::ResetPassword => "reset_password",
+            CodePurpose::TokenUnlock => "token_unlock",
         }
     }
 }

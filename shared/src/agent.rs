@@ -104,3 +104,55 @@ pub struct PinStatus {
     /// Locked: only 证书解锁 (unlock with the portal's authorization) opens it again.
     pub locked: bool,
 }
+
+/// `POST /v1/tokens/{medium_no}/pin/change` (修改PIN码): behind the current PIN; the new one
+/// must pass [`crate::Pin::new_pin`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePin {
+    pub old_pin: String,
+    pub new_pin: String,
+}
+
+/// `POST /v1/tokens/{medium_no}/unlock-request` (证书解锁, no PIN): what the portal needs to
+/// authorise an unlock. The page carries it to `POST /api/tokens/unlock` unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockRequest {
+    pub medium_no: String,
+    /// The token's unlock secret, sealed to the portal's unlock key when the token was
+    /// personalised (base64; see `certdesk_shared::seal`).
+    pub sealed_secret: String,
+    /// A one-time P-256 key the agent keeps for [`UNLOCK_REQUEST_SECS`] (base64, SEC1).
+    pub agent_key: String,
+}
+
+/// How long the agent keeps the one-time key of an unlock request.
+pub const UNLOCK_REQUEST_SECS: u64 = 300;
+
+/// `POST /api/tokens/unlock`: the phone of record, the SMS code sent to it, and the agent's
+/// request. The portal answers the unlock secret sealed to the agent's one-time key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnlockToken {
+    pub mobile: crate::Mobile,
+    pub code: crate::OtpCode,
+    pub request: UnlockRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockGrant {
+    /// Base64; only the agent that asked can open it.
+    pub grant: String,
+}
+
+/// `POST /v1/tokens/{medium_no}/unlock`: the portal's grant and the PIN the user chose.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unlock {
+    pub grant: String,
+    pub new_pin: String,
+}
+
+/// `GET /api/tokens/unlock-key`: the public key token secrets are sealed to when a token is
+/// personalised (base64, SEC1 uncompressed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockKey {
+    pub public_key: String,
+}

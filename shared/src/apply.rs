@@ -457,6 +457,9 @@ pub struct IssueForCsr {
     pub acceptance_no: String,
     pub auth_code: String,
     pub csr_pem: String,
+    /// 介质编号 of the token the key was made on, recorded with the certificate.
+    #[serde(default)]
+    pub medium_no: Option<String>,
 }
 
 /// The issued certificate, and the CA chain (issuing CA, then root) a token stores with it.

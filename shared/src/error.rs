@@ -79,6 +79,9 @@ pub enum ErrorCode {
     AuthCodeInvalid,
     ProgressNeedsTwo,
     ChallengePhraseInvalid,
+    /// 证书解锁: the token's request does not open, or the token holds no certificate of the
+    /// account with the phone that passed the SMS check.
+    UnlockRefused,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -86,7 +89,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -122,6 +125,7 @@ impl ErrorCode {
         ErrorCode::AuthCodeInvalid,
         ErrorCode::ProgressNeedsTwo,
         ErrorCode::ChallengePhraseInvalid,
+        ErrorCode::UnlockRefused,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -164,6 +168,7 @@ impl ErrorCode {
             ErrorCode::AuthCodeInvalid => "error_auth_code_invalid",
             ErrorCode::ProgressNeedsTwo => "error_progress_needs_two",
             ErrorCode::ChallengePhraseInvalid => "error_challenge_phrase_invalid",
+            ErrorCode::UnlockRefused => "error_unlock_refused",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -205,6 +210,7 @@ impl ErrorCode {
             ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),
             ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),
             ErrorCode::ChallengePhraseInvalid => lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct"),
+            ErrorCode::UnlockRefused => lang.pick("该介质上没有此手机号账户下的证书，无法解锁", "該介質上沒有此手機號帳戶下的證書，無法解鎖", "This token holds no certificate of the account with this phone number; it cannot be unlocked here"),
             ErrorCode::ProgressNeedsTwo => lang.pick("请至少填写其中两项", "請至少填寫其中兩項", "Fill in at least two of the fields"),
             ErrorCode::AuthCodeInvalid => lang.pick("业务受理号或下载授权码不正确", "業務受理號或下載授權碼不正確", "The acceptance number or authorization code is not correct"),
             ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),

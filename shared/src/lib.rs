@@ -13,6 +13,8 @@ pub mod health;
 pub mod lang;
 pub mod payment;
 pub mod regions;
+#[cfg(feature = "seal")]
+pub mod seal;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, FieldError};

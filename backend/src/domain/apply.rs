@@ -657,12 +657,16 @@ pub async fn issue_for_csr(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &CaService,
     key: &AuditKey,
-    acceptance_no: &str,
-    auth_code: &str,
-    csr: &[u8],
+    req: &certdesk_shared::apply::IssueForCsr,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<crate::ca::issue::Issued, AppError> {
+    let (acceptance_no, auth_code, csr) = (req.acceptance_no.as_str(), req.auth_code.as_str(), req.csr_pem.as_bytes());
+    // A medium number is the token's serial: short printable text.
+    let medium_no = req.medium_no.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
+        return Err(ErrorCode::MalformedJson.into());
+    }
     if !super::throttle::take(db, &format!("auth_code:ip:{}", meta.ip), 20, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -709,7 +713,12 @@ pub async fn issue_for_csr(
     let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
     let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
     exec(&txn, "UPDATE application SET certificate_uid = $2 WHERE id = $1", vec![app.id.clone().into(), issued.uid.clone().into()]).await?;
-    exec(&txn, "UPDATE certificate SET email = $2 WHERE uid = $1", vec![issued.uid.clone().into(), app.search_email.clone().into()]).await?;
+    exec(
+        &txn,
+        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
+        vec![issued.uid.clone().into(), app.search_email.clone().into(), medium_no.map(str::to_owned).into()],
+    )
+    .await?;
     txn.commit().await?;
     audit::append(
         db,

@@ -77,10 +77,11 @@ pub async fn send(
         (CodePurpose::Register, false) => Some(Template::RegisterCode { code: code.clone() }),
         (CodePurpose::Register, true) => Some(Template::AlreadyRegistered),
         (CodePurpose::ResetPassword, true) => Some(Template::ResetPasswordCode { code: code.clone() }),
-        // No account: nothing to reset, and no SMS to a stranger's phone.
-        (CodePurpose::ResetPassword, false) => None,
+        (CodePurpose::TokenUnlock, true) => Some(Template::TokenUnlockCode { code: code.clone() }),
+        // No account: nothing to reset or unlock, and no SMS to a stranger's phone.
+        (CodePurpose::ResetPassword | CodePurpose::TokenUnlock, false) => None,
     };
-    let sends_code = matches!(template, Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. }));
+    let sends_code = matches!(template, Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. }));
     let id = new_id();
     if sends_code {
         // A new code replaces the earlier ones for the same purpose.
@@ -113,7 +114,7 @@ pub async fn send(
             Err(e) => {
                 exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.clone().into(), now.into()]).await?;
                 tracing::warn!(error = %e, template = template_code, "SMS refused by the gateway");
-                if purpose == CodePurpose::ResetPassword {
+                if purpose != CodePurpose::Register {
                     // An unknown phone gets no SMS and a success; a known one must not be told
                     // apart by a refusal.
                     return Ok(());

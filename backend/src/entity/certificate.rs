@@ -26,6 +26,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The holder's e-mail, lower-cased (status search).
     pub email: Option<String>,
+    /// 介质编号 of the token it was downloaded into (证书解锁 checks it).
+    pub medium_no: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

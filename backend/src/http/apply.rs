@@ -190,17 +190,7 @@ async fn submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path
 }
 
 async fn issue_for_csr(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<IssueForCsr>) -> Result<Json<Issued>, AppError> {
-    let issued = apply::issue_for_csr(
-        &state.db,
-        &state.ca,
-        &state.audit_key,
-        &req.acceptance_no,
-        &req.auth_code,
-        req.csr_pem.as_bytes(),
-        &meta,
-        Utc::now(),
-    )
-    .await?;
+    let issued = apply::issue_for_csr(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
     let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der].iter().map(|der| crate::ca::der::pem("CERTIFICATE", der)).collect();
     Ok(Json(Issued { pem: crate::ca::der::pem("CERTIFICATE", &issued.der), certificate_uid: issued.uid, serial: issued.serial, chain_pem }))
 }

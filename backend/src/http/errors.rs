@@ -47,6 +47,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::AuthCodeInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ProgressNeedsTwo => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ChallengePhraseInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::UnlockRefused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -13,6 +13,7 @@ mod ocsp;
 mod payment;
 mod security;
 mod spa;
+mod token;
 
 use std::time::Instant;
 
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(apply::router())
         .merge(payment::router())
         .merge(directory::router())
+        .merge(token::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)

@@ -14,6 +14,7 @@ mod m20261121_000007_payments;
 mod m20261121_000008_invoices;
 mod m20261121_000009_payment_uniques;
 mod m20261121_000010_directory;
+mod m20261121_000011_token_medium;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_invoices::Migration),
             Box::new(m20261121_000009_payment_uniques::Migration),
             Box::new(m20261121_000010_directory::Migration),
+            Box::new(m20261121_000011_token_medium::Migration),
         ]
     }
 }

@@ -27,6 +27,8 @@ pub enum Template {
     RegisterCode { code: String },
     /// 验证码 for the forgotten password.
     ResetPasswordCode { code: String },
+    /// 验证码 for unlocking a token's PIN (证书解锁).
+    TokenUnlockCode { code: String },
     /// Someone asked for a registration code for a phone that already has an account.
     AlreadyRegistered,
     /// The password of the account was changed or reset.
@@ -42,6 +44,7 @@ impl Template {
         match self {
             Template::RegisterCode { .. } => "SMS_CD_REGISTER",
             Template::ResetPasswordCode { .. } => "SMS_CD_RESET",
+            Template::TokenUnlockCode { .. } => "SMS_CD_UNLOCK",
             Template::AlreadyRegistered => "SMS_CD_REGISTERED",
             Template::PasswordChanged => "SMS_CD_PASSWORD",
             Template::ApplicationApproved { .. } => "SMS_CD_APPROVED",
@@ -51,7 +54,7 @@ impl Template {
 
     fn params(&self) -> BTreeMap<&'static str, String> {
         match self {
-            Template::RegisterCode { code } | Template::ResetPasswordCode { code } => BTreeMap::from([("code", code.clone())]),
+            Template::RegisterCode { code } | Template::ResetPasswordCode { code } | Template::TokenUnlockCode { code } => BTreeMap::from([("code", code.clone())]),
             Template::ApplicationApproved { acceptance_no, auth_code } => {
                 BTreeMap::from([("acceptance_no", acceptance_no.clone()), ("auth_code", auth_code.clone())])
             }
@@ -62,7 +65,7 @@ impl Template {
 
     /// Verification-code templates fall under the vendor's stricter flow control.
     fn is_code(&self) -> bool {
-        matches!(self, Template::RegisterCode { .. } | Template::ResetPasswordCode { .. })
+        matches!(self, Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. })
     }
 }
 
@@ -71,6 +74,7 @@ fn template_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "SMS_CD_REGISTER" => "您正在注册CertDesk自助服务系统，验证码：${code}，5分钟内有效。请勿泄露给他人。",
         "SMS_CD_RESET" => "您正在找回登录密码，验证码：${code}，5分钟内有效。如非本人操作，请忽略本短信。",
+        "SMS_CD_UNLOCK" => "您正在解锁数字证书介质的PIN码，验证码：${code}，5分钟内有效。如非本人操作，请立即联系客服。",
         "SMS_CD_REGISTERED" => "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。",
         "SMS_CD_PASSWORD" => "您的CertDesk登录密码已修改。如非本人操作，请立即找回密码并联系客服。",
         "SMS_CD_APPROVED" => "您的数字证书申请（业务受理号：${acceptance_no}）已审核通过，下载授权码：${auth_code}。请登录系统，插入介质后下载证书。",
@@ -213,7 +217,7 @@ impl SandboxGateway {
             let since = Utc::now() - Duration::hours(1);
             let sent = crate::domain::query_one(
                 &self.db,
-                "SELECT COUNT(*) AS n FROM outbox_message WHERE channel = 'sms' AND recipient = $1 AND template IN ('SMS_CD_REGISTER', 'SMS_CD_RESET') AND created_at > $2",
+                "SELECT COUNT(*) AS n FROM outbox_message WHERE channel = 'sms' AND recipient = $1 AND template IN ('SMS_CD_REGISTER', 'SMS_CD_RESET', 'SMS_CD_UNLOCK') AND created_at > $2",
                 vec![phone.clone().into(), since.into()],
             )
             .await
@@ -273,6 +277,7 @@ mod tests {
         for t in [
             Template::RegisterCode { code: "1".into() },
             Template::ResetPasswordCode { code: "1".into() },
+            Template::TokenUnlockCode { code: "1".into() },
             Template::AlreadyRegistered,
             Template::PasswordChanged,
             Template::ApplicationApproved { acceptance_no: "1".into(), auth_code: "2".into() },

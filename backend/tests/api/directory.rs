@@ -30,6 +30,18 @@ async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &st
 
 /// Approved and issued for a fresh key: uid, serial, the certificate (PEM) and its key.
 pub async fn issue_with_key(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String, String, rcgen::KeyPair) {
+    issue_into(app, admin, id, acceptance, mobile, None).await
+}
+
+/// [`issue_with_key`] for a key made on the token with this medium number.
+pub async fn issue_into(
+    app: &TestApp,
+    admin: &mut Browser<'_>,
+    id: &str,
+    acceptance: &str,
+    mobile: &str,
+    medium_no: Option<&str>,
+) -> (String, String, String, rcgen::KeyPair) {
     let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(app, mobile).await.unwrap();
@@ -37,7 +49,7 @@ pub async fn issue_with_key(app: &TestApp, admin: &mut Browser<'_>, id: &str, ac
     let code: String = sms.body[at..].chars().take(8).collect();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
-    let (s, v) = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr })).await;
+    let (s, v) = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned(), v["pem"].as_str().unwrap().to_owned(), key)
 }

@@ -17,3 +17,4 @@ mod payment;
 mod pkcs11;
 mod static_files;
 mod token_sign_in;
+mod token_unlock;

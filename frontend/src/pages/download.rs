@@ -160,7 +160,7 @@ pub fn Download() -> impl IntoView {
                 Err(e) => return fail(pin_problem(&e, l)),
             };
             progress.set(Progress::Issue);
-            let req = IssueForCsr { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone(), csr_pem };
+            let req = IssueForCsr { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone(), csr_pem, medium_no: Some(f.medium_no.clone()) };
             let issued = match crate::api::post::<Issued>("/api/applications/issue", &req, l).await {
                 Ok(i) => i,
                 Err(e) => return fail(crate::api::error_message(e.code, l).to_owned()),

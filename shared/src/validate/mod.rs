@@ -66,6 +66,8 @@ validation_errors! {
     OrgNameChars = "org_name_chars" { "单位名称含有不允许的字符", "單位名稱含有不允許的字元", "The organisation name contains characters that are not allowed" },
     PinLength = "pin_length" { "PIN码长度应为6至16位", "PIN碼長度應為6至16位", "A PIN has 6 to 16 characters" },
     PinChars = "pin_chars" { "PIN码只能包含数字和英文字母", "PIN碼只能包含數字和英文字母", "A PIN may contain digits and Latin letters only" },
+    PinWeak = "pin_weak" { "新PIN码过于简单（如111111、123456），请另设一个", "新PIN碼過於簡單（如111111、123456），請另設一個", "This PIN is too easy to guess (like 111111 or 123456); choose another" },
+    PinMismatch = "pin_mismatch" { "两次输入的PIN码不一致", "兩次輸入的PIN碼不一致", "The two PINs do not match" },
     PasswordLength = "password_length" { "密码长度应为8至128个字符", "密碼長度應為8至128個字元", "A password has 8 to 128 characters" },
     PasswordCommon = "password_common" { "该密码过于常见，容易被猜中，请换一个", "該密碼過於常見，容易被猜中，請換一個", "This password is too common and easy to guess; choose another" },
     PasswordWrong = "password_wrong" { "当前密码不正确", "目前密碼不正確", "The current password is not correct" },

@@ -30,6 +30,19 @@ impl Pin {
         }
         Ok(Pin(s.to_owned()))
     }
+
+    /// A PIN the user sets (修改PIN码, 证书解锁): also not one character repeated and not a
+    /// run of consecutive digits or letters either way (111111, 123456, 654321, abcdef).
+    /// The seed's unlock resets every PIN to 111111; we let the user choose, but not that.
+    pub fn new_pin(s: &str) -> Result<Self, ValidationError> {
+        let pin = Pin::parse(s)?;
+        let b: Vec<i16> = s.to_ascii_lowercase().bytes().map(i16::from).collect();
+        let steps: Vec<i16> = b.windows(2).map(|w| w[1] - w[0]).collect();
+        if [0, 1, -1].iter().any(|d| steps.iter().all(|s| s == d)) {
+            return Err(ValidationError::PinWeak);
+        }
+        Ok(pin)
+    }
 }
 
 #[cfg(test)]
@@ -54,5 +67,12 @@ mod tests {
             assert_eq!(Pin::parse(input).map(|_| ()), *want, "{input:?}");
         }
         assert_eq!(format!("{:?}", Pin::parse("123456").unwrap()), "Pin(***)");
+        for weak in ["111111", "123456", "654321", "abcdefg", "0123456789"] {
+            assert_eq!(Pin::new_pin(weak).map(|_| ()), Err(PinWeak), "{weak}");
+        }
+        for fine in ["135792", "112233", "a1b2c3"] {
+            assert!(Pin::new_pin(fine).is_ok(), "{fine}");
+        }
+        assert_eq!(Pin::new_pin("12345").map(|_| ()), Err(PinLength));
     }
 }
