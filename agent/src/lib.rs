@@ -6,6 +6,7 @@
 //! It never returns a private key or a PIN.
 
 pub mod pin;
+pub mod shield;
 pub mod token;
 
 use std::sync::Arc;
@@ -18,17 +19,57 @@ use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::agent::{
-    AgentInfo, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus, SignChallenge, Signed, TokenCertificate, TokenInfo,
+    AgentInfo, ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus, SignChallenge, Signed,
+    TokenCertificate, TokenInfo, UNLOCK_REQUEST_SECS, Unlock, UnlockRequest,
 };
+use base64::Engine;
+use certdesk_shared::{Pin, seal};
 
 use crate::pin::PinCounts;
+use crate::shield::SoftShields;
 use crate::token::{Outcome, PinAnswer};
 
-pub use token::{NoTokens, Pkcs11Tokens, Tokens};
+pub use token::{AllTokens, Pkcs11Tokens, Tokens};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// What the agent does besides serving (`certdesk-agent personalize …`).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Personalise a UKey at the CA's counter before it is handed out: its SO PIN is replaced
+    /// by a random one that is stored on the token only sealed to the portal's unlock key
+    /// (`GET /api/tokens/unlock-key`). Nobody learns the new SO PIN; 证书解锁 goes through
+    /// the portal.
+    Personalize {
+        /// The token's medium number (serial); may be left out when one token is present.
+        #[arg(long)]
+        medium_no: Option<String>,
+        /// The token's current SO PIN (the manufacturer's or the initialisation's).
+        #[arg(long, env = "CERTDESK_AGENT_SO_PIN", hide_env_values = true)]
+        so_pin: String,
+        /// The portal's unlock key, base64 (the `public_key` of `GET /api/tokens/unlock-key`).
+        #[arg(long)]
+        portal_key: String,
+    },
+}
+
+/// The command line: serve (the default) or a command.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "certdesk-agent", version, about = "CertDesk token agent (证书助手)", subcommand_negates_reqs = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A portal unlock key from its base64 text.
+pub fn portal_key(b64: &str) -> Option<p256::PublicKey> {
+    B64.decode(b64.trim()).ok().and_then(|b| seal::public_from_bytes(&b))
+}
 
 /// What the agent is started with.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "certdesk-agent", version, about = "CertDesk token agent (证书助手)")]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// The port on 127.0.0.1.
     #[arg(long, env = "CERTDESK_AGENT_PORT", default_value_t = certdesk_shared::AGENT_DEFAULT_PORT)]
@@ -59,13 +100,28 @@ pub struct Agent {
     origins: Arc<Vec<String>>,
     port: u16,
     tokens: Arc<dyn Tokens>,
+    shields: Arc<SoftShields>,
     pins: Arc<PinCounts>,
+    /// The one-time keys of open unlock requests, per medium number.
+    unlocks: Arc<std::sync::Mutex<std::collections::HashMap<String, (p256::SecretKey, std::time::Instant)>>>,
 }
 
 impl Agent {
-    pub fn new(config: &Config, tokens: Arc<dyn Tokens>) -> Agent {
+    /// The agent with these USB keys (if a PKCS#11 module is configured) and the soft
+    /// shields in its data directory.
+    pub fn new(config: &Config, ukeys: Option<Arc<dyn Tokens>>) -> Agent {
         let origins = config.origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
-        Agent { origins: Arc::new(origins), port: config.port, tokens, pins: Arc::new(PinCounts::new(&config.data_dir)) }
+        let shields = Arc::new(SoftShields::new(&config.data_dir));
+        let mut all: Vec<Arc<dyn Tokens>> = ukeys.into_iter().collect();
+        all.push(shields.clone());
+        Agent {
+            origins: Arc::new(origins),
+            port: config.port,
+            tokens: Arc::new(AllTokens(all)),
+            shields,
+            pins: Arc::new(PinCounts::new(&config.data_dir)),
+            unlocks: Arc::default(),
+        }
     }
 }
 
@@ -77,6 +133,10 @@ pub fn app(agent: Agent) -> Router {
         .route("/v1/tokens/{medium_no}/csr", post(generate_csr))
         .route("/v1/tokens/{medium_no}/certificates", get(certificates).post(import))
         .route("/v1/tokens/{medium_no}/sign", post(sign))
+        .route("/v1/tokens/{medium_no}/pin/change", post(change_pin))
+        .route("/v1/tokens/{medium_no}/unlock-request", post(unlock_request))
+        .route("/v1/tokens/{medium_no}/unlock", post(unlock))
+        .route("/v1/shields", post(create_shield))
         .layer(middleware::from_fn_with_state(agent.clone(), gate))
         .with_state(agent)
 }
@@ -98,8 +158,97 @@ async fn on_tokens<T: Send + 'static>(agent: &Agent, f: impl FnOnce(&dyn Tokens)
     }
 }
 
+/// The tokens present, with the agent's own wrong-PIN count folded into their PIN flags.
 async fn tokens(State(agent): State<Agent>) -> Result<Json<Vec<TokenInfo>>, StatusCode> {
-    on_tokens(&agent, |t| t.list()).await.map(Json)
+    let mut list = on_tokens(&agent, |t| t.list()).await?;
+    for t in &mut list {
+        let failures = agent.pins.failures(&t.medium_no);
+        t.pin_locked |= failures >= PIN_TRIES;
+        t.pin_count_low |= failures > 0;
+        t.pin_final_try |= failures + 1 == PIN_TRIES;
+    }
+    Ok(Json(list))
+}
+
+/// 修改PIN码: behind the current PIN (401 with the PIN's state when wrong); 422 for a new
+/// PIN that breaks the rules.
+async fn change_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<ChangePin>) -> Response {
+    if Pin::new_pin(&req.new_pin).is_err() {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let no = medium_no.clone();
+    match behind_pin(&agent, &medium_no, move |t| t.change_pin(&no, &req.old_pin, &req.new_pin)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
+    }
+}
+
+/// 证书解锁, first half: the token's sealed unlock secret and a one-time key for the
+/// portal's answer. 409 for a token never personalised (it has no unlock secret).
+async fn unlock_request(State(agent): State<Agent>, Path(medium_no): Path<String>) -> Response {
+    let no = medium_no.clone();
+    match on_tokens(&agent, move |t| t.sealed_unlock_secret(&no)).await {
+        Ok(Some(Some(sealed))) => {
+            let key = seal::new_key();
+            let agent_key = B64.encode(seal::public_bytes(&key.public_key()));
+            if let Ok(mut open) = agent.unlocks.lock() {
+                open.retain(|_, (_, at)| at.elapsed().as_secs() < UNLOCK_REQUEST_SECS);
+                open.insert(medium_no.clone(), (key, std::time::Instant::now()));
+            }
+            Json(UnlockRequest { medium_no, sealed_secret: B64.encode(sealed), agent_key }).into_response()
+        }
+        Ok(Some(None)) => StatusCode::CONFLICT.into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(status) => status.into_response(),
+    }
+}
+
+/// 证书解锁, second half: the portal's grant opens with the one-time key (once), and the
+/// token takes the new PIN; the wrong-PIN count starts again. 422 for a PIN that breaks the
+/// rules, 403 for a grant that does not open or is not this token's, 410 without an open
+/// request.
+async fn unlock(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<Unlock>) -> Response {
+    if Pin::new_pin(&req.new_pin).is_err() {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let pending = agent.unlocks.lock().ok().and_then(|mut open| open.remove(&medium_no));
+    let Some((key, _)) = pending.filter(|(_, at)| at.elapsed().as_secs() < UNLOCK_REQUEST_SECS) else {
+        return StatusCode::GONE.into_response();
+    };
+    let Some(secret) = B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&key, medium_no.as_bytes(), &g)) else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let no = medium_no.clone();
+    match on_tokens(&agent, move |t| t.unlock(&no, &secret, &req.new_pin)).await {
+        Ok(Outcome::Done(())) => match agent.pins.reset(&medium_no) {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Ok(Outcome::Refused(_)) => StatusCode::FORBIDDEN.into_response(),
+        Ok(Outcome::NoToken) => StatusCode::NOT_FOUND.into_response(),
+        Err(status) => status.into_response(),
+    }
+}
+
+/// A new PC soft shield. 422 for a PIN that breaks the rules, a label that is empty or
+/// longer than 32 characters, or a portal key that is not one.
+async fn create_shield(State(agent): State<Agent>, Json(req): Json<CreateShield>) -> Response {
+    let label = req.label.trim().to_owned();
+    let (Ok(_), Some(portal)) = (Pin::new_pin(&req.pin), portal_key(&req.portal_key)) else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
+    if label.is_empty() || label.chars().count() > 32 {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let shields = agent.shields.clone();
+    match tokio::task::spawn_blocking(move || shields.create(&label, &req.pin, &portal)).await {
+        Ok(Ok(info)) => (StatusCode::CREATED, Json(info)).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "creating a soft shield failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// Why an operation behind the PIN did not happen.

@@ -1,6 +1,6 @@
 //! Tokens behind one interface. A USB key (UKey) is reached through its vendor's PKCS#11
-//! module (SoftHSM2 in tests, OpenSC or the vendor's in use); the PC software shield is the
-//! next kind. Platform code stays behind [`Tokens`], so Windows and macOS only add a module.
+//! module (SoftHSM2 in tests, OpenSC or the vendor's in use); the PC software shield (`shield.rs`)
+//! is the other. Platform code stays behind [`Tokens`], so Windows and macOS only add a module.
 
 use anyhow::{Context, Result};
 use certdesk_shared::agent::{TokenInfo, TokenKind};
@@ -62,7 +62,22 @@ pub trait Tokens: Send + Sync {
     fn list(&self) -> Result<Vec<TokenInfo>>;
     /// Logs in to the token with this medium number as the user, and out again.
     fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>>;
+    /// 修改PIN码: behind the current PIN.
+    fn change_pin(&self, medium_no: &str, old_pin: &str, new_pin: &str) -> Result<Outcome<()>>;
+    /// The token's unlock secret sealed to the portal (public: no PIN). `None` without such
+    /// a token, `Some(None)` for a token never personalised.
+    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>>;
+    /// 证书解锁: a new user PIN set with the unlock secret (a UKey's SO PIN). `Refused` when
+    /// the secret is not this token's.
+    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>>;
+    /// Personalisation (at the CA's counter, before the token is handed out): the SO PIN
+    /// `so_pin` is replaced by a random one that is kept on the token only sealed to the
+    /// portal's unlock key. Nobody sees the new one.
+    fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>>;
 }
+
+/// Label of the data object holding a UKey's sealed unlock secret.
+pub const UNLOCK_OBJECT: &str = "CertDesk unlock";
 
 /// USB keys through one PKCS#11 module.
 pub struct Pkcs11Tokens {
@@ -91,11 +106,16 @@ impl Pkcs11Tokens {
 }
 
 impl Pkcs11Tokens {
-    /// Runs `f` in a read-write session logged in with `pin`, and logs out.
+    /// Runs `f` in a read-write session logged in with the user `pin`, and logs out.
     fn logged_in<T>(&self, medium_no: &str, pin: &str, f: impl FnOnce(&Session) -> Result<T>) -> Result<Outcome<T>> {
+        self.logged_in_as(UserType::User, medium_no, pin, f)
+    }
+
+    /// [`Self::logged_in`] as `user` (the security officer for personalisation and unlock).
+    fn logged_in_as<T>(&self, user: UserType, medium_no: &str, pin: &str, f: impl FnOnce(&Session) -> Result<T>) -> Result<Outcome<T>> {
         let Some(slot) = self.slot(medium_no)? else { return Ok(Outcome::NoToken) };
         let session = self.ctx.open_rw_session(slot)?;
-        match session.login(UserType::User, Some(&AuthPin::from(pin.to_owned()))) {
+        match session.login(user, Some(&AuthPin::from(pin.to_owned()))) {
             Ok(()) => {}
             Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => return Ok(Outcome::Refused(PinAnswer::Wrong)),
             Err(CkError::Pkcs11(RvError::PinLocked, _)) => return Ok(Outcome::Refused(PinAnswer::Locked)),
@@ -140,6 +160,10 @@ fn key_id_for(s: &Session, point: &[u8]) -> Result<Option<Vec<u8>>> {
         }
     }
     Ok(None)
+}
+
+fn unlock_objects(s: &Session) -> Result<Vec<ObjectHandle>> {
+    Ok(s.find_objects(&[Attribute::Class(ObjectClass::DATA), Attribute::Label(UNLOCK_OBJECT.as_bytes().to_vec())])?)
 }
 
 fn private_key(s: &Session, id: &[u8]) -> Result<Option<ObjectHandle>> {
@@ -230,6 +254,60 @@ impl Tokens for Pkcs11Tokens {
         self.logged_in(medium_no, pin, |_| Ok(()))
     }
 
+    fn change_pin(&self, medium_no: &str, old_pin: &str, new_pin: &str) -> Result<Outcome<()>> {
+        self.logged_in(medium_no, old_pin, |s| {
+            s.set_pin(&AuthPin::from(old_pin.to_owned()), &AuthPin::from(new_pin.to_owned())).context("C_SetPIN")?;
+            Ok(())
+        })
+    }
+
+    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
+        let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
+        let s = self.ctx.open_ro_session(slot)?;
+        let Some(object) = unlock_objects(&s)?.first().copied() else { return Ok(Some(None)) };
+        for a in s.get_attributes(object, &[AttributeType::Value])? {
+            if let Attribute::Value(v) = a {
+                return Ok(Some(Some(v)));
+            }
+        }
+        Ok(Some(None))
+    }
+
+    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
+        let so_pin = String::from_utf8_lossy(secret).to_string();
+        self.logged_in_as(UserType::So, medium_no, &so_pin, |s| {
+            s.init_pin(&AuthPin::from(new_pin.to_owned())).context("C_InitPIN")?;
+            Ok(())
+        })
+    }
+
+    fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {
+        // 128 random bits as 32 hex digits: within every token's SO PIN length.
+        let new_so_pin = hex::encode(certdesk_shared::seal::random_bytes(16));
+        let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), new_so_pin.as_bytes());
+        self.logged_in_as(UserType::So, medium_no, so_pin, |s| {
+            let old = unlock_objects(s)?;
+            // The sealed secret goes on first: if the SO PIN cannot be changed, it is removed
+            // again and the token keeps its old SO PIN.
+            let object = s.create_object(&[
+                Attribute::Class(ObjectClass::DATA),
+                Attribute::Token(true),
+                Attribute::Private(false),
+                Attribute::Label(UNLOCK_OBJECT.as_bytes().to_vec()),
+                Attribute::Application(b"CertDesk".to_vec()),
+                Attribute::Value(sealed),
+            ])?;
+            if let Err(e) = s.set_pin(&AuthPin::from(so_pin.to_owned()), &AuthPin::from(new_so_pin.clone())) {
+                let _ = s.destroy_object(object);
+                return Err(anyhow::Error::from(e).context("C_SetPIN as the security officer"));
+            }
+            for o in old {
+                s.destroy_object(o)?;
+            }
+            Ok(())
+        })
+    }
+
     fn list(&self) -> Result<Vec<TokenInfo>> {
         let mut out = Vec::new();
         for slot in self.ctx.get_slots_with_initialized_token()? {
@@ -248,32 +326,74 @@ impl Tokens for Pkcs11Tokens {
     }
 }
 
-/// No module configured: no USB keys.
-pub struct NoTokens;
+/// Several kinds of token at once (the UKeys and the soft shields): each call goes to the
+/// one that has the medium.
+pub struct AllTokens(pub Vec<std::sync::Arc<dyn Tokens>>);
 
-impl Tokens for NoTokens {
-    fn list(&self) -> Result<Vec<TokenInfo>> {
-        Ok(Vec::new())
-    }
-
-    fn check_pin(&self, _medium_no: &str, _pin: &str) -> Result<Outcome<()>> {
+impl AllTokens {
+    fn first<T>(&self, f: impl Fn(&dyn Tokens) -> Result<Outcome<T>>) -> Result<Outcome<T>> {
+        for t in &self.0 {
+            match f(t.as_ref())? {
+                Outcome::NoToken => continue,
+                done => return Ok(done),
+            }
+        }
         Ok(Outcome::NoToken)
     }
 
-    fn generate_csr(&self, _medium_no: &str, _pin: &str, _label: &str) -> Result<Outcome<Vec<u8>>> {
-        Ok(Outcome::NoToken)
-    }
-
-    fn import(&self, _medium_no: &str, _pin: &str, _certificate: &[u8], _chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
-        Ok(Outcome::NoToken)
-    }
-
-    fn certificates(&self, _medium_no: &str) -> Result<Option<Vec<StoredCertificate>>> {
+    fn first_some<T>(&self, f: impl Fn(&dyn Tokens) -> Result<Option<T>>) -> Result<Option<T>> {
+        for t in &self.0 {
+            if let Some(v) = f(t.as_ref())? {
+                return Ok(Some(v));
+            }
+        }
         Ok(None)
     }
+}
 
-    fn sign(&self, _medium_no: &str, _pin: &str, _certificate: &[u8], _message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>> {
-        Ok(Outcome::NoToken)
+impl Tokens for AllTokens {
+    fn list(&self) -> Result<Vec<TokenInfo>> {
+        let mut all = Vec::new();
+        for t in &self.0 {
+            all.extend(t.list()?);
+        }
+        Ok(all)
+    }
+
+    fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>> {
+        self.first(|t| t.check_pin(medium_no, pin))
+    }
+
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
+        self.first(|t| t.generate_csr(medium_no, pin, label))
+    }
+
+    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+        self.first(|t| t.import(medium_no, pin, certificate, chain))
+    }
+
+    fn certificates(&self, medium_no: &str) -> Result<Option<Vec<StoredCertificate>>> {
+        self.first_some(|t| t.certificates(medium_no))
+    }
+
+    fn sign(&self, medium_no: &str, pin: &str, certificate: &[u8], message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>> {
+        self.first(|t| t.sign(medium_no, pin, certificate, message))
+    }
+
+    fn change_pin(&self, medium_no: &str, old_pin: &str, new_pin: &str) -> Result<Outcome<()>> {
+        self.first(|t| t.change_pin(medium_no, old_pin, new_pin))
+    }
+
+    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
+        self.first_some(|t| t.sealed_unlock_secret(medium_no))
+    }
+
+    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
+        self.first(|t| t.unlock(medium_no, secret, new_pin))
+    }
+
+    fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {
+        self.first(|t| t.personalize(medium_no, so_pin, portal))
     }
 }
 

@@ -97,6 +97,10 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
         assert!(res.headers().get("access-control-allow-origin").is_none());
         assert!(res.text().await.unwrap().is_empty());
     }
+    // Never personalised: no unlock secret to ask the portal about.
+    let medium = t["medium_no"].as_str().unwrap();
+    let res = client.post(url(&format!("/v1/tokens/{medium}/unlock-request"))).header("origin", PORTAL).send().await.unwrap();
+    assert_eq!(res.status(), 409);
     // A page that rebinds its own host name to 127.0.0.1.
     let res = client.get(url("/v1/tokens")).header("host", format!("evil.example:{port}")).send().await.unwrap();
     assert_eq!(res.status(), 403);
@@ -269,4 +273,161 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     let ca_sha = list.iter().find(|c| c["has_key"] == false).unwrap()["sha256"].clone();
     let res = post(format!("{base}/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "123456", "certificate_sha256": ca_sha, "challenge": b64.encode(&challenge) })).await;
     assert_eq!(res.status(), 404);
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// What the portal does after the SMS check: open the token's sealed secret with its unlock
+/// key and seal it to the agent's one-time key.
+fn portal_grant(portal: &p256::SecretKey, request: &serde_json::Value) -> String {
+    use base64::Engine;
+    use certdesk_shared::seal;
+    let medium = request["medium_no"].as_str().unwrap();
+    let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
+    let secret = seal::open(portal, medium.as_bytes(), &sealed).expect("sealed to the portal");
+    let agent = seal::public_from_bytes(&B64.decode(request["agent_key"].as_str().unwrap()).unwrap()).unwrap();
+    B64.encode(seal::seal(&agent, medium.as_bytes(), &secret))
+}
+
+fn portal_key_b64(portal: &p256::SecretKey) -> String {
+    use base64::Engine;
+    B64.encode(certdesk_shared::seal::public_bytes(&portal.public_key()))
+}
+
+/// `certdesk-agent personalize` as the CA's counter runs it.
+fn personalize(dir: &Path, so_pin: &str, portal: &p256::SecretKey) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_certdesk-agent"))
+        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+        .env("RUST_LOG", "warn")
+        .args(["--pkcs11-module", MODULE, "personalize", "--so-pin", so_pin, "--portal-key", &portal_key_b64(portal)])
+        .output()
+        .unwrap()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    fn new(port: u16) -> Client {
+        Client { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{port}") }
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self.http.post(format!("{}{path}", self.base)).header("origin", PORTAL).json(&body).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    async fn pin(&self, medium: &str, pin: &str) -> serde_json::Value {
+        self.post(&format!("/v1/tokens/{medium}/pin"), serde_json::json!({ "pin": pin })).await.1
+    }
+}
+
+#[tokio::test]
+async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portals_grant_and_a_new_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 5");
+    let portal = certdesk_shared::seal::new_key();
+    // Personalised: the initial SO PIN is replaced, and nobody was told the new one.
+    let out = personalize(dir.path(), "87654321", &portal);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let medium = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!personalize(dir.path(), "87654321", &portal).status.success(), "the initial SO PIN no longer works");
+
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let c = Client::new(port);
+    for _ in 0..10 {
+        c.pin(&medium, "000000").await;
+    }
+    assert_eq!(c.pin(&medium, "123456").await["locked"], true);
+    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tokens[0]["pin_locked"], true, "{tokens}");
+
+    let unlock_request = format!("/v1/tokens/{medium}/unlock-request");
+    let unlock = format!("/v1/tokens/{medium}/unlock");
+    // A grant sealed to another key does not open, and uses up the request.
+    let (s, request) = c.post(&unlock_request, serde_json::json!({})).await;
+    assert_eq!(s, 200, "{request}");
+    let mut forged = request.clone();
+    forged["agent_key"] = serde_json::json!(portal_key_b64(&certdesk_shared::seal::new_key()));
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": portal_grant(&portal, &forged), "new_pin": "246810" })).await.0, 403);
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": portal_grant(&portal, &request), "new_pin": "246810" })).await.0, 410);
+
+    // The portal's grant for this request, with a PIN the user chose (111111 is refused).
+    let (_, request) = c.post(&unlock_request, serde_json::json!({})).await;
+    let grant = portal_grant(&portal, &request);
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "111111" })).await.0, 422);
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 204);
+    assert_eq!(c.pin(&medium, "246810").await, serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
+    assert_eq!(c.pin(&medium, "123456").await["verified"], false, "the old PIN is gone");
+
+    // 修改PIN码: behind the current PIN, to a PIN that passes the rules.
+    let change = format!("/v1/tokens/{medium}/pin/change");
+    assert_eq!(c.post(&change, serde_json::json!({ "old_pin": "999999", "new_pin": "135791" })).await.0, 401);
+    assert_eq!(c.post(&change, serde_json::json!({ "old_pin": "246810", "new_pin": "654321" })).await.0, 422);
+    assert_eq!(c.post(&change, serde_json::json!({ "old_pin": "246810", "new_pin": "135791" })).await.0, 204);
+    assert_eq!(c.pin(&medium, "135791").await["verified"], true);
+}
+
+#[tokio::test]
+async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_like_a_ukey() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 6");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let c = Client::new(port);
+    let portal = certdesk_shared::seal::new_key();
+    let key = portal_key_b64(&portal);
+
+    for bad in [
+        serde_json::json!({ "label": "我的软盾", "pin": "123456", "portal_key": key }),
+        serde_json::json!({ "label": "我的软盾", "pin": "135790", "portal_key": "bm90IGEga2V5" }),
+        serde_json::json!({ "label": " ", "pin": "135790", "portal_key": key }),
+    ] {
+        assert_eq!(c.post("/v1/shields", bad).await.0, 422);
+    }
+    let (s, shield) = c.post("/v1/shields", serde_json::json!({ "label": "我的软盾", "pin": "135790", "portal_key": key })).await;
+    assert_eq!((s, shield["kind"].as_str(), shield["label"].as_str()), (201, Some("pc_shield"), Some("我的软盾")), "{shield}");
+    let medium = shield["medium_no"].as_str().unwrap().to_owned();
+    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tokens.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["ukey", "pc_shield"]);
+
+    // The same operations as a UKey: a key, its request, the certificate, a signature.
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "000000", "label": "BH1" })).await.1["tries_left"], 9);
+    let (s, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "135790", "label": "BH1" })).await;
+    assert_eq!(s, 200);
+    let (cert_pem, ca_pem) = issue_for(made["csr_pem"].as_str().unwrap());
+    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "135790", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    assert_eq!(s, 204);
+    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let leaf = listed.as_array().unwrap().iter().find(|x| x["has_key"] == true).unwrap().clone();
+    use base64::Engine;
+    let challenge = [7u8; 32];
+    let (s, signed) = c
+        .post(&format!("/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "135790", "certificate_sha256": leaf["sha256"], "challenge": B64.encode(challenge) }))
+        .await;
+    assert_eq!(s, 200, "{signed}");
+    // The signature verifies with the certificate's public key (ring, as the portal does).
+    let der = pem_der(&cert_pem);
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let point = cert.public_key().subject_public_key.data.to_vec();
+    let signature = B64.decode(signed["signature"].as_str().unwrap()).unwrap();
+    let verify = |msg: &[u8]| ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point).verify(msg, &signature).is_ok();
+    assert!(verify(&challenge) && !verify(&[8u8; 32]));
+
+    // Unlock with the portal's grant, as for a UKey.
+    let (_, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), serde_json::json!({})).await;
+    let grant = portal_grant(&portal, &request);
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), serde_json::json!({ "grant": grant, "new_pin": "864209" })).await.0, 204);
+    assert_eq!(c.pin(&medium, "864209").await["verified"], true);
+    assert_eq!(c.pin(&medium, "135790").await["verified"], false);
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    B64.decode(body).unwrap()
 }

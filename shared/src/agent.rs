@@ -156,3 +156,13 @@ pub struct Unlock {
 pub struct UnlockKey {
     pub public_key: String,
 }
+
+/// `POST /v1/shields`: a new PC soft shield (PC软盾) on this computer, protected by `pin`
+/// (which must pass [`crate::Pin::new_pin`]), its unlock secret sealed to the portal's
+/// unlock key ([`UnlockKey::public_key`], which the page fetches from the portal).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateShield {
+    pub label: String,
+    pub pin: String,
+    pub portal_key: String,
+}
