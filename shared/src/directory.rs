@@ -302,3 +302,69 @@ mod tests {
         assert_eq!(check_challenge_phrase("我的撤销密码"), Ok(()));
     }
 }
+
+/// 证书校验 (seed 004 §10): `POST /api/verification/start` gives a
+/// [`crate::account::CertificateChallenge`]; the token signs it; `POST /api/verification`
+/// sends the certificate read from the token and the signature.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyCertificate {
+    pub challenge_id: String,
+    pub certificate_pem: String,
+    /// Over the challenge bytes, base64.
+    pub signature: String,
+}
+
+/// One check of a verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationCheck {
+    /// Issued by our issuing CA (its signature verifies) under our root, and in our records.
+    Chain,
+    /// Now within notBefore..notAfter.
+    Validity,
+    /// Our OCSP responder's signed answer.
+    Revocation,
+    /// The token holds the key: its signature over a fresh challenge verifies.
+    Possession,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Passed,
+    /// Chain: not signed by our issuing CA, or not the certificate we recorded.
+    NotOurs,
+    NotYetValid,
+    Expired,
+    /// OCSP `good`.
+    Good,
+    /// OCSP `revoked` (a frozen certificate is revoked with reason certificateHold).
+    Revoked,
+    /// OCSP `unknown`: we never issued it.
+    Unknown,
+    /// The signature over the challenge does not verify, or the challenge was used or expired.
+    SignatureInvalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub check: VerificationCheck,
+    pub passed: bool,
+    pub outcome: CheckOutcome,
+}
+
+/// The certificate read from the token and each check's result. `passed` when all passed:
+/// 证书校验通过.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationReport {
+    pub subject: String,
+    pub issuer: String,
+    /// Lower-case hex.
+    pub serial: String,
+    /// RFC 3339.
+    pub not_before: String,
+    pub not_after: String,
+    pub checks: Vec<CheckResult>,
+    pub passed: bool,
+}

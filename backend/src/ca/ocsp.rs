@@ -366,6 +366,59 @@ async fn answer_from_database(
     Ok(der)
 }
 
+/// What our responder answered about a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    Good,
+    Revoked,
+    Unknown,
+}
+
+/// Asks our responder about `cert_der` as an OCSP client would (证书校验): a request for its
+/// CertID (SHA-256) through [`respond`], and the signed response checked against the
+/// responder certificate before its status is read. `None` for a response that is not
+/// successful or does not verify.
+pub async fn ask(db: &impl ConnectionTrait, ca: &CaService, cert_der: &[u8]) -> anyhow::Result<Option<Asked>> {
+    let responder = &ca.responder;
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)?;
+    let mut alg = oid(SHA256_OID);
+    alg.extend([0x05, 0x00]);
+    let mut id = tlv(0x30, &alg);
+    id.extend(tlv(0x04, &Sha256::digest(cert.issuer().as_raw())));
+    id.extend(tlv(0x04, &responder.hashes.sha256.1));
+    id.extend(super::der::uint(cert.raw_serial()));
+    let request = tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &id)))));
+    let response = respond(db, ca, responder, &request).await;
+    Ok(read_response(&ca.ocsp.cert_der, &response))
+}
+
+/// The status of the first SingleResponse of a successful response whose signature verifies
+/// with `signer_der`'s key.
+fn read_response(signer_der: &[u8], response: &[u8]) -> Option<Asked> {
+    use x509_parser::prelude::FromDer;
+    let (outer, _) = read(response)?;
+    let parts = children(outer.value)?;
+    if parts.first()?.value != [0] {
+        return None;
+    }
+    let bytes = children(parts.get(1)?.value)?;
+    let bytes = children(bytes.first()?.value)?;
+    let basic = children(read(bytes.get(1)?.value)?.0.value)?;
+    let (tbs, alg, sig) = (basic.first()?, basic.get(1)?, basic.get(2)?);
+    let (_, signer) = x509_parser::parse_x509_certificate(signer_der).ok()?;
+    let (_, alg) = x509_parser::x509::AlgorithmIdentifier::from_der(alg.raw).ok()?;
+    let (&unused, bits) = sig.value.split_first()?;
+    let bits = x509_parser::asn1_rs::BitString::new(unused, bits);
+    x509_parser::verify::verify_signature(signer.public_key(), &alg, &bits, tbs.raw).ok()?;
+    let responses = children(tbs.value)?.into_iter().find(|t| t.tag == 0x30)?;
+    let single = children(children(responses.value)?.first()?.value)?;
+    Some(match single.get(1)?.tag {
+        0x80 => Asked::Good,
+        0xa1 => Asked::Revoked,
+        _ => Asked::Unknown,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

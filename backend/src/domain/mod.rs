@@ -16,6 +16,7 @@ pub mod staff;
 pub mod throttle;
 pub mod token_sign_in;
 pub mod token_unlock;
+pub mod verification;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement, Value};
 use sha2::{Digest, Sha256};

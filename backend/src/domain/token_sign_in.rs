@@ -29,9 +29,63 @@ fn refused(why: &str) -> AppError {
 
 /// A new challenge: its id and the bytes to sign (base64).
 pub async fn start(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+    new_challenge(db, PURPOSE, now).await
+}
+
+/// 256 random bits kept for `purpose` (single use, 5 minutes): the id and the bytes (base64).
+pub(crate) async fn new_challenge(db: &impl ConnectionTrait, purpose: &str, now: DateTime<Utc>) -> Result<(String, String), AppError> {
     let challenge = B64.encode(random_bytes::<32>().map_err(AppError::Internal)?);
-    let id = keep_ceremony(db, PURPOSE, "customer", "", "", challenge.clone(), now).await?;
+    let id = keep_ceremony(db, purpose, "customer", "", "", challenge.clone(), now).await?;
     Ok((id, challenge))
+}
+
+/// The challenge bytes kept for `purpose`, used up; `None` when used, expired or unknown.
+pub(crate) async fn take_challenge(db: &impl ConnectionTrait, id: &str, purpose: &str, now: DateTime<Utc>) -> Option<Vec<u8>> {
+    let ceremony = take_ceremony(db, id, purpose, "customer", now).await.ok()?;
+    B64.decode(&ceremony.state).ok()
+}
+
+/// The DER of a PEM certificate.
+pub(crate) fn certificate_der(pem: &str) -> Option<Vec<u8>> {
+    match crate::ca::der::pem_decode(pem.as_bytes()) {
+        Some((label, der)) if label == "CERTIFICATE" => Some(der),
+        _ => None,
+    }
+}
+
+/// Our record of a certificate our issuing CA signed (its signature verifies with the CA's
+/// key), when the record holds the same bytes.
+pub(crate) async fn recorded(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    der: &[u8],
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+) -> Result<Option<certificate::Model>, AppError> {
+    let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("issuing CA: {e}")))?;
+    if cert.verify_signature(Some(issuing.public_key())).is_err() {
+        return Ok(None);
+    }
+    // Stored as 32 hex digits; DER drops leading zero bytes.
+    let serial = format!("{:0>32}", hex::encode(cert.raw_serial()).trim_start_matches("00"));
+    let row = certificate::Entity::find()
+        .filter(certificate::Column::CaId.eq(ca.issuing.id))
+        .filter(certificate::Column::Serial.eq(serial))
+        .one(db)
+        .await?;
+    Ok(row.filter(|r| r.der == der))
+}
+
+/// Whether `signature_b64` is the certificate key's signature over `message` (ECDSA P-256
+/// or RSA PKCS#1 v1.5, SHA-256).
+pub(crate) fn signed_with(cert: &x509_parser::certificate::X509Certificate<'_>, message: &[u8], signature_b64: &str) -> bool {
+    let Ok(signature) = B64.decode(signature_b64.trim()) else { return false };
+    let spki = cert.public_key();
+    let algorithm: &dyn ring::signature::VerificationAlgorithm = match spki.algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.10045.2.1" => &ring::signature::ECDSA_P256_SHA256_ASN1,
+        "1.2.840.113549.1.1.1" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        _ => return false,
+    };
+    ring::signature::UnparsedPublicKey::new(algorithm, spki.subject_public_key.data.as_ref()).verify(message, &signature).is_ok()
 }
 
 /// Checks the signed challenge and answers the account to sign in.
@@ -44,38 +98,17 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<account::Model, AppError> {
     let FinishCertificateSignIn { challenge_id, certificate_pem, signature: signature_b64 } = signed;
-    let ceremony = take_ceremony(db, challenge_id, PURPOSE, "customer", now).await.map_err(|_| refused("challenge used, expired or unknown"))?;
-    let challenge = B64.decode(&ceremony.state).map_err(|_| refused("stored challenge"))?;
-    let der = match crate::ca::der::pem_decode(certificate_pem.as_bytes()) {
-        Some((label, der)) if label == "CERTIFICATE" => der,
-        _ => return Err(refused("not a PEM certificate")),
-    };
+    let challenge = take_challenge(db, challenge_id, PURPOSE, now).await.ok_or_else(|| refused("challenge used, expired or unknown"))?;
+    let der = certificate_der(certificate_pem).ok_or_else(|| refused("not a PEM certificate"))?;
     let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| refused("not a certificate"))?;
-    // Issued by our issuing CA: its signature verifies with the CA's key.
-    let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("issuing CA: {e}")))?;
-    cert.verify_signature(Some(issuing.public_key())).map_err(|_| refused("not signed by our issuing CA"))?;
-    // And in our records, byte for byte, valid now.
-    // Stored as 32 hex digits; DER drops leading zero bytes.
-    let serial = format!("{:0>32}", hex::encode(cert.raw_serial()).trim_start_matches("00"));
-    let row = certificate::Entity::find()
-        .filter(certificate::Column::CaId.eq(ca.issuing.id))
-        .filter(certificate::Column::Serial.eq(serial))
-        .one(db)
-        .await?
-        .ok_or_else(|| refused("unknown certificate"))?;
-    if row.der != der || row.status != crate::ca::revoke::VALID || now < row.not_before || now >= row.not_after {
-        return Err(refused("revoked, frozen, expired or altered"));
+    // Issued by our issuing CA, and in our records byte for byte, valid now.
+    let row = recorded(db, ca, &der, &cert).await?.ok_or_else(|| refused("not ours"))?;
+    if row.status != crate::ca::revoke::VALID || now < row.not_before || now >= row.not_after {
+        return Err(refused("revoked, frozen or expired"));
     }
-    let signature = B64.decode(signature_b64.trim()).map_err(|_| refused("signature encoding"))?;
-    let spki = cert.public_key();
-    let algorithm: &dyn ring::signature::VerificationAlgorithm = match spki.algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.10045.2.1" => &ring::signature::ECDSA_P256_SHA256_ASN1,
-        "1.2.840.113549.1.1.1" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        _ => return Err(refused("key type")),
-    };
-    ring::signature::UnparsedPublicKey::new(algorithm, spki.subject_public_key.data.as_ref())
-        .verify(&challenge, &signature)
-        .map_err(|_| refused("signature does not verify"))?;
+    if !signed_with(&cert, &challenge, signature_b64) {
+        return Err(refused("signature does not verify"));
+    }
     let owner = application::Entity::find()
         .filter(application::Column::CertificateUid.eq(row.uid.clone()))
         .one(db)

@@ -1,20 +1,35 @@
-//! Tokens over HTTP: the portal's unlock key (public) and 证书解锁's grant. Thin handlers
-//! over `domain::token_unlock`.
+//! Tokens over HTTP: the portal's unlock key (public), 证书解锁's grant and 证书校验. Thin
+//! handlers over `domain::token_unlock` and `domain::verification`.
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::agent::{UnlockGrant, UnlockKey, UnlockToken};
+use certdesk_shared::directory::{VerificationReport, VerifyCertificate};
 use chrono::Utc;
 
 use super::AppJson;
 use super::auth::Client;
-use crate::domain::token_unlock;
+use crate::domain::{token_unlock, verification};
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens/unlock-key", get(unlock_key)).route("/tokens/unlock", post(unlock))
+    Router::new()
+        .route("/tokens/unlock-key", get(unlock_key))
+        .route("/tokens/unlock", post(unlock))
+        .route("/verification/start", post(start_verification))
+        .route("/verification", post(verify))
+}
+
+async fn start_verification(State(state): State<AppState>) -> Result<Json<CertificateChallenge>, AppError> {
+    let (challenge_id, challenge) = verification::start(&state.db, Utc::now()).await?;
+    Ok(Json(CertificateChallenge { challenge_id, challenge }))
+}
+
+async fn verify(State(state): State<AppState>, AppJson(req): AppJson<VerifyCertificate>) -> Result<Json<VerificationReport>, AppError> {
+    Ok(Json(verification::verify(&state.db, &state.ca, &req, Utc::now()).await?))
 }
 
 async fn unlock_key(State(state): State<AppState>) -> Result<Json<UnlockKey>, AppError> {

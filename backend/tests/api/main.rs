@@ -18,3 +18,4 @@ mod pkcs11;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;
+mod verification;
