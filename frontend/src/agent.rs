@@ -1,8 +1,11 @@
 //! The page's side of the token agent (证书助手) on 127.0.0.1: its tokens, a key and request
-//! made on a token, and the issued certificate stored there. The agent answers only the
-//! portal origins it trusts; a PIN goes to the agent and nowhere else.
+//! made on a token, the issued certificate stored there, signatures, PIN changes, unlocking
+//! and new soft shields. The agent answers only the portal origins it trusts; a PIN goes to
+//! the agent and nowhere else.
 
-use certdesk_shared::agent::{CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo};
+use certdesk_shared::agent::{
+    ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo, Unlock, UnlockRequest,
+};
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use serde::de::DeserializeOwned;
 
@@ -13,9 +16,14 @@ pub enum AgentError {
     Missing,
     /// A wrong or locked PIN, with what is left.
     Pin(PinStatus),
-    /// The token refused what it was given (for example a certificate for another key).
+    /// The token refused what it was given (for example a certificate for another key, or
+    /// an unlock grant that is not its own).
     Refused,
     NoToken,
+    /// The token was never personalised: it has no unlock secret.
+    NotPersonalised,
+    /// The unlock request expired (or was used); start again.
+    Expired,
 }
 
 fn url(path: &str) -> String {
@@ -27,7 +35,11 @@ async fn refusal(res: gloo_net::http::Response) -> AgentError {
     match res.status() {
         401 => res.json::<PinStatus>().await.map(AgentError::Pin).unwrap_or(AgentError::Missing),
         404 => AgentError::NoToken,
-        422 => AgentError::Refused,
+        // The agent's own 403 (an origin it does not trust) carries no CORS header, so the
+        // page never sees it: a readable 403 is a refusal of the request itself.
+        403 | 422 => AgentError::Refused,
+        409 => AgentError::NotPersonalised,
+        410 => AgentError::Expired,
         _ => AgentError::Missing,
     }
 }
@@ -57,12 +69,43 @@ pub async fn make_csr(medium_no: &str, pin: &str, label: &str) -> Result<String,
     post::<CsrMade>(&format!("/v1/tokens/{medium_no}/csr"), &body).await.map(|m| m.csr_pem)
 }
 
+/// A request answered by 204 No Content.
+async fn post_done(path: &str, body: &impl serde::Serialize) -> Result<(), AgentError> {
+    let req = gloo_net::http::Request::post(&url(path)).json(body).map_err(|_| AgentError::Missing)?;
+    let res = req.send().await.map_err(|_| AgentError::Missing)?;
+    if res.status() == 204 { Ok(()) } else { Err(refusal(res).await) }
+}
+
 /// Stores the issued certificate and its chain on the token.
 pub async fn store_certificate(medium_no: &str, pin: &str, certificate_pem: &str, chain_pem: Vec<String>) -> Result<(), AgentError> {
     let body = ImportCertificate { pin: pin.to_owned(), certificate_pem: certificate_pem.to_owned(), chain_pem };
-    let req = gloo_net::http::Request::post(&url(&format!("/v1/tokens/{medium_no}/certificates"))).json(&body).map_err(|_| AgentError::Missing)?;
+    post_done(&format!("/v1/tokens/{medium_no}/certificates"), &body).await
+}
+
+/// 修改PIN码.
+pub async fn change_pin(medium_no: &str, old_pin: &str, new_pin: &str) -> Result<(), AgentError> {
+    post_done(&format!("/v1/tokens/{medium_no}/pin/change"), &ChangePin { old_pin: old_pin.to_owned(), new_pin: new_pin.to_owned() }).await
+}
+
+/// 证书解锁, first half: what the portal needs (the sealed secret, the agent's one-time key).
+pub async fn unlock_request(medium_no: &str) -> Result<UnlockRequest, AgentError> {
+    post(&format!("/v1/tokens/{medium_no}/unlock-request"), &crate::api::Empty {}).await
+}
+
+/// 证书解锁, second half: the portal's grant and the new PIN.
+pub async fn unlock(medium_no: &str, grant: &str, new_pin: &str) -> Result<(), AgentError> {
+    post_done(&format!("/v1/tokens/{medium_no}/unlock"), &Unlock { grant: grant.to_owned(), new_pin: new_pin.to_owned() }).await
+}
+
+/// A new PC soft shield sealed to the portal's unlock key.
+pub async fn create_shield(label: &str, pin: &str, portal_key: &str) -> Result<TokenInfo, AgentError> {
+    let body = CreateShield { label: label.to_owned(), pin: pin.to_owned(), portal_key: portal_key.to_owned() };
+    let req = gloo_net::http::Request::post(&url("/v1/shields")).json(&body).map_err(|_| AgentError::Missing)?;
     let res = req.send().await.map_err(|_| AgentError::Missing)?;
-    if res.status() == 204 { Ok(()) } else { Err(refusal(res).await) }
+    match res.status() {
+        201 => res.json::<TokenInfo>().await.map_err(|_| AgentError::Missing),
+        _ => Err(refusal(res).await),
+    }
 }
 
 /// The certificates on a token (public data).

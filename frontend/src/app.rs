@@ -11,8 +11,8 @@ use crate::components::{AdminHeader, Footer, Header, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Download, EnvCheck, ForgotPassword, Home, NotFound, Register,
-    Search, Service, SignIn,
+    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck, ForgotPassword, Home, NotFound, Register,
+    Search, Service, SignIn, Unlock, Verify,
 };
 use crate::routes::Operation;
 use crate::session::provide_session;
@@ -66,6 +66,9 @@ pub fn directory_page(path: &str) -> AnyView {
         "/search" => view! { <Search /> }.into_any(),
         "/bulletin" => view! { <Bulletin /> }.into_any(),
         "/remote-download" => view! { <Download /> }.into_any(),
+        "/unlock" => view! { <Unlock /> }.into_any(),
+        "/verify" => view! { <Verify /> }.into_any(),
+        "/agent" => view! { <AgentPage /> }.into_any(),
         p if is_directory_path(p) => {
             let uid = p["/certificates/".len()..].to_owned();
             view! { <Certificate uid /> }.into_any()

@@ -6,6 +6,7 @@ mod footer;
 mod header;
 mod lang_switch;
 pub mod table;
+pub mod token;
 
 pub use admin_header::AdminHeader;
 pub use footer::Footer;

@@ -3,16 +3,15 @@
 //! the chosen token and a request signed by it; the CA issues the certificate for it; the
 //! agent stores it with its chain. A progress bar runs to 下载完成 100%.
 
-use certdesk_shared::agent::TokenInfo;
 use certdesk_shared::apply::{IssueForCsr, Issued};
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::agent::AgentError;
 use crate::components::fields::{Field, FormState};
+use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
-use crate::form::{check, fill, required};
+use crate::form::{check, required};
 use crate::i18n::{Locale, use_i18n};
 use crate::routes::Operation;
 
@@ -73,66 +72,14 @@ impl Progress {
     }
 }
 
-/// No agent answered: how to get one, and a button to look again.
-pub fn agent_missing(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    view! {
-        <div class="callout" role="alert">
-            <p>{tr(|l| td_string!(l, agent_missing))}</p>
-            <p><a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a></p>
-            <button type="button" class="secondary" on:click=move |_| retry()>{tr(|l| td_string!(l, refresh))}</button>
-        </div>
-    }
-}
-
-/// 介质: the tokens the agent sees, by label and medium number.
-pub fn token_select(id: &'static str, list: Vec<TokenInfo>, medium_no: RwSignal<String>) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{tr(|l| td_string!(l, token_select))}</label>
-            <select id=id prop:value=move || medium_no.get() on:change=move |ev| medium_no.set(event_target_value(&ev))>
-                {list
-                    .into_iter()
-                    .map(|t| {
-                        let text = format!("{} · {}", t.label, t.medium_no);
-                        view! { <option value=t.medium_no.clone()>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </div>
-    }
-}
-
-/// What the agent refused, in words (a wrong PIN with the tries left).
-pub fn pin_problem(e: &AgentError, l: Locale) -> String {
-    match e {
-        AgentError::Pin(p) if p.locked => td_string!(l, pin_locked).to_owned(),
-        AgentError::Pin(p) => fill(td_string!(l, pin_wrong), p.tries_left),
-        AgentError::Missing => td_string!(l, agent_missing).to_owned(),
-        AgentError::NoToken => td_string!(l, token_missing).to_owned(),
-        AgentError::Refused => td_string!(l, token_refused).to_owned(),
-    }
-}
-
 #[component]
 pub fn Download() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || Operation::RemoteDownload.title(i18n.get_locale()).to_owned());
-    let tokens = RwSignal::new(None::<Result<Vec<TokenInfo>, AgentError>>);
-    let find_tokens = move || {
-        leptos::task::spawn_local(async move {
-            tokens.set(Some(crate::agent::tokens().await));
-        });
-    };
-    find_tokens();
     let [acceptance_no, auth_code, medium_no, pin] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    Effect::new(move |_| {
-        if let Some(Ok(list)) = tokens.get()
-            && medium_no.get_untracked().is_empty()
-            && let Some(first) = list.first()
-        {
-            medium_no.set(first.medium_no.clone());
-        }
-    });
+    let found = RwSignal::new(None);
+    let find = move || find_tokens(found, medium_no, Offer::All);
+    find();
     let progress = RwSignal::new(Progress::Idle);
     let problem = RwSignal::new(None::<String>);
     let fs = FormState::new("download");
@@ -177,21 +124,17 @@ pub fn Download() -> impl IntoView {
     view! {
         <h1>{move || Operation::RemoteDownload.title(i18n.get_locale())}</h1>
         <p class="lead">{tr(|l| td_string!(l, download_intro))}</p>
-        {move || match tokens.get() {
-            None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
-            Some(Err(_)) => agent_missing(find_tokens).into_any(),
-            Some(Ok(list)) => view! {
+        {with_tokens(found, find, move |list| view! {
                 <form class="form" novalidate on:submit=submit>
                     <Field form="download" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
                     <Field form="download" field="auth_code" label=|l| td_string!(l, auth_code) value=auth_code errors inputmode="numeric" />
                     {token_select("download-medium_no", list, medium_no)}
                     <Field form="download" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
                     <p class="hint">{tr(|l| td_string!(l, download_insert_token))}</p>
-                    {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
+                    {problem_alert(problem)}
                     <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, download_submit))}</button>
                 </form>
-            }.into_any(),
-        }}
+            }.into_any())}
         {move || (progress.get() != Progress::Idle).then(|| {
             let p = progress.get();
             view! {

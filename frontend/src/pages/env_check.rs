@@ -1,6 +1,6 @@
 //! 环境检测 (seed 004 §11): operating system, browser, WebAssembly, cookies, secure
-//! context, and whether the token agent answers on its local port. Every row is measured
-//! in this browser, not assumed.
+//! context, whether the token agent answers on its local port (its version), and the
+//! tokens it sees. Every row is measured in this browser, not assumed.
 
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use certdesk_shared::agent::AgentInfo;
@@ -86,9 +86,20 @@ pub fn EnvCheck() -> impl IntoView {
     });
 
     let (agent, set_agent) = signal(Agent::Checking);
+    // The tokens the agent sees: their names, once it answers.
+    let tokens = RwSignal::new(None::<Vec<String>>);
     let check_agent = move || {
         set_agent.set(Agent::Checking);
-        leptos::task::spawn_local(async move { set_agent.set(probe_agent(AGENT_DEFAULT_PORT).await) });
+        tokens.set(None);
+        leptos::task::spawn_local(async move {
+            let found = probe_agent(AGENT_DEFAULT_PORT).await;
+            if matches!(found, Agent::Installed(_)) {
+                let l = i18n.get_locale_untracked();
+                let list = crate::agent::tokens().await.unwrap_or_default();
+                tokens.set(Some(list.iter().map(|t| crate::components::token::token_label(t, l)).collect()));
+            }
+            set_agent.set(found);
+        });
     };
     check_agent();
 
@@ -148,6 +159,21 @@ pub fn EnvCheck() -> impl IntoView {
                         }}
                     </td>
                 </tr>
+                {move || tokens.get().map(|list| {
+                    let none = list.is_empty();
+                    view! {
+                        <tr>
+                            <th scope="row">{tr(|l| td_string!(l, env_tokens))}</th>
+                            <td class=if none { "result fail" } else { "result pass" } aria-live="polite">
+                                {if none {
+                                    tr(|l| td_string!(l, env_no_tokens)).into_any()
+                                } else {
+                                    view! { <ul class="token-list">{list.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul> }.into_any()
+                                }}
+                            </td>
+                        </tr>
+                    }
+                })}
             </tbody>
         </table>
         <section class="advice" aria-labelledby="advice-title">
@@ -184,6 +210,8 @@ pub fn EnvCheck() -> impl IntoView {
                                     {tr(|l| td_string!(l, env_hint_agent))}
                                     {AGENT_DEFAULT_PORT}
                                     {tr(|l| td_string!(l, env_hint_agent_end))}
+                                    " "
+                                    <a href="/agent">{tr(|l| td_string!(l, agent_title))}</a>
                                 </li>
                             }
                         })

@@ -190,7 +190,7 @@ pub fn SignIn() -> impl IntoView {
             <Tabs name="method" legend=|l| td_string!(l, sign_in_method) options=methods value=method />
             {move || {
                 let m = method.get();
-                if m == Method::UKey {
+                if matches!(m, Method::UKey | Method::SoftShield) {
                     // Its own form, below.
                     return ().into_any();
                 }
@@ -271,10 +271,15 @@ pub fn SignIn() -> impl IntoView {
                 <a href="/register">{tr(|l| td_string!(l, nav_register))}</a>
             </p>
         </form>
-        {move || (method.get() == Method::UKey).then(|| {
+        {move || {
+            let kind = match method.get() {
+                Method::UKey => certdesk_shared::agent::TokenKind::Ukey,
+                Method::SoftShield => certdesk_shared::agent::TokenKind::PcShield,
+                _ => return None,
+            };
             let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
-            view! { <crate::pages::token_sign_in::TokenSignIn next /> }
-        })}
+            Some(view! { <crate::pages::token_sign_in::TokenSignIn next kind /> })
+        }}
     }
 }
 

@@ -1,40 +1,29 @@
-//! UKey登录 (seed 004 §4.1.2, §5.1.2): the token agent lists the tokens; the user picks one
-//! and types its PIN; the server's one-time challenge is signed on the token with the
+//! UKey登录 and PC软盾登录 (seed 004 §4.1.2, §5.1.2, §4.2.2): the token agent lists the
+//! tokens of the kind; the user picks one and types its PIN; the server's one-time challenge is signed on the token with the
 //! certificate's key, and the server signs in the account that certificate was issued to.
 //! The PIN goes to the agent only.
 
 use certdesk_shared::account::{CertificateChallenge, FinishCertificateSignIn, SessionInfo};
-use certdesk_shared::agent::{TokenCertificate, TokenInfo};
+use certdesk_shared::agent::{TokenCertificate, TokenKind};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::agent::AgentError;
 use crate::components::fields::{Field, FormState};
+use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
 use crate::components::tr;
 use crate::i18n::use_i18n;
-use crate::pages::download::{agent_missing, pin_problem, token_select};
 
 #[component]
-pub fn TokenSignIn(next: String) -> impl IntoView {
+pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
     let i18n = use_i18n();
     let session = crate::session::use_session();
     let navigate = leptos_router::hooks::use_navigate();
-    let tokens = RwSignal::new(None::<Result<Vec<TokenInfo>, AgentError>>);
+    let found = RwSignal::new(None);
     let medium_no = RwSignal::new(String::new());
     let certificate = RwSignal::new(None::<TokenCertificate>);
     let pin = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let find = move || {
-        leptos::task::spawn_local(async move {
-            let found = crate::agent::tokens().await;
-            if let Ok(first) = found.as_ref().map(|l| l.first().map(|t| t.medium_no.clone()))
-                && let Some(first) = first
-            {
-                medium_no.set(first);
-            }
-            tokens.set(Some(found));
-        });
-    };
+    let find = move || find_tokens(found, medium_no, Offer::Only(kind));
     find();
     // The chosen token's certificate with a key (the one to sign in with).
     Effect::new(move |_| {
@@ -83,20 +72,16 @@ pub fn TokenSignIn(next: String) -> impl IntoView {
             }
         });
     };
-    move || match tokens.get() {
-        None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
-        Some(Err(_)) => agent_missing(find).into_any(),
-        Some(Ok(list)) => {
-            let submit = submit.clone();
-            view! {
-                <form class="form" novalidate on:submit=submit>
-                    {token_select("token-sign-in-medium", list, medium_no)}
-                    <Field form="token-sign-in" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
-                    {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
-                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, sign_in_now))}</button>
-                </form>
-            }
-            .into_any()
+    with_tokens(found, find, move |list| {
+        let submit = submit.clone();
+        view! {
+            <form class="form" novalidate on:submit=submit>
+                {token_select("token-sign-in-medium", list, medium_no)}
+                <Field form="token-sign-in" field="pin" label=|l| td_string!(l, token_pin) value=pin errors input_type="password" />
+                {problem_alert(problem)}
+                <button type="submit" class="primary" disabled=move || busy.get()>{tr(|l| td_string!(l, sign_in_now))}</button>
+            </form>
         }
-    }
+        .into_any()
+    })
 }
