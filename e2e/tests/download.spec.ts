@@ -3,19 +3,24 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appReady, register, staffSignedIn, watchForErrors } from './support';
+import { Staff, appReady, register, smsCode, staffSignedIn, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 远程下载 into a real token: certdesk-agent with SoftHSM2 (a token directory of its own),
 // on its default port, trusting this portal's origin. The key is made on the token, the CA
-// issues for its request, and the certificate lands next to the key: 下载完成 100%.
+// issues for its request, and the certificate lands next to the key: 下载完成 100%. The
+// token was personalised first (its SO PIN replaced by one sealed to the portal), so that
+// after ten wrong PINs 证书解锁 can open it with the SMS code of the phone of record.
 
 const AGENT_PORT = 17530;
 const agentBin = process.env.CERTDESK_AGENT_BIN ?? join(__dirname, '..', '..', 'target', 'debug', 'certdesk-agent');
 
 test.describe('with the token agent and a SoftHSM2 token', () => {
+  test.describe.configure({ mode: 'serial' });
   let agent: ChildProcess | undefined;
   let dir = '';
+  // The customer of the first test, whose certificate the next ones use.
+  let customer: { mobile: string; acceptance: string; staff: Staff } | undefined;
 
   test.beforeAll(async ({ baseURL }) => {
     dir = mkdtempSync(join(tmpdir(), 'certdesk-token-'));
@@ -24,6 +29,11 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
     execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'UKey E2E', '--so-pin', '87654321', '--pin', '123456'], {
       env: { ...process.env, SOFTHSM2_CONF: conf },
+    });
+    // Personalised at the CA's counter: the SO PIN becomes a random one sealed to the portal.
+    const { public_key } = await (await fetch(`${baseURL}/api/tokens/unlock-key`)).json();
+    execFileSync(agentBin, ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', 'personalize', '--so-pin', '87654321', '--portal-key', public_key], {
+      env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' },
     });
     agent = spawn(
       agentBin,
@@ -43,9 +53,10 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     test.setTimeout(90_000);
     const done = watchForErrors(page);
     const staff = await staffSignedIn(browser);
-    await register(page, staff, '企业账户');
+    const { mobile } = await register(page, staff, '企业账户');
     const { acceptance } = await wizard(page, context, files(), 'qr');
     const code = await approve(page, staff, acceptance);
+    customer = { mobile, acceptance, staff };
 
     await page.goto('/remote-download');
     await appReady(page);
@@ -86,6 +97,108 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
     await expect(page.getByText('证书登录').first()).toBeVisible();
+    done();
+  });
+
+  test('ten wrong PINs lock the token, the phone of record unlocks it with a new PIN, and the certificate verifies', async ({ page }) => {
+    test.setTimeout(90_000);
+    const { mobile, acceptance, staff } = customer!;
+    const done = watchForErrors(page);
+
+    // 证书助手 sees the token; 修改PIN码 with a wrong current PIN, ten times.
+    await page.goto('/agent');
+    await appReady(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书助手');
+    await expect(page.getByText('证书助手已安装，检测到1个介质。')).toBeVisible();
+    const change = page.locator('section', { has: page.getByRole('heading', { name: '修改PIN码' }) });
+    const tryChange = async (old: string) => {
+      await change.getByLabel('原PIN码').fill(old);
+      await change.getByLabel('新PIN码', { exact: true }).fill('246813');
+      await change.getByLabel('确认新PIN码').fill('246813');
+      await change.getByRole('button', { name: '修改PIN码' }).click();
+    };
+    for (let left = 9; left >= 1; left--) {
+      await tryChange('000000');
+      await expect(change.getByRole('alert')).toHaveText(`PIN码错误，还可尝试${left}次`);
+    }
+    await tryChange('000000');
+    await expect(change.getByRole('alert')).toHaveText('PIN码已锁定，请使用“证书解锁”解锁。');
+    // Locked: the right PIN no longer opens it either.
+    await tryChange('123456');
+    await expect(change.getByRole('alert')).toHaveText('PIN码已锁定，请使用“证书解锁”解锁。');
+
+    // 证书解锁: the phone of record, its SMS code, and a PIN the user chooses (not 111111).
+    await page.goto('/unlock');
+    await appReady(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书解锁');
+    await expect(page.getByLabel('介质')).toContainText('（已锁定）');
+    await page.getByLabel('手机号码').fill(mobile);
+    await page.getByRole('button', { name: '获取验证码' }).click();
+    const code = await smsCode(staff, mobile, 'SMS_CD_UNLOCK');
+    await page.getByLabel('短信验证码').fill(code);
+    await page.getByLabel('新PIN码', { exact: true }).fill('111111');
+    await page.getByLabel('确认新PIN码').fill('111111');
+    await page.getByRole('button', { name: '证书解锁' }).click();
+    await expect(page.getByText('新PIN码过于简单（如111111、123456），请另设一个')).toBeVisible();
+    await page.getByLabel('新PIN码', { exact: true }).fill('246813');
+    await page.getByLabel('确认新PIN码').fill('246813');
+    await page.getByRole('button', { name: '证书解锁' }).click();
+    await expect(page.getByRole('status').filter({ hasText: '解锁成功，新PIN码已生效。' })).toBeVisible();
+    await expect(page.getByLabel('介质')).not.toContainText('（已锁定）');
+
+    // 证书校验 with the new PIN: chain, validity, OCSP and possession, each passed.
+    await page.goto('/verify');
+    await appReady(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书校验');
+    await page.getByRole('button', { name: '读取证书' }).click();
+    await expect(page.locator('.certificate-read')).toContainText(acceptance);
+    await page.getByLabel('PIN码', { exact: true }).fill('123456');
+    await page.getByRole('button', { name: '校验证书' }).click();
+    await expect(page.getByRole('alert')).toHaveText('PIN码错误，还可尝试9次');
+    await page.getByLabel('PIN码', { exact: true }).fill('246813');
+    await page.getByRole('button', { name: '校验证书' }).click();
+    await expect(page.getByRole('heading', { name: '证书校验通过' })).toBeVisible({ timeout: 10_000 });
+    for (const [check, result] of [
+      ['证书链（由本CA签发并登记）', '通过'],
+      ['有效期', '通过'],
+      ['吊销状态（OCSP）', '正常（未吊销）'],
+      ['私钥持有（介质签名）', '通过'],
+    ]) {
+      await expect(page.getByRole('row', { name: check }).getByRole('cell')).toHaveText(result);
+    }
+
+    // 环境检测 finds the agent and lists the token.
+    await page.goto('/env-check');
+    await appReady(page);
+    await expect(page.getByRole('row', { name: /介质/ })).toContainText('UKey E2E');
+    done();
+  });
+
+  test('a PC soft shield is made on the agent page and offered for PC软盾登录', async ({ page }) => {
+    const done = watchForErrors(page);
+    await page.goto('/agent');
+    await appReady(page);
+    const shield = page.locator('section', { has: page.getByRole('heading', { name: '创建PC软盾' }) });
+    await shield.getByLabel('软盾名称').fill('我的软盾');
+    await shield.getByLabel('PIN码', { exact: true }).fill('123456');
+    await shield.getByLabel('确认新PIN码').fill('123456');
+    await shield.getByRole('button', { name: '创建PC软盾' }).click();
+    await expect(shield.getByText('新PIN码过于简单（如111111、123456），请另设一个')).toBeVisible();
+    await shield.getByLabel('PIN码', { exact: true }).fill('975318');
+    await shield.getByLabel('确认新PIN码').fill('975318');
+    await shield.getByRole('button', { name: '创建PC软盾' }).click();
+    await expect(shield.getByRole('status')).toContainText('PC软盾已创建，介质编号：SD');
+    await expect(page.getByText('证书助手已安装，检测到2个介质。')).toBeVisible();
+
+    // PC软盾登录 offers the shield only; without a certificate on it, it says so.
+    await page.goto('/sign-in');
+    await appReady(page);
+    await page.getByRole('radio', { name: 'PC软盾登录' }).check();
+    await expect(page.getByLabel('介质')).toContainText('我的软盾');
+    await expect(page.getByLabel('介质')).not.toContainText('UKey E2E');
+    await page.getByLabel('PIN码').fill('975318');
+    await page.getByRole('button', { name: '立即登录' }).click();
+    await expect(page.getByRole('alert')).toHaveText('该介质中没有证书，请先下载证书。');
     done();
   });
 

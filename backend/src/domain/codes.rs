@@ -71,7 +71,13 @@ pub async fn send(
         }
     }
 
-    let exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
+    let mut exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
+    if purpose == CodePurpose::TokenUnlock && !exists {
+        // 证书解锁 also takes the operator's phone from an application that has a certificate.
+        exists = query_one(db, "SELECT 1 AS one FROM application WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1", vec![phone.into()])
+            .await?
+            .is_some();
+    }
     let code = six_digits()?;
     let template = match (purpose, exists) {
         (CodePurpose::Register, false) => Some(Template::RegisterCode { code: code.clone() }),

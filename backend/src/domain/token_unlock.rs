@@ -12,7 +12,8 @@
 //! To unlock, the agent reads the sealed secret and makes a one-time key; the page brings
 //! both here with the phone of record and its SMS code. We open the secret only when the
 //! code is right and the token (its medium number, bound into the sealing) carries a
-//! certificate of the account with that phone, then seal it to the agent's one-time key.
+//! certificate whose application has that phone (the operator's, as the seed asks, or the
+//! account's user name), then seal it to the agent's one-time key.
 
 use base64::Engine;
 use certdesk_shared::account::CodePurpose;
@@ -63,7 +64,7 @@ pub async fn grant(db: &impl ConnectionTrait, key: &AuditKey, req: &UnlockToken,
         "SELECT a.account_id AS account_id FROM certificate c \
          JOIN application a ON a.certificate_uid = c.uid \
          JOIN account u ON u.id = a.account_id \
-         WHERE c.medium_no = $1 AND u.mobile = $2 AND c.status <> 'revoked' LIMIT 1",
+         WHERE c.medium_no = $1 AND (u.mobile = $2 OR a.operator_mobile = $2) AND c.status <> 'revoked' LIMIT 1",
         vec![medium_no.into(), req.mobile.as_str().into()],
     )
     .await?
