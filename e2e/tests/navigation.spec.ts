@@ -6,8 +6,6 @@ const pages = [
   { name: '证书变更', path: '/change', shot: 'change' },
   { name: '证书补办', path: '/reissue', shot: 'reissue' },
   { name: '证书注销', path: '/revoke', shot: 'revoke' },
-  { name: '证书解锁', path: '/unlock', shot: 'unlock' },
-  { name: '证书校验', path: '/verify', shot: 'verify' },
   { name: '环境检测', path: '/env-check', shot: 'env-check' },
 ];
 
@@ -41,6 +39,19 @@ test('证书新办 opens the wizard, its own bundle; signed out, it asks to sign
   await nav.getByRole('link', { name: '证书新办', exact: true }).click();
   await expect(page).toHaveURL(/\/sign-in\?next=\/apply$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('登录');
+  noErrors();
+});
+
+test('证书解锁 and 证书校验 open the token pages of the public directory, without signing in', async ({ page }) => {
+  const noErrors = watchForErrors(page);
+  for (const [name, path] of [['证书解锁', '/unlock'], ['证书校验', '/verify']]) {
+    await page.goto('/');
+    await appReady(page);
+    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+    await expect(page).toHaveTitle(new RegExp(`^${name} - CertDesk`));
+  }
   noErrors();
 });
 
