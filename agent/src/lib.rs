@@ -317,7 +317,7 @@ async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>,
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let no = medium_no.clone();
-    match behind_pin(&agent, &medium_no, move |t| t.generate_csr(&no, &req.pin, &label)).await {
+    match behind_pin(&agent, &medium_no, move |t| t.generate_csr(&no, &req.pin, &label, req.algorithm)).await {
         Ok(der) => Json(CsrMade { csr_pem: pem("CERTIFICATE REQUEST", &der) }).into_response(),
         Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
     }

@@ -13,7 +13,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::{Context, Result};
 use base64::Engine;
-use certdesk_shared::agent::{TokenInfo, TokenKind};
+use certdesk_shared::agent::{KeyAlgorithm, TokenInfo, TokenKind};
 use certdesk_shared::seal;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -213,6 +213,19 @@ fn info(store: &Keystore) -> TokenInfo {
     }
 }
 
+/// A new key pair of `algorithm`.
+fn new_key(algorithm: KeyAlgorithm) -> Result<rcgen::KeyPair> {
+    Ok(match algorithm {
+        KeyAlgorithm::P256 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
+        KeyAlgorithm::Rsa2048 => {
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+            let pkcs8 = key.to_pkcs8_der().map_err(|e| anyhow::anyhow!("PKCS#8: {e}"))?;
+            rcgen::KeyPair::try_from(pkcs8.as_bytes())?
+        }
+    })
+}
+
 /// The key pair of the certificate whose DER is `certificate`, if the shield has it.
 fn key_for(store: &Keystore, data_key: &[u8], certificate: &[u8]) -> Option<rcgen::KeyPair> {
     let (_, cert) = x509_parser::parse_x509_certificate(certificate).ok()?;
@@ -246,9 +259,9 @@ impl Tokens for SoftShields {
         self.with_pin(medium_no, pin, |_, _| Ok(((), false)))
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
         self.with_pin(medium_no, pin, |store, data_key| {
-            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+            let key = new_key(algorithm)?;
             let pkcs8 = Zeroizing::new(key.serialize_der());
             store.keys.retain(|k| k.label != label);
             store.keys.push(StoredKey {
@@ -365,7 +378,7 @@ mod tests {
         assert_eq!(shields.list().unwrap_or_default(), vec![made]);
 
         assert!(matches!(shields.check_pin(&m, "000000").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
-        let csr = done(shields.generate_csr(&m, "135790", "A1").unwrap_or_else(|e| panic!("{e}")));
+        let csr = done(shields.generate_csr(&m, "135790", "A1", KeyAlgorithm::P256).unwrap_or_else(|e| panic!("{e}")));
         let file = std::fs::read_to_string(dir.path().join("shields").join(format!("{m}.json"))).unwrap_or_default();
         assert!(!file.contains("135790") && file.contains("pin_wrapped"));
         assert!(!csr.is_empty());

@@ -3,7 +3,7 @@
 //! is the other. Platform code stays behind [`Tokens`], so Windows and macOS only add a module.
 
 use anyhow::{Context, Result};
-use certdesk_shared::agent::{TokenInfo, TokenKind};
+use certdesk_shared::agent::{KeyAlgorithm, TokenInfo, TokenKind};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
@@ -53,12 +53,12 @@ pub trait Tokens: Send + Sync {
     fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>>;
     /// The certificates on the token (public objects: no PIN); `None` without such a token.
     fn certificates(&self, medium_no: &str) -> Result<Option<Vec<StoredCertificate>>>;
-    /// Signs `message` (ECDSA P-256 with SHA-256, DER) with the key of the certificate whose
-    /// DER is `certificate`; `None` inside when the token has no such key.
+    /// Signs `message` with SHA-256 (ECDSA as DER, or RSA PKCS#1 v1.5) with the key of the
+    /// certificate whose DER is `certificate`; `None` inside when the token has no such key.
     fn sign(&self, medium_no: &str, pin: &str, certificate: &[u8], message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>>;
-    /// Generates a P-256 key pair on the token (sensitive, never extractable) labelled
-    /// `label`, and a certificate request signed by it (DER).
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>>;
+    /// Generates a key pair of `algorithm` on the token (sensitive, never extractable)
+    /// labelled `label`, and a certificate request signed by it (DER).
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>>;
     fn list(&self) -> Result<Vec<TokenInfo>>;
     /// Logs in to the token with this medium number as the user, and out again.
     fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>>;
@@ -127,7 +127,8 @@ impl Pkcs11Tokens {
     }
 }
 
-/// The raw uncompressed point of a certificate's EC public key.
+/// The subjectPublicKey bits of a certificate: an EC key's uncompressed point, or an RSA
+/// key's `RSAPublicKey` DER.
 fn certificate_point(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     Some(cert.public_key().subject_public_key.data.to_vec())
@@ -142,19 +143,34 @@ fn raw_point(point: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// The `CKA_ID` of the key pair whose public point is `point`.
-fn key_id_for(s: &Session, point: &[u8]) -> Result<Option<Vec<u8>>> {
-    for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
-        let mut found = (None, None);
-        for a in s.get_attributes(public, &[AttributeType::EcPoint, AttributeType::Id])? {
-            match a {
-                Attribute::EcPoint(p) => found.0 = raw_point(&p),
-                Attribute::Id(id) => found.1 = Some(id),
-                _ => {}
-            }
+/// A public key object as a certificate carries it: the EC point, or `RSAPublicKey` DER.
+fn public_bits(s: &Session, public: ObjectHandle) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let (mut point, mut modulus, mut exponent, mut id) = (None, None, None, None);
+    for a in s.get_attributes(public, &[AttributeType::EcPoint, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::Id])? {
+        match a {
+            Attribute::EcPoint(p) => point = raw_point(&p),
+            Attribute::Modulus(m) => modulus = Some(m),
+            Attribute::PublicExponent(e) => exponent = Some(e),
+            Attribute::Id(i) => id = Some(i),
+            _ => {}
         }
-        if let (Some(p), Some(id)) = found
-            && p == point
+    }
+    let bits = point.or_else(|| Some(rsa_public_key(&modulus?, &exponent?)));
+    Ok((bits, id))
+}
+
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
+fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let mut seq = der_uint(modulus);
+    seq.extend(der_uint(exponent));
+    der_tlv(0x30, &seq)
+}
+
+/// The `CKA_ID` of the key pair whose public key is `bits` (see [`certificate_point`]).
+fn key_id_for(s: &Session, bits: &[u8]) -> Result<Option<Vec<u8>>> {
+    for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
+        if let (Some(b), Some(id)) = public_bits(s, public)?
+            && b == bits
         {
             return Ok(Some(id));
         }
@@ -235,14 +251,15 @@ impl Tokens for Pkcs11Tokens {
             let Some(point) = certificate_point(&certificate) else { return Ok(None) };
             let Some(id) = key_id_for(s, &point)? else { return Ok(None) };
             let Some(private) = private_key(s, &id)? else { return Ok(None) };
-            let key = TokenKey { session: s, private, point };
+            let rsa = point.first() == Some(&0x30);
+            let key = TokenKey { session: s, private, point, rsa };
             Ok(Some(rcgen::SigningKey::sign(&key, &message)?))
         })
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
         self.logged_in(medium_no, pin, |s| {
-            let key = generate_p256(s, label)?;
+            let key = generate_key(s, label, algorithm)?;
             let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
             // The CA takes the subject from the application, not from the request.
             params.distinguished_name.push(rcgen::DnType::CommonName, medium_no);
@@ -364,8 +381,8 @@ impl Tokens for AllTokens {
         self.first(|t| t.check_pin(medium_no, pin))
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str) -> Result<Outcome<Vec<u8>>> {
-        self.first(|t| t.generate_csr(medium_no, pin, label))
+    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
+        self.first(|t| t.generate_csr(medium_no, pin, label, algorithm))
     }
 
     fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
@@ -400,24 +417,21 @@ impl Tokens for AllTokens {
 /// prime256v1 as DER (the `CKA_EC_PARAMS` of a P-256 key).
 const P256_PARAMS: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
-/// A P-256 key on the token: its handle and public point, signing through the token.
+/// A key on the token: its handle and public key bits, signing through the token.
 struct TokenKey<'a> {
     session: &'a Session,
     private: ObjectHandle,
+    /// The EC point, or `RSAPublicKey` DER.
     point: Vec<u8>,
+    rsa: bool,
 }
 
-fn generate_p256<'a>(s: &'a Session, label: &str) -> Result<TokenKey<'a>> {
+/// A key pair of `algorithm`: the public half a token object, the private half sensitive
+/// and never extractable; both labelled and identified by `label`.
+fn generate_key<'a>(s: &'a Session, label: &str, algorithm: KeyAlgorithm) -> Result<TokenKey<'a>> {
     let id = label.as_bytes().to_vec();
-    let public = [
-        Attribute::Token(true),
-        Attribute::Private(false),
-        Attribute::Verify(true),
-        Attribute::EcParams(P256_PARAMS.to_vec()),
-        Attribute::Label(id.clone()),
-        Attribute::Id(id.clone()),
-    ];
-    let private = [
+    let mut public = vec![Attribute::Token(true), Attribute::Private(false), Attribute::Verify(true), Attribute::Label(id.clone()), Attribute::Id(id.clone())];
+    let mut private = vec![
         Attribute::Token(true),
         Attribute::Private(true),
         Attribute::Sensitive(true),
@@ -426,15 +440,22 @@ fn generate_p256<'a>(s: &'a Session, label: &str) -> Result<TokenKey<'a>> {
         Attribute::Label(id.clone()),
         Attribute::Id(id),
     ];
-    let (public, private) = s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private).context("generating a key on the token")?;
-    let mut point = None;
-    for a in s.get_attributes(public, &[AttributeType::EcPoint])? {
-        if let Attribute::EcPoint(p) = a {
-            point = Some(p);
+    let mechanism = match algorithm {
+        KeyAlgorithm::P256 => {
+            public.push(Attribute::EcParams(P256_PARAMS.to_vec()));
+            Mechanism::EccKeyPairGen
         }
-    }
-    let point = raw_point(&point.context("the new public key has no EC point")?).context("unexpected EC point encoding")?;
-    Ok(TokenKey { session: s, private, point })
+        KeyAlgorithm::Rsa2048 => {
+            // An encryption certificate's key also decrypts and unwraps.
+            public.extend([Attribute::ModulusBits(2048.into()), Attribute::PublicExponent(vec![1, 0, 1]), Attribute::Encrypt(true), Attribute::Wrap(true)]);
+            private.extend([Attribute::Decrypt(true), Attribute::Unwrap(true)]);
+            Mechanism::RsaPkcsKeyPairGen
+        }
+    };
+    let (public, private) = s.generate_key_pair(&mechanism, &public, &private).context("generating a key on the token")?;
+    let (point, _) = public_bits(s, public)?;
+    let point = point.context("the new public key has no EC point or RSA modulus")?;
+    Ok(TokenKey { session: s, private, point, rsa: algorithm == KeyAlgorithm::Rsa2048 })
 }
 
 impl rcgen::PublicKeyData for TokenKey<'_> {
@@ -443,12 +464,16 @@ impl rcgen::PublicKeyData for TokenKey<'_> {
     }
 
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        &rcgen::PKCS_ECDSA_P256_SHA256
+        if self.rsa { &rcgen::PKCS_RSA_SHA256 } else { &rcgen::PKCS_ECDSA_P256_SHA256 }
     }
 }
 
 impl rcgen::SigningKey for TokenKey<'_> {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        if self.rsa {
+            // CKM_SHA256_RSA_PKCS hashes and pads on the token: the signature as X.509 wants it.
+            return self.session.sign(&Mechanism::Sha256RsaPkcs, self.private, msg).map_err(|_| rcgen::Error::RemoteKeyError);
+        }
         use sha2::Digest;
         let digest = sha2::Sha256::digest(msg);
         let raw = self.session.sign(&Mechanism::Ecdsa, self.private, &digest).map_err(|_| rcgen::Error::RemoteKeyError)?;

@@ -431,3 +431,52 @@ fn pem_der(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     B64.decode(body).unwrap()
 }
+
+/// An RSA-2048 key made on `medium` (an encryption profile's key): its request verifies, the
+/// certificate finds the key by its modulus, and the key signs (PKCS#1 v1.5, SHA-256).
+async fn rsa_round_trip(c: &Client, dir: &Path, medium: &str, pin: &str) {
+    use base64::Engine;
+    let (s, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": pin, "label": "BH-RSA", "algorithm": "rsa2048" })).await;
+    assert_eq!(s, 200, "{made}");
+    let pem = made["csr_pem"].as_str().unwrap();
+    let file = dir.join(format!("rsa-{medium}.pem"));
+    std::fs::write(&file, pem).unwrap();
+    let out = Command::new("openssl").args(["req", "-verify", "-noout", "-text", "-in"]).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("verify OK"), "{text}");
+    assert!(text.contains("rsaEncryption") && text.contains("2048 bit"), "{text}");
+
+    let (cert_pem, ca_pem) = issue_for(pem);
+    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": pin, "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    assert_eq!(s, 204);
+    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let leaf = listed.as_array().unwrap().iter().find(|x| x["label"] == "BH-RSA" && x["has_key"] == true).cloned();
+    let leaf = leaf.unwrap_or_else(|| panic!("no RSA certificate with its key: {listed}"));
+    let challenge = [9u8; 32];
+    let (s, signed) = c
+        .post(&format!("/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": pin, "certificate_sha256": leaf["sha256"], "challenge": B64.encode(challenge) }))
+        .await;
+    assert_eq!(s, 200, "{signed}");
+    let der = pem_der(&cert_pem);
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let public = cert.public_key().subject_public_key.data.to_vec();
+    let signature = B64.decode(signed["signature"].as_str().unwrap()).unwrap();
+    let verify = |msg: &[u8]| ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, &public).verify(msg, &signature).is_ok();
+    assert!(verify(&challenge) && !verify(&[8u8; 32]));
+}
+
+#[tokio::test]
+async fn an_encryption_profile_gets_an_rsa_2048_key_on_a_ukey_and_on_a_soft_shield() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 7");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let c = Client::new(port);
+    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let ukey = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    rsa_round_trip(&c, dir.path(), &ukey, "123456").await;
+
+    let portal = certdesk_shared::seal::new_key();
+    let (_, shield) = c.post("/v1/shields", serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal) })).await;
+    rsa_round_trip(&c, dir.path(), shield["medium_no"].as_str().unwrap(), "135790").await;
+}

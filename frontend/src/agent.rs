@@ -63,9 +63,10 @@ pub async fn tokens() -> Result<Vec<TokenInfo>, AgentError> {
     answer(gloo_net::http::Request::get(&url("/v1/tokens")).abort_signal(Some(&signal)).send().await).await
 }
 
-/// A key pair made on the token, labelled `label`, and its certificate request (PEM).
-pub async fn make_csr(medium_no: &str, pin: &str, label: &str) -> Result<String, AgentError> {
-    let body = CsrRequest { pin: pin.to_owned(), label: label.to_owned() };
+/// A key pair of `algorithm` made on the token, labelled `label`, and its certificate
+/// request (PEM).
+pub async fn make_csr(medium_no: &str, pin: &str, label: &str, algorithm: certdesk_shared::agent::KeyAlgorithm) -> Result<String, AgentError> {
+    let body = CsrRequest { pin: pin.to_owned(), label: label.to_owned(), algorithm };
     post::<CsrMade>(&format!("/v1/tokens/{medium_no}/csr"), &body).await.map(|m| m.csr_pem)
 }
 

@@ -34,6 +34,18 @@ pub struct TokenInfo {
     pub pin_final_try: bool,
 }
 
+/// The key pair a token makes (the certificate profile decides; see
+/// `CertificateProfile::token_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAlgorithm {
+    /// ECDSA P-256, signed with SHA-256.
+    #[default]
+    P256,
+    /// RSA-2048 (exponent 65537), PKCS#1 v1.5 with SHA-256.
+    Rsa2048,
+}
+
 /// `POST /v1/tokens/{medium_no}/csr`: a new key pair made on the token (never leaving it)
 /// and a certificate request signed by it, for the portal to send with the acceptance
 /// number and download authorization code.
@@ -42,6 +54,8 @@ pub struct CsrRequest {
     pub pin: String,
     /// The key's label on the token: the acceptance number it is made for.
     pub label: String,
+    #[serde(default)]
+    pub algorithm: KeyAlgorithm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +96,7 @@ pub struct SignChallenge {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signed {
-    /// ECDSA with SHA-256 over the challenge bytes, DER, base64.
+    /// Over the challenge bytes with SHA-256, base64: ECDSA (DER) or RSA PKCS#1 v1.5.
     pub signature: String,
     pub certificate_pem: String,
 }

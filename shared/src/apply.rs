@@ -462,6 +462,24 @@ pub struct IssueForCsr {
     pub medium_no: Option<String>,
 }
 
+/// `POST /api/applications/download-info` (查询证书, seed 004 §9.3): the acceptance number
+/// and download authorization code give what is about to be issued, and the key the token
+/// must make for it. Spends one of the code's tries, like issuance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DownloadQuery {
+    pub acceptance_no: String,
+    pub auth_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadInfo {
+    /// 通用名: the unit's name.
+    pub common_name: String,
+    pub profile: crate::certificate::CertificateProfile,
+    pub key_algorithm: crate::agent::KeyAlgorithm,
+    pub validity_years: u32,
+}
+
 /// The issued certificate, and the CA chain (issuing CA, then root) a token stores with it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Issued {

@@ -50,6 +50,13 @@ impl CertificateProfile {
     pub fn is_encryption(self) -> bool {
         matches!(self, CertificateProfile::OrgEnc | CertificateProfile::LegalEnc | CertificateProfile::PersonalEnc)
     }
+
+    /// The key a token makes for this profile: P-256 to sign; RSA-2048 to encrypt, so that
+    /// the certificate carries keyEncipherment (key transport), which mail and office
+    /// software expect of an encryption certificate (an EC key could only do keyAgreement).
+    pub fn token_key(self) -> crate::agent::KeyAlgorithm {
+        if self.is_encryption() { crate::agent::KeyAlgorithm::Rsa2048 } else { crate::agent::KeyAlgorithm::P256 }
+    }
 }
 
 /// RFC 5280 §5.3.1 reason codes (7 does not exist; `remove_from_crl` is only for delta CRLs
@@ -112,6 +119,11 @@ mod tests {
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.code()));
         }
         assert_eq!(CertificateProfile::ALL.iter().filter(|p| p.is_encryption()).count(), 3);
+        for p in CertificateProfile::ALL {
+            let want = if p.is_encryption() { crate::agent::KeyAlgorithm::Rsa2048 } else { crate::agent::KeyAlgorithm::P256 };
+            assert_eq!(p.token_key(), want, "{p:?}");
+        }
+        assert_eq!(serde_json::to_string(&crate::agent::KeyAlgorithm::Rsa2048).unwrap(), "\"rsa2048\"");
     }
 
     #[test]

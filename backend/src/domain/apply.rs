@@ -652,21 +652,16 @@ pub async fn review(
 
 /// Issues the certificate of an approved application for a CSR, given its acceptance number
 /// and authorization code; the application becomes Issued in the same transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn issue_for_csr(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    ca: &CaService,
-    key: &AuditKey,
-    req: &certdesk_shared::apply::IssueForCsr,
+/// An approved application named by its acceptance number and download authorization code
+/// (20 tries an hour per address, 5 per application), with its profile, certificate
+/// information and validity in years.
+async fn authorized_download(
+    db: &impl ConnectionTrait,
+    acceptance_no: &str,
+    auth_code: &str,
     meta: &ClientMeta,
     now: DateTime<Utc>,
-) -> Result<crate::ca::issue::Issued, AppError> {
-    let (acceptance_no, auth_code, csr) = (req.acceptance_no.as_str(), req.auth_code.as_str(), req.csr_pem.as_bytes());
-    // A medium number is the token's serial: short printable text.
-    let medium_no = req.medium_no.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
-        return Err(ErrorCode::MalformedJson.into());
-    }
+) -> Result<(application::Model, CertificateProfile, CertificateInfo, i32), AppError> {
     if !super::throttle::take(db, &format!("auth_code:ip:{}", meta.ip), 20, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -687,10 +682,42 @@ pub async fn issue_for_csr(
     let t = catalogue_type::Entity::find_by_id(app.type_id.clone().unwrap_or_default()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
     let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
-    let years = match &app.certificate_info {
-        Some(_) => catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years),
-        None => 1,
-    };
+    let years = catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years);
+    Ok((app, profile, info, years))
+}
+
+/// 查询证书 before a download: what will be issued and the key the token must make.
+pub async fn download_info(
+    db: &impl ConnectionTrait,
+    query: &certdesk_shared::apply::DownloadQuery,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<certdesk_shared::apply::DownloadInfo, AppError> {
+    let (_, profile, info, years) = authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
+    Ok(certdesk_shared::apply::DownloadInfo {
+        common_name: info.org_name.to_string(),
+        profile,
+        key_algorithm: profile.token_key(),
+        validity_years: u32::try_from(years).unwrap_or(1),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_for_csr(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    req: &certdesk_shared::apply::IssueForCsr,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<crate::ca::issue::Issued, AppError> {
+    let (acceptance_no, auth_code, csr) = (req.acceptance_no.as_str(), req.auth_code.as_str(), req.csr_pem.as_bytes());
+    // A medium number is the token's serial: short printable text.
+    let medium_no = req.medium_no.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
+        return Err(ErrorCode::MalformedJson.into());
+    }
+    let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
     let subject = crate::ca::profile::Subject {
         common_name: info.org_name.to_string(),
         identifier: info.credit_code.to_string(),

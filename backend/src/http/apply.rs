@@ -10,7 +10,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
     AccountBilling, ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
-    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
+    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, DownloadInfo, DownloadQuery, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
     ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
 };
 use certdesk_shared::ErrorCode;
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue", get(catalogue))
         .route("/applications", get(list).post(start))
         .route("/applications/issue", post(issue_for_csr))
+        .route("/applications/download-info", post(download_info))
         .route("/applications/{id}", get(one))
         .route("/applications/{id}/choose-type", put(choose_type))
         .route("/applications/{id}/certificate-info", put(certificate_info))
@@ -187,6 +188,10 @@ async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, k)
 async fn submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
     let app = apply::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
+}
+
+async fn download_info(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<DownloadQuery>) -> Result<Json<DownloadInfo>, AppError> {
+    Ok(Json(apply::download_info(&state.db, &req, &meta, Utc::now()).await?))
 }
 
 async fn issue_for_csr(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<IssueForCsr>) -> Result<Json<Issued>, AppError> {

@@ -173,6 +173,10 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let mut anyone = Browser::new(&app);
     let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
+    // 查询证书: what the code is for, and the key the token must make for its profile.
+    let (s, v) = anyone.post("/api/applications/download-info", json!({ "acceptance_no": acceptance, "auth_code": auth_code })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["common_name"].as_str(), v["key_algorithm"].as_str(), v["validity_years"].as_u64()), (Some("天津市滨海数字认证有限公司"), Some("p256"), Some(1)), "{v}");
     let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage" })).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
     let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;

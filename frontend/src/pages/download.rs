@@ -3,7 +3,7 @@
 //! the chosen token and a request signed by it; the CA issues the certificate for it; the
 //! agent stores it with its chain. A progress bar runs to 下载完成 100%.
 
-use certdesk_shared::apply::{IssueForCsr, Issued};
+use certdesk_shared::apply::{DownloadInfo, DownloadQuery, IssueForCsr, Issued};
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -101,8 +101,14 @@ pub fn Download() -> impl IntoView {
                 progress.set(Progress::Idle);
                 busy.set(false);
             };
+            // 查询证书: what the code is for, and the key its profile asks for.
+            let query = DownloadQuery { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone() };
+            let info = match crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l).await {
+                Ok(i) => i,
+                Err(e) => return fail(crate::api::error_message(e.code, l).to_owned()),
+            };
             progress.set(Progress::Key);
-            let csr_pem = match crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no).await {
+            let csr_pem = match crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm).await {
                 Ok(c) => c,
                 Err(e) => return fail(pin_problem(&e, l)),
             };
