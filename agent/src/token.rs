@@ -143,8 +143,14 @@ fn raw_point(point: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// A public key object as a certificate carries it: the EC point, or `RSAPublicKey` DER.
-fn public_bits(s: &Session, public: ObjectHandle) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+/// A public key object: its key as a certificate carries it (the EC point, or
+/// `RSAPublicKey` DER) and its `CKA_ID`.
+struct PublicObject {
+    bits: Option<Vec<u8>>,
+    id: Option<Vec<u8>>,
+}
+
+fn public_bits(s: &Session, public: ObjectHandle) -> Result<PublicObject> {
     let (mut point, mut modulus, mut exponent, mut id) = (None, None, None, None);
     for a in s.get_attributes(public, &[AttributeType::EcPoint, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::Id])? {
         match a {
@@ -156,7 +162,7 @@ fn public_bits(s: &Session, public: ObjectHandle) -> Result<(Option<Vec<u8>>, Op
         }
     }
     let bits = point.or_else(|| Some(rsa_public_key(&modulus?, &exponent?)));
-    Ok((bits, id))
+    Ok(PublicObject { bits, id })
 }
 
 /// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
@@ -169,7 +175,7 @@ fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
 /// The `CKA_ID` of the key pair whose public key is `bits` (see [`certificate_point`]).
 fn key_id_for(s: &Session, bits: &[u8]) -> Result<Option<Vec<u8>>> {
     for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
-        if let (Some(b), Some(id)) = public_bits(s, public)?
+        if let PublicObject { bits: Some(b), id: Some(id) } = public_bits(s, public)?
             && b == bits
         {
             return Ok(Some(id));
@@ -453,8 +459,7 @@ fn generate_key<'a>(s: &'a Session, label: &str, algorithm: KeyAlgorithm) -> Res
         }
     };
     let (public, private) = s.generate_key_pair(&mechanism, &public, &private).context("generating a key on the token")?;
-    let (point, _) = public_bits(s, public)?;
-    let point = point.context("the new public key has no EC point or RSA modulus")?;
+    let point = public_bits(s, public)?.bits.context("the new public key has no EC point or RSA modulus")?;
     Ok(TokenKey { session: s, private, point, rsa: algorithm == KeyAlgorithm::Rsa2048 })
 }
 
