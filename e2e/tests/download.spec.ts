@@ -174,7 +174,8 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     done();
   });
 
-  test('a PC soft shield is made on the agent page and offered for PC软盾登录', async ({ page }) => {
+  test('a PC soft shield is made on the agent page, takes a certificate, and signs its holder in with PC软盾登录', async ({ browser, page, context }) => {
+    test.setTimeout(90_000);
     const done = watchForErrors(page);
     await page.goto('/agent');
     await appReady(page);
@@ -188,6 +189,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await shield.getByLabel('确认新PIN码').fill('975318');
     await shield.getByRole('button', { name: '创建PC软盾' }).click();
     await expect(shield.getByRole('status')).toContainText('PC软盾已创建，介质编号：SD');
+    const medium = (await shield.getByRole('status').textContent())!.match(/SD[0-9A-F]{16}/)![0];
     await expect(page.getByText('证书助手已安装，检测到2个介质。')).toBeVisible();
 
     // PC软盾登录 offers the shield only; without a certificate on it, it says so.
@@ -199,6 +201,31 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await page.getByLabel('PIN码').fill('975318');
     await page.getByRole('button', { name: '立即登录' }).click();
     await expect(page.getByRole('alert')).toHaveText('该介质中没有证书，请先下载证书。');
+
+    // A new customer's certificate is downloaded into the shield…
+    const staff = await staffSignedIn(browser);
+    await register(page, staff, '企业账户');
+    const { acceptance } = await wizard(page, context, files(), 'qr');
+    const code = await approve(page, staff, acceptance);
+    await page.goto('/remote-download');
+    await appReady(page);
+    await page.getByLabel('介质').selectOption(medium);
+    await page.getByLabel('业务受理号').fill(acceptance);
+    await page.getByLabel('下载授权码').fill(code);
+    await page.getByLabel('PIN码').fill('975318');
+    await page.getByRole('button', { name: '下载证书' }).click();
+    await expect(page.locator('.download-progress')).toContainText('下载完成，请重新登录系统。 100%', { timeout: 20_000 });
+
+    // …and signs them in with PC软盾登录.
+    await page.getByRole('button', { name: '退出' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
+    await page.goto('/sign-in');
+    await appReady(page);
+    await page.getByRole('radio', { name: 'PC软盾登录' }).check();
+    await page.getByLabel('PIN码').fill('975318');
+    await page.getByRole('button', { name: '立即登录' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByText('证书登录').first()).toBeVisible();
     done();
   });
 
