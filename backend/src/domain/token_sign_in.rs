@@ -28,12 +28,19 @@ fn refused(why: &str) -> AppError {
 }
 
 /// A new challenge: its id and the bytes to sign (base64).
-pub async fn start(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(String, String), AppError> {
-    new_challenge(db, PURPOSE, now).await
+pub async fn start(db: &impl ConnectionTrait, meta: &ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+    new_challenge(db, PURPOSE, meta, now).await
 }
 
+/// Token challenges one address may ask for in a minute (each is a row until it expires).
+pub const CHALLENGES_PER_MINUTE: i32 = 30;
+
 /// 256 random bits kept for `purpose` (single use, 5 minutes): the id and the bytes (base64).
-pub(crate) async fn new_challenge(db: &impl ConnectionTrait, purpose: &str, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+pub(crate) async fn new_challenge(db: &impl ConnectionTrait, purpose: &str, meta: &ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+    let bucket = super::throttle::address_bucket(&meta.ip);
+    if !super::throttle::take(db, &format!("challenge:ip:{bucket}"), CHALLENGES_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
     let challenge = B64.encode(random_bytes::<32>().map_err(AppError::Internal)?);
     let id = keep_ceremony(db, purpose, "customer", "", "", challenge.clone(), now).await?;
     Ok((id, challenge))

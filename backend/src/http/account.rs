@@ -135,8 +135,8 @@ async fn finish_key_sign_in(
     start_session(&state, &headers, Kind::Customer, &a.id, "security_key", &meta, session_info(&a)).await
 }
 
-async fn start_certificate_sign_in(State(state): State<AppState>) -> Result<Json<CertificateChallenge>, AppError> {
-    let (challenge_id, challenge) = token_sign_in::start(&state.db, Utc::now()).await?;
+async fn start_certificate_sign_in(State(state): State<AppState>, Client(meta): Client) -> Result<Json<CertificateChallenge>, AppError> {
+    let (challenge_id, challenge) = token_sign_in::start(&state.db, &meta, Utc::now()).await?;
     Ok(Json(CertificateChallenge { challenge_id, challenge }))
 }
 

@@ -23,8 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/verification", post(verify))
 }
 
-async fn start_verification(State(state): State<AppState>) -> Result<Json<CertificateChallenge>, AppError> {
-    let (challenge_id, challenge) = verification::start(&state.db, Utc::now()).await?;
+async fn start_verification(State(state): State<AppState>, Client(meta): Client) -> Result<Json<CertificateChallenge>, AppError> {
+    let (challenge_id, challenge) = verification::start(&state.db, &meta, Utc::now()).await?;
     Ok(Json(CertificateChallenge { challenge_id, challenge }))
 }
 

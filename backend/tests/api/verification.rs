@@ -67,4 +67,13 @@ async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes
     assert_eq!(anyone.post("/api/verification", body).await.1["checks"][3]["outcome"], "signature_invalid");
     let (s, _) = anyone.post("/api/verification", json!({ "challenge_id": "x", "certificate_pem": "nope", "signature": "" })).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Challenges are rows until they expire: one address gets 30 a minute.
+    let mut asked = 0;
+    while anyone.post("/api/verification/start", json!({})).await.0 == StatusCode::OK {
+        asked += 1;
+        assert!(asked <= 30, "no limit");
+    }
+    assert!(asked >= 20, "the limit came after {asked}");
+    assert_eq!(anyone.post("/api/sign-in/certificate/start", json!({})).await.0, StatusCode::TOO_MANY_REQUESTS, "the same count");
 }
