@@ -1,11 +1,15 @@
 //! The token agent's parts every token page shares: finding the tokens, the notice when no
-//! agent answers, the token picker, and a refusal in words.
+//! agent answers, the token picker, a refusal in words, a signed challenge, and running a
+//! form's agent and portal steps.
 
-use certdesk_shared::agent::{TokenInfo, TokenKind};
+use certdesk_shared::FieldError;
+use certdesk_shared::account::CertificateChallenge;
+use certdesk_shared::agent::{Signed, TokenInfo, TokenKind};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::agent::AgentError;
+use crate::components::fields::FormState;
 use crate::components::tr;
 use crate::form::fill;
 use crate::i18n::Locale;
@@ -103,4 +107,41 @@ pub fn pin_problem(e: &AgentError, l: Locale) -> String {
 /// A problem under a form, when there is one.
 pub fn problem_alert(problem: RwSignal<Option<String>>) -> impl IntoView {
     move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })
+}
+
+/// The portal's refusal in words.
+pub fn api_problem(e: certdesk_shared::ApiError, l: Locale) -> String {
+    crate::api::error_message(e.code, l).to_owned()
+}
+
+/// A one-time challenge from the portal's `start` route, signed on the token after the PIN
+/// with the key of the certificate `sha256` names: the challenge's id and the signature.
+pub async fn sign_challenge(start: &str, medium_no: &str, pin: &str, sha256: &str, l: Locale) -> Result<(String, Signed), String> {
+    let c = crate::api::post::<CertificateChallenge>(start, &crate::api::Empty {}, l).await.map_err(|e| api_problem(e, l))?;
+    let signed = crate::agent::sign(medium_no, pin, sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
+    Ok((c.challenge_id, signed))
+}
+
+/// Checks `req`; when it passes, runs `steps` (the agent's and the portal's calls) and hands
+/// `done` the answer; a refusal on the way shows as `problem`, and nothing typed is lost.
+pub fn run_steps<R, T, F>(fs: FormState, problem: RwSignal<Option<String>>, req: Result<R, Vec<FieldError>>, steps: impl FnOnce(R) -> F + 'static, done: impl FnOnce(T) + 'static)
+where
+    R: 'static,
+    T: 'static,
+    F: std::future::Future<Output = Result<T, String>> + 'static,
+{
+    problem.set(None);
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return fs.refuse(e),
+    };
+    fs.begin();
+    leptos::task::spawn_local(async move {
+        let res = steps(req).await;
+        fs.busy.set(false);
+        match res {
+            Ok(v) => done(v),
+            Err(text) => problem.set(Some(text)),
+        }
+    });
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Found, Offer, find_tokens, pin_problem, problem_alert, token_label, token_select, with_tokens};
+use crate::components::token::{Found, Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_label, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, fill};
 use crate::i18n::use_i18n;
@@ -51,30 +51,18 @@ fn NewShield(found: Found, medium_no: RwSignal<String>) -> impl IntoView {
     let made = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
-        let (name, new_pin) = match check_shield(&label.get_untracked(), &pin.get_untracked(), &confirm_pin.get_untracked()) {
-            Ok(v) => v,
-            Err(e) => return fs.refuse(e),
-        };
-        fs.begin();
+        let req = check_shield(&label.get_untracked(), &pin.get_untracked(), &confirm_pin.get_untracked());
         let l = i18n.get_locale_untracked();
-        leptos::task::spawn_local(async move {
-            let res = async {
-                let key = crate::api::get::<UnlockKey>("/api/tokens/unlock-key", l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())?;
-                crate::agent::create_shield(&name, new_pin.as_str(), &key.public_key).await.map_err(|e| pin_problem(&e, l))
-            }
-            .await;
-            busy.set(false);
-            match res {
-                Ok(info) => {
-                    pin.set(String::new());
-                    confirm_pin.set(String::new());
-                    medium_no.set(info.medium_no.clone());
-                    made.set(Some(info.medium_no));
-                    find_tokens(found, medium_no, Offer::All);
-                }
-                Err(text) => problem.set(Some(text)),
-            }
+        let steps = move |(name, new_pin): (String, Pin)| async move {
+            let key = crate::api::get::<UnlockKey>("/api/tokens/unlock-key", l).await.map_err(|e| api_problem(e, l))?;
+            crate::agent::create_shield(&name, new_pin.as_str(), &key.public_key).await.map_err(|e| pin_problem(&e, l))
+        };
+        run_steps(fs, problem, req, steps, move |info| {
+            pin.set(String::new());
+            confirm_pin.set(String::new());
+            medium_no.set(info.medium_no.clone());
+            made.set(Some(info.medium_no));
+            find_tokens(found, medium_no, Offer::All);
         });
     };
     view! {
@@ -103,27 +91,20 @@ fn ChangePin(found: Found, medium_no: RwSignal<String>) -> impl IntoView {
     let changed = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
         changed.set(false);
-        let (old, new) = match check_change(&old_pin.get_untracked(), &new_pin.get_untracked(), &confirm_new_pin.get_untracked()) {
-            Ok(v) => v,
-            Err(e) => return fs.refuse(e),
-        };
-        fs.begin();
+        let req = check_change(&old_pin.get_untracked(), &new_pin.get_untracked(), &confirm_new_pin.get_untracked());
         let (m, l) = (medium_no.get_untracked(), i18n.get_locale_untracked());
-        leptos::task::spawn_local(async move {
-            let res = crate::agent::change_pin(&m, &old, new.as_str()).await;
-            busy.set(false);
-            match res {
-                Ok(()) => {
-                    old_pin.set(String::new());
-                    new_pin.set(String::new());
-                    confirm_new_pin.set(String::new());
-                    changed.set(true);
-                }
-                Err(e) => problem.set(Some(pin_problem(&e, l))),
-            }
+        let steps = move |(old, new): (String, Pin)| async move {
+            let res = crate::agent::change_pin(&m, &old, new.as_str()).await.map_err(|e| pin_problem(&e, l));
+            // The lock mark follows the count, right or wrong.
             find_tokens(found, medium_no, Offer::All);
+            res
+        };
+        run_steps(fs, problem, req, steps, move |()| {
+            old_pin.set(String::new());
+            new_pin.set(String::new());
+            confirm_new_pin.set(String::new());
+            changed.set(true);
         });
     };
     view! {

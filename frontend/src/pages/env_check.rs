@@ -38,6 +38,18 @@ fn js_flag(target: &JsValue, name: &str) -> bool {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
 }
 
+/// The head of a table of checks: 检测项, 结果.
+pub fn item_result_head() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col">{tr(|l| td_string!(l, env_item))}</th>
+                <th scope="col">{tr(|l| td_string!(l, env_result))}</th>
+            </tr>
+        </thead>
+    }
+}
+
 #[component]
 fn Row(label: impl IntoView + 'static, detail: String, pass: bool) -> impl IntoView {
     let i18n = use_i18n();
@@ -107,12 +119,7 @@ pub fn EnvCheck() -> impl IntoView {
         <h1>{tr(|l| td_string!(l, env_title))}</h1>
         <p>{tr(|l| td_string!(l, env_intro))}</p>
         <table class="env-table">
-            <thead>
-                <tr>
-                    <th scope="col">{tr(|l| td_string!(l, env_item))}</th>
-                    <th scope="col">{tr(|l| td_string!(l, env_result))}</th>
-                </tr>
-            </thead>
+            {item_result_head()}
             <tbody>
                 <Row label=tr(|l| td_string!(l, env_os)) detail=os.to_owned() pass=os_ok />
                 <Row label=tr(|l| td_string!(l, env_browser)) detail=browser_label pass=browser_ok />

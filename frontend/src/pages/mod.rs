@@ -15,7 +15,7 @@ pub mod applications;
 mod bulletin;
 mod certificate;
 mod download;
-mod env_check;
+pub mod env_check;
 mod forgot_password;
 mod home;
 mod invoices;

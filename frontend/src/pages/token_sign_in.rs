@@ -3,13 +3,13 @@
 //! certificate's key, and the server signs in the account that certificate was issued to.
 //! The PIN goes to the agent only.
 
-use certdesk_shared::account::{CertificateChallenge, FinishCertificateSignIn, SessionInfo};
+use certdesk_shared::account::{FinishCertificateSignIn, SessionInfo};
 use certdesk_shared::agent::{TokenCertificate, TokenKind};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
 use crate::components::tr;
 use crate::i18n::use_i18n;
 
@@ -40,36 +40,22 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
     let (errors, busy) = (fs.errors, fs.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
         let l = i18n.get_locale_untracked();
         let Some(cert) = certificate.get_untracked() else {
             return problem.set(Some(td_string!(l, token_no_certificate).to_owned()));
         };
         let p = pin.get_untracked();
-        if let Err(error) = certdesk_shared::Pin::parse(&p) {
-            return fs.refuse(vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
-        }
+        let req = certdesk_shared::Pin::parse(&p).map_err(|error| vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
         let (m, next, navigate) = (medium_no.get_untracked(), next.clone(), navigate.clone());
-        fs.begin();
-        leptos::task::spawn_local(async move {
-            let done = async {
-                let c = crate::api::post::<CertificateChallenge>("/api/sign-in/certificate/start", &crate::api::Empty {}, l)
-                    .await
-                    .map_err(|e| crate::api::error_message(e.code, l).to_owned())?;
-                let signed = crate::agent::sign(&m, &p, &cert.sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
-                let req = FinishCertificateSignIn { challenge_id: c.challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
-                crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())
-            };
-            let res = done.await;
-            busy.set(false);
-            match res {
-                Ok(info) => {
-                    pin.set(String::new());
-                    session.signed_in(info);
-                    navigate(&next, Default::default());
-                }
-                Err(text) => problem.set(Some(text)),
-            }
+        let steps = move |_| async move {
+            let (challenge_id, signed) = sign_challenge("/api/sign-in/certificate/start", &m, &p, &cert.sha256, l).await?;
+            let req = FinishCertificateSignIn { challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
+            crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l).await.map_err(|e| api_problem(e, l))
+        };
+        run_steps(fs, problem, req, steps, move |info| {
+            pin.set(String::new());
+            session.signed_in(info);
+            navigate(&next, Default::default());
         });
     };
     with_tokens(found, find, move |list| {

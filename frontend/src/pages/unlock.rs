@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState, SendCode};
-use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::form::check;
 use crate::i18n::use_i18n;
@@ -72,7 +72,6 @@ pub fn Unlock() -> impl IntoView {
     let done = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
         let form = UnlockForm {
             medium_no: medium_no.get_untracked(),
             mobile: mobile.get_untracked(),
@@ -80,30 +79,18 @@ pub fn Unlock() -> impl IntoView {
             new_pin: new_pin.get_untracked(),
             confirm_pin: confirm_pin.get_untracked(),
         };
-        let f = match form.check() {
-            Ok(f) => f,
-            Err(e) => return fs.refuse(e),
-        };
-        fs.begin();
         let l = i18n.get_locale_untracked();
-        leptos::task::spawn_local(async move {
-            let res = async {
-                let request = crate::agent::unlock_request(&f.medium_no).await.map_err(|e| pin_problem(&e, l))?;
-                let req = UnlockToken { mobile: f.mobile, code: f.code, request };
-                let grant = crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())?;
-                crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| pin_problem(&e, l))
-            }
-            .await;
-            busy.set(false);
-            match res {
-                Ok(()) => {
-                    new_pin.set(String::new());
-                    confirm_pin.set(String::new());
-                    done.set(true);
-                    find();
-                }
-                Err(text) => problem.set(Some(text)),
-            }
+        let steps = move |f: Checked| async move {
+            let request = crate::agent::unlock_request(&f.medium_no).await.map_err(|e| pin_problem(&e, l))?;
+            let req = UnlockToken { mobile: f.mobile, code: f.code, request };
+            let grant = crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
+            crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| pin_problem(&e, l))
+        };
+        run_steps(fs, problem, form.check(), steps, move |()| {
+            new_pin.set(String::new());
+            confirm_pin.set(String::new());
+            done.set(true);
+            find();
         });
     };
     view! {

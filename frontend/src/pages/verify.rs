@@ -3,14 +3,13 @@
 //! the validity period, revocation through our OCSP responder, and possession of the key.
 //! Each check is shown with its result, then 证书校验通过 (or not).
 
-use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::agent::TokenCertificate;
 use certdesk_shared::directory::{CheckOutcome, VerificationCheck, VerificationReport, VerifyCertificate};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::i18n::{Locale, use_i18n};
 use crate::routes::Operation;
@@ -51,12 +50,7 @@ fn report_view(r: VerificationReport) -> impl IntoView {
                 <dt>{tr(|l| td_string!(l, col_validity))}</dt><dd>{crate::pages::search::period(Some(&r.not_before), Some(&r.not_after))}</dd>
             </dl>
             <table class="env-table">
-                <thead>
-                    <tr>
-                        <th scope="col">{tr(|l| td_string!(l, env_item))}</th>
-                        <th scope="col">{tr(|l| td_string!(l, env_result))}</th>
-                    </tr>
-                </thead>
+                {crate::pages::env_check::item_result_head()}
                 <tbody>
                     {r.checks
                         .into_iter()
@@ -101,30 +95,18 @@ pub fn Verify() -> impl IntoView {
     let (errors, busy) = (fs.errors, fs.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
         let Some(Some(cert)) = read.get_untracked() else { return };
         let p = pin.get_untracked();
-        if let Err(error) = certdesk_shared::Pin::parse(&p) {
-            return fs.refuse(vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
-        }
+        let req = certdesk_shared::Pin::parse(&p).map_err(|error| vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
         let (m, l) = (medium_no.get_untracked(), i18n.get_locale_untracked());
-        fs.begin();
-        leptos::task::spawn_local(async move {
-            let res = async {
-                let c = crate::api::post::<CertificateChallenge>("/api/verification/start", &crate::api::Empty {}, l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())?;
-                let signed = crate::agent::sign(&m, &p, &cert.sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
-                let req = VerifyCertificate { challenge_id: c.challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
-                crate::api::post::<VerificationReport>("/api/verification", &req, l).await.map_err(|e| crate::api::error_message(e.code, l).to_owned())
-            }
-            .await;
-            busy.set(false);
-            match res {
-                Ok(r) => {
-                    pin.set(String::new());
-                    report.set(Some(r));
-                }
-                Err(text) => problem.set(Some(text)),
-            }
+        let steps = move |_| async move {
+            let (challenge_id, signed) = sign_challenge("/api/verification/start", &m, &p, &cert.sha256, l).await?;
+            let req = VerifyCertificate { challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
+            crate::api::post::<VerificationReport>("/api/verification", &req, l).await.map_err(|e| api_problem(e, l))
+        };
+        run_steps(fs, problem, req, steps, move |r| {
+            pin.set(String::new());
+            report.set(Some(r));
         });
     };
     view! {
