@@ -203,21 +203,25 @@ async fn unlock_request(State(agent): State<Agent>, Path(medium_no): Path<String
     }
 }
 
-/// 证书解锁, second half: the portal's grant opens with the one-time key (once), and the
-/// token takes the new PIN; the wrong-PIN count starts again. 422 for a PIN that breaks the
-/// rules, 403 for a grant that does not open or is not this token's, 410 without an open
-/// request.
+/// 证书解锁, second half: the portal's grant opens with the one-time key (used up once it
+/// opens), and the token takes the new PIN; the wrong-PIN count starts again. 422 for a PIN
+/// that breaks the rules, 403 for a grant that does not open or is not this token's, 410
+/// without an open request.
 async fn unlock(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<Unlock>) -> Response {
     if Pin::new_pin(&req.new_pin).is_err() {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
-    let pending = agent.unlocks.lock().ok().and_then(|mut open| open.remove(&medium_no));
+    let pending = agent.unlocks.lock().ok().and_then(|open| open.get(&medium_no).cloned());
     let Some((key, _)) = pending.filter(|(_, at)| at.elapsed().as_secs() < UNLOCK_REQUEST_SECS) else {
         return StatusCode::GONE.into_response();
     };
     let Some(secret) = B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&key, medium_no.as_bytes(), &g)) else {
         return StatusCode::FORBIDDEN.into_response();
     };
+    // The grant opened: the one-time key has done its work.
+    if let Ok(mut open) = agent.unlocks.lock() {
+        open.remove(&medium_no);
+    }
     let no = medium_no.clone();
     match on_tokens(&agent, move |t| t.unlock(&no, &secret, &req.new_pin)).await {
         Ok(Outcome::Done(())) => match agent.pins.reset(&medium_no) {
@@ -263,29 +267,40 @@ fn pin_status(failures: u32, verified: bool) -> PinStatus {
     PinStatus { verified, tries_left: PIN_TRIES.saturating_sub(failures), locked: failures >= PIN_TRIES }
 }
 
-/// Runs `op` behind the user PIN: refused without touching the token once locked; a
-/// wrong PIN counts, a right one starts the count again.
+/// Runs `op` behind the user PIN: refused without touching the token once locked. Each try
+/// is charged before the token sees the PIN (so parallel tries cannot all slip past the
+/// check, and a crash half-way leaves it counted); a right PIN starts the count again, and
+/// a try the token never judged is given back.
 async fn behind_pin<T: Send + 'static>(
     agent: &Agent,
     medium_no: &str,
     op: impl FnOnce(&dyn Tokens) -> anyhow::Result<Outcome<T>> + Send + 'static,
 ) -> Result<T, Refusal> {
-    if agent.pins.failures(medium_no) >= PIN_TRIES {
-        return Err(Refusal::Pin(pin_status(PIN_TRIES, false)));
-    }
-    let done = on_tokens(agent, op).await.map_err(|_| Refusal::Failed)?;
     let failed = |e: anyhow::Error| {
         tracing::error!(error = ?e, "saving the PIN count failed");
         Refusal::Failed
+    };
+    let Some(charged) = agent.pins.charge(medium_no).map_err(failed)? else {
+        return Err(Refusal::Pin(pin_status(PIN_TRIES, false)));
+    };
+    let done = match on_tokens(agent, op).await {
+        Ok(done) => done,
+        Err(_) => {
+            agent.pins.refund(medium_no).map_err(failed)?;
+            return Err(Refusal::Failed);
+        }
     };
     match done {
         Outcome::Done(v) => {
             agent.pins.reset(medium_no).map_err(failed)?;
             Ok(v)
         }
-        Outcome::Refused(PinAnswer::Wrong) => Err(Refusal::Pin(pin_status(agent.pins.fail(medium_no).map_err(failed)?, false))),
+        Outcome::Refused(PinAnswer::Wrong) => Err(Refusal::Pin(pin_status(charged, false))),
         Outcome::Refused(PinAnswer::Locked) => Err(Refusal::Pin(pin_status(PIN_TRIES, false))),
-        Outcome::NoToken => Err(Refusal::NoToken),
+        Outcome::NoToken => {
+            agent.pins.refund(medium_no).map_err(failed)?;
+            Err(Refusal::NoToken)
+        }
     }
 }
 

@@ -39,15 +39,37 @@ impl PinCounts {
         self.read().get(medium_no).copied().unwrap_or(0)
     }
 
-    /// One more wrong PIN; the new count.
-    pub fn fail(&self, medium_no: &str) -> Result<u32> {
+    /// Charges a try before the PIN is put to the token, so parallel tries cannot all pass
+    /// the check before any is counted: the new count, or `None` once locked (nothing
+    /// charged). A right PIN then [`Self::reset`]s; a try the token never judged is
+    /// [`Self::refund`]ed.
+    pub fn charge(&self, medium_no: &str) -> Result<Option<u32>> {
         let _held = self.lock.lock();
         let mut counts = self.read();
         let n = counts.entry(medium_no.to_owned()).or_insert(0);
-        *n = (*n + 1).min(PIN_TRIES);
+        if *n >= PIN_TRIES {
+            return Ok(None);
+        }
+        *n += 1;
         let n = *n;
         self.write(&counts)?;
-        Ok(n)
+        Ok(Some(n))
+    }
+
+    /// Gives back a try [`Self::charge`] took (the token was absent or failed).
+    pub fn refund(&self, medium_no: &str) -> Result<()> {
+        let _held = self.lock.lock();
+        let mut counts = self.read();
+        match counts.get(medium_no).copied() {
+            Some(n) if n > 1 => {
+                counts.insert(medium_no.to_owned(), n - 1);
+            }
+            Some(_) => {
+                counts.remove(medium_no);
+            }
+            None => return Ok(()),
+        }
+        self.write(&counts)
     }
 
     /// A right PIN, or an unlock: back to zero.
@@ -70,12 +92,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let counts = PinCounts::new(dir.path());
         for _ in 0..12 {
-            counts.fail("A1").unwrap_or_else(|e| panic!("{e}"));
+            counts.charge("A1").unwrap_or_else(|e| panic!("{e}"));
         }
-        counts.fail("B2").unwrap_or_else(|e| panic!("{e}"));
+        counts.charge("B2").unwrap_or_else(|e| panic!("{e}"));
         let again = PinCounts::new(dir.path());
         assert_eq!((again.failures("A1"), again.failures("B2"), again.failures("C3")), (PIN_TRIES, 1, 0));
         again.reset("A1").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(PinCounts::new(dir.path()).failures("A1"), 0);
+        // Charged before the try; refused once locked; a refund gives one back.
+        let c = PinCounts::new(dir.path());
+        for n in 1..=PIN_TRIES {
+            assert_eq!(c.charge("D4").ok().flatten(), Some(n));
+        }
+        assert_eq!(c.charge("D4").ok().flatten(), None);
+        c.refund("D4").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.failures("D4"), PIN_TRIES - 1);
+        c.refund("E5").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.failures("E5"), 0);
     }
 }

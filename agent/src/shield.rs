@@ -9,8 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::{Context, Result};
 use base64::Engine;
 use certdesk_shared::agent::{KeyAlgorithm, TokenInfo, TokenKind};
@@ -66,23 +64,14 @@ struct Keystore {
     certificates: Vec<StoredCert>,
 }
 
-/// AES-256-GCM with a random nonce in front.
+/// Encrypted under `key` (see [`seal::encrypt`]), base64.
 fn encrypt(key: &[u8], aad: &[u8], plain: &[u8]) -> Result<String> {
-    let nonce = seal::random_bytes(12);
-    let aead = Aes256Gcm::new_from_slice(key).context("key length")?;
-    let ct = aead.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad }).map_err(|_| anyhow::anyhow!("encryption failed"))?;
-    Ok(B64.encode([nonce, ct].concat()))
+    Ok(B64.encode(seal::encrypt(key, aad, plain).context("encryption failed")?))
 }
 
 /// `None` when the key is wrong or the bytes were changed.
 fn decrypt(key: &[u8], aad: &[u8], stored: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let bytes = B64.decode(stored).ok()?;
-    if bytes.len() < 12 + 16 {
-        return None;
-    }
-    let (nonce, ct) = bytes.split_at(12);
-    let aead = Aes256Gcm::new_from_slice(key).ok()?;
-    aead.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).ok().map(Zeroizing::new)
+    seal::decrypt(key, aad, &B64.decode(stored).ok()?).map(Zeroizing::new)
 }
 
 fn pin_key(pin: &str, kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>> {
@@ -131,22 +120,30 @@ impl SoftShields {
             .then(|| self.dir.join(format!("{medium_no}.json")))
     }
 
+    /// The shield with exactly this medium number (a file system that ignores case must not
+    /// give `sdab…` the file, and a fresh PIN count, of `SDAB…`).
     fn read(&self, medium_no: &str) -> Result<Option<Keystore>> {
         let Some(path) = self.path(medium_no) else { return Ok(None) };
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?)),
+            Ok(bytes) => {
+                let store: Keystore = serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+                Ok((store.medium_no == medium_no).then_some(store))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }
     }
 
-    /// Written whole to a temporary file and renamed over: a crash leaves the old or the new.
+    /// Written whole to a temporary file (owner-only from its creation) and renamed over: a
+    /// crash leaves the old or the new.
     fn write(&self, store: &Keystore) -> Result<()> {
         let path = self.path(&store.medium_no).context("medium number")?;
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
+        private_dir(&self.dir)?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(store)?)?;
-        restrict(&tmp)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = private_file(&tmp)?;
+        std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(store)?)?;
+        file.sync_all()?;
         std::fs::rename(&tmp, &path).with_context(|| format!("saving {}", path.display()))
     }
 
@@ -161,7 +158,7 @@ impl SoftShields {
             version: 1,
             pin_wrapped: encrypt(pin_key(pin, &kdf)?.as_ref(), medium_no.as_bytes(), &data_key)?,
             unlock_wrapped: encrypt(unlock_key(&secret, &medium_no)?.as_ref(), medium_no.as_bytes(), &data_key)?,
-            sealed_unlock: B64.encode(seal::seal(portal, medium_no.as_bytes(), &secret)),
+            sealed_unlock: B64.encode(seal::seal(portal, medium_no.as_bytes(), &secret).context("sealing the unlock secret")?),
             kdf,
             label: label.to_owned(),
             medium_no,
@@ -189,15 +186,23 @@ impl SoftShields {
     }
 }
 
-/// Owner-only permissions on the keystore file.
-fn restrict(path: &Path) -> Result<()> {
+/// A new file only its owner can read, created so (never readable by others, even briefly).
+fn private_file(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).with_context(|| format!("creating {}", path.display()))
+}
+
+/// The shields' directory, owner-only.
+fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    #[cfg(not(unix))]
-    let _ = path;
     Ok(())
 }
 
@@ -245,10 +250,12 @@ impl Tokens for SoftShields {
         };
         for entry in entries {
             let name = entry?.file_name().to_string_lossy().to_string();
-            if let Some(medium_no) = name.strip_suffix(".json")
-                && let Some(store) = self.read(medium_no)?
-            {
-                out.push(info(&store));
+            let Some(medium_no) = name.strip_suffix(".json") else { continue };
+            // One damaged file must not hide the other tokens.
+            match self.read(medium_no) {
+                Ok(Some(store)) => out.push(info(&store)),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = ?e, file = %name, "skipped a soft shield file that does not read"),
             }
         }
         out.sort_by(|a, b| a.medium_no.cmp(&b.medium_no));

@@ -287,13 +287,25 @@ impl Tokens for Pkcs11Tokens {
     fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
         let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
         let s = self.ctx.open_ro_session(slot)?;
-        let Some(object) = unlock_objects(&s)?.first().copied() else { return Ok(Some(None)) };
-        for a in s.get_attributes(object, &[AttributeType::Value])? {
-            if let Attribute::Value(v) = a {
-                return Ok(Some(Some(v)));
+        // The newest (the latest generation) when more than one is there; the generation is
+        // zero-padded, so the largest text is the newest.
+        let mut newest: Option<(Vec<u8>, Vec<u8>)> = None;
+        for object in unlock_objects(&s)? {
+            let (mut id, mut value) = (Vec::new(), None);
+            for a in s.get_attributes(object, &[AttributeType::Application, AttributeType::Value])? {
+                match a {
+                    Attribute::Application(i) => id = i,
+                    Attribute::Value(v) => value = Some(v),
+                    _ => {}
+                }
+            }
+            if let Some(v) = value
+                && newest.as_ref().is_none_or(|(best, _)| (id.len(), &id) > (best.len(), best))
+            {
+                newest = Some((id, v));
             }
         }
-        Ok(Some(None))
+        Ok(Some(newest.map(|(_, v)| v)))
     }
 
     fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
@@ -307,7 +319,9 @@ impl Tokens for Pkcs11Tokens {
     fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {
         // 128 random bits as 32 hex digits: within every token's SO PIN length.
         let new_so_pin = hex::encode(certdesk_shared::seal::random_bytes(16));
-        let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), new_so_pin.as_bytes());
+        let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), new_so_pin.as_bytes()).context("sealing the SO PIN")?;
+        // The newest object wins if an old one could not be removed (its generation is later).
+        let generation = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
         self.logged_in_as(UserType::So, medium_no, so_pin, |s| {
             let old = unlock_objects(s)?;
             // The sealed secret goes on first: if the SO PIN cannot be changed, it is removed
@@ -317,15 +331,19 @@ impl Tokens for Pkcs11Tokens {
                 Attribute::Token(true),
                 Attribute::Private(false),
                 Attribute::Label(UNLOCK_OBJECT.as_bytes().to_vec()),
-                Attribute::Application(b"CertDesk".to_vec()),
+                // Data objects have no CKA_ID: the generation goes in CKA_APPLICATION.
+                Attribute::Application(format!("CertDesk {generation:039}").into_bytes()),
                 Attribute::Value(sealed),
             ])?;
             if let Err(e) = s.set_pin(&AuthPin::from(so_pin.to_owned()), &AuthPin::from(new_so_pin.clone())) {
                 let _ = s.destroy_object(object);
                 return Err(anyhow::Error::from(e).context("C_SetPIN as the security officer"));
             }
+            // The SO PIN has changed: an old object left behind is only untidy.
             for o in old {
-                s.destroy_object(o)?;
+                if let Err(e) = s.destroy_object(o) {
+                    tracing::warn!(error = ?e, "an old sealed unlock secret stays on the token");
+                }
             }
             Ok(())
         })

@@ -286,7 +286,7 @@ fn portal_grant(portal: &p256::SecretKey, request: &serde_json::Value) -> String
     let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
     let secret = seal::open(portal, medium.as_bytes(), &sealed).expect("sealed to the portal");
     let agent = seal::public_from_bytes(&B64.decode(request["agent_key"].as_str().unwrap()).unwrap()).unwrap();
-    B64.encode(seal::seal(&agent, medium.as_bytes(), &secret))
+    B64.encode(seal::seal(&agent, medium.as_bytes(), &secret).unwrap())
 }
 
 fn portal_key_b64(portal: &p256::SecretKey) -> String {
@@ -334,7 +334,8 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let out = personalize(dir.path(), "87654321", &portal);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let medium = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    assert!(!personalize(dir.path(), "87654321", &portal).status.success(), "the initial SO PIN no longer works");
+    let again = personalize(dir.path(), "87654321", &portal);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("SO PIN"), "the initial SO PIN no longer works: {again:?}");
 
     let port = free_port();
     let _agent = agent(dir.path(), port);
@@ -348,19 +349,22 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
 
     let unlock_request = format!("/v1/tokens/{medium}/unlock-request");
     let unlock = format!("/v1/tokens/{medium}/unlock");
-    // A grant sealed to another key does not open, and uses up the request.
+    // Nothing to unlock with before a request.
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": "AAAA", "new_pin": "246810" })).await.0, 410);
+    // A grant sealed to another key does not open.
     let (s, request) = c.post(&unlock_request, serde_json::json!({})).await;
     assert_eq!(s, 200, "{request}");
     let mut forged = request.clone();
     forged["agent_key"] = serde_json::json!(portal_key_b64(&certdesk_shared::seal::new_key()));
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": portal_grant(&portal, &forged), "new_pin": "246810" })).await.0, 403);
-    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": portal_grant(&portal, &request), "new_pin": "246810" })).await.0, 410);
+    assert_eq!(c.pin(&medium, "123456").await["locked"], true, "still locked");
 
     // The portal's grant for this request, with a PIN the user chose (111111 is refused).
-    let (_, request) = c.post(&unlock_request, serde_json::json!({})).await;
     let grant = portal_grant(&portal, &request);
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "111111" })).await.0, 422);
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 204);
+    // The one-time key is used up with it.
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 410);
     assert_eq!(c.pin(&medium, "246810").await, serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
     assert_eq!(c.pin(&medium, "123456").await["verified"], false, "the old PIN is gone");
 
@@ -479,4 +483,41 @@ async fn an_encryption_profile_gets_an_rsa_2048_key_on_a_ukey_and_on_a_soft_shie
     let portal = certdesk_shared::seal::new_key();
     let (_, shield) = c.post("/v1/shields", serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal) })).await;
     rsa_round_trip(&c, dir.path(), shield["medium_no"].as_str().unwrap(), "135790").await;
+}
+
+#[tokio::test]
+async fn parallel_wrong_pins_stop_at_ten_and_a_locked_token_signs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 8");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let c = Client::new(port);
+    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    // A certificate to sign with, made while the PIN still opens the token.
+    let (_, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH-LOCK" })).await;
+    let (cert_pem, _) = issue_for(made["csr_pem"].as_str().unwrap());
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem })).await.0, 204);
+    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let sha = listed[0]["sha256"].clone();
+
+    // 30 wrong PINs at once: exactly 10 reach the token, every other one is refused as locked.
+    let pin_path = format!("/v1/tokens/{medium}/pin");
+    let tries = (0..30).map(|_| c.post(&pin_path, serde_json::json!({ "pin": "000000" })));
+    let answers = futures::future::join_all(tries).await;
+    assert!(answers.iter().all(|(s, v)| *s == 200 && v["verified"] == false), "{answers:?}");
+    let left: std::collections::BTreeSet<u64> = answers.iter().filter_map(|(_, v)| v["tries_left"].as_u64()).collect();
+    assert_eq!(left, (0..=9).collect(), "the counts 9 down to 0: {answers:?}");
+    assert_eq!(answers.iter().filter(|(_, v)| v["locked"] == false).count(), 9, "{answers:?}");
+    // Locked: the right PIN opens nothing, on any route that takes it.
+    use base64::Engine;
+    for (path, body) in [
+        ("pin", serde_json::json!({ "pin": "123456" })),
+        ("csr", serde_json::json!({ "pin": "123456", "label": "BH-2" })),
+        ("sign", serde_json::json!({ "pin": "123456", "certificate_sha256": sha, "challenge": B64.encode([1u8; 32]) })),
+        ("pin/change", serde_json::json!({ "old_pin": "123456", "new_pin": "246813" })),
+    ] {
+        let (_, v) = c.post(&format!("/v1/tokens/{medium}/{path}"), body).await;
+        assert_eq!((v["verified"].as_bool(), v["locked"].as_bool()), (Some(false), Some(true)), "{path}: {v}");
+    }
 }

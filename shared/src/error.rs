@@ -82,6 +82,8 @@ pub enum ErrorCode {
     /// 证书解锁: the token's request does not open, or the token holds no certificate of the
     /// account with the phone that passed the SMS check.
     UnlockRefused,
+    /// A download names a medium that holds a valid certificate of another account.
+    MediumTaken,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -89,7 +91,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -126,6 +128,7 @@ impl ErrorCode {
         ErrorCode::ProgressNeedsTwo,
         ErrorCode::ChallengePhraseInvalid,
         ErrorCode::UnlockRefused,
+        ErrorCode::MediumTaken,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -169,6 +172,7 @@ impl ErrorCode {
             ErrorCode::ProgressNeedsTwo => "error_progress_needs_two",
             ErrorCode::ChallengePhraseInvalid => "error_challenge_phrase_invalid",
             ErrorCode::UnlockRefused => "error_unlock_refused",
+            ErrorCode::MediumTaken => "error_medium_taken",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -211,6 +215,7 @@ impl ErrorCode {
             ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),
             ErrorCode::ChallengePhraseInvalid => lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct"),
             ErrorCode::UnlockRefused => lang.pick("该介质上没有此手机号账户下的证书，无法解锁", "該介質上沒有此手機號帳戶下的證書，無法解鎖", "This token holds no certificate of the account with this phone number; it cannot be unlocked here"),
+            ErrorCode::MediumTaken => lang.pick("该介质上已有其他账户的证书，不能下载到此介质，请换一个介质", "該介質上已有其他帳戶的證書，不能下載到此介質，請換一個介質", "This token already holds another account's certificate; download to another token"),
             ErrorCode::ProgressNeedsTwo => lang.pick("请至少填写其中两项", "請至少填寫其中兩項", "Fill in at least two of the fields"),
             ErrorCode::AuthCodeInvalid => lang.pick("业务受理号或下载授权码不正确", "業務受理號或下載授權碼不正確", "The acceptance number or authorization code is not correct"),
             ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),

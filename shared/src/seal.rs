@@ -46,20 +46,34 @@ fn cipher(shared: &[u8], sender: &[u8], recipient: &[u8], context: &[u8]) -> Opt
     Some((Aes256Gcm::new_from_slice(&okm[..32]).ok()?, nonce))
 }
 
-/// Seals `secret` to `recipient` for `context`.
-pub fn seal(recipient: &PublicKey, context: &[u8], secret: &[u8]) -> Vec<u8> {
+/// Seals `secret` to `recipient` for `context` (`None` only if AES-GCM refuses, which it
+/// does not for secrets this small).
+pub fn seal(recipient: &PublicKey, context: &[u8], secret: &[u8]) -> Option<Vec<u8>> {
     let one_time = p256::ecdh::EphemeralSecret::random(&mut OsRng);
     let sender = public_bytes(&one_time.public_key());
     let shared = one_time.diffie_hellman(recipient);
     let to = public_bytes(recipient);
-    let mut out = sender.clone();
     // Every key is fresh, so the derived key and nonce are used once.
-    if let Some((aead, nonce)) = cipher(shared.raw_secret_bytes(), &sender, &to, context)
-        && let Ok(ct) = aead.encrypt(Nonce::from_slice(&nonce), Payload { msg: secret, aad: context })
-    {
-        out.extend(ct);
+    let (aead, nonce) = cipher(shared.raw_secret_bytes(), &sender, &to, context)?;
+    let ct = aead.encrypt(Nonce::from_slice(&nonce), Payload { msg: secret, aad: context }).ok()?;
+    Some([sender, ct].concat())
+}
+
+/// AES-256-GCM under a 32-byte `key` with a random nonce in front (for a key used many
+/// times, such as a soft shield's data key).
+pub fn encrypt(key: &[u8], aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
+    let nonce = random_bytes(12);
+    let ct = Aes256Gcm::new_from_slice(key).ok()?.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad }).ok()?;
+    Some([nonce, ct].concat())
+}
+
+/// Opens what [`encrypt`] made; `None` for a wrong key or changed bytes.
+pub fn decrypt(key: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 12 + 16 {
+        return None;
     }
-    out
+    let (nonce, ct) = sealed.split_at(12);
+    Aes256Gcm::new_from_slice(key).ok()?.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).ok()
 }
 
 /// Opens what [`seal`] made for this key and context; `None` for anything else.
@@ -81,7 +95,7 @@ mod tests {
     #[test]
     fn only_the_key_and_context_it_was_sealed_for_open_it() {
         let portal = new_key();
-        let sealed = seal(&portal.public_key(), b"TOKEN-1", b"so pin 1234");
+        let sealed = seal(&portal.public_key(), b"TOKEN-1", b"so pin 1234").unwrap_or_default();
         assert_eq!(open(&portal, b"TOKEN-1", &sealed).as_deref(), Some(b"so pin 1234".as_slice()));
         assert_eq!(open(&portal, b"TOKEN-2", &sealed), None);
         assert_eq!(open(&new_key(), b"TOKEN-1", &sealed), None);
@@ -92,5 +106,10 @@ mod tests {
         assert_eq!(open(&portal, b"TOKEN-1", &sealed[..40]), None);
         // A fresh one-time key each time.
         assert_ne!(seal(&portal.public_key(), b"TOKEN-1", b"x"), seal(&portal.public_key(), b"TOKEN-1", b"x"));
+        let key = [7u8; 32];
+        let boxed = encrypt(&key, b"aad", b"plain").unwrap_or_default();
+        assert_eq!(decrypt(&key, b"aad", &boxed).as_deref(), Some(b"plain".as_slice()));
+        assert_eq!(decrypt(&key, b"other", &boxed), None);
+        assert_eq!(decrypt(&[8u8; 32], b"aad", &boxed), None);
     }
 }

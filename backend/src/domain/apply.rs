@@ -21,7 +21,7 @@ use sea_orm::{
 use sha2::Digest;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, exec, new_id, sha256_hex};
+use super::{ClientMeta, exec, new_id, query_one, sha256_hex};
 use crate::ca::CaService;
 use crate::entity::{account, application, application_document, catalogue_project, catalogue_type, catalogue_validity};
 use crate::error::AppError;
@@ -718,6 +718,20 @@ pub async fn issue_for_csr(
         return Err(ErrorCode::MalformedJson.into());
     }
     let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    // A medium holding another account's valid certificate is not this customer's to claim:
+    // 证书解锁 trusts the medium's owners.
+    if let Some(m) = medium_no {
+        let taken = query_one(
+            db,
+            "SELECT 1 AS one FROM certificate c JOIN application a ON a.certificate_uid = c.uid \
+             WHERE c.medium_no = $1 AND c.status <> 'revoked' AND a.account_id <> $2 LIMIT 1",
+            vec![m.into(), app.account_id.clone().into()],
+        )
+        .await?;
+        if taken.is_some() {
+            return Err(ErrorCode::MediumTaken.into());
+        }
+    }
     let subject = crate::ca::profile::Subject {
         common_name: info.org_name.to_string(),
         identifier: info.credit_code.to_string(),

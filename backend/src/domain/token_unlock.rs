@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, codes, query_one, throttle};
+use super::{ClientMeta, codes, throttle};
 use crate::error::AppError;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -59,18 +59,29 @@ pub async fn grant(db: &impl ConnectionTrait, key: &AuditKey, req: &UnlockToken,
     let Some(agent) = B64.decode(req.request.agent_key.trim()).ok().and_then(|k| seal::public_from_bytes(&k)) else {
         return Err(refused("not a P-256 public key"));
     };
-    let owner = query_one(
-        db,
-        "SELECT a.account_id AS account_id FROM certificate c \
-         JOIN application a ON a.certificate_uid = c.uid \
-         JOIN account u ON u.id = a.account_id \
-         WHERE c.medium_no = $1 AND (u.mobile = $2 OR a.operator_mobile = $2) AND c.status <> 'revoked' LIMIT 1",
-        vec![medium_no.into(), req.mobile.as_str().into()],
-    )
-    .await?
-    .map(|r| r.try_get::<String>("", "account_id"))
-    .transpose()?;
-    let Some(account_id) = owner else { return Err(refused("no certificate of this account on the medium")) };
+    // Every valid certificate on the medium belongs to one account, and this phone is that
+    // account's (its user name, or an operator phone on one of its applications).
+    let rows = db
+        .query_all(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT a.account_id AS account_id, u.mobile AS mobile, a.operator_mobile AS operator_mobile FROM certificate c \
+             JOIN application a ON a.certificate_uid = c.uid \
+             JOIN account u ON u.id = a.account_id \
+             WHERE c.medium_no = $1 AND c.status <> 'revoked'",
+            vec![medium_no.into()],
+        ))
+        .await?;
+    let mut owners = std::collections::BTreeSet::new();
+    let mut phone_matches = false;
+    for r in &rows {
+        owners.insert(r.try_get::<String>("", "account_id")?);
+        let phones = [r.try_get::<String>("", "mobile")?, r.try_get::<Option<String>>("", "operator_mobile")?.unwrap_or_default()];
+        phone_matches |= phones.iter().any(|p| p == req.mobile.as_str());
+    }
+    let account_id = match (owners.len(), phone_matches) {
+        (1, true) => owners.into_iter().next().unwrap_or_default(),
+        _ => return Err(refused("the medium's certificates are not all of the account with this phone")),
+    };
     audit::append(
         db,
         key,
@@ -83,5 +94,6 @@ pub async fn grant(db: &impl ConnectionTrait, key: &AuditKey, req: &UnlockToken,
         },
     )
     .await?;
-    Ok(UnlockGrant { grant: B64.encode(seal::seal(&agent, medium_no.as_bytes(), &secret)) })
+    let grant = seal::seal(&agent, medium_no.as_bytes(), &secret).ok_or_else(|| AppError::Internal(anyhow::anyhow!("sealing the grant")))?;
+    Ok(UnlockGrant { grant: B64.encode(grant) })
 }

@@ -48,6 +48,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::ProgressNeedsTwo => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ChallengePhraseInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::UnlockRefused => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::MediumTaken => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -28,7 +28,9 @@ async fn start_verification(State(state): State<AppState>, Client(meta): Client)
     Ok(Json(CertificateChallenge { challenge_id, challenge }))
 }
 
-async fn verify(State(state): State<AppState>, AppJson(req): AppJson<VerifyCertificate>) -> Result<Json<VerificationReport>, AppError> {
+async fn verify(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<VerifyCertificate>) -> Result<Json<VerificationReport>, AppError> {
+    // Each verification signs an OCSP answer: a public lookup, counted per address.
+    crate::domain::directory::count_lookup(&state.db, &meta.ip, Utc::now()).await?;
     Ok(Json(verification::verify(&state.db, &state.ca, &req, Utc::now()).await?))
 }
 

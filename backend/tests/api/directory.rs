@@ -42,6 +42,21 @@ pub async fn issue_into(
     mobile: &str,
     medium_no: Option<&str>,
 ) -> (String, String, String, rcgen::KeyPair) {
+    let (key, (s, v)) = try_issue_into(app, admin, id, acceptance, mobile, medium_no).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned(), v["pem"].as_str().unwrap().to_owned(), key)
+}
+
+/// Approves, reads the download code from the SMS, and asks for issuance for a fresh key on
+/// `medium_no`: the key and the answer.
+pub async fn try_issue_into(
+    app: &TestApp,
+    admin: &mut Browser<'_>,
+    id: &str,
+    acceptance: &str,
+    mobile: &str,
+    medium_no: Option<&str>,
+) -> (rcgen::KeyPair, (StatusCode, Value)) {
     let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(app, mobile).await.unwrap();
@@ -49,9 +64,8 @@ pub async fn issue_into(
     let code: String = sms.body[at..].chars().take(8).collect();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
-    let (s, v) = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no })).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned(), v["pem"].as_str().unwrap().to_owned(), key)
+    let answer = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no })).await;
+    (key, answer)
 }
 
 async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {

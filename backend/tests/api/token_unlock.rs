@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::accounts::{Browser, send_code};
-use crate::directory::{issue_into, submitted};
+use crate::directory::{issue_into, submitted, try_issue_into};
 use crate::helpers::{TestApp, spawn_app};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -37,7 +37,7 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let (s, v) = Browser::new(&app).get("/api/tokens/unlock-key").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let portal = seal::public_from_bytes(&B64.decode(v["public_key"].as_str().unwrap()).unwrap()).unwrap();
-    let sealed = seal::seal(&portal, b"SHM-0001", b"3f9a1c0d77e2b845");
+    let sealed = seal::seal(&portal, b"SHM-0001", b"3f9a1c0d77e2b845").unwrap();
     let agent = seal::new_key();
 
     let mut page = Browser::new(&app);
@@ -51,8 +51,11 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let (s, v) = unlock(&mut page, &mobile, &code, "SHM-0002", &sealed, &agent).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unlock_refused")), "{v}");
 
-    // Another account's phone and code: its account has no certificate on this token.
-    let (_b2, _admin2, _id2, _acc2, other_mobile) = submitted(&app).await;
+    // Another account's phone and code: its account has no certificate on this token, and
+    // it cannot claim the token by downloading a certificate "into" it.
+    let (_b2, mut admin2, id2, acc2, other_mobile) = submitted(&app).await;
+    let (_, (s, v)) = try_issue_into(&app, &mut admin2, &id2, &acc2, &other_mobile, Some("SHM-0001")).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("medium_taken")), "{v}");
     let other_code = send_code(&mut page, &other_mobile, "token_unlock").await;
     let (s, v) = unlock(&mut page, &other_mobile, &other_code, "SHM-0001", &sealed, &agent).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unlock_refused")), "{v}");

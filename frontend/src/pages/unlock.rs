@@ -84,7 +84,11 @@ pub fn Unlock() -> impl IntoView {
             let request = crate::agent::unlock_request(&f.medium_no).await.map_err(|e| pin_problem(&e, l))?;
             let req = UnlockToken { mobile: f.mobile, code: f.code, request };
             let grant = crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
-            crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| pin_problem(&e, l))
+            crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| {
+                // The portal used the code up: the next try needs a new one.
+                code.set(String::new());
+                format!("{} {}", pin_problem(&e, l), td_string!(l, unlock_code_spent))
+            })
         };
         run_steps(fs, problem, form.check(), steps, move |()| {
             new_pin.set(String::new());
