@@ -148,7 +148,13 @@ async fn info() -> Json<AgentInfo> {
 /// Runs a (blocking) token call off the async threads; a failure is logged and answers 500.
 async fn on_tokens<T: Send + 'static>(agent: &Agent, f: impl FnOnce(&dyn Tokens) -> anyhow::Result<T> + Send + 'static) -> Result<T, StatusCode> {
     let tokens = agent.tokens.clone();
-    match tokio::task::spawn_blocking(move || f(tokens.as_ref())).await {
+    blocking(move || f(tokens.as_ref())).await
+}
+
+/// Runs blocking work (a token, a keystore file) off the async threads; a failure is logged
+/// and answers 500.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, StatusCode> {
+    match tokio::task::spawn_blocking(f).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {
             tracing::error!(error = ?e, "token operation failed");
@@ -245,13 +251,9 @@ async fn create_shield(State(agent): State<Agent>, Json(req): Json<CreateShield>
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let shields = agent.shields.clone();
-    match tokio::task::spawn_blocking(move || shields.create(&label, &req.pin, &portal)).await {
-        Ok(Ok(info)) => (StatusCode::CREATED, Json(info)).into_response(),
-        Ok(Err(e)) => {
-            tracing::error!(error = ?e, "creating a soft shield failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    match blocking(move || shields.create(&label, &req.pin, &portal)).await {
+        Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
+        Err(status) => status.into_response(),
     }
 }
 

@@ -231,11 +231,15 @@ fn new_key(algorithm: KeyAlgorithm) -> Result<rcgen::KeyPair> {
     })
 }
 
+/// The stored key whose public half the certificate (DER) carries.
+fn stored_key<'a>(store: &'a Keystore, certificate: &[u8]) -> Option<&'a StoredKey> {
+    let public = B64.encode(crate::token::certificate_point(certificate)?);
+    store.keys.iter().find(|k| k.public == public)
+}
+
 /// The key pair of the certificate whose DER is `certificate`, if the shield has it.
 fn key_for(store: &Keystore, data_key: &[u8], certificate: &[u8]) -> Option<rcgen::KeyPair> {
-    let (_, cert) = x509_parser::parse_x509_certificate(certificate).ok()?;
-    let point = B64.encode(cert.public_key().subject_public_key.data.as_ref());
-    let stored = store.keys.iter().find(|k| k.public == point)?;
+    let stored = stored_key(store, certificate)?;
     let pkcs8 = decrypt(data_key, stored.label.as_bytes(), &stored.private)?;
     rcgen::KeyPair::try_from(pkcs8.as_slice()).ok()
 }
@@ -287,9 +291,7 @@ impl Tokens for SoftShields {
             if std::iter::once(certificate).chain(chain.iter().map(Vec::as_slice)).any(|c| x509_parser::parse_x509_certificate(c).is_err()) {
                 return Ok((Err(ImportRefused::Malformed), false));
             }
-            let (_, cert) = x509_parser::parse_x509_certificate(certificate).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let point = B64.encode(cert.public_key().subject_public_key.data.as_ref());
-            let Some(label) = store.keys.iter().find(|k| k.public == point).map(|k| k.label.clone()) else {
+            let Some(label) = stored_key(store, certificate).map(|k| k.label.clone()) else {
                 return Ok((Err(ImportRefused::NoKey), false));
             };
             if key_for(store, data_key, certificate).is_none() {
@@ -314,12 +316,7 @@ impl Tokens for SoftShields {
         let mut out = Vec::new();
         for c in &store.certificates {
             let der = B64.decode(&c.der).context("certificate")?;
-            let has_key = x509_parser::parse_x509_certificate(&der)
-                .map(|(_, cert)| {
-                    let point = B64.encode(cert.public_key().subject_public_key.data.as_ref());
-                    store.keys.iter().any(|k| k.public == point)
-                })
-                .unwrap_or(false);
+            let has_key = stored_key(&store, &der).is_some();
             out.push(StoredCertificate { label: c.label.clone(), der, has_key });
         }
         Ok(Some(out))

@@ -129,7 +129,7 @@ impl Pkcs11Tokens {
 
 /// The subjectPublicKey bits of a certificate: an EC key's uncompressed point, or an RSA
 /// key's `RSAPublicKey` DER.
-fn certificate_point(der: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn certificate_point(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     Some(cert.public_key().subject_public_key.data.to_vec())
 }

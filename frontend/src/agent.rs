@@ -47,7 +47,7 @@ async fn refusal(res: gloo_net::http::Response) -> AgentError {
 async fn answer<T: DeserializeOwned>(res: Result<gloo_net::http::Response, gloo_net::Error>) -> Result<T, AgentError> {
     let res = res.map_err(|_| AgentError::Missing)?;
     match res.status() {
-        200 => res.json::<T>().await.map_err(|_| AgentError::Missing),
+        200 | 201 => res.json::<T>().await.map_err(|_| AgentError::Missing),
         _ => Err(refusal(res).await),
     }
 }
@@ -101,12 +101,7 @@ pub async fn unlock(medium_no: &str, grant: &str, new_pin: &str) -> Result<(), A
 /// A new PC soft shield sealed to the portal's unlock key.
 pub async fn create_shield(label: &str, pin: &str, portal_key: &str) -> Result<TokenInfo, AgentError> {
     let body = CreateShield { label: label.to_owned(), pin: pin.to_owned(), portal_key: portal_key.to_owned() };
-    let req = gloo_net::http::Request::post(&url("/v1/shields")).json(&body).map_err(|_| AgentError::Missing)?;
-    let res = req.send().await.map_err(|_| AgentError::Missing)?;
-    match res.status() {
-        201 => res.json::<TokenInfo>().await.map_err(|_| AgentError::Missing),
-        _ => Err(refusal(res).await),
-    }
+    post("/v1/shields", &body).await
 }
 
 /// The certificates on a token (public data).

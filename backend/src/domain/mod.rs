@@ -14,6 +14,7 @@ pub mod security_key;
 pub mod session;
 pub mod staff;
 pub mod throttle;
+pub mod token_challenge;
 pub mod token_sign_in;
 pub mod token_unlock;
 pub mod verification;

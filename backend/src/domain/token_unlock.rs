@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, codes, throttle};
+use super::{ClientMeta, codes, sql, throttle};
 use crate::error::AppError;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -62,8 +62,8 @@ pub async fn grant(db: &impl ConnectionTrait, key: &AuditKey, req: &UnlockToken,
     // Every valid certificate on the medium belongs to one account, and this phone is that
     // account's (its user name, or an operator phone on one of its applications).
     let rows = db
-        .query_all(sea_orm::Statement::from_sql_and_values(
-            db.get_database_backend(),
+        .query_all(sql(
+            db,
             "SELECT a.account_id AS account_id, u.mobile AS mobile, a.operator_mobile AS operator_mobile FROM certificate c \
              JOIN application a ON a.certificate_uid = c.uid \
              JOIN account u ON u.id = a.account_id \

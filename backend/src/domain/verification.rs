@@ -8,7 +8,7 @@ use certdesk_shared::directory::{CheckOutcome, CheckResult, VerificationCheck, V
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::token_sign_in::{certificate_der, new_challenge, recorded, signed_with, take_challenge};
+use super::token_challenge::{certificate_der, new_challenge, recorded, signed_with, take_challenge};
 use crate::ca::CaService;
 use crate::ca::ocsp::{self, Asked};
 use crate::error::AppError;

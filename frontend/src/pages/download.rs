@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, find_tokens, pin_problem, problem_alert, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, required};
 use crate::i18n::{Locale, use_i18n};
@@ -87,44 +87,28 @@ pub fn Download() -> impl IntoView {
     let busy = fs.busy;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        problem.set(None);
         let form = DownloadForm { acceptance_no: acceptance_no.get_untracked(), auth_code: auth_code.get_untracked(), medium_no: medium_no.get_untracked(), pin: pin.get_untracked() };
-        let f = match form.check() {
-            Ok(f) => f,
-            Err(e) => return fs.refuse(e),
-        };
-        fs.begin();
         let l = i18n.get_locale_untracked();
-        leptos::task::spawn_local(async move {
-            let fail = move |text: String| {
-                problem.set(Some(text));
+        let steps = move |f: DownloadForm| async move {
+            // A refusal on the way stops the progress bar.
+            let stop = move |text: String| {
                 progress.set(Progress::Idle);
-                busy.set(false);
+                text
             };
             // 查询证书: what the code is for, and the key its profile asks for.
             let query = DownloadQuery { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone() };
-            let info = match crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l).await {
-                Ok(i) => i,
-                Err(e) => return fail(crate::api::error_message(e.code, l).to_owned()),
-            };
+            let info = crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l).await.map_err(|e| stop(api_problem(e, l)))?;
             progress.set(Progress::Key);
-            let csr_pem = match crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm).await {
-                Ok(c) => c,
-                Err(e) => return fail(pin_problem(&e, l)),
-            };
+            let csr_pem = crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm).await.map_err(|e| stop(pin_problem(&e, l)))?;
             progress.set(Progress::Issue);
             let req = IssueForCsr { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone(), csr_pem, medium_no: Some(f.medium_no.clone()) };
-            let issued = match crate::api::post::<Issued>("/api/applications/issue", &req, l).await {
-                Ok(i) => i,
-                Err(e) => return fail(crate::api::error_message(e.code, l).to_owned()),
-            };
+            let issued = crate::api::post::<Issued>("/api/applications/issue", &req, l).await.map_err(|e| stop(api_problem(e, l)))?;
             progress.set(Progress::Store);
-            if let Err(e) = crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem).await {
-                return fail(pin_problem(&e, l));
-            }
+            crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem).await.map_err(|e| stop(pin_problem(&e, l)))
+        };
+        run_steps(fs, problem, form.check(), steps, move |()| {
             pin.set(String::new());
             progress.set(Progress::Done);
-            busy.set(false);
         });
     };
     view! {
