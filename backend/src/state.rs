@@ -34,7 +34,7 @@ impl AppState {
         let db = crate::db::connect(&config).await?;
         let instance = crate::domain::health::instance_id(&db).await?;
         let ca = crate::ca::hierarchy::load_or_init(&db, &config).await?;
-        crate::domain::apply::seed_catalogue(&db).await.map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
+        crate::domain::catalogue::seed_catalogue(&db).await.map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
         let notifier = Arc::new(Notifier::from_config(&db, &config)?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::{CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use crate::FieldError;
+use crate::certificate::CertificateProfile;
 
 /// Where the certificate's key lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -172,6 +173,8 @@ pub struct ValidityOption {
 pub struct CertificateType {
     pub id: String,
     pub name: String,
+    /// What the CA issues for it; fixed when the type is made.
+    pub profile: CertificateProfile,
     pub media: Vec<Medium>,
     pub validity: Vec<ValidityOption>,
     pub documents: Vec<DocumentKind>,
@@ -407,6 +410,73 @@ pub struct NewValidity {
     pub price_fen: i64,
 }
 
+/// `POST /api/admin/catalogue/projects`: a new project (项目).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewProject {
+    pub name: String,
+}
+
+impl NewProject {
+    pub fn check(&self) -> Vec<FieldError> {
+        check_catalogue_name(&self.name).err().map(|error| FieldError { field: "name".into(), error }).into_iter().collect()
+    }
+}
+
+/// `PUT /api/admin/catalogue/types/{id}`: what administrators may change on a certificate
+/// type: its name, the media it is sold on, the documents step ③ asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeSettings {
+    pub name: String,
+    pub media: Vec<Medium>,
+    pub documents: Vec<DocumentKind>,
+}
+
+impl TypeSettings {
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if let Err(error) = check_catalogue_name(&self.name) {
+            e.push(FieldError { field: "name".into(), error });
+        }
+        if self.media.is_empty() {
+            e.push(FieldError { field: "media".into(), error: ValidationError::Required });
+        }
+        e
+    }
+
+    /// Stored as comma-separated codes, each once, in the order of `Medium::ALL`.
+    pub fn media_codes(&self) -> String {
+        Medium::ALL.into_iter().filter(|m| self.media.contains(m)).map(Medium::as_str).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn document_codes(&self) -> String {
+        DocumentKind::ALL.into_iter().filter(|d| self.documents.contains(d)).map(DocumentKind::as_str).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// `POST /api/admin/catalogue/projects/{id}/types`: a new certificate type. Its profile is
+/// fixed from then on, since issued certificates and pending downloads depend on it. It is
+/// offered to customers once a validity period is on sale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewType {
+    pub profile: CertificateProfile,
+    #[serde(flatten)]
+    pub settings: TypeSettings,
+}
+
+/// A project's or type's name: 1 to 30 characters, not blank.
+pub fn check_catalogue_name(name: &str) -> Result<(), ValidationError> {
+    let n = name.trim().chars().count();
+    if n == 0 {
+        Err(ValidationError::Required)
+    } else if n > 30 {
+        Err(ValidationError::NameLength)
+    } else if name.chars().any(char::is_control) || name.trim() != name {
+        Err(ValidationError::NameChars)
+    } else {
+        Ok(())
+    }
+}
+
 /// Prices from 0.01 to 100,000 yuan; validity 1 to 5 years (the CA refuses longer).
 pub fn check_price(field: &str, price_fen: i64) -> Vec<FieldError> {
     if (1..=10_000_000).contains(&price_fen) {
@@ -595,6 +665,29 @@ pub fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catalogue_names_and_type_settings() {
+        assert_eq!(check_catalogue_name("机构加密证书"), Ok(()));
+        assert_eq!(check_catalogue_name("  "), Err(ValidationError::Required));
+        assert_eq!(check_catalogue_name(&"证".repeat(31)), Err(ValidationError::NameLength));
+        assert_eq!(check_catalogue_name("a\u{0}b"), Err(ValidationError::NameChars));
+        assert_eq!(check_catalogue_name(" 前后空格 "), Err(ValidationError::NameChars));
+        let settings = TypeSettings {
+            name: "机构加密证书".into(),
+            media: vec![Medium::PcShield, Medium::Ukey, Medium::Ukey],
+            documents: vec![DocumentKind::OperatorId, DocumentKind::BusinessLicence],
+        };
+        assert!(settings.check().is_empty());
+        assert_eq!(settings.media_codes(), "ukey,pc_shield");
+        assert_eq!(settings.document_codes(), "business_licence,operator_id");
+        let none = TypeSettings { name: String::new(), media: vec![], documents: vec![] };
+        let fields: Vec<_> = none.check().into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["name", "media"]);
+        // The profile travels beside the settings, flattened.
+        let t: NewType = serde_json::from_str(r#"{"profile":"org_enc","name":"机构加密证书","media":["ukey"],"documents":[]}"#).unwrap();
+        assert_eq!((t.profile, t.settings.media_codes()), (CertificateProfile::OrgEnc, "ukey".to_owned()));
+    }
 
     #[test]
     fn prices_typed_in_yuan() {

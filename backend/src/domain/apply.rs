@@ -1,4 +1,4 @@
-//! New certificate (证书新办): the catalogue, the wizard's drafts saved step by step, document
+//! New certificate (证书新办): the wizard's drafts saved step by step, document
 //! uploads checked by content, submission with an acceptance number, staff review (approve,
 //! or reject with a reason per field), fixing and resubmitting, and issuance for a CSR with
 //! the download authorization code sent by SMS at approval.
@@ -7,9 +7,8 @@
 //! two reviewers, or a reviewer and a resubmitting customer, cannot both move it.
 
 use certdesk_shared::apply::{
-    ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
-    DeliveryInfo, DocumentKind, DocumentView, FieldReason, Medium, OperatorInfo, Project, ReviewDecision,
-    FileType, ValidityOption, check_document,
+    ApplicationStatus, ApplicationView, BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind,
+    DocumentView, FieldReason, FileType, Medium, OperatorInfo, ReviewDecision, check_document,
 };
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
@@ -21,97 +20,21 @@ use sea_orm::{
 use sha2::Digest;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, exec, new_id, query_one, sha256_hex};
+use super::{ClientMeta, exec, new_id, query_one, sha256_hex, sql};
 use crate::ca::CaService;
-use crate::entity::{account, application, application_document, catalogue_project, catalogue_type, catalogue_validity};
+use crate::entity::{account, application, application_document, catalogue_type, catalogue_validity};
 use crate::error::AppError;
 use crate::notify::{Notifier, Template};
 
 /// Review promise: 5 working days (提交审核后…在5个工作日内对材料进行审核).
 pub const REVIEW_WORKING_DAYS: i64 = 5;
 
-/// The demo catalogue written on first start: project "RA测试专用" with the three types of
-/// the seeds, every medium, one to three years.
-pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<(), AppError> {
-    if catalogue_project::Entity::find().count(db).await? > 0 {
-        return Ok(());
-    }
-    // All or nothing: a crash half-way must not leave a project without its types.
-    let txn = db.begin().await?;
-    let db = &txn;
-    let project = "ra-test";
-    let insert = catalogue_project::Entity::insert(catalogue_project::ActiveModel {
-        id: Set(project.into()),
-        name: Set("RA测试专用".into()),
-        position: Set(1),
-    })
-    .exec(db)
-    .await;
-    match insert {
-        Ok(_) => {}
-        // Another server seeded it at the same moment.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
-    let all_docs = "business_licence,operator_id,other";
-    let types = [
-        ("org", "机构证书", CertificateProfile::OrgSign, all_docs),
-        ("legal", "法人证书", CertificateProfile::LegalSign, all_docs),
-        ("personal", "个人证书", CertificateProfile::PersonalSign, "operator_id"),
-    ];
-    for (i, (id, name, profile, docs)) in types.into_iter().enumerate() {
-        catalogue_type::Entity::insert(catalogue_type::ActiveModel {
-            id: Set(id.into()),
-            project_id: Set(project.into()),
-            name: Set(name.into()),
-            profile: Set(profile.code().into()),
-            media: Set("ukey,pc_shield,mobile_shield".into()),
-            documents: Set(docs.into()),
-            position: Set(i as i32),
-        })
-        .exec(db)
-        .await?;
-        for (years, price) in [(1, 30_000), (2, 54_000), (3, 78_000)] {
-            catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
-                id: Set(format!("{id}-{years}y")),
-                type_id: Set(id.into()),
-                years: Set(years),
-                price_fen: Set(price),
-                position: Set(years),
-            })
-            .exec(db)
-            .await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
 fn billing(a: &account::Model) -> BillingMode {
     billing_of(&a.billing_mode)
 }
 
-fn billing_of(code: &str) -> BillingMode {
+pub(crate) fn billing_of(code: &str) -> BillingMode {
     BillingMode::parse(code).unwrap_or(BillingMode::ScanToPay)
-}
-
-fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) -> CertificateType {
-    CertificateType {
-        id: t.id.clone(),
-        name: t.name.clone(),
-        media: t.media.split(',').filter_map(Medium::parse).collect(),
-        validity: validity
-            .iter()
-            .filter(|v| v.type_id == t.id)
-            .map(|v| ValidityOption { id: v.id.clone(), years: v.years as u32, price_fen: v.price_fen })
-            .collect(),
-        documents: t.documents.split(',').filter_map(DocumentKind::parse).collect(),
-    }
-}
-
-/// The catalogue as the customer sees it.
-pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<Catalogue, AppError> {
-    Ok(Catalogue { projects: full_catalogue(db).await?, billing: billing(a) })
 }
 
 /// The customer's own application; anyone else's is "not found".
@@ -235,7 +158,7 @@ pub enum Step {
     ChallengePhrase(String),
 }
 
-fn invalid(errors: Vec<FieldError>) -> Result<(), AppError> {
+pub(crate) fn invalid(errors: Vec<FieldError>) -> Result<(), AppError> {
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
@@ -425,6 +348,8 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
     if let Some(type_id) = &app.type_id
         && let Some(t) = catalogue_type::Entity::find_by_id(type_id.clone()).one(db).await?
     {
+        // Administrators may have taken the chosen medium off sale since step ①.
+        need("medium", app.medium.as_deref().is_some_and(|m| t.media.split(',').any(|x| x == m)));
         for kind in t.documents.split(',').filter_map(DocumentKind::parse) {
             let have = application_document::Entity::find()
                 .filter(application_document::Column::ApplicationId.eq(app.id.clone()))
@@ -441,10 +366,10 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
 }
 
 /// The unit (or person) name, the unit's e-mail lower-cased, the operator's phone and ID
-/// number.
-fn lookup_columns(app: &application::Model) -> [Option<String>; 4] {
-    let info = parse::<CertificateInfo>(&app.certificate_info);
-    let op = parse::<OperatorInfo>(&app.operator);
+/// number, from the certificate-info and operator steps as stored.
+fn lookup_columns(certificate_info: &Option<String>, operator: &Option<String>) -> [Option<String>; 4] {
+    let info = parse::<CertificateInfo>(certificate_info);
+    let op = parse::<OperatorInfo>(operator);
     // Only the unit's e-mail becomes a public search key, never the operator's own.
     let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string()));
     [
@@ -456,6 +381,44 @@ fn lookup_columns(app: &application::Model) -> [Option<String>; 4] {
 }
 
 /// 业务受理号: `BH` + date + 6 random digits (unique; retried on a collision).
+/// Fills the lookup columns of applications submitted before they existed (migration 010),
+/// and the holder e-mail of their certificates, so that the public lookups find them. Reads
+/// raw columns rather than the entity, which later migrations may widen. Returns how many
+/// applications it filled.
+pub async fn backfill_lookups(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    let rows = db
+        .query_all(sql(
+            db,
+            "SELECT id, certificate_info, operator FROM application WHERE submitted_at IS NOT NULL AND search_name IS NULL",
+            vec![],
+        ))
+        .await?;
+    let mut filled = 0;
+    for row in rows {
+        let id: String = row.try_get("", "id")?;
+        let [name, email, mobile, id_number] = lookup_columns(&row.try_get("", "certificate_info")?, &row.try_get("", "operator")?);
+        if name.is_none() {
+            continue;
+        }
+        filled += exec(
+            db,
+            "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 \
+             WHERE id = $1 AND search_name IS NULL",
+            vec![id.into(), name.into(), email.into(), mobile.into(), id_number.into()],
+        )
+        .await?
+        .rows_affected();
+    }
+    exec(
+        db,
+        "UPDATE certificate SET email = (SELECT a.search_email FROM application a WHERE a.certificate_uid = certificate.uid) \
+         WHERE email IS NULL AND EXISTS (SELECT 1 FROM application a WHERE a.certificate_uid = certificate.uid AND a.search_email IS NOT NULL)",
+        vec![],
+    )
+    .await?;
+    Ok(filled)
+}
+
 fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
     let n = u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000;
     Ok(format!("BH{}{n:06}", now.format("%Y%m%d")))
@@ -487,7 +450,7 @@ pub async fn submit(
     let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
     // What the public lookups (status search, progress) match on, as submitted, written by
     // the same UPDATE that moves the status.
-    let [name, email, mobile, id_number] = lookup_columns(&app);
+    let [name, email, mobile, id_number] = lookup_columns(&app.certificate_info, &app.operator);
     for _ in 0..10 {
         let number = match &app.acceptance_no {
             Some(n) => n.clone(),
@@ -927,67 +890,6 @@ pub async fn shipments(db: &impl ConnectionTrait, account_id: &str) -> Result<Ve
             courier: a.courier.unwrap_or_default(),
             tracking_no: a.tracking_no.unwrap_or_default(),
             shipped_at: a.shipped_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        })
-        .collect())
-}
-
-/// Administrators change a price. Drafts keep the price they were started with.
-pub async fn set_price(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, validity_id: &str, price_fen: i64, ip: &str) -> Result<ValidityOption, AppError> {
-    invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
-    let v = catalogue_validity::Entity::find_by_id(validity_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    exec(db, "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1", vec![v.id.clone().into(), price_fen.into()]).await?;
-    let detail = serde_json::json!({ "from": v.price_fen, "to": price_fen });
-    audit::append(db, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
-    Ok(ValidityOption { id: v.id, years: v.years as u32, price_fen })
-}
-
-/// Administrators put another validity period on sale for a type.
-pub async fn add_validity(
-    db: &impl ConnectionTrait,
-    key: &AuditKey,
-    actor: &str,
-    type_id: &str,
-    years: u32,
-    price_fen: i64,
-    ip: &str,
-) -> Result<ValidityOption, AppError> {
-    let mut errors = certdesk_shared::apply::check_price("price_fen", price_fen);
-    if !(1..=5).contains(&years) {
-        errors.push(FieldError { field: "years".into(), error: ValidationError::OutOfRange });
-    }
-    invalid(errors)?;
-    let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let id = format!("{}-{years}y", t.id);
-    let insert = catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
-        id: Set(id.clone()),
-        type_id: Set(t.id.clone()),
-        years: Set(years as i32),
-        price_fen: Set(price_fen),
-        position: Set(years as i32),
-    })
-    .exec(db)
-    .await;
-    match insert {
-        Ok(_) => {}
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(ErrorCode::AlreadyExists.into()),
-        Err(e) => return Err(e.into()),
-    }
-    let detail = serde_json::json!({ "type": t.id, "years": years, "price": price_fen });
-    audit::append(db, key, Event { actor, action: "validity_added", subject: &id, ip, detail }).await?;
-    Ok(ValidityOption { id, years, price_fen })
-}
-
-/// The whole catalogue, for administrators.
-pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, AppError> {
-    let projects = catalogue_project::Entity::find().order_by_asc(catalogue_project::Column::Position).all(db).await?;
-    let types = catalogue_type::Entity::find().order_by_asc(catalogue_type::Column::Position).all(db).await?;
-    let validity = catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
-    Ok(projects
-        .into_iter()
-        .map(|p| Project {
-            types: types.iter().filter(|t| t.project_id == p.id).map(|t| type_view(t, &validity)).collect(),
-            id: p.id,
-            name: p.name,
         })
         .collect())
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod apply;
 pub mod audit;
 pub mod captcha;
+pub mod catalogue;
 pub mod codes;
 pub mod directory;
 pub mod health;

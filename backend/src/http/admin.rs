@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sms-outbox", get(outbox))
         .route("/audit", get(audit_trail))
         .merge(super::apply::admin_router())
+        .merge(super::catalogue::admin_router())
         .merge(super::payment::admin_router())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()

@@ -1,4 +1,4 @@
-//! New certificate (证书新办) over HTTP: the catalogue, the wizard's steps, document uploads
+//! New certificate (证书新办) over HTTP: the wizard's steps, document uploads
 //! and downloads, submission, issuance for a CSR; and for staff the review queue, review
 //! and billing modes. Thin handlers over `domain::apply`.
 
@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
-    AccountBilling, ApplicationStatus, ApplicationView, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
+    AccountBilling, ApplicationStatus, ApplicationView, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
     FileType, InvoiceRequest, InvoiceStatus, InvoiceView, DownloadInfo, DownloadQuery, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
-    ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest, Project, SetPrice, NewValidity, ValidityOption,
+    ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
 };
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
@@ -25,7 +25,6 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/catalogue", get(catalogue))
         .route("/applications", get(list).post(start))
         .route("/applications/issue", post(issue_for_csr))
         .route("/applications/download-info", post(download_info))
@@ -60,17 +59,9 @@ pub fn admin_router() -> Router<AppState> {
         .route("/accounts", get(find_accounts))
         .route("/accounts/{id}/billing", put(set_billing))
         .route("/shipments", get(awaiting_shipment))
-        .route("/catalogue", get(admin_catalogue))
-        .route("/catalogue/validity/{id}", put(set_price))
-        .route("/catalogue/types/{id}/validity", post(add_validity))
         .route("/invoices", get(invoice_queue))
         .route("/invoices/{id}/issue", post(issue_invoice))
         .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
-}
-
-async fn catalogue(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Catalogue>, AppError> {
-    let a = account::find(&state.db, &user.account_id).await?;
-    Ok(Json(apply::catalogue(&state.db, &a).await?))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<ApplicationView>>, AppError> {
@@ -353,24 +344,3 @@ async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<J
     Ok(Json(apply::shipments(&state.db, &user.account_id).await?))
 }
 
-async fn admin_catalogue(State(state): State<AppState>, _: Allowed<ManageCatalogue>) -> Result<Json<Vec<Project>>, AppError> {
-    Ok(Json(apply::full_catalogue(&state.db).await?))
-}
-
-async fn set_price(
-    State(state): State<AppState>,
-    who: Allowed<ManageCatalogue>,
-    Path(id): Path<String>,
-    AppJson(b): AppJson<SetPrice>,
-) -> Result<Json<ValidityOption>, AppError> {
-    Ok(Json(apply::set_price(&state.db, &state.audit_key, &who.user.actor(), &id, b.price_fen, &who.user.meta.ip).await?))
-}
-
-async fn add_validity(
-    State(state): State<AppState>,
-    who: Allowed<ManageCatalogue>,
-    Path(id): Path<String>,
-    AppJson(b): AppJson<NewValidity>,
-) -> Result<Json<ValidityOption>, AppError> {
-    Ok(Json(apply::add_validity(&state.db, &state.audit_key, &who.user.actor(), &id, b.years, b.price_fen, &who.user.meta.ip).await?))
-}

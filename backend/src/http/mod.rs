@@ -5,6 +5,7 @@ mod admin;
 mod apply;
 pub mod auth;
 mod ca;
+mod catalogue;
 mod directory;
 mod errors;
 mod health;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ca::api_router())
         .merge(account::router())
         .merge(apply::router())
+        .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())
         .merge(token::router())

@@ -15,6 +15,7 @@ mod m20261121_000008_invoices;
 mod m20261121_000009_payment_uniques;
 mod m20261121_000010_directory;
 mod m20261121_000011_token_medium;
+mod m20261121_000012_directory_backfill;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_payment_uniques::Migration),
             Box::new(m20261121_000010_directory::Migration),
             Box::new(m20261121_000011_token_medium::Migration),
+            Box::new(m20261121_000012_directory_backfill::Migration),
         ]
     }
 }

@@ -74,6 +74,24 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
             Some(json!({ "years": 1, "price_fen": 100 })),
             Some(StaffRole::Administrator),
         ),
+        (
+            Method::POST,
+            "/api/admin/catalogue/projects".into(),
+            Some(json!({ "name": format!("项目{}", &staff_id[..8]) })),
+            Some(StaffRole::Administrator),
+        ),
+        (
+            Method::POST,
+            "/api/admin/catalogue/projects/no-such-project/types".into(),
+            Some(json!({ "profile": "org_sign", "name": "机构证书", "media": ["ukey"], "documents": [] })),
+            Some(StaffRole::Administrator),
+        ),
+        (
+            Method::PUT,
+            "/api/admin/catalogue/types/no-such-type".into(),
+            Some(json!({ "name": "机构证书", "media": ["ukey"], "documents": [] })),
+            Some(StaffRole::Administrator),
+        ),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }

@@ -375,30 +375,3 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     assert!(!waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
 }
 
-#[tokio::test]
-async fn administrators_keep_the_prices_and_drafts_keep_the_price_they_chose() {
-    let app = spawn_app().await;
-    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
-    let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
-    let (s, v) = admin.call(Method::PUT, "/api/admin/catalogue/validity/org-1y", Some(json!({ "price_fen": 36000 }))).await;
-    assert_eq!((s, v["price_fen"].as_i64()), (StatusCode::OK, Some(36000)), "{v}");
-    let (s, v) = admin.call(Method::PUT, "/api/admin/catalogue/validity/org-1y", Some(json!({ "price_fen": 0 }))).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("out_of_range")));
-    let (s, v) = admin.post("/api/admin/catalogue/types/org/validity", json!({ "years": 5, "price_fen": 120000 })).await;
-    assert_eq!((s, v["id"].as_str()), (StatusCode::OK, Some("org-5y")), "{v}");
-    assert_eq!(admin.post("/api/admin/catalogue/types/org/validity", json!({ "years": 5, "price_fen": 1 })).await.0, StatusCode::CONFLICT);
-    let (_, v) = admin.post("/api/admin/catalogue/types/org/validity", json!({ "years": 9, "price_fen": 1 })).await;
-    assert_eq!(v["fields"][0]["field"], "years");
-    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
-    assert_eq!(reviewer.call(Method::PUT, "/api/admin/catalogue/validity/org-1y", Some(json!({ "price_fen": 1 }))).await.0, StatusCode::FORBIDDEN);
-
-    // The customer's catalogue shows the new price and the new period; the draft keeps 300.
-    let (_, catalogue) = b.get("/api/catalogue").await;
-    let org = &catalogue["projects"][0]["types"][0];
-    assert_eq!(org["validity"][0]["price_fen"], 36000);
-    assert!(org["validity"].as_array().unwrap().iter().any(|v| v["years"] == 5));
-    let (_, draft) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(draft["price_fen"], 30000);
-    let trail = certdesk::domain::audit::recent(&app.state.db, 20).await.unwrap();
-    assert!(trail.iter().any(|e| e.action == "price_changed" && e.subject == "org-1y"));
-}

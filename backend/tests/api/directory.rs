@@ -208,3 +208,26 @@ async fn searches_are_limited_per_address() {
     let (s, v) = search(&mut anyone, "email=nobody@example.com").await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_submitted_before_the_lookup_columns_are_found_after_the_backfill() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
+    // As a row written before migration 010: no lookup columns, no holder e-mail.
+    let db = &app.state.db;
+    db.execute_unprepared("UPDATE application SET search_name = NULL, search_email = NULL, operator_mobile = NULL, operator_id_number = NULL").await.unwrap();
+    db.execute_unprepared("UPDATE certificate SET email = NULL").await.unwrap();
+    let mut anyone = Browser::new(&app);
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0);
+    let progress = json!({ "acceptance_no": acceptance, "mobile": mobile });
+    assert_ne!(anyone.post("/api/public/progress", progress.clone()).await.0, StatusCode::OK);
+
+    assert_eq!(certdesk::domain::apply::backfill_lookups(db).await.unwrap(), 1);
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1), [Some(uid.as_str())]);
+    let (s, v) = anyone.post("/api/public/progress", progress).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
+    // Run again, it finds nothing left to fill.
+    assert_eq!(certdesk::domain::apply::backfill_lookups(db).await.unwrap(), 0);
+}

@@ -80,6 +80,8 @@ validation_errors! {
     Wildcard = "wildcard" { "不能使用通配符（* % _ ?），请输入完整的名称", "不能使用萬用字元（* % _ ?），請輸入完整的名稱", "Wildcards (* % _ ?) cannot be used; enter the exact name" },
     ChallengePhraseLength = "challenge_phrase_length" { "撤销密码长度应为6至64个字符", "撤銷密碼長度應為6至64個字元", "A challenge phrase has 6 to 64 characters" },
     OutOfRange = "out_of_range" { "数值超出允许范围", "數值超出允許範圍", "This value is out of range" },
+    NameLength = "name_length" { "名称长度应为1至30个字符", "名稱長度應為1至30個字元", "A name has 1 to 30 characters" },
+    NameChars = "name_chars" { "名称含有不允许的字符", "名稱含有不允許的字元", "The name contains characters that are not allowed" },
     TooLong = "too_long" { "内容过长", "內容過長", "This is too long" },
     RegionUnknown = "region_unknown" { "请选择省份和城市", "請選擇省份和城市", "Choose a province and a city from the list" },
     AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },
