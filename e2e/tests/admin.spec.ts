@@ -62,3 +62,61 @@ test('a signed-in customer gets the refusal at /admin and no staff data', async 
   await context.close();
   await staff.context.close();
 });
+
+test('an administrator adds a project and a certificate type, puts it on sale, and a customer is offered it', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const staff = await staffSignedIn(browser);
+  const page = staff.page;
+  const noErrors = watchForErrors(page);
+  const types = page.getByRole('region', { name: '项目与证书类型' });
+  const project = `政务专用${Date.now() % 100000}`;
+
+  // A blank name is refused in the browser by the shared rule, and nothing is added.
+  await types.getByRole('button', { name: '新增项目' }).click();
+  await expect(types.getByRole('alert').filter({ hasText: '此项为必填项' })).toBeVisible();
+  await types.getByLabel('新项目名称').fill(project);
+  await types.getByRole('button', { name: '新增项目' }).click();
+  await expect(types.getByRole('status')).toHaveText(`已保存 ${project}`);
+  await expect(types.getByLabel('新项目名称')).toHaveValue('');
+
+  // 机构证书（加密） on UKey only, asking for the licence and the operator's ID.
+  const form = types.locator('form', { has: page.getByRole('heading', { name: '新增证书类型' }) });
+  await form.getByLabel('项目名称').selectOption({ label: project });
+  await form.getByLabel('证书类型名称').fill('机构加密证书');
+  await form.getByLabel('签发模板').selectOption('org_enc');
+  await form.getByRole('group', { name: '所需资料' }).getByRole('checkbox', { name: '其他资料' }).uncheck();
+  await form.getByRole('button', { name: '新增证书类型' }).click();
+  await expect(types.getByRole('status')).toHaveText('已保存 机构加密证书');
+  const label = `${project} 机构加密证书`;
+  const media = types.getByRole('group', { name: `介质类型 ${label}` });
+  await expect(media.getByRole('checkbox', { name: 'UKey' })).toBeChecked();
+  await expect(media.getByRole('checkbox', { name: 'PC软盾' })).not.toBeChecked();
+  await expect(types.getByRole('group', { name: `所需资料 ${label}` }).getByRole('checkbox', { name: '其他资料' })).not.toBeChecked();
+  await expect(types.getByRole('row', { name: new RegExp(project) })).toContainText('机构证书（加密）');
+  // Also sold on PC soft shields from now on.
+  await media.getByRole('checkbox', { name: 'PC软盾' }).check();
+  await types.getByRole('button', { name: `保存 ${label}` }).click();
+  await expect(types.getByRole('status')).toHaveText(`已保存 ${label}`);
+
+  // On sale once a validity period has a price.
+  const prices = page.getByRole('region', { name: '价格' });
+  await prices.getByLabel(`价格（元） ${label}`).fill('200');
+  await prices.getByRole('button', { name: `新增有效期 ${label}` }).click();
+  await expect(prices.getByLabel(`价格（元） ${label} 1年`)).toHaveValue('200');
+  await page.reload();
+  await expect(page.getByRole('region', { name: '项目与证书类型' }).getByRole('group', { name: `介质类型 ${label}` }).getByRole('checkbox', { name: 'PC软盾' })).toBeChecked();
+
+  // A customer's wizard offers the new project, its type and both media.
+  const customer = await browser.newContext();
+  const customerPage = await customer.newPage();
+  await register(customerPage, staff, '企业账户');
+  await customerPage.goto('/apply');
+  await expect(customerPage.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
+  await customerPage.getByLabel('项目名称').selectOption({ label: project });
+  await customerPage.getByLabel('证书类型').selectOption({ label: '机构加密证书' });
+  await expect(customerPage.getByLabel('介质类型').locator('option')).toContainText(['UKey', 'PC软盾']);
+  await expect(customerPage.getByLabel('介质类型').locator('option', { hasText: '移动软盾' })).toHaveCount(0);
+  await customer.close();
+  noErrors();
+  await staff.context.close();
+});

@@ -25,6 +25,8 @@ export function files() {
     'base64',
   );
   const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  // A scan of about 1.5 MB: big enough for the progress bar to be seen on a slow line.
+  const scan = Buffer.concat([pdf, Buffer.alloc(1536 * 1024, 0x20)]);
   // An empty zip archive (end of central directory only).
   const zip = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
   const exe = Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(64)]);
@@ -36,7 +38,7 @@ export function files() {
   };
   return {
     licence: f('营业执照.png', png),
-    id: f('id.pdf', pdf),
+    id: f('id.pdf', scan),
     other: f('other.zip', zip),
     exe: f('setup.pdf', exe),
     big: f('big.pdf', big),
@@ -99,13 +101,26 @@ export async function wizard(page: Page, context: BrowserContext, f: Files, pay:
   await licence.setInputFiles(f.big);
   await expect(page.locator('.field-error')).toContainText('文件大小不能超过2M');
   await licence.setInputFiles(f.licence);
-  await expect(page.getByText('营业执照.png')).toBeVisible();
+  await expect(page.getByRole('link', { name: '营业执照.png' })).toBeVisible();
+  // The preview is the stored file, fetched back from the server.
+  const preview = page.getByAltText('营业执照.png');
+  await expect(preview).toBeVisible();
+  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  // On a slow line (1.5 MB at 512 KB/s) the progress bar shows the share sent so far.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
   await page.getByLabel('经办人身份证件').setInputFiles(f.id);
-  await expect(page.getByText('id.pdf')).toBeVisible();
+  await expect(page.locator('.upload-progress progress')).toHaveAttribute('value', /^[1-9]\d?$/);
+  await expect(page.locator('.upload-progress')).toContainText(/正在上传… \d+%/);
+  await expect(page.getByRole('link', { name: 'id.pdf' })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('.upload-progress')).toHaveCount(0);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
   const other = page.getByLabel('其他资料');
   if (await other.count()) {
     await other.setInputFiles(f.other);
-    await expect(page.getByText('other.zip')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'other.zip' })).toBeVisible();
   }
   await next.click();
   await expect(page).toHaveURL(/step=4$/);

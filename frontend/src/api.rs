@@ -51,10 +51,9 @@ struct CsrfCarrier {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Empty {}
 
-/// What a request carries: JSON, or a file's bytes with its name.
+/// What a request carries (files go through [`put_file`]).
 enum Body {
     Json(String),
-        File(js_sys::Uint8Array, String),
 }
 
 async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) -> Result<String, ApiError> {
@@ -68,22 +67,72 @@ async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) ->
     }
     let built = match body {
         Some(Body::Json(json)) => req.header("Content-Type", "application/json").body(json),
-        Some(Body::File(bytes, name)) => req
-            .header("Content-Type", "application/octet-stream")
-            .header("X-File-Name", &String::from(js_sys::encode_uri_component(&name)))
-            .body(bytes),
         None => req.build(),
     };
     let sent = built.map_err(|_| ApiError::new(ErrorCode::Internal, l))?.send().await;
     let res = sent.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
-    if !res.ok() {
-        return Err(res.json::<ApiError>().await.unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)));
-    }
     let text = res.text().await.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    answer(path, res.ok(), text, l)
+}
+
+/// An answer's text, or the server's error in it; a session's answer renews its CSRF token.
+fn answer(path: &str, ok: bool, text: String, l: Lang) -> Result<String, ApiError> {
+    if !ok {
+        return Err(serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)));
+    }
     if let Ok(c) = serde_json::from_str::<CsrfCarrier>(&text) {
         csrf_slot(path).with(|t| *t.borrow_mut() = Some(c.csrf_token));
     }
     Ok(text)
+}
+
+/// `PUT` a file's bytes (`X-File-Name` percent-encoded), decode the JSON answer. Sent
+/// through XMLHttpRequest so that `progress` hears the share sent so far (0.0 to 1.0): fetch
+/// cannot report an upload's progress.
+pub async fn put_file<T: DeserializeOwned>(
+    path: &str,
+    name: String,
+    bytes: js_sys::Uint8Array,
+    locale: Locale,
+    progress: impl Fn(f64) + 'static,
+) -> Result<T, ApiError> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let l = lang(locale);
+    let internal = |_| ApiError::new(ErrorCode::Internal, l);
+    let xhr = web_sys::XmlHttpRequest::new().map_err(internal)?;
+    xhr.open("PUT", path).map_err(internal)?;
+    let mut headers = vec![
+        ("Accept-Language", l.tag().to_owned()),
+        ("Content-Type", "application/octet-stream".to_owned()),
+        ("X-File-Name", String::from(js_sys::encode_uri_component(&name))),
+    ];
+    if let Some(token) = csrf_slot(path).with(|t| t.borrow().clone()) {
+        headers.push(("X-CSRF-Token", token));
+    }
+    for (k, v) in headers {
+        xhr.set_request_header(k, &v).map_err(internal)?;
+    }
+    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() && e.total() > 0.0 {
+            progress(e.loaded() / e.total());
+        }
+    });
+    let upload = xhr.upload().map_err(internal)?;
+    upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // Settles after success, failure or abort alike.
+    let done = js_sys::Promise::new(&mut |resolve, _| xhr.set_onloadend(Some(&resolve)));
+    xhr.send_with_opt_buffer_source(Some(&bytes)).map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
+    upload.set_onprogress(None);
+    drop(on_progress);
+    // Status 0: the request never got an answer.
+    let status = xhr.status().unwrap_or(0);
+    if status == 0 {
+        return Err(ApiError::new(ErrorCode::Unavailable, l));
+    }
+    let text = xhr.response_text().ok().flatten().unwrap_or_default();
+    decode(&answer(path, (200..300).contains(&status), text, l)?, locale)
 }
 
 fn decode<T: DeserializeOwned>(text: &str, locale: Locale) -> Result<T, ApiError> {
@@ -118,16 +167,6 @@ pub async fn put<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale:
 /// `PUT` a JSON body when only success matters (the answer, 200 or 204, is not read).
 pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
     send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
-}
-
-/// `PUT` a file's bytes (`X-File-Name` percent-encoded), decode the JSON answer.
-pub async fn put_file<T: DeserializeOwned>(
-    path: &str,
-    name: String,
-    bytes: js_sys::Uint8Array,
-    locale: Locale,
-) -> Result<T, ApiError> {
-    decode(&send(Method::PUT, path, Some(Body::File(bytes, name)), locale).await?, locale)
 }
 
 /// `PUT` JSON already encoded, decode the JSON answer.

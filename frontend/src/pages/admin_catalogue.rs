@@ -1,10 +1,15 @@
-//! 价格与结算 in the staff console (administrators): the catalogue's validity options with
-//! their prices, changed in place or added per certificate type (drafts keep the price they
-//! were started with); and a customer account found by its phone, to switch it between
-//! scan-to-pay (自助扫码收费) and enterprise settlement (大客户统一结算).
+//! The catalogue in the staff console (administrators): projects and their certificate
+//! types (the profile the CA issues, the media each is sold on, the documents step ③ asks
+//! for); the validity options with their prices, changed in place or added per type (drafts
+//! keep the price they were started with); and a customer account found by its phone, to
+//! switch it between scan-to-pay (自助扫码收费) and enterprise settlement (大客户统一结算).
 
-use certdesk_shared::apply::{AccountBilling, BillingMode, NewValidity, Project, SetBilling, SetPrice, ValidityOption, parse_yuan, yuan};
-use certdesk_shared::ValidationError;
+use certdesk_shared::apply::{
+    AccountBilling, BillingMode, CertificateType, DocumentKind, Medium, NewProject, NewType, NewValidity, Project, SetBilling,
+    SetPrice, TypeSettings, ValidityOption, parse_yuan, yuan,
+};
+use certdesk_shared::certificate::CertificateProfile;
+use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -43,6 +48,12 @@ impl Problem {
             None => self.failure.set(Some(e.into())),
         }
     }
+    /// The first of a shared rule's refusals, before anything is sent.
+    fn refused(self, errors: Vec<FieldError>) -> bool {
+        let first = errors.first().map(|f| f.error);
+        self.field.set(first);
+        first.is_some()
+    }
     fn view(self) -> impl IntoView {
         let i18n = use_i18n();
         view! {
@@ -54,15 +65,240 @@ impl Problem {
     }
 }
 
+const TYPE_HEADS: &[Text] = &[
+    |l| td_string!(l, field_project),
+    |l| td_string!(l, field_type_name),
+    |l| td_string!(l, field_medium),
+    |l| td_string!(l, col_documents),
+    |l| td_string!(l, col_profile),
+    |_| "",
+];
+
+/// One checkbox per option, each inside its label, ticked for those in `chosen`; `group`
+/// names the set for screen readers.
+fn checks<T>(options: &'static [T], chosen: RwSignal<Vec<T>>, text: fn(T) -> Text, group: String) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    view! {
+        <fieldset class="checks" aria-label=group>
+            {options
+                .iter()
+                .map(|&o| {
+                    view! {
+                        <label>
+                            <input
+                                type="checkbox"
+                                prop:checked=move || chosen.with(|c| c.contains(&o))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|x| *x != o);
+                                        if on {
+                                            c.push(o);
+                                        }
+                                    });
+                                }
+                            />
+                            {tr(text(o))}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+/// The type's editable settings as signals, for its row or the new-type form.
+#[derive(Clone, Copy)]
+struct TypeForm {
+    name: RwSignal<String>,
+    media: RwSignal<Vec<Medium>>,
+    documents: RwSignal<Vec<DocumentKind>>,
+}
+
+impl TypeForm {
+    fn new(t: Option<&CertificateType>) -> Self {
+        TypeForm {
+            name: RwSignal::new(t.map(|t| t.name.clone()).unwrap_or_default()),
+            media: RwSignal::new(t.map_or_else(|| vec![Medium::Ukey], |t| t.media.clone())),
+            documents: RwSignal::new(t.map_or_else(|| DocumentKind::ALL.to_vec(), |t| t.documents.clone())),
+        }
+    }
+    fn settings(self) -> TypeSettings {
+        TypeSettings { name: self.name.get_untracked().trim().to_owned(), media: self.media.get_untracked(), documents: self.documents.get_untracked() }
+    }
+    /// Name, media and documents cells, labelled with `label` for screen readers.
+    fn cells(self, key: &str, label: &str) -> impl IntoView + use<> {
+        let name_id = format!("type-name-{key}");
+        let name = self.name;
+        view! {
+            <td>
+                <label class="visually-hidden" for=name_id.clone()>{format!("{} {label}", tr(|l| td_string!(l, field_type_name))())}</label>
+                <input id=name_id type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </td>
+            <td>{checks(&Medium::ALL, self.media, crate::pages::apply::medium_text, format!("{} {label}", tr(|l| td_string!(l, field_medium))()))}</td>
+            <td>{checks(&DocumentKind::ALL, self.documents, crate::pages::apply::doc_text, format!("{} {label}", tr(|l| td_string!(l, col_documents))()))}</td>
+        }
+    }
+}
+
 #[component]
 pub fn CatalogueSection() -> impl IntoView {
     let i18n = use_i18n();
     let list = RwSignal::new(Load::<Vec<Project>>::Loading);
-    let problem = Problem::new();
     let reload = move || {
         load_into(list, "/api/admin/catalogue", i18n.get_locale_untracked());
     };
     reload();
+    view! {
+        <TypesSection list />
+        <PricesSection list reload=Callback::new(move |()| reload()) />
+    }
+}
+
+/// 项目与证书类型: a new project; each type's name, media and documents; a new type.
+#[component]
+fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let problem = Problem::new();
+    // POST or PUT `body` to `path`, then reload both tables.
+    // What was last saved, said once the tables show it.
+    let saved = RwSignal::new(None::<String>);
+    // POST or PUT `body` to `path`, then load the catalogue again for both tables.
+    let send = move |path: String, body: serde_json::Value, put: bool, what: String| {
+        saved.set(None);
+        leptos::task::spawn_local(async move {
+            let l = i18n.get_locale_untracked();
+            let res = if put {
+                crate::api::put::<serde_json::Value>(&path, &body, l).await
+            } else {
+                crate::api::post::<serde_json::Value>(&path, &body, l).await
+            };
+            match res {
+                Ok(_) => {
+                    list.set(Load::from_result(crate::api::get("/api/admin/catalogue", l).await));
+                    saved.set(Some(what));
+                }
+                Err(e) => problem.api(e),
+            }
+        });
+    };
+    let project_name = RwSignal::new(String::new());
+    let add_project = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        problem.clear();
+        let body = NewProject { name: project_name.get_untracked().trim().to_owned() };
+        if problem.refused(body.check()) {
+            return;
+        }
+        project_name.set(String::new());
+        let what = body.name.clone();
+        send("/api/admin/catalogue/projects".into(), serde_json::json!(body), false, what);
+    };
+    let new_type = TypeForm::new(None);
+    let (new_project, new_profile) = (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
+    let add_type = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        problem.clear();
+        let settings = new_type.settings();
+        let Some(profile) = CertificateProfile::from_code(&new_profile.get_untracked()) else { return };
+        if problem.refused(settings.check()) {
+            return;
+        }
+        let project = new_project.get_untracked();
+        new_type.name.set(String::new());
+        let what = settings.name.clone();
+        send(format!("/api/admin/catalogue/projects/{project}/types"), serde_json::json!(NewType { profile, settings }), false, what);
+    };
+    staff_section(list, "catalogue-types", |l| td_string!(l, catalogue_types_title), move || {
+        view! {
+            {problem.view()}
+            <p class="status" role="status">{move || saved.get().map(|what| format!("{} {what}", tr(|l| td_string!(l, saved))()))}</p>
+            <form class="form inline" novalidate on:submit=add_project>
+                <div class="field">
+                    <label for="new-project">{tr(|l| td_string!(l, field_new_project))}</label>
+                    <input id="new-project" type="text" prop:value=move || project_name.get() on:input=move |ev| project_name.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" class="secondary">{tr(|l| td_string!(l, project_add))}</button>
+            </form>
+            {loaded(list, move |projects| {
+                if new_project.get_untracked().is_empty() && let Some(p) = projects.first() {
+                    new_project.set(p.id.clone());
+                }
+                let mut rows = Vec::new();
+                for p in &projects {
+                    for t in &p.types {
+                        let form = TypeForm::new(Some(t));
+                        let label = format!("{} {}", p.name, t.name);
+                        let path = format!("/api/admin/catalogue/types/{}", t.id);
+                        let save = format!("{} {label}", tr(|l| td_string!(l, save))());
+                        let cells = form.cells(&t.id, &label);
+                        rows.push(view! {
+                            <tr>
+                                <td>{p.name.clone()}</td>
+                                {cells}
+                                <td>{tr(crate::pages::search::profile_text(Some(t.profile)))}</td>
+                                <td>
+                                    <button type="button" aria-label=save on:click=move |_| {
+                                        problem.clear();
+                                        let settings = form.settings();
+                                        if !problem.refused(settings.check()) {
+                                            send(path.clone(), serde_json::json!(settings), true, label.clone());
+                                        }
+                                    }>{tr(|l| td_string!(l, save))}</button>
+                                </td>
+                            </tr>
+                        }.into_any());
+                    }
+                }
+                let options = projects.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view();
+                view! {
+                    {data_table(TYPE_HEADS, rows)}
+                    <form class="form" novalidate on:submit=add_type>
+                        <h3>{tr(|l| td_string!(l, type_add))}</h3>
+                        <div class="field">
+                            <label for="new-type-project">{tr(|l| td_string!(l, field_project))}</label>
+                            <select id="new-type-project" prop:value=move || new_project.get() on:change=move |ev| new_project.set(event_target_value(&ev))>{options}</select>
+                        </div>
+                        <div class="field">
+                            <label for="type-name-new">{tr(|l| td_string!(l, field_type_name))}</label>
+                            <input id="type-name-new" type="text" prop:value=move || new_type.name.get() on:input=move |ev| new_type.name.set(event_target_value(&ev)) />
+                        </div>
+                        <div class="field">
+                            <label for="new-type-profile">{tr(|l| td_string!(l, col_profile))}</label>
+                            <select id="new-type-profile" prop:value=move || new_profile.get() on:change=move |ev| new_profile.set(event_target_value(&ev))>
+                                {CertificateProfile::ALL
+                                    .into_iter()
+                                    .map(|p| view! { <option value=p.code()>{tr(crate::pages::search::profile_text(Some(p)))}</option> })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <span class="label">{tr(|l| td_string!(l, field_medium))}</span>
+                            {checks(&Medium::ALL, new_type.media, crate::pages::apply::medium_text, tr(|l| td_string!(l, field_medium))().into())}
+                        </div>
+                        <div class="field">
+                            <span class="label">{tr(|l| td_string!(l, col_documents))}</span>
+                            {checks(&DocumentKind::ALL, new_type.documents, crate::pages::apply::doc_text, tr(|l| td_string!(l, col_documents))().into())}
+                        </div>
+                        <p class="hint">{tr(|l| td_string!(l, type_add_hint))}</p>
+                        <button type="submit" class="secondary">{tr(|l| td_string!(l, type_add))}</button>
+                    </form>
+                }
+                .into_any()
+            })}
+        }
+        .into_any()
+    })
+}
+
+/// 价格: each validity option's price, and another period per type.
+#[component]
+fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let problem = Problem::new();
+    let reload = move || reload.run(());
     // PUT a new price, or POST another validity period; the price typed in yuan.
     let send = move |path: String, years: Option<u32>, price: String| {
         problem.clear();

@@ -5,7 +5,7 @@
 
 use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
-    DeliveryInfo, DeliveryMethod, DocumentKind, DocumentView, Medium, OperatorInfo, check_document, yuan,
+    DeliveryInfo, DeliveryMethod, DocumentKind, DocumentView, FileType, Medium, OperatorInfo, check_document, yuan,
 };
 use certdesk_shared::payment::{BankTransfer, PaymentOrder, PaymentStatus};
 use certdesk_shared::regions::REGIONS;
@@ -248,7 +248,7 @@ pub fn doc_text(k: DocumentKind) -> Text {
     }
 }
 
-fn medium_text(m: Medium) -> Text {
+pub fn medium_text(m: Medium) -> Text {
     match m {
         Medium::Ukey => |l| td_string!(l, medium_ukey),
         Medium::PcShield => |l| td_string!(l, medium_pc_shield),
@@ -765,6 +765,21 @@ fn submitted(a: &ApplicationView) -> impl IntoView + use<> {
     }
 }
 
+/// While a file is sent: a progress bar with the share sent so far.
+fn upload_progress(sent: RwSignal<Option<f64>>) -> impl IntoView {
+    move || {
+        sent.get().map(|p| {
+            let percent = (p * 100.0).round().clamp(0.0, 100.0);
+            view! {
+                <p class="upload-progress" role="status">
+                    <progress max="100" value=percent aria-label=tr(|l| td_string!(l, uploading))></progress>
+                    " " {tr(|l| td_string!(l, uploading))} " " {format!("{percent}%")}
+                </p>
+            }
+        })
+    }
+}
+
 /// Reads a chosen file's bytes.
 async fn file_bytes(input: &web_sys::HtmlInputElement) -> Option<(String, js_sys::Uint8Array)> {
     let file = input.files()?.get(0)?;
@@ -779,7 +794,7 @@ fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormSt
     let i18n = use_i18n();
     let field = kind.as_str();
     let id = field_id(fs.id, field);
-    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(None::<f64>);
     let doc = move || app.with(|a| a.as_ref().and_then(|a| a.documents.iter().find(|d| d.kind == kind).cloned()));
     let hint: Text = if kind == DocumentKind::Other { |l| td_string!(l, doc_hint_other) } else { |l| td_string!(l, doc_hint_image) };
     let on_change = move |ev: leptos::ev::Event| {
@@ -795,10 +810,10 @@ fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormSt
                 return;
             }
             fs.errors.update(|es| set_error(es, field, None));
-            busy.set(true);
+            sent.set(Some(0.0));
             let path = format!("/api/applications/{app_id}/documents/{field}");
-            let res = crate::api::put_file::<DocumentView>(&path, name, bytes, l).await;
-            busy.set(false);
+            let res = crate::api::put_file::<DocumentView>(&path, name, bytes, l, move |p| sent.set(Some(p))).await;
+            sent.set(None);
             match res {
                 Ok(d) => app.update(|a| {
                     if let Some(a) = a {
@@ -815,16 +830,23 @@ fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormSt
             <label for=id.clone()>{move || doc_text(kind)(i18n.get_locale())}</label>
             <input id=id type="file" name=field on:change=on_change />
             <p class="hint">{move || hint(i18n.get_locale())}</p>
-            {move || busy.get().then(|| view! { <progress aria-label=tr(|l| td_string!(l, uploading))></progress> })}
+            {upload_progress(sent)}
             {move || {
-                doc()
-                    .map(|d| {
-                        view! {
-                            <p class="preview">
-                                {d.file_name} " · " {format!("{} KB", d.size.div_ceil(1024))} " · " {d.file_type.mime()}
+                let app_id = app.with(|a| a.as_ref().map(|a| a.id.clone()))?;
+                doc().map(|d| {
+                    // The stored file itself, fetched again when it is replaced.
+                    let src = format!("/api/applications/{app_id}/documents/{field}?v={}", d.sha256);
+                    let picture = !matches!(d.file_type, FileType::Pdf | FileType::Zip | FileType::Rar);
+                    view! {
+                        <div class="preview">
+                            {picture.then(|| view! { <img src=src.clone() alt=d.file_name.clone() /> })}
+                            <p>
+                                <a href=src download=d.file_name.clone()>{d.file_name.clone()}</a>
+                                " · " {format!("{} KB", d.size.div_ceil(1024))} " · " {d.file_type.mime()}
                             </p>
-                        }
-                    })
+                        </div>
+                    }
+                })
             }}
             {move || {
                 error_for(&fs.errors.get(), field)
@@ -887,7 +909,7 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
     });
     let failure = RwSignal::new(None::<crate::form::Failure>);
     let voucher_error = RwSignal::new(None::<ValidationError>);
-    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(None::<f64>);
     let on_voucher = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -901,10 +923,10 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
             if let Err(e) = check_document(DocumentKind::BusinessLicence, &bytes.to_vec()) {
                 return voucher_error.set(Some(e));
             }
-            busy.set(true);
+            sent.set(Some(0.0));
             let upload = format!("{}-voucher", path.get_value());
-            let res = crate::api::put_file::<BankTransfer>(&upload, name, bytes, l).await;
-            busy.set(false);
+            let res = crate::api::put_file::<BankTransfer>(&upload, name, bytes, l, move |p| sent.set(Some(p))).await;
+            sent.set(None);
             match res {
                 Ok(t) => transfer.set(Some(t)),
                 Err(e) => match e.fields.first() {
@@ -949,7 +971,7 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
                                     <label for="apply-voucher">{td_string!(l, col_voucher)}</label>
                                     <input id="apply-voucher" type="file" name="voucher" on:change=on_voucher />
                                     <p class="hint">{td_string!(l, transfer_hint)}</p>
-                                    {move || busy.get().then(|| view! { <progress aria-label=tr(|l| td_string!(l, uploading))></progress> })}
+                                    {upload_progress(sent)}
                                     {move || voucher_error.get().map(|e| view! {
                                         <p class="field-error" role="alert">{e.message(crate::api::lang(i18n.get_locale()))}</p>
                                     })}
