@@ -72,8 +72,15 @@ test('an administrator adds a project and a certificate type, puts it on sale, a
   const project = `政务专用${Date.now() % 100000}`;
 
   // A blank name is refused in the browser by the shared rule, and nothing is added.
+  const before = (await (await page.request.get('/api/admin/catalogue')).json()).length;
   await types.getByRole('button', { name: '新增项目' }).click();
   await expect(types.getByRole('alert').filter({ hasText: '此项为必填项' })).toBeVisible();
+  expect((await (await page.request.get('/api/admin/catalogue')).json()).length).toBe(before);
+  // The name of a project that exists is refused by the server, and what was typed stays.
+  await types.getByLabel('新项目名称').fill('RA测试专用');
+  await types.getByRole('button', { name: '新增项目' }).click();
+  await expect(types.getByRole('alert').filter({ hasText: /已存在/ })).toBeVisible();
+  await expect(types.getByLabel('新项目名称')).toHaveValue('RA测试专用');
   await types.getByLabel('新项目名称').fill(project);
   await types.getByRole('button', { name: '新增项目' }).click();
   await expect(types.getByRole('status')).toHaveText(`已保存 ${project}`);

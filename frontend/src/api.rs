@@ -1,4 +1,5 @@
-//! The one typed client of the server's JSON API (gloo-net). Every failure is an
+//! The one typed client of the server's JSON API (gloo-net; file uploads through
+//! XMLHttpRequest, for their progress). Every failure is an
 //! `ApiError` whose code the pages match on; [`error_message`] gives its text.
 //! State-changing requests carry the session's CSRF token (customer and staff apart).
 
@@ -50,6 +51,24 @@ struct CsrfCarrier {
 /// A JSON body with no fields (`{}`), for requests that carry nothing.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Empty {}
+
+/// Detaches an upload's progress handler when the upload ends or is abandoned, aborting a
+/// request still under way.
+struct XhrGuard<'a> {
+    xhr: &'a web_sys::XmlHttpRequest,
+    upload: &'a web_sys::XmlHttpRequestUpload,
+    _on_progress: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>,
+}
+
+impl Drop for XhrGuard<'_> {
+    fn drop(&mut self) {
+        self.upload.set_onprogress(None);
+        // DONE (4): nothing to abort.
+        if self.xhr.ready_state() != 4 {
+            let _ = self.xhr.abort();
+        }
+    }
+}
 
 /// What a request carries (files go through [`put_file`]).
 enum Body {
@@ -123,9 +142,11 @@ pub async fn put_file<T: DeserializeOwned>(
     // Settles after success, failure or abort alike.
     let done = js_sys::Promise::new(&mut |resolve, _| xhr.set_onloadend(Some(&resolve)));
     xhr.send_with_opt_buffer_source(Some(&bytes)).map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    // Should this future be dropped half-way, the request is aborted and the browser no
+    // longer calls the closure that goes with it.
+    let guard = XhrGuard { xhr: &xhr, upload: &upload, _on_progress: on_progress };
     let _ = wasm_bindgen_futures::JsFuture::from(done).await;
-    upload.set_onprogress(None);
-    drop(on_progress);
+    drop(guard);
     // Status 0: the request never got an answer.
     let status = xhr.status().unwrap_or(0);
     if status == 0 {

@@ -208,7 +208,7 @@ impl ErrorCode {
             ErrorCode::CsrfInvalid => lang.pick("页面已过期，请刷新后重试", "頁面已過期，請重新整理後重試", "This page has expired; reload it and try again"),
             ErrorCode::SecurityKeyFailed => lang.pick("安全密钥验证失败，请重试", "安全金鑰驗證失敗，請重試", "The security key could not be verified; try again"),
             ErrorCode::LinkInvalid => lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired"),
-            ErrorCode::AlreadyExists => lang.pick("该用户名已存在", "該用戶名已存在", "This user name is taken"),
+            ErrorCode::AlreadyExists => lang.pick("已存在同名记录（用户名、项目或证书类型名称、有效期），请勿重复添加", "已存在同名記錄（用戶名、項目或證書類型名稱、有效期），請勿重複新增", "One with this name already exists (user name, project, certificate type or validity period)"),
             ErrorCode::LastAdministrator => lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain"),
             ErrorCode::NotEditable => lang.pick("该申请当前状态不能进行此操作", "該申請目前狀態不能進行此操作", "The application cannot be changed in its current state"),
             ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),

@@ -20,7 +20,7 @@ use sea_orm::{
 use sha2::Digest;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, exec, new_id, query_one, sha256_hex, sql};
+use super::{ClientMeta, exec, new_id, query_one, sha256_hex};
 use crate::ca::CaService;
 use crate::entity::{account, application, application_document, catalogue_type, catalogue_validity};
 use crate::error::AppError;
@@ -381,44 +381,6 @@ fn lookup_columns(certificate_info: &Option<String>, operator: &Option<String>) 
 }
 
 /// 业务受理号: `BH` + date + 6 random digits (unique; retried on a collision).
-/// Fills the lookup columns of applications submitted before they existed (migration 010),
-/// and the holder e-mail of their certificates, so that the public lookups find them. Reads
-/// raw columns rather than the entity, which later migrations may widen. Returns how many
-/// applications it filled.
-pub async fn backfill_lookups(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
-    let rows = db
-        .query_all(sql(
-            db,
-            "SELECT id, certificate_info, operator FROM application WHERE submitted_at IS NOT NULL AND search_name IS NULL",
-            vec![],
-        ))
-        .await?;
-    let mut filled = 0;
-    for row in rows {
-        let id: String = row.try_get("", "id")?;
-        let [name, email, mobile, id_number] = lookup_columns(&row.try_get("", "certificate_info")?, &row.try_get("", "operator")?);
-        if name.is_none() {
-            continue;
-        }
-        filled += exec(
-            db,
-            "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 \
-             WHERE id = $1 AND search_name IS NULL",
-            vec![id.into(), name.into(), email.into(), mobile.into(), id_number.into()],
-        )
-        .await?
-        .rows_affected();
-    }
-    exec(
-        db,
-        "UPDATE certificate SET email = (SELECT a.search_email FROM application a WHERE a.certificate_uid = certificate.uid) \
-         WHERE email IS NULL AND EXISTS (SELECT 1 FROM application a WHERE a.certificate_uid = certificate.uid AND a.search_email IS NOT NULL)",
-        vec![],
-    )
-    .await?;
-    Ok(filled)
-}
-
 fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
     let n = u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000;
     Ok(format!("BH{}{n:06}", now.format("%Y%m%d")))

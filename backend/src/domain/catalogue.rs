@@ -1,6 +1,7 @@
 //! The catalogue (seed 004 §3.1.1): projects (项目), their certificate types with the
 //! profile the CA issues, the media each is sold on, the documents step ③ asks for, and the
-//! validity periods with their prices. Administrators keep it; every change is audited.
+//! validity periods with their prices. Administrators keep it; every change is audited in
+//! the change's own transaction.
 //! Drafts keep the price they were started with; a type's profile never changes once made.
 
 use certdesk_shared::apply::{
@@ -9,7 +10,7 @@ use certdesk_shared::apply::{
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, DbErr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
     TransactionTrait,
 };
 
@@ -105,18 +106,20 @@ pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<
 }
 
 /// Administrators change a price. Drafts keep the price they were started with.
-pub async fn set_price(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, validity_id: &str, price_fen: i64, ip: &str) -> Result<ValidityOption, AppError> {
+pub async fn set_price(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, validity_id: &str, price_fen: i64, ip: &str) -> Result<ValidityOption, AppError> {
     invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
     let v = catalogue_validity::Entity::find_by_id(validity_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    exec(db, "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1", vec![v.id.clone().into(), price_fen.into()]).await?;
+    let txn = db.begin().await?;
+    exec(&txn, "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1", vec![v.id.clone().into(), price_fen.into()]).await?;
     let detail = serde_json::json!({ "from": v.price_fen, "to": price_fen });
-    audit::append(db, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
+    audit::append(&txn, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
+    txn.commit().await?;
     Ok(ValidityOption { id: v.id, years: v.years as u32, price_fen })
 }
 
 /// Administrators put another validity period on sale for a type.
 pub async fn add_validity(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     actor: &str,
     type_id: &str,
@@ -131,22 +134,20 @@ pub async fn add_validity(
     invalid(errors)?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let id = format!("{}-{years}y", t.id);
-    let insert = catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
+    let txn = db.begin().await?;
+    catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
         id: Set(id.clone()),
         type_id: Set(t.id.clone()),
         years: Set(years as i32),
         price_fen: Set(price_fen),
         position: Set(years as i32),
     })
-    .exec(db)
-    .await;
-    match insert {
-        Ok(_) => {}
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(ErrorCode::AlreadyExists.into()),
-        Err(e) => return Err(e.into()),
-    }
+    .exec(&txn)
+    .await
+    .map_err(already_exists)?;
     let detail = serde_json::json!({ "type": t.id, "years": years, "price": price_fen });
-    audit::append(db, key, Event { actor, action: "validity_added", subject: &id, ip, detail }).await?;
+    audit::append(&txn, key, Event { actor, action: "validity_added", subject: &id, ip, detail }).await?;
+    txn.commit().await?;
     Ok(ValidityOption { id, years, price_fen })
 }
 
@@ -166,46 +167,41 @@ pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, A
 }
 
 
-/// Administrators open a new project.
-pub async fn add_project(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, name: &str, ip: &str) -> Result<Project, AppError> {
-    invalid(certdesk_shared::apply::NewProject { name: name.to_owned() }.check())?;
-    if catalogue_project::Entity::find().filter(catalogue_project::Column::Name.eq(name)).count(db).await? > 0 {
-        return Err(ErrorCode::AlreadyExists.into());
+/// A name or period already on the list (a unique index) is `already_exists`.
+fn already_exists(e: DbErr) -> AppError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
+        _ => e.into(),
     }
+}
+
+/// Administrators open a new project.
+pub async fn add_project(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, name: &str, ip: &str) -> Result<Project, AppError> {
+    invalid(certdesk_shared::apply::NewProject { name: name.to_owned() }.check())?;
     let position = catalogue_project::Entity::find().count(db).await? as i32 + 1;
     let id = new_id();
+    // The change and its audit row together.
+    let txn = db.begin().await?;
     catalogue_project::Entity::insert(catalogue_project::ActiveModel {
         id: Set(id.clone()),
         name: Set(name.to_owned()),
         position: Set(position),
     })
-    .exec(db)
-    .await?;
+    .exec(&txn)
+    .await
+    .map_err(already_exists)?;
     let detail = serde_json::json!({ "name": name });
-    audit::append(db, key, Event { actor, action: "catalogue_project_added", subject: &id, ip, detail }).await?;
+    audit::append(&txn, key, Event { actor, action: "catalogue_project_added", subject: &id, ip, detail }).await?;
+    txn.commit().await?;
     Ok(Project { id, name: name.to_owned(), types: Vec::new() })
-}
-
-/// A type's name is unique within its project.
-async fn name_taken(db: &impl ConnectionTrait, project_id: &str, name: &str, except: Option<&str>) -> Result<bool, AppError> {
-    let mut q = catalogue_type::Entity::find()
-        .filter(catalogue_type::Column::ProjectId.eq(project_id))
-        .filter(catalogue_type::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(catalogue_type::Column::Id.ne(id));
-    }
-    Ok(q.count(db).await? > 0)
 }
 
 /// Administrators add a certificate type to a project. Customers see it once a validity
 /// period is on sale.
-pub async fn add_type(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, project_id: &str, new: &NewType, ip: &str) -> Result<CertificateType, AppError> {
+pub async fn add_type(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, project_id: &str, new: &NewType, ip: &str) -> Result<CertificateType, AppError> {
     let s = &new.settings;
     invalid(s.check())?;
     let project = catalogue_project::Entity::find_by_id(project_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    if name_taken(db, &project.id, &s.name, None).await? {
-        return Err(ErrorCode::AlreadyExists.into());
-    }
     let position = catalogue_type::Entity::find().filter(catalogue_type::Column::ProjectId.eq(project.id.clone())).count(db).await? as i32;
     let t = catalogue_type::Model {
         id: new_id(),
@@ -216,33 +212,35 @@ pub async fn add_type(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, pr
         documents: s.document_codes(),
         position,
     };
-    catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone())).exec(db).await?;
+    let txn = db.begin().await?;
+    catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone())).exec(&txn).await.map_err(already_exists)?;
     let detail = serde_json::json!({ "project": t.project_id, "name": t.name, "profile": t.profile, "media": t.media, "documents": t.documents });
-    audit::append(db, key, Event { actor, action: "catalogue_type_added", subject: &t.id, ip, detail }).await?;
+    audit::append(&txn, key, Event { actor, action: "catalogue_type_added", subject: &t.id, ip, detail }).await?;
+    txn.commit().await?;
     Ok(type_view(&t, &[]))
 }
 
 /// Administrators rename a type or change its media and documents. Drafts that chose a
 /// medium no longer sold are asked to choose again at submission; the documents asked for
 /// are the type's at submission.
-pub async fn change_type(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, type_id: &str, s: &TypeSettings, ip: &str) -> Result<CertificateType, AppError> {
+pub async fn change_type(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, type_id: &str, s: &TypeSettings, ip: &str) -> Result<CertificateType, AppError> {
     invalid(s.check())?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    if name_taken(db, &t.project_id, &s.name, Some(&t.id)).await? {
-        return Err(ErrorCode::AlreadyExists.into());
-    }
     let (media, documents) = (s.media_codes(), s.document_codes());
+    let txn = db.begin().await?;
     exec(
-        db,
+        &txn,
         "UPDATE catalogue_type SET name = $2, media = $3, documents = $4 WHERE id = $1",
         vec![t.id.clone().into(), s.name.clone().into(), media.clone().into(), documents.clone().into()],
     )
-    .await?;
+    .await
+    .map_err(already_exists)?;
     let detail = serde_json::json!({
         "from": { "name": t.name, "media": t.media, "documents": t.documents },
         "to": { "name": s.name, "media": media, "documents": documents },
     });
-    audit::append(db, key, Event { actor, action: "catalogue_type_changed", subject: &t.id, ip, detail }).await?;
+    audit::append(&txn, key, Event { actor, action: "catalogue_type_changed", subject: &t.id, ip, detail }).await?;
+    txn.commit().await?;
     let validity = catalogue_validity::Entity::find()
         .filter(catalogue_validity::Column::TypeId.eq(t.id.clone()))
         .order_by_asc(catalogue_validity::Column::Position)

@@ -16,6 +16,7 @@ mod m20261121_000009_payment_uniques;
 mod m20261121_000010_directory;
 mod m20261121_000011_token_medium;
 mod m20261121_000012_directory_backfill;
+mod m20261121_000013_catalogue_names;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_directory::Migration),
             Box::new(m20261121_000011_token_medium::Migration),
             Box::new(m20261121_000012_directory_backfill::Migration),
+            Box::new(m20261121_000013_catalogue_names::Migration),
         ]
     }
 }

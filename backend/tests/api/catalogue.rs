@@ -91,6 +91,9 @@ async fn administrators_add_projects_and_types_which_customers_see_once_on_sale(
     let change = format!("/api/admin/catalogue/types/{tid}");
     let (s, v) = admin.call(Method::PUT, &change, Some(json!({ "name": "机构加密证书（政务）", "media": ["pc_shield", "ukey"], "documents": ["operator_id"] }))).await;
     assert_eq!((s, v["media"].clone(), v["profile"].as_str()), (StatusCode::OK, json!(["ukey", "pc_shield"]), Some("org_enc")), "{v}");
+    // The profile stays as made, even when a change names another.
+    let (s, v) = admin.call(Method::PUT, &change, Some(json!({ "name": "机构加密证书（政务）", "media": ["pc_shield", "ukey"], "documents": ["operator_id"], "profile": "personal_sign" }))).await;
+    assert_eq!((s, v["profile"].as_str()), (StatusCode::OK, Some("org_enc")), "{v}");
     assert_eq!(v["validity"][0]["price_fen"], 20000);
     let (s, v) = b.call(Method::PUT, &choose, Some(json!({ "project_id": pid, "type_id": tid, "medium": "pc_shield" }))).await;
     assert_eq!(s, StatusCode::OK, "{v}");

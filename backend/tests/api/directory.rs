@@ -224,10 +224,11 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     let progress = json!({ "acceptance_no": acceptance, "mobile": mobile });
     assert_ne!(anyone.post("/api/public/progress", progress.clone()).await.0, StatusCode::OK);
 
-    assert_eq!(certdesk::domain::apply::backfill_lookups(db).await.unwrap(), 1);
+    // Migration 012 run again by the migrator (013 is taken down and put back with it).
+    use sea_orm_migration::MigratorTrait;
+    certdesk::migration::Migrator::down(db, Some(2)).await.unwrap();
+    certdesk::migration::Migrator::up(db, None).await.unwrap();
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1), [Some(uid.as_str())]);
     let (s, v) = anyone.post("/api/public/progress", progress).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
-    // Run again, it finds nothing left to fill.
-    assert_eq!(certdesk::domain::apply::backfill_lookups(db).await.unwrap(), 0);
 }

@@ -165,8 +165,9 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
     // POST or PUT `body` to `path`, then reload both tables.
     // What was last saved, said once the tables show it.
     let saved = RwSignal::new(None::<String>);
-    // POST or PUT `body` to `path`, then load the catalogue again for both tables.
-    let send = move |path: String, body: serde_json::Value, put: bool, what: String| {
+    // POST or PUT `body` to `path`; on success `cleared` is emptied (a refusal keeps what was
+    // typed) and the catalogue is loaded again for both tables.
+    let send = move |path: String, body: serde_json::Value, put: bool, what: String, cleared: Option<RwSignal<String>>| {
         saved.set(None);
         leptos::task::spawn_local(async move {
             let l = i18n.get_locale_untracked();
@@ -177,6 +178,9 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
             };
             match res {
                 Ok(_) => {
+                    if let Some(field) = cleared {
+                        field.set(String::new());
+                    }
                     list.set(Load::from_result(crate::api::get("/api/admin/catalogue", l).await));
                     saved.set(Some(what));
                 }
@@ -192,9 +196,8 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
         if problem.refused(body.check()) {
             return;
         }
-        project_name.set(String::new());
         let what = body.name.clone();
-        send("/api/admin/catalogue/projects".into(), serde_json::json!(body), false, what);
+        send("/api/admin/catalogue/projects".into(), serde_json::json!(body), false, what, Some(project_name));
     };
     let new_type = TypeForm::new(None);
     let (new_project, new_profile) = (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
@@ -207,9 +210,8 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
             return;
         }
         let project = new_project.get_untracked();
-        new_type.name.set(String::new());
         let what = settings.name.clone();
-        send(format!("/api/admin/catalogue/projects/{project}/types"), serde_json::json!(NewType { profile, settings }), false, what);
+        send(format!("/api/admin/catalogue/projects/{project}/types"), serde_json::json!(NewType { profile, settings }), false, what, Some(new_type.name));
     };
     staff_section(list, "catalogue-types", |l| td_string!(l, catalogue_types_title), move || {
         view! {
@@ -244,7 +246,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                                         problem.clear();
                                         let settings = form.settings();
                                         if !problem.refused(settings.check()) {
-                                            send(path.clone(), serde_json::json!(settings), true, label.clone());
+                                            send(path.clone(), serde_json::json!(settings), true, label.clone(), None);
                                         }
                                     }>{tr(|l| td_string!(l, save))}</button>
                                 </td>

@@ -268,6 +268,7 @@ pub fn field_text(field: &str) -> Option<Text> {
         "name" => |l| td_string!(l, field_operator_name),
         "id_number" => |l| td_string!(l, field_operator_id_number),
         "mobile" => |l| td_string!(l, field_operator_mobile),
+        "medium" => |l| td_string!(l, field_medium),
         "delivery" => step_text(5),
         "choose_type" => step_text(1),
         "operator" => step_text(4),
@@ -647,6 +648,7 @@ pub fn Apply() -> impl IntoView {
                         autocomplete="new-password" optional=set check=|s| certdesk_shared::directory::check_challenge_phrase(s) />
                     <Field form field="challenge_phrase_again" label=|l| td_string!(l, challenge_phrase_again) value=v[slot::PHRASE_AGAIN] errors
                         input_type="password" autocomplete="new-password" optional=set />
+                    {move || elsewhere(id.get(), &errors.get())}
                 }
                 .into_any()
             }
@@ -725,6 +727,53 @@ pub fn Apply() -> impl IntoView {
             }
         }}
     }
+}
+
+/// The step where a field the server names is filled in (submission names fields of any step).
+pub fn field_step(field: &str) -> Option<u8> {
+    Some(match field {
+        "choose_type" | "project_id" | "type_id" | "medium" => 1,
+        "certificate_info" | "org_name" | "credit_code" | "validity_id" | "email" | "province" | "city" => 2,
+        "operator" | "name" | "id_number" | "mobile" | "unit_phone" | "address" => 4,
+        "delivery" | "recipient_name" | "recipient_phone" | "recipient_company" => 5,
+        f => DocumentKind::parse(f).map(|_| 3)?,
+    })
+}
+
+/// At ⑦: what submission found missing or no longer valid on earlier steps, each with a link
+/// to its step.
+fn elsewhere(id: String, errors: &[FieldError]) -> Option<AnyView> {
+    let i18n = use_i18n();
+    let items: Vec<_> = errors
+        .iter()
+        .filter_map(|e| {
+            let step = field_step(&e.field)?;
+            let label = field_text(&e.field)?;
+            let href = format!("/apply?id={id}&step={step}");
+            let error = e.error;
+            Some(view! {
+                <li>
+                    <a href=href>
+                        {move || {
+                            let l = i18n.get_locale();
+                            let (at, what) = (step_text(step)(l), label(l));
+                            if at == what { at.to_owned() } else { format!("{at} · {what}") }
+                        }}
+                    </a>
+                    "：" {move || error.message(crate::api::lang(i18n.get_locale()))}
+                </li>
+            })
+        })
+        .collect();
+    (!items.is_empty()).then(|| {
+        view! {
+            <div class="callout" role="alert">
+                <p>{tr(|l| td_string!(l, fix_elsewhere))}</p>
+                <ul class="reasons">{items}</ul>
+            </div>
+        }
+        .into_any()
+    })
 }
 
 /// The reviewer's reasons, field by field.
@@ -1150,5 +1199,17 @@ mod tests {
         for f in ["org_name", "credit_code", "business_licence", "operator_id", "other", "name", "mobile"] {
             assert!(field_text(f).is_some(), "{f}");
         }
+    }
+
+    #[test]
+    fn what_submission_refuses_leads_to_its_step() {
+        // The fields `submit` names on the server (domain::apply::missing).
+        let cases = [("medium", 1), ("choose_type", 1), ("certificate_info", 2), ("business_licence", 3), ("other", 3), ("operator", 4), ("delivery", 5)];
+        for (f, step) in cases {
+            assert_eq!(field_step(f), Some(step), "{f}");
+            assert!(field_text(f).is_some(), "{f}");
+        }
+        // The challenge phrase is on ⑦ itself, under its field.
+        assert_eq!(field_step("challenge_phrase"), None);
     }
 }
