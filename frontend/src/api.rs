@@ -190,6 +190,12 @@ pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> R
     send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
 }
 
+/// `POST` (or `PUT`) JSON already encoded when only success matters (the answer is not read).
+pub async fn write_json(put: bool, path: &str, json: String, locale: Locale) -> Result<(), ApiError> {
+    let method = if put { Method::PUT } else { Method::POST };
+    send(method, path, Some(Body::Json(json)), locale).await.map(drop)
+}
+
 /// `PUT` JSON already encoded, decode the JSON answer.
 pub async fn put_json<T: DeserializeOwned>(path: &str, json: String, locale: Locale) -> Result<T, ApiError> {
     decode(&send(Method::PUT, path, Some(Body::Json(json)), locale).await?, locale)

@@ -74,6 +74,10 @@ const TYPE_HEADS: &[Text] = &[
     |_| "",
 ];
 
+fn json(body: &impl serde::Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
 /// One checkbox per option, each inside its label, ticked for those in `chosen`; `group`
 /// names the set for screen readers.
 fn checks<T>(options: &'static [T], chosen: RwSignal<Vec<T>>, text: fn(T) -> Text, group: String) -> impl IntoView
@@ -167,17 +171,13 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
     let saved = RwSignal::new(None::<String>);
     // POST or PUT `body` to `path`; on success `cleared` is emptied (a refusal keeps what was
     // typed) and the catalogue is loaded again for both tables.
-    let send = move |path: String, body: serde_json::Value, put: bool, what: String, cleared: Option<RwSignal<String>>| {
+    // `body` is the JSON text of the request (each request its own type).
+    let send = move |path: String, body: String, put: bool, what: String, cleared: Option<RwSignal<String>>| {
         saved.set(None);
         leptos::task::spawn_local(async move {
             let l = i18n.get_locale_untracked();
-            let res = if put {
-                crate::api::put::<serde_json::Value>(&path, &body, l).await
-            } else {
-                crate::api::post::<serde_json::Value>(&path, &body, l).await
-            };
-            match res {
-                Ok(_) => {
+            match crate::api::write_json(put, &path, body, l).await {
+                Ok(()) => {
                     if let Some(field) = cleared {
                         field.set(String::new());
                     }
@@ -197,7 +197,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
             return;
         }
         let what = body.name.clone();
-        send("/api/admin/catalogue/projects".into(), serde_json::json!(body), false, what, Some(project_name));
+        send("/api/admin/catalogue/projects".into(), json(&body), false, what, Some(project_name));
     };
     let new_type = TypeForm::new(None);
     let (new_project, new_profile) = (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
@@ -211,7 +211,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
         }
         let project = new_project.get_untracked();
         let what = settings.name.clone();
-        send(format!("/api/admin/catalogue/projects/{project}/types"), serde_json::json!(NewType { profile, settings }), false, what, Some(new_type.name));
+        send(format!("/api/admin/catalogue/projects/{project}/types"), json(&NewType { profile, settings }), false, what, Some(new_type.name));
     };
     staff_section(list, "catalogue-types", |l| td_string!(l, catalogue_types_title), move || {
         view! {
@@ -246,7 +246,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                                         problem.clear();
                                         let settings = form.settings();
                                         if !problem.refused(settings.check()) {
-                                            send(path.clone(), serde_json::json!(settings), true, label.clone(), None);
+                                            send(path.clone(), json(&settings), true, label.clone(), None);
                                         }
                                     }>{tr(|l| td_string!(l, save))}</button>
                                 </td>
