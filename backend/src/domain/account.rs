@@ -8,7 +8,7 @@ use certdesk_shared::account::{
 };
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{TransactionTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, captcha, codes, password, throttle};
@@ -46,7 +46,7 @@ async fn by_mobile(db: &impl ConnectionTrait, mobile: &str) -> Result<Option<acc
 
 /// Registers an account. Every rule is checked before the SMS code is used up.
 pub async fn register(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     req: RegisterRequest,
     meta: &ClientMeta,
@@ -101,7 +101,7 @@ pub async fn register(
 
 /// Records a successful sign-in in the audit trail (the sign-in history reads it).
 pub async fn signed_in(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     a: &account::Model,
     method: SignInMethod,
@@ -125,7 +125,7 @@ pub async fn signed_in(
 /// Password sign-in. One answer (`sign_in_failed`) for an unknown phone and a wrong password;
 /// both count towards the same throttles and take as long.
 pub async fn sign_in(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     req: SignInRequest,
     meta: &ClientMeta,
@@ -181,7 +181,7 @@ pub async fn for_key_sign_in(db: &impl ConnectionTrait, mobile: &str) -> Result<
 /// Forgotten password (seed 004 §2.3): the operator's ID number, the phone and its SMS code;
 /// the user chooses the new password. Every session of the account ends.
 pub async fn reset_password(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
     req: ResetPasswordRequest,
@@ -241,7 +241,7 @@ async fn tell_password_changed(notifier: &Notifier, a: &account::Model) {
 /// Changes the password after checking the current one; other sessions end.
 #[allow(clippy::too_many_arguments)]
 pub async fn change_password(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
     account_id: &str,
@@ -276,7 +276,7 @@ pub async fn change_password(
 
 /// Edits what may change: the organisation name (for organisations), the name and e-mail.
 pub async fn update_profile(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     account_id: &str,
     req: UpdateProfileRequest,

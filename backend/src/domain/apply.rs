@@ -390,7 +390,7 @@ fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
 /// Scan-to-pay customers must have paid (step ⑥); settlement customers are billed on
 /// their monthly statement.
 pub async fn submit(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     account_id: &str,
     id: &str,
@@ -499,7 +499,7 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<application::Mo
 /// reason per field (the operator is told by SMS to log in and fix it).
 #[allow(clippy::too_many_arguments)]
 pub async fn review(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
     reviewer: &str,
@@ -685,9 +685,8 @@ pub async fn issue_for_csr(
         vec![issued.uid.clone().into(), app.search_email.clone().into(), medium_no.map(str::to_owned).into()],
     )
     .await?;
-    txn.commit().await?;
     audit::append(
-        db,
+        &txn,
         key,
         Event {
             actor: &audit::customer(&app.account_id),
@@ -698,11 +697,12 @@ pub async fn issue_for_csr(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(issued)
 }
 
 /// Sets a customer's billing mode (administrators keep the list of settlement customers).
-pub async fn set_billing(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, account_id: &str, mode: BillingMode, ip: &str) -> Result<(), AppError> {
+pub async fn set_billing(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, account_id: &str, mode: BillingMode, ip: &str) -> Result<(), AppError> {
     let code = mode.as_str();
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?;
@@ -802,7 +802,7 @@ pub async fn form_pdf(db: &impl ConnectionTrait, app: &application::Model) -> Re
 
 /// Records the courier and tracking number of a posted certificate (邮寄).
 pub async fn ship(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     actor: &str,
     id: &str,

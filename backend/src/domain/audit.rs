@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -95,8 +95,11 @@ pub struct Event<'a> {
 }
 
 /// Appends one event at the head of the chain. Two servers appending at once: one of them
-/// hits the unique `prev_hash` and tries again on the new head.
-pub async fn append(db: &impl ConnectionTrait, key: &AuditKey, e: Event<'_>) -> Result<(), DbErr> {
+/// hits the unique `prev_hash` and tries again on the new head. Each try runs in its own
+/// transaction, a savepoint when `db` is already one, so that a try lost to the other
+/// server leaves the caller's transaction usable (PostgreSQL aborts a transaction at its
+/// first failed statement) and the event still commits with the change it records.
+pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, e: Event<'_>) -> Result<(), DbErr> {
     let detail = e.detail.to_string();
     for _ in 0..50 {
         let head = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(1).one(db).await?;
@@ -114,9 +117,10 @@ pub async fn append(db: &impl ConnectionTrait, key: &AuditKey, e: Event<'_>) -> 
             hash: Set(hash),
             ..Default::default()
         };
-        match audit_event::Entity::insert(row).exec(db).await {
-            Ok(_) => return Ok(()),
-            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+        let attempt = db.begin().await?;
+        match audit_event::Entity::insert(row).exec(&attempt).await {
+            Ok(_) => return attempt.commit().await,
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => attempt.rollback().await?,
             Err(err) => return Err(err),
         }
     }

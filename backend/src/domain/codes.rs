@@ -5,7 +5,7 @@
 use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose};
 use certdesk_shared::{ErrorCode, FieldError, Mobile, OtpCode, ValidationError};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{TransactionTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, exec, new_id, query_one, sha256_hex, throttle};
@@ -36,7 +36,7 @@ pub(crate) fn six_digits() -> Result<String, anyhow::Error> {
 /// Sends a code (or, when the purpose makes no sense for this phone, a notice or nothing),
 /// answering the same either way so the answer tells nobody whether the phone has an account.
 pub async fn send(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     notifier: &Notifier,
     key: &AuditKey,
     mobile: &Mobile,

@@ -5,7 +5,7 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{ApplicationStatus, InvoiceRequest, InvoiceStatus, InvoiceView};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, exec, new_id};
@@ -118,7 +118,7 @@ fn invoice_pdf(i: &invoice::Model, number: &str, acceptance: &str, now: DateTime
 
 /// Finance issues the invoice: number, PDF, e-mail; a second issue is refused.
 pub async fn issue(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
     actor: &str,

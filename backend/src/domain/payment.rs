@@ -7,7 +7,7 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{ApplicationStatus, BillingMode};
 use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::exec;
@@ -73,7 +73,7 @@ pub async fn has_payment(db: &impl ConnectionTrait, application_id: &str) -> Res
 /// The order to show for an application: the paid one, the open one, or a new one (older
 /// unpaid orders are closed first, so at most one QR code can be paid).
 pub async fn order_for(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
     app: &application::Model,
@@ -143,7 +143,7 @@ fn provider_enabled(provider: &dyn PaymentProvider) -> bool {
 /// The application's latest order, brought up to date: an open order past its time is
 /// expired; an open one is checked with the provider, in case its notification is late.
 pub async fn current(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
     app: &application::Model,
@@ -196,7 +196,7 @@ pub enum Recorded {
 
 /// Records a verified result exactly once: the order must exist and the currency and the
 /// amount must match it. Money received for a closed or expired order is still recorded.
-pub async fn record(db: &impl ConnectionTrait, key: &AuditKey, r: &TradeResult, source: &str) -> Result<Recorded, AppError> {
+pub async fn record(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, r: &TradeResult, source: &str) -> Result<Recorded, AppError> {
     let o = payment_order::Entity::find_by_id(r.out_trade_no.clone()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     if r.trade_state != "SUCCESS" {
         return Ok(Recorded::NotSuccess);
@@ -206,8 +206,10 @@ pub async fn record(db: &impl ConnectionTrait, key: &AuditKey, r: &TradeResult, 
         audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_mismatch", subject: &o.out_trade_no, ip: "", detail }).await?;
         return Err(ErrorCode::Validation.into());
     }
+    // The payment and its audit row commit together.
+    let txn = db.begin().await?;
     let n = exec(
-        db,
+        &txn,
         "UPDATE payment_order SET status = 'paid', transaction_id = $2, paid_at = $3 WHERE out_trade_no = $1 AND status <> 'paid'",
         vec![o.out_trade_no.clone().into(), r.transaction_id.clone().into(), Utc::now().into()],
     )
@@ -217,13 +219,14 @@ pub async fn record(db: &impl ConnectionTrait, key: &AuditKey, r: &TradeResult, 
         return Ok(Recorded::AlreadyPaid);
     }
     let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.application_id, "source": source });
-    audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail }).await?;
+    audit::append(&txn, key, Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail }).await?;
+    txn.commit().await?;
     Ok(Recorded::Paid)
 }
 
 /// A notification as it arrives: verified by the provider, then recorded.
 pub async fn notified(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
     headers: &crate::payment::SignatureHeaders,
@@ -318,7 +321,7 @@ pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_
 }
 
 /// Finance confirms the money arrived (once).
-pub async fn confirm_transfer(db: &impl ConnectionTrait, key: &AuditKey, actor: &str, out_trade_no: &str, ip: &str) -> Result<(), AppError> {
+pub async fn confirm_transfer(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, out_trade_no: &str, ip: &str) -> Result<(), AppError> {
     let o = payment_order::Entity::find_by_id(out_trade_no.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     if o.provider != TRANSFER {
         return Err(ErrorCode::NotFound.into());

@@ -80,7 +80,7 @@ fn valid_username(u: &str) -> bool {
 /// Creates a staff member; returns them and their enrolment token (shown once).
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     actor: &str,
     username: &str,
@@ -148,7 +148,7 @@ pub async fn take_enrolment(db: &impl ConnectionTrait, s: &staff::Model) -> Resu
 }
 
 /// Records the key an enrolment added.
-pub async fn enrolled(db: &impl ConnectionTrait, key: &AuditKey, s: &staff::Model, meta: &ClientMeta) -> Result<(), AppError> {
+pub async fn enrolled(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, s: &staff::Model, meta: &ClientMeta) -> Result<(), AppError> {
     audit::append(
         db,
         key,
@@ -184,9 +184,8 @@ pub async fn change_role(
     let mut active: staff::ActiveModel = s.clone().into();
     active.role = Set(role.as_str().to_owned());
     let updated = staff::Entity::update(active).exec(&txn).await?;
-    txn.commit().await?;
     audit::append(
-        db,
+        &txn,
         key,
         Event {
             actor,
@@ -197,6 +196,7 @@ pub async fn change_role(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(updated)
 }
 

@@ -9,7 +9,7 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::account::{FinishCertificateSignIn, SignInMethod};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::audit::AuditKey;
 use super::token_challenge::{certificate_der, new_challenge, recorded, signed_with, take_challenge};
@@ -32,7 +32,7 @@ pub async fn start(db: &impl ConnectionTrait, meta: &ClientMeta, now: DateTime<U
 
 /// Checks the signed challenge and answers the account to sign in.
 pub async fn finish(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     ca: &CaService,
     signed: &FinishCertificateSignIn,

@@ -20,7 +20,7 @@ use certdesk_shared::account::CodePurpose;
 use certdesk_shared::agent::{UnlockGrant, UnlockKey, UnlockToken};
 use certdesk_shared::{ErrorCode, seal};
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, codes, sql, throttle};
@@ -46,7 +46,7 @@ fn refused(why: &str) -> AppError {
 }
 
 /// Checks the SMS code and the token, and answers the unlock secret sealed to the agent.
-pub async fn grant(db: &impl ConnectionTrait, key: &AuditKey, req: &UnlockToken, meta: &ClientMeta, now: DateTime<Utc>) -> Result<UnlockGrant, AppError> {
+pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, req: &UnlockToken, meta: &ClientMeta, now: DateTime<Utc>) -> Result<UnlockGrant, AppError> {
     if !throttle::take(db, &format!("unlock:ip:{}", meta.ip), PER_ADDRESS_PER_HOUR, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }

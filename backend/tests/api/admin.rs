@@ -274,3 +274,36 @@ async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains(&format!("row {}: its content does not match", first.seq)) && text.contains("audit trail BROKEN"), "{text}");
 }
+
+/// Two servers append at once, each inside the transaction of the change it records. The
+/// one that loses the race on `prev_hash` tries again in a savepoint, so its transaction
+/// stays usable and commits with both rows in one valid chain. (PostgreSQL only: SQLite
+/// has one writer at a time, so two appends never race there.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_that_loses_the_race_tries_again_inside_the_callers_transaction() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let key = &app.state.audit_key;
+    let event = |action: &'static str| audit::Event { actor: "test", action, subject: "race", ip: "", detail: json!({}) };
+    let first = db.begin().await.unwrap();
+    audit::append(&first, key, event("race_first")).await.unwrap();
+    let second = db.begin().await.unwrap();
+    // `second` reads the same head as `first` (not committed yet); its insert waits on the
+    // unique index until `first` commits, then loses and must try again.
+    let (appended, ()) = tokio::join!(audit::append(&second, key, event("race_second")), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        first.commit().await.unwrap();
+    });
+    appended.unwrap();
+    second.execute_unprepared("SELECT 1").await.expect("the caller's transaction is still usable");
+    second.commit().await.unwrap();
+    let v = audit::verify(db, key).await.unwrap();
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    let trail = audit::recent(db, 2).await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["race_second", "race_first"]);
+}
