@@ -418,8 +418,11 @@ pub async fn submit(
             Some(n) => n.clone(),
             None => acceptance_number(now)?,
         };
+        // The status change and its audit row together; a taken number rolls back and tries
+        // another.
+        let txn = db.begin().await?;
         let res = exec(
-            db,
+            &txn,
             "UPDATE application SET status = $3, acceptance_no = $4, step = 7, submitted_at = $5, updated_at = $5, \
              search_name = $6, search_email = $7, operator_mobile = $8, operator_id_number = $9 \
              WHERE id = $1 AND status = $2",
@@ -439,7 +442,7 @@ pub async fn submit(
         match res {
             Ok(r) if r.rows_affected() == 1 => {
                 audit::append(
-                    db,
+                    &txn,
                     key,
                     Event {
                         actor: &audit::customer(account_id),
@@ -450,6 +453,7 @@ pub async fn submit(
                     },
                 )
                 .await?;
+                txn.commit().await?;
                 return own(db, account_id, id).await;
             }
             Ok(_) => return Err(ErrorCode::NotEditable.into()),

@@ -231,11 +231,13 @@ pub async fn revoke_with_phrase(
     for (charged, _) in &keys {
         throttle::forgive(db, charged).await?;
     }
-    // Revoking re-signs the CRL in the same transaction.
-    crate::ca::revoke::revoke(db, &ca.issuing, &cert.serial, reason, None).await?;
+    // Revoking re-signs the CRL in the same transaction, and the audit row goes with them.
+    let txn = db.begin().await?;
+    crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, reason, None).await?;
     let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
-    audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
+    audit::append(&txn, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
         .await?;
+    txn.commit().await?;
     Ok(detail_of(&find(db, uid).await?, now))
 }
 

@@ -333,10 +333,13 @@ pub async fn confirm_transfer(db: &(impl ConnectionTrait + TransactionTrait), ke
         amount_fen: o.amount_fen,
         currency: "CNY".into(),
     };
-    match record(db, key, &result, "finance").await? {
+    // Paid, audited as received and as confirmed by this person, all together.
+    let txn = db.begin().await?;
+    match record(&txn, key, &result, "finance").await? {
         Recorded::Paid => {
             let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.application_id });
-            audit::append(db, key, Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail }).await?;
+            audit::append(&txn, key, Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail }).await?;
+            txn.commit().await?;
             Ok(())
         }
         _ => Err(ErrorCode::NotEditable.into()),
