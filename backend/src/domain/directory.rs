@@ -12,7 +12,7 @@ use certdesk_shared::directory::{
 };
 use certdesk_shared::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryResult, TransactionTrait, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value};
 
 use super::audit::{self, AuditKey, Event};
 use super::throttle::{self, Policy};
@@ -67,7 +67,6 @@ pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFi
         SearchKey::Name(n) => ("subject", "search_name", n.clone()),
     };
     let limit = SEARCH_LIMIT as i64 + 1;
-    let mut hits = Vec::new();
     let cert_condition = match filter {
         StatusFilter::Valid => Some(format!("AND status = '{VALID}' AND not_after > $2")),
         StatusFilter::Expired => Some(format!("AND status = '{VALID}' AND not_after <= $2")),
@@ -75,49 +74,54 @@ pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFi
         StatusFilter::All => Some("AND $2 = $2".to_owned()),
         StatusFilter::Pending | StatusFilter::Approved => None,
     };
-    if let Some(condition) = cert_condition {
-        let text = format!(
-            "SELECT uid, subject, email, status, profile, not_before, not_after FROM certificate \
-             WHERE {cert_col} = $1 {condition} ORDER BY not_before DESC LIMIT $3"
-        );
-        let rows = db.query_all(sql(db, &text, vec![value.clone().into(), now.into(), limit.into()])).await?;
-        for r in rows {
-            hits.push(hit_of_certificate(&r, now)?);
-        }
-    }
-    let app_statuses: &[&str] = match filter {
-        StatusFilter::Pending => &["submitted", "resubmitted"],
-        StatusFilter::Approved => &["approved"],
-        StatusFilter::All => &["submitted", "resubmitted", "approved"],
-        _ => &[],
+    let app_statuses = match filter {
+        StatusFilter::Pending => "'submitted', 'resubmitted'",
+        StatusFilter::Approved => "'approved'",
+        StatusFilter::All => "'submitted', 'resubmitted', 'approved'",
+        _ => "",
     };
+    // Certificates, then submitted applications (pending or approved), in one statement: one
+    // round trip to the database per search, each part newest first.
+    let mut parts = Vec::new();
+    if let Some(condition) = cert_condition {
+        parts.push(format!(
+            "SELECT * FROM (SELECT 0 AS kind, uid, subject AS name, email, status, profile, not_before, not_after FROM certificate \
+             WHERE {cert_col} = $1 {condition} ORDER BY not_before DESC LIMIT $3) AS c"
+        ));
+    }
     if !app_statuses.is_empty() {
-        let apps = application::Entity::find()
-            .filter(match app_col {
-                "search_email" => application::Column::SearchEmail.eq(value.clone()),
-                _ => application::Column::SearchName.eq(value.clone()),
-            })
-            .filter(application::Column::Status.is_in(app_statuses.iter().copied()))
-            .order_by_desc(application::Column::SubmittedAt)
-            .limit(limit as u64)
-            .all(db)
-            .await?;
-        for a in apps {
-            let status = if a.status == "approved" { PublicStatus::Approved } else { PublicStatus::Pending };
-            hits.push(SearchHit {
-                uid: None,
-                name: a.search_name.unwrap_or_default(),
-                email: a.search_email.as_deref().map(mask_email),
-                status,
-                profile: None,
-                not_before: None,
-                not_after: None,
-            });
-        }
+        parts.push(format!(
+            "SELECT * FROM (SELECT 1 AS kind, NULL AS uid, search_name AS name, search_email AS email, status, NULL AS profile, \
+             CAST(NULL AS timestamptz) AS not_before, CAST(NULL AS timestamptz) AS not_after FROM application \
+             WHERE {app_col} = $1 AND status IN ({app_statuses}) AND $2 = $2 ORDER BY submitted_at DESC LIMIT $3) AS a"
+        ));
+    }
+    let text = parts.join(" UNION ALL ");
+    let rows = db.query_all(sql(db, &text, vec![value.into(), now.into(), limit.into()])).await?;
+    let mut hits = Vec::new();
+    for r in rows {
+        let kind: i32 = r.try_get("", "kind")?;
+        hits.push(if kind == 0 { hit_of_certificate(&r, now)? } else { hit_of_application(&r)? });
     }
     let truncated = hits.len() > SEARCH_LIMIT;
     hits.truncate(SEARCH_LIMIT);
     Ok(SearchResults { hits, truncated })
+}
+
+/// A submitted application: its status only, pending or approved.
+fn hit_of_application(r: &QueryResult) -> Result<SearchHit, AppError> {
+    let status: String = r.try_get("", "status")?;
+    let email: Option<String> = r.try_get("", "email")?;
+    let name: Option<String> = r.try_get("", "name")?;
+    Ok(SearchHit {
+        uid: None,
+        name: name.unwrap_or_default(),
+        email: email.as_deref().map(mask_email),
+        status: if status == "approved" { PublicStatus::Approved } else { PublicStatus::Pending },
+        profile: None,
+        not_before: None,
+        not_after: None,
+    })
 }
 
 fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, AppError> {
@@ -128,7 +132,7 @@ fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, 
     let profile: String = r.try_get("", "profile")?;
     Ok(SearchHit {
         uid: Some(r.try_get("", "uid")?),
-        name: r.try_get("", "subject")?,
+        name: r.try_get("", "name")?,
         email: email.as_deref().map(mask_email),
         status: certificate_status(&status, not_after, now),
         profile: CertificateProfile::from_code(&profile),
