@@ -85,18 +85,19 @@ pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFi
     let mut parts = Vec::new();
     if let Some(condition) = cert_condition {
         parts.push(format!(
-            "SELECT * FROM (SELECT 0 AS kind, uid, subject AS name, email, status, profile, not_before, not_after FROM certificate \
+            "SELECT * FROM (SELECT 0 AS kind, not_before AS sort_at, uid, subject AS name, email, status, profile, not_before, not_after FROM certificate \
              WHERE {cert_col} = $1 {condition} ORDER BY not_before DESC LIMIT $3) AS c"
         ));
     }
     if !app_statuses.is_empty() {
         parts.push(format!(
-            "SELECT * FROM (SELECT 1 AS kind, NULL AS uid, search_name AS name, search_email AS email, status, NULL AS profile, \
+            "SELECT * FROM (SELECT 1 AS kind, submitted_at AS sort_at, NULL AS uid, search_name AS name, search_email AS email, status, NULL AS profile, \
              CAST(NULL AS timestamptz) AS not_before, CAST(NULL AS timestamptz) AS not_after FROM application \
              WHERE {app_col} = $1 AND status IN ({app_statuses}) AND $2 = $2 ORDER BY submitted_at DESC LIMIT $3) AS a"
         ));
     }
-    let text = parts.join(" UNION ALL ");
+    // UNION ALL promises no order by itself.
+    let text = format!("SELECT * FROM ({}) AS r ORDER BY kind, sort_at DESC", parts.join(" UNION ALL "));
     let rows = db.query_all(sql(db, &text, vec![value.into(), now.into(), limit.into()])).await?;
     let mut hits = Vec::new();
     for r in rows {
