@@ -232,3 +232,20 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     let (s, v) = anyone.post("/api/public/progress", progress).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_lists_certificates_before_applications_still_under_review() {
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
+    // Another application of the same unit (same e-mail), still pending.
+    let _second = submitted(&app).await;
+    let mut anyone = Browser::new(&app);
+    let (s, v) = search(&mut anyone, "email=ca@example.com&status=all").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let statuses: Vec<_> = v["hits"].as_array().unwrap().iter().map(|h| h["status"].as_str()).collect();
+    assert_eq!(statuses, [Some("valid"), Some("pending")], "{v}");
+    assert_eq!(uids(&v), [Some(uid.as_str()), None]);
+    let (_, v) = search(&mut anyone, "email=ca@example.com&status=pending").await;
+    assert_eq!(uids(&v), [None]);
+}
