@@ -320,6 +320,16 @@ impl Client {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// `GET /v1/tokens`: every token the agent sees.
+    async fn tokens(&self) -> serde_json::Value {
+        self.http.get(format!("{}/v1/tokens", self.base)).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// `GET /v1/tokens/{medium}/certificates`: what a token holds (no PIN needed).
+    async fn certificates(&self, medium: &str) -> serde_json::Value {
+        self.http.get(format!("{}/v1/tokens/{medium}/certificates", self.base)).send().await.unwrap().json().await.unwrap()
+    }
+
     async fn pin(&self, medium: &str, pin: &str) -> serde_json::Value {
         self.post(&format!("/v1/tokens/{medium}/pin"), serde_json::json!({ "pin": pin })).await.1
     }
@@ -344,7 +354,7 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
         c.pin(&medium, "000000").await;
     }
     assert_eq!(c.pin(&medium, "123456").await["locked"], true);
-    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let tokens = c.tokens().await;
     assert_eq!(tokens[0]["pin_locked"], true, "{tokens}");
 
     let unlock_request = format!("/v1/tokens/{medium}/unlock-request");
@@ -396,7 +406,7 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     let (s, shield) = c.post("/v1/shields", serde_json::json!({ "label": "我的软盾", "pin": "135790", "portal_key": key })).await;
     assert_eq!((s, shield["kind"].as_str(), shield["label"].as_str()), (201, Some("pc_shield"), Some("我的软盾")), "{shield}");
     let medium = shield["medium_no"].as_str().unwrap().to_owned();
-    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let tokens = c.tokens().await;
     assert_eq!(tokens.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["ukey", "pc_shield"]);
 
     // The same operations as a UKey: a key, its request, the certificate, a signature.
@@ -406,7 +416,7 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     let (cert_pem, ca_pem) = issue_for(made["csr_pem"].as_str().unwrap());
     let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "135790", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
     assert_eq!(s, 204);
-    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let listed = c.certificates(&medium).await;
     let leaf = listed.as_array().unwrap().iter().find(|x| x["has_key"] == true).unwrap().clone();
     use base64::Engine;
     let challenge = [7u8; 32];
@@ -453,7 +463,7 @@ async fn rsa_round_trip(c: &Client, dir: &Path, medium: &str, pin: &str) {
     let (cert_pem, ca_pem) = issue_for(pem);
     let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": pin, "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
     assert_eq!(s, 204);
-    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let listed = c.certificates(medium).await;
     let leaf = listed.as_array().unwrap().iter().find(|x| x["label"] == "BH-RSA" && x["has_key"] == true).cloned();
     let leaf = leaf.unwrap_or_else(|| panic!("no RSA certificate with its key: {listed}"));
     let challenge = [9u8; 32];
@@ -476,7 +486,7 @@ async fn an_encryption_profile_gets_an_rsa_2048_key_on_a_ukey_and_on_a_soft_shie
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let c = Client::new(port);
-    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let tokens = c.tokens().await;
     let ukey = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     rsa_round_trip(&c, dir.path(), &ukey, "123456").await;
 
@@ -492,13 +502,13 @@ async fn parallel_wrong_pins_stop_at_ten_and_a_locked_token_signs_nothing() {
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let c = Client::new(port);
-    let tokens: serde_json::Value = c.http.get(format!("{}/v1/tokens", c.base)).send().await.unwrap().json().await.unwrap();
+    let tokens = c.tokens().await;
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     // A certificate to sign with, made while the PIN still opens the token.
     let (_, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH-LOCK" })).await;
     let (cert_pem, _) = issue_for(made["csr_pem"].as_str().unwrap());
     assert_eq!(c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem })).await.0, 204);
-    let listed: serde_json::Value = c.http.get(format!("{}/v1/tokens/{medium}/certificates", c.base)).send().await.unwrap().json().await.unwrap();
+    let listed = c.certificates(&medium).await;
     let sha = listed[0]["sha256"].clone();
 
     // 30 wrong PINs at once: exactly 10 reach the token, every other one is refused as locked.

@@ -8,7 +8,7 @@ use certdesk_shared::account::{
 };
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Utc};
-use sea_orm::{TransactionTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, captcha, codes, password, throttle};
@@ -79,11 +79,8 @@ pub async fn register(
         billing_mode: certdesk_shared::apply::BillingMode::ScanToPay.as_str().to_owned(),
     };
     let active: account::ActiveModel = model.clone().into();
-    account::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {
-        // The phone proved it is theirs, so saying it is taken tells them nothing new.
-        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
-        _ => AppError::from(e),
-    })?;
+    // The phone proved it is theirs, so saying it is taken tells them nothing new.
+    account::Entity::insert(active).exec(db).await.map_err(super::already_exists)?;
     audit::append(
         db,
         key,

@@ -20,7 +20,7 @@ use sea_orm::{
 use sha2::Digest;
 
 use super::audit::{self, AuditKey, Event};
-use super::{ClientMeta, exec, new_id, query_one, sha256_hex};
+use super::{ClientMeta, exec, invalid, new_id, query_one, sha256_hex};
 use crate::ca::CaService;
 use crate::entity::{account, application, application_document, catalogue_type, catalogue_validity};
 use crate::error::AppError;
@@ -156,10 +156,6 @@ pub enum Step {
     /// ⑦: the challenge phrase (撤销密码) that later lets the holder revoke the certificate
     /// without signing in (seed 000); kept as argon2id only.
     ChallengePhrase(String),
-}
-
-pub(crate) fn invalid(errors: Vec<FieldError>) -> Result<(), AppError> {
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
 fn field(field: &str, error: ValidationError) -> AppError {

@@ -10,13 +10,13 @@ use certdesk_shared::apply::{
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use sea_orm::{
-    ActiveValue::Set, DbErr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
     TransactionTrait,
 };
 
-use super::apply::{billing_of, invalid};
+use super::apply::billing_of;
 use super::audit::{self, AuditKey, Event};
-use super::{exec, new_id};
+use super::{already_exists, exec, invalid, new_id};
 use crate::entity::{account, catalogue_project, catalogue_type, catalogue_validity};
 use crate::error::AppError;
 
@@ -166,14 +166,6 @@ pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, A
         .collect())
 }
 
-
-/// A name or period already on the list (a unique index) is `already_exists`.
-fn already_exists(e: DbErr) -> AppError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
-        _ => e.into(),
-    }
-}
 
 /// Administrators open a new project.
 pub async fn add_project(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, name: &str, ip: &str) -> Result<Project, AppError> {

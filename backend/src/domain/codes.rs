@@ -5,7 +5,7 @@
 use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose};
 use certdesk_shared::{ErrorCode, FieldError, Mobile, OtpCode, ValidationError};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{TransactionTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, exec, new_id, query_one, sha256_hex, throttle};

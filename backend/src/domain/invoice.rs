@@ -5,7 +5,7 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{ApplicationStatus, InvoiceRequest, InvoiceStatus, InvoiceView};
 use chrono::{DateTime, Utc};
-use sea_orm::{TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, exec, new_id};
@@ -67,10 +67,7 @@ pub async fn request(
         issued_at: None,
     };
     let active: invoice::ActiveModel = model.clone().into();
-    invoice::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ErrorCode::AlreadyExists.into(),
-        _ => AppError::from(e),
-    })?;
+    invoice::Entity::insert(active).exec(db).await.map_err(super::already_exists)?;
     Ok(model)
 }
 

@@ -52,6 +52,20 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
+/// A row that a unique index already holds (a phone, a name, an invoice request) is
+/// `already_exists`; any other database failure stays what it is.
+pub fn already_exists(e: DbErr) -> crate::error::AppError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => certdesk_shared::ErrorCode::AlreadyExists.into(),
+        _ => e.into(),
+    }
+}
+
+/// The fields a `shared` rule refused, as the refusal; none, as success.
+pub fn invalid(errors: Vec<certdesk_shared::FieldError>) -> Result<(), crate::error::AppError> {
+    if errors.is_empty() { Ok(()) } else { Err(crate::error::AppError::Validation(errors)) }
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -9,7 +9,7 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::account::{FinishCertificateSignIn, SignInMethod};
 use chrono::{DateTime, Utc};
-use sea_orm::{TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::audit::AuditKey;
 use super::token_challenge::{certificate_der, new_challenge, recorded, signed_with, take_challenge};

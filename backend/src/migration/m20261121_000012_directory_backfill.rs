@@ -5,8 +5,10 @@
 //! The parsing is frozen here, on raw JSON and raw columns, so that later changes to the
 //! wire types or the entities cannot change what this migration does.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::ConnectionTrait;
 use sea_orm_migration::prelude::*;
+
+use crate::domain::sql;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,12 +27,6 @@ impl MigrationTrait for Migration {
     }
 }
 
-fn statement(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
-    let backend = db.get_database_backend();
-    let text = if backend == DbBackend::Postgres { text.to_owned() } else { text.replace('$', "?") };
-    Statement::from_sql_and_values(backend, text, values)
-}
-
 /// The unit name, the unit's e-mail lower-cased, the operator's phone and ID number, as
 /// `submit` writes them (only the unit's e-mail is a search key, never the operator's).
 fn lookups(certificate_info: Option<&str>, operator: Option<&str>) -> Option<[Option<String>; 4]> {
@@ -45,7 +41,7 @@ fn lookups(certificate_info: Option<&str>, operator: Option<&str>) -> Option<[Op
 /// Running it again finds nothing left to fill.
 pub async fn backfill(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
     let rows = db
-        .query_all(statement(
+        .query_all(sql(
             db,
             "SELECT id, certificate_info, operator FROM application WHERE submitted_at IS NOT NULL AND search_name IS NULL",
             vec![],
@@ -60,13 +56,13 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
             skipped += 1;
             continue;
         };
-        let sql = "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 \
+        let text = "UPDATE application SET search_name = $2, search_email = $3, operator_mobile = $4, operator_id_number = $5 \
                    WHERE id = $1 AND search_name IS NULL";
         let values = vec![id.into(), name.into(), email.into(), mobile.into(), id_number.into()];
-        filled += db.execute(statement(db, sql, values)).await?.rows_affected();
+        filled += db.execute(sql(db, text, values)).await?.rows_affected();
     }
     // One certificate per application; LIMIT 1 all the same, so PostgreSQL never sees two rows.
-    db.execute(statement(
+    db.execute(sql(
         db,
         "UPDATE certificate SET email = (SELECT a.search_email FROM application a \
          WHERE a.certificate_uid = certificate.uid AND a.search_email IS NOT NULL LIMIT 1) \

@@ -122,6 +122,11 @@ pub async fn sign_challenge(start: &str, medium_no: &str, pin: &str, sha256: &st
     Ok((c.challenge_id, signed))
 }
 
+/// The PIN typed on a token page, checked by the `shared` rule before anything is sent.
+pub fn pin_request(pin: &str) -> Result<(), Vec<FieldError>> {
+    certdesk_shared::Pin::parse(pin).map(drop).map_err(|error| vec![FieldError { field: "pin".into(), error }])
+}
+
 /// Checks `req`; when it passes, runs `steps` (the agent's and the portal's calls) and hands
 /// `done` the answer; a refusal on the way shows as `problem`, and nothing typed is lost.
 pub fn run_steps<R, T, F>(fs: FormState, problem: RwSignal<Option<String>>, req: Result<R, Vec<FieldError>>, steps: impl FnOnce(R) -> F + 'static, done: impl FnOnce(T) + 'static)

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, api_problem, find_tokens, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, pin_request, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
 use crate::components::tr;
 use crate::i18n::use_i18n;
 
@@ -45,7 +45,7 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
             return problem.set(Some(td_string!(l, token_no_certificate).to_owned()));
         };
         let p = pin.get_untracked();
-        let req = certdesk_shared::Pin::parse(&p).map_err(|error| vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
+        let req = pin_request(&p);
         let (m, next, navigate) = (medium_no.get_untracked(), next.clone(), navigate.clone());
         let steps = move |_| async move {
             let (challenge_id, signed) = sign_challenge("/api/sign-in/certificate/start", &m, &p, &cert.sha256, l).await?;

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
+use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, pin_request, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::i18n::{Locale, use_i18n};
 use crate::routes::Operation;
@@ -97,7 +97,7 @@ pub fn Verify() -> impl IntoView {
         ev.prevent_default();
         let Some(Some(cert)) = read.get_untracked() else { return };
         let p = pin.get_untracked();
-        let req = certdesk_shared::Pin::parse(&p).map_err(|error| vec![certdesk_shared::FieldError { field: "pin".into(), error }]);
+        let req = pin_request(&p);
         let (m, l) = (medium_no.get_untracked(), i18n.get_locale_untracked());
         let steps = move |_| async move {
             let (challenge_id, signed) = sign_challenge("/api/verification/start", &m, &p, &cert.sha256, l).await?;
