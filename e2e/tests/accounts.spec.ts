@@ -5,6 +5,7 @@ import {
   keepScreenshot,
   openSignIn,
   register,
+  requestSmsCode,
   signInWithPassword,
   signOut,
   smsCode,
@@ -81,7 +82,10 @@ test('register, change the password, sign in with a captcha, reset a forgotten p
   await expect(page.getByText('我们不会通过短信发送密码')).toBeVisible();
   await page.getByLabel('身份证号码').fill('11010519491231002X');
   await page.getByLabel('手机号码').fill(mobile);
+  // 获取验证码 needs the image captcha first.
   await page.getByRole('button', { name: '获取验证码' }).click();
+  await expect(page.getByLabel('图形验证码')).toHaveAttribute('aria-invalid', 'true');
+  await requestSmsCode(page);
   await expect(page.getByRole('button', { name: /^\d+秒后可再次发送$/ })).toBeDisabled();
   const code = await smsCode(staff, mobile, 'SMS_CD_RESET');
   await page.getByLabel('短信验证码').fill(code);

@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Staff, appReady, register, smsCode, staffSignedIn, watchForErrors } from './support';
+import { Staff, appReady, register, requestSmsCode, smsCode, staffSignedIn, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 远程下载 into a real token: certdesk-agent with SoftHSM2 (a token directory of its own),
@@ -133,7 +133,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书解锁');
     await expect(page.getByLabel('介质')).toContainText('（已锁定）');
     await page.getByLabel('手机号码').fill(mobile);
-    await page.getByRole('button', { name: '获取验证码' }).click();
+    await requestSmsCode(page);
     const code = await smsCode(staff, mobile, 'SMS_CD_UNLOCK');
     await page.getByLabel('短信验证码').fill(code);
     await page.getByLabel('新PIN码', { exact: true }).fill('111111');

@@ -131,6 +131,17 @@ export async function openSignIn(page: Page, path = '/sign-in'): Promise<string>
   return answer;
 }
 
+/** 获取验证码: answers the image captcha (图形验证码) beside it with a fresh picture's answer,
+ * read from the test-only `X-Captcha-Answer` header, and asks for the SMS code. */
+export async function requestSmsCode(page: Page) {
+  const captcha = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/captcha');
+  await page.getByRole('button', { name: '换一张' }).click();
+  const answer = (await captcha).headers()['x-captcha-answer'];
+  if (!answer) throw new Error('the test server must run with CERTDESK_INSECURE_CAPTCHA_ECHO=true');
+  await page.getByLabel('图形验证码').fill(answer);
+  await page.getByRole('button', { name: '获取验证码' }).click();
+}
+
 /** Signs in with user name, password, captcha and the agreement; lands in 用户中心. */
 export async function signInWithPassword(page: Page, mobile: string, password: string) {
   const answer = await openSignIn(page);
@@ -179,7 +190,7 @@ export async function register(page: Page, staff: Staff, kind: '企业账户' | 
   await expect(page.getByLabel('手机号码')).toHaveAccessibleDescription(/手机号即用户名，每个手机号只能注册一个账号/);
   await page.getByLabel('密码', { exact: true }).fill(password);
   await page.getByLabel('确认密码').fill(password);
-  await page.getByRole('button', { name: '获取验证码' }).click();
+  await requestSmsCode(page);
   await expect(page.getByRole('button', { name: /^\d+秒后可再次发送$/ })).toBeDisabled();
   const code = await smsCode(staff, mobile, 'SMS_CD_REGISTER');
   await page.getByLabel('短信验证码').fill(code);

@@ -81,6 +81,9 @@ impl CodePurpose {
 pub struct SendCodeRequest {
     pub mobile: Mobile,
     pub purpose: CodePurpose,
+    /// The image captcha shown beside 获取验证码, answered once (see `GET /api/captcha`).
+    pub captcha_id: String,
+    pub captcha_answer: String,
 }
 
 /// Answer to [`SendCodeRequest`]. Always the same whether or not the phone has an account.

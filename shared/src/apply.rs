@@ -218,6 +218,12 @@ pub struct CertificateInfo {
 impl CertificateInfo {
     pub fn check(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
+        // The unit's name becomes the subject's commonName and organizationName, each at
+        // most 64 characters (RFC 5280 ub-common-name, ub-organization-name), although a
+        // registered name may have up to 100.
+        if self.org_name.as_str().chars().count() > crate::certificate::SUBJECT_NAME_MAX {
+            e.push(FieldError { field: "org_name".into(), error: ValidationError::SubjectNameLength });
+        }
         if !crate::regions::REGIONS.iter().any(|(p, _)| *p == self.province) {
             e.push(FieldError { field: "province".into(), error: ValidationError::RegionUnknown });
         } else if !crate::regions::is_region(&self.province, &self.city) {

@@ -2,6 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most characters of a name in a certificate's subject: RFC 5280's upper bounds for
+/// commonName (`ub-common-name`) and organizationName (`ub-organization-name`).
+pub const SUBJECT_NAME_MAX: usize = 64;
+/// RFC 5280's upper bound for localityName and stateOrProvinceName.
+pub const SUBJECT_PLACE_MAX: usize = 128;
+
 /// What kind of certificate, as users buy them. Chinese CAs issue each as a pair: a signing
 /// certificate and an encryption certificate (双证书).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

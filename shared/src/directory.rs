@@ -159,11 +159,28 @@ pub const HOLDER_REASONS: [RevocationReason; 5] = [
     RevocationReason::CessationOfOperation,
 ];
 
-/// The challenge phrase (撤销密码) chosen when applying: 6 to 64 characters.
+/// Fewest characters of a challenge phrase chosen now (the same floor as a password: a
+/// phrase guards a certificate as a password guards an account). Phrases chosen before
+/// this floor was raised from 6 are still accepted by [`check_challenge_phrase_entered`].
+pub const CHALLENGE_PHRASE_MIN: usize = 8;
+pub const CHALLENGE_PHRASE_MAX: usize = 64;
+
+/// The challenge phrase (撤销密码) chosen when applying: 8 to 64 characters. The server
+/// also refuses phrases on its list of common passwords (`challenge_phrase_common`).
 pub fn check_challenge_phrase(s: &str) -> Result<(), ValidationError> {
     match s.chars().count() {
         0 => Err(ValidationError::Required),
-        n if !(6..=64).contains(&n) => Err(ValidationError::ChallengePhraseLength),
+        n if !(CHALLENGE_PHRASE_MIN..=CHALLENGE_PHRASE_MAX).contains(&n) => Err(ValidationError::ChallengePhraseLength),
+        _ => Ok(()),
+    }
+}
+
+/// A challenge phrase typed to revoke: any phrase that could have been chosen, so a holder
+/// whose phrase predates the 8-character floor can still use it.
+pub fn check_challenge_phrase_entered(s: &str) -> Result<(), ValidationError> {
+    match s.chars().count() {
+        0 => Err(ValidationError::Required),
+        n if n > CHALLENGE_PHRASE_MAX => Err(ValidationError::ChallengePhraseLength),
         _ => Ok(()),
     }
 }
@@ -299,6 +316,11 @@ mod tests {
     fn challenge_phrases() {
         assert_eq!(check_challenge_phrase(""), Err(ValidationError::Required));
         assert_eq!(check_challenge_phrase("short"), Err(ValidationError::ChallengePhraseLength));
+        assert_eq!(check_challenge_phrase("1234567"), Err(ValidationError::ChallengePhraseLength), "7 characters are too few");
+        assert_eq!(check_challenge_phrase("12345678"), Ok(()));
+        assert_eq!(check_challenge_phrase(&"长".repeat(65)), Err(ValidationError::ChallengePhraseLength));
+        assert_eq!(check_challenge_phrase_entered("旧密码六位数"), Ok(()), "a phrase chosen under the old floor still revokes");
+        assert_eq!(check_challenge_phrase_entered(""), Err(ValidationError::Required));
         assert_eq!(check_challenge_phrase("我的撤销密码"), Ok(()));
     }
 }

@@ -162,6 +162,7 @@ fn lint(der: &[u8], issuing: &Authority, req: &IssueRequest<'_>, csr: &CheckedCs
     {
         return Err("validity outside the issuing CA's".into());
     }
+    subject_within_bounds(&tbs.subject)?;
     let cn: Vec<&str> = tbs.subject.iter_common_name().filter_map(|a| a.as_str().ok()).collect();
     let country: Vec<&str> = tbs.subject.iter_country().filter_map(|a| a.as_str().ok()).collect();
     if cn != [req.subject.common_name.as_str()] || country != ["CN"] {
@@ -218,6 +219,33 @@ fn lint(der: &[u8], issuing: &Authority, req: &IssueRequest<'_>, csr: &CheckedCs
     for needed in ["aki", "ski", "bc", "ku", "eku", "crldp", "aia", "policies"] {
         if !seen.contains(&needed) {
             return Err(format!("missing extension {needed}"));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 5280's upper bounds on the subject's attributes (Appendix A.1): a name longer than
+/// its bound is refused before anything is signed.
+fn subject_within_bounds(subject: &X509Name<'_>) -> Result<(), String> {
+    use certdesk_shared::certificate::{SUBJECT_NAME_MAX, SUBJECT_PLACE_MAX};
+    use x509_parser::oid_registry::{
+        OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME, OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATION_NAME,
+        OID_X509_ORGANIZATIONAL_UNIT, OID_X509_STATE_OR_PROVINCE_NAME,
+    };
+    for attr in subject.iter_attributes() {
+        let oid = attr.attr_type();
+        let bound = if *oid == OID_X509_COMMON_NAME || *oid == OID_X509_ORGANIZATION_NAME || *oid == OID_X509_ORGANIZATIONAL_UNIT {
+            SUBJECT_NAME_MAX
+        } else if *oid == OID_X509_LOCALITY_NAME || *oid == OID_X509_STATE_OR_PROVINCE_NAME {
+            SUBJECT_PLACE_MAX
+        } else if *oid == OID_X509_COUNTRY_NAME {
+            2
+        } else {
+            SUBJECT_NAME_MAX
+        };
+        let value = attr.as_str().map_err(|_| format!("subject attribute {oid} is not a string"))?;
+        if value.chars().count() > bound {
+            return Err(format!("subject attribute {oid} has {} characters, more than RFC 5280's {bound}", value.chars().count()));
         }
     }
     Ok(())

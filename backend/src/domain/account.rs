@@ -134,7 +134,7 @@ pub async fn sign_in(
     captcha::check(db, &req.captcha_id, &req.captcha_answer, now).await?;
     let mobile = req.mobile.trim().to_owned();
     let account_key = format!("sign_in:mobile:{mobile}");
-    let address_key = format!("sign_in:ip:{}", meta.ip);
+    let address_key = meta.address_key("sign_in");
     // Each try is counted before the password is checked (see `throttle::attempt`).
     if !throttle::attempt(db, &address_key, throttle::SIGN_IN_ADDRESS, now).await? {
         return Err(ErrorCode::AccountLocked.into());

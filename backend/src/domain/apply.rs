@@ -222,6 +222,9 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
         }
         Step::ChallengePhrase(phrase) => {
             certdesk_shared::directory::check_challenge_phrase(&phrase).map_err(|e| field("challenge_phrase", e))?;
+            if super::password::is_common(&phrase) {
+                return Err(field("challenge_phrase", ValidationError::ChallengePhraseCommon));
+            }
             active.challenge_hash = Set(Some(super::password::hash(phrase).await.map_err(AppError::Internal)?));
             app.step - 1
         }
@@ -587,7 +590,7 @@ async fn authorized_download(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(application::Model, CertificateProfile, CertificateInfo, i32), AppError> {
-    if !super::throttle::take(db, &format!("auth_code:ip:{}", meta.ip), 20, chrono::Duration::hours(1), now).await? {
+    if !super::throttle::take(db, &meta.address_key("auth_code"), 20, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     let app = application::Entity::find()

@@ -2,7 +2,7 @@
 //! use, at most 5 tries, bound to the purpose they were sent for; one send per phone per
 //! minute for each purpose and 10 per day, 20 per address per hour.
 
-use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose};
+use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose, SendCodeRequest};
 use certdesk_shared::{ErrorCode, FieldError, Mobile, OtpCode, ValidationError};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -39,13 +39,17 @@ pub async fn send(
     db: &(impl ConnectionTrait + TransactionTrait),
     notifier: &Notifier,
     key: &AuditKey,
-    mobile: &Mobile,
-    purpose: CodePurpose,
+    req: &SendCodeRequest,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let SendCodeRequest { mobile, purpose, captcha_id, captcha_answer } = req;
+    let purpose = *purpose;
     let phone = mobile.as_str();
-    if !throttle::take(db, &format!("code:ip:{}", meta.ip), PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
+    // A person asks for a code: the image captcha keeps scripts from pumping SMS to
+    // premium numbers through us, whatever addresses they come from.
+    super::captcha::check(db, captcha_id, captcha_answer, now).await?;
+    if !throttle::take(db, &meta.address_key("code"), PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     // One send per phone (and purpose) per minute, agreed by every server through one

@@ -206,11 +206,10 @@ pub async fn revoke_with_phrase(
     if cert.status == REVOKED {
         return Err(ErrorCode::AlreadyRevoked.into());
     }
-    let bucket = throttle::address_bucket(&meta.ip);
     let keys = [
-        (format!("revoke:cert:{}:ip:{bucket}", cert.uid), PHRASE_PER_CERTIFICATE_AND_ADDRESS),
+        (meta.address_key(&format!("revoke:cert:{}", cert.uid)), PHRASE_PER_CERTIFICATE_AND_ADDRESS),
         (format!("revoke:cert:{}", cert.uid), PHRASE_PER_CERTIFICATE),
-        (format!("revoke:ip:{bucket}"), PHRASE_PER_ADDRESS),
+        (meta.address_key("revoke"), PHRASE_PER_ADDRESS),
     ];
     for (i, (key, policy)) in keys.iter().enumerate() {
         if !throttle::attempt(db, key, *policy, now).await? {

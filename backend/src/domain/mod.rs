@@ -30,6 +30,16 @@ pub struct ClientMeta {
     pub user_agent: String,
 }
 
+impl ClientMeta {
+    /// The throttle key of a per-address limit: `<what>:ip:<bucket>`, where the bucket is
+    /// the IPv4 address or the IPv6 /64 ([`throttle::address_bucket`]). Every per-address
+    /// limit counts through here, so that no limit gives one subscriber's /64 its billions
+    /// of addresses.
+    pub fn address_key(&self, what: &str) -> String {
+        format!("{what}:ip:{}", throttle::address_bucket(&self.ip))
+    }
+}
+
 /// `n` random bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], anyhow::Error> {
     let mut b = [0u8; N];

@@ -20,8 +20,7 @@ pub const CHALLENGES_PER_MINUTE: i32 = 30;
 
 /// 256 random bits kept for `purpose` (single use, 5 minutes): the id and the bytes (base64).
 pub async fn new_challenge(db: &impl ConnectionTrait, purpose: &str, meta: &ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
-    let bucket = super::throttle::address_bucket(&meta.ip);
-    if !super::throttle::take(db, &format!("challenge:ip:{bucket}"), CHALLENGES_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
+    if !super::throttle::take(db, &meta.address_key("challenge"), CHALLENGES_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     let challenge = B64.encode(random_bytes::<32>().map_err(AppError::Internal)?);

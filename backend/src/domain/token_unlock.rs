@@ -47,7 +47,7 @@ fn refused(why: &str) -> AppError {
 
 /// Checks the SMS code and the token, and answers the unlock secret sealed to the agent.
 pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, req: &UnlockToken, meta: &ClientMeta, now: DateTime<Utc>) -> Result<UnlockGrant, AppError> {
-    if !throttle::take(db, &format!("unlock:ip:{}", meta.ip), PER_ADDRESS_PER_HOUR, chrono::Duration::hours(1), now).await? {
+    if !throttle::take(db, &meta.address_key("unlock"), PER_ADDRESS_PER_HOUR, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     codes::consume(db, &req.mobile, CodePurpose::TokenUnlock, &req.code, now).await?;

@@ -81,7 +81,7 @@ async fn new_captcha(State(state): State<AppState>) -> Result<Response, AppError
 }
 
 async fn send_code(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<SendCodeRequest>) -> Result<Json<CodeSent>, AppError> {
-    codes::send(&state.db, &state.notifier, &state.audit_key, &req.mobile, req.purpose, &meta, Utc::now()).await?;
+    codes::send(&state.db, &state.notifier, &state.audit_key, &req, &meta, Utc::now()).await?;
     Ok(Json(CodeSent { resend_after_secs: CODE_RESEND_SECS, valid_for_secs: CODE_TTL_SECS }))
 }
 

@@ -1,7 +1,7 @@
 //! Accounts: registration with an SMS code, sign-in with captcha and throttles, sessions,
 //! CSRF, the forgotten password, the user centre and the e-mail notice over real SMTP.
 
-use certdesk::domain::{ClientMeta, session};
+use certdesk::domain::{ClientMeta, codes, session};
 use certdesk::entity::{account, one_time_code, outbox_message, throttle};
 use certdesk_shared::account::{AGREEMENT_VERSION, SessionInfo};
 use chrono::{Duration, Utc};
@@ -87,8 +87,15 @@ pub fn code_in(body: &str) -> String {
     body[start..].chars().take(6).collect()
 }
 
+/// `POST /api/codes`'s body, with a fresh captcha answered through the test-only echo.
+pub async fn code_request(app: &TestApp, mobile: &str, purpose: &str) -> Value {
+    let (captcha_id, captcha_answer) = captcha(app).await;
+    json!({ "mobile": mobile, "purpose": purpose, "captcha_id": captcha_id, "captcha_answer": captcha_answer })
+}
+
 pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
-    let (status, v) = b.post("/api/codes", json!({ "mobile": mobile, "purpose": purpose })).await;
+    let body = code_request(b.app, mobile, purpose).await;
+    let (status, v) = b.post("/api/codes", body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["resend_after_secs"], 60);
     code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
@@ -217,10 +224,10 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
 
     // A second registration for the phone: the SMS says it is registered, and no code comes.
     let mut other = Browser::new(&app);
-    let (status, _) = other.post("/api/codes", json!({ "mobile": mobile, "purpose": "register" })).await;
+    let (status, _) = other.post("/api/codes", code_request(&app, &mobile, "register").await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "one send per phone per minute");
     sqlx_age_codes(&app, &mobile).await;
-    let (status, _) = other.post("/api/codes", json!({ "mobile": mobile, "purpose": "register" })).await;
+    let (status, _) = other.post("/api/codes", code_request(&app, &mobile, "register").await).await;
     assert_eq!(status, StatusCode::OK);
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_REGISTERED");
@@ -262,7 +269,7 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     // A reset code does not register.
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut b, &mobile, "register").await;
-    let (status, _) = b.post("/api/codes", json!({ "mobile": mobile, "purpose": "reset_password" })).await;
+    let (status, _) = b.post("/api/codes", code_request(&app, &mobile, "reset_password").await).await;
     assert_eq!(status, StatusCode::OK, "no account yet: same answer, no SMS");
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REGISTER");
 
@@ -296,11 +303,11 @@ async fn the_sandbox_gateway_refuses_what_the_vendor_refuses() {
     let app = spawn_app().await;
     let mut b = Browser::new(&app);
     // The sandbox treats the 170 block as unreachable numbers.
-    let (status, v) = b.post("/api/codes", json!({ "mobile": "17012345678", "purpose": "register" })).await;
+    let (status, v) = b.post("/api/codes", code_request(&app, "17012345678", "register").await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["fields"][0]["field"], "mobile");
     assert!(last_sms(&app, "17012345678").await.is_none());
-    let (status, v) = b.post("/api/codes", json!({ "mobile": "1380013800", "purpose": "register" })).await;
+    let (status, v) = b.post("/api/codes", code_request(&app, "1380013800", "register").await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["fields"][0]["error"], "mobile_format");
 }
@@ -445,6 +452,47 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+/// `POST /api/codes` from `address` (the server trusts X-Forwarded-For in these tests).
+async fn code_from(app: &TestApp, address: &str, body: &Value) -> (StatusCode, Value) {
+    let res = app.client.post(app.url("/api/codes")).header("x-forwarded-for", address).json(body).send().await.unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_need_the_captcha_and_an_ipv6_64_counts_as_one_address() {
+    let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
+    let mobile = new_mobile();
+    // Without a captcha, or with a wrong answer, no SMS goes out.
+    let (s, v) = code_from(&app, "198.51.100.1", &json!({ "mobile": mobile, "purpose": "register" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (captcha_id, answer) = captcha(&app).await;
+    let wrong = json!({ "mobile": mobile, "purpose": "register", "captcha_id": captcha_id, "captcha_answer": "XXXXX" });
+    let (s, v) = code_from(&app, "198.51.100.1", &wrong).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("captcha_invalid")), "{v}");
+    // A captcha answers once: the right answer after a wrong one is too late.
+    let late = json!({ "mobile": mobile, "purpose": "register", "captcha_id": captcha_id, "captcha_answer": answer });
+    assert_eq!(code_from(&app, "198.51.100.1", &late).await.1["code"], "captcha_invalid");
+    assert!(last_sms(&app, &mobile).await.is_none());
+    let ok = code_request(&app, &mobile, "register").await;
+    assert_eq!(code_from(&app, "198.51.100.1", &ok).await.0, StatusCode::OK);
+    assert!(last_sms(&app, &mobile).await.is_some());
+
+    // Twenty codes an hour per address, and every address of one IPv6 /64 is that address.
+    for i in 0..codes::PER_ADDRESS_PER_HOUR {
+        let body = code_request(&app, &new_mobile(), "register").await;
+        let (s, v) = code_from(&app, &format!("2001:db8:7:8::{:x}", i + 1), &body).await;
+        assert_eq!(s, StatusCode::OK, "{i}: {v}");
+    }
+    let phone = new_mobile();
+    let body = code_request(&app, &phone, "register").await;
+    let (s, v) = code_from(&app, "2001:db8:7:8:ffff:1:2:3", &body).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{v}");
+    assert!(last_sms(&app, &phone).await.is_none());
+    // The next /64 is someone else.
+    let body = code_request(&app, &phone, "register").await;
+    assert_eq!(code_from(&app, "2001:db8:7:9::1", &body).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

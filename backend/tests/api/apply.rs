@@ -93,6 +93,14 @@ pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settl
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase")), "{v}");
     let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": "short" }))).await;
     assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_length")));
+    // Seven characters are too few, and a phrase from the common-password list is refused
+    // in any case: neither is stored.
+    for (phrase, error) in [("1234567", "challenge_phrase_length"), ("Password123", "challenge_phrase_common"), ("iloveyou", "challenge_phrase_common")] {
+        let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": phrase }))).await;
+        assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(error)), "{phrase}: {v}");
+    }
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["challenge_set"], false, "a refused phrase is not kept: {v}");
     let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": CHALLENGE_PHRASE }))).await;
     assert_eq!((s, v["challenge_set"].as_bool(), v["step"].as_u64()), (StatusCode::OK, Some(true), Some(6)), "{v}");
     (b, id, mobile)
@@ -226,10 +234,17 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     wrong_city["city"] = "朝阳区".into();
     let (_, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(wrong_city)).await;
     assert_eq!(v["fields"][0]["error"], "region_unknown");
+    // A registered name may have 100 characters, but a certificate's subject names only 64
+    // (RFC 5280): step ② says so.
+    let mut long_name = certificate_info("91350100M000100Y43");
+    long_name["org_name"] = format!("天津{}有限公司", "滨".repeat(59)).into();
+    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(long_name)).await;
+    assert_eq!((s, &v["fields"][0]), (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "org_name", "error": "subject_name_length" })), "{v}");
 
     // Nothing was lost.
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
     assert_eq!(v["certificate_info"]["credit_code"], "91350100M000100Y43");
+    assert_eq!(v["certificate_info"]["org_name"], "天津市滨海数字认证有限公司");
     let licence = v["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "business_licence").unwrap();
     assert_eq!(licence["file_name"], "营业执照.pdf");
     assert_eq!(licence["size"], PDF.len());

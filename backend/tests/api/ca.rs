@@ -165,7 +165,20 @@ async fn bad_requests_get_a_clear_code_and_leave_no_row() {
     let csr = p256_csr();
     let too_long = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 0 };
     assert_eq!(issue(&app.state.db, &app.state.ca, &too_long).await.unwrap_err().code(), ErrorCode::BadValidity);
+    // RFC 5280's upper bounds: the profile lint refuses a commonName or organizationName
+    // over 64 characters before anything is signed (step ② refuses them first).
+    let long = "测".repeat(65);
+    let long_cn = Subject { common_name: long.clone(), ..subject(CertificateProfile::OrgSign) };
+    let long_o = Subject { organisation: Some(long.clone()), ..subject(CertificateProfile::OrgSign) };
+    for s in [long_cn, long_o] {
+        let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
+        assert_eq!(issue(&app.state.db, &app.state.ca, &req).await.unwrap_err().code(), ErrorCode::Internal, "{s:?}");
+    }
     assert_eq!(certificate_count(&app).await, 0);
+    let at_bound = Subject { common_name: "测".repeat(64), organisation: Some("测".repeat(64)), ..subject(CertificateProfile::OrgSign) };
+    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &at_bound, csr: &csr, validity_days: 365 };
+    issue(&app.state.db, &app.state.ca, &req).await.expect("64 characters are within the bound");
+    assert_eq!(certificate_count(&app).await, 1);
 }
 
 #[tokio::test]

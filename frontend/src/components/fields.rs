@@ -1,8 +1,8 @@
 //! Form parts: a labelled field with its error under it (linked by `aria-describedby`),
-//! the agreement checkbox, a radio group shown as tabs, the alert of a form, and the
-//! 获取验证码 button with its countdown.
+//! the agreement checkbox, a radio group shown as tabs, the alert of a form, the image
+//! captcha, and the 获取验证码 button with its countdown.
 
-use certdesk_shared::account::{CodePurpose, CodeSent, SendCodeRequest};
+use certdesk_shared::account::{Captcha, CodePurpose, CodeSent, SendCodeRequest};
 use certdesk_shared::{FieldError, Mobile, ValidationError};
 use leptos::prelude::*;
 
@@ -210,13 +210,75 @@ pub fn FailureAlert(failure: RwSignal<Option<Failure>>) -> impl IntoView {
     }
 }
 
-/// 获取验证码: checks the phone with the same rule as the server, asks for a code and
-/// counts down until another may be sent ("37秒后可再次发送").
+/// The image captcha (图形验证码) a form answers before the server does something for an
+/// anonymous visitor that costs (a sign-in try, an SMS): the server's picture, the answer
+/// typed under it, and a new picture on demand. A captcha answers once, right or wrong, so
+/// the form calls [`CaptchaState::reload`] after every try.
+#[derive(Clone, Copy)]
+pub struct CaptchaState {
+    pub captcha: RwSignal<Option<Captcha>>,
+    pub answer: RwSignal<String>,
+    failure: RwSignal<Option<Failure>>,
+    i18n: leptos_i18n::I18nContext<Locale>,
+}
+
+impl CaptchaState {
+    /// A captcha for a form whose alert is `failure`; its first picture loads at once.
+    pub fn new(failure: RwSignal<Option<Failure>>) -> Self {
+        let state = CaptchaState { captcha: RwSignal::new(None), answer: RwSignal::new(String::new()), failure, i18n: use_i18n() };
+        state.reload();
+        state
+    }
+
+    /// Forgets the answer and fetches a new picture.
+    pub fn reload(self) {
+        self.answer.set(String::new());
+        leptos::task::spawn_local(async move {
+            match crate::api::get::<Captcha>("/api/captcha", self.i18n.get_locale_untracked()).await {
+                Ok(c) => self.captcha.set(Some(c)),
+                Err(e) => {
+                    self.captcha.set(None);
+                    self.failure.set(Some(e.into()));
+                }
+            }
+        });
+    }
+
+    /// The id of the picture shown.
+    pub fn id(self) -> String {
+        self.captcha.with_untracked(|c| c.as_ref().map(|c| c.id.clone())).unwrap_or_default()
+    }
+}
+
+/// The captcha's picture (click for another), 换一张, and the answer's field
+/// (`captcha_answer`, with its error under it).
+#[component]
+pub fn CaptchaField(form: &'static str, label: Text, captcha: CaptchaState, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+    view! {
+        <Field form field="captcha_answer" label value=captcha.answer errors autocomplete="off">
+            <div
+                class="captcha"
+                role="img"
+                aria-label=tr(|l| td_string!(l, captcha_image))
+                inner_html=move || captcha.captcha.get().map(|c| c.svg).unwrap_or_default()
+                on:click=move |_| captcha.reload()
+            ></div>
+            <button type="button" class="secondary" on:click=move |_| captcha.reload()>
+                {tr(|l| td_string!(l, captcha_reload))}
+            </button>
+        </Field>
+    }
+}
+
+/// 获取验证码: checks the phone with the same rule as the server and that the image captcha
+/// (a [`CaptchaField`] of the same form) is answered, asks for a code and counts down until
+/// another may be sent ("37秒后可再次发送").
 #[component]
 pub fn SendCode(
     form: &'static str,
     purpose: CodePurpose,
     mobile: RwSignal<String>,
+    captcha: CaptchaState,
     errors: RwSignal<Vec<FieldError>>,
     failure: RwSignal<Option<Failure>>,
 ) -> impl IntoView {
@@ -256,12 +318,21 @@ pub fn SendCode(
                 return;
             }
         };
+        let captcha_answer = captcha.answer.get_untracked().trim().to_owned();
+        if captcha_answer.is_empty() {
+            let e = FieldError { field: "captcha_answer".into(), error: ValidationError::Required };
+            errors.update(|es| set_error(es, "captcha_answer", Some(e.error)));
+            focus_first_error(form, &[e]);
+            return;
+        }
         busy.set(true);
         failure.set(None);
         leptos::task::spawn_local(async move {
-            let req = SendCodeRequest { mobile, purpose };
+            let req = SendCodeRequest { mobile, purpose, captcha_id: captcha.id(), captcha_answer };
             let res = crate::api::post::<CodeSent>("/api/codes", &req, i18n.get_locale_untracked()).await;
             busy.set(false);
+            // Spent either way.
+            captcha.reload();
             match res {
                 Ok(s) => {
                     sent.set(Some(s.valid_for_secs.div_ceil(60)));

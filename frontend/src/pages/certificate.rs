@@ -2,7 +2,7 @@
 //! class, subject and serial; downloads as PEM and DER; and 撤销: the challenge phrase
 //! chosen when applying and a reason from RFC 5280's list, and the CA revokes at once.
 
-use certdesk_shared::directory::{CertificateDetail, HOLDER_REASONS, PublicStatus, SelfRevocation, check_challenge_phrase};
+use certdesk_shared::directory::{CertificateDetail, HOLDER_REASONS, PublicStatus, SelfRevocation, check_challenge_phrase_entered};
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::FieldError;
 use leptos::prelude::*;
@@ -74,7 +74,7 @@ fn revoke_form(uid: String, detail: RwSignal<Load<CertificateDetail>>, revoked_n
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let p = phrase.get_untracked();
-        let req = match check_challenge_phrase(&p) {
+        let req = match check_challenge_phrase_entered(&p) {
             Ok(()) => Ok(SelfRevocation { challenge_phrase: p, reason: reason.get_untracked() }),
             Err(error) => Err(vec![FieldError { field: "challenge_phrase".into(), error }]),
         };

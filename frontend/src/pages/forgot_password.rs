@@ -6,7 +6,7 @@ use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::fields::{FailureAlert, Field, FormState, SendCode};
+use crate::components::fields::{CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, confirmation};
 use crate::i18n::use_i18n;
@@ -49,6 +49,7 @@ pub fn ForgotPassword() -> impl IntoView {
     let f = FormState::new("reset");
     let errors = f.errors;
     let failure = f.failure;
+    let captcha = CaptchaState::new(failure);
     let busy = f.busy;
     let done = RwSignal::new(false);
 
@@ -105,6 +106,7 @@ pub fn ForgotPassword() -> impl IntoView {
                         inputmode="numeric"
                         check=|s| Mobile::parse(s).map(drop)
                     />
+                    <CaptchaField form="reset" label=|l| td_string!(l, field_image_captcha) captcha errors />
                     <Field
                         form="reset"
                         field="code"
@@ -115,7 +117,7 @@ pub fn ForgotPassword() -> impl IntoView {
                         inputmode="numeric"
                         check=|s| OtpCode::parse(s).map(drop)
                     >
-                        <SendCode form="reset" purpose=CodePurpose::ResetPassword mobile errors failure />
+                        <SendCode form="reset" purpose=CodePurpose::ResetPassword mobile captcha errors failure />
                     </Field>
                     <Field
                         form="reset"

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, FailureAlert, Field, FormState, SendCode, Tabs, Text};
+use crate::components::fields::{AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode, Tabs, Text};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, confirmation, optional};
 use crate::i18n::{Locale, use_i18n};
@@ -116,6 +116,7 @@ pub fn Register() -> impl IntoView {
     let agreed = RwSignal::new(false);
     let f = FormState::new("register");
     let (errors, failure, busy) = (f.errors, f.failure, f.busy);
+    let captcha = CaptchaState::new(failure);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -248,6 +249,7 @@ pub fn Register() -> impl IntoView {
                 input_type="password"
                 autocomplete="new-password"
             />
+            <CaptchaField form="register" label=|l| td_string!(l, field_image_captcha) captcha errors />
             <Field
                 form="register"
                 field="code"
@@ -258,7 +260,7 @@ pub fn Register() -> impl IntoView {
                 inputmode="numeric"
                 check=|s| OtpCode::parse(s).map(drop)
             >
-                <SendCode form="register" purpose=CodePurpose::Register mobile errors failure />
+                <SendCode form="register" purpose=CodePurpose::Register mobile captcha errors failure />
             </Field>
             <AgreementCheck form="register" field="agreement_version" checked=agreed errors />
             <FailureAlert failure />

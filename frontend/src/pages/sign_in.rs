@@ -3,14 +3,14 @@
 //! 软盾 and APP 扫码 sign-in arrive with the token agent (证书助手).
 
 use certdesk_shared::account::{
-    Captcha, FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn,
+    FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn,
 };
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, FailureAlert, Field, FormState, Tabs, Text};
+use crate::components::fields::{AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, Tabs, Text};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, required, safe_next};
 use crate::i18n::{Locale, use_i18n};
@@ -106,32 +106,18 @@ pub fn SignIn() -> impl IntoView {
     let navigate = use_navigate();
     let query = use_query_map();
     let method = RwSignal::new(Method::Password);
-    let [mobile, password, captcha_answer] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [mobile, password] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let agreed = RwSignal::new(false);
     let fs = FormState::new("sign-in");
     let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
-    let captcha = RwSignal::new(None::<Captcha>);
-
-    let reload_captcha = move || {
-        captcha_answer.set(String::new());
-        leptos::task::spawn_local(async move {
-            match crate::api::get::<Captcha>("/api/captcha", i18n.get_locale_untracked()).await {
-                Ok(c) => captcha.set(Some(c)),
-                Err(e) => {
-                    captcha.set(None);
-                    failure.set(Some(e.into()));
-                }
-            }
-        });
-    };
-    reload_captcha();
+    let captcha = CaptchaState::new(failure);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = SignInForm {
             mobile: mobile.get_untracked(),
             password: password.get_untracked(),
-            captcha_answer: captcha_answer.get_untracked(),
+            captcha_answer: captcha.answer.get_untracked(),
             agreed: agreed.get_untracked(),
         };
         let l = i18n.get_locale_untracked();
@@ -141,8 +127,7 @@ pub fn SignIn() -> impl IntoView {
         let checked = if by_key {
             form.key_request().map(Err)
         } else {
-            let id = captcha.with_untracked(|c| c.as_ref().map(|c| c.id.clone())).unwrap_or_default();
-            form.request(&id).map(Ok)
+            form.request(&captcha.id()).map(Ok)
         };
         let req = match checked {
             Ok(req) => req,
@@ -163,7 +148,7 @@ pub fn SignIn() -> impl IntoView {
                 Err(f) => {
                     if !by_key {
                         // A captcha answers once: every failed attempt needs a new one.
-                        reload_captcha();
+                        captcha.reload();
                         password.set(String::new());
                     }
                     fs.fail(f);
@@ -230,25 +215,7 @@ pub fn SignIn() -> impl IntoView {
                                     input_type="password"
                                     autocomplete="current-password"
                                 />
-                                <Field
-                                    form="sign-in"
-                                    field="captcha_answer"
-                                    label=|l| td_string!(l, field_captcha)
-                                    value=captcha_answer
-                                    errors
-                                    autocomplete="off"
-                                >
-                                    <div
-                                        class="captcha"
-                                        role="img"
-                                        aria-label=tr(|l| td_string!(l, captcha_image))
-                                        inner_html=move || captcha.get().map(|c| c.svg).unwrap_or_default()
-                                        on:click=move |_| reload_captcha()
-                                    ></div>
-                                    <button type="button" class="secondary" on:click=move |_| reload_captcha()>
-                                        {tr(|l| td_string!(l, captcha_reload))}
-                                    </button>
-                                </Field>
+                                <CaptchaField form="sign-in" label=|l| td_string!(l, field_captcha) captcha errors />
                             }
                         })}
                     <AgreementCheck form="sign-in" field="agreed" checked=agreed errors />

@@ -10,7 +10,7 @@ use certdesk_shared::{FieldError, Mobile, OtpCode, Pin, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::fields::{Field, FormState, SendCode};
+use crate::components::fields::{CaptchaField, CaptchaState, Field, FormState, SendCode};
 use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens};
 use crate::components::{tr, use_page_title};
 use crate::form::check;
@@ -68,6 +68,7 @@ pub fn Unlock() -> impl IntoView {
     find();
     let fs = FormState::new("unlock");
     let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
+    let captcha = CaptchaState::new(failure);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -106,8 +107,9 @@ pub fn Unlock() -> impl IntoView {
                 <form class="form" novalidate on:submit=submit>
                     {token_select("unlock-medium_no", list, medium_no)}
                     <Field form="unlock" field="mobile" label=|l| td_string!(l, field_mobile) value=mobile errors input_type="tel" inputmode="numeric" check=|s| Mobile::parse(s).map(drop) />
+                    <CaptchaField form="unlock" label=|l| td_string!(l, field_image_captcha) captcha errors />
                     <Field form="unlock" field="code" label=|l| td_string!(l, field_sms_code) value=code errors autocomplete="one-time-code" inputmode="numeric" check=|s| OtpCode::parse(s).map(drop)>
-                        <SendCode form="unlock" purpose=CodePurpose::TokenUnlock mobile errors failure />
+                        <SendCode form="unlock" purpose=CodePurpose::TokenUnlock mobile captcha errors failure />
                     </Field>
                     <Field form="unlock" field="new_pin" label=|l| td_string!(l, field_new_pin) value=new_pin errors input_type="password" autocomplete="new-password" hint=|l| td_string!(l, new_pin_hint) check=|s| Pin::new_pin(s).map(drop) />
                     <Field form="unlock" field="confirm_pin" label=|l| td_string!(l, field_confirm_pin) value=confirm_pin errors input_type="password" autocomplete="new-password" />
