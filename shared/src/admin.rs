@@ -41,9 +41,13 @@ pub struct StaffMember {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: StaffRole,
+    /// `None` for a role this version does not know (it grants nothing).
+    pub role: Option<StaffRole>,
     /// Has a security key: can sign in.
     pub enrolled: bool,
+    /// Offboarded (停用): cannot sign in; sessions and keys are gone.
+    #[serde(default)]
+    pub disabled: bool,
     pub created_at: String,
 }
 

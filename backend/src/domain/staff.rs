@@ -1,5 +1,6 @@
 //! Staff: roles and what each may do, creating staff (the first administrator from the
-//! command line), enrolment of their security key through a one-time link, role changes.
+//! command line), enrolment of their security key through a one-time link, role changes,
+//! and offboarding (a disabled member's sessions end and keys go at once).
 
 use certdesk_shared::ErrorCode;
 use certdesk_shared::admin::{StaffMember, StaffRole};
@@ -45,8 +46,14 @@ pub fn allows(role: StaffRole, p: Permission) -> bool {
     )
 }
 
-pub fn role_of(s: &staff::Model) -> StaffRole {
-    StaffRole::parse(&s.role).unwrap_or(StaffRole::Reviewer)
+/// The member's role; `None` for a role this build does not know, which grants nothing.
+pub fn role_of(s: &staff::Model) -> Option<StaffRole> {
+    StaffRole::parse(&s.role)
+}
+
+/// Whether this member may do `p` now: enabled, with a known role that grants it.
+pub fn may(s: &staff::Model, p: Permission) -> bool {
+    s.disabled_at.is_none() && role_of(s).is_some_and(|r| allows(r, p))
 }
 
 pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<StaffMember, AppError> {
@@ -57,6 +64,7 @@ pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<Staff
         display_name: s.display_name.clone(),
         role: role_of(s),
         enrolled: keys > 0,
+        disabled: s.disabled_at.is_some(),
         created_at: s.created_at.to_rfc3339(),
     })
 }
@@ -103,6 +111,7 @@ pub async fn create(
         enrol_token_hash: Some(sha256_hex(&[b"enrol", token.as_bytes()])),
         enrol_expires_at: Some(now + ENROL_TTL),
         created_at: now,
+        disabled_at: None,
     };
     let active: staff::ActiveModel = model.clone().into();
     staff::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {
@@ -130,6 +139,7 @@ pub async fn by_enrol_token(db: &impl ConnectionTrait, token: &str, now: DateTim
     staff::Entity::find()
         .filter(staff::Column::EnrolTokenHash.eq(hash))
         .filter(staff::Column::EnrolExpiresAt.gt(now))
+        .filter(staff::Column::DisabledAt.is_null())
         .one(db)
         .await?
         .ok_or_else(|| ErrorCode::LinkInvalid.into())
@@ -169,17 +179,12 @@ pub async fn change_role(
 ) -> Result<staff::Model, AppError> {
     let txn = db.begin().await?;
     let s = find(&txn, id).await?.ok_or(ErrorCode::NotFound)?;
+    if s.disabled_at.is_some() {
+        return Err(ErrorCode::NotFound.into());
+    }
     let before = role_of(&s);
-    if before == StaffRole::Administrator && role != StaffRole::Administrator {
-        // Two administrators demoting each other at once: on PostgreSQL the row locks make
-        // the second wait and count again; SQLite has one writer and refuses a stale one.
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            super::exec(&txn, "SELECT id FROM staff WHERE role = 'administrator' FOR UPDATE", vec![]).await?;
-        }
-        let admins = staff::Entity::find().filter(staff::Column::Role.eq(StaffRole::Administrator.as_str())).count(&txn).await?;
-        if admins <= 1 {
-            return Err(ErrorCode::LastAdministrator.into());
-        }
+    if before == Some(StaffRole::Administrator) && role != StaffRole::Administrator {
+        keep_an_administrator(&txn).await?;
     }
     let mut active: staff::ActiveModel = s.clone().into();
     active.role = Set(role.as_str().to_owned());
@@ -192,7 +197,67 @@ pub async fn change_role(
             action: "role_changed",
             subject: &audit::staff(&s.id),
             ip: &meta.ip,
-            detail: serde_json::json!({ "from": before.as_str(), "to": role.as_str() }),
+            detail: serde_json::json!({ "from": s.role, "to": role.as_str() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Refuses to take away the last enabled administrator (before a demotion or a disabling).
+/// Two administrators demoting each other at once: on PostgreSQL the row locks make the
+/// second wait and count again; SQLite has one writer and refuses a stale one.
+async fn keep_an_administrator(txn: &impl ConnectionTrait) -> Result<(), AppError> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        super::exec(txn, "SELECT id FROM staff WHERE role = 'administrator' AND disabled_at IS NULL FOR UPDATE", vec![]).await?;
+    }
+    let admins = staff::Entity::find()
+        .filter(staff::Column::Role.eq(StaffRole::Administrator.as_str()))
+        .filter(staff::Column::DisabledAt.is_null())
+        .count(txn)
+        .await?;
+    if admins <= 1 { Err(ErrorCode::LastAdministrator.into()) } else { Ok(()) }
+}
+
+/// Offboarding: the member can no longer sign in, every session of theirs ends at once,
+/// their security keys and any unused enrolment link are removed, and the row stays for the
+/// audit trail. Nobody disables themselves, and the last administrator stays.
+pub async fn disable(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    by: &staff::Model,
+    id: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<staff::Model, AppError> {
+    if by.id == id {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let txn = db.begin().await?;
+    let s = find(&txn, id).await?.ok_or(ErrorCode::NotFound)?;
+    if s.disabled_at.is_some() {
+        return Ok(s);
+    }
+    if role_of(&s) == Some(StaffRole::Administrator) {
+        keep_an_administrator(&txn).await?;
+    }
+    let mut active: staff::ActiveModel = s.clone().into();
+    active.disabled_at = Set(Some(now));
+    active.enrol_token_hash = Set(None);
+    active.enrol_expires_at = Set(None);
+    let updated = staff::Entity::update(active).exec(&txn).await?;
+    let sessions = super::exec(&txn, "DELETE FROM session WHERE subject_kind = 'staff' AND subject_id = $1", vec![id.into()]).await?.rows_affected();
+    let keys = webauthn_credential::Entity::delete_many().filter(webauthn_credential::Column::OwnerId.eq(id)).exec(&txn).await?.rows_affected;
+    audit::append(
+        &txn,
+        key,
+        Event {
+            actor: &audit::staff(&by.id),
+            action: "staff_disabled",
+            subject: &audit::staff(id),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "username": s.username, "sessions_ended": sessions, "keys_removed": keys }),
         },
     )
     .await?;

@@ -13,6 +13,8 @@ pub struct Model {
     pub enrol_token_hash: Option<String>,
     pub enrol_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Offboarded: no sign-in, no session, no security key from then on.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sign-out", post(sign_out))
         .route("/staff", get(list_staff).post(create_staff))
         .route("/staff/{id}/role", put(change_role))
+        .route("/staff/{id}/disable", post(disable_staff))
         .route("/sms-outbox", get(outbox))
         .route("/audit", get(audit_trail))
         .merge(super::apply::admin_router())
@@ -63,7 +64,8 @@ fn staff_session(member: StaffMember) -> impl FnOnce(String) -> StaffSession {
 }
 
 async fn start_sign_in(State(state): State<AppState>, AppJson(req): AppJson<StartStaffSignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
-    let member = staff::by_username(&state.db, &req.username).await?;
+    // A disabled member gets the decoy an unknown name gets.
+    let member = staff::by_username(&state.db, &req.username).await?.filter(|m| m.disabled_at.is_none());
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
         &state.webauthn,
@@ -86,7 +88,7 @@ async fn finish_sign_in(
 ) -> Result<Response, AppError> {
     let id = security_key::finish_authentication(&state.db, &state.webauthn, Kind::Staff.as_str(), &req.challenge_id, &req.credential, Utc::now())
         .await?;
-    let member = staff::find(&state.db, &id).await?.ok_or(ErrorCode::SecurityKeyFailed)?;
+    let member = staff::find(&state.db, &id).await?.filter(|m| m.disabled_at.is_none()).ok_or(ErrorCode::SecurityKeyFailed)?;
     audit::append(
         &state.db,
         &state.audit_key,
@@ -180,6 +182,11 @@ async fn change_role(
     AppJson(req): AppJson<ChangeRoleRequest>,
 ) -> Result<Json<StaffMember>, AppError> {
     let s = staff::change_role(&state.db, &state.audit_key, &who.user.actor(), &id, req.role, &who.user.meta).await?;
+    Ok(Json(staff::member(&state.db, &s).await?))
+}
+
+async fn disable_staff(State(state): State<AppState>, who: Allowed<ManageStaff>, Path(id): Path<String>) -> Result<Json<StaffMember>, AppError> {
+    let s = staff::disable(&state.db, &state.audit_key, &who.user.staff, &id, &who.user.meta, Utc::now()).await?;
     Ok(Json(staff::member(&state.db, &s).await?))
 }
 

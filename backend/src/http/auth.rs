@@ -142,7 +142,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let s = load_session(parts, &state, Kind::Staff).await?;
-        let member = staff::find(&state.db, &s.subject_id).await?.ok_or(ErrorCode::Unauthorized)?;
+        let member = staff::find(&state.db, &s.subject_id).await?.filter(|m| m.disabled_at.is_none()).ok_or(ErrorCode::Unauthorized)?;
         Ok(StaffUser { staff: member, session: s, meta: client_meta(parts, state.config.trust_forwarded_for) })
     }
 }
@@ -175,7 +175,7 @@ where
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = StaffUser::from_request_parts(parts, state).await?;
-        if !staff::allows(staff::role_of(&user.staff), P::PERMISSION) {
+        if !staff::may(&user.staff, P::PERMISSION) {
             return Err(ErrorCode::Forbidden.into());
         }
         Ok(Allowed { user, _p: PhantomData })

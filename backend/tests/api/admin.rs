@@ -1,10 +1,12 @@
 //! Staff: every admin route refuses customers and the roles that lack its permission; the
 //! outbox and the audit trail through the admin API; `audit verify` finds tampering.
 
-use certdesk::domain::audit;
+use certdesk::domain::{audit, session, staff};
+use certdesk::entity::webauthn_credential;
 use certdesk_shared::admin::StaffRole;
+use chrono::Utc;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 
 use crate::accounts::{Browser, registered, staff_browser};
@@ -92,6 +94,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
             Some(json!({ "name": "机构证书", "media": ["ukey"], "documents": [] })),
             Some(StaffRole::Administrator),
         ),
+        (Method::POST, format!("/api/admin/staff/{staff_id}/disable"), Some(json!({})), Some(StaffRole::Administrator)),
         (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
     ]
 }
@@ -166,6 +169,92 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     for a in ["staff_created", "registered", "signed_in", "code_sent"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() {
+    let app = spawn_app().await;
+    let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut leaver, leaver_id) = staff_browser(&app, StaffRole::Reviewer).await;
+    let mut second_tab = Browser { app: &app, cookie: leaver.cookie.clone(), csrf: leaver.csrf.clone() };
+    let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
+    webauthn_credential::Entity::insert(webauthn_credential::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        owner_kind: Set("staff".into()),
+        owner_id: Set(leaver_id.clone()),
+        credential_id: Set("Y3JlZA".into()),
+        passkey: Set("{}".into()),
+        name: Set("安全密钥".into()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    })
+    .exec(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::OK);
+
+    // Nobody disables themselves, and a reviewer disables nobody.
+    let (s, _) = admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = leaver.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let (s, v) = admin.post(&format!("/api/admin/staff/{leaver_id}/disable"), json!({})).await;
+    assert_eq!((s, v["disabled"].as_bool(), v["enrolled"].as_bool()), (StatusCode::OK, Some(true), Some(false)), "{v}");
+    // Every session ended at once, and the keys are gone.
+    assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(second_tab.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+    let keys = webauthn_credential::Entity::find().filter(webauthn_credential::Column::OwnerId.eq(leaver_id.as_str())).count(&app.state.db).await.unwrap();
+    assert_eq!(keys, 0);
+    // Signing in starts like an unknown name's (a decoy that never finishes), and a session
+    // made some other way for the member is refused too.
+    let (s, decoy) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": username })).await;
+    let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": "nobody.here" })).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(decoy["options"]["publicKey"].as_object().map(|o| o.len()), unknown["options"]["publicKey"].as_object().map(|o| o.len()), "{decoy}");
+    let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
+    let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
+    let mut revived = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
+    assert_eq!(revived.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+    // The role cannot be changed any more, and the list says who left.
+    let (s, _) = admin.call(Method::PUT, &format!("/api/admin/staff/{leaver_id}/role"), Some(json!({ "role": "finance" }))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = admin.get("/api/admin/staff").await;
+    let row = list.as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
+    assert_eq!(row["disabled"], true);
+    let (_, trail) = admin.get("/api/admin/audit").await;
+    let entry = trail.as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");
+    assert_eq!((entry["detail"]["sessions_ended"].as_u64(), entry["detail"]["keys_removed"].as_u64()), (Some(2), Some(1)), "{entry}");
+
+    // The last enabled administrator stays.
+    let (mut other_admin, other_id) = staff_browser(&app, StaffRole::Administrator).await;
+    let (s, _) = other_admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = other_admin.call(Method::PUT, &format!("/api/admin/staff/{other_id}/role"), Some(json!({ "role": "reviewer" }))).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")), "a disabled administrator does not count");
+}
+
+#[tokio::test]
+async fn an_unknown_role_grants_nothing() {
+    let app = spawn_app().await;
+    let (mut member, id) = staff_browser(&app, StaffRole::Reviewer).await;
+    assert_eq!(member.get("/api/admin/applications").await.0, StatusCode::OK);
+    // A role written by a newer version, or by hand.
+    app.state
+        .db
+        .execute(sea_orm::Statement::from_sql_and_values(
+            app.state.db.get_database_backend(),
+            if app.state.db.get_database_backend() == DbBackend::Postgres { "UPDATE staff SET role = 'auditor' WHERE id = $1" } else { "UPDATE staff SET role = 'auditor' WHERE id = ?" },
+            [id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    for path in ["/api/admin/applications", "/api/admin/shipments", "/api/admin/invoices", "/api/admin/staff", "/api/admin/audit"] {
+        let (s, v) = member.get(path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
+    }
+    let (s, v) = member.get("/api/admin/session").await;
+    assert_eq!((s, &v["staff"]["role"]), (StatusCode::OK, &Value::Null), "{v}");
 }
 
 #[tokio::test]

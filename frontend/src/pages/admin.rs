@@ -94,7 +94,7 @@ pub fn Admin() -> impl IntoView {
                         <span>
                             <strong>{s.staff.display_name.clone()}</strong>
                             " · "
-                            {move || role_text(role, i18n.get_locale())}
+                            {move || role.map_or("—", |r| role_text(r, i18n.get_locale()))}
                         </span>
                         <button type="button" class="secondary" on:click=sign_out>
                             {tr(|l| td_string!(l, nav_sign_out))}
@@ -132,6 +132,7 @@ const STAFF_HEADS: &[Text] = &[
     |l| td_string!(l, col_display_name),
     |l| td_string!(l, col_role),
     |l| td_string!(l, col_enrolled),
+    |l| td_string!(l, col_status),
 ];
 
 #[component]
@@ -181,6 +182,21 @@ fn StaffSection() -> impl IntoView {
             }
         });
     };
+    // 停用: after the administrator confirms, the member's sessions end and keys go.
+    let disable = move |id: String, name: String| {
+        let question = fill(td_string!(i18n.get_locale_untracked(), staff_disable_confirm), &name);
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            return;
+        }
+        role_failure.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/admin/staff/{id}/disable");
+            if let Err(e) = crate::api::post_empty::<StaffMember>(&path, i18n.get_locale_untracked()).await {
+                role_failure.set(Some(e.into()));
+            }
+            reload();
+        });
+    };
     let copy = move |_| {
         if let Some(c) = created.get_untracked() {
             let _ = window().navigator().clipboard().write_text(&c.enrol_url);
@@ -195,7 +211,7 @@ fn StaffSection() -> impl IntoView {
                             <h2 id="staff-title">{tr(|l| td_string!(l, staff_title))}</h2>
                             <FailureAlert failure=role_failure />
                             {loaded(staff, move |list| {
-                                data_table(STAFF_HEADS, list.into_iter().map(|m| staff_row(m, change_role).into_any()).collect())
+                                data_table(STAFF_HEADS, list.into_iter().map(|m| staff_row(m, change_role, disable).into_any()).collect())
                             })}
                             <h3>{tr(|l| td_string!(l, staff_new))}</h3>
                             <form class="form" novalidate on:submit=submit>
@@ -263,11 +279,13 @@ fn StaffSection() -> impl IntoView {
     }
 }
 
-fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'static) -> impl IntoView {
+fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'static, disable: impl Fn(String, String) + Copy + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let id = m.id.clone();
     let select_id = format!("role-{}", m.id);
     let name = m.display_name.clone();
+    let (disable_id, disable_name) = (m.id.clone(), m.display_name.clone());
+    let role_value = m.role.map_or("", StaffRole::as_str);
     view! {
         <tr>
             <td>{m.username.clone()}</td>
@@ -278,14 +296,16 @@ fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'stat
                 </label>
                 <select
                     id=select_id
-                    prop:value=m.role.as_str()
+                    prop:value=role_value
+                    disabled=m.disabled
                     on:change=move |ev| change_role(id.clone(), event_target_value(&ev))
                 >
+                    {m.role.is_none().then(|| view! { <option value="" selected=true>"—"</option> })}
                     {StaffRole::ALL
                         .into_iter()
                         .map(|r| {
                             view! {
-                                <option value=r.as_str() selected=r == m.role>
+                                <option value=r.as_str() selected=Some(r) == m.role>
                                     {move || role_text(r, i18n.get_locale())}
                                 </option>
                             }
@@ -296,6 +316,19 @@ fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'stat
             <td>
                 {move || {
                     if m.enrolled { td_string!(i18n.get_locale(), yes) } else { td_string!(i18n.get_locale(), staff_not_enrolled) }
+                }}
+            </td>
+            <td>
+                {if m.disabled {
+                    view! { <span>{tr(|l| td_string!(l, staff_disabled))}</span> }.into_any()
+                } else {
+                    let label = fill(td_string!(i18n.get_locale_untracked(), staff_disable_named), &disable_name);
+                    view! {
+                        <button type="button" class="secondary" aria-label=label on:click=move |_| disable(disable_id.clone(), disable_name.clone())>
+                            {tr(|l| td_string!(l, staff_disable))}
+                        </button>
+                    }
+                        .into_any()
                 }}
             </td>
         </tr>
