@@ -12,6 +12,12 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Address of the internal listener that serves `GET /metrics` (Prometheus), e.g.
+    /// `127.0.0.1:9464`; keep it off the public network. The public listener never serves
+    /// metrics; without this flag there is no metrics endpoint.
+    #[arg(long, env = "CERTDESK_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Database URL: `sqlite://…` (embedded, the default) or `postgres://…`.
     /// Defaults to `sqlite://<data-dir>/certdesk.db`.
     #[arg(long, env = "DATABASE_URL")]
@@ -142,6 +148,7 @@ impl Config {
     pub fn for_tests(database_url: String, static_dir: PathBuf) -> Self {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_bind: None,
             database_url: Some(database_url),
             data_dir: static_dir.clone(),
             static_dir,

@@ -20,12 +20,17 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 pub use config::Config;
-pub use http::app;
+pub use http::{app, metrics_app};
 pub use state::AppState;
 
 /// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) if addr == config.bind => anyhow::bail!("--metrics-bind must differ from --bind: metrics stay off the public listener"),
+        Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding the metrics listener {addr}"))?),
+        None => None,
+    };
     let state = AppState::new(config).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
@@ -34,6 +39,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         static_dir = %state.config.static_dir.display(),
         "CertDesk is listening on http://{addr}"
     );
+    if let Some(l) = metrics_listener {
+        tracing::info!(addr = %l.local_addr()?, "metrics on http://{}/metrics (internal listener)", l.local_addr()?);
+        let metrics = metrics_app(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, metrics).await {
+                tracing::error!(error = ?e, "the metrics listener stopped");
+            }
+        });
+    }
     tokio::spawn(refresh_crls_forever(state.clone()));
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal()).await?;

@@ -60,6 +60,9 @@ enum AdminCommand {
         /// Name shown in the admin area.
         #[arg(long)]
         display_name: Option<String>,
+        /// Their own mobile phone: requests made with it are never theirs to review.
+        #[arg(long)]
+        mobile: Option<String>,
     },
 }
 
@@ -96,10 +99,13 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", certdesk::ca::hierarchy::describe(&ca)?);
             Ok(())
         }
-        Some(Command::Admin { command: AdminCommand::Create { role, username, display_name } }) => {
+        Some(Command::Admin { command: AdminCommand::Create { role, username, display_name, mobile } }) => {
             let state = certdesk::AppState::new(cli.config).await?;
             let role = certdesk_shared::admin::StaffRole::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
             let meta = certdesk::domain::ClientMeta { ip: "cli".into(), user_agent: "certdesk admin create".into() };
+            let mobile = mobile
+                .map(|m| certdesk_shared::Mobile::parse(&m).map_err(|e| anyhow::anyhow!("--mobile: {}", e.message(certdesk_shared::Lang::En))))
+                .transpose()?;
             let (staff, token) = certdesk::domain::staff::create(
                 &state.db,
                 &state.audit_key,
@@ -107,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
                 &username,
                 display_name.as_deref().unwrap_or(&username),
                 role,
+                mobile.as_ref(),
                 &meta,
                 chrono::Utc::now(),
             )

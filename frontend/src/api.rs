@@ -243,6 +243,7 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::LinkInvalid => td_string!(l, error_link_invalid),
         ErrorCode::AlreadyExists => td_string!(l, error_already_exists),
         ErrorCode::LastAdministrator => td_string!(l, error_last_administrator),
+        ErrorCode::OwnRequest => td_string!(l, error_own_request),
         ErrorCode::NotEditable => td_string!(l, error_not_editable),
         ErrorCode::StepMissing => td_string!(l, error_step_missing),
         ErrorCode::PaymentRequired => td_string!(l, error_payment_required),

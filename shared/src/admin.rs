@@ -48,6 +48,9 @@ pub struct StaffMember {
     /// Offboarded (停用): cannot sign in; sessions and keys are gone.
     #[serde(default)]
     pub disabled: bool,
+    /// Their own phone: requests made with it are not theirs to review.
+    #[serde(default)]
+    pub mobile: Option<String>,
     pub created_at: String,
 }
 
@@ -64,6 +67,9 @@ pub struct CreateStaffRequest {
     pub username: String,
     pub display_name: String,
     pub role: StaffRole,
+    /// Their own phone (a reviewer never reviews a request made with it).
+    #[serde(default)]
+    pub mobile: Option<crate::Mobile>,
 }
 
 /// A new staff member and the link they enrol their security key with (valid 24 hours).

@@ -69,6 +69,8 @@ pub enum ErrorCode {
     AlreadyExists,
     /// The change would leave no administrator.
     LastAdministrator,
+    /// A staff member may not review a request of their own (four eyes).
+    OwnRequest,
     /// The application is not in a state that allows this (e.g. editing after submission).
     NotEditable,
     /// An earlier wizard step has not been saved yet.
@@ -91,7 +93,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -121,6 +123,7 @@ impl ErrorCode {
         ErrorCode::LinkInvalid,
         ErrorCode::AlreadyExists,
         ErrorCode::LastAdministrator,
+        ErrorCode::OwnRequest,
         ErrorCode::NotEditable,
         ErrorCode::StepMissing,
         ErrorCode::PaymentRequired,
@@ -165,6 +168,7 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => "error_link_invalid",
             ErrorCode::AlreadyExists => "error_already_exists",
             ErrorCode::LastAdministrator => "error_last_administrator",
+            ErrorCode::OwnRequest => "error_own_request",
             ErrorCode::NotEditable => "error_not_editable",
             ErrorCode::StepMissing => "error_step_missing",
             ErrorCode::PaymentRequired => "error_payment_required",
@@ -210,6 +214,7 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired"),
             ErrorCode::AlreadyExists => lang.pick("已存在同名记录（用户名、项目或证书类型名称、有效期），请勿重复添加", "已存在同名記錄（用戶名、項目或證書類型名稱、有效期），請勿重複新增", "One with this name already exists (user name, project, certificate type or validity period)"),
             ErrorCode::LastAdministrator => lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain"),
+            ErrorCode::OwnRequest => lang.pick("不能审核本人（本人手机号）提交的业务，请由其他审核员处理", "不能審核本人（本人手機號）提交的業務，請由其他審核員處理", "You cannot review a request made with your own phone number; another reviewer must"),
             ErrorCode::NotEditable => lang.pick("该申请当前状态不能进行此操作", "該申請目前狀態不能進行此操作", "The application cannot be changed in its current state"),
             ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),
             ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),

@@ -72,13 +72,17 @@ fn run(server_args: &[String]) -> Result<()> {
     let open = if loopback { format!("http://localhost:{port}") } else { format!("http://{bind}") };
     println!("\nCertDesk: open {open} (Ctrl-C stops it).");
     println!("Data lives in ./data (SQLite). Set DATABASE_URL=postgres://… to use PostgreSQL.");
-    println!("Health: {open}/api/health   Metrics: {open}/metrics");
+    let metrics = std::env::var("CERTDESK_METRICS_BIND").unwrap_or_else(|_| "127.0.0.1:9464".to_owned());
+    println!("Health: {open}/api/health   Metrics (internal listener): http://{metrics}/metrics");
     println!(
         "First administrator: target/release/certdesk admin create --role administrator --username admin \
          (prints a link to enrol a security key; staff sign in at /admin with it)."
     );
     let mut cmd = Command::new(server);
     cmd.current_dir(root());
+    if std::env::var_os("CERTDESK_METRICS_BIND").is_none() && !server_args.iter().any(|a| a.starts_with("--metrics-bind")) {
+        cmd.env("CERTDESK_METRICS_BIND", "127.0.0.1:9464");
+    }
     if loopback && std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
         // Plain http on loopback only: cookies cannot be `Secure` there. Security keys need
         // a host name, so the portal calls itself localhost.

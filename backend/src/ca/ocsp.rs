@@ -4,7 +4,9 @@
 //! without a nonce are cached per certificate status, so a status change is answered at once;
 //! for at most [`FRESH_FOR`] a repeated request is answered without asking the database (a
 //! status change in this process ends that at once, one on another server within
-//! [`FRESH_FOR`]).
+//! [`FRESH_FOR`]). An `unknown` answer is never cached, here or by HTTP caches: the serial
+//! may be issued the next moment. Each cache holds at most [`CACHE_BYTES`] of keys and
+//! responses, so a flood of distinct requests cannot grow the process.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,7 +29,8 @@ const SHA256_OID: &[u128] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
 const VALIDITY: Duration = Duration::hours(24);
 /// A cached response older than this is signed again.
 const CACHE_FOR: Duration = Duration::hours(1);
-const CACHE_MAX: usize = 100_000;
+/// What each of the two caches may hold, keys and responses counted in bytes.
+pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// How long a status read from the database is trusted for repeated requests.
 pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -184,11 +187,68 @@ struct IssuerHashes {
     sha256: ([u8; 32], [u8; 32]),
 }
 
+/// A map that keeps its entries' sizes (as the caller counts them) under a budget: an insert
+/// that would pass it first evicts entries (any: a response is cheap to sign again).
+pub struct Bounded<K, V> {
+    map: HashMap<K, (usize, V)>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V> Bounded<K, V> {
+    pub fn new(budget: usize) -> Self {
+        Bounded { map: HashMap::new(), bytes: 0, budget }
+    }
+
+    pub fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, k: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.map.get(k).map(|(_, v)| v)
+    }
+
+    /// Keeps `v` under `k`, counting `size` bytes for the pair; a pair larger than the whole
+    /// budget is not kept.
+    pub fn insert(&mut self, k: K, v: V, size: usize) {
+        if size > self.budget {
+            return;
+        }
+        if let Some((old, _)) = self.map.remove(&k) {
+            self.bytes -= old;
+        }
+        while self.bytes + size > self.budget {
+            let Some(victim) = self.map.keys().next().cloned() else { break };
+            if let Some((n, _)) = self.map.remove(&victim) {
+                self.bytes -= n;
+            }
+        }
+        self.bytes += size;
+        self.map.insert(k, (size, v));
+    }
+
+    /// Bytes held (keys and values as counted at insert).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// What an entry of either cache costs beyond its key and response: the map's own slots,
+/// the status or times, the vectors' headers.
+const ENTRY_OVERHEAD: usize = 96;
+
 /// Signed responses by (CertID, status): a status change misses the cache.
-type Cache = HashMap<(Vec<u8>, Status), (DateTime<Utc>, Vec<u8>)>;
+type Cache = Bounded<(Vec<u8>, Status), (DateTime<Utc>, Vec<u8>)>;
 
 /// CertID → (when its status was read, the epoch then, the answer).
-type Fresh = HashMap<Vec<u8>, (std::time::Instant, u64, Vec<u8>)>;
+type Fresh = Bounded<Vec<u8>, (std::time::Instant, u64, Vec<u8>)>;
 
 pub struct Responder {
     hashes: IssuerHashes,
@@ -207,8 +267,8 @@ impl Responder {
                 sha1: (Sha1::digest(name).into(), Sha1::digest(key).into()),
                 sha256: (Sha256::digest(name).into(), Sha256::digest(key).into()),
             },
-            cache: Mutex::new(HashMap::new()),
-            fresh: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Bounded::new(CACHE_BYTES)),
+            fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
         })
     }
 
@@ -295,21 +355,28 @@ fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: Dat
     Ok(tlv(0x30, &resp))
 }
 
+/// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
+/// without a nonce whose every certificate is known to us).
+pub struct Answer {
+    pub der: Vec<u8>,
+    pub cacheable: bool,
+}
+
 /// Answers one DER `OCSPRequest` with a DER `OCSPResponse`.
-pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, request: &[u8]) -> Vec<u8> {
+pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, request: &[u8]) -> Answer {
     let Some(req) = parse_request(request) else {
-        return failure(Failure::MalformedRequest);
+        return Answer { der: failure(Failure::MalformedRequest), cacheable: false };
     };
     match answer(db, ca, responder, &req).await {
-        Ok(der) => der,
+        Ok(a) => a,
         Err(e) => {
             tracing::error!(error = ?e, "OCSP response failed");
-            failure(Failure::InternalError)
+            Answer { der: failure(Failure::InternalError), cacheable: false }
         }
     }
 }
 
-async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request<'_>) -> anyhow::Result<Vec<u8>> {
+async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request<'_>) -> anyhow::Result<Answer> {
     let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
     let seen_epoch = epoch();
     if cacheable {
@@ -318,19 +385,19 @@ async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder
             && *e == seen_epoch
             && checked.elapsed() < FRESH_FOR
         {
-            return Ok(der.clone());
+            return Ok(Answer { der: der.clone(), cacheable: true });
         }
     }
     let checked = std::time::Instant::now();
-    let der = answer_from_database(db, ca, responder, req, cacheable).await?;
+    let (der, known) = answer_from_database(db, ca, responder, req, cacheable).await?;
+    let cacheable = cacheable && known;
     if cacheable {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        if fresh.len() >= CACHE_MAX {
-            fresh.clear();
-        }
-        fresh.insert(req.cert_ids[0].raw.to_vec(), (checked, seen_epoch, der.clone()));
+        let key = req.cert_ids[0].raw.to_vec();
+        let size = key.len() + der.len() + ENTRY_OVERHEAD;
+        fresh.insert(key, (checked, seen_epoch, der.clone()), size);
     }
-    Ok(der)
+    Ok(Answer { der, cacheable })
 }
 
 async fn answer_from_database(
@@ -339,31 +406,42 @@ async fn answer_from_database(
     responder: &Responder,
     req: &Request<'_>,
     cacheable: bool,
-) -> anyhow::Result<Vec<u8>> {
+) -> anyhow::Result<(Vec<u8>, bool)> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut statuses = Vec::with_capacity(req.cert_ids.len());
     for id in &req.cert_ids {
         statuses.push(status(db, ca, responder, id).await?);
     }
+    // `unknown` is never kept: the serial may be issued the next moment.
+    let known = !statuses.contains(&Status::Unknown);
+    let cacheable = cacheable && known;
     let key = (req.cert_ids[0].raw.to_vec(), statuses[0].clone());
     if cacheable {
         let cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         if let Some((at, der)) = cache.get(&key)
             && now - *at < CACHE_FOR
         {
-            return Ok(der.clone());
+            return Ok((der.clone(), known));
         }
     }
     let singles: Vec<u8> = req.cert_ids.iter().zip(&statuses).flat_map(|(id, s)| single_response(id, s, now)).collect();
     let der = sign_basic(ca, &singles, req.nonce_ext, now)?;
     if cacheable {
         let mut cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(key, (now, der.clone()));
+        let size = key.0.len() + der.len() + ENTRY_OVERHEAD;
+        cache.insert(key, (now, der.clone()), size);
     }
-    Ok(der)
+    Ok((der, known))
+}
+
+impl Responder {
+    /// Entries and bytes in the two caches (signed responses, fresh answers), for tests and
+    /// metrics.
+    pub fn cache_usage(&self) -> ((usize, usize), (usize, usize)) {
+        let cache = self.cache.lock().map(|c| (c.len(), c.bytes())).unwrap_or_default();
+        let fresh = self.fresh.lock().map(|c| (c.len(), c.bytes())).unwrap_or_default();
+        (cache, fresh)
+    }
 }
 
 /// What our responder answered about a certificate.
@@ -389,7 +467,7 @@ pub async fn ask(db: &impl ConnectionTrait, ca: &CaService, cert_der: &[u8]) -> 
     id.extend(super::der::uint(cert.raw_serial()));
     let request = tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &id)))));
     let response = respond(db, ca, responder, &request).await;
-    Ok(read_response(&ca.ocsp.cert_der, &response))
+    Ok(read_response(&ca.ocsp.cert_der, &response.der))
 }
 
 /// The status of the first SingleResponse of a successful response whose signature verifies
@@ -429,5 +507,20 @@ mod tests {
             assert!(parse_request(bad).is_none(), "{bad:?}");
         }
         assert_eq!(failure(Failure::MalformedRequest), vec![0x30, 0x03, 0x0a, 0x01, 0x01]);
+    }
+
+    #[test]
+    fn a_bounded_cache_stays_within_its_bytes() {
+        let mut c = Bounded::new(1000);
+        for i in 0..500u32 {
+            c.insert(i, vec![0u8; 90], 100);
+            assert!(c.bytes() <= 1000, "{}", c.bytes());
+        }
+        assert_eq!((c.len(), c.bytes()), (10, 1000));
+        // Replacing an entry counts its new size only; one larger than the budget is not kept.
+        c.insert(499, vec![], 50);
+        assert_eq!(c.bytes(), 950);
+        c.insert(1, vec![0u8; 2000], 2000);
+        assert!(c.get(&1).is_none() && c.bytes() <= 1000);
     }
 }

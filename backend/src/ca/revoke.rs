@@ -100,6 +100,9 @@ fn now_s() -> anyhow::Result<DateTime<Utc>> {
 }
 
 /// Revokes for good. A frozen certificate can be revoked; a revoked one cannot change.
+/// Called inside a transaction of the caller's, the change is visible only when that
+/// commits: the caller then calls [`super::ocsp::status_changed`] again, or this server's
+/// OCSP may keep answering what it read before the commit for up to `FRESH_FOR`.
 /// `certificate_hold` is not a revocation reason here: freezing is [`hold`].
 pub async fn revoke(
     db: &(impl ConnectionTrait + TransactionTrait),

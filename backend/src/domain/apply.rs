@@ -463,17 +463,56 @@ pub async fn submit(
     Err(AppError::Internal(anyhow::anyhow!("no free acceptance number after 10 tries")))
 }
 
-/// The review queue: applications waiting, oldest first.
-pub async fn queue(db: &impl ConnectionTrait, filter: Option<ApplicationStatus>) -> Result<Vec<application::Model>, AppError> {
+/// The review queue: applications waiting for review, oldest first. `filter` narrows it to
+/// one of the waiting statuses; no other status is listed (a draft is the customer's own
+/// business, a decided request waits for nobody). Requests made with the reviewer's own
+/// phone are not theirs to review, so they are left out.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    filter: Option<ApplicationStatus>,
+    reviewer: &crate::entity::staff::Model,
+) -> Result<Vec<application::Model>, AppError> {
     let statuses: Vec<&str> = match filter {
-        Some(s) => vec![s.as_str()],
+        Some(s) if s.awaiting_review() => vec![s.as_str()],
+        Some(_) => return Err(field("status", ValidationError::OutOfRange)),
         None => vec![ApplicationStatus::Submitted.as_str(), ApplicationStatus::Resubmitted.as_str()],
     };
-    Ok(application::Entity::find()
+    let mut rows = application::Entity::find()
         .filter(application::Column::Status.is_in(statuses))
         .order_by_asc(application::Column::SubmittedAt)
         .all(db)
-        .await?)
+        .await?;
+    if let Some(own) = own_account(db, reviewer).await? {
+        rows.retain(|a| !made_with(a, &own));
+    }
+    Ok(rows)
+}
+
+/// A staff member's own phone and the customer account registered with it, if any.
+struct OwnPhone {
+    mobile: String,
+    account_id: Option<String>,
+}
+
+async fn own_account(db: &impl ConnectionTrait, reviewer: &crate::entity::staff::Model) -> Result<Option<OwnPhone>, AppError> {
+    let Some(mobile) = reviewer.mobile.clone() else { return Ok(None) };
+    let account_id = account::Entity::find().filter(account::Column::Mobile.eq(mobile.as_str())).one(db).await?.map(|a| a.id);
+    Ok(Some(OwnPhone { mobile, account_id }))
+}
+
+/// Made with this phone: by the account registered with it, or naming it as the operator's.
+fn made_with(a: &application::Model, own: &OwnPhone) -> bool {
+    own.account_id.as_deref() == Some(a.account_id.as_str()) || a.operator_mobile.as_deref() == Some(own.mobile.as_str())
+}
+
+/// An application staff may open: one that was submitted at least once (a draft is the
+/// customer's own until they submit it).
+pub async fn find_submitted(db: &impl ConnectionTrait, id: &str) -> Result<application::Model, AppError> {
+    let app = find(db, id).await?;
+    if status(&app) == ApplicationStatus::Draft {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(app)
 }
 
 /// Working days (Monday to Friday) left of the review promise; negative when overdue.
@@ -505,17 +544,23 @@ pub async fn review(
     db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
-    reviewer: &str,
+    reviewer: &crate::entity::staff::Model,
     id: &str,
     decision: ReviewDecision,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<application::Model, AppError> {
-    let app = find(db, id).await?;
+    let app = find_submitted(db, id).await?;
     let from = status(&app);
     if !from.awaiting_review() {
         return Err(ErrorCode::NotEditable.into());
     }
+    // Four eyes: nobody decides a request made with their own phone.
+    if own_account(db, reviewer).await?.is_some_and(|own| made_with(&app, &own)) {
+        return Err(ErrorCode::OwnRequest.into());
+    }
+    let actor = audit::staff(&reviewer.id);
+    let reviewer = actor.as_str();
     let reasons: Vec<FieldReason> =
         decision.reasons.into_iter().filter(|r| !r.reason.trim().is_empty()).map(|r| FieldReason { field: r.field, reason: r.reason.trim().chars().take(200).collect() }).collect();
     if !decision.approve && reasons.is_empty() {

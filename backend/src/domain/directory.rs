@@ -242,6 +242,9 @@ pub async fn revoke_with_phrase(
     audit::append(&txn, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
         .await?;
     txn.commit().await?;
+    // Only now is the revocation visible to other connections: this server's OCSP answers
+    // read before this moment are stale from here on.
+    crate::ca::ocsp::status_changed();
     Ok(detail_of(&find(db, uid).await?, now))
 }
 

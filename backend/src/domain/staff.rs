@@ -2,7 +2,7 @@
 //! command line), enrolment of their security key through a one-time link, role changes,
 //! and offboarding (a disabled member's sessions end and keys go at once).
 
-use certdesk_shared::ErrorCode;
+use certdesk_shared::{ErrorCode, Mobile};
 use certdesk_shared::admin::{StaffMember, StaffRole};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -65,6 +65,7 @@ pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<Staff
         role: role_of(s),
         enrolled: keys > 0,
         disabled: s.disabled_at.is_some(),
+        mobile: s.mobile.clone(),
         created_at: s.created_at.to_rfc3339(),
     })
 }
@@ -94,6 +95,7 @@ pub async fn create(
     username: &str,
     display_name: &str,
     role: StaffRole,
+    mobile: Option<&Mobile>,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(staff::Model, String), AppError> {
@@ -112,6 +114,7 @@ pub async fn create(
         enrol_expires_at: Some(now + ENROL_TTL),
         created_at: now,
         disabled_at: None,
+        mobile: mobile.map(|m| m.as_str().to_owned()),
     };
     let active: staff::ActiveModel = model.clone().into();
     staff::Entity::insert(active).exec(db).await.map_err(|e| match e.sql_err() {

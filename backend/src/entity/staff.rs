@@ -15,6 +15,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Offboarded: no sign-in, no session, no security key from then on.
     pub disabled_at: Option<DateTimeUtc>,
+    /// Their own phone: a request made with it (as the account or the operator) is not theirs
+    /// to review.
+    pub mobile: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

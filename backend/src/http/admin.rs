@@ -168,6 +168,7 @@ async fn create_staff(State(state): State<AppState>, who: Allowed<ManageStaff>, 
         &req.username,
         &req.display_name,
         req.role,
+        req.mobile.as_ref(),
         &who.user.meta,
         Utc::now(),
     )

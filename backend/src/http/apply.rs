@@ -13,7 +13,7 @@ use certdesk_shared::apply::{
     FileType, InvoiceRequest, InvoiceStatus, InvoiceView, DownloadInfo, DownloadQuery, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
     ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
 };
-use certdesk_shared::ErrorCode;
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::Utc;
 
 use super::AppJson;
@@ -196,11 +196,14 @@ struct QueueQuery {
     status: Option<String>,
 }
 
-async fn queue(State(state): State<AppState>, _: Allowed<Review>, Query(q): Query<QueueQuery>) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
-    let filter = q.status.as_deref().and_then(ApplicationStatus::parse);
+async fn queue(State(state): State<AppState>, who: Allowed<Review>, Query(q): Query<QueueQuery>) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
+    let filter = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(ApplicationStatus::parse(s).ok_or(AppError::Validation(vec![FieldError { field: "status".into(), error: ValidationError::OutOfRange }]))?),
+        None => None,
+    };
     let now = Utc::now();
     let mut out = Vec::new();
-    for a in apply::queue(&state.db, filter).await? {
+    for a in apply::queue(&state.db, filter, &who.user.staff).await? {
         let left = a.submitted_at.map_or(apply::REVIEW_WORKING_DAYS, |s| apply::working_days_left(s, now));
         out.push(ReviewQueueItem { application: apply::view(&state.db, &a).await?, working_days_left: left });
     }
@@ -208,11 +211,12 @@ async fn queue(State(state): State<AppState>, _: Allowed<Review>, Query(q): Quer
 }
 
 async fn staff_view(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::find(&state.db, &id).await?;
+    let app = apply::find_submitted(&state.db, &id).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
 async fn staff_download(State(state): State<AppState>, _: Allowed<Review>, Path((id, k)): Path<(String, String)>) -> Result<Response, AppError> {
+    apply::find_submitted(&state.db, &id).await?;
     Ok(file_response(apply::document(&state.db, &id, kind(&k)?).await?))
 }
 
@@ -222,7 +226,7 @@ async fn review(
     Path(id): Path<String>,
     AppJson(decision): AppJson<ReviewDecision>,
 ) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::review(&state.db, &state.audit_key, &state.notifier, &who.user.actor(), &id, decision, &who.user.meta, Utc::now()).await?;
+    let app = apply::review(&state.db, &state.audit_key, &state.notifier, &who.user.staff, &id, decision, &who.user.meta, Utc::now()).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
@@ -268,7 +272,7 @@ async fn form_pdf(State(state): State<AppState>, user: CurrentUser, Path(id): Pa
 }
 
 async fn staff_form_pdf(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let app = apply::find(&state.db, &id).await?;
+    let app = apply::find_submitted(&state.db, &id).await?;
     Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
 }
 

@@ -41,6 +41,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::LinkInvalid => StatusCode::GONE,
         ErrorCode::AlreadyExists => StatusCode::CONFLICT,
         ErrorCode::LastAdministrator => StatusCode::CONFLICT,
+        ErrorCode::OwnRequest => StatusCode::FORBIDDEN,
         ErrorCode::NotEditable => StatusCode::CONFLICT,
         ErrorCode::StepMissing => StatusCode::CONFLICT,
         ErrorCode::PaymentRequired => StatusCode::PAYMENT_REQUIRED,

@@ -59,7 +59,6 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
 
     let mut router = Router::new()
         .nest("/api", api)
-        .merge(metrics::router())
         .merge(ca::router())
         .merge(ocsp::router())
         .merge(payment::sandbox_router())
@@ -79,12 +78,42 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("http", method = %req.method(), uri = %req.uri(), request_id = %id)
+                    tracing::info_span!("http", method = %req.method(), path = %log_path(req.uri().path()), request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state);
     Ok(router)
+}
+
+/// `GET /metrics` alone, for the internal listener (`--metrics-bind`): what it tells (routes,
+/// rates, build) is for the operator, not for the public.
+pub fn metrics_app(state: AppState) -> Router {
+    metrics::router().layer(CompressionLayer::new()).with_state(state)
+}
+
+/// A request's path as the log records it: never the query string (search terms, tokens),
+/// and a sandbox pay page's token replaced, since whoever holds it may pay the order.
+fn log_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/sandbox/pay/") {
+        Some(rest) => {
+            let tail = rest.split_once('/').map(|(_, t)| format!("/{t}")).unwrap_or_default();
+            format!("/sandbox/pay/…{tail}").into()
+        }
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_log_keeps_no_query_and_no_pay_token() {
+        let uri: axum::http::Uri = "/api/public/search?email=zs%40example.com&status=all".parse().unwrap_or_default();
+        assert_eq!(super::log_path(uri.path()), "/api/public/search");
+        assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy"), "/sandbox/pay/…");
+        assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy/confirm"), "/sandbox/pay/…/confirm");
+        assert_eq!(super::log_path("/ocsp"), "/ocsp");
+    }
 }
 
 async fn api_not_found() -> AppError {

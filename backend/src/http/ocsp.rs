@@ -29,13 +29,17 @@ async fn ocsp_post(State(state): State<AppState>, headers: HeaderMap, body: Byte
     if !is_ocsp {
         return ocsp_response(failure(Failure::MalformedRequest), false);
     }
-    ocsp_response(respond(&state.db, &state.ca, &state.ca.responder, &body).await, false)
+    ocsp_response(respond(&state.db, &state.ca, &state.ca.responder, &body).await.der, false)
 }
 
 async fn ocsp_get(State(state): State<AppState>, Path(request): Path<String>) -> Response {
     let der = base64::engine::general_purpose::STANDARD.decode(request.trim_start_matches('/'));
     match der {
-        Ok(der) => ocsp_response(respond(&state.db, &state.ca, &state.ca.responder, &der).await, true),
+        Ok(der) => {
+            // A GET answer may be kept by HTTP caches, unless it says `unknown`.
+            let answer = respond(&state.db, &state.ca, &state.ca.responder, &der).await;
+            ocsp_response(answer.der, answer.cacheable)
+        }
         Err(_) => ocsp_response(failure(Failure::MalformedRequest), false),
     }
 }

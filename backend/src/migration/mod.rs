@@ -17,7 +17,7 @@ mod m20261121_000010_directory;
 mod m20261121_000011_token_medium;
 mod m20261121_000012_directory_backfill;
 mod m20261121_000013_catalogue_names;
-mod m20261121_000014_staff_disabled;
+mod m20261121_000014_staff_offboarding;
 
 pub struct Migrator;
 
@@ -38,7 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_token_medium::Migration),
             Box::new(m20261121_000012_directory_backfill::Migration),
             Box::new(m20261121_000013_catalogue_names::Migration),
-            Box::new(m20261121_000014_staff_disabled::Migration),
+            Box::new(m20261121_000014_staff_offboarding::Migration),
         ]
     }
 }

@@ -681,6 +681,7 @@ pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::S
         &name,
         "测试员工",
         role,
+        None,
         &meta,
         Utc::now(),
     )

@@ -390,3 +390,44 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     assert!(!waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
 }
 
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
+    // A draft is the customer's own: not listed under any filter, not readable by staff.
+    for filter in ["draft", "approved", "rejected", "issued", "nonsense"] {
+        let (s, v) = reviewer.get(&format!("/api/admin/applications?status={filter}")).await;
+        assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{filter}: {v}");
+    }
+    let listed = |q: &Value| q.as_array().unwrap().iter().any(|i| i["application"]["id"] == id.as_str());
+    let (_, q) = reviewer.get("/api/admin/applications").await;
+    assert!(!listed(&q), "{q}");
+    assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}/documents/business_licence")).await.0, StatusCode::NOT_FOUND);
+
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, q) = reviewer.get("/api/admin/applications?status=submitted").await;
+    assert!(listed(&q), "{q}");
+
+    // A reviewer whose own phone made the request neither sees it nor may decide it.
+    let body = json!({ "username": "own.phone", "display_name": "自己", "role": "reviewer", "mobile": mobile });
+    let (s, v) = admin.post("/api/admin/staff", body).await;
+    assert_eq!((s, v["staff"]["mobile"].as_str()), (StatusCode::OK, Some(mobile.as_str())), "{v}");
+    let own_id = v["staff"]["id"].as_str().unwrap().to_owned();
+    let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
+    let (value, row) = certdesk::domain::session::start(&app.state.db, certdesk::domain::session::Kind::Staff, &own_id, "test", &meta, chrono::Utc::now()).await.unwrap();
+    let mut own = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
+    let (_, q) = own.get("/api/admin/applications").await;
+    assert!(!listed(&q), "{q}");
+    let (s, v) = own.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_request")), "{v}");
+    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(v["status"], "submitted", "nothing changed");
+    // Another reviewer decides it.
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+}

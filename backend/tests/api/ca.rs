@@ -612,7 +612,7 @@ async fn the_ocsp_responder_is_renewed_before_it_expires() {
     let req = f.dir.path().join("req.der");
     let made = Command::new("openssl").args(["ocsp", "-issuer"]).arg(&issuing).args(["-serial", "0x01", "-reqout"]).arg(&req).output().unwrap();
     assert!(made.status.success());
-    let resp = certdesk::ca::ocsp::respond(&app.state.db, &renewed, &renewed.responder, &std::fs::read(&req).unwrap()).await;
+    let resp = certdesk::ca::ocsp::respond(&app.state.db, &renewed, &renewed.responder, &std::fs::read(&req).unwrap()).await.der;
     let resp_path = f.dir.path().join("resp.der");
     std::fs::write(&resp_path, &resp).unwrap();
     let out = Command::new("openssl")
@@ -633,6 +633,41 @@ async fn the_ocsp_responder_is_renewed_before_it_expires() {
     let carries = |cert: &[u8]| resp.windows(cert.len()).any(|w| w == cert);
     assert!(carries(&renewed.ocsp.cert_der));
     assert!(!carries(&old.ocsp.cert_der));
+}
+
+/// `unknown` is never cached, by us or (through Cache-Control) by HTTP caches: the serial may
+/// be issued the next moment. A known certificate's GET answer may be cached.
+#[tokio::test]
+async fn ocsp_never_caches_unknown() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let request_for = |serial: &str| {
+        let req = f.dir.path().join(format!("{serial}.req"));
+        let made = Command::new("openssl")
+            .args(["ocsp", "-no_nonce", "-issuer"])
+            .arg(&issuing)
+            .args(["-serial", &format!("0x{serial}"), "-reqout"])
+            .arg(&req)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(req).unwrap())
+    };
+    let ca = &app.state.ca;
+    let before = ca.responder.cache_usage();
+    for i in 0..20 {
+        let res = app.get(&format!("/ocsp/{}", request_for(&format!("7e57{i:04x}")))).await;
+        assert_eq!(res.headers()["cache-control"], "no-store", "an unknown answer is not for HTTP caches");
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(ca.responder.cache_usage(), before, "nor for ours");
+    let known = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let res = app.get(&format!("/ocsp/{}", request_for(&known.serial))).await;
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=60"));
+    let ((entries, bytes), _) = ca.responder.cache_usage();
+    assert!(entries > before.0.0 && bytes > before.0.1 && bytes <= certdesk::ca::ocsp::CACHE_BYTES);
 }
 
 /// A revocation made by another server (a direct database change here) shows in OCSP
@@ -664,7 +699,7 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     let ca = &app.state.ca;
     let a = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let req = status_of(&a.serial);
-    let ask = || certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req);
+    let ask = || async { certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req).await.der };
     assert!(text_of(&ask().await).contains("Cert Status: good"));
     certdesk::entity::certificate::Entity::update_many()
         .col_expr(certdesk::entity::certificate::Column::Status, Expr::value("revoked"))
@@ -679,7 +714,7 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     // This server's own revocation: at once.
     let b = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let req_b = status_of(&b.serial);
-    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await).contains("Cert Status: good"));
+    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der).contains("Cert Status: good"));
     revoke::revoke(&app.state.db, &ca.issuing, &b.serial, RevocationReason::KeyCompromise, None).await.unwrap();
-    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await).contains("Cert Status: revoked"));
+    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der).contains("Cert Status: revoked"));
 }

@@ -249,3 +249,43 @@ async fn all_lists_certificates_before_applications_still_under_review() {
     let (_, v) = search(&mut anyone, "email=ca@example.com&status=pending").await;
     assert_eq!(uids(&v), [None]);
 }
+
+/// A self-revocation commits with its audit row in one transaction; this server's OCSP
+/// must answer `revoked` the moment that transaction has committed, even while relying
+/// parties keep asking during it (an answer read before the commit must not be kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_self_revocation_shows_in_ocsp_at_once_after_its_commit() {
+    use certdesk::ca::ocsp::{Asked, ask};
+    use certdesk::entity::certificate;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
+    let der = certificate::Entity::find().filter(certificate::Column::Uid.eq(uid.clone())).one(&app.state.db).await.unwrap().unwrap().der;
+    assert_eq!(ask(&app.state.db, &app.state.ca, &der).await.unwrap(), Some(Asked::Good));
+    // Relying parties ask all the time.
+    let stop = Arc::new(AtomicBool::new(false));
+    let askers: Vec<_> = (0..3)
+        .map(|_| {
+            let (state, der, stop) = (app.state.clone(), der.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = ask(&state.db, &state.ca, &der).await;
+                }
+            })
+        })
+        .collect();
+    let (s, v) = Browser::new(&app)
+        .post(&format!("/api/public/certificates/{uid}/revoke"), json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let answer = ask(&app.state.db, &app.state.ca, &der).await.unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for a in askers {
+        a.await.unwrap();
+    }
+    assert_eq!(answer, Some(Asked::Revoked), "at once once committed");
+}

@@ -32,7 +32,10 @@ async fn metrics_count_requests_by_route_and_status() {
         assert_eq!(app.get("/api/health").await.status(), 200);
     }
     assert_eq!(app.get("/api/nope").await.status(), 404);
-    let res = app.get("/metrics").await;
+    // The public listener serves no metrics: they are on the internal one only.
+    let public = app.get("/metrics").await.text().await.unwrap();
+    assert!(!public.contains("certdesk_http_requests_total"), "{public}");
+    let res = app.client.get(format!("http://{}/metrics", app.metrics_addr)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let text = res.text().await.unwrap();

@@ -10,6 +10,8 @@ pub const LOADER: &str = "\nimport init from '/certdesk-frontend-0123456789abcde
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The internal listener of `GET /metrics` (`--metrics-bind`).
+    pub metrics_addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
     _dir: tempfile::TempDir,
@@ -71,5 +73,9 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
     });
-    TestApp { addr, client: reqwest::Client::new(), state, _dir: dir }
+    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
+    let metrics_addr = metrics.local_addr().expect("metrics addr");
+    let metrics_app = certdesk::metrics_app(state.clone());
+    tokio::spawn(async move { axum::serve(metrics, metrics_app).await });
+    TestApp { addr, metrics_addr, client: reqwest::Client::new(), state, _dir: dir }
 }

@@ -52,7 +52,7 @@ async fn responses_are_compressed_when_asked() {
     let app = spawn_app().await;
     let client = reqwest::Client::builder().build().unwrap();
     let res = client
-        .get(app.url("/metrics"))
+        .get(app.url("/"))
         .header("accept-encoding", "gzip")
         .send()
         .await

@@ -34,6 +34,8 @@ pub struct StaffForm {
     pub username: String,
     pub display_name: String,
     pub role: String,
+    /// Optional: their own phone (they never review a request made with it).
+    pub mobile: String,
 }
 
 impl StaffForm {
@@ -43,8 +45,12 @@ impl StaffForm {
         let display_name = check(&mut e, "display_name", required(&self.display_name));
         let role =
             check(&mut e, "role", StaffRole::parse(&self.role).ok_or(certdesk_shared::ValidationError::Required));
-        match (username, display_name, role) {
-            (Some(username), Some(display_name), Some(role)) => Ok(CreateStaffRequest { username, display_name, role }),
+        let mobile = match self.mobile.trim() {
+            "" => Some(None),
+            m => check(&mut e, "mobile", certdesk_shared::Mobile::parse(m)).map(Some),
+        };
+        match (username, display_name, role, mobile) {
+            (Some(username), Some(display_name), Some(role), Some(mobile)) => Ok(CreateStaffRequest { username, display_name, role, mobile }),
             _ => Err(e),
         }
     }
@@ -143,7 +149,7 @@ fn StaffSection() -> impl IntoView {
         load_into(staff, "/api/admin/staff", i18n.get_locale_untracked());
     };
     reload();
-    let [username, display_name] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [username, display_name, mobile] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let role = RwSignal::new(StaffRole::Reviewer.as_str().to_owned());
     let fs = FormState::new("new-staff");
     let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
@@ -154,6 +160,7 @@ fn StaffSection() -> impl IntoView {
             username: username.get_untracked(),
             display_name: display_name.get_untracked(),
             role: role.get_untracked(),
+            mobile: mobile.get_untracked(),
         };
         let l = i18n.get_locale_untracked();
         fs.submit(
@@ -162,6 +169,7 @@ fn StaffSection() -> impl IntoView {
             move |c| {
                 username.set(String::new());
                 display_name.set(String::new());
+                mobile.set(String::new());
                 created.set(Some(c));
                 reload();
             },
@@ -228,6 +236,17 @@ fn StaffSection() -> impl IntoView {
                                     label=|l| td_string!(l, field_display_name)
                                     value=display_name
                                     errors
+                                />
+                                <Field
+                                    form="new-staff"
+                                    field="mobile"
+                                    label=|l| td_string!(l, field_mobile)
+                                    value=mobile
+                                    errors
+                                    input_type="tel"
+                                    inputmode="numeric"
+                                    optional=true
+                                    hint=|l| td_string!(l, staff_mobile_hint)
                                 />
                                 <div class="field">
                                     <label for=field_id("new-staff", "role")>{tr(|l| td_string!(l, col_role))}</label>
@@ -416,11 +435,14 @@ mod tests {
 
     #[test]
     fn new_staff_needs_every_field() {
-        let f = StaffForm { username: " ".into(), display_name: String::new(), role: "boss".into() };
+        let f = StaffForm { username: " ".into(), display_name: String::new(), role: "boss".into(), mobile: "123".into() };
         let e = f.request().unwrap_err();
-        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["username", "display_name", "role"]);
-        let f = StaffForm { username: "li.si".into(), display_name: "李四".into(), role: "finance".into() };
-        assert_eq!(f.request().unwrap().role, StaffRole::Finance);
+        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["username", "display_name", "role", "mobile"]);
+        let f = StaffForm { username: "li.si".into(), display_name: "李四".into(), role: "finance".into(), mobile: String::new() };
+        let req = f.request().unwrap();
+        assert_eq!((req.role, req.mobile), (StaffRole::Finance, None));
+        let f = StaffForm { mobile: "13800138000".into(), ..f };
+        assert_eq!(f.request().unwrap().mobile.map(|m| m.as_str().to_owned()), Some("13800138000".into()));
     }
 
     #[test]
