@@ -143,11 +143,15 @@ test('a customer adds a security key and signs in with it, without a password', 
   const page = await context.newPage();
   const noErrors = watchForErrors(page);
   await addVirtualAuthenticator(context, page);
-  const { mobile } = await register(page, staff, '个人账户');
+  const { mobile, password } = await register(page, staff, '个人账户');
 
   const keys = page.getByRole('region', { name: '安全密钥' });
   await expect(keys.getByText('尚未登记安全密钥')).toBeVisible();
   await keys.getByLabel('密钥名称').fill('测试密钥');
+  // Adding a key asks for the password again: without it, nothing happens.
+  await keys.getByRole('button', { name: '添加安全密钥' }).click();
+  await expect(keys.getByLabel('当前密码')).toHaveAttribute('aria-invalid', 'true');
+  await keys.getByLabel('当前密码').fill(password);
   await keys.getByRole('button', { name: '添加安全密钥' }).click();
   await expect(keys.getByRole('listitem').filter({ hasText: '测试密钥' })).toBeVisible();
   await signOut(page);
@@ -165,6 +169,7 @@ test('a customer adds a security key and signs in with it, without a password', 
 
   // The key can be removed again.
   const keysAfter = page.getByRole('region', { name: '安全密钥' });
+  await keysAfter.getByLabel('当前密码').fill(password);
   await keysAfter.getByRole('button', { name: '删除安全密钥 测试密钥' }).click();
   await expect(keysAfter.getByText('尚未登记安全密钥')).toBeVisible();
   noErrors();

@@ -162,6 +162,9 @@ pub struct ResetPasswordRequest {
     pub mobile: Mobile,
     pub code: OtpCode,
     pub new_password: Password,
+    /// Also remove every security key of the account (one may be lost, or someone else's).
+    #[serde(default)]
+    pub remove_security_keys: bool,
 }
 
 /// The signed-in customer, as `GET /api/session` and every sign-in answer it.
@@ -263,6 +266,15 @@ pub struct SecurityKey {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StartKeyRegistration {
     pub name: String,
+    /// The account's password, asked again: an open session alone cannot add a way in.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// `POST /api/account/keys/{id}/remove`: the account's password, asked again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemoveKeyRequest {
+    pub password: String,
 }
 
 /// Options for `navigator.credentials.create`, and the id to finish with.

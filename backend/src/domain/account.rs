@@ -196,10 +196,22 @@ pub async fn reset_password(
     set_password(db, &a, req.new_password.as_str(), now).await?;
     super::session::end_others(db, &a.id, None).await?;
     throttle::clear(db, &format!("sign_in:mobile:{}", a.mobile)).await?;
+    // Whoever took the account may have added a key: the reset can take every key away.
+    let keys_removed = if req.remove_security_keys {
+        super::exec(db, "DELETE FROM webauthn_credential WHERE owner_kind = 'customer' AND owner_id = $1", vec![a.id.clone().into()]).await?.rows_affected()
+    } else {
+        0
+    };
     audit::append(
         db,
         key,
-        Event { actor: &audit::customer(&a.id), action: "password_reset", subject: &a.mobile, ip: &meta.ip, detail: serde_json::json!({}) },
+        Event {
+            actor: &audit::customer(&a.id),
+            action: "password_reset",
+            subject: &a.mobile,
+            ip: &meta.ip,
+            detail: serde_json::json!({ "keys_removed": keys_removed }),
+        },
     )
     .await?;
     tell_password_changed(notifier, &a).await;
@@ -231,6 +243,42 @@ async fn tell_password_changed(notifier: &Notifier, a: &account::Model) {
         );
         if let Err(e) = notifier.email.send(email, "password_changed", "CertDesk 登录密码已修改", &body).await {
             tracing::warn!(error = %e, "password-changed e-mail not sent");
+        }
+    }
+}
+
+/// Asks for the password again before a change to how the account signs in (a security key
+/// added or removed), so that a session left open is not enough. Wrong tries count and lock
+/// as sign-in's do.
+pub async fn confirm_password(db: &impl ConnectionTrait, a: &account::Model, given: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    if given.is_empty() {
+        return Err(field("password", ValidationError::Required));
+    }
+    let key = format!("reauth:{}", a.id);
+    if !throttle::attempt(db, &key, throttle::SIGN_IN_ACCOUNT, now).await? {
+        return Err(ErrorCode::AccountLocked.into());
+    }
+    if !password::verify(Some(a.password_hash.clone()), given.to_owned()).await? {
+        return Err(field("password", ValidationError::PasswordWrong));
+    }
+    throttle::clear(db, &key).await?;
+    Ok(())
+}
+
+/// A notice by SMS and e-mail that a security key was added or removed; a failure to notify
+/// does not undo the change.
+pub async fn tell_key_changed(notifier: &Notifier, a: &account::Model, key_name: &str, added: bool) {
+    if let Err(e) = notifier.sms(&a.mobile, Template::SecurityKeyChanged { added }).await {
+        tracing::warn!(error = %e, "security-key SMS not sent");
+    }
+    if let Some(email) = &a.email {
+        let what = if added { "添加了" } else { "删除了" };
+        let body = format!(
+            "{}，您好：\n\n您的CertDesk账号刚刚{what}安全密钥“{key_name}”。如非本人操作，请立即修改密码、在用户中心删除陌生的安全密钥并联系客服。\n\nCertDesk",
+            a.name
+        );
+        if let Err(e) = notifier.email.send(email, "security_key_changed", "CertDesk 安全密钥变更通知", &body).await {
+            tracing::warn!(error = %e, "security-key e-mail not sent");
         }
     }
 }

@@ -235,9 +235,16 @@ pub async fn list(db: &impl ConnectionTrait, owner_id: &str) -> Result<Vec<webau
 }
 
 /// Removes one of the owner's keys; another owner's key is "not found".
-pub async fn remove(db: &impl ConnectionTrait, owner_id: &str, id: &str) -> Result<(), AppError> {
+/// Removes one of the owner's keys; answers what was removed.
+pub async fn remove(db: &impl ConnectionTrait, owner_id: &str, id: &str) -> Result<webauthn_credential::Model, AppError> {
+    let row = webauthn_credential::Entity::find()
+        .filter(webauthn_credential::Column::Id.eq(id))
+        .filter(webauthn_credential::Column::OwnerId.eq(owner_id))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
     let n = exec(db, "DELETE FROM webauthn_credential WHERE id = $1 AND owner_id = $2", vec![id.into(), owner_id.into()])
         .await?
         .rows_affected();
-    if n == 1 { Ok(()) } else { Err(ErrorCode::NotFound.into()) }
+    if n == 1 { Ok(row) } else { Err(ErrorCode::NotFound.into()) }
 }

@@ -5,12 +5,12 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::account::{
     CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, CertificateChallenge, ChangePasswordRequest, CodeSent, FinishCertificateSignIn,
     FinishKeyRegistration, FinishKeySignIn,
-    KeyRegistrationChallenge, KeySignInChallenge, Profile, RegisterRequest, ResetPasswordRequest, SecurityKey,
+    KeyRegistrationChallenge, KeySignInChallenge, Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SecurityKey,
     SendCodeRequest, SessionInfo, SessionsEnded, SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration,
     StartKeySignIn, UpdateProfileRequest,
 };
@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/keys", get(keys))
         .route("/account/keys/start", post(start_key_registration))
         .route("/account/keys/finish", post(finish_key_registration))
-        .route("/account/keys/{id}", delete(remove_key))
+        .route("/account/keys/{id}/remove", post(remove_key))
 }
 
 /// Starts a session (ending the one the browser had, if any) and answers `body` with the cookie.
@@ -212,6 +212,7 @@ async fn start_key_registration(
     AppJson(req): AppJson<StartKeyRegistration>,
 ) -> Result<Json<KeyRegistrationChallenge>, AppError> {
     let a = account::find(&state.db, &user.account_id).await?;
+    account::confirm_password(&state.db, &a, &req.password, Utc::now()).await?;
     let name = if req.name.trim().is_empty() { "安全密钥" } else { req.name.trim() };
     let (challenge_id, options) =
         security_key::start_registration(&state.db, &state.webauthn, Kind::Customer.as_str(), &a.id, &a.mobile, &a.name, name, Utc::now())
@@ -235,12 +236,16 @@ async fn finish_key_registration(
     )
     .await?;
     audit_customer(&state, &user, "key_added", serde_json::json!({ "key": key.id, "name": key.name })).await?;
+    account::tell_key_changed(&state.notifier, &account::find(&state.db, &user.account_id).await?, &key.name, true).await;
     Ok(Json(security_key_view(&key)))
 }
 
-async fn remove_key(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode, AppError> {
-    security_key::remove(&state.db, &user.account_id, &id).await?;
+async fn remove_key(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(req): AppJson<RemoveKeyRequest>) -> Result<StatusCode, AppError> {
+    let a = account::find(&state.db, &user.account_id).await?;
+    account::confirm_password(&state.db, &a, &req.password, Utc::now()).await?;
+    let removed = security_key::remove(&state.db, &user.account_id, &id).await?;
     audit_customer(&state, &user, "key_removed", serde_json::json!({ "key": id })).await?;
+    account::tell_key_changed(&state.notifier, &a, &removed.name, false).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

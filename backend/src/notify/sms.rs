@@ -33,6 +33,8 @@ pub enum Template {
     AlreadyRegistered,
     /// The password of the account was changed or reset.
     PasswordChanged,
+    /// A security key was added to the account, or removed from it.
+    SecurityKeyChanged { added: bool },
     /// An application passed review: the acceptance number and the download authorization code.
     ApplicationApproved { acceptance_no: String, auth_code: String },
     /// An application was sent back with reasons.
@@ -47,6 +49,7 @@ impl Template {
             Template::TokenUnlockCode { .. } => "SMS_CD_UNLOCK",
             Template::AlreadyRegistered => "SMS_CD_REGISTERED",
             Template::PasswordChanged => "SMS_CD_PASSWORD",
+            Template::SecurityKeyChanged { .. } => "SMS_CD_KEY",
             Template::ApplicationApproved { .. } => "SMS_CD_APPROVED",
             Template::ApplicationRejected { .. } => "SMS_CD_REJECTED",
         }
@@ -59,6 +62,7 @@ impl Template {
                 BTreeMap::from([("acceptance_no", acceptance_no.clone()), ("auth_code", auth_code.clone())])
             }
             Template::ApplicationRejected { acceptance_no } => BTreeMap::from([("acceptance_no", acceptance_no.clone())]),
+            Template::SecurityKeyChanged { added } => BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())]),
             _ => BTreeMap::new(),
         }
     }
@@ -77,6 +81,7 @@ fn template_text(code: &str) -> Option<&'static str> {
         "SMS_CD_UNLOCK" => "您正在解锁数字证书介质的PIN码，验证码：${code}，5分钟内有效。如非本人操作，请立即联系客服。",
         "SMS_CD_REGISTERED" => "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。",
         "SMS_CD_PASSWORD" => "您的CertDesk登录密码已修改。如非本人操作，请立即找回密码并联系客服。",
+        "SMS_CD_KEY" => "您的CertDesk账号已${action}一个安全密钥。如非本人操作，请立即修改密码、删除陌生的安全密钥并联系客服。",
         "SMS_CD_APPROVED" => "您的数字证书申请（业务受理号：${acceptance_no}）已审核通过，下载授权码：${auth_code}。请登录系统，插入介质后下载证书。",
         "SMS_CD_REJECTED" => "您的数字证书申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。",
         _ => return None,
@@ -280,6 +285,7 @@ mod tests {
             Template::TokenUnlockCode { code: "1".into() },
             Template::AlreadyRegistered,
             Template::PasswordChanged,
+            Template::SecurityKeyChanged { added: true },
             Template::ApplicationApproved { acceptance_no: "1".into(), auth_code: "2".into() },
             Template::ApplicationRejected { acceptance_no: "1".into() },
         ] {

@@ -565,6 +565,67 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
     assert_eq!(b.get("/api/session").await.0, StatusCode::UNAUTHORIZED);
 }
 
+/// A key of the account's, stored directly (the browser tests register real ones).
+async fn stored_key(app: &TestApp, b: &mut Browser<'_>, name: &str) -> String {
+    let (_, me) = b.get("/api/session").await;
+    let key = certdesk::entity::webauthn_credential::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        owner_kind: Set("customer".into()),
+        owner_id: Set(me["account"]["id"].as_str().unwrap().to_owned()),
+        credential_id: Set(format!("cred-{name}")),
+        passkey: Set("{}".into()),
+        name: Set(name.into()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    key.id
+}
+
+async fn key_exists(app: &TestApp, id: &str) -> bool {
+    certdesk::entity::webauthn_credential::Entity::find_by_id(id.to_owned()).one(&app.state.db).await.unwrap().is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told() {
+    let app = spawn_app().await;
+    let (mut b, mobile) = registered(&app).await;
+    // An open session is not enough to add a way in.
+    for (password, error) in [("", "required"), ("not my password", "password_wrong")] {
+        let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": password })).await;
+        assert_eq!((s, &v["fields"][0]), (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "password", "error": error })), "{v}");
+    }
+    let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": PASSWORD })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["options"]["publicKey"]["challenge"].is_string());
+
+    // Nor to take one away; with the password it goes, and an SMS says so.
+    let key = stored_key(&app, &mut b, "办公室密钥").await;
+    let (s, v) = b.post(&format!("/api/account/keys/{key}/remove"), json!({ "password": "not my password" })).await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password_wrong")));
+    assert!(key_exists(&app, &key).await);
+    let (s, _) = b.post(&format!("/api/account/keys/{key}/remove"), json!({ "password": PASSWORD })).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(!key_exists(&app, &key).await);
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert_eq!(sms.template, "SMS_CD_KEY");
+    assert!(sms.body.contains("已删除一个安全密钥"), "{}", sms.body);
+    // The old route without the password is gone.
+    let other = stored_key(&app, &mut b, "另一个").await;
+    assert_ne!(b.call(Method::DELETE, &format!("/api/account/keys/{other}"), None).await.0, StatusCode::NO_CONTENT);
+    assert!(key_exists(&app, &other).await);
+
+    // A password reset can take every key away (one may be the thief's).
+    let mut anon = Browser::new(&app);
+    let code = send_code(&mut anon, &mobile, "reset_password").await;
+    let reset = json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "找回以后的新密码 2026", "remove_security_keys": true });
+    let (s, v) = anon.post("/api/password-reset", reset).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert!(!key_exists(&app, &other).await);
+}
+
 #[tokio::test]
 async fn a_customer_cannot_touch_another_customers_keys() {
     let app = spawn_app().await;
@@ -588,7 +649,7 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     .unwrap();
     let (status, v) = bob.get("/api/account/keys").await;
     assert_eq!((status, v), (StatusCode::OK, json!([])));
-    let (status, _) = bob.call(Method::DELETE, &format!("/api/account/keys/{}", key.id), None).await;
+    let (status, _) = bob.post(&format!("/api/account/keys/{}/remove", key.id), json!({ "password": PASSWORD })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone()).one(&app.state.db).await.unwrap().is_some());
     // Passwordless sign-in for an unknown phone gets a challenge shaped like a real one.

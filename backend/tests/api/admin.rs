@@ -176,7 +176,10 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let app = spawn_app().await;
     let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut leaver, leaver_id) = staff_browser(&app, StaffRole::Reviewer).await;
-    let mut second_tab = Browser { app: &app, cookie: leaver.cookie.clone(), csrf: leaver.csrf.clone() };
+    // A second session of theirs, on another computer.
+    let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "another computer".into() };
+    let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
+    let mut second_tab = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
     webauthn_credential::Entity::insert(webauthn_credential::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -212,7 +215,6 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": "nobody.here" })).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(decoy["options"]["publicKey"].as_object().map(|o| o.len()), unknown["options"]["publicKey"].as_object().map(|o| o.len()), "{decoy}");
-    let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
     let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut revived = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     assert_eq!(revived.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);

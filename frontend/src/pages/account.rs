@@ -3,7 +3,7 @@
 
 use certdesk_shared::account::{
     AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, SecurityKey,
-    SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
+    RemoveKeyRequest, SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
 };
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
@@ -373,9 +373,9 @@ fn PasswordSection() -> impl IntoView {
     }
 }
 
-async fn add_key(name: String, l: Locale) -> Result<SecurityKey, Failure> {
+async fn add_key(name: String, password: String, l: Locale) -> Result<SecurityKey, Failure> {
     let challenge: KeyRegistrationChallenge =
-        crate::api::post("/api/account/keys/start", &StartKeyRegistration { name }, l).await?;
+        crate::api::post("/api/account/keys/start", &StartKeyRegistration { name, password }, l).await?;
     let credential = crate::webauthn::create(challenge.options).await?;
     let finish = FinishKeyRegistration { challenge_id: challenge.challenge_id, credential };
     Ok(crate::api::post("/api/account/keys/finish", &finish, l).await?)
@@ -389,18 +389,30 @@ fn KeysSection() -> impl IntoView {
         load_into(keys, "/api/account/keys", i18n.get_locale_untracked());
     };
     reload();
-    let name = RwSignal::new(String::new());
+    let [name, password] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let fs = FormState::new("key");
     let (errors, failure, busy) = (fs.errors, fs.failure, fs.busy);
+    // Adding and removing a key both ask for the password again.
+    let password_given = move || -> Result<String, Vec<FieldError>> {
+        let p = password.get_untracked();
+        if p.is_empty() { Err(vec![FieldError { field: "password".into(), error: ValidationError::Required }]) } else { Ok(p) }
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let l = i18n.get_locale_untracked();
-        let req = required(&name.get_untracked()).map_err(|error| vec![FieldError { field: "name".into(), error }]);
+        let mut e = Vec::new();
+        let key_name = check(&mut e, "name", required(&name.get_untracked()));
+        let p = password_given().map_err(|pe| e.extend(pe)).ok();
+        let req = match (key_name, p) {
+            (Some(n), Some(p)) => Ok((n, p)),
+            _ => Err(e),
+        };
         fs.submit(
             req,
-            move |key_name| add_key(key_name, l),
+            move |(key_name, p)| add_key(key_name, p, l),
             move |key| {
                 name.set(String::new());
+                password.set(String::new());
                 keys.update(|k| {
                     if let Load::Ready(list) = k {
                         list.push(key);
@@ -410,12 +422,21 @@ fn KeysSection() -> impl IntoView {
         );
     };
     let remove = move |id: String| {
-        failure.set(None);
+        let p = match password_given() {
+            Ok(p) => p,
+            Err(e) => return fs.refuse(e),
+        };
+        fs.begin();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/account/keys/{id}");
-            match crate::api::delete(&path, i18n.get_locale_untracked()).await {
-                Ok(()) => reload(),
-                Err(e) => failure.set(Some(e.into())),
+            let path = format!("/api/account/keys/{id}/remove");
+            let res = crate::api::post_no_content(&path, &RemoveKeyRequest { password: p }, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(()) => {
+                    password.set(String::new());
+                    reload();
+                }
+                Err(e) => fs.fail(e.into()),
             }
         });
     };
@@ -476,6 +497,16 @@ fn KeysSection() -> impl IntoView {
                     value=name
                     errors
                     hint=|l| td_string!(l, keys_name_hint)
+                />
+                <Field
+                    form="key"
+                    field="password"
+                    label=|l| td_string!(l, field_current_password)
+                    value=password
+                    errors
+                    input_type="password"
+                    autocomplete="current-password"
+                    hint=|l| td_string!(l, keys_password_hint)
                 />
                 <FailureAlert failure />
                 <button type="submit" class="primary" disabled=move || busy.get()>

@@ -19,6 +19,8 @@ pub struct ResetForm {
     pub code: String,
     pub new_password: String,
     pub confirm_password: String,
+    /// 同时删除全部安全密钥.
+    pub remove_security_keys: bool,
 }
 
 impl ResetForm {
@@ -33,7 +35,7 @@ impl ResetForm {
         }
         match (id_number, mobile, code, new_password, e.is_empty()) {
             (Some(id_number), Some(mobile), Some(code), Some(new_password), true) => {
-                Ok(ResetPasswordRequest { id_number, mobile, code, new_password })
+                Ok(ResetPasswordRequest { id_number, mobile, code, new_password, remove_security_keys: self.remove_security_keys })
             }
             _ => Err(e),
         }
@@ -52,6 +54,7 @@ pub fn ForgotPassword() -> impl IntoView {
     let captcha = CaptchaState::new(failure);
     let busy = f.busy;
     let done = RwSignal::new(false);
+    let remove_keys = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -61,6 +64,7 @@ pub fn ForgotPassword() -> impl IntoView {
             code: code.get_untracked(),
             new_password: new_password.get_untracked(),
             confirm_password: confirm_password.get_untracked(),
+            remove_security_keys: remove_keys.get_untracked(),
         };
         let l = i18n.get_locale_untracked();
         f.submit(
@@ -139,6 +143,15 @@ pub fn ForgotPassword() -> impl IntoView {
                         input_type="password"
                         autocomplete="new-password"
                     />
+                    <div class="field check">
+                        <input
+                            id="reset-remove_security_keys"
+                            type="checkbox"
+                            prop:checked=move || remove_keys.get()
+                            on:change=move |ev| remove_keys.set(event_target_checked(&ev))
+                        />
+                        <label for="reset-remove_security_keys">{tr(|l| td_string!(l, reset_remove_keys))}</label>
+                    </div>
                     <FailureAlert failure />
                     <button type="submit" class="primary" disabled=move || busy.get()>
                         {tr(|l| td_string!(l, reset_submit))}
@@ -168,6 +181,7 @@ mod tests {
             code: "123456".into(),
             new_password: "new password 1".into(),
             confirm_password: "new password 2".into(),
+            remove_security_keys: true,
         };
         let e = form.request().unwrap_err();
         assert_eq!(e[0].field, "confirm_password");
