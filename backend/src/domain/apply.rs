@@ -94,8 +94,16 @@ pub async fn view(db: &impl ConnectionTrait, a: &application::Model) -> Result<A
     })
 }
 
+/// New drafts an account may start in a day, and uploads it may make in an hour: a
+/// customer needs a handful; a script filling the disk needs many more.
+pub const DRAFTS_PER_ACCOUNT_PER_DAY: i32 = 20;
+pub const UPLOADS_PER_ACCOUNT_PER_HOUR: i32 = 100;
+
 /// A new draft at step ①.
 pub async fn start(db: &impl ConnectionTrait, a: &account::Model, now: DateTime<Utc>) -> Result<application::Model, AppError> {
+    if !super::throttle::take(db, &format!("draft:account:{}", a.id), DRAFTS_PER_ACCOUNT_PER_DAY, chrono::Duration::days(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
     let model = application::Model {
         id: new_id(),
         account_id: a.id.clone(),
@@ -255,6 +263,9 @@ pub async fn upload(
     let app = own(db, account_id, id).await?;
     if !status(&app).editable() {
         return Err(ErrorCode::NotEditable.into());
+    }
+    if !super::throttle::take(db, &format!("upload:account:{account_id}"), UPLOADS_PER_ACCOUNT_PER_HOUR, chrono::Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
     }
     let file_type = check_document(kind, &bytes).map_err(|e| field(kind.as_str(), e))?;
     let size = bytes.len();

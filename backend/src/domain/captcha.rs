@@ -165,8 +165,14 @@ fn answer_hash(id: &str, answer: &str) -> String {
     sha256_hex(&[b"captcha", id.as_bytes(), answer.trim().to_uppercase().as_bytes()])
 }
 
+/// Captchas one address (an IPv6 /64) may ask for in a minute: each is a row.
+pub const PER_ADDRESS_PER_MINUTE: i32 = 120;
+
 /// A new captcha: its id, its picture, and its answer (for the test-only echo).
-pub async fn new(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(String, String, String), AppError> {
+pub async fn new(db: &impl ConnectionTrait, meta: &super::ClientMeta, now: DateTime<Utc>) -> Result<(String, String, String), AppError> {
+    if !super::throttle::take(db, &meta.address_key("captcha"), PER_ADDRESS_PER_MINUTE, Duration::minutes(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
     let mut rng = Rng::new()?;
     let answer: String = (0..LENGTH).map(|_| ALPHABET[rng.below(ALPHABET.len() as u32) as usize] as char).collect();
     let id = new_id();

@@ -157,6 +157,9 @@ pub async fn finish_registration(
     Ok(model)
 }
 
+/// Security-key sign-ins one address may start in a minute, customers' and staff's apart.
+pub const STARTS_PER_ADDRESS_PER_MINUTE: i32 = 30;
+
 /// Starts a sign-in for an owner. With no owner or no keys it answers a decoy challenge that
 /// looks the same (one credential id derived from the user name under a server secret, so
 /// it is stable and unguessable), so the answer does not tell whether the account exists or
@@ -164,6 +167,7 @@ pub async fn finish_registration(
 #[allow(clippy::too_many_arguments)]
 pub async fn start_authentication(
     db: &impl ConnectionTrait,
+    meta: &super::ClientMeta,
     wa: &Webauthn,
     rp_id: &str,
     owner_kind: &str,
@@ -172,6 +176,10 @@ pub async fn start_authentication(
     decoy_secret: &[u8; 32],
     now: DateTime<Utc>,
 ) -> Result<(String, RequestChallengeResponse), AppError> {
+    // Each start is a row until it expires: counted per address (an IPv6 /64).
+    if !super::throttle::take(db, &meta.address_key(&format!("key_sign_in:{owner_kind}")), STARTS_PER_ADDRESS_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
     let keys = match owner {
         Some(id) => passkeys(db, id).await?.into_iter().map(|(_, p)| p).collect(),
         None => Vec::new(),

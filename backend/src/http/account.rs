@@ -70,8 +70,8 @@ fn session_info(a: &account_entity::Model) -> impl FnOnce(String) -> SessionInfo
     move |csrf_token| SessionInfo { account: account::profile(a), csrf_token }
 }
 
-async fn new_captcha(State(state): State<AppState>) -> Result<Response, AppError> {
-    let (id, svg, answer) = captcha::new(&state.db, Utc::now()).await?;
+async fn new_captcha(State(state): State<AppState>, Client(meta): Client) -> Result<Response, AppError> {
+    let (id, svg, answer) = captcha::new(&state.db, &meta, Utc::now()).await?;
     let mut res = Json(Captcha { id, svg }).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().map_err(anyhow::Error::from)?);
     if state.config.insecure_captcha_echo {
@@ -106,10 +106,11 @@ async fn sign_in(
     start_session(&state, &headers, Kind::Customer, &a.id, "password", &meta, session_info(&a)).await
 }
 
-async fn start_key_sign_in(State(state): State<AppState>, AppJson(req): AppJson<StartKeySignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
+async fn start_key_sign_in(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<StartKeySignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
     let owner = account::for_key_sign_in(&state.db, &req.mobile).await?;
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
+        &meta,
         &state.webauthn,
         &security_key::rp_id(&state.webauthn),
         Kind::Customer.as_str(),

@@ -63,11 +63,12 @@ fn staff_session(member: StaffMember) -> impl FnOnce(String) -> StaffSession {
     move |csrf_token| StaffSession { staff: member, csrf_token }
 }
 
-async fn start_sign_in(State(state): State<AppState>, AppJson(req): AppJson<StartStaffSignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
+async fn start_sign_in(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<StartStaffSignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
     // A disabled member gets the decoy an unknown name gets.
     let member = staff::by_username(&state.db, &req.username).await?.filter(|m| m.disabled_at.is_none());
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
+        &meta,
         &state.webauthn,
         &security_key::rp_id(&state.webauthn),
         Kind::Staff.as_str(),

@@ -752,3 +752,49 @@ pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::S
     let b = Browser { app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
     (b, staff.id)
 }
+
+/// Anonymous requests that write a row (a captcha, a security-key sign-in start, customer's
+/// or staff's) are counted per address (an IPv6 /64), and an account's drafts and uploads
+/// are limited too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
+    use certdesk::domain::{apply, captcha as captchas, security_key};
+    let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
+    let get_from = |address: &'static str| app.client.get(app.url("/api/captcha")).header("x-forwarded-for", address).send();
+    for i in 0..captchas::PER_ADDRESS_PER_MINUTE {
+        assert_eq!(get_from("2001:db8:a:b::1").await.unwrap().status(), StatusCode::OK, "{i}");
+    }
+    assert_eq!(get_from("2001:db8:a:b::2").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(get_from("2001:db8:a:c::1").await.unwrap().status(), StatusCode::OK, "another /64");
+
+    for path in ["/api/sign-in/key/start", "/api/admin/sign-in/start"] {
+        let post_from = |address: &'static str| {
+            app.client.post(app.url(path)).header("x-forwarded-for", address).json(&json!({ "mobile": "13800138000", "username": "someone" })).send()
+        };
+        for i in 0..security_key::STARTS_PER_ADDRESS_PER_MINUTE {
+            assert_eq!(post_from("203.0.113.9").await.unwrap().status(), StatusCode::OK, "{path} {i}");
+        }
+        assert_eq!(post_from("203.0.113.9").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+
+    let (mut b, _) = registered(&app).await;
+    for i in 0..apply::DRAFTS_PER_ACCOUNT_PER_DAY {
+        let (s, v) = b.post("/api/applications", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{i}: {v}");
+    }
+    let (s, v) = b.post("/api/applications", json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    let (_, mine) = b.get("/api/applications").await;
+    assert_eq!(mine.as_array().unwrap().len(), apply::DRAFTS_PER_ACCOUNT_PER_DAY as usize, "no draft beyond the limit");
+
+    // Uploads: a complete draft made three already.
+    use crate::apply::{PNG, complete_draft, upload};
+    let (mut admin, _) = staff_browser(&app, certdesk_shared::admin::StaffRole::Administrator).await;
+    let (c, id, _) = complete_draft(&app, &mut admin, false).await;
+    for i in 3..apply::UPLOADS_PER_ACCOUNT_PER_HOUR {
+        let (s, v) = upload(&c, &id, "operator_id", "id.png", PNG).await;
+        assert_eq!(s, StatusCode::OK, "{i}: {v}");
+    }
+    let (s, v) = upload(&c, &id, "operator_id", "id.png", PNG).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+}
