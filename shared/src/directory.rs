@@ -321,7 +321,8 @@ mod tests {
         assert_eq!(check_challenge_phrase(&"长".repeat(65)), Err(ValidationError::ChallengePhraseLength));
         assert_eq!(check_challenge_phrase_entered("旧密码六位数"), Ok(()), "a phrase chosen under the old floor still revokes");
         assert_eq!(check_challenge_phrase_entered(""), Err(ValidationError::Required));
-        assert_eq!(check_challenge_phrase("我的撤销密码"), Ok(()));
+        assert_eq!(check_challenge_phrase("我的撤销密码"), Err(ValidationError::ChallengePhraseLength), "six characters, the old floor");
+        assert_eq!(check_challenge_phrase("我的证书撤销密码"), Ok(()));
     }
 }
 
