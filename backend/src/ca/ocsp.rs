@@ -208,13 +208,14 @@ impl<K: std::hash::Hash + Eq + Clone, V> Bounded<K, V> {
     }
 
     /// Keeps `v` under `k`, counting `size` bytes for the pair; a pair larger than the whole
-    /// budget is not kept.
+    /// budget is not kept (and the key's earlier value goes).
     pub fn insert(&mut self, k: K, v: V, size: usize) {
-        if size > self.budget {
-            return;
-        }
+        // What the key held before is stale either way.
         if let Some((old, _)) = self.map.remove(&k) {
             self.bytes -= old;
+        }
+        if size > self.budget {
+            return;
         }
         while self.bytes + size > self.budget {
             let Some(victim) = self.map.keys().next().cloned() else { break };
