@@ -252,6 +252,12 @@ fn ensure_unlock_key(s: &Session) -> Result<Vec<u8>> {
             s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private).context("generating the unlock key on the token")?.0
         }
     };
+    // A module that keeps every private key private (some vendors' do) would make a key that
+    // cannot sign while the user PIN is locked: such a token cannot be unlocked online.
+    if let Some((_, private)) = unlock_key_pair(s)? {
+        let private_object = s.get_attributes(private, &[AttributeType::Private])?.into_iter().any(|a| matches!(a, Attribute::Private(true)));
+        anyhow::ensure!(!private_object, "this token makes every private key a private object: its unlock key could not sign without a PIN");
+    }
     public_bits(s, public)?.bits.context("the unlock key has no EC point")
 }
 
