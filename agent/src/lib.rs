@@ -368,7 +368,8 @@ async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Js
 /// 401 with the PIN's state.
 async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<CsrRequest>) -> Response {
     let label = req.label.trim().to_owned();
-    if label.is_empty() || label.len() > 64 {
+    // The unlock key's label is taken: a second key under it would stand in its way.
+    if label.is_empty() || label.len() > 64 || label == token::UNLOCK_OBJECT {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let no = medium_no.clone();

@@ -200,10 +200,14 @@ fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
 }
 
 /// The `CKA_ID` of the key pair whose public key is `bits` (see [`certificate_point`]).
+/// Never the unlock key's: it signs unlock requests and nothing else, so no certificate is
+/// kept for it and no challenge signed with it (a page that could have it sign chosen bytes
+/// could sign an unlock request for a key of its own).
 fn key_id_for(s: &Session, bits: &[u8]) -> Result<Option<Vec<u8>>> {
     for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
         if let PublicObject { bits: Some(b), id: Some(id) } = public_bits(s, public)?
             && b == bits
+            && id != UNLOCK_OBJECT.as_bytes()
         {
             return Ok(Some(id));
         }

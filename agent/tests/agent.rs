@@ -253,6 +253,24 @@ fn issue_for(csr_pem: &str) -> (String, String) {
     (csr.signed_by(&issuer).unwrap().pem(), ca.pem())
 }
 
+/// A certificate (PEM) for a P-256 public key (SEC1) whose private key we do not have.
+fn certificate_for(point: &[u8]) -> String {
+    struct Point(Vec<u8>);
+    impl rcgen::PublicKeyData for Point {
+        fn der_bytes(&self) -> &[u8] {
+            &self.0
+        }
+        fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+            &rcgen::PKCS_ECDSA_P256_SHA256
+        }
+    }
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    rcgen::CertificateParams::new(vec!["unlock".into()]).unwrap().signed_by(&Point(point.to_vec()), &issuer).unwrap().pem()
+}
+
 #[tokio::test]
 async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_challenge() {
     let dir = tempfile::tempdir().unwrap();
@@ -457,6 +475,25 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let c = Client::new(port);
+    // Nothing to unlock with before a request.
+    let grant = serde_json::json!({ "grant": "AAAA", "new_pin": "246810" });
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), grant).await.0, 410);
+
+    // The unlock key signs unlock requests and nothing else: behind the user PIN, a page can
+    // neither make a key under its label nor keep a certificate for it (and so have it sign
+    // chosen bytes with `…/sign`).
+    let (_, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), portal.start()).await;
+    let unlock_public = {
+        use base64::Engine;
+        let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
+        certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &sealed).unwrap()[..certdesk_shared::agent::UNLOCK_KEY_LEN].to_vec()
+    };
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "CertDesk unlock" })).await.0, 422);
+    let for_unlock_key = certificate_for(&unlock_public);
+    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": for_unlock_key })).await;
+    assert_eq!(s, 422, "no certificate is kept for the unlock key");
+    assert!(c.certificates(&medium).await.as_array().unwrap().is_empty());
+
     for _ in 0..10 {
         c.pin(&medium, "000000").await;
     }
@@ -466,8 +503,7 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
 
     let unlock_request = format!("/v1/tokens/{medium}/unlock-request");
     let unlock = format!("/v1/tokens/{medium}/unlock");
-    // Nothing to unlock with before a request, and no request without the portal's challenge.
-    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": "AAAA", "new_pin": "246810" })).await.0, 410);
+    // No request without the portal's challenge.
     assert_eq!(c.post(&unlock_request, serde_json::json!({})).await.0, 422);
     // The page swaps the agent's one-time key for its own: the token signed the agent's, so
     // the portal refuses (and the challenge is used up).
