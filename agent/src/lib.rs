@@ -1,7 +1,9 @@
 //! `certdesk-agent`, the token agent (证书助手) installed on the user's computer. It listens
 //! on 127.0.0.1 only and answers only the portal origins it is told to trust: a page from
 //! any other origin gets 403 before any token is touched, and so does a request whose
-//! `Host` is not the loopback address (DNS rebinding). Browsers ask first (CORS and
+//! `Host` is not the loopback address (DNS rebinding), one without an `Origin` (a
+//! `<script src>` or link from another site, another program) and one the browser marks
+//! `Sec-Fetch-Site: none` (typed into the address bar). Browsers ask first (CORS and
 //! Private Network Access preflights); the agent answers those for trusted origins only.
 //! It never returns a private key or a PIN.
 
@@ -20,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::agent::{
     AgentInfo, ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus, SignChallenge, Signed,
-    TokenCertificate, TokenInfo, UNLOCK_REQUEST_SECS, Unlock, UnlockRequest,
+    TokenCertificate, TokenInfo, UNLOCK_REQUEST_SECS, Unlock, UnlockRequest, UnlockStart, unlock_signed_bytes,
 };
 use base64::Engine;
 use certdesk_shared::{Pin, seal};
@@ -95,6 +97,15 @@ fn default_data_dir() -> std::path::PathBuf {
         .join("certdesk-agent")
 }
 
+/// An unlock request the agent made: its one-time key for the portal's grant, the secret
+/// that replaces the token's once the grant opens, and when it was made.
+#[derive(Clone)]
+struct Pending {
+    key: p256::SecretKey,
+    next: zeroize::Zeroizing<Vec<u8>>,
+    at: std::time::Instant,
+}
+
 #[derive(Clone)]
 pub struct Agent {
     origins: Arc<Vec<String>>,
@@ -102,8 +113,8 @@ pub struct Agent {
     tokens: Arc<dyn Tokens>,
     shields: Arc<SoftShields>,
     pins: Arc<PinCounts>,
-    /// The one-time keys of open unlock requests, per medium number.
-    unlocks: Arc<std::sync::Mutex<std::collections::HashMap<String, (p256::SecretKey, std::time::Instant)>>>,
+    /// The open unlock requests, per medium number.
+    unlocks: Arc<std::sync::Mutex<std::collections::HashMap<String, Pending>>>,
 }
 
 impl Agent {
@@ -189,47 +200,74 @@ async fn change_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, J
     }
 }
 
-/// 证书解锁, first half: the token's sealed unlock secret and a one-time key for the
-/// portal's answer. 409 for a token never personalised (it has no unlock secret).
-async fn unlock_request(State(agent): State<Agent>, Path(medium_no): Path<String>) -> Response {
+/// 证书解锁, first half: the token signs, with its unlock key and without a PIN, the
+/// portal's one-time challenge, a one-time key for the portal's answer and the next unlock
+/// secret sealed to the portal, so that the portal can tell the token asked and nobody
+/// swapped the key. 409 for a token never personalised (it has no unlock key), 422 for a
+/// challenge or portal key that is not one.
+async fn unlock_request(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<UnlockStart>) -> Response {
+    let Some(challenge) = B64.decode(req.challenge.trim()).ok().filter(|c| (16..=64).contains(&c.len())) else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
+    let Some(portal) = portal_key(&req.portal_key) else { return StatusCode::UNPROCESSABLE_ENTITY.into_response() };
     let no = medium_no.clone();
-    match on_tokens(&agent, move |t| t.sealed_unlock_secret(&no)).await {
-        Ok(Some(Some(sealed))) => {
-            let key = seal::new_key();
-            let agent_key = B64.encode(seal::public_bytes(&key.public_key()));
-            if let Ok(mut open) = agent.unlocks.lock() {
-                open.retain(|_, (_, at)| at.elapsed().as_secs() < UNLOCK_REQUEST_SECS);
-                open.insert(medium_no.clone(), (key, std::time::Instant::now()));
-            }
-            Json(UnlockRequest { medium_no, sealed_secret: B64.encode(sealed), agent_key }).into_response()
-        }
-        Ok(Some(None)) => StatusCode::CONFLICT.into_response(),
-        Ok(None) => StatusCode::NOT_FOUND.into_response(),
-        Err(status) => status.into_response(),
+    let identity = match on_tokens(&agent, move |t| t.unlock_identity(&no)).await {
+        Ok(Some(Some(identity))) => identity,
+        Ok(Some(None)) => return StatusCode::CONFLICT.into_response(),
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(status) => return status.into_response(),
+    };
+    let key = seal::new_key();
+    let agent_key = seal::public_bytes(&key.public_key());
+    let next = zeroize::Zeroizing::new(token::new_unlock_secret());
+    let plaintext = zeroize::Zeroizing::new(token::sealed_plaintext(&identity.public_key, &next));
+    let Some(next_sealed) = seal::seal(&portal, medium_no.as_bytes(), &plaintext) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let message = unlock_signed_bytes(&medium_no, &challenge, &agent_key, &next_sealed);
+    let no = medium_no.clone();
+    let signature = match on_tokens(&agent, move |t| t.sign_unlock(&no, &message)).await {
+        Ok(Some(signature)) => signature,
+        Ok(None) => return StatusCode::CONFLICT.into_response(),
+        Err(status) => return status.into_response(),
+    };
+    if let Ok(mut open) = agent.unlocks.lock() {
+        open.retain(|_, p| p.at.elapsed().as_secs() < UNLOCK_REQUEST_SECS);
+        open.insert(medium_no.clone(), Pending { key, next, at: std::time::Instant::now() });
     }
+    Json(UnlockRequest {
+        medium_no,
+        sealed_secret: identity.sealed.map(|s| B64.encode(s)),
+        next_sealed_secret: B64.encode(next_sealed),
+        agent_key: B64.encode(agent_key),
+        signature: B64.encode(signature),
+    })
+    .into_response()
 }
 
 /// 证书解锁, second half: the portal's grant opens with the one-time key (used up once it
-/// opens), and the token takes the new PIN; the wrong-PIN count starts again. 422 for a PIN
-/// that breaks the rules, 403 for a grant that does not open or is not this token's, 410
-/// without an open request.
+/// opens); the token's unlock secret is replaced by the one the request announced, and the
+/// token takes the new PIN; the wrong-PIN count starts again. 422 for a PIN that breaks the
+/// rules, 403 for a grant that does not open or is not this token's, 410 without an open
+/// request.
 async fn unlock(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<Unlock>) -> Response {
     if Pin::new_pin(&req.new_pin).is_err() {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let pending = agent.unlocks.lock().ok().and_then(|open| open.get(&medium_no).cloned());
-    let Some((key, _)) = pending.filter(|(_, at)| at.elapsed().as_secs() < UNLOCK_REQUEST_SECS) else {
+    let Some(pending) = pending.filter(|p| p.at.elapsed().as_secs() < UNLOCK_REQUEST_SECS) else {
         return StatusCode::GONE.into_response();
     };
-    let Some(secret) = B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&key, medium_no.as_bytes(), &g)) else {
+    let Some(secret) = B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&pending.key, medium_no.as_bytes(), &g)) else {
         return StatusCode::FORBIDDEN.into_response();
     };
+    let secret = zeroize::Zeroizing::new(secret);
     // The grant opened: the one-time key has done its work.
     if let Ok(mut open) = agent.unlocks.lock() {
         open.remove(&medium_no);
     }
     let no = medium_no.clone();
-    match on_tokens(&agent, move |t| t.unlock(&no, &secret, &req.new_pin)).await {
+    match on_tokens(&agent, move |t| t.unlock(&no, &secret, &pending.next, &req.new_pin)).await {
         Ok(Outcome::Done(())) => match agent.pins.reset(&medium_no) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -330,7 +368,8 @@ async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Js
 /// 401 with the PIN's state.
 async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<CsrRequest>) -> Response {
     let label = req.label.trim().to_owned();
-    if label.is_empty() || label.len() > 64 {
+    // The unlock key's label is taken: a second key under it would stand in its way.
+    if label.is_empty() || label.len() > 64 || label == token::UNLOCK_OBJECT {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let no = medium_no.clone();
@@ -419,21 +458,34 @@ fn loopback_host(headers: &HeaderMap, port: u16) -> bool {
     [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")].iter().any(|h| h == host)
 }
 
+/// Why the gate refuses a request before any route sees it; `None` lets it through.
+fn refused(headers: &HeaderMap, port: u16, origins: &[String]) -> Option<&'static str> {
+    if !loopback_host(headers, port) {
+        return Some("a Host that is not this agent on the loopback address");
+    }
+    // Typed into the address bar, a bookmark, or opened by another program through the
+    // browser: no page asked, so no page gets an answer.
+    if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"none")) {
+        return Some("Sec-Fetch-Site: none");
+    }
+    // A browser names the origin on every cross-origin fetch and on every POST, but not on a
+    // `<script src>`, `<img>` or link from another site: without an Origin nobody is known
+    // to have asked, so nothing is answered.
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => Some("no Origin"),
+        Some(origin) if !origins.iter().any(|o| o == origin) => Some("an origin not in the allowlist"),
+        Some(_) => None,
+    }
+}
+
 /// The origin check in front of every route, and the preflights.
 async fn gate(State(agent): State<Agent>, req: Request, next: Next) -> Response {
-    if !loopback_host(req.headers(), agent.port) {
+    if let Some(why) = refused(req.headers(), agent.port, &agent.origins) {
+        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("");
+        tracing::warn!(why, origin, path = %req.uri().path(), "refused a request");
         return StatusCode::FORBIDDEN.into_response();
     }
-    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let Some(origin) = origin else {
-        // Not a page (a page's cross-origin request always names its origin): a program on
-        // this computer, which could open the token itself.
-        return next.run(req).await;
-    };
-    if !agent.origins.contains(&origin) {
-        tracing::warn!(%origin, "refused a page from an origin not in the allowlist");
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default().to_owned();
     let allow = |res: &mut Response| {
         let h = res.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&origin) {
@@ -482,5 +534,24 @@ mod tests {
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
         assert!(!loopback_host(&h, 17530));
         assert!(!loopback_host(&HeaderMap::new(), 17530));
+    }
+
+    #[test]
+    fn only_a_page_of_an_allowed_origin_gets_through() {
+        let origins = vec!["https://ca.example.com".to_owned()];
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:17530"));
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert_eq!(refused(&headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "cross-site")]), 17530, &origins), None);
+        assert_eq!(refused(&headers(&[]), 17530, &origins), Some("no Origin"));
+        assert_eq!(refused(&headers(&[("sec-fetch-site", "cross-site")]), 17530, &origins), Some("no Origin"));
+        assert_eq!(refused(&headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "None")]), 17530, &origins), Some("Sec-Fetch-Site: none"));
+        assert_eq!(refused(&headers(&[("origin", "https://evil.example")]), 17530, &origins), Some("an origin not in the allowlist"));
+        assert_eq!(refused(&headers(&[("origin", "null")]), 17530, &origins), Some("an origin not in the allowlist"));
     }
 }

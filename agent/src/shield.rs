@@ -3,8 +3,10 @@
 //! under a random data key, and the data key is stored twice, wrapped under a key derived
 //! from the PIN (argon2id) and under the shield's unlock secret. The unlock secret itself
 //! is kept only sealed to the portal's unlock key, so that 证书解锁 needs the portal, as for
-//! a UKey's SO PIN. A wrong PIN is a data key that does not unwrap (AES-GCM's tag); the
-//! agent's counter locks the shield after 10.
+//! a UKey's SO PIN, and is replaced at every unlock. Like a personalised UKey, a shield has
+//! an unlock key (P-256, usable without the PIN) that signs its unlock requests. A wrong PIN
+//! is a data key that does not unwrap (AES-GCM's tag); the agent's counter locks the shield
+//! after 10.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -58,8 +60,13 @@ struct Keystore {
     pin_wrapped: String,
     /// The data key under the unlock secret's key.
     unlock_wrapped: String,
-    /// The unlock secret sealed to the portal (for 证书解锁).
-    sealed_unlock: String,
+    /// The unlock secret sealed to the portal with the unlock key's public half, until the
+    /// first 证书解锁 hands it to the portal (which keeps the current one from then on).
+    #[serde(default)]
+    sealed_unlock: Option<String>,
+    /// The unlock key (PKCS#8, base64): it signs unlock requests, without the PIN.
+    #[serde(default)]
+    unlock_key: Option<String>,
     keys: Vec<StoredKey>,
     certificates: Vec<StoredCert>,
 }
@@ -152,13 +159,16 @@ impl SoftShields {
         let _held = self.lock.lock();
         let medium_no = new_medium_no();
         let data_key = Zeroizing::new(seal::random_bytes(32));
-        let secret = Zeroizing::new(seal::random_bytes(32));
+        let secret = Zeroizing::new(crate::token::new_unlock_secret());
         let kdf = new_kdf();
+        let signer = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let plaintext = Zeroizing::new(crate::token::sealed_plaintext(signer.public_key_raw(), &secret));
         let store = Keystore {
-            version: 1,
+            version: 2,
             pin_wrapped: encrypt(pin_key(pin, &kdf)?.as_ref(), medium_no.as_bytes(), &data_key)?,
             unlock_wrapped: encrypt(unlock_key(&secret, &medium_no)?.as_ref(), medium_no.as_bytes(), &data_key)?,
-            sealed_unlock: B64.encode(seal::seal(portal, medium_no.as_bytes(), &secret).context("sealing the unlock secret")?),
+            sealed_unlock: Some(B64.encode(seal::seal(portal, medium_no.as_bytes(), &plaintext).context("sealing the unlock secret")?)),
+            unlock_key: Some(B64.encode(Zeroizing::new(signer.serialize_der()).as_slice())),
             kdf,
             label: label.to_owned(),
             medium_no,
@@ -216,6 +226,12 @@ fn info(store: &Keystore) -> TokenInfo {
         pin_count_low: false,
         pin_final_try: false,
     }
+}
+
+/// The shield's unlock key, if it has one (shields made before unlock keys have none).
+fn signer(store: &Keystore) -> Option<rcgen::KeyPair> {
+    let pkcs8 = Zeroizing::new(B64.decode(store.unlock_key.as_deref()?).ok()?);
+    rcgen::KeyPair::try_from(pkcs8.as_slice()).ok()
 }
 
 /// A new key pair of `algorithm`.
@@ -338,17 +354,29 @@ impl Tokens for SoftShields {
         })
     }
 
-    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
-        Ok(self.read(medium_no)?.map(|s| B64.decode(&s.sealed_unlock).ok()))
+    fn unlock_identity(&self, medium_no: &str) -> Result<Option<Option<crate::token::UnlockIdentity>>> {
+        let Some(store) = self.read(medium_no)? else { return Ok(None) };
+        let Some(signer) = signer(&store) else { return Ok(Some(None)) };
+        let sealed = store.sealed_unlock.as_deref().and_then(|s| B64.decode(s).ok());
+        Ok(Some(Some(crate::token::UnlockIdentity { public_key: signer.public_key_raw().to_vec(), sealed })))
     }
 
-    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
+    fn sign_unlock(&self, medium_no: &str, message: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(signer) = self.read(medium_no)?.as_ref().and_then(signer) else { return Ok(None) };
+        Ok(Some(rcgen::SigningKey::sign(&signer, message)?))
+    }
+
+    fn unlock(&self, medium_no: &str, secret: &[u8], next: &[u8], new_pin: &str) -> Result<Outcome<()>> {
         let _held = self.lock.lock();
         let Some(mut store) = self.read(medium_no)? else { return Ok(Outcome::NoToken) };
         let Some(data_key) = decrypt(unlock_key(secret, medium_no)?.as_ref(), medium_no.as_bytes(), &store.unlock_wrapped) else {
             return Ok(Outcome::Refused(PinAnswer::Wrong));
         };
+        // One write: the next unlock secret replaces this one (which the portal has spent),
+        // the sealed copy goes (the portal keeps the current one), and the new PIN.
         let kdf = new_kdf();
+        store.unlock_wrapped = encrypt(unlock_key(next, medium_no)?.as_ref(), medium_no.as_bytes(), &data_key)?;
+        store.sealed_unlock = None;
         store.pin_wrapped = encrypt(pin_key(new_pin, &kdf)?.as_ref(), medium_no.as_bytes(), &data_key)?;
         store.kdf = kdf;
         self.write(&store)?;
@@ -392,12 +420,18 @@ mod tests {
         assert!(matches!(shields.check_pin(&m, "135790").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
         done(shields.check_pin(&m, "246802").unwrap_or_else(|e| panic!("{e}")));
 
-        // Unlock: only the secret the portal can open sets a new PIN.
-        let sealed = shields.sealed_unlock_secret(&m).ok().flatten().flatten().unwrap_or_default();
-        let secret = seal::open(&portal, m.as_bytes(), &sealed).unwrap_or_default();
-        assert!(matches!(shields.unlock(&m, b"not the secret", "975310").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
-        done(shields.unlock(&m, &secret, "975310").unwrap_or_else(|e| panic!("{e}")));
+        // Unlock: only the secret the portal can open sets a new PIN, and it is replaced.
+        let identity = shields.unlock_identity(&m).ok().flatten().flatten().unwrap_or_else(|| panic!("no unlock key"));
+        let opened = seal::open(&portal, m.as_bytes(), &identity.sealed.unwrap_or_default()).unwrap_or_default();
+        let (public, secret) = opened.split_at(certdesk_shared::agent::UNLOCK_KEY_LEN);
+        assert_eq!(public, identity.public_key.as_slice());
+        assert!(matches!(shields.unlock(&m, b"not the secret", b"next", "975310").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
+        done(shields.unlock(&m, secret, b"next secret", "975310").unwrap_or_else(|e| panic!("{e}")));
         done(shields.check_pin(&m, "975310").unwrap_or_else(|e| panic!("{e}")));
+        // The old secret is spent, the sealed copy gone; the next one unlocks.
+        assert!(matches!(shields.unlock(&m, secret, b"again", "864201").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
+        assert!(shields.unlock_identity(&m).ok().flatten().flatten().is_some_and(|i| i.sealed.is_none()));
+        done(shields.unlock(&m, b"next secret", b"again", "864201").unwrap_or_else(|e| panic!("{e}")));
         assert!(matches!(shields.check_pin("../etc", "975310").ok(), Some(Outcome::NoToken)));
     }
 }

@@ -64,20 +64,47 @@ pub trait Tokens: Send + Sync {
     fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>>;
     /// 修改PIN码: behind the current PIN.
     fn change_pin(&self, medium_no: &str, old_pin: &str, new_pin: &str) -> Result<Outcome<()>>;
-    /// The token's unlock secret sealed to the portal (public: no PIN). `None` without such
-    /// a token, `Some(None)` for a token never personalised.
-    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>>;
-    /// 证书解锁: a new user PIN set with the unlock secret (a UKey's SO PIN). `Refused` when
-    /// the secret is not this token's.
-    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>>;
-    /// Personalisation (at the CA's counter, before the token is handed out): the SO PIN
-    /// `so_pin` is replaced by a random one that is kept on the token only sealed to the
-    /// portal's unlock key. Nobody sees the new one.
+    /// The token's unlock key and the sealed secret it still carries (no PIN: the user PIN
+    /// is locked when this is asked). `None` without such a token, `Some(None)` for a token
+    /// never personalised (or personalised before tokens had an unlock key).
+    fn unlock_identity(&self, medium_no: &str) -> Result<Option<Option<UnlockIdentity>>>;
+    /// Signs `message` (ECDSA P-256 with SHA-256, DER) with the token's unlock key, without
+    /// any PIN; `None` without such a token or key.
+    fn sign_unlock(&self, medium_no: &str, message: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// 证书解锁: with the unlock secret (a UKey's SO PIN) the secret is replaced by `next`
+    /// first, the spent sealed copy on the token removed, then the new user PIN set.
+    /// `Refused` when the secret is not this token's.
+    fn unlock(&self, medium_no: &str, secret: &[u8], next: &[u8], new_pin: &str) -> Result<Outcome<()>>;
+    /// Personalisation (at the CA's counter, before the token is handed out): an unlock key
+    /// is made on the token (non-extractable, usable without a PIN, for signing unlock
+    /// requests only), and the SO PIN `so_pin` is replaced by a random one kept on the token
+    /// only sealed to the portal's unlock key, together with the unlock key's public half.
+    /// Nobody sees the new SO PIN.
     fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>>;
 }
 
-/// Label of the data object holding a UKey's sealed unlock secret.
+/// Label of the data object holding a UKey's sealed unlock secret (until its first unlock)
+/// and of its unlock key pair.
 pub const UNLOCK_OBJECT: &str = "CertDesk unlock";
+
+/// A token's unlock key (public half, SEC1 uncompressed) and the sealed secret it still
+/// carries.
+#[derive(Debug, Clone)]
+pub struct UnlockIdentity {
+    pub public_key: Vec<u8>,
+    pub sealed: Option<Vec<u8>>,
+}
+
+/// A new unlock secret: 128 random bits as 32 hex digits (within every token's SO PIN
+/// length).
+pub fn new_unlock_secret() -> Vec<u8> {
+    hex::encode(certdesk_shared::seal::random_bytes(16)).into_bytes()
+}
+
+/// What the portal's sealed secret holds: the unlock key's public half, then the secret.
+pub fn sealed_plaintext(unlock_public: &[u8], secret: &[u8]) -> Vec<u8> {
+    [unlock_public, secret].concat()
+}
 
 /// USB keys through one PKCS#11 module.
 pub struct Pkcs11Tokens {
@@ -173,10 +200,14 @@ fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
 }
 
 /// The `CKA_ID` of the key pair whose public key is `bits` (see [`certificate_point`]).
+/// Never the unlock key's: it signs unlock requests and nothing else, so no certificate is
+/// kept for it and no challenge signed with it (a page that could have it sign chosen bytes
+/// could sign an unlock request for a key of its own).
 fn key_id_for(s: &Session, bits: &[u8]) -> Result<Option<Vec<u8>>> {
     for public in s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
         if let PublicObject { bits: Some(b), id: Some(id) } = public_bits(s, public)?
             && b == bits
+            && id != UNLOCK_OBJECT.as_bytes()
         {
             return Ok(Some(id));
         }
@@ -186,6 +217,62 @@ fn key_id_for(s: &Session, bits: &[u8]) -> Result<Option<Vec<u8>>> {
 
 fn unlock_objects(s: &Session) -> Result<Vec<ObjectHandle>> {
     Ok(s.find_objects(&[Attribute::Class(ObjectClass::DATA), Attribute::Label(UNLOCK_OBJECT.as_bytes().to_vec())])?)
+}
+
+/// The unlock key pair: (public, private) handles.
+fn unlock_key_pair(s: &Session) -> Result<Option<(ObjectHandle, ObjectHandle)>> {
+    let label = || Attribute::Label(UNLOCK_OBJECT.as_bytes().to_vec());
+    let public = s.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY), label()])?.first().copied();
+    let private = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), label()])?.first().copied();
+    Ok(public.zip(private))
+}
+
+/// The unlock key pair, made now if the token has none: P-256, the private half sensitive
+/// and never extractable but a public object (`CKA_PRIVATE` false), so that it signs while
+/// the user PIN is locked. It signs unlock requests and nothing else: it is no certificate's
+/// key, and a signature by it only lets the portal tell that the token itself asked.
+fn ensure_unlock_key(s: &Session) -> Result<Vec<u8>> {
+    let public = match unlock_key_pair(s)? {
+        Some((public, _)) => public,
+        None => {
+            let id = UNLOCK_OBJECT.as_bytes().to_vec();
+            let public = [
+                Attribute::Token(true),
+                Attribute::Private(false),
+                Attribute::Verify(true),
+                Attribute::Label(id.clone()),
+                Attribute::Id(id.clone()),
+                Attribute::EcParams(P256_PARAMS.to_vec()),
+            ];
+            let private = [
+                Attribute::Token(true),
+                Attribute::Private(false),
+                Attribute::Sensitive(true),
+                Attribute::Extractable(false),
+                Attribute::Sign(true),
+                Attribute::Label(id.clone()),
+                Attribute::Id(id),
+            ];
+            s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private).context("generating the unlock key on the token")?.0
+        }
+    };
+    // A module that keeps every private key private (some vendors' do) would make a key that
+    // cannot sign while the user PIN is locked: such a token cannot be unlocked online.
+    if let Some((_, private)) = unlock_key_pair(s)? {
+        let private_object = s.get_attributes(private, &[AttributeType::Private])?.into_iter().any(|a| matches!(a, Attribute::Private(true)));
+        anyhow::ensure!(!private_object, "this token makes every private key a private object: its unlock key could not sign without a PIN");
+    }
+    public_bits(s, public)?.bits.context("the unlock key has no EC point")
+}
+
+/// ECDSA over SHA-256 with a P-256 key on the token, as DER.
+fn ecdsa_der(s: &Session, private: ObjectHandle, message: &[u8]) -> Result<Vec<u8>> {
+    use sha2::Digest;
+    let raw = s.sign(&Mechanism::Ecdsa, private, &sha2::Sha256::digest(message))?;
+    anyhow::ensure!(raw.len() == 64, "an ECDSA P-256 signature of {} bytes", raw.len());
+    let mut seq = der_uint(&raw[..32]);
+    seq.extend(der_uint(&raw[32..]));
+    Ok(der_tlv(0x30, &seq))
 }
 
 fn private_key(s: &Session, id: &[u8]) -> Result<Option<ObjectHandle>> {
@@ -284,9 +371,11 @@ impl Tokens for Pkcs11Tokens {
         })
     }
 
-    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
+    fn unlock_identity(&self, medium_no: &str) -> Result<Option<Option<UnlockIdentity>>> {
         let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
         let s = self.ctx.open_ro_session(slot)?;
+        let Some((public, _)) = unlock_key_pair(&s)? else { return Ok(Some(None)) };
+        let Some(public_key) = public_bits(&s, public)?.bits else { return Ok(Some(None)) };
         // The newest (the latest generation) when more than one is there; the generation is
         // zero-padded, so the largest text is the newest.
         let mut newest: Option<(Vec<u8>, Vec<u8>)> = None;
@@ -305,27 +394,47 @@ impl Tokens for Pkcs11Tokens {
                 newest = Some((id, v));
             }
         }
-        Ok(Some(newest.map(|(_, v)| v)))
+        Ok(Some(Some(UnlockIdentity { public_key, sealed: newest.map(|(_, v)| v) })))
     }
 
-    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
+    fn sign_unlock(&self, medium_no: &str, message: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(slot) = self.slot(medium_no)? else { return Ok(None) };
+        // No login: the user PIN is locked, and the key is a public object.
+        let s = self.ctx.open_ro_session(slot)?;
+        let Some((_, private)) = unlock_key_pair(&s)? else { return Ok(None) };
+        ecdsa_der(&s, private, message).map(Some)
+    }
+
+    fn unlock(&self, medium_no: &str, secret: &[u8], next: &[u8], new_pin: &str) -> Result<Outcome<()>> {
         let so_pin = String::from_utf8_lossy(secret).to_string();
+        let next = String::from_utf8_lossy(next).to_string();
         self.logged_in_as(UserType::So, medium_no, &so_pin, |s| {
+            // The SO PIN first: once it is replaced the token agrees with the portal, which
+            // now keeps the next secret; a failure after this leaves a token that unlocks again.
+            s.set_pin(&AuthPin::from(so_pin.clone()), &AuthPin::from(next)).context("C_SetPIN as the security officer")?;
+            // The sealed copy personalisation left is spent: the portal keeps the current one.
+            for o in unlock_objects(s)? {
+                if let Err(e) = s.destroy_object(o) {
+                    tracing::warn!(error = ?e, "a spent sealed unlock secret stays on the token");
+                }
+            }
             s.init_pin(&AuthPin::from(new_pin.to_owned())).context("C_InitPIN")?;
             Ok(())
         })
     }
 
     fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {
-        // 128 random bits as 32 hex digits: within every token's SO PIN length.
-        let new_so_pin = hex::encode(certdesk_shared::seal::random_bytes(16));
-        let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), new_so_pin.as_bytes()).context("sealing the SO PIN")?;
+        let new_so_pin = new_unlock_secret();
         // The newest object wins if an old one could not be removed (its generation is later).
         let generation = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
         self.logged_in_as(UserType::So, medium_no, so_pin, |s| {
+            let unlock_public = ensure_unlock_key(s)?;
+            let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), &sealed_plaintext(&unlock_public, &new_so_pin)).context("sealing the SO PIN")?;
             let old = unlock_objects(s)?;
             // The sealed secret goes on first: if the SO PIN cannot be changed, it is removed
-            // again and the token keeps its old SO PIN.
+            // again and the token keeps its old SO PIN. It is a public object: the user PIN is
+            // locked when it is needed, and it opens only for the portal, once, with a fresh
+            // signature by the unlock key (see `domain::token_unlock`).
             let object = s.create_object(&[
                 Attribute::Class(ObjectClass::DATA),
                 Attribute::Token(true),
@@ -335,7 +444,8 @@ impl Tokens for Pkcs11Tokens {
                 Attribute::Application(format!("CertDesk {generation:039}").into_bytes()),
                 Attribute::Value(sealed),
             ])?;
-            if let Err(e) = s.set_pin(&AuthPin::from(so_pin.to_owned()), &AuthPin::from(new_so_pin.clone())) {
+            let new_so_pin = String::from_utf8_lossy(&new_so_pin).to_string();
+            if let Err(e) = s.set_pin(&AuthPin::from(so_pin.to_owned()), &AuthPin::from(new_so_pin)) {
                 let _ = s.destroy_object(object);
                 return Err(anyhow::Error::from(e).context("C_SetPIN as the security officer"));
             }
@@ -425,12 +535,16 @@ impl Tokens for AllTokens {
         self.first(|t| t.change_pin(medium_no, old_pin, new_pin))
     }
 
-    fn sealed_unlock_secret(&self, medium_no: &str) -> Result<Option<Option<Vec<u8>>>> {
-        self.first_some(|t| t.sealed_unlock_secret(medium_no))
+    fn unlock_identity(&self, medium_no: &str) -> Result<Option<Option<UnlockIdentity>>> {
+        self.first_some(|t| t.unlock_identity(medium_no))
     }
 
-    fn unlock(&self, medium_no: &str, secret: &[u8], new_pin: &str) -> Result<Outcome<()>> {
-        self.first(|t| t.unlock(medium_no, secret, new_pin))
+    fn sign_unlock(&self, medium_no: &str, message: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.first_some(|t| t.sign_unlock(medium_no, message))
+    }
+
+    fn unlock(&self, medium_no: &str, secret: &[u8], next: &[u8], new_pin: &str) -> Result<Outcome<()>> {
+        self.first(|t| t.unlock(medium_no, secret, next, new_pin))
     }
 
     fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {

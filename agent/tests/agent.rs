@@ -99,11 +99,67 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
     }
     // Never personalised: no unlock secret to ask the portal about.
     let medium = t["medium_no"].as_str().unwrap();
-    let res = client.post(url(&format!("/v1/tokens/{medium}/unlock-request"))).header("origin", PORTAL).send().await.unwrap();
+    let start = Portal::new().start();
+    let res = client.post(url(&format!("/v1/tokens/{medium}/unlock-request"))).header("origin", PORTAL).json(&start).send().await.unwrap();
     assert_eq!(res.status(), 409);
     // A page that rebinds its own host name to 127.0.0.1.
-    let res = client.get(url("/v1/tokens")).header("host", format!("evil.example:{port}")).send().await.unwrap();
+    let res = client.get(url("/v1/tokens")).header("host", format!("evil.example:{port}")).header("origin", PORTAL).send().await.unwrap();
     assert_eq!(res.status(), 403);
+}
+
+/// Issue 17, item 7: nothing that is not a page of the portal learns anything, whatever it
+/// asks for.
+#[tokio::test]
+async fn a_request_without_the_portals_origin_or_typed_into_the_address_bar_learns_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    softhsm(dir.path(), "UKey 9");
+    let port = free_port();
+    let _agent = agent(dir.path(), port);
+    let client = reqwest::Client::new();
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let tokens: serde_json::Value = client.get(url("/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
+    let certificates = format!("/v1/tokens/{medium}/certificates");
+    for path in ["/v1/info", "/v1/tokens", certificates.as_str()] {
+        // No Origin at all (another program, or a page's request the browser names no origin for).
+        let res = client.get(url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path} without an Origin");
+        assert!(res.headers().get("access-control-allow-origin").is_none());
+        assert!(res.text().await.unwrap().is_empty());
+        // `<script src="http://127.0.0.1:17530/v1/tokens">` on another site: a no-cors GET,
+        // no Origin, Sec-Fetch-Site cross-site, Sec-Fetch-Dest script.
+        let res = client
+            .get(url(path))
+            .header("sec-fetch-site", "cross-site")
+            .header("sec-fetch-mode", "no-cors")
+            .header("sec-fetch-dest", "script")
+            .header("referer", "https://evil.example/page.html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{path} as a <script src>");
+        let body = res.text().await.unwrap();
+        assert!(body.is_empty() && !body.contains(&medium), "{path}: {body}");
+        // Typed into the address bar: Sec-Fetch-Site none, even with the portal's origin.
+        let res = client.get(url(path)).header("sec-fetch-site", "none").header("sec-fetch-mode", "navigate").send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path} typed into the address bar");
+        let res = client.get(url(path)).header("sec-fetch-site", "none").header("origin", PORTAL).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path} with Sec-Fetch-Site: none");
+        assert!(res.text().await.unwrap().is_empty());
+    }
+    // A POST without an Origin (a program, or a form of a page that hides it) changes nothing
+    // and counts no PIN try.
+    let res = client.post(url(&format!("/v1/tokens/{medium}/pin"))).json(&serde_json::json!({ "pin": "000000" })).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = client
+        .post(url(&format!("/v1/tokens/{medium}/pin")))
+        .header("origin", PORTAL)
+        .header("sec-fetch-site", "cross-site")
+        .json(&serde_json::json!({ "pin": "123456" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
 }
 
 #[tokio::test]
@@ -114,7 +170,7 @@ async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
     let mut agent_process = agent(dir.path(), port);
     // No kept-alive connections: the agent is restarted half-way.
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let check = |pin: &'static str| {
         let (client, medium) = (client.clone(), medium.clone());
@@ -141,7 +197,7 @@ async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
     agent_process = agent(dir.path(), port);
     assert_eq!(check("000000").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
     assert_eq!(check("123456").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
-    let res = client.post(format!("http://127.0.0.1:{port}/v1/tokens/no-such-token/pin")).json(&serde_json::json!({ "pin": "123456" })).send().await.unwrap();
+    let res = client.post(format!("http://127.0.0.1:{port}/v1/tokens/no-such-token/pin")).header("origin", PORTAL).json(&serde_json::json!({ "pin": "123456" })).send().await.unwrap();
     assert_eq!(res.status(), 404);
     drop(agent_process);
 }
@@ -153,7 +209,7 @@ async fn a_key_made_on_the_token_signs_its_certificate_request() {
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let client = reqwest::Client::new();
-    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let csr_url = format!("http://127.0.0.1:{port}/v1/tokens/{medium}/csr");
 
@@ -177,6 +233,7 @@ async fn a_key_made_on_the_token_signs_its_certificate_request() {
     // The right PIN started the count again.
     let res = client
         .post(format!("http://127.0.0.1:{port}/v1/tokens/{medium}/pin"))
+        .header("origin", PORTAL)
         .json(&serde_json::json!({ "pin": "000000" }))
         .send()
         .await
@@ -196,6 +253,24 @@ fn issue_for(csr_pem: &str) -> (String, String) {
     (csr.signed_by(&issuer).unwrap().pem(), ca.pem())
 }
 
+/// A certificate (PEM) for a P-256 public key (SEC1) whose private key we do not have.
+fn certificate_for(point: &[u8]) -> String {
+    struct Point(Vec<u8>);
+    impl rcgen::PublicKeyData for Point {
+        fn der_bytes(&self) -> &[u8] {
+            &self.0
+        }
+        fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+            &rcgen::PKCS_ECDSA_P256_SHA256
+        }
+    }
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    rcgen::CertificateParams::new(vec!["unlock".into()]).unwrap().signed_by(&Point(point.to_vec()), &issuer).unwrap().pem()
+}
+
 #[tokio::test]
 async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_challenge() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,7 +279,7 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     let _agent = agent(dir.path(), port);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let tokens: serde_json::Value = client.get(format!("{base}/v1/tokens")).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = client.get(format!("{base}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let post = |path: String, body: serde_json::Value| {
         let client = client.clone();
@@ -227,7 +302,7 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
 
     let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
     assert_eq!(res.status(), 204);
-    let listed: serde_json::Value = client.get(&certs_url).send().await.unwrap().json().await.unwrap();
+    let listed: serde_json::Value = client.get(&certs_url).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let list = listed.as_array().unwrap();
     assert_eq!(list.len(), 2, "{listed}");
     let leaf = list.iter().find(|c| c["has_key"] == true).unwrap();
@@ -277,16 +352,65 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// What the portal does after the SMS check: open the token's sealed secret with its unlock
-/// key and seal it to the agent's one-time key.
-fn portal_grant(portal: &p256::SecretKey, request: &serde_json::Value) -> String {
-    use base64::Engine;
-    use certdesk_shared::seal;
-    let medium = request["medium_no"].as_str().unwrap();
-    let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
-    let secret = seal::open(portal, medium.as_bytes(), &sealed).expect("sealed to the portal");
-    let agent = seal::public_from_bytes(&B64.decode(request["agent_key"].as_str().unwrap()).unwrap()).unwrap();
-    B64.encode(seal::seal(&agent, medium.as_bytes(), &secret).unwrap())
+/// The portal's side of 证书解锁 after the SMS check, as `domain::token_unlock` does it: a
+/// one-time challenge; the medium's current sealed secret (the portal's copy once it has
+/// one, else the one the token carries), opened; the token's unlock key, sealed in with it,
+/// must have signed the challenge, the agent's key and the next sealed secret; the next one
+/// replaces the current one (so each opens once); the secret goes out sealed to the agent.
+struct Portal {
+    key: p256::SecretKey,
+    current: std::collections::HashMap<String, Vec<u8>>,
+    challenges: Vec<Vec<u8>>,
+}
+
+impl Portal {
+    fn new() -> Portal {
+        Portal { key: certdesk_shared::seal::new_key(), current: Default::default(), challenges: Vec::new() }
+    }
+
+    /// `POST /api/tokens/unlock/start`'s answer, as the page passes it to the agent.
+    fn start(&mut self) -> serde_json::Value {
+        use base64::Engine;
+        let challenge = certdesk_shared::seal::random_bytes(32);
+        self.challenges.push(challenge.clone());
+        serde_json::json!({ "challenge": B64.encode(challenge), "portal_key": portal_key_b64(&self.key) })
+    }
+
+    fn grant(&mut self, challenge: &serde_json::Value, request: &serde_json::Value) -> Result<String, &'static str> {
+        use base64::Engine;
+        use certdesk_shared::agent::UNLOCK_KEY_LEN;
+        use certdesk_shared::seal;
+        let challenge = B64.decode(challenge["challenge"].as_str().unwrap()).unwrap();
+        let at = self.challenges.iter().position(|c| *c == challenge).ok_or("challenge used or unknown")?;
+        self.challenges.remove(at);
+        let medium = request["medium_no"].as_str().unwrap();
+        let sealed = match self.current.get(medium) {
+            Some(kept) => kept.clone(),
+            None => B64.decode(request["sealed_secret"].as_str().ok_or("nothing to open")?).unwrap(),
+        };
+        let opened = seal::open(&self.key, medium.as_bytes(), &sealed).ok_or("does not open")?;
+        let (unlock_key, secret) = opened.split_at(UNLOCK_KEY_LEN);
+        let agent_key = B64.decode(request["agent_key"].as_str().unwrap()).unwrap();
+        let next = B64.decode(request["next_sealed_secret"].as_str().unwrap()).unwrap();
+        let signature = B64.decode(request["signature"].as_str().unwrap()).unwrap();
+        let message = certdesk_shared::agent::unlock_signed_bytes(medium, &challenge, &agent_key, &next);
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, unlock_key)
+            .verify(&message, &signature)
+            .map_err(|_| "not signed by the token's unlock key")?;
+        let next_opened = seal::open(&self.key, medium.as_bytes(), &next).ok_or("the next secret does not open")?;
+        if &next_opened[..UNLOCK_KEY_LEN] != unlock_key {
+            return Err("the next secret names another unlock key");
+        }
+        self.current.insert(medium.to_owned(), next);
+        let agent = seal::public_from_bytes(&agent_key).ok_or("not a key")?;
+        Ok(B64.encode(seal::seal(&agent, medium.as_bytes(), secret).unwrap()))
+    }
+
+    /// What the portal would open next for `medium` (only a test may look).
+    fn secret(&self, medium: &str) -> Vec<u8> {
+        let opened = certdesk_shared::seal::open(&self.key, medium.as_bytes(), &self.current[medium]).unwrap();
+        opened[certdesk_shared::agent::UNLOCK_KEY_LEN..].to_vec()
+    }
 }
 
 fn portal_key_b64(portal: &p256::SecretKey) -> String {
@@ -311,7 +435,8 @@ struct Client {
 
 impl Client {
     fn new(port: u16) -> Client {
-        Client { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{port}") }
+        // No kept-alive connections: a test may restart the agent.
+        Client { http: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(), base: format!("http://127.0.0.1:{port}") }
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
@@ -322,12 +447,12 @@ impl Client {
 
     /// `GET /v1/tokens`: every token the agent sees.
     async fn tokens(&self) -> serde_json::Value {
-        self.http.get(format!("{}/v1/tokens", self.base)).send().await.unwrap().json().await.unwrap()
+        self.http.get(format!("{}/v1/tokens", self.base)).header("origin", PORTAL).send().await.unwrap().json().await.unwrap()
     }
 
     /// `GET /v1/tokens/{medium}/certificates`: what a token holds (no PIN needed).
     async fn certificates(&self, medium: &str) -> serde_json::Value {
-        self.http.get(format!("{}/v1/tokens/{medium}/certificates", self.base)).send().await.unwrap().json().await.unwrap()
+        self.http.get(format!("{}/v1/tokens/{medium}/certificates", self.base)).header("origin", PORTAL).send().await.unwrap().json().await.unwrap()
     }
 
     async fn pin(&self, medium: &str, pin: &str) -> serde_json::Value {
@@ -339,17 +464,36 @@ impl Client {
 async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portals_grant_and_a_new_pin() {
     let dir = tempfile::tempdir().unwrap();
     softhsm(dir.path(), "UKey 5");
-    let portal = certdesk_shared::seal::new_key();
+    let mut portal = Portal::new();
     // Personalised: the initial SO PIN is replaced, and nobody was told the new one.
-    let out = personalize(dir.path(), "87654321", &portal);
+    let out = personalize(dir.path(), "87654321", &portal.key);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let medium = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let again = personalize(dir.path(), "87654321", &portal);
+    let again = personalize(dir.path(), "87654321", &portal.key);
     assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("SO PIN"), "the initial SO PIN no longer works: {again:?}");
 
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let c = Client::new(port);
+    // Nothing to unlock with before a request.
+    let grant = serde_json::json!({ "grant": "AAAA", "new_pin": "246810" });
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), grant).await.0, 410);
+
+    // The unlock key signs unlock requests and nothing else: behind the user PIN, a page can
+    // neither make a key under its label nor keep a certificate for it (and so have it sign
+    // chosen bytes with `…/sign`).
+    let (_, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), portal.start()).await;
+    let unlock_public = {
+        use base64::Engine;
+        let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
+        certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &sealed).unwrap()[..certdesk_shared::agent::UNLOCK_KEY_LEN].to_vec()
+    };
+    assert_eq!(c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "CertDesk unlock" })).await.0, 422);
+    let for_unlock_key = certificate_for(&unlock_public);
+    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": for_unlock_key })).await;
+    assert_eq!(s, 422, "no certificate is kept for the unlock key");
+    assert!(c.certificates(&medium).await.as_array().unwrap().is_empty());
+
     for _ in 0..10 {
         c.pin(&medium, "000000").await;
     }
@@ -359,24 +503,70 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
 
     let unlock_request = format!("/v1/tokens/{medium}/unlock-request");
     let unlock = format!("/v1/tokens/{medium}/unlock");
-    // Nothing to unlock with before a request.
-    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": "AAAA", "new_pin": "246810" })).await.0, 410);
-    // A grant sealed to another key does not open.
-    let (s, request) = c.post(&unlock_request, serde_json::json!({})).await;
+    // No request without the portal's challenge.
+    assert_eq!(c.post(&unlock_request, serde_json::json!({})).await.0, 422);
+    // The page swaps the agent's one-time key for its own: the token signed the agent's, so
+    // the portal refuses (and the challenge is used up).
+    let start = portal.start();
+    let (s, request) = c.post(&unlock_request, start.clone()).await;
     assert_eq!(s, 200, "{request}");
-    let mut forged = request.clone();
-    forged["agent_key"] = serde_json::json!(portal_key_b64(&certdesk_shared::seal::new_key()));
-    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": portal_grant(&portal, &forged), "new_pin": "246810" })).await.0, 403);
+    assert!(request["sealed_secret"].is_string(), "before its first unlock the token carries its sealed secret: {request}");
+    let mut swapped = request.clone();
+    swapped["agent_key"] = serde_json::json!(portal_key_b64(&certdesk_shared::seal::new_key()));
+    assert_eq!(portal.grant(&start, &swapped), Err("not signed by the token's unlock key"));
+    assert_eq!(portal.grant(&start, &request), Err("challenge used or unknown"), "a challenge works once");
+    // A grant sealed to another key does not open in the agent.
+    let (_, request) = c.post(&unlock_request, portal.start()).await;
+    let forged = {
+        use base64::Engine;
+        let opened = certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap()).unwrap();
+        let stranger = certdesk_shared::seal::new_key();
+        B64.encode(certdesk_shared::seal::seal(&stranger.public_key(), medium.as_bytes(), &opened[certdesk_shared::agent::UNLOCK_KEY_LEN..]).unwrap())
+    };
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": forged, "new_pin": "246810" })).await.0, 403);
     assert_eq!(c.pin(&medium, "123456").await["locked"], true, "still locked");
 
-    // The portal's grant for this request, with a PIN the user chose (111111 is refused).
-    let grant = portal_grant(&portal, &request);
+    // The portal's grant for the agent's latest request, with a PIN the user chose (111111
+    // is refused).
+    let start = portal.start();
+    let (_, request) = c.post(&unlock_request, start.clone()).await;
+    let grant = portal.grant(&start, &request).unwrap();
+    let old_so_pin = {
+        use base64::Engine;
+        let opened = certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap()).unwrap();
+        String::from_utf8(opened[certdesk_shared::agent::UNLOCK_KEY_LEN..].to_vec()).unwrap()
+    };
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "111111" })).await.0, 422);
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 204);
     // The one-time key is used up with it.
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 410);
     assert_eq!(c.pin(&medium, "246810").await, serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
     assert_eq!(c.pin(&medium, "123456").await["verified"], false, "the old PIN is gone");
+
+    // The SO PIN the grant carried is spent: the token took the next one, and no longer
+    // carries a sealed copy (the portal keeps the current one).
+    let (_, again) = c.post(&unlock_request, portal.start()).await;
+    assert!(again["sealed_secret"].is_null(), "{again}");
+    drop(_agent);
+    let out = personalize(dir.path(), &old_so_pin, &portal.key);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("SO PIN"), "the released SO PIN no longer works: {out:?}");
+    let _agent = agent(dir.path(), port);
+
+    // Locked again: the next unlock opens with the secret the portal kept, and replaces it too.
+    for _ in 0..10 {
+        c.pin(&medium, "000000").await;
+    }
+    let start = portal.start();
+    let (_, request) = c.post(&unlock_request, start.clone()).await;
+    let kept = portal.secret(&medium);
+    let grant = portal.grant(&start, &request).unwrap();
+    assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 204);
+    assert_ne!(portal.secret(&medium), kept);
+    let out = personalize(dir.path(), std::str::from_utf8(&kept).unwrap(), &portal.key);
+    assert!(!out.status.success(), "the second SO PIN is spent too: {out:?}");
+    let current = portal.secret(&medium);
+    let out = personalize(dir.path(), std::str::from_utf8(&current).unwrap(), &portal.key);
+    assert!(out.status.success(), "the token's SO PIN is the one the portal keeps: {}", String::from_utf8_lossy(&out.stderr));
 
     // 修改PIN码: behind the current PIN, to a PIN that passes the rules.
     let change = format!("/v1/tokens/{medium}/pin/change");
@@ -393,8 +583,8 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let c = Client::new(port);
-    let portal = certdesk_shared::seal::new_key();
-    let key = portal_key_b64(&portal);
+    let mut portal = Portal::new();
+    let key = portal_key_b64(&portal.key);
 
     for bad in [
         serde_json::json!({ "label": "我的软盾", "pin": "123456", "portal_key": key }),
@@ -432,12 +622,23 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     let verify = |msg: &[u8]| ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point).verify(msg, &signature).is_ok();
     assert!(verify(&challenge) && !verify(&[8u8; 32]));
 
-    // Unlock with the portal's grant, as for a UKey.
-    let (_, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), serde_json::json!({})).await;
-    let grant = portal_grant(&portal, &request);
-    assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), serde_json::json!({ "grant": grant, "new_pin": "864209" })).await.0, 204);
-    assert_eq!(c.pin(&medium, "864209").await["verified"], true);
-    assert_eq!(c.pin(&medium, "135790").await["verified"], false);
+    // Unlock with the portal's grant, as for a UKey, twice: the unlock secret is replaced
+    // each time, and the second opens with what the portal kept from the first.
+    let file = dir.path().join("agent").join("shields").join(format!("{medium}.json"));
+    let before = std::fs::read_to_string(&file).unwrap();
+    for new_pin in ["864209", "975318"] {
+        let start = portal.start();
+        let (s, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), start.clone()).await;
+        assert_eq!(s, 200, "{request}");
+        let grant = portal.grant(&start, &request).unwrap();
+        assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), serde_json::json!({ "grant": grant, "new_pin": new_pin })).await.0, 204);
+        assert_eq!(c.pin(&medium, new_pin).await["verified"], true);
+        assert_eq!(c.pin(&medium, "135790").await["verified"], false);
+    }
+    let after: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let before: serde_json::Value = serde_json::from_str(&before).unwrap();
+    assert_ne!(after["unlock_wrapped"], before["unlock_wrapped"], "the unlock secret was replaced");
+    assert!(after["sealed_unlock"].is_null() && before["sealed_unlock"].is_string(), "the spent sealed copy is gone");
 }
 
 fn pem_der(pem: &str) -> Vec<u8> {
@@ -490,8 +691,8 @@ async fn an_encryption_profile_gets_an_rsa_2048_key_on_a_ukey_and_on_a_soft_shie
     let ukey = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     rsa_round_trip(&c, dir.path(), &ukey, "123456").await;
 
-    let portal = certdesk_shared::seal::new_key();
-    let (_, shield) = c.post("/v1/shields", serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal) })).await;
+    let portal = Portal::new();
+    let (_, shield) = c.post("/v1/shields", serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal.key) })).await;
     rsa_round_trip(&c, dir.path(), shield["medium_no"].as_str().unwrap(), "135790").await;
 }
 

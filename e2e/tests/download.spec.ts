@@ -41,7 +41,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
       { env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' }, stdio: 'inherit' },
     );
     await expect
-      .poll(async () => fetch(`http://127.0.0.1:${AGENT_PORT}/v1/info`).then((r) => r.ok).catch(() => false), { timeout: 15_000 })
+      .poll(async () => fetch(`http://127.0.0.1:${AGENT_PORT}/v1/info`, { headers: { origin: baseURL! } }).then((r) => r.ok).catch(() => false), { timeout: 15_000 })
       .toBe(true);
   });
 
@@ -49,7 +49,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     agent?.kill();
   });
 
-  test('the certificate is downloaded into the token and the customer signs in with it and its PIN', async ({ browser, page, context }) => {
+  test('the certificate is downloaded into the token and the customer signs in with it and its PIN', async ({ browser, page, context, baseURL }) => {
     test.setTimeout(90_000);
     const done = watchForErrors(page);
     const staff = await staffSignedIn(browser);
@@ -72,8 +72,10 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await expect(page.locator('.download-progress')).toContainText('下载完成，请重新登录系统。 100%', { timeout: 20_000 });
 
     // The token now holds the certificate next to its key, with the CA chain.
-    const tokens = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens`)).json();
-    const certs = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens/${tokens[0].medium_no}/certificates`)).json();
+    // (As the portal's page asks: the agent answers nothing without the portal's Origin.)
+    const asPortal = { headers: { origin: baseURL! } };
+    const tokens = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens`, asPortal)).json();
+    const certs = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens/${tokens[0].medium_no}/certificates`, asPortal)).json();
     const leaf = certs.find((c: { has_key: boolean }) => c.has_key);
     expect(leaf.label).toBe(acceptance);
     expect(certs.length).toBe(3);
@@ -245,5 +247,15 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await page.goto(baseURL + '/');
     const ours = await page.evaluate(async (port) => (await fetch(`http://127.0.0.1:${port}/v1/tokens`)).status, AGENT_PORT);
     expect(ours).toBe(200);
+    // What a `<script src>` on another site sends (no Origin), and an address typed into the
+    // address bar (Sec-Fetch-Site: none): 403 and not a byte about the token.
+    for (const headers of [
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' },
+      { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', origin: baseURL! },
+    ] as Record<string, string>[]) {
+      const res = await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens`, { headers });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toBe('');
+    }
   });
 });

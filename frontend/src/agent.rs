@@ -4,7 +4,7 @@
 //! the agent and nowhere else.
 
 use certdesk_shared::agent::{
-    ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo, Unlock, UnlockRequest,
+    ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo, Unlock, UnlockRequest, UnlockStart,
 };
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use serde::de::DeserializeOwned;
@@ -88,9 +88,11 @@ pub async fn change_pin(medium_no: &str, old_pin: &str, new_pin: &str) -> Result
     post_done(&format!("/v1/tokens/{medium_no}/pin/change"), &ChangePin { old_pin: old_pin.to_owned(), new_pin: new_pin.to_owned() }).await
 }
 
-/// 证书解锁, first half: what the portal needs (the sealed secret, the agent's one-time key).
-pub async fn unlock_request(medium_no: &str) -> Result<UnlockRequest, AgentError> {
-    post(&format!("/v1/tokens/{medium_no}/unlock-request"), &crate::api::Empty {}).await
+/// 证书解锁, first half: the portal's challenge, signed by the token with the agent's
+/// one-time key and the next unlock secret (sealed to `portal_key`), for the portal.
+pub async fn unlock_request(medium_no: &str, challenge: &str, portal_key: &str) -> Result<UnlockRequest, AgentError> {
+    let body = UnlockStart { challenge: challenge.to_owned(), portal_key: portal_key.to_owned() };
+    post(&format!("/v1/tokens/{medium_no}/unlock-request"), &body).await
 }
 
 /// 证书解锁, second half: the portal's grant and the new PIN.

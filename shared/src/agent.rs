@@ -127,27 +127,70 @@ pub struct ChangePin {
     pub new_pin: String,
 }
 
-/// `POST /v1/tokens/{medium_no}/unlock-request` (证书解锁, no PIN): what the portal needs to
-/// authorise an unlock. The page carries it to `POST /api/tokens/unlock` unread.
+/// `POST /v1/tokens/{medium_no}/unlock-request` (证书解锁, no PIN): the portal's one-time
+/// challenge ([`UnlockChallenge`]) for the token to sign.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnlockStart {
+    /// Base64, as `POST /api/tokens/unlock/start` gave it.
+    pub challenge: String,
+    /// The portal's unlock key (base64, SEC1), as the same answer gave it: the next unlock
+    /// secret is sealed to it. A page that swaps it gets a request the portal refuses.
+    pub portal_key: String,
+}
+
+/// What the agent answers: everything the portal needs to authorise one unlock, bound
+/// together by the token's signature. The page carries it to `POST /api/tokens/unlock`
+/// unread; changing any part of it breaks the signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnlockRequest {
     pub medium_no: String,
-    /// The token's unlock secret, sealed to the portal's unlock key when the token was
-    /// personalised (base64; see `certdesk_shared::seal`).
-    pub sealed_secret: String,
+    /// The unlock secret sealed to the portal at personalisation (base64), while the token
+    /// still carries it: only before its first unlock. After that the portal keeps the
+    /// medium's current sealed secret itself and the token holds none.
+    #[serde(default)]
+    pub sealed_secret: Option<String>,
+    /// The secret that replaces the current one once this unlock is done, sealed to the
+    /// portal with the token's unlock key (base64): the portal keeps it for the next unlock.
+    pub next_sealed_secret: String,
     /// A one-time P-256 key the agent keeps for [`UNLOCK_REQUEST_SECS`] (base64, SEC1).
     pub agent_key: String,
+    /// ECDSA P-256 / SHA-256 (DER, base64) by the token's unlock key, a key made on the
+    /// token that never leaves it, over [`unlock_signed_bytes`].
+    pub signature: String,
 }
 
 /// How long the agent keeps the one-time key of an unlock request.
 pub const UNLOCK_REQUEST_SECS: u64 = 300;
 
-/// `POST /api/tokens/unlock`: the phone of record, the SMS code sent to it, and the agent's
-/// request. The portal answers the unlock secret sealed to the agent's one-time key.
+/// What the token's unlock key signs: the medium, the portal's one-time challenge, the
+/// agent's one-time key and the next sealed secret, each length-prefixed.
+pub fn unlock_signed_bytes(medium_no: &str, challenge: &[u8], agent_key: &[u8], next_sealed_secret: &[u8]) -> Vec<u8> {
+    let mut out = b"certdesk token unlock v2".to_vec();
+    for part in [medium_no.as_bytes(), challenge, agent_key, next_sealed_secret] {
+        out.extend((part.len() as u32).to_be_bytes());
+        out.extend(part);
+    }
+    out
+}
+
+/// `POST /api/tokens/unlock/start`: a one-time challenge (5 minutes) for the token to sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockChallenge {
+    pub challenge_id: String,
+    /// 32 random bytes, base64.
+    pub challenge: String,
+    /// The portal's unlock key, as [`UnlockKey::public_key`].
+    pub portal_key: String,
+}
+
+/// `POST /api/tokens/unlock`: the phone of record, the SMS code sent to it, the challenge
+/// and the agent's signed request. The portal answers the unlock secret sealed to the
+/// agent's one-time key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnlockToken {
     pub mobile: crate::Mobile,
     pub code: crate::OtpCode,
+    pub challenge_id: String,
     pub request: UnlockRequest,
 }
 
@@ -163,6 +206,10 @@ pub struct Unlock {
     pub grant: String,
     pub new_pin: String,
 }
+
+/// The plaintext the portal's sealed secret carries: the token's unlock public key (SEC1
+/// uncompressed, 65 bytes) and then the secret itself.
+pub const UNLOCK_KEY_LEN: usize = 65;
 
 /// `GET /api/tokens/unlock-key`: the public key token secrets are sealed to when a token is
 /// personalised (base64, SEC1 uncompressed).

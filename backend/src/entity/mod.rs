@@ -22,3 +22,5 @@ pub mod payment_order;
 pub mod sandbox_trade;
 pub mod sandbox_secret;
 pub mod invoice;
+pub mod token_unlock_secret;
+pub mod token_unlock_spent;

@@ -1,11 +1,12 @@
-//! Tokens over HTTP: the portal's unlock key (public), 证书解锁's grant and 证书校验. Thin
+//! Tokens over HTTP: the portal's unlock key (public), 证书解锁's challenge and grant, and
+//! 证书校验. Thin
 //! handlers over `domain::token_unlock` and `domain::verification`.
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::account::CertificateChallenge;
-use certdesk_shared::agent::{UnlockGrant, UnlockKey, UnlockToken};
+use certdesk_shared::agent::{UnlockChallenge, UnlockGrant, UnlockKey, UnlockToken};
 use certdesk_shared::directory::{VerificationReport, VerifyCertificate};
 use chrono::Utc;
 
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tokens/unlock-key", get(unlock_key))
+        .route("/tokens/unlock/start", post(start_unlock))
         .route("/tokens/unlock", post(unlock))
         .route("/verification/start", post(start_verification))
         .route("/verification", post(verify))
@@ -36,6 +38,10 @@ async fn verify(State(state): State<AppState>, Client(meta): Client, AppJson(req
 
 async fn unlock_key(State(state): State<AppState>) -> Result<Json<UnlockKey>, AppError> {
     Ok(Json(token_unlock::public_key(&state.audit_key).map_err(AppError::Internal)?))
+}
+
+async fn start_unlock(State(state): State<AppState>, Client(meta): Client) -> Result<Json<UnlockChallenge>, AppError> {
+    Ok(Json(token_unlock::start(&state.db, &state.audit_key, &meta, Utc::now()).await?))
 }
 
 async fn unlock(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<UnlockToken>) -> Result<Json<UnlockGrant>, AppError> {

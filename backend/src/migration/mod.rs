@@ -18,6 +18,7 @@ mod m20261121_000011_token_medium;
 mod m20261121_000012_directory_backfill;
 mod m20261121_000013_catalogue_names;
 mod m20261121_000014_staff_offboarding;
+mod m20261202_000015_token_unlock;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_directory_backfill::Migration),
             Box::new(m20261121_000013_catalogue_names::Migration),
             Box::new(m20261121_000014_staff_offboarding::Migration),
+            Box::new(m20261202_000015_token_unlock::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 //! refuse 111111-like PINs.
 
 use certdesk_shared::account::CodePurpose;
-use certdesk_shared::agent::{UnlockGrant, UnlockToken};
+use certdesk_shared::agent::{UnlockChallenge, UnlockGrant, UnlockToken};
 use certdesk_shared::{FieldError, Mobile, OtpCode, Pin, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -82,8 +82,11 @@ pub fn Unlock() -> impl IntoView {
         };
         let l = i18n.get_locale_untracked();
         let steps = move |f: Checked| async move {
-            let request = crate::agent::unlock_request(&f.medium_no).await.map_err(|e| pin_problem(&e, l))?;
-            let req = UnlockToken { mobile: f.mobile, code: f.code, request };
+            // The portal's one-time challenge: the token signs it with the agent's one-time
+            // key, so the grant can only be for this agent.
+            let start = crate::api::post::<UnlockChallenge>("/api/tokens/unlock/start", &crate::api::Empty {}, l).await.map_err(|e| api_problem(e, l))?;
+            let request = crate::agent::unlock_request(&f.medium_no, &start.challenge, &start.portal_key).await.map_err(|e| pin_problem(&e, l))?;
+            let req = UnlockToken { mobile: f.mobile, code: f.code, challenge_id: start.challenge_id, request };
             let grant = crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
             crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| {
                 // The portal used the code up: the next try needs a new one.
