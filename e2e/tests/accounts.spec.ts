@@ -84,7 +84,7 @@ test('register, change the password, sign in with a captcha, reset a forgotten p
   await page.getByLabel('手机号码').fill(mobile);
   // 获取验证码 needs the image captcha first.
   await page.getByRole('button', { name: '获取验证码' }).click();
-  await expect(page.getByLabel('图形验证码')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('图形验证码', { exact: true })).toHaveAttribute('aria-invalid', 'true');
   await requestSmsCode(page);
   await expect(page.getByRole('button', { name: /^\d+秒后可再次发送$/ })).toBeDisabled();
   const code = await smsCode(staff, mobile, 'SMS_CD_RESET');

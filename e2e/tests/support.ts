@@ -138,7 +138,7 @@ export async function requestSmsCode(page: Page) {
   await page.getByRole('button', { name: '换一张' }).click();
   const answer = (await captcha).headers()['x-captcha-answer'];
   if (!answer) throw new Error('the test server must run with CERTDESK_INSECURE_CAPTCHA_ECHO=true');
-  await page.getByLabel('图形验证码').fill(answer);
+  await page.getByLabel('图形验证码', { exact: true }).fill(answer);
   await page.getByRole('button', { name: '获取验证码' }).click();
 }
 
