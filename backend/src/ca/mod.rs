@@ -7,6 +7,7 @@ pub mod hierarchy;
 pub mod issue;
 pub mod ocsp;
 pub mod profile;
+pub mod root;
 pub mod revoke;
 pub mod signer;
 

@@ -17,6 +17,7 @@ mod m20261121_000010_directory;
 mod m20261121_000011_token_medium;
 mod m20261121_000012_directory_backfill;
 mod m20261121_000013_catalogue_names;
+mod m20261202_000014_ca_request;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_token_medium::Migration),
             Box::new(m20261121_000012_directory_backfill::Migration),
             Box::new(m20261121_000013_catalogue_names::Migration),
+            Box::new(m20261202_000014_ca_request::Migration),
         ]
     }
 }
