@@ -174,10 +174,10 @@ fn save(dir: &Path, ledger: &Ledger) -> Result<()> {
 
 /// DER, from DER or PEM input.
 pub fn der_of(input: &[u8]) -> Vec<u8> {
-    if input.starts_with(b"-----BEGIN") {
-        if let Some((_, der)) = der::pem_decode(input) {
-            return der;
-        }
+    if input.starts_with(b"-----BEGIN")
+        && let Some((_, der)) = der::pem_decode(input)
+    {
+        return der;
     }
     input.to_vec()
 }
