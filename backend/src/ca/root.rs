@@ -290,3 +290,44 @@ pub fn crl(dir: &Path, secret: &CaSecret, revoke: &[(String, RevocationReason)])
     save(dir, &root.ledger)?;
     Ok(der)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_read_as_the_ledger_writes_them() {
+        assert_eq!(normal_serial("0x7F00AB"), "7f00ab");
+        assert_eq!(normal_serial(" 08:d0:44:AB "), "08d044ab");
+    }
+
+    #[test]
+    fn production_needs_a_passphrase_and_development_a_secret_file_beside_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(secret(dir.path(), None, false).is_err());
+        assert!(secret(dir.path(), Some("short"), false).is_err());
+        assert!(secret(dir.path(), Some("a long enough passphrase"), false).is_ok());
+        assert!(!dir.path().join(SECRET_FILE).exists());
+        assert!(secret(dir.path(), None, true).is_ok());
+        assert!(dir.path().join(SECRET_FILE).exists());
+    }
+
+    #[test]
+    fn a_root_signs_crls_with_growing_numbers_and_revokes_only_its_own_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = secret(dir.path(), Some("a long enough passphrase"), false).unwrap();
+        let names = Names { organisation: "Test".into(), common_name: "Test".into() };
+        init(dir.path(), &s, &names, KeyAlgorithm::P256).unwrap();
+        let number = |der: &[u8]| x509_parser::parse_x509_crl(der).unwrap().1.crl_number().unwrap().clone();
+        let first = crl(dir.path(), &s, &[]).unwrap();
+        let second = crl(dir.path(), &s, &[]).unwrap();
+        assert!(number(&second) > number(&first));
+        assert!(crl(dir.path(), &s, &[("01".into(), RevocationReason::KeyCompromise)]).is_err());
+        // A tampered key is refused before anything is signed.
+        let mut blob = std::fs::read(dir.path().join(KEY_FILE)).unwrap();
+        let last = blob.len() - 1;
+        blob[last] ^= 1;
+        std::fs::write(dir.path().join(KEY_FILE), blob).unwrap();
+        assert!(crl(dir.path(), &s, &[]).is_err());
+    }
+}
