@@ -1,5 +1,8 @@
 //! `certdesk`: the CertDesk server, and its administration commands.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -74,10 +77,201 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum CaCommand {
-    /// Create the root CA and the issuing CA (refused when they exist).
+    /// Development mode only: the whole root ceremony on this machine at once, the root in
+    /// <data-dir>/offline-root (refused when a CA exists).
     Init,
     /// Print the hierarchy: subjects, serials, validity, fingerprints.
     Status,
+    /// The offline root CA, on a machine of its own (no database).
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
+    },
+    /// The issuing CA's key and its request to the root (on the server).
+    Issuing {
+        #[command(subcommand)]
+        command: IssuingCommand,
+    },
+    /// Import what the offline root signed: with --root and --issuing the first time
+    /// (the issuing certificate must be for this server's pending key), then --crl alone
+    /// for each new root CRL.
+    Import {
+        /// The root certificate (PEM or DER), `root.crt` of the root's directory.
+        #[arg(long, requires = "issuing")]
+        root: Option<PathBuf>,
+        /// The issuing CA's certificate the root signed (PEM or DER).
+        #[arg(long, requires = "root")]
+        issuing: Option<PathBuf>,
+        /// The root's CRL (PEM or DER).
+        #[arg(long)]
+        crl: PathBuf,
+    },
+}
+
+/// The offline root's directory and the passphrase its key is sealed under.
+#[derive(clap::Args)]
+struct RootDir {
+    /// The root's directory (on the root's own machine, e.g. removable media).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Passphrase the root key is sealed under (12+ characters); give it in the
+    /// environment. Development mode may leave it out (a secret file in the directory).
+    #[arg(long, env = "CERTDESK_ROOT_PASSPHRASE", hide_env_values = true)]
+    passphrase: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum RootCommand {
+    /// Make the root key and its self-signed certificate (20 years) in --dir.
+    Init {
+        #[command(flatten)]
+        root: RootDir,
+    },
+    /// Sign the issuing CA's certificate for the server's request (10 years, path length 0,
+    /// CRL and CA issuers at CERTDESK_PUBLIC_URL).
+    SignIssuing {
+        #[command(flatten)]
+        root: RootDir,
+        /// The server's request (`certdesk ca issuing request`).
+        #[arg(long)]
+        csr: PathBuf,
+        /// Where to write the issuing CA's certificate (PEM).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign the root's CRL, valid one year; --revoke revokes a CA the root signed first.
+    Crl {
+        #[command(flatten)]
+        root: RootDir,
+        /// Where to write the CRL (PEM).
+        #[arg(long)]
+        out: PathBuf,
+        /// Serial (hex) of a CA certificate the root signed, to revoke.
+        #[arg(long, requires = "reason")]
+        revoke: Vec<String>,
+        /// key_compromise, ca_compromise, affiliation_changed, superseded or cessation_of_operation.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Migration of a server whose database holds the root key (older deployments): the
+    /// key moves into --dir, the root signs a year-long CRL there, and the server keeps the
+    /// root's certificate and that CRL only. Run on the server, then take --dir away.
+    TakeOffline {
+        #[command(flatten)]
+        root: RootDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum IssuingCommand {
+    /// Make the issuing CA's key (sealed in the database, or on the PKCS#11 token) and write
+    /// its request for the root; a pending request is written again unless --replace.
+    Request {
+        /// Where to write the request (PEM).
+        #[arg(long)]
+        out: PathBuf,
+        /// Make a new key even when a request is pending.
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+fn root_secret(config: &certdesk::Config, root: &RootDir) -> anyhow::Result<certdesk::ca::signer::CaSecret> {
+    certdesk::ca::root::secret(&root.dir, root.passphrase.as_deref(), config.dev)
+}
+
+fn write_pem(path: &std::path::Path, label: &str, der: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, certdesk::ca::der::pem(label, der)).with_context(|| format!("writing {}", path.display()))
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(certdesk::ca::root::der_of(&bytes))
+}
+
+/// `certdesk ca …`.
+async fn ca(config: &certdesk::Config, command: CaCommand) -> anyhow::Result<()> {
+    use certdesk::ca::{hierarchy, root};
+    match command {
+        CaCommand::Root { command } => return root_command(config, command).await,
+        CaCommand::Issuing { command: IssuingCommand::Request { out, replace } } => {
+            let db = certdesk::db::connect(config).await?;
+            let csr = hierarchy::request_issuing(&db, config, replace).await?;
+            write_pem(&out, "CERTIFICATE REQUEST", &csr)?;
+            println!("wrote the issuing CA's request to {}", out.display());
+            println!("its key's SHA-256: {} (the root's operator compares it)", root::request_key_fingerprint(&csr)?);
+            return Ok(());
+        }
+        CaCommand::Import { root: Some(root_file), issuing: Some(issuing), crl } => {
+            let db = certdesk::db::connect(config).await?;
+            hierarchy::import(&db, config, &read(&root_file)?, &read(&issuing)?, &read(&crl)?).await?;
+        }
+        CaCommand::Import { crl, .. } => {
+            let db = certdesk::db::connect(config).await?;
+            hierarchy::import_root_crl(&db, config, &read(&crl)?).await?;
+            println!("imported the root CRL");
+        }
+        CaCommand::Init => {
+            let db = certdesk::db::connect(config).await?;
+            hierarchy::init(&db, config).await?;
+        }
+        CaCommand::Status => {}
+    }
+    let db = certdesk::db::connect(config).await?;
+    let ca = hierarchy::load(&db, config).await?.ok_or_else(|| anyhow::anyhow!("{}", hierarchy::NO_CA))?;
+    print!("{}", hierarchy::describe(&ca)?);
+    Ok(())
+}
+
+async fn root_command(config: &certdesk::Config, command: RootCommand) -> anyhow::Result<()> {
+    use certdesk::ca::root;
+    match command {
+        RootCommand::Init { root: dir } => {
+            let secret = root_secret(config, &dir)?;
+            let algorithm = certdesk::ca::signer::KeyAlgorithm::from_config(&config.ca_key_algorithm)?;
+            let der = root::init(&dir.dir, &secret, &certdesk::ca::hierarchy::Names::from_config(config), algorithm)?;
+            let (_, cert) = x509_parser::parse_x509_certificate(&der)?;
+            println!("made the root CA {} in {}", cert.subject(), dir.dir.display());
+            println!("certificate SHA-256: {}", hex::encode_upper(<sha2::Sha256 as sha2::Digest>::digest(&der)));
+            println!("the server imports {}", dir.dir.join(root::CERT_FILE).display());
+        }
+        RootCommand::SignIssuing { root: dir, csr, out } => {
+            let secret = root_secret(config, &dir)?;
+            let csr = std::fs::read(&csr).with_context(|| format!("reading {}", csr.display()))?;
+            let signed = root::sign_issuing(&dir.dir, &secret, &csr, &config.public_url)?;
+            write_pem(&out, "CERTIFICATE", &signed.cert_der)?;
+            println!("signed {} (serial {}) for the key with SHA-256 {}", signed.subject, signed.serial, signed.key_sha256);
+            println!("its CRL and CA issuers are at {}/ca/root.crl and …/root.crt", config.public_url.trim_end_matches('/'));
+        }
+        RootCommand::Crl { root: dir, out, revoke, reason } => {
+            let secret = root_secret(config, &dir)?;
+            let reason = match reason {
+                Some(r) => Some(
+                    serde_json::from_value::<certdesk_shared::certificate::RevocationReason>(serde_json::Value::String(r.clone()))
+                        .map_err(|_| anyhow::anyhow!("unknown reason {r:?}"))?,
+                ),
+                None => None,
+            };
+            let revoke: Vec<_> = revoke.into_iter().filter_map(|s| reason.map(|r| (s, r))).collect();
+            let der = root::crl(&dir.dir, &secret, &revoke)?;
+            write_pem(&out, "X509 CRL", &der)?;
+            let (_, crl) = x509_parser::parse_x509_crl(&der)?;
+            println!(
+                "signed the root CRL number {} listing {} revoked, valid until {}",
+                crl.crl_number().map(|n| n.to_string()).unwrap_or_default(),
+                crl.iter_revoked_certificates().count(),
+                crl.next_update().map(|t| t.to_string()).unwrap_or_default()
+            );
+        }
+        RootCommand::TakeOffline { root: dir } => {
+            let secret = root_secret(config, &dir)?;
+            let db = certdesk::db::connect(config).await?;
+            certdesk::ca::hierarchy::take_root_offline(&db, config, &dir.dir, &secret).await?;
+            println!("the root key now lives in {} only; the server keeps its certificate and a CRL valid one year", dir.dir.display());
+            println!("take that directory to the root's own machine and destroy older database backups (they hold the sealed key)");
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -88,17 +282,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None | Some(Command::Serve) => certdesk::serve(cli.config).await,
-        Some(Command::Ca { command }) => {
-            let db = certdesk::db::connect(&cli.config).await?;
-            if let CaCommand::Init = command {
-                certdesk::ca::hierarchy::init(&db, &cli.config).await?;
-            }
-            let ca = certdesk::ca::hierarchy::load(&db, &cli.config)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no CA yet: run `certdesk ca init`"))?;
-            print!("{}", certdesk::ca::hierarchy::describe(&ca)?);
-            Ok(())
-        }
+        Some(Command::Ca { command }) => ca(&cli.config, command).await,
         Some(Command::Admin { command: AdminCommand::Create { role, username, display_name, mobile } }) => {
             let state = certdesk::AppState::new(cli.config).await?;
             let role = certdesk_shared::admin::StaffRole::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;

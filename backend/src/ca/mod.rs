@@ -1,12 +1,14 @@
-//! The certificate authority: a root CA and an issuing CA (`hierarchy`), profiles as data
+//! The certificate authority: the offline root CA (`root`, on a machine of its own), the
+//! server's issuing CA and the root's certificate and CRL (`hierarchy`), profiles as data
 //! (`profile`), issuance from a CSR with a check before signing (`issue`), revocation,
-//! freezing and CRLs (`revoke`). Keys live only in `signer`.
+//! freezing and CRLs (`revoke`). Keys live only in `signer`; the root's is never on the server.
 
 pub mod der;
 pub mod hierarchy;
 pub mod issue;
 pub mod ocsp;
 pub mod profile;
+pub mod root;
 pub mod revoke;
 pub mod signer;
 

@@ -262,7 +262,7 @@ async fn backfill_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow:
 
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
 /// `revoked`: the CRL entries, each a complete DER SEQUENCE, one after the other.
-fn sign_crl(ca: &Authority, number: i64, this_update: DateTime<Utc>, next_update: DateTime<Utc>, revoked: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn sign_crl(ca: &Authority, number: i64, this_update: DateTime<Utc>, next_update: DateTime<Utc>, revoked: &[u8]) -> anyhow::Result<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(&ca.cert_der)?;
     let alg = der::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
     let mut tbs = der::uint(&[1]); // v2
@@ -291,9 +291,27 @@ pub async fn current_crl(db: &impl ConnectionTrait, ca: &Authority) -> anyhow::R
     Ok(crl::Entity::find_by_id(ca.id).one(db).await?)
 }
 
-/// Regenerates every CRL older than [`CRL_REFRESH`]; run by a timer.
+/// An imported CRL (the offline root's) is reported this long before its nextUpdate.
+pub const IMPORTED_CRL_WARN: Duration = Duration::days(30);
+
+/// Regenerates every CRL older than [`CRL_REFRESH`]; run by a timer. A CA whose key is not
+/// here (the offline root) is never signed for: its imported CRL is only checked, and an
+/// error is logged from [`IMPORTED_CRL_WARN`] before it runs out.
 pub async fn refresh_crls(db: &(impl ConnectionTrait + TransactionTrait), cas: &[&Authority]) -> anyhow::Result<()> {
     for ca in cas {
+        if !ca.signer().holds_key() {
+            match current_crl(db, ca).await? {
+                Some(c) if c.next_update - Utc::now() > IMPORTED_CRL_WARN => {}
+                Some(c) => tracing::error!(
+                    ca = %ca.name,
+                    next_update = %c.next_update.to_rfc3339(),
+                    "the {} CA's CRL runs out soon: sign a new one offline (`certdesk ca root crl`) and `certdesk ca import --crl` it",
+                    ca.name
+                ),
+                None => tracing::error!(ca = %ca.name, "the {} CA has no CRL: import one (`certdesk ca import --crl`)", ca.name),
+            }
+            continue;
+        }
         let stale = current_crl(db, ca).await?.is_none_or(|c| Utc::now() - c.this_update > CRL_REFRESH);
         if stale {
             regenerate_crl(db, ca).await?;

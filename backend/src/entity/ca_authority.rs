@@ -1,4 +1,5 @@
-//! A CA of the hierarchy (`root`, `issuing`) with its certificate and its sealed key.
+//! A CA of the hierarchy (`root`, `issuing`, `ocsp`) with its certificate and its sealed key
+//! (none for the offline root).
 
 use sea_orm::entity::prelude::*;
 
@@ -13,7 +14,8 @@ pub struct Model {
     pub subject: String,
     pub cert_der: Vec<u8>,
     /// How the key is kept: `sealed-pkcs8` (AES-256-GCM under an argon2id-derived key, the
-    /// blob is the sealed key) or `pkcs11` (the blob is the key's label on the token).
+    /// blob is the sealed key), `pkcs11` (the blob is the key's label on the token) or, for
+    /// the root, `offline` (no key here at all: the blob is empty).
     pub key_storage: String,
     pub key_blob: Vec<u8>,
     pub not_before: DateTimeUtc,

@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table. Never serialized: handlers convert to `shared` types.
 
 pub mod ca_authority;
+pub mod ca_request;
 pub mod certificate;
 pub mod crl;
 pub mod account;

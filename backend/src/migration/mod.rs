@@ -19,6 +19,7 @@ mod m20261121_000012_directory_backfill;
 mod m20261121_000013_catalogue_names;
 mod m20261121_000014_staff_offboarding;
 mod m20261202_000015_token_unlock;
+mod m20261202_000016_ca_request;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000013_catalogue_names::Migration),
             Box::new(m20261121_000014_staff_offboarding::Migration),
             Box::new(m20261202_000015_token_unlock::Migration),
+            Box::new(m20261202_000016_ca_request::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-fn subject(profile: CertificateProfile) -> Subject {
+pub fn subject(profile: CertificateProfile) -> Subject {
     let personal = matches!(profile, CertificateProfile::PersonalSign | CertificateProfile::PersonalEnc);
     Subject {
         common_name: if personal { "张三".into() } else { "天津市滨海测试有限公司".into() },
@@ -33,7 +33,7 @@ fn csr_for(key: &KeyPair, cn: &str) -> Vec<u8> {
     p.serialize_request(key).unwrap().der().to_vec()
 }
 
-fn p256_csr() -> Vec<u8> {
+pub fn p256_csr() -> Vec<u8> {
     csr_for(&KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(), "ignored")
 }
 
@@ -52,7 +52,7 @@ fn openssl_csr(dir: &Path, newkey: &str) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-async fn issue_one(app: &TestApp, profile: CertificateProfile, csr: &[u8]) -> Result<certdesk::ca::issue::Issued, ErrorCode> {
+pub async fn issue_one(app: &TestApp, profile: CertificateProfile, csr: &[u8]) -> Result<certdesk::ca::issue::Issued, ErrorCode> {
     let s = subject(profile);
     let req = IssueRequest { profile, subject: &s, csr, validity_days: 365 };
     issue(&app.state.db, &app.state.ca, &req).await.map_err(|e| e.code())

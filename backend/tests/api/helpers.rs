@@ -54,6 +54,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with a changed configuration.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    let (dir, mut config) = test_config().await;
+    change(&mut config);
+    start(dir, config).await
+}
+
+/// A fresh directory (with a small built app under `dist/`, the data directory `data/`
+/// apart from it) and the test configuration over a fresh database.
+pub async fn test_config() -> (tempfile::TempDir, Config) {
     let dir = tempfile::tempdir().expect("temp dir");
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).expect("dist");
@@ -65,7 +73,13 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     std::fs::write(dist.join("certdesk-frontend-0123456789abcdef.js"), "export default function init() {}")
         .expect("js");
     let mut config = Config::for_tests(fresh_database(dir.path()).await, dist);
-    change(&mut config);
+    // Nothing the server keeps (the development root among it) lies in the served app.
+    config.data_dir = dir.path().join("data");
+    (dir, config)
+}
+
+/// Starts a server with `config` on port 0; `dir` lives as long as it.
+pub async fn start(dir: tempfile::TempDir, config: Config) -> TestApp {
     let state = AppState::new(config).await.expect("state");
     let app = certdesk::app(state.clone()).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod apply;
 mod ca;
+mod ca_ceremony;
 mod catalogue;
 mod directory;
 mod errors;

@@ -58,24 +58,48 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
 
     let db = fresh_database(dir).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let status = run(certdesk(dir, &db, port).args(["ca", "init"]));
-    for label in ["Root CA", "Issuing CA", "OCSP responder"] {
+    // Production mode: no development shortcut, the ceremony's steps instead.
+    let shortcut = certdesk(dir, &db, port).args(["ca", "init"]).output().unwrap();
+    assert!(!shortcut.status.success());
+    assert!(String::from_utf8_lossy(&shortcut.stderr).contains("certdesk ca root init"), "{shortcut:?}");
+    // The ceremony through the command line: the root in a directory of its own (no
+    // database, no token), the issuing CA's key on the token.
+    let media = dir.join("root-media");
+    let root = |args: &[&str]| {
+        let mut c = certdesk(dir, &db, port);
+        c.env("CERTDESK_ROOT_PASSPHRASE", "root passphrase for the test").args(["ca", "root"]).args(args).arg("--dir").arg(&media);
+        c
+    };
+    let p = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    run(&mut root(&["init"]));
+    let request = run(certdesk(dir, &db, port).args(["ca", "issuing", "request", "--out", &p("issuing.csr")]));
+    let csr = std::fs::read(dir.join("issuing.csr")).unwrap();
+    run(certdesk(dir, &db, port).args(["ca", "issuing", "request", "--out", &p("issuing.csr")]));
+    assert_eq!(std::fs::read(dir.join("issuing.csr")).unwrap(), csr, "a pending request is written again, no new key");
+    let signed = run(&mut root(&["sign-issuing", "--csr", &p("issuing.csr"), "--out", &p("issuing.crt")]));
+    let fingerprint = request.split("SHA-256: ").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(signed.contains(fingerprint), "both sides read out the same key:\n{request}\n{signed}");
+    run(&mut root(&["crl", "--out", &p("root.crl")]));
+    let root_crt = media.join("root.crt").to_string_lossy().into_owned();
+    let status = run(certdesk(dir, &db, port).args(["ca", "import", "--root", &root_crt, "--issuing", &p("issuing.crt"), "--crl", &p("root.crl")]));
+    for label in ["Root CA", "Issuing CA", "OCSP responder", "offline"] {
         assert!(status.contains(label), "{status}");
     }
-    // A second init is refused before any key is made.
-    let again = certdesk(dir, &db, port).args(["ca", "init"]).output().unwrap();
+    // A second import is refused.
+    let again = certdesk(dir, &db, port).args(["ca", "import", "--root", &root_crt, "--issuing", &p("issuing.crt"), "--crl", &p("root.crl")]).output().unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("a CA hierarchy exists already"), "{again:?}");
 
-    // The keys are on the token, sensitive and never extractable.
+    // The server's keys are on the token, sensitive and never extractable; the root's is not there.
     let objects = run(Command::new("pkcs11-tool")
         .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
         .args(["--module", MODULE, "--token-label", "certdesk-ca", "--login", "--pin", PIN, "--list-objects", "--type", "privkey"]));
-    for label in ["certdesk-root", "certdesk-issuing", "certdesk-ocsp"] {
+    for label in ["certdesk-issuing", "certdesk-ocsp"] {
         assert!(objects.contains(label), "{objects}");
     }
-    assert_eq!(objects.matches("never extractable").count(), 3, "{objects}");
-    assert_eq!(objects.matches("always sensitive").count(), 3, "{objects}");
+    assert!(!objects.contains("certdesk-root"), "{objects}");
+    assert_eq!(objects.matches("never extractable").count(), 2, "{objects}");
+    assert_eq!(objects.matches("always sensitive").count(), 2, "{objects}");
 
     let _server = Server(certdesk(dir, &db, port).stdout(Stdio::null()).spawn().unwrap());
     let client = reqwest::Client::new();

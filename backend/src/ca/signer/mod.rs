@@ -23,6 +23,10 @@ pub trait Signer: Send + Sync {
     /// The raw public key, as in a SubjectPublicKeyInfo's bit string.
     fn public_key_raw(&self) -> &[u8];
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error>;
+    /// Whether this process holds the key (false for the offline root: [`OfflineKey`]).
+    fn holds_key(&self) -> bool {
+        true
+    }
 }
 
 /// Where CA keys are made and kept, and of which algorithm new ones are.
@@ -39,6 +43,9 @@ enum StoreKind {
 /// Storage kinds, as written in `ca_authority.key_storage`.
 pub const SEALED: &str = "sealed-pkcs8";
 pub const PKCS11: &str = "pkcs11";
+/// The root CA's key is not on the server at all (`certdesk ca root`, on a machine of its
+/// own); the blob is empty.
+pub const OFFLINE: &str = "offline";
 
 /// One PKCS#11 module is initialised once per process: tokens are shared.
 fn token(module: &Path, label: &str, pin: &str) -> Result<Arc<pkcs11::Token>> {
@@ -94,6 +101,15 @@ impl KeyStore {
         }
     }
 
+    /// A sealed key in memory, to be sealed again elsewhere (an old deployment's root
+    /// moving offline: `certdesk ca root take-offline`). Keys on a token never leave it.
+    pub fn open_sealed(&self, storage: &str, blob: &[u8], name: &str) -> Result<SoftwareSigner> {
+        match (&self.kind, storage) {
+            (StoreKind::Sealed(secret), SEALED) => SoftwareSigner::unseal(blob, secret, name),
+            (_, other) => bail!("the {name} CA key is kept as {other:?}: only a sealed key can move"),
+        }
+    }
+
     /// The signer for a stored key.
     pub fn open(&self, storage: &str, blob: &[u8], name: &str) -> Result<Arc<dyn Signer>> {
         match (&self.kind, storage) {
@@ -101,6 +117,51 @@ impl KeyStore {
             (StoreKind::Pkcs11(token), PKCS11) => Ok(Arc::new(token.signer(std::str::from_utf8(blob)?)?)),
             (_, other) => bail!("the {name} CA key is kept as {other:?}, which this configuration cannot open"),
         }
+    }
+}
+
+/// The public half of a key kept elsewhere (the offline root). It never signs: a call to
+/// `sign` is a bug, refused and logged.
+pub struct OfflineKey {
+    algorithm: &'static SignatureAlgorithm,
+    public: Vec<u8>,
+}
+
+impl OfflineKey {
+    /// The key of a certificate: ECDSA P-256 or P-384, or RSA (signing with SHA-256).
+    pub fn from_cert(cert_der: &[u8]) -> Result<OfflineKey> {
+        use x509_parser::public_key::PublicKey;
+        let (_, cert) = x509_parser::parse_x509_certificate(cert_der)?;
+        let spki = cert.public_key();
+        let algorithm = match spki.parsed() {
+            Ok(PublicKey::RSA(_)) => &rcgen::PKCS_RSA_SHA256,
+            Ok(PublicKey::EC(_)) => {
+                let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
+                match curve.as_deref() {
+                    Some("1.2.840.10045.3.1.7") => &rcgen::PKCS_ECDSA_P256_SHA256,
+                    Some("1.3.132.0.34") => &rcgen::PKCS_ECDSA_P384_SHA384,
+                    other => bail!("unsupported curve {other:?}"),
+                }
+            }
+            _ => bail!("unsupported CA key type"),
+        };
+        Ok(OfflineKey { algorithm, public: spki.subject_public_key.data.to_vec() })
+    }
+}
+
+impl Signer for OfflineKey {
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.algorithm
+    }
+    fn public_key_raw(&self) -> &[u8] {
+        &self.public
+    }
+    fn sign(&self, _message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        tracing::error!("something asked the offline root CA to sign on the server: refused");
+        Err(rcgen::Error::RemoteKeyError)
+    }
+    fn holds_key(&self) -> bool {
+        false
     }
 }
 
