@@ -568,11 +568,16 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
 /// A key of the account's, stored directly (the browser tests register real ones).
 async fn stored_key(app: &TestApp, b: &mut Browser<'_>, name: &str) -> String {
     let (_, me) = b.get("/api/session").await;
+    stored_key_for(app, "customer", me["account"]["id"].as_str().unwrap(), name).await
+}
+
+/// A security key row for any owner, stored directly (its passkey is not a real one).
+pub async fn stored_key_for(app: &TestApp, owner_kind: &str, owner_id: &str, name: &str) -> String {
     let key = certdesk::entity::webauthn_credential::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        owner_kind: Set("customer".into()),
-        owner_id: Set(me["account"]["id"].as_str().unwrap().to_owned()),
-        credential_id: Set(format!("cred-{name}")),
+        owner_kind: Set(owner_kind.into()),
+        owner_id: Set(owner_id.into()),
+        credential_id: Set(format!("cred-{owner_id}-{name}")),
         passkey: Set("{}".into()),
         name: Set(name.into()),
         created_at: Set(Utc::now()),

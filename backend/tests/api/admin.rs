@@ -6,7 +6,7 @@ use certdesk::entity::webauthn_credential;
 use certdesk_shared::admin::StaffRole;
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::accounts::{Browser, registered, staff_browser};
@@ -181,19 +181,7 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut second_tab = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
-    webauthn_credential::Entity::insert(webauthn_credential::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
-        owner_kind: Set("staff".into()),
-        owner_id: Set(leaver_id.clone()),
-        credential_id: Set("Y3JlZA".into()),
-        passkey: Set("{}".into()),
-        name: Set("安全密钥".into()),
-        created_at: Set(Utc::now()),
-        last_used_at: Set(None),
-    })
-    .exec(&app.state.db)
-    .await
-    .unwrap();
+    crate::accounts::stored_key_for(&app, "staff", &leaver_id, "安全密钥").await;
     assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::OK);
 
     // Nobody disables themselves, and a reviewer disables nobody.

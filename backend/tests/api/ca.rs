@@ -635,6 +635,20 @@ async fn the_ocsp_responder_is_renewed_before_it_expires() {
     assert!(!carries(&old.ocsp.cert_der));
 }
 
+/// A DER OCSP request without a nonce for `serial` (hex) of the issuing CA, made by openssl.
+fn ocsp_request(f: &Files, issuing: &Path, serial: &str) -> Vec<u8> {
+    let req = f.dir.path().join(format!("{serial}.req"));
+    let made = Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(issuing)
+        .args(["-serial", &format!("0x{serial}"), "-reqout"])
+        .arg(&req)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    std::fs::read(req).unwrap()
+}
+
 /// `unknown` is never cached, by us or (through Cache-Control) by HTTP caches: the serial may
 /// be issued the next moment. A known certificate's GET answer may be cached.
 #[tokio::test]
@@ -643,18 +657,7 @@ async fn ocsp_never_caches_unknown() {
     let app = spawn_app().await;
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
-    let request_for = |serial: &str| {
-        let req = f.dir.path().join(format!("{serial}.req"));
-        let made = Command::new("openssl")
-            .args(["ocsp", "-no_nonce", "-issuer"])
-            .arg(&issuing)
-            .args(["-serial", &format!("0x{serial}"), "-reqout"])
-            .arg(&req)
-            .output()
-            .unwrap();
-        assert!(made.status.success());
-        base64::engine::general_purpose::STANDARD.encode(std::fs::read(req).unwrap())
-    };
+    let request_for = |serial: &str| base64::engine::general_purpose::STANDARD.encode(ocsp_request(&f, &issuing, serial));
     let ca = &app.state.ca;
     let before = ca.responder.cache_usage();
     for i in 0..20 {
@@ -678,18 +681,7 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     let app = spawn_app().await;
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
-    let status_of = |serial: &str| {
-        let req = f.dir.path().join(format!("{serial}.req"));
-        let made = Command::new("openssl")
-            .args(["ocsp", "-no_nonce", "-issuer"])
-            .arg(&issuing)
-            .args(["-serial", &format!("0x{serial}"), "-reqout"])
-            .arg(&req)
-            .output()
-            .unwrap();
-        assert!(made.status.success());
-        std::fs::read(req).unwrap()
-    };
+    let status_of = |serial: &str| ocsp_request(&f, &issuing, serial);
     let text_of = |resp: &[u8]| {
         let p = f.dir.path().join("resp.der");
         std::fs::write(&p, resp).unwrap();
