@@ -39,6 +39,12 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_DEV", default_value_t = false)]
     pub dev: bool,
 
+    /// A staging server: a public test deployment that may run the sandboxes (payment, SMS,
+    /// outbox e-mail). Every page shows "测试环境" and every SMS carries 【测试环境】.
+    /// Without it (and without `--dev`) the server refuses to start while a sandbox is configured.
+    #[arg(long, env = "CERTDESK_STAGING", default_value_t = false)]
+    pub staging: bool,
+
     /// File holding the secret the CA keys are sealed under (created when missing).
     /// Defaults to `<data-dir>/ca.secret`. Back it up with the database.
     #[arg(long, env = "CERTDESK_CA_SECRET_FILE")]
@@ -140,6 +146,12 @@ impl Config {
         Ok(())
     }
 
+    /// Whether the server may run sandboxes and keep one-time codes in the outbox:
+    /// in development and on a staging server.
+    pub fn sandbox_allowed(&self) -> bool {
+        self.dev || self.staging
+    }
+
     pub fn ca_secret_path(&self) -> PathBuf {
         self.ca_secret_file.clone().unwrap_or_else(|| self.data_dir.join("ca.secret"))
     }
@@ -154,6 +166,7 @@ impl Config {
             static_dir,
             public_url: "http://certdesk.localhost".into(),
             dev: true,
+            staging: false,
             body_limit: 64 * 1024,
             ca_secret_file: None,
             ca_pkcs11_module: None,

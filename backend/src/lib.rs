@@ -14,6 +14,7 @@ pub mod migration;
 pub mod notify;
 pub mod payment;
 pub mod pdf;
+pub mod startup;
 pub mod state;
 
 use anyhow::Context;
@@ -25,6 +26,9 @@ pub use state::AppState;
 
 /// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Settings first (no sandbox in production), then the CA (in `AppState::new`), before
+    // anything binds.
+    startup::check(&config)?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let metrics_listener = match config.metrics_bind {
         Some(addr) if addr == config.bind => anyhow::bail!("--metrics-bind must differ from --bind: metrics stay off the public listener"),

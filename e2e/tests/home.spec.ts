@@ -35,3 +35,34 @@ for (const lang of languages) {
     noErrors();
   });
 }
+
+test('a staging server says so on every page, in each language', async ({ page }) => {
+  const noErrors = watchForErrors(page);
+  // What a staging server (CERTDESK_STAGING) answers; the test server is a development one.
+  await page.route('**/api/health', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), staging: true } });
+  });
+  await page.goto('/');
+  await appReady(page);
+  await expect(page.getByRole('note')).toHaveText('测试环境');
+  await page.getByLabel(/语言|語言|Language/).selectOption({ label: '繁體中文' });
+  await expect(page.getByRole('note')).toHaveText('測試環境');
+  await page.getByLabel(/语言|語言|Language/).selectOption({ label: 'English' });
+  await expect(page.getByRole('note')).toHaveText('Test environment');
+  // The other bundles: the public directory and the staff console.
+  for (const path of ['/search', '/admin/sign-in']) {
+    await page.goto(path);
+    await appReady(page);
+    await expect(page.getByRole('note')).toHaveText('Test environment');
+  }
+  noErrors();
+});
+
+test('a development server shows no staging banner', async ({ page }) => {
+  const health = page.waitForResponse('**/api/health');
+  await page.goto('/');
+  await appReady(page);
+  expect((await (await health).json()).staging).toBe(false);
+  await expect(page.getByRole('note')).toHaveCount(0);
+});

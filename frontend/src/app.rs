@@ -7,7 +7,7 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
-use crate::components::{AdminHeader, Footer, Header, restore_locale};
+use crate::components::{AdminHeader, Footer, Header, StagingBanner, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
@@ -117,6 +117,7 @@ fn Page(route: fn(&str) -> AnyView) -> impl IntoView {
 #[component]
 fn Shell(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
     view! {
+        <StagingBanner />
         {header()}
         <main id="main" tabindex="-1">
             <Page route />

@@ -18,4 +18,7 @@ pub struct Health {
     pub database: bool,
     /// `sqlite` or `postgres`.
     pub database_kind: String,
+    /// A staging server (a public test deployment running sandboxes): pages show "测试环境".
+    #[serde(default)]
+    pub staging: bool,
 }

@@ -627,7 +627,7 @@ pub async fn review(
             tracing::warn!(error = %e, "review result SMS not sent");
         }
         // Seed 002 sends the download authorization code by e-mail as well.
-        if let Err(e) = notifier.email.send(operator.email.as_str(), "review_result", subject, &body).await {
+        if let Err(e) = notifier.email.send_codes(operator.email.as_str(), "review_result", subject, &body, &[code.as_str()]).await {
             tracing::warn!(error = %e, "review result e-mail not sent");
         }
     }

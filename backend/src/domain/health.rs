@@ -3,13 +3,15 @@
 use certdesk_shared::health::{Health, HealthStatus};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
-pub async fn check(db: &DatabaseConnection) -> Health {
+/// `staging`: whether this is a staging server, which every page then announces.
+pub async fn check(db: &DatabaseConnection, staging: bool) -> Health {
     let database = db.ping().await.is_ok();
     Health {
         status: if database { HealthStatus::Ok } else { HealthStatus::Degraded },
         version: env!("CARGO_PKG_VERSION").to_owned(),
         database,
         database_kind: crate::db::kind(db).to_owned(),
+        staging,
     }
 }
 

@@ -156,7 +156,7 @@ pub async fn issue(
     );
     let file = format!("发票{number}.pdf");
     let attachment = Some((file.as_str(), "application/pdf", pdf));
-    if let Err(e) = notifier.email.send_with(&i.email, "invoice_issued", "CertDesk 电子发票", &body, attachment).await {
+    if let Err(e) = notifier.email.send_with(&i.email, "invoice_issued", "CertDesk 电子发票", &body, attachment, &[]).await {
         tracing::warn!(error = %e, "invoice e-mail not sent; the invoice is downloadable");
     }
     find(db, id).await

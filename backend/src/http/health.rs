@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let health = domain::health::check(&state.db).await;
+    let health = domain::health::check(&state.db, state.config.staging).await;
     let status = match health.status {
         HealthStatus::Ok => StatusCode::OK,
         HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,

@@ -3,31 +3,36 @@
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::DatabaseConnection;
 
 pub struct Mailer {
-    db: DatabaseConnection,
+    outbox: super::Outbox,
     from: Mailbox,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
 }
 
 impl Mailer {
-    pub fn from_config(db: DatabaseConnection, config: &crate::Config) -> anyhow::Result<Mailer> {
+    pub fn from_config(outbox: super::Outbox, config: &crate::Config) -> anyhow::Result<Mailer> {
         let from: Mailbox = config.mail_from.parse().map_err(|e| anyhow::anyhow!("CERTDESK_MAIL_FROM: {e}"))?;
         let smtp = match config.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             // smtp://host:port (plain, for a relay on the same machine), smtp://…?tls=required, smtps://…
             Some(url) => Some(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
             None => None,
         };
-        Ok(Mailer { db, from, smtp })
+        Ok(Mailer { outbox, from, smtp })
     }
 
     /// Sends one plain-text message (UTF-8, so Chinese text survives every hop).
     pub async fn send(&self, to: &str, template: &str, subject: &str, body: &str) -> anyhow::Result<()> {
-        self.send_with(to, template, subject, body, None).await
+        self.send_with(to, template, subject, body, None, &[]).await
     }
 
-    /// Sends a message with one attachment `(file name, content type, bytes)`, if any.
+    /// Sends a message that carries one-time `codes` (kept masked in a non-sandbox outbox).
+    pub async fn send_codes(&self, to: &str, template: &str, subject: &str, body: &str, codes: &[&str]) -> anyhow::Result<()> {
+        self.send_with(to, template, subject, body, None, codes).await
+    }
+
+    /// Sends a message with one attachment `(file name, content type, bytes)`, if any, and
+    /// the one-time `codes` its body carries.
     pub async fn send_with(
         &self,
         to: &str,
@@ -35,11 +40,12 @@ impl Mailer {
         subject: &str,
         body: &str,
         attachment: Option<(&str, &str, Vec<u8>)>,
+        codes: &[&str],
     ) -> anyhow::Result<()> {
         use lettre::message::{Attachment, MultiPart, SinglePart};
         let Some(smtp) = &self.smtp else {
             let note = attachment.as_ref().map(|(n, _, b)| format!("\n\n[附件：{n}，{} 字节]", b.len())).unwrap_or_default();
-            super::keep(&self.db, "email", to, template, &format!("{subject}\n\n{body}{note}")).await?;
+            self.outbox.keep("email", to, template, &format!("{subject}\n\n{body}{note}"), codes).await?;
             return Ok(());
         };
         let builder = Message::builder().from(self.from.clone()).to(to.parse()?).subject(subject);

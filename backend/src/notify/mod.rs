@@ -1,6 +1,8 @@
 //! Notifications: one interface for SMS and e-mail. SMS goes through an [`SmsGateway`]
 //! (the sandbox gateway by default; a real vendor is one more implementation of the trait);
 //! e-mail goes over SMTP with lettre, or to the outbox when no SMTP server is configured.
+//! The outbox keeps one-time codes only on a server that may run sandboxes (development,
+//! staging); anywhere else it keeps each code masked.
 
 pub mod email;
 pub mod sms;
@@ -21,9 +23,10 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn from_config(db: &DatabaseConnection, config: &crate::Config) -> anyhow::Result<Notifier> {
+        let outbox = Outbox { db: db.clone(), keeps_codes: config.sandbox_allowed() };
         Ok(Notifier {
-            sms: Arc::new(sms::SandboxGateway::new(db.clone())?),
-            email: email::Mailer::from_config(db.clone(), config)?,
+            sms: Arc::new(sms::SandboxGateway::new(outbox.clone(), config.staging)?),
+            email: email::Mailer::from_config(outbox, config)?,
         })
     }
 
@@ -33,8 +36,42 @@ impl Notifier {
     }
 }
 
+/// The outbox table, where the sandboxes deliver (administrators read it at `/admin`).
+///
+/// The rule: one-time codes (verification codes, download authorization codes) are kept
+/// whole only in the sandbox, that is on a development or staging server, whose outbox is
+/// the only way the codes reach anyone. Anywhere else each code is masked before the message
+/// is kept, so the outbox never becomes a second place to read a code from. (A production
+/// server refuses to start with a sandbox at all, see `startup`; this holds even so for
+/// whatever builds the state without `serve`.)
+#[derive(Clone)]
+pub struct Outbox {
+    db: DatabaseConnection,
+    keeps_codes: bool,
+}
+
+/// What stands in for a one-time code the outbox does not keep.
+pub const MASK: &str = "******";
+
+impl Outbox {
+    /// Keeps one accepted message; `codes` are the one-time codes in its body.
+    pub async fn keep(&self, channel: &str, recipient: &str, template: &str, body: &str, codes: &[&str]) -> Result<(), DbErr> {
+        let body = if self.keeps_codes { body.to_owned() } else { mask(body, codes) };
+        keep(&self.db, channel, recipient, template, &body).await
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// `body` with each of `codes` replaced by [`MASK`].
+pub fn mask(body: &str, codes: &[&str]) -> String {
+    codes.iter().filter(|c| !c.is_empty()).fold(body.to_owned(), |b, c| b.replace(c, MASK))
+}
+
 /// Keeps one accepted message in the outbox table.
-pub async fn keep(db: &impl ConnectionTrait, channel: &str, recipient: &str, template: &str, body: &str) -> Result<(), DbErr> {
+async fn keep(db: &impl ConnectionTrait, channel: &str, recipient: &str, template: &str, body: &str) -> Result<(), DbErr> {
     use sea_orm::EntityTrait;
     outbox_message::Entity::insert(outbox_message::ActiveModel {
         id: Set(crate::domain::new_id()),
@@ -47,4 +84,13 @@ pub async fn keep(db: &impl ConnectionTrait, channel: &str, recipient: &str, tem
     .exec(db)
     .await
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mask_hides_each_code_and_nothing_else() {
+        assert_eq!(super::mask("验证码：123456，5分钟内有效", &["123456"]), "验证码：******，5分钟内有效");
+        assert_eq!(super::mask("受理号：A1，授权码：XY", &["XY", ""]), "受理号：A1，授权码：******");
+    }
 }

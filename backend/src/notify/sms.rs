@@ -7,18 +7,21 @@
 //! the vendor does and answers with the vendor's codes: a bad signature, an unknown template,
 //! a missing parameter, an invalid number and the per-number flow control are refused as
 //! they would be. What it accepts lands in the outbox, which administrators read in the
-//! admin area and tests read through the admin API.
+//! admin area and tests read through the admin API. On a staging server each text carries
+//! 【测试环境】 after the signature.
 
 use std::collections::BTreeMap;
 
 use base64::Engine;
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
-use sea_orm::DatabaseConnection;
 use sha1::Sha1;
 
 /// Our registered SMS signature.
 pub const SIGN_NAME: &str = "CertDesk";
+
+/// What a staging server puts after the signature of every SMS.
+pub const STAGING_MARK: &str = "【测试环境】";
 
 /// The registered templates. Their texts follow the seeds' wording.
 #[derive(Debug, Clone)]
@@ -64,6 +67,15 @@ impl Template {
             Template::ApplicationRejected { acceptance_no } => BTreeMap::from([("acceptance_no", acceptance_no.clone())]),
             Template::SecurityKeyChanged { added } => BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())]),
             _ => BTreeMap::new(),
+        }
+    }
+
+    /// The one-time codes the message carries (kept whole only in a sandbox's outbox).
+    pub fn one_time_codes(&self) -> Vec<&str> {
+        match self {
+            Template::RegisterCode { code } | Template::ResetPasswordCode { code } | Template::TokenUnlockCode { code } => vec![code.as_str()],
+            Template::ApplicationApproved { auth_code, .. } => vec![auth_code.as_str()],
+            _ => Vec::new(),
         }
     }
 
@@ -155,14 +167,16 @@ fn unreachable() -> Hmac<Sha1> {
 /// The sandbox: a client half that builds and signs the vendor's request, and a gateway
 /// half that checks it as the vendor does and keeps accepted messages in the outbox.
 pub struct SandboxGateway {
-    db: DatabaseConnection,
+    outbox: super::Outbox,
+    /// A staging server's gateway: every text carries [`STAGING_MARK`].
+    staging: bool,
     access_key_id: String,
     secret: String,
 }
 
 impl SandboxGateway {
-    pub fn new(db: DatabaseConnection) -> anyhow::Result<SandboxGateway> {
-        Ok(SandboxGateway { db, access_key_id: "LTAIsandbox".into(), secret: crate::domain::random_token::<24>()? })
+    pub fn new(outbox: super::Outbox, staging: bool) -> anyhow::Result<SandboxGateway> {
+        Ok(SandboxGateway { outbox, staging, access_key_id: "LTAIsandbox".into(), secret: crate::domain::random_token::<24>()? })
     }
 
     /// The request as it would go over the wire.
@@ -191,8 +205,9 @@ impl SandboxGateway {
         Ok(p)
     }
 
-    /// The vendor's side: verify, check, render, keep. Returns the BizId.
-    pub async fn receive(&self, mut params: BTreeMap<String, String>, is_code: bool) -> Result<String, SmsError> {
+    /// The vendor's side: verify, check, render, keep. `codes` are the one-time codes among
+    /// the parameters. Returns the BizId.
+    pub async fn receive(&self, mut params: BTreeMap<String, String>, is_code: bool, codes: &[&str]) -> Result<String, SmsError> {
         let signature = params.remove("Signature").unwrap_or_default();
         if !crate::domain::same(&sign(&params, &self.secret), &signature) {
             return Err(SmsError::SignatureDoesNotMatch);
@@ -221,7 +236,7 @@ impl SandboxGateway {
         if is_code {
             let since = Utc::now() - Duration::hours(1);
             let sent = crate::domain::query_one(
-                &self.db,
+                self.outbox.db(),
                 "SELECT COUNT(*) AS n FROM outbox_message WHERE channel = 'sms' AND recipient = $1 AND template IN ('SMS_CD_REGISTER', 'SMS_CD_RESET', 'SMS_CD_UNLOCK') AND created_at > $2",
                 vec![phone.clone().into(), since.into()],
             )
@@ -233,8 +248,9 @@ impl SandboxGateway {
                 return Err(SmsError::BusinessLimitControl);
             }
         }
-        let body = format!("【{SIGN_NAME}】{body}");
-        super::keep(&self.db, "sms", &phone, &code, &body).await.map_err(|e| SmsError::System(e.to_string()))?;
+        let mark = if self.staging { STAGING_MARK } else { "" };
+        let body = format!("【{SIGN_NAME}】{mark}{body}");
+        self.outbox.keep("sms", &phone, &code, &body, codes).await.map_err(|e| SmsError::System(e.to_string()))?;
         crate::domain::random_token::<12>().map_err(|e| SmsError::System(e.to_string()))
     }
 }
@@ -244,7 +260,7 @@ impl SmsGateway for SandboxGateway {
     async fn send(&self, request: SmsRequest) -> Result<String, SmsError> {
         let nonce = crate::domain::random_token::<16>().map_err(|e| SmsError::System(e.to_string()))?;
         let params = self.signed_params(&request, &nonce)?;
-        self.receive(params, request.template.is_code()).await
+        self.receive(params, request.template.is_code(), &request.template.one_time_codes()).await
     }
 }
 

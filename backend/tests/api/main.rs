@@ -16,6 +16,7 @@ mod directory;
 mod errors;
 mod health;
 mod payment;
+mod production_mode;
 mod pkcs11;
 mod static_files;
 mod token_sign_in;

@@ -5,6 +5,7 @@ pub mod fields;
 mod footer;
 mod header;
 mod lang_switch;
+mod staging_banner;
 pub mod table;
 pub mod token;
 
@@ -12,6 +13,7 @@ pub use admin_header::AdminHeader;
 pub use footer::Footer;
 pub use header::Header;
 pub use lang_switch::{LangSwitch, restore_locale};
+pub use staging_banner::StagingBanner;
 
 /// A text in the current language that follows the language switch, as a view or an
 /// attribute value. Every text goes through this one function, so the app compiles one

@@ -1,0 +1,65 @@
+//! The checks `serve` makes before it binds anything: a production server (neither `--dev`
+//! nor `--staging`) refuses to start while a sandbox stands in for a real provider.
+
+use crate::config::Config;
+
+/// A sandbox standing in for a real provider, and how to replace it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sandbox {
+    /// The sandbox payment provider: anyone can "pay" on its public page.
+    Payment,
+    /// The sandbox SMS gateway: messages land in the outbox, none reaches a phone.
+    Sms,
+    /// No SMTP server: e-mail lands in the outbox, none reaches a mailbox.
+    OutboxEmail,
+}
+
+impl Sandbox {
+    fn explain(self) -> &'static str {
+        match self {
+            Sandbox::Payment => {
+                "the sandbox payment provider (anyone can pay on its page): set CERTDESK_PAYMENT_SANDBOX=false (bank transfer and monthly statements keep working)"
+            }
+            Sandbox::Sms => {
+                "the sandbox SMS gateway (no message reaches a phone): no real SMS gateway is built yet, so only a staging server can start"
+            }
+            Sandbox::OutboxEmail => "outbox-only e-mail (no message reaches a mailbox): set CERTDESK_SMTP_URL",
+        }
+    }
+}
+
+/// The sandboxes this configuration runs.
+pub fn sandboxes(config: &Config) -> Vec<Sandbox> {
+    let mut found = Vec::new();
+    if config.payment_sandbox {
+        found.push(Sandbox::Payment);
+    }
+    // The sandbox is the only SMS gateway there is; a real vendor's will be a setting here.
+    found.push(Sandbox::Sms);
+    if config.smtp_url.as_deref().is_none_or(str::is_empty) {
+        found.push(Sandbox::OutboxEmail);
+    }
+    found
+}
+
+/// Refuses a production server that still runs a sandbox, naming each one and the setting
+/// that replaces it. Development and staging servers pass (staging says so on every page).
+pub fn check(config: &Config) -> anyhow::Result<()> {
+    config.check()?;
+    if config.sandbox_allowed() {
+        if config.staging {
+            tracing::warn!("staging server: every page shows 测试环境 and every SMS carries 【测试环境】");
+        }
+        return Ok(());
+    }
+    let found = sandboxes(config);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let list: String = found.iter().map(|s| format!("\n  - {}", s.explain())).collect();
+    anyhow::bail!(
+        "refusing to start in production mode with sandboxes configured:{list}\n\
+         Replace each one, or start a public test deployment as a staging server (--staging, CERTDESK_STAGING=true), \
+         which shows 测试环境 on every page and in every SMS; CERTDESK_DEV=true is for development on this machine only."
+    )
+}
