@@ -134,6 +134,11 @@ impl Config {
         }
     }
 
+    /// SQLite's counters database (`domain::throttle::Counters`): never backed up.
+    pub fn counters_path(&self) -> PathBuf {
+        self.data_dir.join("counters.db")
+    }
+
     pub fn audit_key_path(&self) -> PathBuf {
         self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
     }

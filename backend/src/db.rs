@@ -8,6 +8,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sea_orm_migration::MigratorTrait;
 
 use crate::config::Config;
+use crate::domain::throttle::Counters;
 use crate::migration::Migrator;
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -34,6 +35,33 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let db = Database::connect(opts).await.context("connecting to the database")?;
     migrate(&db, &url).await?;
     Ok(db)
+}
+
+/// The counters store ([`Counters`]). On PostgreSQL the main database itself (its commits
+/// relaxed per call); on SQLite `counters.db` in the data directory, in WAL with
+/// `synchronous=NORMAL`, so a commit never waits for an fsync. Its one table is created here
+/// (the main migration's `throttle` table); losing the file loses nothing worth keeping.
+pub async fn connect_counters(config: &Config, main: &DatabaseConnection) -> anyhow::Result<Counters> {
+    if main.get_database_backend() != DbBackend::Sqlite {
+        return Ok(Counters::new(main.clone()));
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let url = format!("sqlite://{}?mode=rwc", config.counters_path().display());
+    let mut opts = ConnectOptions::new(url);
+    opts.connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .max_connections(8)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        });
+    let db = Database::connect(opts).await.context("connecting to the counters database")?;
+    let create = crate::migration::schema::throttle_table().if_not_exists().to_owned();
+    db.execute(db.get_database_backend().build(&create)).await.context("creating the counters table")?;
+    Ok(Counters::new(db))
 }
 
 /// Key of the PostgreSQL advisory lock held while migrating.

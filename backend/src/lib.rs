@@ -69,8 +69,12 @@ async fn refresh_crls_forever(state: AppState) {
             tracing::error!(error = ?e, "refreshing CRLs failed");
         }
         // Counters untouched for a day: their windows (an hour at most) are long over.
-        if let Err(e) = domain::throttle::prune(&state.db, chrono::Utc::now() - chrono::Duration::days(1)).await {
+        let before = chrono::Utc::now() - chrono::Duration::days(1);
+        if let Err(e) = domain::throttle::prune(&state.db, before).await {
             tracing::error!(error = ?e, "pruning rate-limit counters failed");
+        }
+        if let Err(e) = state.counters.prune(before).await {
+            tracing::error!(error = ?e, "pruning the counters store failed");
         }
     }
 }

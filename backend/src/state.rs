@@ -13,6 +13,9 @@ use crate::notify::Notifier;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The short-lived counters (the public lookups' limits): committed without waiting
+    /// for the disk, still shared by every server.
+    pub counters: crate::domain::throttle::Counters,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// The CA hierarchy with its signing handles.
@@ -32,6 +35,7 @@ impl AppState {
     pub async fn new(config: Config) -> anyhow::Result<Self> {
         config.check()?;
         let db = crate::db::connect(&config).await?;
+        let counters = crate::db::connect_counters(&config, &db).await?;
         let instance = crate::domain::health::instance_id(&db).await?;
         let ca = crate::ca::hierarchy::load_or_init(&db, &config).await?;
         crate::domain::catalogue::seed_catalogue(&db).await.map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
@@ -43,6 +47,7 @@ impl AppState {
         let sandbox_pay = Arc::new(sandbox);
         let state = AppState {
             db,
+            counters,
             metrics: Arc::new(Metrics::new(&instance)),
             config: Arc::new(config),
             ca: Arc::new(ca),

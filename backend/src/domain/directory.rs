@@ -1,8 +1,9 @@
 //! The public directory (seed 000, seed 003 §1.4): certificate status search by e-mail or
 //! exact name, a certificate's detail, self-revocation with the challenge phrase chosen when
 //! applying, the revocation bulletin (注销公告) and the progress lookup (查询服务). Nothing
-//! here needs a session; every lookup is counted per address in the database, and contact
-//! data leaves masked.
+//! here needs a session; every lookup is counted per address in the counters store
+//! ([`Counters`]: shared by every server, never waiting for the disk), and contact data
+//! leaves masked.
 
 use certdesk_shared::apply::ApplicationStatus;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
@@ -15,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value};
 
 use super::audit::{self, AuditKey, Event};
-use super::throttle::{self, Policy};
+use super::throttle::{self, Counters, Policy};
 use super::{ClientMeta, sql};
 use crate::ca::CaService;
 use crate::ca::revoke::{HOLD, REVOKED, VALID};
@@ -41,9 +42,9 @@ pub const PHRASE_PER_ADDRESS: Policy =
     Policy { window: Duration::hours(1), delay_from: 10, lock_at: 20, lock_for: Duration::hours(1) };
 
 /// Counts one public lookup of `ip`; refused once over the limit.
-pub async fn count_lookup(db: &impl ConnectionTrait, ip: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn count_lookup(counters: &Counters, ip: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     let bucket = throttle::address_bucket(ip);
-    if throttle::take(db, &format!("lookup:ip:{bucket}"), LOOKUPS_PER_MINUTE, Duration::minutes(1), now).await? {
+    if counters.take(&format!("lookup:ip:{bucket}"), LOOKUPS_PER_MINUTE, Duration::minutes(1), now).await? {
         Ok(())
     } else {
         Err(ErrorCode::RateLimited.into())
@@ -186,8 +187,10 @@ pub async fn detail(db: &impl ConnectionTrait, uid: &str, now: DateTime<Utc>) ->
 /// Self-revocation (seed 000 steps 7–8): the challenge phrase chosen when applying and a
 /// holder's reason; the CA revokes at once and a new CRL is signed. Wrong phrases are
 /// counted per certificate and per address before the phrase is checked, and audited.
+#[allow(clippy::too_many_arguments)]
 pub async fn revoke_with_phrase(
     db: &(impl ConnectionTrait + TransactionTrait),
+    counters: &Counters,
     ca: &CaService,
     key: &AuditKey,
     uid: &str,
@@ -212,9 +215,9 @@ pub async fn revoke_with_phrase(
         (meta.address_key("revoke"), PHRASE_PER_ADDRESS),
     ];
     for (i, (key, policy)) in keys.iter().enumerate() {
-        if !throttle::attempt(db, key, *policy, now).await? {
+        if !counters.attempt(key, *policy, now).await? {
             for (charged, _) in &keys[..i] {
-                throttle::forgive(db, charged).await?;
+                counters.forgive(charged).await?;
             }
             return Err(ErrorCode::RateLimited.into());
         }
@@ -233,7 +236,7 @@ pub async fn revoke_with_phrase(
         return Err(ErrorCode::ChallengePhraseInvalid.into());
     }
     for (charged, _) in &keys {
-        throttle::forgive(db, charged).await?;
+        counters.forgive(charged).await?;
     }
     // Revoking re-signs the CRL in the same transaction, and the audit row goes with them.
     let txn = db.begin().await?;
@@ -297,12 +300,12 @@ pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<B
 /// 查询服务 (seed 003 §1.4.1): any two of acceptance number, unit name, operator phone and
 /// operator ID number give the newest matching application's status, and nothing else.
 /// Counted per address: 20 an hour.
-pub async fn progress(db: &impl ConnectionTrait, q: &ProgressQuery, ip: &str, now: DateTime<Utc>) -> Result<Progress, AppError> {
+pub async fn progress(db: &impl ConnectionTrait, counters: &Counters, q: &ProgressQuery, ip: &str, now: DateTime<Utc>) -> Result<Progress, AppError> {
     if q.given() < 2 {
         return Err(ErrorCode::ProgressNeedsTwo.into());
     }
     let bucket = throttle::address_bucket(ip);
-    if !throttle::take(db, &format!("progress:ip:{bucket}"), PROGRESS_PER_HOUR, Duration::hours(1), now).await? {
+    if !counters.take(&format!("progress:ip:{bucket}"), PROGRESS_PER_HOUR, Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     // Typed as the wizard stores them; a phone or ID number that is not one matches nothing.

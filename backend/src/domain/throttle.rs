@@ -1,9 +1,10 @@
 //! Failure counters and temporary locks kept in the database, so that every server sees the
 //! same count. A key names what is counted: `sign_in:mobile:<phone>`, `sign_in:ip:<address>`,
-//! `code:ip:<address>`.
+//! `code:ip:<address>`. [`Counters`] is the store the public directory's counters use: the
+//! same table and statements, committed without waiting for the disk.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
 use super::{exec, query_one, sha256_hex};
 
@@ -146,6 +147,72 @@ pub async fn take(db: &impl ConnectionTrait, key: &str, limit: i32, window: Dura
     )
     .await?;
     Ok(row.is_some())
+}
+
+/// The counters store: the `throttle` table where a commit need not wait for the disk, since
+/// a counter lost in a crash costs a few seconds of counting, never a certificate. On SQLite
+/// a database file of its own (`counters.db` beside the data, `synchronous=NORMAL` in WAL:
+/// no fsync per commit); on PostgreSQL the main database's table, each call in a transaction
+/// with `SET LOCAL synchronous_commit = off`, so servers on one database still share every
+/// count and nothing else loses its durability.
+#[derive(Clone, Debug)]
+pub struct Counters {
+    db: DatabaseConnection,
+}
+
+/// Runs `$body` on the store: in a transaction without a durable commit on PostgreSQL, as
+/// one statement at a time on SQLite's own file.
+macro_rules! relaxed {
+    ($self:ident, |$c:ident| $body:expr) => {
+        if $self.db.get_database_backend() == DbBackend::Postgres {
+            let txn = $self.db.begin().await?;
+            txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
+            let $c = &txn;
+            let out = $body.await?;
+            txn.commit().await?;
+            Ok(out)
+        } else {
+            let $c = &$self.db;
+            $body.await
+        }
+    };
+}
+
+impl Counters {
+    /// The store over `db`: SQLite's counters database, or the main PostgreSQL database.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Counters { db }
+    }
+
+    /// The connection the counters live on (for tests and maintenance).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// [`take`] in the store.
+    pub async fn take(&self, key: &str, limit: i32, window: Duration, now: DateTime<Utc>) -> Result<bool, DbErr> {
+        relaxed!(self, |c| take(c, key, limit, window, now))
+    }
+
+    /// [`attempt`] in the store.
+    pub async fn attempt(&self, key: &str, policy: Policy, now: DateTime<Utc>) -> Result<bool, DbErr> {
+        relaxed!(self, |c| attempt(c, key, policy, now))
+    }
+
+    /// [`forgive`] in the store.
+    pub async fn forgive(&self, key: &str) -> Result<(), DbErr> {
+        relaxed!(self, |c| forgive(c, key))
+    }
+
+    /// [`clear`] in the store.
+    pub async fn clear(&self, key: &str) -> Result<(), DbErr> {
+        relaxed!(self, |c| clear(c, key))
+    }
+
+    /// [`prune`] in the store.
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, DbErr> {
+        relaxed!(self, |c| prune(c, before))
+    }
 }
 
 #[cfg(test)]

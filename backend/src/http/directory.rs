@@ -57,13 +57,13 @@ async fn search(State(state): State<AppState>, Client(meta): Client, Query(q): Q
         Some(s) => StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::OutOfRange))?,
     };
     let now = Utc::now();
-    directory::count_lookup(&state.db, &meta.ip, now).await?;
+    directory::count_lookup(&state.counters, &meta.ip, now).await?;
     Ok(Json(directory::search(&state.db, &key, filter, now).await?))
 }
 
 async fn detail(State(state): State<AppState>, Client(meta): Client, Path(uid): Path<String>) -> Result<Json<CertificateDetail>, AppError> {
     let now = Utc::now();
-    directory::count_lookup(&state.db, &meta.ip, now).await?;
+    directory::count_lookup(&state.counters, &meta.ip, now).await?;
     Ok(Json(directory::detail(&state.db, &uid, now).await?))
 }
 
@@ -73,7 +73,7 @@ async fn revoke(
     Path(uid): Path<String>,
     AppJson(r): AppJson<SelfRevocation>,
 ) -> Result<Json<CertificateDetail>, AppError> {
-    let d = directory::revoke_with_phrase(&state.db, &state.ca, &state.audit_key, &uid, r, &meta, Utc::now()).await?;
+    let d = directory::revoke_with_phrase(&state.db, &state.counters, &state.ca, &state.audit_key, &uid, r, &meta, Utc::now()).await?;
     Ok(Json(d))
 }
 
@@ -86,12 +86,12 @@ struct BulletinQuery {
 }
 
 async fn bulletin(State(state): State<AppState>, Client(meta): Client, Query(q): Query<BulletinQuery>) -> Result<Json<BulletinPage>, AppError> {
-    directory::count_lookup(&state.db, &meta.ip, Utc::now()).await?;
+    directory::count_lookup(&state.counters, &meta.ip, Utc::now()).await?;
     Ok(Json(directory::bulletin(&state.db, &q.q, q.page.unwrap_or(1)).await?))
 }
 
 async fn progress(State(state): State<AppState>, Client(meta): Client, AppJson(q): AppJson<ProgressQuery>) -> Result<Json<Progress>, AppError> {
-    Ok(Json(directory::progress(&state.db, &q, &meta.ip, Utc::now()).await?))
+    Ok(Json(directory::progress(&state.db, &state.counters, &q, &meta.ip, Utc::now()).await?))
 }
 
 /// The CA certificates with their fingerprints, and their CRLs (for the bulletin page).

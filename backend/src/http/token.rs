@@ -32,7 +32,7 @@ async fn start_verification(State(state): State<AppState>, Client(meta): Client)
 
 async fn verify(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<VerifyCertificate>) -> Result<Json<VerificationReport>, AppError> {
     // Each verification signs an OCSP answer: a public lookup, counted per address.
-    crate::domain::directory::count_lookup(&state.db, &meta.ip, Utc::now()).await?;
+    crate::domain::directory::count_lookup(&state.counters, &meta.ip, Utc::now()).await?;
     Ok(Json(verification::verify(&state.db, &state.ca, &req, Utc::now()).await?))
 }
 

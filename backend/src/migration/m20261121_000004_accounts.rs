@@ -95,14 +95,7 @@ impl MigrationTrait for Migration {
         }))
         .await?;
 
-        m.create_table(table("throttle", |t| {
-            id(t, "bucket");
-            int(t, "failures");
-            time(t, "window_start");
-            time(t, "last_failure_at");
-            time_null(t, "locked_until");
-        }))
-        .await?;
+        m.create_table(throttle_table()).await?;
 
         m.create_table(table("webauthn_credential", |t| {
             id(t, "id");

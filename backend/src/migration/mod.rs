@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-mod schema;
+pub(crate) mod schema;
 
 mod m20261121_000001_instance;
 mod m20261121_000002_ca;

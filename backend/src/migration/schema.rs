@@ -29,6 +29,18 @@ pub fn table(name: &str, build: impl FnOnce(&mut TableCreateStatement)) -> Table
     t.to_owned()
 }
 
+/// The failure and rate-limit counters (`domain::throttle`): in the main database's first
+/// migrations, and the whole schema of SQLite's separate counters database.
+pub fn throttle_table() -> TableCreateStatement {
+    table("throttle", |t| {
+        id(t, "bucket");
+        int(t, "failures");
+        time(t, "window_start");
+        time(t, "last_failure_at");
+        time_null(t, "locked_until");
+    })
+}
+
 pub fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(format!("ix_{table}_{}", cols.join("_"))).table(Alias::new(table));

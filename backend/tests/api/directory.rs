@@ -209,6 +209,42 @@ async fn searches_are_limited_per_address() {
     assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
 }
 
+async fn throttle_rows(db: &impl sea_orm::ConnectionTrait) -> i64 {
+    let row = db.query_one(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM throttle")).await.unwrap().unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn lookup_counters_live_in_the_counters_store() {
+    let app = spawn_app().await;
+    let mut anyone = Browser::new(&app);
+    assert_eq!(search(&mut anyone, "email=nobody@example.com").await.0, StatusCode::OK);
+    assert_eq!(throttle_rows(app.state.counters.connection()).await, 1, "the search was counted in the store");
+    if crate::helpers::expected_kind() == "sqlite" {
+        // Its own file beside the data, and nothing in the main database's table.
+        assert!(app.state.config.counters_path().is_file());
+        assert_eq!(throttle_rows(&app.state.db).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn two_servers_share_one_lookup_limit() {
+    use certdesk::domain::directory::{LOOKUPS_PER_MINUTE, count_lookup};
+    let app = spawn_app().await;
+    // A second server on the same database (and, on SQLite, the same data directory).
+    let other = certdesk::AppState::new((*app.state.config).clone()).await.unwrap();
+    let now = chrono::Utc::now();
+    for i in 0..LOOKUPS_PER_MINUTE {
+        let counters = if i % 2 == 0 { &app.state.counters } else { &other.counters };
+        count_lookup(counters, "192.0.2.44", now).await.unwrap();
+    }
+    for counters in [&app.state.counters, &other.counters] {
+        let refused = count_lookup(counters, "192.0.2.44", now).await.unwrap_err();
+        assert!(matches!(refused, certdesk::error::AppError::Code(certdesk_shared::ErrorCode::RateLimited)), "{refused:?}");
+    }
+    assert!(count_lookup(&other.counters, "192.0.2.45", now).await.is_ok(), "another address is not affected");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applications_submitted_before_the_lookup_columns_are_found_after_the_backfill() {
     use sea_orm::ConnectionTrait;
