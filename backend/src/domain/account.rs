@@ -254,14 +254,26 @@ pub async fn confirm_password(db: &impl ConnectionTrait, a: &account::Model, giv
     if given.is_empty() {
         return Err(field("password", ValidationError::Required));
     }
-    let key = format!("reauth:{}", a.id);
-    if !throttle::attempt(db, &key, throttle::SIGN_IN_ACCOUNT, now).await? {
+    password_again(db, a, given.to_owned(), &format!("reauth:{}", a.id), "password", now).await
+}
+
+/// The account's password typed again, its tries counted under `counter` as sign-in's are
+/// (waits, then a lock); a wrong one is reported under the form's `field_name`.
+async fn password_again(
+    db: &impl ConnectionTrait,
+    a: &account::Model,
+    given: String,
+    counter: &str,
+    field_name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if !throttle::attempt(db, counter, throttle::SIGN_IN_ACCOUNT, now).await? {
         return Err(ErrorCode::AccountLocked.into());
     }
-    if !password::verify(Some(a.password_hash.clone()), given.to_owned()).await? {
-        return Err(field("password", ValidationError::PasswordWrong));
+    if !password::verify(Some(a.password_hash.clone()), given).await? {
+        return Err(field(field_name, ValidationError::PasswordWrong));
     }
-    throttle::clear(db, &key).await?;
+    throttle::clear(db, counter).await?;
     Ok(())
 }
 
@@ -296,14 +308,7 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let a = find(db, account_id).await?;
-    let change_key = format!("password_change:{}", a.id);
-    if !throttle::attempt(db, &change_key, throttle::SIGN_IN_ACCOUNT, now).await? {
-        return Err(ErrorCode::AccountLocked.into());
-    }
-    if !password::verify(Some(a.password_hash.clone()), req.current_password).await? {
-        return Err(field("current_password", ValidationError::PasswordWrong));
-    }
-    throttle::clear(db, &change_key).await?;
+    password_again(db, &a, req.current_password, &format!("password_change:{}", a.id), "current_password", now).await?;
     if password::is_common(req.new_password.as_str()) {
         return Err(field("new_password", ValidationError::PasswordCommon));
     }
