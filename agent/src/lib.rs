@@ -13,18 +13,19 @@ pub mod token;
 
 use std::sync::Arc;
 
+use axum::extract::Path;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::agent::{
-    AgentInfo, ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus, SignChallenge, Signed,
-    TokenCertificate, TokenInfo, UNLOCK_REQUEST_SECS, Unlock, UnlockRequest, UnlockStart, unlock_signed_bytes,
-};
 use base64::Engine;
+use certdesk_shared::agent::{
+    AgentInfo, ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PIN_TRIES, PinCheck, PinStatus,
+    SignChallenge, Signed, TokenCertificate, TokenInfo, UNLOCK_REQUEST_SECS, Unlock, UnlockRequest, UnlockStart,
+    unlock_signed_bytes,
+};
 use certdesk_shared::{Pin, seal};
 
 use crate::pin::PinCounts;
@@ -157,7 +158,10 @@ async fn info() -> Json<AgentInfo> {
 }
 
 /// Runs a (blocking) token call off the async threads; a failure is logged and answers 500.
-async fn on_tokens<T: Send + 'static>(agent: &Agent, f: impl FnOnce(&dyn Tokens) -> anyhow::Result<T> + Send + 'static) -> Result<T, StatusCode> {
+async fn on_tokens<T: Send + 'static>(
+    agent: &Agent,
+    f: impl FnOnce(&dyn Tokens) -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, StatusCode> {
     let tokens = agent.tokens.clone();
     blocking(move || f(tokens.as_ref())).await
 }
@@ -205,7 +209,11 @@ async fn change_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, J
 /// secret sealed to the portal, so that the portal can tell the token asked and nobody
 /// swapped the key. 409 for a token never personalised (it has no unlock key), 422 for a
 /// challenge or portal key that is not one.
-async fn unlock_request(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<UnlockStart>) -> Response {
+async fn unlock_request(
+    State(agent): State<Agent>,
+    Path(medium_no): Path<String>,
+    Json(req): Json<UnlockStart>,
+) -> Response {
     let Some(challenge) = B64.decode(req.challenge.trim()).ok().filter(|c| (16..=64).contains(&c.len())) else {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     };
@@ -258,7 +266,9 @@ async fn unlock(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(
     let Some(pending) = pending.filter(|p| p.at.elapsed().as_secs() < UNLOCK_REQUEST_SECS) else {
         return StatusCode::GONE.into_response();
     };
-    let Some(secret) = B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&pending.key, medium_no.as_bytes(), &g)) else {
+    let Some(secret) =
+        B64.decode(req.grant.trim()).ok().and_then(|g| seal::open(&pending.key, medium_no.as_bytes(), &g))
+    else {
         return StatusCode::FORBIDDEN.into_response();
     };
     let secret = zeroize::Zeroizing::new(secret);
@@ -366,7 +376,11 @@ async fn check_pin(State(agent): State<Agent>, Path(medium_no): Path<String>, Js
 
 /// A key pair made on the token and its certificate request (PEM). A wrong PIN answers
 /// 401 with the PIN's state.
-async fn generate_csr(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<CsrRequest>) -> Response {
+async fn generate_csr(
+    State(agent): State<Agent>,
+    Path(medium_no): Path<String>,
+    Json(req): Json<CsrRequest>,
+) -> Response {
     let label = req.label.trim().to_owned();
     // The unlock key's label is taken: a second key under it would stand in its way.
     if label.is_empty() || label.len() > 64 || label == token::UNLOCK_OBJECT {
@@ -389,7 +403,12 @@ fn pem(label: &str, der: &[u8]) -> String {
 /// The DER inside the first PEM block.
 fn pem_der(pem: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    let body: String = pem.lines().skip_while(|l| !l.starts_with("-----BEGIN ")).skip(1).take_while(|l| !l.starts_with("-----END ")).collect();
+    let body: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END "))
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(body.trim()).ok().filter(|d| !d.is_empty())
 }
 
@@ -400,8 +419,14 @@ fn sha256_hex(der: &[u8]) -> String {
 
 /// Stores the issued certificate next to its key, and the chain. 422 for something that is
 /// not a certificate or has no key on this token; 401 with the PIN's state for a wrong PIN.
-async fn import(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<ImportCertificate>) -> Response {
-    let Some(certificate) = pem_der(&req.certificate_pem) else { return StatusCode::UNPROCESSABLE_ENTITY.into_response() };
+async fn import(
+    State(agent): State<Agent>,
+    Path(medium_no): Path<String>,
+    Json(req): Json<ImportCertificate>,
+) -> Response {
+    let Some(certificate) = pem_der(&req.certificate_pem) else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
     let Some(chain) = req.chain_pem.iter().map(|p| pem_der(p)).collect::<Option<Vec<_>>>() else {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     };
@@ -421,7 +446,12 @@ async fn certificates(State(agent): State<Agent>, Path(medium_no): Path<String>)
     match on_tokens(&agent, move |t| t.certificates(&medium_no)).await {
         Ok(Some(list)) => Json(
             list.into_iter()
-                .map(|c| TokenCertificate { sha256: sha256_hex(&c.der), pem: pem("CERTIFICATE", &c.der), label: c.label, has_key: c.has_key })
+                .map(|c| TokenCertificate {
+                    sha256: sha256_hex(&c.der),
+                    pem: pem("CERTIFICATE", &c.der),
+                    label: c.label,
+                    has_key: c.has_key,
+                })
                 .collect::<Vec<_>>(),
         )
         .into_response(),
@@ -434,19 +464,26 @@ async fn certificates(State(agent): State<Agent>, Path(medium_no): Path<String>)
 async fn sign(State(agent): State<Agent>, Path(medium_no): Path<String>, Json(req): Json<SignChallenge>) -> Response {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let Ok(challenge) = b64.decode(req.challenge.trim()) else { return StatusCode::UNPROCESSABLE_ENTITY.into_response() };
+    let Ok(challenge) = b64.decode(req.challenge.trim()) else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
     if !(16..=1024).contains(&challenge.len()) {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
     }
     let no = medium_no.clone();
-    let Ok(Some(list)) = on_tokens(&agent, move |t| t.certificates(&no)).await else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(Some(list)) = on_tokens(&agent, move |t| t.certificates(&no)).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let wanted = req.certificate_sha256.trim().to_lowercase();
     let Some(cert) = list.into_iter().find(|c| c.has_key && sha256_hex(&c.der) == wanted) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let (no, der) = (medium_no.clone(), cert.der.clone());
     match behind_pin(&agent, &medium_no, move |t| t.sign(&no, &req.pin, &der, &challenge)).await {
-        Ok(Some(signature)) => Json(Signed { signature: b64.encode(signature), certificate_pem: pem("CERTIFICATE", &cert.der) }).into_response(),
+        Ok(Some(signature)) => {
+            Json(Signed { signature: b64.encode(signature), certificate_pem: pem("CERTIFICATE", &cert.der) })
+                .into_response()
+        }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(r) => r.into_response(StatusCode::UNAUTHORIZED),
     }
@@ -547,11 +584,24 @@ mod tests {
             }
             h
         };
-        assert_eq!(refused(&headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "cross-site")]), 17530, &origins), None);
+        assert_eq!(
+            refused(
+                &headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "cross-site")]),
+                17530,
+                &origins
+            ),
+            None
+        );
         assert_eq!(refused(&headers(&[]), 17530, &origins), Some("no Origin"));
         assert_eq!(refused(&headers(&[("sec-fetch-site", "cross-site")]), 17530, &origins), Some("no Origin"));
-        assert_eq!(refused(&headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "None")]), 17530, &origins), Some("Sec-Fetch-Site: none"));
-        assert_eq!(refused(&headers(&[("origin", "https://evil.example")]), 17530, &origins), Some("an origin not in the allowlist"));
+        assert_eq!(
+            refused(&headers(&[("origin", "https://ca.example.com"), ("sec-fetch-site", "None")]), 17530, &origins),
+            Some("Sec-Fetch-Site: none")
+        );
+        assert_eq!(
+            refused(&headers(&[("origin", "https://evil.example")]), 17530, &origins),
+            Some("an origin not in the allowlist")
+        );
         assert_eq!(refused(&headers(&[("origin", "null")]), 17530, &origins), Some("an origin not in the allowlist"));
     }
 }

@@ -11,7 +11,9 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
     let cli = Cli::parse();
     let config = cli.config;
     let ukeys: Option<Arc<dyn Tokens>> = match &config.pkcs11_module {
@@ -20,7 +22,8 @@ async fn main() -> anyhow::Result<()> {
     };
     if let Some(Command::Personalize { medium_no, so_pin, portal_key }) = cli.command {
         let ukeys = ukeys.context("personalising needs --pkcs11-module")?;
-        let portal = certdesk_agent::portal_key(&portal_key).context("--portal-key is not a P-256 public key in base64")?;
+        let portal =
+            certdesk_agent::portal_key(&portal_key).context("--portal-key is not a P-256 public key in base64")?;
         let medium_no = match medium_no {
             Some(m) => m,
             None => match ukeys.list()?.as_slice() {

@@ -83,7 +83,8 @@ fn decrypt(key: &[u8], aad: &[u8], stored: &str) -> Option<Zeroizing<Vec<u8>>> {
 
 fn pin_key(pin: &str, kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>> {
     let salt = B64.decode(&kdf.salt).context("salt")?;
-    let params = argon2::Params::new(kdf.m_kib, kdf.t, kdf.p, Some(32)).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+    let params = argon2::Params::new(kdf.m_kib, kdf.t, kdf.p, Some(32))
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     let mut out = Zeroizing::new([0u8; 32]);
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_into(pin.as_bytes(), &salt, out.as_mut())
@@ -133,7 +134,8 @@ impl SoftShields {
         let Some(path) = self.path(medium_no) else { return Ok(None) };
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let store: Keystore = serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+                let store: Keystore =
+                    serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
                 Ok((store.medium_no == medium_no).then_some(store))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -167,7 +169,9 @@ impl SoftShields {
             version: 2,
             pin_wrapped: encrypt(pin_key(pin, &kdf)?.as_ref(), medium_no.as_bytes(), &data_key)?,
             unlock_wrapped: encrypt(unlock_key(&secret, &medium_no)?.as_ref(), medium_no.as_bytes(), &data_key)?,
-            sealed_unlock: Some(B64.encode(seal::seal(portal, medium_no.as_bytes(), &plaintext).context("sealing the unlock secret")?)),
+            sealed_unlock: Some(
+                B64.encode(seal::seal(portal, medium_no.as_bytes(), &plaintext).context("sealing the unlock secret")?),
+            ),
             unlock_key: Some(B64.encode(Zeroizing::new(signer.serialize_der()).as_slice())),
             kdf,
             label: label.to_owned(),
@@ -181,7 +185,12 @@ impl SoftShields {
 
     /// Runs `f` on the shield with its data key, unwrapped with `pin`; writes it back when
     /// `f` says it changed something.
-    fn with_pin<T>(&self, medium_no: &str, pin: &str, f: impl FnOnce(&mut Keystore, &[u8]) -> Result<(T, bool)>) -> Result<Outcome<T>> {
+    fn with_pin<T>(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        f: impl FnOnce(&mut Keystore, &[u8]) -> Result<(T, bool)>,
+    ) -> Result<Outcome<T>> {
         let _held = self.lock.lock();
         let Some(mut store) = self.read(medium_no)? else { return Ok(Outcome::NoToken) };
         let key = pin_key(pin, &store.kdf)?;
@@ -286,7 +295,13 @@ impl Tokens for SoftShields {
         self.with_pin(medium_no, pin, |_, _| Ok(((), false)))
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
+    fn generate_csr(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Outcome<Vec<u8>>> {
         self.with_pin(medium_no, pin, |store, data_key| {
             let key = new_key(algorithm)?;
             let pkcs8 = Zeroizing::new(key.serialize_der());
@@ -302,9 +317,18 @@ impl Tokens for SoftShields {
         })
     }
 
-    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+    fn import(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        certificate: &[u8],
+        chain: &[Vec<u8>],
+    ) -> Result<Outcome<Result<(), ImportRefused>>> {
         self.with_pin(medium_no, pin, |store, data_key| {
-            if std::iter::once(certificate).chain(chain.iter().map(Vec::as_slice)).any(|c| x509_parser::parse_x509_certificate(c).is_err()) {
+            if std::iter::once(certificate)
+                .chain(chain.iter().map(Vec::as_slice))
+                .any(|c| x509_parser::parse_x509_certificate(c).is_err())
+            {
                 return Ok((Err(ImportRefused::Malformed), false));
             }
             let Some(label) = stored_key(store, certificate).map(|k| k.label.clone()) else {
@@ -369,7 +393,9 @@ impl Tokens for SoftShields {
     fn unlock(&self, medium_no: &str, secret: &[u8], next: &[u8], new_pin: &str) -> Result<Outcome<()>> {
         let _held = self.lock.lock();
         let Some(mut store) = self.read(medium_no)? else { return Ok(Outcome::NoToken) };
-        let Some(data_key) = decrypt(unlock_key(secret, medium_no)?.as_ref(), medium_no.as_bytes(), &store.unlock_wrapped) else {
+        let Some(data_key) =
+            decrypt(unlock_key(secret, medium_no)?.as_ref(), medium_no.as_bytes(), &store.unlock_wrapped)
+        else {
             return Ok(Outcome::Refused(PinAnswer::Wrong));
         };
         // One write: the next unlock secret replaces this one (which the portal has spent),
@@ -425,11 +451,17 @@ mod tests {
         let opened = seal::open(&portal, m.as_bytes(), &identity.sealed.unwrap_or_default()).unwrap_or_default();
         let (public, secret) = opened.split_at(certdesk_shared::agent::UNLOCK_KEY_LEN);
         assert_eq!(public, identity.public_key.as_slice());
-        assert!(matches!(shields.unlock(&m, b"not the secret", b"next", "975310").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
+        assert!(matches!(
+            shields.unlock(&m, b"not the secret", b"next", "975310").ok(),
+            Some(Outcome::Refused(PinAnswer::Wrong))
+        ));
         done(shields.unlock(&m, secret, b"next secret", "975310").unwrap_or_else(|e| panic!("{e}")));
         done(shields.check_pin(&m, "975310").unwrap_or_else(|e| panic!("{e}")));
         // The old secret is spent, the sealed copy gone; the next one unlocks.
-        assert!(matches!(shields.unlock(&m, secret, b"again", "864201").ok(), Some(Outcome::Refused(PinAnswer::Wrong))));
+        assert!(matches!(
+            shields.unlock(&m, secret, b"again", "864201").ok(),
+            Some(Outcome::Refused(PinAnswer::Wrong))
+        ));
         assert!(shields.unlock_identity(&m).ok().flatten().flatten().is_some_and(|i| i.sealed.is_none()));
         done(shields.unlock(&m, b"next secret", b"again", "864201").unwrap_or_else(|e| panic!("{e}")));
         assert!(matches!(shields.check_pin("../etc", "975310").ok(), Some(Outcome::NoToken)));

@@ -50,7 +50,13 @@ pub enum ImportRefused {
 pub trait Tokens: Send + Sync {
     /// Stores the issued certificate next to its key (its public key must match a key pair
     /// on the token) and the CA chain.
-    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>>;
+    fn import(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        certificate: &[u8],
+        chain: &[Vec<u8>],
+    ) -> Result<Outcome<Result<(), ImportRefused>>>;
     /// The certificates on the token (public objects: no PIN); `None` without such a token.
     fn certificates(&self, medium_no: &str) -> Result<Option<Vec<StoredCertificate>>>;
     /// Signs `message` with SHA-256 (ECDSA as DER, or RSA PKCS#1 v1.5) with the key of the
@@ -58,7 +64,13 @@ pub trait Tokens: Send + Sync {
     fn sign(&self, medium_no: &str, pin: &str, certificate: &[u8], message: &[u8]) -> Result<Outcome<Option<Vec<u8>>>>;
     /// Generates a key pair of `algorithm` on the token (sensitive, never extractable)
     /// labelled `label`, and a certificate request signed by it (DER).
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>>;
+    fn generate_csr(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Outcome<Vec<u8>>>;
     fn list(&self) -> Result<Vec<TokenInfo>>;
     /// Logs in to the token with this medium number as the user, and out again.
     fn check_pin(&self, medium_no: &str, pin: &str) -> Result<Outcome<()>>;
@@ -139,12 +151,20 @@ impl Pkcs11Tokens {
     }
 
     /// [`Self::logged_in`] as `user` (the security officer for personalisation and unlock).
-    fn logged_in_as<T>(&self, user: UserType, medium_no: &str, pin: &str, f: impl FnOnce(&Session) -> Result<T>) -> Result<Outcome<T>> {
+    fn logged_in_as<T>(
+        &self,
+        user: UserType,
+        medium_no: &str,
+        pin: &str,
+        f: impl FnOnce(&Session) -> Result<T>,
+    ) -> Result<Outcome<T>> {
         let Some(slot) = self.slot(medium_no)? else { return Ok(Outcome::NoToken) };
         let session = self.ctx.open_rw_session(slot)?;
         match session.login(user, Some(&AuthPin::from(pin.to_owned()))) {
             Ok(()) => {}
-            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => return Ok(Outcome::Refused(PinAnswer::Wrong)),
+            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => {
+                return Ok(Outcome::Refused(PinAnswer::Wrong));
+            }
             Err(CkError::Pkcs11(RvError::PinLocked, _)) => return Ok(Outcome::Refused(PinAnswer::Locked)),
             Err(e) => return Err(e.into()),
         }
@@ -179,7 +199,10 @@ struct PublicObject {
 
 fn public_bits(s: &Session, public: ObjectHandle) -> Result<PublicObject> {
     let (mut point, mut modulus, mut exponent, mut id) = (None, None, None, None);
-    for a in s.get_attributes(public, &[AttributeType::EcPoint, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::Id])? {
+    for a in s.get_attributes(
+        public,
+        &[AttributeType::EcPoint, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::Id],
+    )? {
         match a {
             Attribute::EcPoint(p) => point = raw_point(&p),
             Attribute::Modulus(m) => modulus = Some(m),
@@ -253,14 +276,22 @@ fn ensure_unlock_key(s: &Session) -> Result<Vec<u8>> {
                 Attribute::Label(id.clone()),
                 Attribute::Id(id),
             ];
-            s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private).context("generating the unlock key on the token")?.0
+            s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private)
+                .context("generating the unlock key on the token")?
+                .0
         }
     };
     // A module that keeps every private key private (some vendors' do) would make a key that
     // cannot sign while the user PIN is locked: such a token cannot be unlocked online.
     if let Some((_, private)) = unlock_key_pair(s)? {
-        let private_object = s.get_attributes(private, &[AttributeType::Private])?.into_iter().any(|a| matches!(a, Attribute::Private(true)));
-        anyhow::ensure!(!private_object, "this token makes every private key a private object: its unlock key could not sign without a PIN");
+        let private_object = s
+            .get_attributes(private, &[AttributeType::Private])?
+            .into_iter()
+            .any(|a| matches!(a, Attribute::Private(true)));
+        anyhow::ensure!(
+            !private_object,
+            "this token makes every private key a private object: its unlock key could not sign without a PIN"
+        );
     }
     public_bits(s, public)?.bits.context("the unlock key has no EC point")
 }
@@ -280,7 +311,13 @@ fn private_key(s: &Session, id: &[u8]) -> Result<Option<ObjectHandle>> {
 }
 
 impl Tokens for Pkcs11Tokens {
-    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+    fn import(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        certificate: &[u8],
+        chain: &[Vec<u8>],
+    ) -> Result<Outcome<Result<(), ImportRefused>>> {
         let certificate = certificate.to_vec();
         let chain = chain.to_vec();
         self.logged_in(medium_no, pin, move |s| {
@@ -290,9 +327,14 @@ impl Tokens for Pkcs11Tokens {
             }
             let Some(id) = key_id_for(s, &point)? else { return Ok(Err(ImportRefused::NoKey)) };
             let object = |der: &[u8], id: Vec<u8>, label: &str| -> Result<()> {
-                let subject = x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().as_raw().to_vec()).unwrap_or_default();
+                let subject = x509_parser::parse_x509_certificate(der)
+                    .map(|(_, c)| c.subject().as_raw().to_vec())
+                    .unwrap_or_default();
                 // The same certificate again replaces nothing: it is already there.
-                if !s.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Value(der.to_vec())])?.is_empty() {
+                if !s
+                    .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Value(der.to_vec())])?
+                    .is_empty()
+                {
                     return Ok(());
                 }
                 s.create_object(&[
@@ -350,7 +392,13 @@ impl Tokens for Pkcs11Tokens {
         })
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
+    fn generate_csr(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Outcome<Vec<u8>>> {
         self.logged_in(medium_no, pin, |s| {
             let key = generate_key(s, label, algorithm)?;
             let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
@@ -411,7 +459,8 @@ impl Tokens for Pkcs11Tokens {
         self.logged_in_as(UserType::So, medium_no, &so_pin, |s| {
             // The SO PIN first: once it is replaced the token agrees with the portal, which
             // now keeps the next secret; a failure after this leaves a token that unlocks again.
-            s.set_pin(&AuthPin::from(so_pin.clone()), &AuthPin::from(next)).context("C_SetPIN as the security officer")?;
+            s.set_pin(&AuthPin::from(so_pin.clone()), &AuthPin::from(next))
+                .context("C_SetPIN as the security officer")?;
             // The sealed copy personalisation left is spent: the portal keeps the current one.
             for o in unlock_objects(s)? {
                 if let Err(e) = s.destroy_object(o) {
@@ -426,10 +475,18 @@ impl Tokens for Pkcs11Tokens {
     fn personalize(&self, medium_no: &str, so_pin: &str, portal: &p256::PublicKey) -> Result<Outcome<()>> {
         let new_so_pin = new_unlock_secret();
         // The newest object wins if an old one could not be removed (its generation is later).
-        let generation = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        let generation = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
         self.logged_in_as(UserType::So, medium_no, so_pin, |s| {
             let unlock_public = ensure_unlock_key(s)?;
-            let sealed = certdesk_shared::seal::seal(portal, medium_no.as_bytes(), &sealed_plaintext(&unlock_public, &new_so_pin)).context("sealing the SO PIN")?;
+            let sealed = certdesk_shared::seal::seal(
+                portal,
+                medium_no.as_bytes(),
+                &sealed_plaintext(&unlock_public, &new_so_pin),
+            )
+            .context("sealing the SO PIN")?;
             let old = unlock_objects(s)?;
             // The sealed secret goes on first: if the SO PIN cannot be changed, it is removed
             // again and the token keeps its old SO PIN. It is a public object: the user PIN is
@@ -515,11 +572,23 @@ impl Tokens for AllTokens {
         self.first(|t| t.check_pin(medium_no, pin))
     }
 
-    fn generate_csr(&self, medium_no: &str, pin: &str, label: &str, algorithm: KeyAlgorithm) -> Result<Outcome<Vec<u8>>> {
+    fn generate_csr(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Outcome<Vec<u8>>> {
         self.first(|t| t.generate_csr(medium_no, pin, label, algorithm))
     }
 
-    fn import(&self, medium_no: &str, pin: &str, certificate: &[u8], chain: &[Vec<u8>]) -> Result<Outcome<Result<(), ImportRefused>>> {
+    fn import(
+        &self,
+        medium_no: &str,
+        pin: &str,
+        certificate: &[u8],
+        chain: &[Vec<u8>],
+    ) -> Result<Outcome<Result<(), ImportRefused>>> {
         self.first(|t| t.import(medium_no, pin, certificate, chain))
     }
 
@@ -568,7 +637,13 @@ struct TokenKey<'a> {
 /// and never extractable; both labelled and identified by `label`.
 fn generate_key<'a>(s: &'a Session, label: &str, algorithm: KeyAlgorithm) -> Result<TokenKey<'a>> {
     let id = label.as_bytes().to_vec();
-    let mut public = vec![Attribute::Token(true), Attribute::Private(false), Attribute::Verify(true), Attribute::Label(id.clone()), Attribute::Id(id.clone())];
+    let mut public = vec![
+        Attribute::Token(true),
+        Attribute::Private(false),
+        Attribute::Verify(true),
+        Attribute::Label(id.clone()),
+        Attribute::Id(id.clone()),
+    ];
     let mut private = vec![
         Attribute::Token(true),
         Attribute::Private(true),
@@ -585,12 +660,18 @@ fn generate_key<'a>(s: &'a Session, label: &str, algorithm: KeyAlgorithm) -> Res
         }
         KeyAlgorithm::Rsa2048 => {
             // An encryption certificate's key also decrypts and unwraps.
-            public.extend([Attribute::ModulusBits(2048.into()), Attribute::PublicExponent(vec![1, 0, 1]), Attribute::Encrypt(true), Attribute::Wrap(true)]);
+            public.extend([
+                Attribute::ModulusBits(2048.into()),
+                Attribute::PublicExponent(vec![1, 0, 1]),
+                Attribute::Encrypt(true),
+                Attribute::Wrap(true),
+            ]);
             private.extend([Attribute::Decrypt(true), Attribute::Unwrap(true)]);
             Mechanism::RsaPkcsKeyPairGen
         }
     };
-    let (public, private) = s.generate_key_pair(&mechanism, &public, &private).context("generating a key on the token")?;
+    let (public, private) =
+        s.generate_key_pair(&mechanism, &public, &private).context("generating a key on the token")?;
     let point = public_bits(s, public)?.bits.context("the new public key has no EC point or RSA modulus")?;
     Ok(TokenKey { session: s, private, point, rsa: algorithm == KeyAlgorithm::Rsa2048 })
 }
@@ -609,11 +690,15 @@ impl rcgen::SigningKey for TokenKey<'_> {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         if self.rsa {
             // CKM_SHA256_RSA_PKCS hashes and pads on the token: the signature as X.509 wants it.
-            return self.session.sign(&Mechanism::Sha256RsaPkcs, self.private, msg).map_err(|_| rcgen::Error::RemoteKeyError);
+            return self
+                .session
+                .sign(&Mechanism::Sha256RsaPkcs, self.private, msg)
+                .map_err(|_| rcgen::Error::RemoteKeyError);
         }
         use sha2::Digest;
         let digest = sha2::Sha256::digest(msg);
-        let raw = self.session.sign(&Mechanism::Ecdsa, self.private, &digest).map_err(|_| rcgen::Error::RemoteKeyError)?;
+        let raw =
+            self.session.sign(&Mechanism::Ecdsa, self.private, &digest).map_err(|_| rcgen::Error::RemoteKeyError)?;
         if raw.len() != 64 {
             return Err(rcgen::Error::RemoteKeyError);
         }

@@ -23,7 +23,11 @@ impl Drop for Running {
 /// A SoftHSM2 configuration with one initialised token labelled `label`.
 fn softhsm(dir: &Path, label: &str) {
     std::fs::create_dir_all(dir.join("tokens")).unwrap();
-    std::fs::write(dir.join("softhsm2.conf"), format!("directories.tokendir = {}\nobjectstore.backend = file\n", dir.join("tokens").display())).unwrap();
+    std::fs::write(
+        dir.join("softhsm2.conf"),
+        format!("directories.tokendir = {}\nobjectstore.backend = file\n", dir.join("tokens").display()),
+    )
+    .unwrap();
     let out = Command::new("softhsm2-util")
         .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
         .args(["--init-token", "--free", "--label", label, "--so-pin", "87654321", "--pin", "123456"])
@@ -67,13 +71,20 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["access-control-allow-origin"], PORTAL);
     let info: serde_json::Value = res.json().await.unwrap();
-    assert_eq!((info["name"].as_str(), info["version"].as_str()), (Some("certdesk-agent"), Some(env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        (info["name"].as_str(), info["version"].as_str()),
+        (Some("certdesk-agent"), Some(env!("CARGO_PKG_VERSION")))
+    );
 
     let res = client.get(url("/v1/tokens")).header("origin", PORTAL).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let tokens: serde_json::Value = res.json().await.unwrap();
     let t = &tokens[0];
-    assert_eq!((t["label"].as_str(), t["kind"].as_str(), t["pin_locked"].as_bool()), (Some("UKey 1"), Some("ukey"), Some(false)), "{tokens}");
+    assert_eq!(
+        (t["label"].as_str(), t["kind"].as_str(), t["pin_locked"].as_bool()),
+        (Some("UKey 1"), Some("ukey"), Some(false)),
+        "{tokens}"
+    );
     assert!(t["medium_no"].as_str().is_some_and(|s| !s.is_empty()), "{tokens}");
     assert_eq!(tokens.as_array().unwrap().len(), 1);
 
@@ -92,7 +103,8 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
 
     // Any other origin, and its preflight, get nothing.
     for method in [reqwest::Method::GET, reqwest::Method::OPTIONS] {
-        let res = client.request(method, url("/v1/tokens")).header("origin", "https://evil.example").send().await.unwrap();
+        let res =
+            client.request(method, url("/v1/tokens")).header("origin", "https://evil.example").send().await.unwrap();
         assert_eq!(res.status(), 403);
         assert!(res.headers().get("access-control-allow-origin").is_none());
         assert!(res.text().await.unwrap().is_empty());
@@ -100,10 +112,22 @@ async fn reports_its_version_and_the_token_and_answers_only_the_portal() {
     // Never personalised: no unlock secret to ask the portal about.
     let medium = t["medium_no"].as_str().unwrap();
     let start = Portal::new().start();
-    let res = client.post(url(&format!("/v1/tokens/{medium}/unlock-request"))).header("origin", PORTAL).json(&start).send().await.unwrap();
+    let res = client
+        .post(url(&format!("/v1/tokens/{medium}/unlock-request")))
+        .header("origin", PORTAL)
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 409);
     // A page that rebinds its own host name to 127.0.0.1.
-    let res = client.get(url("/v1/tokens")).header("host", format!("evil.example:{port}")).header("origin", PORTAL).send().await.unwrap();
+    let res = client
+        .get(url("/v1/tokens"))
+        .header("host", format!("evil.example:{port}"))
+        .header("origin", PORTAL)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
 }
 
@@ -117,7 +141,8 @@ async fn a_request_without_the_portals_origin_or_typed_into_the_address_bar_lear
     let _agent = agent(dir.path(), port);
     let client = reqwest::Client::new();
     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
-    let tokens: serde_json::Value = client.get(url("/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value =
+        client.get(url("/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let certificates = format!("/v1/tokens/{medium}/certificates");
     for path in ["/v1/info", "/v1/tokens", certificates.as_str()] {
@@ -141,7 +166,13 @@ async fn a_request_without_the_portals_origin_or_typed_into_the_address_bar_lear
         let body = res.text().await.unwrap();
         assert!(body.is_empty() && !body.contains(&medium), "{path}: {body}");
         // Typed into the address bar: Sec-Fetch-Site none, even with the portal's origin.
-        let res = client.get(url(path)).header("sec-fetch-site", "none").header("sec-fetch-mode", "navigate").send().await.unwrap();
+        let res = client
+            .get(url(path))
+            .header("sec-fetch-site", "none")
+            .header("sec-fetch-mode", "navigate")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403, "{path} typed into the address bar");
         let res = client.get(url(path)).header("sec-fetch-site", "none").header("origin", PORTAL).send().await.unwrap();
         assert_eq!(res.status(), 403, "{path} with Sec-Fetch-Site: none");
@@ -149,7 +180,12 @@ async fn a_request_without_the_portals_origin_or_typed_into_the_address_bar_lear
     }
     // A POST without an Origin (a program, or a form of a page that hides it) changes nothing
     // and counts no PIN try.
-    let res = client.post(url(&format!("/v1/tokens/{medium}/pin"))).json(&serde_json::json!({ "pin": "000000" })).send().await.unwrap();
+    let res = client
+        .post(url(&format!("/v1/tokens/{medium}/pin")))
+        .json(&serde_json::json!({ "pin": "000000" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     let res = client
         .post(url(&format!("/v1/tokens/{medium}/pin")))
@@ -159,7 +195,10 @@ async fn a_request_without_the_portals_origin_or_typed_into_the_address_bar_lear
         .send()
         .await
         .unwrap();
-    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({ "verified": true, "tries_left": 10, "locked": false })
+    );
 }
 
 #[tokio::test]
@@ -170,7 +209,15 @@ async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
     let mut agent_process = agent(dir.path(), port);
     // No kept-alive connections: the agent is restarted half-way.
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{port}/v1/tokens"))
+        .header("origin", PORTAL)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let check = |pin: &'static str| {
         let (client, medium) = (client.clone(), medium.clone());
@@ -197,7 +244,13 @@ async fn ten_wrong_pins_lock_the_token_and_the_right_one_no_longer_opens_it() {
     agent_process = agent(dir.path(), port);
     assert_eq!(check("000000").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
     assert_eq!(check("123456").await, serde_json::json!({ "verified": false, "tries_left": 0, "locked": true }));
-    let res = client.post(format!("http://127.0.0.1:{port}/v1/tokens/no-such-token/pin")).header("origin", PORTAL).json(&serde_json::json!({ "pin": "123456" })).send().await.unwrap();
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/v1/tokens/no-such-token/pin"))
+        .header("origin", PORTAL)
+        .json(&serde_json::json!({ "pin": "123456" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     drop(agent_process);
 }
@@ -209,16 +262,39 @@ async fn a_key_made_on_the_token_signs_its_certificate_request() {
     let port = free_port();
     let _agent = agent(dir.path(), port);
     let client = reqwest::Client::new();
-    let tokens: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{port}/v1/tokens"))
+        .header("origin", PORTAL)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let csr_url = format!("http://127.0.0.1:{port}/v1/tokens/{medium}/csr");
 
     // A wrong PIN makes nothing and counts.
-    let res = client.post(&csr_url).header("origin", PORTAL).json(&serde_json::json!({ "pin": "000000", "label": "BH20261121000001" })).send().await.unwrap();
+    let res = client
+        .post(&csr_url)
+        .header("origin", PORTAL)
+        .json(&serde_json::json!({ "pin": "000000", "label": "BH20261121000001" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "verified": false, "tries_left": 9, "locked": false }));
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({ "verified": false, "tries_left": 9, "locked": false })
+    );
 
-    let res = client.post(&csr_url).header("origin", PORTAL).json(&serde_json::json!({ "pin": "123456", "label": "BH20261121000001" })).send().await.unwrap();
+    let res = client
+        .post(&csr_url)
+        .header("origin", PORTAL)
+        .json(&serde_json::json!({ "pin": "123456", "label": "BH20261121000001" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let made: serde_json::Value = res.json().await.unwrap();
     let pem = made["csr_pem"].as_str().unwrap();
@@ -268,7 +344,11 @@ fn certificate_for(point: &[u8]) -> String {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    rcgen::CertificateParams::new(vec!["unlock".into()]).unwrap().signed_by(&Point(point.to_vec()), &issuer).unwrap().pem()
+    rcgen::CertificateParams::new(vec!["unlock".into()])
+        .unwrap()
+        .signed_by(&Point(point.to_vec()), &issuer)
+        .unwrap()
+        .pem()
 }
 
 #[tokio::test]
@@ -279,14 +359,21 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     let _agent = agent(dir.path(), port);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let tokens: serde_json::Value = client.get(format!("{base}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value =
+        client.get(format!("{base}/v1/tokens")).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     let post = |path: String, body: serde_json::Value| {
         let client = client.clone();
         async move { client.post(path).header("origin", PORTAL).json(&body).send().await.unwrap() }
     };
-    let made: serde_json::Value =
-        post(format!("{base}/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH20261121000002" })).await.json().await.unwrap();
+    let made: serde_json::Value = post(
+        format!("{base}/v1/tokens/{medium}/csr"),
+        serde_json::json!({ "pin": "123456", "label": "BH20261121000002" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let (cert_pem, ca_pem) = issue_for(made["csr_pem"].as_str().unwrap());
 
     // A certificate for a key the token does not hold is refused; garbage too.
@@ -295,14 +382,20 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     let certs_url = format!("{base}/v1/tokens/{medium}/certificates");
     let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": stranger })).await;
     assert_eq!(res.status(), 422);
-    let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": "not a certificate" })).await;
+    let res =
+        post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": "not a certificate" })).await;
     assert_eq!(res.status(), 422);
     let res = post(certs_url.clone(), serde_json::json!({ "pin": "654321", "certificate_pem": cert_pem })).await;
     assert_eq!(res.status(), 401);
 
-    let res = post(certs_url.clone(), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    let res = post(
+        certs_url.clone(),
+        serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem, "chain_pem": [ca_pem] }),
+    )
+    .await;
     assert_eq!(res.status(), 204);
-    let listed: serde_json::Value = client.get(&certs_url).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
+    let listed: serde_json::Value =
+        client.get(&certs_url).header("origin", PORTAL).send().await.unwrap().json().await.unwrap();
     let list = listed.as_array().unwrap();
     assert_eq!(list.len(), 2, "{listed}");
     let leaf = list.iter().find(|c| c["has_key"] == true).unwrap();
@@ -326,7 +419,8 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     std::fs::write(d.join("challenge.bin"), &challenge).unwrap();
     std::fs::write(d.join("sig.der"), b64.decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap();
     std::fs::write(d.join("cert.pem"), &cert_pem).unwrap();
-    let pubkey = Command::new("openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(d.join("cert.pem")).output().unwrap();
+    let pubkey =
+        Command::new("openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(d.join("cert.pem")).output().unwrap();
     std::fs::write(d.join("pub.pem"), pubkey.stdout).unwrap();
     let verify = |file: &str| {
         Command::new("openssl")
@@ -343,10 +437,18 @@ async fn the_issued_certificate_is_kept_next_to_its_key_which_signs_a_login_chal
     std::fs::write(d.join("other.bin"), [1u8; 32]).unwrap();
     assert!(!verify("other.bin").status.success(), "a signature over other bytes does not verify");
     // Too short a challenge, or a certificate the token has no key for, gets nothing.
-    let res = post(format!("{base}/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "123456", "certificate_sha256": leaf["sha256"], "challenge": b64.encode([0u8; 8]) })).await;
+    let res = post(
+        format!("{base}/v1/tokens/{medium}/sign"),
+        serde_json::json!({ "pin": "123456", "certificate_sha256": leaf["sha256"], "challenge": b64.encode([0u8; 8]) }),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let ca_sha = list.iter().find(|c| c["has_key"] == false).unwrap()["sha256"].clone();
-    let res = post(format!("{base}/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": "123456", "certificate_sha256": ca_sha, "challenge": b64.encode(&challenge) })).await;
+    let res = post(
+        format!("{base}/v1/tokens/{medium}/sign"),
+        serde_json::json!({ "pin": "123456", "certificate_sha256": ca_sha, "challenge": b64.encode(&challenge) }),
+    )
+    .await;
     assert_eq!(res.status(), 404);
 }
 
@@ -436,23 +538,43 @@ struct Client {
 impl Client {
     fn new(port: u16) -> Client {
         // No kept-alive connections: a test may restart the agent.
-        Client { http: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(), base: format!("http://127.0.0.1:{port}") }
+        Client {
+            http: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let res = self.http.post(format!("{}{path}", self.base)).header("origin", PORTAL).json(&body).send().await.unwrap();
+        let res =
+            self.http.post(format!("{}{path}", self.base)).header("origin", PORTAL).json(&body).send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// `GET /v1/tokens`: every token the agent sees.
     async fn tokens(&self) -> serde_json::Value {
-        self.http.get(format!("{}/v1/tokens", self.base)).header("origin", PORTAL).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/v1/tokens", self.base))
+            .header("origin", PORTAL)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// `GET /v1/tokens/{medium}/certificates`: what a token holds (no PIN needed).
     async fn certificates(&self, medium: &str) -> serde_json::Value {
-        self.http.get(format!("{}/v1/tokens/{medium}/certificates", self.base)).header("origin", PORTAL).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/v1/tokens/{medium}/certificates", self.base))
+            .header("origin", PORTAL)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     async fn pin(&self, medium: &str, pin: &str) -> serde_json::Value {
@@ -470,7 +592,10 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let medium = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let again = personalize(dir.path(), "87654321", &portal.key);
-    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("SO PIN"), "the initial SO PIN no longer works: {again:?}");
+    assert!(
+        !again.status.success() && String::from_utf8_lossy(&again.stderr).contains("SO PIN"),
+        "the initial SO PIN no longer works: {again:?}"
+    );
 
     let port = free_port();
     let _agent = agent(dir.path(), port);
@@ -486,11 +611,23 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let unlock_public = {
         use base64::Engine;
         let sealed = B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap();
-        certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &sealed).unwrap()[..certdesk_shared::agent::UNLOCK_KEY_LEN].to_vec()
+        certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &sealed).unwrap()
+            [..certdesk_shared::agent::UNLOCK_KEY_LEN]
+            .to_vec()
     };
-    assert_eq!(c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "CertDesk unlock" })).await.0, 422);
+    assert_eq!(
+        c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "CertDesk unlock" }))
+            .await
+            .0,
+        422
+    );
     let for_unlock_key = certificate_for(&unlock_public);
-    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": for_unlock_key })).await;
+    let (s, _) = c
+        .post(
+            &format!("/v1/tokens/{medium}/certificates"),
+            serde_json::json!({ "pin": "123456", "certificate_pem": for_unlock_key }),
+        )
+        .await;
     assert_eq!(s, 422, "no certificate is kept for the unlock key");
     assert!(c.certificates(&medium).await.as_array().unwrap().is_empty());
 
@@ -510,7 +647,10 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let start = portal.start();
     let (s, request) = c.post(&unlock_request, start.clone()).await;
     assert_eq!(s, 200, "{request}");
-    assert!(request["sealed_secret"].is_string(), "before its first unlock the token carries its sealed secret: {request}");
+    assert!(
+        request["sealed_secret"].is_string(),
+        "before its first unlock the token carries its sealed secret: {request}"
+    );
     let mut swapped = request.clone();
     swapped["agent_key"] = serde_json::json!(portal_key_b64(&certdesk_shared::seal::new_key()));
     assert_eq!(portal.grant(&start, &swapped), Err("not signed by the token's unlock key"));
@@ -519,9 +659,21 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let (_, request) = c.post(&unlock_request, portal.start()).await;
     let forged = {
         use base64::Engine;
-        let opened = certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap()).unwrap();
+        let opened = certdesk_shared::seal::open(
+            &portal.key,
+            medium.as_bytes(),
+            &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
         let stranger = certdesk_shared::seal::new_key();
-        B64.encode(certdesk_shared::seal::seal(&stranger.public_key(), medium.as_bytes(), &opened[certdesk_shared::agent::UNLOCK_KEY_LEN..]).unwrap())
+        B64.encode(
+            certdesk_shared::seal::seal(
+                &stranger.public_key(),
+                medium.as_bytes(),
+                &opened[certdesk_shared::agent::UNLOCK_KEY_LEN..],
+            )
+            .unwrap(),
+        )
     };
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": forged, "new_pin": "246810" })).await.0, 403);
     assert_eq!(c.pin(&medium, "123456").await["locked"], true, "still locked");
@@ -533,14 +685,22 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     let grant = portal.grant(&start, &request).unwrap();
     let old_so_pin = {
         use base64::Engine;
-        let opened = certdesk_shared::seal::open(&portal.key, medium.as_bytes(), &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap()).unwrap();
+        let opened = certdesk_shared::seal::open(
+            &portal.key,
+            medium.as_bytes(),
+            &B64.decode(request["sealed_secret"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
         String::from_utf8(opened[certdesk_shared::agent::UNLOCK_KEY_LEN..].to_vec()).unwrap()
     };
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "111111" })).await.0, 422);
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 204);
     // The one-time key is used up with it.
     assert_eq!(c.post(&unlock, serde_json::json!({ "grant": grant, "new_pin": "246810" })).await.0, 410);
-    assert_eq!(c.pin(&medium, "246810").await, serde_json::json!({ "verified": true, "tries_left": 10, "locked": false }));
+    assert_eq!(
+        c.pin(&medium, "246810").await,
+        serde_json::json!({ "verified": true, "tries_left": 10, "locked": false })
+    );
     assert_eq!(c.pin(&medium, "123456").await["verified"], false, "the old PIN is gone");
 
     // The SO PIN the grant carried is spent: the token took the next one, and no longer
@@ -549,7 +709,10 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     assert!(again["sealed_secret"].is_null(), "{again}");
     drop(_agent);
     let out = personalize(dir.path(), &old_so_pin, &portal.key);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("SO PIN"), "the released SO PIN no longer works: {out:?}");
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("SO PIN"),
+        "the released SO PIN no longer works: {out:?}"
+    );
     let _agent = agent(dir.path(), port);
 
     // Locked again: the next unlock opens with the secret the portal kept, and replaces it too.
@@ -566,7 +729,11 @@ async fn a_personalised_ukey_locked_by_ten_wrong_pins_opens_only_with_the_portal
     assert!(!out.status.success(), "the second SO PIN is spent too: {out:?}");
     let current = portal.secret(&medium);
     let out = personalize(dir.path(), std::str::from_utf8(&current).unwrap(), &portal.key);
-    assert!(out.status.success(), "the token's SO PIN is the one the portal keeps: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the token's SO PIN is the one the portal keeps: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // 修改PIN码: behind the current PIN, to a PIN that passes the rules.
     let change = format!("/v1/tokens/{medium}/pin/change");
@@ -593,18 +760,35 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     ] {
         assert_eq!(c.post("/v1/shields", bad).await.0, 422);
     }
-    let (s, shield) = c.post("/v1/shields", serde_json::json!({ "label": "我的软盾", "pin": "135790", "portal_key": key })).await;
-    assert_eq!((s, shield["kind"].as_str(), shield["label"].as_str()), (201, Some("pc_shield"), Some("我的软盾")), "{shield}");
+    let (s, shield) =
+        c.post("/v1/shields", serde_json::json!({ "label": "我的软盾", "pin": "135790", "portal_key": key })).await;
+    assert_eq!(
+        (s, shield["kind"].as_str(), shield["label"].as_str()),
+        (201, Some("pc_shield"), Some("我的软盾")),
+        "{shield}"
+    );
     let medium = shield["medium_no"].as_str().unwrap().to_owned();
     let tokens = c.tokens().await;
-    assert_eq!(tokens.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["ukey", "pc_shield"]);
+    assert_eq!(
+        tokens.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["ukey", "pc_shield"]
+    );
 
     // The same operations as a UKey: a key, its request, the certificate, a signature.
-    assert_eq!(c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "000000", "label": "BH1" })).await.1["tries_left"], 9);
-    let (s, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "135790", "label": "BH1" })).await;
+    assert_eq!(
+        c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "000000", "label": "BH1" })).await.1["tries_left"],
+        9
+    );
+    let (s, made) =
+        c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "135790", "label": "BH1" })).await;
     assert_eq!(s, 200);
     let (cert_pem, ca_pem) = issue_for(made["csr_pem"].as_str().unwrap());
-    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "135790", "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    let (s, _) = c
+        .post(
+            &format!("/v1/tokens/{medium}/certificates"),
+            serde_json::json!({ "pin": "135790", "certificate_pem": cert_pem, "chain_pem": [ca_pem] }),
+        )
+        .await;
     assert_eq!(s, 204);
     let listed = c.certificates(&medium).await;
     let leaf = listed.as_array().unwrap().iter().find(|x| x["has_key"] == true).unwrap().clone();
@@ -619,7 +803,11 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
     let point = cert.public_key().subject_public_key.data.to_vec();
     let signature = B64.decode(signed["signature"].as_str().unwrap()).unwrap();
-    let verify = |msg: &[u8]| ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point).verify(msg, &signature).is_ok();
+    let verify = |msg: &[u8]| {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point)
+            .verify(msg, &signature)
+            .is_ok()
+    };
     assert!(verify(&challenge) && !verify(&[8u8; 32]));
 
     // Unlock with the portal's grant, as for a UKey, twice: the unlock secret is replaced
@@ -631,7 +819,12 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
         let (s, request) = c.post(&format!("/v1/tokens/{medium}/unlock-request"), start.clone()).await;
         assert_eq!(s, 200, "{request}");
         let grant = portal.grant(&start, &request).unwrap();
-        assert_eq!(c.post(&format!("/v1/tokens/{medium}/unlock"), serde_json::json!({ "grant": grant, "new_pin": new_pin })).await.0, 204);
+        assert_eq!(
+            c.post(&format!("/v1/tokens/{medium}/unlock"), serde_json::json!({ "grant": grant, "new_pin": new_pin }))
+                .await
+                .0,
+            204
+        );
         assert_eq!(c.pin(&medium, new_pin).await["verified"], true);
         assert_eq!(c.pin(&medium, "135790").await["verified"], false);
     }
@@ -651,7 +844,12 @@ fn pem_der(pem: &str) -> Vec<u8> {
 /// certificate finds the key by its modulus, and the key signs (PKCS#1 v1.5, SHA-256).
 async fn rsa_round_trip(c: &Client, dir: &Path, medium: &str, pin: &str) {
     use base64::Engine;
-    let (s, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": pin, "label": "BH-RSA", "algorithm": "rsa2048" })).await;
+    let (s, made) = c
+        .post(
+            &format!("/v1/tokens/{medium}/csr"),
+            serde_json::json!({ "pin": pin, "label": "BH-RSA", "algorithm": "rsa2048" }),
+        )
+        .await;
     assert_eq!(s, 200, "{made}");
     let pem = made["csr_pem"].as_str().unwrap();
     let file = dir.join(format!("rsa-{medium}.pem"));
@@ -662,21 +860,33 @@ async fn rsa_round_trip(c: &Client, dir: &Path, medium: &str, pin: &str) {
     assert!(text.contains("rsaEncryption") && text.contains("2048 bit"), "{text}");
 
     let (cert_pem, ca_pem) = issue_for(pem);
-    let (s, _) = c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": pin, "certificate_pem": cert_pem, "chain_pem": [ca_pem] })).await;
+    let (s, _) = c
+        .post(
+            &format!("/v1/tokens/{medium}/certificates"),
+            serde_json::json!({ "pin": pin, "certificate_pem": cert_pem, "chain_pem": [ca_pem] }),
+        )
+        .await;
     assert_eq!(s, 204);
     let listed = c.certificates(medium).await;
     let leaf = listed.as_array().unwrap().iter().find(|x| x["label"] == "BH-RSA" && x["has_key"] == true).cloned();
     let leaf = leaf.unwrap_or_else(|| panic!("no RSA certificate with its key: {listed}"));
     let challenge = [9u8; 32];
     let (s, signed) = c
-        .post(&format!("/v1/tokens/{medium}/sign"), serde_json::json!({ "pin": pin, "certificate_sha256": leaf["sha256"], "challenge": B64.encode(challenge) }))
+        .post(
+            &format!("/v1/tokens/{medium}/sign"),
+            serde_json::json!({ "pin": pin, "certificate_sha256": leaf["sha256"], "challenge": B64.encode(challenge) }),
+        )
         .await;
     assert_eq!(s, 200, "{signed}");
     let der = pem_der(&cert_pem);
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
     let public = cert.public_key().subject_public_key.data.to_vec();
     let signature = B64.decode(signed["signature"].as_str().unwrap()).unwrap();
-    let verify = |msg: &[u8]| ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, &public).verify(msg, &signature).is_ok();
+    let verify = |msg: &[u8]| {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, &public)
+            .verify(msg, &signature)
+            .is_ok()
+    };
     assert!(verify(&challenge) && !verify(&[8u8; 32]));
 }
 
@@ -692,7 +902,12 @@ async fn an_encryption_profile_gets_an_rsa_2048_key_on_a_ukey_and_on_a_soft_shie
     rsa_round_trip(&c, dir.path(), &ukey, "123456").await;
 
     let portal = Portal::new();
-    let (_, shield) = c.post("/v1/shields", serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal.key) })).await;
+    let (_, shield) = c
+        .post(
+            "/v1/shields",
+            serde_json::json!({ "label": "RSA软盾", "pin": "135790", "portal_key": portal_key_b64(&portal.key) }),
+        )
+        .await;
     rsa_round_trip(&c, dir.path(), shield["medium_no"].as_str().unwrap(), "135790").await;
 }
 
@@ -706,9 +921,18 @@ async fn parallel_wrong_pins_stop_at_ten_and_a_locked_token_signs_nothing() {
     let tokens = c.tokens().await;
     let medium = tokens[0]["medium_no"].as_str().unwrap().to_owned();
     // A certificate to sign with, made while the PIN still opens the token.
-    let (_, made) = c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH-LOCK" })).await;
+    let (_, made) =
+        c.post(&format!("/v1/tokens/{medium}/csr"), serde_json::json!({ "pin": "123456", "label": "BH-LOCK" })).await;
     let (cert_pem, _) = issue_for(made["csr_pem"].as_str().unwrap());
-    assert_eq!(c.post(&format!("/v1/tokens/{medium}/certificates"), serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem })).await.0, 204);
+    assert_eq!(
+        c.post(
+            &format!("/v1/tokens/{medium}/certificates"),
+            serde_json::json!({ "pin": "123456", "certificate_pem": cert_pem })
+        )
+        .await
+        .0,
+        204
+    );
     let listed = c.certificates(&medium).await;
     let sha = listed[0]["sha256"].clone();
 

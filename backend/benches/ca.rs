@@ -98,7 +98,8 @@ async fn run() {
             tokio::spawn(async move {
                 let s = subject();
                 for c in &chunk {
-                    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
+                    let req =
+                        IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
                     issue(&app.db, &app.ca, &req).await.unwrap();
                 }
             })

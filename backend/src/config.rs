@@ -146,7 +146,9 @@ impl Config {
     /// Refuses settings that must never reach production.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.insecure_captcha_echo && !(self.dev && self.bind.ip().is_loopback()) {
-            anyhow::bail!("CERTDESK_INSECURE_CAPTCHA_ECHO is for tests: it needs CERTDESK_DEV and a loopback bind address");
+            anyhow::bail!(
+                "CERTDESK_INSECURE_CAPTCHA_ECHO is for tests: it needs CERTDESK_DEV and a loopback bind address"
+            );
         }
         Ok(())
     }

@@ -18,9 +18,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     }
     let mut opts = ConnectOptions::new(url.clone());
-    opts.connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+    opts.connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // One writer at a time in SQLite; a small pool avoids lock contention. Every pooled
         // connection gets the same settings: WAL, foreign keys, a busy timeout, and full

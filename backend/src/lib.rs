@@ -31,8 +31,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     startup::check(&config)?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let metrics_listener = match config.metrics_bind {
-        Some(addr) if addr == config.bind => anyhow::bail!("--metrics-bind must differ from --bind: metrics stay off the public listener"),
-        Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding the metrics listener {addr}"))?),
+        Some(addr) if addr == config.bind => {
+            anyhow::bail!("--metrics-bind must differ from --bind: metrics stay off the public listener")
+        }
+        Some(addr) => {
+            Some(TcpListener::bind(addr).await.with_context(|| format!("binding the metrics listener {addr}"))?)
+        }
         None => None,
     };
     let state = AppState::new(config).await?;
@@ -54,7 +58,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(refresh_crls_forever(state.clone()));
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal()).await?;
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }

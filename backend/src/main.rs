@@ -240,15 +240,23 @@ async fn root_command(config: &certdesk::Config, command: RootCommand) -> anyhow
             let csr = std::fs::read(&csr).with_context(|| format!("reading {}", csr.display()))?;
             let signed = root::sign_issuing(&dir.dir, &secret, &csr, &config.public_url)?;
             write_pem(&out, "CERTIFICATE", &signed.cert_der)?;
-            println!("signed {} (serial {}) for the key with SHA-256 {}", signed.subject, signed.serial, signed.key_sha256);
-            println!("its CRL and CA issuers are at {}/ca/root.crl and …/root.crt", config.public_url.trim_end_matches('/'));
+            println!(
+                "signed {} (serial {}) for the key with SHA-256 {}",
+                signed.subject, signed.serial, signed.key_sha256
+            );
+            println!(
+                "its CRL and CA issuers are at {}/ca/root.crl and …/root.crt",
+                config.public_url.trim_end_matches('/')
+            );
         }
         RootCommand::Crl { root: dir, out, revoke, reason } => {
             let secret = root_secret(config, &dir)?;
             let reason = match reason {
                 Some(r) => Some(
-                    serde_json::from_value::<certdesk_shared::certificate::RevocationReason>(serde_json::Value::String(r.clone()))
-                        .map_err(|_| anyhow::anyhow!("unknown reason {r:?}"))?,
+                    serde_json::from_value::<certdesk_shared::certificate::RevocationReason>(
+                        serde_json::Value::String(r.clone()),
+                    )
+                    .map_err(|_| anyhow::anyhow!("unknown reason {r:?}"))?,
                 ),
                 None => None,
             };
@@ -267,8 +275,13 @@ async fn root_command(config: &certdesk::Config, command: RootCommand) -> anyhow
             let secret = root_secret(config, &dir)?;
             let db = certdesk::db::connect(config).await?;
             certdesk::ca::hierarchy::take_root_offline(&db, config, &dir.dir, &secret).await?;
-            println!("the root key now lives in {} only; the server keeps its certificate and a CRL valid one year", dir.dir.display());
-            println!("take that directory to the root's own machine and destroy older database backups (they hold the sealed key)");
+            println!(
+                "the root key now lives in {} only; the server keeps its certificate and a CRL valid one year",
+                dir.dir.display()
+            );
+            println!(
+                "take that directory to the root's own machine and destroy older database backups (they hold the sealed key)"
+            );
         }
     }
     Ok(())
@@ -285,10 +298,14 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Ca { command }) => ca(&cli.config, command).await,
         Some(Command::Admin { command: AdminCommand::Create { role, username, display_name, mobile } }) => {
             let state = certdesk::AppState::new(cli.config).await?;
-            let role = certdesk_shared::admin::StaffRole::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+            let role = certdesk_shared::admin::StaffRole::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
             let meta = certdesk::domain::ClientMeta { ip: "cli".into(), user_agent: "certdesk admin create".into() };
             let mobile = mobile
-                .map(|m| certdesk_shared::Mobile::parse(&m).map_err(|e| anyhow::anyhow!("--mobile: {}", e.message(certdesk_shared::Lang::En))))
+                .map(|m| {
+                    certdesk_shared::Mobile::parse(&m)
+                        .map_err(|e| anyhow::anyhow!("--mobile: {}", e.message(certdesk_shared::Lang::En)))
+                })
                 .transpose()?;
             let (staff, token) = certdesk::domain::staff::create(
                 &state.db,

@@ -33,11 +33,7 @@ impl Metrics {
         let http_requests = Family::<HttpLabels, Counter>::default();
         let http_duration: HistogramFamily = Family::new_with_constructor(duration_histogram);
         registry.register("http_requests", "HTTP requests answered", http_requests.clone());
-        registry.register(
-            "http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            http_duration.clone(),
-        );
+        registry.register("http_request_duration_seconds", "Time to answer an HTTP request", http_duration.clone());
         registry.register(
             "build",
             "Server version and installation",

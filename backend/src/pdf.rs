@@ -67,7 +67,10 @@ pub fn document(title: &str, pages: &[Page]) -> Vec<u8> {
     let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
     objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
     objects.push(format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()));
-    objects.push("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [4 0 R] >>".into());
+    objects.push(
+        "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [4 0 R] >>"
+            .into(),
+    );
     objects.push(
         "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light \
          /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 5 0 R /DW 1000 >>"
@@ -97,7 +100,8 @@ pub fn document(title: &str, pages: &[Page]) -> Vec<u8> {
     for off in offsets {
         let _ = writeln!(tail, "{off:010} 00000 n ");
     }
-    let _ = write!(tail, "trailer\n<< /Size {} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    let _ =
+        write!(tail, "trailer\n<< /Size {} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
     out.extend_from_slice(tail.as_bytes());
     out
 }

@@ -38,7 +38,9 @@ impl AppState {
         let counters = crate::db::connect_counters(&config, &db).await?;
         let instance = crate::domain::health::instance_id(&db).await?;
         let ca = crate::ca::hierarchy::load_or_init(&db, &config).await?;
-        crate::domain::catalogue::seed_catalogue(&db).await.map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
+        crate::domain::catalogue::seed_catalogue(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
         let notifier = Arc::new(Notifier::from_config(&db, &config)?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);
@@ -64,7 +66,10 @@ impl AppState {
 
 /// Hands the sandbox provider's notifications to the same code the notification endpoint
 /// runs, retrying as the provider would (after 1, 2, 4, 8 and 16 seconds).
-async fn deliver_notifications(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::payment::sandbox::Delivery>) {
+async fn deliver_notifications(
+    state: AppState,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::payment::sandbox::Delivery>,
+) {
     use crate::domain::payment::{NotifyRefused, notified};
     while let Some((headers, body)) = rx.recv().await {
         let state = state.clone();
@@ -75,7 +80,9 @@ async fn deliver_notifications(state: AppState, mut rx: tokio::sync::mpsc::Unbou
                     Err(NotifyRefused::Retry) => tokio::time::sleep(std::time::Duration::from_secs(wait)).await,
                 }
             }
-            tracing::error!("a payment notification could not be recorded after 5 tries; the order is reconciled by query");
+            tracing::error!(
+                "a payment notification could not be recorded after 5 tries; the order is reconciled by query"
+            );
         });
     }
 }

@@ -3,10 +3,11 @@
 //! and new soft shields. The agent answers only the portal origins it trusts; a PIN goes to
 //! the agent and nowhere else.
 
-use certdesk_shared::agent::{
-    ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo, Unlock, UnlockRequest, UnlockStart,
-};
 use certdesk_shared::AGENT_DEFAULT_PORT;
+use certdesk_shared::agent::{
+    ChangePin, CreateShield, CsrMade, CsrRequest, ImportCertificate, PinStatus, TokenInfo, Unlock, UnlockRequest,
+    UnlockStart,
+};
 use serde::de::DeserializeOwned;
 
 /// Why the agent did not do it.
@@ -65,7 +66,12 @@ pub async fn tokens() -> Result<Vec<TokenInfo>, AgentError> {
 
 /// A key pair of `algorithm` made on the token, labelled `label`, and its certificate
 /// request (PEM).
-pub async fn make_csr(medium_no: &str, pin: &str, label: &str, algorithm: certdesk_shared::agent::KeyAlgorithm) -> Result<String, AgentError> {
+pub async fn make_csr(
+    medium_no: &str,
+    pin: &str,
+    label: &str,
+    algorithm: certdesk_shared::agent::KeyAlgorithm,
+) -> Result<String, AgentError> {
     let body = CsrRequest { pin: pin.to_owned(), label: label.to_owned(), algorithm };
     post::<CsrMade>(&format!("/v1/tokens/{medium_no}/csr"), &body).await.map(|m| m.csr_pem)
 }
@@ -78,14 +84,23 @@ async fn post_done(path: &str, body: &impl serde::Serialize) -> Result<(), Agent
 }
 
 /// Stores the issued certificate and its chain on the token.
-pub async fn store_certificate(medium_no: &str, pin: &str, certificate_pem: &str, chain_pem: Vec<String>) -> Result<(), AgentError> {
+pub async fn store_certificate(
+    medium_no: &str,
+    pin: &str,
+    certificate_pem: &str,
+    chain_pem: Vec<String>,
+) -> Result<(), AgentError> {
     let body = ImportCertificate { pin: pin.to_owned(), certificate_pem: certificate_pem.to_owned(), chain_pem };
     post_done(&format!("/v1/tokens/{medium_no}/certificates"), &body).await
 }
 
 /// 修改PIN码.
 pub async fn change_pin(medium_no: &str, old_pin: &str, new_pin: &str) -> Result<(), AgentError> {
-    post_done(&format!("/v1/tokens/{medium_no}/pin/change"), &ChangePin { old_pin: old_pin.to_owned(), new_pin: new_pin.to_owned() }).await
+    post_done(
+        &format!("/v1/tokens/{medium_no}/pin/change"),
+        &ChangePin { old_pin: old_pin.to_owned(), new_pin: new_pin.to_owned() },
+    )
+    .await
 }
 
 /// 证书解锁, first half: the portal's challenge, signed by the token with the agent's
@@ -97,7 +112,11 @@ pub async fn unlock_request(medium_no: &str, challenge: &str, portal_key: &str) 
 
 /// 证书解锁, second half: the portal's grant and the new PIN.
 pub async fn unlock(medium_no: &str, grant: &str, new_pin: &str) -> Result<(), AgentError> {
-    post_done(&format!("/v1/tokens/{medium_no}/unlock"), &Unlock { grant: grant.to_owned(), new_pin: new_pin.to_owned() }).await
+    post_done(
+        &format!("/v1/tokens/{medium_no}/unlock"),
+        &Unlock { grant: grant.to_owned(), new_pin: new_pin.to_owned() },
+    )
+    .await
 }
 
 /// A new PC soft shield sealed to the portal's unlock key.
@@ -112,7 +131,16 @@ pub async fn certificates(medium_no: &str) -> Result<Vec<certdesk_shared::agent:
 }
 
 /// A login challenge (base64) signed by the key of the certificate `sha256` names.
-pub async fn sign(medium_no: &str, pin: &str, certificate_sha256: &str, challenge: &str) -> Result<certdesk_shared::agent::Signed, AgentError> {
-    let body = certdesk_shared::agent::SignChallenge { pin: pin.to_owned(), certificate_sha256: certificate_sha256.to_owned(), challenge: challenge.to_owned() };
+pub async fn sign(
+    medium_no: &str,
+    pin: &str,
+    certificate_sha256: &str,
+    challenge: &str,
+) -> Result<certdesk_shared::agent::Signed, AgentError> {
+    let body = certdesk_shared::agent::SignChallenge {
+        pin: pin.to_owned(),
+        certificate_sha256: certificate_sha256.to_owned(),
+        challenge: challenge.to_owned(),
+    };
     post(&format!("/v1/tokens/{medium_no}/sign"), &body).await
 }

@@ -79,9 +79,7 @@ async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) ->
     let l = lang(locale);
     let changes_state = method != Method::GET;
     let mut req = RequestBuilder::new(path).method(method).header("Accept-Language", l.tag());
-    if changes_state
-        && let Some(token) = csrf_slot(path).with(|t| t.borrow().clone())
-    {
+    if changes_state && let Some(token) = csrf_slot(path).with(|t| t.borrow().clone()) {
         req = req.header("X-CSRF-Token", &token);
     }
     let built = match body {
@@ -97,7 +95,9 @@ async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) ->
 /// An answer's text, or the server's error in it; a session's answer renews its CSRF token.
 fn answer(path: &str, ok: bool, text: String, l: Lang) -> Result<String, ApiError> {
     if !ok {
-        return Err(serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l)));
+        return Err(
+            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l))
+        );
     }
     if let Ok(c) = serde_json::from_str::<CsrfCarrier>(&text) {
         csrf_slot(path).with(|t| *t.borrow_mut() = Some(c.csrf_token));

@@ -1,19 +1,19 @@
 //! The app shell and its routes. The admin area (`/admin…`) has its own header and no
 //! customer navigation.
 
-use leptos::prelude::*;
 use leptos::prelude::AnyView;
+use leptos::prelude::*;
 use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, StagingBanner, restore_locale};
 use crate::i18n::I18nContextProvider;
-use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck, ForgotPassword, Home, NotFound, Register,
-    Search, Service, SignIn, Unlock, Verify,
+    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
+    ForgotPassword, Home, NotFound, Register, Search, Service, SignIn, Unlock, Verify,
 };
+use crate::pages::{Applications, Apply, Invoices, Shipments};
 use crate::routes::Operation;
 use crate::session::provide_session;
 

@@ -38,7 +38,9 @@ pub fn mount_apply() {
 /// The public directory bundle.
 pub fn mount_directory() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::directory_page header=app::customer_header /> });
+    leptos::mount::mount_to_body(
+        || leptos::view! { <app::App route=app::directory_page header=app::customer_header /> },
+    );
 }
 
 /// The staff console bundle.

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::FieldError;
 use crate::validate::{
     CreditCode, Email, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
-use crate::FieldError;
 
 /// Version of the 电子认证服务协议 the app shows. Registration records the version the
 /// user accepted; the server refuses any other.

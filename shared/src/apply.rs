@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use crate::FieldError;
 use crate::certificate::CertificateProfile;
+use crate::validate::{CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 
 /// Where the certificate's key lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -424,7 +424,11 @@ pub struct NewProject {
 
 impl NewProject {
     pub fn check(&self) -> Vec<FieldError> {
-        check_catalogue_name(&self.name).err().map(|error| FieldError { field: "name".into(), error }).into_iter().collect()
+        check_catalogue_name(&self.name)
+            .err()
+            .map(|error| FieldError { field: "name".into(), error })
+            .into_iter()
+            .collect()
     }
 }
 
@@ -455,7 +459,12 @@ impl TypeSettings {
     }
 
     pub fn document_codes(&self) -> String {
-        DocumentKind::ALL.into_iter().filter(|d| self.documents.contains(d)).map(DocumentKind::as_str).collect::<Vec<_>>().join(",")
+        DocumentKind::ALL
+            .into_iter()
+            .filter(|d| self.documents.contains(d))
+            .map(DocumentKind::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -592,7 +601,9 @@ impl InvoiceRequest {
     /// The free-text fields: required, and within their lengths.
     pub fn check_details(address: &str, bank: &str, phone: &str, bank_account: &str) -> Vec<FieldError> {
         let mut e = Vec::new();
-        for (field, value, max) in [("address", address, 120), ("bank", bank, 60), ("phone", phone, 30), ("bank_account", bank_account, 40)] {
+        for (field, value, max) in
+            [("address", address, 120), ("bank", bank, 60), ("phone", phone, 30), ("bank_account", bank_account, 40)]
+        {
             let v = value.trim();
             if v.is_empty() {
                 e.push(FieldError { field: field.into(), error: ValidationError::Required });
@@ -691,7 +702,9 @@ mod tests {
         let fields: Vec<_> = none.check().into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["name", "media"]);
         // The profile travels beside the settings, flattened.
-        let t: NewType = serde_json::from_str(r#"{"profile":"org_enc","name":"机构加密证书","media":["ukey"],"documents":[]}"#).unwrap();
+        let t: NewType =
+            serde_json::from_str(r#"{"profile":"org_enc","name":"机构加密证书","media":["ukey"],"documents":[]}"#)
+                .unwrap();
         assert_eq!((t.profile, t.settings.media_codes()), (CertificateProfile::OrgEnc, "ukey".to_owned()));
     }
 

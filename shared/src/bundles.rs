@@ -18,7 +18,8 @@ pub fn is_apply_path(path: &str) -> bool {
 /// need no sign-in (远程下载, 证书解锁, 证书校验, 证书助手), all through the agent.
 pub fn is_directory_path(path: &str) -> bool {
     let p = normal(path);
-    ["/search", "/bulletin", "/remote-download", "/unlock", "/verify", "/agent"].contains(&p) || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
+    ["/search", "/bulletin", "/remote-download", "/unlock", "/verify", "/agent"].contains(&p)
+        || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 
 /// The staff console.
@@ -33,10 +34,26 @@ mod tests {
     #[test]
     fn each_path_has_one_bundle() {
         assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/invoices"));
-        assert!(!is_apply_path("/") && !is_apply_path("/applyx") && !is_apply_path("/apply/x") && !is_apply_path("/account"));
-        assert!(is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc"));
-        assert!(is_directory_path("/remote-download") && is_directory_path("/unlock") && is_directory_path("/verify/") && is_directory_path("/agent"));
-        assert!(!is_directory_path("/certificates/") && !is_directory_path("/certificates/a/b") && !is_directory_path("/searching"));
+        assert!(
+            !is_apply_path("/")
+                && !is_apply_path("/applyx")
+                && !is_apply_path("/apply/x")
+                && !is_apply_path("/account")
+        );
+        assert!(
+            is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc")
+        );
+        assert!(
+            is_directory_path("/remote-download")
+                && is_directory_path("/unlock")
+                && is_directory_path("/verify/")
+                && is_directory_path("/agent")
+        );
+        assert!(
+            !is_directory_path("/certificates/")
+                && !is_directory_path("/certificates/a/b")
+                && !is_directory_path("/searching")
+        );
         assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
     }

@@ -126,7 +126,8 @@ mod tests {
         }
         assert_eq!(CertificateProfile::ALL.iter().filter(|p| p.is_encryption()).count(), 3);
         for p in CertificateProfile::ALL {
-            let want = if p.is_encryption() { crate::agent::KeyAlgorithm::Rsa2048 } else { crate::agent::KeyAlgorithm::P256 };
+            let want =
+                if p.is_encryption() { crate::agent::KeyAlgorithm::Rsa2048 } else { crate::agent::KeyAlgorithm::P256 };
             assert_eq!(p.token_key(), want, "{p:?}");
         }
         assert_eq!(serde_json::to_string(&crate::agent::KeyAlgorithm::Rsa2048).unwrap(), "\"rsa2048\"");

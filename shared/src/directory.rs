@@ -22,8 +22,14 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    pub const ALL: [StatusFilter; 6] =
-        [StatusFilter::Valid, StatusFilter::Expired, StatusFilter::All, StatusFilter::Revoked, StatusFilter::Pending, StatusFilter::Approved];
+    pub const ALL: [StatusFilter; 6] = [
+        StatusFilter::Valid,
+        StatusFilter::Expired,
+        StatusFilter::All,
+        StatusFilter::Revoked,
+        StatusFilter::Pending,
+        StatusFilter::Approved,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -221,7 +227,10 @@ pub struct ProgressQuery {
 impl ProgressQuery {
     /// The fields given (non-empty after trimming).
     pub fn given(&self) -> usize {
-        [&self.acceptance_no, &self.org_name, &self.mobile, &self.id_number].iter().filter(|s| !s.trim().is_empty()).count()
+        [&self.acceptance_no, &self.org_name, &self.mobile, &self.id_number]
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .count()
     }
 }
 
@@ -284,7 +293,10 @@ mod tests {
 
     #[test]
     fn no_wildcards_and_emails_are_lower_cased() {
-        assert_eq!(SearchKey::name(" 天津市滨海数字认证有限公司 "), Ok(SearchKey::Name("天津市滨海数字认证有限公司".into())));
+        assert_eq!(
+            SearchKey::name(" 天津市滨海数字认证有限公司 "),
+            Ok(SearchKey::Name("天津市滨海数字认证有限公司".into()))
+        );
         assert_eq!(SearchKey::name("天津*"), Err(ValidationError::Wildcard));
         assert_eq!(SearchKey::name("100%"), Err(ValidationError::Wildcard));
         assert_eq!(SearchKey::email("Zhang.San@Example.com"), Ok(SearchKey::Email("zhang.san@example.com".into())));
@@ -316,12 +328,24 @@ mod tests {
     fn challenge_phrases() {
         assert_eq!(check_challenge_phrase(""), Err(ValidationError::Required));
         assert_eq!(check_challenge_phrase("short"), Err(ValidationError::ChallengePhraseLength));
-        assert_eq!(check_challenge_phrase("1234567"), Err(ValidationError::ChallengePhraseLength), "7 characters are too few");
+        assert_eq!(
+            check_challenge_phrase("1234567"),
+            Err(ValidationError::ChallengePhraseLength),
+            "7 characters are too few"
+        );
         assert_eq!(check_challenge_phrase("12345678"), Ok(()));
         assert_eq!(check_challenge_phrase(&"长".repeat(65)), Err(ValidationError::ChallengePhraseLength));
-        assert_eq!(check_challenge_phrase_entered("旧密码六位数"), Ok(()), "a phrase chosen under the old floor still revokes");
+        assert_eq!(
+            check_challenge_phrase_entered("旧密码六位数"),
+            Ok(()),
+            "a phrase chosen under the old floor still revokes"
+        );
         assert_eq!(check_challenge_phrase_entered(""), Err(ValidationError::Required));
-        assert_eq!(check_challenge_phrase("我的撤销密码"), Err(ValidationError::ChallengePhraseLength), "six characters, the old floor");
+        assert_eq!(
+            check_challenge_phrase("我的撤销密码"),
+            Err(ValidationError::ChallengePhraseLength),
+            "six characters, the old floor"
+        );
         assert_eq!(check_challenge_phrase("我的证书撤销密码"), Ok(()));
     }
 }

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::ValidationError;
 use crate::Lang;
+use crate::validate::ValidationError;
 
 /// Every error the API can answer with. The server sends only this code (never a cause)
 /// for server-side failures.
@@ -185,45 +185,145 @@ impl ErrorCode {
     /// A short human message, for clients that have no translation files (curl, logs).
     pub fn message(self, lang: Lang) -> &'static str {
         match self {
-            ErrorCode::MalformedJson => lang.pick("请求格式不正确", "請求格式不正確", "The request is not valid JSON for this endpoint"),
-            ErrorCode::Validation => lang.pick("填写的信息有误，请检查", "填寫的資訊有誤，請檢查", "Some fields are not valid"),
+            ErrorCode::MalformedJson => {
+                lang.pick("请求格式不正确", "請求格式不正確", "The request is not valid JSON for this endpoint")
+            }
+            ErrorCode::Validation => {
+                lang.pick("填写的信息有误，请检查", "填寫的資訊有誤，請檢查", "Some fields are not valid")
+            }
             ErrorCode::PayloadTooLarge => lang.pick("提交的内容过大", "提交的內容過大", "The request is too large"),
-            ErrorCode::UnsupportedMediaType => lang.pick("请求格式不受支持", "請求格式不受支援", "Send the request as application/json"),
+            ErrorCode::UnsupportedMediaType => {
+                lang.pick("请求格式不受支持", "請求格式不受支援", "Send the request as application/json")
+            }
             ErrorCode::NotFound => lang.pick("未找到", "未找到", "Not found"),
             ErrorCode::MethodNotAllowed => lang.pick("不支持该请求方法", "不支援該請求方法", "Method not allowed"),
-            ErrorCode::CsrMalformed => lang.pick("证书请求（CSR）格式不正确", "憑證請求（CSR）格式不正確", "The certificate request (CSR) cannot be read"),
-            ErrorCode::CsrSignatureInvalid => lang.pick("证书请求的签名无效", "憑證請求的簽章無效", "The certificate request's signature is not valid"),
-            ErrorCode::KeyNotAllowed => lang.pick("不支持该密钥类型，请使用 P-256、P-384 或 RSA 2048 位以上密钥", "不支援該金鑰類型，請使用 P-256、P-384 或 RSA 2048 位元以上金鑰", "This key type is not accepted; use P-256, P-384 or RSA of 2048 bits or more"),
-            ErrorCode::KeyTooSmall => lang.pick("密钥长度不足，RSA 密钥至少 2048 位", "金鑰長度不足，RSA 金鑰至少 2048 位元", "The key is too short; RSA keys need at least 2048 bits"),
-            ErrorCode::BadValidity => lang.pick("证书有效期不正确", "憑證有效期不正確", "This validity period is not offered"),
-            ErrorCode::BadRevocationReason => lang.pick("注销原因不正确", "註銷原因不正確", "This revocation reason is not allowed here"),
-            ErrorCode::BadInvalidityDate => lang.pick("失效日期不能晚于当前时间", "失效日期不能晚於目前時間", "The invalidity date cannot be in the future"),
-            ErrorCode::AlreadyRevoked => lang.pick("该证书已注销", "該憑證已註銷", "This certificate is revoked already"),
-            ErrorCode::NotValid => lang.pick("该证书当前不是有效状态", "該憑證目前不是有效狀態", "This certificate is not currently valid"),
+            ErrorCode::CsrMalformed => lang.pick(
+                "证书请求（CSR）格式不正确",
+                "憑證請求（CSR）格式不正確",
+                "The certificate request (CSR) cannot be read",
+            ),
+            ErrorCode::CsrSignatureInvalid => lang.pick(
+                "证书请求的签名无效",
+                "憑證請求的簽章無效",
+                "The certificate request's signature is not valid",
+            ),
+            ErrorCode::KeyNotAllowed => lang.pick(
+                "不支持该密钥类型，请使用 P-256、P-384 或 RSA 2048 位以上密钥",
+                "不支援該金鑰類型，請使用 P-256、P-384 或 RSA 2048 位元以上金鑰",
+                "This key type is not accepted; use P-256, P-384 or RSA of 2048 bits or more",
+            ),
+            ErrorCode::KeyTooSmall => lang.pick(
+                "密钥长度不足，RSA 密钥至少 2048 位",
+                "金鑰長度不足，RSA 金鑰至少 2048 位元",
+                "The key is too short; RSA keys need at least 2048 bits",
+            ),
+            ErrorCode::BadValidity => {
+                lang.pick("证书有效期不正确", "憑證有效期不正確", "This validity period is not offered")
+            }
+            ErrorCode::BadRevocationReason => {
+                lang.pick("注销原因不正确", "註銷原因不正確", "This revocation reason is not allowed here")
+            }
+            ErrorCode::BadInvalidityDate => lang.pick(
+                "失效日期不能晚于当前时间",
+                "失效日期不能晚於目前時間",
+                "The invalidity date cannot be in the future",
+            ),
+            ErrorCode::AlreadyRevoked => {
+                lang.pick("该证书已注销", "該憑證已註銷", "This certificate is revoked already")
+            }
+            ErrorCode::NotValid => {
+                lang.pick("该证书当前不是有效状态", "該憑證目前不是有效狀態", "This certificate is not currently valid")
+            }
             ErrorCode::NotOnHold => lang.pick("该证书未被冻结", "該憑證未被凍結", "This certificate is not frozen"),
             ErrorCode::Unauthorized => lang.pick("请先登录", "請先登入", "Please sign in"),
             ErrorCode::Forbidden => lang.pick("无权进行此操作", "無權進行此操作", "You may not do this"),
-            ErrorCode::RateLimited => lang.pick("操作过于频繁，请稍后再试", "操作過於頻繁，請稍後再試", "Too many attempts, try again later"),
-            ErrorCode::SignInFailed => lang.pick("用户名或密码错误", "用戶名或密碼錯誤", "The user name or password is wrong"),
-            ErrorCode::CaptchaInvalid => lang.pick("图形验证码错误或已过期，请重新输入", "圖形驗證碼錯誤或已過期，請重新輸入", "The picture code is wrong or expired; enter the new one"),
-            ErrorCode::CodeInvalid => lang.pick("短信验证码错误或已失效", "簡訊驗證碼錯誤或已失效", "The SMS code is wrong or no longer valid"),
-            ErrorCode::IdentityMismatch => lang.pick("证件号码与注册时填写的不一致", "證件號碼與註冊時填寫的不一致", "The ID number does not match the one registered"),
-            ErrorCode::AccountLocked => lang.pick("登录失败次数过多，请15分钟后再试或找回密码", "登入失敗次數過多，請15分鐘後再試或找回密碼", "Too many failed sign-ins; try again in 15 minutes or reset your password"),
-            ErrorCode::CsrfInvalid => lang.pick("页面已过期，请刷新后重试", "頁面已過期，請重新整理後重試", "This page has expired; reload it and try again"),
-            ErrorCode::SecurityKeyFailed => lang.pick("安全密钥验证失败，请重试", "安全金鑰驗證失敗，請重試", "The security key could not be verified; try again"),
-            ErrorCode::LinkInvalid => lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired"),
-            ErrorCode::AlreadyExists => lang.pick("已存在同名记录（用户名、项目或证书类型名称、有效期），请勿重复添加", "已存在同名記錄（用戶名、項目或證書類型名稱、有效期），請勿重複新增", "One with this name already exists (user name, project, certificate type or validity period)"),
-            ErrorCode::LastAdministrator => lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain"),
-            ErrorCode::OwnRequest => lang.pick("不能审核本人（本人手机号）提交的业务，请由其他审核员处理", "不能審核本人（本人手機號）提交的業務，請由其他審核員處理", "You cannot review a request made with your own phone number; another reviewer must"),
-            ErrorCode::NotEditable => lang.pick("该申请当前状态不能进行此操作", "該申請目前狀態不能進行此操作", "The application cannot be changed in its current state"),
-            ErrorCode::StepMissing => lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first"),
-            ErrorCode::PaymentRequired => lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review"),
-            ErrorCode::ChallengePhraseInvalid => lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct"),
-            ErrorCode::UnlockRefused => lang.pick("该介质上没有此手机号账户下的证书，无法解锁", "該介質上沒有此手機號帳戶下的證書，無法解鎖", "This token holds no certificate of the account with this phone number; it cannot be unlocked here"),
-            ErrorCode::MediumTaken => lang.pick("该介质上已有其他账户的证书，不能下载到此介质，请换一个介质", "該介質上已有其他帳戶的證書，不能下載到此介質，請換一個介質", "This token already holds another account's certificate; download to another token"),
-            ErrorCode::ProgressNeedsTwo => lang.pick("请至少填写其中两项", "請至少填寫其中兩項", "Fill in at least two of the fields"),
-            ErrorCode::AuthCodeInvalid => lang.pick("业务受理号或下载授权码不正确", "業務受理號或下載授權碼不正確", "The acceptance number or authorization code is not correct"),
-            ErrorCode::Internal => lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side"),
+            ErrorCode::RateLimited => {
+                lang.pick("操作过于频繁，请稍后再试", "操作過於頻繁，請稍後再試", "Too many attempts, try again later")
+            }
+            ErrorCode::SignInFailed => {
+                lang.pick("用户名或密码错误", "用戶名或密碼錯誤", "The user name or password is wrong")
+            }
+            ErrorCode::CaptchaInvalid => lang.pick(
+                "图形验证码错误或已过期，请重新输入",
+                "圖形驗證碼錯誤或已過期，請重新輸入",
+                "The picture code is wrong or expired; enter the new one",
+            ),
+            ErrorCode::CodeInvalid => lang.pick(
+                "短信验证码错误或已失效",
+                "簡訊驗證碼錯誤或已失效",
+                "The SMS code is wrong or no longer valid",
+            ),
+            ErrorCode::IdentityMismatch => lang.pick(
+                "证件号码与注册时填写的不一致",
+                "證件號碼與註冊時填寫的不一致",
+                "The ID number does not match the one registered",
+            ),
+            ErrorCode::AccountLocked => lang.pick(
+                "登录失败次数过多，请15分钟后再试或找回密码",
+                "登入失敗次數過多，請15分鐘後再試或找回密碼",
+                "Too many failed sign-ins; try again in 15 minutes or reset your password",
+            ),
+            ErrorCode::CsrfInvalid => lang.pick(
+                "页面已过期，请刷新后重试",
+                "頁面已過期，請重新整理後重試",
+                "This page has expired; reload it and try again",
+            ),
+            ErrorCode::SecurityKeyFailed => lang.pick(
+                "安全密钥验证失败，请重试",
+                "安全金鑰驗證失敗，請重試",
+                "The security key could not be verified; try again",
+            ),
+            ErrorCode::LinkInvalid => {
+                lang.pick("链接无效或已过期", "連結無效或已過期", "This link is not valid or has expired")
+            }
+            ErrorCode::AlreadyExists => lang.pick(
+                "已存在同名记录（用户名、项目或证书类型名称、有效期），请勿重复添加",
+                "已存在同名記錄（用戶名、項目或證書類型名稱、有效期），請勿重複新增",
+                "One with this name already exists (user name, project, certificate type or validity period)",
+            ),
+            ErrorCode::LastAdministrator => {
+                lang.pick("至少需要保留一名管理员", "至少需要保留一名管理員", "At least one administrator must remain")
+            }
+            ErrorCode::OwnRequest => lang.pick(
+                "不能审核本人（本人手机号）提交的业务，请由其他审核员处理",
+                "不能審核本人（本人手機號）提交的業務，請由其他審核員處理",
+                "You cannot review a request made with your own phone number; another reviewer must",
+            ),
+            ErrorCode::NotEditable => lang.pick(
+                "该申请当前状态不能进行此操作",
+                "該申請目前狀態不能進行此操作",
+                "The application cannot be changed in its current state",
+            ),
+            ErrorCode::StepMissing => {
+                lang.pick("请先完成前面的步骤", "請先完成前面的步驟", "Complete the earlier steps first")
+            }
+            ErrorCode::PaymentRequired => {
+                lang.pick("请先完成缴费再提交审核", "請先完成繳費再提交審核", "Pay first, then submit for review")
+            }
+            ErrorCode::ChallengePhraseInvalid => {
+                lang.pick("撤销密码不正确", "撤銷密碼不正確", "The challenge phrase is not correct")
+            }
+            ErrorCode::UnlockRefused => lang.pick(
+                "该介质上没有此手机号账户下的证书，无法解锁",
+                "該介質上沒有此手機號帳戶下的證書，無法解鎖",
+                "This token holds no certificate of the account with this phone number; it cannot be unlocked here",
+            ),
+            ErrorCode::MediumTaken => lang.pick(
+                "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",
+                "該介質上已有其他帳戶的證書，不能下載到此介質，請換一個介質",
+                "This token already holds another account's certificate; download to another token",
+            ),
+            ErrorCode::ProgressNeedsTwo => {
+                lang.pick("请至少填写其中两项", "請至少填寫其中兩項", "Fill in at least two of the fields")
+            }
+            ErrorCode::AuthCodeInvalid => lang.pick(
+                "业务受理号或下载授权码不正确",
+                "業務受理號或下載授權碼不正確",
+                "The acceptance number or authorization code is not correct",
+            ),
+            ErrorCode::Internal => {
+                lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side")
+            }
             ErrorCode::Unavailable => lang.pick("服务暂不可用", "服務暫不可用", "The service is unavailable"),
         }
     }
@@ -284,10 +384,8 @@ mod tests {
 
     #[test]
     fn api_error_wire_shape() {
-        let e = ApiError::new(ErrorCode::Validation, Lang::En).with_fields(vec![FieldError {
-            field: "mobile".into(),
-            error: ValidationError::MobileFormat,
-        }]);
+        let e = ApiError::new(ErrorCode::Validation, Lang::En)
+            .with_fields(vec![FieldError { field: "mobile".into(), error: ValidationError::MobileFormat }]);
         let v: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(v["code"], "validation");
         assert_eq!(v["message_key"], "error_validation");

@@ -30,10 +30,7 @@ impl Lang {
         let t = tag.trim().to_ascii_lowercase();
         if t.starts_with("en") {
             Some(Lang::En)
-        } else if t.starts_with("zh-tw")
-            || t.starts_with("zh-hk")
-            || t.starts_with("zh-mo")
-            || t.starts_with("zh-hant")
+        } else if t.starts_with("zh-tw") || t.starts_with("zh-hk") || t.starts_with("zh-mo") || t.starts_with("zh-hant")
         {
             Some(Lang::ZhTw)
         } else if t.starts_with("zh") {

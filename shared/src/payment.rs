@@ -17,7 +17,8 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 4] = [PaymentStatus::NotPaid, PaymentStatus::Paid, PaymentStatus::Closed, PaymentStatus::Expired];
+    pub const ALL: [PaymentStatus; 4] =
+        [PaymentStatus::NotPaid, PaymentStatus::Paid, PaymentStatus::Closed, PaymentStatus::Expired];
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentStatus::NotPaid => "not_paid",

@@ -63,7 +63,8 @@ pub fn seal(recipient: &PublicKey, context: &[u8], secret: &[u8]) -> Option<Vec<
 /// times, such as a soft shield's data key).
 pub fn encrypt(key: &[u8], aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
     let nonce = random_bytes(12);
-    let ct = Aes256Gcm::new_from_slice(key).ok()?.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad }).ok()?;
+    let ct =
+        Aes256Gcm::new_from_slice(key).ok()?.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad }).ok()?;
     Some([nonce, ct].concat())
 }
 

@@ -73,7 +73,9 @@ pub fn run() -> Result<()> {
     let ours_ocsp = certdesk_ocsp(&dir)?;
     let openssl_ocsp = openssl_ocsp_rate(&dir)?;
 
-    println!("\n==> Status search: certificates in SQLite (certdesk bench seed-directory), wrk paced to about 1,000 requests/s");
+    println!(
+        "\n==> Status search: certificates in SQLite (certdesk bench seed-directory), wrk paced to about 1,000 requests/s"
+    );
     let search = search_bench(&dir)?;
 
     println!("\n==> Summary (this machine, this run)");
@@ -92,7 +94,9 @@ pub fn run() -> Result<()> {
         }
     }
     print_search(&search);
-    println!("targets: issuance >= 2000/s, OCSP >= 20000/s, CRL at 1,000,000 revoked < 1 s, search p99 < 20 ms at 1,000/s over 1,000,000");
+    println!(
+        "targets: issuance >= 2000/s, OCSP >= 20000/s, CRL at 1,000,000 revoked < 1 s, search p99 < 20 ms at 1,000/s over 1,000,000"
+    );
     println!("(revocation to OCSP: at once on the revoking server, within 500 ms on others; tested, not timed here)");
     Ok(())
 }
@@ -126,12 +130,19 @@ fn print_search(search: &SearchFigures) {
     for (name, r) in [("by e-mail", &search.email), ("by exact name", &search.name)] {
         println!(
             "status search {name} ({} certificates): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms; p99 {:.1}x the health check's at the same rate ({:.2} ms)",
-            search.certificates, r.rate, r.p50_ms, r.p99_ms, r.p99_ms / search.health.p99_ms, search.health.p99_ms
+            search.certificates,
+            r.rate,
+            r.p50_ms,
+            r.p99_ms,
+            r.p99_ms / search.health.p99_ms,
+            search.health.p99_ms
         );
     }
     println!(
         "status search by e-mail, saturated (8 connections): {:.0} requests/s, {:.2}x the health check's {:.0}/s",
-        search.saturated, search.saturated / search.health_saturated, search.health_saturated
+        search.saturated,
+        search.saturated / search.health_saturated,
+        search.health_saturated
     );
 }
 
@@ -182,7 +193,11 @@ fn wrk_search(port: u16, script: &Path, by: &str, n: u64, conns: u32, delay_ms: 
     }
     let pct = |p: &str| text.lines().find_map(|l| l.trim().strip_prefix(p).and_then(latency_ms));
     Ok(Paced {
-        rate: text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).context("no Requests/sec")?,
+        rate: text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse().ok())
+            .context("no Requests/sec")?,
         p50_ms: pct("50%").context("no p50")?,
         p99_ms: pct("99%").context("no p99")?,
     })
@@ -209,7 +224,12 @@ fn search_bench(dir: &Path) -> Result<SearchFigures> {
     };
     sh(server().args(["bench", "seed-directory", "--count", &n.to_string()]))?;
     let port = free_port()?;
-    let _server = Running(server().env("CERTDESK_BIND", format!("127.0.0.1:{port}")).env("CERTDESK_TRUST_FORWARDED_FOR", "true").spawn()?);
+    let _server = Running(
+        server()
+            .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("CERTDESK_TRUST_FORWARDED_FOR", "true")
+            .spawn()?,
+    );
     wait_port(port)?;
     let script = dir.join("search.lua");
     std::fs::write(&script, SEARCH_LUA)?;
@@ -249,14 +269,41 @@ fn openssl_ca(dir: &Path) -> Result<f64> {
     )?;
     openssl(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], &ca)?;
     openssl(
-        &["req", "-new", "-x509", "-key", "ca.key", "-subj", "/C=CN/O=Bench/CN=Bench CA", "-days", "3650", "-config", "ca.cnf", "-extensions", "ext_ca", "-out", "ca.pem"],
+        &[
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/C=CN/O=Bench/CN=Bench CA",
+            "-days",
+            "3650",
+            "-config",
+            "ca.cnf",
+            "-extensions",
+            "ext_ca",
+            "-out",
+            "ca.pem",
+        ],
         &ca,
     )?;
     let mut csrs: Vec<PathBuf> = std::fs::read_dir(dir.join("csr"))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     csrs.sort();
     let start = Instant::now();
     let status = Command::new("openssl")
-        .args(["ca", "-batch", "-config", "ca.cnf", "-notext", "-subj", "/C=CN/O=Bench/CN=Bench Leaf", "-out", "issued.pem", "-infiles"])
+        .args([
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-notext",
+            "-subj",
+            "/C=CN/O=Bench/CN=Bench Leaf",
+            "-out",
+            "issued.pem",
+            "-infiles",
+        ])
         .args(&csrs)
         .current_dir(&ca)
         .stdout(Stdio::null())
@@ -419,7 +466,21 @@ fn openssl_ocsp_rate(dir: &Path) -> Result<f64> {
     let port = free_port()?;
     let _responder = Running(
         Command::new("openssl")
-            .args(["ocsp", "-index", "index.txt", "-port", &port.to_string(), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60"])
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-port",
+                &port.to_string(),
+                "-rsigner",
+                "ca.pem",
+                "-rkey",
+                "ca.key",
+                "-CA",
+                "ca.pem",
+                "-nmin",
+                "60",
+            ])
             .current_dir(&ca)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -458,7 +519,9 @@ mod tests {
 
     #[test]
     fn bench_lines_are_read() {
-        let f = figures("BENCH issue_sequential count=10 per_second=1403\nBENCH crl_regenerate revoked=100 seconds=0.5 bytes=9\nnoise");
+        let f = figures(
+            "BENCH issue_sequential count=10 per_second=1403\nBENCH crl_regenerate revoked=100 seconds=0.5 bytes=9\nnoise",
+        );
         assert_eq!(num(&f, "issue_sequential", "per_second"), 1403.0);
         assert_eq!(num(&f, "crl_regenerate@100", "seconds"), 0.5);
     }

@@ -80,7 +80,9 @@ fn run(server_args: &[String]) -> Result<()> {
     );
     let mut cmd = Command::new(server);
     cmd.current_dir(root());
-    if std::env::var_os("CERTDESK_METRICS_BIND").is_none() && !server_args.iter().any(|a| a.starts_with("--metrics-bind")) {
+    if std::env::var_os("CERTDESK_METRICS_BIND").is_none()
+        && !server_args.iter().any(|a| a.starts_with("--metrics-bind"))
+    {
         cmd.env("CERTDESK_METRICS_BIND", "127.0.0.1:9464");
     }
     if loopback && std::env::var_os("CERTDESK_PUBLIC_URL").is_none() {
@@ -121,6 +123,9 @@ fn test() -> Result<()> {
     setup::build_tools()?;
     setup::e2e_packages()?;
     let pkilint = setup::pkilint()?;
+
+    step("Formatting (rustfmt.toml)");
+    sh(cargo().args(["fmt", "--all", "--check"]))?;
 
     step("Lints (clippy, warnings are errors)");
     sh(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;

@@ -6,8 +6,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-
-
 use crate::{TempDir, free_port, sh};
 
 pub struct TempPostgres {
@@ -38,16 +36,16 @@ impl TempPostgres {
         }
         let pg = TempPostgres { bin, dir, port, as_postgres };
         let data = pg.dir.path().join("data");
-        sh(pg.command("initdb")
+        sh(pg
+            .command("initdb")
             .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "-D"])
             .arg(&data)
             .stdout(std::process::Stdio::null()))?;
-        let opts = format!(
-            "-F -p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
-            pg.dir.path().display()
-        );
+        let opts =
+            format!("-F -p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200", pg.dir.path().display());
         let log = pg.dir.path().join("log");
-        let started = sh(pg.command("pg_ctl")
+        let started = sh(pg
+            .command("pg_ctl")
             .args(["-w", "-D"])
             .arg(&data)
             .args(["-o", &opts, "-l"])
@@ -90,4 +88,3 @@ impl Drop for TempPostgres {
         }
     }
 }
-

@@ -45,10 +45,7 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         if Command::new("sudo").args(["-n", "true"]).status().is_ok_and(|s| s.success()) {
             prefix.push("sudo");
         } else {
-            bail!(
-                "these Debian packages are needed: {p}\nrun as root: apt-get install -y {p}",
-                p = packages.join(" ")
-            );
+            bail!("these Debian packages are needed: {p}\nrun as root: apt-get install -y {p}", p = packages.join(" "));
         }
     }
     println!("installing with apt-get: {}", packages.join(" "));
@@ -119,15 +116,22 @@ pub fn build_tools() -> Result<()> {
         sh(crate::cargo().args(["install", "--force", &format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}")]))?;
     }
     let wasm_opt = tools_dir().join("node_modules/.bin/wasm-opt");
-    let ok = output(Command::new(&wasm_opt).arg("--version")).is_some_and(|v| v.contains(&format!("version {BINARYEN_VERSION}")));
+    let ok = output(Command::new(&wasm_opt).arg("--version"))
+        .is_some_and(|v| v.contains(&format!("version {BINARYEN_VERSION}")));
     if !ok {
         std::fs::create_dir_all(tools_dir())?;
-        sh(Command::new("npm")
-            .current_dir(tools_dir())
-            .args(["install", "--no-save", "--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]))
+        sh(Command::new("npm").current_dir(tools_dir()).args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]))
         .context("installing binaryen from npm (is Node.js with npm installed?)")?;
     }
-    println!("build tools: wasm32 target, trunk {TRUNK_VERSION}, wasm-bindgen {WASM_BINDGEN_VERSION}, binaryen {BINARYEN_VERSION}");
+    println!(
+        "build tools: wasm32 target, trunk {TRUNK_VERSION}, wasm-bindgen {WASM_BINDGEN_VERSION}, binaryen {BINARYEN_VERSION}"
+    );
     Ok(())
 }
 
@@ -149,14 +153,20 @@ fn tool_path() -> std::ffi::OsString {
 /// (`directory.html` into `dist/directory-app/`), each its own wasm.
 pub fn build_app() -> Result<()> {
     sh(crate::cargo().args(["fetch"]))?;
-    sh(Command::new("trunk")
-        .current_dir(root())
-        .args(["build", "--release", "--offline"])
-        .env("PATH", tool_path()))?;
+    sh(Command::new("trunk").current_dir(root()).args(["build", "--release", "--offline"]).env("PATH", tool_path()))?;
     for (page, dir) in [("apply.html", "apply-app"), ("admin.html", "admin-app"), ("directory.html", "directory-app")] {
         sh(Command::new("trunk")
             .current_dir(root())
-            .args(["build", page, "--release", "--offline", "--dist", &format!("dist/{dir}"), "--public-url", &format!("/{dir}/")])
+            .args([
+                "build",
+                page,
+                "--release",
+                "--offline",
+                "--dist",
+                &format!("dist/{dir}"),
+                "--public-url",
+                &format!("/{dir}/"),
+            ])
             .env("PATH", tool_path()))?;
     }
     Ok(())
@@ -168,9 +178,8 @@ pub fn build_app() -> Result<()> {
 pub fn pkilint() -> Result<PathBuf> {
     let venv = tools_dir().join("pkilint");
     let bin = venv.join("bin");
-    let has_aiosmtpd = || {
-        Command::new(bin.join("python")).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success())
-    };
+    let has_aiosmtpd =
+        || Command::new(bin.join("python")).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
     if bin.join("lint_pkix_cert").exists() && has_aiosmtpd() {
         println!("pkilint, aiosmtpd: installed");
         return Ok(bin);
@@ -186,8 +195,14 @@ pub fn pkilint() -> Result<PathBuf> {
     if !bin.join("pip").exists() && !make_venv() {
         bail!("cannot create a Python virtual environment in {}", venv.display());
     }
-    sh(Command::new(bin.join("pip")).args(["install", "--quiet", "--disable-pip-version-check", "pkilint", "aiosmtpd"]))
-        .context("installing pkilint and aiosmtpd from PyPI")?;
+    sh(Command::new(bin.join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "pkilint",
+        "aiosmtpd",
+    ]))
+    .context("installing pkilint and aiosmtpd from PyPI")?;
     Ok(bin)
 }
 

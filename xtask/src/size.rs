@@ -17,8 +17,11 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 }
 
 /// The bundles besides the portal, as `(name, folder under dist/)`.
-pub const BUNDLES: &[(&str, &str)] =
-    &[("new certificate (/apply)", "apply-app"), ("staff console (/admin)", "admin-app"), ("public directory (/search)", "directory-app")];
+pub const BUNDLES: &[(&str, &str)] = &[
+    ("new certificate (/apply)", "apply-app"),
+    ("staff console (/admin)", "admin-app"),
+    ("public directory (/search)", "directory-app"),
+];
 
 /// Reports every bundle; fails when one is over budget.
 pub fn report_all(dist: &Path) -> Result<()> {

@@ -16,7 +16,8 @@ pub struct Tally {
 pub fn parse_cargo(line: &str) -> Option<(u64, u64, u64)> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let num = |word: &str| -> Option<u64> {
-        rest.split(';').find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
+        rest.split(';')
+            .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
     };
     Some((num(" passed")?, num(" failed")?, num(" ignored").unwrap_or(0)))
 }
@@ -109,7 +110,9 @@ mod tests {
     #[test]
     fn cargo_lines() {
         assert_eq!(
-            parse_cargo("test result: ok. 16 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.00s"),
+            parse_cargo(
+                "test result: ok. 16 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.00s"
+            ),
             Some((16, 0, 2))
         );
         assert_eq!(parse_cargo("test result: FAILED. 15 passed; 1 failed; 0 ignored; 0 measured"), Some((15, 1, 0)));

@@ -65,11 +65,7 @@ pub fn authority_info_access(ocsp: Option<&str>, ca_issuers: &str) -> Vec<u8> {
 /// RFC 5280 `Time`: UTCTime through 2049, GeneralizedTime from 2050.
 pub fn time(t: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
     use chrono::Datelike;
-    if t.year() < 2050 {
-        tlv(0x17, t.format("%y%m%d%H%M%SZ").to_string().as_bytes())
-    } else {
-        generalized_time(t)
-    }
+    if t.year() < 2050 { tlv(0x17, t.format("%y%m%d%H%M%SZ").to_string().as_bytes()) } else { generalized_time(t) }
 }
 
 pub fn generalized_time(t: chrono::DateTime<chrono::Utc>) -> Vec<u8> {

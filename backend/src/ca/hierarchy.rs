@@ -10,8 +10,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, DurationRound, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer,
-    KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer, KeyUsagePurpose,
+    SerialNumber,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
@@ -65,7 +65,6 @@ impl Names {
     }
 }
 
-
 pub(crate) fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>) -> Result<CertificateParams> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut p = CertificateParams::default();
@@ -80,7 +79,6 @@ pub(crate) fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>)
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     Ok(p)
 }
-
 
 /// What a server without a CA prints: the ceremony, step by step.
 pub const NO_CA: &str = "no CA yet. The root CA is kept offline (CA/B Forum BR §6.2); run the ceremony \
@@ -109,7 +107,11 @@ async fn lock_absent(txn: &impl ConnectionTrait) -> Result<()> {
 /// is (sealed in the database, or on the PKCS#11 token), and its PKCS#10 request for the
 /// offline root to sign (DER). A pending request is given again unless `replace`, which
 /// makes a new key (a certificate signed for the old one is then refused at import).
-pub async fn request_issuing(db: &(impl ConnectionTrait + TransactionTrait), config: &Config, replace: bool) -> Result<Vec<u8>> {
+pub async fn request_issuing(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    config: &Config,
+    replace: bool,
+) -> Result<Vec<u8>> {
     let txn = db.begin().await?;
     lock_absent(&txn).await?;
     let pending = ca_request::Entity::find_by_id(ISSUING).one(&txn).await?;
@@ -142,7 +144,8 @@ pub async fn request_issuing(db: &(impl ConnectionTrait + TransactionTrait), con
 }
 
 fn parse_cert<'a>(der: &'a [u8], what: &str) -> Result<x509_parser::certificate::X509Certificate<'a>> {
-    let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| anyhow::anyhow!("the {what} certificate does not parse: {e}"))?;
+    let (rest, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| anyhow::anyhow!("the {what} certificate does not parse: {e}"))?;
     if !rest.is_empty() {
         bail!("the {what} certificate has trailing bytes");
     }
@@ -163,14 +166,16 @@ struct CheckedCrl {
 
 fn check_root_crl(crl_der: &[u8], root_der: &[u8]) -> Result<CheckedCrl> {
     let root = parse_cert(root_der, "root")?;
-    let (rest, crl) = x509_parser::parse_x509_crl(crl_der).map_err(|e| anyhow::anyhow!("the root CRL does not parse: {e}"))?;
+    let (rest, crl) =
+        x509_parser::parse_x509_crl(crl_der).map_err(|e| anyhow::anyhow!("the root CRL does not parse: {e}"))?;
     if !rest.is_empty() {
         bail!("the root CRL has trailing bytes");
     }
     if crl.issuer().as_raw() != root.subject().as_raw() {
         bail!("the CRL is not the root's: its issuer is {}", crl.issuer());
     }
-    crl.verify_signature(root.public_key()).map_err(|e| anyhow::anyhow!("the CRL's signature does not verify with the root's key: {e}"))?;
+    crl.verify_signature(root.public_key())
+        .map_err(|e| anyhow::anyhow!("the CRL's signature does not verify with the root's key: {e}"))?;
     let at = |t: x509_parser::time::ASN1Time| chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default();
     let next_update = crl.next_update().map(at).context("the root CRL has no nextUpdate")?;
     if next_update <= Utc::now() {
@@ -185,8 +190,14 @@ fn check_root_crl(crl_der: &[u8], root_der: &[u8]) -> Result<CheckedCrl> {
 /// Stores the root's CRL as the one served at `/ca/root.crl` (replacing the previous one).
 async fn save_root_crl(txn: &impl ConnectionTrait, ca_id: i32, crl: &CheckedCrl, der: &[u8]) -> Result<()> {
     crl::Entity::insert(
-        crl::Model { ca_id, number: crl.number, this_update: crl.this_update, next_update: crl.next_update, der: der.to_vec() }
-            .into_active_model(),
+        crl::Model {
+            ca_id,
+            number: crl.number,
+            this_update: crl.this_update,
+            next_update: crl.next_update,
+            der: der.to_vec(),
+        }
+        .into_active_model(),
     )
     .on_conflict(
         sea_orm::sea_query::OnConflict::column(crl::Column::CaId)
@@ -215,7 +226,8 @@ pub async fn import(
     if root.subject().as_raw() != root.issuer().as_raw() || !is_ca(&root) {
         bail!("the root certificate must be a self-signed CA certificate");
     }
-    root.verify_signature(None).map_err(|e| anyhow::anyhow!("the root certificate's signature does not verify: {e}"))?;
+    root.verify_signature(None)
+        .map_err(|e| anyhow::anyhow!("the root certificate's signature does not verify: {e}"))?;
     let issuing = parse_cert(issuing_der, "issuing")?;
     if issuing.issuer().as_raw() != root.subject().as_raw() || !is_ca(&issuing) {
         bail!("the issuing certificate must be a CA certificate issued by the root");
@@ -226,7 +238,9 @@ pub async fn import(
     let base = config.public_url.trim_end_matches('/').to_owned();
     let crl_url = format!("{base}/ca/{ROOT}.crl");
     if !issuing_der.windows(crl_url.len()).any(|w| w == crl_url.as_bytes()) {
-        bail!("the issuing certificate does not name this server's root CRL {crl_url}: sign it with CERTDESK_PUBLIC_URL={base}");
+        bail!(
+            "the issuing certificate does not name this server's root CRL {crl_url}: sign it with CERTDESK_PUBLIC_URL={base}"
+        );
     }
     let crl = check_root_crl(root_crl_der, root_der)?;
     let issuing_serial = hex::encode(issuing.raw_serial());
@@ -236,7 +250,11 @@ pub async fn import(
     let now = Utc::now();
     for (what, c) in [("root", &root), ("issuing", &issuing)] {
         if !c.validity().is_valid() {
-            bail!("the {what} certificate is not valid now ({} to {})", c.validity().not_before, c.validity().not_after);
+            bail!(
+                "the {what} certificate is not valid now ({} to {})",
+                c.validity().not_before,
+                c.validity().not_after
+            );
         }
     }
 
@@ -250,12 +268,19 @@ pub async fn import(
     let issuing_key = store.open(&pending.key_storage, &pending.key_blob, ISSUING)?;
     // The key check: the certificate must be for the key this server holds.
     if issuing.public_key().subject_public_key.data.as_ref() != issuing_key.public_key_raw() {
-        bail!("the issuing certificate is not for this server's pending key (a request made again, or another server's): refused");
+        bail!(
+            "the issuing certificate is not for this server's pending key (a request made again, or another server's): refused"
+        );
     }
     let names = Names::from_config(config);
     let responder = issue_responder(&store, &names, &base, issuing_der, &*issuing_key)?;
     let at = |t: x509_parser::time::ASN1Time| chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default();
-    let row = |name: &str, parent: Option<i32>, cert: &x509_parser::certificate::X509Certificate<'_>, der: &[u8], storage: &str, blob: Vec<u8>| {
+    let row = |name: &str,
+               parent: Option<i32>,
+               cert: &x509_parser::certificate::X509Certificate<'_>,
+               der: &[u8],
+               storage: &str,
+               blob: Vec<u8>| {
         ca_authority::ActiveModel {
             name: Set(name.to_owned()),
             parent_id: Set(parent),
@@ -273,9 +298,10 @@ pub async fn import(
     let mut root_row = row(ROOT, None, &root, root_der, OFFLINE, Vec::new());
     root_row.crl_number = Set(crl.number);
     let root_row = root_row.insert(&txn).await?;
-    let issuing_row = row(ISSUING, Some(root_row.id), &issuing, issuing_der, &pending.key_storage, pending.key_blob.clone())
-        .insert(&txn)
-        .await?;
+    let issuing_row =
+        row(ISSUING, Some(root_row.id), &issuing, issuing_der, &pending.key_storage, pending.key_blob.clone())
+            .insert(&txn)
+            .await?;
     ca_authority::ActiveModel {
         name: Set(OCSP.to_owned()),
         parent_id: Set(Some(issuing_row.id)),
@@ -306,16 +332,25 @@ pub async fn import(
 /// (each year, or after it revoked a CA). It must verify with the root's key and carry a
 /// higher CRL number than the one it replaces. A CRL that revokes this server's issuing CA
 /// is published all the same, and logged as an error.
-pub async fn import_root_crl(db: &(impl ConnectionTrait + TransactionTrait), config: &Config, crl_der: &[u8]) -> Result<()> {
+pub async fn import_root_crl(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    config: &Config,
+    crl_der: &[u8],
+) -> Result<()> {
     let ca = load(db, config).await?.context(NO_CA)?;
     if ca.root.signer().holds_key() {
-        bail!("this server holds the root key itself (an old deployment) and signs the root CRL; move the root offline first (`certdesk ca root take-offline`)");
+        bail!(
+            "this server holds the root key itself (an old deployment) and signs the root CRL; move the root offline first (`certdesk ca root take-offline`)"
+        );
     }
     let crl = check_root_crl(crl_der, &ca.root.cert_der)?;
     let txn = db.begin().await?;
     let current = ca_authority::Entity::find_by_id(ca.root.id).one(&txn).await?.context("root CA row")?.crl_number;
     if crl.number <= current {
-        bail!("the CRL's number {} is not above the current root CRL's {current}: an old CRL is never put back", crl.number);
+        bail!(
+            "the CRL's number {} is not above the current root CRL's {current}: an old CRL is never put back",
+            crl.number
+        );
     }
     let done = ca_authority::Entity::update_many()
         .col_expr(ca_authority::Column::CrlNumber, sea_orm::sea_query::Expr::value(crl.number))
@@ -330,7 +365,9 @@ pub async fn import_root_crl(db: &(impl ConnectionTrait + TransactionTrait), con
     txn.commit().await?;
     let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der)?;
     if crl.serials.contains(&hex::encode(issuing.raw_serial())) {
-        tracing::error!("the imported root CRL revokes this server's issuing CA: every certificate it issued fails validation; a new issuing CA is needed");
+        tracing::error!(
+            "the imported root CRL revokes this server's issuing CA: every certificate it issued fails validation; a new issuing CA is needed"
+        );
     }
     Ok(())
 }
@@ -369,11 +406,7 @@ pub async fn take_root_offline(
     secret: &super::signer::CaSecret,
 ) -> Result<()> {
     use super::root;
-    let row = ca_authority::Entity::find()
-        .filter(ca_authority::Column::Name.eq(ROOT))
-        .one(db)
-        .await?
-        .context(NO_CA)?;
+    let row = ca_authority::Entity::find().filter(ca_authority::Column::Name.eq(ROOT)).one(db).await?.context(NO_CA)?;
     if row.key_storage == OFFLINE {
         bail!("the root CA is offline already");
     }
@@ -388,7 +421,11 @@ pub async fn take_root_offline(
         .into_iter()
         .map(|c| -> Result<root::Signed> {
             let (_, cert) = x509_parser::parse_x509_certificate(&c.cert_der)?;
-            Ok(root::Signed { serial: hex::encode(cert.raw_serial()), subject: cert.subject().to_string(), not_after: c.not_after })
+            Ok(root::Signed {
+                serial: hex::encode(cert.raw_serial()),
+                subject: cert.subject().to_string(),
+                not_after: c.not_after,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     root::adopt(dir, secret, &key, &row.cert_der, &issued, row.crl_number)?;
@@ -458,7 +495,10 @@ fn issue_responder(
     params.use_authority_key_identifier_extension = true;
     params.custom_extensions = vec![
         der::ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
-        der::ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))),
+        der::ext(
+            der::ID_PE_AUTHORITY_INFO_ACCESS,
+            der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt")),
+        ),
     ];
     let issuer = Issuer::from_ca_cert_der(&issuing_cert.into(), RcgenKey(issuing_key))?;
     let cert = params.signed_by(&RcgenKey(&*key), &issuer)?;
@@ -553,10 +593,8 @@ fn dn_string(dn: &DistinguishedName) -> String {
 
 /// Loads the hierarchy, or `None` when none was created.
 pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<CaService>> {
-    let rows = ca_authority::Entity::find()
-        .filter(ca_authority::Column::Name.is_in([ROOT, ISSUING, OCSP]))
-        .all(db)
-        .await?;
+    let rows =
+        ca_authority::Entity::find().filter(ca_authority::Column::Name.is_in([ROOT, ISSUING, OCSP])).all(db).await?;
     if rows.is_empty() {
         return Ok(None);
     }

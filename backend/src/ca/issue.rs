@@ -8,10 +8,7 @@ use anyhow::Context;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use rcgen::{
-    CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, Issuer,
-    SerialNumber,
-};
+use rcgen::{CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, Issuer, SerialNumber};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
@@ -65,11 +62,9 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(input.to_vec())
 }
 
-
 fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     let der = csr_der(input)?;
-    let (rest, csr) =
-        X509CertificationRequest::from_der(&der).map_err(|_| AppError::Code(ErrorCode::CsrMalformed))?;
+    let (rest, csr) = X509CertificationRequest::from_der(&der).map_err(|_| AppError::Code(ErrorCode::CsrMalformed))?;
     if !rest.is_empty() {
         return Err(ErrorCode::CsrMalformed.into());
     }
@@ -107,7 +102,6 @@ fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     Ok(CheckedCsr { params, spki: spki_der, rsa })
 }
 
-
 fn params_for(
     ca: &CaService,
     req: &IssueRequest<'_>,
@@ -117,8 +111,8 @@ fn params_for(
 ) -> anyhow::Result<(CertificateParams, DateTime<Utc>)> {
     let spec = profile::spec(req.profile);
     let base = &ca.public_url;
-    let not_after = (not_before + Duration::days(i64::from(req.validity_days)) - Duration::seconds(1))
-        .min(ca.issuing.not_after);
+    let not_after =
+        (not_before + Duration::days(i64::from(req.validity_days)) - Duration::seconds(1)).min(ca.issuing.not_after);
     let mut p = CertificateParams::default();
     p.serial_number = Some(SerialNumber::from_slice(serial));
     p.not_before = to_offset(not_before)?;
@@ -128,8 +122,7 @@ fn params_for(
     p.key_usages = spec.key_usages(rsa);
     p.extended_key_usages = spec.extended_key_usages.to_vec();
     p.use_authority_key_identifier_extension = true;
-    p.crl_distribution_points =
-        vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
+    p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
     p.custom_extensions = vec![
         der::ext(
             der::ID_PE_AUTHORITY_INFO_ACCESS,
@@ -234,7 +227,10 @@ fn subject_within_bounds(subject: &X509Name<'_>) -> Result<(), String> {
     };
     for attr in subject.iter_attributes() {
         let oid = attr.attr_type();
-        let bound = if *oid == OID_X509_COMMON_NAME || *oid == OID_X509_ORGANIZATION_NAME || *oid == OID_X509_ORGANIZATIONAL_UNIT {
+        let bound = if *oid == OID_X509_COMMON_NAME
+            || *oid == OID_X509_ORGANIZATION_NAME
+            || *oid == OID_X509_ORGANIZATIONAL_UNIT
+        {
             SUBJECT_NAME_MAX
         } else if *oid == OID_X509_LOCALITY_NAME || *oid == OID_X509_STATE_OR_PROVINCE_NAME {
             SUBJECT_PLACE_MAX
@@ -245,7 +241,10 @@ fn subject_within_bounds(subject: &X509Name<'_>) -> Result<(), String> {
         };
         let value = attr.as_str().map_err(|_| format!("subject attribute {oid} is not a string"))?;
         if value.chars().count() > bound {
-            return Err(format!("subject attribute {oid} has {} characters, more than RFC 5280's {bound}", value.chars().count()));
+            return Err(format!(
+                "subject attribute {oid} has {} characters, more than RFC 5280's {bound}",
+                value.chars().count()
+            ));
         }
     }
     Ok(())

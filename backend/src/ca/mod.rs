@@ -8,8 +8,8 @@ pub mod hierarchy;
 pub mod issue;
 pub mod ocsp;
 pub mod profile;
-pub mod root;
 pub mod revoke;
+pub mod root;
 pub mod signer;
 
 use std::sync::Arc;

@@ -284,7 +284,12 @@ impl Responder {
     }
 }
 
-async fn status(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, id: &CertId<'_>) -> anyhow::Result<Status> {
+async fn status(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    responder: &Responder,
+    id: &CertId<'_>,
+) -> anyhow::Result<Status> {
     if !responder.ours(id) {
         return Ok(Status::Unknown);
     }
@@ -377,7 +382,12 @@ pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Resp
     }
 }
 
-async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request<'_>) -> anyhow::Result<Answer> {
+async fn answer(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    responder: &Responder,
+    req: &Request<'_>,
+) -> anyhow::Result<Answer> {
     let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
     let seen_epoch = epoch();
     if cacheable {

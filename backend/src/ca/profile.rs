@@ -25,16 +25,53 @@ pub struct ProfileSpec {
     pub policy: &'static [u128],
 }
 
-const SIGN_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
+const SIGN_EKU: &[ExtendedKeyUsagePurpose] =
+    &[ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
 const ENC_EKU: &[ExtendedKeyUsagePurpose] = &[ExtendedKeyUsagePurpose::EmailProtection];
 
 pub const PROFILES: [ProfileSpec; 6] = [
-    ProfileSpec { profile: CertificateProfile::OrgSign, name_zh: "机构证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 1] },
-    ProfileSpec { profile: CertificateProfile::OrgEnc, name_zh: "机构证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 2] },
-    ProfileSpec { profile: CertificateProfile::LegalSign, name_zh: "法人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 3] },
-    ProfileSpec { profile: CertificateProfile::LegalEnc, name_zh: "法人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 4] },
-    ProfileSpec { profile: CertificateProfile::PersonalSign, name_zh: "个人证书（签名）", signing: true, extended_key_usages: SIGN_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 5] },
-    ProfileSpec { profile: CertificateProfile::PersonalEnc, name_zh: "个人证书（加密）", signing: false, extended_key_usages: ENC_EKU, policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 6] },
+    ProfileSpec {
+        profile: CertificateProfile::OrgSign,
+        name_zh: "机构证书（签名）",
+        signing: true,
+        extended_key_usages: SIGN_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 1],
+    },
+    ProfileSpec {
+        profile: CertificateProfile::OrgEnc,
+        name_zh: "机构证书（加密）",
+        signing: false,
+        extended_key_usages: ENC_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 2],
+    },
+    ProfileSpec {
+        profile: CertificateProfile::LegalSign,
+        name_zh: "法人证书（签名）",
+        signing: true,
+        extended_key_usages: SIGN_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 3],
+    },
+    ProfileSpec {
+        profile: CertificateProfile::LegalEnc,
+        name_zh: "法人证书（加密）",
+        signing: false,
+        extended_key_usages: ENC_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 4],
+    },
+    ProfileSpec {
+        profile: CertificateProfile::PersonalSign,
+        name_zh: "个人证书（签名）",
+        signing: true,
+        extended_key_usages: SIGN_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 5],
+    },
+    ProfileSpec {
+        profile: CertificateProfile::PersonalEnc,
+        name_zh: "个人证书（加密）",
+        signing: false,
+        extended_key_usages: ENC_EKU,
+        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 6],
+    },
 ];
 
 pub fn spec(profile: CertificateProfile) -> &'static ProfileSpec {

@@ -29,7 +29,12 @@ pub const HOLD: &str = "hold";
 
 /// The DER `revokedCertificates` entry for a certificate (RFC 5280 §5.1.2.6, §5.3): the
 /// reason is left out for `unspecified`, as RFC 5280 asks.
-pub fn crl_entry(serial_hex: &str, revoked_at: DateTime<Utc>, reason: RevocationReason, invalidity: Option<DateTime<Utc>>) -> anyhow::Result<Vec<u8>> {
+pub fn crl_entry(
+    serial_hex: &str,
+    revoked_at: DateTime<Utc>,
+    reason: RevocationReason,
+    invalidity: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<u8>> {
     let mut body = der::uint(&hex::decode(serial_hex)?);
     body.extend(der::time(revoked_at));
     let mut exts = Vec::new();
@@ -118,7 +123,8 @@ pub async fn revoke(
     if invalidity_date.is_some_and(|d| d > now) {
         return Err(ErrorCode::BadInvalidityDate.into());
     }
-    let invalidity_date = invalidity_date.map(|d| d.duration_trunc(Duration::seconds(1))).transpose().context("clock")?;
+    let invalidity_date =
+        invalidity_date.map(|d| d.duration_trunc(Duration::seconds(1))).transpose().context("clock")?;
     transition(
         db,
         ca,
@@ -140,7 +146,11 @@ pub async fn revoke(
 }
 
 /// Freezes (冻结): the certificate is on hold and listed in the CRL until released.
-pub async fn hold(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority, serial: &str) -> Result<(), AppError> {
+pub async fn hold(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    serial: &str,
+) -> Result<(), AppError> {
     let now = now_s()?;
     transition(
         db,
@@ -162,7 +172,11 @@ pub async fn hold(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority
 }
 
 /// Unfreezes (解冻): the certificate is valid again and leaves the next full CRL.
-pub async fn release(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority, serial: &str) -> Result<(), AppError> {
+pub async fn release(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    serial: &str,
+) -> Result<(), AppError> {
     transition(
         db,
         ca,
@@ -202,7 +216,12 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
     crl::Entity::insert(model.clone().into_active_model())
         .on_conflict(
             OnConflict::column(crl::Column::CaId)
-                .update_columns([crl::Column::Number, crl::Column::ThisUpdate, crl::Column::NextUpdate, crl::Column::Der])
+                .update_columns([
+                    crl::Column::Number,
+                    crl::Column::ThisUpdate,
+                    crl::Column::NextUpdate,
+                    crl::Column::Der,
+                ])
                 .to_owned(),
         )
         .exec(&txn)
@@ -262,7 +281,13 @@ async fn backfill_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow:
 
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
 /// `revoked`: the CRL entries, each a complete DER SEQUENCE, one after the other.
-pub(crate) fn sign_crl(ca: &Authority, number: i64, this_update: DateTime<Utc>, next_update: DateTime<Utc>, revoked: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn sign_crl(
+    ca: &Authority,
+    number: i64,
+    this_update: DateTime<Utc>,
+    next_update: DateTime<Utc>,
+    revoked: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(&ca.cert_der)?;
     let alg = der::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
     let mut tbs = der::uint(&[1]); // v2
@@ -308,7 +333,9 @@ pub async fn refresh_crls(db: &(impl ConnectionTrait + TransactionTrait), cas: &
                     "the {} CA's CRL runs out soon: sign a new one offline (`certdesk ca root crl`) and `certdesk ca import --crl` it",
                     ca.name
                 ),
-                None => tracing::error!(ca = %ca.name, "the {} CA has no CRL: import one (`certdesk ca import --crl`)", ca.name),
+                None => {
+                    tracing::error!(ca = %ca.name, "the {} CA has no CRL: import one (`certdesk ca import --crl`)", ca.name)
+                }
             }
             continue;
         }

@@ -117,7 +117,14 @@ pub struct Signed {
 /// `certdesk ca root take-offline`: an old deployment's root (its key, certificate and what
 /// it signed) becomes an offline root in `dir`, sealed under `secret`; its CRL numbers go on
 /// from `crl_number`. Refuses a directory that holds a root.
-pub fn adopt(dir: &Path, secret: &CaSecret, key: &SoftwareSigner, cert_der: &[u8], issued: &[Signed], crl_number: i64) -> Result<()> {
+pub fn adopt(
+    dir: &Path,
+    secret: &CaSecret,
+    key: &SoftwareSigner,
+    cert_der: &[u8],
+    issued: &[Signed],
+    crl_number: i64,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if exists(dir) {
         bail!("{} holds a root CA already", dir.display());
@@ -130,7 +137,12 @@ pub fn adopt(dir: &Path, secret: &CaSecret, key: &SoftwareSigner, cert_der: &[u8
     std::fs::write(dir.join(CERT_FILE), cert_der)?;
     let issued = issued
         .iter()
-        .map(|s| Entry { serial: normal_serial(&s.serial), subject: s.subject.clone(), not_after: s.not_after.to_rfc3339(), revoked: None })
+        .map(|s| Entry {
+            serial: normal_serial(&s.serial),
+            subject: s.subject.clone(),
+            not_after: s.not_after.to_rfc3339(),
+            revoked: None,
+        })
         .collect();
     save(dir, &Ledger { crl_number, issued })
 }
@@ -234,7 +246,8 @@ pub fn sign_issuing(dir: &Path, secret: &CaSecret, csr: &[u8], public_url: &str)
         der::ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
         der::ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
     ];
-    let issuer = Issuer::from_ca_cert_der(&root.authority.cert_der.as_slice().into(), RcgenKey(root.authority.signer()))?;
+    let issuer =
+        Issuer::from_ca_cert_der(&root.authority.cert_der.as_slice().into(), RcgenKey(root.authority.signer()))?;
     let cert = params.signed_by(&request.public_key, &issuer)?;
     let (_, parsed_cert) = x509_parser::parse_x509_certificate(cert.der())?;
     let serial = hex::encode(parsed_cert.raw_serial());
@@ -242,7 +255,9 @@ pub fn sign_issuing(dir: &Path, secret: &CaSecret, csr: &[u8], public_url: &str)
     root.ledger.issued.push(Entry {
         serial: serial.clone(),
         subject: subject.clone(),
-        not_after: DateTime::from_timestamp(parsed_cert.validity().not_after.timestamp(), 0).unwrap_or_default().to_rfc3339(),
+        not_after: DateTime::from_timestamp(parsed_cert.validity().not_after.timestamp(), 0)
+            .unwrap_or_default()
+            .to_rfc3339(),
         revoked: None,
     });
     save(dir, &root.ledger)?;
@@ -280,7 +295,8 @@ pub fn crl(dir: &Path, secret: &CaSecret, revoke: &[(String, RevocationReason)])
     let mut entries = Vec::new();
     for e in &root.ledger.issued {
         if let Some(r) = &e.revoked {
-            let at = DateTime::parse_from_rfc3339(&r.at).context("a revocation date in the ledger")?.with_timezone(&Utc);
+            let at =
+                DateTime::parse_from_rfc3339(&r.at).context("a revocation date in the ledger")?.with_timezone(&Utc);
             entries.extend(revoke::crl_entry(&e.serial, at, r.reason, None)?);
         }
     }

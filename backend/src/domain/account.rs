@@ -198,7 +198,13 @@ pub async fn reset_password(
     throttle::clear(db, &format!("sign_in:mobile:{}", a.mobile)).await?;
     // Whoever took the account may have added a key: the reset can take every key away.
     let keys_removed = if req.remove_security_keys {
-        super::exec(db, "DELETE FROM webauthn_credential WHERE owner_kind = 'customer' AND owner_id = $1", vec![a.id.clone().into()]).await?.rows_affected()
+        super::exec(
+            db,
+            "DELETE FROM webauthn_credential WHERE owner_kind = 'customer' AND owner_id = $1",
+            vec![a.id.clone().into()],
+        )
+        .await?
+        .rows_affected()
     } else {
         0
     };
@@ -218,7 +224,12 @@ pub async fn reset_password(
     Ok(())
 }
 
-async fn set_password(db: &impl ConnectionTrait, a: &account::Model, new: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+async fn set_password(
+    db: &impl ConnectionTrait,
+    a: &account::Model,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let hash = password::hash(new.to_owned()).await?;
     let mut active: account::ActiveModel = a.clone().into();
     active.password_hash = Set(hash);
@@ -250,7 +261,12 @@ async fn tell_password_changed(notifier: &Notifier, a: &account::Model) {
 /// Asks for the password again before a change to how the account signs in (a security key
 /// added or removed), so that a session left open is not enough. Wrong tries count and lock
 /// as sign-in's do.
-pub async fn confirm_password(db: &impl ConnectionTrait, a: &account::Model, given: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn confirm_password(
+    db: &impl ConnectionTrait,
+    a: &account::Model,
+    given: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     if given.is_empty() {
         return Err(field("password", ValidationError::Required));
     }
@@ -289,7 +305,8 @@ pub async fn tell_key_changed(notifier: &Notifier, a: &account::Model, key_name:
             "{}，您好：\n\n您的CertDesk账号刚刚{what}安全密钥“{key_name}”。如非本人操作，请立即修改密码、在用户中心删除陌生的安全密钥并联系客服。\n\nCertDesk",
             a.name
         );
-        if let Err(e) = notifier.email.send(email, "security_key_changed", "CertDesk 安全密钥变更通知", &body).await {
+        if let Err(e) = notifier.email.send(email, "security_key_changed", "CertDesk 安全密钥变更通知", &body).await
+        {
             tracing::warn!(error = %e, "security-key e-mail not sent");
         }
     }
@@ -317,7 +334,13 @@ pub async fn change_password(
     audit::append(
         db,
         key,
-        Event { actor: &audit::customer(&a.id), action: "password_changed", subject: &a.mobile, ip: &meta.ip, detail: serde_json::json!({}) },
+        Event {
+            actor: &audit::customer(&a.id),
+            action: "password_changed",
+            subject: &a.mobile,
+            ip: &meta.ip,
+            detail: serde_json::json!({}),
+        },
     )
     .await?;
     tell_password_changed(notifier, &a).await;
@@ -349,7 +372,13 @@ pub async fn update_profile(
     audit::append(
         db,
         key,
-        Event { actor: &audit::customer(&a.id), action: "profile_updated", subject: &a.mobile, ip: &meta.ip, detail: serde_json::json!({}) },
+        Event {
+            actor: &audit::customer(&a.id),
+            action: "profile_updated",
+            subject: &a.mobile,
+            ip: &meta.ip,
+            detail: serde_json::json!({}),
+        },
     )
     .await?;
     Ok(updated)

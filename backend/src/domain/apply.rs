@@ -100,8 +100,20 @@ pub const DRAFTS_PER_ACCOUNT_PER_DAY: i32 = 20;
 pub const UPLOADS_PER_ACCOUNT_PER_HOUR: i32 = 100;
 
 /// A new draft at step ①.
-pub async fn start(db: &impl ConnectionTrait, a: &account::Model, now: DateTime<Utc>) -> Result<application::Model, AppError> {
-    if !super::throttle::take(db, &format!("draft:account:{}", a.id), DRAFTS_PER_ACCOUNT_PER_DAY, chrono::Duration::days(1), now).await? {
+pub async fn start(
+    db: &impl ConnectionTrait,
+    a: &account::Model,
+    now: DateTime<Utc>,
+) -> Result<application::Model, AppError> {
+    if !super::throttle::take(
+        db,
+        &format!("draft:account:{}", a.id),
+        DRAFTS_PER_ACCOUNT_PER_DAY,
+        chrono::Duration::days(1),
+        now,
+    )
+    .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     let model = application::Model {
@@ -171,7 +183,13 @@ fn field(field: &str, error: ValidationError) -> AppError {
 }
 
 /// Saves one step of an editable application and moves the resume point past it.
-pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, step: Step, now: DateTime<Utc>) -> Result<application::Model, AppError> {
+pub async fn save_step(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    id: &str,
+    step: Step,
+    now: DateTime<Utc>,
+) -> Result<application::Model, AppError> {
     let app = own(db, account_id, id).await?;
     if !status(&app).editable() {
         return Err(ErrorCode::NotEditable.into());
@@ -240,14 +258,12 @@ pub async fn save_step(db: &impl ConnectionTrait, account_id: &str, id: &str, st
     active.step = Set(app.step.max(number + 1));
     active.updated_at = Set(now);
     // Only while still editable: a save racing a submission or a review loses.
-    application::Entity::update(active)
-        .filter(application::Column::Status.is_in(EDITABLE))
-        .exec(db)
-        .await
-        .map_err(|e| match e {
+    application::Entity::update(active).filter(application::Column::Status.is_in(EDITABLE)).exec(db).await.map_err(
+        |e| match e {
             sea_orm::DbErr::RecordNotUpdated => ErrorCode::NotEditable.into(),
             e => AppError::from(e),
-        })
+        },
+    )
 }
 
 /// Step ③: one document, checked by size and content (never by its name).
@@ -264,7 +280,15 @@ pub async fn upload(
     if !status(&app).editable() {
         return Err(ErrorCode::NotEditable.into());
     }
-    if !super::throttle::take(db, &format!("upload:account:{account_id}"), UPLOADS_PER_ACCOUNT_PER_HOUR, chrono::Duration::hours(1), now).await? {
+    if !super::throttle::take(
+        db,
+        &format!("upload:account:{account_id}"),
+        UPLOADS_PER_ACCOUNT_PER_HOUR,
+        chrono::Duration::hours(1),
+        now,
+    )
+    .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     let file_type = check_document(kind, &bytes).map_err(|e| field(kind.as_str(), e))?;
@@ -286,7 +310,12 @@ pub async fn upload(
     let (file_name, sha) = store_document(&txn, &app.id, kind.as_str(), file_name, file_type, bytes, now).await?;
     txn.commit().await?;
     if app.step < 4 && app.certificate_info.is_some() {
-        exec(db, "UPDATE application SET step = 4, updated_at = $2 WHERE id = $1 AND step < 4", vec![app.id.into(), now.into()]).await?;
+        exec(
+            db,
+            "UPDATE application SET step = 4, updated_at = $2 WHERE id = $1 AND step < 4",
+            vec![app.id.into(), now.into()],
+        )
+        .await?;
     }
     Ok(DocumentView { kind, file_name, file_type, size: size as u64, sha256: sha })
 }
@@ -306,11 +335,17 @@ pub(crate) async fn store_document(
     bytes: Vec<u8>,
     now: DateTime<Utc>,
 ) -> Result<(String, String), AppError> {
-    let file_name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
+    let file_name: String =
+        file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
-    let type_code = serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    exec(txn, "DELETE FROM application_document WHERE application_id = $1 AND kind = $2", vec![application_id.into(), kind.into()])
-        .await?;
+    let type_code =
+        serde_json::to_value(file_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    exec(
+        txn,
+        "DELETE FROM application_document WHERE application_id = $1 AND kind = $2",
+        vec![application_id.into(), kind.into()],
+    )
+    .await?;
     application_document::Entity::insert(application_document::ActiveModel {
         id: Set(new_id()),
         application_id: Set(application_id.to_owned()),
@@ -328,7 +363,11 @@ pub(crate) async fn store_document(
 }
 
 /// A stored file's bytes, for its owner or staff.
-pub async fn stored_file(db: &impl ConnectionTrait, application_id: &str, kind: &str) -> Result<application_document::Model, AppError> {
+pub async fn stored_file(
+    db: &impl ConnectionTrait,
+    application_id: &str,
+    kind: &str,
+) -> Result<application_document::Model, AppError> {
     application_document::Entity::find()
         .filter(application_document::Column::ApplicationId.eq(application_id))
         .filter(application_document::Column::Kind.eq(kind))
@@ -338,7 +377,11 @@ pub async fn stored_file(db: &impl ConnectionTrait, application_id: &str, kind: 
 }
 
 /// A wizard document's bytes, for its owner or a reviewer.
-pub async fn document(db: &impl ConnectionTrait, application_id: &str, kind: DocumentKind) -> Result<application_document::Model, AppError> {
+pub async fn document(
+    db: &impl ConnectionTrait,
+    application_id: &str,
+    kind: DocumentKind,
+) -> Result<application_document::Model, AppError> {
     stored_file(db, application_id, kind.as_str()).await
 }
 
@@ -419,7 +462,8 @@ pub async fn submit(
     if app.billing_mode != BillingMode::Settlement.as_str() && !super::payment::is_paid(db, &app).await? {
         return Err(ErrorCode::PaymentRequired.into());
     }
-    let to = if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
+    let to =
+        if from == ApplicationStatus::Rejected { ApplicationStatus::Resubmitted } else { ApplicationStatus::Submitted };
     // What the public lookups (status search, progress) match on, as submitted, written by
     // the same UPDATE that moves the status.
     let [name, email, mobile, id_number] = lookup_columns(&app.certificate_info, &app.operator);
@@ -467,7 +511,11 @@ pub async fn submit(
                 return own(db, account_id, id).await;
             }
             Ok(_) => return Err(ErrorCode::NotEditable.into()),
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) && app.acceptance_no.is_none() => continue,
+            Err(e)
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) && app.acceptance_no.is_none() =>
+            {
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -505,15 +553,20 @@ struct OwnPhone {
     account_id: Option<String>,
 }
 
-async fn own_account(db: &impl ConnectionTrait, reviewer: &crate::entity::staff::Model) -> Result<Option<OwnPhone>, AppError> {
+async fn own_account(
+    db: &impl ConnectionTrait,
+    reviewer: &crate::entity::staff::Model,
+) -> Result<Option<OwnPhone>, AppError> {
     let Some(mobile) = reviewer.mobile.clone() else { return Ok(None) };
-    let account_id = account::Entity::find().filter(account::Column::Mobile.eq(mobile.as_str())).one(db).await?.map(|a| a.id);
+    let account_id =
+        account::Entity::find().filter(account::Column::Mobile.eq(mobile.as_str())).one(db).await?.map(|a| a.id);
     Ok(Some(OwnPhone { mobile, account_id }))
 }
 
 /// Made with this phone: by the account registered with it, or naming it as the operator's.
 fn made_with(a: &application::Model, own: &OwnPhone) -> bool {
-    own.account_id.as_deref() == Some(a.account_id.as_str()) || a.operator_mobile.as_deref() == Some(own.mobile.as_str())
+    own.account_id.as_deref() == Some(a.account_id.as_str())
+        || a.operator_mobile.as_deref() == Some(own.mobile.as_str())
 }
 
 /// An application staff may open: one that was submitted at least once (a draft is the
@@ -572,8 +625,12 @@ pub async fn review(
     }
     let actor = audit::staff(&reviewer.id);
     let reviewer = actor.as_str();
-    let reasons: Vec<FieldReason> =
-        decision.reasons.into_iter().filter(|r| !r.reason.trim().is_empty()).map(|r| FieldReason { field: r.field, reason: r.reason.trim().chars().take(200).collect() }).collect();
+    let reasons: Vec<FieldReason> = decision
+        .reasons
+        .into_iter()
+        .filter(|r| !r.reason.trim().is_empty())
+        .map(|r| FieldReason { field: r.field, reason: r.reason.trim().chars().take(200).collect() })
+        .collect();
     if !decision.approve && reasons.is_empty() {
         return Err(field("reasons", ValidationError::Required));
     }
@@ -587,7 +644,14 @@ pub async fn review(
         db,
         "UPDATE application SET status = $3, reasons = $4, auth_code_hash = $5, decided_at = $6, updated_at = $6, \
          review_round = review_round + 1 WHERE id = $1 AND status = $2",
-        vec![app.id.clone().into(), from.as_str().into(), to.as_str().into(), json(&reasons)?.into(), code_hash.into(), now.into()],
+        vec![
+            app.id.clone().into(),
+            from.as_str().into(),
+            to.as_str().into(),
+            json(&reasons)?.into(),
+            code_hash.into(),
+            now.into(),
+        ],
     )
     .await?;
     if res.rows_affected() != 1 {
@@ -620,14 +684,19 @@ pub async fn review(
             (
                 Template::ApplicationRejected { acceptance_no: number.clone() },
                 "CertDesk 数字证书申请审核结果",
-                format!("{}，您好：\n\n您的数字证书申请（业务受理号：{number}）未通过审核，请登录系统查看原因，修改后重新提交。\n\nCertDesk", operator.name),
+                format!(
+                    "{}，您好：\n\n您的数字证书申请（业务受理号：{number}）未通过审核，请登录系统查看原因，修改后重新提交。\n\nCertDesk",
+                    operator.name
+                ),
             )
         };
         if let Err(e) = notifier.sms(operator.mobile.as_str(), template).await {
             tracing::warn!(error = %e, "review result SMS not sent");
         }
         // Seed 002 sends the download authorization code by e-mail as well.
-        if let Err(e) = notifier.email.send_codes(operator.email.as_str(), "review_result", subject, &body, &[code.as_str()]).await {
+        if let Err(e) =
+            notifier.email.send_codes(operator.email.as_str(), "review_result", subject, &body, &[code.as_str()]).await
+        {
             tracing::warn!(error = %e, "review result e-mail not sent");
         }
     }
@@ -663,7 +732,10 @@ async fn authorized_download(
     if status(&app) != ApplicationStatus::Approved || !super::same(&expected, &given) {
         return Err(ErrorCode::AuthCodeInvalid.into());
     }
-    let t = catalogue_type::Entity::find_by_id(app.type_id.clone().unwrap_or_default()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let t = catalogue_type::Entity::find_by_id(app.type_id.clone().unwrap_or_default())
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
     let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
     let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
     let years = catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years);
@@ -737,7 +809,12 @@ pub async fn issue_for_csr(
     }
     let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
     let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
-    exec(&txn, "UPDATE application SET certificate_uid = $2 WHERE id = $1", vec![app.id.clone().into(), issued.uid.clone().into()]).await?;
+    exec(
+        &txn,
+        "UPDATE application SET certificate_uid = $2 WHERE id = $1",
+        vec![app.id.clone().into(), issued.uid.clone().into()],
+    )
+    .await?;
     exec(
         &txn,
         "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
@@ -761,7 +838,14 @@ pub async fn issue_for_csr(
 }
 
 /// Sets a customer's billing mode (administrators keep the list of settlement customers).
-pub async fn set_billing(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, account_id: &str, mode: BillingMode, ip: &str) -> Result<(), AppError> {
+pub async fn set_billing(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    account_id: &str,
+    mode: BillingMode,
+    ip: &str,
+) -> Result<(), AppError> {
     let code = mode.as_str();
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     exec(db, "UPDATE account SET billing_mode = $2 WHERE id = $1", vec![account_id.into(), code.into()]).await?;
@@ -772,7 +856,10 @@ pub async fn set_billing(db: &(impl ConnectionTrait + TransactionTrait), key: &A
 
 /// Administrators find a customer account by its phone number (the user name) to set its
 /// billing mode.
-pub async fn find_account_billing(db: &impl ConnectionTrait, mobile: &str) -> Result<Vec<certdesk_shared::apply::AccountBilling>, AppError> {
+pub async fn find_account_billing(
+    db: &impl ConnectionTrait,
+    mobile: &str,
+) -> Result<Vec<certdesk_shared::apply::AccountBilling>, AppError> {
     let found = account::Entity::find().filter(account::Column::Mobile.eq(mobile.trim())).all(db).await?;
     Ok(found
         .into_iter()
@@ -797,7 +884,9 @@ pub async fn awaiting_shipment(db: &impl ConnectionTrait) -> Result<Vec<applicat
         .await?;
     Ok(apps
         .into_iter()
-        .filter(|a| parse::<DeliveryInfo>(&a.delivery).is_some_and(|d| d.method == certdesk_shared::apply::DeliveryMethod::Post))
+        .filter(|a| {
+            parse::<DeliveryInfo>(&a.delivery).is_some_and(|d| d.method == certdesk_shared::apply::DeliveryMethod::Post)
+        })
         .collect())
 }
 
@@ -895,7 +984,10 @@ pub async fn ship(
 }
 
 /// 邮寄查询: the customer's posted certificates.
-pub async fn shipments(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<certdesk_shared::apply::Shipment>, AppError> {
+pub async fn shipments(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+) -> Result<Vec<certdesk_shared::apply::Shipment>, AppError> {
     let apps = application::Entity::find()
         .filter(application::Column::AccountId.eq(account_id))
         .filter(application::Column::TrackingNo.is_not_null())
@@ -905,7 +997,9 @@ pub async fn shipments(db: &impl ConnectionTrait, account_id: &str) -> Result<Ve
     Ok(apps
         .into_iter()
         .map(|a| certdesk_shared::apply::Shipment {
-            common_name: parse::<CertificateInfo>(&a.certificate_info).map(|i| i.org_name.to_string()).unwrap_or_default(),
+            common_name: parse::<CertificateInfo>(&a.certificate_info)
+                .map(|i| i.org_name.to_string())
+                .unwrap_or_default(),
             application_id: a.id,
             acceptance_no: a.acceptance_no,
             courier: a.courier.unwrap_or_default(),

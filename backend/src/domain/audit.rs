@@ -9,7 +9,10 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
+};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -120,7 +123,9 @@ pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditK
         let attempt = db.begin().await?;
         match audit_event::Entity::insert(row).exec(&attempt).await {
             Ok(_) => return attempt.commit().await,
-            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => attempt.rollback().await?,
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                attempt.rollback().await?
+            }
             Err(err) => return Err(err),
         }
     }
@@ -133,7 +138,12 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_e
 }
 
 /// Sign-in events of one customer (successes by actor, failures by the phone tried).
-pub async fn sign_ins(db: &impl ConnectionTrait, account_id: &str, mobile: &str, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
+pub async fn sign_ins(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    mobile: &str,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
     use sea_orm::Condition;
     audit_event::Entity::find()
         .filter(

@@ -22,11 +22,28 @@ fn glyph(c: u8) -> &'static [&'static [(f32, f32)]] {
         b'3' => &[&[(0., 0.), (8., 0.), (4., 5.), (8., 7.), (8., 10.), (6., 12.), (2., 12.), (0., 10.)]],
         b'4' => &[&[(6., 12.), (6., 0.), (0., 8.), (8., 8.)]],
         b'5' => &[&[(8., 0.), (0., 0.), (0., 5.), (6., 5.), (8., 7.), (8., 10.), (6., 12.), (0., 12.)]],
-        b'6' => &[&[(7., 0.), (3., 0.), (0., 4.), (0., 10.), (2., 12.), (6., 12.), (8., 10.), (8., 7.), (6., 5.), (0., 6.)]],
+        b'6' => {
+            &[&[(7., 0.), (3., 0.), (0., 4.), (0., 10.), (2., 12.), (6., 12.), (8., 10.), (8., 7.), (6., 5.), (0., 6.)]]
+        }
         b'7' => &[&[(0., 0.), (8., 0.), (3., 12.)]],
         b'8' => &[&[
-            (2., 0.), (6., 0.), (8., 2.), (8., 4.), (6., 6.), (2., 6.), (0., 8.), (0., 10.), (2., 12.), (6., 12.),
-            (8., 10.), (8., 8.), (6., 6.), (2., 6.), (0., 4.), (0., 2.), (2., 0.),
+            (2., 0.),
+            (6., 0.),
+            (8., 2.),
+            (8., 4.),
+            (6., 6.),
+            (2., 6.),
+            (0., 8.),
+            (0., 10.),
+            (2., 12.),
+            (6., 12.),
+            (8., 10.),
+            (8., 8.),
+            (6., 6.),
+            (2., 6.),
+            (0., 4.),
+            (0., 2.),
+            (2., 0.),
         ]],
         b'A' => &[&[(0., 12.), (4., 0.), (8., 12.)], &[(2., 7.), (6., 7.)]],
         b'C' => &[&[(8., 1.), (6., 0.), (2., 0.), (0., 3.), (0., 9.), (2., 12.), (6., 12.), (8., 11.)]],
@@ -92,8 +109,14 @@ fn draw(answer: &str, rng: &mut Rng) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="captcha"><rect width="{W}" height="{H}" fill="#f3f6fa"/>"##
     );
     for _ in 0..4 {
-        let (x1, y1, cx, cy, x2, y2) =
-            (rng.range(0., 30.), rng.range(5., 45.), rng.range(40., 120.), rng.range(0., 50.), rng.range(130., 160.), rng.range(5., 45.));
+        let (x1, y1, cx, cy, x2, y2) = (
+            rng.range(0., 30.),
+            rng.range(5., 45.),
+            rng.range(40., 120.),
+            rng.range(0., 50.),
+            rng.range(130., 160.),
+            rng.range(5., 45.),
+        );
         svg.push_str(&format!(
             r##"<path d="M{x1:.1} {y1:.1} Q{cx:.1} {cy:.1} {x2:.1} {y2:.1}" stroke="#{:06x}" stroke-width="1" fill="none"/>"##,
             0x909090 + rng.below(0x303030)
@@ -169,8 +192,14 @@ fn answer_hash(id: &str, answer: &str) -> String {
 pub const PER_ADDRESS_PER_MINUTE: i32 = 120;
 
 /// A new captcha: its id, its picture, and its answer (for the test-only echo).
-pub async fn new(db: &impl ConnectionTrait, meta: &super::ClientMeta, now: DateTime<Utc>) -> Result<(String, String, String), AppError> {
-    if !super::throttle::take(db, &meta.address_key("captcha"), PER_ADDRESS_PER_MINUTE, Duration::minutes(1), now).await? {
+pub async fn new(
+    db: &impl ConnectionTrait,
+    meta: &super::ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(String, String, String), AppError> {
+    if !super::throttle::take(db, &meta.address_key("captcha"), PER_ADDRESS_PER_MINUTE, Duration::minutes(1), now)
+        .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     let mut rng = Rng::new()?;

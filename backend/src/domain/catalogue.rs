@@ -93,7 +93,6 @@ fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) 
     }
 }
 
-
 /// The catalogue as the customer sees it.
 pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<Catalogue, AppError> {
     // A type is on sale once it has a validity period; a project once it has such a type.
@@ -106,11 +105,23 @@ pub async fn catalogue(db: &impl ConnectionTrait, a: &account::Model) -> Result<
 }
 
 /// Administrators change a price. Drafts keep the price they were started with.
-pub async fn set_price(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, validity_id: &str, price_fen: i64, ip: &str) -> Result<ValidityOption, AppError> {
+pub async fn set_price(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    validity_id: &str,
+    price_fen: i64,
+    ip: &str,
+) -> Result<ValidityOption, AppError> {
     invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
     let v = catalogue_validity::Entity::find_by_id(validity_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let txn = db.begin().await?;
-    exec(&txn, "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1", vec![v.id.clone().into(), price_fen.into()]).await?;
+    exec(
+        &txn,
+        "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1",
+        vec![v.id.clone().into(), price_fen.into()],
+    )
+    .await?;
     let detail = serde_json::json!({ "from": v.price_fen, "to": price_fen });
     audit::append(&txn, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
     txn.commit().await?;
@@ -155,7 +166,8 @@ pub async fn add_validity(
 pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, AppError> {
     let projects = catalogue_project::Entity::find().order_by_asc(catalogue_project::Column::Position).all(db).await?;
     let types = catalogue_type::Entity::find().order_by_asc(catalogue_type::Column::Position).all(db).await?;
-    let validity = catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
+    let validity =
+        catalogue_validity::Entity::find().order_by_asc(catalogue_validity::Column::Position).all(db).await?;
     Ok(projects
         .into_iter()
         .map(|p| Project {
@@ -166,9 +178,14 @@ pub async fn full_catalogue(db: &impl ConnectionTrait) -> Result<Vec<Project>, A
         .collect())
 }
 
-
 /// Administrators open a new project.
-pub async fn add_project(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, name: &str, ip: &str) -> Result<Project, AppError> {
+pub async fn add_project(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    name: &str,
+    ip: &str,
+) -> Result<Project, AppError> {
     invalid(certdesk_shared::apply::NewProject { name: name.to_owned() }.check())?;
     let position = catalogue_project::Entity::find().count(db).await? as i32 + 1;
     let id = new_id();
@@ -190,11 +207,22 @@ pub async fn add_project(db: &(impl ConnectionTrait + TransactionTrait), key: &A
 
 /// Administrators add a certificate type to a project. Customers see it once a validity
 /// period is on sale.
-pub async fn add_type(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, project_id: &str, new: &NewType, ip: &str) -> Result<CertificateType, AppError> {
+pub async fn add_type(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    project_id: &str,
+    new: &NewType,
+    ip: &str,
+) -> Result<CertificateType, AppError> {
     let s = &new.settings;
     invalid(s.check())?;
-    let project = catalogue_project::Entity::find_by_id(project_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let position = catalogue_type::Entity::find().filter(catalogue_type::Column::ProjectId.eq(project.id.clone())).count(db).await? as i32;
+    let project =
+        catalogue_project::Entity::find_by_id(project_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let position = catalogue_type::Entity::find()
+        .filter(catalogue_type::Column::ProjectId.eq(project.id.clone()))
+        .count(db)
+        .await? as i32;
     let t = catalogue_type::Model {
         id: new_id(),
         project_id: project.id,
@@ -205,7 +233,10 @@ pub async fn add_type(db: &(impl ConnectionTrait + TransactionTrait), key: &Audi
         position,
     };
     let txn = db.begin().await?;
-    catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone())).exec(&txn).await.map_err(already_exists)?;
+    catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone()))
+        .exec(&txn)
+        .await
+        .map_err(already_exists)?;
     let detail = serde_json::json!({ "project": t.project_id, "name": t.name, "profile": t.profile, "media": t.media, "documents": t.documents });
     audit::append(&txn, key, Event { actor, action: "catalogue_type_added", subject: &t.id, ip, detail }).await?;
     txn.commit().await?;
@@ -215,7 +246,14 @@ pub async fn add_type(db: &(impl ConnectionTrait + TransactionTrait), key: &Audi
 /// Administrators rename a type or change its media and documents. Drafts that chose a
 /// medium no longer sold are asked to choose again at submission; the documents asked for
 /// are the type's at submission.
-pub async fn change_type(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, type_id: &str, s: &TypeSettings, ip: &str) -> Result<CertificateType, AppError> {
+pub async fn change_type(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    type_id: &str,
+    s: &TypeSettings,
+    ip: &str,
+) -> Result<CertificateType, AppError> {
     invalid(s.check())?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let (media, documents) = (s.media_codes(), s.document_codes());

@@ -54,7 +54,15 @@ pub async fn send(
     }
     // One send per phone (and purpose) per minute, agreed by every server through one
     // conditional upsert.
-    if !throttle::take(db, &format!("code:mobile:{phone}:{}", purpose.as_str()), 1, Duration::seconds(CODE_RESEND_SECS.into()), now).await? {
+    if !throttle::take(
+        db,
+        &format!("code:mobile:{phone}:{}", purpose.as_str()),
+        1,
+        Duration::seconds(CODE_RESEND_SECS.into()),
+        now,
+    )
+    .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     // Our own limits come first and count every request, sent or not, so that the gateway's
@@ -78,9 +86,13 @@ pub async fn send(
     let mut exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
     if purpose == CodePurpose::TokenUnlock && !exists {
         // 证书解锁 also takes the operator's phone from an application that has a certificate.
-        exists = query_one(db, "SELECT 1 AS one FROM application WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1", vec![phone.into()])
-            .await?
-            .is_some();
+        exists = query_one(
+            db,
+            "SELECT 1 AS one FROM application WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1",
+            vec![phone.into()],
+        )
+        .await?
+        .is_some();
     }
     let code = six_digits()?;
     let template = match (purpose, exists) {
@@ -91,7 +103,10 @@ pub async fn send(
         // No account: nothing to reset or unlock, and no SMS to a stranger's phone.
         (CodePurpose::ResetPassword | CodePurpose::TokenUnlock, false) => None,
     };
-    let sends_code = matches!(template, Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. }));
+    let sends_code = matches!(
+        template,
+        Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. })
+    );
     let id = new_id();
     if sends_code {
         // A new code replaces the earlier ones for the same purpose.
@@ -122,7 +137,8 @@ pub async fn send(
         match notifier.sms(phone, template).await {
             Ok(_) => {}
             Err(e) => {
-                exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.clone().into(), now.into()]).await?;
+                exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.clone().into(), now.into()])
+                    .await?;
                 tracing::warn!(error = %e, template = template_code, "SMS refused by the gateway");
                 if purpose != CodePurpose::Register {
                     // An unknown phone gets no SMS and a success; a known one must not be told
@@ -130,9 +146,10 @@ pub async fn send(
                     return Ok(());
                 }
                 return Err(match e {
-                    SmsError::MobileNumberIllegal => {
-                        AppError::Validation(vec![FieldError { field: "mobile".into(), error: ValidationError::MobileFormat }])
-                    }
+                    SmsError::MobileNumberIllegal => AppError::Validation(vec![FieldError {
+                        field: "mobile".into(),
+                        error: ValidationError::MobileFormat,
+                    }]),
                     SmsError::BusinessLimitControl => ErrorCode::RateLimited.into(),
                     _ => ErrorCode::Unavailable.into(),
                 });

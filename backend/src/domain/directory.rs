@@ -5,15 +5,17 @@
 //! ([`Counters`]: shared by every server, never waiting for the disk), and contact data
 //! leaves masked.
 
+use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::ApplicationStatus;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{
-    BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus, SEARCH_LIMIT,
-    SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email, mask_identifier,
+    BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus,
+    SEARCH_LIMIT, SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email, mask_identifier,
 };
-use certdesk_shared::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value,
+};
 
 use super::audit::{self, AuditKey, Event};
 use super::throttle::{self, Counters, Policy};
@@ -62,7 +64,12 @@ fn certificate_status(status: &str, not_after: DateTime<Utc>, now: DateTime<Utc>
 
 /// The search (seed 000 steps 4–5): certificates, and for Pending / Approved / All also the
 /// applications not issued yet. At most [`SEARCH_LIMIT`] results, newest first.
-pub async fn search(db: &impl ConnectionTrait, key: &SearchKey, filter: StatusFilter, now: DateTime<Utc>) -> Result<SearchResults, AppError> {
+pub async fn search(
+    db: &impl ConnectionTrait,
+    key: &SearchKey,
+    filter: StatusFilter,
+    now: DateTime<Utc>,
+) -> Result<SearchResults, AppError> {
     let (cert_col, app_col, value) = match key {
         SearchKey::Email(e) => ("email", "search_email", e.clone()),
         SearchKey::Name(n) => ("subject", "search_name", n.clone()),
@@ -144,7 +151,11 @@ fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, 
 }
 
 async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model, AppError> {
-    certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
+    certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(uid))
+        .one(db)
+        .await?
+        .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
 fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
@@ -231,8 +242,18 @@ pub async fn revoke_with_phrase(
     let right = super::password::verify(stored, phrase).await.map_err(AppError::Internal)?;
     if !right {
         let detail = serde_json::json!({ "certificate": cert.uid });
-        audit::append(db, key, Event { actor: audit::ANONYMOUS, action: "revocation_phrase_invalid", subject: &cert.serial, ip: &meta.ip, detail })
-            .await?;
+        audit::append(
+            db,
+            key,
+            Event {
+                actor: audit::ANONYMOUS,
+                action: "revocation_phrase_invalid",
+                subject: &cert.serial,
+                ip: &meta.ip,
+                detail,
+            },
+        )
+        .await?;
         return Err(ErrorCode::ChallengePhraseInvalid.into());
     }
     for (charged, _) in &keys {
@@ -242,8 +263,12 @@ pub async fn revoke_with_phrase(
     let txn = db.begin().await?;
     crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, reason, None).await?;
     let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
-    audit::append(&txn, key, Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail })
-        .await?;
+    audit::append(
+        &txn,
+        key,
+        Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail },
+    )
+    .await?;
     txn.commit().await?;
     // Only now is the revocation visible to other connections: this server's OCSP answers
     // read before this moment are stale from here on.
@@ -267,7 +292,11 @@ pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<B
     };
     let n = values.len();
     let total_row = db
-        .query_one(sql(db, &format!("SELECT COUNT(*) AS n FROM certificate WHERE status = '{REVOKED}' {filter}"), values.clone()))
+        .query_one(sql(
+            db,
+            &format!("SELECT COUNT(*) AS n FROM certificate WHERE status = '{REVOKED}' {filter}"),
+            values.clone(),
+        ))
         .await?;
     let total: i64 = match total_row {
         Some(r) => r.try_get("", "n")?,
@@ -300,7 +329,13 @@ pub async fn bulletin(db: &impl ConnectionTrait, q: &str, page: u32) -> Result<B
 /// 查询服务 (seed 003 §1.4.1): any two of acceptance number, unit name, operator phone and
 /// operator ID number give the newest matching application's status, and nothing else.
 /// Counted per address: 20 an hour.
-pub async fn progress(db: &impl ConnectionTrait, counters: &Counters, q: &ProgressQuery, ip: &str, now: DateTime<Utc>) -> Result<Progress, AppError> {
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    counters: &Counters,
+    q: &ProgressQuery,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> Result<Progress, AppError> {
     if q.given() < 2 {
         return Err(ErrorCode::ProgressNeedsTwo.into());
     }
@@ -309,7 +344,9 @@ pub async fn progress(db: &impl ConnectionTrait, counters: &Counters, q: &Progre
         return Err(ErrorCode::RateLimited.into());
     }
     // Typed as the wizard stores them; a phone or ID number that is not one matches nothing.
-    let normal = |given: &str, parse: fn(&str) -> Option<String>| if given.trim().is_empty() { String::new() } else { parse(given).unwrap_or_else(|| "\u{0}".into()) };
+    let normal = |given: &str, parse: fn(&str) -> Option<String>| {
+        if given.trim().is_empty() { String::new() } else { parse(given).unwrap_or_else(|| "\u{0}".into()) }
+    };
     let (no, name) = (q.acceptance_no.trim(), q.org_name.trim());
     let mobile = normal(&q.mobile, |s| certdesk_shared::Mobile::parse(s).ok().map(|m| m.to_string()));
     let id = normal(&q.id_number, |s| certdesk_shared::IdCardNumber::parse(s).ok().map(|i| i.to_string()));

@@ -72,7 +72,11 @@ pub async fn request(
 }
 
 pub async fn of_account(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<invoice::Model>, AppError> {
-    Ok(invoice::Entity::find().filter(invoice::Column::AccountId.eq(account_id)).order_by_desc(invoice::Column::RequestedAt).all(db).await?)
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::AccountId.eq(account_id))
+        .order_by_desc(invoice::Column::RequestedAt)
+        .all(db)
+        .await?)
 }
 
 pub async fn queue(db: &impl ConnectionTrait, status: Option<InvoiceStatus>) -> Result<Vec<invoice::Model>, AppError> {
@@ -128,7 +132,8 @@ pub async fn issue(
     // Invoice numbers are unique (an index); a collision draws another.
     let mut issued = None;
     for _ in 0..10 {
-        let number = format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
+        let number =
+            format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
         let pdf = invoice_pdf(&i, &number, &acceptance, now);
         let res = exec(
             db,
@@ -148,7 +153,8 @@ pub async fn issue(
     }
     let (number, pdf) = issued.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no free invoice number")))?;
     let detail = serde_json::json!({ "invoice_no": number, "amount": i.amount_fen, "application": i.application_id });
-    audit::append(db, key, Event { actor, action: "invoice_issued", subject: &acceptance, ip: &meta.ip, detail }).await?;
+    audit::append(db, key, Event { actor, action: "invoice_issued", subject: &acceptance, ip: &meta.ip, detail })
+        .await?;
     let body = format!(
         "{}：\n\n您申请的电子发票（发票号码 {number}，金额 {} 元，业务受理号 {acceptance}）已开具，见附件。\n\nCertDesk",
         i.title,
@@ -156,7 +162,9 @@ pub async fn issue(
     );
     let file = format!("发票{number}.pdf");
     let attachment = Some((file.as_str(), "application/pdf", pdf));
-    if let Err(e) = notifier.email.send_with(&i.email, "invoice_issued", "CertDesk 电子发票", &body, attachment, &[]).await {
+    if let Err(e) =
+        notifier.email.send_with(&i.email, "invoice_issued", "CertDesk 电子发票", &body, attachment, &[]).await
+    {
         tracing::warn!(error = %e, "invoice e-mail not sent; the invoice is downloadable");
     }
     find(db, id).await

@@ -101,6 +101,10 @@ pub async fn exec(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> 
     db.execute(sql(db, text, values)).await
 }
 
-pub async fn query_one(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Result<Option<QueryResult>, DbErr> {
+pub async fn query_one(
+    db: &impl ConnectionTrait,
+    text: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>, DbErr> {
     db.query_one(sql(db, text, values)).await
 }

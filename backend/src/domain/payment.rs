@@ -100,7 +100,8 @@ pub async fn order_for(
             _ => {}
         }
     }
-    let out_trade_no = format!("CD{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
+    let out_trade_no =
+        format!("CD{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
     let order = NewOrder {
         out_trade_no: out_trade_no.clone(),
         amount_fen: amount,
@@ -161,21 +162,38 @@ pub async fn current(
         return latest(db, &app.id).await;
     }
     if o.expires_at <= now {
-        exec(db, "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'", vec![o.out_trade_no.clone().into()])
-            .await?;
+        exec(
+            db,
+            "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'",
+            vec![o.out_trade_no.clone().into()],
+        )
+        .await?;
         return latest(db, &app.id).await;
     }
     Ok(Some(o))
 }
 
-async fn close(db: &impl ConnectionTrait, provider: &dyn PaymentProvider, o: &payment_order::Model) -> Result<(), AppError> {
+async fn close(
+    db: &impl ConnectionTrait,
+    provider: &dyn PaymentProvider,
+    o: &payment_order::Model,
+) -> Result<(), AppError> {
     provider.close(&o.out_trade_no).await.map_err(provider_failed)?;
-    exec(db, "UPDATE payment_order SET status = 'closed' WHERE out_trade_no = $1 AND status = 'not_paid'", vec![o.out_trade_no.clone().into()]).await?;
+    exec(
+        db,
+        "UPDATE payment_order SET status = 'closed' WHERE out_trade_no = $1 AND status = 'not_paid'",
+        vec![o.out_trade_no.clone().into()],
+    )
+    .await?;
     Ok(())
 }
 
 /// The user cancels the QR code.
-pub async fn cancel(db: &impl ConnectionTrait, provider: &dyn PaymentProvider, app: &application::Model) -> Result<(), AppError> {
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    provider: &dyn PaymentProvider,
+    app: &application::Model,
+) -> Result<(), AppError> {
     match latest(db, &app.id).await? {
         Some(o) if o.provider == TRANSFER => Err(ErrorCode::NotEditable.into()),
         Some(o) if o.status == PaymentStatus::NotPaid.as_str() => close(db, provider, &o).await,
@@ -196,14 +214,24 @@ pub enum Recorded {
 
 /// Records a verified result exactly once: the order must exist and the currency and the
 /// amount must match it. Money received for a closed or expired order is still recorded.
-pub async fn record(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, r: &TradeResult, source: &str) -> Result<Recorded, AppError> {
+pub async fn record(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    r: &TradeResult,
+    source: &str,
+) -> Result<Recorded, AppError> {
     let o = payment_order::Entity::find_by_id(r.out_trade_no.clone()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     if r.trade_state != "SUCCESS" {
         return Ok(Recorded::NotSuccess);
     }
     if r.currency != "CNY" || r.amount_fen != o.amount_fen {
         let detail = serde_json::json!({ "expected": o.amount_fen, "got": r.amount_fen, "currency": r.currency, "source": source });
-        audit::append(db, key, Event { actor: audit::SYSTEM, action: "payment_mismatch", subject: &o.out_trade_no, ip: "", detail }).await?;
+        audit::append(
+            db,
+            key,
+            Event { actor: audit::SYSTEM, action: "payment_mismatch", subject: &o.out_trade_no, ip: "", detail },
+        )
+        .await?;
         return Err(ErrorCode::Validation.into());
     }
     // The payment and its audit row commit together.
@@ -219,7 +247,12 @@ pub async fn record(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditK
         return Ok(Recorded::AlreadyPaid);
     }
     let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.application_id, "source": source });
-    audit::append(&txn, key, Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail }).await?;
+    audit::append(
+        &txn,
+        key,
+        Event { actor: audit::SYSTEM, action: "payment_received", subject: &o.out_trade_no, ip: "", detail },
+    )
+    .await?;
     txn.commit().await?;
     Ok(Recorded::Paid)
 }
@@ -265,7 +298,9 @@ pub async fn transfer_voucher(
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
     use certdesk_shared::apply::{DocumentKind, check_document};
-    if app.billing_mode == BillingMode::Settlement.as_str() || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable() {
+    if app.billing_mode == BillingMode::Settlement.as_str()
+        || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable()
+    {
         return Err(ErrorCode::NotEditable.into());
     }
     if has_payment(db, &app.id).await? {
@@ -289,8 +324,14 @@ pub async fn transfer_voucher(
     let txn = db.begin().await?;
     super::apply::store_document(&txn, &app.id, super::apply::VOUCHER_KIND, file_name, file_type, bytes, now).await?;
     // A voucher sent again replaces the pending transfer.
-    exec(&txn, "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'", vec![app.id.clone().into()]).await?;
-    let out_trade_no = format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
+    exec(
+        &txn,
+        "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'",
+        vec![app.id.clone().into()],
+    )
+    .await?;
+    let out_trade_no =
+        format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
     let model = payment_order::Model {
         out_trade_no,
         application_id: app.id.clone(),
@@ -321,7 +362,13 @@ pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_
 }
 
 /// Finance confirms the money arrived (once).
-pub async fn confirm_transfer(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, actor: &str, out_trade_no: &str, ip: &str) -> Result<(), AppError> {
+pub async fn confirm_transfer(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    out_trade_no: &str,
+    ip: &str,
+) -> Result<(), AppError> {
     let o = payment_order::Entity::find_by_id(out_trade_no.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     if o.provider != TRANSFER {
         return Err(ErrorCode::NotFound.into());
@@ -338,7 +385,12 @@ pub async fn confirm_transfer(db: &(impl ConnectionTrait + TransactionTrait), ke
     match record(&txn, key, &result, "finance").await? {
         Recorded::Paid => {
             let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.application_id });
-            audit::append(&txn, key, Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail }).await?;
+            audit::append(
+                &txn,
+                key,
+                Event { actor, action: "transfer_confirmed", subject: &o.out_trade_no, ip, detail },
+            )
+            .await?;
             txn.commit().await?;
             Ok(())
         }
@@ -347,12 +399,17 @@ pub async fn confirm_transfer(db: &(impl ConnectionTrait + TransactionTrait), ke
 }
 
 /// The settlement customers' approved applications of a month (`YYYY-MM`, Beijing time).
-pub async fn statement(db: &impl ConnectionTrait, month: &str) -> Result<certdesk_shared::payment::Statement, AppError> {
+pub async fn statement(
+    db: &impl ConnectionTrait,
+    month: &str,
+) -> Result<certdesk_shared::payment::Statement, AppError> {
     use chrono::{NaiveDate, TimeZone};
     let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| ErrorCode::NotFound)?;
     let end = start.checked_add_months(chrono::Months::new(1)).ok_or(ErrorCode::NotFound)?;
     let cst = chrono::FixedOffset::east_opt(8 * 3600).ok_or(ErrorCode::Internal)?;
-    let at = |d: NaiveDate| cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc));
+    let at = |d: NaiveDate| {
+        cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc))
+    };
     let (from, to) = (at(start).ok_or(ErrorCode::NotFound)?, at(end).ok_or(ErrorCode::NotFound)?);
     let apps = application::Entity::find()
         .filter(application::Column::BillingMode.eq(BillingMode::Settlement.as_str()))
@@ -366,7 +423,11 @@ pub async fn statement(db: &impl ConnectionTrait, month: &str) -> Result<certdes
     for a in apps {
         let account = crate::entity::account::Entity::find_by_id(a.account_id.clone()).one(db).await?;
         let type_name = match &a.type_id {
-            Some(t) => crate::entity::catalogue_type::Entity::find_by_id(t.clone()).one(db).await?.map(|t| t.name).unwrap_or_default(),
+            Some(t) => crate::entity::catalogue_type::Entity::find_by_id(t.clone())
+                .one(db)
+                .await?
+                .map(|t| t.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let org = a

@@ -9,8 +9,8 @@ use certdesk_shared::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use webauthn_rs::prelude::{
-    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse, CreationChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
 use super::{exec, new_id};
@@ -46,7 +46,10 @@ fn user_uuid(id: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|e| AppError::Internal(e.into()))
 }
 
-async fn passkeys(db: &impl ConnectionTrait, owner_id: &str) -> Result<Vec<(webauthn_credential::Model, Passkey)>, AppError> {
+async fn passkeys(
+    db: &impl ConnectionTrait,
+    owner_id: &str,
+) -> Result<Vec<(webauthn_credential::Model, Passkey)>, AppError> {
     let rows = webauthn_credential::Entity::find()
         .filter(webauthn_credential::Column::OwnerId.eq(owner_id))
         .order_by_asc(webauthn_credential::Column::CreatedAt)
@@ -93,7 +96,10 @@ pub(crate) async fn take_ceremony(
     owner_kind: &str,
     now: DateTime<Utc>,
 ) -> Result<webauthn_challenge::Model, AppError> {
-    let row = webauthn_challenge::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| failed("no such ceremony"))?;
+    let row = webauthn_challenge::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| failed("no such ceremony"))?;
     let taken = exec(db, "DELETE FROM webauthn_challenge WHERE id = $1", vec![id.into()]).await?.rows_affected() == 1;
     if !taken || row.purpose != purpose || row.owner_kind != owner_kind || row.expires_at <= now {
         return Err(failed("ceremony used, expired or of another kind"));
@@ -114,9 +120,8 @@ pub async fn start_registration(
     now: DateTime<Utc>,
 ) -> Result<(String, CreationChallengeResponse), AppError> {
     let existing: Vec<_> = passkeys(db, owner_id).await?.into_iter().map(|(_, p)| p.cred_id().clone()).collect();
-    let (options, state) = wa
-        .start_passkey_registration(user_uuid(owner_id)?, user_name, display_name, Some(existing))
-        .map_err(failed)?;
+    let (options, state) =
+        wa.start_passkey_registration(user_uuid(owner_id)?, user_name, display_name, Some(existing)).map_err(failed)?;
     let state = serde_json::to_string(&state).map_err(|e| AppError::Internal(e.into()))?;
     let id = keep_ceremony(db, "register", owner_kind, owner_id, key_name, state, now).await?;
     Ok((id, options))
@@ -177,7 +182,15 @@ pub async fn start_authentication(
     now: DateTime<Utc>,
 ) -> Result<(String, RequestChallengeResponse), AppError> {
     // Each start is a row until it expires: counted per address (an IPv6 /64).
-    if !super::throttle::take(db, &meta.address_key(&format!("key_sign_in:{owner_kind}")), STARTS_PER_ADDRESS_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
+    if !super::throttle::take(
+        db,
+        &meta.address_key(&format!("key_sign_in:{owner_kind}")),
+        STARTS_PER_ADDRESS_PER_MINUTE,
+        chrono::Duration::minutes(1),
+        now,
+    )
+    .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     let keys = match owner {
@@ -186,7 +199,8 @@ pub async fn start_authentication(
     };
     if keys.is_empty() {
         use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(decoy_secret).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(decoy_secret)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
         mac.update(owner_kind.as_bytes());
         mac.update(b"\0");
         mac.update(user_name.as_bytes());
@@ -244,15 +258,20 @@ pub async fn list(db: &impl ConnectionTrait, owner_id: &str) -> Result<Vec<webau
 
 /// Removes one of the owner's keys; another owner's key is "not found".
 /// Removes one of the owner's keys; answers what was removed.
-pub async fn remove(db: &impl ConnectionTrait, owner_id: &str, id: &str) -> Result<webauthn_credential::Model, AppError> {
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    owner_id: &str,
+    id: &str,
+) -> Result<webauthn_credential::Model, AppError> {
     let row = webauthn_credential::Entity::find()
         .filter(webauthn_credential::Column::Id.eq(id))
         .filter(webauthn_credential::Column::OwnerId.eq(owner_id))
         .one(db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let n = exec(db, "DELETE FROM webauthn_credential WHERE id = $1 AND owner_id = $2", vec![id.into(), owner_id.into()])
-        .await?
-        .rows_affected();
+    let n =
+        exec(db, "DELETE FROM webauthn_credential WHERE id = $1 AND owner_id = $2", vec![id.into(), owner_id.into()])
+            .await?
+            .rows_affected();
     if n == 1 { Ok(row) } else { Err(ErrorCode::NotFound.into()) }
 }

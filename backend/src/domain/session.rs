@@ -72,7 +72,12 @@ pub async fn start(
 }
 
 /// The live session of this kind for a cookie value, if any (expired ones are deleted).
-pub async fn load(db: &impl ConnectionTrait, kind: Kind, value: &str, now: DateTime<Utc>) -> Result<Option<session::Model>, DbErr> {
+pub async fn load(
+    db: &impl ConnectionTrait,
+    kind: Kind,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<session::Model>, DbErr> {
     let id_hash = hash(value);
     let Some(row) = session::Entity::find_by_id(id_hash.clone()).one(db).await? else {
         return Ok(None);

@@ -2,11 +2,12 @@
 //! command line), enrolment of their security key through a one-time link, role changes,
 //! and offboarding (a disabled member's sessions end and keys go at once).
 
-use certdesk_shared::{ErrorCode, Mobile};
 use certdesk_shared::admin::{StaffMember, StaffRole};
+use certdesk_shared::{ErrorCode, Mobile};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    TransactionTrait,
 };
 
 use super::audit::{self, AuditKey, Event};
@@ -57,7 +58,10 @@ pub fn may(s: &staff::Model, p: Permission) -> bool {
 }
 
 pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<StaffMember, AppError> {
-    let keys = webauthn_credential::Entity::find().filter(webauthn_credential::Column::OwnerId.eq(s.id.clone())).count(db).await?;
+    let keys = webauthn_credential::Entity::find()
+        .filter(webauthn_credential::Column::OwnerId.eq(s.id.clone()))
+        .count(db)
+        .await?;
     Ok(StaffMember {
         id: s.id.clone(),
         username: s.username.clone(),
@@ -137,7 +141,11 @@ pub async fn create(
 }
 
 /// The staff member an unexpired enrolment token belongs to.
-pub async fn by_enrol_token(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> Result<staff::Model, AppError> {
+pub async fn by_enrol_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<staff::Model, AppError> {
     let hash = sha256_hex(&[b"enrol", token.trim().as_bytes()]);
     staff::Entity::find()
         .filter(staff::Column::EnrolTokenHash.eq(hash))
@@ -161,11 +169,22 @@ pub async fn take_enrolment(db: &impl ConnectionTrait, s: &staff::Model) -> Resu
 }
 
 /// Records the key an enrolment added.
-pub async fn enrolled(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, s: &staff::Model, meta: &ClientMeta) -> Result<(), AppError> {
+pub async fn enrolled(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    s: &staff::Model,
+    meta: &ClientMeta,
+) -> Result<(), AppError> {
     audit::append(
         db,
         key,
-        Event { actor: &audit::staff(&s.id), action: "key_added", subject: &audit::staff(&s.id), ip: &meta.ip, detail: serde_json::json!({ "enrolment": true }) },
+        Event {
+            actor: &audit::staff(&s.id),
+            action: "key_added",
+            subject: &audit::staff(&s.id),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "enrolment": true }),
+        },
     )
     .await?;
     Ok(())
@@ -213,7 +232,12 @@ pub async fn change_role(
 /// second wait and count again; SQLite has one writer and refuses a stale one.
 async fn keep_an_administrator(txn: &impl ConnectionTrait) -> Result<(), AppError> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        super::exec(txn, "SELECT id FROM staff WHERE role = 'administrator' AND disabled_at IS NULL FOR UPDATE", vec![]).await?;
+        super::exec(
+            txn,
+            "SELECT id FROM staff WHERE role = 'administrator' AND disabled_at IS NULL FOR UPDATE",
+            vec![],
+        )
+        .await?;
     }
     let admins = staff::Entity::find()
         .filter(staff::Column::Role.eq(StaffRole::Administrator.as_str()))
@@ -250,8 +274,15 @@ pub async fn disable(
     active.enrol_token_hash = Set(None);
     active.enrol_expires_at = Set(None);
     let updated = staff::Entity::update(active).exec(&txn).await?;
-    let sessions = super::exec(&txn, "DELETE FROM session WHERE subject_kind = 'staff' AND subject_id = $1", vec![id.into()]).await?.rows_affected();
-    let keys = webauthn_credential::Entity::delete_many().filter(webauthn_credential::Column::OwnerId.eq(id)).exec(&txn).await?.rows_affected;
+    let sessions =
+        super::exec(&txn, "DELETE FROM session WHERE subject_kind = 'staff' AND subject_id = $1", vec![id.into()])
+            .await?
+            .rows_affected();
+    let keys = webauthn_credential::Entity::delete_many()
+        .filter(webauthn_credential::Column::OwnerId.eq(id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
     audit::append(
         &txn,
         key,

@@ -119,7 +119,9 @@ pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy, now: 
 pub async fn forgive(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     let key = stored(key);
     let key = key.as_str();
-    exec(db, "UPDATE throttle SET failures = failures - 1 WHERE bucket = $1 AND failures > 0", vec![key.into()]).await.map(|_| ())
+    exec(db, "UPDATE throttle SET failures = failures - 1 WHERE bucket = $1 AND failures > 0", vec![key.into()])
+        .await
+        .map(|_| ())
 }
 
 /// Forgets a key's failures (after a success).
@@ -131,7 +133,13 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
 
 /// Counts one event against a fixed-window limit: `false` when the limit is already reached
 /// (the event is then not counted).
-pub async fn take(db: &impl ConnectionTrait, key: &str, limit: i32, window: Duration, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn take(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: i32,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let key = stored(key);
     let key = key.as_str();
     let row = query_one(

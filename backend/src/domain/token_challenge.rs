@@ -19,8 +19,21 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 pub const CHALLENGES_PER_MINUTE: i32 = 30;
 
 /// 256 random bits kept for `purpose` (single use, 5 minutes): the id and the bytes (base64).
-pub async fn new_challenge(db: &impl ConnectionTrait, purpose: &str, meta: &ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
-    if !super::throttle::take(db, &meta.address_key("challenge"), CHALLENGES_PER_MINUTE, chrono::Duration::minutes(1), now).await? {
+pub async fn new_challenge(
+    db: &impl ConnectionTrait,
+    purpose: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(String, String), AppError> {
+    if !super::throttle::take(
+        db,
+        &meta.address_key("challenge"),
+        CHALLENGES_PER_MINUTE,
+        chrono::Duration::minutes(1),
+        now,
+    )
+    .await?
+    {
         return Err(ErrorCode::RateLimited.into());
     }
     let challenge = B64.encode(random_bytes::<32>().map_err(AppError::Internal)?);
@@ -50,7 +63,8 @@ pub async fn recorded(
     der: &[u8],
     cert: &x509_parser::certificate::X509Certificate<'_>,
 ) -> Result<Option<certificate::Model>, AppError> {
-    let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("issuing CA: {e}")))?;
+    let (_, issuing) = x509_parser::parse_x509_certificate(&ca.issuing.cert_der)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("issuing CA: {e}")))?;
     if cert.verify_signature(Some(issuing.public_key())).is_err() {
         return Ok(None);
     }
@@ -69,10 +83,13 @@ pub async fn recorded(
 pub fn signed_with(cert: &x509_parser::certificate::X509Certificate<'_>, message: &[u8], signature_b64: &str) -> bool {
     let Ok(signature) = B64.decode(signature_b64.trim()) else { return false };
     let spki = cert.public_key();
-    let algorithm: &dyn ring::signature::VerificationAlgorithm = match spki.algorithm.algorithm.to_id_string().as_str() {
+    let algorithm: &dyn ring::signature::VerificationAlgorithm = match spki.algorithm.algorithm.to_id_string().as_str()
+    {
         "1.2.840.10045.2.1" => &ring::signature::ECDSA_P256_SHA256_ASN1,
         "1.2.840.113549.1.1.1" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
         _ => return false,
     };
-    ring::signature::UnparsedPublicKey::new(algorithm, spki.subject_public_key.data.as_ref()).verify(message, &signature).is_ok()
+    ring::signature::UnparsedPublicKey::new(algorithm, spki.subject_public_key.data.as_ref())
+        .verify(message, &signature)
+        .is_ok()
 }

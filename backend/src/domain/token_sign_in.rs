@@ -11,9 +11,9 @@ use certdesk_shared::account::{FinishCertificateSignIn, SignInMethod};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
+use super::ClientMeta;
 use super::audit::AuditKey;
 use super::token_challenge::{certificate_der, new_challenge, recorded, signed_with, take_challenge};
-use super::ClientMeta;
 use crate::ca::CaService;
 use crate::entity::{account, application};
 use crate::error::AppError;
@@ -26,7 +26,11 @@ fn refused(why: &str) -> AppError {
 }
 
 /// A new challenge: its id and the bytes to sign (base64).
-pub async fn start(db: &impl ConnectionTrait, meta: &ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+pub async fn start(
+    db: &impl ConnectionTrait,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(String, String), AppError> {
     new_challenge(db, PURPOSE, meta, now).await
 }
 
@@ -40,7 +44,9 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<account::Model, AppError> {
     let FinishCertificateSignIn { challenge_id, certificate_pem, signature: signature_b64 } = signed;
-    let challenge = take_challenge(db, challenge_id, PURPOSE, now).await.ok_or_else(|| refused("challenge used, expired or unknown"))?;
+    let challenge = take_challenge(db, challenge_id, PURPOSE, now)
+        .await
+        .ok_or_else(|| refused("challenge used, expired or unknown"))?;
     let der = certificate_der(certificate_pem).ok_or_else(|| refused("not a PEM certificate"))?;
     let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| refused("not a certificate"))?;
     // Issued by our issuing CA, and in our records byte for byte, valid now.

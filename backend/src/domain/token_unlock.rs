@@ -25,7 +25,9 @@
 
 use base64::Engine;
 use certdesk_shared::account::CodePurpose;
-use certdesk_shared::agent::{UNLOCK_KEY_LEN, UnlockChallenge, UnlockGrant, UnlockKey, UnlockToken, unlock_signed_bytes};
+use certdesk_shared::agent::{
+    UNLOCK_KEY_LEN, UnlockChallenge, UnlockGrant, UnlockKey, UnlockToken, unlock_signed_bytes,
+};
 use certdesk_shared::{ErrorCode, seal};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -42,7 +44,8 @@ pub const PER_ADDRESS_PER_HOUR: i32 = 20;
 
 /// The portal's unlock key, derived from the master secret.
 pub fn unlock_key(key: &AuditKey) -> anyhow::Result<p256::SecretKey> {
-    p256::SecretKey::from_slice(&key.derive("token unlock key v1")).map_err(|_| anyhow::anyhow!("the derived unlock key is not a P-256 scalar"))
+    p256::SecretKey::from_slice(&key.derive("token unlock key v1"))
+        .map_err(|_| anyhow::anyhow!("the derived unlock key is not a P-256 scalar"))
 }
 
 pub fn public_key(key: &AuditKey) -> anyhow::Result<UnlockKey> {
@@ -58,7 +61,12 @@ fn refused(why: &str) -> AppError {
 const PURPOSE: &str = "token_unlock";
 
 /// A one-time challenge for the token to sign, and the key the next secret is sealed to.
-pub async fn start(db: &impl ConnectionTrait, key: &AuditKey, meta: &ClientMeta, now: DateTime<Utc>) -> Result<UnlockChallenge, AppError> {
+pub async fn start(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<UnlockChallenge, AppError> {
     let portal_key = public_key(key).map_err(AppError::Internal)?.public_key;
     let (challenge_id, challenge) = new_challenge(db, PURPOSE, meta, now).await?;
     Ok(UnlockChallenge { challenge_id, challenge, portal_key })
@@ -72,7 +80,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// Checks the SMS code, the challenge, the token's signature and the owner, spends the
 /// medium's current sealed secret and keeps the next one, and answers the secret sealed to
 /// the agent's one-time key.
-pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, req: &UnlockToken, meta: &ClientMeta, now: DateTime<Utc>) -> Result<UnlockGrant, AppError> {
+pub async fn grant(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    req: &UnlockToken,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<UnlockGrant, AppError> {
     if !throttle::take(db, &meta.address_key("unlock"), PER_ADDRESS_PER_HOUR, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -84,7 +98,9 @@ pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKe
     let medium_no = r.medium_no.trim();
     let portal = unlock_key(key).map_err(AppError::Internal)?;
     let decode = |b64: &str| B64.decode(b64.trim()).ok();
-    let (Some(agent_key), Some(next), Some(signature)) = (decode(&r.agent_key), decode(&r.next_sealed_secret), decode(&r.signature)) else {
+    let (Some(agent_key), Some(next), Some(signature)) =
+        (decode(&r.agent_key), decode(&r.next_sealed_secret), decode(&r.signature))
+    else {
         return Err(refused("not base64"));
     };
     let Some(agent) = seal::public_from_bytes(&agent_key) else {
@@ -92,7 +108,8 @@ pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKe
     };
     // The medium's current sealed secret: ours once it has been unlocked, else the one the
     // token carries from personalisation.
-    let row = query_one(db, "SELECT sealed FROM token_unlock_secret WHERE medium_no = $1", vec![medium_no.into()]).await?;
+    let row =
+        query_one(db, "SELECT sealed FROM token_unlock_secret WHERE medium_no = $1", vec![medium_no.into()]).await?;
     let kept = row.is_some();
     let current = match row {
         Some(row) => decode(&row.try_get::<String>("", "sealed")?),
@@ -109,11 +126,16 @@ pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKe
     // The token itself asked, for this challenge, this one-time key and this next secret:
     // a key swapped on the way, or a request replayed, does not verify.
     let message = unlock_signed_bytes(medium_no, &challenge, &agent_key, &next);
-    if ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, token_key).verify(&message, &signature).is_err() {
+    if ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, token_key)
+        .verify(&message, &signature)
+        .is_err()
+    {
         return Err(refused("not signed by the token's unlock key"));
     }
     // The next secret is sealed to us, for this medium and the same unlock key.
-    if !seal::open(&portal, medium_no.as_bytes(), &next).is_some_and(|n| n.len() > UNLOCK_KEY_LEN && n[..UNLOCK_KEY_LEN] == *token_key) {
+    if !seal::open(&portal, medium_no.as_bytes(), &next)
+        .is_some_and(|n| n.len() > UNLOCK_KEY_LEN && n[..UNLOCK_KEY_LEN] == *token_key)
+    {
         return Err(refused("the next sealed secret is not the token's"));
     }
     // Every valid certificate on the medium belongs to one account, and this phone is that
@@ -132,7 +154,10 @@ pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKe
     let mut phone_matches = false;
     for r in &rows {
         owners.insert(r.try_get::<String>("", "account_id")?);
-        let phones = [r.try_get::<String>("", "mobile")?, r.try_get::<Option<String>>("", "operator_mobile")?.unwrap_or_default()];
+        let phones = [
+            r.try_get::<String>("", "mobile")?,
+            r.try_get::<Option<String>>("", "operator_mobile")?.unwrap_or_default(),
+        ];
         phone_matches |= phones.iter().any(|p| p == req.mobile.as_str());
     }
     let account_id = match (owners.len(), phone_matches) {
@@ -189,7 +214,8 @@ pub async fn grant(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKe
         },
     )
     .await?;
-    let grant = seal::seal(&agent, medium_no.as_bytes(), secret).ok_or_else(|| AppError::Internal(anyhow::anyhow!("sealing the grant")))?;
+    let grant = seal::seal(&agent, medium_no.as_bytes(), secret)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("sealing the grant")))?;
     txn.commit().await?;
     Ok(UnlockGrant { grant: B64.encode(grant) })
 }

@@ -16,7 +16,11 @@ use crate::error::AppError;
 const PURPOSE: &str = "certificate_verification";
 
 /// A challenge for the token to sign: its id and the bytes (base64).
-pub async fn start(db: &impl ConnectionTrait, meta: &crate::domain::ClientMeta, now: DateTime<Utc>) -> Result<(String, String), AppError> {
+pub async fn start(
+    db: &impl ConnectionTrait,
+    meta: &crate::domain::ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(String, String), AppError> {
     new_challenge(db, PURPOSE, meta, now).await
 }
 

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::account::{
-    CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, CertificateChallenge, ChangePasswordRequest, CodeSent, FinishCertificateSignIn,
-    FinishKeyRegistration, FinishKeySignIn,
-    KeyRegistrationChallenge, KeySignInChallenge, Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SecurityKey,
-    SendCodeRequest, SessionInfo, SessionsEnded, SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration,
-    StartKeySignIn, UpdateProfileRequest,
+    CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, CertificateChallenge, ChangePasswordRequest, CodeSent,
+    FinishCertificateSignIn, FinishKeyRegistration, FinishKeySignIn, KeyRegistrationChallenge, KeySignInChallenge,
+    Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SecurityKey, SendCodeRequest, SessionInfo,
+    SessionsEnded, SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration, StartKeySignIn,
+    UpdateProfileRequest,
 };
 use chrono::Utc;
 
@@ -80,7 +80,11 @@ async fn new_captcha(State(state): State<AppState>, Client(meta): Client) -> Res
     Ok(res)
 }
 
-async fn send_code(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<SendCodeRequest>) -> Result<Json<CodeSent>, AppError> {
+async fn send_code(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<SendCodeRequest>,
+) -> Result<Json<CodeSent>, AppError> {
     codes::send(&state.db, &state.notifier, &state.audit_key, &req, &meta, Utc::now()).await?;
     Ok(Json(CodeSent { resend_after_secs: CODE_RESEND_SECS, valid_for_secs: CODE_TTL_SECS }))
 }
@@ -106,7 +110,11 @@ async fn sign_in(
     start_session(&state, &headers, Kind::Customer, &a.id, "password", &meta, session_info(&a)).await
 }
 
-async fn start_key_sign_in(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<StartKeySignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
+async fn start_key_sign_in(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<StartKeySignIn>,
+) -> Result<Json<KeySignInChallenge>, AppError> {
     let owner = account::for_key_sign_in(&state.db, &req.mobile).await?;
     let (challenge_id, options) = security_key::start_authentication(
         &state.db,
@@ -129,14 +137,24 @@ async fn finish_key_sign_in(
     Client(meta): Client,
     AppJson(req): AppJson<FinishKeySignIn>,
 ) -> Result<Response, AppError> {
-    let id = security_key::finish_authentication(&state.db, &state.webauthn, Kind::Customer.as_str(), &req.challenge_id, &req.credential, Utc::now())
-        .await?;
+    let id = security_key::finish_authentication(
+        &state.db,
+        &state.webauthn,
+        Kind::Customer.as_str(),
+        &req.challenge_id,
+        &req.credential,
+        Utc::now(),
+    )
+    .await?;
     let a = account::find(&state.db, &id).await?;
     account::signed_in(&state.db, &state.audit_key, &a, SignInMethod::SecurityKey, &meta).await?;
     start_session(&state, &headers, Kind::Customer, &a.id, "security_key", &meta, session_info(&a)).await
 }
 
-async fn start_certificate_sign_in(State(state): State<AppState>, Client(meta): Client) -> Result<Json<CertificateChallenge>, AppError> {
+async fn start_certificate_sign_in(
+    State(state): State<AppState>,
+    Client(meta): Client,
+) -> Result<Json<CertificateChallenge>, AppError> {
     let (challenge_id, challenge) = token_sign_in::start(&state.db, &meta, Utc::now()).await?;
     Ok(Json(CertificateChallenge { challenge_id, challenge }))
 }
@@ -170,7 +188,11 @@ async fn sign_out_others(State(state): State<AppState>, user: CurrentUser) -> Re
     Ok(Json(SessionsEnded { ended }))
 }
 
-async fn reset_password(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<ResetPasswordRequest>) -> Result<StatusCode, AppError> {
+async fn reset_password(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ResetPasswordRequest>,
+) -> Result<StatusCode, AppError> {
     account::reset_password(&state.db, &state.audit_key, &state.notifier, req, &meta, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -179,14 +201,31 @@ async fn profile(State(state): State<AppState>, user: CurrentUser) -> Result<Jso
     Ok(Json(account::profile(&account::find(&state.db, &user.account_id).await?)))
 }
 
-async fn update_profile(State(state): State<AppState>, user: CurrentUser, AppJson(req): AppJson<UpdateProfileRequest>) -> Result<Json<Profile>, AppError> {
+async fn update_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppJson(req): AppJson<UpdateProfileRequest>,
+) -> Result<Json<Profile>, AppError> {
     let a = account::update_profile(&state.db, &state.audit_key, &user.account_id, req, &user.meta, Utc::now()).await?;
     Ok(Json(account::profile(&a)))
 }
 
-async fn change_password(State(state): State<AppState>, user: CurrentUser, AppJson(req): AppJson<ChangePasswordRequest>) -> Result<StatusCode, AppError> {
-    account::change_password(&state.db, &state.audit_key, &state.notifier, &user.account_id, &user.session.id_hash, req, &user.meta, Utc::now())
-        .await?;
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppJson(req): AppJson<ChangePasswordRequest>,
+) -> Result<StatusCode, AppError> {
+    account::change_password(
+        &state.db,
+        &state.audit_key,
+        &state.notifier,
+        &user.account_id,
+        &user.session.id_hash,
+        req,
+        &user.meta,
+        Utc::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,9 +254,17 @@ async fn start_key_registration(
     let a = account::find(&state.db, &user.account_id).await?;
     account::confirm_password(&state.db, &a, &req.password, Utc::now()).await?;
     let name = if req.name.trim().is_empty() { "安全密钥" } else { req.name.trim() };
-    let (challenge_id, options) =
-        security_key::start_registration(&state.db, &state.webauthn, Kind::Customer.as_str(), &a.id, &a.mobile, &a.name, name, Utc::now())
-            .await?;
+    let (challenge_id, options) = security_key::start_registration(
+        &state.db,
+        &state.webauthn,
+        Kind::Customer.as_str(),
+        &a.id,
+        &a.mobile,
+        &a.name,
+        name,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(KeyRegistrationChallenge { challenge_id, options }))
 }
 
@@ -237,11 +284,17 @@ async fn finish_key_registration(
     )
     .await?;
     audit_customer(&state, &user, "key_added", serde_json::json!({ "key": key.id, "name": key.name })).await?;
-    account::tell_key_changed(&state.notifier, &account::find(&state.db, &user.account_id).await?, &key.name, true).await;
+    account::tell_key_changed(&state.notifier, &account::find(&state.db, &user.account_id).await?, &key.name, true)
+        .await;
     Ok(Json(security_key_view(&key)))
 }
 
-async fn remove_key(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(req): AppJson<RemoveKeyRequest>) -> Result<StatusCode, AppError> {
+async fn remove_key(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<RemoveKeyRequest>,
+) -> Result<StatusCode, AppError> {
     let a = account::find(&state.db, &user.account_id).await?;
     account::confirm_password(&state.db, &a, &req.password, Utc::now()).await?;
     let removed = security_key::remove(&state.db, &user.account_id, &id).await?;
@@ -251,7 +304,12 @@ async fn remove_key(State(state): State<AppState>, user: CurrentUser, Path(id): 
 }
 
 /// Appends a customer's own security event to the audit trail.
-async fn audit_customer(state: &AppState, user: &CurrentUser, action: &str, detail: serde_json::Value) -> Result<(), AppError> {
+async fn audit_customer(
+    state: &AppState,
+    user: &CurrentUser,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
     let actor = crate::domain::audit::customer(&user.account_id);
     let event = crate::domain::audit::Event { actor: &actor, action, subject: &actor, ip: &user.meta.ip, detail };
     crate::domain::audit::append(&state.db, &state.audit_key, event).await?;

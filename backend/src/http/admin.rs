@@ -63,7 +63,11 @@ fn staff_session(member: StaffMember) -> impl FnOnce(String) -> StaffSession {
     move |csrf_token| StaffSession { staff: member, csrf_token }
 }
 
-async fn start_sign_in(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<StartStaffSignIn>) -> Result<Json<KeySignInChallenge>, AppError> {
+async fn start_sign_in(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<StartStaffSignIn>,
+) -> Result<Json<KeySignInChallenge>, AppError> {
     // A disabled member gets the decoy an unknown name gets.
     let member = staff::by_username(&state.db, &req.username).await?.filter(|m| m.disabled_at.is_none());
     let (challenge_id, options) = security_key::start_authentication(
@@ -87,20 +91,37 @@ async fn finish_sign_in(
     Client(meta): Client,
     AppJson(req): AppJson<certdesk_shared::account::FinishKeySignIn>,
 ) -> Result<Response, AppError> {
-    let id = security_key::finish_authentication(&state.db, &state.webauthn, Kind::Staff.as_str(), &req.challenge_id, &req.credential, Utc::now())
-        .await?;
-    let member = staff::find(&state.db, &id).await?.filter(|m| m.disabled_at.is_none()).ok_or(ErrorCode::SecurityKeyFailed)?;
+    let id = security_key::finish_authentication(
+        &state.db,
+        &state.webauthn,
+        Kind::Staff.as_str(),
+        &req.challenge_id,
+        &req.credential,
+        Utc::now(),
+    )
+    .await?;
+    let member =
+        staff::find(&state.db, &id).await?.filter(|m| m.disabled_at.is_none()).ok_or(ErrorCode::SecurityKeyFailed)?;
     audit::append(
         &state.db,
         &state.audit_key,
-        audit::Event { actor: &audit::staff(&id), action: "signed_in", subject: &member.username, ip: &meta.ip, detail: serde_json::json!({ "method": "security_key" }) },
+        audit::Event {
+            actor: &audit::staff(&id),
+            action: "signed_in",
+            subject: &member.username,
+            ip: &meta.ip,
+            detail: serde_json::json!({ "method": "security_key" }),
+        },
     )
     .await?;
     let view = staff::member(&state.db, &member).await?;
     start_session(&state, &headers, Kind::Staff, &id, "security_key", &meta, staff_session(view)).await
 }
 
-async fn start_enrolment(State(state): State<AppState>, AppJson(req): AppJson<StartEnrolment>) -> Result<Json<KeyRegistrationChallenge>, AppError> {
+async fn start_enrolment(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<StartEnrolment>,
+) -> Result<Json<KeyRegistrationChallenge>, AppError> {
     let now = Utc::now();
     let member = staff::by_enrol_token(&state.db, &req.token, now).await?;
     let (challenge_id, options) = security_key::start_registration(
@@ -125,8 +146,16 @@ async fn finish_enrolment(
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let member = staff::by_enrol_token(&state.db, &req.token, now).await?;
-    let key = security_key::finish_registration(&state.db, &state.webauthn, Kind::Staff.as_str(), &member.id, &req.challenge_id, &req.credential, now)
-        .await?;
+    let key = security_key::finish_registration(
+        &state.db,
+        &state.webauthn,
+        Kind::Staff.as_str(),
+        &member.id,
+        &req.challenge_id,
+        &req.credential,
+        now,
+    )
+    .await?;
     // The link works once: a parallel finish that lost keeps no key.
     if let Err(e) = staff::take_enrolment(&state.db, &member).await {
         security_key::remove(&state.db, &member.id, &key.id).await?;
@@ -149,7 +178,10 @@ async fn sign_out(State(state): State<AppState>, user: StaffUser) -> Result<Resp
     Ok(res)
 }
 
-async fn list_staff(State(state): State<AppState>, _: Allowed<ManageStaff>) -> Result<Json<Vec<StaffMember>>, AppError> {
+async fn list_staff(
+    State(state): State<AppState>,
+    _: Allowed<ManageStaff>,
+) -> Result<Json<Vec<StaffMember>>, AppError> {
     let mut out = Vec::new();
     for s in staff::list(&state.db).await? {
         out.push(staff::member(&state.db, &s).await?);
@@ -161,7 +193,11 @@ pub fn enrol_url(public_url: &str, token: &str) -> String {
     format!("{}/admin/enrol#token={token}", public_url.trim_end_matches('/'))
 }
 
-async fn create_staff(State(state): State<AppState>, who: Allowed<ManageStaff>, AppJson(req): AppJson<CreateStaffRequest>) -> Result<Json<StaffCreated>, AppError> {
+async fn create_staff(
+    State(state): State<AppState>,
+    who: Allowed<ManageStaff>,
+    AppJson(req): AppJson<CreateStaffRequest>,
+) -> Result<Json<StaffCreated>, AppError> {
     let (s, token) = staff::create(
         &state.db,
         &state.audit_key,
@@ -174,7 +210,10 @@ async fn create_staff(State(state): State<AppState>, who: Allowed<ManageStaff>, 
         Utc::now(),
     )
     .await?;
-    Ok(Json(StaffCreated { staff: staff::member(&state.db, &s).await?, enrol_url: enrol_url(&state.config.public_url, &token) }))
+    Ok(Json(StaffCreated {
+        staff: staff::member(&state.db, &s).await?,
+        enrol_url: enrol_url(&state.config.public_url, &token),
+    }))
 }
 
 async fn change_role(
@@ -187,7 +226,11 @@ async fn change_role(
     Ok(Json(staff::member(&state.db, &s).await?))
 }
 
-async fn disable_staff(State(state): State<AppState>, who: Allowed<ManageStaff>, Path(id): Path<String>) -> Result<Json<StaffMember>, AppError> {
+async fn disable_staff(
+    State(state): State<AppState>,
+    who: Allowed<ManageStaff>,
+    Path(id): Path<String>,
+) -> Result<Json<StaffMember>, AppError> {
     let s = staff::disable(&state.db, &state.audit_key, &who.user.staff, &id, &who.user.meta, Utc::now()).await?;
     Ok(Json(staff::member(&state.db, &s).await?))
 }
@@ -197,7 +240,11 @@ struct OutboxQuery {
     recipient: Option<String>,
 }
 
-async fn outbox(State(state): State<AppState>, _: Allowed<ReadOutbox>, Query(q): Query<OutboxQuery>) -> Result<Json<Vec<OutboxMessage>>, AppError> {
+async fn outbox(
+    State(state): State<AppState>,
+    _: Allowed<ReadOutbox>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<Vec<OutboxMessage>>, AppError> {
     let mut find = outbox_message::Entity::find().order_by_desc(outbox_message::Column::CreatedAt).limit(200);
     if let Some(r) = q.recipient.filter(|r| !r.is_empty()) {
         find = find.filter(outbox_message::Column::Recipient.eq(r));

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
-    AccountBilling, ApplicationStatus, ApplicationView, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView,
-    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, DownloadInfo, DownloadQuery, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
-    ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
+    AccountBilling, ApplicationStatus, ApplicationView, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind,
+    DocumentView, DownloadInfo, DownloadQuery, FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr,
+    Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision, ReviewQueueItem, SetBilling, SetChallengePhrase,
+    Shipment, ShipmentRequest,
 };
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::Utc;
@@ -78,7 +79,11 @@ async fn start(State(state): State<AppState>, user: CurrentUser) -> Result<Json<
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn one(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+async fn one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
@@ -88,7 +93,12 @@ async fn save(state: &AppState, user: &CurrentUser, id: &str, step: Step) -> Res
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn choose_type(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<ChooseType>) -> Result<Json<ApplicationView>, AppError> {
+async fn choose_type(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<ChooseType>,
+) -> Result<Json<ApplicationView>, AppError> {
     save(&state, &user, &id, Step::ChooseType(b)).await
 }
 
@@ -101,11 +111,21 @@ async fn certificate_info(
     save(&state, &user, &id, Step::CertificateInfo(b)).await
 }
 
-async fn operator(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<OperatorInfo>) -> Result<Json<ApplicationView>, AppError> {
+async fn operator(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<OperatorInfo>,
+) -> Result<Json<ApplicationView>, AppError> {
     save(&state, &user, &id, Step::Operator(b)).await
 }
 
-async fn delivery(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, AppJson(b): AppJson<DeliveryInfo>) -> Result<Json<ApplicationView>, AppError> {
+async fn delivery(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<DeliveryInfo>,
+) -> Result<Json<ApplicationView>, AppError> {
     save(&state, &user, &id, Step::Delivery(b)).await
 }
 
@@ -130,7 +150,9 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DocumentView>, AppError> {
-    let doc = apply::upload(&state.db, &user.account_id, &id, kind(&k)?, &upload_name(&headers), body.to_vec(), Utc::now()).await?;
+    let doc =
+        apply::upload(&state.db, &user.account_id, &id, kind(&k)?, &upload_name(&headers), body.to_vec(), Utc::now())
+            .await?;
     Ok(Json(doc))
 }
 
@@ -161,7 +183,8 @@ fn percent_decode(s: &str) -> String {
 
 /// A stored file as a download (never rendered in our origin).
 pub(super) fn file_response(doc: crate::entity::application_document::Model) -> Response {
-    let mime = serde_json::from_value::<FileType>(serde_json::Value::String(doc.file_type)).map_or("application/octet-stream", FileType::mime);
+    let mime = serde_json::from_value::<FileType>(serde_json::Value::String(doc.file_type))
+        .map_or("application/octet-stream", FileType::mime);
     let mut res = doc.content.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
@@ -171,24 +194,48 @@ pub(super) fn file_response(doc: crate::entity::application_document::Model) -> 
     res
 }
 
-async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, k)): Path<(String, String)>) -> Result<Response, AppError> {
+async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, k)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     Ok(file_response(apply::document(&state.db, &app.id, kind(&k)?).await?))
 }
 
-async fn submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, AppError> {
     let app = apply::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn download_info(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<DownloadQuery>) -> Result<Json<DownloadInfo>, AppError> {
+async fn download_info(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<DownloadQuery>,
+) -> Result<Json<DownloadInfo>, AppError> {
     Ok(Json(apply::download_info(&state.db, &req, &meta, Utc::now()).await?))
 }
 
-async fn issue_for_csr(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<IssueForCsr>) -> Result<Json<Issued>, AppError> {
+async fn issue_for_csr(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<IssueForCsr>,
+) -> Result<Json<Issued>, AppError> {
     let issued = apply::issue_for_csr(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
-    let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der].iter().map(|der| crate::ca::der::pem("CERTIFICATE", der)).collect();
-    Ok(Json(Issued { pem: crate::ca::der::pem("CERTIFICATE", &issued.der), certificate_uid: issued.uid, serial: issued.serial, chain_pem }))
+    let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der]
+        .iter()
+        .map(|der| crate::ca::der::pem("CERTIFICATE", der))
+        .collect();
+    Ok(Json(Issued {
+        pem: crate::ca::der::pem("CERTIFICATE", &issued.der),
+        certificate_uid: issued.uid,
+        serial: issued.serial,
+        chain_pem,
+    }))
 }
 
 #[derive(serde::Deserialize)]
@@ -196,9 +243,16 @@ struct QueueQuery {
     status: Option<String>,
 }
 
-async fn queue(State(state): State<AppState>, who: Allowed<Review>, Query(q): Query<QueueQuery>) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
+async fn queue(
+    State(state): State<AppState>,
+    who: Allowed<Review>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
     let filter = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(ApplicationStatus::parse(s).ok_or(AppError::Validation(vec![FieldError { field: "status".into(), error: ValidationError::OutOfRange }]))?),
+        Some(s) => Some(ApplicationStatus::parse(s).ok_or(AppError::Validation(vec![FieldError {
+            field: "status".into(),
+            error: ValidationError::OutOfRange,
+        }]))?),
         None => None,
     };
     let now = Utc::now();
@@ -210,12 +264,20 @@ async fn queue(State(state): State<AppState>, who: Allowed<Review>, Query(q): Qu
     Ok(Json(out))
 }
 
-async fn staff_view(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Json<ApplicationView>, AppError> {
+async fn staff_view(
+    State(state): State<AppState>,
+    _: Allowed<Review>,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, AppError> {
     let app = apply::find_submitted(&state.db, &id).await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn staff_download(State(state): State<AppState>, _: Allowed<Review>, Path((id, k)): Path<(String, String)>) -> Result<Response, AppError> {
+async fn staff_download(
+    State(state): State<AppState>,
+    _: Allowed<Review>,
+    Path((id, k)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     apply::find_submitted(&state.db, &id).await?;
     Ok(file_response(apply::document(&state.db, &id, kind(&k)?).await?))
 }
@@ -226,11 +288,26 @@ async fn review(
     Path(id): Path<String>,
     AppJson(decision): AppJson<ReviewDecision>,
 ) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::review(&state.db, &state.audit_key, &state.notifier, &who.user.staff, &id, decision, &who.user.meta, Utc::now()).await?;
+    let app = apply::review(
+        &state.db,
+        &state.audit_key,
+        &state.notifier,
+        &who.user.staff,
+        &id,
+        decision,
+        &who.user.meta,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
-async fn set_billing(State(state): State<AppState>, who: Allowed<ManageCatalogue>, Path(id): Path<String>, AppJson(b): AppJson<SetBilling>) -> Result<StatusCode, AppError> {
+async fn set_billing(
+    State(state): State<AppState>,
+    who: Allowed<ManageCatalogue>,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<SetBilling>,
+) -> Result<StatusCode, AppError> {
     apply::set_billing(&state.db, &state.audit_key, &who.user.actor(), &id, b.billing, &who.user.meta.ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -241,11 +318,18 @@ struct AccountQuery {
     mobile: String,
 }
 
-async fn find_accounts(State(state): State<AppState>, _: Allowed<ManageCatalogue>, Query(q): Query<AccountQuery>) -> Result<Json<Vec<AccountBilling>>, AppError> {
+async fn find_accounts(
+    State(state): State<AppState>,
+    _: Allowed<ManageCatalogue>,
+    Query(q): Query<AccountQuery>,
+) -> Result<Json<Vec<AccountBilling>>, AppError> {
     Ok(Json(apply::find_account_billing(&state.db, &q.mobile).await?))
 }
 
-async fn awaiting_shipment(State(state): State<AppState>, _: Allowed<Ship>) -> Result<Json<Vec<ApplicationView>>, AppError> {
+async fn awaiting_shipment(
+    State(state): State<AppState>,
+    _: Allowed<Ship>,
+) -> Result<Json<Vec<ApplicationView>>, AppError> {
     let mut out = Vec::new();
     for a in apply::awaiting_shipment(&state.db).await? {
         out.push(apply::view(&state.db, &a).await?);
@@ -258,7 +342,12 @@ fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     // RFC 6266: an ASCII fallback and the UTF-8 name.
-    let encoded: String = file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect();
     if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"document.pdf\"; filename*=UTF-8''{encoded}")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -266,12 +355,20 @@ fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
     res
 }
 
-async fn form_pdf(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn form_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
 }
 
-async fn staff_form_pdf(State(state): State<AppState>, _: Allowed<Review>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn staff_form_pdf(
+    State(state): State<AppState>,
+    _: Allowed<Review>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let app = apply::find_submitted(&state.db, &id).await?;
     Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
 }
@@ -287,7 +384,10 @@ async fn request_invoice(
     Ok(Json(invoice::view(&i, number)))
 }
 
-async fn invoice_views(state: &AppState, rows: Vec<crate::entity::invoice::Model>) -> Result<Vec<InvoiceView>, AppError> {
+async fn invoice_views(
+    state: &AppState,
+    rows: Vec<crate::entity::invoice::Model>,
+) -> Result<Vec<InvoiceView>, AppError> {
     let mut out = Vec::new();
     for i in rows {
         let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
@@ -306,7 +406,11 @@ fn issued_pdf(i: crate::entity::invoice::Model) -> Result<Response, AppError> {
     Ok(pdf_response(pdf, &format!("发票{}.pdf", i.invoice_no.unwrap_or_default())))
 }
 
-async fn invoice_pdf(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn invoice_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let i = invoice::find(&state.db, &id).await?;
     if i.account_id != user.account_id {
         return Err(ErrorCode::NotFound.into());
@@ -314,7 +418,11 @@ async fn invoice_pdf(State(state): State<AppState>, user: CurrentUser, Path(id):
     issued_pdf(i)
 }
 
-async fn staff_invoice_pdf(State(state): State<AppState>, _: Allowed<Finance>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn staff_invoice_pdf(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     issued_pdf(invoice::find(&state.db, &id).await?)
 }
 
@@ -323,13 +431,30 @@ struct InvoiceQuery {
     status: Option<InvoiceStatus>,
 }
 
-async fn invoice_queue(State(state): State<AppState>, _: Allowed<Finance>, Query(q): Query<InvoiceQuery>) -> Result<Json<Vec<InvoiceView>>, AppError> {
+async fn invoice_queue(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Query(q): Query<InvoiceQuery>,
+) -> Result<Json<Vec<InvoiceView>>, AppError> {
     let rows = invoice::queue(&state.db, q.status).await?;
     Ok(Json(invoice_views(&state, rows).await?))
 }
 
-async fn issue_invoice(State(state): State<AppState>, who: Allowed<Finance>, Path(id): Path<String>) -> Result<Json<InvoiceView>, AppError> {
-    let i = invoice::issue(&state.db, &state.audit_key, &state.notifier, &who.user.actor(), &id, &who.user.meta, Utc::now()).await?;
+async fn issue_invoice(
+    State(state): State<AppState>,
+    who: Allowed<Finance>,
+    Path(id): Path<String>,
+) -> Result<Json<InvoiceView>, AppError> {
+    let i = invoice::issue(
+        &state.db,
+        &state.audit_key,
+        &state.notifier,
+        &who.user.actor(),
+        &id,
+        &who.user.meta,
+        Utc::now(),
+    )
+    .await?;
     let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
     Ok(Json(invoice::view(&i, number)))
 }
@@ -340,11 +465,19 @@ async fn ship(
     Path(id): Path<String>,
     AppJson(req): AppJson<ShipmentRequest>,
 ) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::ship(&state.db, &state.audit_key, &who.user.actor(), &id, &req.courier, &req.tracking_no, &who.user.meta).await?;
+    let app = apply::ship(
+        &state.db,
+        &state.audit_key,
+        &who.user.actor(),
+        &id,
+        &req.courier,
+        &req.tracking_no,
+        &who.user.meta,
+    )
+    .await?;
     Ok(Json(apply::view(&state.db, &app).await?))
 }
 
 async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<Shipment>>, AppError> {
     Ok(Json(apply::shipments(&state.db, &user.account_id).await?))
 }
-

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
 
+use crate::domain::ClientMeta;
 use crate::domain::session::{self, Kind};
 use crate::domain::staff::{self, Permission};
-use crate::domain::ClientMeta;
 use crate::entity::{session as session_entity, staff as staff_entity};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -116,7 +116,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let s = load_session(parts, &state, Kind::Customer).await?;
-        Ok(CurrentUser { account_id: s.subject_id.clone(), session: s, meta: client_meta(parts, state.config.trust_forwarded_for) })
+        Ok(CurrentUser {
+            account_id: s.subject_id.clone(),
+            session: s,
+            meta: client_meta(parts, state.config.trust_forwarded_for),
+        })
     }
 }
 
@@ -142,7 +146,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let s = load_session(parts, &state, Kind::Staff).await?;
-        let member = staff::find(&state.db, &s.subject_id).await?.filter(|m| m.disabled_at.is_none()).ok_or(ErrorCode::Unauthorized)?;
+        let member = staff::find(&state.db, &s.subject_id)
+            .await?
+            .filter(|m| m.disabled_at.is_none())
+            .ok_or(ErrorCode::Unauthorized)?;
         Ok(StaffUser { staff: member, session: s, meta: client_meta(parts, state.config.trust_forwarded_for) })
     }
 }
@@ -198,8 +205,7 @@ pub async fn same_origin_only(
         let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let foreign_origin = origin.is_some_and(|o| {
             let o = o.trim_end_matches('/');
-            o != state.config.public_url.trim_end_matches('/')
-                && o.split_once("://").map(|(_, h)| h) != Some(host)
+            o != state.config.public_url.trim_end_matches('/') && o.split_once("://").map(|(_, h)| h) != Some(host)
         });
         if cross_site || foreign_origin {
             return AppError::from(ErrorCode::CsrfInvalid).into_response();

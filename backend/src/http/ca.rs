@@ -43,7 +43,8 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>) -> Res
         "crt" | "cer" => Ok(download("application/pkix-cert", "public, max-age=86400", ca.cert_der.clone())),
         "pem" => Ok(download("application/x-pem-file", "public, max-age=86400", pem("CERTIFICATE", &ca.cert_der))),
         "crl" => {
-            let crl = crate::ca::revoke::current_crl(&state.db, ca).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
+            let crl =
+                crate::ca::revoke::current_crl(&state.db, ca).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
             // Caches may keep it a few minutes: a revocation shows up in OCSP at once.
             let mut res = download("application/pkix-crl", "public, max-age=300, must-revalidate", crl.der);
             if let Ok(v) = crl.this_update.to_rfc2822().replace("+0000", "GMT").parse() {

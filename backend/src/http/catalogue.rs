@@ -5,7 +5,9 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use certdesk_shared::apply::{Catalogue, CertificateType, NewProject, NewType, NewValidity, Project, SetPrice, TypeSettings, ValidityOption};
+use certdesk_shared::apply::{
+    Catalogue, CertificateType, NewProject, NewType, NewValidity, Project, SetPrice, TypeSettings, ValidityOption,
+};
 
 use super::AppJson;
 use super::auth::{Allowed, CurrentUser, ManageCatalogue};
@@ -33,11 +35,18 @@ async fn customer_catalogue(State(state): State<AppState>, user: CurrentUser) ->
     Ok(Json(catalogue::catalogue(&state.db, &a).await?))
 }
 
-async fn full_catalogue(State(state): State<AppState>, _: Allowed<ManageCatalogue>) -> Result<Json<Vec<Project>>, AppError> {
+async fn full_catalogue(
+    State(state): State<AppState>,
+    _: Allowed<ManageCatalogue>,
+) -> Result<Json<Vec<Project>>, AppError> {
     Ok(Json(catalogue::full_catalogue(&state.db).await?))
 }
 
-async fn add_project(State(state): State<AppState>, who: Allowed<ManageCatalogue>, AppJson(b): AppJson<NewProject>) -> Result<Json<Project>, AppError> {
+async fn add_project(
+    State(state): State<AppState>,
+    who: Allowed<ManageCatalogue>,
+    AppJson(b): AppJson<NewProject>,
+) -> Result<Json<Project>, AppError> {
     Ok(Json(catalogue::add_project(&state.db, &state.audit_key, &who.user.actor(), &b.name, &who.user.meta.ip).await?))
 }
 
@@ -65,7 +74,18 @@ async fn add_validity(
     Path(id): Path<String>,
     AppJson(b): AppJson<NewValidity>,
 ) -> Result<Json<ValidityOption>, AppError> {
-    Ok(Json(catalogue::add_validity(&state.db, &state.audit_key, &who.user.actor(), &id, b.years, b.price_fen, &who.user.meta.ip).await?))
+    Ok(Json(
+        catalogue::add_validity(
+            &state.db,
+            &state.audit_key,
+            &who.user.actor(),
+            &id,
+            b.years,
+            b.price_fen,
+            &who.user.meta.ip,
+        )
+        .await?,
+    ))
 }
 
 async fn set_price(
@@ -74,5 +94,8 @@ async fn set_price(
     Path(id): Path<String>,
     AppJson(b): AppJson<SetPrice>,
 ) -> Result<Json<ValidityOption>, AppError> {
-    Ok(Json(catalogue::set_price(&state.db, &state.audit_key, &who.user.actor(), &id, b.price_fen, &who.user.meta.ip).await?))
+    Ok(Json(
+        catalogue::set_price(&state.db, &state.audit_key, &who.user.actor(), &id, b.price_fen, &who.user.meta.ip)
+            .await?,
+    ))
 }

@@ -5,10 +5,11 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::directory::{
-    BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, SelfRevocation, StatusFilter,
-};
 use certdesk_shared::FieldError;
+use certdesk_shared::directory::{
+    BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, SelfRevocation,
+    StatusFilter,
+};
 use chrono::Utc;
 
 use super::AppJson;
@@ -50,18 +51,28 @@ fn search_key(q: &SearchQuery) -> Result<SearchKey, AppError> {
     }
 }
 
-async fn search(State(state): State<AppState>, Client(meta): Client, Query(q): Query<SearchQuery>) -> Result<Json<SearchResults>, AppError> {
+async fn search(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<SearchResults>, AppError> {
     let key = search_key(&q)?;
     let filter = match q.status.as_deref() {
         None | Some("") => StatusFilter::default(),
-        Some(s) => StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::OutOfRange))?,
+        Some(s) => {
+            StatusFilter::parse(s).ok_or_else(|| invalid("status", certdesk_shared::ValidationError::OutOfRange))?
+        }
     };
     let now = Utc::now();
     directory::count_lookup(&state.counters, &meta.ip, now).await?;
     Ok(Json(directory::search(&state.db, &key, filter, now).await?))
 }
 
-async fn detail(State(state): State<AppState>, Client(meta): Client, Path(uid): Path<String>) -> Result<Json<CertificateDetail>, AppError> {
+async fn detail(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Path(uid): Path<String>,
+) -> Result<Json<CertificateDetail>, AppError> {
     let now = Utc::now();
     directory::count_lookup(&state.counters, &meta.ip, now).await?;
     Ok(Json(directory::detail(&state.db, &uid, now).await?))
@@ -73,7 +84,17 @@ async fn revoke(
     Path(uid): Path<String>,
     AppJson(r): AppJson<SelfRevocation>,
 ) -> Result<Json<CertificateDetail>, AppError> {
-    let d = directory::revoke_with_phrase(&state.db, &state.counters, &state.ca, &state.audit_key, &uid, r, &meta, Utc::now()).await?;
+    let d = directory::revoke_with_phrase(
+        &state.db,
+        &state.counters,
+        &state.ca,
+        &state.audit_key,
+        &uid,
+        r,
+        &meta,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(d))
 }
 
@@ -85,12 +106,20 @@ struct BulletinQuery {
     page: Option<u32>,
 }
 
-async fn bulletin(State(state): State<AppState>, Client(meta): Client, Query(q): Query<BulletinQuery>) -> Result<Json<BulletinPage>, AppError> {
+async fn bulletin(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Query(q): Query<BulletinQuery>,
+) -> Result<Json<BulletinPage>, AppError> {
     directory::count_lookup(&state.counters, &meta.ip, Utc::now()).await?;
     Ok(Json(directory::bulletin(&state.db, &q.q, q.page.unwrap_or(1)).await?))
 }
 
-async fn progress(State(state): State<AppState>, Client(meta): Client, AppJson(q): AppJson<ProgressQuery>) -> Result<Json<Progress>, AppError> {
+async fn progress(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(q): AppJson<ProgressQuery>,
+) -> Result<Json<Progress>, AppError> {
     Ok(Json(directory::progress(&state.db, &state.counters, &q, &meta.ip, Utc::now()).await?))
 }
 
@@ -99,7 +128,8 @@ async fn ca_files(State(state): State<AppState>) -> Result<Json<Vec<CaInfo>>, Ap
     use sha2::{Digest, Sha256};
     let mut out = Vec::new();
     for a in [&state.ca.root, &state.ca.issuing] {
-        let (_, cert) = x509_parser::parse_x509_certificate(&a.cert_der).map_err(|e| AppError::Internal(anyhow::anyhow!("CA certificate: {e}")))?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&a.cert_der)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("CA certificate: {e}")))?;
         let digest = Sha256::digest(&a.cert_der);
         out.push(CaInfo {
             name: a.name.clone(),

@@ -26,17 +26,17 @@ use axum::response::{IntoResponse, Response};
 use certdesk_shared::ErrorCode;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use admin::enrol_url;
 pub use errors::{AppJson, decode_json};
 
 use crate::error::AppError;
-use errors::{ErrorParts, request_lang};
 use crate::metrics::HttpLabels;
 use crate::state::AppState;
+use errors::{ErrorParts, request_lang};
 
 /// The whole application. Fails only when the built app's `index.html` cannot be read.
 pub fn app(state: AppState) -> anyhow::Result<Router> {

@@ -10,12 +10,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
 use certdesk_shared::payment::{BankTransfer, PaymentOrder, Statement};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::auth::{Allowed, CurrentUser, Finance};
-use crate::domain::payment::{self, NotifyRefused};
 use crate::domain::apply;
+use crate::domain::payment::{self, NotifyRefused};
 use crate::error::AppError;
 use crate::payment::SignatureHeaders;
 use crate::state::AppState;
@@ -27,7 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/transfer", get(transfer))
         .route(
             "/applications/{id}/transfer-voucher",
-            axum::routing::put(transfer_voucher).layer(axum::extract::DefaultBodyLimit::max(2 * certdesk_shared::apply::MAX_DOCUMENT_BYTES)),
+            axum::routing::put(transfer_voucher)
+                .layer(axum::extract::DefaultBodyLimit::max(2 * certdesk_shared::apply::MAX_DOCUMENT_BYTES)),
         )
 }
 
@@ -41,7 +42,13 @@ pub fn admin_router() -> Router<AppState> {
 }
 
 /// Our account and the amount; the voucher's order once there is one.
-fn transfer_view(state: &AppState, application_id: &str, amount_fen: i64, o: Option<&crate::entity::payment_order::Model>, voucher_name: Option<String>) -> BankTransfer {
+fn transfer_view(
+    state: &AppState,
+    application_id: &str,
+    amount_fen: i64,
+    o: Option<&crate::entity::payment_order::Model>,
+    voucher_name: Option<String>,
+) -> BankTransfer {
     BankTransfer {
         application_id: application_id.to_owned(),
         account_name: state.config.transfer_account_name.clone(),
@@ -49,7 +56,10 @@ fn transfer_view(state: &AppState, application_id: &str, amount_fen: i64, o: Opt
         bank: state.config.transfer_bank.clone(),
         out_trade_no: o.map(|o| o.out_trade_no.clone()),
         amount_fen: o.map_or(amount_fen, |o| o.amount_fen),
-        status: o.map(|o| certdesk_shared::payment::PaymentStatus::parse(&o.status).unwrap_or(certdesk_shared::payment::PaymentStatus::NotPaid)),
+        status: o.map(|o| {
+            certdesk_shared::payment::PaymentStatus::parse(&o.status)
+                .unwrap_or(certdesk_shared::payment::PaymentStatus::NotPaid)
+        }),
         voucher_name,
     }
 }
@@ -58,7 +68,11 @@ fn order_view(state: &AppState, o: &crate::entity::payment_order::Model) -> Bank
     transfer_view(state, &o.application_id, o.amount_fen, Some(o), None)
 }
 
-async fn transfer(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<BankTransfer>, AppError> {
+async fn transfer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     let o = crate::entity::payment_order::Entity::find()
@@ -83,27 +97,51 @@ async fn transfer_voucher(
 ) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let name = super::apply::upload_name(&headers);
-    let o = payment::transfer_voucher(&state.db, state.payments.as_ref(), &state.audit_key, &app, &name, body.to_vec(), Utc::now()).await?;
+    let o = payment::transfer_voucher(
+        &state.db,
+        state.payments.as_ref(),
+        &state.audit_key,
+        &app,
+        &name,
+        body.to_vec(),
+        Utc::now(),
+    )
+    .await?;
     let stored = apply::stored_file(&state.db, &app.id, apply::VOUCHER_KIND).await?;
     Ok(Json(transfer_view(&state, &app.id, o.amount_fen, Some(&o), Some(stored.file_name))))
 }
 
-async fn pending_transfers(State(state): State<AppState>, _: Allowed<Finance>) -> Result<Json<Vec<BankTransfer>>, AppError> {
+async fn pending_transfers(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+) -> Result<Json<Vec<BankTransfer>>, AppError> {
     Ok(Json(payment::pending_transfers(&state.db).await?.iter().map(|o| order_view(&state, o)).collect()))
 }
 
-async fn voucher(State(state): State<AppState>, _: Allowed<Finance>, Path(no): Path<String>) -> Result<Response, AppError> {
+async fn voucher(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Path(no): Path<String>,
+) -> Result<Response, AppError> {
     let o = crate::entity::payment_order::Entity::find_by_id(no).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let doc = apply::stored_file(&state.db, &o.application_id, apply::VOUCHER_KIND).await?;
     Ok(super::apply::file_response(doc))
 }
 
-async fn confirm_transfer(State(state): State<AppState>, who: Allowed<Finance>, Path(no): Path<String>) -> Result<StatusCode, AppError> {
+async fn confirm_transfer(
+    State(state): State<AppState>,
+    who: Allowed<Finance>,
+    Path(no): Path<String>,
+) -> Result<StatusCode, AppError> {
     payment::confirm_transfer(&state.db, &state.audit_key, &who.user.actor(), &no, &who.user.meta.ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn statement(State(state): State<AppState>, _: Allowed<Finance>, Path(month): Path<String>) -> Result<Json<Statement>, AppError> {
+async fn statement(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Path(month): Path<String>,
+) -> Result<Json<Statement>, AppError> {
     Ok(Json(payment::statement(&state.db, &month).await?))
 }
 
@@ -112,19 +150,33 @@ pub fn sandbox_router() -> Router<AppState> {
     Router::new().route("/sandbox/pay/{token}", get(pay_page)).route("/sandbox/pay/{token}/confirm", post(confirm))
 }
 
-async fn order(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
+async fn order(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let o = payment::order_for(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now()).await?;
     Ok(Json(payment::view(&o)?))
 }
 
-async fn status(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PaymentOrder>, AppError> {
+async fn status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let o = payment::current(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now()).await?.ok_or(ErrorCode::NotFound)?;
+    let o = payment::current(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now())
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
     Ok(Json(payment::view(&o)?))
 }
 
-async fn cancel(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+async fn cancel(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     payment::cancel(&state.db, state.payments.as_ref(), &app).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -143,12 +195,13 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         signature: header_text(&headers, "wechatpay-signature"),
         serial: header_text(&headers, "wechatpay-serial"),
     };
-    let (status, message) = match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &sig, &body).await {
-        Ok(_) => (StatusCode::OK, None),
-        Err(NotifyRefused::Signature) => (StatusCode::UNAUTHORIZED, Some("签名错误")),
-        Err(NotifyRefused::Order) => (StatusCode::BAD_REQUEST, Some("订单或金额不符")),
-        Err(NotifyRefused::Retry) => (StatusCode::INTERNAL_SERVER_ERROR, Some("处理失败")),
-    };
+    let (status, message) =
+        match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &sig, &body).await {
+            Ok(_) => (StatusCode::OK, None),
+            Err(NotifyRefused::Signature) => (StatusCode::UNAUTHORIZED, Some("签名错误")),
+            Err(NotifyRefused::Order) => (StatusCode::BAD_REQUEST, Some("订单或金额不符")),
+            Err(NotifyRefused::Retry) => (StatusCode::INTERNAL_SERVER_ERROR, Some("处理失败")),
+        };
     let body = match message {
         None => serde_json::json!({ "code": "SUCCESS" }),
         Some(m) => serde_json::json!({ "code": "FAIL", "message": m }),
@@ -206,9 +259,15 @@ async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Re
     match state.sandbox_pay.confirm(&token).await {
         Ok(t) => page(
             "支付成功",
-            &format!("<h1 role=\"status\">支付成功</h1><p>¥{}</p><p>请回到电脑上的申请页面，页面会自动进入下一步。</p>", certdesk_shared::apply::yuan(t.amount_fen)),
+            &format!(
+                "<h1 role=\"status\">支付成功</h1><p>¥{}</p><p>请回到电脑上的申请页面，页面会自动进入下一步。</p>",
+                certdesk_shared::apply::yuan(t.amount_fen)
+            ),
         )
         .into_response(),
-        Err(e) => (StatusCode::CONFLICT, page("无法支付", &format!("<h1>无法支付</h1><p>{}</p>", escape(&e.to_string())))).into_response(),
+        Err(e) => {
+            (StatusCode::CONFLICT, page("无法支付", &format!("<h1>无法支付</h1><p>{}</p>", escape(&e.to_string()))))
+                .into_response()
+        }
     }
 }

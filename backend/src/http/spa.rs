@@ -63,7 +63,10 @@ impl Spa {
 
     /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        [&self.index_html, &self.apply_html, &self.admin_html, &self.directory_html].into_iter().flatten().flat_map(|h| inline_scripts(h))
+        [&self.index_html, &self.apply_html, &self.admin_html, &self.directory_html]
+            .into_iter()
+            .flatten()
+            .flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -133,11 +136,7 @@ async fn not_built() -> Response {
 async fn cache_headers(req: Request, next: Next) -> Response {
     let hashed = req.uri().path().rsplit('/').next().is_some_and(is_hashed_name);
     let mut res = next.run(req).await;
-    let value = if hashed && res.status().is_success() {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
+    let value = if hashed && res.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     res
 }

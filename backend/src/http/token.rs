@@ -25,12 +25,19 @@ pub fn router() -> Router<AppState> {
         .route("/verification", post(verify))
 }
 
-async fn start_verification(State(state): State<AppState>, Client(meta): Client) -> Result<Json<CertificateChallenge>, AppError> {
+async fn start_verification(
+    State(state): State<AppState>,
+    Client(meta): Client,
+) -> Result<Json<CertificateChallenge>, AppError> {
     let (challenge_id, challenge) = verification::start(&state.db, &meta, Utc::now()).await?;
     Ok(Json(CertificateChallenge { challenge_id, challenge }))
 }
 
-async fn verify(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<VerifyCertificate>) -> Result<Json<VerificationReport>, AppError> {
+async fn verify(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<VerifyCertificate>,
+) -> Result<Json<VerificationReport>, AppError> {
     // Each verification signs an OCSP answer: a public lookup, counted per address.
     crate::domain::directory::count_lookup(&state.counters, &meta.ip, Utc::now()).await?;
     Ok(Json(verification::verify(&state.db, &state.ca, &req, Utc::now()).await?))
@@ -44,6 +51,10 @@ async fn start_unlock(State(state): State<AppState>, Client(meta): Client) -> Re
     Ok(Json(token_unlock::start(&state.db, &state.audit_key, &meta, Utc::now()).await?))
 }
 
-async fn unlock(State(state): State<AppState>, Client(meta): Client, AppJson(req): AppJson<UnlockToken>) -> Result<Json<UnlockGrant>, AppError> {
+async fn unlock(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<UnlockToken>,
+) -> Result<Json<UnlockGrant>, AppError> {
     Ok(Json(token_unlock::grant(&state.db, &state.audit_key, &req, &meta, Utc::now()).await?))
 }

@@ -32,11 +32,7 @@ impl MigrationTrait for Migration {
         let insert = Query::insert()
             .into_table(Instance::Table)
             .columns([Instance::Id, Instance::InstanceId, Instance::CreatedAt])
-            .values_panic([
-                1.into(),
-                uuid::Uuid::new_v4().to_string().into(),
-                chrono::Utc::now().into(),
-            ])
+            .values_panic([1.into(), uuid::Uuid::new_v4().to_string().into(), chrono::Utc::now().into()])
             .to_owned();
         manager.exec_stmt(insert).await
     }

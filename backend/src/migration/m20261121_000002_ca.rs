@@ -88,7 +88,11 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Certificate::Reason).small_integer().null())
                 .col(ColumnDef::new(Certificate::InvalidityDate).timestamp_with_time_zone().null())
                 .col(ColumnDef::new(Certificate::CreatedAt).timestamp_with_time_zone().not_null())
-                .foreign_key(ForeignKey::create().from(Certificate::Table, Certificate::CaId).to(CaAuthority::Table, CaAuthority::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(Certificate::Table, Certificate::CaId)
+                        .to(CaAuthority::Table, CaAuthority::Id),
+                )
                 .to_owned(),
         )
         .await?;
@@ -103,7 +107,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("certificate_ca_status").table(Certificate::Table).col(Certificate::CaId).col(Certificate::Status).to_owned(),
+            Index::create()
+                .name("certificate_ca_status")
+                .table(Certificate::Table)
+                .col(Certificate::CaId)
+                .col(Certificate::Status)
+                .to_owned(),
         )
         .await?;
         m.create_table(

@@ -16,7 +16,10 @@ enum Certificate {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(
-            Table::alter().table(Certificate::Table).add_column(ColumnDef::new(Certificate::CrlEntry).binary().null()).to_owned(),
+            Table::alter()
+                .table(Certificate::Table)
+                .add_column(ColumnDef::new(Certificate::CrlEntry).binary().null())
+                .to_owned(),
         )
         .await
     }

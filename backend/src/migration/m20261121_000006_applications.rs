@@ -9,7 +9,8 @@ use super::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &[&str] = &["application_document", "application", "catalogue_validity", "catalogue_type", "catalogue_project"];
+const TABLES: &[&str] =
+    &["application_document", "application", "catalogue_validity", "catalogue_type", "catalogue_project"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -95,6 +96,7 @@ impl MigrationTrait for Migration {
         for t in TABLES {
             m.drop_table(Table::drop().table(Alias::new(*t)).if_exists().to_owned()).await?;
         }
-        m.alter_table(Table::alter().table(Alias::new("account")).drop_column(Alias::new("billing_mode")).to_owned()).await
+        m.alter_table(Table::alter().table(Alias::new("account")).drop_column(Alias::new("billing_mode")).to_owned())
+            .await
     }
 }

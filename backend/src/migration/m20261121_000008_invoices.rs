@@ -49,7 +49,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(Alias::new("invoice")).if_exists().to_owned()).await?;
         for name in ["courier", "tracking_no", "shipped_at"] {
-            m.alter_table(Table::alter().table(Alias::new("application")).drop_column(Alias::new(name)).to_owned()).await?;
+            m.alter_table(Table::alter().table(Alias::new("application")).drop_column(Alias::new(name)).to_owned())
+                .await?;
         }
         Ok(())
     }

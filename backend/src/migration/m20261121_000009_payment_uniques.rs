@@ -11,8 +11,10 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("CREATE UNIQUE INDEX ix_payment_order_open ON payment_order (application_id) WHERE status = 'not_paid'")
-            .await?;
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX ix_payment_order_open ON payment_order (application_id) WHERE status = 'not_paid'",
+        )
+        .await?;
         db.execute_unprepared("CREATE UNIQUE INDEX ix_invoice_number ON invoice (invoice_no)").await?;
         Ok(())
     }

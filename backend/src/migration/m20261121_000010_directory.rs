@@ -14,7 +14,8 @@ fn add_text(table: &str, col: &str) -> TableAlterStatement {
     Table::alter().table(Alias::new(table)).add_column(ColumnDef::new(Alias::new(col)).text().null()).to_owned()
 }
 
-const APPLICATION_COLUMNS: [&str; 5] = ["search_name", "search_email", "operator_mobile", "operator_id_number", "challenge_hash"];
+const APPLICATION_COLUMNS: [&str; 5] =
+    ["search_name", "search_email", "operator_mobile", "operator_id_number", "challenge_hash"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -34,10 +35,14 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for col in ["search_name", "search_email", "operator_mobile", "operator_id_number", "certificate_uid"] {
-            m.drop_index(Index::drop().name(format!("ix_application_{col}")).table(Alias::new("application")).to_owned()).await?;
+            m.drop_index(
+                Index::drop().name(format!("ix_application_{col}")).table(Alias::new("application")).to_owned(),
+            )
+            .await?;
         }
         for col in APPLICATION_COLUMNS {
-            m.alter_table(Table::alter().table(Alias::new("application")).drop_column(Alias::new(col)).to_owned()).await?;
+            m.alter_table(Table::alter().table(Alias::new("application")).drop_column(Alias::new(col)).to_owned())
+                .await?;
         }
         for ix in ["ix_certificate_email", "ix_certificate_subject", "ix_certificate_revoked_at"] {
             m.drop_index(Index::drop().name(ix).table(Alias::new("certificate")).to_owned()).await?;

@@ -13,14 +13,19 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(
-            Table::alter().table(Alias::new("certificate")).add_column(ColumnDef::new(Alias::new("medium_no")).text().null()).to_owned(),
+            Table::alter()
+                .table(Alias::new("certificate"))
+                .add_column(ColumnDef::new(Alias::new("medium_no")).text().null())
+                .to_owned(),
         )
         .await?;
         m.create_index(index("certificate", &["medium_no"], false)).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ix_certificate_medium_no").table(Alias::new("certificate")).to_owned()).await?;
-        m.alter_table(Table::alter().table(Alias::new("certificate")).drop_column(Alias::new("medium_no")).to_owned()).await
+        m.drop_index(Index::drop().name("ix_certificate_medium_no").table(Alias::new("certificate")).to_owned())
+            .await?;
+        m.alter_table(Table::alter().table(Alias::new("certificate")).drop_column(Alias::new("medium_no")).to_owned())
+            .await
     }
 }

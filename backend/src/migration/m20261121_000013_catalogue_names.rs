@@ -16,7 +16,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ix_catalogue_type_project_id_name").table(Alias::new("catalogue_type")).to_owned()).await?;
-        m.drop_index(Index::drop().name("ix_catalogue_project_name").table(Alias::new("catalogue_project")).to_owned()).await
+        m.drop_index(
+            Index::drop().name("ix_catalogue_type_project_id_name").table(Alias::new("catalogue_type")).to_owned(),
+        )
+        .await?;
+        m.drop_index(Index::drop().name("ix_catalogue_project_name").table(Alias::new("catalogue_project")).to_owned())
+            .await
     }
 }

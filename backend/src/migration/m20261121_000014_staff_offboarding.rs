@@ -17,7 +17,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.alter_table(Table::alter().table(Alias::new("staff")).add_column(ColumnDef::new(Alias::new("mobile")).text().null()).to_owned()).await
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("staff"))
+                .add_column(ColumnDef::new(Alias::new("mobile")).text().null())
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -27,7 +27,14 @@ impl Mailer {
     }
 
     /// Sends a message that carries one-time `codes` (kept masked in a non-sandbox outbox).
-    pub async fn send_codes(&self, to: &str, template: &str, subject: &str, body: &str, codes: &[&str]) -> anyhow::Result<()> {
+    pub async fn send_codes(
+        &self,
+        to: &str,
+        template: &str,
+        subject: &str,
+        body: &str,
+        codes: &[&str],
+    ) -> anyhow::Result<()> {
         self.send_with(to, template, subject, body, None, codes).await
     }
 
@@ -44,7 +51,8 @@ impl Mailer {
     ) -> anyhow::Result<()> {
         use lettre::message::{Attachment, MultiPart, SinglePart};
         let Some(smtp) = &self.smtp else {
-            let note = attachment.as_ref().map(|(n, _, b)| format!("\n\n[附件：{n}，{} 字节]", b.len())).unwrap_or_default();
+            let note =
+                attachment.as_ref().map(|(n, _, b)| format!("\n\n[附件：{n}，{} 字节]", b.len())).unwrap_or_default();
             self.outbox.keep("email", to, template, &format!("{subject}\n\n{body}{note}"), codes).await?;
             return Ok(());
         };

@@ -55,7 +55,14 @@ pub const MASK: &str = "******";
 
 impl Outbox {
     /// Keeps one accepted message; `codes` are the one-time codes in its body.
-    pub async fn keep(&self, channel: &str, recipient: &str, template: &str, body: &str, codes: &[&str]) -> Result<(), DbErr> {
+    pub async fn keep(
+        &self,
+        channel: &str,
+        recipient: &str,
+        template: &str,
+        body: &str,
+        codes: &[&str],
+    ) -> Result<(), DbErr> {
         let body = if self.keeps_codes { body.to_owned() } else { mask(body, codes) };
         keep(&self.db, channel, recipient, template, &body).await
     }
@@ -71,7 +78,13 @@ pub fn mask(body: &str, codes: &[&str]) -> String {
 }
 
 /// Keeps one accepted message in the outbox table.
-async fn keep(db: &impl ConnectionTrait, channel: &str, recipient: &str, template: &str, body: &str) -> Result<(), DbErr> {
+async fn keep(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    recipient: &str,
+    template: &str,
+    body: &str,
+) -> Result<(), DbErr> {
     use sea_orm::EntityTrait;
     outbox_message::Entity::insert(outbox_message::ActiveModel {
         id: Set(crate::domain::new_id()),

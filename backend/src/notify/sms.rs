@@ -60,12 +60,18 @@ impl Template {
 
     fn params(&self) -> BTreeMap<&'static str, String> {
         match self {
-            Template::RegisterCode { code } | Template::ResetPasswordCode { code } | Template::TokenUnlockCode { code } => BTreeMap::from([("code", code.clone())]),
+            Template::RegisterCode { code }
+            | Template::ResetPasswordCode { code }
+            | Template::TokenUnlockCode { code } => BTreeMap::from([("code", code.clone())]),
             Template::ApplicationApproved { acceptance_no, auth_code } => {
                 BTreeMap::from([("acceptance_no", acceptance_no.clone()), ("auth_code", auth_code.clone())])
             }
-            Template::ApplicationRejected { acceptance_no } => BTreeMap::from([("acceptance_no", acceptance_no.clone())]),
-            Template::SecurityKeyChanged { added } => BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())]),
+            Template::ApplicationRejected { acceptance_no } => {
+                BTreeMap::from([("acceptance_no", acceptance_no.clone())])
+            }
+            Template::SecurityKeyChanged { added } => {
+                BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())])
+            }
             _ => BTreeMap::new(),
         }
     }
@@ -73,7 +79,9 @@ impl Template {
     /// The one-time codes the message carries (kept whole only in a sandbox's outbox).
     pub fn one_time_codes(&self) -> Vec<&str> {
         match self {
-            Template::RegisterCode { code } | Template::ResetPasswordCode { code } | Template::TokenUnlockCode { code } => vec![code.as_str()],
+            Template::RegisterCode { code }
+            | Template::ResetPasswordCode { code }
+            | Template::TokenUnlockCode { code } => vec![code.as_str()],
             Template::ApplicationApproved { auth_code, .. } => vec![auth_code.as_str()],
             _ => Vec::new(),
         }
@@ -81,7 +89,10 @@ impl Template {
 
     /// Verification-code templates fall under the vendor's stricter flow control.
     fn is_code(&self) -> bool {
-        matches!(self, Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. })
+        matches!(
+            self,
+            Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. }
+        )
     }
 }
 
@@ -90,12 +101,22 @@ fn template_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "SMS_CD_REGISTER" => "您正在注册CertDesk自助服务系统，验证码：${code}，5分钟内有效。请勿泄露给他人。",
         "SMS_CD_RESET" => "您正在找回登录密码，验证码：${code}，5分钟内有效。如非本人操作，请忽略本短信。",
-        "SMS_CD_UNLOCK" => "您正在解锁数字证书介质的PIN码，验证码：${code}，5分钟内有效。如非本人操作，请立即联系客服。",
-        "SMS_CD_REGISTERED" => "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。",
+        "SMS_CD_UNLOCK" => {
+            "您正在解锁数字证书介质的PIN码，验证码：${code}，5分钟内有效。如非本人操作，请立即联系客服。"
+        }
+        "SMS_CD_REGISTERED" => {
+            "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。"
+        }
         "SMS_CD_PASSWORD" => "您的CertDesk登录密码已修改。如非本人操作，请立即找回密码并联系客服。",
-        "SMS_CD_KEY" => "您的CertDesk账号已${action}一个安全密钥。如非本人操作，请立即修改密码、删除陌生的安全密钥并联系客服。",
-        "SMS_CD_APPROVED" => "您的数字证书申请（业务受理号：${acceptance_no}）已审核通过，下载授权码：${auth_code}。请登录系统，插入介质后下载证书。",
-        "SMS_CD_REJECTED" => "您的数字证书申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。",
+        "SMS_CD_KEY" => {
+            "您的CertDesk账号已${action}一个安全密钥。如非本人操作，请立即修改密码、删除陌生的安全密钥并联系客服。"
+        }
+        "SMS_CD_APPROVED" => {
+            "您的数字证书申请（业务受理号：${acceptance_no}）已审核通过，下载授权码：${auth_code}。请登录系统，插入介质后下载证书。"
+        }
+        "SMS_CD_REJECTED" => {
+            "您的数字证书申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。"
+        }
         _ => return None,
     })
 }
@@ -155,7 +176,8 @@ fn pct(s: &str) -> String {
 pub fn sign(params: &BTreeMap<String, String>, secret: &str) -> String {
     let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect();
     let to_sign = format!("GET&{}&{}", pct("/"), pct(&query.join("&")));
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes()).unwrap_or_else(|_| unreachable());
+    let mut mac =
+        <Hmac<Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes()).unwrap_or_else(|_| unreachable());
     mac.update(to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -176,12 +198,18 @@ pub struct SandboxGateway {
 
 impl SandboxGateway {
     pub fn new(outbox: super::Outbox, staging: bool) -> anyhow::Result<SandboxGateway> {
-        Ok(SandboxGateway { outbox, staging, access_key_id: "LTAIsandbox".into(), secret: crate::domain::random_token::<24>()? })
+        Ok(SandboxGateway {
+            outbox,
+            staging,
+            access_key_id: "LTAIsandbox".into(),
+            secret: crate::domain::random_token::<24>()?,
+        })
     }
 
     /// The request as it would go over the wire.
     pub fn signed_params(&self, request: &SmsRequest, nonce: &str) -> Result<BTreeMap<String, String>, SmsError> {
-        let param_json = serde_json::to_string(&request.template.params()).map_err(|e| SmsError::System(e.to_string()))?;
+        let param_json =
+            serde_json::to_string(&request.template.params()).map_err(|e| SmsError::System(e.to_string()))?;
         let mut p: BTreeMap<String, String> = [
             ("AccessKeyId", self.access_key_id.clone()),
             ("Action", "SendSms".into()),
@@ -207,7 +235,12 @@ impl SandboxGateway {
 
     /// The vendor's side: verify, check, render, keep. `codes` are the one-time codes among
     /// the parameters. Returns the BizId.
-    pub async fn receive(&self, mut params: BTreeMap<String, String>, is_code: bool, codes: &[&str]) -> Result<String, SmsError> {
+    pub async fn receive(
+        &self,
+        mut params: BTreeMap<String, String>,
+        is_code: bool,
+        codes: &[&str],
+    ) -> Result<String, SmsError> {
         let signature = params.remove("Signature").unwrap_or_default();
         if !crate::domain::same(&sign(&params, &self.secret), &signature) {
             return Err(SmsError::SignatureDoesNotMatch);

@@ -18,10 +18,10 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{Duration, Utc};
+use rsa::RsaPrivateKey;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::RsaPrivateKey;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
 use sha2::Sha256;
 use tokio::sync::{OnceCell, mpsc};
@@ -54,20 +54,33 @@ impl SandboxPay {
     /// The sandbox and the receiving end of its notifications (the server drains it).
     pub fn new(db: DatabaseConnection, public_url: &str) -> (SandboxPay, mpsc::UnboundedReceiver<Delivery>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (SandboxPay { db, public_url: public_url.trim_end_matches('/').to_owned(), keys: OnceCell::new(), outbox: tx }, rx)
+        (
+            SandboxPay {
+                db,
+                public_url: public_url.trim_end_matches('/').to_owned(),
+                keys: OnceCell::new(),
+                outbox: tx,
+            },
+            rx,
+        )
     }
 
     /// The keys, made once per database (an RSA-2048 platform key and a 32-byte API v3 key).
     async fn keys(&self) -> Result<&Keys, PayError> {
         self.keys
             .get_or_try_init(|| async {
-                let pem = self.secret("platform_key", || {
-                    let mut rng = rsa::rand_core::OsRng;
-                    let key = RsaPrivateKey::new(&mut rng, 2048).map_err(provider_err)?;
-                    Ok(key.to_pkcs8_pem(LineEnding::LF).map_err(provider_err)?.to_string())
-                })
-                .await?;
-                let api_v3 = self.secret("api_v3_key", || Ok(hex::encode(crate::domain::random_bytes::<32>().map_err(provider_err)?))).await?;
+                let pem = self
+                    .secret("platform_key", || {
+                        let mut rng = rsa::rand_core::OsRng;
+                        let key = RsaPrivateKey::new(&mut rng, 2048).map_err(provider_err)?;
+                        Ok(key.to_pkcs8_pem(LineEnding::LF).map_err(provider_err)?.to_string())
+                    })
+                    .await?;
+                let api_v3 = self
+                    .secret("api_v3_key", || {
+                        Ok(hex::encode(crate::domain::random_bytes::<32>().map_err(provider_err)?))
+                    })
+                    .await?;
                 let key = RsaPrivateKey::from_pkcs8_pem(&pem).map_err(provider_err)?;
                 let serial = crate::domain::sha256_hex(&[pem.as_bytes()])[..40].to_uppercase();
                 let mut v3 = [0u8; 32];
@@ -84,13 +97,16 @@ impl SandboxPay {
 
     /// A stored secret, made by `make` the first time (the first server to store it wins).
     async fn secret(&self, name: &str, make: impl FnOnce() -> Result<String, PayError>) -> Result<String, PayError> {
-        if let Some(s) = sandbox_secret::Entity::find_by_id(name.to_owned()).one(&self.db).await.map_err(provider_err)? {
+        if let Some(s) =
+            sandbox_secret::Entity::find_by_id(name.to_owned()).one(&self.db).await.map_err(provider_err)?
+        {
             return Ok(s.value);
         }
         let value = make()?;
-        let insert = sandbox_secret::Entity::insert(sandbox_secret::ActiveModel { name: Set(name.into()), value: Set(value) })
-            .exec(&self.db)
-            .await;
+        let insert =
+            sandbox_secret::Entity::insert(sandbox_secret::ActiveModel { name: Set(name.into()), value: Set(value) })
+                .exec(&self.db)
+                .await;
         match insert {
             Ok(_) => {}
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
@@ -102,7 +118,11 @@ impl SandboxPay {
 
     /// The sandbox pay page's data: the trade behind a `code_url` token.
     pub async fn trade(&self, token: &str) -> Result<sandbox_trade::Model, PayError> {
-        sandbox_trade::Entity::find_by_id(token.to_owned()).one(&self.db).await.map_err(provider_err)?.ok_or(PayError::OrderNotFound)
+        sandbox_trade::Entity::find_by_id(token.to_owned())
+            .one(&self.db)
+            .await
+            .map_err(provider_err)?
+            .ok_or(PayError::OrderNotFound)
     }
 
     /// The payer confirms on the pay page: the trade succeeds once, and the notification is
@@ -255,12 +275,14 @@ impl PaymentProvider for SandboxPay {
         }
         let nonce = r["nonce"].as_str().filter(|n| n.len() == 12).ok_or(PayError::BadBody("nonce"))?;
         let aad = r["associated_data"].as_str().unwrap_or("");
-        let ct = B64.decode(r["ciphertext"].as_str().unwrap_or("")).map_err(|_| PayError::BadBody("ciphertext encoding"))?;
+        let ct =
+            B64.decode(r["ciphertext"].as_str().unwrap_or("")).map_err(|_| PayError::BadBody("ciphertext encoding"))?;
         let cipher = Aes256Gcm::new_from_slice(&keys.api_v3).map_err(provider_err)?;
         let plain = cipher
             .decrypt(Nonce::from_slice(nonce.as_bytes()), Payload { msg: &ct, aad: aad.as_bytes() })
             .map_err(|_| PayError::BadBody("resource does not decrypt"))?;
-        let t: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| PayError::BadBody("resource not JSON"))?;
+        let t: serde_json::Value =
+            serde_json::from_slice(&plain).map_err(|_| PayError::BadBody("resource not JSON"))?;
         Ok(TradeResult {
             out_trade_no: t["out_trade_no"].as_str().ok_or(PayError::BadBody("out_trade_no"))?.to_owned(),
             transaction_id: t["transaction_id"].as_str().map(str::to_owned),

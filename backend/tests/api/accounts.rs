@@ -159,7 +159,8 @@ async fn register_sign_out_and_sign_in_again() {
     assert_eq!(info.account.org_name.as_deref(), Some("天津滨海测试有限公司"));
 
     // The password is stored as argon2id, never as given.
-    let row = account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().unwrap();
+    let row =
+        account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().unwrap();
     assert!(row.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 
     let old_cookie = b.cookie.clone();
@@ -212,7 +213,9 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
     assert_eq!(v["fields"][0]["error"], "agreement_required");
 
     // None of those used up the code or left an account behind.
-    assert!(account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().is_none());
+    assert!(
+        account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().is_none()
+    );
     let personal = json!({
         "kind": "personal", "name": "李四", "id_number": ID_NUMBER, "mobile": mobile,
         "password": PASSWORD, "code": code, "agreement_version": AGREEMENT_VERSION,
@@ -252,7 +255,12 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     let mobile = new_mobile();
     let code = send_code(&mut b, &mobile, "register").await;
 
-    let stored = one_time_code::Entity::find().filter(one_time_code::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().unwrap();
+    let stored = one_time_code::Entity::find()
+        .filter(one_time_code::Column::Mobile.eq(&mobile))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(stored.code_hash, code, "stored hashed");
     assert!(!stored.code_hash.contains(&code));
 
@@ -402,7 +410,9 @@ async fn parallel_guesses_are_counted_before_any_is_checked() {
     assert!(answers.iter().all(|c| c == "sign_in_failed" || c == "account_locked"), "{answers:?}");
 }
 
-async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(fs: impl Iterator<Item = F>) -> Vec<String> {
+async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<String> {
     let handles: Vec<_> = fs.map(tokio::spawn).collect();
     let mut out = Vec::new();
     for h in handles {
@@ -413,7 +423,9 @@ async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
 
 /// Moves the last failure of a phone's sign-in counter into the past (not the lock).
 async fn age_throttle(app: &TestApp, mobile: &str, by: Duration) {
-    if let Some(row) = throttle::Entity::find_by_id(format!("sign_in:mobile:{mobile}")).one(&app.state.db).await.unwrap() {
+    if let Some(row) =
+        throttle::Entity::find_by_id(format!("sign_in:mobile:{mobile}")).one(&app.state.db).await.unwrap()
+    {
         let last = row.last_failure_at;
         let mut a: throttle::ActiveModel = row.into();
         a.last_failure_at = Set(last - by);
@@ -456,7 +468,8 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
 
 /// `POST /api/codes` from `address` (the server trusts X-Forwarded-For in these tests).
 async fn code_from(app: &TestApp, address: &str, body: &Value) -> (StatusCode, Value) {
-    let res = app.client.post(app.url("/api/codes")).header("x-forwarded-for", address).json(body).send().await.unwrap();
+    let res =
+        app.client.post(app.url("/api/codes")).header("x-forwarded-for", address).json(body).send().await.unwrap();
     (res.status(), res.json().await.unwrap())
 }
 
@@ -503,14 +516,21 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
     assert_eq!(sign_in(&mut second, &mobile, PASSWORD).await.0, StatusCode::OK);
 
     let (status, v) = first
-        .post("/api/account/password", json!({ "current_password": "wrong one", "new_password": "a brand new passphrase" }))
+        .post(
+            "/api/account/password",
+            json!({ "current_password": "wrong one", "new_password": "a brand new passphrase" }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["fields"][0]["error"], "password_wrong");
-    let (_, v) = first.post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "short" })).await;
+    let (_, v) =
+        first.post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "short" })).await;
     assert_eq!(v["fields"][0]["error"], "password_length");
     let (status, _) = first
-        .post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+        .post(
+            "/api/account/password",
+            json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(first.get("/api/session").await.0, StatusCode::OK, "this session stays");
@@ -530,12 +550,20 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut anon, &mobile, "reset_password").await;
     let (status, v) = anon
-        .post("/api/password-reset", json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "yet another passphrase" }))
+        .post(
+            "/api/password-reset",
+            json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "yet another passphrase" }),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
     assert_eq!(first.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "every session ended");
     // No SMS carries a password.
-    for m in outbox_message::Entity::find().filter(outbox_message::Column::Recipient.eq(&mobile)).all(&app.state.db).await.unwrap() {
+    for m in outbox_message::Entity::find()
+        .filter(outbox_message::Column::Recipient.eq(&mobile))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+    {
         assert!(!m.body.contains("yet another passphrase") && !m.body.contains(PASSWORD));
     }
     let mut b = Browser::new(&app);
@@ -548,7 +576,11 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
     let app = spawn_app().await;
     let (mut b, mobile) = registered(&app).await;
     let (status, v) = b
-        .call(Method::PUT, "/api/account", Some(json!({ "org_name": "天津滨海新测试有限公司", "name": "王五", "email": null })))
+        .call(
+            Method::PUT,
+            "/api/account",
+            Some(json!({ "org_name": "天津滨海新测试有限公司", "name": "王五", "email": null })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["name"], "王五");
@@ -600,7 +632,11 @@ async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told(
     // An open session is not enough to add a way in.
     for (password, error) in [("", "required"), ("not my password", "password_wrong")] {
         let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": password })).await;
-        assert_eq!((s, &v["fields"][0]), (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "password", "error": error })), "{v}");
+        assert_eq!(
+            (s, &v["fields"][0]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "password", "error": error })),
+            "{v}"
+        );
     }
     let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": PASSWORD })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -656,7 +692,13 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     assert_eq!((status, v), (StatusCode::OK, json!([])));
     let (status, _) = bob.post(&format!("/api/account/keys/{}/remove", key.id), json!({ "password": PASSWORD })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone()).one(&app.state.db).await.unwrap().is_some());
+    assert!(
+        certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone())
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Passwordless sign-in for an unknown phone gets a challenge shaped like a real one.
     let (status, v) = alice.post("/api/sign-in/key/start", json!({ "mobile": new_mobile() })).await;
     assert_eq!(status, StatusCode::OK);
@@ -685,7 +727,10 @@ async fn password_change_notice_goes_over_real_smtp() {
     let app = spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     let (mut b, _) = registered(&app).await;
     let (status, _) = b
-        .post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+        .post(
+            "/api/account/password",
+            json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let new = maildir.path().join("mail/new");
@@ -753,7 +798,8 @@ pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::S
     )
     .await
     .unwrap();
-    let (value, row) = session::start(&app.state.db, session::Kind::Staff, &staff.id, "test", &meta, Utc::now()).await.unwrap();
+    let (value, row) =
+        session::start(&app.state.db, session::Kind::Staff, &staff.id, "test", &meta, Utc::now()).await.unwrap();
     let b = Browser { app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
     (b, staff.id)
 }
@@ -765,7 +811,8 @@ pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::S
 async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
     use certdesk::domain::{apply, captcha as captchas, security_key};
     let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
-    let get_from = |address: &'static str| app.client.get(app.url("/api/captcha")).header("x-forwarded-for", address).send();
+    let get_from =
+        |address: &'static str| app.client.get(app.url("/api/captcha")).header("x-forwarded-for", address).send();
     for i in 0..captchas::PER_ADDRESS_PER_MINUTE {
         assert_eq!(get_from("2001:db8:a:b::1").await.unwrap().status(), StatusCode::OK, "{i}");
     }
@@ -774,7 +821,11 @@ async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
 
     for path in ["/api/sign-in/key/start", "/api/admin/sign-in/start"] {
         let post_from = |address: &'static str| {
-            app.client.post(app.url(path)).header("x-forwarded-for", address).json(&json!({ "mobile": "13800138000", "username": "someone" })).send()
+            app.client
+                .post(app.url(path))
+                .header("x-forwarded-for", address)
+                .json(&json!({ "mobile": "13800138000", "username": "someone" }))
+                .send()
         };
         for i in 0..security_key::STARTS_PER_ADDRESS_PER_MINUTE {
             assert_eq!(post_from("203.0.113.9").await.unwrap().status(), StatusCode::OK, "{path} {i}");

@@ -119,7 +119,10 @@ async fn customers_reach_no_staff_route_and_roles_reach_only_theirs() {
             let allowed = needs.is_none_or(|r| r == role || role == StaffRole::Administrator);
             if allowed {
                 // Allowed in: success, or "not found" for the made-up object ids.
-                assert!(status.is_success() || status == StatusCode::NOT_FOUND, "{role:?} {method} {path}: {status} {v}");
+                assert!(
+                    status.is_success() || status == StatusCode::NOT_FOUND,
+                    "{role:?} {method} {path}: {status} {v}"
+                );
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}: {v}");
             }
@@ -147,7 +150,9 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     assert_eq!(v[0]["template"], "SMS_CD_REGISTER");
     assert!(v[0]["body"].as_str().unwrap().starts_with("【CertDesk】您正在注册"));
 
-    let (status, v) = admin.call(Method::PUT, &format!("/api/admin/staff/{admin_id}/role"), Some(json!({ "role": "reviewer" }))).await;
+    let (status, v) = admin
+        .call(Method::PUT, &format!("/api/admin/staff/{admin_id}/role"), Some(json!({ "role": "reviewer" })))
+        .await;
     assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")));
 
     let (status, v) = admin
@@ -156,9 +161,8 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     assert_eq!(status, StatusCode::OK, "{v}");
     assert!(v["enrol_url"].as_str().unwrap().contains("/admin/enrol#token="));
     assert_eq!(v["staff"]["enrolled"], false);
-    let (status, v) = admin
-        .post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "finance" }))
-        .await;
+    let (status, v) =
+        admin.post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "finance" })).await;
     assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")));
     // An enrolment link is single-purpose: a made-up token is refused.
     let (status, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": "made-up" })).await;
@@ -178,7 +182,8 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let (mut leaver, leaver_id) = staff_browser(&app, StaffRole::Reviewer).await;
     // A second session of theirs, on another computer.
     let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "another computer".into() };
-    let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
+    let (value, _) =
+        session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut second_tab = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
     crate::accounts::stored_key_for(&app, "staff", &leaver_id, "安全密钥").await;
@@ -195,33 +200,54 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     // Every session ended at once, and the keys are gone.
     assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(second_tab.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
-    let keys = webauthn_credential::Entity::find().filter(webauthn_credential::Column::OwnerId.eq(leaver_id.as_str())).count(&app.state.db).await.unwrap();
+    let keys = webauthn_credential::Entity::find()
+        .filter(webauthn_credential::Column::OwnerId.eq(leaver_id.as_str()))
+        .count(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(keys, 0);
     // Signing in starts like an unknown name's (a decoy that never finishes), and a session
     // made some other way for the member is refused too.
     let (s, decoy) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": username })).await;
     let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": "nobody.here" })).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(decoy["options"]["publicKey"].as_object().map(|o| o.len()), unknown["options"]["publicKey"].as_object().map(|o| o.len()), "{decoy}");
-    let (value, _) = session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
+    assert_eq!(
+        decoy["options"]["publicKey"].as_object().map(|o| o.len()),
+        unknown["options"]["publicKey"].as_object().map(|o| o.len()),
+        "{decoy}"
+    );
+    let (value, _) =
+        session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut revived = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     assert_eq!(revived.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
     // The role cannot be changed any more, and the list says who left.
-    let (s, _) = admin.call(Method::PUT, &format!("/api/admin/staff/{leaver_id}/role"), Some(json!({ "role": "finance" }))).await;
+    let (s, _) = admin
+        .call(Method::PUT, &format!("/api/admin/staff/{leaver_id}/role"), Some(json!({ "role": "finance" })))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, list) = admin.get("/api/admin/staff").await;
     let row = list.as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
     assert_eq!(row["disabled"], true);
     let (_, trail) = admin.get("/api/admin/audit").await;
     let entry = trail.as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");
-    assert_eq!((entry["detail"]["sessions_ended"].as_u64(), entry["detail"]["keys_removed"].as_u64()), (Some(2), Some(1)), "{entry}");
+    assert_eq!(
+        (entry["detail"]["sessions_ended"].as_u64(), entry["detail"]["keys_removed"].as_u64()),
+        (Some(2), Some(1)),
+        "{entry}"
+    );
 
     // The last enabled administrator stays.
     let (mut other_admin, other_id) = staff_browser(&app, StaffRole::Administrator).await;
     let (s, _) = other_admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = other_admin.call(Method::PUT, &format!("/api/admin/staff/{other_id}/role"), Some(json!({ "role": "reviewer" }))).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")), "a disabled administrator does not count");
+    let (s, v) = other_admin
+        .call(Method::PUT, &format!("/api/admin/staff/{other_id}/role"), Some(json!({ "role": "reviewer" })))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("last_administrator")),
+        "a disabled administrator does not count"
+    );
 }
 
 #[tokio::test]
@@ -234,12 +260,22 @@ async fn an_unknown_role_grants_nothing() {
         .db
         .execute(sea_orm::Statement::from_sql_and_values(
             app.state.db.get_database_backend(),
-            if app.state.db.get_database_backend() == DbBackend::Postgres { "UPDATE staff SET role = 'auditor' WHERE id = $1" } else { "UPDATE staff SET role = 'auditor' WHERE id = ?" },
+            if app.state.db.get_database_backend() == DbBackend::Postgres {
+                "UPDATE staff SET role = 'auditor' WHERE id = $1"
+            } else {
+                "UPDATE staff SET role = 'auditor' WHERE id = ?"
+            },
             [id.clone().into()],
         ))
         .await
         .unwrap();
-    for path in ["/api/admin/applications", "/api/admin/shipments", "/api/admin/invoices", "/api/admin/staff", "/api/admin/audit"] {
+    for path in [
+        "/api/admin/applications",
+        "/api/admin/shipments",
+        "/api/admin/invoices",
+        "/api/admin/staff",
+        "/api/admin/audit",
+    ] {
         let (s, v) = member.get(path).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
     }
@@ -321,7 +357,19 @@ fn cli(app: &crate::helpers::TestApp) -> std::process::Command {
 async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
     let app = spawn_app().await;
     registered(&app).await;
-    let out = cli(&app).args(["admin", "create", "--role", "administrator", "--username", "first.admin", "--display-name", "首位管理员"]).output().unwrap();
+    let out = cli(&app)
+        .args([
+            "admin",
+            "create",
+            "--role",
+            "administrator",
+            "--username",
+            "first.admin",
+            "--display-name",
+            "首位管理员",
+        ])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     let link = text.lines().find_map(|l| l.strip_prefix("enrol: ")).expect("an enrolment link");
@@ -351,7 +399,10 @@ async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
     let out = cli(&app).args(["audit", "verify"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("row {}: its content does not match", first.seq)) && text.contains("audit trail BROKEN"), "{text}");
+    assert!(
+        text.contains(&format!("row {}: its content does not match", first.seq)) && text.contains("audit trail BROKEN"),
+        "{text}"
+    );
 }
 
 /// Two servers append at once, each inside the transaction of the change it records. The
@@ -367,7 +418,8 @@ async fn an_append_that_loses_the_race_tries_again_inside_the_callers_transactio
         return;
     }
     let key = &app.state.audit_key;
-    let event = |action: &'static str| audit::Event { actor: "test", action, subject: "race", ip: "", detail: json!({}) };
+    let event =
+        |action: &'static str| audit::Event { actor: "test", action, subject: "race", ip: "", detail: json!({}) };
     let first = db.begin().await.unwrap();
     audit::append(&first, key, event("race_first")).await.unwrap();
     let second = db.begin().await.unwrap();

@@ -47,12 +47,20 @@ pub const CHALLENGE_PHRASE: &str = "我的撤销密码 2026";
 
 /// A customer with a complete draft: a settlement customer (set by an administrator), or a
 /// scan-to-pay one.
-pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settlement: bool) -> (Browser<'a>, String, String) {
+pub async fn complete_draft<'a>(
+    app: &'a TestApp,
+    admin: &mut Browser<'a>,
+    settlement: bool,
+) -> (Browser<'a>, String, String) {
     let (mut b, mobile) = registered(app).await;
     if settlement {
         // The administrator finds the account by its phone number, as the console does.
         let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
-        assert_eq!((found[0]["mobile"].as_str(), found[0]["billing"].as_str()), (Some(mobile.as_str()), Some("scan_to_pay")), "{found}");
+        assert_eq!(
+            (found[0]["mobile"].as_str(), found[0]["billing"].as_str()),
+            (Some(mobile.as_str()), Some("scan_to_pay")),
+            "{found}"
+        );
         let account = found[0]["id"].as_str().unwrap().to_owned();
         let body = json!({ "billing": "settlement" });
         let (status, _) = admin.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(body)).await;
@@ -60,12 +68,20 @@ pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settl
         let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
         assert_eq!(found[0]["billing"], "settlement");
         let (_, trail) = admin.get("/api/admin/audit").await;
-        assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "billing_changed" && e["subject"] == account.as_str()), "{trail}");
+        assert!(
+            trail
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "billing_changed" && e["subject"] == account.as_str()),
+            "{trail}"
+        );
     }
     let (_, catalogue) = b.get("/api/catalogue").await;
     assert_eq!(catalogue["billing"], if settlement { "settlement" } else { "scan_to_pay" });
     assert_eq!(catalogue["projects"][0]["name"], "RA测试专用");
-    let types: Vec<&str> = catalogue["projects"][0]["types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        catalogue["projects"][0]["types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(types, ["机构证书", "法人证书", "个人证书"]);
     assert_eq!(catalogue["projects"][0]["types"][0]["validity"][0]["price_fen"], 30000);
 
@@ -74,7 +90,13 @@ pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settl
     let id = draft["id"].as_str().unwrap().to_owned();
     assert_eq!((draft["status"].as_str(), draft["step"].as_u64()), (Some("draft"), Some(1)));
     let put = |path: &str| format!("/api/applications/{id}/{path}");
-    let (s, v) = b.call(Method::PUT, &put("choose-type"), Some(json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }))).await;
+    let (s, v) = b
+        .call(
+            Method::PUT,
+            &put("choose-type"),
+            Some(json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = b.call(Method::PUT, &put("certificate-info"), Some(certificate_info("91350100M000100Y43"))).await;
     assert_eq!((s, v["price_fen"].as_i64(), v["step"].as_u64()), (StatusCode::OK, Some(30000), Some(3)), "{v}");
@@ -90,18 +112,34 @@ pub async fn complete_draft<'a>(app: &'a TestApp, admin: &mut Browser<'a>, settl
     assert_eq!((s, v["step"].as_u64()), (StatusCode::OK, Some(6)), "{v}");
     // ⑦ asks for the challenge phrase (撤销密码): submission is refused without one.
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase")), "{v}");
+    assert_eq!(
+        (s, v["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase")),
+        "{v}"
+    );
     let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": "short" }))).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_length")));
+    assert_eq!(
+        (s, v["fields"][0]["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_length"))
+    );
     // Seven characters are too few, and a phrase from the common-password list is refused
     // in any case: neither is stored.
-    for (phrase, error) in [("1234567", "challenge_phrase_length"), ("Password123", "challenge_phrase_common"), ("iloveyou", "challenge_phrase_common")] {
+    for (phrase, error) in [
+        ("1234567", "challenge_phrase_length"),
+        ("Password123", "challenge_phrase_common"),
+        ("iloveyou", "challenge_phrase_common"),
+    ] {
         let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": phrase }))).await;
-        assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(error)), "{phrase}: {v}");
+        assert_eq!(
+            (s, v["fields"][0]["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(error)),
+            "{phrase}: {v}"
+        );
     }
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
     assert_eq!(v["challenge_set"], false, "a refused phrase is not kept: {v}");
-    let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": CHALLENGE_PHRASE }))).await;
+    let (s, v) =
+        b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": CHALLENGE_PHRASE }))).await;
     assert_eq!((s, v["challenge_set"].as_bool(), v["step"].as_u64()), (StatusCode::OK, Some(true), Some(6)), "{v}");
     (b, id, mobile)
 }
@@ -124,7 +162,13 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
     assert!(acceptance.starts_with("BH"), "{acceptance}");
     // Submitted: no more editing.
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(certificate_info("91350100M000100Y43"))).await;
+    let (s, v) = b
+        .call(
+            Method::PUT,
+            &format!("/api/applications/{id}/certificate-info"),
+            Some(certificate_info("91350100M000100Y43")),
+        )
+        .await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")));
 
     let (s, queue) = reviewer.get("/api/admin/applications").await;
@@ -142,9 +186,12 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert_eq!(doc.headers()["content-disposition"], "attachment");
     assert_eq!(doc.bytes().await.unwrap().as_ref(), PDF);
 
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": false, "reasons": [] })).await;
+    let (s, v) = reviewer
+        .post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": false, "reasons": [] }))
+        .await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reasons")));
-    let reasons = json!({ "approve": false, "reasons": [{ "field": "business_licence", "reason": "营业执照未加盖公章" }] });
+    let reasons =
+        json!({ "approve": false, "reasons": [{ "field": "business_licence", "reason": "营业执照未加盖公章" }] });
     let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), reasons).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
@@ -159,7 +206,8 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
     assert_eq!(v["acceptance_no"], acceptance.as_str(), "the acceptance number stays");
-    let names: Vec<&str> = v["documents"].as_array().unwrap().iter().map(|d| d["file_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["documents"].as_array().unwrap().iter().map(|d| d["file_name"].as_str().unwrap()).collect();
     assert!(names.contains(&"营业执照（盖章）.pdf") && names.contains(&"身份证.png"), "{names:?}");
 
     let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
@@ -171,36 +219,64 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert!(auth_code.chars().all(|c| c.is_ascii_digit()), "{}", sms.body);
     // The same code by e-mail to the operator (seed 002).
     let mail = last_sms(&app, "zs@example.com").await.unwrap();
-    assert!(mail.channel == "email" && mail.body.contains(&auth_code) && mail.body.contains(&acceptance), "{}", mail.body);
+    assert!(
+        mail.channel == "email" && mail.body.contains(&auth_code) && mail.body.contains(&acceptance),
+        "{}",
+        mail.body
+    );
     // A second decision on the same application is refused.
     let (s, _) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
     assert_eq!(s, StatusCode::CONFLICT);
 
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
+    let csr =
+        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
     let mut anyone = Browser::new(&app);
-    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr })).await;
+    let (s, v) = anyone
+        .post(
+            "/api/applications/issue",
+            json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr }),
+        )
+        .await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
     // 查询证书: what the code is for, and the key the token must make for its profile.
-    let (s, v) = anyone.post("/api/applications/download-info", json!({ "acceptance_no": acceptance, "auth_code": auth_code })).await;
+    let (s, v) = anyone
+        .post("/api/applications/download-info", json!({ "acceptance_no": acceptance, "auth_code": auth_code }))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["common_name"].as_str(), v["key_algorithm"].as_str(), v["validity_years"].as_u64()), (Some("天津市滨海数字认证有限公司"), Some("p256"), Some(1)), "{v}");
-    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage" })).await;
+    assert_eq!(
+        (v["common_name"].as_str(), v["key_algorithm"].as_str(), v["validity_years"].as_u64()),
+        (Some("天津市滨海数字认证有限公司"), Some("p256"), Some(1)),
+        "{v}"
+    );
+    let (s, v) = anyone
+        .post(
+            "/api/applications/issue",
+            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
-    let (s, v) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;
+    let (s, v) = anyone
+        .post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr }))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["chain_pem"].as_array().unwrap().len(), 2, "issuing CA and root for the token");
     let pem = v["pem"].as_str().unwrap();
     let der = pem_to_der(pem);
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
     let subject = cert.subject().to_string();
-    assert!(subject.contains("CN=天津市滨海数字认证有限公司") || subject.contains("天津市滨海数字认证有限公司"), "{subject}");
+    assert!(
+        subject.contains("CN=天津市滨海数字认证有限公司") || subject.contains("天津市滨海数字认证有限公司"),
+        "{subject}"
+    );
     assert!(subject.contains("91350100M000100Y43") && subject.contains(&acceptance), "{subject}");
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
     assert_eq!(v["status"], "issued");
     assert!(v["certificate_uid"].is_string());
     // Once issued, the code is spent.
-    let (s, _) = anyone.post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr })).await;
+    let (s, _) = anyone
+        .post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr }))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -217,7 +293,9 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
 
     // An .exe renamed .pdf.
-    let (s, v) = upload(&b, &id, "business_licence", "营业执照.pdf", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run").await;
+    let (s, v) =
+        upload(&b, &id, "business_licence", "营业执照.pdf", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run")
+            .await;
     assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_type")));
     // 3 MB.
     let mut big = PDF.to_vec();
@@ -228,7 +306,13 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     let (_, v) = upload(&b, &id, "other", "other.pdf", PDF).await;
     assert_eq!(v["fields"][0]["error"], "file_type");
     // A wrong credit code, an unknown city.
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(certificate_info("91350100M000100Y42"))).await;
+    let (s, v) = b
+        .call(
+            Method::PUT,
+            &format!("/api/applications/{id}/certificate-info"),
+            Some(certificate_info("91350100M000100Y42")),
+        )
+        .await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("credit_code")));
     let mut wrong_city = certificate_info("91350100M000100Y43");
     wrong_city["city"] = "朝阳区".into();
@@ -239,7 +323,11 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     let mut long_name = certificate_info("91350100M000100Y43");
     long_name["org_name"] = format!("天津{}有限公司", "滨".repeat(59)).into();
     let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(long_name)).await;
-    assert_eq!((s, &v["fields"][0]), (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "org_name", "error": "subject_name_length" })), "{v}");
+    assert_eq!(
+        (s, &v["fields"][0]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "org_name", "error": "subject_name_length" })),
+        "{v}"
+    );
 
     // Nothing was lost.
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
@@ -269,7 +357,8 @@ async fn scan_to_pay_waits_for_payment_and_nobody_else_sees_an_application() {
         (Method::POST, format!("/api/applications/{id}/submit")),
         (Method::GET, format!("/api/applications/{id}/documents/business_licence")),
     ] {
-        let body = (method != Method::GET).then(|| json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }));
+        let body =
+            (method != Method::GET).then(|| json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }));
         let (s, _) = other.call(method.clone(), &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}");
     }
@@ -292,7 +381,9 @@ async fn a_scan_to_pay_customer_pays_before_review() {
     // Only administrators set billing modes.
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let account = "00000000-0000-0000-0000-000000000000";
-    let (s, _) = reviewer.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" }))).await;
+    let (s, _) = reviewer
+        .call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" })))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
@@ -329,7 +420,15 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     let (s, pdf) = bytes(&app, &b, &format!("/api/applications/{id}/form.pdf")).await;
     assert_eq!(s, StatusCode::OK);
     let text = pdf_text(&pdf);
-    for want in ["数字证书申请表", "天津市滨海数字认证有限公司", "91350100M000100Y43", acceptance.as_str(), "天津市", "和平区", "邮寄配送"] {
+    for want in [
+        "数字证书申请表",
+        "天津市滨海数字认证有限公司",
+        "91350100M000100Y43",
+        acceptance.as_str(),
+        "天津市",
+        "和平区",
+        "邮寄配送",
+    ] {
         assert!(text.contains(want), "{want} in:\n{text}");
     }
 
@@ -345,7 +444,11 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), bad).await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tax_number")));
     let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice.clone()).await;
-    assert_eq!((s, v["status"].as_str(), v["amount_fen"].as_i64()), (StatusCode::OK, Some("requested"), Some(30000)), "{v}");
+    assert_eq!(
+        (s, v["status"].as_str(), v["amount_fen"].as_i64()),
+        (StatusCode::OK, Some("requested"), Some(30000)),
+        "{v}"
+    );
     let invoice_id = v["id"].as_str().unwrap().to_owned();
     assert_eq!(b.post(&format!("/api/applications/{id}/invoice"), invoice).await.0, StatusCode::CONFLICT);
 
@@ -357,12 +460,17 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     let (s, v) = finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
     let number = v["invoice_no"].as_str().unwrap().to_owned();
-    assert_eq!(finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
     let (s, pdf) = bytes(&app, &b, &format!("/api/invoices/{invoice_id}/pdf")).await;
     assert_eq!(s, StatusCode::OK);
     let text = pdf_text(&pdf);
     assert!(text.contains("电子发票") && text.contains(&number) && text.contains("¥300"), "{text}");
-    let mail = crate::accounts::last_sms(&app, "finance@example.com").await.expect("the e-invoice e-mail (outbox without SMTP)");
+    let mail = crate::accounts::last_sms(&app, "finance@example.com")
+        .await
+        .expect("the e-invoice e-mail (outbox without SMTP)");
     assert_eq!(mail.channel, "email");
     assert!(mail.body.contains(&number) && mail.body.contains(".pdf"), "{}", mail.body);
     let (_, mine) = b.get("/api/invoices").await;
@@ -374,11 +482,16 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     // Shipping: customer service records it; the customer sees it under 邮寄查询.
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let parcel = json!({ "courier": "顺丰速运", "tracking_no": "SF1234567890" });
-    assert_eq!(reviewer.post(&format!("/api/admin/applications/{id}/shipment"), parcel.clone()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reviewer.post(&format!("/api/admin/applications/{id}/shipment"), parcel.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, waiting) = service.get("/api/admin/shipments").await;
     assert_eq!(s, StatusCode::OK);
     assert!(waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
-    let (s, v) = service.post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" })).await;
+    let (s, v) = service
+        .post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" }))
+        .await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("courier")));
     assert_eq!(service.post(&format!("/api/admin/applications/{id}/shipment"), parcel).await.0, StatusCode::OK);
     let (_, shipments) = b.get("/api/shipments").await;
@@ -390,7 +503,6 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     assert!(!waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     let app = spawn_app().await;
@@ -400,13 +512,20 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     // A draft is the customer's own: not listed under any filter, not readable by staff.
     for filter in ["draft", "approved", "rejected", "issued", "nonsense"] {
         let (s, v) = reviewer.get(&format!("/api/admin/applications?status={filter}")).await;
-        assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{filter}: {v}");
+        assert_eq!(
+            (s, v["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("status")),
+            "{filter}: {v}"
+        );
     }
     let listed = |q: &Value| q.as_array().unwrap().iter().any(|i| i["application"]["id"] == id.as_str());
     let (_, q) = reviewer.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
     assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}")).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}/documents/business_licence")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reviewer.get(&format!("/api/admin/applications/{id}/documents/business_licence")).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -419,15 +538,26 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     assert_eq!((s, v["staff"]["mobile"].as_str()), (StatusCode::OK, Some(mobile.as_str())), "{v}");
     let own_id = v["staff"]["id"].as_str().unwrap().to_owned();
     let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
-    let (value, row) = certdesk::domain::session::start(&app.state.db, certdesk::domain::session::Kind::Staff, &own_id, "test", &meta, chrono::Utc::now()).await.unwrap();
+    let (value, row) = certdesk::domain::session::start(
+        &app.state.db,
+        certdesk::domain::session::Kind::Staff,
+        &own_id,
+        "test",
+        &meta,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let mut own = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
     let (_, q) = own.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
-    let (s, v) = own.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
+    let (s, v) =
+        own.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_request")), "{v}");
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
     assert_eq!(v["status"], "submitted", "nothing changed");
     // Another reviewer decides it.
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
+    let (s, v) =
+        reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
 }

@@ -52,7 +52,11 @@ fn openssl_csr(dir: &Path, newkey: &str) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-pub async fn issue_one(app: &TestApp, profile: CertificateProfile, csr: &[u8]) -> Result<certdesk::ca::issue::Issued, ErrorCode> {
+pub async fn issue_one(
+    app: &TestApp,
+    profile: CertificateProfile,
+    csr: &[u8],
+) -> Result<certdesk::ca::issue::Issued, ErrorCode> {
     let s = subject(profile);
     let req = IssueRequest { profile, subject: &s, csr, validity_days: 365 };
     issue(&app.state.db, &app.state.ca, &req).await.map_err(|e| e.code())
@@ -175,7 +179,11 @@ async fn bad_requests_get_a_clear_code_and_leave_no_row() {
         assert_eq!(issue(&app.state.db, &app.state.ca, &req).await.unwrap_err().code(), ErrorCode::Internal, "{s:?}");
     }
     assert_eq!(certificate_count(&app).await, 0);
-    let at_bound = Subject { common_name: "测".repeat(64), organisation: Some("测".repeat(64)), ..subject(CertificateProfile::OrgSign) };
+    let at_bound = Subject {
+        common_name: "测".repeat(64),
+        organisation: Some("测".repeat(64)),
+        ..subject(CertificateProfile::OrgSign)
+    };
     let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &at_bound, csr: &csr, validity_days: 365 };
     issue(&app.state.db, &app.state.ca, &req).await.expect("64 characters are within the bound");
     assert_eq!(certificate_count(&app).await, 1);
@@ -234,7 +242,8 @@ async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
     assert!(next > 0 && next <= 7 * 24 * 3600, "nextUpdate within 7 days");
 
     // Twice is refused, and the CRL does not change.
-    let again = revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::Superseded, None).await;
+    let again =
+        revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::Superseded, None).await;
     assert_eq!(again.unwrap_err().code(), ErrorCode::AlreadyRevoked);
     assert_eq!(crl_number(&fetch_crl(&app).await), crl_number(&after));
 }
@@ -311,7 +320,8 @@ async fn the_ca_status_names_both_cas_and_the_chain_verifies() {
     // The issuing CA itself verifies against the root, strictly.
     let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
-    let out = Command::new("openssl").args(["verify", "-x509_strict", "-CAfile"]).arg(&root).arg(&issuing).output().unwrap();
+    let out =
+        Command::new("openssl").args(["verify", "-x509_strict", "-CAfile"]).arg(&root).arg(&issuing).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     // A second start loads the same hierarchy instead of making a new one.
     let again = certdesk::AppState::new((*app.state.config).clone()).await.unwrap();
@@ -323,9 +333,8 @@ async fn the_ca_status_names_both_cas_and_the_chain_verifies() {
 /// Warnings fail the test too: none is accepted today.
 #[tokio::test]
 async fn pkilint_finds_no_errors() {
-    let bin = std::env::var("PKILINT_BIN").unwrap_or_else(|_| {
-        format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR"))
-    });
+    let bin = std::env::var("PKILINT_BIN")
+        .unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
     assert!(
         Path::new(&bin).join("lint_pkix_cert").exists(),
         "pkilint is not installed in {bin}: run `cargo xtask test`, or set PKILINT_BIN"
@@ -345,7 +354,10 @@ async fn pkilint_finds_no_errors() {
     certs.push(("RSA root CA".into(), rsa_ca.state.ca.root.cert_der.clone()));
     certs.push(("RSA issuing CA".into(), rsa_ca.state.ca.issuing.cert_der.clone()));
     certs.push(("RSA OCSP responder".into(), rsa_ca.state.ca.ocsp.cert_der.clone()));
-    certs.push(("OrgSign from the RSA CA".into(), issue_one(&rsa_ca, CertificateProfile::OrgSign, &p256_csr()).await.unwrap().der));
+    certs.push((
+        "OrgSign from the RSA CA".into(),
+        issue_one(&rsa_ca, CertificateProfile::OrgSign, &p256_csr()).await.unwrap().der,
+    ));
     let last = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
     revoke::revoke(&app.state.db, &app.state.ca.issuing, &last.serial, RevocationReason::KeyCompromise, None)
         .await
@@ -357,7 +369,10 @@ async fn pkilint_finds_no_errors() {
         let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
         // pkilint exits non-zero on any finding shown (WARNING and up) and when it cannot
         // decode its input at all.
-        assert!(out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"), "{tool} on {name}:\n{text}");
+        assert!(
+            out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"),
+            "{tool} on {name}:\n{text}"
+        );
         text
     };
     let mut warnings = String::new();
@@ -375,19 +390,35 @@ async fn pkilint_finds_no_errors() {
         .output()
         .unwrap();
     assert!(made.status.success());
-    let res = app.client.post(app.url("/ocsp")).header("content-type", "application/ocsp-request").body(std::fs::read(&req).unwrap()).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/ocsp"))
+        .header("content-type", "application/ocsp-request")
+        .body(std::fs::read(&req).unwrap())
+        .send()
+        .await
+        .unwrap();
     let ocsp_der = res.bytes().await.unwrap().to_vec();
     let header = if ocsp_der[1] & 0x80 != 0 { 2 + usize::from(ocsp_der[1] & 0x7f) } else { 2 };
     assert_eq!(ocsp_der[header..header + 3], [0x0a, 0x01, 0x00], "a successful response is linted");
     let ocsp_path = f.dir.path().join("response.der");
     std::fs::write(&ocsp_path, &ocsp_der).unwrap();
-    let out = Command::new(Path::new(&bin).join("lint_ocsp_response")).args(["lint", "-s", "WARNING"]).arg(&ocsp_path).output().unwrap();
+    let out = Command::new(Path::new(&bin).join("lint_ocsp_response"))
+        .args(["lint", "-s", "WARNING"])
+        .arg(&ocsp_path)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"), "lint_ocsp_response:\n{text}");
     warnings += &text;
 
     let root_crl = app.get("/ca/root.crl").await.bytes().await.unwrap().to_vec();
-    warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "empty root crl", pem("X509 CRL", &root_crl));
+    warnings += &run(
+        "lint_crl",
+        &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"],
+        "empty root crl",
+        pem("X509 CRL", &root_crl),
+    );
     let crl = fetch_crl(&app).await;
     warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "crl", pem("X509 CRL", &crl));
     // No warning is accepted either (ARCHITECTURE.md would list one with its reason).
@@ -470,7 +501,12 @@ async fn ocsp_over_get_and_malformed_requests() {
     let body = res.bytes().await.unwrap();
     let resp = f.dir.path().join("resp.der");
     std::fs::write(&resp, &body).unwrap();
-    let out = Command::new("openssl").args(["ocsp", "-respin"]).arg(&resp).args(["-resp_text", "-noverify"]).output().unwrap();
+    let out = Command::new("openssl")
+        .args(["ocsp", "-respin"])
+        .arg(&resp)
+        .args(["-resp_text", "-noverify"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains("OCSP Response Status: successful"), "{text}");
@@ -497,7 +533,14 @@ async fn ocsp_over_get_and_malformed_requests() {
             cmd.args(["-serial", &format!("0x{:032x}", i + 1)]);
         }
         assert!(cmd.arg("-reqout").arg(&many).output().unwrap().status.success());
-        let res = app.client.post(app.url("/ocsp")).header("content-type", "application/ocsp-request").body(std::fs::read(&many).unwrap()).send().await.unwrap();
+        let res = app
+            .client
+            .post(app.url("/ocsp"))
+            .header("content-type", "application/ocsp-request")
+            .body(std::fs::read(&many).unwrap())
+            .send()
+            .await
+            .unwrap();
         let body = res.bytes().await.unwrap().to_vec();
         assert_eq!(body == malformed, !ok, "{count} certificates");
     }
@@ -541,7 +584,10 @@ async fn every_pooled_sqlite_connection_has_the_settings() {
                 .await
                 .unwrap()
                 .unwrap();
-            row.try_get_by_index::<i64>(0).map(|v| v.to_string()).or_else(|_| row.try_get_by_index::<String>(0)).unwrap()
+            row.try_get_by_index::<i64>(0)
+                .map(|v| v.to_string())
+                .or_else(|_| row.try_get_by_index::<String>(0))
+                .unwrap()
         };
         assert_eq!(pragma("foreign_keys").await, "1");
         assert_eq!(pragma("synchronous").await, "2", "FULL");
@@ -563,12 +609,14 @@ async fn racing_status_changes_never_undo_a_revocation() {
             revoke::hold(&app.state.db, ca, &c.serial).await.unwrap();
         }
         let db = &app.state.db;
-        let (r, other) = tokio::join!(
-            revoke::revoke(db, ca, &c.serial, RevocationReason::KeyCompromise, None),
-            async {
-                if round % 2 == 0 { revoke::hold(db, ca, &c.serial).await } else { revoke::release(db, ca, &c.serial).await }
-            }
-        );
+        let (r, other) =
+            tokio::join!(revoke::revoke(db, ca, &c.serial, RevocationReason::KeyCompromise, None), async {
+                if round % 2 == 0 {
+                    revoke::hold(db, ca, &c.serial).await
+                } else {
+                    revoke::release(db, ca, &c.serial).await
+                }
+            });
         r.unwrap();
         let _ = other;
         let row = certificate::Entity::find()
@@ -610,9 +658,17 @@ async fn the_ocsp_responder_is_renewed_before_it_expires() {
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &old.issuing.cert_der));
     let root = f.write("root.pem", &pem("CERTIFICATE", &old.root.cert_der));
     let req = f.dir.path().join("req.der");
-    let made = Command::new("openssl").args(["ocsp", "-issuer"]).arg(&issuing).args(["-serial", "0x01", "-reqout"]).arg(&req).output().unwrap();
+    let made = Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", "0x01", "-reqout"])
+        .arg(&req)
+        .output()
+        .unwrap();
     assert!(made.status.success());
-    let resp = certdesk::ca::ocsp::respond(&app.state.db, &renewed, &renewed.responder, &std::fs::read(&req).unwrap()).await.der;
+    let resp = certdesk::ca::ocsp::respond(&app.state.db, &renewed, &renewed.responder, &std::fs::read(&req).unwrap())
+        .await
+        .der;
     let resp_path = f.dir.path().join("resp.der");
     std::fs::write(&resp_path, &resp).unwrap();
     let out = Command::new("openssl")
@@ -657,7 +713,8 @@ async fn ocsp_never_caches_unknown() {
     let app = spawn_app().await;
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
-    let request_for = |serial: &str| base64::engine::general_purpose::STANDARD.encode(ocsp_request(&f, &issuing, serial));
+    let request_for =
+        |serial: &str| base64::engine::general_purpose::STANDARD.encode(ocsp_request(&f, &issuing, serial));
     let ca = &app.state.ca;
     let before = ca.responder.cache_usage();
     for i in 0..20 {
@@ -685,7 +742,12 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     let text_of = |resp: &[u8]| {
         let p = f.dir.path().join("resp.der");
         std::fs::write(&p, resp).unwrap();
-        let out = Command::new("openssl").args(["ocsp", "-respin"]).arg(&p).args(["-resp_text", "-noverify"]).output().unwrap();
+        let out = Command::new("openssl")
+            .args(["ocsp", "-respin"])
+            .arg(&p)
+            .args(["-resp_text", "-noverify"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let ca = &app.state.ca;
@@ -706,7 +768,13 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     // This server's own revocation: at once.
     let b = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let req_b = status_of(&b.serial);
-    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der).contains("Cert Status: good"));
+    assert!(
+        text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der)
+            .contains("Cert Status: good")
+    );
     revoke::revoke(&app.state.db, &ca.issuing, &b.serial, RevocationReason::KeyCompromise, None).await.unwrap();
-    assert!(text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der).contains("Cert Status: revoked"));
+    assert!(
+        text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der)
+            .contains("Cert Status: revoked")
+    );
 }

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::Command;
 
 use certdesk::ca::hierarchy::{self, Names};
+use certdesk::ca::revoke;
 use certdesk::ca::root;
 use certdesk::ca::signer::{CaSecret, KeyAlgorithm, Signer, SoftwareSigner};
-use certdesk::ca::revoke;
 use certdesk::entity::{ca_authority, ca_request};
 use certdesk::{AppState, Config};
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
@@ -65,13 +65,20 @@ async fn bytes(app: &TestApp, path: &str) -> Vec<u8> {
 }
 
 fn pkilint(dir: &Path, tool: &str, args: &[&str], name: &str, pem_text: String) {
-    let bin = std::env::var("PKILINT_BIN").unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
-    assert!(Path::new(&bin).join(tool).exists(), "pkilint is not installed in {bin}: run `cargo xtask test`, or set PKILINT_BIN");
+    let bin = std::env::var("PKILINT_BIN")
+        .unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        Path::new(&bin).join(tool).exists(),
+        "pkilint is not installed in {bin}: run `cargo xtask test`, or set PKILINT_BIN"
+    );
     let path = dir.join(format!("{name}.pem"));
     std::fs::write(&path, pem_text).unwrap();
     let out = Command::new(Path::new(&bin).join(tool)).args(args).arg(&path).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !text.contains("ERROR") && !text.contains("FATAL") && !text.contains("WARNING"), "{tool} on {name}:\n{text}");
+    assert!(
+        out.status.success() && !text.contains("ERROR") && !text.contains("FATAL") && !text.contains("WARNING"),
+        "{tool} on {name}:\n{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +88,13 @@ async fn the_root_ceremony_leaves_the_root_key_off_the_server() {
     // Without a CA, production refuses to start and prints the ceremony.
     let refused = AppState::new(config.clone()).await.err().expect("no CA: refused");
     let text = format!("{refused:#}");
-    for step in ["certdesk ca root init", "certdesk ca issuing request", "certdesk ca root sign-issuing", "certdesk ca root crl", "certdesk ca import"] {
+    for step in [
+        "certdesk ca root init",
+        "certdesk ca issuing request",
+        "certdesk ca root sign-issuing",
+        "certdesk ca root crl",
+        "certdesk ca import",
+    ] {
         assert!(text.contains(step), "{text}");
     }
 
@@ -90,7 +103,10 @@ async fn the_root_ceremony_leaves_the_root_key_off_the_server() {
     assert!(root::secret(&root_dir, None, false).is_err());
     let secret = root::secret(&root_dir, Some(PASSPHRASE), false).unwrap();
     let root_der = root::init(&root_dir, &secret, &Names::from_config(&config), KeyAlgorithm::P256).unwrap();
-    assert!(root::init(&root_dir, &secret, &Names::from_config(&config), KeyAlgorithm::P256).is_err(), "one root per directory");
+    assert!(
+        root::init(&root_dir, &secret, &Names::from_config(&config), KeyAlgorithm::P256).is_err(),
+        "one root per directory"
+    );
     assert!(root::crl(&root_dir, &CaSecret::from_passphrase("not the root passphrase").unwrap(), &[]).is_err());
 
     // The server: the issuing CA's key and request; asked again, the same request.
@@ -148,20 +164,41 @@ async fn the_root_ceremony_leaves_the_root_key_off_the_server() {
     let issuing_crl = bytes(&app, "/ca/issuing.crl").await;
     verify_all(&work, &root_der, &signed.cert_der, &leaf.der, &[&root_crl, &issuing_crl]).unwrap();
     let (_, ocsp_cert) = x509_parser::parse_x509_certificate(&ca.ocsp.cert_der).unwrap();
-    assert_eq!(ocsp_cert.issuer().as_raw(), x509_parser::parse_x509_certificate(&signed.cert_der).unwrap().1.subject().as_raw());
+    assert_eq!(
+        ocsp_cert.issuer().as_raw(),
+        x509_parser::parse_x509_certificate(&signed.cert_der).unwrap().1.subject().as_raw()
+    );
     let f = crate::ca::Files { dir: tempfile::tempdir().unwrap() };
     let good = crate::ca::openssl_ocsp(&f, &app, &leaf.serial, &[]);
     assert!(good.contains(": good") && good.contains("Response verify OK"), "{good}");
 
     // pkilint: the issuing CA's certificate and the root CRL.
     pkilint(&work, "lint_pkix_cert", &["lint", "-s", "WARNING"], "issuing", pem("CERTIFICATE", &signed.cert_der));
-    pkilint(&work, "lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "root-crl", pem("X509 CRL", &root_crl));
+    pkilint(
+        &work,
+        "lint_crl",
+        &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"],
+        "root-crl",
+        pem("X509 CRL", &root_crl),
+    );
 
     // Revoking the issuing CA is a ceremony step: the root's next CRL lists it.
-    assert!(root::crl(&root_dir, &secret, &[(signed.serial.clone(), RevocationReason::Unspecified)]).is_err(), "a CA's reason is given");
-    assert!(root::crl(&root_dir, &secret, &[("7f00ff".into(), RevocationReason::KeyCompromise)]).is_err(), "only what the root signed");
+    assert!(
+        root::crl(&root_dir, &secret, &[(signed.serial.clone(), RevocationReason::Unspecified)]).is_err(),
+        "a CA's reason is given"
+    );
+    assert!(
+        root::crl(&root_dir, &secret, &[("7f00ff".into(), RevocationReason::KeyCompromise)]).is_err(),
+        "only what the root signed"
+    );
     let revoking = root::crl(&root_dir, &secret, &[(signed.serial.clone(), RevocationReason::KeyCompromise)]).unwrap();
-    pkilint(&work, "lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "root-crl-revoking", pem("X509 CRL", &revoking));
+    pkilint(
+        &work,
+        "lint_crl",
+        &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"],
+        "root-crl-revoking",
+        pem("X509 CRL", &revoking),
+    );
     hierarchy::import_root_crl(&db, &config, &revoking).await.unwrap();
     assert_eq!(bytes(&app, "/ca/root.crl").await, revoking);
     let older = hierarchy::import_root_crl(&db, &config, &root_crl).await.unwrap_err();
@@ -186,21 +223,36 @@ async fn import_refuses_what_does_not_fit_this_server() {
     // A new request replaces the key: the certificate for the old one no longer fits.
     let csr_b = hierarchy::request_issuing(&db, &config, true).await.unwrap();
     assert_ne!(csr_a, csr_b);
-    refused(hierarchy::import(&db, &config, &root_der, &cert_a.cert_der, &crl).await.unwrap_err(), "not for this server's pending key");
+    refused(
+        hierarchy::import(&db, &config, &root_der, &cert_a.cert_der, &crl).await.unwrap_err(),
+        "not for this server's pending key",
+    );
     // Signed for another server's address.
     let elsewhere = root::sign_issuing(&root_dir, &secret, &csr_b, "https://elsewhere.example").unwrap();
     refused(hierarchy::import(&db, &config, &root_der, &elsewhere.cert_der, &crl).await.unwrap_err(), "root CRL");
     let cert_b = root::sign_issuing(&root_dir, &secret, &csr_b, &config.public_url).unwrap();
     // Not a self-signed root; a CRL of another root (same names, other key); a CRL revoking it.
-    refused(hierarchy::import(&db, &config, &cert_b.cert_der, &cert_b.cert_der, &crl).await.unwrap_err(), "self-signed");
+    refused(
+        hierarchy::import(&db, &config, &cert_b.cert_der, &cert_b.cert_der, &crl).await.unwrap_err(),
+        "self-signed",
+    );
     let other_dir = dir.path().join("other-root");
     let other_secret = root::secret(&other_dir, Some(PASSPHRASE), false).unwrap();
     let other_root = root::init(&other_dir, &other_secret, &names, KeyAlgorithm::P256).unwrap();
     let other_crl = root::crl(&other_dir, &other_secret, &[]).unwrap();
-    refused(hierarchy::import(&db, &config, &root_der, &cert_b.cert_der, &other_crl).await.unwrap_err(), "does not verify");
-    refused(hierarchy::import(&db, &config, &other_root, &cert_b.cert_der, &other_crl).await.unwrap_err(), "does not chain");
+    refused(
+        hierarchy::import(&db, &config, &root_der, &cert_b.cert_der, &other_crl).await.unwrap_err(),
+        "does not verify",
+    );
+    refused(
+        hierarchy::import(&db, &config, &other_root, &cert_b.cert_der, &other_crl).await.unwrap_err(),
+        "does not chain",
+    );
     let revoking = root::crl(&root_dir, &secret, &[(cert_b.serial.clone(), RevocationReason::Superseded)]).unwrap();
-    refused(hierarchy::import(&db, &config, &root_der, &cert_b.cert_der, &revoking).await.unwrap_err(), "lists this issuing certificate");
+    refused(
+        hierarchy::import(&db, &config, &root_der, &cert_b.cert_der, &revoking).await.unwrap_err(),
+        "lists this issuing certificate",
+    );
     // Nothing was imported, and the request is still pending.
     assert_eq!(ca_authority::Entity::find().count(&db).await.unwrap(), 0);
     assert_eq!(ca_request::Entity::find().count(&db).await.unwrap(), 1);
@@ -223,7 +275,8 @@ async fn an_old_deployment_moves_its_root_key_offline() {
     // Make it an old deployment: the root's key sealed in the database as every key was.
     let dev_root = root::dev_dir(&config);
     let dev_secret = root::secret(&dev_root, None, true).unwrap();
-    let key = SoftwareSigner::unseal(&std::fs::read(dev_root.join(root::KEY_FILE)).unwrap(), &dev_secret, "root").unwrap();
+    let key =
+        SoftwareSigner::unseal(&std::fs::read(dev_root.join(root::KEY_FILE)).unwrap(), &dev_secret, "root").unwrap();
     let server_secret = CaSecret::from_passphrase(config.ca_passphrase.as_deref().unwrap()).unwrap();
     ca_authority::Entity::update_many()
         .col_expr(ca_authority::Column::KeyStorage, Expr::value("sealed-pkcs8"))
@@ -240,7 +293,8 @@ async fn an_old_deployment_moves_its_root_key_offline() {
     let media = work.join("root-media");
     let secret = root::secret(&media, Some(PASSPHRASE), false).unwrap();
     hierarchy::take_root_offline(db, &config, &media, &secret).await.unwrap();
-    let row = ca_authority::Entity::find().filter(ca_authority::Column::Name.eq("root")).one(db).await.unwrap().unwrap();
+    let row =
+        ca_authority::Entity::find().filter(ca_authority::Column::Name.eq("root")).one(db).await.unwrap().unwrap();
     assert_eq!(row.key_storage, "offline");
     assert!(row.key_blob.is_empty());
     let moved = AppState::new(config.clone()).await.unwrap();
@@ -253,5 +307,9 @@ async fn an_old_deployment_moves_its_root_key_offline() {
     hierarchy::import_root_crl(db, &config, &next).await.unwrap();
     assert!(hierarchy::take_root_offline(db, &config, &work.join("again"), &secret).await.is_err());
     let (_, leaf_check) = x509_parser::parse_x509_crl(&next).unwrap();
-    assert!(leaf_check.verify_signature(x509_parser::parse_x509_certificate(&moved.ca.root.cert_der).unwrap().1.public_key()).is_ok());
+    assert!(
+        leaf_check
+            .verify_signature(x509_parser::parse_x509_certificate(&moved.ca.root.cert_der).unwrap().1.public_key())
+            .is_ok()
+    );
 }

@@ -29,7 +29,13 @@ async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &st
 }
 
 /// Approved and issued for a fresh key: uid, serial, the certificate (PEM) and its key.
-pub async fn issue_with_key(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String, String, rcgen::KeyPair) {
+pub async fn issue_with_key(
+    app: &TestApp,
+    admin: &mut Browser<'_>,
+    id: &str,
+    acceptance: &str,
+    mobile: &str,
+) -> (String, String, String, rcgen::KeyPair) {
     issue_into(app, admin, id, acceptance, mobile, None).await
 }
 
@@ -44,7 +50,12 @@ pub async fn issue_into(
 ) -> (String, String, String, rcgen::KeyPair) {
     let (key, (s, v)) = try_issue_into(app, admin, id, acceptance, mobile, medium_no).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    (v["certificate_uid"].as_str().unwrap().to_owned(), v["serial"].as_str().unwrap().to_owned(), v["pem"].as_str().unwrap().to_owned(), key)
+    (
+        v["certificate_uid"].as_str().unwrap().to_owned(),
+        v["serial"].as_str().unwrap().to_owned(),
+        v["pem"].as_str().unwrap().to_owned(),
+        key,
+    )
 }
 
 /// Approves, reads the download code from the SMS, and asks for issuance for a fresh key on
@@ -63,8 +74,14 @@ pub async fn try_issue_into(
     let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
     let code: String = sms.body[at..].chars().take(8).collect();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
-    let answer = Browser::new(app).post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no })).await;
+    let csr =
+        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
+    let answer = Browser::new(app)
+        .post(
+            "/api/applications/issue",
+            json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no }),
+        )
+        .await;
     (key, answer)
 }
 
@@ -86,7 +103,10 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     // Submitted: Pending finds it (masked, no detail link); Valid finds nothing yet.
     let (s, v) = search(&mut anyone, "email=CA@example.com&status=pending").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["hits"][0]["status"].as_str(), v["hits"][0]["email"].as_str()), (Some("pending"), Some("c***@example.com")));
+    assert_eq!(
+        (v["hits"][0]["status"].as_str(), v["hits"][0]["email"].as_str()),
+        (Some("pending"), Some("c***@example.com"))
+    );
     assert_eq!(uids(&v), [None]);
     assert!(!v.to_string().contains("ca@example.com"), "contact data is masked: {v}");
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0, "Valid is the default filter");
@@ -108,32 +128,55 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     // The detail page.
     let (s, d) = anyone.get(&format!("/api/public/certificates/{uid}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!((d["serial"].as_str(), d["status"].as_str(), d["email"].as_str()), (Some(serial.as_str()), Some("valid"), Some("c***@example.com")));
+    assert_eq!(
+        (d["serial"].as_str(), d["status"].as_str(), d["email"].as_str()),
+        (Some(serial.as_str()), Some("valid"), Some("c***@example.com"))
+    );
     assert!(d["subject"].as_str().unwrap().contains("天津市滨海数字认证有限公司"), "{d}");
     assert_eq!(anyone.get("/api/public/certificates/no-such-certificate").await.0, StatusCode::NOT_FOUND);
 
     // A wrong phrase is refused, audited, and changes nothing; a CA reason is refused.
     let revoke = format!("/api/public/certificates/{uid}/revoke");
-    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": "我猜的撤销密码", "reason": "key_compromise" })).await;
+    let (s, v) =
+        anyone.post(&revoke, json!({ "challenge_phrase": "我猜的撤销密码", "reason": "key_compromise" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_invalid")));
     let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "ca_compromise" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")));
     assert_eq!(anyone.get(&format!("/api/public/certificates/{uid}")).await.1["status"], "valid");
     let (_, trail) = admin.get("/api/admin/audit").await;
-    assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "revocation_phrase_invalid" && e["subject"] == serial.as_str()), "{trail}");
+    assert!(
+        trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "revocation_phrase_invalid" && e["subject"] == serial.as_str()),
+        "{trail}"
+    );
 
     // The right phrase revokes at once: search, bulletin, CRL and OCSP all say so.
-    let (s, d) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
-    assert_eq!((s, d["status"].as_str(), d["reason"].as_str()), (StatusCode::OK, Some("revoked"), Some("key_compromise")), "{d}");
+    let (s, d) =
+        anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
+    assert_eq!(
+        (s, d["status"].as_str(), d["reason"].as_str()),
+        (StatusCode::OK, Some("revoked"), Some("key_compromise")),
+        "{d}"
+    );
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1), [Some(uid.as_str())]);
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=valid").await.1).len(), 0);
     let (_, page) = anyone.get(&format!("/api/public/bulletin?q={}", serial.to_uppercase())).await;
-    assert_eq!((page["total"].as_u64(), page["entries"][0]["reason"].as_str()), (Some(1), Some("key_compromise")), "{page}");
+    assert_eq!(
+        (page["total"].as_u64(), page["entries"][0]["reason"].as_str()),
+        (Some(1), Some("key_compromise")),
+        "{page}"
+    );
     let (_, page) = anyone.get("/api/public/bulletin").await;
     assert_eq!(page["entries"][0]["uid"], uid.as_str(), "newest first");
     let crl = fetch_crl(&app).await;
     let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
-    assert!(crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == serial), "the new CRL lists it");
+    assert!(
+        crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == serial),
+        "the new CRL lists it"
+    );
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let ocsp = openssl_ocsp(&f, &app, &serial, &[]);
     assert!(ocsp.contains(": revoked") && ocsp.contains("keyCompromise"), "{ocsp}");
@@ -186,13 +229,22 @@ async fn progress_needs_two_fields_and_tells_only_the_status() {
     let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v, json!({ "status": "submitted" }), "the status and nothing else");
-    let (s, v) = anyone.post("/api/public/progress", json!({ "org_name": "天津市滨海数字认证有限公司", "id_number": "11010519491231002x" })).await;
+    let (s, v) = anyone
+        .post(
+            "/api/public/progress",
+            json!({ "org_name": "天津市滨海数字认证有限公司", "id_number": "11010519491231002x" }),
+        )
+        .await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")));
-    let (s, _) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": "13900000000" })).await;
+    let (s, _) =
+        anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": "13900000000" })).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "both given fields must match");
     // 20 an hour per address: 3 counted so far (the one-field query is refused before).
     for _ in 0..17 {
-        assert_eq!(anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await.0, StatusCode::OK);
+        assert_eq!(
+            anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await.0,
+            StatusCode::OK
+        );
     }
     let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
@@ -210,7 +262,11 @@ async fn searches_are_limited_per_address() {
 }
 
 async fn throttle_rows(db: &impl sea_orm::ConnectionTrait) -> i64 {
-    let row = db.query_one(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM throttle")).await.unwrap().unwrap();
+    let row = db
+        .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM throttle"))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get("", "n").unwrap()
 }
 
@@ -240,7 +296,10 @@ async fn two_servers_share_one_lookup_limit() {
     }
     for counters in [&app.state.counters, &other.counters] {
         let refused = count_lookup(counters, "192.0.2.44", now).await.unwrap_err();
-        assert!(matches!(refused, certdesk::error::AppError::Code(certdesk_shared::ErrorCode::RateLimited)), "{refused:?}");
+        assert!(
+            matches!(refused, certdesk::error::AppError::Code(certdesk_shared::ErrorCode::RateLimited)),
+            "{refused:?}"
+        );
     }
     assert!(count_lookup(&other.counters, "192.0.2.45", now).await.is_ok(), "another address is not affected");
 }
@@ -302,7 +361,13 @@ async fn a_self_revocation_shows_in_ocsp_at_once_after_its_commit() {
     let app = spawn_app().await;
     let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
     let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
-    let der = certificate::Entity::find().filter(certificate::Column::Uid.eq(uid.clone())).one(&app.state.db).await.unwrap().unwrap().der;
+    let der = certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(uid.clone()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .der;
     assert_eq!(ask(&app.state.db, &app.state.ca, &der).await.unwrap(), Some(Asked::Good));
     // Relying parties ask all the time.
     let stop = Arc::new(AtomicBool::new(false));
@@ -317,7 +382,10 @@ async fn a_self_revocation_shows_in_ocsp_at_once_after_its_commit() {
         })
         .collect();
     let (s, v) = Browser::new(&app)
-        .post(&format!("/api/public/certificates/{uid}/revoke"), json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }))
+        .post(
+            &format!("/api/public/certificates/{uid}/revoke"),
+            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let answer = ask(&app.state.db, &app.state.ca, &der).await.unwrap();

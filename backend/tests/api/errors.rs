@@ -20,7 +20,8 @@ async fn unknown_api_routes_get_our_error_body_in_the_asked_language() {
     assert_eq!(body.message_key, "error_not_found");
     assert_eq!(body.message, "未找到");
 
-    let res = app.client.get(app.url("/api/no-such-thing")).header("accept-language", "en-GB,en;q=0.8").send().await.unwrap();
+    let res =
+        app.client.get(app.url("/api/no-such-thing")).header("accept-language", "en-GB,en;q=0.8").send().await.unwrap();
     assert_eq!(res.headers()["content-language"], "en");
     let body: ApiError = res.json().await.unwrap();
     assert_eq!(body.message, "Not found");
@@ -105,7 +106,8 @@ async fn malformed_and_oversized_bodies_get_our_error_body() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(body.unwrap().code, ErrorCode::MalformedJson, "{bad}");
     }
-    let big: &'static str = Box::leak(format!(r#"{{"operator":{{"name":"{}","mobile":"1"}}}}"#, "张".repeat(200)).into_boxed_str());
+    let big: &'static str =
+        Box::leak(format!(r#"{{"operator":{{"name":"{}","mobile":"1"}}}}"#, "张".repeat(200)).into_boxed_str());
     let (status, body) = post_json(big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body.unwrap().code, ErrorCode::PayloadTooLarge);

@@ -84,9 +84,7 @@ pub async fn start(dir: tempfile::TempDir, config: Config) -> TestApp {
     let app = certdesk::app(state.clone()).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
-    });
+    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
     let metrics_addr = metrics.local_addr().expect("metrics addr");
     let metrics_app = certdesk::metrics_app(state.clone());

@@ -133,7 +133,11 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     let o = payment_order::Entity::find_by_id(out_trade_no.clone()).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!(o.status, "not_paid");
     assert_eq!(payments_received(&app, &out_trade_no).await, 0);
-    let mismatches = audit_event::Entity::find().filter(audit_event::Column::Action.eq("payment_mismatch")).count(&app.state.db).await.unwrap();
+    let mismatches = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("payment_mismatch"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(mismatches, 1);
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
@@ -165,7 +169,10 @@ async fn expired_and_cancelled_orders() {
     assert_eq!(v["status"], "expired");
     let page = app.client.get(app.url(&format!("/sandbox/pay/{token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("订单已过期"));
-    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
 
     // A new QR code, then the user cancels it: the pay page refuses it.
     let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
@@ -176,7 +183,10 @@ async fn expired_and_cancelled_orders() {
     let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
     assert_eq!(v["status"], "closed");
     let token = token_of(second["code_url"].as_str().unwrap());
-    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
 
     // Someone else's application has no payment for them.
     let mut stranger = Browser::new(&app);
@@ -207,13 +217,21 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
 
     // Before any voucher: our account and the amount to send, no order yet.
     let (s, v) = b.get(&format!("/api/applications/{id}/transfer")).await;
-    assert_eq!((s, v["amount_fen"].as_i64(), v["out_trade_no"].is_null(), v["status"].is_null()), (StatusCode::OK, Some(30000), true, true), "{v}");
+    assert_eq!(
+        (s, v["amount_fen"].as_i64(), v["out_trade_no"].is_null(), v["status"].is_null()),
+        (StatusCode::OK, Some(30000), true, true),
+        "{v}"
+    );
     assert!(!v["account_no"].as_str().unwrap().is_empty());
     let (s, v) = put_voucher(&app, &b, &id, b"MZ\x90\x00 not a picture").await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("voucher")));
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR voucher";
     let (s, v) = put_voucher(&app, &b, &id, png).await;
-    assert_eq!((s, v["status"].as_str(), v["amount_fen"].as_i64()), (StatusCode::OK, Some("not_paid"), Some(30000)), "{v}");
+    assert_eq!(
+        (s, v["status"].as_str(), v["amount_fen"].as_i64()),
+        (StatusCode::OK, Some("not_paid"), Some(30000)),
+        "{v}"
+    );
     assert!(v["account_no"].is_string() && v["bank"].is_string());
     let no = v["out_trade_no"].as_str().unwrap().to_owned();
     let (_, again) = b.get(&format!("/api/applications/{id}/transfer")).await;
@@ -226,7 +244,13 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     assert_eq!(reviewer.get("/api/admin/transfers").await.0, StatusCode::FORBIDDEN);
     let (_, pending) = finance.get("/api/admin/transfers").await;
-    assert!(pending.as_array().unwrap().iter().any(|t| t["out_trade_no"] == no.as_str() && t["application_id"] == id.as_str()));
+    assert!(
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["out_trade_no"] == no.as_str() && t["application_id"] == id.as_str())
+    );
     let voucher = app
         .client
         .get(app.url(&format!("/api/admin/transfers/{no}/voucher")))
@@ -276,7 +300,14 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
         let (client, url) = (app.client.clone(), app.url(&format!("/api/applications/{id}/payment")));
         let (cookie, csrf) = (b.cookie.clone().unwrap(), b.csrf.clone().unwrap());
         handles.push(tokio::spawn(async move {
-            let res = client.post(url).header("cookie", cookie).header("x-csrf-token", csrf).json(&json!({})).send().await.unwrap();
+            let res = client
+                .post(url)
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
             let v: Value = res.json().await.unwrap();
             v["out_trade_no"].as_str().unwrap().to_owned()
         }));
@@ -308,12 +339,22 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
     }
     let mut three_years = json!({ "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43", "validity_id": "org-3y",
                                   "province": "天津市", "city": "和平区" });
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years.clone())).await;
+    let (s, v) =
+        b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years.clone())).await;
     assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validity_id")));
-    let (s, _) = b.call(Method::PUT, &format!("/api/applications/{id}/choose-type"), Some(json!({ "project_id": "ra-test", "type_id": "legal", "medium": "ukey" }))).await;
+    let (s, _) = b
+        .call(
+            Method::PUT,
+            &format!("/api/applications/{id}/choose-type"),
+            Some(json!({ "project_id": "ra-test", "type_id": "legal", "medium": "ukey" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     three_years["validity_id"] = "org-1y".into();
-    assert_eq!(b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years)).await.0, StatusCode::OK);
+    assert_eq!(
+        b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years)).await.0,
+        StatusCode::OK
+    );
     // A voucher on top of a payment is refused.
     assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::CONFLICT);
 }
@@ -328,7 +369,10 @@ async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
     let (s, _) = put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await;
     assert_eq!(s, StatusCode::OK);
     // The QR code can no longer be paid, and no new one is made on top of the transfer.
-    assert_eq!(app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
     assert_eq!(b.post(&format!("/api/applications/{id}/payment"), json!({})).await.0, StatusCode::CONFLICT);
     assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
 }

@@ -49,12 +49,22 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     std::fs::create_dir_all(dir.join("tokens")).unwrap();
     std::fs::write(
         dir.join("softhsm2.conf"),
-        format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", dir.join("tokens").display()),
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            dir.join("tokens").display()
+        ),
     )
     .unwrap();
-    run(Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
-        .args(["--init-token", "--free", "--label", "certdesk-ca", "--so-pin", "1357924680", "--pin", PIN]));
+    run(Command::new("softhsm2-util").env("SOFTHSM2_CONF", dir.join("softhsm2.conf")).args([
+        "--init-token",
+        "--free",
+        "--label",
+        "certdesk-ca",
+        "--so-pin",
+        "1357924680",
+        "--pin",
+        PIN,
+    ]));
 
     let db = fresh_database(dir).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -67,7 +77,11 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     let media = dir.join("root-media");
     let root = |args: &[&str]| {
         let mut c = certdesk(dir, &db, port);
-        c.env("CERTDESK_ROOT_PASSPHRASE", "root passphrase for the test").args(["ca", "root"]).args(args).arg("--dir").arg(&media);
+        c.env("CERTDESK_ROOT_PASSPHRASE", "root passphrase for the test")
+            .args(["ca", "root"])
+            .args(args)
+            .arg("--dir")
+            .arg(&media);
         c
     };
     let p = |name: &str| dir.join(name).to_string_lossy().into_owned();
@@ -81,19 +95,40 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     assert!(signed.contains(fingerprint), "both sides read out the same key:\n{request}\n{signed}");
     run(&mut root(&["crl", "--out", &p("root.crl")]));
     let root_crt = media.join("root.crt").to_string_lossy().into_owned();
-    let status = run(certdesk(dir, &db, port).args(["ca", "import", "--root", &root_crt, "--issuing", &p("issuing.crt"), "--crl", &p("root.crl")]));
+    let status = run(certdesk(dir, &db, port).args([
+        "ca",
+        "import",
+        "--root",
+        &root_crt,
+        "--issuing",
+        &p("issuing.crt"),
+        "--crl",
+        &p("root.crl"),
+    ]));
     for label in ["Root CA", "Issuing CA", "OCSP responder", "offline"] {
         assert!(status.contains(label), "{status}");
     }
     // A second import is refused.
-    let again = certdesk(dir, &db, port).args(["ca", "import", "--root", &root_crt, "--issuing", &p("issuing.crt"), "--crl", &p("root.crl")]).output().unwrap();
+    let again = certdesk(dir, &db, port)
+        .args(["ca", "import", "--root", &root_crt, "--issuing", &p("issuing.crt"), "--crl", &p("root.crl")])
+        .output()
+        .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("a CA hierarchy exists already"), "{again:?}");
 
     // The server's keys are on the token, sensitive and never extractable; the root's is not there.
-    let objects = run(Command::new("pkcs11-tool")
-        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
-        .args(["--module", MODULE, "--token-label", "certdesk-ca", "--login", "--pin", PIN, "--list-objects", "--type", "privkey"]));
+    let objects = run(Command::new("pkcs11-tool").env("SOFTHSM2_CONF", dir.join("softhsm2.conf")).args([
+        "--module",
+        MODULE,
+        "--token-label",
+        "certdesk-ca",
+        "--login",
+        "--pin",
+        PIN,
+        "--list-objects",
+        "--type",
+        "privkey",
+    ]));
     for label in ["certdesk-issuing", "certdesk-ocsp"] {
         assert!(objects.contains(label), "{objects}");
     }
@@ -106,7 +141,8 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     let refused = certdesk(dir, &db, port).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("sandbox SMS gateway"), "{refused:?}");
-    let _server = Server(certdesk(dir, &db, port).env("CERTDESK_STAGING", "true").stdout(Stdio::null()).spawn().unwrap());
+    let _server =
+        Server(certdesk(dir, &db, port).env("CERTDESK_STAGING", "true").stdout(Stdio::null()).spawn().unwrap());
     let client = reqwest::Client::new();
     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -134,7 +170,11 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     let issuing_pem = to_pem(&issuing, "x509");
     // Certificates signed on the token verify strictly; so does the CRL.
     run(Command::new("openssl").args(["verify", "-x509_strict", "-CAfile"]).arg(&root_pem).arg(&issuing_pem));
-    let crl_check = run(Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-in"]).arg(&crl).arg("-CAfile").arg(&issuing_pem));
+    let crl_check = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(&crl)
+        .arg("-CAfile")
+        .arg(&issuing_pem));
     assert!(crl_check.contains("verify OK"), "{crl_check}");
     // And an OCSP response signed by the responder key on the token.
     let ocsp = run(Command::new("openssl")

@@ -46,7 +46,14 @@ async fn production_refuses_to_start_with_a_sandbox_and_names_each_one() {
     let (_dir, config) = production_with_a_ca().await;
     // The defaults: the sandbox payment provider, the sandbox SMS gateway, outbox e-mail.
     let text = serve_refusal(config.clone()).await;
-    for needle in ["sandbox payment provider", "CERTDESK_PAYMENT_SANDBOX=false", "sandbox SMS gateway", "outbox-only e-mail", "CERTDESK_SMTP_URL", "CERTDESK_STAGING=true"] {
+    for needle in [
+        "sandbox payment provider",
+        "CERTDESK_PAYMENT_SANDBOX=false",
+        "sandbox SMS gateway",
+        "outbox-only e-mail",
+        "CERTDESK_SMTP_URL",
+        "CERTDESK_STAGING=true",
+    ] {
         assert!(text.contains(needle), "{needle} in: {text}");
     }
     // With the payment sandbox off and SMTP set, the SMS sandbox alone still refuses.
@@ -109,12 +116,25 @@ async fn outside_the_sandbox_the_outbox_keeps_no_one_time_code() {
     assert!(!body.contains("975310") && body.contains("******"), "{body}");
     state
         .notifier
-        .sms("13800138002", Template::ApplicationApproved { acceptance_no: "CD202612020001".into(), auth_code: "86420975".into() })
+        .sms(
+            "13800138002",
+            Template::ApplicationApproved { acceptance_no: "CD202612020001".into(), auth_code: "86420975".into() },
+        )
         .await
         .unwrap();
     let body = last_sms(&state, "13800138002").await;
     assert!(body.contains("CD202612020001") && !body.contains("86420975"), "{body}");
-    state.notifier.email.send_codes("a@example.com", "review_result", "subject", "授权码：86420975", &["86420975"]).await.unwrap();
-    let mail = outbox_message::Entity::find().filter(outbox_message::Column::Channel.eq("email")).one(&state.db).await.unwrap().unwrap();
+    state
+        .notifier
+        .email
+        .send_codes("a@example.com", "review_result", "subject", "授权码：86420975", &["86420975"])
+        .await
+        .unwrap();
+    let mail = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Channel.eq("email"))
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!mail.body.contains("86420975") && mail.body.contains("******"), "{}", mail.body);
 }

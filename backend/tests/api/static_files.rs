@@ -51,12 +51,7 @@ async fn a_missing_file_is_a_404_not_the_app() {
 async fn responses_are_compressed_when_asked() {
     let app = spawn_app().await;
     let client = reqwest::Client::builder().build().unwrap();
-    let res = client
-        .get(app.url("/"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(app.url("/")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
 

@@ -25,7 +25,11 @@ fn sign(key: &rcgen::KeyPair, bytes: &[u8]) -> String {
 }
 
 async fn finish(b: &mut Browser<'_>, id: &str, pem: &str, signature: &str) -> (StatusCode, Value) {
-    b.post("/api/sign-in/certificate/finish", json!({ "challenge_id": id, "certificate_pem": pem, "signature": signature })).await
+    b.post(
+        "/api/sign-in/certificate/finish",
+        json!({ "challenge_id": id, "certificate_pem": pem, "signature": signature }),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +65,12 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
     assert_eq!(finish(&mut forged, &cid, &fake, &sign(&key, &bytes)).await.0, StatusCode::UNAUTHORIZED);
 
     // Once revoked, the certificate signs nobody in.
-    let (s, _) = Browser::new(&app).post(&format!("/api/public/certificates/{uid}/revoke"), json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
+    let (s, _) = Browser::new(&app)
+        .post(
+            &format!("/api/public/certificates/{uid}/revoke"),
+            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let mut after = Browser::new(&app);
     let (cid, bytes) = challenge(&mut after).await;

@@ -47,7 +47,9 @@ impl Token {
     /// one-time key, all signed by the token. Returns the request and the next secret.
     fn request(&self, portal: &p256::PublicKey, challenge: &[u8], agent: &p256::SecretKey) -> (Value, Vec<u8>) {
         let next = seal::random_bytes(16);
-        let next_sealed = seal::seal(portal, self.medium.as_bytes(), &[unlock_public(&self.unlock_key), next.clone()].concat()).unwrap();
+        let next_sealed =
+            seal::seal(portal, self.medium.as_bytes(), &[unlock_public(&self.unlock_key), next.clone()].concat())
+                .unwrap();
         (self.signed(challenge, agent, &next_sealed, &self.unlock_key), next)
     }
 
@@ -73,8 +75,18 @@ async fn start(b: &mut Browser<'_>) -> (String, Vec<u8>, p256::PublicKey) {
     (v["challenge_id"].as_str().unwrap().to_owned(), B64.decode(v["challenge"].as_str().unwrap()).unwrap(), portal)
 }
 
-async fn unlock(b: &mut Browser<'_>, mobile: &str, code: &str, challenge_id: &str, request: &Value) -> (StatusCode, Value) {
-    b.post("/api/tokens/unlock", json!({ "mobile": mobile, "code": code, "challenge_id": challenge_id, "request": request })).await
+async fn unlock(
+    b: &mut Browser<'_>,
+    mobile: &str,
+    code: &str,
+    challenge_id: &str,
+    request: &Value,
+) -> (StatusCode, Value) {
+    b.post(
+        "/api/tokens/unlock",
+        json!({ "mobile": mobile, "code": code, "challenge_id": challenge_id, "request": request }),
+    )
+    .await
 }
 
 fn refused(s: StatusCode, v: &Value) {
@@ -137,7 +149,8 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
 
     let (_, trail) = admin.get("/api/admin/audit").await;
-    let granted: Vec<&Value> = trail.as_array().unwrap().iter().filter(|e| e["action"] == "token_unlock_granted").collect();
+    let granted: Vec<&Value> =
+        trail.as_array().unwrap().iter().filter(|e| e["action"] == "token_unlock_granted").collect();
     assert_eq!(granted.len(), 1, "{trail}");
     assert_eq!(granted[0]["subject"], "SHM-0001");
     assert!(!trail.to_string().contains("3f9a1c0d77e2b845"));
@@ -207,7 +220,10 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     let (request, next) = token.request(&portal, &challenge, &agent);
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &request).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(seal::open(&agent, b"SHM-0009", &B64.decode(v["grant"].as_str().unwrap()).unwrap()).as_deref(), Some(b"3f9a1c0d77e2b845".as_slice()));
+    assert_eq!(
+        seal::open(&agent, b"SHM-0009", &B64.decode(v["grant"].as_str().unwrap()).unwrap()).as_deref(),
+        Some(b"3f9a1c0d77e2b845".as_slice())
+    );
     // The same request again, even with the right code: its challenge is spent.
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &request).await;
     refused(s, &v);
@@ -230,7 +246,10 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     let spent: i64 = app
         .state
         .db
-        .query_one(sea_orm::Statement::from_string(app.state.db.get_database_backend(), "SELECT COUNT(*) AS n FROM token_unlock_spent".to_owned()))
+        .query_one(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM token_unlock_spent".to_owned(),
+        ))
         .await
         .unwrap()
         .unwrap()

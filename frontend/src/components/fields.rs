@@ -225,7 +225,12 @@ pub struct CaptchaState {
 impl CaptchaState {
     /// A captcha for a form whose alert is `failure`; its first picture loads at once.
     pub fn new(failure: RwSignal<Option<Failure>>) -> Self {
-        let state = CaptchaState { captcha: RwSignal::new(None), answer: RwSignal::new(String::new()), failure, i18n: use_i18n() };
+        let state = CaptchaState {
+            captcha: RwSignal::new(None),
+            answer: RwSignal::new(String::new()),
+            failure,
+            i18n: use_i18n(),
+        };
         state.reload();
         state
     }
@@ -253,7 +258,12 @@ impl CaptchaState {
 /// The captcha's picture (click for another), 换一张, and the answer's field
 /// (`captcha_answer`, with its error under it).
 #[component]
-pub fn CaptchaField(form: &'static str, label: Text, captcha: CaptchaState, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+pub fn CaptchaField(
+    form: &'static str,
+    label: Text,
+    captcha: CaptchaState,
+    errors: RwSignal<Vec<FieldError>>,
+) -> impl IntoView {
     view! {
         <Field form field="captcha_answer" label value=captcha.answer errors autocomplete="off">
             <div

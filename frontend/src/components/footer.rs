@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use crate::components::tr;
 use leptos_i18n::td_string;
 
-
 #[component]
 pub fn Footer() -> impl IntoView {
     view! {

@@ -17,5 +17,9 @@ pub fn StagingBanner() -> impl IntoView {
             set_staging.set(h.staging);
         }
     });
-    move || staging.get().then(|| view! { <p class="staging-banner" role="note">{tr(|l| td_string!(l, staging_banner))}</p> })
+    move || {
+        staging
+            .get()
+            .then(|| view! { <p class="staging-banner" role="note">{tr(|l| td_string!(l, staging_banner))}</p> })
+    }
 }

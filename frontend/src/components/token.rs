@@ -28,7 +28,9 @@ pub enum Offer {
 /// chosen one is not among them.
 pub fn find_tokens(found: Found, medium_no: RwSignal<String>, offer: Offer) {
     leptos::task::spawn_local(async move {
-        let list = crate::agent::tokens().await.map(|l| l.into_iter().filter(|t| offer == Offer::All || offer == Offer::Only(t.kind)).collect::<Vec<_>>());
+        let list = crate::agent::tokens()
+            .await
+            .map(|l| l.into_iter().filter(|t| offer == Offer::All || offer == Offer::Only(t.kind)).collect::<Vec<_>>());
         if let Ok(l) = &list
             && !l.iter().any(|t| t.medium_no == medium_no.get_untracked())
         {
@@ -54,7 +56,11 @@ pub fn agent_missing(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl In
 }
 
 /// The page while the agent is asked, without an agent, or `ready` with the tokens.
-pub fn with_tokens(found: Found, retry: impl Fn() + Copy + Send + Sync + 'static, ready: impl Fn(Vec<TokenInfo>) -> AnyView + Send + Sync + 'static) -> impl IntoView {
+pub fn with_tokens(
+    found: Found,
+    retry: impl Fn() + Copy + Send + Sync + 'static,
+    ready: impl Fn(Vec<TokenInfo>) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
     move || match found.get() {
         None => view! { <p role="status">{tr(|l| td_string!(l, agent_checking))}</p> }.into_any(),
         Some(Err(_)) => agent_missing(retry).into_any(),
@@ -116,8 +122,16 @@ pub fn api_problem(e: certdesk_shared::ApiError, l: Locale) -> String {
 
 /// A one-time challenge from the portal's `start` route, signed on the token after the PIN
 /// with the key of the certificate `sha256` names: the challenge's id and the signature.
-pub async fn sign_challenge(start: &str, medium_no: &str, pin: &str, sha256: &str, l: Locale) -> Result<(String, Signed), String> {
-    let c = crate::api::post::<CertificateChallenge>(start, &crate::api::Empty {}, l).await.map_err(|e| api_problem(e, l))?;
+pub async fn sign_challenge(
+    start: &str,
+    medium_no: &str,
+    pin: &str,
+    sha256: &str,
+    l: Locale,
+) -> Result<(String, Signed), String> {
+    let c = crate::api::post::<CertificateChallenge>(start, &crate::api::Empty {}, l)
+        .await
+        .map_err(|e| api_problem(e, l))?;
     let signed = crate::agent::sign(medium_no, pin, sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
     Ok((c.challenge_id, signed))
 }
@@ -129,8 +143,13 @@ pub fn pin_request(pin: &str) -> Result<(), Vec<FieldError>> {
 
 /// Checks `req`; when it passes, runs `steps` (the agent's and the portal's calls) and hands
 /// `done` the answer; a refusal on the way shows as `problem`, and nothing typed is lost.
-pub fn run_steps<R, T, F>(fs: FormState, problem: RwSignal<Option<String>>, req: Result<R, Vec<FieldError>>, steps: impl FnOnce(R) -> F + 'static, done: impl FnOnce(T) + 'static)
-where
+pub fn run_steps<R, T, F>(
+    fs: FormState,
+    problem: RwSignal<Option<String>>,
+    req: Result<R, Vec<FieldError>>,
+    steps: impl FnOnce(R) -> F + 'static,
+    done: impl FnOnce(T) + 'static,
+) where
     R: 'static,
     T: 'static,
     F: std::future::Future<Output = Result<T, String>> + 'static,

@@ -2,8 +2,8 @@
 //! 安全密钥 (passkeys), 登录记录 and 退出其他设备. Signed-out visitors go to the sign-in page.
 
 use certdesk_shared::account::{
-    AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, SecurityKey,
-    RemoveKeyRequest, SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
+    AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, RemoveKeyRequest,
+    SecurityKey, SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
 };
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
@@ -11,8 +11,8 @@ use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::table::load_into;
 use crate::components::fields::{FailureAlert, Field, FormState, Text};
+use crate::components::table::load_into;
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, confirmation, fill, optional, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -395,7 +395,11 @@ fn KeysSection() -> impl IntoView {
     // Adding and removing a key both ask for the password again.
     let password_given = move || -> Result<String, Vec<FieldError>> {
         let p = password.get_untracked();
-        if p.is_empty() { Err(vec![FieldError { field: "password".into(), error: ValidationError::Required }]) } else { Ok(p) }
+        if p.is_empty() {
+            Err(vec![FieldError { field: "password".into(), error: ValidationError::Required }])
+        } else {
+            Ok(p)
+        }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -429,7 +433,9 @@ fn KeysSection() -> impl IntoView {
         fs.begin();
         leptos::task::spawn_local(async move {
             let path = format!("/api/account/keys/{id}/remove");
-            let res = crate::api::post_no_content(&path, &RemoveKeyRequest { password: p }, i18n.get_locale_untracked()).await;
+            let res =
+                crate::api::post_no_content(&path, &RemoveKeyRequest { password: p }, i18n.get_locale_untracked())
+                    .await;
             busy.set(false);
             match res {
                 Ok(()) => {

@@ -50,7 +50,9 @@ impl StaffForm {
             m => check(&mut e, "mobile", certdesk_shared::Mobile::parse(m)).map(Some),
         };
         match (username, display_name, role, mobile) {
-            (Some(username), Some(display_name), Some(role), Some(mobile)) => Ok(CreateStaffRequest { username, display_name, role, mobile }),
+            (Some(username), Some(display_name), Some(role), Some(mobile)) => {
+                Ok(CreateStaffRequest { username, display_name, role, mobile })
+            }
             _ => Err(e),
         }
     }
@@ -298,7 +300,11 @@ fn StaffSection() -> impl IntoView {
     }
 }
 
-fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'static, disable: impl Fn(String, String) + Copy + 'static) -> impl IntoView {
+fn staff_row(
+    m: StaffMember,
+    change_role: impl Fn(String, String) + Copy + 'static,
+    disable: impl Fn(String, String) + Copy + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let id = m.id.clone();
     let select_id = format!("role-{}", m.id);
@@ -354,8 +360,12 @@ fn staff_row(m: StaffMember, change_role: impl Fn(String, String) + Copy + 'stat
     }
 }
 
-const OUTBOX_HEADS: &[Text] =
-    &[|l| td_string!(l, col_time), |l| td_string!(l, col_recipient), |l| td_string!(l, col_template), |l| td_string!(l, col_body)];
+const OUTBOX_HEADS: &[Text] = &[
+    |l| td_string!(l, col_time),
+    |l| td_string!(l, col_recipient),
+    |l| td_string!(l, col_template),
+    |l| td_string!(l, col_body),
+];
 
 #[component]
 fn OutboxSection() -> impl IntoView {
@@ -365,32 +375,37 @@ fn OutboxSection() -> impl IntoView {
         load_into(outbox, "/api/admin/sms-outbox", i18n.get_locale_untracked());
     };
     reload();
-    staff_section(outbox, "outbox", |l| td_string!(l, outbox_title), move || {
-        view! {
-            <p>{tr(|l| td_string!(l, outbox_intro))}</p>
-            <button type="button" class="secondary" on:click=move |_| reload()>
-                {tr(|l| td_string!(l, refresh))}
-            </button>
-            {loaded(outbox, |list| {
-                let rows = list
-                    .into_iter()
-                    .map(|m| {
-                        view! {
-                            <tr>
-                                <td>{short_time(&m.created_at)}</td>
-                                <td>{m.recipient}</td>
-                                <td>{m.template}</td>
-                                <td>{m.body}</td>
-                            </tr>
-                        }
-                        .into_any()
-                    })
-                    .collect();
-                data_table(OUTBOX_HEADS, rows)
-            })}
-        }
-        .into_any()
-    })
+    staff_section(
+        outbox,
+        "outbox",
+        |l| td_string!(l, outbox_title),
+        move || {
+            view! {
+                <p>{tr(|l| td_string!(l, outbox_intro))}</p>
+                <button type="button" class="secondary" on:click=move |_| reload()>
+                    {tr(|l| td_string!(l, refresh))}
+                </button>
+                {loaded(outbox, |list| {
+                    let rows = list
+                        .into_iter()
+                        .map(|m| {
+                            view! {
+                                <tr>
+                                    <td>{short_time(&m.created_at)}</td>
+                                    <td>{m.recipient}</td>
+                                    <td>{m.template}</td>
+                                    <td>{m.body}</td>
+                                </tr>
+                            }
+                            .into_any()
+                        })
+                        .collect();
+                    data_table(OUTBOX_HEADS, rows)
+                })}
+            }
+            .into_any()
+        },
+    )
 }
 
 const AUDIT_HEADS: &[Text] = &[
@@ -406,27 +421,32 @@ fn AuditSection() -> impl IntoView {
     let i18n = use_i18n();
     let audit = RwSignal::new(Load::<Vec<AuditEntry>>::Loading);
     load_into(audit, "/api/admin/audit", i18n.get_locale_untracked());
-    staff_section(audit, "audit", |l| td_string!(l, audit_title), move || {
-        loaded(audit, |list| {
-            let rows = list
-                .into_iter()
-                .map(|a| {
-                    view! {
-                        <tr>
-                            <td>{short_time(&a.at)}</td>
-                            <td>{a.actor}</td>
-                            <td>{a.action}</td>
-                            <td>{a.subject}</td>
-                            <td>{a.address}</td>
-                        </tr>
-                    }
-                    .into_any()
-                })
-                .collect();
-            data_table(AUDIT_HEADS, rows)
-        })
-        .into_any()
-    })
+    staff_section(
+        audit,
+        "audit",
+        |l| td_string!(l, audit_title),
+        move || {
+            loaded(audit, |list| {
+                let rows = list
+                    .into_iter()
+                    .map(|a| {
+                        view! {
+                            <tr>
+                                <td>{short_time(&a.at)}</td>
+                                <td>{a.actor}</td>
+                                <td>{a.action}</td>
+                                <td>{a.subject}</td>
+                                <td>{a.address}</td>
+                            </tr>
+                        }
+                        .into_any()
+                    })
+                    .collect();
+                data_table(AUDIT_HEADS, rows)
+            })
+            .into_any()
+        },
+    )
 }
 
 #[cfg(test)]
@@ -435,10 +455,19 @@ mod tests {
 
     #[test]
     fn new_staff_needs_every_field() {
-        let f = StaffForm { username: " ".into(), display_name: String::new(), role: "boss".into(), mobile: "123".into() };
+        let f =
+            StaffForm { username: " ".into(), display_name: String::new(), role: "boss".into(), mobile: "123".into() };
         let e = f.request().unwrap_err();
-        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["username", "display_name", "role", "mobile"]);
-        let f = StaffForm { username: "li.si".into(), display_name: "李四".into(), role: "finance".into(), mobile: String::new() };
+        assert_eq!(
+            e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["username", "display_name", "role", "mobile"]
+        );
+        let f = StaffForm {
+            username: "li.si".into(),
+            display_name: "李四".into(),
+            role: "finance".into(),
+            mobile: String::new(),
+        };
         let req = f.request().unwrap();
         assert_eq!((req.role, req.mobile), (StaffRole::Finance, None));
         let f = StaffForm { mobile: "13800138000".into(), ..f };

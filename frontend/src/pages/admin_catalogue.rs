@@ -5,8 +5,8 @@
 //! switch it between scan-to-pay (自助扫码收费) and enterprise settlement (大客户统一结算).
 
 use certdesk_shared::apply::{
-    AccountBilling, BillingMode, CertificateType, DocumentKind, Medium, NewProject, NewType, NewValidity, Project, SetBilling,
-    SetPrice, TypeSettings, ValidityOption, parse_yuan, yuan,
+    AccountBilling, BillingMode, CertificateType, DocumentKind, Medium, NewProject, NewType, NewValidity, Project,
+    SetBilling, SetPrice, TypeSettings, ValidityOption, parse_yuan, yuan,
 };
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{FieldError, ValidationError};
@@ -130,7 +130,11 @@ impl TypeForm {
         }
     }
     fn settings(self) -> TypeSettings {
-        TypeSettings { name: self.name.get_untracked().trim().to_owned(), media: self.media.get_untracked(), documents: self.documents.get_untracked() }
+        TypeSettings {
+            name: self.name.get_untracked().trim().to_owned(),
+            media: self.media.get_untracked(),
+            documents: self.documents.get_untracked(),
+        }
     }
     /// Name, media and documents cells, labelled with `label` for screen readers.
     fn cells(self, key: &str, label: &str) -> impl IntoView + use<> {
@@ -200,7 +204,8 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
         send("/api/admin/catalogue/projects".into(), json(&body), false, what, Some(project_name));
     };
     let new_type = TypeForm::new(None);
-    let (new_project, new_profile) = (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
+    let (new_project, new_profile) =
+        (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
     let add_type = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         problem.clear();
@@ -211,10 +216,20 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
         }
         let project = new_project.get_untracked();
         let what = settings.name.clone();
-        send(format!("/api/admin/catalogue/projects/{project}/types"), json(&NewType { profile, settings }), false, what, Some(new_type.name));
+        send(
+            format!("/api/admin/catalogue/projects/{project}/types"),
+            json(&NewType { profile, settings }),
+            false,
+            what,
+            Some(new_type.name),
+        );
     };
-    staff_section(list, "catalogue-types", |l| td_string!(l, catalogue_types_title), move || {
-        view! {
+    staff_section(
+        list,
+        "catalogue-types",
+        |l| td_string!(l, catalogue_types_title),
+        move || {
+            view! {
             {problem.view()}
             <p class="status" role="status">{move || saved.get().map(|what| format!("{} {what}", tr(|l| td_string!(l, saved))()))}</p>
             <form class="form inline" novalidate on:submit=add_project>
@@ -292,7 +307,8 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }
 
 /// 价格: each validity option's price, and another period per type.
@@ -320,8 +336,12 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
             }
         });
     };
-    staff_section(list, "catalogue", |l| td_string!(l, catalogue_title), move || {
-        view! {
+    staff_section(
+        list,
+        "catalogue",
+        |l| td_string!(l, catalogue_title),
+        move || {
+            view! {
             {problem.view()}
             {loaded(list, move |projects| {
                 let mut rows = Vec::new();
@@ -383,7 +403,8 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
             })}
         }
         .into_any()
-    })
+        },
+    )
 }
 
 pub fn billing_text(b: BillingMode) -> Text {
@@ -404,7 +425,10 @@ pub fn BillingSection() -> impl IntoView {
     let mobile = RwSignal::new(String::new());
     let problem = Problem::new();
     let search = move || {
-        let path = format!("/api/admin/accounts?mobile={}", String::from(js_sys::encode_uri_component(&mobile.get_untracked())));
+        let path = format!(
+            "/api/admin/accounts?mobile={}",
+            String::from(js_sys::encode_uri_component(&mobile.get_untracked()))
+        );
         load_into(found, path, i18n.get_locale_untracked());
     };
     search();
@@ -419,8 +443,12 @@ pub fn BillingSection() -> impl IntoView {
             }
         });
     };
-    staff_section(found, "billing", |l| td_string!(l, billing_title), move || {
-        view! {
+    staff_section(
+        found,
+        "billing",
+        |l| td_string!(l, billing_title),
+        move || {
+            view! {
             <form class="form inline" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 search();
@@ -462,5 +490,6 @@ pub fn BillingSection() -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }

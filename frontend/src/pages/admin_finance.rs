@@ -49,8 +49,12 @@ pub fn InvoiceQueue() -> impl IntoView {
         load_into(list, path, i18n.get_locale_untracked());
     };
     reload();
-    staff_section(list, "invoices", |l| td_string!(l, nav_invoices), move || {
-        view! {
+    staff_section(
+        list,
+        "invoices",
+        |l| td_string!(l, nav_invoices),
+        move || {
+            view! {
             <div class="field inline">
                 <label for="invoice-status">{tr(|l| td_string!(l, col_invoice_status))}</label>
                 <select id="invoice-status" prop:value=move || status.get() on:change=move |ev| {
@@ -101,7 +105,8 @@ pub fn InvoiceQueue() -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }
 
 const TRANSFER_HEADS: &[Text] =
@@ -116,8 +121,12 @@ pub fn TransferQueue() -> impl IntoView {
         load_into(list, "/api/admin/transfers", i18n.get_locale_untracked());
     };
     reload();
-    staff_section(list, "transfers", |l| td_string!(l, transfers_title), move || {
-        view! {
+    staff_section(
+        list,
+        "transfers",
+        |l| td_string!(l, transfers_title),
+        move || {
+            view! {
             <FailureAlert failure />
             {loaded(list, move |transfers| {
                 let rows = transfers
@@ -149,7 +158,8 @@ pub fn TransferQueue() -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }
 
 const STATEMENT_HEADS: &[Text] = &[
@@ -178,8 +188,12 @@ pub fn StatementSection() -> impl IntoView {
         load_into(list, path, i18n.get_locale_untracked());
     };
     reload();
-    staff_section(list, "statement", |l| td_string!(l, statement_title), move || {
-        view! {
+    staff_section(
+        list,
+        "statement",
+        |l| td_string!(l, statement_title),
+        move || {
+            view! {
             <div class="field inline">
                 <label for="statement-month">{tr(|l| td_string!(l, statement_month))}</label>
                 <input id="statement-month" type="month" prop:value=move || month.get() on:change=move |ev| {
@@ -213,5 +227,6 @@ pub fn StatementSection() -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }

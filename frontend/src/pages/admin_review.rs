@@ -14,7 +14,8 @@ use crate::i18n::use_i18n;
 use crate::pages::apply::{doc_text, field_text, status_text};
 
 /// The items a reviewer can send back, with a reason each.
-const REVIEWABLE: [&str; 7] = ["org_name", "credit_code", "business_licence", "operator_id", "other", "operator", "delivery"];
+const REVIEWABLE: [&str; 7] =
+    ["org_name", "credit_code", "business_licence", "operator_id", "other", "operator", "delivery"];
 
 /// The decision a reviewer's inputs make: approve, or reject with the filled reasons.
 pub fn decision(approve: bool, reasons: &[(String, String)]) -> ReviewDecision {
@@ -121,8 +122,12 @@ pub fn ReviewSection() -> impl IntoView {
             </section>
         }
     };
-    staff_section(queue, "review", |l| td_string!(l, review_title), move || {
-        view! {
+    staff_section(
+        queue,
+        "review",
+        |l| td_string!(l, review_title),
+        move || {
+            view! {
             {loaded(queue, move |list| {
                 let rows = list
                     .into_iter()
@@ -155,7 +160,8 @@ pub fn ReviewSection() -> impl IntoView {
             {move || open.get().map(detail)}
         }
         .into_any()
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -164,7 +170,8 @@ mod tests {
 
     #[test]
     fn rejecting_sends_the_filled_reasons_and_approving_none() {
-        let inputs = vec![("org_name".to_owned(), " 名称与执照不符 ".to_owned()), ("credit_code".to_owned(), "  ".to_owned())];
+        let inputs =
+            vec![("org_name".to_owned(), " 名称与执照不符 ".to_owned()), ("credit_code".to_owned(), "  ".to_owned())];
         let d = decision(false, &inputs);
         assert!(!d.approve);
         assert_eq!(d.reasons, vec![FieldReason { field: "org_name".into(), reason: "名称与执照不符".into() }]);

@@ -41,8 +41,12 @@ pub fn ShippingSection() -> impl IntoView {
             }
         });
     };
-    staff_section(list, "shipping", |l| td_string!(l, shipping_title), move || {
-        view! {
+    staff_section(
+        list,
+        "shipping",
+        |l| td_string!(l, shipping_title),
+        move || {
+            view! {
             <FailureAlert failure />
             {loaded(list, move |apps| {
                 let rows = apps
@@ -90,5 +94,6 @@ pub fn ShippingSection() -> impl IntoView {
             })}
         }
         .into_any()
-    })
+        },
+    )
 }

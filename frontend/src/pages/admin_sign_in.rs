@@ -32,7 +32,8 @@ pub fn AdminSignIn() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let l = i18n.get_locale_untracked();
-        let req = required(&username.get_untracked()).map_err(|error| vec![FieldError { field: "username".into(), error }]);
+        let req =
+            required(&username.get_untracked()).map_err(|error| vec![FieldError { field: "username".into(), error }]);
         let navigate = navigate.clone();
         fs.submit(req, move |name| staff_sign_in(name, l), move |_| navigate("/admin", Default::default()));
     };

@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Found, Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_label, token_select, with_tokens};
+use crate::components::token::{
+    Found, Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_label, token_select,
+    with_tokens,
+};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, fill};
 use crate::i18n::use_i18n;
@@ -140,7 +143,8 @@ pub fn AgentPage() -> impl IntoView {
     let find = move || find_tokens(found, medium_no, Offer::All);
     find();
     let origin = window().location().origin().unwrap_or_default();
-    let start = format!("certdesk-agent --allow-origin {origin} --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so");
+    let start =
+        format!("certdesk-agent --allow-origin {origin} --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so");
     view! {
         <h1>{tr(|l| td_string!(l, agent_title))}</h1>
         <p class="lead">{tr(|l| td_string!(l, agent_intro))}</p>

@@ -284,13 +284,25 @@ const NO_CHECK: Check = |_| Ok(());
 
 const STEP_2: [Input; 3] = [
     Input(slot::ORG_NAME, "org_name", |l| td_string!(l, field_org_name), |s| OrgName::parse(s).map(drop), false),
-    Input(slot::CREDIT_CODE, "credit_code", |l| td_string!(l, field_credit_code), |s| CreditCode::parse(s).map(drop), false),
+    Input(
+        slot::CREDIT_CODE,
+        "credit_code",
+        |l| td_string!(l, field_credit_code),
+        |s| CreditCode::parse(s).map(drop),
+        false,
+    ),
     Input(slot::EMAIL, "email", |l| td_string!(l, field_org_email), |s| optional(s, Email::parse).map(drop), true),
 ];
 
 const STEP_4: [Input; 6] = [
     Input(slot::OP_NAME, "name", |l| td_string!(l, field_operator_name), |s| PersonName::parse(s).map(drop), false),
-    Input(slot::ID_NUMBER, "id_number", |l| td_string!(l, field_operator_id_number), |s| IdCardNumber::parse(s).map(drop), false),
+    Input(
+        slot::ID_NUMBER,
+        "id_number",
+        |l| td_string!(l, field_operator_id_number),
+        |s| IdCardNumber::parse(s).map(drop),
+        false,
+    ),
     Input(slot::MOBILE, "mobile", |l| td_string!(l, field_operator_mobile), |s| Mobile::parse(s).map(drop), false),
     Input(slot::OP_EMAIL, "email", |l| td_string!(l, field_operator_email), |s| Email::parse(s).map(drop), false),
     Input(slot::UNIT_PHONE, "unit_phone", |l| td_string!(l, field_unit_phone), NO_CHECK, true),
@@ -299,8 +311,20 @@ const STEP_4: [Input; 6] = [
 
 const STEP_5: [Input; 4] = [
     Input(slot::COMPANY, "recipient_company", |l| td_string!(l, field_recipient_company), NO_CHECK, true),
-    Input(slot::RECIPIENT, "recipient_name", |l| td_string!(l, field_recipient_name), |s| optional(s, PersonName::parse).map(drop), false),
-    Input(slot::PHONE, "recipient_phone", |l| td_string!(l, field_recipient_phone), |s| optional(s, Mobile::parse).map(drop), false),
+    Input(
+        slot::RECIPIENT,
+        "recipient_name",
+        |l| td_string!(l, field_recipient_name),
+        |s| optional(s, PersonName::parse).map(drop),
+        false,
+    ),
+    Input(
+        slot::PHONE,
+        "recipient_phone",
+        |l| td_string!(l, field_recipient_phone),
+        |s| optional(s, Mobile::parse).map(drop),
+        false,
+    ),
     Input(slot::ADDRESS, "address", |l| td_string!(l, field_recipient_address), NO_CHECK, false),
 ];
 
@@ -317,7 +341,10 @@ fn inputs(form: &'static str, list: &'static [Input], v: Slots, errors: RwSignal
 
 /// Step ⑦'s challenge phrase (撤销密码), typed twice; `None` when left empty and one is
 /// already set (a resubmission keeps it).
-pub fn challenge_phrase(v: &Values, already_set: bool) -> Result<Option<certdesk_shared::apply::SetChallengePhrase>, Vec<FieldError>> {
+pub fn challenge_phrase(
+    v: &Values,
+    already_set: bool,
+) -> Result<Option<certdesk_shared::apply::SetChallengePhrase>, Vec<FieldError>> {
     let (p, again) = (&v[slot::PHRASE], &v[slot::PHRASE_AGAIN]);
     if p.is_empty() && again.is_empty() && already_set {
         return Ok(None);
@@ -328,7 +355,11 @@ pub fn challenge_phrase(v: &Values, already_set: bool) -> Result<Option<certdesk
     } else if p != again {
         e.push(FieldError { field: "challenge_phrase_again".into(), error: ValidationError::PasswordMismatch });
     }
-    if e.is_empty() { Ok(Some(certdesk_shared::apply::SetChallengePhrase { challenge_phrase: p.clone() })) } else { Err(e) }
+    if e.is_empty() {
+        Ok(Some(certdesk_shared::apply::SetChallengePhrase { challenge_phrase: p.clone() }))
+    } else {
+        Err(e)
+    }
 }
 
 /// A step's request as JSON, with the path segment it is saved under.
@@ -341,8 +372,14 @@ fn json<T: serde::Serialize>(
 
 /// Saves one step (creating the draft first when there is none yet), or submits (after
 /// saving the challenge phrase, when `body` holds one).
-async fn save(id: String, seg: &'static str, body: String, l: crate::i18n::Locale) -> Result<ApplicationView, certdesk_shared::ApiError> {
-    let id = if id.is_empty() { crate::api::post_empty::<ApplicationView>("/api/applications", l).await?.id } else { id };
+async fn save(
+    id: String,
+    seg: &'static str,
+    body: String,
+    l: crate::i18n::Locale,
+) -> Result<ApplicationView, certdesk_shared::ApiError> {
+    let id =
+        if id.is_empty() { crate::api::post_empty::<ApplicationView>("/api/applications", l).await?.id } else { id };
     let path = format!("/api/applications/{id}/{seg}");
     if seg != "submit" {
         return crate::api::put_json(&path, body, l).await;
@@ -501,16 +538,22 @@ pub fn Apply() -> impl IntoView {
                 5 => json(delivery(&values), "delivery"),
                 _ => {
                     let set = app.with_untracked(|a| a.as_ref().is_some_and(|a| a.challenge_set));
-                    challenge_phrase(&values, set).map(|p| ("submit", p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default()))
+                    challenge_phrase(&values, set).map(|p| {
+                        ("submit", p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default())
+                    })
                 }
             };
-            fs.submit(req, move |(seg, body)| save(id, seg, body, l), move |a: ApplicationView| {
-                let id = a.id.clone();
-                app.set(Some(a));
-                if n < 7 {
-                    go(&id, after);
-                }
-            });
+            fs.submit(
+                req,
+                move |(seg, body)| save(id, seg, body, l),
+                move |a: ApplicationView| {
+                    let id = a.id.clone();
+                    app.set(Some(a));
+                    if n < 7 {
+                        go(&id, after);
+                    }
+                },
+            );
         }
     };
     let back = {
@@ -529,9 +572,8 @@ pub fn Apply() -> impl IntoView {
         match n {
             1 => {
                 let projects = Signal::derive(move || {
-                    catalogue.with(|c| {
-                        c.iter().flat_map(|c| &c.projects).map(|p| (p.id.clone(), p.name.clone())).collect()
-                    })
+                    catalogue
+                        .with(|c| c.iter().flat_map(|c| &c.projects).map(|p| (p.id.clone(), p.name.clone())).collect())
                 });
                 let types = Signal::derive(move || {
                     let p = v[slot::PROJECT].get();
@@ -547,7 +589,9 @@ pub fn Apply() -> impl IntoView {
                 let media = Signal::derive(move || {
                     let l = i18n.get_locale();
                     chosen()
-                        .map(|t| t.media.iter().map(|m| (m.as_str().to_owned(), medium_text(*m)(l).to_owned())).collect())
+                        .map(|t| {
+                            t.media.iter().map(|m| (m.as_str().to_owned(), medium_text(*m)(l).to_owned())).collect()
+                        })
                         .unwrap_or_default()
                 });
                 view! {
@@ -603,7 +647,7 @@ pub fn Apply() -> impl IntoView {
                 </p>
                 {inputs(form, &STEP_4, v, errors)}
             }
-                .into_any(),
+            .into_any(),
             5 => {
                 let methods = Signal::derive(move || {
                     let l = i18n.get_locale();
@@ -845,7 +889,8 @@ fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormSt
     let id = field_id(fs.id, field);
     let sent = RwSignal::new(None::<f64>);
     let doc = move || app.with(|a| a.as_ref().and_then(|a| a.documents.iter().find(|d| d.kind == kind).cloned()));
-    let hint: Text = if kind == DocumentKind::Other { |l| td_string!(l, doc_hint_other) } else { |l| td_string!(l, doc_hint_image) };
+    let hint: Text =
+        if kind == DocumentKind::Other { |l| td_string!(l, doc_hint_other) } else { |l| td_string!(l, doc_hint_image) };
     let on_change = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -915,7 +960,9 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
     let path = StoredValue::new(format!("/api/applications/{id}/transfer"));
     leptos::task::spawn_local(async move {
         let t = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await.ok();
-        by_transfer.set(Some(t.as_ref().is_some_and(|t| matches!(t.status, Some(PaymentStatus::NotPaid | PaymentStatus::Paid)))));
+        by_transfer.set(Some(
+            t.as_ref().is_some_and(|t| matches!(t.status, Some(PaymentStatus::NotPaid | PaymentStatus::Paid))),
+        ));
         transfer.set(t);
     });
     // Finance confirms in its own time: look again every 5 s while a voucher waits.
@@ -944,7 +991,9 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
         let paid = paid.clone();
         let moved_on = StoredValue::new(false);
         Effect::new(move |_| {
-            if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::Paid))) && !moved_on.get_value() {
+            if transfer.with(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::Paid)))
+                && !moved_on.get_value()
+            {
                 moved_on.set_value(true);
                 paid();
             }
@@ -985,7 +1034,8 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
             }
         });
     };
-    let methods: Vec<(bool, Text)> = vec![(false, |l| td_string!(l, pay_by_qr)), (true, |l| td_string!(l, pay_by_transfer))];
+    let methods: Vec<(bool, Text)> =
+        vec![(false, |l| td_string!(l, pay_by_qr)), (true, |l| td_string!(l, pay_by_transfer))];
     move || {
         by_transfer.get().map(|_| {
             let paid = paid.clone();
@@ -1127,7 +1177,10 @@ fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
 pub fn type_name(cat: Option<&Catalogue>, a: &ApplicationView) -> String {
     a.choose_type
         .as_ref()
-        .map(|c| cat.and_then(|cat| chosen_type(cat, &c.project_id, &c.type_id)).map_or(c.type_id.clone(), |t| t.name.clone()))
+        .map(|c| {
+            cat.and_then(|cat| chosen_type(cat, &c.project_id, &c.type_id))
+                .map_or(c.type_id.clone(), |t| t.name.clone())
+        })
         .unwrap_or_else(|| "—".into())
 }
 
@@ -1179,7 +1232,10 @@ mod tests {
         assert_eq!(fields(certificate_info(&v)), ["credit_code:credit_code_check_char"]);
         v[slot::CREDIT_CODE] = "91350100M000100Y43".into();
         assert_eq!(fields(certificate_info(&v)), ["city:region_unknown"]);
-        assert_eq!(fields(choose_type(&Values::default())), ["project_id:required", "type_id:required", "medium:required"]);
+        assert_eq!(
+            fields(choose_type(&Values::default())),
+            ["project_id:required", "type_id:required", "medium:required"]
+        );
         v[slot::RECIPIENT] = String::new();
         assert_eq!(fields(delivery(&v)), ["recipient_name:required"]);
         v[slot::METHOD] = "counter".into();
@@ -1204,7 +1260,15 @@ mod tests {
     #[test]
     fn what_submission_refuses_leads_to_its_step() {
         // The fields `submit` names on the server (domain::apply::missing).
-        let cases = [("medium", 1), ("choose_type", 1), ("certificate_info", 2), ("business_licence", 3), ("other", 3), ("operator", 4), ("delivery", 5)];
+        let cases = [
+            ("medium", 1),
+            ("choose_type", 1),
+            ("certificate_info", 2),
+            ("business_licence", 3),
+            ("other", 3),
+            ("operator", 4),
+            ("delivery", 5),
+        ];
         for (f, step) in cases {
             assert_eq!(field_step(f), Some(step), "{f}");
             assert!(field_text(f).is_some(), "{f}");

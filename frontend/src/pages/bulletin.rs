@@ -29,7 +29,11 @@ pub fn Bulletin() -> impl IntoView {
     let q = RwSignal::new(String::new());
     let at = RwSignal::new(1u32);
     let reload = move || {
-        let path = format!("/api/public/bulletin?q={}&page={}", String::from(js_sys::encode_uri_component(&q.get_untracked())), at.get_untracked());
+        let path = format!(
+            "/api/public/bulletin?q={}&page={}",
+            String::from(js_sys::encode_uri_component(&q.get_untracked())),
+            at.get_untracked()
+        );
         load_into(page, path, i18n.get_locale_untracked());
     };
     reload();

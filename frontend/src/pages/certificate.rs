@@ -2,9 +2,11 @@
 //! class, subject and serial; downloads as PEM and DER; and 撤销: the challenge phrase
 //! chosen when applying and a reason from RFC 5280's list, and the CA revokes at once.
 
-use certdesk_shared::directory::{CertificateDetail, HOLDER_REASONS, PublicStatus, SelfRevocation, check_challenge_phrase_entered};
-use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::FieldError;
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::{
+    CertificateDetail, HOLDER_REASONS, PublicStatus, SelfRevocation, check_challenge_phrase_entered,
+};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -80,10 +82,14 @@ fn revoke_form(uid: String, detail: RwSignal<Load<CertificateDetail>>, revoked_n
         };
         let path = format!("/api/public/certificates/{uid}/revoke");
         let l = i18n.get_locale_untracked();
-        fs.submit(req, move |r| async move { crate::api::post::<CertificateDetail>(&path, &r, l).await }, move |d| {
-            detail.set(Load::Ready(d));
-            revoked_now.set(true);
-        });
+        fs.submit(
+            req,
+            move |r| async move { crate::api::post::<CertificateDetail>(&path, &r, l).await },
+            move |d| {
+                detail.set(Load::Ready(d));
+                revoked_now.set(true);
+            },
+        );
     };
     view! {
         <section class="panel" aria-labelledby="revoke-title">

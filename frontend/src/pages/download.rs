@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens};
+use crate::components::token::{
+    Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens,
+};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, required};
 use crate::i18n::{Locale, use_i18n};
@@ -35,7 +37,9 @@ impl DownloadForm {
         check(&mut e, "medium_no", required(&self.medium_no));
         check(&mut e, "pin", certdesk_shared::Pin::parse(&self.pin).map(drop));
         match no {
-            Some(no) if e.is_empty() => Ok(DownloadForm { acceptance_no: no, auth_code: code.to_owned(), ..self.clone() }),
+            Some(no) if e.is_empty() => {
+                Ok(DownloadForm { acceptance_no: no, auth_code: code.to_owned(), ..self.clone() })
+            }
             _ => Err(e),
         }
     }
@@ -87,7 +91,12 @@ pub fn Download() -> impl IntoView {
     let busy = fs.busy;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let form = DownloadForm { acceptance_no: acceptance_no.get_untracked(), auth_code: auth_code.get_untracked(), medium_no: medium_no.get_untracked(), pin: pin.get_untracked() };
+        let form = DownloadForm {
+            acceptance_no: acceptance_no.get_untracked(),
+            auth_code: auth_code.get_untracked(),
+            medium_no: medium_no.get_untracked(),
+            pin: pin.get_untracked(),
+        };
         let l = i18n.get_locale_untracked();
         let steps = move |f: DownloadForm| async move {
             // A refusal on the way stops the progress bar.
@@ -97,14 +106,27 @@ pub fn Download() -> impl IntoView {
             };
             // 查询证书: what the code is for, and the key its profile asks for.
             let query = DownloadQuery { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone() };
-            let info = crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l).await.map_err(|e| stop(api_problem(e, l)))?;
+            let info = crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l)
+                .await
+                .map_err(|e| stop(api_problem(e, l)))?;
             progress.set(Progress::Key);
-            let csr_pem = crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm).await.map_err(|e| stop(pin_problem(&e, l)))?;
+            let csr_pem = crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm)
+                .await
+                .map_err(|e| stop(pin_problem(&e, l)))?;
             progress.set(Progress::Issue);
-            let req = IssueForCsr { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone(), csr_pem, medium_no: Some(f.medium_no.clone()) };
-            let issued = crate::api::post::<Issued>("/api/applications/issue", &req, l).await.map_err(|e| stop(api_problem(e, l)))?;
+            let req = IssueForCsr {
+                acceptance_no: f.acceptance_no.clone(),
+                auth_code: f.auth_code.clone(),
+                csr_pem,
+                medium_no: Some(f.medium_no.clone()),
+            };
+            let issued = crate::api::post::<Issued>("/api/applications/issue", &req, l)
+                .await
+                .map_err(|e| stop(api_problem(e, l)))?;
             progress.set(Progress::Store);
-            crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem).await.map_err(|e| stop(pin_problem(&e, l)))
+            crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem)
+                .await
+                .map_err(|e| stop(pin_problem(&e, l)))
         };
         run_steps(fs, problem, form.check(), steps, move |()| {
             pin.set(String::new());
@@ -143,10 +165,20 @@ mod tests {
 
     #[test]
     fn the_form_needs_eight_digits_a_token_and_a_pin() {
-        let f = DownloadForm { acceptance_no: " ".into(), auth_code: "1234".into(), medium_no: String::new(), pin: "1".into() };
+        let f = DownloadForm {
+            acceptance_no: " ".into(),
+            auth_code: "1234".into(),
+            medium_no: String::new(),
+            pin: "1".into(),
+        };
         let fields: Vec<String> = f.check().unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["acceptance_no", "auth_code", "medium_no", "pin"]);
-        let f = DownloadForm { acceptance_no: "BH1".into(), auth_code: " 12345678 ".into(), medium_no: "m".into(), pin: "123456".into() };
+        let f = DownloadForm {
+            acceptance_no: "BH1".into(),
+            auth_code: " 12345678 ".into(),
+            medium_no: "m".into(),
+            pin: "123456".into(),
+        };
         assert_eq!(f.check().map(|f| f.auth_code), Ok("12345678".into()));
     }
 }

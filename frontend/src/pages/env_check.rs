@@ -3,8 +3,8 @@
 //! tokens it sees. Every row is measured in this browser, not assumed.
 
 use certdesk_shared::AGENT_DEFAULT_PORT;
-use certdesk_shared::agent::AgentInfo;
 use certdesk_shared::ErrorCode;
+use certdesk_shared::agent::AgentInfo;
 use certdesk_shared::health::Health;
 use leptos::prelude::*;
 use leptos_i18n::td_string;

@@ -34,9 +34,13 @@ impl ResetForm {
             check(&mut e, "confirm_password", confirmation(&self.new_password, &self.confirm_password));
         }
         match (id_number, mobile, code, new_password, e.is_empty()) {
-            (Some(id_number), Some(mobile), Some(code), Some(new_password), true) => {
-                Ok(ResetPasswordRequest { id_number, mobile, code, new_password, remove_security_keys: self.remove_security_keys })
-            }
+            (Some(id_number), Some(mobile), Some(code), Some(new_password), true) => Ok(ResetPasswordRequest {
+                id_number,
+                mobile,
+                code,
+                new_password,
+                remove_security_keys: self.remove_security_keys,
+            }),
             _ => Err(e),
         }
     }

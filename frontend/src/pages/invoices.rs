@@ -2,7 +2,9 @@
 //! status — 未申请, 待开票 or 已开票. 开具发票 opens the invoice form with the unit's name,
 //! tax number, amount and e-mail filled in; an issued e-invoice opens as PDF (查看).
 
-use certdesk_shared::apply::{ApplicationStatus, ApplicationView, Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan};
+use certdesk_shared::apply::{
+    ApplicationStatus, ApplicationView, Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan,
+};
 use certdesk_shared::{CreditCode, Email, FieldError, OrgName};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -150,11 +152,16 @@ pub fn Invoices() -> impl IntoView {
 }
 
 /// 开具发票: the form for one application.
-fn invoice_form(a: ApplicationView, open: RwSignal<Option<ApplicationView>>, reload: impl Fn() + Copy + 'static) -> impl IntoView {
+fn invoice_form(
+    a: ApplicationView,
+    open: RwSignal<Option<ApplicationView>>,
+    reload: impl Fn() + Copy + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let start = InvoiceForm::for_application(&a);
     let [title, tax_number, address, bank, phone, bank_account, email] =
-        [start.title, start.tax_number, start.address, start.bank, start.phone, start.bank_account, start.email].map(RwSignal::new);
+        [start.title, start.tax_number, start.address, start.bank, start.phone, start.bank_account, start.email]
+            .map(RwSignal::new);
     let fs = FormState::new("invoice");
     let errors = fs.errors;
     let (failure, busy) = (fs.failure, fs.busy);

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode, Tabs, Text};
+use crate::components::fields::{
+    AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode, Tabs, Text,
+};
 use crate::components::{tr, use_page_title};
 use crate::form::{check, confirmation, optional};
 use crate::i18n::{Locale, use_i18n};

@@ -66,7 +66,11 @@ pub fn reason_text(r: RevocationReason) -> Text {
 /// `from – to`, dates only.
 pub fn period(from: Option<&str>, to: Option<&str>) -> String {
     match (from, to) {
-        (Some(f), Some(t)) => format!("{} – {}", &short_time(f)[..10.min(short_time(f).len())], &short_time(t)[..10.min(short_time(t).len())]),
+        (Some(f), Some(t)) => format!(
+            "{} – {}",
+            &short_time(f)[..10.min(short_time(f).len())],
+            &short_time(t)[..10.min(short_time(t).len())]
+        ),
         _ => "—".into(),
     }
 }
@@ -184,7 +188,11 @@ fn ProgressLookup() -> impl IntoView {
                 .collect())
         };
         let l = i18n.get_locale_untracked();
-        fs.submit(req, move |q| async move { crate::api::post::<Progress>("/api/public/progress", &q, l).await }, move |p| answer.set(Some(p.status)));
+        fs.submit(
+            req,
+            move |q| async move { crate::api::post::<Progress>("/api/public/progress", &q, l).await },
+            move |p| answer.set(Some(p.status)),
+        );
     };
     view! {
         <section class="panel" aria-labelledby="progress-title">

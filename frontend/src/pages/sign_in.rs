@@ -2,15 +2,15 @@
 //! 电子认证服务协议, then 立即登录; or passwordless with a security key (passkey). UKey, PC
 //! 软盾 and APP 扫码 sign-in arrive with the token agent (证书助手).
 
-use certdesk_shared::account::{
-    FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn,
-};
+use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn};
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::fields::{AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, Tabs, Text};
+use crate::components::fields::{
+    AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, Tabs, Text,
+};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, check, required, safe_next};
 use crate::i18n::{Locale, use_i18n};
@@ -124,11 +124,7 @@ pub fn SignIn() -> impl IntoView {
         let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
         let navigate = navigate.clone();
         let by_key = method.get_untracked() == Method::SecurityKey;
-        let checked = if by_key {
-            form.key_request().map(Err)
-        } else {
-            form.request(&captcha.id()).map(Ok)
-        };
+        let checked = if by_key { form.key_request().map(Err) } else { form.request(&captcha.id()).map(Ok) };
         let req = match checked {
             Ok(req) => req,
             Err(e) => return fs.refuse(e),

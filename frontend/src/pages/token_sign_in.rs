@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, api_problem, find_tokens, pin_request, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
+use crate::components::token::{
+    Offer, api_problem, find_tokens, pin_request, problem_alert, run_steps, sign_challenge, token_select, with_tokens,
+};
 use crate::components::tr;
 use crate::i18n::use_i18n;
 
@@ -48,9 +50,16 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
         let req = pin_request(&p);
         let (m, next, navigate) = (medium_no.get_untracked(), next.clone(), navigate.clone());
         let steps = move |_| async move {
-            let (challenge_id, signed) = sign_challenge("/api/sign-in/certificate/start", &m, &p, &cert.sha256, l).await?;
-            let req = FinishCertificateSignIn { challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
-            crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l).await.map_err(|e| api_problem(e, l))
+            let (challenge_id, signed) =
+                sign_challenge("/api/sign-in/certificate/start", &m, &p, &cert.sha256, l).await?;
+            let req = FinishCertificateSignIn {
+                challenge_id,
+                certificate_pem: signed.certificate_pem,
+                signature: signed.signature,
+            };
+            crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l)
+                .await
+                .map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, req, steps, move |info| {
             pin.set(String::new());

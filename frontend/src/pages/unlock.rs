@@ -11,7 +11,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{CaptchaField, CaptchaState, Field, FormState, SendCode};
-use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens};
+use crate::components::token::{
+    Offer, api_problem, find_tokens, pin_problem, problem_alert, run_steps, token_select, with_tokens,
+};
 use crate::components::{tr, use_page_title};
 use crate::form::check;
 use crate::i18n::use_i18n;
@@ -52,7 +54,9 @@ impl UnlockForm {
         let code = check(&mut e, "code", OtpCode::parse(&self.code));
         let new_pin = check_new_pin(&mut e, "new_pin", "confirm_pin", &self.new_pin, &self.confirm_pin);
         match (mobile, code, new_pin) {
-            (Some(mobile), Some(code), Some(new_pin)) if e.is_empty() => Ok(Checked { medium_no: self.medium_no.clone(), mobile, code, new_pin }),
+            (Some(mobile), Some(code), Some(new_pin)) if e.is_empty() => {
+                Ok(Checked { medium_no: self.medium_no.clone(), mobile, code, new_pin })
+            }
             _ => Err(e),
         }
     }
@@ -84,10 +88,15 @@ pub fn Unlock() -> impl IntoView {
         let steps = move |f: Checked| async move {
             // The portal's one-time challenge: the token signs it with the agent's one-time
             // key, so the grant can only be for this agent.
-            let start = crate::api::post::<UnlockChallenge>("/api/tokens/unlock/start", &crate::api::Empty {}, l).await.map_err(|e| api_problem(e, l))?;
-            let request = crate::agent::unlock_request(&f.medium_no, &start.challenge, &start.portal_key).await.map_err(|e| pin_problem(&e, l))?;
+            let start = crate::api::post::<UnlockChallenge>("/api/tokens/unlock/start", &crate::api::Empty {}, l)
+                .await
+                .map_err(|e| api_problem(e, l))?;
+            let request = crate::agent::unlock_request(&f.medium_no, &start.challenge, &start.portal_key)
+                .await
+                .map_err(|e| pin_problem(&e, l))?;
             let req = UnlockToken { mobile: f.mobile, code: f.code, challenge_id: start.challenge_id, request };
-            let grant = crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
+            let grant =
+                crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
             crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| {
                 // The portal used the code up: the next try needs a new one.
                 code.set(String::new());
@@ -141,11 +150,25 @@ mod tests {
 
     #[test]
     fn the_new_pin_follows_the_rules_and_matches() {
-        let f = UnlockForm { medium_no: "m".into(), mobile: "1".into(), code: "12".into(), new_pin: "111111".into(), confirm_pin: "111111".into() };
-        let e: Vec<String> = f.check().err().unwrap_or_default().into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect();
+        let f = UnlockForm {
+            medium_no: "m".into(),
+            mobile: "1".into(),
+            code: "12".into(),
+            new_pin: "111111".into(),
+            confirm_pin: "111111".into(),
+        };
+        let e: Vec<String> =
+            f.check().err().unwrap_or_default().into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect();
         assert_eq!(e, ["mobile:mobile_format", "code:otp_format", "new_pin:pin_weak"]);
-        let f = UnlockForm { mobile: "13800138000".into(), code: "123456".into(), new_pin: "135790".into(), confirm_pin: "135791".into(), ..f };
-        let e: Vec<String> = f.check().err().unwrap_or_default().into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect();
+        let f = UnlockForm {
+            mobile: "13800138000".into(),
+            code: "123456".into(),
+            new_pin: "135790".into(),
+            confirm_pin: "135791".into(),
+            ..f
+        };
+        let e: Vec<String> =
+            f.check().err().unwrap_or_default().into_iter().map(|e| format!("{}:{}", e.field, e.error)).collect();
         assert_eq!(e, ["confirm_pin:pin_mismatch"]);
         let f = UnlockForm { confirm_pin: "135790".into(), ..f };
         assert_eq!(f.check().map(|c| c.new_pin.as_str().to_owned()).ok().as_deref(), Some("135790"));

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
-use crate::components::token::{Offer, api_problem, find_tokens, pin_problem, pin_request, problem_alert, run_steps, sign_challenge, token_select, with_tokens};
+use crate::components::token::{
+    Offer, api_problem, find_tokens, pin_problem, pin_request, problem_alert, run_steps, sign_challenge, token_select,
+    with_tokens,
+};
 use crate::components::{tr, use_page_title};
 use crate::i18n::{Locale, use_i18n};
 use crate::routes::Operation;
@@ -101,7 +104,11 @@ pub fn Verify() -> impl IntoView {
         let (m, l) = (medium_no.get_untracked(), i18n.get_locale_untracked());
         let steps = move |_| async move {
             let (challenge_id, signed) = sign_challenge("/api/verification/start", &m, &p, &cert.sha256, l).await?;
-            let req = VerifyCertificate { challenge_id, certificate_pem: signed.certificate_pem, signature: signed.signature };
+            let req = VerifyCertificate {
+                challenge_id,
+                certificate_pem: signed.certificate_pem,
+                signature: signed.signature,
+            };
             crate::api::post::<VerificationReport>("/api/verification", &req, l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, req, steps, move |r| {

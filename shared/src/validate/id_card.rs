@@ -17,8 +17,8 @@ const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 /// Province-level codes that exist (11 Beijing … 65 Xinjiang, 71 Taiwan, 81 Hong Kong,
 /// 82 Macao, 83 residence permits for Taiwan residents).
 const PROVINCES: &[u8] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82, 83,
 ];
 
 /// The check character GB 11643 gives for the first 17 digits.

@@ -20,10 +20,7 @@ impl Mobile {
             digits = digits[2..].to_owned();
         }
         let b = digits.as_bytes();
-        let ok = b.len() == 11
-            && b.iter().all(u8::is_ascii_digit)
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1]);
+        let ok = b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
         if ok { Ok(Mobile(digits)) } else { Err(ValidationError::MobileFormat) }
     }
 

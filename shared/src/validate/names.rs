@@ -42,9 +42,7 @@ validated_string!(OrgName);
 impl OrgName {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let s = squeeze(required(s)?);
-        let allowed = |c: char| {
-            c.is_alphanumeric() || " ()（）·&.,，、-'《》".contains(c)
-        };
+        let allowed = |c: char| c.is_alphanumeric() || " ()（）·&.,，、-'《》".contains(c);
         if !s.chars().all(allowed) || !s.chars().any(char::is_alphabetic) {
             return Err(ValidationError::OrgNameChars);
         }

@@ -70,7 +70,8 @@ impl KeyStore {
             if algorithm != KeyAlgorithm::P256 {
                 bail!("CA keys on a PKCS#11 token are P-256 keys; RSA there is not supported");
             }
-            let pin = config.ca_pkcs11_pin.as_deref().context("CERTDESK_CA_PKCS11_PIN is needed with a PKCS#11 module")?;
+            let pin =
+                config.ca_pkcs11_pin.as_deref().context("CERTDESK_CA_PKCS11_PIN is needed with a PKCS#11 module")?;
             let kind = StoreKind::Pkcs11(token(module, &config.ca_pkcs11_token, pin)?);
             return Ok(KeyStore { kind, algorithm });
         }
