@@ -9,6 +9,7 @@ pub mod codes;
 pub mod directory;
 pub mod health;
 pub mod invoice;
+pub mod my_certificates;
 pub mod password;
 pub mod payment;
 pub mod security_key;

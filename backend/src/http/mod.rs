@@ -10,6 +10,7 @@ mod directory;
 mod errors;
 mod health;
 mod metrics;
+mod my_certificates;
 mod ocsp;
 mod payment;
 mod security;
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ca::api_router())
         .merge(account::router())
         .merge(apply::router())
+        .merge(my_certificates::router())
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())

@@ -280,7 +280,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-fn pem_to_der(pem: &str) -> Vec<u8> {
+pub fn pem_to_der(pem: &str) -> Vec<u8> {
     use base64::Engine;
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     base64::engine::general_purpose::STANDARD.decode(b64).unwrap()

@@ -1,0 +1,31 @@
+//! 我的证书 over HTTP: the signed-in account's certificates, under `/api/my-certificates`.
+//! Thin handlers over `domain::my_certificates`; the files themselves are the CA's public
+//! downloads (`/api/certificates/{uid}.pem`, `.der`, `.p7b` in `ca.rs`).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use certdesk_shared::my_certificates::MyCertificate;
+use chrono::Utc;
+
+use super::auth::CurrentUser;
+use crate::domain::my_certificates;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/my-certificates", get(list)).route("/my-certificates/{uid}", get(one))
+}
+
+async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCertificate>>, AppError> {
+    Ok(Json(my_certificates::list(&state.db, &user.account_id, Utc::now()).await?))
+}
+
+/// Another account's certificate is not found.
+async fn one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+) -> Result<Json<MyCertificate>, AppError> {
+    Ok(Json(my_certificates::one(&state.db, &user.account_id, &uid, Utc::now()).await?))
+}

@@ -1,0 +1,128 @@
+//! 我的证书: the signed-in account's certificates in the tabs 有效 / 冻结 / 失效 with the
+//! 证书信息 panel, the renewal window, the downloads, and nobody else's certificates.
+
+use certdesk::ca::revoke;
+use certdesk::entity::certificate;
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, registered};
+use crate::apply::{CHALLENGE_PHRASE, pem_to_der};
+use crate::directory::{issue_with_key, submitted};
+use crate::helpers::{TestApp, spawn_app};
+
+async fn mine(b: &mut Browser<'_>) -> Vec<Value> {
+    let (s, v) = b.get("/api/my-certificates").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+async fn row(app: &TestApp, uid: &str) -> certificate::Model {
+    certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(&app.state.db).await.unwrap().unwrap()
+}
+
+async fn set_not_after(app: &TestApp, uid: &str, not_after: chrono::DateTime<Utc>) {
+    let mut c: certificate::ActiveModel = row(app, uid).await.into();
+    c.not_after = Set(not_after);
+    c.update(&app.state.db).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_holder_sees_the_certificate_in_its_tab_with_the_panel_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let (mut holder, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    assert_eq!(mine(&mut holder).await, Vec::<Value>::new(), "nothing before issuance");
+    let (uid, serial, pem, _) = issue_with_key(&app, &mut admin, &id, &acceptance, &mobile).await;
+
+    let list = mine(&mut holder).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let c = &list[0];
+    assert_eq!((c["uid"].as_str(), c["status"].as_str()), (Some(uid.as_str()), Some("valid")));
+    let p = &c["panel"];
+    assert_eq!(p["common_name"], "天津市滨海数字认证有限公司");
+    assert_eq!(p["organisation"], "天津市滨海数字认证有限公司");
+    assert_eq!((p["type_name"].as_str(), p["profile"].as_str()), (Some("机构证书"), Some("org_sign")));
+    assert_eq!(
+        (p["country"].as_str(), p["province"].as_str(), p["city"].as_str()),
+        (Some("CN"), Some("天津市"), Some("和平区"))
+    );
+    assert_eq!(p["email"], "ca@example.com");
+    assert_eq!(p["serial"].as_str(), Some(serial.to_uppercase().as_str()));
+    assert_eq!(p["trust_service_no"].as_str(), Some(acceptance.as_str()));
+    assert!(p["medium_no"].is_null(), "issued without a token: {p}");
+    let stored = row(&app, &uid).await;
+    assert_eq!(p["not_before"].as_str(), Some(stored.not_before.to_rfc3339().as_str()));
+    assert_eq!(p["not_after"].as_str(), Some(stored.not_after.to_rfc3339().as_str()));
+    // A fresh one-year certificate: 延期 opens 90 days before its end, not now.
+    let opens = (stored.not_after - Duration::days(90)).format("%Y-%m-%d").to_string();
+    assert_eq!((c["renewable"].as_bool(), c["renewable_from"].as_str()), (Some(false), Some(opens.as_str())));
+    assert!(stored.not_after - Utc::now() > Duration::days(360), "{}", stored.not_after);
+
+    // The downloads are the issued certificate.
+    let der = pem_to_der(&pem);
+    for (ext, body) in [("der", der.clone()), ("pem", pem.clone().into_bytes())] {
+        let res = app.get(&format!("/api/certificates/{uid}.{ext}")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let got = res.bytes().await.unwrap().to_vec();
+        if ext == "der" {
+            assert_eq!(got, body);
+        } else {
+            assert_eq!(pem_to_der(std::str::from_utf8(&got).unwrap()), der);
+        }
+    }
+
+    // One certificate by its uid, for its owner only.
+    let (s, one) = holder.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!((s, &one), (StatusCode::OK, c));
+    let (mut other, _) = registered(&app).await;
+    assert_eq!(mine(&mut other).await, Vec::<Value>::new());
+    let (s, v) = other.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (s, _) = holder.get("/api/my-certificates/no-such-uid").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = Browser::new(&app).get("/api/my-certificates").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // Inside the window 延期 is open; past the end the certificate is 失效 (expired).
+    set_not_after(&app, &uid, Utc::now() + Duration::days(30)).await;
+    let c = &mine(&mut holder).await[0];
+    assert_eq!((c["status"].as_str(), c["renewable"].as_bool()), (Some("valid"), Some(true)), "{c}");
+    set_not_after(&app, &uid, Utc::now() - Duration::days(1)).await;
+    let c = &mine(&mut holder).await[0];
+    assert_eq!((c["status"].as_str(), c["renewable"].as_bool()), (Some("expired"), Some(false)), "{c}");
+    set_not_after(&app, &uid, stored.not_after).await;
+
+    // Frozen (冻结), then released.
+    revoke::hold(&app.state.db, &app.state.ca.issuing, &serial).await.unwrap();
+    let c = &mine(&mut holder).await[0];
+    assert_eq!((c["status"].as_str(), c["renewable"].as_bool()), (Some("frozen"), Some(false)), "{c}");
+    assert!(c["revoked_at"].is_string());
+    revoke::release(&app.state.db, &app.state.ca.issuing, &serial).await.unwrap();
+    assert_eq!(mine(&mut holder).await[0]["status"], "valid");
+
+    // Revoked by its holder's challenge phrase: 失效 (revoked).
+    let path = format!("/api/public/certificates/{uid}/revoke");
+    let (s, v) = Browser::new(&app)
+        .post(&path, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let c = &mine(&mut holder).await[0];
+    assert_eq!((c["status"].as_str(), c["renewable"].as_bool()), (Some("revoked"), Some(false)), "{c}");
+    assert!(c["revoked_at"].is_string());
+    assert_eq!(mine(&mut other).await, Vec::<Value>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_revoked_as_superseded_is_invalid_as_superseded() {
+    let app = spawn_app().await;
+    let (mut holder, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, ..) = issue_with_key(&app, &mut admin, &id, &acceptance, &mobile).await;
+    let path = format!("/api/public/certificates/{uid}/revoke");
+    let (s, v) =
+        Browser::new(&app).post(&path, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "superseded" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let list = mine(&mut holder).await;
+    assert_eq!((list.len(), list[0]["status"].as_str()), (1, Some("superseded")), "{list:?}");
+}
