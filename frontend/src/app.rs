@@ -11,10 +11,9 @@ use crate::components::{AdminHeader, Footer, Header, StagingBanner, restore_loca
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
-    ForgotPassword, Home, NotFound, Register, Search, Service, SignIn, Unlock, Verify,
+    ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Invoices, Shipments};
-use crate::routes::Operation;
+use crate::pages::{Applications, Apply, Invoices, MyCertificates, Shipments};
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, normal};
@@ -42,10 +41,9 @@ pub fn portal_page(path: &str) -> AnyView {
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
-        p => match Operation::NAV.into_iter().find(|op| op.path() == p) {
-            Some(op) => view! { <Service op /> }.into_any(),
-            None => view! { <NotFound /> }.into_any(),
-        },
+        // 证书延期 starts from one of the holder's certificates.
+        "/renew" => view! { <GoTo path="/my-certificates" /> }.into_any(),
+        _ => view! { <NotFound /> }.into_any(),
     }
 }
 
@@ -56,6 +54,7 @@ pub fn apply_page(path: &str) -> AnyView {
         "/applications" => view! { <Applications /> }.into_any(),
         "/invoices" => view! { <Invoices /> }.into_any(),
         "/shipments" => view! { <Shipments /> }.into_any(),
+        "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -95,6 +94,14 @@ fn Elsewhere() -> impl IntoView {
     Effect::new(move |_| {
         let _ = window().location().reload();
     });
+    view! { <p role="status" class="muted">"…"</p> }
+}
+
+/// Replaces the address by `path` (the page for it may be another bundle's).
+#[component]
+fn GoTo(path: &'static str) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| navigate(path, leptos_router::NavigateOptions { replace: true, ..Default::default() }));
     view! { <p role="status" class="muted">"…"</p> }
 }
 

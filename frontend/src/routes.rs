@@ -8,9 +8,6 @@ use leptos_i18n::td_string;
 pub enum Operation {
     Apply,
     Renew,
-    Change,
-    Reissue,
-    Revoke,
     Unlock,
     RemoteDownload,
     Verify,
@@ -19,13 +16,11 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// In navigation order, as the seed sites list them.
-    pub const NAV: [Operation; 10] = [
+    /// In navigation order, as the seed sites list them. Only operations that are built are
+    /// here: a link never leads to a page saying a service is not open.
+    pub const NAV: [Operation; 7] = [
         Operation::Apply,
         Operation::Renew,
-        Operation::Change,
-        Operation::Reissue,
-        Operation::Revoke,
         Operation::Unlock,
         Operation::RemoteDownload,
         Operation::Verify,
@@ -37,9 +32,6 @@ impl Operation {
         match self {
             Operation::Apply => "/apply",
             Operation::Renew => "/renew",
-            Operation::Change => "/change",
-            Operation::Reissue => "/reissue",
-            Operation::Revoke => "/revoke",
             Operation::Unlock => "/unlock",
             Operation::RemoteDownload => "/remote-download",
             Operation::Verify => "/verify",
@@ -52,9 +44,6 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, nav_apply),
             Operation::Renew => td_string!(l, nav_renew),
-            Operation::Change => td_string!(l, nav_change),
-            Operation::Reissue => td_string!(l, nav_reissue),
-            Operation::Revoke => td_string!(l, nav_revoke),
             Operation::Unlock => td_string!(l, nav_unlock),
             Operation::RemoteDownload => td_string!(l, nav_remote_download),
             Operation::Verify => td_string!(l, nav_verify),
@@ -67,9 +56,6 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, desc_apply),
             Operation::Renew => td_string!(l, desc_renew),
-            Operation::Change => td_string!(l, desc_change),
-            Operation::Reissue => td_string!(l, desc_reissue),
-            Operation::Revoke => td_string!(l, desc_revoke),
             Operation::Unlock => td_string!(l, desc_unlock),
             Operation::RemoteDownload => td_string!(l, desc_remote_download),
             Operation::Verify => td_string!(l, desc_verify),

@@ -2,8 +2,8 @@
 //! serves that bundle's page and each bundle's router hands the other paths back with a
 //! reload, so both sides must use these same functions: then a reload can never loop.
 
-/// The new-certificate bundle: the wizard and the customer's lists after applying.
-pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+/// The new-certificate bundle: the wizard, the customer's lists after applying, and 我的证书.
+pub const APPLY_PATHS: [&str; 5] = ["/apply", "/applications", "/invoices", "/shipments", "/my-certificates"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {
@@ -34,6 +34,7 @@ mod tests {
     #[test]
     fn each_path_has_one_bundle() {
         assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/invoices"));
+        assert!(is_apply_path("/my-certificates") && !is_directory_path("/my-certificates"));
         assert!(
             !is_apply_path("/")
                 && !is_apply_path("/applyx")

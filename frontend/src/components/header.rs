@@ -12,7 +12,8 @@ use crate::i18n::use_i18n;
 use crate::routes::Operation;
 use crate::session::{sign_out, use_session};
 
-/// 登录 / 注册 when signed out; the account's name, 用户中心 and 退出 when signed in.
+/// 登录 / 注册 when signed out; the account's name, 我的证书, 我的证书申请, 用户中心 and 退出
+/// when signed in.
 #[component]
 fn AccountLinks() -> impl IntoView {
     let i18n = use_i18n();
@@ -35,6 +36,7 @@ fn AccountLinks() -> impl IntoView {
                 view! {
                     <div class="account-links">
                         <span class="who">{info.account.name}</span>
+                        <a href="/my-certificates">{tr(|l| td_string!(l, my_certificates))}</a>
                         <a href="/applications">{tr(|l| td_string!(l, my_applications))}</a>
                         <A href="/account">{tr(|l| td_string!(l, nav_account))}</A>
                         <button type="button" class="link" on:click=move |_| sign_out(session, i18n.get_locale_untracked(), navigate.clone())>

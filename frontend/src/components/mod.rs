@@ -1,6 +1,7 @@
 //! Parts every page shares.
 
 mod admin_header;
+pub mod certificate_panel;
 pub mod fields;
 mod footer;
 mod header;

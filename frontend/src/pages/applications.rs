@@ -12,7 +12,7 @@ use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{reasons, status_text, type_name};
 
-/// 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
+/// 我的证书 · 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
 #[component]
 pub fn CustomerTabs() -> impl IntoView {
     let here = leptos_router::hooks::use_location().pathname;
@@ -23,6 +23,7 @@ pub fn CustomerTabs() -> impl IntoView {
     };
     view! {
         <nav class="page-tabs" aria-label=tr(|l| td_string!(l, my_applications))>
+            {tab("/my-certificates", |l| td_string!(l, my_certificates))}
             {tab("/applications", |l| td_string!(l, my_applications))}
             {tab("/invoices", |l| td_string!(l, nav_invoices))}
             {tab("/shipments", |l| td_string!(l, nav_shipments))}

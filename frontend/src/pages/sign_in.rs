@@ -16,6 +16,10 @@ use crate::form::{Failure, check, required, safe_next};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
 
+/// Where any sign-in (password, security key, UKey, PC soft shield) lands without a `?next=`:
+/// 我的证书.
+pub const AFTER_SIGN_IN: &str = "/my-certificates";
+
 /// How the visitor signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -121,7 +125,7 @@ pub fn SignIn() -> impl IntoView {
             agreed: agreed.get_untracked(),
         };
         let l = i18n.get_locale_untracked();
-        let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
+        let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), AFTER_SIGN_IN).to_owned());
         let navigate = navigate.clone();
         let by_key = method.get_untracked() == Method::SecurityKey;
         let checked = if by_key { form.key_request().map(Err) } else { form.request(&captcha.id()).map(Ok) };
@@ -240,7 +244,7 @@ pub fn SignIn() -> impl IntoView {
                 Method::SoftShield => certdesk_shared::agent::TokenKind::PcShield,
                 _ => return None,
             };
-            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), "/account").to_owned());
+            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), AFTER_SIGN_IN).to_owned());
             Some(view! { <crate::pages::token_sign_in::TokenSignIn next kind /> })
         }}
     }
