@@ -6,6 +6,7 @@ import {
   openSignIn,
   register,
   requestSmsCode,
+  openAccount,
   signInWithPassword,
   signOut,
   smsCode,
@@ -70,6 +71,7 @@ test('register, change the password, sign in with a captcha, reset a forgotten p
   expect((await next).headers()['x-captcha-answer']).not.toBe(answer);
   await expect(page.getByLabel('验证码', { exact: true })).toHaveValue('');
   await signInWithPassword(page, mobile, changed);
+  await openAccount(page);
   const history = page.getByRole('region', { name: '登录记录' });
   await expect(history.getByRole('row').filter({ hasText: '失败' }).first()).toBeVisible();
   await signOut(page);
@@ -163,7 +165,8 @@ test('a customer adds a security key and signs in with it, without a password', 
   await page.getByLabel('用户名（手机号）').fill(mobile);
   await page.getByRole('checkbox', { name: /我已阅读并同意/ }).check();
   await page.getByRole('button', { name: '使用安全密钥登录' }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/my-certificates$/);
+  await openAccount(page);
   const history = page.getByRole('region', { name: '登录记录' });
   await expect(history.getByRole('cell', { name: '安全密钥' }).first()).toBeVisible();
 

@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Staff, appReady, register, requestSmsCode, smsCode, staffSignedIn, watchForErrors } from './support';
+import { Staff, appReady, openAccount, register, requestSmsCode, smsCode, staffSignedIn, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 远程下载 into a real token: certdesk-agent with SoftHSM2 (a token directory of its own),
@@ -96,8 +96,13 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await expect(page.getByRole('alert').filter({ hasText: 'PIN码错误，还可尝试9次' })).toBeVisible();
     await page.getByLabel('PIN码').fill('123456');
     await page.getByRole('button', { name: '立即登录' }).click();
-    await expect(page).toHaveURL(/\/account$/);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
+    // Signed in, the customer lands in 我的证书: the certificate on the token, with its medium.
+    await expect(page).toHaveURL(/\/my-certificates$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的证书');
+    const mine = page.getByRole('region', { name: /天津市滨海数字认证有限公司/ });
+    await expect(mine.getByRole('definition').filter({ hasText: tokens[0].medium_no })).toBeVisible();
+    await expect(mine.getByRole('definition').filter({ hasText: acceptance })).toBeVisible();
+    await openAccount(page);
     await expect(page.getByText('证书登录').first()).toBeVisible();
     done();
   });
@@ -226,7 +231,8 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await page.getByRole('radio', { name: 'PC软盾登录' }).check();
     await page.getByLabel('PIN码').fill('975318');
     await page.getByRole('button', { name: '立即登录' }).click();
-    await expect(page).toHaveURL(/\/account$/);
+    await expect(page).toHaveURL(/\/my-certificates$/);
+    await openAccount(page);
     await expect(page.getByText('证书登录').first()).toBeVisible();
     done();
   });

@@ -14,6 +14,9 @@ test('the home page renders in Simplified Chinese by default', async ({ page }) 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
   await expect(page).toHaveTitle('CertDesk 数字证书自助服务平台');
   await expect(page.getByRole('navigation', { name: '主导航' })).toBeVisible();
+  // A tile per operation that is built, none for one that is not.
+  const tiles = page.getByRole('region', { name: '网上办事' });
+  await expect(tiles.getByRole('heading', { level: 3 })).toHaveText(['证书新办', '证书延期', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测']);
   noErrors();
 });
 

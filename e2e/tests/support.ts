@@ -142,7 +142,7 @@ export async function requestSmsCode(page: Page) {
   await page.getByRole('button', { name: '获取验证码' }).click();
 }
 
-/** Signs in with user name, password, captcha and the agreement; lands in 用户中心. */
+/** Signs in with user name, password, captcha and the agreement; lands in 我的证书. */
 export async function signInWithPassword(page: Page, mobile: string, password: string) {
   const answer = await openSignIn(page);
   await page.getByLabel('用户名（手机号）').fill(mobile);
@@ -150,6 +150,13 @@ export async function signInWithPassword(page: Page, mobile: string, password: s
   await page.getByLabel('验证码', { exact: true }).fill(answer);
   await page.getByRole('checkbox', { name: /我已阅读并同意/ }).check();
   await page.getByRole('button', { name: '立即登录' }).click();
+  await expect(page).toHaveURL(/\/my-certificates$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的证书');
+}
+
+/** 用户中心 from the header. */
+export async function openAccount(page: Page) {
+  await page.getByRole('banner').getByRole('link', { name: '用户中心' }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
 }
