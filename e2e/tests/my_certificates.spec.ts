@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { appReady, register, signInWithPassword, signOut, staffSignedIn, watchForErrors } from './support';
+import { appReady, keepScreenshot, register, signInWithPassword, signOut, staffSignedIn, watchForErrors } from './support';
 import { CHALLENGE_PHRASE, approve, files, issue, wizard } from './journey';
 
 // 我的证书 (seed 002 §2.2, seed 004 §4.1.3): after signing in the holder lands on the
@@ -47,6 +47,7 @@ test('after signing in, 我的证书 shows the certificate with 证书信息, do
   await expect(field('介质编号')).toHaveText('—');
   await expect(field('信任服务号')).toHaveText(acceptance);
   await expect(page).toHaveTitle(/^我的证书 - CertDesk/);
+  await keepScreenshot(page, 'my-certificates');
 
   // A fresh one-year certificate: 延期 is not open yet, only the day it opens is said.
   const mine = await (await page.request.get('/api/my-certificates')).json();
