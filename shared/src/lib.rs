@@ -13,6 +13,8 @@ pub mod health;
 pub mod lang;
 pub mod payment;
 pub mod regions;
+pub mod renew;
+pub mod request;
 #[cfg(feature = "seal")]
 pub mod seal;
 pub mod validate;

@@ -12,6 +12,7 @@ mod health;
 mod metrics;
 mod ocsp;
 mod payment;
+mod renew;
 mod security;
 mod spa;
 mod token;
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ca::api_router())
         .merge(account::router())
         .merge(apply::router())
+        .merge(renew::router())
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())

@@ -319,7 +319,7 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
     numbers.dedup();
     assert_eq!(numbers.len(), 1, "{numbers:?}");
     let open = payment_order::Entity::find()
-        .filter(payment_order::Column::ApplicationId.eq(id.clone()))
+        .filter(payment_order::Column::RequestId.eq(id.clone()))
         .filter(payment_order::Column::Status.eq("not_paid"))
         .count(&app.state.db)
         .await
