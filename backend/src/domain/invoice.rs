@@ -45,7 +45,7 @@ pub async fn request(
     let app = super::apply::get(db, account_id, application_id).await?;
     let status = RequestStatus::from(app.status);
     let paid = super::payment::is_paid(db, &app).await?;
-    if !(matches!(status, RequestStatus::Approved | RequestStatus::Issued) || paid) {
+    if !(matches!(status, RequestStatus::Approved | RequestStatus::Issued | RequestStatus::Done) || paid) {
         return Err(ErrorCode::NotEditable.into());
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;

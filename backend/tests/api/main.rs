@@ -18,6 +18,8 @@ mod health;
 mod payment;
 mod pkcs11;
 mod production_mode;
+mod renew;
+mod request;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;
