@@ -13,7 +13,7 @@ use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
     ForgotPassword, Home, NotFound, Register, Search, Service, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Invoices, Shipments};
+use crate::pages::{Applications, Apply, Invoices, Renew, Shipments};
 use crate::routes::Operation;
 use crate::session::provide_session;
 
@@ -56,6 +56,7 @@ pub fn apply_page(path: &str) -> AnyView {
         "/applications" => view! { <Applications /> }.into_any(),
         "/invoices" => view! { <Invoices /> }.into_any(),
         "/shipments" => view! { <Shipments /> }.into_any(),
+        "/renew" => view! { <Renew /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

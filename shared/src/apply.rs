@@ -629,11 +629,12 @@ mod tests {
             name: "机构加密证书".into(),
             media: vec![Medium::PcShield, Medium::Ukey, Medium::Ukey],
             documents: vec![DocumentKind::OperatorId, DocumentKind::BusinessLicence],
+            renewal_review: true,
         };
         assert!(settings.check().is_empty());
         assert_eq!(settings.media_codes(), "ukey,pc_shield");
         assert_eq!(settings.document_codes(), "business_licence,operator_id");
-        let none = TypeSettings { name: String::new(), media: vec![], documents: vec![] };
+        let none = TypeSettings { name: String::new(), media: vec![], documents: vec![], renewal_review: false };
         let fields: Vec<_> = none.check().into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["name", "media"]);
         // The profile travels beside the settings, flattened.

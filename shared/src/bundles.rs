@@ -2,8 +2,8 @@
 //! serves that bundle's page and each bundle's router hands the other paths back with a
 //! reload, so both sides must use these same functions: then a reload can never loop.
 
-/// The new-certificate bundle: the wizard and the customer's lists after applying.
-pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+/// The business bundle: the new-certificate wizard, renewal, and the customer's lists.
+pub const APPLY_PATHS: [&str; 5] = ["/apply", "/applications", "/invoices", "/shipments", "/renew"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {

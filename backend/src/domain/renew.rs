@@ -285,6 +285,7 @@ fn same_token(cert: &certificate::Model, medium_no: &str) -> Result<(), AppError
 /// after a crash), it hands back the certificate issued for that key, or, for a key made
 /// anew, revokes the unfinished one and issues for the new key, so that at most one
 /// successor exists.
+#[allow(clippy::too_many_arguments)]
 pub async fn issue(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &CaService,
@@ -390,6 +391,7 @@ async fn advance_in_place(db: &impl ConnectionTrait, r: &request::Model, now: Da
 
 /// Once the new certificate is on the token: the old one is revoked as superseded and the
 /// request is Done, in one transaction. Done already: nothing to do.
+#[allow(clippy::too_many_arguments)]
 pub async fn finish(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &CaService,

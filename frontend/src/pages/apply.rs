@@ -1101,7 +1101,7 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
 
 /// Step ⑥: the QR code of an order, polled every 2 s until paid.
 #[component]
-fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
+pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let order = RwSignal::new(None::<PaymentOrder>);
     let failure = RwSignal::new(None::<crate::form::Failure>);
