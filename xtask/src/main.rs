@@ -172,6 +172,7 @@ fn test() -> Result<()> {
         .env("CERTDESK_BIN", target_dir().join("debug/certdesk"))
         .env("CERTDESK_AGENT_BIN", target_dir().join("debug/certdesk-agent"))
         .env("CERTDESK_DATA_DIR", server.data.path())
+        .env("CERTDESK_CLOCK_FILE", server.clock_file())
         .env_remove("DATABASE_URL")
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
     let browser = tally.playwright("browser", &mut npx);
@@ -181,6 +182,9 @@ fn test() -> Result<()> {
     tally.print(started.elapsed());
     tally.check()
 }
+
+/// Debian's libfaketime (package `faketime`).
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// The real server on a free port with a fresh data directory (embedded SQLite).
 struct TestServer {
@@ -193,8 +197,15 @@ impl TestServer {
     fn start() -> Result<TestServer> {
         let port = free_port()?;
         let data = TempDir::new("certdesk-e2e")?;
+        // The operating system's clock as the server sees it: libfaketime reads the offset
+        // from this file at each call ("+0d" is the real time; the renewal journey moves it).
+        std::fs::write(data.path().join("clock"), "+0d\n")?;
         let child = Command::new(target_dir().join("debug/certdesk"))
             .current_dir(root())
+            .env("LD_PRELOAD", FAKETIME_LIB)
+            .env("FAKETIME_TIMESTAMP_FILE", data.path().join("clock"))
+            .env("FAKETIME_NO_CACHE", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
             .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
             .env("CERTDESK_DATA_DIR", data.path())
             .env("CERTDESK_STATIC_DIR", root().join("dist"))
@@ -209,6 +220,10 @@ impl TestServer {
         let server = TestServer { child, port, data };
         server.wait_healthy()?;
         Ok(server)
+    }
+
+    fn clock_file(&self) -> PathBuf {
+        self.data.path().join("clock")
     }
 
     /// `localhost`, not an IP: browsers allow security keys on host names only.
