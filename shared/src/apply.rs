@@ -562,6 +562,9 @@ pub enum InvoiceStatus {
 pub struct InvoiceView {
     pub id: String,
     pub application_id: String,
+    /// 业务类型 of the request invoiced.
+    #[serde(default = "crate::request::apply_kind")]
+    pub kind: crate::request::RequestKind,
     pub acceptance_no: Option<String>,
     pub status: InvoiceStatus,
     pub title: String,
@@ -585,6 +588,9 @@ pub struct ShipmentRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
     pub application_id: String,
+    /// 业务类型 of the request posted.
+    #[serde(default = "crate::request::apply_kind")]
+    pub kind: crate::request::RequestKind,
     pub acceptance_no: Option<String>,
     /// 通用名: the certificate's common name.
     pub common_name: String,

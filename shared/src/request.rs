@@ -66,6 +66,11 @@ impl RequestKind {
     }
 }
 
+/// The kind of requests made before there were other kinds.
+pub fn apply_kind() -> RequestKind {
+    RequestKind::Apply
+}
+
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

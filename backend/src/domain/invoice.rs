@@ -14,11 +14,14 @@ use crate::entity::{invoice, request};
 use crate::error::AppError;
 use crate::notify::Notifier;
 
-pub fn view(i: &invoice::Model, acceptance_no: Option<String>) -> InvoiceView {
-    InvoiceView {
+/// An invoice with the acceptance number and kind (业务类型) of its request.
+pub async fn view(db: &impl ConnectionTrait, i: &invoice::Model) -> Result<InvoiceView, AppError> {
+    let r = request::Entity::find_by_id(i.request_id.clone()).one(db).await?;
+    Ok(InvoiceView {
         id: i.id.clone(),
         application_id: i.request_id.clone(),
-        acceptance_no,
+        kind: r.as_ref().map_or(certdesk_shared::request::RequestKind::Apply, |r| r.kind.into()),
+        acceptance_no: r.and_then(|r| r.acceptance_no),
         status: if i.status == "issued" { InvoiceStatus::Issued } else { InvoiceStatus::Requested },
         title: i.title.clone(),
         tax_number: i.tax_number.clone(),
@@ -27,7 +30,7 @@ pub fn view(i: &invoice::Model, acceptance_no: Option<String>) -> InvoiceView {
         invoice_no: i.invoice_no.clone(),
         requested_at: i.requested_at.to_rfc3339(),
         issued_at: i.issued_at.map(|t| t.to_rfc3339()),
-    }
+    })
 }
 
 /// Requests the invoice of one of the customer's applications (once per application).

@@ -83,6 +83,7 @@ pub async fn shipments(
             common_name: parse::<CertificateInfo>(&a.certificate_info)
                 .map(|i| i.org_name.to_string())
                 .unwrap_or_default(),
+            kind: a.kind.into(),
             application_id: a.id,
             acceptance_no: a.acceptance_no,
             courier: a.courier.unwrap_or_default(),

@@ -388,8 +388,7 @@ async fn request_invoice(
     AppJson(req): AppJson<InvoiceRequest>,
 ) -> Result<Json<InvoiceView>, AppError> {
     let i = invoice::request(&state.db, &user.account_id, &id, req, Utc::now()).await?;
-    let number = invoice::acceptance_no(&state.db, &i.request_id).await?;
-    Ok(Json(invoice::view(&i, number)))
+    Ok(Json(invoice::view(&state.db, &i).await?))
 }
 
 async fn invoice_views(
@@ -398,8 +397,7 @@ async fn invoice_views(
 ) -> Result<Vec<InvoiceView>, AppError> {
     let mut out = Vec::new();
     for i in rows {
-        let number = invoice::acceptance_no(&state.db, &i.request_id).await?;
-        out.push(invoice::view(&i, number));
+        out.push(invoice::view(&state.db, &i).await?);
     }
     Ok(out)
 }
@@ -463,8 +461,7 @@ async fn issue_invoice(
         Utc::now(),
     )
     .await?;
-    let number = invoice::acceptance_no(&state.db, &i.request_id).await?;
-    Ok(Json(invoice::view(&i, number)))
+    Ok(Json(invoice::view(&state.db, &i).await?))
 }
 
 async fn ship(

@@ -107,11 +107,16 @@ pub fn Invoices() -> impl IntoView {
         {loaded(list, move |(apps, invoices, cat)| {
             let rows = apps
                 .into_iter()
-                .filter(|a| matches!(a.status, RequestStatus::Approved | RequestStatus::Issued))
+                .filter(|a| matches!(a.status, RequestStatus::Approved | RequestStatus::Issued | RequestStatus::Done))
                 .map(|a| {
                     let invoice = invoices.iter().find(|i| i.application_id == a.id).cloned();
                     let status = invoice_status_text(invoice.as_ref().map(|i| i.status));
-                    let name = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                    let name = a
+                        .certificate_info
+                        .as_ref()
+                        .map(|i| i.org_name.to_string())
+                        .or_else(|| a.holder_name.clone())
+                        .unwrap_or_default();
                     let label = format!("{} {}", tr(|l| td_string!(l, invoice_request))(), a.acceptance_no.clone().unwrap_or_default());
                     let action = match invoice {
                         None => {
@@ -134,7 +139,7 @@ pub fn Invoices() -> impl IntoView {
                             <td>{name}</td>
                             <td>{a.acceptance_no.clone().unwrap_or_default()}</td>
                             <td>{type_name(cat.as_ref(), &a)}</td>
-                            <td>{tr(|l| td_string!(l, nav_apply))}</td>
+                            <td>{tr(crate::pages::apply::kind_text(a.kind))}</td>
                             <td>{a.price_fen.map(yuan).unwrap_or_default()}</td>
                             <td>{tr(status)}</td>
                             <td>{short_time(&a.created_at)}</td>
