@@ -22,8 +22,8 @@ pub mod staff;
 pub mod throttle;
 pub mod token_challenge;
 pub mod token_sign_in;
-pub mod token_unlock;
-pub mod verification;
+pub mod unlock;
+pub mod verify;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement, Value};
 use sha2::{Digest, Sha256};

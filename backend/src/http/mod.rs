@@ -15,7 +15,8 @@ mod payment;
 mod renew;
 mod security;
 mod spa;
-mod token;
+mod unlock;
+mod verify;
 
 use std::time::Instant;
 
@@ -53,7 +54,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())
-        .merge(token::router())
+        .merge(unlock::router())
+        .merge(verify::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)
