@@ -449,6 +449,8 @@ async fn certificates(State(agent): State<Agent>, Path(medium_no): Path<String>)
                 .map(|c| TokenCertificate {
                     sha256: sha256_hex(&c.der),
                     pem: pem("CERTIFICATE", &c.der),
+                    not_after: x509_parser::parse_x509_certificate(&c.der)
+                        .map_or(0, |(_, x)| x.validity().not_after.timestamp()),
                     label: c.label,
                     has_key: c.has_key,
                 })

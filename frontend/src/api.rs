@@ -252,6 +252,9 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::ChallengePhraseInvalid => td_string!(l, error_challenge_phrase_invalid),
         ErrorCode::UnlockRefused => td_string!(l, error_unlock_refused),
         ErrorCode::MediumTaken => td_string!(l, error_medium_taken),
+        ErrorCode::RenewalNotOpen => td_string!(l, error_renewal_not_open),
+        ErrorCode::CertificateNotValid => td_string!(l, error_certificate_not_valid),
+        ErrorCode::WrongMedium => td_string!(l, error_wrong_medium),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

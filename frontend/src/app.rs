@@ -13,7 +13,7 @@ use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
     ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Invoices, MyCertificates, Shipments};
+use crate::pages::{Applications, Apply, Invoices, MyCertificates, Renew, Shipments};
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, normal};
@@ -42,7 +42,6 @@ pub fn portal_page(path: &str) -> AnyView {
         "/account" => view! { <Account /> }.into_any(),
         "/agreement" => view! { <Agreement /> }.into_any(),
         // 证书延期 starts from one of the holder's certificates.
-        "/renew" => view! { <GoTo path="/my-certificates" /> }.into_any(),
         _ => view! { <NotFound /> }.into_any(),
     }
 }
@@ -55,6 +54,7 @@ pub fn apply_page(path: &str) -> AnyView {
         "/invoices" => view! { <Invoices /> }.into_any(),
         "/shipments" => view! { <Shipments /> }.into_any(),
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
+        "/renew" => view! { <Renew /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -94,14 +94,6 @@ fn Elsewhere() -> impl IntoView {
     Effect::new(move |_| {
         let _ = window().location().reload();
     });
-    view! { <p role="status" class="muted">"…"</p> }
-}
-
-/// Replaces the address by `path` (the page for it may be another bundle's).
-#[component]
-fn GoTo(path: &'static str) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| navigate(path, leptos_router::NavigateOptions { replace: true, ..Default::default() }));
     view! { <p role="status" class="muted">"…"</p> }
 }
 

@@ -82,6 +82,10 @@ pub struct TokenCertificate {
     pub sha256: String,
     /// Its private key is on the token (a CA certificate of the chain has none).
     pub has_key: bool,
+    /// Its end (Unix seconds): after a renewal the token holds the old certificate and its
+    /// successor, and pages sign in with the one that runs longest.
+    #[serde(default)]
+    pub not_after: i64,
 }
 
 /// `POST /v1/tokens/{medium_no}/sign`: sign a login challenge with a certificate's key.

@@ -178,6 +178,9 @@ pub struct CertificateType {
     pub media: Vec<Medium>,
     pub validity: Vec<ValidityOption>,
     pub documents: Vec<DocumentKind>,
+    /// Renewals of this type go to staff review.
+    #[serde(default)]
+    pub renewal_review: bool,
 }
 
 /// A project (项目, e.g. "RA测试专用") and its types.
@@ -307,50 +310,6 @@ impl DeliveryInfo {
     }
 }
 
-/// Where an application stands. Draft → Submitted → (Rejected → Resubmitted)* → Approved → Issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationStatus {
-    Draft,
-    Submitted,
-    Rejected,
-    Resubmitted,
-    Approved,
-    Issued,
-}
-
-impl ApplicationStatus {
-    pub const ALL: [ApplicationStatus; 6] = [
-        ApplicationStatus::Draft,
-        ApplicationStatus::Submitted,
-        ApplicationStatus::Rejected,
-        ApplicationStatus::Resubmitted,
-        ApplicationStatus::Approved,
-        ApplicationStatus::Issued,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplicationStatus::Draft => "draft",
-            ApplicationStatus::Submitted => "submitted",
-            ApplicationStatus::Rejected => "rejected",
-            ApplicationStatus::Resubmitted => "resubmitted",
-            ApplicationStatus::Approved => "approved",
-            ApplicationStatus::Issued => "issued",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ApplicationStatus> {
-        ApplicationStatus::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-    /// The customer may edit it (a draft, or a rejected application being fixed).
-    pub fn editable(self) -> bool {
-        matches!(self, ApplicationStatus::Draft | ApplicationStatus::Rejected)
-    }
-    /// Waiting in the review queue.
-    pub fn awaiting_review(self) -> bool {
-        matches!(self, ApplicationStatus::Submitted | ApplicationStatus::Resubmitted)
-    }
-}
-
 /// An uploaded document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentView {
@@ -367,34 +326,6 @@ pub struct FieldReason {
     /// A field name of the wizard (`org_name`, `credit_code`, `business_licence` …).
     pub field: String,
     pub reason: String,
-}
-
-/// An application as its owner (or a reviewer) sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApplicationView {
-    pub id: String,
-    /// 业务受理号, given at the first submission.
-    pub acceptance_no: Option<String>,
-    pub status: ApplicationStatus,
-    /// The wizard step to resume at (1–7).
-    pub step: u8,
-    pub choose_type: Option<ChooseType>,
-    pub certificate_info: Option<CertificateInfo>,
-    pub documents: Vec<DocumentView>,
-    pub operator: Option<OperatorInfo>,
-    pub delivery: Option<DeliveryInfo>,
-    /// The price of the chosen validity, in fen.
-    pub price_fen: Option<i64>,
-    pub billing: BillingMode,
-    /// The last rejection's reasons (empty unless rejected).
-    pub reasons: Vec<FieldReason>,
-    pub created_at: String,
-    pub submitted_at: Option<String>,
-    /// Set once issued: the certificate's id for downloads.
-    pub certificate_uid: Option<String>,
-    /// A challenge phrase (撤销密码) is set.
-    #[serde(default)]
-    pub challenge_set: bool,
 }
 
 /// `PUT /api/applications/{id}/challenge-phrase` (step ⑦).
@@ -439,6 +370,10 @@ pub struct TypeSettings {
     pub name: String,
     pub media: Vec<Medium>,
     pub documents: Vec<DocumentKind>,
+    /// Renewals (证书延期) of this type go to staff review (seed 002) instead of being
+    /// approved by the system (seed 004).
+    #[serde(default)]
+    pub renewal_review: bool,
 }
 
 impl TypeSettings {
@@ -504,7 +439,7 @@ pub fn check_price(field: &str, price_fen: i64) -> Vec<FieldError> {
 /// One line of the review queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewQueueItem {
-    pub application: ApplicationView,
+    pub request: crate::request::RequestView,
     /// Working days left of the 5-working-day promise (negative: overdue).
     pub working_days_left: i64,
 }
@@ -627,6 +562,9 @@ pub enum InvoiceStatus {
 pub struct InvoiceView {
     pub id: String,
     pub application_id: String,
+    /// 业务类型 of the request invoiced.
+    #[serde(default = "crate::request::apply_kind")]
+    pub kind: crate::request::RequestKind,
     pub acceptance_no: Option<String>,
     pub status: InvoiceStatus,
     pub title: String,
@@ -650,6 +588,9 @@ pub struct ShipmentRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
     pub application_id: String,
+    /// 业务类型 of the request posted.
+    #[serde(default = "crate::request::apply_kind")]
+    pub kind: crate::request::RequestKind,
     pub acceptance_no: Option<String>,
     /// 通用名: the certificate's common name.
     pub common_name: String,
@@ -694,11 +635,12 @@ mod tests {
             name: "机构加密证书".into(),
             media: vec![Medium::PcShield, Medium::Ukey, Medium::Ukey],
             documents: vec![DocumentKind::OperatorId, DocumentKind::BusinessLicence],
+            renewal_review: true,
         };
         assert!(settings.check().is_empty());
         assert_eq!(settings.media_codes(), "ukey,pc_shield");
         assert_eq!(settings.document_codes(), "business_licence,operator_id");
-        let none = TypeSettings { name: String::new(), media: vec![], documents: vec![] };
+        let none = TypeSettings { name: String::new(), media: vec![], documents: vec![], renewal_review: false };
         let fields: Vec<_> = none.check().into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["name", "media"]);
         // The profile travels beside the settings, flattened.

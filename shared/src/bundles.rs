@@ -2,8 +2,8 @@
 //! serves that bundle's page and each bundle's router hands the other paths back with a
 //! reload, so both sides must use these same functions: then a reload can never loop.
 
-/// The new-certificate bundle: the wizard, the customer's lists after applying, and 我的证书.
-pub const APPLY_PATHS: [&str; 5] = ["/apply", "/applications", "/invoices", "/shipments", "/my-certificates"];
+/// The business bundle: the new-certificate wizard, renewal, 我的证书 and the customer's lists.
+pub const APPLY_PATHS: [&str; 6] = ["/apply", "/applications", "/invoices", "/shipments", "/my-certificates", "/renew"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {

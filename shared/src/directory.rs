@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::apply::ApplicationStatus;
 use crate::certificate::{CertificateProfile, RevocationReason};
+use crate::request::RequestStatus;
 use crate::validate::ValidationError;
 
 /// "Search for IDs that are": the status filter of a search.
@@ -237,7 +237,7 @@ impl ProgressQuery {
 /// The answer: the status and nothing more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
-    pub status: ApplicationStatus,
+    pub status: RequestStatus,
 }
 
 /// `GET /api/public/ca`: one CA of the hierarchy, its fingerprint and where to fetch its

@@ -86,6 +86,12 @@ pub enum ErrorCode {
     UnlockRefused,
     /// A download names a medium that holds a valid certificate of another account.
     MediumTaken,
+    /// 延期 opens in the certificate's last 90 days (see the offer's `opens_at`).
+    RenewalNotOpen,
+    /// The certificate is revoked, frozen or expired: no business can start from it.
+    CertificateNotValid,
+    /// The token is not the one that holds the certificate this request started from.
+    WrongMedium,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -93,7 +99,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -132,6 +138,9 @@ impl ErrorCode {
         ErrorCode::ChallengePhraseInvalid,
         ErrorCode::UnlockRefused,
         ErrorCode::MediumTaken,
+        ErrorCode::RenewalNotOpen,
+        ErrorCode::CertificateNotValid,
+        ErrorCode::WrongMedium,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -177,6 +186,9 @@ impl ErrorCode {
             ErrorCode::ChallengePhraseInvalid => "error_challenge_phrase_invalid",
             ErrorCode::UnlockRefused => "error_unlock_refused",
             ErrorCode::MediumTaken => "error_medium_taken",
+            ErrorCode::RenewalNotOpen => "error_renewal_not_open",
+            ErrorCode::CertificateNotValid => "error_certificate_not_valid",
+            ErrorCode::WrongMedium => "error_wrong_medium",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -307,6 +319,21 @@ impl ErrorCode {
                 "该介质上没有此手机号账户下的证书，无法解锁",
                 "該介質上沒有此手機號帳戶下的證書，無法解鎖",
                 "This token holds no certificate of the account with this phone number; it cannot be unlocked here",
+            ),
+            ErrorCode::RenewalNotOpen => lang.pick(
+                "证书有效期最后90天内方可办理延期",
+                "證書有效期最後90天內方可辦理延期",
+                "A certificate can be renewed only in its last 90 days",
+            ),
+            ErrorCode::CertificateNotValid => lang.pick(
+                "该证书已注销、冻结或过期，不能办理此业务",
+                "該證書已註銷、凍結或過期，不能辦理此業務",
+                "This certificate is revoked, frozen or expired; this service is not open for it",
+            ),
+            ErrorCode::WrongMedium => lang.pick(
+                "请插入存放该证书的介质，新证书必须下载到同一介质中",
+                "請插入存放該證書的介質，新證書必須下載到同一介質中",
+                "Insert the token that holds this certificate: the new certificate goes onto the same token",
             ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",

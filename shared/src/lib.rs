@@ -14,6 +14,8 @@ pub mod lang;
 pub mod my_certificates;
 pub mod payment;
 pub mod regions;
+pub mod renew;
+pub mod request;
 #[cfg(feature = "seal")]
 pub mod seal;
 pub mod validate;

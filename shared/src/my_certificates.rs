@@ -6,10 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::certificate::CertificateProfile;
 
-/// Renewal (证书延期) opens this many days before a certificate's end of validity
-/// (seed 004 §4.1.1: "在证书到期前 90 天内").
-pub const RENEWAL_WINDOW_DAYS: i64 = 90;
-
 /// Where a certificate stands for its holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,7 +98,7 @@ pub struct MyCertificate {
     pub panel: CertificatePanel,
     /// When it was revoked or frozen, RFC 3339.
     pub revoked_at: Option<String>,
-    /// The first day (UTC, `YYYY-MM-DD`) 延期 is open: [`RENEWAL_WINDOW_DAYS`] before
+    /// The first day (UTC, `YYYY-MM-DD`) 延期 is open: [`crate::renew::WINDOW_DAYS`] before
     /// `not_after`.
     pub renewable_from: String,
     /// 延期 is open now: a valid certificate inside its window.

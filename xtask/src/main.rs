@@ -24,6 +24,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("e2e") => e2e(&args[1..]),
         Some("size") => size::report_all(&root().join("dist")),
         Some("bench") => bench::run(),
         _ => {
@@ -157,6 +158,27 @@ fn test() -> Result<()> {
     )?;
     drop(pg);
 
+    browser_tests(&mut tally, &[])?;
+
+    tally.print(started.elapsed());
+    tally.check()
+}
+
+/// `cargo xtask e2e [playwright args…]`: only the browser tests (for instance one spec file,
+/// `cargo xtask e2e tests/renew.spec.ts`), with the app, the server and the agent built first.
+fn e2e(args: &[String]) -> Result<()> {
+    let started = Instant::now();
+    setup::test_packages()?;
+    setup::build_tools()?;
+    setup::e2e_packages()?;
+    let mut tally = tally::Tally::default();
+    browser_tests(&mut tally, args)?;
+    tally.print(started.elapsed());
+    tally.check()
+}
+
+/// Builds the release app, the server and the agent, starts the server, and runs Playwright.
+fn browser_tests(tally: &mut tally::Tally, args: &[String]) -> Result<()> {
     step("Browser app (release) and server");
     setup::build_app()?;
     size::report_all(&root().join("dist"))?;
@@ -168,19 +190,21 @@ fn test() -> Result<()> {
     let mut npx = Command::new("npx");
     npx.current_dir(root().join("e2e"))
         .args(["playwright", "test"])
+        .args(args)
         .env("BASE_URL", server.url())
         .env("CERTDESK_BIN", target_dir().join("debug/certdesk"))
         .env("CERTDESK_AGENT_BIN", target_dir().join("debug/certdesk-agent"))
         .env("CERTDESK_DATA_DIR", server.data.path())
+        .env("CERTDESK_CLOCK_FILE", server.clock_file())
         .env_remove("DATABASE_URL")
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-    let browser = tally.playwright("browser", &mut npx);
+    let result = tally.playwright("browser", &mut npx);
     drop(server);
-    browser?;
-
-    tally.print(started.elapsed());
-    tally.check()
+    result
 }
+
+/// Debian's libfaketime (package `faketime`).
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// The real server on a free port with a fresh data directory (embedded SQLite).
 struct TestServer {
@@ -193,8 +217,15 @@ impl TestServer {
     fn start() -> Result<TestServer> {
         let port = free_port()?;
         let data = TempDir::new("certdesk-e2e")?;
+        // The operating system's clock as the server sees it: libfaketime reads the offset
+        // from this file at each call ("+0d" is the real time; the renewal journey moves it).
+        std::fs::write(data.path().join("clock"), "+0d\n")?;
         let child = Command::new(target_dir().join("debug/certdesk"))
             .current_dir(root())
+            .env("LD_PRELOAD", FAKETIME_LIB)
+            .env("FAKETIME_TIMESTAMP_FILE", data.path().join("clock"))
+            .env("FAKETIME_NO_CACHE", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
             .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
             .env("CERTDESK_DATA_DIR", data.path())
             .env("CERTDESK_STATIC_DIR", root().join("dist"))
@@ -209,6 +240,10 @@ impl TestServer {
         let server = TestServer { child, port, data };
         server.wait_healthy()?;
         Ok(server)
+    }
+
+    fn clock_file(&self) -> PathBuf {
+        self.data.path().join("clock")
     }
 
     /// `localhost`, not an IP: browsers allow security keys on host names only.

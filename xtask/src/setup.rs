@@ -25,6 +25,9 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     // pdftotext reads our PDFs back; poppler-data has the Chinese CMaps it needs for that.
     ("poppler-utils", "/usr/bin/pdftotext"),
     ("poppler-data", "/usr/share/poppler/cMap/Adobe-GB1/UniGB-UCS2-H"),
+    // The browser tests' server runs under libfaketime, so that the renewal journey reaches a
+    // certificate's last 90 days on the operating system's clock (the server has no switch).
+    ("faketime", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
     // The server, not only the client: checked by its initdb below.
     ("postgresql", ""),
 ];

@@ -32,6 +32,30 @@ pub struct IssueRequest<'a> {
     pub validity_days: u32,
 }
 
+/// What to issue for a renewal (证书延期): the same subject as the certificate renewed,
+/// until a given end (never beyond the issuing CA's).
+pub struct RenewRequest<'a> {
+    pub profile: CertificateProfile,
+    /// The certificate renewed (DER): its subject is kept as it is.
+    pub renewed: &'a [u8],
+    pub csr: &'a [u8],
+    pub not_after: DateTime<Utc>,
+}
+
+/// What is signed, whichever way it was asked for.
+struct Plan<'a> {
+    profile: CertificateProfile,
+    dn: rcgen::DistinguishedName,
+    common_name: String,
+    csr: &'a [u8],
+    validity: Validity,
+}
+
+enum Validity {
+    Days(u32),
+    Until(DateTime<Utc>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub uid: String,
@@ -104,20 +128,23 @@ fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
 
 fn params_for(
     ca: &CaService,
-    req: &IssueRequest<'_>,
+    req: &Plan<'_>,
     rsa: bool,
     serial: &[u8],
     not_before: DateTime<Utc>,
 ) -> anyhow::Result<(CertificateParams, DateTime<Utc>)> {
     let spec = profile::spec(req.profile);
     let base = &ca.public_url;
-    let not_after =
-        (not_before + Duration::days(i64::from(req.validity_days)) - Duration::seconds(1)).min(ca.issuing.not_after);
+    let end = match req.validity {
+        Validity::Days(days) => not_before + Duration::days(i64::from(days)) - Duration::seconds(1),
+        Validity::Until(t) => t.duration_trunc(Duration::seconds(1))?,
+    };
+    let not_after = end.min(ca.issuing.not_after);
     let mut p = CertificateParams::default();
     p.serial_number = Some(SerialNumber::from_slice(serial));
     p.not_before = to_offset(not_before)?;
     p.not_after = to_offset(not_after)?;
-    p.distinguished_name = req.subject.distinguished_name()?;
+    p.distinguished_name = req.dn.clone();
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = spec.key_usages(rsa);
     p.extended_key_usages = spec.extended_key_usages.to_vec();
@@ -134,7 +161,7 @@ fn params_for(
 }
 
 /// The profile's rules, checked on the decoded certificate before the real signature.
-fn lint(der: &[u8], issuing: &Authority, req: &IssueRequest<'_>, csr: &CheckedCsr) -> Result<(), String> {
+fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr) -> Result<(), String> {
     let (_, cert) = parse_x509_certificate(der).map_err(|e| format!("does not decode: {e}"))?;
     let tbs = &cert.tbs_certificate;
     let (_, ca) = parse_x509_certificate(&issuing.cert_der).map_err(|e| format!("CA does not decode: {e}"))?;
@@ -158,7 +185,7 @@ fn lint(der: &[u8], issuing: &Authority, req: &IssueRequest<'_>, csr: &CheckedCs
     subject_within_bounds(&tbs.subject)?;
     let cn: Vec<&str> = tbs.subject.iter_common_name().filter_map(|a| a.as_str().ok()).collect();
     let country: Vec<&str> = tbs.subject.iter_country().filter_map(|a| a.as_str().ok()).collect();
-    if cn != [req.subject.common_name.as_str()] || country != ["CN"] {
+    if cn != [req.common_name.as_str()] || country != ["CN"] {
         return Err("subject is not the application's".into());
     }
     if tbs.subject_pki.raw != csr.spki.as_slice() {
@@ -253,10 +280,87 @@ fn subject_within_bounds(subject: &X509Name<'_>) -> Result<(), String> {
 /// Issues and stores a certificate. Nothing is written unless the CSR passes its checks and
 /// the certificate passes its profile's.
 pub async fn issue(db: &impl ConnectionTrait, ca: &CaService, req: &IssueRequest<'_>) -> Result<Issued, AppError> {
-    let csr = check_csr(req.csr)?;
     if req.validity_days == 0 || req.validity_days > 5 * 366 {
         return Err(ErrorCode::BadValidity.into());
     }
+    let dn = req.subject.distinguished_name().context("subject")?;
+    let plan = Plan {
+        profile: req.profile,
+        dn,
+        common_name: req.subject.common_name.clone(),
+        csr: req.csr,
+        validity: Validity::Days(req.validity_days),
+    };
+    sign(db, ca, &plan).await
+}
+
+/// Issues the renewal of a certificate: its subject as it is, a new key, until
+/// `not_after` (never beyond the issuing CA's own end, nor more than six years from now).
+pub async fn issue_renewal(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    req: &RenewRequest<'_>,
+) -> Result<Issued, AppError> {
+    let now = Utc::now();
+    if req.not_after <= now || req.not_after > now + Duration::days(6 * 366) {
+        return Err(ErrorCode::BadValidity.into());
+    }
+    let (_, old) = parse_x509_certificate(req.renewed).context("renewed certificate")?;
+    let dn = same_name(old.subject()).context("renewed certificate's subject")?;
+    let common_name = old
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .context("renewed certificate without a common name")?
+        .to_owned();
+    let plan = Plan { profile: req.profile, dn, common_name, csr: req.csr, validity: Validity::Until(req.not_after) };
+    sign(db, ca, &plan).await
+}
+
+/// Whether a certificate is for the key of a CSR (a renewal retried with the same key).
+pub fn same_key(cert_der: &[u8], csr: &[u8]) -> Result<bool, AppError> {
+    let csr = check_csr(csr)?;
+    let (_, cert) = parse_x509_certificate(cert_der).context("stored certificate")?;
+    Ok(cert.tbs_certificate.subject_pki.raw == csr.spki.as_slice())
+}
+
+/// A subject as rcgen builds it, attribute for attribute and string type for string type.
+fn same_name(name: &X509Name<'_>) -> anyhow::Result<rcgen::DistinguishedName> {
+    use rcgen::{DnType, DnValue};
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let mut dn = rcgen::DistinguishedName::new();
+    for rdn in name.iter() {
+        anyhow::ensure!(rdn.iter().count() == 1, "a multi-valued RDN");
+        for attr in rdn.iter() {
+            let arcs: Vec<u64> = attr.attr_type().iter().context("OID")?.collect();
+            let ty = match arcs.as_slice() {
+                [2, 5, 4, 3] => DnType::CommonName,
+                [2, 5, 4, 6] => DnType::CountryName,
+                [2, 5, 4, 7] => DnType::LocalityName,
+                [2, 5, 4, 8] => DnType::StateOrProvinceName,
+                [2, 5, 4, 10] => DnType::OrganizationName,
+                [2, 5, 4, 11] => DnType::OrganizationalUnitName,
+                other => DnType::CustomDnType(other.to_vec()),
+            };
+            // A second attribute of a type (the profile's two OUs) keeps its OID as a custom type.
+            let ty = if dn.get(&ty).is_some() { DnType::CustomDnType(arcs.clone()) } else { ty };
+            anyhow::ensure!(dn.get(&ty).is_none(), "an attribute three times");
+            let text = attr.as_str().context("not a string")?;
+            let value = match attr.attr_value().tag() {
+                Tag::PrintableString => DnValue::PrintableString(text.try_into()?),
+                Tag::Utf8String => DnValue::Utf8String(text.to_owned()),
+                Tag::Ia5String => DnValue::Ia5String(text.try_into()?),
+                other => anyhow::bail!("string type {other}"),
+            };
+            dn.push(ty, value);
+        }
+    }
+    Ok(dn)
+}
+
+async fn sign(db: &impl ConnectionTrait, ca: &CaService, req: &Plan<'_>) -> Result<Issued, AppError> {
+    let csr = check_csr(req.csr)?;
     let not_before = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
     for _attempt in 0..3 {
         let serial = random_serial()?;
@@ -280,7 +384,7 @@ pub async fn issue(db: &impl ConnectionTrait, ca: &CaService, req: &IssueRequest
             ca_id: Set(ca.issuing.id),
             serial: Set(serial_hex.clone()),
             profile: Set(req.profile.code().to_owned()),
-            subject: Set(req.subject.common_name.clone()),
+            subject: Set(req.common_name.clone()),
             not_before: Set(not_before),
             not_after: Set(not_after),
             der: Set(cert.der().to_vec()),

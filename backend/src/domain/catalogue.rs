@@ -14,8 +14,8 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::apply::billing_of;
 use super::audit::{self, AuditKey, Event};
+use super::request::billing_of;
 use super::{already_exists, exec, invalid, new_id};
 use crate::entity::{account, catalogue_project, catalogue_type, catalogue_validity};
 use crate::error::AppError;
@@ -58,6 +58,7 @@ pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> R
             media: Set("ukey,pc_shield,mobile_shield".into()),
             documents: Set(docs.into()),
             position: Set(i as i32),
+            renewal_review: Set(false),
         })
         .exec(db)
         .await?;
@@ -90,6 +91,7 @@ fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) 
             .map(|v| ValidityOption { id: v.id.clone(), years: v.years as u32, price_fen: v.price_fen })
             .collect(),
         documents: t.documents.split(',').filter_map(DocumentKind::parse).collect(),
+        renewal_review: t.renewal_review,
     }
 }
 
@@ -231,6 +233,7 @@ pub async fn add_type(
         media: s.media_codes(),
         documents: s.document_codes(),
         position,
+        renewal_review: s.renewal_review,
     };
     let txn = db.begin().await?;
     catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone()))
@@ -260,14 +263,20 @@ pub async fn change_type(
     let txn = db.begin().await?;
     exec(
         &txn,
-        "UPDATE catalogue_type SET name = $2, media = $3, documents = $4 WHERE id = $1",
-        vec![t.id.clone().into(), s.name.clone().into(), media.clone().into(), documents.clone().into()],
+        "UPDATE catalogue_type SET name = $2, media = $3, documents = $4, renewal_review = $5 WHERE id = $1",
+        vec![
+            t.id.clone().into(),
+            s.name.clone().into(),
+            media.clone().into(),
+            documents.clone().into(),
+            s.renewal_review.into(),
+        ],
     )
     .await
     .map_err(already_exists)?;
     let detail = serde_json::json!({
-        "from": { "name": t.name, "media": t.media, "documents": t.documents },
-        "to": { "name": s.name, "media": media, "documents": documents },
+        "from": { "name": t.name, "media": t.media, "documents": t.documents, "renewal_review": t.renewal_review },
+        "to": { "name": s.name, "media": media, "documents": documents, "renewal_review": s.renewal_review },
     });
     audit::append(&txn, key, Event { actor, action: "catalogue_type_changed", subject: &t.id, ip, detail }).await?;
     txn.commit().await?;
@@ -276,5 +285,8 @@ pub async fn change_type(
         .order_by_asc(catalogue_validity::Column::Position)
         .all(db)
         .await?;
-    Ok(type_view(&catalogue_type::Model { name: s.name.clone(), media, documents, ..t }, &validity))
+    Ok(type_view(
+        &catalogue_type::Model { name: s.name.clone(), media, documents, renewal_review: s.renewal_review, ..t },
+        &validity,
+    ))
 }

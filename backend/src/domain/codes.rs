@@ -88,7 +88,7 @@ pub async fn send(
         // 证书解锁 also takes the operator's phone from an application that has a certificate.
         exists = query_one(
             db,
-            "SELECT 1 AS one FROM application WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1",
+            "SELECT 1 AS one FROM request WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1",
             vec![phone.into()],
         )
         .await?

@@ -6,12 +6,12 @@
 //! leaves masked.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::ApplicationStatus;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{
     BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus,
     SEARCH_LIMIT, SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email, mask_identifier,
 };
+use certdesk_shared::request::RequestStatus;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value,
@@ -22,7 +22,7 @@ use super::throttle::{self, Counters, Policy};
 use super::{ClientMeta, sql};
 use crate::ca::CaService;
 use crate::ca::revoke::{HOLD, REVOKED, VALID};
-use crate::entity::{application, certificate};
+use crate::entity::{certificate, request};
 use crate::error::AppError;
 
 /// Public lookups per address: 60 a minute (a person searching never gets near it; a
@@ -100,7 +100,7 @@ pub async fn search(
     if !app_statuses.is_empty() {
         parts.push(format!(
             "SELECT * FROM (SELECT 1 AS kind, submitted_at AS sort_at, NULL AS uid, search_name AS name, search_email AS email, status, NULL AS profile, \
-             CAST(NULL AS timestamptz) AS not_before, CAST(NULL AS timestamptz) AS not_after FROM application \
+             CAST(NULL AS timestamptz) AS not_before, CAST(NULL AS timestamptz) AS not_after FROM request \
              WHERE {app_col} = $1 AND status IN ({app_statuses}) AND $2 = $2 ORDER BY submitted_at DESC LIMIT $3) AS a"
         ));
     }
@@ -233,8 +233,8 @@ pub async fn revoke_with_phrase(
             return Err(ErrorCode::RateLimited.into());
         }
     }
-    let stored = application::Entity::find()
-        .filter(application::Column::CertificateUid.eq(cert.uid.clone()))
+    let stored = request::Entity::find()
+        .filter(request::Column::CertificateUid.eq(cert.uid.clone()))
         .one(db)
         .await?
         .and_then(|a| a.challenge_hash);
@@ -350,18 +350,18 @@ pub async fn progress(
     let (no, name) = (q.acceptance_no.trim(), q.org_name.trim());
     let mobile = normal(&q.mobile, |s| certdesk_shared::Mobile::parse(s).ok().map(|m| m.to_string()));
     let id = normal(&q.id_number, |s| certdesk_shared::IdCardNumber::parse(s).ok().map(|i| i.to_string()));
-    let mut find = application::Entity::find().filter(application::Column::AcceptanceNo.is_not_null());
+    let mut find = request::Entity::find().filter(request::Column::AcceptanceNo.is_not_null());
     for (given, col, value) in [
-        (!no.is_empty(), application::Column::AcceptanceNo, no.to_owned()),
-        (!name.is_empty(), application::Column::SearchName, name.to_owned()),
-        (!mobile.is_empty(), application::Column::OperatorMobile, mobile.clone()),
-        (!id.is_empty(), application::Column::OperatorIdNumber, id.clone()),
+        (!no.is_empty(), request::Column::AcceptanceNo, no.to_owned()),
+        (!name.is_empty(), request::Column::SearchName, name.to_owned()),
+        (!mobile.is_empty(), request::Column::OperatorMobile, mobile.clone()),
+        (!id.is_empty(), request::Column::OperatorIdNumber, id.clone()),
     ] {
         if given {
             find = find.filter(col.eq(value));
         }
     }
-    let found = find.order_by_desc(application::Column::SubmittedAt).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let status = ApplicationStatus::parse(&found.status).ok_or(ErrorCode::NotFound)?;
+    let found = find.order_by_desc(request::Column::SubmittedAt).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let status = RequestStatus::from(found.status);
     Ok(Progress { status })
 }

@@ -3,21 +3,25 @@
 //! e-invoice, e-mails it to the address given and keeps it for download. 待开票 → 已开票.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::{ApplicationStatus, InvoiceRequest, InvoiceStatus, InvoiceView};
+use certdesk_shared::apply::{InvoiceRequest, InvoiceStatus, InvoiceView};
+use certdesk_shared::request::RequestStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::{ClientMeta, exec, new_id};
-use crate::entity::{application, invoice};
+use crate::entity::{invoice, request};
 use crate::error::AppError;
 use crate::notify::Notifier;
 
-pub fn view(i: &invoice::Model, acceptance_no: Option<String>) -> InvoiceView {
-    InvoiceView {
+/// An invoice with the acceptance number and kind (业务类型) of its request.
+pub async fn view(db: &impl ConnectionTrait, i: &invoice::Model) -> Result<InvoiceView, AppError> {
+    let r = request::Entity::find_by_id(i.request_id.clone()).one(db).await?;
+    Ok(InvoiceView {
         id: i.id.clone(),
-        application_id: i.application_id.clone(),
-        acceptance_no,
+        application_id: i.request_id.clone(),
+        kind: r.as_ref().map_or(certdesk_shared::request::RequestKind::Apply, |r| r.kind.into()),
+        acceptance_no: r.and_then(|r| r.acceptance_no),
         status: if i.status == "issued" { InvoiceStatus::Issued } else { InvoiceStatus::Requested },
         title: i.title.clone(),
         tax_number: i.tax_number.clone(),
@@ -26,7 +30,7 @@ pub fn view(i: &invoice::Model, acceptance_no: Option<String>) -> InvoiceView {
         invoice_no: i.invoice_no.clone(),
         requested_at: i.requested_at.to_rfc3339(),
         issued_at: i.issued_at.map(|t| t.to_rfc3339()),
-    }
+    })
 }
 
 /// Requests the invoice of one of the customer's applications (once per application).
@@ -42,15 +46,15 @@ pub async fn request(
         return Err(AppError::Validation(errors));
     }
     let app = super::apply::get(db, account_id, application_id).await?;
-    let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft);
+    let status = RequestStatus::from(app.status);
     let paid = super::payment::is_paid(db, &app).await?;
-    if !(matches!(status, ApplicationStatus::Approved | ApplicationStatus::Issued) || paid) {
+    if !(matches!(status, RequestStatus::Approved | RequestStatus::Issued | RequestStatus::Done) || paid) {
         return Err(ErrorCode::NotEditable.into());
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     let model = invoice::Model {
         id: new_id(),
-        application_id: app.id.clone(),
+        request_id: app.id.clone(),
         account_id: account_id.to_owned(),
         title: req.title.into(),
         tax_number: req.tax_number.into(),
@@ -92,7 +96,7 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<invoice::Model,
 }
 
 pub async fn acceptance_no(db: &impl ConnectionTrait, application_id: &str) -> Result<Option<String>, AppError> {
-    Ok(application::Entity::find_by_id(application_id.to_owned()).one(db).await?.and_then(|a| a.acceptance_no))
+    Ok(request::Entity::find_by_id(application_id.to_owned()).one(db).await?.and_then(|a| a.acceptance_no))
 }
 
 fn invoice_pdf(i: &invoice::Model, number: &str, acceptance: &str, now: DateTime<Utc>) -> Vec<u8> {
@@ -128,7 +132,7 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> Result<invoice::Model, AppError> {
     let i = find(db, id).await?;
-    let acceptance = acceptance_no(db, &i.application_id).await?.unwrap_or_default();
+    let acceptance = acceptance_no(db, &i.request_id).await?.unwrap_or_default();
     // Invoice numbers are unique (an index); a collision draws another.
     let mut issued = None;
     for _ in 0..10 {
@@ -152,7 +156,7 @@ pub async fn issue(
         }
     }
     let (number, pdf) = issued.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no free invoice number")))?;
-    let detail = serde_json::json!({ "invoice_no": number, "amount": i.amount_fen, "application": i.application_id });
+    let detail = serde_json::json!({ "invoice_no": number, "amount": i.amount_fen, "application": i.request_id });
     audit::append(db, key, Event { actor, action: "invoice_issued", subject: &acceptance, ip: &meta.ip, detail })
         .await?;
     let body = format!(

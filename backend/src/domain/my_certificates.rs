@@ -6,12 +6,12 @@ use std::collections::HashMap;
 
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
-use certdesk_shared::my_certificates::{CertificatePanel, MyCertificate, MyCertificateStatus, RENEWAL_WINDOW_DAYS};
-use chrono::{DateTime, Duration, Utc};
+use certdesk_shared::my_certificates::{CertificatePanel, MyCertificate, MyCertificateStatus};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::ca::revoke::{HOLD, REVOKED};
-use crate::entity::{application, catalogue_type, certificate};
+use crate::entity::{catalogue_type, certificate, request};
 use crate::error::AppError;
 
 /// A certificate and what the account's request for it says.
@@ -23,21 +23,21 @@ pub struct Holding {
     pub type_id: Option<String>,
 }
 
-/// The certificates `account_id` holds: today, those issued for its applications
-/// (`application.certificate_uid`); with `uid`, that one only (empty when it is not the
+/// The certificates `account_id` holds: those its requests produced (a 新办's, a renewal's:
+/// `request.certificate_uid`); with `uid`, that one only (empty when it is not the
 /// account's). Every "is this the holder's certificate" question goes through here.
 pub async fn holdings(
     db: &impl ConnectionTrait,
     account_id: &str,
     uid: Option<&str>,
 ) -> Result<Vec<Holding>, AppError> {
-    let mut apps = application::Entity::find()
-        .filter(application::Column::AccountId.eq(account_id))
-        .filter(application::Column::CertificateUid.is_not_null());
+    let mut apps = request::Entity::find()
+        .filter(request::Column::AccountId.eq(account_id))
+        .filter(request::Column::CertificateUid.is_not_null());
     if let Some(uid) = uid {
-        apps = apps.filter(application::Column::CertificateUid.eq(uid));
+        apps = apps.filter(request::Column::CertificateUid.eq(uid));
     }
-    let apps: HashMap<String, application::Model> =
+    let apps: HashMap<String, request::Model> =
         apps.all(db).await?.into_iter().filter_map(|a| Some((a.certificate_uid.clone()?, a))).collect();
     if apps.is_empty() {
         return Ok(Vec::new());
@@ -120,15 +120,9 @@ pub fn status(c: &certificate::Model, now: DateTime<Utc>) -> MyCertificateStatus
     }
 }
 
-/// The start (00:00 UTC) of the first day 延期 is open: [`RENEWAL_WINDOW_DAYS`] before the
-/// end of validity.
-pub fn renewable_from(not_after: DateTime<Utc>) -> DateTime<Utc> {
-    (not_after - Duration::days(RENEWAL_WINDOW_DAYS)).date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-/// 延期 is open: a valid certificate inside its window.
+/// 延期 is open: the same rule as the renewal itself ([`crate::domain::renew::not_open`]).
 pub fn renewable(c: &certificate::Model, now: DateTime<Utc>) -> bool {
-    status(c, now) == MyCertificateStatus::Valid && now >= renewable_from(c.not_after)
+    crate::domain::renew::not_open(c, now).is_none()
 }
 
 /// The subject attributes the panel shows.
@@ -180,7 +174,7 @@ fn view(h: &Holding, type_name: Option<String>, now: DateTime<Utc>) -> MyCertifi
             trust_service_no: h.acceptance_no.clone(),
         },
         revoked_at: c.revoked_at.map(|t| t.to_rfc3339()),
-        renewable_from: renewable_from(c.not_after).format("%Y-%m-%d").to_string(),
+        renewable_from: crate::domain::renew::opens_at(c).format("%Y-%m-%d").to_string(),
         renewable: renewable(c, now),
     }
 }
@@ -188,7 +182,7 @@ fn view(h: &Holding, type_name: Option<String>, now: DateTime<Utc>) -> MyCertifi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn cert(status: &str, reason: Option<i16>, not_after: DateTime<Utc>) -> certificate::Model {
         let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -216,8 +210,9 @@ mod tests {
     #[test]
     fn status_and_renewal_window() {
         let end = Utc.with_ymd_and_hms(2027, 1, 1, 8, 30, 0).unwrap();
-        let opens = Utc.with_ymd_and_hms(2026, 10, 3, 0, 0, 0).unwrap();
-        assert_eq!(renewable_from(end), opens);
+        // The renewal's own rule: exactly 90 days before the end.
+        let opens = Utc.with_ymd_and_hms(2026, 10, 3, 8, 30, 0).unwrap();
+        assert_eq!(crate::domain::renew::opens_at(&cert("valid", None, end)), opens);
         let valid = cert("valid", None, end);
         let cases = [
             (opens - Duration::seconds(1), MyCertificateStatus::Valid, false),

@@ -4,14 +4,16 @@
 //! the currency and the amount.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::{ApplicationStatus, BillingMode};
+use certdesk_shared::apply::BillingMode;
 use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
+use certdesk_shared::request::RequestStatus;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::exec;
-use crate::entity::{application, payment_order};
+use crate::entity::request::Status;
+use crate::entity::{payment_order, request};
 use crate::error::AppError;
 use crate::payment::{NewOrder, PayError, PaymentProvider, TradeResult};
 
@@ -42,17 +44,17 @@ pub fn view(o: &payment_order::Model) -> Result<PaymentOrder, AppError> {
 
 async fn latest(db: &impl ConnectionTrait, application_id: &str) -> Result<Option<payment_order::Model>, AppError> {
     Ok(payment_order::Entity::find()
-        .filter(payment_order::Column::ApplicationId.eq(application_id))
+        .filter(payment_order::Column::RequestId.eq(application_id))
         .order_by_desc(payment_order::Column::CreatedAt)
         .one(db)
         .await?)
 }
 
 /// Paid in full: a paid order for the application's current price.
-pub async fn is_paid(db: &impl ConnectionTrait, app: &application::Model) -> Result<bool, AppError> {
+pub async fn is_paid(db: &impl ConnectionTrait, app: &request::Model) -> Result<bool, AppError> {
     let Some(price) = app.price_fen else { return Ok(false) };
     Ok(payment_order::Entity::find()
-        .filter(payment_order::Column::ApplicationId.eq(app.id.clone()))
+        .filter(payment_order::Column::RequestId.eq(app.id.clone()))
         .filter(payment_order::Column::Status.eq(PaymentStatus::Paid.as_str()))
         .filter(payment_order::Column::AmountFen.eq(price))
         .count(db)
@@ -63,7 +65,7 @@ pub async fn is_paid(db: &impl ConnectionTrait, app: &application::Model) -> Res
 /// Any money received for the application (what was chosen can no longer change then).
 pub async fn has_payment(db: &impl ConnectionTrait, application_id: &str) -> Result<bool, AppError> {
     Ok(payment_order::Entity::find()
-        .filter(payment_order::Column::ApplicationId.eq(application_id))
+        .filter(payment_order::Column::RequestId.eq(application_id))
         .filter(payment_order::Column::Status.eq(PaymentStatus::Paid.as_str()))
         .count(db)
         .await?
@@ -76,13 +78,13 @@ pub async fn order_for(
     db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
-    app: &application::Model,
+    app: &request::Model,
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
     if app.billing_mode == BillingMode::Settlement.as_str() {
         return Err(ErrorCode::NotEditable.into());
     }
-    let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft);
+    let status = RequestStatus::from(app.status);
     if !status.editable() {
         return Err(ErrorCode::NotEditable.into());
     }
@@ -105,13 +107,17 @@ pub async fn order_for(
     let order = NewOrder {
         out_trade_no: out_trade_no.clone(),
         amount_fen: amount,
-        description: format!("CertDesk 数字证书新办 {}", app.id.chars().take(8).collect::<String>()),
+        description: format!(
+            "CertDesk 数字{} {}",
+            certdesk_shared::request::RequestKind::from(app.kind).name_zh(),
+            app.id.chars().take(8).collect::<String>()
+        ),
         expires_at: now + ORDER_TTL,
     };
     let code_url = provider.precreate(&order).await.map_err(provider_failed)?;
     let model = payment_order::Model {
         out_trade_no,
-        application_id: app.id.clone(),
+        request_id: app.id.clone(),
         provider: provider.name().into(),
         amount_fen: amount,
         code_url,
@@ -147,7 +153,7 @@ pub async fn current(
     db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
-    app: &application::Model,
+    app: &request::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<payment_order::Model>, AppError> {
     let Some(o) = latest(db, &app.id).await? else { return Ok(None) };
@@ -192,7 +198,7 @@ async fn close(
 pub async fn cancel(
     db: &impl ConnectionTrait,
     provider: &dyn PaymentProvider,
-    app: &application::Model,
+    app: &request::Model,
 ) -> Result<(), AppError> {
     match latest(db, &app.id).await? {
         Some(o) if o.provider == TRANSFER => Err(ErrorCode::NotEditable.into()),
@@ -246,7 +252,7 @@ pub async fn record(
     if n == 0 {
         return Ok(Recorded::AlreadyPaid);
     }
-    let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.application_id, "source": source });
+    let detail = serde_json::json!({ "amount": o.amount_fen, "transaction_id": r.transaction_id, "application": o.request_id, "source": source });
     audit::append(
         &txn,
         key,
@@ -292,15 +298,13 @@ pub async fn transfer_voucher(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
-    app: &application::Model,
+    app: &request::Model,
     file_name: &str,
     bytes: Vec<u8>,
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
     use certdesk_shared::apply::{DocumentKind, check_document};
-    if app.billing_mode == BillingMode::Settlement.as_str()
-        || !ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Draft).editable()
-    {
+    if app.billing_mode == BillingMode::Settlement.as_str() || !RequestStatus::from(app.status).editable() {
         return Err(ErrorCode::NotEditable.into());
     }
     if has_payment(db, &app.id).await? {
@@ -326,7 +330,7 @@ pub async fn transfer_voucher(
     // A voucher sent again replaces the pending transfer.
     exec(
         &txn,
-        "UPDATE payment_order SET status = 'closed' WHERE application_id = $1 AND status = 'not_paid'",
+        "UPDATE payment_order SET status = 'closed' WHERE request_id = $1 AND status = 'not_paid'",
         vec![app.id.clone().into()],
     )
     .await?;
@@ -334,7 +338,7 @@ pub async fn transfer_voucher(
         format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
     let model = payment_order::Model {
         out_trade_no,
-        application_id: app.id.clone(),
+        request_id: app.id.clone(),
         provider: TRANSFER.into(),
         amount_fen: amount,
         code_url: String::new(),
@@ -384,7 +388,7 @@ pub async fn confirm_transfer(
     let txn = db.begin().await?;
     match record(&txn, key, &result, "finance").await? {
         Recorded::Paid => {
-            let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.application_id });
+            let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.request_id });
             audit::append(
                 &txn,
                 key,
@@ -411,12 +415,12 @@ pub async fn statement(
         cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc))
     };
     let (from, to) = (at(start).ok_or(ErrorCode::NotFound)?, at(end).ok_or(ErrorCode::NotFound)?);
-    let apps = application::Entity::find()
-        .filter(application::Column::BillingMode.eq(BillingMode::Settlement.as_str()))
-        .filter(application::Column::Status.is_in(["approved", "issued"]))
-        .filter(application::Column::DecidedAt.gte(from))
-        .filter(application::Column::DecidedAt.lt(to))
-        .order_by_asc(application::Column::DecidedAt)
+    let apps = request::Entity::find()
+        .filter(request::Column::BillingMode.eq(BillingMode::Settlement.as_str()))
+        .filter(request::Column::Status.is_in([Status::Approved, Status::Issued, Status::Done]))
+        .filter(request::Column::DecidedAt.gte(from))
+        .filter(request::Column::DecidedAt.lt(to))
+        .order_by_asc(request::Column::DecidedAt)
         .all(db)
         .await?;
     let mut lines = Vec::new();

@@ -15,7 +15,7 @@ use super::ClientMeta;
 use super::audit::AuditKey;
 use super::token_challenge::{certificate_der, new_challenge, recorded, signed_with, take_challenge};
 use crate::ca::CaService;
-use crate::entity::{account, application};
+use crate::entity::{account, request};
 use crate::error::AppError;
 
 const PURPOSE: &str = "certificate_sign_in";
@@ -57,8 +57,8 @@ pub async fn finish(
     if !signed_with(&cert, &challenge, signature_b64) {
         return Err(refused("signature does not verify"));
     }
-    let owner = application::Entity::find()
-        .filter(application::Column::CertificateUid.eq(row.uid.clone()))
+    let owner = request::Entity::find()
+        .filter(request::Column::CertificateUid.eq(row.uid.clone()))
         .one(db)
         .await?
         .ok_or_else(|| refused("no application for the certificate"))?;

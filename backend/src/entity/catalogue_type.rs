@@ -13,6 +13,8 @@ pub struct Model {
     pub media: String,
     pub documents: String,
     pub position: i32,
+    /// Renewals of this type go to staff review (seed 002); otherwise the system approves them (seed 004).
+    pub renewal_review: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

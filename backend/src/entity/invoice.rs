@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub application_id: String,
+    pub request_id: String,
     pub account_id: String,
     pub title: String,
     pub tax_number: String,

@@ -1,8 +1,6 @@
 //! SeaORM entities, one module per table. Never serialized: handlers convert to `shared` types.
 
 pub mod account;
-pub mod application;
-pub mod application_document;
 pub mod audit_event;
 pub mod ca_authority;
 pub mod ca_request;
@@ -16,6 +14,8 @@ pub mod invoice;
 pub mod one_time_code;
 pub mod outbox_message;
 pub mod payment_order;
+pub mod request;
+pub mod request_document;
 pub mod sandbox_secret;
 pub mod sandbox_trade;
 pub mod session;

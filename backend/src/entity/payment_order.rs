@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub out_trade_no: String,
-    pub application_id: String,
+    pub request_id: String,
     pub provider: String,
     pub amount_fen: i64,
     pub code_url: String,

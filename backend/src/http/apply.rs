@@ -9,18 +9,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
-    AccountBilling, ApplicationStatus, ApplicationView, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind,
-    DocumentView, DownloadInfo, DownloadQuery, FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr,
-    Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision, ReviewQueueItem, SetBilling, SetChallengePhrase,
-    Shipment, ShipmentRequest,
+    AccountBilling, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView, DownloadInfo, DownloadQuery,
+    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo,
+    ReviewDecision, ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
 };
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::Utc;
 
 use super::AppJson;
 use super::auth::{Allowed, Client, CurrentUser, Finance, ManageCatalogue, Review, Ship};
 use crate::domain::apply::{self, Step};
-use crate::domain::{account, invoice};
+use crate::domain::{account, download, invoice, request, review, shipping};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ pub fn admin_router() -> Router<AppState> {
         .route("/applications", get(queue))
         .route("/applications/{id}", get(staff_view))
         .route("/applications/{id}/documents/{kind}", get(staff_download))
-        .route("/applications/{id}/review", post(review))
+        .route("/applications/{id}/review", post(decide))
         .route("/applications/{id}/form.pdf", get(staff_form_pdf))
         .route("/applications/{id}/shipment", post(ship))
         .route("/accounts", get(find_accounts))
@@ -65,32 +65,32 @@ pub fn admin_router() -> Router<AppState> {
         .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
 }
 
-async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<ApplicationView>>, AppError> {
+async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<RequestView>>, AppError> {
     let mut out = Vec::new();
     for a in apply::list(&state.db, &user.account_id).await? {
-        out.push(apply::view(&state.db, &a).await?);
+        out.push(request::view(&state.db, &a).await?);
     }
     Ok(Json(out))
 }
 
-async fn start(State(state): State<AppState>, user: CurrentUser) -> Result<Json<ApplicationView>, AppError> {
+async fn start(State(state): State<AppState>, user: CurrentUser) -> Result<Json<RequestView>, AppError> {
     let a = account::find(&state.db, &user.account_id).await?;
     let app = apply::start(&state.db, &a, Utc::now()).await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn one(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
-async fn save(state: &AppState, user: &CurrentUser, id: &str, step: Step) -> Result<Json<ApplicationView>, AppError> {
+async fn save(state: &AppState, user: &CurrentUser, id: &str, step: Step) -> Result<Json<RequestView>, AppError> {
     let app = apply::save_step(&state.db, &user.account_id, id, step, Utc::now()).await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn choose_type(
@@ -98,7 +98,7 @@ async fn choose_type(
     user: CurrentUser,
     Path(id): Path<String>,
     AppJson(b): AppJson<ChooseType>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     save(&state, &user, &id, Step::ChooseType(b)).await
 }
 
@@ -107,7 +107,7 @@ async fn certificate_info(
     user: CurrentUser,
     Path(id): Path<String>,
     AppJson(b): AppJson<CertificateInfo>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     save(&state, &user, &id, Step::CertificateInfo(b)).await
 }
 
@@ -116,7 +116,7 @@ async fn operator(
     user: CurrentUser,
     Path(id): Path<String>,
     AppJson(b): AppJson<OperatorInfo>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     save(&state, &user, &id, Step::Operator(b)).await
 }
 
@@ -125,7 +125,7 @@ async fn delivery(
     user: CurrentUser,
     Path(id): Path<String>,
     AppJson(b): AppJson<DeliveryInfo>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     save(&state, &user, &id, Step::Delivery(b)).await
 }
 
@@ -134,7 +134,7 @@ async fn challenge_phrase(
     user: CurrentUser,
     Path(id): Path<String>,
     AppJson(b): AppJson<SetChallengePhrase>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     save(&state, &user, &id, Step::ChallengePhrase(b.challenge_phrase)).await
 }
 
@@ -182,7 +182,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// A stored file as a download (never rendered in our origin).
-pub(super) fn file_response(doc: crate::entity::application_document::Model) -> Response {
+pub(super) fn file_response(doc: crate::entity::request_document::Model) -> Response {
     let mime = serde_json::from_value::<FileType>(serde_json::Value::String(doc.file_type))
         .map_or("application/octet-stream", FileType::mime);
     let mut res = doc.content.into_response();
@@ -207,9 +207,9 @@ async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<ApplicationView>, AppError> {
+) -> Result<Json<RequestView>, AppError> {
     let app = apply::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn download_info(
@@ -217,7 +217,7 @@ async fn download_info(
     Client(meta): Client,
     AppJson(req): AppJson<DownloadQuery>,
 ) -> Result<Json<DownloadInfo>, AppError> {
-    Ok(Json(apply::download_info(&state.db, &req, &meta, Utc::now()).await?))
+    Ok(Json(download::download_info(&state.db, &req, &meta, Utc::now()).await?))
 }
 
 async fn issue_for_csr(
@@ -225,7 +225,7 @@ async fn issue_for_csr(
     Client(meta): Client,
     AppJson(req): AppJson<IssueForCsr>,
 ) -> Result<Json<Issued>, AppError> {
-    let issued = apply::issue_for_csr(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
+    let issued = download::issue_for_csr(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
     let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der]
         .iter()
         .map(|der| crate::ca::der::pem("CERTIFICATE", der))
@@ -241,6 +241,7 @@ async fn issue_for_csr(
 #[derive(serde::Deserialize)]
 struct QueueQuery {
     status: Option<String>,
+    kind: Option<String>,
 }
 
 async fn queue(
@@ -249,17 +250,24 @@ async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
     let filter = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(ApplicationStatus::parse(s).ok_or(AppError::Validation(vec![FieldError {
+        Some(s) => Some(RequestStatus::parse(s).ok_or(AppError::Validation(vec![FieldError {
             field: "status".into(),
+            error: ValidationError::OutOfRange,
+        }]))?),
+        None => None,
+    };
+    let kind = match q.kind.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(RequestKind::parse(s).ok_or(AppError::Validation(vec![FieldError {
+            field: "kind".into(),
             error: ValidationError::OutOfRange,
         }]))?),
         None => None,
     };
     let now = Utc::now();
     let mut out = Vec::new();
-    for a in apply::queue(&state.db, filter, &who.user.staff).await? {
-        let left = a.submitted_at.map_or(apply::REVIEW_WORKING_DAYS, |s| apply::working_days_left(s, now));
-        out.push(ReviewQueueItem { application: apply::view(&state.db, &a).await?, working_days_left: left });
+    for a in review::queue(&state.db, filter, kind, &who.user.staff).await? {
+        let left = a.submitted_at.map_or(review::REVIEW_WORKING_DAYS, |s| review::working_days_left(s, now));
+        out.push(ReviewQueueItem { request: request::view(&state.db, &a).await?, working_days_left: left });
     }
     Ok(Json(out))
 }
@@ -268,9 +276,9 @@ async fn staff_view(
     State(state): State<AppState>,
     _: Allowed<Review>,
     Path(id): Path<String>,
-) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::find_submitted(&state.db, &id).await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+) -> Result<Json<RequestView>, AppError> {
+    let app = request::find_submitted(&state.db, &id).await?;
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn staff_download(
@@ -278,17 +286,17 @@ async fn staff_download(
     _: Allowed<Review>,
     Path((id, k)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    apply::find_submitted(&state.db, &id).await?;
+    request::find_submitted(&state.db, &id).await?;
     Ok(file_response(apply::document(&state.db, &id, kind(&k)?).await?))
 }
 
-async fn review(
+async fn decide(
     State(state): State<AppState>,
     who: Allowed<Review>,
     Path(id): Path<String>,
     AppJson(decision): AppJson<ReviewDecision>,
-) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::review(
+) -> Result<Json<RequestView>, AppError> {
+    let app = review::review(
         &state.db,
         &state.audit_key,
         &state.notifier,
@@ -299,7 +307,7 @@ async fn review(
         Utc::now(),
     )
     .await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn set_billing(
@@ -329,10 +337,10 @@ async fn find_accounts(
 async fn awaiting_shipment(
     State(state): State<AppState>,
     _: Allowed<Ship>,
-) -> Result<Json<Vec<ApplicationView>>, AppError> {
+) -> Result<Json<Vec<RequestView>>, AppError> {
     let mut out = Vec::new();
-    for a in apply::awaiting_shipment(&state.db).await? {
-        out.push(apply::view(&state.db, &a).await?);
+    for a in shipping::awaiting_shipment(&state.db).await? {
+        out.push(request::view(&state.db, &a).await?);
     }
     Ok(Json(out))
 }
@@ -369,7 +377,7 @@ async fn staff_form_pdf(
     _: Allowed<Review>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let app = apply::find_submitted(&state.db, &id).await?;
+    let app = request::find_submitted(&state.db, &id).await?;
     Ok(pdf_response(apply::form_pdf(&state.db, &app).await?, "数字证书申请表.pdf"))
 }
 
@@ -380,8 +388,7 @@ async fn request_invoice(
     AppJson(req): AppJson<InvoiceRequest>,
 ) -> Result<Json<InvoiceView>, AppError> {
     let i = invoice::request(&state.db, &user.account_id, &id, req, Utc::now()).await?;
-    let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
-    Ok(Json(invoice::view(&i, number)))
+    Ok(Json(invoice::view(&state.db, &i).await?))
 }
 
 async fn invoice_views(
@@ -390,8 +397,7 @@ async fn invoice_views(
 ) -> Result<Vec<InvoiceView>, AppError> {
     let mut out = Vec::new();
     for i in rows {
-        let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
-        out.push(invoice::view(&i, number));
+        out.push(invoice::view(&state.db, &i).await?);
     }
     Ok(out)
 }
@@ -455,8 +461,7 @@ async fn issue_invoice(
         Utc::now(),
     )
     .await?;
-    let number = invoice::acceptance_no(&state.db, &i.application_id).await?;
-    Ok(Json(invoice::view(&i, number)))
+    Ok(Json(invoice::view(&state.db, &i).await?))
 }
 
 async fn ship(
@@ -464,8 +469,8 @@ async fn ship(
     who: Allowed<Ship>,
     Path(id): Path<String>,
     AppJson(req): AppJson<ShipmentRequest>,
-) -> Result<Json<ApplicationView>, AppError> {
-    let app = apply::ship(
+) -> Result<Json<RequestView>, AppError> {
+    let app = shipping::ship(
         &state.db,
         &state.audit_key,
         &who.user.actor(),
@@ -475,9 +480,9 @@ async fn ship(
         &who.user.meta,
     )
     .await?;
-    Ok(Json(apply::view(&state.db, &app).await?))
+    Ok(Json(request::view(&state.db, &app).await?))
 }
 
 async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<Shipment>>, AppError> {
-    Ok(Json(apply::shipments(&state.db, &user.account_id).await?))
+    Ok(Json(shipping::shipments(&state.db, &user.account_id).await?))
 }

@@ -49,7 +49,10 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::ProgressNeedsTwo => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ChallengePhraseInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::UnlockRefused => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::MediumTaken => StatusCode::CONFLICT,
+        ErrorCode::MediumTaken
+        | ErrorCode::RenewalNotOpen
+        | ErrorCode::CertificateNotValid
+        | ErrorCode::WrongMedium => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -13,9 +13,11 @@ mod metrics;
 mod my_certificates;
 mod ocsp;
 mod payment;
+mod renew;
 mod security;
 mod spa;
-mod token;
+mod unlock;
+mod verify;
 
 use std::time::Instant;
 
@@ -50,10 +52,12 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(account::router())
         .merge(apply::router())
         .merge(my_certificates::router())
+        .merge(renew::router())
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())
-        .merge(token::router())
+        .merge(unlock::router())
+        .merge(verify::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)

@@ -65,7 +65,7 @@ fn transfer_view(
 }
 
 fn order_view(state: &AppState, o: &crate::entity::payment_order::Model) -> BankTransfer {
-    transfer_view(state, &o.application_id, o.amount_fen, Some(o), None)
+    transfer_view(state, &o.request_id, o.amount_fen, Some(o), None)
 }
 
 async fn transfer(
@@ -76,7 +76,7 @@ async fn transfer(
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     let o = crate::entity::payment_order::Entity::find()
-        .filter(crate::entity::payment_order::Column::ApplicationId.eq(app.id.clone()))
+        .filter(crate::entity::payment_order::Column::RequestId.eq(app.id.clone()))
         .filter(crate::entity::payment_order::Column::Provider.eq(payment::TRANSFER))
         .order_by_desc(crate::entity::payment_order::Column::CreatedAt)
         .one(&state.db)
@@ -124,7 +124,7 @@ async fn voucher(
     Path(no): Path<String>,
 ) -> Result<Response, AppError> {
     let o = crate::entity::payment_order::Entity::find_by_id(no).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    let doc = apply::stored_file(&state.db, &o.application_id, apply::VOUCHER_KIND).await?;
+    let doc = apply::stored_file(&state.db, &o.request_id, apply::VOUCHER_KIND).await?;
     Ok(super::apply::file_response(doc))
 }
 

@@ -20,6 +20,11 @@ mod m20261121_000013_catalogue_names;
 mod m20261121_000014_staff_offboarding;
 mod m20261202_000015_token_unlock;
 mod m20261202_000016_ca_request;
+pub(crate) mod m20261202_000017_request;
+
+/// The kinds and statuses the request table's CHECK constraints allow.
+#[cfg(test)]
+pub(crate) use m20261202_000017_request as request_codes;
 
 pub struct Migrator;
 
@@ -43,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000014_staff_offboarding::Migration),
             Box::new(m20261202_000015_token_unlock::Migration),
             Box::new(m20261202_000016_ca_request::Migration),
+            Box::new(m20261202_000017_request::Migration),
         ]
     }
 }

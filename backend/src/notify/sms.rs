@@ -42,6 +42,12 @@ pub enum Template {
     ApplicationApproved { acceptance_no: String, auth_code: String },
     /// An application was sent back with reasons.
     ApplicationRejected { acceptance_no: String },
+    /// A request of another kind (延期 …) passed review; `kind` is its name (证书延期).
+    RequestApproved { kind: String, acceptance_no: String },
+    /// A request of another kind was sent back with reasons.
+    RequestRejected { kind: String, acceptance_no: String },
+    /// A request was fulfilled (a renewal: the new certificate is on the token).
+    RequestDone { kind: String, acceptance_no: String },
 }
 
 impl Template {
@@ -55,6 +61,9 @@ impl Template {
             Template::SecurityKeyChanged { .. } => "SMS_CD_KEY",
             Template::ApplicationApproved { .. } => "SMS_CD_APPROVED",
             Template::ApplicationRejected { .. } => "SMS_CD_REJECTED",
+            Template::RequestApproved { .. } => "SMS_CD_REQUEST_APPROVED",
+            Template::RequestRejected { .. } => "SMS_CD_REQUEST_REJECTED",
+            Template::RequestDone { .. } => "SMS_CD_REQUEST_DONE",
         }
     }
 
@@ -68,6 +77,11 @@ impl Template {
             }
             Template::ApplicationRejected { acceptance_no } => {
                 BTreeMap::from([("acceptance_no", acceptance_no.clone())])
+            }
+            Template::RequestApproved { kind, acceptance_no }
+            | Template::RequestRejected { kind, acceptance_no }
+            | Template::RequestDone { kind, acceptance_no } => {
+                BTreeMap::from([("kind", kind.clone()), ("acceptance_no", acceptance_no.clone())])
             }
             Template::SecurityKeyChanged { added } => {
                 BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())])
@@ -117,6 +131,13 @@ fn template_text(code: &str) -> Option<&'static str> {
         "SMS_CD_REJECTED" => {
             "您的数字证书申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。"
         }
+        "SMS_CD_REQUEST_APPROVED" => {
+            "您的${kind}申请（业务受理号：${acceptance_no}）已审核通过，请登录系统，插入介质后完成证书下载。"
+        }
+        "SMS_CD_REQUEST_REJECTED" => {
+            "您的${kind}申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。"
+        }
+        "SMS_CD_REQUEST_DONE" => "您的${kind}业务（业务受理号：${acceptance_no}）已办理完成，新证书已下载到介质中。",
         _ => return None,
     })
 }

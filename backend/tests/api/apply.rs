@@ -173,7 +173,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
 
     let (s, queue) = reviewer.get("/api/admin/applications").await;
     assert_eq!(s, StatusCode::OK);
-    let item = queue.as_array().unwrap().iter().find(|i| i["application"]["id"] == id.as_str()).unwrap();
+    let item = queue.as_array().unwrap().iter().find(|i| i["request"]["id"] == id.as_str()).unwrap();
     assert_eq!(item["working_days_left"], 5);
     let doc = app
         .client
@@ -518,7 +518,7 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
             "{filter}: {v}"
         );
     }
-    let listed = |q: &Value| q.as_array().unwrap().iter().any(|i| i["application"]["id"] == id.as_str());
+    let listed = |q: &Value| q.as_array().unwrap().iter().any(|i| i["request"]["id"] == id.as_str());
     let (_, q) = reviewer.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
     assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}")).await.0, StatusCode::NOT_FOUND);

@@ -312,7 +312,11 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
     // As a row written before migration 010: no lookup columns, no holder e-mail.
     let db = &app.state.db;
-    db.execute_unprepared("UPDATE application SET search_name = NULL, search_email = NULL, operator_mobile = NULL, operator_id_number = NULL").await.unwrap();
+    db.execute_unprepared(
+        "UPDATE request SET search_name = NULL, search_email = NULL, operator_mobile = NULL, operator_id_number = NULL",
+    )
+    .await
+    .unwrap();
     db.execute_unprepared("UPDATE certificate SET email = NULL").await.unwrap();
     let mut anyone = Browser::new(&app);
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0);

@@ -19,6 +19,8 @@ mod my_certificates;
 mod payment;
 mod pkcs11;
 mod production_mode;
+mod renew;
+mod request;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;

@@ -34,13 +34,39 @@ fn token_of(code_url: &str) -> String {
     code_url.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
+pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
     audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("payment_received"))
         .filter(audit_event::Column::Subject.eq(out_trade_no))
         .count(&app.state.db)
         .await
         .unwrap()
+}
+
+/// Pays a request's QR order on the sandbox page and waits for the notification: the order.
+pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    let token = token_of(order["code_url"].as_str().unwrap());
+    let done = app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    for _ in 0..50 {
+        let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+        if v["status"] == "paid" {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the payment of {id} was not notified");
+}
+
+/// The provider's notification of a paid order, delivered again.
+pub async fn replay_notification(app: &TestApp, order: &Value) {
+    let token = token_of(order["code_url"].as_str().unwrap());
+    let trade = app.state.sandbox_pay.trade(&token).await.unwrap();
+    let delivery = app.state.sandbox_pay.notification(&trade).await.unwrap();
+    let (s, v) = post_notification(app, &delivery).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("SUCCESS")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,7 +345,7 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
     numbers.dedup();
     assert_eq!(numbers.len(), 1, "{numbers:?}");
     let open = payment_order::Entity::find()
-        .filter(payment_order::Column::ApplicationId.eq(id.clone()))
+        .filter(payment_order::Column::RequestId.eq(id.clone()))
         .filter(payment_order::Column::Status.eq("not_paid"))
         .count(&app.state.db)
         .await

@@ -70,9 +70,22 @@ const TYPE_HEADS: &[Text] = &[
     |l| td_string!(l, field_type_name),
     |l| td_string!(l, field_medium),
     |l| td_string!(l, col_documents),
+    |l| td_string!(l, field_renewal_review),
     |l| td_string!(l, col_profile),
     |_| "",
 ];
+
+/// 延期需审核: whether staff review this type's renewals.
+fn review_check(on: RwSignal<bool>, label: String) -> impl IntoView {
+    view! {
+        <input
+            type="checkbox"
+            aria-label=label
+            prop:checked=move || on.get()
+            on:change=move |ev| on.set(event_target_checked(&ev))
+        />
+    }
+}
 
 fn json(body: &impl serde::Serialize) -> String {
     serde_json::to_string(body).unwrap_or_default()
@@ -119,6 +132,7 @@ struct TypeForm {
     name: RwSignal<String>,
     media: RwSignal<Vec<Medium>>,
     documents: RwSignal<Vec<DocumentKind>>,
+    renewal_review: RwSignal<bool>,
 }
 
 impl TypeForm {
@@ -127,6 +141,7 @@ impl TypeForm {
             name: RwSignal::new(t.map(|t| t.name.clone()).unwrap_or_default()),
             media: RwSignal::new(t.map_or_else(|| vec![Medium::Ukey], |t| t.media.clone())),
             documents: RwSignal::new(t.map_or_else(|| DocumentKind::ALL.to_vec(), |t| t.documents.clone())),
+            renewal_review: RwSignal::new(t.is_some_and(|t| t.renewal_review)),
         }
     }
     fn settings(self) -> TypeSettings {
@@ -134,6 +149,7 @@ impl TypeForm {
             name: self.name.get_untracked().trim().to_owned(),
             media: self.media.get_untracked(),
             documents: self.documents.get_untracked(),
+            renewal_review: self.renewal_review.get_untracked(),
         }
     }
     /// Name, media and documents cells, labelled with `label` for screen readers.
@@ -147,6 +163,7 @@ impl TypeForm {
             </td>
             <td>{checks(&Medium::ALL, self.media, crate::pages::apply::medium_text, format!("{} {label}", tr(|l| td_string!(l, field_medium))()))}</td>
             <td>{checks(&DocumentKind::ALL, self.documents, crate::pages::apply::doc_text, format!("{} {label}", tr(|l| td_string!(l, col_documents))()))}</td>
+            <td>{review_check(self.renewal_review, format!("{} {label}", tr(|l| td_string!(l, field_renewal_review))()))}</td>
         }
     }
 }
@@ -298,6 +315,11 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                         <div class="field">
                             <span class="label">{tr(|l| td_string!(l, col_documents))}</span>
                             {checks(&DocumentKind::ALL, new_type.documents, crate::pages::apply::doc_text, tr(|l| td_string!(l, col_documents))().into())}
+                        </div>
+                        <div class="field">
+                            {review_check(new_type.renewal_review, tr(|l| td_string!(l, field_renewal_review))().into())}
+                            " "
+                            <span class="label">{tr(|l| td_string!(l, field_renewal_review))}</span>
                         </div>
                         <p class="hint">{tr(|l| td_string!(l, type_add_hint))}</p>
                         <button type="submit" class="secondary">{tr(|l| td_string!(l, type_add))}</button>

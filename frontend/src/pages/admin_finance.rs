@@ -18,6 +18,7 @@ use crate::pages::invoices::invoice_status_text;
 const INVOICE_HEADS: &[Text] = &[
     |l| td_string!(l, invoice_name),
     |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, filter_kind),
     |l| td_string!(l, invoice_tax_number),
     |l| td_string!(l, col_amount),
     |l| td_string!(l, col_invoice_status),
@@ -91,6 +92,7 @@ pub fn InvoiceQueue() -> impl IntoView {
                             <tr>
                                 <td>{i.title}</td>
                                 <td>{number}</td>
+                                <td>{tr(crate::pages::apply::kind_text(i.kind))}</td>
                                 <td>{i.tax_number}</td>
                                 <td>{yuan(i.amount_fen)}</td>
                                 <td>{tr(invoice_status_text(Some(i.status)))}</td>

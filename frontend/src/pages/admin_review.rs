@@ -2,7 +2,8 @@
 //! application opened with its fields and documents, and the decision — approve, or reject
 //! with a reason for each item that is wrong. Shown only to roles the server lets review.
 
-use certdesk_shared::apply::{ApplicationView, DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
+use certdesk_shared::apply::{DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
+use certdesk_shared::request::{RequestKind, RequestView};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -11,7 +12,7 @@ use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
-use crate::pages::apply::{doc_text, field_text, status_text};
+use crate::pages::apply::{doc_text, field_text, kind_text, status_text};
 
 /// The items a reviewer can send back, with a reason each.
 const REVIEWABLE: [&str; 7] =
@@ -33,6 +34,7 @@ fn row(label: impl Fn() -> String + Send + Sync + 'static, value: String) -> imp
 
 const QUEUE_HEADS: &[Text] = &[
     |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, filter_kind),
     |l| td_string!(l, field_org_name),
     |l| td_string!(l, col_status),
     |l| td_string!(l, col_time),
@@ -44,11 +46,18 @@ const QUEUE_HEADS: &[Text] = &[
 pub fn ReviewSection() -> impl IntoView {
     let i18n = use_i18n();
     let queue = RwSignal::new(Load::<Vec<ReviewQueueItem>>::Loading);
-    let open = RwSignal::new(None::<ApplicationView>);
+    let open = RwSignal::new(None::<RequestView>);
     let reasons = RwSignal::new(REVIEWABLE.iter().map(|f| ((*f).to_owned(), String::new())).collect::<Vec<_>>());
     let failure = RwSignal::new(None::<certdesk_shared::ErrorCode>);
+    let kind = RwSignal::new(String::new());
     let reload = move || {
-        load_into(queue, "/api/admin/applications", i18n.get_locale_untracked());
+        let k = kind.get_untracked();
+        let path = if k.is_empty() {
+            "/api/admin/applications".to_owned()
+        } else {
+            format!("/api/admin/applications?kind={k}")
+        };
+        load_into(queue, path, i18n.get_locale_untracked());
     };
     reload();
     let decide = move |approve: bool| {
@@ -56,7 +65,7 @@ pub fn ReviewSection() -> impl IntoView {
         let body = decision(approve, &reasons.get_untracked());
         leptos::task::spawn_local(async move {
             let path = format!("/api/admin/applications/{}/review", app.id);
-            match crate::api::post::<ApplicationView>(&path, &body, i18n.get_locale_untracked()).await {
+            match crate::api::post::<RequestView>(&path, &body, i18n.get_locale_untracked()).await {
                 Ok(_) => {
                     open.set(None);
                     failure.set(None);
@@ -67,7 +76,7 @@ pub fn ReviewSection() -> impl IntoView {
             }
         });
     };
-    let detail = move |a: ApplicationView| {
+    let detail = move |a: RequestView| {
         let info = a.certificate_info.clone();
         let op = a.operator.clone();
         let docs = a.documents.clone();
@@ -128,19 +137,43 @@ pub fn ReviewSection() -> impl IntoView {
         |l| td_string!(l, review_title),
         move || {
             view! {
+            <p>
+                <label for="review-kind">{tr(|l| td_string!(l, filter_kind))}</label>
+                " "
+                <select
+                    id="review-kind"
+                    on:change=move |ev| {
+                        kind.set(event_target_value(&ev));
+                        reload();
+                    }
+                >
+                    <option value="">{tr(|l| td_string!(l, all_kinds))}</option>
+                    {RequestKind::ALL
+                        .into_iter()
+                        .map(|k| view! { <option value=k.as_str()>{tr(kind_text(k))}</option> })
+                        .collect_view()}
+                </select>
+            </p>
             {loaded(queue, move |list| {
                 let rows = list
                     .into_iter()
                     .map(|item| {
-                        let a = item.application;
+                        let a = item.request;
                         let number = a.acceptance_no.clone().unwrap_or_default();
-                        let org = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                        let org = a
+                            .certificate_info
+                            .as_ref()
+                            .map(|i| i.org_name.to_string())
+                            .or_else(|| a.holder_name.clone())
+                            .unwrap_or_default();
+                        let business = kind_text(a.kind);
                         let when = a.submitted_at.as_deref().map(short_time).unwrap_or_default();
                         let status = a.status;
                         let label = format!("{} {number}", tr(|l| td_string!(l, open))());
                         view! {
                             <tr>
                                 <td>{number}</td>
+                                <td>{tr(business)}</td>
                                 <td>{org}</td>
                                 <td>{tr(status_text(status))}</td>
                                 <td>{when}</td>

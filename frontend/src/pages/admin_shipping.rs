@@ -2,7 +2,8 @@
 //! be posted, with the recipient and address; recording the courier and tracking number
 //! takes them off the list and shows them to the customer under 邮寄查询.
 
-use certdesk_shared::apply::{ApplicationView, ShipmentRequest};
+use certdesk_shared::apply::ShipmentRequest;
+use certdesk_shared::request::RequestView;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -24,7 +25,7 @@ const HEADS: &[Text] = &[
 #[component]
 pub fn ShippingSection() -> impl IntoView {
     let i18n = use_i18n();
-    let list = RwSignal::new(Load::<Vec<ApplicationView>>::Loading);
+    let list = RwSignal::new(Load::<Vec<RequestView>>::Loading);
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
         load_into(list, "/api/admin/shipments", i18n.get_locale_untracked());
@@ -35,7 +36,7 @@ pub fn ShippingSection() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let path = format!("/api/admin/applications/{id}/shipment");
             let req = ShipmentRequest { courier, tracking_no };
-            match crate::api::post::<ApplicationView>(&path, &req, i18n.get_locale_untracked()).await {
+            match crate::api::post::<RequestView>(&path, &req, i18n.get_locale_untracked()).await {
                 Ok(_) => reload(),
                 Err(e) => failure.set(Some(e.into())),
             }

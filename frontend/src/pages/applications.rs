@@ -1,7 +1,8 @@
 //! 我的证书申请: the customer's applications with their status; a rejected one shows the
 //! reviewer's reasons and a 修改 link back into the wizard.
 
-use certdesk_shared::apply::{ApplicationStatus, ApplicationView, Catalogue};
+use certdesk_shared::apply::Catalogue;
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -10,7 +11,7 @@ use crate::components::table::{data_table, loaded};
 use crate::components::{tr, use_page_title};
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
-use crate::pages::apply::{reasons, status_text, type_name};
+use crate::pages::apply::{kind_text, reasons, status_text, type_name};
 
 /// 我的证书 · 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
 #[component]
@@ -44,7 +45,7 @@ const HEADS: &[Text] = &[
 pub fn Applications() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), my_applications).to_owned());
-    let list = RwSignal::new(Load::<(Vec<ApplicationView>, Option<Catalogue>)>::Loading);
+    let list = RwSignal::new(Load::<(Vec<RequestView>, Option<Catalogue>)>::Loading);
     crate::session::when_signed_in("/applications", move || {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
@@ -64,8 +65,11 @@ pub fn Applications() -> impl IntoView {
                 .map(|a| {
                     let status = status_text(a.status);
                     let editable = a.status.editable();
-                    let href = format!("/apply?id={}&step={}", a.id, if editable { a.step } else { 7 });
-                    let link: Text = if a.status == ApplicationStatus::Rejected {
+                    let href = match (a.kind, &a.from_certificate_uid) {
+                        (RequestKind::Renew, Some(uid)) => format!("/renew?uid={uid}"),
+                        _ => format!("/apply?id={}&step={}", a.id, if editable { a.step } else { 7 }),
+                    };
+                    let link: Text = if a.status == RequestStatus::Rejected {
                         |l| td_string!(l, edit)
                     } else if editable {
                         |l| td_string!(l, resume)
@@ -75,7 +79,7 @@ pub fn Applications() -> impl IntoView {
                     view! {
                         <tr>
                             <td>{type_name(cat.as_ref(), &a)}</td>
-                            <td>{tr(|l| td_string!(l, nav_apply))}</td>
+                            <td>{tr(kind_text(a.kind))}</td>
                             <td>{a.acceptance_no.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>
                                 {tr(status)}

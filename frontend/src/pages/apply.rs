@@ -4,11 +4,12 @@
 //! the wizard costs one field shape, not one per field.
 
 use certdesk_shared::apply::{
-    ApplicationStatus, ApplicationView, BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType,
-    DeliveryInfo, DeliveryMethod, DocumentKind, DocumentView, FileType, Medium, OperatorInfo, check_document, yuan,
+    BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
+    DocumentView, FileType, Medium, OperatorInfo, check_document, yuan,
 };
 use certdesk_shared::payment::{BankTransfer, PaymentOrder, PaymentStatus};
 use certdesk_shared::regions::REGIONS;
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -154,7 +155,7 @@ pub fn delivery(v: &Values) -> Result<DeliveryInfo, Vec<FieldError>> {
 }
 
 /// The inputs as the saved application has them.
-pub fn values_of(a: &ApplicationView) -> Values {
+pub fn values_of(a: &RequestView) -> Values {
     let mut v: Values = Default::default();
     if let Some(c) = &a.choose_type {
         v[slot::PROJECT] = c.project_id.clone();
@@ -229,14 +230,28 @@ pub fn step_text(step: u8) -> Text {
     }
 }
 
-pub fn status_text(s: ApplicationStatus) -> Text {
+pub fn status_text(s: RequestStatus) -> Text {
     match s {
-        ApplicationStatus::Draft => |l| td_string!(l, status_draft),
-        ApplicationStatus::Submitted => |l| td_string!(l, status_submitted),
-        ApplicationStatus::Rejected => |l| td_string!(l, status_rejected),
-        ApplicationStatus::Resubmitted => |l| td_string!(l, status_resubmitted),
-        ApplicationStatus::Approved => |l| td_string!(l, status_approved),
-        ApplicationStatus::Issued => |l| td_string!(l, status_issued),
+        RequestStatus::Draft => |l| td_string!(l, status_draft),
+        RequestStatus::Submitted => |l| td_string!(l, status_submitted),
+        RequestStatus::Rejected => |l| td_string!(l, status_rejected),
+        RequestStatus::Resubmitted => |l| td_string!(l, status_resubmitted),
+        RequestStatus::Approved => |l| td_string!(l, status_approved),
+        RequestStatus::Issued => |l| td_string!(l, status_issued),
+        RequestStatus::Done => |l| td_string!(l, status_done),
+        RequestStatus::Withdrawn => |l| td_string!(l, status_withdrawn),
+    }
+}
+
+/// 业务类型, from the request's kind.
+pub fn kind_text(k: RequestKind) -> Text {
+    match k {
+        RequestKind::Apply => |l| td_string!(l, kind_apply),
+        RequestKind::Renew => |l| td_string!(l, kind_renew),
+        RequestKind::Change => |l| td_string!(l, kind_change),
+        RequestKind::OperatorChange => |l| td_string!(l, kind_operator_change),
+        RequestKind::Reissue => |l| td_string!(l, kind_reissue),
+        RequestKind::Revoke => |l| td_string!(l, kind_revoke),
     }
 }
 
@@ -377,15 +392,14 @@ async fn save(
     seg: &'static str,
     body: String,
     l: crate::i18n::Locale,
-) -> Result<ApplicationView, certdesk_shared::ApiError> {
-    let id =
-        if id.is_empty() { crate::api::post_empty::<ApplicationView>("/api/applications", l).await?.id } else { id };
+) -> Result<RequestView, certdesk_shared::ApiError> {
+    let id = if id.is_empty() { crate::api::post_empty::<RequestView>("/api/applications", l).await?.id } else { id };
     let path = format!("/api/applications/{id}/{seg}");
     if seg != "submit" {
         return crate::api::put_json(&path, body, l).await;
     }
     if !body.is_empty() {
-        crate::api::put_json::<ApplicationView>(&format!("/api/applications/{id}/challenge-phrase"), body, l).await?;
+        crate::api::put_json::<RequestView>(&format!("/api/applications/{id}/challenge-phrase"), body, l).await?;
     }
     crate::api::post_empty(&path, l).await
 }
@@ -452,7 +466,7 @@ pub fn Apply() -> impl IntoView {
     let query = use_query_map();
     let id = Memo::new(move |_| query.with(|q| q.get("id")).unwrap_or_default());
     let catalogue = RwSignal::new(None::<Catalogue>);
-    let app = RwSignal::new(None::<ApplicationView>);
+    let app = RwSignal::new(None::<RequestView>);
     let v: Slots = std::array::from_fn(|_| RwSignal::new(String::new()));
     v[slot::METHOD].set("post".into());
     v[slot::COD].set("1".into());
@@ -481,7 +495,7 @@ pub fn Apply() -> impl IntoView {
         }
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::get::<ApplicationView>(&format!("/api/applications/{id}"), l).await {
+            match crate::api::get::<RequestView>(&format!("/api/applications/{id}"), l).await {
                 Ok(a) => {
                     for (s, x) in v.iter().zip(values_of(&a)) {
                         s.set(x);
@@ -546,7 +560,7 @@ pub fn Apply() -> impl IntoView {
             fs.submit(
                 req,
                 move |(seg, body)| save(id, seg, body, l),
-                move |a: ApplicationView| {
+                move |a: RequestView| {
                     let id = a.id.clone();
                     app.set(Some(a));
                     if n < 7 {
@@ -723,7 +737,7 @@ pub fn Apply() -> impl IntoView {
         {move || {
             app.with(|a| {
                 a.as_ref()
-                    .filter(|a| a.status == ApplicationStatus::Rejected)
+                    .filter(|a| a.status == RequestStatus::Rejected)
                     .map(|a| view! { <div class="callout" role="status"><p>{tr(|l| td_string!(l, rejected_title))}</p>{reasons(&a.reasons)}</div> })
             })
         }}
@@ -839,7 +853,7 @@ pub fn reasons(list: &[certdesk_shared::apply::FieldReason]) -> AnyView {
 }
 
 /// After submission: the acceptance number and what happens next.
-fn submitted(a: &ApplicationView) -> impl IntoView + use<> {
+fn submitted(a: &RequestView) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let no = a.acceptance_no.clone().unwrap_or_default();
     let status = status_text(a.status);
@@ -883,7 +897,7 @@ async fn file_bytes(input: &web_sys::HtmlInputElement) -> Option<(String, js_sys
 /// One document of step ③: a file input, checked in the browser by size and content, sent
 /// as soon as it is chosen, with a progress bar and what was uploaded.
 #[component]
-fn Upload(kind: DocumentKind, app: RwSignal<Option<ApplicationView>>, fs: FormState) -> impl IntoView {
+fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let field = kind.as_str();
     let id = field_id(fs.id, field);
@@ -1087,7 +1101,7 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
 
 /// Step ⑥: the QR code of an order, polled every 2 s until paid.
 #[component]
-fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
+pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let order = RwSignal::new(None::<PaymentOrder>);
     let failure = RwSignal::new(None::<crate::form::Failure>);
@@ -1174,7 +1188,7 @@ fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
 }
 
 /// How an application's choices are named (for lists).
-pub fn type_name(cat: Option<&Catalogue>, a: &ApplicationView) -> String {
+pub fn type_name(cat: Option<&Catalogue>, a: &RequestView) -> String {
     a.choose_type
         .as_ref()
         .map(|c| {

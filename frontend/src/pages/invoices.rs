@@ -2,9 +2,8 @@
 //! status — 未申请, 待开票 or 已开票. 开具发票 opens the invoice form with the unit's name,
 //! tax number, amount and e-mail filled in; an issued e-invoice opens as PDF (查看).
 
-use certdesk_shared::apply::{
-    ApplicationStatus, ApplicationView, Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan,
-};
+use certdesk_shared::apply::{Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan};
+use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::{CreditCode, Email, FieldError, OrgName};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -30,7 +29,7 @@ pub struct InvoiceForm {
 
 impl InvoiceForm {
     /// Prefilled from the application: the unit's name, its credit code as tax number, its e-mail.
-    pub fn for_application(a: &ApplicationView) -> Self {
+    pub fn for_application(a: &RequestView) -> Self {
         let info = a.certificate_info.as_ref();
         InvoiceForm {
             title: info.map(|i| i.org_name.to_string()).unwrap_or_default(),
@@ -71,7 +70,7 @@ pub fn invoice_status_text(s: Option<InvoiceStatus>) -> Text {
     }
 }
 
-type Rows = (Vec<ApplicationView>, Vec<InvoiceView>, Option<Catalogue>);
+type Rows = (Vec<RequestView>, Vec<InvoiceView>, Option<Catalogue>);
 
 const HEADS: &[Text] = &[
     |l| td_string!(l, col_common_name),
@@ -93,14 +92,14 @@ pub fn Invoices() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
             let cat = crate::api::get::<Catalogue>("/api/catalogue", l).await.ok();
-            let apps = crate::api::get::<Vec<ApplicationView>>("/api/applications", l).await;
+            let apps = crate::api::get::<Vec<RequestView>>("/api/applications", l).await;
             let invoices = crate::api::get::<Vec<InvoiceView>>("/api/invoices", l).await;
             list.set(Load::from_result(apps.and_then(|a| invoices.map(|i| (a, i, cat)))));
         });
     };
     crate::session::when_signed_in("/invoices", reload);
-    let open = RwSignal::new(None::<ApplicationView>);
-    let form = move |a: ApplicationView| invoice_form(a, open, reload);
+    let open = RwSignal::new(None::<RequestView>);
+    let form = move |a: RequestView| invoice_form(a, open, reload);
     view! {
         <h1>{tr(|l| td_string!(l, nav_invoices))}</h1>
         <crate::pages::applications::CustomerTabs />
@@ -108,11 +107,16 @@ pub fn Invoices() -> impl IntoView {
         {loaded(list, move |(apps, invoices, cat)| {
             let rows = apps
                 .into_iter()
-                .filter(|a| matches!(a.status, ApplicationStatus::Approved | ApplicationStatus::Issued))
+                .filter(|a| matches!(a.status, RequestStatus::Approved | RequestStatus::Issued | RequestStatus::Done))
                 .map(|a| {
                     let invoice = invoices.iter().find(|i| i.application_id == a.id).cloned();
                     let status = invoice_status_text(invoice.as_ref().map(|i| i.status));
-                    let name = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                    let name = a
+                        .certificate_info
+                        .as_ref()
+                        .map(|i| i.org_name.to_string())
+                        .or_else(|| a.holder_name.clone())
+                        .unwrap_or_default();
                     let label = format!("{} {}", tr(|l| td_string!(l, invoice_request))(), a.acceptance_no.clone().unwrap_or_default());
                     let action = match invoice {
                         None => {
@@ -135,7 +139,7 @@ pub fn Invoices() -> impl IntoView {
                             <td>{name}</td>
                             <td>{a.acceptance_no.clone().unwrap_or_default()}</td>
                             <td>{type_name(cat.as_ref(), &a)}</td>
-                            <td>{tr(|l| td_string!(l, nav_apply))}</td>
+                            <td>{tr(crate::pages::apply::kind_text(a.kind))}</td>
                             <td>{a.price_fen.map(yuan).unwrap_or_default()}</td>
                             <td>{tr(status)}</td>
                             <td>{short_time(&a.created_at)}</td>
@@ -153,8 +157,8 @@ pub fn Invoices() -> impl IntoView {
 
 /// 开具发票: the form for one application.
 fn invoice_form(
-    a: ApplicationView,
-    open: RwSignal<Option<ApplicationView>>,
+    a: RequestView,
+    open: RwSignal<Option<RequestView>>,
     reload: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();

@@ -2,9 +2,9 @@
 //! status search by e-mail (recommended) or the exact name with its status filter, results
 //! linking to each certificate's page; and the progress lookup by any two of four fields.
 
-use certdesk_shared::apply::ApplicationStatus;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{Progress, ProgressQuery, PublicStatus, SearchKey, SearchResults, StatusFilter};
+use certdesk_shared::request::RequestStatus;
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -166,7 +166,7 @@ pub fn Search() -> impl IntoView {
 fn ProgressLookup() -> impl IntoView {
     let i18n = use_i18n();
     let [acceptance_no, org_name, mobile, id_number] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let answer = RwSignal::new(None::<ApplicationStatus>);
+    let answer = RwSignal::new(None::<RequestStatus>);
     let fs = FormState::new("progress");
     let errors = fs.errors;
     let (failure, busy) = (fs.failure, fs.busy);

@@ -14,6 +14,7 @@ use crate::i18n::use_i18n;
 const HEADS: &[Text] = &[
     |l| td_string!(l, col_common_name),
     |l| td_string!(l, acceptance_no),
+    |l| td_string!(l, filter_kind),
     |l| td_string!(l, col_courier),
     |l| td_string!(l, col_tracking_no),
     |l| td_string!(l, col_shipped_at),
@@ -39,6 +40,7 @@ pub fn Shipments() -> impl IntoView {
                         <tr>
                             <td>{s.common_name}</td>
                             <td>{s.acceptance_no.unwrap_or_default()}</td>
+                            <td>{tr(crate::pages::apply::kind_text(s.kind))}</td>
                             <td>{s.courier}</td>
                             <td class="tracking-no">{s.tracking_no}</td>
                             <td>{short_time(&s.shipped_at)}</td>

@@ -27,7 +27,8 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let find = move || find_tokens(found, medium_no, Offer::Only(kind));
     find();
-    // The chosen token's certificate with a key (the one to sign in with).
+    // The chosen token's certificate with a key (the one to sign in with); after a renewal,
+    // the successor, which runs longest.
     Effect::new(move |_| {
         let m = medium_no.get();
         if m.is_empty() {
@@ -35,7 +36,7 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             let list = crate::agent::certificates(&m).await.unwrap_or_default();
-            certificate.set(list.into_iter().find(|c| c.has_key));
+            certificate.set(list.into_iter().filter(|c| c.has_key).max_by_key(|c| c.not_after));
         });
     });
     let fs = FormState::new("token-sign-in");

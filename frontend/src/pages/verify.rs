@@ -89,7 +89,7 @@ pub fn Verify() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
             match crate::agent::certificates(&m).await {
-                Ok(list) => read.set(Some(list.into_iter().find(|c| c.has_key))),
+                Ok(list) => read.set(Some(list.into_iter().filter(|c| c.has_key).max_by_key(|c| c.not_after))),
                 Err(e) => problem.set(Some(pin_problem(&e, l))),
             }
         });

@@ -144,7 +144,7 @@ pub async fn grant(
         .query_all(sql(
             db,
             "SELECT a.account_id AS account_id, u.mobile AS mobile, a.operator_mobile AS operator_mobile FROM certificate c \
-             JOIN application a ON a.certificate_uid = c.uid \
+             JOIN request a ON a.certificate_uid = c.uid \
              JOIN account u ON u.id = a.account_id \
              WHERE c.medium_no = $1 AND c.status <> 'revoked'",
             vec![medium_no.into()],

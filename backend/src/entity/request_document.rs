@@ -3,11 +3,11 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "application_document")]
+#[sea_orm(table_name = "request_document")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub application_id: String,
+    pub request_id: String,
     pub kind: String,
     pub file_name: String,
     pub file_type: String,

@@ -1,0 +1,144 @@
+//! Download of a 新办's certificate into the token (证书下载): 查询证书 with the acceptance
+//! number and the download authorization code, then issuance for the token's CSR. The
+//! request becomes Issued in the same transaction as the certificate is stored.
+
+use certdesk_shared::ErrorCode;
+use certdesk_shared::apply::CertificateInfo;
+use certdesk_shared::certificate::CertificateProfile;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::audit::{self, AuditKey, Event};
+use super::request::{Transition, advance, parse};
+use super::{ClientMeta, exec, query_one, sha256_hex};
+use crate::ca::CaService;
+use crate::entity::request::{self, Kind, Status};
+use crate::entity::{catalogue_type, catalogue_validity};
+use crate::error::AppError;
+
+/// An approved application named by its acceptance number and download authorization code
+/// (20 tries an hour per address, 5 per application), with its profile, certificate
+/// information and validity in years.
+async fn authorized_download(
+    db: &impl ConnectionTrait,
+    acceptance_no: &str,
+    auth_code: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(request::Model, CertificateProfile, CertificateInfo, i32), AppError> {
+    if !super::throttle::take(db, &meta.address_key("auth_code"), 20, chrono::Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let app = request::Entity::find()
+        .filter(request::Column::AcceptanceNo.eq(acceptance_no.trim()))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::AuthCodeInvalid)?;
+    // Five tries an hour per application (counted only for numbers that exist).
+    if !super::throttle::take(db, &format!("auth_code:{}", app.id), 5, chrono::Duration::hours(1), now).await? {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    let expected = app.auth_code_hash.clone().unwrap_or_default();
+    let given = sha256_hex(&[b"auth code", app.id.as_bytes(), auth_code.trim().as_bytes()]);
+    if app.kind != Kind::Apply || app.status != Status::Approved || !super::same(&expected, &given) {
+        return Err(ErrorCode::AuthCodeInvalid.into());
+    }
+    let t = catalogue_type::Entity::find_by_id(app.type_id.clone().unwrap_or_default())
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
+    let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
+    let years = catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years);
+    Ok((app, profile, info, years))
+}
+
+/// 查询证书 before a download: what will be issued and the key the token must make.
+pub async fn download_info(
+    db: &impl ConnectionTrait,
+    query: &certdesk_shared::apply::DownloadQuery,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<certdesk_shared::apply::DownloadInfo, AppError> {
+    let (_, profile, info, years) = authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
+    Ok(certdesk_shared::apply::DownloadInfo {
+        common_name: info.org_name.to_string(),
+        profile,
+        key_algorithm: profile.token_key(),
+        validity_years: u32::try_from(years).unwrap_or(1),
+    })
+}
+
+/// Issues the certificate of an approved 新办 for a CSR, given its acceptance number and
+/// authorization code; the request becomes Issued in the same transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_for_csr(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    req: &certdesk_shared::apply::IssueForCsr,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<crate::ca::issue::Issued, AppError> {
+    let (acceptance_no, auth_code, csr) = (req.acceptance_no.as_str(), req.auth_code.as_str(), req.csr_pem.as_bytes());
+    // A medium number is the token's serial: short printable text.
+    let medium_no = req.medium_no.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
+        return Err(ErrorCode::MalformedJson.into());
+    }
+    let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    // A medium holding another account's valid certificate is not this customer's to claim:
+    // 证书解锁 trusts the medium's owners.
+    if let Some(m) = medium_no {
+        let taken = query_one(
+            db,
+            "SELECT 1 AS one FROM certificate c JOIN request a ON a.certificate_uid = c.uid \
+             WHERE c.medium_no = $1 AND c.status <> 'revoked' AND a.account_id <> $2 LIMIT 1",
+            vec![m.into(), app.account_id.clone().into()],
+        )
+        .await?;
+        if taken.is_some() {
+            return Err(ErrorCode::MediumTaken.into());
+        }
+    }
+    let subject = crate::ca::profile::Subject {
+        common_name: info.org_name.to_string(),
+        identifier: info.credit_code.to_string(),
+        business_number: app.acceptance_no.clone(),
+        province: info.province.clone(),
+        city: info.city.clone(),
+        organisation: Some(info.org_name.to_string()),
+    };
+    let txn = db.begin().await?;
+    if !advance(&txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
+        return Err(ErrorCode::AuthCodeInvalid.into());
+    }
+    let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
+    let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
+    exec(
+        &txn,
+        "UPDATE request SET certificate_uid = $2 WHERE id = $1",
+        vec![app.id.clone().into(), issued.uid.clone().into()],
+    )
+    .await?;
+    exec(
+        &txn,
+        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
+        vec![issued.uid.clone().into(), app.search_email.clone().into(), medium_no.map(str::to_owned).into()],
+    )
+    .await?;
+    audit::append(
+        &txn,
+        key,
+        Event {
+            actor: &audit::customer(&app.account_id),
+            action: "certificate_issued",
+            subject: acceptance_no.trim(),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "application": app.id, "certificate": issued.uid, "serial": issued.serial }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(issued)
+}

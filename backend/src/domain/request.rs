@@ -1,0 +1,322 @@
+//! The request core every business request (业务) shares: the kind and status as types, the
+//! named transitions and the conditional UPDATE that makes each one, acceptance numbers
+//! from one series, finding a customer's own request, and the view both sides read.
+//!
+//! A status moves only through [`Transition`]s, each from the statuses it names, by
+//! `UPDATE … WHERE id = ? AND status = <seen>`, so two reviewers, or a reviewer and a
+//! resubmitting customer, cannot both move it; a row with a status the code does not know
+//! fails to read (the column is a database enum), it never reads as a draft.
+
+use certdesk_shared::ErrorCode;
+use certdesk_shared::apply::{BillingMode, DocumentKind, DocumentView};
+use certdesk_shared::request::{RenewalPeriod, RequestKind, RequestStatus, RequestView};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr, TransactionTrait, Value};
+
+use super::audit::{self, AuditKey, Event};
+use super::exec;
+use crate::entity::request::{self, Kind, Status};
+use crate::entity::request_document;
+use crate::error::AppError;
+
+impl From<Status> for RequestStatus {
+    fn from(s: Status) -> RequestStatus {
+        match s {
+            Status::Draft => RequestStatus::Draft,
+            Status::Submitted => RequestStatus::Submitted,
+            Status::Rejected => RequestStatus::Rejected,
+            Status::Resubmitted => RequestStatus::Resubmitted,
+            Status::Approved => RequestStatus::Approved,
+            Status::Issued => RequestStatus::Issued,
+            Status::Done => RequestStatus::Done,
+            Status::Withdrawn => RequestStatus::Withdrawn,
+        }
+    }
+}
+
+impl From<RequestStatus> for Status {
+    fn from(s: RequestStatus) -> Status {
+        match s {
+            RequestStatus::Draft => Status::Draft,
+            RequestStatus::Submitted => Status::Submitted,
+            RequestStatus::Rejected => Status::Rejected,
+            RequestStatus::Resubmitted => Status::Resubmitted,
+            RequestStatus::Approved => Status::Approved,
+            RequestStatus::Issued => Status::Issued,
+            RequestStatus::Done => Status::Done,
+            RequestStatus::Withdrawn => Status::Withdrawn,
+        }
+    }
+}
+
+impl From<Kind> for RequestKind {
+    fn from(k: Kind) -> RequestKind {
+        match k {
+            Kind::Apply => RequestKind::Apply,
+            Kind::Renew => RequestKind::Renew,
+            Kind::Change => RequestKind::Change,
+            Kind::OperatorChange => RequestKind::OperatorChange,
+            Kind::Reissue => RequestKind::Reissue,
+            Kind::Revoke => RequestKind::Revoke,
+        }
+    }
+}
+
+impl From<RequestKind> for Kind {
+    fn from(k: RequestKind) -> Kind {
+        match k {
+            RequestKind::Apply => Kind::Apply,
+            RequestKind::Renew => Kind::Renew,
+            RequestKind::Change => Kind::Change,
+            RequestKind::OperatorChange => Kind::OperatorChange,
+            RequestKind::Reissue => Kind::Reissue,
+            RequestKind::Revoke => Kind::Revoke,
+        }
+    }
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        RequestStatus::from(self).as_str()
+    }
+    pub fn editable(self) -> bool {
+        RequestStatus::from(self).editable()
+    }
+    pub fn awaiting_review(self) -> bool {
+        RequestStatus::from(self).awaiting_review()
+    }
+}
+
+/// The named moves of a request's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// A complete draft goes to review (or, for a kind without review, to the system's
+    /// approval next).
+    Submit,
+    /// A fixed rejected request goes back to review.
+    Resubmit,
+    Approve,
+    Reject,
+    /// Its certificate is issued.
+    Issue,
+    /// Fulfilled to the end (a renewal: the new certificate is on the token and the old one
+    /// superseded).
+    Finish,
+    Withdraw,
+}
+
+impl Transition {
+    /// The statuses a transition starts from, and the one it ends in.
+    pub fn edge(self) -> (&'static [Status], Status) {
+        match self {
+            Transition::Submit => (&[Status::Draft], Status::Submitted),
+            Transition::Resubmit => (&[Status::Rejected], Status::Resubmitted),
+            Transition::Approve => (&[Status::Submitted, Status::Resubmitted], Status::Approved),
+            Transition::Reject => (&[Status::Submitted, Status::Resubmitted], Status::Rejected),
+            Transition::Issue => (&[Status::Approved], Status::Issued),
+            Transition::Finish => (&[Status::Issued], Status::Done),
+            Transition::Withdraw => (&[Status::Draft, Status::Submitted, Status::Rejected], Status::Withdrawn),
+        }
+    }
+}
+
+/// Makes a transition of a request last seen in `seen`, setting `sets` (column, value) in the
+/// same UPDATE. `Ok(false)` when someone else moved it first (nothing changed); an error when
+/// the transition does not start from `seen`.
+pub async fn advance(
+    db: &impl ConnectionTrait,
+    id: &str,
+    seen: Status,
+    t: Transition,
+    now: DateTime<Utc>,
+    sets: Vec<(&str, Value)>,
+) -> Result<bool, AppError> {
+    let (from, to) = t.edge();
+    if !from.contains(&seen) {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let mut text = String::from("UPDATE request SET status = $3, updated_at = $4");
+    let mut values: Vec<Value> = vec![id.into(), seen.code().into(), to.code().into(), now.into()];
+    for (i, (col, v)) in sets.into_iter().enumerate() {
+        debug_assert!(col.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        text.push_str(&format!(", {col} = ${}", i + 5));
+        values.push(v);
+    }
+    text.push_str(" WHERE id = $1 AND status = $2");
+    Ok(exec(db, &text, values).await?.rows_affected() == 1)
+}
+
+/// 业务受理号: `BH` + the date + 6 random digits, one series for every kind of request
+/// (unique; a collision is retried by the caller). Uniform: draws above the largest multiple
+/// of a million are drawn again.
+pub fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
+    const LIMIT: u32 = u32::MAX - (u32::MAX % 1_000_000);
+    loop {
+        let n = u32::from_le_bytes(super::random_bytes::<4>()?);
+        if n < LIMIT {
+            return Ok(format!("BH{}{:06}", now.format("%Y%m%d"), n % 1_000_000));
+        }
+    }
+}
+
+/// Sends a request to review (a draft: `Submit`, a fixed rejected request: `Resubmit`) with
+/// its acceptance number — drawn now at the first submission, kept afterwards — and `sets`,
+/// in one transaction with its audit row. A taken number rolls back and tries another.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    r: &request::Model,
+    actor: &str,
+    action: &str,
+    meta: &super::ClientMeta,
+    now: DateTime<Utc>,
+    sets: Vec<(&'static str, Value)>,
+) -> Result<String, AppError> {
+    let t = if r.status == Status::Rejected { Transition::Resubmit } else { Transition::Submit };
+    let to = t.edge().1;
+    for _ in 0..10 {
+        let number = match &r.acceptance_no {
+            Some(n) => n.clone(),
+            None => acceptance_number(now)?,
+        };
+        let mut all = sets.clone();
+        all.push(("acceptance_no", number.clone().into()));
+        all.push(("submitted_at", now.into()));
+        let txn = db.begin().await?;
+        match advance(&txn, &r.id, r.status, t, now, all).await {
+            Ok(true) => {
+                let detail = serde_json::json!({ "request": r.id, "kind": RequestKind::from(r.kind).as_str(), "status": to.code() });
+                audit::append(&txn, key, Event { actor, action, subject: &number, ip: &meta.ip, detail }).await?;
+                txn.commit().await?;
+                return Ok(number);
+            }
+            Ok(false) => return Err(ErrorCode::NotEditable.into()),
+            Err(AppError::Db(e))
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) && r.acceptance_no.is_none() =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!("no free acceptance number after 10 tries")))
+}
+
+/// The customer's own request; anyone else's is "not found".
+pub async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<request::Model, AppError> {
+    request::Entity::find_by_id(id.to_owned())
+        .filter(request::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// Any request, for staff.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<request::Model, AppError> {
+    request::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// A request staff may open: one that was submitted at least once (a draft is the
+/// customer's own until they submit it).
+pub async fn find_submitted(db: &impl ConnectionTrait, id: &str) -> Result<request::Model, AppError> {
+    let r = find(db, id).await?;
+    if r.status == Status::Draft || r.submitted_at.is_none() {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(r)
+}
+
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
+    s.as_deref().and_then(|j| serde_json::from_str(j).ok())
+}
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.into()))
+}
+
+pub(crate) fn billing_of(code: &str) -> BillingMode {
+    BillingMode::parse(code).unwrap_or(BillingMode::ScanToPay)
+}
+
+/// The period a renewal asks for.
+pub fn renewal_period(r: &request::Model) -> Option<RenewalPeriod> {
+    if r.kind == Kind::Renew { parse(&r.payload) } else { None }
+}
+
+pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<RequestView, AppError> {
+    let docs =
+        request_document::Entity::find().filter(request_document::Column::RequestId.eq(a.id.clone())).all(db).await?;
+    Ok(RequestView {
+        id: a.id.clone(),
+        kind: a.kind.into(),
+        acceptance_no: a.acceptance_no.clone(),
+        status: a.status.into(),
+        step: a.step as u8,
+        choose_type: parse(&a.choose_type),
+        certificate_info: parse(&a.certificate_info),
+        documents: docs
+            .into_iter()
+            .filter_map(|d| {
+                Some(DocumentView {
+                    kind: DocumentKind::parse(&d.kind)?,
+                    file_type: serde_json::from_value(serde_json::Value::String(d.file_type)).ok()?,
+                    file_name: d.file_name,
+                    size: d.size as u64,
+                    sha256: d.sha256,
+                })
+            })
+            .collect(),
+        operator: parse(&a.operator),
+        delivery: parse(&a.delivery),
+        price_fen: a.price_fen,
+        billing: billing_of(&a.billing_mode),
+        reasons: serde_json::from_str(&a.reasons).unwrap_or_default(),
+        created_at: a.created_at.to_rfc3339(),
+        submitted_at: a.submitted_at.map(|t| t.to_rfc3339()),
+        from_certificate_uid: a.from_certificate_uid.clone(),
+        certificate_uid: a.certificate_uid.clone(),
+        renewal: renewal_period(a),
+        holder_name: a.search_name.clone(),
+        challenge_set: a.challenge_hash.is_some(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    #[test]
+    fn the_database_enums_are_the_wire_enums_and_the_migration_checks() {
+        use crate::migration::request_codes::{KINDS, STATUSES};
+        let statuses: Vec<&str> = Status::iter().map(|s| s.code()).collect();
+        assert_eq!(statuses, STATUSES);
+        assert_eq!(RequestStatus::ALL.len(), STATUSES.len());
+        let kinds: Vec<&str> = Kind::iter().map(|k| RequestKind::from(k).as_str()).collect();
+        assert_eq!(kinds, KINDS);
+        for s in RequestStatus::ALL {
+            assert_eq!(RequestStatus::from(Status::from(s)), s);
+        }
+    }
+
+    #[test]
+    fn each_transition_leaves_only_from_its_own_statuses() {
+        use Transition::*;
+        for t in [Submit, Resubmit, Approve, Reject, Issue, Finish, Withdraw] {
+            let (from, to) = t.edge();
+            assert!(!from.contains(&to), "{t:?} loops");
+            assert!(!from.contains(&Status::Done) && !from.contains(&Status::Withdrawn), "{t:?} leaves an end");
+        }
+        // Only review approves, only an approved request is issued.
+        assert_eq!(Approve.edge().0, &[Status::Submitted, Status::Resubmitted]);
+        assert_eq!(Issue.edge().0, &[Status::Approved]);
+    }
+
+    #[test]
+    fn acceptance_numbers_are_one_series() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 2, 8, 0, 0).unwrap();
+        let n = acceptance_number(now).unwrap();
+        assert!(n.starts_with("BH20261202") && n.len() == 16 && n[2..].chars().all(|c| c.is_ascii_digit()), "{n}");
+    }
+}

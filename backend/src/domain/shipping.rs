@@ -1,0 +1,94 @@
+//! Shipping (邮寄): approved requests whose certificate goes by post, the courier and
+//! tracking number staff record, and the customer's 邮寄查询.
+
+use certdesk_shared::ErrorCode;
+use certdesk_shared::apply::{CertificateInfo, DeliveryInfo};
+use certdesk_shared::{FieldError, ValidationError};
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+
+use super::ClientMeta;
+use super::audit::{self, AuditKey, Event};
+use super::invalid;
+use super::request::{find, parse};
+use crate::entity::request::{self, Status};
+use crate::error::AppError;
+
+/// Approved applications to be posted that have no tracking number yet, oldest first.
+pub async fn awaiting_shipment(db: &impl ConnectionTrait) -> Result<Vec<request::Model>, AppError> {
+    let statuses = [Status::Approved, Status::Issued, Status::Done];
+    let apps = request::Entity::find()
+        .filter(request::Column::Status.is_in(statuses))
+        .filter(request::Column::TrackingNo.is_null())
+        .order_by_asc(request::Column::SubmittedAt)
+        .all(db)
+        .await?;
+    Ok(apps
+        .into_iter()
+        .filter(|a| {
+            parse::<DeliveryInfo>(&a.delivery).is_some_and(|d| d.method == certdesk_shared::apply::DeliveryMethod::Post)
+        })
+        .collect())
+}
+
+/// Records the courier and tracking number of a posted certificate (邮寄).
+pub async fn ship(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    id: &str,
+    courier: &str,
+    tracking_no: &str,
+    meta: &ClientMeta,
+) -> Result<request::Model, AppError> {
+    let (courier, tracking_no) = (courier.trim(), tracking_no.trim());
+    let mut errors = Vec::new();
+    for (f, v) in [("courier", courier), ("tracking_no", tracking_no)] {
+        if v.is_empty() {
+            errors.push(FieldError { field: f.into(), error: ValidationError::Required });
+        } else if v.chars().count() > 40 {
+            errors.push(FieldError { field: f.into(), error: ValidationError::TooLong });
+        }
+    }
+    invalid(errors)?;
+    let app = find(db, id).await?;
+    if !matches!(app.status, Status::Approved | Status::Issued | Status::Done) {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let mut active: request::ActiveModel = app.clone().into();
+    active.courier = Set(Some(courier.into()));
+    active.tracking_no = Set(Some(tracking_no.into()));
+    active.shipped_at = Set(Some(Utc::now()));
+    let updated = request::Entity::update(active).exec(db).await?;
+    let detail = serde_json::json!({ "application": app.id, "courier": courier, "tracking_no": tracking_no });
+    let subject = app.acceptance_no.clone().unwrap_or_default();
+    audit::append(db, key, Event { actor, action: "shipped", subject: &subject, ip: &meta.ip, detail }).await?;
+    Ok(updated)
+}
+
+/// 邮寄查询: the customer's posted certificates.
+pub async fn shipments(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+) -> Result<Vec<certdesk_shared::apply::Shipment>, AppError> {
+    let apps = request::Entity::find()
+        .filter(request::Column::AccountId.eq(account_id))
+        .filter(request::Column::TrackingNo.is_not_null())
+        .order_by_desc(request::Column::ShippedAt)
+        .all(db)
+        .await?;
+    Ok(apps
+        .into_iter()
+        .map(|a| certdesk_shared::apply::Shipment {
+            common_name: parse::<CertificateInfo>(&a.certificate_info)
+                .map(|i| i.org_name.to_string())
+                .unwrap_or_default(),
+            kind: a.kind.into(),
+            application_id: a.id,
+            acceptance_no: a.acceptance_no,
+            courier: a.courier.unwrap_or_default(),
+            tracking_no: a.tracking_no.unwrap_or_default(),
+            shipped_at: a.shipped_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        })
+        .collect())
+}

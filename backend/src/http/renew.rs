@@ -1,0 +1,90 @@
+//! 证书延期: thin handlers over `domain::renew`, for the signed-in holder.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use certdesk_shared::apply::Issued;
+use certdesk_shared::renew::{RenewalCsr, RenewalOffer, StartRenewal};
+use certdesk_shared::request::RequestView;
+use chrono::Utc;
+
+use super::AppJson;
+use super::auth::CurrentUser;
+use crate::domain::{renew, request};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/renew/{uid}", get(offer).post(start))
+        .route("/renew/requests/{id}/submit", post(submit))
+        .route("/renew/requests/{id}/issue", post(issue))
+        .route("/renew/requests/{id}/finish", post(finish))
+}
+
+async fn offer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+) -> Result<Json<RenewalOffer>, AppError> {
+    Ok(Json(renew::offer(&state.db, &user.account_id, &uid, Utc::now()).await?))
+}
+
+async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+    AppJson(body): AppJson<StartRenewal>,
+) -> Result<Json<RequestView>, AppError> {
+    let r = renew::start(&state.db, &state.audit_key, &user.account_id, &uid, &body, &user.meta, Utc::now()).await?;
+    Ok(Json(request::view(&state.db, &r).await?))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, AppError> {
+    let r = renew::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
+    Ok(Json(request::view(&state.db, &r).await?))
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<RenewalCsr>,
+) -> Result<Json<Issued>, AppError> {
+    let cert =
+        renew::issue(&state.db, &state.ca, &state.audit_key, &user.account_id, &id, &body, &user.meta, Utc::now())
+            .await?;
+    let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der]
+        .iter()
+        .map(|der| crate::ca::der::pem("CERTIFICATE", der))
+        .collect();
+    Ok(Json(Issued {
+        pem: crate::ca::der::pem("CERTIFICATE", &cert.der),
+        certificate_uid: cert.uid,
+        serial: cert.serial,
+        chain_pem,
+    }))
+}
+
+async fn finish(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, AppError> {
+    let r = renew::finish(
+        &state.db,
+        &state.ca,
+        &state.audit_key,
+        &state.notifier,
+        &user.account_id,
+        &id,
+        &user.meta,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(request::view(&state.db, &r).await?))
+}

@@ -1,0 +1,262 @@
+//! 证书延期: open only in a valid certificate's last 90 days and only to its holder; the new
+//! certificate keeps the subject, runs to the old end plus the period bought, goes onto the
+//! same token, and the old one is superseded only once the new one is stored; a renewal is
+//! paid once however often the payment notification comes; staff review it when its type
+//! says so. The last 90 days are reached by calling the domain with a later `now` — the
+//! server itself has no way to be told another time.
+
+use certdesk::domain::{ClientMeta, renew};
+use certdesk::entity::{account, certificate, request};
+use certdesk_shared::admin::StaffRole;
+use certdesk_shared::renew::{RenewalCsr, StartRenewal};
+use chrono::{DateTime, Duration, Utc};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use x509_parser::prelude::*;
+
+use crate::accounts::{Browser, last_sms, staff_browser};
+use crate::apply::complete_draft;
+use crate::directory::{issue_into, submitted};
+use crate::helpers::{TestApp, spawn_app};
+
+async fn account_id(app: &TestApp, mobile: &str) -> String {
+    account::Entity::find().filter(account::Column::Mobile.eq(mobile)).one(&app.state.db).await.unwrap().unwrap().id
+}
+
+async fn cert(app: &TestApp, uid: &str) -> certificate::Model {
+    certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(&app.state.db).await.unwrap().unwrap()
+}
+
+fn csr_for(key: &rcgen::KeyPair) -> String {
+    rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(key).unwrap().pem().unwrap()
+}
+
+fn subject_der(der: &[u8]) -> Vec<u8> {
+    let (_, c) = parse_x509_certificate(der).unwrap();
+    c.subject().as_raw().to_vec()
+}
+
+/// A moment inside the certificate's renewal window.
+fn in_window(c: &certificate::Model) -> DateTime<Utc> {
+    c.not_after - Duration::days(30)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is_superseded_last() {
+    let app = spawn_app().await;
+    let (mut b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("UKEY-0001")).await;
+    let old = cert(&app, &uid).await;
+
+    // Today the certificate is months from its end: the offer says from when, and a start
+    // is refused with that reason and leaves nothing behind.
+    let (s, offer) = b.get(&format!("/api/renew/{uid}")).await;
+    assert_eq!(s, StatusCode::OK, "{offer}");
+    assert_eq!(offer["not_open"], "too_early");
+    let opens = DateTime::parse_from_rfc3339(offer["opens_at"].as_str().unwrap()).unwrap();
+    assert_eq!(opens, old.not_after - Duration::days(90));
+    assert_eq!(offer["medium_no"], "UKEY-0001");
+    let period = offer["periods"].as_array().unwrap().iter().find(|p| p["years"] == 1).unwrap().clone();
+    let (s, v) = b.post(&format!("/api/renew/{uid}"), json!({ "validity_id": period["id"] })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("renewal_not_open")), "{v}");
+    let renewals = || async {
+        request::Entity::find()
+            .filter(request::Column::Kind.eq(request::Kind::Renew))
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(renewals().await, 0);
+
+    // Another account does not find it at all.
+    let (mut other, _) = crate::accounts::registered(&app).await;
+    assert_eq!(other.get(&format!("/api/renew/{uid}")).await.0, StatusCode::NOT_FOUND);
+    let (s, _) = other.post(&format!("/api/renew/{uid}"), json!({ "validity_id": period["id"] })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Thirty days before its end: a settlement customer goes straight on, approved by the
+    // system (this type is not reviewed).
+    let who = account_id(&app, &mobile).await;
+    let db = &app.state.db;
+    let body = StartRenewal { validity_id: period["id"].as_str().unwrap().to_owned() };
+    let meta = ClientMeta::default();
+    let r = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await.unwrap();
+    assert_eq!((r.kind, r.status), (request::Kind::Renew, request::Status::Approved));
+    assert!(r.acceptance_no.as_deref().is_some_and(|n| n.starts_with("BH")));
+    assert_eq!(r.price_fen, Some(period["price_fen"].as_i64().unwrap()));
+    // A second start returns the same renewal.
+    let again = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await.unwrap();
+    assert_eq!(again.id, r.id);
+    assert_eq!(renewals().await, 1);
+
+    // The customer's list shows it as 证书延期.
+    let (_, list) = b.get("/api/applications").await;
+    let listed = list.as_array().unwrap().iter().find(|a| a["id"] == r.id.as_str()).unwrap();
+    assert_eq!((listed["kind"].as_str(), listed["from_certificate_uid"].as_str()), (Some("renew"), Some(uid.as_str())));
+
+    // ③ Another token is refused; the same token gets the new certificate.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let issue = |medium: &str| json!(RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() });
+    let path = format!("/api/renew/requests/{}/issue", r.id);
+    let (s, v) = b.post(&path, issue("UKEY-9999")).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_medium")), "{v}");
+    assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
+    let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    let new_uid = issued["certificate_uid"].as_str().unwrap().to_owned();
+    let new = cert(&app, &new_uid).await;
+    assert_eq!(subject_der(&new.der), subject_der(&old.der), "the subject is kept");
+    assert_eq!(new.not_after, old.not_after + Duration::days(365));
+    assert_eq!((new.medium_no.as_deref(), new.profile.as_str()), (Some("UKEY-0001"), old.profile.as_str()));
+    // Until the token has it, the old certificate stays valid.
+    assert_eq!(cert(&app, &uid).await.status, "valid");
+    // A retry with the same key (a crash before the token stored it) gets the same one.
+    let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!((s, retry["certificate_uid"].as_str()), (StatusCode::OK, Some(new_uid.as_str())));
+
+    // Stored on the token: the old certificate is superseded, the request Done; again is a no-op.
+    let finish = format!("/api/renew/requests/{}/finish", r.id);
+    assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
+    let (s, done) = b.post(&finish, json!({})).await;
+    assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("done")), "{done}");
+    let superseded = cert(&app, &uid).await;
+    assert_eq!((superseded.status.as_str(), superseded.reason), ("revoked", Some(4)));
+    assert_eq!(cert(&app, &new_uid).await.status, "valid");
+    let (s, _) = b.post(&finish, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert!(sms.body.contains("证书延期") && sms.body.contains("已办理完成"), "{}", sms.body);
+
+    // The public directory shows the old one revoked (superseded), the new one valid; the
+    // new one is the holder's to renew in its turn.
+    let mut anyone = Browser::new(&app);
+    let (_, d) = anyone.get(&format!("/api/public/certificates/{uid}")).await;
+    assert_eq!(d["status"], "revoked", "{d}");
+    let (s, offer) = b.get(&format!("/api/renew/{new_uid}")).await;
+    assert_eq!((s, offer["not_open"].as_str()), (StatusCode::OK, Some("too_early")));
+    let _ = serial;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_or_frozen_certificate_is_not_renewed() {
+    let app = spawn_app().await;
+    let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("UKEY-0002")).await;
+    let old = cert(&app, &uid).await;
+    let who = account_id(&app, &mobile).await;
+    let db = &app.state.db;
+    let offer = renew::offer(db, &who, &uid, in_window(&old)).await.unwrap();
+    assert_eq!(offer.not_open, None);
+    let body = StartRenewal { validity_id: offer.periods[0].id.clone() };
+    let meta = ClientMeta::default();
+
+    certdesk::ca::revoke::hold(db, &app.state.ca.issuing, &serial).await.unwrap();
+    let refused = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await;
+    assert!(matches!(refused, Err(certdesk::error::AppError::Code(certdesk_shared::ErrorCode::CertificateNotValid))));
+    let offer = renew::offer(db, &who, &uid, in_window(&old)).await.unwrap();
+    assert_eq!(offer.not_open, Some(certdesk_shared::renew::NotOpen::NotValid));
+
+    certdesk::ca::revoke::revoke(
+        db,
+        &app.state.ca.issuing,
+        &serial,
+        certdesk_shared::certificate::RevocationReason::KeyCompromise,
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await;
+    assert!(matches!(refused, Err(certdesk::error::AppError::Code(certdesk_shared::ErrorCode::CertificateNotValid))));
+    // After its end, too.
+    certdesk::ca::revoke::release(db, &app.state.ca.issuing, &serial).await.ok();
+    let after_end = old.not_after + Duration::days(1);
+    assert_eq!(
+        renew::offer(db, &who, &uid, after_end).await.unwrap().not_open,
+        Some(certdesk_shared::renew::NotOpen::NotValid)
+    );
+    let none = request::Entity::find().filter(request::Column::Kind.eq(request::Kind::Renew)).all(db).await.unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_says_so() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    // A scan-to-pay customer's first certificate.
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
+    crate::payment::pay(&app, &mut b, &id).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("SHIELD-01")).await;
+    let old = cert(&app, &uid).await;
+
+    // Administrators have this type's renewals reviewed.
+    let (_, catalogue) = admin.get("/api/admin/catalogue").await;
+    let t = catalogue[0]["types"].as_array().unwrap().iter().find(|t| t["id"] == "org").unwrap().clone();
+    let settings =
+        json!({ "name": t["name"], "media": t["media"], "documents": t["documents"], "renewal_review": true });
+    let (s, v) = admin.call(reqwest::Method::PUT, "/api/admin/catalogue/types/org", Some(settings)).await;
+    assert_eq!((s, v["renewal_review"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+
+    let who = account_id(&app, &mobile).await;
+    let db = &app.state.db;
+    let offer = renew::offer(db, &who, &uid, in_window(&old)).await.unwrap();
+    assert!(offer.review);
+    let two_years = offer.periods.iter().find(|p| p.years == 2).unwrap().clone();
+    let body = StartRenewal { validity_id: two_years.id.clone() };
+    let meta = ClientMeta::default();
+    let r = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await.unwrap();
+    assert_eq!(r.status, request::Status::Draft);
+    // Not paid: not submitted.
+    let unpaid = renew::submit(db, &app.state.audit_key, &who, &r.id, &meta, in_window(&old)).await;
+    assert!(matches!(unpaid, Err(certdesk::error::AppError::Code(certdesk_shared::ErrorCode::PaymentRequired))));
+
+    // ② 扫码缴费, with the notification delivered twice: one payment.
+    let order = crate::payment::pay(&app, &mut b, &r.id).await;
+    assert_eq!(order["amount_fen"].as_i64(), Some(two_years.price_fen));
+    crate::payment::replay_notification(&app, &order).await;
+    let out_trade_no = order["out_trade_no"].as_str().unwrap();
+    assert_eq!(crate::payment::payments_received(&app, out_trade_no).await, 1);
+
+    let r = renew::submit(db, &app.state.audit_key, &who, &r.id, &meta, in_window(&old)).await.unwrap();
+    assert_eq!(r.status, request::Status::Submitted);
+    // One queue for every kind, filtered by 业务类型.
+    let (_, queue) = admin.get("/api/admin/applications?kind=renew").await;
+    let items = queue.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{queue}");
+    assert_eq!(
+        (items[0]["request"]["kind"].as_str(), items[0]["request"]["id"].as_str()),
+        (Some("renew"), Some(r.id.as_str()))
+    );
+    let (_, queue) = admin.get("/api/admin/applications?kind=apply").await;
+    assert!(queue.as_array().unwrap().iter().all(|i| i["request"]["kind"] == "apply"));
+    let (s, _) = admin.get("/api/admin/applications?kind=nonsense").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Not issued before approval.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let csr = json!({ "csr_pem": csr_for(&key), "medium_no": "SHIELD-01" });
+    let path = format!("/api/renew/requests/{}/issue", r.id);
+    assert_eq!(b.post(&path, csr.clone()).await.0, StatusCode::CONFLICT);
+    let (s, v) = admin.post(&format!("/api/admin/applications/{}/review", r.id), json!({ "approve": true })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert!(sms.body.contains("证书延期") && sms.body.contains("审核通过"), "{}", sms.body);
+
+    let (s, issued) = b.post(&path, csr).await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    let new = cert(&app, issued["certificate_uid"].as_str().unwrap()).await;
+    assert_eq!(new.not_after, old.not_after + Duration::days(730));
+    let (s, _) = b.post(&format!("/api/renew/requests/{}/finish", r.id), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(cert(&app, &uid).await.reason, Some(4));
+
+    // An invoice can be asked for the renewal, for its price.
+    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
+                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
+    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), invoice).await;
+    assert_eq!((s, v["amount_fen"].as_i64()), (StatusCode::OK, Some(two_years.price_fen)), "{v}");
+}

@@ -1,0 +1,89 @@
+//! The request table: every application, its documents, payments and invoices are found
+//! again after migration 017 moves them (taken back to the previous schema and migrated
+//! forward on a database with real data), and the database itself refuses a status or kind
+//! the code does not know.
+
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use sea_orm_migration::MigratorTrait;
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, staff_browser};
+use crate::apply::complete_draft;
+use crate::directory::issue_into;
+use crate::helpers::spawn_app;
+use certdesk_shared::admin::StaffRole;
+
+/// What the customer sees of their requests, invoices and payments.
+async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Value {
+    let (_, list) = b.get("/api/applications").await;
+    let (_, invoices) = b.get("/api/invoices").await;
+    let mut payments = Vec::new();
+    let mut documents = Vec::new();
+    for id in ids {
+        payments.push(b.get(&format!("/api/applications/{id}/payment")).await.1);
+        let (_, one) = b.get(&format!("/api/applications/{id}")).await;
+        documents.push(one["documents"].clone());
+    }
+    json!({ "list": list, "invoices": invoices, "payments": payments, "documents": documents })
+}
+
+async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    let row = db.query_one(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_requests() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    // An issued application, paid by QR code, with its invoice asked for; and a draft.
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
+    crate::payment::pay(&app, &mut b, &id).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
+    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
+                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
+    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, draft) = b.post("/api/applications", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{draft}");
+    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let before = snapshot(&mut b, &[&id, &draft_id]).await;
+    assert_eq!(before["list"].as_array().unwrap().len(), 2, "{before}");
+    assert_eq!(before["invoices"].as_array().unwrap().len(), 1, "{before}");
+    assert_eq!(before["payments"][0]["status"], "paid");
+    assert!(!before["documents"][0].as_array().unwrap().is_empty());
+
+    // Back to the schema before migration 017: the applications are rows of `application`.
+    let db = &app.state.db;
+    let after_016 = certdesk::migration::Migrator::migrations().len() as u32 - 16;
+    certdesk::migration::Migrator::down(db, Some(after_016)).await.unwrap();
+    assert_eq!(count(db, "SELECT COUNT(*) FROM application").await, 2);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM application_document WHERE application_id IS NOT NULL").await, 3);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM payment_order WHERE application_id IS NOT NULL").await, 1);
+    assert!(db.execute_unprepared("SELECT 1 FROM request").await.is_err());
+
+    // Forward again: everything is where it was, the first one a 新办 of its certificate.
+    certdesk::migration::Migrator::up(db, None).await.unwrap();
+    let after = snapshot(&mut b, &[&id, &draft_id]).await;
+    assert_eq!(after, before);
+    let first = after["list"].as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap();
+    assert_eq!(
+        (first["kind"].as_str(), first["status"].as_str(), first["certificate_uid"].as_str()),
+        (Some("apply"), Some("issued"), Some(uid.as_str()))
+    );
+    // The public progress lookup and the staff console find it too.
+    let (s, v) =
+        Browser::new(&app).post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
+    let (s, _) = admin.get(&format!("/api/admin/applications/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The database refuses a status or a kind the code does not know.
+    for bad in ["UPDATE request SET status = 'paused'", "UPDATE request SET kind = 'transfer'"] {
+        assert!(db.execute_unprepared(bad).await.is_err(), "{bad}");
+    }
+}
