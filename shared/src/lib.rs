@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod health;
 pub mod lang;
+pub mod notice;
 pub mod payment;
 pub mod regions;
 #[cfg(feature = "seal")]

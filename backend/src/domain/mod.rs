@@ -7,6 +7,7 @@ pub mod captcha;
 pub mod catalogue;
 pub mod codes;
 pub mod directory;
+pub mod expiry_notice;
 pub mod health;
 pub mod invoice;
 pub mod password;

@@ -10,6 +10,7 @@ mod directory;
 mod errors;
 mod health;
 mod metrics;
+mod notice;
 mod ocsp;
 mod payment;
 mod security;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(payment::router())
         .merge(directory::router())
         .merge(token::router())
+        .merge(notice::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)
