@@ -18,6 +18,9 @@ pub struct Notice {
     pub threshold_days: i32,
     /// RFC 3339.
     pub not_after: String,
+    /// The expiry date as the holder reads it (China Standard Time), `2027-01-31`: the
+    /// date the SMS and the e-mail name.
+    pub expires_on: String,
     /// RFC 3339.
     pub created_at: String,
     pub read: bool,

@@ -216,6 +216,7 @@ fn to_wire(m: expiry_notice::Model) -> Notice {
         subject: m.subject,
         threshold_days: m.threshold_days,
         not_after: m.not_after.to_rfc3339(),
+        expires_on: local_date(m.not_after),
         created_at: m.created_at.to_rfc3339(),
         read: m.read_at.is_some(),
     }

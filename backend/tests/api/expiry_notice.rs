@@ -96,6 +96,7 @@ async fn one_notice_per_threshold_with_sms_and_email_once_and_only_for_its_holde
             (cert.uid.as_str(), cert.subject.as_str(), false)
         );
         assert_eq!(n.renew_path(), format!("/renew?uid={}", cert.uid));
+        assert!(sms[0].body.contains(&format!("将于{}到期", n.expires_on)), "the page and the SMS name one date");
     }
 
     // Another account sees none of them and cannot mark one read; nobody signed in, neither.
