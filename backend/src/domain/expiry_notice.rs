@@ -69,22 +69,21 @@ pub async fn holder(db: &impl ConnectionTrait, certificate_uid: &str) -> Result<
 struct Due {
     uid: String,
     subject: String,
+    profile: String,
     not_after: DateTime<Utc>,
     email: Option<String>,
 }
 
-/// The valid certificates (not revoked, not frozen, not superseded by a later valid one of
-/// the same subject) that expire within `threshold` days of `now` and have had neither
-/// this notice nor a more urgent one.
+/// The valid certificates (not revoked, not frozen) that expire within `threshold` days of
+/// `now` and have had neither this notice nor a more urgent one.
 async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>, threshold: i32) -> Result<Vec<Due>, DbErr> {
     let rows = db
         .query_all(sql(
             db,
-            "SELECT c.uid AS uid, c.subject AS subject, c.not_after AS not_after, c.email AS email \
+            "SELECT c.uid AS uid, c.subject AS subject, c.profile AS profile, c.not_after AS not_after, c.email AS email \
              FROM certificate c \
              WHERE c.status = 'valid' AND c.not_after > $1 AND c.not_after <= $2 \
              AND NOT EXISTS (SELECT 1 FROM expiry_notice n WHERE n.certificate_uid = c.uid AND n.threshold_days <= $3) \
-             AND NOT EXISTS (SELECT 1 FROM certificate s WHERE s.subject = c.subject AND s.status = 'valid' AND s.not_after > c.not_after) \
              ORDER BY c.not_after",
             vec![now.into(), (now + Duration::days(threshold.into())).into(), threshold.into()],
         ))
@@ -94,11 +93,32 @@ async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>, threshold: i32) -> R
             Ok(Due {
                 uid: r.try_get("", "uid")?,
                 subject: r.try_get("", "subject")?,
+                profile: r.try_get("", "profile")?,
                 not_after: r.try_get("", "not_after")?,
                 email: r.try_get("", "email")?,
             })
         })
         .collect()
+}
+
+/// Whether the holder has a later-expiring valid certificate of the same profile and
+/// subject (a renewal's): then this one needs no notice. Subjects are names (many people
+/// are called 张三), so only the same holder's certificates count.
+async fn superseded(db: &impl ConnectionTrait, cert: &Due, holder: &Holder) -> Result<bool, DbErr> {
+    let later = db
+        .query_all(sql(
+            db,
+            "SELECT uid FROM certificate WHERE subject = $1 AND profile = $2 AND status = 'valid' AND not_after > $3",
+            vec![cert.subject.clone().into(), cert.profile.clone().into(), cert.not_after.into()],
+        ))
+        .await?;
+    for row in later {
+        let uid: String = row.try_get("", "uid")?;
+        if self::holder(db, &uid).await?.is_some_and(|h| h.account_id == holder.account_id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What one run sent.
@@ -117,6 +137,9 @@ pub async fn send_due(db: &DatabaseConnection, now: DateTime<Utc>, how: &Sending
     for threshold in THRESHOLDS.into_iter().rev() {
         for cert in due(db, now, threshold).await? {
             let Some(holder) = holder(db, &cert.uid).await? else { continue };
+            if superseded(db, &cert, &holder).await? {
+                continue;
+            }
             send_one(db, now, how, threshold, &cert, &holder, &mut sent).await?;
         }
     }

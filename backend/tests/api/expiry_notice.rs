@@ -1,8 +1,9 @@
 //! 通知消息: expiry notices 90, 30 and 7 days before a certificate expires. The domain
 //! function runs with a `now` in the future (no clock the server would accept); each notice
 //! is a message, an SMS and an e-mail, sent once across restarts and concurrent runs, only
-//! the most urgent when several are due, nothing for a revoked certificate; the list API
-//! links to 延期 and keeps each account's notices to itself.
+//! the most urgent when several are due, nothing for a revoked or frozen certificate; another
+//! holder's later certificate of the same name is no renewal; the list API links to 延期
+//! and keeps each account's notices to itself.
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
@@ -152,9 +153,11 @@ async fn concurrent_runs_send_each_notice_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_certificate_gets_no_notice() {
+async fn a_revoked_or_frozen_certificate_gets_no_notice() {
     let app = spawn_app().await;
     let (mut b, mobile, cert) = holder_with_certificate(&app).await;
+    let (_f, frozen_mobile, frozen) = holder_with_certificate(&app).await;
+    certdesk::ca::revoke::hold(&app.state.db, &app.state.ca.issuing, &frozen.serial).await.unwrap();
     let (s, v) = Browser::new(&app)
         .post(
             &format!("/api/public/certificates/{}/revoke", cert.uid),
@@ -166,6 +169,20 @@ async fn a_revoked_certificate_gets_no_notice() {
         assert_eq!(run(&app, cert.not_after - Duration::days(days)).await, Sent::default());
     }
     assert!(kept(&app, "SMS_CD_EXPIRY", &mobile).await.is_empty());
+    assert!(kept(&app, "SMS_CD_EXPIRY", &frozen_mobile).await.is_empty());
     assert_eq!(certdesk::entity::expiry_notice::Entity::find().count(&app.state.db).await.unwrap(), 0);
     assert_eq!(notices(&mut b).await.unread, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_holders_later_certificate_of_the_same_name_does_not_silence_a_notice() {
+    let app = spawn_app().await;
+    let (_a, first_mobile, first) = holder_with_certificate(&app).await;
+    let (_b, second_mobile, second) = holder_with_certificate(&app).await;
+    // Two accounts, one subject and profile (the same unit name); the second expires later.
+    assert_eq!((&first.subject, &first.profile), (&second.subject, &second.profile));
+    assert!(second.not_after > first.not_after);
+    assert_eq!(run(&app, first.not_after - Duration::days(29)).await, Sent { notices: 2, sms: 2, emails: 2 });
+    assert_eq!(kept(&app, "SMS_CD_EXPIRY", &first_mobile).await.len(), 1);
+    assert_eq!(kept(&app, "SMS_CD_EXPIRY", &second_mobile).await.len(), 1);
 }
