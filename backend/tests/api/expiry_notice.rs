@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use certdesk::domain::expiry_notice::{Sending, Sent, send_due};
@@ -179,9 +179,14 @@ async fn another_holders_later_certificate_of_the_same_name_does_not_silence_a_n
     let app = spawn_app().await;
     let (_a, first_mobile, first) = holder_with_certificate(&app).await;
     let (_b, second_mobile, second) = holder_with_certificate(&app).await;
-    // Two accounts, one subject and profile (the same unit name); the second expires later.
+    // Two accounts, one subject and profile (the same unit name); the second expires 12 hours
+    // later (issued within the same second, they could expire together).
     assert_eq!((&first.subject, &first.profile), (&second.subject, &second.profile));
-    assert!(second.not_after > first.not_after);
+    let later = first.not_after + Duration::hours(12);
+    certificate::Entity::update(certificate::ActiveModel { not_after: Set(later), ..second.into() })
+        .exec(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(run(&app, first.not_after - Duration::days(29)).await, Sent { notices: 2, sms: 2, emails: 2 });
     assert_eq!(kept(&app, "SMS_CD_EXPIRY", &first_mobile).await.len(), 1);
     assert_eq!(kept(&app, "SMS_CD_EXPIRY", &second_mobile).await.len(), 1);
