@@ -123,6 +123,13 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CERTDESK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+
+    /// Seconds between two runs of the expiry notices (通知消息: 90, 30 and 7 days before a
+    /// certificate expires); the first runs at start. Each notice goes out once whatever
+    /// the interval and however many servers run.
+    #[arg(long, env = "CERTDESK_EXPIRY_NOTICE_INTERVAL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub expiry_notice_interval_secs: u64,
 }
 
 impl Config {
@@ -193,6 +200,7 @@ impl Config {
             transfer_account_no: "0000 0000".into(),
             transfer_bank: "测试银行".into(),
             insecure_captcha_echo: true,
+            expiry_notice_interval_secs: 3600,
         }
     }
 }

@@ -57,6 +57,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
     }
     tokio::spawn(refresh_crls_forever(state.clone()));
+    tokio::spawn(send_expiry_notices_forever(state.clone()));
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -80,6 +81,21 @@ async fn refresh_crls_forever(state: AppState) {
         }
         if let Err(e) = state.counters.prune(before).await {
             tracing::error!(error = ?e, "pruning the counters store failed");
+        }
+    }
+}
+
+/// Every `--expiry-notice-interval-secs` (hourly by default), the first at start: the
+/// expiry notices now due (`domain::expiry_notice`; each sent once, whichever server runs it).
+async fn send_expiry_notices_forever(state: AppState) {
+    let every = std::time::Duration::from_secs(state.config.expiry_notice_interval_secs);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let how = domain::expiry_notice::Sending::from_config(&state.config);
+    loop {
+        tick.tick().await;
+        if let Err(e) = domain::expiry_notice::send_due(&state.db, chrono::Utc::now(), &how).await {
+            tracing::error!(error = ?e, "sending expiry notices failed");
         }
     }
 }

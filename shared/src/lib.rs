@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod lang;
 pub mod my_certificates;
+pub mod notice;
 pub mod payment;
 pub mod regions;
 pub mod renew;

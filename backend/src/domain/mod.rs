@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod directory;
 pub mod download;
+pub mod expiry_notice;
 pub mod health;
 pub mod invoice;
 pub mod my_certificates;

@@ -10,6 +10,7 @@ pub mod catalogue_type;
 pub mod catalogue_validity;
 pub mod certificate;
 pub mod crl;
+pub mod expiry_notice;
 pub mod invoice;
 pub mod one_time_code;
 pub mod outbox_message;

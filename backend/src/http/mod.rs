@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod metrics;
 mod my_certificates;
+mod notice;
 mod ocsp;
 mod payment;
 mod renew;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(directory::router())
         .merge(unlock::router())
         .merge(verify::router())
+        .merge(notice::router())
         .nest("/admin", admin::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
         .fallback(api_not_found)

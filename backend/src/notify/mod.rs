@@ -77,6 +77,19 @@ pub fn mask(body: &str, codes: &[&str]) -> String {
     codes.iter().filter(|c| !c.is_empty()).fold(body.to_owned(), |b, c| b.replace(c, MASK))
 }
 
+/// Keeps one message in the outbox table through `db`, which may be the caller's
+/// transaction: the message exists exactly when the caller's change commits. Only for
+/// messages without one-time codes (they are kept as given).
+pub async fn keep_in(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    recipient: &str,
+    template: &str,
+    body: &str,
+) -> Result<(), DbErr> {
+    keep(db, channel, recipient, template, body).await
+}
+
 /// Keeps one accepted message in the outbox table.
 async fn keep(
     db: &impl ConnectionTrait,

@@ -48,6 +48,8 @@ pub enum Template {
     RequestRejected { kind: String, acceptance_no: String },
     /// A request was fulfilled (a renewal: the new certificate is on the token).
     RequestDone { kind: String, acceptance_no: String },
+    /// 通知消息: a certificate expires in `days` days (90, 30 or 7), on `date`; renew it.
+    ExpiryNotice { name: String, date: String, days: i32 },
 }
 
 impl Template {
@@ -64,6 +66,7 @@ impl Template {
             Template::RequestApproved { .. } => "SMS_CD_REQUEST_APPROVED",
             Template::RequestRejected { .. } => "SMS_CD_REQUEST_REJECTED",
             Template::RequestDone { .. } => "SMS_CD_REQUEST_DONE",
+            Template::ExpiryNotice { .. } => "SMS_CD_EXPIRY",
         }
     }
 
@@ -82,6 +85,9 @@ impl Template {
             | Template::RequestRejected { kind, acceptance_no }
             | Template::RequestDone { kind, acceptance_no } => {
                 BTreeMap::from([("kind", kind.clone()), ("acceptance_no", acceptance_no.clone())])
+            }
+            Template::ExpiryNotice { name, date, days } => {
+                BTreeMap::from([("name", name.clone()), ("date", date.clone()), ("days", days.to_string())])
             }
             Template::SecurityKeyChanged { added } => {
                 BTreeMap::from([("action", if *added { "添加" } else { "删除" }.to_owned())])
@@ -138,8 +144,37 @@ fn template_text(code: &str) -> Option<&'static str> {
             "您的${kind}申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。"
         }
         "SMS_CD_REQUEST_DONE" => "您的${kind}业务（业务受理号：${acceptance_no}）已办理完成，新证书已下载到介质中。",
+        "SMS_CD_EXPIRY" => {
+            "您的数字证书（${name}）将于${date}到期，还有${days}天。请登录CertDesk自助服务系统，在“通知消息”中点击“延期”办理证书延期。"
+        }
         _ => return None,
     })
+}
+
+/// `text` with each `${name}` replaced by its value.
+fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, SmsError> {
+    let mut body = text.to_owned();
+    while let Some(start) = body.find("${") {
+        let end = body[start..].find('}').map(|e| start + e).ok_or(SmsError::TemplateIllegal)?;
+        let v = value(&body[start + 2..end]).ok_or(SmsError::TemplateMissingParameters)?;
+        body.replace_range(start..=end, &v);
+    }
+    Ok(body)
+}
+
+/// A text as it reaches the phone: our signature first, and on staging [`STAGING_MARK`].
+fn signed(body: &str, staging: bool) -> String {
+    let mark = if staging { STAGING_MARK } else { "" };
+    format!("【{SIGN_NAME}】{mark}{body}")
+}
+
+/// The text a template's message reads, as the gateway keeps it in the outbox. For messages
+/// written into the outbox inside the caller's transaction ([`super::keep_in`]), which must
+/// carry no one-time codes.
+pub fn text(template: &Template, staging: bool) -> Result<String, SmsError> {
+    let raw = template_text(template.code()).ok_or(SmsError::TemplateIllegal)?;
+    let params = template.params();
+    Ok(signed(&fill(raw, |name| params.get(name).cloned())?, staging))
 }
 
 /// One `SendSms` call.
@@ -280,12 +315,7 @@ impl SandboxGateway {
         let text = template_text(&code).ok_or(SmsError::TemplateIllegal)?;
         let values: BTreeMap<String, String> =
             serde_json::from_str(&get("TemplateParam")).map_err(|_| SmsError::TemplateMissingParameters)?;
-        let mut body = text.to_owned();
-        while let Some(start) = body.find("${") {
-            let end = body[start..].find('}').map(|e| start + e).ok_or(SmsError::TemplateIllegal)?;
-            let value = values.get(&body[start + 2..end]).ok_or(SmsError::TemplateMissingParameters)?;
-            body.replace_range(start..=end, value);
-        }
+        let body = fill(text, |name| values.get(name).cloned())?;
         // The vendor's flow control for verification codes: 5 per number per hour.
         if is_code {
             let since = Utc::now() - Duration::hours(1);
@@ -302,8 +332,7 @@ impl SandboxGateway {
                 return Err(SmsError::BusinessLimitControl);
             }
         }
-        let mark = if self.staging { STAGING_MARK } else { "" };
-        let body = format!("【{SIGN_NAME}】{mark}{body}");
+        let body = signed(&body, self.staging);
         self.outbox.keep("sms", &phone, &code, &body, codes).await.map_err(|e| SmsError::System(e.to_string()))?;
         crate::domain::random_token::<12>().map_err(|e| SmsError::System(e.to_string()))
     }
@@ -348,6 +377,18 @@ mod tests {
     }
 
     #[test]
+    fn a_text_is_filled_and_signed() {
+        let t = Template::ExpiryNotice { name: "张三".into(), date: "2027-01-01".into(), days: 7 };
+        let body = text(&t, true).unwrap();
+        assert!(
+            body.starts_with("【CertDesk】【测试环境】您的数字证书（张三）将于2027-01-01到期，还有7天。"),
+            "{body}"
+        );
+        assert!(!body.contains("${"), "{body}");
+        assert!(!text(&t, false).unwrap().contains(STAGING_MARK));
+    }
+
+    #[test]
     fn templates_are_registered() {
         for t in [
             Template::RegisterCode { code: "1".into() },
@@ -358,6 +399,7 @@ mod tests {
             Template::SecurityKeyChanged { added: true },
             Template::ApplicationApproved { acceptance_no: "1".into(), auth_code: "2".into() },
             Template::ApplicationRejected { acceptance_no: "1".into() },
+            Template::ExpiryNotice { name: "n".into(), date: "2027-01-01".into(), days: 30 },
         ] {
             let text = template_text(t.code()).unwrap();
             for k in t.params().keys() {

@@ -14,6 +14,7 @@ mod ca_ceremony;
 mod catalogue;
 mod directory;
 mod errors;
+mod expiry_notice;
 mod health;
 mod my_certificates;
 mod payment;

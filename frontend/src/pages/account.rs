@@ -1,10 +1,12 @@
-//! 用户中心 (seed 003 §1.3.5): 用户信息 (view and edit the basic information), 修改密码,
-//! 安全密钥 (passkeys), 登录记录 and 退出其他设备. Signed-out visitors go to the sign-in page.
+//! 用户中心 (seed 003 §1.3.4–1.3.5): 通知消息 (expiry notices, each linking to 延期),
+//! 用户信息 (view and edit the basic information), 修改密码, 安全密钥 (passkeys), 登录记录
+//! and 退出其他设备. Signed-out visitors go to the sign-in page.
 
 use certdesk_shared::account::{
     AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, RemoveKeyRequest,
     SecurityKey, SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
 };
+use certdesk_shared::notice::{Notice, NoticeList};
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -124,6 +126,7 @@ pub fn Account() -> impl IntoView {
         {move || {
             if signed_in.get() {
                 view! {
+                    <NoticesSection />
                     <ProfileSection />
                     <PasswordSection />
                     <KeysSection />
@@ -523,6 +526,96 @@ fn KeysSection() -> impl IntoView {
     }
 }
 
+/// A notice's sentence: `template` (`notice_text`) with the certificate and its expiry date.
+pub fn notice_line(template: &str, n: &Notice) -> String {
+    fill(&fill(template, &n.subject), &n.expires_on)
+}
+
+/// The list after `id` was marked read: that notice read, one fewer unread.
+pub fn marked_read(mut list: NoticeList, id: &str) -> NoticeList {
+    if let Some(n) = list.notices.iter_mut().find(|n| n.id == id && !n.read) {
+        n.read = true;
+        list.unread = list.unread.saturating_sub(1);
+    }
+    list
+}
+
+/// 通知消息: the expiry notices, newest first, each with 延期 for its certificate.
+#[component]
+fn NoticesSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let notices = RwSignal::new(Load::<NoticeList>::Loading);
+    let failure = RwSignal::new(None::<Failure>);
+    load_into(notices, "/api/notices", i18n.get_locale_untracked());
+    let mark_read = move |id: String| {
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/notices/{id}/read");
+            match crate::api::post_no_content(&path, &crate::api::Empty {}, i18n.get_locale_untracked()).await {
+                Ok(()) => notices.update(|l| {
+                    if let Load::Ready(list) = l {
+                        *list = marked_read(std::mem::replace(list, NoticeList { notices: vec![], unread: 0 }), &id);
+                    }
+                }),
+                Err(e) => failure.set(Some(e.into())),
+            }
+        });
+    };
+    let row = move |n: Notice| {
+        let id = n.id.clone();
+        let read = n.read;
+        let line = n.clone();
+        let renew_label = n.subject.clone();
+        view! {
+            <li class=if read { "notice read" } else { "notice unread" }>
+                <p>{move || notice_line(td_string!(i18n.get_locale(), notice_text), &line)}</p>
+                <p class="muted">
+                    {move || fill(td_string!(i18n.get_locale(), notice_threshold), n.threshold_days)} " · "
+                    {short_time(&n.created_at)}
+                </p>
+                <a
+                    class="button"
+                    href=n.renew_path()
+                    aria-label=move || fill(td_string!(i18n.get_locale(), notice_renew_named), &renew_label)
+                >
+                    {tr(|l| td_string!(l, notice_renew))}
+                </a>
+                {if read {
+                    view! { <span class="muted">{tr(|l| td_string!(l, notice_read))}</span> }.into_any()
+                } else {
+                    view! {
+                        <button type="button" class="secondary" on:click=move |_| mark_read(id.clone())>
+                            {tr(|l| td_string!(l, notice_mark_read))}
+                        </button>
+                    }
+                        .into_any()
+                }}
+            </li>
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="notices-title">
+            <h2 id="notices-title">
+                {tr(|l| td_string!(l, notices_title))}
+                {move || match notices.get() {
+                    Load::Ready(list) if list.unread > 0 => Some(view! {
+                        " "
+                        <span class="badge">{move || fill(td_string!(i18n.get_locale(), notices_unread), list.unread)}</span>
+                    }),
+                    _ => None,
+                }}
+            </h2>
+            <FailureAlert failure />
+            {move || match notices.get() {
+                Load::Loading => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
+                Load::Ready(list) if list.notices.is_empty() => view! { <p class="muted">{tr(|l| td_string!(l, notices_none))}</p> }.into_any(),
+                Load::Ready(list) => view! { <ul class="notices">{list.notices.into_iter().map(row).collect_view()}</ul> }.into_any(),
+                Load::Hidden | Load::Failed(_) => view! { <p class="alert">{tr(|l| td_string!(l, load_failed))}</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
 #[component]
 fn SignInsSection() -> impl IntoView {
     let i18n = use_i18n();
@@ -660,5 +753,31 @@ mod tests {
         assert_eq!(req.current_password, "old password");
         let f = PasswordForm { confirm_password: "other".into(), ..f };
         assert_eq!(f.request().unwrap_err()[0].error, ValidationError::PasswordMismatch);
+    }
+
+    fn notice(id: &str, read: bool) -> Notice {
+        Notice {
+            id: id.into(),
+            certificate_uid: "c1".into(),
+            subject: "天津滨海测试有限公司".into(),
+            threshold_days: 30,
+            not_after: "2027-01-31T16:00:00+00:00".into(),
+            expires_on: "2027-02-01".into(),
+            created_at: "2027-01-02T00:00:00+00:00".into(),
+            read,
+        }
+    }
+
+    #[test]
+    fn notices_name_the_certificate_and_date_and_count_down_when_read() {
+        let n = notice("n1", false);
+        assert_eq!(notice_line("证书“%s”将于 %s 到期", &n), "证书“天津滨海测试有限公司”将于 2027-02-01 到期");
+        assert_eq!(n.renew_path(), "/renew?uid=c1");
+        let list = NoticeList { notices: vec![n, notice("n2", true)], unread: 1 };
+        let after = marked_read(list.clone(), "n1");
+        assert_eq!((after.unread, after.notices[0].read), (0, true));
+        // Read already, or not there: nothing changes.
+        assert_eq!(marked_read(after.clone(), "n1"), after);
+        assert_eq!(marked_read(list.clone(), "n3"), list);
     }
 }
