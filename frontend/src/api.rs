@@ -252,6 +252,7 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::ChallengePhraseInvalid => td_string!(l, error_challenge_phrase_invalid),
         ErrorCode::UnlockRefused => td_string!(l, error_unlock_refused),
         ErrorCode::MediumTaken => td_string!(l, error_medium_taken),
+        ErrorCode::MediumMismatch => td_string!(l, error_medium_mismatch),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

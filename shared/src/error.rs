@@ -86,6 +86,8 @@ pub enum ErrorCode {
     UnlockRefused,
     /// A download names a medium that holds a valid certificate of another account.
     MediumTaken,
+    /// A download into a token of another kind than the medium chosen in step ①.
+    MediumMismatch,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -93,7 +95,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -132,6 +134,7 @@ impl ErrorCode {
         ErrorCode::ChallengePhraseInvalid,
         ErrorCode::UnlockRefused,
         ErrorCode::MediumTaken,
+        ErrorCode::MediumMismatch,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -177,6 +180,7 @@ impl ErrorCode {
             ErrorCode::ChallengePhraseInvalid => "error_challenge_phrase_invalid",
             ErrorCode::UnlockRefused => "error_unlock_refused",
             ErrorCode::MediumTaken => "error_medium_taken",
+            ErrorCode::MediumMismatch => "error_medium_mismatch",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -307,6 +311,11 @@ impl ErrorCode {
                 "该介质上没有此手机号账户下的证书，无法解锁",
                 "該介質上沒有此手機號帳戶下的證書，無法解鎖",
                 "This token holds no certificate of the account with this phone number; it cannot be unlocked here",
+            ),
+            ErrorCode::MediumMismatch => lang.pick(
+                "此证书申请时选择的介质类型与所插入的介质不同，请插入申请时选择的介质（UKey或PC软盾）",
+                "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
+                "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
             ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",

@@ -8,7 +8,7 @@
 
 use certdesk_shared::apply::{
     ApplicationStatus, ApplicationView, BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind,
-    DocumentView, FieldReason, FileType, Medium, OperatorInfo, ReviewDecision, check_document,
+    DocumentView, FieldReason, FileType, HolderKind, Medium, OperatorInfo, ReviewDecision, check_document,
 };
 use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
@@ -221,8 +221,14 @@ pub async fn save_step(
             1
         }
         Step::CertificateInfo(info) => {
-            invalid(info.check())?;
             let type_id = app.type_id.clone().ok_or(ErrorCode::StepMissing)?;
+            // The holder the chosen type's profile asks for (a person for 个人证书 …).
+            let profile = catalogue_type::Entity::find_by_id(type_id.clone())
+                .one(db)
+                .await?
+                .and_then(|t| CertificateProfile::from_code(&t.profile))
+                .ok_or(ErrorCode::StepMissing)?;
+            invalid(info.check_for(profile))?;
             let v = catalogue_validity::Entity::find_by_id(info.validity_id.clone())
                 .filter(catalogue_validity::Column::TypeId.eq(type_id))
                 .one(db)
@@ -418,15 +424,16 @@ async fn missing(db: &impl ConnectionTrait, app: &application::Model) -> Result<
     Ok(e)
 }
 
-/// The unit (or person) name, the unit's e-mail lower-cased, the operator's phone and ID
-/// number, from the certificate-info and operator steps as stored.
+/// The holder's name as the certificate will carry it (its commonName: the unit's, or the
+/// person's), the holder's e-mail lower-cased, the operator's phone and ID number, from the
+/// certificate-info and operator steps as stored.
 fn lookup_columns(certificate_info: &Option<String>, operator: &Option<String>) -> [Option<String>; 4] {
     let info = parse::<CertificateInfo>(certificate_info);
     let op = parse::<OperatorInfo>(operator);
-    // Only the unit's e-mail becomes a public search key, never the operator's own.
+    // Only the holder's e-mail becomes a public search key, never the operator's own.
     let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string()));
     [
-        info.map(|i| i.org_name.to_string()),
+        info.map(|i| i.holder.common_name().to_owned()),
         email.map(|e| e.to_lowercase()),
         op.as_ref().map(|o| o.mobile.to_string()),
         op.map(|o| o.id_number.to_string()),
@@ -749,13 +756,20 @@ pub async fn download_info(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<certdesk_shared::apply::DownloadInfo, AppError> {
-    let (_, profile, info, years) = authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
+    let (app, profile, info, years) =
+        authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
     Ok(certdesk_shared::apply::DownloadInfo {
-        common_name: info.org_name.to_string(),
+        common_name: info.holder.common_name().to_owned(),
         profile,
         key_algorithm: profile.token_key(),
         validity_years: u32::try_from(years).unwrap_or(1),
+        medium: chosen_medium(&app)?,
     })
+}
+
+/// The medium chosen in step ①.
+fn chosen_medium(app: &application::Model) -> Result<Medium, AppError> {
+    app.medium.as_deref().and_then(Medium::parse).ok_or_else(|| ErrorCode::StepMissing.into())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -774,6 +788,11 @@ pub async fn issue_for_csr(
         return Err(ErrorCode::MalformedJson.into());
     }
     let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    // The medium chosen in step ① (and paid for, and posted): a UKey application is not
+    // downloaded into a PC soft shield, nor the other way round.
+    if Medium::of_token(req.medium_kind) != chosen_medium(&app)? {
+        return Err(ErrorCode::MediumMismatch.into());
+    }
     // A medium holding another account's valid certificate is not this customer's to claim:
     // 证书解锁 trusts the medium's owners.
     if let Some(m) = medium_no {
@@ -788,14 +807,7 @@ pub async fn issue_for_csr(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let subject = crate::ca::profile::Subject {
-        common_name: info.org_name.to_string(),
-        identifier: info.credit_code.to_string(),
-        business_number: app.acceptance_no.clone(),
-        province: info.province.clone(),
-        city: info.city.clone(),
-        organisation: Some(info.org_name.to_string()),
-    };
+    let subject = crate::ca::profile::Subject::of_holder(&info, app.acceptance_no.clone());
     let txn = db.begin().await?;
     let moved = exec(
         &txn,
@@ -915,10 +927,20 @@ pub async fn form_pdf(db: &impl ConnectionTrait, app: &application::Model) -> Re
         ("证书类型", or_dash(Some(type_name))),
         ("介质类型", or_dash(Some(medium.into()))),
         ("证书有效期 / 金额", v.price_fen.map_or("—".into(), |p| format!("{}元", certdesk_shared::apply::yuan(p)))),
-        ("单位名称（全称）", or_dash(info.map(|i| i.org_name.to_string()))),
-        ("统一社会信用代码", or_dash(info.map(|i| i.credit_code.to_string()))),
+        (
+            match info.map(|i| i.holder.kind()) {
+                Some(HolderKind::Person) => "姓名",
+                Some(HolderKind::LegalPerson) => "法定代表人姓名",
+                _ => "单位名称（全称）",
+            },
+            or_dash(info.map(|i| i.holder.common_name().to_owned())),
+        ),
+        ("证件类型", or_dash(info.and_then(|i| i.holder.id()).map(|d| d.id_type().name_zh().to_owned()))),
+        ("证件号码", or_dash(info.and_then(|i| i.holder.id()).map(|d| d.number().to_owned()))),
+        ("单位名称（全称）", or_dash(info.and_then(|i| i.holder.organisation()).map(|(o, _)| o.to_string()))),
+        ("统一社会信用代码", or_dash(info.and_then(|i| i.holder.organisation()).map(|(_, c)| c.to_string()))),
         ("省份 / 城市", or_dash(info.map(|i| format!("{} {}", i.province, i.city)))),
-        ("单位电子邮箱", or_dash(info.and_then(|i| i.email.as_ref().map(|e| e.to_string())))),
+        ("电子邮箱", or_dash(info.and_then(|i| i.email.as_ref().map(|e| e.to_string())))),
         ("经办人姓名", or_dash(op.map(|o| o.name.to_string()))),
         ("经办人证件类型", "居民身份证".into()),
         ("经办人证件号码", or_dash(op.map(|o| o.id_number.to_string()))),
@@ -998,7 +1020,7 @@ pub async fn shipments(
         .into_iter()
         .map(|a| certdesk_shared::apply::Shipment {
             common_name: parse::<CertificateInfo>(&a.certificate_info)
-                .map(|i| i.org_name.to_string())
+                .map(|i| i.holder.common_name().to_owned())
                 .unwrap_or_default(),
             application_id: a.id,
             acceptance_no: a.acceptance_no,

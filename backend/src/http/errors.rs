@@ -50,6 +50,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::ChallengePhraseInvalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::UnlockRefused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::MediumTaken => StatusCode::CONFLICT,
+        ErrorCode::MediumMismatch => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -20,6 +20,7 @@ mod m20261121_000013_catalogue_names;
 mod m20261121_000014_staff_offboarding;
 mod m20261202_000015_token_unlock;
 mod m20261202_000016_ca_request;
+mod m20261202_000018_certificate_holder;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000014_staff_offboarding::Migration),
             Box::new(m20261202_000015_token_unlock::Migration),
             Box::new(m20261202_000016_ca_request::Migration),
+            Box::new(m20261202_000018_certificate_holder::Migration),
         ]
     }
 }

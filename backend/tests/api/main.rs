@@ -15,6 +15,7 @@ mod catalogue;
 mod directory;
 mod errors;
 mod health;
+mod holder;
 mod payment;
 mod pkcs11;
 mod production_mode;

@@ -69,6 +69,14 @@ pub fn ReviewSection() -> impl IntoView {
     };
     let detail = move |a: ApplicationView| {
         let info = a.certificate_info.clone();
+        // The person (个人证书, or the legal representative of a 法人证书) with the ID
+        // document, and the unit.
+        let holder = info.as_ref().and_then(|i| {
+            let id = i.holder.id()?;
+            let kind = crate::pages::apply::id_type_text(id.id_type())(i18n.get_locale_untracked());
+            Some((i.holder.common_name().to_owned(), format!("{kind} {}", id.number())))
+        });
+        let unit = info.as_ref().and_then(|i| i.holder.organisation()).map(|(o, c)| (o.to_string(), c.to_string()));
         let op = a.operator.clone();
         let docs = a.documents.clone();
         let id = a.id.clone();
@@ -77,8 +85,14 @@ pub fn ReviewSection() -> impl IntoView {
                 <h3 id="review-detail-title">{a.acceptance_no.clone().unwrap_or_default()}</h3>
                 <table class="data">
                     <tbody>
-                        {row(move || tr(|l| td_string!(l, field_org_name))().to_owned(), info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default())}
-                        {row(move || tr(|l| td_string!(l, field_credit_code))().to_owned(), info.as_ref().map(|i| i.credit_code.to_string()).unwrap_or_default())}
+                        {holder.map(|(name, id)| view! {
+                            {row(move || tr(|l| td_string!(l, field_holder_name))().to_owned(), name)}
+                            {row(move || tr(|l| td_string!(l, field_holder_id_number))().to_owned(), id)}
+                        })}
+                        {unit.map(|(org, code)| view! {
+                            {row(move || tr(|l| td_string!(l, field_org_name))().to_owned(), org)}
+                            {row(move || tr(|l| td_string!(l, field_credit_code))().to_owned(), code)}
+                        })}
                         {row(move || tr(|l| td_string!(l, field_province))().to_owned(), info.as_ref().map(|i| format!("{} {}", i.province, i.city)).unwrap_or_default())}
                         {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
                     </tbody>
@@ -134,7 +148,7 @@ pub fn ReviewSection() -> impl IntoView {
                     .map(|item| {
                         let a = item.application;
                         let number = a.acceptance_no.clone().unwrap_or_default();
-                        let org = a.certificate_info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default();
+                        let org = a.certificate_info.as_ref().map(|i| i.holder.common_name().to_owned()).unwrap_or_default();
                         let when = a.submitted_at.as_deref().map(short_time).unwrap_or_default();
                         let status = a.status;
                         let label = format!("{} {number}", tr(|l| td_string!(l, open))());
