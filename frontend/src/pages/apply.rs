@@ -540,6 +540,7 @@ pub fn Apply() -> impl IntoView {
     let v: Slots = std::array::from_fn(|_| RwSignal::new(String::new()));
     v[slot::METHOD].set("post".into());
     v[slot::COD].set("1".into());
+    v[slot::HOLDER_ID_TYPE].set(IdType::ResidentId.as_str().into());
     let fs = FormState::new("apply");
     let load_failed = RwSignal::new(None::<certdesk_shared::ErrorCode>);
     Effect::new(move |_| {
