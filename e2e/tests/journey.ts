@@ -111,7 +111,7 @@ export async function wizard(
       await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
     }
     await page.getByLabel('证书有效期').selectOption({ index: 1 });
-    await page.getByLabel(person ? '电子邮箱' : '单位电子邮箱', { exact: true }).fill('holder@tjbhca.com');
+    await page.getByLabel(person ? '电子邮箱' : '单位电子邮箱（选填）', { exact: true }).fill('holder@tjbhca.com');
     await page.getByLabel('省份/市').selectOption('天津市');
     await page.getByLabel('城市/区').selectOption('和平区');
     await next.click();
