@@ -262,3 +262,43 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
     assert_eq!(v["status"], "issued");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm_migration::MigratorTrait;
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut unit, unit_id, _) = draft(&app, &mut admin, "org", "ukey").await;
+    let (mut someone, person_id, _) = draft(&app, &mut admin, "personal", "ukey").await;
+    let (s, _) = someone
+        .call(
+            Method::PUT,
+            &format!("/api/applications/{person_id}/certificate-info"),
+            Some(info(person(), "personal-1y")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Step ② as the old code stored it: the unit's fields at the top level.
+    let old = r#"{"org_name":"天津市滨海数字认证有限公司","credit_code":"91350100M000100Y43","validity_id":"org-1y","email":"ca@example.com","province":"天津市","city":"和平区"}"#;
+    let db = &app.state.db;
+    db.execute(certdesk::domain::sql(
+        db,
+        "UPDATE application SET certificate_info = $2, step = 3 WHERE id = $1",
+        vec![unit_id.clone().into(), old.into()],
+    ))
+    .await
+    .unwrap();
+    let (_, v) = unit.get(&format!("/api/applications/{unit_id}")).await;
+    assert!(v["certificate_info"].is_null(), "the old shape does not read as the new: {v}");
+
+    // Migration 018 taken down (it leaves the old row and the person as they are) and run.
+    certdesk::migration::Migrator::down(db, Some(1)).await.unwrap();
+    certdesk::migration::Migrator::up(db, None).await.unwrap();
+    let (_, v) = unit.get(&format!("/api/applications/{unit_id}")).await;
+    let want = json!({ "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" },
+                       "validity_id": "org-1y", "email": "ca@example.com", "province": "天津市", "city": "和平区" });
+    assert_eq!(v["certificate_info"], want, "nothing lost");
+    let (_, v) = someone.get(&format!("/api/applications/{person_id}")).await;
+    assert_eq!(v["certificate_info"], info(person(), "personal-1y"));
+}
