@@ -23,7 +23,7 @@ use sea_orm::{EntityTrait, Set};
 fn subject() -> Subject {
     Subject {
         common_name: "天津市滨海测试有限公司".into(),
-        identifier: "91350100M000100Y43".into(),
+        identifier: Some("91350100M000100Y43".into()),
         business_number: Some("SL20261121000001".into()),
         province: "天津市".into(),
         city: "滨海新区".into(),

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { appReady, register, staffSignedIn, watchForErrors } from './support';
-import { afterApproval, files, reviewRound, wizard } from './journey';
+import { afterApproval, approve, files, issue, opensslSubject, reviewRound, wizard } from './journey';
 
 // 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode, and bank
 // transfer as the other way to pay. The steps live in journey.ts.
@@ -59,5 +59,35 @@ test('a customer pays by bank transfer with a voucher, and finance confirms it',
   const staff = await staffSignedIn(browser);
   await register(page, staff, '企业账户');
   await wizard(page, context, files(), staff);
+  done();
+});
+
+test('a 个人证书 and a 法人证书 are applied for and issued in their holders\' names', async ({ browser, page, context }) => {
+  test.setTimeout(120_000);
+  const done = watchForErrors(page);
+  const staff = await staffSignedIn(browser);
+  await register(page, staff, '企业账户');
+  const f = files();
+  // The person's own name; the legal representative's name in the organisation. A person's
+  // ID number is never written into the certificate; the unit's credit code is.
+  const cases = [
+    { type: '个人证书', want: (no: string) => `CN=李四,OU=${no},ST=天津市,L=和平区,C=CN` },
+    {
+      type: '法人证书',
+      want: (no: string) => `CN=王五,OU=91350100M000100Y43,OU=${no},ST=天津市,L=和平区,O=天津市滨海数字认证有限公司,C=CN`,
+    },
+  ] as const;
+  for (const { type, want } of cases) {
+    const { acceptance } = await wizard(page, context, f, 'qr', { type });
+    // The reviewer sees the holder.
+    await staff.page.goto('/admin');
+    await appReady(staff.page);
+    const review = staff.page.getByRole('region', { name: '审核', exact: true });
+    await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
+    await expect(review.getByRole('row', { name: /姓名/ }).first()).toContainText(type === '个人证书' ? '李四' : '王五');
+    const code = await approve(page, staff, acceptance);
+    const { pem } = await issue(page, acceptance, code);
+    expect(opensslSubject(pem)).toBe(want(acceptance));
+  }
   done();
 });

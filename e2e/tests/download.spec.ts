@@ -212,10 +212,19 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     // A new customer's certificate is downloaded into the shield…
     const staff = await staffSignedIn(browser);
     await register(page, staff, '企业账户');
-    const { acceptance } = await wizard(page, context, files(), 'qr');
+    const { acceptance } = await wizard(page, context, files(), 'qr', { medium: 'PC软盾' });
     const code = await approve(page, staff, acceptance);
     await page.goto('/remote-download');
     await appReady(page);
+    // Applied for on a PC soft shield: the UKey is refused before a key is made on it.
+    const ukey = await page.getByLabel('介质').locator('option', { hasText: 'UKey E2E' }).getAttribute('value');
+    await page.getByLabel('介质').selectOption(ukey!);
+    await page.getByLabel('业务受理号').fill(acceptance);
+    await page.getByLabel('下载授权码').fill(code);
+    await page.getByLabel('PIN码').fill('123456');
+    await page.getByRole('button', { name: '下载证书' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: '此证书申请时选择的介质类型与所插入的介质不同' })).toBeVisible();
+    await expect(page.locator('.download-progress')).toHaveCount(0);
     await page.getByLabel('介质').selectOption(medium);
     await page.getByLabel('业务受理号').fill(acceptance);
     await page.getByLabel('下载授权码').fill(code);

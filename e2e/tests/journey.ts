@@ -57,9 +57,18 @@ export function csr(): string {
   return readFileSync(join(dir, 'csr.pem'), 'utf8');
 }
 
+/** Who step ② is filled in for: the certificate type chosen at ① asks for its own holder. */
+export type HolderType = '机构证书' | '法人证书' | '个人证书';
+
 /** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
- * and the application's id. */
-export async function wizard(page: Page, context: BrowserContext, f: Files, pay: 'qr' | 'settlement' | Staff) {
+ * and the application's id. A 机构证书 on a UKey unless told otherwise. */
+export async function wizard(
+  page: Page,
+  context: BrowserContext,
+  f: Files,
+  pay: 'qr' | 'settlement' | Staff,
+  { type = '机构证书', medium = 'UKey' }: { type?: HolderType; medium?: string } = {},
+) {
   await page.goto('/apply');
   await appReady(page);
   await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
@@ -67,23 +76,59 @@ export async function wizard(page: Page, context: BrowserContext, f: Files, pay:
 
   // ① 选择证书类型
   await page.getByLabel('项目名称').selectOption({ index: 1 });
-  await page.getByLabel('证书类型').selectOption({ index: 1 });
-  await page.getByLabel('介质类型').selectOption({ index: 1 });
+  await page.getByLabel('证书类型').selectOption({ label: type });
+  await page.getByLabel('介质类型').selectOption({ label: medium });
   await next.click();
   await expect(page).toHaveURL(/\/apply\?id=[^&]+&step=2$/);
 
-  // ② 填写证书信息: a wrong credit code is refused under its field, in the browser.
-  await page.getByLabel('单位名称').fill('天津市滨海数字认证有限公司');
-  await page.getByLabel('统一社会信用代码').fill('999999999999999999');
-  await page.getByLabel('证书有效期').selectOption({ index: 1 });
-  await expect(page.getByLabel('证书有效期')).toContainText(/一年（金额：\d+(\.\d+)?元）/);
-  await page.getByLabel('单位电子邮箱').fill('finance@tjbhca.com');
-  await page.getByLabel('省份/市').selectOption('天津市');
-  await page.getByLabel('城市/区').selectOption('和平区');
-  await next.click();
-  await expect(page.getByLabel('统一社会信用代码')).toHaveAttribute('aria-invalid', 'true');
-  await expect(page).toHaveURL(/step=2$/);
-  await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
+  // ② 填写证书信息, in the shape the type asks for.
+  if (type === '机构证书') {
+    // A wrong credit code is refused under its field, in the browser.
+    await expect(page.getByLabel('证件号码')).toHaveCount(0);
+    await page.getByLabel('单位名称').fill('天津市滨海数字认证有限公司');
+    await page.getByLabel('统一社会信用代码').fill('999999999999999999');
+    await page.getByLabel('证书有效期').selectOption({ index: 1 });
+    await expect(page.getByLabel('证书有效期')).toContainText(/一年（金额：\d+(\.\d+)?元）/);
+    await page.getByLabel('单位电子邮箱').fill('finance@tjbhca.com');
+    await page.getByLabel('省份/市').selectOption('天津市');
+    await page.getByLabel('城市/区').selectOption('和平区');
+    await next.click();
+    await expect(page.getByLabel('统一社会信用代码')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page).toHaveURL(/step=2$/);
+    await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
+  } else {
+    // A person (the holder of a 个人证书, the legal representative of a 法人证书): a wrong
+    // check digit is refused under the number, and so is a passport number that is no
+    // passport number.
+    const person = type === '个人证书';
+    await page.getByLabel(person ? '姓名' : '法定代表人姓名', { exact: true }).fill(person ? '李四' : '王五');
+    await expect(page.getByLabel('证件类型')).toHaveValue('resident_id');
+    await page.getByLabel('证件号码').fill('110105194912310021');
+    if (person) {
+      await expect(page.getByLabel('单位名称')).toHaveCount(0);
+    } else {
+      await page.getByLabel('单位名称').fill('天津市滨海数字认证有限公司');
+      await page.getByLabel('统一社会信用代码').fill('91350100M000100Y43');
+    }
+    await page.getByLabel('证书有效期').selectOption({ index: 1 });
+    await page.getByLabel(person ? '电子邮箱' : '单位电子邮箱（选填）', { exact: true }).fill('holder@tjbhca.com');
+    await page.getByLabel('省份/市').selectOption('天津市');
+    await page.getByLabel('城市/区').selectOption('和平区');
+    await next.click();
+    await expect(page.getByLabel('证件号码')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByText('身份证号码校验位不正确，请核对')).toBeVisible();
+    await expect(page).toHaveURL(/step=2$/);
+    if (person) {
+      await page.getByLabel('证件号码').fill('11010519491231002X');
+    } else {
+      await page.getByLabel('证件类型').selectOption({ label: '护照' });
+      await page.getByLabel('证件号码').fill('E-1234');
+      await next.click();
+      await expect(page.getByText('护照号码应为5至20位英文字母或数字')).toBeVisible();
+      await expect(page).toHaveURL(/step=2$/);
+      await page.getByLabel('证件号码').fill('E12345678');
+    }
+  }
   await next.click();
   await expect(page).toHaveURL(/step=3$/);
 
@@ -91,21 +136,32 @@ export async function wizard(page: Page, context: BrowserContext, f: Files, pay:
   await page.reload();
   await appReady(page);
   await page.getByRole('button', { name: '上一步' }).click();
-  await expect(page.getByLabel('单位名称')).toHaveValue('天津市滨海数字认证有限公司');
+  if (type === '个人证书') {
+    await expect(page.getByLabel('姓名', { exact: true })).toHaveValue('李四');
+    await expect(page.getByLabel('证件号码')).toHaveValue('11010519491231002X');
+  } else {
+    await expect(page.getByLabel('单位名称')).toHaveValue('天津市滨海数字认证有限公司');
+  }
   await next.click();
 
-  // ③ 资料上传: an .exe named .pdf and a 3 MB file are refused before sending.
+  // ③ 资料上传: an .exe named .pdf and a 3 MB file are refused before sending. (A 个人证书
+  // asks for the ID document only.)
+  await expect(page.getByLabel('经办人身份证件')).toBeVisible();
   const licence = page.getByLabel('营业执照（副本）');
-  await licence.setInputFiles(f.exe);
-  await expect(page.locator('.field-error')).toContainText(/文件/);
-  await licence.setInputFiles(f.big);
-  await expect(page.locator('.field-error')).toContainText('文件大小不能超过2M');
-  await licence.setInputFiles(f.licence);
-  await expect(page.getByRole('link', { name: '营业执照.png' })).toBeVisible();
-  // The preview is the stored file, fetched back from the server.
-  const preview = page.getByAltText('营业执照.png');
-  await expect(preview).toBeVisible();
-  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  if (type === '个人证书') {
+    await expect(licence).toHaveCount(0);
+  } else {
+    await licence.setInputFiles(f.exe);
+    await expect(page.locator('.field-error')).toContainText(/文件/);
+    await licence.setInputFiles(f.big);
+    await expect(page.locator('.field-error')).toContainText('文件大小不能超过2M');
+    await licence.setInputFiles(f.licence);
+    await expect(page.getByRole('link', { name: '营业执照.png' })).toBeVisible();
+    // The preview is the stored file, fetched back from the server.
+    const preview = page.getByAltText('营业执照.png');
+    await expect(preview).toBeVisible();
+    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  }
   // On a slow line (1.5 MB at 512 KB/s) the progress bar shows the share sent so far.
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -238,15 +294,27 @@ export async function approve(page: Page, staff: Staff, acceptance: string): Pro
   return sms!.body.match(/下载授权码：(\d{8})/)![1];
 }
 
-/** The certificate issued for a fresh CSR, as the token would ask: its uid and serial. */
-export async function issue(page: Page, acceptance: string, authCode: string): Promise<{ uid: string; serial: string }> {
+/** The certificate issued for a fresh CSR, as a token of `mediumKind` would ask: its uid,
+ * serial and PEM. */
+export async function issue(
+  page: Page,
+  acceptance: string,
+  authCode: string,
+  mediumKind: 'ukey' | 'pc_shield' = 'ukey',
+): Promise<{ uid: string; serial: string; pem: string }> {
   const issued = await page.request.post('/api/applications/issue', {
-    data: { acceptance_no: acceptance, auth_code: authCode, csr_pem: csr() },
+    data: { acceptance_no: acceptance, auth_code: authCode, csr_pem: csr(), medium_kind: mediumKind },
   });
   expect(issued.status(), await issued.text()).toBe(200);
   const body = await issued.json();
   expect(body.pem).toContain('BEGIN CERTIFICATE');
-  return { uid: body.certificate_uid, serial: body.serial };
+  return { uid: body.certificate_uid, serial: body.serial, pem: body.pem };
+}
+
+/** The subject as `openssl x509 -subject` prints it (RFC 2253 order, UTF-8 as it is). */
+export function opensslSubject(pem: string): string {
+  const out = execFileSync('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253,-esc_msb'], { input: pem });
+  return out.toString('utf8').trim().replace(/^subject=/, '');
 }
 
 /** Issuance for a CSR, then 发票申请 (customer) → 开具发票 (finance) → 查看, and 邮寄

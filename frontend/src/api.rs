@@ -255,6 +255,7 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::RenewalNotOpen => td_string!(l, error_renewal_not_open),
         ErrorCode::CertificateNotValid => td_string!(l, error_certificate_not_valid),
         ErrorCode::WrongMedium => td_string!(l, error_wrong_medium),
+        ErrorCode::MediumMismatch => td_string!(l, error_medium_mismatch),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 use crate::certificate::CertificateProfile;
-use crate::validate::{CreditCode, Email, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
+use crate::validate::{CreditCode, Email, IdCardNumber, IdDocument, Mobile, OrgName, PersonName, ValidationError};
 
 /// Where the certificate's key lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,6 +31,15 @@ impl Medium {
     }
     pub fn parse(s: &str) -> Option<Medium> {
         Medium::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The medium a token the agent sees is (a mobile shield lives in its phone app, never
+    /// behind the agent).
+    pub fn of_token(kind: crate::agent::TokenKind) -> Medium {
+        match kind {
+            crate::agent::TokenKind::Ukey => Medium::Ukey,
+            crate::agent::TokenKind::PcShield => Medium::PcShield,
+        }
     }
 }
 
@@ -206,12 +215,83 @@ pub struct ChooseType {
     pub medium: Medium,
 }
 
+/// Which holder a certificate type asks for in step ②, known from its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderKind {
+    /// 机构证书: the unit.
+    Organisation,
+    /// 法人证书: the legal representative and the unit they represent.
+    LegalPerson,
+    /// 个人证书: a person.
+    Person,
+}
+
+impl HolderKind {
+    pub fn of(profile: CertificateProfile) -> HolderKind {
+        match profile {
+            CertificateProfile::OrgSign | CertificateProfile::OrgEnc => HolderKind::Organisation,
+            CertificateProfile::LegalSign | CertificateProfile::LegalEnc => HolderKind::LegalPerson,
+            CertificateProfile::PersonalSign | CertificateProfile::PersonalEnc => HolderKind::Person,
+        }
+    }
+}
+
+/// Who the certificate is for (step ②), in the shape its type's profile asks for.
+/// `{"kind": "person", "name": "李四", "id": {"type": "resident_id", "number": "…"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Holder {
+    /// 单位名称（全称）and 统一社会信用代码.
+    Organisation { org_name: OrgName, credit_code: CreditCode },
+    /// 法定代表人 (name, identity document) and the unit.
+    LegalPerson { name: PersonName, id: IdDocument, org_name: OrgName, credit_code: CreditCode },
+    /// 姓名 and identity document.
+    Person { name: PersonName, id: IdDocument },
+}
+
+impl Holder {
+    pub fn kind(&self) -> HolderKind {
+        match self {
+            Holder::Organisation { .. } => HolderKind::Organisation,
+            Holder::LegalPerson { .. } => HolderKind::LegalPerson,
+            Holder::Person { .. } => HolderKind::Person,
+        }
+    }
+
+    /// The certificate's commonName: the unit's name, or the person's.
+    pub fn common_name(&self) -> &str {
+        match self {
+            Holder::Organisation { org_name, .. } => org_name.as_str(),
+            Holder::LegalPerson { name, .. } | Holder::Person { name, .. } => name.as_str(),
+        }
+    }
+
+    /// The unit and its credit code, unless the holder is a person alone.
+    pub fn organisation(&self) -> Option<(&OrgName, &CreditCode)> {
+        match self {
+            Holder::Organisation { org_name, credit_code } | Holder::LegalPerson { org_name, credit_code, .. } => {
+                Some((org_name, credit_code))
+            }
+            Holder::Person { .. } => None,
+        }
+    }
+
+    /// The person's identity document (legal representative or person).
+    pub fn id(&self) -> Option<&IdDocument> {
+        match self {
+            Holder::Organisation { .. } => None,
+            Holder::LegalPerson { id, .. } | Holder::Person { id, .. } => Some(id),
+        }
+    }
+}
+
 /// Step ② 填写证书信息.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertificateInfo {
-    pub org_name: OrgName,
-    pub credit_code: CreditCode,
+    pub holder: Holder,
     pub validity_id: String,
+    /// The unit's e-mail (optional), or the person's (required for a 个人证书).
     #[serde(default)]
     pub email: Option<Email>,
     pub province: String,
@@ -219,18 +299,34 @@ pub struct CertificateInfo {
 }
 
 impl CertificateInfo {
+    /// What decoding cannot check: the names' lengths in a certificate, the e-mail a person
+    /// must give, the region. Field names are the form's (`name`, `org_name`, `email` …).
     pub fn check(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
-        // The unit's name becomes the subject's commonName and organizationName, each at
-        // most 64 characters (RFC 5280 ub-common-name, ub-organization-name), although a
-        // registered name may have up to 100.
-        if self.org_name.as_str().chars().count() > crate::certificate::SUBJECT_NAME_MAX {
+        // The unit's name becomes the subject's commonName or organizationName, each at most
+        // 64 characters (RFC 5280 ub-common-name, ub-organization-name), although a
+        // registered name may have up to 100. A person's name has at most 50 (`PersonName`).
+        if let Some((org_name, _)) = self.holder.organisation()
+            && org_name.as_str().chars().count() > crate::certificate::SUBJECT_NAME_MAX
+        {
             e.push(FieldError { field: "org_name".into(), error: ValidationError::SubjectNameLength });
+        }
+        if self.holder.kind() == HolderKind::Person && self.email.is_none() {
+            e.push(FieldError { field: "email".into(), error: ValidationError::Required });
         }
         if !crate::regions::REGIONS.iter().any(|(p, _)| *p == self.province) {
             e.push(FieldError { field: "province".into(), error: ValidationError::RegionUnknown });
         } else if !crate::regions::is_region(&self.province, &self.city) {
             e.push(FieldError { field: "city".into(), error: ValidationError::RegionUnknown });
+        }
+        e
+    }
+
+    /// [`check`](Self::check), and the holder the type's profile asks for.
+    pub fn check_for(&self, profile: CertificateProfile) -> Vec<FieldError> {
+        let mut e = self.check();
+        if self.holder.kind() != HolderKind::of(profile) {
+            e.insert(0, FieldError { field: "holder".into(), error: ValidationError::HolderKind });
         }
         e
     }
@@ -480,6 +576,9 @@ pub struct IssueForCsr {
     /// 介质编号 of the token the key was made on, recorded with the certificate.
     #[serde(default)]
     pub medium_no: Option<String>,
+    /// The kind of that token, as the agent reports it: it must be the medium chosen in
+    /// step ① (a UKey application is not downloaded into a PC soft shield).
+    pub medium_kind: crate::agent::TokenKind,
 }
 
 /// `POST /api/applications/download-info` (查询证书, seed 004 §9.3): the acceptance number
@@ -493,11 +592,13 @@ pub struct DownloadQuery {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadInfo {
-    /// 通用名: the unit's name.
+    /// 通用名: the holder's name (the unit's, or the person's).
     pub common_name: String,
     pub profile: crate::certificate::CertificateProfile,
     pub key_algorithm: crate::agent::KeyAlgorithm,
     pub validity_years: u32,
+    /// The medium chosen in step ①: the token to download into must be of this kind.
+    pub medium: Medium,
 }
 
 /// The issued certificate, and the CA chain (issuing CA, then root) a token stores with it.
@@ -693,10 +794,76 @@ mod tests {
     }
 
     #[test]
+    fn each_profile_asks_for_its_own_holder() {
+        let person = |email: Option<&str>| CertificateInfo {
+            holder: Holder::Person {
+                name: PersonName::parse("李四").unwrap(),
+                id: IdDocument::parse(crate::validate::IdType::ResidentId, "11010519491231002X").unwrap(),
+            },
+            validity_id: "1y".into(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            province: "天津市".into(),
+            city: "和平区".into(),
+        };
+        assert!(person(Some("ls@example.com")).check_for(CertificateProfile::PersonalSign).is_empty());
+        assert!(person(Some("ls@example.com")).check_for(CertificateProfile::PersonalEnc).is_empty());
+        let fields = |e: Vec<FieldError>| e.into_iter().map(|f| format!("{}:{}", f.field, f.error)).collect::<Vec<_>>();
+        assert_eq!(fields(person(None).check_for(CertificateProfile::PersonalSign)), ["email:required"]);
+        assert_eq!(
+            fields(person(Some("ls@example.com")).check_for(CertificateProfile::OrgSign)),
+            ["holder:holder_kind"]
+        );
+        assert_eq!(person(None).holder.common_name(), "李四");
+        assert_eq!(person(None).holder.organisation(), None);
+
+        let legal = CertificateInfo {
+            holder: Holder::LegalPerson {
+                name: PersonName::parse("王五").unwrap(),
+                id: IdDocument::parse(crate::validate::IdType::Passport, "E12345678").unwrap(),
+                org_name: OrgName::parse(&"天津".repeat(33)).unwrap(),
+                credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+            },
+            email: None,
+            ..person(None)
+        };
+        // 66 characters fit a registered name but not a certificate's organizationName.
+        assert_eq!(fields(legal.check_for(CertificateProfile::LegalSign)), ["org_name:subject_name_length"]);
+        assert_eq!(legal.holder.common_name(), "王五");
+        for p in CertificateProfile::ALL {
+            let want = match p.code().split('_').next() {
+                Some("org") => HolderKind::Organisation,
+                Some("legal") => HolderKind::LegalPerson,
+                _ => HolderKind::Person,
+            };
+            assert_eq!(HolderKind::of(p), want, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn holders_on_the_wire_are_tagged_with_their_kind() {
+        let json = r#"{"holder":{"kind":"legal_person","name":"王五","id":{"type":"hk_macao_permit","number":"H12345678"},
+            "org_name":"天津市滨海数字认证有限公司","credit_code":"91350100M000100Y43"},
+            "validity_id":"legal-1y","province":"天津市","city":"和平区"}"#;
+        let info: CertificateInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(info.holder.kind(), HolderKind::LegalPerson);
+        assert_eq!(info.holder.id().map(|d| d.number()), Some("H12345678"));
+        let again: CertificateInfo = serde_json::from_str(&serde_json::to_string(&info).unwrap()).unwrap();
+        assert_eq!(again, info);
+        // A bad number is refused while decoding, with the code the browser shows.
+        let bad = json.replace("H12345678", "X12345678");
+        let err = serde_json::from_str::<CertificateInfo>(&bad).unwrap_err().to_string();
+        assert!(err.starts_with("hk_macao_permit_format"), "{err}");
+        assert_eq!(Medium::of_token(crate::agent::TokenKind::PcShield), Medium::PcShield);
+        assert_eq!(Medium::of_token(crate::agent::TokenKind::Ukey), Medium::Ukey);
+    }
+
+    #[test]
     fn regions_and_delivery() {
         let info = |p: &str, c: &str| CertificateInfo {
-            org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
-            credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+            holder: Holder::Organisation {
+                org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+                credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+            },
             validity_id: "1y".into(),
             email: None,
             province: p.into(),

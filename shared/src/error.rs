@@ -92,6 +92,8 @@ pub enum ErrorCode {
     CertificateNotValid,
     /// The token is not the one that holds the certificate this request started from.
     WrongMedium,
+    /// A download into a token of another kind than the medium chosen in step ①.
+    MediumMismatch,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -99,7 +101,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 44] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -141,6 +143,7 @@ impl ErrorCode {
         ErrorCode::RenewalNotOpen,
         ErrorCode::CertificateNotValid,
         ErrorCode::WrongMedium,
+        ErrorCode::MediumMismatch,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -189,6 +192,7 @@ impl ErrorCode {
             ErrorCode::RenewalNotOpen => "error_renewal_not_open",
             ErrorCode::CertificateNotValid => "error_certificate_not_valid",
             ErrorCode::WrongMedium => "error_wrong_medium",
+            ErrorCode::MediumMismatch => "error_medium_mismatch",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -334,6 +338,11 @@ impl ErrorCode {
                 "请插入存放该证书的介质，新证书必须下载到同一介质中",
                 "請插入存放該證書的介質，新證書必須下載到同一介質中",
                 "Insert the token that holds this certificate: the new certificate goes onto the same token",
+            ),
+            ErrorCode::MediumMismatch => lang.pick(
+                "此证书申请时选择的介质类型与所插入的介质不同，请插入申请时选择的介质（UKey或PC软盾）",
+                "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
+                "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
             ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",

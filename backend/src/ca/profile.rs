@@ -1,8 +1,13 @@
 //! Certificate profiles as data: what each kind of certificate the CA sells contains.
 //! Subjects follow the seed sites' layout, written most significant first:
-//! `C=CN, O=, L=, ST=, OU=<business number>, OU=<credit code or ID number>, CN=<name>`
+//! `C=CN, O=, L=, ST=, OU=<business number>, OU=<credit code>, CN=<name>`
 //! (shown by most tools the other way round, `CN=…, OU=…, OU=…, ST=, L=, O=, C=CN`).
+//! By holder (step ②): a unit is CN and O, with its credit code; a legal person is CN (the
+//! representative) in O (the unit), with the unit's credit code; a person is CN alone. A
+//! person's identity document number is never written into the certificate, which anyone
+//! it is shown to can read: the business number leads back to the application at the CA.
 
+use certdesk_shared::apply::CertificateInfo;
 use certdesk_shared::certificate::CertificateProfile;
 use rcgen::{DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, KeyUsagePurpose};
 
@@ -94,8 +99,8 @@ impl ProfileSpec {
 pub struct Subject {
     /// Unit full name, legal representative's or person's name.
     pub common_name: String,
-    /// Unified social credit code, or resident ID number for personal certificates.
-    pub identifier: String,
+    /// The unit's unified social credit code (organisation and legal-person certificates).
+    pub identifier: Option<String>,
     /// The CA's business number for this application (业务受理号), when there is one.
     pub business_number: Option<String>,
     pub province: String,
@@ -105,6 +110,19 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// The subject for an application's holder, region and business number.
+    pub fn of_holder(info: &CertificateInfo, business_number: Option<String>) -> Subject {
+        let unit = info.holder.organisation();
+        Subject {
+            common_name: info.holder.common_name().to_owned(),
+            identifier: unit.map(|(_, code)| code.to_string()),
+            business_number,
+            province: info.province.clone(),
+            city: info.city.clone(),
+            organisation: unit.map(|(name, _)| name.to_string()),
+        }
+    }
+
     pub fn distinguished_name(&self) -> Result<DistinguishedName, rcgen::Error> {
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, DnValue::PrintableString("CN".try_into()?));
@@ -116,7 +134,9 @@ impl Subject {
         if let Some(b) = &self.business_number {
             dn.push(DnType::CustomDnType(OU.to_vec()), b.as_str());
         }
-        dn.push(DnType::OrganizationalUnitName, self.identifier.as_str());
+        if let Some(i) = &self.identifier {
+            dn.push(DnType::OrganizationalUnitName, i.as_str());
+        }
         dn.push(DnType::CommonName, self.common_name.as_str());
         Ok(dn)
     }
@@ -135,6 +155,48 @@ mod tests {
             assert_eq!(spec.signing, !profile.is_encryption());
             assert!(policies.insert(spec.policy));
         }
+    }
+
+    #[test]
+    fn subjects_by_holder() {
+        use certdesk_shared::apply::Holder;
+        use certdesk_shared::validate::{CreditCode, IdDocument, IdType, OrgName, PersonName};
+        let org = || OrgName::parse("天津市滨海数字认证有限公司").unwrap();
+        let code = || CreditCode::parse("91350100M000100Y43").unwrap();
+        let id = || IdDocument::parse(IdType::ResidentId, "11010519491231002X").unwrap();
+        let info = |holder| CertificateInfo {
+            holder,
+            validity_id: "1y".into(),
+            email: None,
+            province: "天津市".into(),
+            city: "和平区".into(),
+        };
+        let person = Subject::of_holder(
+            &info(Holder::Person { name: PersonName::parse("李四").unwrap(), id: id() }),
+            Some("BH1".into()),
+        );
+        assert_eq!(
+            (person.common_name.as_str(), person.organisation, person.identifier),
+            ("李四", None, None),
+            "no ID number in a certificate"
+        );
+        let legal = Subject::of_holder(
+            &info(Holder::LegalPerson {
+                name: PersonName::parse("王五").unwrap(),
+                id: id(),
+                org_name: org(),
+                credit_code: code(),
+            }),
+            None,
+        );
+        assert_eq!(legal.common_name, "王五");
+        assert_eq!(legal.organisation.as_deref(), Some("天津市滨海数字认证有限公司"));
+        assert_eq!(legal.identifier.as_deref(), Some("91350100M000100Y43"));
+        let unit = Subject::of_holder(&info(Holder::Organisation { org_name: org(), credit_code: code() }), None);
+        assert_eq!(
+            (unit.common_name.as_str(), unit.organisation.as_deref()),
+            (legal.organisation.as_deref().unwrap(), Some("天津市滨海数字认证有限公司"))
+        );
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //! two reviewers, or a reviewer and a resubmitting customer, cannot both move it.
 
 use certdesk_shared::apply::{
-    BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView, FileType, Medium, OperatorInfo,
-    check_document,
+    BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView, FileType, HolderKind, Medium,
+    OperatorInfo, check_document,
 };
+use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -162,8 +163,14 @@ pub async fn save_step(
             1
         }
         Step::CertificateInfo(info) => {
-            invalid(info.check())?;
             let type_id = app.type_id.clone().ok_or(ErrorCode::StepMissing)?;
+            // The holder the chosen type's profile asks for (a person for 个人证书 …).
+            let profile = catalogue_type::Entity::find_by_id(type_id.clone())
+                .one(db)
+                .await?
+                .and_then(|t| CertificateProfile::from_code(&t.profile))
+                .ok_or(ErrorCode::StepMissing)?;
+            invalid(info.check_for(profile))?;
             let v = catalogue_validity::Entity::find_by_id(info.validity_id.clone())
                 .filter(catalogue_validity::Column::TypeId.eq(type_id))
                 .one(db)
@@ -359,15 +366,16 @@ async fn missing(db: &impl ConnectionTrait, app: &request::Model) -> Result<Vec<
     Ok(e)
 }
 
-/// The unit (or person) name, the unit's e-mail lower-cased, the operator's phone and ID
-/// number, from the certificate-info and operator steps as stored.
+/// The holder's name as the certificate will carry it (its commonName: the unit's, or the
+/// person's), the holder's e-mail lower-cased, the operator's phone and ID number, from the
+/// certificate-info and operator steps as stored.
 fn lookup_columns(certificate_info: &Option<String>, operator: &Option<String>) -> [Option<String>; 4] {
     let info = parse::<CertificateInfo>(certificate_info);
     let op = parse::<OperatorInfo>(operator);
-    // Only the unit's e-mail becomes a public search key, never the operator's own.
+    // Only the holder's e-mail becomes a public search key, never the operator's own.
     let email = info.as_ref().and_then(|i| i.email.as_ref().map(|e| e.to_string()));
     [
-        info.map(|i| i.org_name.to_string()),
+        info.map(|i| i.holder.common_name().to_owned()),
         email.map(|e| e.to_lowercase()),
         op.as_ref().map(|o| o.mobile.to_string()),
         op.map(|o| o.id_number.to_string()),
@@ -472,10 +480,20 @@ pub async fn form_pdf(db: &impl ConnectionTrait, app: &request::Model) -> Result
         ("证书类型", or_dash(Some(type_name))),
         ("介质类型", or_dash(Some(medium.into()))),
         ("证书有效期 / 金额", v.price_fen.map_or("—".into(), |p| format!("{}元", certdesk_shared::apply::yuan(p)))),
-        ("单位名称（全称）", or_dash(info.map(|i| i.org_name.to_string()))),
-        ("统一社会信用代码", or_dash(info.map(|i| i.credit_code.to_string()))),
+        (
+            match info.map(|i| i.holder.kind()) {
+                Some(HolderKind::Person) => "姓名",
+                Some(HolderKind::LegalPerson) => "法定代表人姓名",
+                _ => "单位名称（全称）",
+            },
+            or_dash(info.map(|i| i.holder.common_name().to_owned())),
+        ),
+        ("证件类型", or_dash(info.and_then(|i| i.holder.id()).map(|d| d.id_type().name_zh().to_owned()))),
+        ("证件号码", or_dash(info.and_then(|i| i.holder.id()).map(|d| d.number().to_owned()))),
+        ("单位名称（全称）", or_dash(info.and_then(|i| i.holder.organisation()).map(|(o, _)| o.to_string()))),
+        ("统一社会信用代码", or_dash(info.and_then(|i| i.holder.organisation()).map(|(_, c)| c.to_string()))),
         ("省份 / 城市", or_dash(info.map(|i| format!("{} {}", i.province, i.city)))),
-        ("单位电子邮箱", or_dash(info.and_then(|i| i.email.as_ref().map(|e| e.to_string())))),
+        ("电子邮箱", or_dash(info.and_then(|i| i.email.as_ref().map(|e| e.to_string())))),
         ("经办人姓名", or_dash(op.map(|o| o.name.to_string()))),
         ("经办人证件类型", "居民身份证".into()),
         ("经办人证件号码", or_dash(op.map(|o| o.id_number.to_string()))),

@@ -3,7 +3,7 @@
 //! request becomes Issued in the same transaction as the certificate is stored.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::CertificateInfo;
+use certdesk_shared::apply::{CertificateInfo, Medium};
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -60,13 +60,20 @@ pub async fn download_info(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<certdesk_shared::apply::DownloadInfo, AppError> {
-    let (_, profile, info, years) = authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
+    let (app, profile, info, years) =
+        authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
     Ok(certdesk_shared::apply::DownloadInfo {
-        common_name: info.org_name.to_string(),
+        common_name: info.holder.common_name().to_owned(),
         profile,
         key_algorithm: profile.token_key(),
         validity_years: u32::try_from(years).unwrap_or(1),
+        medium: chosen_medium(&app)?,
     })
+}
+
+/// The medium chosen in step ①.
+fn chosen_medium(app: &request::Model) -> Result<Medium, AppError> {
+    app.medium.as_deref().and_then(Medium::parse).ok_or_else(|| ErrorCode::StepMissing.into())
 }
 
 /// Issues the certificate of an approved 新办 for a CSR, given its acceptance number and
@@ -87,6 +94,11 @@ pub async fn issue_for_csr(
         return Err(ErrorCode::MalformedJson.into());
     }
     let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    // The medium chosen in step ① (and paid for, and posted): a UKey application is not
+    // downloaded into a PC soft shield, nor the other way round.
+    if Medium::of_token(req.medium_kind) != chosen_medium(&app)? {
+        return Err(ErrorCode::MediumMismatch.into());
+    }
     // A medium holding another account's valid certificate is not this customer's to claim:
     // 证书解锁 trusts the medium's owners.
     if let Some(m) = medium_no {
@@ -101,14 +113,7 @@ pub async fn issue_for_csr(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let subject = crate::ca::profile::Subject {
-        common_name: info.org_name.to_string(),
-        identifier: info.credit_code.to_string(),
-        business_number: app.acceptance_no.clone(),
-        province: info.province.clone(),
-        city: info.city.clone(),
-        organisation: Some(info.org_name.to_string()),
-    };
+    let subject = crate::ca::profile::Subject::of_holder(&info, app.acceptance_no.clone());
     let txn = db.begin().await?;
     if !advance(&txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
         return Err(ErrorCode::AuthCodeInvalid.into());

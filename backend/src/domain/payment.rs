@@ -438,7 +438,7 @@ pub async fn statement(
             .certificate_info
             .as_deref()
             .and_then(|j| serde_json::from_str::<certdesk_shared::apply::CertificateInfo>(j).ok())
-            .map(|i| i.org_name.to_string())
+            .map(|i| i.holder.organisation().map_or_else(|| i.holder.common_name().to_owned(), |(o, _)| o.to_string()))
             .unwrap_or_default();
         lines.push(certdesk_shared::payment::StatementLine {
             account_id: a.account_id.clone(),

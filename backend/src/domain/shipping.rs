@@ -81,7 +81,7 @@ pub async fn shipments(
         .into_iter()
         .map(|a| certdesk_shared::apply::Shipment {
             common_name: parse::<CertificateInfo>(&a.certificate_info)
-                .map(|i| i.org_name.to_string())
+                .map(|i| i.holder.common_name().to_owned())
                 .unwrap_or_default(),
             kind: a.kind.into(),
             application_id: a.id,

@@ -53,6 +53,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::RenewalNotOpen
         | ErrorCode::CertificateNotValid
         | ErrorCode::WrongMedium => StatusCode::CONFLICT,
+        ErrorCode::MediumMismatch => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -25,6 +25,7 @@ pub(crate) mod m20261202_000017_request;
 /// The kinds and statuses the request table's CHECK constraints allow.
 #[cfg(test)]
 pub(crate) use m20261202_000017_request as request_codes;
+mod m20261202_000018_certificate_holder;
 mod m20261202_000019_expiry_notice;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_token_unlock::Migration),
             Box::new(m20261202_000016_ca_request::Migration),
             Box::new(m20261202_000017_request::Migration),
+            Box::new(m20261202_000018_certificate_holder::Migration),
             Box::new(m20261202_000019_expiry_notice::Migration),
         ]
     }

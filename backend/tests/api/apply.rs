@@ -33,8 +33,7 @@ pub async fn upload(b: &Browser<'_>, id: &str, kind: &str, name: &str, bytes: &[
 
 fn certificate_info(credit_code: &str) -> Value {
     json!({
-        "org_name": "天津市滨海数字认证有限公司",
-        "credit_code": credit_code,
+        "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司", "credit_code": credit_code },
         "validity_id": "org-1y",
         "email": "ca@example.com",
         "province": "天津市",
@@ -235,7 +234,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let (s, v) = anyone
         .post(
             "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr }),
+            json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr, "medium_kind": "ukey" }),
         )
         .await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
@@ -252,12 +251,15 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let (s, v) = anyone
         .post(
             "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage" }),
+            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage", "medium_kind": "ukey" }),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
     let (s, v) = anyone
-        .post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr }))
+        .post(
+            "/api/applications/issue",
+            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr, "medium_kind": "ukey" }),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["chain_pem"].as_array().unwrap().len(), 2, "issuing CA and root for the token");
@@ -275,7 +277,10 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert!(v["certificate_uid"].is_string());
     // Once issued, the code is spent.
     let (s, _) = anyone
-        .post("/api/applications/issue", json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr }))
+        .post(
+            "/api/applications/issue",
+            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr, "medium_kind": "ukey" }),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -313,7 +318,12 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
             Some(certificate_info("91350100M000100Y42")),
         )
         .await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("credit_code")));
+    // Decoded inside the tagged holder, the code is the credit code's; the path ends there.
+    assert_eq!(
+        (s, &v["fields"][0]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "holder", "error": "credit_code_check_char" })),
+        "{v}"
+    );
     let mut wrong_city = certificate_info("91350100M000100Y43");
     wrong_city["city"] = "朝阳区".into();
     let (_, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(wrong_city)).await;
@@ -321,7 +331,7 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     // A registered name may have 100 characters, but a certificate's subject names only 64
     // (RFC 5280): step ② says so.
     let mut long_name = certificate_info("91350100M000100Y43");
-    long_name["org_name"] = format!("天津{}有限公司", "滨".repeat(59)).into();
+    long_name["holder"]["org_name"] = format!("天津{}有限公司", "滨".repeat(59)).into();
     let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(long_name)).await;
     assert_eq!(
         (s, &v["fields"][0]),
@@ -331,8 +341,8 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
 
     // Nothing was lost.
     let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["certificate_info"]["credit_code"], "91350100M000100Y43");
-    assert_eq!(v["certificate_info"]["org_name"], "天津市滨海数字认证有限公司");
+    assert_eq!(v["certificate_info"]["holder"]["credit_code"], "91350100M000100Y43");
+    assert_eq!(v["certificate_info"]["holder"]["org_name"], "天津市滨海数字认证有限公司");
     let licence = v["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "business_licence").unwrap();
     assert_eq!(licence["file_name"], "营业执照.pdf");
     assert_eq!(licence["size"], PDF.len());

@@ -16,14 +16,20 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 pub fn subject(profile: CertificateProfile) -> Subject {
-    let personal = matches!(profile, CertificateProfile::PersonalSign | CertificateProfile::PersonalEnc);
+    // Each profile's holder as `Subject::of_holder` builds it: a person is CN alone (no ID
+    // number), a legal person CN in O with the unit's credit code, a unit CN and O.
+    let (common_name, unit) = match certdesk_shared::apply::HolderKind::of(profile) {
+        certdesk_shared::apply::HolderKind::Person => ("张三", false),
+        certdesk_shared::apply::HolderKind::LegalPerson => ("李四", true),
+        certdesk_shared::apply::HolderKind::Organisation => ("天津市滨海测试有限公司", true),
+    };
     Subject {
-        common_name: if personal { "张三".into() } else { "天津市滨海测试有限公司".into() },
-        identifier: if personal { "11010519491231002X".into() } else { "91350100M000100Y43".into() },
+        common_name: common_name.into(),
+        identifier: unit.then(|| "91350100M000100Y43".into()),
         business_number: Some("SL20261121000001".into()),
         province: "天津市".into(),
         city: "滨海新区".into(),
-        organisation: (!personal).then(|| "天津市滨海测试有限公司".into()),
+        organisation: unit.then(|| "天津市滨海测试有限公司".into()),
     }
 }
 
@@ -117,7 +123,13 @@ async fn every_profile_verifies_with_openssl_and_takes_its_subject_from_the_appl
         let cn: Vec<_> = cert.subject().iter_common_name().map(|a| a.as_str().unwrap().to_owned()).collect();
         assert_eq!(cn, vec![subject(profile).common_name], "{profile:?}");
         let ous: Vec<_> = cert.subject().iter_organizational_unit().map(|a| a.as_str().unwrap().to_owned()).collect();
-        assert_eq!(ous.len(), 2, "{profile:?}: credit code or ID, and business number");
+        let s = subject(profile);
+        // The business number, and the unit's credit code unless the holder is a person
+        // (whose ID number is never written into a certificate).
+        let want: Vec<String> = s.business_number.into_iter().chain(s.identifier).collect();
+        assert_eq!(ous, want, "{profile:?}");
+        let os: Vec<_> = cert.subject().iter_organization().map(|a| a.as_str().unwrap().to_owned()).collect();
+        assert_eq!(os, Vec::from_iter(s.organisation), "{profile:?}");
         assert_eq!(cert.raw_serial().len(), 16);
         assert_eq!(issued.serial.len(), 32);
     }

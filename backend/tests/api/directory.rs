@@ -79,7 +79,8 @@ pub async fn try_issue_into(
     let answer = Browser::new(app)
         .post(
             "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no }),
+            json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no,
+                    "medium_kind": "ukey" }),
         )
         .await;
     (key, answer)

@@ -16,6 +16,7 @@ mod directory;
 mod errors;
 mod expiry_notice;
 mod health;
+mod holder;
 mod my_certificates;
 mod payment;
 mod pkcs11;

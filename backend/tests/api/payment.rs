@@ -363,7 +363,8 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let mut three_years = json!({ "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43", "validity_id": "org-3y",
+    let mut three_years = json!({ "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司",
+                                              "credit_code": "91350100M000100Y43" }, "validity_id": "org-3y",
                                   "province": "天津市", "city": "和平区" });
     let (s, v) =
         b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years.clone())).await;

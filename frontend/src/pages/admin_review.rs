@@ -14,9 +14,28 @@ use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{doc_text, field_text, kind_text, status_text};
 
-/// The items a reviewer can send back, with a reason each.
-const REVIEWABLE: [&str; 7] =
-    ["org_name", "credit_code", "business_licence", "operator_id", "other", "operator", "delivery"];
+/// The items a reviewer can send back, with a reason each (the holder's person and unit
+/// fields only where the application's holder has them).
+const REVIEWABLE: [&str; 9] = [
+    "holder_name",
+    "holder_id_number",
+    "org_name",
+    "credit_code",
+    "business_licence",
+    "operator_id",
+    "other",
+    "operator",
+    "delivery",
+];
+
+/// Whether a reviewer may name `field` for this holder.
+fn reviewable_for(field: &str, holder: Option<&certdesk_shared::apply::Holder>) -> bool {
+    match field {
+        "holder_name" | "holder_id_number" => holder.is_some_and(|h| h.id().is_some()),
+        "org_name" | "credit_code" => holder.is_none_or(|h| h.organisation().is_some()),
+        _ => true,
+    }
+}
 
 /// The decision a reviewer's inputs make: approve, or reject with the filled reasons.
 pub fn decision(approve: bool, reasons: &[(String, String)]) -> ReviewDecision {
@@ -78,6 +97,14 @@ pub fn ReviewSection() -> impl IntoView {
     };
     let detail = move |a: RequestView| {
         let info = a.certificate_info.clone();
+        // The person (个人证书, or the legal representative of a 法人证书) with the ID
+        // document, and the unit.
+        let holder = info.as_ref().and_then(|i| {
+            let id = i.holder.id()?;
+            let kind = crate::pages::apply::id_type_text(id.id_type())(i18n.get_locale_untracked());
+            Some((i.holder.common_name().to_owned(), format!("{kind} {}", id.number())))
+        });
+        let unit = info.as_ref().and_then(|i| i.holder.organisation()).map(|(o, c)| (o.to_string(), c.to_string()));
         let op = a.operator.clone();
         let docs = a.documents.clone();
         let id = a.id.clone();
@@ -86,8 +113,14 @@ pub fn ReviewSection() -> impl IntoView {
                 <h3 id="review-detail-title">{a.acceptance_no.clone().unwrap_or_default()}</h3>
                 <table class="data">
                     <tbody>
-                        {row(move || tr(|l| td_string!(l, field_org_name))().to_owned(), info.as_ref().map(|i| i.org_name.to_string()).unwrap_or_default())}
-                        {row(move || tr(|l| td_string!(l, field_credit_code))().to_owned(), info.as_ref().map(|i| i.credit_code.to_string()).unwrap_or_default())}
+                        {holder.map(|(name, id)| view! {
+                            {row(move || tr(|l| td_string!(l, field_holder_name))().to_owned(), name)}
+                            {row(move || tr(|l| td_string!(l, field_holder_id_number))().to_owned(), id)}
+                        })}
+                        {unit.map(|(org, code)| view! {
+                            {row(move || tr(|l| td_string!(l, field_org_name))().to_owned(), org)}
+                            {row(move || tr(|l| td_string!(l, field_credit_code))().to_owned(), code)}
+                        })}
                         {row(move || tr(|l| td_string!(l, field_province))().to_owned(), info.as_ref().map(|i| format!("{} {}", i.province, i.city)).unwrap_or_default())}
                         {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
                     </tbody>
@@ -108,6 +141,7 @@ pub fn ReviewSection() -> impl IntoView {
                     {REVIEWABLE
                         .iter()
                         .enumerate()
+                        .filter(|(_, f)| reviewable_for(f, info.as_ref().map(|i| &i.holder)))
                         .map(|(i, f)| {
                             let input_id = format!("reason-{f}");
                             let label = field_text(f).map_or_else(|| (*f).to_owned(), |t| t(i18n.get_locale_untracked()).to_owned());
@@ -163,7 +197,7 @@ pub fn ReviewSection() -> impl IntoView {
                         let org = a
                             .certificate_info
                             .as_ref()
-                            .map(|i| i.org_name.to_string())
+                            .map(|i| i.holder.common_name().to_owned())
                             .or_else(|| a.holder_name.clone())
                             .unwrap_or_default();
                         let business = kind_text(a.kind);
@@ -209,5 +243,26 @@ mod tests {
         assert!(!d.approve);
         assert_eq!(d.reasons, vec![FieldReason { field: "org_name".into(), reason: "名称与执照不符".into() }]);
         assert!(decision(true, &inputs).reasons.is_empty());
+    }
+
+    #[test]
+    fn reasons_are_offered_for_the_holder_the_application_has() {
+        use certdesk_shared::apply::Holder;
+        use certdesk_shared::validate::{CreditCode, IdDocument, IdType, OrgName, PersonName};
+        let person = Holder::Person {
+            name: PersonName::parse("李四").unwrap(),
+            id: IdDocument::parse(IdType::ResidentId, "11010519491231002X").unwrap(),
+        };
+        let unit = Holder::Organisation {
+            org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+            credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+        };
+        let offered = |h: Option<&Holder>| REVIEWABLE.iter().filter(|f| reviewable_for(f, h)).count();
+        assert!(reviewable_for("holder_name", Some(&person)) && !reviewable_for("org_name", Some(&person)));
+        assert!(!reviewable_for("holder_id_number", Some(&unit)) && reviewable_for("credit_code", Some(&unit)));
+        assert_eq!((offered(Some(&person)), offered(Some(&unit)), offered(None)), (7, 7, 7));
+        for f in REVIEWABLE {
+            assert!(crate::pages::apply::field_text(f).is_some(), "{f}");
+        }
     }
 }

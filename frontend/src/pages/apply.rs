@@ -5,11 +5,12 @@
 
 use certdesk_shared::apply::{
     BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
-    DocumentView, FileType, Medium, OperatorInfo, check_document, yuan,
+    DocumentView, FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
 };
 use certdesk_shared::payment::{BankTransfer, PaymentOrder, PaymentStatus};
 use certdesk_shared::regions::REGIONS;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
+use certdesk_shared::validate::{IdDocument, IdType};
 use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -47,7 +48,11 @@ pub mod slot {
     pub const COD: usize = 20;
     pub const PHRASE: usize = 21;
     pub const PHRASE_AGAIN: usize = 22;
-    pub const N: usize = 23;
+    /// Step ②'s person: the holder of a 个人证书, the legal representative of a 法人证书.
+    pub const HOLDER_NAME: usize = 23;
+    pub const HOLDER_ID_TYPE: usize = 24;
+    pub const HOLDER_ID_NUMBER: usize = 25;
+    pub const N: usize = 26;
 }
 
 /// Everything the wizard's inputs hold, as typed.
@@ -78,17 +83,37 @@ pub fn choose_type(v: &Values) -> Result<ChooseType, Vec<FieldError>> {
     done(r, e)
 }
 
-/// Step ② (the same rules as the server, regions included).
-pub fn certificate_info(v: &Values) -> Result<CertificateInfo, Vec<FieldError>> {
+/// Step ② for the holder the chosen type asks for (the same rules as the server, regions
+/// included).
+pub fn certificate_info(v: &Values, kind: HolderKind) -> Result<CertificateInfo, Vec<FieldError>> {
     let mut e = Vec::new();
-    let org_name = check(&mut e, "org_name", OrgName::parse(&v[slot::ORG_NAME]));
-    let credit_code = check(&mut e, "credit_code", CreditCode::parse(&v[slot::CREDIT_CODE]));
+    let person = (kind != HolderKind::Organisation).then(|| {
+        let name = check(&mut e, "holder_name", PersonName::parse(&v[slot::HOLDER_NAME]));
+        let id_type =
+            check(&mut e, "holder_id_type", IdType::parse(&v[slot::HOLDER_ID_TYPE]).ok_or(ValidationError::Required));
+        let id =
+            id_type.and_then(|t| check(&mut e, "holder_id_number", IdDocument::parse(t, &v[slot::HOLDER_ID_NUMBER])));
+        (name, id)
+    });
+    let unit = (kind != HolderKind::Person).then(|| {
+        (
+            check(&mut e, "org_name", OrgName::parse(&v[slot::ORG_NAME])),
+            check(&mut e, "credit_code", CreditCode::parse(&v[slot::CREDIT_CODE])),
+        )
+    });
     let validity_id = check(&mut e, "validity_id", required(&v[slot::VALIDITY]));
     let email = check(&mut e, "email", optional(&v[slot::EMAIL], Email::parse));
-    let r = match (org_name, credit_code, validity_id, email) {
-        (Some(org_name), Some(credit_code), Some(validity_id), Some(email)) => Some(CertificateInfo {
-            org_name,
-            credit_code,
+    let holder = match (person, unit) {
+        (None, Some((Some(org_name), Some(credit_code)))) => Some(Holder::Organisation { org_name, credit_code }),
+        (Some((Some(name), Some(id))), None) => Some(Holder::Person { name, id }),
+        (Some((Some(name), Some(id))), Some((Some(org_name), Some(credit_code)))) => {
+            Some(Holder::LegalPerson { name, id, org_name, credit_code })
+        }
+        _ => None,
+    };
+    let r = match (holder, validity_id, email) {
+        (Some(holder), Some(validity_id), Some(email)) => Some(CertificateInfo {
+            holder,
             validity_id,
             email,
             province: v[slot::PROVINCE].clone(),
@@ -102,7 +127,15 @@ pub fn certificate_info(v: &Values) -> Result<CertificateInfo, Vec<FieldError>> 
         let field = if v[slot::PROVINCE].is_empty() { "province" } else { "city" };
         e.push(FieldError { field: field.into(), error: ValidationError::RegionUnknown });
     }
+    if kind == HolderKind::Person && v[slot::EMAIL].trim().is_empty() && error_for(&e, "email").is_none() {
+        e.push(FieldError { field: "email".into(), error: ValidationError::Required });
+    }
     done(r, e)
+}
+
+/// The holder step ② asks for, by the chosen type's profile (a unit until one is known).
+pub fn holder_kind(t: Option<&CertificateType>) -> HolderKind {
+    t.map_or(HolderKind::Organisation, |t| HolderKind::of(t.profile))
 }
 
 /// Step ④.
@@ -162,9 +195,17 @@ pub fn values_of(a: &RequestView) -> Values {
         v[slot::TYPE] = c.type_id.clone();
         v[slot::MEDIUM] = c.medium.as_str().into();
     }
+    v[slot::HOLDER_ID_TYPE] = IdType::ResidentId.as_str().into();
     if let Some(c) = &a.certificate_info {
-        v[slot::ORG_NAME] = c.org_name.as_str().into();
-        v[slot::CREDIT_CODE] = c.credit_code.as_str().into();
+        if let Some((org_name, credit_code)) = c.holder.organisation() {
+            v[slot::ORG_NAME] = org_name.as_str().into();
+            v[slot::CREDIT_CODE] = credit_code.as_str().into();
+        }
+        if let Holder::Person { name, id } | Holder::LegalPerson { name, id, .. } = &c.holder {
+            v[slot::HOLDER_NAME] = name.as_str().into();
+            v[slot::HOLDER_ID_TYPE] = id.id_type().as_str().into();
+            v[slot::HOLDER_ID_NUMBER] = id.number().into();
+        }
         v[slot::VALIDITY] = c.validity_id.clone();
         v[slot::EMAIL] = c.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default();
         v[slot::PROVINCE] = c.province.clone();
@@ -263,6 +304,15 @@ pub fn doc_text(k: DocumentKind) -> Text {
     }
 }
 
+pub fn id_type_text(t: IdType) -> Text {
+    match t {
+        IdType::ResidentId => |l| td_string!(l, id_type_resident_id),
+        IdType::Passport => |l| td_string!(l, id_type_passport),
+        IdType::HkMacaoPermit => |l| td_string!(l, id_type_hk_macao_permit),
+        IdType::TaiwanPermit => |l| td_string!(l, id_type_taiwan_permit),
+    }
+}
+
 pub fn medium_text(m: Medium) -> Text {
     match m {
         Medium::Ukey => |l| td_string!(l, medium_ukey),
@@ -275,6 +325,10 @@ pub fn medium_text(m: Medium) -> Text {
 pub fn field_text(field: &str) -> Option<Text> {
     Some(match field {
         "org_name" => |l| td_string!(l, field_org_name),
+        "holder_name" => |l| td_string!(l, field_holder_name),
+        "holder_id_type" => |l| td_string!(l, field_holder_id_type),
+        "holder_id_number" => |l| td_string!(l, field_holder_id_number),
+        "holder" => step_text(2),
         "credit_code" => |l| td_string!(l, field_credit_code),
         "validity_id" => |l| td_string!(l, field_validity),
         "email" => |l| td_string!(l, field_org_email),
@@ -297,7 +351,8 @@ struct Input(usize, &'static str, Text, Check, bool);
 
 const NO_CHECK: Check = |_| Ok(());
 
-const STEP_2: [Input; 3] = [
+/// Step ②'s unit (机构证书, and the unit of a 法人证书).
+const STEP_2_UNIT: [Input; 2] = [
     Input(slot::ORG_NAME, "org_name", |l| td_string!(l, field_org_name), |s| OrgName::parse(s).map(drop), false),
     Input(
         slot::CREDIT_CODE,
@@ -306,8 +361,36 @@ const STEP_2: [Input; 3] = [
         |s| CreditCode::parse(s).map(drop),
         false,
     ),
-    Input(slot::EMAIL, "email", |l| td_string!(l, field_org_email), |s| optional(s, Email::parse).map(drop), true),
 ];
+
+/// Step ②'s person: the number is checked for the document type chosen beside it when the
+/// step is sent.
+fn step_2_person(kind: HolderKind) -> [Input; 2] {
+    let name: Text = if kind == HolderKind::LegalPerson {
+        |l| td_string!(l, field_legal_rep_name)
+    } else {
+        |l| td_string!(l, field_holder_name)
+    };
+    [
+        Input(slot::HOLDER_NAME, "holder_name", name, |s| PersonName::parse(s).map(drop), false),
+        Input(
+            slot::HOLDER_ID_NUMBER,
+            "holder_id_number",
+            |l| td_string!(l, field_holder_id_number),
+            |s| required(s).map(drop),
+            false,
+        ),
+    ]
+}
+
+/// The e-mail: the unit's (optional), or the person's (required).
+fn step_2_email(kind: HolderKind) -> [Input; 1] {
+    if kind == HolderKind::Person {
+        [Input(slot::EMAIL, "email", |l| td_string!(l, field_holder_email), |s| Email::parse(s).map(drop), false)]
+    } else {
+        [Input(slot::EMAIL, "email", |l| td_string!(l, field_org_email), |s| optional(s, Email::parse).map(drop), true)]
+    }
+}
 
 const STEP_4: [Input; 6] = [
     Input(slot::OP_NAME, "name", |l| td_string!(l, field_operator_name), |s| PersonName::parse(s).map(drop), false),
@@ -345,7 +428,7 @@ const STEP_5: [Input; 4] = [
 
 type Slots = [RwSignal<String>; slot::N];
 
-fn inputs(form: &'static str, list: &'static [Input], v: Slots, errors: RwSignal<Vec<FieldError>>) -> AnyView {
+fn inputs(form: &'static str, list: &[Input], v: Slots, errors: RwSignal<Vec<FieldError>>) -> AnyView {
     list.iter()
         .map(|Input(s, field, label, check, optional)| {
             view! { <Field form field label=*label value=v[*s] errors check=*check optional=*optional /> }
@@ -470,6 +553,7 @@ pub fn Apply() -> impl IntoView {
     let v: Slots = std::array::from_fn(|_| RwSignal::new(String::new()));
     v[slot::METHOD].set("post".into());
     v[slot::COD].set("1".into());
+    v[slot::HOLDER_ID_TYPE].set(IdType::ResidentId.as_str().into());
     let fs = FormState::new("apply");
     let load_failed = RwSignal::new(None::<certdesk_shared::ErrorCode>);
     Effect::new(move |_| {
@@ -537,7 +621,7 @@ pub fn Apply() -> impl IntoView {
             let go = go.clone();
             let req = match n {
                 1 => json(choose_type(&values), "choose-type"),
-                2 => json(certificate_info(&values), "certificate-info"),
+                2 => json(certificate_info(&values, holder_kind(chosen().as_ref())), "certificate-info"),
                 3 => {
                     let need = chosen().map(|t| t.documents).unwrap_or_default();
                     let e: Vec<FieldError> = app.with_untracked(|a| {
@@ -642,10 +726,21 @@ pub fn Apply() -> impl IntoView {
                         .map(|c| ((*c).to_owned(), (*c).to_owned()))
                         .collect()
                 });
+                let kind = holder_kind(chosen().as_ref());
+                let id_types = Signal::derive(move || {
+                    let l = i18n.get_locale();
+                    IdType::ALL.iter().map(|t| (t.as_str().to_owned(), id_type_text(*t)(l).to_owned())).collect()
+                });
+                let person = step_2_person(kind);
                 view! {
-                    {inputs(form, &STEP_2[..2], v, errors)}
+                    {(kind != HolderKind::Organisation).then(|| view! {
+                        {inputs(form, &person[..1], v, errors)}
+                        <Select form field="holder_id_type" label=|l| td_string!(l, field_holder_id_type) value=v[slot::HOLDER_ID_TYPE] errors options=id_types />
+                        {inputs(form, &person[1..], v, errors)}
+                    })}
+                    {(kind != HolderKind::Person).then(|| inputs(form, &STEP_2_UNIT, v, errors))}
                     <Select form field="validity_id" label=|l| td_string!(l, field_validity) value=v[slot::VALIDITY] errors options=validity />
-                    {inputs(form, &STEP_2[2..], v, errors)}
+                    {inputs(form, &step_2_email(kind), v, errors)}
                     <Select form field="province" label=|l| td_string!(l, field_province) value=v[slot::PROVINCE] errors options=provinces />
                     <Select form field="city" label=|l| td_string!(l, field_city) value=v[slot::CITY] errors options=cities />
                 }
@@ -791,7 +886,8 @@ pub fn Apply() -> impl IntoView {
 pub fn field_step(field: &str) -> Option<u8> {
     Some(match field {
         "choose_type" | "project_id" | "type_id" | "medium" => 1,
-        "certificate_info" | "org_name" | "credit_code" | "validity_id" | "email" | "province" | "city" => 2,
+        "certificate_info" | "holder" | "holder_name" | "holder_id_type" | "holder_id_number" | "org_name"
+        | "credit_code" | "validity_id" | "email" | "province" | "city" => 2,
         "operator" | "name" | "id_number" | "mobile" | "unit_phone" | "address" => 4,
         "delivery" | "recipient_name" | "recipient_phone" | "recipient_company" => 5,
         f => DocumentKind::parse(f).map(|_| 3)?,
@@ -1231,7 +1327,7 @@ mod tests {
     fn a_filled_wizard_makes_every_request() {
         let v = filled();
         assert_eq!(choose_type(&v).unwrap().medium, Medium::Ukey);
-        assert_eq!(certificate_info(&v).unwrap().city, "和平区");
+        assert_eq!(certificate_info(&v, HolderKind::Organisation).unwrap().city, "和平区");
         assert_eq!(operator(&v).unwrap().unit_phone, None);
         let d = delivery(&v).unwrap();
         assert_eq!(d.method, DeliveryMethod::Post);
@@ -1243,9 +1339,9 @@ mod tests {
         let mut v = filled();
         v[slot::CREDIT_CODE] = "999999999999999999".into();
         v[slot::CITY] = "朝阳区".into();
-        assert_eq!(fields(certificate_info(&v)), ["credit_code:credit_code_check_char"]);
+        assert_eq!(fields(certificate_info(&v, HolderKind::Organisation)), ["credit_code:credit_code_check_char"]);
         v[slot::CREDIT_CODE] = "91350100M000100Y43".into();
-        assert_eq!(fields(certificate_info(&v)), ["city:region_unknown"]);
+        assert_eq!(fields(certificate_info(&v, HolderKind::Organisation)), ["city:region_unknown"]);
         assert_eq!(
             fields(choose_type(&Values::default())),
             ["project_id:required", "type_id:required", "medium:required"]
@@ -1254,6 +1350,77 @@ mod tests {
         assert_eq!(fields(delivery(&v)), ["recipient_name:required"]);
         v[slot::METHOD] = "counter".into();
         assert!(delivery(&v).unwrap().recipient_name.is_none());
+    }
+
+    #[test]
+    fn step_two_asks_each_type_for_its_holder() {
+        let mut v = filled();
+        v[slot::HOLDER_NAME] = "李四".into();
+        v[slot::HOLDER_ID_TYPE] = "resident_id".into();
+        v[slot::HOLDER_ID_NUMBER] = "11010519491231002x".into();
+        v[slot::EMAIL] = "lisi@example.com".into();
+        let person = certificate_info(&v, HolderKind::Person).unwrap();
+        assert_eq!(person.holder.common_name(), "李四");
+        assert_eq!(person.holder.id().map(|d| d.number()), Some("11010519491231002X"));
+        assert_eq!(person.holder.organisation(), None, "a person's certificate carries no unit");
+        let legal = certificate_info(&v, HolderKind::LegalPerson).unwrap();
+        assert_eq!(legal.holder.kind(), HolderKind::LegalPerson);
+        assert_eq!(legal.holder.organisation().map(|(o, _)| o.as_str()), Some("天津市滨海数字认证有限公司"));
+        // The saved application fills the same inputs back.
+        let view = |info| RequestView {
+            id: "a".into(),
+            kind: RequestKind::Apply,
+            acceptance_no: None,
+            status: RequestStatus::Draft,
+            step: 3,
+            choose_type: None,
+            certificate_info: Some(info),
+            documents: vec![],
+            operator: None,
+            delivery: None,
+            price_fen: None,
+            billing: BillingMode::Settlement,
+            reasons: vec![],
+            created_at: String::new(),
+            submitted_at: None,
+            from_certificate_uid: None,
+            certificate_uid: None,
+            renewal: None,
+            holder_name: None,
+            challenge_set: false,
+        };
+        let back = values_of(&view(legal));
+        assert_eq!(
+            (&back[slot::HOLDER_NAME][..], &back[slot::HOLDER_ID_NUMBER][..], &back[slot::ORG_NAME][..]),
+            ("李四", "11010519491231002X", "天津市滨海数字认证有限公司")
+        );
+
+        // Wrong numbers for the chosen document, and a person's missing e-mail.
+        v[slot::HOLDER_ID_TYPE] = "passport".into();
+        v[slot::HOLDER_ID_NUMBER] = "E123".into();
+        v[slot::EMAIL] = String::new();
+        assert_eq!(
+            fields(certificate_info(&v, HolderKind::Person)),
+            ["holder_id_number:passport_format", "email:required"]
+        );
+        v[slot::HOLDER_ID_TYPE] = "resident_id".into();
+        v[slot::HOLDER_ID_NUMBER] = "110105194912310021".into();
+        v[slot::HOLDER_NAME] = "李".into();
+        assert_eq!(
+            fields(certificate_info(&v, HolderKind::LegalPerson)),
+            ["holder_name:person_name_length", "holder_id_number:id_card_check_digit"]
+        );
+        // A unit's e-mail stays optional; its name and code are not asked of a person.
+        v[slot::ORG_NAME] = String::new();
+        assert!(certificate_info(&v, HolderKind::Organisation).is_err());
+        v[slot::HOLDER_NAME] = "李四".into();
+        v[slot::HOLDER_ID_NUMBER] = "11010519491231002X".into();
+        v[slot::EMAIL] = "lisi@example.com".into();
+        assert!(certificate_info(&v, HolderKind::Person).is_ok());
+        for f in ["holder_name", "holder_id_type", "holder_id_number", "holder"] {
+            assert_eq!(field_step(f), Some(2), "{f}");
+            assert!(field_text(f).is_some(), "{f}");
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! the chosen token and a request signed by it; the CA issues the certificate for it; the
 //! agent stores it with its chain. A progress bar runs to 下载完成 100%.
 
-use certdesk_shared::apply::{DownloadInfo, DownloadQuery, IssueForCsr, Issued};
-use certdesk_shared::{FieldError, ValidationError};
+use certdesk_shared::apply::{DownloadInfo, DownloadQuery, IssueForCsr, Issued, Medium};
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -109,6 +109,17 @@ pub fn Download() -> impl IntoView {
             let info = crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l)
                 .await
                 .map_err(|e| stop(api_problem(e, l)))?;
+            // The medium chosen in step ①: refused before a key is made on another kind of token.
+            let kind = found.with_untracked(|list| {
+                list.as_ref()?.as_ref().ok()?.iter().find(|t| t.medium_no == f.medium_no).map(|t| t.kind)
+            });
+            let medium_kind = match kind {
+                None => return Err(stop(td_string!(l, token_missing).to_owned())),
+                Some(k) if Medium::of_token(k) != info.medium => {
+                    return Err(stop(crate::api::error_message(ErrorCode::MediumMismatch, l).to_owned()));
+                }
+                Some(k) => k,
+            };
             progress.set(Progress::Key);
             let csr_pem = crate::agent::make_csr(&f.medium_no, &f.pin, &f.acceptance_no, info.key_algorithm)
                 .await
@@ -119,6 +130,7 @@ pub fn Download() -> impl IntoView {
                 auth_code: f.auth_code.clone(),
                 csr_pem,
                 medium_no: Some(f.medium_no.clone()),
+                medium_kind,
             };
             let issued = crate::api::post::<Issued>("/api/applications/issue", &req, l)
                 .await

@@ -32,8 +32,10 @@ impl InvoiceForm {
     pub fn for_application(a: &RequestView) -> Self {
         let info = a.certificate_info.as_ref();
         InvoiceForm {
-            title: info.map(|i| i.org_name.to_string()).unwrap_or_default(),
-            tax_number: info.map(|i| i.credit_code.to_string()).unwrap_or_default(),
+            title: info
+                .map(|i| i.holder.organisation().map_or(i.holder.common_name(), |(o, _)| o.as_str()).to_owned())
+                .unwrap_or_default(),
+            tax_number: info.and_then(|i| i.holder.organisation()).map(|(_, c)| c.to_string()).unwrap_or_default(),
             email: info.and_then(|i| i.email.as_ref()).map(|e| e.to_string()).unwrap_or_default(),
             ..Default::default()
         }
@@ -114,7 +116,7 @@ pub fn Invoices() -> impl IntoView {
                     let name = a
                         .certificate_info
                         .as_ref()
-                        .map(|i| i.org_name.to_string())
+                        .map(|i| i.holder.common_name().to_owned())
                         .or_else(|| a.holder_name.clone())
                         .unwrap_or_default();
                     let label = format!("{} {}", tr(|l| td_string!(l, invoice_request))(), a.acceptance_no.clone().unwrap_or_default());

@@ -8,6 +8,7 @@
 mod credit_code;
 mod email;
 mod id_card;
+mod id_document;
 mod mobile;
 mod names;
 mod password;
@@ -16,6 +17,7 @@ mod pin;
 pub use credit_code::CreditCode;
 pub use email::Email;
 pub use id_card::IdCardNumber;
+pub use id_document::{HkMacaoPermitNumber, IdDocument, IdType, PassportNumber, TaiwanPermitNumber};
 pub use mobile::Mobile;
 pub use names::{OrgName, PersonName};
 pub use password::{OtpCode, PASSWORD_MAX, PASSWORD_MIN, Password};
@@ -86,6 +88,10 @@ validation_errors! {
     NameChars = "name_chars" { "名称含有不允许的字符", "名稱含有不允許的字元", "The name contains characters that are not allowed" },
     TooLong = "too_long" { "内容过长", "內容過長", "This is too long" },
     RegionUnknown = "region_unknown" { "请选择省份和城市", "請選擇省份和城市", "Choose a province and a city from the list" },
+    PassportFormat = "passport_format" { "护照号码应为5至20位英文字母或数字", "護照號碼應為5至20位英文字母或數字", "A passport number has 5 to 20 Latin letters or digits" },
+    HkMacaoPermitFormat = "hk_macao_permit_format" { "港澳居民来往内地通行证号码应为H或M加8位数字", "港澳居民來往內地通行證號碼應為H或M加8位數字", "A Hong Kong or Macao permit number is H or M followed by 8 digits" },
+    TaiwanPermitFormat = "taiwan_permit_format" { "台湾居民来往大陆通行证号码应为8位数字", "台灣居民來往大陸通行證號碼應為8位數字", "A Taiwan permit number has 8 digits" },
+    HolderKind = "holder_kind" { "证书信息与所选证书类型不符，请按所选类型填写", "證書資訊與所選證書類型不符，請按所選類型填寫", "These details do not fit the certificate type chosen; fill in the form for that type" },
     AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },
 }
 
