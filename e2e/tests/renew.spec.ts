@@ -154,7 +154,7 @@ test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shiel
     const shieldMedium = (await make.getByRole('status').textContent())!.match(/SD[0-9A-F]{16}/)![0];
     const second = await register(page, staff, '企业账户');
     await settlement(staff, second.mobile);
-    const s = await wizard(page, context, files(), 'settlement');
+    const s = await wizard(page, context, files(), 'settlement', { medium: 'PC软盾' });
     const code2 = await approve(page, staff, s.acceptance);
     await download(page, shieldMedium, s.acceptance, code2, '975318');
     shield = { mobile: second.mobile, ...(await certificateOf(page, s.acceptance)), medium: shieldMedium, pin: '975318' };
@@ -180,7 +180,7 @@ test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shiel
     await appReady(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书延期');
     await expect(page.locator('.stepper li')).toHaveText(['延期申请', '扫码缴费', '证书下载']);
-    await expect(page.getByRole('radio', { name: /1年/ })).toBeChecked();
+    await expect(page.getByRole('radio', { name: /^一年 · 300元$/ })).toBeChecked();
     await page.getByRole('button', { name: '提交延期申请' }).click();
 
     // ② 扫码缴费 on the sandbox page a phone opens.

@@ -190,7 +190,10 @@ fn Choose(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
             view! {
                 <label for=for_id>
                     <input type="radio" name="period" id=input_id prop:checked=checked on:change=move |_| chosen.set(id.clone()) />
-                    {move || format!(" {} · {}元", years(n, i18n.get_locale()), certdesk_shared::apply::yuan(price))}
+                    {move || {
+                        let l = i18n.get_locale();
+                        format!(" {} · {}元", fill(td_string!(l, validity_years), years(n, l)), certdesk_shared::apply::yuan(price))
+                    }}
                 </label>
             }
         })
