@@ -1,9 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Staff, appReady, openAccount, register, requestSmsCode, smsCode, staffSignedIn, watchForErrors } from './support';
+import type { ChildProcess } from 'node:child_process';
+import { AGENT_PORT, Staff, appReady, startTokenAgent, openAccount, register, requestSmsCode, smsCode, staffSignedIn, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 远程下载 into a real token: certdesk-agent with SoftHSM2 (a token directory of its own),
@@ -12,37 +9,15 @@ import { approve, files, wizard } from './journey';
 // token was personalised first (its SO PIN replaced by one sealed to the portal), so that
 // after ten wrong PINs 证书解锁 can open it with the SMS code of the phone of record.
 
-const AGENT_PORT = 17530;
-const agentBin = process.env.CERTDESK_AGENT_BIN ?? join(__dirname, '..', '..', 'target', 'debug', 'certdesk-agent');
 
 test.describe('with the token agent and a SoftHSM2 token', () => {
   test.describe.configure({ mode: 'serial' });
   let agent: ChildProcess | undefined;
-  let dir = '';
   // The customer of the first test, whose certificate the next ones use.
   let customer: { mobile: string; acceptance: string; staff: Staff } | undefined;
 
   test.beforeAll(async ({ baseURL }) => {
-    dir = mkdtempSync(join(tmpdir(), 'certdesk-token-'));
-    mkdirSync(join(dir, 'tokens'));
-    const conf = join(dir, 'softhsm2.conf');
-    writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'UKey E2E', '--so-pin', '87654321', '--pin', '123456'], {
-      env: { ...process.env, SOFTHSM2_CONF: conf },
-    });
-    // Personalised at the CA's counter: the SO PIN becomes a random one sealed to the portal.
-    const { public_key } = await (await fetch(`${baseURL}/api/tokens/unlock-key`)).json();
-    execFileSync(agentBin, ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', 'personalize', '--so-pin', '87654321', '--portal-key', public_key], {
-      env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' },
-    });
-    agent = spawn(
-      agentBin,
-      ['--port', `${AGENT_PORT}`, '--allow-origin', baseURL!, '--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', '--data-dir', join(dir, 'agent')],
-      { env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' }, stdio: 'inherit' },
-    );
-    await expect
-      .poll(async () => fetch(`http://127.0.0.1:${AGENT_PORT}/v1/info`, { headers: { origin: baseURL! } }).then((r) => r.ok).catch(() => false), { timeout: 15_000 })
-      .toBe(true);
+    agent = await startTokenAgent(baseURL!, 'UKey E2E');
   });
 
   test.afterAll(async () => {

@@ -1,9 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Staff, appReady, register, staffSignedIn, watchForErrors } from './support';
+import { AGENT_PORT, Staff, appReady, register, staffSignedIn, startTokenAgent, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 证书延期 (seed 004 §4) with the real agent and a SoftHSM2 UKey, and a PC soft shield: a
@@ -15,8 +15,6 @@ import { approve, files, wizard } from './journey';
 // runs under libfaketime (cargo xtask test), and this journey moves the operating system's
 // clock it sees 300 days on (CERTDESK_CLOCK_FILE), between buying and renewing.
 
-const AGENT_PORT = 17530;
-const agentBin = process.env.CERTDESK_AGENT_BIN ?? join(__dirname, '..', '..', 'target', 'debug', 'certdesk-agent');
 const clockFile = process.env.CERTDESK_CLOCK_FILE;
 
 interface Holder {
@@ -99,25 +97,7 @@ test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shiel
 
   test.beforeAll(async ({ baseURL }) => {
     if (!clockFile) throw new Error('CERTDESK_CLOCK_FILE must name the test server\'s libfaketime file (cargo xtask test sets it)');
-    const dir = mkdtempSync(join(tmpdir(), 'certdesk-renew-token-'));
-    mkdirSync(join(dir, 'tokens'));
-    const conf = join(dir, 'softhsm2.conf');
-    writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'UKey Renew', '--so-pin', '87654321', '--pin', '123456'], {
-      env: { ...process.env, SOFTHSM2_CONF: conf },
-    });
-    const { public_key } = await (await fetch(`${baseURL}/api/tokens/unlock-key`)).json();
-    execFileSync(agentBin, ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', 'personalize', '--so-pin', '87654321', '--portal-key', public_key], {
-      env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' },
-    });
-    agent = spawn(
-      agentBin,
-      ['--port', `${AGENT_PORT}`, '--allow-origin', baseURL!, '--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', '--data-dir', join(dir, 'agent')],
-      { env: { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' }, stdio: 'inherit' },
-    );
-    await expect
-      .poll(async () => fetch(`http://127.0.0.1:${AGENT_PORT}/v1/info`, { headers: { origin: baseURL! } }).then((r) => r.ok).catch(() => false), { timeout: 15_000 })
-      .toBe(true);
+    agent = await startTokenAgent(baseURL!, 'UKey Renew');
   });
 
   test.afterAll(async () => {

@@ -1,7 +1,38 @@
 import { Page, expect } from '@playwright/test';
 import type { Browser, BrowserContext } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { certdeskBin, serverEnv } from '../playwright.config';
+
+/** The port the portal's pages look for the token agent on. */
+export const AGENT_PORT = 17530;
+const agentBin = process.env.CERTDESK_AGENT_BIN ?? join(__dirname, '..', '..', 'target', 'debug', 'certdesk-agent');
+
+/** certdesk-agent on its default port with a SoftHSM2 token of its own labelled `label`
+ * (user PIN 123456), trusting the portal at `baseURL`. The token is personalised first, as at
+ * the CA's counter: its SO PIN becomes a random one sealed to the portal, so that 证书解锁
+ * can open it later. */
+export async function startTokenAgent(baseURL: string, label: string): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-token-'));
+  mkdirSync(join(dir, 'tokens'));
+  const conf = join(dir, 'softhsm2.conf');
+  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
+  const env = { ...process.env, SOFTHSM2_CONF: conf, RUST_LOG: 'warn' };
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', '87654321', '--pin', '123456'], { env });
+  const { public_key } = await (await fetch(`${baseURL}/api/tokens/unlock-key`)).json();
+  execFileSync(agentBin, ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', 'personalize', '--so-pin', '87654321', '--portal-key', public_key], { env });
+  const agent = spawn(
+    agentBin,
+    ['--port', `${AGENT_PORT}`, '--allow-origin', baseURL, '--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', '--data-dir', join(dir, 'agent')],
+    { env, stdio: 'inherit' },
+  );
+  await expect
+    .poll(async () => fetch(`http://127.0.0.1:${AGENT_PORT}/v1/info`, { headers: { origin: baseURL } }).then((r) => r.ok).catch(() => false), { timeout: 15_000 })
+    .toBe(true);
+  return agent;
+}
 
 /** Screenshots kept as test output, one per page and language. */
 export async function keepScreenshot(page: Page, name: string) {

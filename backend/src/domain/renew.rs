@@ -52,6 +52,15 @@ pub async fn own_certificate(
     Ok((cert, produced_by))
 }
 
+/// The account's own renewal request; anything else is "not found".
+async fn own_renewal(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<request::Model, AppError> {
+    let r = own(db, account_id, id).await?;
+    if r.kind != Kind::Renew {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(r)
+}
+
 /// Whether a renewal may start now, and if not, why.
 pub fn not_open(cert: &certificate::Model, now: DateTime<Utc>) -> Option<NotOpen> {
     if cert.status != crate::ca::revoke::VALID || cert.not_after <= now {
@@ -205,7 +214,8 @@ pub async fn start(
         search_email: cert.email.clone(),
         operator_mobile: None,
         operator_id_number: None,
-        challenge_hash: None,
+        // The holder's challenge phrase (撤销密码) goes on with the certificate it protects.
+        challenge_hash: produced_by.challenge_hash.clone(),
     };
     let active: request::ActiveModel = model.clone().into();
     match request::Entity::insert(active).exec(db).await {
@@ -233,10 +243,7 @@ pub async fn submit(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
-    let r = own(db, account_id, id).await?;
-    if r.kind != Kind::Renew {
-        return Err(ErrorCode::NotFound.into());
-    }
+    let r = own_renewal(db, account_id, id).await?;
     if !r.status.editable() {
         return Err(ErrorCode::NotEditable.into());
     }
@@ -296,10 +303,7 @@ pub async fn issue(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<certificate::Model, AppError> {
-    let r = own(db, account_id, id).await?;
-    if r.kind != Kind::Renew {
-        return Err(ErrorCode::NotFound.into());
-    }
+    let r = own_renewal(db, account_id, id).await?;
     let period = renewal_period(&r).ok_or(ErrorCode::StepMissing)?;
     let uid = r.from_certificate_uid.clone().unwrap_or_default();
     let (old, _) = own_certificate(db, account_id, &uid).await?;
@@ -402,10 +406,7 @@ pub async fn finish(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
-    let r = own(db, account_id, id).await?;
-    if r.kind != Kind::Renew {
-        return Err(ErrorCode::NotFound.into());
-    }
+    let r = own_renewal(db, account_id, id).await?;
     match r.status {
         Status::Done => return Ok(r),
         Status::Issued => {}

@@ -136,6 +136,10 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(d["status"], "revoked", "{d}");
     let (s, offer) = b.get(&format!("/api/renew/{new_uid}")).await;
     assert_eq!((s, offer["not_open"].as_str()), (StatusCode::OK, Some("too_early")));
+    // The challenge phrase chosen when applying still revokes the successor.
+    let revoke = json!({ "challenge_phrase": crate::apply::CHALLENGE_PHRASE, "reason": "key_compromise" });
+    let (s, v) = anyone.post(&format!("/api/public/certificates/{new_uid}/revoke"), revoke).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("revoked")), "{v}");
     let _ = serial;
 }
 
@@ -255,8 +259,6 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     assert_eq!(cert(&app, &uid).await.reason, Some(4));
 
     // An invoice can be asked for the renewal, for its price.
-    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
-                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
-    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), invoice).await;
+    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), crate::request::invoice()).await;
     assert_eq!((s, v["amount_fen"].as_i64()), (StatusCode::OK, Some(two_years.price_fen)), "{v}");
 }

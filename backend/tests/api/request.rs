@@ -14,6 +14,12 @@ use crate::directory::issue_into;
 use crate::helpers::spawn_app;
 use certdesk_shared::admin::StaffRole;
 
+/// A 发票申请 as a unit fills it in.
+pub fn invoice() -> Value {
+    json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
+            "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" })
+}
+
 /// What the customer sees of their requests, invoices and payments.
 async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Value {
     let (_, list) = b.get("/api/applications").await;
@@ -44,9 +50,7 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
     let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
-    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
-                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
-    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, draft) = b.post("/api/applications", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{draft}");
