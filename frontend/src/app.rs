@@ -16,7 +16,7 @@ use crate::pages::{
 use crate::pages::{Applications, Apply, Invoices, MyCertificates, Renew, Shipments};
 use crate::session::provide_session;
 
-pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, normal};
+pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, is_holder_path, normal};
 
 /// The customers' header, for the portal and the wizard.
 pub fn customer_header() -> AnyView {
@@ -33,7 +33,9 @@ pub fn staff_header() -> AnyView {
 /// the wasm budget than several of our pages.
 pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
-        p if APPLY_PATHS.contains(&p) || is_admin_path(p) || is_directory_path(p) => view! { <Elsewhere /> }.into_any(),
+        p if APPLY_PATHS.contains(&p) || is_holder_path(p) || is_admin_path(p) || is_directory_path(p) => {
+            view! { <Elsewhere /> }.into_any()
+        }
         "/" => view! { <Home /> }.into_any(),
         "/env-check" => view! { <EnvCheck /> }.into_any(),
         "/register" => view! { <Register /> }.into_any(),
@@ -53,6 +55,13 @@ pub fn apply_page(path: &str) -> AnyView {
         "/applications" => view! { <Applications /> }.into_any(),
         "/invoices" => view! { <Invoices /> }.into_any(),
         "/shipments" => view! { <Shipments /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The holder's bundle's route table: 我的证书 and 证书延期; every other path belongs to the portal.
+pub fn holder_page(path: &str) -> AnyView {
+    match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         "/renew" => view! { <Renew /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),

@@ -35,6 +35,12 @@ pub fn mount_apply() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
 }
 
+/// The holder's bundle (我的证书, 证书延期).
+pub fn mount_holder() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::holder_page header=app::customer_header /> });
+}
+
 /// The public directory bundle.
 pub fn mount_directory() {
     console_error_panic_hook::set_once();

@@ -2,8 +2,11 @@
 //! serves that bundle's page and each bundle's router hands the other paths back with a
 //! reload, so both sides must use these same functions: then a reload can never loop.
 
-/// The business bundle: the new-certificate wizard, renewal, 我的证书 and the customer's lists.
-pub const APPLY_PATHS: [&str; 6] = ["/apply", "/applications", "/invoices", "/shipments", "/my-certificates", "/renew"];
+/// The new-certificate bundle: the wizard and the customer's lists after applying.
+pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+
+/// The holder's bundle: 我的证书 and the operations on a certificate held (证书延期 …).
+pub const HOLDER_PATHS: [&str; 2] = ["/my-certificates", "/renew"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {
@@ -12,6 +15,10 @@ pub fn normal(path: &str) -> &str {
 
 pub fn is_apply_path(path: &str) -> bool {
     APPLY_PATHS.contains(&normal(path))
+}
+
+pub fn is_holder_path(path: &str) -> bool {
+    HOLDER_PATHS.contains(&normal(path))
 }
 
 /// The public directory: 查询服务, 注销公告, a certificate's page, and the token pages that
@@ -55,6 +62,8 @@ mod tests {
                 && !is_directory_path("/certificates/a/b")
                 && !is_directory_path("/searching")
         );
+        assert!(is_holder_path("/my-certificates") && is_holder_path("/renew/") && !is_apply_path("/renew"));
+        assert!(!is_holder_path("/renewal") && !is_holder_path("/my-certificates/x"));
         assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
     }

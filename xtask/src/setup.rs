@@ -157,7 +157,12 @@ fn tool_path() -> std::ffi::OsString {
 pub fn build_app() -> Result<()> {
     sh(crate::cargo().args(["fetch"]))?;
     sh(Command::new("trunk").current_dir(root()).args(["build", "--release", "--offline"]).env("PATH", tool_path()))?;
-    for (page, dir) in [("apply.html", "apply-app"), ("admin.html", "admin-app"), ("directory.html", "directory-app")] {
+    for (page, dir) in [
+        ("apply.html", "apply-app"),
+        ("holder.html", "holder-app"),
+        ("admin.html", "admin-app"),
+        ("directory.html", "directory-app"),
+    ] {
         sh(Command::new("trunk")
             .current_dir(root())
             .args([

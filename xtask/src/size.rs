@@ -19,6 +19,7 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 /// The bundles besides the portal, as `(name, folder under dist/)`.
 pub const BUNDLES: &[(&str, &str)] = &[
     ("new certificate (/apply)", "apply-app"),
+    ("holder (/my-certificates, /renew)", "holder-app"),
     ("staff console (/admin)", "admin-app"),
     ("public directory (/search)", "directory-app"),
 ];

@@ -2,8 +2,9 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is four bundles, each its own wasm: the new-certificate wizard (built into
-//! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the staff console (`admin-app/`) `/admin…`, the
+//! The app is five bundles, each its own wasm: the new-certificate wizard (built into
+//! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the holder's bundle
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the staff console (`admin-app/`) `/admin…`, the
 //! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
 //! portal (`index.html`) answers everything else.
 //! The apps' routers map paths the same way and reload to reach the other bundle.
@@ -19,10 +20,12 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use certdesk_shared::bundles::{is_admin_path, is_apply_path, is_directory_path};
+use certdesk_shared::bundles::{is_admin_path, is_apply_path, is_directory_path, is_holder_path};
 
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
+/// Where the holder's bundle (我的证书, 证书延期) is built.
+pub const HOLDER_DIR: &str = "holder-app";
 /// Where the staff console (every `/admin…` path) is built.
 pub const ADMIN_DIR: &str = "admin-app";
 /// Where the public directory (/search, /bulletin, /certificates/…) is built.
@@ -32,6 +35,7 @@ pub struct Spa {
     dir: PathBuf,
     index_html: Option<String>,
     apply_html: Option<String>,
+    holder_html: Option<String>,
     admin_html: Option<String>,
     directory_html: Option<String>,
 }
@@ -56,14 +60,15 @@ impl Spa {
             None
         };
         let apply_html = read_bundle(dir, APPLY_DIR)?;
+        let holder_html = read_bundle(dir, HOLDER_DIR)?;
         let admin_html = read_bundle(dir, ADMIN_DIR)?;
         let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
-        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, admin_html, directory_html })
+        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, holder_html, admin_html, directory_html })
     }
 
     /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        [&self.index_html, &self.apply_html, &self.admin_html, &self.directory_html]
+        [&self.index_html, &self.apply_html, &self.holder_html, &self.admin_html, &self.directory_html]
             .into_iter()
             .flatten()
             .flat_map(|h| inline_scripts(h))
@@ -82,6 +87,7 @@ impl Spa {
                 let pages = Pages {
                     index: index.clone(),
                     apply: bundle(&self.apply_html, APPLY_DIR),
+                    holder: bundle(&self.holder_html, HOLDER_DIR),
                     admin: bundle(&self.admin_html, ADMIN_DIR),
                     directory: bundle(&self.directory_html, DIRECTORY_DIR),
                 };
@@ -99,6 +105,7 @@ impl Spa {
 struct Pages {
     index: ServeFile,
     apply: ServeFile,
+    holder: ServeFile,
     admin: ServeFile,
     directory: ServeFile,
 }
@@ -110,6 +117,8 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
         files.oneshot(req).await
     } else if is_apply_path(path) {
         pages.apply.oneshot(req).await
+    } else if is_holder_path(path) {
+        pages.holder.oneshot(req).await
     } else if is_admin_path(path) {
         pages.admin.oneshot(req).await
     } else if is_directory_path(path) {

@@ -65,7 +65,9 @@ async fn request_id_from_the_caller_is_kept() {
 #[tokio::test]
 async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     let app = crate::helpers::spawn_app_with(|c| {
-        for (sub, title) in [("apply-app", "wizard"), ("admin-app", "console"), ("directory-app", "directory")] {
+        for (sub, title) in
+            [("apply-app", "wizard"), ("holder-app", "holder"), ("admin-app", "console"), ("directory-app", "directory")]
+        {
             let dir = c.static_dir.join(sub);
             std::fs::create_dir_all(&dir).unwrap();
             let page = format!("<!doctype html><title>{title}</title><script type=\"module\">import init from '/{sub}/x.js'; await init();</script>");
@@ -78,8 +80,11 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The four bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 4, "{csp}");
+        // The five bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 5, "{csp}");
+    }
+    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
     }
     for path in ["/admin", "/admin/sign-in", "/admin/enrol"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
