@@ -83,9 +83,13 @@ async function supersededEverywhere(page: Page, baseURL: string, serial: string)
     ['ocsp', '-issuer', issuing, '-serial', `0x${serial}`, '-url', `${baseURL}/ocsp`, '-CAfile', root, '-verify_other', issuing, '-attime', at],
     { encoding: 'utf8' },
   );
-  expect(ocsp.stdout + ocsp.stderr).toContain('Response verify OK');
-  expect(ocsp.stdout).toContain(': revoked');
-  expect(ocsp.stdout).toContain('superseded');
+  // The signature and chain verify at that moment; OpenSSL still warns that the answer's
+  // times lie ahead of this machine's clock, and then prints the status.
+  const out = ocsp.stdout + ocsp.stderr;
+  expect(out).toContain('Response verify OK');
+  expect(out).toMatch(new RegExp(`0x${serial}: (WARNING: Status times invalid\\.\\s*)?(revoked|\\n)`));
+  expect(out).toMatch(/^\s*revoked$/m);
+  expect(out).toContain('Reason: superseded');
 }
 
 test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shield', () => {

@@ -41,7 +41,11 @@ mod tests {
     #[test]
     fn each_path_has_one_bundle() {
         assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/invoices"));
-        assert!(is_apply_path("/my-certificates") && !is_directory_path("/my-certificates"));
+        assert!(
+            is_holder_path("/my-certificates")
+                && !is_apply_path("/my-certificates")
+                && !is_directory_path("/my-certificates")
+        );
         assert!(
             !is_apply_path("/")
                 && !is_apply_path("/applyx")
