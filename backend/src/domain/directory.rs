@@ -1,6 +1,6 @@
 //! The public directory (seed 000, seed 003 §1.4): certificate status search by e-mail or
-//! exact name, a certificate's detail, self-revocation with the challenge phrase chosen when
-//! applying, the revocation bulletin (注销公告) and the progress lookup (查询服务). Nothing
+//! exact name, a certificate's detail (its revocation by challenge phrase is `revoke`), the
+//! revocation bulletin (注销公告) and the progress lookup (查询服务). Nothing
 //! here needs a session; every lookup is counted per address in the counters store
 //! ([`Counters`]: shared by every server, never waiting for the disk), and contact data
 //! leaves masked.
@@ -8,19 +8,15 @@
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{
-    BulletinEntry, BulletinPage, CertificateDetail, HOLDER_REASONS, Progress, ProgressQuery, PublicStatus,
-    SEARCH_LIMIT, SearchHit, SearchKey, SearchResults, SelfRevocation, StatusFilter, mask_email, mask_identifier,
+    BulletinEntry, BulletinPage, CertificateDetail, Progress, ProgressQuery, PublicStatus, SEARCH_LIMIT, SearchHit,
+    SearchKey, SearchResults, StatusFilter, mask_email, mask_identifier,
 };
 use certdesk_shared::request::RequestStatus;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, TransactionTrait, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, Value};
 
-use super::audit::{self, AuditKey, Event};
-use super::throttle::{self, Counters, Policy};
-use super::{ClientMeta, sql};
-use crate::ca::CaService;
+use super::sql;
+use super::throttle::{self, Counters};
 use crate::ca::revoke::{HOLD, REVOKED, VALID};
 use crate::entity::{certificate, request};
 use crate::error::AppError;
@@ -30,19 +26,6 @@ use crate::error::AppError;
 pub const LOOKUPS_PER_MINUTE: i32 = 60;
 /// Progress lookups per address: 20 an hour (each one guesses at personal data).
 pub const PROGRESS_PER_HOUR: i32 = 20;
-/// Wrong challenge phrases for one certificate from one address: waits from the 3rd,
-/// locked at the 5th. Only that address is stopped, so nobody can lock the holder out.
-pub const PHRASE_PER_CERTIFICATE_AND_ADDRESS: Policy =
-    Policy { window: Duration::hours(1), delay_from: 3, lock_at: 5, lock_for: Duration::hours(1) };
-/// Wrong challenge phrases for one certificate from anywhere: waits (doubling, at most
-/// about 17 minutes) from the 20th, never a lock, so guessing from many addresses stays slow
-/// and the holder can still revoke.
-pub const PHRASE_PER_CERTIFICATE: Policy =
-    Policy { window: Duration::hours(24), delay_from: 20, lock_at: i32::MAX, lock_for: Duration::hours(1) };
-/// Wrong challenge phrases per address, over any certificates.
-pub const PHRASE_PER_ADDRESS: Policy =
-    Policy { window: Duration::hours(1), delay_from: 10, lock_at: 20, lock_for: Duration::hours(1) };
-
 /// Counts one public lookup of `ip`; refused once over the limit.
 pub async fn count_lookup(counters: &Counters, ip: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     let bucket = throttle::address_bucket(ip);
@@ -150,7 +133,7 @@ fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, 
     })
 }
 
-async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model, AppError> {
+pub(crate) async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model, AppError> {
     certificate::Entity::find()
         .filter(certificate::Column::Uid.eq(uid))
         .one(db)
@@ -158,7 +141,7 @@ async fn find(db: &impl ConnectionTrait, uid: &str) -> Result<certificate::Model
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
-fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
+pub(crate) fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
     // The subject as RFC 4514 text, with a resident ID number (personal certificates carry
     // one) masked: the page is public.
     let subject = x509_parser::parse_x509_certificate(&c.der)
@@ -192,87 +175,6 @@ fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> CertificateDetail {
 
 /// A certificate's detail page (seed 000 step 6).
 pub async fn detail(db: &impl ConnectionTrait, uid: &str, now: DateTime<Utc>) -> Result<CertificateDetail, AppError> {
-    Ok(detail_of(&find(db, uid).await?, now))
-}
-
-/// Self-revocation (seed 000 steps 7–8): the challenge phrase chosen when applying and a
-/// holder's reason; the CA revokes at once and a new CRL is signed. Wrong phrases are
-/// counted per certificate and per address before the phrase is checked, and audited.
-#[allow(clippy::too_many_arguments)]
-pub async fn revoke_with_phrase(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    counters: &Counters,
-    ca: &CaService,
-    key: &AuditKey,
-    uid: &str,
-    request: SelfRevocation,
-    meta: &ClientMeta,
-    now: DateTime<Utc>,
-) -> Result<CertificateDetail, AppError> {
-    let SelfRevocation { challenge_phrase: phrase, reason } = request;
-    if !HOLDER_REASONS.contains(&reason) {
-        return Err(ErrorCode::BadRevocationReason.into());
-    }
-    let cert = find(db, uid).await?;
-    if cert.ca_id != ca.issuing.id {
-        return Err(ErrorCode::NotFound.into());
-    }
-    if cert.status == REVOKED {
-        return Err(ErrorCode::AlreadyRevoked.into());
-    }
-    let keys = [
-        (meta.address_key(&format!("revoke:cert:{}", cert.uid)), PHRASE_PER_CERTIFICATE_AND_ADDRESS),
-        (format!("revoke:cert:{}", cert.uid), PHRASE_PER_CERTIFICATE),
-        (meta.address_key("revoke"), PHRASE_PER_ADDRESS),
-    ];
-    for (i, (key, policy)) in keys.iter().enumerate() {
-        if !counters.attempt(key, *policy, now).await? {
-            for (charged, _) in &keys[..i] {
-                counters.forgive(charged).await?;
-            }
-            return Err(ErrorCode::RateLimited.into());
-        }
-    }
-    let stored = request::Entity::find()
-        .filter(request::Column::CertificateUid.eq(cert.uid.clone()))
-        .one(db)
-        .await?
-        .and_then(|a| a.challenge_hash);
-    // No application (a certificate made another way) costs the same check and fails.
-    let right = super::password::verify(stored, phrase).await.map_err(AppError::Internal)?;
-    if !right {
-        let detail = serde_json::json!({ "certificate": cert.uid });
-        audit::append(
-            db,
-            key,
-            Event {
-                actor: audit::ANONYMOUS,
-                action: "revocation_phrase_invalid",
-                subject: &cert.serial,
-                ip: &meta.ip,
-                detail,
-            },
-        )
-        .await?;
-        return Err(ErrorCode::ChallengePhraseInvalid.into());
-    }
-    for (charged, _) in &keys {
-        counters.forgive(charged).await?;
-    }
-    // Revoking re-signs the CRL in the same transaction, and the audit row goes with them.
-    let txn = db.begin().await?;
-    crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, reason, None).await?;
-    let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
-    audit::append(
-        &txn,
-        key,
-        Event { actor: audit::ANONYMOUS, action: "certificate_revoked", subject: &cert.serial, ip: &meta.ip, detail },
-    )
-    .await?;
-    txn.commit().await?;
-    // Only now is the revocation visible to other connections: this server's OCSP answers
-    // read before this moment are stale from here on.
-    crate::ca::ocsp::status_changed();
     Ok(detail_of(&find(db, uid).await?, now))
 }
 

@@ -17,6 +17,7 @@ pub mod payment;
 pub mod renew;
 pub mod request;
 pub mod review;
+pub mod revoke;
 pub mod security_key;
 pub mod session;
 pub mod shipping;

@@ -7,8 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::FieldError;
 use certdesk_shared::directory::{
-    BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, SelfRevocation,
-    StatusFilter,
+    BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, StatusFilter,
 };
 use chrono::Utc;
 
@@ -22,7 +21,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/public/certificates", get(search))
         .route("/public/certificates/{uid}", get(detail))
-        .route("/public/certificates/{uid}/revoke", post(revoke))
         .route("/public/bulletin", get(bulletin))
         .route("/public/progress", post(progress))
         .route("/public/ca", get(ca_files))
@@ -76,26 +74,6 @@ async fn detail(
     let now = Utc::now();
     directory::count_lookup(&state.counters, &meta.ip, now).await?;
     Ok(Json(directory::detail(&state.db, &uid, now).await?))
-}
-
-async fn revoke(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    Path(uid): Path<String>,
-    AppJson(r): AppJson<SelfRevocation>,
-) -> Result<Json<CertificateDetail>, AppError> {
-    let d = directory::revoke_with_phrase(
-        &state.db,
-        &state.counters,
-        &state.ca,
-        &state.audit_key,
-        &uid,
-        r,
-        &meta,
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(d))
 }
 
 #[derive(serde::Deserialize)]

@@ -15,6 +15,7 @@ mod notice;
 mod ocsp;
 mod payment;
 mod renew;
+mod revoke;
 mod security;
 mod spa;
 mod unlock;
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(apply::router())
         .merge(my_certificates::router())
         .merge(renew::router())
+        .merge(revoke::router())
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())
