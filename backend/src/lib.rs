@@ -97,6 +97,10 @@ async fn send_expiry_notices_forever(state: AppState) {
         if let Err(e) = domain::expiry_notice::send_due(&state.db, chrono::Utc::now(), &how).await {
             tracing::error!(error = ?e, "sending expiry notices failed");
         }
+        // The claims' e-mails, to the SMTP server (when there is one), each at most once.
+        if let Err(e) = state.notifier.email.relay_pending().await {
+            tracing::error!(error = ?e, "relaying e-mails to the SMTP server failed");
+        }
     }
 }
 

@@ -28,11 +28,18 @@ pub struct Sending<'a> {
     pub public_url: &'a str,
     /// A staging server marks its SMS.
     pub staging: bool,
+    /// An SMTP server carries e-mail: the claim keeps the e-mail for the relay
+    /// (`Mailer::relay_pending`) instead of delivering it to the outbox.
+    pub smtp: bool,
 }
 
 impl<'a> Sending<'a> {
     pub fn from_config(config: &'a crate::Config) -> Sending<'a> {
-        Sending { public_url: &config.public_url, staging: config.staging }
+        Sending {
+            public_url: &config.public_url,
+            staging: config.staging,
+            smtp: config.smtp_url.as_deref().is_some_and(|u| !u.is_empty()),
+        }
     }
 }
 
@@ -196,7 +203,12 @@ async fn send_one(
             "您好：\n\n您的数字证书（{}）将于{date}到期，还有{days}天。到期后证书不能再使用，请在到期前办理证书延期：\n\n{link}\n\n您也可以登录CertDesk自助服务系统，在“通知消息”中点击“延期”。\n\nCertDesk",
             cert.subject
         );
-        crate::notify::keep_in(&txn, "email", email, "expiry_notice", &format!("{subject}\n\n{body}")).await?;
+        let text = format!("{subject}\n\n{body}");
+        if how.smtp {
+            crate::notify::keep_for_relay(&txn, email, "expiry_notice", &text).await?;
+        } else {
+            crate::notify::keep_in(&txn, "email", email, "expiry_notice", &text).await?;
+        }
         sent.emails += 1;
     }
     txn.commit().await?;

@@ -12,6 +12,8 @@ pub struct Model {
     pub template: String,
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// For a message an SMTP server must still carry: `pending`, `sending`, `sent`.
+    pub relay: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

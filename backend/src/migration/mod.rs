@@ -27,6 +27,7 @@ pub(crate) mod m20261202_000017_request;
 pub(crate) use m20261202_000017_request as request_codes;
 mod m20261202_000018_certificate_holder;
 mod m20261202_000019_expiry_notice;
+mod m20261202_000020_outbox_relay;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_request::Migration),
             Box::new(m20261202_000018_certificate_holder::Migration),
             Box::new(m20261202_000019_expiry_notice::Migration),
+            Box::new(m20261202_000020_outbox_relay::Migration),
         ]
     }
 }

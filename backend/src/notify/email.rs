@@ -69,3 +69,63 @@ impl Mailer {
         Ok(())
     }
 }
+
+impl Mailer {
+    /// Sends the outbox's e-mails that wait for the SMTP server (written inside a
+    /// transaction, such as an expiry notice's), each at most once: a conditional UPDATE
+    /// claims a message (`pending` → `sending`) before the send, and a refused send puts it
+    /// back for the next round. Without an SMTP server there is nothing to relay.
+    pub async fn relay_pending(&self) -> anyhow::Result<usize> {
+        use crate::entity::outbox_message;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let Some(smtp) = &self.smtp else { return Ok(0) };
+        let db = self.outbox.db();
+        let set = |to: &'static str, from: &'static str, id: String| {
+            crate::domain::exec(
+                db,
+                "UPDATE outbox_message SET relay = $2 WHERE id = $1 AND relay = $3",
+                vec![id.into(), to.into(), from.into()],
+            )
+        };
+        let pending = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Relay.eq("pending"))
+            .order_by_asc(outbox_message::Column::CreatedAt)
+            .limit(100)
+            .all(db)
+            .await?;
+        let mut sent = 0;
+        for m in pending {
+            if set("sending", "pending", m.id.clone()).await?.rows_affected() != 1 {
+                continue; // Another server's relay took it.
+            }
+            let (subject, body) = m.body.split_once("\n\n").unwrap_or((m.body.as_str(), ""));
+            let message = m.recipient.parse::<Mailbox>().map_err(anyhow::Error::from).and_then(|to| {
+                Ok(Message::builder()
+                    .from(self.from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body.to_owned())?)
+            });
+            let message = match message {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, id = %m.id, "an outbox e-mail that cannot be sent");
+                    set("failed", "sending", m.id.clone()).await?;
+                    continue;
+                }
+            };
+            match smtp.send(message).await {
+                Ok(_) => {
+                    set("sent", "sending", m.id.clone()).await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, id = %m.id, "the SMTP server refused an e-mail; it is tried again");
+                    set("pending", "sending", m.id.clone()).await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+}

@@ -87,16 +87,38 @@ pub async fn keep_in(
     template: &str,
     body: &str,
 ) -> Result<(), DbErr> {
-    keep(db, channel, recipient, template, body).await
+    keep_relayed(db, channel, recipient, template, body, None).await
 }
 
-/// Keeps one accepted message in the outbox table.
+/// [`keep_in`] for an e-mail that the SMTP server must still carry: the relay
+/// ([`email::Mailer::relay_pending`]) sends it after the caller's change commits.
+pub async fn keep_for_relay(
+    db: &impl ConnectionTrait,
+    recipient: &str,
+    template: &str,
+    body: &str,
+) -> Result<(), DbErr> {
+    keep_relayed(db, "email", recipient, template, body, Some("pending")).await
+}
+
 async fn keep(
     db: &impl ConnectionTrait,
     channel: &str,
     recipient: &str,
     template: &str,
     body: &str,
+) -> Result<(), DbErr> {
+    keep_relayed(db, channel, recipient, template, body, None).await
+}
+
+/// Keeps one accepted message in the outbox table.
+async fn keep_relayed(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    recipient: &str,
+    template: &str,
+    body: &str,
+    relay: Option<&str>,
 ) -> Result<(), DbErr> {
     use sea_orm::EntityTrait;
     outbox_message::Entity::insert(outbox_message::ActiveModel {
@@ -106,6 +128,7 @@ async fn keep(
         template: Set(template.to_owned()),
         body: Set(body.to_owned()),
         created_at: Set(Utc::now()),
+        relay: Set(relay.map(str::to_owned)),
     })
     .exec(db)
     .await

@@ -753,7 +753,7 @@ async fn password_change_notice_goes_over_real_smtp() {
 }
 
 /// Decodes a single-part message's body (base64 or quoted-printable).
-fn mailparse_lite(raw: &str) -> String {
+pub fn mailparse_lite(raw: &str) -> String {
     use base64::Engine;
     let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).unwrap();
     let head = head.to_ascii_lowercase();

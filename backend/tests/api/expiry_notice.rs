@@ -17,7 +17,7 @@ use certdesk_shared::notice::NoticeList;
 use crate::accounts::{Browser, registered};
 use crate::apply::CHALLENGE_PHRASE;
 use crate::directory::{issue_with_key, submitted};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{SmtpServer, TestApp, spawn_app, spawn_app_with};
 
 /// A customer with an issued certificate: the browser, the phone, the certificate.
 async fn holder_with_certificate(app: &TestApp) -> (Browser<'_>, String, certificate::Model) {
@@ -32,7 +32,7 @@ async fn run(app: &TestApp, now: DateTime<Utc>) -> Sent {
 }
 
 /// The outbox's messages of one template to one recipient.
-async fn kept(app: &TestApp, template: &str, recipient: &str) -> Vec<outbox_message::Model> {
+pub async fn kept(app: &TestApp, template: &str, recipient: &str) -> Vec<outbox_message::Model> {
     outbox_message::Entity::find()
         .filter(outbox_message::Column::Template.eq(template))
         .filter(outbox_message::Column::Recipient.eq(recipient))
@@ -190,4 +190,42 @@ async fn another_holders_later_certificate_of_the_same_name_does_not_silence_a_n
     assert_eq!(run(&app, first.not_after - Duration::days(29)).await, Sent { notices: 2, sms: 2, emails: 2 });
     assert_eq!(kept(&app, "SMS_CD_EXPIRY", &first_mobile).await.len(), 1);
     assert_eq!(kept(&app, "SMS_CD_EXPIRY", &second_mobile).await.len(), 1);
+}
+
+/// With an SMTP server, the claim keeps the e-mail for the relay, which hands it to the
+/// server once: a second relay round, or a second server's, sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_smtp_server_the_relay_mails_each_notice_once() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(|c| c.smtp_url = Some(smtp.url())).await;
+    let (_b, _mobile, cert) = holder_with_certificate(&app).await;
+    let email = cert.email.clone().unwrap();
+    let sent = run(&app, cert.not_after - Duration::days(29)).await;
+    assert_eq!(sent.emails, 1);
+    let kept = kept(&app, "expiry_notice", &email).await;
+    assert_eq!(kept.iter().map(|m| m.relay.as_deref()).collect::<Vec<_>>(), [Some("pending")]);
+    // (The approval e-mail of the application went over SMTP already.)
+    let notices_mailed = |smtp: &SmtpServer| {
+        smtp.received()
+            .into_iter()
+            .map(|raw| crate::accounts::mailparse_lite(&raw))
+            .filter(|m| m.contains(&format!("/renew?uid={}", cert.uid)))
+            .count()
+    };
+    assert_eq!(notices_mailed(&smtp), 0, "nothing leaves before the relay runs");
+
+    let mailer = &app.state.notifier.email;
+    let (first, second) = tokio::join!(mailer.relay_pending(), mailer.relay_pending());
+    assert_eq!(first.unwrap() + second.unwrap(), 1);
+    assert_eq!(mailer.relay_pending().await.unwrap(), 0);
+    for _ in 0..50 {
+        if notices_mailed(&smtp) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(notices_mailed(&smtp), 1);
+    assert!(smtp.received().iter().any(|raw| raw.contains(&format!("To: {email}"))));
+    let kept = crate::expiry_notice::kept(&app, "expiry_notice", &email).await;
+    assert_eq!(kept.iter().map(|m| m.relay.as_deref()).collect::<Vec<_>>(), [Some("sent")]);
 }
