@@ -49,7 +49,10 @@ async function signInWithToken(page: Page, how: 'UKey登录' | 'PC软盾登录',
   await page.getByRole('radio', { name: how }).check();
   await page.getByLabel('PIN码').fill(pin);
   await page.getByRole('button', { name: '立即登录' }).click();
-  await expect(page).toHaveURL(/\/(account|my-certificates)$/);
+  // 我的证书 is another bundle: wait for it to load before going anywhere else.
+  await expect(page).toHaveURL(/\/my-certificates$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的证书');
+  await appReady(page);
 }
 
 /** ③ 证书下载 on the renewal page: the token holding the certificate is chosen already. */
