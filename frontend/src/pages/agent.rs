@@ -171,7 +171,6 @@ pub fn AgentPage() -> impl IntoView {
                 </li>
                 <li>{move || fill(td_string!(i18n.get_locale(), agent_install_port), AGENT_DEFAULT_PORT)}</li>
                 <li>{tr(|l| td_string!(l, agent_install_module))}</li>
-                <li>{tr(|l| td_string!(l, agent_install_other))}</li>
             </ol>
         </section>
         <NewShield found medium_no />
