@@ -58,16 +58,7 @@ async fn issue(
     let cert =
         renew::issue(&state.db, &state.ca, &state.audit_key, &user.account_id, &id, &body, &user.meta, Utc::now())
             .await?;
-    let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der]
-        .iter()
-        .map(|der| crate::ca::der::pem("CERTIFICATE", der))
-        .collect();
-    Ok(Json(Issued {
-        pem: crate::ca::der::pem("CERTIFICATE", &cert.der),
-        certificate_uid: cert.uid,
-        serial: cert.serial,
-        chain_pem,
-    }))
+    Ok(Json(super::apply::issued_answer(&state, &cert.der, cert.uid, cert.serial)))
 }
 
 async fn finish(
