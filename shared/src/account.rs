@@ -64,6 +64,12 @@ pub enum CodePurpose {
     ResetPassword,
     /// 证书解锁: the phone of record proves the token's owner asks.
     TokenUnlock,
+    /// 证书注销: a signed-in holder proves the phone of record (`POST /api/my-certificates/{uid}/code`).
+    CertificateRevoke,
+    /// 证书补办 / 密钥恢复, the same way.
+    CertificateReissue,
+    /// 解冻, the same way.
+    CertificateRelease,
 }
 
 impl CodePurpose {
@@ -72,7 +78,19 @@ impl CodePurpose {
             CodePurpose::Register => "register",
             CodePurpose::ResetPassword => "reset_password",
             CodePurpose::TokenUnlock => "token_unlock",
+            CodePurpose::CertificateRevoke => "certificate_revoke",
+            CodePurpose::CertificateReissue => "certificate_reissue",
+            CodePurpose::CertificateRelease => "certificate_release",
         }
+    }
+
+    /// Sent to a certificate's phone of record for its signed-in holder, never to a phone
+    /// typed into a public form.
+    pub fn for_certificate(self) -> bool {
+        matches!(
+            self,
+            CodePurpose::CertificateRevoke | CodePurpose::CertificateReissue | CodePurpose::CertificateRelease
+        )
     }
 }
 

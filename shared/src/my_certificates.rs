@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::CodePurpose;
 use crate::certificate::CertificateProfile;
 
 /// Where a certificate stands for its holder.
@@ -103,6 +104,23 @@ pub struct MyCertificate {
     pub renewable_from: String,
     /// 延期 is open now: a valid certificate inside its window.
     pub renewable: bool,
+    /// The phone of record (预留手机号) its SMS codes go to, masked (`151****9192`).
+    pub phone_masked: String,
+}
+
+/// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,
+/// for one of the purposes [`CodePurpose::for_certificate`] names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateCodeRequest {
+    pub purpose: CodePurpose,
+}
+
+/// Answer to [`CertificateCodeRequest`]: where it went, masked, and when another may be asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateCodeSent {
+    pub phone_masked: String,
+    pub resend_after_secs: u32,
+    pub valid_for_secs: u32,
 }
 
 impl MyCertificate {

@@ -3,6 +3,7 @@
 //! minute for each purpose and 10 per day, 20 per address per hour.
 
 use certdesk_shared::account::{CODE_RESEND_SECS, CODE_TTL_SECS, CodePurpose, SendCodeRequest};
+use certdesk_shared::my_certificates::CertificateCodeSent;
 use certdesk_shared::{ErrorCode, FieldError, Mobile, OtpCode, ValidationError};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -33,22 +34,15 @@ pub(crate) fn six_digits() -> Result<String, anyhow::Error> {
     }
 }
 
-/// Sends a code (or, when the purpose makes no sense for this phone, a notice or nothing),
-/// answering the same either way so the answer tells nobody whether the phone has an account.
-pub async fn send(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    notifier: &Notifier,
-    key: &AuditKey,
-    req: &SendCodeRequest,
+/// The limits every send passes, counted whether or not an SMS goes out: per address, one
+/// per phone and purpose per minute, and per phone per hour and per day.
+async fn limits(
+    db: &impl ConnectionTrait,
+    phone: &str,
+    purpose: CodePurpose,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let SendCodeRequest { mobile, purpose, captcha_id, captcha_answer } = req;
-    let purpose = *purpose;
-    let phone = mobile.as_str();
-    // A person asks for a code: the image captcha keeps scripts from pumping SMS to
-    // premium numbers through us, whatever addresses they come from.
-    super::captcha::check(db, captcha_id, captcha_answer, now).await?;
     if !throttle::take(db, &meta.address_key("code"), PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -82,17 +76,46 @@ pub async fn send(
             return Err(ErrorCode::RateLimited.into());
         }
     }
+    Ok(())
+}
+
+/// Sends a code (or, when the purpose makes no sense for this phone, a notice or nothing),
+/// answering the same either way so the answer tells nobody whether the phone has an account.
+pub async fn send(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    notifier: &Notifier,
+    key: &AuditKey,
+    req: &SendCodeRequest,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let SendCodeRequest { mobile, purpose, captcha_id, captcha_answer } = req;
+    let purpose = *purpose;
+    if purpose.for_certificate() {
+        // Those go to a certificate's phone of record only (`send_to_record`).
+        return Err(AppError::Validation(vec![FieldError {
+            field: "purpose".into(),
+            error: ValidationError::OutOfRange,
+        }]));
+    }
+    let phone = mobile.as_str();
+    // A person asks for a code: the image captcha keeps scripts from pumping SMS to
+    // premium numbers through us, whatever addresses they come from.
+    super::captcha::check(db, captcha_id, captcha_answer, now).await?;
+    limits(db, phone, purpose, meta, now).await?;
 
     let mut exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
     if purpose == CodePurpose::TokenUnlock && !exists {
-        // 证书解锁 also takes the operator's phone from an application that has a certificate.
+        // 证书解锁 also takes the operator's phone from an application that has a certificate,
+        // and a phone of record set by a 经办人变更.
         exists = query_one(
             db,
             "SELECT 1 AS one FROM request WHERE operator_mobile = $1 AND certificate_uid IS NOT NULL LIMIT 1",
             vec![phone.into()],
         )
         .await?
-        .is_some();
+        .is_some()
+            || super::contact::is_phone_of_record_somewhere(db, phone).await?;
     }
     let code = six_digits()?;
     let template = match (purpose, exists) {
@@ -102,6 +125,7 @@ pub async fn send(
         (CodePurpose::TokenUnlock, true) => Some(Template::TokenUnlockCode { code: code.clone() }),
         // No account: nothing to reset or unlock, and no SMS to a stranger's phone.
         (CodePurpose::ResetPassword | CodePurpose::TokenUnlock, false) => None,
+        (CodePurpose::CertificateRevoke | CodePurpose::CertificateReissue | CodePurpose::CertificateRelease, _) => None,
     };
     let sends_code = matches!(
         template,
@@ -169,6 +193,102 @@ pub async fn send(
     )
     .await?;
     Ok(())
+}
+
+/// The business a certificate code is for, as its SMS names it.
+fn action_name(purpose: CodePurpose) -> &'static str {
+    match purpose {
+        CodePurpose::CertificateReissue => "补办",
+        CodePurpose::CertificateRelease => "解冻",
+        _ => "注销",
+    }
+}
+
+/// A code to the phone of record of one of the signed-in account's certificates, for a
+/// certificate purpose (证书注销, 证书补办, 解冻): another account's certificate is "not found",
+/// and the answer shows the phone masked.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_to_record(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    notifier: &Notifier,
+    key: &AuditKey,
+    account_id: &str,
+    uid: &str,
+    purpose: CodePurpose,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<CertificateCodeSent, AppError> {
+    if !purpose.for_certificate() {
+        return Err(AppError::Validation(vec![FieldError {
+            field: "purpose".into(),
+            error: ValidationError::OutOfRange,
+        }]));
+    }
+    if super::my_certificates::holdings(db, account_id, Some(uid)).await?.is_empty() {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let mobile = super::contact::phone_of_record(db, uid).await?;
+    let phone = mobile.as_str();
+    limits(db, phone, purpose, meta, now).await?;
+    let code = six_digits()?;
+    let id = new_id();
+    exec(
+        db,
+        "UPDATE one_time_code SET used_at = $3 WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL",
+        vec![phone.into(), purpose.as_str().into(), now.into()],
+    )
+    .await?;
+    one_time_code::Entity::insert(one_time_code::ActiveModel {
+        id: Set(id.clone()),
+        mobile: Set(phone.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        code_hash: Set(code_hash(&id, &code)),
+        attempts: Set(0),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::seconds(CODE_TTL_SECS.into())),
+        used_at: Set(None),
+        ip: Set(meta.ip.clone()),
+    })
+    .exec(db)
+    .await?;
+    let template = Template::CertificateCode { code, action: action_name(purpose).to_owned() };
+    if let Err(e) = notifier.sms(phone, template).await {
+        exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.into(), now.into()]).await?;
+        tracing::warn!(error = %e, "SMS refused by the gateway");
+        return Err(match e {
+            SmsError::BusinessLimitControl => ErrorCode::RateLimited.into(),
+            _ => ErrorCode::Unavailable.into(),
+        });
+    }
+    audit::append(
+        db,
+        key,
+        Event {
+            actor: &audit::customer(account_id),
+            action: "code_sent",
+            subject: &mobile.masked(),
+            ip: &meta.ip,
+            detail: serde_json::json!({ "purpose": purpose.as_str(), "certificate": uid, "sent": true }),
+        },
+    )
+    .await?;
+    Ok(CertificateCodeSent {
+        phone_masked: mobile.masked(),
+        resend_after_secs: CODE_RESEND_SECS,
+        valid_for_secs: CODE_TTL_SECS,
+    })
+}
+
+/// Uses up a code sent to a certificate's phone of record for `purpose`.
+pub async fn consume_for_certificate(
+    db: &impl ConnectionTrait,
+    uid: &str,
+    purpose: CodePurpose,
+    code: &OtpCode,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mobile = super::contact::phone_of_record(db, uid).await?;
+    consume(db, &mobile, purpose, code, now).await
 }
 
 /// Uses up a code: right, unexpired, unused, sent for this purpose, and within its tries.

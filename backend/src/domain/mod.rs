@@ -6,6 +6,7 @@ pub mod audit;
 pub mod captcha;
 pub mod catalogue;
 pub mod codes;
+pub mod contact;
 pub mod directory;
 pub mod download;
 pub mod expiry_notice;

@@ -96,13 +96,13 @@ async fn views(
             .map(|t| (t.id, t.name))
             .collect()
     };
-    Ok(held
-        .into_iter()
-        .map(|h| {
-            let type_name = h.type_id.as_ref().and_then(|t| types.get(t).cloned());
-            view(&h, type_name, now)
-        })
-        .collect())
+    let mut out = Vec::with_capacity(held.len());
+    for h in held {
+        let type_name = h.type_id.as_ref().and_then(|t| types.get(t).cloned());
+        let phone = super::contact::phone_of_record(db, &h.certificate.uid).await?;
+        out.push(view(&h, type_name, phone.masked(), now));
+    }
+    Ok(out)
 }
 
 /// Where a certificate stands at `now`.
@@ -152,7 +152,7 @@ fn subject_parts(der: &[u8]) -> SubjectParts {
     parts
 }
 
-fn view(h: &Holding, type_name: Option<String>, now: DateTime<Utc>) -> MyCertificate {
+fn view(h: &Holding, type_name: Option<String>, phone_masked: String, now: DateTime<Utc>) -> MyCertificate {
     let c = &h.certificate;
     let s = subject_parts(&c.der);
     MyCertificate {
@@ -176,6 +176,7 @@ fn view(h: &Holding, type_name: Option<String>, now: DateTime<Utc>) -> MyCertifi
         revoked_at: c.revoked_at.map(|t| t.to_rfc3339()),
         renewable_from: crate::domain::renew::opens_at(c).format("%Y-%m-%d").to_string(),
         renewable: renewable(c, now),
+        phone_masked,
     }
 }
 

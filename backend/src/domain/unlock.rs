@@ -138,14 +138,14 @@ pub async fn grant(
     {
         return Err(refused("the next sealed secret is not the token's"));
     }
-    // Every valid certificate on the medium belongs to one account, and this phone is that
-    // account's (its user name, or an operator phone on one of its applications).
+    // Every valid certificate on the medium belongs to one account, and this phone is the
+    // phone of record of one of them (`domain::contact`: after a 经办人变更, the new
+    // operator's phone only).
     let rows = db
         .query_all(sql(
             db,
-            "SELECT a.account_id AS account_id, u.mobile AS mobile, a.operator_mobile AS operator_mobile FROM certificate c \
+            "SELECT a.account_id AS account_id, c.uid AS uid FROM certificate c \
              JOIN request a ON a.certificate_uid = c.uid \
-             JOIN account u ON u.id = a.account_id \
              WHERE c.medium_no = $1 AND c.status <> 'revoked'",
             vec![medium_no.into()],
         ))
@@ -154,11 +154,8 @@ pub async fn grant(
     let mut phone_matches = false;
     for r in &rows {
         owners.insert(r.try_get::<String>("", "account_id")?);
-        let phones = [
-            r.try_get::<String>("", "mobile")?,
-            r.try_get::<Option<String>>("", "operator_mobile")?.unwrap_or_default(),
-        ];
-        phone_matches |= phones.iter().any(|p| p == req.mobile.as_str());
+        let uid = r.try_get::<String>("", "uid")?;
+        phone_matches |= super::contact::phone_of_record(db, &uid).await? == req.mobile;
     }
     let account_id = match (owners.len(), phone_matches) {
         (1, true) => owners.into_iter().next().unwrap_or_default(),

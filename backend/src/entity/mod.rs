@@ -9,6 +9,7 @@ pub mod catalogue_project;
 pub mod catalogue_type;
 pub mod catalogue_validity;
 pub mod certificate;
+pub mod certificate_contact;
 pub mod crl;
 pub mod expiry_notice;
 pub mod invoice;

@@ -3,18 +3,22 @@
 //! downloads (`/api/certificates/{uid}.pem`, `.der`, `.p7b` in `ca.rs`).
 
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::my_certificates::MyCertificate;
+use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent, MyCertificate};
 use chrono::Utc;
 
+use super::AppJson;
 use super::auth::CurrentUser;
-use crate::domain::my_certificates;
+use crate::domain::{codes, my_certificates};
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/my-certificates", get(list)).route("/my-certificates/{uid}", get(one))
+    Router::new()
+        .route("/my-certificates", get(list))
+        .route("/my-certificates/{uid}", get(one))
+        .route("/my-certificates/{uid}/code", post(send_code))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCertificate>>, AppError> {
@@ -28,4 +32,25 @@ async fn one(
     Path(uid): Path<String>,
 ) -> Result<Json<MyCertificate>, AppError> {
     Ok(Json(my_certificates::one(&state.db, &user.account_id, &uid, Utc::now()).await?))
+}
+
+/// An SMS code to the certificate's phone of record (证书注销, 证书补办, 解冻).
+async fn send_code(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+    AppJson(body): AppJson<CertificateCodeRequest>,
+) -> Result<Json<CertificateCodeSent>, AppError> {
+    let sent = codes::send_to_record(
+        &state.db,
+        &state.notifier,
+        &state.audit_key,
+        &user.account_id,
+        &uid,
+        body.purpose,
+        &user.meta,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(sent))
 }

@@ -28,6 +28,7 @@ pub(crate) use m20261202_000017_request as request_codes;
 mod m20261202_000018_certificate_holder;
 mod m20261202_000019_expiry_notice;
 mod m20261202_000020_outbox_relay;
+mod m20261202_000021_phone_of_record;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_certificate_holder::Migration),
             Box::new(m20261202_000019_expiry_notice::Migration),
             Box::new(m20261202_000020_outbox_relay::Migration),
+            Box::new(m20261202_000021_phone_of_record::Migration),
         ]
     }
 }

@@ -32,6 +32,9 @@ pub enum Template {
     ResetPasswordCode { code: String },
     /// 验证码 for unlocking a token's PIN (证书解锁).
     TokenUnlockCode { code: String },
+    /// 验证码 for a holder's certificate business (证书注销, 证书补办, 解冻), to the phone of record;
+    /// `action` names it.
+    CertificateCode { code: String, action: String },
     /// Someone asked for a registration code for a phone that already has an account.
     AlreadyRegistered,
     /// The password of the account was changed or reset.
@@ -58,6 +61,7 @@ impl Template {
             Template::RegisterCode { .. } => "SMS_CD_REGISTER",
             Template::ResetPasswordCode { .. } => "SMS_CD_RESET",
             Template::TokenUnlockCode { .. } => "SMS_CD_UNLOCK",
+            Template::CertificateCode { .. } => "SMS_CD_CERTIFICATE",
             Template::AlreadyRegistered => "SMS_CD_REGISTERED",
             Template::PasswordChanged => "SMS_CD_PASSWORD",
             Template::SecurityKeyChanged { .. } => "SMS_CD_KEY",
@@ -75,6 +79,9 @@ impl Template {
             Template::RegisterCode { code }
             | Template::ResetPasswordCode { code }
             | Template::TokenUnlockCode { code } => BTreeMap::from([("code", code.clone())]),
+            Template::CertificateCode { code, action } => {
+                BTreeMap::from([("code", code.clone()), ("action", action.clone())])
+            }
             Template::ApplicationApproved { acceptance_no, auth_code } => {
                 BTreeMap::from([("acceptance_no", acceptance_no.clone()), ("auth_code", auth_code.clone())])
             }
@@ -101,7 +108,8 @@ impl Template {
         match self {
             Template::RegisterCode { code }
             | Template::ResetPasswordCode { code }
-            | Template::TokenUnlockCode { code } => vec![code.as_str()],
+            | Template::TokenUnlockCode { code }
+            | Template::CertificateCode { code, .. } => vec![code.as_str()],
             Template::ApplicationApproved { auth_code, .. } => vec![auth_code.as_str()],
             _ => Vec::new(),
         }
@@ -111,7 +119,10 @@ impl Template {
     fn is_code(&self) -> bool {
         matches!(
             self,
-            Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. }
+            Template::RegisterCode { .. }
+                | Template::ResetPasswordCode { .. }
+                | Template::TokenUnlockCode { .. }
+                | Template::CertificateCode { .. }
         )
     }
 }
@@ -123,6 +134,9 @@ fn template_text(code: &str) -> Option<&'static str> {
         "SMS_CD_RESET" => "您正在找回登录密码，验证码：${code}，5分钟内有效。如非本人操作，请忽略本短信。",
         "SMS_CD_UNLOCK" => {
             "您正在解锁数字证书介质的PIN码，验证码：${code}，5分钟内有效。如非本人操作，请立即联系客服。"
+        }
+        "SMS_CD_CERTIFICATE" => {
+            "您正在办理数字证书${action}业务，验证码：${code}，5分钟内有效。如非本人操作，请勿泄露并立即联系客服。"
         }
         "SMS_CD_REGISTERED" => {
             "您的手机号已注册CertDesk自助服务系统账号，无需重复注册。如忘记密码，请使用“忘记密码”找回。"
@@ -394,6 +408,7 @@ mod tests {
             Template::RegisterCode { code: "1".into() },
             Template::ResetPasswordCode { code: "1".into() },
             Template::TokenUnlockCode { code: "1".into() },
+            Template::CertificateCode { code: "1".into(), action: "证书注销".into() },
             Template::AlreadyRegistered,
             Template::PasswordChanged,
             Template::SecurityKeyChanged { added: true },

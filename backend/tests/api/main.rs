@@ -19,6 +19,7 @@ mod health;
 mod holder;
 mod my_certificates;
 mod payment;
+mod phone_of_record;
 mod pkcs11;
 mod production_mode;
 mod renew;

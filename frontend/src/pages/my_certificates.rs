@@ -173,6 +173,7 @@ mod tests {
             revoked_at: None,
             renewable_from: "2026-10-03".into(),
             renewable,
+            phone_masked: "151****9192".into(),
         }
     }
 
