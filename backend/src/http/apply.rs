@@ -300,6 +300,7 @@ async fn decide(
         &state.db,
         &state.audit_key,
         &state.notifier,
+        &state.ca,
         &who.user.staff,
         &id,
         decision,
