@@ -78,15 +78,31 @@ pub enum DocumentKind {
     OperatorId,
     /// 其他资料 (the agreement with seal, signature samples …), packed as zip or rar.
     Other,
+    /// 注销申请表, signed (证书注销).
+    RevocationForm,
+    /// 证书持有人身份证件 (证书注销).
+    HolderId,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 3] = [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other];
+    pub const ALL: [DocumentKind; 5] = [
+        DocumentKind::BusinessLicence,
+        DocumentKind::OperatorId,
+        DocumentKind::Other,
+        DocumentKind::RevocationForm,
+        DocumentKind::HolderId,
+    ];
+    /// The documents a certificate type may require of a 新办 (the catalogue's choice).
+    pub const FOR_APPLY: [DocumentKind; 3] =
+        [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::BusinessLicence => "business_licence",
             DocumentKind::OperatorId => "operator_id",
             DocumentKind::Other => "other",
+            DocumentKind::RevocationForm => "revocation_form",
+            DocumentKind::HolderId => "holder_id",
         }
     }
     pub fn parse(s: &str) -> Option<DocumentKind> {

@@ -94,6 +94,12 @@ pub enum ErrorCode {
     WrongMedium,
     /// A download into a token of another kind than the medium chosen in step ①.
     MediumMismatch,
+    /// Another request (延期, 补办 …) is under way for this certificate.
+    RequestUnderWay,
+    /// The CA's staff froze the certificate: only staff unfreeze it.
+    FrozenByStaff,
+    /// A staff member may not approve a revocation they asked for (dual control).
+    OwnRevocation,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -101,7 +107,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -144,6 +150,9 @@ impl ErrorCode {
         ErrorCode::CertificateNotValid,
         ErrorCode::WrongMedium,
         ErrorCode::MediumMismatch,
+        ErrorCode::RequestUnderWay,
+        ErrorCode::FrozenByStaff,
+        ErrorCode::OwnRevocation,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -193,6 +202,9 @@ impl ErrorCode {
             ErrorCode::CertificateNotValid => "error_certificate_not_valid",
             ErrorCode::WrongMedium => "error_wrong_medium",
             ErrorCode::MediumMismatch => "error_medium_mismatch",
+            ErrorCode::RequestUnderWay => "error_request_under_way",
+            ErrorCode::FrozenByStaff => "error_frozen_by_staff",
+            ErrorCode::OwnRevocation => "error_own_revocation",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -344,6 +356,9 @@ impl ErrorCode {
                 "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
                 "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
             ),
+            ErrorCode::RequestUnderWay => lang.pick("另有业务正在办理中，请办结或撤回后再申请", "另有業務正在辦理中，請辦結或撤回後再申請", "Another request is under way for this certificate; finish or withdraw it first"),
+            ErrorCode::FrozenByStaff => lang.pick("该证书由CA冻结，请联系客服解冻", "該證書由CA凍結，請聯繫客服解凍", "The CA froze this certificate; contact customer service to unfreeze it"),
+            ErrorCode::OwnRevocation => lang.pick("不能批准本人发起的吊销，请由另一名工作人员审批", "不能批准本人發起的吊銷，請由另一名工作人員審批", "You cannot approve a revocation you asked for; a second staff member must"),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",
                 "該介質上已有其他帳戶的證書，不能下載到此介質，請換一個介質",

@@ -9,6 +9,7 @@ pub mod bundles;
 pub mod certificate;
 pub mod directory;
 pub mod error;
+pub mod freeze;
 pub mod health;
 pub mod lang;
 pub mod my_certificates;
@@ -17,6 +18,7 @@ pub mod payment;
 pub mod regions;
 pub mod renew;
 pub mod request;
+pub mod revoke;
 #[cfg(feature = "seal")]
 pub mod seal;
 pub mod validate;

@@ -106,6 +106,10 @@ pub struct MyCertificate {
     pub renewable: bool,
     /// The phone of record (预留手机号) its SMS codes go to, masked (`151****9192`).
     pub phone_masked: String,
+    /// Who froze it, while it is frozen: the holder may unfreeze only their own freeze.
+    pub frozen_by: Option<crate::freeze::FrozenBy>,
+    /// The request under way for it (延期, 注销 …), if any: no other starts meanwhile.
+    pub request_under_way: Option<crate::request::RequestKind>,
 }
 
 /// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::freeze::FrozenBy;
 use certdesk_shared::my_certificates::{CertificatePanel, MyCertificate, MyCertificateStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -100,7 +101,10 @@ async fn views(
     for h in held {
         let type_name = h.type_id.as_ref().and_then(|t| types.get(t).cloned());
         let phone = super::contact::phone_of_record(db, &h.certificate.uid).await?;
-        out.push(view(&h, type_name, phone.masked(), now));
+        let under_way = super::request::open_for_certificate(db, &h.certificate.uid).await?.map(|r| r.kind.into());
+        let mut v = view(&h, type_name, phone.masked(), now);
+        v.request_under_way = under_way;
+        out.push(v);
     }
     Ok(out)
 }
@@ -177,6 +181,8 @@ fn view(h: &Holding, type_name: Option<String>, phone_masked: String, now: DateT
         renewable_from: crate::domain::renew::opens_at(c).format("%Y-%m-%d").to_string(),
         renewable: renewable(c, now),
         phone_masked,
+        frozen_by: if c.status == HOLD { c.frozen_by.as_deref().and_then(FrozenBy::parse) } else { None },
+        request_under_way: None,
     }
 }
 
@@ -205,6 +211,7 @@ mod tests {
             created_at: t,
             email: None,
             medium_no: None,
+            frozen_by: None,
         }
     }
 

@@ -114,7 +114,8 @@ impl Transition {
             Transition::Approve => (&[Status::Submitted, Status::Resubmitted], Status::Approved),
             Transition::Reject => (&[Status::Submitted, Status::Resubmitted], Status::Rejected),
             Transition::Issue => (&[Status::Approved], Status::Issued),
-            Transition::Finish => (&[Status::Issued], Status::Done),
+            // A kind done at its approval (注销, 经办人变更) finishes from Approved.
+            Transition::Finish => (&[Status::Approved, Status::Issued], Status::Done),
             Transition::Withdraw => (&[Status::Draft, Status::Submitted, Status::Rejected], Status::Withdrawn),
         }
     }
@@ -211,6 +212,20 @@ pub async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Resul
         .await?
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
+
+/// The request under way for a certificate, of any kind (at most one: a partial unique
+/// index on `from_certificate_uid` over the open statuses).
+pub async fn open_for_certificate(db: &impl ConnectionTrait, uid: &str) -> Result<Option<request::Model>, AppError> {
+    Ok(request::Entity::find()
+        .filter(request::Column::FromCertificateUid.eq(uid))
+        .filter(request::Column::Status.is_in(OPEN))
+        .one(db)
+        .await?)
+}
+
+/// The statuses of a request under way (the partial unique index's list).
+pub const OPEN: [Status; 6] =
+    [Status::Draft, Status::Submitted, Status::Rejected, Status::Resubmitted, Status::Approved, Status::Issued];
 
 /// Any request, for staff.
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<request::Model, AppError> {

@@ -147,7 +147,7 @@ pub async fn review(
         serde_json::json!({ "request": app.id, "kind": RequestKind::from(app.kind).as_str(), "reasons": reasons });
     audit::append(&txn, key, Event { actor: &actor, action, subject: &number, ip: &meta.ip, detail }).await?;
     if decision.approve {
-        approved(&txn, ca, key, &app, meta, now).await?;
+        approved(&txn, ca, key, &actor, &app, meta, now).await?;
     }
     txn.commit().await?;
     // An approval that changed a certificate's status (注销) is visible from here on.
@@ -156,7 +156,11 @@ pub async fn review(
         tell_applicant(notifier, &app, decision.approve, &number, &code).await;
     } else {
         let kind = RequestKind::from(app.kind).name_zh().to_owned();
-        let template = if decision.approve {
+        // A kind done at its approval (注销) is told it is done, not to come and download.
+        let done = find(db, id).await?.status == Status::Done;
+        let template = if done {
+            Template::RequestDone { kind, acceptance_no: number }
+        } else if decision.approve {
             Template::RequestApproved { kind, acceptance_no: number }
         } else {
             Template::RequestRejected { kind, acceptance_no: number }
@@ -173,13 +177,14 @@ async fn approved(
     txn: &(impl ConnectionTrait + TransactionTrait),
     ca: &CaService,
     key: &AuditKey,
+    actor: &str,
     app: &request::Model,
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let _ = (txn, ca, key, meta, now);
     match app.kind {
-        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue | Kind::Revoke => Ok(()),
+        Kind::Revoke => super::revoke::approved(txn, ca, key, actor, app, meta, now).await,
+        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue => Ok(()),
     }
 }
 

@@ -35,13 +35,16 @@ pub enum Permission {
     ManageCatalogue,
     /// Record couriers and tracking numbers.
     Ship,
+    /// Freeze, unfreeze, and ask for or approve a revocation by the CA (a revocation needs a
+    /// second member with this permission).
+    Revoke,
 }
 
 pub fn allows(role: StaffRole, p: Permission) -> bool {
     matches!(
         (role, p),
         (StaffRole::Administrator, _)
-            | (StaffRole::Reviewer, Permission::Review)
+            | (StaffRole::Reviewer, Permission::Review | Permission::Revoke)
             | (StaffRole::Finance, Permission::Finance)
             | (StaffRole::CustomerService, Permission::Ship)
     )
@@ -306,12 +309,13 @@ mod tests {
     #[test]
     fn roles_grant_their_permissions_only() {
         use Permission::*;
-        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship];
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship, Revoke];
         for p in all {
             assert!(allows(StaffRole::Administrator, p));
         }
-        assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 1);
-        assert!(allows(StaffRole::Reviewer, Review));
+        assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 2);
+        assert!(allows(StaffRole::Reviewer, Review) && allows(StaffRole::Reviewer, Revoke));
+        assert!(!allows(StaffRole::CustomerService, Revoke) && !allows(StaffRole::Finance, Revoke));
         assert!(!allows(StaffRole::CustomerService, ReadOutbox), "the outbox holds live codes");
         assert!(!allows(StaffRole::CustomerService, ReadAudit));
         assert!(allows(StaffRole::Finance, Finance));

@@ -28,6 +28,8 @@ pub struct Model {
     pub email: Option<String>,
     /// 介质编号 of the token it was downloaded into (证书解锁 checks it).
     pub medium_no: Option<String>,
+    /// Who froze it while it is on hold: `holder` or `staff` (migration 024).
+    pub frozen_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ pub mod sandbox_secret;
 pub mod sandbox_trade;
 pub mod session;
 pub mod staff;
+pub mod staff_revocation;
 pub mod throttle;
 pub mod token_unlock_secret;
 pub mod token_unlock_spent;

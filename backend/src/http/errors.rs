@@ -54,6 +54,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::CertificateNotValid
         | ErrorCode::WrongMedium => StatusCode::CONFLICT,
         ErrorCode::MediumMismatch => StatusCode::CONFLICT,
+        ErrorCode::RequestUnderWay => StatusCode::CONFLICT,
+        ErrorCode::FrozenByStaff => StatusCode::CONFLICT,
+        ErrorCode::OwnRevocation => StatusCode::FORBIDDEN,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -5,12 +5,13 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::freeze::Unfreeze;
 use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent, MyCertificate};
 use chrono::Utc;
 
 use super::AppJson;
 use super::auth::CurrentUser;
-use crate::domain::{codes, my_certificates};
+use crate::domain::{codes, freeze as holder_freeze, my_certificates};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -19,6 +20,8 @@ pub fn router() -> Router<AppState> {
         .route("/my-certificates", get(list))
         .route("/my-certificates/{uid}", get(one))
         .route("/my-certificates/{uid}/code", post(send_code))
+        .route("/my-certificates/{uid}/freeze", post(freeze))
+        .route("/my-certificates/{uid}/unfreeze", post(unfreeze))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCertificate>>, AppError> {
@@ -53,4 +56,30 @@ async fn send_code(
     )
     .await?;
     Ok(Json(sent))
+}
+
+/// 冻结, at once.
+async fn freeze(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+) -> Result<Json<MyCertificate>, AppError> {
+    let c =
+        holder_freeze::freeze(&state.db, &state.ca, &state.audit_key, &user.account_id, &uid, &user.meta, Utc::now())
+            .await?;
+    Ok(Json(c))
+}
+
+/// 解冻, with the code sent to the phone of record.
+async fn unfreeze(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+    AppJson(body): AppJson<Unfreeze>,
+) -> Result<Json<MyCertificate>, AppError> {
+    let now = Utc::now();
+    let c =
+        holder_freeze::unfreeze(&state.db, &state.ca, &state.audit_key, &user.account_id, &uid, &body, &user.meta, now)
+            .await?;
+    Ok(Json(c))
 }

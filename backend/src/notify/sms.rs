@@ -157,7 +157,7 @@ fn template_text(code: &str) -> Option<&'static str> {
         "SMS_CD_REQUEST_REJECTED" => {
             "您的${kind}申请（业务受理号：${acceptance_no}）未通过审核，请登录系统查看原因，修改后重新提交。"
         }
-        "SMS_CD_REQUEST_DONE" => "您的${kind}业务（业务受理号：${acceptance_no}）已办理完成，新证书已下载到介质中。",
+        "SMS_CD_REQUEST_DONE" => "您的${kind}业务（业务受理号：${acceptance_no}）已办理完成，详情请登录系统查看。",
         "SMS_CD_EXPIRY" => {
             "您的数字证书（${name}）将于${date}到期，还有${days}天。请登录CertDesk自助服务系统，在“通知消息”中点击“延期”办理证书延期。"
         }

@@ -140,7 +140,7 @@ impl TypeForm {
         TypeForm {
             name: RwSignal::new(t.map(|t| t.name.clone()).unwrap_or_default()),
             media: RwSignal::new(t.map_or_else(|| vec![Medium::Ukey], |t| t.media.clone())),
-            documents: RwSignal::new(t.map_or_else(|| DocumentKind::ALL.to_vec(), |t| t.documents.clone())),
+            documents: RwSignal::new(t.map_or_else(|| DocumentKind::FOR_APPLY.to_vec(), |t| t.documents.clone())),
             renewal_review: RwSignal::new(t.is_some_and(|t| t.renewal_review)),
         }
     }
@@ -162,7 +162,7 @@ impl TypeForm {
                 <input id=name_id type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             </td>
             <td>{checks(&Medium::ALL, self.media, crate::pages::apply::medium_text, format!("{} {label}", tr(|l| td_string!(l, field_medium))()))}</td>
-            <td>{checks(&DocumentKind::ALL, self.documents, crate::pages::apply::doc_text, format!("{} {label}", tr(|l| td_string!(l, col_documents))()))}</td>
+            <td>{checks(&DocumentKind::FOR_APPLY, self.documents, crate::pages::apply::doc_text, format!("{} {label}", tr(|l| td_string!(l, col_documents))()))}</td>
             <td>{review_check(self.renewal_review, format!("{} {label}", tr(|l| td_string!(l, field_renewal_review))()))}</td>
         }
     }
@@ -314,7 +314,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                         </div>
                         <div class="field">
                             <span class="label">{tr(|l| td_string!(l, col_documents))}</span>
-                            {checks(&DocumentKind::ALL, new_type.documents, crate::pages::apply::doc_text, tr(|l| td_string!(l, col_documents))().into())}
+                            {checks(&DocumentKind::FOR_APPLY, new_type.documents, crate::pages::apply::doc_text, tr(|l| td_string!(l, col_documents))().into())}
                         </div>
                         <div class="field">
                             {review_check(new_type.renewal_review, tr(|l| td_string!(l, field_renewal_review))().into())}

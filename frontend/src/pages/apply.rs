@@ -301,6 +301,8 @@ pub fn doc_text(k: DocumentKind) -> Text {
         DocumentKind::BusinessLicence => |l| td_string!(l, doc_business_licence),
         DocumentKind::OperatorId => |l| td_string!(l, doc_operator_id),
         DocumentKind::Other => |l| td_string!(l, doc_other),
+        DocumentKind::RevocationForm => |l| td_string!(l, doc_revocation_form),
+        DocumentKind::HolderId => |l| td_string!(l, doc_holder_id),
     }
 }
 
