@@ -24,6 +24,7 @@ mod pkcs11;
 mod production_mode;
 mod renew;
 mod request;
+mod revoke;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;
