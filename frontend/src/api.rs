@@ -256,6 +256,9 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::CertificateNotValid => td_string!(l, error_certificate_not_valid),
         ErrorCode::WrongMedium => td_string!(l, error_wrong_medium),
         ErrorCode::MediumMismatch => td_string!(l, error_medium_mismatch),
+        ErrorCode::RequestUnderWay => td_string!(l, error_request_under_way),
+        ErrorCode::FrozenByStaff => td_string!(l, error_frozen_by_staff),
+        ErrorCode::OwnRevocation => td_string!(l, error_own_revocation),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

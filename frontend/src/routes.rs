@@ -8,6 +8,7 @@ use leptos_i18n::td_string;
 pub enum Operation {
     Apply,
     Renew,
+    Revoke,
     Unlock,
     RemoteDownload,
     Verify,
@@ -18,9 +19,10 @@ pub enum Operation {
 impl Operation {
     /// In navigation order, as the seed sites list them. Only operations that are built are
     /// here: a link never leads to a page saying a service is not open.
-    pub const NAV: [Operation; 7] = [
+    pub const NAV: [Operation; 8] = [
         Operation::Apply,
         Operation::Renew,
+        Operation::Revoke,
         Operation::Unlock,
         Operation::RemoteDownload,
         Operation::Verify,
@@ -32,6 +34,7 @@ impl Operation {
         match self {
             Operation::Apply => "/apply",
             Operation::Renew => "/renew",
+            Operation::Revoke => "/revoke",
             Operation::Unlock => "/unlock",
             Operation::RemoteDownload => "/remote-download",
             Operation::Verify => "/verify",
@@ -44,6 +47,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, nav_apply),
             Operation::Renew => td_string!(l, nav_renew),
+            Operation::Revoke => td_string!(l, nav_revoke),
             Operation::Unlock => td_string!(l, nav_unlock),
             Operation::RemoteDownload => td_string!(l, nav_remote_download),
             Operation::Verify => td_string!(l, nav_verify),
@@ -56,6 +60,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, desc_apply),
             Operation::Renew => td_string!(l, desc_renew),
+            Operation::Revoke => td_string!(l, desc_revoke),
             Operation::Unlock => td_string!(l, desc_unlock),
             Operation::RemoteDownload => td_string!(l, desc_remote_download),
             Operation::Verify => td_string!(l, desc_verify),

@@ -146,7 +146,11 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
 
     let (s, c) = holder.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
-    assert_eq!((s, c["status"].as_str(), c["frozen_by"].as_str()), (StatusCode::OK, Some("frozen"), Some("holder")), "{c}");
+    assert_eq!(
+        (s, c["status"].as_str(), c["frozen_by"].as_str()),
+        (StatusCode::OK, Some("frozen"), Some("holder")),
+        "{c}"
+    );
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("certificateHold"), "{answer}");
     assert!(in_crl(&fetch_crl(&app).await, &serial));
@@ -200,7 +204,11 @@ async fn a_revocation_by_staff_waits_for_a_second_member_and_nobody_approves_the
     let (s, v) = first.post(&ask, json!({ "reason": "certificate_hold", "comment": "私钥泄露" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")), "{v}");
     let (s, r) = first.post(&ask, json!({ "reason": "key_compromise", "comment": "私钥泄露，持有人电话报告" })).await;
-    assert_eq!((s, r["status"].as_str(), r["may_decide"].as_bool()), (StatusCode::OK, Some("pending"), Some(false)), "{r}");
+    assert_eq!(
+        (s, r["status"].as_str(), r["may_decide"].as_bool()),
+        (StatusCode::OK, Some("pending"), Some(false)),
+        "{r}"
+    );
     let rid = r["id"].as_str().unwrap().to_owned();
     let (s, v) = second.post(&ask, json!({ "reason": "key_compromise", "comment": "再次" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");

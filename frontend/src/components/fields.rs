@@ -3,6 +3,7 @@
 //! captcha, and the 获取验证码 button with its countdown.
 
 use certdesk_shared::account::{Captcha, CodePurpose, CodeSent, SendCodeRequest};
+use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent};
 use certdesk_shared::{FieldError, Mobile, ValidationError};
 use leptos::prelude::*;
 
@@ -280,6 +281,77 @@ pub fn CaptchaField(
     }
 }
 
+/// Counts `left` down to 0 once a second from the number of seconds `start` is given (the
+/// wait before another SMS code may be asked for); stops with the component.
+fn countdown(left: RwSignal<u32>) -> impl Fn(u32) + Copy + 'static {
+    let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
+    let stop = move || {
+        if let Some(t) = timer.try_update_value(Option::take).flatten() {
+            t.clear();
+        }
+    };
+    on_cleanup(stop);
+    move |secs: u32| {
+        stop();
+        let deadline = js_sys::Date::now() + f64::from(secs) * 1000.0;
+        left.set(secs);
+        let handle = set_interval_with_handle(
+            move || {
+                let n = seconds_left(deadline, js_sys::Date::now());
+                left.set(n);
+                if n == 0 {
+                    stop();
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        timer.set_value(handle.ok());
+    }
+}
+
+/// 获取短信验证码 for a certificate's business (证书注销, 补办, 解冻): the code goes to the
+/// certificate's phone of record, which the server names masked ("已发送至151****9192").
+#[component]
+pub fn SendCertificateCode(uid: String, purpose: CodePurpose, failure: RwSignal<Option<Failure>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let left = RwSignal::new(0u32);
+    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(None::<CertificateCodeSent>);
+    let start = countdown(left);
+    let path = StoredValue::new(format!("/api/my-certificates/{uid}/code"));
+    let send = move |_| {
+        busy.set(true);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let req = CertificateCodeRequest { purpose };
+            let res =
+                crate::api::post::<CertificateCodeSent>(&path.get_value(), &req, i18n.get_locale_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(s) => {
+                    start(s.resend_after_secs);
+                    sent.set(Some(s));
+                }
+                Err(e) => failure.set(Some(e.into())),
+            }
+        });
+    };
+    view! {
+        <button type="button" class="secondary send-code" disabled=move || busy.get() || left.get() != 0 on:click=send>
+            {move || {
+                let l = i18n.get_locale();
+                match left.get() {
+                    0 => td_string!(l, code_send).to_owned(),
+                    n => fill(td_string!(l, code_resend_in), n),
+                }
+            }}
+        </button>
+        <p class="status" role="status">
+            {move || sent.get().map(|s| fill(td_string!(i18n.get_locale(), code_sent_to), s.phone_masked))}
+        </p>
+    }
+}
+
 /// 获取验证码: checks the phone with the same rule as the server and that the image captcha
 /// (a [`CaptchaField`] of the same form) is answered, asks for a code and counts down until
 /// another may be sent ("37秒后可再次发送").
@@ -296,29 +368,7 @@ pub fn SendCode(
     let left = RwSignal::new(0u32);
     let busy = RwSignal::new(false);
     let sent = RwSignal::new(None::<u32>);
-    let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
-    let stop = move || {
-        if let Some(t) = timer.try_update_value(Option::take).flatten() {
-            t.clear();
-        }
-    };
-    on_cleanup(stop);
-    let start = move |secs: u32| {
-        stop();
-        let deadline = js_sys::Date::now() + f64::from(secs) * 1000.0;
-        left.set(secs);
-        let handle = set_interval_with_handle(
-            move || {
-                let n = seconds_left(deadline, js_sys::Date::now());
-                left.set(n);
-                if n == 0 {
-                    stop();
-                }
-            },
-            std::time::Duration::from_secs(1),
-        );
-        timer.set_value(handle.ok());
-    };
+    let start = countdown(left);
     let send = move |_| {
         let mobile = match Mobile::parse(&mobile.get_untracked()) {
             Ok(m) => m,

@@ -995,7 +995,7 @@ async fn file_bytes(input: &web_sys::HtmlInputElement) -> Option<(String, js_sys
 /// One document of step ③: a file input, checked in the browser by size and content, sent
 /// as soon as it is chosen, with a progress bar and what was uploaded.
 #[component]
-fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormState) -> impl IntoView {
+pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let field = kind.as_str();
     let id = field_id(fs.id, field);

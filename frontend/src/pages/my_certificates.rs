@@ -4,18 +4,23 @@
 //! it opens, as text), its public page (撤销 with the challenge phrase), 证书解锁 for a
 //! certificate on a token, 证书校验.
 
+use certdesk_shared::OtpCode;
+use certdesk_shared::account::CodePurpose;
+use certdesk_shared::freeze::{FrozenBy, Unfreeze};
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCertificatesTab};
+use certdesk_shared::request::RequestKind;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::certificate_panel::{certificate_panel, date_of};
-use crate::components::fields::Text;
+use crate::components::fields::{FailureAlert, Field, FormState, SendCertificateCode, Text};
 use crate::components::table::{load_into, loaded};
 use crate::components::{tr, use_page_title};
 use crate::form::{Load, fill};
 use crate::i18n::use_i18n;
 use crate::pages::applications::CustomerTabs;
+use crate::pages::apply::kind_text;
 
 pub fn tab_text(t: MyCertificatesTab) -> Text {
     match t {
@@ -48,6 +53,17 @@ pub struct Actions {
     pub unlock: bool,
     /// 证书校验: a valid certificate.
     pub verify: bool,
+    /// `/revoke?uid=…` (证书注销): a valid or frozen certificate with no other request under way.
+    pub revoke: Option<String>,
+    /// 冻结: a valid certificate with no request under way.
+    pub freeze: bool,
+    /// 解冻: frozen by its holder, with no request under way (a token reported lost stays
+    /// frozen while its 补办 runs).
+    pub unfreeze: bool,
+    /// Frozen by the CA: only its staff unfreeze it.
+    pub frozen_by_staff: bool,
+    /// The request under way for it.
+    pub under_way: Option<RequestKind>,
 }
 
 impl Actions {
@@ -60,11 +76,19 @@ impl Actions {
             detail: format!("/certificates/{}", c.uid),
             unlock: live && c.panel.medium_no.is_some(),
             verify: valid,
+            revoke: (live && matches!(c.request_under_way, None | Some(RequestKind::Revoke)))
+                .then(|| format!("/revoke?uid={}", c.uid)),
+            freeze: valid && c.request_under_way.is_none(),
+            unfreeze: c.status == MyCertificateStatus::Frozen
+                && c.frozen_by != Some(FrozenBy::Staff)
+                && c.request_under_way.is_none(),
+            frozen_by_staff: c.status == MyCertificateStatus::Frozen && c.frozen_by == Some(FrozenBy::Staff),
+            under_way: c.request_under_way,
         }
     }
 }
 
-fn card(c: MyCertificate) -> impl IntoView {
+fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let (heading, labelled_by) = (format!("cert-{}", c.uid), format!("cert-{}", c.uid));
     let a = Actions::of(&c);
@@ -88,11 +112,80 @@ fn card(c: MyCertificate) -> impl IntoView {
                 <a class="button" href=a.detail>{tr(|l| td_string!(l, my_certificate_detail))}</a>
                 {a.unlock.then(|| view! { <a class="button" href="/unlock">{tr(|l| td_string!(l, nav_unlock))}</a> })}
                 {a.verify.then(|| view! { <a class="button" href="/verify">{tr(|l| td_string!(l, nav_verify))}</a> })}
+                {a.revoke.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_revoke))}</a> })}
             </div>
+            {a.under_way.map(|k| view! {
+                <p class="muted">{move || fill(td_string!(i18n.get_locale(), my_certificate_under_way), kind_text(k)(i18n.get_locale()))}</p>
+            })}
+            {a.freeze.then(|| view! { <Freeze uid=uid.clone() reload /> })}
+            {a.unfreeze.then(|| view! { <Unfreeze uid=uid.clone() reload /> })}
+            {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| td_string!(l, error_frozen_by_staff))}</p> })}
             {opens.map(|day| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), renew_opens), &day)}</p>
             })}
         </section>
+    }
+}
+
+/// 冻结: at once, after the holder confirms.
+#[component]
+fn Freeze(uid: String, reload: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let asking = RwSignal::new(false);
+    let fs = FormState::new("freeze");
+    let path = StoredValue::new(format!("/api/my-certificates/{uid}/freeze"));
+    let confirm = move |_| {
+        let l = i18n.get_locale_untracked();
+        fs.submit(
+            Ok::<_, Vec<certdesk_shared::FieldError>>(()),
+            move |()| async move { crate::api::post_empty::<MyCertificate>(&path.get_value(), l).await },
+            move |_| reload.run(()),
+        );
+    };
+    view! {
+        <div class="actions">
+            {move || if asking.get() {
+                view! {
+                    <p class="callout" role="status">{tr(|l| td_string!(l, my_certificate_freeze_confirm))}</p>
+                    <button type="button" class="danger" disabled=move || fs.busy.get() on:click=confirm>{tr(|l| td_string!(l, my_certificate_freeze_yes))}</button>
+                    <button type="button" on:click=move |_| asking.set(false)>{tr(|l| td_string!(l, cancel))}</button>
+                }.into_any()
+            } else {
+                view! { <button type="button" on:click=move |_| asking.set(true)>{tr(|l| td_string!(l, my_certificate_freeze))}</button> }.into_any()
+            }}
+            <FailureAlert failure=fs.failure />
+        </div>
+    }
+}
+
+/// 解冻: with the SMS code sent to the phone of record.
+#[component]
+fn Unfreeze(uid: String, reload: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let fs = FormState::new("unfreeze");
+    let errors = fs.errors;
+    let code = RwSignal::new(String::new());
+    let path = StoredValue::new(format!("/api/my-certificates/{uid}/unfreeze"));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let l = i18n.get_locale_untracked();
+        let body = OtpCode::parse(code.get_untracked().trim())
+            .map(|code| Unfreeze { code })
+            .map_err(|error| vec![certdesk_shared::FieldError { field: "code".into(), error }]);
+        fs.submit(
+            body,
+            move |b| async move { crate::api::post::<MyCertificate>(&path.get_value(), &b, l).await },
+            move |_| reload.run(()),
+        );
+    };
+    view! {
+        <form class="form" novalidate on:submit=submit>
+            <Field form="unfreeze" field="code" label=|l| td_string!(l, field_sms_code) value=code errors autocomplete="one-time-code" inputmode="numeric" check=|s| OtpCode::parse(s).map(drop)>
+                <SendCertificateCode uid purpose=CodePurpose::CertificateRelease failure=fs.failure />
+            </Field>
+            <FailureAlert failure=fs.failure />
+            <button type="submit" class="primary" disabled=move || fs.busy.get()>{tr(|l| td_string!(l, my_certificate_unfreeze))}</button>
+        </form>
     }
 }
 
@@ -101,9 +194,9 @@ pub fn MyCertificates() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), my_certificates).to_owned());
     let list = RwSignal::new(Load::<Vec<MyCertificate>>::Loading);
-    crate::session::when_signed_in("/my-certificates", move || {
-        load_into(list, "/api/my-certificates", i18n.get_locale_untracked());
-    });
+    let load = move || load_into(list, "/api/my-certificates", i18n.get_locale_untracked());
+    crate::session::when_signed_in("/my-certificates", load);
+    let reload = Callback::new(move |()| load());
     let query = use_query_map();
     let tab = Memo::new(move |_| {
         query.with(|q| q.get("tab").as_deref().and_then(MyCertificatesTab::parse)).unwrap_or(MyCertificatesTab::Valid)
@@ -133,7 +226,7 @@ pub fn MyCertificates() -> impl IntoView {
                 <nav class="page-tabs" aria-label=tr(|l| td_string!(l, my_certificates_tabs))>{tabs}</nav>
                 {move || {
                     let t = tab.get();
-                    let shown: Vec<_> = certs.iter().filter(|c| c.tab() == t).cloned().map(card).collect();
+                    let shown: Vec<_> = certs.iter().filter(|c| c.tab() == t).cloned().map(|c| card(c, reload)).collect();
                     if shown.is_empty() {
                         view! { <p class="muted">{tr(|l| td_string!(l, no_data))}</p> }.into_any()
                     } else {
@@ -174,6 +267,8 @@ mod tests {
             renewable_from: "2026-10-03".into(),
             renewable,
             phone_masked: "151****9192".into(),
+            frozen_by: None,
+            request_under_way: None,
         }
     }
 
@@ -187,16 +282,39 @@ mod tests {
                 renew_opens: Some("2026-10-03".into()),
                 detail: "/certificates/abc".into(),
                 unlock: true,
-                verify: true
+                verify: true,
+                revoke: Some("/revoke?uid=abc".into()),
+                freeze: true,
+                unfreeze: false,
+                frozen_by_staff: false,
+                under_way: None,
             }
         );
         let due = Actions::of(&cert(MyCertificateStatus::Valid, true, None));
         assert_eq!((due.renew.as_deref(), due.renew_opens, due.unlock), (Some("/renew?uid=abc"), None, false));
         let frozen = Actions::of(&cert(MyCertificateStatus::Frozen, false, Some("TJCA01")));
         assert_eq!((frozen.renew, frozen.renew_opens, frozen.unlock, frozen.verify), (None, None, true, false));
+        assert_eq!((frozen.freeze, frozen.unfreeze, frozen.revoke.is_some()), (false, true, true));
         for s in [MyCertificateStatus::Expired, MyCertificateStatus::Revoked, MyCertificateStatus::Superseded] {
             let a = Actions::of(&cert(s, false, Some("TJCA01")));
             assert_eq!((a.renew, a.renew_opens, a.unlock, a.verify), (None, None, false, false), "{s:?}");
+            assert_eq!((a.revoke, a.freeze, a.unfreeze), (None, false, false), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_freeze_by_staff_or_a_request_under_way_closes_what_would_clash() {
+        let mut c = cert(MyCertificateStatus::Frozen, false, Some("TJCA01"));
+        c.frozen_by = Some(FrozenBy::Staff);
+        let a = Actions::of(&c);
+        assert_eq!((a.unfreeze, a.frozen_by_staff), (false, true));
+        c.frozen_by = Some(FrozenBy::Holder);
+        c.request_under_way = Some(RequestKind::Reissue);
+        let a = Actions::of(&c);
+        assert_eq!((a.unfreeze, a.revoke, a.under_way), (false, None, Some(RequestKind::Reissue)));
+        let mut c = cert(MyCertificateStatus::Valid, false, None);
+        c.request_under_way = Some(RequestKind::Revoke);
+        let a = Actions::of(&c);
+        assert_eq!((a.freeze, a.revoke.as_deref()), (false, Some("/revoke?uid=abc")));
     }
 }
