@@ -168,6 +168,9 @@ pub struct RequestView {
     /// A challenge phrase (撤销密码) is set.
     #[serde(default)]
     pub challenge_set: bool,
+    /// A revocation request's reason (证书注销).
+    #[serde(default)]
+    pub revocation_reason: Option<crate::certificate::RevocationReason>,
 }
 
 #[cfg(test)]

@@ -294,6 +294,11 @@ pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<Reque
         renewal: renewal_period(a),
         holder_name: a.search_name.clone(),
         challenge_set: a.challenge_hash.is_some(),
+        revocation_reason: if a.kind == Kind::Revoke {
+            parse::<certdesk_shared::revoke::RevocationPayload>(&a.payload).map(|p| p.reason)
+        } else {
+            None
+        },
     })
 }
 

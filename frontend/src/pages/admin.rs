@@ -109,6 +109,7 @@ pub fn Admin() -> impl IntoView {
                         </button>
                     </div>
                     <crate::pages::ReviewSection />
+                    <crate::pages::RevocationSection />
                     <crate::pages::ShippingSection />
                     <crate::pages::InvoiceQueue />
                     <crate::pages::TransferQueue />

@@ -16,7 +16,7 @@ use crate::pages::apply::{doc_text, field_text, kind_text, status_text};
 
 /// The items a reviewer can send back, with a reason each (the holder's person and unit
 /// fields only where the application's holder has them).
-const REVIEWABLE: [&str; 9] = [
+const REVIEWABLE: [&str; 11] = [
     "holder_name",
     "holder_id_number",
     "org_name",
@@ -26,10 +26,17 @@ const REVIEWABLE: [&str; 9] = [
     "other",
     "operator",
     "delivery",
+    "revocation_form",
+    "holder_id",
 ];
 
-/// Whether a reviewer may name `field` for this holder.
-fn reviewable_for(field: &str, holder: Option<&certdesk_shared::apply::Holder>) -> bool {
+/// Whether a reviewer may name `field` for this holder and kind (a 注销 has its two
+/// documents only).
+fn reviewable_for(field: &str, holder: Option<&certdesk_shared::apply::Holder>, kind: RequestKind) -> bool {
+    let revocation = matches!(field, "revocation_form" | "holder_id");
+    if kind == RequestKind::Revoke || revocation {
+        return kind == RequestKind::Revoke && revocation;
+    }
     match field {
         "holder_name" | "holder_id_number" => holder.is_some_and(|h| h.id().is_some()),
         "org_name" | "credit_code" => holder.is_none_or(|h| h.organisation().is_some()),
@@ -106,6 +113,10 @@ pub fn ReviewSection() -> impl IntoView {
         });
         let unit = info.as_ref().and_then(|i| i.holder.organisation()).map(|(o, c)| (o.to_string(), c.to_string()));
         let op = a.operator.clone();
+        let kind_of = a.kind;
+        // A request on a certificate held: which one, and a 注销's reason.
+        let held = a.from_certificate_uid.clone().map(|uid| (uid, a.holder_name.clone().unwrap_or_default()));
+        let reason = a.revocation_reason;
         let docs = a.documents.clone();
         let id = a.id.clone();
         view! {
@@ -113,6 +124,11 @@ pub fn ReviewSection() -> impl IntoView {
                 <h3 id="review-detail-title">{a.acceptance_no.clone().unwrap_or_default()}</h3>
                 <table class="data">
                     <tbody>
+                        {row(move || tr(|l| td_string!(l, filter_kind))().to_owned(), tr(kind_text(kind_of))().to_owned())}
+                        {held.map(|(uid, name)| view! {
+                            <tr><th scope="row">{tr(|l| td_string!(l, my_certificate_detail))}</th><td><a href=format!("/certificates/{uid}") target="_blank">{name}</a></td></tr>
+                        })}
+                        {reason.map(|r| row(move || tr(|l| td_string!(l, col_reason))().to_owned(), tr(crate::pages::search::reason_text(r))().to_owned()))}
                         {holder.map(|(name, id)| view! {
                             {row(move || tr(|l| td_string!(l, field_holder_name))().to_owned(), name)}
                             {row(move || tr(|l| td_string!(l, field_holder_id_number))().to_owned(), id)}
@@ -141,7 +157,7 @@ pub fn ReviewSection() -> impl IntoView {
                     {REVIEWABLE
                         .iter()
                         .enumerate()
-                        .filter(|(_, f)| reviewable_for(f, info.as_ref().map(|i| &i.holder)))
+                        .filter(|(_, f)| reviewable_for(f, info.as_ref().map(|i| &i.holder), kind_of))
                         .map(|(i, f)| {
                             let input_id = format!("reason-{f}");
                             let label = field_text(f).map_or_else(|| (*f).to_owned(), |t| t(i18n.get_locale_untracked()).to_owned());
@@ -257,10 +273,22 @@ mod tests {
             org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
             credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
         };
-        let offered = |h: Option<&Holder>| REVIEWABLE.iter().filter(|f| reviewable_for(f, h)).count();
-        assert!(reviewable_for("holder_name", Some(&person)) && !reviewable_for("org_name", Some(&person)));
-        assert!(!reviewable_for("holder_id_number", Some(&unit)) && reviewable_for("credit_code", Some(&unit)));
-        assert_eq!((offered(Some(&person)), offered(Some(&unit)), offered(None)), (7, 7, 7));
+        let apply = RequestKind::Apply;
+        let offered = |h: Option<&Holder>, k| REVIEWABLE.iter().filter(|f| reviewable_for(f, h, k)).count();
+        assert!(
+            reviewable_for("holder_name", Some(&person), apply) && !reviewable_for("org_name", Some(&person), apply)
+        );
+        assert!(
+            !reviewable_for("holder_id_number", Some(&unit), apply)
+                && reviewable_for("credit_code", Some(&unit), apply)
+        );
+        assert_eq!((offered(Some(&person), apply), offered(Some(&unit), apply), offered(None, apply)), (7, 7, 7));
+        // A 注销 is checked on its two documents only.
+        assert_eq!(offered(None, RequestKind::Revoke), 2);
+        assert!(
+            reviewable_for("holder_id", None, RequestKind::Revoke)
+                && !reviewable_for("operator", None, RequestKind::Revoke)
+        );
         for f in REVIEWABLE {
             assert!(crate::pages::apply::field_text(f).is_some(), "{f}");
         }

@@ -1390,6 +1390,7 @@ mod tests {
             renewal: None,
             holder_name: None,
             challenge_set: false,
+            revocation_reason: None,
         };
         let back = values_of(&view(legal));
         assert_eq!(
