@@ -55,7 +55,8 @@ pub struct Actions {
     pub verify: bool,
     /// `/revoke?uid=…` (证书注销): a valid or frozen certificate with no other request under way.
     pub revoke: Option<String>,
-    /// 冻结: a valid certificate with no request under way.
+    /// 冻结: a valid certificate (even with a request under way: freezing is what a holder
+    /// does first when a token is lost).
     pub freeze: bool,
     /// 解冻: frozen by its holder, with no request under way (a token reported lost stays
     /// frozen while its 补办 runs).
@@ -78,7 +79,7 @@ impl Actions {
             verify: valid,
             revoke: (live && matches!(c.request_under_way, None | Some(RequestKind::Revoke)))
                 .then(|| format!("/revoke?uid={}", c.uid)),
-            freeze: valid && c.request_under_way.is_none(),
+            freeze: valid,
             unfreeze: c.status == MyCertificateStatus::Frozen
                 && c.frozen_by != Some(FrozenBy::Staff)
                 && c.request_under_way.is_none(),
@@ -315,6 +316,6 @@ mod tests {
         let mut c = cert(MyCertificateStatus::Valid, false, None);
         c.request_under_way = Some(RequestKind::Revoke);
         let a = Actions::of(&c);
-        assert_eq!((a.freeze, a.revoke.as_deref()), (false, Some("/revoke?uid=abc")));
+        assert_eq!((a.freeze, a.revoke.as_deref()), (true, Some("/revoke?uid=abc")));
     }
 }
