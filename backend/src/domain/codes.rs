@@ -79,6 +79,41 @@ async fn limits(
     Ok(())
 }
 
+/// Records a send: with `code`, a new code (hashed) that replaces the earlier unused ones of
+/// the same phone and purpose; without, a spent row that only counts. Its id.
+async fn store(
+    db: &impl ConnectionTrait,
+    phone: &str,
+    purpose: CodePurpose,
+    code: Option<&str>,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = new_id();
+    if code.is_some() {
+        exec(
+            db,
+            "UPDATE one_time_code SET used_at = $3 WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL",
+            vec![phone.into(), purpose.as_str().into(), now.into()],
+        )
+        .await?;
+    }
+    one_time_code::Entity::insert(one_time_code::ActiveModel {
+        id: Set(id.clone()),
+        mobile: Set(phone.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        code_hash: Set(code.map_or_else(|| "-".into(), |c| code_hash(&id, c))),
+        attempts: Set(0),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::seconds(CODE_TTL_SECS.into())),
+        used_at: Set(if code.is_some() { None } else { Some(now) }),
+        ip: Set(meta.ip.clone()),
+    })
+    .exec(db)
+    .await?;
+    Ok(id)
+}
+
 /// Sends a code (or, when the purpose makes no sense for this phone, a notice or nothing),
 /// answering the same either way so the answer tells nobody whether the phone has an account.
 pub async fn send(
@@ -131,30 +166,8 @@ pub async fn send(
         template,
         Some(Template::RegisterCode { .. } | Template::ResetPasswordCode { .. } | Template::TokenUnlockCode { .. })
     );
-    let id = new_id();
-    if sends_code {
-        // A new code replaces the earlier ones for the same purpose.
-        exec(
-            db,
-            "UPDATE one_time_code SET used_at = $3 WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL",
-            vec![phone.into(), purpose.as_str().into(), now.into()],
-        )
-        .await?;
-    }
     // Every request is recorded (for the daily count), with an unusable hash when no code went out.
-    one_time_code::Entity::insert(one_time_code::ActiveModel {
-        id: Set(id.clone()),
-        mobile: Set(phone.to_owned()),
-        purpose: Set(purpose.as_str().to_owned()),
-        code_hash: Set(if sends_code { code_hash(&id, &code) } else { "-".into() }),
-        attempts: Set(0),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::seconds(CODE_TTL_SECS.into())),
-        used_at: Set(if sends_code { None } else { Some(now) }),
-        ip: Set(meta.ip.clone()),
-    })
-    .exec(db)
-    .await?;
+    let id = store(db, phone, purpose, sends_code.then_some(code.as_str()), meta, now).await?;
 
     if let Some(template) = template {
         let template_code = template.code();
@@ -231,26 +244,7 @@ pub async fn send_to_record(
     let phone = mobile.as_str();
     limits(db, phone, purpose, meta, now).await?;
     let code = six_digits()?;
-    let id = new_id();
-    exec(
-        db,
-        "UPDATE one_time_code SET used_at = $3 WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL",
-        vec![phone.into(), purpose.as_str().into(), now.into()],
-    )
-    .await?;
-    one_time_code::Entity::insert(one_time_code::ActiveModel {
-        id: Set(id.clone()),
-        mobile: Set(phone.to_owned()),
-        purpose: Set(purpose.as_str().to_owned()),
-        code_hash: Set(code_hash(&id, &code)),
-        attempts: Set(0),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::seconds(CODE_TTL_SECS.into())),
-        used_at: Set(None),
-        ip: Set(meta.ip.clone()),
-    })
-    .exec(db)
-    .await?;
+    let id = store(db, phone, purpose, Some(&code), meta, now).await?;
     let template = Template::CertificateCode { code, action: action_name(purpose).to_owned() };
     if let Err(e) = notifier.sms(phone, template).await {
         exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.into(), now.into()]).await?;

@@ -22,9 +22,9 @@ use certdesk_shared::request::{RenewalPeriod, RequestKind};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait};
 
+use super::ClientMeta;
 use super::audit::{self, AuditKey, Event};
 use super::request::{Transition, advance, json, own, renewal_period};
-use super::{ClientMeta, new_id};
 use crate::ca::CaService;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, catalogue_validity, certificate};
@@ -182,40 +182,12 @@ pub async fn start(
     })?;
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let model = request::Model {
-        id: new_id(),
-        account_id: account_id.to_owned(),
-        kind: Kind::Renew,
-        acceptance_no: None,
-        status: Status::Draft,
-        step: 1,
-        billing_mode: a.billing_mode.clone(),
         type_id: Some(t.id.clone()),
-        medium: produced_by.medium.clone(),
-        choose_type: None,
-        certificate_info: None,
-        operator: None,
-        delivery: None,
         price_fen: Some(period.price_fen),
-        reasons: "[]".into(),
-        auth_code_hash: None,
-        from_certificate_uid: Some(uid.to_owned()),
-        certificate_uid: None,
         payload: Some(json(&RenewalPeriod { validity_id: period.id.clone(), years: period.years })?),
-        review_round: 0,
-        created_at: now,
-        updated_at: now,
-        submitted_at: None,
-        decided_at: None,
-        courier: None,
-        tracking_no: None,
-        shipped_at: None,
-        // The public progress lookup finds a renewal by the holder's name.
-        search_name: Some(cert.subject.clone()),
-        search_email: cert.email.clone(),
-        operator_mobile: None,
-        operator_id_number: None,
         // The holder's challenge phrase (撤销密码) goes on with the certificate it protects.
         challenge_hash: produced_by.challenge_hash.clone(),
+        ..super::request::draft_on_certificate(Kind::Renew, &a, &produced_by, &cert, now)
     };
     let active: request::ActiveModel = model.clone().into();
     match request::Entity::insert(active).exec(db).await {

@@ -204,6 +204,54 @@ pub async fn submit(
     Err(AppError::Internal(anyhow::anyhow!("no free acceptance number after 10 tries")))
 }
 
+/// A new draft of `kind` on a certificate the account holds (延期, 变更, 补办, 注销): the type
+/// and medium of the request that produced the certificate, the account's billing mode, and
+/// the certificate's name and e-mail for the public lookups. The caller sets what is special
+/// to its kind (`payload`, `price_fen` …) and inserts it.
+pub fn draft_on_certificate(
+    kind: Kind,
+    account: &crate::entity::account::Model,
+    produced_by: &request::Model,
+    cert: &crate::entity::certificate::Model,
+    now: DateTime<Utc>,
+) -> request::Model {
+    request::Model {
+        id: super::new_id(),
+        account_id: account.id.clone(),
+        kind,
+        acceptance_no: None,
+        status: Status::Draft,
+        step: 1,
+        billing_mode: account.billing_mode.clone(),
+        type_id: produced_by.type_id.clone(),
+        medium: produced_by.medium.clone(),
+        choose_type: None,
+        certificate_info: None,
+        operator: None,
+        delivery: None,
+        price_fen: None,
+        reasons: "[]".into(),
+        auth_code_hash: None,
+        from_certificate_uid: Some(cert.uid.clone()),
+        certificate_uid: None,
+        payload: None,
+        review_round: 0,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        decided_at: None,
+        courier: None,
+        tracking_no: None,
+        shipped_at: None,
+        // The public progress lookup finds it by the holder's name.
+        search_name: Some(cert.subject.clone()),
+        search_email: cert.email.clone(),
+        operator_mobile: None,
+        operator_id_number: None,
+        challenge_hash: None,
+    }
+}
+
 /// The customer's own request; anyone else's is "not found".
 pub async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<request::Model, AppError> {
     request::Entity::find_by_id(id.to_owned())

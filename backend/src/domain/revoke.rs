@@ -196,39 +196,8 @@ pub async fn start(
     }
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let model = request::Model {
-        id: super::new_id(),
-        account_id: account_id.to_owned(),
-        kind: Kind::Revoke,
-        acceptance_no: None,
-        status: Status::Draft,
-        step: 1,
-        billing_mode: a.billing_mode.clone(),
-        type_id: produced_by.type_id.clone(),
-        medium: produced_by.medium.clone(),
-        choose_type: None,
-        certificate_info: None,
-        operator: None,
-        delivery: None,
-        price_fen: None,
-        reasons: "[]".into(),
-        auth_code_hash: None,
-        from_certificate_uid: Some(uid.to_owned()),
-        certificate_uid: None,
         payload: Some(payload),
-        review_round: 0,
-        created_at: now,
-        updated_at: now,
-        submitted_at: None,
-        decided_at: None,
-        courier: None,
-        tracking_no: None,
-        shipped_at: None,
-        // The public progress lookup finds it by the holder's name.
-        search_name: Some(cert.subject.clone()),
-        search_email: cert.email.clone(),
-        operator_mobile: None,
-        operator_id_number: None,
-        challenge_hash: None,
+        ..super::request::draft_on_certificate(Kind::Revoke, &a, &produced_by, &cert, now)
     };
     let active: request::ActiveModel = model.clone().into();
     match request::Entity::insert(active).exec(db).await {

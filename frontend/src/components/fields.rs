@@ -309,6 +309,28 @@ fn countdown(left: RwSignal<u32>) -> impl Fn(u32) + Copy + 'static {
     }
 }
 
+/// 获取验证码 (or "37秒后可再次发送" while `left` counts down) and what was sent.
+fn send_button(
+    busy: RwSignal<bool>,
+    left: RwSignal<u32>,
+    send: impl Fn(leptos::ev::MouseEvent) + 'static,
+    status: impl Fn() -> Option<String> + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="button" class="secondary send-code" disabled=move || busy.get() || left.get() != 0 on:click=send>
+            {move || {
+                let l = i18n.get_locale();
+                match left.get() {
+                    0 => td_string!(l, code_send).to_owned(),
+                    n => fill(td_string!(l, code_resend_in), n),
+                }
+            }}
+        </button>
+        <p class="status" role="status">{status}</p>
+    }
+}
+
 /// 获取短信验证码 for a certificate's business (证书注销, 补办, 解冻): the code goes to the
 /// certificate's phone of record, which the server names masked ("已发送至151****9192").
 #[component]
@@ -336,20 +358,8 @@ pub fn SendCertificateCode(uid: String, purpose: CodePurpose, failure: RwSignal<
             }
         });
     };
-    view! {
-        <button type="button" class="secondary send-code" disabled=move || busy.get() || left.get() != 0 on:click=send>
-            {move || {
-                let l = i18n.get_locale();
-                match left.get() {
-                    0 => td_string!(l, code_send).to_owned(),
-                    n => fill(td_string!(l, code_resend_in), n),
-                }
-            }}
-        </button>
-        <p class="status" role="status">
-            {move || sent.get().map(|s| fill(td_string!(i18n.get_locale(), code_sent_to), s.phone_masked))}
-        </p>
-    }
+    let status = move || sent.get().map(|s| fill(td_string!(i18n.get_locale(), code_sent_to), s.phone_masked));
+    send_button(busy, left, send, status)
 }
 
 /// 获取验证码: checks the phone with the same rule as the server and that the image captcha
@@ -405,25 +415,8 @@ pub fn SendCode(
             }
         });
     };
-    view! {
-        <button
-            type="button"
-            class="secondary send-code"
-            disabled=move || busy.get() || left.get() != 0
-            on:click=send
-        >
-            {move || {
-                let l = i18n.get_locale();
-                match left.get() {
-                    0 => td_string!(l, code_send).to_owned(),
-                    n => fill(td_string!(l, code_resend_in), n),
-                }
-            }}
-        </button>
-        <p class="status" role="status">
-            {move || sent.get().map(|m| fill(td_string!(i18n.get_locale(), code_sent), m))}
-        </p>
-    }
+    let status = move || sent.get().map(|m| fill(td_string!(i18n.get_locale(), code_sent), m));
+    send_button(busy, left, send, status)
 }
 
 /// A form's state: the errors under its fields, the alert above its button, and whether
