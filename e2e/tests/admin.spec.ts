@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { keepScreenshot, register, staffSignedIn, watchForErrors } from './support';
+import { appReady, keepScreenshot, register, staffSignedIn, watchForErrors } from './support';
 
 test('a staff member signs in with a security key and sees the SMS outbox and the audit log', async ({ browser }) => {
   test.setTimeout(90_000);
@@ -16,6 +16,11 @@ test('a staff member signs in with a security key and sees the SMS outbox and th
   const customerPage = await customer.newPage();
   const { mobile } = await register(customerPage, staff, '个人账户');
   await customer.close();
+  // The console's settings are a page (and a bundle) of their own.
+  await page.getByRole('navigation', { name: '管理后台' }).getByRole('link', { name: '系统设置' }).click();
+  await expect(page).toHaveURL(/\/admin\/settings$/);
+  await appReady(page);
+  await expect(page.locator('.staff-bar')).toContainText(`${staff.displayName} · 管理员`);
   const outbox = page.getByRole('region', { name: '短信发件箱' });
   await outbox.getByRole('button', { name: '刷新' }).click();
   await expect(outbox.getByRole('row').filter({ hasText: mobile }).first()).toContainText('SMS_CD_REGISTER');
@@ -48,6 +53,8 @@ test('a signed-in customer gets the refusal at /admin and no staff data', async 
 
   await page.goto('/admin');
   await expect(page.getByText(/请先登录|无权进行此操作/).first()).toBeVisible();
+  await page.goto('/admin/settings');
+  await expect(page.getByText(/请先登录|无权进行此操作/).first()).toBeVisible();
   await expect(page.getByRole('heading', { name: '员工', exact: true })).toHaveCount(0);
   await expect(page.getByRole('heading', { name: '短信发件箱', exact: true })).toHaveCount(0);
   await expect(page.getByText(staff.username)).toHaveCount(0);
@@ -68,6 +75,8 @@ test('an administrator adds a project and a certificate type, puts it on sale, a
   const staff = await staffSignedIn(browser);
   const page = staff.page;
   const noErrors = watchForErrors(page);
+  await page.goto('/admin/settings');
+  await appReady(page);
   const types = page.getByRole('region', { name: '项目与证书类型' });
   const project = `政务专用${Date.now() % 100000}`;
 

@@ -16,7 +16,9 @@ use crate::pages::{
 use crate::pages::{Applications, Apply, Invoices, MyCertificates, Renew, Revoke, Shipments};
 use crate::session::provide_session;
 
-pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, is_holder_path, normal};
+pub use certdesk_shared::bundles::{
+    APPLY_PATHS, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path, normal,
+};
 
 /// The customers' header, for the portal and the wizard.
 pub fn customer_header() -> AnyView {
@@ -33,7 +35,12 @@ pub fn staff_header() -> AnyView {
 /// the wasm budget than several of our pages.
 pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
-        p if APPLY_PATHS.contains(&p) || is_holder_path(p) || is_admin_path(p) || is_directory_path(p) => {
+        p if APPLY_PATHS.contains(&p)
+            || is_holder_path(p)
+            || is_admin_path(p)
+            || is_admin_settings_path(p)
+            || is_directory_path(p) =>
+        {
             view! { <Elsewhere /> }.into_any()
         }
         "/" => view! { <Home /> }.into_any(),
@@ -93,6 +100,14 @@ pub fn admin_page(path: &str) -> AnyView {
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
         p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The staff console's settings bundle (`/admin/settings`); every other path is another's.
+pub fn admin_settings_page(path: &str) -> AnyView {
+    match normal(path) {
+        p if is_admin_settings_path(p) => view! { <crate::pages::AdminSettings /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

@@ -54,3 +54,11 @@ pub fn mount_admin() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::admin_page header=app::staff_header /> });
 }
+
+/// The staff console's settings bundle.
+pub fn mount_admin_settings() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(
+        || leptos::view! { <app::App route=app::admin_settings_page header=app::staff_header /> },
+    );
+}

@@ -29,9 +29,17 @@ pub fn is_directory_path(path: &str) -> bool {
         || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 
-/// The staff console.
+/// The staff console's settings (项目与证书类型, 价格, 员工, 短信发件箱, 审计日志): a bundle of
+/// its own, so that neither half of the console outgrows the size budget.
+pub const ADMIN_SETTINGS_PATH: &str = "/admin/settings";
+
+pub fn is_admin_settings_path(path: &str) -> bool {
+    normal(path) == ADMIN_SETTINGS_PATH
+}
+
+/// The staff console's daily work (审核, 冻结与吊销, 邮寄, finance, 收费类型) and its sign-in.
 pub fn is_admin_path(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
+    (path == "/admin" || path.starts_with("/admin/")) && !is_admin_settings_path(path)
 }
 
 #[cfg(test)]
@@ -69,6 +77,7 @@ mod tests {
         assert!(is_holder_path("/my-certificates") && is_holder_path("/renew/") && !is_apply_path("/renew"));
         assert!(!is_holder_path("/renewal") && !is_holder_path("/my-certificates/x"));
         assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
+        assert!(is_admin_settings_path("/admin/settings/") && !is_admin_path("/admin/settings"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
     }
 }

@@ -161,6 +161,7 @@ pub fn build_app() -> Result<()> {
         ("apply.html", "apply-app"),
         ("holder.html", "holder-app"),
         ("admin.html", "admin-app"),
+        ("admin-settings.html", "admin-settings-app"),
         ("directory.html", "directory-app"),
     ] {
         sh(Command::new("trunk")

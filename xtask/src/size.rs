@@ -21,6 +21,7 @@ pub const BUNDLES: &[(&str, &str)] = &[
     ("new certificate (/apply)", "apply-app"),
     ("holder (/my-certificates, /renew)", "holder-app"),
     ("staff console (/admin)", "admin-app"),
+    ("staff console settings (/admin/settings)", "admin-settings-app"),
     ("public directory (/search)", "directory-app"),
 ];
 

@@ -2,9 +2,10 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is five bundles, each its own wasm: the new-certificate wizard (built into
+//! The app is six bundles, each its own wasm: the new-certificate wizard (built into
 //! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the staff console (`admin-app/`) `/admin…`, the
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期, 证书注销), the staff console (`admin-app/`) `/admin…`
+//! and its settings (`admin-settings-app/`) `/admin/settings`, the
 //! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
 //! portal (`index.html`) answers everything else.
 //! The apps' routers map paths the same way and reload to reach the other bundle.
@@ -20,14 +21,18 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use certdesk_shared::bundles::{is_admin_path, is_apply_path, is_directory_path, is_holder_path};
+use certdesk_shared::bundles::{
+    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path,
+};
 
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
 /// Where the holder's bundle (我的证书, 证书延期) is built.
 pub const HOLDER_DIR: &str = "holder-app";
-/// Where the staff console (every `/admin…` path) is built.
+/// Where the staff console (every `/admin…` path but its settings) is built.
 pub const ADMIN_DIR: &str = "admin-app";
+/// Where the staff console's settings (`/admin/settings`) are built.
+pub const ADMIN_SETTINGS_DIR: &str = "admin-settings-app";
 /// Where the public directory (/search, /bulletin, /certificates/…) is built.
 pub const DIRECTORY_DIR: &str = "directory-app";
 
@@ -37,6 +42,7 @@ pub struct Spa {
     apply_html: Option<String>,
     holder_html: Option<String>,
     admin_html: Option<String>,
+    admin_settings_html: Option<String>,
     directory_html: Option<String>,
 }
 
@@ -62,16 +68,32 @@ impl Spa {
         let apply_html = read_bundle(dir, APPLY_DIR)?;
         let holder_html = read_bundle(dir, HOLDER_DIR)?;
         let admin_html = read_bundle(dir, ADMIN_DIR)?;
+        let admin_settings_html = read_bundle(dir, ADMIN_SETTINGS_DIR)?;
         let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
-        Ok(Spa { dir: dir.to_owned(), index_html, apply_html, holder_html, admin_html, directory_html })
+        Ok(Spa {
+            dir: dir.to_owned(),
+            index_html,
+            apply_html,
+            holder_html,
+            admin_html,
+            admin_settings_html,
+            directory_html,
+        })
     }
 
     /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        [&self.index_html, &self.apply_html, &self.holder_html, &self.admin_html, &self.directory_html]
-            .into_iter()
-            .flatten()
-            .flat_map(|h| inline_scripts(h))
+        [
+            &self.index_html,
+            &self.apply_html,
+            &self.holder_html,
+            &self.admin_html,
+            &self.admin_settings_html,
+            &self.directory_html,
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -89,6 +111,7 @@ impl Spa {
                     apply: bundle(&self.apply_html, APPLY_DIR),
                     holder: bundle(&self.holder_html, HOLDER_DIR),
                     admin: bundle(&self.admin_html, ADMIN_DIR),
+                    admin_settings: bundle(&self.admin_settings_html, ADMIN_SETTINGS_DIR),
                     directory: bundle(&self.directory_html, DIRECTORY_DIR),
                 };
                 Router::new()
@@ -107,6 +130,7 @@ struct Pages {
     apply: ServeFile,
     holder: ServeFile,
     admin: ServeFile,
+    admin_settings: ServeFile,
     directory: ServeFile,
 }
 
@@ -121,6 +145,8 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
         pages.holder.oneshot(req).await
     } else if is_admin_path(path) {
         pages.admin.oneshot(req).await
+    } else if is_admin_settings_path(path) {
+        pages.admin_settings.oneshot(req).await
     } else if is_directory_path(path) {
         pages.directory.oneshot(req).await
     } else {

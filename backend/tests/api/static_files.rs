@@ -65,9 +65,13 @@ async fn request_id_from_the_caller_is_kept() {
 #[tokio::test]
 async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     let app = crate::helpers::spawn_app_with(|c| {
-        for (sub, title) in
-            [("apply-app", "wizard"), ("holder-app", "holder"), ("admin-app", "console"), ("directory-app", "directory")]
-        {
+        for (sub, title) in [
+            ("apply-app", "wizard"),
+            ("holder-app", "holder"),
+            ("admin-app", "console"),
+            ("admin-settings-app", "settings"),
+            ("directory-app", "directory"),
+        ] {
             let dir = c.static_dir.join(sub);
             std::fs::create_dir_all(&dir).unwrap();
             let page = format!("<!doctype html><title>{title}</title><script type=\"module\">import init from '/{sub}/x.js'; await init();</script>");
@@ -80,14 +84,17 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The five bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 5, "{csp}");
+        // The six bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 6, "{csp}");
     }
-    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
+    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x", "/revoke?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
     }
     for path in ["/admin", "/admin/sign-in", "/admin/enrol"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
+    }
+    for path in ["/admin/settings", "/admin/settings/"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>settings</title>"), "{path}");
     }
     for path in ["/search", "/bulletin", "/certificates/0f3a"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>directory</title>"), "{path}");

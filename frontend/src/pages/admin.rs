@@ -60,6 +60,44 @@ impl StaffForm {
 
 #[component]
 pub fn Admin() -> impl IntoView {
+    view! { <Console settings=false sections=operations /> }
+}
+
+/// The console's settings (`/admin/settings`, a bundle of its own).
+#[component]
+pub fn AdminSettings() -> impl IntoView {
+    view! { <Console settings=true sections=settings /> }
+}
+
+/// The day's work: 审核, 冻结与吊销, 邮寄, finance's queues, 收费类型.
+fn operations() -> AnyView {
+    view! {
+        <crate::pages::ReviewSection />
+        <crate::pages::RevocationSection />
+        <crate::pages::ShippingSection />
+        <crate::pages::InvoiceQueue />
+        <crate::pages::TransferQueue />
+        <crate::pages::StatementSection />
+        <crate::pages::BillingSection />
+    }
+    .into_any()
+}
+
+/// What administrators keep: the catalogue and prices, staff, the outbox, the audit trail.
+fn settings() -> AnyView {
+    view! {
+        <crate::pages::CatalogueSection />
+        <StaffSection />
+        <OutboxSection />
+        <AuditSection />
+    }
+    .into_any()
+}
+
+/// Who is signed in, the two halves of the console, and the sections of this half that the
+/// member's role may see.
+#[component]
+fn Console(settings: bool, sections: fn() -> AnyView) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), admin_title).to_owned());
     let navigate = use_navigate();
@@ -108,17 +146,11 @@ pub fn Admin() -> impl IntoView {
                             {tr(|l| td_string!(l, nav_sign_out))}
                         </button>
                     </div>
-                    <crate::pages::ReviewSection />
-                    <crate::pages::RevocationSection />
-                    <crate::pages::ShippingSection />
-                    <crate::pages::InvoiceQueue />
-                    <crate::pages::TransferQueue />
-                    <crate::pages::StatementSection />
-                    <crate::pages::CatalogueSection />
-                    <crate::pages::BillingSection />
-                    <StaffSection />
-                    <OutboxSection />
-                    <AuditSection />
+                    <nav class="page-tabs" aria-label=tr(|l| td_string!(l, admin_parts))>
+                        <a href="/admin" aria-current=(!settings).then_some("page")>{tr(|l| td_string!(l, admin_operations))}</a>
+                        <a href="/admin/settings" aria-current=settings.then_some("page")>{tr(|l| td_string!(l, admin_settings))}</a>
+                    </nav>
+                    {sections()}
                 }
                     .into_any()
             }

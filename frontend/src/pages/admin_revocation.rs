@@ -60,11 +60,11 @@ pub fn RevocationSection() -> impl IntoView {
         });
     };
     // One action on a certificate or a revocation, then both lists again.
-    let act = move |path: String, body: serde_json::Value| {
+    let act = move |path: String, body: String| {
         failure.set(None);
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::post_no_content(&path, &body, l).await {
+            match crate::api::write_json(false, &path, body, l).await {
                 Ok(()) => {
                     comment.set(String::new());
                     reload();
@@ -77,15 +77,15 @@ pub fn RevocationSection() -> impl IntoView {
     let freeze = move |uid: String, on: bool| {
         let body = StaffFreeze { comment: comment.get_untracked() };
         let verb = if on { "freeze" } else { "unfreeze" };
-        act(format!("/api/admin/certificates/{uid}/{verb}"), serde_json::to_value(body).unwrap_or_default());
+        act(format!("/api/admin/certificates/{uid}/{verb}"), serde_json::to_string(&body).unwrap_or_default());
     };
     let ask = move |uid: String| {
         let body = StaffRevocationRequest { reason: reason.get_untracked(), comment: comment.get_untracked() };
-        act(format!("/api/admin/certificates/{uid}/revocations"), serde_json::to_value(body).unwrap_or_default());
+        act(format!("/api/admin/certificates/{uid}/revocations"), serde_json::to_string(&body).unwrap_or_default());
     };
     let decide = move |id: String, approve: bool| {
         let body = StaffRevocationDecision { approve, comment: comment.get_untracked() };
-        act(format!("/api/admin/revocations/{id}/decision"), serde_json::to_value(body).unwrap_or_default());
+        act(format!("/api/admin/revocations/{id}/decision"), serde_json::to_string(&body).unwrap_or_default());
     };
     let certificate = move |c: StaffCertificateView| {
         let (a, b, d) = (c.uid.clone(), c.uid.clone(), c.uid.clone());

@@ -33,7 +33,7 @@ pub mod unlock;
 mod verify;
 
 pub use account::Account;
-pub use admin::Admin;
+pub use admin::{Admin, AdminSettings};
 pub use admin_catalogue::{BillingSection, CatalogueSection};
 pub use admin_enrol::AdminEnrol;
 pub use admin_finance::{InvoiceQueue, StatementSection, TransferQueue};
