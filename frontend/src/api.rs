@@ -256,6 +256,8 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::CertificateNotValid => td_string!(l, error_certificate_not_valid),
         ErrorCode::WrongMedium => td_string!(l, error_wrong_medium),
         ErrorCode::MediumMismatch => td_string!(l, error_medium_mismatch),
+        ErrorCode::RequestUnderWay => td_string!(l, error_request_under_way),
+        ErrorCode::PersonalNotChangeable => td_string!(l, error_personal_not_changeable),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

@@ -94,6 +94,10 @@ pub enum ErrorCode {
     WrongMedium,
     /// A download into a token of another kind than the medium chosen in step ①.
     MediumMismatch,
+    /// Another request (延期, 变更, 补办 …) for this certificate is under way.
+    RequestUnderWay,
+    /// 证书变更 is for 机构证书 and 法人证书: a 个人证书's holder does not change.
+    PersonalNotChangeable,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -101,7 +105,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 46] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -144,6 +148,8 @@ impl ErrorCode {
         ErrorCode::CertificateNotValid,
         ErrorCode::WrongMedium,
         ErrorCode::MediumMismatch,
+        ErrorCode::RequestUnderWay,
+        ErrorCode::PersonalNotChangeable,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -193,6 +199,8 @@ impl ErrorCode {
             ErrorCode::CertificateNotValid => "error_certificate_not_valid",
             ErrorCode::WrongMedium => "error_wrong_medium",
             ErrorCode::MediumMismatch => "error_medium_mismatch",
+            ErrorCode::RequestUnderWay => "error_request_under_way",
+            ErrorCode::PersonalNotChangeable => "error_personal_not_changeable",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -343,6 +351,16 @@ impl ErrorCode {
                 "此证书申请时选择的介质类型与所插入的介质不同，请插入申请时选择的介质（UKey或PC软盾）",
                 "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
                 "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
+            ),
+            ErrorCode::RequestUnderWay => lang.pick(
+                "该证书已有正在办理的业务，请办结或撤回后再申请",
+                "該證書已有正在辦理的業務，請辦結或撤回後再申請",
+                "Another request for this certificate is under way; finish or withdraw it first",
+            ),
+            ErrorCode::PersonalNotChangeable => lang.pick(
+                "个人证书不能办理证书变更，证书变更仅适用于机构证书和法人证书",
+                "個人證書不能辦理證書變更，證書變更僅適用於機構證書和法人證書",
+                "A personal certificate cannot be changed: certificate changes are for organisation and legal-person certificates",
             ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",

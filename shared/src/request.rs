@@ -168,6 +168,9 @@ pub struct RequestView {
     /// A challenge phrase (撤销密码) is set.
     #[serde(default)]
     pub challenge_set: bool,
+    /// A 证书变更 or 经办人变更: what it changes, old value → new value.
+    #[serde(default)]
+    pub changes: Vec<crate::change::FieldChange>,
 }
 
 #[cfg(test)]

@@ -179,7 +179,8 @@ async fn approved(
 ) -> Result<(), AppError> {
     let _ = (txn, ca, key, meta, now);
     match app.kind {
-        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue | Kind::Revoke => Ok(()),
+        Kind::OperatorChange => super::change::operator_approved(txn, key, app, meta, now).await,
+        Kind::Apply | Kind::Renew | Kind::Change | Kind::Reissue | Kind::Revoke => Ok(()),
     }
 }
 

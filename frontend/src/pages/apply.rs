@@ -1388,6 +1388,7 @@ mod tests {
             renewal: None,
             holder_name: None,
             challenge_set: false,
+            changes: Vec::new(),
         };
         let back = values_of(&view(legal));
         assert_eq!(
