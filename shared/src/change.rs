@@ -63,7 +63,7 @@ pub struct ChangeOffer {
 
 /// One field a change alters, as the reviewer sees it: old value → new value. `field` is the
 /// wizard's field name (`org_name`, `credit_code`, `holder_name`, `holder_id_number`, `name`,
-/// `id_number`, `mobile`, `operator_email`, `unit_phone`, `address`).
+/// `id_number`, `mobile`, `operator_email`, `unit_phone`, `operator_address`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,
@@ -101,7 +101,7 @@ fn operator_fields(o: Option<&OperatorInfo>) -> Vec<(&'static str, String)> {
         ("mobile", o.mobile.as_str().to_owned()),
         ("operator_email", o.email.as_str().to_owned()),
         ("unit_phone", o.unit_phone.clone().unwrap_or_default()),
-        ("address", o.address.clone().unwrap_or_default()),
+        ("operator_address", o.address.clone().unwrap_or_default()),
     ]
 }
 

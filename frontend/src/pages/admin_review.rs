@@ -107,6 +107,18 @@ pub fn ReviewSection() -> impl IntoView {
         let unit = info.as_ref().and_then(|i| i.holder.organisation()).map(|(o, c)| (o.to_string(), c.to_string()));
         let op = a.operator.clone();
         let docs = a.documents.clone();
+        // 证书变更 / 经办人变更: each changed field, old → new, beside the documents.
+        let changes = (!a.changes.is_empty()).then(|| {
+            let rows = a
+                .changes
+                .iter()
+                .map(|c| {
+                    let label = field_text(&c.field).map_or_else(|| c.field.clone(), |t| t(i18n.get_locale_untracked()).into());
+                    view! { <tr><th scope="row">{label}</th><td><del>{c.before.clone()}</del>" → "<ins>{c.after.clone()}</ins></td></tr> }
+                })
+                .collect_view();
+            view! { <table class="data"><caption>{tr(|l| td_string!(l, review_changes))}</caption><tbody>{rows}</tbody></table> }
+        });
         let id = a.id.clone();
         view! {
             <section class="panel" aria-labelledby="review-detail-title">
@@ -125,6 +137,7 @@ pub fn ReviewSection() -> impl IntoView {
                         {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
                     </tbody>
                 </table>
+                {changes}
                 <ul>
                     {docs
                         .into_iter()

@@ -337,6 +337,9 @@ pub fn field_text(field: &str) -> Option<Text> {
         "name" => |l| td_string!(l, field_operator_name),
         "id_number" => |l| td_string!(l, field_operator_id_number),
         "mobile" => |l| td_string!(l, field_operator_mobile),
+        "operator_email" => |l| td_string!(l, field_operator_email),
+        "unit_phone" => |l| td_string!(l, field_unit_phone),
+        "operator_address" => |l| td_string!(l, field_operator_address),
         "medium" => |l| td_string!(l, field_medium),
         "delivery" => step_text(5),
         "choose_type" => step_text(1),
@@ -993,7 +996,7 @@ async fn file_bytes(input: &web_sys::HtmlInputElement) -> Option<(String, js_sys
 /// One document of step ③: a file input, checked in the browser by size and content, sent
 /// as soon as it is chosen, with a progress bar and what was uploaded.
 #[component]
-fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormState) -> impl IntoView {
+pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let field = kind.as_str();
     let id = field_id(fs.id, field);

@@ -4,6 +4,7 @@
 //! it opens, as text), its public page (撤销 with the challenge phrase), 证书解锁 for a
 //! certificate on a token, 证书校验.
 
+use certdesk_shared::apply::HolderKind;
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCertificatesTab};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -48,6 +49,10 @@ pub struct Actions {
     pub unlock: bool,
     /// 证书校验: a valid certificate.
     pub verify: bool,
+    /// `/change?uid=…`: 证书变更, a valid 机构证书 or 法人证书.
+    pub change: Option<String>,
+    /// `/operator-change?uid=…`: 经办人变更, a valid certificate.
+    pub operator_change: Option<String>,
 }
 
 impl Actions {
@@ -60,6 +65,9 @@ impl Actions {
             detail: format!("/certificates/{}", c.uid),
             unlock: live && c.panel.medium_no.is_some(),
             verify: valid,
+            change: (valid && c.panel.profile.is_some_and(|p| HolderKind::of(p) != HolderKind::Person))
+                .then(|| format!("/change?uid={}", c.uid)),
+            operator_change: valid.then(|| format!("/operator-change?uid={}", c.uid)),
         }
     }
 }
@@ -88,6 +96,8 @@ fn card(c: MyCertificate) -> impl IntoView {
                 <a class="button" href=a.detail>{tr(|l| td_string!(l, my_certificate_detail))}</a>
                 {a.unlock.then(|| view! { <a class="button" href="/unlock">{tr(|l| td_string!(l, nav_unlock))}</a> })}
                 {a.verify.then(|| view! { <a class="button" href="/verify">{tr(|l| td_string!(l, nav_verify))}</a> })}
+                {a.change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_change))}</a> })}
+                {a.operator_change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_operator_change))}</a> })}
             </div>
             {opens.map(|day| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), renew_opens), &day)}</p>
@@ -187,16 +197,26 @@ mod tests {
                 renew_opens: Some("2026-10-03".into()),
                 detail: "/certificates/abc".into(),
                 unlock: true,
-                verify: true
+                verify: true,
+                change: None,
+                operator_change: Some("/operator-change?uid=abc".into())
             }
         );
+        // A 机构证书 may be changed; a 个人证书 only its operator.
+        let mut org = cert(MyCertificateStatus::Valid, false, Some("TJCA01"));
+        org.panel.profile = Some(certdesk_shared::certificate::CertificateProfile::OrgSign);
+        assert_eq!(Actions::of(&org).change.as_deref(), Some("/change?uid=abc"));
+        org.panel.profile = Some(certdesk_shared::certificate::CertificateProfile::PersonalSign);
+        assert_eq!(Actions::of(&org).change, None);
         let due = Actions::of(&cert(MyCertificateStatus::Valid, true, None));
         assert_eq!((due.renew.as_deref(), due.renew_opens, due.unlock), (Some("/renew?uid=abc"), None, false));
         let frozen = Actions::of(&cert(MyCertificateStatus::Frozen, false, Some("TJCA01")));
         assert_eq!((frozen.renew, frozen.renew_opens, frozen.unlock, frozen.verify), (None, None, true, false));
+        assert_eq!((frozen.change, frozen.operator_change), (None, None));
         for s in [MyCertificateStatus::Expired, MyCertificateStatus::Revoked, MyCertificateStatus::Superseded] {
             let a = Actions::of(&cert(s, false, Some("TJCA01")));
             assert_eq!((a.renew, a.renew_opens, a.unlock, a.verify), (None, None, false, false), "{s:?}");
+            assert_eq!((a.change, a.operator_change), (None, None), "{s:?}");
         }
     }
 }
