@@ -138,7 +138,8 @@ pub async fn offer(
     let (cert, produced_by) = own_certificate(db, account_id, uid).await?;
     let t = type_of(db, &produced_by).await?;
     let (info, operator) = current(db, uid).await?;
-    let under_way = open_request(db, uid).await?.filter(|r| matches!(r.kind, Kind::Change | Kind::OperatorChange));
+    // Any request under way: of another kind (a renewal …), the page says why nothing starts.
+    let under_way = open_request(db, uid).await?;
     let request = match &under_way {
         Some(r) => Some(super::request::view(db, r).await?),
         None => None,
@@ -378,6 +379,34 @@ pub async fn submit(
     let actor = audit::customer(account_id);
     let step = if r.kind == Kind::Change { 5 } else { 3 };
     super::request::submit(db, key, &r, &actor, "request_submitted", meta, now, vec![("step", step.into())]).await?;
+    own(db, account_id, id).await
+}
+
+/// Withdraws a change not yet approved (a draft, one waiting for review, or a rejected one),
+/// so that the certificate is free for another request.
+pub async fn withdraw(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    account_id: &str,
+    id: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<request::Model, AppError> {
+    let r = own_change(db, account_id, id).await?;
+    let txn = db.begin().await?;
+    if !advance(&txn, &r.id, r.status, Transition::Withdraw, now, vec![]).await? {
+        return Err(ErrorCode::NotEditable.into());
+    }
+    let subject = r.acceptance_no.clone().unwrap_or_else(|| r.id.clone());
+    let detail = serde_json::json!({ "request": r.id, "kind": RequestKind::from(r.kind).as_str() });
+    let actor = audit::customer(account_id);
+    audit::append(
+        &txn,
+        key,
+        Event { actor: &actor, action: "request_withdrawn", subject: &subject, ip: &meta.ip, detail },
+    )
+    .await?;
+    txn.commit().await?;
     own(db, account_id, id).await
 }
 

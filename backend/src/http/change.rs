@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/change/requests/{id}/holder", put(holder))
         .route("/change/requests/{id}/operator", put(operator))
         .route("/change/requests/{id}/submit", post(submit))
+        .route("/change/requests/{id}/withdraw", post(withdraw))
         .route("/change/requests/{id}/issue", post(issue))
         .route("/change/requests/{id}/finish", post(finish))
 }
@@ -70,6 +71,15 @@ async fn submit(
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, AppError> {
     let r = change::submit(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
+    Ok(Json(request::view(&state.db, &r).await?))
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, AppError> {
+    let r = change::withdraw(&state.db, &state.audit_key, &user.account_id, &id, &user.meta, Utc::now()).await?;
     Ok(Json(request::view(&state.db, &r).await?))
 }
 

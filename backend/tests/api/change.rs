@@ -242,7 +242,19 @@ async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("personal_not_changeable")), "{v}");
     let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "renew" })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    start(&mut b, &uid, "operator_change").await;
+    let first = start(&mut b, &uid, "operator_change").await;
+
+    // Withdrawn by its holder only, it frees the certificate for the next request.
+    let withdraw = format!("/api/change/requests/{first}/withdraw");
+    let (mut other, _) = registered(&app).await;
+    assert_eq!(other.post(&withdraw, json!({})).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = b.post(&withdraw, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{v}");
+    let (s, v) = b.post(&withdraw, json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
+    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
+    assert_eq!(offer["request"], Value::Null);
+    assert_ne!(start(&mut b, &uid, "operator_change").await, first);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,7 +114,7 @@ pub fn ReviewSection() -> impl IntoView {
                 .iter()
                 .map(|c| {
                     let label = field_text(&c.field).map_or_else(|| c.field.clone(), |t| t(i18n.get_locale_untracked()).into());
-                    view! { <tr><th scope="row">{label}</th><td><del>{c.before.clone()}</del>" → "<ins>{c.after.clone()}</ins></td></tr> }
+                    row(move || label.clone(), format!("{} → {}", c.before, c.after))
                 })
                 .collect_view();
             view! { <table class="data"><caption>{tr(|l| td_string!(l, review_changes))}</caption><tbody>{rows}</tbody></table> }

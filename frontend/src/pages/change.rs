@@ -272,7 +272,9 @@ fn Offered(o: ChangeOffer, kind: RequestKind, reload: Callback<()>) -> impl Into
                 view! { <p class="ok" role="status">{tr(text)}</p> }.into_any()
             }
         };
-        view! { {stepper(kind, s)} {view} }
+        // Until approved, the request may be withdrawn, freeing the certificate.
+        let withdraw = matches!(s, Stage::Edit(_) | Stage::Review).then(|| view! { <Withdraw app reload /> });
+        view! { {stepper(kind, s)} {view} {withdraw} }
     };
     let rejected = mine.filter(|r| r.status == RequestStatus::Rejected).map(|r| reasons(&r.reasons));
     view! {
@@ -306,6 +308,30 @@ fn Begin(uid: String, kind: RequestKind, app: RwSignal<Option<RequestView>>) -> 
     view! {
         {problem_alert(problem)}
         <button type="button" class="primary" disabled=move || busy.get() on:click=start>{tr(title(kind))}</button>
+    }
+}
+
+/// 撤回申请.
+#[component]
+fn Withdraw(app: RwSignal<Option<RequestView>>, reload: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let problem = RwSignal::new(None::<String>);
+    let withdraw = move |_| {
+        let l = i18n.get_locale_untracked();
+        let Some(id) = app.with_untracked(|a| a.as_ref().map(|a| a.id.clone())) else { return };
+        leptos::task::spawn_local(async move {
+            match crate::api::post_empty::<RequestView>(&format!("/api/change/requests/{id}/withdraw"), l).await {
+                Ok(r) => {
+                    app.set(Some(r));
+                    reload.run(());
+                }
+                Err(e) => problem.set(Some(api_problem(e, l))),
+            }
+        });
+    };
+    view! {
+        {problem_alert(problem)}
+        <p><button type="button" class="secondary" on:click=withdraw>{tr(|l| td_string!(l, change_withdraw))}</button></p>
     }
 }
 
