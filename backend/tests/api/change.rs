@@ -288,6 +288,16 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
     let fields: Vec<&str> = seen["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "mobile", "operator_email"], "{seen}");
     assert_eq!(seen["changes"][1], json!({ "field": "mobile", "before": old_phone, "after": new_phone }));
+    // Sent back with a reason: nothing moves; the holder replaces the document and resubmits.
+    let reasons = json!({ "approve": false, "reasons": [{ "field": "operator_id", "reason": "身份证件不清晰" }] });
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), reasons).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_REJECTED");
+    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine["phone_masked"], format!("{}****{}", &old_phone[..3], &old_phone[7..]));
+    assert_eq!(upload(&b, &rid, "operator_id", "new-id-clear.png", PNG).await.0, StatusCode::OK);
+    let (s, v) = b.post(&submit, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
     let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "approved and done at once: {v}");
     assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_APPROVED");
