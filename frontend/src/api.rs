@@ -259,6 +259,7 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::RequestUnderWay => td_string!(l, error_request_under_way),
         ErrorCode::FrozenByStaff => td_string!(l, error_frozen_by_staff),
         ErrorCode::OwnRevocation => td_string!(l, error_own_revocation),
+        ErrorCode::PersonalNotChangeable => td_string!(l, error_personal_not_changeable),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

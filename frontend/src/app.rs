@@ -13,7 +13,7 @@ use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
     ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Invoices, MyCertificates, Renew, Revoke, Shipments};
+use crate::pages::{Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Renew, Revoke, Shipments};
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{
@@ -72,6 +72,8 @@ pub fn holder_page(path: &str) -> AnyView {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         "/renew" => view! { <Renew /> }.into_any(),
         "/revoke" => view! { <Revoke /> }.into_any(),
+        "/change" => view! { <Change /> }.into_any(),
+        "/operator-change" => view! { <OperatorChange /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

@@ -94,8 +94,10 @@ pub enum ErrorCode {
     WrongMedium,
     /// A download into a token of another kind than the medium chosen in step ①.
     MediumMismatch,
-    /// Another request (延期, 补办 …) is under way for this certificate.
+    /// Another request (延期, 变更, 补办, 注销 …) for this certificate is under way.
     RequestUnderWay,
+    /// 证书变更 is for 机构证书 and 法人证书: a 个人证书's holder does not change.
+    PersonalNotChangeable,
     /// The CA's staff froze the certificate: only staff unfreeze it.
     FrozenByStaff,
     /// A staff member may not approve a revocation they asked for (dual control).
@@ -107,7 +109,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -153,6 +155,7 @@ impl ErrorCode {
         ErrorCode::RequestUnderWay,
         ErrorCode::FrozenByStaff,
         ErrorCode::OwnRevocation,
+        ErrorCode::PersonalNotChangeable,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -205,6 +208,7 @@ impl ErrorCode {
             ErrorCode::RequestUnderWay => "error_request_under_way",
             ErrorCode::FrozenByStaff => "error_frozen_by_staff",
             ErrorCode::OwnRevocation => "error_own_revocation",
+            ErrorCode::PersonalNotChangeable => "error_personal_not_changeable",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -356,7 +360,16 @@ impl ErrorCode {
                 "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
                 "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
             ),
-            ErrorCode::RequestUnderWay => lang.pick("另有业务正在办理中，请办结或撤回后再申请", "另有業務正在辦理中，請辦結或撤回後再申請", "Another request is under way for this certificate; finish or withdraw it first"),
+            ErrorCode::RequestUnderWay => lang.pick(
+                "该证书已有正在办理的业务，请办结或撤回后再申请",
+                "該證書已有正在辦理的業務，請辦結或撤回後再申請",
+                "Another request for this certificate is under way; finish or withdraw it first",
+            ),
+            ErrorCode::PersonalNotChangeable => lang.pick(
+                "个人证书不能办理证书变更，证书变更仅适用于机构证书和法人证书",
+                "個人證書不能辦理證書變更，證書變更僅適用於機構證書和法人證書",
+                "A personal certificate cannot be changed: certificate changes are for organisation and legal-person certificates",
+            ),
             ErrorCode::FrozenByStaff => lang.pick("该证书由CA冻结，请联系客服解冻", "該證書由CA凍結，請聯繫客服解凍", "The CA froze this certificate; contact customer service to unfreeze it"),
             ErrorCode::OwnRevocation => lang.pick("不能批准本人发起的吊销，请由另一名工作人员审批", "不能批准本人發起的吊銷，請由另一名工作人員審批", "You cannot approve a revocation you asked for; a second staff member must"),
             ErrorCode::MediumTaken => lang.pick(

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod apply;
 pub mod bundles;
 pub mod certificate;
+pub mod change;
 pub mod directory;
 pub mod error;
 pub mod freeze;

@@ -171,6 +171,9 @@ pub struct RequestView {
     /// A revocation request's reason (证书注销).
     #[serde(default)]
     pub revocation_reason: Option<crate::certificate::RevocationReason>,
+    /// A 证书变更 or 经办人变更: what it changes, old value → new value.
+    #[serde(default)]
+    pub changes: Vec<crate::change::FieldChange>,
 }
 
 #[cfg(test)]

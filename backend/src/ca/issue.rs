@@ -42,6 +42,15 @@ pub struct RenewRequest<'a> {
     pub not_after: DateTime<Utc>,
 }
 
+/// What to issue for a change of details (证书变更): a new subject, until a given end (the
+/// certificate changed keeps its end; never beyond the issuing CA's).
+pub struct ChangeRequest<'a> {
+    pub profile: CertificateProfile,
+    pub subject: &'a profile::Subject,
+    pub csr: &'a [u8],
+    pub not_after: DateTime<Utc>,
+}
+
 /// What is signed, whichever way it was asked for.
 struct Plan<'a> {
     profile: CertificateProfile,
@@ -315,6 +324,28 @@ pub async fn issue_renewal(
         .context("renewed certificate without a common name")?
         .to_owned();
     let plan = Plan { profile: req.profile, dn, common_name, csr: req.csr, validity: Validity::Until(req.not_after) };
+    sign(db, ca, &plan).await
+}
+
+/// Issues the successor of a changed certificate: the new subject, a new key, until
+/// `not_after` (the changed certificate's end).
+pub async fn issue_change(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    req: &ChangeRequest<'_>,
+) -> Result<Issued, AppError> {
+    let now = Utc::now();
+    if req.not_after <= now || req.not_after > now + Duration::days(6 * 366) {
+        return Err(ErrorCode::BadValidity.into());
+    }
+    let dn = req.subject.distinguished_name().context("subject")?;
+    let plan = Plan {
+        profile: req.profile,
+        dn,
+        common_name: req.subject.common_name.clone(),
+        csr: req.csr,
+        validity: Validity::Until(req.not_after),
+    };
     sign(db, ca, &plan).await
 }
 

@@ -133,6 +133,10 @@ pub async fn save_step(
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
     let app = own(db, account_id, id).await?;
+    // A 证书变更's holder and operator are saved by `domain::change`, with its own checks.
+    if matches!(app.kind, Kind::Change | Kind::OperatorChange) {
+        return Err(ErrorCode::NotFound.into());
+    }
     if !app.status.editable() {
         return Err(ErrorCode::NotEditable.into());
     }

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod audit;
 pub mod captcha;
 pub mod catalogue;
+pub mod change;
 pub mod codes;
 pub mod contact;
 pub mod directory;

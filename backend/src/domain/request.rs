@@ -102,6 +102,8 @@ pub enum Transition {
     /// Fulfilled to the end (a renewal: the new certificate is on the token and the old one
     /// superseded).
     Finish,
+    /// Fulfilled at its approval, nothing to issue (an 经办人变更: the record is updated).
+    Fulfil,
     Withdraw,
 }
 
@@ -114,8 +116,8 @@ impl Transition {
             Transition::Approve => (&[Status::Submitted, Status::Resubmitted], Status::Approved),
             Transition::Reject => (&[Status::Submitted, Status::Resubmitted], Status::Rejected),
             Transition::Issue => (&[Status::Approved], Status::Issued),
-            // A kind done at its approval (注销, 经办人变更) finishes from Approved.
-            Transition::Finish => (&[Status::Approved, Status::Issued], Status::Done),
+            Transition::Finish => (&[Status::Issued], Status::Done),
+            Transition::Fulfil => (&[Status::Approved], Status::Done),
             Transition::Withdraw => (&[Status::Draft, Status::Submitted, Status::Rejected], Status::Withdrawn),
         }
     }
@@ -307,6 +309,19 @@ pub fn renewal_period(r: &request::Model) -> Option<RenewalPeriod> {
     if r.kind == Kind::Renew { parse(&r.payload) } else { None }
 }
 
+/// What a 证书变更 or 经办人变更 changes, against the certificate as it was when it started.
+fn changes(r: &request::Model) -> Vec<certdesk_shared::change::FieldChange> {
+    let Some(before) = (matches!(r.kind, Kind::Change | Kind::OperatorChange))
+        .then(|| parse::<certdesk_shared::change::ChangeBefore>(&r.payload))
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    let info: Option<certdesk_shared::apply::CertificateInfo> = parse(&r.certificate_info);
+    let operator: Option<certdesk_shared::apply::OperatorInfo> = parse(&r.operator);
+    certdesk_shared::change::changes(&before, info.as_ref().map(|i| &i.holder), operator.as_ref())
+}
+
 pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<RequestView, AppError> {
     let docs =
         request_document::Entity::find().filter(request_document::Column::RequestId.eq(a.id.clone())).all(db).await?;
@@ -347,6 +362,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<Reque
         } else {
             None
         },
+        changes: changes(a),
     })
 }
 
@@ -371,7 +387,7 @@ mod tests {
     #[test]
     fn each_transition_leaves_only_from_its_own_statuses() {
         use Transition::*;
-        for t in [Submit, Resubmit, Approve, Reject, Issue, Finish, Withdraw] {
+        for t in [Submit, Resubmit, Approve, Reject, Issue, Finish, Fulfil, Withdraw] {
             let (from, to) = t.edge();
             assert!(!from.contains(&to), "{t:?} loops");
             assert!(!from.contains(&Status::Done) && !from.contains(&Status::Withdrawn), "{t:?} leaves an end");

@@ -184,7 +184,8 @@ async fn approved(
 ) -> Result<(), AppError> {
     match app.kind {
         Kind::Revoke => super::revoke::approved(txn, ca, key, actor, app, meta, now).await,
-        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue => Ok(()),
+        Kind::OperatorChange => super::change::operator_approved(txn, key, app, meta, now).await,
+        Kind::Apply | Kind::Renew | Kind::Change | Kind::Reissue => Ok(()),
     }
 }
 

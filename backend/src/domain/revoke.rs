@@ -282,7 +282,7 @@ pub async fn approved(
         )
         .await?;
     }
-    if !super::request::advance(txn, &r.id, Status::Approved, Transition::Finish, now, vec![]).await? {
+    if !super::request::advance(txn, &r.id, Status::Approved, Transition::Fulfil, now, vec![]).await? {
         return Err(ErrorCode::NotEditable.into());
     }
     Ok(())

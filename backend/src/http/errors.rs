@@ -54,7 +54,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::CertificateNotValid
         | ErrorCode::WrongMedium => StatusCode::CONFLICT,
         ErrorCode::MediumMismatch => StatusCode::CONFLICT,
-        ErrorCode::RequestUnderWay => StatusCode::CONFLICT,
+        ErrorCode::RequestUnderWay | ErrorCode::PersonalNotChangeable => StatusCode::CONFLICT,
         ErrorCode::FrozenByStaff => StatusCode::CONFLICT,
         ErrorCode::OwnRevocation => StatusCode::FORBIDDEN,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,6 +6,7 @@ mod apply;
 pub mod auth;
 mod ca;
 mod catalogue;
+mod change;
 mod directory;
 mod errors;
 mod health;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(apply::router())
         .merge(my_certificates::router())
         .merge(renew::router())
+        .merge(change::router())
         .merge(revoke::router())
         .merge(catalogue::router())
         .merge(payment::router())

@@ -17,7 +17,7 @@ use crate::helpers::{TestApp, spawn_app};
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 const ZIP: &[u8] = b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
 
-fn person() -> Value {
+pub fn person() -> Value {
     json!({ "kind": "person", "name": "李四", "id": { "type": "resident_id", "number": "11010519491231002X" } })
 }
 
@@ -26,12 +26,12 @@ fn legal_person() -> Value {
             "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" })
 }
 
-fn info(holder: Value, validity_id: &str) -> Value {
+pub fn info(holder: Value, validity_id: &str) -> Value {
     json!({ "holder": holder, "validity_id": validity_id, "email": "lisi@example.com", "province": "天津市", "city": "和平区" })
 }
 
 /// A settlement customer's draft of `type_id` on `medium`, with step ② saved as `holder`.
-async fn draft<'a>(
+pub async fn draft<'a>(
     app: &'a TestApp,
     admin: &mut Browser<'a>,
     type_id: &str,
@@ -54,7 +54,7 @@ async fn draft<'a>(
 
 /// Completes and submits a draft whose step ② is saved, approves it, and returns the
 /// acceptance number and the download authorization code.
-async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mobile: &str) -> (String, String) {
+pub async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mobile: &str) -> (String, String) {
     for (kind, name, bytes) in
         [("business_licence", "l.pdf", PDF), ("operator_id", "id.png", PNG), ("other", "o.zip", ZIP)]
     {
@@ -80,7 +80,7 @@ async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mobile
     (acceptance, sms.body[at..].chars().take(8).collect())
 }
 
-fn csr() -> String {
+pub fn csr() -> String {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap()
 }

@@ -12,6 +12,7 @@ mod apply;
 mod ca;
 mod ca_ceremony;
 mod catalogue;
+mod change;
 mod directory;
 mod errors;
 mod expiry_notice;

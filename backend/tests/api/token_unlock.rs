@@ -258,3 +258,20 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     assert_eq!(spent, 2, "the personalisation blob and the first next secret");
     let _ = UNLOCK_KEY_LEN;
 }
+
+/// One whole 证书解锁 of a freshly personalised token `medium` with `mobile` and its `code`
+/// (for the other operations' tests: 经办人变更 moves the phone that opens it).
+pub async fn attempt(
+    app: &TestApp,
+    page: &mut Browser<'_>,
+    medium: &str,
+    mobile: &str,
+    code: &str,
+) -> (StatusCode, Value) {
+    let (_, v) = Browser::new(app).get("/api/tokens/unlock-key").await;
+    let portal = seal::public_from_bytes(&B64.decode(v["public_key"].as_str().unwrap()).unwrap()).unwrap();
+    let token = Token::personalised(&portal, medium);
+    let (challenge_id, challenge, _) = start(page).await;
+    let (request, _) = token.request(&portal, &challenge, &seal::new_key());
+    unlock(page, mobile, code, &challenge_id, &request).await
+}

@@ -118,6 +118,18 @@ pub fn ReviewSection() -> impl IntoView {
         let held = a.from_certificate_uid.clone().map(|uid| (uid, a.holder_name.clone().unwrap_or_default()));
         let reason = a.revocation_reason;
         let docs = a.documents.clone();
+        // 证书变更 / 经办人变更: each changed field, old → new, beside the documents.
+        let changes = (!a.changes.is_empty()).then(|| {
+            let rows = a
+                .changes
+                .iter()
+                .map(|c| {
+                    let label = field_text(&c.field).map_or_else(|| c.field.clone(), |t| t(i18n.get_locale_untracked()).into());
+                    row(move || label.clone(), format!("{} → {}", c.before, c.after))
+                })
+                .collect_view();
+            view! { <table class="data"><caption>{tr(|l| td_string!(l, review_changes))}</caption><tbody>{rows}</tbody></table> }
+        });
         let id = a.id.clone();
         view! {
             <section class="panel" aria-labelledby="review-detail-title">
@@ -141,6 +153,7 @@ pub fn ReviewSection() -> impl IntoView {
                         {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
                     </tbody>
                 </table>
+                {changes}
                 <ul>
                     {docs
                         .into_iter()

@@ -339,6 +339,9 @@ pub fn field_text(field: &str) -> Option<Text> {
         "name" => |l| td_string!(l, field_operator_name),
         "id_number" => |l| td_string!(l, field_operator_id_number),
         "mobile" => |l| td_string!(l, field_operator_mobile),
+        "operator_email" => |l| td_string!(l, field_operator_email),
+        "unit_phone" => |l| td_string!(l, field_unit_phone),
+        "operator_address" => |l| td_string!(l, field_operator_address),
         "medium" => |l| td_string!(l, field_medium),
         "delivery" => step_text(5),
         "choose_type" => step_text(1),
@@ -1391,6 +1394,7 @@ mod tests {
             holder_name: None,
             challenge_set: false,
             revocation_reason: None,
+            changes: Vec::new(),
         };
         let back = values_of(&view(legal));
         assert_eq!(

@@ -6,6 +6,7 @@
 
 use certdesk_shared::OtpCode;
 use certdesk_shared::account::CodePurpose;
+use certdesk_shared::apply::HolderKind;
 use certdesk_shared::freeze::{FrozenBy, Unfreeze};
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCertificatesTab};
 use certdesk_shared::request::RequestKind;
@@ -65,6 +66,10 @@ pub struct Actions {
     pub frozen_by_staff: bool,
     /// The request under way for it.
     pub under_way: Option<RequestKind>,
+    /// `/change?uid=…`: 证书变更, a valid 机构证书 or 法人证书.
+    pub change: Option<String>,
+    /// `/operator-change?uid=…`: 经办人变更, a valid certificate.
+    pub operator_change: Option<String>,
 }
 
 impl Actions {
@@ -85,6 +90,9 @@ impl Actions {
                 && c.request_under_way.is_none(),
             frozen_by_staff: c.status == MyCertificateStatus::Frozen && c.frozen_by == Some(FrozenBy::Staff),
             under_way: c.request_under_way,
+            change: (valid && c.panel.profile.is_some_and(|p| HolderKind::of(p) != HolderKind::Person))
+                .then(|| format!("/change?uid={}", c.uid)),
+            operator_change: valid.then(|| format!("/operator-change?uid={}", c.uid)),
         }
     }
 }
@@ -114,6 +122,8 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
                 {a.unlock.then(|| view! { <a class="button" href="/unlock">{tr(|l| td_string!(l, nav_unlock))}</a> })}
                 {a.verify.then(|| view! { <a class="button" href="/verify">{tr(|l| td_string!(l, nav_verify))}</a> })}
                 {a.revoke.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_revoke))}</a> })}
+                {a.change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_change))}</a> })}
+                {a.operator_change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_operator_change))}</a> })}
             </div>
             {a.under_way.map(|k| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), my_certificate_under_way), kind_text(k)(i18n.get_locale()))}</p>
@@ -289,17 +299,27 @@ mod tests {
                 unfreeze: false,
                 frozen_by_staff: false,
                 under_way: None,
+                change: None,
+                operator_change: Some("/operator-change?uid=abc".into()),
             }
         );
+        // A 机构证书 may be changed; a 个人证书 only its operator.
+        let mut org = cert(MyCertificateStatus::Valid, false, Some("TJCA01"));
+        org.panel.profile = Some(certdesk_shared::certificate::CertificateProfile::OrgSign);
+        assert_eq!(Actions::of(&org).change.as_deref(), Some("/change?uid=abc"));
+        org.panel.profile = Some(certdesk_shared::certificate::CertificateProfile::PersonalSign);
+        assert_eq!(Actions::of(&org).change, None);
         let due = Actions::of(&cert(MyCertificateStatus::Valid, true, None));
         assert_eq!((due.renew.as_deref(), due.renew_opens, due.unlock), (Some("/renew?uid=abc"), None, false));
         let frozen = Actions::of(&cert(MyCertificateStatus::Frozen, false, Some("TJCA01")));
         assert_eq!((frozen.renew, frozen.renew_opens, frozen.unlock, frozen.verify), (None, None, true, false));
         assert_eq!((frozen.freeze, frozen.unfreeze, frozen.revoke.is_some()), (false, true, true));
+        assert_eq!((frozen.change, frozen.operator_change), (None, None));
         for s in [MyCertificateStatus::Expired, MyCertificateStatus::Revoked, MyCertificateStatus::Superseded] {
             let a = Actions::of(&cert(s, false, Some("TJCA01")));
             assert_eq!((a.renew, a.renew_opens, a.unlock, a.verify), (None, None, false, false), "{s:?}");
             assert_eq!((a.revoke, a.freeze, a.unfreeze), (None, false, false), "{s:?}");
+            assert_eq!((a.change, a.operator_change), (None, None), "{s:?}");
         }
     }
 

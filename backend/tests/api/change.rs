@@ -1,0 +1,334 @@
+//! 证书变更 and 经办人变更: only the holder of a valid certificate starts them, one request at a
+//! time per certificate; a 个人证书 is not changed; the reviewer sees each changed field old →
+//! new; an approved change goes onto the same token only, with the new subject, and the old
+//! certificate is superseded once the new one is stored (OCSP and the CRL say so); an
+//! approved operator change moves the phone of record, so SMS codes and 证书解锁 go to the new
+//! operator's phone only.
+
+use certdesk::domain::{ClientMeta, renew};
+use certdesk::entity::{account, certificate};
+use certdesk_shared::admin::StaffRole;
+use certdesk_shared::renew::{RenewalCsr, StartRenewal};
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use x509_parser::prelude::*;
+
+use crate::accounts::{Browser, code_in, last_sms, new_mobile, registered, send_code, staff_browser};
+use crate::apply::{PNG, upload};
+use crate::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::directory::{issue_into, submitted};
+use crate::helpers::{TestApp, spawn_app};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+const ZIP: &[u8] = b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+const NEW_NAME: &str = "天津市滨海数字认证科技有限公司";
+
+async fn cert(app: &TestApp, uid: &str) -> certificate::Model {
+    certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(&app.state.db).await.unwrap().unwrap()
+}
+
+fn csr_for(key: &rcgen::KeyPair) -> String {
+    rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(key).unwrap().pem().unwrap()
+}
+
+fn operator(mobile: &str) -> Value {
+    json!({ "name": "李四", "id_number": "11010519491231002X", "mobile": mobile, "email": "ls@example.com",
+            "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" })
+}
+
+fn organisation(name: &str) -> Value {
+    json!({ "kind": "organisation", "org_name": name, "credit_code": "91350100M000100Y43" })
+}
+
+/// Starts a change of `kind`: the request's id.
+async fn start(b: &mut Browser<'_>, uid: &str, kind: &str) -> String {
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": kind })).await;
+    assert_eq!((s, v["status"].as_str(), v["kind"].as_str()), (StatusCode::OK, Some("draft"), Some(kind)), "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// The request as the review queue shows it to a reviewer.
+async fn queued(reviewer: &mut Browser<'_>, kind: &str, id: &str) -> Value {
+    let (s, queue) = reviewer.get(&format!("/api/admin/applications?kind={kind}")).await;
+    assert_eq!(s, StatusCode::OK, "{queue}");
+    queue.as_array().unwrap().iter().find(|i| i["request"]["id"] == id).cloned().expect("in the queue")["request"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certificate_is_superseded_last() {
+    let app = spawn_app().await;
+    let (mut b, mut admin, id, acceptance, mobile) = submitted(&app).await;
+    let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("UKEY-0001")).await;
+    let old = cert(&app, &uid).await;
+
+    // Another account does not find the certificate.
+    let (mut other, _) = registered(&app).await;
+    assert_eq!(other.get(&format!("/api/change/{uid}")).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = other.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+
+    // The offer: the holder and operator as they are, the documents ① asks for.
+    let (s, offer) = b.get(&format!("/api/change/{uid}")).await;
+    assert_eq!(s, StatusCode::OK, "{offer}");
+    assert_eq!((offer["change_closed"].clone(), offer["operator_closed"].clone()), (Value::Null, Value::Null));
+    assert_eq!(offer["holder"]["org_name"], "天津市滨海数字认证有限公司");
+    assert_eq!(offer["operator"]["mobile"], mobile.as_str());
+    assert_eq!(offer["change_documents"], json!(["business_licence", "operator_id", "other"]));
+    assert_eq!(offer["medium_no"], "UKEY-0001");
+
+    // ① Start; a second click returns the same request; nothing else may start meanwhile.
+    let rid = start(&mut b, &uid, "change").await;
+    assert_eq!(start(&mut b, &uid, "change").await, rid);
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "operator_change" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
+    let who = account::Entity::find()
+        .filter(account::Column::Mobile.eq(mobile.as_str()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let body = StartRenewal { validity_id: "org-1y".into() };
+    let renewal = renew::start(
+        &app.state.db,
+        &app.state.audit_key,
+        &who,
+        &uid,
+        &body,
+        &ClientMeta::default(),
+        old.not_after - Duration::days(30),
+    )
+    .await;
+    assert!(renewal.is_err(), "a renewal does not start beside a change");
+    // Another account cannot touch the request.
+    let holder_path = format!("/api/change/requests/{rid}/holder");
+    let (s, _) = other.call(Method::PUT, &holder_path, Some(organisation(NEW_NAME))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Submission names what is missing.
+    let submit = format!("/api/change/requests/{rid}/submit");
+    let (s, v) = b.post(&submit, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let missing: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(missing, ["business_licence", "operator_id", "other", "holder", "operator"]);
+
+    for (kind, name, bytes) in
+        [("business_licence", "新营业执照.pdf", PDF), ("operator_id", "id.png", PNG), ("other", "o.zip", ZIP)]
+    {
+        let (s, v) = upload(&b, &rid, kind, name, bytes).await;
+        assert_eq!(s, StatusCode::OK, "{kind}: {v}");
+    }
+    // ② A person is not this certificate's holder; the wizard's own step is not for changes.
+    let person = crate::holder::person();
+    let (s, v) = b.call(Method::PUT, &holder_path, Some(person)).await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("holder_kind")), "{v}");
+    let info = crate::holder::info(organisation(NEW_NAME), "org-1y");
+    let (s, _) = b.call(Method::PUT, &format!("/api/applications/{rid}/certificate-info"), Some(info)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = b.call(Method::PUT, &holder_path, Some(organisation(NEW_NAME))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["changes"],
+        json!([{ "field": "org_name", "before": "天津市滨海数字认证有限公司", "after": NEW_NAME }])
+    );
+    // ③ The operator as they are (nothing changes there).
+    let same = offer["operator"].clone();
+    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/operator"), Some(same)).await;
+    assert_eq!((s, v["changes"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{v}");
+    // ④ Free of charge: straight to review.
+    let (s, v) = b.post(&submit, json!({})).await;
+    assert_eq!((s, v["status"].as_str(), v["price_fen"].as_i64()), (StatusCode::OK, Some("submitted"), Some(0)), "{v}");
+    let number = v["acceptance_no"].as_str().unwrap().to_owned();
+
+    // The reviewer sees the change field by field, next to the documents.
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let seen = queued(&mut reviewer, "change", &rid).await;
+    assert_eq!(
+        seen["changes"][0],
+        json!({ "field": "org_name", "before": "天津市滨海数字认证有限公司", "after": NEW_NAME })
+    );
+    assert_eq!(seen["documents"].as_array().unwrap().len(), 3);
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert_eq!(sms.template, "SMS_CD_REQUEST_APPROVED");
+    assert!(sms.body.contains(&number) && sms.body.contains("证书变更"), "{}", sms.body);
+
+    // ⑤ Another token is refused, another account does not find the request.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let issue = |medium: &str| json!(RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() });
+    let path = format!("/api/change/requests/{rid}/issue");
+    let (s, v) = b.post(&path, issue("UKEY-9999")).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_medium")), "{v}");
+    assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
+    let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    let new_uid = issued["certificate_uid"].as_str().unwrap().to_owned();
+    let new = cert(&app, &new_uid).await;
+    let (_, x) = parse_x509_certificate(&new.der).unwrap();
+    let o: Vec<&str> = x.subject().iter_organization().filter_map(|a| a.as_str().ok()).collect();
+    let cn: Vec<&str> = x.subject().iter_common_name().filter_map(|a| a.as_str().ok()).collect();
+    assert_eq!((o, cn), (vec![NEW_NAME], vec![NEW_NAME]), "the new subject");
+    assert!(x.subject().to_string().contains(&number), "the change's business number: {}", x.subject());
+    assert_eq!(new.not_after, old.not_after, "the same end as the certificate changed");
+    assert_eq!((new.medium_no.as_deref(), new.profile.as_str()), (Some("UKEY-0001"), old.profile.as_str()));
+    assert_eq!(cert(&app, &uid).await.status, "valid", "until the token has the new one");
+    let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!((s, retry["certificate_uid"].as_str()), (StatusCode::OK, Some(new_uid.as_str())));
+
+    // Stored: the old certificate is superseded, in OCSP and the CRL; finishing again is a no-op.
+    let finish = format!("/api/change/requests/{rid}/finish");
+    assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = b.post(&finish, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
+    let (s, v) = b.post(&finish, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
+    let gone = cert(&app, &uid).await;
+    assert_eq!((gone.status.as_str(), gone.reason), ("revoked", Some(4)));
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let ocsp = openssl_ocsp(&f, &app, &old.serial, &[]);
+    assert!(ocsp.contains(": revoked") && ocsp.contains("Reason: superseded"), "{ocsp}");
+    let crl = fetch_crl(&app).await;
+    let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
+    assert!(crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == old.serial));
+    assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REQUEST_DONE");
+
+    // 我的证书: the new one valid with the same phone of record, the old one superseded.
+    let (_, list) = b.get("/api/my-certificates").await;
+    let status_of = |u: &str| list.as_array().unwrap().iter().find(|c| c["uid"] == u).unwrap()["status"].clone();
+    assert_eq!((status_of(&new_uid), status_of(&uid)), (json!("valid"), json!("superseded")));
+    let (_, mine) = b.get(&format!("/api/my-certificates/{new_uid}")).await;
+    assert_eq!(mine["phone_masked"], format!("{}****{}", &mobile[..3], &mobile[7..]));
+    // The new certificate may be changed again, the old one not.
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("certificate_not_valid")), "{v}");
+    let (_, offer) = b.get(&format!("/api/change/{new_uid}")).await;
+    assert_eq!((offer["holder"]["org_name"].as_str(), offer["change_closed"].clone()), (Some(NEW_NAME), Value::Null));
+
+    let (_, trail) = admin.get("/api/admin/audit").await;
+    let actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"] == number.as_str())
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["request_submitted", "request_approved", "certificate_issued", "request_done"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, mobile) = crate::holder::draft(&app, &mut admin, "personal", "ukey").await;
+    let info = crate::holder::info(crate::holder::person(), "personal-1y");
+    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(info)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (acceptance, code) = crate::holder::submit_and_approve(&app, &mut b, &id, &mobile).await;
+    let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": crate::holder::csr(),
+                      "medium_kind": "ukey", "medium_no": "UKEY-0002" });
+    let (s, v) = Browser::new(&app).post("/api/applications/issue", req).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let uid = v["certificate_uid"].as_str().unwrap().to_owned();
+
+    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
+    assert_eq!((offer["change_closed"].as_str(), offer["operator_closed"].clone()), (Some("personal"), Value::Null));
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("personal_not_changeable")), "{v}");
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "renew" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let first = start(&mut b, &uid, "operator_change").await;
+
+    // Withdrawn by its holder only, it frees the certificate for the next request.
+    let withdraw = format!("/api/change/requests/{first}/withdraw");
+    let (mut other, _) = registered(&app).await;
+    assert_eq!(other.post(&withdraw, json!({})).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = b.post(&withdraw, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{v}");
+    let (s, v) = b.post(&withdraw, json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
+    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
+    assert_eq!(offer["request"], Value::Null);
+    assert_ne!(start(&mut b, &uid, "operator_change").await, first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
+    let app = spawn_app().await;
+    let (mut b, mut admin, id, acceptance, old_phone) = submitted(&app).await;
+    let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &old_phone, Some("SHM-0001")).await;
+    let new_phone = new_mobile();
+
+    // ① the new operator's ID ② the new operator ③ 提交审核.
+    let rid = start(&mut b, &uid, "operator_change").await;
+    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
+    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/holder"), Some(organisation(NEW_NAME))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "an operator change has no holder step: {v}");
+    let submit = format!("/api/change/requests/{rid}/submit");
+    let (s, v) = b.post(&submit, json!({})).await;
+    let missing: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!((s, missing), (StatusCode::UNPROCESSABLE_ENTITY, vec!["operator_id", "operator"]));
+    assert_eq!(upload(&b, &rid, "operator_id", "new-id.png", PNG).await.0, StatusCode::OK);
+    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/operator"), Some(operator(&new_phone))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = b.post(&submit, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+
+    // Until approved, nothing moves.
+    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine["phone_masked"], format!("{}****{}", &old_phone[..3], &old_phone[7..]));
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let seen = queued(&mut reviewer, "operator_change", &rid).await;
+    let fields: Vec<&str> = seen["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "mobile", "operator_email"], "{seen}");
+    assert_eq!(seen["changes"][1], json!({ "field": "mobile", "before": old_phone, "after": new_phone }));
+    // Sent back with a reason: nothing moves; the holder replaces the document and resubmits.
+    let reasons = json!({ "approve": false, "reasons": [{ "field": "operator_id", "reason": "身份证件不清晰" }] });
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), reasons).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_REJECTED");
+    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine["phone_masked"], format!("{}****{}", &old_phone[..3], &old_phone[7..]));
+    assert_eq!(upload(&b, &rid, "operator_id", "new-id-clear.png", PNG).await.0, StatusCode::OK);
+    let (s, v) = b.post(&submit, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "approved and done at once: {v}");
+    assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_APPROVED");
+
+    // The phone of record is the new operator's: certificate codes go there only.
+    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine["phone_masked"], format!("{}****{}", &new_phone[..3], &new_phone[7..]));
+    let before_old = last_sms(&app, &old_phone).await.map(|m| m.id);
+    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), json!({ "purpose": "certificate_revoke" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(code_in(&last_sms(&app, &new_phone).await.expect("a code to the new phone").body).len(), 6);
+    assert_eq!(last_sms(&app, &old_phone).await.map(|m| m.id), before_old, "nothing to the old phone");
+    // The certificate is free again for the next request.
+    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
+    assert_eq!(
+        (offer["request"].clone(), offer["operator"]["mobile"].as_str()),
+        (Value::Null, Some(new_phone.as_str()))
+    );
+
+    // 证书解锁: the old phone's code no longer opens the token, the new phone's does.
+    let mut page = Browser::new(&app);
+    let old_code = send_code(&mut page, &old_phone, "token_unlock").await;
+    let (s, v) = unlock_attempt(&app, &mut page, &old_phone, &old_code).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unlock_refused")), "{v}");
+    let new_code = send_code(&mut page, &new_phone, "token_unlock").await;
+    let (s, v) = unlock_attempt(&app, &mut page, &new_phone, &new_code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// One 证书解锁 of the token `SHM-0001` with this phone and code (the token's side as
+/// `token_unlock.rs` plays it).
+async fn unlock_attempt(app: &TestApp, page: &mut Browser<'_>, mobile: &str, code: &str) -> (StatusCode, Value) {
+    crate::token_unlock::attempt(app, page, "SHM-0001", mobile, code).await
+}
