@@ -300,7 +300,7 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
     let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "approved and done at once: {v}");
-    assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_APPROVED");
+    assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_DONE");
 
     // The phone of record is the new operator's: certificate codes go there only.
     let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
