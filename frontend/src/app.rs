@@ -17,7 +17,7 @@ use crate::pages::{Applications, Apply, Change, Invoices, MyCertificates, Operat
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{
-    APPLY_PATHS, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path, normal,
+    APPLY_PATHS, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path, is_request_path, normal,
 };
 
 /// The customers' header, for the portal and the wizard.
@@ -37,6 +37,7 @@ pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
         p if APPLY_PATHS.contains(&p)
             || is_holder_path(p)
+            || is_request_path(p)
             || is_admin_path(p)
             || is_admin_settings_path(p)
             || is_directory_path(p) =>
@@ -71,6 +72,13 @@ pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         "/renew" => view! { <Renew /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The holder's requests bundle's route table: 证书注销, 证书变更, 经办人变更.
+pub fn request_page(path: &str) -> AnyView {
+    match normal(path) {
         "/revoke" => view! { <Revoke /> }.into_any(),
         "/change" => view! { <Change /> }.into_any(),
         "/operator-change" => view! { <OperatorChange /> }.into_any(),

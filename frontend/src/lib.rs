@@ -62,3 +62,9 @@ pub fn mount_admin_settings() {
         || leptos::view! { <app::App route=app::admin_settings_page header=app::staff_header /> },
     );
 }
+
+/// The holder's requests bundle (证书注销, 证书变更, 经办人变更).
+pub fn mount_request() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::request_page header=app::customer_header /> });
+}

@@ -5,8 +5,12 @@
 /// The new-certificate bundle: the wizard and the customer's lists after applying.
 pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 
-/// The holder's bundle: 我的证书 and the operations on a certificate held (证书延期 …).
-pub const HOLDER_PATHS: [&str; 5] = ["/my-certificates", "/renew", "/revoke", "/change", "/operator-change"];
+/// The holder's bundle: 我的证书 and 证书延期.
+pub const HOLDER_PATHS: [&str; 2] = ["/my-certificates", "/renew"];
+
+/// The holder's requests with documents and review: 证书注销, 证书变更, 经办人变更. A bundle
+/// of its own, so that neither it nor 我的证书 outgrows the size budget.
+pub const REQUEST_PATHS: [&str; 3] = ["/revoke", "/change", "/operator-change"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {
@@ -19,6 +23,10 @@ pub fn is_apply_path(path: &str) -> bool {
 
 pub fn is_holder_path(path: &str) -> bool {
     HOLDER_PATHS.contains(&normal(path))
+}
+
+pub fn is_request_path(path: &str) -> bool {
+    REQUEST_PATHS.contains(&normal(path))
 }
 
 /// The public directory: 查询服务, 注销公告, a certificate's page, and the token pages that

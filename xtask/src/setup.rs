@@ -160,6 +160,7 @@ pub fn build_app() -> Result<()> {
     for (page, dir) in [
         ("apply.html", "apply-app"),
         ("holder.html", "holder-app"),
+        ("request.html", "request-app"),
         ("admin.html", "admin-app"),
         ("admin-settings.html", "admin-settings-app"),
         ("directory.html", "directory-app"),

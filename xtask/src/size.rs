@@ -20,6 +20,7 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 pub const BUNDLES: &[(&str, &str)] = &[
     ("new certificate (/apply)", "apply-app"),
     ("holder (/my-certificates, /renew)", "holder-app"),
+    ("holder's requests (/revoke, /change, /operator-change)", "request-app"),
     ("staff console (/admin)", "admin-app"),
     ("staff console settings (/admin/settings)", "admin-settings-app"),
     ("public directory (/search)", "directory-app"),

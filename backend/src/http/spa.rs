@@ -2,9 +2,10 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is six bundles, each its own wasm: the new-certificate wizard (built into
+//! The app is seven bundles, each its own wasm: the new-certificate wizard (built into
 //! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期, 证书注销), the staff console (`admin-app/`) `/admin…`
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests (`request-app/`) `REQUEST_PATHS`
+//! (证书注销, 证书变更, 经办人变更), the staff console (`admin-app/`) `/admin…`
 //! and its settings (`admin-settings-app/`) `/admin/settings`, the
 //! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
 //! portal (`index.html`) answers everything else.
@@ -22,13 +23,15 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use certdesk_shared::bundles::{
-    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path,
+    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path, is_request_path,
 };
 
 /// Where that bundle is built, under the static directory.
 pub const APPLY_DIR: &str = "apply-app";
 /// Where the holder's bundle (我的证书, 证书延期) is built.
 pub const HOLDER_DIR: &str = "holder-app";
+/// Where the holder's requests (证书注销, 证书变更, 经办人变更) are built.
+pub const REQUEST_DIR: &str = "request-app";
 /// Where the staff console (every `/admin…` path but its settings) is built.
 pub const ADMIN_DIR: &str = "admin-app";
 /// Where the staff console's settings (`/admin/settings`) are built.
@@ -41,6 +44,7 @@ pub struct Spa {
     index_html: Option<String>,
     apply_html: Option<String>,
     holder_html: Option<String>,
+    request_html: Option<String>,
     admin_html: Option<String>,
     admin_settings_html: Option<String>,
     directory_html: Option<String>,
@@ -67,6 +71,7 @@ impl Spa {
         };
         let apply_html = read_bundle(dir, APPLY_DIR)?;
         let holder_html = read_bundle(dir, HOLDER_DIR)?;
+        let request_html = read_bundle(dir, REQUEST_DIR)?;
         let admin_html = read_bundle(dir, ADMIN_DIR)?;
         let admin_settings_html = read_bundle(dir, ADMIN_SETTINGS_DIR)?;
         let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
@@ -75,6 +80,7 @@ impl Spa {
             index_html,
             apply_html,
             holder_html,
+            request_html,
             admin_html,
             admin_settings_html,
             directory_html,
@@ -87,6 +93,7 @@ impl Spa {
             &self.index_html,
             &self.apply_html,
             &self.holder_html,
+            &self.request_html,
             &self.admin_html,
             &self.admin_settings_html,
             &self.directory_html,
@@ -110,6 +117,7 @@ impl Spa {
                     index: index.clone(),
                     apply: bundle(&self.apply_html, APPLY_DIR),
                     holder: bundle(&self.holder_html, HOLDER_DIR),
+                    request: bundle(&self.request_html, REQUEST_DIR),
                     admin: bundle(&self.admin_html, ADMIN_DIR),
                     admin_settings: bundle(&self.admin_settings_html, ADMIN_SETTINGS_DIR),
                     directory: bundle(&self.directory_html, DIRECTORY_DIR),
@@ -129,6 +137,7 @@ struct Pages {
     index: ServeFile,
     apply: ServeFile,
     holder: ServeFile,
+    request: ServeFile,
     admin: ServeFile,
     admin_settings: ServeFile,
     directory: ServeFile,
@@ -143,6 +152,8 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
         pages.apply.oneshot(req).await
     } else if is_holder_path(path) {
         pages.holder.oneshot(req).await
+    } else if is_request_path(path) {
+        pages.request.oneshot(req).await
     } else if is_admin_path(path) {
         pages.admin.oneshot(req).await
     } else if is_admin_settings_path(path) {

@@ -68,6 +68,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         for (sub, title) in [
             ("apply-app", "wizard"),
             ("holder-app", "holder"),
+            ("request-app", "request"),
             ("admin-app", "console"),
             ("admin-settings-app", "settings"),
             ("directory-app", "directory"),
@@ -84,11 +85,14 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The six bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 6, "{csp}");
+        // The seven bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 7, "{csp}");
     }
-    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x", "/revoke?uid=x"] {
+    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
+    }
+    for path in ["/revoke", "/revoke?uid=x", "/change?uid=x", "/operator-change"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>request</title>"), "{path}");
     }
     for path in ["/admin", "/admin/sign-in", "/admin/enrol"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
