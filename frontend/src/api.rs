@@ -256,6 +256,9 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::CertificateNotValid => td_string!(l, error_certificate_not_valid),
         ErrorCode::WrongMedium => td_string!(l, error_wrong_medium),
         ErrorCode::MediumMismatch => td_string!(l, error_medium_mismatch),
+        ErrorCode::ReissueUkeyOnly => td_string!(l, error_reissue_ukey_only),
+        ErrorCode::RequestUnderWay => td_string!(l, error_request_under_way),
+        ErrorCode::SameMedium => td_string!(l, error_same_medium),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

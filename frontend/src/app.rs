@@ -13,7 +13,7 @@ use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
     ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Invoices, MyCertificates, Renew, Shipments};
+use crate::pages::{Applications, Apply, Invoices, MyCertificates, Reissue, Renew, Shipments};
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{APPLY_PATHS, is_admin_path, is_directory_path, is_holder_path, normal};
@@ -64,6 +64,7 @@ pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         "/renew" => view! { <Renew /> }.into_any(),
+        "/reissue" => view! { <Reissue /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

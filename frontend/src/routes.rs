@@ -8,6 +8,8 @@ use leptos_i18n::td_string;
 pub enum Operation {
     Apply,
     Renew,
+    /// 证书补办: reached from 我的证书 (a UKey certificate), not from the navigation.
+    Reissue,
     Unlock,
     RemoteDownload,
     Verify,
@@ -32,6 +34,7 @@ impl Operation {
         match self {
             Operation::Apply => "/apply",
             Operation::Renew => "/renew",
+            Operation::Reissue => "/reissue",
             Operation::Unlock => "/unlock",
             Operation::RemoteDownload => "/remote-download",
             Operation::Verify => "/verify",
@@ -44,6 +47,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, nav_apply),
             Operation::Renew => td_string!(l, nav_renew),
+            Operation::Reissue => td_string!(l, nav_reissue),
             Operation::Unlock => td_string!(l, nav_unlock),
             Operation::RemoteDownload => td_string!(l, nav_remote_download),
             Operation::Verify => td_string!(l, nav_verify),
@@ -56,6 +60,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, desc_apply),
             Operation::Renew => td_string!(l, desc_renew),
+            Operation::Reissue => td_string!(l, desc_reissue),
             Operation::Unlock => td_string!(l, desc_unlock),
             Operation::RemoteDownload => td_string!(l, desc_remote_download),
             Operation::Verify => td_string!(l, desc_verify),

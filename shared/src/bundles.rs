@@ -6,7 +6,7 @@
 pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 
 /// The holder's bundle: 我的证书 and the operations on a certificate held (证书延期 …).
-pub const HOLDER_PATHS: [&str; 2] = ["/my-certificates", "/renew"];
+pub const HOLDER_PATHS: [&str; 3] = ["/my-certificates", "/renew", "/reissue"];
 
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {

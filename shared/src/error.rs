@@ -94,6 +94,12 @@ pub enum ErrorCode {
     WrongMedium,
     /// A download into a token of another kind than the medium chosen in step ①.
     MediumMismatch,
+    /// 证书补办 is for a certificate on a UKey; a soft shield is downloaded again.
+    ReissueUkeyOnly,
+    /// Another request is under way for this certificate.
+    RequestUnderWay,
+    /// A reissued certificate goes onto a new token, not the one lost or damaged.
+    SameMedium,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -101,7 +107,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -144,6 +150,9 @@ impl ErrorCode {
         ErrorCode::CertificateNotValid,
         ErrorCode::WrongMedium,
         ErrorCode::MediumMismatch,
+        ErrorCode::ReissueUkeyOnly,
+        ErrorCode::RequestUnderWay,
+        ErrorCode::SameMedium,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -193,6 +202,9 @@ impl ErrorCode {
             ErrorCode::CertificateNotValid => "error_certificate_not_valid",
             ErrorCode::WrongMedium => "error_wrong_medium",
             ErrorCode::MediumMismatch => "error_medium_mismatch",
+            ErrorCode::ReissueUkeyOnly => "error_reissue_ukey_only",
+            ErrorCode::RequestUnderWay => "error_request_under_way",
+            ErrorCode::SameMedium => "error_same_medium",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -343,6 +355,21 @@ impl ErrorCode {
                 "此证书申请时选择的介质类型与所插入的介质不同，请插入申请时选择的介质（UKey或PC软盾）",
                 "此證書申請時選擇的介質類型與所插入的介質不同，請插入申請時選擇的介質（UKey或PC軟盾）",
                 "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
+            ),
+            ErrorCode::ReissueUkeyOnly => lang.pick(
+                "只有UKey证书可以补办；PC软盾证书请重新下载，无需补办",
+                "只有UKey證書可以補辦；PC軟盾證書請重新下載，無需補辦",
+                "Only a certificate on a UKey is reissued; a soft shield certificate is downloaded again instead",
+            ),
+            ErrorCode::RequestUnderWay => lang.pick(
+                "该证书已有正在办理的业务，请先完成或撤回该业务",
+                "該證書已有正在辦理的業務，請先完成或撤回該業務",
+                "Another request is under way for this certificate; finish or withdraw it first",
+            ),
+            ErrorCode::SameMedium => lang.pick(
+                "请插入新的UKey：补办的证书不能下载到原介质中",
+                "請插入新的UKey：補辦的證書不能下載到原介質中",
+                "Insert the new UKey: the reissued certificate does not go onto the old token",
             ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",

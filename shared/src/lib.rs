@@ -15,6 +15,7 @@ pub mod my_certificates;
 pub mod notice;
 pub mod payment;
 pub mod regions;
+pub mod reissue;
 pub mod renew;
 pub mod request;
 #[cfg(feature = "seal")]

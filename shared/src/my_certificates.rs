@@ -106,6 +106,9 @@ pub struct MyCertificate {
     pub renewable: bool,
     /// The phone of record (预留手机号) its SMS codes go to, masked (`151****9192`).
     pub phone_masked: String,
+    /// 证书补办 is open: a valid or frozen certificate on a UKey.
+    #[serde(default)]
+    pub reissuable: bool,
 }
 
 /// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,

@@ -168,6 +168,9 @@ pub struct RequestView {
     /// A challenge phrase (撤销密码) is set.
     #[serde(default)]
     pub challenge_set: bool,
+    /// A reissue's (证书补办) reason and whether its SMS check passed.
+    #[serde(default)]
+    pub reissue: Option<crate::reissue::ReissueDetails>,
 }
 
 #[cfg(test)]

@@ -279,6 +279,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<Reque
         renewal: renewal_period(a),
         holder_name: a.search_name.clone(),
         challenge_set: a.challenge_hash.is_some(),
+        reissue: super::reissue::details(a),
     })
 }
 

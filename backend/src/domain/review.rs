@@ -179,7 +179,9 @@ async fn approved(
 ) -> Result<(), AppError> {
     let _ = (txn, ca, key, meta, now);
     match app.kind {
-        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Reissue | Kind::Revoke => Ok(()),
+        // 补办: the lost or damaged token's certificate is revoked at once.
+        Kind::Reissue => super::reissue::approved(txn, ca, key, app, meta).await,
+        Kind::Apply | Kind::Renew | Kind::Change | Kind::OperatorChange | Kind::Revoke => Ok(()),
     }
 }
 

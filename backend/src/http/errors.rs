@@ -54,6 +54,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::CertificateNotValid
         | ErrorCode::WrongMedium => StatusCode::CONFLICT,
         ErrorCode::MediumMismatch => StatusCode::CONFLICT,
+        ErrorCode::ReissueUkeyOnly | ErrorCode::RequestUnderWay | ErrorCode::SameMedium => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

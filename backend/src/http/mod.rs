@@ -14,6 +14,7 @@ mod my_certificates;
 mod notice;
 mod ocsp;
 mod payment;
+mod reissue;
 mod renew;
 mod revoke;
 mod security;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(apply::router())
         .merge(my_certificates::router())
         .merge(renew::router())
+        .merge(reissue::router())
         .merge(revoke::router())
         .merge(catalogue::router())
         .merge(payment::router())

@@ -22,6 +22,7 @@ mod payment;
 mod phone_of_record;
 mod pkcs11;
 mod production_mode;
+mod reissue;
 mod renew;
 mod request;
 mod static_files;

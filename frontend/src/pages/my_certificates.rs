@@ -48,6 +48,8 @@ pub struct Actions {
     pub unlock: bool,
     /// 证书校验: a valid certificate.
     pub verify: bool,
+    /// `/reissue?uid=…`: 证书补办 of a valid or frozen UKey certificate.
+    pub reissue: Option<String>,
 }
 
 impl Actions {
@@ -60,6 +62,7 @@ impl Actions {
             detail: format!("/certificates/{}", c.uid),
             unlock: live && c.panel.medium_no.is_some(),
             verify: valid,
+            reissue: c.reissuable.then(|| format!("/reissue?uid={}", c.uid)),
         }
     }
 }
@@ -88,6 +91,7 @@ fn card(c: MyCertificate) -> impl IntoView {
                 <a class="button" href=a.detail>{tr(|l| td_string!(l, my_certificate_detail))}</a>
                 {a.unlock.then(|| view! { <a class="button" href="/unlock">{tr(|l| td_string!(l, nav_unlock))}</a> })}
                 {a.verify.then(|| view! { <a class="button" href="/verify">{tr(|l| td_string!(l, nav_verify))}</a> })}
+                {a.reissue.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_reissue))}</a> })}
             </div>
             {opens.map(|day| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), renew_opens), &day)}</p>
@@ -174,6 +178,8 @@ mod tests {
             renewable_from: "2026-10-03".into(),
             renewable,
             phone_masked: "151****9192".into(),
+            // The server's rule: a valid or frozen certificate on a UKey.
+            reissuable: medium.is_some() && matches!(status, MyCertificateStatus::Valid | MyCertificateStatus::Frozen),
         }
     }
 
@@ -187,16 +193,24 @@ mod tests {
                 renew_opens: Some("2026-10-03".into()),
                 detail: "/certificates/abc".into(),
                 unlock: true,
-                verify: true
+                verify: true,
+                reissue: Some("/reissue?uid=abc".into()),
             }
         );
         let due = Actions::of(&cert(MyCertificateStatus::Valid, true, None));
         assert_eq!((due.renew.as_deref(), due.renew_opens, due.unlock), (Some("/renew?uid=abc"), None, false));
         let frozen = Actions::of(&cert(MyCertificateStatus::Frozen, false, Some("TJCA01")));
         assert_eq!((frozen.renew, frozen.renew_opens, frozen.unlock, frozen.verify), (None, None, true, false));
+        // 证书补办 stays open for a frozen UKey certificate (a lost token is frozen first).
+        assert_eq!(frozen.reissue.as_deref(), Some("/reissue?uid=abc"));
+        assert_eq!(due.reissue, None, "not on a token: nothing to reissue");
         for s in [MyCertificateStatus::Expired, MyCertificateStatus::Revoked, MyCertificateStatus::Superseded] {
             let a = Actions::of(&cert(s, false, Some("TJCA01")));
-            assert_eq!((a.renew, a.renew_opens, a.unlock, a.verify), (None, None, false, false), "{s:?}");
+            assert_eq!(
+                (a.renew, a.renew_opens, a.unlock, a.verify, a.reissue),
+                (None, None, false, false, None),
+                "{s:?}"
+            );
         }
     }
 }
