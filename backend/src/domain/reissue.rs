@@ -580,6 +580,67 @@ pub async fn finish(
     Ok(done)
 }
 
+/// 证书补办申请表 (seed 004 §6.1.2's 补办材料): the certificate and the request as recorded, to
+/// print, seal, sign and upload with the other documents; reviewers open the same form.
+pub async fn form_pdf(db: &impl ConnectionTrait, r: &request::Model) -> Result<Vec<u8>, AppError> {
+    use crate::pdf::{Page, document};
+    let d = details(r).ok_or(ErrorCode::NotFound)?;
+    let uid = r.from_certificate_uid.clone().unwrap_or_default();
+    let cert = certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(uid.as_str()))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let type_name = catalogue_type::Entity::find_by_id(r.type_id.clone().unwrap_or_default())
+        .one(db)
+        .await?
+        .map(|t| t.name)
+        .unwrap_or_default();
+    let delivery: Option<DeliveryInfo> = parse(&r.delivery);
+    let or_dash = |s: Option<String>| s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
+    let rows: Vec<(&str, String)> = vec![
+        ("业务受理号", or_dash(r.acceptance_no.clone())),
+        ("业务类型", RequestKind::Reissue.name_zh().into()),
+        ("证书名称", cert.subject.clone()),
+        ("证书类型", or_dash(Some(type_name))),
+        ("证书序列号", cert.serial.to_uppercase()),
+        ("介质编号", or_dash(cert.medium_no.clone())),
+        ("有效结束时间", cert.not_after.format("%Y-%m-%d").to_string()),
+        (
+            "补办原因",
+            match d.reason {
+                ReissueReason::Lost => "UKey遗失（提交后原证书立即冻结）".into(),
+                ReissueReason::Damaged => "UKey损坏".into(),
+            },
+        ),
+        ("补办价格", r.price_fen.map_or("—".into(), |p| format!("{}元", certdesk_shared::apply::yuan(p)))),
+        (
+            "证书领取方式",
+            match delivery.as_ref().map(|d| d.method) {
+                Some(certdesk_shared::apply::DeliveryMethod::Post) => "邮寄配送".into(),
+                Some(certdesk_shared::apply::DeliveryMethod::Counter) => "营业厅领取".into(),
+                None => "—".into(),
+            },
+        ),
+        ("收件地址", or_dash(delivery.and_then(|d| d.address))),
+    ];
+    let mut page = Page::default();
+    page.text(200.0, 790.0, 20.0, "证书补办申请表");
+    page.text(
+        50.0,
+        760.0,
+        10.0,
+        "请核对以下信息，打印后加盖单位公章，经办人签字，扫描后与其他资料一并在“资料上传”中上传。",
+    );
+    let y = page.table(745.0, &rows);
+    page.text(50.0, y - 30.0, 10.0, "本单位确认上述证书的UKey已遗失或损坏，申请补发UKey并生成新的密钥对，原证书作废。");
+    page.text(50.0, y - 70.0, 12.0, "单位盖章：");
+    page.text(320.0, y - 70.0, 12.0, "经办人签字：");
+    page.text(320.0, y - 110.0, 12.0, "日期：      年    月    日");
+    page.text(50.0, 40.0, 9.0, &format!("CertDesk · 生成于 {}", Utc::now().format("%Y-%m-%d %H:%M UTC")));
+    Ok(document("证书补办申请表", &[page]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,13 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     let (s, v) = b.post(&format!("/api/reissue/{uid}"), json!({ "reason": "damaged" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
     assert_eq!(reissues(&app).await, 1);
+    // 证书补办申请表 to print and seal, for its holder only.
+    let form = format!("/api/applications/{rid}/form.pdf");
+    let res = app.client.get(app.url(&form)).header("cookie", b.cookie.clone().unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(other.get(&form).await.0, StatusCode::NOT_FOUND);
     // Another account cannot touch the request either.
     let path = |step: &str| format!("/api/reissue/requests/{rid}/{step}");
     assert_eq!(other.post(&path("submit"), json!({})).await.0, StatusCode::NOT_FOUND);
@@ -147,6 +154,8 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     let (_, queue) = admin.get("/api/admin/applications?kind=reissue").await;
     assert_eq!(queue[0]["request"]["id"].as_str(), Some(rid.as_str()), "{queue}");
     assert_eq!(queue[0]["request"]["reissue"]["reason"], "lost");
+    // The reviewer opens the same 补办申请表 as the holder.
+    assert_eq!(admin.get(&format!("/api/admin/applications/{rid}/form.pdf")).await.0, StatusCode::OK);
     let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
     let revoked = cert(&app, &uid).await;

@@ -273,8 +273,10 @@ fn Documents(o: ReissueOffer, request: RwSignal<Option<RequestView>>, reload: Ca
         request.with(|r| r.as_ref().is_some_and(|r| wanted.iter().all(|k| r.documents.iter().any(|d| d.kind == *k))))
     };
     let failure = fs.failure;
+    let form = format!("/api/applications/{}/form.pdf", id.get_value());
     view! {
         <div class="form">
+            <p><a href=form target="_blank">{tr(|l| td_string!(l, reissue_form_pdf))}</a></p>
             {uploads}
             <FailureAlert failure />
             {problem_alert(problem)}
