@@ -159,12 +159,14 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     const held = await revocationOf(page, baseURL!, old.serial);
     expect(held.crl).toContain('Certificate Hold');
 
-    // Staff see the reason and approve.
+    // Staff open it (its 补办申请表 names the reason) and approve.
     await staff.page.goto('/admin');
     await appReady(staff.page);
     const review = staff.page.getByRole('region', { name: '审核', exact: true });
     await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
-    await expect(review.getByRole('row', { name: /补办原因/ })).toContainText('UKey遗失');
+    const form = await review.getByRole('link', { name: '打印申请表' }).getAttribute('href');
+    const pdf = await staff.page.request.get(form!);
+    expect([pdf.status(), pdf.headers()['content-type']]).toEqual([200, 'application/pdf']);
     await review.getByRole('button', { name: '审核通过' }).click();
     await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
 

@@ -155,7 +155,9 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     assert_eq!(queue[0]["request"]["id"].as_str(), Some(rid.as_str()), "{queue}");
     assert_eq!(queue[0]["request"]["reissue"]["reason"], "lost");
     // The reviewer opens the same 补办申请表 as the holder.
-    assert_eq!(admin.get(&format!("/api/admin/applications/{rid}/form.pdf")).await.0, StatusCode::OK);
+    let staff_form = app.url(&format!("/api/admin/applications/{rid}/form.pdf"));
+    let res = app.client.get(staff_form).header("cookie", admin.cookie.clone().unwrap()).send().await.unwrap();
+    assert_eq!((res.status(), res.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
     let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
     let revoked = cert(&app, &uid).await;

@@ -123,7 +123,6 @@ pub fn ReviewSection() -> impl IntoView {
                         })}
                         {row(move || tr(|l| td_string!(l, field_province))().to_owned(), info.as_ref().map(|i| format!("{} {}", i.province, i.city)).unwrap_or_default())}
                         {row(move || tr(|l| td_string!(l, field_operator_name))().to_owned(), op.as_ref().map(|o| format!("{} {}", o.name, o.mobile)).unwrap_or_default())}
-                        {a.reissue.map(|d| row(move || tr(|l| td_string!(l, reissue_reason))().to_owned(), tr(if d.reason == certdesk_shared::reissue::ReissueReason::Lost { |l| td_string!(l, reissue_reason_lost) } else { |l| td_string!(l, reissue_reason_damaged) })().to_owned()))}
                     </tbody>
                 </table>
                 <ul>
