@@ -119,7 +119,18 @@ pub async fn offer(
     let (cert, produced_by) = super::renew::own_certificate(db, account_id, uid).await?;
     let t = type_of(db, &produced_by).await?;
     let a = account::Entity::find_by_id(account_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let under_way = open_request(db, uid).await?.filter(|r| r.kind == Kind::Reissue);
+    let under_way = match open_request(db, uid).await?.filter(|r| r.kind == Kind::Reissue) {
+        Some(r) => Some(r),
+        // Reissued already: the page shows that request, done.
+        None => {
+            request::Entity::find()
+                .filter(request::Column::FromCertificateUid.eq(uid))
+                .filter(request::Column::Kind.eq(Kind::Reissue))
+                .filter(request::Column::Status.eq(Status::Done))
+                .one(db)
+                .await?
+        }
+    };
     let (request, details, paid) = match &under_way {
         Some(r) => (Some(super::request::view(db, r).await?), details(r), paid(db, r).await?),
         None => (None, None, false),
@@ -134,7 +145,7 @@ pub async fn offer(
         medium_no: cert.medium_no.clone(),
         serial: cert.serial.to_uppercase(),
         not_after: cert.not_after.to_rfc3339(),
-        // A reissue under way goes on: its approval revokes the old certificate.
+        // A reissue under way goes on (its approval revokes the old certificate), or is done.
         not_open: if under_way.is_some() { None } else { not_open(produced_by.medium.as_deref(), &cert, now) },
         price_fen: under_way.as_ref().and_then(|r| r.price_fen).unwrap_or(t.reissue_price_fen),
         billing: super::request::billing_of(&a.billing_mode),

@@ -203,6 +203,15 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("done")), "{done}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert!(sms.body.contains("证书补办") && sms.body.contains(&number), "{}", sms.body);
+    // The old certificate's page shows the reissue done; nothing more can start from it.
+    let (_, offer) = b.get(&format!("/api/reissue/{uid}")).await;
+    assert_eq!(
+        (offer["request"]["status"].as_str(), offer["not_open"].clone()),
+        (Some("done"), Value::Null),
+        "{offer}"
+    );
+    let (s, v) = b.post(&format!("/api/reissue/{uid}"), json!({ "reason": "lost" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("certificate_not_valid")), "{v}");
 
     // 我的证书: the old one revoked, the new one valid on the new token; the public status
     // search says the same.
