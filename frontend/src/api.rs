@@ -260,6 +260,8 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::FrozenByStaff => td_string!(l, error_frozen_by_staff),
         ErrorCode::OwnRevocation => td_string!(l, error_own_revocation),
         ErrorCode::PersonalNotChangeable => td_string!(l, error_personal_not_changeable),
+        ErrorCode::ReissueUkeyOnly => td_string!(l, error_reissue_ukey_only),
+        ErrorCode::SameMedium => td_string!(l, error_same_medium),
         ErrorCode::Internal => td_string!(l, error_internal),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }

@@ -13,7 +13,9 @@ use crate::pages::{
     Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
     ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
-use crate::pages::{Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Renew, Revoke, Shipments};
+use crate::pages::{
+    Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Reissue, Renew, Revoke, Shipments,
+};
 use crate::session::provide_session;
 
 pub use certdesk_shared::bundles::{
@@ -72,6 +74,7 @@ pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
         "/renew" => view! { <Renew /> }.into_any(),
+        "/reissue" => view! { <Reissue /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

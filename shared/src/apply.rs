@@ -206,6 +206,9 @@ pub struct CertificateType {
     /// Renewals of this type go to staff review.
     #[serde(default)]
     pub renewal_review: bool,
+    /// 补办价格: the price of a reissue (a new UKey and key pair), in fen.
+    #[serde(default)]
+    pub reissue_price_fen: i64,
 }
 
 /// A project (项目, e.g. "RA测试专用") and its types.

@@ -5,8 +5,8 @@
 /// The new-certificate bundle: the wizard and the customer's lists after applying.
 pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 
-/// The holder's bundle: 我的证书 and 证书延期.
-pub const HOLDER_PATHS: [&str; 2] = ["/my-certificates", "/renew"];
+/// The holder's bundle: 我的证书, 证书延期 and 证书补办 (the pages that pay and talk to the token).
+pub const HOLDER_PATHS: [&str; 3] = ["/my-certificates", "/renew", "/reissue"];
 
 /// The holder's requests with documents and review: 证书注销, 证书变更, 经办人变更. A bundle
 /// of its own, so that neither it nor 我的证书 outgrows the size budget.

@@ -102,6 +102,10 @@ pub enum ErrorCode {
     FrozenByStaff,
     /// A staff member may not approve a revocation they asked for (dual control).
     OwnRevocation,
+    /// 证书补办 is for a certificate on a UKey; a soft shield is downloaded again.
+    ReissueUkeyOnly,
+    /// A reissued certificate goes onto a new token, not the one lost or damaged.
+    SameMedium,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -109,7 +113,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -156,6 +160,8 @@ impl ErrorCode {
         ErrorCode::FrozenByStaff,
         ErrorCode::OwnRevocation,
         ErrorCode::PersonalNotChangeable,
+        ErrorCode::ReissueUkeyOnly,
+        ErrorCode::SameMedium,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -209,6 +215,8 @@ impl ErrorCode {
             ErrorCode::FrozenByStaff => "error_frozen_by_staff",
             ErrorCode::OwnRevocation => "error_own_revocation",
             ErrorCode::PersonalNotChangeable => "error_personal_not_changeable",
+            ErrorCode::ReissueUkeyOnly => "error_reissue_ukey_only",
+            ErrorCode::SameMedium => "error_same_medium",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -372,6 +380,16 @@ impl ErrorCode {
             ),
             ErrorCode::FrozenByStaff => lang.pick("该证书由CA冻结，请联系客服解冻", "該證書由CA凍結，請聯繫客服解凍", "The CA froze this certificate; contact customer service to unfreeze it"),
             ErrorCode::OwnRevocation => lang.pick("不能批准本人发起的吊销，请由另一名工作人员审批", "不能批准本人發起的吊銷，請由另一名工作人員審批", "You cannot approve a revocation you asked for; a second staff member must"),
+            ErrorCode::ReissueUkeyOnly => lang.pick(
+                "只有UKey证书可以补办；PC软盾证书请重新下载，无需补办",
+                "只有UKey證書可以補辦；PC軟盾證書請重新下載，無需補辦",
+                "Only a certificate on a UKey is reissued; a soft shield certificate is downloaded again instead",
+            ),
+            ErrorCode::SameMedium => lang.pick(
+                "请插入新的UKey：补办的证书不能下载到原介质中",
+                "請插入新的UKey：補辦的證書不能下載到原介質中",
+                "Insert the new UKey: the reissued certificate does not go onto the old token",
+            ),
             ErrorCode::MediumTaken => lang.pick(
                 "该介质上已有其他账户的证书，不能下载到此介质，请换一个介质",
                 "該介質上已有其他帳戶的證書，不能下載到此介質，請換一個介質",

@@ -17,6 +17,7 @@ pub mod my_certificates;
 pub mod notice;
 pub mod payment;
 pub mod regions;
+pub mod reissue;
 pub mod renew;
 pub mod request;
 pub mod revoke;

@@ -110,6 +110,9 @@ pub struct MyCertificate {
     pub frozen_by: Option<crate::freeze::FrozenBy>,
     /// The request under way for it (延期, 注销 …), if any: no other starts meanwhile.
     pub request_under_way: Option<crate::request::RequestKind>,
+    /// 证书补办 is open: a valid or frozen certificate on a UKey.
+    #[serde(default)]
+    pub reissuable: bool,
 }
 
 /// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,

@@ -174,6 +174,9 @@ pub struct RequestView {
     /// A 证书变更 or 经办人变更: what it changes, old value → new value.
     #[serde(default)]
     pub changes: Vec<crate::change::FieldChange>,
+    /// A reissue's (证书补办) reason and whether its SMS check passed.
+    #[serde(default)]
+    pub reissue: Option<crate::reissue::ReissueDetails>,
 }
 
 #[cfg(test)]

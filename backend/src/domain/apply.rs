@@ -463,6 +463,10 @@ pub async fn find_account_billing(
 /// field of the application, with lines for the seal and the operator's signature.
 pub async fn form_pdf(db: &impl ConnectionTrait, app: &request::Model) -> Result<Vec<u8>, AppError> {
     use crate::pdf::{Page, document};
+    // A reissue has its own form (证书补办申请表).
+    if app.kind == request::Kind::Reissue {
+        return super::reissue::form_pdf(db, app).await;
+    }
     let v = super::request::view(db, app).await?;
     let type_name = match &app.type_id {
         Some(t) => catalogue_type::Entity::find_by_id(t.clone()).one(db).await?.map(|t| t.name).unwrap_or_default(),

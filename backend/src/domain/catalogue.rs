@@ -59,6 +59,7 @@ pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> R
             documents: Set(docs.into()),
             position: Set(i as i32),
             renewal_review: Set(false),
+            reissue_price_fen: Set(REISSUE_PRICE_FEN),
         })
         .exec(db)
         .await?;
@@ -92,6 +93,7 @@ fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) 
             .collect(),
         documents: t.documents.split(',').filter_map(DocumentKind::parse).collect(),
         renewal_review: t.renewal_review,
+        reissue_price_fen: t.reissue_price_fen,
     }
 }
 
@@ -128,6 +130,39 @@ pub async fn set_price(
     audit::append(&txn, key, Event { actor, action: "price_changed", subject: &v.id, ip, detail }).await?;
     txn.commit().await?;
     Ok(ValidityOption { id: v.id, years: v.years as u32, price_fen })
+}
+
+/// A new type's 补办价格 until administrators set another: the seed's ¥50 (seed 002 §2.2).
+pub const REISSUE_PRICE_FEN: i64 = 5000;
+
+/// Administrators set a type's 补办价格 (证书补办 / 密钥恢复). Reissue drafts keep the price
+/// they were started with.
+pub async fn set_reissue_price(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &AuditKey,
+    actor: &str,
+    type_id: &str,
+    price_fen: i64,
+    ip: &str,
+) -> Result<CertificateType, AppError> {
+    invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
+    let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let txn = db.begin().await?;
+    exec(
+        &txn,
+        "UPDATE catalogue_type SET reissue_price_fen = $2 WHERE id = $1",
+        vec![t.id.clone().into(), price_fen.into()],
+    )
+    .await?;
+    let detail = serde_json::json!({ "from": t.reissue_price_fen, "to": price_fen });
+    audit::append(&txn, key, Event { actor, action: "reissue_price_changed", subject: &t.id, ip, detail }).await?;
+    txn.commit().await?;
+    let validity = catalogue_validity::Entity::find()
+        .filter(catalogue_validity::Column::TypeId.eq(t.id.clone()))
+        .order_by_asc(catalogue_validity::Column::Position)
+        .all(db)
+        .await?;
+    Ok(type_view(&catalogue_type::Model { reissue_price_fen: price_fen, ..t }, &validity))
 }
 
 /// Administrators put another validity period on sale for a type.
@@ -234,6 +269,7 @@ pub async fn add_type(
         documents: s.document_codes(),
         position,
         renewal_review: s.renewal_review,
+        reissue_price_fen: REISSUE_PRICE_FEN,
     };
     let txn = db.begin().await?;
     catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone()))

@@ -17,6 +17,7 @@ pub mod invoice;
 pub mod my_certificates;
 pub mod password;
 pub mod payment;
+pub mod reissue;
 pub mod renew;
 pub mod request;
 pub mod review;

@@ -22,6 +22,8 @@ pub struct Holding {
     pub acceptance_no: Option<String>,
     /// The catalogue type the request chose.
     pub type_id: Option<String>,
+    /// The medium the request chose (`ukey`, `pc_shield` …).
+    pub medium: Option<String>,
 }
 
 /// The certificates `account_id` holds: those its requests produced (a 新办's, a renewal's:
@@ -51,7 +53,12 @@ pub async fn holdings(
         .into_iter()
         .filter_map(|c| {
             let app = apps.get(&c.uid)?;
-            Some(Holding { acceptance_no: app.acceptance_no.clone(), type_id: app.type_id.clone(), certificate: c })
+            Some(Holding {
+                acceptance_no: app.acceptance_no.clone(),
+                type_id: app.type_id.clone(),
+                medium: app.medium.clone(),
+                certificate: c,
+            })
         })
         .collect())
 }
@@ -183,6 +190,7 @@ fn view(h: &Holding, type_name: Option<String>, phone_masked: String, now: DateT
         phone_masked,
         frozen_by: if c.status == HOLD { c.frozen_by.as_deref().and_then(FrozenBy::parse) } else { None },
         request_under_way: None,
+        reissuable: super::reissue::not_open(h.medium.as_deref(), c, now).is_none(),
     }
 }
 

@@ -363,6 +363,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<Reque
             None
         },
         changes: changes(a),
+        reissue: super::reissue::details(a),
     })
 }
 

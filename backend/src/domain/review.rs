@@ -185,7 +185,9 @@ async fn approved(
     match app.kind {
         Kind::Revoke => super::revoke::approved(txn, ca, key, actor, app, meta, now).await,
         Kind::OperatorChange => super::change::operator_approved(txn, key, app, meta, now).await,
-        Kind::Apply | Kind::Renew | Kind::Change | Kind::Reissue => Ok(()),
+        // 补办: the lost or damaged token's certificate is revoked at once.
+        Kind::Reissue => super::reissue::approved(txn, ca, key, app, meta).await,
+        Kind::Apply | Kind::Renew | Kind::Change => Ok(()),
     }
 }
 

@@ -82,6 +82,8 @@ pub async fn shipments(
         .map(|a| certdesk_shared::apply::Shipment {
             common_name: parse::<CertificateInfo>(&a.certificate_info)
                 .map(|i| i.holder.common_name().to_owned())
+                // A request of another kind (补办) names its holder as the certificate does.
+                .or_else(|| a.search_name.clone())
                 .unwrap_or_default(),
             kind: a.kind.into(),
             application_id: a.id,

@@ -15,6 +15,8 @@ pub struct Model {
     pub position: i32,
     /// Renewals of this type go to staff review (seed 002); otherwise the system approves them (seed 004).
     pub renewal_review: bool,
+    /// 补办价格 in fen (migration 023).
+    pub reissue_price_fen: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,7 @@ pub fn admin_router() -> Router<AppState> {
         .route("/catalogue/types/{id}", put(change_type))
         .route("/catalogue/types/{id}/validity", post(add_validity))
         .route("/catalogue/validity/{id}", put(set_price))
+        .route("/catalogue/types/{id}/reissue-price", put(set_reissue_price))
 }
 
 async fn customer_catalogue(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Catalogue>, AppError> {
@@ -97,5 +98,24 @@ async fn set_price(
     Ok(Json(
         catalogue::set_price(&state.db, &state.audit_key, &who.user.actor(), &id, b.price_fen, &who.user.meta.ip)
             .await?,
+    ))
+}
+
+async fn set_reissue_price(
+    State(state): State<AppState>,
+    who: Allowed<ManageCatalogue>,
+    Path(id): Path<String>,
+    AppJson(b): AppJson<SetPrice>,
+) -> Result<Json<CertificateType>, AppError> {
+    Ok(Json(
+        catalogue::set_reissue_price(
+            &state.db,
+            &state.audit_key,
+            &who.user.actor(),
+            &id,
+            b.price_fen,
+            &who.user.meta.ip,
+        )
+        .await?,
     ))
 }

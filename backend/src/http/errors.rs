@@ -57,6 +57,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::RequestUnderWay | ErrorCode::PersonalNotChangeable => StatusCode::CONFLICT,
         ErrorCode::FrozenByStaff => StatusCode::CONFLICT,
         ErrorCode::OwnRevocation => StatusCode::FORBIDDEN,
+        ErrorCode::ReissueUkeyOnly | ErrorCode::SameMedium => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

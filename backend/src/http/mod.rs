@@ -15,6 +15,7 @@ mod my_certificates;
 mod notice;
 mod ocsp;
 mod payment;
+mod reissue;
 mod renew;
 mod revoke;
 mod security;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(my_certificates::router())
         .merge(renew::router())
         .merge(change::router())
+        .merge(reissue::router())
         .merge(revoke::router())
         .merge(catalogue::router())
         .merge(payment::router())

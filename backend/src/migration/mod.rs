@@ -29,6 +29,7 @@ mod m20261202_000018_certificate_holder;
 mod m20261202_000019_expiry_notice;
 mod m20261202_000020_outbox_relay;
 mod m20261202_000021_phone_of_record;
+mod m20261202_000023_reissue_price;
 mod m20261202_000024_freeze_and_staff_revocation;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_expiry_notice::Migration),
             Box::new(m20261202_000020_outbox_relay::Migration),
             Box::new(m20261202_000021_phone_of_record::Migration),
+            Box::new(m20261202_000023_reissue_price::Migration),
             Box::new(m20261202_000024_freeze_and_staff_revocation::Migration),
         ]
     }

@@ -23,6 +23,7 @@ mod payment;
 mod phone_of_record;
 mod pkcs11;
 mod production_mode;
+mod reissue;
 mod renew;
 mod request;
 mod revoke;

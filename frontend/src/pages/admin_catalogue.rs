@@ -348,9 +348,12 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
         };
         leptos::task::spawn_local(async move {
             let l = i18n.get_locale_untracked();
+            // A validity's price, or a type's 补办价格: both a `SetPrice`.
             let res = match years {
-                None => crate::api::put::<ValidityOption>(&path, &SetPrice { price_fen }, l).await,
-                Some(years) => crate::api::post::<ValidityOption>(&path, &NewValidity { years, price_fen }, l).await,
+                None => crate::api::put_discard(&path, &SetPrice { price_fen }, l).await,
+                Some(years) => {
+                    crate::api::post::<ValidityOption>(&path, &NewValidity { years, price_fen }, l).await.map(drop)
+                }
             };
             match res {
                 Ok(_) => reload(),
@@ -393,6 +396,26 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                                 </tr>
                             }.into_any());
                         }
+                        // 补办价格: a reissue (new UKey, new key pair) of this type.
+                        let reissue = RwSignal::new(yuan(t.reissue_price_fen));
+                        let (reissue_id, path) = (format!("reissue-price-{}", t.id), format!("/api/admin/catalogue/types/{}/reissue-price", t.id));
+                        let name = format!("{label} {}", tr(|l| td_string!(l, reissue_price))());
+                        rows.push(view! {
+                            <tr>
+                                <td>{p.name.clone()}</td>
+                                <td>{t.name.clone()}</td>
+                                <td>{tr(|l| td_string!(l, reissue_price))}</td>
+                                <td>
+                                    <label class="visually-hidden" for=reissue_id.clone()>{format!("{} {name}", tr(|l| td_string!(l, col_price_yuan))())}</label>
+                                    <input id=reissue_id type="text" inputmode="decimal" prop:value=move || reissue.get() on:input=move |ev| reissue.set(event_target_value(&ev)) />
+                                </td>
+                                <td>
+                                    <button type="button" aria-label=format!("{} {name}", tr(|l| td_string!(l, save))()) on:click=move |_| send(path.clone(), None, reissue.get_untracked())>
+                                        {tr(|l| td_string!(l, save))}
+                                    </button>
+                                </td>
+                            </tr>
+                        }.into_any());
                         // Another period on sale for this type.
                         let (years, price) = (RwSignal::new("1".to_owned()), RwSignal::new(String::new()));
                         let (years_id, price_id) = (format!("new-years-{}", t.id), format!("new-price-{}", t.id));

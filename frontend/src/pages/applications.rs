@@ -68,6 +68,7 @@ pub fn Applications() -> impl IntoView {
                     let href = match (a.kind, &a.from_certificate_uid) {
                         (RequestKind::Renew, Some(uid)) => format!("/renew?uid={uid}"),
                         (RequestKind::Revoke, Some(uid)) => format!("/revoke?uid={uid}"),
+                        (RequestKind::Reissue, Some(uid)) => format!("/reissue?uid={uid}"),
                         _ => format!("/apply?id={}&step={}", a.id, if editable { a.step } else { 7 }),
                     };
                     let link: Text = if a.status == RequestStatus::Rejected {

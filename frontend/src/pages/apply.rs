@@ -431,7 +431,7 @@ const STEP_5: [Input; 4] = [
     Input(slot::ADDRESS, "address", |l| td_string!(l, field_recipient_address), NO_CHECK, false),
 ];
 
-type Slots = [RwSignal<String>; slot::N];
+pub type Slots = [RwSignal<String>; slot::N];
 
 fn inputs(form: &'static str, list: &[Input], v: Slots, errors: RwSignal<Vec<FieldError>>) -> AnyView {
     list.iter()
@@ -440,6 +440,41 @@ fn inputs(form: &'static str, list: &[Input], v: Slots, errors: RwSignal<Vec<Fie
         })
         .collect_view()
         .into_any()
+}
+
+/// Step ⑤ (and 证书补办's 领取方式): the delivery method and, for the post, the recipient.
+pub fn delivery_fields(form: &'static str, v: Slots, errors: RwSignal<Vec<FieldError>>) -> AnyView {
+    let i18n = use_i18n();
+    let methods = Signal::derive(move || {
+        let l = i18n.get_locale();
+        vec![
+            ("post".to_owned(), td_string!(l, delivery_post).to_owned()),
+            ("counter".to_owned(), td_string!(l, delivery_counter).to_owned()),
+        ]
+    });
+    view! {
+        <Select form field="method" label=|l| td_string!(l, field_delivery_method) value=v[slot::METHOD] errors options=methods />
+        {move || {
+            (v[slot::METHOD].get() != "counter")
+                .then(|| {
+                    view! {
+                        <div class="field check">
+                            <input
+                                type="checkbox"
+                                id="apply-cod"
+                                prop:checked=move || !v[slot::COD].get().is_empty()
+                                on:change=move |ev| {
+                                    v[slot::COD].set(if event_target_checked(&ev) { "1" } else { "" }.into())
+                                }
+                            />
+                            <label for="apply-cod">{tr(|l| td_string!(l, field_cod))}</label>
+                        </div>
+                        {inputs(form, &STEP_5, v, errors)}
+                    }
+                })
+        }}
+    }
+    .into_any()
 }
 
 /// Step ⑦'s challenge phrase (撤销密码), typed twice; `None` when left empty and one is
@@ -762,38 +797,7 @@ pub fn Apply() -> impl IntoView {
                 {inputs(form, &STEP_4, v, errors)}
             }
             .into_any(),
-            5 => {
-                let methods = Signal::derive(move || {
-                    let l = i18n.get_locale();
-                    vec![
-                        ("post".to_owned(), td_string!(l, delivery_post).to_owned()),
-                        ("counter".to_owned(), td_string!(l, delivery_counter).to_owned()),
-                    ]
-                });
-                view! {
-                    <Select form field="method" label=|l| td_string!(l, field_delivery_method) value=v[slot::METHOD] errors options=methods />
-                    {move || {
-                        (v[slot::METHOD].get() != "counter")
-                            .then(|| {
-                                view! {
-                                    <div class="field check">
-                                        <input
-                                            type="checkbox"
-                                            id="apply-cod"
-                                            prop:checked=move || !v[slot::COD].get().is_empty()
-                                            on:change=move |ev| {
-                                                v[slot::COD].set(if event_target_checked(&ev) { "1" } else { "" }.into())
-                                            }
-                                        />
-                                        <label for="apply-cod">{tr(|l| td_string!(l, field_cod))}</label>
-                                    </div>
-                                    {inputs(form, &STEP_5, v, errors)}
-                                }
-                            })
-                    }}
-                }
-                    .into_any()
-            }
+            5 => delivery_fields(form, v, errors),
             6 => {
                 let paid = paid.clone();
                 view! { <PayStep id=id.get_untracked() paid /> }.into_any()
@@ -1395,6 +1399,7 @@ mod tests {
             challenge_set: false,
             revocation_reason: None,
             changes: Vec::new(),
+            reissue: None,
         };
         let back = values_of(&view(legal));
         assert_eq!(

@@ -70,6 +70,8 @@ pub struct Actions {
     pub change: Option<String>,
     /// `/operator-change?uid=…`: 经办人变更, a valid certificate.
     pub operator_change: Option<String>,
+    /// `/reissue?uid=…`: 证书补办 of a valid or frozen UKey certificate.
+    pub reissue: Option<String>,
 }
 
 impl Actions {
@@ -93,6 +95,7 @@ impl Actions {
             change: (valid && c.panel.profile.is_some_and(|p| HolderKind::of(p) != HolderKind::Person))
                 .then(|| format!("/change?uid={}", c.uid)),
             operator_change: valid.then(|| format!("/operator-change?uid={}", c.uid)),
+            reissue: c.reissuable.then(|| format!("/reissue?uid={}", c.uid)),
         }
     }
 }
@@ -124,6 +127,7 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
                 {a.revoke.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_revoke))}</a> })}
                 {a.change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_change))}</a> })}
                 {a.operator_change.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_operator_change))}</a> })}
+                {a.reissue.map(|href| view! { <a class="button" href=href>{tr(|l| td_string!(l, nav_reissue))}</a> })}
             </div>
             {a.under_way.map(|k| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), my_certificate_under_way), kind_text(k)(i18n.get_locale()))}</p>
@@ -280,6 +284,8 @@ mod tests {
             phone_masked: "151****9192".into(),
             frozen_by: None,
             request_under_way: None,
+            // The server's rule: a valid or frozen certificate on a UKey.
+            reissuable: medium.is_some() && matches!(status, MyCertificateStatus::Valid | MyCertificateStatus::Frozen),
         }
     }
 
@@ -301,6 +307,7 @@ mod tests {
                 under_way: None,
                 change: None,
                 operator_change: Some("/operator-change?uid=abc".into()),
+                reissue: Some("/reissue?uid=abc".into()),
             }
         );
         // A 机构证书 may be changed; a 个人证书 only its operator.
@@ -315,9 +322,16 @@ mod tests {
         assert_eq!((frozen.renew, frozen.renew_opens, frozen.unlock, frozen.verify), (None, None, true, false));
         assert_eq!((frozen.freeze, frozen.unfreeze, frozen.revoke.is_some()), (false, true, true));
         assert_eq!((frozen.change, frozen.operator_change), (None, None));
+        // 证书补办 stays open for a frozen UKey certificate (a lost token is frozen first).
+        assert_eq!(frozen.reissue.as_deref(), Some("/reissue?uid=abc"));
+        assert_eq!(due.reissue, None, "not on a token: nothing to reissue");
         for s in [MyCertificateStatus::Expired, MyCertificateStatus::Revoked, MyCertificateStatus::Superseded] {
             let a = Actions::of(&cert(s, false, Some("TJCA01")));
-            assert_eq!((a.renew, a.renew_opens, a.unlock, a.verify), (None, None, false, false), "{s:?}");
+            assert_eq!(
+                (a.renew, a.renew_opens, a.unlock, a.verify, a.reissue),
+                (None, None, false, false, None),
+                "{s:?}"
+            );
             assert_eq!((a.revoke, a.freeze, a.unfreeze), (None, false, false), "{s:?}");
             assert_eq!((a.change, a.operator_change), (None, None), "{s:?}");
         }
