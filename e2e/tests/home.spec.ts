@@ -16,7 +16,7 @@ test('the home page renders in Simplified Chinese by default', async ({ page }) 
   await expect(page.getByRole('navigation', { name: '主导航' })).toBeVisible();
   // A tile per operation that is built, none for one that is not.
   const tiles = page.getByRole('region', { name: '网上办事' });
-  await expect(tiles.getByRole('heading', { level: 3 })).toHaveText(['证书新办', '证书延期', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测']);
+  await expect(tiles.getByRole('heading', { level: 3 })).toHaveText(['证书新办', '证书延期', '证书变更', '证书补办', '证书注销', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测']);
   noErrors();
 });
 

@@ -25,16 +25,19 @@ test('every navigation link opens its page without a reload', async ({ page }) =
   noErrors();
 });
 
-test('the navigation offers only operations that are built: no 变更, 补办 or 注销 page', async ({ page }) => {
+test('the navigation offers the operations of the seed sites; 变更, 补办 and 注销 ask a visitor to sign in first', async ({ page }) => {
   await page.goto('/');
   await appReady(page);
   const nav = page.getByRole('navigation', { name: '主导航' });
-  await expect(nav.getByRole('link')).toHaveText(['首页', '证书新办', '证书延期', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测']);
+  await expect(nav.getByRole('link')).toHaveText([
+    '首页', '证书新办', '证书延期', '证书变更', '证书补办', '证书注销', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测',
+  ]);
   // 证书延期 starts from one of the holder's certificates.
   await expect(nav.getByRole('link', { name: '证书延期' })).toHaveAttribute('href', '/renew');
   for (const path of ['/change', '/reissue', '/revoke']) {
     await page.goto(path);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('页面不存在');
+    await expect(page).toHaveURL(new RegExp(`/sign-in\\?next=(%2F|/)${path.slice(1)}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('登录');
   }
 });
 

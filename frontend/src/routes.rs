@@ -8,9 +8,9 @@ use leptos_i18n::td_string;
 pub enum Operation {
     Apply,
     Renew,
-    Revoke,
-    /// 证书补办: reached from 我的证书 (a UKey certificate), not from the navigation.
+    Change,
     Reissue,
+    Revoke,
     Unlock,
     RemoteDownload,
     Verify,
@@ -21,9 +21,11 @@ pub enum Operation {
 impl Operation {
     /// In navigation order, as the seed sites list them. Only operations that are built are
     /// here: a link never leads to a page saying a service is not open.
-    pub const NAV: [Operation; 8] = [
+    pub const NAV: [Operation; 10] = [
         Operation::Apply,
         Operation::Renew,
+        Operation::Change,
+        Operation::Reissue,
         Operation::Revoke,
         Operation::Unlock,
         Operation::RemoteDownload,
@@ -36,6 +38,7 @@ impl Operation {
         match self {
             Operation::Apply => "/apply",
             Operation::Renew => "/renew",
+            Operation::Change => "/change",
             Operation::Revoke => "/revoke",
             Operation::Reissue => "/reissue",
             Operation::Unlock => "/unlock",
@@ -50,6 +53,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, nav_apply),
             Operation::Renew => td_string!(l, nav_renew),
+            Operation::Change => td_string!(l, nav_change),
             Operation::Revoke => td_string!(l, nav_revoke),
             Operation::Reissue => td_string!(l, nav_reissue),
             Operation::Unlock => td_string!(l, nav_unlock),
@@ -64,6 +68,7 @@ impl Operation {
         match self {
             Operation::Apply => td_string!(l, desc_apply),
             Operation::Renew => td_string!(l, desc_renew),
+            Operation::Change => td_string!(l, desc_change),
             Operation::Revoke => td_string!(l, desc_revoke),
             Operation::Reissue => td_string!(l, desc_reissue),
             Operation::Unlock => td_string!(l, desc_unlock),
