@@ -116,7 +116,7 @@ test('an administrator adds a project and a certificate type, puts it on sale, a
 
   // On sale once a validity period has a price.
   const prices = page.getByRole('region', { name: '价格' });
-  await prices.getByLabel(`价格（元） ${label}`).fill('200');
+  await prices.getByLabel(`价格（元） ${label}`, { exact: true }).fill('200');
   await prices.getByRole('button', { name: `新增有效期 ${label}` }).click();
   await expect(prices.getByLabel(`价格（元） ${label} 1年`)).toHaveValue('200');
   await page.reload();

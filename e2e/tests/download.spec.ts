@@ -109,14 +109,17 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await tryChange('123456');
     await expect(change.getByRole('alert')).toHaveText('PIN码已锁定，请使用“证书解锁”解锁。');
 
-    // 证书解锁: the phone of record, its SMS code, and a PIN the user chooses (not 111111).
+    // 证书解锁: the phone of record (the operator's, given in the wizard), its SMS code, and a
+    // PIN the user chooses (not 111111). The account's own phone is not the phone of record.
     await page.goto('/unlock');
     await appReady(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书解锁');
     await expect(page.getByLabel('介质')).toContainText('（已锁定）');
-    await page.getByLabel('手机号码').fill(mobile);
+    const phoneOfRecord = '18622503055';
+    expect(mobile).not.toBe(phoneOfRecord);
+    await page.getByLabel('手机号码').fill(phoneOfRecord);
     await requestSmsCode(page);
-    const code = await smsCode(staff, mobile, 'SMS_CD_UNLOCK');
+    const code = await smsCode(staff, phoneOfRecord, 'SMS_CD_UNLOCK');
     await page.getByLabel('短信验证码').fill(code);
     await page.getByLabel('新PIN码', { exact: true }).fill('111111');
     await page.getByLabel('确认新PIN码').fill('111111');

@@ -102,7 +102,7 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     // 我的证书 offers 证书补办 on the UKey certificate.
     await page.goto('/my-certificates');
     await appReady(page);
-    await page.getByRole('link', { name: '证书补办' }).click();
+    await page.locator('#main').getByRole('link', { name: '证书补办' }).click();
     await expect(page).toHaveURL(new RegExp(`/reissue\\?uid=${old.uid}$`));
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书补办');
     await expect(page.getByRole('heading', { name: '证书补办材料要求' })).toBeVisible();

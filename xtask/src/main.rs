@@ -233,6 +233,10 @@ impl TestServer {
             .env("CERTDESK_DEV", "true")
             // The browser tests read each captcha's answer from a header (test-only switch).
             .env("CERTDESK_INSECURE_CAPTCHA_ECHO", "true")
+            // As behind a reverse proxy: every journey's browser registers from an address of
+            // its own (`support.ts` `register`), so the per-address limits on SMS codes, which
+            // all the journeys together would pass from 127.0.0.1, stay the production ones.
+            .env("CERTDESK_TRUST_FORWARDED_FOR", "true")
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .spawn()

@@ -34,16 +34,17 @@ pub(crate) fn six_digits() -> Result<String, anyhow::Error> {
     }
 }
 
-/// The limits every send passes, counted whether or not an SMS goes out: per address, one
-/// per phone and purpose per minute, and per phone per hour and per day.
+/// The limits every send passes, counted whether or not an SMS goes out: per `asker` (the
+/// address of an anonymous form, the account of a signed-in holder), one per phone and
+/// purpose per minute, and per phone per hour and per day.
 async fn limits(
     db: &impl ConnectionTrait,
     phone: &str,
     purpose: CodePurpose,
-    meta: &ClientMeta,
+    asker: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    if !throttle::take(db, &meta.address_key("code"), PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
+    if !throttle::take(db, asker, PER_ADDRESS_PER_HOUR, Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
     // One send per phone (and purpose) per minute, agreed by every server through one
@@ -137,7 +138,7 @@ pub async fn send(
     // A person asks for a code: the image captcha keeps scripts from pumping SMS to
     // premium numbers through us, whatever addresses they come from.
     super::captcha::check(db, captcha_id, captcha_answer, now).await?;
-    limits(db, phone, purpose, meta, now).await?;
+    limits(db, phone, purpose, &meta.address_key("code"), now).await?;
 
     let mut exists = account::Entity::find().filter(account::Column::Mobile.eq(phone)).one(db).await?.is_some();
     if purpose == CodePurpose::TokenUnlock && !exists {
@@ -242,7 +243,8 @@ pub async fn send_to_record(
     }
     let mobile = super::contact::phone_of_record(db, uid).await?;
     let phone = mobile.as_str();
-    limits(db, phone, purpose, meta, now).await?;
+    // A signed-in holder is counted by account: the account, not the address, is who asks.
+    limits(db, phone, purpose, &format!("code:account:{account_id}"), now).await?;
     let code = six_digits()?;
     let id = store(db, phone, purpose, Some(&code), meta, now).await?;
     let template = Template::CertificateCode { code, action: action_name(purpose).to_owned() };
