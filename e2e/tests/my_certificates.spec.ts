@@ -54,14 +54,14 @@ test('after signing in, 我的证书 shows the certificate with 证书信息, do
   expect(mine[0].renewable).toBe(false);
   await expect(card.getByRole('link', { name: '证书延期' })).toHaveCount(0);
   await expect(card.getByText(`可于 ${mine[0].renewable_from} 起办理延期`)).toBeVisible();
-  // What is open for it: its page (撤销), 证书校验, 证书注销, 冻结; not 证书解锁 (it is on no
-  // token), nor 证书补办 (a UKey's only).
+  // What is open for it: its page (撤销), 证书校验, 证书注销, 冻结, 证书补办 (it was applied
+  // for on a UKey); not 证书解锁 (it is on no token yet).
   await expect(card.getByRole('link', { name: '证书详情' })).toHaveAttribute('href', `/certificates/${uid}`);
   await expect(card.getByRole('link', { name: '证书校验' })).toBeVisible();
   await expect(card.getByRole('link', { name: '证书解锁' })).toHaveCount(0);
   await expect(card.getByRole('link', { name: '证书注销' })).toHaveAttribute('href', `/revoke?uid=${uid}`);
   await expect(card.getByRole('button', { name: '冻结' })).toBeVisible();
-  await expect(card.getByRole('link', { name: '证书补办' })).toHaveCount(0);
+  await expect(card.getByRole('link', { name: '证书补办' })).toHaveAttribute('href', `/reissue?uid=${uid}`);
 
   // The downloads are the issued certificate, as PEM and as DER.
   const issuedPem = await (await page.request.get(`/api/certificates/${uid}.pem`)).text();
