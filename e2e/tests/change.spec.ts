@@ -18,7 +18,6 @@ import { approve, files, opensslSubject, wizard } from './journey';
 
 const NEW_NAME = '天津市滨海数字认证科技有限公司';
 /** The operator's phone the wizard's journey gives (journey.ts). */
-const OLD_PHONE = '18622503055';
 
 interface Holder {
   mobile: string;
@@ -70,6 +69,8 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
   test.describe.configure({ mode: 'serial' });
   let agent: ChildProcess | undefined;
   let holder: Holder | undefined;
+  // The operator's phone the wizard gave: the phone of record until the operator change.
+  let oldPhone = '';
 
   test.beforeAll(async ({ baseURL }) => {
     agent = await startTokenAgent(baseURL!, 'UKey Change');
@@ -84,7 +85,8 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     const done = watchForErrors(page);
     const staff = await staffSignedIn(browser);
     const { mobile, password } = await register(page, staff, '企业账户');
-    const { acceptance } = await wizard(page, context, files(), 'qr');
+    const { acceptance, operator } = await wizard(page, context, files(), 'qr');
+    oldPhone = operator;
     const code = await approve(page, staff, acceptance);
     const asPortal = { headers: { origin: baseURL! } };
     const tokens = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/v1/tokens`, asPortal)).json();
@@ -126,7 +128,7 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     await page.getByRole('button', { name: '下一步' }).click();
 
     // ③ 经办人信息变更: the operator as they are; 提交.
-    await expect(page.getByLabel('经办人手机号码')).toHaveValue(OLD_PHONE);
+    await expect(page.getByLabel('经办人手机号码')).toHaveValue(oldPhone);
     await page.getByRole('button', { name: '提交', exact: true }).click();
     await expect(page.getByRole('status').filter({ hasText: '您的申请已提交，审核结果会以短信形式告知，请注意查收短信。审核通过后，请进行证书下载。' })).toBeVisible();
     const number = await acceptanceOn(page);
@@ -187,7 +189,7 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     await page.getByRole('button', { name: '提交', exact: true }).click();
     await expect(page.getByRole('status').filter({ hasText: '您的经办人资料变更申请已提交，审核结果会以短信形式告知，请注意查收短信。' })).toBeVisible();
     const number = await acceptanceOn(page);
-    await reviewChange(h.staff, number, new RegExp(`经办人手机号码.*${OLD_PHONE}.*→.*${newPhone}`));
+    await reviewChange(h.staff, number, new RegExp(`经办人手机号码.*${oldPhone}.*→.*${newPhone}`));
 
     // The certificate's phone of record is the new operator's.
     const mine = await (await page.request.get(`/api/my-certificates/${h.uid}`)).json();
@@ -197,9 +199,9 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     await page.goto('/unlock');
     await appReady(page);
     await expect(page.getByLabel('介质')).toContainText('UKey Change');
-    await page.getByLabel('手机号码').fill(OLD_PHONE);
+    await page.getByLabel('手机号码').fill(oldPhone);
     await requestSmsCode(page);
-    const oldCode = await smsCode(h.staff, OLD_PHONE, 'SMS_CD_UNLOCK');
+    const oldCode = await smsCode(h.staff, oldPhone, 'SMS_CD_UNLOCK');
     await page.getByLabel('短信验证码').fill(oldCode);
     await page.getByLabel('新PIN码', { exact: true }).fill('246813');
     await page.getByLabel('确认新PIN码').fill('246813');

@@ -15,7 +15,7 @@ test('the public finds a certificate and its holder revokes it with the challeng
   test.setTimeout(90_000);
   const staff = await staffSignedIn(browser);
   await register(page, staff, '企业账户');
-  const { acceptance } = await wizard(page, context, files(), 'qr');
+  const { acceptance, operator } = await wizard(page, context, files(), 'qr');
   const authCode = await approve(page, staff, acceptance);
   const { uid, serial } = await issue(page, acceptance, authCode);
 
@@ -51,7 +51,7 @@ test('the public finds a certificate and its holder revokes it with the challeng
   await progress.getByLabel('业务受理号').fill(acceptance);
   await progress.getByRole('button', { name: '查询' }).click();
   await expect(progress.getByLabel('业务受理号')).toHaveAttribute('aria-invalid', 'true');
-  await progress.getByLabel('经办人手机号码').fill('18622503055');
+  await progress.getByLabel('经办人手机号码').fill(operator);
   await progress.getByRole('button', { name: '查询' }).click();
   await expect(progress.getByRole('status')).toHaveText(/办理状态：\s*已签发/);
 

@@ -14,7 +14,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
   test.describe.configure({ mode: 'serial' });
   let agent: ChildProcess | undefined;
   // The customer of the first test, whose certificate the next ones use.
-  let customer: { mobile: string; acceptance: string; staff: Staff } | undefined;
+  let customer: { mobile: string; acceptance: string; staff: Staff; operator: string } | undefined;
 
   test.beforeAll(async ({ baseURL }) => {
     agent = await startTokenAgent(baseURL!, 'UKey E2E');
@@ -29,9 +29,9 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     const done = watchForErrors(page);
     const staff = await staffSignedIn(browser);
     const { mobile } = await register(page, staff, '企业账户');
-    const { acceptance } = await wizard(page, context, files(), 'qr');
+    const { acceptance, operator } = await wizard(page, context, files(), 'qr');
     const code = await approve(page, staff, acceptance);
-    customer = { mobile, acceptance, staff };
+    customer = { mobile, acceptance, staff, operator };
 
     await page.goto('/remote-download');
     await appReady(page);
@@ -84,7 +84,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
 
   test('ten wrong PINs lock the token, the phone of record unlocks it with a new PIN, and the certificate verifies', async ({ page }) => {
     test.setTimeout(90_000);
-    const { mobile, acceptance, staff } = customer!;
+    const { mobile, acceptance, staff, operator } = customer!;
     const done = watchForErrors(page);
 
     // 证书助手 sees the token; 修改PIN码 with a wrong current PIN, ten times.
@@ -115,7 +115,7 @@ test.describe('with the token agent and a SoftHSM2 token', () => {
     await appReady(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书解锁');
     await expect(page.getByLabel('介质')).toContainText('（已锁定）');
-    const phoneOfRecord = '18622503055';
+    const phoneOfRecord = operator;
     expect(mobile).not.toBe(phoneOfRecord);
     await page.getByLabel('手机号码').fill(phoneOfRecord);
     await requestSmsCode(page);

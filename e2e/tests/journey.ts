@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
-import { appReady } from './support';
+import { appReady, uniqueMobile } from './support';
 import type { Staff } from './support';
 
 // 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode. Register → the
@@ -14,6 +14,11 @@ import type { Staff } from './support';
 // resubmit → staff approve → the SMS holds the download code → the certificate is issued
 // for a CSR → invoice requested and issued → tracking number visible.
 // The wizard is its own bundle (dist/apply-app), loaded at /apply; staff work in /admin.
+
+/** The operator's phone (经办人手机号码, the certificate's phone of record) of each application
+ * the wizard made, by acceptance number: each journey has its own, since a phone takes at most
+ * 5 SMS codes an hour, as the gateway allows. */
+export const operators = new Map<string, string>();
 
 /** The challenge phrase the journeys choose at step ⑦. */
 export const CHALLENGE_PHRASE = '我的撤销密码 2026';
@@ -69,6 +74,7 @@ export async function wizard(
   pay: 'qr' | 'settlement' | Staff,
   { type = '机构证书', medium = 'UKey' }: { type?: HolderType; medium?: string } = {},
 ) {
+  const operator = uniqueMobile();
   await page.goto('/apply');
   await appReady(page);
   await expect(page.getByRole('heading', { name: '选择证书类型' })).toBeVisible();
@@ -184,14 +190,14 @@ export async function wizard(
   // ④ 填写经办信息
   await page.getByLabel('经办人姓名').fill('张三');
   await page.getByLabel('经办人证件号码').fill('11010519491231002X');
-  await page.getByLabel('经办人手机号码').fill('18622503055');
+  await page.getByLabel('经办人手机号码').fill(operator);
   await page.getByLabel('经办人电子邮箱').fill('123@tjbhca.com');
   await next.click();
   await expect(page).toHaveURL(/step=5$/);
 
   // ⑤ 填写邮寄信息
   await page.getByLabel('收件人姓名').fill('张三');
-  await page.getByLabel('收件人联系电话').fill('18622503055');
+  await page.getByLabel('收件人联系电话').fill(operator);
   await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
   await next.click();
 
@@ -247,7 +253,8 @@ export async function wizard(
   // 我的证书申请
   await page.goto('/applications');
   await expect(page.getByRole('row', { name: new RegExp(acceptance) }).getByRole('cell', { name: '待审核' })).toBeVisible();
-  return { acceptance, id };
+  operators.set(acceptance, operator);
+  return { acceptance, id, operator };
 }
 
 /** Staff reject with a reason, the customer fixes the licence and resubmits, staff approve;
@@ -285,7 +292,7 @@ export async function approve(page: Page, staff: Staff, acceptance: string): Pro
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
   await review.getByRole('button', { name: '审核通过' }).click();
   await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
-  const approved = await staff.page.request.get('/api/admin/sms-outbox?recipient=18622503055');
+  const approved = await staff.page.request.get(`/api/admin/sms-outbox?recipient=${operators.get(acceptance)}`);
   const messages: { template: string; body: string }[] = await approved.json();
   const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED' && m.body.includes(acceptance));
   expect(sms?.body).toMatch(/下载授权码：\d{8}/);

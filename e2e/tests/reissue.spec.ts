@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_PORT, appReady, register, smsCode, staffSignedIn, startTokenAgent, watchForErrors } from './support';
+import { AGENT_PORT, appReady, masked, register, smsCode, staffSignedIn, startTokenAgent, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // 证书补办 / 密钥恢复 (seed 004 §6, seed 002 §2.2) with the real agent and SoftHSM2: a UKey
@@ -14,7 +14,6 @@ import { approve, files, wizard } from './journey';
 // lost token is gone, a NEW SoftHSM2 token is plugged in, and the new certificate — same
 // subject, new key — goes onto it and signs the holder in.
 
-const OPERATOR_PHONE = '18622503055';
 
 async function mediumOf(page: Page, label: string): Promise<string> {
   const origin = new URL(page.url()).origin;
@@ -94,6 +93,7 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     await register(page, staff, '企业账户');
     const f = files();
     const bought = await wizard(page, context, f, 'qr');
+    const operatorPhone = bought.operator;
     const authCode = await approve(page, staff, bought.acceptance);
     const lostMedium = await mediumOf(page, 'UKey Lost');
     await download(page, lostMedium, bought.acceptance, authCode, '123456');
@@ -123,9 +123,9 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     await next.click();
 
     // ② 短信验证: the code goes to the phone of record, shown masked; a wrong one is refused.
-    await expect(page.getByText('经办人手机号码：186****3055')).toBeVisible();
+    await expect(page.getByText(`经办人手机号码：${masked(operatorPhone)}`)).toBeVisible();
     await page.getByRole('button', { name: '获取验证码' }).click();
-    const code = await smsCode(staff, OPERATOR_PHONE, 'SMS_CD_CERTIFICATE');
+    const code = await smsCode(staff, operatorPhone, 'SMS_CD_CERTIFICATE');
     await page.getByLabel('短信验证码').fill(code === '000000' ? '111111' : '000000');
     await next.click();
     await expect(page.getByRole('alert').filter({ hasText: '短信验证码错误或已失效' })).toBeVisible();
@@ -136,7 +136,7 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     await expect(page.getByLabel('证书领取方式')).toBeVisible();
     await page.getByLabel('证书领取方式').selectOption('post');
     await page.getByLabel('收件人姓名').fill('张三');
-    await page.getByLabel('收件人联系电话').fill(OPERATOR_PHONE);
+    await page.getByLabel('收件人联系电话').fill(operatorPhone);
     await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
     await next.click();
 

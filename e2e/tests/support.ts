@@ -204,6 +204,11 @@ export interface Registered {
   password: string;
 }
 
+/** A phone as pages show it: `186****3055`. */
+export function masked(phone: string): string {
+  return `${phone.slice(0, 3)}****${phone.slice(7)}`;
+}
+
 /** A documentation address (RFC 5737, 198.51.100.0/24 and 203.0.113.0/24) no other page uses. */
 let addresses = 0;
 export function uniqueAddress(): string {
