@@ -439,18 +439,6 @@ pub async fn operator_approved(
     Ok(())
 }
 
-/// A request in Issued touched by one retry at a time.
-async fn claim_issued(db: &impl ConnectionTrait, r: &request::Model, now: DateTime<Utc>) -> Result<bool, AppError> {
-    Ok(exec(
-        db,
-        "UPDATE request SET updated_at = $3 WHERE id = $1 AND status = 'issued' AND updated_at = $2",
-        vec![r.id.clone().into(), r.updated_at.into(), now.into()],
-    )
-    .await?
-    .rows_affected()
-        == 1)
-}
-
 /// ⑤ 证书下载: signs the CSR of a new key pair made on the token holding the changed
 /// certificate, with the approved holder as subject, until the changed certificate's end
 /// (Approved → Issued). Again for a request already Issued: the same certificate for the same
@@ -473,39 +461,14 @@ pub async fn issue(
     let info: CertificateInfo = parse(&r.certificate_info).ok_or(ErrorCode::StepMissing)?;
     let uid = r.from_certificate_uid.clone().unwrap_or_default();
     let (old, _) = own_certificate(db, account_id, &uid).await?;
-    match old.medium_no.as_deref() {
-        Some(m) if m == body.medium_no.trim() => {}
-        _ => return Err(ErrorCode::WrongMedium.into()),
-    }
+    super::renew::same_token(&old, &body.medium_no)?;
     if old.status != VALID {
         return Err(ErrorCode::CertificateNotValid.into());
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = db.begin().await?;
-    match r.status {
-        Status::Approved => {
-            if !advance(&txn, &r.id, Status::Approved, Transition::Issue, now, vec![]).await? {
-                return Err(ErrorCode::NotEditable.into());
-            }
-        }
-        Status::Issued => {
-            let unfinished = r.certificate_uid.clone().unwrap_or_default();
-            let cert = certificate::Entity::find()
-                .filter(certificate::Column::Uid.eq(unfinished.as_str()))
-                .one(&txn)
-                .await?
-                .ok_or(ErrorCode::NotFound)?;
-            if crate::ca::issue::same_key(&cert.der, body.csr_pem.as_bytes())? {
-                return Ok(cert);
-            }
-            if !claim_issued(&txn, &r, now).await? {
-                return Err(ErrorCode::NotEditable.into());
-            }
-            if cert.status != crate::ca::revoke::REVOKED {
-                crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, RevocationReason::Superseded, None).await?;
-            }
-        }
-        _ => return Err(ErrorCode::NotEditable.into()),
+    if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
+        return Ok(same);
     }
     let subject = crate::ca::profile::Subject::of_holder(&info, r.acceptance_no.clone());
     let req = crate::ca::issue::ChangeRequest {

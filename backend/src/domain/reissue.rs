@@ -482,37 +482,8 @@ pub async fn issue(
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = db.begin().await?;
-    match r.status {
-        Status::Approved => {
-            if !advance(&txn, &r.id, Status::Approved, Transition::Issue, now, vec![]).await? {
-                return Err(ErrorCode::NotEditable.into());
-            }
-        }
-        _ => {
-            let unfinished = r.certificate_uid.clone().unwrap_or_default();
-            let cert = certificate::Entity::find()
-                .filter(certificate::Column::Uid.eq(unfinished.as_str()))
-                .one(&txn)
-                .await?
-                .ok_or(ErrorCode::NotFound)?;
-            if crate::ca::issue::same_key(&cert.der, body.csr_pem.as_bytes())? && cert.medium_no.as_deref() == Some(m) {
-                return Ok(cert);
-            }
-            // Claim the request for this retry before revoking (two retries at once).
-            let claimed = exec(
-                &txn,
-                "UPDATE request SET updated_at = $3 WHERE id = $1 AND status = 'issued' AND updated_at = $2",
-                vec![r.id.clone().into(), r.updated_at.into(), now.into()],
-            )
-            .await?
-            .rows_affected();
-            if claimed != 1 {
-                return Err(ErrorCode::NotEditable.into());
-            }
-            if cert.status != REVOKED {
-                crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, RevocationReason::Superseded, None).await?;
-            }
-        }
+    if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, Some(m), now).await? {
+        return Ok(same);
     }
     let req = crate::ca::issue::RenewRequest {
         profile,

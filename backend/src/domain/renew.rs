@@ -252,7 +252,7 @@ pub async fn submit(
 
 /// The token holding a certificate: its medium number must be the one the new key was
 /// made on.
-fn same_token(cert: &certificate::Model, medium_no: &str) -> Result<(), AppError> {
+pub(crate) fn same_token(cert: &certificate::Model, medium_no: &str) -> Result<(), AppError> {
     match cert.medium_no.as_deref() {
         Some(m) if m == medium_no.trim() => Ok(()),
         _ => Err(ErrorCode::WrongMedium.into()),
@@ -285,31 +285,8 @@ pub async fn issue(
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = db.begin().await?;
-    match r.status {
-        Status::Approved => {
-            if !advance(&txn, &r.id, Status::Approved, Transition::Issue, now, vec![]).await? {
-                return Err(ErrorCode::NotEditable.into());
-            }
-        }
-        Status::Issued => {
-            let unfinished = r.certificate_uid.clone().unwrap_or_default();
-            let cert = certificate::Entity::find()
-                .filter(certificate::Column::Uid.eq(unfinished.as_str()))
-                .one(&txn)
-                .await?
-                .ok_or(ErrorCode::NotFound)?;
-            if crate::ca::issue::same_key(&cert.der, body.csr_pem.as_bytes())? {
-                return Ok(cert);
-            }
-            // Claim the request for this retry before revoking (two retries at once).
-            if !advance_in_place(&txn, &r, now).await? {
-                return Err(ErrorCode::NotEditable.into());
-            }
-            if cert.status != crate::ca::revoke::REVOKED {
-                crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, RevocationReason::Superseded, None).await?;
-            }
-        }
-        _ => return Err(ErrorCode::NotEditable.into()),
+    if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
+        return Ok(same);
     }
     let until = old.not_after + Duration::days(365 * i64::from(period.years.max(1)));
     let req =
@@ -350,19 +327,6 @@ pub async fn issue(
         .one(db)
         .await?
         .ok_or(ErrorCode::NotFound)?)
-}
-
-/// A request in Issued touched by one retry at a time: its `updated_at` moves only if no one
-/// else moved it since it was read.
-async fn advance_in_place(db: &impl ConnectionTrait, r: &request::Model, now: DateTime<Utc>) -> Result<bool, AppError> {
-    Ok(super::exec(
-        db,
-        "UPDATE request SET updated_at = $3 WHERE id = $1 AND status = 'issued' AND updated_at = $2",
-        vec![r.id.clone().into(), r.updated_at.into(), now.into()],
-    )
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 /// Once the new certificate is on the token: the old one is revoked as superseded and the

@@ -254,6 +254,58 @@ pub fn draft_on_certificate(
     }
 }
 
+/// The start of an issuance onto a token for a request that produces a successor (延期, 变更,
+/// 补办), in the caller's transaction: an Approved request moves to Issued; an Issued one (the
+/// holder came back after a crash) hands back the certificate already issued for this same key
+/// (`Some`, on `medium_no` when given), or else is claimed for this retry — one retry at a
+/// time, by its `updated_at` — and its unfinished certificate revoked as superseded, so that
+/// at most one successor exists. `None`: the caller issues now.
+pub async fn claim_issuance(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    ca: &crate::ca::CaService,
+    r: &request::Model,
+    csr_pem: &str,
+    medium_no: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::entity::certificate::Model>, AppError> {
+    use crate::entity::certificate;
+    match r.status {
+        Status::Approved => {
+            if !advance(txn, &r.id, Status::Approved, Transition::Issue, now, vec![]).await? {
+                return Err(ErrorCode::NotEditable.into());
+            }
+        }
+        Status::Issued => {
+            let unfinished = r.certificate_uid.clone().unwrap_or_default();
+            let cert = certificate::Entity::find()
+                .filter(certificate::Column::Uid.eq(unfinished.as_str()))
+                .one(txn)
+                .await?
+                .ok_or(ErrorCode::NotFound)?;
+            let same_token = medium_no.is_none_or(|m| cert.medium_no.as_deref() == Some(m));
+            if crate::ca::issue::same_key(&cert.der, csr_pem.as_bytes())? && same_token {
+                return Ok(Some(cert));
+            }
+            let claimed = exec(
+                txn,
+                "UPDATE request SET updated_at = $3 WHERE id = $1 AND status = 'issued' AND updated_at = $2",
+                vec![r.id.clone().into(), r.updated_at.into(), now.into()],
+            )
+            .await?
+            .rows_affected();
+            if claimed != 1 {
+                return Err(ErrorCode::NotEditable.into());
+            }
+            if cert.status != crate::ca::revoke::REVOKED {
+                let superseded = certdesk_shared::certificate::RevocationReason::Superseded;
+                crate::ca::revoke::revoke(txn, &ca.issuing, &cert.serial, superseded, None).await?;
+            }
+        }
+        _ => return Err(ErrorCode::NotEditable.into()),
+    }
+    Ok(None)
+}
+
 /// The customer's own request; anyone else's is "not found".
 pub async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<request::Model, AppError> {
     request::Entity::find_by_id(id.to_owned())
