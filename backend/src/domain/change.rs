@@ -19,7 +19,7 @@
 //! (`ChangeBefore`), so the reviewer sees each changed field, old → new.
 
 use certdesk_shared::apply::{CertificateInfo, DocumentKind, Holder, HolderKind, OperatorInfo};
-use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::change::{ChangeBefore, ChangeClosed, ChangeOffer};
 use certdesk_shared::renew::RenewalCsr;
 use certdesk_shared::request::RequestKind;
@@ -36,7 +36,7 @@ use crate::ca::revoke::VALID;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, certificate, certificate_contact, request_document};
 use crate::error::AppError;
-use crate::notify::{Notifier, Template};
+use crate::notify::Notifier;
 
 /// The statuses of a request still under way (the partial unique index's).
 const OPEN: [Status; 6] =
@@ -565,38 +565,5 @@ pub async fn finish(
     if r.kind != Kind::Change {
         return Err(ErrorCode::NotFound.into());
     }
-    match r.status {
-        Status::Done => return Ok(r),
-        Status::Issued => {}
-        _ => return Err(ErrorCode::NotEditable.into()),
-    }
-    let old_uid = r.from_certificate_uid.clone().unwrap_or_default();
-    let old = certificate::Entity::find()
-        .filter(certificate::Column::Uid.eq(old_uid.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
-    if !advance(&txn, &r.id, Status::Issued, Transition::Finish, now, vec![]).await? {
-        return own(db, account_id, id).await;
-    }
-    if old.status == VALID {
-        crate::ca::revoke::revoke(&txn, &ca.issuing, &old.serial, RevocationReason::Superseded, None).await?;
-    }
-    let number = r.acceptance_no.clone().unwrap_or_default();
-    let detail = serde_json::json!({
-        "request": r.id, "kind": "change", "superseded": old.serial, "certificate": r.certificate_uid
-    });
-    audit::append(
-        &txn,
-        key,
-        Event { actor: &audit::customer(account_id), action: "request_done", subject: &number, ip: &meta.ip, detail },
-    )
-    .await?;
-    txn.commit().await?;
-    crate::ca::ocsp::status_changed();
-    let done = own(db, account_id, id).await?;
-    let kind = RequestKind::Change.name_zh().to_owned();
-    super::review::tell_holder(db, notifier, &done, Template::RequestDone { kind, acceptance_no: number }).await;
-    Ok(done)
+    super::request::finish_successor(db, Some(ca), key, notifier, r, meta, now).await
 }

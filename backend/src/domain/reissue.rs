@@ -31,14 +31,14 @@ use sea_orm::{
 };
 
 use super::audit::{self, AuditKey, Event};
-use super::request::{Transition, advance, json, own, parse};
+use super::request::{json, own, parse};
 use super::{ClientMeta, exec, new_id, query_one};
 use crate::ca::CaService;
 use crate::ca::revoke::{HOLD, REVOKED, VALID};
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, certificate, request_document};
 use crate::error::AppError;
-use crate::notify::{Notifier, Template};
+use crate::notify::Notifier;
 
 /// What a reissue request records in its payload.
 pub fn details(r: &request::Model) -> Option<ReissueDetails> {
@@ -544,30 +544,7 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
     let r = own_reissue(db, account_id, id).await?;
-    match r.status {
-        Status::Done => return Ok(r),
-        Status::Issued => {}
-        _ => return Err(ErrorCode::NotEditable.into()),
-    }
-    let txn = db.begin().await?;
-    if !advance(&txn, &r.id, Status::Issued, Transition::Finish, now, vec![]).await? {
-        return own(db, account_id, id).await;
-    }
-    let number = r.acceptance_no.clone().unwrap_or_default();
-    let detail = serde_json::json!({
-        "request": r.id, "kind": "reissue", "replaced": r.from_certificate_uid, "certificate": r.certificate_uid
-    });
-    audit::append(
-        &txn,
-        key,
-        Event { actor: &audit::customer(account_id), action: "request_done", subject: &number, ip: &meta.ip, detail },
-    )
-    .await?;
-    txn.commit().await?;
-    let done = own(db, account_id, id).await?;
-    let kind = RequestKind::Reissue.name_zh().to_owned();
-    super::review::tell_holder(db, notifier, &done, Template::RequestDone { kind, acceptance_no: number }).await;
-    Ok(done)
+    super::request::finish_successor(db, None, key, notifier, r, meta, now).await
 }
 
 /// 证书补办申请表 (seed 004 §6.1.2's 补办材料): the certificate and the request as recorded, to

@@ -16,9 +16,9 @@
 
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{Medium, ValidityOption};
-use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal, WINDOW_DAYS};
-use certdesk_shared::request::{RenewalPeriod, RequestKind};
+use certdesk_shared::request::RenewalPeriod;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait};
 
@@ -29,7 +29,7 @@ use crate::ca::CaService;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, catalogue_validity, certificate};
 use crate::error::AppError;
-use crate::notify::{Notifier, Template};
+use crate::notify::Notifier;
 
 /// The account's own certificate; anyone else's is "not found". A certificate belongs to the
 /// account whose request produced it (a 新办, or a renewal of one of its certificates).
@@ -343,40 +343,5 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
     let r = own_renewal(db, account_id, id).await?;
-    match r.status {
-        Status::Done => return Ok(r),
-        Status::Issued => {}
-        _ => return Err(ErrorCode::NotEditable.into()),
-    }
-    let old_uid = r.from_certificate_uid.clone().unwrap_or_default();
-    let old = certificate::Entity::find()
-        .filter(certificate::Column::Uid.eq(old_uid.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
-    if !advance(&txn, &r.id, Status::Issued, Transition::Finish, now, vec![]).await? {
-        // Finished by a concurrent call.
-        return own(db, account_id, id).await;
-    }
-    // Frozen or revoked meanwhile: nothing left to supersede.
-    if old.status == crate::ca::revoke::VALID {
-        crate::ca::revoke::revoke(&txn, &ca.issuing, &old.serial, RevocationReason::Superseded, None).await?;
-    }
-    let number = r.acceptance_no.clone().unwrap_or_default();
-    let detail = serde_json::json!({
-        "request": r.id, "kind": "renew", "superseded": old.serial, "certificate": r.certificate_uid
-    });
-    audit::append(
-        &txn,
-        key,
-        Event { actor: &audit::customer(account_id), action: "request_done", subject: &number, ip: &meta.ip, detail },
-    )
-    .await?;
-    txn.commit().await?;
-    crate::ca::ocsp::status_changed();
-    let done = own(db, account_id, id).await?;
-    let kind = RequestKind::Renew.name_zh().to_owned();
-    super::review::tell_holder(db, notifier, &done, Template::RequestDone { kind, acceptance_no: number }).await;
-    Ok(done)
+    super::request::finish_successor(db, Some(ca), key, notifier, r, meta, now).await
 }

@@ -306,6 +306,57 @@ pub async fn claim_issuance(
     Ok(None)
 }
 
+/// Once a successor is on the token (延期, 变更, 补办): Issued → Done, with the certificate the
+/// request started from revoked as superseded by the CA `supersede` names (none for a 补办,
+/// whose was revoked at its approval) in the same transaction if still valid, audited; then
+/// the holder is told.
+/// Done already (a retry, or a concurrent call): as it is.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_successor(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    supersede: Option<&crate::ca::CaService>,
+    key: &AuditKey,
+    notifier: &crate::notify::Notifier,
+    r: request::Model,
+    meta: &super::ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<request::Model, AppError> {
+    match r.status {
+        Status::Done => return Ok(r),
+        Status::Issued => {}
+        _ => return Err(ErrorCode::NotEditable.into()),
+    }
+    let old_uid = r.from_certificate_uid.clone().unwrap_or_default();
+    let txn = db.begin().await?;
+    if !advance(&txn, &r.id, Status::Issued, Transition::Finish, now, vec![]).await? {
+        // Finished by a concurrent call.
+        return find(db, &r.id).await;
+    }
+    let kind = RequestKind::from(r.kind);
+    let mut detail = serde_json::json!({ "request": r.id, "kind": kind.as_str(), "certificate": r.certificate_uid });
+    if let Some(ca) = supersede {
+        let old = super::directory::find(&txn, &old_uid).await?;
+        // Frozen or revoked meanwhile: nothing left to supersede.
+        if old.status == crate::ca::revoke::VALID {
+            let superseded = certdesk_shared::certificate::RevocationReason::Superseded;
+            crate::ca::revoke::revoke(&txn, &ca.issuing, &old.serial, superseded, None).await?;
+        }
+        detail["superseded"] = old.serial.into();
+    } else {
+        detail["replaced"] = old_uid.into();
+    }
+    let number = r.acceptance_no.clone().unwrap_or_default();
+    let actor = audit::customer(&r.account_id);
+    audit::append(&txn, key, Event { actor: &actor, action: "request_done", subject: &number, ip: &meta.ip, detail })
+        .await?;
+    txn.commit().await?;
+    crate::ca::ocsp::status_changed();
+    let done = find(db, &r.id).await?;
+    let template = crate::notify::Template::RequestDone { kind: kind.name_zh().to_owned(), acceptance_no: number };
+    super::review::tell_holder(db, notifier, &done, template).await;
+    Ok(done)
+}
+
 /// The customer's own request; anyone else's is "not found".
 pub async fn own(db: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<request::Model, AppError> {
     request::Entity::find_by_id(id.to_owned())
