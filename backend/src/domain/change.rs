@@ -478,42 +478,23 @@ pub async fn issue(
         not_after: old.not_after,
     };
     let issued = crate::ca::issue::issue_change(&txn, ca, &req).await?;
-    exec(
-        &txn,
-        "UPDATE request SET certificate_uid = $2, step = 5 WHERE id = $1",
-        vec![r.id.clone().into(), issued.uid.clone().into()],
-    )
-    .await?;
-    exec(
-        &txn,
-        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
-        vec![issued.uid.clone().into(), old.email.clone().into(), old.medium_no.clone().into()],
-    )
-    .await?;
     phone_of_successor(&txn, &r, &old.uid, &issued.uid, now).await?;
-    let number = r.acceptance_no.clone().unwrap_or_default();
     let detail = serde_json::json!({
         "request": r.id, "kind": "change", "certificate": issued.uid, "serial": issued.serial, "changes": old.serial
     });
-    audit::append(
-        &txn,
+    super::request::record_successor(
+        db,
+        txn,
         key,
-        Event {
-            actor: &audit::customer(account_id),
-            action: "certificate_issued",
-            subject: &number,
-            ip: &meta.ip,
-            detail,
-        },
+        &r,
+        &issued.uid,
+        5,
+        old.email.clone(),
+        old.medium_no.clone(),
+        detail,
+        meta,
     )
-    .await?;
-    txn.commit().await?;
-    crate::ca::ocsp::status_changed();
-    Ok(certificate::Entity::find()
-        .filter(certificate::Column::Uid.eq(issued.uid.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?)
+    .await
 }
 
 /// The new certificate's phone of record: the old one's, carried over, unless the approved

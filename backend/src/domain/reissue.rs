@@ -492,43 +492,13 @@ pub async fn issue(
         not_after: old.not_after,
     };
     let issued = crate::ca::issue::issue_renewal(&txn, ca, &req).await?;
-    exec(
-        &txn,
-        "UPDATE request SET certificate_uid = $2, step = 6 WHERE id = $1",
-        vec![r.id.clone().into(), issued.uid.clone().into()],
-    )
-    .await?;
-    exec(
-        &txn,
-        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
-        vec![issued.uid.clone().into(), old.email.clone().into(), m.into()],
-    )
-    .await?;
     super::contact::carry_over(&txn, &uid, &issued.uid, now).await?;
-    let number = r.acceptance_no.clone().unwrap_or_default();
     let detail = serde_json::json!({
         "request": r.id, "kind": "reissue", "certificate": issued.uid, "serial": issued.serial,
         "replaces": old.serial, "medium_no": m
     });
-    audit::append(
-        &txn,
-        key,
-        Event {
-            actor: &audit::customer(account_id),
-            action: "certificate_issued",
-            subject: &number,
-            ip: &meta.ip,
-            detail,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    crate::ca::ocsp::status_changed();
-    Ok(certificate::Entity::find()
-        .filter(certificate::Column::Uid.eq(issued.uid.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?)
+    let medium = Some(m.to_owned());
+    super::request::record_successor(db, txn, key, &r, &issued.uid, 6, old.email.clone(), medium, detail, meta).await
 }
 
 /// Once the new UKey holds the new certificate: the request is Done (again: nothing to do),

@@ -292,41 +292,22 @@ pub async fn issue(
     let req =
         crate::ca::issue::RenewRequest { profile, renewed: &old.der, csr: body.csr_pem.as_bytes(), not_after: until };
     let issued = crate::ca::issue::issue_renewal(&txn, ca, &req).await?;
-    super::exec(
-        &txn,
-        "UPDATE request SET certificate_uid = $2, step = 3 WHERE id = $1",
-        vec![r.id.clone().into(), issued.uid.clone().into()],
-    )
-    .await?;
-    super::exec(
-        &txn,
-        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
-        vec![issued.uid.clone().into(), old.email.clone().into(), old.medium_no.clone().into()],
-    )
-    .await?;
-    let number = r.acceptance_no.clone().unwrap_or_default();
     let detail = serde_json::json!({
         "request": r.id, "kind": "renew", "certificate": issued.uid, "serial": issued.serial, "renews": old.serial
     });
-    audit::append(
-        &txn,
+    super::request::record_successor(
+        db,
+        txn,
         key,
-        Event {
-            actor: &audit::customer(account_id),
-            action: "certificate_issued",
-            subject: &number,
-            ip: &meta.ip,
-            detail,
-        },
+        &r,
+        &issued.uid,
+        3,
+        old.email.clone(),
+        old.medium_no.clone(),
+        detail,
+        meta,
     )
-    .await?;
-    txn.commit().await?;
-    crate::ca::ocsp::status_changed();
-    Ok(certificate::Entity::find()
-        .filter(certificate::Column::Uid.eq(issued.uid.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ErrorCode::NotFound)?)
+    .await
 }
 
 /// Once the new certificate is on the token: the old one is revoked as superseded and the

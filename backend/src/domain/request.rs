@@ -306,6 +306,52 @@ pub async fn claim_issuance(
     Ok(None)
 }
 
+/// The successor just issued in `txn` (延期, 变更, 补办), recorded: the request's certificate
+/// and step, the certificate's e-mail and the token it goes onto, the audit row (`detail`);
+/// then the transaction commits and the certificate is read back.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_successor(
+    db: &impl ConnectionTrait,
+    txn: sea_orm::DatabaseTransaction,
+    key: &AuditKey,
+    r: &request::Model,
+    issued_uid: &str,
+    step: i32,
+    email: Option<String>,
+    medium_no: Option<String>,
+    detail: serde_json::Value,
+    meta: &super::ClientMeta,
+) -> Result<crate::entity::certificate::Model, AppError> {
+    use crate::entity::certificate;
+    exec(
+        &txn,
+        "UPDATE request SET certificate_uid = $2, step = $3 WHERE id = $1",
+        vec![r.id.clone().into(), issued_uid.into(), step.into()],
+    )
+    .await?;
+    exec(
+        &txn,
+        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
+        vec![issued_uid.into(), email.into(), medium_no.into()],
+    )
+    .await?;
+    let number = r.acceptance_no.clone().unwrap_or_default();
+    let actor = audit::customer(&r.account_id);
+    audit::append(
+        &txn,
+        key,
+        Event { actor: &actor, action: "certificate_issued", subject: &number, ip: &meta.ip, detail },
+    )
+    .await?;
+    txn.commit().await?;
+    crate::ca::ocsp::status_changed();
+    Ok(certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(issued_uid))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?)
+}
+
 /// Once a successor is on the token (延期, 变更, 补办): Issued → Done, with the certificate the
 /// request started from revoked as superseded by the CA `supersede` names (none for a 补办,
 /// whose was revoked at its approval) in the same transaction if still valid, audited; then
