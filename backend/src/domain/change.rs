@@ -516,16 +516,7 @@ async fn phone_of_successor(
         Some(o) if moved => {
             super::contact::set(txn, new_uid, &o.mobile, r.operator.clone(), Some(r.id.clone()), now).await
         }
-        _ => {
-            super::contact::carry_over(txn, old_uid, new_uid, now).await?;
-            // Without a row of its own, the old certificate's phone came from its request; the
-            // new one is produced by this request, so the phone is written down as it was.
-            if certificate_contact::Entity::find_by_id(new_uid.to_owned()).one(txn).await?.is_none() {
-                let phone = super::contact::phone_of_record(txn, old_uid).await?;
-                super::contact::set(txn, new_uid, &phone, r.operator.clone(), None, now).await?;
-            }
-            Ok(())
-        }
+        _ => super::contact::carry_over(txn, old_uid, new_uid, now).await,
     }
 }
 

@@ -64,18 +64,19 @@ pub async fn set(
     Ok(())
 }
 
-/// A successor certificate keeps the phone of record of the one it replaces, when that was
-/// set by a 经办人变更 (otherwise both fall back the same way).
+/// A successor certificate (延期, 变更, 补办) keeps the phone of record of the one it replaces.
+/// It is written down for the successor: the request that produced the successor names no
+/// operator of its own, so without a row the successor would fall back to the account's phone.
 pub async fn carry_over(
     db: &impl ConnectionTrait,
     from_uid: &str,
     to_uid: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    if let Some(c) = certificate_contact::Entity::find_by_id(from_uid.to_owned()).one(db).await? {
-        set(db, to_uid, &mobile(&c.mobile)?, c.operator, c.request_id, now).await?;
-    }
-    Ok(())
+    let row = certificate_contact::Entity::find_by_id(from_uid.to_owned()).one(db).await?;
+    let phone = phone_of_record(db, from_uid).await?;
+    let (operator, request_id) = row.map(|c| (c.operator, c.request_id)).unwrap_or_default();
+    set(db, to_uid, &phone, operator, request_id, now).await
 }
 
 /// Whether `phone` is the phone of record of any certificate (the public 证书解锁 form sends

@@ -292,6 +292,7 @@ pub async fn issue(
     let req =
         crate::ca::issue::RenewRequest { profile, renewed: &old.der, csr: body.csr_pem.as_bytes(), not_after: until };
     let issued = crate::ca::issue::issue_renewal(&txn, ca, &req).await?;
+    super::contact::carry_over(&txn, &old.uid, &issued.uid, now).await?;
     let detail = serde_json::json!({
         "request": r.id, "kind": "renew", "certificate": issued.uid, "serial": issued.serial, "renews": old.serial
     });

@@ -110,6 +110,11 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(subject_der(&new.der), subject_der(&old.der), "the subject is kept");
     assert_eq!(new.not_after, old.not_after + Duration::days(365));
     assert_eq!((new.medium_no.as_deref(), new.profile.as_str()), (Some("UKEY-0001"), old.profile.as_str()));
+    // The successor keeps the phone of record, written down for it: its own request (the
+    // renewal) names no operator, so it would otherwise fall back to the account's phone.
+    let kept =
+        certdesk::entity::certificate_contact::Entity::find_by_id(new_uid.clone()).one(&app.state.db).await.unwrap();
+    assert_eq!(kept.map(|c| c.mobile).as_deref(), Some(mobile.as_str()));
     // Until the token has it, the old certificate stays valid.
     assert_eq!(cert(&app, &uid).await.status, "valid");
     // A retry with the same key (a crash before the token stored it) gets the same one.
