@@ -817,6 +817,7 @@ pub fn Apply() -> impl IntoView {
             _ => ().into_any(),
         }
     };
+    let locked = Memo::new(move |_| app.with(|a| a.as_ref().is_some_and(|a| !a.status.editable())));
 
     view! {
         <h1>{tr(|l| td_string!(l, nav_apply))}</h1>
@@ -846,9 +847,11 @@ pub fn Apply() -> impl IntoView {
             })
         }}
         {move || {
-            match app.get() {
-                Some(a) if !a.status.editable() => submitted(&a).into_any(),
-                _ => {
+            // Built again only when the application stops being editable: an upload landing
+            // must not build the form again under the customer's hands.
+            match locked.get() {
+                true => app.with_untracked(|a| a.as_ref().map(submitted)).into_any(),
+                false => {
                     let next = next.clone();
                     let back = back.clone();
                     view! {

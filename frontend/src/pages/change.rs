@@ -238,8 +238,14 @@ fn Offered(o: ChangeOffer, kind: RequestKind, reload: Callback<()>) -> impl Into
     }
     let number = mine.as_ref().and_then(|r| r.acceptance_no.clone());
     let o = StoredValue::new(o);
+    // The step shown changes with the stage only: an upload that lands while the next file is
+    // being chosen must not build the form again under the holder's hands.
+    let at = Memo::new(move |_| {
+        let at = step.get();
+        app.with(|r| stage(r.as_ref(), at))
+    });
     let body = move || {
-        let s = stage(app.get().as_ref(), step.get());
+        let s = at.get();
         let o = o.get_value();
         let view = match s {
             Stage::Start => view! { <Begin uid=o.certificate_uid.clone() kind app /> }.into_any(),

@@ -162,14 +162,20 @@ fn Offered(o: RevocationOffer, reload: Callback<()>) -> impl IntoView {
     let phone = StoredValue::new(o.certificate.phone_masked.clone());
     let reasons_list = StoredValue::new(o.reasons.clone());
     let open = closed.is_none();
+    // The step shown changes with the stage only: an upload that lands while the next file is
+    // being chosen must not build the form again under the holder's hands.
+    let at = Memo::new(move |_| {
+        let at = identity.get();
+        request.with(|r| stage(r.as_ref(), at))
+    });
     view! {
         {certificate_panel(o.certificate.panel.clone())}
-        {move || stepper(stage(request.get().as_ref(), identity.get()))}
+        {move || stepper(at.get())}
         {move || request.get().and_then(|r| r.acceptance_no).map(|n| view! { <p>{tr(|l| td_string!(l, acceptance_no))}"："{n}</p> })}
         {closed}
-        {move || open.then(|| match stage(request.get().as_ref(), identity.get()) {
+        {move || open.then(|| match at.get() {
             Stage::Documents => view! {
-                {request.get().filter(|r| r.status == RequestStatus::Rejected).map(|r| reasons(&r.reasons))}
+                {request.get_untracked().filter(|r| r.status == RequestStatus::Rejected).map(|r| reasons(&r.reasons))}
                 <Documents uid=uid.get_value() reasons=reasons_list.get_value() request identity />
             }.into_any(),
             Stage::Identity => view! { <Identity uid=uid.get_value() phone=phone.get_value() request identity reload /> }.into_any(),
