@@ -35,6 +35,18 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_PUBLIC_URL", default_value = "http://localhost:8080")]
     pub public_url: String,
 
+    /// Where the payment providers send their notifications (回调地址): this server's base
+    /// URL as the providers reach it. Defaults to `--public-url`.
+    #[arg(long, env = "CERTDESK_CALLBACK_URL")]
+    pub callback_url: Option<String>,
+
+    /// Where the built-in provider sandboxes (WeChat Pay, Alipay, Alibaba Cloud SMS, each
+    /// speaking its vendor's wire protocol under `/sandbox/…`) are reached by this server's own
+    /// provider clients. Defaults to `--public-url`. Only a development or staging server
+    /// serves them.
+    #[arg(long, env = "CERTDESK_SANDBOX_URL")]
+    pub sandbox_url: Option<String>,
+
     /// Development mode: cookies without `Secure`/`__Host-` so plain http on localhost works.
     #[arg(long, env = "CERTDESK_DEV", default_value_t = false)]
     pub dev: bool,
@@ -166,6 +178,27 @@ impl Config {
         self.dev || self.staging
     }
 
+    /// The base URL the providers call back (no trailing slash).
+    pub fn callback_base(&self) -> String {
+        self.callback_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .unwrap_or(&self.public_url)
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The base URL of the built-in sandboxes, as this server's clients reach them (no
+    /// trailing slash).
+    pub fn sandbox_base(&self) -> String {
+        self.sandbox_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .unwrap_or(&self.public_url)
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     pub fn ca_secret_path(&self) -> PathBuf {
         self.ca_secret_file.clone().unwrap_or_else(|| self.data_dir.join("ca.secret"))
     }
@@ -179,6 +212,8 @@ impl Config {
             data_dir: static_dir.clone(),
             static_dir,
             public_url: "http://certdesk.localhost".into(),
+            callback_url: None,
+            sandbox_url: None,
             dev: true,
             staging: false,
             body_limit: 64 * 1024,

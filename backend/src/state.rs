@@ -71,11 +71,11 @@ async fn deliver_notifications(
     mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::payment::sandbox::Delivery>,
 ) {
     use crate::domain::payment::{NotifyRefused, notified};
-    while let Some((headers, body)) = rx.recv().await {
+    while let Some(notification) = rx.recv().await {
         let state = state.clone();
         tokio::spawn(async move {
             for wait in [1u64, 2, 4, 8, 16] {
-                match notified(&state.db, state.payments.as_ref(), &state.audit_key, &headers, &body).await {
+                match notified(&state.db, state.payments.as_ref(), &state.audit_key, &notification).await {
                     Ok(_) | Err(NotifyRefused::Signature | NotifyRefused::Order) => return,
                     Err(NotifyRefused::Retry) => tokio::time::sleep(std::time::Duration::from_secs(wait)).await,
                 }

@@ -32,6 +32,29 @@ impl PaymentStatus {
     }
 }
 
+/// The way a customer pays by scanning on step ⑥ (seed 004 offers both, seed 002 支付宝).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayWay {
+    /// 微信支付 (WeChat Pay Native, API v3).
+    Wechat,
+    /// 支付宝 (Alipay 当面付, `alipay.trade.precreate`).
+    Alipay,
+}
+
+impl PayWay {
+    pub const ALL: [PayWay; 2] = [PayWay::Wechat, PayWay::Alipay];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayWay::Wechat => "wechat",
+            PayWay::Alipay => "alipay",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PayWay> {
+        PayWay::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// An order as the wizard shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentOrder {

@@ -268,10 +268,9 @@ pub async fn notified(
     db: &(impl ConnectionTrait + TransactionTrait),
     provider: &dyn PaymentProvider,
     key: &AuditKey,
-    headers: &crate::payment::SignatureHeaders,
-    body: &[u8],
+    notification: &crate::payment::Notification,
 ) -> Result<Recorded, NotifyRefused> {
-    let r = provider.verify_notification(headers, body).await.map_err(|e| {
+    let r = provider.verify_notification(notification).await.map_err(|e| {
         tracing::warn!(error = %e, "payment notification refused");
         NotifyRefused::Signature
     })?;

@@ -17,7 +17,7 @@ use super::auth::{Allowed, CurrentUser, Finance};
 use crate::domain::apply;
 use crate::domain::payment::{self, NotifyRefused};
 use crate::error::AppError;
-use crate::payment::SignatureHeaders;
+use crate::payment::Notification;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -182,21 +182,12 @@ async fn cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn header_text(h: &HeaderMap, name: &str) -> String {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
-}
-
 /// The provider's notification. Answers as WeChat Pay expects: 200 `SUCCESS` when recorded
 /// (or recorded before), 4xx/5xx `FAIL` otherwise, which makes the provider retry.
 async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let sig = SignatureHeaders {
-        timestamp: header_text(&headers, "wechatpay-timestamp"),
-        nonce: header_text(&headers, "wechatpay-nonce"),
-        signature: header_text(&headers, "wechatpay-signature"),
-        serial: header_text(&headers, "wechatpay-serial"),
-    };
+    let notification = Notification { headers, body: body.to_vec() };
     let (status, message) =
-        match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &sig, &body).await {
+        match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &notification).await {
             Ok(_) => (StatusCode::OK, None),
             Err(NotifyRefused::Signature) => (StatusCode::UNAUTHORIZED, Some("签名错误")),
             Err(NotifyRefused::Order) => (StatusCode::BAD_REQUEST, Some("订单或金额不符")),

@@ -28,14 +28,19 @@ pub struct TradeResult {
     pub currency: String,
 }
 
-/// The signature headers of a notification (`Wechatpay-Timestamp`, `-Nonce`, `-Signature`,
-/// `-Serial`).
+/// A provider's asynchronous notification as it arrived: its headers (WeChat Pay signs in
+/// `Wechatpay-*` headers) and its body (Alipay signs inside the form body).
 #[derive(Debug, Clone, Default)]
-pub struct SignatureHeaders {
-    pub timestamp: String,
-    pub nonce: String,
-    pub signature: String,
-    pub serial: String,
+pub struct Notification {
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Notification {
+    /// A header's text, empty when missing or not text.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +67,7 @@ pub trait PaymentProvider: Send + Sync {
     /// Closes an unpaid order.
     async fn close(&self, out_trade_no: &str) -> Result<(), PayError>;
     /// Verifies a notification's signature and decrypts its resource.
-    async fn verify_notification(&self, headers: &SignatureHeaders, body: &[u8]) -> Result<TradeResult, PayError>;
+    async fn verify_notification(&self, notification: &Notification) -> Result<TradeResult, PayError>;
 }
 
 /// No QR payment provider: every call refuses (bank transfer and settlement still work).
@@ -82,7 +87,7 @@ impl PaymentProvider for Disabled {
     async fn close(&self, _: &str) -> Result<(), PayError> {
         Ok(())
     }
-    async fn verify_notification(&self, _: &SignatureHeaders, _: &[u8]) -> Result<TradeResult, PayError> {
+    async fn verify_notification(&self, _: &Notification) -> Result<TradeResult, PayError> {
         Err(PayError::BadSignature("no payment provider configured"))
     }
 }

@@ -26,11 +26,11 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
 use sha2::Sha256;
 use tokio::sync::{OnceCell, mpsc};
 
-use super::{NewOrder, PayError, PaymentProvider, SignatureHeaders, TradeResult};
+use super::{NewOrder, Notification, PayError, PaymentProvider, TradeResult};
 use crate::entity::{sandbox_secret, sandbox_trade};
 
 /// A notification on its way to the merchant: headers and body, as the HTTP request would carry.
-pub type Delivery = (SignatureHeaders, Vec<u8>);
+pub type Delivery = Notification;
 
 struct Keys {
     platform: SigningKey<Sha256>,
@@ -190,7 +190,16 @@ impl SandboxPay {
         let sign_nonce = crate::domain::random_token::<16>().map_err(provider_err)?;
         let message = [timestamp.as_bytes(), b"\n", sign_nonce.as_bytes(), b"\n", &body, b"\n"].concat();
         let signature = B64.encode(keys.platform.sign(&message).to_bytes());
-        Ok((SignatureHeaders { timestamp, nonce: sign_nonce, signature, serial: keys.serial.clone() }, body))
+        let mut headers = axum::http::HeaderMap::new();
+        for (name, value) in [
+            ("wechatpay-timestamp", timestamp),
+            ("wechatpay-nonce", sign_nonce),
+            ("wechatpay-signature", signature),
+            ("wechatpay-serial", keys.serial.clone()),
+        ] {
+            headers.insert(name, value.parse().map_err(provider_err)?);
+        }
+        Ok(Notification { headers, body })
     }
 }
 
@@ -254,17 +263,24 @@ impl PaymentProvider for SandboxPay {
         Ok(())
     }
 
-    async fn verify_notification(&self, h: &SignatureHeaders, body: &[u8]) -> Result<TradeResult, PayError> {
+    async fn verify_notification(&self, n: &Notification) -> Result<TradeResult, PayError> {
         let keys = self.keys().await?;
-        if h.serial != keys.serial {
+        let (serial, timestamp, nonce, signature, body) = (
+            n.header("wechatpay-serial"),
+            n.header("wechatpay-timestamp"),
+            n.header("wechatpay-nonce"),
+            n.header("wechatpay-signature"),
+            n.body.as_slice(),
+        );
+        if serial != keys.serial {
             return Err(PayError::BadSignature("unknown platform certificate serial"));
         }
-        let ts: i64 = h.timestamp.parse().map_err(|_| PayError::BadSignature("timestamp"))?;
+        let ts: i64 = timestamp.parse().map_err(|_| PayError::BadSignature("timestamp"))?;
         if (Utc::now().timestamp() - ts).abs() > Duration::minutes(5).num_seconds() {
             return Err(PayError::BadSignature("timestamp outside five minutes"));
         }
-        let message = [h.timestamp.as_bytes(), b"\n", h.nonce.as_bytes(), b"\n", body, b"\n"].concat();
-        let sig = B64.decode(&h.signature).map_err(|_| PayError::BadSignature("signature encoding"))?;
+        let message = [timestamp.as_bytes(), b"\n", nonce.as_bytes(), b"\n", body, b"\n"].concat();
+        let sig = B64.decode(signature).map_err(|_| PayError::BadSignature("signature encoding"))?;
         let sig = Signature::try_from(sig.as_slice()).map_err(|_| PayError::BadSignature("signature encoding"))?;
         keys.platform_public.verify(&message, &sig).map_err(|_| PayError::BadSignature("signature does not verify"))?;
 

@@ -79,11 +79,15 @@ pub async fn test_config() -> (tempfile::TempDir, Config) {
 }
 
 /// Starts a server with `config` on port 0; `dir` lives as long as it.
-pub async fn start(dir: tempfile::TempDir, config: Config) -> TestApp {
-    let state = AppState::new(config).await.expect("state");
-    let app = certdesk::app(state.clone()).expect("app");
+/// The providers' callbacks and this server's provider clients reach the sandboxes on the
+/// test server's own address (over HTTP, as in production), unless the test set them.
+pub async fn start(dir: tempfile::TempDir, mut config: Config) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    config.callback_url.get_or_insert_with(|| format!("http://{addr}"));
+    config.sandbox_url.get_or_insert_with(|| format!("http://{addr}"));
+    let state = AppState::new(config).await.expect("state");
+    let app = certdesk::app(state.clone()).expect("app");
     tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
     let metrics_addr = metrics.local_addr().expect("metrics addr");

@@ -14,16 +14,13 @@ use crate::accounts::{Browser, staff_browser};
 use crate::apply::complete_draft;
 use crate::helpers::{TestApp, spawn_app};
 
-async fn post_notification(app: &TestApp, (h, body): &Delivery) -> (StatusCode, Value) {
+async fn post_notification(app: &TestApp, n: &Delivery) -> (StatusCode, Value) {
     let res = app
         .client
         .post(app.url("/api/payments/notify"))
         .header("content-type", "application/json")
-        .header("wechatpay-timestamp", &h.timestamp)
-        .header("wechatpay-nonce", &h.nonce)
-        .header("wechatpay-signature", &h.signature)
-        .header("wechatpay-serial", &h.serial)
-        .body(body.clone())
+        .headers(n.headers.clone())
+        .body(n.body.clone())
         .send()
         .await
         .unwrap();
@@ -133,18 +130,19 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     let good = sandbox.sign_notification(&resource(30000, &out_trade_no)).await.unwrap();
 
     let mut forged = good.clone();
-    forged.0.signature = {
-        let mut s = forged.0.signature.into_bytes();
+    let signature = {
+        let mut s = forged.header("wechatpay-signature").to_owned().into_bytes();
         s[10] = if s[10] == b'A' { b'B' } else { b'A' };
         String::from_utf8(s).unwrap()
     };
+    forged.headers.insert("wechatpay-signature", signature.parse().unwrap());
     let mut tampered = good.clone();
-    let text = String::from_utf8(tampered.1.clone()).unwrap().replace("支付成功", "支付成功!");
-    tampered.1 = text.into_bytes();
+    let text = String::from_utf8(tampered.body.clone()).unwrap().replace("支付成功", "支付成功!");
+    tampered.body = text.into_bytes();
     let mut stale = good.clone();
-    stale.0.timestamp = (Utc::now() - Duration::minutes(10)).timestamp().to_string();
+    stale.headers.insert("wechatpay-timestamp", (Utc::now() - Duration::minutes(10)).timestamp().into());
     let mut wrong_serial = good.clone();
-    wrong_serial.0.serial = "0123456789ABCDEF".into();
+    wrong_serial.headers.insert("wechatpay-serial", "0123456789ABCDEF".parse().unwrap());
     for (what, n) in [("forged", &forged), ("tampered", &tampered), ("stale", &stale), ("serial", &wrong_serial)] {
         let (s, v) = post_notification(&app, n).await;
         assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("FAIL")), "{what}");
