@@ -115,6 +115,26 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_PAYMENT_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
     pub payment_sandbox: bool,
 
+    /// Alipay (支付宝当面付): the app's APPID on the open platform. With it, orders paid with
+    /// 支付宝 go to the real gateway, signed RSA2 with the app's private key; without it a
+    /// development or staging server with `--payment-sandbox` uses the built-in Alipay sandbox.
+    #[arg(long, env = "CERTDESK_ALIPAY_APP_ID")]
+    pub alipay_app_id: Option<String>,
+
+    /// File holding the app's RSA private key (应用私钥: PEM, PKCS#8 or PKCS#1, or the bare
+    /// base64 the open platform's key tool writes). Read at start, never logged.
+    #[arg(long, env = "CERTDESK_ALIPAY_APP_PRIVATE_KEY_FILE")]
+    pub alipay_app_private_key_file: Option<PathBuf>,
+
+    /// File holding Alipay's public key (支付宝公钥, PEM or bare base64), which answers and
+    /// notifications are verified with.
+    #[arg(long, env = "CERTDESK_ALIPAY_PUBLIC_KEY_FILE")]
+    pub alipay_public_key_file: Option<PathBuf>,
+
+    /// Alipay's open-platform gateway.
+    #[arg(long, env = "CERTDESK_ALIPAY_GATEWAY", default_value = "https://openapi.alipay.com/gateway.do")]
+    pub alipay_gateway: String,
+
     /// Bank account shown for payment by transfer (户名, 账号, 开户行).
     #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NAME", default_value = "CertDesk 演示数字认证有限公司")]
     pub transfer_account_name: String,
@@ -231,6 +251,10 @@ impl Config {
             audit_key: Some("test audit key, not for production".into()),
             trust_forwarded_for: false,
             payment_sandbox: true,
+            alipay_app_id: None,
+            alipay_app_private_key_file: None,
+            alipay_public_key_file: None,
+            alipay_gateway: "https://openapi.alipay.com/gateway.do".into(),
             transfer_account_name: "CertDesk 测试".into(),
             transfer_account_no: "0000 0000".into(),
             transfer_bank: "测试银行".into(),

@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Arc<dyn crate::payment::PaymentProvider>,
     /// The sandbox provider itself, for its pay page.
     pub sandbox_pay: Arc<crate::payment::sandbox::SandboxPay>,
+    /// Alipay, when configured (the real gateway, or its sandbox in development and staging).
+    pub alipay: Option<Arc<crate::payment::alipay::Alipay>>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
         let config_sandbox = config.payment_sandbox;
         let (sandbox, deliveries) = crate::payment::sandbox::SandboxPay::new(db.clone(), &config.public_url);
         let sandbox_pay = Arc::new(sandbox);
+        let alipay = crate::payment::alipay::Alipay::from_config(&config, &db).await?.map(Arc::new);
         let state = AppState {
             db,
             counters,
@@ -58,6 +61,7 @@ impl AppState {
             audit_key,
             payments: if config_sandbox { sandbox_pay.clone() } else { Arc::new(crate::payment::Disabled) },
             sandbox_pay,
+            alipay,
         };
         tokio::spawn(deliver_notifications(state.clone(), deliveries));
         Ok(state)

@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table. Never serialized: handlers convert to `shared` types.
 
 pub mod account;
+pub mod alipay_sandbox_trade;
 pub mod audit_event;
 pub mod ca_authority;
 pub mod ca_request;

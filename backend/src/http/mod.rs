@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod alipay;
 mod apply;
 pub mod auth;
 mod ca;
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(revoke::router())
         .merge(catalogue::router())
         .merge(payment::router())
+        .merge(alipay::router())
         .merge(directory::router())
         .merge(unlock::router())
         .merge(verify::router())
@@ -76,6 +78,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ca::router())
         .merge(ocsp::router())
         .merge(payment::sandbox_router())
+        .merge(crate::payment::alipay_sandbox::router())
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())
@@ -109,13 +112,13 @@ pub fn metrics_app(state: AppState) -> Router {
 /// A request's path as the log records it: never the query string (search terms, tokens),
 /// and a sandbox pay page's token replaced, since whoever holds it may pay the order.
 fn log_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/sandbox/pay/") {
-        Some(rest) => {
+    for prefix in ["/sandbox/pay/", "/sandbox/alipay/pay/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.split_once('/').map(|(_, t)| format!("/{t}")).unwrap_or_default();
-            format!("/sandbox/pay/…{tail}").into()
+            return format!("{prefix}…{tail}").into();
         }
-        None => path.into(),
     }
+    path.into()
 }
 
 #[cfg(test)]
@@ -126,6 +129,7 @@ mod tests {
         assert_eq!(super::log_path(uri.path()), "/api/public/search");
         assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy"), "/sandbox/pay/…");
         assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy/confirm"), "/sandbox/pay/…/confirm");
+        assert_eq!(super::log_path("/sandbox/alipay/pay/Zm9vYmFy/confirm"), "/sandbox/alipay/pay/…/confirm");
         assert_eq!(super::log_path("/ocsp"), "/ocsp");
     }
 }

@@ -4,6 +4,8 @@
 //! `timestamp\nnonce\nbody\n`, the resource AES-256-GCM encrypted under the merchant's API v3
 //! key). The embedded default is [`sandbox::SandboxPay`], which behaves the same way.
 
+pub mod alipay;
+pub mod alipay_sandbox;
 pub mod sandbox;
 
 use chrono::{DateTime, Utc};

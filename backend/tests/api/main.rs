@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod alipay;
 mod apply;
 mod ca;
 mod ca_ceremony;
