@@ -331,3 +331,96 @@ async fn answers_not_signed_by_alipay_are_not_believed() {
     let fake = client.as_ref().clone().with_gateway(&fake_gateway(refusal).await);
     assert_eq!(fake.query_trade("CDFAKE00000001").await.unwrap_err().sub_code(), Some("isv.invalid-app-id"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_are_one_alipay_sandbox() {
+    let app = spawn_app().await;
+    // A second server on the same database, its clients and callbacks at its own address.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_addr = listener.local_addr().unwrap();
+    let mut config = (*app.state.config).clone();
+    config.sandbox_url = Some(format!("http://{other_addr}"));
+    config.callback_url = Some(format!("http://{other_addr}"));
+    let other = certdesk::AppState::new(config).await.unwrap();
+    let router = certdesk::app(other.clone()).unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    // Both make the sandbox's keys at the same moment: one pair is kept.
+    let (a, b) = tokio::join!(alipay_sandbox::keys(&app.state.db), alipay_sandbox::keys(&other.db));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.app == b.app && a.alipay == b.alipay);
+
+    // Created through the first server's gateway, scanned and paid on the second's page.
+    let order = alipay_order(&app).await;
+    let token = token_of(&order.code_url);
+    let page = app.client.get(format!("http://{other_addr}/sandbox/alipay/pay/{token}")).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("确认支付"));
+    let seen = other.alipay.clone().unwrap().query_trade(&order.out_trade_no).await.unwrap();
+    assert_eq!((seen.trade_state.as_str(), seen.amount_fen), ("NOTPAY", 30000));
+    let done = app.client.post(format!("http://{other_addr}/sandbox/alipay/pay/{token}/confirm")).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    for _ in 0..100 {
+        if status_of(&app, &order.out_trade_no).await == "paid" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status_of(&app, &order.out_trade_no).await, "paid");
+    assert_eq!(payments_received(&app, &order.out_trade_no).await, 1);
+}
+
+#[tokio::test]
+async fn real_settings_come_from_files_and_incomplete_ones_are_refused() {
+    use base64::Engine;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (app_key, alipay_key) = (dir.path().join("app_private_key.txt"), dir.path().join("alipay_public_key.txt"));
+    let mut config = (*app.state.config).clone();
+    config.alipay_app_id = Some("2021000000000001".into());
+    config.alipay_app_private_key_file = Some(app_key.clone());
+    config.alipay_public_key_file = Some(alipay_key.clone());
+    // As the open platform's key tool writes them (bare base64), and as PEM.
+    let bare = (
+        b64.encode(key.to_pkcs1_der().unwrap().as_bytes()),
+        b64.encode(key.to_public_key().to_public_key_der().unwrap()),
+    );
+    let pem = (
+        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+        key.to_public_key().to_public_key_pem(LineEnding::LF).unwrap(),
+    );
+    for (private, public) in [bare, pem] {
+        std::fs::write(&app_key, private).unwrap();
+        std::fs::write(&alipay_key, public).unwrap();
+        let client = Alipay::from_config(&config, &app.state.db).await.unwrap().unwrap();
+        assert_eq!(client.app_id(), "2021000000000001");
+    }
+    // Incomplete or wrong settings stop the server at start, naming the setting.
+    let refused = |c: &certdesk::Config| {
+        let c = c.clone();
+        let db = app.state.db.clone();
+        async move { format!("{:#}", Alipay::from_config(&c, &db).await.err().expect("refused")) }
+    };
+    let no_key = certdesk::Config { alipay_app_private_key_file: None, ..config.clone() };
+    assert!(refused(&no_key).await.contains("CERTDESK_ALIPAY_APP_PRIVATE_KEY_FILE"));
+    let no_id = certdesk::Config { alipay_app_id: None, ..config.clone() };
+    assert!(refused(&no_id).await.contains("CERTDESK_ALIPAY_APP_ID"));
+    let plain =
+        certdesk::Config { dev: false, alipay_gateway: "http://openapi.example/gateway.do".into(), ..config.clone() };
+    assert!(refused(&plain).await.contains("https://"));
+    std::fs::write(&alipay_key, "not a key").unwrap();
+    assert!(refused(&config).await.contains("CERTDESK_ALIPAY_PUBLIC_KEY_FILE"));
+    // Nothing configured and no sandbox: no Alipay.
+    let none = certdesk::Config {
+        alipay_app_id: None,
+        alipay_app_private_key_file: None,
+        alipay_public_key_file: None,
+        payment_sandbox: false,
+        ..config.clone()
+    };
+    assert!(Alipay::from_config(&none, &app.state.db).await.unwrap().is_none());
+}
