@@ -8,6 +8,7 @@ mod ca;
 mod catalogue;
 mod change;
 mod directory;
+mod downloads;
 mod errors;
 mod health;
 mod metrics;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(catalogue::router())
         .merge(payment::router())
         .merge(directory::router())
+        .merge(downloads::router())
         .merge(unlock::router())
         .merge(verify::router())
         .merge(notice::router())
