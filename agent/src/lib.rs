@@ -89,8 +89,14 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
 }
 
+/// On Windows `%APPDATA%\CertDesk\agent` (the user's roaming profile); elsewhere
 /// `$XDG_DATA_HOME/certdesk-agent`, else `~/.local/share/certdesk-agent`.
 fn default_data_dir() -> std::path::PathBuf {
+    if cfg!(windows)
+        && let Some(app_data) = std::env::var_os("APPDATA")
+    {
+        return std::path::Path::new(&app_data).join("CertDesk").join("agent");
+    }
     std::env::var_os("XDG_DATA_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share")))

@@ -10,8 +10,8 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 use crate::components::{AdminHeader, Footer, Header, StagingBanner, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, EnvCheck,
-    ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
+    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, Downloads,
+    EnvCheck, ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
 };
 use crate::pages::{
     Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Reissue, Renew, Revoke, Shipments,
@@ -98,6 +98,7 @@ pub fn directory_page(path: &str) -> AnyView {
         "/unlock" => view! { <Unlock /> }.into_any(),
         "/verify" => view! { <Verify /> }.into_any(),
         "/agent" => view! { <AgentPage /> }.into_any(),
+        "/downloads" => view! { <Downloads /> }.into_any(),
         p if is_directory_path(p) => {
             let uid = p["/certificates/".len()..].to_owned();
             view! { <Certificate uid /> }.into_any()

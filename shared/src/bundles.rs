@@ -33,7 +33,7 @@ pub fn is_request_path(path: &str) -> bool {
 /// need no sign-in (远程下载, 证书解锁, 证书校验, 证书助手), all through the agent.
 pub fn is_directory_path(path: &str) -> bool {
     let p = normal(path);
-    ["/search", "/bulletin", "/remote-download", "/unlock", "/verify", "/agent"].contains(&p)
+    ["/search", "/bulletin", "/remote-download", "/unlock", "/verify", "/agent", "/downloads"].contains(&p)
         || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 

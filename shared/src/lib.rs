@@ -9,6 +9,7 @@ pub mod bundles;
 pub mod certificate;
 pub mod change;
 pub mod directory;
+pub mod downloads;
 pub mod error;
 pub mod freeze;
 pub mod health;

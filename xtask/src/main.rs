@@ -64,6 +64,8 @@ fn run(server_args: &[String]) -> Result<()> {
     step("Browser app (release)");
     setup::build_app()?;
     size::report_all(&root().join("dist"))?;
+    step("Token agent for the 下载中心 (release, Windows and Linux)");
+    setup::build_downloads()?;
     step("Server (release)");
     sh(cargo().args(["build", "--release", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
     let server = target_dir().join("release/certdesk");
@@ -138,6 +140,13 @@ fn test() -> Result<()> {
     step("Token agent against SoftHSM2");
     tally.cargo("token agent", cargo().args(["test", "-p", "certdesk-agent", "--test", "agent"]))?;
 
+    step("Token agent for the 下载中心 (release, Windows and Linux), the Windows one under Wine");
+    let windows = setup::build_downloads()?;
+    tally.cargo(
+        "Windows agent under Wine",
+        cargo().args(["test", "-p", "certdesk-agent", "--test", "windows"]).env("CERTDESK_AGENT_WINDOWS_EXE", &windows),
+    )?;
+
     step("Backend API tests on SQLite");
     tally.cargo(
         "API on SQLite",
@@ -171,6 +180,7 @@ fn e2e(args: &[String]) -> Result<()> {
     setup::test_packages()?;
     setup::build_tools()?;
     setup::e2e_packages()?;
+    setup::build_downloads()?;
     let mut tally = tally::Tally::default();
     browser_tests(&mut tally, args)?;
     tally.print(started.elapsed());

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use certdesk_shared::downloads::{Download, Platform};
 
 use crate::{root, sh};
 
@@ -30,6 +31,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("faketime", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
     // The server, not only the client: checked by its initdb below.
     ("postgresql", ""),
+    // The agent's Windows build runs under Wine in its test.
+    ("wine64", "/usr/lib/wine/wine64"),
 ];
 
 fn output(cmd: &mut Command) -> Option<String> {
@@ -64,9 +67,16 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     apt(&args)
 }
 
-/// Debian packages the server's build needs: webauthn-rs links OpenSSL.
-const BUILD_PACKAGES: &[(&str, &str)] =
-    &[("libssl-dev", "/usr/include/openssl/ssl.h"), ("pkg-config", "/usr/bin/pkg-config")];
+/// Debian packages the build needs: webauthn-rs links OpenSSL; the agent's Windows build
+/// (served by the 下载中心) links with mingw-w64.
+const BUILD_PACKAGES: &[(&str, &str)] = &[
+    ("libssl-dev", "/usr/include/openssl/ssl.h"),
+    ("pkg-config", "/usr/bin/pkg-config"),
+    ("gcc-mingw-w64-x86-64", "/usr/bin/x86_64-w64-mingw32-gcc"),
+];
+
+/// The Rust target of the agent's Windows build.
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
 
 pub fn build_packages() -> Result<()> {
     let missing: Vec<&str> =
@@ -107,8 +117,10 @@ fn tool_version(bin: &str) -> Option<String> {
 pub fn build_tools() -> Result<()> {
     build_packages()?;
     let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
-        sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    for target in ["wasm32-unknown-unknown", WINDOWS_TARGET] {
+        if !targets.lines().any(|t| t.trim() == target) {
+            sh(Command::new("rustup").args(["target", "add", target]))?;
+        }
     }
     if tool_version("trunk").is_none_or(|v| !v.contains(TRUNK_VERSION)) {
         // --locked: an unlocked build pulls a lightningcss that does not compile.
@@ -180,6 +192,46 @@ pub fn build_app() -> Result<()> {
             .env("PATH", tool_path()))?;
     }
     Ok(())
+}
+
+/// The 下载中心's files, built in release into `dist/downloads/`: the token agent for Windows
+/// (`certdesk-agent-<version>-windows-x86_64.exe`) and for Linux (a `.tar.gz` keeping the
+/// executable bit). Returns the Windows file. The server lists what it finds there with
+/// each file's size and SHA-256.
+pub fn build_downloads() -> Result<PathBuf> {
+    let version = env!("CARGO_PKG_VERSION");
+    let out = root().join("dist/downloads");
+    std::fs::create_dir_all(&out)?;
+    let release = |target: Option<&str>| -> Result<PathBuf> {
+        let mut cargo = crate::cargo();
+        cargo.args(["build", "--release", "-p", "certdesk-agent", "--bin", "certdesk-agent"]);
+        if let Some(t) = target {
+            cargo.args(["--target", t]);
+        }
+        sh(&mut cargo)?;
+        let dir = match target {
+            Some(t) => crate::target_dir().join(t).join("release"),
+            None => crate::target_dir().join("release"),
+        };
+        Ok(dir)
+    };
+    let name = |p| Download::agent_file(version, p);
+    let windows = out.join(name(Platform::Windows));
+    std::fs::copy(release(Some(WINDOWS_TARGET))?.join("certdesk-agent.exe"), &windows)?;
+    let linux_dir = release(None)?;
+    let linux = out.join(name(Platform::Linux));
+    sh(Command::new("tar")
+        .arg("-czf")
+        .arg(&linux)
+        .arg("--owner=0")
+        .arg("--group=0")
+        .arg("-C")
+        .arg(&linux_dir)
+        .arg("certdesk-agent"))?;
+    for f in [&windows, &linux] {
+        println!("下载中心: {} ({} bytes)", f.display(), std::fs::metadata(f)?.len());
+    }
+    Ok(windows)
 }
 
 /// The Python tools the tests run, from PyPI, in one virtual environment: pkilint (the

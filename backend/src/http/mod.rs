@@ -9,6 +9,7 @@ mod ca;
 mod catalogue;
 mod change;
 mod directory;
+mod downloads;
 mod errors;
 mod health;
 mod metrics;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(payment::router())
         .merge(alipay::router())
         .merge(directory::router())
+        .merge(downloads::router())
         .merge(unlock::router())
         .merge(verify::router())
         .merge(notice::router())

@@ -15,6 +15,7 @@ mod ca_ceremony;
 mod catalogue;
 mod change;
 mod directory;
+mod downloads;
 mod errors;
 mod expiry_notice;
 mod health;

@@ -15,6 +15,8 @@ pub fn Footer() -> impl IntoView {
                 {tr(|l| td_string!(l, footer_copyright))}
                 " · "
                 <a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a>
+                " · "
+                <a href="/downloads">{tr(|l| td_string!(l, nav_downloads))}</a>
             </p>
         </footer>
     }

@@ -164,7 +164,7 @@ pub fn AgentPage() -> impl IntoView {
         <section aria-labelledby="agent-install">
             <h2 id="agent-install">{tr(|l| td_string!(l, agent_install))}</h2>
             <ol>
-                <li>{tr(|l| td_string!(l, agent_install_get))}</li>
+                <li>{tr(|l| td_string!(l, agent_install_get))} " " <a href="/downloads">{tr(|l| td_string!(l, nav_downloads))}</a></li>
                 <li>
                     {tr(|l| td_string!(l, agent_install_start))}
                     <pre><code>{start}</code></pre>

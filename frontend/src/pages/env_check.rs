@@ -218,6 +218,8 @@ pub fn EnvCheck() -> impl IntoView {
                                     {AGENT_DEFAULT_PORT}
                                     {tr(|l| td_string!(l, env_hint_agent_end))}
                                     " "
+                                    <a href="/downloads">{tr(|l| td_string!(l, nav_downloads))}</a>
+                                    " · "
                                     <a href="/agent">{tr(|l| td_string!(l, agent_title))}</a>
                                 </li>
                             }
