@@ -1,11 +1,15 @@
-//! Notifications: one interface for SMS and e-mail. SMS goes through an [`SmsGateway`]
-//! (the sandbox gateway by default; a real vendor is one more implementation of the trait);
+//! Notifications: one interface for SMS and e-mail. SMS goes through an [`SmsGateway`]:
+//! the Alibaba Cloud client ([`aliyun::AliyunSms`]), talking to the vendor or, by default, to
+//! the built-in sandbox ([`sms_sandbox`]) that a development or staging server serves;
 //! e-mail goes over SMTP with lettre, or to the outbox when no SMTP server is configured.
 //! The outbox keeps one-time codes only on a server that may run sandboxes (development,
-//! staging); anywhere else it keeps each code masked.
+//! staging); anywhere else it keeps each code masked, and the real SMS gateway keeps no
+//! copy of a message at all.
 
+pub mod aliyun;
 pub mod email;
 pub mod sms;
+pub mod sms_sandbox;
 
 use std::sync::Arc;
 
@@ -18,14 +22,30 @@ pub use sms::{SmsError, SmsGateway, SmsRequest, Template};
 /// The messages CertDesk sends, in the seeds' wording.
 pub struct Notifier {
     pub sms: Arc<dyn SmsGateway>,
+    /// The SMS sandbox this server serves under `/sandbox/aliyun-sms/` (development and
+    /// staging with `CERTDESK_SMS_SANDBOX`), if any.
+    pub sms_sandbox: Option<Arc<sms_sandbox::SmsSandbox>>,
     pub email: email::Mailer,
 }
 
 impl Notifier {
-    pub fn from_config(db: &DatabaseConnection, config: &crate::Config) -> anyhow::Result<Notifier> {
+    /// The configured gateways. With the SMS sandbox, the client is the real one, pointed at
+    /// the sandbox (`{sandbox_url}/sandbox/aliyun-sms/`) with the sandbox's key from the
+    /// database; without, it is pointed at the vendor with `CERTDESK_SMS_*`.
+    pub async fn from_config(db: &DatabaseConnection, config: &crate::Config) -> anyhow::Result<Notifier> {
         let outbox = Outbox { db: db.clone(), keeps_codes: config.sandbox_allowed() };
+        let (settings, sms_sandbox) = if config.sms.sandbox {
+            let secret = sms_sandbox::access_key_secret(db).await?;
+            let served = config.sandbox_allowed().then(|| {
+                Arc::new(sms_sandbox::SmsSandbox::new(outbox.clone(), &config.sms.sign_name, config.staging))
+            });
+            (aliyun::Settings::sandbox(config, secret), served)
+        } else {
+            (aliyun::Settings::from_config(config)?, None)
+        };
         Ok(Notifier {
-            sms: Arc::new(sms::SandboxGateway::new(outbox.clone(), config.staging)?),
+            sms: Arc::new(aliyun::AliyunSms::new(settings)?),
+            sms_sandbox,
             email: email::Mailer::from_config(outbox, config)?,
         })
     }
