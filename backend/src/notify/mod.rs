@@ -54,6 +54,87 @@ impl Notifier {
     pub async fn sms(&self, mobile: &str, template: Template) -> Result<String, SmsError> {
         self.sms.send(SmsRequest::new(mobile, template)).await
     }
+
+    /// Sends the SMS that transactions kept for the real gateway ([`keep_sms_for_relay`]),
+    /// each at most once: a conditional UPDATE claims one (`pending` → `sending`) before the
+    /// send. A request that never left (no connection, the vendor's throttling) goes back to
+    /// `pending` for the next round; one that may have been sent (a timeout, the vendor's
+    /// system error) stays `sending`, never sent twice; a refusal is `refused`.
+    pub async fn relay_pending_sms(&self) -> anyhow::Result<usize> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let db = self.email.outbox_db();
+        let set = |to: &'static str, from: &'static str, id: String| {
+            crate::domain::exec(
+                db,
+                "UPDATE outbox_message SET relay = $2 WHERE id = $1 AND relay = $3",
+                vec![id.into(), to.into(), from.into()],
+            )
+        };
+        let pending = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Channel.eq("sms"))
+            .filter(outbox_message::Column::Relay.eq("pending"))
+            .order_by_asc(outbox_message::Column::CreatedAt)
+            .limit(100)
+            .all(db)
+            .await?;
+        let mut sent = 0;
+        for m in pending {
+            if set("sending", "pending", m.id.clone()).await?.rows_affected() != 1 {
+                continue; // Another server's relay took it.
+            }
+            let params: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(m.params.as_deref().unwrap_or("{}")).unwrap_or_default();
+            let Some(template) = Template::from_parts(&m.template, &params) else {
+                tracing::warn!(id = %m.id, template = %m.template, "an outbox SMS that cannot be relayed");
+                set("failed", "sending", m.id.clone()).await?;
+                continue;
+            };
+            match self.sms(&m.recipient, template).await {
+                Ok(_) => {
+                    set("sent", "sending", m.id.clone()).await?;
+                    sent += 1;
+                }
+                Err(e @ (SmsError::Unreachable(_) | SmsError::Throttling(_))) => {
+                    tracing::warn!(error = %e, id = %m.id, "an SMS did not leave; it is tried again");
+                    set("pending", "sending", m.id.clone()).await?;
+                }
+                Err(e @ (SmsError::Timeout(_) | SmsError::System(_) | SmsError::BadAnswer { .. })) => {
+                    tracing::error!(error = %e, id = %m.id, "an SMS may or may not have been sent; it is not sent again");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, id = %m.id, "the SMS gateway refused an SMS");
+                    set("refused", "sending", m.id.clone()).await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
+
+/// Keeps an SMS (without one-time codes) for the real gateway to carry after the caller's
+/// transaction commits ([`Notifier::relay_pending_sms`]): its text for the record, its
+/// template and parameters for the request.
+pub async fn keep_sms_for_relay(
+    db: &impl ConnectionTrait,
+    recipient: &str,
+    template: &Template,
+    body: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::EntityTrait;
+    let params = serde_json::to_string(&template.params()).map_err(|e| DbErr::Custom(e.to_string()))?;
+    outbox_message::Entity::insert(outbox_message::ActiveModel {
+        id: Set(crate::domain::new_id()),
+        channel: Set("sms".to_owned()),
+        recipient: Set(recipient.to_owned()),
+        template: Set(template.code().to_owned()),
+        body: Set(body.to_owned()),
+        created_at: Set(Utc::now()),
+        relay: Set(Some("pending".to_owned())),
+        params: Set(Some(params)),
+    })
+    .exec(db)
+    .await
+    .map(|_| ())
 }
 
 /// The outbox table, where the sandboxes deliver (administrators read it at `/admin`).
@@ -149,6 +230,7 @@ async fn keep_relayed(
         body: Set(body.to_owned()),
         created_at: Set(Utc::now()),
         relay: Set(relay.map(str::to_owned)),
+        params: Set(None),
     })
     .exec(db)
     .await

@@ -123,6 +123,19 @@ impl Template {
         }
     }
 
+    /// A template kept for the relay, from its code and parameters (an expiry notice is the
+    /// only one a transaction keeps).
+    pub fn from_parts(code: &str, params: &BTreeMap<String, String>) -> Option<Template> {
+        match code {
+            "SMS_CD_EXPIRY" => Some(Template::ExpiryNotice {
+                name: params.get("name")?.clone(),
+                date: params.get("date")?.clone(),
+                days: params.get("days")?.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+
     /// The one-time codes the message carries (kept whole only in a sandbox's outbox).
     pub fn one_time_codes(&self) -> Vec<&str> {
         match self {

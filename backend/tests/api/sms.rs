@@ -263,3 +263,27 @@ async fn production_starts_with_the_real_gateway_and_keeps_no_one_time_code() {
         assert!(!row.body.contains("975310") && !row.body.contains("86420975"), "{}", row.body);
     }
 }
+
+#[tokio::test]
+async fn an_expiry_notice_kept_by_its_transaction_is_relayed_to_the_real_gateway_once() {
+    let vendor = spawn_app().await;
+    let (dir, mut config) = test_config().await;
+    let files = tempfile::tempdir().unwrap();
+    real_gateway(&mut config, &vendor, files.path(), false).await;
+    assert!(certdesk::domain::expiry_notice::Sending::from_config(&config).sms_relay);
+    let app = start(dir, config).await;
+    let phone = new_mobile();
+    let notice = Template::ExpiryNotice { name: "张三".into(), date: "2027-01-01".into(), days: 30 };
+    let text = certdesk::notify::sms::text(&notice, false).unwrap();
+    certdesk::notify::keep_sms_for_relay(&app.state.db, &phone, &notice, &text).await.unwrap();
+    assert!(sms_rows(&vendor.state, &phone).await.is_empty(), "nothing leaves before the relay runs");
+    // Two relays at once (two servers): one sends.
+    let (a, b) = tokio::join!(app.state.notifier.relay_pending_sms(), app.state.notifier.relay_pending_sms());
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(app.state.notifier.relay_pending_sms().await.unwrap(), 0);
+    let received = sms_rows(&vendor.state, &phone).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].body, text, "the vendor's text is the one we recorded");
+    let ours = sms_rows(&app.state, &phone).await;
+    assert_eq!(ours.iter().map(|m| m.relay.as_deref()).collect::<Vec<_>>(), [Some("sent")]);
+}
