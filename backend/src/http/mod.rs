@@ -76,11 +76,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/api", api)
         .merge(ca::router())
         .merge(ocsp::router())
-        .merge(payment::sandbox_router());
-    if state.notifier.sms_sandbox.is_some() {
-        router = router.merge(sms_sandbox::router());
-    }
-    let mut router = router
+        .merge(payment::sandbox_router())
+        .merge(sms_sandbox::router(&state))
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -36,9 +36,9 @@ impl Notifier {
         let outbox = Outbox { db: db.clone(), keeps_codes: config.sandbox_allowed() };
         let (settings, sms_sandbox) = if config.sms.sandbox {
             let secret = sms_sandbox::access_key_secret(db).await?;
-            let served = config.sandbox_allowed().then(|| {
-                Arc::new(sms_sandbox::SmsSandbox::new(outbox.clone(), &config.sms.sign_name, config.staging))
-            });
+            let served = config
+                .sandbox_allowed()
+                .then(|| Arc::new(sms_sandbox::SmsSandbox::new(outbox.clone(), &config.sms.sign_name, config.staging)));
             (aliyun::Settings::sandbox(config, secret), served)
         } else {
             (aliyun::Settings::from_config(config)?, None)

@@ -523,7 +523,9 @@ mod tests {
         VendorTemplates::parse(&templates_file(marked), true).unwrap();
         // A text that lost a parameter, a missing entry.
         let lost = |c: &str| template_text(c).unwrap().replace("${code}", "");
-        assert!(VendorTemplates::parse(&templates_file(lost), false).unwrap_err().to_string().contains("SMS_CD_REGISTER"));
+        assert!(
+            VendorTemplates::parse(&templates_file(lost), false).unwrap_err().to_string().contains("SMS_CD_REGISTER")
+        );
         let mut v: serde_json::Value = serde_json::from_str(&templates_file(ours)).unwrap();
         v.as_object_mut().unwrap().remove("SMS_CD_EXPIRY");
         assert!(VendorTemplates::parse(&v.to_string(), false).unwrap_err().to_string().contains("SMS_CD_EXPIRY"));

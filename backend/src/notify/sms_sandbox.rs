@@ -33,10 +33,12 @@ pub async fn access_key_secret(db: &DatabaseConnection) -> anyhow::Result<String
         return Ok(s.value);
     }
     let value = crate::domain::random_token::<24>()?;
-    let insert =
-        sandbox_secret::Entity::insert(sandbox_secret::ActiveModel { name: Set(SECRET_NAME.into()), value: Set(value) })
-            .exec(db)
-            .await;
+    let insert = sandbox_secret::Entity::insert(sandbox_secret::ActiveModel {
+        name: Set(SECRET_NAME.into()),
+        value: Set(value),
+    })
+    .exec(db)
+    .await;
     match insert {
         Ok(_) => {}
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
@@ -75,7 +77,9 @@ impl SmsSandbox {
         let db = self.outbox.db();
         let missing = |name: &str| SmsError::Other {
             code: "MissingParameter".into(),
-            message: format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
+            message: format!(
+                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+            ),
         };
         let signature = params.remove("Signature").ok_or_else(|| missing("Signature"))?;
         let get = |k: &str| params.get(k).cloned().ok_or_else(|| missing(k));

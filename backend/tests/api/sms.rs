@@ -65,6 +65,12 @@ async fn a_code_goes_over_the_wire_to_the_sandbox_and_lands_in_the_outbox() {
     let (status, v) = b.post("/api/codes", code_request(&app, &other, "register").await).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(code_in(&last_sms(&app, &other).await.unwrap().body).len(), 6);
+    // What a send costs over HTTP (signing, the sandbox's checks, its rows), for the record.
+    let started = Instant::now();
+    for _ in 0..20 {
+        app.state.notifier.sms(&new_mobile(), Template::PasswordChanged).await.unwrap();
+    }
+    eprintln!("20 sends through the sandbox: {:?} each", started.elapsed() / 20);
     // The vendor's JSON, as the sandbox answers a request by hand.
     let secret = access_key_secret(&app.state.db).await.unwrap();
     let client = client_of(&app, ACCESS_KEY_ID, &secret, Duration::from_secs(5));
@@ -147,7 +153,10 @@ async fn an_invalid_number_and_the_flow_control_reach_the_user_as_our_codes() {
     let mut b = Browser::new(&app);
     let (status, v) = b.post("/api/codes", code_request(&app, "17112345678", "register").await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!((v["fields"][0]["field"].as_str(), v["fields"][0]["error"].as_str()), (Some("mobile"), Some("mobile_format")));
+    assert_eq!(
+        (v["fields"][0]["field"].as_str(), v["fields"][0]["error"].as_str()),
+        (Some("mobile"), Some("mobile_format"))
+    );
     let (status, v) = b.post("/api/codes", code_request(&app, &phone, "register").await).await;
     assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{v}");
     // The code that was not sent cannot be used.
@@ -174,6 +183,7 @@ async fn a_gateway_that_never_answers_fails_fast_and_clearly() {
     let client = client_at(&format!("http://{silent_addr}/"), ACCESS_KEY_ID, "x", Duration::from_millis(500));
     let started = Instant::now();
     assert_eq!(client.send(to(&new_mobile(), Template::PasswordChanged)).await, Err(SmsError::Timeout(500)));
+    eprintln!("a silent gateway, 500 ms timeout: refused after {:?}", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     // A port nobody listens on: tried three times (never connected, so never sent), then given up.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -181,6 +191,7 @@ async fn a_gateway_that_never_answers_fails_fast_and_clearly() {
     let started = Instant::now();
     let e = client.send(to(&new_mobile(), Template::PasswordChanged)).await.unwrap_err();
     assert!(matches!(e, SmsError::Unreachable(_)), "{e:?}");
+    eprintln!("a closed port: given up after {:?} ({e})", started.elapsed());
     assert!(started.elapsed() >= Duration::from_millis(600), "backed off: {:?}", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     // The user asking for a code is told the service is unavailable, at once.
@@ -251,7 +262,10 @@ async fn production_starts_with_the_real_gateway_and_keeps_no_one_time_code() {
     app.state.notifier.sms(&phone, Template::RegisterCode { code: "975310".into() }).await.unwrap();
     app.state
         .notifier
-        .sms(&phone, Template::ApplicationApproved { acceptance_no: "CD202612020001".into(), auth_code: "86420975".into() })
+        .sms(
+            &phone,
+            Template::ApplicationApproved { acceptance_no: "CD202612020001".into(), auth_code: "86420975".into() },
+        )
         .await
         .unwrap();
     // The vendor received both (its outbox is the phone) …
