@@ -326,3 +326,31 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn the_sms_settings_parse_and_the_secret_never_prints() {
+        let c = super::Config::try_parse_from([
+            "certdesk",
+            "--sms-sandbox",
+            "false",
+            "--sms-access-key-id",
+            "LTAI5tExample",
+            "--sms-access-key-secret",
+            "do-not-print-me",
+            "--sms-templates",
+            "/etc/certdesk/sms-templates.json",
+        ])
+        .unwrap();
+        assert!(!c.sms.sandbox);
+        assert_eq!(c.sms.endpoint, super::DEFAULT_SMS_ENDPOINT);
+        assert_eq!(c.sms.access_key_secret.as_ref().map(super::Secret::expose), Some("do-not-print-me"));
+        let printed = format!("{c:?}");
+        assert!(printed.contains("LTAI5tExample") && !printed.contains("do-not-print-me"), "{printed}");
+        // The sandbox is on by default, as the payment sandbox is.
+        assert!(super::Config::try_parse_from(["certdesk"]).unwrap().sms.sandbox);
+    }
+}
