@@ -272,7 +272,12 @@ pub async fn send_to_record(
     if let Err(e) = notifier.sms(phone, template).await {
         exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.into(), now.into()]).await?;
         tracing::warn!(error = %e, "SMS refused by the gateway");
-        return Err(refused(&e));
+        // The holder did not type this phone: a phone of record the vendor cannot reach is
+        // for customer service to fix, not a field error.
+        return Err(match e {
+            SmsError::MobileNumberIllegal => ErrorCode::Unavailable.into(),
+            e => refused(&e),
+        });
     }
     audit::append(
         db,
