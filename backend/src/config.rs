@@ -134,6 +134,9 @@ pub struct Config {
     /// Alipay's open-platform gateway.
     #[arg(long, env = "CERTDESK_ALIPAY_GATEWAY", default_value = "https://openapi.alipay.com/gateway.do")]
     pub alipay_gateway: String,
+    /// SMS: the Alibaba Cloud SMS gateway (`SendSms`) or its built-in sandbox.
+    #[command(flatten)]
+    pub sms: SmsConfig,
 
     /// Bank account shown for payment by transfer (户名, 账号, 开户行).
     #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NAME", default_value = "CertDesk 演示数字认证有限公司")]
@@ -162,6 +165,79 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_EXPIRY_NOTICE_INTERVAL_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub expiry_notice_interval_secs: u64,
+}
+
+/// Alibaba Cloud's SMS endpoint (`dysmsapi`, RPC style).
+pub const DEFAULT_SMS_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com/";
+
+/// The SMS gateway's settings: Alibaba Cloud SMS (`SendSms`, API version 2017-05-25), or the
+/// built-in sandbox that speaks the same protocol under `/sandbox/aliyun-sms/`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmsConfig {
+    /// The built-in SMS sandbox (on by default, as the embedded demo): messages land in the
+    /// outbox that administrators read, none reaches a phone. Only a development or staging
+    /// server runs it; set `false` together with the settings below for the real gateway.
+    #[arg(long = "sms-sandbox", env = "CERTDESK_SMS_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub sandbox: bool,
+
+    /// AccessKey ID of the RAM user that sends SMS (its only permission should be
+    /// `dysms:SendSms`).
+    #[arg(long = "sms-access-key-id", env = "CERTDESK_SMS_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+
+    /// File holding that AccessKey's secret (one line).
+    #[arg(long = "sms-access-key-secret-file", env = "CERTDESK_SMS_ACCESS_KEY_SECRET_FILE")]
+    pub access_key_secret_file: Option<PathBuf>,
+
+    /// The AccessKey secret itself, from the environment (prefer the file).
+    #[arg(long = "sms-access-key-secret", env = "CERTDESK_SMS_ACCESS_KEY_SECRET", hide_env_values = true)]
+    pub access_key_secret: Option<Secret>,
+
+    /// The registered SMS signature (签名), shown as 【…】 before every text.
+    #[arg(long = "sms-sign-name", env = "CERTDESK_SMS_SIGN_NAME", default_value = "CertDesk")]
+    pub sign_name: String,
+
+    /// The gateway's endpoint.
+    #[arg(long = "sms-endpoint", env = "CERTDESK_SMS_ENDPOINT", default_value = DEFAULT_SMS_ENDPOINT)]
+    pub endpoint: String,
+
+    /// JSON file mapping each of our templates to the one Alibaba Cloud approved for the
+    /// account: `{"SMS_CD_REGISTER": {"code": "SMS_123456789", "text": "<its text>"}, …}`
+    /// (the text as registered, checked at start against our parameters).
+    #[arg(long = "sms-templates", env = "CERTDESK_SMS_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+
+    /// Time allowed for one `SendSms` call, connection included, in milliseconds.
+    #[arg(long = "sms-timeout-ms", env = "CERTDESK_SMS_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub timeout_ms: u64,
+}
+
+/// A secret from the command line or the environment: never printed (`Debug` shows `***`).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
 }
 
 impl Config {
@@ -255,11 +331,49 @@ impl Config {
             alipay_app_private_key_file: None,
             alipay_public_key_file: None,
             alipay_gateway: "https://openapi.alipay.com/gateway.do".into(),
+            sms: SmsConfig {
+                sandbox: true,
+                access_key_id: None,
+                access_key_secret_file: None,
+                access_key_secret: None,
+                sign_name: "CertDesk".into(),
+                endpoint: DEFAULT_SMS_ENDPOINT.into(),
+                templates: None,
+                timeout_ms: 10_000,
+            },
             transfer_account_name: "CertDesk 测试".into(),
             transfer_account_no: "0000 0000".into(),
             transfer_bank: "测试银行".into(),
             insecure_captcha_echo: true,
             expiry_notice_interval_secs: 3600,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn the_sms_settings_parse_and_the_secret_never_prints() {
+        let c = super::Config::try_parse_from([
+            "certdesk",
+            "--sms-sandbox",
+            "false",
+            "--sms-access-key-id",
+            "LTAI5tExample",
+            "--sms-access-key-secret",
+            "do-not-print-me",
+            "--sms-templates",
+            "/etc/certdesk/sms-templates.json",
+        ])
+        .unwrap();
+        assert!(!c.sms.sandbox);
+        assert_eq!(c.sms.endpoint, super::DEFAULT_SMS_ENDPOINT);
+        assert_eq!(c.sms.access_key_secret.as_ref().map(super::Secret::expose), Some("do-not-print-me"));
+        let printed = format!("{c:?}");
+        assert!(printed.contains("LTAI5tExample") && !printed.contains("do-not-print-me"), "{printed}");
+        // The sandbox is on by default, as the payment sandbox is.
+        assert!(super::Config::try_parse_from(["certdesk"]).unwrap().sms.sandbox);
     }
 }

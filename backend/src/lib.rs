@@ -101,6 +101,10 @@ async fn send_expiry_notices_forever(state: AppState) {
         if let Err(e) = state.notifier.email.relay_pending().await {
             tracing::error!(error = ?e, "relaying e-mails to the SMTP server failed");
         }
+        // Their SMS, to the real gateway (with the sandbox, the outbox was the delivery).
+        if let Err(e) = state.notifier.relay_pending_sms().await {
+            tracing::error!(error = ?e, "relaying SMS to the gateway failed");
+        }
     }
 }
 

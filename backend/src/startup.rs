@@ -1,5 +1,6 @@
 //! The checks `serve` makes before it binds anything: a production server (neither `--dev`
-//! nor `--staging`) refuses to start while a sandbox stands in for a real provider.
+//! nor `--staging`) refuses to start while a sandbox stands in for a real provider, and a
+//! real SMS gateway's settings (key, secret file, templates file) must be complete.
 
 use crate::config::Config;
 
@@ -21,7 +22,7 @@ impl Sandbox {
                 "the sandbox payment provider (anyone can pay on its page): set CERTDESK_PAYMENT_SANDBOX=false (bank transfer and monthly statements keep working)"
             }
             Sandbox::Sms => {
-                "the sandbox SMS gateway (no message reaches a phone): no real SMS gateway is built yet, so only a staging server can start"
+                "the sandbox SMS gateway (no message reaches a phone): set CERTDESK_SMS_SANDBOX=false with Alibaba Cloud's CERTDESK_SMS_ACCESS_KEY_ID, CERTDESK_SMS_ACCESS_KEY_SECRET_FILE, CERTDESK_SMS_SIGN_NAME and CERTDESK_SMS_TEMPLATES"
             }
             Sandbox::OutboxEmail => "outbox-only e-mail (no message reaches a mailbox): set CERTDESK_SMTP_URL",
         }
@@ -34,8 +35,9 @@ pub fn sandboxes(config: &Config) -> Vec<Sandbox> {
     if config.payment_sandbox {
         found.push(Sandbox::Payment);
     }
-    // The sandbox is the only SMS gateway there is; a real vendor's will be a setting here.
-    found.push(Sandbox::Sms);
+    if config.sms.sandbox {
+        found.push(Sandbox::Sms);
+    }
     if config.smtp_url.as_deref().is_none_or(str::is_empty) {
         found.push(Sandbox::OutboxEmail);
     }
@@ -46,6 +48,10 @@ pub fn sandboxes(config: &Config) -> Vec<Sandbox> {
 /// that replaces it. Development and staging servers pass (staging says so on every page).
 pub fn check(config: &Config) -> anyhow::Result<()> {
     config.check()?;
+    if !config.sms.sandbox {
+        // The real gateway's files are read now, so a missing key or template fails here.
+        crate::notify::aliyun::Settings::from_config(config)?;
+    }
     if config.sandbox_allowed() {
         if config.staging {
             tracing::warn!("staging server: every page shows 测试环境 and every SMS carries 【测试环境】");

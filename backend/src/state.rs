@@ -43,7 +43,7 @@ impl AppState {
         crate::domain::catalogue::seed_catalogue(&db)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the catalogue: {e}"))?;
-        let notifier = Arc::new(Notifier::from_config(&db, &config)?);
+        let notifier = Arc::new(Notifier::from_config(&db, &config).await?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);
         let config_sandbox = config.payment_sandbox;

@@ -447,7 +447,7 @@ fn certdesk_ocsp(dir: &Path) -> Result<(f64, f64)> {
             .env("CERTDESK_STATIC_DIR", dir.join("no-app"))
             .env("CERTDESK_BIND", format!("127.0.0.1:{port}"))
             .env("CERTDESK_CA_PASSPHRASE", PASSPHRASE)
-            // Production mode refuses the sandboxes, the only SMS gateway built yet.
+            // Production mode refuses the sandboxes this benchmark runs with (payment, SMS, e-mail).
             .env("CERTDESK_STAGING", "true")
             .env("RUST_LOG", "error")
             .spawn()?,

@@ -183,14 +183,7 @@ pub async fn send(
                     // apart by a refusal.
                     return Ok(());
                 }
-                return Err(match e {
-                    SmsError::MobileNumberIllegal => AppError::Validation(vec![FieldError {
-                        field: "mobile".into(),
-                        error: ValidationError::MobileFormat,
-                    }]),
-                    SmsError::BusinessLimitControl => ErrorCode::RateLimited.into(),
-                    _ => ErrorCode::Unavailable.into(),
-                });
+                return Err(refused(&e));
             }
         }
     }
@@ -207,6 +200,34 @@ pub async fn send(
     )
     .await?;
     Ok(())
+}
+
+/// What the user is told when the gateway did not send a code: a number it cannot reach is
+/// the phone field's error, its flow control (per number, the account's daily total, the
+/// API's throttling) is "too many requests, try later", anything else (our key, signature
+/// or templates refused, the balance spent, no answer) is ours to fix: "unavailable".
+pub(crate) fn refused(e: &SmsError) -> AppError {
+    match e {
+        SmsError::MobileNumberIllegal => {
+            AppError::Validation(vec![FieldError { field: "mobile".into(), error: ValidationError::MobileFormat }])
+        }
+        SmsError::BusinessLimitControl | SmsError::DayLimitControl | SmsError::Throttling(_) => {
+            ErrorCode::RateLimited.into()
+        }
+        SmsError::TemplateIllegal
+        | SmsError::TemplateMissingParameters
+        | SmsError::SignatureIllegal
+        | SmsError::SignatureDoesNotMatch
+        | SmsError::SignatureNonceUsed
+        | SmsError::TimestampExpired
+        | SmsError::AccessKeyIdNotFound
+        | SmsError::AmountNotEnough
+        | SmsError::System(_)
+        | SmsError::Other { .. }
+        | SmsError::Unreachable(_)
+        | SmsError::Timeout(_)
+        | SmsError::BadAnswer { .. } => ErrorCode::Unavailable.into(),
+    }
 }
 
 /// The business a certificate code is for, as its SMS names it.
@@ -251,9 +272,11 @@ pub async fn send_to_record(
     if let Err(e) = notifier.sms(phone, template).await {
         exec(db, "UPDATE one_time_code SET used_at = $2 WHERE id = $1", vec![id.into(), now.into()]).await?;
         tracing::warn!(error = %e, "SMS refused by the gateway");
+        // The holder did not type this phone: a phone of record the vendor cannot reach is
+        // for customer service to fix, not a field error.
         return Err(match e {
-            SmsError::BusinessLimitControl => ErrorCode::RateLimited.into(),
-            _ => ErrorCode::Unavailable.into(),
+            SmsError::MobileNumberIllegal => ErrorCode::Unavailable.into(),
+            e => refused(&e),
         });
     }
     audit::append(

@@ -31,6 +31,9 @@ pub struct Sending<'a> {
     /// An SMTP server carries e-mail: the claim keeps the e-mail for the relay
     /// (`Mailer::relay_pending`) instead of delivering it to the outbox.
     pub smtp: bool,
+    /// The real SMS gateway carries SMS: the claim keeps the SMS for the relay
+    /// (`Notifier::relay_pending_sms`); with the sandbox the outbox is the delivery.
+    pub sms_relay: bool,
 }
 
 impl<'a> Sending<'a> {
@@ -39,6 +42,7 @@ impl<'a> Sending<'a> {
             public_url: &config.public_url,
             staging: config.staging,
             smtp: config.smtp_url.as_deref().is_some_and(|u| !u.is_empty()),
+            sms_relay: !config.sms.sandbox,
         }
     }
 }
@@ -192,7 +196,11 @@ async fn send_one(
     if Mobile::parse(&holder.mobile).is_ok() {
         let template = Template::ExpiryNotice { name: cert.subject.clone(), date: date.clone(), days };
         let text = sms::text(&template, how.staging).map_err(|e| anyhow::anyhow!("SMS template: {e}"))?;
-        crate::notify::keep_in(&txn, "sms", &holder.mobile, template.code(), &text).await?;
+        if how.sms_relay {
+            crate::notify::keep_sms_for_relay(&txn, &holder.mobile, &template, &text).await?;
+        } else {
+            crate::notify::keep_in(&txn, "sms", &holder.mobile, template.code(), &text).await?;
+        }
         sent.sms += 1;
     }
     // The holder's e-mail on the certificate first (the one its status search finds).

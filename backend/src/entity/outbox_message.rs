@@ -1,4 +1,5 @@
-//! Messages accepted by the sandbox SMS gateway (and e-mail when no SMTP server is set).
+//! Messages accepted by the sandbox SMS gateway (and e-mail when no SMTP server is set), and
+//! those a transaction wrote for the SMTP server or the SMS gateway to carry.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,8 +13,11 @@ pub struct Model {
     pub template: String,
     pub body: String,
     pub created_at: DateTimeUtc,
-    /// For a message an SMTP server must still carry: `pending`, `sending`, `sent`.
+    /// For a message an SMTP server or the SMS gateway must still carry: `pending`,
+    /// `sending`, `sent` (or `failed`, `refused`).
     pub relay: Option<String>,
+    /// An SMS to relay: its template parameters (JSON).
+    pub params: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

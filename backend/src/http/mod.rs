@@ -21,6 +21,7 @@ mod reissue;
 mod renew;
 mod revoke;
 mod security;
+mod sms_sandbox;
 mod spa;
 mod unlock;
 mod verify;
@@ -81,6 +82,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(ocsp::router())
         .merge(payment::sandbox_router())
         .merge(crate::payment::alipay_sandbox::router())
+        .merge(sms_sandbox::router(&state))
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -71,6 +71,11 @@ impl Mailer {
 }
 
 impl Mailer {
+    /// The outbox's database.
+    pub(crate) fn outbox_db(&self) -> &sea_orm::DatabaseConnection {
+        self.outbox.db()
+    }
+
     /// Sends the outbox's e-mails that wait for the SMTP server (written inside a
     /// transaction, such as an expiry notice's), each at most once: a conditional UPDATE
     /// claims a message (`pending` → `sending`) before the send, and a refused send puts it
@@ -88,6 +93,7 @@ impl Mailer {
             )
         };
         let pending = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Channel.eq("email"))
             .filter(outbox_message::Column::Relay.eq("pending"))
             .order_by_asc(outbox_message::Column::CreatedAt)
             .limit(100)

@@ -1,23 +1,23 @@
-//! SMS: the gateway interface and the sandbox gateway.
+//! SMS: our templates, the gateway interface, the vendor's error codes and its request
+//! signature.
 //!
-//! The interface is modelled on Alibaba Cloud SMS `SendSms` (the usual vendor of Chinese CAs):
-//! a request names the phone, a registered signature (签名), a template code and the
-//! template's parameters, and is signed with the account's AccessKey secret (HMAC-SHA1 over
-//! the canonical query string, signature version 1.0). The sandbox checks all of that the way
-//! the vendor does and answers with the vendor's codes: a bad signature, an unknown template,
-//! a missing parameter, an invalid number and the per-number flow control are refused as
-//! they would be. What it accepts lands in the outbox, which administrators read in the
-//! admin area and tests read through the admin API. On a staging server each text carries
-//! 【测试环境】 after the signature.
+//! The gateway is Alibaba Cloud SMS `SendSms` (the usual vendor of Chinese CAs): a request
+//! names the phone, a registered signature (签名), a template code and the template's
+//! parameters, and is signed with the account's AccessKey secret (HMAC-SHA1 over the
+//! canonical query string, signature version 1.0). [`super::aliyun`] is the client;
+//! [`super::sms_sandbox`] is the vendor's side, served by a development or staging server
+//! under `/sandbox/aliyun-sms/`, which checks all of that as the vendor does and keeps what
+//! it accepts in the outbox. On a staging server each text carries 【测试环境】 after the
+//! signature.
 
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha1::Sha1;
 
-/// Our registered SMS signature.
+/// Our registered SMS signature (the default of `CERTDESK_SMS_SIGN_NAME`).
 pub const SIGN_NAME: &str = "CertDesk";
 
 /// What a staging server puts after the signature of every SMS.
@@ -55,6 +55,26 @@ pub enum Template {
     ExpiryNotice { name: String, date: String, days: i32 },
 }
 
+/// Every template's code, as [`Template::code`] names them.
+pub const TEMPLATE_CODES: [&str; 13] = [
+    "SMS_CD_REGISTER",
+    "SMS_CD_RESET",
+    "SMS_CD_UNLOCK",
+    "SMS_CD_CERTIFICATE",
+    "SMS_CD_REGISTERED",
+    "SMS_CD_PASSWORD",
+    "SMS_CD_KEY",
+    "SMS_CD_APPROVED",
+    "SMS_CD_REJECTED",
+    "SMS_CD_REQUEST_APPROVED",
+    "SMS_CD_REQUEST_REJECTED",
+    "SMS_CD_REQUEST_DONE",
+    "SMS_CD_EXPIRY",
+];
+
+/// The parameters that carry one-time codes (kept whole only in a sandbox's outbox).
+pub const CODE_PARAMS: [&str; 2] = ["code", "auth_code"];
+
 impl Template {
     pub fn code(&self) -> &'static str {
         match self {
@@ -74,7 +94,7 @@ impl Template {
         }
     }
 
-    fn params(&self) -> BTreeMap<&'static str, String> {
+    pub fn params(&self) -> BTreeMap<&'static str, String> {
         match self {
             Template::RegisterCode { code }
             | Template::ResetPasswordCode { code }
@@ -103,6 +123,19 @@ impl Template {
         }
     }
 
+    /// A template kept for the relay, from its code and parameters (an expiry notice is the
+    /// only one a transaction keeps).
+    pub fn from_parts(code: &str, params: &BTreeMap<String, String>) -> Option<Template> {
+        match code {
+            "SMS_CD_EXPIRY" => Some(Template::ExpiryNotice {
+                name: params.get("name")?.clone(),
+                date: params.get("date")?.clone(),
+                days: params.get("days")?.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+
     /// The one-time codes the message carries (kept whole only in a sandbox's outbox).
     pub fn one_time_codes(&self) -> Vec<&str> {
         match self {
@@ -114,21 +147,10 @@ impl Template {
             _ => Vec::new(),
         }
     }
-
-    /// Verification-code templates fall under the vendor's stricter flow control.
-    fn is_code(&self) -> bool {
-        matches!(
-            self,
-            Template::RegisterCode { .. }
-                | Template::ResetPasswordCode { .. }
-                | Template::TokenUnlockCode { .. }
-                | Template::CertificateCode { .. }
-        )
-    }
 }
 
 /// The text of each registered template, `${name}` for parameters.
-fn template_text(code: &str) -> Option<&'static str> {
+pub fn template_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "SMS_CD_REGISTER" => "您正在注册CertDesk自助服务系统，验证码：${code}，5分钟内有效。请勿泄露给他人。",
         "SMS_CD_RESET" => "您正在找回登录密码，验证码：${code}，5分钟内有效。如非本人操作，请忽略本短信。",
@@ -166,7 +188,7 @@ fn template_text(code: &str) -> Option<&'static str> {
 }
 
 /// `text` with each `${name}` replaced by its value.
-fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, SmsError> {
+pub(crate) fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, SmsError> {
     let mut body = text.to_owned();
     while let Some(start) = body.find("${") {
         let end = body[start..].find('}').map(|e| start + e).ok_or(SmsError::TemplateIllegal)?;
@@ -176,10 +198,15 @@ fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, Sm
     Ok(body)
 }
 
-/// A text as it reaches the phone: our signature first, and on staging [`STAGING_MARK`].
-fn signed(body: &str, staging: bool) -> String {
+/// A text as it reaches the phone: the signature first, and on staging [`STAGING_MARK`].
+pub(crate) fn signed(sign_name: &str, body: &str, staging: bool) -> String {
     let mark = if staging { STAGING_MARK } else { "" };
-    format!("【{SIGN_NAME}】{mark}{body}")
+    format!("【{sign_name}】{mark}{body}")
+}
+
+/// The `${name}` parameters a template text names.
+fn param_names(text: &str) -> std::collections::BTreeSet<&str> {
+    text.split("${").skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
 }
 
 /// The text a template's message reads, as the gateway keeps it in the outbox. For messages
@@ -188,7 +215,7 @@ fn signed(body: &str, staging: bool) -> String {
 pub fn text(template: &Template, staging: bool) -> Result<String, SmsError> {
     let raw = template_text(template.code()).ok_or(SmsError::TemplateIllegal)?;
     let params = template.params();
-    Ok(signed(&fill(raw, |name| params.get(name).cloned())?, staging))
+    Ok(signed(SIGN_NAME, &fill(raw, |name| params.get(name).cloned())?, staging))
 }
 
 /// One `SendSms` call.
@@ -204,23 +231,121 @@ impl SmsRequest {
     }
 }
 
-/// The vendor's refusals, by their codes.
+/// Why a message was not sent: the vendor's refusals by their codes, and the transport's
+/// failures. `Display` is the code (and the vendor's message); it never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SmsError {
+    /// The number is not a valid mainland mobile number (or cannot receive SMS).
     #[error("isv.MOBILE_NUMBER_ILLEGAL")]
     MobileNumberIllegal,
+    /// The vendor's per-number flow control (verification codes: 1 a minute, 5 an hour, 10 a day).
     #[error("isv.BUSINESS_LIMIT_CONTROL")]
     BusinessLimitControl,
+    /// The account's daily total set in the console is reached.
+    #[error("isv.DAY_LIMIT_CONTROL")]
+    DayLimitControl,
     #[error("isv.SMS_TEMPLATE_ILLEGAL")]
     TemplateIllegal,
     #[error("isv.TEMPLATE_MISSING_PARAMETERS")]
     TemplateMissingParameters,
+    /// The signature (签名) is not registered for the account.
     #[error("isv.SMS_SIGNATURE_ILLEGAL")]
     SignatureIllegal,
+    /// The request's signature does not verify: a wrong AccessKey secret.
     #[error("SignatureDoesNotMatch")]
     SignatureDoesNotMatch,
+    /// The request's nonce was used before (a replay).
+    #[error("SignatureNonceUsed")]
+    SignatureNonceUsed,
+    /// The request's timestamp is more than 15 minutes off.
+    #[error("InvalidTimeStamp.Expired")]
+    TimestampExpired,
+    #[error("InvalidAccessKeyId.NotFound")]
+    AccessKeyIdNotFound,
+    /// The account's balance is spent.
+    #[error("isv.AMOUNT_NOT_ENOUGH")]
+    AmountNotEnough,
+    /// The vendor's API throttling (`Throttling`, `Throttling.User`, …).
+    #[error("{0}")]
+    Throttling(String),
+    /// `isp.SYSTEM_ERROR`: the vendor failed; the message may or may not have gone out.
     #[error("isp.SYSTEM_ERROR: {0}")]
     System(String),
+    /// Any other code the vendor answers, with its message.
+    #[error("{code}: {message}")]
+    Other { code: String, message: String },
+    /// No connection could be made to the endpoint (nothing was sent).
+    #[error("SMS gateway unreachable: {0}")]
+    Unreachable(String),
+    /// The request went out and no answer came in time: it may have been sent.
+    #[error("SMS gateway timed out after {0} ms")]
+    Timeout(u64),
+    /// An answer that is not the vendor's JSON.
+    #[error("SMS gateway answered HTTP {status} without a code")]
+    BadAnswer { status: u16 },
+}
+
+impl SmsError {
+    /// The vendor's code for this refusal.
+    pub fn code(&self) -> &str {
+        match self {
+            SmsError::MobileNumberIllegal => "isv.MOBILE_NUMBER_ILLEGAL",
+            SmsError::BusinessLimitControl => "isv.BUSINESS_LIMIT_CONTROL",
+            SmsError::DayLimitControl => "isv.DAY_LIMIT_CONTROL",
+            SmsError::TemplateIllegal => "isv.SMS_TEMPLATE_ILLEGAL",
+            SmsError::TemplateMissingParameters => "isv.TEMPLATE_MISSING_PARAMETERS",
+            SmsError::SignatureIllegal => "isv.SMS_SIGNATURE_ILLEGAL",
+            SmsError::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            SmsError::SignatureNonceUsed => "SignatureNonceUsed",
+            SmsError::TimestampExpired => "InvalidTimeStamp.Expired",
+            SmsError::AccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
+            SmsError::AmountNotEnough => "isv.AMOUNT_NOT_ENOUGH",
+            SmsError::Throttling(code) => code,
+            SmsError::System(_) => "isp.SYSTEM_ERROR",
+            SmsError::Other { code, .. } => code,
+            SmsError::Unreachable(_) | SmsError::Timeout(_) | SmsError::BadAnswer { .. } => "",
+        }
+    }
+
+    /// The refusal a vendor's answer `{"Code": code, "Message": message}` stands for.
+    pub fn from_code(code: &str, message: &str) -> SmsError {
+        match code {
+            "isv.MOBILE_NUMBER_ILLEGAL" => SmsError::MobileNumberIllegal,
+            "isv.BUSINESS_LIMIT_CONTROL" => SmsError::BusinessLimitControl,
+            "isv.DAY_LIMIT_CONTROL" => SmsError::DayLimitControl,
+            "isv.SMS_TEMPLATE_ILLEGAL" => SmsError::TemplateIllegal,
+            "isv.TEMPLATE_MISSING_PARAMETERS" => SmsError::TemplateMissingParameters,
+            "isv.SMS_SIGNATURE_ILLEGAL" => SmsError::SignatureIllegal,
+            "SignatureDoesNotMatch" => SmsError::SignatureDoesNotMatch,
+            "SignatureNonceUsed" => SmsError::SignatureNonceUsed,
+            "InvalidTimeStamp.Expired" => SmsError::TimestampExpired,
+            "InvalidAccessKeyId.NotFound" => SmsError::AccessKeyIdNotFound,
+            "isv.AMOUNT_NOT_ENOUGH" => SmsError::AmountNotEnough,
+            "isp.SYSTEM_ERROR" => SmsError::System(message.to_owned()),
+            c if c.starts_with("Throttling") => SmsError::Throttling(c.to_owned()),
+            c => SmsError::Other { code: c.to_owned(), message: message.to_owned() },
+        }
+    }
+
+    /// The vendor's message for this refusal (what the sandbox answers).
+    pub fn message(&self) -> String {
+        match self {
+            SmsError::MobileNumberIllegal => "非法手机号".into(),
+            SmsError::BusinessLimitControl => "触发小时级流控Permits:5".into(),
+            SmsError::DayLimitControl => "触发日发送限额".into(),
+            SmsError::TemplateIllegal => "该账号下找不到对应模板".into(),
+            SmsError::TemplateMissingParameters => "模板变量缺少对应参数值".into(),
+            SmsError::SignatureIllegal => "该账号下找不到对应签名".into(),
+            SmsError::SignatureDoesNotMatch => "Specified signature is not matched with our calculation.".into(),
+            SmsError::SignatureNonceUsed => "Specified signature nonce was used already.".into(),
+            SmsError::TimestampExpired => "Specified time stamp or date value is expired.".into(),
+            SmsError::AccessKeyIdNotFound => "Specified access key is not found.".into(),
+            SmsError::AmountNotEnough => "账户余额不足".into(),
+            SmsError::Throttling(_) => "Request was denied due to request throttling.".into(),
+            SmsError::System(m) | SmsError::Other { message: m, .. } => m.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Sends SMS. Returns the vendor's BizId.
@@ -229,23 +354,23 @@ pub trait SmsGateway: Send + Sync {
     async fn send(&self, request: SmsRequest) -> Result<String, SmsError>;
 }
 
-/// RFC 3986 percent-encoding as the vendor's signature wants it.
-fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// RFC 3986's unreserved characters stay; everything else is percent-encoded (UTF-8), as the
+/// vendor's signature wants it (a space is `%20`, `*` is `%2A`, `~` stays).
+const RPC_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+pub(crate) fn pct(s: &str) -> String {
+    utf8_percent_encode(s, RPC_ENCODE).to_string()
 }
 
-/// Signature v1.0: HMAC-SHA1 with `secret&` over `GET&%2F&<encoded canonical query>`.
-pub fn sign(params: &BTreeMap<String, String>, secret: &str) -> String {
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect();
-    let to_sign = format!("GET&{}&{}", pct("/"), pct(&query.join("&")));
+/// The canonical query string: sorted parameters, each name and value percent-encoded. Also
+/// the body of a POST (`application/x-www-form-urlencoded`).
+pub fn canonical_query(params: &BTreeMap<String, String>) -> String {
+    params.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Signature v1.0: HMAC-SHA1 with `secret&` over `<METHOD>&%2F&<encoded canonical query>`.
+pub fn sign(method: &str, params: &BTreeMap<String, String>, secret: &str) -> String {
+    let to_sign = format!("{method}&{}&{}", pct("/"), pct(&canonical_query(params)));
     let mut mac =
         <Hmac<Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes()).unwrap_or_else(|_| unreachable());
     mac.update(to_sign.as_bytes());
@@ -256,108 +381,57 @@ fn unreachable() -> Hmac<Sha1> {
     panic!("HMAC-SHA1 refused a key")
 }
 
-/// The sandbox: a client half that builds and signs the vendor's request, and a gateway
-/// half that checks it as the vendor does and keeps accepted messages in the outbox.
-pub struct SandboxGateway {
-    outbox: super::Outbox,
-    /// A staging server's gateway: every text carries [`STAGING_MARK`].
-    staging: bool,
-    access_key_id: String,
-    secret: String,
+/// Our templates as the vendor approved them for the account: each template's code
+/// (`SMS_123456789`) by our name (`SMS_CD_REGISTER`).
+#[derive(Debug, Clone)]
+pub struct VendorTemplates(BTreeMap<&'static str, String>);
+
+/// One entry of the `CERTDESK_SMS_TEMPLATES` file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registered {
+    code: String,
+    text: String,
 }
 
-impl SandboxGateway {
-    pub fn new(outbox: super::Outbox, staging: bool) -> anyhow::Result<SandboxGateway> {
-        Ok(SandboxGateway {
-            outbox,
-            staging,
-            access_key_id: "LTAIsandbox".into(),
-            secret: crate::domain::random_token::<24>()?,
-        })
+impl VendorTemplates {
+    /// The sandbox registers our templates under our own names.
+    pub fn ours() -> VendorTemplates {
+        VendorTemplates(TEMPLATE_CODES.iter().map(|c| (*c, (*c).to_owned())).collect())
     }
 
-    /// The request as it would go over the wire.
-    pub fn signed_params(&self, request: &SmsRequest, nonce: &str) -> Result<BTreeMap<String, String>, SmsError> {
-        let param_json =
-            serde_json::to_string(&request.template.params()).map_err(|e| SmsError::System(e.to_string()))?;
-        let mut p: BTreeMap<String, String> = [
-            ("AccessKeyId", self.access_key_id.clone()),
-            ("Action", "SendSms".into()),
-            ("Format", "JSON".into()),
-            ("PhoneNumbers", request.phone.clone()),
-            ("RegionId", "cn-hangzhou".into()),
-            ("SignName", SIGN_NAME.into()),
-            ("SignatureMethod", "HMAC-SHA1".into()),
-            ("SignatureNonce", nonce.into()),
-            ("SignatureVersion", "1.0".into()),
-            ("TemplateCode", request.template.code().into()),
-            ("TemplateParam", param_json),
-            ("Timestamp", Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-            ("Version", "2017-05-25".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let signature = sign(&p, &self.secret);
-        p.insert("Signature".into(), signature);
-        Ok(p)
-    }
-
-    /// The vendor's side: verify, check, render, keep. `codes` are the one-time codes among
-    /// the parameters. Returns the BizId.
-    pub async fn receive(
-        &self,
-        mut params: BTreeMap<String, String>,
-        is_code: bool,
-        codes: &[&str],
-    ) -> Result<String, SmsError> {
-        let signature = params.remove("Signature").unwrap_or_default();
-        if !crate::domain::same(&sign(&params, &self.secret), &signature) {
-            return Err(SmsError::SignatureDoesNotMatch);
+    /// Reads the `CERTDESK_SMS_TEMPLATES` file: `{"SMS_CD_REGISTER": {"code": "SMS_…", "text":
+    /// "…"}, …}`. Every template of ours must be there, each registered text must name
+    /// exactly our parameters, and a staging server's texts must begin with 【测试环境】 (the
+    /// vendor sends a template's text as registered, so that is where the mark lives).
+    pub fn parse(json: &str, staging: bool) -> anyhow::Result<VendorTemplates> {
+        let file: BTreeMap<String, Registered> =
+            serde_json::from_str(json).map_err(|e| anyhow::anyhow!("not the expected JSON: {e}"))?;
+        if let Some(unknown) = file.keys().find(|k| !TEMPLATE_CODES.contains(&k.as_str())) {
+            anyhow::bail!("{unknown} is not one of our templates ({})", TEMPLATE_CODES.join(", "));
         }
-        let get = |k: &str| params.get(k).cloned().unwrap_or_default();
-        if get("SignName") != SIGN_NAME {
-            return Err(SmsError::SignatureIllegal);
-        }
-        let phone = get("PhoneNumbers");
-        // Mainland numbers only; the 170/171 virtual-operator block counts as unreachable in
-        // the sandbox, so the failure path can be exercised.
-        if certdesk_shared::Mobile::parse(&phone).is_err() || phone.starts_with("170") || phone.starts_with("171") {
-            return Err(SmsError::MobileNumberIllegal);
-        }
-        let code = get("TemplateCode");
-        let text = template_text(&code).ok_or(SmsError::TemplateIllegal)?;
-        let values: BTreeMap<String, String> =
-            serde_json::from_str(&get("TemplateParam")).map_err(|_| SmsError::TemplateMissingParameters)?;
-        let body = fill(text, |name| values.get(name).cloned())?;
-        // The vendor's flow control for verification codes: 5 per number per hour.
-        if is_code {
-            let since = Utc::now() - Duration::hours(1);
-            let sent = crate::domain::query_one(
-                self.outbox.db(),
-                "SELECT COUNT(*) AS n FROM outbox_message WHERE channel = 'sms' AND recipient = $1 AND template IN ('SMS_CD_REGISTER', 'SMS_CD_RESET', 'SMS_CD_UNLOCK') AND created_at > $2",
-                vec![phone.clone().into(), since.into()],
-            )
-            .await
-            .map_err(|e| SmsError::System(e.to_string()))?
-            .and_then(|r| r.try_get::<i64>("", "n").ok())
-            .unwrap_or(0);
-            if sent >= 5 {
-                return Err(SmsError::BusinessLimitControl);
+        let mut map = BTreeMap::new();
+        for ours in TEMPLATE_CODES {
+            let Some(r) = file.get(ours) else { anyhow::bail!("{ours} has no entry") };
+            if r.code.trim().is_empty() {
+                anyhow::bail!("{ours} has no vendor template code");
             }
+            let want = param_names(template_text(ours).unwrap_or_default());
+            let have = param_names(&r.text);
+            if want != have {
+                anyhow::bail!("{ours}: the registered text names the parameters {have:?}, ours are {want:?}");
+            }
+            if staging && !r.text.starts_with(STAGING_MARK) {
+                anyhow::bail!("{ours}: a staging server's templates begin with {STAGING_MARK}");
+            }
+            map.insert(ours, r.code.trim().to_owned());
         }
-        let body = signed(&body, self.staging);
-        self.outbox.keep("sms", &phone, &code, &body, codes).await.map_err(|e| SmsError::System(e.to_string()))?;
-        crate::domain::random_token::<12>().map_err(|e| SmsError::System(e.to_string()))
+        Ok(VendorTemplates(map))
     }
-}
 
-#[async_trait::async_trait]
-impl SmsGateway for SandboxGateway {
-    async fn send(&self, request: SmsRequest) -> Result<String, SmsError> {
-        let nonce = crate::domain::random_token::<16>().map_err(|e| SmsError::System(e.to_string()))?;
-        let params = self.signed_params(&request, &nonce)?;
-        self.receive(params, request.template.is_code(), &request.template.one_time_codes()).await
+    /// The vendor's code of one of our templates.
+    pub fn vendor_code(&self, ours: &str) -> Option<&str> {
+        self.0.get(ours).map(String::as_str)
     }
 }
 
@@ -387,7 +461,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        assert_eq!(sign(&params, "testSecret"), "zJDF+Lrzhj/ThnlvIToysFRq6t4=");
+        assert_eq!(sign("GET", &params, "testSecret"), "zJDF+Lrzhj/ThnlvIToysFRq6t4=");
     }
 
     #[test]
@@ -420,6 +494,60 @@ mod tests {
             for k in t.params().keys() {
                 assert!(text.contains(&format!("${{{k}}}")));
             }
+        }
+    }
+
+    #[test]
+    fn encoding_is_the_vendors() {
+        assert_eq!(pct("a b*c~d/é+"), "a%20b%2Ac~d%2F%C3%A9%2B");
+    }
+
+    fn templates_file(text: impl Fn(&str) -> String) -> String {
+        let entries: serde_json::Map<String, serde_json::Value> = TEMPLATE_CODES
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((*c).to_owned(), serde_json::json!({ "code": format!("SMS_4{i:08}"), "text": text(c) })))
+            .collect();
+        serde_json::Value::Object(entries).to_string()
+    }
+
+    #[test]
+    fn the_templates_file_names_every_template_with_our_parameters() {
+        let ours = |c: &str| template_text(c).unwrap().to_owned();
+        let t = VendorTemplates::parse(&templates_file(ours), false).unwrap();
+        assert_eq!(t.vendor_code("SMS_CD_REGISTER"), Some("SMS_400000000"));
+        // Staging: the registered texts must carry the mark.
+        let err = VendorTemplates::parse(&templates_file(ours), true).unwrap_err().to_string();
+        assert!(err.contains(STAGING_MARK), "{err}");
+        let marked = |c: &str| format!("{STAGING_MARK}{}", template_text(c).unwrap());
+        VendorTemplates::parse(&templates_file(marked), true).unwrap();
+        // A text that lost a parameter, a missing entry.
+        let lost = |c: &str| template_text(c).unwrap().replace("${code}", "");
+        assert!(
+            VendorTemplates::parse(&templates_file(lost), false).unwrap_err().to_string().contains("SMS_CD_REGISTER")
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&templates_file(ours)).unwrap();
+        v.as_object_mut().unwrap().remove("SMS_CD_EXPIRY");
+        assert!(VendorTemplates::parse(&v.to_string(), false).unwrap_err().to_string().contains("SMS_CD_EXPIRY"));
+    }
+
+    #[test]
+    fn vendor_codes_round_trip() {
+        for e in [
+            SmsError::MobileNumberIllegal,
+            SmsError::BusinessLimitControl,
+            SmsError::DayLimitControl,
+            SmsError::TemplateIllegal,
+            SmsError::TemplateMissingParameters,
+            SmsError::SignatureIllegal,
+            SmsError::SignatureDoesNotMatch,
+            SmsError::SignatureNonceUsed,
+            SmsError::TimestampExpired,
+            SmsError::AccessKeyIdNotFound,
+            SmsError::AmountNotEnough,
+            SmsError::Throttling("Throttling.User".into()),
+        ] {
+            assert_eq!(SmsError::from_code(e.code(), &e.message()), e);
         }
     }
 }

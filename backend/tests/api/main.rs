@@ -29,6 +29,7 @@ mod reissue;
 mod renew;
 mod request;
 mod revoke;
+mod sms;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;

@@ -14,7 +14,7 @@ use crate::helpers::{start, test_config};
 
 /// The test configuration in production mode, over a database whose CA the development
 /// ceremony made (so the CA check passes and the sandbox check is the one left).
-async fn production_with_a_ca() -> (tempfile::TempDir, Config) {
+pub async fn production_with_a_ca() -> (tempfile::TempDir, Config) {
     let (dir, config) = test_config().await;
     drop(AppState::new(config.clone()).await.expect("development start makes the CA"));
     let mut config = config;
@@ -56,12 +56,14 @@ async fn production_refuses_to_start_with_a_sandbox_and_names_each_one() {
     ] {
         assert!(text.contains(needle), "{needle} in: {text}");
     }
-    // With the payment sandbox off and SMTP set, the SMS sandbox alone still refuses.
+    // With the payment sandbox off and SMTP set, the SMS sandbox alone still refuses, naming
+    // the settings of the real gateway.
     let mut fixed = config.clone();
     fixed.payment_sandbox = false;
     fixed.smtp_url = Some("smtp://127.0.0.1:1".into());
     let text = serve_refusal(fixed).await;
-    assert!(text.contains("sandbox SMS gateway"), "{text}");
+    assert!(text.contains("sandbox SMS gateway") && text.contains("CERTDESK_SMS_SANDBOX=false"), "{text}");
+    assert!(text.contains("CERTDESK_SMS_TEMPLATES"), "{text}");
     assert!(!text.contains("sandbox payment provider") && !text.contains("outbox-only e-mail"), "{text}");
     // Without a CA as well, the settings are named first, before any database work.
     let (_dir2, mut bare) = test_config().await;
@@ -108,22 +110,17 @@ async fn a_development_server_is_no_staging_server() {
 #[tokio::test]
 async fn outside_the_sandbox_the_outbox_keeps_no_one_time_code() {
     // Built without `serve` (as `certdesk admin create` does), so no start-up check runs:
-    // the outbox's own rule still holds.
-    let (_dir, config) = production_with_a_ca().await;
-    let state = AppState::new(config).await.unwrap();
-    state.notifier.sms("13800138000", Template::RegisterCode { code: "975310".into() }).await.unwrap();
-    let body = last_sms(&state, "13800138000").await;
-    assert!(!body.contains("975310") && body.contains("******"), "{body}");
-    state
-        .notifier
-        .sms(
-            "13800138002",
-            Template::ApplicationApproved { acceptance_no: "CD202612020001".into(), auth_code: "86420975".into() },
-        )
-        .await
-        .unwrap();
-    let body = last_sms(&state, "13800138002").await;
-    assert!(body.contains("CD202612020001") && !body.contains("86420975"), "{body}");
+    // the rules still hold. A production server serves no SMS sandbox, so the sandbox
+    // gateway's messages go nowhere (and nothing keeps them) …
+    let (dir, config) = production_with_a_ca().await;
+    let app = start(dir, config).await;
+    let state = &app.state;
+    assert!(state.notifier.sms_sandbox.is_none());
+    let refused = state.notifier.sms("13800138000", Template::RegisterCode { code: "975310".into() }).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let sms = outbox_message::Entity::find().filter(outbox_message::Column::Channel.eq("sms")).all(&state.db).await;
+    assert!(sms.unwrap().is_empty());
+    // … and the outbox of e-mail keeps codes masked.
     state
         .notifier
         .email
