@@ -36,7 +36,10 @@ test('a staff member signs in with a security key and sees the SMS outbox and th
   await expect(members.getByLabel('登记链接')).toHaveValue(/\/admin\/enrol#token=.+/);
   const row = members.getByRole('row').filter({ hasText: username });
   await expect(row).toContainText('未登记');
+  // The change is stored before the page is loaded again.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/role') && r.request().method() === 'PUT');
   await row.getByLabel('客服小李 的角色').selectOption('finance');
+  expect((await saved).ok()).toBe(true);
   await page.reload();
   await expect(page.getByRole('region', { name: '员工' }).getByRole('row').filter({ hasText: username }).getByRole('combobox')).toHaveValue('finance');
   await keepScreenshot(page, 'admin');

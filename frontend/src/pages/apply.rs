@@ -643,6 +643,7 @@ pub fn Apply() -> impl IntoView {
         let navigate = navigate.clone();
         move |id: &str, n: u8| navigate(&format!("/apply?id={id}&step={n}"), Default::default())
     };
+    let challenge_set = Memo::new(move |_| app.with(|a| a.as_ref().is_some_and(|a| a.challenge_set)));
     let chosen = move || {
         let (p, t) = (v[slot::PROJECT].get(), v[slot::TYPE].get());
         catalogue.with(|c| c.as_ref().and_then(|c| chosen_type(c, &p, &t).cloned()))
@@ -675,7 +676,7 @@ pub fn Apply() -> impl IntoView {
                 4 => json(operator(&values), "operator"),
                 5 => json(delivery(&values), "delivery"),
                 _ => {
-                    let set = app.with_untracked(|a| a.as_ref().is_some_and(|a| a.challenge_set));
+                    let set = challenge_set.get_untracked();
                     challenge_phrase(&values, set).map(|p| {
                         ("submit", p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default())
                     })
@@ -803,7 +804,8 @@ pub fn Apply() -> impl IntoView {
                 view! { <PayStep id=id.get_untracked() paid /> }.into_any()
             }
             7 => {
-                let set = app.with_untracked(|a| a.as_ref().is_some_and(|a| a.challenge_set));
+                // Tracked: the application may arrive after the step is first drawn.
+                let set = challenge_set.get();
                 view! {
                     <p class="hint">{tr(if set { |l| td_string!(l, challenge_phrase_set) } else { |l| td_string!(l, challenge_phrase_intro) })}</p>
                     <Field form field="challenge_phrase" label=|l| td_string!(l, challenge_phrase) value=v[slot::PHRASE] errors input_type="password"
