@@ -18,7 +18,7 @@ impl Sandbox {
     fn explain(self) -> &'static str {
         match self {
             Sandbox::Payment => {
-                "the sandbox payment provider (anyone can pay on its page): set CERTDESK_PAYMENT_SANDBOX=false (bank transfer and monthly statements keep working)"
+                "the sandbox payment provider (anyone can pay on its page): set CERTDESK_PAYMENT_SANDBOX=false and configure WeChat Pay (CERTDESK_WECHATPAY_MCHID and the other CERTDESK_WECHATPAY_* settings); bank transfer and monthly statements keep working without"
             }
             Sandbox::Sms => {
                 "the sandbox SMS gateway (no message reaches a phone): no real SMS gateway is built yet, so only a staging server can start"

@@ -15,6 +15,7 @@ mod my_certificates;
 mod notice;
 mod ocsp;
 mod payment;
+mod sandbox_wechatpay;
 mod reissue;
 mod renew;
 mod revoke;
@@ -75,7 +76,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/api", api)
         .merge(ca::router())
         .merge(ocsp::router())
-        .merge(payment::sandbox_router())
+        .merge(sandbox_wechatpay::router())
         .method_not_allowed_fallback(api_method_not_allowed)
         .route_layer(middleware::from_fn(remember_route))
         .fallback_service(spa.service())

@@ -31,6 +31,7 @@ mod m20261202_000020_outbox_relay;
 mod m20261202_000021_phone_of_record;
 mod m20261202_000023_reissue_price;
 mod m20261202_000024_freeze_and_staff_revocation;
+mod m20261202_000025_payment_ways;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000021_phone_of_record::Migration),
             Box::new(m20261202_000023_reissue_price::Migration),
             Box::new(m20261202_000024_freeze_and_staff_revocation::Migration),
+            Box::new(m20261202_000025_payment_ways::Migration),
         ]
     }
 }
