@@ -14,8 +14,8 @@ use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentReques
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::auth::{Allowed, CurrentUser, Finance};
 use super::AppJson;
+use super::auth::{Allowed, CurrentUser, Finance};
 use crate::domain::apply;
 use crate::domain::payment::{self, NotifyRefused};
 use crate::error::AppError;
@@ -100,16 +100,9 @@ async fn transfer_voucher(
 ) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let name = super::apply::upload_name(&headers);
-    let o = payment::transfer_voucher(
-        &state.db,
-        &state.payments,
-        &state.audit_key,
-        &app,
-        &name,
-        body.to_vec(),
-        Utc::now(),
-    )
-    .await?;
+    let o =
+        payment::transfer_voucher(&state.db, &state.payments, &state.audit_key, &app, &name, body.to_vec(), Utc::now())
+            .await?;
     let stored = apply::stored_file(&state.db, &app.id, apply::VOUCHER_KIND).await?;
     Ok(Json(transfer_view(&state, &app.id, o.amount_fen, Some(&o), Some(stored.file_name))))
 }

@@ -3,14 +3,12 @@
 //! a phone opens after scanning. Served only where the sandbox runs (`--dev` or `--staging`
 //! with `CERTDESK_PAYMENT_SANDBOX`); elsewhere every path is 404.
 
-use std::sync::Arc;
-
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 
 use crate::payment::wechat_sandbox::{PREFIX, WechatSandbox, WxError};
@@ -23,10 +21,6 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{PREFIX}/v3/pay/transactions/out-trade-no/{{no}}/close"), post(close))
         .route(&format!("{PREFIX}/pay/{{token}}"), get(pay_page))
         .route(&format!("{PREFIX}/pay/{{token}}/confirm"), post(confirm))
-}
-
-fn sandbox(state: &AppState) -> Result<Arc<WechatSandbox>, Response> {
-    state.wechat_sandbox.clone().ok_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
 /// An answer signed with the platform key, as every WeChat Pay answer is.
@@ -58,17 +52,20 @@ async fn error(sandbox: &WechatSandbox, e: WxError) -> Response {
 }
 
 /// Checks the merchant's signature over the request as it arrived.
-async fn checked(sandbox: &WechatSandbox, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), WxError> {
+async fn checked(
+    sandbox: &WechatSandbox,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), WxError> {
     let canonical = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     sandbox.check_request(method.as_str(), canonical, authorization, body).await
 }
 
 async fn native(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let Some(s) = state.wechat_sandbox.clone() else { return StatusCode::NOT_FOUND.into_response() };
     let result = match checked(&s, &method, &uri, &headers, &body).await {
         Ok(()) => s.create_native(&body).await,
         Err(e) => Err(e),
@@ -92,10 +89,7 @@ async fn query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let s = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let Some(s) = state.wechat_sandbox.clone() else { return StatusCode::NOT_FOUND.into_response() };
     let result = match checked(&s, &method, &uri, &headers, b"").await {
         Ok(()) => s.query(&no, q.mchid.as_deref()).await,
         Err(e) => Err(e),
@@ -114,10 +108,7 @@ async fn close(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let s = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let Some(s) = state.wechat_sandbox.clone() else { return StatusCode::NOT_FOUND.into_response() };
     let result = match checked(&s, &method, &uri, &headers, &body).await {
         Ok(()) => s.close(&no, &body).await,
         Err(e) => Err(e),
@@ -141,10 +132,7 @@ fn escape(s: &str) -> String {
 }
 
 async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let s = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let Some(s) = state.wechat_sandbox.clone() else { return StatusCode::NOT_FOUND.into_response() };
     match s.trade(&token).await {
         Ok(t) => {
             let expired = t.expires_at <= Utc::now();
@@ -173,10 +161,7 @@ async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> R
 }
 
 async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let s = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let Some(s) = state.wechat_sandbox.clone() else { return StatusCode::NOT_FOUND.into_response() };
     match s.confirm(&token).await {
         Ok(t) => page(
             "支付成功",

@@ -23,8 +23,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table(Alias::new("sandbox_trade")).drop_column(Alias::new("notify_url")).to_owned())
-            .await?;
+        m.alter_table(
+            Table::alter().table(Alias::new("sandbox_trade")).drop_column(Alias::new("notify_url")).to_owned(),
+        )
+        .await?;
         m.get_connection()
             .execute_unprepared("UPDATE payment_order SET provider = 'sandbox' WHERE provider = 'wechat'")
             .await

@@ -221,10 +221,7 @@ mod tests {
             (PayError::Timeout, ErrorCode::PaymentTimeout),
             (PayError::RateLimited, ErrorCode::Unavailable),
             (PayError::ProviderDown("SYSTEM_ERROR".into()), ErrorCode::Unavailable),
-            (
-                PayError::Credentials { code: "SIGN_ERROR".into(), message: String::new() },
-                ErrorCode::PaymentRefused,
-            ),
+            (PayError::Credentials { code: "SIGN_ERROR".into(), message: String::new() }, ErrorCode::PaymentRefused),
             (
                 PayError::InvalidRequest { code: "PARAM_ERROR".into(), message: String::new() },
                 ErrorCode::PaymentRefused,

@@ -85,7 +85,7 @@ pub struct WechatPay {
 /// The merchant's identity and keys: given, or the sandbox's, fetched on first use (a
 /// development server does not make RSA keys until someone pays).
 enum Merchant {
-    Given(Box<Keys>),
+    Given(Keys),
     Sandbox(std::sync::Arc<super::wechat_sandbox::WechatSandbox>, tokio::sync::OnceCell<Keys>),
 }
 
@@ -156,7 +156,7 @@ impl WechatPay {
             http,
             base_url: s.base_url.trim_end_matches('/').to_owned(),
             notify_url: s.notify_url.clone(),
-            merchant: Merchant::Given(Box::new(Keys::new(s))),
+            merchant: Merchant::Given(Keys::new(s)),
         }
     }
 
@@ -190,10 +190,12 @@ impl WechatPay {
                 .map_err(|_| anyhow::anyhow!("CERTDESK_WECHATPAY_MERCHANT_KEY_FILE is not a PKCS#8 PEM RSA key"))?;
             let public_pem =
                 read(&config.wechatpay_platform_public_key_file, "CERTDESK_WECHATPAY_PLATFORM_PUBLIC_KEY_FILE")?;
-            let platform_public_key = RsaPublicKey::from_public_key_pem(public_pem.trim())
-                .map_err(|_| anyhow::anyhow!("CERTDESK_WECHATPAY_PLATFORM_PUBLIC_KEY_FILE is not a PEM RSA public key"))?;
-            let api_v3_key = ApiV3Key::parse(&read(&config.wechatpay_apiv3_key_file, "CERTDESK_WECHATPAY_APIV3_KEY_FILE")?)
-                .context("CERTDESK_WECHATPAY_APIV3_KEY_FILE")?;
+            let platform_public_key = RsaPublicKey::from_public_key_pem(public_pem.trim()).map_err(|_| {
+                anyhow::anyhow!("CERTDESK_WECHATPAY_PLATFORM_PUBLIC_KEY_FILE is not a PEM RSA public key")
+            })?;
+            let api_v3_key =
+                ApiV3Key::parse(&read(&config.wechatpay_apiv3_key_file, "CERTDESK_WECHATPAY_APIV3_KEY_FILE")?)
+                    .context("CERTDESK_WECHATPAY_APIV3_KEY_FILE")?;
             let settings = WechatSettings {
                 mchid: required(&config.wechatpay_mchid, "CERTDESK_WECHATPAY_MCHID")?,
                 appid: required(&config.wechatpay_appid, "CERTDESK_WECHATPAY_APPID")?,
@@ -283,11 +285,7 @@ impl WechatPay {
 }
 
 fn transport(e: reqwest::Error) -> PayError {
-    if e.is_timeout() {
-        PayError::Timeout
-    } else {
-        PayError::Transport(e.without_url().to_string())
-    }
+    if e.is_timeout() { PayError::Timeout } else { PayError::Transport(e.without_url().to_string()) }
 }
 
 /// A WeChat Pay error code as one of ours.
@@ -313,8 +311,19 @@ pub fn error_of(status: StatusCode, code: &str, message: &str) -> PayError {
 
 /// `METHOD\nURL\ntimestamp\nnonce\nbody\n`: what a request's signature covers.
 pub fn request_message(method: &str, canonical_url: &str, timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    [method.as_bytes(), b"\n", canonical_url.as_bytes(), b"\n", timestamp.as_bytes(), b"\n", nonce.as_bytes(), b"\n", body, b"\n"]
-        .concat()
+    [
+        method.as_bytes(),
+        b"\n",
+        canonical_url.as_bytes(),
+        b"\n",
+        timestamp.as_bytes(),
+        b"\n",
+        nonce.as_bytes(),
+        b"\n",
+        body,
+        b"\n",
+    ]
+    .concat()
 }
 
 /// `timestamp\nnonce\nbody\n`: what an answer's or a notification's signature covers.
@@ -415,7 +424,7 @@ impl PaymentProvider for WechatPay {
     }
 
     async fn precreate(&self, order: &NewOrder) -> Result<String, PayError> {
-        let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let china = chrono::FixedOffset::east_opt(8 * 3600).ok_or(PayError::Provider("UTC+8".into()))?;
         let keys = self.keys().await?;
         let body = json!({
             "appid": keys.appid,

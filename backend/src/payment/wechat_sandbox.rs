@@ -431,8 +431,12 @@ async fn deliver(http: reqwest::Client, url: String, n: Notification, out_trade_
         }
         match request.send().await {
             Ok(r) if r.status().is_success() => return,
-            Ok(r) => tracing::info!(status = %r.status(), %out_trade_no, "the merchant refused a notification; trying again"),
-            Err(e) => tracing::info!(error = %e.without_url(), %out_trade_no, "a notification did not arrive; trying again"),
+            Ok(r) => {
+                tracing::info!(status = %r.status(), %out_trade_no, "the merchant refused a notification; trying again")
+            }
+            Err(e) => {
+                tracing::info!(error = %e.without_url(), %out_trade_no, "a notification did not arrive; trying again")
+            }
         }
     }
     tracing::warn!(%out_trade_no, "the WeChat Pay sandbox gave up on a notification");

@@ -5,8 +5,8 @@
 //! wrong-amount ones change nothing; a merchant key the provider does not know, a provider
 //! error code and a provider that never answers each fail with a clear code, nothing recorded.
 
-use certdesk::entity::{audit_event, payment_order, sandbox_trade};
 use certdesk::Config;
+use certdesk::entity::{audit_event, payment_order, sandbox_trade};
 use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID, WechatSandbox};
 use certdesk::payment::{NewOrder, Notification, PayError};
 use certdesk_shared::admin::StaffRole;
@@ -94,11 +94,7 @@ pub async fn replay_notification(app: &TestApp, order: &Value) {
 }
 
 async fn orders_of(app: &TestApp, id: &str) -> u64 {
-    payment_order::Entity::find()
-        .filter(payment_order::Column::RequestId.eq(id))
-        .count(&app.state.db)
-        .await
-        .unwrap()
+    payment_order::Entity::find().filter(payment_order::Column::RequestId.eq(id)).count(&app.state.db).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1232,7 +1232,8 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            let offered = crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
+            let offered =
+                crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
             let so_far = crate::api::get::<PaymentOrder>(&path.get_value(), l).await.ok();
             let kept = so_far.as_ref().and_then(|o| match o.status {
                 PaymentStatus::Paid => o.way.or(Some(PayWay::Wechat)),
