@@ -1235,20 +1235,14 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
             let offered =
                 crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
             let so_far = crate::api::get::<PaymentOrder>(&path.get_value(), l).await.ok();
-            let kept = so_far.as_ref().and_then(|o| match o.status {
-                PaymentStatus::Paid => o.way.or(Some(PayWay::Wechat)),
-                PaymentStatus::NotPaid => o.way.filter(|w| offered.contains(w)),
-                _ => None,
-            });
             if so_far.as_ref().is_some_and(|o| o.status == PaymentStatus::Paid) {
-                order.set(so_far);
+                order.set(so_far.clone());
             }
-            match (kept, offered.as_slice()) {
-                (Some(w), _) => way.set(Some(w)),
-                (None, [only]) => way.set(Some(*only)),
+            match opening_way(&offered, so_far.as_ref()) {
+                Some(w) => way.set(Some(w)),
                 // Nothing offered: the server says why.
-                (None, []) => new_order(None),
-                _ => {}
+                None if offered.is_empty() => new_order(None),
+                None => {}
             }
             ways.set(Some(offered));
         });
@@ -1353,6 +1347,21 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     }
 }
 
+/// The way step ⑥ opens with: that of the order paid, or of the open order while its way is
+/// still offered; else the only way offered; else none (the customer chooses).
+pub fn opening_way(offered: &[PayWay], so_far: Option<&PaymentOrder>) -> Option<PayWay> {
+    let kept = so_far.and_then(|o| match o.status {
+        PaymentStatus::Paid => o.way,
+        PaymentStatus::NotPaid => o.way.filter(|w| offered.contains(w)),
+        _ => None,
+    });
+    match (kept, offered) {
+        (Some(w), _) => Some(w),
+        (None, [only]) => Some(*only),
+        _ => None,
+    }
+}
+
 /// A way of paying as the customer knows it.
 fn way_name(way: PayWay) -> Text {
     match way {
@@ -1375,6 +1384,39 @@ pub fn type_name(cat: Option<&Catalogue>, a: &RequestView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn order(status: PaymentStatus, way: Option<PayWay>) -> PaymentOrder {
+        PaymentOrder {
+            out_trade_no: "CD1".into(),
+            amount_fen: 30000,
+            status,
+            way,
+            code_url: String::new(),
+            qr_svg: String::new(),
+            expires_at: String::new(),
+            paid_at: None,
+        }
+    }
+
+    #[test]
+    fn step_six_opens_with_the_way_of_the_order_or_the_only_way_offered() {
+        use PayWay::{Alipay, Wechat};
+        let both = [Wechat, Alipay];
+        let open = |w| order(PaymentStatus::NotPaid, Some(w));
+        let cases: [(&[PayWay], Option<PaymentOrder>, Option<PayWay>); 7] = [
+            (&[Wechat], None, Some(Wechat)),
+            (&both, None, None),
+            (&both, Some(open(Alipay)), Some(Alipay)),
+            // A way no longer offered is not kept.
+            (&[Wechat], Some(open(Alipay)), Some(Wechat)),
+            (&both, Some(order(PaymentStatus::Closed, Some(Alipay))), None),
+            (&both, Some(order(PaymentStatus::Paid, Some(Alipay))), Some(Alipay)),
+            (&[], None, None),
+        ];
+        for (offered, so_far, expected) in cases {
+            assert_eq!(opening_way(offered, so_far.as_ref()), expected, "{offered:?} {so_far:?}");
+        }
+    }
 
     fn filled() -> Values {
         let mut v: Values = Default::default();
