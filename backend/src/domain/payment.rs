@@ -21,6 +21,10 @@ use crate::payment::{NewOrder, PayError, PaymentProvider, Payments, TradeResult}
 /// WeChat Pay's default: an unpaid Native order lapses after two hours.
 pub const ORDER_TTL: Duration = Duration::hours(2);
 
+/// How often the status poll may ask the provider about an open order (the wizard polls
+/// every 2 s; the provider limits how often it is asked).
+pub const QUERY_EVERY: Duration = Duration::seconds(10);
+
 /// A provider's failure as the customer's error code; the cause goes to the log.
 fn provider_failed(e: PayError) -> AppError {
     tracing::warn!(error = %e, "payment provider call failed");
@@ -140,6 +144,7 @@ pub async fn order_for(
         created_at: now,
         expires_at: order.expires_at,
         paid_at: None,
+        queried_at: None,
     };
     let active: payment_order::ActiveModel = model.clone().into();
     match payment_order::Entity::insert(active).exec(db).await {
@@ -171,6 +176,7 @@ pub async fn current(
         return Ok(Some(o));
     }
     if let Some(provider) = payments.of_order(&o.provider)
+        && claim_query(db, &o.out_trade_no, now).await?
         && let Ok(r) = provider.query(&o.out_trade_no).await
         && r.trade_state == "SUCCESS"
     {
@@ -192,6 +198,18 @@ pub async fn current(
 
 /// Closes an open order at its provider, then here. One paid meanwhile is recorded instead,
 /// and closing it is refused.
+/// Claims the next query of an open order: at most one per [`QUERY_EVERY`], across servers.
+async fn claim_query(db: &impl ConnectionTrait, out_trade_no: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let claimed = exec(
+        db,
+        "UPDATE payment_order SET queried_at = $2 WHERE out_trade_no = $1 AND (queried_at IS NULL OR queried_at <= $3)",
+        vec![out_trade_no.into(), now.into(), (now - QUERY_EVERY).into()],
+    )
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
 async fn close(
     db: &(impl ConnectionTrait + TransactionTrait),
     payments: &Payments,
@@ -373,6 +391,7 @@ pub async fn transfer_voucher(
         // Transfers take days; finance decides, not a timer.
         expires_at: now + Duration::days(30),
         paid_at: None,
+        queried_at: None,
     };
     let active: payment_order::ActiveModel = model.clone().into();
     payment_order::Entity::insert(active).exec(&txn).await?;

@@ -1,6 +1,8 @@
 //! Several ways to pay: `payment_order.provider` names the way (`wechat`, `alipay`,
 //! `bank_transfer`); the orders of the old in-process sandbox, which stood in for WeChat Pay,
-//! become `wechat`. The WeChat Pay sandbox, now a server, keeps each order's `notify_url`.
+//! become `wechat`. An order remembers when its provider was last asked about it
+//! (`queried_at`: the status poll asks at most every few seconds). The WeChat Pay sandbox,
+//! now a server, keeps each order's `notify_url`.
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +17,13 @@ impl MigrationTrait for Migration {
             .await?;
         m.alter_table(
             Table::alter()
+                .table(Alias::new("payment_order"))
+                .add_column(ColumnDef::new(Alias::new("queried_at")).timestamp_with_time_zone().null())
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
                 .table(Alias::new("sandbox_trade"))
                 .add_column(ColumnDef::new(Alias::new("notify_url")).text().null())
                 .to_owned(),
@@ -23,6 +32,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table(Alias::new("payment_order")).drop_column(Alias::new("queried_at")).to_owned())
+            .await?;
         m.alter_table(
             Table::alter().table(Alias::new("sandbox_trade")).drop_column(Alias::new("notify_url")).to_owned(),
         )
