@@ -32,8 +32,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table(Alias::new("payment_order")).drop_column(Alias::new("queried_at")).to_owned())
-            .await?;
+        m.alter_table(
+            Table::alter().table(Alias::new("payment_order")).drop_column(Alias::new("queried_at")).to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter().table(Alias::new("sandbox_trade")).drop_column(Alias::new("notify_url")).to_owned(),
         )
