@@ -1218,23 +1218,30 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     let way = RwSignal::new(None::<PayWay>);
     let failure = RwSignal::new(None::<crate::form::Failure>);
     let path = StoredValue::new(format!("/api/applications/{id}/payment"));
+    // Answers may land after the step has moved on (or been drawn again): `try_set` then
+    // drops them instead of touching a disposed signal.
     let new_order = move |w: Option<PayWay>| {
         let l = i18n.get_locale_untracked();
+        let p = path.get_value();
         failure.set(None);
         leptos::task::spawn_local(async move {
-            match crate::api::post::<PaymentOrder>(&path.get_value(), &PaymentRequest { way: w }, l).await {
-                Ok(o) => order.set(Some(o)),
-                Err(e) => failure.set(Some(e.into())),
+            match crate::api::post::<PaymentOrder>(&p, &PaymentRequest { way: w }, l).await {
+                Ok(o) => drop(order.try_set(Some(o))),
+                Err(e) => drop(failure.try_set(Some(e.into()))),
             }
         });
     };
     // The ways offered and the order so far: a paid one is shown, an open one kept in its way.
     {
         let l = i18n.get_locale_untracked();
+        let p = path.get_value();
         leptos::task::spawn_local(async move {
             let offered =
                 crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
-            let so_far = crate::api::get::<PaymentOrder>(&path.get_value(), l).await.ok();
+            let so_far = crate::api::get::<PaymentOrder>(&p, l).await.ok();
+            if ways.try_set(Some(offered.clone())).is_some() {
+                return; // gone meanwhile
+            }
             if so_far.as_ref().is_some_and(|o| o.status == PaymentStatus::Paid) {
                 order.set(so_far.clone());
             }
@@ -1244,7 +1251,6 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
                 None if offered.is_empty() => new_order(None),
                 None => {}
             }
-            ways.set(Some(offered));
         });
     }
     // A way chosen: its order (the open one in that way, or a new one).
@@ -1263,9 +1269,10 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
         move || {
             if order.with_untracked(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::NotPaid)) {
                 let l = i18n.get_locale_untracked();
+                let p = path.get_value();
                 leptos::task::spawn_local(async move {
-                    if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
-                        order.set(Some(o));
+                    if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+                        drop(order.try_set(Some(o)));
                     }
                 });
             }
@@ -1285,10 +1292,11 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     });
     let cancel = move |_| {
         let l = i18n.get_locale_untracked();
+        let p = path.get_value();
         leptos::task::spawn_local(async move {
-            let _ = crate::api::delete(&path.get_value(), l).await;
-            if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
-                order.set(Some(o));
+            let _ = crate::api::delete(&p, l).await;
+            if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+                drop(order.try_set(Some(o)));
             }
         });
     };
