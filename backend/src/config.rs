@@ -137,6 +137,47 @@ pub struct Config {
     /// SMS: the Alibaba Cloud SMS gateway (`SendSms`) or its built-in sandbox.
     #[command(flatten)]
     pub sms: SmsConfig,
+    /// WeChat Pay (微信支付) merchant ID (商户号). With it the server offers WeChat Pay Native
+    /// (API v3) for real, and every CERTDESK_WECHATPAY_* setting below is required. Without
+    /// it, a development or staging server with the payment sandbox offers the sandbox's.
+    #[arg(long, env = "CERTDESK_WECHATPAY_MCHID")]
+    pub wechatpay_mchid: Option<String>,
+
+    /// The AppID bound to that merchant (公众号, 小程序 or 移动应用).
+    #[arg(long, env = "CERTDESK_WECHATPAY_APPID")]
+    pub wechatpay_appid: Option<String>,
+
+    /// Serial number of the merchant API certificate (商户API证书序列号).
+    #[arg(long, env = "CERTDESK_WECHATPAY_MERCHANT_SERIAL")]
+    pub wechatpay_merchant_serial: Option<String>,
+
+    /// File holding the merchant API private key (`apiclient_key.pem`, PKCS#8 PEM), which
+    /// signs every request.
+    #[arg(long, env = "CERTDESK_WECHATPAY_MERCHANT_KEY_FILE")]
+    pub wechatpay_merchant_key_file: Option<PathBuf>,
+
+    /// File holding WeChat Pay's public key (微信支付公钥, PEM), which every answer and
+    /// notification is verified against.
+    #[arg(long, env = "CERTDESK_WECHATPAY_PLATFORM_PUBLIC_KEY_FILE")]
+    pub wechatpay_platform_public_key_file: Option<PathBuf>,
+
+    /// The ID of that public key (`PUB_KEY_ID_…`), as answers carry it in `Wechatpay-Serial`.
+    #[arg(long, env = "CERTDESK_WECHATPAY_PLATFORM_PUBLIC_KEY_ID")]
+    pub wechatpay_platform_public_key_id: Option<String>,
+
+    /// File holding the API v3 key (32 characters), which decrypts notifications.
+    #[arg(long, env = "CERTDESK_WECHATPAY_APIV3_KEY_FILE")]
+    pub wechatpay_apiv3_key_file: Option<PathBuf>,
+
+    /// WeChat Pay's API base URL.
+    #[arg(long, env = "CERTDESK_WECHATPAY_BASE_URL", default_value = "https://api.mch.weixin.qq.com")]
+    pub wechatpay_base_url: String,
+
+    /// Milliseconds a call to a payment provider may take in all (the connection gets at
+    /// most 3 s of it); a call that takes longer fails with `payment_timeout`.
+    #[arg(long, env = "CERTDESK_PAYMENT_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub payment_timeout_ms: u64,
 
     /// Bank account shown for payment by transfer (户名, 账号, 开户行).
     #[arg(long, env = "CERTDESK_TRANSFER_ACCOUNT_NAME", default_value = "CertDesk 演示数字认证有限公司")]
@@ -341,6 +382,15 @@ impl Config {
                 templates: None,
                 timeout_ms: 10_000,
             },
+            wechatpay_mchid: None,
+            wechatpay_appid: None,
+            wechatpay_merchant_serial: None,
+            wechatpay_merchant_key_file: None,
+            wechatpay_platform_public_key_file: None,
+            wechatpay_platform_public_key_id: None,
+            wechatpay_apiv3_key_file: None,
+            wechatpay_base_url: "https://api.mch.weixin.qq.com".into(),
+            payment_timeout_ms: 10_000,
             transfer_account_name: "CertDesk 测试".into(),
             transfer_account_no: "0000 0000".into(),
             transfer_bank: "测试银行".into(),

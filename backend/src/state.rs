@@ -24,11 +24,13 @@ pub struct AppState {
     /// The relying party for security keys and passkeys.
     pub webauthn: Arc<webauthn_rs::Webauthn>,
     pub audit_key: Arc<AuditKey>,
-    /// The payment provider (the sandbox by default).
-    pub payments: Arc<dyn crate::payment::PaymentProvider>,
-    /// The sandbox provider itself, for its pay page.
-    pub sandbox_pay: Arc<crate::payment::sandbox::SandboxPay>,
-    /// Alipay, when configured (the real gateway, or its sandbox in development and staging).
+    /// The payment providers offered (WeChat Pay, Alipay), each by its way.
+    pub payments: Arc<crate::payment::Payments>,
+    /// The WeChat Pay sandbox server (`/sandbox/wechatpay`), on development and staging
+    /// servers with `CERTDESK_PAYMENT_SANDBOX`.
+    pub wechat_sandbox: Option<Arc<crate::payment::wechat_sandbox::WechatSandbox>>,
+    /// Alipay's client when Alipay is offered (the real gateway, or its sandbox in
+    /// development and staging); the same one `payments` offers.
     pub alipay: Option<Arc<crate::payment::alipay::Alipay>>,
 }
 
@@ -46,10 +48,16 @@ impl AppState {
         let notifier = Arc::new(Notifier::from_config(&db, &config).await?);
         let webauthn = Arc::new(crate::domain::security_key::relying_party(&config.public_url)?);
         let audit_key = Arc::new(AuditKey::from_config(&config)?);
-        let config_sandbox = config.payment_sandbox;
-        let (sandbox, deliveries) = crate::payment::sandbox::SandboxPay::new(db.clone(), &config.public_url);
-        let sandbox_pay = Arc::new(sandbox);
+        let wechat_sandbox = if config.payment_sandbox && config.sandbox_allowed() {
+            let http = crate::payment::http_client(&config)?;
+            Some(Arc::new(crate::payment::wechat_sandbox::WechatSandbox::new(db.clone(), &config.public_url, http)))
+        } else {
+            None
+        };
+        // Alipay's client is also kept apart, for its notification endpoint and the tests.
         let alipay = crate::payment::alipay::Alipay::from_config(&config, &db).await?.map(Arc::new);
+        let payments =
+            Arc::new(crate::payment::Payments::from_config(&config, wechat_sandbox.clone(), alipay.clone()).await?);
         let state = AppState {
             db,
             counters,
@@ -59,34 +67,10 @@ impl AppState {
             notifier,
             webauthn,
             audit_key,
-            payments: if config_sandbox { sandbox_pay.clone() } else { Arc::new(crate::payment::Disabled) },
-            sandbox_pay,
+            payments,
+            wechat_sandbox,
             alipay,
         };
-        tokio::spawn(deliver_notifications(state.clone(), deliveries));
         Ok(state)
-    }
-}
-
-/// Hands the sandbox provider's notifications to the same code the notification endpoint
-/// runs, retrying as the provider would (after 1, 2, 4, 8 and 16 seconds).
-async fn deliver_notifications(
-    state: AppState,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::payment::sandbox::Delivery>,
-) {
-    use crate::domain::payment::{NotifyRefused, notified};
-    while let Some(notification) = rx.recv().await {
-        let state = state.clone();
-        tokio::spawn(async move {
-            for wait in [1u64, 2, 4, 8, 16] {
-                match notified(&state.db, state.payments.as_ref(), &state.audit_key, &notification).await {
-                    Ok(_) | Err(NotifyRefused::Signature | NotifyRefused::Order) => return,
-                    Err(NotifyRefused::Retry) => tokio::time::sleep(std::time::Duration::from_secs(wait)).await,
-                }
-            }
-            tracing::error!(
-                "a payment notification could not be recorded after 5 tries; the order is reconciled by query"
-            );
-        });
     }
 }

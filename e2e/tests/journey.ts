@@ -65,15 +65,14 @@ export function csr(): string {
 /** Who step ② is filled in for: the certificate type chosen at ① asks for its own holder. */
 export type HolderType = '机构证书' | '法人证书' | '个人证书';
 
-/** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
- * and the application's id. A 机构证书 on a UKey unless told otherwise. */
-export async function wizard(
+/** Steps ①–⑤ of the wizard, up to the payment (or, for a settlement customer, ⑦); the
+ * operator's phone. */
+export async function wizardToPayment(
   page: Page,
   context: BrowserContext,
   f: Files,
-  pay: 'qr' | 'settlement' | Staff,
   { type = '机构证书', medium = 'UKey' }: { type?: HolderType; medium?: string } = {},
-) {
+): Promise<string> {
   const operator = uniqueMobile();
   await page.goto('/apply');
   await appReady(page);
@@ -200,7 +199,19 @@ export async function wizard(
   await page.getByLabel('收件人联系电话').fill(operator);
   await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
   await next.click();
+  return operator;
+}
 
+/** Steps ①–⑤ (and ⑥ for a scan-to-pay customer), then ⑦ 提交审核; the acceptance number
+ * and the application's id. A 机构证书 on a UKey unless told otherwise. */
+export async function wizard(
+  page: Page,
+  context: BrowserContext,
+  f: Files,
+  pay: 'qr' | 'settlement' | Staff,
+  { type = '机构证书', medium = 'UKey' }: { type?: HolderType; medium?: string } = {},
+) {
+  const operator = await wizardToPayment(page, context, f, { type, medium });
   if (typeof pay === 'object') {
     // ⑥ 转账汇款: our account, the voucher uploaded; finance confirms in the console and the
     // wizard moves on by itself.
@@ -225,8 +236,11 @@ export async function wizard(
     await expect(transfers.getByRole('button', { name: `确认到账 ${no}` })).toHaveCount(0);
     await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
   } else if (pay === 'qr') {
-    // ⑥ 扫码缴费: the sandbox pay page a phone would open; the wizard moves on by itself.
+    // ⑥ 扫码缴费 with 微信支付: the sandbox pay page a phone would open; the wizard moves on
+    // by itself.
     await expect(page).toHaveURL(/step=6$/);
+    await page.getByRole('radio', { name: '微信支付' }).check();
+    await expect(page.getByText(/^请使用微信扫一扫/)).toBeVisible();
     await expect(page.locator('.qr svg')).toBeVisible();
     const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
     const phone = await context.newPage();

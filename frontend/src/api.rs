@@ -263,6 +263,8 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
         ErrorCode::ReissueUkeyOnly => td_string!(l, error_reissue_ukey_only),
         ErrorCode::SameMedium => td_string!(l, error_same_medium),
         ErrorCode::Internal => td_string!(l, error_internal),
+        ErrorCode::PaymentRefused => td_string!(l, error_payment_refused),
+        ErrorCode::PaymentTimeout => td_string!(l, error_payment_timeout),
         ErrorCode::Unavailable => td_string!(l, error_unavailable),
     }
 }

@@ -106,6 +106,11 @@ pub enum ErrorCode {
     ReissueUkeyOnly,
     /// A reissued certificate goes onto a new token, not the one lost or damaged.
     SameMedium,
+    /// The payment provider refused the order (its code in the server log): the merchant
+    /// settings need an operator, or the order another way of paying.
+    PaymentRefused,
+    /// The payment provider did not answer in time; nothing was charged, try again.
+    PaymentTimeout,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -113,7 +118,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 50] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -163,6 +168,8 @@ impl ErrorCode {
         ErrorCode::ReissueUkeyOnly,
         ErrorCode::SameMedium,
         ErrorCode::Internal,
+        ErrorCode::PaymentRefused,
+        ErrorCode::PaymentTimeout,
         ErrorCode::Unavailable,
     ];
 
@@ -217,6 +224,8 @@ impl ErrorCode {
             ErrorCode::PersonalNotChangeable => "error_personal_not_changeable",
             ErrorCode::ReissueUkeyOnly => "error_reissue_ukey_only",
             ErrorCode::SameMedium => "error_same_medium",
+            ErrorCode::PaymentRefused => "error_payment_refused",
+            ErrorCode::PaymentTimeout => "error_payment_timeout",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -402,6 +411,16 @@ impl ErrorCode {
                 "业务受理号或下载授权码不正确",
                 "業務受理號或下載授權碼不正確",
                 "The acceptance number or authorization code is not correct",
+            ),
+            ErrorCode::PaymentRefused => lang.pick(
+                "支付机构未受理该订单，请稍后再试或选择其他缴费方式",
+                "支付機構未受理該訂單，請稍後再試或選擇其他繳費方式",
+                "The payment provider refused the order; try again later or pay another way",
+            ),
+            ErrorCode::PaymentTimeout => lang.pick(
+                "支付机构未及时响应，未产生扣款，请重试",
+                "支付機構未及時回應，未產生扣款，請重試",
+                "The payment provider did not answer in time; nothing was charged, please try again",
             ),
             ErrorCode::Internal => {
                 lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side")

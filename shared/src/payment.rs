@@ -55,6 +55,21 @@ impl PayWay {
     }
 }
 
+/// `POST /api/applications/{id}/payment`: a QR order in the chosen way. Without a way, the
+/// only way offered (several offered: the field is required).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRequest {
+    #[serde(default)]
+    pub way: Option<PayWay>,
+}
+
+/// `GET /api/payments/ways`: the ways a customer may pay by QR code, in the order shown
+/// (empty: only bank transfer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentWays {
+    pub ways: Vec<PayWay>,
+}
+
 /// An order as the wizard shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentOrder {
@@ -62,6 +77,9 @@ pub struct PaymentOrder {
     pub out_trade_no: String,
     pub amount_fen: i64,
     pub status: PaymentStatus,
+    /// The way it is paid (none for a bank transfer).
+    #[serde(default)]
+    pub way: Option<PayWay>,
     /// What the QR code holds: the page a phone opens after scanning.
     pub code_url: String,
     /// The QR code of `code_url`, as SVG.

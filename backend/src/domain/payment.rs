@@ -1,11 +1,12 @@
-//! ⑥ 扫码缴费: an order per application with its QR code, its status (reconciled with the
+//! ⑥ 扫码缴费: an order per application with its QR code, in the way the customer chose
+//! (微信支付 or 支付宝, among those offered), its status (reconciled with the order's own
 //! provider when a notification is late), cancelling, and recording the provider's
 //! notification exactly once, after checking its signature (in the provider), the order,
 //! the currency and the amount.
 
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::BillingMode;
-use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
+use certdesk_shared::payment::{PayWay, PaymentOrder, PaymentStatus};
 use certdesk_shared::request::RequestStatus;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -15,14 +16,19 @@ use super::exec;
 use crate::entity::request::Status;
 use crate::entity::{payment_order, request};
 use crate::error::AppError;
-use crate::payment::{NewOrder, PayError, PaymentProvider, TradeResult};
+use crate::payment::{NewOrder, PayError, PaymentProvider, Payments, TradeResult};
 
 /// WeChat Pay's default: an unpaid Native order lapses after two hours.
 pub const ORDER_TTL: Duration = Duration::hours(2);
 
+/// How often the status poll may ask the provider about an open order (the wizard polls
+/// every 2 s; the provider limits how often it is asked).
+pub const QUERY_EVERY: Duration = Duration::seconds(10);
+
+/// A provider's failure as the customer's error code; the cause goes to the log.
 fn provider_failed(e: PayError) -> AppError {
-    tracing::warn!(error = %e, "payment provider refused");
-    ErrorCode::Unavailable.into()
+    tracing::warn!(error = %e, "payment provider call failed");
+    e.code().into()
 }
 
 pub fn qr_svg(data: &str) -> Result<String, AppError> {
@@ -35,6 +41,7 @@ pub fn view(o: &payment_order::Model) -> Result<PaymentOrder, AppError> {
         out_trade_no: o.out_trade_no.clone(),
         amount_fen: o.amount_fen,
         status: PaymentStatus::parse(&o.status).unwrap_or(PaymentStatus::NotPaid),
+        way: PayWay::parse(&o.provider),
         qr_svg: qr_svg(&o.code_url)?,
         code_url: o.code_url.clone(),
         expires_at: o.expires_at.to_rfc3339(),
@@ -72,13 +79,15 @@ pub async fn has_payment(db: &impl ConnectionTrait, application_id: &str) -> Res
         > 0)
 }
 
-/// The order to show for an application: the paid one, the open one, or a new one (older
-/// unpaid orders are closed first, so at most one QR code can be paid).
+/// The order to show for an application: the paid one, the open one in the chosen way, or a
+/// new one (older unpaid orders are closed first, at their own provider, so at most one QR
+/// code can be paid). Without a chosen way, the only way offered.
 pub async fn order_for(
     db: &(impl ConnectionTrait + TransactionTrait),
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     key: &AuditKey,
     app: &request::Model,
+    way: Option<PayWay>,
     now: DateTime<Utc>,
 ) -> Result<payment_order::Model, AppError> {
     if app.billing_mode == BillingMode::Settlement.as_str() {
@@ -89,16 +98,25 @@ pub async fn order_for(
         return Err(ErrorCode::NotEditable.into());
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
-    if !provider_enabled(provider) {
-        return Err(ErrorCode::Unavailable.into());
-    }
-    if let Some(o) = current(db, provider, key, app, now).await? {
+    let way = match (way, payments.ways().as_slice()) {
+        (Some(w), _) => w,
+        (None, []) => return Err(ErrorCode::Unavailable.into()),
+        (None, [only]) => *only,
+        (None, _) => {
+            return Err(AppError::Validation(vec![certdesk_shared::FieldError {
+                field: "way".into(),
+                error: certdesk_shared::ValidationError::Required,
+            }]));
+        }
+    };
+    let provider = payments.get(way).ok_or(ErrorCode::Unavailable)?;
+    if let Some(o) = current(db, payments, key, app, now).await? {
         match PaymentStatus::parse(&o.status) {
             Some(PaymentStatus::Paid) => return Ok(o),
             // A transfer waiting for finance: no QR code on top of it.
             Some(PaymentStatus::NotPaid) if o.provider == TRANSFER => return Err(ErrorCode::NotEditable.into()),
-            Some(PaymentStatus::NotPaid) if o.amount_fen == amount => return Ok(o),
-            Some(PaymentStatus::NotPaid) => close(db, provider, &o).await?,
+            Some(PaymentStatus::NotPaid) if o.amount_fen == amount && o.provider == way.as_str() => return Ok(o),
+            Some(PaymentStatus::NotPaid) => close(db, payments, key, &o).await?,
             _ => {}
         }
     }
@@ -118,7 +136,7 @@ pub async fn order_for(
     let model = payment_order::Model {
         out_trade_no,
         request_id: app.id.clone(),
-        provider: provider.name().into(),
+        provider: way.as_str().into(),
         amount_fen: amount,
         code_url,
         status: PaymentStatus::NotPaid.as_str().into(),
@@ -126,6 +144,7 @@ pub async fn order_for(
         created_at: now,
         expires_at: order.expires_at,
         paid_at: None,
+        queried_at: None,
     };
     let active: payment_order::ActiveModel = model.clone().into();
     match payment_order::Entity::insert(active).exec(db).await {
@@ -143,15 +162,11 @@ pub async fn order_for(
 /// Provider name of bank-transfer orders (finance confirms them; no timer, no cancel).
 pub const TRANSFER: &str = "bank_transfer";
 
-fn provider_enabled(provider: &dyn PaymentProvider) -> bool {
-    provider.name() != "disabled"
-}
-
 /// The application's latest order, brought up to date: an open order past its time is
-/// expired; an open one is checked with the provider, in case its notification is late.
+/// expired; an open one is checked with its provider, in case its notification is late.
 pub async fn current(
     db: &(impl ConnectionTrait + TransactionTrait),
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     key: &AuditKey,
     app: &request::Model,
     now: DateTime<Utc>,
@@ -160,7 +175,9 @@ pub async fn current(
     if o.status != PaymentStatus::NotPaid.as_str() || o.provider == TRANSFER {
         return Ok(Some(o));
     }
-    if let Ok(r) = provider.query(&o.out_trade_no).await
+    if let Some(provider) = payments.of_order(&o.provider)
+        && claim_query(db, &o.out_trade_no, now).await?
+        && let Ok(r) = provider.query(&o.out_trade_no).await
         && r.trade_state == "SUCCESS"
     {
         // Checked like a notification: same order, same amount; audited the same way.
@@ -179,12 +196,38 @@ pub async fn current(
     Ok(Some(o))
 }
 
+/// Closes an open order at its provider, then here. One paid meanwhile is recorded instead,
+/// and closing it is refused.
+/// Claims the next query of an open order: at most one per [`QUERY_EVERY`], across servers.
+async fn claim_query(db: &impl ConnectionTrait, out_trade_no: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let claimed = exec(
+        db,
+        "UPDATE payment_order SET queried_at = $2 WHERE out_trade_no = $1 AND (queried_at IS NULL OR queried_at <= $3)",
+        vec![out_trade_no.into(), now.into(), (now - QUERY_EVERY).into()],
+    )
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
 async fn close(
-    db: &impl ConnectionTrait,
-    provider: &dyn PaymentProvider,
+    db: &(impl ConnectionTrait + TransactionTrait),
+    payments: &Payments,
+    key: &AuditKey,
     o: &payment_order::Model,
 ) -> Result<(), AppError> {
-    provider.close(&o.out_trade_no).await.map_err(provider_failed)?;
+    if let Some(provider) = payments.of_order(&o.provider) {
+        match provider.close(&o.out_trade_no).await {
+            Ok(()) | Err(PayError::OrderClosed | PayError::OrderNotFound) => {}
+            Err(PayError::OrderPaid) => {
+                if let Ok(r) = provider.query(&o.out_trade_no).await {
+                    let _ = record(db, key, &r, "query").await;
+                }
+                return Err(ErrorCode::NotEditable.into());
+            }
+            Err(e) => return Err(provider_failed(e)),
+        }
+    }
     exec(
         db,
         "UPDATE payment_order SET status = 'closed' WHERE out_trade_no = $1 AND status = 'not_paid'",
@@ -196,13 +239,14 @@ async fn close(
 
 /// The user cancels the QR code.
 pub async fn cancel(
-    db: &impl ConnectionTrait,
-    provider: &dyn PaymentProvider,
+    db: &(impl ConnectionTrait + TransactionTrait),
+    payments: &Payments,
+    key: &AuditKey,
     app: &request::Model,
 ) -> Result<(), AppError> {
     match latest(db, &app.id).await? {
         Some(o) if o.provider == TRANSFER => Err(ErrorCode::NotEditable.into()),
-        Some(o) if o.status == PaymentStatus::NotPaid.as_str() => close(db, provider, &o).await,
+        Some(o) if o.status == PaymentStatus::NotPaid.as_str() => close(db, payments, key, &o).await,
         Some(o) if o.status == PaymentStatus::Paid.as_str() => Err(ErrorCode::NotEditable.into()),
         _ => Ok(()),
     }
@@ -295,7 +339,7 @@ pub enum NotifyRefused {
 /// checked like the documents) and an order of provider `bank_transfer` waits for finance.
 pub async fn transfer_voucher(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     key: &AuditKey,
     app: &request::Model,
     file_name: &str,
@@ -311,14 +355,14 @@ pub async fn transfer_voucher(
     }
     let amount = app.price_fen.ok_or(ErrorCode::StepMissing)?;
     // An open QR code must stop being payable first; one paid meanwhile ends it here.
-    if let Some(o) = current(db, provider, key, app, now).await?
+    if let Some(o) = current(db, payments, key, app, now).await?
         && o.provider != TRANSFER
     {
         if o.status == PaymentStatus::Paid.as_str() {
             return Err(ErrorCode::NotEditable.into());
         }
         if o.status == PaymentStatus::NotPaid.as_str() {
-            close(db, provider, &o).await?;
+            close(db, payments, key, &o).await?;
         }
     }
     // Same rules as the licence: jpg, png, gif, bmp or pdf, up to 2 MB.
@@ -347,6 +391,7 @@ pub async fn transfer_voucher(
         // Transfers take days; finance decides, not a timer.
         expires_at: now + Duration::days(30),
         paid_at: None,
+        queried_at: None,
     };
     let active: payment_order::ActiveModel = model.clone().into();
     payment_order::Entity::insert(active).exec(&txn).await?;

@@ -16,6 +16,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
+    /// When the provider was last asked about the order (the status poll asks at most every
+    /// [`crate::domain::payment::QUERY_EVERY`], whichever server polls).
+    pub queried_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,4 @@
-//! The sandbox payment provider's own record of each order.
+//! The WeChat Pay sandbox's own record of each order.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +14,8 @@ pub struct Model {
     pub transaction_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Where the notification goes (the merchant's `notify_url`).
+    pub notify_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -58,6 +58,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::FrozenByStaff => StatusCode::CONFLICT,
         ErrorCode::OwnRevocation => StatusCode::FORBIDDEN,
         ErrorCode::ReissueUkeyOnly | ErrorCode::SameMedium => StatusCode::CONFLICT,
+        ErrorCode::PaymentRefused => StatusCode::BAD_GATEWAY,
+        ErrorCode::PaymentTimeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

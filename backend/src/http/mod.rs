@@ -20,6 +20,7 @@ mod payment;
 mod reissue;
 mod renew;
 mod revoke;
+mod sandbox_wechatpay;
 mod security;
 mod sms_sandbox;
 mod spa;
@@ -80,7 +81,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/api", api)
         .merge(ca::router())
         .merge(ocsp::router())
-        .merge(payment::sandbox_router())
+        .merge(sandbox_wechatpay::router())
         .merge(crate::payment::alipay_sandbox::router())
         .merge(sms_sandbox::router(&state))
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -1,18 +1,20 @@
-//! ⑥ 扫码缴费 over HTTP: an application's QR order, its status for the wizard's polling, and
-//! cancelling; the provider's notification endpoint (answered in the provider's protocol);
-//! and the sandbox provider's pay page, the page a phone opens after scanning.
+//! ⑥ 扫码缴费 over HTTP: the ways offered, an application's QR order in the chosen way, its
+//! status for the wizard's polling, and cancelling; WeChat Pay's notification endpoint
+//! (answered in its protocol); transfers and statements; and the WeChat Pay sandbox, a
+//! server speaking API v3 with its pay page, the page a phone opens after scanning.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
-use certdesk_shared::payment::{BankTransfer, PaymentOrder, Statement};
+use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentWays, Statement};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::AppJson;
 use super::auth::{Allowed, CurrentUser, Finance};
 use crate::domain::apply;
 use crate::domain::payment::{self, NotifyRefused};
@@ -23,7 +25,8 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/applications/{id}/payment", get(status).post(order).delete(cancel))
-        .route("/payments/notify", post(notify))
+        .route("/payments/ways", get(ways))
+        .route("/payments/wechat/notify", post(wechat_notify))
         .route("/applications/{id}/transfer", get(transfer))
         .route(
             "/applications/{id}/transfer-voucher",
@@ -97,16 +100,9 @@ async fn transfer_voucher(
 ) -> Result<Json<BankTransfer>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
     let name = super::apply::upload_name(&headers);
-    let o = payment::transfer_voucher(
-        &state.db,
-        state.payments.as_ref(),
-        &state.audit_key,
-        &app,
-        &name,
-        body.to_vec(),
-        Utc::now(),
-    )
-    .await?;
+    let o =
+        payment::transfer_voucher(&state.db, &state.payments, &state.audit_key, &app, &name, body.to_vec(), Utc::now())
+            .await?;
     let stored = apply::stored_file(&state.db, &app.id, apply::VOUCHER_KIND).await?;
     Ok(Json(transfer_view(&state, &app.id, o.amount_fen, Some(&o), Some(stored.file_name))))
 }
@@ -145,18 +141,18 @@ async fn statement(
     Ok(Json(payment::statement(&state.db, &month).await?))
 }
 
-/// Outside `/api`: the sandbox provider's pages.
-pub fn sandbox_router() -> Router<AppState> {
-    Router::new().route("/sandbox/pay/{token}", get(pay_page)).route("/sandbox/pay/{token}/confirm", post(confirm))
+async fn ways(State(state): State<AppState>) -> Json<PaymentWays> {
+    Json(PaymentWays { ways: state.payments.ways() })
 }
 
 async fn order(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    AppJson(req): AppJson<PaymentRequest>,
 ) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let o = payment::order_for(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now()).await?;
+    let o = payment::order_for(&state.db, &state.payments, &state.audit_key, &app, req.way, Utc::now()).await?;
     Ok(Json(payment::view(&o)?))
 }
 
@@ -166,7 +162,7 @@ async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<PaymentOrder>, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    let o = payment::current(&state.db, state.payments.as_ref(), &state.audit_key, &app, Utc::now())
+    let o = payment::current(&state.db, &state.payments, &state.audit_key, &app, Utc::now())
         .await?
         .ok_or(ErrorCode::NotFound)?;
     Ok(Json(payment::view(&o)?))
@@ -178,87 +174,25 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let app = apply::get(&state.db, &user.account_id, &id).await?;
-    payment::cancel(&state.db, state.payments.as_ref(), &app).await?;
+    payment::cancel(&state.db, &state.payments, &state.audit_key, &app).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The provider's notification. Answers as WeChat Pay expects: 200 `SUCCESS` when recorded
-/// (or recorded before), 4xx/5xx `FAIL` otherwise, which makes the provider retry.
-async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let notification = Notification { headers, body: body.to_vec() };
-    let (status, message) =
-        match payment::notified(&state.db, state.payments.as_ref(), &state.audit_key, &notification).await {
-            Ok(_) => (StatusCode::OK, None),
-            Err(NotifyRefused::Signature) => (StatusCode::UNAUTHORIZED, Some("签名错误")),
-            Err(NotifyRefused::Order) => (StatusCode::BAD_REQUEST, Some("订单或金额不符")),
-            Err(NotifyRefused::Retry) => (StatusCode::INTERNAL_SERVER_ERROR, Some("处理失败")),
-        };
-    let body = match message {
-        None => serde_json::json!({ "code": "SUCCESS" }),
-        Some(m) => serde_json::json!({ "code": "FAIL", "message": m }),
+/// WeChat Pay's notification, answered as WeChat Pay expects: 204 when recorded (or
+/// recorded before); otherwise 4xx/5xx with `{"code": "FAIL", "message"}`, and it retries.
+async fn wechat_notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(provider) = state.payments.get(PayWay::Wechat) else {
+        return fail(StatusCode::NOT_FOUND, "未开通微信支付");
     };
-    (status, Json(body)).into_response()
-}
-
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem\">\
-         <p style=\"color:#777\">CertDesk 支付沙箱（模拟手机扫码后打开的付款页，不会产生真实扣款）</p>{body}</body></html>"
-    ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    if !state.config.payment_sandbox {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    match state.sandbox_pay.trade(&token).await {
-        Ok(t) => {
-            let expired = t.expires_at <= Utc::now();
-            let action = match (t.state.as_str(), expired) {
-                ("NOTPAY", false) => format!(
-                    "<form method=\"post\" action=\"/sandbox/pay/{}/confirm\"><button type=\"submit\" style=\"font-size:1.2rem;padding:.6rem 2rem\">确认支付</button></form>",
-                    escape(&token)
-                ),
-                ("SUCCESS", _) => "<p role=\"status\">已支付</p>".into(),
-                ("NOTPAY", true) => "<p role=\"status\">订单已过期</p>".into(),
-                _ => "<p role=\"status\">订单已关闭</p>".into(),
-            };
-            page(
-                "确认付款",
-                &format!(
-                    "<h1>确认付款</h1><p>{}</p><p>金额：<strong>¥{}</strong></p><p>订单号：{}</p>{action}",
-                    escape(&t.description),
-                    certdesk_shared::apply::yuan(t.amount_fen),
-                    escape(&t.out_trade_no)
-                ),
-            )
-            .into_response()
-        }
-        Err(_) => (StatusCode::NOT_FOUND, page("订单不存在", "<h1>订单不存在</h1>")).into_response(),
+    let notification = Notification { headers, body: body.to_vec() };
+    match payment::notified(&state.db, provider.as_ref(), &state.audit_key, &notification).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(NotifyRefused::Signature) => fail(StatusCode::UNAUTHORIZED, "签名错误"),
+        Err(NotifyRefused::Order) => fail(StatusCode::BAD_REQUEST, "订单或金额不符"),
+        Err(NotifyRefused::Retry) => fail(StatusCode::INTERNAL_SERVER_ERROR, "处理失败"),
     }
 }
 
-async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    if !state.config.payment_sandbox {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    match state.sandbox_pay.confirm(&token).await {
-        Ok(t) => page(
-            "支付成功",
-            &format!(
-                "<h1 role=\"status\">支付成功</h1><p>¥{}</p><p>请回到电脑上的申请页面，页面会自动进入下一步。</p>",
-                certdesk_shared::apply::yuan(t.amount_fen)
-            ),
-        )
-        .into_response(),
-        Err(e) => {
-            (StatusCode::CONFLICT, page("无法支付", &format!("<h1>无法支付</h1><p>{}</p>", escape(&e.to_string()))))
-                .into_response()
-        }
-    }
+fn fail(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "code": "FAIL", "message": message }))).into_response()
 }

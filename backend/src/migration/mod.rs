@@ -31,6 +31,7 @@ mod m20261202_000020_outbox_relay;
 mod m20261202_000021_phone_of_record;
 mod m20261202_000023_reissue_price;
 mod m20261202_000024_freeze_and_staff_revocation;
+mod m20261202_000025_payment_ways;
 mod m20261202_000026_alipay_sandbox;
 mod m20261202_000027_sms_wire;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000021_phone_of_record::Migration),
             Box::new(m20261202_000023_reissue_price::Migration),
             Box::new(m20261202_000024_freeze_and_staff_revocation::Migration),
+            Box::new(m20261202_000025_payment_ways::Migration),
             Box::new(m20261202_000026_alipay_sandbox::Migration),
             Box::new(m20261202_000027_sms_wire::Migration),
         ]

@@ -361,10 +361,6 @@ impl Alipay {
         Ok(Some(Alipay::new(app_id, app_key, alipay_key, &config.alipay_gateway, &notify_url)?))
     }
 
-    pub fn way(&self) -> PayWay {
-        PayWay::Alipay
-    }
-
     pub fn app_id(&self) -> &str {
         &self.app_id
     }
@@ -600,8 +596,8 @@ impl Alipay {
 
 #[async_trait::async_trait]
 impl PaymentProvider for Alipay {
-    fn name(&self) -> &'static str {
-        "alipay"
+    fn way(&self) -> PayWay {
+        PayWay::Alipay
     }
 
     async fn precreate(&self, order: &NewOrder) -> Result<String, PayError> {

@@ -17,6 +17,8 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::accounts::staff_browser;
+use certdesk_shared::payment::PayWay;
+
 use crate::apply::complete_draft;
 use crate::helpers::{TestApp, spawn_app};
 use crate::payment::payments_received;
@@ -30,7 +32,15 @@ async fn alipay_order(app: &TestApp) -> payment_order::Model {
     let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
     let (_, id, _) = complete_draft(app, &mut admin, false).await;
     let req = request::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
-    let order = pay::order_for(&app.state.db, alipay(app).as_ref(), &app.state.audit_key, &req, Utc::now()).await;
+    let order = pay::order_for(
+        &app.state.db,
+        &app.state.payments,
+        &app.state.audit_key,
+        &req,
+        Some(PayWay::Alipay),
+        Utc::now(),
+    )
+    .await;
     let order = order.unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!((order.provider.as_str(), order.amount_fen), ("alipay", 30000));
     order

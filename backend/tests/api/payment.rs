@@ -1,10 +1,16 @@
-//! ⑥ 扫码缴费 through the sandbox provider: QR order, the pay page a phone opens, the signed
-//! and encrypted notification recorded exactly once; forged, tampered, stale and wrong-amount
-//! notifications change nothing; expired and cancelled orders.
+//! ⑥ 扫码缴费 with WeChat Pay: our production client (`payment::wechat`) talks API v3 over
+//! HTTP to the WeChat Pay sandbox (`/sandbox/wechatpay`), which checks each request's
+//! signature, answers signed, and on its pay page pays and POSTs the notification to our
+//! notify URL. A notification is recorded exactly once; forged, tampered, stale and
+//! wrong-amount ones change nothing; a merchant key the provider does not know, a provider
+//! error code and a provider that never answers each fail with a clear code, nothing recorded.
 
+use certdesk::Config;
 use certdesk::entity::{audit_event, payment_order, sandbox_trade};
-use certdesk::payment::sandbox::Delivery;
+use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID, WechatSandbox};
+use certdesk::payment::{NewOrder, Notification, PayError};
 use certdesk_shared::admin::StaffRole;
+use certdesk_shared::payment::PayWay;
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -12,23 +18,40 @@ use serde_json::{Value, json};
 
 use crate::accounts::{Browser, staff_browser};
 use crate::apply::complete_draft;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-async fn post_notification(app: &TestApp, n: &Delivery) -> (StatusCode, Value) {
+pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, Value) {
     let res = app
         .client
-        .post(app.url("/api/payments/notify"))
-        .header("content-type", "application/json")
+        .post(app.url("/api/payments/wechat/notify"))
         .headers(n.headers.clone())
         .body(n.body.clone())
         .send()
         .await
         .unwrap();
-    (res.status(), res.json().await.unwrap())
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 fn token_of(code_url: &str) -> String {
     code_url.rsplit('/').next().unwrap().to_owned()
+}
+
+pub fn sandbox(app: &TestApp) -> &WechatSandbox {
+    app.state.wechat_sandbox.as_deref().expect("the WeChat Pay sandbox runs")
+}
+
+/// Confirms on the sandbox's pay page, as the payer's phone does.
+async fn confirm(app: &TestApp, code_url: &str) -> reqwest::Response {
+    let token = token_of(code_url);
+    app.client.post(app.url(&format!("/sandbox/wechatpay/pay/{token}/confirm"))).send().await.unwrap()
+}
+
+/// A transaction as WeChat Pay would notify it.
+fn transaction(out_trade_no: &str, amount: i64) -> Value {
+    json!({ "appid": APPID, "mchid": MCHID, "out_trade_no": out_trade_no, "transaction_id": "4200000000000000001",
+            "trade_type": "NATIVE", "trade_state": "SUCCESS", "amount": { "total": amount, "currency": "CNY" } })
 }
 
 pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
@@ -40,14 +63,8 @@ pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
         .unwrap()
 }
 
-/// Pays a request's QR order on the sandbox page and waits for the notification: the order.
-pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{order}");
-    let token = token_of(order["code_url"].as_str().unwrap());
-    let done = app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
-    for _ in 0..50 {
+async fn wait_paid(b: &mut Browser<'_>, id: &str) -> Value {
+    for _ in 0..80 {
         let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
         if v["status"] == "paid" {
             return v;
@@ -57,13 +74,27 @@ pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
     panic!("the payment of {id} was not notified");
 }
 
+/// Pays a request's QR order with WeChat Pay on the sandbox page and waits for the
+/// notification: the order.
+pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    let done = confirm(app, order["code_url"].as_str().unwrap()).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    wait_paid(b, id).await
+}
+
 /// The provider's notification of a paid order, delivered again.
 pub async fn replay_notification(app: &TestApp, order: &Value) {
     let token = token_of(order["code_url"].as_str().unwrap());
-    let trade = app.state.sandbox_pay.trade(&token).await.unwrap();
-    let delivery = app.state.sandbox_pay.notification(&trade).await.unwrap();
-    let (s, v) = post_notification(app, &delivery).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("SUCCESS")));
+    let trade = sandbox(app).trade(&token).await.unwrap();
+    let delivery = sandbox(app).notification(&trade).await.unwrap();
+    let (s, _) = post_notification(app, &delivery).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}
+
+async fn orders_of(app: &TestApp, id: &str) -> u64 {
+    payment_order::Entity::find().filter(payment_order::Column::RequestId.eq(id)).count(&app.state.db).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,34 +102,36 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    // The ways offered: WeChat Pay (its sandbox, in development).
+    let (_, ways) = b.get("/api/payments/ways").await;
+    assert_eq!(ways, json!({ "ways": ["wechat"] }));
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     assert_eq!(s, StatusCode::OK, "{order}");
-    assert_eq!((order["status"].as_str(), order["amount_fen"].as_i64()), (Some("not_paid"), Some(30000)));
+    assert_eq!(
+        (order["status"].as_str(), order["amount_fen"].as_i64(), order["way"].as_str()),
+        (Some("not_paid"), Some(30000), Some("wechat"))
+    );
     assert!(order["qr_svg"].as_str().unwrap().contains("<svg"));
     let code_url = order["code_url"].as_str().unwrap();
-    assert!(code_url.contains("/sandbox/pay/"), "{code_url}");
+    assert!(code_url.contains("/sandbox/wechatpay/pay/"), "{code_url}");
+    // Made at the sandbox over HTTP, with our notify URL.
+    let trade = sandbox(&app).trade(&token_of(code_url)).await.unwrap();
+    assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", app.addr)));
     // Asking again shows the same QR code.
     let (_, again) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
     assert_eq!(again["out_trade_no"], order["out_trade_no"]);
 
     let token = token_of(code_url);
-    let page = app.client.get(app.url(&format!("/sandbox/pay/{token}"))).send().await.unwrap().text().await.unwrap();
+    let page =
+        app.client.get(app.url(&format!("/sandbox/wechatpay/pay/{token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("确认支付") && page.contains("¥300"), "{page}");
-    let done = app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
+    let done = confirm(&app, code_url).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done.text().await.unwrap().contains("支付成功"));
 
-    // The notification arrives by itself; the wizard's poll sees it.
-    let mut paid = false;
-    for _ in 0..50 {
-        let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-        if v["status"] == "paid" {
-            paid = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(paid);
+    // The sandbox POSTs the notification to our notify URL; the wizard's poll sees it.
+    let paid = wait_paid(&mut b, &id).await;
+    assert!(paid["paid_at"].is_string());
     let out_trade_no = order["out_trade_no"].as_str().unwrap();
     // The audit row commits with the status change: once paid shows, it is there.
     assert_eq!(payments_received(&app, out_trade_no).await, 1);
@@ -106,11 +139,10 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
 
     // The provider retries, or someone replays the notification: it pays once.
-    let trade = app.state.sandbox_pay.trade(&token).await.unwrap();
-    let delivery = app.state.sandbox_pay.notification(&trade).await.unwrap();
+    let trade = sandbox(&app).trade(&token).await.unwrap();
+    let delivery = sandbox(&app).notification(&trade).await.unwrap();
     for _ in 0..2 {
-        let (s, v) = post_notification(&app, &delivery).await;
-        assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("SUCCESS")));
+        assert_eq!(post_notification(&app, &delivery).await.0, StatusCode::NO_CONTENT);
     }
     assert_eq!(payments_received(&app, out_trade_no).await, 1);
 }
@@ -120,14 +152,10 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     let out_trade_no = order["out_trade_no"].as_str().unwrap().to_owned();
-    let sandbox = &app.state.sandbox_pay;
-    let resource = |amount: i64, no: &str| {
-        json!({ "out_trade_no": no, "transaction_id": "4200000000000000001", "trade_state": "SUCCESS",
-                "amount": { "total": amount, "currency": "CNY" } })
-    };
-    let good = sandbox.sign_notification(&resource(30000, &out_trade_no)).await.unwrap();
+    let sandbox = sandbox(&app);
+    let good = sandbox.sign_notification(&transaction(&out_trade_no, 30000)).await.unwrap();
 
     let mut forged = good.clone();
     let signature = {
@@ -148,11 +176,16 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
         assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("FAIL")), "{what}");
     }
     // Properly signed, but for 1 fen, or for an order we never made.
-    let cheap = sandbox.sign_notification(&resource(1, &out_trade_no)).await.unwrap();
-    let (s, _) = post_notification(&app, &cheap).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    let unknown = sandbox.sign_notification(&resource(30000, "CD0000")).await.unwrap();
+    let cheap = sandbox.sign_notification(&transaction(&out_trade_no, 1)).await.unwrap();
+    let (s, v) = post_notification(&app, &cheap).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("FAIL")));
+    let unknown = sandbox.sign_notification(&transaction("CD0000", 30000)).await.unwrap();
     assert_eq!(post_notification(&app, &unknown).await.0, StatusCode::BAD_REQUEST);
+    // Signed, but another merchant's transaction.
+    let mut other = transaction(&out_trade_no, 30000);
+    other["mchid"] = "1230000109".into();
+    let other = sandbox.sign_notification(&other).await.unwrap();
+    assert_eq!(post_notification(&app, &other).await.0, StatusCode::UNAUTHORIZED);
 
     let o = payment_order::Entity::find_by_id(out_trade_no.clone()).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!(o.status, "not_paid");
@@ -167,7 +200,7 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
 
     // The genuine one is accepted.
-    assert_eq!(post_notification(&app, &good).await.0, StatusCode::OK);
+    assert_eq!(post_notification(&app, &good).await.0, StatusCode::NO_CONTENT);
     assert_eq!(payments_received(&app, &out_trade_no).await, 1);
 }
 
@@ -176,7 +209,7 @@ async fn expired_and_cancelled_orders() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     let first_no = first["out_trade_no"].as_str().unwrap().to_owned();
 
     // Two hours later: expired at both ends.
@@ -191,12 +224,10 @@ async fn expired_and_cancelled_orders() {
     a.update(&app.state.db).await.unwrap();
     let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
     assert_eq!(v["status"], "expired");
-    let page = app.client.get(app.url(&format!("/sandbox/pay/{token}"))).send().await.unwrap().text().await.unwrap();
+    let page =
+        app.client.get(app.url(&format!("/sandbox/wechatpay/pay/{token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("订单已过期"));
-    assert_eq!(
-        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(confirm(&app, first["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
 
     // A new QR code, then the user cancels it: the pay page refuses it.
     let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
@@ -206,11 +237,7 @@ async fn expired_and_cancelled_orders() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
     assert_eq!(v["status"], "closed");
-    let token = token_of(second["code_url"].as_str().unwrap());
-    assert_eq!(
-        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(confirm(&app, second["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
 
     // Someone else's application has no payment for them.
     let mut stranger = Browser::new(&app);
@@ -353,14 +380,8 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
     // Paid for one year: neither the period nor the type can change any more.
     let mut b = b;
     let (_, order) = b.get(&format!("/api/applications/{id}/payment")).await;
-    let token = token_of(order["code_url"].as_str().unwrap());
-    app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap();
-    for _ in 0..50 {
-        if b.get(&format!("/api/applications/{id}/payment")).await.1["status"] == "paid" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    confirm(&app, order["code_url"].as_str().unwrap()).await;
+    wait_paid(&mut b, &id).await;
     let mut three_years = json!({ "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司",
                                               "credit_code": "91350100M000100Y43" }, "validity_id": "org-3y",
                                   "province": "天津市", "city": "和平区" });
@@ -389,27 +410,201 @@ async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
-    let token = token_of(order["code_url"].as_str().unwrap());
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     let (s, _) = put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await;
     assert_eq!(s, StatusCode::OK);
     // The QR code can no longer be paid, and no new one is made on top of the transfer.
-    assert_eq!(
-        app.client.post(app.url(&format!("/sandbox/pay/{token}/confirm"))).send().await.unwrap().status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(confirm(&app, order["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
     assert_eq!(b.post(&format!("/api/applications/{id}/payment"), json!({})).await.0, StatusCode::CONFLICT);
     assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
 async fn without_the_sandbox_there_is_no_free_pay_page() {
-    let app = crate::helpers::spawn_app_with(|c| c.payment_sandbox = false).await;
+    let app = spawn_app_with(|c| c.payment_sandbox = false).await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
-    assert_eq!(app.client.get(app.url("/sandbox/pay/anything")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/api/payments/ways").await.1, json!({ "ways": [] }));
+    for body in [json!({}), json!({ "way": "wechat" })] {
+        let (s, v) = b.post(&format!("/api/applications/{id}/payment"), body).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+    }
+    assert!(app.state.wechat_sandbox.is_none());
+    for path in ["/sandbox/wechatpay/pay/anything", "/sandbox/wechatpay/v3/pay/transactions/out-trade-no/CD1?mchid=1"] {
+        assert_eq!(app.client.get(app.url(path)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let notify = app.client.post(app.url("/api/payments/wechat/notify")).body("{}").send().await.unwrap();
+    assert_eq!(notify.status(), StatusCode::NOT_FOUND);
     // Bank transfer still works.
     assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::OK);
+}
+
+/// A server configured as a real merchant is (`CERTDESK_WECHATPAY_*` and their files), whose
+/// WeChat Pay is at `base_url`.
+async fn merchant_server(
+    base_url: String,
+    c: &Credentials,
+    merchant_key_pem: &str,
+    change: impl FnOnce(&mut Config),
+) -> TestApp {
+    let (dir, mut config) = crate::helpers::test_config().await;
+    let files = dir.path().join("wechatpay");
+    std::fs::create_dir_all(&files).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = files.join(name);
+        std::fs::write(&path, text).unwrap();
+        Some(path)
+    };
+    config.payment_sandbox = false;
+    config.wechatpay_mchid = Some(c.mchid.clone());
+    config.wechatpay_appid = Some(c.appid.clone());
+    config.wechatpay_merchant_serial = Some(c.merchant_serial.clone());
+    config.wechatpay_merchant_key_file = write("apiclient_key.pem", merchant_key_pem);
+    config.wechatpay_platform_public_key_file = write("pub_key.pem", &c.platform_public_key_pem);
+    config.wechatpay_platform_public_key_id = Some(c.platform_key_id.clone());
+    config.wechatpay_apiv3_key_file = write("apiv3.key", &c.api_v3_key);
+    config.wechatpay_base_url = base_url;
+    change(&mut config);
+    crate::helpers::start(dir, config).await
+}
+
+fn new_rsa_pem() -> String {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_configured_from_files_pays_and_a_key_the_provider_does_not_know_is_refused() {
+    // One server plays WeChat Pay (its sandbox); the others are merchants configured with files.
+    let wechat = spawn_app().await;
+    let c = sandbox(&wechat).credentials().await.unwrap();
+    let base = wechat.url("/sandbox/wechatpay");
+
+    let shop = merchant_server(base.clone(), &c, &c.merchant_key_pem, |_| {}).await;
+    assert!(shop.state.wechat_sandbox.is_none());
+    let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    // The signed order was accepted by the provider, with the shop's notify URL.
+    let trade = sandbox(&wechat).trade(&token_of(order["code_url"].as_str().unwrap())).await.unwrap();
+    assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", shop.addr)));
+    assert_eq!(confirm(&wechat, order["code_url"].as_str().unwrap()).await.status(), StatusCode::OK);
+    wait_paid(&mut b, &id).await;
+    assert_eq!(payments_received(&shop, order["out_trade_no"].as_str().unwrap()).await, 1);
+
+    // A merchant key the provider does not know: SIGN_ERROR, told as such, nothing recorded.
+    let rogue = merchant_server(base, &c, &new_rsa_pem(), |_| {}).await;
+    let client = certdesk::payment::wechat::WechatPay::from_config(&rogue.state.config, None).await.unwrap().unwrap();
+    let order_of = NewOrder {
+        out_trade_no: "CDROGUE000001".into(),
+        amount_fen: 100,
+        description: "CertDesk 测试".into(),
+        expires_at: Utc::now() + Duration::hours(2),
+    };
+    use certdesk::payment::PaymentProvider;
+    match client.precreate(&order_of).await {
+        Err(PayError::Credentials { code, .. }) => assert_eq!(code, "SIGN_ERROR"),
+        other => panic!("expected SIGN_ERROR, got {:?}", other.map_err(|e| e.to_string())),
+    }
+    let (mut admin, _) = staff_browser(&rogue, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&rogue, &mut admin, false).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_GATEWAY, Some("payment_refused")), "{v}");
+    assert_eq!(orders_of(&rogue, &id).await, 0);
+    assert_eq!(sandbox_trade::Entity::find().count(&wechat.state.db).await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_error_codes_become_ours() {
+    let app = spawn_app().await;
+    let wechat = app.state.payments.get(PayWay::Wechat).unwrap();
+    let order = |no: &str, amount: i64| NewOrder {
+        out_trade_no: no.into(),
+        amount_fen: amount,
+        description: "CertDesk 测试".into(),
+        expires_at: Utc::now() + Duration::hours(2),
+    };
+    let code_url = wechat.precreate(&order("CDTEST000001", 100)).await.unwrap();
+    // The same order again answers the same code; another order under its number is refused.
+    assert_eq!(wechat.precreate(&order("CDTEST000001", 100)).await.unwrap(), code_url);
+    assert!(matches!(wechat.precreate(&order("CDTEST000001", 200)).await, Err(PayError::OrderNoUsed)));
+    match wechat.precreate(&order("CDTEST000002", 0)).await {
+        Err(e @ PayError::InvalidRequest { .. }) => {
+            assert!(e.to_string().contains("PARAM_ERROR"), "{e}");
+            assert_eq!(e.code(), certdesk_shared::ErrorCode::PaymentRefused);
+        }
+        other => panic!("expected PARAM_ERROR, got {:?}", other.map_err(|e| e.to_string())),
+    }
+    assert!(matches!(wechat.query("CDNOSUCH0001").await, Err(PayError::OrderNotFound)));
+    assert_eq!(wechat.query("CDTEST000001").await.unwrap().trade_state, "NOTPAY");
+
+    // Paid: it can no longer be closed (ORDERPAID), and the query says so.
+    assert_eq!(confirm(&app, &code_url).await.status(), StatusCode::OK);
+    assert!(matches!(wechat.close("CDTEST000001").await, Err(PayError::OrderPaid)));
+    let r = wechat.query("CDTEST000001").await.unwrap();
+    assert_eq!((r.trade_state.as_str(), r.amount_fen, r.transaction_id.is_some()), ("SUCCESS", 100, true));
+
+    // Closed: closed again is fine; ordered again under its number, ORDER_CLOSED.
+    wechat.precreate(&order("CDTEST000003", 100)).await.unwrap();
+    wechat.close("CDTEST000003").await.unwrap();
+    wechat.close("CDTEST000003").await.unwrap();
+    assert_eq!(wechat.query("CDTEST000003").await.unwrap().trade_state, "CLOSED");
+    assert!(matches!(wechat.precreate(&order("CDTEST000003", 100)).await, Err(PayError::OrderClosed)));
+
+    // Unsigned: 401 SIGN_ERROR in WeChat Pay's body, the answer itself signed.
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechatpay/v3/pay/transactions/native"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().contains_key("wechatpay-signature") && res.headers().contains_key("wechatpay-serial"));
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], "SIGN_ERROR");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_never_answers_fails_the_order_in_time() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let platform = {
+        use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(&new_rsa_pem()).unwrap();
+        key.to_public_key().to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap()
+    };
+    let c = Credentials {
+        mchid: MCHID.into(),
+        appid: APPID.into(),
+        merchant_serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1".into(),
+        merchant_key_pem: new_rsa_pem(),
+        platform_public_key_pem: platform,
+        platform_key_id: "PUB_KEY_ID_0114232134912410000000000000000000".into(),
+        api_v3_key: "0123456789abcdef0123456789abcdef".into(),
+    };
+    let shop = merchant_server(format!("http://{silent}"), &c, &c.merchant_key_pem, |config| {
+        config.payment_timeout_ms = 1500;
+    })
+    .await;
+    let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
+    let started = std::time::Instant::now();
+    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let took = started.elapsed();
+    assert_eq!((s, v["code"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("payment_timeout")), "{v}");
+    assert!(took >= std::time::Duration::from_millis(1400) && took < std::time::Duration::from_secs(5), "{took:?}");
+    assert_eq!(orders_of(&shop, &id).await, 0);
+    let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 }

@@ -7,7 +7,7 @@ use certdesk_shared::apply::{
     BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
     DocumentView, FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
 };
-use certdesk_shared::payment::{BankTransfer, PaymentOrder, PaymentStatus};
+use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentStatus, PaymentWays};
 use certdesk_shared::regions::REGIONS;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
@@ -1209,30 +1209,72 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
     }
 }
 
-/// Step ⑥: the QR code of an order, polled every 2 s until paid.
+/// Step ⑥: the way to pay by scanning (微信支付 or 支付宝, among those the server offers;
+/// chosen already when only one is), then the QR code of an order in that way, polled every
+/// 2 s until paid. Choosing the other way replaces the open order.
 #[component]
 pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let order = RwSignal::new(None::<PaymentOrder>);
+    let ways = RwSignal::new(None::<Vec<PayWay>>);
+    let way = RwSignal::new(None::<PayWay>);
     let failure = RwSignal::new(None::<crate::form::Failure>);
     let path = StoredValue::new(format!("/api/applications/{id}/payment"));
-    let new_order = move || {
+    // Answers may land after the step has moved on (or been drawn again): `try_set` then
+    // drops them instead of touching a disposed signal.
+    let new_order = move |w: Option<PayWay>| {
         let l = i18n.get_locale_untracked();
+        let p = path.get_value();
+        failure.set(None);
         leptos::task::spawn_local(async move {
-            match crate::api::post_empty::<PaymentOrder>(&path.get_value(), l).await {
-                Ok(o) => order.set(Some(o)),
-                Err(e) => failure.set(Some(e.into())),
+            match crate::api::post::<PaymentOrder>(&p, &PaymentRequest { way: w }, l).await {
+                Ok(o) => drop(order.try_set(Some(o))),
+                Err(e) => drop(failure.try_set(Some(e.into()))),
             }
         });
     };
-    new_order();
+    // The ways offered and the order so far: a paid one is shown, an open one kept in its way.
+    {
+        let l = i18n.get_locale_untracked();
+        let p = path.get_value();
+        leptos::task::spawn_local(async move {
+            let offered =
+                crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
+            let so_far = crate::api::get::<PaymentOrder>(&p, l).await.ok();
+            if ways.try_set(Some(offered.clone())).is_some() {
+                return; // gone meanwhile
+            }
+            if so_far.as_ref().is_some_and(|o| o.status == PaymentStatus::Paid) {
+                order.set(so_far.clone());
+            }
+            match opening_way(&offered, so_far.as_ref()) {
+                Some(w) => way.set(Some(w)),
+                // Nothing offered: the server says why.
+                None if offered.is_empty() => new_order(None),
+                None => {}
+            }
+        });
+    }
+    // A way chosen: its order (the open one in that way, or a new one).
+    Effect::new(move |_| {
+        let Some(w) = way.get() else { return };
+        let shown = order.with_untracked(|o| {
+            o.as_ref().is_some_and(|o| {
+                o.status == PaymentStatus::Paid || (o.status == PaymentStatus::NotPaid && o.way == Some(w))
+            })
+        });
+        if !shown {
+            new_order(Some(w));
+        }
+    });
     let timer = set_interval_with_handle(
         move || {
             if order.with_untracked(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::NotPaid)) {
                 let l = i18n.get_locale_untracked();
+                let p = path.get_value();
                 leptos::task::spawn_local(async move {
-                    if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
-                        order.set(Some(o));
+                    if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+                        drop(order.try_set(Some(o)));
                     }
                 });
             }
@@ -1252,26 +1294,44 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     });
     let cancel = move |_| {
         let l = i18n.get_locale_untracked();
+        let p = path.get_value();
         leptos::task::spawn_local(async move {
-            let _ = crate::api::delete(&path.get_value(), l).await;
-            if let Ok(o) = crate::api::get::<PaymentOrder>(&path.get_value(), l).await {
-                order.set(Some(o));
+            let _ = crate::api::delete(&p, l).await;
+            if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+                drop(order.try_set(Some(o)));
             }
         });
     };
+    let choice = move || {
+        ways.get().filter(|w| !w.is_empty()).map(|offered| {
+            let options: Vec<(Option<PayWay>, Text)> = offered.into_iter().map(|w| (Some(w), way_name(w))).collect();
+            let paid_already = order.with(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::Paid));
+            (!paid_already).then(|| {
+                view! {
+                    <crate::components::fields::Tabs name="pay-way" legend=|l| td_string!(l, pay_way) options value=way />
+                }
+            })
+        })
+    };
     view! {
         <div class="pay">
+            {choice}
             {move || {
                 order
                     .get()
+                    .filter(|o| o.status == PaymentStatus::Paid || o.way.is_none() || o.way == way.get())
                     .map(|o| {
                         let l = i18n.get_locale();
                         let open = o.status == PaymentStatus::NotPaid;
+                        let scan = match o.way {
+                            Some(PayWay::Alipay) => td_string!(l, pay_scan_alipay),
+                            _ => td_string!(l, pay_scan_wechat),
+                        };
                         view! {
                             <p class="amount">{fill(td_string!(l, pay_amount), yuan(o.amount_fen))}</p>
                             {if open {
                                 view! {
-                                    <p>{td_string!(l, pay_scan)}</p>
+                                    <p>{scan}</p>
                                     <div class="qr" inner_html=o.qr_svg></div>
                                     <p>
                                         <a href=o.code_url target="_blank" rel="noopener">{td_string!(l, pay_open)}</a>
@@ -1285,7 +1345,7 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
                             } else {
                                 view! {
                                     <p role="status">{td_string!(l, pay_ended)}</p>
-                                    <button type="button" class="primary" on:click=move |_| new_order()>{td_string!(l, pay_new)}</button>
+                                    <button type="button" class="primary" on:click=move |_| new_order(way.get_untracked())>{td_string!(l, pay_new)}</button>
                                 }
                                     .into_any()
                             }}
@@ -1294,6 +1354,29 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
             }}
             <crate::components::fields::FailureAlert failure />
         </div>
+    }
+}
+
+/// The way step ⑥ opens with: that of the order paid, or of the open order while its way is
+/// still offered; else the only way offered; else none (the customer chooses).
+pub fn opening_way(offered: &[PayWay], so_far: Option<&PaymentOrder>) -> Option<PayWay> {
+    let kept = so_far.and_then(|o| match o.status {
+        PaymentStatus::Paid => o.way,
+        PaymentStatus::NotPaid => o.way.filter(|w| offered.contains(w)),
+        _ => None,
+    });
+    match (kept, offered) {
+        (Some(w), _) => Some(w),
+        (None, [only]) => Some(*only),
+        _ => None,
+    }
+}
+
+/// A way of paying as the customer knows it.
+fn way_name(way: PayWay) -> Text {
+    match way {
+        PayWay::Wechat => |l| td_string!(l, pay_way_wechat),
+        PayWay::Alipay => |l| td_string!(l, pay_way_alipay),
     }
 }
 
@@ -1311,6 +1394,39 @@ pub fn type_name(cat: Option<&Catalogue>, a: &RequestView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn order(status: PaymentStatus, way: Option<PayWay>) -> PaymentOrder {
+        PaymentOrder {
+            out_trade_no: "CD1".into(),
+            amount_fen: 30000,
+            status,
+            way,
+            code_url: String::new(),
+            qr_svg: String::new(),
+            expires_at: String::new(),
+            paid_at: None,
+        }
+    }
+
+    #[test]
+    fn step_six_opens_with_the_way_of_the_order_or_the_only_way_offered() {
+        use PayWay::{Alipay, Wechat};
+        let both = [Wechat, Alipay];
+        let open = |w| order(PaymentStatus::NotPaid, Some(w));
+        let cases: [(&[PayWay], Option<PaymentOrder>, Option<PayWay>); 7] = [
+            (&[Wechat], None, Some(Wechat)),
+            (&both, None, None),
+            (&both, Some(open(Alipay)), Some(Alipay)),
+            // A way no longer offered is not kept.
+            (&[Wechat], Some(open(Alipay)), Some(Wechat)),
+            (&both, Some(order(PaymentStatus::Closed, Some(Alipay))), None),
+            (&both, Some(order(PaymentStatus::Paid, Some(Alipay))), Some(Alipay)),
+            (&[], None, None),
+        ];
+        for (offered, so_far, expected) in cases {
+            assert_eq!(opening_way(offered, so_far.as_ref()), expected, "{offered:?} {so_far:?}");
+        }
+    }
 
     fn filled() -> Values {
         let mut v: Values = Default::default();
