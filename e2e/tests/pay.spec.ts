@@ -2,12 +2,17 @@ import { test, expect } from '@playwright/test';
 import { appReady, register, staffSignedIn, watchForErrors } from './support';
 import { files, wizardToPayment } from './journey';
 
-// ⑥ 扫码缴费 with 微信支付 against the WeChat Pay sandbox: the server's production WeChat Pay
-// client makes the order at the sandbox over HTTP (API v3, signed both ways), the page shows
-// its QR code, the phone's page pays, the sandbox POSTs the notification back to the server,
-// and the wizard moves on by itself.
+// ⑥ 扫码缴费 with 微信支付 or 支付宝, each against its sandbox: the server's production client
+// makes the order at the sandbox over HTTP (WeChat Pay API v3 signed both ways; Alipay's
+// gateway signed RSA2 both ways), the page shows its QR code, the phone's page pays, the
+// sandbox POSTs the notification back to the server, and the wizard moves on by itself.
 
-test('a customer pays with WeChat Pay by scanning, and the wizard moves on by itself', async ({ browser, page, context }) => {
+const WAYS = [
+  { way: 'wechat', name: '微信支付', title: 'WeChat Pay', hint: /^请使用微信扫一扫/, page: /\/sandbox\/wechatpay\/pay\/[\w-]+$/ },
+  { way: 'alipay', name: '支付宝', title: 'Alipay', hint: /^请使用支付宝扫一扫/, page: /\/sandbox\/alipay\/pay\/[\w-]+$/ },
+] as const;
+
+for (const w of WAYS) test(`a customer pays with ${w.title} by scanning, and the wizard moves on by itself`, async ({ browser, page, context }) => {
   test.setTimeout(60_000);
   const done = watchForErrors(page);
   const staff = await staffSignedIn(browser);
@@ -16,23 +21,26 @@ test('a customer pays with WeChat Pay by scanning, and the wizard moves on by it
   await expect(page).toHaveURL(/step=6$/);
 
   // The way, then its QR code.
-  const wechat = page.getByRole('radio', { name: '微信支付' });
-  await wechat.check();
-  await expect(wechat).toBeChecked();
-  await expect(page.getByText(/^请使用微信扫一扫/)).toBeVisible();
+  // Both ways are offered; the other one is not chosen.
+  const other = WAYS.find((o) => o.way !== w.way)!;
+  await expect(page.getByRole('radio', { name: other.name })).toBeVisible();
+  const way = page.getByRole('radio', { name: w.name });
+  await way.check();
+  await expect(way).toBeChecked();
+  await expect(page.getByText(w.hint)).toBeVisible();
   await expect(page.locator('.qr svg')).toBeVisible();
   await expect(page.locator('.pay .amount')).toHaveText(/^金额：\d+(\.\d+)?元$/);
   const link = page.getByRole('link', { name: '在手机上打开支付页面' });
   const codeUrl = (await link.getAttribute('href'))!;
-  expect(codeUrl).toMatch(/\/sandbox\/wechatpay\/pay\/[\w-]+$/);
+  expect(codeUrl).toMatch(w.page);
 
-  // The order the wizard polls: open, in WeChat Pay; a reload shows the same QR code.
+  // The order the wizard polls: open, in that way; a reload shows the same QR code.
   const id = new URL(page.url()).searchParams.get('id')!;
   const order = await (await page.request.get(`/api/applications/${id}/payment`)).json();
-  expect([order.status, order.way, order.code_url]).toEqual(['not_paid', 'wechat', codeUrl]);
+  expect([order.status, order.way, order.code_url]).toEqual(['not_paid', w.way, codeUrl]);
   await page.reload();
   await appReady(page);
-  await expect(page.getByRole('radio', { name: '微信支付' })).toBeChecked();
+  await expect(page.getByRole('radio', { name: w.name })).toBeChecked();
   await expect(link).toHaveAttribute('href', codeUrl);
 
   // The phone opens the code and pays (the page stays open: closing it while its
@@ -47,6 +55,6 @@ test('a customer pays with WeChat Pay by scanning, and the wizard moves on by it
   // The notification reaches the server; the wizard moves on to ⑦ by itself.
   await expect(page).toHaveURL(/step=7$/, { timeout: 15_000 });
   const paid = await (await page.request.get(`/api/applications/${id}/payment`)).json();
-  expect([paid.status, paid.way]).toEqual(['paid', 'wechat']);
+  expect([paid.status, paid.way]).toEqual(['paid', w.way]);
   done();
 });
