@@ -12,6 +12,7 @@ pub mod http;
 pub mod metrics;
 pub mod migration;
 pub mod notify;
+pub mod outbound;
 pub mod payment;
 pub mod pdf;
 pub mod startup;

@@ -20,8 +20,6 @@ use crate::config::{Config, Secret};
 /// Tries of a request whose connection could not be made, and the first wait between them.
 const CONNECT_TRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-/// The longest a connection may take (within the call's whole timeout).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What the client needs: where, as whom, with which signature and templates.
 pub struct Settings {
@@ -109,11 +107,7 @@ struct Answer {
 
 impl AliyunSms {
     pub fn new(settings: Settings) -> anyhow::Result<AliyunSms> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-            .timeout(settings.timeout)
-            .user_agent(concat!("certdesk/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::outbound::client(settings.timeout)?;
         Ok(AliyunSms { http, settings })
     }
 

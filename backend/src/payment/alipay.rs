@@ -47,7 +47,7 @@ pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 /// answers the same `qr_code`. A call that timed out is not tried again: the customer is
 /// waiting, and the order is reconciled by query.
 const TRIES: u32 = 3;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The total time of a call when no configuration says otherwise (`CERTDESK_PAYMENT_TIMEOUT_MS`).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Beijing time (UTC+8 all year: China keeps no daylight saving time).
@@ -139,16 +139,6 @@ pub fn public_key(text: &str) -> anyhow::Result<RsaPublicKey> {
     }
     let der = B64.decode(text.split_whitespace().collect::<String>()).context("PEM or base64")?;
     RsaPublicKey::from_public_key_der(&der).or_else(|_| RsaPublicKey::from_pkcs1_der(&der)).context("an RSA public key")
-}
-
-/// The HTTP client of the payment providers: rustls, explicit connect and total timeouts.
-pub fn http_client(connect: Duration, total: Duration) -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect)
-        .timeout(total)
-        .user_agent(concat!("certdesk/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the HTTP client")
 }
 
 /// The text of the object under `key` at the top level of a JSON object, exactly as sent
@@ -318,7 +308,7 @@ impl Alipay {
             keys: KeySource::Ready(Arc::new(keys)),
             gateway: gateway.to_owned(),
             notify_url: notify_url.to_owned(),
-            http: http_client(CONNECT_TIMEOUT, TIMEOUT)?,
+            http: crate::outbound::client(TIMEOUT)?,
             timeout: TIMEOUT,
         })
     }
@@ -328,6 +318,7 @@ impl Alipay {
     /// none.
     pub async fn from_config(config: &Config, db: &sea_orm::DatabaseConnection) -> anyhow::Result<Option<Alipay>> {
         let notify_url = format!("{}{NOTIFY_PATH}", config.callback_base());
+        let timeout = Duration::from_millis(config.payment_timeout_ms);
         let app_id = config.alipay_app_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let (key_file, public_file) = (&config.alipay_app_private_key_file, &config.alipay_public_key_file);
         let Some(app_id) = app_id else {
@@ -341,8 +332,8 @@ impl Alipay {
                     keys: KeySource::Sandbox(db.clone(), Arc::default()),
                     gateway,
                     notify_url,
-                    http: http_client(CONNECT_TIMEOUT, TIMEOUT)?,
-                    timeout: TIMEOUT,
+                    http: crate::outbound::client(timeout)?,
+                    timeout,
                 }));
             }
             return Ok(None);
@@ -358,7 +349,7 @@ impl Alipay {
         if !config.alipay_gateway.starts_with("https://") && !config.sandbox_allowed() {
             anyhow::bail!("CERTDESK_ALIPAY_GATEWAY must be an https:// address");
         }
-        Ok(Some(Alipay::new(app_id, app_key, alipay_key, &config.alipay_gateway, &notify_url)?))
+        Ok(Some(Alipay::new(app_id, app_key, alipay_key, &config.alipay_gateway, &notify_url)?.with_timeout(timeout)?))
     }
 
     pub fn app_id(&self) -> &str {
@@ -373,7 +364,7 @@ impl Alipay {
 
     /// The same client with another total timeout per call.
     pub fn with_timeout(mut self, total: Duration) -> anyhow::Result<Alipay> {
-        self.http = http_client(CONNECT_TIMEOUT.min(total), total)?;
+        self.http = crate::outbound::client(total)?;
         self.timeout = total;
         Ok(self)
     }

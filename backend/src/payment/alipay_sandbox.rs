@@ -490,7 +490,7 @@ pub async fn sign_notification(db: &DatabaseConnection, params: &[(&str, String)
 /// Posts a paid trade's notification to its `notify_url` until the answer is `success`
 /// (after 0, 1, 2, 4, 8, 16 and 32 seconds; Alipay itself goes on for 25 hours).
 pub async fn deliver(db: DatabaseConnection, token: String) {
-    let Ok(http) = super::alipay::http_client(Duration::from_secs(5), Duration::from_secs(10)) else { return };
+    let Ok(http) = crate::outbound::client(Duration::from_secs(10)) else { return };
     for wait in [0u64, 1, 2, 4, 8, 16, 32] {
         tokio::time::sleep(Duration::from_secs(wait)).await;
         let t = match by_token(&db, &token).await {

@@ -184,13 +184,7 @@ impl Payments {
 /// The HTTP client of the payment providers: rustls, at most 3 s to connect and
 /// `payment_timeout_ms` in all, no redirects (an API that redirects is not the API).
 pub fn http_client(config: &crate::config::Config) -> anyhow::Result<reqwest::Client> {
-    let total = Duration::from_millis(config.payment_timeout_ms);
-    Ok(reqwest::Client::builder()
-        .connect_timeout(total.min(Duration::from_secs(3)))
-        .timeout(total)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("CertDesk/", env!("CARGO_PKG_VERSION")))
-        .build()?)
+    crate::outbound::client(Duration::from_millis(config.payment_timeout_ms))
 }
 
 /// Runs an idempotent call again while it fails for a transient reason: after 200 ms, then
