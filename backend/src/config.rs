@@ -109,9 +109,10 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
 
-    /// The sandbox payment provider and its public pay page (on by default, as the embedded
-    /// demo). Anyone can "pay" there, so turn it off in production (`false`) until a real
-    /// provider is configured; bank transfer and settlement keep working.
+    /// The payment sandboxes (WeChat Pay's and Alipay's, each speaking its vendor's protocol,
+    /// with public pay pages), on by default for development. Anyone can "pay" there, so a
+    /// production server refuses to start with them: set `false` there, with the real
+    /// providers' settings below (bank transfer and settlement work without any).
     #[arg(long, env = "CERTDESK_PAYMENT_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
     pub payment_sandbox: bool,
 
@@ -301,6 +302,14 @@ impl Config {
 
     /// Refuses settings that must never reach production.
     pub fn check(&self) -> anyhow::Result<()> {
+        // Development mode runs the sandboxes (anyone can "pay" on their pages) without the
+        // staging banner: it is for this machine only.
+        if self.dev && !self.bind.ip().is_loopback() {
+            anyhow::bail!(
+                "CERTDESK_DEV is for development on this machine: it needs a loopback bind address \
+                 (a public test deployment is a staging server, CERTDESK_STAGING=true)"
+            );
+        }
         if self.insecure_captcha_echo && !(self.dev && self.bind.ip().is_loopback()) {
             anyhow::bail!(
                 "CERTDESK_INSECURE_CAPTCHA_ECHO is for tests: it needs CERTDESK_DEV and a loopback bind address"

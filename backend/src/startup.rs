@@ -19,7 +19,7 @@ impl Sandbox {
     fn explain(self) -> &'static str {
         match self {
             Sandbox::Payment => {
-                "the sandbox payment provider (anyone can pay on its page): set CERTDESK_PAYMENT_SANDBOX=false and configure WeChat Pay (CERTDESK_WECHATPAY_MCHID and the other CERTDESK_WECHATPAY_* settings); bank transfer and monthly statements keep working without"
+                "the sandbox payment providers (anyone can pay on their pages): set CERTDESK_PAYMENT_SANDBOX=false and configure WeChat Pay (CERTDESK_WECHATPAY_MCHID and the other CERTDESK_WECHATPAY_* settings) and/or Alipay (CERTDESK_ALIPAY_APP_ID and the other CERTDESK_ALIPAY_* settings); bank transfer and monthly statements keep working without either"
             }
             Sandbox::Sms => {
                 "the sandbox SMS gateway (no message reaches a phone): set CERTDESK_SMS_SANDBOX=false with Alibaba Cloud's CERTDESK_SMS_ACCESS_KEY_ID, CERTDESK_SMS_ACCESS_KEY_SECRET_FILE, CERTDESK_SMS_SIGN_NAME and CERTDESK_SMS_TEMPLATES"

@@ -180,7 +180,6 @@ fn e2e(args: &[String]) -> Result<()> {
     setup::test_packages()?;
     setup::build_tools()?;
     setup::e2e_packages()?;
-    setup::build_downloads()?;
     let mut tally = tally::Tally::default();
     browser_tests(&mut tally, args)?;
     tally.print(started.elapsed());
@@ -192,6 +191,8 @@ fn browser_tests(tally: &mut tally::Tally, args: &[String]) -> Result<()> {
     step("Browser app (release) and server");
     setup::build_app()?;
     size::report_all(&root().join("dist"))?;
+    // After the app: trunk empties dist/ as it builds.
+    setup::build_downloads()?;
     sh(cargo().args(["build", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
     sh(cargo().args(["build", "-p", "certdesk-agent", "--bin", "certdesk-agent"]))?;
 

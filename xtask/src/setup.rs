@@ -201,6 +201,10 @@ pub fn build_app() -> Result<()> {
 pub fn build_downloads() -> Result<PathBuf> {
     let version = env!("CARGO_PKG_VERSION");
     let out = root().join("dist/downloads");
+    // Only this build's files: an older version left here would still be listed.
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
     std::fs::create_dir_all(&out)?;
     let release = |target: Option<&str>| -> Result<PathBuf> {
         let mut cargo = crate::cargo();

@@ -117,7 +117,7 @@ pub fn metrics_app(state: AppState) -> Router {
 /// A request's path as the log records it: never the query string (search terms, tokens),
 /// and a sandbox pay page's token replaced, since whoever holds it may pay the order.
 fn log_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for prefix in ["/sandbox/pay/", "/sandbox/alipay/pay/"] {
+    for prefix in ["/sandbox/wechatpay/pay/", "/sandbox/alipay/pay/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.split_once('/').map(|(_, t)| format!("/{t}")).unwrap_or_default();
             return format!("{prefix}…{tail}").into();
@@ -132,8 +132,8 @@ mod tests {
     fn the_log_keeps_no_query_and_no_pay_token() {
         let uri: axum::http::Uri = "/api/public/search?email=zs%40example.com&status=all".parse().unwrap_or_default();
         assert_eq!(super::log_path(uri.path()), "/api/public/search");
-        assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy"), "/sandbox/pay/…");
-        assert_eq!(super::log_path("/sandbox/pay/Zm9vYmFy/confirm"), "/sandbox/pay/…/confirm");
+        assert_eq!(super::log_path("/sandbox/wechatpay/pay/Zm9vYmFy"), "/sandbox/wechatpay/pay/…");
+        assert_eq!(super::log_path("/sandbox/wechatpay/pay/Zm9vYmFy/confirm"), "/sandbox/wechatpay/pay/…/confirm");
         assert_eq!(super::log_path("/sandbox/alipay/pay/Zm9vYmFy/confirm"), "/sandbox/alipay/pay/…/confirm");
         assert_eq!(super::log_path("/ocsp"), "/ocsp");
     }

@@ -1,7 +1,8 @@
 //! ⑥ 扫码缴费 over HTTP: the ways offered, an application's QR order in the chosen way, its
 //! status for the wizard's polling, and cancelling; WeChat Pay's notification endpoint
-//! (answered in its protocol); transfers and statements; and the WeChat Pay sandbox, a
-//! server speaking API v3 with its pay page, the page a phone opens after scanning.
+//! (answered in its protocol); transfers and statements. (Alipay's notification is
+//! `http/alipay.rs`; the sandboxes' routes are `http/sandbox_wechatpay.rs`,
+//! `payment/alipay_sandbox.rs` and `http/sms_sandbox.rs`.)
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

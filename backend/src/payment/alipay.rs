@@ -142,67 +142,11 @@ pub fn public_key(text: &str) -> anyhow::Result<RsaPublicKey> {
 }
 
 /// The text of the object under `key` at the top level of a JSON object, exactly as sent
-/// (what Alipay signed); `None` when there is none.
+/// (what Alipay signed); `None` when there is none, or when the answer is not JSON.
 pub fn response_text<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let bytes = json.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    // (start of the string, end after its closing quote) of the last key-position string.
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                let end = (i + 1).min(bytes.len());
-                let name = json.get(start + 1..end.saturating_sub(1))?;
-                let rest = json.get(end..)?.trim_start();
-                if depth == 1 && name == key && rest.starts_with(':') {
-                    let value = rest[1..].trim_start();
-                    let offset = json.len() - value.len();
-                    return value.starts_with('{').then(|| object_end(json, offset)).flatten();
-                }
-                i = end;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The object starting at `start` (a `{`), through its matching `}`.
-fn object_end(json: &str, start: usize) -> Option<&str> {
-    let bytes = json.as_bytes();
-    let (mut depth, mut i, mut in_string) = (0usize, start, false);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return json.get(start..=i);
-                    }
-                }
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    None
+    let top: std::collections::HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue> =
+        serde_json::from_str(json).ok()?;
+    top.get(key).map(|v| v.get()).filter(|v| v.starts_with('{'))
 }
 
 /// Why a call to Alipay failed.
@@ -250,10 +194,24 @@ impl AlipayError {
     }
 }
 
+/// Alipay's answers in the providers' common terms, so that the customer is told the same
+/// thing whichever way they pay (a timeout is `payment_timeout`, a paid trade is recorded).
 impl From<AlipayError> for PayError {
     fn from(e: AlipayError) -> PayError {
-        match e.sub_code() {
-            Some("ACQ.TRADE_NOT_EXIST") => PayError::OrderNotFound,
+        match (&e, e.sub_code()) {
+            (AlipayError::Timeout(_), _) => PayError::Timeout,
+            (AlipayError::Unreachable(m), _) => PayError::Transport(m.clone()),
+            (AlipayError::Forged(why), _) => PayError::BadResponse(why),
+            (AlipayError::Unreadable(_), _) => PayError::BadResponse("not Alipay's JSON"),
+            (_, Some("ACQ.TRADE_NOT_EXIST")) => PayError::OrderNotFound,
+            (_, Some("ACQ.TRADE_HAS_SUCCESS" | "ACQ.TRADE_HAS_FINISHED" | "ACQ.TRADE_STATUS_ERROR")) => {
+                PayError::OrderPaid
+            }
+            (_, Some("ACQ.TRADE_HAS_CLOSE")) => PayError::OrderClosed,
+            (_, Some("isv.invalid-signature" | "isv.invalid-app-id" | "isv.insufficient-isv-permissions")) => {
+                PayError::Credentials { code: e.sub_code().unwrap_or_default().to_owned(), message: e.to_string() }
+            }
+            (_, Some("ACQ.SYSTEM_ERROR" | "aop.ACQ.SYSTEM_ERROR")) => PayError::ProviderDown(e.to_string()),
             _ => PayError::Provider(e.to_string()),
         }
     }

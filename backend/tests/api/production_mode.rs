@@ -47,7 +47,7 @@ async fn production_refuses_to_start_with_a_sandbox_and_names_each_one() {
     // The defaults: the sandbox payment provider, the sandbox SMS gateway, outbox e-mail.
     let text = serve_refusal(config.clone()).await;
     for needle in [
-        "sandbox payment provider",
+        "sandbox payment providers",
         "CERTDESK_PAYMENT_SANDBOX=false",
         "sandbox SMS gateway",
         "outbox-only e-mail",
@@ -64,18 +64,26 @@ async fn production_refuses_to_start_with_a_sandbox_and_names_each_one() {
     let text = serve_refusal(fixed).await;
     assert!(text.contains("sandbox SMS gateway") && text.contains("CERTDESK_SMS_SANDBOX=false"), "{text}");
     assert!(text.contains("CERTDESK_SMS_TEMPLATES"), "{text}");
-    assert!(!text.contains("sandbox payment provider") && !text.contains("outbox-only e-mail"), "{text}");
+    assert!(!text.contains("sandbox payment providers") && !text.contains("outbox-only e-mail"), "{text}");
     // Without a CA as well, the settings are named first, before any database work.
     let (_dir2, mut bare) = test_config().await;
     bare.dev = false;
     bare.insecure_captcha_echo = false;
     let text = serve_refusal(bare).await;
-    assert!(text.contains("sandbox payment provider"), "{text}");
+    assert!(text.contains("sandbox payment providers"), "{text}");
     // Development and staging pass the check.
     certdesk::startup::check(&Config { staging: true, ..config.clone() }).unwrap();
     let mut dev = config;
     dev.dev = true;
     certdesk::startup::check(&dev).unwrap();
+    // But a development server is for this machine: on a public address its sandboxes would
+    // let anyone pay on their pages, with no staging banner.
+    dev.bind = "0.0.0.0:8080".parse().unwrap();
+    let text = serve_refusal(dev).await;
+    assert!(
+        text.contains("CERTDESK_DEV") && text.contains("loopback") && text.contains("CERTDESK_STAGING=true"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
