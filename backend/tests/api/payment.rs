@@ -102,9 +102,16 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    // The ways offered: WeChat Pay (its sandbox, in development).
+    // The ways offered: WeChat Pay and Alipay (their sandboxes, in development); with two, the
+    // customer must say which.
     let (_, ways) = b.get("/api/payments/ways").await;
-    assert_eq!(ways, json!({ "ways": ["wechat"] }));
+    assert_eq!(ways, json!({ "ways": ["wechat", "alipay"] }));
+    let (s, refused) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    assert_eq!(
+        (s, refused["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("way")),
+        "{refused}"
+    );
     let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     assert_eq!(s, StatusCode::OK, "{order}");
     assert_eq!(
@@ -118,7 +125,7 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let trade = sandbox(&app).trade(&token_of(code_url)).await.unwrap();
     assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", app.addr)));
     // Asking again shows the same QR code.
-    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     assert_eq!(again["out_trade_no"], order["out_trade_no"]);
 
     let token = token_of(code_url);
@@ -230,7 +237,7 @@ async fn expired_and_cancelled_orders() {
     assert_eq!(confirm(&app, first["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
 
     // A new QR code, then the user cancels it: the pay page refuses it.
-    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
     assert_ne!(second["out_trade_no"], first["out_trade_no"]);
     assert_eq!(second["status"], "not_paid");
     let (s, _) = b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await;
@@ -355,7 +362,7 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
                 .post(url)
                 .header("cookie", cookie)
                 .header("x-csrf-token", csrf)
-                .json(&json!({}))
+                .json(&json!({ "way": "wechat" }))
                 .send()
                 .await
                 .unwrap();
@@ -415,7 +422,10 @@ async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
     assert_eq!(s, StatusCode::OK);
     // The QR code can no longer be paid, and no new one is made on top of the transfer.
     assert_eq!(confirm(&app, order["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
-    assert_eq!(b.post(&format!("/api/applications/{id}/payment"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await.0,
+        StatusCode::CONFLICT
+    );
     assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
 }
 
