@@ -1333,9 +1333,13 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
                                 view! {
                                     <p>{scan}</p>
                                     <div class="qr" inner_html=o.qr_svg></div>
-                                    <p>
-                                        <a href=o.code_url target="_blank" rel="noopener">{td_string!(l, pay_open)}</a>
-                                    </p>
+                                    // A page a phone can open (Alipay's, the sandboxes'); WeChat
+                                    // Pay's weixin:// code opens only in WeChat.
+                                    {(o.code_url.starts_with("https://") || o.code_url.starts_with("http://")).then(|| view! {
+                                        <p>
+                                            <a href=o.code_url.clone() target="_blank" rel="noopener">{td_string!(l, pay_open)}</a>
+                                        </p>
+                                    })}
                                     <p class="hint">{fill(td_string!(l, pay_expires), short_time(&o.expires_at))}</p>
                                     <button type="button" class="secondary" on:click=cancel>{td_string!(l, pay_cancel)}</button>
                                 }
