@@ -181,7 +181,7 @@ pub async fn current(
         && r.trade_state == "SUCCESS"
     {
         // Checked like a notification: same order, same amount; audited the same way.
-        let _ = record(db, key, &r, "query").await;
+        let _ = record(db, key, &r, provider.way().as_str(), "query").await;
         return latest(db, &app.id).await;
     }
     if o.expires_at <= now {
@@ -221,7 +221,7 @@ async fn close(
             Ok(()) | Err(PayError::OrderClosed | PayError::OrderNotFound) => {}
             Err(PayError::OrderPaid) => {
                 if let Ok(r) = provider.query(&o.out_trade_no).await {
-                    let _ = record(db, key, &r, "query").await;
+                    let _ = record(db, key, &r, provider.way().as_str(), "query").await;
                 }
                 return Err(ErrorCode::NotEditable.into());
             }
@@ -262,15 +262,22 @@ pub enum Recorded {
     NotSuccess,
 }
 
-/// Records a verified result exactly once: the order must exist and the currency and the
-/// amount must match it. Money received for a closed or expired order is still recorded.
+/// Records a verified result exactly once: the order must exist, be one of `provider` (the
+/// way that vouched for the result: `wechat`, `alipay`, `bank_transfer`), and the currency
+/// and the amount must match it. Money received for a closed or expired order is still
+/// recorded.
 pub async fn record(
     db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     r: &TradeResult,
+    provider: &str,
     source: &str,
 ) -> Result<Recorded, AppError> {
-    let o = payment_order::Entity::find_by_id(r.out_trade_no.clone()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    let o = payment_order::Entity::find_by_id(r.out_trade_no.clone())
+        .one(db)
+        .await?
+        .filter(|o| o.provider == provider)
+        .ok_or(ErrorCode::NotFound)?;
     if r.trade_state != "SUCCESS" {
         return Ok(Recorded::NotSuccess);
     }
@@ -318,7 +325,7 @@ pub async fn notified(
         tracing::warn!(error = %e, "payment notification refused");
         NotifyRefused::Signature
     })?;
-    record(db, key, &r, "notification").await.map_err(|e| match e.code() {
+    record(db, key, &r, provider.way().as_str(), "notification").await.map_err(|e| match e.code() {
         ErrorCode::NotFound | ErrorCode::Validation => NotifyRefused::Order,
         _ => NotifyRefused::Retry,
     })
@@ -430,7 +437,7 @@ pub async fn confirm_transfer(
     };
     // Paid, audited as received and as confirmed by this person, all together.
     let txn = db.begin().await?;
-    match record(&txn, key, &result, "finance").await? {
+    match record(&txn, key, &result, TRANSFER, "finance").await? {
         Recorded::Paid => {
             let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.request_id });
             audit::append(

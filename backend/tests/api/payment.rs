@@ -209,6 +209,15 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     // The genuine one is accepted.
     assert_eq!(post_notification(&app, &good).await.0, StatusCode::NO_CONTENT);
     assert_eq!(payments_received(&app, &out_trade_no).await, 1);
+
+    // WeChat Pay vouches only for its own orders: an Alipay order is not paid by a
+    // notification WeChat Pay signed for its number.
+    let (mut c, other_id, _) = complete_draft(&app, &mut admin, false).await;
+    let (_, order) = c.post(&format!("/api/applications/{other_id}/payment"), json!({ "way": "alipay" })).await;
+    let alipay_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    let crossed = sandbox.sign_notification(&transaction(&alipay_no, 30000)).await.unwrap();
+    assert_eq!(post_notification(&app, &crossed).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(payments_received(&app, &alipay_no).await, 0);
 }
 
 #[tokio::test]
