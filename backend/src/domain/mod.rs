@@ -22,6 +22,7 @@ pub mod renew;
 pub mod request;
 pub mod review;
 pub mod revoke;
+pub mod sandbox_secret;
 pub mod security_key;
 pub mod session;
 pub mod shipping;

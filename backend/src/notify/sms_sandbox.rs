@@ -10,10 +10,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
+use sea_orm::DatabaseConnection;
 
 use super::sms::{CODE_PARAMS, SmsError, fill, sign, signed, template_text};
-use crate::entity::sandbox_secret;
 
 /// The sandbox account's AccessKey ID.
 pub const ACCESS_KEY_ID: &str = "LTAIsandboxcertdesk";
@@ -29,26 +28,7 @@ const PER_NUMBER_PER_HOUR: i64 = 5;
 
 /// The sandbox AccessKey secret, made by the first server that needs it.
 pub async fn access_key_secret(db: &DatabaseConnection) -> anyhow::Result<String> {
-    if let Some(s) = sandbox_secret::Entity::find_by_id(SECRET_NAME.to_owned()).one(db).await? {
-        return Ok(s.value);
-    }
-    let value = crate::domain::random_token::<24>()?;
-    let insert = sandbox_secret::Entity::insert(sandbox_secret::ActiveModel {
-        name: Set(SECRET_NAME.into()),
-        value: Set(value),
-    })
-    .exec(db)
-    .await;
-    match insert {
-        Ok(_) => {}
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(e) => return Err(e.into()),
-    }
-    sandbox_secret::Entity::find_by_id(SECRET_NAME.to_owned())
-        .one(db)
-        .await?
-        .map(|s| s.value)
-        .ok_or_else(|| anyhow::anyhow!("the SMS sandbox secret vanished"))
+    crate::domain::sandbox_secret::get_or_make(db, SECRET_NAME, crate::domain::random_token::<24>).await
 }
 
 /// The vendor's side.

@@ -36,7 +36,7 @@ use sha2::Sha256;
 
 use super::Notification;
 use super::alipay::{alipay_time, fen, parse_alipay_time, rsa2_sign, rsa2_verify, sign_content, yuan};
-use crate::entity::{alipay_sandbox_trade as trade, sandbox_secret};
+use crate::entity::alipay_sandbox_trade as trade;
 use crate::state::AppState;
 
 /// The sandbox app's APPID (the open platform's sandbox apps start with 9021).
@@ -72,22 +72,11 @@ pub async fn keys(db: &DatabaseConnection) -> anyhow::Result<Keys> {
 
 /// A stored RSA-2048 key (PKCS#8 PEM), made the first time.
 async fn secret(db: &DatabaseConnection, name: &str) -> anyhow::Result<String> {
-    if let Some(s) = sandbox_secret::Entity::find_by_id(name.to_owned()).one(db).await? {
-        return Ok(s.value);
-    }
-    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
-    let value = key.to_pkcs8_pem(LineEnding::LF)?.to_string();
-    let insert =
-        sandbox_secret::Entity::insert(sandbox_secret::ActiveModel { name: Set(name.into()), value: Set(value) })
-            .exec(db)
-            .await;
-    match insert {
-        Ok(_) => {}
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let stored = sandbox_secret::Entity::find_by_id(name.to_owned()).one(db).await?;
-    stored.map(|s| s.value).context("the sandbox secret vanished")
+    crate::domain::sandbox_secret::get_or_make(db, name, || {
+        let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+        Ok(key.to_pkcs8_pem(LineEnding::LF)?.to_string())
+    })
+    .await
 }
 
 pub fn router() -> Router<AppState> {

@@ -24,7 +24,7 @@ use tokio::sync::OnceCell;
 
 use super::wechat::{self, ApiV3Key, Authorization, WechatSettings};
 use super::{Notification, PayError};
-use crate::entity::{sandbox_secret, sandbox_trade};
+use crate::entity::sandbox_trade;
 
 /// Where the sandbox is mounted.
 pub const PREFIX: &str = "/sandbox/wechatpay";
@@ -122,23 +122,9 @@ impl WechatSandbox {
 
     /// A stored secret, made by `make` the first time (the first server to store it wins).
     async fn secret(&self, name: &str, make: impl FnOnce() -> Result<String, PayError>) -> Result<String, PayError> {
-        if let Some(s) =
-            sandbox_secret::Entity::find_by_id(name.to_owned()).one(&self.db).await.map_err(provider_err)?
-        {
-            return Ok(s.value);
-        }
-        let value = make()?;
-        let insert =
-            sandbox_secret::Entity::insert(sandbox_secret::ActiveModel { name: Set(name.into()), value: Set(value) })
-                .exec(&self.db)
-                .await;
-        match insert {
-            Ok(_) => {}
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-            Err(e) => return Err(provider_err(e)),
-        }
-        let stored = sandbox_secret::Entity::find_by_id(name.to_owned()).one(&self.db).await.map_err(provider_err)?;
-        stored.map(|s| s.value).ok_or(PayError::Provider("secret vanished".into()))
+        crate::domain::sandbox_secret::get_or_make(&self.db, name, || make().map_err(|e| anyhow::anyhow!("{e}")))
+            .await
+            .map_err(provider_err)
     }
 
     /// The sandbox merchant's credentials.
