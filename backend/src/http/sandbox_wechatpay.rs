@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 
+use crate::payment::escape;
 use crate::payment::wechat_sandbox::{PREFIX, WechatSandbox, WxError};
 use crate::state::AppState;
 
@@ -120,15 +121,7 @@ async fn close(
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem\">\
-         <p style=\"color:#777\">微信支付沙箱（模拟手机扫码后打开的付款页，不会产生真实扣款）</p>{body}</body></html>"
-    ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    crate::payment::sandbox_page("微信支付", title, body)
 }
 
 async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {

@@ -37,6 +37,7 @@ use sha2::Sha256;
 use super::Notification;
 use super::alipay::{alipay_time, fen, parse_alipay_time, rsa2_sign, rsa2_verify, sign_content, yuan};
 use crate::entity::alipay_sandbox_trade as trade;
+use crate::payment::escape;
 use crate::state::AppState;
 
 /// The sandbox app's APPID (the open platform's sandbox apps start with 9021).
@@ -509,15 +510,7 @@ pub async fn deliver(db: DatabaseConnection, token: String) {
 // The pay page: the same markup as the WeChat Pay sandbox's.
 
 fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem\">\
-         <p style=\"color:#777\">CertDesk 支付宝沙箱（模拟手机扫码后打开的付款页，不会产生真实扣款）</p>{body}</body></html>"
-    ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    crate::payment::sandbox_page("支付宝", title, body)
 }
 
 async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {

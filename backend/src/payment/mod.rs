@@ -208,6 +208,21 @@ where
     call().await
 }
 
+/// A sandbox's pay page (the page a phone opens after scanning): one look for both
+/// sandboxes, `vendor` naming which (微信支付, 支付宝), `body` already escaped.
+pub fn sandbox_page(vendor: &str, title: &str, body: &str) -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem\">\
+         <p style=\"color:#777\">CertDesk {vendor}沙箱（模拟手机扫码后打开的付款页，不会产生真实扣款）</p>{body}</body></html>"
+    ))
+}
+
+/// Text for a sandbox page's HTML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
