@@ -820,6 +820,12 @@ pub fn Apply() -> impl IntoView {
         }
     };
     let locked = Memo::new(move |_| app.with(|a| a.as_ref().is_some_and(|a| !a.status.editable())));
+    // The application the address names is still on its way: no form to act on yet (a step
+    // drawn before it arrives would judge without it, as ⑦ does whether a phrase is set).
+    let waiting = Memo::new(move |_| {
+        let id = id.get();
+        !id.is_empty() && load_failed.get().is_none() && app.with(|a| a.as_ref().is_none_or(|a| a.id != id))
+    });
 
     view! {
         <h1>{tr(|l| td_string!(l, nav_apply))}</h1>
@@ -851,6 +857,9 @@ pub fn Apply() -> impl IntoView {
         {move || {
             // Built again only when the application stops being editable: an upload landing
             // must not build the form again under the customer's hands.
+            if waiting.get() {
+                return view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any();
+            }
             match locked.get() {
                 true => app.with_untracked(|a| a.as_ref().map(submitted)).into_any(),
                 false => {
