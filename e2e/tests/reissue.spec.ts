@@ -140,7 +140,10 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     await page.getByLabel('收件人地址').fill('天津市空港经济区西七道26号');
     await next.click();
 
-    // ④ 扫码缴费 at the reissue price, on the sandbox page a phone opens; then to review.
+    // ④ 扫码缴费 at the reissue price (支付宝 this time), on the sandbox page a phone opens;
+    // then to review.
+    await page.getByRole('radio', { name: '支付宝' }).check();
+    await expect(page.getByText(/^请使用支付宝扫一扫/)).toBeVisible();
     await expect(page.locator('.qr svg')).toBeVisible();
     await expect(page.locator('.pay .amount')).toHaveText('金额：50元');
     const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');

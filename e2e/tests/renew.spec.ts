@@ -170,7 +170,8 @@ test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shiel
     await expect(page.getByRole('radio', { name: /^一年 · 300元$/ })).toBeChecked();
     await page.getByRole('button', { name: '提交延期申请' }).click();
 
-    // ② 扫码缴费 on the sandbox page a phone opens.
+    // ② 扫码缴费 with 微信支付, on the sandbox page a phone opens.
+    await page.getByRole('radio', { name: '微信支付' }).check();
     await expect(page.locator('.qr svg')).toBeVisible();
     const codeUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
     const phone = await context.newPage();
