@@ -81,27 +81,15 @@ impl Mailer {
     /// claims a message (`pending` → `sending`) before the send, and a refused send puts it
     /// back for the next round. Without an SMTP server there is nothing to relay.
     pub async fn relay_pending(&self) -> anyhow::Result<usize> {
-        use crate::entity::outbox_message;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
         let Some(smtp) = &self.smtp else { return Ok(0) };
         let db = self.outbox.db();
-        let set = |to: &'static str, from: &'static str, id: String| {
-            crate::domain::exec(
-                db,
-                "UPDATE outbox_message SET relay = $2 WHERE id = $1 AND relay = $3",
-                vec![id.into(), to.into(), from.into()],
-            )
+        let set = |to: &'static str, from: &'static str, id: String| async move {
+            super::move_relay(db, &id, from, to).await
         };
-        let pending = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Channel.eq("email"))
-            .filter(outbox_message::Column::Relay.eq("pending"))
-            .order_by_asc(outbox_message::Column::CreatedAt)
-            .limit(100)
-            .all(db)
-            .await?;
+        let pending = super::waiting_for_relay(db, "email").await?;
         let mut sent = 0;
         for m in pending {
-            if set("sending", "pending", m.id.clone()).await?.rows_affected() != 1 {
+            if !set("sending", "pending", m.id.clone()).await? {
                 continue; // Another server's relay took it.
             }
             let (subject, body) = m.body.split_once("\n\n").unwrap_or((m.body.as_str(), ""));

@@ -61,25 +61,12 @@ impl Notifier {
     /// `pending` for the next round; one that may have been sent (a timeout, the vendor's
     /// system error) stays `sending`, never sent twice; a refusal is `refused`.
     pub async fn relay_pending_sms(&self) -> anyhow::Result<usize> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
         let db = self.email.outbox_db();
-        let set = |to: &'static str, from: &'static str, id: String| {
-            crate::domain::exec(
-                db,
-                "UPDATE outbox_message SET relay = $2 WHERE id = $1 AND relay = $3",
-                vec![id.into(), to.into(), from.into()],
-            )
-        };
-        let pending = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Channel.eq("sms"))
-            .filter(outbox_message::Column::Relay.eq("pending"))
-            .order_by_asc(outbox_message::Column::CreatedAt)
-            .limit(100)
-            .all(db)
-            .await?;
+        let set = |to: &'static str, from: &'static str, id: String| async move { move_relay(db, &id, from, to).await };
+        let pending = waiting_for_relay(db, "sms").await?;
         let mut sent = 0;
         for m in pending {
-            if set("sending", "pending", m.id.clone()).await?.rows_affected() != 1 {
+            if !set("sending", "pending", m.id.clone()).await? {
                 continue; // Another server's relay took it.
             }
             let params: std::collections::BTreeMap<String, String> =
@@ -109,6 +96,30 @@ impl Notifier {
         }
         Ok(sent)
     }
+}
+
+/// Up to 100 messages of `channel` (`sms`, `email`) waiting for their relay, oldest first.
+async fn waiting_for_relay(db: &DatabaseConnection, channel: &str) -> Result<Vec<outbox_message::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::Channel.eq(channel))
+        .filter(outbox_message::Column::Relay.eq("pending"))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await
+}
+
+/// Moves a message's relay state from `from` to `to`; false when another server's relay
+/// moved it first (claiming is `pending` → `sending`).
+async fn move_relay(db: &DatabaseConnection, id: &str, from: &str, to: &str) -> Result<bool, DbErr> {
+    let done = crate::domain::exec(
+        db,
+        "UPDATE outbox_message SET relay = $2 WHERE id = $1 AND relay = $3",
+        vec![id.into(), to.into(), from.into()],
+    )
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Keeps an SMS (without one-time codes) for the real gateway to carry after the caller's
