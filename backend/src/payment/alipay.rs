@@ -34,8 +34,6 @@ use sha2::Sha256;
 use super::{NewOrder, Notification, PayError, PaymentProvider, TradeResult};
 use crate::config::Config;
 
-/// The open platform's production gateway.
-pub const GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
 /// Where Alipay posts its notifications, under the callback base.
 pub const NOTIFY_PATH: &str = "/api/payments/alipay/notify";
 /// Alipay's times (`timestamp`, `notify_time`, `time_expire`): Beijing time, no zone written.
@@ -56,19 +54,15 @@ pub const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
-fn beijing() -> FixedOffset {
-    BEIJING
-}
-
 /// A time as Alipay writes it.
 pub fn alipay_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing()).format(TIME_FORMAT).to_string()
+    t.with_timezone(&BEIJING).format(TIME_FORMAT).to_string()
 }
 
 /// An Alipay time read back (Beijing time).
 pub fn parse_alipay_time(s: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s, TIME_FORMAT).ok()?;
-    beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+    BEIJING.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
 }
 
 /// Fen as Alipay's yuan with two decimals: 30000 → "300.00".

@@ -146,10 +146,6 @@ pub struct Payments {
 }
 
 impl Payments {
-    pub fn new(providers: Vec<Arc<dyn PaymentProvider>>) -> Payments {
-        Payments { providers }
-    }
-
     /// Each provider whose settings are given (or whose sandbox runs).
     pub async fn from_config(
         config: &crate::config::Config,
