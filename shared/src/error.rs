@@ -111,6 +111,14 @@ pub enum ErrorCode {
     PaymentRefused,
     /// The payment provider did not answer in time; nothing was charged, try again.
     PaymentTimeout,
+    /// The mobile shield was disabled (a lost phone): its key is never opened again.
+    ShieldDisabled,
+    /// Ten wrong PINs locked the mobile shield: 证书解锁 by SMS opens it.
+    ShieldLocked,
+    /// A sign-in QR code that is unknown, expired, already used or cancelled.
+    QrCodeExpired,
+    /// The number picked on the phone is not the desktop's: the transaction is cancelled.
+    QrMatchWrong,
     /// Something failed on our side; the server log has the cause.
     Internal,
     /// A dependency (the database) is unreachable.
@@ -118,7 +126,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 56] = [
         ErrorCode::MalformedJson,
         ErrorCode::Validation,
         ErrorCode::PayloadTooLarge,
@@ -167,6 +175,10 @@ impl ErrorCode {
         ErrorCode::PersonalNotChangeable,
         ErrorCode::ReissueUkeyOnly,
         ErrorCode::SameMedium,
+        ErrorCode::ShieldDisabled,
+        ErrorCode::ShieldLocked,
+        ErrorCode::QrCodeExpired,
+        ErrorCode::QrMatchWrong,
         ErrorCode::Internal,
         ErrorCode::PaymentRefused,
         ErrorCode::PaymentTimeout,
@@ -226,6 +238,10 @@ impl ErrorCode {
             ErrorCode::SameMedium => "error_same_medium",
             ErrorCode::PaymentRefused => "error_payment_refused",
             ErrorCode::PaymentTimeout => "error_payment_timeout",
+            ErrorCode::ShieldDisabled => "error_shield_disabled",
+            ErrorCode::ShieldLocked => "error_shield_locked",
+            ErrorCode::QrCodeExpired => "error_qr_code_expired",
+            ErrorCode::QrMatchWrong => "error_qr_match_wrong",
             ErrorCode::Internal => "error_internal",
             ErrorCode::Unavailable => "error_unavailable",
         }
@@ -421,6 +437,26 @@ impl ErrorCode {
                 "支付机构未及时响应，未产生扣款，请重试",
                 "支付機構未及時回應，未產生扣款，請重試",
                 "The payment provider did not answer in time; nothing was charged, please try again",
+            ),
+            ErrorCode::ShieldDisabled => lang.pick(
+                "该移动软盾已停用，请重新下载证书",
+                "該行動軟盾已停用，請重新下載憑證",
+                "This mobile shield has been disabled; download the certificate again",
+            ),
+            ErrorCode::ShieldLocked => lang.pick(
+                "PIN码错误次数过多，移动软盾已锁定，请通过证书解锁重设PIN码",
+                "PIN碼錯誤次數過多，行動軟盾已鎖定，請透過憑證解鎖重設PIN碼",
+                "Too many wrong PINs: the mobile shield is locked; unlock it with an SMS code to set a new PIN",
+            ),
+            ErrorCode::QrCodeExpired => lang.pick(
+                "二维码已失效，请在电脑上刷新后重新扫码",
+                "QR碼已失效，請在電腦上重新整理後重新掃碼",
+                "This QR code is no longer valid; refresh it on the computer and scan again",
+            ),
+            ErrorCode::QrMatchWrong => lang.pick(
+                "所选数字与电脑上显示的不一致，本次登录已取消",
+                "所選數字與電腦上顯示的不一致，本次登入已取消",
+                "The number you chose is not the one on the computer; this sign-in was cancelled",
             ),
             ErrorCode::Internal => {
                 lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side")

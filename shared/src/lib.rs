@@ -24,6 +24,9 @@ pub mod request;
 pub mod revoke;
 #[cfg(feature = "seal")]
 pub mod seal;
+pub mod shield;
+#[cfg(feature = "shield-keys")]
+pub mod shield_keys;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, FieldError};
