@@ -106,8 +106,9 @@ pub fn unseal(secret: &[u8], shield_id: &str, sealed_key: &str) -> Option<Signin
         return None;
     }
     let (nonce, ct) = bytes.split_at(12);
-    let scalar =
-        sealing_cipher(secret, shield_id).decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: shield_id.as_bytes() }).ok()?;
+    let scalar = sealing_cipher(secret, shield_id)
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: shield_id.as_bytes() })
+        .ok()?;
     SigningKey::from_slice(&scalar).ok()
 }
 
