@@ -145,7 +145,7 @@ pub async fn show(
 /// What a poll found: where the transaction stands, or the account to sign in now.
 pub enum Polled {
     Status(QrLoginStatus),
-    SignIn(account::Model),
+    SignIn(Box<account::Model>),
 }
 
 /// The desktop's poll, with its binding cookie (without it, or with another browser's, the
@@ -188,7 +188,7 @@ pub async fn poll(
             )
             .await?;
             super::account::signed_in(db, key, &a, SignInMethod::Certificate, meta).await?;
-            return Ok(Polled::SignIn(a));
+            return Ok(Polled::SignIn(Box::new(a)));
         }
         return Ok(Polled::Status(QrLoginStatus::SignedIn));
     }
