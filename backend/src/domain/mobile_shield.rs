@@ -8,6 +8,8 @@
 //! agrees on the count: the 10th in a row locks the shield. See ARCHITECTURE.md, "The mobile
 //! shield (移动软盾) and APP扫码登录", for the threat model.
 
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::Medium;
@@ -63,6 +65,36 @@ fn key32(field: &str, text: &str) -> Result<Vec<u8>, AppError> {
     B64.decode(text.trim()).ok().filter(|k| k.len() == 32).ok_or_else(|| invalid(field))
 }
 
+/// The cipher the shield secrets are kept under: its key is derived from the master secret
+/// (the audit key, outside the database), so a copy of the database alone holds no secret.
+fn secret_cipher(key: &AuditKey) -> Aes256Gcm {
+    Aes256Gcm::new(&key.derive("mobile shield secret v1").into())
+}
+
+/// A shield secret as the database keeps it: base64 of a nonce and AES-256-GCM, bound to
+/// the shield's id.
+fn keep_secret(key: &AuditKey, id: &str, secret: &[u8]) -> Result<String, AppError> {
+    let nonce = random_bytes::<12>().map_err(AppError::Internal)?;
+    let sealed = secret_cipher(key)
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret, aad: id.as_bytes() })
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("sealing a shield secret")))?;
+    Ok(B64.encode([nonce.as_slice(), &sealed].concat()))
+}
+
+/// The shield secret (base64) the database keeps sealed.
+fn kept_secret(key: &AuditKey, s: &mobile_shield::Model) -> Result<String, AppError> {
+    let unreadable = || AppError::Internal(anyhow::anyhow!("a stored shield secret does not open"));
+    let bytes = B64.decode(&s.secret).map_err(|_| unreadable())?;
+    if bytes.len() < 12 {
+        return Err(unreadable());
+    }
+    let (nonce, sealed) = bytes.split_at(12);
+    let secret = secret_cipher(key)
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: s.id.as_bytes() })
+        .map_err(|_| unreadable())?;
+    Ok(B64.encode(secret))
+}
+
 fn device_hash(device_key: &[u8]) -> String {
     sha256_hex(&[b"shield device key", device_key])
 }
@@ -108,7 +140,8 @@ pub async fn enrol(
         return Err(ErrorCode::MediumMismatch.into());
     }
     let id = new_shield_id()?;
-    let secret = B64.encode(random_bytes::<32>().map_err(AppError::Internal)?);
+    let secret = random_bytes::<32>().map_err(AppError::Internal)?;
+    let kept = keep_secret(key, &id, &secret)?;
     let txn = db.begin().await?;
     let issued =
         super::download::issue_in(&txn, ca, key, &authorized, req.csr_pem.as_bytes(), Some(&id), meta, now).await?;
@@ -118,7 +151,7 @@ pub async fn enrol(
         account_id: Set(authorized.app.account_id.clone()),
         device_key_hash: Set(device_hash(&device_key)),
         pin_key: Set(req.pin_key.trim().to_owned()),
-        secret: Set(secret.clone()),
+        secret: Set(kept),
         failures: Set(0),
         state: Set(State::Active),
         created_at: Set(now),
@@ -131,7 +164,7 @@ pub async fn enrol(
         shield_id: id,
         uid: issued.uid,
         certificate_pem: crate::ca::der::pem("CERTIFICATE", &issued.der),
-        secret,
+        secret: B64.encode(secret),
     })
 }
 
@@ -226,7 +259,7 @@ async fn check_pin(
             return reread(db, &s.id).await;
         }
         record(db, key, s, "shield_unsealed", meta, serde_json::json!({})).await?;
-        return Ok(PinOutcome::Opened { secret: s.secret.clone() });
+        return Ok(PinOutcome::Opened { secret: kept_secret(key, s)? });
     }
     // One statement counts and locks, so that two servers (or two requests) never both
     // read 9 and write 10.

@@ -16,7 +16,8 @@ pub struct Model {
     pub device_key_hash: String,
     /// The PIN key (base64), PBKDF2 of the PIN on the phone.
     pub pin_key: String,
-    /// The shield secret (base64) the phone's key is sealed under.
+    /// The shield secret the phone's key is sealed under, itself sealed under a key derived
+    /// from the master secret (base64 of nonce ‖ AES-256-GCM, the shield id as associated data).
     pub secret: String,
     /// Wrong PINs in a row.
     pub failures: i32,

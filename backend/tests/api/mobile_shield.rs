@@ -3,6 +3,7 @@
 //! server counts (the 10th wrong one locks), 证书解锁 by the SMS code of the phone of record,
 //! the phone's storage that opens nothing without the server, and disabling a lost phone.
 
+use certdesk::entity::mobile_shield::State;
 use certdesk_shared::admin::StaffRole;
 use certdesk_shared::shield_keys::{
     ShieldFile, b64, csr_pem, new_key, pin_key, pin_proof, random_bytes, seal, unb64, unseal,
@@ -131,6 +132,15 @@ async fn the_app_downloads_a_mobile_shield_application_only_and_only_once() {
     let shield_id = phone.file.shield_id.clone();
     assert!(shield_id.starts_with("MS") && shield_id.len() == 12, "{shield_id}");
     assert_eq!(unb64(v["secret"].as_str().unwrap()).unwrap().len(), 32);
+    // The database keeps the secret sealed under the master secret, not as it was sent.
+    use sea_orm::EntityTrait;
+    let row = certdesk::entity::mobile_shield::Entity::find_by_id(shield_id.clone())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.state, row.failures, row.certificate_uid.as_str()), (State::Active, 0, phone.file.uid.as_str()));
+    assert!(row.secret != v["secret"].as_str().unwrap() && !row.device_key_hash.contains(&phone.file.device_key));
     // Issued for the key made on the phone, which the released secret opens.
     let key = phone.key(&app).await;
     assert_eq!(public_key_of(&phone.file.certificate_pem), key.verifying_key().to_encoded_point(false).as_bytes());
