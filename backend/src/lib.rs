@@ -1,6 +1,7 @@
 //! CertDesk server library: configuration, state, the router and everything behind it.
 //! `main.rs` only parses flags and calls [`serve`].
 
+pub mod backup;
 pub mod bench_data;
 pub mod ca;
 pub mod config;
@@ -25,7 +26,8 @@ pub use config::Config;
 pub use http::{app, metrics_app};
 pub use state::AppState;
 
-/// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM.
+/// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM, then stops gracefully:
+/// no new connections, the requests in flight and the timers' rounds under way finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Settings first (no sandbox in production), then the CA (in `AppState::new`), before
     // anything binds.
@@ -57,21 +59,45 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    tokio::spawn(refresh_crls_forever(state.clone()));
-    tokio::spawn(send_expiry_notices_forever(state.clone()));
+    // The timers stop between rounds: a round under way (a CRL being signed, notices being
+    // claimed) finishes before the process exits.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let timers = [
+        tokio::spawn(refresh_crls_forever(state.clone(), stopping.clone())),
+        tokio::spawn(send_expiry_notices_forever(state.clone(), stopping)),
+    ];
+    // On SIGTERM or Ctrl-C the listener closes and the requests in flight finish.
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
         .await?;
+    for t in timers {
+        if let Err(e) = t.await {
+            tracing::error!(error = ?e, "a timer ended abnormally");
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
+/// Waits for the next tick, or for the stop: `false` once the server is stopping.
+async fn next_round(tick: &mut tokio::time::Interval, stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    if *stopping.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tick.tick() => true,
+        _ = stopping.changed() => false,
+    }
+}
+
 /// Hourly: keeps every CRL fresh (regenerates those older than a day) and prunes old
 /// rate-limit counters.
-async fn refresh_crls_forever(state: AppState) {
+async fn refresh_crls_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
+    while next_round(&mut tick, &mut stopping).await {
         if let Err(e) = ca::revoke::refresh_crls(&state.db, &[&state.ca.root, &state.ca.issuing]).await {
             tracing::error!(error = ?e, "refreshing CRLs failed");
         }
@@ -88,13 +114,12 @@ async fn refresh_crls_forever(state: AppState) {
 
 /// Every `--expiry-notice-interval-secs` (hourly by default), the first at start: the
 /// expiry notices now due (`domain::expiry_notice`; each sent once, whichever server runs it).
-async fn send_expiry_notices_forever(state: AppState) {
+async fn send_expiry_notices_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
     let every = std::time::Duration::from_secs(state.config.expiry_notice_interval_secs);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let how = domain::expiry_notice::Sending::from_config(&state.config);
-    loop {
-        tick.tick().await;
+    while next_round(&mut tick, &mut stopping).await {
         if let Err(e) = domain::expiry_notice::send_due(&state.db, chrono::Utc::now(), &how).await {
             tracing::error!(error = ?e, "sending expiry notices failed");
         }

@@ -34,6 +34,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// A consistent copy of the database and the CA's and audit trail's key files, taken while
+    /// the server runs, into a new directory.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Brings a backup up on this configuration's (new) data directory or empty database.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Data for `cargo xtask bench` (development mode only).
     Bench {
         #[command(subcommand)]
@@ -334,6 +345,29 @@ async fn main() -> anyhow::Result<()> {
             let start = std::time::Instant::now();
             let n = certdesk::bench_data::seed_directory(&db, count).await?;
             println!("inserted {n} certificates in {:.1} s", start.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Some(Command::Backup { out }) => {
+            let m = certdesk::backup::backup(&cli.config, &out).await?;
+            for f in &m.files {
+                println!("{}  {} bytes  sha256 {}", f.name, f.bytes, f.sha256);
+            }
+            println!("audit trail: {} rows, head {}", m.audit_rows, m.audit_head.as_deref().unwrap_or("(empty)"));
+            for n in &m.not_included {
+                println!("not included: {n}");
+            }
+            println!("backup written to {}", out.display());
+            Ok(())
+        }
+        Some(Command::Restore { from }) => {
+            let r = certdesk::backup::restore(&cli.config, &from).await?;
+            println!(
+                "restored the backup of {} ({} audit rows, verified); the {} CA opens with the restored key",
+                r.manifest.created_at, r.audit_rows, r.issuing_ca
+            );
+            for n in &r.manifest.not_included {
+                println!("not included, bring it back yourself: {n}");
+            }
             Ok(())
         }
         Some(Command::Audit { command: AuditCommand::Verify }) => {
