@@ -60,6 +60,7 @@ pub fn pin_key(pin: &str, salt: &[u8]) -> [u8; 32] {
     out
 }
 
+#[allow(clippy::expect_used, reason = "HMAC takes a key of any length")]
 fn proof_mac(pin_key: &[u8], challenge: &[u8]) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pin_key).expect("HMAC takes any key length");
     mac.update(b"certdesk-shield-pin/1");
@@ -78,6 +79,7 @@ pub fn pin_proof_verifies(pin_key: &[u8], challenge: &[u8], proof: &str) -> bool
     unb64(proof).is_some_and(|p| proof_mac(pin_key, challenge).verify_slice(&p).is_ok())
 }
 
+#[allow(clippy::expect_used, reason = "32 bytes is a valid HKDF-SHA256 output length")]
 fn sealing_cipher(secret: &[u8], shield_id: &str) -> Aes256Gcm {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(shield_id.as_bytes()), secret);
     let mut key = [0u8; 32];
@@ -91,6 +93,7 @@ pub fn new_key() -> SigningKey {
 }
 
 /// The key sealed under the shield secret (base64).
+#[allow(clippy::expect_used, reason = "AES-GCM seals 32 bytes whatever the key")]
 pub fn seal(secret: &[u8], shield_id: &str, key: &SigningKey) -> String {
     let nonce = random_bytes(12);
     let sealed = sealing_cipher(secret, shield_id)
@@ -106,8 +109,9 @@ pub fn unseal(secret: &[u8], shield_id: &str, sealed_key: &str) -> Option<Signin
         return None;
     }
     let (nonce, ct) = bytes.split_at(12);
-    let scalar =
-        sealing_cipher(secret, shield_id).decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: shield_id.as_bytes() }).ok()?;
+    let scalar = sealing_cipher(secret, shield_id)
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: shield_id.as_bytes() })
+        .ok()?;
     SigningKey::from_slice(&scalar).ok()
 }
 

@@ -12,9 +12,7 @@ mod pin;
 mod scan;
 pub mod store;
 
-use certdesk_shared::shield::{
-    PinOutcome, ShieldChallenge, ShieldDevice, ShieldState, ShieldStatus, ShieldUnseal,
-};
+use certdesk_shared::shield::{PinOutcome, ShieldChallenge, ShieldDevice, ShieldState, ShieldStatus, ShieldUnseal};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, Pin, ValidationError};
 use leptos::prelude::*;
@@ -119,7 +117,10 @@ impl Problem {
 }
 
 /// The alert of a form: the problem, and the way to 证书解锁 when the shield is locked.
-pub fn problem_alert(problem: RwSignal<Option<Problem>>, shield: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+pub fn problem_alert(
+    problem: RwSignal<Option<Problem>>,
+    shield: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let shield = StoredValue::new(shield);
     view! {
@@ -146,7 +147,8 @@ pub fn pin_key_of(f: &ShieldFile, pin: &str) -> Result<[u8; 32], Problem> {
 /// A fresh challenge and the proof of `pin` over it.
 pub async fn prove_pin(f: &ShieldFile, pin: &str, l: Locale) -> Result<(String, String), Problem> {
     let c: ShieldChallenge = crate::api::post("/api/shield/challenge", &device(f), l).await?;
-    let challenge = shield_keys::unb64(&c.challenge).ok_or(Problem::Api(ApiError::new(ErrorCode::Internal, crate::api::lang(l))))?;
+    let challenge = shield_keys::unb64(&c.challenge)
+        .ok_or(Problem::Api(ApiError::new(ErrorCode::Internal, crate::api::lang(l))))?;
     Ok((c.challenge_id, shield_keys::pin_proof(&pin_key_of(f, pin)?, &challenge)))
 }
 
@@ -202,7 +204,9 @@ pub fn ShieldPicker(form: &'static str, value: RwSignal<String>) -> impl IntoVie
         if list.iter().any(|f| f.shield_id == current) {
             return;
         }
-        let pick = wanted.filter(|w| list.iter().any(|f| &f.shield_id == w)).or_else(|| list.first().map(|f| f.shield_id.clone()));
+        let pick = wanted
+            .filter(|w| list.iter().any(|f| &f.shield_id == w))
+            .or_else(|| list.first().map(|f| f.shield_id.clone()));
         value.set(pick.unwrap_or_default());
     });
     let id = format!("{form}-shield");

@@ -3,9 +3,9 @@
 //! PIN and stays as it is.
 
 use certdesk_shared::OtpCode;
+use certdesk_shared::Pin;
 use certdesk_shared::shield::{PinOutcome, ShieldChangePin, ShieldCodeSent, ShieldUnlock};
 use certdesk_shared::shield_keys;
-use certdesk_shared::Pin;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -41,7 +41,13 @@ pub fn ChangePin() -> impl IntoView {
             let res = async {
                 let (challenge_id, proof) = prove_pin(&f, old_pin.as_str(), l).await?;
                 let new_pin_key = shield_keys::b64(&pin_key_of(&f, chosen.as_str())?);
-                let req = ShieldChangePin { shield_id: f.shield_id.clone(), device_key: f.device_key.clone(), challenge_id, proof, new_pin_key };
+                let req = ShieldChangePin {
+                    shield_id: f.shield_id.clone(),
+                    device_key: f.device_key.clone(),
+                    challenge_id,
+                    proof,
+                    new_pin_key,
+                };
                 opened(crate::api::post::<PinOutcome>("/api/shield/pin", &req, l).await?).map(drop)
             }
             .await;
@@ -110,7 +116,12 @@ pub fn Unlock() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let res = async {
                 let new_pin_key = shield_keys::b64(&pin_key_of(&f, chosen.as_str())?);
-                let req = ShieldUnlock { shield_id: f.shield_id.clone(), device_key: f.device_key.clone(), code: otp, new_pin_key };
+                let req = ShieldUnlock {
+                    shield_id: f.shield_id.clone(),
+                    device_key: f.device_key.clone(),
+                    code: otp,
+                    new_pin_key,
+                };
                 crate::api::post_no_content("/api/shield/unlock", &req, l).await.map_err(Problem::Api)
             }
             .await;

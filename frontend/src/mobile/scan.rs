@@ -140,17 +140,19 @@ pub fn Scan() -> impl IntoView {
             return problem.set(Some(Problem::Text(|l| td_string!(l, m_camera_failed))));
         };
         leptos::task::spawn_local(async move {
-            let stream = match wasm_bindgen_futures::JsFuture::from(p).await.map(|s| s.dyn_into::<web_sys::MediaStream>()) {
-                Ok(Ok(s)) => s,
-                _ => return problem.set(Some(Problem::Text(|l| td_string!(l, m_camera_failed)))),
-            };
+            let stream =
+                match wasm_bindgen_futures::JsFuture::from(p).await.map(|s| s.dyn_into::<web_sys::MediaStream>()) {
+                    Ok(Ok(s)) => s,
+                    _ => return problem.set(Some(Problem::Text(|l| td_string!(l, m_camera_failed)))),
+                };
             camera_on.set(true);
             let Some(video) = video_ref.get_untracked() else {
                 return Camera { stream, timer: None }.stop();
             };
             video.set_src_object(Some(&stream));
             let _ = video.play();
-            let canvas = document().create_element("canvas").ok().and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok());
+            let canvas =
+                document().create_element("canvas").ok().and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok());
             let timer = canvas.and_then(|canvas| {
                 set_interval_with_handle(
                     move || {
