@@ -48,6 +48,33 @@ pub fn info(pem: &str) -> Option<CertInfo> {
 mod tests {
     use super::*;
 
+    /// A self-signed certificate of a phone-made key, as PEM.
+    fn pem(subject: &str, serial: &[u8]) -> String {
+        use std::str::FromStr;
+        use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+        use x509_cert::der::EncodePem;
+        let key = certdesk_shared::shield_keys::new_key();
+        let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).unwrap();
+        let validity = x509_cert::time::Validity::from_now(std::time::Duration::from_secs(86_400 * 365)).unwrap();
+        let serial = x509_cert::serial_number::SerialNumber::new(serial).unwrap();
+        let name = Name::from_str(subject).unwrap();
+        let builder = CertificateBuilder::new(Profile::Root, serial, validity, name, spki, &key).unwrap();
+        let cert = builder.build::<p256::ecdsa::DerSignature>().unwrap();
+        cert.to_pem(x509_cert::der::pem::LineEnding::LF).unwrap()
+    }
+
+    #[test]
+    fn the_panel_reads_the_certificate() {
+        let i = info(&pem("CN=Zhang San,O=CertDesk,C=CN", &[0x01, 0xAB])).unwrap();
+        assert_eq!(i.common_name, "Zhang San");
+        assert_eq!(i.issuer, "Zhang San");
+        assert_eq!(i.serial, "01AB");
+        assert_eq!(i.not_before.len(), 10);
+        assert!(i.not_after > i.not_before, "{i:?}");
+        let i = info(&pem("O=CertDesk", &[0x05])).unwrap();
+        assert_eq!(i.common_name, "O=CertDesk", "no CN: the whole name");
+    }
+
     #[test]
     fn junk_is_no_certificate() {
         assert_eq!(info("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), None);
