@@ -1,0 +1,93 @@
+import { test, expect, chromium } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromiumArgs, chromiumPath } from '../playwright.config';
+import { appReady, register, signOut, staffSignedIn, watchForErrors } from './support';
+import { approve, files, wizard } from './journey';
+import { fakeCameraArgs, pngToGrey, writeY4m } from './camera';
+
+// 移动软盾 and APP扫码登录 (seed 004 §5.3, §5.9: "使用手机端APP扫描二维码后录入PIN码即可登录"): a
+// customer applies for a certificate on the mobile shield, downloads it into the phone app
+// (远程下载: the key pair is made on the phone), then signs in on the desktop by scanning
+// the desktop's QR code with the phone's camera. Two Chromiums: the desktop, and a phone-sized
+// one whose camera is a Y4M file of the desktop's screenshot.
+
+const PIN = '802417';
+
+test('a customer downloads a mobile-shield certificate into the phone app and signs in on the desktop by scanning', async ({ browser, page, context, baseURL }) => {
+  test.setTimeout(180_000);
+  const done = watchForErrors(page);
+  const staff = await staffSignedIn(browser);
+  await register(page, staff, '个人账户');
+  const { acceptance } = await wizard(page, context, files(), 'qr', { type: '个人证书', medium: '移动软盾' });
+  const authCode = await approve(page, staff, acceptance);
+
+  // The download step sends the customer to the app, not to the token agent.
+  await page.goto('/applications');
+  await appReady(page);
+  await signOut(page);
+
+  // The desktop: APP扫码登录 shows a code bound to this browser, waiting for a scan.
+  await page.goto('/sign-in');
+  await appReady(page);
+  await page.getByRole('radio', { name: 'APP扫码登录' }).check();
+  const shown = page.locator('.qr-login');
+  await expect(shown.locator('svg')).toBeVisible();
+  await expect(shown.getByText('等待扫码')).toBeVisible();
+  const match = (await shown.locator('.match-number').textContent())!.trim();
+  expect(match).toMatch(/^\d{2}$/);
+
+  // The phone's camera sees the desktop's QR code.
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-camera-'));
+  const camera = join(dir, 'camera.y4m');
+  writeY4m(camera, pngToGrey(await shown.locator('svg').screenshot()));
+  const phoneBrowser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...fakeCameraArgs(camera)] });
+  try {
+    const phoneContext = await phoneBrowser.newContext({
+      baseURL,
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const phone = await phoneContext.newPage();
+    const phoneDone = watchForErrors(phone);
+
+    // 远程下载 in the app: the key pair is made on the phone, the PIN set twice.
+    await phone.goto('/m/download');
+    await expect(phone.getByRole('heading', { name: '远程下载' })).toBeVisible();
+    await phone.getByLabel('受理号').fill(acceptance);
+    await phone.getByLabel('下载授权码').fill(authCode);
+    await phone.getByLabel('PIN码', { exact: true }).fill(PIN);
+    await phone.getByLabel('确认PIN码').fill(PIN);
+    await phone.getByRole('button', { name: '下载证书' }).click();
+    await expect(phone.getByText('证书已下载到本机移动软盾')).toBeVisible({ timeout: 20_000 });
+
+    // 我的证书 in the app: the certificate with its 证书信息 panel.
+    await phone.goto('/m');
+    await expect(phone.getByText('移动软盾').first()).toBeVisible();
+    await expect(phone.getByText(/^MS[0-9A-Z]{10}$/).first()).toBeVisible();
+
+    // 扫码登录: the camera reads the desktop's code; the phone shows what it approves.
+    const started = Date.now();
+    await phone.goto('/m/scan');
+    await expect(phone.getByText('请选择电脑上显示的数字')).toBeVisible({ timeout: 20_000 });
+    await expect(shown.getByText('已扫码')).toBeVisible();
+    await phone.getByTestId(`match-${match}`).click();
+    await phone.getByLabel('PIN码').fill(PIN);
+    const approved = Date.now();
+    await phone.getByRole('button', { name: '确认登录' }).click();
+    await expect(phone.getByText('已确认登录')).toBeVisible();
+
+    // The desktop — the browser that showed the code — is signed in.
+    await expect(page).toHaveURL(/\/my-certificates$/, { timeout: 15_000 });
+    const signedIn = Date.now();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的证书');
+    console.log(`figure: scan-to-signed-in ${signedIn - started} ms (camera open to desktop signed in), approve-to-signed-in ${signedIn - approved} ms`);
+    phoneDone();
+  } finally {
+    await phoneBrowser.close();
+  }
+  done();
+});
