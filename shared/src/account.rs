@@ -70,6 +70,11 @@ pub enum CodePurpose {
     CertificateReissue,
     /// 解冻, the same way.
     CertificateRelease,
+    /// 证书解锁 of a mobile shield: sent to its certificate's phone of record at the app's
+    /// request (`POST /api/shield/unlock/code`).
+    ShieldUnlock,
+    /// Disabling a lost phone's mobile shield without signing in (`POST /api/shield/disable/code`).
+    ShieldDisable,
 }
 
 impl CodePurpose {
@@ -81,6 +86,8 @@ impl CodePurpose {
             CodePurpose::CertificateRevoke => "certificate_revoke",
             CodePurpose::CertificateReissue => "certificate_reissue",
             CodePurpose::CertificateRelease => "certificate_release",
+            CodePurpose::ShieldUnlock => "shield_unlock",
+            CodePurpose::ShieldDisable => "shield_disable",
         }
     }
 
@@ -91,6 +98,12 @@ impl CodePurpose {
             self,
             CodePurpose::CertificateRevoke | CodePurpose::CertificateReissue | CodePurpose::CertificateRelease
         )
+    }
+
+    /// Sent to a mobile shield's certificate's phone of record by the shield's own routes,
+    /// never through `POST /api/codes` or 我的证书.
+    pub fn for_shield(self) -> bool {
+        matches!(self, CodePurpose::ShieldUnlock | CodePurpose::ShieldDisable)
     }
 }
 

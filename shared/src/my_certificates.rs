@@ -113,6 +113,12 @@ pub struct MyCertificate {
     /// 证书补办 is open: a valid or frozen certificate on a UKey.
     #[serde(default)]
     pub reissuable: bool,
+    /// The medium chosen for it (UKey, PC soft shield, mobile shield).
+    #[serde(default)]
+    pub medium: Option<crate::apply::Medium>,
+    /// A mobile shield's state (已停用 / 已锁定 show next to it); `None` for other media.
+    #[serde(default)]
+    pub shield_state: Option<crate::shield::ShieldState>,
 }
 
 /// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,

@@ -60,9 +60,21 @@ pub fn pin_key(pin: &str, salt: &[u8]) -> [u8; 32] {
     out
 }
 
-#[allow(clippy::expect_used, reason = "HMAC takes a key of any length")]
+/// HMAC's own key block (RFC 2104): a key longer than SHA-256's 64-byte block is hashed,
+/// a shorter one padded with zeros, so that the MAC is built without a length error.
+fn hmac_block(key: &[u8]) -> [u8; 64] {
+    use sha2::Digest;
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    block
+}
+
 fn proof_mac(pin_key: &[u8], challenge: &[u8]) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pin_key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(&hmac_block(pin_key).into());
     mac.update(b"certdesk-shield-pin/1");
     mac.update(challenge);
     mac
@@ -79,12 +91,13 @@ pub fn pin_proof_verifies(pin_key: &[u8], challenge: &[u8], proof: &str) -> bool
     unb64(proof).is_some_and(|p| proof_mac(pin_key, challenge).verify_slice(&p).is_ok())
 }
 
-#[allow(clippy::expect_used, reason = "32 bytes is a valid HKDF-SHA256 output length")]
-fn sealing_cipher(secret: &[u8], shield_id: &str) -> Aes256Gcm {
+/// `None` never happens (32 bytes is a valid HKDF-SHA256 length); it keeps the code free of
+/// panics.
+fn sealing_cipher(secret: &[u8], shield_id: &str) -> Option<Aes256Gcm> {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(shield_id.as_bytes()), secret);
     let mut key = [0u8; 32];
-    hk.expand(b"certdesk-shield-seal/1", &mut key).expect("32 bytes is a valid HKDF length");
-    Aes256Gcm::new(&key.into())
+    hk.expand(b"certdesk-shield-seal/1", &mut key).ok()?;
+    Some(Aes256Gcm::new(&key.into()))
 }
 
 /// A new key pair, made here (on the phone).
@@ -92,14 +105,14 @@ pub fn new_key() -> SigningKey {
     SigningKey::random(&mut OsRng)
 }
 
-/// The key sealed under the shield secret (base64).
-#[allow(clippy::expect_used, reason = "AES-GCM seals 32 bytes whatever the key")]
+/// The key sealed under the shield secret (base64). AES-GCM seals 32 bytes without fail; were
+/// it ever to fail the answer would be empty, which opens nothing.
 pub fn seal(secret: &[u8], shield_id: &str, key: &SigningKey) -> String {
     let nonce = random_bytes(12);
-    let sealed = sealing_cipher(secret, shield_id)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: &key.to_bytes(), aad: shield_id.as_bytes() })
-        .expect("AES-GCM seals 32 bytes");
-    b64(&[nonce, sealed].concat())
+    let sealed = sealing_cipher(secret, shield_id).and_then(|c| {
+        c.encrypt(Nonce::from_slice(&nonce), Payload { msg: &key.to_bytes(), aad: shield_id.as_bytes() }).ok()
+    });
+    sealed.map(|sealed| b64(&[nonce, sealed].concat())).unwrap_or_default()
 }
 
 /// The key, opened with the shield secret the server released; `None` for any other secret.
@@ -109,7 +122,7 @@ pub fn unseal(secret: &[u8], shield_id: &str, sealed_key: &str) -> Option<Signin
         return None;
     }
     let (nonce, ct) = bytes.split_at(12);
-    let scalar = sealing_cipher(secret, shield_id)
+    let scalar = sealing_cipher(secret, shield_id)?
         .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: shield_id.as_bytes() })
         .ok()?;
     SigningKey::from_slice(&scalar).ok()
@@ -146,6 +159,21 @@ mod tests {
         assert!(!pin_proof_verifies(&k, b"challengf", &p));
         assert!(!pin_proof_verifies(&pin_key("246811", &salt), b"challenge", &p));
         assert!(!pin_proof_verifies(&k, b"challenge", "not base64"));
+    }
+
+    #[test]
+    fn the_pin_mac_is_standard_hmac_for_any_key_length() {
+        for len in [0, 16, 32, 64, 65, 100] {
+            let key = vec![7u8; len];
+            let mut standard = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+            standard.update(b"certdesk-shield-pin/1");
+            standard.update(b"challenge");
+            assert_eq!(
+                proof_mac(&key, b"challenge").finalize().into_bytes(),
+                standard.finalize().into_bytes(),
+                "{len}"
+            );
+        }
     }
 
     #[test]

@@ -127,8 +127,8 @@ pub async fn send(
 ) -> Result<(), AppError> {
     let SendCodeRequest { mobile, purpose, captcha_id, captcha_answer } = req;
     let purpose = *purpose;
-    if purpose.for_certificate() {
-        // Those go to a certificate's phone of record only (`send_to_record`).
+    if purpose.for_certificate() || purpose.for_shield() {
+        // Those go to a certificate's phone of record only (`send_to_record`, `send_for_shield`).
         return Err(AppError::Validation(vec![FieldError {
             field: "purpose".into(),
             error: ValidationError::OutOfRange,
@@ -161,7 +161,14 @@ pub async fn send(
         (CodePurpose::TokenUnlock, true) => Some(Template::TokenUnlockCode { code: code.clone() }),
         // No account: nothing to reset or unlock, and no SMS to a stranger's phone.
         (CodePurpose::ResetPassword | CodePurpose::TokenUnlock, false) => None,
-        (CodePurpose::CertificateRevoke | CodePurpose::CertificateReissue | CodePurpose::CertificateRelease, _) => None,
+        (
+            CodePurpose::CertificateRevoke
+            | CodePurpose::CertificateReissue
+            | CodePurpose::CertificateRelease
+            | CodePurpose::ShieldUnlock
+            | CodePurpose::ShieldDisable,
+            _,
+        ) => None,
     };
     let sends_code = matches!(
         template,
@@ -235,6 +242,8 @@ fn action_name(purpose: CodePurpose) -> &'static str {
     match purpose {
         CodePurpose::CertificateReissue => "补办",
         CodePurpose::CertificateRelease => "解冻",
+        CodePurpose::ShieldUnlock => "证书解锁",
+        CodePurpose::ShieldDisable => "停用移动软盾",
         _ => "注销",
     }
 }
@@ -262,10 +271,64 @@ pub async fn send_to_record(
     if super::my_certificates::holdings(db, account_id, Some(uid)).await?.is_empty() {
         return Err(ErrorCode::NotFound.into());
     }
+    // A signed-in holder is counted by account: the account, not the address, is who asks.
+    let mobile = to_phone_of_record(
+        db,
+        notifier,
+        key,
+        uid,
+        purpose,
+        &audit::customer(account_id),
+        &format!("code:account:{account_id}"),
+        meta,
+        now,
+    )
+    .await?;
+    Ok(CertificateCodeSent {
+        phone_masked: mobile.masked(),
+        resend_after_secs: CODE_RESEND_SECS,
+        valid_for_secs: CODE_TTL_SECS,
+    })
+}
+
+/// A code for a mobile shield's purpose (证书解锁, disabling a lost phone) to the phone of
+/// record of the shield's certificate, counted against the asking address: where it went.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_for_shield(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    notifier: &Notifier,
+    key: &AuditKey,
+    uid: &str,
+    purpose: CodePurpose,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<Mobile, AppError> {
+    if !purpose.for_shield() {
+        return Err(AppError::Validation(vec![FieldError {
+            field: "purpose".into(),
+            error: ValidationError::OutOfRange,
+        }]));
+    }
+    to_phone_of_record(db, notifier, key, uid, purpose, audit::ANONYMOUS, &meta.address_key("code"), meta, now).await
+}
+
+/// Sends a code for `purpose` to the phone of record of `uid`, within the limits counted
+/// against `asker`, and records it in the audit trail as `actor`'s.
+#[allow(clippy::too_many_arguments)]
+async fn to_phone_of_record(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    notifier: &Notifier,
+    key: &AuditKey,
+    uid: &str,
+    purpose: CodePurpose,
+    actor: &str,
+    asker: &str,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<Mobile, AppError> {
     let mobile = super::contact::phone_of_record(db, uid).await?;
     let phone = mobile.as_str();
-    // A signed-in holder is counted by account: the account, not the address, is who asks.
-    limits(db, phone, purpose, &format!("code:account:{account_id}"), now).await?;
+    limits(db, phone, purpose, asker, now).await?;
     let code = six_digits()?;
     let id = store(db, phone, purpose, Some(&code), meta, now).await?;
     let template = Template::CertificateCode { code, action: action_name(purpose).to_owned() };
@@ -283,7 +346,7 @@ pub async fn send_to_record(
         db,
         key,
         Event {
-            actor: &audit::customer(account_id),
+            actor,
             action: "code_sent",
             subject: &mobile.masked(),
             ip: &meta.ip,
@@ -291,11 +354,7 @@ pub async fn send_to_record(
         },
     )
     .await?;
-    Ok(CertificateCodeSent {
-        phone_masked: mobile.masked(),
-        resend_after_secs: CODE_RESEND_SECS,
-        valid_for_secs: CODE_TTL_SECS,
-    })
+    Ok(mobile)
 }
 
 /// Uses up a code sent to a certificate's phone of record for `purpose`.

@@ -6,7 +6,7 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{CertificateInfo, Medium};
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
 use super::request::{Transition, advance, parse};
@@ -16,16 +16,26 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{catalogue_type, catalogue_validity};
 use crate::error::AppError;
 
+/// An approved 新办 named by its acceptance number and download authorization code, with
+/// what its certificate will be: the token download and the mobile shield's enrolment both
+/// start here.
+pub(crate) struct Authorized {
+    pub app: request::Model,
+    pub profile: CertificateProfile,
+    pub info: CertificateInfo,
+    pub years: i32,
+}
+
 /// An approved application named by its acceptance number and download authorization code
 /// (20 tries an hour per address, 5 per application), with its profile, certificate
 /// information and validity in years.
-async fn authorized_download(
+pub(crate) async fn authorized_download(
     db: &impl ConnectionTrait,
     acceptance_no: &str,
     auth_code: &str,
     meta: &ClientMeta,
     now: DateTime<Utc>,
-) -> Result<(request::Model, CertificateProfile, CertificateInfo, i32), AppError> {
+) -> Result<Authorized, AppError> {
     if !super::throttle::take(db, &meta.address_key("auth_code"), 20, chrono::Duration::hours(1), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -50,7 +60,7 @@ async fn authorized_download(
     let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
     let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
     let years = catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years);
-    Ok((app, profile, info, years))
+    Ok(Authorized { app, profile, info, years })
 }
 
 /// 查询证书 before a download: what will be issued and the key the token must make.
@@ -60,7 +70,7 @@ pub async fn download_info(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<certdesk_shared::apply::DownloadInfo, AppError> {
-    let (app, profile, info, years) =
+    let Authorized { app, profile, info, years } =
         authorized_download(db, &query.acceptance_no, &query.auth_code, meta, now).await?;
     Ok(certdesk_shared::apply::DownloadInfo {
         common_name: info.holder.common_name().to_owned(),
@@ -72,7 +82,7 @@ pub async fn download_info(
 }
 
 /// The medium chosen in step ①.
-fn chosen_medium(app: &request::Model) -> Result<Medium, AppError> {
+pub(crate) fn chosen_medium(app: &request::Model) -> Result<Medium, AppError> {
     app.medium.as_deref().and_then(Medium::parse).ok_or_else(|| ErrorCode::StepMissing.into())
 }
 
@@ -93,10 +103,11 @@ pub async fn issue_for_csr(
     if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
         return Err(ErrorCode::MalformedJson.into());
     }
-    let (app, profile, info, years) = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    let authorized = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
+    let app = &authorized.app;
     // The medium chosen in step ① (and paid for, and posted): a UKey application is not
     // downloaded into a PC soft shield, nor the other way round.
-    if Medium::of_token(req.medium_kind) != chosen_medium(&app)? {
+    if Medium::of_token(req.medium_kind) != chosen_medium(app)? {
         return Err(ErrorCode::MediumMismatch.into());
     }
     // A medium holding another account's valid certificate is not this customer's to claim:
@@ -113,37 +124,62 @@ pub async fn issue_for_csr(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let subject = crate::ca::profile::Subject::of_holder(&info, app.acceptance_no.clone());
     let txn = db.begin().await?;
-    if !advance(&txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
+    let issued = issue_in(&txn, ca, key, &authorized, csr, medium_no, meta, now).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// Issues the authorized application's certificate for `csr` onto `medium_no` inside `txn`:
+/// the request becomes Issued, the certificate is recorded with its e-mail and medium
+/// number, and the issuance is in the audit trail. The caller commits.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn issue_in(
+    txn: &DatabaseTransaction,
+    ca: &CaService,
+    key: &AuditKey,
+    authorized: &Authorized,
+    csr: &[u8],
+    medium_no: Option<&str>,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<crate::ca::issue::Issued, AppError> {
+    let Authorized { app, profile, info, years } = authorized;
+    let acceptance_no = app.acceptance_no.clone().unwrap_or_default();
+    let subject = crate::ca::profile::Subject::of_holder(info, app.acceptance_no.clone());
+    if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
         return Err(ErrorCode::AuthCodeInvalid.into());
     }
-    let req = crate::ca::issue::IssueRequest { profile, subject: &subject, csr, validity_days: 365 * years as u32 };
-    let issued = crate::ca::issue::issue(&txn, ca, &req).await?;
+    let req = crate::ca::issue::IssueRequest {
+        profile: *profile,
+        subject: &subject,
+        csr,
+        validity_days: 365 * u32::try_from(*years).unwrap_or(1),
+    };
+    let issued = crate::ca::issue::issue(txn, ca, &req).await?;
     exec(
-        &txn,
+        txn,
         "UPDATE request SET certificate_uid = $2 WHERE id = $1",
         vec![app.id.clone().into(), issued.uid.clone().into()],
     )
     .await?;
     exec(
-        &txn,
+        txn,
         "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
         vec![issued.uid.clone().into(), app.search_email.clone().into(), medium_no.map(str::to_owned).into()],
     )
     .await?;
     audit::append(
-        &txn,
+        txn,
         key,
         Event {
             actor: &audit::customer(&app.account_id),
             action: "certificate_issued",
-            subject: acceptance_no.trim(),
+            subject: &acceptance_no,
             ip: &meta.ip,
             detail: serde_json::json!({ "application": app.id, "certificate": issued.uid, "serial": issued.serial }),
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(issued)
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use certdesk_shared::ErrorCode;
+use certdesk_shared::apply::Medium;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::freeze::FrozenBy;
 use certdesk_shared::my_certificates::{CertificatePanel, MyCertificate, MyCertificateStatus};
@@ -111,6 +112,7 @@ async fn views(
         let under_way = super::request::open_for_certificate(db, &h.certificate.uid).await?.map(|r| r.kind.into());
         let mut v = view(&h, type_name, phone.masked(), now);
         v.request_under_way = under_way;
+        v.shield_state = super::mobile_shield::state_of(db, &h.certificate.uid).await?;
         out.push(v);
     }
     Ok(out)
@@ -191,6 +193,8 @@ fn view(h: &Holding, type_name: Option<String>, phone_masked: String, now: DateT
         frozen_by: if c.status == HOLD { c.frozen_by.as_deref().and_then(FrozenBy::parse) } else { None },
         request_under_way: None,
         reissuable: super::reissue::not_open(h.medium.as_deref(), c, now).is_none(),
+        medium: h.medium.as_deref().and_then(Medium::parse),
+        shield_state: None,
     }
 }
 

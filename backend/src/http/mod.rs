@@ -18,11 +18,13 @@ mod my_certificates;
 mod notice;
 mod ocsp;
 mod payment;
+mod qr_login;
 mod reissue;
 mod renew;
 mod revoke;
 mod sandbox_wechatpay;
 mod security;
+mod shield;
 mod sms_sandbox;
 mod spa;
 mod unlock;
@@ -71,6 +73,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(directory::router())
         .merge(downloads::router())
         .merge(unlock::router())
+        .merge(shield::router())
+        .merge(qr_login::router())
         .merge(verify::router())
         .merge(notice::router())
         .nest("/admin", admin::router(state.clone()))

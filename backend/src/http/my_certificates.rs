@@ -11,7 +11,7 @@ use chrono::Utc;
 
 use super::AppJson;
 use super::auth::CurrentUser;
-use crate::domain::{codes, freeze as holder_freeze, my_certificates};
+use crate::domain::{codes, freeze as holder_freeze, mobile_shield, my_certificates};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/my-certificates/{uid}/code", post(send_code))
         .route("/my-certificates/{uid}/freeze", post(freeze))
         .route("/my-certificates/{uid}/unfreeze", post(unfreeze))
+        .route("/my-certificates/{uid}/shield/disable", post(disable_shield))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCertificate>>, AppError> {
@@ -81,5 +82,15 @@ async fn unfreeze(
     let c =
         holder_freeze::unfreeze(&state.db, &state.ca, &state.audit_key, &user.account_id, &uid, &body, &user.meta, now)
             .await?;
+    Ok(Json(c))
+}
+
+/// The lost phone: the certificate's mobile shield is disabled for good.
+async fn disable_shield(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<String>,
+) -> Result<Json<MyCertificate>, AppError> {
+    let c = mobile_shield::disable(&state.db, &state.audit_key, &user.account_id, &uid, &user.meta, Utc::now()).await?;
     Ok(Json(c))
 }

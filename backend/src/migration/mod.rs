@@ -34,6 +34,8 @@ mod m20261202_000024_freeze_and_staff_revocation;
 mod m20261202_000025_payment_ways;
 mod m20261202_000026_alipay_sandbox;
 mod m20261202_000027_sms_wire;
+mod m20261202_000028_mobile_shield;
+mod m20261202_000029_qr_login;
 
 pub struct Migrator;
 
@@ -67,6 +69,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000025_payment_ways::Migration),
             Box::new(m20261202_000026_alipay_sandbox::Migration),
             Box::new(m20261202_000027_sms_wire::Migration),
+            Box::new(m20261202_000028_mobile_shield::Migration),
+            Box::new(m20261202_000029_qr_login::Migration),
         ]
     }
 }

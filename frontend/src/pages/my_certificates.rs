@@ -338,6 +338,8 @@ mod tests {
             request_under_way: None,
             // The server's rule: a valid or frozen certificate on a UKey.
             reissuable: medium.is_some() && matches!(status, MyCertificateStatus::Valid | MyCertificateStatus::Frozen),
+            medium: None,
+            shield_state: None,
         }
     }
 

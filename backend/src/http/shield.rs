@@ -1,0 +1,110 @@
+//! The mobile shield (移动软盾) over HTTP, under `/api/shield`: the phone app's 远程下载, PIN
+//! challenge and proof, 修改PIN码, 证书解锁, status, and disabling a lost phone without
+//! signing in. Thin handlers over `domain::mobile_shield`; no session (the phone proves
+//! itself with its device key, the PIN and the SMS code). Disabling from 我的证书 is in
+//! `my_certificates.rs`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use certdesk_shared::shield::{
+    PinOutcome, ShieldChallenge, ShieldChangePin, ShieldCodeSent, ShieldDevice, ShieldDisableByCode, ShieldEnrol,
+    ShieldEnrolled, ShieldStatus, ShieldUnlock, ShieldUnseal,
+};
+use chrono::Utc;
+
+use super::AppJson;
+use super::auth::Client;
+use crate::domain::mobile_shield;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/shield/enrol", post(enrol))
+        .route("/shield/challenge", post(challenge))
+        .route("/shield/unseal", post(unseal))
+        .route("/shield/pin", post(change_pin))
+        .route("/shield/unlock/code", post(unlock_code))
+        .route("/shield/unlock", post(unlock))
+        .route("/shield/status", post(status))
+        .route("/shield/disable/code", post(disable_code))
+        .route("/shield/disable", post(disable_by_code))
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldEnrol>,
+) -> Result<Json<ShieldEnrolled>, AppError> {
+    Ok(Json(mobile_shield::enrol(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?))
+}
+
+async fn challenge(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldDevice>,
+) -> Result<Json<ShieldChallenge>, AppError> {
+    Ok(Json(mobile_shield::challenge(&state.db, &req, &meta, Utc::now()).await?))
+}
+
+async fn unseal(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldUnseal>,
+) -> Result<Json<PinOutcome>, AppError> {
+    Ok(Json(mobile_shield::unseal(&state.db, &state.audit_key, &req, &meta, Utc::now()).await?))
+}
+
+async fn change_pin(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldChangePin>,
+) -> Result<Json<PinOutcome>, AppError> {
+    Ok(Json(mobile_shield::change_pin(&state.db, &state.audit_key, &req, &meta, Utc::now()).await?))
+}
+
+async fn unlock_code(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldDevice>,
+) -> Result<Json<ShieldCodeSent>, AppError> {
+    let sent =
+        mobile_shield::unlock_code(&state.db, &state.notifier, &state.audit_key, &req, &meta, Utc::now()).await?;
+    Ok(Json(sent))
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldUnlock>,
+) -> Result<Json<ShieldStatus>, AppError> {
+    Ok(Json(mobile_shield::unlock(&state.db, &state.audit_key, &req, &meta, Utc::now()).await?))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<ShieldDevice>,
+) -> Result<Json<ShieldStatus>, AppError> {
+    Ok(Json(mobile_shield::status(&state.db, &req).await?))
+}
+
+async fn disable_code(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldDisableByCode>,
+) -> Result<Json<ShieldCodeSent>, AppError> {
+    let sent =
+        mobile_shield::disable_code(&state.db, &state.notifier, &state.audit_key, &req, &meta, Utc::now()).await?;
+    Ok(Json(sent))
+}
+
+async fn disable_by_code(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldDisableByCode>,
+) -> Result<StatusCode, AppError> {
+    mobile_shield::disable_by_code(&state.db, &state.audit_key, &req, &meta, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

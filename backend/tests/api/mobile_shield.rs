@@ -1,0 +1,361 @@
+//! The mobile shield (移动软盾), with the test acting as the phone app through
+//! `certdesk_shared::shield_keys`: 远程下载 only of a mobile-shield application, the PIN the
+//! server counts (the 10th wrong one locks), 证书解锁 by the SMS code of the phone of record,
+//! the phone's storage that opens nothing without the server, and disabling a lost phone.
+
+use certdesk::entity::mobile_shield::State;
+use certdesk_shared::admin::StaffRole;
+use certdesk_shared::shield_keys::{
+    ShieldFile, b64, csr_pem, new_key, pin_key, pin_proof, random_bytes, seal, unb64, unseal,
+};
+use p256::ecdsa::SigningKey;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, code_in, last_sms, staff_browser};
+use crate::helpers::{TestApp, spawn_app};
+use crate::holder::{csr, draft, info, person, submit_and_approve};
+
+pub const PIN: &str = "246810";
+
+/// The phone app: what it stores, and the PIN its user knows.
+pub struct Phone {
+    pub file: ShieldFile,
+    pub pin: String,
+}
+
+impl Phone {
+    pub fn device(&self) -> Value {
+        json!({ "shield_id": self.file.shield_id, "device_key": self.file.device_key })
+    }
+
+    fn pin_key(&self, pin: &str) -> [u8; 32] {
+        pin_key(pin, &unb64(&self.file.pin_salt).unwrap())
+    }
+
+    /// A PIN challenge: its id and bytes.
+    pub async fn challenge(&self, app: &TestApp) -> (String, Vec<u8>) {
+        let (s, v) = Browser::new(app).post("/api/shield/challenge", self.device()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        (v["challenge_id"].as_str().unwrap().to_owned(), unb64(v["challenge"].as_str().unwrap()).unwrap())
+    }
+
+    /// The proof of `pin` over a fresh challenge, sent to `/api/shield/unseal`.
+    pub async fn unseal(&self, app: &TestApp, pin: &str) -> (StatusCode, Value) {
+        let (id, challenge) = self.challenge(app).await;
+        let body = json!({ "shield_id": self.file.shield_id, "device_key": self.file.device_key, "challenge_id": id,
+                           "proof": pin_proof(&self.pin_key(pin), &challenge) });
+        Browser::new(app).post("/api/shield/unseal", body).await
+    }
+
+    /// The certificate's key, opened with the secret the server releases for the right PIN.
+    pub async fn key(&self, app: &TestApp) -> SigningKey {
+        let (s, v) = self.unseal(app, &self.pin.clone()).await;
+        assert_eq!((s, v["outcome"].as_str()), (StatusCode::OK, Some("opened")), "{v}");
+        let secret = unb64(v["secret"].as_str().unwrap()).unwrap();
+        unseal(&secret, &self.file.shield_id, &self.file.sealed_key).expect("the released secret opens the key")
+    }
+}
+
+/// 远程下载 as the app does it: a key, a CSR, a device key and a PIN salt made here.
+pub async fn enrol(app: &TestApp, acceptance: &str, auth_code: &str) -> (StatusCode, Value, Option<Phone>) {
+    let key = new_key();
+    let device_key = random_bytes(32);
+    let salt = random_bytes(16);
+    let body = json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr_pem(&key).unwrap(),
+                       "device_key": b64(&device_key), "pin_key": b64(&pin_key(PIN, &salt)) });
+    let (s, v) = Browser::new(app).post("/api/shield/enrol", body).await;
+    if s != StatusCode::OK {
+        return (s, v, None);
+    }
+    let shield_id = v["shield_id"].as_str().unwrap().to_owned();
+    let secret = unb64(v["secret"].as_str().unwrap()).unwrap();
+    let file = ShieldFile {
+        sealed_key: seal(&secret, &shield_id, &key),
+        shield_id,
+        uid: v["uid"].as_str().unwrap().to_owned(),
+        certificate_pem: v["certificate_pem"].as_str().unwrap().to_owned(),
+        device_key: b64(&device_key),
+        pin_salt: b64(&salt),
+    };
+    (s, v, Some(Phone { file, pin: PIN.to_owned() }))
+}
+
+/// An approved personal application on `medium`: the holder's browser, its id, phone,
+/// acceptance number and authorization code.
+pub async fn approved<'a>(app: &'a TestApp, medium: &str) -> (Browser<'a>, String, String, String, String) {
+    let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
+    let (mut b, id, mobile) = draft(app, &mut admin, "personal", medium).await;
+    let path = format!("/api/applications/{id}/certificate-info");
+    let (s, v) = b.call(Method::PUT, &path, Some(info(person(), "personal-1y"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (acceptance, code) = submit_and_approve(app, &mut b, &id, &mobile).await;
+    (b, id, mobile, acceptance, code)
+}
+
+/// A holder whose certificate is in the phone app: their browser, the phone, their mobile
+/// and the acceptance number.
+pub async fn enrolled(app: &TestApp) -> (Browser<'_>, Phone, String, String) {
+    let (b, _, mobile, acceptance, code) = approved(app, "mobile_shield").await;
+    let (s, v, phone) = enrol(app, &acceptance, &code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (b, phone.unwrap(), mobile, acceptance)
+}
+
+fn public_key_of(pem: &str) -> Vec<u8> {
+    let der = crate::apply::pem_to_der(pem);
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    cert.public_key().subject_public_key.data.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_downloads_a_mobile_shield_application_only_and_only_once() {
+    let app = spawn_app().await;
+    let (mut b, id, _, acceptance, code) = approved(&app, "mobile_shield").await;
+
+    // The token agent does not download a mobile-shield application.
+    let body = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr(), "medium_kind": "ukey",
+                       "medium_no": "UKEY-0001" });
+    let (s, v) = Browser::new(&app).post("/api/applications/issue", body).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("medium_mismatch")), "{v}");
+    // Bad input changes nothing: a device key that is not 32 bytes.
+    let bad = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr(), "device_key": "AAAA",
+                      "pin_key": b64(&[0; 32]) });
+    let (s, v) = Browser::new(&app).post("/api/shield/enrol", bad).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("device_key")), "{v}");
+    let (_, a) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(a["status"], "approved", "{a}");
+
+    let (s, v, phone) = enrol(&app, &acceptance, &code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let phone = phone.unwrap();
+    let shield_id = phone.file.shield_id.clone();
+    assert!(shield_id.starts_with("MS") && shield_id.len() == 12, "{shield_id}");
+    assert_eq!(unb64(v["secret"].as_str().unwrap()).unwrap().len(), 32);
+    // The database keeps the secret sealed under the master secret, not as it was sent.
+    use sea_orm::EntityTrait;
+    let row = certdesk::entity::mobile_shield::Entity::find_by_id(shield_id.clone())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.state, row.failures, row.certificate_uid.as_str()), (State::Active, 0, phone.file.uid.as_str()));
+    assert!(row.secret != v["secret"].as_str().unwrap() && !row.device_key_hash.contains(&phone.file.device_key));
+    // Issued for the key made on the phone, which the released secret opens.
+    let key = phone.key(&app).await;
+    assert_eq!(public_key_of(&phone.file.certificate_pem), key.verifying_key().to_encoded_point(false).as_bytes());
+
+    // 我的证书 shows it on the mobile shield, numbered by the shield.
+    let (s, mine) = b.get("/api/my-certificates").await;
+    assert_eq!(s, StatusCode::OK);
+    let c = mine.as_array().unwrap().iter().find(|c| c["uid"] == phone.file.uid.as_str()).unwrap();
+    assert_eq!(
+        (c["panel"]["medium_no"].as_str(), c["medium"].as_str(), c["shield_state"].as_str()),
+        (Some(shield_id.as_str()), Some("mobile_shield"), Some("active")),
+        "{c}"
+    );
+    let (_, a) = b.get(&format!("/api/applications/{id}")).await;
+    assert_eq!(a["status"], "issued", "{a}");
+
+    // The same code does not download twice.
+    let (s, v, _) = enrol(&app, &acceptance, &code).await;
+    assert_eq!(v["code"], "auth_code_invalid", "{s} {v}");
+
+    // A UKey application is not downloaded into the app.
+    let (_, _, _, ukey_acceptance, ukey_code) = approved(&app, "ukey").await;
+    let (s, v, _) = enrol(&app, &ukey_acceptance, &ukey_code).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("medium_mismatch")), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks() {
+    let app = spawn_app().await;
+    let (_b, mut phone, mobile, _) = enrolled(&app).await;
+
+    // A right PIN opens and signs.
+    let key = phone.key(&app).await;
+    let sig = certdesk_shared::shield_keys::sign(&key, b"m");
+    assert!(!sig.is_empty());
+    // A challenge works once.
+    let (id, challenge) = phone.challenge(&app).await;
+    let body = json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "challenge_id": id,
+                       "proof": pin_proof(&phone.pin_key(PIN), &challenge) });
+    let (s, v) = Browser::new(&app).post("/api/shield/unseal", body.clone()).await;
+    assert_eq!((s, v["outcome"].as_str()), (StatusCode::OK, Some("opened")), "{v}");
+    let (s, v) = Browser::new(&app).post("/api/shield/unseal", body).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    // Another device key is not this shield.
+    let other = json!({ "shield_id": phone.file.shield_id, "device_key": b64(&random_bytes(32)) });
+    let (s, _) = Browser::new(&app).post("/api/shield/challenge", other).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Wrong PINs count down; a right one in between starts the count again.
+    for left in [9, 8] {
+        let (_, v) = phone.unseal(&app, "000000").await;
+        assert_eq!(v, json!({ "outcome": "wrong_pin", "tries_left": left }));
+    }
+    phone.key(&app).await;
+    for left in (1..=9).rev() {
+        let (_, v) = phone.unseal(&app, "000000").await;
+        assert_eq!(v, json!({ "outcome": "wrong_pin", "tries_left": left }));
+    }
+    let (_, v) = phone.unseal(&app, "000000").await;
+    assert_eq!(v, json!({ "outcome": "locked" }), "the 10th locks");
+    let (_, v) = phone.unseal(&app, PIN).await;
+    assert_eq!(v, json!({ "outcome": "locked" }), "even the right PIN");
+    let (_, st) = Browser::new(&app).post("/api/shield/status", phone.device()).await;
+    assert_eq!((st["state"].as_str(), st["tries_left"].as_u64()), (Some("locked"), Some(0)), "{st}");
+
+    // 证书解锁: the code goes to the phone of record.
+    let (s, v) = Browser::new(&app).post("/api/shield/unlock/code", phone.device()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["masked_mobile"].as_str(), Some(format!("{}****{}", &mobile[..3], &mobile[7..]).as_str()));
+    let sms = last_sms(&app, &mobile).await.unwrap();
+    assert!(sms.body.contains("证书解锁"), "{}", sms.body);
+    let code = code_in(&sms.body);
+    let new_salt = random_bytes(16);
+    let new_key = b64(&pin_key("135790", &new_salt));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let unlock = |code: &str| {
+        json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "code": code,
+                "new_pin_key": new_key })
+    };
+    let (s, v) = Browser::new(&app).post("/api/shield/unlock", unlock(wrong)).await;
+    assert_eq!(v["code"], "code_invalid", "{s} {v}");
+    let (_, v) = phone.unseal(&app, PIN).await;
+    assert_eq!(v, json!({ "outcome": "locked" }), "a wrong code unlocks nothing");
+    let (s, v) = Browser::new(&app).post("/api/shield/unlock", unlock(&code)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["state"].as_str(), v["tries_left"].as_u64()), (Some("active"), Some(10)), "{v}");
+
+    // The old PIN no longer opens; the new one does, and the same sealed key still opens.
+    let (_, v) = phone.unseal(&app, PIN).await;
+    assert_eq!(v, json!({ "outcome": "wrong_pin", "tries_left": 9 }));
+    phone.file.pin_salt = b64(&new_salt);
+    phone.pin = "135790".into();
+    assert_eq!(phone.key(&app).await.to_bytes(), key.to_bytes());
+
+    // 修改PIN码: a wrong old PIN counts and changes nothing; the right one changes it.
+    let change = |pin_key: [u8; 32], id: &str, challenge: &[u8], new: &str| {
+        json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "challenge_id": id,
+                "proof": pin_proof(&pin_key, challenge), "new_pin_key": new })
+    };
+    let newer = b64(&pin_key("97531", &new_salt));
+    let (id, ch) = phone.challenge(&app).await;
+    let (_, v) = Browser::new(&app).post("/api/shield/pin", change(phone.pin_key("000000"), &id, &ch, &newer)).await;
+    assert_eq!(v, json!({ "outcome": "wrong_pin", "tries_left": 9 }));
+    let (id, ch) = phone.challenge(&app).await;
+    let (_, v) = Browser::new(&app).post("/api/shield/pin", change(phone.pin_key("135790"), &id, &ch, &newer)).await;
+    assert_eq!(v["outcome"], "opened", "{v}");
+    let (_, v) = phone.unseal(&app, "135790").await;
+    assert_eq!(v["outcome"], "wrong_pin", "{v}");
+    phone.pin = "97531".into();
+    phone.key(&app).await;
+
+    // Each step is in the audit trail, with the shield's number and no secret.
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (_, trail) = admin.get("/api/admin/audit").await;
+    let text = trail.to_string();
+    for action in ["shield_enrolled", "shield_unsealed", "shield_pin_wrong", "shield_locked", "shield_unlocked"] {
+        assert!(
+            trail
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == action && e["subject"] == phone.file.shield_id.as_str()),
+            "{action}: {trail}"
+        );
+    }
+    assert!(!text.contains(&new_key) && !text.contains(&phone.file.device_key), "no secret in the trail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phones_storage_and_the_right_pin_sign_nothing_without_the_server() {
+    let app = spawn_app().await;
+    let (_b, phone, _, _) = enrolled(&app).await;
+    // Everything the phone stores, and the PIN, but not the server's secret: nothing opens
+    // the sealed key (the PIN key is not the sealing key, nor is any guess).
+    let pk = phone.pin_key(PIN);
+    assert!(unseal(&pk, &phone.file.shield_id, &phone.file.sealed_key).is_none());
+    assert!(unseal(&unb64(&phone.file.device_key).unwrap(), &phone.file.shield_id, &phone.file.sealed_key).is_none());
+    for _ in 0..50 {
+        assert!(unseal(&random_bytes(32), &phone.file.shield_id, &phone.file.sealed_key).is_none());
+    }
+    // So the best such a copy can do is sign with some other key: the server refuses it.
+    let mut desktop = Browser::new(&app);
+    let (s, shown) = desktop.post("/api/qr-login", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{shown}");
+    let id = shown["id"].as_str().unwrap();
+    let (s, v) = Browser::new(&app).post("/api/qr-login/scan", crate::qr_login::scan_body(&phone, id)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let m = shown["match_number"].as_u64().unwrap() as u8;
+    let forged = crate::qr_login::approve_body(&app, &phone, &v, m, &new_key());
+    let (s, v) = Browser::new(&app).post("/api/qr-login/approve", forged).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_failed")), "{v}");
+    let (_, p) = desktop.get(&format!("/api/qr-login/{id}")).await;
+    assert_eq!(p["status"], "scanned", "{p}");
+    assert!(desktop.cookie.as_deref().is_some_and(|c| c.starts_with("certdesk-qr=")), "no session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_phone_is_disabled_from_my_certificates_or_with_the_acceptance_number_and_code() {
+    let app = spawn_app().await;
+    let (mut holder, phone, _, _) = enrolled(&app).await;
+    let uid = phone.file.uid.clone();
+    // Another account's certificate is not found, and its shield stays active.
+    let (mut other, _, _, _) = enrolled(&app).await;
+    let (s, v) = other.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    // Without the session's CSRF token: refused.
+    let csrf = holder.csrf.take();
+    let (s, _) = holder.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    holder.csrf = csrf;
+    phone.key(&app).await;
+
+    let (s, c) = holder.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    assert_eq!((s, c["shield_state"].as_str()), (StatusCode::OK, Some("disabled")), "{c}");
+    for path in ["/api/shield/challenge", "/api/shield/unlock/code"] {
+        let (s, v) = Browser::new(&app).post(path, phone.device()).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("shield_disabled")), "{path}: {v}");
+    }
+    let body = json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key,
+                       "challenge_id": "x", "proof": "x" });
+    let (_, v) = Browser::new(&app).post("/api/shield/unseal", body).await;
+    assert_eq!(v["code"], "shield_disabled", "{v}");
+    let (_, st) = Browser::new(&app).post("/api/shield/status", phone.device()).await;
+    assert_eq!(st["state"], "disabled", "{st}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_signing_in_the_acceptance_number_and_the_code_of_the_phone_of_record_disable() {
+    let app = spawn_app().await;
+    let (_holder, phone, mobile, acceptance) = enrolled(&app).await;
+    let (s, v) = Browser::new(&app).post("/api/shield/disable/code", json!({ "acceptance_no": "NO-SUCH" })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let (s, v) = Browser::new(&app).post("/api/shield/disable/code", json!({ "acceptance_no": acceptance })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let code = code_in(&last_sms(&app, &mobile).await.unwrap().body);
+    // No code, or a wrong one: nothing changes.
+    let (s, v) = Browser::new(&app).post("/api/shield/disable", json!({ "acceptance_no": acceptance })).await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")), "{v}");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (_, v) =
+        Browser::new(&app).post("/api/shield/disable", json!({ "acceptance_no": acceptance, "code": wrong })).await;
+    assert_eq!(v["code"], "code_invalid", "{v}");
+    phone.key(&app).await;
+
+    let (s, v) =
+        Browser::new(&app).post("/api/shield/disable", json!({ "acceptance_no": acceptance, "code": code })).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (_, v) = Browser::new(&app).post("/api/shield/challenge", phone.device()).await;
+    assert_eq!(v["code"], "shield_disabled", "{v}");
+    let (s, v) = Browser::new(&app).post("/api/qr-login", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let scan = crate::qr_login::scan_body(&phone, v["id"].as_str().unwrap());
+    let (_, v) = Browser::new(&app).post("/api/qr-login/scan", scan).await;
+    assert_eq!(v["code"], "shield_disabled", "{v}");
+    // Disabled is final: 证书解锁 does not open it again.
+    let (_, v) = Browser::new(&app).post("/api/shield/unlock/code", phone.device()).await;
+    assert_eq!(v["code"], "shield_disabled", "{v}");
+}
