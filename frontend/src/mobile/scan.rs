@@ -1,5 +1,5 @@
 //! 扫码登录 (`/m/scan`), the phone's side of APP扫码登录: the desktop's QR code read from the
-//! camera (frames into a canvas every 200 ms, greyscale, `rqrr`), or its short code typed; the
+//! camera (frames into a canvas every 200 ms, greyscale, `quircs`), or its short code typed; the
 //! scan names the desktop (browser, address, time); the user picks the number the desktop
 //! shows and types the PIN; the opened key signs [`approval_message`] and the approval is
 //! sent. The camera stops after a read and when the page is left.
@@ -27,12 +27,16 @@ pub fn read_qr(width: usize, height: usize, rgba: &[u8]) -> Option<String> {
     if rgba.len() < width * height * 4 {
         return None;
     }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-        let i = (y * width + x) * 4;
-        let (r, g, b) = (u32::from(rgba[i]), u32::from(rgba[i + 1]), u32::from(rgba[i + 2]));
-        ((r * 77 + g * 150 + b * 29) >> 8) as u8
-    });
-    img.detect_grids().into_iter().find_map(|g| g.decode().ok().map(|(_, text)| text))
+    let grey: Vec<u8> = rgba
+        .chunks_exact(4)
+        .take(width * height)
+        .map(|p| ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8)
+        .collect();
+    let mut decoder = quircs::Quirc::default();
+    decoder
+        .identify(width, height, &grey)
+        .flatten()
+        .find_map(|code| code.decode().ok().and_then(|d| String::from_utf8(d.payload).ok()))
 }
 
 /// Where the page stands.
