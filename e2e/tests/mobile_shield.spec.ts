@@ -23,25 +23,22 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
   const { acceptance } = await wizard(page, context, files(), 'qr', { type: '个人证书', medium: '移动软盾' });
   const authCode = await approve(page, staff, acceptance);
 
-  // The download step sends the customer to the app, not to the token agent.
-  await page.goto('/applications');
-  await appReady(page);
   await signOut(page);
 
   // The desktop: APP扫码登录 shows a code bound to this browser, waiting for a scan.
   await page.goto('/sign-in');
   await appReady(page);
   await page.getByRole('radio', { name: 'APP扫码登录' }).check();
-  const shown = page.locator('.qr-login');
-  await expect(shown.locator('svg')).toBeVisible();
-  await expect(shown.getByText('等待扫码')).toBeVisible();
-  const match = (await shown.locator('.match-number').textContent())!.trim();
-  expect(match).toMatch(/^\d{2}$/);
+  const box = page.locator('.qr-login-box');
+  const code = box.locator('.qr-login svg');
+  await expect(code).toBeVisible();
+  await expect(box.getByRole('status')).toHaveText('等待扫码');
+  const match = (await box.locator('.match-number').textContent())!.match(/(\d{2})$/)![1];
 
   // The phone's camera sees the desktop's QR code.
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-camera-'));
   const camera = join(dir, 'camera.y4m');
-  writeY4m(camera, pngToGrey(await shown.locator('svg').screenshot()));
+  writeY4m(camera, pngToGrey(await code.screenshot()));
   const phoneBrowser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...fakeCameraArgs(camera)] });
   try {
     const phoneContext = await phoneBrowser.newContext({
@@ -54,27 +51,46 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     const phone = await phoneContext.newPage();
     const phoneDone = watchForErrors(phone);
 
-    // 远程下载 in the app: the key pair is made on the phone, the PIN set twice.
+    // 远程下载 in the app: the certificate to be issued is shown, then the key pair is made on
+    // the phone and the PIN set twice.
     await phone.goto('/m/download');
-    await expect(phone.getByRole('heading', { name: '远程下载' })).toBeVisible();
-    await phone.getByLabel('受理号').fill(acceptance);
+    await expect(phone.getByRole('heading', { name: '远程下载', level: 1 })).toBeVisible();
+    await phone.getByLabel('业务受理号').fill(acceptance);
     await phone.getByLabel('下载授权码').fill(authCode);
-    await phone.getByLabel('PIN码', { exact: true }).fill(PIN);
-    await phone.getByLabel('确认PIN码').fill(PIN);
-    await phone.getByRole('button', { name: '下载证书' }).click();
-    await expect(phone.getByText('证书已下载到本机移动软盾')).toBeVisible({ timeout: 20_000 });
+    await phone.getByRole('button', { name: '查询证书' }).click();
+    await expect(phone.getByRole('heading', { name: '将签发的证书' })).toBeVisible();
+    await phone.getByLabel('设置PIN码').fill(PIN);
+    await phone.getByLabel('再次输入PIN码').fill('802418');
+    await phone.getByRole('button', { name: '下载到本机' }).click();
+    await expect(phone.locator('.field-error')).not.toHaveCount(0);
+    await phone.getByLabel('再次输入PIN码').fill(PIN);
+    await phone.getByRole('button', { name: '下载到本机' }).click();
+    await expect(phone.getByText('下载完成，证书已保存在本机。')).toBeVisible({ timeout: 20_000 });
 
-    // 我的证书 in the app: the certificate with its 证书信息 panel.
-    await phone.goto('/m');
-    await expect(phone.getByText('移动软盾').first()).toBeVisible();
-    await expect(phone.getByText(/^MS[0-9A-Z]{10}$/).first()).toBeVisible();
+    // 我的证书 in the app: the certificate with its 证书信息 panel and the server's word on it.
+    await phone.getByRole('link', { name: '我的证书' }).first().click();
+    const card = phone.locator('section.cert');
+    await expect(card.getByText('移动软盾', { exact: true })).toBeVisible();
+    await expect(card.locator('code').filter({ hasText: /^MS[0-9A-Z]{10}$/ })).toBeVisible();
+    await expect(card.getByText('正常', { exact: true })).toBeVisible();
 
     // 扫码登录: the camera reads the desktop's code; the phone shows what it approves.
-    const started = Date.now();
     await phone.goto('/m/scan');
+    await expect(phone.getByRole('heading', { name: '扫码登录', level: 1 })).toBeVisible();
+    const started = Date.now();
+    await phone.getByRole('button', { name: '打开摄像头扫码' }).click();
     await expect(phone.getByText('请选择电脑上显示的数字')).toBeVisible({ timeout: 20_000 });
-    await expect(shown.getByText('已扫码')).toBeVisible();
+    const scanned = Date.now();
+    await expect(box.getByRole('status')).toHaveText('已扫码，请在手机上确认');
+    await expect(phone.getByText('登录 CertDesk 门户')).toBeVisible();
+
+    // A wrong PIN is counted by the server and changes nothing on the desktop.
     await phone.getByTestId(`match-${match}`).click();
+    await phone.getByLabel('PIN码').fill('135792');
+    await phone.getByRole('button', { name: '确认登录' }).click();
+    await expect(phone.getByText('PIN码错误，还可尝试9次')).toBeVisible();
+    await expect(box.getByRole('status')).toHaveText('已扫码，请在手机上确认');
+
     await phone.getByLabel('PIN码').fill(PIN);
     const approved = Date.now();
     await phone.getByRole('button', { name: '确认登录' }).click();
@@ -84,7 +100,9 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     await expect(page).toHaveURL(/\/my-certificates$/, { timeout: 15_000 });
     const signedIn = Date.now();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的证书');
-    console.log(`figure: scan-to-signed-in ${signedIn - started} ms (camera open to desktop signed in), approve-to-signed-in ${signedIn - approved} ms`);
+    console.log(
+      `figure: camera open to code read ${scanned - started} ms; approve to desktop signed in ${signedIn - approved} ms`,
+    );
     phoneDone();
   } finally {
     await phoneBrowser.close();
