@@ -1,6 +1,7 @@
 //! 我的证书 (`/m`): the certificates kept on this phone, each with its 证书信息 (通用名,
 //! 证书序列号, 颁发者, validity, 介质类型 移动软盾 and its number) and the server's word on its
-//! shield (正常 / 已锁定 / 已停用), with 修改PIN码, 证书解锁 and 从本机删除.
+//! shield (正常 / 已锁定 / 已停用), with 修改PIN码, 证书解锁, 从本机删除, and 证书更新(延期) when a
+//! renewal waits.
 
 use certdesk_shared::shield::{ShieldState, ShieldStatus};
 use certdesk_shared::shield_keys::ShieldFile;
@@ -57,6 +58,8 @@ fn card(f: ShieldFile) -> impl IntoView {
         }
     };
     let locked = move || matches!(asked.get(), Asked::Answered(ref s) if s.state == ShieldState::Locked);
+    let renewal = move || matches!(asked.get(), Asked::Answered(ref s) if s.renewal.is_some());
+    let renew_href = format!("/m/renew?id={id}");
     let remove_id = StoredValue::new(id.clone());
     view! {
         <section class="panel cert" aria-labelledby=labelled_by>
@@ -73,6 +76,15 @@ fn card(f: ShieldFile) -> impl IntoView {
                 {item(|l| td_string!(l, panel_medium_no), view! { <code>{id.clone()}</code> })}
                 {item(|l| td_string!(l, m_shield_status), state_view)}
             </dl>
+            {move || renewal().then(|| {
+                let href = renew_href.clone();
+                view! {
+                    <div class="callout">
+                        <p>{tr(|l| td_string!(l, m_renewal_ready))}</p>
+                        <p><a class="button primary" href=href>{tr(|l| td_string!(l, m_renew))}</a></p>
+                    </div>
+                }
+            })}
             <div class="actions">
                 <a class="button" class:primary=locked href=format!("/m/unlock?id={id}")>{tr(|l| td_string!(l, m_unlock))}</a>
                 <a class="button" href=format!("/m/pin?id={id}")>{tr(|l| td_string!(l, m_pin))}</a>

@@ -9,6 +9,7 @@ mod cert;
 mod certificates;
 mod download;
 mod pin;
+mod renew;
 mod scan;
 pub mod store;
 
@@ -164,11 +165,17 @@ pub fn opened(outcome: PinOutcome) -> Result<String, Problem> {
 /// The certificate's key, opened for this one use: the PIN proved to the server, which
 /// releases the shield secret that unseals the stored key.
 pub async fn open_key(f: &ShieldFile, pin: &str, l: Locale) -> Result<SigningKey, Problem> {
+    Ok(open(f, pin, l).await?.0)
+}
+
+/// [`open_key`], with the shield secret that opened it (a renewal seals its new key under it).
+pub async fn open(f: &ShieldFile, pin: &str, l: Locale) -> Result<(SigningKey, Vec<u8>), Problem> {
     let (challenge_id, proof) = prove_pin(f, pin, l).await?;
     let req = ShieldUnseal { shield_id: f.shield_id.clone(), device_key: f.device_key.clone(), challenge_id, proof };
     let secret = opened(crate::api::post::<PinOutcome>("/api/shield/unseal", &req, l).await?)?;
     let secret = shield_keys::unb64(&secret).ok_or(Problem::KeyBroken)?;
-    shield_keys::unseal(&secret, &f.shield_id, &f.sealed_key).ok_or(Problem::KeyBroken)
+    let key = shield_keys::unseal(&secret, &f.shield_id, &f.sealed_key).ok_or(Problem::KeyBroken)?;
+    Ok((key, secret))
 }
 
 /// A new PIN typed twice: the shared rule for PINs a user sets, then equality.
@@ -266,6 +273,7 @@ fn page(path: &str) -> AnyView {
         "/m/scan" => view! { <scan::Scan /> }.into_any(),
         "/m/pin" => view! { <pin::ChangePin /> }.into_any(),
         "/m/unlock" => view! { <pin::Unlock /> }.into_any(),
+        "/m/renew" => view! { <renew::Renew /> }.into_any(),
         p if is_mobile_path(p) => view! { <crate::pages::NotFound /> }.into_any(),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
