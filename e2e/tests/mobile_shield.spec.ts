@@ -1,5 +1,5 @@
 import { test, expect, chromium } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath } from '../playwright.config';
@@ -10,13 +10,19 @@ import { fakeCameraArgs, pngToGrey, writeY4m } from './camera';
 // 移动软盾 and APP扫码登录 (seed 004 §5.3, §5.9: "使用手机端APP扫描二维码后录入PIN码即可登录"): a
 // customer applies for a certificate on the mobile shield, downloads it into the phone app
 // (远程下载: the key pair is made on the phone), then signs in on the desktop by scanning
-// the desktop's QR code with the phone's camera. Two Chromiums: the desktop, and a phone-sized
+// the desktop's QR code with the phone's camera; 300 days on, renews it and downloads the
+// renewal in the app, and signs in again with the typed code. Two Chromiums: the desktop, and a phone-sized
 // one whose camera is a Y4M file of the desktop's screenshot.
 
 const PIN = '802417';
 
+// A certificate is renewable in its last 90 days: the journey moves the clock the server
+// sees (libfaketime, CERTDESK_CLOCK_FILE) 300 days on before renewing, as renew.spec.ts does.
+const clockFile = process.env.CERTDESK_CLOCK_FILE ?? '';
+
 test('a customer downloads a mobile-shield certificate into the phone app and signs in on the desktop by scanning', async ({ browser, page, context, baseURL }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
+  if (!clockFile) throw new Error('CERTDESK_CLOCK_FILE must name the test server\'s libfaketime file (cargo xtask test sets it)');
   const done = watchForErrors(page);
   const staff = await staffSignedIn(browser);
   await register(page, staff, '个人账户');
@@ -103,9 +109,58 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     console.log(
       `figure: camera open to code read ${scanned - started} ms; approve to desktop signed in ${signedIn - approved} ms`,
     );
+
+    // 证书延期, 300 days on (the server's clock under libfaketime): applied for and paid on the
+    // desktop, downloaded in the app with a key made on the phone (seed 004 §4.2.5).
+    writeFileSync(clockFile, '+300d\n');
+    const held: { uid: string }[] = await (await page.request.get('/api/my-certificates')).json();
+    const uid = held[0].uid;
+    await page.goto(`/renew?uid=${uid}`);
+    await appReady(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书延期');
+    await page.getByRole('button', { name: '提交延期申请' }).click();
+    await page.getByRole('radio', { name: '微信支付' }).check();
+    const payUrl = await page.getByRole('link', { name: '在手机上打开支付页面' }).getAttribute('href');
+    const payer = await context.newPage();
+    await payer.goto(payUrl!);
+    await payer.getByRole('button', { name: '确认支付' }).click();
+    // ③ 证书下载 is done in the app, not through the token agent.
+    await expect(page.getByText('请在手机上打开移动软盾APP')).toBeVisible({ timeout: 20_000 });
+
+    await phone.goto('/m');
+    const waiting = phone.locator('section.cert');
+    await expect(waiting.getByText('有一份已审核通过的证书延期待下载。')).toBeVisible();
+    await waiting.getByRole('link', { name: '证书更新(延期)' }).click();
+    await expect(phone.getByRole('heading', { name: '证书更新(延期)', level: 1 })).toBeVisible();
+    await phone.getByLabel('PIN码').fill(PIN);
+    await phone.getByRole('button', { name: '下载延期证书' }).click();
+    await expect(phone.getByText('延期完成，新证书已保存在本机，旧证书已作废。')).toBeVisible({ timeout: 20_000 });
+    const old = await (await page.request.get(`/api/public/certificates/${uid}`)).json();
+    expect(old.status).toBe('revoked');
+
+    // The renewed certificate signs the desktop in, this time by the typed code.
+    await signOut(page);
+    await page.goto('/sign-in');
+    await appReady(page);
+    await page.getByRole('radio', { name: 'APP扫码登录' }).check();
+    await expect(box.getByRole('status')).toHaveText('等待扫码');
+    const short = (await box.locator('.short-code').textContent())!.trim();
+    const match2 = (await box.locator('.match-number').textContent())!.match(/(\d{2})$/)![1];
+    await phone.goto('/m/scan');
+    await phone.getByLabel('输入登录码').fill(short.toLowerCase());
+    await phone.getByRole('button', { name: '下一步' }).click();
+    await phone.getByTestId(`match-${match2}`).click();
+    await phone.getByLabel('PIN码').fill(PIN);
+    await phone.getByRole('button', { name: '确认登录' }).click();
+    await expect(phone.getByText('已确认登录')).toBeVisible();
+    await expect(page).toHaveURL(/\/my-certificates$/, { timeout: 15_000 });
+    const mine: { uid: string; status: string }[] = await (await page.request.get('/api/my-certificates')).json();
+    expect(mine.find((c) => c.uid !== uid)?.status).toBe('valid');
     phoneDone();
   } finally {
     await phoneBrowser.close();
+    // Back to the real time for whatever runs next.
+    writeFileSync(clockFile, '+0d\n');
   }
   done();
 });
