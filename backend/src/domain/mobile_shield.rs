@@ -433,9 +433,8 @@ pub async fn disable(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<MyCertificate, AppError> {
-    if super::my_certificates::holdings(db, account_id, Some(uid)).await?.is_empty() {
-        return Err(ErrorCode::NotFound.into());
-    }
+    // The holder's own certificate, by the same rule as 冻结 and 延期.
+    super::renew::own_certificate(db, account_id, uid).await?;
     let s = of_certificate(db, uid).await?.ok_or(ErrorCode::NotFound)?;
     if disable_all(db, uid, now).await? > 0 {
         record(db, key, &s, "shield_disabled", meta, serde_json::json!({ "by": "holder" })).await?;
