@@ -513,7 +513,10 @@ pub async fn disable_by_code(
 
 /// The renewal (延期) of the shield's certificate that waits for the app: approved, or issued
 /// and not finished (then the shield may already be on the renewed certificate).
-async fn waiting_renewal(db: &impl ConnectionTrait, s: &mobile_shield::Model) -> Result<Option<request::Model>, AppError> {
+async fn waiting_renewal(
+    db: &impl ConnectionTrait,
+    s: &mobile_shield::Model,
+) -> Result<Option<request::Model>, AppError> {
     Ok(request::Entity::find()
         .filter(request::Column::Kind.eq(request::Kind::Renew))
         .filter(request::Column::AccountId.eq(s.account_id.clone()))
@@ -544,7 +547,9 @@ pub async fn renew(
     let s = usable(db, &req.shield_id, &req.device_key).await?;
     let r = waiting_renewal(db, &s)
         .await?
-        .filter(|r| r.id == req.request_id.trim() && r.from_certificate_uid.as_deref() == Some(s.certificate_uid.as_str()))
+        .filter(|r| {
+            r.id == req.request_id.trim() && r.from_certificate_uid.as_deref() == Some(s.certificate_uid.as_str())
+        })
         .ok_or(ErrorCode::NotFound)?;
     let current = certificate::Entity::find()
         .filter(certificate::Column::Uid.eq(s.certificate_uid.clone()))

@@ -423,7 +423,10 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     let (s, v) = Browser::new(&app).post("/api/shield/renew", ask(sign(&current, &message))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let new_uid = v["uid"].as_str().unwrap().to_owned();
-    assert_eq!(public_key_of(v["certificate_pem"].as_str().unwrap()), new.verifying_key().to_encoded_point(false).as_bytes());
+    assert_eq!(
+        public_key_of(v["certificate_pem"].as_str().unwrap()),
+        new.verifying_key().to_encoded_point(false).as_bytes()
+    );
     let renewed = cert(new_uid.clone()).await;
     assert_eq!(renewed.medium_no.as_deref(), Some(phone.file.shield_id.as_str()));
     assert_eq!(renewed.not_after, old.not_after + chrono::Duration::days(365));
@@ -442,7 +445,11 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     let finish = json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "request_id": r.id });
     for _ in 0..2 {
         let (s, v) = Browser::new(&app).post("/api/shield/renew/finish", finish.clone()).await;
-        assert_eq!((s, v["uid"].as_str(), &v["renewal"]), (StatusCode::OK, Some(new_uid.as_str()), &Value::Null), "{v}");
+        assert_eq!(
+            (s, v["uid"].as_str(), &v["renewal"]),
+            (StatusCode::OK, Some(new_uid.as_str()), &Value::Null),
+            "{v}"
+        );
     }
     let superseded = cert(uid.clone()).await;
     assert_eq!((superseded.status.as_str(), superseded.reason), ("revoked", Some(4)));
@@ -451,5 +458,9 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     assert_eq!(done.status, request::Status::Done);
     // 我的证书 shows the shield with the renewed certificate.
     let (s, c) = b.get(&format!("/api/my-certificates/{new_uid}")).await;
-    assert_eq!((s, c["shield_state"].as_str(), c["medium"].as_str()), (StatusCode::OK, Some("active"), Some("mobile_shield")), "{c}");
+    assert_eq!(
+        (s, c["shield_state"].as_str(), c["medium"].as_str()),
+        (StatusCode::OK, Some("active"), Some("mobile_shield")),
+        "{c}"
+    );
 }

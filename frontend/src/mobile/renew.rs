@@ -6,10 +6,10 @@
 //! supersedes the old certificate. A phone that stored the new certificate but could not tell
 //! the server only tells it again.
 
+use certdesk_shared::FieldError;
 use certdesk_shared::Pin;
 use certdesk_shared::shield::{ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldStatus, renewal_message};
 use certdesk_shared::shield_keys::{self, ShieldFile};
-use certdesk_shared::FieldError;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
@@ -136,7 +136,9 @@ pub fn Renew() -> impl IntoView {
         }
         let s = match asked.get() {
             Asked::Asking => return view! { <p class="muted">"…"</p> }.into_any(),
-            Asked::Offline => return view! { <p class="callout">{tr(|l| td_string!(l, m_state_unknown))}</p> }.into_any(),
+            Asked::Offline => {
+                return view! { <p class="callout">{tr(|l| td_string!(l, m_state_unknown))}</p> }.into_any();
+            }
             Asked::Answered(s) => s,
         };
         let Some(r) = s.renewal.clone() else {
@@ -195,7 +197,10 @@ mod tests {
         let key = shield_keys::new_key();
         let r = ShieldRenewed { uid: "new".into(), certificate_pem: "PEM".into() };
         let new = renewed_file(&old, &[7; 32], &key, r);
-        assert_eq!((new.shield_id.as_str(), new.device_key.as_str(), new.pin_salt.as_str()), ("MS0123456789", "d", "s"));
+        assert_eq!(
+            (new.shield_id.as_str(), new.device_key.as_str(), new.pin_salt.as_str()),
+            ("MS0123456789", "d", "s")
+        );
         assert_eq!((new.uid.as_str(), new.certificate_pem.as_str()), ("new", "PEM"));
         let opened = shield_keys::unseal(&[7; 32], "MS0123456789", &new.sealed_key).unwrap();
         assert_eq!(opened.verifying_key(), key.verifying_key());
