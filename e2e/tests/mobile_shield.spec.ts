@@ -111,10 +111,31 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     );
 
     // 证书延期, 300 days on (the server's clock under libfaketime): applied for and paid on the
-    // desktop, downloaded in the app with a key made on the phone (seed 004 §4.2.5).
-    writeFileSync(clockFile, '+300d\n');
+    // desktop, downloaded in the app with a key made on the phone (seed 004 §4.2.5). The
+    // desktop's session has long expired by then: it signs in again with the app, by the
+    // typed code this time.
     const held: { uid: string }[] = await (await page.request.get('/api/my-certificates')).json();
     const uid = held[0].uid;
+    writeFileSync(clockFile, '+300d\n');
+    const signInByCode = async () => {
+      await page.goto('/sign-in');
+      await appReady(page);
+      await page.getByRole('radio', { name: 'APP扫码登录' }).check();
+      await expect(box.getByRole('status')).toHaveText('等待扫码');
+      const short = (await box.locator('.short-code').textContent())!.trim();
+      const number = (await box.locator('.match-number').textContent())!.match(/(\d{2})$/)![1];
+      await phone.goto('/m/scan');
+      await phone.getByLabel('输入登录码').fill(short.toLowerCase());
+      await phone.getByRole('button', { name: '下一步' }).click();
+      await phone.getByTestId(`match-${number}`).click();
+      await phone.getByLabel('PIN码').fill(PIN);
+      await phone.getByRole('button', { name: '确认登录' }).click();
+      await expect(phone.getByText('已确认登录')).toBeVisible();
+      await expect(page).toHaveURL(/\/my-certificates$/, { timeout: 15_000 });
+      await appReady(page);
+    };
+    await signInByCode();
+
     await page.goto(`/renew?uid=${uid}`);
     await appReady(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('证书延期');
@@ -138,22 +159,9 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     const old = await (await page.request.get(`/api/public/certificates/${uid}`)).json();
     expect(old.status).toBe('revoked');
 
-    // The renewed certificate signs the desktop in, this time by the typed code.
+    // The renewed certificate signs the desktop in.
     await signOut(page);
-    await page.goto('/sign-in');
-    await appReady(page);
-    await page.getByRole('radio', { name: 'APP扫码登录' }).check();
-    await expect(box.getByRole('status')).toHaveText('等待扫码');
-    const short = (await box.locator('.short-code').textContent())!.trim();
-    const match2 = (await box.locator('.match-number').textContent())!.match(/(\d{2})$/)![1];
-    await phone.goto('/m/scan');
-    await phone.getByLabel('输入登录码').fill(short.toLowerCase());
-    await phone.getByRole('button', { name: '下一步' }).click();
-    await phone.getByTestId(`match-${match2}`).click();
-    await phone.getByLabel('PIN码').fill(PIN);
-    await phone.getByRole('button', { name: '确认登录' }).click();
-    await expect(phone.getByText('已确认登录')).toBeVisible();
-    await expect(page).toHaveURL(/\/my-certificates$/, { timeout: 15_000 });
+    await signInByCode();
     const mine: { uid: string; status: string }[] = await (await page.request.get('/api/my-certificates')).json();
     expect(mine.find((c) => c.uid !== uid)?.status).toBe('valid');
     phoneDone();
