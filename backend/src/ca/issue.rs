@@ -75,7 +75,7 @@ pub struct Issued {
 }
 
 /// A CSR that passed every check: its key is allowed and its signature verifies.
-struct CheckedCsr {
+pub struct CheckedCsr {
     params: CertificateSigningRequestParams,
     spki: Vec<u8>,
     rsa: bool,
@@ -95,7 +95,9 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(input.to_vec())
 }
 
-fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
+/// The CSR reader of every issuance: DER or PEM, at most [`MAX_CSR_BYTES`], an allowed key,
+/// a signature that verifies. The input is untrusted: the fuzzer (`cargo xtask fuzz`) runs it.
+pub fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     let der = csr_der(input)?;
     let (rest, csr) = X509CertificationRequest::from_der(&der).map_err(|_| AppError::Code(ErrorCode::CsrMalformed))?;
     if !rest.is_empty() {
