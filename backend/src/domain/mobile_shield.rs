@@ -166,7 +166,7 @@ pub async fn enrol(
     Ok(ShieldEnrolled {
         shield_id: id,
         uid: issued.uid,
-        certificate_pem: crate::ca::der::pem("CERTIFICATE", &issued.der),
+        certificate_pem: crate::ca::asn1::pem("CERTIFICATE", &issued.der)?,
         secret: B64.encode(secret),
     })
 }
