@@ -88,19 +88,48 @@ impl Interesting {
 /// One change to an input. Positions are taken modulo the input's length.
 #[derive(Arbitrary, Debug)]
 enum Mutation {
-    FlipBit { at: usize, bit: u8 },
-    SetByte { at: usize, value: Interesting },
-    Insert { at: usize, bytes: Vec<u8> },
-    Delete { at: usize, len: u8 },
-    Duplicate { from: usize, len: u8, to: usize },
-    Truncate { at: usize },
+    FlipBit {
+        at: usize,
+        bit: u8,
+    },
+    SetByte {
+        at: usize,
+        value: Interesting,
+    },
+    Insert {
+        at: usize,
+        bytes: Vec<u8>,
+    },
+    Delete {
+        at: usize,
+        len: u8,
+    },
+    Duplicate {
+        from: usize,
+        len: u8,
+        to: usize,
+    },
+    Truncate {
+        at: usize,
+    },
     /// The tail of another corpus input from `from`, put in at `at`.
-    Splice { other: usize, at: usize, from: usize },
+    Splice {
+        other: usize,
+        at: usize,
+        from: usize,
+    },
     /// A short length octet at `at` rewritten in long form with `extra` leading zero octets
     /// (never DER), or as the indefinite form.
-    LongerLength { at: usize, extra: u8, indefinite: bool },
+    LongerLength {
+        at: usize,
+        extra: u8,
+        indefinite: bool,
+    },
     /// Four octets at `at` replaced by a long-form length claiming `value`.
-    ClaimLength { at: usize, value: u32 },
+    ClaimLength {
+        at: usize,
+        value: u32,
+    },
 }
 
 fn apply(m: &Mutation, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
@@ -160,10 +189,20 @@ fn apply(m: &Mutation, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
 /// An ASN.1 tree `arbitrary` builds whole: tags from OCSP and X.509, lengths true or not.
 #[derive(Arbitrary, Debug)]
 enum Node {
-    Primitive { tag: Interesting, body: Vec<u8> },
-    Constructed { tag: Interesting, children: Vec<Node> },
+    Primitive {
+        tag: Interesting,
+        body: Vec<u8>,
+    },
+    Constructed {
+        tag: Interesting,
+        children: Vec<Node>,
+    },
     /// A header claiming `claimed` bytes, whatever follows.
-    Lying { tag: Interesting, claimed: u16, body: Vec<u8> },
+    Lying {
+        tag: Interesting,
+        claimed: u16,
+        body: Vec<u8>,
+    },
 }
 
 fn der_length(n: usize, out: &mut Vec<u8>) {

@@ -9,8 +9,8 @@ use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP, ID_CE_CERTIFICATE_POL
 use const_oid::db::rfc5912::{ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, SHA_256_WITH_RSA_ENCRYPTION};
 use der::asn1::{GeneralizedTime, Ia5String, Null, ObjectIdentifier, UtcTime};
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax, CertificatePolicies};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;

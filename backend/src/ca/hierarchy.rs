@@ -492,10 +492,8 @@ fn issue_responder(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
     params.use_authority_key_identifier_extension = true;
-    params.custom_extensions = vec![
-        asn1::ocsp_nocheck()?,
-        asn1::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))?,
-    ];
+    params.custom_extensions =
+        vec![asn1::ocsp_nocheck()?, asn1::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))?];
     let issuer = Issuer::from_ca_cert_der(&issuing_cert.into(), RcgenKey(issuing_key))?;
     let cert = params.signed_by(&RcgenKey(&*key), &issuer)?;
     Ok(NewResponder { cert_der: cert.der().to_vec(), params, serial, storage, blob })

@@ -335,7 +335,12 @@ pub async fn respond(db: &impl ConnectionTrait, ca: &CaService, responder: &Resp
     }
 }
 
-async fn answer(db: &impl ConnectionTrait, ca: &CaService, responder: &Responder, req: &Request) -> anyhow::Result<Answer> {
+async fn answer(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    responder: &Responder,
+    req: &Request,
+) -> anyhow::Result<Answer> {
     let cacheable = req.nonce.is_none() && req.cert_ids.len() == 1;
     let seen_epoch = epoch();
     if cacheable {
@@ -490,7 +495,11 @@ mod tests {
         };
         let nonce = nonce_len.map(|n| {
             let value = Nonce::new(vec![9; n]).unwrap().to_der().unwrap();
-            vec![Extension { extn_id: ID_PKIX_OCSP_NONCE, critical: false, extn_value: OctetString::new(value).unwrap() }]
+            vec![Extension {
+                extn_id: ID_PKIX_OCSP_NONCE,
+                critical: false,
+                extn_value: OctetString::new(value).unwrap(),
+            }]
         });
         OcspRequest {
             tbs_request: TbsRequest {

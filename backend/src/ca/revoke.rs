@@ -18,6 +18,7 @@ use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE};
 use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetString, Uint};
 use der::{Decode, Encode, Sequence, Tag};
+use x509_cert::certificate::Version;
 use x509_cert::crl::RevokedCert;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
 use x509_cert::ext::{Extension, Extensions};
@@ -25,7 +26,6 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
-use x509_cert::certificate::Version;
 
 use super::{Authority, asn1};
 use crate::entity::{ca_authority, certificate, crl};
@@ -358,10 +358,7 @@ pub(crate) fn sign_crl(
         this_update: asn1::time(this_update)?,
         next_update: Some(asn1::time(next_update)?),
         revoked_certificates: if revoked.is_empty() { None } else { Some(AnyRef::new(Tag::Sequence, revoked)?) },
-        crl_extensions: Some(vec![
-            extension(AuthorityKeyIdentifier::OID, &aki)?,
-            extension(CrlNumber::OID, &number)?,
-        ]),
+        crl_extensions: Some(vec![extension(AuthorityKeyIdentifier::OID, &aki)?, extension(CrlNumber::OID, &number)?]),
     }
     .to_der()?;
     let signature = ca.signer().sign(&tbs).map_err(|e| anyhow::anyhow!("signing the CRL: {e}"))?;

@@ -565,7 +565,7 @@ pub async fn renew(
     let issued = super::renew::issue(db, ca, key, &s.account_id, &r.id, &body, meta, now).await?;
     let detail = serde_json::json!({ "request": r.id, "renewed": issued.uid, "serial": issued.serial });
     record(db, key, &s, "shield_renewal_issued", meta, detail).await?;
-    Ok(ShieldRenewed { uid: issued.uid, certificate_pem: crate::ca::der::pem("CERTIFICATE", &issued.der) })
+    Ok(ShieldRenewed { uid: issued.uid, certificate_pem: crate::ca::asn1::pem("CERTIFICATE", &issued.der)? })
 }
 
 /// The renewed certificate is stored on the phone: the shield moves to it, then the renewal is

@@ -627,7 +627,8 @@ async fn ocsp_reads_strict_der_only_over_post_and_get() {
     let long_inside = [&[0x30, req[1] + 1, 0x30, 0x81, req[3]][..], &req[4..]].concat();
     let trailing = [&req[..], &[0x00]].concat();
     let malformed = vec![0x30, 0x03, 0x0a, 0x01, 0x01];
-    for (what, bad) in [("long outer length", long_outside), ("long inner length", long_inside), ("trailing byte", trailing)]
+    for (what, bad) in
+        [("long outer length", long_outside), ("long inner length", long_inside), ("trailing byte", trailing)]
     {
         assert_eq!(post(bad.clone()).await, (reqwest::StatusCode::OK, malformed.clone()), "POST, {what}");
         assert_eq!(get(&bad).await, (reqwest::StatusCode::OK, malformed.clone()), "GET, {what}");
