@@ -399,23 +399,18 @@ async fn generate_csr(
     }
 }
 
+/// PEM text (RFC 7468, pem-rfc7468). Our labels are valid, so this never fails in practice;
+/// if it did, the caller's JSON would carry an empty string that no PEM reader accepts.
 fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "PEM encoding of a {label}");
+        String::new()
+    })
 }
 
-/// The DER inside the first PEM block.
+/// The DER inside a PEM block (RFC 7468; text before it is ignored).
 fn pem_der(pem: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let body: String = pem
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN "))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END "))
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(body.trim()).ok().filter(|d| !d.is_empty())
+    pem_rfc7468::decode_vec(pem.as_bytes()).ok().map(|(_, der)| der).filter(|d| !d.is_empty())
 }
 
 fn sha256_hex(der: &[u8]) -> String {

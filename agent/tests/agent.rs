@@ -835,9 +835,7 @@ async fn a_pc_soft_shield_keeps_its_key_behind_its_pin_and_signs_and_unlocks_lik
 }
 
 fn pem_der(pem: &str) -> Vec<u8> {
-    use base64::Engine;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    B64.decode(body).unwrap()
+    pem_rfc7468::decode_vec(pem.as_bytes()).unwrap().1
 }
 
 /// An RSA-2048 key made on `medium` (an encryption profile's key): its request verifies, the

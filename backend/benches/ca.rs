@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use certdesk::ca::der::pem;
+use certdesk::ca::asn1::pem;
 use certdesk::ca::issue::{IssueRequest, issue};
 use certdesk::ca::profile::Subject;
 use certdesk::ca::revoke;
@@ -77,7 +77,7 @@ async fn run() {
         let csr_dir = dir.join("csr");
         std::fs::create_dir_all(&csr_dir).unwrap();
         for (i, c) in csrs.iter().enumerate() {
-            std::fs::write(csr_dir.join(format!("{i:05}.csr")), pem("CERTIFICATE REQUEST", c)).unwrap();
+            std::fs::write(csr_dir.join(format!("{i:05}.csr")), pem("CERTIFICATE REQUEST", c).unwrap()).unwrap();
         }
     }
     let s = subject();
@@ -167,7 +167,7 @@ async fn run() {
         let ocsp = state(&dir, "ocsp").await;
         let c = issue_fresh(&ocsp).await;
         std::fs::write(dir.join("ocsp-serial"), &c.serial).unwrap();
-        std::fs::write(dir.join("ocsp-issuing.pem"), pem("CERTIFICATE", &ocsp.ca.issuing.cert_der)).unwrap();
-        std::fs::write(dir.join("ocsp-root.pem"), pem("CERTIFICATE", &ocsp.ca.root.cert_der)).unwrap();
+        std::fs::write(dir.join("ocsp-issuing.pem"), pem("CERTIFICATE", &ocsp.ca.issuing.cert_der).unwrap()).unwrap();
+        std::fs::write(dir.join("ocsp-root.pem"), pem("CERTIFICATE", &ocsp.ca.root.cert_der).unwrap()).unwrap();
     }
 }

@@ -192,7 +192,7 @@ fn root_secret(config: &certdesk::Config, root: &RootDir) -> anyhow::Result<cert
 }
 
 fn write_pem(path: &std::path::Path, label: &str, der: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, certdesk::ca::der::pem(label, der)).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, certdesk::ca::asn1::pem(label, der)?).with_context(|| format!("writing {}", path.display()))
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {

@@ -42,7 +42,8 @@ pub fn portal_page(path: &str) -> AnyView {
             || is_request_path(p)
             || is_admin_path(p)
             || is_admin_settings_path(p)
-            || is_directory_path(p) =>
+            || is_directory_path(p)
+            || certdesk_shared::bundles::is_mobile_path(p) =>
         {
             view! { <Elsewhere /> }.into_any()
         }
@@ -129,7 +130,7 @@ pub fn admin_settings_page(path: &str) -> AnyView {
 /// A path of another bundle: the address is already set, so loading it again asks the
 /// server, which answers with the right bundle (it maps the paths the same way).
 #[component]
-fn Elsewhere() -> impl IntoView {
+pub fn Elsewhere() -> impl IntoView {
     Effect::new(move |_| {
         let _ = window().location().reload();
     });

@@ -11,6 +11,7 @@ mod app;
 mod components;
 mod env;
 mod form;
+mod mobile;
 mod pages;
 mod routes;
 mod session;
@@ -67,4 +68,10 @@ pub fn mount_admin_settings() {
 pub fn mount_request() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::request_page header=app::customer_header /> });
+}
+
+/// The mobile shield app (移动软盾, `/m`).
+pub fn mount_mobile() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <mobile::App /> });
 }

@@ -37,6 +37,13 @@ pub fn is_directory_path(path: &str) -> bool {
         || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
 }
 
+/// The mobile shield app (移动软盾): every path under [`crate::shield::APP_PATH`] (`/m`,
+/// `/m/download`, `/m/scan` …), its own installable bundle for phones.
+pub fn is_mobile_path(path: &str) -> bool {
+    let app = crate::shield::APP_PATH;
+    path == app || path.strip_prefix(app).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// The staff console's settings (项目与证书类型, 价格, 员工, 短信发件箱, 审计日志): a bundle of
 /// its own, so that neither half of the console outgrows the size budget.
 pub const ADMIN_SETTINGS_PATH: &str = "/admin/settings";
@@ -87,5 +94,7 @@ mod tests {
         assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
         assert!(is_admin_settings_path("/admin/settings/") && !is_admin_path("/admin/settings"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
+        assert!(is_mobile_path("/m") && is_mobile_path("/m/") && is_mobile_path("/m/scan"));
+        assert!(!is_mobile_path("/my-certificates") && !is_mobile_path("/mobile") && !is_directory_path("/m"));
     }
 }

@@ -158,6 +158,54 @@ pub struct ShieldStatus {
     pub uid: String,
     pub state: ShieldState,
     pub tries_left: u32,
+    /// A renewal (延期) of this certificate, approved and waiting to be downloaded here.
+    pub renewal: Option<ShieldRenewal>,
+}
+
+/// A renewal that the app downloads (证书更新(延期), seed 004 §4.2.5: a soft shield's renewal
+/// is downloaded inside the shield). It was applied for (and paid) on the portal's 证书延期.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShieldRenewal {
+    pub request_id: String,
+    pub acceptance_no: Option<String>,
+    /// The period bought, added to the current certificate's end.
+    pub years: u32,
+}
+
+/// `POST /api/shield/renew`: the renewal's new key pair is made on the phone; its CSR is
+/// signed (base64 DER ECDSA) over [`renewal_message`] by the current certificate's key, which
+/// the app opens with the PIN (so the PIN is counted and the key proven). The answer is
+/// [`ShieldRenewed`]; the same CSR again answers the same certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShieldRenew {
+    pub shield_id: String,
+    pub device_key: String,
+    pub request_id: String,
+    pub csr_pem: String,
+    pub signature: String,
+}
+
+/// The renewed certificate, for the phone to keep with the new key (sealed under the same
+/// shield secret). The old certificate stays valid until [`ShieldRenewFinish`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShieldRenewed {
+    pub uid: String,
+    pub certificate_pem: String,
+}
+
+/// `POST /api/shield/renew/finish`: the new certificate is stored on the phone; the old one is
+/// superseded and the shield moves to the new one. Answers [`ShieldStatus`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShieldRenewFinish {
+    pub shield_id: String,
+    pub device_key: String,
+    pub request_id: String,
+}
+
+/// The bytes the current key signs to ask a renewal's certificate: a domain tag, the shield,
+/// the renewal and the CSR, one per line.
+pub fn renewal_message(shield_id: &str, request_id: &str, csr_pem: &str) -> Vec<u8> {
+    format!("certdesk-shield-renew/1\n{shield_id}\n{request_id}\n{}", csr_pem.trim()).into_bytes()
 }
 
 /// The QR code a desktop shows for APP扫码登录 carries `QR_PREFIX` and the transaction id,

@@ -6,6 +6,9 @@
 //!   tests on SQLite and on a throw-away PostgreSQL, then the browser tests against the
 //!   real server in Debian's Chromium.
 //! - `size`: print the built app's sizes, raw and gzip, against the budget.
+//! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
+//!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
+//!   default); fails when a target panics. Not part of `test`.
 
 mod bench;
 mod postgres;
@@ -27,8 +30,9 @@ fn main() -> Result<()> {
         Some("e2e") => e2e(&args[1..]),
         Some("size") => size::report_all(&root().join("dist")),
         Some("bench") => bench::run(),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask run [server flags…] | test | size | bench");
+            eprintln!("usage: cargo xtask run [server flags…] | test | size | bench | fuzz [--seconds N] [--release]");
             std::process::exit(2);
         }
     }
@@ -52,6 +56,20 @@ pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
+}
+
+/// `cargo xtask fuzz`: builds and runs `certdesk-fuzz` (debug by default, which reuses the
+/// test build's dependencies; `--release` for more executions per second).
+fn fuzz(args: &[String]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.arg("run");
+    if args.iter().any(|a| a == "--release") {
+        cmd.arg("--release");
+    }
+    cmd.args(["-q", "-p", "certdesk-fuzz", "--"]);
+    cmd.args(args.iter().filter(|a| *a != "--release"));
+    step("Fuzzing the OCSP request reader and the CSR reader");
+    sh(&mut cmd)
 }
 
 fn step(title: &str) {

@@ -176,6 +176,7 @@ pub fn build_app() -> Result<()> {
         ("admin.html", "admin-app"),
         ("admin-settings.html", "admin-settings-app"),
         ("directory.html", "directory-app"),
+        ("mobile.html", "mobile-app"),
     ] {
         sh(Command::new("trunk")
             .current_dir(root())

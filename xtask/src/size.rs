@@ -24,6 +24,7 @@ pub const BUNDLES: &[(&str, &str)] = &[
     ("staff console (/admin)", "admin-app"),
     ("staff console settings (/admin/settings)", "admin-settings-app"),
     ("public directory (/search)", "directory-app"),
+    ("mobile shield app (/m)", "mobile-app"),
 ];
 
 /// Reports every bundle; fails when one is over budget.

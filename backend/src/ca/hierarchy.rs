@@ -17,7 +17,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 
-use super::der;
+use super::asn1;
 use super::signer::{KeyStore, OFFLINE, OfflineKey, RcgenKey, Signer};
 use super::{Authority, random_serial, subject_key_id, to_offset};
 use crate::config::Config;
@@ -27,8 +27,7 @@ pub const ROOT: &str = "root";
 pub const ISSUING: &str = "issuing";
 /// The delegated OCSP responder (not a CA, but a signing identity kept the same way).
 pub const OCSP: &str = "ocsp";
-const ID_PKIX_OCSP_NOCHECK: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 5];
-pub(crate) const ANY_POLICY: &[u128] = &[2, 5, 29, 32, 0];
+pub(crate) const ANY_POLICY: der::asn1::ObjectIdentifier = const_oid::db::rfc5280::ANY_POLICY;
 
 /// The loaded hierarchy, shared by every request.
 #[derive(Clone)]
@@ -493,13 +492,8 @@ fn issue_responder(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
     params.use_authority_key_identifier_extension = true;
-    params.custom_extensions = vec![
-        der::ext(ID_PKIX_OCSP_NOCHECK, vec![0x05, 0x00]),
-        der::ext(
-            der::ID_PE_AUTHORITY_INFO_ACCESS,
-            der::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt")),
-        ),
-    ];
+    params.custom_extensions =
+        vec![asn1::ocsp_nocheck()?, asn1::authority_info_access(None, &format!("{base}/ca/{ISSUING}.crt"))?];
     let issuer = Issuer::from_ca_cert_der(&issuing_cert.into(), RcgenKey(issuing_key))?;
     let cert = params.signed_by(&RcgenKey(&*key), &issuer)?;
     Ok(NewResponder { cert_der: cert.der().to_vec(), params, serial, storage, blob })
@@ -636,13 +630,14 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     issuing_cert
         .verify_signature(Some(root_cert.public_key()))
         .map_err(|e| anyhow::anyhow!("the issuing CA certificate does not verify with the root's key: {e}"))?;
-    let responder = Arc::new(super::ocsp::Responder::new(&issuing)?);
+    let ocsp = find(OCSP)?;
+    let responder = Arc::new(super::ocsp::Responder::new(&issuing, &ocsp)?);
     let lint_key: Arc<dyn Signer> =
         Arc::new(super::signer::SoftwareSigner::generate_with(super::signer::KeyAlgorithm::of(issuing.signer()))?);
     Ok(Some(CaService {
         root,
         issuing,
-        ocsp: find(OCSP)?,
+        ocsp,
         responder,
         lint_key,
         public_url: config.public_url.trim_end_matches('/').to_owned(),

@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
 use super::signer::RcgenKey;
-use super::{Authority, CaService, der, profile, random_serial, to_offset};
+use super::{Authority, CaService, asn1, profile, random_serial, to_offset};
 use crate::entity::certificate;
 use crate::error::AppError;
 
@@ -75,7 +75,7 @@ pub struct Issued {
 }
 
 /// A CSR that passed every check: its key is allowed and its signature verifies.
-struct CheckedCsr {
+pub struct CheckedCsr {
     params: CertificateSigningRequestParams,
     spki: Vec<u8>,
     rsa: bool,
@@ -86,7 +86,7 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
         return Err(ErrorCode::PayloadTooLarge.into());
     }
     if input.starts_with(b"-----BEGIN") {
-        let (label, der) = crate::ca::der::pem_decode(input).ok_or(AppError::Code(ErrorCode::CsrMalformed))?;
+        let (label, der) = asn1::pem_decode(input).ok_or(AppError::Code(ErrorCode::CsrMalformed))?;
         if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
             return Err(ErrorCode::CsrMalformed.into());
         }
@@ -95,7 +95,9 @@ fn csr_der(input: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(input.to_vec())
 }
 
-fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
+/// The CSR reader of every issuance: DER or PEM, at most [`MAX_CSR_BYTES`], an allowed key,
+/// a signature that verifies. The input is untrusted: the fuzzer (`cargo xtask fuzz`) runs it.
+pub fn check_csr(input: &[u8]) -> Result<CheckedCsr, AppError> {
     let der = csr_der(input)?;
     let (rest, csr) = X509CertificationRequest::from_der(&der).map_err(|_| AppError::Code(ErrorCode::CsrMalformed))?;
     if !rest.is_empty() {
@@ -160,11 +162,8 @@ fn params_for(
     p.use_authority_key_identifier_extension = true;
     p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
     p.custom_extensions = vec![
-        der::ext(
-            der::ID_PE_AUTHORITY_INFO_ACCESS,
-            der::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name)),
-        ),
-        der::ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(spec.policy)),
+        asn1::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name))?,
+        asn1::certificate_policies(spec.policy)?,
     ];
     Ok((p, not_after))
 }

@@ -3,7 +3,7 @@
 //! (`profile`), issuance from a CSR with a check before signing (`issue`), revocation,
 //! freezing and CRLs (`revoke`). Keys live only in `signer`; the root's is never on the server.
 
-pub mod der;
+pub mod asn1;
 pub mod hierarchy;
 pub mod issue;
 pub mod ocsp;

@@ -11,19 +11,25 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use const_oid::db::rfc5912::{ID_SHA_1, ID_SHA_256};
+use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
+use der::asn1::{BitString, Null, OctetString};
+use der::{Decode, Encode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use x509_cert::ext::Extension;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+use x509_ocsp::ext::Nonce;
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, OcspResponseStatus,
+    ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
+};
 
-use super::der::{oid, tlv};
-use super::{Authority, CaService};
+use super::{Authority, CaService, asn1};
 use crate::entity::certificate;
-
-const ID_PKIX_OCSP_BASIC: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 1];
-const ID_PKIX_OCSP_NONCE: &[u128] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 2];
-const SHA1_OID: &[u128] = &[1, 3, 14, 3, 2, 26];
-const SHA256_OID: &[u128] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
 
 /// How long a response may be relied on (nextUpdate - thisUpdate).
 const VALIDITY: Duration = Duration::hours(24);
@@ -58,120 +64,52 @@ pub enum Failure {
 
 /// An error response: just the status.
 pub fn failure(f: Failure) -> Vec<u8> {
-    tlv(0x30, &tlv(0x0a, &[f as u8]))
-}
-
-/// One DER element.
-struct Tlv<'a> {
-    tag: u8,
-    value: &'a [u8],
-    raw: &'a [u8],
-}
-
-fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    if tag & 0x1f == 0x1f {
-        return None; // multi-byte tags do not occur in OCSP
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
+    let status = match f {
+        Failure::MalformedRequest => OcspResponseStatus::MalformedRequest,
+        Failure::InternalError => OcspResponseStatus::InternalError,
     };
-    if rest.len() < len {
+    // A lone ENUMERATED in a SEQUENCE: encoding it cannot fail.
+    OcspResponse { response_status: status, response_bytes: None }.to_der().unwrap_or_default()
+}
+
+/// One certificate asked about, and its DER (the key of the caches).
+struct Asking {
+    id: CertId,
+    der: Vec<u8>,
+}
+
+/// A request that passed every check.
+pub struct Request {
+    cert_ids: Vec<Asking>,
+    /// The nonce extension, echoed as received.
+    nonce: Option<Extension>,
+}
+
+/// Reads a DER `OCSPRequest` (RFC 6960 §4.1.1) with x509-ocsp: strict DER (minimal lengths,
+/// no trailing bytes), 1 to [`MAX_CERT_IDS`] certificates, a nonce of 1 to 32 octets (RFC
+/// 8954). `None` is answered `malformedRequest`. The input is untrusted: the fuzzer
+/// (`cargo xtask fuzz`) runs this.
+pub fn parse_request(der: &[u8]) -> Option<Request> {
+    let TbsRequest { request_list, request_extensions, .. } = OcspRequest::from_der(der).ok()?.tbs_request;
+    if request_list.is_empty() || request_list.len() > MAX_CERT_IDS {
         return None;
     }
-    let header = input.len() - rest.len();
-    Some((Tlv { tag, value: &rest[..len], raw: &input[..header + len] }, &rest[len..]))
-}
-
-/// All elements of a constructed value.
-fn children(mut input: &[u8]) -> Option<Vec<Tlv<'_>>> {
-    let mut out = Vec::new();
-    while !input.is_empty() {
-        let (t, rest) = read(input)?;
-        out.push(t);
-        input = rest;
-    }
-    Some(out)
-}
-
-/// One `CertID` of a request.
-struct CertId<'a> {
-    raw: &'a [u8],
-    hash_oid: &'a [u8],
-    name_hash: &'a [u8],
-    key_hash: &'a [u8],
-    serial: &'a [u8],
-}
-
-pub struct Request<'a> {
-    cert_ids: Vec<CertId<'a>>,
-    /// The whole nonce extension, echoed as received.
-    nonce_ext: Option<&'a [u8]>,
-}
-
-pub fn parse_request(der: &[u8]) -> Option<Request<'_>> {
-    let (req, rest) = read(der)?;
-    if req.tag != 0x30 || !rest.is_empty() {
-        return None;
-    }
-    let parts = children(req.value)?;
-    let tbs = parts.first().filter(|t| t.tag == 0x30)?;
-    let mut cert_ids = Vec::new();
-    let mut nonce_ext = None;
-    for field in children(tbs.value)? {
-        match field.tag {
-            0xa0 | 0xa1 => {} // version, requestorName
-            0x30 => {
-                for request in children(field.value)? {
-                    let inner = children(request.value)?;
-                    let cert_id = inner.first().filter(|t| t.tag == 0x30)?;
-                    let f = children(cert_id.value)?;
-                    if f.len() != 4 || f[0].tag != 0x30 || f[1].tag != 0x04 || f[2].tag != 0x04 || f[3].tag != 0x02 {
-                        return None;
-                    }
-                    let alg = children(f[0].value)?;
-                    cert_ids.push(CertId {
-                        raw: cert_id.raw,
-                        hash_oid: alg.first().filter(|t| t.tag == 0x06)?.raw,
-                        name_hash: f[1].value,
-                        key_hash: f[2].value,
-                        serial: f[3].value,
-                    });
-                }
+    let mut nonce = None;
+    for ext in request_extensions.into_iter().flatten() {
+        if ext.extn_id == ID_PKIX_OCSP_NONCE {
+            let Nonce(value) = Nonce::from_der(ext.extn_value.as_bytes()).ok()?;
+            if value.as_bytes().is_empty() || value.as_bytes().len() > 32 || nonce.is_some() {
+                return None;
             }
-            0xa2 => {
-                let exts = children(field.value)?;
-                for ext in children(exts.first()?.value)? {
-                    let e = children(ext.value)?;
-                    if e.first()?.raw == oid(ID_PKIX_OCSP_NONCE).as_slice() {
-                        let value = e.last().filter(|t| t.tag == 0x04)?;
-                        // RFC 8954: the nonce is an OCTET STRING of 1 to 32 octets.
-                        let (nonce, rest) = read(value.value)?;
-                        if nonce.tag != 0x04 || nonce.value.is_empty() || nonce.value.len() > 32 || !rest.is_empty() {
-                            return None;
-                        }
-                        nonce_ext = Some(ext.raw);
-                    }
-                }
-            }
-            _ => return None,
+            nonce = Some(ext);
         }
     }
-    if cert_ids.is_empty() || cert_ids.len() > MAX_CERT_IDS {
-        return None;
-    }
-    Some(Request { cert_ids, nonce_ext })
+    let cert_ids = request_list
+        .into_iter()
+        .map(|r| Some(Asking { der: r.req_cert.to_der().ok()?, id: r.req_cert }))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Request { cert_ids, nonce })
 }
-
-use super::der::generalized_time;
 
 /// Status of one certificate as the database has it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -253,31 +191,41 @@ type Fresh = Bounded<Vec<u8>, (std::time::Instant, u64, Vec<u8>)>;
 
 pub struct Responder {
     hashes: IssuerHashes,
+    /// The responder's certificate, sent in every response, and its `ResponderID` (by key).
+    signer_cert: x509_cert::Certificate,
+    responder_id: ResponderId,
     cache: Mutex<Cache>,
     /// The last answer per CertID: when its status was read, in which epoch, and the DER.
     fresh: Mutex<Fresh>,
 }
 
 impl Responder {
-    pub fn new(issuing: &Authority) -> anyhow::Result<Responder> {
-        let (_, cert) = x509_parser::parse_x509_certificate(&issuing.cert_der)?;
-        let name = cert.subject().as_raw();
-        let key = cert.public_key().subject_public_key.data.as_ref();
+    /// The responder for certificates of `issuing`, signing as `ocsp` (the delegated
+    /// responder the issuing CA certified).
+    pub fn new(issuing: &Authority, ocsp: &Authority) -> anyhow::Result<Responder> {
+        let cert = x509_cert::Certificate::from_der(&issuing.cert_der)?;
+        let name = cert.tbs_certificate.subject.to_der()?;
+        let key = cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let signer_cert = x509_cert::Certificate::from_der(&ocsp.cert_der)?;
+        let signer_key = signer_cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
         Ok(Responder {
             hashes: IssuerHashes {
-                sha1: (Sha1::digest(name).into(), Sha1::digest(key).into()),
-                sha256: (Sha256::digest(name).into(), Sha256::digest(key).into()),
+                sha1: (Sha1::digest(&name).into(), Sha1::digest(key).into()),
+                sha256: (Sha256::digest(&name).into(), Sha256::digest(key).into()),
             },
+            responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(signer_key).to_vec())?),
+            signer_cert,
             cache: Mutex::new(Bounded::new(CACHE_BYTES)),
             fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
         })
     }
 
-    fn ours(&self, id: &CertId<'_>) -> bool {
-        if id.hash_oid == oid(SHA1_OID).as_slice() {
-            id.name_hash == self.hashes.sha1.0 && id.key_hash == self.hashes.sha1.1
-        } else if id.hash_oid == oid(SHA256_OID).as_slice() {
-            id.name_hash == self.hashes.sha256.0 && id.key_hash == self.hashes.sha256.1
+    fn ours(&self, id: &CertId) -> bool {
+        let (name, key) = (id.issuer_name_hash.as_bytes(), id.issuer_key_hash.as_bytes());
+        if id.hash_algorithm.oid == ID_SHA_1 {
+            name == self.hashes.sha1.0 && key == self.hashes.sha1.1
+        } else if id.hash_algorithm.oid == ID_SHA_256 {
+            name == self.hashes.sha256.0 && key == self.hashes.sha256.1
         } else {
             false
         }
@@ -288,12 +236,12 @@ async fn status(
     db: &impl ConnectionTrait,
     ca: &CaService,
     responder: &Responder,
-    id: &CertId<'_>,
+    id: &CertId,
 ) -> anyhow::Result<Status> {
     if !responder.ours(id) {
         return Ok(Status::Unknown);
     }
-    let serial: Vec<u8> = id.serial.iter().copied().skip_while(|b| *b == 0).collect();
+    let serial: Vec<u8> = id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect();
     // The status columns only, never the certificate.
     let row: Option<(String, Option<DateTime<Utc>>, Option<i16>)> = certificate::Entity::find()
         .select_only()
@@ -313,52 +261,57 @@ async fn status(
     })
 }
 
-fn single_response(id: &CertId<'_>, status: &Status, this_update: DateTime<Utc>) -> Vec<u8> {
-    let cert_status = match status {
-        Status::Good => vec![0x80, 0x00],
-        Status::Unknown => vec![0x82, 0x00],
-        Status::Revoked { at, reason } => {
-            let mut info = generalized_time(DateTime::from_timestamp(*at, 0).unwrap_or_default());
-            if let Some(r) = reason {
-                info.extend(tlv(0xa0, &tlv(0x0a, &[*r])));
-            }
-            tlv(0xa1, &info)
-        }
-    };
-    let mut body = id.raw.to_vec();
-    body.extend(cert_status);
-    body.extend(generalized_time(this_update));
-    body.extend(tlv(0xa0, &generalized_time(this_update + VALIDITY)));
-    tlv(0x30, &body)
+fn ocsp_time(t: DateTime<Utc>) -> anyhow::Result<OcspGeneralizedTime> {
+    Ok(OcspGeneralizedTime(asn1::generalized_time(t)?))
 }
 
-fn sign_basic(ca: &CaService, singles: &[u8], nonce_ext: Option<&[u8]>, now: DateTime<Utc>) -> anyhow::Result<Vec<u8>> {
-    let responder = &ca.ocsp;
-    let (_, cert) = x509_parser::parse_x509_certificate(&responder.cert_der)?;
-    let key_hash: [u8; 20] = Sha1::digest(cert.public_key().subject_public_key.data.as_ref()).into();
-    let mut data = tlv(0xa2, &tlv(0x04, &key_hash)); // responderID byKey
-    data.extend(generalized_time(now));
-    data.extend(tlv(0x30, singles));
-    if let Some(ext) = nonce_ext {
-        data.extend(tlv(0xa1, &tlv(0x30, ext)));
-    }
-    let tbs = tlv(0x30, &data);
-    let alg = responder.signer().algorithm();
-    let alg_id = super::der::signature_algorithm(alg)
-        .ok_or_else(|| anyhow::anyhow!("unsupported OCSP signing algorithm {alg:?}"))?;
-    let signature = responder.signer().sign(&tbs)?;
-    let mut bits = vec![0u8];
-    bits.extend(signature);
-    let mut basic = tbs;
-    basic.extend(alg_id);
-    basic.extend(tlv(0x03, &bits));
-    basic.extend(tlv(0xa0, &tlv(0x30, &responder.cert_der)));
-    let basic = tlv(0x30, &basic);
-    let mut bytes = oid(ID_PKIX_OCSP_BASIC);
-    bytes.extend(tlv(0x04, &basic));
-    let mut resp = tlv(0x0a, &[0]); // successful
-    resp.extend(tlv(0xa0, &tlv(0x30, &bytes)));
-    Ok(tlv(0x30, &resp))
+fn single_response(id: &CertId, status: &Status, this_update: DateTime<Utc>) -> anyhow::Result<SingleResponse> {
+    let cert_status = match status {
+        Status::Good => CertStatus::good(),
+        Status::Unknown => CertStatus::unknown(),
+        Status::Revoked { at, reason } => CertStatus::revoked(RevokedInfo {
+            revocation_time: ocsp_time(DateTime::from_timestamp(*at, 0).unwrap_or_default())?,
+            revocation_reason: reason.and_then(RevocationReason::from_code).map(super::revoke::crl_reason),
+        }),
+    };
+    Ok(SingleResponse {
+        cert_id: id.clone(),
+        cert_status,
+        this_update: ocsp_time(this_update)?,
+        next_update: Some(ocsp_time(this_update + VALIDITY)?),
+        single_extensions: None,
+    })
+}
+
+/// A successful `OCSPResponse` of type id-pkix-ocsp-basic: the `ResponseData` DER-encoded,
+/// signed by the responder's signer, then put together with the responder's certificate.
+fn sign_basic(
+    ca: &CaService,
+    responder: &Responder,
+    responses: Vec<SingleResponse>,
+    nonce: Option<&Extension>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<u8>> {
+    let data = ResponseData {
+        version: Version::V1,
+        responder_id: responder.responder_id.clone(),
+        produced_at: ocsp_time(now)?,
+        responses,
+        response_extensions: nonce.map(|n| vec![n.clone()]),
+    };
+    let tbs = data.to_der()?;
+    let signer = ca.ocsp.signer();
+    let alg = signer.algorithm();
+    let signature_algorithm =
+        asn1::signature_algorithm(alg).ok_or_else(|| anyhow::anyhow!("unsupported OCSP signing algorithm {alg:?}"))?;
+    let signature = signer.sign(&tbs)?;
+    let basic = BasicOcspResponse {
+        tbs_response_data: data,
+        signature_algorithm,
+        signature: BitString::from_bytes(&signature)?,
+        certs: Some(vec![responder.signer_cert.clone()]),
+    };
+    Ok(OcspResponse::successful(basic)?.to_der()?)
 }
 
 /// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
@@ -386,13 +339,13 @@ async fn answer(
     db: &impl ConnectionTrait,
     ca: &CaService,
     responder: &Responder,
-    req: &Request<'_>,
+    req: &Request,
 ) -> anyhow::Result<Answer> {
-    let cacheable = req.nonce_ext.is_none() && req.cert_ids.len() == 1;
+    let cacheable = req.nonce.is_none() && req.cert_ids.len() == 1;
     let seen_epoch = epoch();
     if cacheable {
         let fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        if let Some((checked, e, der)) = fresh.get(req.cert_ids[0].raw)
+        if let Some((checked, e, der)) = fresh.get(req.cert_ids[0].der.as_slice())
             && *e == seen_epoch
             && checked.elapsed() < FRESH_FOR
         {
@@ -404,7 +357,7 @@ async fn answer(
     let cacheable = cacheable && known;
     if cacheable {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        let key = req.cert_ids[0].raw.to_vec();
+        let key = req.cert_ids[0].der.clone();
         let size = key.len() + der.len() + ENTRY_OVERHEAD;
         fresh.insert(key, (checked, seen_epoch, der.clone()), size);
     }
@@ -415,18 +368,18 @@ async fn answer_from_database(
     db: &impl ConnectionTrait,
     ca: &CaService,
     responder: &Responder,
-    req: &Request<'_>,
+    req: &Request,
     cacheable: bool,
 ) -> anyhow::Result<(Vec<u8>, bool)> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut statuses = Vec::with_capacity(req.cert_ids.len());
-    for id in &req.cert_ids {
-        statuses.push(status(db, ca, responder, id).await?);
+    for asking in &req.cert_ids {
+        statuses.push(status(db, ca, responder, &asking.id).await?);
     }
     // `unknown` is never kept: the serial may be issued the next moment.
     let known = !statuses.contains(&Status::Unknown);
     let cacheable = cacheable && known;
-    let key = (req.cert_ids[0].raw.to_vec(), statuses[0].clone());
+    let key = (req.cert_ids[0].der.clone(), statuses[0].clone());
     if cacheable {
         let cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         if let Some((at, der)) = cache.get(&key)
@@ -435,8 +388,13 @@ async fn answer_from_database(
             return Ok((der.clone(), known));
         }
     }
-    let singles: Vec<u8> = req.cert_ids.iter().zip(&statuses).flat_map(|(id, s)| single_response(id, s, now)).collect();
-    let der = sign_basic(ca, &singles, req.nonce_ext, now)?;
+    let singles = req
+        .cert_ids
+        .iter()
+        .zip(&statuses)
+        .map(|(asking, s)| single_response(&asking.id, s, now))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let der = sign_basic(ca, responder, singles, req.nonce.as_ref(), now)?;
     if cacheable {
         let mut cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         let size = key.0.len() + der.len() + ENTRY_OVERHEAD;
@@ -469,42 +427,48 @@ pub enum Asked {
 /// successful or does not verify.
 pub async fn ask(db: &impl ConnectionTrait, ca: &CaService, cert_der: &[u8]) -> anyhow::Result<Option<Asked>> {
     let responder = &ca.responder;
-    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)?;
-    let mut alg = oid(SHA256_OID);
-    alg.extend([0x05, 0x00]);
-    let mut id = tlv(0x30, &alg);
-    id.extend(tlv(0x04, &Sha256::digest(cert.issuer().as_raw())));
-    id.extend(tlv(0x04, &responder.hashes.sha256.1));
-    id.extend(super::der::uint(cert.raw_serial()));
-    let request = tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &tlv(0x30, &id)))));
+    let cert = x509_cert::Certificate::from_der(cert_der)?;
+    let id = CertId {
+        hash_algorithm: AlgorithmIdentifierOwned { oid: ID_SHA_256, parameters: Some(Null.into()) },
+        issuer_name_hash: OctetString::new(Sha256::digest(cert.tbs_certificate.issuer.to_der()?).to_vec())?,
+        issuer_key_hash: OctetString::new(responder.hashes.sha256.1.to_vec())?,
+        serial_number: cert.tbs_certificate.serial_number,
+    };
+    let request = OcspRequest {
+        tbs_request: TbsRequest {
+            version: Version::V1,
+            requestor_name: None,
+            request_list: vec![x509_ocsp::Request { req_cert: id, single_request_extensions: None }],
+            request_extensions: None,
+        },
+        optional_signature: None,
+    }
+    .to_der()?;
     let response = respond(db, ca, responder, &request).await;
     Ok(read_response(&ca.ocsp.cert_der, &response.der))
 }
 
-/// The status of the first SingleResponse of a successful response whose signature verifies
-/// with `signer_der`'s key.
+/// The status of the first SingleResponse of a successful basic response whose signature
+/// verifies with `signer_der`'s key.
 fn read_response(signer_der: &[u8], response: &[u8]) -> Option<Asked> {
     use x509_parser::prelude::FromDer;
-    let (outer, _) = read(response)?;
-    let parts = children(outer.value)?;
-    if parts.first()?.value != [0] {
+    let response = OcspResponse::from_der(response).ok()?;
+    let bytes = response.response_bytes.filter(|_| response.response_status == OcspResponseStatus::Successful)?;
+    if bytes.response_type != ID_PKIX_OCSP_BASIC {
         return None;
     }
-    let bytes = children(parts.get(1)?.value)?;
-    let bytes = children(bytes.first()?.value)?;
-    let basic = children(read(bytes.get(1)?.value)?.0.value)?;
-    let (tbs, alg, sig) = (basic.first()?, basic.get(1)?, basic.get(2)?);
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).ok()?;
+    // Strict DER decodes to one value only: encoding it again gives the bytes signed.
+    let tbs = basic.tbs_response_data.to_der().ok()?;
     let (_, signer) = x509_parser::parse_x509_certificate(signer_der).ok()?;
-    let (_, alg) = x509_parser::x509::AlgorithmIdentifier::from_der(alg.raw).ok()?;
-    let (&unused, bits) = sig.value.split_first()?;
-    let bits = x509_parser::asn1_rs::BitString::new(unused, bits);
-    x509_parser::verify::verify_signature(signer.public_key(), &alg, &bits, tbs.raw).ok()?;
-    let responses = children(tbs.value)?.into_iter().find(|t| t.tag == 0x30)?;
-    let single = children(children(responses.value)?.first()?.value)?;
-    Some(match single.get(1)?.tag {
-        0x80 => Asked::Good,
-        0xa1 => Asked::Revoked,
-        _ => Asked::Unknown,
+    let alg = basic.signature_algorithm.to_der().ok()?;
+    let (_, alg) = x509_parser::x509::AlgorithmIdentifier::from_der(&alg).ok()?;
+    let bits = x509_parser::asn1_rs::BitString::new(0, basic.signature.as_bytes()?);
+    x509_parser::verify::verify_signature(signer.public_key(), &alg, &bits, &tbs).ok()?;
+    Some(match basic.tbs_response_data.responses.first()?.cert_status {
+        CertStatus::Good(_) => Asked::Good,
+        CertStatus::Revoked(_) => Asked::Revoked,
+        CertStatus::Unknown(_) => Asked::Unknown,
     })
 }
 
@@ -518,6 +482,61 @@ mod tests {
             assert!(parse_request(bad).is_none(), "{bad:?}");
         }
         assert_eq!(failure(Failure::MalformedRequest), vec![0x30, 0x03, 0x0a, 0x01, 0x01]);
+        assert_eq!(failure(Failure::InternalError), vec![0x30, 0x03, 0x0a, 0x01, 0x02]);
+    }
+
+    /// A request for one serial, with a nonce of `nonce_len` octets when given.
+    fn request(nonce_len: Option<usize>) -> Vec<u8> {
+        let id = CertId {
+            hash_algorithm: AlgorithmIdentifierOwned { oid: ID_SHA_1, parameters: Some(Null.into()) },
+            issuer_name_hash: OctetString::new(vec![1; 20]).unwrap(),
+            issuer_key_hash: OctetString::new(vec![2; 20]).unwrap(),
+            serial_number: x509_cert::serial_number::SerialNumber::new(&[0x7f, 1, 2, 3]).unwrap(),
+        };
+        let nonce = nonce_len.map(|n| {
+            let value = Nonce::new(vec![9; n]).unwrap().to_der().unwrap();
+            vec![Extension {
+                extn_id: ID_PKIX_OCSP_NONCE,
+                critical: false,
+                extn_value: OctetString::new(value).unwrap(),
+            }]
+        });
+        OcspRequest {
+            tbs_request: TbsRequest {
+                version: Version::V1,
+                requestor_name: None,
+                request_list: vec![x509_ocsp::Request { req_cert: id, single_request_extensions: None }],
+                request_extensions: nonce,
+            },
+            optional_signature: None,
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn only_strict_der_is_a_request() {
+        let good = request(Some(16));
+        let parsed = parse_request(&good).unwrap();
+        assert_eq!(parsed.cert_ids.len(), 1);
+        assert!(parsed.nonce.is_some());
+        // The CertID is kept as sent (it keys the caches and is echoed).
+        assert!(good.windows(parsed.cert_ids[0].der.len()).any(|w| w == parsed.cert_ids[0].der));
+
+        // Trailing bytes.
+        assert!(parse_request(&[good.clone(), vec![0]].concat()).is_none());
+        // The outer length in two octets where one does (0x81 0x..): not DER.
+        assert!(good[1] < 0x80);
+        let long = [&[0x30, 0x81, good[1]][..], &good[2..]].concat();
+        assert!(parse_request(&long).is_none());
+        // Indefinite length (BER).
+        let indefinite = [&[0x30, 0x80][..], &good[2..], &[0, 0]].concat();
+        assert!(parse_request(&indefinite).is_none());
+        // A nonce of 0 or 33 octets (RFC 8954: 1 to 32).
+        assert!(parse_request(&request(Some(0))).is_none());
+        assert!(parse_request(&request(Some(33))).is_none());
+        assert!(parse_request(&request(Some(32))).is_some());
+        assert!(parse_request(&request(None)).unwrap().nonce.is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use certdesk_shared::apply::CertificateInfo;
 use certdesk_shared::certificate::CertificateProfile;
+use der::asn1::ObjectIdentifier;
 use rcgen::{DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, KeyUsagePurpose};
 
 /// The `id-at-organizationalUnitName` OID; rcgen keeps one value per attribute type, so the
@@ -27,7 +28,7 @@ pub struct ProfileSpec {
     /// 1.3.6.1.4.1.32473 (RFC 5612); a production CA puts its own registered arc here.
     /// (UUID-based `2.25.<uuid>` OIDs were tried first: pkilint and other ASN.1 tools refuse
     /// arcs over 32 bits.)
-    pub policy: &'static [u128],
+    pub policy: ObjectIdentifier,
 }
 
 const SIGN_EKU: &[ExtendedKeyUsagePurpose] =
@@ -40,42 +41,42 @@ pub const PROFILES: [ProfileSpec; 6] = [
         name_zh: "机构证书（签名）",
         signing: true,
         extended_key_usages: SIGN_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 1],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.1"),
     },
     ProfileSpec {
         profile: CertificateProfile::OrgEnc,
         name_zh: "机构证书（加密）",
         signing: false,
         extended_key_usages: ENC_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 2],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.2"),
     },
     ProfileSpec {
         profile: CertificateProfile::LegalSign,
         name_zh: "法人证书（签名）",
         signing: true,
         extended_key_usages: SIGN_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 3],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.3"),
     },
     ProfileSpec {
         profile: CertificateProfile::LegalEnc,
         name_zh: "法人证书（加密）",
         signing: false,
         extended_key_usages: ENC_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 4],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.4"),
     },
     ProfileSpec {
         profile: CertificateProfile::PersonalSign,
         name_zh: "个人证书（签名）",
         signing: true,
         extended_key_usages: SIGN_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 5],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.5"),
     },
     ProfileSpec {
         profile: CertificateProfile::PersonalEnc,
         name_zh: "个人证书（加密）",
         signing: false,
         extended_key_usages: ENC_EKU,
-        policy: &[1, 3, 6, 1, 4, 1, 32473, 1, 6],
+        policy: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.6"),
     },
 ];
 

@@ -14,7 +14,20 @@ use sea_orm::{
     TransactionTrait, sea_query::OnConflict,
 };
 
-use super::{Authority, der};
+use const_oid::AssociatedOid;
+use const_oid::db::rfc5280::{ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE};
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetString, Uint};
+use der::{Decode, Encode, Sequence, Tag};
+use x509_cert::certificate::Version;
+use x509_cert::crl::RevokedCert;
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
+use x509_cert::ext::{Extension, Extensions};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+use x509_cert::time::Time;
+
+use super::{Authority, asn1};
 use crate::entity::{ca_authority, certificate, crl};
 use crate::error::AppError;
 
@@ -35,23 +48,40 @@ pub fn crl_entry(
     reason: RevocationReason,
     invalidity: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<u8>> {
-    let mut body = der::uint(&hex::decode(serial_hex)?);
-    body.extend(der::time(revoked_at));
     let mut exts = Vec::new();
     if reason != RevocationReason::Unspecified {
-        let mut e = der::oid(&[2, 5, 29, 21]);
-        e.extend(der::tlv(0x04, &der::tlv(0x0a, &[reason.code()])));
-        exts.extend(der::tlv(0x30, &e));
+        exts.push(extension(ID_CE_CRL_REASONS, &crl_reason(reason))?);
     }
     if let Some(d) = invalidity {
-        let mut e = der::oid(&[2, 5, 29, 24]);
-        e.extend(der::tlv(0x04, &der::generalized_time(d)));
-        exts.extend(der::tlv(0x30, &e));
+        exts.push(extension(ID_CE_INVALIDITY_DATE, &asn1::generalized_time(d)?)?);
     }
-    if !exts.is_empty() {
-        body.extend(der::tlv(0x30, &exts));
+    let entry = RevokedCert {
+        serial_number: SerialNumber::new(&hex::decode(serial_hex)?)?,
+        revocation_date: asn1::time(revoked_at)?,
+        crl_entry_extensions: (!exts.is_empty()).then_some(exts),
+    };
+    Ok(entry.to_der()?)
+}
+
+/// A non-critical extension holding `value`.
+fn extension(oid: ObjectIdentifier, value: &impl Encode) -> anyhow::Result<Extension> {
+    Ok(Extension { extn_id: oid, critical: false, extn_value: OctetString::new(value.to_der()?)? })
+}
+
+/// The `CRLReason` of a revocation reason (the same RFC 5280 codes).
+pub(crate) fn crl_reason(reason: RevocationReason) -> CrlReason {
+    use RevocationReason as R;
+    match reason {
+        R::Unspecified => CrlReason::Unspecified,
+        R::KeyCompromise => CrlReason::KeyCompromise,
+        R::CaCompromise => CrlReason::CaCompromise,
+        R::AffiliationChanged => CrlReason::AffiliationChanged,
+        R::Superseded => CrlReason::Superseded,
+        R::CessationOfOperation => CrlReason::CessationOfOperation,
+        R::CertificateHold => CrlReason::CertificateHold,
+        R::PrivilegeWithdrawn => CrlReason::PrivilegeWithdrawn,
+        R::AaCompromise => CrlReason::AaCompromise,
     }
-    Ok(der::tlv(0x30, &body))
 }
 
 async fn find(db: &impl ConnectionTrait, ca: &Authority, serial: &str) -> Result<certificate::Model, AppError> {
@@ -279,6 +309,31 @@ async fn backfill_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow:
     Ok(())
 }
 
+/// `TBSCertList` (RFC 5280 §5.1) as x509-cert has it, but with `revokedCertificates` as the
+/// stored entries, already DER (each encoded once by [`crl_entry`]): a CRL of a million
+/// entries is put together, not decoded and encoded again. A test decodes what this writes
+/// with x509-cert's own `CertificateList`.
+#[derive(Sequence)]
+struct TbsCertList<'a> {
+    version: Version,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    this_update: Time,
+    next_update: Option<Time>,
+    /// `SEQUENCE OF RevokedCert`, absent when empty (RFC 5280 §5.1.2.6).
+    revoked_certificates: Option<AnyRef<'a>>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    crl_extensions: Option<Extensions>,
+}
+
+/// `CertificateList` around TBS bytes that were signed as they are.
+#[derive(Sequence)]
+struct Signed<'a> {
+    tbs: AnyRef<'a>,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: BitStringRef<'a>,
+}
+
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
 /// `revoked`: the CRL entries, each a complete DER SEQUENCE, one after the other.
 pub(crate) fn sign_crl(
@@ -288,27 +343,31 @@ pub(crate) fn sign_crl(
     next_update: DateTime<Utc>,
     revoked: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
-    let (_, cert) = x509_parser::parse_x509_certificate(&ca.cert_der)?;
-    let alg = der::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
-    let mut tbs = der::uint(&[1]); // v2
-    tbs.extend(&alg);
-    tbs.extend(cert.subject().as_raw());
-    tbs.extend(der::time(this_update));
-    tbs.extend(der::time(next_update));
-    if !revoked.is_empty() {
-        tbs.extend(der::tlv(0x30, revoked)); // absent when empty (RFC 5280 §5.1.2.6)
+    let cert = x509_cert::Certificate::from_der(&ca.cert_der)?;
+    let alg = asn1::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(ca.ski.clone())?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    };
+    let number = CrlNumber(Uint::new(&number.to_be_bytes())?);
+    let tbs = TbsCertList {
+        version: Version::V2,
+        signature: alg.clone(),
+        issuer: cert.tbs_certificate.subject,
+        this_update: asn1::time(this_update)?,
+        next_update: Some(asn1::time(next_update)?),
+        revoked_certificates: if revoked.is_empty() { None } else { Some(AnyRef::new(Tag::Sequence, revoked)?) },
+        crl_extensions: Some(vec![extension(AuthorityKeyIdentifier::OID, &aki)?, extension(CrlNumber::OID, &number)?]),
     }
-    let mut aki = der::oid(&[2, 5, 29, 35]);
-    aki.extend(der::tlv(0x04, &der::tlv(0x30, &der::tlv(0x80, &ca.ski))));
-    let mut crl_number = der::oid(&[2, 5, 29, 20]);
-    crl_number.extend(der::tlv(0x04, &der::uint(&number.to_be_bytes())));
-    let exts = [der::tlv(0x30, &aki), der::tlv(0x30, &crl_number)].concat();
-    tbs.extend(der::tlv(0xa0, &der::tlv(0x30, &exts)));
-    let tbs = der::tlv(0x30, &tbs);
+    .to_der()?;
     let signature = ca.signer().sign(&tbs).map_err(|e| anyhow::anyhow!("signing the CRL: {e}"))?;
-    let mut bits = vec![0u8];
-    bits.extend(signature);
-    Ok(der::tlv(0x30, &[tbs, alg, der::tlv(0x03, &bits)].concat()))
+    let crl = Signed {
+        tbs: AnyRef::from_der(&tbs)?,
+        signature_algorithm: alg,
+        signature: BitStringRef::from_bytes(&signature)?,
+    };
+    Ok(crl.to_der()?)
 }
 
 /// The stored CRL of a CA.

@@ -17,7 +17,7 @@ use x509_parser::prelude::FromDer;
 
 use super::hierarchy::{ANY_POLICY, ISSUING, Names, ROOT, ca_params};
 use super::signer::{CaSecret, KeyAlgorithm, RcgenKey, SoftwareSigner, write_private};
-use super::{Authority, der, revoke, subject_key_id};
+use super::{Authority, asn1, revoke, subject_key_id};
 
 /// The root key, sealed (AES-256-GCM under an argon2id key, `root` bound in).
 pub const KEY_FILE: &str = "root.key";
@@ -187,7 +187,7 @@ fn save(dir: &Path, ledger: &Ledger) -> Result<()> {
 /// DER, from DER or PEM input.
 pub fn der_of(input: &[u8]) -> Vec<u8> {
     if input.starts_with(b"-----BEGIN")
-        && let Some((_, der)) = der::pem_decode(input)
+        && let Some((_, der)) = asn1::pem_decode(input)
     {
         return der;
     }
@@ -243,8 +243,8 @@ pub fn sign_issuing(dir: &Path, secret: &CaSecret, csr: &[u8], public_url: &str)
     params.use_authority_key_identifier_extension = true;
     params.crl_distribution_points = vec![rcgen::CrlDistributionPoint { uris: vec![format!("{base}/ca/{ROOT}.crl")] }];
     params.custom_extensions = vec![
-        der::ext(der::ID_PE_AUTHORITY_INFO_ACCESS, der::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))),
-        der::ext(der::ID_CE_CERTIFICATE_POLICIES, der::certificate_policies(ANY_POLICY)),
+        asn1::authority_info_access(None, &format!("{base}/ca/{ROOT}.crt"))?,
+        asn1::certificate_policies(ANY_POLICY)?,
     ];
     let issuer =
         Issuer::from_ca_cert_der(&root.authority.cert_der.as_slice().into(), RcgenKey(root.authority.signer()))?;

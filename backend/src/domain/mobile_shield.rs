@@ -16,19 +16,22 @@ use certdesk_shared::apply::Medium;
 use certdesk_shared::my_certificates::MyCertificate;
 use certdesk_shared::shield::{
     CODE_ALPHABET, PIN_TRIES, PinOutcome, ShieldChallenge, ShieldChangePin, ShieldCodeSent, ShieldDevice,
-    ShieldDisableByCode, ShieldEnrol, ShieldEnrolled, ShieldState, ShieldStatus, ShieldUnlock, ShieldUnseal,
+    ShieldDisableByCode, ShieldEnrol, ShieldEnrolled, ShieldRenew, ShieldRenewFinish, ShieldRenewal, ShieldRenewed,
+    ShieldState, ShieldStatus, ShieldUnlock, ShieldUnseal, renewal_message,
 };
 use certdesk_shared::shield_keys::pin_proof_verifies;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 
 use super::audit::{self, AuditKey, Event};
 use super::security_key::{CEREMONY_TTL, keep_ceremony, take_ceremony};
 use super::{ClientMeta, codes, exec, query_one, random_bytes, sha256_hex, throttle};
 use crate::ca::CaService;
 use crate::entity::mobile_shield::{self, State};
-use crate::entity::request;
+use crate::entity::{certificate, request};
 use crate::error::AppError;
 use crate::notify::Notifier;
 
@@ -163,7 +166,7 @@ pub async fn enrol(
     Ok(ShieldEnrolled {
         shield_id: id,
         uid: issued.uid,
-        certificate_pem: crate::ca::der::pem("CERTIFICATE", &issued.der),
+        certificate_pem: crate::ca::asn1::pem("CERTIFICATE", &issued.der)?,
         secret: B64.encode(secret),
     })
 }
@@ -180,6 +183,20 @@ pub(crate) async fn device(
         return Err(ErrorCode::NotFound.into());
     }
     Ok(s)
+}
+
+/// The shield named by its phone, when its PIN can be used now (neither locked nor disabled).
+pub(crate) async fn usable(
+    db: &impl ConnectionTrait,
+    shield_id: &str,
+    device_key: &str,
+) -> Result<mobile_shield::Model, AppError> {
+    let s = device(db, shield_id, device_key).await?;
+    match s.state {
+        State::Active => Ok(s),
+        State::Locked => Err(ErrorCode::ShieldLocked.into()),
+        State::Disabled => Err(ErrorCode::ShieldDisabled.into()),
+    }
 }
 
 /// The shield, unless it is disabled.
@@ -494,21 +511,128 @@ pub async fn disable_by_code(
     Ok(())
 }
 
-async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<ShieldStatus, AppError> {
-    let s = mobile_shield::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    Ok(view(&s))
+/// The renewal (延期) of the shield's certificate that waits for the app: approved, or issued
+/// and not finished (then the shield may already be on the renewed certificate).
+async fn waiting_renewal(
+    db: &impl ConnectionTrait,
+    s: &mobile_shield::Model,
+) -> Result<Option<request::Model>, AppError> {
+    Ok(request::Entity::find()
+        .filter(request::Column::Kind.eq(request::Kind::Renew))
+        .filter(request::Column::AccountId.eq(s.account_id.clone()))
+        .filter(
+            Condition::any()
+                .add(request::Column::FromCertificateUid.eq(s.certificate_uid.clone()))
+                .add(request::Column::CertificateUid.eq(s.certificate_uid.clone())),
+        )
+        .filter(request::Column::Status.is_in([request::Status::Approved, request::Status::Issued]))
+        .order_by_desc(request::Column::CreatedAt)
+        .one(db)
+        .await?)
 }
 
-fn view(s: &mobile_shield::Model) -> ShieldStatus {
-    ShieldStatus {
+/// 证书更新(延期) in the app: the renewal's certificate for a key made on the phone. The
+/// current certificate's key signs the CSR over [`renewal_message`] (the app opened it with
+/// the PIN, which the server counted), so a stolen device key alone renews nothing. The
+/// issuance is the portal's (`renew::issue`): same subject, the same medium number (the
+/// shield), at most one successor however often it is asked.
+pub async fn renew(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    req: &ShieldRenew,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<ShieldRenewed, AppError> {
+    let s = usable(db, &req.shield_id, &req.device_key).await?;
+    let r = waiting_renewal(db, &s)
+        .await?
+        .filter(|r| {
+            r.id == req.request_id.trim() && r.from_certificate_uid.as_deref() == Some(s.certificate_uid.as_str())
+        })
+        .ok_or(ErrorCode::NotFound)?;
+    let current = certificate::Entity::find()
+        .filter(certificate::Column::Uid.eq(s.certificate_uid.clone()))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&current.der)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a stored certificate: {e}")))?;
+    if !super::token_challenge::signed_with(&cert, &renewal_message(&s.id, &r.id, &req.csr_pem), &req.signature) {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let body = certdesk_shared::renew::RenewalCsr { csr_pem: req.csr_pem.clone(), medium_no: s.id.clone() };
+    let issued = super::renew::issue(db, ca, key, &s.account_id, &r.id, &body, meta, now).await?;
+    let detail = serde_json::json!({ "request": r.id, "renewed": issued.uid, "serial": issued.serial });
+    record(db, key, &s, "shield_renewal_issued", meta, detail).await?;
+    Ok(ShieldRenewed { uid: issued.uid, certificate_pem: crate::ca::asn1::pem("CERTIFICATE", &issued.der)? })
+}
+
+/// The renewed certificate is stored on the phone: the shield moves to it, then the renewal is
+/// finished (the old certificate superseded, the request Done). Asked again, it moves nothing
+/// and finishes nothing twice.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_renewal(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &CaService,
+    key: &AuditKey,
+    notifier: &Notifier,
+    req: &ShieldRenewFinish,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<ShieldStatus, AppError> {
+    let s = not_disabled(device(db, &req.shield_id, &req.device_key).await?)?;
+    let r = request::Entity::find_by_id(req.request_id.trim().to_owned())
+        .filter(request::Column::Kind.eq(request::Kind::Renew))
+        .filter(request::Column::AccountId.eq(s.account_id.clone()))
+        .one(db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let (old, new) = (r.from_certificate_uid.clone().unwrap_or_default(), r.certificate_uid.clone());
+    let Some(new) = new else { return Err(ErrorCode::StepMissing.into()) };
+    if s.certificate_uid != old && s.certificate_uid != new {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let moved = exec(
+        db,
+        "UPDATE mobile_shield SET certificate_uid = $2, updated_at = $4 WHERE id = $1 AND certificate_uid = $3",
+        vec![s.id.clone().into(), new.clone().into(), old.clone().into(), now.into()],
+    )
+    .await?
+    .rows_affected()
+        == 1;
+    super::renew::finish(db, ca, key, notifier, &s.account_id, &r.id, meta, now).await?;
+    if moved {
+        let detail = serde_json::json!({ "request": r.id, "renewed": old, "certificate": new });
+        record(db, key, &s, "shield_renewed", meta, detail).await?;
+    }
+    status_of(db, &s.id).await
+}
+
+async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<ShieldStatus, AppError> {
+    let s = mobile_shield::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
+    view(db, &s).await
+}
+
+async fn view(db: &impl ConnectionTrait, s: &mobile_shield::Model) -> Result<ShieldStatus, AppError> {
+    let renewal = match s.state {
+        State::Disabled => None,
+        State::Active | State::Locked => waiting_renewal(db, s).await?.map(|r| ShieldRenewal {
+            years: super::request::renewal_period(&r).map_or(1, |p| u32::try_from(p.years).unwrap_or(1)),
+            request_id: r.id,
+            acceptance_no: r.acceptance_no,
+        }),
+    };
+    Ok(ShieldStatus {
         shield_id: s.id.clone(),
         uid: s.certificate_uid.clone(),
         state: s.state.into(),
         tries_left: PIN_TRIES.saturating_sub(u32::try_from(s.failures).unwrap_or(PIN_TRIES)),
-    }
+        renewal,
+    })
 }
 
 /// What the app shows next to the certificate (a disabled shield answers too).
 pub async fn status(db: &impl ConnectionTrait, req: &ShieldDevice) -> Result<ShieldStatus, AppError> {
-    Ok(view(&device(db, &req.shield_id, &req.device_key).await?))
+    view(db, &device(db, &req.shield_id, &req.device_key).await?).await
 }

@@ -18,11 +18,10 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::audit::{self, AuditKey, Event};
-use super::mobile_shield::{crockford, device};
+use super::mobile_shield::{crockford, usable};
 use super::token_challenge::{recorded, signed_with};
 use super::{ClientMeta, exec, random_bytes, random_token, sha256_hex, throttle};
 use crate::ca::CaService;
-use crate::entity::mobile_shield::State;
 use crate::entity::qr_login::{self, Status};
 use crate::entity::{account, certificate, request};
 use crate::error::AppError;
@@ -205,20 +204,6 @@ pub async fn poll(
     Ok(Polled::Status(row.status.into()))
 }
 
-/// The shield the phone names, usable for APP扫码登录: not disabled, not locked.
-async fn usable_shield(
-    db: &impl ConnectionTrait,
-    shield_id: &str,
-    device_key: &str,
-) -> Result<crate::entity::mobile_shield::Model, AppError> {
-    let s = device(db, shield_id, device_key).await?;
-    match s.state {
-        State::Active => Ok(s),
-        State::Locked => Err(ErrorCode::ShieldLocked.into()),
-        State::Disabled => Err(ErrorCode::ShieldDisabled.into()),
-    }
-}
-
 /// Three distinct two-digit numbers, `right` among them, in random order.
 fn choices(right: u8) -> Result<Vec<u8>, AppError> {
     let mut out = vec![right];
@@ -246,7 +231,7 @@ pub async fn scan(
     if !throttle::take(db, &meta.address_key("qr_scan"), SCANS_PER_ADDRESS, Duration::minutes(10), now).await? {
         return Err(ErrorCode::RateLimited.into());
     }
-    let s = usable_shield(db, &req.shield_id, &req.device_key).await?;
+    let s = usable(db, &req.shield_id, &req.device_key).await?;
     let id = transaction_code(&req.code).ok_or(ErrorCode::QrCodeExpired)?;
     let scanned = exec(
         db,
@@ -304,7 +289,7 @@ pub async fn approve(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let s = usable_shield(db, &req.shield_id, &req.device_key).await?;
+    let s = usable(db, &req.shield_id, &req.device_key).await?;
     let row = qr_login::Entity::find_by_id(req.id.trim().to_owned()).one(db).await?.ok_or(ErrorCode::QrCodeExpired)?;
     if row.status != Status::Scanned || row.shield_id.as_deref() != Some(s.id.as_str()) || row.expires_at <= now {
         return Err(ErrorCode::QrCodeExpired.into());

@@ -49,7 +49,7 @@ pub async fn take_challenge(db: &impl ConnectionTrait, id: &str, purpose: &str, 
 
 /// The DER of a PEM certificate.
 pub fn certificate_der(pem: &str) -> Option<Vec<u8>> {
-    match crate::ca::der::pem_decode(pem.as_bytes()) {
+    match crate::ca::asn1::pem_decode(pem.as_bytes()) {
         Some((label, der)) if label == "CERTIFICATE" => Some(der),
         _ => None,
     }

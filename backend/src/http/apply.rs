@@ -226,16 +226,16 @@ async fn issue_for_csr(
     AppJson(req): AppJson<IssueForCsr>,
 ) -> Result<Json<Issued>, AppError> {
     let issued = download::issue_for_csr(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
-    Ok(Json(issued_answer(&state, &issued.der, issued.uid, issued.serial)))
+    Ok(Json(issued_answer(&state, &issued.der, issued.uid, issued.serial)?))
 }
 
 /// A certificate issued for a token: its PEM and the chain the agent stores beside it.
-pub(super) fn issued_answer(state: &AppState, der: &[u8], uid: String, serial: String) -> Issued {
+pub(super) fn issued_answer(state: &AppState, der: &[u8], uid: String, serial: String) -> Result<Issued, AppError> {
     let chain_pem = [&state.ca.issuing.cert_der, &state.ca.root.cert_der]
         .iter()
-        .map(|der| crate::ca::der::pem("CERTIFICATE", der))
-        .collect();
-    Issued { pem: crate::ca::der::pem("CERTIFICATE", der), certificate_uid: uid, serial, chain_pem }
+        .map(|der| crate::ca::asn1::pem("CERTIFICATE", der))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Issued { pem: crate::ca::asn1::pem("CERTIFICATE", der)?, certificate_uid: uid, serial, chain_pem })
 }
 
 #[derive(serde::Deserialize)]

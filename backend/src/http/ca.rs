@@ -10,7 +10,7 @@ use certdesk_shared::ErrorCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::ca::Authority;
-use crate::ca::der::{pem, pkcs7_certs_only};
+use crate::ca::asn1::{pem, pkcs7_certs_only};
 use crate::entity::certificate;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -35,13 +35,13 @@ fn download(content_type: &'static str, cache: &'static str, body: impl IntoResp
 async fn ca_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let (name, ext) = file.rsplit_once('.').ok_or(AppError::Code(ErrorCode::NotFound))?;
     if name == "chain" && ext == "pem" {
-        let body = pem("CERTIFICATE", &state.ca.issuing.cert_der) + &pem("CERTIFICATE", &state.ca.root.cert_der);
+        let body = pem("CERTIFICATE", &state.ca.issuing.cert_der)? + &pem("CERTIFICATE", &state.ca.root.cert_der)?;
         return Ok(download("application/pem-certificate-chain", "public, max-age=86400", body));
     }
     let ca = authority(&state, name).ok_or(AppError::Code(ErrorCode::NotFound))?;
     match ext {
         "crt" | "cer" => Ok(download("application/pkix-cert", "public, max-age=86400", ca.cert_der.clone())),
-        "pem" => Ok(download("application/x-pem-file", "public, max-age=86400", pem("CERTIFICATE", &ca.cert_der))),
+        "pem" => Ok(download("application/x-pem-file", "public, max-age=86400", pem("CERTIFICATE", &ca.cert_der)?)),
         "crl" => {
             let crl =
                 crate::ca::revoke::current_crl(&state.db, ca).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
@@ -65,10 +65,10 @@ async fn certificate_file(State(state): State<AppState>, Path(file): Path<String
         .ok_or(AppError::Code(ErrorCode::NotFound))?;
     let issuing = &state.ca.issuing;
     match ext {
-        "pem" => Ok(download("application/x-pem-file", "no-cache", pem("CERTIFICATE", &cert.der))),
+        "pem" => Ok(download("application/x-pem-file", "no-cache", pem("CERTIFICATE", &cert.der)?)),
         "der" | "cer" | "crt" => Ok(download("application/pkix-cert", "no-cache", cert.der)),
         "p7b" | "p7c" => {
-            let body = pkcs7_certs_only(&[&cert.der, &issuing.cert_der, &state.ca.root.cert_der]);
+            let body = pkcs7_certs_only(&[&cert.der, &issuing.cert_der, &state.ca.root.cert_der])?;
             Ok(download("application/pkcs7-mime", "no-cache", body))
         }
         _ => Err(ErrorCode::NotFound.into()),

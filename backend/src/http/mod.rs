@@ -13,6 +13,7 @@ mod downloads;
 mod errors;
 mod health;
 mod metrics;
+mod mobile_app;
 mod my_certificates;
 mod notice;
 mod ocsp;
@@ -85,6 +86,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/api", api)
         .merge(ca::router())
         .merge(ocsp::router())
+        .merge(mobile_app::router())
         .merge(sandbox_wechatpay::router())
         .merge(crate::payment::alipay_sandbox::router())
         .merge(sms_sandbox::router(&state))

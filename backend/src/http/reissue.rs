@@ -83,7 +83,7 @@ async fn issue(
     let cert =
         reissue::issue(&state.db, &state.ca, &state.audit_key, &user.account_id, &id, &body, &user.meta, Utc::now())
             .await?;
-    Ok(Json(super::apply::issued_answer(&state, &cert.der, cert.uid, cert.serial)))
+    Ok(Json(super::apply::issued_answer(&state, &cert.der, cert.uid, cert.serial)?))
 }
 
 async fn finish(

@@ -1,5 +1,5 @@
 //! The mobile shield (移动软盾) over HTTP, under `/api/shield`: the phone app's 远程下载, PIN
-//! challenge and proof, 修改PIN码, 证书解锁, status, and disabling a lost phone without
+//! challenge and proof, 修改PIN码, 证书解锁, status, 证书更新(延期), and disabling a lost phone without
 //! signing in. Thin handlers over `domain::mobile_shield`; no session (the phone proves
 //! itself with its device key, the PIN and the SMS code). Disabling from 我的证书 is in
 //! `my_certificates.rs`.
@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use certdesk_shared::shield::{
     PinOutcome, ShieldChallenge, ShieldChangePin, ShieldCodeSent, ShieldDevice, ShieldDisableByCode, ShieldEnrol,
-    ShieldEnrolled, ShieldStatus, ShieldUnlock, ShieldUnseal,
+    ShieldEnrolled, ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldStatus, ShieldUnlock, ShieldUnseal,
 };
 use chrono::Utc;
 
@@ -31,6 +31,25 @@ pub fn router() -> Router<AppState> {
         .route("/shield/status", post(status))
         .route("/shield/disable/code", post(disable_code))
         .route("/shield/disable", post(disable_by_code))
+        .route("/shield/renew", post(renew))
+        .route("/shield/renew/finish", post(finish_renewal))
+}
+
+async fn renew(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldRenew>,
+) -> Result<Json<ShieldRenewed>, AppError> {
+    Ok(Json(mobile_shield::renew(&state.db, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?))
+}
+
+async fn finish_renewal(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    AppJson(req): AppJson<ShieldRenewFinish>,
+) -> Result<Json<ShieldStatus>, AppError> {
+    let (db, ca, key, notifier) = (&state.db, &state.ca, &state.audit_key, &state.notifier);
+    Ok(Json(mobile_shield::finish_renewal(db, ca, key, notifier, &req, &meta, Utc::now()).await?))
 }
 
 async fn enrol(

@@ -7,8 +7,9 @@
 //! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests (`request-app/`) `REQUEST_PATHS`
 //! (证书注销, 证书变更, 经办人变更), the staff console (`admin-app/`) `/admin…`
 //! and its settings (`admin-settings-app/`) `/admin/settings`, the
-//! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`; the
-//! portal (`index.html`) answers everything else.
+//! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`, the
+//! mobile shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed,
+//! for APP扫码登录); the portal (`index.html`) answers everything else.
 //! The apps' routers map paths the same way and reload to reach the other bundle.
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,8 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use certdesk_shared::bundles::{
-    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path, is_request_path,
+    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path, is_mobile_path,
+    is_request_path,
 };
 
 /// Where that bundle is built, under the static directory.
@@ -38,6 +40,12 @@ pub const ADMIN_DIR: &str = "admin-app";
 pub const ADMIN_SETTINGS_DIR: &str = "admin-settings-app";
 /// Where the public directory (/search, /bulletin, /certificates/…) is built.
 pub const DIRECTORY_DIR: &str = "directory-app";
+/// Where the mobile shield app (`/m…`) is built.
+pub const MOBILE_DIR: &str = "mobile-app";
+
+/// The mobile app's pages may use the camera (扫码登录 reads the desktop's QR code); every
+/// other page keeps the default policy, camera off.
+pub const MOBILE_PERMISSIONS: &str = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()";
 
 pub struct Spa {
     dir: PathBuf,
@@ -48,6 +56,7 @@ pub struct Spa {
     admin_html: Option<String>,
     admin_settings_html: Option<String>,
     directory_html: Option<String>,
+    mobile_html: Option<String>,
 }
 
 fn read_bundle(dir: &Path, sub: &str) -> anyhow::Result<Option<String>> {
@@ -75,6 +84,7 @@ impl Spa {
         let admin_html = read_bundle(dir, ADMIN_DIR)?;
         let admin_settings_html = read_bundle(dir, ADMIN_SETTINGS_DIR)?;
         let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
+        let mobile_html = read_bundle(dir, MOBILE_DIR)?;
         Ok(Spa {
             dir: dir.to_owned(),
             index_html,
@@ -84,6 +94,7 @@ impl Spa {
             admin_html,
             admin_settings_html,
             directory_html,
+            mobile_html,
         })
     }
 
@@ -97,6 +108,7 @@ impl Spa {
             &self.admin_html,
             &self.admin_settings_html,
             &self.directory_html,
+            &self.mobile_html,
         ]
         .into_iter()
         .flatten()
@@ -121,6 +133,7 @@ impl Spa {
                     admin: bundle(&self.admin_html, ADMIN_DIR),
                     admin_settings: bundle(&self.admin_settings_html, ADMIN_SETTINGS_DIR),
                     directory: bundle(&self.directory_html, DIRECTORY_DIR),
+                    mobile: bundle(&self.mobile_html, MOBILE_DIR),
                 };
                 Router::new()
                     .fallback(move |req: Request| serve(files.clone(), pages.clone(), req))
@@ -141,6 +154,7 @@ struct Pages {
     admin: ServeFile,
     admin_settings: ServeFile,
     directory: ServeFile,
+    mobile: ServeFile,
 }
 
 async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
@@ -160,6 +174,12 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
         pages.admin_settings.oneshot(req).await
     } else if is_directory_path(path) {
         pages.directory.oneshot(req).await
+    } else if is_mobile_path(path) {
+        let mut res = pages.mobile.oneshot(req).await;
+        if let Ok(res) = &mut res {
+            res.headers_mut().insert("permissions-policy", HeaderValue::from_static(MOBILE_PERMISSIONS));
+        }
+        res
     } else {
         pages.index.oneshot(req).await
     };

@@ -286,9 +286,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
 }
 
 pub fn pem_to_der(pem: &str) -> Vec<u8> {
-    use base64::Engine;
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+    pem_rfc7468::decode_vec(pem.as_bytes()).unwrap().1
 }
 
 #[tokio::test]

@@ -69,10 +69,7 @@ pub async fn issue_one(
 }
 
 pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).unwrap()
 }
 
 pub struct Files {
@@ -240,6 +237,16 @@ async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
     let err = openssl_verify(&f, &app, &gone.der, Some(&after)).unwrap_err();
     assert!(err.contains("certificate revoked"), "{err}");
     openssl_verify(&f, &app, &kept.der, Some(&after)).unwrap();
+
+    // x509-cert's own CertificateList reads both CRLs (without and with an entry) and
+    // encodes them back to the same bytes: the stored entries make one valid DER structure.
+    for der in [&before, &after] {
+        use der::{Decode, Encode};
+        let typed = x509_cert::crl::CertificateList::from_der(der).unwrap();
+        assert_eq!(&typed.to_der().unwrap(), der);
+    }
+    let typed = <x509_cert::crl::CertificateList as der::Decode>::from_der(&after).unwrap();
+    assert!(typed.tbs_cert_list.revoked_certificates.is_some_and(|r| r.len() == 1));
 
     let (_, crl) = x509_parser::parse_x509_crl(&after).unwrap();
     let entry = crl.iter_revoked_certificates().next().unwrap();
@@ -556,6 +563,83 @@ async fn ocsp_over_get_and_malformed_requests() {
         let body = res.bytes().await.unwrap().to_vec();
         assert_eq!(body == malformed, !ok, "{count} certificates");
     }
+}
+
+/// The request is read as strict DER: a length in more octets than it needs (outside or
+/// inside) or a byte after the request is `malformedRequest`, over POST and over GET, never a
+/// 5xx; the well-formed request, with its nonce, is answered both ways and the nonce echoed.
+#[tokio::test]
+async fn ocsp_reads_strict_der_only_over_post_and_get() {
+    use base64::Engine;
+    use der::{Decode, Encode};
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let path = f.dir.path().join("nonce.req");
+    let made = Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", &format!("0x{}", c.serial), "-reqout"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let req = std::fs::read(&path).unwrap();
+    let nonce = x509_ocsp::OcspRequest::from_der(&req).unwrap().nonce().expect("openssl sends a nonce");
+
+    let post = |body: Vec<u8>| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url("/ocsp"))
+                .header("content-type", "application/ocsp-request")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let get = |body: &[u8]| {
+        let url = format!("/ocsp/{}", base64::engine::general_purpose::STANDARD.encode(body));
+        let app = &app;
+        async move {
+            let res = app.get(&url).await;
+            (res.status(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+
+    for (status, body) in [post(req.clone()).await, get(&req).await] {
+        assert_eq!(status, 200);
+        let res = x509_ocsp::OcspResponse::from_der(&body).unwrap();
+        assert_eq!(res.response_status, x509_ocsp::OcspResponseStatus::Successful);
+        let basic = x509_ocsp::BasicOcspResponse::from_der(res.response_bytes.unwrap().response.as_bytes()).unwrap();
+        assert_eq!(basic.nonce(), Some(nonce.clone()), "the nonce is echoed");
+        assert!(matches!(basic.tbs_response_data.responses[0].cert_status, x509_ocsp::CertStatus::Good(_)));
+        assert_eq!(basic.to_der().unwrap(), res_basic_bytes(&body), "the response is DER throughout");
+    }
+
+    // The request is short enough for one-octet lengths outside and around tbsRequest.
+    assert!(req[1] < 0x7f && req[2] == 0x30 && req[3] < 0x80);
+    let long_outside = [&[0x30, 0x81, req[1]][..], &req[2..]].concat();
+    let long_inside = [&[0x30, req[1] + 1, 0x30, 0x81, req[3]][..], &req[4..]].concat();
+    let trailing = [&req[..], &[0x00]].concat();
+    let malformed = vec![0x30, 0x03, 0x0a, 0x01, 0x01];
+    for (what, bad) in
+        [("long outer length", long_outside), ("long inner length", long_inside), ("trailing byte", trailing)]
+    {
+        assert_eq!(post(bad.clone()).await, (reqwest::StatusCode::OK, malformed.clone()), "POST, {what}");
+        assert_eq!(get(&bad).await, (reqwest::StatusCode::OK, malformed.clone()), "GET, {what}");
+    }
+}
+
+/// The `BasicOCSPResponse` bytes inside a successful response, as sent.
+fn res_basic_bytes(response: &[u8]) -> Vec<u8> {
+    use der::Decode;
+    let res = x509_ocsp::OcspResponse::from_der(response).unwrap();
+    res.response_bytes.unwrap().response.as_bytes().to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

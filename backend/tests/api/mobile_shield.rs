@@ -359,3 +359,108 @@ async fn without_signing_in_the_acceptance_number_and_the_code_of_the_phone_of_r
     let (_, v) = Browser::new(&app).post("/api/shield/unlock/code", phone.device()).await;
     assert_eq!(v["code"], "shield_disabled", "{v}");
 }
+
+/// 证书更新(延期) in the app (seed 004 §4.2.5): the holder applies on the portal; the app sees
+/// the renewal, makes a new key, proves the current key (opened with the PIN) over the CSR and
+/// gets the renewed certificate onto the same shield; once stored, the old one is superseded
+/// and the shield moves to the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
+    use certdesk::domain::{ClientMeta, renew};
+    use certdesk::entity::{account, certificate, request};
+    use certdesk_shared::shield::renewal_message;
+    use certdesk_shared::shield_keys::sign;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = spawn_app().await;
+    let (mut b, phone, mobile, _) = enrolled(&app).await;
+    let db = &app.state.db;
+    let cert = |uid: String| async move {
+        certificate::Entity::find().filter(certificate::Column::Uid.eq(uid)).one(db).await.unwrap().unwrap()
+    };
+    let uid = phone.file.uid.clone();
+    let old = cert(uid.clone()).await;
+    let status = || async { Browser::new(&app).post("/api/shield/status", phone.device()).await };
+    let (s, v) = status().await;
+    assert_eq!((s, &v["renewal"]), (StatusCode::OK, &Value::Null), "{v}");
+
+    // ① on the portal, in the last 90 days (the domain with a later `now`): a settlement
+    // customer's renewal is approved at once.
+    let (_, offer) = b.get(&format!("/api/renew/{uid}")).await;
+    assert_eq!(offer["medium"], "mobile_shield", "{offer}");
+    let period = offer["periods"].as_array().unwrap().iter().find(|p| p["years"] == 1).unwrap().clone();
+    let who = account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(db).await.unwrap().unwrap().id;
+    let body = certdesk_shared::renew::StartRenewal { validity_id: period["id"].as_str().unwrap().to_owned() };
+    let when = old.not_after - chrono::Duration::days(30);
+    let r = renew::start(db, &app.state.audit_key, &who, &uid, &body, &ClientMeta::default(), when).await.unwrap();
+    assert_eq!(r.status, request::Status::Approved);
+
+    // The app sees it next to the certificate.
+    let (_, v) = status().await;
+    assert_eq!((v["renewal"]["request_id"].as_str(), v["renewal"]["years"].as_u64()), (Some(r.id.as_str()), Some(1)));
+
+    // A new key on the phone. Signed by anything but the current certificate's key: refused,
+    // nothing issued.
+    let new = new_key();
+    let csr = csr_pem(&new).unwrap();
+    let message = renewal_message(&phone.file.shield_id, &r.id, &csr);
+    let ask = |signature: String| {
+        json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "request_id": r.id,
+                "csr_pem": csr, "signature": signature })
+    };
+    let (s, v) = Browser::new(&app).post("/api/shield/renew", ask(sign(&new, &message))).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{v}");
+    let issued = request::Entity::find_by_id(r.id.clone()).one(db).await.unwrap().unwrap();
+    assert_eq!((issued.status, issued.certificate_uid), (request::Status::Approved, None));
+    // Another phone's device key names no shield.
+    let mut stranger = ask(String::new());
+    stranger["device_key"] = json!(b64(&random_bytes(32)));
+    assert_eq!(Browser::new(&app).post("/api/shield/renew", stranger).await.0, StatusCode::NOT_FOUND);
+
+    // The current key, opened with the PIN, signs: the renewal is issued for the phone's new
+    // key, on the same shield number, with the subject kept and the period added.
+    let current = phone.key(&app).await;
+    let (s, v) = Browser::new(&app).post("/api/shield/renew", ask(sign(&current, &message))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let new_uid = v["uid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        public_key_of(v["certificate_pem"].as_str().unwrap()),
+        new.verifying_key().to_encoded_point(false).as_bytes()
+    );
+    let renewed = cert(new_uid.clone()).await;
+    assert_eq!(renewed.medium_no.as_deref(), Some(phone.file.shield_id.as_str()));
+    assert_eq!(renewed.not_after, old.not_after + chrono::Duration::days(365));
+    let subject = |der: &[u8]| x509_parser::parse_x509_certificate(der).unwrap().1.subject().as_raw().to_vec();
+    assert_eq!(subject(&renewed.der), subject(&old.der));
+    // Asked again (the app crashed before storing it): the same certificate.
+    let (s, again) = Browser::new(&app).post("/api/shield/renew", ask(sign(&current, &message))).await;
+    assert_eq!((s, again["uid"].as_str()), (StatusCode::OK, Some(new_uid.as_str())));
+    // Until the phone has stored it, the old certificate stays valid and the renewal waits.
+    assert_eq!(cert(uid.clone()).await.status, "valid");
+    let (_, v) = status().await;
+    assert_eq!((v["uid"].as_str(), v["renewal"]["request_id"].as_str()), (Some(uid.as_str()), Some(r.id.as_str())));
+
+    // Stored: the shield moves to the new certificate, the old one is superseded, the request
+    // is done; again changes nothing.
+    let finish = json!({ "shield_id": phone.file.shield_id, "device_key": phone.file.device_key, "request_id": r.id });
+    for _ in 0..2 {
+        let (s, v) = Browser::new(&app).post("/api/shield/renew/finish", finish.clone()).await;
+        assert_eq!(
+            (s, v["uid"].as_str(), &v["renewal"]),
+            (StatusCode::OK, Some(new_uid.as_str()), &Value::Null),
+            "{v}"
+        );
+    }
+    let superseded = cert(uid.clone()).await;
+    assert_eq!((superseded.status.as_str(), superseded.reason), ("revoked", Some(4)));
+    assert_eq!(cert(new_uid.clone()).await.status, "valid");
+    let done = request::Entity::find_by_id(r.id.clone()).one(db).await.unwrap().unwrap();
+    assert_eq!(done.status, request::Status::Done);
+    // 我的证书 shows the shield with the renewed certificate.
+    let (s, c) = b.get(&format!("/api/my-certificates/{new_uid}")).await;
+    assert_eq!(
+        (s, c["shield_state"].as_str(), c["medium"].as_str()),
+        (StatusCode::OK, Some("active"), Some("mobile_shield")),
+        "{c}"
+    );
+}

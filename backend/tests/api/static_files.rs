@@ -72,6 +72,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
             ("admin-app", "console"),
             ("admin-settings-app", "settings"),
             ("directory-app", "directory"),
+            ("mobile-app", "mobile"),
         ] {
             let dir = c.static_dir.join(sub);
             std::fs::create_dir_all(&dir).unwrap();
@@ -85,8 +86,8 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The seven bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 7, "{csp}");
+        // The eight bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 8, "{csp}");
     }
     for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
@@ -103,7 +104,66 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/search", "/bulletin", "/certificates/0f3a"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>directory</title>"), "{path}");
     }
-    for path in ["/", "/account", "/applyx", "/administration", "/searching", "/certificates/a/b"] {
+    for path in ["/m", "/m/scan"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
+    }
+    for path in ["/", "/account", "/applyx", "/administration", "/searching", "/certificates/a/b", "/mobile"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>CertDesk</title>"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_mobile_app_is_installable_and_may_use_the_camera() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        let dir = c.static_dir.join("mobile-app");
+        std::fs::create_dir_all(&dir).unwrap();
+        let page = "<!doctype html><title>mobile</title><link rel=\"manifest\" href=\"/m/manifest.webmanifest\">";
+        std::fs::write(dir.join("index.html"), page).unwrap();
+    })
+    .await;
+    for path in ["/m", "/m/", "/m/download", "/m/scan", "/m/pin", "/m/unlock"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let policy = res.headers()["permissions-policy"].to_str().unwrap().to_owned();
+        assert!(policy.contains("camera=(self)"), "{path}: {policy}");
+        assert!(res.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
+    }
+    // Elsewhere the camera stays off, and /mobile is not the app.
+    for path in ["/", "/mobile", "/sign-in"] {
+        let res = app.get(path).await;
+        assert!(res.headers()["permissions-policy"].to_str().unwrap().contains("camera=()"), "{path}");
+        assert!(!res.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
+    }
+
+    let res = app.get("/m/manifest.webmanifest").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/manifest+json");
+    let manifest: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(manifest["name"], "CertDesk 移动软盾");
+    assert_eq!((manifest["start_url"].as_str(), manifest["scope"].as_str()), (Some("/m"), Some("/m/")));
+    assert_eq!(manifest["display"], "standalone");
+    let icons: Vec<&str> = manifest["icons"].as_array().unwrap().iter().map(|i| i["sizes"].as_str().unwrap()).collect();
+    assert_eq!(icons, ["any", "192x192", "512x512"]);
+
+    let res = app.get("/m/sw.js").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["service-worker-allowed"], "/m/");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let sw = res.text().await.unwrap();
+    assert!(sw.contains("addEventListener(\"fetch\"") && sw.contains("/mobile-app/"), "{sw}");
+}
+
+#[test]
+fn the_app_icons_are_the_sizes_the_manifest_says() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (file, side) in [("public/mobile-icon-192.png", 192u32), ("public/mobile-icon-512.png", 512)] {
+        let png = std::fs::read(root.join(file)).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{file}");
+        // IHDR: width and height, big-endian, right after the chunk's length and type.
+        let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((w, h), (side, side), "{file}");
+    }
+    assert!(std::fs::read_to_string(root.join("public/mobile-icon.svg")).unwrap().starts_with("<svg"));
 }

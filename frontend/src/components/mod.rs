@@ -6,6 +6,7 @@ pub mod fields;
 mod footer;
 mod header;
 mod lang_switch;
+pub mod qr;
 mod staging_banner;
 pub mod table;
 pub mod token;

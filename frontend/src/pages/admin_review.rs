@@ -114,6 +114,8 @@ pub fn ReviewSection() -> impl IntoView {
         let unit = info.as_ref().and_then(|i| i.holder.organisation()).map(|(o, c)| (o.to_string(), c.to_string()));
         let op = a.operator.clone();
         let kind_of = a.kind;
+        // The medium chosen (UKey, PC soft shield, mobile shield): what the download will need.
+        let medium = a.choose_type.as_ref().map(|c| c.medium);
         // A request on a certificate held: which one, and a 注销's reason.
         let held = a.from_certificate_uid.clone().map(|uid| (uid, a.holder_name.clone().unwrap_or_default()));
         let reason = a.revocation_reason;
@@ -137,6 +139,7 @@ pub fn ReviewSection() -> impl IntoView {
                 <table class="data">
                     <tbody>
                         {row(move || tr(|l| td_string!(l, filter_kind))().to_owned(), tr(kind_text(kind_of))().to_owned())}
+                        {medium.map(|m| row(move || tr(|l| td_string!(l, field_medium))().to_owned(), tr(crate::pages::apply::medium_text(m))().to_owned()))}
                         {held.map(|(uid, name)| view! {
                             <tr><th scope="row">{tr(|l| td_string!(l, my_certificate_detail))}</th><td><a href=format!("/certificates/{uid}") target="_blank">{name}</a></td></tr>
                         })}

@@ -148,6 +148,7 @@ pub fn Download() -> impl IntoView {
     view! {
         <h1>{move || Operation::RemoteDownload.title(i18n.get_locale())}</h1>
         <p class="lead">{tr(|l| td_string!(l, download_intro))}</p>
+        <MobileShieldDownload />
         {with_tokens(found, find, move |list| view! {
                 <form class="form" novalidate on:submit=submit>
                     <Field form="download" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
@@ -168,6 +169,22 @@ pub fn Download() -> impl IntoView {
                 </div>
             }
         })}
+    }
+}
+
+/// A mobile-shield application is downloaded in the phone app, not through the agent: its
+/// address (`<origin>/m/download`) as a link and a QR code to scan with the phone.
+#[component]
+fn MobileShieldDownload() -> impl IntoView {
+    let origin = window().location().origin().unwrap_or_default();
+    let url = format!("{origin}{}/download", certdesk_shared::shield::APP_PATH);
+    let svg = crate::components::qr::qr_svg(&url);
+    view! {
+        <div class="callout">
+            <p>{tr(|l| td_string!(l, shield_download_note))}</p>
+            <div class="qr" role="img" aria-label=tr(|l| td_string!(l, shield_download_qr)) inner_html=svg></div>
+            <p><a href=url.clone()>{url.clone()}</a></p>
+        </div>
     }
 }
 

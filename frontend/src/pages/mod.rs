@@ -24,6 +24,7 @@ mod home;
 mod invoices;
 pub mod my_certificates;
 mod not_found;
+pub mod qr_login;
 mod register;
 pub mod reissue;
 pub mod renew;

@@ -41,6 +41,14 @@ pub fn status_text(s: MyCertificateStatus) -> Text {
     }
 }
 
+/// A medium number the mobile shield gave (its shield id, "MS" and 10 Crockford characters).
+pub fn is_mobile_shield(medium_no: Option<&str>) -> bool {
+    medium_no.and_then(|m| m.strip_prefix("MS")).is_some_and(|rest| {
+        rest.len() == certdesk_shared::shield::CODE_LEN
+            && rest.bytes().all(|b| certdesk_shared::shield::CODE_ALPHABET.contains(&b))
+    })
+}
+
 /// The operations a certificate's holder may start from 我的证书, by their paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actions {
@@ -72,6 +80,8 @@ pub struct Actions {
     pub operator_change: Option<String>,
     /// `/reissue?uid=…`: 证书补办 of a valid or frozen UKey certificate.
     pub reissue: Option<String>,
+    /// 停用移动软盾: a live certificate in a mobile shield (the phone is lost).
+    pub disable_shield: bool,
 }
 
 impl Actions {
@@ -82,7 +92,8 @@ impl Actions {
             renew: c.renewable.then(|| format!("/renew?uid={}", c.uid)),
             renew_opens: (valid && !c.renewable).then(|| c.renewable_from.clone()),
             detail: format!("/certificates/{}", c.uid),
-            unlock: live && c.panel.medium_no.is_some(),
+            // A mobile shield is unlocked in its app, not through the agent.
+            unlock: live && c.panel.medium_no.is_some() && !is_mobile_shield(c.panel.medium_no.as_deref()),
             verify: valid,
             revoke: (live && matches!(c.request_under_way, None | Some(RequestKind::Revoke)))
                 .then(|| format!("/revoke?uid={}", c.uid)),
@@ -96,6 +107,7 @@ impl Actions {
                 .then(|| format!("/change?uid={}", c.uid)),
             operator_change: valid.then(|| format!("/operator-change?uid={}", c.uid)),
             reissue: c.reissuable.then(|| format!("/reissue?uid={}", c.uid)),
+            disable_shield: live && is_mobile_shield(c.panel.medium_no.as_deref()),
         }
     }
 }
@@ -132,6 +144,7 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
             {a.under_way.map(|k| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), my_certificate_under_way), kind_text(k)(i18n.get_locale()))}</p>
             })}
+            {a.disable_shield.then(|| view! { <DisableShield uid=uid.clone() reload /> })}
             {a.freeze.then(|| view! { <Freeze uid=uid.clone() reload /> })}
             {a.unfreeze.then(|| view! { <Unfreeze uid=uid.clone() reload /> })}
             {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| td_string!(l, error_frozen_by_staff))}</p> })}
@@ -167,6 +180,45 @@ fn Freeze(uid: String, reload: Callback<()>) -> impl IntoView {
                 }.into_any()
             } else {
                 view! { <button type="button" on:click=move |_| asking.set(true)>{tr(|l| td_string!(l, my_certificate_freeze))}</button> }.into_any()
+            }}
+            <FailureAlert failure=fs.failure />
+        </div>
+    }
+}
+
+/// 停用移动软盾 (the phone is lost): at once and for good, after the holder confirms. The
+/// app's secret is never released again; the certificate stays as it is.
+#[component]
+fn DisableShield(uid: String, reload: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let asking = RwSignal::new(false);
+    let done = RwSignal::new(false);
+    let fs = FormState::new("disable-shield");
+    let path = StoredValue::new(format!("/api/my-certificates/{uid}/shield/disable"));
+    let confirm = move |_| {
+        let l = i18n.get_locale_untracked();
+        fs.submit(
+            Ok::<_, Vec<certdesk_shared::FieldError>>(()),
+            move |()| async move { crate::api::post_no_content(&path.get_value(), &crate::api::Empty {}, l).await },
+            move |()| {
+                asking.set(false);
+                done.set(true);
+                reload.run(());
+            },
+        );
+    };
+    view! {
+        <div class="actions">
+            {move || if done.get() {
+                view! { <p class="status" role="status">{tr(|l| td_string!(l, shield_disabled_done))}</p> }.into_any()
+            } else if asking.get() {
+                view! {
+                    <p class="callout" role="status">{tr(|l| td_string!(l, shield_disable_confirm))}</p>
+                    <button type="button" class="danger" disabled=move || fs.busy.get() on:click=confirm>{tr(|l| td_string!(l, shield_disable_yes))}</button>
+                    <button type="button" on:click=move |_| asking.set(false)>{tr(|l| td_string!(l, cancel))}</button>
+                }.into_any()
+            } else {
+                view! { <button type="button" on:click=move |_| asking.set(true)>{tr(|l| td_string!(l, shield_disable))}</button> }.into_any()
             }}
             <FailureAlert failure=fs.failure />
         </div>
@@ -310,6 +362,7 @@ mod tests {
                 change: None,
                 operator_change: Some("/operator-change?uid=abc".into()),
                 reissue: Some("/reissue?uid=abc".into()),
+                disable_shield: false,
             }
         );
         // A 机构证书 may be changed; a 个人证书 only its operator.
@@ -337,6 +390,19 @@ mod tests {
             assert_eq!((a.revoke, a.freeze, a.unfreeze), (None, false, false), "{s:?}");
             assert_eq!((a.change, a.operator_change), (None, None), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_mobile_shield_is_disabled_here_and_unlocked_in_its_app() {
+        assert!(is_mobile_shield(Some("MS0123456789")));
+        assert!(!is_mobile_shield(Some("MS012345678U")) && !is_mobile_shield(Some("MS01234")));
+        assert!(!is_mobile_shield(Some("TJCA01")) && !is_mobile_shield(None));
+        let a = Actions::of(&cert(MyCertificateStatus::Valid, false, Some("MSABCDEFGHJK")));
+        assert_eq!((a.disable_shield, a.unlock), (true, false));
+        let a = Actions::of(&cert(MyCertificateStatus::Frozen, false, Some("MSABCDEFGHJK")));
+        assert!(a.disable_shield);
+        let a = Actions::of(&cert(MyCertificateStatus::Revoked, false, Some("MSABCDEFGHJK")));
+        assert!(!a.disable_shield, "nothing left to protect");
     }
 
     #[test]

@@ -236,6 +236,10 @@ fn PayThenSubmit(id: String, reload: Callback<()>) -> impl IntoView {
 #[component]
 fn DownloadRenewed(o: RenewalOffer) -> impl IntoView {
     let i18n = use_i18n();
+    if o.medium == Some(certdesk_shared::apply::Medium::MobileShield) {
+        // Downloaded in the phone app, with a key made there (seed 004 §4.2.5).
+        return view! { <p class="callout">{tr(|l| td_string!(l, renew_in_app))}</p> }.into_any();
+    }
     let medium_no = RwSignal::new(o.medium_no.clone().unwrap_or_default());
     let pin = RwSignal::new(String::new());
     let found = RwSignal::new(None);
@@ -292,6 +296,7 @@ fn DownloadRenewed(o: RenewalOffer) -> impl IntoView {
             }.into_any()
         }}
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! 登录 (seed 004 §2.2): user name (the phone), password, the picture captcha and the
-//! 电子认证服务协议, then 立即登录; or passwordless with a security key (passkey). UKey, PC
-//! 软盾 and APP 扫码 sign-in arrive with the token agent (证书助手).
+//! 电子认证服务协议, then 立即登录; or passwordless with a security key (passkey); UKey and PC
+//! 软盾 through the token agent (证书助手); APP扫码登录 with the mobile shield app
+//! (`qr_login.rs`).
 
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn};
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
@@ -43,8 +44,8 @@ impl Method {
         }
     }
 
-    /// The methods that come with the token agent, and are not offered here yet.
-    fn needs_agent(self) -> bool {
+    /// The methods with a form of their own below the tabs (the token agent's, the app's QR).
+    fn own_form(self) -> bool {
         matches!(self, Method::UKey | Method::SoftShield | Method::App)
     }
 }
@@ -175,20 +176,9 @@ pub fn SignIn() -> impl IntoView {
             <Tabs name="method" legend=|l| td_string!(l, sign_in_method) options=methods value=method />
             {move || {
                 let m = method.get();
-                if matches!(m, Method::UKey | Method::SoftShield) {
+                if m.own_form() {
                     // Its own form, below.
                     return ().into_any();
-                }
-                if m.needs_agent() {
-                    return view! {
-                        <div class="callout">
-                            <p>{tr(|l| td_string!(l, sign_in_agent_note))}</p>
-                            <p>
-                                <a href="/env-check">{tr(|l| td_string!(l, nav_env_check))}</a>
-                            </p>
-                        </div>
-                    }
-                        .into_any();
                 }
                 let by_key = m == Method::SecurityKey;
                 view! {
@@ -239,13 +229,14 @@ pub fn SignIn() -> impl IntoView {
             </p>
         </form>
         {move || {
+            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), AFTER_SIGN_IN).to_owned());
             let kind = match method.get() {
                 Method::UKey => certdesk_shared::agent::TokenKind::Ukey,
                 Method::SoftShield => certdesk_shared::agent::TokenKind::PcShield,
+                Method::App => return Some(view! { <crate::pages::qr_login::QrLogin next /> }.into_any()),
                 _ => return None,
             };
-            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), AFTER_SIGN_IN).to_owned());
-            Some(view! { <crate::pages::token_sign_in::TokenSignIn next kind /> })
+            Some(view! { <crate::pages::token_sign_in::TokenSignIn next kind /> }.into_any())
         }}
     }
 }
@@ -287,9 +278,9 @@ mod tests {
     }
 
     #[test]
-    fn agent_methods_are_not_offered_yet() {
-        assert!(!Method::Password.needs_agent());
-        assert!(!Method::SecurityKey.needs_agent());
-        assert!(Method::UKey.needs_agent() && Method::SoftShield.needs_agent() && Method::App.needs_agent());
+    fn token_and_app_methods_have_their_own_form() {
+        assert!(!Method::Password.own_form());
+        assert!(!Method::SecurityKey.own_form());
+        assert!(Method::UKey.own_form() && Method::SoftShield.own_form() && Method::App.own_form());
     }
 }

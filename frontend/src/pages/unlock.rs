@@ -113,6 +113,7 @@ pub fn Unlock() -> impl IntoView {
     view! {
         <h1>{move || Operation::Unlock.title(i18n.get_locale())}</h1>
         <p class="lead">{tr(|l| td_string!(l, unlock_intro))}</p>
+        <ShieldDisable />
         {move || done.get().then(|| view! { <p class="callout success" role="status">{tr(|l| td_string!(l, unlock_done))}</p> })}
         {with_tokens(found, find, move |list| {
             view! {
@@ -140,6 +141,66 @@ pub fn Unlock() -> impl IntoView {
                 <li>{tr(|l| td_string!(l, unlock_step_4))}</li>
                 <li>{tr(|l| td_string!(l, unlock_step_5))}</li>
             </ul>
+        </section>
+    }
+}
+
+/// 移动软盾: unlocked in its app; a lost phone's shield is disabled here without signing in,
+/// with the acceptance number and the SMS code sent to the certificate's phone of record.
+#[component]
+fn ShieldDisable() -> impl IntoView {
+    use certdesk_shared::shield::{ShieldCodeSent, ShieldDisableByCode};
+    let i18n = use_i18n();
+    let [acceptance_no, code] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let sent = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let fs = FormState::new("shield-disable");
+    let errors = fs.errors;
+    let send = move |_| {
+        let l = i18n.get_locale_untracked();
+        let no = acceptance_no.get_untracked().trim().to_owned();
+        if no.is_empty() {
+            return fs.refuse(vec![FieldError { field: "acceptance_no".into(), error: ValidationError::Required }]);
+        }
+        fs.submit(
+            Ok::<_, Vec<FieldError>>(ShieldDisableByCode { acceptance_no: no, code: None }),
+            move |req| async move { crate::api::post::<ShieldCodeSent>("/api/shield/disable/code", &req, l).await },
+            move |s| sent.set(Some(s.masked_mobile)),
+        );
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let l = i18n.get_locale_untracked();
+        let mut e = Vec::new();
+        let no = check(&mut e, "acceptance_no", crate::form::required(&acceptance_no.get_untracked()));
+        let otp = check(&mut e, "code", OtpCode::parse(code.get_untracked().trim()));
+        let req = match (no, otp) {
+            (Some(acceptance_no), Some(c)) if e.is_empty() => Ok(ShieldDisableByCode { acceptance_no, code: Some(c) }),
+            _ => Err(e),
+        };
+        fs.submit(
+            req,
+            move |req| async move { crate::api::post_no_content("/api/shield/disable", &req, l).await },
+            move |()| {
+                code.set(String::new());
+                done.set(true);
+            },
+        );
+    };
+    view! {
+        <section class="panel" aria-labelledby="shield-disable-title">
+            <h2 id="shield-disable-title">{tr(|l| td_string!(l, shield_unlock_title))}</h2>
+            <p>{tr(|l| td_string!(l, shield_unlock_note))}</p>
+            <form class="form" novalidate on:submit=submit>
+                <Field form="shield-disable" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
+                <Field form="shield-disable" field="code" label=|l| td_string!(l, field_sms_code) value=code errors autocomplete="one-time-code" inputmode="numeric">
+                    <button type="button" class="secondary send-code" disabled=move || fs.busy.get() on:click=send>{tr(|l| td_string!(l, code_send))}</button>
+                    <p class="status" role="status">{move || sent.get().map(|m| crate::form::fill(td_string!(i18n.get_locale(), code_sent_to), m))}</p>
+                </Field>
+                <crate::components::fields::FailureAlert failure=fs.failure />
+                {move || done.get().then(|| view! { <p class="callout success" role="status">{tr(|l| td_string!(l, shield_disabled_done))}</p> })}
+                <button type="submit" class="danger" disabled=move || fs.busy.get()>{tr(|l| td_string!(l, shield_disable_submit))}</button>
+            </form>
         </section>
     }
 }

@@ -14,10 +14,6 @@ use rcgen::SignatureAlgorithm;
 use sha2::{Digest, Sha256};
 
 use super::Signer;
-use crate::ca::der::{oid, tlv, uint};
-
-/// prime256v1
-const P256: &[u128] = &[1, 2, 840, 10045, 3, 1, 7];
 
 /// An open, logged-in session on the configured token.
 pub struct Token {
@@ -53,7 +49,8 @@ impl Token {
         if !find(&s, label, ObjectClass::PRIVATE_KEY)?.is_empty() {
             bail!("the token already holds a key labelled {label:?}");
         }
-        let params = oid(P256);
+        // CKA_EC_PARAMS: the DER OID of prime256v1.
+        let params = der::Encode::to_der(&const_oid::db::rfc5912::SECP_256_R_1)?;
         let public = [
             Attribute::Token(true),
             Attribute::Private(false),
@@ -130,23 +127,7 @@ impl Signer for Pkcs11Signer {
             tracing::error!(error = %e, "PKCS#11 signing failed");
             rcgen::Error::RemoteKeyError
         })?;
-        if raw.len() != 64 {
-            return Err(rcgen::Error::RemoteKeyError);
-        }
-        let mut seq = uint(&raw[..32]);
-        seq.extend(uint(&raw[32..]));
-        Ok(tlv(0x30, &seq))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integers_are_minimal_and_positive() {
-        assert_eq!(uint(&[0x00, 0x01]), vec![0x02, 0x01, 0x01]);
-        assert_eq!(uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
-        assert_eq!(uint(&[0x00, 0x00]), vec![0x02, 0x01, 0x00]);
+        let signature = p256::ecdsa::Signature::from_slice(&raw).map_err(|_| rcgen::Error::RemoteKeyError)?;
+        Ok(signature.to_der().as_bytes().to_vec())
     }
 }
