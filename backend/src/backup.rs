@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -57,7 +57,8 @@ pub struct Manifest {
     pub format: u32,
     /// The `certdesk` version that wrote it.
     pub version: String,
-    pub created_at: DateTime<Utc>,
+    /// RFC 3339.
+    pub created_at: String,
     pub database: DatabaseKind,
     pub files: Vec<BackupFile>,
     /// The copy's audit trail: rows and head hash, verified with the copied key.
@@ -196,7 +197,9 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
             names.push(AUDIT_KEY);
         }
         Some(path) => bail!("the audit key {} is missing", path.display()),
-        None => not_included.push("audit key: given as a passphrase (CERTDESK_AUDIT_KEY), keep it with the backup".into()),
+        None => {
+            not_included.push("audit key: given as a passphrase (CERTDESK_AUDIT_KEY), keep it with the backup".into())
+        }
     }
     // The copy must verify with the copied key before the backup is called done.
     let key = AuditKey::from_config(config)?;
@@ -228,7 +231,7 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
     let manifest = Manifest {
         format: 1,
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        created_at: Utc::now(),
+        created_at: Utc::now().to_rfc3339(),
         database: kind,
         files,
         audit_rows,
@@ -276,11 +279,13 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<Restored> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut placed = Vec::new();
     if manifest.file(CA_SECRET).is_some() {
-        let to = ca_secret_file(config).context("the backup holds a CA secret file, but this configuration does not read one")?;
+        let to = ca_secret_file(config)
+            .context("the backup holds a CA secret file, but this configuration does not read one")?;
         placed.push((from.join(CA_SECRET), to));
     }
     if manifest.file(AUDIT_KEY).is_some() {
-        let to = audit_key_file(config).context("the backup holds an audit key file, but a passphrase is configured")?;
+        let to =
+            audit_key_file(config).context("the backup holds an audit key file, but a passphrase is configured")?;
         placed.push((from.join(AUDIT_KEY), to));
     }
     for (_, to) in &placed {
