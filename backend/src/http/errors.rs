@@ -89,6 +89,10 @@ impl ErrorParts {
     pub fn into_response(self, lang: Lang) -> Response {
         let body = ApiError::new(self.code, lang).with_fields(self.fields.clone());
         let mut res = (status(self.code), axum::Json(body)).into_response();
+        if self.code == ErrorCode::Unavailable {
+            // The database or a provider is away for a moment: a client may try again soon.
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
         res.extensions_mut().insert(self);
         res
     }

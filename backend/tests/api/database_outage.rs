@@ -1,0 +1,160 @@
+//! The database goes away under a running server (its own PostgreSQL cluster, stopped and
+//! started again): meanwhile the server answers 503 with the `unavailable` body and a
+//! Retry-After, never 500; once the database is back it serves again without a restart, and
+//! what it had acknowledged before is still there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use serde_json::{Value, json};
+
+use crate::accounts::{Browser, PASSWORD, captcha, code_request, new_mobile, registered, sign_in};
+use crate::helpers::{start, test_config};
+
+/// A PostgreSQL cluster of this test's own, on a free loopback port. As root its commands
+/// run as the `postgres` user (PostgreSQL refuses root).
+struct OwnPostgres {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl OwnPostgres {
+    fn command(&self, tool: &str) -> Command {
+        let exe = self.bin.join(tool);
+        let mut c = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        c.current_dir(self.dir.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn init() -> OwnPostgres {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed (cargo xtask test installs it)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        found.sort();
+        let bin = found.pop().expect("initdb");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let as_postgres = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if as_postgres {
+            assert!(
+                Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap().success()
+            );
+        }
+        let pg = OwnPostgres { bin, dir, port, as_postgres };
+        let ok = pg
+            .command("initdb")
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "-D"])
+            .arg(pg.data())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "initdb");
+        pg
+    }
+
+    fn start(&self) {
+        let opts = format!("-F -p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let log: &Path = &self.dir.path().join("log");
+        let ok = self
+            .command("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(self.data())
+            .args(["-o", &opts, "-l"])
+            .arg(log)
+            .arg("start")
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pg_ctl start: {}", std::fs::read_to_string(log).unwrap_or_default());
+    }
+
+    fn stop(&self) {
+        let ok = self.command("pg_ctl").args(["-w", "-D"]).arg(self.data()).args(["-m", "fast", "stop"]).status();
+        assert!(ok.unwrap().success(), "pg_ctl stop");
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").args(["-D"]).arg(self.data()).args(["-m", "immediate", "stop"]).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_away_the_server_answers_503_and_then_recovers_without_a_restart() {
+    let pg = OwnPostgres::init();
+    pg.start();
+    let (dir, mut config) = test_config().await;
+    config.database_url = Some(pg.url());
+    let app = start(dir, config).await;
+
+    // Acknowledged before the outage: an account.
+    let (_, mobile) = registered(&app).await;
+    assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
+
+    // Asked for before the outage, sent during it: a code request (a write) and a sign-in.
+    let pending = code_request(&app, &new_mobile(), "register").await;
+    let (captcha_id, answer) = captcha(&app).await;
+    let sign_in_body = json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": captcha_id,
+                               "captcha_answer": answer.to_lowercase(), "agreed": true });
+
+    pg.stop();
+    let away = Instant::now();
+    // Reads and writes alike: 503 with the unavailable body, never a 500 or a hang. (Each
+    // waits for the pool's acquire timeout, 10 s, while sqlx keeps trying to connect.)
+    let unavailable = |s: StatusCode, v: &Value| s == StatusCode::SERVICE_UNAVAILABLE && v["code"] == "unavailable";
+    {
+        let res = app.get("/api/public/certificates?email=zhangsan%40example.com").await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["retry-after"], "5");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "unavailable", "{body}");
+        let res = app.get("/api/captcha").await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let mut b = Browser::new(&app);
+        let (s, v) = b.post("/api/codes", pending.clone()).await;
+        assert!(unavailable(s, &v), "{s} {v}");
+        let (s, v) = b.post("/api/sign-in", sign_in_body.clone()).await;
+        assert!(unavailable(s, &v), "{s} {v}");
+        assert_eq!(app.get("/api/health").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    println!("figure: five requests during the outage answered 503 in {} ms", away.elapsed().as_millis());
+    assert!(away.elapsed() < Duration::from_secs(90), "answers during the outage took {:?}", away.elapsed());
+
+    // Back: the same server serves again, and the account acknowledged before is there.
+    pg.start();
+    let back = Instant::now();
+    loop {
+        if app.get("/api/health").await.status() == StatusCode::OK {
+            break;
+        }
+        assert!(back.elapsed() < Duration::from_secs(60), "the server did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let recovered = back.elapsed();
+    let mut b = Browser::new(&app);
+    let (s, v) = sign_in(&mut b, &mobile, PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, other) = registered(&app).await;
+    assert_ne!(other, mobile);
+    println!("figure: the server answered again {} ms after PostgreSQL was back", recovered.as_millis());
+}
