@@ -13,7 +13,8 @@ pub fn date_of(rfc3339: &str) -> String {
     rfc3339.chars().take(10).collect()
 }
 
-fn item(label: Text, value: impl IntoView + 'static) -> impl IntoView {
+/// One `<dt>`/`<dd>` row of a 证书信息 panel.
+pub fn item(label: Text, value: impl IntoView + 'static) -> impl IntoView {
     view! {
         <div>
             <dt>{tr(label)}</dt>

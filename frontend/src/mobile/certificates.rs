@@ -9,19 +9,10 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use super::{cert, state_text, status, use_shields};
-use crate::components::fields::Text;
+use crate::components::certificate_panel::item;
 use crate::components::{tr, use_page_title};
 use crate::form::fill;
 use crate::i18n::use_i18n;
-
-fn item(label: Text, value: impl IntoView + 'static) -> impl IntoView {
-    view! {
-        <div>
-            <dt>{tr(label)}</dt>
-            <dd>{value}</dd>
-        </div>
-    }
-}
 
 /// Where the server's answer stands.
 #[derive(Debug, Clone, PartialEq)]
