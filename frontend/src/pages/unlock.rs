@@ -191,6 +191,9 @@ fn ShieldDisable() -> impl IntoView {
         <section class="panel" aria-labelledby="shield-disable-title">
             <h2 id="shield-disable-title">{tr(|l| td_string!(l, shield_unlock_title))}</h2>
             <p>{tr(|l| td_string!(l, shield_unlock_note))}</p>
+            // Closed until asked for: the page is the tokens' 证书解锁 first.
+            <details>
+            <summary>{tr(|l| td_string!(l, shield_disable))}</summary>
             <form class="form" novalidate on:submit=submit>
                 <Field form="shield-disable" field="acceptance_no" label=|l| td_string!(l, acceptance_no) value=acceptance_no errors />
                 <Field form="shield-disable" field="code" label=|l| td_string!(l, field_sms_code) value=code errors autocomplete="one-time-code" inputmode="numeric">
@@ -201,6 +204,7 @@ fn ShieldDisable() -> impl IntoView {
                 {move || done.get().then(|| view! { <p class="callout success" role="status">{tr(|l| td_string!(l, shield_disabled_done))}</p> })}
                 <button type="submit" class="danger" disabled=move || fs.busy.get()>{tr(|l| td_string!(l, shield_disable_submit))}</button>
             </form>
+            </details>
         </section>
     }
 }
