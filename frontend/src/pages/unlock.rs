@@ -113,7 +113,6 @@ pub fn Unlock() -> impl IntoView {
     view! {
         <h1>{move || Operation::Unlock.title(i18n.get_locale())}</h1>
         <p class="lead">{tr(|l| td_string!(l, unlock_intro))}</p>
-        <ShieldDisable />
         {move || done.get().then(|| view! { <p class="callout success" role="status">{tr(|l| td_string!(l, unlock_done))}</p> })}
         {with_tokens(found, find, move |list| {
             view! {
@@ -142,6 +141,7 @@ pub fn Unlock() -> impl IntoView {
                 <li>{tr(|l| td_string!(l, unlock_step_5))}</li>
             </ul>
         </section>
+        <ShieldDisable />
     }
 }
 
