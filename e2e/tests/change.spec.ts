@@ -202,7 +202,7 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     await page.getByLabel('手机号码').fill(oldPhone);
     await requestSmsCode(page);
     const oldCode = await smsCode(h.staff, oldPhone, 'SMS_CD_UNLOCK');
-    await page.getByLabel('短信验证码').fill(oldCode);
+    await page.getByRole('textbox', { name: '短信验证码' }).fill(oldCode);
     await page.getByLabel('新PIN码', { exact: true }).fill('246813');
     await page.getByLabel('确认新PIN码').fill('246813');
     await page.getByRole('button', { name: '证书解锁' }).click();
@@ -214,7 +214,7 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
     await page.getByLabel('手机号码').fill(newPhone);
     await requestSmsCode(page);
     const newCode = await smsCode(h.staff, newPhone, 'SMS_CD_UNLOCK');
-    await page.getByLabel('短信验证码').fill(newCode);
+    await page.getByRole('textbox', { name: '短信验证码' }).fill(newCode);
     await page.getByLabel('新PIN码', { exact: true }).fill('246813');
     await page.getByLabel('确认新PIN码').fill('246813');
     await page.getByRole('button', { name: '证书解锁' }).click();
