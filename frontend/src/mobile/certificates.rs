@@ -3,24 +3,16 @@
 //! shield (正常 / 已锁定 / 已停用), with 修改PIN码, 证书解锁, 从本机删除, and 证书更新(延期) when a
 //! renewal waits.
 
-use certdesk_shared::shield::{ShieldState, ShieldStatus};
+use certdesk_shared::shield::ShieldState;
 use certdesk_shared::shield_keys::ShieldFile;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use super::{cert, state_text, status, use_shields};
+use super::{Asked, cert, state_text, status, use_shields};
 use crate::components::certificate_panel::item;
 use crate::components::{tr, use_page_title};
 use crate::form::fill;
 use crate::i18n::use_i18n;
-
-/// Where the server's answer stands.
-#[derive(Debug, Clone, PartialEq)]
-enum Asked {
-    Asking,
-    Answered(ShieldStatus),
-    Offline,
-}
 
 fn card(f: ShieldFile) -> impl IntoView {
     let i18n = use_i18n();

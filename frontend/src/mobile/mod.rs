@@ -193,6 +193,14 @@ pub fn new_pin(pin: &str, again: &str) -> Result<Pin, Vec<certdesk_shared::Field
     }
 }
 
+/// Where a page's question to the server about a shield stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Asked {
+    Asking,
+    Answered(ShieldStatus),
+    Offline,
+}
+
 /// The server's word on a shield (正常 / 已锁定 / 已停用), `None` when it cannot be asked.
 pub async fn status(f: &ShieldFile, l: Locale) -> Option<ShieldStatus> {
     crate::api::post::<ShieldStatus>("/api/shield/status", &device(f), l).await.ok()

@@ -14,19 +14,11 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
-use super::{Problem, cert, open, problem_alert, status, use_shields};
+use super::{Asked, Problem, cert, open, problem_alert, status, use_shields};
 use crate::components::fields::{Field, FormState};
 use crate::components::{tr, use_page_title};
 use crate::form::fill;
 use crate::i18n::use_i18n;
-
-/// What the page knows of the shield.
-#[derive(Debug, Clone, PartialEq)]
-enum Asked {
-    Asking,
-    Answered(ShieldStatus),
-    Offline,
-}
 
 /// Whether the phone already keeps the renewed certificate (stored, the server not yet told).
 pub fn stored_already(f: &ShieldFile, s: &ShieldStatus) -> bool {
