@@ -5,6 +5,7 @@
 //! - `test`: also install what the tests need, run the workspace tests, the backend API
 //!   tests on SQLite and on a throw-away PostgreSQL, then the browser tests against the
 //!   real server in Debian's Chromium.
+//! - `app`: build the browser app in release into dist/ (what `run` and `test` build first).
 //! - `size`: print the built app's sizes, raw and gzip, against the budget.
 //! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
 //!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
@@ -29,10 +30,13 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("e2e") => e2e(&args[1..]),
         Some("size") => size::report_all(&root().join("dist")),
+        Some("app") => setup::build_tools().and_then(|()| setup::build_app()),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask run [server flags…] | test | size | bench | fuzz [--seconds N] [--release]");
+            eprintln!(
+                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release]"
+            );
             std::process::exit(2);
         }
     }
@@ -72,8 +76,12 @@ fn fuzz(args: &[String]) -> Result<()> {
     sh(&mut cmd)
 }
 
+/// A step's heading, with the time since the command started (so that a log shows where
+/// the time goes).
 fn step(title: &str) {
-    println!("\n==> {title}");
+    static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let t = STARTED.get_or_init(Instant::now).elapsed().as_secs();
+    println!("\n==> [{:02}:{:02}] {title}", t / 60, t % 60);
 }
 
 fn run(server_args: &[String]) -> Result<()> {

@@ -161,38 +161,70 @@ fn tool_path() -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-/// `trunk build --release --offline` into dist/. The crates are fetched first, since
-/// trunk passes `--offline` on to cargo (and must not download tools itself).
-/// Then the new-certificate bundle (`apply.html` into `dist/apply-app/`) and the staff
-/// console (`admin.html` into `dist/admin-app/`) and the public directory
-/// (`directory.html` into `dist/directory-app/`), each its own wasm.
+/// The app's pages: each its own wasm bundle, built by trunk from its HTML page into a folder
+/// of dist/ (`None`: the home page's bundle, into dist/ itself).
+const PAGES: &[(&str, Option<&str>)] = &[
+    ("index.html", None),
+    ("apply.html", Some("apply-app")),
+    ("holder.html", Some("holder-app")),
+    ("request.html", Some("request-app")),
+    ("admin.html", Some("admin-app")),
+    ("admin-settings.html", Some("admin-settings-app")),
+    ("directory.html", Some("directory-app")),
+    ("mobile.html", Some("mobile-app")),
+];
+
+/// The app in release into dist/: the home page's bundle, then the new-certificate wizard,
+/// the holder's pages, the request pages, the staff console and its settings, the public
+/// directory and the phone app, each its own wasm in its own folder.
+///
+/// Each bundle links with LTO into one codegen unit, which uses one core for about two
+/// minutes. So all the bundles' wasm is built first by one cargo command, which links as
+/// many at a time as there are cores; trunk then finds them fresh and only runs
+/// wasm-bindgen and wasm-opt, again as many pages at a time as there are cores. The crates
+/// are fetched first, since trunk passes `--offline` on to cargo.
 pub fn build_app() -> Result<()> {
     sh(crate::cargo().args(["fetch"]))?;
-    sh(Command::new("trunk").current_dir(root()).args(["build", "--release", "--offline"]).env("PATH", tool_path()))?;
-    for (page, dir) in [
-        ("apply.html", "apply-app"),
-        ("holder.html", "holder-app"),
-        ("request.html", "request-app"),
-        ("admin.html", "admin-app"),
-        ("admin-settings.html", "admin-settings-app"),
-        ("directory.html", "directory-app"),
-        ("mobile.html", "mobile-app"),
-    ] {
-        sh(Command::new("trunk")
-            .current_dir(root())
-            .args([
-                "build",
-                page,
-                "--release",
-                "--offline",
-                "--dist",
-                &format!("dist/{dir}"),
-                "--public-url",
-                &format!("/{dir}/"),
-            ])
-            .env("PATH", tool_path()))?;
-    }
-    Ok(())
+    sh(crate::cargo().args([
+        "build",
+        "--offline",
+        "-p",
+        "certdesk-frontend",
+        "--bins",
+        "--profile",
+        "wasm-release",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let trunk = |page: &str, dir: Option<&str>| -> Result<()> {
+        let mut cmd = Command::new("trunk");
+        cmd.current_dir(root()).args(["build", page, "--release", "--offline"]).env("PATH", tool_path());
+        if let Some(dir) = dir {
+            cmd.args(["--dist", &format!("dist/{dir}"), "--public-url", &format!("/{dir}/")]);
+        }
+        sh(&mut cmd)
+    };
+    // The home page first: trunk empties dist/ when it builds into it.
+    let (home, rest) = PAGES.split_first().context("no pages")?;
+    trunk(home.0, home.1)?;
+    let queue = std::sync::Mutex::new(rest.iter());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    loop {
+                        let next = queue.lock().map_err(|_| anyhow::anyhow!("a page build panicked"))?.next();
+                        match next {
+                            Some((page, dir)) => trunk(page, *dir)?,
+                            None => return Ok(()),
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow::anyhow!("a page build panicked"))?)
+    })
 }
 
 /// The 下载中心's files, built in release into `dist/downloads/`: the token agent for Windows
