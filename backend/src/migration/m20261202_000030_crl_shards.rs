@@ -1,8 +1,9 @@
 //! Partitioned CRLs (issue 18): `certificate.crl_shard`, the shard a certificate was given
 //! at issuance (null for the certificates issued before, which keep the full CRL they
-//! name), the table `crl_shard` with each shard's latest CRL and its own CRL number, and
-//! the covering index `ix_certificate_crl` (migration 005) replaced by one with the shard in it, so that one shard's
-//! CRL (and the unsharded one) is read from the index alone.
+//! name), the table `crl_shard` with each shard's latest CRL and its own CRL number, and a
+//! covering index with the shard in it, so that one shard's CRL (and the unsharded one) is
+//! read from the index alone. `ix_certificate_crl` (migration 005) stays: it finds the
+//! entries still to encode (`crl_entry IS NULL`) without reading every revoked one.
 
 use sea_orm_migration::prelude::*;
 
@@ -31,7 +32,6 @@ impl MigrationTrait for Migration {
             t.primary_key(Index::create().col(Alias::new("ca_id")).col(Alias::new("shard")));
         }))
         .await?;
-        m.drop_index(Index::drop().name("ix_certificate_crl").table(Alias::new("certificate")).to_owned()).await?;
         m.create_index(index("certificate", &["ca_id", "crl_shard", "status", "crl_entry"], false)).await
     }
 
@@ -40,16 +40,6 @@ impl MigrationTrait for Migration {
             Index::drop()
                 .name("ix_certificate_ca_id_crl_shard_status_crl_entry")
                 .table(Alias::new("certificate"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_certificate_crl")
-                .table(Alias::new("certificate"))
-                .col(Alias::new("ca_id"))
-                .col(Alias::new("status"))
-                .col(Alias::new("crl_entry"))
                 .to_owned(),
         )
         .await?;
