@@ -1,7 +1,8 @@
 //! CA figures for `cargo xtask bench` (printed, not asserted):
 //! - issuance through the domain API, CSR in, certificate stored in SQLite;
 //! - CRL regeneration with many revoked entries, and how long a revocation takes to show
-//!   in the CRL and in OCSP.
+//!   in the CRL: in the one CRL of every certificate (as before the shards) and in the
+//!   certificate's shard (`--crl-shards`, 16), on the same database in the same run.
 //!
 //! Environment: `BENCH_ISSUE` (certificates, default 2000), `BENCH_CRL` (comma-separated
 //! revoked counts, default `100000`), `BENCH_OUT` (a directory: the CSRs are written there
@@ -114,6 +115,10 @@ async fn run() {
     // CRLs with many revoked entries.
     for &size in &crl_sizes {
         let app = state(tmp.path(), &format!("crl{size}")).await;
+        let partitions = app.ca.issuing.partitions.clone().unwrap();
+        // The same CA without partitions: one CRL of every certificate, as before the shards.
+        let mut unpartitioned = app.ca.issuing.clone();
+        unpartitioned.partitions = None;
         let now = chrono::DurationRound::duration_trunc(chrono::Utc::now(), chrono::Duration::seconds(1)).unwrap();
         let start = Instant::now();
         let mut batch = Vec::with_capacity(1000);
@@ -138,6 +143,7 @@ async fn run() {
                 invalidity_date: Set(None),
                 crl_entry: Set(Some(entry)),
                 created_at: Set(now),
+                crl_shard: Set(Some(i32::from(partitions.shard_of(&serial)))),
                 ..Default::default()
             });
             if batch.len() == 1000 || i + 1 == size {
@@ -146,20 +152,42 @@ async fn run() {
         }
         println!("BENCH crl_setup revoked={size} seconds={:.1}", start.elapsed().as_secs_f64());
         let start = Instant::now();
-        let crl = revoke::regenerate_crl(&app.db, &app.ca.issuing).await.unwrap();
+        let crl = revoke::regenerate_crl(&app.db, &unpartitioned).await.unwrap();
         println!(
             "BENCH crl_regenerate revoked={size} seconds={:.3} bytes={}",
             start.elapsed().as_secs_f64(),
             crl.der.len()
         );
+        let start = Instant::now();
+        let shard = revoke::regenerate_shard(&app.db, &app.ca.issuing, 0).await.unwrap();
+        println!(
+            "BENCH shard_regenerate revoked={size} seconds={:.3} bytes={}",
+            start.elapsed().as_secs_f64(),
+            shard.der.len()
+        );
 
-        // One more revocation: revoke() returns once the status change and the new CRL are
-        // committed together.
+        // One more revocation each way: revoke() returns once the status change and the new
+        // CRL are committed together. First into the one CRL of everything (the CA without
+        // partitions), then into the certificate's shard.
         let c = issue_fresh(&app).await;
         let start = Instant::now();
-        revoke::revoke(&app.db, &app.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
+        revoke::revoke(&app.db, &unpartitioned, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
         let in_crl = start.elapsed().as_secs_f64();
         println!("BENCH revoke_to_crl revoked={size} seconds={in_crl:.3}");
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let c = issue_fresh(&app).await;
+            let start = Instant::now();
+            revoke::revoke(&app.db, &app.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "BENCH revoke_to_shard revoked={size} shards={} count=20 median={:.4} max={:.4}",
+            partitions.shards,
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
     }
 
     if out.is_some() {

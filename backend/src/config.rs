@@ -83,6 +83,13 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_CA_KEY_ALGORITHM", default_value = "p256", value_parser = ["p256", "rsa3072"])]
     pub ca_key_algorithm: String,
 
+    /// CRL shards (partitions) of the issuing CA. A new certificate's shard is its serial mod
+    /// this number, fixed at issuance and named in its CRL distribution point
+    /// (`/ca/issuing/<shard>.crl`); changing it later moves no issued certificate, and every
+    /// shard that holds one stays served.
+    #[arg(long, env = "CERTDESK_CRL_SHARDS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub crl_shards: u16,
+
     /// Organisation in the CA names (`O=`).
     #[arg(long, env = "CERTDESK_CA_ORGANISATION", default_value = "CertDesk Demo")]
     pub ca_organisation: String,
@@ -368,6 +375,7 @@ impl Config {
             ca_pkcs11_token: "certdesk".into(),
             ca_pkcs11_pin: None,
             ca_key_algorithm: "p256".into(),
+            crl_shards: 16,
             ca_passphrase: Some("test passphrase, not for production".into()),
             ca_organisation: "CertDesk Test".into(),
             ca_name: "CertDesk Test".into(),

@@ -1,12 +1,11 @@
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AGENT_PORT, Staff, appReady, register, requestSmsCode, signInWithPassword, smsCode, staffSignedIn, startTokenAgent,
-  uniqueMobile, watchForErrors,
-} from './support';
+  uniqueMobile, watchForErrors, issuingCrlsText } from './support';
 import { approve, files, opensslSubject, wizard } from './journey';
 
 // 证书变更 and 经办人变更 (seed 004 §5) with the real agent and a SoftHSM2 UKey: an
@@ -232,8 +231,7 @@ async function supersededEverywhere(page: Page, baseURL: string, serial: string)
     writeFileSync(join(dir, name), await res.body());
     return join(dir, name);
   };
-  const crl = await save('/ca/issuing.crl', 'issuing.crl');
-  const crlText = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
+  const crlText = await issuingCrlsText(page.request, dir);
   const entry = crlText.slice(crlText.indexOf(serial.toUpperCase()));
   expect(entry).toMatch(/^[0-9A-F]+\s+Revocation Date:[^\n]*\n\s+CRL entry extensions:\s+X509v3 CRL Reason Code:\s+Superseded/);
   const issuing = await save('/ca/issuing.pem', 'issuing.pem');

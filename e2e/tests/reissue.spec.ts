@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_PORT, appReady, masked, register, smsCode, staffSignedIn, startTokenAgent, watchForErrors } from './support';
+import { AGENT_PORT, appReady, masked, register, smsCode, staffSignedIn, startTokenAgent, watchForErrors, issuingCrlsText } from './support';
 import { approve, files, wizard } from './journey';
 
 // 证书补办 / 密钥恢复 (seed 004 §6, seed 002 §2.2) with the real agent and SoftHSM2: a UKey
@@ -59,8 +59,7 @@ async function revocationOf(page: Page, baseURL: string, serial: string): Promis
     writeFileSync(join(dir, name), await res.body());
     return join(dir, name);
   };
-  const crl = await save('/ca/issuing.crl', 'issuing.crl');
-  const crlText = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
+  const crlText = await issuingCrlsText(page.request, dir);
   const at = crlText.indexOf(serial.toUpperCase());
   const entry = at < 0 ? '' : crlText.slice(at).split('Serial Number:')[0];
   const issuing = await save('/ca/issuing.pem', 'issuing.pem');

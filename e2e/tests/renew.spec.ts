@@ -1,9 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_PORT, Staff, appReady, register, staffSignedIn, startTokenAgent, watchForErrors } from './support';
+import { AGENT_PORT, Staff, appReady, register, staffSignedIn, startTokenAgent, watchForErrors, issuingCrlsText } from './support';
 import { approve, files, wizard } from './journey';
 
 // 证书延期 (seed 004 §4) with the real agent and a SoftHSM2 UKey, and a PC soft shield: a
@@ -73,8 +73,7 @@ async function supersededEverywhere(page: Page, baseURL: string, serial: string)
     writeFileSync(join(dir, name), await res.body());
     return join(dir, name);
   };
-  const crl = await save('/ca/issuing.crl', 'issuing.crl');
-  const crlText = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
+  const crlText = await issuingCrlsText(page.request, dir);
   const entry = crlText.slice(crlText.indexOf(serial.toUpperCase()));
   expect(entry).toMatch(/^[0-9A-F]+\s+Revocation Date:[^\n]*\n\s+CRL entry extensions:\s+X509v3 CRL Reason Code:\s+Superseded/);
   const issuing = await save('/ca/issuing.pem', 'issuing.pem');

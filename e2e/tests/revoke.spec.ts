@@ -1,9 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appReady, masked, register, smsCode, staffSignedIn, watchForErrors } from './support';
+import { appReady, issuingCrlsText, masked, register, smsCode, staffSignedIn, watchForErrors } from './support';
 import { approve, files, issue, wizard } from './journey';
 
 // 证书注销 by request (seed 004 §7), 冻结/解冻 in 我的证书 (seed 002 §2.2) and the revocation by
@@ -20,8 +20,7 @@ async function published(page: Page, baseURL: string, serial: string): Promise<{
     writeFileSync(join(dir, name), await res.body());
     return join(dir, name);
   };
-  const crlFile = await save('/ca/issuing.crl', 'issuing.crl');
-  const crl = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crlFile, '-noout', '-text'], { encoding: 'utf8' });
+  const crl = await issuingCrlsText(page.request, dir);
   const issuing = await save('/ca/issuing.pem', 'issuing.pem');
   const root = await save('/ca/root.pem', 'root.pem');
   const r = spawnSync(

@@ -1,5 +1,5 @@
 import { Page, expect } from '@playwright/test';
-import type { Browser, BrowserContext } from '@playwright/test';
+import type { APIRequestContext, Browser, BrowserContext } from '@playwright/test';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -260,4 +260,25 @@ export async function register(page: Page, staff: Staff, kind: '企业账户' | 
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('用户中心');
   return { mobile, password };
+}
+
+/**
+ * The text, by OpenSSL, of every CRL of the issuing CA one after the other: those the JSON
+ * array of partitioned CRLs names (the full-name CRL of the certificates from before the
+ * shards, then each shard's). A certificate's entry is in the CRL its distribution point names.
+ */
+export async function issuingCrlsText(request: APIRequestContext, dir: string): Promise<string> {
+  const list = await request.get('/ca/issuing-crls.json');
+  expect(list.status()).toBe(200);
+  const urls: string[] = await list.json();
+  expect(urls.length).toBeGreaterThan(1);
+  let text = '';
+  for (const [i, url] of urls.entries()) {
+    const res = await request.get(new URL(url).pathname);
+    expect(res.status()).toBe(200);
+    const file = join(dir, `issuing-${i}.crl`);
+    writeFileSync(file, await res.body());
+    text += execFileSync('openssl', ['crl', '-inform', 'DER', '-in', file, '-noout', '-text'], { encoding: 'utf8' });
+  }
+  return text;
 }

@@ -89,8 +89,17 @@ pub fn run() -> Result<()> {
         if let Some(size) = key.strip_prefix("crl_regenerate@") {
             println!("CRL regeneration with {size} revoked: {} s, {} bytes", f["seconds"], f["bytes"]);
         }
+        if let Some(size) = key.strip_prefix("shard_regenerate@") {
+            println!("one CRL shard's regeneration with {size} revoked: {} s, {} bytes", f["seconds"], f["bytes"]);
+        }
         if let Some(size) = key.strip_prefix("revoke_to_crl@") {
-            println!("revocation to CRL with {size} revoked: {} s", f["seconds"]);
+            println!("revocation to the one CRL of all with {size} revoked: {} s", f["seconds"]);
+        }
+        if let Some(size) = key.strip_prefix("revoke_to_shard@") {
+            println!(
+                "revocation to its CRL shard with {size} revoked ({} shards): median {} s, max {} s of {}",
+                f["shards"], f["median"], f["max"], f["count"]
+            );
         }
     }
     print_search(&search);

@@ -612,6 +612,11 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
             not_before: row.not_before,
             not_after: row.not_after,
             ski: subject_key_id(&row.cert_der)?,
+            // The issuing CA's CRLs are partitioned; the root's one CRL is signed offline.
+            partitions: (name == ISSUING).then(|| super::CrlPartitions {
+                base: format!("{}/ca/{name}", config.public_url.trim_end_matches('/')),
+                shards: config.crl_shards,
+            }),
             signer,
         })
     };

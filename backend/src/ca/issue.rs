@@ -160,7 +160,7 @@ fn params_for(
     p.key_usages = spec.key_usages(rsa);
     p.extended_key_usages = spec.extended_key_usages.to_vec();
     p.use_authority_key_identifier_extension = true;
-    p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![format!("{base}/ca/{}.crl", ca.issuing.name)] }];
+    p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![crl_url(ca, serial)] }];
     p.custom_extensions = vec![
         asn1::authority_info_access(Some(&format!("{base}/ocsp")), &format!("{base}/ca/{}.crt", ca.issuing.name))?,
         asn1::certificate_policies(spec.policy)?,
@@ -168,8 +168,22 @@ fn params_for(
     Ok((p, not_after))
 }
 
+/// The shard a new certificate with this serial belongs to, if the issuing CA's CRLs are
+/// partitioned (they are on every server loaded by `hierarchy::load`).
+fn crl_shard(ca: &CaService, serial: &[u8]) -> Option<u16> {
+    ca.issuing.partitions.as_ref().map(|p| p.shard_of(serial))
+}
+
+/// The CRL a new certificate names in its CRL distribution point: its shard's.
+fn crl_url(ca: &CaService, serial: &[u8]) -> String {
+    match &ca.issuing.partitions {
+        Some(p) => p.url(crl_shard(ca, serial)),
+        None => format!("{}/ca/{}.crl", ca.public_url, ca.issuing.name),
+    }
+}
+
 /// The profile's rules, checked on the decoded certificate before the real signature.
-fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr) -> Result<(), String> {
+fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr, crl_url: &str) -> Result<(), String> {
     let (_, cert) = parse_x509_certificate(der).map_err(|e| format!("does not decode: {e}"))?;
     let tbs = &cert.tbs_certificate;
     let (_, ca) = parse_x509_certificate(&issuing.cert_der).map_err(|e| format!("CA does not decode: {e}"))?;
@@ -237,7 +251,25 @@ fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr) -> Re
                 }
                 seen.push("eku");
             }
-            P::CRLDistributionPoints(_) => seen.push("crldp"),
+            P::CRLDistributionPoints(dps) => {
+                let uris: Vec<&str> = dps
+                    .points
+                    .iter()
+                    .filter_map(|dp| match &dp.distribution_point {
+                        Some(DistributionPointName::FullName(names)) => Some(names),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter_map(|n| match n {
+                        GeneralName::URI(u) => Some(*u),
+                        _ => None,
+                    })
+                    .collect();
+                if uris != [crl_url] {
+                    return Err(format!("CRL distribution point {uris:?} is not the certificate's shard {crl_url}"));
+                }
+                seen.push("crldp");
+            }
             P::AuthorityInfoAccess(_) => seen.push("aia"),
             P::CertificatePolicies(_) => seen.push("policies"),
             P::SubjectAlternativeName(_) => return Err("unexpected subjectAltName".into()),
@@ -399,7 +431,7 @@ async fn sign(db: &impl ConnectionTrait, ca: &CaService, req: &Plan<'_>) -> Resu
         let lint_issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&*ca.lint_key))
             .context("issuer")?;
         let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
-        if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr) {
+        if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr, &crl_url(ca, &serial)) {
             tracing::error!(profile = ?req.profile, %why, "refused to sign a certificate that breaks its profile");
             return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
         }
@@ -420,6 +452,7 @@ async fn sign(db: &impl ConnectionTrait, ca: &CaService, req: &Plan<'_>) -> Resu
             der: Set(cert.der().to_vec()),
             status: Set("valid".to_owned()),
             created_at: Set(Utc::now()),
+            crl_shard: Set(crl_shard(ca, &serial).map(i32::from)),
             ..Default::default()
         };
         match row.insert(db).await {

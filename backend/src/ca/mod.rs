@@ -30,12 +30,45 @@ pub struct Authority {
     pub not_after: DateTime<Utc>,
     /// Subject key identifier of the CA certificate.
     pub ski: Vec<u8>,
+    /// The issuing CA's CRL partitions; `None` for a CA with one full CRL (the root).
+    pub partitions: Option<CrlPartitions>,
     signer: Arc<dyn Signer>,
 }
 
 impl Authority {
     pub fn signer(&self) -> &dyn Signer {
         self.signer.as_ref()
+    }
+}
+
+/// How a CA's CRLs are partitioned (as Let's Encrypt's Boulder does): a new certificate's
+/// shard is its serial mod `shards`, fixed at issuance and named in its CRL distribution
+/// point; each shard is its own CRL with its own number and a critical
+/// issuingDistributionPoint. Certificates from before have no shard and name the full-name
+/// CRL, which is then their partition (listing only them, with its own
+/// issuingDistributionPoint).
+#[derive(Clone, Debug)]
+pub struct CrlPartitions {
+    /// `{public_url}/ca/{name}`.
+    pub base: String,
+    /// How many shards new certificates are spread over (`--crl-shards`).
+    pub shards: u16,
+}
+
+impl CrlPartitions {
+    /// The URL of a shard's CRL, or of the CRL of the certificates without a shard.
+    pub fn url(&self, shard: Option<u16>) -> String {
+        match shard {
+            Some(s) => format!("{}/{s}.crl", self.base),
+            None => format!("{}.crl", self.base),
+        }
+    }
+
+    /// The shard of a new certificate: its serial (big-endian) mod the number of shards.
+    pub fn shard_of(&self, serial: &[u8]) -> u16 {
+        let n = u32::from(self.shards.max(1));
+        let rest = serial.iter().fold(0u32, |acc, b| (acc * 256 + u32::from(*b)) % n);
+        u16::try_from(rest).unwrap_or(0)
     }
 }
 
@@ -69,6 +102,19 @@ pub fn subject_key_id(cert_der: &[u8]) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shard_is_the_serial_mod_the_number_of_shards() {
+        let p = CrlPartitions { base: "https://x/ca/issuing".into(), shards: 16 };
+        assert_eq!(p.shard_of(&[0x01, 0x23]), 0x0123 % 16);
+        let serial = [0x7f, 0xff, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2b];
+        assert_eq!(p.shard_of(&serial), 0x2b % 16);
+        let p7 = CrlPartitions { shards: 7, ..p };
+        let big = u128::from_be_bytes(serial);
+        assert_eq!(u128::from(p7.shard_of(&serial)), big % 7);
+        assert_eq!(p7.url(Some(3)), "https://x/ca/issuing/3.crl");
+        assert_eq!(p7.url(None), "https://x/ca/issuing.crl");
+    }
 
     #[test]
     fn serials_are_positive_16_bytes_and_differ() {

@@ -1,8 +1,11 @@
 //! Revocation (注销) with an RFC 5280 reason and invalidity date, freezing (冻结, certificate
-//! hold) and unfreezing, and the full CRL of each CA, regenerated after every change and on
-//! a timer. CRL numbers only grow: the next one is taken from the database row. Each CRL
-//! entry is encoded once, when the certificate is revoked or frozen, and kept beside it; a
-//! CRL is then the stored entries put together and signed.
+//! hold) and unfreezing, and the CRLs. The issuing CA's are partitioned (`CrlPartitions`):
+//! a change re-signs only the CRL its certificate names, its shard's, or for a certificate
+//! from before the shards, the full-name CRL; every CRL is also refreshed on a timer. CRL
+//! numbers only grow: the next one is taken from the database row (the CA's for the
+//! full-name CRL, the shard's own row for a shard). Each CRL entry is encoded once, when the
+//! certificate is revoked or frozen, and kept beside it; a CRL is then the stored entries
+//! put together and signed.
 
 use anyhow::Context;
 use certdesk_shared::ErrorCode;
@@ -10,16 +13,18 @@ use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set, Statement,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    Statement, TransactionTrait, sea_query::OnConflict,
 };
 
 use const_oid::AssociatedOid;
-use const_oid::db::rfc5280::{ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE};
-use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetString, Uint};
+use const_oid::db::rfc5280::{ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE, ID_CE_ISSUING_DISTRIBUTION_POINT};
+use der::asn1::{AnyRef, BitStringRef, Ia5String, ObjectIdentifier, OctetString, Uint};
 use der::{Decode, Encode, Sequence, Tag};
 use x509_cert::certificate::Version;
 use x509_cert::crl::RevokedCert;
+use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
 use x509_cert::ext::{Extension, Extensions};
 use x509_cert::name::Name;
@@ -28,7 +33,7 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
 
 use super::{Authority, asn1};
-use crate::entity::{ca_authority, certificate, crl};
+use crate::entity::{ca_authority, certificate, crl, crl_shard};
 use crate::error::AppError;
 
 /// How long a CRL is valid; a new one is made well before (see `CRL_REFRESH`).
@@ -120,7 +125,15 @@ async fn transition(
             .exec(&txn)
             .await?;
         if done.rows_affected == 1 {
-            regenerate_crl(&txn, ca).await?;
+            // Only the CRL this certificate names is signed again.
+            match cert.crl_shard.and_then(|s| u16::try_from(s).ok()) {
+                Some(shard) if ca.partitions.is_some() => {
+                    regenerate_shard(&txn, ca, shard).await?;
+                }
+                _ => {
+                    regenerate_crl(&txn, ca).await?;
+                }
+            }
             txn.commit().await?;
             super::ocsp::status_changed();
             return Ok(());
@@ -201,7 +214,8 @@ pub async fn hold(
     .await
 }
 
-/// Unfreezes (解冻): the certificate is valid again and leaves the next full CRL.
+/// Unfreezes (解冻): the certificate is valid again and leaves its CRL (signed again at once,
+/// `removeFromCRL` by absence: these are full CRLs, not deltas).
 pub async fn release(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &Authority,
@@ -226,7 +240,21 @@ pub async fn release(
     .await
 }
 
-/// Signs a new full CRL of `ca` with the next CRL number and stores it.
+/// Which certificates a CRL lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Every certificate of the CA: a CA whose CRLs are not partitioned (the root).
+    All,
+    /// The certificates without a shard (issued before the shards), which name the
+    /// full-name CRL (`/ca/issuing.crl`).
+    Unsharded,
+    /// One shard's certificates.
+    Shard(u16),
+}
+
+/// Signs a new CRL of `ca` at its full name (`/ca/{name}.crl`) with the next CRL number of the
+/// CA row and stores it. For a partitioned CA it lists the certificates without a shard and
+/// says so in its issuingDistributionPoint; otherwise every certificate.
 pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyhow::Result<crl::Model> {
     let txn = db.begin().await?;
     // Taking the number and writing the CRL in one transaction keeps numbers increasing
@@ -238,10 +266,12 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
         .await?;
     let number = ca_authority::Entity::find_by_id(ca.id).one(&txn).await?.context("CA row")?.crl_number;
     backfill_entries(&txn, ca).await?;
-    let revoked = revoked_entries(&txn, ca).await?;
+    let scope = if ca.partitions.is_some() { Scope::Unsharded } else { Scope::All };
+    let revoked = revoked_entries(&txn, ca, scope).await?;
     let this_update = Utc::now().duration_trunc(Duration::seconds(1))?;
     let next_update = this_update + CRL_VALIDITY;
-    let der = sign_crl(ca, number, this_update, next_update, &revoked)?;
+    let idp = ca.partitions.as_ref().map(|p| p.url(None));
+    let der = sign_crl(ca, number, this_update, next_update, &revoked, idp.as_deref())?;
     let model = crl::Model { ca_id: ca.id, number, this_update, next_update, der };
     crl::Entity::insert(model.clone().into_active_model())
         .on_conflict(
@@ -260,22 +290,77 @@ pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyho
     Ok(model)
 }
 
-/// The stored entries of every revoked or frozen certificate of the CA, already put together
-/// by the database (one row, not a million): read from the covering index
-/// `ix_certificate_crl` (ca_id, status, crl_entry), never from the certificate rows.
-async fn revoked_entries(txn: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<Vec<u8>> {
-    let backend = txn.get_database_backend();
-    let text = match backend {
-        DbBackend::Postgres => {
-            "SELECT string_agg(crl_entry, ''::bytea) AS entries FROM certificate \
-             WHERE ca_id = $1 AND status IN ($2, $3)"
-        }
-        _ => {
-            "SELECT CAST(group_concat(crl_entry, x'') AS BLOB) AS entries FROM certificate \
-             WHERE ca_id = ? AND status IN (?, ?)"
-        }
+/// Signs a new CRL of one shard of a partitioned CA, with the shard's next CRL number, and
+/// stores it. The shard's row is created the first time (number 0, then made 1 here), and the
+/// number is taken by an UPDATE of that row in this transaction, which holds the row until
+/// the commit: two servers signing one shard take turns, and its numbers only grow.
+pub async fn regenerate_shard(
+    db: &impl TransactionTrait,
+    ca: &Authority,
+    shard: u16,
+) -> anyhow::Result<crl_shard::Model> {
+    let partitions = ca.partitions.as_ref().context("this CA's CRLs are not partitioned")?;
+    let txn = db.begin().await?;
+    let epoch = DateTime::<Utc>::UNIX_EPOCH;
+    let first = crl_shard::Model {
+        ca_id: ca.id,
+        shard: i32::from(shard),
+        number: 0,
+        this_update: epoch,
+        next_update: epoch,
+        der: Vec::new(),
     };
-    let stmt = Statement::from_sql_and_values(backend, text, [ca.id.into(), REVOKED.into(), HOLD.into()]);
+    crl_shard::Entity::insert(first.into_active_model())
+        .on_conflict(OnConflict::columns([crl_shard::Column::CaId, crl_shard::Column::Shard]).do_nothing().to_owned())
+        .do_nothing()
+        .exec(&txn)
+        .await?;
+    let row = crl_shard::Entity::update_many()
+        .col_expr(crl_shard::Column::Number, Expr::col(crl_shard::Column::Number).add(1))
+        .filter(crl_shard::Column::CaId.eq(ca.id))
+        .filter(crl_shard::Column::Shard.eq(i32::from(shard)))
+        .exec(&txn)
+        .await?;
+    anyhow::ensure!(row.rows_affected == 1, "CRL shard {shard}: no row");
+    let number =
+        crl_shard::Entity::find_by_id((ca.id, i32::from(shard))).one(&txn).await?.context("CRL shard row")?.number;
+    backfill_entries(&txn, ca).await?;
+    let revoked = revoked_entries(&txn, ca, Scope::Shard(shard)).await?;
+    let this_update = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let next_update = this_update + CRL_VALIDITY;
+    let der = sign_crl(ca, number, this_update, next_update, &revoked, Some(&partitions.url(Some(shard))))?;
+    let model = crl_shard::Model { ca_id: ca.id, shard: i32::from(shard), number, this_update, next_update, der };
+    crl_shard::Entity::update(model.clone().into_active_model().reset_all()).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The stored entries of every revoked or frozen certificate of the CA in `scope`, already
+/// put together by the database (one row, not a million): read from the covering index
+/// `ix_certificate_ca_id_crl_shard_status_crl_entry` (migration 030), never from the
+/// certificate rows.
+async fn revoked_entries(txn: &impl ConnectionTrait, ca: &Authority, scope: Scope) -> anyhow::Result<Vec<u8>> {
+    let backend = txn.get_database_backend();
+    let (pg, lite) = match scope {
+        Scope::All => ("", ""),
+        Scope::Unsharded => ("AND crl_shard IS NULL", "AND crl_shard IS NULL"),
+        Scope::Shard(_) => ("AND crl_shard = $4", "AND crl_shard = ?"),
+    };
+    let text = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT string_agg(crl_entry, ''::bytea) AS entries FROM certificate \
+             WHERE ca_id = $1 AND status IN ($2, $3) {pg}"
+        ),
+        _ => format!(
+            "SELECT CAST(group_concat(crl_entry, x'') AS BLOB) AS entries FROM certificate \
+             WHERE ca_id = ? AND status IN (?, ?) {lite}"
+        ),
+    };
+    let mut values: Vec<sea_orm::Value> = vec![ca.id.into(), REVOKED.into(), HOLD.into()];
+    if let Scope::Shard(s) = scope {
+        values.push(i32::from(s).into());
+    }
+    let stmt = Statement::from_sql_and_values(backend, text, values);
     let row = txn.query_one(stmt).await?;
     Ok(match row {
         Some(r) => r.try_get::<Option<Vec<u8>>>("", "entries")?.unwrap_or_default(),
@@ -336,12 +421,16 @@ struct Signed<'a> {
 
 /// A v2 `CertificateList` (RFC 5280 §5.1) with AKI and CRL number, signed by `ca`.
 /// `revoked`: the CRL entries, each a complete DER SEQUENCE, one after the other.
+/// `partition`: the URL of a partition's CRL, written as its critical issuingDistributionPoint
+/// (RFC 5280 §5.2.5: the distribution point the certificates of this partition name, and
+/// onlyContainsUserCerts, as the issuing CA signs no CA certificate); `None` for a full CRL.
 pub(crate) fn sign_crl(
     ca: &Authority,
     number: i64,
     this_update: DateTime<Utc>,
     next_update: DateTime<Utc>,
     revoked: &[u8],
+    partition: Option<&str>,
 ) -> anyhow::Result<Vec<u8>> {
     let cert = x509_cert::Certificate::from_der(&ca.cert_der)?;
     let alg = asn1::signature_algorithm(ca.signer().algorithm()).context("unsupported CA key algorithm")?;
@@ -351,6 +440,24 @@ pub(crate) fn sign_crl(
         authority_cert_serial_number: None,
     };
     let number = CrlNumber(Uint::new(&number.to_be_bytes())?);
+    let mut crl_extensions = vec![extension(AuthorityKeyIdentifier::OID, &aki)?, extension(CrlNumber::OID, &number)?];
+    if let Some(url) = partition {
+        let idp = IssuingDistributionPoint {
+            distribution_point: Some(DistributionPointName::FullName(vec![GeneralName::UniformResourceIdentifier(
+                Ia5String::new(url)?,
+            )])),
+            only_contains_user_certs: true,
+            only_contains_ca_certs: false,
+            only_some_reasons: None,
+            indirect_crl: false,
+            only_contains_attribute_certs: false,
+        };
+        // Not `IssuingDistributionPoint::OID`: x509-cert 0.2.5 gives it the OID of
+        // subjectInfoAccess (1.3.6.1.5.5.7.1.11); a test checks the one written is 2.5.29.28.
+        let mut ext = extension(ID_CE_ISSUING_DISTRIBUTION_POINT, &idp)?;
+        ext.critical = true;
+        crl_extensions.push(ext);
+    }
     let tbs = TbsCertList {
         version: Version::V2,
         signature: alg.clone(),
@@ -358,7 +465,7 @@ pub(crate) fn sign_crl(
         this_update: asn1::time(this_update)?,
         next_update: Some(asn1::time(next_update)?),
         revoked_certificates: if revoked.is_empty() { None } else { Some(AnyRef::new(Tag::Sequence, revoked)?) },
-        crl_extensions: Some(vec![extension(AuthorityKeyIdentifier::OID, &aki)?, extension(CrlNumber::OID, &number)?]),
+        crl_extensions: Some(crl_extensions),
     }
     .to_der()?;
     let signature = ca.signer().sign(&tbs).map_err(|e| anyhow::anyhow!("signing the CRL: {e}"))?;
@@ -370,9 +477,48 @@ pub(crate) fn sign_crl(
     Ok(crl.to_der()?)
 }
 
-/// The stored CRL of a CA.
+/// The stored CRL of a CA at its full name.
 pub async fn current_crl(db: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<Option<crl::Model>> {
     Ok(crl::Entity::find_by_id(ca.id).one(db).await?)
+}
+
+/// The shards a partitioned CA serves: those new certificates are given (`0..shards`) and
+/// every shard that has a CRL, so that lowering `--crl-shards` never stops serving a shard an
+/// issued certificate names. Empty for a CA whose CRLs are not partitioned.
+pub async fn shards(db: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<Vec<u16>> {
+    let Some(p) = &ca.partitions else { return Ok(Vec::new()) };
+    let mut all: std::collections::BTreeSet<u16> = (0..p.shards).collect();
+    let stored = crl_shard::Entity::find().filter(crl_shard::Column::CaId.eq(ca.id)).all(db).await?;
+    all.extend(stored.iter().filter_map(|r| u16::try_from(r.shard).ok()));
+    Ok(all.into_iter().collect())
+}
+
+/// The stored CRL of a shard, signed first if the shard is served but has none yet (a
+/// server that has just started, before its timer's first round).
+pub async fn current_shard_crl(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    shard: u16,
+) -> anyhow::Result<Option<crl_shard::Model>> {
+    if let Some(row) = crl_shard::Entity::find_by_id((ca.id, i32::from(shard))).one(db).await?
+        && !row.der.is_empty()
+    {
+        return Ok(Some(row));
+    }
+    if !shards(db, ca).await?.contains(&shard) || !ca.signer().holds_key() {
+        return Ok(None);
+    }
+    Ok(Some(regenerate_shard(db, ca, shard).await?))
+}
+
+/// The URLs of every CRL of a partitioned CA (the JSON array of partitioned CRLs CCADB asks
+/// for): the full-name CRL, the partition of the certificates from before the shards, then
+/// each shard's.
+pub async fn crl_urls(db: &impl ConnectionTrait, ca: &Authority) -> anyhow::Result<Vec<String>> {
+    let Some(p) = &ca.partitions else { return Ok(Vec::new()) };
+    let mut urls = vec![p.url(None)];
+    urls.extend(shards(db, ca).await?.into_iter().map(|s| p.url(Some(s))));
+    Ok(urls)
 }
 
 /// An imported CRL (the offline root's) is reported this long before its nextUpdate.
@@ -401,6 +547,12 @@ pub async fn refresh_crls(db: &(impl ConnectionTrait + TransactionTrait), cas: &
         let stale = current_crl(db, ca).await?.is_none_or(|c| Utc::now() - c.this_update > CRL_REFRESH);
         if stale {
             regenerate_crl(db, ca).await?;
+        }
+        for shard in shards(db, ca).await? {
+            let row = crl_shard::Entity::find_by_id((ca.id, i32::from(shard))).one(db).await?;
+            if row.is_none_or(|c| c.der.is_empty() || Utc::now() - c.this_update > CRL_REFRESH) {
+                regenerate_shard(db, ca, shard).await?;
+            }
         }
     }
     Ok(())

@@ -169,6 +169,7 @@ fn open(dir: &Path, secret: &CaSecret) -> Result<OfflineRoot> {
         not_after: time(cert.validity().not_after),
         ski: subject_key_id(&cert_der)?,
         cert_der,
+        partitions: None,
         signer: Arc::new(key),
     };
     let ledger = serde_json::from_slice(&std::fs::read(dir.join(LEDGER_FILE)).context("reading the root's ledger")?)
@@ -301,7 +302,7 @@ pub fn crl(dir: &Path, secret: &CaSecret, revoke: &[(String, RevocationReason)])
         }
     }
     let number = root.ledger.crl_number + 1;
-    let der = revoke::sign_crl(&root.authority, number, now, now + ROOT_CRL_VALIDITY, &entries)?;
+    let der = revoke::sign_crl(&root.authority, number, now, now + ROOT_CRL_VALIDITY, &entries, None)?;
     root.ledger.crl_number = number;
     save(dir, &root.ledger)?;
     Ok(der)

@@ -224,6 +224,7 @@ mod tests {
             email: None,
             medium_no: None,
             frozen_by: None,
+            crl_shard: None,
         }
     }
 

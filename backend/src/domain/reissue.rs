@@ -604,6 +604,7 @@ mod tests {
             email: None,
             medium_no: Some("UKEY-1".into()),
             frozen_by: None,
+            crl_shard: None,
         }
     }
 

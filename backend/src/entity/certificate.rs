@@ -30,6 +30,9 @@ pub struct Model {
     pub medium_no: Option<String>,
     /// Who froze it while it is on hold: `holder` or `staff` (migration 024).
     pub frozen_by: Option<String>,
+    /// The CRL shard fixed at issuance and named in its CRL distribution point; none for a
+    /// certificate issued before CRLs were partitioned, which names the full CRL (migration 030).
+    pub crl_shard: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

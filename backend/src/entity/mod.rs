@@ -12,6 +12,7 @@ pub mod catalogue_validity;
 pub mod certificate;
 pub mod certificate_contact;
 pub mod crl;
+pub mod crl_shard;
 pub mod expiry_notice;
 pub mod invoice;
 pub mod mobile_shield;

@@ -1,5 +1,6 @@
-//! The CA's public files at stable URLs: CA certificates, the chain, each CA's CRL, and
-//! issued certificates as PEM, DER or a PKCS#7 chain.
+//! The CA's public files at stable URLs: CA certificates, the chain, each CA's CRL, the
+//! issuing CA's CRL shards (`/ca/issuing/<shard>.crl`) and their list
+//! (`/ca/issuing-crls.json`), and issued certificates as PEM, DER or a PKCS#7 chain.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -16,7 +17,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/ca/{file}", get(ca_file))
+    Router::new().route("/ca/{file}", get(ca_file)).route("/ca/{name}/{file}", get(shard_crl))
 }
 
 /// Under `/api`.
@@ -38,6 +39,15 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>) -> Res
         let body = pem("CERTIFICATE", &state.ca.issuing.cert_der)? + &pem("CERTIFICATE", &state.ca.root.cert_der)?;
         return Ok(download("application/pem-certificate-chain", "public, max-age=86400", body));
     }
+    if ext == "json"
+        && let Some(ca) = name.strip_suffix("-crls").and_then(|n| authority(&state, n))
+        && ca.partitions.is_some()
+    {
+        // CCADB's "JSON Array of Partitioned CRLs": every CRL URL of the CA.
+        let urls = crate::ca::revoke::crl_urls(&state.db, ca).await?;
+        let body = serde_json::to_string(&urls).map_err(|e| AppError::Internal(e.into()))?;
+        return Ok(download("application/json", "public, max-age=300, must-revalidate", body));
+    }
     let ca = authority(&state, name).ok_or(AppError::Code(ErrorCode::NotFound))?;
     match ext {
         "crt" | "cer" => Ok(download("application/pkix-cert", "public, max-age=86400", ca.cert_der.clone())),
@@ -45,15 +55,35 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>) -> Res
         "crl" => {
             let crl =
                 crate::ca::revoke::current_crl(&state.db, ca).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
-            // Caches may keep it a few minutes: a revocation shows up in OCSP at once.
-            let mut res = download("application/pkix-crl", "public, max-age=300, must-revalidate", crl.der);
-            if let Ok(v) = crl.this_update.to_rfc2822().replace("+0000", "GMT").parse() {
-                res.headers_mut().insert(header::LAST_MODIFIED, v);
-            }
-            Ok(res)
+            Ok(crl_response(crl.der, crl.this_update))
         }
         _ => Err(ErrorCode::NotFound.into()),
     }
+}
+
+/// A CRL: caches may keep it a few minutes (a revocation shows up in OCSP at once).
+fn crl_response(der: Vec<u8>, this_update: chrono::DateTime<chrono::Utc>) -> Response {
+    let mut res = download("application/pkix-crl", "public, max-age=300, must-revalidate", der);
+    if let Ok(v) = this_update.to_rfc2822().replace("+0000", "GMT").parse() {
+        res.headers_mut().insert(header::LAST_MODIFIED, v);
+    }
+    res
+}
+
+/// `/ca/issuing/<shard>.crl`: one shard of a partitioned CA's CRLs.
+async fn shard_crl(
+    State(state): State<AppState>,
+    Path((name, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let ca = authority(&state, &name).ok_or(AppError::Code(ErrorCode::NotFound))?;
+    let shard = file
+        .strip_suffix(".crl")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n.len() == 1 || !n.starts_with('0')))
+        .and_then(|n| n.parse::<u16>().ok())
+        .ok_or(AppError::Code(ErrorCode::NotFound))?;
+    let crl =
+        crate::ca::revoke::current_shard_crl(&state.db, ca, shard).await?.ok_or(AppError::Code(ErrorCode::NotFound))?;
+    Ok(crl_response(crl.der, crl.this_update))
 }
 
 async fn certificate_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {

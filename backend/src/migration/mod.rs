@@ -36,6 +36,7 @@ mod m20261202_000026_alipay_sandbox;
 mod m20261202_000027_sms_wire;
 mod m20261202_000028_mobile_shield;
 mod m20261202_000029_qr_login;
+mod m20261202_000030_crl_shards;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000027_sms_wire::Migration),
             Box::new(m20261202_000028_mobile_shield::Migration),
             Box::new(m20261202_000029_qr_login::Migration),
+            Box::new(m20261202_000030_crl_shards::Migration),
         ]
     }
 }

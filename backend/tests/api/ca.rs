@@ -44,7 +44,7 @@ pub fn p256_csr() -> Vec<u8> {
 }
 
 /// A CSR made by the openssl command line (RSA keys, which ring cannot generate).
-fn openssl_csr(dir: &Path, newkey: &str) -> Vec<u8> {
+pub fn openssl_csr(dir: &Path, newkey: &str) -> Vec<u8> {
     let out = dir.join(format!("{}.csr", newkey.replace(':', "-")));
     let status = Command::new("openssl")
         .args(["req", "-new", "-newkey", newkey, "-nodes", "-keyout"])
@@ -77,7 +77,7 @@ pub struct Files {
 }
 
 impl Files {
-    fn write(&self, name: &str, content: &str) -> std::path::PathBuf {
+    pub fn write(&self, name: &str, content: &str) -> std::path::PathBuf {
         let p = self.dir.path().join(name);
         std::fs::write(&p, content).unwrap();
         p
@@ -85,7 +85,7 @@ impl Files {
 }
 
 /// `openssl verify -x509_strict` with our chain; Ok(()) or the tool's output.
-fn openssl_verify(f: &Files, app: &TestApp, leaf: &[u8], crl_der: Option<&[u8]>) -> Result<(), String> {
+pub fn openssl_verify(f: &Files, app: &TestApp, leaf: &[u8], crl_der: Option<&[u8]>) -> Result<(), String> {
     let root = f.write("root.pem", &pem("CERTIFICATE", &app.state.ca.root.cert_der));
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
     let leaf = f.write("leaf.pem", &pem("CERTIFICATE", leaf));
@@ -205,15 +205,56 @@ async fn a_pem_csr_is_accepted_too() {
     issue_one(&app, CertificateProfile::PersonalSign, csr.as_bytes()).await.unwrap();
 }
 
-pub async fn fetch_crl(app: &TestApp) -> Vec<u8> {
-    let res = app.get("/ca/issuing.crl").await;
+/// The URL in a certificate's CRL distribution point (one URI, as we issue them).
+pub fn crl_url_of(cert_der: &[u8]) -> String {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).unwrap();
+    let uris: Vec<String> = cert
+        .extensions()
+        .iter()
+        .filter_map(|e| match e.parsed_extension() {
+            ParsedExtension::CRLDistributionPoints(dps) => Some(dps),
+            _ => None,
+        })
+        .flat_map(|dps| dps.points.iter())
+        .filter_map(|dp| match &dp.distribution_point {
+            Some(DistributionPointName::FullName(names)) => Some(names),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|n| match n {
+            GeneralName::URI(u) => Some(u.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(uris.len(), 1, "{uris:?}");
+    uris[0].clone()
+}
+
+/// The CRL a relying party fetches for the certificate with this serial: the one its CRL
+/// distribution point names (its shard's), from this server.
+pub async fn fetch_crl(app: &TestApp, serial: &str) -> Vec<u8> {
+    let cert = certificate::Entity::find()
+        .filter(certificate::Column::Serial.eq(serial.to_ascii_lowercase()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let url = crl_url_of(&cert.der);
+    let path = url.strip_prefix(&app.state.config.public_url).unwrap_or_else(|| panic!("{url}"));
+    fetch_crl_at(app, path).await
+}
+
+/// A CRL at a path of this server, checked for its content type and caching.
+pub async fn fetch_crl_at(app: &TestApp, path: &str) -> Vec<u8> {
+    let res = app.get(path).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pkix-crl");
     assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=300"));
     res.bytes().await.unwrap().to_vec()
 }
 
-fn crl_number(der: &[u8]) -> u64 {
+pub fn crl_number(der: &[u8]) -> u64 {
     let (_, crl) = x509_parser::parse_x509_crl(der).unwrap();
     crl.crl_number().unwrap().to_u64_digits().first().copied().unwrap_or(0)
 }
@@ -225,18 +266,19 @@ async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
     let kept = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let gone = issue_one(&app, CertificateProfile::LegalSign, &p256_csr()).await.unwrap();
 
-    let before = fetch_crl(&app).await;
+    let before = fetch_crl(&app, &gone.serial).await;
     openssl_verify(&f, &app, &gone.der, Some(&before)).unwrap();
 
     let when = chrono::Utc::now() - chrono::Duration::days(2);
     revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::KeyCompromise, Some(when))
         .await
         .unwrap();
-    let after = fetch_crl(&app).await;
+    let after = fetch_crl(&app, &gone.serial).await;
     assert!(crl_number(&after) > crl_number(&before));
     let err = openssl_verify(&f, &app, &gone.der, Some(&after)).unwrap_err();
     assert!(err.contains("certificate revoked"), "{err}");
-    openssl_verify(&f, &app, &kept.der, Some(&after)).unwrap();
+    // `kept` is in another shard or the same one: either way its own CRL passes it.
+    openssl_verify(&f, &app, &kept.der, Some(&fetch_crl(&app, &kept.serial).await)).unwrap();
 
     // x509-cert's own CertificateList reads both CRLs (without and with an entry) and
     // encodes them back to the same bytes: the stored entries make one valid DER structure.
@@ -264,7 +306,7 @@ async fn revocation_shows_in_the_crl_and_openssl_refuses_the_certificate() {
     let again =
         revoke::revoke(&app.state.db, &app.state.ca.issuing, &gone.serial, RevocationReason::Superseded, None).await;
     assert_eq!(again.unwrap_err().code(), ErrorCode::AlreadyRevoked);
-    assert_eq!(crl_number(&fetch_crl(&app).await), crl_number(&after));
+    assert_eq!(crl_number(&fetch_crl(&app, &gone.serial).await), crl_number(&after));
 }
 
 #[tokio::test]
@@ -274,7 +316,7 @@ async fn freezing_lists_the_certificate_on_hold_until_it_is_released() {
     let c = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
     let ca = &app.state.ca.issuing;
     revoke::hold(&app.state.db, ca, &c.serial).await.unwrap();
-    let held = fetch_crl(&app).await;
+    let held = fetch_crl(&app, &c.serial).await;
     let err = openssl_verify(&f, &app, &c.der, Some(&held)).unwrap_err();
     assert!(err.contains("revoked"), "{err}");
     let (_, crl) = x509_parser::parse_x509_crl(&held).unwrap();
@@ -282,7 +324,7 @@ async fn freezing_lists_the_certificate_on_hold_until_it_is_released() {
     assert_eq!(revoke::hold(&app.state.db, ca, &c.serial).await.unwrap_err().code(), ErrorCode::NotValid);
 
     revoke::release(&app.state.db, ca, &c.serial).await.unwrap();
-    let released = fetch_crl(&app).await;
+    let released = fetch_crl(&app, &c.serial).await;
     assert!(crl_number(&released) > crl_number(&held));
     openssl_verify(&f, &app, &c.der, Some(&released)).unwrap();
     assert_eq!(revoke::release(&app.state.db, ca, &c.serial).await.unwrap_err().code(), ErrorCode::NotOnHold);
@@ -438,7 +480,7 @@ async fn pkilint_finds_no_errors() {
         "empty root crl",
         pem("X509 CRL", &root_crl),
     );
-    let crl = fetch_crl(&app).await;
+    let crl = fetch_crl(&app, &last.serial).await;
     warnings += &run("lint_crl", &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"], "crl", pem("X509 CRL", &crl));
     // No warning is accepted either (ARCHITECTURE.md would list one with its reason).
     assert!(!warnings.contains("WARNING"), "pkilint warnings:\n{warnings}");
@@ -649,11 +691,11 @@ async fn an_rsa_3072_hierarchy_issues_revokes_and_answers_ocsp() {
     let (_, root) = x509_parser::parse_x509_certificate(&app.state.ca.root.cert_der).unwrap();
     assert_eq!(root.public_key().parsed().unwrap().key_size(), 3072);
     let c = issue_one(&app, CertificateProfile::LegalSign, &p256_csr()).await.unwrap();
-    openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app).await)).unwrap();
+    openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app, &c.serial).await)).unwrap();
     let good = openssl_ocsp(&f, &app, &c.serial, &[]);
     assert!(good.contains(": good") && good.contains("Response verify OK"), "{good}");
     revoke::revoke(&app.state.db, &app.state.ca.issuing, &c.serial, RevocationReason::Superseded, None).await.unwrap();
-    let err = openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app).await)).unwrap_err();
+    let err = openssl_verify(&f, &app, &c.der, Some(&fetch_crl(&app, &c.serial).await)).unwrap_err();
     assert!(err.contains("certificate revoked"), "{err}");
     let revoked = openssl_ocsp(&f, &app, &c.serial, &[]);
     assert!(revoked.contains("Reason: superseded") && revoked.contains("Response verify OK"), "{revoked}");
@@ -722,7 +764,7 @@ async fn racing_status_changes_never_undo_a_revocation() {
             .unwrap()
             .unwrap();
         assert_eq!(row.status, "revoked", "round {round}");
-        let crl_der = fetch_crl(&app).await;
+        let crl_der = fetch_crl(&app, &c.serial).await;
         let (_, crl) = x509_parser::parse_x509_crl(&crl_der).unwrap();
         let listed = crl
             .iter_revoked_certificates()

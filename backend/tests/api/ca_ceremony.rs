@@ -161,7 +161,7 @@ async fn the_root_ceremony_leaves_the_root_key_off_the_server() {
 
     // A leaf verifies with both CRLs checked; OCSP answers through the issuing CA's responder.
     let leaf = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
-    let issuing_crl = bytes(&app, "/ca/issuing.crl").await;
+    let issuing_crl = crate::ca::fetch_crl(&app, &leaf.serial).await;
     verify_all(&work, &root_der, &signed.cert_der, &leaf.der, &[&root_crl, &issuing_crl]).unwrap();
     let (_, ocsp_cert) = x509_parser::parse_x509_certificate(&ca.ocsp.cert_der).unwrap();
     assert_eq!(

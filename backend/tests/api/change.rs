@@ -191,7 +191,7 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let ocsp = openssl_ocsp(&f, &app, &old.serial, &[]);
     assert!(ocsp.contains(": revoked") && ocsp.contains("Reason: superseded"), "{ocsp}");
-    let crl = fetch_crl(&app).await;
+    let crl = fetch_crl(&app, &old.serial).await;
     let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
     assert!(crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == old.serial));
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REQUEST_DONE");

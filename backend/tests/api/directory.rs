@@ -172,7 +172,7 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     );
     let (_, page) = anyone.get("/api/public/bulletin").await;
     assert_eq!(page["entries"][0]["uid"], uid.as_str(), "newest first");
-    let crl = fetch_crl(&app).await;
+    let crl = fetch_crl(&app, &serial).await;
     let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
     assert!(
         crl.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == serial),

@@ -96,7 +96,7 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     // Revoked with the holder's reason: OCSP, the CRL, the search, 我的证书, the SMS.
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("affiliationChanged"), "{answer}");
-    assert!(in_crl(&fetch_crl(&app).await, &serial));
+    assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
     let (_, mine) = holder.get(&format!("/api/my-certificates/{uid}")).await;
     assert_eq!(mine["status"], "revoked", "{mine}");
     // The operator's phone is the account's in these tests: the result goes there.
@@ -153,7 +153,7 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     );
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("certificateHold"), "{answer}");
-    assert!(in_crl(&fetch_crl(&app).await, &serial));
+    assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
     assert!(trail_has(&mut admin, "certificate_frozen", &serial).await);
 
     // 解冻 needs the code of the phone of record.
@@ -164,7 +164,7 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     let (s, c) = holder.post(&unfreeze, json!({ "code": code })).await;
     assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("valid")), "{c}");
     assert!(ocsp(&app, &serial).await.contains(": good"));
-    assert!(!in_crl(&fetch_crl(&app).await, &serial));
+    assert!(!in_crl(&fetch_crl(&app, &serial).await, &serial));
 
     // Staff freeze (with a comment): the holder cannot unfreeze that; staff can.
     let path = format!("/api/admin/certificates/{uid}");
@@ -228,7 +228,7 @@ async fn a_revocation_by_staff_waits_for_a_second_member_and_nobody_approves_the
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("keyCompromise"), "{answer}");
-    assert!(in_crl(&fetch_crl(&app).await, &serial));
+    assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
     let (s, v) = second.post(&decide, json!({ "approve": true })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
     let (s, v) = second.post(&ask, json!({ "reason": "key_compromise", "comment": "再次" })).await;
