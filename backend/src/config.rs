@@ -214,6 +214,12 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_EXPIRY_NOTICE_INTERVAL_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub expiry_notice_interval_secs: u64,
+
+    /// Seconds between two rounds of asking the payment providers about open orders whose
+    /// notification has not come (`domain::payment::reconcile_open_orders`).
+    #[arg(long, env = "CERTDESK_PAYMENT_RECONCILE_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub payment_reconcile_interval_secs: u64,
 }
 
 /// Alibaba Cloud's SMS endpoint (`dysmsapi`, RPC style).
@@ -413,6 +419,7 @@ impl Config {
             transfer_bank: "测试银行".into(),
             insecure_captcha_echo: true,
             expiry_notice_interval_secs: 3600,
+            payment_reconcile_interval_secs: 60,
         }
     }
 }

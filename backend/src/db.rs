@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::config::Config;
@@ -88,4 +91,22 @@ pub fn kind(db: &DatabaseConnection) -> &'static str {
         DbBackend::Postgres => "postgres",
         DbBackend::MySql => "mysql",
     }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock with its first
+/// statement, as `BEGIN IMMEDIATE` would (SeaORM only says `BEGIN`). A deferred transaction
+/// that reads and then writes after another connection wrote fails at once with
+/// `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT`: SQLite does not wait there, since waiting could
+/// deadlock. Taking the lock first makes it wait its turn under the busy timeout instead
+/// (found by the crash harness's concurrent load). PostgreSQL needs nothing of this.
+pub async fn begin_write<C>(db: &C) -> Result<DatabaseTransaction, DbErr>
+where
+    C: TransactionTrait + ?Sized,
+{
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // A write that changes nothing still takes the write lock.
+        txn.execute_unprepared("DELETE FROM seaql_migrations WHERE 0").await?;
+    }
+    Ok(txn)
 }

@@ -64,7 +64,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let timers = [
         tokio::spawn(refresh_crls_forever(state.clone(), stopping.clone())),
-        tokio::spawn(send_expiry_notices_forever(state.clone(), stopping)),
+        tokio::spawn(send_expiry_notices_forever(state.clone(), stopping.clone())),
+        tokio::spawn(reconcile_payments_forever(state.clone(), stopping)),
     ];
     // On SIGTERM or Ctrl-C the listener closes and the requests in flight finish.
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -130,6 +131,23 @@ async fn send_expiry_notices_forever(state: AppState, mut stopping: tokio::sync:
         // Their SMS, to the real gateway (with the sandbox, the outbox was the delivery).
         if let Err(e) = state.notifier.relay_pending_sms().await {
             tracing::error!(error = ?e, "relaying SMS to the gateway failed");
+        }
+    }
+}
+
+/// Every `--payment-reconcile-interval-secs`: open orders whose notification has not come are
+/// asked of their provider (`domain::payment::reconcile_open_orders`), so a payment whose
+/// notification was lost is recorded even when nobody looks at the order again.
+async fn reconcile_payments_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(state.config.payment_reconcile_interval_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while next_round(&mut tick, &mut stopping).await {
+        match domain::payment::reconcile_open_orders(&state.db, &state.payments, &state.audit_key, chrono::Utc::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(recorded = n, "payments recorded from the providers' answers"),
+            Err(e) => tracing::error!(error = ?e, "asking the payment providers about open orders failed"),
         }
     }
 }

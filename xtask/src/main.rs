@@ -10,6 +10,9 @@
 //! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
 //!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
 //!   default); fails when a target panics. Not part of `test`.
+//! - `faults [--kills N]`: the crash harness (`backend/tests/api/faults.rs`) with N kills
+//!   (100 by default) on SQLite (one server), then on a throw-away PostgreSQL (two servers).
+//!   `test` runs it with 3 kills inside the API tests.
 
 mod bench;
 mod postgres;
@@ -33,9 +36,10 @@ fn main() -> Result<()> {
         Some("app") => setup::build_tools().and_then(|()| setup::build_app()),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("faults") => faults(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release]"
+                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release] | faults [--kills N]"
             );
             std::process::exit(2);
         }
@@ -74,6 +78,31 @@ fn fuzz(args: &[String]) -> Result<()> {
     cmd.args(args.iter().filter(|a| *a != "--release"));
     step("Fuzzing the OCSP request reader and the CSR reader");
     sh(&mut cmd)
+}
+
+/// `cargo xtask faults [--kills N]`: the crash harness on SQLite, then on PostgreSQL.
+fn faults(args: &[String]) -> Result<()> {
+    let kills = match args {
+        [] => "100".to_owned(),
+        [flag, n] if flag == "--kills" && n.parse::<u32>().is_ok() => n.clone(),
+        _ => bail!("usage: cargo xtask faults [--kills N]"),
+    };
+    setup::test_packages()?;
+    let started = Instant::now();
+    let mut tally = tally::Tally::default();
+    let harness = |db: &str| {
+        let mut c = cargo();
+        c.args(["test", "-p", "certdesk-backend", "--test", "api", "faults::", "--", "--nocapture"])
+            .env("FAULTS_KILLS", &kills);
+        step(&format!("Crash harness on {db}: {kills} kills"));
+        c
+    };
+    tally.cargo("faults on SQLite", harness("SQLite").env_remove("TEST_DATABASE_URL"))?;
+    let pg = postgres::TempPostgres::start()?;
+    tally.cargo("faults on PostgreSQL", harness("PostgreSQL").env("TEST_DATABASE_URL", pg.url()))?;
+    drop(pg);
+    tally.print(started.elapsed());
+    tally.check()
 }
 
 /// A step's heading, with the time since the command started (so that a log shows where

@@ -111,7 +111,7 @@ pub async fn request_issuing(
     config: &Config,
     replace: bool,
 ) -> Result<Vec<u8>> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     lock_absent(&txn).await?;
     let pending = ca_request::Entity::find_by_id(ISSUING).one(&txn).await?;
     if let Some(p) = &pending
@@ -257,7 +257,7 @@ pub async fn import(
         }
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     lock_absent(&txn).await?;
     let pending = ca_request::Entity::find_by_id(ISSUING)
         .one(&txn)
@@ -343,7 +343,7 @@ pub async fn import_root_crl(
         );
     }
     let crl = check_root_crl(crl_der, &ca.root.cert_der)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = ca_authority::Entity::find_by_id(ca.root.id).one(&txn).await?.context("root CA row")?.crl_number;
     if crl.number <= current {
         bail!(
@@ -431,7 +431,7 @@ pub async fn take_root_offline(
     drop(key);
     let crl_der = root::crl(dir, secret, &[])?;
     let crl = check_root_crl(&crl_der, &row.cert_der)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let done = ca_authority::Entity::update_many()
         .col_expr(ca_authority::Column::KeyStorage, sea_orm::sea_query::Expr::value(OFFLINE))
         .col_expr(ca_authority::Column::KeyBlob, sea_orm::sea_query::Expr::value(Vec::<u8>::new()))
@@ -536,7 +536,7 @@ pub async fn renew_responder_if_due(
     let store = KeyStore::from_config(config)?;
     let names = Names::from_config(config);
     let r = issue_responder(&store, &names, &ca.public_url, &ca.issuing.cert_der, ca.issuing.signer())?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let done = ca_authority::Entity::update_many()
         .set(ca_authority::ActiveModel {
             subject: Set(dn_string(&r.params.distinguished_name)),

@@ -117,7 +117,7 @@ async fn transition(
             return Err(refused(&cert).into());
         }
         let update = change(&cert)?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let done = certificate::Entity::update_many()
             .set(update)
             .filter(certificate::Column::Id.eq(cert.id))
@@ -256,7 +256,7 @@ enum Scope {
 /// CA row and stores it. For a partitioned CA it lists the certificates without a shard and
 /// says so in its issuingDistributionPoint; otherwise every certificate.
 pub async fn regenerate_crl(db: &impl TransactionTrait, ca: &Authority) -> anyhow::Result<crl::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Taking the number and writing the CRL in one transaction keeps numbers increasing
     // even with several servers.
     ca_authority::Entity::update_many()
@@ -300,7 +300,7 @@ pub async fn regenerate_shard(
     shard: u16,
 ) -> anyhow::Result<crl_shard::Model> {
     let partitions = ca.partitions.as_ref().context("this CA's CRLs are not partitioned")?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let epoch = DateTime::<Utc>::UNIX_EPOCH;
     let first = crl_shard::Model {
         ca_id: ca.id,

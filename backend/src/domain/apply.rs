@@ -248,7 +248,7 @@ pub async fn upload(
     // Replace in one transaction: a crash keeps the old document or the new, never neither.
     // The first statement also re-checks (and on PostgreSQL locks) the editable status, so
     // an upload racing a submission, or another upload, waits or loses cleanly.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let still_editable = exec(
         &txn,
         "UPDATE request SET updated_at = $2 WHERE id = $1 AND status IN ('draft', 'rejected')",

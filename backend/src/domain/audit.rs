@@ -120,7 +120,7 @@ pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditK
             hash: Set(hash),
             ..Default::default()
         };
-        let attempt = db.begin().await?;
+        let attempt = crate::db::begin_write(db).await?;
         match audit_event::Entity::insert(row).exec(&attempt).await {
             Ok(_) => return attempt.commit().await,
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {

@@ -27,7 +27,7 @@ pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> R
         return Ok(());
     }
     // All or nothing: a crash half-way must not leave a project without its types.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let db = &txn;
     let project = "ra-test";
     let insert = catalogue_project::Entity::insert(catalogue_project::ActiveModel {
@@ -119,7 +119,7 @@ pub async fn set_price(
 ) -> Result<ValidityOption, AppError> {
     invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
     let v = catalogue_validity::Entity::find_by_id(validity_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     exec(
         &txn,
         "UPDATE catalogue_validity SET price_fen = $2 WHERE id = $1",
@@ -147,7 +147,7 @@ pub async fn set_reissue_price(
 ) -> Result<CertificateType, AppError> {
     invalid(certdesk_shared::apply::check_price("price_fen", price_fen))?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     exec(
         &txn,
         "UPDATE catalogue_type SET reissue_price_fen = $2 WHERE id = $1",
@@ -182,7 +182,7 @@ pub async fn add_validity(
     invalid(errors)?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let id = format!("{}-{years}y", t.id);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     catalogue_validity::Entity::insert(catalogue_validity::ActiveModel {
         id: Set(id.clone()),
         type_id: Set(t.id.clone()),
@@ -227,7 +227,7 @@ pub async fn add_project(
     let position = catalogue_project::Entity::find().count(db).await? as i32 + 1;
     let id = new_id();
     // The change and its audit row together.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     catalogue_project::Entity::insert(catalogue_project::ActiveModel {
         id: Set(id.clone()),
         name: Set(name.to_owned()),
@@ -271,7 +271,7 @@ pub async fn add_type(
         renewal_review: s.renewal_review,
         reissue_price_fen: REISSUE_PRICE_FEN,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     catalogue_type::Entity::insert(catalogue_type::ActiveModel::from(t.clone()))
         .exec(&txn)
         .await
@@ -296,7 +296,7 @@ pub async fn change_type(
     invalid(s.check())?;
     let t = catalogue_type::Entity::find_by_id(type_id.to_owned()).one(db).await?.ok_or(ErrorCode::NotFound)?;
     let (media, documents) = (s.media_codes(), s.document_codes());
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     exec(
         &txn,
         "UPDATE catalogue_type SET name = $2, media = $3, documents = $4, renewal_review = $5 WHERE id = $1",

@@ -393,7 +393,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> Result<request::Model, AppError> {
     let r = own_change(db, account_id, id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if !advance(&txn, &r.id, r.status, Transition::Withdraw, now, vec![]).await? {
         return Err(ErrorCode::NotEditable.into());
     }
@@ -466,7 +466,7 @@ pub async fn issue(
         return Err(ErrorCode::CertificateNotValid.into());
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
         return Ok(same);
     }

@@ -124,7 +124,7 @@ pub async fn issue_for_csr(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let issued = issue_in(&txn, ca, key, &authorized, csr, medium_no, meta, now).await?;
     txn.commit().await?;
     Ok(issued)

@@ -14,7 +14,7 @@ use certdesk_shared::{ErrorCode, Mobile};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, TransactionTrait,
+    QueryResult, QuerySelect,
 };
 
 use super::{exec, query_one, sql};
@@ -169,7 +169,7 @@ async fn send_one(
     sent: &mut Sent,
 ) -> Result<(), AppError> {
     let holder = &cert.holder;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let claimed = exec(
         &txn,
         "INSERT INTO expiry_notice (id, account_id, certificate_uid, threshold_days, subject, not_after, created_at) \

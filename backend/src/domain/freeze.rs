@@ -37,7 +37,7 @@ async fn change(
     comment: Option<&str>,
     meta: &ClientMeta,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if freeze {
         crate::ca::revoke::hold(&txn, &ca.issuing, &cert.serial).await?;
     } else {

@@ -196,6 +196,64 @@ pub async fn current(
     Ok(Some(o))
 }
 
+/// How long a new order's notification may take before the timer asks the provider.
+pub const NOTIFY_GRACE: Duration = Duration::seconds(30);
+
+/// The timer's side of [`current`], for orders nobody is looking at: every open order of a
+/// provider older than [`NOTIFY_GRACE`] is asked of its provider, as WeChat Pay and Alipay
+/// tell merchants to do with an order whose notification has not come (it was lost, or the
+/// server that should have taken it was down). A paid one is recorded as a notification would
+/// be; a lapsed one expires. Each order is asked at most once per [`QUERY_EVERY`] however
+/// many servers run this. Returns how many payments were recorded.
+pub async fn reconcile_open_orders(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    payments: &Payments,
+    key: &AuditKey,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    use sea_orm::{Condition, QuerySelect};
+    let open = payment_order::Entity::find()
+        .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()))
+        .filter(payment_order::Column::Provider.ne(TRANSFER))
+        .filter(payment_order::Column::CreatedAt.lte(now - NOTIFY_GRACE))
+        .filter(
+            Condition::any()
+                .add(payment_order::Column::QueriedAt.is_null())
+                .add(payment_order::Column::QueriedAt.lte(now - QUERY_EVERY)),
+        )
+        .order_by_asc(payment_order::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut paid = 0;
+    for o in open {
+        let Some(provider) = payments.of_order(&o.provider) else { continue };
+        if !claim_query(db, &o.out_trade_no, now).await? {
+            continue;
+        }
+        match provider.query(&o.out_trade_no).await {
+            Ok(r) if r.trade_state == "SUCCESS" => {
+                if record(db, key, &r, provider.way().as_str(), "reconcile").await? == Recorded::Paid {
+                    paid += 1;
+                }
+            }
+            Ok(_) | Err(PayError::OrderNotFound) if o.expires_at <= now => {
+                exec(
+                    db,
+                    "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'",
+                    vec![o.out_trade_no.clone().into()],
+                )
+                .await?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, out_trade_no = %o.out_trade_no, "asking the provider about an open order failed")
+            }
+        }
+    }
+    Ok(paid)
+}
+
 /// Closes an open order at its provider, then here. One paid meanwhile is recorded instead,
 /// and closing it is refused.
 /// Claims the next query of an open order: at most one per [`QUERY_EVERY`], across servers.
@@ -292,7 +350,7 @@ pub async fn record(
         return Err(ErrorCode::Validation.into());
     }
     // The payment and its audit row commit together.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let n = exec(
         &txn,
         "UPDATE payment_order SET status = 'paid', transaction_id = $2, paid_at = $3 WHERE out_trade_no = $1 AND status <> 'paid'",
@@ -375,7 +433,7 @@ pub async fn transfer_voucher(
     // Same rules as the licence: jpg, png, gif, bmp or pdf, up to 2 MB.
     let file_type = check_document(DocumentKind::BusinessLicence, &bytes)
         .map_err(|error| AppError::Validation(vec![certdesk_shared::FieldError { field: "voucher".into(), error }]))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     super::apply::store_document(&txn, &app.id, super::apply::VOUCHER_KIND, file_name, file_type, bytes, now).await?;
     // A voucher sent again replaces the pending transfer.
     exec(
@@ -436,7 +494,7 @@ pub async fn confirm_transfer(
         currency: "CNY".into(),
     };
     // Paid, audited as received and as confirmed by this person, all together.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     match record(&txn, key, &result, TRANSFER, "finance").await? {
         Recorded::Paid => {
             let detail = serde_json::json!({ "amount": o.amount_fen, "application": o.request_id });

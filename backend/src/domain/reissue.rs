@@ -213,7 +213,7 @@ pub async fn start(
         operator_id_number: produced_by.operator_id_number.clone(),
         challenge_hash: produced_by.challenge_hash.clone(),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let active: request::ActiveModel = model.clone().into();
     match request::Entity::insert(active).exec(&txn).await {
         Ok(_) => {}
@@ -290,7 +290,7 @@ pub async fn verify(
     let uid = r.from_certificate_uid.clone().unwrap_or_default();
     super::codes::consume_for_certificate(db, &uid, CodePurpose::CertificateReissue, &body.code, now).await?;
     d.phone_verified = true;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     save(&txn, &r, &d, None, 3, now).await?;
     let detail = serde_json::json!({ "request": r.id, "kind": "reissue", "certificate": uid });
     audit::append(
@@ -366,7 +366,7 @@ pub async fn submit(
         return Err(ErrorCode::PaymentRequired.into());
     }
     let actor = audit::customer(account_id);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let number =
         super::request::submit(&txn, key, &r, &actor, "request_submitted", meta, now, vec![("step", 5.into())]).await?;
     if d.reason == ReissueReason::Lost && cert.status == VALID {
@@ -481,7 +481,7 @@ pub async fn issue(
         return Err(ErrorCode::MediumTaken.into());
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, Some(m), now).await? {
         return Ok(same);
     }

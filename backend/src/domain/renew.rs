@@ -234,7 +234,7 @@ pub async fn submit(
     let t = type_of(db, &produced_by).await?;
     if !t.renewal_review {
         let r = own(db, account_id, id).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if advance(&txn, &r.id, r.status, Transition::Approve, now, vec![("decided_at", now.into())]).await? {
             let number = r.acceptance_no.clone().unwrap_or_default();
             let detail = serde_json::json!({ "request": r.id, "kind": "renew", "review": "not required" });
@@ -284,7 +284,7 @@ pub async fn issue(
         return Err(ErrorCode::CertificateNotValid.into());
     }
     let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
         return Ok(same);
     }

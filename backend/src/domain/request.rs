@@ -186,7 +186,7 @@ pub async fn submit(
         let mut all = sets.clone();
         all.push(("acceptance_no", number.clone().into()));
         all.push(("submitted_at", now.into()));
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         match advance(&txn, &r.id, r.status, t, now, all).await {
             Ok(true) => {
                 let detail = serde_json::json!({ "request": r.id, "kind": RequestKind::from(r.kind).as_str(), "status": to.code() });
@@ -373,7 +373,7 @@ pub async fn finish_successor(
         _ => return Err(ErrorCode::NotEditable.into()),
     }
     let old_uid = r.from_certificate_uid.clone().unwrap_or_default();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if !advance(&txn, &r.id, Status::Issued, Transition::Finish, now, vec![]).await? {
         // Finished by a concurrent call.
         return find(db, &r.id).await;

@@ -132,7 +132,7 @@ pub async fn review(
         ("decided_at", now.into()),
         ("review_round", (app.review_round + 1).into()),
     ];
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if !advance(&txn, &app.id, app.status, t, now, sets).await? {
         return Err(ErrorCode::NotEditable.into());
     }

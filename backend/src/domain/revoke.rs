@@ -108,7 +108,7 @@ pub async fn by_challenge_phrase(
         counters.forgive(charged).await?;
     }
     // Revoking re-signs the CRL in the same transaction, and the audit row goes with them.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     crate::ca::revoke::revoke(&txn, &ca.issuing, &cert.serial, reason, None).await?;
     let detail = serde_json::json!({ "certificate": cert.uid, "reason": reason.code(), "by": "challenge_phrase" });
     audit::append(

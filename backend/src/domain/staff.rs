@@ -202,7 +202,7 @@ pub async fn change_role(
     role: StaffRole,
     meta: &ClientMeta,
 ) -> Result<staff::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let s = find(&txn, id).await?.ok_or(ErrorCode::NotFound)?;
     if s.disabled_at.is_some() {
         return Err(ErrorCode::NotFound.into());
@@ -264,7 +264,7 @@ pub async fn disable(
     if by.id == id {
         return Err(ErrorCode::Forbidden.into());
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let s = find(&txn, id).await?.ok_or(ErrorCode::NotFound)?;
     if s.disabled_at.is_some() {
         return Ok(s);

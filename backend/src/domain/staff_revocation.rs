@@ -153,7 +153,7 @@ pub async fn ask(
         decided_at: None,
         decision_comment: None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     match staff_revocation::Entity::insert(staff_revocation::ActiveModel::from(row.clone())).exec(&txn).await {
         Ok(_) => {}
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
@@ -232,7 +232,7 @@ pub async fn decide(
     }
     let cert = super::directory::find(db, &r.certificate_uid).await?;
     let to = if body.approve { Status::Approved } else { Status::Rejected };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let done = staff_revocation::Entity::update_many()
         .set(staff_revocation::ActiveModel {
             status: Set(to),

@@ -162,7 +162,7 @@ pub async fn grant(
         _ => return Err(refused("the medium's certificates are not all of the account with this phone")),
     };
     let (spent, next_sha) = (sha256_hex(&current), sha256_hex(&next));
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Each sealed secret opens once, on any server: the insert fails for one already spent.
     let fresh = exec(
         &txn,

@@ -14,7 +14,7 @@ pub struct TestApp {
     pub metrics_addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
@@ -93,7 +93,14 @@ pub async fn start(dir: tempfile::TempDir, mut config: Config) -> TestApp {
     let metrics_addr = metrics.local_addr().expect("metrics addr");
     let metrics_app = certdesk::metrics_app(state.clone());
     tokio::spawn(async move { axum::serve(metrics, metrics_app).await });
-    TestApp { addr, metrics_addr, client: reqwest::Client::new(), state, _dir: dir }
+    TestApp { addr, metrics_addr, client: reqwest::Client::new(), state, _dir: Some(dir) }
+}
+
+/// A `TestApp` for a server running in another process at `addr` (a real `certdesk`
+/// binary): requests go there with `client`, and `state`, on the same database and data
+/// directory, lets the test read what that server wrote.
+pub fn attached(addr: SocketAddr, state: AppState, client: reqwest::Client) -> TestApp {
+    TestApp { addr, metrics_addr: addr, client, state, _dir: None }
 }
 
 /// A real SMTP server (aiosmtpd from the tools venv) on a free loopback port, writing what it

@@ -21,6 +21,7 @@ mod directory;
 mod downloads;
 mod errors;
 mod expiry_notice;
+mod faults;
 mod graceful_stop;
 mod health;
 mod holder;

@@ -627,3 +627,57 @@ async fn a_provider_that_never_answers_fails_the_order_in_time() {
     let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 }
+
+/// A notification that never arrives (the server that should have taken it was down): the
+/// timer's round asks WeChat Pay about the open order and records the payment once, however
+/// many servers ask; an order not yet paid stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_whose_notification_was_lost_is_recorded_by_the_reconciliation_round() {
+    // Notifications go to a port where nothing listens.
+    let app = spawn_app_with(|c: &mut Config| c.callback_url = Some("http://127.0.0.1:9".into())).await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    let out_trade_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    // A second customer's order, shown but not paid.
+    let (mut b2, id2, _) = complete_draft(&app, &mut admin, false).await;
+    let (s, unpaid) = b2.post(&format!("/api/applications/{id2}/payment"), json!({ "way": "wechat" })).await;
+    assert_eq!(s, StatusCode::OK, "{unpaid}");
+    assert_eq!(confirm(&app, order["code_url"].as_str().unwrap()).await.status(), StatusCode::OK);
+    let status = || async {
+        payment_order::Entity::find_by_id(out_trade_no.clone()).one(&app.state.db).await.unwrap().unwrap().status
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(status().await, "not_paid", "the notification was lost");
+
+    let reconcile = |at| {
+        let app = &app;
+        async move {
+            certdesk::domain::payment::reconcile_open_orders(
+                &app.state.db,
+                &app.state.payments,
+                &app.state.audit_key,
+                at,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Within the grace the notification may still come: nothing is asked.
+    assert_eq!(reconcile(Utc::now()).await, 0);
+    assert_eq!(status().await, "not_paid");
+    // After it, two servers' rounds at once: the payment is recorded once.
+    let later = Utc::now() + Duration::seconds(31);
+    let (first, second) = tokio::join!(reconcile(later), reconcile(later));
+    assert_eq!(first + second, 1);
+    assert_eq!(status().await, "paid");
+    let unpaid_no = unpaid["out_trade_no"].as_str().unwrap().to_owned();
+    let still = payment_order::Entity::find_by_id(unpaid_no).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(still.status, "not_paid");
+    assert_eq!(payments_received(&app, &out_trade_no).await, 1);
+    // A later round finds nothing open, and the customer's wizard sees it paid.
+    assert_eq!(reconcile(later + Duration::seconds(20)).await, 0);
+    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v["status"], "paid", "{v}");
+}
