@@ -10,9 +10,9 @@
 //! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
 //!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
 //!   default); fails when a target panics. Not part of `test`.
-//! - `faults [--kills N]`: the crash harness (`backend/tests/api/faults.rs`) with N kills
-//!   (100 by default) on SQLite (one server), then on a throw-away PostgreSQL (two servers).
-//!   `test` runs it with 3 kills inside the API tests.
+//! - `faults [--kills N]`: the fault scenarios (`backend/tests/api/faults.rs`): N kills (100
+//!   by default), 10 rolling restarts and a 30 s PostgreSQL outage, on SQLite, then on a
+//!   throw-away PostgreSQL. `test` runs short versions inside the API tests.
 
 mod bench;
 mod postgres;
@@ -93,7 +93,11 @@ fn faults(args: &[String]) -> Result<()> {
     let harness = |db: &str| {
         let mut c = cargo();
         c.args(["test", "-p", "certdesk-backend", "--test", "api", "faults::", "--", "--nocapture"])
-            .env("FAULTS_KILLS", &kills);
+            .env("FAULTS_KILLS", &kills)
+            .env("FAULTS_ROLLS", "10")
+            .env("FAULTS_OUTAGE_SECS", "30")
+            // One scenario at a time: each runs its own servers and load.
+            .arg("--test-threads=1");
         step(&format!("Crash harness on {db}: {kills} kills"));
         c
     };

@@ -16,7 +16,7 @@ use crate::helpers::{start, test_config};
 
 /// A PostgreSQL cluster of this test's own, on a free loopback port. As root its commands
 /// run as the `postgres` user (PostgreSQL refuses root).
-struct OwnPostgres {
+pub struct OwnPostgres {
     bin: PathBuf,
     dir: tempfile::TempDir,
     port: u16,
@@ -41,7 +41,7 @@ impl OwnPostgres {
         self.dir.path().join("data")
     }
 
-    fn init() -> OwnPostgres {
+    pub fn init() -> OwnPostgres {
         let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
             .expect("PostgreSQL is installed (cargo xtask test installs it)")
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -68,7 +68,7 @@ impl OwnPostgres {
         pg
     }
 
-    fn start(&self) {
+    pub fn start(&self) {
         let opts = format!("-F -p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
         let log: &Path = &self.dir.path().join("log");
         let ok = self
@@ -83,12 +83,12 @@ impl OwnPostgres {
         assert!(ok.success(), "pg_ctl start: {}", std::fs::read_to_string(log).unwrap_or_default());
     }
 
-    fn stop(&self) {
+    pub fn stop(&self) {
         let ok = self.command("pg_ctl").args(["-w", "-D"]).arg(self.data()).args(["-m", "fast", "stop"]).status();
         assert!(ok.unwrap().success(), "pg_ctl stop");
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 }

@@ -1,21 +1,30 @@
-//! Crashes (issue 19): real `certdesk` servers — two on one PostgreSQL, or one on SQLite —
-//! under a mixed load of customers and staff (registrations, drafts, WeChat Pay payments with
-//! replayed notifications, submissions, reviews, issuance, freezes by holder and staff,
-//! self-revocations), one of them killed with SIGKILL at random moments and started again.
-//! Afterwards, from the database and from outside:
+//! Faults (issue 19), each scenario on real `certdesk` binaries under a mixed load of
+//! customers and staff (registrations, drafts, WeChat Pay payments with replayed
+//! notifications, submissions, reviews, issuance, freezes by holder and staff,
+//! self-revocations):
+//! - **kills**: two servers on one PostgreSQL (or one on SQLite), one killed with SIGKILL at
+//!   random moments and started again;
+//! - **rolling restart**: two servers behind a balancer; each in turn is taken out of it,
+//!   stopped with SIGTERM and started again: not one request fails;
+//! - **database outage**: PostgreSQL (a cluster of the test's own) stopped under load and
+//!   started again: meanwhile the servers answer 503 `unavailable`, never 500; afterwards
+//!   they serve again without a restart.
+//!
+//! After each, from the database and from outside:
 //! - no serial was issued twice;
 //! - every submission, payment, issuance, freeze and revocation the servers acknowledged is
 //!   there; every paid order was recorded exactly once (one `payment_received` in the trail),
 //!   and every trade the provider took money for is recorded (the timers ask the provider
 //!   about orders whose notification was lost with a killed server);
 //! - every revoked or frozen certificate is in the CRL its certificate names and OCSP answers
-//!   revoked; no CRL's number ever went down while the servers were killed;
+//!   revoked; no CRL's number ever went down meanwhile;
 //! - the audit chain verifies (`certdesk audit verify`);
-//! - a journey only ever failed because its server was killed under it: any other failure
-//!   (a wrong answer from the survivor or the restarted server) fails the test.
+//! - a journey failed only for the fault itself (its server killed under it, or the database
+//!   away): any other failure fails the test, and no server logged a panic or a 500.
 //!
-//! The API suite runs a short version (3 kills); `cargo xtask faults` runs 100 per database
-//! (`FAULTS_KILLS`) and prints the figures.
+//! The API suite runs short versions (3 kills, each server restarted once, a 5 s outage);
+//! `cargo xtask faults` runs 100 kills, 10 rolling restarts and a 30 s outage
+//! (`FAULTS_KILLS`, `FAULTS_ROLLS`, `FAULTS_OUTAGE_SECS`) and prints the figures.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -34,6 +43,7 @@ use serde_json::json;
 use crate::accounts::staff_browser;
 use crate::apply::{CHALLENGE_PHRASE, complete_draft};
 use crate::ca::{Files, crl_number, crl_url_of, openssl_ocsp};
+use crate::database_outage::OwnPostgres;
 use crate::directory::issue_into;
 use crate::helpers::{TestApp, attached, test_config};
 use crate::payment::{pay, payments_received, replay_notification};
@@ -160,9 +170,25 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
     }
 }
 
-/// A journey's panic: the server went away under it (a transport error), or anything else.
-fn interrupted_by_the_kill(message: &str) -> bool {
-    message.contains("reqwest::Error")
+/// Which failures of a journey the scenario expects.
+#[derive(Clone, Copy)]
+enum Tolerance {
+    /// Transport errors: the journey's server was killed under it.
+    Kills,
+    /// None at all.
+    Nothing,
+    /// Anything that ended between these moments (the database was away).
+    Window(Instant, Option<Instant>),
+}
+
+impl Tolerance {
+    fn tolerates(&self, message: &str, at: Instant) -> bool {
+        match *self {
+            Tolerance::Kills => message.contains("reqwest::Error"),
+            Tolerance::Nothing => false,
+            Tolerance::Window(from, until) => at >= from && until.is_none_or(|u| at <= u),
+        }
+    }
 }
 
 fn panic_text(e: tokio::task::JoinError) -> String {
@@ -176,73 +202,122 @@ fn panic_text(e: tokio::task::JoinError) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_servers_lose_nothing_they_acknowledged_and_issue_no_serial_twice() {
-    let kills: u32 = std::env::var("FAULTS_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(3);
-    let (dir, config) = test_config().await;
-    let database = config.database_url.clone().expect("a test database");
-    let two = database.starts_with("postgres");
-    let ports: Vec<u16> = (0..if two { 2 } else { 1 }).map(|_| free_port()).collect();
-    // Behind one address, as behind a load balancer: the certificates name one public URL.
-    let public_url = format!("http://localhost:{}", ports[0]);
-    let mut config = config;
-    config.public_url = public_url.clone();
-    // This process's view of the database and the data directory (the CA and the audit key
-    // made once, before any server starts).
-    let state = AppState::new(config.clone()).await.expect("state");
-    let mut servers: Vec<Server> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, &port)| Server {
-            port,
-            log: dir.path().join(format!("server-{i}.log")),
-            child: None,
-            env: [
-                ("CERTDESK_BIND", format!("127.0.0.1:{port}")),
-                ("CERTDESK_DATA_DIR", config.data_dir.display().to_string()),
-                ("CERTDESK_STATIC_DIR", config.static_dir.display().to_string()),
-                ("CERTDESK_PUBLIC_URL", public_url.clone()),
-                // Each server's payment clients reach the sandbox on itself, and the sandbox
-                // notifies the server it runs in.
-                ("CERTDESK_SANDBOX_URL", format!("http://127.0.0.1:{port}")),
-                ("CERTDESK_CALLBACK_URL", format!("http://127.0.0.1:{port}")),
-                ("CERTDESK_DEV", "true".into()),
-                ("CERTDESK_INSECURE_CAPTCHA_ECHO", "true".into()),
-                // Each journey comes from an address of its own (the per-address limits stay
-                // the production ones).
-                ("CERTDESK_TRUST_FORWARDED_FOR", "true".into()),
-                ("CERTDESK_PAYMENT_RECONCILE_INTERVAL_SECS", "1".into()),
-                ("DATABASE_URL", database.clone()),
-                ("CERTDESK_CA_PASSPHRASE", config.ca_passphrase.clone().unwrap_or_default()),
-                ("CERTDESK_AUDIT_KEY", config.audit_key.clone().unwrap_or_default()),
-                ("CERTDESK_CA_ORGANISATION", config.ca_organisation.clone()),
-                ("CERTDESK_CA_NAME", config.ca_name.clone()),
-                ("RUST_LOG", "warn".into()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        })
-        .collect();
-    let probe = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-    for s in &mut servers {
-        s.start();
-        s.wait_healthy(&probe).await;
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|k| k.parse().ok()).unwrap_or(default)
+}
+
+/// Servers on one database, the load on them, and what it was told.
+struct Harness {
+    dir: tempfile::TempDir,
+    config: certdesk::Config,
+    database: String,
+    public_url: String,
+    state: AppState,
+    servers: Vec<Server>,
+    addrs: Vec<SocketAddr>,
+    probe: reqwest::Client,
+    /// Servers the balancer leaves out (rolling restart).
+    drained: Arc<Mutex<BTreeSet<usize>>>,
+    tolerance: Arc<Mutex<Tolerance>>,
+    stop: Arc<AtomicBool>,
+    acks: Arc<Mutex<Acks>>,
+    failures: Arc<Mutex<Vec<String>>>,
+    completed: Arc<AtomicU64>,
+    tolerated: Arc<AtomicU64>,
+    crl_numbers: Arc<Mutex<BTreeMap<String, u64>>>,
+    went_down: Arc<Mutex<Vec<String>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Harness {
+    /// `n` servers on `database` (the CA and the audit key made once, by this process, before
+    /// any server starts).
+    async fn start(database: String, n: usize) -> Harness {
+        let (dir, mut config) = test_config().await;
+        config.database_url = Some(database.clone());
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        // Behind one address, as behind a load balancer: the certificates name one public URL.
+        let public_url = format!("http://localhost:{}", ports[0]);
+        config.public_url = public_url.clone();
+        let state = AppState::new(config.clone()).await.expect("state");
+        let mut servers: Vec<Server> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &port)| Server {
+                port,
+                log: dir.path().join(format!("server-{i}.log")),
+                child: None,
+                env: [
+                    ("CERTDESK_BIND", format!("127.0.0.1:{port}")),
+                    ("CERTDESK_DATA_DIR", config.data_dir.display().to_string()),
+                    ("CERTDESK_STATIC_DIR", config.static_dir.display().to_string()),
+                    ("CERTDESK_PUBLIC_URL", public_url.clone()),
+                    // Each server's payment clients reach the sandbox on itself, and the
+                    // sandbox notifies the server it runs in.
+                    ("CERTDESK_SANDBOX_URL", format!("http://127.0.0.1:{port}")),
+                    ("CERTDESK_CALLBACK_URL", format!("http://127.0.0.1:{port}")),
+                    ("CERTDESK_DEV", "true".into()),
+                    ("CERTDESK_INSECURE_CAPTCHA_ECHO", "true".into()),
+                    // Each journey comes from an address of its own (the per-address limits
+                    // stay the production ones).
+                    ("CERTDESK_TRUST_FORWARDED_FOR", "true".into()),
+                    ("CERTDESK_PAYMENT_RECONCILE_INTERVAL_SECS", "1".into()),
+                    ("DATABASE_URL", database.clone()),
+                    ("CERTDESK_CA_PASSPHRASE", config.ca_passphrase.clone().unwrap_or_default()),
+                    ("CERTDESK_AUDIT_KEY", config.audit_key.clone().unwrap_or_default()),
+                    ("CERTDESK_CA_ORGANISATION", config.ca_organisation.clone()),
+                    ("CERTDESK_CA_NAME", config.ca_name.clone()),
+                    ("RUST_LOG", "warn,tower_http=error".into()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            })
+            .collect();
+        let probe = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        for s in &mut servers {
+            s.start();
+            s.wait_healthy(&probe).await;
+        }
+        let addrs = servers.iter().map(Server::addr).collect();
+        Harness {
+            dir,
+            config,
+            database,
+            public_url,
+            state,
+            servers,
+            addrs,
+            probe,
+            drained: Arc::default(),
+            tolerance: Arc::new(Mutex::new(Tolerance::Nothing)),
+            stop: Arc::default(),
+            acks: Arc::default(),
+            failures: Arc::default(),
+            completed: Arc::default(),
+            tolerated: Arc::default(),
+            crl_numbers: Arc::default(),
+            went_down: Arc::default(),
+            tasks: Vec::new(),
+        }
     }
-    let addrs: Vec<SocketAddr> = servers.iter().map(Server::addr).collect();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Acks::default()));
-    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (completed, interrupted) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-
-    // Four customers at a time, each journey on a server picked at random.
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let (stop, acks, failures, state, addrs) =
-                (stop.clone(), acks.clone(), failures.clone(), state.clone(), addrs.clone());
-            let (completed, interrupted) = (completed.clone(), interrupted.clone());
-            tokio::spawn(async move {
+    /// Four customers at a time, and a sampler of every CRL's number. `balanced`: each
+    /// request goes to a server the balancer has in (rolling restart); otherwise each journey
+    /// stays on one server picked at random.
+    fn load(&mut self, balanced: bool) {
+        for _ in 0..4 {
+            let (stop, acks, failures, state, addrs, drained, tolerance) = (
+                self.stop.clone(),
+                self.acks.clone(),
+                self.failures.clone(),
+                self.state.clone(),
+                self.addrs.clone(),
+                self.drained.clone(),
+                self.tolerance.clone(),
+            );
+            let (completed, tolerated) = (self.completed.clone(), self.tolerated.clone());
+            self.tasks.push(tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     let addr = addrs[random(addrs.len() as u64) as usize];
                     let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
@@ -253,16 +328,26 @@ async fn killed_servers_lose_nothing_they_acknowledged_and_issue_no_serial_twice
                         .timeout(Duration::from_secs(30))
                         .build()
                         .unwrap();
-                    let app = Arc::new(attached(addr, state.clone(), client));
-                    let acks = acks.clone();
+                    let mut app = attached(addr, state.clone(), client);
+                    if balanced {
+                        let (addrs, drained) = (addrs.clone(), drained.clone());
+                        app.balancer = Some(Arc::new(move || {
+                            let out = drained.lock().unwrap().clone();
+                            let open: Vec<SocketAddr> =
+                                addrs.iter().enumerate().filter(|(i, _)| !out.contains(i)).map(|(_, a)| *a).collect();
+                            open[random(open.len() as u64) as usize]
+                        }));
+                    }
+                    let (app, acks) = (Arc::new(app), acks.clone());
                     match tokio::spawn(async move { journey(&app, &acks).await }).await {
                         Ok(()) => {
                             completed.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => {
                             let text = panic_text(e);
-                            if interrupted_by_the_kill(&text) {
-                                interrupted.fetch_add(1, Ordering::Relaxed);
+                            let at = Instant::now();
+                            if tolerance.lock().unwrap().tolerates(&text, at) {
+                                tolerated.fetch_add(1, Ordering::Relaxed);
                                 tokio::time::sleep(Duration::from_millis(200)).await;
                             } else {
                                 failures.lock().unwrap().push(text);
@@ -270,18 +355,13 @@ async fn killed_servers_lose_nothing_they_acknowledged_and_issue_no_serial_twice
                         }
                     }
                 }
-            })
-        })
-        .collect();
-
-    // Every CRL's number as served, sampled throughout: it may only grow.
-    let crl_numbers = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
-    let went_down = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sampler = {
-        let (stop, addrs, numbers, went_down) = (stop.clone(), addrs.clone(), crl_numbers.clone(), went_down.clone());
-        let client = probe.clone();
-        let public_url = public_url.clone();
-        tokio::spawn(async move {
+            }));
+        }
+        // Every CRL's number as served, sampled throughout: it may only grow.
+        let (stop, addrs, numbers, went_down) =
+            (self.stop.clone(), self.addrs.clone(), self.crl_numbers.clone(), self.went_down.clone());
+        let (client, public_url) = (self.probe.clone(), self.public_url.clone());
+        self.tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let base = format!("http://{}", addrs[random(addrs.len() as u64) as usize]);
@@ -295,168 +375,262 @@ async fn killed_servers_lose_nothing_they_acknowledged_and_issue_no_serial_twice
                     }
                     let Ok(der) = r.bytes().await else { break };
                     let n = crl_number(&der);
-                    let mut seen = numbers.lock().unwrap();
-                    let before = seen.insert(path.clone(), n).unwrap_or(0);
+                    let before = numbers.lock().unwrap().insert(path.clone(), n).unwrap_or(0);
                     if n < before {
                         went_down.lock().unwrap().push(format!("{path}: {before} then {n}"));
                     }
                 }
             }
-        })
-    };
+        }));
+    }
 
-    // The kills: a random server at a random moment, started again at once.
+    /// Stops the load, checks every invariant, and prints the scenario's figures.
+    async fn finish(mut self, scenario: &str, figures: String) {
+        // A last stretch without faults, then the load stops.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        self.stop.store(true, Ordering::Relaxed);
+        for t in std::mem::take(&mut self.tasks) {
+            t.await.unwrap();
+        }
+        let acks = std::mem::take(&mut *self.acks.lock().unwrap());
+        let db = &self.state.db;
+        let app = attached(self.addrs[0], self.state.clone(), self.probe.clone());
+
+        // Trades the provider took money for are all recorded: those whose notification died
+        // with a server are found by the timers' rounds (a new order waits 30 s for its
+        // notification first).
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let mut unrecorded = Vec::new();
+            let paid = sandbox_trade::Entity::find().filter(sandbox_trade::Column::State.eq("SUCCESS")).all(db);
+            for t in paid.await.unwrap() {
+                let o = payment_order::Entity::find_by_id(t.out_trade_no.clone()).one(db).await.unwrap();
+                if o.is_none_or(|o| o.status != "paid") {
+                    unrecorded.push(t.out_trade_no);
+                }
+            }
+            if unrecorded.is_empty() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "paid at the provider but never recorded: {unrecorded:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        // No serial twice.
+        let twice = db
+            .query_all(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT serial FROM certificate GROUP BY serial HAVING COUNT(*) > 1",
+            ))
+            .await
+            .unwrap();
+        assert!(twice.is_empty(), "a serial was issued twice");
+
+        // Every acknowledged submission is there, past its draft.
+        for (id, acceptance) in &acks.submitted {
+            let r = request::Entity::find_by_id(id.clone()).one(db).await.unwrap().expect("an acknowledged submission");
+            assert_eq!(r.acceptance_no.as_deref(), Some(acceptance.as_str()));
+            assert_ne!(r.status, request::Status::Draft);
+        }
+        // Every paid order (acknowledged or found by the timers) recorded once.
+        for o in payment_order::Entity::find().filter(payment_order::Column::Status.eq("paid")).all(db).await.unwrap() {
+            assert_eq!(payments_received(&app, &o.out_trade_no).await, 1, "{}", o.out_trade_no);
+        }
+        for out_trade_no in &acks.paid {
+            let o = payment_order::Entity::find_by_id(out_trade_no.clone()).one(db).await.unwrap().unwrap();
+            assert_eq!(o.status, "paid");
+        }
+        // Issued, frozen and revoked certificates as acknowledged; the frozen and the revoked
+        // in the CRL their certificate names, and revoked by OCSP.
+        let files = Files { dir: tempfile::tempdir().unwrap() };
+        for serial in &acks.issued {
+            let c = certificate::Entity::find()
+                .filter(certificate::Column::Serial.eq(serial.to_ascii_lowercase()))
+                .one(db)
+                .await
+                .unwrap()
+                .expect("an acknowledged issuance");
+            let expected = if acks.revoked.contains(serial) {
+                "revoked"
+            } else if acks.frozen.contains(serial) {
+                "hold"
+            } else {
+                continue;
+            };
+            assert_eq!(c.status, expected, "{serial}");
+            let url = crl_url_of(&c.der);
+            let path = url.strip_prefix(&self.public_url).unwrap();
+            let crl = app.get(path).await.bytes().await.unwrap();
+            let (_, parsed) = x509_parser::parse_x509_crl(&crl).unwrap();
+            assert!(
+                parsed.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == *serial),
+                "{serial} is not in {path}"
+            );
+            let answer = openssl_ocsp(&files, &app, serial, &[]);
+            assert!(answer.contains(": revoked"), "{answer}");
+        }
+        let went_down = self.went_down.lock().unwrap().clone();
+        assert!(went_down.is_empty(), "a CRL number went down: {went_down:?}");
+
+        // The audit chain, by the command an operator runs.
+        let verify = Command::new(env!("CARGO_BIN_EXE_certdesk"))
+            .args(["audit", "verify"])
+            .env("CERTDESK_DATA_DIR", &self.config.data_dir)
+            .env("DATABASE_URL", &self.database)
+            .env("CERTDESK_AUDIT_KEY", self.config.audit_key.clone().unwrap_or_default())
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&verify.stdout).trim().to_owned();
+        assert!(verify.status.success(), "{said}{}", String::from_utf8_lossy(&verify.stderr));
+
+        let failures = self.failures.lock().unwrap().clone();
+        let (completed, tolerated) = (self.completed.load(Ordering::Relaxed), self.tolerated.load(Ordering::Relaxed));
+        println!(
+            "faults, {scenario} on {}: {} server(s); {figures}; journeys {completed} completed, {tolerated} ended by \
+             the fault, {} failed otherwise; acknowledged: {} submissions, {} payments, {} issued, {} frozen, {} \
+             revoked; {} CRLs sampled, none went down; {}",
+            if self.database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
+            self.addrs.len(),
+            failures.len(),
+            acks.submitted.len(),
+            acks.paid.len(),
+            acks.issued.len(),
+            acks.frozen.len(),
+            acks.revoked.len(),
+            self.crl_numbers.lock().unwrap().len(),
+            said.trim(),
+        );
+        let logs: Vec<String> =
+            self.servers.iter().map(|s| std::fs::read_to_string(&s.log).unwrap_or_default()).collect();
+        if !failures.is_empty() {
+            let errors: Vec<&str> = logs.iter().flat_map(|l| l.lines()).filter(|l| l.contains("ERROR")).collect();
+            panic!(
+                "journeys failed for another reason than the fault:\n{}\nthe servers' errors:\n{}",
+                failures.join("\n---\n"),
+                errors.join("\n")
+            );
+        }
+        assert!(completed > 0, "no journey completed");
+        for log in &logs {
+            assert!(!log.contains("panicked") && !log.contains("500 Internal Server Error"), "{log}");
+        }
+        drop(self.servers);
+        drop(self.dir);
+    }
+}
+
+/// The database of this test run: a new PostgreSQL database with `TEST_DATABASE_URL`, else a
+/// new SQLite file (in a directory that lives as long as the test).
+async fn database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (crate::helpers::fresh_database(dir.path()).await, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_servers_lose_nothing_they_acknowledged_and_issue_no_serial_twice() {
+    let kills = env_number("FAULTS_KILLS", 3);
+    let (url, _db_dir) = database().await;
+    let two = url.starts_with("postgres");
+    let mut h = Harness::start(url, if two { 2 } else { 1 }).await;
+    *h.tolerance.lock().unwrap() = Tolerance::Kills;
+    h.load(false);
     let mut restarts = Vec::new();
     tokio::time::sleep(Duration::from_secs(3)).await;
     for _ in 0..kills {
         tokio::time::sleep(Duration::from_millis(200 + random(1800))).await;
-        let victim = &mut servers[random(addrs.len() as u64) as usize];
-        victim.kill();
-        victim.start();
-        restarts.push(victim.wait_healthy(&probe).await);
+        let victim = random(h.servers.len() as u64) as usize;
+        h.servers[victim].kill();
+        h.servers[victim].start();
+        restarts.push(h.servers[victim].wait_healthy(&h.probe).await);
     }
-    // A last stretch without kills, then the load stops.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    sampler.await.unwrap();
-    let acks = std::mem::take(&mut *acks.lock().unwrap());
-    let db = &state.db;
-
-    // Trades the provider took money for are all recorded: those whose notification died
-    // with a server are found by the timers' rounds (a new order waits 30 s for its
-    // notification first).
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let mut unrecorded = Vec::new();
-        for t in sandbox_trade::Entity::find().filter(sandbox_trade::Column::State.eq("SUCCESS")).all(db).await.unwrap()
-        {
-            let o = payment_order::Entity::find_by_id(t.out_trade_no.clone()).one(db).await.unwrap();
-            if o.is_none_or(|o| o.status != "paid") {
-                unrecorded.push(t.out_trade_no);
-            }
-        }
-        if unrecorded.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "paid at the provider but never recorded: {unrecorded:?}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-
-    // No serial twice.
-    let twice = db
-        .query_all(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT serial FROM certificate GROUP BY serial HAVING COUNT(*) > 1",
-        ))
-        .await
-        .unwrap();
-    assert!(twice.is_empty(), "a serial was issued twice");
-
-    // Every acknowledged submission is there, past its draft.
-    for (id, acceptance) in &acks.submitted {
-        let r = request::Entity::find_by_id(id.clone()).one(db).await.unwrap().expect("an acknowledged submission");
-        assert_eq!(r.acceptance_no.as_deref(), Some(acceptance.as_str()));
-        assert_ne!(r.status, request::Status::Draft);
-    }
-    // Every paid order (acknowledged or found by the timers) recorded once.
-    for o in payment_order::Entity::find().filter(payment_order::Column::Status.eq("paid")).all(db).await.unwrap() {
-        let app = attached(addrs[0], state.clone(), probe.clone());
-        assert_eq!(payments_received(&app, &o.out_trade_no).await, 1, "{}", o.out_trade_no);
-    }
-    for out_trade_no in &acks.paid {
-        let o = payment_order::Entity::find_by_id(out_trade_no.clone()).one(db).await.unwrap().unwrap();
-        assert_eq!(o.status, "paid");
-    }
-    // Issued, frozen and revoked certificates as acknowledged; the frozen and the revoked in
-    // the CRL their certificate names, and revoked by OCSP.
-    let app = attached(addrs[0], state.clone(), probe.clone());
-    let files = Files { dir: tempfile::tempdir().unwrap() };
-    for serial in &acks.issued {
-        let c = certificate::Entity::find()
-            .filter(certificate::Column::Serial.eq(serial.to_ascii_lowercase()))
-            .one(db)
-            .await
-            .unwrap()
-            .expect("an acknowledged issuance");
-        let expected = if acks.revoked.contains(serial) {
-            Some("revoked")
-        } else if acks.frozen.contains(serial) {
-            Some("hold")
-        } else {
-            None
-        };
-        let Some(expected) = expected else { continue };
-        assert_eq!(c.status, expected, "{serial}");
-        let url = crl_url_of(&c.der);
-        let path = url.strip_prefix(&public_url).unwrap();
-        let crl = app.get(path).await.bytes().await.unwrap();
-        let (_, parsed) = x509_parser::parse_x509_crl(&crl).unwrap();
-        assert!(
-            parsed.iter_revoked_certificates().any(|r| r.raw_serial_as_string().replace(':', "") == *serial),
-            "{serial} is not in {path}"
-        );
-        let answer = openssl_ocsp(&files, &app, serial, &[]);
-        assert!(answer.contains(": revoked"), "{answer}");
-    }
-    let went_down = went_down.lock().unwrap().clone();
-    assert!(went_down.is_empty(), "a CRL number went down: {went_down:?}");
-
-    // The audit chain, by the command an operator runs.
-    let verify = Command::new(env!("CARGO_BIN_EXE_certdesk"))
-        .args(["audit", "verify"])
-        .env("CERTDESK_DATA_DIR", &config.data_dir)
-        .env("DATABASE_URL", &database)
-        .env("CERTDESK_AUDIT_KEY", config.audit_key.clone().unwrap_or_default())
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-
-    let failures = failures.lock().unwrap().clone();
-    let (completed, interrupted) = (completed.load(Ordering::Relaxed), interrupted.load(Ordering::Relaxed));
     restarts.sort();
-    println!(
-        "faults on {}: {} server(s), {kills} kills survived; journeys {completed} completed, {interrupted} \
-         interrupted by a kill, {} failed otherwise; acknowledged: {} submissions, {} payments, {} issued, \
-         {} frozen, {} revoked; {} CRLs sampled; restart to healthy: median {:?}, max {:?}",
-        if two { "PostgreSQL" } else { "SQLite" },
-        addrs.len(),
-        failures.len(),
-        acks.submitted.len(),
-        acks.paid.len(),
-        acks.issued.len(),
-        acks.frozen.len(),
-        acks.revoked.len(),
-        crl_numbers.lock().unwrap().len(),
-        restarts.get(restarts.len() / 2).copied().unwrap_or_default(),
-        restarts.last().copied().unwrap_or_default(),
+    let figures = format!(
+        "{kills} kills survived, restart to healthy median {} ms, max {} ms",
+        restarts.get(restarts.len() / 2).copied().unwrap_or_default().as_millis(),
+        restarts.last().copied().unwrap_or_default().as_millis()
     );
-    if !failures.is_empty() {
-        let errors: Vec<String> = servers
-            .iter()
-            .flat_map(|s| {
-                std::fs::read_to_string(&s.log).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>()
-            })
-            .filter(|l| l.contains("ERROR"))
-            .collect();
-        panic!(
-            "journeys failed for another reason than a kill:\n{}\nthe servers' errors:\n{}",
-            failures.join("\n---\n"),
-            errors.join("\n")
-        );
+    h.finish("SIGKILL", figures).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_of_two_servers_fails_no_request() {
+    let rolls = env_number("FAULTS_ROLLS", 2);
+    let (url, _db_dir) = database().await;
+    let mut h = Harness::start(url, 2).await;
+    h.load(true);
+    let mut stops = Vec::new();
+    for roll in 0..rolls {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let i = (roll % 2) as usize;
+        // Out of the balancer first; a request already sent to it finishes there.
+        h.drained.lock().unwrap().insert(i);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let stopping = Instant::now();
+        let pid = h.servers[i].child.as_ref().unwrap().id();
+        assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+        let code = h.servers[i].child.as_mut().unwrap().wait().unwrap();
+        assert!(code.success(), "the server's exit after SIGTERM: {code}");
+        stops.push(stopping.elapsed());
+        h.servers[i].child = None;
+        h.servers[i].start();
+        h.servers[i].wait_healthy(&h.probe).await;
+        h.drained.lock().unwrap().remove(&i);
     }
-    assert!(completed > 0, "no journey completed");
-    for s in &servers {
-        let log = std::fs::read_to_string(&s.log).unwrap_or_default();
-        assert!(!log.contains("panicked"), "{log}");
+    stops.sort();
+    let figures = format!(
+        "{rolls} servers restarted in turn, SIGTERM to exit median {} ms",
+        stops.get(stops.len() / 2).copied().unwrap_or_default().as_millis()
+    );
+    h.finish("rolling restart", figures).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_postgresql_is_away_under_load_the_servers_answer_503_and_recover_losing_nothing() {
+    let away_for = Duration::from_secs(env_number("FAULTS_OUTAGE_SECS", 5));
+    let pg = OwnPostgres::init();
+    pg.start();
+    let mut h = Harness::start(pg.url(), 2).await;
+    h.load(false);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let from = Instant::now();
+    *h.tolerance.lock().unwrap() = Tolerance::Window(from, None);
+    pg.stop();
+    // Meanwhile: each server answers a read and a write with 503 `unavailable` (each after
+    // the pool's 10 s acquire timeout, asked together).
+    let mut answered = 0;
+    while from.elapsed() < away_for {
+        let mut asked = Vec::new();
+        for addr in &h.addrs {
+            let progress = json!({ "acceptance_no": "BH00000000000000", "mobile": "13800000000", "name": "张三" });
+            asked.push(tokio::spawn(h.probe.post(format!("http://{addr}/api/public/progress")).json(&progress).send()));
+            asked.push(tokio::spawn(h.probe.get(format!("http://{addr}/api/captcha")).send()));
+        }
+        for a in asked {
+            let res = a.await.unwrap().unwrap();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()["retry-after"], "5");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "unavailable", "{body}");
+            answered += 1;
+        }
     }
-    drop(servers);
-    drop(dir);
+    pg.start();
+    let back = Instant::now();
+    for i in 0..h.servers.len() {
+        let s = &mut h.servers[i];
+        s.wait_healthy(&h.probe).await;
+        assert!(s.child.as_mut().unwrap().try_wait().unwrap().is_none(), "a server restarted");
+    }
+    let recovered = back.elapsed();
+    // Journeys that the outage ended end within the requests' 30 s timeout after it.
+    *h.tolerance.lock().unwrap() = Tolerance::Window(from, Some(Instant::now() + Duration::from_secs(35)));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let figures = format!(
+        "PostgreSQL away {} s, {answered} probes answered 503 meanwhile, both servers healthy {} ms after it was back",
+        back.duration_since(from).as_secs(),
+        recovered.as_millis()
+    );
+    h.finish("database outage", figures).await;
+    drop(pg);
 }

@@ -14,12 +14,16 @@ pub struct TestApp {
     pub metrics_addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// Picks the server of each request, as a load balancer would (the crash harness's
+    /// rolling restart); `None`: always `addr`.
+    pub balancer: Option<std::sync::Arc<dyn Fn() -> SocketAddr + Send + Sync>>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        let addr = self.balancer.as_ref().map_or(self.addr, |pick| pick());
+        format!("http://{addr}{path}")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -93,14 +97,14 @@ pub async fn start(dir: tempfile::TempDir, mut config: Config) -> TestApp {
     let metrics_addr = metrics.local_addr().expect("metrics addr");
     let metrics_app = certdesk::metrics_app(state.clone());
     tokio::spawn(async move { axum::serve(metrics, metrics_app).await });
-    TestApp { addr, metrics_addr, client: reqwest::Client::new(), state, _dir: Some(dir) }
+    TestApp { addr, metrics_addr, client: reqwest::Client::new(), state, balancer: None, _dir: Some(dir) }
 }
 
 /// A `TestApp` for a server running in another process at `addr` (a real `certdesk`
 /// binary): requests go there with `client`, and `state`, on the same database and data
 /// directory, lets the test read what that server wrote.
 pub fn attached(addr: SocketAddr, state: AppState, client: reqwest::Client) -> TestApp {
-    TestApp { addr, metrics_addr: addr, client, state, _dir: None }
+    TestApp { addr, metrics_addr: addr, client, state, balancer: None, _dir: None }
 }
 
 /// A real SMTP server (aiosmtpd from the tools venv) on a free loopback port, writing what it
