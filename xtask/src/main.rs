@@ -13,6 +13,8 @@
 //! - `faults [--kills N]`: the fault scenarios (`backend/tests/api/faults.rs`): N kills (100
 //!   by default), 10 rolling restarts and a 30 s PostgreSQL outage, on SQLite, then on a
 //!   throw-away PostgreSQL. `test` runs short versions inside the API tests.
+//! - `soak [--secs N] [--rate R]`: one release server on SQLite under R requests/s of mixed
+//!   traffic (1,000 by default) for N seconds (600): errors, RSS, p50/p99 per route.
 
 mod bench;
 mod postgres;
@@ -37,9 +39,10 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("faults") => faults(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release] | faults [--kills N]"
+                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release] | faults [--kills N] | soak [--secs N] [--rate R]"
             );
             std::process::exit(2);
         }
@@ -98,13 +101,41 @@ fn faults(args: &[String]) -> Result<()> {
             .env("FAULTS_OUTAGE_SECS", "30")
             // One scenario at a time: each runs its own servers and load.
             .arg("--test-threads=1");
-        step(&format!("Crash harness on {db}: {kills} kills"));
+        step(&format!("Fault scenarios on {db}: {kills} kills, 10 rolling restarts, a 30 s outage"));
         c
     };
     tally.cargo("faults on SQLite", harness("SQLite").env_remove("TEST_DATABASE_URL"))?;
     let pg = postgres::TempPostgres::start()?;
     tally.cargo("faults on PostgreSQL", harness("PostgreSQL").env("TEST_DATABASE_URL", pg.url()))?;
     drop(pg);
+    tally.print(started.elapsed());
+    tally.check()
+}
+
+/// `cargo xtask soak [--secs N] [--rate R]`: `backend/tests/api/soak.rs` in release.
+fn soak(args: &[String]) -> Result<()> {
+    let (mut secs, mut rate) = ("600".to_owned(), "1000".to_owned());
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().filter(|v| v.parse::<u32>().is_ok());
+        match (flag.as_str(), value) {
+            ("--secs", Some(v)) => secs = v.clone(),
+            ("--rate", Some(v)) => rate = v.clone(),
+            _ => bail!("usage: cargo xtask soak [--secs N] [--rate R]"),
+        }
+    }
+    setup::test_packages()?;
+    step(&format!("Soak: {rate} requests/s for {secs} s against a release server on SQLite"));
+    let mut tally = tally::Tally::default();
+    let started = Instant::now();
+    tally.cargo(
+        "soak",
+        cargo()
+            .args(["test", "--release", "-p", "certdesk-backend", "--test", "api", "soak::", "--", "--nocapture"])
+            .env("SOAK_SECS", &secs)
+            .env("SOAK_RATE", &rate)
+            .env_remove("TEST_DATABASE_URL"),
+    )?;
     tally.print(started.elapsed());
     tally.check()
 }

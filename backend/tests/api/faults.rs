@@ -57,11 +57,11 @@ fn free_port() -> u16 {
 }
 
 /// One `certdesk` process on a fixed port, started again on the same port after each kill.
-struct Server {
+pub struct Server {
     port: u16,
     env: Vec<(String, String)>,
     log: std::path::PathBuf,
-    child: Option<Child>,
+    pub child: Option<Child>,
 }
 
 impl Server {
@@ -207,14 +207,14 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 /// Servers on one database, the load on them, and what it was told.
-struct Harness {
+pub struct Harness {
     dir: tempfile::TempDir,
     config: certdesk::Config,
     database: String,
     public_url: String,
-    state: AppState,
-    servers: Vec<Server>,
-    addrs: Vec<SocketAddr>,
+    pub state: AppState,
+    pub servers: Vec<Server>,
+    pub addrs: Vec<SocketAddr>,
     probe: reqwest::Client,
     /// Servers the balancer leaves out (rolling restart).
     drained: Arc<Mutex<BTreeSet<usize>>>,
@@ -232,7 +232,7 @@ struct Harness {
 impl Harness {
     /// `n` servers on `database` (the CA and the audit key made once, by this process, before
     /// any server starts).
-    async fn start(database: String, n: usize) -> Harness {
+    pub async fn start(database: String, n: usize) -> Harness {
         let (dir, mut config) = test_config().await;
         config.database_url = Some(database.clone());
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
@@ -522,7 +522,7 @@ impl Harness {
 
 /// The database of this test run: a new PostgreSQL database with `TEST_DATABASE_URL`, else a
 /// new SQLite file (in a directory that lives as long as the test).
-async fn database() -> (String, tempfile::TempDir) {
+pub async fn database() -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (crate::helpers::fresh_database(dir.path()).await, dir)
 }

@@ -37,6 +37,7 @@ mod renew;
 mod request;
 mod revoke;
 mod sms;
+mod soak;
 mod static_files;
 mod token_sign_in;
 mod token_unlock;

@@ -1,0 +1,234 @@
+//! Soak (issue 19): one real `certdesk` under a steady rate of mixed traffic — the public
+//! status search by e-mail and by name, OCSP, sign-ins (the captcha answered by the test
+//! switch), wizard saves and status polls — for a while: not one error, memory flat.
+//! Prints the server's RSS at the start, the middle and the end, and p50/p99 per route.
+//!
+//! The API suite runs it for 10 s at 100 requests/s; `cargo xtask soak` runs it in release
+//! for 10 minutes at 1,000 requests/s (`SOAK_SECS`, `SOAK_RATE`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use certdesk_shared::admin::StaffRole;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::accounts::{PASSWORD, staff_browser};
+use crate::apply::complete_draft;
+use crate::directory::issue_into;
+use crate::faults::{Harness, database};
+use crate::helpers::attached;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|k| k.parse().ok()).unwrap_or(default)
+}
+
+fn random(below: u64) -> u64 {
+    u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap()) % below
+}
+
+/// The server's resident memory, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// What each route's requests took, and what went wrong.
+#[derive(Default)]
+struct Record {
+    took: BTreeMap<&'static str, Vec<Duration>>,
+    errors: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
+    let secs = env_number("SOAK_SECS", 10);
+    let rate = env_number("SOAK_RATE", 100);
+    let (url, _db_dir) = database().await;
+    let h = Harness::start(url, 1).await;
+    let addr = h.addrs[0];
+    let pid = h.servers[0].child.as_ref().unwrap().id();
+    let app = Arc::new(attached(addr, h.state.clone(), reqwest::Client::new()));
+
+    // What the traffic asks about: an issued certificate, and a customer with a draft.
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut holder, id, mobile) = complete_draft(&app, &mut admin, true).await;
+    let (s, v) = holder.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let (_, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
+    let (customer, draft, customer_mobile) = complete_draft(&app, &mut admin, false).await;
+    let (cookie, csrf) = (customer.cookie.clone().unwrap(), customer.csrf.clone().unwrap());
+    // An OCSP request for the certificate, as OpenSSL makes it.
+    let files = crate::ca::Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = files.write("issuing.pem", &crate::ca::pem("CERTIFICATE", &h.state.ca.issuing.cert_der));
+    let req_file = files.dir.path().join("ocsp.req");
+    let made = std::process::Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(&issuing)
+        .args(["-serial", &format!("0x{serial}"), "-reqout"])
+        .arg(&req_file)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let ocsp_request = std::fs::read(&req_file).unwrap();
+
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(64).build().unwrap();
+    let record = Arc::new(Mutex::new(Record::default()));
+    let base = format!("http://{addr}");
+    let one = {
+        let (client, base, record) = (client.clone(), base.clone(), record.clone());
+        let (cookie, csrf, draft, customer_mobile) = (cookie.clone(), csrf.clone(), draft.clone(), customer_mobile);
+        let ocsp_request = ocsp_request.clone();
+        move || {
+            let (client, base, record) = (client.clone(), base.clone(), record.clone());
+            let (cookie, csrf, draft, customer_mobile) =
+                (cookie.clone(), csrf.clone(), draft.clone(), customer_mobile.clone());
+            let ocsp_request = ocsp_request.clone();
+            async move {
+                // Each anonymous request from an address of its own (the per-address limits
+                // are the production ones).
+                let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
+                let pick = random(100);
+                let started = Instant::now();
+                let (route, result): (&'static str, Result<reqwest::Response, reqwest::Error>) = match pick {
+                    0..25 => (
+                        "GET /api/public/certificates?email",
+                        client
+                            .get(format!("{base}/api/public/certificates?email=zhangsan%40example.com"))
+                            .header("x-forwarded-for", &ip)
+                            .send()
+                            .await,
+                    ),
+                    25..40 => (
+                        "GET /api/public/certificates?name",
+                        client
+                            .get(format!("{base}/api/public/certificates?name=%E5%A4%A9%E6%B4%A5%E6%BB%A8%E6%B5%B7%E6%B5%8B%E8%AF%95%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"))
+                            .header("x-forwarded-for", &ip)
+                            .send()
+                            .await,
+                    ),
+                    40..70 => (
+                        "POST /ocsp",
+                        client
+                            .post(format!("{base}/ocsp"))
+                            .header("content-type", "application/ocsp-request")
+                            .body(ocsp_request)
+                            .send()
+                            .await,
+                    ),
+                    70..85 => (
+                        "GET /api/applications/{id}",
+                        client.get(format!("{base}/api/applications/{draft}")).header("cookie", &cookie).send().await,
+                    ),
+                    85..99 => {
+                        let operator = json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": customer_mobile,
+                            "email": "zs@example.com", "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" });
+                        (
+                            "PUT /api/applications/{id}/operator",
+                            client
+                                .request(Method::PUT, format!("{base}/api/applications/{draft}/operator"))
+                                .header("cookie", &cookie)
+                                .header("x-csrf-token", &csrf)
+                                .json(&operator)
+                                .send()
+                                .await,
+                        )
+                    }
+                    _ => {
+                        // A sign-in: a captcha (its answer from the test switch), then the form.
+                        let captcha = client.get(format!("{base}/api/captcha")).header("x-forwarded-for", &ip).send().await;
+                        match captcha {
+                            Ok(c) if c.status() == StatusCode::OK => {
+                                let answer = c.headers()["x-captcha-answer"].to_str().unwrap().to_lowercase();
+                                let v: serde_json::Value = c.json().await.unwrap();
+                                let body = json!({ "mobile": customer_mobile, "password": PASSWORD,
+                                    "captcha_id": v["id"], "captcha_answer": answer, "agreed": true });
+                                (
+                                    "GET /api/captcha + POST /api/sign-in",
+                                    client
+                                        .post(format!("{base}/api/sign-in"))
+                                        .header("x-forwarded-for", &ip)
+                                        .json(&body)
+                                        .send()
+                                        .await,
+                                )
+                            }
+                            other => ("GET /api/captcha + POST /api/sign-in", other),
+                        }
+                    }
+                };
+                let took = started.elapsed();
+                let mut r = record.lock().unwrap();
+                match result {
+                    Ok(res) if res.status().is_success() => r.took.entry(route).or_default().push(took),
+                    Ok(res) => r.errors.push(format!("{route}: {}", res.status())),
+                    Err(e) => r.errors.push(format!("{route}: {e}")),
+                }
+            }
+        }
+    };
+
+    // Requests at a steady pace (each on its own task, however long the ones before take).
+    let period = Duration::from_secs_f64(1.0 / rate as f64);
+    let started = Instant::now();
+    let mut next = tokio::time::Instant::now();
+    let mut rss = vec![rss_mib(pid)];
+    let mut in_flight = Vec::new();
+    let mut sent = 0u64;
+    while started.elapsed() < Duration::from_secs(secs) {
+        next += period;
+        tokio::time::sleep_until(next).await;
+        in_flight.push(tokio::spawn(one()));
+        sent += 1;
+        if rss.len() == 1 && started.elapsed() >= Duration::from_secs(secs) / 2 {
+            rss.push(rss_mib(pid));
+        }
+        in_flight.retain(|t| !t.is_finished());
+    }
+    let elapsed = started.elapsed();
+    for t in in_flight {
+        t.await.unwrap();
+    }
+    rss.push(rss_mib(pid));
+
+    let record = std::mem::take(&mut *record.lock().unwrap());
+    println!(
+        "soak: {sent} requests in {:.1} s ({:.0}/s asked {rate}/s), {} errors; server RSS start {:.1} MiB, middle {:.1} MiB, end {:.1} MiB",
+        elapsed.as_secs_f64(),
+        sent as f64 / elapsed.as_secs_f64(),
+        record.errors.len(),
+        rss[0],
+        rss[1],
+        rss[2]
+    );
+    for (route, mut took) in record.took {
+        took.sort();
+        println!(
+            "soak: {route:<40} {:>7} ok  p50 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms",
+            took.len(),
+            percentile(&took, 0.5).as_secs_f64() * 1e3,
+            percentile(&took, 0.99).as_secs_f64() * 1e3,
+            took.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        );
+    }
+    let mut shown = record.errors.clone();
+    shown.truncate(20);
+    assert!(record.errors.is_empty(), "{} errors, the first: {shown:#?}", record.errors.len());
+    // Flat: the second half adds at most half of what the server held at the middle.
+    assert!(rss[2] <= rss[1] * 1.5, "memory grew from {:.1} MiB to {:.1} MiB in the second half", rss[1], rss[2]);
+}
