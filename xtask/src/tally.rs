@@ -58,7 +58,8 @@ impl Tally {
             }
         })?;
         self.rows.push((name.to_owned(), p, f, i));
-        if !ok {
+        // A filter that matches nothing runs no test: that is not a pass.
+        if !ok || p == 0 {
             self.failed_commands.push(name.to_owned());
             self.print(Duration::ZERO);
             bail!("{name}: tests failed");

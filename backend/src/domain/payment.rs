@@ -176,7 +176,7 @@ pub async fn current(
         return Ok(Some(o));
     }
     if let Some(provider) = payments.of_order(&o.provider)
-        && claim_query(db, &o.out_trade_no, now).await?
+        && claim_query(db, &o.out_trade_no, now, QUERY_EVERY).await?
         && let Ok(r) = provider.query(&o.out_trade_no).await
         && r.trade_state == "SUCCESS"
     {
@@ -199,42 +199,59 @@ pub async fn current(
 /// How long a new order's notification may take before the timer asks the provider.
 pub const NOTIFY_GRACE: Duration = Duration::seconds(30);
 
-/// The timer's side of [`current`], for orders nobody is looking at: every open order of a
-/// provider older than [`NOTIFY_GRACE`] is asked of its provider, as WeChat Pay and Alipay
-/// tell merchants to do with an order whose notification has not come (it was lost, or the
-/// server that should have taken it was down). A paid one is recorded as a notification would
-/// be; a lapsed one expires. Each order is asked at most once per [`QUERY_EVERY`] however
-/// many servers run this. Returns how many payments were recorded.
+/// How often the timer asks about one open order (the status poll may ask more often).
+pub const RECONCILE_EVERY: Duration = Duration::minutes(1);
+
+/// The most orders one round asks about.
+const RECONCILE_BATCH: u64 = 20;
+
+/// The timer's side of [`current`], for orders nobody is looking at: open orders of the
+/// providers this server offers, older than [`NOTIFY_GRACE`], are asked of their provider, as
+/// WeChat Pay and Alipay tell merchants to do with an order whose notification has not come
+/// (it was lost, or the server that should have taken it was down). A paid one is recorded as
+/// a notification would be; a lapsed one expires. The orders asked least recently go first,
+/// each at most once per [`RECONCILE_EVERY`] however many servers run this, at most
+/// [`RECONCILE_BATCH`] a round; a provider that fails ends the round (it is asked again next
+/// round), and so does an order whose answer cannot be recorded (a wrong amount is audited
+/// by [`record`] and stays open for staff). Returns how many payments were recorded.
 pub async fn reconcile_open_orders(
     db: &(impl ConnectionTrait + TransactionTrait),
     payments: &Payments,
     key: &AuditKey,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
+    use sea_orm::sea_query::{NullOrdering, Order};
     use sea_orm::{Condition, QuerySelect};
+    let offered: Vec<&str> = payments.ways().into_iter().map(PayWay::as_str).collect();
     let open = payment_order::Entity::find()
         .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()))
-        .filter(payment_order::Column::Provider.ne(TRANSFER))
+        .filter(payment_order::Column::Provider.is_in(offered))
         .filter(payment_order::Column::CreatedAt.lte(now - NOTIFY_GRACE))
         .filter(
             Condition::any()
                 .add(payment_order::Column::QueriedAt.is_null())
-                .add(payment_order::Column::QueriedAt.lte(now - QUERY_EVERY)),
+                .add(payment_order::Column::QueriedAt.lte(now - RECONCILE_EVERY)),
         )
+        .order_by_with_nulls(payment_order::Column::QueriedAt, Order::Asc, NullOrdering::First)
         .order_by_asc(payment_order::Column::CreatedAt)
-        .limit(100)
+        .limit(RECONCILE_BATCH)
         .all(db)
         .await?;
     let mut paid = 0;
     for o in open {
         let Some(provider) = payments.of_order(&o.provider) else { continue };
-        if !claim_query(db, &o.out_trade_no, now).await? {
+        let now = Utc::now().max(now);
+        if !claim_query(db, &o.out_trade_no, now, RECONCILE_EVERY).await? {
             continue;
         }
         match provider.query(&o.out_trade_no).await {
             Ok(r) if r.trade_state == "SUCCESS" => {
-                if record(db, key, &r, provider.way().as_str(), "reconcile").await? == Recorded::Paid {
-                    paid += 1;
+                match record(db, key, &r, provider.way().as_str(), "reconcile").await {
+                    Ok(Recorded::Paid) => paid += 1,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = ?e, out_trade_no = %o.out_trade_no, "a provider's answer could not be recorded");
+                    }
                 }
             }
             Ok(_) | Err(PayError::OrderNotFound) if o.expires_at <= now => {
@@ -245,29 +262,35 @@ pub async fn reconcile_open_orders(
                 )
                 .await?;
             }
-            Ok(_) => {}
+            Ok(_) | Err(PayError::OrderNotFound) => {}
             Err(e) => {
-                tracing::warn!(error = %e, out_trade_no = %o.out_trade_no, "asking the provider about an open order failed")
+                tracing::warn!(error = %e, out_trade_no = %o.out_trade_no, "asking the provider about an open order failed; next round");
+                break;
             }
         }
     }
     Ok(paid)
 }
 
-/// Closes an open order at its provider, then here. One paid meanwhile is recorded instead,
-/// and closing it is refused.
-/// Claims the next query of an open order: at most one per [`QUERY_EVERY`], across servers.
-async fn claim_query(db: &impl ConnectionTrait, out_trade_no: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+/// Claims the next query of an open order: at most one per `every`, across servers.
+async fn claim_query(
+    db: &impl ConnectionTrait,
+    out_trade_no: &str,
+    now: DateTime<Utc>,
+    every: Duration,
+) -> Result<bool, AppError> {
     let claimed = exec(
         db,
         "UPDATE payment_order SET queried_at = $2 WHERE out_trade_no = $1 AND (queried_at IS NULL OR queried_at <= $3)",
-        vec![out_trade_no.into(), now.into(), (now - QUERY_EVERY).into()],
+        vec![out_trade_no.into(), now.into(), (now - every).into()],
     )
     .await?
     .rows_affected();
     Ok(claimed == 1)
 }
 
+/// Closes an open order at its provider, then here. One paid meanwhile is recorded instead,
+/// and closing it is refused.
 async fn close(
     db: &(impl ConnectionTrait + TransactionTrait),
     payments: &Payments,
