@@ -154,11 +154,15 @@ export async function smsCode(staff: Staff, mobile: string, template: string, af
 /** Opens /sign-in and reads the captcha's answer from the test-only `X-Captcha-Answer`
  * header of `GET /api/captcha`. */
 export async function openSignIn(page: Page, path = '/sign-in'): Promise<string> {
-  const captcha = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/captcha');
   await page.goto(path);
+  await appReady(page);
+  // The page's own captcha may still be on its way, and after a client-side navigation so may
+  // the previous page's: once all is quiet, 换一张 asks for the one whose answer this returns.
+  await page.waitForLoadState('networkidle');
+  const captcha = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/captcha');
+  await page.getByRole('button', { name: '换一张' }).click();
   const answer = (await captcha).headers()['x-captcha-answer'];
   if (!answer) throw new Error('the test server must run with CERTDESK_INSECURE_CAPTCHA_ECHO=true');
-  await appReady(page);
   return answer;
 }
 

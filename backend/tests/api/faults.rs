@@ -48,7 +48,7 @@ use crate::directory::issue_into;
 use crate::helpers::{TestApp, attached, test_config};
 use crate::payment::{pay, payments_received, replay_notification};
 
-fn random(below: u64) -> u64 {
+pub fn random(below: u64) -> u64 {
     u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap()) % below
 }
 
@@ -225,7 +225,7 @@ fn panic_text(e: tokio::task::JoinError) -> String {
     }
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
+pub fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|k| k.parse().ok()).unwrap_or(default)
 }
 

@@ -17,16 +17,8 @@ use serde_json::json;
 use crate::accounts::{PASSWORD, staff_browser};
 use crate::apply::complete_draft;
 use crate::directory::issue_into;
-use crate::faults::{Harness, database};
+use crate::faults::{Harness, database, env_number, random};
 use crate::helpers::attached;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|k| k.parse().ok()).unwrap_or(default)
-}
-
-fn random(below: u64) -> u64 {
-    u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap()) % below
-}
 
 /// The server's resident memory, in MiB.
 fn rss_mib(pid: u32) -> f64 {
