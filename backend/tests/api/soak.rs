@@ -218,9 +218,22 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
             took.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         );
     }
-    let mut shown = record.errors.clone();
-    shown.truncate(20);
-    assert!(record.errors.is_empty(), "{} errors, the first: {shown:#?}", record.errors.len());
+    // The errors by kind (route and status or transport error), most frequent first.
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &record.errors {
+        let kind = if e.contains("timed out") || e.contains("TimedOut") {
+            format!("{}: timed out", e.split(':').next().unwrap_or_default())
+        } else {
+            e.chars().take(160).collect()
+        };
+        *kinds.entry(kind).or_default() += 1;
+    }
+    let mut kinds: Vec<(String, u64)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    for (kind, n) in &kinds {
+        println!("soak: error {n:>7} × {kind}");
+    }
+    assert!(record.errors.is_empty(), "{} errors: {kinds:#?}", record.errors.len());
     // Flat: the second half adds at most half of what the server held at the middle.
     assert!(rss[2] <= rss[1] * 1.5, "memory grew from {:.1} MiB to {:.1} MiB in the second half", rss[1], rss[2]);
 }
