@@ -229,7 +229,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
         *kinds.entry(kind).or_default() += 1;
     }
     let mut kinds: Vec<(String, u64)> = kinds.into_iter().collect();
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     for (kind, n) in &kinds {
         println!("soak: error {n:>7} × {kind}");
     }
