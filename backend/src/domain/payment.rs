@@ -185,12 +185,7 @@ pub async fn current(
         return latest(db, &app.id).await;
     }
     if o.expires_at <= now {
-        exec(
-            db,
-            "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'",
-            vec![o.out_trade_no.clone().into()],
-        )
-        .await?;
+        expire(db, &o.out_trade_no).await?;
         return latest(db, &app.id).await;
     }
     Ok(Some(o))
@@ -254,14 +249,7 @@ pub async fn reconcile_open_orders(
                     }
                 }
             }
-            Ok(_) | Err(PayError::OrderNotFound) if o.expires_at <= now => {
-                exec(
-                    db,
-                    "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'",
-                    vec![o.out_trade_no.clone().into()],
-                )
-                .await?;
-            }
+            Ok(_) | Err(PayError::OrderNotFound) if o.expires_at <= now => expire(db, &o.out_trade_no).await?,
             Ok(_) | Err(PayError::OrderNotFound) => {}
             Err(e) => {
                 tracing::warn!(error = %e, out_trade_no = %o.out_trade_no, "asking the provider about an open order failed; next round");
@@ -270,6 +258,17 @@ pub async fn reconcile_open_orders(
         }
     }
     Ok(paid)
+}
+
+/// An open order past its time lapses (one paid meanwhile stays paid).
+async fn expire(db: &impl ConnectionTrait, out_trade_no: &str) -> Result<(), AppError> {
+    exec(
+        db,
+        "UPDATE payment_order SET status = 'expired' WHERE out_trade_no = $1 AND status = 'not_paid'",
+        vec![out_trade_no.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Claims the next query of an open order: at most one per `every`, across servers.

@@ -50,7 +50,7 @@ impl OwnPostgres {
         found.sort();
         let bin = found.pop().expect("initdb");
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::helpers::free_port();
         let as_postgres = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
         if as_postgres {
             assert!(

@@ -45,15 +45,11 @@ use crate::apply::{CHALLENGE_PHRASE, complete_draft, pem_to_der};
 use crate::ca::{Files, crl_number, crl_url_of, openssl_ocsp};
 use crate::database_outage::OwnPostgres;
 use crate::directory::issue_into;
-use crate::helpers::{TestApp, attached, test_config};
+use crate::helpers::{TestApp, attached, free_port, test_config};
 use crate::payment::{pay, payments_received, replay_notification};
 
 pub fn random(below: u64) -> u64 {
     u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap()) % below
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// One `certdesk` process on a fixed port, started again on the same port after each kill.

@@ -107,6 +107,11 @@ pub fn attached(addr: SocketAddr, state: AppState, client: reqwest::Client) -> T
     TestApp { addr, metrics_addr: addr, client, state, balancer: None, _dir: None }
 }
 
+/// A loopback port free at the moment of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
 /// A real SMTP server (aiosmtpd from the tools venv) on a free loopback port, writing what it
 /// receives into a maildir; killed on drop.
 pub struct SmtpServer {
