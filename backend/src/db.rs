@@ -97,16 +97,138 @@ pub fn kind(db: &DatabaseConnection) -> &'static str {
 /// statement, as `BEGIN IMMEDIATE` would (SeaORM only says `BEGIN`). A deferred transaction
 /// that reads and then writes after another connection wrote fails at once with
 /// `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT`: SQLite does not wait there, since waiting could
-/// deadlock. Taking the lock first makes it wait its turn under the busy timeout instead
-/// (found by the crash harness's concurrent load). PostgreSQL needs nothing of this.
-pub async fn begin_write<C>(db: &C) -> Result<DatabaseTransaction, DbErr>
+/// deadlock. Taking the lock first makes it wait its turn instead (found by the crash
+/// harness's concurrent load).
+///
+/// And on SQLite the writers of this process take turns before they take a connection:
+/// in arrival order, holding no connection while they wait. Left to SQLite, waiting writers
+/// each held one of the pool's connections and polled the lock with growing sleeps, so under
+/// a steady stream of writes (the soak) the readers found no connection free and a writer
+/// could lose every poll until its busy timeout ran out. A transaction begun inside one
+/// (a savepoint, in the same task) does not wait for its own turn. PostgreSQL needs none of
+/// this.
+pub async fn begin_write<C>(db: &C) -> Result<Write, DbErr>
 where
-    C: TransactionTrait + ?Sized,
+    C: ConnectionTrait + TransactionTrait + ?Sized,
 {
+    let turn = if db.get_database_backend() == DbBackend::Sqlite { Turn::take().await } else { None };
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // A write that changes nothing still takes the write lock.
         txn.execute_unprepared("DELETE FROM seaql_migrations WHERE 0").await?;
     }
-    Ok(txn)
+    Ok(Write { txn, _turn: turn })
+}
+
+/// A transaction begun by [`begin_write`]: the transaction, and on SQLite this process's turn
+/// to write, given up once it has committed or rolled back (or is dropped).
+pub struct Write {
+    txn: DatabaseTransaction,
+    _turn: Option<Turn>,
+}
+
+impl Write {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for Write {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Write {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.txn.execute(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one(&self, stmt: sea_orm::Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        self.txn.query_one(stmt).await
+    }
+    async fn query_all(&self, stmt: sea_orm::Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.txn.query_all(stmt).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionTrait for Write {
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.txn.begin().await
+    }
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<sea_orm::IsolationLevel>,
+        access_mode: Option<sea_orm::AccessMode>,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        self.txn.begin_with_config(isolation_level, access_mode).await
+    }
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, sea_orm::TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.txn.transaction(callback).await
+    }
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<sea_orm::IsolationLevel>,
+        access_mode: Option<sea_orm::AccessMode>,
+    ) -> Result<T, sea_orm::TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.txn.transaction_with_config(callback, isolation_level, access_mode).await
+    }
+}
+
+/// This process's turn to write to SQLite (see [`begin_write`]). Turns are given in the order
+/// asked (tokio's semaphore is fair). The task holding the turn is remembered, so that a
+/// transaction it begins inside its own does not wait for itself. Outside a task (the
+/// command line, which runs alone) there are no turns.
+struct Turn {
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+static HOLDER: std::sync::Mutex<Option<tokio::task::Id>> = std::sync::Mutex::new(None);
+
+impl Turn {
+    async fn take() -> Option<Turn> {
+        let me = tokio::task::try_id()?;
+        if *HOLDER.lock().unwrap_or_else(|e| e.into_inner()) == Some(me) {
+            return None;
+        }
+        let permit = TURNS.acquire().await.ok()?;
+        *HOLDER.lock().unwrap_or_else(|e| e.into_inner()) = Some(me);
+        Some(Turn { _permit: permit })
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        *HOLDER.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }

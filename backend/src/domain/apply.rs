@@ -203,7 +203,7 @@ pub async fn save_step(
             if super::password::is_common(&phrase) {
                 return Err(field("challenge_phrase", ValidationError::ChallengePhraseCommon));
             }
-            active.challenge_hash = Set(Some(super::password::hash(phrase).await.map_err(AppError::Internal)?));
+            active.challenge_hash = Set(Some(super::password::hash(phrase).await?));
             app.step - 1
         }
     };

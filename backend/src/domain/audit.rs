@@ -105,7 +105,10 @@ pub struct Event<'a> {
 pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditKey, e: Event<'_>) -> Result<(), DbErr> {
     let detail = e.detail.to_string();
     for _ in 0..50 {
-        let head = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(1).one(db).await?;
+        // The head is read inside the try: on SQLite that holds the write lock already, so
+        // appends of one database take turns instead of racing for the same head.
+        let attempt = crate::db::begin_write(db).await?;
+        let head = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(1).one(&attempt).await?;
         let prev = head.map(|h| h.hash).unwrap_or_else(|| GENESIS.to_owned());
         let at = Utc::now().trunc_subsecs(6);
         let hash = key.mac(&prev, &at, [e.actor, e.action, e.subject, e.ip, &detail]);
@@ -120,7 +123,6 @@ pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditK
             hash: Set(hash),
             ..Default::default()
         };
-        let attempt = crate::db::begin_write(db).await?;
         match audit_event::Entity::insert(row).exec(&attempt).await {
             Ok(_) => return attempt.commit().await,
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {

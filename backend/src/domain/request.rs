@@ -312,7 +312,7 @@ pub async fn claim_issuance(
 #[allow(clippy::too_many_arguments)]
 pub async fn record_successor(
     db: &impl ConnectionTrait,
-    txn: sea_orm::DatabaseTransaction,
+    txn: crate::db::Write,
     key: &AuditKey,
     r: &request::Model,
     issued_uid: &str,

@@ -87,7 +87,7 @@ pub async fn by_challenge_phrase(
         .await?
         .and_then(|a| a.challenge_hash);
     // No application (a certificate made another way) costs the same check and fails.
-    let right = super::password::verify(stored, phrase).await.map_err(AppError::Internal)?;
+    let right = super::password::verify(stored, phrase).await?;
     if !right {
         let detail = serde_json::json!({ "certificate": cert.uid });
         audit::append(

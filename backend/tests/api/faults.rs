@@ -77,6 +77,11 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// What the server has written to its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// SIGKILL (what `Child::kill` sends on Unix): no handler runs, nothing is flushed.
     fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -257,6 +262,11 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// The servers' data directory (the CA's files, and on SQLite the counters database).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.config.data_dir.clone()
+    }
+
     /// `n` servers on `database` (the CA and the audit key made once, by this process, before
     /// any server starts).
     pub async fn start(database: String, n: usize) -> Harness {

@@ -7,6 +7,7 @@
 //! for 10 minutes at 1,000 requests/s (`SOAK_SECS`, `SOAK_RATE`).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use certdesk_shared::admin::StaffRole;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::accounts::{PASSWORD, staff_browser};
+use crate::accounts::{PASSWORD, registered, staff_browser};
 use crate::apply::complete_draft;
 use crate::directory::issue_into;
 use crate::faults::{Harness, database, env_number, random};
@@ -31,6 +32,28 @@ fn rss_mib(pid: u32) -> f64 {
     kb / 1024.0
 }
 
+/// CPU seconds a process has used (user and system), from `/proc/<pid>/stat`.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or_default();
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The size of every SQLite write-ahead log under `dirs`, in MiB.
+fn wal_mib(dirs: &[&std::path::Path]) -> f64 {
+    let mut bytes = 0;
+    for dir in dirs {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().ends_with("-wal") {
+                bytes += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -43,13 +66,51 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 struct Record {
     took: BTreeMap<&'static str, Vec<Duration>>,
     errors: Vec<String>,
+    /// Each request: when it was sent (seconds into the run), what it took, whether it failed.
+    timeline: Vec<(f32, Duration, bool)>,
+}
+
+/// An error with its causes (reqwest's own text alone says only "error sending request").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// `n` registered customers (each from an address of its own), by their phone numbers.
+async fn customers(h: &Harness, n: usize) -> Vec<String> {
+    let gate = Arc::new(tokio::sync::Semaphore::new(8));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (addr, state, gate) = (h.addrs[0], h.state.clone(), gate.clone());
+            tokio::spawn(async move {
+                let _turn = gate.acquire().await.unwrap();
+                let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
+                let mut headers = reqwest::header::HeaderMap::new();
+                headers.insert("x-forwarded-for", ip.parse().unwrap());
+                let client = reqwest::Client::builder().default_headers(headers).build().unwrap();
+                let app = attached(addr, state, client);
+                registered(&app).await.1
+            })
+        })
+        .collect();
+    let mut mobiles = Vec::with_capacity(n);
+    for t in tasks {
+        mobiles.push(t.await.unwrap());
+    }
+    mobiles
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
     let secs = env_number("SOAK_SECS", 10);
     let rate = env_number("SOAK_RATE", 100);
-    let (url, _db_dir) = database().await;
+    let (url, db_dir) = database().await;
     let h = Harness::start(url, 1).await;
     let addr = h.addrs[0];
     let pid = h.servers[0].child.as_ref().unwrap().id();
@@ -63,6 +124,11 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
     let (_, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
     let (customer, draft, customer_mobile) = complete_draft(&app, &mut admin, false).await;
+    // Whom the sign-ins are for: customers taking turns, each every ten seconds or so, as
+    // people sign in (one phone signing in several times at once is what the per-account
+    // throttle is there to refuse).
+    let signing_in = Arc::new(customers(&h, (rate as usize / 10).max(3)).await);
+    let turn = Arc::new(AtomicUsize::new(0));
     let (cookie, csrf) = (customer.cookie.clone().unwrap(), customer.csrf.clone().unwrap());
     // An OCSP request for the certificate, as OpenSSL makes it.
     let files = crate::ca::Files { dir: tempfile::tempdir().unwrap() };
@@ -82,12 +148,16 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
         reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(64).build().unwrap();
     let record = Arc::new(Mutex::new(Record::default()));
     let base = format!("http://{addr}");
+    // When the run starts (the first request is sent one period later).
+    let begun = Instant::now();
     let one = {
         let (client, base, record) = (client.clone(), base.clone(), record.clone());
         let (cookie, csrf, draft, customer_mobile) = (cookie.clone(), csrf.clone(), draft.clone(), customer_mobile);
         let ocsp_request = ocsp_request.clone();
+        let (signing_in, turn) = (signing_in.clone(), turn.clone());
         move || {
             let (client, base, record) = (client.clone(), base.clone(), record.clone());
+            let mobile = signing_in[turn.fetch_add(1, Ordering::Relaxed) % signing_in.len()].clone();
             let (cookie, csrf, draft, customer_mobile) =
                 (cookie.clone(), csrf.clone(), draft.clone(), customer_mobile.clone());
             let ocsp_request = ocsp_request.clone();
@@ -143,7 +213,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                             Ok(c) if c.status() == StatusCode::OK => {
                                 let answer = c.headers()["x-captcha-answer"].to_str().unwrap().to_lowercase();
                                 let v: serde_json::Value = c.json().await.unwrap();
-                                let body = json!({ "mobile": customer_mobile, "password": PASSWORD,
+                                let body = json!({ "mobile": mobile, "password": PASSWORD,
                                     "captcha_id": v["id"], "captcha_answer": answer, "agreed": true });
                                 (
                                     "GET /api/captcha + POST /api/sign-in",
@@ -161,20 +231,38 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                 };
                 let took = started.elapsed();
                 let mut r = record.lock().unwrap();
-                match result {
-                    Ok(res) if res.status().is_success() => r.took.entry(route).or_default().push(took),
-                    Ok(res) => r.errors.push(format!("{route}: {}", res.status())),
-                    Err(e) => r.errors.push(format!("{route}: {e}")),
-                }
+                let ok = match result {
+                    Ok(res) if res.status().is_success() => {
+                        r.took.entry(route).or_default().push(took);
+                        true
+                    }
+                    Ok(res) => {
+                        r.errors.push(format!("{route}: {}", res.status()));
+                        false
+                    }
+                    Err(e) => {
+                        r.errors.push(format!("{route}: {}", with_causes(&e)));
+                        false
+                    }
+                };
+                let at = started.duration_since(begun).as_secs_f32();
+                r.timeline.push((at, took, ok));
             }
         }
     };
 
     // Requests at a steady pace (each on its own task, however long the ones before take).
     let period = Duration::from_secs_f64(1.0 / rate as f64);
-    let started = Instant::now();
+    let started = begun;
     let mut next = tokio::time::Instant::now();
     let mut rss = vec![rss_mib(pid)];
+    // Every tenth of the run: the RSS, the CPU the server and this test used since the last
+    // tenth (in cores), and the size of the write-ahead logs.
+    let data_dir = h.data_dir();
+    let sample = |pid: u32| {
+        (rss_mib(pid), cpu_secs(&pid.to_string()), cpu_secs("self"), wal_mib(&[db_dir.path(), &data_dir]), Instant::now())
+    };
+    let mut curve = vec![(0u64, sample(pid))];
     let mut in_flight = Vec::new();
     let mut sent = 0u64;
     while started.elapsed() < Duration::from_secs(secs) {
@@ -184,6 +272,10 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
         sent += 1;
         if rss.len() == 1 && started.elapsed() >= Duration::from_secs(secs) / 2 {
             rss.push(rss_mib(pid));
+        }
+        let tenth = started.elapsed().as_secs() * 10 / secs.max(1);
+        if tenth > curve.last().unwrap().0 {
+            curve.push((tenth, sample(pid)));
         }
         in_flight.retain(|t| !t.is_finished());
     }
@@ -203,6 +295,62 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
         rss[1],
         rss[2]
     );
+    println!(
+        "soak: RSS every tenth of the run (MiB): {}",
+        curve.iter().map(|(_, m)| format!("{:.0}", m.0)).collect::<Vec<_>>().join(" → ")
+    );
+    for pair in curve.windows(2) {
+        let ((t, a), (_, b)) = (&pair[0], &pair[1]);
+        let wall = b.4.duration_since(a.4).as_secs_f64();
+        println!(
+            "soak: tenth {t}: server {:.2} cores, this test {:.2} cores, write-ahead logs {:.1} MiB",
+            (b.1 - a.1) / wall,
+            (b.2 - a.2) / wall,
+            b.3
+        );
+    }
+    // The run by windows of a tenth: requests, errors and the p99 of those sent in each.
+    let window = (secs as f32 / 10.0).max(1.0);
+    let mut windows: BTreeMap<u64, (u64, Vec<Duration>)> = BTreeMap::new();
+    for (at, took, ok) in &record.timeline {
+        let w = windows.entry((at / window) as u64).or_default();
+        w.0 += u64::from(!ok);
+        w.1.push(*took);
+    }
+    for (w, (errors, mut took)) in windows {
+        took.sort();
+        println!(
+            "soak: from {:>5.0} s  {:>7} requests  {:>6} errors  p50 {:>8.2} ms  p99 {:>8.2} ms",
+            w as f32 * window,
+            took.len(),
+            errors,
+            percentile(&took, 0.5).as_secs_f64() * 1e3,
+            percentile(&took, 0.99).as_secs_f64() * 1e3,
+        );
+    }
+    // What the server logged above INFO, by message, most frequent first.
+    let log = h.servers[0].log_text();
+    let mut logged: BTreeMap<String, u64> = BTreeMap::new();
+    for line in log.lines().filter(|l| l.contains("ERROR") || l.contains("WARN")) {
+        // Without colours and time stamp, and cut before the figures that make each line unique.
+        let mut plain = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().find(|c| *c == 'm');
+            } else {
+                plain.push(c);
+            }
+        }
+        let from = plain.find(" WARN ").or_else(|| plain.find("ERROR ")).unwrap_or(0);
+        let message: String = plain[from..].chars().take(90).collect();
+        *logged.entry(message).or_default() += 1;
+    }
+    let mut logged: Vec<(String, u64)> = logged.into_iter().collect();
+    logged.sort_by_key(|k| std::cmp::Reverse(k.1));
+    for (message, n) in logged.iter().take(10) {
+        println!("soak: server logged {n:>7} × {message}");
+    }
     for (route, mut took) in record.took {
         took.sort();
         println!(
