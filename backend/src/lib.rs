@@ -65,7 +65,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let timers = [
         tokio::spawn(refresh_crls_forever(state.clone(), stopping.clone())),
         tokio::spawn(send_expiry_notices_forever(state.clone(), stopping.clone())),
-        tokio::spawn(reconcile_payments_forever(state.clone(), stopping)),
+        tokio::spawn(reconcile_payments_forever(state.clone(), stopping.clone())),
+        tokio::spawn(checkpoint_forever(state.clone(), stopping)),
     ];
     // On SIGTERM or Ctrl-C the listener closes and the requests in flight finish.
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -91,6 +92,25 @@ async fn next_round(tick: &mut tokio::time::Interval, stopping: &mut tokio::sync
     tokio::select! {
         _ = tick.tick() => true,
         _ = stopping.changed() => false,
+    }
+}
+
+/// Every [`db::CHECKPOINT_EVERY`], on SQLite: the main database's and the counters'
+/// write-ahead logs folded in and emptied (`db::checkpoint`).
+async fn checkpoint_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    if db::kind(&state.db) != "sqlite" {
+        return;
+    }
+    let mut tick = tokio::time::interval(db::CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while next_round(&mut tick, &mut stopping).await {
+        for (name, db) in [("database", &state.db), ("counters", state.counters.connection())] {
+            match db::checkpoint(db).await {
+                Ok(true) => {}
+                Ok(false) => tracing::debug!(name, "the write-ahead log stayed busy; next round"),
+                Err(e) => tracing::warn!(name, error = ?e, "checkpointing the write-ahead log failed"),
+            }
+        }
     }
 }
 

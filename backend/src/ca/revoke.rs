@@ -255,7 +255,10 @@ enum Scope {
 /// Signs a new CRL of `ca` at its full name (`/ca/{name}.crl`) with the next CRL number of the
 /// CA row and stores it. For a partitioned CA it lists the certificates without a shard and
 /// says so in its issuingDistributionPoint; otherwise every certificate.
-pub async fn regenerate_crl(db: &(impl ConnectionTrait + TransactionTrait), ca: &Authority) -> anyhow::Result<crl::Model> {
+pub async fn regenerate_crl(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+) -> anyhow::Result<crl::Model> {
     let txn = crate::db::begin_write(db).await?;
     // Taking the number and writing the CRL in one transaction keeps numbers increasing
     // even with several servers.

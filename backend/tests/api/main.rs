@@ -15,6 +15,7 @@ mod ca;
 mod ca_ceremony;
 mod catalogue;
 mod change;
+mod checkpoint;
 mod crl;
 mod database_outage;
 mod directory;
