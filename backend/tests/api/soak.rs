@@ -157,7 +157,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
         let (signing_in, turn) = (signing_in.clone(), turn.clone());
         move || {
             let (client, base, record) = (client.clone(), base.clone(), record.clone());
-            let mobile = signing_in[turn.fetch_add(1, Ordering::Relaxed) % signing_in.len()].clone();
+            let (signing_in, turn) = (signing_in.clone(), turn.clone());
             let (cookie, csrf, draft, customer_mobile) =
                 (cookie.clone(), csrf.clone(), draft.clone(), customer_mobile.clone());
             let ocsp_request = ocsp_request.clone();
@@ -213,6 +213,9 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                             Ok(c) if c.status() == StatusCode::OK => {
                                 let answer = c.headers()["x-captcha-answer"].to_str().unwrap().to_lowercase();
                                 let v: serde_json::Value = c.json().await.unwrap();
+                                // The next customer's turn (taken by sign-ins only, so each signs
+                                // in every `signing_in.len()` sign-ins).
+                                let mobile = &signing_in[turn.fetch_add(1, Ordering::Relaxed) % signing_in.len()];
                                 let body = json!({ "mobile": mobile, "password": PASSWORD,
                                     "captcha_id": v["id"], "captcha_answer": answer, "agreed": true });
                                 (
