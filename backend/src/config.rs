@@ -112,6 +112,19 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_AUDIT_KEY_FILE")]
     pub audit_key_file: Option<PathBuf>,
 
+    /// Where the audit trail's head is published outside the database: each hour the newest
+    /// row's number and MAC are appended to this file, signed with a key derived from the
+    /// audit key, so that `certdesk audit verify` finds rows deleted from the end of the
+    /// trail too. Put it where the database's administrators cannot write (another disk, a
+    /// log collector's share). Default: <data-dir>/audit-heads.jsonl.
+    #[arg(long, env = "CERTDESK_AUDIT_HEAD_FILE")]
+    pub audit_head_file: Option<PathBuf>,
+
+    /// Seconds between two publications of the audit trail's head.
+    #[arg(long, env = "CERTDESK_AUDIT_HEAD_INTERVAL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_head_interval_secs: u64,
+
     /// A passphrase to derive the audit key from instead of the file.
     #[arg(long, env = "CERTDESK_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
@@ -309,6 +322,10 @@ impl Config {
         self.data_dir.join("counters.db")
     }
 
+    pub fn audit_head_path(&self) -> PathBuf {
+        self.audit_head_file.clone().unwrap_or_else(|| self.data_dir.join("audit-heads.jsonl"))
+    }
+
     pub fn audit_key_path(&self) -> PathBuf {
         self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
     }
@@ -388,6 +405,8 @@ impl Config {
             smtp_url: None,
             mail_from: "CertDesk <no-reply@certdesk.localhost>".into(),
             audit_key_file: None,
+            audit_head_file: None,
+            audit_head_interval_secs: 3600,
             audit_key: Some("test audit key, not for production".into()),
             trust_forwarded_for: false,
             payment_sandbox: true,

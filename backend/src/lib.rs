@@ -66,7 +66,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(refresh_crls_forever(state.clone(), stopping.clone())),
         tokio::spawn(send_expiry_notices_forever(state.clone(), stopping.clone())),
         tokio::spawn(reconcile_payments_forever(state.clone(), stopping.clone())),
-        tokio::spawn(checkpoint_forever(state.clone(), stopping)),
+        tokio::spawn(checkpoint_forever(state.clone(), stopping.clone())),
+        tokio::spawn(publish_audit_heads_forever(state.clone(), stopping)),
     ];
     // On SIGTERM or Ctrl-C the listener closes and the requests in flight finish.
     axum::serve(listener, app(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -92,6 +93,19 @@ async fn next_round(tick: &mut tokio::time::Interval, stopping: &mut tokio::sync
     tokio::select! {
         _ = tick.tick() => true,
         _ = stopping.changed() => false,
+    }
+}
+
+/// Every `--audit-head-interval-secs` (hourly by default), the first at start: the audit
+/// trail's head appended to the head file (`domain::audit::publish_head`).
+async fn publish_audit_heads_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(state.config.audit_head_interval_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let file = state.config.audit_head_path();
+    while next_round(&mut tick, &mut stopping).await {
+        if let Err(e) = domain::audit::publish_head(&state.db, &state.audit_key, &file, chrono::Utc::now()).await {
+            tracing::error!(error = ?e, file = %file.display(), "publishing the audit trail's head failed");
+        }
     }
 }
 

@@ -82,7 +82,9 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every row of the chain; exits 1 and names each row that was edited, inserted or deleted.
+    /// Check every row of the chain, and the chain against the heads published outside the
+    /// database (`--audit-head-file`); exits 1 and names each row that was edited, inserted or
+    /// deleted.
     Verify,
 }
 
@@ -373,7 +375,11 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Audit { command: AuditCommand::Verify }) => {
             let db = certdesk::db::connect(&cli.config).await?;
             let key = certdesk::domain::audit::AuditKey::from_config(&cli.config)?;
-            let v = certdesk::domain::audit::verify(&db, &key).await?;
+            let mut v = certdesk::domain::audit::verify(&db, &key).await?;
+            let heads = cli.config.audit_head_path();
+            let (problems, checked) = certdesk::domain::audit::check_heads(&db, &key, &heads).await?;
+            v.problems.extend(problems);
+            println!("checked against {checked} heads published in {}", heads.display());
             for p in &v.problems {
                 println!("{p}");
             }

@@ -2,7 +2,10 @@
 //! the row before it and its own MAC (HMAC-SHA256 under the audit key, which lives outside
 //! the database), so `certdesk audit verify` finds a row that was edited, inserted or
 //! deleted. The database refuses UPDATE and DELETE on the table (triggers); the MAC covers
-//! someone who drops the triggers.
+//! someone who drops the triggers. Rows deleted from the end leave a shorter chain that
+//! still verifies, so the head is also published outside the database ([`publish_head`],
+//! hourly, to the head file) and `audit verify` checks the trail against every published
+//! head ([`check_heads`]).
 
 use std::path::Path;
 
@@ -58,6 +61,17 @@ impl AuditKey {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref()).unwrap_or_else(|_| unreachable_hmac());
         m.update(label.as_bytes());
         m.finalize().into_bytes().into()
+    }
+
+    /// The MAC of a published head, under a key of its own derived from this one.
+    fn head_mac(&self, seq: i64, hash: &str, at: &str) -> String {
+        let key = self.derive("certdesk audit head v1");
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable_hmac());
+        for f in [seq.to_string().as_str(), hash, at] {
+            m.update(&(f.len() as u64).to_be_bytes());
+            m.update(f.as_bytes());
+        }
+        hex::encode(m.finalize().into_bytes())
     }
 
     /// `fields`: actor, action, subject, ip, detail.
@@ -215,4 +229,93 @@ pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<Verific
     }
     out.head = prev_seq.map(|_| expected_prev);
     Ok(out)
+}
+
+/// The head of the chain at a moment, as published outside the database: one JSON line of
+/// the head file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PublishedHead {
+    /// The newest row then, and its MAC.
+    pub seq: i64,
+    pub hash: String,
+    /// When it was published (RFC 3339, UTC).
+    pub at: String,
+    /// Over the three, under a key derived from the audit key.
+    pub mac: String,
+}
+
+/// Appends the chain's head to `file` (one JSON line, synced to disk), unless the file's
+/// last line already names that row. `None` while the trail is empty.
+pub async fn publish_head(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    file: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<PublishedHead>> {
+    use std::io::Write as _;
+    let Some(newest) = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(1).one(db).await?
+    else {
+        return Ok(None);
+    };
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let head =
+        PublishedHead { seq: newest.seq, mac: key.head_mac(newest.seq, &newest.hash, &at), hash: newest.hash, at };
+    let published = std::fs::read_to_string(file).unwrap_or_default();
+    let last = published.lines().last().and_then(|l| serde_json::from_str::<PublishedHead>(l).ok());
+    if last.is_some_and(|l| l.seq == head.seq && l.hash == head.hash) {
+        return Ok(Some(head));
+    }
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .with_context(|| format!("opening the audit head file {}", file.display()))?;
+    writeln!(f, "{}", serde_json::to_string(&head)?)?;
+    f.sync_all()?;
+    Ok(Some(head))
+}
+
+/// Checks the trail against every head published in `file` (none when it does not exist):
+/// each line must carry a valid MAC, and the row it names must still be there with the same
+/// MAC. Returns the problems found and how many heads were checked.
+pub async fn check_heads(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    file: &Path,
+) -> anyhow::Result<(Vec<String>, usize)> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(e).with_context(|| format!("reading the audit head file {}", file.display())),
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let line_no = n + 1;
+        let Ok(head) = serde_json::from_str::<PublishedHead>(line) else {
+            problems.push(format!("{}, line {line_no}: not a published head", file.display()));
+            continue;
+        };
+        checked += 1;
+        if !super::same(&key.head_mac(head.seq, &head.hash, &head.at), &head.mac) {
+            problems.push(format!(
+                "{}, line {line_no}: its MAC does not match: the line was edited, or written without the audit key",
+                file.display()
+            ));
+            continue;
+        }
+        match audit_event::Entity::find_by_id(head.seq).one(db).await? {
+            None => problems.push(format!(
+                "row {}, published as the head at {}, is missing: rows were deleted from the trail",
+                head.seq, head.at
+            )),
+            Some(r) if !super::same(&r.hash, &head.hash) => problems
+                .push(format!("row {} is not the row published as the head at {}: it was replaced", head.seq, head.at)),
+            Some(_) => {}
+        }
+    }
+    Ok((problems, checked))
 }

@@ -340,6 +340,48 @@ async fn the_audit_trail_is_append_only_and_verify_names_each_tampered_row() {
     assert_eq!(v.rows, rows.len() as u64, "one deleted, one inserted");
 }
 
+/// Rows deleted from the end of the trail leave a chain that verifies by itself; the heads
+/// published outside the database catch it, by the command an operator runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_newest_rows_is_found_by_the_published_heads() {
+    let app = spawn_app().await;
+    registered(&app).await;
+    let (db, key) = (&app.state.db, &app.state.audit_key);
+    let file = app.state.config.audit_head_path();
+    // The server published the head when it started; publish the newest now.
+    let head = audit::publish_head(db, key, &file, chrono::Utc::now()).await.unwrap().unwrap();
+    let again = audit::publish_head(db, key, &file, chrono::Utc::now()).await.unwrap().unwrap();
+    assert_eq!(again.seq, head.seq);
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(lines.lines().filter(|l| l.contains(&format!("\"seq\":{}", head.seq))).count(), 1, "{lines}");
+    let out = cli(&app).args(["audit", "verify"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("checked against") && said.contains("audit trail intact"), "{said}");
+
+    // Someone with the database but not the audit key drops the newest rows.
+    match db.get_database_backend() {
+        DbBackend::Postgres => db.execute_unprepared("ALTER TABLE audit_event DISABLE TRIGGER USER").await.unwrap(),
+        _ => db.execute_unprepared("DROP TRIGGER audit_event_no_delete").await.unwrap(),
+    };
+    db.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq >= {}", head.seq - 1)).await.unwrap();
+    // What is left still verifies as a chain…
+    assert!(audit::verify(db, key).await.unwrap().problems.is_empty());
+    // …but not against the published head.
+    let out = cli(&app).args(["audit", "verify"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("row {}, published as the head at", head.seq)), "{said}");
+    assert!(said.contains("is missing: rows were deleted"), "{said}");
+
+    // A head file line edited to an older head does not pass either.
+    let forged = std::fs::read_to_string(&file).unwrap().replace(&format!("\"seq\":{}", head.seq), "\"seq\":1");
+    std::fs::write(&file, forged).unwrap();
+    let (problems, checked) = audit::check_heads(db, key, &file).await.unwrap();
+    assert!(checked >= 1);
+    assert!(problems.iter().any(|p| p.contains("its MAC does not match")), "{problems:?}");
+}
+
 /// `certdesk` with the test server's database and keys.
 fn cli(app: &crate::helpers::TestApp) -> std::process::Command {
     let c = &app.state.config;
