@@ -379,15 +379,16 @@ async fn main() -> anyhow::Result<()> {
             let heads = cli.config.audit_head_path();
             let (problems, checked) = certdesk::domain::audit::check_heads(&db, &key, &heads).await?;
             v.problems.extend(problems);
-            println!("checked against {checked} heads published in {}", heads.display());
             for p in &v.problems {
                 println!("{p}");
             }
             if v.problems.is_empty() {
                 println!("audit trail intact: {} rows, head {}", v.rows, v.head.as_deref().unwrap_or("(empty)"));
+                println!("checked against {checked} heads published in {}", heads.display());
                 Ok(())
             } else {
                 println!("audit trail BROKEN: {} problems in {} rows", v.problems.len(), v.rows);
+                println!("checked against {checked} heads published in {}", heads.display());
                 std::process::exit(1)
             }
         }

@@ -190,7 +190,8 @@ async fn wechat_notify(State(state): State<AppState>, headers: HeaderMap, body: 
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(NotifyRefused::Signature) => fail(StatusCode::UNAUTHORIZED, "签名错误"),
         Err(NotifyRefused::Order) => fail(StatusCode::BAD_REQUEST, "订单或金额不符"),
-        Err(NotifyRefused::Retry) => fail(StatusCode::INTERNAL_SERVER_ERROR, "处理失败"),
+        // Not recorded now (the database is away, for one): 503, and WeChat Pay tries again.
+        Err(NotifyRefused::Retry) => fail(StatusCode::SERVICE_UNAVAILABLE, "处理失败"),
     }
 }
 
