@@ -572,9 +572,14 @@ impl Harness {
             );
         }
         assert!(completed > 0, "no journey completed");
-        for log in &logs {
+        // The vendor's sandboxes keep their trades in the same database (so that every server
+        // is one sandbox): while it is away they answer 500 SYSTEM_ERROR, as WeChat Pay does
+        // when it fails, which the merchant's side takes as "try again". Our servers never 500.
+        let (ours, vendor) = logs.split_at(logs.len() - 1);
+        for log in ours {
             assert!(!log.contains("panicked") && !log.contains("500 Internal Server Error"), "{log}");
         }
+        assert!(!vendor[0].contains("panicked"), "{}", vendor[0]);
         drop(self.servers);
         drop(self.vendor);
         drop(self.dir);
