@@ -209,7 +209,10 @@ impl TransactionTrait for Write {
 /// This process's turn to write to SQLite (see [`begin_write`]). Turns are given in the order
 /// asked (tokio's semaphore is fair). The task holding the turn is remembered, so that a
 /// transaction it begins inside its own does not wait for itself. Outside a task (the
-/// command line, which runs alone) there are no turns.
+/// command line, which runs alone) there are no turns. There is one turn per process, not
+/// per database: a server writes through `begin_write` to one database only (its counters
+/// store takes no turns), and the API tests' many servers in one process merely take turns
+/// among themselves too.
 struct Turn {
     _permit: tokio::sync::SemaphorePermit<'static>,
 }

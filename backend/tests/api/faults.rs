@@ -52,6 +52,19 @@ pub fn random(below: u64) -> u64 {
     u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap()) % below
 }
 
+/// An IPv4 address for one client (the servers trust X-Forwarded-For): each customer comes
+/// from an address of its own, so the production per-address limits stay on.
+pub fn random_address() -> String {
+    format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1)
+}
+
+/// A client whose every request says it comes from a random address of its own.
+pub fn client_from_an_address_of_its_own() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", random_address().parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(30)).build().unwrap()
+}
+
 /// One `certdesk` process on a fixed port, started again on the same port after each kill.
 pub struct Server {
     port: u16,
@@ -361,15 +374,7 @@ impl Harness {
             self.tasks.push(tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     let addr = addrs[random(addrs.len() as u64) as usize];
-                    let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
-                    let mut headers = reqwest::header::HeaderMap::new();
-                    headers.insert("x-forwarded-for", ip.parse().unwrap());
-                    let client = reqwest::Client::builder()
-                        .default_headers(headers)
-                        .timeout(Duration::from_secs(30))
-                        .build()
-                        .unwrap();
-                    let mut app = attached(addr, state.clone(), client);
+                    let mut app = attached(addr, state.clone(), client_from_an_address_of_its_own());
                     if balanced {
                         let (addrs, drained) = (addrs.clone(), drained.clone());
                         app.balancer = Some(Arc::new(move || {

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::accounts::{PASSWORD, registered, staff_browser};
 use crate::apply::complete_draft;
 use crate::directory::issue_into;
-use crate::faults::{Harness, database, env_number, random};
+use crate::faults::{Harness, client_from_an_address_of_its_own, database, env_number, random, random_address};
 use crate::helpers::attached;
 
 /// The server's resident memory, in MiB.
@@ -90,11 +90,7 @@ async fn customers(h: &Harness, n: usize) -> Vec<String> {
             let (addr, state, gate) = (h.addrs[0], h.state.clone(), gate.clone());
             tokio::spawn(async move {
                 let _turn = gate.acquire().await.unwrap();
-                let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
-                let mut headers = reqwest::header::HeaderMap::new();
-                headers.insert("x-forwarded-for", ip.parse().unwrap());
-                let client = reqwest::Client::builder().default_headers(headers).build().unwrap();
-                let app = attached(addr, state, client);
+                let app = attached(addr, state, client_from_an_address_of_its_own());
                 registered(&app).await.1
             })
         })
@@ -164,7 +160,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
             async move {
                 // Each anonymous request from an address of its own (the per-address limits
                 // are the production ones).
-                let ip = format!("10.{}.{}.{}", random(250) + 1, random(250), random(250) + 1);
+                let ip = random_address();
                 let pick = random(100);
                 let started = Instant::now();
                 let (route, result): (&'static str, Result<reqwest::Response, reqwest::Error>) = match pick {
