@@ -16,6 +16,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A refused field, as the forms show it under that field.
+    pub fn field(name: &str, error: certdesk_shared::ValidationError) -> AppError {
+        AppError::Validation(vec![certdesk_shared::FieldError { field: name.into(), error }])
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Code(c) => *c,

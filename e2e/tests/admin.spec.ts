@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { appReady, keepScreenshot, register, staffSignedIn, watchForErrors } from './support';
+import { appReady, keepScreenshot, openSection, register, staffSignedIn, watchForErrors } from './support';
 
 test('a staff member signs in with a security key and sees the SMS outbox and the audit log', async ({ browser }) => {
   test.setTimeout(90_000);
@@ -16,17 +16,19 @@ test('a staff member signs in with a security key and sees the SMS outbox and th
   const customerPage = await customer.newPage();
   const { mobile } = await register(customerPage, staff, '个人账户');
   await customer.close();
-  // The console's settings are a page (and a bundle) of their own.
-  await page.getByRole('navigation', { name: '管理后台' }).getByRole('link', { name: '系统设置' }).click();
-  await expect(page).toHaveURL(/\/admin\/settings$/);
-  await appReady(page);
+  // The settings sections are pages (and a bundle) of their own, reached from the side
+  // navigation.
+  await openSection(page, '短信发件箱');
+  await expect(page).toHaveURL(/\/admin\/settings\/outbox$/);
   await expect(page.locator('.staff-bar')).toContainText(`${staff.displayName} · 管理员`);
   const outbox = page.getByRole('region', { name: '短信发件箱' });
   await outbox.getByRole('button', { name: '刷新' }).click();
   await expect(outbox.getByRole('row').filter({ hasText: mobile }).first()).toContainText('SMS_CD_REGISTER');
-  await expect(page.getByRole('region', { name: '审计日志' })).toBeVisible();
+  await openSection(page, '审计日志');
+  await expect(page.getByRole('region', { name: '审计日志' }).getByRole('row').filter({ hasText: mobile }).first()).toBeVisible();
 
   // 员工: add a member; the enrolment link is shown to copy; change their role.
+  await openSection(page, '员工');
   const members = page.getByRole('region', { name: '员工' });
   const username = `cs${Date.now()}`;
   await members.getByLabel('用户名').fill(username);
@@ -78,7 +80,9 @@ test('an administrator adds a project and a certificate type, puts it on sale, a
   const staff = await staffSignedIn(browser);
   const page = staff.page;
   const noErrors = watchForErrors(page);
+  // The settings half opens on its first section.
   await page.goto('/admin/settings');
+  await expect(page).toHaveURL(/\/admin\/settings\/catalogue$/);
   await appReady(page);
   const types = page.getByRole('region', { name: '项目与证书类型' });
   const project = `政务专用${Date.now() % 100000}`;
@@ -117,11 +121,14 @@ test('an administrator adds a project and a certificate type, puts it on sale, a
   await types.getByRole('button', { name: `保存 ${label}` }).click();
   await expect(types.getByRole('status')).toHaveText(`已保存 ${label}`);
 
-  // On sale once a validity period has a price.
+  // On sale once a validity period has a price (价格, a section of its own).
+  await openSection(page, '价格');
+  await expect(page).toHaveURL(/\/admin\/settings\/prices$/);
   const prices = page.getByRole('region', { name: '价格' });
   await prices.getByLabel(`价格（元） ${label}`, { exact: true }).fill('200');
   await prices.getByRole('button', { name: `新增有效期 ${label}` }).click();
   await expect(prices.getByLabel(`价格（元） ${label} 1年`)).toHaveValue('200');
+  await openSection(page, '项目与证书类型');
   await page.reload();
   await expect(page.getByRole('region', { name: '项目与证书类型' }).getByRole('group', { name: `介质类型 ${label}` }).getByRole('checkbox', { name: 'PC软盾' })).toBeChecked();
 

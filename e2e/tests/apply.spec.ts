@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { appReady, register, staffSignedIn, watchForErrors } from './support';
+import { appReady, openSection, register, staffSignedIn, watchForErrors } from './support';
 import { afterApproval, approve, files, issue, opensslSubject, reviewRound, wizard } from './journey';
 
 // 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode, and bank
@@ -24,7 +24,7 @@ test('a settlement customer skips payment and the approval appears on the monthl
   const { mobile } = await register(page, staff, '企业账户');
 
   // An administrator finds the account by its phone and sets 大客户统一结算.
-  await staff.page.goto('/admin');
+  await staff.page.goto('/admin/billing');
   await appReady(staff.page);
   const billing = staff.page.getByRole('region', { name: '收费类型' });
   await billing.getByLabel('手机号码').fill(mobile);
@@ -44,8 +44,7 @@ test('a settlement customer skips payment and the approval appears on the monthl
   const authCode = await reviewRound(page, staff, f, acceptance, id);
 
   // 月结对账单: this month's statement lists the approved application.
-  await staff.page.reload();
-  await appReady(staff.page);
+  await openSection(staff.page, '月结对账单');
   const statement = staff.page.getByRole('region', { name: '月结对账单' });
   await expect(statement.getByRole('row', { name: new RegExp(acceptance) })).toBeVisible();
 
@@ -80,7 +79,7 @@ test('a 个人证书 and a 法人证书 are applied for and issued in their hold
   for (const { type, want } of cases) {
     const { acceptance } = await wizard(page, context, f, 'qr', { type });
     // The reviewer sees the holder.
-    await staff.page.goto('/admin');
+    await staff.page.goto('/admin/review');
     await appReady(staff.page);
     const review = staff.page.getByRole('region', { name: '审核', exact: true });
     await review.getByRole('button', { name: `查看 ${acceptance}` }).click();

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
-import { appReady, uniqueMobile } from './support';
+import { appReady, openSection, uniqueMobile } from './support';
 import type { Staff } from './support';
 
 // 证书新办 (seed 004 §3.1–3.2): two complete journeys, one per billing mode. Register → the
@@ -227,7 +227,7 @@ export async function wizard(
     await expect(page.getByText('您已上传缴费凭证，正在等待财务确认到账，不能再扫码缴费。')).toBeVisible();
     await expect(page.locator('.qr svg')).toHaveCount(0);
     await page.getByRole('radio', { name: '转账汇款' }).check();
-    await pay.page.goto('/admin');
+    await pay.page.goto('/admin/transfers');
     await appReady(pay.page);
     const transfers = pay.page.getByRole('region', { name: '转账确认' });
     const voucher = transfers.getByRole('row').filter({ hasText: /^TR/ }).last();
@@ -274,7 +274,7 @@ export async function wizard(
 /** Staff reject with a reason, the customer fixes the licence and resubmits, staff approve;
  * answers the download authorization code from the approval SMS. */
 export async function reviewRound(page: Page, staff: Staff, f: Files, acceptance: string, id: string): Promise<string> {
-  await staff.page.goto('/admin');
+  await staff.page.goto('/admin/review');
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
@@ -300,7 +300,7 @@ export async function reviewRound(page: Page, staff: Staff, f: Files, acceptance
 
 /** Staff approve; the download authorization code from the approval SMS. */
 export async function approve(page: Page, staff: Staff, acceptance: string): Promise<string> {
-  await staff.page.goto('/admin');
+  await staff.page.goto('/admin/review');
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
@@ -367,7 +367,7 @@ export async function afterApproval(page: Page, staff: Staff, acceptance: string
   await expect(row.getByRole('cell', { name: '待开票' })).toBeVisible();
 
   // Finance issues it in the console; the customer then opens the PDF e-invoice.
-  await staff.page.goto('/admin');
+  await staff.page.goto('/admin/invoices');
   await appReady(staff.page);
   const invoices = staff.page.getByRole('region', { name: '发票申请' });
   await invoices.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
@@ -380,7 +380,9 @@ export async function afterApproval(page: Page, staff: Staff, acceptance: string
   expect(pdf.headers()['content-type']).toBe('application/pdf');
   expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
 
-  // 邮寄: customer service records the courier and tracking number.
+  // 邮寄 (from the console's side navigation): customer service records the courier and
+  // tracking number.
+  await openSection(staff.page, '邮寄');
   const shipping = staff.page.getByRole('region', { name: '邮寄', exact: true });
   await expect(shipping.getByLabel(`快递公司 ${acceptance}`)).toHaveValue('顺丰速运');
   await shipping.getByLabel(`快递单号 ${acceptance}`).fill(tracking);

@@ -76,7 +76,7 @@ test('证书注销: the holder sends the form, the ID and the SMS code; once sta
 
   // Valid until staff decide: they see the certificate and the reason, and approve.
   expect((await published(page, baseURL!, serial)).ocsp).toContain(': good');
-  await staff.page.goto('/admin');
+  await staff.page.goto('/admin/review');
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${number}` }).click();
@@ -153,7 +153,7 @@ test('a revocation asked for by staff does nothing until a second staff member a
   const { serial } = await issue(page, acceptance, await approve(page, first, acceptance));
 
   // The first member finds it by serial and asks, with a reason and a comment.
-  await first.page.goto('/admin');
+  await first.page.goto('/admin/revocations');
   await appReady(first.page);
   const mine = first.page.getByRole('region', { name: '证书冻结与吊销' });
   await mine.getByLabel('证书序列号').fill(serial.toUpperCase());
@@ -170,7 +170,7 @@ test('a revocation asked for by staff does nothing until a second staff member a
   expect((await published(page, baseURL!, serial)).ocsp).toContain(': good');
 
   // The second member approves: revoked with the reason asked.
-  await second.page.goto('/admin');
+  await second.page.goto('/admin/revocations');
   await appReady(second.page);
   const theirs = second.page.getByRole('region', { name: '证书冻结与吊销' });
   const pending = theirs.getByRole('row', { name: new RegExp(serial.toUpperCase()) });
@@ -181,7 +181,7 @@ test('a revocation asked for by staff does nothing until a second staff member a
   expect(crl).toContain(serial.toUpperCase());
   expect(ocsp).toContain(': revoked');
   expect(ocsp).toContain('keyCompromise');
-  const trail = await (await second.page.request.get('/api/admin/audit')).json();
+  const trail = (await (await second.page.request.get('/api/admin/audit?per_page=200')).json()).items;
   for (const action of ['revocation_requested', 'revocation_approved']) {
     expect(trail.some((e: { action: string; subject: string }) => e.action === action && e.subject === serial)).toBe(true);
   }

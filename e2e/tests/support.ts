@@ -56,6 +56,18 @@ export async function appReady(page: Page) {
   await expect(page.locator('header.site-header')).toBeVisible();
 }
 
+/** The staff console's side navigation. */
+export function sideNav(page: Page) {
+  return page.getByRole('navigation', { name: '管理后台' });
+}
+
+/** Opens a section of the staff console from its side navigation (a link named by the
+ * section, with its count of what waits after it). */
+export async function openSection(page: Page, name: string) {
+  await sideNav(page).getByRole('link', { name: new RegExp(`^${name}( \\d+)?$`) }).click();
+  await expect(page.getByRole('region', { name, exact: true })).toBeVisible();
+}
+
 // ---------------------------------------------------------------------------------------
 // Accounts and staff: helpers for the journeys against the real server.
 
@@ -107,12 +119,21 @@ export interface Staff {
   displayName: string;
 }
 
-/** Creates an administrator with the CLI, enrols a virtual security key through the link,
- * signs out and signs in again at /admin/sign-in with the key. */
-export async function staffSignedIn(browser: Browser): Promise<Staff> {
-  const username = `admin${Date.now()}${Math.floor(Math.random() * 1000)}`;
-  const displayName = '测试管理员';
-  const enrolUrl = createStaffWithCli(username, displayName);
+/** The console's first section for each role: where `/admin` takes them after sign-in. */
+export const FIRST_SECTION: Record<string, string> = {
+  administrator: '/admin/review',
+  reviewer: '/admin/review',
+  customer_service: '/admin/shipping',
+  finance: '/admin/invoices',
+};
+
+/** Creates a staff member (an administrator unless `role` says) with the CLI, enrols a
+ * virtual security key through the link, signs out and signs in again at /admin/sign-in with
+ * the key; the console opens on the role's first section. */
+export async function staffSignedIn(browser: Browser, role = 'administrator'): Promise<Staff> {
+  const username = `${role.slice(0, 5)}${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  const displayName = '测试员工';
+  const enrolUrl = createStaffWithCli(username, displayName, role);
   const context = await browser.newContext();
   const page = await context.newPage();
   await addVirtualAuthenticator(context, page);
@@ -120,13 +141,14 @@ export async function staffSignedIn(browser: Browser): Promise<Staff> {
   await appReady(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('登记安全密钥');
   await page.getByRole('button', { name: '登记安全密钥' }).click();
-  await expect(page).toHaveURL(/\/admin$/);
+  const first = new RegExp(`${FIRST_SECTION[role].replaceAll('/', '\\/')}$`);
+  await expect(page).toHaveURL(first);
   await expect(page.locator('.staff-bar')).toContainText(displayName);
   await page.getByRole('button', { name: '退出' }).click();
   await expect(page).toHaveURL(/\/admin\/sign-in$/);
   await page.getByLabel('用户名', { exact: true }).fill(username);
   await page.getByRole('button', { name: '使用安全密钥登录' }).click();
-  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page).toHaveURL(first);
   await expect(page.locator('.staff-bar')).toContainText(displayName);
   return { context, page, username, displayName };
 }

@@ -17,6 +17,7 @@ use crate::pages::{
     Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Reissue, Renew, Revoke, Shipments,
 };
 use crate::session::provide_session;
+use certdesk_shared::admin::Section;
 
 pub use certdesk_shared::bundles::{
     APPLY_PATHS, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path, is_request_path, normal,
@@ -110,8 +111,11 @@ pub fn directory_page(path: &str) -> AnyView {
 
 /// The staff console's route table (`/admin…`); every other path belongs to the portal.
 pub fn admin_page(path: &str) -> AnyView {
+    if let Some(section) = Section::from_path(path).filter(|s| !s.is_settings()) {
+        return view! { <Admin section=Some(section) /> }.into_any();
+    }
     match normal(path) {
-        "/admin" => view! { <Admin /> }.into_any(),
+        "/admin" => view! { <Admin section=None /> }.into_any(),
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
         p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
@@ -122,7 +126,13 @@ pub fn admin_page(path: &str) -> AnyView {
 /// The staff console's settings bundle (`/admin/settings`); every other path is another's.
 pub fn admin_settings_page(path: &str) -> AnyView {
     match normal(path) {
-        p if is_admin_settings_path(p) => view! { <crate::pages::AdminSettings /> }.into_any(),
+        p if is_admin_settings_path(p) => {
+            let section = Section::from_path(p);
+            if section.is_none() && p != certdesk_shared::bundles::ADMIN_SETTINGS_PATH {
+                return view! { <NotFound /> }.into_any();
+            }
+            view! { <crate::pages::AdminSettings section /> }.into_any()
+        }
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

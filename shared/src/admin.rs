@@ -129,3 +129,274 @@ pub struct AuditEntry {
     pub address: String,
     pub detail: serde_json::Value,
 }
+
+/// What staff may do. Every `/api/admin` handler names one through its extractor, and the
+/// console shows a role only the [`Section`]s its permissions open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create staff and change roles.
+    ManageStaff,
+    /// Read the SMS / e-mail outbox of the sandbox gateway. It holds live codes, so only
+    /// administrators may: a reader could otherwise pass any phone's ownership check.
+    ReadOutbox,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Review requests.
+    Review,
+    /// Payments and invoices.
+    Finance,
+    /// The catalogue, prices and each customer's billing mode.
+    ManageCatalogue,
+    /// Record couriers and tracking numbers.
+    Ship,
+    /// Freeze, unfreeze, and ask for or approve a revocation by the CA (a revocation needs a
+    /// second member with this permission).
+    Revoke,
+}
+
+impl StaffRole {
+    /// Whether this role grants `p`.
+    pub fn allows(self, p: Permission) -> bool {
+        matches!(
+            (self, p),
+            (StaffRole::Administrator, _)
+                | (StaffRole::Reviewer, Permission::Review | Permission::Revoke)
+                | (StaffRole::Finance, Permission::Finance)
+                | (StaffRole::CustomerService, Permission::Ship)
+        )
+    }
+
+    /// The console's sections this role may open, in the side navigation's order.
+    pub fn sections(self) -> impl Iterator<Item = Section> {
+        Section::ALL.into_iter().filter(move |s| self.allows(s.permission()))
+    }
+}
+
+/// A section of the staff console: a page of its own under `/admin/…`, reached from the
+/// side navigation. The daily work is one bundle (`/admin/…`); the settings another
+/// (`/admin/settings/…`, see [`crate::bundles::ADMIN_SETTINGS_PATH`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// 审核
+    Review,
+    /// 冻结与吊销
+    Revocations,
+    /// 邮寄
+    Shipping,
+    /// 发票申请
+    Invoices,
+    /// 转账确认
+    Transfers,
+    /// 月结对账单
+    Statements,
+    /// 收费类型 (each customer's billing mode)
+    Billing,
+    /// 项目与证书类型
+    Catalogue,
+    /// 价格
+    Prices,
+    /// 员工
+    Staff,
+    /// 短信发件箱
+    Outbox,
+    /// 审计日志
+    Audit,
+}
+
+impl Section {
+    /// In the side navigation's order.
+    pub const ALL: [Section; 12] = [
+        Section::Review,
+        Section::Revocations,
+        Section::Shipping,
+        Section::Invoices,
+        Section::Transfers,
+        Section::Statements,
+        Section::Billing,
+        Section::Catalogue,
+        Section::Prices,
+        Section::Staff,
+        Section::Outbox,
+        Section::Audit,
+    ];
+
+    /// The page's address (no query string).
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::Review => "/admin/review",
+            Section::Revocations => "/admin/revocations",
+            Section::Shipping => "/admin/shipping",
+            Section::Invoices => "/admin/invoices",
+            Section::Transfers => "/admin/transfers",
+            Section::Statements => "/admin/statements",
+            Section::Billing => "/admin/billing",
+            Section::Catalogue => "/admin/settings/catalogue",
+            Section::Prices => "/admin/settings/prices",
+            Section::Staff => "/admin/settings/staff",
+            Section::Outbox => "/admin/settings/outbox",
+            Section::Audit => "/admin/settings/audit",
+        }
+    }
+
+    /// The section a page address names (a trailing slash allowed).
+    pub fn from_path(path: &str) -> Option<Section> {
+        let p = crate::bundles::normal(path);
+        Section::ALL.into_iter().find(|s| s.path() == p)
+    }
+
+    /// Whether it belongs to the settings bundle.
+    pub fn is_settings(self) -> bool {
+        self.path().starts_with(crate::bundles::ADMIN_SETTINGS_PATH)
+    }
+
+    /// The permission that opens it: its lists and actions need the same one on the server.
+    pub fn permission(self) -> Permission {
+        match self {
+            Section::Review => Permission::Review,
+            Section::Revocations => Permission::Revoke,
+            Section::Shipping => Permission::Ship,
+            Section::Invoices | Section::Transfers | Section::Statements => Permission::Finance,
+            Section::Billing | Section::Catalogue | Section::Prices => Permission::ManageCatalogue,
+            Section::Staff => Permission::ManageStaff,
+            Section::Outbox => Permission::ReadOutbox,
+            Section::Audit => Permission::ReadAudit,
+        }
+    }
+}
+
+/// `GET /api/admin/sections`: one entry of the side navigation, for the signed-in member's
+/// role only, with how many items wait in it (`None` for a section that is not a queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionEntry {
+    pub section: Section,
+    pub waiting: Option<u64>,
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_query_goes_through_the_address_and_back() {
+        let q = AuditQuery {
+            actor: "staff:李 四&x".into(),
+            action: "request_approved".into(),
+            from: "2026-12-01".into(),
+            page: Some(3),
+            ..Default::default()
+        };
+        let s = q.to_query();
+        assert!(s.starts_with("?actor=") && !s.contains("subject") && !s.contains(' '), "{s}");
+        assert_eq!(AuditQuery::from_query(&s), q);
+        assert_eq!(AuditQuery::default().to_query(), "");
+        let p = Page { items: vec![1, 2], total: 101, page: 1, per_page: 50 };
+        assert_eq!(p.pages(), 3);
+        assert_eq!(Page::<u8> { items: vec![], total: 0, page: 1, per_page: 50 }.pages(), 1);
+    }
+
+    #[test]
+    fn each_section_has_one_address_in_its_bundle() {
+        for s in Section::ALL {
+            assert_eq!(Section::from_path(s.path()), Some(s));
+            assert_eq!(Section::from_path(&format!("{}/", s.path())), Some(s));
+            assert_eq!(crate::bundles::is_admin_settings_path(s.path()), s.is_settings(), "{s:?}");
+            assert_eq!(crate::bundles::is_admin_path(s.path()), !s.is_settings(), "{s:?}");
+        }
+        assert_eq!(Section::from_path("/admin"), None);
+        assert_eq!(Section::from_path("/admin/settings"), None);
+    }
+
+    #[test]
+    fn roles_grant_their_permissions_only() {
+        use Permission::*;
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship, Revoke];
+        let allows = |r: StaffRole, p: Permission| r.allows(p);
+        for p in all {
+            assert!(allows(StaffRole::Administrator, p));
+        }
+        assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 2);
+        assert!(allows(StaffRole::Reviewer, Review) && allows(StaffRole::Reviewer, Revoke));
+        assert!(!allows(StaffRole::CustomerService, Revoke) && !allows(StaffRole::Finance, Revoke));
+        assert!(!allows(StaffRole::CustomerService, ReadOutbox), "the outbox holds live codes");
+        assert!(!allows(StaffRole::CustomerService, ReadAudit));
+        assert!(allows(StaffRole::Finance, Finance));
+        assert!(!allows(StaffRole::Finance, ManageStaff));
+    }
+
+    #[test]
+    fn each_role_sees_the_sections_of_its_permissions_only() {
+        use Section::*;
+        let of = |r: StaffRole| r.sections().collect::<Vec<_>>();
+        assert_eq!(of(StaffRole::Reviewer), [Review, Revocations]);
+        assert_eq!(of(StaffRole::CustomerService), [Shipping]);
+        assert_eq!(of(StaffRole::Finance), [Invoices, Transfers, Statements]);
+        assert_eq!(of(StaffRole::Administrator), Section::ALL);
+    }
+}
+
+/// One page of a list the server pages: the rows, how many match in all, and where this
+/// page is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    /// From 1.
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    /// How many pages the matching rows fill (at least one, for "page 1 of 1").
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// Rows per page when a list is asked for without `per_page`.
+pub const PER_PAGE: u64 = 50;
+/// The most rows one page may ask for.
+pub const MAX_PER_PAGE: u64 = 200;
+
+/// `GET /api/admin/audit` and `GET /api/admin/audit.csv`: the audit trail's filters, each
+/// optional (empty means any). Also the console's query string, so that a reload or a
+/// shared link shows the same rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// Who: `staff:…`, `customer:…`, `anonymous`, `system` (exactly).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub actor: String,
+    /// What: `request_approved`, `certificate_revoked`, … (exactly).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub action: String,
+    /// On what: an acceptance number, a serial, a phone, an id (exactly).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+    /// From this day (UTC, `YYYY-MM-DD`), inclusive.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    /// To this day (UTC, `YYYY-MM-DD`), inclusive.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub to: String,
+    /// From 1; the first page when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl AuditQuery {
+    /// As a query string (`?actor=…&page=2`), or `""` when nothing is asked.
+    pub fn to_query(&self) -> String {
+        match serde_urlencoded::to_string(self) {
+            Ok(q) if !q.is_empty() => format!("?{q}"),
+            _ => String::new(),
+        }
+    }
+
+    /// From a query string (with or without its `?`); what does not parse is left out.
+    pub fn from_query(q: &str) -> AuditQuery {
+        serde_urlencoded::from_str(q.strip_prefix('?').unwrap_or(q)).unwrap_or_default()
+    }
+}

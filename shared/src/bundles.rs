@@ -49,7 +49,7 @@ pub fn is_mobile_path(path: &str) -> bool {
 pub const ADMIN_SETTINGS_PATH: &str = "/admin/settings";
 
 pub fn is_admin_settings_path(path: &str) -> bool {
-    normal(path) == ADMIN_SETTINGS_PATH
+    path.strip_prefix(ADMIN_SETTINGS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The staff console's daily work (审核, 冻结与吊销, 邮寄, finance, 收费类型) and its sign-in.

@@ -19,6 +19,8 @@ use sea_orm::{
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use certdesk_shared::admin::{AuditQuery, MAX_PER_PAGE, PER_PAGE};
+
 use crate::entity::audit_event;
 
 /// `prev_hash` of the first row.
@@ -151,6 +153,124 @@ pub async fn append(db: &(impl ConnectionTrait + TransactionTrait), key: &AuditK
 /// The newest entries first, optionally only one actor's.
 pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
     audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(limit).all(db).await
+}
+
+/// The audit trail's filters ([`AuditQuery`]), checked: each one an indexed comparison.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    actor: Option<String>,
+    action: Option<String>,
+    subject: Option<String>,
+    from: Option<DateTime<Utc>>,
+    /// The start of the day after `to`.
+    until: Option<DateTime<Utc>>,
+    page: u64,
+    per_page: u64,
+}
+
+impl Filter {
+    /// The query's filters, or each field that is not one (a day that is not `YYYY-MM-DD`,
+    /// page 0, more than [`MAX_PER_PAGE`] rows).
+    pub fn parse(q: &AuditQuery) -> Result<Filter, crate::error::AppError> {
+        use certdesk_shared::{FieldError, ValidationError};
+        let mut errors = Vec::new();
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let mut day = |field: &str, s: &str| -> Option<DateTime<Utc>> {
+            let s = s.trim();
+            if s.is_empty() {
+                return None;
+            }
+            match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => Some(d.and_time(chrono::NaiveTime::MIN).and_utc()),
+                Err(_) => {
+                    errors.push(FieldError { field: field.into(), error: ValidationError::DateFormat });
+                    None
+                }
+            }
+        };
+        let from = day("from", &q.from);
+        let until = day("to", &q.to).map(|d| d + chrono::Duration::days(1));
+        let page = q.page.unwrap_or(1);
+        let per_page = q.per_page.unwrap_or(PER_PAGE);
+        if page == 0 {
+            errors.push(FieldError { field: "page".into(), error: ValidationError::OutOfRange });
+        }
+        if per_page == 0 || per_page > MAX_PER_PAGE {
+            errors.push(FieldError { field: "per_page".into(), error: ValidationError::OutOfRange });
+        }
+        if !errors.is_empty() {
+            return Err(crate::error::AppError::Validation(errors));
+        }
+        Ok(Filter {
+            actor: text(&q.actor),
+            action: text(&q.action),
+            subject: text(&q.subject),
+            from,
+            until,
+            page,
+            per_page,
+        })
+    }
+
+    pub fn page(&self) -> u64 {
+        self.page
+    }
+
+    pub fn per_page(&self) -> u64 {
+        self.per_page
+    }
+
+    fn condition(&self) -> sea_orm::Condition {
+        use audit_event::Column;
+        let mut c = sea_orm::Condition::all();
+        if let Some(a) = &self.actor {
+            c = c.add(Column::Actor.eq(a.as_str()));
+        }
+        if let Some(a) = &self.action {
+            c = c.add(Column::Action.eq(a.as_str()));
+        }
+        if let Some(s) = &self.subject {
+            c = c.add(Column::Subject.eq(s.as_str()));
+        }
+        if let Some(f) = self.from {
+            c = c.add(Column::At.gte(f));
+        }
+        if let Some(u) = self.until {
+            c = c.add(Column::At.lt(u));
+        }
+        c
+    }
+}
+
+/// One page of the trail, newest first, and how many rows match in all.
+pub async fn search(db: &impl ConnectionTrait, f: &Filter) -> Result<(Vec<audit_event::Model>, u64), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let find = audit_event::Entity::find().filter(f.condition());
+    let total = find.clone().count(db).await?;
+    let rows = find
+        .order_by_desc(audit_event::Column::Seq)
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Up to `n` matching rows older than row `before`, newest first: the CSV export walks the
+/// whole match this way, by the primary key, never by an offset.
+pub async fn matches_before(
+    db: &impl ConnectionTrait,
+    f: &Filter,
+    before: i64,
+    n: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find()
+        .filter(f.condition())
+        .filter(audit_event::Column::Seq.lt(before))
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(n)
+        .all(db)
+        .await
 }
 
 /// Sign-in events of one customer (successes by actor, failures by the phone tried).

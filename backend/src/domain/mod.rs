@@ -7,6 +7,7 @@ pub mod captcha;
 pub mod catalogue;
 pub mod change;
 pub mod codes;
+pub mod console;
 pub mod contact;
 pub mod directory;
 pub mod download;

@@ -17,38 +17,7 @@ use crate::error::AppError;
 
 pub const ENROL_TTL: Duration = Duration::hours(24);
 
-/// What staff may do. Every `/api/admin` handler names one through its extractor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Create staff and change roles.
-    ManageStaff,
-    /// Read the SMS / e-mail outbox of the sandbox gateway. It holds live codes, so only
-    /// administrators may: a reader could otherwise pass any phone's ownership check.
-    ReadOutbox,
-    /// Read the audit trail.
-    ReadAudit,
-    /// Review applications (issue 5).
-    Review,
-    /// Payments and invoices (issue 5).
-    Finance,
-    /// The catalogue, prices and each customer's billing mode.
-    ManageCatalogue,
-    /// Record couriers and tracking numbers.
-    Ship,
-    /// Freeze, unfreeze, and ask for or approve a revocation by the CA (a revocation needs a
-    /// second member with this permission).
-    Revoke,
-}
-
-pub fn allows(role: StaffRole, p: Permission) -> bool {
-    matches!(
-        (role, p),
-        (StaffRole::Administrator, _)
-            | (StaffRole::Reviewer, Permission::Review | Permission::Revoke)
-            | (StaffRole::Finance, Permission::Finance)
-            | (StaffRole::CustomerService, Permission::Ship)
-    )
-}
+pub use certdesk_shared::admin::Permission;
 
 /// The member's role; `None` for a role this build does not know, which grants nothing.
 pub fn role_of(s: &staff::Model) -> Option<StaffRole> {
@@ -57,7 +26,7 @@ pub fn role_of(s: &staff::Model) -> Option<StaffRole> {
 
 /// Whether this member may do `p` now: enabled, with a known role that grants it.
 pub fn may(s: &staff::Model, p: Permission) -> bool {
-    s.disabled_at.is_none() && role_of(s).is_some_and(|r| allows(r, p))
+    s.disabled_at.is_none() && role_of(s).is_some_and(|r| r.allows(p))
 }
 
 pub async fn member(db: &impl ConnectionTrait, s: &staff::Model) -> Result<StaffMember, AppError> {
@@ -307,19 +276,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_grant_their_permissions_only() {
-        use Permission::*;
-        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship, Revoke];
-        for p in all {
-            assert!(allows(StaffRole::Administrator, p));
-        }
-        assert_eq!(all.iter().filter(|p| allows(StaffRole::Reviewer, **p)).count(), 2);
-        assert!(allows(StaffRole::Reviewer, Review) && allows(StaffRole::Reviewer, Revoke));
-        assert!(!allows(StaffRole::CustomerService, Revoke) && !allows(StaffRole::Finance, Revoke));
-        assert!(!allows(StaffRole::CustomerService, ReadOutbox), "the outbox holds live codes");
-        assert!(!allows(StaffRole::CustomerService, ReadAudit));
-        assert!(allows(StaffRole::Finance, Finance));
-        assert!(!allows(StaffRole::Finance, ManageStaff));
+    fn user_names_are_short_plain_words() {
         assert!(valid_username("li.na-01") && !valid_username("a b") && !valid_username("ab"));
     }
 }

@@ -181,12 +181,17 @@ pub async fn ask(
 }
 
 /// The revocations asked for by staff: pending first (oldest first), then the last decided.
-pub async fn list(db: &impl ConnectionTrait, reader: &staff::Model) -> Result<Vec<StaffRevocationView>, AppError> {
-    let mut rows = staff_revocation::Entity::find()
+/// The revocations waiting for a second member's decision, oldest first.
+pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<staff_revocation::Model>, AppError> {
+    Ok(staff_revocation::Entity::find()
         .filter(staff_revocation::Column::Status.eq(Status::Pending))
         .order_by_asc(staff_revocation::Column::RequestedAt)
         .all(db)
-        .await?;
+        .await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait, reader: &staff::Model) -> Result<Vec<StaffRevocationView>, AppError> {
+    let mut rows = pending(db).await?;
     rows.extend(
         staff_revocation::Entity::find()
             .filter(staff_revocation::Column::Status.ne(Status::Pending))

@@ -32,6 +32,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         ),
         (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
         (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
+        (Method::GET, "/api/admin/sections".into(), None, None),
         (Method::GET, "/api/admin/applications".into(), None, Some(StaffRole::Reviewer)),
         (Method::GET, format!("/api/admin/applications/{staff_id}"), None, Some(StaffRole::Reviewer)),
         (Method::GET, format!("/api/admin/applications/{staff_id}/documents/other"), None, Some(StaffRole::Reviewer)),
@@ -168,8 +169,8 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     let (status, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": "made-up" })).await;
     assert_eq!((status, v["code"].as_str()), (StatusCode::GONE, Some("link_invalid")));
 
-    let (_, trail) = admin.get("/api/admin/audit").await;
-    let actions: Vec<&str> = trail.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    let actions: Vec<&str> = trail["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for a in ["staff_created", "registered", "signed_in", "code_sent"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
@@ -228,8 +229,8 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let (_, list) = admin.get("/api/admin/staff").await;
     let row = list.as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
     assert_eq!(row["disabled"], true);
-    let (_, trail) = admin.get("/api/admin/audit").await;
-    let entry = trail.as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    let entry = trail["items"].as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");
     assert_eq!(
         (entry["detail"]["sessions_ended"].as_u64(), entry["detail"]["keys_removed"].as_u64()),
         (Some(2), Some(1)),

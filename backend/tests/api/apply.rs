@@ -66,9 +66,9 @@ pub async fn complete_draft<'a>(
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
         assert_eq!(found[0]["billing"], "settlement");
-        let (_, trail) = admin.get("/api/admin/audit").await;
+        let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
         assert!(
-            trail
+            trail["items"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -208,8 +208,8 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     let (_, offer) = b.get(&format!("/api/change/{new_uid}")).await;
     assert_eq!((offer["holder"]["org_name"].as_str(), offer["change_closed"].clone()), (Some(NEW_NAME), Value::Null));
 
-    let (_, trail) = admin.get("/api/admin/audit").await;
-    let actions: Vec<&str> = trail
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    let actions: Vec<&str> = trail["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -144,9 +144,9 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "ca_compromise" })).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")));
     assert_eq!(anyone.get(&format!("/api/public/certificates/{uid}")).await.1["status"], "valid");
-    let (_, trail) = admin.get("/api/admin/audit").await;
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
     assert!(
-        trail
+        trail["items"]
             .as_array()
             .unwrap()
             .iter()

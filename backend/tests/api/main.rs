@@ -16,6 +16,7 @@ mod ca_ceremony;
 mod catalogue;
 mod change;
 mod checkpoint;
+mod console;
 mod crl;
 mod database_outage;
 mod directory;

@@ -254,11 +254,11 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
 
     // Each step is in the audit trail, with the shield's number and no secret.
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
-    let (_, trail) = admin.get("/api/admin/audit").await;
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
     let text = trail.to_string();
     for action in ["shield_enrolled", "shield_unsealed", "shield_pin_wrong", "shield_locked", "shield_unlocked"] {
         assert!(
-            trail
+            trail["items"]
                 .as_array()
                 .unwrap()
                 .iter()

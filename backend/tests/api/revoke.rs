@@ -30,8 +30,8 @@ async fn ocsp(app: &TestApp, serial: &str) -> String {
 }
 
 async fn trail_has(admin: &mut Browser<'_>, action: &str, subject: &str) -> bool {
-    let (_, trail) = admin.get("/api/admin/audit").await;
-    trail.as_array().unwrap().iter().any(|e| e["action"] == action && e["subject"] == subject)
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    trail["items"].as_array().unwrap().iter().any(|e| e["action"] == action && e["subject"] == subject)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -148,9 +148,9 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let (s, v) = unlock(&mut page, &mobile, &code, &challenge_id, &request).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
 
-    let (_, trail) = admin.get("/api/admin/audit").await;
+    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
     let granted: Vec<&Value> =
-        trail.as_array().unwrap().iter().filter(|e| e["action"] == "token_unlock_granted").collect();
+        trail["items"].as_array().unwrap().iter().filter(|e| e["action"] == "token_unlock_granted").collect();
     assert_eq!(granted.len(), 1, "{trail}");
     assert_eq!(granted[0]["subject"], "SHM-0001");
     assert!(!trail.to_string().contains("3f9a1c0d77e2b845"));

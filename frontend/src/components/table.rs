@@ -76,3 +76,23 @@ where
         target.set(Load::from_result(crate::api::get(&path, l).await));
     });
 }
+
+/// A list's filter kept in the address's query string (`?kind=renew`), so that a reload, the
+/// back button and a shared link show the same rows: its value now (empty when absent), and
+/// what sets it (a new history entry; an empty value removes it).
+pub fn url_filter(name: &'static str) -> (Memo<String>, Callback<String>) {
+    let query = leptos_router::hooks::use_query_map();
+    let value = Memo::new(move |_| query.with(|q| q.get(name).unwrap_or_default()));
+    let navigate = leptos_router::hooks::use_navigate();
+    let set = Callback::new(move |v: String| {
+        let mut q = query.get_untracked();
+        if v.is_empty() {
+            q.remove(name);
+        } else {
+            q.replace(name, v);
+        }
+        let path = window().location().pathname().unwrap_or_default();
+        navigate(&format!("{path}{}", q.to_query_string()), Default::default());
+    });
+    (value, set)
+}

@@ -4,8 +4,8 @@
 //! refusal and no data.
 
 use certdesk_shared::admin::{
-    AuditEntry, ChangeRoleRequest, CreateStaffRequest, OutboxMessage, StaffCreated, StaffMember, StaffRole,
-    StaffSession,
+    AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, OutboxMessage, Page, Section, SectionEntry,
+    StaffCreated, StaffMember, StaffRole, StaffSession,
 };
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
@@ -58,50 +58,94 @@ impl StaffForm {
     }
 }
 
+/// `/admin…` in the daily-work bundle: the section the address names, or (at `/admin`) the
+/// member's first section.
 #[component]
-pub fn Admin() -> impl IntoView {
-    view! { <Console settings=false sections=operations /> }
+pub fn Admin(section: Option<Section>) -> impl IntoView {
+    view! { <Console section page=operations /> }
 }
 
-/// The console's settings (`/admin/settings`, a bundle of its own).
+/// `/admin/settings…`, a bundle of its own.
 #[component]
-pub fn AdminSettings() -> impl IntoView {
-    view! { <Console settings=true sections=settings /> }
+pub fn AdminSettings(section: Option<Section>) -> impl IntoView {
+    view! { <Console section page=settings /> }
 }
 
-/// The day's work: 审核, 冻结与吊销, 邮寄, finance's queues, 收费类型.
-fn operations() -> AnyView {
-    view! {
-        <crate::pages::ReviewSection />
-        <crate::pages::RevocationSection />
-        <crate::pages::ShippingSection />
-        <crate::pages::InvoiceQueue />
-        <crate::pages::TransferQueue />
-        <crate::pages::StatementSection />
-        <crate::pages::BillingSection />
+/// The day's work: 审核, 冻结与吊销, 邮寄, finance's queues, 收费类型. Each bundle compiles only
+/// its own half; the other half's sections are reached by a page load.
+fn operations(section: Section) -> AnyView {
+    match section {
+        Section::Review => view! { <crate::pages::ReviewSection /> }.into_any(),
+        Section::Revocations => view! { <crate::pages::RevocationSection /> }.into_any(),
+        Section::Shipping => view! { <crate::pages::ShippingSection /> }.into_any(),
+        Section::Invoices => view! { <crate::pages::InvoiceQueue /> }.into_any(),
+        Section::Transfers => view! { <crate::pages::TransferQueue /> }.into_any(),
+        Section::Statements => view! { <crate::pages::StatementSection /> }.into_any(),
+        Section::Billing => view! { <crate::pages::BillingSection /> }.into_any(),
+        _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
-    .into_any()
 }
 
 /// What administrators keep: the catalogue and prices, staff, the outbox, the audit trail.
-fn settings() -> AnyView {
-    view! {
-        <crate::pages::CatalogueSection />
-        <StaffSection />
-        <OutboxSection />
-        <AuditSection />
+fn settings(section: Section) -> AnyView {
+    match section {
+        Section::Catalogue => view! { <crate::pages::TypesPage /> }.into_any(),
+        Section::Prices => view! { <crate::pages::PricesPage /> }.into_any(),
+        Section::Staff => view! { <StaffSection /> }.into_any(),
+        Section::Outbox => view! { <OutboxSection /> }.into_any(),
+        Section::Audit => view! { <AuditSection /> }.into_any(),
+        _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
-    .into_any()
 }
 
-/// Who is signed in, the two halves of the console, and the sections of this half that the
-/// member's role may see.
+pub fn section_title(section: Section, l: Locale) -> &'static str {
+    match section {
+        Section::Review => td_string!(l, review_title),
+        Section::Revocations => td_string!(l, revocation_title),
+        Section::Shipping => td_string!(l, shipping_title),
+        Section::Invoices => td_string!(l, nav_invoices),
+        Section::Transfers => td_string!(l, transfers_title),
+        Section::Statements => td_string!(l, statement_title),
+        Section::Billing => td_string!(l, billing_title),
+        Section::Catalogue => td_string!(l, catalogue_types_title),
+        Section::Prices => td_string!(l, catalogue_title),
+        Section::Staff => td_string!(l, staff_title),
+        Section::Outbox => td_string!(l, outbox_title),
+        Section::Audit => td_string!(l, audit_title),
+    }
+}
+
+/// Told by a section after it changed what waits in a queue, so that the side navigation's
+/// counts are read again.
+#[derive(Clone, Copy)]
+pub struct QueuesChanged(Trigger);
+
+/// What a section calls after changing a queue (taken when the section is made: the
+/// console's context is not reachable from an async task).
+pub fn queue_changed() -> impl Fn() + Copy + Send + Sync + 'static {
+    let trigger = use_context::<QueuesChanged>().map(|QueuesChanged(t)| t);
+    move || {
+        if let Some(t) = trigger {
+            t.notify();
+        }
+    }
+}
+
+/// Who is signed in, the side navigation of the sections their role opens with what waits
+/// in each, and the section the address names (the API's refusal if the role does not open
+/// it: a shared link to another role's section shows no data).
 #[component]
-fn Console(settings: bool, sections: fn() -> AnyView) -> impl IntoView {
+fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoView {
     let i18n = use_i18n();
-    use_page_title(move || td_string!(i18n.get_locale(), admin_title).to_owned());
+    use_page_title(move || match section {
+        Some(s) => format!("{} - {}", section_title(s, i18n.get_locale()), td_string!(i18n.get_locale(), admin_title)),
+        None => td_string!(i18n.get_locale(), admin_title).to_owned(),
+    });
     let navigate = use_navigate();
     let me = RwSignal::new(Load::<StaffSession>::Loading);
+    let entries = RwSignal::new(Vec::<SectionEntry>::new());
+    let changed = Trigger::new();
+    provide_context(QueuesChanged(changed));
     {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -114,6 +158,31 @@ fn Console(settings: bool, sections: fn() -> AnyView) -> impl IntoView {
                 Err(e) => me.set(Load::Failed(e.code)),
                 Ok(s) => me.set(Load::Ready(s)),
             }
+        });
+    }
+    // The navigation's counts, again whenever a section says a queue changed.
+    {
+        let navigate = navigate.clone();
+        Effect::new(move |_| {
+            changed.track();
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                let Ok(list) =
+                    crate::api::get::<Vec<SectionEntry>>("/api/admin/sections", i18n.get_locale_untracked()).await
+                else {
+                    return;
+                };
+                // `/admin` (or `/admin/settings`) opens the member's first section of that half.
+                if section.is_none() {
+                    let settings =
+                        crate::app::is_admin_settings_path(&window().location().pathname().unwrap_or_default());
+                    let first = list.iter().find(|e| e.section.is_settings() == settings).or(list.first());
+                    if let Some(first) = first {
+                        navigate(first.section.path(), NavigateOptions { replace: true, ..Default::default() });
+                    }
+                }
+                entries.set(list);
+            });
         });
     }
     let sign_out = move |_| {
@@ -135,6 +204,7 @@ fn Console(settings: bool, sections: fn() -> AnyView) -> impl IntoView {
             Load::Ready(s) => {
                 let role = s.staff.role;
                 let sign_out = sign_out.clone();
+                let opens = section.is_some_and(|x| role.is_some_and(|r| r.allows(x.permission())));
                 view! {
                     <div class="staff-bar">
                         <span>
@@ -146,11 +216,27 @@ fn Console(settings: bool, sections: fn() -> AnyView) -> impl IntoView {
                             {tr(|l| td_string!(l, nav_sign_out))}
                         </button>
                     </div>
-                    <nav class="page-tabs" aria-label=tr(|l| td_string!(l, admin_parts))>
-                        <a href="/admin" aria-current=(!settings).then_some("page")>{tr(|l| td_string!(l, admin_operations))}</a>
-                        <a href="/admin/settings" aria-current=settings.then_some("page")>{tr(|l| td_string!(l, admin_settings))}</a>
-                    </nav>
-                    {sections()}
+                    <div class="console">
+                        <nav class="side-nav" aria-label=tr(|l| td_string!(l, admin_parts))>
+                            <ul>
+                                <For each=move || entries.get() key=|e| (e.section, e.waiting) let:e>
+                                    <li>
+                                        <a href=e.section.path() aria-current=(Some(e.section) == section).then_some("page")>
+                                            {move || section_title(e.section, i18n.get_locale())}
+                                            {e.waiting.map(|n| view! { <span class="count" class:zero={n == 0}>{n}</span> })}
+                                        </a>
+                                    </li>
+                                </For>
+                            </ul>
+                        </nav>
+                        <div class="console-main">
+                            {match section {
+                                Some(x) if opens => page(x),
+                                Some(_) => refusal(ErrorCode::Forbidden).into_any(),
+                                None => view! { <p role="status">{tr(|l| td_string!(l, loading))}</p> }.into_any(),
+                            }}
+                        </div>
+                    </div>
                 }
                     .into_any()
             }
@@ -449,37 +535,136 @@ const AUDIT_HEADS: &[Text] = &[
     |l| td_string!(l, col_address),
 ];
 
+/// 审计日志: filters by actor, action, object and days, kept in the address; a page of rows
+/// from the server at a time; the matching rows (all pages) as a CSV file.
 #[component]
 fn AuditSection() -> impl IntoView {
     let i18n = use_i18n();
-    let audit = RwSignal::new(Load::<Vec<AuditEntry>>::Loading);
-    load_into(audit, "/api/admin/audit", i18n.get_locale_untracked());
+    let location = leptos_router::hooks::use_location();
+    let navigate = use_navigate();
+    // What the address asks for: the list follows it, so back and reload show the same rows.
+    let query = Memo::new(move |_| AuditQuery::from_query(&location.search.get()));
+    let audit = RwSignal::new(Load::<Page<AuditEntry>>::Loading);
+    Effect::new(move |_| {
+        let path = format!("/api/admin/audit{}", query.get().to_query());
+        load_into(audit, path, i18n.get_locale_untracked());
+    });
+    // The form's fields, filled from the address.
+    let [actor, action, subject, from, to] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    Effect::new(move |_| {
+        let q = query.get();
+        actor.set(q.actor);
+        action.set(q.action);
+        subject.set(q.subject);
+        from.set(q.from);
+        to.set(q.to);
+    });
+    let go = StoredValue::new_local(navigate);
+    let show = move |q: AuditQuery| {
+        go.with_value(|n| n(&format!("{}{}", Section::Audit.path(), q.to_query()), Default::default()))
+    };
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        show(AuditQuery {
+            actor: actor.get_untracked(),
+            action: action.get_untracked(),
+            subject: subject.get_untracked(),
+            from: from.get_untracked(),
+            to: to.get_untracked(),
+            page: None,
+            per_page: query.get_untracked().per_page,
+        });
+    };
+    // One filter set from a cell of the table (this actor, this action, this object).
+    let only = move |set: fn(&mut AuditQuery, String), value: String| {
+        let mut q = query.get_untracked();
+        set(&mut q, value);
+        q.page = None;
+        show(q);
+    };
+    let to_page = move |page: u64| {
+        let mut q = query.get_untracked();
+        q.page = Some(page);
+        show(q);
+    };
+    let input = |id: &'static str, label: Text, value: RwSignal<String>, kind: &'static str| {
+        view! {
+            <div class="field">
+                <label for=id>{tr(label)}</label>
+                <input id=id type=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+            </div>
+        }
+    };
     staff_section(
         audit,
         "audit",
         |l| td_string!(l, audit_title),
         move || {
-            loaded(audit, |list| {
-                let rows = list
-                    .into_iter()
-                    .map(|a| {
-                        view! {
-                            <tr>
-                                <td>{short_time(&a.at)}</td>
-                                <td>{a.actor}</td>
-                                <td>{a.action}</td>
-                                <td>{a.subject}</td>
-                                <td>{a.address}</td>
-                            </tr>
-                        }
-                        .into_any()
-                    })
-                    .collect();
-                data_table(AUDIT_HEADS, rows)
-            })
+            view! {
+                <form class="filters" on:submit=search>
+                    {input("audit-actor", |l| td_string!(l, col_actor), actor, "text")}
+                    {input("audit-action", |l| td_string!(l, col_action), action, "text")}
+                    {input("audit-subject", |l| td_string!(l, col_subject), subject, "text")}
+                    {input("audit-from", |l| td_string!(l, filter_from), from, "date")}
+                    {input("audit-to", |l| td_string!(l, filter_to), to, "date")}
+                    <div class="actions">
+                        <button type="submit">{tr(|l| td_string!(l, search))}</button>
+                        <a class="button secondary" download href=move || format!("/api/admin/audit.csv{}", AuditQuery { page: None, per_page: None, ..query.get() }.to_query())>
+                            {tr(|l| td_string!(l, export_csv))}
+                        </a>
+                    </div>
+                </form>
+                {loaded(audit, move |page| {
+                    let pager = pager(&page, to_page);
+                    let rows = page
+                        .items
+                        .into_iter()
+                        .map(|a| {
+                            let cell = |value: String, set: fn(&mut AuditQuery, String)| {
+                                let v = value.clone();
+                                view! { <button type="button" class="link" on:click=move |_| only(set, v.clone())>{value}</button> }
+                            };
+                            view! {
+                                <tr>
+                                    <td>{short_time(&a.at)}</td>
+                                    <td>{cell(a.actor, |q, v| q.actor = v)}</td>
+                                    <td>{cell(a.action, |q, v| q.action = v)}</td>
+                                    <td>{cell(a.subject, |q, v| q.subject = v)}</td>
+                                    <td>{a.address}</td>
+                                </tr>
+                            }
+                            .into_any()
+                        })
+                        .collect();
+                    view! { {data_table(AUDIT_HEADS, rows)} {pager} }.into_any()
+                })}
+            }
             .into_any()
         },
     )
+}
+
+/// 共 N 条 · 第 p / P 页, with the previous and next pages.
+pub fn pager<T>(page: &Page<T>, go: impl Fn(u64) + Copy + Send + Sync + 'static) -> AnyView {
+    let i18n = use_i18n();
+    let (p, pages, total) = (page.page, page.pages(), page.total);
+    view! {
+        <nav class="pager" aria-label=tr(|l| td_string!(l, pager_label))>
+            <span role="status">
+                {move || {
+                    let l = i18n.get_locale();
+                    fill(&fill(&fill(td_string!(l, pager_position), total), p), pages)
+                }}
+            </span>
+            <button type="button" class="secondary" disabled=p <= 1 on:click=move |_| go(p - 1)>
+                {tr(|l| td_string!(l, pager_previous))}
+            </button>
+            <button type="button" class="secondary" disabled=p >= pages on:click=move |_| go(p + 1)>
+                {tr(|l| td_string!(l, pager_next))}
+            </button>
+        </nav>
+    }
+    .into_any()
 }
 
 #[cfg(test)]

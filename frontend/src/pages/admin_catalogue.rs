@@ -168,18 +168,29 @@ impl TypeForm {
     }
 }
 
+/// 项目与证书类型 (`/admin/settings/catalogue`).
 #[component]
-pub fn CatalogueSection() -> impl IntoView {
+pub fn TypesPage() -> impl IntoView {
+    let (list, _) = catalogue();
+    view! { <TypesSection list /> }
+}
+
+/// 价格 (`/admin/settings/prices`).
+#[component]
+pub fn PricesPage() -> impl IntoView {
+    let (list, reload) = catalogue();
+    view! { <PricesSection list reload /> }
+}
+
+/// The catalogue, loaded now, and what loads it again.
+fn catalogue() -> (RwSignal<Load<Vec<Project>>>, Callback<()>) {
     let i18n = use_i18n();
     let list = RwSignal::new(Load::<Vec<Project>>::Loading);
     let reload = move || {
         load_into(list, "/api/admin/catalogue", i18n.get_locale_untracked());
     };
     reload();
-    view! {
-        <TypesSection list />
-        <PricesSection list reload=Callback::new(move |()| reload()) />
-    }
+    (list, Callback::new(move |()| reload()))
 }
 
 /// 项目与证书类型: a new project; each type's name, media and documents; a new type.

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section, url_filter};
 use crate::components::tr;
 use crate::form::{Failure, Load, short_time};
 use crate::i18n::use_i18n;
@@ -43,13 +43,23 @@ fn act(path: String, failure: RwSignal<Option<Failure>>, reload: impl Fn() + 'st
 pub fn InvoiceQueue() -> impl IntoView {
     let i18n = use_i18n();
     let list = RwSignal::new(Load::<Vec<InvoiceView>>::Loading);
-    let status = RwSignal::new("requested".to_owned());
+    // 开票状态 in the address (`?status=issued`; 待开票 when absent).
+    let (status, set_status) = url_filter("status");
+    let status = Memo::new(move |_| if status.get().is_empty() { "requested".to_owned() } else { status.get() });
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
         let path = format!("/api/admin/invoices?status={}", status.get_untracked());
         load_into(list, path, i18n.get_locale_untracked());
     };
-    reload();
+    Effect::new(move |_| {
+        status.track();
+        reload();
+    });
+    let changed = crate::pages::admin::queue_changed();
+    let done = move || {
+        reload();
+        changed();
+    };
     staff_section(
         list,
         "invoices",
@@ -58,10 +68,7 @@ pub fn InvoiceQueue() -> impl IntoView {
             view! {
             <div class="field inline">
                 <label for="invoice-status">{tr(|l| td_string!(l, col_invoice_status))}</label>
-                <select id="invoice-status" prop:value=move || status.get() on:change=move |ev| {
-                    status.set(event_target_value(&ev));
-                    reload();
-                }>
+                <select id="invoice-status" prop:value=move || status.get() on:change=move |ev| set_status.run(event_target_value(&ev))>
                     <option value="requested">{tr(invoice_status_text(Some(InvoiceStatus::Requested)))}</option>
                     <option value="issued">{tr(invoice_status_text(Some(InvoiceStatus::Issued)))}</option>
                 </select>
@@ -81,7 +88,7 @@ pub fn InvoiceQueue() -> impl IntoView {
                                 let path = format!("/api/admin/invoices/{}/issue", i.id);
                                 let label = format!("{} {number}", tr(|l| td_string!(l, invoice_request))());
                                 view! {
-                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, reload)>
+                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, done)>
                                         {tr(|l| td_string!(l, invoice_request))}
                                     </button>
                                 }
@@ -123,6 +130,11 @@ pub fn TransferQueue() -> impl IntoView {
         load_into(list, "/api/admin/transfers", i18n.get_locale_untracked());
     };
     reload();
+    let changed = crate::pages::admin::queue_changed();
+    let done = move || {
+        reload();
+        changed();
+    };
     staff_section(
         list,
         "transfers",
@@ -147,7 +159,7 @@ pub fn TransferQueue() -> impl IntoView {
                                     </a>
                                 </td>
                                 <td>
-                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, reload)>
+                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, done)>
                                         {tr(|l| td_string!(l, transfer_confirm))}
                                     </button>
                                 </td>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::table::{data_table, load_into, loaded, staff_section, url_filter};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
@@ -75,7 +75,8 @@ pub fn ReviewSection() -> impl IntoView {
     let open = RwSignal::new(None::<RequestView>);
     let reasons = RwSignal::new(REVIEWABLE.iter().map(|f| ((*f).to_owned(), String::new())).collect::<Vec<_>>());
     let failure = RwSignal::new(None::<certdesk_shared::ErrorCode>);
-    let kind = RwSignal::new(String::new());
+    // 业务类型 in the address (`?kind=renew`): a reload or a shared link shows the same queue.
+    let (kind, set_kind) = url_filter("kind");
     let reload = move || {
         let k = kind.get_untracked();
         let path = if k.is_empty() {
@@ -85,7 +86,11 @@ pub fn ReviewSection() -> impl IntoView {
         };
         load_into(queue, path, i18n.get_locale_untracked());
     };
-    reload();
+    Effect::new(move |_| {
+        kind.track();
+        reload();
+    });
+    let changed = crate::pages::admin::queue_changed();
     let decide = move |approve: bool| {
         let Some(app) = open.get_untracked() else { return };
         let body = decision(approve, &reasons.get_untracked());
@@ -97,6 +102,7 @@ pub fn ReviewSection() -> impl IntoView {
                     failure.set(None);
                     reasons.update(|r| r.iter_mut().for_each(|(_, v)| v.clear()));
                     reload();
+                    changed();
                 }
                 Err(e) => failure.set(Some(e.code)),
             }
@@ -208,10 +214,8 @@ pub fn ReviewSection() -> impl IntoView {
                 " "
                 <select
                     id="review-kind"
-                    on:change=move |ev| {
-                        kind.set(event_target_value(&ev));
-                        reload();
-                    }
+                    prop:value=move || kind.get()
+                    on:change=move |ev| set_kind.run(event_target_value(&ev))
                 >
                     <option value="">{tr(|l| td_string!(l, all_kinds))}</option>
                     {RequestKind::ALL

@@ -49,6 +49,7 @@ pub fn RevocationSection() -> impl IntoView {
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || load_into(list, "/api/admin/revocations", i18n.get_locale_untracked());
     reload();
+    let changed = crate::pages::admin::queue_changed();
     let find = move || {
         let l = i18n.get_locale_untracked();
         let path = format!("/api/admin/certificates?serial={}", serial.get_untracked().trim());
@@ -69,6 +70,7 @@ pub fn RevocationSection() -> impl IntoView {
                     comment.set(String::new());
                     reload();
                     find();
+                    changed();
                 }
                 Err(e) => failure.set(Some(e.into())),
             }

@@ -31,13 +31,17 @@ pub fn ShippingSection() -> impl IntoView {
         load_into(list, "/api/admin/shipments", i18n.get_locale_untracked());
     };
     reload();
+    let changed = crate::pages::admin::queue_changed();
     let ship = move |id: String, courier: String, tracking_no: String| {
         failure.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/api/admin/applications/{id}/shipment");
             let req = ShipmentRequest { courier, tracking_no };
             match crate::api::post::<RequestView>(&path, &req, i18n.get_locale_untracked()).await {
-                Ok(_) => reload(),
+                Ok(_) => {
+                    reload();
+                    changed();
+                }
                 Err(e) => failure.set(Some(e.into())),
             }
         });

@@ -38,7 +38,7 @@ mod verify;
 
 pub use account::Account;
 pub use admin::{Admin, AdminSettings};
-pub use admin_catalogue::{BillingSection, CatalogueSection};
+pub use admin_catalogue::{BillingSection, PricesPage, TypesPage};
 pub use admin_enrol::AdminEnrol;
 pub use admin_finance::{InvoiceQueue, StatementSection, TransferQueue};
 pub use admin_review::ReviewSection;

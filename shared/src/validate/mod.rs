@@ -92,6 +92,7 @@ validation_errors! {
     HkMacaoPermitFormat = "hk_macao_permit_format" { "港澳居民来往内地通行证号码应为H或M加8位数字", "港澳居民來往內地通行證號碼應為H或M加8位數字", "A Hong Kong or Macao permit number is H or M followed by 8 digits" },
     TaiwanPermitFormat = "taiwan_permit_format" { "台湾居民来往大陆通行证号码应为8位数字", "台灣居民來往大陸通行證號碼應為8位數字", "A Taiwan permit number has 8 digits" },
     HolderKind = "holder_kind" { "证书信息与所选证书类型不符，请按所选类型填写", "證書資訊與所選證書類型不符，請按所選類型填寫", "These details do not fit the certificate type chosen; fill in the form for that type" },
+    DateFormat = "date_format" { "请按 年-月-日 填写日期，如 2026-12-03", "請按 年-月-日 填寫日期，如 2026-12-03", "Enter a date as year-month-day, like 2026-12-03" },
     AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },
 }
 

@@ -1,0 +1,129 @@
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { FIRST_SECTION, appReady, openSection, register, sideNav, staffSignedIn, watchForErrors } from './support';
+
+// The staff console by role (issue 21): each role's side navigation shows its sections only,
+// with what waits in each queue; every section has its own address, so reload, back and a
+// shared link land on the same section and filter; the audit trail pages, filters and
+// exports CSV with its Chinese text intact.
+
+const SECTIONS: Record<string, string[]> = {
+  reviewer: ['审核', '证书冻结与吊销'],
+  customer_service: ['邮寄'],
+  finance: ['发票申请', '转账确认', '月结对账单'],
+  administrator: ['审核', '证书冻结与吊销', '邮寄', '发票申请', '转账确认', '月结对账单', '收费类型', '项目与证书类型', '价格', '员工', '短信发件箱', '审计日志'],
+};
+
+/** The side navigation's section names, without their counts. */
+async function navNames(page: import('@playwright/test').Page): Promise<string[]> {
+  const links = sideNav(page).getByRole('link');
+  await expect(links.first()).toBeVisible();
+  return (await links.allTextContents()).map((t) => t.replace(/\d+$/, '').trim());
+}
+
+for (const role of Object.keys(SECTIONS)) {
+  test(`a ${role} sees only the sections of that role, and another role's address shows the refusal`, async ({ browser }) => {
+    test.setTimeout(60_000);
+    const staff = await staffSignedIn(browser, role);
+    const page = staff.page;
+    const noErrors = watchForErrors(page);
+    expect(await navNames(page)).toEqual(SECTIONS[role]);
+    await expect(sideNav(page).getByRole('link', { name: new RegExp(`^${SECTIONS[role][0]}`) })).toHaveAttribute('aria-current', 'page');
+    if (role !== 'administrator') {
+      // A shared link to a section of another role: the refusal, and none of its data.
+      await page.goto('/admin/settings/staff');
+      await appReady(page);
+      await expect(page.getByRole('alert')).toHaveText('无权进行此操作');
+      await expect(page.getByRole('region', { name: '员工' })).toHaveCount(0);
+      await expect(page.getByText(staff.username)).toHaveCount(0);
+      // The navigation is still the role's own.
+      expect(await navNames(page)).toEqual(SECTIONS[role]);
+    }
+    noErrors();
+    await staff.context.close();
+  });
+}
+
+test('the review count is the queue, and a filter in the address survives reload and back', async ({ browser }) => {
+  test.setTimeout(60_000);
+  const staff = await staffSignedIn(browser, 'reviewer');
+  const page = staff.page;
+  await expect(page).toHaveURL(new RegExp(`${FIRST_SECTION.reviewer}$`));
+  const review = page.getByRole('region', { name: '审核', exact: true });
+  const queue = await (await page.request.get('/api/admin/applications')).json();
+  // The count beside 审核 is the number of requests in its queue.
+  const link = sideNav(page).getByRole('link', { name: /^审核/ });
+  await expect(link).toHaveText(`审核${queue.length}`);
+  await expect(review.locator('tbody tr')).toHaveCount(queue.length);
+
+  // The kind filter goes into the address; reload and a shared link keep it.
+  await review.getByLabel('业务类型').selectOption('renew');
+  await expect(page).toHaveURL(/\/admin\/review\?kind=renew$/);
+  const renewals = await (await page.request.get('/api/admin/applications?kind=renew')).json();
+  await expect(review.locator('tbody tr')).toHaveCount(renewals.length);
+  await page.reload();
+  await expect(page.getByRole('region', { name: '审核', exact: true }).getByLabel('业务类型')).toHaveValue('renew');
+  // Back: the unfiltered queue again.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/admin\/review$/);
+  await expect(page.getByRole('region', { name: '审核', exact: true }).getByLabel('业务类型')).toHaveValue('');
+  await staff.context.close();
+});
+
+test('the audit trail pages and filters on the server, keeps them in the address, and exports CSV', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const staff = await staffSignedIn(browser);
+  const page = staff.page;
+  const noErrors = watchForErrors(page);
+  // Events to find: a customer registers.
+  const customer = await browser.newContext();
+  const { mobile } = await register(await customer.newPage(), staff, '个人账户');
+  await customer.close();
+
+  await openSection(page, '审计日志');
+  await expect(page).toHaveURL(/\/admin\/settings\/audit$/);
+  const audit = page.getByRole('region', { name: '审计日志' });
+  const total = (await (await page.request.get('/api/admin/audit')).json()).total;
+  await expect(audit.getByRole('navigation', { name: '分页' })).toContainText(`共 ${total} 条 · 第 1 / ${Math.ceil(total / 50)} 页`);
+  await expect(audit.locator('tbody tr')).toHaveCount(Math.min(total, 50));
+
+  // The next page, from the server, in the address.
+  if (total > 50) {
+    await audit.getByRole('button', { name: '下一页' }).click();
+    await expect(page).toHaveURL(/page=2$/);
+    await expect(audit.getByRole('navigation', { name: '分页' })).toContainText('第 2 /');
+    await page.goBack();
+    await expect(audit.getByRole('navigation', { name: '分页' })).toContainText('第 1 /');
+  }
+
+  // Filter by object (the customer's phone) and action; reload keeps the filter and rows.
+  await audit.getByLabel('对象').fill(mobile);
+  await audit.getByRole('button', { name: '查询' }).click();
+  await expect(page).toHaveURL(new RegExp(`\\?subject=${mobile}$`));
+  const rows = audit.locator('tbody tr');
+  await expect(rows.first()).toContainText(mobile);
+  const mine = (await (await page.request.get(`/api/admin/audit?subject=${mobile}`)).json()).items;
+  await expect(rows).toHaveCount(mine.length);
+  // A cell sets its filter: only the registration.
+  await rows.filter({ hasText: 'registered' }).getByRole('button', { name: 'registered' }).click();
+  await expect(page).toHaveURL(/subject=\d+&action=registered$|action=registered&subject=\d+$/);
+  await expect(rows).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByRole('region', { name: '审计日志' }).getByLabel('操作', { exact: true })).toHaveValue('registered');
+  await expect(page.getByRole('region', { name: '审计日志' }).locator('tbody tr')).toHaveCount(1);
+
+  // 导出 CSV: the matching rows, with its Chinese header intact (UTF-8 with a BOM for Excel).
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('region', { name: '审计日志' }).getByRole('link', { name: '导出 CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('审计日志.csv');
+  const text = readFileSync((await download.path())!, 'utf8');
+  expect(text.charCodeAt(0)).toBe(0xfeff);
+  const lines = text.slice(1).trim().split(/\r?\n/);
+  expect(lines[0]).toBe('序号,时间 (UTC),操作人,操作,对象,地址,详情');
+  expect(lines).toHaveLength(2);
+  expect(lines[1]).toContain(`,registered,${mobile},`);
+  noErrors();
+  await staff.context.close();
+});
