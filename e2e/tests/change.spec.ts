@@ -134,7 +134,7 @@ test.describe('change of details with the token agent and a SoftHSM2 UKey', () =
 
     // Staff see the name old → new beside the documents, and approve; the result comes by SMS.
     await reviewChange(staff, number, new RegExp(`单位名称.*天津市滨海数字认证有限公司.*→.*${NEW_NAME}`));
-    const sms: { template: string; body: string }[] = await (await staff.page.request.get(`/api/admin/sms-outbox?recipient=${mobile}`)).json();
+    const sms: { template: string; body: string }[] = (await (await staff.page.request.get(`/api/admin/sms-outbox?recipient=${mobile}`)).json()).items;
     expect(sms.find((m) => m.template === 'SMS_CD_REQUEST_APPROVED' && m.body.includes(number))?.body).toContain('证书变更');
 
     // ⑤ 证书下载 onto the same UKey, with the note on electronic seals.

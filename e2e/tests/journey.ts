@@ -307,7 +307,7 @@ export async function approve(page: Page, staff: Staff, acceptance: string): Pro
   await review.getByRole('button', { name: '审核通过' }).click();
   await expect(review.getByRole('button', { name: `查看 ${acceptance}` })).toHaveCount(0);
   const approved = await staff.page.request.get(`/api/admin/sms-outbox?recipient=${operators.get(acceptance)}`);
-  const messages: { template: string; body: string }[] = await approved.json();
+  const messages: { template: string; body: string }[] = (await approved.json()).items;
   const sms = messages.find((m) => m.template === 'SMS_CD_APPROVED' && m.body.includes(acceptance));
   expect(sms?.body).toMatch(/下载授权码：\d{8}/);
   await page.goto('/applications');

@@ -108,7 +108,7 @@ test('证书注销: the holder sends the form, the ID and the SMS code; once sta
   await expect(card.getByRole('link', { name: '证书注销' })).toHaveCount(0);
   // The result goes to the account's phone.
   const done = await staff.page.request.get(`/api/admin/sms-outbox?recipient=${mobile}`);
-  expect((await done.json()).some((m: { body: string }) => m.body.includes(number) && m.body.includes('已办理完成'))).toBe(true);
+  expect((await done.json()).items.some((m: { body: string }) => m.body.includes(number) && m.body.includes('已办理完成'))).toBe(true);
   noErrors();
 });
 

@@ -162,7 +162,7 @@ export async function smsCode(staff: Staff, mobile: string, template: string, af
       async () => {
         const res = await staff.page.request.get(`/api/admin/sms-outbox?recipient=${mobile}`);
         expect(res.status()).toBe(200);
-        const messages: { template: string; body: string }[] = await res.json();
+        const messages: { template: string; body: string }[] = (await res.json()).items;
         const newest = messages.find((m) => m.template === template);
         code = newest?.body.match(/验证码：(\d{6})/)?.[1] ?? '';
         return code !== '' && code !== after;

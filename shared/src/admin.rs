@@ -386,17 +386,39 @@ pub struct AuditQuery {
     pub per_page: Option<u64>,
 }
 
-impl AuditQuery {
-    /// As a query string (`?actor=…&page=2`), or `""` when nothing is asked.
-    pub fn to_query(&self) -> String {
+impl ListQuery for AuditQuery {}
+
+/// `GET /api/admin/sms-outbox`: the outbox's filters, each optional, and the page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboxQuery {
+    /// A phone number or e-mail address (exactly).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub recipient: String,
+    /// `SMS_CD_REGISTER`, … (exactly).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub template: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for OutboxQuery {}
+
+/// A list's filters as the address's query string and back: the console keeps them there so
+/// that a reload or a shared link shows the same rows, and the API reads the same names.
+pub trait ListQuery: Serialize + serde::de::DeserializeOwned + Default {
+    /// `?actor=…&page=2`, or `""` when nothing is asked.
+    fn to_query(&self) -> String {
         match serde_urlencoded::to_string(self) {
             Ok(q) if !q.is_empty() => format!("?{q}"),
             _ => String::new(),
         }
     }
 
-    /// From a query string (with or without its `?`); what does not parse is left out.
-    pub fn from_query(q: &str) -> AuditQuery {
+    /// From a query string (with or without its `?`); one that does not parse asks nothing.
+    fn from_query(q: &str) -> Self {
         serde_urlencoded::from_str(q.strip_prefix('?').unwrap_or(q)).unwrap_or_default()
     }
 }

@@ -19,7 +19,9 @@ use sea_orm::{
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use certdesk_shared::admin::{AuditQuery, MAX_PER_PAGE, PER_PAGE};
+use certdesk_shared::admin::{AuditQuery, Page};
+
+use super::paging::Paging;
 
 use crate::entity::audit_event;
 
@@ -156,7 +158,7 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_e
 }
 
 /// The audit trail's filters ([`AuditQuery`]), checked: each one an indexed comparison.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Filter {
     actor: Option<String>,
     action: Option<String>,
@@ -164,13 +166,12 @@ pub struct Filter {
     from: Option<DateTime<Utc>>,
     /// The start of the day after `to`.
     until: Option<DateTime<Utc>>,
-    page: u64,
-    per_page: u64,
+    pub paging: Paging,
 }
 
 impl Filter {
-    /// The query's filters, or each field that is not one (a day that is not `YYYY-MM-DD`,
-    /// page 0, more than [`MAX_PER_PAGE`] rows).
+    /// The query's filters, or each field that is not one (a day that is not `YYYY-MM-DD`, a
+    /// page that is not one, see [`Paging::parse`]).
     pub fn parse(q: &AuditQuery) -> Result<Filter, crate::error::AppError> {
         use certdesk_shared::{FieldError, ValidationError};
         let mut errors = Vec::new();
@@ -190,34 +191,11 @@ impl Filter {
         };
         let from = day("from", &q.from);
         let until = day("to", &q.to).map(|d| d + chrono::Duration::days(1));
-        let page = q.page.unwrap_or(1);
-        let per_page = q.per_page.unwrap_or(PER_PAGE);
-        if page == 0 {
-            errors.push(FieldError { field: "page".into(), error: ValidationError::OutOfRange });
-        }
-        if per_page == 0 || per_page > MAX_PER_PAGE {
-            errors.push(FieldError { field: "per_page".into(), error: ValidationError::OutOfRange });
-        }
+        let paging = Paging::parse(q.page, q.per_page, &mut errors);
         if !errors.is_empty() {
             return Err(crate::error::AppError::Validation(errors));
         }
-        Ok(Filter {
-            actor: text(&q.actor),
-            action: text(&q.action),
-            subject: text(&q.subject),
-            from,
-            until,
-            page,
-            per_page,
-        })
-    }
-
-    pub fn page(&self) -> u64 {
-        self.page
-    }
-
-    pub fn per_page(&self) -> u64 {
-        self.per_page
+        Ok(Filter { actor: text(&q.actor), action: text(&q.action), subject: text(&q.subject), from, until, paging })
     }
 
     fn condition(&self) -> sea_orm::Condition {
@@ -243,17 +221,13 @@ impl Filter {
 }
 
 /// One page of the trail, newest first, and how many rows match in all.
-pub async fn search(db: &impl ConnectionTrait, f: &Filter) -> Result<(Vec<audit_event::Model>, u64), DbErr> {
+pub async fn search(db: &impl ConnectionTrait, f: &Filter) -> Result<Page<audit_event::Model>, DbErr> {
     use sea_orm::PaginatorTrait;
     let find = audit_event::Entity::find().filter(f.condition());
     let total = find.clone().count(db).await?;
-    let rows = find
-        .order_by_desc(audit_event::Column::Seq)
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    let rows =
+        find.order_by_desc(audit_event::Column::Seq).offset(f.paging.offset()).limit(f.paging.per_page).all(db).await?;
+    Ok(f.paging.page(rows, total))
 }
 
 /// Up to `n` matching rows older than row `before`, newest first: the CSV export walks the

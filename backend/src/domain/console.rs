@@ -2,12 +2,13 @@
 //! ([`StaffRole::sections`]), each queue with how many items wait in it. A count is the length
 //! of the very list the section shows (the same domain query), so the two cannot disagree.
 
-use certdesk_shared::admin::{Section, SectionEntry};
+use certdesk_shared::admin::{OutboxMessage, OutboxQuery, Page, Section, SectionEntry};
 use certdesk_shared::apply::InvoiceStatus;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::paging::Paging;
 use super::{invoice, payment, review, shipping, staff, staff_revocation};
-use crate::entity::staff as staff_entity;
+use crate::entity::{outbox_message, staff as staff_entity};
 use crate::error::AppError;
 
 /// The sections this member may open, in navigation order; none for a disabled member or a
@@ -36,4 +37,41 @@ pub async fn sections(db: &impl ConnectionTrait, member: &staff_entity::Model) -
         out.push(SectionEntry { section, waiting: waiting.map(|n| n as u64) });
     }
     Ok(out)
+}
+
+/// 短信发件箱 (the sandbox gateway's and the e-mail fallback's messages): one page, newest
+/// first, by recipient and template (each exactly).
+pub async fn outbox(db: &impl ConnectionTrait, q: &OutboxQuery) -> Result<Page<OutboxMessage>, AppError> {
+    let mut errors = Vec::new();
+    let paging = Paging::parse(q.page, q.per_page, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut find = outbox_message::Entity::find();
+    if let Some(r) = Some(q.recipient.trim()).filter(|r| !r.is_empty()) {
+        find = find.filter(outbox_message::Column::Recipient.eq(r));
+    }
+    if let Some(t) = Some(q.template.trim()).filter(|t| !t.is_empty()) {
+        find = find.filter(outbox_message::Column::Template.eq(t));
+    }
+    let total = find.clone().count(db).await?;
+    let rows = find
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .order_by_desc(outbox_message::Column::Id)
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|m| OutboxMessage {
+            id: m.id,
+            channel: m.channel,
+            recipient: m.recipient,
+            template: m.template,
+            body: m.body,
+            created_at: m.created_at.to_rfc3339(),
+        })
+        .collect();
+    Ok(paging.page(items, total))
 }

@@ -17,6 +17,7 @@ pub mod health;
 pub mod invoice;
 pub mod mobile_shield;
 pub mod my_certificates;
+pub mod paging;
 pub mod password;
 pub mod payment;
 pub mod qr_login;

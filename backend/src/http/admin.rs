@@ -11,19 +11,17 @@ use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
 use certdesk_shared::account::{KeyRegistrationChallenge, KeySignInChallenge};
 use certdesk_shared::admin::{
-    AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, FinishEnrolment, OutboxMessage, Page, SectionEntry,
-    StaffCreated, StaffMember, StaffSession, StartEnrolment, StartStaffSignIn,
+    AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, FinishEnrolment, OutboxMessage, OutboxQuery, Page,
+    SectionEntry, StaffCreated, StaffMember, StaffSession, StartEnrolment, StartStaffSignIn,
 };
 use chrono::Utc;
 use futures_util::StreamExt;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::AppJson;
 use super::account::start_session;
 use super::auth::{Allowed, Client, ManageStaff, ReadAudit, ReadOutbox, StaffUser, clear_cookie, cookie, cookie_name};
 use crate::domain::session::{self, Kind};
 use crate::domain::{audit, console, security_key, staff};
-use crate::entity::outbox_message;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -244,33 +242,13 @@ async fn disable_staff(
     Ok(Json(staff::member(&state.db, &s).await?))
 }
 
-#[derive(serde::Deserialize)]
-struct OutboxQuery {
-    recipient: Option<String>,
-}
-
+/// 短信发件箱: one page, newest first, by recipient and template.
 async fn outbox(
     State(state): State<AppState>,
     _: Allowed<ReadOutbox>,
     Query(q): Query<OutboxQuery>,
-) -> Result<Json<Vec<OutboxMessage>>, AppError> {
-    let mut find = outbox_message::Entity::find().order_by_desc(outbox_message::Column::CreatedAt).limit(200);
-    if let Some(r) = q.recipient.filter(|r| !r.is_empty()) {
-        find = find.filter(outbox_message::Column::Recipient.eq(r));
-    }
-    let rows = find.all(&state.db).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|m| OutboxMessage {
-                id: m.id,
-                channel: m.channel,
-                recipient: m.recipient,
-                template: m.template,
-                body: m.body,
-                created_at: m.created_at.to_rfc3339(),
-            })
-            .collect(),
-    ))
+) -> Result<Json<Page<OutboxMessage>>, AppError> {
+    Ok(Json(console::outbox(&state.db, &q).await?))
 }
 
 fn audit_entry(r: crate::entity::audit_event::Model) -> AuditEntry {
@@ -292,13 +270,8 @@ async fn audit_trail(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, AppError> {
     let filter = audit::Filter::parse(&q)?;
-    let (rows, total) = audit::search(&state.db, &filter).await?;
-    Ok(Json(Page {
-        items: rows.into_iter().map(audit_entry).collect(),
-        total,
-        page: filter.page(),
-        per_page: filter.per_page(),
-    }))
+    let found = audit::search(&state.db, &filter).await?;
+    Ok(Json(filter.paging.page(found.items.into_iter().map(audit_entry).collect(), found.total)))
 }
 
 /// 导出 CSV: every row the filters match (all pages), UTF-8 with a byte order mark so that

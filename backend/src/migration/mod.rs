@@ -37,7 +37,7 @@ mod m20261202_000027_sms_wire;
 mod m20261202_000028_mobile_shield;
 mod m20261202_000029_qr_login;
 mod m20261202_000030_crl_shards;
-mod m20261203_000031_audit_filters;
+mod m20261203_000031_console_filters;
 
 pub struct Migrator;
 
@@ -74,7 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000028_mobile_shield::Migration),
             Box::new(m20261202_000029_qr_login::Migration),
             Box::new(m20261202_000030_crl_shards::Migration),
-            Box::new(m20261203_000031_audit_filters::Migration),
+            Box::new(m20261203_000031_console_filters::Migration),
         ]
     }
 }

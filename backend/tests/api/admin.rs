@@ -148,8 +148,12 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
     let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(v[0]["template"], "SMS_CD_REGISTER");
-    assert!(v[0]["body"].as_str().unwrap().starts_with("【CertDesk】您正在注册"));
+    assert_eq!((v["total"].as_u64(), v["items"][0]["template"].as_str()), (Some(1), Some("SMS_CD_REGISTER")), "{v}");
+    assert!(v["items"][0]["body"].as_str().unwrap().starts_with("【CertDesk】您正在注册"));
+    let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}&template=SMS_CD_APPROVED")).await;
+    assert_eq!((status, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
+    let (status, v) = admin.get("/api/admin/sms-outbox?page=0").await;
+    assert_eq!((status, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{v}");
 
     let (status, v) = admin
         .call(Method::PUT, &format!("/api/admin/staff/{admin_id}/role"), Some(json!({ "role": "reviewer" })))

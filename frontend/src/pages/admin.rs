@@ -4,8 +4,8 @@
 //! refusal and no data.
 
 use certdesk_shared::admin::{
-    AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, OutboxMessage, Page, Section, SectionEntry,
-    StaffCreated, StaffMember, StaffRole, StaffSession,
+    AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, ListQuery, OutboxMessage, OutboxQuery, Page,
+    Section, SectionEntry, StaffCreated, StaffMember, StaffRole, StaffSession,
 };
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
@@ -486,14 +486,33 @@ const OUTBOX_HEADS: &[Text] = &[
     |l| td_string!(l, col_body),
 ];
 
+/// 短信发件箱: by recipient and template, kept in the address, a page at a time.
 #[component]
 fn OutboxSection() -> impl IntoView {
     let i18n = use_i18n();
-    let outbox = RwSignal::new(Load::<Vec<OutboxMessage>>::Loading);
-    let reload = move || {
-        load_into(outbox, "/api/admin/sms-outbox", i18n.get_locale_untracked());
+    let (query, show) = address_query::<OutboxQuery>(Section::Outbox);
+    let outbox = RwSignal::new(Load::<Page<OutboxMessage>>::Loading);
+    let tick = Trigger::new();
+    Effect::new(move |_| {
+        tick.track();
+        load_into(outbox, format!("/api/admin/sms-outbox{}", query.get().to_query()), i18n.get_locale_untracked());
+    });
+    let [recipient, template] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    Effect::new(move |_| {
+        let q = query.get();
+        recipient.set(q.recipient);
+        template.set(q.template);
+    });
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        show(OutboxQuery {
+            recipient: recipient.get_untracked(),
+            template: template.get_untracked(),
+            page: None,
+            per_page: query.get_untracked().per_page,
+        });
     };
-    reload();
+    let to_page = move |page: u64| show(OutboxQuery { page: Some(page), ..query.get_untracked() });
     staff_section(
         outbox,
         "outbox",
@@ -501,11 +520,20 @@ fn OutboxSection() -> impl IntoView {
         move || {
             view! {
                 <p>{tr(|l| td_string!(l, outbox_intro))}</p>
-                <button type="button" class="secondary" on:click=move |_| reload()>
-                    {tr(|l| td_string!(l, refresh))}
-                </button>
-                {loaded(outbox, |list| {
-                    let rows = list
+                <form class="filters" on:submit=search>
+                    {filter_input("outbox-recipient", |l| td_string!(l, col_recipient), recipient, "text")}
+                    {filter_input("outbox-template", |l| td_string!(l, col_template), template, "text")}
+                    <div class="actions">
+                        <button type="submit">{tr(|l| td_string!(l, search))}</button>
+                        <button type="button" class="secondary" on:click=move |_| tick.notify()>
+                            {tr(|l| td_string!(l, refresh))}
+                        </button>
+                    </div>
+                </form>
+                {loaded(outbox, move |page| {
+                    let pager = pager(&page, to_page);
+                    let rows = page
+                        .items
                         .into_iter()
                         .map(|m| {
                             view! {
@@ -519,12 +547,35 @@ fn OutboxSection() -> impl IntoView {
                             .into_any()
                         })
                         .collect();
-                    data_table(OUTBOX_HEADS, rows)
+                    view! { {data_table(OUTBOX_HEADS, rows)} {pager} }.into_any()
                 })}
             }
             .into_any()
         },
     )
+}
+
+/// A section's filters as the address says them, and what shows other ones (a new history
+/// entry at the section's address).
+fn address_query<Q: ListQuery + Clone + PartialEq + Send + Sync + 'static>(
+    section: Section,
+) -> (Memo<Q>, impl Fn(Q) + Copy + 'static) {
+    let location = leptos_router::hooks::use_location();
+    let query = Memo::new(move |_| Q::from_query(&location.search.get()));
+    let navigate = StoredValue::new_local(use_navigate());
+    let show =
+        move |q: Q| navigate.with_value(|n| n(&format!("{}{}", section.path(), q.to_query()), Default::default()));
+    (query, show)
+}
+
+/// One labelled filter field.
+fn filter_input(id: &'static str, label: Text, value: RwSignal<String>, kind: &'static str) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{tr(label)}</label>
+            <input id=id type=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+        </div>
+    }
 }
 
 const AUDIT_HEADS: &[Text] = &[
@@ -540,10 +591,8 @@ const AUDIT_HEADS: &[Text] = &[
 #[component]
 fn AuditSection() -> impl IntoView {
     let i18n = use_i18n();
-    let location = leptos_router::hooks::use_location();
-    let navigate = use_navigate();
     // What the address asks for: the list follows it, so back and reload show the same rows.
-    let query = Memo::new(move |_| AuditQuery::from_query(&location.search.get()));
+    let (query, show) = address_query::<AuditQuery>(Section::Audit);
     let audit = RwSignal::new(Load::<Page<AuditEntry>>::Loading);
     Effect::new(move |_| {
         let path = format!("/api/admin/audit{}", query.get().to_query());
@@ -559,10 +608,6 @@ fn AuditSection() -> impl IntoView {
         from.set(q.from);
         to.set(q.to);
     });
-    let go = StoredValue::new_local(navigate);
-    let show = move |q: AuditQuery| {
-        go.with_value(|n| n(&format!("{}{}", Section::Audit.path(), q.to_query()), Default::default()))
-    };
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         show(AuditQuery {
@@ -587,14 +632,6 @@ fn AuditSection() -> impl IntoView {
         q.page = Some(page);
         show(q);
     };
-    let input = |id: &'static str, label: Text, value: RwSignal<String>, kind: &'static str| {
-        view! {
-            <div class="field">
-                <label for=id>{tr(label)}</label>
-                <input id=id type=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-            </div>
-        }
-    };
     staff_section(
         audit,
         "audit",
@@ -602,11 +639,11 @@ fn AuditSection() -> impl IntoView {
         move || {
             view! {
                 <form class="filters" on:submit=search>
-                    {input("audit-actor", |l| td_string!(l, col_actor), actor, "text")}
-                    {input("audit-action", |l| td_string!(l, col_action), action, "text")}
-                    {input("audit-subject", |l| td_string!(l, col_subject), subject, "text")}
-                    {input("audit-from", |l| td_string!(l, filter_from), from, "date")}
-                    {input("audit-to", |l| td_string!(l, filter_to), to, "date")}
+                    {filter_input("audit-actor", |l| td_string!(l, col_actor), actor, "text")}
+                    {filter_input("audit-action", |l| td_string!(l, col_action), action, "text")}
+                    {filter_input("audit-subject", |l| td_string!(l, col_subject), subject, "text")}
+                    {filter_input("audit-from", |l| td_string!(l, filter_from), from, "date")}
+                    {filter_input("audit-to", |l| td_string!(l, filter_to), to, "date")}
                     <div class="actions">
                         <button type="submit">{tr(|l| td_string!(l, search))}</button>
                         <a class="button secondary" download href=move || format!("/api/admin/audit.csv{}", AuditQuery { page: None, per_page: None, ..query.get() }.to_query())>
