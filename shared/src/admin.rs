@@ -152,6 +152,9 @@ pub enum Permission {
     /// Freeze, unfreeze, and ask for or approve a revocation by the CA (a revocation needs a
     /// second member with this permission).
     Revoke,
+    /// 客服: find a customer and read their requests, certificates and messages (each look-up
+    /// audited), send a new download authorization code, note on a request.
+    ServeCustomers,
 }
 
 impl StaffRole {
@@ -162,7 +165,7 @@ impl StaffRole {
             (StaffRole::Administrator, _)
                 | (StaffRole::Reviewer, Permission::Review | Permission::Revoke)
                 | (StaffRole::Finance, Permission::Finance)
-                | (StaffRole::CustomerService, Permission::Ship)
+                | (StaffRole::CustomerService, Permission::Ship | Permission::ServeCustomers)
         )
     }
 
@@ -184,6 +187,8 @@ pub enum Section {
     Revocations,
     /// 邮寄
     Shipping,
+    /// 客服
+    Customers,
     /// 发票申请
     Invoices,
     /// 转账确认
@@ -206,10 +211,11 @@ pub enum Section {
 
 impl Section {
     /// In the side navigation's order.
-    pub const ALL: [Section; 12] = [
+    pub const ALL: [Section; 13] = [
         Section::Review,
         Section::Revocations,
         Section::Shipping,
+        Section::Customers,
         Section::Invoices,
         Section::Transfers,
         Section::Statements,
@@ -227,6 +233,7 @@ impl Section {
             Section::Review => "/admin/review",
             Section::Revocations => "/admin/revocations",
             Section::Shipping => "/admin/shipping",
+            Section::Customers => "/admin/customers",
             Section::Invoices => "/admin/invoices",
             Section::Transfers => "/admin/transfers",
             Section::Statements => "/admin/statements",
@@ -256,6 +263,7 @@ impl Section {
             Section::Review => Permission::Review,
             Section::Revocations => Permission::Revoke,
             Section::Shipping => Permission::Ship,
+            Section::Customers => Permission::ServeCustomers,
             Section::Invoices | Section::Transfers | Section::Statements => Permission::Finance,
             Section::Billing | Section::Catalogue | Section::Prices => Permission::ManageCatalogue,
             Section::Staff => Permission::ManageStaff,
@@ -310,7 +318,7 @@ mod section_tests {
     #[test]
     fn roles_grant_their_permissions_only() {
         use Permission::*;
-        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship, Revoke];
+        let all = [ManageStaff, ReadOutbox, ReadAudit, Review, Finance, ManageCatalogue, Ship, Revoke, ServeCustomers];
         let allows = |r: StaffRole, p: Permission| r.allows(p);
         for p in all {
             assert!(allows(StaffRole::Administrator, p));
@@ -319,6 +327,7 @@ mod section_tests {
         assert!(allows(StaffRole::Reviewer, Review) && allows(StaffRole::Reviewer, Revoke));
         assert!(!allows(StaffRole::CustomerService, Revoke) && !allows(StaffRole::Finance, Revoke));
         assert!(!allows(StaffRole::CustomerService, ReadOutbox), "the outbox holds live codes");
+        assert!(allows(StaffRole::CustomerService, ServeCustomers) && !allows(StaffRole::Reviewer, ServeCustomers));
         assert!(!allows(StaffRole::CustomerService, ReadAudit));
         assert!(allows(StaffRole::Finance, Finance));
         assert!(!allows(StaffRole::Finance, ManageStaff));
@@ -329,7 +338,7 @@ mod section_tests {
         use Section::*;
         let of = |r: StaffRole| r.sections().collect::<Vec<_>>();
         assert_eq!(of(StaffRole::Reviewer), [Review, Revocations]);
-        assert_eq!(of(StaffRole::CustomerService), [Shipping]);
+        assert_eq!(of(StaffRole::CustomerService), [Shipping, Customers]);
         assert_eq!(of(StaffRole::Finance), [Invoices, Transfers, Statements]);
         assert_eq!(of(StaffRole::Administrator), Section::ALL);
     }
@@ -421,4 +430,80 @@ pub trait ListQuery: Serialize + serde::de::DeserializeOwned + Default {
     fn from_query(q: &str) -> Self {
         serde_urlencoded::from_str(q.strip_prefix('?').unwrap_or(q)).unwrap_or_default()
     }
+}
+
+/// `GET /api/admin/customers?q=`: 客服's search, by phone (the account's or an operator's), by
+/// acceptance number, or by a person's or unit's name (whole, no wildcards).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+}
+
+impl ListQuery for CustomerQuery {}
+
+/// A customer account as 客服 finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub id: String,
+    /// The account's phone (its user name).
+    pub mobile: String,
+    /// `personal` or `organisation` (个人账户, 企业账户).
+    pub kind: String,
+    /// The person who registered it.
+    pub name: String,
+    pub org_name: Option<String>,
+    pub registered_at: String,
+}
+
+/// A message the customer was sent, as 客服 may read it: one-time codes and download
+/// authorization codes masked, whether or not they are still live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    pub channel: String,
+    pub recipient: String,
+    pub template: String,
+    pub body: String,
+    pub sent_at: String,
+}
+
+/// A note staff recorded on a request (客服 备注).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestNote {
+    pub request_id: String,
+    pub acceptance_no: Option<String>,
+    /// The staff member's display name.
+    pub author: String,
+    pub text: String,
+    pub created_at: String,
+}
+
+/// `POST /api/admin/requests/{id}/notes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRequestNote {
+    pub text: String,
+}
+
+/// The most characters a note keeps.
+pub const NOTE_MAX_CHARS: usize = 500;
+
+/// `GET /api/admin/customers/{id}`: what 客服 sees of one customer (the look-up is audited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFile {
+    pub customer: CustomerSummary,
+    pub requests: Vec<crate::request::RequestView>,
+    pub certificates: Vec<crate::revoke::StaffCertificateView>,
+    /// Newest first, to the account's phone and to the operators named in its requests.
+    pub messages: Vec<SentMessage>,
+    /// Newest first.
+    pub notes: Vec<RequestNote>,
+}
+
+/// `POST /api/admin/requests/{id}/download-code`: a new code was sent to the operator's phone
+/// (and e-mail); the old one no longer works. Staff never see the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadCodeSent {
+    /// The operator's phone, masked (138****0000).
+    pub sent_to: String,
 }

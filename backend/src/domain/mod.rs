@@ -9,6 +9,7 @@ pub mod change;
 pub mod codes;
 pub mod console;
 pub mod contact;
+pub mod customer_service;
 pub mod directory;
 pub mod download;
 pub mod expiry_notice;

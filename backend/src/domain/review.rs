@@ -122,9 +122,8 @@ pub async fn review(
     }
     // Only a 新办 is downloaded with an authorization code: the other kinds are fulfilled
     // by their signed-in holder with the token that holds the certificate.
-    let code = super::codes::six_digits()? + &super::codes::six_digits()?[..2];
-    let code_hash = (decision.approve && app.kind == Kind::Apply)
-        .then(|| sha256_hex(&[b"auth code", app.id.as_bytes(), code.as_bytes()]));
+    let (code, hash) = new_auth_code(&app.id)?;
+    let code_hash = (decision.approve && app.kind == Kind::Apply).then_some(hash);
     let t = if decision.approve { Transition::Approve } else { Transition::Reject };
     let sets: Vec<(&str, Value)> = vec![
         ("reasons", json(&reasons)?.into()),
@@ -209,7 +208,15 @@ pub(crate) async fn tell_holder(
     }
 }
 
-async fn tell_applicant(notifier: &Notifier, app: &request::Model, approve: bool, number: &str, code: &str) {
+/// A new download authorization code for request `id` (8 digits) and the hash it is stored
+/// as.
+pub(crate) fn new_auth_code(id: &str) -> Result<(String, String), AppError> {
+    let code = super::codes::six_digits()? + &super::codes::six_digits()?[..2];
+    let hash = sha256_hex(&[b"auth code", id.as_bytes(), code.as_bytes()]);
+    Ok((code, hash))
+}
+
+pub(crate) async fn tell_applicant(notifier: &Notifier, app: &request::Model, approve: bool, number: &str, code: &str) {
     let Some(operator) = parse::<OperatorInfo>(&app.operator) else { return };
     let (template, subject, body) = if approve {
         (

@@ -22,6 +22,7 @@ pub mod payment_order;
 pub mod qr_login;
 pub mod request;
 pub mod request_document;
+pub mod request_note;
 pub mod sandbox_secret;
 pub mod sandbox_trade;
 pub mod session;

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/audit.csv", get(audit_csv))
         .merge(super::apply::admin_router())
         .merge(super::catalogue::admin_router())
+        .merge(super::customer_service::admin_router())
         .merge(super::payment::admin_router())
         .merge(super::revoke::admin_router())
         .route_layer(middleware::from_fn_with_state(state, require_staff));

@@ -167,7 +167,7 @@ macro_rules! permissions {
         }
     )+};
 }
-permissions!(ManageStaff, ReadOutbox, ReadAudit, Review, ManageCatalogue, Finance, Ship, Revoke);
+permissions!(ManageStaff, ReadOutbox, ReadAudit, Review, ManageCatalogue, Finance, Ship, Revoke, ServeCustomers);
 
 /// A staff member whose role grants `P`; 403 otherwise.
 pub struct Allowed<P: Needs> {

@@ -8,6 +8,7 @@ pub mod auth;
 mod ca;
 mod catalogue;
 mod change;
+mod customer_service;
 mod directory;
 mod downloads;
 mod errors;

@@ -38,6 +38,7 @@ mod m20261202_000028_mobile_shield;
 mod m20261202_000029_qr_login;
 mod m20261202_000030_crl_shards;
 mod m20261203_000031_console_filters;
+mod m20261203_000032_request_note;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000029_qr_login::Migration),
             Box::new(m20261202_000030_crl_shards::Migration),
             Box::new(m20261203_000031_console_filters::Migration),
+            Box::new(m20261203_000032_request_note::Migration),
         ]
     }
 }

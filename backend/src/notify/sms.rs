@@ -187,6 +187,52 @@ pub fn template_text(code: &str) -> Option<&'static str> {
     })
 }
 
+/// A sent message as staff may read it: each one-time code of its template (`${code}`,
+/// `${auth_code}`) replaced by [`super::MASK`], live or not. The body is matched against its
+/// template's text; one that does not follow it (an e-mail, an unknown template) is withheld
+/// whole, so a code can never show through a text we did not expect.
+pub fn without_codes(template: &str, body: &str) -> String {
+    let Some(text) = template_text(template) else { return super::MASK.to_owned() };
+    // The template as literal text and parameter names, in order.
+    let mut parts: Vec<(bool, &str)> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else { break };
+        parts.push((false, &rest[..start]));
+        parts.push((true, &rest[start + 2..start + len]));
+        rest = &rest[start + len + 1..];
+    }
+    parts.push((false, rest));
+    // The signature (【CertDesk】) before the template's first words stays as sent.
+    let Some(mut at) = body.find(parts[0].1) else { return super::MASK.to_owned() };
+    let mut out = body[..at].to_owned();
+    for (i, (param, part)) in parts.iter().enumerate() {
+        if !param {
+            if !body[at..].starts_with(part) {
+                return super::MASK.to_owned();
+            }
+            out.push_str(part);
+            at += part.len();
+            continue;
+        }
+        // A value runs to the next literal text (to the end for a last parameter).
+        let next = parts.get(i + 1).map(|p| p.1).filter(|n| !n.is_empty());
+        let len = match next {
+            Some(n) => match body[at..].find(n) {
+                Some(len) => len,
+                None => return super::MASK.to_owned(),
+            },
+            None => body.len() - at,
+        };
+        out.push_str(if CODE_PARAMS.contains(part) { super::MASK } else { &body[at..at + len] });
+        at += len;
+    }
+    if at != body.len() {
+        return super::MASK.to_owned();
+    }
+    out
+}
+
 /// `text` with each `${name}` replaced by its value.
 pub(crate) fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, SmsError> {
     let mut body = text.to_owned();
@@ -438,6 +484,25 @@ impl VendorTemplates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_read_sent_messages_without_their_codes() {
+        let approved = "【CertDesk】您的数字证书申请（业务受理号：BH2026120300001）已审核通过，下载授权码：12345678。请登录系统，插入介质后下载证书。";
+        assert_eq!(
+            without_codes("SMS_CD_APPROVED", approved),
+            "【CertDesk】您的数字证书申请（业务受理号：BH2026120300001）已审核通过，下载授权码：******。请登录系统，插入介质后下载证书。"
+        );
+        let register = "【CertDesk】您正在注册CertDesk自助服务系统，验证码：482913，5分钟内有效。请勿泄露给他人。";
+        let shown = without_codes("SMS_CD_REGISTER", register);
+        assert!(!shown.contains("482913") && shown.contains("验证码：******，"), "{shown}");
+        // No code in it: shown whole.
+        let done = "【CertDesk】您的证书注销业务（业务受理号：BH1）已办理完成，详情请登录系统查看。";
+        assert_eq!(without_codes("SMS_CD_REQUEST_DONE", done), done);
+        // A body that does not follow its template, or an unknown template: withheld whole.
+        assert_eq!(without_codes("SMS_CD_REGISTER", "验证码 482913"), "******");
+        assert_eq!(without_codes("review_result", "下载授权码：12345678"), "******");
+        assert_eq!(without_codes("SMS_CD_REGISTER", &format!("{register}482913")), "******");
+    }
 
     #[test]
     fn signature_matches_the_vendors_documented_example() {

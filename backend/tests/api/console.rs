@@ -148,3 +148,100 @@ async fn the_audit_trail_pages_filters_and_exports_what_it_shows() {
     assert_eq!(exported.items[0].actor, format!("staff:{admin_id}"));
     assert_eq!(exported.items[0].detail["action"], "registered");
 }
+
+fn auth_code_in(body: &str) -> String {
+    let at = body.find("下载授权码：").unwrap() + "下载授权码：".len();
+    body[at..].chars().take(8).collect()
+}
+
+#[tokio::test]
+async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_sends_a_new_download_code() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut service, service_id) = staff_browser(&app, StaffRole::CustomerService).await;
+    let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
+    let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let (s, v) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let first_code = auth_code_in(&crate::accounts::last_sms(&app, &mobile).await.unwrap().body);
+
+    // Found by the phone, the acceptance number and the unit's whole name; wildcards refused.
+    for q in [mobile.as_str(), acceptance.as_str(), &acceptance.to_lowercase(), "天津市滨海数字认证有限公司"]
+    {
+        let (s, v) = service.get(&format!("/api/admin/customers?q={q}")).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        let found: Vec<certdesk_shared::admin::CustomerSummary> = serde_json::from_value(v).unwrap();
+        assert_eq!(found.iter().map(|c| c.mobile.as_str()).collect::<Vec<_>>(), [mobile.as_str()], "{q}");
+    }
+    let (s, v) = service.get("/api/admin/customers?q=天津%25").await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wildcard")), "{v}");
+    let (_, v) = service.get(&format!("/api/admin/customers?q={mobile}")).await;
+    let account = v[0]["id"].as_str().unwrap().to_owned();
+
+    // The file: the request, and the messages with every code masked (the registration code,
+    // the live download code).
+    let (s, v) = service.get(&format!("/api/admin/customers/{account}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let file: certdesk_shared::admin::CustomerFile = serde_json::from_value(v).unwrap();
+    assert_eq!(file.requests.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    let approved = file.messages.iter().find(|m| m.template == "SMS_CD_APPROVED").expect("the approval SMS");
+    assert!(approved.body.contains("下载授权码：******") && approved.body.contains(&acceptance), "{}", approved.body);
+    let text = serde_json::to_string(&file).unwrap();
+    assert!(!text.contains(&first_code), "the live code never reaches staff");
+    let register = file.messages.iter().find(|m| m.template == "SMS_CD_REGISTER").expect("the registration SMS");
+    assert!(register.body.contains("验证码：******"), "{}", register.body);
+
+    // A new download code: to the operator's phone, never to staff; the old one stops working.
+    let (s, v) = service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["sent_to"], certdesk_shared::account::mask_middle(&mobile));
+    let second_code = auth_code_in(&crate::accounts::last_sms(&app, &mobile).await.unwrap().body);
+    assert_ne!(second_code, first_code);
+    let mut anyone = Browser::new(&app);
+    let ask = |code: &str| json!({ "acceptance_no": acceptance, "auth_code": code });
+    let (s, v) = anyone.post("/api/applications/download-info", ask(&first_code)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
+    let (s, v) = anyone.post("/api/applications/download-info", ask(&second_code)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Three an hour per request.
+    for _ in 0..2 {
+        assert_eq!(service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await.0, StatusCode::OK);
+    }
+    let (s, v) = service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    // Only for an approved 新办 waiting for its download.
+    let (_, draft, _) = complete_draft(&app, &mut admin, true).await;
+    let (s, v) = service.post(&format!("/api/admin/requests/{draft}/download-code"), json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
+
+    // A note on the request, kept in the file with its author; an empty one is refused.
+    let (s, v) = service.post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "  " })).await;
+    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
+    let (s, v) = service
+        .post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "客户来电：UKey 未收到，已重发授权码" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = service.get(&format!("/api/admin/customers/{account}")).await;
+    assert_eq!(v["notes"][0]["text"], "客户来电：UKey 未收到，已重发授权码");
+    assert_eq!(
+        (v["notes"][0]["author"].as_str(), v["notes"][0]["acceptance_no"].as_str()),
+        (Some("测试员工"), Some(acceptance.as_str()))
+    );
+
+    // Every look-up and change is in the audit trail, with who did it.
+    let trail = audit_page(&mut admin, &format!("?actor=staff:{service_id}&per_page=200")).await;
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    for a in ["customer_searched", "customer_viewed", "download_code_resent", "request_noted"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert!(trail.items.iter().any(|e| e.action == "customer_viewed" && e.subject == mobile));
+    assert!(!serde_json::to_string(&trail).unwrap().contains(&second_code));
+
+    // Roles without 客服 reach none of it.
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    assert_eq!(reviewer.get(&format!("/api/admin/customers?q={mobile}")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(reviewer.get(&format!("/api/admin/customers/{account}")).await.0, StatusCode::FORBIDDEN);
+    let (s, _) = reviewer.post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "x" })).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
