@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { FIRST_SECTION, appReady, openSection, register, sideNav, staffSignedIn, watchForErrors } from './support';
+import { approve, files, wizard } from './journey';
 
 // The staff console by role (issue 21): each role's side navigation shows its sections only,
 // with what waits in each queue; every section has its own address, so reload, back and a
@@ -9,9 +10,9 @@ import { FIRST_SECTION, appReady, openSection, register, sideNav, staffSignedIn,
 
 const SECTIONS: Record<string, string[]> = {
   reviewer: ['审核', '证书冻结与吊销'],
-  customer_service: ['邮寄'],
+  customer_service: ['邮寄', '客服'],
   finance: ['发票申请', '转账确认', '月结对账单'],
-  administrator: ['审核', '证书冻结与吊销', '邮寄', '发票申请', '转账确认', '月结对账单', '收费类型', '项目与证书类型', '价格', '员工', '短信发件箱', '审计日志'],
+  administrator: ['审核', '证书冻结与吊销', '邮寄', '客服', '发票申请', '转账确认', '月结对账单', '收费类型', '项目与证书类型', '价格', '员工', '短信发件箱', '审计日志'],
 };
 
 /** The side navigation's section names, without their counts. */
@@ -126,4 +127,58 @@ test('the audit trail pages and filters on the server, keeps them in the address
   expect(lines[1]).toContain(`,registered,${mobile},`);
   noErrors();
   await staff.context.close();
+});
+
+test('customer service finds a customer by acceptance number, reads the file with codes masked, sends a new download code and notes the request', async ({ browser, page, context }) => {
+  test.setTimeout(120_000);
+  const admin = await staffSignedIn(browser);
+  const { mobile } = await register(page, admin, '企业账户');
+  const f = files();
+  const { acceptance, operator } = await wizard(page, context, f, 'qr');
+  const oldCode = await approve(page, admin, acceptance);
+
+  const service = await staffSignedIn(browser, 'customer_service');
+  const cs = service.page;
+  const noErrors = watchForErrors(cs);
+  expect(await navNames(cs)).toEqual(['邮寄', '客服']);
+  await openSection(cs, '客服');
+  const section = cs.getByRole('region', { name: '客服' });
+  await section.getByLabel('手机号、业务受理号、姓名或单位名称').fill(acceptance);
+  await section.getByRole('button', { name: '查询' }).click();
+  await expect(cs).toHaveURL(new RegExp(`/admin/customers\\?q=${acceptance}$`));
+  await section.getByRole('button', { name: `查看客户 ${mobile}` }).click();
+  await expect(cs).toHaveURL(/&id=/);
+  const file = section.getByRole('region', { name: new RegExp(`^${mobile}`) });
+  await expect(file.getByRole('row', { name: new RegExp(acceptance) }).first()).toContainText('审核通过');
+  // The approval SMS is listed with its download code masked: staff never read a live code.
+  const approval = file.getByRole('row').filter({ hasText: 'SMS_CD_APPROVED' });
+  await expect(approval).toContainText('下载授权码：******');
+  await expect(file).not.toContainText(oldCode);
+
+  // A new download code: to the operator's phone; the old one no longer works.
+  await file.getByRole('button', { name: `重发下载授权码 ${acceptance}` }).click();
+  await expect(section.getByRole('status').filter({ hasText: '原授权码已失效' })).toContainText(`${operator.slice(0, 4)}***`);
+  const refused = await page.request.post('/api/applications/download-info', { data: { acceptance_no: acceptance, auth_code: oldCode } });
+  expect((await refused.json()).code).toBe('auth_code_invalid');
+  const sms = (await (await admin.page.request.get(`/api/admin/sms-outbox?recipient=${operator}&template=SMS_CD_APPROVED`)).json()).items;
+  const newCode = sms[0].body.match(/下载授权码：(\d{8})/)[1];
+  expect(newCode).not.toBe(oldCode);
+  const accepted = await page.request.post('/api/applications/download-info', { data: { acceptance_no: acceptance, auth_code: newCode } });
+  expect(accepted.ok()).toBe(true);
+
+  // A note on the request; a reload shows the same customer and the note.
+  await file.getByLabel('备注内容').fill('客户来电：授权码短信被误删，已重发');
+  await file.getByRole('button', { name: '添加备注' }).click();
+  await expect(section.getByRole('status').filter({ hasText: '备注已保存' })).toBeVisible();
+  await cs.reload();
+  const again = cs.getByRole('region', { name: '客服' }).getByRole('region', { name: new RegExp(`^${mobile}`) });
+  await expect(again.getByRole('row').filter({ hasText: '客户来电：授权码短信被误删，已重发' })).toContainText('测试员工');
+
+  // Each look-up is in the audit trail, by this member.
+  const viewed = (await (await admin.page.request.get(`/api/admin/audit?action=customer_viewed&subject=${mobile}`)).json()).items;
+  expect(viewed.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(viewed.map((e: { actor: string }) => e.actor)).size).toBe(1);
+  noErrors();
+  await service.context.close();
+  await admin.context.close();
 });

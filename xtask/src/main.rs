@@ -241,27 +241,36 @@ fn test() -> Result<()> {
         cargo().args(["test", "-p", "certdesk-agent", "--test", "windows"]).env("CERTDESK_AGENT_WINDOWS_EXE", &windows),
     )?;
 
-    step("Backend API tests on SQLite");
-    tally.cargo(
-        "API on SQLite",
-        cargo()
-            .args(["test", "-p", "certdesk-backend", "--test", "api"])
-            .env_remove("TEST_DATABASE_URL")
-            .env("PKILINT_BIN", &pkilint),
-    )?;
+    // Everything the browser suite needs is built first (one heavy build at a time), with the
+    // API suites' test binary. Then the browser suite runs beside the two API suites: the one
+    // waits on Chromium and the pages, the others on the databases' disk flushes, so together
+    // they keep both cores busy where one after the other each left one idle.
+    build_browser_parts()?;
 
-    step("Backend API tests on PostgreSQL");
-    let pg = postgres::TempPostgres::start()?;
-    tally.cargo(
-        "API on PostgreSQL",
-        cargo()
-            .args(["test", "-p", "certdesk-backend", "--test", "api"])
-            .env("TEST_DATABASE_URL", pg.url())
-            .env("PKILINT_BIN", &pkilint),
-    )?;
-    drop(pg);
-
-    browser_tests(&mut tally, &[])?;
+    step("Browser tests (Playwright, Debian Chromium), beside the backend API tests on SQLite, then PostgreSQL");
+    let mut browser = tally::Tally::prefixed("browser │ ");
+    let api = std::thread::scope(|s| -> Result<tally::Tally> {
+        let browser = s.spawn(|| run_browser_suite(&mut browser, &[]).map(|()| browser));
+        let mut api = tally::Tally::default();
+        let api_result = api_suites(&mut api, &pkilint);
+        let browser_result = browser.join().map_err(|_| anyhow::anyhow!("the browser suite's thread panicked"))?;
+        match (api_result, browser_result) {
+            (Ok(()), Ok(b)) => {
+                api.absorb(b);
+                Ok(api)
+            }
+            (Err(e), Ok(b)) => {
+                api.absorb(b);
+                api.print(Duration::ZERO);
+                Err(e)
+            }
+            (_, Err(e)) => {
+                api.print(Duration::ZERO);
+                Err(e)
+            }
+        }
+    })?;
+    tally.absorb(api);
 
     tally.print(started.elapsed());
     tally.check()
@@ -280,17 +289,50 @@ fn e2e(args: &[String]) -> Result<()> {
     tally.check()
 }
 
+/// The backend's API suite on SQLite, then on a PostgreSQL of its own.
+fn api_suites(tally: &mut tally::Tally, pkilint: &Path) -> Result<()> {
+    step("Backend API tests on SQLite");
+    tally.cargo(
+        "API on SQLite",
+        cargo()
+            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+            .env_remove("TEST_DATABASE_URL")
+            .env("PKILINT_BIN", pkilint),
+    )?;
+    step("Backend API tests on PostgreSQL");
+    let pg = postgres::TempPostgres::start()?;
+    tally.cargo(
+        "API on PostgreSQL",
+        cargo()
+            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+            .env("TEST_DATABASE_URL", pg.url())
+            .env("PKILINT_BIN", pkilint),
+    )
+}
+
 /// Builds the release app, the server and the agent, starts the server, and runs Playwright.
 fn browser_tests(tally: &mut tally::Tally, args: &[String]) -> Result<()> {
+    build_browser_parts()?;
+    step("Browser tests (Playwright, Debian Chromium)");
+    run_browser_suite(tally, args)
+}
+
+/// The release app, the token agent downloads, the server and the agent the browser suite runs.
+fn build_browser_parts() -> Result<()> {
     step("Browser app (release) and server");
     setup::build_app()?;
     size::report_all(&root().join("dist"))?;
     // After the app: trunk empties dist/ as it builds.
     setup::build_downloads()?;
-    sh(cargo().args(["build", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
-    sh(cargo().args(["build", "-p", "certdesk-agent", "--bin", "certdesk-agent"]))?;
+    // The server and the agent as their integration tests build them (cargo builds a
+    // package's binaries for its integration tests, into target/debug): the same features as
+    // the test runs, so neither is compiled twice, and the API suite's binary is ready.
+    sh(cargo().args(["test", "-p", "certdesk-backend", "--test", "api", "--no-run"]))?;
+    sh(cargo().args(["test", "-p", "certdesk-agent", "--test", "agent", "--no-run"]))
+}
 
-    step("Browser tests (Playwright, Debian Chromium)");
+/// Starts the server and runs Playwright against it (everything built already).
+fn run_browser_suite(tally: &mut tally::Tally, args: &[String]) -> Result<()> {
     let server = TestServer::start()?;
     let mut npx = Command::new("npx");
     npx.current_dir(root().join("e2e"))

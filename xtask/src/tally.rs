@@ -10,6 +10,8 @@ use anyhow::{Context, Result, bail};
 pub struct Tally {
     rows: Vec<(String, u64, u64, u64)>,
     failed_commands: Vec<String>,
+    /// Put before each line of output: a suite that runs beside another says which it is.
+    prefix: &'static str,
 }
 
 /// `test result: ok. 16 passed; 0 failed; 1 ignored; …` → (16, 0, 1).
@@ -35,12 +37,12 @@ pub fn parse_playwright(line: &str) -> Option<(&'static str, u64)> {
     }
 }
 
-fn stream(cmd: &mut Command, mut on_line: impl FnMut(&str)) -> Result<bool> {
+fn stream(cmd: &mut Command, prefix: &str, mut on_line: impl FnMut(&str)) -> Result<bool> {
     let mut child = cmd.stdout(Stdio::piped()).spawn().with_context(|| format!("starting {cmd:?}"))?;
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines() {
             let line = line?;
-            println!("{line}");
+            println!("{prefix}{line}");
             on_line(&line);
         }
     }
@@ -48,9 +50,20 @@ fn stream(cmd: &mut Command, mut on_line: impl FnMut(&str)) -> Result<bool> {
 }
 
 impl Tally {
+    /// A tally whose commands' output lines start with `prefix`.
+    pub fn prefixed(prefix: &'static str) -> Tally {
+        Tally { prefix, ..Tally::default() }
+    }
+
+    /// Takes in the rows and failures of a tally kept beside this one.
+    pub fn absorb(&mut self, other: Tally) {
+        self.rows.extend(other.rows);
+        self.failed_commands.extend(other.failed_commands);
+    }
+
     pub fn cargo(&mut self, name: &str, cmd: &mut Command) -> Result<()> {
         let (mut p, mut f, mut i) = (0, 0, 0);
-        let ok = stream(cmd, |line| {
+        let ok = stream(cmd, self.prefix, |line| {
             if let Some((a, b, c)) = parse_cargo(line) {
                 p += a;
                 f += b;
@@ -69,7 +82,7 @@ impl Tally {
 
     pub fn playwright(&mut self, name: &str, cmd: &mut Command) -> Result<()> {
         let (mut p, mut f, mut s) = (0, 0, 0);
-        let ok = stream(cmd, |line| match parse_playwright(line) {
+        let ok = stream(cmd, self.prefix, |line| match parse_playwright(line) {
             Some(("passed", n)) => p += n,
             Some(("failed", n)) => f += n,
             Some(("skipped", n)) => s += n,

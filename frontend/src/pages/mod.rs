@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_catalogue;
+mod admin_customers;
 mod admin_enrol;
 mod admin_finance;
 mod admin_review;
@@ -39,6 +40,7 @@ mod verify;
 pub use account::Account;
 pub use admin::{Admin, AdminSettings};
 pub use admin_catalogue::{BillingSection, PricesPage, TypesPage};
+pub use admin_customers::CustomersSection;
 pub use admin_enrol::AdminEnrol;
 pub use admin_finance::{InvoiceQueue, StatementSection, TransferQueue};
 pub use admin_review::ReviewSection;
