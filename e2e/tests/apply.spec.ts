@@ -24,7 +24,7 @@ test('a settlement customer skips payment and the approval appears on the monthl
   const { mobile } = await register(page, staff, '企业账户');
 
   // An administrator finds the account by its phone and sets 大客户统一结算.
-  await staff.page.goto('/admin/billing');
+  await staff.page.goto('/admin/settings/billing');
   await appReady(staff.page);
   const billing = staff.page.getByRole('region', { name: '收费类型' });
   await billing.getByLabel('手机号码').fill(mobile);

@@ -215,7 +215,7 @@ test.describe('renewal with the token agent, a SoftHSM2 UKey and a PC soft shiel
 
 /** An administrator sets the account's billing to 大客户统一结算 in the console. */
 async function settlement(staff: Staff, mobile: string) {
-  await staff.page.goto('/admin/billing');
+  await staff.page.goto('/admin/settings/billing');
   await appReady(staff.page);
   const billing = staff.page.getByRole('region', { name: '收费类型' });
   await billing.getByLabel('手机号码').fill(mobile);

@@ -12,7 +12,7 @@ const SECTIONS: Record<string, string[]> = {
   reviewer: ['审核', '证书冻结与吊销'],
   customer_service: ['邮寄', '客服'],
   finance: ['发票申请', '转账确认', '月结对账单'],
-  administrator: ['审核', '证书冻结与吊销', '邮寄', '客服', '发票申请', '转账确认', '月结对账单', '收费类型', '项目与证书类型', '价格', '员工', '短信发件箱', '审计日志'],
+  administrator: ['审核', '证书冻结与吊销', '邮寄', '客服', '发票申请', '转账确认', '月结对账单', '项目与证书类型', '价格', '收费类型', '员工', '短信发件箱', '审计日志'],
 };
 
 /** The side navigation's section names, without their counts. */

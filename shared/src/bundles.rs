@@ -44,7 +44,7 @@ pub fn is_mobile_path(path: &str) -> bool {
     path == app || path.strip_prefix(app).is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The staff console's settings (项目与证书类型, 价格, 员工, 短信发件箱, 审计日志): a bundle of
+/// The staff console's settings (收费类型, 项目与证书类型, 价格, 员工, 短信发件箱, 审计日志): a bundle of
 /// its own, so that neither half of the console outgrows the size budget.
 pub const ADMIN_SETTINGS_PATH: &str = "/admin/settings";
 
@@ -52,7 +52,7 @@ pub fn is_admin_settings_path(path: &str) -> bool {
     path.strip_prefix(ADMIN_SETTINGS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The staff console's daily work (审核, 冻结与吊销, 邮寄, finance, 收费类型) and its sign-in.
+/// The staff console's daily work (审核, 冻结与吊销, 邮寄, 客服, finance) and its sign-in.
 pub fn is_admin_path(path: &str) -> bool {
     (path == "/admin" || path.starts_with("/admin/")) && !is_admin_settings_path(path)
 }

@@ -323,7 +323,8 @@ async fn audit_csv(
             }
         }
     });
-    let body = futures_util::stream::iter([Ok(first)]).chain(rows);
+    // Fused: the compression layer may poll a body again after its end.
+    let body = futures_util::stream::iter([Ok(first)]).chain(rows).fuse();
     let mut res = axum::body::Body::from_stream(body).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -68,13 +68,18 @@ async fn csv(app: &TestApp, b: &Browser<'_>, query: &str) -> (String, String) {
         .client
         .get(app.url(&format!("/api/admin/audit.csv{query}")))
         .header("cookie", b.cookie.clone().unwrap())
+        // As a browser asks: the body then goes through the compression layer.
+        .header("accept-encoding", "gzip")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
     let bytes = res.bytes().await.unwrap();
-    (kind, String::from_utf8(bytes.to_vec()).unwrap())
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes.as_ref()), &mut text).unwrap();
+    (kind, text)
 }
 
 #[tokio::test]

@@ -71,7 +71,7 @@ pub fn AdminSettings(section: Option<Section>) -> impl IntoView {
     view! { <Console section page=settings /> }
 }
 
-/// The day's work: 审核, 冻结与吊销, 邮寄, finance's queues, 收费类型. Each bundle compiles only
+/// The day's work: 审核, 冻结与吊销, 邮寄, 客服, finance's queues. Each bundle compiles only
 /// its own half; the other half's sections are reached by a page load.
 fn operations(section: Section) -> AnyView {
     match section {
@@ -82,14 +82,15 @@ fn operations(section: Section) -> AnyView {
         Section::Invoices => view! { <crate::pages::InvoiceQueue /> }.into_any(),
         Section::Transfers => view! { <crate::pages::TransferQueue /> }.into_any(),
         Section::Statements => view! { <crate::pages::StatementSection /> }.into_any(),
-        Section::Billing => view! { <crate::pages::BillingSection /> }.into_any(),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
 }
 
-/// What administrators keep: the catalogue and prices, staff, the outbox, the audit trail.
+/// What administrators keep: each customer's billing mode, the catalogue and prices, staff, the
+/// outbox, the audit trail.
 fn settings(section: Section) -> AnyView {
     match section {
+        Section::Billing => view! { <crate::pages::BillingSection /> }.into_any(),
         Section::Catalogue => view! { <crate::pages::TypesPage /> }.into_any(),
         Section::Prices => view! { <crate::pages::PricesPage /> }.into_any(),
         Section::Staff => view! { <StaffSection /> }.into_any(),
