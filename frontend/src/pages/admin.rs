@@ -696,10 +696,10 @@ pub fn pager<T>(page: &Page<T>, go: impl Fn(u64) + Copy + Send + Sync + 'static)
                     fill(&fill(&fill(td_string!(l, pager_position), total), p), pages)
                 }}
             </span>
-            <button type="button" class="secondary" disabled=p <= 1 on:click=move |_| go(p - 1)>
+            <button type="button" class="secondary" disabled={p <= 1} on:click=move |_| go(p - 1)>
                 {tr(|l| td_string!(l, pager_previous))}
             </button>
-            <button type="button" class="secondary" disabled=p >= pages on:click=move |_| go(p + 1)>
+            <button type="button" class="secondary" disabled={p >= pages} on:click=move |_| go(p + 1)>
                 {tr(|l| td_string!(l, pager_next))}
             </button>
         </nav>
