@@ -248,29 +248,26 @@ fn test() -> Result<()> {
     build_browser_parts()?;
 
     step("Browser tests (Playwright, Debian Chromium), beside the backend API tests on SQLite, then PostgreSQL");
-    let mut browser = tally::Tally::prefixed("browser │ ");
-    let api = std::thread::scope(|s| -> Result<tally::Tally> {
-        let browser = s.spawn(|| run_browser_suite(&mut browser, &[]).map(|()| browser));
+    let (api, browser, outcome) = std::thread::scope(|s| {
+        let browser = s.spawn(|| {
+            let mut browser = tally::Tally::prefixed("browser │ ");
+            let result = run_browser_suite(&mut browser, &[]);
+            (browser, result)
+        });
         let mut api = tally::Tally::default();
         let api_result = api_suites(&mut api, &pkilint);
-        let browser_result = browser.join().map_err(|_| anyhow::anyhow!("the browser suite's thread panicked"))?;
-        match (api_result, browser_result) {
-            (Ok(()), Ok(b)) => {
-                api.absorb(b);
-                Ok(api)
-            }
-            (Err(e), Ok(b)) => {
-                api.absorb(b);
-                api.print(Duration::ZERO);
-                Err(e)
-            }
-            (_, Err(e)) => {
-                api.print(Duration::ZERO);
-                Err(e)
-            }
+        match browser.join() {
+            Ok((b, browser_result)) => (api, b, api_result.and(browser_result)),
+            Err(_) => (api, tally::Tally::default(), Err(anyhow::anyhow!("the browser suite's thread panicked"))),
         }
-    })?;
+    });
+    // Every suite's rows in the summary, also when one of them failed.
     tally.absorb(api);
+    tally.absorb(browser);
+    if let Err(e) = outcome {
+        tally.print(started.elapsed());
+        return Err(e);
+    }
 
     tally.print(started.elapsed());
     tally.check()

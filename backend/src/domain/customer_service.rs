@@ -118,11 +118,13 @@ pub async fn file(
     for h in super::my_certificates::holdings(db, &a.id, None).await? {
         certificates.push(super::staff_revocation::certificate_view(db, h.certificate, member, now).await?);
     }
-    // The account's phone and the operators' its requests name (the approval SMS goes there).
+    // What went to the account's phone, and what went to an operator its requests name about
+    // one of its own requests (an operator may act for other customers too: theirs stay out).
     let mut phones: Vec<String> = rows.iter().filter_map(|r| r.operator_mobile.clone()).collect();
     phones.push(a.mobile.clone());
     phones.sort();
     phones.dedup();
+    let numbers: Vec<&str> = rows.iter().filter_map(|r| r.acceptance_no.as_deref()).collect();
     let messages = outbox_message::Entity::find()
         .filter(outbox_message::Column::Recipient.is_in(phones))
         .order_by_desc(outbox_message::Column::CreatedAt)
@@ -130,6 +132,7 @@ pub async fn file(
         .all(db)
         .await?
         .into_iter()
+        .filter(|m| m.recipient == a.mobile || numbers.iter().any(|n| m.body.contains(n)))
         .map(|m| SentMessage {
             body: crate::notify::sms::without_codes(&m.template, &m.body),
             channel: m.channel,
@@ -220,7 +223,8 @@ pub async fn add_note(
 /// A new download authorization code for an approved 新办 not yet downloaded: the old code
 /// stops working in the same commit, and the new one goes to the operator's phone and
 /// e-mail only (staff never see it). At most [`CODES_PER_HOUR`] per request and hour.
-/// Answers the phone it went to, masked.
+/// Answers the phone it went to, masked; `unavailable` when the SMS gateway did not take it
+/// (the old code is gone all the same: another try sends another).
 #[allow(clippy::too_many_arguments)]
 pub async fn resend_download_code(
     db: &(impl ConnectionTrait + TransactionTrait),
@@ -241,11 +245,18 @@ pub async fn resend_download_code(
     }
     let (code, hash) = super::review::new_auth_code(&r.id)?;
     let txn = crate::db::begin_write(db).await?;
+    // Only over the code this request was seen with: of two resends at once, one wins and the
+    // other is refused, so the code the operator was last sent is the one that works.
+    let seen = match r.auth_code_hash.as_deref() {
+        Some(h) => request::Column::AuthCodeHash.eq(h),
+        None => request::Column::AuthCodeHash.is_null(),
+    };
     let changed = request::Entity::update_many()
         .col_expr(request::Column::AuthCodeHash, Expr::value(hash))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(r.id.as_str()))
         .filter(request::Column::Status.eq(Status::Approved))
+        .filter(seen)
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
@@ -261,6 +272,10 @@ pub async fn resend_download_code(
     )
     .await?;
     txn.commit().await?;
-    super::review::tell_applicant(notifier, &r, true, &number, &code).await;
+    // The old code is gone with the commit: a new code the gateway did not take is said, so
+    // that staff send another rather than tell the customer one is on its way.
+    if !super::review::tell_applicant(notifier, &r, true, &number, &code).await {
+        return Err(ErrorCode::Unavailable.into());
+    }
     Ok(mask_middle(operator.mobile.as_str()))
 }

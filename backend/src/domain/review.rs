@@ -152,7 +152,8 @@ pub async fn review(
     // An approval that changed a certificate's status (注销) is visible from here on.
     crate::ca::ocsp::status_changed();
     if app.kind == Kind::Apply {
-        tell_applicant(notifier, &app, decision.approve, &number, &code).await;
+        // A lost SMS is in the log; the approval stands (客服 can send a new code).
+        let _ = tell_applicant(notifier, &app, decision.approve, &number, &code).await;
     } else {
         let kind = RequestKind::from(app.kind).name_zh().to_owned();
         // A kind done at its approval (注销) is told it is done, not to come and download.
@@ -216,8 +217,15 @@ pub(crate) fn new_auth_code(id: &str) -> Result<(String, String), AppError> {
     Ok((code, hash))
 }
 
-pub(crate) async fn tell_applicant(notifier: &Notifier, app: &request::Model, approve: bool, number: &str, code: &str) {
-    let Some(operator) = parse::<OperatorInfo>(&app.operator) else { return };
+/// The review's result to the operator by SMS and e-mail; whether the SMS gateway took it.
+pub(crate) async fn tell_applicant(
+    notifier: &Notifier,
+    app: &request::Model,
+    approve: bool,
+    number: &str,
+    code: &str,
+) -> bool {
+    let Some(operator) = parse::<OperatorInfo>(&app.operator) else { return false };
     let (template, subject, body) = if approve {
         (
             Template::ApplicationApproved { acceptance_no: number.to_owned(), auth_code: code.to_owned() },
@@ -237,14 +245,19 @@ pub(crate) async fn tell_applicant(notifier: &Notifier, app: &request::Model, ap
             ),
         )
     };
-    if let Err(e) = notifier.sms(operator.mobile.as_str(), template).await {
-        tracing::warn!(error = %e, "review result SMS not sent");
-    }
+    let sent = match notifier.sms(operator.mobile.as_str(), template).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "review result SMS not sent");
+            false
+        }
+    };
     // Seed 002 sends the download authorization code by e-mail as well.
     let codes: &[&str] = if approve { &[code] } else { &[] };
     if let Err(e) = notifier.email.send_codes(operator.email.as_str(), "review_result", subject, &body, codes).await {
         tracing::warn!(error = %e, "review result e-mail not sent");
     }
+    sent
 }
 
 #[cfg(test)]

@@ -311,7 +311,7 @@ async fn audit_csv(
                     for r in rows {
                         let fields =
                             [r.seq.to_string(), short_utc(&r.at), r.actor, r.action, r.subject, r.ip, r.detail];
-                        out.extend(csv_line(&fields));
+                        out.extend(csv_line(&fields.map(|f| formula_safe(&f))));
                     }
                     Some((Ok::<_, std::io::Error>(out), next))
                 }
@@ -344,6 +344,13 @@ fn csv_line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
     // Writing into memory cannot fail; an empty line would only show where it did.
     let _ = w.write_record(fields);
     w.into_inner().unwrap_or_default()
+}
+
+/// A field a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a return
+/// first: words staff typed into a search are in the trail) with a `'` before it, as OWASP
+/// advises for CSV exports.
+fn formula_safe(field: &str) -> String {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{field}") } else { field.to_owned() }
 }
 
 /// `2026-12-03 09:15:02`, as the console shows times.

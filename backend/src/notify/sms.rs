@@ -192,7 +192,11 @@ pub fn template_text(code: &str) -> Option<&'static str> {
 /// template's text; one that does not follow it (an e-mail, an unknown template) is withheld
 /// whole, so a code can never show through a text we did not expect.
 pub fn without_codes(template: &str, body: &str) -> String {
-    let Some(text) = template_text(template) else { return super::MASK.to_owned() };
+    template_text(template).map_or_else(|| super::MASK.to_owned(), |text| masked(text, body))
+}
+
+/// `body`, sent from template `text`, with its code parameters masked (see [`without_codes`]).
+fn masked(text: &str, body: &str) -> String {
     // The template as literal text and parameter names, in order.
     let mut parts: Vec<(bool, &str)> = Vec::new();
     let mut rest = text;
@@ -203,7 +207,11 @@ pub fn without_codes(template: &str, body: &str) -> String {
         rest = &rest[start + len + 1..];
     }
     parts.push((false, rest));
-    // The signature (【CertDesk】) before the template's first words stays as sent.
+    // The signature (【CertDesk】) before the template's first words stays as sent; a template
+    // that starts with a parameter has nothing to find that start by: withheld.
+    if parts[0].1.is_empty() {
+        return super::MASK.to_owned();
+    }
     let Some(mut at) = body.find(parts[0].1) else { return super::MASK.to_owned() };
     let mut out = body[..at].to_owned();
     for (i, (param, part)) in parts.iter().enumerate() {
@@ -215,9 +223,12 @@ pub fn without_codes(template: &str, body: &str) -> String {
             at += part.len();
             continue;
         }
-        // A value runs to the next literal text (to the end for a last parameter).
-        let next = parts.get(i + 1).map(|p| p.1).filter(|n| !n.is_empty());
-        let len = match next {
+        // A value runs to the next literal text (to the end for a last parameter). Two
+        // parameters side by side have no text between them to end the first: withheld.
+        let last = i + 2 >= parts.len();
+        let len = match parts.get(i + 1).map(|p| p.1) {
+            Some("") if last => body.len() - at,
+            Some("") => return super::MASK.to_owned(),
             Some(n) => match body[at..].find(n) {
                 Some(len) => len,
                 None => return super::MASK.to_owned(),
@@ -502,6 +513,10 @@ mod tests {
         assert_eq!(without_codes("SMS_CD_REGISTER", "验证码 482913"), "******");
         assert_eq!(without_codes("review_result", "下载授权码：12345678"), "******");
         assert_eq!(without_codes("SMS_CD_REGISTER", &format!("{register}482913")), "******");
+        // Parameters side by side, or one first, have no words to end or start by: withheld.
+        assert_eq!(masked("尊敬的${name}${code}，您好", "尊敬的张三123456，您好"), "******");
+        assert_eq!(masked("${code}是验证码", "123456是验证码"), "******");
+        assert_eq!(masked("验证码${code}，${name}", "验证码123456，张三"), "验证码******，张三");
     }
 
     #[test]

@@ -126,6 +126,8 @@ async fn the_audit_trail_pages_filters_and_exports_what_it_shows() {
         .map(|f| (f["field"].as_str().unwrap(), f["error"].as_str().unwrap()))
         .collect();
     assert_eq!(fields, [("from", "date_format"), ("per_page", "out_of_range")]);
+    let (s, v) = admin.get("/api/admin/audit?page=99999999999999").await;
+    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{v}");
 
     // CSV: every matching row (not one page), UTF-8 with a BOM, the Chinese header intact.
     let (kind, text) = csv(&app, &admin, "?action=registered&per_page=1").await;
@@ -137,6 +139,13 @@ async fn the_audit_trail_pages_filters_and_exports_what_it_shows() {
     for (line, e) in lines[1..].iter().zip(&registered_.items) {
         assert!(line.starts_with(&format!("{},", e.seq)) && line.contains(",registered,"), "{line}");
     }
+    // A formula someone typed (here into 客服's search, kept in the trail as its object) is
+    // exported as text, not as a formula a spreadsheet would run.
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    assert_eq!(service.get("/api/admin/customers?q=%3DHYPERLINK(1)").await.0, StatusCode::OK);
+    let (_, text) = csv(&app, &admin, "?action=customer_searched").await;
+    assert!(text.contains(",'=HYPERLINK(1),") && !text.contains(",=HYPERLINK"), "{text}");
+
     // Only roles that read the trail may export it.
     let (reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let refused = app
@@ -149,9 +158,10 @@ async fn the_audit_trail_pages_filters_and_exports_what_it_shows() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     // The export is in the trail, with the filters it used.
     let exported = audit_page(&mut admin, "?action=audit_exported").await;
-    assert_eq!(exported.total, 1);
-    assert_eq!(exported.items[0].actor, format!("staff:{admin_id}"));
-    assert_eq!(exported.items[0].detail["action"], "registered");
+    assert_eq!(exported.total, 2);
+    assert!(exported.items.iter().all(|e| e.actor == format!("staff:{admin_id}")));
+    assert_eq!(exported.items[1].detail["action"], "registered");
+    assert_eq!(exported.items[0].detail["action"], "customer_searched");
 }
 
 fn auth_code_in(body: &str) -> String {

@@ -92,23 +92,23 @@ pub fn CustomersSection() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
     let said = RwSignal::new(None::<String>);
-    // The search and the open file follow the address.
+    // The search and the open file follow the address, each only when its own part changes
+    // (every search and every opened file is a look-up the server audits).
+    let words = Memo::new(move |_| query.with(|p| p.q.clone()));
+    let opened = Memo::new(move |_| query.with(|p| p.id.clone()));
     Effect::new(move |_| {
-        let p = query.get();
-        typed.set(p.q.clone());
-        if p.q.trim().is_empty() {
+        let q = words.get();
+        typed.set(q.clone());
+        if q.trim().is_empty() {
             found.set(Load::Hidden);
         } else {
             found.set(Load::Loading);
-            load_into(
-                found,
-                format!("/api/admin/customers{}", CustomerPage { id: String::new(), ..p.clone() }.to_query()),
-                i18n.get_locale_untracked(),
-            );
+            let path = format!("/api/admin/customers{}", CustomerPage { q, id: String::new() }.to_query());
+            load_into(found, path, i18n.get_locale_untracked());
         }
     });
     let reload_file = move || {
-        let id = query.get_untracked().id;
+        let id = opened.get_untracked();
         if id.is_empty() {
             file.set(Load::Hidden);
         } else {
@@ -117,7 +117,7 @@ pub fn CustomersSection() -> impl IntoView {
         }
     };
     Effect::new(move |_| {
-        query.track();
+        opened.track();
         said.set(None);
         reload_file();
     });
