@@ -560,7 +560,7 @@ fn OutboxSection() -> impl IntoView {
 
 /// A section's filters as the address says them, and what shows other ones (a new history
 /// entry at the section's address).
-fn address_query<Q: ListQuery + Clone + PartialEq + Send + Sync + 'static>(
+pub(crate) fn address_query<Q: ListQuery + Clone + PartialEq + Send + Sync + 'static>(
     section: Section,
 ) -> (Memo<Q>, impl Fn(Q) + Copy + 'static) {
     let location = leptos_router::hooks::use_location();

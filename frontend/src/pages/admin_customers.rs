@@ -81,12 +81,7 @@ const NOTE_HEADS: &[Text] = &[
 #[component]
 pub fn CustomersSection() -> impl IntoView {
     let i18n = use_i18n();
-    let location = leptos_router::hooks::use_location();
-    let query = Memo::new(move |_| CustomerPage::from_query(&location.search.get()));
-    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
-    let show = move |p: CustomerPage| {
-        navigate.with_value(|n| n(&format!("{}{}", Section::Customers.path(), p.to_query()), Default::default()))
-    };
+    let (query, show) = crate::pages::admin::address_query::<CustomerPage>(Section::Customers);
     let found = RwSignal::new(Load::<Vec<CustomerSummary>>::Hidden);
     let file = RwSignal::new(Load::<CustomerFile>::Hidden);
     let typed = RwSignal::new(String::new());
