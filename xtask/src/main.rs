@@ -69,6 +69,35 @@ pub fn cargo() -> Command {
     c
 }
 
+/// `cargo` whose workspace crates are compiled by clippy-driver with warnings denied, as
+/// `cargo clippy -- -D warnings` has them checked: the test build is also the lint run. A
+/// separate `cargo clippy` compiles every dependency a second time, in check mode, which on
+/// a clean clone cost five minutes of the test command. Every host build of `test` and `e2e`
+/// goes through this one, with the same packages (`--workspace`, so the same features), so no
+/// crate is compiled twice.
+pub fn linted_cargo() -> Result<Command> {
+    let sysroot = setup::output(
+        Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).args(["--print", "sysroot"]),
+    )
+    .context("asking rustc for its sysroot")?;
+    let driver = Path::new(sysroot.trim()).join("bin/clippy-driver");
+    if !driver.exists() {
+        bail!("{} is missing: `rustup component add clippy`", driver.display());
+    }
+    let mut c = cargo();
+    // cargo-clippy's own hand-over to its driver: the flags, each followed by this separator.
+    c.env("RUSTC_WORKSPACE_WRAPPER", driver).env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
+    Ok(c)
+}
+
+/// The host's test build, linted: every workspace crate's libraries, binaries, tests and
+/// benches (what `cargo clippy --workspace --all-targets` checks), with the server and the
+/// agent that the API and browser suites start.
+fn build_and_lint() -> Result<()> {
+    step("Build and lint (clippy, warnings are errors): the workspace's test build");
+    sh(linted_cargo()?.args(["test", "--workspace", "--all-targets", "--no-run", "--quiet"]))
+}
+
 /// `cargo xtask fuzz`: builds and runs `certdesk-fuzz` (debug by default, which reuses the
 /// test build's dependencies; `--release` for more executions per second).
 fn fuzz(args: &[String]) -> Result<()> {
@@ -224,21 +253,20 @@ fn test() -> Result<()> {
     step("Formatting (rustfmt.toml)");
     sh(cargo().args(["fmt", "--all", "--check"]))?;
 
-    step("Lints (clippy, warnings are errors)");
-    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    build_and_lint()?;
 
     let mut tally = tally::Tally::default();
     step("Workspace unit tests");
-    tally.cargo("workspace unit tests", cargo().args(["test", "--workspace", "--lib", "--bins"]))?;
+    tally.cargo("workspace unit tests", linted_cargo()?.args(["test", "--workspace", "--lib", "--bins"]))?;
 
     step("Token agent against SoftHSM2");
-    tally.cargo("token agent", cargo().args(["test", "-p", "certdesk-agent", "--test", "agent"]))?;
+    tally.cargo("token agent", linted_cargo()?.args(["test", "--workspace", "--test", "agent"]))?;
 
     step("Token agent for the 下载中心 (release, Windows and Linux), the Windows one under Wine");
     let windows = setup::build_downloads()?;
     tally.cargo(
         "Windows agent under Wine",
-        cargo().args(["test", "-p", "certdesk-agent", "--test", "windows"]).env("CERTDESK_AGENT_WINDOWS_EXE", &windows),
+        linted_cargo()?.args(["test", "--workspace", "--test", "windows"]).env("CERTDESK_AGENT_WINDOWS_EXE", &windows),
     )?;
 
     // Everything the browser suite needs is built first (one heavy build at a time), with the
@@ -291,8 +319,8 @@ fn api_suites(tally: &mut tally::Tally, pkilint: &Path) -> Result<()> {
     step("Backend API tests on SQLite");
     tally.cargo(
         "API on SQLite",
-        cargo()
-            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+        linted_cargo()?
+            .args(["test", "--workspace", "--test", "api"])
             .env_remove("TEST_DATABASE_URL")
             .env("PKILINT_BIN", pkilint),
     )?;
@@ -300,8 +328,8 @@ fn api_suites(tally: &mut tally::Tally, pkilint: &Path) -> Result<()> {
     let pg = postgres::TempPostgres::start()?;
     tally.cargo(
         "API on PostgreSQL",
-        cargo()
-            .args(["test", "-p", "certdesk-backend", "--test", "api"])
+        linted_cargo()?
+            .args(["test", "--workspace", "--test", "api"])
             .env("TEST_DATABASE_URL", pg.url())
             .env("PKILINT_BIN", pkilint),
     )
@@ -324,8 +352,7 @@ fn build_browser_parts() -> Result<()> {
     // The server and the agent as their integration tests build them (cargo builds a
     // package's binaries for its integration tests, into target/debug): the same features as
     // the test runs, so neither is compiled twice, and the API suite's binary is ready.
-    sh(cargo().args(["test", "-p", "certdesk-backend", "--test", "api", "--no-run"]))?;
-    sh(cargo().args(["test", "-p", "certdesk-agent", "--test", "agent", "--no-run"]))
+    build_and_lint()
 }
 
 /// Starts the server and runs Playwright against it (everything built already).

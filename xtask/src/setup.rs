@@ -35,7 +35,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("wine64", "/usr/lib/wine/wine64"),
 ];
 
-fn output(cmd: &mut Command) -> Option<String> {
+pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

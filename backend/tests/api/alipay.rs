@@ -20,7 +20,7 @@ use crate::accounts::staff_browser;
 use certdesk_shared::payment::PayWay;
 
 use crate::apply::complete_draft;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{SCHEDULING_SLACK, TestApp, spawn_app};
 use crate::payment::payments_received;
 
 fn alipay(app: &TestApp) -> Arc<Alipay> {
@@ -265,7 +265,7 @@ async fn a_gateway_that_never_answers_fails_within_the_timeout() {
     let took = started.elapsed();
     assert!(matches!(e, AlipayError::Timeout(_)), "{e}");
     assert!(e.to_string().contains("did not answer within 1s"), "{e}");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(1) + SCHEDULING_SLACK, "{took:?}");
     let e = client.precreate(&new_order("CDTIMEOUT00002", 30000)).await.unwrap_err();
     assert!(matches!(&e, PayError::Timeout), "{e}");
 
@@ -275,7 +275,8 @@ async fn a_gateway_that_never_answers_fails_within_the_timeout() {
     let started = Instant::now();
     let e = client.query_trade("CDTIMEOUT00003").await.unwrap_err();
     assert!(matches!(e, AlipayError::Unreachable(_)), "{e}");
-    assert!(started.elapsed() >= Duration::from_millis(1000) && started.elapsed() < Duration::from_secs(3));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1000) && took < SCHEDULING_SLACK, "{took:?}");
 }
 
 #[tokio::test]
