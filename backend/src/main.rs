@@ -59,6 +59,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         count: u64,
     },
+    /// Insert synthetic requests and paid orders (bench-request-<i>) for 工作台's benchmark.
+    SeedConsole {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+    },
+    /// Time each of 工作台's charts (its one query) against this database, beside a count of
+    /// every certificate.
+    Dashboard {
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -348,6 +359,20 @@ async fn main() -> anyhow::Result<()> {
             let n = certdesk::bench_data::seed_directory(&db, count).await?;
             println!("inserted {n} certificates in {:.1} s", start.elapsed().as_secs_f64());
             Ok(())
+        }
+        Some(Command::Bench { command: BenchCommand::SeedConsole { count } }) => {
+            if !cli.config.dev {
+                anyhow::bail!("synthetic requests go only into a development database (CERTDESK_DEV=true)");
+            }
+            let db = certdesk::db::connect(&cli.config).await?;
+            let start = std::time::Instant::now();
+            let n = certdesk::bench_data::seed_console(&db, count).await?;
+            println!("inserted {n} requests and their orders in {:.1} s", start.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Some(Command::Bench { command: BenchCommand::Dashboard { rounds } }) => {
+            let db = certdesk::db::connect(&cli.config).await?;
+            certdesk::bench_data::time_dashboard(&db, rounds).await
         }
         Some(Command::Backup { out }) => {
             let m = certdesk::backup::backup(&cli.config, &out).await?;

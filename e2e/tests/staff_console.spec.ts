@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { FIRST_SECTION, appReady, openSection, register, sideNav, staffSignedIn, watchForErrors } from './support';
+import { appReady, openSection, register, sideNav, staffSignedIn, watchForErrors } from './support';
 import { approve, files, wizard } from './journey';
 
 // The staff console by role (issue 21): each role's side navigation shows its sections only,
@@ -9,10 +9,18 @@ import { approve, files, wizard } from './journey';
 // exports CSV with its Chinese text intact.
 
 const SECTIONS: Record<string, string[]> = {
-  reviewer: ['审核', '证书冻结与吊销'],
-  customer_service: ['邮寄', '客服'],
-  finance: ['发票申请', '转账确认', '月结对账单'],
-  administrator: ['审核', '证书冻结与吊销', '邮寄', '客服', '发票申请', '转账确认', '月结对账单', '项目与证书类型', '价格', '收费类型', '员工', '短信发件箱', '审计日志'],
+  reviewer: ['工作台', '审核', '证书冻结与吊销'],
+  customer_service: ['工作台', '邮寄', '客服'],
+  finance: ['工作台', '发票申请', '转账确认', '月结对账单'],
+  administrator: ['工作台', '审核', '证书冻结与吊销', '邮寄', '客服', '发票申请', '转账确认', '月结对账单', '项目与证书类型', '价格', '收费类型', '员工', '短信发件箱', '审计日志'],
+};
+
+/** 工作台's charts per role, by title. */
+const CHARTS: Record<string, string[]> = {
+  reviewer: ['近30天每日业务量', '待审核业务与5个工作日时限', '近30天每日吊销'],
+  customer_service: ['近30天每日业务量', '未来90天到期证书（按周）'],
+  finance: ['近30天每日业务量', '近12个月收入（元）'],
+  administrator: ['近30天每日业务量', '待审核业务与5个工作日时限', '近12个月收入（元）', '未来90天到期证书（按周）', '近30天每日吊销'],
 };
 
 /** The side navigation's section names, without their counts. */
@@ -30,6 +38,13 @@ for (const role of Object.keys(SECTIONS)) {
     const noErrors = watchForErrors(page);
     expect(await navNames(page)).toEqual(SECTIONS[role]);
     await expect(sideNav(page).getByRole('link', { name: new RegExp(`^${SECTIONS[role][0]}`) })).toHaveAttribute('aria-current', 'page');
+    // 工作台: the charts of the role's work, each drawn (SVG with bars and labelled axes).
+    const charts = page.getByRole('region', { name: '工作台' }).getByRole('figure');
+    await expect(charts).toHaveCount(CHARTS[role].length);
+    for (const [i, title] of CHARTS[role].entries()) {
+      await expect(charts.nth(i).getByRole('heading')).toHaveText(title);
+      await expect(charts.nth(i).locator('.chart-plot svg text').first()).toBeVisible();
+    }
     if (role !== 'administrator') {
       // A shared link to a section of another role: the refusal, and none of its data.
       await page.goto('/admin/settings/staff');
@@ -55,7 +70,8 @@ test('the review count is the queue, and a filter in the address survives reload
 
   const staff = await staffSignedIn(browser, 'reviewer');
   const page = staff.page;
-  await expect(page).toHaveURL(new RegExp(`${FIRST_SECTION.reviewer}$`));
+  await openSection(page, '审核');
+  await expect(page).toHaveURL(/\/admin\/review$/);
   const review = page.getByRole('region', { name: '审核', exact: true });
   const queue = await (await page.request.get('/api/admin/applications')).json();
   expect(queue.length).toBeGreaterThan(0);
@@ -201,5 +217,56 @@ test('customer service finds a customer by acceptance number, reads the file wit
   expect(new Set(viewed.map((e: { actor: string }) => e.actor)).size).toBe(1);
   noErrors();
   await service.context.close();
+  await admin.context.close();
+});
+
+/** A chart's figures table: the cells of the row whose heading is `label`. */
+async function chartRow(chart: import('@playwright/test').Locator, label: string): Promise<number[]> {
+  const row = chart.getByRole('row').filter({ has: chart.page().getByRole('rowheader', { name: label, exact: true }) });
+  return (await row.getByRole('cell').allTextContents()).map((t) => Number(t));
+}
+
+test('工作台 draws what the rows hold: the day's requests and the review queue against its promise', async ({ browser, page: customer, context }) => {
+  test.setTimeout(90_000);
+  const admin = await staffSignedIn(browser);
+  const page = admin.page;
+  const noErrors = watchForErrors(page);
+  const board = page.getByRole('region', { name: '工作台' });
+  const requests = board.getByRole('figure', { name: '近30天每日业务量' });
+  const deadlines = board.getByRole('figure', { name: '待审核业务与5个工作日时限' });
+  // Today in Beijing, as the axis and the table name it (MM-DD).
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit' }).format(new Date());
+  // The table's columns: 证书新办 first (the kinds in order), then the total.
+  await requests.getByText('数据表').click();
+  const before = await chartRow(requests, today);
+
+  // A 新办, paid and submitted: one more today, and one more on time in the queue.
+  await register(customer, admin, '企业账户');
+  await wizard(customer, context, files(), 'qr');
+  await page.reload();
+  await appReady(page);
+  await requests.getByText('数据表').click();
+  const after = await chartRow(requests, today);
+  expect(after[0]).toBe(before[0] + 1);
+  expect(after[after.length - 1]).toBe(before[before.length - 1] + 1);
+  // The bars are drawn by plotters into SVG, the axis labelled with the days.
+  await expect(requests.locator('.chart-plot svg rect').first()).toBeVisible();
+  await expect(requests.locator('.chart-plot svg')).toContainText(today);
+
+  // 审核时限's three figures are the review queue's rows, by their 剩余工作日.
+  const queue: { working_days_left: number }[] = await (await page.request.get('/api/admin/applications')).json();
+  await deadlines.getByText('数据表').click();
+  const [onTime] = await chartRow(deadlines, '按时');
+  const [dueToday] = await chartRow(deadlines, '今日到期');
+  const [late] = await chartRow(deadlines, '已超期');
+  expect([onTime, dueToday, late]).toEqual([
+    queue.filter((q) => q.working_days_left > 0).length,
+    queue.filter((q) => q.working_days_left === 0).length,
+    queue.filter((q) => q.working_days_left < 0).length,
+  ]);
+  expect(onTime).toBeGreaterThan(0);
+  await openSection(page, '审核');
+  await expect(page.getByRole('region', { name: '审核', exact: true }).locator('tbody tr')).toHaveCount(queue.length);
+  noErrors();
   await admin.context.close();
 });

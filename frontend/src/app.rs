@@ -20,7 +20,8 @@ use crate::session::provide_session;
 use certdesk_shared::admin::Section;
 
 pub use certdesk_shared::bundles::{
-    APPLY_PATHS, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path, is_request_path, normal,
+    APPLY_PATHS, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path,
+    is_request_path, normal,
 };
 
 /// The customers' header, for the portal and the wizard.
@@ -41,6 +42,7 @@ pub fn portal_page(path: &str) -> AnyView {
         p if APPLY_PATHS.contains(&p)
             || is_holder_path(p)
             || is_request_path(p)
+            || is_admin_dashboard_path(p)
             || is_admin_path(p)
             || is_admin_settings_path(p)
             || is_directory_path(p)
@@ -111,14 +113,21 @@ pub fn directory_page(path: &str) -> AnyView {
 
 /// The staff console's route table (`/admin…`); every other path belongs to the portal.
 pub fn admin_page(path: &str) -> AnyView {
-    if let Some(section) = Section::from_path(path).filter(|s| !s.is_settings()) {
-        return view! { <Admin section=Some(section) /> }.into_any();
+    if let Some(section) = Section::from_path(path).filter(|s| is_admin_path(s.path())) {
+        return view! { <Admin section /> }.into_any();
     }
     match normal(path) {
-        "/admin" => view! { <Admin section=None /> }.into_any(),
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
         p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// 工作台's bundle (`/admin`, with the chart library); every other path is another's.
+pub fn admin_dashboard_page(path: &str) -> AnyView {
+    match normal(path) {
+        p if is_admin_dashboard_path(p) => view! { <crate::pages::AdminDashboard /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

@@ -56,6 +56,14 @@ pub fn mount_admin() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::admin_page header=app::staff_header /> });
 }
 
+/// 工作台's bundle (`/admin`).
+pub fn mount_admin_dashboard() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(
+        || leptos::view! { <app::App route=app::admin_dashboard_page header=app::staff_header /> },
+    );
+}
+
 /// The staff console's settings bundle.
 pub fn mount_admin_settings() {
     console_error_panic_hook::set_once();

@@ -171,7 +171,12 @@ impl StaffRole {
 
     /// The console's sections this role may open, in the side navigation's order.
     pub fn sections(self) -> impl Iterator<Item = Section> {
-        Section::ALL.into_iter().filter(move |s| self.allows(s.permission()))
+        Section::ALL.into_iter().filter(move |s| self.opens(*s))
+    }
+
+    /// Whether this role may open `section`.
+    pub fn opens(self, section: Section) -> bool {
+        section.permission().is_none_or(|p| self.allows(p))
     }
 }
 
@@ -181,6 +186,8 @@ impl StaffRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
+    /// 工作台: the charts of the member's work, the console's first page (`/admin`).
+    Dashboard,
     /// 审核
     Review,
     /// 冻结与吊销
@@ -211,7 +218,8 @@ pub enum Section {
 
 impl Section {
     /// In the side navigation's order.
-    pub const ALL: [Section; 13] = [
+    pub const ALL: [Section; 14] = [
+        Section::Dashboard,
         Section::Review,
         Section::Revocations,
         Section::Shipping,
@@ -230,6 +238,7 @@ impl Section {
     /// The page's address (no query string).
     pub fn path(self) -> &'static str {
         match self {
+            Section::Dashboard => crate::bundles::ADMIN_DASHBOARD_PATH,
             Section::Review => "/admin/review",
             Section::Revocations => "/admin/revocations",
             Section::Shipping => "/admin/shipping",
@@ -254,12 +263,15 @@ impl Section {
 
     /// Whether it belongs to the settings bundle.
     pub fn is_settings(self) -> bool {
-        self.path().starts_with(crate::bundles::ADMIN_SETTINGS_PATH)
+        crate::bundles::is_admin_settings_path(self.path())
     }
 
     /// The permission that opens it: its lists and actions need the same one on the server.
-    pub fn permission(self) -> Permission {
-        match self {
+    /// `None`: every member's (工作台, whose charts each need their own, see
+    /// [`crate::dashboard::ChartKind::permission`]).
+    pub fn permission(self) -> Option<Permission> {
+        Some(match self {
+            Section::Dashboard => return None,
             Section::Review => Permission::Review,
             Section::Revocations => Permission::Revoke,
             Section::Shipping => Permission::Ship,
@@ -269,7 +281,7 @@ impl Section {
             Section::Staff => Permission::ManageStaff,
             Section::Outbox => Permission::ReadOutbox,
             Section::Audit => Permission::ReadAudit,
-        }
+        })
     }
 }
 
@@ -308,10 +320,17 @@ mod section_tests {
         for s in Section::ALL {
             assert_eq!(Section::from_path(s.path()), Some(s));
             assert_eq!(Section::from_path(&format!("{}/", s.path())), Some(s));
-            assert_eq!(crate::bundles::is_admin_settings_path(s.path()), s.is_settings(), "{s:?}");
-            assert_eq!(crate::bundles::is_admin_path(s.path()), !s.is_settings(), "{s:?}");
+            let bundles = [
+                crate::bundles::is_admin_dashboard_path(s.path()),
+                crate::bundles::is_admin_path(s.path()),
+                crate::bundles::is_admin_settings_path(s.path()),
+            ];
+            assert_eq!(bundles.iter().filter(|b| **b).count(), 1, "{s:?}");
+            assert_eq!(bundles[2], s.is_settings(), "{s:?}");
+            assert_eq!(bundles[0], s == Section::Dashboard, "{s:?}");
         }
-        assert_eq!(Section::from_path("/admin"), None);
+        assert_eq!(Section::from_path("/admin"), Some(Section::Dashboard));
+        assert_eq!(Section::from_path("/admin/"), Some(Section::Dashboard));
         assert_eq!(Section::from_path("/admin/settings"), None);
     }
 

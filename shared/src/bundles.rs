@@ -52,9 +52,17 @@ pub fn is_admin_settings_path(path: &str) -> bool {
     path.strip_prefix(ADMIN_SETTINGS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
+/// 工作台, the staff console's first page: a bundle of its own, with the chart library that
+/// only it needs.
+pub const ADMIN_DASHBOARD_PATH: &str = "/admin";
+
+pub fn is_admin_dashboard_path(path: &str) -> bool {
+    normal(path) == ADMIN_DASHBOARD_PATH
+}
+
 /// The staff console's daily work (审核, 冻结与吊销, 邮寄, 客服, finance) and its sign-in.
 pub fn is_admin_path(path: &str) -> bool {
-    (path == "/admin" || path.starts_with("/admin/")) && !is_admin_settings_path(path)
+    path.starts_with("/admin/") && !is_admin_settings_path(path) && !is_admin_dashboard_path(path)
 }
 
 #[cfg(test)]
@@ -91,7 +99,8 @@ mod tests {
         );
         assert!(is_holder_path("/my-certificates") && is_holder_path("/renew/") && !is_apply_path("/renew"));
         assert!(!is_holder_path("/renewal") && !is_holder_path("/my-certificates/x"));
-        assert!(is_admin_path("/admin") && is_admin_path("/admin/sign-in"));
+        assert!(is_admin_dashboard_path("/admin") && is_admin_dashboard_path("/admin/") && !is_admin_path("/admin"));
+        assert!(is_admin_path("/admin/sign-in") && !is_admin_dashboard_path("/admin/sign-in"));
         assert!(is_admin_settings_path("/admin/settings/") && !is_admin_path("/admin/settings"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
         assert!(is_mobile_path("/m") && is_mobile_path("/m/") && is_mobile_path("/m/scan"));

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod bundles;
 pub mod certificate;
 pub mod change;
+pub mod dashboard;
 pub mod directory;
 pub mod downloads;
 pub mod error;

@@ -43,6 +43,11 @@ pub fn run() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let issue_n = std::env::var("BENCH_ISSUE").unwrap_or_else(|_| "2000".into());
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("dashboard") {
+        sh(cargo().args(["build", "--release", "-q", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
+        dashboard_bench(&dir, true)?;
+        return Ok(());
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("search") {
         sh(cargo().args(["build", "--release", "-q", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
         let search = search_bench(&dir)?;
@@ -103,6 +108,8 @@ pub fn run() -> Result<()> {
         }
     }
     print_search(&search);
+    println!("\n==> 工作台's charts over the same certificates and as many requests (certdesk bench dashboard)");
+    dashboard_bench(&dir, false)?;
     println!(
         "targets: issuance >= 2000/s, OCSP >= 20000/s, CRL at 1,000,000 revoked < 1 s, search p99 < 20 ms at 1,000/s over 1,000,000"
     );
@@ -250,6 +257,57 @@ fn search_bench(dir: &Path) -> Result<SearchFigures> {
         saturated: wrk_search(port, &script, "email", n, 8, 0)?.rate,
         health_saturated: wrk_search(port, &script, "health", n, 8, 0)?.rate,
     })
+}
+
+/// 工作台's five chart queries over the status search's million certificates (seeded here
+/// when `seed_directory`, else left by [`search_bench`]) and a million requests with their
+/// orders, each timed beside a count of every certificate.
+fn dashboard_bench(dir: &Path, seed_directory: bool) -> Result<()> {
+    let n: u64 = std::env::var("BENCH_DIRECTORY").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let data = dir.join("directory");
+    std::fs::create_dir_all(&data)?;
+    let db = format!("sqlite://{}?mode=rwc", data.join("directory.db").display());
+    let certdesk = |args: &[&str]| {
+        let mut c = Command::new(target_dir().join("release/certdesk"));
+        c.current_dir(root())
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("CERTDESK_DATA_DIR", &data)
+            .env("CERTDESK_CA_PASSPHRASE", PASSPHRASE)
+            .env("CERTDESK_DEV", "true")
+            .env("RUST_LOG", "error");
+        c
+    };
+    if seed_directory {
+        sh(&mut certdesk(&["bench", "seed-directory", "--count", &n.to_string()]))?;
+    }
+    sh(&mut certdesk(&["bench", "seed-console", "--count", &n.to_string()]))?;
+    let out = certdesk(&["bench", "dashboard", "--rounds", "7"]).stderr(Stdio::inherit()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        bail!("the dashboard bench failed:\n{text}");
+    }
+    let f = figures(&text);
+    let peer = num(&f, "count_certificates", "median_ms");
+    println!(
+        "{:<28} {:>10} {:>10} {:>14} {:>10}",
+        "chart (median of 7)", "median ms", "max ms", "÷ count(*) ms", "total"
+    );
+    for (key, m) in f.iter().filter(|(k, _)| k.starts_with("chart_")) {
+        println!(
+            "{:<28} {:>10} {:>10} {:>14} {:>10}",
+            key.trim_start_matches("chart_"),
+            m["median_ms"],
+            m["max_ms"],
+            m["ratio_to_count"],
+            m["total"]
+        );
+    }
+    println!(
+        "peer: SELECT COUNT(*) FROM certificate over {} rows, median {peer:.2} ms",
+        num(&f, "count_certificates", "certificates")
+    );
+    Ok(())
 }
 
 fn openssl(args: &[&str], dir: &Path) -> Result<()> {

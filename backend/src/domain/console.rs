@@ -26,7 +26,8 @@ pub async fn sections(db: &impl ConnectionTrait, member: &staff_entity::Model) -
             Section::Shipping => Some(shipping::awaiting_shipment(db).await?.len()),
             Section::Invoices => Some(invoice::queue(db, Some(InvoiceStatus::Requested)).await?.len()),
             Section::Transfers => Some(payment::pending_transfers(db).await?.len()),
-            Section::Customers
+            Section::Dashboard
+            | Section::Customers
             | Section::Statements
             | Section::Billing
             | Section::Catalogue

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod console;
 pub mod contact;
 pub mod customer_service;
+pub mod dashboard;
 pub mod directory;
 pub mod download;
 pub mod expiry_notice;

@@ -14,6 +14,7 @@ use certdesk_shared::admin::{
     AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, FinishEnrolment, OutboxMessage, OutboxQuery, Page,
     SectionEntry, StaffCreated, StaffMember, StaffSession, StartEnrolment, StartStaffSignIn,
 };
+use certdesk_shared::dashboard::Dashboard;
 use chrono::Utc;
 use futures_util::StreamExt;
 
@@ -21,7 +22,7 @@ use super::AppJson;
 use super::account::start_session;
 use super::auth::{Allowed, Client, ManageStaff, ReadAudit, ReadOutbox, StaffUser, clear_cookie, cookie, cookie_name};
 use crate::domain::session::{self, Kind};
-use crate::domain::{audit, console, security_key, staff};
+use crate::domain::{audit, console, dashboard, security_key, staff};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     let private = Router::new()
         .route("/session", get(current_session))
         .route("/sections", get(sections))
+        .route("/dashboard", get(dashboard))
         .route("/sign-out", post(sign_out))
         .route("/staff", get(list_staff).post(create_staff))
         .route("/staff/{id}/role", put(change_role))
@@ -172,6 +174,11 @@ async fn finish_enrolment(
 async fn current_session(State(state): State<AppState>, user: StaffUser) -> Result<Json<StaffSession>, AppError> {
     let view = staff::member(&state.db, &user.staff).await?;
     Ok(Json(StaffSession { staff: view, csrf_token: user.session.csrf_token }))
+}
+
+/// 工作台: the charts of the member's role.
+async fn dashboard(State(state): State<AppState>, user: StaffUser) -> Result<Json<Dashboard>, AppError> {
+    Ok(Json(dashboard::dashboard(&state.db, &user.staff, Utc::now()).await?))
 }
 
 /// The side navigation: the member's sections and what waits in each.

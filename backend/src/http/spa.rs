@@ -2,15 +2,16 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is seven bundles, each its own wasm: the new-certificate wizard (built into
-//! `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests (`request-app/`) `REQUEST_PATHS`
-//! (证书注销, 证书变更, 经办人变更), the staff console (`admin-app/`) `/admin…`
-//! and its settings (`admin-settings-app/`) `/admin/settings`, the
-//! public directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`, the
-//! mobile shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed,
-//! for APP扫码登录); the portal (`index.html`) answers everything else.
-//! The apps' routers map paths the same way and reload to reach the other bundle.
+//! The app is nine bundles, each its own wasm ([`BUNDLES`]): the new-certificate wizard
+//! (built into `apply-app/`) answers `certdesk_shared::bundles::APPLY_PATHS`, the holder's
+//! bundle (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests
+//! (`request-app/`) `REQUEST_PATHS` (证书注销, 证书变更, 经办人变更), the staff console's
+//! 工作台 (`admin-dashboard-app/`) `/admin`, its daily work (`admin-app/`) every other
+//! `/admin/…` path but its settings (`admin-settings-app/`) `/admin/settings…`, the public
+//! directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`, the mobile
+//! shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed, for
+//! APP扫码登录); the portal (`index.html`) answers everything else. The apps' routers map
+//! paths the same way and reload to reach the other bundle.
 
 use std::path::{Path, PathBuf};
 
@@ -24,24 +25,27 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use certdesk_shared::bundles::{
-    is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path, is_mobile_path,
-    is_request_path,
+    is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_apply_path, is_directory_path, is_holder_path,
+    is_mobile_path, is_request_path,
 };
 
-/// Where that bundle is built, under the static directory.
-pub const APPLY_DIR: &str = "apply-app";
-/// Where the holder's bundle (我的证书, 证书延期) is built.
-pub const HOLDER_DIR: &str = "holder-app";
-/// Where the holder's requests (证书注销, 证书变更, 经办人变更) are built.
-pub const REQUEST_DIR: &str = "request-app";
-/// Where the staff console (every `/admin…` path but its settings) is built.
-pub const ADMIN_DIR: &str = "admin-app";
-/// Where the staff console's settings (`/admin/settings`) are built.
-pub const ADMIN_SETTINGS_DIR: &str = "admin-settings-app";
-/// Where the public directory (/search, /bulletin, /certificates/…) is built.
-pub const DIRECTORY_DIR: &str = "directory-app";
 /// Where the mobile shield app (`/m…`) is built.
 pub const MOBILE_DIR: &str = "mobile-app";
+
+/// A bundle: the folder it is built into under the static directory, and the paths it answers.
+pub type Bundle = (&'static str, fn(&str) -> bool);
+
+/// Every bundle besides the portal.
+pub const BUNDLES: [Bundle; 8] = [
+    ("apply-app", is_apply_path),
+    ("holder-app", is_holder_path),
+    ("request-app", is_request_path),
+    ("admin-dashboard-app", is_admin_dashboard_path),
+    ("admin-app", is_admin_path),
+    ("admin-settings-app", is_admin_settings_path),
+    ("directory-app", is_directory_path),
+    (MOBILE_DIR, is_mobile_path),
+];
 
 /// The mobile app's pages may use the camera (扫码登录 reads the desktop's QR code); every
 /// other page keeps the default policy, camera off.
@@ -50,13 +54,8 @@ pub const MOBILE_PERMISSIONS: &str = "camera=(self), microphone=(), geolocation=
 pub struct Spa {
     dir: PathBuf,
     index_html: Option<String>,
-    apply_html: Option<String>,
-    holder_html: Option<String>,
-    request_html: Option<String>,
-    admin_html: Option<String>,
-    admin_settings_html: Option<String>,
-    directory_html: Option<String>,
-    mobile_html: Option<String>,
+    /// Each of [`BUNDLES`]' pages, in that order (`None`: not built).
+    bundle_html: Vec<Option<String>>,
 }
 
 fn read_bundle(dir: &Path, sub: &str) -> anyhow::Result<Option<String>> {
@@ -78,41 +77,13 @@ impl Spa {
             tracing::warn!(dir = %dir.display(), "the browser app is not built; run `cargo xtask run`");
             None
         };
-        let apply_html = read_bundle(dir, APPLY_DIR)?;
-        let holder_html = read_bundle(dir, HOLDER_DIR)?;
-        let request_html = read_bundle(dir, REQUEST_DIR)?;
-        let admin_html = read_bundle(dir, ADMIN_DIR)?;
-        let admin_settings_html = read_bundle(dir, ADMIN_SETTINGS_DIR)?;
-        let directory_html = read_bundle(dir, DIRECTORY_DIR)?;
-        let mobile_html = read_bundle(dir, MOBILE_DIR)?;
-        Ok(Spa {
-            dir: dir.to_owned(),
-            index_html,
-            apply_html,
-            holder_html,
-            request_html,
-            admin_html,
-            admin_settings_html,
-            directory_html,
-            mobile_html,
-        })
+        let bundle_html = BUNDLES.iter().map(|(sub, _)| read_bundle(dir, sub)).collect::<anyhow::Result<_>>()?;
+        Ok(Spa { dir: dir.to_owned(), index_html, bundle_html })
     }
 
-    /// Bodies of the inline `<script>` elements of both bundles' pages (trunk's loaders).
+    /// Bodies of the inline `<script>` elements of every bundle's page (trunk's loaders).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
-        [
-            &self.index_html,
-            &self.apply_html,
-            &self.holder_html,
-            &self.request_html,
-            &self.admin_html,
-            &self.admin_settings_html,
-            &self.directory_html,
-            &self.mobile_html,
-        ]
-        .into_iter()
-        .flatten()
-        .flat_map(|h| inline_scripts(h))
+        std::iter::once(&self.index_html).chain(&self.bundle_html).flatten().flat_map(|h| inline_scripts(h))
     }
 
     pub fn service(&self) -> Router {
@@ -121,20 +92,15 @@ impl Spa {
                 let files = ServeDir::new(&self.dir);
                 let index = ServeFile::new(self.dir.join("index.html"));
                 // Without a bundle (an old build), the portal answers its paths too.
-                let bundle = |html: &Option<String>, sub: &str| match html {
-                    Some(_) => ServeFile::new(self.dir.join(sub).join("index.html")),
-                    None => index.clone(),
-                };
-                let pages = Pages {
-                    index: index.clone(),
-                    apply: bundle(&self.apply_html, APPLY_DIR),
-                    holder: bundle(&self.holder_html, HOLDER_DIR),
-                    request: bundle(&self.request_html, REQUEST_DIR),
-                    admin: bundle(&self.admin_html, ADMIN_DIR),
-                    admin_settings: bundle(&self.admin_settings_html, ADMIN_SETTINGS_DIR),
-                    directory: bundle(&self.directory_html, DIRECTORY_DIR),
-                    mobile: bundle(&self.mobile_html, MOBILE_DIR),
-                };
+                let bundles = BUNDLES
+                    .iter()
+                    .zip(&self.bundle_html)
+                    .map(|((sub, _), html)| match html {
+                        Some(_) => ServeFile::new(self.dir.join(sub).join("index.html")),
+                        None => index.clone(),
+                    })
+                    .collect();
+                let pages = Pages { index, bundles };
                 Router::new()
                     .fallback(move |req: Request| serve(files.clone(), pages.clone(), req))
                     .layer(middleware::from_fn(cache_headers))
@@ -144,44 +110,29 @@ impl Spa {
     }
 }
 
-/// The page of each bundle.
+/// The portal's page, and each of [`BUNDLES`]' in that order.
 #[derive(Clone)]
 struct Pages {
     index: ServeFile,
-    apply: ServeFile,
-    holder: ServeFile,
-    request: ServeFile,
-    admin: ServeFile,
-    admin_settings: ServeFile,
-    directory: ServeFile,
-    mobile: ServeFile,
+    bundles: Vec<ServeFile>,
 }
 
 async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
     let path = req.uri().path();
     let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
-    let res = if names_a_file {
-        files.oneshot(req).await
-    } else if is_apply_path(path) {
-        pages.apply.oneshot(req).await
-    } else if is_holder_path(path) {
-        pages.holder.oneshot(req).await
-    } else if is_request_path(path) {
-        pages.request.oneshot(req).await
-    } else if is_admin_path(path) {
-        pages.admin.oneshot(req).await
-    } else if is_admin_settings_path(path) {
-        pages.admin_settings.oneshot(req).await
-    } else if is_directory_path(path) {
-        pages.directory.oneshot(req).await
-    } else if is_mobile_path(path) {
-        let mut res = pages.mobile.oneshot(req).await;
-        if let Ok(res) = &mut res {
-            res.headers_mut().insert("permissions-policy", HeaderValue::from_static(MOBILE_PERMISSIONS));
+    let bundle = BUNDLES.iter().zip(pages.bundles).find(|((_, answers), _)| answers(path));
+    let res = match bundle {
+        _ if names_a_file => files.oneshot(req).await,
+        Some(((sub, _), page)) => {
+            let mut res = page.oneshot(req).await;
+            if let Ok(res) = &mut res
+                && *sub == MOBILE_DIR
+            {
+                res.headers_mut().insert("permissions-policy", HeaderValue::from_static(MOBILE_PERMISSIONS));
+            }
+            res
         }
-        res
-    } else {
-        pages.index.oneshot(req).await
+        None => pages.index.oneshot(req).await,
     };
     match res {
         Ok(res) => res.map(axum::body::Body::new),

@@ -39,6 +39,7 @@ mod m20261202_000029_qr_login;
 mod m20261202_000030_crl_shards;
 mod m20261203_000031_console_filters;
 mod m20261203_000032_request_note;
+mod m20261203_000033_dashboard;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_crl_shards::Migration),
             Box::new(m20261203_000031_console_filters::Migration),
             Box::new(m20261203_000032_request_note::Migration),
+            Box::new(m20261203_000033_dashboard::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
         (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
         (Method::GET, "/api/admin/sections".into(), None, None),
+        (Method::GET, "/api/admin/dashboard".into(), None, None),
         (Method::GET, "/api/admin/applications".into(), None, Some(StaffRole::Reviewer)),
         (Method::GET, format!("/api/admin/applications/{staff_id}"), None, Some(StaffRole::Reviewer)),
         (Method::GET, format!("/api/admin/applications/{staff_id}/documents/other"), None, Some(StaffRole::Reviewer)),

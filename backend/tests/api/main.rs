@@ -18,6 +18,7 @@ mod change;
 mod checkpoint;
 mod console;
 mod crl;
+mod dashboard;
 mod database_outage;
 mod directory;
 mod downloads;

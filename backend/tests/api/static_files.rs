@@ -69,6 +69,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
             ("apply-app", "wizard"),
             ("holder-app", "holder"),
             ("request-app", "request"),
+            ("admin-dashboard-app", "dashboard"),
             ("admin-app", "console"),
             ("admin-settings-app", "settings"),
             ("directory-app", "directory"),
@@ -86,8 +87,8 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The eight bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 8, "{csp}");
+        // The nine bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 9, "{csp}");
     }
     for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
@@ -95,7 +96,10 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/revoke", "/revoke?uid=x", "/change?uid=x", "/operator-change"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>request</title>"), "{path}");
     }
-    for path in ["/admin", "/admin/sign-in", "/admin/enrol"] {
+    for path in ["/admin", "/admin/"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>dashboard</title>"), "{path}");
+    }
+    for path in ["/admin/sign-in", "/admin/enrol", "/admin/review"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
     }
     for path in ["/admin/settings", "/admin/settings/"] {

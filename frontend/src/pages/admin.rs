@@ -58,11 +58,23 @@ impl StaffForm {
     }
 }
 
-/// `/admin…` in the daily-work bundle: the section the address names, or (at `/admin`) the
-/// member's first section.
+/// `/admin/…` in the daily-work bundle: the section the address names.
 #[component]
-pub fn Admin(section: Option<Section>) -> impl IntoView {
-    view! { <Console section page=operations /> }
+pub fn Admin(section: Section) -> impl IntoView {
+    view! { <Console section=Some(section) page=operations /> }
+}
+
+/// 工作台 (`/admin`), the console's first page, a bundle of its own.
+#[component]
+pub fn AdminDashboard() -> impl IntoView {
+    view! { <Console section=Some(Section::Dashboard) page=dashboard /> }
+}
+
+fn dashboard(section: Section) -> AnyView {
+    match section {
+        Section::Dashboard => view! { <crate::pages::admin_dashboard::DashboardSection /> }.into_any(),
+        _ => view! { <crate::app::Elsewhere /> }.into_any(),
+    }
 }
 
 /// `/admin/settings…`, a bundle of its own.
@@ -102,6 +114,7 @@ fn settings(section: Section) -> AnyView {
 
 pub fn section_title(section: Section, l: Locale) -> &'static str {
     match section {
+        Section::Dashboard => td_string!(l, dashboard_title),
         Section::Review => td_string!(l, review_title),
         Section::Revocations => td_string!(l, revocation_title),
         Section::Shipping => td_string!(l, shipping_title),
@@ -207,7 +220,7 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
             Load::Ready(s) => {
                 let role = s.staff.role;
                 let sign_out = sign_out.clone();
-                let opens = section.is_some_and(|x| role.is_some_and(|r| r.allows(x.permission())));
+                let opens = section.is_some_and(|x| role.is_some_and(|r| r.opens(x)));
                 view! {
                     <div class="staff-bar">
                         <span>

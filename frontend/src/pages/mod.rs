@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod admin_catalogue;
 mod admin_customers;
+mod admin_dashboard;
 mod admin_enrol;
 mod admin_finance;
 mod admin_review;
@@ -38,7 +39,7 @@ pub mod unlock;
 mod verify;
 
 pub use account::Account;
-pub use admin::{Admin, AdminSettings};
+pub use admin::{Admin, AdminDashboard, AdminSettings};
 pub use admin_catalogue::{BillingSection, PricesPage, TypesPage};
 pub use admin_customers::CustomersSection;
 pub use admin_enrol::AdminEnrol;
