@@ -226,7 +226,7 @@ async function chartRow(chart: import('@playwright/test').Locator, label: string
   return (await row.getByRole('cell').allTextContents()).map((t) => Number(t));
 }
 
-test('工作台 draws what the rows hold: the day's requests and the review queue against its promise', async ({ browser, page: customer, context }) => {
+test("工作台 draws what the rows hold: the day's requests and the review queue against its promise", async ({ browser, page: customer, context }) => {
   test.setTimeout(90_000);
   const admin = await staffSignedIn(browser);
   const page = admin.page;

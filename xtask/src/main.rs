@@ -92,10 +92,15 @@ pub fn linted_cargo() -> Result<Command> {
 
 /// The host's test build, linted: every workspace crate's libraries, binaries, tests and
 /// benches (what `cargo clippy --workspace --all-targets` checks), with the server and the
-/// agent that the API and browser suites start.
+/// agent that the API and browser suites start. A test build compiles a binary in test mode
+/// only, unless its package has integration tests (the server's and the agent's have), so
+/// xtask is also built as itself: code only its tests use would otherwise go unlinted. (The
+/// fuzzer's `main` is linted in test mode only: built as itself, it would compile the
+/// backend and its dependencies again without the tests' features, minutes on a clean clone.)
 fn build_and_lint() -> Result<()> {
     step("Build and lint (clippy, warnings are errors): the workspace's test build");
-    sh(linted_cargo()?.args(["test", "--workspace", "--all-targets", "--no-run", "--quiet"]))
+    sh(linted_cargo()?.args(["test", "--workspace", "--all-targets", "--no-run", "--quiet"]))?;
+    sh(linted_cargo()?.args(["build", "-p", "xtask", "--quiet"]))
 }
 
 /// `cargo xtask fuzz`: builds and runs `certdesk-fuzz` (debug by default, which reuses the

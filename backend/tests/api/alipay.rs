@@ -20,7 +20,7 @@ use crate::accounts::staff_browser;
 use certdesk_shared::payment::PayWay;
 
 use crate::apply::complete_draft;
-use crate::helpers::{SCHEDULING_SLACK, TestApp, spawn_app};
+use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app};
 use crate::payment::payments_received;
 
 fn alipay(app: &TestApp) -> Arc<Alipay> {
@@ -246,14 +246,7 @@ async fn a_notification_for_another_amount_is_refused_and_audited() {
 async fn a_gateway_that_never_answers_fails_within_the_timeout() {
     let app = spawn_app().await;
     // Accepts connections and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
+    let (silent_addr, accepted) = silent_server().await;
     let client = alipay(&app)
         .as_ref()
         .clone()
@@ -268,6 +261,8 @@ async fn a_gateway_that_never_answers_fails_within_the_timeout() {
     assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(1) + SCHEDULING_SLACK, "{took:?}");
     let e = client.precreate(&new_order("CDTIMEOUT00002", 30000)).await.unwrap_err();
     assert!(matches!(&e, PayError::Timeout), "{e}");
+    // Each asked once: a trade that may have been created is not created again.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 
     // Nobody listening: tried three times (after 200 ms and 800 ms), then a clear error.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

@@ -10,6 +10,23 @@ use sea_orm::{ConnectionTrait, Database};
 /// to end after 3 s. A hang is what the upper bounds catch, and a hang is minutes, not this.
 pub const SCHEDULING_SLACK: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A server that accepts connections and never answers: its address, and how many
+/// connections it has accepted (a client that sent twice after a timeout would show 2).
+pub async fn silent_server() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (addr, accepted)
+}
+
 /// The inline loader script of the stand-in `index.html` (its hash must be in the CSP).
 pub const LOADER: &str = "\nimport init from '/certdesk-frontend-0123456789abcdef.js';\nawait init();\n";
 

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{Browser, staff_browser};
 use crate::apply::complete_draft;
-use crate::helpers::{SCHEDULING_SLACK, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_app_with};
 
 pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, Value) {
     let res = app
@@ -590,14 +590,7 @@ async fn provider_error_codes_become_ours() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_never_answers_fails_the_order_in_time() {
     // Accepts connections and never answers.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let (silent, accepted) = silent_server().await;
     let platform = {
         use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
         let key = rsa::RsaPrivateKey::from_pkcs8_pem(&new_rsa_pem()).unwrap();
@@ -628,6 +621,8 @@ async fn a_provider_that_never_answers_fails_the_order_in_time() {
         "{took:?}"
     );
     assert_eq!(orders_of(&shop, &id).await, 0);
+    // Asked once: an order that may have been created is not created again.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 }

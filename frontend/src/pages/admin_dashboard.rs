@@ -78,9 +78,18 @@ fn figure(money: bool, v: i64) -> String {
     if money { yuan(v) } else { v.to_string() }
 }
 
+/// At most this many labels along the axis; the last bar (today, this month) always has one.
+const AXIS_LABELS: usize = 10;
+
+/// Whether bar `i` of `n` is labelled: every `step`-th counting back from the last.
+fn labelled(i: usize, n: usize) -> bool {
+    let step = n.div_ceil(AXIS_LABELS).max(1);
+    i < n && (n - 1 - i).is_multiple_of(step)
+}
+
 /// The chart as SVG, drawn by plotters: a bar per category, the series stacked in it.
 pub fn draw(chart: &Chart, labels: &[String]) -> Result<String, String> {
-    let n = chart.categories.len();
+    let n = chart.categories.len().max(1);
     let money = chart.chart.is_money();
     let top = (0..n).map(|i| chart.bar(i)).max().unwrap_or(0).max(1);
     let mut svg = String::new();
@@ -91,16 +100,17 @@ pub fn draw(chart: &Chart, labels: &[String]) -> Result<String, String> {
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(if money { 80 } else { 48 })
-            .build_cartesian_2d((0..n).into_segmented(), 0..top + top / 10 + 1)
+            // Plotters' integer ranges include their end: n slots are 0..n - 1.
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0..top + top / 10 + 1)
             .map_err(|e| e.to_string())?;
         let x_label = |v: &SegmentValue<usize>| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(i) if labelled(*i, n) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
         };
         let y_label = |v: &i64| figure(money, *v);
         c.configure_mesh()
             .disable_x_mesh()
-            .x_labels(n.min(10))
+            .x_labels(n)
             .y_labels(6)
             .x_label_formatter(&x_label)
             .y_label_formatter(&y_label)
@@ -243,6 +253,15 @@ mod tests {
 
     use super::*;
 
+    /// The x axis's labels in the SVG (the y axis's are numbers).
+    fn axis_texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_owned()))
+            .filter(|t| t.contains('-'))
+            .collect()
+    }
+
     #[test]
     fn plotters_draws_a_stacked_bar_per_value() {
         let chart = Chart {
@@ -263,13 +282,14 @@ mod tests {
                 + svg.matches(&format!("fill=\"{}\"", hex(c))).count()
         };
         assert_eq!((bars(PALETTE[0]), bars(PALETTE[1])), (2, 2), "{svg}");
-        let texts: Vec<&str> = svg
-            .split("<text")
-            .skip(1)
-            .filter_map(|t| t.split_once('>')?.1.split_once("</text>"))
-            .map(|(t, _)| t.trim())
-            .collect();
-        assert!(texts.contains(&"12-03") && texts.contains(&"12-01"), "the axis names the days: {texts:?}");
+        assert_eq!(axis_texts(&svg), ["12-01", "12-02", "12-03"], "the axis names the days");
+        // Thirty days: ten labels, today's the last, every third day back from it.
+        let days: Vec<Category> = (1..=30).map(|d| Category::Day(format!("2026-11-{d:02}"))).collect();
+        let month = Chart { categories: days, series: vec![chart.series[0].clone()], ..chart };
+        let labels: Vec<String> = month.categories.iter().map(|c| category_label(c, Locale::zh_CN)).collect();
+        let shown = axis_texts(&draw(&month, &labels).unwrap());
+        assert_eq!(shown.len(), 10, "{shown:?}");
+        assert_eq!((shown[0].as_str(), shown[9].as_str()), ("11-03", "11-30"));
         // Money is drawn and tabled in yuan.
         assert_eq!(figure(true, 123_456), yuan(123_456));
         assert_eq!(figure(false, 7), "7");
