@@ -177,7 +177,7 @@ test('customer service finds a customer by acceptance number, reads the file wit
   const service = await staffSignedIn(browser, 'customer_service');
   const cs = service.page;
   const noErrors = watchForErrors(cs);
-  expect(await navNames(cs)).toEqual(['邮寄', '客服']);
+  expect(await navNames(cs)).toEqual(SECTIONS.customer_service);
   await openSection(cs, '客服');
   const section = cs.getByRole('region', { name: '客服' });
   await section.getByLabel('手机号、业务受理号、姓名或单位名称').fill(acceptance);
