@@ -1,6 +1,13 @@
 //! CertDesk server library: configuration, state, the router and everything behind it.
 //! `main.rs` only parses flags and calls [`serve`].
 
+/// Beijing time (UTC+8 all year: China keeps no daylight saving time), in which the portal's
+/// days and months turn and its customers read times.
+pub const BEIJING: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
 pub mod backup;
 pub mod bench_data;
 pub mod ca;

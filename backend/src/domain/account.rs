@@ -244,10 +244,7 @@ async fn tell_password_changed(notifier: &Notifier, a: &account::Model) {
         tracing::warn!(error = %e, "password-changed SMS not sent");
     }
     if let Some(email) = &a.email {
-        let when = match chrono::FixedOffset::east_opt(8 * 3600) {
-            Some(cst) => Utc::now().with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string(),
-            None => Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        };
+        let when = Utc::now().with_timezone(&crate::BEIJING).format("%Y-%m-%d %H:%M");
         let body = format!(
             "{}，您好：\n\n您的CertDesk登录密码已于{when}（北京时间）修改。如非本人操作，请立即通过“忘记密码”重置密码并联系客服。\n\nCertDesk",
             a.name

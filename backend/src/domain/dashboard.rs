@@ -13,12 +13,13 @@ use certdesk_shared::dashboard::{
 };
 use certdesk_shared::payment::PaymentStatus;
 use certdesk_shared::request::RequestKind;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::payment::TRANSFER;
 use super::review::working_days_left;
 use super::{sql, staff};
+use crate::BEIJING;
 use crate::entity::request::{Kind, Status};
 use crate::entity::staff as staff_entity;
 use crate::error::AppError;
@@ -41,7 +42,7 @@ pub async fn dashboard(
 
 /// The moment of the figures, in Beijing time (as staff read it).
 fn as_of(now: DateTime<Utc>) -> String {
-    now.with_timezone(&cst()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    now.with_timezone(&BEIJING).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// One chart, by its one query.
@@ -55,17 +56,12 @@ pub async fn chart(db: &impl ConnectionTrait, chart: ChartKind, now: DateTime<Ut
     }
 }
 
-/// Beijing time, in which days and months turn.
-fn cst() -> FixedOffset {
-    crate::payment::alipay::BEIJING
-}
-
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    cst().from_local_datetime(&day.and_time(NaiveTime::MIN)).single().map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    BEIJING.from_local_datetime(&day.and_time(NaiveTime::MIN)).single().map_or_else(Utc::now, |t| t.with_timezone(&Utc))
 }
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&cst()).date_naive()
+    now.with_timezone(&BEIJING).date_naive()
 }
 
 /// The last [`DAYS`] Beijing days, today the last: their first instants and the end of today.
@@ -236,7 +232,7 @@ async fn expiring_per_week(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
     bounds.push(horizon);
     let categories = bounds[..WEEKS]
         .iter()
-        .map(|b| Category::Week(b.with_timezone(&cst()).format("%Y-%m-%d").to_string()))
+        .map(|b| Category::Week(b.with_timezone(&BEIJING).format("%Y-%m-%d").to_string()))
         .collect();
     let text = format!(
         "SELECT {} AS bar, COUNT(*) AS n FROM certificate WHERE status IN ('valid', 'hold') \

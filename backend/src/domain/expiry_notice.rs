@@ -11,7 +11,7 @@
 
 use certdesk_shared::notice::{Notice, NoticeList, THRESHOLDS, renew_path};
 use certdesk_shared::{ErrorCode, Mobile};
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QueryResult, QuerySelect,
@@ -226,10 +226,7 @@ async fn send_one(
 
 /// The expiry date as the holder reads it (China Standard Time).
 fn local_date(at: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => at.with_timezone(&cst).format("%Y-%m-%d").to_string(),
-        None => at.format("%Y-%m-%d").to_string(),
-    }
+    at.with_timezone(&crate::BEIJING).format("%Y-%m-%d").to_string()
 }
 
 /// Whole days left, rounded up (a certificate that expires in 29 days and an hour has 30).

@@ -541,7 +541,7 @@ pub async fn statement(
     use chrono::{NaiveDate, TimeZone};
     let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| ErrorCode::NotFound)?;
     let end = start.checked_add_months(chrono::Months::new(1)).ok_or(ErrorCode::NotFound)?;
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).ok_or(ErrorCode::Internal)?;
+    let cst = crate::BEIJING;
     let at = |d: NaiveDate| {
         cst.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc))
     };

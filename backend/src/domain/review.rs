@@ -74,9 +74,7 @@ fn made_with(a: &request::Model, own: &OwnPhone) -> bool {
 /// Working days (Monday to Friday) left of the review promise; negative when overdue.
 pub fn working_days_left(submitted: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     use chrono::{Datelike, Weekday};
-    let Some(cst) = chrono::FixedOffset::east_opt(8 * 3600) else {
-        return REVIEW_WORKING_DAYS;
-    };
+    let cst = crate::BEIJING;
     let (mut day, today) = (submitted.with_timezone(&cst).date_naive(), now.with_timezone(&cst).date_naive());
     let mut used = 0;
     while day < today {

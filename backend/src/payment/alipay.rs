@@ -23,7 +23,9 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use certdesk_shared::payment::PayWay;
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+use crate::BEIJING;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
@@ -47,12 +49,6 @@ pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 const TRIES: u32 = 3;
 /// The total time of a call when no configuration says otherwise (`CERTDESK_PAYMENT_TIMEOUT_MS`).
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Beijing time (UTC+8 all year: China keeps no daylight saving time).
-pub const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
 
 /// A time as Alipay writes it.
 pub fn alipay_time(t: DateTime<Utc>) -> String {

@@ -424,7 +424,7 @@ impl PaymentProvider for WechatPay {
     }
 
     async fn precreate(&self, order: &NewOrder) -> Result<String, PayError> {
-        let china = chrono::FixedOffset::east_opt(8 * 3600).ok_or(PayError::Provider("UTC+8".into()))?;
+        let china = crate::BEIJING;
         let keys = self.keys().await?;
         let body = json!({
             "appid": keys.appid,

@@ -29,10 +29,10 @@ fn value(c: &Chart, key: SeriesKey, bar: usize) -> i64 {
     c.series.iter().find(|s| s.key == key).map_or(0, |s| s.values[bar])
 }
 
-async fn a_request(app: &TestApp, kind: request::Kind, status: request::Status, submitted: Option<DateTime<Utc>>) {
-    let n = uuid_like();
+/// A request row as a submission leaves it (no price, scan to pay).
+fn request_row(kind: request::Kind, status: request::Status, submitted: Option<DateTime<Utc>>) -> request::ActiveModel {
     request::ActiveModel {
-        id: Set(format!("dash-{n}")),
+        id: Set(format!("dash-{}", uuid_like())),
         account_id: Set("dash-account".into()),
         kind: Set(kind),
         status: Set(status),
@@ -45,27 +45,18 @@ async fn a_request(app: &TestApp, kind: request::Kind, status: request::Status, 
         submitted_at: Set(submitted),
         ..Default::default()
     }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
+}
+
+async fn a_request(app: &TestApp, kind: request::Kind, status: request::Status, submitted: Option<DateTime<Utc>>) {
+    request_row(kind, status, submitted).insert(&app.state.db).await.unwrap();
 }
 
 async fn a_settlement_approval(app: &TestApp, decided: DateTime<Utc>, fen: i64) {
     request::ActiveModel {
-        id: Set(format!("dash-{}", uuid_like())),
-        account_id: Set("dash-account".into()),
-        kind: Set(request::Kind::Apply),
-        status: Set(request::Status::Approved),
-        step: Set(7),
         billing_mode: Set("settlement".into()),
-        reasons: Set("[]".into()),
-        review_round: Set(1),
         price_fen: Set(Some(fen)),
-        created_at: Set(decided),
-        updated_at: Set(decided),
-        submitted_at: Set(Some(decided)),
         decided_at: Set(Some(decided)),
-        ..Default::default()
+        ..request_row(request::Kind::Apply, request::Status::Approved, Some(decided))
     }
     .insert(&app.state.db)
     .await
