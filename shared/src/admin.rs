@@ -316,6 +316,31 @@ mod section_tests {
     }
 
     #[test]
+    fn a_sort_goes_through_the_address_and_back() {
+        assert_eq!(Sort::<InvoiceColumn>::parse(""), Some(InvoiceColumn::DEFAULT));
+        let by_amount = Sort::<InvoiceColumn>::parse("-amount").unwrap();
+        assert_eq!(by_amount, Sort { column: InvoiceColumn::Amount, descending: true });
+        assert_eq!(Sort::parse(&by_amount.param()), Some(by_amount));
+        assert_eq!(Sort::<InvoiceColumn>::parse("amount; drop table"), None);
+        assert_eq!(Sort::<InvoiceColumn>::parse("--amount"), None);
+        // A heading clicked twice turns its order round; another heading starts ascending.
+        assert_eq!(by_amount.by(InvoiceColumn::Amount).descending, false);
+        assert_eq!(by_amount.by(InvoiceColumn::Amount).by(InvoiceColumn::Amount), by_amount);
+        assert_eq!(by_amount.by(InvoiceColumn::Title), Sort { column: InvoiceColumn::Title, descending: false });
+        for c in CustomerColumn::ALL {
+            assert_eq!(Sort::<CustomerColumn>::parse(c.as_str()).map(|s| s.column), Some(*c));
+        }
+        let q = QueueQuery {
+            kind: "renew".into(),
+            q: "天津".into(),
+            sort: "-kind".into(),
+            page: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(QueueQuery::from_query(&q.to_query()), q);
+    }
+
+    #[test]
     fn each_section_has_one_address_in_its_bundle() {
         for s in Section::ALL {
             assert_eq!(Section::from_path(s.path()), Some(s));
@@ -379,6 +404,11 @@ impl<T> Page<T> {
     /// How many pages the matching rows fill (at least one, for "page 1 of 1").
     pub fn pages(&self) -> u64 {
         self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+
+    /// The same page with other items (the rows made into what the list shows).
+    pub fn with<U>(&self, items: Vec<U>) -> Page<U> {
+        Page { items, total: self.total, page: self.page, per_page: self.per_page }
     }
 }
 
@@ -453,15 +483,226 @@ pub trait ListQuery: Serialize + serde::de::DeserializeOwned + Default {
 }
 
 /// `GET /api/admin/customers?q=`: 客服's search, by phone (the account's or an operator's), by
-/// acceptance number, or by a person's or unit's name (whole, no wildcards).
+/// acceptance number, or by a person's or unit's name (whole, no wildcards), a page at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomerQuery {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub q: String,
+    /// A [`CustomerColumn`], `-` first for descending; newest accounts first when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
 }
 
 impl ListQuery for CustomerQuery {}
+
+/// A column a list sorts by, as the query string's `sort` names it.
+pub trait SortColumn: Copy + Eq + Send + Sync + 'static {
+    const ALL: &'static [Self];
+    /// The order of a list asked without `sort`.
+    const DEFAULT: Sort<Self>;
+    fn as_str(self) -> &'static str;
+}
+
+/// The order of a list: by a column, ascending, or descending (`-amount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<C> {
+    pub column: C,
+    pub descending: bool,
+}
+
+impl<C: SortColumn> Sort<C> {
+    /// `submitted_at`, `-amount`; empty is the list's default order; an unknown column is `None`.
+    pub fn parse(s: &str) -> Option<Sort<C>> {
+        if s.is_empty() {
+            return Some(C::DEFAULT);
+        }
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, s),
+        };
+        C::ALL.iter().find(|c| c.as_str() == name).map(|&column| Sort { column, descending })
+    }
+
+    /// As the query string says it.
+    pub fn param(self) -> String {
+        format!("{}{}", if self.descending { "-" } else { "" }, self.column.as_str())
+    }
+
+    /// What a click on `column`'s heading asks: the other direction of the same column, or
+    /// another column ascending.
+    pub fn by(self, column: C) -> Sort<C> {
+        Sort { column, descending: column == self.column && !self.descending }
+    }
+}
+
+/// A list's columns: the enum, its names in the query string, and the default order.
+macro_rules! sort_columns {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }
+        default $default:ident $descending:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl SortColumn for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            const DEFAULT: Sort<Self> = Sort { column: $name::$default, descending: $descending };
+            fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+    };
+}
+
+sort_columns! {
+    /// 审核's queue: oldest submission first (the nearest deadline).
+    QueueColumn { SubmittedAt = "submitted_at", AcceptanceNo = "acceptance_no", Kind = "kind" }
+    default SubmittedAt false
+}
+sort_columns! {
+    /// 邮寄: the longest waiting first.
+    ShipmentColumn { DecidedAt = "decided_at", AcceptanceNo = "acceptance_no" }
+    default DecidedAt false
+}
+sort_columns! {
+    /// 发票申请: the longest waiting first.
+    InvoiceColumn { RequestedAt = "requested_at", Amount = "amount", Title = "title" }
+    default RequestedAt false
+}
+sort_columns! {
+    /// 转账确认: the longest waiting first.
+    TransferColumn { CreatedAt = "created_at", Amount = "amount", TradeNo = "trade_no" }
+    default CreatedAt false
+}
+sort_columns! {
+    /// 员工: in the order they were added.
+    StaffColumn { CreatedAt = "created_at", Username = "username", DisplayName = "display_name" }
+    default CreatedAt false
+}
+sort_columns! {
+    /// 客户: the newest accounts first.
+    CustomerColumn { RegisteredAt = "registered_at", Mobile = "mobile" }
+    default RegisteredAt true
+}
+
+/// `GET /api/admin/applications`: 审核's queue, by kind and status, searched by acceptance
+/// number, phone (the account's or the operator's) or unit / holder name (whole).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    /// A request kind (`renew`, …); every kind when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// `submitted` or `resubmitted`; both when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// A [`QueueColumn`], `-` first for descending.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for QueueQuery {}
+
+/// `GET /api/admin/shipments`: 邮寄, the approved requests still to be posted, searched as the
+/// queue is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShipmentQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// A [`ShipmentColumn`], `-` first for descending.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for ShipmentQuery {}
+
+/// `GET /api/admin/invoices` and `GET /api/admin/invoices.csv`: 发票申请 by status, searched by
+/// acceptance number, phone, unit name (the title), or tax number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceQuery {
+    /// `requested` (待开票) or `issued`; both when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// An [`InvoiceColumn`], `-` first for descending.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for InvoiceQuery {}
+
+/// `GET /api/admin/transfers` and `GET /api/admin/transfers.csv`: 转账确认, the transfers whose
+/// voucher waits, searched by trade number, acceptance number, phone or unit name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransferQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// A [`TransferColumn`], `-` first for descending.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for TransferQuery {}
+
+/// A bank transfer waiting for finance to see the money (转账确认).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    pub out_trade_no: String,
+    pub application_id: String,
+    pub acceptance_no: Option<String>,
+    /// The unit or person the request is for.
+    pub payer: Option<String>,
+    pub amount_fen: i64,
+    /// When the voucher was uploaded.
+    pub created_at: String,
+    pub voucher_name: Option<String>,
+}
+
+/// `GET /api/admin/staff`: 员工 by role, searched by user name, name or phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StaffQuery {
+    /// A [`StaffRole`]; every role when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub role: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// A [`StaffColumn`], `-` first for descending.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+}
+
+impl ListQuery for StaffQuery {}
 
 /// A customer account as 客服 finds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -69,6 +69,7 @@ pub async fn start(
         certificate_info: None,
         operator: None,
         delivery: None,
+        ships_by_post: false,
         price_fen: None,
         reasons: "[]".into(),
         auth_code_hash: None,
@@ -196,6 +197,7 @@ pub async fn save_step(
         Step::Delivery(d) => {
             invalid(d.check())?;
             active.delivery = Set(Some(json(&d)?));
+            active.ships_by_post = Set(d.method == certdesk_shared::apply::DeliveryMethod::Post);
             5
         }
         Step::ChallengePhrase(phrase) => {

@@ -207,6 +207,7 @@ pub async fn start(
         certificate_info: None,
         operator: None,
         delivery: None,
+        ships_by_post: false,
         // Free of charge: the seeds price no change.
         price_fen: Some(0),
         reasons: "[]".into(),

@@ -2,14 +2,18 @@
 //! ([`StaffRole::sections`]), each queue with how many items wait in it. A count is the length
 //! of the very list the section shows (the same domain query), so the two cannot disagree.
 
-use certdesk_shared::admin::{OutboxMessage, OutboxQuery, Page, Section, SectionEntry};
-use certdesk_shared::apply::InvoiceStatus;
+use certdesk_shared::admin::{
+    InvoiceQuery, OutboxMessage, OutboxQuery, Page, QueueQuery, Section, SectionEntry, ShipmentQuery, TransferQuery,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::paging::Paging;
 use super::{invoice, payment, review, shipping, staff, staff_revocation};
 use crate::entity::{outbox_message, staff as staff_entity};
 use crate::error::AppError;
+
+/// A count is the `total` of the list's first page; one row is enough to read it.
+const ONE: Option<u64> = Some(1);
 
 /// The sections this member may open, in navigation order; none for a disabled member or a
 /// role this build does not know.
@@ -21,11 +25,20 @@ pub async fn sections(db: &impl ConnectionTrait, member: &staff_entity::Model) -
     for section in role.sections() {
         let waiting = match section {
             // What this reviewer may decide: requests made with their own phone are not theirs.
-            Section::Review => Some(review::queue(db, None, None, member).await?.len()),
-            Section::Revocations => Some(staff_revocation::pending(db).await?.len()),
-            Section::Shipping => Some(shipping::awaiting_shipment(db).await?.len()),
-            Section::Invoices => Some(invoice::queue(db, Some(InvoiceStatus::Requested)).await?.len()),
-            Section::Transfers => Some(payment::pending_transfers(db).await?.len()),
+            Section::Review => {
+                Some(review::queue(db, &QueueQuery { per_page: ONE, ..Default::default() }, member).await?.total)
+            }
+            Section::Revocations => Some(staff_revocation::pending(db).await?.len() as u64),
+            Section::Shipping => Some(
+                shipping::awaiting_shipment(db, &ShipmentQuery { per_page: ONE, ..Default::default() }).await?.total,
+            ),
+            Section::Invoices => {
+                let waiting = InvoiceQuery { status: "requested".into(), per_page: ONE, ..Default::default() };
+                Some(invoice::queue(db, &waiting).await?.total)
+            }
+            Section::Transfers => Some(
+                payment::pending_transfers(db, &TransferQuery { per_page: ONE, ..Default::default() }).await?.total,
+            ),
             Section::Dashboard
             | Section::Customers
             | Section::Statements
@@ -36,7 +49,7 @@ pub async fn sections(db: &impl ConnectionTrait, member: &staff_entity::Model) -
             | Section::Outbox
             | Section::Audit => None,
         };
-        out.push(SectionEntry { section, waiting: waiting.map(|n| n as u64) });
+        out.push(SectionEntry { section, waiting });
     }
     Ok(out)
 }

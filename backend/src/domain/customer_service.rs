@@ -4,17 +4,21 @@
 //! look-up of a customer's data is in the audit trail, with who looked.
 
 use certdesk_shared::account::mask_middle;
-use certdesk_shared::admin::{CustomerFile, CustomerSummary, NOTE_MAX_CHARS, NewRequestNote, RequestNote, SentMessage};
+use certdesk_shared::admin::{
+    CustomerColumn, CustomerFile, CustomerQuery, CustomerSummary, NOTE_MAX_CHARS, NewRequestNote, Page, RequestNote,
+    SentMessage,
+};
 use certdesk_shared::apply::OperatorInfo;
-use certdesk_shared::{ErrorCode, ValidationError};
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
 use super::audit::{self, AuditKey, Event};
+use super::paging::{ListAsk, fetch, refuse};
 use super::request::{find, parse};
 use super::{ClientMeta, new_id};
 use crate::entity::request::{Kind, Status};
@@ -22,8 +26,6 @@ use crate::entity::{account, outbox_message, request, request_note, staff};
 use crate::error::AppError;
 use crate::notify::Notifier;
 
-/// The most customers one search answers.
-const MATCHES: u64 = 20;
 /// The most messages a customer's file shows.
 const MESSAGES: u64 = 100;
 /// New download authorization codes for one request, per hour.
@@ -48,51 +50,45 @@ pub async fn search(
     db: &(impl ConnectionTrait + TransactionTrait),
     key: &AuditKey,
     member: &staff::Model,
-    q: &str,
+    query: &CustomerQuery,
     meta: &ClientMeta,
-) -> Result<Vec<CustomerSummary>, AppError> {
-    let q = q.trim();
+) -> Result<Page<CustomerSummary>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<CustomerColumn>::parse(&query.q, &query.sort, query.page, query.per_page, &mut errors);
+    let q = query.q.trim();
     if q.is_empty() {
-        return Err(AppError::field("q", ValidationError::Required));
+        errors.push(FieldError { field: "q".into(), error: ValidationError::Required });
+    } else if q.contains(['*', '%', '_', '?']) {
+        errors.push(FieldError { field: "q".into(), error: ValidationError::Wildcard });
     }
-    if q.chars().count() > 100 {
-        return Err(AppError::field("q", ValidationError::TooLong));
-    }
-    if q.contains(['*', '%', '_', '?']) {
-        return Err(AppError::field("q", ValidationError::Wildcard));
-    }
+    refuse(errors)?;
     // Accounts named by their requests: an operator's phone, an acceptance number, a holder.
-    let by_request: Vec<String> = request::Entity::find()
-        .select_only()
+    let by_request = Query::select()
         .column(request::Column::AccountId)
-        .filter(
-            Condition::any()
-                .add(request::Column::OperatorMobile.eq(q))
-                .add(request::Column::AcceptanceNo.eq(q.to_uppercase()))
-                .add(request::Column::SearchName.eq(q)),
-        )
-        .distinct()
-        .limit(MATCHES)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let found = account::Entity::find()
-        .filter(
-            Condition::any()
-                .add(account::Column::Mobile.eq(q))
-                .add(account::Column::Name.eq(q))
-                .add(account::Column::OrgName.eq(q))
-                .add(account::Column::Id.is_in(by_request)),
-        )
-        .order_by_desc(account::Column::CreatedAt)
-        .limit(MATCHES)
-        .all(db)
-        .await?;
-    let detail = serde_json::json!({ "q": q, "found": found.iter().map(|a| a.id.as_str()).collect::<Vec<_>>() });
+        .from(request::Entity)
+        .cond_where(super::request::matching(q))
+        .to_owned();
+    let find = account::Entity::find().filter(
+        Condition::any()
+            .add(account::Column::Mobile.eq(q))
+            .add(account::Column::Name.eq(q))
+            .add(account::Column::OrgName.eq(q))
+            .add(account::Column::Id.in_subquery(by_request)),
+    );
+    let column = match ask.sort.column {
+        CustomerColumn::RegisteredAt => account::Column::CreatedAt,
+        CustomerColumn::Mobile => account::Column::Mobile,
+    };
+    let (found, total) = fetch(db, find, column, ask.order(), account::Column::Id, ask.paging).await?;
+    let detail = serde_json::json!({
+        "q": q,
+        "page": ask.paging.page,
+        "found": found.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+    });
     let actor = audit::staff(&member.id);
     audit::append(db, key, Event { actor: &actor, action: "customer_searched", subject: q, ip: &meta.ip, detail })
         .await?;
-    Ok(found.iter().map(summary).collect())
+    Ok(ask.paging.page(found.iter().map(summary).collect(), total))
 }
 
 /// One customer's file. Audited (`customer_viewed`, the account's phone as the object).

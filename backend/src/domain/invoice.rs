@@ -2,13 +2,17 @@
 //! application (the amount is the application's price); finance issues it, which makes a PDF
 //! e-invoice, e-mails it to the address given and keeps it for download. 待开票 → 已开票.
 
-use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{InvoiceColumn, InvoiceQuery, Page};
 use certdesk_shared::apply::{InvoiceRequest, InvoiceStatus, InvoiceView};
 use certdesk_shared::request::RequestStatus;
+use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+};
 
 use super::audit::{self, AuditKey, Event};
+use super::paging::{ListAsk, fetch, refuse};
 use super::{ClientMeta, exec, new_id};
 use crate::entity::{invoice, request};
 use crate::error::AppError;
@@ -83,12 +87,41 @@ pub async fn of_account(db: &impl ConnectionTrait, account_id: &str) -> Result<V
         .await?)
 }
 
-pub async fn queue(db: &impl ConnectionTrait, status: Option<InvoiceStatus>) -> Result<Vec<invoice::Model>, AppError> {
-    let mut q = invoice::Entity::find().order_by_asc(invoice::Column::RequestedAt);
+/// 发票申请: one page of the invoices asked for, by status, the longest waiting first unless
+/// asked otherwise; `q` is the unit (the invoice's title), a tax number, an invoice number, or
+/// what names the request ([`matching`](super::request::matching)).
+pub async fn queue(db: &impl ConnectionTrait, q: &InvoiceQuery) -> Result<Page<invoice::Model>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<InvoiceColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let status = match q.status.as_str() {
+        "" => None,
+        s @ ("requested" | "issued") => Some(s),
+        _ => {
+            errors.push(FieldError { field: "status".into(), error: ValidationError::OutOfRange });
+            None
+        }
+    };
+    refuse(errors)?;
+    let mut find = invoice::Entity::find();
     if let Some(s) = status {
-        q = q.filter(invoice::Column::Status.eq(if s == InvoiceStatus::Issued { "issued" } else { "requested" }));
+        find = find.filter(invoice::Column::Status.eq(s));
     }
-    Ok(q.all(db).await?)
+    if let Some(words) = &ask.q {
+        find = find.filter(
+            Condition::any()
+                .add(invoice::Column::Title.eq(words.as_str()))
+                .add(invoice::Column::TaxNumber.eq(words.to_uppercase()))
+                .add(invoice::Column::InvoiceNo.eq(words.as_str()))
+                .add(invoice::Column::RequestId.in_subquery(super::request::ids_matching(words))),
+        );
+    }
+    let column = match ask.sort.column {
+        InvoiceColumn::RequestedAt => invoice::Column::RequestedAt,
+        InvoiceColumn::Amount => invoice::Column::AmountFen,
+        InvoiceColumn::Title => invoice::Column::Title,
+    };
+    let (rows, total) = fetch(db, find, column, ask.order(), invoice::Column::Id, ask.paging).await?;
+    Ok(ask.paging.page(rows, total))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<invoice::Model, AppError> {

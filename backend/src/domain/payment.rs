@@ -5,6 +5,7 @@
 //! the currency and the amount.
 
 use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{Page, TransferColumn, TransferQuery};
 use certdesk_shared::apply::BillingMode;
 use certdesk_shared::payment::{PayWay, PaymentOrder, PaymentStatus};
 use certdesk_shared::request::RequestStatus;
@@ -13,6 +14,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 
 use super::audit::{self, AuditKey, Event};
 use super::exec;
+use super::paging::{ListAsk, fetch, refuse};
 use crate::entity::request::Status;
 use crate::entity::{payment_order, request};
 use crate::error::AppError;
@@ -486,14 +488,33 @@ pub async fn transfer_voucher(
     Ok(model)
 }
 
-/// Transfers waiting for finance.
-pub async fn pending_transfers(db: &impl ConnectionTrait) -> Result<Vec<payment_order::Model>, AppError> {
-    Ok(payment_order::Entity::find()
+/// 转账确认: one page of the transfers waiting for finance, the longest waiting first unless
+/// asked otherwise; `q` is a trade number or what names the request
+/// ([`matching`](super::request::matching)).
+pub async fn pending_transfers(
+    db: &impl ConnectionTrait,
+    q: &TransferQuery,
+) -> Result<Page<payment_order::Model>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<TransferColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    refuse(errors)?;
+    let mut find = payment_order::Entity::find()
         .filter(payment_order::Column::Provider.eq(TRANSFER))
-        .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()))
-        .order_by_asc(payment_order::Column::CreatedAt)
-        .all(db)
-        .await?)
+        .filter(payment_order::Column::Status.eq(PaymentStatus::NotPaid.as_str()));
+    if let Some(words) = &ask.q {
+        find = find.filter(
+            sea_orm::Condition::any()
+                .add(payment_order::Column::OutTradeNo.eq(words.as_str()))
+                .add(payment_order::Column::RequestId.in_subquery(super::request::ids_matching(words))),
+        );
+    }
+    let column = match ask.sort.column {
+        TransferColumn::CreatedAt => payment_order::Column::CreatedAt,
+        TransferColumn::Amount => payment_order::Column::AmountFen,
+        TransferColumn::TradeNo => payment_order::Column::OutTradeNo,
+    };
+    let (rows, total) = fetch(db, find, column, ask.order(), payment_order::Column::OutTradeNo, ask.paging).await?;
+    Ok(ask.paging.page(rows, total))
 }
 
 /// Finance confirms the money arrived (once).

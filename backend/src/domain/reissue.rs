@@ -192,6 +192,7 @@ pub async fn start(
         certificate_info: None,
         operator: None,
         delivery: None,
+        ships_by_post: false,
         price_fen: Some(t.reissue_price_fen),
         reasons: "[]".into(),
         auth_code_hash: None,
@@ -259,15 +260,22 @@ async fn save(
     step: i32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let delivery = match delivery {
-        Some(d) => Some(json(d)?),
-        None => r.delivery.clone(),
+    let (delivery, by_post) = match delivery {
+        Some(d) => (Some(json(d)?), d.method == certdesk_shared::apply::DeliveryMethod::Post),
+        None => (r.delivery.clone(), r.ships_by_post),
     };
     let n = exec(
         db,
-        "UPDATE request SET payload = $2, delivery = $3, step = $4, updated_at = $5 \
+        "UPDATE request SET payload = $2, delivery = $3, ships_by_post = $4, step = $5, updated_at = $6 \
          WHERE id = $1 AND status IN ('draft', 'rejected')",
-        vec![r.id.clone().into(), json(payload)?.into(), delivery.into(), r.step.max(step).into(), now.into()],
+        vec![
+            r.id.clone().into(),
+            json(payload)?.into(),
+            delivery.into(),
+            by_post.into(),
+            r.step.max(step).into(),
+            now.into(),
+        ],
     )
     .await?
     .rows_affected();

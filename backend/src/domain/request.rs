@@ -231,6 +231,7 @@ pub fn draft_on_certificate(
         certificate_info: None,
         operator: None,
         delivery: None,
+        ships_by_post: false,
         price_fen: None,
         reasons: "[]".into(),
         auth_code_hash: None,
@@ -427,6 +428,33 @@ pub const OPEN: [Status; 6] =
     [Status::Draft, Status::Submitted, Status::Rejected, Status::Resubmitted, Status::Approved, Status::Issued];
 
 /// Any request, for staff.
+/// The requests a staff list's search words name, exactly: by acceptance number, by the
+/// unit's or holder's name, by the operator's phone, or by the phone of the account that made
+/// them.
+pub fn matching(q: &str) -> sea_orm::Condition {
+    use crate::entity::account;
+    use sea_orm::sea_query::Query;
+    let by_phone = Query::select()
+        .column(account::Column::Id)
+        .from(account::Entity)
+        .and_where(account::Column::Mobile.eq(q))
+        .to_owned();
+    sea_orm::Condition::any()
+        .add(request::Column::AcceptanceNo.eq(q.to_uppercase()))
+        .add(request::Column::SearchName.eq(q))
+        .add(request::Column::OperatorMobile.eq(q))
+        .add(request::Column::AccountId.in_subquery(by_phone))
+}
+
+/// The ids of the requests [`matching`] `q`, for a list of rows that belong to requests.
+pub fn ids_matching(q: &str) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(request::Column::Id)
+        .from(request::Entity)
+        .cond_where(matching(q))
+        .to_owned()
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<request::Model, AppError> {
     request::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
 }

@@ -4,13 +4,15 @@
 //! authorization code by SMS and e-mail; an approved request of another kind is fulfilled by
 //! its holder, signed in, with the token that holds the certificate.
 
+use certdesk_shared::admin::{Page, QueueColumn, QueueQuery};
 use certdesk_shared::apply::{FieldReason, OperatorInfo, ReviewDecision};
 use certdesk_shared::request::{RequestKind, RequestStatus};
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, Value};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait, Value};
 
 use super::audit::{self, AuditKey, Event};
+use super::paging::{ListAsk, fetch, refuse};
 use super::request::{Transition, advance, find, find_submitted, json, parse};
 use super::{ClientMeta, sha256_hex};
 use crate::ca::CaService;
@@ -26,30 +28,60 @@ fn field(field: &str, error: ValidationError) -> AppError {
     AppError::Validation(vec![FieldError { field: field.into(), error }])
 }
 
-/// The review queue: requests waiting for review, oldest first. `status` narrows it to one
-/// of the waiting statuses (no other status is listed: a draft is the customer's own
-/// business, a decided request waits for nobody), `kind` to one 业务类型. Requests made with
-/// the reviewer's own phone are not theirs to review, so they are left out.
+/// The review queue: requests waiting for review, a page at a time, oldest first unless
+/// asked otherwise. `status` narrows it to one of the waiting statuses (no other status is
+/// listed: a draft is the customer's own business, a decided request waits for nobody),
+/// `kind` to one 业务类型, `q` to the requests it names ([`request::matching`](super::request::matching)).
+/// Requests made with the reviewer's own phone are not theirs to review, so they are left out.
 pub async fn queue(
     db: &impl ConnectionTrait,
-    status: Option<RequestStatus>,
-    kind: Option<RequestKind>,
+    q: &QueueQuery,
     reviewer: &staff::Model,
-) -> Result<Vec<request::Model>, AppError> {
-    let statuses: Vec<Status> = match status {
-        Some(s) if s.awaiting_review() => vec![s.into()],
-        Some(_) => return Err(field("status", ValidationError::OutOfRange)),
-        None => vec![Status::Submitted, Status::Resubmitted],
+) -> Result<Page<request::Model>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<QueueColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let statuses: Vec<Status> = match q.status.as_str() {
+        "" => vec![Status::Submitted, Status::Resubmitted],
+        s => match RequestStatus::parse(s) {
+            Some(s) if s.awaiting_review() => vec![s.into()],
+            _ => {
+                errors.push(FieldError { field: "status".into(), error: ValidationError::OutOfRange });
+                Vec::new()
+            }
+        },
     };
+    let kind = match q.kind.as_str() {
+        "" => None,
+        k => RequestKind::parse(k).or_else(|| {
+            errors.push(FieldError { field: "kind".into(), error: ValidationError::OutOfRange });
+            None
+        }),
+    };
+    refuse(errors)?;
     let mut find = request::Entity::find().filter(request::Column::Status.is_in(statuses));
     if let Some(k) = kind {
         find = find.filter(request::Column::Kind.eq(Kind::from(k)));
     }
-    let mut rows = find.order_by_asc(request::Column::SubmittedAt).all(db).await?;
-    if let Some(own) = own_account(db, reviewer).await? {
-        rows.retain(|a| !made_with(a, &own));
+    if let Some(words) = &ask.q {
+        find = find.filter(super::request::matching(words));
     }
-    Ok(rows)
+    if let Some(own) = own_account(db, reviewer).await? {
+        // What `made_with` says, in SQL (an operator's phone may be missing).
+        let other_operator = Condition::any()
+            .add(request::Column::OperatorMobile.is_null())
+            .add(request::Column::OperatorMobile.ne(own.mobile.as_str()));
+        find = find.filter(other_operator);
+        if let Some(account_id) = own.account_id {
+            find = find.filter(request::Column::AccountId.ne(account_id));
+        }
+    }
+    let column = match ask.sort.column {
+        QueueColumn::SubmittedAt => request::Column::SubmittedAt,
+        QueueColumn::AcceptanceNo => request::Column::AcceptanceNo,
+        QueueColumn::Kind => request::Column::Kind,
+    };
+    let (rows, total) = fetch(db, find, column, ask.order(), request::Column::Id, ask.paging).await?;
+    Ok(ask.paging.page(rows, total))
 }
 
 /// A staff member's own phone and the customer account registered with it, if any.

@@ -2,7 +2,8 @@
 //! tracking number staff record, and the customer's 邮寄查询.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::{CertificateInfo, DeliveryInfo};
+use certdesk_shared::admin::{Page, ShipmentColumn, ShipmentQuery};
+use certdesk_shared::apply::CertificateInfo;
 use certdesk_shared::{FieldError, ValidationError};
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -10,25 +11,32 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::ClientMeta;
 use super::audit::{self, AuditKey, Event};
 use super::invalid;
+use super::paging::{ListAsk, fetch, refuse};
 use super::request::{find, parse};
 use crate::entity::request::{self, Status};
 use crate::error::AppError;
 
-/// Approved applications to be posted that have no tracking number yet, oldest first.
-pub async fn awaiting_shipment(db: &impl ConnectionTrait) -> Result<Vec<request::Model>, AppError> {
+/// Approved requests whose token goes by post and that have no tracking number yet, a page
+/// at a time, the longest waiting first unless asked otherwise; `q` names requests as the
+/// review queue's search does.
+pub async fn awaiting_shipment(db: &impl ConnectionTrait, q: &ShipmentQuery) -> Result<Page<request::Model>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<ShipmentColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    refuse(errors)?;
     let statuses = [Status::Approved, Status::Issued, Status::Done];
-    let apps = request::Entity::find()
-        .filter(request::Column::Status.is_in(statuses))
+    let mut find = request::Entity::find()
+        .filter(request::Column::ShipsByPost.eq(true))
         .filter(request::Column::TrackingNo.is_null())
-        .order_by_asc(request::Column::SubmittedAt)
-        .all(db)
-        .await?;
-    Ok(apps
-        .into_iter()
-        .filter(|a| {
-            parse::<DeliveryInfo>(&a.delivery).is_some_and(|d| d.method == certdesk_shared::apply::DeliveryMethod::Post)
-        })
-        .collect())
+        .filter(request::Column::Status.is_in(statuses));
+    if let Some(words) = &ask.q {
+        find = find.filter(super::request::matching(words));
+    }
+    let column = match ask.sort.column {
+        ShipmentColumn::DecidedAt => request::Column::DecidedAt,
+        ShipmentColumn::AcceptanceNo => request::Column::AcceptanceNo,
+    };
+    let (rows, total) = fetch(db, find, column, ask.order(), request::Column::Id, ask.paging).await?;
+    Ok(ask.paging.page(rows, total))
 }
 
 /// Records the courier and tracking number of a posted certificate (邮寄).

@@ -2,15 +2,15 @@
 //! command line), enrolment of their security key through a one-time link, role changes,
 //! and offboarding (a disabled member's sessions end and keys go at once).
 
-use certdesk_shared::admin::{StaffMember, StaffRole};
+use certdesk_shared::admin::{Page, StaffColumn, StaffMember, StaffQuery, StaffRole};
 use certdesk_shared::{ErrorCode, Mobile};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr, TransactionTrait,
 };
 
 use super::audit::{self, AuditKey, Event};
+use super::paging::{ListAsk, fetch, refuse};
 use super::{ClientMeta, new_id, random_token, sha256_hex};
 use crate::entity::{staff, webauthn_credential};
 use crate::error::AppError;
@@ -54,8 +54,41 @@ pub async fn by_username(db: &impl ConnectionTrait, username: &str) -> Result<Op
     Ok(staff::Entity::find().filter(staff::Column::Username.eq(username.trim())).one(db).await?)
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<staff::Model>, AppError> {
-    Ok(staff::Entity::find().order_by_asc(staff::Column::CreatedAt).all(db).await?)
+/// 员工: one page, by role, searched by user name, name or phone (whole), in the order they
+/// were added unless asked otherwise.
+pub async fn list(db: &impl ConnectionTrait, q: &StaffQuery) -> Result<Page<staff::Model>, AppError> {
+    let mut errors = Vec::new();
+    let ask = ListAsk::<StaffColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let role = match q.role.as_str() {
+        "" => None,
+        r => StaffRole::parse(r).or_else(|| {
+            errors.push(certdesk_shared::FieldError {
+                field: "role".into(),
+                error: certdesk_shared::ValidationError::OutOfRange,
+            });
+            None
+        }),
+    };
+    refuse(errors)?;
+    let mut find = staff::Entity::find();
+    if let Some(r) = role {
+        find = find.filter(staff::Column::Role.eq(r.as_str()));
+    }
+    if let Some(words) = &ask.q {
+        find = find.filter(
+            sea_orm::Condition::any()
+                .add(staff::Column::Username.eq(words.as_str()))
+                .add(staff::Column::DisplayName.eq(words.as_str()))
+                .add(staff::Column::Mobile.eq(words.as_str())),
+        );
+    }
+    let column = match ask.sort.column {
+        StaffColumn::CreatedAt => staff::Column::CreatedAt,
+        StaffColumn::Username => staff::Column::Username,
+        StaffColumn::DisplayName => staff::Column::DisplayName,
+    };
+    let (rows, total) = fetch(db, find, column, ask.order(), staff::Column::Id, ask.paging).await?;
+    Ok(ask.paging.page(rows, total))
 }
 
 fn valid_username(u: &str) -> bool {

@@ -38,6 +38,8 @@ pub struct Model {
     pub decided_at: Option<DateTimeUtc>,
     pub courier: Option<String>,
     pub tracking_no: Option<String>,
+    /// The token goes by post (邮寄配送): set with the delivery step, read by 邮寄's list.
+    pub ships_by_post: bool,
     pub shipped_at: Option<DateTimeUtc>,
     /// Set at submission, for the public lookups (unit name, e-mail lower-cased, operator).
     pub search_name: Option<String>,

@@ -12,7 +12,7 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::account::{KeyRegistrationChallenge, KeySignInChallenge};
 use certdesk_shared::admin::{
     AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, FinishEnrolment, OutboxMessage, OutboxQuery, Page,
-    SectionEntry, StaffCreated, StaffMember, StaffSession, StartEnrolment, StartStaffSignIn,
+    SectionEntry, StaffCreated, StaffMember, StaffQuery, StaffSession, StartEnrolment, StartStaffSignIn,
 };
 use certdesk_shared::dashboard::Dashboard;
 use chrono::Utc;
@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use super::AppJson;
 use super::account::start_session;
 use super::auth::{Allowed, Client, ManageStaff, ReadAudit, ReadOutbox, StaffUser, clear_cookie, cookie, cookie_name};
+use super::csv::{formula_safe, line as csv_line, short_utc};
 use crate::domain::session::{self, Kind};
 use crate::domain::{audit, console, dashboard, security_key, staff};
 use crate::error::AppError;
@@ -193,15 +194,18 @@ async fn sign_out(State(state): State<AppState>, user: StaffUser) -> Result<Resp
     Ok(res)
 }
 
+/// 员工: one page.
 async fn list_staff(
     State(state): State<AppState>,
     _: Allowed<ManageStaff>,
-) -> Result<Json<Vec<StaffMember>>, AppError> {
+    Query(q): Query<StaffQuery>,
+) -> Result<Json<Page<StaffMember>>, AppError> {
+    let page = staff::list(&state.db, &q).await?;
     let mut out = Vec::new();
-    for s in staff::list(&state.db).await? {
-        out.push(staff::member(&state.db, &s).await?);
+    for s in &page.items {
+        out.push(staff::member(&state.db, s).await?);
     }
-    Ok(Json(out))
+    Ok(Json(page.with(out)))
 }
 
 pub fn enrol_url(public_url: &str, token: &str) -> String {
@@ -343,24 +347,4 @@ async fn audit_csv(
     );
     h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
     Ok(res)
-}
-
-/// One CSV record (RFC 4180 quoting, by the `csv` crate).
-fn csv_line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing into memory cannot fail; an empty line would only show where it did.
-    let _ = w.write_record(fields);
-    w.into_inner().unwrap_or_default()
-}
-
-/// A field a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a return
-/// first: words staff typed into a search are in the trail) with a `'` before it, as OWASP
-/// advises for CSV exports.
-fn formula_safe(field: &str) -> String {
-    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{field}") } else { field.to_owned() }
-}
-
-/// `2026-12-03 09:15:02`, as the console shows times.
-fn short_utc(t: &chrono::DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
 }

@@ -8,13 +8,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{InvoiceQuery, MAX_PER_PAGE, Page, QueueQuery, ShipmentQuery};
 use certdesk_shared::apply::{
     AccountBilling, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView, DownloadInfo, DownloadQuery,
-    FileType, InvoiceRequest, InvoiceStatus, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo,
-    ReviewDecision, ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
+    FileType, InvoiceRequest, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
+    ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
 };
-use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
-use certdesk_shared::{ErrorCode, FieldError, ValidationError};
+use certdesk_shared::request::RequestView;
 use chrono::Utc;
 
 use super::AppJson;
@@ -61,6 +62,7 @@ pub fn admin_router() -> Router<AppState> {
         .route("/accounts/{id}/billing", put(set_billing))
         .route("/shipments", get(awaiting_shipment))
         .route("/invoices", get(invoice_queue))
+        .route("/invoices.csv", get(invoice_csv))
         .route("/invoices/{id}/issue", post(issue_invoice))
         .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
 }
@@ -238,38 +240,20 @@ pub(super) fn issued_answer(state: &AppState, der: &[u8], uid: String, serial: S
     Ok(Issued { pem: crate::ca::asn1::pem("CERTIFICATE", der)?, certificate_uid: uid, serial, chain_pem })
 }
 
-#[derive(serde::Deserialize)]
-struct QueueQuery {
-    status: Option<String>,
-    kind: Option<String>,
-}
-
+/// 审核's queue: one page, with the working days left of each request's promise.
 async fn queue(
     State(state): State<AppState>,
     who: Allowed<Review>,
     Query(q): Query<QueueQuery>,
-) -> Result<Json<Vec<ReviewQueueItem>>, AppError> {
-    let filter = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(RequestStatus::parse(s).ok_or(AppError::Validation(vec![FieldError {
-            field: "status".into(),
-            error: ValidationError::OutOfRange,
-        }]))?),
-        None => None,
-    };
-    let kind = match q.kind.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(RequestKind::parse(s).ok_or(AppError::Validation(vec![FieldError {
-            field: "kind".into(),
-            error: ValidationError::OutOfRange,
-        }]))?),
-        None => None,
-    };
+) -> Result<Json<Page<ReviewQueueItem>>, AppError> {
     let now = Utc::now();
+    let page = review::queue(&state.db, &q, &who.user.staff).await?;
     let mut out = Vec::new();
-    for a in review::queue(&state.db, filter, kind, &who.user.staff).await? {
+    for a in &page.items {
         let left = a.submitted_at.map_or(review::REVIEW_WORKING_DAYS, |s| review::working_days_left(s, now));
-        out.push(ReviewQueueItem { request: request::view(&state.db, &a).await?, working_days_left: left });
+        out.push(ReviewQueueItem { request: request::view(&state.db, a).await?, working_days_left: left });
     }
-    Ok(Json(out))
+    Ok(Json(page.with(out)))
 }
 
 async fn staff_view(
@@ -335,15 +319,18 @@ async fn find_accounts(
     Ok(Json(apply::find_account_billing(&state.db, &q.mobile).await?))
 }
 
+/// 邮寄: one page of the parcels to post.
 async fn awaiting_shipment(
     State(state): State<AppState>,
     _: Allowed<Ship>,
-) -> Result<Json<Vec<RequestView>>, AppError> {
+    Query(q): Query<ShipmentQuery>,
+) -> Result<Json<Page<RequestView>>, AppError> {
+    let page = shipping::awaiting_shipment(&state.db, &q).await?;
     let mut out = Vec::new();
-    for a in shipping::awaiting_shipment(&state.db).await? {
-        out.push(request::view(&state.db, &a).await?);
+    for a in &page.items {
+        out.push(request::view(&state.db, a).await?);
     }
-    Ok(Json(out))
+    Ok(Json(page.with(out)))
 }
 
 fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
@@ -433,18 +420,50 @@ async fn staff_invoice_pdf(
     issued_pdf(invoice::find(&state.db, &id).await?)
 }
 
-#[derive(serde::Deserialize)]
-struct InvoiceQuery {
-    status: Option<InvoiceStatus>,
-}
-
+/// 发票申请: one page.
 async fn invoice_queue(
     State(state): State<AppState>,
     _: Allowed<Finance>,
     Query(q): Query<InvoiceQuery>,
-) -> Result<Json<Vec<InvoiceView>>, AppError> {
-    let rows = invoice::queue(&state.db, q.status).await?;
-    Ok(Json(invoice_views(&state, rows).await?))
+) -> Result<Json<Page<InvoiceView>>, AppError> {
+    let page = invoice::queue(&state.db, &q).await?;
+    let views = invoice_views(&state, page.items.clone()).await?;
+    Ok(Json(page.with(views)))
+}
+
+/// 导出 CSV of 发票申请: every invoice the filters match (all pages), in the list's order.
+async fn invoice_csv(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Query(q): Query<InvoiceQuery>,
+) -> Result<Response, AppError> {
+    let first = InvoiceQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
+    invoice::queue(&state.db, &first).await?;
+    let head =
+        ["受理号", "业务类型", "发票抬头", "税号", "金额 (元)", "状态", "申请时间 (UTC)", "发票号码", "接收邮箱"];
+    Ok(super::csv::download("invoices.csv", "发票申请.csv", &head, move |n| {
+        let (state, q) = (state.clone(), InvoiceQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
+        async move {
+            let page = invoice::queue(&state.db, &q).await?;
+            let more = n < page.pages();
+            let mut rows = Vec::new();
+            for i in &page.items {
+                let v = invoice::view(&state.db, i).await?;
+                rows.push(vec![
+                    v.acceptance_no.unwrap_or_default(),
+                    v.kind.name_zh().to_owned(),
+                    v.title,
+                    v.tax_number,
+                    certdesk_shared::apply::yuan(v.amount_fen),
+                    (if i.status == "issued" { "已开票" } else { "待开票" }).to_owned(),
+                    super::csv::short_utc(&i.requested_at),
+                    v.invoice_no.unwrap_or_default(),
+                    v.email,
+                ]);
+            }
+            Ok((rows, more))
+        }
+    }))
 }
 
 async fn issue_invoice(

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::admin::{
-    CustomerFile, CustomerQuery, CustomerSummary, DownloadCodeSent, NewRequestNote, RequestNote,
+    CustomerFile, CustomerQuery, CustomerSummary, DownloadCodeSent, NewRequestNote, Page, RequestNote,
 };
 use chrono::Utc;
 
@@ -28,9 +28,9 @@ async fn search(
     State(state): State<AppState>,
     who: Allowed<ServeCustomers>,
     Query(q): Query<CustomerQuery>,
-) -> Result<Json<Vec<CustomerSummary>>, AppError> {
+) -> Result<Json<Page<CustomerSummary>>, AppError> {
     let u = &who.user;
-    Ok(Json(customer_service::search(&state.db, &state.audit_key, &u.staff, &q.q, &u.meta).await?))
+    Ok(Json(customer_service::search(&state.db, &state.audit_key, &u.staff, &q, &u.meta).await?))
 }
 
 async fn file(

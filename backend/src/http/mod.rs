@@ -8,6 +8,7 @@ pub mod auth;
 mod ca;
 mod catalogue;
 mod change;
+mod csv;
 mod customer_service;
 mod directory;
 mod downloads;

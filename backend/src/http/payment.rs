@@ -5,12 +5,13 @@
 //! `payment/alipay_sandbox.rs` and `http/sms_sandbox.rs`.)
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{MAX_PER_PAGE, Page, PendingTransfer, TransferQuery};
 use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentWays, Statement};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -19,6 +20,7 @@ use super::AppJson;
 use super::auth::{Allowed, CurrentUser, Finance};
 use crate::domain::apply;
 use crate::domain::payment::{self, NotifyRefused};
+use crate::entity::{payment_order, request};
 use crate::error::AppError;
 use crate::payment::Notification;
 use crate::state::AppState;
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
 pub fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/transfers", get(pending_transfers))
+        .route("/transfers.csv", get(transfer_csv))
         .route("/transfers/{no}/voucher", get(voucher))
         .route("/transfers/{no}/confirm", post(confirm_transfer))
         .route("/statements/{month}", get(statement))
@@ -66,10 +69,6 @@ fn transfer_view(
         }),
         voucher_name,
     }
-}
-
-fn order_view(state: &AppState, o: &crate::entity::payment_order::Model) -> BankTransfer {
-    transfer_view(state, &o.request_id, o.amount_fen, Some(o), None)
 }
 
 async fn transfer(
@@ -108,11 +107,63 @@ async fn transfer_voucher(
     Ok(Json(transfer_view(&state, &app.id, o.amount_fen, Some(&o), Some(stored.file_name))))
 }
 
+/// A transfer as finance sees it: the request it pays, the payer and the voucher.
+async fn pending_view(state: &AppState, o: &payment_order::Model) -> Result<PendingTransfer, AppError> {
+    let r = request::Entity::find_by_id(o.request_id.clone()).one(&state.db).await?;
+    let voucher = apply::stored_file(&state.db, &o.request_id, apply::VOUCHER_KIND).await.ok().map(|d| d.file_name);
+    Ok(PendingTransfer {
+        out_trade_no: o.out_trade_no.clone(),
+        application_id: o.request_id.clone(),
+        acceptance_no: r.as_ref().and_then(|r| r.acceptance_no.clone()),
+        payer: r.and_then(|r| r.search_name),
+        amount_fen: o.amount_fen,
+        created_at: o.created_at.to_rfc3339(),
+        voucher_name: voucher,
+    })
+}
+
+/// 转账确认: one page.
 async fn pending_transfers(
     State(state): State<AppState>,
     _: Allowed<Finance>,
-) -> Result<Json<Vec<BankTransfer>>, AppError> {
-    Ok(Json(payment::pending_transfers(&state.db).await?.iter().map(|o| order_view(&state, o)).collect()))
+    Query(q): Query<TransferQuery>,
+) -> Result<Json<Page<PendingTransfer>>, AppError> {
+    let page = payment::pending_transfers(&state.db, &q).await?;
+    let mut out = Vec::new();
+    for o in &page.items {
+        out.push(pending_view(&state, o).await?);
+    }
+    Ok(Json(page.with(out)))
+}
+
+/// 导出 CSV of 转账确认: every waiting transfer the filters match (all pages).
+async fn transfer_csv(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Query(q): Query<TransferQuery>,
+) -> Result<Response, AppError> {
+    let first = TransferQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
+    payment::pending_transfers(&state.db, &first).await?;
+    let head = ["商户订单号", "受理号", "付款单位", "金额 (元)", "凭证上传时间 (UTC)", "凭证文件"];
+    Ok(super::csv::download("transfers.csv", "转账确认.csv", &head, move |n| {
+        let (state, q) = (state.clone(), TransferQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
+        async move {
+            let page = payment::pending_transfers(&state.db, &q).await?;
+            let mut rows = Vec::new();
+            for o in &page.items {
+                let v = pending_view(&state, o).await?;
+                rows.push(vec![
+                    v.out_trade_no,
+                    v.acceptance_no.unwrap_or_default(),
+                    v.payer.unwrap_or_default(),
+                    certdesk_shared::apply::yuan(v.amount_fen),
+                    super::csv::short_utc(&o.created_at),
+                    v.voucher_name.unwrap_or_default(),
+                ]);
+            }
+            Ok((rows, n < page.pages()))
+        }
+    }))
 }
 
 async fn voucher(

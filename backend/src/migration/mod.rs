@@ -40,6 +40,7 @@ mod m20261202_000030_crl_shards;
 mod m20261203_000031_console_filters;
 mod m20261203_000032_request_note;
 mod m20261203_000033_dashboard;
+mod m20261204_000034_ships_by_post;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000031_console_filters::Migration),
             Box::new(m20261203_000032_request_note::Migration),
             Box::new(m20261203_000033_dashboard::Migration),
+            Box::new(m20261204_000034_ships_by_post::Migration),
         ]
     }
 }

@@ -246,7 +246,7 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, list) = admin.get("/api/admin/staff").await;
-    let row = list.as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
+    let row = list["items"].as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
     assert_eq!(row["disabled"], true);
     let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
     let entry = trail["items"].as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");

@@ -172,7 +172,7 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
 
     let (s, queue) = reviewer.get("/api/admin/applications").await;
     assert_eq!(s, StatusCode::OK);
-    let item = queue.as_array().unwrap().iter().find(|i| i["request"]["id"] == id.as_str()).unwrap();
+    let item = queue["items"].as_array().unwrap().iter().find(|i| i["request"]["id"] == id.as_str()).unwrap();
     assert_eq!(item["working_days_left"], 5);
     let doc = app
         .client
@@ -463,7 +463,7 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     // Finance: the queue of 待开票, issue once.
     let (s, q) = finance.get("/api/admin/invoices?status=requested").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(q.as_array().unwrap().iter().any(|i| i["id"] == invoice_id.as_str()));
+    assert!(q["items"].as_array().unwrap().iter().any(|i| i["id"] == invoice_id.as_str()));
     assert_eq!(service.get("/api/admin/invoices").await.0, StatusCode::FORBIDDEN);
     let (s, v) = finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
@@ -496,7 +496,7 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     );
     let (s, waiting) = service.get("/api/admin/shipments").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
+    assert!(waiting["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
     let (s, v) = service
         .post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" }))
         .await;
@@ -508,7 +508,7 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     assert_eq!(shipments[0]["acceptance_no"], acceptance.as_str());
     // Posted once: it leaves the list of parcels to send.
     let (_, waiting) = service.get("/api/admin/shipments").await;
-    assert!(!waiting.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
+    assert!(!waiting["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -526,7 +526,7 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
             "{filter}: {v}"
         );
     }
-    let listed = |q: &Value| q.as_array().unwrap().iter().any(|i| i["request"]["id"] == id.as_str());
+    let listed = |q: &Value| q["items"].as_array().unwrap().iter().any(|i| i["request"]["id"] == id.as_str());
     let (_, q) = reviewer.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
     assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}")).await.0, StatusCode::NOT_FOUND);

@@ -53,7 +53,7 @@ async fn start(b: &mut Browser<'_>, uid: &str, kind: &str) -> String {
 async fn queued(reviewer: &mut Browser<'_>, kind: &str, id: &str) -> Value {
     let (s, queue) = reviewer.get(&format!("/api/admin/applications?kind={kind}")).await;
     assert_eq!(s, StatusCode::OK, "{queue}");
-    queue.as_array().unwrap().iter().find(|i| i["request"]["id"] == id).cloned().expect("in the queue")["request"]
+    queue["items"].as_array().unwrap().iter().find(|i| i["request"]["id"] == id).cloned().expect("in the queue")["request"]
         .clone()
 }
 

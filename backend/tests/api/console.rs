@@ -42,7 +42,7 @@ async fn each_role_sees_its_sections_and_the_counts_follow_the_queues() {
         ids.push(id);
     }
     let (_, queue) = reviewer.get("/api/admin/applications").await;
-    assert_eq!(queue.as_array().unwrap().len(), 2);
+    assert_eq!((queue["items"].as_array().unwrap().len(), queue["total"].as_u64()), (2, Some(2)));
     assert_eq!(waiting(&sections(&mut reviewer).await, Section::Review), Some(2));
     assert_eq!(waiting(&sections(&mut admin).await, Section::Review), Some(2));
     // Sections that are no queue carry no count.
@@ -186,13 +186,13 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     {
         let (s, v) = service.get(&format!("/api/admin/customers?q={q}")).await;
         assert_eq!(s, StatusCode::OK, "{q}: {v}");
-        let found: Vec<certdesk_shared::admin::CustomerSummary> = serde_json::from_value(v).unwrap();
-        assert_eq!(found.iter().map(|c| c.mobile.as_str()).collect::<Vec<_>>(), [mobile.as_str()], "{q}");
+        let found: Page<certdesk_shared::admin::CustomerSummary> = serde_json::from_value(v).unwrap();
+        assert_eq!(found.items.iter().map(|c| c.mobile.as_str()).collect::<Vec<_>>(), [mobile.as_str()], "{q}");
     }
     let (s, v) = service.get("/api/admin/customers?q=天津%25").await;
     assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wildcard")), "{v}");
     let (_, v) = service.get(&format!("/api/admin/customers?q={mobile}")).await;
-    let account = v[0]["id"].as_str().unwrap().to_owned();
+    let account = v["items"][0]["id"].as_str().unwrap().to_owned();
 
     // The file: the request, and the messages with every code masked (the registration code,
     // the live download code).

@@ -28,6 +28,7 @@ mod faults;
 mod graceful_stop;
 mod health;
 mod holder;
+mod lists;
 mod mobile_shield;
 mod my_certificates;
 mod payment;

@@ -312,7 +312,7 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     assert_eq!(reviewer.get("/api/admin/transfers").await.0, StatusCode::FORBIDDEN);
     let (_, pending) = finance.get("/api/admin/transfers").await;
     assert!(
-        pending
+        pending["items"]
             .as_array()
             .unwrap()
             .iter()

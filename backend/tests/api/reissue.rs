@@ -152,8 +152,8 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     // Staff review it in the one queue and approve: the old certificate is revoked as
     // keyCompromise in the approval's transaction.
     let (_, queue) = admin.get("/api/admin/applications?kind=reissue").await;
-    assert_eq!(queue[0]["request"]["id"].as_str(), Some(rid.as_str()), "{queue}");
-    assert_eq!(queue[0]["request"]["reissue"]["reason"], "lost");
+    assert_eq!(queue["items"][0]["request"]["id"].as_str(), Some(rid.as_str()), "{queue}");
+    assert_eq!(queue["items"][0]["request"]["reissue"]["reason"], "lost");
     // The reviewer opens the same 补办申请表 as the holder.
     let staff_form = app.url(&format!("/api/admin/applications/{rid}/form.pdf"));
     let res = app.client.get(staff_form).header("cookie", admin.cookie.clone().unwrap()).send().await.unwrap();
@@ -168,7 +168,7 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     // The new UKey is posted: a parcel for staff to send.
     let (s, parcels) = admin.get("/api/admin/shipments").await;
     assert_eq!(s, StatusCode::OK, "{parcels}");
-    assert!(parcels.as_array().unwrap().iter().any(|p| p["id"] == rid.as_str()), "{parcels}");
+    assert!(parcels["items"].as_array().unwrap().iter().any(|p| p["id"] == rid.as_str()), "{parcels}");
     let (s, v) = admin
         .post(&format!("/api/admin/applications/{rid}/shipment"), json!({ "courier": "EMS", "tracking_no": "E1" }))
         .await;
@@ -365,5 +365,5 @@ async fn a_scan_to_pay_reissue_is_paid_at_the_catalogue_price_before_submission(
     assert_eq!((old.status.as_str(), old.reason), ("revoked", Some(4)));
     // Picked up at the counter: no parcel.
     let (_, parcels) = admin.get("/api/admin/shipments").await;
-    assert!(parcels.as_array().unwrap().iter().all(|p| p["id"] != rid.as_str()), "{parcels}");
+    assert!(parcels["items"].as_array().unwrap().iter().all(|p| p["id"] != rid.as_str()), "{parcels}");
 }

@@ -234,14 +234,14 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     assert_eq!(r.status, request::Status::Submitted);
     // One queue for every kind, filtered by 业务类型.
     let (_, queue) = admin.get("/api/admin/applications?kind=renew").await;
-    let items = queue.as_array().unwrap();
+    let items = queue["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{queue}");
     assert_eq!(
         (items[0]["request"]["kind"].as_str(), items[0]["request"]["id"].as_str()),
         (Some("renew"), Some(r.id.as_str()))
     );
     let (_, queue) = admin.get("/api/admin/applications?kind=apply").await;
-    assert!(queue.as_array().unwrap().iter().all(|i| i["request"]["kind"] == "apply"));
+    assert!(queue["items"].as_array().unwrap().iter().all(|i| i["request"]["kind"] == "apply"));
     let (s, _) = admin.get("/api/admin/applications?kind=nonsense").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 

@@ -89,7 +89,10 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     assert!(ocsp(&app, &serial).await.contains(": good"));
     let (s, q) = admin.get("/api/admin/applications?kind=revoke").await;
     assert_eq!(s, StatusCode::OK, "{q}");
-    assert!(q.as_array().unwrap().iter().any(|i| i["request"]["id"] == rid.as_str() || i["id"] == rid.as_str()), "{q}");
+    assert!(
+        q["items"].as_array().unwrap().iter().any(|i| i["request"]["id"] == rid.as_str() || i["id"] == rid.as_str()),
+        "{q}"
+    );
     let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
 

@@ -1,0 +1,352 @@
+//! The staff console's lists (issue 21): each pages on the server, sorts by its columns,
+//! filters, and finds rows by acceptance number, phone, unit name or number; finance's lists
+//! export every matching row as CSV that Excel opens with its Chinese text.
+
+use certdesk::entity::{account, invoice, payment_order, request};
+use certdesk_shared::admin::{
+    CustomerSummary, InvoiceColumn, Page, PendingTransfer, QueueColumn, ShipmentColumn, SortColumn, StaffMember,
+    StaffRole,
+};
+use certdesk_shared::apply::{InvoiceView, ReviewQueueItem};
+use certdesk_shared::request::RequestView;
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set};
+use serde::de::DeserializeOwned;
+
+use crate::accounts::{Browser, staff_browser};
+use crate::helpers::{TestApp, spawn_app};
+
+async fn page<T: DeserializeOwned>(b: &mut Browser<'_>, path: &str) -> Page<T> {
+    let (status, v) = b.get(path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {v}");
+    serde_json::from_value(v).unwrap()
+}
+
+async fn refused(b: &mut Browser<'_>, path: &str) -> String {
+    let (status, v) = b.get(path).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+    v["fields"][0]["field"].as_str().unwrap().to_owned()
+}
+
+/// Request `n` of a batch: acceptance number `SQ…n`, unit `单位n` (every third one `天津某公司`),
+/// operator phone `1390000000n`, submitted `n` hours ago.
+fn a_request(n: usize, account_id: &str, status: request::Status) -> request::ActiveModel {
+    let at = Utc::now() - Duration::hours(n as i64);
+    request::ActiveModel {
+        id: Set(format!("list-{n:03}")),
+        account_id: Set(account_id.into()),
+        kind: Set(if n.is_multiple_of(2) { request::Kind::Apply } else { request::Kind::Renew }),
+        acceptance_no: Set(Some(format!("SQ20261204{n:06}"))),
+        status: Set(status),
+        step: Set(7),
+        billing_mode: Set("scan_to_pay".into()),
+        reasons: Set("[]".into()),
+        review_round: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        submitted_at: Set(Some(at)),
+        decided_at: Set(Some(at)),
+        search_name: Set(Some(if n.is_multiple_of(3) { "天津某公司".into() } else { format!("单位{n}") })),
+        operator_mobile: Set(Some(format!("1390000{n:04}"))),
+        ..Default::default()
+    }
+}
+
+async fn an_account(app: &TestApp, id: &str, mobile: &str, org: &str, days_ago: i64) {
+    let at = Utc::now() - Duration::days(days_ago);
+    account::ActiveModel {
+        id: Set(id.into()),
+        kind: Set("organisation".into()),
+        mobile: Set(mobile.into()),
+        password_hash: Set("not-a-hash".into()),
+        org_name: Set(Some(org.into())),
+        credit_code: Set(None),
+        name: Set("王五".into()),
+        id_number: Set("110101199003070000".into()),
+        email: Set(None),
+        agreement_version: Set("1".into()),
+        agreed_at: Set(at),
+        created_at: Set(at),
+        updated_at: Set(at),
+        billing_mode: Set("scan_to_pay".into()),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+}
+
+fn numbers(items: &[ReviewQueueItem]) -> Vec<String> {
+    items.iter().map(|i| i.request.acceptance_no.clone().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_review_queue_pages_sorts_and_finds_by_number_phone_and_unit() {
+    let app = spawn_app().await;
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    an_account(&app, "list-account", "13700000001", "天津某公司", 10).await;
+    for n in 1..=7 {
+        a_request(n, "list-account", request::Status::Submitted).insert(&app.state.db).await.unwrap();
+    }
+    // Decided and draft requests wait for nobody.
+    a_request(8, "list-account", request::Status::Approved).insert(&app.state.db).await.unwrap();
+    a_request(9, "list-account", request::Status::Draft).insert(&app.state.db).await.unwrap();
+
+    // Oldest first, three to a page: 7 6 5 | 4 3 2 | 1.
+    let p1: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?per_page=3").await;
+    assert_eq!((p1.total, p1.pages(), p1.items.len()), (7, 3, 3));
+    assert_eq!(numbers(&p1.items), ["SQ20261204000007", "SQ20261204000006", "SQ20261204000005"]);
+    let p3: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?per_page=3&page=3").await;
+    assert_eq!((p3.page, numbers(&p3.items)), (3, vec!["SQ20261204000001".to_owned()]));
+    let past: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?per_page=3&page=4").await;
+    assert_eq!((past.total, past.items.len()), (7, 0));
+    // Newest first; and by acceptance number.
+    let newest: Page<ReviewQueueItem> =
+        page(&mut reviewer, "/api/admin/applications?sort=-submitted_at&per_page=2").await;
+    assert_eq!(numbers(&newest.items), ["SQ20261204000001", "SQ20261204000002"]);
+    let by_no: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?sort=-acceptance_no").await;
+    assert_eq!(numbers(&by_no.items).first().map(String::as_str), Some("SQ20261204000007"));
+
+    // Found by acceptance number (any case), unit, operator's phone, the account's phone.
+    let found = |q: &str| format!("/api/admin/applications?q={q}");
+    let one: Page<ReviewQueueItem> = page(&mut reviewer, &found("sq20261204000004")).await;
+    assert_eq!(numbers(&one.items), ["SQ20261204000004"]);
+    let unit: Page<ReviewQueueItem> = page(&mut reviewer, &found("天津某公司")).await;
+    assert_eq!(numbers(&unit.items), ["SQ20261204000006", "SQ20261204000003"]);
+    let operator: Page<ReviewQueueItem> = page(&mut reviewer, &found("13900000005")).await;
+    assert_eq!(numbers(&operator.items), ["SQ20261204000005"]);
+    let account: Page<ReviewQueueItem> = page(&mut reviewer, &found("13700000001")).await;
+    assert_eq!(account.total, 7);
+    // Filters add up: 延期 of 天津某公司 is request 3 only.
+    let renewals: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?kind=renew&q=天津某公司").await;
+    assert_eq!(numbers(&renewals.items), ["SQ20261204000003"]);
+    let none: Page<ReviewQueueItem> = page(&mut reviewer, &found("天津")).await;
+    assert_eq!(none.total, 0, "whole names only");
+
+    // What the list cannot do is refused by field, and nothing is listed.
+    assert_eq!(refused(&mut reviewer, "/api/admin/applications?sort=price").await, "sort");
+    assert_eq!(refused(&mut reviewer, &found(&"天".repeat(101))).await, "q");
+    assert_eq!(refused(&mut reviewer, "/api/admin/applications?per_page=201").await, "per_page");
+    assert_eq!(refused(&mut reviewer, "/api/admin/applications?page=0").await, "page");
+    for c in QueueColumn::ALL {
+        let sorted: Page<ReviewQueueItem> =
+            page(&mut reviewer, &format!("/api/admin/applications?sort=-{}", c.as_str())).await;
+        assert_eq!(sorted.total, 7, "{c:?}");
+    }
+}
+
+#[tokio::test]
+async fn parcels_to_post_are_the_approved_requests_going_by_post_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    for n in 1..=5 {
+        let by_post = n != 2;
+        let shipped = n == 4;
+        request::ActiveModel {
+            ships_by_post: Set(by_post),
+            tracking_no: Set(shipped.then(|| "SF100".to_owned())),
+            ..a_request(n, "list-account", request::Status::Approved)
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    // Still in review: not yet a parcel.
+    request::ActiveModel { ships_by_post: Set(true), ..a_request(6, "list-account", request::Status::Submitted) }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    let ids = |p: &Page<RequestView>| p.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    // 1, 3, 5: approved longest ago first.
+    let all: Page<RequestView> = page(&mut service, "/api/admin/shipments").await;
+    assert_eq!(ids(&all), ["list-005", "list-003", "list-001"]);
+    let second: Page<RequestView> = page(&mut service, "/api/admin/shipments?per_page=2&page=2").await;
+    assert_eq!((second.total, ids(&second)), (3, vec!["list-001".to_owned()]));
+    let sort = ShipmentColumn::AcceptanceNo.as_str();
+    let by_no: Page<RequestView> = page(&mut service, &format!("/api/admin/shipments?sort={sort}")).await;
+    assert_eq!(ids(&by_no), ["list-001", "list-003", "list-005"]);
+    let found: Page<RequestView> = page(&mut service, "/api/admin/shipments?q=SQ20261204000003").await;
+    assert_eq!(ids(&found), ["list-003"]);
+    // The side navigation's count is the list's total.
+    let (_, sections) = service.get("/api/admin/sections").await;
+    let shipping = sections.as_array().unwrap().iter().find(|s| s["section"] == "shipping").unwrap();
+    assert_eq!(shipping["waiting"], 3, "{sections}");
+}
+
+async fn an_invoice(app: &TestApp, n: usize, request_id: &str, title: &str, fen: i64, issued: bool) {
+    invoice::ActiveModel {
+        id: Set(format!("inv-{n:03}")),
+        request_id: Set(request_id.into()),
+        account_id: Set("list-account".into()),
+        title: Set(title.into()),
+        tax_number: Set(format!("91120000MA{n:08}")),
+        address: Set("天津市和平区".into()),
+        bank: Set("工商银行".into()),
+        phone: Set("022-12345678".into()),
+        bank_account: Set("0302".into()),
+        email: Set("caiwu@example.cn".into()),
+        amount_fen: Set(fen),
+        status: Set(if issued { "issued" } else { "requested" }.into()),
+        invoice_no: Set(issued.then(|| format!("FP{n:08}"))),
+        pdf: Set(None),
+        requested_at: Set(Utc::now() - Duration::minutes(n as i64)),
+        issued_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+}
+
+/// The CSV finance downloads: its type, and its text without the byte order mark.
+async fn csv(app: &TestApp, b: &Browser<'_>, path: &str) -> String {
+    let res = app.client.get(app.url(path)).header("cookie", b.cookie.clone().unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment; ") && disposition.contains("filename*=UTF-8''"), "{disposition}");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "Excel needs the byte order mark to read UTF-8");
+    String::from_utf8(bytes[3..].to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn invoices_page_sort_filter_and_export_every_matching_row() {
+    let app = spawn_app().await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    for n in 1..=2 {
+        a_request(n, "list-account", request::Status::Approved).insert(&app.state.db).await.unwrap();
+    }
+    // 205 waiting (more than one page of the export), two issued.
+    let rows: Vec<invoice::ActiveModel> = (1..=205)
+        .map(|n| invoice::ActiveModel {
+            id: Set(format!("bulk-{n:03}")),
+            request_id: Set(format!("none-{n}")),
+            account_id: Set("list-account".into()),
+            title: Set(format!("=批量单位{n}")),
+            tax_number: Set(format!("91110000BULK{n:05}")),
+            address: Set(String::new()),
+            bank: Set(String::new()),
+            phone: Set(String::new()),
+            bank_account: Set(String::new()),
+            email: Set("bulk@example.cn".into()),
+            amount_fen: Set(10_000 + n as i64),
+            status: Set("requested".into()),
+            invoice_no: Set(None),
+            pdf: Set(None),
+            requested_at: Set(Utc::now() - Duration::days(1) - Duration::minutes(n as i64)),
+            issued_at: Set(None),
+        })
+        .collect();
+    invoice::Entity::insert_many(rows).exec(&app.state.db).await.unwrap();
+    an_invoice(&app, 1, "list-001", "天津某公司", 30_000, true).await;
+    an_invoice(&app, 2, "list-002", "北京某公司", 20_000, true).await;
+
+    let waiting: Page<InvoiceView> = page(&mut finance, "/api/admin/invoices?status=requested&per_page=10").await;
+    assert_eq!((waiting.total, waiting.pages(), waiting.items.len()), (205, 21, 10));
+    assert_eq!(waiting.items[0].id, "bulk-205", "the longest waiting first");
+    let issued: Page<InvoiceView> = page(&mut finance, "/api/admin/invoices?status=issued").await;
+    assert_eq!(issued.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), ["北京某公司", "天津某公司"]);
+    let sort = InvoiceColumn::Amount.as_str();
+    let dearest: Page<InvoiceView> = page(&mut finance, &format!("/api/admin/invoices?sort=-{sort}&per_page=1")).await;
+    assert_eq!((dearest.total, dearest.items[0].amount_fen), (207, 30_000));
+    // By unit (the title), tax number, invoice number and the request's acceptance number.
+    for q in ["天津某公司", "91120000MA00000001", "FP00000001"] {
+        let found: Page<InvoiceView> = page(&mut finance, &format!("/api/admin/invoices?q={q}")).await;
+        assert_eq!(found.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["inv-001"], "{q}");
+    }
+    let by_no: Page<InvoiceView> = page(&mut finance, "/api/admin/invoices?q=SQ20261204000001").await;
+    assert_eq!((by_no.total, by_no.items[0].id.as_str()), (1, "inv-001"));
+    assert_eq!(refused(&mut finance, "/api/admin/invoices?status=lost").await, "status");
+    assert_eq!(reviewer.get("/api/admin/invoices.csv").await.0, StatusCode::FORBIDDEN);
+
+    // The export: every waiting invoice (two pages of the export), as the list orders them.
+    let text = csv(&app, &finance, "/api/admin/invoices.csv?status=requested").await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 205, "{}", &text[..200]);
+    assert!(lines[0].starts_with("受理号,业务类型,发票抬头,税号,金额 (元)"), "{}", lines[0]);
+    assert!(lines[1].contains(",'=批量单位205,"), "a formula stays text: {}", lines[1]);
+    assert!(lines[205].contains("'=批量单位1,") && lines[205].contains(",100.01,"), "{}", lines[205]);
+    let one = csv(&app, &finance, "/api/admin/invoices.csv?q=天津某公司").await;
+    assert_eq!(one.lines().count(), 2, "{one}");
+    assert!(one.contains("SQ20261204000001,证书延期,天津某公司,91120000MA00000001,300,已开票,"), "{one}");
+    assert_eq!(refused(&mut finance, "/api/admin/invoices.csv?sort=nonsense").await, "sort");
+}
+
+#[tokio::test]
+async fn transfers_page_find_and_export() {
+    let app = spawn_app().await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    for n in 1..=4 {
+        a_request(n, "list-account", request::Status::Submitted).insert(&app.state.db).await.unwrap();
+        payment_order::ActiveModel {
+            out_trade_no: Set(format!("TR{n:04}")),
+            request_id: Set(format!("list-{n:03}")),
+            provider: Set("bank_transfer".into()),
+            amount_fen: Set(n as i64 * 1_000),
+            code_url: Set(String::new()),
+            status: Set(if n == 4 { "paid" } else { "not_paid" }.into()),
+            transaction_id: Set(None),
+            created_at: Set(Utc::now() - Duration::hours(n as i64)),
+            expires_at: Set(Utc::now() + Duration::days(30)),
+            paid_at: Set(None),
+            queried_at: NotSet,
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    let nos = |p: &Page<PendingTransfer>| p.items.iter().map(|t| t.out_trade_no.clone()).collect::<Vec<_>>();
+    let all: Page<PendingTransfer> = page(&mut finance, "/api/admin/transfers").await;
+    assert_eq!(nos(&all), ["TR0003", "TR0002", "TR0001"], "confirmed transfers wait no more");
+    assert_eq!(all.items[0].acceptance_no.as_deref(), Some("SQ20261204000003"));
+    assert_eq!(all.items[0].payer.as_deref(), Some("天津某公司"));
+    let cheapest: Page<PendingTransfer> =
+        page(&mut finance, "/api/admin/transfers?sort=amount&per_page=1&page=2").await;
+    assert_eq!((cheapest.total, nos(&cheapest)), (3, vec!["TR0002".to_owned()]));
+    for q in ["TR0002", "SQ20261204000002", "13900000002", "单位2"] {
+        let found: Page<PendingTransfer> = page(&mut finance, &format!("/api/admin/transfers?q={q}")).await;
+        assert_eq!(nos(&found), ["TR0002"], "{q}");
+    }
+    let text = csv(&app, &finance, "/api/admin/transfers.csv?q=天津某公司").await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "商户订单号,受理号,付款单位,金额 (元),凭证上传时间 (UTC),凭证文件");
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].starts_with("TR0003,SQ20261204000003,天津某公司,30,"), "{text}");
+}
+
+#[tokio::test]
+async fn staff_and_customers_page_and_find() {
+    let app = spawn_app().await;
+    let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    for _ in 0..3 {
+        staff_browser(&app, StaffRole::Finance).await;
+    }
+    let members: Page<StaffMember> = page(&mut admin, "/api/admin/staff?per_page=2").await;
+    assert_eq!((members.total, members.items.len()), (5, 2));
+    let finance: Page<StaffMember> = page(&mut admin, "/api/admin/staff?role=finance").await;
+    assert_eq!(finance.total, 3);
+    assert!(finance.items.iter().all(|m| m.role == Some(StaffRole::Finance)));
+    let name = finance.items[1].username.clone();
+    let found: Page<StaffMember> = page(&mut admin, &format!("/api/admin/staff?q={name}")).await;
+    assert_eq!(found.items.iter().map(|m| m.username.clone()).collect::<Vec<_>>(), [name]);
+    let by_name: Page<StaffMember> = page(&mut admin, "/api/admin/staff?sort=-username&per_page=200").await;
+    let names: Vec<String> = by_name.items.iter().map(|m| m.username.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(names, sorted);
+    assert_eq!(refused(&mut admin, "/api/admin/staff?role=boss").await, "role");
+
+    // Three accounts of one unit: the newest first, a page at a time.
+    for (n, days) in [(1, 30), (2, 10), (3, 20)] {
+        an_account(&app, &format!("cust-{n}"), &format!("1370000000{n}"), "天津某公司", days).await;
+    }
+    let first: Page<CustomerSummary> = page(&mut service, "/api/admin/customers?q=天津某公司&per_page=2").await;
+    assert_eq!((first.total, first.pages()), (3, 2));
+    assert_eq!(first.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cust-2", "cust-3"]);
+    let last: Page<CustomerSummary> = page(&mut service, "/api/admin/customers?q=天津某公司&per_page=2&page=2").await;
+    assert_eq!(last.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cust-1"]);
+    let by_phone: Page<CustomerSummary> = page(&mut service, "/api/admin/customers?q=天津某公司&sort=mobile").await;
+    assert_eq!(by_phone.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cust-1", "cust-2", "cust-3"]);
+}
