@@ -79,7 +79,7 @@ test('a 个人证书 and a 法人证书 are applied for and issued in their hold
   for (const { type, want } of cases) {
     const { acceptance } = await wizard(page, context, f, 'qr', { type });
     // The reviewer sees the holder.
-    await staff.page.goto('/admin/review');
+    await staff.page.goto(`/admin/review?q=${acceptance}`);
     await appReady(staff.page);
     const review = staff.page.getByRole('region', { name: '审核', exact: true });
     await review.getByRole('button', { name: `查看 ${acceptance}` }).click();

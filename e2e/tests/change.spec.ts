@@ -48,7 +48,7 @@ async function startFrom(page: Page, uid: string, button: '证书变更' | '经�
 
 /** Staff open the request, see `change` among the changed fields, and approve it. */
 async function reviewChange(staff: Staff, acceptance: string, change: RegExp) {
-  await staff.page.goto('/admin/review');
+  await staff.page.goto(`/admin/review?q=${acceptance}`);
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();

@@ -227,10 +227,12 @@ export async function wizard(
     await expect(page.getByText('您已上传缴费凭证，正在等待财务确认到账，不能再扫码缴费。')).toBeVisible();
     await expect(page.locator('.qr svg')).toHaveCount(0);
     await page.getByRole('radio', { name: '转账汇款' }).check();
-    await pay.page.goto('/admin/transfers');
+    // The newest voucher first (the order is in the address).
+    await pay.page.goto('/admin/transfers?sort=-created_at');
     await appReady(pay.page);
     const transfers = pay.page.getByRole('region', { name: '转账确认' });
-    const voucher = transfers.getByRole('row').filter({ hasText: /^TR/ }).last();
+    await expect(transfers.getByRole('columnheader', { name: '创建时间 ▼' })).toHaveAttribute('aria-sort', 'descending');
+    const voucher = transfers.getByRole('row').filter({ hasText: /^TR/ }).first();
     const no = (await voucher.getByRole('cell').first().textContent())!.trim();
     await transfers.getByRole('button', { name: `确认到账 ${no}` }).click();
     await expect(transfers.getByRole('button', { name: `确认到账 ${no}` })).toHaveCount(0);
@@ -274,7 +276,7 @@ export async function wizard(
 /** Staff reject with a reason, the customer fixes the licence and resubmits, staff approve;
  * answers the download authorization code from the approval SMS. */
 export async function reviewRound(page: Page, staff: Staff, f: Files, acceptance: string, id: string): Promise<string> {
-  await staff.page.goto('/admin/review');
+  await staff.page.goto(`/admin/review?q=${acceptance}`);
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
@@ -300,7 +302,7 @@ export async function reviewRound(page: Page, staff: Staff, f: Files, acceptance
 
 /** Staff approve; the download authorization code from the approval SMS. */
 export async function approve(page: Page, staff: Staff, acceptance: string): Promise<string> {
-  await staff.page.goto('/admin/review');
+  await staff.page.goto(`/admin/review?q=${acceptance}`);
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();
@@ -367,11 +369,27 @@ export async function afterApproval(page: Page, staff: Staff, acceptance: string
   await expect(row.getByRole('cell', { name: '待开票' })).toBeVisible();
 
   // Finance issues it in the console; the customer then opens the PDF e-invoice.
-  await staff.page.goto('/admin/invoices');
+  await staff.page.goto(`/admin/invoices?q=${acceptance}`);
   await appReady(staff.page);
   const invoices = staff.page.getByRole('region', { name: '发票申请' });
   await invoices.getByRole('button', { name: `开具发票 ${acceptance}` }).click();
   await expect(invoices.getByRole('button', { name: `开具发票 ${acceptance}` })).toHaveCount(0);
+  // 已开票 with its number; finance exports it as CSV that Excel opens with its Chinese text.
+  await invoices.getByLabel('开票状态').selectOption('issued');
+  await expect(staff.page).toHaveURL(new RegExp(`/admin/invoices\\?status=issued&q=${acceptance}$`));
+  await expect(invoices.getByRole('row', { name: new RegExp(acceptance) })).toContainText('已开票');
+  const [download] = await Promise.all([
+    staff.page.waitForEvent('download'),
+    invoices.getByRole('link', { name: '导出 CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('发票申请.csv');
+  const csv = readFileSync((await download.path())!, 'utf8');
+  expect(csv.charCodeAt(0)).toBe(0xfeff);
+  const lines = csv.slice(1).trim().split(/\r?\n/);
+  expect(lines[0]).toBe('受理号,业务类型,发票抬头,税号,金额 (元),状态,申请时间 (UTC),发票号码,接收邮箱');
+  expect(lines).toHaveLength(2);
+  expect(lines[1]).toContain(`${acceptance},证书新办,天津市滨海数字认证有限公司,91350100M000100Y43,`);
+  expect(lines[1]).toContain(',已开票,');
   await page.reload();
   await appReady(page);
   await expect(row.getByRole('cell', { name: '已开票' })).toBeVisible();

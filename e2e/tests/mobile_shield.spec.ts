@@ -28,7 +28,7 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
   await register(page, staff, '个人账户');
   const { acceptance } = await wizard(page, context, files(), 'qr', { type: '个人证书', medium: '移动软盾' });
   // The reviewer sees the medium the download will need.
-  await staff.page.goto('/admin/review');
+  await staff.page.goto(`/admin/review?q=${acceptance}`);
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${acceptance}` }).click();

@@ -162,7 +162,7 @@ test.describe('证书补办 of a lost UKey onto a new SoftHSM2 token', () => {
     expect(held.crl).toContain('Certificate Hold');
 
     // Staff open it (its 补办申请表 names the reason) and approve.
-    await staff.page.goto('/admin/review');
+    await staff.page.goto(`/admin/review?q=${acceptance}`);
     await appReady(staff.page);
     const review = staff.page.getByRole('region', { name: '审核', exact: true });
     await review.getByRole('button', { name: `查看 ${acceptance}` }).click();

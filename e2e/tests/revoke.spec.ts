@@ -76,7 +76,7 @@ test('证书注销: the holder sends the form, the ID and the SMS code; once sta
 
   // Valid until staff decide: they see the certificate and the reason, and approve.
   expect((await published(page, baseURL!, serial)).ocsp).toContain(': good');
-  await staff.page.goto('/admin/review');
+  await staff.page.goto(`/admin/review?q=${number}`);
   await appReady(staff.page);
   const review = staff.page.getByRole('region', { name: '审核', exact: true });
   await review.getByRole('button', { name: `查看 ${number}` }).click();

@@ -60,42 +60,75 @@ for (const role of Object.keys(SECTIONS)) {
   });
 }
 
-test('the review count is the queue, and a filter in the address survives reload and back', async ({ browser, page: customer, context }) => {
-  test.setTimeout(90_000);
-  // A 新办 waits for review.
+test('the review queue pages, sorts and searches on the server, its count is the queue, and the address keeps it all', async ({ browser, page: customer, context }) => {
+  test.setTimeout(120_000);
+  // Two 新办 wait for review.
   const admin = await staffSignedIn(browser);
-  await register(customer, admin, '企业账户');
+  const { mobile } = await register(customer, admin, '企业账户');
   const { acceptance } = await wizard(customer, context, files(), 'qr');
+  const { acceptance: second } = await wizard(customer, context, files(), 'qr');
   await admin.context.close();
 
   const staff = await staffSignedIn(browser, 'reviewer');
   const page = staff.page;
+  const noErrors = watchForErrors(page);
   await openSection(page, '审核');
   await expect(page).toHaveURL(/\/admin\/review$/);
   const review = page.getByRole('region', { name: '审核', exact: true });
   const queue = await (await page.request.get('/api/admin/applications')).json();
-  expect(queue.length).toBeGreaterThan(0);
-  // The count beside 审核 is the number of requests in its queue, each a row.
+  expect(queue.total).toBeGreaterThan(1);
+  // The count beside 审核 is the number of requests in its queue; a page shows up to 50.
   const link = sideNav(page).getByRole('link', { name: /^审核/ });
-  await expect(link).toHaveText(`审核${queue.length}`);
-  await expect(review.locator('tbody tr')).toHaveCount(queue.length);
+  await expect(link).toHaveText(`审核${queue.total}`);
+  await expect(review.locator('tbody tr')).toHaveCount(queue.items.length);
+  await expect(review.getByRole('navigation', { name: '分页' })).toContainText(`共 ${queue.total} 条`);
+
+  // Found by its acceptance number; the search goes into the address.
+  await review.getByRole('searchbox', { name: '搜索' }).fill(acceptance);
+  await review.getByRole('button', { name: '查询' }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/review\\?q=${acceptance}$`));
+  await expect(review.locator('tbody tr')).toHaveCount(1);
   const mine = review.getByRole('row', { name: new RegExp(acceptance) });
   await expect(mine).toBeVisible();
 
-  // The kind filter goes into the address; reload and a shared link keep it.
+  // The kind filter joins it; reload keeps both.
   await review.getByLabel('业务类型').selectOption('renew');
-  await expect(page).toHaveURL(/\/admin\/review\?kind=renew$/);
+  await expect(page).toHaveURL(new RegExp(`\\?kind=renew&q=${acceptance}$`));
   await expect(mine).toHaveCount(0);
-  const renewals = await (await page.request.get('/api/admin/applications?kind=renew')).json();
-  await expect(review.locator('tbody tr')).toHaveCount(renewals.length);
+  await expect(review.getByText('无数据')).toBeVisible();
   await page.reload();
-  await expect(page.getByRole('region', { name: '审核', exact: true }).getByLabel('业务类型')).toHaveValue('renew');
-  await expect(page.getByRole('row', { name: new RegExp(acceptance) })).toHaveCount(0);
-  // Back: the unfiltered queue again, with the new application.
+  const again = page.getByRole('region', { name: '审核', exact: true });
+  await expect(again.getByLabel('业务类型')).toHaveValue('renew');
+  await expect(again.getByRole('searchbox', { name: '搜索' })).toHaveValue(acceptance);
+  // Back: the search alone, with the application.
   await page.goBack();
-  await expect(page).toHaveURL(/\/admin\/review$/);
-  await expect(page.getByRole('region', { name: '审核', exact: true }).getByLabel('业务类型')).toHaveValue('');
+  await expect(page).toHaveURL(new RegExp(`\\?q=${acceptance}$`));
+  await expect(again.getByLabel('业务类型')).toHaveValue('');
   await expect(page.getByRole('row', { name: new RegExp(acceptance) })).toBeVisible();
+
+  // The customer's two requests (found by the account's phone), one a page: oldest first,
+  // then newest first by clicking 时间; the page and the order go into the address and
+  // survive reload.
+  await page.goto(`/admin/review?q=${mobile}&per_page=1`);
+  const heading = again.getByRole('columnheader', { name: /^时间/ });
+  await expect(heading).toHaveAttribute('aria-sort', 'ascending');
+  const pager = again.getByRole('navigation', { name: '分页' });
+  await expect(pager).toContainText('共 2 条 · 第 1 / 2 页');
+  await expect(again.locator('tbody tr')).toHaveCount(1);
+  await expect(again.locator('tbody tr')).toContainText(acceptance);
+  await heading.getByRole('button').click();
+  await expect(page).toHaveURL(/sort=-submitted_at/);
+  await expect(heading).toHaveAttribute('aria-sort', 'descending');
+  await expect(again.locator('tbody tr')).toContainText(second);
+  await pager.getByRole('button', { name: '下一页' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(again.locator('tbody tr')).toContainText(acceptance);
+  await page.reload();
+  const reloaded = page.getByRole('region', { name: '审核', exact: true });
+  await expect(reloaded.locator('tbody tr')).toContainText(acceptance);
+  await expect(reloaded.getByRole('navigation', { name: '分页' })).toContainText('共 2 条 · 第 2 / 2 页');
+  await expect(reloaded.getByRole('columnheader', { name: /^时间/ })).toHaveAttribute('aria-sort', 'descending');
+  noErrors();
   await staff.context.close();
 });
 
@@ -254,7 +287,7 @@ test("工作台 draws what the rows hold: the day's requests and the review queu
   await expect(requests.locator('.chart-plot svg')).toContainText(today);
 
   // 审核时限's three figures are the review queue's rows, by their 剩余工作日.
-  const queue: { working_days_left: number }[] = await (await page.request.get('/api/admin/applications')).json();
+  const queue: { working_days_left: number }[] = (await (await page.request.get('/api/admin/applications?per_page=200')).json()).items;
   await deadlines.getByText('数据表').click();
   const [onTime] = await chartRow(deadlines, '按时');
   const [dueToday] = await chartRow(deadlines, '今日到期');
@@ -266,7 +299,7 @@ test("工作台 draws what the rows hold: the day's requests and the review queu
   ]);
   expect(onTime).toBeGreaterThan(0);
   await openSection(page, '审核');
-  await expect(page.getByRole('region', { name: '审核', exact: true }).locator('tbody tr')).toHaveCount(queue.length);
+  await expect(page.getByRole('region', { name: '审核', exact: true }).locator('tbody tr')).toHaveCount(Math.min(queue.length, 50));
   noErrors();
   await admin.context.close();
 });

@@ -1,6 +1,7 @@
 //! Lists the server sends: "loading…", its refusal, or the list as a table. One copy of the
 //! loading / refusal / table markup for every page and staff section.
 
+use certdesk_shared::admin::{Sort, SortColumn};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -77,22 +78,76 @@ where
     });
 }
 
-/// A list's filter kept in the address's query string (`?kind=renew`), so that a reload, the
-/// back button and a shared link show the same rows: its value now (empty when absent), and
-/// what sets it (a new history entry; an empty value removes it).
-pub fn url_filter(name: &'static str) -> (Memo<String>, Callback<String>) {
-    let query = leptos_router::hooks::use_query_map();
-    let value = Memo::new(move |_| query.with(|q| q.get(name).unwrap_or_default()));
-    let navigate = leptos_router::hooks::use_navigate();
-    let set = Callback::new(move |v: String| {
-        let mut q = query.get_untracked();
-        if v.is_empty() {
-            q.remove(name);
-        } else {
-            q.replace(name, v);
-        }
-        let path = window().location().pathname().unwrap_or_default();
-        navigate(&format!("{path}{}", q.to_query_string()), Default::default());
-    });
-    (value, set)
+/// A column heading: its text, and the column the list sorts by when it is clicked (none for
+/// a column the server does not sort by).
+pub type Head<C> = (Text, Option<C>);
+
+/// A data table whose sortable headings are buttons that ask the server for that order (again
+/// for the other direction); the current one says so (`aria-sort`, ▲ or ▼). An empty page says
+/// 无数据.
+pub fn sorted_table<C: SortColumn>(
+    heads: &'static [Head<C>],
+    sort: Sort<C>,
+    by: impl Fn(C) + Copy + Send + Sync + 'static,
+    rows: Vec<AnyView>,
+) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{tr(|l| td_string!(l, no_data))}</p> }.into_any();
+    }
+    let heads = heads
+        .iter()
+        .map(|&(text, column)| match column {
+            Some(c) => {
+                let order = (c == sort.column).then_some(if sort.descending { "descending" } else { "ascending" });
+                let arrow = match order {
+                    Some("ascending") => " ▲",
+                    Some(_) => " ▼",
+                    None => "",
+                };
+                view! {
+                    <th scope="col" aria-sort=order>
+                        <button type="button" class="sort" on:click=move |_| by(c)>{tr(text)}{arrow}</button>
+                    </th>
+                }
+                .into_any()
+            }
+            None => view! { <th scope="col">{tr(text)}</th> }.into_any(),
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A list's search: one field (受理号、手机号、单位名称…, whole words) and 查询, filled from the
+/// address; `search` gets the trimmed words.
+pub fn search_box(
+    id: &'static str,
+    hint: Text,
+    words: Memo<String>,
+    search: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    Effect::new(move |_| typed.set(words.get()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        search(typed.get_untracked().trim().to_owned());
+    };
+    view! {
+        <form class="filters" role="search" on:submit=submit>
+            <div class="field">
+                <label for=id>{tr(|l| td_string!(l, list_search))}</label>
+                <input id=id type="search" placeholder=tr(hint) prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+            </div>
+            <div class="actions">
+                <button type="submit">{tr(|l| td_string!(l, search))}</button>
+            </div>
+        </form>
+    }
 }

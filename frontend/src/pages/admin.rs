@@ -5,7 +5,8 @@
 
 use certdesk_shared::admin::{
     AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, ListQuery, OutboxMessage, OutboxQuery, Page,
-    Section, SectionEntry, StaffCreated, StaffMember, StaffRole, StaffSession,
+    Section, SectionEntry, Sort, SortColumn, StaffColumn, StaffCreated, StaffMember, StaffQuery, StaffRole,
+    StaffSession,
 };
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text, field_id};
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::table::{Head, data_table, load_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -270,22 +271,34 @@ fn refusal(code: ErrorCode) -> impl IntoView {
     }
 }
 
-const STAFF_HEADS: &[Text] = &[
-    |l| td_string!(l, col_username),
-    |l| td_string!(l, col_display_name),
-    |l| td_string!(l, col_role),
-    |l| td_string!(l, col_enrolled),
-    |l| td_string!(l, col_status),
+const STAFF_HEADS: &[Head<StaffColumn>] = &[
+    (|l| td_string!(l, col_username), Some(StaffColumn::Username)),
+    (|l| td_string!(l, col_display_name), Some(StaffColumn::DisplayName)),
+    (|l| td_string!(l, col_role), None),
+    (|l| td_string!(l, col_enrolled), None),
+    (|l| td_string!(l, col_status), None),
 ];
 
 #[component]
 fn StaffSection() -> impl IntoView {
     let i18n = use_i18n();
-    let staff = RwSignal::new(Load::<Vec<StaffMember>>::Loading);
+    let staff = RwSignal::new(Load::<Page<StaffMember>>::Loading);
+    // The search, the order and the page in the address.
+    let (query, show) = address_query::<StaffQuery>(Section::Staff);
     let reload = move || {
-        load_into(staff, "/api/admin/staff", i18n.get_locale_untracked());
+        let path = format!("/api/admin/staff{}", query.get_untracked().to_query());
+        load_into(staff, path, i18n.get_locale_untracked());
     };
-    reload();
+    Effect::new(move |_| {
+        query.track();
+        reload();
+    });
+    let words = Memo::new(move |_| query.with(|q| q.q.clone()));
+    let search = move |q: String| show(StaffQuery { q, page: None, ..query.get_untracked() });
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(StaffColumn::DEFAULT)));
+    let by =
+        move |c| show(StaffQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let to_page = move |page| show(StaffQuery { page: Some(page), ..query.get_untracked() });
     let [username, display_name, mobile] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let role = RwSignal::new(StaffRole::Reviewer.as_str().to_owned());
     let fs = FormState::new("new-staff");
@@ -354,9 +367,12 @@ fn StaffSection() -> impl IntoView {
                     view! {
                         <section class="panel" aria-labelledby="staff-title">
                             <h2 id="staff-title">{tr(|l| td_string!(l, staff_title))}</h2>
+                            {search_box("staff-search", |l| td_string!(l, search_hint_staff), words, search)}
                             <FailureAlert failure=role_failure />
                             {loaded(staff, move |list| {
-                                data_table(STAFF_HEADS, list.into_iter().map(|m| staff_row(m, change_role, disable).into_any()).collect())
+                                let pager = pager(&list, to_page);
+                                let rows = list.items.into_iter().map(|m| staff_row(m, change_role, disable).into_any()).collect();
+                                view! { {sorted_table(STAFF_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
                             })}
                             <h3>{tr(|l| td_string!(l, staff_new))}</h3>
                             <form class="form" novalidate on:submit=submit>

@@ -6,7 +6,8 @@
 
 use certdesk_shared::account::AccountKind;
 use certdesk_shared::admin::{
-    CustomerFile, CustomerSummary, DownloadCodeSent, ListQuery, NewRequestNote, RequestNote, Section,
+    CustomerColumn, CustomerFile, CustomerQuery, CustomerSummary, DownloadCodeSent, ListQuery, NewRequestNote, Page,
+    RequestNote, Section, Sort, SortColumn,
 };
 use certdesk_shared::request::{RequestKind, RequestStatus};
 use leptos::prelude::*;
@@ -14,18 +15,23 @@ use leptos_i18n::td_string;
 use serde::{Deserialize, Serialize};
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::table::{Head, data_table, load_into, loaded, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, fill, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{kind_text, status_text};
 
-/// The section's address: what was searched and which customer is open.
+/// The section's address: what was searched, the order and page of what was found, and which
+/// customer is open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 struct CustomerPage {
     #[serde(skip_serializing_if = "String::is_empty")]
     q: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u64>,
     #[serde(skip_serializing_if = "String::is_empty")]
     id: String,
 }
@@ -40,13 +46,13 @@ fn account_kind_text(kind: &str) -> Text {
     }
 }
 
-const FOUND_HEADS: &[Text] = &[
-    |l| td_string!(l, field_mobile),
-    |l| td_string!(l, field_kind),
-    |l| td_string!(l, field_name),
-    |l| td_string!(l, field_org_name),
-    |l| td_string!(l, col_created),
-    |_| "",
+const FOUND_HEADS: &[Head<CustomerColumn>] = &[
+    (|l| td_string!(l, field_mobile), Some(CustomerColumn::Mobile)),
+    (|l| td_string!(l, field_kind), None),
+    (|l| td_string!(l, field_name), None),
+    (|l| td_string!(l, field_org_name), None),
+    (|l| td_string!(l, col_created), Some(CustomerColumn::RegisteredAt)),
+    (|_| "", None),
 ];
 
 const REQUEST_HEADS: &[Text] = &[
@@ -82,26 +88,32 @@ const NOTE_HEADS: &[Text] = &[
 pub fn CustomersSection() -> impl IntoView {
     let i18n = use_i18n();
     let (query, show) = crate::pages::admin::address_query::<CustomerPage>(Section::Customers);
-    let found = RwSignal::new(Load::<Vec<CustomerSummary>>::Hidden);
+    let found = RwSignal::new(Load::<Page<CustomerSummary>>::Hidden);
     let file = RwSignal::new(Load::<CustomerFile>::Hidden);
     let typed = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
     let said = RwSignal::new(None::<String>);
     // The search and the open file follow the address, each only when its own part changes
     // (every search and every opened file is a look-up the server audits).
-    let words = Memo::new(move |_| query.with(|p| p.q.clone()));
+    let words = Memo::new(move |_| query.with(|p| (p.q.clone(), p.sort.clone(), p.page)));
     let opened = Memo::new(move |_| query.with(|p| p.id.clone()));
     Effect::new(move |_| {
-        let q = words.get();
+        let (q, sort, page) = words.get();
         typed.set(q.clone());
         if q.trim().is_empty() {
             found.set(Load::Hidden);
         } else {
             found.set(Load::Loading);
-            let path = format!("/api/admin/customers{}", CustomerPage { q, id: String::new() }.to_query());
-            load_into(found, path, i18n.get_locale_untracked());
+            let asked = CustomerQuery { q, sort, page, per_page: None };
+            load_into(found, format!("/api/admin/customers{}", asked.to_query()), i18n.get_locale_untracked());
         }
     });
+    let to_page = move |page| show(CustomerPage { page: Some(page), id: String::new(), ..query.get_untracked() });
+    let by = move |c| {
+        let q = query.get_untracked();
+        let sort = Sort::parse(&q.sort).unwrap_or(CustomerColumn::DEFAULT).by(c).param();
+        show(CustomerPage { sort, page: None, id: String::new(), ..q })
+    };
     let reload_file = move || {
         let id = opened.get_untracked();
         if id.is_empty() {
@@ -118,7 +130,7 @@ pub fn CustomersSection() -> impl IntoView {
     });
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        show(CustomerPage { q: typed.get_untracked().trim().to_owned(), id: String::new() });
+        show(CustomerPage { q: typed.get_untracked().trim().to_owned(), ..Default::default() });
     };
     let open = move |id: String| show(CustomerPage { id, ..query.get_untracked() });
     let resend = move |request: String, number: String| {
@@ -158,7 +170,9 @@ pub fn CustomersSection() -> impl IntoView {
     };
     let results = move || {
         loaded(found, move |list| {
+            let pager = crate::pages::admin::pager(&list, to_page);
             let rows = list
+                .items
                 .into_iter()
                 .map(|c| {
                     let label = fill(td_string!(i18n.get_locale_untracked(), cs_open), &c.mobile);
@@ -176,7 +190,8 @@ pub fn CustomersSection() -> impl IntoView {
                     .into_any()
                 })
                 .collect();
-            data_table(FOUND_HEADS, rows)
+            let sort = query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(CustomerColumn::DEFAULT));
+            view! { {sorted_table(FOUND_HEADS, sort, by, rows)} {pager} }.into_any()
         })
     };
     let customer_file = move || {

@@ -3,27 +3,32 @@
 //! transfers whose voucher waits for the money to be seen; 月结对账单 — the settlement
 //! customers' approved applications of a month.
 
+use certdesk_shared::admin::{
+    InvoiceColumn, InvoiceQuery, ListQuery, Page, PendingTransfer, Section, Sort, SortColumn, TransferColumn,
+    TransferQuery,
+};
 use certdesk_shared::apply::{InvoiceStatus, InvoiceView, yuan};
-use certdesk_shared::payment::{BankTransfer, Statement};
+use certdesk_shared::payment::Statement;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, load_into, loaded, staff_section, url_filter};
+use crate::components::table::{Head, data_table, load_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, short_time};
 use crate::i18n::use_i18n;
+use crate::pages::admin::{address_query, pager};
 use crate::pages::invoices::invoice_status_text;
 
-const INVOICE_HEADS: &[Text] = &[
-    |l| td_string!(l, invoice_name),
-    |l| td_string!(l, acceptance_no),
-    |l| td_string!(l, filter_kind),
-    |l| td_string!(l, invoice_tax_number),
-    |l| td_string!(l, col_amount),
-    |l| td_string!(l, col_invoice_status),
-    |l| td_string!(l, col_created),
-    |l| td_string!(l, col_invoice_no),
+const INVOICE_HEADS: &[Head<InvoiceColumn>] = &[
+    (|l| td_string!(l, invoice_name), Some(InvoiceColumn::Title)),
+    (|l| td_string!(l, acceptance_no), None),
+    (|l| td_string!(l, filter_kind), None),
+    (|l| td_string!(l, invoice_tax_number), None),
+    (|l| td_string!(l, col_amount), Some(InvoiceColumn::Amount)),
+    (|l| td_string!(l, col_invoice_status), None),
+    (|l| td_string!(l, col_created), Some(InvoiceColumn::RequestedAt)),
+    (|l| td_string!(l, col_invoice_no), None),
 ];
 
 /// A staff action on one row (issue, confirm): POST, then reload, or show the refusal.
@@ -42,19 +47,35 @@ fn act(path: String, failure: RwSignal<Option<Failure>>, reload: impl Fn() + 'st
 #[component]
 pub fn InvoiceQueue() -> impl IntoView {
     let i18n = use_i18n();
-    let list = RwSignal::new(Load::<Vec<InvoiceView>>::Loading);
-    // 开票状态 in the address (`?status=issued`; 待开票 when absent).
-    let (status, set_status) = url_filter("status");
-    let status = Memo::new(move |_| if status.get().is_empty() { "requested".to_owned() } else { status.get() });
+    let list = RwSignal::new(Load::<Page<InvoiceView>>::Loading);
+    // 开票状态 (待开票 when absent), the search, the order and the page in the address.
+    let (address, show) = address_query::<InvoiceQuery>(Section::Invoices);
+    let query = Memo::new(move |_| {
+        let mut q = address.get();
+        if q.status.is_empty() {
+            q.status = "requested".into();
+        }
+        q
+    });
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
-        let path = format!("/api/admin/invoices?status={}", status.get_untracked());
+        let path = format!("/api/admin/invoices{}", query.get_untracked().to_query());
         load_into(list, path, i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
-        status.track();
+        query.track();
         reload();
     });
+    let words = Memo::new(move |_| query.with(|q| q.q.clone()));
+    let search = move |q: String| show(InvoiceQuery { q, page: None, ..query.get_untracked() });
+    let set_status = move |status: String| show(InvoiceQuery { status, page: None, ..query.get_untracked() });
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(InvoiceColumn::DEFAULT)));
+    let by =
+        move |c| show(InvoiceQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let to_page = move |page| show(InvoiceQuery { page: Some(page), ..query.get_untracked() });
+    let csv = move || {
+        format!("/api/admin/invoices.csv{}", InvoiceQuery { page: None, per_page: None, ..query.get() }.to_query())
+    };
     let changed = crate::pages::admin::queue_changed();
     let done = move || {
         reload();
@@ -66,16 +87,21 @@ pub fn InvoiceQueue() -> impl IntoView {
         |l| td_string!(l, nav_invoices),
         move || {
             view! {
+            {search_box("invoice-search", |l| td_string!(l, search_hint_invoices), words, search)}
             <div class="field inline">
                 <label for="invoice-status">{tr(|l| td_string!(l, col_invoice_status))}</label>
-                <select id="invoice-status" prop:value=move || status.get() on:change=move |ev| set_status.run(event_target_value(&ev))>
+                <select id="invoice-status" prop:value=move || query.with(|q| q.status.clone()) on:change=move |ev| set_status(event_target_value(&ev))>
                     <option value="requested">{tr(invoice_status_text(Some(InvoiceStatus::Requested)))}</option>
                     <option value="issued">{tr(invoice_status_text(Some(InvoiceStatus::Issued)))}</option>
                 </select>
+                " "
+                <a class="button secondary" download href=csv>{tr(|l| td_string!(l, export_csv))}</a>
             </div>
             <FailureAlert failure />
             {loaded(list, move |invoices| {
+                let pager = pager(&invoices, to_page);
                 let rows = invoices
+                    .items
                     .into_iter()
                     .map(|i| {
                         let number = i.acceptance_no.clone().unwrap_or_default();
@@ -110,7 +136,7 @@ pub fn InvoiceQueue() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                data_table(INVOICE_HEADS, rows)
+                view! { {sorted_table(INVOICE_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()
@@ -118,18 +144,40 @@ pub fn InvoiceQueue() -> impl IntoView {
     )
 }
 
-const TRANSFER_HEADS: &[Text] =
-    &[|l| td_string!(l, col_trade_no), |l| td_string!(l, col_amount), |l| td_string!(l, col_voucher), |_| ""];
+const TRANSFER_HEADS: &[Head<TransferColumn>] = &[
+    (|l| td_string!(l, col_trade_no), Some(TransferColumn::TradeNo)),
+    (|l| td_string!(l, acceptance_no), None),
+    (|l| td_string!(l, col_payer), None),
+    (|l| td_string!(l, col_amount), Some(TransferColumn::Amount)),
+    (|l| td_string!(l, col_created), Some(TransferColumn::CreatedAt)),
+    (|l| td_string!(l, col_voucher), None),
+    (|_| "", None),
+];
 
 #[component]
 pub fn TransferQueue() -> impl IntoView {
     let i18n = use_i18n();
-    let list = RwSignal::new(Load::<Vec<BankTransfer>>::Loading);
+    let list = RwSignal::new(Load::<Page<PendingTransfer>>::Loading);
     let failure = RwSignal::new(None::<Failure>);
+    // The search, the order and the page in the address.
+    let (query, show) = address_query::<TransferQuery>(Section::Transfers);
     let reload = move || {
-        load_into(list, "/api/admin/transfers", i18n.get_locale_untracked());
+        let path = format!("/api/admin/transfers{}", query.get_untracked().to_query());
+        load_into(list, path, i18n.get_locale_untracked());
     };
-    reload();
+    Effect::new(move |_| {
+        query.track();
+        reload();
+    });
+    let words = Memo::new(move |_| query.with(|q| q.q.clone()));
+    let search = move |q: String| show(TransferQuery { q, page: None, ..query.get_untracked() });
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(TransferColumn::DEFAULT)));
+    let by =
+        move |c| show(TransferQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let to_page = move |page| show(TransferQuery { page: Some(page), ..query.get_untracked() });
+    let csv = move || {
+        format!("/api/admin/transfers.csv{}", TransferQuery { page: None, per_page: None, ..query.get() }.to_query())
+    };
     let changed = crate::pages::admin::queue_changed();
     let done = move || {
         reload();
@@ -141,18 +189,25 @@ pub fn TransferQueue() -> impl IntoView {
         |l| td_string!(l, transfers_title),
         move || {
             view! {
+            {search_box("transfer-search", |l| td_string!(l, search_hint_transfers), words, search)}
+            <p><a class="button secondary" download href=csv>{tr(|l| td_string!(l, export_csv))}</a></p>
             <FailureAlert failure />
             {loaded(list, move |transfers| {
+                let pager = pager(&transfers, to_page);
                 let rows = transfers
+                    .items
                     .into_iter()
                     .map(|t| {
-                        let no = t.out_trade_no.unwrap_or_default();
+                        let no = t.out_trade_no;
                         let path = format!("/api/admin/transfers/{no}/confirm");
                         let label = format!("{} {no}", tr(|l| td_string!(l, transfer_confirm))());
                         view! {
                             <tr>
                                 <td>{no.clone()}</td>
+                                <td>{t.acceptance_no}</td>
+                                <td>{t.payer}</td>
                                 <td>{yuan(t.amount_fen)}</td>
+                                <td>{short_time(&t.created_at)}</td>
                                 <td>
                                     <a href=format!("/api/admin/transfers/{no}/voucher") target="_blank">
                                         {tr(|l| td_string!(l, view))}
@@ -168,7 +223,7 @@ pub fn TransferQueue() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                data_table(TRANSFER_HEADS, rows)
+                view! { {sorted_table(TRANSFER_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()

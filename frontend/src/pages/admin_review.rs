@@ -2,16 +2,17 @@
 //! application opened with its fields and documents, and the decision — approve, or reject
 //! with a reason for each item that is wrong. Shown only to roles the server lets review.
 
+use certdesk_shared::admin::{ListQuery, Page, QueueColumn, QueueQuery, Section, Sort, SortColumn};
 use certdesk_shared::apply::{DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
 use certdesk_shared::request::{RequestKind, RequestView};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::fields::Text;
-use crate::components::table::{data_table, load_into, loaded, staff_section, url_filter};
+use crate::components::table::{Head, load_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
+use crate::pages::admin::{address_query, pager};
 use crate::pages::apply::{doc_text, field_text, kind_text, status_text};
 
 /// The items a reviewer can send back, with a reason each (the holder's person and unit
@@ -58,38 +59,41 @@ fn row(label: impl Fn() -> String + Send + Sync + 'static, value: String) -> imp
     view! { <tr><th scope="row">{label}</th><td>{value}</td></tr> }
 }
 
-const QUEUE_HEADS: &[Text] = &[
-    |l| td_string!(l, acceptance_no),
-    |l| td_string!(l, filter_kind),
-    |l| td_string!(l, field_org_name),
-    |l| td_string!(l, col_status),
-    |l| td_string!(l, col_time),
-    |l| td_string!(l, col_days_left),
-    |_| "",
+const QUEUE_HEADS: &[Head<QueueColumn>] = &[
+    (|l| td_string!(l, acceptance_no), Some(QueueColumn::AcceptanceNo)),
+    (|l| td_string!(l, filter_kind), Some(QueueColumn::Kind)),
+    (|l| td_string!(l, field_org_name), None),
+    (|l| td_string!(l, col_status), None),
+    (|l| td_string!(l, col_time), Some(QueueColumn::SubmittedAt)),
+    (|l| td_string!(l, col_days_left), None),
+    (|_| "", None),
 ];
 
 #[component]
 pub fn ReviewSection() -> impl IntoView {
     let i18n = use_i18n();
-    let queue = RwSignal::new(Load::<Vec<ReviewQueueItem>>::Loading);
+    let queue = RwSignal::new(Load::<Page<ReviewQueueItem>>::Loading);
     let open = RwSignal::new(None::<RequestView>);
     let reasons = RwSignal::new(REVIEWABLE.iter().map(|f| ((*f).to_owned(), String::new())).collect::<Vec<_>>());
     let failure = RwSignal::new(None::<certdesk_shared::ErrorCode>);
-    // 业务类型 in the address (`?kind=renew`): a reload or a shared link shows the same queue.
-    let (kind, set_kind) = url_filter("kind");
+    // 业务类型, the search, the order and the page in the address (`?kind=renew&page=2`): a
+    // reload or a shared link shows the same rows.
+    let (query, show) = address_query::<QueueQuery>(Section::Review);
     let reload = move || {
-        let k = kind.get_untracked();
-        let path = if k.is_empty() {
-            "/api/admin/applications".to_owned()
-        } else {
-            format!("/api/admin/applications?kind={k}")
-        };
+        let path = format!("/api/admin/applications{}", query.get_untracked().to_query());
         load_into(queue, path, i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
-        kind.track();
+        query.track();
         reload();
     });
+    let words = Memo::new(move |_| query.with(|q| q.q.clone()));
+    let search = move |q: String| show(QueueQuery { q, page: None, ..query.get_untracked() });
+    let set_kind = move |kind: String| show(QueueQuery { kind, page: None, ..query.get_untracked() });
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(QueueColumn::DEFAULT)));
+    let by =
+        move |c| show(QueueQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let to_page = move |page| show(QueueQuery { page: Some(page), ..query.get_untracked() });
     let changed = crate::pages::admin::queue_changed();
     let decide = move |approve: bool| {
         let Some(app) = open.get_untracked() else { return };
@@ -209,13 +213,14 @@ pub fn ReviewSection() -> impl IntoView {
         |l| td_string!(l, review_title),
         move || {
             view! {
+            {search_box("review-search", |l| td_string!(l, search_hint_requests), words, search)}
             <p>
                 <label for="review-kind">{tr(|l| td_string!(l, filter_kind))}</label>
                 " "
                 <select
                     id="review-kind"
-                    prop:value=move || kind.get()
-                    on:change=move |ev| set_kind.run(event_target_value(&ev))
+                    prop:value=move || query.with(|q| q.kind.clone())
+                    on:change=move |ev| set_kind(event_target_value(&ev))
                 >
                     <option value="">{tr(|l| td_string!(l, all_kinds))}</option>
                     {RequestKind::ALL
@@ -225,7 +230,9 @@ pub fn ReviewSection() -> impl IntoView {
                 </select>
             </p>
             {loaded(queue, move |list| {
+                let pager = pager(&list, to_page);
                 let rows = list
+                    .items
                     .into_iter()
                     .map(|item| {
                         let a = item.request;
@@ -258,7 +265,7 @@ pub fn ReviewSection() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                data_table(QUEUE_HEADS, rows)
+                view! { {sorted_table(QUEUE_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
             })}
             {move || open.get().map(detail)}
         }

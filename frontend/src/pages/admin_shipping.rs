@@ -2,35 +2,49 @@
 //! be posted, with the recipient and address; recording the courier and tracking number
 //! takes them off the list and shows them to the customer under 邮寄查询.
 
+use certdesk_shared::admin::{ListQuery, Page, Section, ShipmentColumn, ShipmentQuery, Sort, SortColumn};
 use certdesk_shared::apply::ShipmentRequest;
 use certdesk_shared::request::RequestView;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::fields::FailureAlert;
+use crate::components::table::{Head, load_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load};
 use crate::i18n::use_i18n;
+use crate::pages::admin::{address_query, pager};
 
-const HEADS: &[Text] = &[
-    |l| td_string!(l, acceptance_no),
-    |l| td_string!(l, field_recipient_name),
-    |l| td_string!(l, field_recipient_address),
-    |l| td_string!(l, col_courier),
-    |l| td_string!(l, col_tracking_no),
-    |_| "",
+const HEADS: &[Head<ShipmentColumn>] = &[
+    (|l| td_string!(l, acceptance_no), Some(ShipmentColumn::AcceptanceNo)),
+    (|l| td_string!(l, field_recipient_name), None),
+    (|l| td_string!(l, field_recipient_address), None),
+    (|l| td_string!(l, col_courier), None),
+    (|l| td_string!(l, col_tracking_no), None),
+    (|_| "", None),
 ];
 
 #[component]
 pub fn ShippingSection() -> impl IntoView {
     let i18n = use_i18n();
-    let list = RwSignal::new(Load::<Vec<RequestView>>::Loading);
+    let list = RwSignal::new(Load::<Page<RequestView>>::Loading);
     let failure = RwSignal::new(None::<Failure>);
+    // The search, the order and the page in the address.
+    let (query, show) = address_query::<ShipmentQuery>(Section::Shipping);
     let reload = move || {
-        load_into(list, "/api/admin/shipments", i18n.get_locale_untracked());
+        let path = format!("/api/admin/shipments{}", query.get_untracked().to_query());
+        load_into(list, path, i18n.get_locale_untracked());
     };
-    reload();
+    Effect::new(move |_| {
+        query.track();
+        reload();
+    });
+    let words = Memo::new(move |_| query.with(|q| q.q.clone()));
+    let search = move |q: String| show(ShipmentQuery { q, page: None, ..query.get_untracked() });
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(ShipmentColumn::DEFAULT)));
+    let by =
+        move |c| show(ShipmentQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let to_page = move |page| show(ShipmentQuery { page: Some(page), ..query.get_untracked() });
     let changed = crate::pages::admin::queue_changed();
     let ship = move |id: String, courier: String, tracking_no: String| {
         failure.set(None);
@@ -52,9 +66,12 @@ pub fn ShippingSection() -> impl IntoView {
         |l| td_string!(l, shipping_title),
         move || {
             view! {
+            {search_box("shipping-search", |l| td_string!(l, search_hint_requests), words, search)}
             <FailureAlert failure />
             {loaded(list, move |apps| {
+                let pager = pager(&apps, to_page);
                 let rows = apps
+                    .items
                     .into_iter()
                     .map(|a| {
                         let number = a.acceptance_no.clone().unwrap_or_default();
@@ -95,7 +112,7 @@ pub fn ShippingSection() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                data_table(HEADS, rows)
+                view! { {sorted_table(HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()
