@@ -482,24 +482,6 @@ pub trait ListQuery: Serialize + serde::de::DeserializeOwned + Default {
     }
 }
 
-/// `GET /api/admin/customers?q=`: 客服's search, by phone (the account's or an operator's), by
-/// acceptance number, or by a person's or unit's name (whole, no wildcards), a page at a time.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CustomerQuery {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub q: String,
-    /// A [`CustomerColumn`], `-` first for descending; newest accounts first when empty.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sort: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u64>,
-}
-
-impl ListQuery for CustomerQuery {}
-
 /// A column a list sorts by, as the query string's `sort` names it.
 pub trait SortColumn: Copy + Eq + Send + Sync + 'static {
     const ALL: &'static [Self];
@@ -589,86 +571,67 @@ sort_columns! {
     default RegisteredAt true
 }
 
-/// `GET /api/admin/applications`: 审核's queue, by kind and status, searched by acceptance
-/// number, phone (the account's or the operator's) or unit / holder name (whole).
+/// What a staff list is asked: its filters, search words, order and page. One type for the
+/// lists below, so that the console carries one copy of the query-string code; each list
+/// reads the filters it has and refuses the others by field ([`ListParams::filters`]).
+///
+/// - `GET /api/admin/applications` ([`QueueQuery`]): 审核's queue, by `kind` and `status`
+///   (`submitted` or `resubmitted`), sorted by a [`QueueColumn`];
+/// - `GET /api/admin/shipments` ([`ShipmentQuery`]): 邮寄, the approved requests still to be
+///   posted, by a [`ShipmentColumn`];
+/// - `GET /api/admin/invoices` and `/invoices.csv` ([`InvoiceQuery`]): 发票申请 by `status`
+///   (`requested` or `issued`), by an [`InvoiceColumn`]; also found by unit (the title), tax
+///   number and invoice number;
+/// - `GET /api/admin/transfers` and `/transfers.csv` ([`TransferQuery`]): 转账确认, the
+///   transfers whose voucher waits, by a [`TransferColumn`]; also found by trade number;
+/// - `GET /api/admin/staff` ([`StaffQuery`]): 员工 by `role`, found by user name, name or
+///   phone, by a [`StaffColumn`];
+/// - `GET /api/admin/customers` ([`CustomerQuery`]): 客服's search (`q` required), by a
+///   [`CustomerColumn`].
+///
+/// Requests are found (`q`, whole words) by acceptance number, phone (the account's or the
+/// operator's), unit or holder name, or the serial of their certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct QueueQuery {
-    /// A request kind (`renew`, …); every kind when empty.
+pub struct ListParams {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
-    /// `submitted` or `resubmitted`; both when empty.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub status: String,
     #[serde(skip_serializing_if = "String::is_empty")]
+    pub role: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub q: String,
-    /// A [`QueueColumn`], `-` first for descending.
+    /// A column of the list's [`SortColumn`], `-` first for descending; the list's default
+    /// order when empty.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub sort: String,
+    /// From 1; the first page when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u64>,
 }
 
-impl ListQuery for QueueQuery {}
+impl ListQuery for ListParams {}
 
-/// `GET /api/admin/shipments`: 邮寄, the approved requests still to be posted, searched as the
-/// queue is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ShipmentQuery {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub q: String,
-    /// A [`ShipmentColumn`], `-` first for descending.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sort: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u64>,
+impl ListParams {
+    /// The filters asked that a list does not have (`has` names the ones it has).
+    pub fn filters(&self, has: &[&str]) -> Vec<&'static str> {
+        [("kind", &self.kind), ("status", &self.status), ("role", &self.role)]
+            .into_iter()
+            .filter(|(name, value)| !value.is_empty() && !has.contains(name))
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
-impl ListQuery for ShipmentQuery {}
-
-/// `GET /api/admin/invoices` and `GET /api/admin/invoices.csv`: 发票申请 by status, searched by
-/// acceptance number, phone, unit name (the title), or tax number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct InvoiceQuery {
-    /// `requested` (待开票) or `issued`; both when empty.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub status: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub q: String,
-    /// An [`InvoiceColumn`], `-` first for descending.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sort: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u64>,
-}
-
-impl ListQuery for InvoiceQuery {}
-
-/// `GET /api/admin/transfers` and `GET /api/admin/transfers.csv`: 转账确认, the transfers whose
-/// voucher waits, searched by trade number, acceptance number, phone or unit name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TransferQuery {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub q: String,
-    /// A [`TransferColumn`], `-` first for descending.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sort: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u64>,
-}
-
-impl ListQuery for TransferQuery {}
+pub type QueueQuery = ListParams;
+pub type ShipmentQuery = ListParams;
+pub type InvoiceQuery = ListParams;
+pub type TransferQuery = ListParams;
+pub type StaffQuery = ListParams;
+pub type CustomerQuery = ListParams;
 
 /// A bank transfer waiting for finance to see the money (转账确认).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -683,26 +646,6 @@ pub struct PendingTransfer {
     pub created_at: String,
     pub voucher_name: Option<String>,
 }
-
-/// `GET /api/admin/staff`: 员工 by role, searched by user name, name or phone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StaffQuery {
-    /// A [`StaffRole`]; every role when empty.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub role: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub q: String,
-    /// A [`StaffColumn`], `-` first for descending.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sort: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u64>,
-}
-
-impl ListQuery for StaffQuery {}
 
 /// A customer account as 客服 finds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ pub async fn search(
     meta: &ClientMeta,
 ) -> Result<Page<CustomerSummary>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<CustomerColumn>::parse(&query.q, &query.sort, query.page, query.per_page, &mut errors);
+    let ask = ListAsk::<CustomerColumn>::parse(query, &[], &mut errors);
     let q = query.q.trim();
     if q.is_empty() {
         errors.push(FieldError { field: "q".into(), error: ValidationError::Required });

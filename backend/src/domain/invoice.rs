@@ -92,7 +92,7 @@ pub async fn of_account(db: &impl ConnectionTrait, account_id: &str) -> Result<V
 /// what names the request ([`matching`](super::request::matching)).
 pub async fn queue(db: &impl ConnectionTrait, q: &InvoiceQuery) -> Result<Page<invoice::Model>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<InvoiceColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let ask = ListAsk::<InvoiceColumn>::parse(q, &["status"], &mut errors);
     let status = match q.status.as_str() {
         "" => None,
         s @ ("requested" | "issued") => Some(s),

@@ -1,7 +1,7 @@
 //! Lists the staff console pages on the server: the page asked for, checked, and the page
 //! answered ([`Page`]).
 
-use certdesk_shared::admin::{MAX_PER_PAGE, PER_PAGE, Page, Sort, SortColumn};
+use certdesk_shared::admin::{ListParams, MAX_PER_PAGE, PER_PAGE, Page, Sort, SortColumn};
 use certdesk_shared::{FieldError, ValidationError};
 use sea_orm::IntoSimpleExpr;
 use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryOrder, QuerySelect, Select};
@@ -59,14 +59,13 @@ pub struct ListAsk<C> {
 impl<C: SortColumn> ListAsk<C> {
     /// Refuses, by field into `errors`, search words over [`MAX_SEARCH_CHARS`], a column the
     /// list does not sort by, and a page out of range.
-    pub fn parse(
-        q: &str,
-        sort: &str,
-        page: Option<u64>,
-        per_page: Option<u64>,
-        errors: &mut Vec<FieldError>,
-    ) -> ListAsk<C> {
-        let q = q.trim();
+    /// `has` names the filters (`kind`, `status`, `role`) the list has; another one asked is
+    /// refused too.
+    pub fn parse(asked: &ListParams, has: &[&str], errors: &mut Vec<FieldError>) -> ListAsk<C> {
+        for name in asked.filters(has) {
+            errors.push(FieldError { field: name.into(), error: ValidationError::OutOfRange });
+        }
+        let (q, sort, page, per_page) = (asked.q.trim(), asked.sort.as_str(), asked.page, asked.per_page);
         if q.chars().count() > MAX_SEARCH_CHARS {
             errors.push(FieldError { field: "q".into(), error: ValidationError::TooLong });
         }

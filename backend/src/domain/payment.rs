@@ -496,7 +496,7 @@ pub async fn pending_transfers(
     q: &TransferQuery,
 ) -> Result<Page<payment_order::Model>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<TransferColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let ask = ListAsk::<TransferColumn>::parse(q, &[], &mut errors);
     refuse(errors)?;
     let mut find = payment_order::Entity::find()
         .filter(payment_order::Column::Provider.eq(TRANSFER))

@@ -427,23 +427,43 @@ pub async fn open_for_certificate(db: &impl ConnectionTrait, uid: &str) -> Resul
 pub const OPEN: [Status; 6] =
     [Status::Draft, Status::Submitted, Status::Rejected, Status::Resubmitted, Status::Approved, Status::Issued];
 
-/// Any request, for staff.
 /// The requests a staff list's search words name, exactly: by acceptance number, by the
-/// unit's or holder's name, by the operator's phone, or by the phone of the account that made
-/// them.
+/// unit's or holder's name, by the operator's phone, by the phone of the account that made
+/// them, or by the serial number of the certificate they started from or produced (hex, any
+/// case, with or without `:` separators).
 pub fn matching(q: &str) -> sea_orm::Condition {
-    use crate::entity::account;
+    use crate::entity::{account, certificate};
     use sea_orm::sea_query::Query;
     let by_phone = Query::select()
         .column(account::Column::Id)
         .from(account::Entity)
         .and_where(account::Column::Mobile.eq(q))
         .to_owned();
-    sea_orm::Condition::any()
+    let mut any = sea_orm::Condition::any()
         .add(request::Column::AcceptanceNo.eq(q.to_uppercase()))
         .add(request::Column::SearchName.eq(q))
         .add(request::Column::OperatorMobile.eq(q))
-        .add(request::Column::AccountId.in_subquery(by_phone))
+        .add(request::Column::AccountId.in_subquery(by_phone));
+    if let Some(serial) = certificate_serial(q) {
+        let by_serial = || {
+            Query::select()
+                .column(certificate::Column::Uid)
+                .from(certificate::Entity)
+                .and_where(certificate::Column::Serial.eq(serial.as_str()))
+                .to_owned()
+        };
+        any = any
+            .add(request::Column::FromCertificateUid.in_subquery(by_serial()))
+            .add(request::Column::CertificateUid.in_subquery(by_serial()));
+    }
+    any
+}
+
+/// Search words as a certificate serial number is stored (lower-case hex, no separators), if
+/// they can be one.
+fn certificate_serial(q: &str) -> Option<String> {
+    let hex: String = q.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
+    (hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
 }
 
 /// The ids of the requests [`matching`] `q`, for a list of rows that belong to requests.
@@ -455,6 +475,7 @@ pub fn ids_matching(q: &str) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+/// Any request, for staff.
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<request::Model, AppError> {
     request::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(|| ErrorCode::NotFound.into())
 }

@@ -39,7 +39,7 @@ pub async fn queue(
     reviewer: &staff::Model,
 ) -> Result<Page<request::Model>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<QueueColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let ask = ListAsk::<QueueColumn>::parse(q, &["kind", "status"], &mut errors);
     let statuses: Vec<Status> = match q.status.as_str() {
         "" => vec![Status::Submitted, Status::Resubmitted],
         s => match RequestStatus::parse(s) {

@@ -21,7 +21,7 @@ use crate::error::AppError;
 /// review queue's search does.
 pub async fn awaiting_shipment(db: &impl ConnectionTrait, q: &ShipmentQuery) -> Result<Page<request::Model>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<ShipmentColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let ask = ListAsk::<ShipmentColumn>::parse(q, &[], &mut errors);
     refuse(errors)?;
     let statuses = [Status::Approved, Status::Issued, Status::Done];
     let mut find = request::Entity::find()

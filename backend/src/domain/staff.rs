@@ -58,7 +58,7 @@ pub async fn by_username(db: &impl ConnectionTrait, username: &str) -> Result<Op
 /// were added unless asked otherwise.
 pub async fn list(db: &impl ConnectionTrait, q: &StaffQuery) -> Result<Page<staff::Model>, AppError> {
     let mut errors = Vec::new();
-    let ask = ListAsk::<StaffColumn>::parse(&q.q, &q.sort, q.page, q.per_page, &mut errors);
+    let ask = ListAsk::<StaffColumn>::parse(q, &["role"], &mut errors);
     let role = match q.role.as_str() {
         "" => None,
         r => StaffRole::parse(r).or_else(|| {

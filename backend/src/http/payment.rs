@@ -46,6 +46,7 @@ pub fn admin_router() -> Router<AppState> {
         .route("/transfers/{no}/voucher", get(voucher))
         .route("/transfers/{no}/confirm", post(confirm_transfer))
         .route("/statements/{month}", get(statement))
+        .route("/statement.csv", get(statement_csv))
 }
 
 /// Our account and the amount; the voucher's order once there is one.
@@ -191,6 +192,53 @@ async fn statement(
     Path(month): Path<String>,
 ) -> Result<Json<Statement>, AppError> {
     Ok(Json(payment::statement(&state.db, &month).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct MonthQuery {
+    #[serde(default)]
+    month: String,
+}
+
+/// 导出 CSV of a month's 月结对账单: one line per approved settlement request, then the total.
+async fn statement_csv(
+    State(state): State<AppState>,
+    _: Allowed<Finance>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    let s = payment::statement(&state.db, &q.month).await?;
+    let head = ["账号", "单位名称", "受理号", "证书类型", "金额 (元)", "审核通过时间 (北京时间)"];
+    let mut rows: Vec<Vec<String>> = s
+        .lines
+        .into_iter()
+        .map(|l| {
+            let approved = chrono::DateTime::parse_from_rfc3339(&l.approved_at)
+                .map(|t| t.with_timezone(&crate::BEIJING).format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or(l.approved_at);
+            vec![
+                l.mobile,
+                l.org_name,
+                l.acceptance_no,
+                l.certificate_type,
+                certdesk_shared::apply::yuan(l.amount_fen),
+                approved,
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "合计".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        certdesk_shared::apply::yuan(s.total_fen),
+        String::new(),
+    ]);
+    let file = format!("月结对账单{}.csv", s.month);
+    let mut rows = Some(rows);
+    Ok(super::csv::download("statement.csv", &file, &head, move |_| {
+        let page = rows.take().unwrap_or_default();
+        async move { Ok((page, false)) }
+    }))
 }
 
 async fn ways(State(state): State<AppState>) -> Json<PaymentWays> {

@@ -2,7 +2,7 @@
 //! filters, and finds rows by acceptance number, phone, unit name or number; finance's lists
 //! export every matching row as CSV that Excel opens with its Chinese text.
 
-use certdesk::entity::{account, invoice, payment_order, request};
+use certdesk::entity::{account, certificate, invoice, payment_order, request};
 use certdesk_shared::admin::{
     CustomerSummary, InvoiceColumn, Page, PendingTransfer, QueueColumn, ShipmentColumn, SortColumn, StaffMember,
     StaffRole,
@@ -349,4 +349,81 @@ async fn staff_and_customers_page_and_find() {
     assert_eq!(last.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cust-1"]);
     let by_phone: Page<CustomerSummary> = page(&mut service, "/api/admin/customers?q=天津某公司&sort=mobile").await;
     assert_eq!(by_phone.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cust-1", "cust-2", "cust-3"]);
+}
+
+#[tokio::test]
+async fn a_request_is_found_by_the_serial_of_its_certificate() {
+    let app = spawn_app().await;
+    let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    an_account(&app, "list-account", "13700000001", "天津某公司", 10).await;
+    certificate::ActiveModel {
+        id: NotSet,
+        uid: Set("cert-uid-1".into()),
+        ca_id: Set(1),
+        serial: Set("0a1b2c3d4e5f60718293a4b5c6d7e8f9".into()),
+        profile: Set("org_sign".into()),
+        subject: Set("天津某公司".into()),
+        not_before: Set(Utc::now() - Duration::days(300)),
+        not_after: Set(Utc::now() + Duration::days(60)),
+        der: Set(vec![0]),
+        status: Set("valid".into()),
+        revoked_at: Set(None),
+        reason: Set(None),
+        invalidity_date: Set(None),
+        crl_entry: Set(None),
+        created_at: Set(Utc::now()),
+        email: Set(None),
+        medium_no: Set(None),
+        frozen_by: Set(None),
+        crl_shard: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    // A renewal of that certificate, and an unrelated request.
+    request::ActiveModel {
+        from_certificate_uid: Set(Some("cert-uid-1".into())),
+        ..a_request(1, "list-account", request::Status::Submitted)
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    a_request(2, "list-account", request::Status::Submitted).insert(&app.state.db).await.unwrap();
+    // As a CA's staff read a serial off a certificate: upper case, bytes separated by colons.
+    let serial = "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9";
+    let found: Page<ReviewQueueItem> = page(&mut reviewer, &format!("/api/admin/applications?q={serial}")).await;
+    assert_eq!(numbers(&found.items), ["SQ20261204000001"]);
+    let customers: Page<CustomerSummary> = page(&mut service, &format!("/api/admin/customers?q={serial}")).await;
+    assert_eq!(customers.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["list-account"]);
+    let other: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?q=0a1b2c3d4e5f6071").await;
+    assert_eq!(other.total, 0, "a whole serial only");
+}
+
+#[tokio::test]
+async fn a_months_statement_exports_as_csv_with_its_total() {
+    let app = spawn_app().await;
+    let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
+    // Approved in this month (Beijing time), billed by settlement.
+    let month = (Utc::now() + Duration::hours(8)).format("%Y-%m").to_string();
+    an_account(&app, "list-account", "13700000001", "天津某公司", 10).await;
+    for (n, fen) in [(1, 30_000), (2, 12_345)] {
+        request::ActiveModel {
+            billing_mode: Set("settlement".into()),
+            price_fen: Set(Some(fen)),
+            decided_at: Set(Some(Utc::now() - Duration::minutes(n as i64))),
+            ..a_request(n, "list-account", request::Status::Approved)
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    let text = csv(&app, &finance, &format!("/api/admin/statement.csv?month={month}")).await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "账号,单位名称,受理号,证书类型,金额 (元),审核通过时间 (北京时间)");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[1].starts_with("13700000001,天津某公司,SQ20261204000002,"), "{text}");
+    assert_eq!(lines[3], "合计,,,,423.45,");
+    let (s, _) = finance.get("/api/admin/statement.csv?month=2026-13").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

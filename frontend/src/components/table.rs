@@ -88,17 +88,34 @@ pub type Head<C> = (Text, Option<C>);
 pub fn sorted_table<C: SortColumn>(
     heads: &'static [Head<C>],
     sort: Sort<C>,
-    by: impl Fn(C) + Copy + Send + Sync + 'static,
+    by: impl Fn(C) + Send + Sync + 'static,
+    rows: Vec<AnyView>,
+) -> AnyView {
+    // The markup once for every list: the headings by their columns' names, and a
+    // type-erased callback that turns a name back into the list's column.
+    let named: Vec<(Text, Option<&'static str>)> = heads.iter().map(|(t, c)| (*t, c.map(C::as_str))).collect();
+    let by = Callback::new(move |name: &'static str| {
+        if let Some(c) = C::ALL.iter().find(|c| c.as_str() == name) {
+            by(*c);
+        }
+    });
+    table_sorted_by(named, (sort.column.as_str(), sort.descending), by, rows)
+}
+
+fn table_sorted_by(
+    heads: Vec<(Text, Option<&'static str>)>,
+    (current, descending): (&'static str, bool),
+    by: Callback<&'static str>,
     rows: Vec<AnyView>,
 ) -> AnyView {
     if rows.is_empty() {
         return view! { <p class="muted">{tr(|l| td_string!(l, no_data))}</p> }.into_any();
     }
     let heads = heads
-        .iter()
-        .map(|&(text, column)| match column {
+        .into_iter()
+        .map(|(text, column)| match column {
             Some(c) => {
-                let order = (c == sort.column).then_some(if sort.descending { "descending" } else { "ascending" });
+                let order = (c == current).then_some(if descending { "descending" } else { "ascending" });
                 let arrow = match order {
                     Some("ascending") => " ▲",
                     Some(_) => " ▼",
@@ -106,7 +123,7 @@ pub fn sorted_table<C: SortColumn>(
                 };
                 view! {
                     <th scope="col" aria-sort=order>
-                        <button type="button" class="sort" on:click=move |_| by(c)>{tr(text)}{arrow}</button>
+                        <button type="button" class="sort" on:click=move |_| by.run(c)>{tr(text)}{arrow}</button>
                     </th>
                 }
                 .into_any()
@@ -131,13 +148,17 @@ pub fn search_box(
     id: &'static str,
     hint: Text,
     words: Memo<String>,
-    search: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+    search: impl Fn(String) + Send + Sync + 'static,
+) -> AnyView {
+    search_form(id, hint, words, Callback::new(search))
+}
+
+fn search_form(id: &'static str, hint: Text, words: Memo<String>, search: Callback<String>) -> AnyView {
     let typed = RwSignal::new(String::new());
     Effect::new(move |_| typed.set(words.get()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        search(typed.get_untracked().trim().to_owned());
+        search.run(typed.get_untracked().trim().to_owned());
     };
     view! {
         <form class="filters" role="search" on:submit=submit>
@@ -150,4 +171,5 @@ pub fn search_box(
             </div>
         </form>
     }
+    .into_any()
 }

@@ -295,9 +295,8 @@ fn StaffSection() -> impl IntoView {
     });
     let words = Memo::new(move |_| query.with(|q| q.q.clone()));
     let search = move |q: String| show(StaffQuery { q, page: None, ..query.get_untracked() });
-    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(StaffColumn::DEFAULT)));
-    let by =
-        move |c| show(StaffQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let sort = move || query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(StaffColumn::DEFAULT));
+    let by = move |c| show(StaffQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(StaffQuery { page: Some(page), ..query.get_untracked() });
     let [username, display_name, mobile] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let role = RwSignal::new(StaffRole::Reviewer.as_str().to_owned());
@@ -372,7 +371,7 @@ fn StaffSection() -> impl IntoView {
                             {loaded(staff, move |list| {
                                 let pager = pager(&list, to_page);
                                 let rows = list.items.into_iter().map(|m| staff_row(m, change_role, disable).into_any()).collect();
-                                view! { {sorted_table(STAFF_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
+                                view! { {sorted_table(STAFF_HEADS, sort(), by, rows)} {pager} }.into_any()
                             })}
                             <h3>{tr(|l| td_string!(l, staff_new))}</h3>
                             <form class="form" novalidate on:submit=submit>
@@ -591,13 +590,51 @@ fn OutboxSection() -> impl IntoView {
 /// entry at the section's address).
 pub(crate) fn address_query<Q: ListQuery + Clone + PartialEq + Send + Sync + 'static>(
     section: Section,
-) -> (Memo<Q>, impl Fn(Q) + Copy + 'static) {
+) -> (AddressQuery<Q>, impl Fn(Q) + Copy + 'static) {
     let location = leptos_router::hooks::use_location();
-    let query = Memo::new(move |_| Q::from_query(&location.search.get()));
+    let search = Memo::new(move |_| location.search.get());
     let navigate = StoredValue::new_local(use_navigate());
     let show =
         move |q: Q| navigate.with_value(|n| n(&format!("{}{}", section.path(), q.to_query()), Default::default()));
-    (query, show)
+    (AddressQuery { search, list: std::marker::PhantomData }, show)
+}
+
+/// A list's query as the address holds it, read like a memo. It keeps the query string and
+/// parses it when read, so that every list shares one kind of reactive cell (each distinct
+/// memo type costs the bundle its own copy of the reactive machinery).
+pub(crate) struct AddressQuery<Q> {
+    search: Memo<String>,
+    list: std::marker::PhantomData<fn() -> Q>,
+}
+
+impl<Q> Clone for AddressQuery<Q> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Q> Copy for AddressQuery<Q> {}
+
+impl<Q: ListQuery> AddressQuery<Q> {
+    pub fn get(&self) -> Q {
+        Q::from_query(&self.search.get())
+    }
+
+    pub fn get_untracked(&self) -> Q {
+        Q::from_query(&self.search.get_untracked())
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&Q) -> R) -> R {
+        f(&self.get())
+    }
+
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&Q) -> R) -> R {
+        f(&self.get_untracked())
+    }
+
+    pub fn track(&self) {
+        self.search.track();
+    }
 }
 
 /// One labelled filter field.
@@ -714,9 +751,13 @@ fn AuditSection() -> impl IntoView {
 }
 
 /// 共 N 条 · 第 p / P 页, with the previous and next pages.
-pub fn pager<T>(page: &Page<T>, go: impl Fn(u64) + Copy + Send + Sync + 'static) -> AnyView {
+pub fn pager<T>(page: &Page<T>, go: impl Fn(u64) + Send + Sync + 'static) -> AnyView {
+    // One copy of the markup for every list: the page's figures and a type-erased callback.
+    pager_at(page.page, page.pages(), page.total, Callback::new(go))
+}
+
+fn pager_at(p: u64, pages: u64, total: u64, go: Callback<u64>) -> AnyView {
     let i18n = use_i18n();
-    let (p, pages, total) = (page.page, page.pages(), page.total);
     view! {
         <nav class="pager" aria-label=tr(|l| td_string!(l, pager_label))>
             <span role="status">
@@ -725,10 +766,10 @@ pub fn pager<T>(page: &Page<T>, go: impl Fn(u64) + Copy + Send + Sync + 'static)
                     fill(&fill(&fill(td_string!(l, pager_position), total), p), pages)
                 }}
             </span>
-            <button type="button" class="secondary" disabled={p <= 1} on:click=move |_| go(p - 1)>
+            <button type="button" class="secondary" disabled={p <= 1} on:click=move |_| go.run(p - 1)>
                 {tr(|l| td_string!(l, pager_previous))}
             </button>
-            <button type="button" class="secondary" disabled={p >= pages} on:click=move |_| go(p + 1)>
+            <button type="button" class="secondary" disabled={p >= pages} on:click=move |_| go.run(p + 1)>
                 {tr(|l| td_string!(l, pager_next))}
             </button>
         </nav>

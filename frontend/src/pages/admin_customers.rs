@@ -95,16 +95,19 @@ pub fn CustomersSection() -> impl IntoView {
     let said = RwSignal::new(None::<String>);
     // The search and the open file follow the address, each only when its own part changes
     // (every search and every opened file is a look-up the server audits).
-    let words = Memo::new(move |_| query.with(|p| (p.q.clone(), p.sort.clone(), p.page)));
+    let words = Memo::new(move |_| {
+        query.with(|p| {
+            CustomerQuery { q: p.q.clone(), sort: p.sort.clone(), page: p.page, ..Default::default() }.to_query()
+        })
+    });
     let opened = Memo::new(move |_| query.with(|p| p.id.clone()));
     Effect::new(move |_| {
-        let (q, sort, page) = words.get();
-        typed.set(q.clone());
-        if q.trim().is_empty() {
+        let asked = CustomerQuery::from_query(&words.get());
+        typed.set(asked.q.clone());
+        if asked.q.trim().is_empty() {
             found.set(Load::Hidden);
         } else {
             found.set(Load::Loading);
-            let asked = CustomerQuery { q, sort, page, per_page: None };
             load_into(found, format!("/api/admin/customers{}", asked.to_query()), i18n.get_locale_untracked());
         }
     });

@@ -44,22 +44,23 @@ fn act(path: String, failure: RwSignal<Option<Failure>>, reload: impl Fn() + 'st
     });
 }
 
+/// 待开票 unless the address names another status.
+fn waiting_by_default(mut q: InvoiceQuery) -> InvoiceQuery {
+    if q.status.is_empty() {
+        q.status = "requested".into();
+    }
+    q
+}
+
 #[component]
 pub fn InvoiceQueue() -> impl IntoView {
     let i18n = use_i18n();
     let list = RwSignal::new(Load::<Page<InvoiceView>>::Loading);
     // 开票状态 (待开票 when absent), the search, the order and the page in the address.
-    let (address, show) = address_query::<InvoiceQuery>(Section::Invoices);
-    let query = Memo::new(move |_| {
-        let mut q = address.get();
-        if q.status.is_empty() {
-            q.status = "requested".into();
-        }
-        q
-    });
+    let (query, show) = address_query::<InvoiceQuery>(Section::Invoices);
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
-        let path = format!("/api/admin/invoices{}", query.get_untracked().to_query());
+        let path = format!("/api/admin/invoices{}", waiting_by_default(query.get_untracked()).to_query());
         load_into(list, path, i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
@@ -69,12 +70,14 @@ pub fn InvoiceQueue() -> impl IntoView {
     let words = Memo::new(move |_| query.with(|q| q.q.clone()));
     let search = move |q: String| show(InvoiceQuery { q, page: None, ..query.get_untracked() });
     let set_status = move |status: String| show(InvoiceQuery { status, page: None, ..query.get_untracked() });
-    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(InvoiceColumn::DEFAULT)));
-    let by =
-        move |c| show(InvoiceQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let sort = move || query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(InvoiceColumn::DEFAULT));
+    let by = move |c| show(InvoiceQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(InvoiceQuery { page: Some(page), ..query.get_untracked() });
     let csv = move || {
-        format!("/api/admin/invoices.csv{}", InvoiceQuery { page: None, per_page: None, ..query.get() }.to_query())
+        format!(
+            "/api/admin/invoices.csv{}",
+            InvoiceQuery { page: None, per_page: None, ..waiting_by_default(query.get()) }.to_query()
+        )
     };
     let changed = crate::pages::admin::queue_changed();
     let done = move || {
@@ -90,7 +93,7 @@ pub fn InvoiceQueue() -> impl IntoView {
             {search_box("invoice-search", |l| td_string!(l, search_hint_invoices), words, search)}
             <div class="field inline">
                 <label for="invoice-status">{tr(|l| td_string!(l, col_invoice_status))}</label>
-                <select id="invoice-status" prop:value=move || query.with(|q| q.status.clone()) on:change=move |ev| set_status(event_target_value(&ev))>
+                <select id="invoice-status" prop:value=move || waiting_by_default(query.get()).status on:change=move |ev| set_status(event_target_value(&ev))>
                     <option value="requested">{tr(invoice_status_text(Some(InvoiceStatus::Requested)))}</option>
                     <option value="issued">{tr(invoice_status_text(Some(InvoiceStatus::Issued)))}</option>
                 </select>
@@ -136,7 +139,7 @@ pub fn InvoiceQueue() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                view! { {sorted_table(INVOICE_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
+                view! { {sorted_table(INVOICE_HEADS, sort(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()
@@ -171,9 +174,8 @@ pub fn TransferQueue() -> impl IntoView {
     });
     let words = Memo::new(move |_| query.with(|q| q.q.clone()));
     let search = move |q: String| show(TransferQuery { q, page: None, ..query.get_untracked() });
-    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(TransferColumn::DEFAULT)));
-    let by =
-        move |c| show(TransferQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let sort = move || query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(TransferColumn::DEFAULT));
+    let by = move |c| show(TransferQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(TransferQuery { page: Some(page), ..query.get_untracked() });
     let csv = move || {
         format!("/api/admin/transfers.csv{}", TransferQuery { page: None, per_page: None, ..query.get() }.to_query())
@@ -223,7 +225,7 @@ pub fn TransferQueue() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                view! { {sorted_table(TRANSFER_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
+                view! { {sorted_table(TRANSFER_HEADS, sort(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()
@@ -269,6 +271,10 @@ pub fn StatementSection() -> impl IntoView {
                     month.set(event_target_value(&ev));
                     reload();
                 } />
+                " "
+                <a class="button secondary" download href=move || format!("/api/admin/statement.csv?month={}", month.get())>
+                    {tr(|l| td_string!(l, export_csv))}
+                </a>
             </div>
             {loaded(list, |s| {
                 let rows = s

@@ -90,9 +90,8 @@ pub fn ReviewSection() -> impl IntoView {
     let words = Memo::new(move |_| query.with(|q| q.q.clone()));
     let search = move |q: String| show(QueueQuery { q, page: None, ..query.get_untracked() });
     let set_kind = move |kind: String| show(QueueQuery { kind, page: None, ..query.get_untracked() });
-    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(QueueColumn::DEFAULT)));
-    let by =
-        move |c| show(QueueQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let sort = move || query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(QueueColumn::DEFAULT));
+    let by = move |c| show(QueueQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(QueueQuery { page: Some(page), ..query.get_untracked() });
     let changed = crate::pages::admin::queue_changed();
     let decide = move |approve: bool| {
@@ -265,7 +264,7 @@ pub fn ReviewSection() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                view! { {sorted_table(QUEUE_HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
+                view! { {sorted_table(QUEUE_HEADS, sort(), by, rows)} {pager} }.into_any()
             })}
             {move || open.get().map(detail)}
         }

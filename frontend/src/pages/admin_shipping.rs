@@ -41,9 +41,8 @@ pub fn ShippingSection() -> impl IntoView {
     });
     let words = Memo::new(move |_| query.with(|q| q.q.clone()));
     let search = move |q: String| show(ShipmentQuery { q, page: None, ..query.get_untracked() });
-    let sort = Memo::new(move |_| query.with(|q| Sort::parse(&q.sort).unwrap_or(ShipmentColumn::DEFAULT)));
-    let by =
-        move |c| show(ShipmentQuery { sort: sort.get_untracked().by(c).param(), page: None, ..query.get_untracked() });
+    let sort = move || query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(ShipmentColumn::DEFAULT));
+    let by = move |c| show(ShipmentQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(ShipmentQuery { page: Some(page), ..query.get_untracked() });
     let changed = crate::pages::admin::queue_changed();
     let ship = move |id: String, courier: String, tracking_no: String| {
@@ -112,7 +111,7 @@ pub fn ShippingSection() -> impl IntoView {
                         .into_any()
                     })
                     .collect();
-                view! { {sorted_table(HEADS, sort.get_untracked(), by, rows)} {pager} }.into_any()
+                view! { {sorted_table(HEADS, sort(), by, rows)} {pager} }.into_any()
             })}
         }
         .into_any()
