@@ -44,6 +44,7 @@ pub fn portal_page(path: &str) -> AnyView {
             || is_request_path(p)
             || is_admin_dashboard_path(p)
             || is_admin_path(p)
+            || certdesk_shared::bundles::is_admin_sign_in_path(p)
             || is_admin_settings_path(p)
             || is_directory_path(p)
             || certdesk_shared::bundles::is_mobile_path(p) =>
@@ -117,9 +118,16 @@ pub fn admin_page(path: &str) -> AnyView {
         return view! { <Admin section /> }.into_any();
     }
     match normal(path) {
+        p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The staff's sign-in bundle: 员工登录 and enrolment; every other path is another's.
+pub fn admin_sign_in_page(path: &str) -> AnyView {
+    match normal(path) {
         "/admin/sign-in" => view! { <AdminSignIn /> }.into_any(),
         "/admin/enrol" => view! { <AdminEnrol /> }.into_any(),
-        p if is_admin_path(p) => view! { <NotFound /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

@@ -56,6 +56,14 @@ pub fn mount_admin() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::admin_page header=app::staff_header /> });
 }
 
+/// The staff's sign-in bundle (`/admin/sign-in`, `/admin/enrol`).
+pub fn mount_admin_sign_in() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(
+        || leptos::view! { <app::App route=app::admin_sign_in_page header=app::staff_header /> },
+    );
+}
+
 /// 工作台's bundle (`/admin`).
 pub fn mount_admin_dashboard() {
     console_error_panic_hook::set_once();

@@ -324,7 +324,7 @@ mod section_tests {
         assert_eq!(Sort::<InvoiceColumn>::parse("amount; drop table"), None);
         assert_eq!(Sort::<InvoiceColumn>::parse("--amount"), None);
         // A heading clicked twice turns its order round; another heading starts ascending.
-        assert_eq!(by_amount.by(InvoiceColumn::Amount).descending, false);
+        assert!(!by_amount.by(InvoiceColumn::Amount).descending);
         assert_eq!(by_amount.by(InvoiceColumn::Amount).by(InvoiceColumn::Amount), by_amount);
         assert_eq!(by_amount.by(InvoiceColumn::Title), Sort { column: InvoiceColumn::Title, descending: false });
         for c in CustomerColumn::ALL {

@@ -60,9 +60,20 @@ pub fn is_admin_dashboard_path(path: &str) -> bool {
     normal(path) == ADMIN_DASHBOARD_PATH
 }
 
-/// The staff console's daily work (审核, 冻结与吊销, 邮寄, 客服, finance) and its sign-in.
+/// The staff's way in, a small bundle of its own (the only staff pages that need WebAuthn):
+/// 员工登录 with a security key, and enrolment from an administrator's link.
+pub const ADMIN_SIGN_IN_PATHS: [&str; 2] = ["/admin/sign-in", "/admin/enrol"];
+
+pub fn is_admin_sign_in_path(path: &str) -> bool {
+    ADMIN_SIGN_IN_PATHS.contains(&normal(path))
+}
+
+/// The staff console's daily work (审核, 冻结与吊销, 邮寄, 客服, finance).
 pub fn is_admin_path(path: &str) -> bool {
-    path.starts_with("/admin/") && !is_admin_settings_path(path) && !is_admin_dashboard_path(path)
+    path.starts_with("/admin/")
+        && !is_admin_settings_path(path)
+        && !is_admin_dashboard_path(path)
+        && !is_admin_sign_in_path(path)
 }
 
 #[cfg(test)]
@@ -100,7 +111,9 @@ mod tests {
         assert!(is_holder_path("/my-certificates") && is_holder_path("/renew/") && !is_apply_path("/renew"));
         assert!(!is_holder_path("/renewal") && !is_holder_path("/my-certificates/x"));
         assert!(is_admin_dashboard_path("/admin") && is_admin_dashboard_path("/admin/") && !is_admin_path("/admin"));
-        assert!(is_admin_path("/admin/sign-in") && !is_admin_dashboard_path("/admin/sign-in"));
+        assert!(is_admin_sign_in_path("/admin/sign-in") && is_admin_sign_in_path("/admin/enrol/"));
+        assert!(!is_admin_path("/admin/sign-in") && !is_admin_dashboard_path("/admin/sign-in"));
+        assert!(is_admin_path("/admin/review") && !is_admin_sign_in_path("/admin/review"));
         assert!(is_admin_settings_path("/admin/settings/") && !is_admin_path("/admin/settings"));
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
         assert!(is_mobile_path("/m") && is_mobile_path("/m/") && is_mobile_path("/m/scan"));

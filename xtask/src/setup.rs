@@ -168,6 +168,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("apply.html", Some("apply-app")),
     ("holder.html", Some("holder-app")),
     ("request.html", Some("request-app")),
+    ("admin-sign-in.html", Some("admin-sign-in-app")),
     ("admin-dashboard.html", Some("admin-dashboard-app")),
     ("admin.html", Some("admin-app")),
     ("admin-settings.html", Some("admin-settings-app")),

@@ -21,6 +21,7 @@ pub const BUNDLES: &[(&str, &str)] = &[
     ("new certificate (/apply)", "apply-app"),
     ("holder (/my-certificates, /renew)", "holder-app"),
     ("holder's requests (/revoke, /change, /operator-change)", "request-app"),
+    ("staff sign-in (/admin/sign-in, /admin/enrol)", "admin-sign-in-app"),
     ("staff console's 工作台 (/admin)", "admin-dashboard-app"),
     ("staff console (/admin/…)", "admin-app"),
     ("staff console settings (/admin/settings)", "admin-settings-app"),

@@ -422,7 +422,7 @@ async fn a_months_statement_exports_as_csv_with_its_total() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "账号,单位名称,受理号,证书类型,金额 (元),审核通过时间 (北京时间)");
     assert_eq!(lines.len(), 4, "{text}");
-    assert!(lines[1].starts_with("13700000001,天津某公司,SQ20261204000002,"), "{text}");
+    assert!(lines[1].starts_with("13700000001,,SQ20261204000002,,123.45,"), "{text}");
     assert_eq!(lines[3], "合计,,,,423.45,");
     let (s, _) = finance.get("/api/admin/statement.csv?month=2026-13").await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -69,6 +69,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
             ("apply-app", "wizard"),
             ("holder-app", "holder"),
             ("request-app", "request"),
+            ("admin-sign-in-app", "staff sign-in"),
             ("admin-dashboard-app", "dashboard"),
             ("admin-app", "console"),
             ("admin-settings-app", "settings"),
@@ -87,8 +88,8 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The nine bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 9, "{csp}");
+        // The ten bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 10, "{csp}");
     }
     for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
@@ -99,7 +100,10 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/admin", "/admin/"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>dashboard</title>"), "{path}");
     }
-    for path in ["/admin/sign-in", "/admin/enrol", "/admin/review"] {
+    for path in ["/admin/sign-in", "/admin/enrol", "/admin/enrol?x=1"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>staff sign-in</title>"), "{path}");
+    }
+    for path in ["/admin/review", "/admin/customers?q=1"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>console</title>"), "{path}");
     }
     for path in ["/admin/settings", "/admin/settings/"] {
