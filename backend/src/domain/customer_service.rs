@@ -58,7 +58,7 @@ pub async fn search(
     let q = query.q.trim();
     if q.is_empty() {
         errors.push(FieldError { field: "q".into(), error: ValidationError::Required });
-    } else if q.contains(['*', '%', '_', '?']) {
+    } else if q.contains(['*', '%', '_', '?']) && !errors.iter().any(|e| e.field == "q") {
         errors.push(FieldError { field: "q".into(), error: ValidationError::Wildcard });
     }
     refuse(errors)?;

@@ -434,21 +434,23 @@ async fn invoice_queue(
 /// 导出 CSV of 发票申请: every invoice the filters match (all pages), in the list's order.
 async fn invoice_csv(
     State(state): State<AppState>,
-    _: Allowed<Finance>,
+    who: Allowed<Finance>,
     Query(q): Query<InvoiceQuery>,
 ) -> Result<Response, AppError> {
     let first = InvoiceQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
     invoice::queue(&state.db, &first).await?;
+    super::csv::audited(&state, &who.user, "invoices_exported", &q).await?;
+    let txn = super::csv::snapshot(&state.db).await?;
     let head =
         ["受理号", "业务类型", "发票抬头", "税号", "金额 (元)", "状态", "申请时间 (UTC)", "发票号码", "接收邮箱"];
     Ok(super::csv::download("invoices.csv", "发票申请.csv", &head, move |n| {
-        let (state, q) = (state.clone(), InvoiceQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
+        let (txn, q) = (txn.clone(), InvoiceQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
         async move {
-            let page = invoice::queue(&state.db, &q).await?;
+            let page = invoice::queue(&*txn, &q).await?;
             let more = n < page.pages();
             let mut rows = Vec::new();
             for i in &page.items {
-                let v = invoice::view(&state.db, i).await?;
+                let v = invoice::view(&*txn, i).await?;
                 rows.push(vec![
                     v.acceptance_no.unwrap_or_default(),
                     v.kind.name_zh().to_owned(),

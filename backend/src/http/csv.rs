@@ -10,7 +10,10 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::domain::audit;
 use crate::error::AppError;
+use crate::http::auth::StaffUser;
+use crate::state::AppState;
 
 /// One page of rows and whether another follows.
 pub type Rows = (Vec<Vec<String>>, bool);
@@ -57,6 +60,35 @@ where
     res
 }
 
+/// A read-only transaction whose reads all see one moment (REPEATABLE READ on PostgreSQL; a
+/// SQLite transaction reads one snapshot already), so that an export read a page at a time
+/// neither skips nor repeats a row that a colleague changes meanwhile.
+pub async fn snapshot(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<std::sync::Arc<sea_orm::DatabaseTransaction>, AppError> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), Some(sea_orm::AccessMode::ReadOnly)).await?
+    } else {
+        db.begin().await?
+    };
+    Ok(std::sync::Arc::new(txn))
+}
+
+/// An export is a look at customers' data: the audit trail says who took which rows
+/// (`action`, with the query asked).
+pub async fn audited(
+    state: &AppState,
+    who: &StaffUser,
+    action: &str,
+    asked: &impl serde::Serialize,
+) -> Result<(), AppError> {
+    let detail = serde_json::to_value(asked).unwrap_or_default();
+    let event = audit::Event { actor: &who.actor(), action, subject: "csv", ip: &who.meta.ip, detail };
+    audit::append(&state.db, &state.audit_key, event).await?;
+    Ok(())
+}
+
 /// One CSV record (RFC 4180 quoting, by the `csv` crate).
 pub fn line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -65,11 +97,12 @@ pub fn line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// A field a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a return
-/// first: words staff typed into a search are in the trail) with a `'` before it, as OWASP
-/// advises for CSV exports.
+/// A field a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a line break
+/// first, or their full-width forms that Chinese input methods type: words staff typed into a
+/// search are in the trail) with a `'` before it, as OWASP advises for CSV exports.
 pub fn formula_safe(field: &str) -> String {
-    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{field}") } else { field.to_owned() }
+    const FIRST: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '＠'];
+    if field.starts_with(FIRST) || field.starts_with('－') { format!("'{field}") } else { field.to_owned() }
 }
 
 /// `2026-12-03 09:15:02`, as the console shows times.
@@ -86,6 +119,8 @@ mod tests {
         assert_eq!(formula_safe("=1+1"), "'=1+1");
         assert_eq!(formula_safe("-5"), "'-5");
         assert_eq!(formula_safe("天津"), "天津");
+        assert_eq!(formula_safe("＝1+1"), "'＝1+1");
+        assert_eq!(formula_safe("\n=1"), "'\n=1");
         assert_eq!(String::from_utf8(line(&["a,b", "c\"d", "天津"])).unwrap(), "\"a,b\",\"c\"\"d\",天津\n");
     }
 }

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certdesk_shared::ErrorCode;
 use certdesk_shared::admin::{MAX_PER_PAGE, Page, PendingTransfer, TransferQuery};
 use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentWays, Statement};
+use certdesk_shared::{ErrorCode, ValidationError};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -109,9 +109,12 @@ async fn transfer_voucher(
 }
 
 /// A transfer as finance sees it: the request it pays, the payer and the voucher.
-async fn pending_view(state: &AppState, o: &payment_order::Model) -> Result<PendingTransfer, AppError> {
-    let r = request::Entity::find_by_id(o.request_id.clone()).one(&state.db).await?;
-    let voucher = apply::stored_file(&state.db, &o.request_id, apply::VOUCHER_KIND).await.ok().map(|d| d.file_name);
+async fn pending_view(
+    db: &impl sea_orm::ConnectionTrait,
+    o: &payment_order::Model,
+) -> Result<PendingTransfer, AppError> {
+    let r = request::Entity::find_by_id(o.request_id.clone()).one(db).await?;
+    let voucher = apply::stored_file(db, &o.request_id, apply::VOUCHER_KIND).await.ok().map(|d| d.file_name);
     Ok(PendingTransfer {
         out_trade_no: o.out_trade_no.clone(),
         application_id: o.request_id.clone(),
@@ -132,7 +135,7 @@ async fn pending_transfers(
     let page = payment::pending_transfers(&state.db, &q).await?;
     let mut out = Vec::new();
     for o in &page.items {
-        out.push(pending_view(&state, o).await?);
+        out.push(pending_view(&state.db, o).await?);
     }
     Ok(Json(page.with(out)))
 }
@@ -140,19 +143,21 @@ async fn pending_transfers(
 /// 导出 CSV of 转账确认: every waiting transfer the filters match (all pages).
 async fn transfer_csv(
     State(state): State<AppState>,
-    _: Allowed<Finance>,
+    who: Allowed<Finance>,
     Query(q): Query<TransferQuery>,
 ) -> Result<Response, AppError> {
     let first = TransferQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
     payment::pending_transfers(&state.db, &first).await?;
+    super::csv::audited(&state, &who.user, "transfers_exported", &q).await?;
+    let txn = super::csv::snapshot(&state.db).await?;
     let head = ["商户订单号", "受理号", "付款单位", "金额 (元)", "凭证上传时间 (UTC)", "凭证文件"];
     Ok(super::csv::download("transfers.csv", "转账确认.csv", &head, move |n| {
-        let (state, q) = (state.clone(), TransferQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
+        let (txn, q) = (txn.clone(), TransferQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
         async move {
-            let page = payment::pending_transfers(&state.db, &q).await?;
+            let page = payment::pending_transfers(&*txn, &q).await?;
             let mut rows = Vec::new();
             for o in &page.items {
-                let v = pending_view(&state, o).await?;
+                let v = pending_view(&*txn, o).await?;
                 rows.push(vec![
                     v.out_trade_no,
                     v.acceptance_no.unwrap_or_default(),
@@ -203,9 +208,15 @@ struct MonthQuery {
 /// 导出 CSV of a month's 月结对账单: one line per approved settlement request, then the total.
 async fn statement_csv(
     State(state): State<AppState>,
-    _: Allowed<Finance>,
+    who: Allowed<Finance>,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, AppError> {
+    // `yyyy-mm`, or a refusal of the field (the JSON statement's path answers 404 instead).
+    if chrono::NaiveDate::parse_from_str(&format!("{}-01", q.month), "%Y-%m-%d").is_err() {
+        let error = if q.month.is_empty() { ValidationError::Required } else { ValidationError::OutOfRange };
+        return Err(AppError::field("month", error));
+    }
+    super::csv::audited(&state, &who.user, "statement_exported", &serde_json::json!({ "month": q.month })).await?;
     let s = payment::statement(&state.db, &q.month).await?;
     let head = ["账号", "单位名称", "受理号", "证书类型", "金额 (元)", "审核通过时间 (北京时间)"];
     let mut rows: Vec<Vec<String>> = s

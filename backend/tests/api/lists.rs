@@ -258,7 +258,12 @@ async fn invoices_page_sort_filter_and_export_every_matching_row() {
     let by_no: Page<InvoiceView> = page(&mut finance, "/api/admin/invoices?q=SQ20261204000001").await;
     assert_eq!((by_no.total, by_no.items[0].id.as_str()), (1, "inv-001"));
     assert_eq!(refused(&mut finance, "/api/admin/invoices?status=lost").await, "status");
-    assert_eq!(reviewer.get("/api/admin/invoices.csv").await.0, StatusCode::FORBIDDEN);
+    // Only finance (and administrators) export.
+    let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
+    for path in ["/api/admin/invoices.csv", "/api/admin/transfers.csv", "/api/admin/statement.csv?month=2026-11"] {
+        assert_eq!(reviewer.get(path).await.0, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(service.get(path).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
 
     // The export: every waiting invoice (two pages of the export), as the list orders them.
     let text = csv(&app, &finance, "/api/admin/invoices.csv?status=requested").await;
@@ -424,6 +429,50 @@ async fn a_months_statement_exports_as_csv_with_its_total() {
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[1].starts_with("13700000001,,SQ20261204000002,,123.45,"), "{text}");
     assert_eq!(lines[3], "合计,,,,423.45,");
-    let (s, _) = finance.get("/api/admin/statement.csv?month=2026-13").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(refused(&mut finance, "/api/admin/statement.csv?month=2026-13").await, "month");
+    assert_eq!(refused(&mut finance, "/api/admin/statement.csv").await, "month");
+    // Who exported what is in the audit trail.
+    let exported = certdesk::entity::audit_event::Entity::find().all(&app.state.db).await.unwrap();
+    let exported: Vec<_> = exported.iter().filter(|e| e.action == "statement_exported").collect();
+    assert_eq!(exported.len(), 1);
+    assert!(exported[0].detail.contains(&month), "{}", exported[0].detail);
+}
+
+#[tokio::test]
+async fn a_reviewer_with_a_phone_sees_every_waiting_request_but_those_made_with_it() {
+    let app = spawn_app().await;
+    let (mut reviewer, reviewer_id) = staff_browser(&app, StaffRole::Reviewer).await;
+    let own = "13911112222";
+    certdesk::entity::staff::ActiveModel { id: Set(reviewer_id), mobile: Set(Some(own.into())), ..Default::default() }
+        .update(&app.state.db)
+        .await
+        .unwrap();
+    an_account(&app, "list-account", "13700000001", "天津某公司", 10).await;
+    an_account(&app, "own-account", own, "自己的公司", 10).await;
+    // 1: no operator's phone at all; 2: the reviewer's phone as the operator's; 3: made by
+    // the account registered with the reviewer's phone; 4: someone else's.
+    let requests = [
+        request::ActiveModel { operator_mobile: Set(None), ..a_request(1, "list-account", request::Status::Submitted) },
+        request::ActiveModel {
+            operator_mobile: Set(Some(own.into())),
+            ..a_request(2, "list-account", request::Status::Submitted)
+        },
+        a_request(3, "own-account", request::Status::Submitted),
+        a_request(4, "list-account", request::Status::Resubmitted),
+    ];
+    for r in requests {
+        r.insert(&app.state.db).await.unwrap();
+    }
+    let queue: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?sort=acceptance_no").await;
+    assert_eq!(numbers(&queue.items), ["SQ20261204000001", "SQ20261204000004"]);
+    assert_eq!(queue.total, 2);
+    let (_, sections) = reviewer.get("/api/admin/sections").await;
+    let review = sections.as_array().unwrap().iter().find(|s| s["section"] == "review").unwrap();
+    assert_eq!(review["waiting"], 2, "{sections}");
+    // Sorted by kind: 新办 (apply) before 延期 (renew), whatever the age.
+    let by_kind: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?sort=kind").await;
+    assert_eq!(numbers(&by_kind.items), ["SQ20261204000004", "SQ20261204000001"]);
+    let resubmitted: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?status=resubmitted").await;
+    assert_eq!(numbers(&resubmitted.items), ["SQ20261204000004"]);
+    assert_eq!(refused(&mut reviewer, "/api/admin/applications?role=finance").await, "role");
 }
