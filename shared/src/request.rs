@@ -154,6 +154,9 @@ pub struct RequestView {
     pub reasons: Vec<FieldReason>,
     pub created_at: String,
     pub submitted_at: Option<String>,
+    /// When staff approved or rejected it (审核时间).
+    #[serde(default)]
+    pub decided_at: Option<String>,
     /// The certificate the request started from (none for 新办).
     #[serde(default)]
     pub from_certificate_uid: Option<String>,

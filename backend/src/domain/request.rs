@@ -550,6 +550,7 @@ pub async fn view(db: &impl ConnectionTrait, a: &request::Model) -> Result<Reque
         reasons: serde_json::from_str(&a.reasons).unwrap_or_default(),
         created_at: a.created_at.to_rfc3339(),
         submitted_at: a.submitted_at.map(|t| t.to_rfc3339()),
+        decided_at: a.decided_at.map(|t| t.to_rfc3339()),
         from_certificate_uid: a.from_certificate_uid.clone(),
         certificate_uid: a.certificate_uid.clone(),
         renewal: renewal_period(a),

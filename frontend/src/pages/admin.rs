@@ -277,6 +277,7 @@ const STAFF_HEADS: &[Head<StaffColumn>] = &[
     (|l| td_string!(l, col_role), None),
     (|l| td_string!(l, col_enrolled), None),
     (|l| td_string!(l, col_status), None),
+    (|l| td_string!(l, col_created), Some(StaffColumn::CreatedAt)),
 ];
 
 #[component]
@@ -506,6 +507,7 @@ fn staff_row(
                         .into_any()
                 }}
             </td>
+            <td>{short_time(&m.created_at)}</td>
         </tr>
     }
 }

@@ -17,6 +17,7 @@ use crate::pages::admin::{address_query, pager};
 
 const HEADS: &[Head<ShipmentColumn>] = &[
     (|l| td_string!(l, acceptance_no), Some(ShipmentColumn::AcceptanceNo)),
+    (|l| td_string!(l, col_approved_at), Some(ShipmentColumn::DecidedAt)),
     (|l| td_string!(l, field_recipient_name), None),
     (|l| td_string!(l, field_recipient_address), None),
     (|l| td_string!(l, col_courier), None),
@@ -81,6 +82,7 @@ pub fn ShippingSection() -> impl IntoView {
                             format!("{name} {phone}")
                         });
                         let address = d.and_then(|d| d.address).unwrap_or_default();
+                        let approved = a.decided_at.as_deref().map(crate::form::short_time).unwrap_or_default();
                         let courier = RwSignal::new(td_string!(i18n.get_locale_untracked(), courier_default).to_owned());
                         let tracking = RwSignal::new(String::new());
                         let (courier_id, tracking_id) = (format!("courier-{}", a.id), format!("tracking-{}", a.id));
@@ -91,6 +93,7 @@ pub fn ShippingSection() -> impl IntoView {
                         view! {
                             <tr>
                                 <td>{number}</td>
+                                <td>{approved}</td>
                                 <td>{who}</td>
                                 <td>{address}</td>
                                 <td>

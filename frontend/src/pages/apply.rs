@@ -1526,6 +1526,7 @@ mod tests {
             reasons: vec![],
             created_at: String::new(),
             submitted_at: None,
+            decided_at: None,
             from_certificate_uid: None,
             certificate_uid: None,
             renewal: None,
