@@ -16,12 +16,11 @@ use certdesk_shared::admin::{
 };
 use certdesk_shared::dashboard::Dashboard;
 use chrono::Utc;
-use futures_util::StreamExt;
 
 use super::AppJson;
 use super::account::start_session;
 use super::auth::{Allowed, Client, ManageStaff, ReadAudit, ReadOutbox, StaffUser, clear_cookie, cookie, cookie_name};
-use super::csv::{formula_safe, line as csv_line, short_utc};
+use super::csv::short_utc;
 use crate::domain::session::{self, Kind};
 use crate::domain::{audit, console, dashboard, security_key, staff};
 use crate::error::AppError;
@@ -307,44 +306,19 @@ async fn audit_csv(
         },
     )
     .await?;
+    // A batch at a time by `seq`, newest first: a row appended meanwhile is never read twice.
     const BATCH: u64 = 1000;
-    let head = csv_line(&["序号", "时间 (UTC)", "操作人", "操作", "对象", "地址", "详情"]);
-    let first = [b"\xEF\xBB\xBF".as_slice(), &head].concat();
-    let rows = futures_util::stream::unfold(Some(i64::MAX), move |before| {
+    let head = ["序号", "时间 (UTC)", "操作人", "操作", "对象", "地址", "详情"];
+    Ok(super::csv::download("audit.csv", "审计日志.csv", &head, i64::MAX, move |before| {
         let (db, filter) = (state.db.clone(), filter.clone());
         async move {
-            let before = before?;
-            match audit::matches_before(&db, &filter, before, BATCH).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let next = rows.last().map(|r| r.seq).filter(|_| rows.len() as u64 == BATCH);
-                    let mut out = Vec::new();
-                    for r in rows {
-                        let fields =
-                            [r.seq.to_string(), short_utc(&r.at), r.actor, r.action, r.subject, r.ip, r.detail];
-                        out.extend(csv_line(&fields.map(|f| formula_safe(&f))));
-                    }
-                    Some((Ok::<_, std::io::Error>(out), next))
-                }
-                // The client sees a cut-off file; the log says why.
-                Err(e) => {
-                    tracing::warn!(error = %e, "audit CSV export stopped");
-                    Some((Err(std::io::Error::other(e.to_string())), None))
-                }
-            }
+            let rows = audit::matches_before(&db, &filter, before, BATCH).await?;
+            let next = rows.last().map(|r| r.seq).filter(|_| rows.len() as u64 == BATCH);
+            let rows = rows
+                .into_iter()
+                .map(|r| vec![r.seq.to_string(), short_utc(&r.at), r.actor, r.action, r.subject, r.ip, r.detail])
+                .collect();
+            Ok((rows, next))
         }
-    });
-    // Fused: the compression layer may poll a body again after its end.
-    let body = futures_util::stream::iter([Ok(first)]).chain(rows).fuse();
-    let mut res = axum::body::Body::from_stream(body).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/csv; charset=utf-8"));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        header::HeaderValue::from_static(
-            "attachment; filename=\"audit.csv\"; filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.csv",
-        ),
-    );
-    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
-    Ok(res)
+    }))
 }

@@ -443,11 +443,11 @@ async fn invoice_csv(
     let txn = super::csv::snapshot(&state.db).await?;
     let head =
         ["受理号", "业务类型", "发票抬头", "税号", "金额 (元)", "状态", "申请时间 (UTC)", "发票号码", "接收邮箱"];
-    Ok(super::csv::download("invoices.csv", "发票申请.csv", &head, move |n| {
+    Ok(super::csv::download("invoices.csv", "发票申请.csv", &head, 1, move |n| {
         let (txn, q) = (txn.clone(), InvoiceQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
         async move {
             let page = invoice::queue(&*txn, &q).await?;
-            let more = n < page.pages();
+            let next = (n < page.pages()).then_some(n + 1);
             let mut rows = Vec::new();
             for i in &page.items {
                 let v = invoice::view(&*txn, i).await?;
@@ -463,7 +463,7 @@ async fn invoice_csv(
                     v.email,
                 ]);
             }
-            Ok((rows, more))
+            Ok((rows, next))
         }
     }))
 }

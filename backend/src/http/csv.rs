@@ -15,28 +15,29 @@ use crate::error::AppError;
 use crate::http::auth::StaffUser;
 use crate::state::AppState;
 
-/// One page of rows and whether another follows.
-pub type Rows = (Vec<Vec<String>>, bool);
+/// One batch of rows, and where the next one starts (none after the last).
+pub type Rows<K> = (Vec<Vec<String>>, Option<K>);
 
 /// `file_name` (`发票申请.csv`, with `ascii_name` for old clients) as a download: the `head`
-/// line, then the rows `page(1)`, `page(2)`, … give until one says no more follow. A page
-/// that fails ends the file early (the log says why); the client sees a cut-off file, never
-/// a made-up row.
-pub fn download<F, Fut>(ascii_name: &'static str, file_name: &str, head: &[&str], page: F) -> Response
+/// line, then the rows `page(start)` gives, then `page(next)` for each next start a batch
+/// names (a page number, or the audit trail's last `seq`). A batch that fails ends the file
+/// early (the log says why); the client sees a cut-off file, never a made-up row.
+pub fn download<K, F, Fut>(ascii_name: &'static str, file_name: &str, head: &[&str], start: K, page: F) -> Response
 where
-    F: FnMut(u64) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Rows, AppError>> + Send + 'static,
+    K: Send + 'static,
+    F: FnMut(K) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rows<K>, AppError>> + Send + 'static,
 {
     let first = [b"\xEF\xBB\xBF".as_slice(), &line(head)].concat();
-    let rows = futures_util::stream::unfold(Some((1u64, page)), move |state| async move {
-        let (n, mut page) = state?;
-        match page(n).await {
-            Ok((rows, more)) => {
+    let rows = futures_util::stream::unfold(Some((start, page)), move |state| async move {
+        let (at, mut page) = state?;
+        match page(at).await {
+            Ok((rows, next)) => {
                 let mut out = Vec::new();
                 for r in rows {
                     out.extend(line(&r.iter().map(|f| formula_safe(f)).collect::<Vec<_>>()));
                 }
-                Some((Ok::<_, std::io::Error>(out), more.then_some((n + 1, page))))
+                Some((Ok::<_, std::io::Error>(out), next.map(|next| (next, page))))
             }
             Err(e) => {
                 tracing::warn!(error = %e, file = ascii_name, "CSV export stopped");

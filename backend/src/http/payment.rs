@@ -151,7 +151,7 @@ async fn transfer_csv(
     super::csv::audited(&state, &who.user, "transfers_exported", &q).await?;
     let txn = super::csv::snapshot(&state.db).await?;
     let head = ["商户订单号", "受理号", "付款单位", "金额 (元)", "凭证上传时间 (UTC)", "凭证文件"];
-    Ok(super::csv::download("transfers.csv", "转账确认.csv", &head, move |n| {
+    Ok(super::csv::download("transfers.csv", "转账确认.csv", &head, 1, move |n| {
         let (txn, q) = (txn.clone(), TransferQuery { page: Some(n), per_page: Some(MAX_PER_PAGE), ..q.clone() });
         async move {
             let page = payment::pending_transfers(&*txn, &q).await?;
@@ -167,7 +167,7 @@ async fn transfer_csv(
                     v.voucher_name.unwrap_or_default(),
                 ]);
             }
-            Ok((rows, n < page.pages()))
+            Ok((rows, (n < page.pages()).then_some(n + 1)))
         }
     }))
 }
@@ -246,9 +246,9 @@ async fn statement_csv(
     ]);
     let file = format!("月结对账单{}.csv", s.month);
     let mut rows = Some(rows);
-    Ok(super::csv::download("statement.csv", &file, &head, move |_| {
+    Ok(super::csv::download("statement.csv", &file, &head, (), move |()| {
         let page = rows.take().unwrap_or_default();
-        async move { Ok((page, false)) }
+        async move { Ok((page, None)) }
     }))
 }
 
