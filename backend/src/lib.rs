@@ -16,6 +16,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod group_commit;
 pub mod http;
 pub mod metrics;
 pub mod migration;
@@ -71,6 +72,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let timers = [
         tokio::spawn(refresh_crls_forever(state.clone(), stopping.clone())),
+        tokio::spawn(presign_ocsp_forever(state.clone(), stopping.clone())),
         tokio::spawn(send_expiry_notices_forever(state.clone(), stopping.clone())),
         tokio::spawn(reconcile_payments_forever(state.clone(), stopping.clone())),
         tokio::spawn(checkpoint_forever(state.clone(), stopping.clone())),
@@ -150,6 +152,26 @@ async fn refresh_crls_forever(state: AppState, mut stopping: tokio::sync::watch:
         }
         if let Err(e) = state.counters.prune(before).await {
             tracing::error!(error = ?e, "pruning the counters store failed");
+        }
+    }
+}
+
+/// Hourly, the first at start: the pre-signed OCSP responses older than half their validity
+/// signed again (`ca::ocsp::refresh_presigned`); at start also those of certificates that
+/// have none yet (issued before the responses were pre-signed).
+async fn presign_ocsp_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut missing = true;
+    while next_round(&mut tick, &mut stopping).await {
+        match ca::ocsp::refresh_presigned(&state.db, &state.ca.issuing, missing, chrono::Utc::now()).await {
+            Ok(n) => {
+                missing = false;
+                if n > 0 {
+                    tracing::info!(signed = n, "OCSP responses signed ahead of their requests");
+                }
+            }
+            Err(e) => tracing::error!(error = ?e, "signing OCSP responses ahead failed"),
         }
     }
 }

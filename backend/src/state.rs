@@ -16,6 +16,8 @@ pub struct AppState {
     /// The short-lived counters (the public lookups' limits): committed without waiting
     /// for the disk, still shared by every server.
     pub counters: crate::domain::throttle::Counters,
+    /// Writes that share one durable transaction with the others of the moment (issuance).
+    pub commits: crate::group_commit::GroupCommit,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// The CA hierarchy with its signing handles.
@@ -58,9 +60,11 @@ impl AppState {
         let alipay = crate::payment::alipay::Alipay::from_config(&config, &db).await?.map(Arc::new);
         let payments =
             Arc::new(crate::payment::Payments::from_config(&config, wechat_sandbox.clone(), alipay.clone()).await?);
+        let commits = crate::group_commit::GroupCommit::start(db.clone());
         let state = AppState {
             db,
             counters,
+            commits,
             metrics: Arc::new(Metrics::new(&instance)),
             config: Arc::new(config),
             ca: Arc::new(ca),

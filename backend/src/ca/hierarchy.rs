@@ -617,10 +617,11 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
                 base: format!("{}/ca/{name}", config.public_url.trim_end_matches('/')),
                 shards: config.crl_shards,
             }),
+            responder: None,
             signer,
         })
     };
-    let issuing = find(ISSUING)?;
+    let mut issuing = find(ISSUING)?;
     let root = find(ROOT)?;
     if root.signer().holds_key() {
         // An old deployment: it keeps working, but the root belongs offline.
@@ -637,6 +638,7 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
         .map_err(|e| anyhow::anyhow!("the issuing CA certificate does not verify with the root's key: {e}"))?;
     let ocsp = find(OCSP)?;
     let responder = Arc::new(super::ocsp::Responder::new(&issuing, &ocsp)?);
+    issuing.responder = Some(responder.clone());
     let lint_key: Arc<dyn Signer> =
         Arc::new(super::signer::SoftwareSigner::generate_with(super::signer::KeyAlgorithm::of(issuing.signer()))?);
     Ok(Some(CaService {

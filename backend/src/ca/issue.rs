@@ -320,18 +320,21 @@ fn subject_within_bounds(subject: &X509Name<'_>) -> Result<(), String> {
 /// Issues and stores a certificate. Nothing is written unless the CSR passes its checks and
 /// the certificate passes its profile's.
 pub async fn issue(db: &impl ConnectionTrait, ca: &CaService, req: &IssueRequest<'_>) -> Result<Issued, AppError> {
+    sign(db, ca, &plan_of(req)?).await
+}
+
+fn plan_of<'a>(req: &IssueRequest<'a>) -> Result<Plan<'a>, AppError> {
     if req.validity_days == 0 || req.validity_days > 5 * 366 {
         return Err(ErrorCode::BadValidity.into());
     }
     let dn = req.subject.distinguished_name().context("subject")?;
-    let plan = Plan {
+    Ok(Plan {
         profile: req.profile,
         dn,
         common_name: req.subject.common_name.clone(),
         csr: req.csr,
         validity: Validity::Days(req.validity_days),
-    };
-    sign(db, ca, &plan).await
+    })
 }
 
 /// Issues the renewal of a certificate: its subject as it is, a new key, until
@@ -421,48 +424,97 @@ fn same_name(name: &X509Name<'_>) -> anyhow::Result<rcgen::DistinguishedName> {
     Ok(dn)
 }
 
-async fn sign(db: &impl ConnectionTrait, ca: &CaService, req: &Plan<'_>) -> Result<Issued, AppError> {
+/// A certificate signed for a plan and not yet stored: nobody has seen it. [`store`] records
+/// it; a certificate that is never stored is dropped in memory.
+pub struct Signed {
+    issued: Issued,
+    row: certificate::ActiveModel,
+    /// Its OCSP response (good), signed with it.
+    ocsp: Option<crate::entity::ocsp_response::ActiveModel>,
+}
+
+impl Signed {
+    pub fn serial(&self) -> &str {
+        &self.issued.serial
+    }
+}
+
+/// Checks the CSR, lints the certificate signed with the throw-away key, then signs it with
+/// the CA key: the work of an issuance that needs no database, done before its write (and on
+/// two cores at once when several are under way).
+fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
     let csr = check_csr(req.csr)?;
     let not_before = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
-    for _attempt in 0..3 {
-        let serial = random_serial()?;
-        let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
+    let serial = random_serial()?;
+    let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
 
-        let lint_issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&*ca.lint_key))
-            .context("issuer")?;
-        let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
-        if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr, &crl_url(ca, &serial)) {
-            tracing::error!(profile = ?req.profile, %why, "refused to sign a certificate that breaks its profile");
-            return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
+    let lint_issuer =
+        Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&*ca.lint_key)).context("issuer")?;
+    let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
+    if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr, &crl_url(ca, &serial)) {
+        tracing::error!(profile = ?req.profile, %why, "refused to sign a certificate that breaks its profile");
+        return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
+    }
+
+    let issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(ca.issuing.signer()))
+        .context("issuer")?;
+    let cert = params.signed_by(&csr.params.public_key, &issuer).context("signing")?;
+    let uid = uuid::Uuid::new_v4().to_string();
+    let serial_hex = hex::encode(serial);
+    let row = certificate::ActiveModel {
+        uid: Set(uid.clone()),
+        ca_id: Set(ca.issuing.id),
+        serial: Set(serial_hex.clone()),
+        profile: Set(req.profile.code().to_owned()),
+        subject: Set(req.common_name.clone()),
+        not_before: Set(not_before),
+        not_after: Set(not_after),
+        der: Set(cert.der().to_vec()),
+        status: Set(super::revoke::VALID.to_owned()),
+        created_at: Set(Utc::now()),
+        crl_shard: Set(crl_shard(ca, &serial).map(i32::from)),
+        ..Default::default()
+    };
+    let ocsp = match &ca.issuing.responder {
+        Some(r) => Some(r.presign(ca.issuing.id, &serial_hex, super::revoke::VALID, None, None, not_before)?),
+        None => None,
+    };
+    Ok(Signed { issued: Issued { uid, serial: serial_hex, der: cert.der().to_vec(), not_before, not_after }, row, ocsp })
+}
+
+/// Records a signed certificate; `None` if its serial is taken (draw another).
+async fn insert(db: &impl ConnectionTrait, signed: Signed) -> Result<Option<Issued>, AppError> {
+    match signed.row.insert(db).await {
+        Ok(_) => {
+            if let Some(ocsp) = signed.ocsp {
+                super::ocsp::store_presigned(db, ocsp).await?;
+            }
+            Ok(Some(signed.issued))
         }
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            tracing::warn!(serial = %signed.issued.serial, "serial collision");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
-        let issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(ca.issuing.signer()))
-            .context("issuer")?;
-        let cert = params.signed_by(&csr.params.public_key, &issuer).context("signing")?;
-        let uid = uuid::Uuid::new_v4().to_string();
-        let serial_hex = hex::encode(serial);
-        let row = certificate::ActiveModel {
-            uid: Set(uid.clone()),
-            ca_id: Set(ca.issuing.id),
-            serial: Set(serial_hex.clone()),
-            profile: Set(req.profile.code().to_owned()),
-            subject: Set(req.common_name.clone()),
-            not_before: Set(not_before),
-            not_after: Set(not_after),
-            der: Set(cert.der().to_vec()),
-            status: Set("valid".to_owned()),
-            created_at: Set(Utc::now()),
-            crl_shard: Set(crl_shard(ca, &serial).map(i32::from)),
-            ..Default::default()
-        };
-        match row.insert(db).await {
-            Ok(_) => {
-                return Ok(Issued { uid, serial: serial_hex, der: cert.der().to_vec(), not_before, not_after });
-            }
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                tracing::warn!(serial = %serial_hex, "serial collision, drawing another");
-            }
-            Err(e) => return Err(e.into()),
+/// Records a certificate signed by [`prepare`] (or its renewal and change forms), in the
+/// caller's transaction: one of a group commit's writes. A serial already taken (one chance
+/// in 2^127) is an internal error; the caller may sign again.
+pub async fn store(db: &impl ConnectionTrait, signed: Signed) -> Result<Issued, AppError> {
+    insert(db, signed).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("serial collision")))
+}
+
+/// The signing half of [`issue`]: a certificate for `req`, checked and signed, not stored.
+pub fn prepare(ca: &CaService, req: &IssueRequest<'_>) -> Result<Signed, AppError> {
+    sign_plan(ca, &plan_of(req)?)
+}
+
+async fn sign(db: &impl ConnectionTrait, ca: &CaService, req: &Plan<'_>) -> Result<Issued, AppError> {
+    for _attempt in 0..3 {
+        if let Some(issued) = insert(db, sign_plan(ca, req)?).await? {
+            return Ok(issued);
         }
     }
     Err(AppError::Internal(anyhow::anyhow!("three serial collisions in a row")))

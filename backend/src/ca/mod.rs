@@ -32,6 +32,9 @@ pub struct Authority {
     pub ski: Vec<u8>,
     /// The issuing CA's CRL partitions; `None` for a CA with one full CRL (the root).
     pub partitions: Option<CrlPartitions>,
+    /// The OCSP responder for this CA's certificates (the issuing CA's), which signs each
+    /// certificate's response when its status changes; `None` for the root.
+    pub responder: Option<Arc<ocsp::Responder>>,
     signer: Arc<dyn Signer>,
 }
 

@@ -9,7 +9,7 @@
 //! responses, so a flood of distinct requests cannot grow the process.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -17,7 +17,7 @@ use const_oid::db::rfc5912::{ID_SHA_1, ID_SHA_256};
 use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
 use der::asn1::{BitString, Null, OctetString};
 use der::{Decode, Encode};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::Extension;
@@ -28,8 +28,9 @@ use x509_ocsp::{
     ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
+use super::signer::Signer;
 use super::{Authority, CaService, asn1};
-use crate::entity::certificate;
+use crate::entity::{certificate, ocsp_response};
 
 /// How long a response may be relied on (nextUpdate - thisUpdate).
 const VALIDITY: Duration = Duration::hours(24);
@@ -194,6 +195,8 @@ pub struct Responder {
     /// The responder's certificate, sent in every response, and its `ResponderID` (by key).
     signer_cert: x509_cert::Certificate,
     responder_id: ResponderId,
+    /// The responder's key (the `ocsp` identity's signer).
+    signer: Arc<dyn Signer>,
     cache: Mutex<Cache>,
     /// The last answer per CertID: when its status was read, in which epoch, and the DER.
     fresh: Mutex<Fresh>,
@@ -214,6 +217,7 @@ impl Responder {
                 sha256: (Sha256::digest(&name).into(), Sha256::digest(key).into()),
             },
             responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(signer_key).to_vec())?),
+            signer: ocsp.signer.clone(),
             signer_cert,
             cache: Mutex::new(Bounded::new(CACHE_BYTES)),
             fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
@@ -253,12 +257,22 @@ async fn status(
         .await?;
     Ok(match row {
         None => Status::Unknown,
-        Some((status, _, _)) if status == super::revoke::VALID => Status::Good,
-        Some((_, revoked_at, reason)) => Status::Revoked {
+        Some((status, revoked_at, reason)) => Status::of(&status, revoked_at, reason),
+    })
+}
+
+impl Status {
+    /// A certificate's status from its columns: valid is good; on hold and revoked are
+    /// revoked (with the reason `certificateHold` for the first).
+    fn of(status: &str, revoked_at: Option<DateTime<Utc>>, reason: Option<i16>) -> Status {
+        if status == super::revoke::VALID {
+            return Status::Good;
+        }
+        Status::Revoked {
             at: revoked_at.map(|t| t.timestamp()).unwrap_or_default(),
             reason: reason.and_then(|r| u8::try_from(r).ok()),
-        },
-    })
+        }
+    }
 }
 
 fn ocsp_time(t: DateTime<Utc>) -> anyhow::Result<OcspGeneralizedTime> {
@@ -286,7 +300,6 @@ fn single_response(id: &CertId, status: &Status, this_update: DateTime<Utc>) -> 
 /// A successful `OCSPResponse` of type id-pkix-ocsp-basic: the `ResponseData` DER-encoded,
 /// signed by the responder's signer, then put together with the responder's certificate.
 fn sign_basic(
-    ca: &CaService,
     responder: &Responder,
     responses: Vec<SingleResponse>,
     nonce: Option<&Extension>,
@@ -300,7 +313,7 @@ fn sign_basic(
         response_extensions: nonce.map(|n| vec![n.clone()]),
     };
     let tbs = data.to_der()?;
-    let signer = ca.ocsp.signer();
+    let signer = &*responder.signer;
     let alg = signer.algorithm();
     let signature_algorithm =
         asn1::signature_algorithm(alg).ok_or_else(|| anyhow::anyhow!("unsupported OCSP signing algorithm {alg:?}"))?;
@@ -312,6 +325,222 @@ fn sign_basic(
         certs: Some(vec![responder.signer_cert.clone()]),
     };
     Ok(OcspResponse::successful(basic)?.to_der()?)
+}
+
+/// A pre-signed response older than this is signed again by the timer
+/// ([`refresh_presigned`]): half its validity, so that one missed round costs nothing.
+pub const REFRESH_AFTER: Duration = Duration::hours(12);
+/// A pre-signed response closer than this to its nextUpdate is not served: the request gets
+/// one signed for it instead.
+const SERVE_MARGIN: Duration = Duration::hours(1);
+/// Certificates per transaction of [`refresh_presigned`].
+const REFRESH_BATCH: u64 = 500;
+
+impl Responder {
+    /// The CertID of one of our certificates by hash algorithm, as a client would ask.
+    fn cert_id(&self, sha256: bool, serial: &[u8]) -> anyhow::Result<CertId> {
+        let (oid, name, key): (_, &[u8], &[u8]) = if sha256 {
+            (ID_SHA_256, &self.hashes.sha256.0, &self.hashes.sha256.1)
+        } else {
+            (ID_SHA_1, &self.hashes.sha1.0, &self.hashes.sha1.1)
+        };
+        Ok(CertId {
+            hash_algorithm: AlgorithmIdentifierOwned { oid, parameters: Some(Null.into()) },
+            issuer_name_hash: OctetString::new(name)?,
+            issuer_key_hash: OctetString::new(key)?,
+            serial_number: x509_cert::serial_number::SerialNumber::new(serial)?,
+        })
+    }
+
+    /// A certificate's response for its status (the certificate columns `status`,
+    /// `revoked_at`, `reason`), signed ahead of the requests and ready to store. It holds one
+    /// SingleResponse per CertID hash clients use, SHA-1 (RFC 5019's) and SHA-256, as RFC 6960
+    /// allows a pre-generated response to: a client reads the one that matches its request.
+    pub fn presign(
+        &self,
+        ca_id: i32,
+        serial_hex: &str,
+        status: &str,
+        revoked_at: Option<DateTime<Utc>>,
+        reason: Option<i16>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ocsp_response::ActiveModel> {
+        use sea_orm::Set;
+        let now = now.duration_trunc(Duration::seconds(1))?;
+        let serial = hex::decode(serial_hex)?;
+        let attested = Status::of(status, revoked_at, reason);
+        let singles = [false, true]
+            .into_iter()
+            .map(|sha256| single_response(&self.cert_id(sha256, &serial)?, &attested, now))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(ocsp_response::ActiveModel {
+            ca_id: Set(ca_id),
+            serial: Set(serial_hex.to_owned()),
+            status: Set(status.to_owned()),
+            this_update: Set(now),
+            next_update: Set(now + VALIDITY),
+            der: Set(sign_basic(self, singles, None, now)?),
+        })
+    }
+}
+
+/// Stores a certificate's response signed for a status it has just been given, in the
+/// transaction that gives it: replaces whatever response was there.
+pub async fn store_presigned(db: &impl ConnectionTrait, row: ocsp_response::ActiveModel) -> Result<(), sea_orm::DbErr> {
+    use ocsp_response::Column as C;
+    ocsp_response::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([C::CaId, C::Serial])
+                .update_columns([C::Status, C::ThisUpdate, C::NextUpdate, C::Der])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Signs again the stored responses older than [`REFRESH_AFTER`] of `ca`'s certificates
+/// (deleting those of expired certificates: a request for one is signed when it comes), and
+/// with `missing`, signs one for every unexpired certificate without (issued before the
+/// responses were pre-signed). A batch at a time, each in a write transaction. Whichever
+/// server runs it, a refresh never replaces the response of a status that changed meanwhile:
+/// it writes only where the stored response still attests the status it read. Returns how
+/// many responses were signed.
+pub async fn refresh_presigned(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    missing: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use sea_orm::{ActiveValue, Statement};
+    let Some(responder) = &ca.responder else { return Ok(0) };
+    let backend = db.get_database_backend();
+    let q = |sql: &str, values: Vec<sea_orm::Value>| Statement::from_sql_and_values(backend, sql, values);
+    let mut signed = 0;
+    // Due: (serial, status the response attests, status, revoked_at, reason, not_after).
+    loop {
+        let due = db
+            .query_all(q(
+                "SELECT o.serial, o.status AS attested, c.status, c.revoked_at, c.reason, c.not_after \
+                 FROM ocsp_response o JOIN certificate c ON c.ca_id = o.ca_id AND c.serial = o.serial \
+                 WHERE o.ca_id = $1 AND o.this_update < $2 ORDER BY o.this_update LIMIT $3",
+                vec![ca.id.into(), (now - REFRESH_AFTER).into(), (REFRESH_BATCH as i64).into()],
+            ))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        let txn = crate::db::begin_write(db).await?;
+        for row in &due {
+            let serial: String = row.try_get("", "serial")?;
+            let attested: String = row.try_get("", "attested")?;
+            let not_after: DateTime<Utc> = row.try_get("", "not_after")?;
+            if not_after <= now {
+                txn.execute(q(
+                    "DELETE FROM ocsp_response WHERE ca_id = $1 AND serial = $2 AND status = $3",
+                    vec![ca.id.into(), serial.into(), attested.into()],
+                ))
+                .await?;
+                continue;
+            }
+            let status: String = row.try_get("", "status")?;
+            let fresh = responder.presign(
+                ca.id,
+                &serial,
+                &status,
+                row.try_get("", "revoked_at")?,
+                row.try_get("", "reason")?,
+                now,
+            )?;
+            let (ActiveValue::Set(this_update), ActiveValue::Set(der)) = (&fresh.this_update, &fresh.der) else {
+                continue;
+            };
+            txn.execute(q(
+                "UPDATE ocsp_response SET this_update = $1, next_update = $2, der = $3, status = $4 \
+                 WHERE ca_id = $5 AND serial = $6 AND status = $7",
+                vec![
+                    (*this_update).into(),
+                    (*this_update + VALIDITY).into(),
+                    der.clone().into(),
+                    status.into(),
+                    ca.id.into(),
+                    serial.into(),
+                    attested.into(),
+                ],
+            ))
+            .await?;
+            signed += 1;
+        }
+        txn.commit().await?;
+    }
+    if !missing {
+        return Ok(signed);
+    }
+    let mut after = 0i32;
+    loop {
+        let rows = db
+            .query_all(q(
+                "SELECT c.id, c.serial, c.status, c.revoked_at, c.reason FROM certificate c \
+                 WHERE c.ca_id = $1 AND c.not_after > $2 AND c.id > $3 AND NOT EXISTS \
+                 (SELECT 1 FROM ocsp_response o WHERE o.ca_id = c.ca_id AND o.serial = c.serial) \
+                 ORDER BY c.id LIMIT $4",
+                vec![ca.id.into(), now.into(), after.into(), (REFRESH_BATCH as i64).into()],
+            ))
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("", "id")?;
+        let txn = crate::db::begin_write(db).await?;
+        for row in &rows {
+            let serial: String = row.try_get("", "serial")?;
+            let status: String = row.try_get("", "status")?;
+            let fresh = responder.presign(
+                ca.id,
+                &serial,
+                &status,
+                row.try_get("", "revoked_at")?,
+                row.try_get("", "reason")?,
+                now,
+            )?;
+            // A status change meanwhile stored its own response: that one stays.
+            ocsp_response::Entity::insert(fresh)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::columns([
+                        ocsp_response::Column::CaId,
+                        ocsp_response::Column::Serial,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&*txn)
+                .await?;
+            signed += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(signed)
+}
+
+/// The stored response of one of our certificates, unless it is close to running out.
+async fn presigned(
+    db: &impl ConnectionTrait,
+    ca: &CaService,
+    responder: &Responder,
+    id: &CertId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    if !responder.ours(id) {
+        return Ok(None);
+    }
+    let serial: Vec<u8> = id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    let row: Option<(Vec<u8>, DateTime<Utc>)> = ocsp_response::Entity::find()
+        .select_only()
+        .columns([ocsp_response::Column::Der, ocsp_response::Column::NextUpdate])
+        .filter(ocsp_response::Column::CaId.eq(ca.issuing.id))
+        .filter(ocsp_response::Column::Serial.eq(hex::encode(serial)))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.filter(|(_, next_update)| *next_update - now > SERVE_MARGIN).map(|(der, _)| der))
 }
 
 /// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
@@ -353,7 +582,11 @@ async fn answer(
         }
     }
     let checked = std::time::Instant::now();
-    let (der, known) = answer_from_database(db, ca, responder, req, cacheable).await?;
+    let stored = if cacheable { presigned(db, ca, responder, &req.cert_ids[0].id, Utc::now()).await? } else { None };
+    let (der, known) = match stored {
+        Some(der) => (der, true),
+        None => answer_from_database(db, ca, responder, req, cacheable).await?,
+    };
     let cacheable = cacheable && known;
     if cacheable {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
@@ -394,7 +627,7 @@ async fn answer_from_database(
         .zip(&statuses)
         .map(|(asking, s)| single_response(&asking.id, s, now))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let der = sign_basic(ca, responder, singles, req.nonce.as_ref(), now)?;
+    let der = sign_basic(responder, singles, req.nonce.as_ref(), now)?;
     if cacheable {
         let mut cache = responder.cache.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         let size = key.0.len() + der.len() + ENTRY_OVERHEAD;
@@ -438,19 +671,20 @@ pub async fn ask(db: &impl ConnectionTrait, ca: &CaService, cert_der: &[u8]) -> 
         tbs_request: TbsRequest {
             version: Version::V1,
             requestor_name: None,
-            request_list: vec![x509_ocsp::Request { req_cert: id, single_request_extensions: None }],
+            request_list: vec![x509_ocsp::Request { req_cert: id.clone(), single_request_extensions: None }],
             request_extensions: None,
         },
         optional_signature: None,
     }
     .to_der()?;
     let response = respond(db, ca, responder, &request).await;
-    Ok(read_response(&ca.ocsp.cert_der, &response.der))
+    Ok(read_response(&ca.ocsp.cert_der, &response.der, &id))
 }
 
-/// The status of the first SingleResponse of a successful basic response whose signature
+/// The status in the SingleResponse for `asked` (its hash algorithm and serial: a
+/// pre-signed response holds one per hash) of a successful basic response whose signature
 /// verifies with `signer_der`'s key.
-fn read_response(signer_der: &[u8], response: &[u8]) -> Option<Asked> {
+fn read_response(signer_der: &[u8], response: &[u8], asked: &CertId) -> Option<Asked> {
     use x509_parser::prelude::FromDer;
     let response = OcspResponse::from_der(response).ok()?;
     let bytes = response.response_bytes.filter(|_| response.response_status == OcspResponseStatus::Successful)?;
@@ -465,7 +699,10 @@ fn read_response(signer_der: &[u8], response: &[u8]) -> Option<Asked> {
     let (_, alg) = x509_parser::x509::AlgorithmIdentifier::from_der(&alg).ok()?;
     let bits = x509_parser::asn1_rs::BitString::new(0, basic.signature.as_bytes()?);
     x509_parser::verify::verify_signature(signer.public_key(), &alg, &bits, &tbs).ok()?;
-    Some(match basic.tbs_response_data.responses.first()?.cert_status {
+    let single = basic.tbs_response_data.responses.iter().find(|r| {
+        r.cert_id.hash_algorithm.oid == asked.hash_algorithm.oid && r.cert_id.serial_number == asked.serial_number
+    })?;
+    Some(match single.cert_status {
         CertStatus::Good(_) => Asked::Good,
         CertStatus::Revoked(_) => Asked::Revoked,
         CertStatus::Unknown(_) => Asked::Unknown,

@@ -125,6 +125,19 @@ async fn transition(
             .exec(&txn)
             .await?;
         if done.rows_affected == 1 {
+            // Its OCSP response for the new status, signed now and stored with it.
+            if let Some(responder) = &ca.responder {
+                let changed = find(&txn, ca, serial).await?;
+                let row = responder.presign(
+                    ca.id,
+                    &changed.serial,
+                    &changed.status,
+                    changed.revoked_at,
+                    changed.reason,
+                    Utc::now(),
+                )?;
+                super::ocsp::store_presigned(&txn, row).await?;
+            }
             // Only the CRL this certificate names is signed again.
             match cert.crl_shard.and_then(|s| u16::try_from(s).ok()) {
                 Some(shard) if ca.partitions.is_some() => {

@@ -170,6 +170,7 @@ fn open(dir: &Path, secret: &CaSecret) -> Result<OfflineRoot> {
         ski: subject_key_id(&cert_der)?,
         cert_der,
         partitions: None,
+        responder: None,
         signer: Arc::new(key),
     };
     let ledger = serde_json::from_slice(&std::fs::read(dir.join(LEDGER_FILE)).context("reading the root's ledger")?)

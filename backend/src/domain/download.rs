@@ -6,15 +6,18 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{CertificateInfo, Medium};
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::audit::{self, AuditKey, Event};
 use super::request::{Transition, advance, parse};
 use super::{ClientMeta, exec, query_one, sha256_hex};
+use std::sync::Arc;
+
 use crate::ca::CaService;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{catalogue_type, catalogue_validity};
 use crate::error::AppError;
+use crate::group_commit::GroupCommit;
 
 /// An approved 新办 named by its acceptance number and download authorization code, with
 /// what its certificate will be: the token download and the mobile shield's enrolment both
@@ -87,12 +90,15 @@ pub(crate) fn chosen_medium(app: &request::Model) -> Result<Medium, AppError> {
 }
 
 /// Issues the certificate of an approved 新办 for a CSR, given its acceptance number and
-/// authorization code; the request becomes Issued in the same transaction.
+/// authorization code; the request becomes Issued in the same transaction. The certificate
+/// is signed here, then written by the group commit (`commits`) with the other issuances of
+/// the moment: the answer comes once its row is durable.
 #[allow(clippy::too_many_arguments)]
 pub async fn issue_for_csr(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &impl ConnectionTrait,
+    commits: &GroupCommit,
     ca: &CaService,
-    key: &AuditKey,
+    key: &Arc<AuditKey>,
     req: &certdesk_shared::apply::IssueForCsr,
     meta: &ClientMeta,
     now: DateTime<Utc>,
@@ -124,39 +130,50 @@ pub async fn issue_for_csr(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let txn = crate::db::begin_write(db).await?;
-    let issued = issue_in(&txn, ca, key, &authorized, csr, medium_no, meta, now).await?;
-    txn.commit().await?;
-    Ok(issued)
+    let signed = sign_for(ca, &authorized, csr)?;
+    let (key, meta, medium_no) = (key.clone(), meta.clone(), medium_no.map(str::to_owned));
+    commits
+        .write(move |txn| {
+            Box::pin(async move { issue_in(txn, &key, &authorized, signed, medium_no.as_deref(), &meta, now).await })
+        })
+        .await
 }
 
-/// Issues the authorized application's certificate for `csr` onto `medium_no` inside `txn`:
-/// the request becomes Issued, the certificate is recorded with its e-mail and medium
-/// number, and the issuance is in the audit trail. The caller commits.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn issue_in(
-    txn: &DatabaseTransaction,
+/// The authorized application's certificate for `csr`, signed and not yet stored.
+pub(crate) fn sign_for(
     ca: &CaService,
-    key: &AuditKey,
     authorized: &Authorized,
     csr: &[u8],
-    medium_no: Option<&str>,
-    meta: &ClientMeta,
-    now: DateTime<Utc>,
-) -> Result<crate::ca::issue::Issued, AppError> {
+) -> Result<crate::ca::issue::Signed, AppError> {
     let Authorized { app, profile, info, years } = authorized;
-    let acceptance_no = app.acceptance_no.clone().unwrap_or_default();
     let subject = crate::ca::profile::Subject::of_holder(info, app.acceptance_no.clone());
-    if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
-        return Err(ErrorCode::AuthCodeInvalid.into());
-    }
     let req = crate::ca::issue::IssueRequest {
         profile: *profile,
         subject: &subject,
         csr,
         validity_days: 365 * u32::try_from(*years).unwrap_or(1),
     };
-    let issued = crate::ca::issue::issue(txn, ca, &req).await?;
+    crate::ca::issue::prepare(ca, &req)
+}
+
+/// Records the authorized application's certificate (signed by [`sign_for`]) onto
+/// `medium_no` inside `txn`: the request becomes Issued, the certificate is recorded with its
+/// e-mail and medium number, and the issuance is in the audit trail. The caller commits.
+pub(crate) async fn issue_in(
+    txn: &DatabaseTransaction,
+    key: &AuditKey,
+    authorized: &Authorized,
+    signed: crate::ca::issue::Signed,
+    medium_no: Option<&str>,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<crate::ca::issue::Issued, AppError> {
+    let app = &authorized.app;
+    let acceptance_no = app.acceptance_no.clone().unwrap_or_default();
+    if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
+        return Err(ErrorCode::AuthCodeInvalid.into());
+    }
+    let issued = crate::ca::issue::store(txn, signed).await?;
     exec(
         txn,
         "UPDATE request SET certificate_uid = $2 WHERE id = $1",

@@ -145,9 +145,9 @@ pub async fn enrol(
     let id = new_shield_id()?;
     let secret = random_bytes::<32>().map_err(AppError::Internal)?;
     let kept = keep_secret(key, &id, &secret)?;
+    let signed = super::download::sign_for(ca, &authorized, req.csr_pem.as_bytes())?;
     let txn = crate::db::begin_write(db).await?;
-    let issued =
-        super::download::issue_in(&txn, ca, key, &authorized, req.csr_pem.as_bytes(), Some(&id), meta, now).await?;
+    let issued = super::download::issue_in(&txn, key, &authorized, signed, Some(&id), meta, now).await?;
     let row = mobile_shield::ActiveModel {
         id: Set(id.clone()),
         certificate_uid: Set(issued.uid.clone()),

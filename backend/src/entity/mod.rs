@@ -16,6 +16,7 @@ pub mod crl_shard;
 pub mod expiry_notice;
 pub mod invoice;
 pub mod mobile_shield;
+pub mod ocsp_response;
 pub mod one_time_code;
 pub mod outbox_message;
 pub mod payment_order;

@@ -41,6 +41,7 @@ mod m20261203_000031_console_filters;
 mod m20261203_000032_request_note;
 mod m20261203_000033_dashboard;
 mod m20261204_000034_ships_by_post;
+mod m20261204_000035_ocsp_response;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000032_request_note::Migration),
             Box::new(m20261203_000033_dashboard::Migration),
             Box::new(m20261204_000034_ships_by_post::Migration),
+            Box::new(m20261204_000035_ocsp_response::Migration),
         ]
     }
 }
