@@ -1,8 +1,10 @@
 //! CA figures for `cargo xtask bench` (printed, not asserted):
-//! - issuance through the domain API, CSR in, certificate stored in SQLite;
+//! - issuance through the domain API, CSR in, certificate stored in SQLite: a transaction
+//!   each, and by the group commit with 64 callers at once;
 //! - CRL regeneration with many revoked entries, and how long a revocation takes to show
 //!   in the CRL: in the one CRL of every certificate (as before the shards) and in the
-//!   certificate's shard (`--crl-shards`, 16), on the same database in the same run.
+//!   certificate's shard (`--crl-shards`, 16) with its OCSP response, on the same database
+//!   in the same run, and the process's memory then.
 //!
 //! Environment: `BENCH_ISSUE` (certificates, default 2000), `BENCH_CRL` (comma-separated
 //! revoked counts, default `100000`), `BENCH_OUT` (a directory: the CSRs are written there
@@ -13,8 +15,10 @@
 
 use std::time::Instant;
 
+use base64::Engine;
+
 use certdesk::ca::asn1::pem;
-use certdesk::ca::issue::{IssueRequest, issue};
+use certdesk::ca::issue::{IssueRequest, issue, prepare, store};
 use certdesk::ca::profile::Subject;
 use certdesk::ca::revoke;
 use certdesk::entity::certificate;
@@ -46,12 +50,40 @@ async fn state(dir: &std::path::Path, name: &str) -> certdesk::AppState {
     certdesk::AppState::new(config).await.unwrap()
 }
 
+/// Issues in a transaction of its own, as every issuance did before the group commit: one
+/// durable commit (one fsync) per certificate.
+async fn issue_alone(app: &certdesk::AppState, req: &IssueRequest<'_>) {
+    let txn = certdesk::db::begin_write(&app.db).await.unwrap();
+    issue(&*txn, &app.ca, req).await.unwrap();
+    txn.commit().await.unwrap();
+}
+
+/// Issues as the server does: signs here, then the group commit writes it.
+async fn issue_grouped(app: &certdesk::AppState, csr: &[u8]) -> String {
+    let s = subject();
+    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr, validity_days: 365 };
+    let signed = prepare(&app.ca, &req).unwrap();
+    let issued = app.commits.write(move |txn| Box::pin(async move { store(txn, signed).await })).await.unwrap();
+    issued.serial
+}
+
 /// Issues one certificate for a new key.
 async fn issue_fresh(app: &certdesk::AppState) -> certdesk::ca::issue::Issued {
     let s = subject();
     let csr = csr();
     let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
     issue(&app.db, &app.ca, &req).await.unwrap()
+}
+
+/// This process's resident memory, from /proc.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    kb / 1024.0
 }
 
 fn main() {
@@ -85,7 +117,7 @@ async fn run() {
     let start = Instant::now();
     for c in &csrs {
         let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
-        issue(&app.db, &app.ca, &req).await.unwrap();
+        issue_alone(&app, &req).await;
     }
     let secs = start.elapsed().as_secs_f64();
     println!("BENCH issue_sequential count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
@@ -101,7 +133,7 @@ async fn run() {
                 for c in &chunk {
                     let req =
                         IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
-                    issue(&app.db, &app.ca, &req).await.unwrap();
+                    issue_alone(&app, &req).await;
                 }
             })
         })
@@ -111,6 +143,34 @@ async fn run() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!("BENCH issue_concurrent_8 count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
+
+    // As the server issues: signed in each caller's task, written by the group commit with
+    // the other issuances of the moment, answered once durable; 64 callers at once.
+    let (commits_before, writes_before) = app.commits.counts();
+    let start = Instant::now();
+    let tasks: Vec<_> = csrs
+        .chunks(n.div_ceil(64).max(1))
+        .map(|chunk| {
+            let app = app.clone();
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                for c in &chunk {
+                    issue_grouped(&app, c).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let (commits, writes) = app.commits.counts();
+    let (commits, writes) = (commits - commits_before, writes - writes_before);
+    println!(
+        "BENCH issue_grouped_64 count={n} seconds={secs:.3} per_second={:.0} commits={commits} writes_per_commit={:.1}",
+        n as f64 / secs,
+        writes as f64 / commits.max(1) as f64
+    );
 
     // CRLs with many revoked entries.
     for &size in &crl_sizes {
@@ -174,8 +234,10 @@ async fn run() {
         revoke::revoke(&app.db, &unpartitioned, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
         let in_crl = start.elapsed().as_secs_f64();
         println!("BENCH revoke_to_crl revoked={size} seconds={in_crl:.3}");
+        // revoke() returns once the status, the shard's new CRL and the certificate's new
+        // OCSP response are committed together.
         let mut times = Vec::new();
-        for _ in 0..20 {
+        for _ in 0..100 {
             let c = issue_fresh(&app).await;
             let start = Instant::now();
             revoke::revoke(&app.db, &app.ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
@@ -183,11 +245,14 @@ async fn run() {
         }
         times.sort_by(f64::total_cmp);
         println!(
-            "BENCH revoke_to_shard revoked={size} shards={} count=20 median={:.4} max={:.4}",
+            "BENCH revoke_to_shard revoked={size} shards={} count={} median={:.4} p99={:.4} max={:.4}",
             partitions.shards,
+            times.len(),
             times[times.len() / 2],
+            times[times.len() * 99 / 100 - 1],
             times[times.len() - 1]
         );
+        println!("BENCH memory revoked={size} rss_mib={:.1}", rss_mib());
     }
 
     if out.is_some() {
@@ -195,6 +260,28 @@ async fn run() {
         let ocsp = state(&dir, "ocsp").await;
         let c = issue_fresh(&ocsp).await;
         std::fs::write(dir.join("ocsp-serial"), &c.serial).unwrap();
+        // And many more, with a GET path each, for the responder's load over many certificates.
+        let many: usize = std::env::var("BENCH_OCSP_CERTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let ocsp = ocsp.clone();
+                let csr = csr();
+                tokio::spawn(async move {
+                    let mut paths = Vec::new();
+                    for _ in 0..many.div_ceil(8) {
+                        let serial = issue_grouped(&ocsp, &csr).await;
+                        let req = ocsp.ca.responder.request(&serial).unwrap();
+                        paths.push(format!("/ocsp/{}", base64::engine::general_purpose::STANDARD.encode(req)));
+                    }
+                    paths
+                })
+            })
+            .collect();
+        let mut paths = Vec::new();
+        for t in tasks {
+            paths.extend(t.await.unwrap());
+        }
+        std::fs::write(dir.join("ocsp-paths.txt"), paths.join("\n") + "\n").unwrap();
         std::fs::write(dir.join("ocsp-issuing.pem"), pem("CERTIFICATE", &ocsp.ca.issuing.cert_der).unwrap()).unwrap();
         std::fs::write(dir.join("ocsp-root.pem"), pem("CERTIFICATE", &ocsp.ca.root.cert_der).unwrap()).unwrap();
     }

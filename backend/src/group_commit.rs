@@ -15,10 +15,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use certdesk_shared::ErrorCode;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
@@ -28,11 +29,39 @@ pub const MAX_BATCH: usize = 256;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Told whether the batch committed, answers the waiting caller.
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// Why a batch did not commit: its writes did not happen.
+#[derive(Clone, Debug)]
+struct Failed {
+    why: String,
+    /// The database could not be reached (the caller hears 503, try again).
+    unavailable: bool,
+}
 
-/// A queued write: runs inside its savepoint and says whether it succeeded, with its answer.
-type Job = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, (bool, Deliver)> + Send>;
+impl Failed {
+    fn of(e: &DbErr) -> Failed {
+        Failed { why: e.to_string(), unavailable: crate::error::database_unreachable(e) }
+    }
+}
+
+impl From<Failed> for AppError {
+    fn from(f: Failed) -> AppError {
+        if f.unavailable {
+            AppError::Code(ErrorCode::Unavailable)
+        } else {
+            AppError::Internal(anyhow::anyhow!("the group commit failed: {}", f.why))
+        }
+    }
+}
+
+/// Does a write in the savepoint given; whether it succeeded.
+type Run = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, bool> + Send>;
+
+/// A queued write: `run` does it inside its savepoint and keeps its result, saying whether
+/// it succeeded; `answer` tells the caller once the batch's fate is known.
+struct Job {
+    run: Run,
+    answer: Box<dyn FnOnce(Result<(), Failed>) + Send>,
+}
 
 /// The handle writes are queued through (cheap to clone; the task ends with the last one).
 #[derive(Clone)]
@@ -66,24 +95,39 @@ impl GroupCommit {
         F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, AppError>>();
-        let job: Job = Box::new(move |txn| {
-            Box::pin(async move {
-                let result = write(txn).await;
-                let ok = result.is_ok();
-                let deliver: Deliver = Box::new(move |committed| {
-                    let answer = match (result, committed) {
-                        (Err(e), _) => Err(e),
-                        (Ok(value), Ok(())) => Ok(value),
-                        (Ok(_), Err(why)) => Err(AppError::Internal(anyhow::anyhow!("the group commit failed: {why}"))),
-                    };
-                    // The caller may have gone (its request was cancelled): the write stays.
-                    let _ = reply.send(answer);
-                });
-                (ok, deliver)
-            })
-        });
-        self.jobs.send(job).await.map_err(|_| AppError::Internal(anyhow::anyhow!("the group committer has stopped")))?;
+        let kept = Arc::new(Mutex::new(None::<Result<T, AppError>>));
+        let slot = kept.clone();
+        let job = Job {
+            run: Box::new(move |txn| {
+                Box::pin(async move {
+                    let result = write(txn).await;
+                    let ok = result.is_ok();
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                    ok
+                })
+            }),
+            answer: Box::new(move |committed| {
+                let result = kept.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let answer = match (result, committed) {
+                    (Some(Err(e)), _) => Err(e),
+                    (Some(Ok(value)), Ok(())) => Ok(value),
+                    (_, Err(failed)) => Err(failed.into()),
+                    (None, Ok(())) => Err(AppError::Internal(anyhow::anyhow!("a write of the group was not run"))),
+                };
+                // The caller may have gone (its request was cancelled): the write stays.
+                let _ = reply.send(answer);
+            }),
+        };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the group committer has stopped")))?;
         answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the group committer dropped a write")))?
+    }
+
+    /// Writes queued and not yet taken into a batch.
+    pub fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 
     /// (transactions committed, writes they held) since the start: their ratio is how many
@@ -117,37 +161,41 @@ async fn commit_batch(db: &DatabaseConnection, batch: Vec<Job>, counts: &Counts)
         Ok(txn) => txn,
         Err(e) => {
             tracing::error!(error = ?e, writes = batch.len(), "a group commit could not begin");
-            return; // the dropped jobs tell their callers
+            let failed = Failed::of(&e);
+            for job in batch {
+                (job.answer)(Err(failed.clone()));
+            }
+            return;
         }
     };
     let mut answers = Vec::with_capacity(batch.len());
     let mut broken = None;
     for job in batch {
+        answers.push(job.answer);
         if broken.is_some() {
-            break;
+            continue; // not run: told the batch failed
         }
         let savepoint = match txn.begin().await {
             Ok(s) => s,
             Err(e) => {
-                broken = Some(e.to_string());
-                break;
+                broken = Some(Failed::of(&e));
+                continue;
             }
         };
-        let (ok, deliver) = job(&savepoint).await;
+        let ok = (job.run)(&savepoint).await;
         let closed = if ok { savepoint.commit().await } else { savepoint.rollback().await };
         if let Err(e) = closed {
-            broken = Some(e.to_string());
+            broken = Some(Failed::of(&e));
         }
-        answers.push(deliver);
     }
     let committed = match broken {
-        Some(why) => {
+        Some(failed) => {
             let _ = txn.rollback().await;
-            Err(why)
+            Err(failed)
         }
         None => {
             let n = answers.len() as u64;
-            let done = txn.commit().await.map_err(|e| e.to_string());
+            let done = txn.commit().await.map_err(|e| Failed::of(&e));
             if done.is_ok() {
                 counts.commits.fetch_add(1, Ordering::Relaxed);
                 counts.writes.fetch_add(n, Ordering::Relaxed);
@@ -155,10 +203,10 @@ async fn commit_batch(db: &DatabaseConnection, batch: Vec<Job>, counts: &Counts)
             done
         }
     };
-    if let Err(why) = &committed {
-        tracing::error!(%why, writes = answers.len(), "a group commit failed; its writes were rolled back");
+    if let Err(failed) = &committed {
+        tracing::error!(why = %failed.why, writes = answers.len(), "a group commit failed; its writes were rolled back");
     }
-    for deliver in answers {
-        deliver(committed.clone());
+    for answer in answers {
+        answer(committed.clone());
     }
 }

@@ -479,7 +479,11 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
         Some(r) => Some(r.presign(ca.issuing.id, &serial_hex, super::revoke::VALID, None, None, not_before)?),
         None => None,
     };
-    Ok(Signed { issued: Issued { uid, serial: serial_hex, der: cert.der().to_vec(), not_before, not_after }, row, ocsp })
+    Ok(Signed {
+        issued: Issued { uid, serial: serial_hex, der: cert.der().to_vec(), not_before, not_after },
+        row,
+        ocsp,
+    })
 }
 
 /// Records a signed certificate; `None` if its serial is taken (draw another).

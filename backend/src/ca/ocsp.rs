@@ -667,18 +667,30 @@ pub async fn ask(db: &impl ConnectionTrait, ca: &CaService, cert_der: &[u8]) -> 
         issuer_key_hash: OctetString::new(responder.hashes.sha256.1.to_vec())?,
         serial_number: cert.tbs_certificate.serial_number,
     };
-    let request = OcspRequest {
+    let response = respond(db, ca, responder, &request_for(id.clone())?).await;
+    Ok(read_response(&ca.ocsp.cert_der, &response.der, &id))
+}
+
+/// A DER `OCSPRequest` for one CertID, without a nonce.
+fn request_for(id: CertId) -> anyhow::Result<Vec<u8>> {
+    Ok(OcspRequest {
         tbs_request: TbsRequest {
             version: Version::V1,
             requestor_name: None,
-            request_list: vec![x509_ocsp::Request { req_cert: id.clone(), single_request_extensions: None }],
+            request_list: vec![x509_ocsp::Request { req_cert: id, single_request_extensions: None }],
             request_extensions: None,
         },
         optional_signature: None,
     }
-    .to_der()?;
-    let response = respond(db, ca, responder, &request).await;
-    Ok(read_response(&ca.ocsp.cert_der, &response.der, &id))
+    .to_der()?)
+}
+
+impl Responder {
+    /// The request an OCSP client without a nonce sends for one of our certificates, by its
+    /// SHA-1 CertID as OpenSSL's does (for the load test's many certificates).
+    pub fn request(&self, serial_hex: &str) -> anyhow::Result<Vec<u8>> {
+        request_for(self.cert_id(false, &hex::decode(serial_hex)?)?)
+    }
 }
 
 /// The status in the SingleResponse for `asked` (its hash algorithm and serial: a

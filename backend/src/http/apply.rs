@@ -227,7 +227,9 @@ async fn issue_for_csr(
     Client(meta): Client,
     AppJson(req): AppJson<IssueForCsr>,
 ) -> Result<Json<Issued>, AppError> {
-    let issued = download::issue_for_csr(&state.db, &state.commits, &state.ca, &state.audit_key, &req, &meta, Utc::now()).await?;
+    let issued =
+        download::issue_for_csr(&state.db, &state.commits, &state.ca, &state.audit_key, &req, &meta, Utc::now())
+            .await?;
     Ok(Json(issued_answer(&state, &issued.der, issued.uid, issued.serial)?))
 }
 

@@ -440,38 +440,45 @@ async fn pkilint_finds_no_errors() {
     for (name, der) in &certs {
         warnings += &run("lint_pkix_cert", &["lint", "-s", "WARNING"], name, pem("CERTIFICATE", der));
     }
-    // An OCSP response, for a revoked certificate.
+    // OCSP responses for a revoked certificate: signed for a request with a nonce, and the
+    // one signed at the revocation (two SingleResponses, SHA-1 and SHA-256) for one without.
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
-    let req = f.dir.path().join("req.der");
-    let made = Command::new("openssl")
-        .args(["ocsp", "-issuer"])
-        .arg(&issuing)
-        .args(["-serial", &format!("0x{}", last.serial), "-reqout"])
-        .arg(&req)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
-    let res = app
-        .client
-        .post(app.url("/ocsp"))
-        .header("content-type", "application/ocsp-request")
-        .body(std::fs::read(&req).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let ocsp_der = res.bytes().await.unwrap().to_vec();
-    let header = if ocsp_der[1] & 0x80 != 0 { 2 + usize::from(ocsp_der[1] & 0x7f) } else { 2 };
-    assert_eq!(ocsp_der[header..header + 3], [0x0a, 0x01, 0x00], "a successful response is linted");
-    let ocsp_path = f.dir.path().join("response.der");
-    std::fs::write(&ocsp_path, &ocsp_der).unwrap();
-    let out = Command::new(Path::new(&bin).join("lint_ocsp_response"))
-        .args(["lint", "-s", "WARNING"])
-        .arg(&ocsp_path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"), "lint_ocsp_response:\n{text}");
-    warnings += &text;
+    for extra in [None, Some("-no_nonce")] {
+        let req = f.dir.path().join("req.der");
+        let made = Command::new("openssl")
+            .args(["ocsp", "-issuer"])
+            .arg(&issuing)
+            .args(extra)
+            .args(["-serial", &format!("0x{}", last.serial), "-reqout"])
+            .arg(&req)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let res = app
+            .client
+            .post(app.url("/ocsp"))
+            .header("content-type", "application/ocsp-request")
+            .body(std::fs::read(&req).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let ocsp_der = res.bytes().await.unwrap().to_vec();
+        let header = if ocsp_der[1] & 0x80 != 0 { 2 + usize::from(ocsp_der[1] & 0x7f) } else { 2 };
+        assert_eq!(ocsp_der[header..header + 3], [0x0a, 0x01, 0x00], "a successful response is linted");
+        let ocsp_path = f.dir.path().join("response.der");
+        std::fs::write(&ocsp_path, &ocsp_der).unwrap();
+        let out = Command::new(Path::new(&bin).join("lint_ocsp_response"))
+            .args(["lint", "-s", "WARNING"])
+            .arg(&ocsp_path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"),
+            "lint_ocsp_response {extra:?}:\n{text}"
+        );
+        warnings += &text;
+    }
 
     let root_crl = app.get("/ca/root.crl").await.bytes().await.unwrap().to_vec();
     warnings += &run(
@@ -864,8 +871,9 @@ async fn ocsp_never_caches_unknown() {
     let known = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let res = app.get(&format!("/ocsp/{}", request_for(&known.serial))).await;
     assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=60"));
-    let ((entries, bytes), _) = ca.responder.cache_usage();
-    assert!(entries > before.0.0 && bytes > before.0.1 && bytes <= certdesk::ca::ocsp::CACHE_BYTES);
+    // Its pre-signed response, kept for repeated requests.
+    let (_, (entries, bytes)) = ca.responder.cache_usage();
+    assert!(entries > before.1.0 && bytes > before.1.1 && bytes <= certdesk::ca::ocsp::CACHE_BYTES);
 }
 
 /// A revocation made by another server (a direct database change here) shows in OCSP
@@ -893,13 +901,17 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     let req = status_of(&a.serial);
     let ask = || async { certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req).await.der };
     assert!(text_of(&ask().await).contains("Cert Status: good"));
+    // What another server's revocation writes: the status, and the response signed for it.
+    let now = chrono::Utc::now();
     certdesk::entity::certificate::Entity::update_many()
         .col_expr(certdesk::entity::certificate::Column::Status, Expr::value("revoked"))
-        .col_expr(certdesk::entity::certificate::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(certdesk::entity::certificate::Column::RevokedAt, Expr::value(now))
         .filter(certdesk::entity::certificate::Column::Serial.eq(a.serial.clone()))
         .exec(&app.state.db)
         .await
         .unwrap();
+    let signed = ca.responder.presign(ca.issuing.id, &a.serial, "revoked", Some(now), Some(1), now).unwrap();
+    certdesk::ca::ocsp::store_presigned(&app.state.db, signed).await.unwrap();
     tokio::time::sleep(certdesk::ca::ocsp::FRESH_FOR + std::time::Duration::from_millis(100)).await;
     assert!(text_of(&ask().await).contains("Cert Status: revoked"), "within FRESH_FOR");
 
@@ -915,4 +927,212 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
         text_of(&certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, &req_b).await.der)
             .contains("Cert Status: revoked")
     );
+}
+
+/// A certificate's OCSP response is signed when its status changes (issuance, freeze,
+/// release, revocation), stored with it, and served as stored: byte for byte to a request
+/// without a nonce, by the SHA-1 CertID openssl asks with or by SHA-256 (证书校验's), and
+/// OpenSSL verifies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ocsp_serves_the_response_signed_when_the_status_changed() {
+    use certdesk::ca::ocsp::{Asked, ask};
+    use certdesk::entity::ocsp_response;
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let (db, ca) = (&app.state.db, &app.state.ca);
+    let stored = |serial: String| async move {
+        ocsp_response::Entity::find_by_id((ca.issuing.id, serial)).one(db).await.unwrap().expect("a stored response")
+    };
+    let post = |body: Vec<u8>| async {
+        let res = app
+            .client
+            .post(app.url("/ocsp"))
+            .header("content-type", "application/ocsp-request")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        res.bytes().await.unwrap().to_vec()
+    };
+
+    let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let good = stored(c.serial.clone()).await;
+    assert_eq!(good.status, "valid");
+    assert_eq!(good.next_update - good.this_update, chrono::Duration::hours(24));
+    let req = ocsp_request(&f, &issuing, &c.serial);
+    assert_eq!(post(req.clone()).await, good.der, "SHA-1 CertID: the stored response");
+    assert_eq!(post(req.clone()).await, good.der, "again: not signed per request");
+    assert_eq!(ask(db, ca, &c.der).await.unwrap(), Some(Asked::Good), "SHA-256 CertID");
+    let text = openssl_ocsp(&f, &app, &c.serial, &["-no_nonce"]);
+    assert!(text.contains(": good") && text.contains("Response verify OK"), "{text}");
+
+    revoke::revoke(db, &ca.issuing, &c.serial, RevocationReason::KeyCompromise, None).await.unwrap();
+    let revoked = stored(c.serial.clone()).await;
+    assert_eq!(revoked.status, "revoked");
+    assert_ne!(revoked.der, good.der);
+    assert_eq!(post(req.clone()).await, revoked.der, "the response of the new status, at once");
+    assert_eq!(ask(db, ca, &c.der).await.unwrap(), Some(Asked::Revoked));
+    let text = openssl_ocsp(&f, &app, &c.serial, &["-no_nonce"]);
+    assert!(text.contains(": revoked") && text.contains("Reason: keyCompromise"), "{text}");
+    assert!(text.contains("Response verify OK"), "{text}");
+
+    let h = issue_one(&app, CertificateProfile::PersonalSign, &p256_csr()).await.unwrap();
+    revoke::hold(db, &ca.issuing, &h.serial).await.unwrap();
+    assert_eq!(stored(h.serial.clone()).await.status, "hold");
+    assert_eq!(ask(db, ca, &h.der).await.unwrap(), Some(Asked::Revoked), "on hold: revoked, certificateHold");
+    revoke::release(db, &ca.issuing, &h.serial).await.unwrap();
+    let released = stored(h.serial.clone()).await;
+    assert_eq!(released.status, "valid");
+    assert_eq!(post(ocsp_request(&f, &issuing, &h.serial)).await, released.der);
+}
+
+/// The timer signs again the responses past half their validity, drops those of expired
+/// certificates, and signs one for a certificate that has none (issued before responses were
+/// pre-signed); a response close to running out is not served.
+#[tokio::test]
+async fn pre_signed_ocsp_responses_are_refreshed_before_they_run_out() {
+    use certdesk::ca::ocsp::refresh_presigned;
+    use certdesk::entity::ocsp_response;
+    use der::Decode;
+    use sea_orm::sea_query::Expr;
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let (db, ca) = (&app.state.db, &app.state.ca);
+    // The certificates from before (the responder's own among them) get theirs first.
+    refresh_presigned(db, &ca.issuing, true, chrono::Utc::now()).await.unwrap();
+    let kept = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let expired = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let older = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+    let find = |serial: &str| ocsp_response::Entity::find_by_id((ca.issuing.id, serial.to_owned())).one(db);
+    let set_times = |serial: String, this_update: chrono::DateTime<chrono::Utc>, next_update| async move {
+        ocsp_response::Entity::update_many()
+            .col_expr(ocsp_response::Column::ThisUpdate, Expr::value(this_update))
+            .col_expr(ocsp_response::Column::NextUpdate, Expr::value(next_update))
+            .filter(ocsp_response::Column::Serial.eq(serial))
+            .exec(db)
+            .await
+            .unwrap();
+    };
+    let now = chrono::Utc::now();
+    let before = find(&kept.serial).await.unwrap().unwrap();
+    for serial in [&kept.serial, &expired.serial] {
+        set_times(serial.clone(), now - chrono::Duration::hours(13), now + chrono::Duration::hours(11)).await;
+    }
+    certificate::Entity::update_many()
+        .col_expr(certificate::Column::NotAfter, Expr::value(now - chrono::Duration::minutes(1)))
+        .filter(certificate::Column::Serial.eq(expired.serial.clone()))
+        .exec(db)
+        .await
+        .unwrap();
+    ocsp_response::Entity::delete_many()
+        .filter(ocsp_response::Column::Serial.eq(older.serial.clone()))
+        .exec(db)
+        .await
+        .unwrap();
+
+    assert_eq!(refresh_presigned(db, &ca.issuing, false, now).await.unwrap(), 1, "only the aged one");
+    let after = find(&kept.serial).await.unwrap().unwrap();
+    assert!(after.this_update > now - chrono::Duration::seconds(2) && after.der != before.der);
+    assert_eq!(after.next_update - after.this_update, chrono::Duration::hours(24));
+    assert!(find(&expired.serial).await.unwrap().is_none(), "an expired certificate's is dropped");
+    assert!(find(&older.serial).await.unwrap().is_none(), "missing ones wait for a round that looks");
+    assert_eq!(refresh_presigned(db, &ca.issuing, true, now).await.unwrap(), 1);
+    let made = find(&older.serial).await.unwrap().expect("signed for the certificate without one");
+    assert_eq!(made.status, "valid");
+    assert_eq!(refresh_presigned(db, &ca.issuing, true, now).await.unwrap(), 0, "nothing left to do");
+
+    // A response within an hour of running out is not served: one is signed for the request.
+    set_times(older.serial.clone(), made.this_update, chrono::Utc::now() + chrono::Duration::minutes(30)).await;
+    let res = app
+        .client
+        .post(app.url("/ocsp"))
+        .header("content-type", "application/ocsp-request")
+        .body(ocsp_request(&f, &issuing, &older.serial))
+        .send()
+        .await
+        .unwrap();
+    let body = res.bytes().await.unwrap().to_vec();
+    assert_ne!(body, made.der);
+    let basic = x509_ocsp::BasicOcspResponse::from_der(&res_basic_bytes(&body)).unwrap();
+    assert_eq!(basic.tbs_response_data.responses.len(), 1);
+    assert!(matches!(basic.tbs_response_data.responses[0].cert_status, x509_ocsp::CertStatus::Good(_)));
+}
+
+/// Issuances that arrive while a commit is under way are written together in the next
+/// transaction, and each is answered only after that transaction committed; a write that
+/// fails in the batch is rolled back alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuances_that_arrive_together_share_one_commit() {
+    use certdesk::ca::issue::{prepare, store};
+    use certdesk::error::AppError;
+    use certdesk::group_commit::GroupCommit;
+    let app = spawn_app().await;
+    let commits = GroupCommit::start(app.state.db.clone());
+    // A first write holds its batch open until the others are queued behind it.
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let first = {
+        let commits = commits.clone();
+        tokio::spawn(async move {
+            commits
+                .write(move |_| {
+                    Box::pin(async move {
+                        let _ = started.send(());
+                        let _ = wait.await;
+                        Ok(())
+                    })
+                })
+                .await
+        })
+    };
+    running.await.unwrap();
+    let issue = |fails: bool| {
+        let (commits, ca) = (commits.clone(), app.state.ca.clone());
+        tokio::spawn(async move {
+            let s = subject(CertificateProfile::OrgSign);
+            let csr = p256_csr();
+            let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
+            let signed = prepare(&ca, &req).unwrap();
+            let serial = signed.serial().to_owned();
+            let answer = commits
+                .write(move |txn| {
+                    Box::pin(async move {
+                        let issued = store(txn, signed).await?;
+                        if fails { Err(AppError::Code(ErrorCode::NotFound)) } else { Ok(issued) }
+                    })
+                })
+                .await;
+            (serial, answer)
+        })
+    };
+    let tasks: Vec<_> = (0..11).map(|i| issue(i == 5)).collect();
+    while commits.queued() < 11 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    go.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    let mut stored = 0;
+    for task in tasks {
+        let (serial, answer) = task.await.unwrap();
+        let row = certificate::Entity::find()
+            .filter(certificate::Column::Serial.eq(serial.clone()))
+            .one(&app.state.db)
+            .await
+            .unwrap();
+        match answer {
+            Ok(issued) => {
+                assert_eq!(issued.serial, serial);
+                assert!(row.is_some(), "answered once its row is committed");
+                stored += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.code(), ErrorCode::NotFound);
+                assert!(row.is_none(), "the failed write was rolled back, alone");
+            }
+        }
+    }
+    assert_eq!(stored, 10);
+    assert_eq!(commits.counts(), (2, 12), "one commit for the first write, one for the eleven behind it");
 }
