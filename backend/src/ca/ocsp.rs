@@ -476,7 +476,7 @@ pub async fn refresh_presigned(
     if !missing {
         return Ok(signed);
     }
-    let mut after = 0i32;
+    let mut after = 0i64;
     loop {
         let rows = db
             .query_all(q(
