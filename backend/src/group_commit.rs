@@ -2,16 +2,22 @@
 //! of issuances costs one fsync instead of one each (`synchronous=FULL` stays on SQLite).
 //!
 //! One task per server takes the writes in arrival order. While a batch commits, the next
-//! writes queue; the task then runs them all (at most [`MAX_BATCH`]) in one transaction, each
-//! in a savepoint of its own, and commits once. A write that fails rolls back its savepoint
-//! only. Nobody hears that a write succeeded before the commit that holds it has returned:
-//! the answers are sent after it. If that commit fails, every write of the batch is told so
-//! and none of them happened.
+//! writes queue; the task then runs them all (at most [`MAX_BATCH`]) one after another in one
+//! transaction and commits once. Nobody hears that a write succeeded before the commit that
+//! holds it has returned: the answers are sent after it. If that commit fails, every write of
+//! the batch is told so and none of them happened.
+//!
+//! A write that fails (a refusal such as a request already issued, or a database error) must
+//! not take the others down, nor leave half its changes: the transaction is rolled back and
+//! the batch runs again without it, and it is answered with its own error. So a write can run
+//! more than once before it commits: it is a function of the transaction alone (`Fn`, owning
+//! what it writes), the same each time. Failures are rare; a savepoint per write would cost
+//! two more statements each on the common path, half of what an issuance writes.
 //!
 //! Rules for a write: it uses only the transaction it is given (on SQLite another connection
 //! would wait for the lock this batch holds), it does not wait for another write of the group
 //! (that would wait for itself), and it does no slow work: signing and checking belong
-//! before it, in the caller's task, where two cores can do them at once.
+//! before it, off the request threads (`ca::issue::off_thread`), where every core can sign.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use certdesk_shared::ErrorCode;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
@@ -53,14 +59,14 @@ impl From<Failed> for AppError {
     }
 }
 
-/// Does a write in the savepoint given; whether it succeeded.
-type Run = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, bool> + Send>;
+/// Does a write in the transaction given, keeping its result; whether it succeeded.
+type Run = Box<dyn for<'t> Fn(&'t DatabaseTransaction) -> BoxFuture<'t, bool> + Send + Sync>;
 
-/// A queued write: `run` does it inside its savepoint and keeps its result, saying whether
-/// it succeeded; `answer` tells the caller once the batch's fate is known.
+/// A queued write: `run` does it (perhaps more than once), `answer` tells the caller once
+/// the batch's fate is known.
 struct Job {
     run: Run,
-    answer: Box<dyn FnOnce(Result<(), Failed>) + Send>,
+    answer: Box<dyn FnOnce(Result<(), Failed>) + Send + Sync>,
 }
 
 /// The handle writes are queued through (cheap to clone; the task ends with the last one).
@@ -87,20 +93,22 @@ impl GroupCommit {
     }
 
     /// Runs `write` in the next batch and answers once the batch is durable: its value if
-    /// both it and the commit succeeded, its error if it failed (its changes rolled back),
-    /// an internal error if the commit failed (nothing of it happened).
+    /// both it and the commit succeeded, its error if it failed (nothing of it stays), an
+    /// error if the commit failed (nothing of it happened).
     pub async fn write<T, F>(&self, write: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
+        F: for<'t> Fn(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, AppError>> + Send + Sync + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, AppError>>();
         let kept = Arc::new(Mutex::new(None::<Result<T, AppError>>));
         let slot = kept.clone();
         let job = Job {
             run: Box::new(move |txn| {
+                let slot = slot.clone();
+                let attempt = write(txn);
                 Box::pin(async move {
-                    let result = write(txn).await;
+                    let result = attempt.await;
                     let ok = result.is_ok();
                     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
                     ok
@@ -156,57 +164,46 @@ async fn commit_forever(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>, 
     }
 }
 
-async fn commit_batch(db: &DatabaseConnection, batch: Vec<Job>, counts: &Counts) {
-    let txn = match crate::db::begin_write(db).await {
-        Ok(txn) => txn,
-        Err(e) => {
-            tracing::error!(error = ?e, writes = batch.len(), "a group commit could not begin");
-            let failed = Failed::of(&e);
-            for job in batch {
-                (job.answer)(Err(failed.clone()));
-            }
-            return;
-        }
-    };
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut broken = None;
-    for job in batch {
-        answers.push(job.answer);
-        if broken.is_some() {
-            continue; // not run: told the batch failed
-        }
-        let savepoint = match txn.begin().await {
-            Ok(s) => s,
-            Err(e) => {
-                broken = Some(Failed::of(&e));
-                continue;
-            }
+async fn commit_batch(db: &DatabaseConnection, mut pending: Vec<Job>, counts: &Counts) {
+    // Writes that failed: answered with their own errors, whatever becomes of the batch.
+    let mut refused = Vec::new();
+    let committed = loop {
+        let txn = match crate::db::begin_write(db).await {
+            Ok(txn) => txn,
+            Err(e) => break Err(Failed::of(&e)),
         };
-        let ok = (job.run)(&savepoint).await;
-        let closed = if ok { savepoint.commit().await } else { savepoint.rollback().await };
-        if let Err(e) = closed {
-            broken = Some(Failed::of(&e));
-        }
-    }
-    let committed = match broken {
-        Some(failed) => {
-            let _ = txn.rollback().await;
-            Err(failed)
-        }
-        None => {
-            let n = answers.len() as u64;
-            let done = txn.commit().await.map_err(|e| Failed::of(&e));
-            if done.is_ok() {
-                counts.commits.fetch_add(1, Ordering::Relaxed);
-                counts.writes.fetch_add(n, Ordering::Relaxed);
+        let mut failed_at = None;
+        for (i, job) in pending.iter().enumerate() {
+            if !(job.run)(&txn).await {
+                failed_at = Some(i);
+                break;
             }
-            done
+        }
+        match failed_at {
+            Some(i) => {
+                // Undo everything, then the others again without it.
+                if let Err(e) = txn.rollback().await {
+                    break Err(Failed::of(&e));
+                }
+                refused.push(pending.remove(i));
+            }
+            None => {
+                let done = txn.commit().await.map_err(|e| Failed::of(&e));
+                if done.is_ok() && !pending.is_empty() {
+                    counts.commits.fetch_add(1, Ordering::Relaxed);
+                    counts.writes.fetch_add(pending.len() as u64, Ordering::Relaxed);
+                }
+                break done;
+            }
         }
     };
     if let Err(failed) = &committed {
-        tracing::error!(why = %failed.why, writes = answers.len(), "a group commit failed; its writes were rolled back");
+        tracing::error!(why = %failed.why, writes = pending.len(), "a group commit failed; its writes were rolled back");
     }
-    for answer in answers {
-        answer(committed.clone());
+    for job in refused {
+        (job.answer)(Ok(()));
+    }
+    for job in pending {
+        (job.answer)(committed.clone());
     }
 }

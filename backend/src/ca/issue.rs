@@ -9,7 +9,7 @@ use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use rcgen::{CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, Issuer, SerialNumber};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, SqlErr};
+use sea_orm::{ConnectionTrait, EntityTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
 use super::signer::RcgenKey;
@@ -426,6 +426,7 @@ fn same_name(name: &X509Name<'_>) -> anyhow::Result<rcgen::DistinguishedName> {
 
 /// A certificate signed for a plan and not yet stored: nobody has seen it. [`store`] records
 /// it; a certificate that is never stored is dropped in memory.
+#[derive(Clone)]
 pub struct Signed {
     issued: Issued,
     row: certificate::ActiveModel,
@@ -488,7 +489,7 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
 
 /// Records a signed certificate; `None` if its serial is taken (draw another).
 async fn insert(db: &impl ConnectionTrait, signed: Signed) -> Result<Option<Issued>, AppError> {
-    match signed.row.insert(db).await {
+    match certificate::Entity::insert(signed.row).exec_without_returning(db).await {
         Ok(_) => {
             if let Some(ocsp) = signed.ocsp {
                 super::ocsp::store_presigned(db, ocsp).await?;
@@ -508,6 +509,20 @@ async fn insert(db: &impl ConnectionTrait, signed: Signed) -> Result<Option<Issu
 /// in 2^127) is an internal error; the caller may sign again.
 pub async fn store(db: &impl ConnectionTrait, signed: Signed) -> Result<Issued, AppError> {
     insert(db, signed).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("serial collision")))
+}
+
+/// Runs signing work ([`prepare`] and its kin) on a blocking thread, at most one per core at
+/// once: it is CPU work, and more signers than cores would only take turns with the threads
+/// that serve requests and write the database (the group commit's writer among them).
+pub async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    static SIGNERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let signers = SIGNERS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    });
+    let _turn = signers.acquire().await.map_err(|e| AppError::Internal(anyhow::anyhow!("signers closed: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(anyhow::anyhow!("signing stopped: {e}")))?
 }
 
 /// The signing half of [`issue`]: a certificate for `req`, checked and signed, not stored.
