@@ -517,12 +517,23 @@ pub async fn store(db: &impl ConnectionTrait, signed: Signed) -> Result<Issued, 
 pub async fn off_thread<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    static SIGNERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    static SIGNERS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
     let signers = SIGNERS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
     });
-    let _turn = signers.acquire().await.map_err(|e| AppError::Internal(anyhow::anyhow!("signers closed: {e}")))?;
-    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(anyhow::anyhow!("signing stopped: {e}")))?
+    let turn = signers
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("signers closed: {e}")))?;
+    // The turn ends with the work, even if the caller stops waiting for it.
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("signing stopped: {e}")))?
 }
 
 /// The signing half of [`issue`]: a certificate for `req`, checked and signed, not stored.

@@ -1,6 +1,10 @@
 //! OCSP responder (RFC 6960) for the issuing CA, signing with a delegated responder
 //! certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck). A serial the CA never issued is
-//! `unknown`, never `good`. A request nonce (RFC 8954, 1 to 32 octets) is echoed. Responses
+//! `unknown`, never `good`. Each certificate's responses are signed when its status changes
+//! (issuance, freeze, release, revocation: [`Responder::presign`], stored in the same
+//! transaction) and again before they run out ([`refresh_presigned`]); a request for one
+//! certificate without a nonce is answered with them as stored ([`presigned`]). A request
+//! nonce (RFC 8954, 1 to 32 octets) is echoed in a response signed for it. Signed responses
 //! without a nonce are cached per certificate status, so a status change is answered at once;
 //! for at most [`FRESH_FOR`] a repeated request is answered without asking the database (a
 //! status change in this process ends that at once, one on another server within
@@ -352,10 +356,10 @@ impl Responder {
         })
     }
 
-    /// A certificate's response for its status (the certificate columns `status`,
-    /// `revoked_at`, `reason`), signed ahead of the requests and ready to store. It holds one
-    /// SingleResponse per CertID hash clients use, SHA-1 (RFC 5019's) and SHA-256, as RFC 6960
-    /// allows a pre-generated response to: a client reads the one that matches its request.
+    /// A certificate's responses for its status (the certificate columns `status`,
+    /// `revoked_at`, `reason`), signed ahead of the requests and ready to store: one for a
+    /// request by SHA-1 CertID (OpenSSL's, RFC 5019's) and one by SHA-256, each with the one
+    /// SingleResponse its request asks for (some clients refuse a response with more).
     pub fn presign(
         &self,
         ca_id: i32,
@@ -369,29 +373,29 @@ impl Responder {
         let now = now.duration_trunc(Duration::seconds(1))?;
         let serial = hex::decode(serial_hex)?;
         let attested = Status::of(status, revoked_at, reason);
-        let singles = [false, true]
-            .into_iter()
-            .map(|sha256| single_response(&self.cert_id(sha256, &serial)?, &attested, now))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let signed = |sha256: bool| {
+            sign_basic(self, vec![single_response(&self.cert_id(sha256, &serial)?, &attested, now)?], None, now)
+        };
         Ok(ocsp_response::ActiveModel {
             ca_id: Set(ca_id),
             serial: Set(serial_hex.to_owned()),
             status: Set(status.to_owned()),
             this_update: Set(now),
             next_update: Set(now + VALIDITY),
-            der: Set(sign_basic(self, singles, None, now)?),
+            der: Set(signed(false)?),
+            der_sha256: Set(signed(true)?),
         })
     }
 }
 
-/// Stores a certificate's response signed for a status it has just been given, in the
-/// transaction that gives it: replaces whatever response was there.
+/// Stores a certificate's responses signed for a status it has just been given, in the
+/// transaction that gives it: replaces whatever was there.
 pub async fn store_presigned(db: &impl ConnectionTrait, row: ocsp_response::ActiveModel) -> Result<(), sea_orm::DbErr> {
     use ocsp_response::Column as C;
     ocsp_response::Entity::insert(row)
         .on_conflict(
             sea_orm::sea_query::OnConflict::columns([C::CaId, C::Serial])
-                .update_columns([C::Status, C::ThisUpdate, C::NextUpdate, C::Der])
+                .update_columns([C::Status, C::ThisUpdate, C::NextUpdate, C::Der, C::DerSha256])
                 .to_owned(),
         )
         .exec_without_returning(db)
@@ -399,79 +403,77 @@ pub async fn store_presigned(db: &impl ConnectionTrait, row: ocsp_response::Acti
     Ok(())
 }
 
+/// One certificate whose responses are due: what was read, to sign again or drop.
+struct Due {
+    serial: String,
+    /// The status the stored responses attest and when they were signed (the guard of the
+    /// write: a status change meanwhile changed one or the other).
+    attested: String,
+    stamped: Option<DateTime<Utc>>,
+    status: String,
+    revoked_at: Option<DateTime<Utc>>,
+    reason: Option<i16>,
+    expired: bool,
+}
+
 /// Signs again the stored responses older than [`REFRESH_AFTER`] of `ca`'s certificates
 /// (deleting those of expired certificates: a request for one is signed when it comes), and
-/// with `missing`, signs one for every unexpired certificate without (issued before the
-/// responses were pre-signed). A batch at a time, each in a write transaction. Whichever
-/// server runs it, a refresh never replaces the response of a status that changed meanwhile:
-/// it writes only where the stored response still attests the status it read. Returns how
-/// many responses were signed.
+/// with `missing`, signs them for every unexpired certificate without (issued before the
+/// responses were pre-signed). A batch at a time: signed off the request threads, then
+/// written in one write transaction. Whichever server runs it, a refresh never replaces the
+/// responses of a status that changed meanwhile: it writes only where the stored ones are
+/// still those it read (same status, same `this_update`). A certificate whose signing fails
+/// is logged and skipped. Returns how many certificates' responses were signed.
 pub async fn refresh_presigned(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &Authority,
     missing: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    use sea_orm::{ActiveValue, Statement};
-    let Some(responder) = &ca.responder else { return Ok(0) };
+    use sea_orm::Statement;
+    let Some(responder) = ca.responder.clone() else { return Ok(0) };
     let backend = db.get_database_backend();
     let q = |sql: &str, values: Vec<sea_orm::Value>| Statement::from_sql_and_values(backend, sql, values);
     let mut signed = 0;
-    // Due: (serial, status the response attests, status, revoked_at, reason, not_after).
+    // Due ones, in (this_update, serial) order, from after the last one seen: one that is
+    // skipped is not read again in this round.
+    let mut after: Option<(DateTime<Utc>, String)> = None;
     loop {
-        let due = db
+        let (at, serial) = after.clone().unwrap_or((now - REFRESH_AFTER - Duration::days(36500), String::new()));
+        let rows = db
             .query_all(q(
-                "SELECT o.serial, o.status AS attested, c.status, c.revoked_at, c.reason, c.not_after \
-                 FROM ocsp_response o JOIN certificate c ON c.ca_id = o.ca_id AND c.serial = o.serial \
-                 WHERE o.ca_id = $1 AND o.this_update < $2 ORDER BY o.this_update LIMIT $3",
-                vec![ca.id.into(), (now - REFRESH_AFTER).into(), (REFRESH_BATCH as i64).into()],
-            ))
-            .await?;
-        if due.is_empty() {
-            break;
-        }
-        let txn = crate::db::begin_write(db).await?;
-        for row in &due {
-            let serial: String = row.try_get("", "serial")?;
-            let attested: String = row.try_get("", "attested")?;
-            let not_after: DateTime<Utc> = row.try_get("", "not_after")?;
-            if not_after <= now {
-                txn.execute(q(
-                    "DELETE FROM ocsp_response WHERE ca_id = $1 AND serial = $2 AND status = $3",
-                    vec![ca.id.into(), serial.into(), attested.into()],
-                ))
-                .await?;
-                continue;
-            }
-            let status: String = row.try_get("", "status")?;
-            let fresh = responder.presign(
-                ca.id,
-                &serial,
-                &status,
-                row.try_get("", "revoked_at")?,
-                row.try_get("", "reason")?,
-                now,
-            )?;
-            let (ActiveValue::Set(this_update), ActiveValue::Set(der)) = (&fresh.this_update, &fresh.der) else {
-                continue;
-            };
-            txn.execute(q(
-                "UPDATE ocsp_response SET this_update = $1, next_update = $2, der = $3, status = $4 \
-                 WHERE ca_id = $5 AND serial = $6 AND status = $7",
+                "SELECT o.serial, o.status AS attested, o.this_update AS stamped, c.status, c.revoked_at, \
+                 c.reason, c.not_after FROM ocsp_response o \
+                 JOIN certificate c ON c.ca_id = o.ca_id AND c.serial = o.serial \
+                 WHERE o.ca_id = $1 AND o.this_update < $2 \
+                 AND (o.this_update > $3 OR (o.this_update = $3 AND o.serial > $4)) \
+                 ORDER BY o.this_update, o.serial LIMIT $5",
                 vec![
-                    (*this_update).into(),
-                    (*this_update + VALIDITY).into(),
-                    der.clone().into(),
-                    status.into(),
                     ca.id.into(),
+                    (now - REFRESH_AFTER).into(),
+                    at.into(),
                     serial.into(),
-                    attested.into(),
+                    (REFRESH_BATCH as i64).into(),
                 ],
             ))
             .await?;
-            signed += 1;
-        }
-        txn.commit().await?;
+        let Some(last) = rows.last() else { break };
+        after = Some((last.try_get("", "stamped")?, last.try_get("", "serial")?));
+        let due = rows
+            .iter()
+            .map(|r| {
+                Ok(Due {
+                    serial: r.try_get("", "serial")?,
+                    attested: r.try_get("", "attested")?,
+                    stamped: Some(r.try_get("", "stamped")?),
+                    status: r.try_get("", "status")?,
+                    revoked_at: r.try_get("", "revoked_at")?,
+                    reason: r.try_get("", "reason")?,
+                    expired: r.try_get::<DateTime<Utc>>("", "not_after")? <= now,
+                })
+            })
+            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        signed += write_presigned(db, ca, &responder, due, now).await?;
     }
     if !missing {
         return Ok(signed);
@@ -489,58 +491,153 @@ pub async fn refresh_presigned(
             .await?;
         let Some(last) = rows.last() else { break };
         after = last.try_get("", "id")?;
-        let txn = crate::db::begin_write(db).await?;
-        for row in &rows {
-            let serial: String = row.try_get("", "serial")?;
-            let status: String = row.try_get("", "status")?;
-            let fresh = responder.presign(
-                ca.id,
-                &serial,
-                &status,
-                row.try_get("", "revoked_at")?,
-                row.try_get("", "reason")?,
-                now,
-            )?;
-            // A status change meanwhile stored its own response: that one stays.
-            ocsp_response::Entity::insert(fresh)
-                .on_conflict(
-                    sea_orm::sea_query::OnConflict::columns([
-                        ocsp_response::Column::CaId,
-                        ocsp_response::Column::Serial,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&*txn)
-                .await?;
-            signed += 1;
-        }
-        txn.commit().await?;
+        let due = rows
+            .iter()
+            .map(|r| {
+                Ok(Due {
+                    serial: r.try_get("", "serial")?,
+                    attested: String::new(),
+                    stamped: None,
+                    status: r.try_get("", "status")?,
+                    revoked_at: r.try_get("", "revoked_at")?,
+                    reason: r.try_get("", "reason")?,
+                    expired: false,
+                })
+            })
+            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        signed += write_presigned(db, ca, &responder, due, now).await?;
     }
     Ok(signed)
 }
 
-/// The stored response of one of our certificates, unless it is close to running out.
+/// Signs the due certificates' responses on the signing threads, then writes them in one
+/// write transaction, each only where nothing changed since it was read (`stamped: None`:
+/// only where there is still none). Returns how many were signed.
+async fn write_presigned(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    ca: &Authority,
+    responder: &Arc<Responder>,
+    due: Vec<Due>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use sea_orm::{ActiveValue, Statement};
+    let (ca_id, signer) = (ca.id, responder.clone());
+    let due = super::issue::off_thread(move || {
+        Ok(due
+            .into_iter()
+            .map(|d| {
+                let fresh = if d.expired {
+                    None
+                } else {
+                    match signer.presign(ca_id, &d.serial, &d.status, d.revoked_at, d.reason, now) {
+                        Ok(row) => Some(row),
+                        Err(e) => {
+                            tracing::error!(serial = %d.serial, error = ?e, "signing an OCSP response ahead failed");
+                            return (d, None, false);
+                        }
+                    }
+                };
+                (d, fresh, true)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let backend = db.get_database_backend();
+    let q = |sql: &str, values: Vec<sea_orm::Value>| Statement::from_sql_and_values(backend, sql, values);
+    let mut signed = 0;
+    let txn = crate::db::begin_write(db).await?;
+    for (d, fresh, ok) in due {
+        match (fresh, d.stamped) {
+            _ if !ok => {}
+            (None, Some(stamped)) => {
+                txn.execute(q(
+                    "DELETE FROM ocsp_response WHERE ca_id = $1 AND serial = $2 AND status = $3 AND this_update = $4",
+                    vec![ca.id.into(), d.serial.into(), d.attested.into(), stamped.into()],
+                ))
+                .await?;
+            }
+            (Some(row), Some(stamped)) => {
+                let (ActiveValue::Set(this_update), ActiveValue::Set(der), ActiveValue::Set(der_sha256)) =
+                    (&row.this_update, &row.der, &row.der_sha256)
+                else {
+                    continue;
+                };
+                txn.execute(q(
+                    "UPDATE ocsp_response SET this_update = $1, next_update = $2, der = $3, der_sha256 = $4, \
+                     status = $5 WHERE ca_id = $6 AND serial = $7 AND status = $8 AND this_update = $9",
+                    vec![
+                        (*this_update).into(),
+                        (*this_update + VALIDITY).into(),
+                        der.clone().into(),
+                        der_sha256.clone().into(),
+                        d.status.into(),
+                        ca.id.into(),
+                        d.serial.into(),
+                        d.attested.into(),
+                        stamped.into(),
+                    ],
+                ))
+                .await?;
+                signed += 1;
+            }
+            (Some(row), None) => {
+                // A status change meanwhile stored its own: that one stays.
+                ocsp_response::Entity::insert(row)
+                    .on_conflict(
+                        sea_orm::sea_query::OnConflict::columns([
+                            ocsp_response::Column::CaId,
+                            ocsp_response::Column::Serial,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&*txn)
+                    .await?;
+                signed += 1;
+            }
+            (None, None) => {}
+        }
+    }
+    txn.commit().await?;
+    Ok(signed)
+}
+
+/// The stored response to one of our certificates asked by a CertID exactly as we sign it
+/// (hash algorithm with its NULL parameters: clients may compare CertIDs byte for byte),
+/// while the certificate still has the status it attests (a change made without signing
+/// one, by hand in the database, is answered afresh) and it is not close to running out.
 async fn presigned(
     db: &impl ConnectionTrait,
     ca: &CaService,
     responder: &Responder,
-    id: &CertId,
+    asking: &Asking,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<u8>>> {
+    let id = &asking.id;
     if !responder.ours(id) {
         return Ok(None);
     }
+    let sha256 = id.hash_algorithm.oid == ID_SHA_256;
     let serial: Vec<u8> = id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect();
-    let row: Option<(Vec<u8>, DateTime<Utc>)> = ocsp_response::Entity::find()
-        .select_only()
-        .columns([ocsp_response::Column::Der, ocsp_response::Column::NextUpdate])
-        .filter(ocsp_response::Column::CaId.eq(ca.issuing.id))
-        .filter(ocsp_response::Column::Serial.eq(hex::encode(serial)))
-        .into_tuple()
-        .one(db)
+    if responder.cert_id(sha256, &serial)?.to_der()? != asking.der {
+        return Ok(None);
+    }
+    let column = if sha256 { "der_sha256" } else { "der" };
+    let row = db
+        .query_one(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "SELECT o.{column} AS der, o.next_update FROM ocsp_response o \
+                 JOIN certificate c ON c.ca_id = o.ca_id AND c.serial = o.serial \
+                 WHERE o.ca_id = $1 AND o.serial = $2 AND o.status = c.status"
+            ),
+            vec![ca.issuing.id.into(), hex::encode(serial).into()],
+        ))
         .await?;
-    Ok(row.filter(|(_, next_update)| *next_update - now > SERVE_MARGIN).map(|(der, _)| der))
+    let Some(row) = row else { return Ok(None) };
+    let next_update: DateTime<Utc> = row.try_get("", "next_update")?;
+    Ok((next_update - now > SERVE_MARGIN).then(|| row.try_get("", "der")).transpose()?)
 }
 
 /// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
@@ -582,7 +679,7 @@ async fn answer(
         }
     }
     let checked = std::time::Instant::now();
-    let stored = if cacheable { presigned(db, ca, responder, &req.cert_ids[0].id, Utc::now()).await? } else { None };
+    let stored = if cacheable { presigned(db, ca, responder, &req.cert_ids[0], Utc::now()).await? } else { None };
     let (der, known) = match stored {
         Some(der) => (der, true),
         None => answer_from_database(db, ca, responder, req, cacheable).await?,

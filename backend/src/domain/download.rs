@@ -117,20 +117,6 @@ pub async fn issue_for_csr(
     if Medium::of_token(req.medium_kind) != chosen_medium(app)? {
         return Err(ErrorCode::MediumMismatch.into());
     }
-    // A medium holding another account's valid certificate is not this customer's to claim:
-    // 证书解锁 trusts the medium's owners.
-    if let Some(m) = medium_no {
-        let taken = query_one(
-            db,
-            "SELECT 1 AS one FROM certificate c JOIN request a ON a.certificate_uid = c.uid \
-             WHERE c.medium_no = $1 AND c.status <> 'revoked' AND a.account_id <> $2 LIMIT 1",
-            vec![m.into(), app.account_id.clone().into()],
-        )
-        .await?;
-        if taken.is_some() {
-            return Err(ErrorCode::MediumTaken.into());
-        }
-    }
     // Signing takes a core for a quarter of a millisecond: off the threads that serve requests.
     let (ca, csr) = (ca.clone(), csr.to_vec());
     let (signed, authorized) =
@@ -176,6 +162,21 @@ pub(crate) async fn issue_in(
 ) -> Result<crate::ca::issue::Issued, AppError> {
     let app = &authorized.app;
     let acceptance_no = app.acceptance_no.clone().unwrap_or_default();
+    // A medium holding another account's valid certificate is not this customer's to claim:
+    // 证书解锁 trusts the medium's owners. Asked in the write, which sees the issuances
+    // before it.
+    if let Some(m) = medium_no {
+        let taken = query_one(
+            txn,
+            "SELECT 1 AS one FROM certificate c JOIN request a ON a.certificate_uid = c.uid \
+             WHERE c.medium_no = $1 AND c.status <> 'revoked' AND a.account_id <> $2 LIMIT 1",
+            vec![m.into(), app.account_id.clone().into()],
+        )
+        .await?;
+        if taken.is_some() {
+            return Err(ErrorCode::MediumTaken.into());
+        }
+    }
     if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
         return Err(ErrorCode::AuthCodeInvalid.into());
     }

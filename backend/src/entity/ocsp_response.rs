@@ -1,4 +1,4 @@
-//! Each certificate's OCSP response, signed when its status changed (issuance, freeze,
+//! Each certificate's OCSP responses (by SHA-1 and by SHA-256 CertID), signed when its status changed (issuance, freeze,
 //! release, revocation) and signed again before it runs out: the responder serves these
 //! bytes instead of signing per request. `status` is the certificate status it attests,
 //! so that a refresh never overwrites a newer status's response.
@@ -15,7 +15,10 @@ pub struct Model {
     pub status: String,
     pub this_update: DateTimeUtc,
     pub next_update: DateTimeUtc,
+    /// The response to a request by SHA-1 CertID (OpenSSL's, RFC 5019's).
     pub der: Vec<u8>,
+    /// The response to a request by SHA-256 CertID.
+    pub der_sha256: Vec<u8>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

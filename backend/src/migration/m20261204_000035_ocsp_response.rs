@@ -1,6 +1,6 @@
-//! Pre-signed OCSP (issue 18): `ocsp_response` holds each certificate's response, signed when
-//! its status changes and refreshed before it runs out, keyed as the responder looks it up
-//! (CA, serial). The index on `this_update` finds the responses due for a refresh.
+//! Pre-signed OCSP (issue 18): `ocsp_response` holds each certificate's responses (one for
+//! a SHA-1 CertID, one for SHA-256), signed when its status changes and refreshed before they
+//! run out, keyed as the responder looks them up (CA, serial). The index on `this_update` finds the responses due for a refresh.
 
 use sea_orm_migration::prelude::*;
 
@@ -19,6 +19,7 @@ impl MigrationTrait for Migration {
             time(t, "this_update");
             time(t, "next_update");
             t.col(ColumnDef::new(Alias::new("der")).binary().not_null());
+            t.col(ColumnDef::new(Alias::new("der_sha256")).binary().not_null());
             t.primary_key(Index::create().col(Alias::new("ca_id")).col(Alias::new("serial")));
         }))
         .await?;
