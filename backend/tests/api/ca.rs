@@ -233,6 +233,19 @@ pub fn crl_url_of(cert_der: &[u8]) -> String {
 
 /// The CRL a relying party fetches for the certificate with this serial: the one its CRL
 /// distribution point names (its shard's), from this server.
+/// POSTs a DER `OCSPRequest` to `/ocsp`; the response's bytes.
+pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
+    let res = app
+        .client
+        .post(app.url("/ocsp"))
+        .header("content-type", "application/ocsp-request")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    res.bytes().await.unwrap().to_vec()
+}
+
 pub async fn fetch_crl(app: &TestApp, serial: &str) -> Vec<u8> {
     let cert = certificate::Entity::find()
         .filter(certificate::Column::Serial.eq(serial.to_ascii_lowercase()))
@@ -454,15 +467,7 @@ async fn pkilint_finds_no_errors() {
             .output()
             .unwrap();
         assert!(made.status.success());
-        let res = app
-            .client
-            .post(app.url("/ocsp"))
-            .header("content-type", "application/ocsp-request")
-            .body(std::fs::read(&req).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let ocsp_der = res.bytes().await.unwrap().to_vec();
+        let ocsp_der = post_ocsp(&app, std::fs::read(&req).unwrap()).await;
         let header = if ocsp_der[1] & 0x80 != 0 { 2 + usize::from(ocsp_der[1] & 0x7f) } else { 2 };
         assert_eq!(ocsp_der[header..header + 3], [0x0a, 0x01, 0x00], "a successful response is linted");
         let ocsp_path = f.dir.path().join("response.der");
@@ -601,15 +606,7 @@ async fn ocsp_over_get_and_malformed_requests() {
             cmd.args(["-serial", &format!("0x{:032x}", i + 1)]);
         }
         assert!(cmd.arg("-reqout").arg(&many).output().unwrap().status.success());
-        let res = app
-            .client
-            .post(app.url("/ocsp"))
-            .header("content-type", "application/ocsp-request")
-            .body(std::fs::read(&many).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let body = res.bytes().await.unwrap().to_vec();
+        let body = post_ocsp(&app, std::fs::read(&many).unwrap()).await;
         assert_eq!(body == malformed, !ok, "{count} certificates");
     }
 }
@@ -947,17 +944,7 @@ async fn ocsp_serves_the_response_signed_when_the_status_changed() {
     let stored = |serial: String| async move {
         ocsp_response::Entity::find_by_id((ca.issuing.id, serial)).one(db).await.unwrap().expect("a stored response")
     };
-    let post = |body: Vec<u8>| async {
-        let res = app
-            .client
-            .post(app.url("/ocsp"))
-            .header("content-type", "application/ocsp-request")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        res.bytes().await.unwrap().to_vec()
-    };
+    let post = |body: Vec<u8>| post_ocsp(&app, body);
 
     let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let good = stored(c.serial.clone()).await;
@@ -1051,15 +1038,7 @@ async fn pre_signed_ocsp_responses_are_refreshed_before_they_run_out() {
 
     // A response within an hour of running out is not served: one is signed for the request.
     set_times(older.serial.clone(), made.this_update, chrono::Utc::now() + chrono::Duration::minutes(30)).await;
-    let res = app
-        .client
-        .post(app.url("/ocsp"))
-        .header("content-type", "application/ocsp-request")
-        .body(ocsp_request(&f, &issuing, &older.serial))
-        .send()
-        .await
-        .unwrap();
-    let body = res.bytes().await.unwrap().to_vec();
+    let body = post_ocsp(&app, ocsp_request(&f, &issuing, &older.serial)).await;
     assert_ne!(body, made.der);
     let basic = x509_ocsp::BasicOcspResponse::from_der(&res_basic_bytes(&body)).unwrap();
     assert_eq!(basic.tbs_response_data.responses.len(), 1);
