@@ -50,11 +50,38 @@ async fn state(dir: &std::path::Path, name: &str) -> certdesk::AppState {
     certdesk::AppState::new(config).await.unwrap()
 }
 
+/// Issues every CSR with `callers` tasks at once, each taking its share in turn, grouped
+/// ([`issue_grouped`]) or alone ([`issue_alone`]); the seconds it took.
+async fn callers(app: &certdesk::AppState, csrs: &[Vec<u8>], callers: usize, grouped: bool) -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = csrs
+        .chunks(csrs.len().div_ceil(callers).max(1))
+        .map(|chunk| {
+            let (app, chunk) = (app.clone(), chunk.to_vec());
+            tokio::spawn(async move {
+                for c in &chunk {
+                    if grouped {
+                        issue_grouped(&app, c).await;
+                    } else {
+                        issue_alone(&app, c).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    start.elapsed().as_secs_f64()
+}
+
 /// Issues in a transaction of its own, as every issuance did before the group commit: one
 /// durable commit (one fsync) per certificate.
-async fn issue_alone(app: &certdesk::AppState, req: &IssueRequest<'_>) {
+async fn issue_alone(app: &certdesk::AppState, csr: &[u8]) {
+    let s = subject();
+    let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr, validity_days: 365 };
     let txn = certdesk::db::begin_write(&app.db).await.unwrap();
-    issue(&*txn, &app.ca, req).await.unwrap();
+    issue(&*txn, &app.ca, &req).await.unwrap();
     txn.commit().await.unwrap();
 }
 
@@ -130,56 +157,15 @@ async fn run() {
     let secs = start.elapsed().as_secs_f64();
     println!("BENCH sign_only count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
 
-    let start = Instant::now();
-    for c in &csrs {
-        let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
-        issue_alone(&app, &req).await;
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let secs = callers(&app, &csrs, 1, false).await;
     println!("BENCH issue_sequential count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
-
-    let start = Instant::now();
-    let tasks: Vec<_> = csrs
-        .chunks(n.div_ceil(8).max(1))
-        .map(|chunk| {
-            let app = app.clone();
-            let chunk = chunk.to_vec();
-            tokio::spawn(async move {
-                let s = subject();
-                for c in &chunk {
-                    let req =
-                        IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: c, validity_days: 365 };
-                    issue_alone(&app, &req).await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let secs = callers(&app, &csrs, 8, false).await;
     println!("BENCH issue_concurrent_8 count={n} seconds={secs:.3} per_second={:.0}", n as f64 / secs);
 
-    // As the server issues: signed in each caller's task, written by the group commit with
+    // As the server issues: signed on the signing threads, written by the group commit with
     // the other issuances of the moment, answered once durable; 64 callers at once.
     let (commits_before, writes_before) = app.commits.counts();
-    let start = Instant::now();
-    let tasks: Vec<_> = csrs
-        .chunks(n.div_ceil(64).max(1))
-        .map(|chunk| {
-            let app = app.clone();
-            let chunk = chunk.to_vec();
-            tokio::spawn(async move {
-                for c in &chunk {
-                    issue_grouped(&app, c).await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let secs = callers(&app, &csrs, 64, true).await;
     let (commits, writes) = app.commits.counts();
     let (commits, writes) = (commits - commits_before, writes - writes_before);
     println!(

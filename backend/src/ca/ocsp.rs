@@ -240,6 +240,11 @@ impl Responder {
     }
 }
 
+/// A CertID's serial as the certificate table keeps it: its octets without a leading zero.
+fn serial_of(id: &CertId) -> Vec<u8> {
+    id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect()
+}
+
 async fn status(
     db: &impl ConnectionTrait,
     ca: &CaService,
@@ -249,7 +254,7 @@ async fn status(
     if !responder.ours(id) {
         return Ok(Status::Unknown);
     }
-    let serial: Vec<u8> = id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    let serial = serial_of(id);
     // The status columns only, never the certificate.
     let row: Option<(String, Option<DateTime<Utc>>, Option<i16>)> = certificate::Entity::find()
         .select_only()
@@ -437,9 +442,9 @@ pub async fn refresh_presigned(
     let mut signed = 0;
     // Due ones, in (this_update, serial) order, from after the last one seen: one that is
     // skipped is not read again in this round.
-    let mut after: Option<(DateTime<Utc>, String)> = None;
+    let mut after: (DateTime<Utc>, String) = (now - Duration::days(36500), String::new());
     loop {
-        let (at, serial) = after.clone().unwrap_or((now - REFRESH_AFTER - Duration::days(36500), String::new()));
+        let (at, serial) = after.clone();
         let rows = db
             .query_all(q(
                 "SELECT o.serial, o.status AS attested, o.this_update AS stamped, c.status, c.revoked_at, \
@@ -458,7 +463,7 @@ pub async fn refresh_presigned(
             ))
             .await?;
         let Some(last) = rows.last() else { break };
-        after = Some((last.try_get("", "stamped")?, last.try_get("", "serial")?));
+        after = (last.try_get("", "stamped")?, last.try_get("", "serial")?);
         let due = rows
             .iter()
             .map(|r| {
@@ -520,78 +525,53 @@ async fn write_presigned(
     due: Vec<Due>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    use sea_orm::{ActiveValue, Statement};
+    use ocsp_response::Column as C;
+    use sea_orm::sea_query::OnConflict;
     let (ca_id, signer) = (ca.id, responder.clone());
+    // Each due certificate with its new responses (`None`: expired, to drop); one whose
+    // signing fails is left out.
     let due = super::issue::off_thread(move || {
         Ok(due
             .into_iter()
-            .map(|d| {
-                let fresh = if d.expired {
-                    None
-                } else {
-                    match signer.presign(ca_id, &d.serial, &d.status, d.revoked_at, d.reason, now) {
-                        Ok(row) => Some(row),
-                        Err(e) => {
-                            tracing::error!(serial = %d.serial, error = ?e, "signing an OCSP response ahead failed");
-                            return (d, None, false);
-                        }
+            .filter_map(|d| {
+                if d.expired {
+                    return Some((d, None));
+                }
+                match signer.presign(ca_id, &d.serial, &d.status, d.revoked_at, d.reason, now) {
+                    Ok(row) => Some((d, Some(row))),
+                    Err(e) => {
+                        tracing::error!(serial = %d.serial, error = ?e, "signing an OCSP response ahead failed");
+                        None
                     }
-                };
-                (d, fresh, true)
+                }
             })
             .collect::<Vec<_>>())
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let backend = db.get_database_backend();
-    let q = |sql: &str, values: Vec<sea_orm::Value>| Statement::from_sql_and_values(backend, sql, values);
     let mut signed = 0;
     let txn = crate::db::begin_write(db).await?;
-    for (d, fresh, ok) in due {
+    for (d, fresh) in due {
+        // Only where the stored responses are still those read.
+        let unchanged = |stamped| {
+            sea_orm::Condition::all()
+                .add(C::CaId.eq(ca.id))
+                .add(C::Serial.eq(d.serial.clone()))
+                .add(C::Status.eq(d.attested.clone()))
+                .add(C::ThisUpdate.eq(stamped))
+        };
         match (fresh, d.stamped) {
-            _ if !ok => {}
             (None, Some(stamped)) => {
-                txn.execute(q(
-                    "DELETE FROM ocsp_response WHERE ca_id = $1 AND serial = $2 AND status = $3 AND this_update = $4",
-                    vec![ca.id.into(), d.serial.into(), d.attested.into(), stamped.into()],
-                ))
-                .await?;
+                ocsp_response::Entity::delete_many().filter(unchanged(stamped)).exec(&*txn).await?;
             }
             (Some(row), Some(stamped)) => {
-                let (ActiveValue::Set(this_update), ActiveValue::Set(der), ActiveValue::Set(der_sha256)) =
-                    (&row.this_update, &row.der, &row.der_sha256)
-                else {
-                    continue;
-                };
-                txn.execute(q(
-                    "UPDATE ocsp_response SET this_update = $1, next_update = $2, der = $3, der_sha256 = $4, \
-                     status = $5 WHERE ca_id = $6 AND serial = $7 AND status = $8 AND this_update = $9",
-                    vec![
-                        (*this_update).into(),
-                        (*this_update + VALIDITY).into(),
-                        der.clone().into(),
-                        der_sha256.clone().into(),
-                        d.status.into(),
-                        ca.id.into(),
-                        d.serial.into(),
-                        d.attested.into(),
-                        stamped.into(),
-                    ],
-                ))
-                .await?;
+                ocsp_response::Entity::update_many().set(row).filter(unchanged(stamped)).exec(&*txn).await?;
                 signed += 1;
             }
             (Some(row), None) => {
                 // A status change meanwhile stored its own: that one stays.
                 ocsp_response::Entity::insert(row)
-                    .on_conflict(
-                        sea_orm::sea_query::OnConflict::columns([
-                            ocsp_response::Column::CaId,
-                            ocsp_response::Column::Serial,
-                        ])
-                        .do_nothing()
-                        .to_owned(),
-                    )
+                    .on_conflict(OnConflict::columns([C::CaId, C::Serial]).do_nothing().to_owned())
                     .exec_without_returning(&*txn)
                     .await?;
                 signed += 1;
@@ -619,7 +599,7 @@ async fn presigned(
         return Ok(None);
     }
     let sha256 = id.hash_algorithm.oid == ID_SHA_256;
-    let serial: Vec<u8> = id.serial_number.as_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    let serial = serial_of(id);
     if responder.cert_id(sha256, &serial)?.to_der()? != asking.der {
         return Ok(None);
     }
