@@ -4,8 +4,9 @@
 //! A backup is a directory holding:
 //! - the database: on SQLite `certdesk.db`, written by `VACUUM INTO` (SQLite's online copy: one
 //!   read transaction, so the copy is the database as of one commit, whatever the server
-//!   writes meanwhile); on PostgreSQL `certdesk.pgdump`, written by `pg_dump` (one snapshot,
-//!   custom format, restored by `pg_restore`);
+//!   writes meanwhile); on PostgreSQL `certdesk.pgdump`, written by `pg_dump` (custom format,
+//!   restored by `pg_restore`) of a snapshot exported by a transaction that also reads the
+//!   manifest's audit head, so the head is the dump's;
 //! - the key files that open it: `ca.secret` (it seals the CA's keys in the database) and
 //!   `audit.key` (it keys the audit chain). A CA key on a PKCS#11 token and an audit key given
 //!   as a passphrase are not files: the manifest says so, and they are kept as the token and the
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use sea_orm::{AccessMode, ConnectionTrait, Database, DbBackend, IsolationLevel, Statement, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -155,8 +156,10 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let url = config.database_url();
     let kind = kind_of(&url)?;
+    let key = AuditKey::from_config(config)?;
     let mut names = Vec::new();
-    match kind {
+    // The copy's audit chain must verify with the key before the backup is called done.
+    let verification = match kind {
         DatabaseKind::Sqlite => {
             let db = open(&url).await?;
             let target = out.join(SQLITE_FILE);
@@ -167,18 +170,21 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
             db.close().await?;
             std::fs::File::open(&target)?.sync_all()?;
             names.push(SQLITE_FILE);
+            let copy = open(&format!("sqlite://{}?mode=ro", target.display())).await?;
+            let v = audit::verify(&copy, &key).await?;
+            copy.close().await?;
+            v
         }
         DatabaseKind::Postgres => {
-            run(
-                std::process::Command::new("pg_dump")
-                    .args(["--format=custom", "--no-owner", "--file"])
-                    .arg(out.join(PG_FILE))
-                    .arg(&url),
-                "pg_dump",
-            )?;
+            let v = pg_dump_in_one_snapshot(&url, &out.join(PG_FILE), &key).await?;
             names.push(PG_FILE);
+            v
         }
+    };
+    if !verification.problems.is_empty() {
+        bail!("the copy's audit chain does not verify: {}", verification.problems.join("; "));
     }
+    let (audit_rows, audit_head) = (verification.rows, verification.head);
     let mut not_included = Vec::new();
     match ca_secret_file(config) {
         Some(path) if path.exists() => {
@@ -201,28 +207,6 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
             not_included.push("audit key: given as a passphrase (CERTDESK_AUDIT_KEY), keep it with the backup".into())
         }
     }
-    // The copy must verify with the copied key before the backup is called done.
-    let key = AuditKey::from_config(config)?;
-    let (audit_rows, audit_head) = match kind {
-        DatabaseKind::Sqlite => {
-            let copy = open(&format!("sqlite://{}?mode=ro", out.join(SQLITE_FILE).display())).await?;
-            let v = audit::verify(&copy, &key).await?;
-            copy.close().await?;
-            if !v.problems.is_empty() {
-                bail!("the copy's audit chain does not verify: {}", v.problems.join("; "));
-            }
-            (v.rows, v.head)
-        }
-        // pg_dump's snapshot is not opened here; the live database's chain is checked instead.
-        DatabaseKind::Postgres => {
-            let db = open(&url).await?;
-            let v = audit::verify(&db, &key).await?;
-            if !v.problems.is_empty() {
-                bail!("the audit chain does not verify: {}", v.problems.join("; "));
-            }
-            (v.rows, v.head)
-        }
-    };
     let mut files = Vec::new();
     for name in names {
         let (bytes, sha256) = sha256_file(&out.join(name))?;
@@ -243,6 +227,26 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
     f.sync_all()?;
     sync_dir(out)?;
     Ok(manifest)
+}
+
+/// `pg_dump` of the snapshot a read-only repeatable-read transaction exported, and the audit
+/// chain verified in that same transaction: the manifest's head is the dump's head, however
+/// many rows the server writes meanwhile.
+async fn pg_dump_in_one_snapshot(url: &str, file: &Path, key: &AuditKey) -> anyhow::Result<audit::Verification> {
+    let db = open(url).await?;
+    let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
+    let snapshot: String = txn
+        .query_one(Statement::from_string(DbBackend::Postgres, "SELECT pg_export_snapshot() AS s"))
+        .await?
+        .context("pg_export_snapshot returned no row")?
+        .try_get("", "s")?;
+    let mut cmd = std::process::Command::new("pg_dump");
+    cmd.args(["--format=custom", "--no-owner", "--snapshot", &snapshot, "--file"]).arg(file).arg(url);
+    tokio::task::spawn_blocking(move || run(&mut cmd, "pg_dump")).await??;
+    let v = audit::verify(&txn, key).await?;
+    txn.commit().await?;
+    db.close().await?;
+    Ok(v)
 }
 
 /// What a restore found in the restored database.
