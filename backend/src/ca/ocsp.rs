@@ -5,16 +5,20 @@
 //! transaction) and again before they run out ([`refresh_presigned`]); a request for one
 //! certificate without a nonce is answered with them as stored ([`presigned`]). A request
 //! nonce (RFC 8954, 1 to 32 octets) is echoed in a response signed for it. Signed responses
-//! without a nonce are cached per certificate status, so a status change is answered at once;
-//! for at most [`FRESH_FOR`] a repeated request is answered without asking the database (a
-//! status change in this process ends that at once, one on another server within
-//! [`FRESH_FOR`]). An `unknown` answer is never cached, here or by HTTP caches: the serial
-//! may be issued the next moment. Each cache holds at most [`CACHE_BYTES`] of keys and
+//! without a nonce are cached per certificate status, so a status change is answered at once.
+//! A repeated request is answered from memory, without asking the database about its
+//! certificate, while the database's status epoch (raised by a trigger whenever any
+//! certificate's status changes, migration 036) is the one read with its status; the epoch is
+//! read again at most every [`FRESH_FOR`]. So a status change in this process is answered at
+//! once and one made anywhere else within [`FRESH_FOR`], and a responder asked about many
+//! certificates reads the database once per [`FRESH_FOR`] while nothing changes. An `unknown`
+//! answer is never cached, here or by HTTP caches: the serial may be issued the next moment. Each cache holds at most [`CACHE_BYTES`] of keys and
 //! responses, so a flood of distinct requests cannot grow the process.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use const_oid::db::rfc5912::{ID_SHA_1, ID_SHA_256};
@@ -42,10 +46,11 @@ const VALIDITY: Duration = Duration::hours(24);
 const CACHE_FOR: Duration = Duration::hours(1);
 /// What each of the two caches may hold, keys and responses counted in bytes.
 pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
-/// How long a status read from the database is trusted for repeated requests.
+/// How long the database's status epoch, once read, is trusted.
 pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Bumped by every status change this process makes: answers read before it are stale.
+/// Bumped by every status change this process makes: the database's status epoch is read
+/// again before the next answer from memory.
 static STATUS_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Called after a status change commits (revoke, freeze, release).
@@ -191,8 +196,17 @@ const ENTRY_OVERHEAD: usize = 96;
 /// Signed responses by (CertID, status): a status change misses the cache.
 type Cache = Bounded<(Vec<u8>, Status), (DateTime<Utc>, Vec<u8>)>;
 
-/// CertID → (when its status was read, the epoch then, the answer).
-type Fresh = Bounded<Vec<u8>, (std::time::Instant, u64, Vec<u8>)>;
+/// An answer kept for repeated requests about one certificate.
+struct FreshAnswer {
+    /// The database's status epoch, read before its status was.
+    epoch: i64,
+    /// The answer is not served from memory after this.
+    until: DateTime<Utc>,
+    der: Vec<u8>,
+}
+
+/// CertID → the last answer about it.
+type Fresh = Bounded<Vec<u8>, FreshAnswer>;
 
 pub struct Responder {
     hashes: IssuerHashes,
@@ -202,8 +216,13 @@ pub struct Responder {
     /// The responder's key (the `ocsp` identity's signer).
     signer: Arc<dyn Signer>,
     cache: Mutex<Cache>,
-    /// The last answer per CertID: when its status was read, in which epoch, and the DER.
+    /// The last answer per CertID, with the epochs it was read in.
     fresh: Mutex<Fresh>,
+    /// The database's status epoch, when it was read (the query's start) and this process's
+    /// epoch then.
+    database_epoch: Mutex<Option<(std::time::Instant, u64, i64)>>,
+    /// Reads of a certificate's status or stored response (the cache's misses).
+    status_reads: std::sync::atomic::AtomicU64,
 }
 
 impl Responder {
@@ -225,6 +244,8 @@ impl Responder {
             signer_cert,
             cache: Mutex::new(Bounded::new(CACHE_BYTES)),
             fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
+            database_epoch: Mutex::new(None),
+            status_reads: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -593,7 +614,7 @@ async fn presigned(
     responder: &Responder,
     asking: &Asking,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<Vec<u8>>> {
+) -> anyhow::Result<Option<(Vec<u8>, DateTime<Utc>)>> {
     let id = &asking.id;
     if !responder.ours(id) {
         return Ok(None);
@@ -617,7 +638,10 @@ async fn presigned(
         .await?;
     let Some(row) = row else { return Ok(None) };
     let next_update: DateTime<Utc> = row.try_get("", "next_update")?;
-    Ok((next_update - now > SERVE_MARGIN).then(|| row.try_get("", "der")).transpose()?)
+    if next_update - now <= SERVE_MARGIN {
+        return Ok(None);
+    }
+    Ok(Some((row.try_get("", "der")?, next_update - SERVE_MARGIN)))
 }
 
 /// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
@@ -648,30 +672,35 @@ async fn answer(
     req: &Request,
 ) -> anyhow::Result<Answer> {
     let cacheable = req.nonce.is_none() && req.cert_ids.len() == 1;
-    let seen_epoch = epoch();
-    if cacheable {
+    if !cacheable {
+        responder.status_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Ok(answer_from_database(db, ca, responder, req, false).await?.0);
+    }
+    // The epoch is read before the status: a change committed after this read raises it, and
+    // the answer read now stops being served.
+    let epoch = responder.database_epoch(db).await?;
+    let now = Utc::now();
+    {
         let fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        if let Some((checked, e, der)) = fresh.get(req.cert_ids[0].der.as_slice())
-            && *e == seen_epoch
-            && checked.elapsed() < FRESH_FOR
+        if let Some(kept) = fresh.get(req.cert_ids[0].der.as_slice())
+            && kept.epoch == epoch
+            && now < kept.until
         {
-            return Ok(Answer { der: der.clone(), cacheable: true });
+            return Ok(Answer { der: kept.der.clone(), cacheable: true });
         }
     }
-    let checked = std::time::Instant::now();
-    let stored = if cacheable { presigned(db, ca, responder, &req.cert_ids[0], Utc::now()).await? } else { None };
-    let (der, known) = match stored {
-        Some(der) => (der, true),
-        None => answer_from_database(db, ca, responder, req, cacheable).await?,
+    responder.status_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (answer, until) = match presigned(db, ca, responder, &req.cert_ids[0], now).await? {
+        Some((der, until)) => (Answer { der, cacheable: true }, until),
+        None => answer_from_database(db, ca, responder, req, true).await?,
     };
-    let cacheable = cacheable && known;
-    if cacheable {
+    if answer.cacheable {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         let key = req.cert_ids[0].der.clone();
-        let size = key.len() + der.len() + ENTRY_OVERHEAD;
-        fresh.insert(key, (checked, seen_epoch, der.clone()), size);
+        let size = key.len() + answer.der.len() + ENTRY_OVERHEAD;
+        fresh.insert(key, FreshAnswer { epoch, until, der: answer.der.clone() }, size);
     }
-    Ok(Answer { der, cacheable })
+    Ok(answer)
 }
 
 async fn answer_from_database(
@@ -680,7 +709,7 @@ async fn answer_from_database(
     responder: &Responder,
     req: &Request,
     cacheable: bool,
-) -> anyhow::Result<(Vec<u8>, bool)> {
+) -> anyhow::Result<(Answer, DateTime<Utc>)> {
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut statuses = Vec::with_capacity(req.cert_ids.len());
     for asking in &req.cert_ids {
@@ -695,7 +724,7 @@ async fn answer_from_database(
         if let Some((at, der)) = cache.get(&key)
             && now - *at < CACHE_FOR
         {
-            return Ok((der.clone(), known));
+            return Ok((Answer { der: der.clone(), cacheable }, *at + CACHE_FOR));
         }
     }
     let singles = req
@@ -710,7 +739,7 @@ async fn answer_from_database(
         let size = key.0.len() + der.len() + ENTRY_OVERHEAD;
         cache.insert(key, (now, der.clone()), size);
     }
-    Ok((der, known))
+    Ok((Answer { der, cacheable }, now + CACHE_FOR))
 }
 
 impl Responder {
@@ -720,6 +749,41 @@ impl Responder {
         let cache = self.cache.lock().map(|c| (c.len(), c.bytes())).unwrap_or_default();
         let fresh = self.fresh.lock().map(|c| (c.len(), c.bytes())).unwrap_or_default();
         (cache, fresh)
+    }
+
+    /// How many requests read a certificate's status or stored response from the database
+    /// (the others were answered from memory), for tests and the bench.
+    pub fn status_reads(&self) -> u64 {
+        self.status_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The database's status epoch (migration 036), read again when the one in hand is
+    /// [`FRESH_FOR`] old or this process has changed a status since. The time kept is the
+    /// query's start, so an answer is never trusted for longer than [`FRESH_FOR`] after a
+    /// change committed anywhere.
+    async fn database_epoch(&self, db: &impl ConnectionTrait) -> anyhow::Result<i64> {
+        let local = epoch();
+        let held = *self.database_epoch.lock().map_err(|_| anyhow::anyhow!("epoch lock"))?;
+        if let Some((read, at, n)) = held
+            && at == local
+            && read.elapsed() < FRESH_FOR
+        {
+            return Ok(n);
+        }
+        let started = std::time::Instant::now();
+        let n: i64 = db
+            .query_one(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT n FROM status_epoch WHERE id = 1",
+            ))
+            .await?
+            .context("status_epoch has no row (migration 036)")?
+            .try_get("", "n")?;
+        let mut held = self.database_epoch.lock().map_err(|_| anyhow::anyhow!("epoch lock"))?;
+        if held.is_none_or(|(read, _, _)| read < started) {
+            *held = Some((started, local, n));
+        }
+        Ok(n)
     }
 }
 

@@ -42,6 +42,7 @@ mod m20261203_000032_request_note;
 mod m20261203_000033_dashboard;
 mod m20261204_000034_ships_by_post;
 mod m20261204_000035_ocsp_response;
+mod m20261204_000036_status_epoch;
 
 pub struct Migrator;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000033_dashboard::Migration),
             Box::new(m20261204_000034_ships_by_post::Migration),
             Box::new(m20261204_000035_ocsp_response::Migration),
+            Box::new(m20261204_000036_status_epoch::Migration),
         ]
     }
 }

@@ -928,6 +928,88 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     );
 }
 
+/// This server's OCSP answers to `requests` (serial, DER request), one after another.
+async fn ask_each(app: &TestApp, requests: &[(String, Vec<u8>)]) -> Vec<Vec<u8>> {
+    let ca = &app.state.ca;
+    let mut ders = Vec::new();
+    for (_, req) in requests {
+        ders.push(certdesk::ca::ocsp::respond(&app.state.db, ca, &ca.responder, req).await.der);
+    }
+    ders
+}
+
+/// Many certificates asked about again and again are answered from memory: the database is
+/// asked only for the status epoch, once per `FRESH_FOR`, until a status changes anywhere
+/// (another server's revocation, or a hand edit: the database raises the epoch itself). Then
+/// every certificate is read once more, and the changed one is answered with its new status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ocsp_answers_from_memory_until_a_status_changes_anywhere() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app().await;
+    let f = Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
+    let ca = &app.state.ca;
+    let mut asked = Vec::new();
+    for _ in 0..3 {
+        let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
+        let req = ocsp_request(&f, &issuing, &c.serial);
+        asked.push((c.serial, req));
+    }
+    let statuses = |ders: &[Vec<u8>]| {
+        ders.iter()
+            .map(|der| {
+                let p = f.dir.path().join("resp.der");
+                std::fs::write(&p, der).unwrap();
+                let out = Command::new("openssl")
+                    .args(["ocsp", "-respin"])
+                    .arg(&p)
+                    .args(["-resp_text", "-noverify"])
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout).to_string();
+                if text.contains("Cert Status: good") {
+                    "good"
+                } else if text.contains("Cert Status: revoked") {
+                    "revoked"
+                } else {
+                    panic!("{text}")
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let reads = || ca.responder.status_reads();
+
+    let before = reads();
+    let first = ask_each(&app, &asked).await;
+    assert_eq!(reads() - before, 3, "each certificate read once");
+    assert_eq!(statuses(&first), ["good", "good", "good"]);
+    // Past FRESH_FOR, with no status changed: the epoch is read again, no certificate is.
+    tokio::time::sleep(certdesk::ca::ocsp::FRESH_FOR + std::time::Duration::from_millis(100)).await;
+    let second = ask_each(&app, &asked).await;
+    assert_eq!(second, first, "the same bytes, from memory");
+    assert_eq!(reads() - before, 3, "no certificate read again while nothing changed");
+
+    // Another server revokes the first one (a bare change of the row, as any writer makes it).
+    certdesk::entity::certificate::Entity::update_many()
+        .col_expr(certdesk::entity::certificate::Column::Status, Expr::value("revoked"))
+        .col_expr(certdesk::entity::certificate::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(certdesk::entity::certificate::Column::Serial.eq(asked[0].0.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    tokio::time::sleep(certdesk::ca::ocsp::FRESH_FOR + std::time::Duration::from_millis(100)).await;
+    let third = ask_each(&app, &asked).await;
+    assert_eq!(statuses(&third), ["revoked", "good", "good"], "within FRESH_FOR of the change");
+    assert_eq!(reads() - before, 6, "every certificate read once more after the epoch moved");
+    let fourth = ask_each(&app, &asked).await;
+    assert_eq!(fourth, third);
+    assert_eq!(reads() - before, 6);
+
+    // This process's own change is seen at once, without waiting for FRESH_FOR.
+    revoke::revoke(&app.state.db, &ca.issuing, &asked[1].0, RevocationReason::KeyCompromise, None).await.unwrap();
+    assert_eq!(statuses(&ask_each(&app, &asked).await), ["revoked", "revoked", "good"]);
+}
+
 /// A certificate's OCSP response is signed when its status changes (issuance, freeze,
 /// release, revocation), stored with it, and served as stored: byte for byte to a request
 /// without a nonce, by the SHA-1 CertID openssl asks with or by SHA-256 (证书校验's), and
