@@ -3,7 +3,7 @@
 //!   each, and by the group commit with 64 callers at once;
 //! - CRL regeneration with many revoked entries, and how long a revocation takes to show
 //!   in the CRL: in the one CRL of every certificate (as before the shards) and in the
-//!   certificate's shard (`--crl-shards`, 16) with its OCSP response, on the same database
+//!   certificate's shard (`--crl-shards`, 64 by default) with its OCSP response, on the same database
 //!   in the same run, and the process's memory then.
 //!
 //! Environment: `BENCH_ISSUE` (certificates, default 2000), `BENCH_CRL` (comma-separated

@@ -80,7 +80,7 @@ async fn two_in_different_shards(app: &TestApp) -> (certdesk::ca::issue::Issued,
             return (first, other);
         }
     }
-    panic!("50 certificates in one shard of 16")
+    panic!("50 certificates in one shard of {}", app.state.ca.issuing.partitions.as_ref().unwrap().shards)
 }
 
 #[tokio::test]
@@ -88,14 +88,15 @@ async fn a_certificate_names_its_shard_and_a_revocation_signs_only_that_shard() 
     let app = spawn_app().await;
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let partitions = app.state.ca.issuing.partitions.clone().unwrap();
-    assert_eq!(partitions.shards, 16, "the default");
+    assert_eq!(partitions.shards, certdesk::config::DEFAULT_CRL_SHARDS, "the default");
+    let n = u128::from(partitions.shards);
     let (gone, kept) = two_in_different_shards(&app).await;
 
-    // The shard is the serial mod 16, stored with the row and named in the CDP.
+    // The shard is the serial mod the shards, stored with the row and named in the CDP.
     for c in [&gone, &kept] {
         let shard = row(&app, &c.serial).await.crl_shard.unwrap();
         let serial = u128::from_str_radix(&c.serial, 16).unwrap();
-        assert_eq!(shard as u128, serial % 16);
+        assert_eq!(shard as u128, serial % n);
         let want = format!("http://certdesk.localhost/ca/issuing/{shard}.crl");
         assert_eq!(crl_url_of(&c.der), want);
     }
@@ -103,7 +104,7 @@ async fn a_certificate_names_its_shard_and_a_revocation_signs_only_that_shard() 
     // The JSON array names the full-name CRL and every shard, each served with its IDP.
     let before = every_crl(&app).await;
     let mut want = vec!["http://certdesk.localhost/ca/issuing.crl".to_owned()];
-    want.extend((0..16).map(|s| format!("http://certdesk.localhost/ca/issuing/{s}.crl")));
+    want.extend((0..partitions.shards).map(|s| format!("http://certdesk.localhost/ca/issuing/{s}.crl")));
     want.sort();
     assert_eq!(before.keys().cloned().collect::<Vec<_>>(), want);
     for (url, der) in &before {
@@ -153,8 +154,13 @@ async fn a_certificate_names_its_shard_and_a_revocation_signs_only_that_shard() 
     openssl_verify(&f, &app, &kept.der, Some(&released[&kept_url])).unwrap();
 
     // Paths that name no shard.
-    for bad in ["/ca/issuing/16.crl", "/ca/issuing/01.crl", "/ca/issuing/x.crl", "/ca/root/0.crl", "/ca/root-crls.json"]
-    {
+    for bad in [
+        &format!("/ca/issuing/{n}.crl") as &str,
+        "/ca/issuing/01.crl",
+        "/ca/issuing/x.crl",
+        "/ca/root/0.crl",
+        "/ca/root-crls.json",
+    ] {
         assert_eq!(app.get(bad).await.status(), 404, "{bad}");
     }
 }
@@ -247,7 +253,8 @@ async fn pkilint_passes_on_shards_with_and_without_entries() {
     let with_entry = fetch_crl(&app, &c.serial).await;
     assert_eq!(serials_in(&with_entry).len(), 1);
     let shard = row(&app, &c.serial).await.crl_shard.unwrap();
-    let empty = fetch_crl_at(&app, &format!("/ca/issuing/{}.crl", (shard + 1) % 16)).await;
+    let shards = i32::from(app.state.ca.issuing.partitions.as_ref().unwrap().shards);
+    let empty = fetch_crl_at(&app, &format!("/ca/issuing/{}.crl", (shard + 1) % shards)).await;
     assert!(serials_in(&empty).is_empty());
     let full = fetch_crl_at(&app, "/ca/issuing.crl").await;
     for (name, der) in [("shard_with_entry", &with_entry), ("empty_shard", &empty), ("full_name", &full)] {
