@@ -98,11 +98,18 @@ pub fn run() -> Result<()> {
     let row = |name: &str, a: f64, b: f64| println!("{name:<46} {a:>12.0} {b:>12.0} {:>7.2}x", a / b);
     row("issuance, certificates/s (sequential)", num(&ours, "issue_sequential", "per_second"), openssl_rate);
     row("issuance, certificates/s (8 concurrent)", num(&ours, "issue_concurrent_8", "per_second"), openssl_rate);
-    row("issuance, certificates/s (group commit, 64)", num(&ours, "issue_grouped_64", "per_second"), openssl_rate);
-    println!(
-        "  (group commit: {} certificates per durable commit, {} commits; one commit each before)",
-        ours["issue_grouped_64"]["writes_per_commit"], ours["issue_grouped_64"]["commits"]
-    );
+    for callers in [64, 256] {
+        let key = format!("issue_grouped_{callers}");
+        row(
+            &format!("issuance, certificates/s (group commit, {callers})"),
+            num(&ours, &key, "per_second"),
+            openssl_rate,
+        );
+        println!(
+            "  ({callers} callers: {} certificates per durable commit, {} commits; one commit each before)",
+            ours[&key]["writes_per_commit"], ours[&key]["commits"]
+        );
+    }
     row("OCSP responses/s (one connection per request)", ours_ocsp.closed, openssl_ocsp);
     row("OCSP/s keep-alive, one certificate vs /ca/root.crt", ours_ocsp.one, ours_ocsp.static_file);
     row(
