@@ -240,11 +240,14 @@ async fn pg_dump_in_one_snapshot(url: &str, file: &Path, key: &AuditKey) -> anyh
         .await?
         .context("pg_export_snapshot returned no row")?
         .try_get("", "s")?;
+    // Verified first: a broken chain fails before a dump is written, and the transaction is
+    // not left idle through the dump and then asked to work again.
+    let v = audit::verify(&txn, key).await?;
     let mut cmd = std::process::Command::new("pg_dump");
     cmd.args(["--format=custom", "--no-owner", "--snapshot", &snapshot, "--file"]).arg(file).arg(url);
     tokio::task::spawn_blocking(move || run(&mut cmd, "pg_dump")).await??;
-    let v = audit::verify(&txn, key).await?;
-    txn.commit().await?;
+    // pg_dump has imported the snapshot; how this read-only transaction ends changes nothing.
+    let _ = txn.rollback().await;
     db.close().await?;
     Ok(v)
 }

@@ -9,10 +9,11 @@
 //! A repeated request is answered from memory, without asking the database about its
 //! certificate, while the database's status epoch (raised by a trigger whenever any
 //! certificate's status changes, migration 036) is the one read with its status; the epoch is
-//! read again at most every [`FRESH_FOR`]. So a status change in this process is answered at
-//! once and one made anywhere else within [`FRESH_FOR`], and a responder asked about many
-//! certificates reads the database once per [`FRESH_FOR`] while nothing changes. An `unknown`
-//! answer is never cached, here or by HTTP caches: the serial may be issued the next moment. Each cache holds at most [`CACHE_BYTES`] of keys and
+//! read again at most every [`FRESH_FOR`] (by one request; the others wait for its value).
+//! So a status change in this process is answered at once and one made anywhere else within
+//! [`FRESH_FOR`], and while nothing changes a certificate whose answer stays in memory (an
+//! hour at most, within [`CACHE_BYTES`]) is not read again. An `unknown` answer is never
+//! cached, here or by HTTP caches: the serial may be issued the next moment. Each cache holds at most [`CACHE_BYTES`] of keys and
 //! responses, so a flood of distinct requests cannot grow the process.
 
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ use crate::entity::{certificate, ocsp_response};
 
 /// How long a response may be relied on (nextUpdate - thisUpdate).
 const VALIDITY: Duration = Duration::hours(24);
-/// A cached response older than this is signed again.
+/// A cached response older than this is signed again, and no answer stays in memory longer.
 const CACHE_FOR: Duration = Duration::hours(1);
 /// What each of the two caches may hold, keys and responses counted in bytes.
 pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
@@ -221,7 +222,10 @@ pub struct Responder {
     /// The database's status epoch, when it was read (the query's start) and this process's
     /// epoch then.
     database_epoch: Mutex<Option<(std::time::Instant, u64, i64)>>,
-    /// Reads of a certificate's status or stored response (the cache's misses).
+    /// Held by the one request that reads the epoch again; the others wait for its value.
+    reading_epoch: tokio::sync::Mutex<()>,
+    /// Requests answered from the database rather than from memory (one per request, however
+    /// many certificates it asks about).
     status_reads: std::sync::atomic::AtomicU64,
 }
 
@@ -245,6 +249,7 @@ impl Responder {
             cache: Mutex::new(Bounded::new(CACHE_BYTES)),
             fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
             database_epoch: Mutex::new(None),
+            reading_epoch: tokio::sync::Mutex::new(()),
             status_reads: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -641,7 +646,9 @@ async fn presigned(
     if next_update - now <= SERVE_MARGIN {
         return Ok(None);
     }
-    Ok(Some((row.try_get("", "der")?, next_update - SERVE_MARGIN)))
+    // Kept in memory for at most CACHE_FOR, so a response the refresh signed again in the
+    // database replaces it within the hour.
+    Ok(Some((row.try_get("", "der")?, (next_update - SERVE_MARGIN).min(now + CACHE_FOR))))
 }
 
 /// A DER `OCSPResponse`, and whether a shared HTTP cache may keep it (a successful answer
@@ -678,7 +685,18 @@ async fn answer(
     }
     // The epoch is read before the status: a change committed after this read raises it, and
     // the answer read now stops being served.
-    let epoch = responder.database_epoch(db).await?;
+    let epoch = match responder.database_epoch(db).await {
+        Ok(epoch) => epoch,
+        Err(e) => {
+            // Memory is a shortcut only: without the epoch, answer from the database.
+            tracing::warn!(error = ?e, "OCSP: the status epoch could not be read; answering from the database");
+            responder.status_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return match presigned(db, ca, responder, &req.cert_ids[0], Utc::now()).await? {
+                Some((der, _)) => Ok(Answer { der, cacheable: true }),
+                None => Ok(answer_from_database(db, ca, responder, req, true).await?.0),
+            };
+        }
+    };
     let now = Utc::now();
     {
         let fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
@@ -696,9 +714,12 @@ async fn answer(
     };
     if answer.cacheable {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
-        let key = req.cert_ids[0].der.clone();
-        let size = key.len() + answer.der.len() + ENTRY_OVERHEAD;
-        fresh.insert(key, FreshAnswer { epoch, until, der: answer.der.clone() }, size);
+        // A slower request read in an older epoch than the answer kept now: keep the newer.
+        if fresh.get(req.cert_ids[0].der.as_slice()).is_none_or(|kept| kept.epoch <= epoch) {
+            let key = req.cert_ids[0].der.clone();
+            let size = key.len() + answer.der.len() + ENTRY_OVERHEAD;
+            fresh.insert(key, FreshAnswer { epoch, until, der: answer.der.clone() }, size);
+        }
     }
     Ok(answer)
 }
@@ -751,8 +772,8 @@ impl Responder {
         (cache, fresh)
     }
 
-    /// How many requests read a certificate's status or stored response from the database
-    /// (the others were answered from memory), for tests and the bench.
+    /// How many requests were answered from the database rather than from memory, for tests
+    /// and the bench.
     pub fn status_reads(&self) -> u64 {
         self.status_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -763,11 +784,16 @@ impl Responder {
     /// change committed anywhere.
     async fn database_epoch(&self, db: &impl ConnectionTrait) -> anyhow::Result<i64> {
         let local = epoch();
-        let held = *self.database_epoch.lock().map_err(|_| anyhow::anyhow!("epoch lock"))?;
-        if let Some((read, at, n)) = held
-            && at == local
-            && read.elapsed() < FRESH_FOR
-        {
+        let current = || -> anyhow::Result<Option<i64>> {
+            let held = *self.database_epoch.lock().map_err(|_| anyhow::anyhow!("epoch lock"))?;
+            Ok(held.filter(|(read, at, _)| *at == local && read.elapsed() < FRESH_FOR).map(|(_, _, n)| n))
+        };
+        if let Some(n) = current()? {
+            return Ok(n);
+        }
+        // One query at a time: those who waited take the value it read.
+        let _reading = self.reading_epoch.lock().await;
+        if let Some(n) = current()? {
             return Ok(n);
         }
         let started = std::time::Instant::now();

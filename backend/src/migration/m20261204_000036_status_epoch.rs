@@ -7,6 +7,12 @@
 //! On PostgreSQL the trigger is a deferred constraint trigger: the number is raised at commit,
 //! after the transaction's other locks, so two transactions that change statuses in different
 //! orders cannot deadlock on it, and a reader never sees the new number before the new status.
+//! It is raised once per transaction however many rows change (a transaction-local setting
+//! remembers it). Status changes of all servers take turns on this row during their commits,
+//! which revocations, rare and committed one by one, can afford.
+//!
+//! The number starts from the clock (milliseconds), not 0, so a table made again (this
+//! migration down and up) never repeats a number a running server may hold.
 
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
@@ -22,9 +28,16 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => {
                 db.execute_unprepared(
                     "CREATE TABLE status_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL); \
-                     INSERT INTO status_epoch (id, n) VALUES (1, 0); \
+                     INSERT INTO status_epoch (id, n) \
+                     VALUES (1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint); \
                      CREATE FUNCTION status_epoch_raise() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                     BEGIN UPDATE status_epoch SET n = n + 1 WHERE id = 1; RETURN NULL; END $$; \
+                     BEGIN \
+                       IF current_setting('certdesk.status_epoch_raised', true) IS DISTINCT FROM 'yes' THEN \
+                         PERFORM set_config('certdesk.status_epoch_raised', 'yes', true); \
+                         UPDATE status_epoch SET n = n + 1 WHERE id = 1; \
+                       END IF; \
+                       RETURN NULL; \
+                     END $$; \
                      CREATE CONSTRAINT TRIGGER certificate_status_epoch AFTER UPDATE OF status OR DELETE \
                      ON certificate DEFERRABLE INITIALLY DEFERRED \
                      FOR EACH ROW EXECUTE FUNCTION status_epoch_raise();",
@@ -36,7 +49,11 @@ impl MigrationTrait for Migration {
                     "CREATE TABLE status_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
                 )
                 .await?;
-                db.execute_unprepared("INSERT INTO status_epoch (id, n) VALUES (1, 0)").await?;
+                db.execute_unprepared(
+                    "INSERT INTO status_epoch (id, n) \
+                     VALUES (1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+                )
+                .await?;
                 db.execute_unprepared(
                     "CREATE TRIGGER certificate_status_epoch AFTER UPDATE OF status ON certificate \
                      BEGIN UPDATE status_epoch SET n = n + 1 WHERE id = 1; END",
