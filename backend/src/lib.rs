@@ -164,7 +164,14 @@ async fn presign_ocsp_forever(state: AppState, mut stopping: tokio::sync::watch:
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut missing = true;
     while next_round(&mut tick, &mut stopping).await {
-        match ca::ocsp::refresh_presigned(&state.db, &state.ca.issuing, missing, chrono::Utc::now()).await {
+        // A round may take minutes (it yields most of the time to requests): a stop ends it
+        // between two writes, each of which commits whole or not at all.
+        let round = ca::ocsp::refresh_presigned(&state.db, &state.ca.issuing, missing, chrono::Utc::now());
+        let done = tokio::select! {
+            done = round => done,
+            _ = stopping.changed() => return,
+        };
+        match done {
             Ok(n) => {
                 missing = false;
                 if n > 0 {

@@ -370,6 +370,11 @@ pub const REFRESH_AFTER: Duration = Duration::hours(12);
 const SERVE_MARGIN: Duration = Duration::hours(1);
 /// Certificates per transaction of [`refresh_presigned`].
 const REFRESH_BATCH: u64 = 500;
+/// [`refresh_presigned`] rests this many times as long as each batch took: it works a
+/// quarter of the time at most, so a large round (the first after an upgrade signs for every
+/// certificate issued before; a busy CA's hourly round re-signs a twelfth of them) leaves the
+/// cores and the database to the requests.
+const REFRESH_REST: u32 = 3;
 
 impl Responder {
     /// The CertID of one of our certificates by hash algorithm, as a client would ask.
@@ -454,7 +459,8 @@ struct Due {
 /// written in one write transaction. Whichever server runs it, a refresh never replaces the
 /// responses of a status that changed meanwhile: it writes only where the stored ones are
 /// still those it read (same status, same `this_update`). A certificate whose signing fails
-/// is logged and skipped. Returns how many certificates' responses were signed.
+/// is logged and skipped. It works a quarter of the time at most ([`REFRESH_REST`]). Returns
+/// how many certificates' responses were signed.
 pub async fn refresh_presigned(
     db: &(impl ConnectionTrait + TransactionTrait),
     ca: &Authority,
@@ -504,7 +510,7 @@ pub async fn refresh_presigned(
                 })
             })
             .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-        signed += write_presigned(db, ca, &responder, due, now).await?;
+        signed += paced(write_presigned(db, ca, &responder, due, now)).await?;
     }
     if !missing {
         return Ok(signed);
@@ -536,9 +542,17 @@ pub async fn refresh_presigned(
                 })
             })
             .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-        signed += write_presigned(db, ca, &responder, due, now).await?;
+        signed += paced(write_presigned(db, ca, &responder, due, now)).await?;
     }
     Ok(signed)
+}
+
+/// Runs one batch of the refresh, then rests [`REFRESH_REST`] times as long.
+async fn paced<T>(batch: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let done = batch.await;
+    tokio::time::sleep(started.elapsed() * REFRESH_REST).await;
+    done
 }
 
 /// Signs the due certificates' responses on the signing threads, then writes them in one

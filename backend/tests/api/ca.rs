@@ -231,8 +231,6 @@ pub fn crl_url_of(cert_der: &[u8]) -> String {
     uris[0].clone()
 }
 
-/// The CRL a relying party fetches for the certificate with this serial: the one its CRL
-/// distribution point names (its shard's), from this server.
 /// POSTs a DER `OCSPRequest` to `/ocsp`; the response's bytes.
 pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
     let res = app
@@ -246,6 +244,17 @@ pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
+/// `openssl ocsp -resp_text` of a DER response, its signature not checked.
+pub fn ocsp_text(f: &Files, der: &[u8]) -> String {
+    let p = f.dir.path().join("resp.der");
+    std::fs::write(&p, der).unwrap();
+    let out =
+        Command::new("openssl").args(["ocsp", "-respin"]).arg(&p).args(["-resp_text", "-noverify"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The CRL a relying party fetches for the certificate with this serial: the one its CRL
+/// distribution point names (its shard's), from this server.
 pub async fn fetch_crl(app: &TestApp, serial: &str) -> Vec<u8> {
     let cert = certificate::Entity::find()
         .filter(certificate::Column::Serial.eq(serial.to_ascii_lowercase()))
@@ -571,16 +580,7 @@ async fn ocsp_over_get_and_malformed_requests() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/ocsp-response");
     assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
-    let body = res.bytes().await.unwrap();
-    let resp = f.dir.path().join("resp.der");
-    std::fs::write(&resp, &body).unwrap();
-    let out = Command::new("openssl")
-        .args(["ocsp", "-respin"])
-        .arg(&resp)
-        .args(["-resp_text", "-noverify"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = ocsp_text(&f, &res.bytes().await.unwrap());
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains("OCSP Response Status: successful"), "{text}");
 
@@ -887,17 +887,7 @@ async fn ocsp_sees_another_servers_revocation_within_half_a_second() {
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let issuing = f.write("issuing.pem", &pem("CERTIFICATE", &app.state.ca.issuing.cert_der));
     let status_of = |serial: &str| ocsp_request(&f, &issuing, serial);
-    let text_of = |resp: &[u8]| {
-        let p = f.dir.path().join("resp.der");
-        std::fs::write(&p, resp).unwrap();
-        let out = Command::new("openssl")
-            .args(["ocsp", "-respin"])
-            .arg(&p)
-            .args(["-resp_text", "-noverify"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    };
+    let text_of = |resp: &[u8]| ocsp_text(&f, resp);
     let ca = &app.state.ca;
     let a = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
     let req = status_of(&a.serial);
@@ -958,15 +948,7 @@ async fn ocsp_answers_from_memory_until_a_status_changes_anywhere() {
     let statuses = |ders: &[Vec<u8>]| {
         ders.iter()
             .map(|der| {
-                let p = f.dir.path().join("resp.der");
-                std::fs::write(&p, der).unwrap();
-                let out = Command::new("openssl")
-                    .args(["ocsp", "-respin"])
-                    .arg(&p)
-                    .args(["-resp_text", "-noverify"])
-                    .output()
-                    .unwrap();
-                let text = String::from_utf8_lossy(&out.stdout).to_string();
+                let text = ocsp_text(&f, der);
                 if text.contains("Cert Status: good") {
                     "good"
                 } else if text.contains("Cert Status: revoked") {
