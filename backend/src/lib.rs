@@ -126,7 +126,14 @@ async fn checkpoint_forever(state: AppState, mut stopping: tokio::sync::watch::R
     }
     let mut tick = tokio::time::interval(db::CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut analyzed: Option<std::time::Instant> = None;
     while next_round(&mut tick, &mut stopping).await {
+        if analyzed.is_none_or(|at| at.elapsed() >= db::ANALYZE_EVERY) {
+            analyzed = Some(std::time::Instant::now());
+            if let Err(e) = db::analyze(&state.db).await {
+                tracing::warn!(error = ?e, "refreshing the planner's statistics failed");
+            }
+        }
         for (name, db) in [("database", &state.db), ("counters", state.counters.connection())] {
             match db::checkpoint(db).await {
                 Ok(true) => {}
