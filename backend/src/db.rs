@@ -272,6 +272,12 @@ pub async fn checkpoint(db: &DatabaseConnection) -> Result<bool, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(true);
     }
+    // First what can be copied without holding anyone up (PASSIVE: writers and readers go on),
+    // so that TRUNCATE, which holds writers back until it is done, has only the last moment's
+    // log to copy. At 1,000 public lookups a second the counters' log grows by 3 MB a second:
+    // TRUNCATE alone copied ten seconds of it while their writes waited, stalls of 100-430 ms
+    // every round (the status search's p99).
+    db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)")).await?;
     let _turn = Turn::take().await;
     let row =
         db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)")).await?;

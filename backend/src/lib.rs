@@ -119,7 +119,8 @@ async fn publish_audit_heads_forever(state: AppState, mut stopping: tokio::sync:
 }
 
 /// Every [`db::CHECKPOINT_EVERY`], on SQLite: the main database's and the counters'
-/// write-ahead logs folded in and emptied (`db::checkpoint`).
+/// write-ahead logs folded in and emptied (`db::checkpoint`); hourly, the first at start,
+/// the planner's statistics (`db::analyze`).
 async fn checkpoint_forever(state: AppState, mut stopping: tokio::sync::watch::Receiver<bool>) {
     if db::kind(&state.db) != "sqlite" {
         return;
