@@ -698,21 +698,17 @@ async fn answer(
         return Ok(answer_from_database(db, ca, responder, req, false).await?.0);
     }
     // The epoch is read before the status: a change committed after this read raises it, and
-    // the answer read now stops being served.
-    let epoch = match responder.database_epoch(db).await {
-        Ok(epoch) => epoch,
-        Err(e) => {
-            // Memory is a shortcut only: without the epoch, answer from the database.
-            tracing::warn!(error = ?e, "OCSP: the status epoch could not be read; answering from the database");
-            responder.status_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return match presigned(db, ca, responder, &req.cert_ids[0], Utc::now()).await? {
-                Some((der, _)) => Ok(Answer { der, cacheable: true }),
-                None => Ok(answer_from_database(db, ca, responder, req, true).await?.0),
-            };
-        }
-    };
+    // the answer read now stops being served. Memory is a shortcut only: without the epoch,
+    // the answer comes from the database and is not kept.
+    let epoch = responder
+        .database_epoch(db)
+        .await
+        .inspect_err(
+            |e| tracing::warn!(error = ?e, "OCSP: the status epoch could not be read; answering from the database"),
+        )
+        .ok();
     let now = Utc::now();
-    {
+    if let Some(epoch) = epoch {
         let fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         if let Some(kept) = fresh.get(req.cert_ids[0].der.as_slice())
             && kept.epoch == epoch
@@ -726,7 +722,9 @@ async fn answer(
         Some((der, until)) => (Answer { der, cacheable: true }, until),
         None => answer_from_database(db, ca, responder, req, true).await?,
     };
-    if answer.cacheable {
+    if let Some(epoch) = epoch
+        && answer.cacheable
+    {
         let mut fresh = responder.fresh.lock().map_err(|_| anyhow::anyhow!("cache lock"))?;
         // A slower request read in an older epoch than the answer kept now: keep the newer.
         if fresh.get(req.cert_ids[0].der.as_slice()).is_none_or(|kept| kept.epoch <= epoch) {

@@ -231,8 +231,8 @@ pub fn crl_url_of(cert_der: &[u8]) -> String {
     uris[0].clone()
 }
 
-/// POSTs a DER `OCSPRequest` to `/ocsp`; the response's bytes.
-pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
+/// POSTs a DER `OCSPRequest` to `/ocsp`; the HTTP status and the response's bytes.
+pub async fn post_ocsp_answer(app: &TestApp, body: Vec<u8>) -> (reqwest::StatusCode, Vec<u8>) {
     let res = app
         .client
         .post(app.url("/ocsp"))
@@ -241,7 +241,12 @@ pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
         .send()
         .await
         .unwrap();
-    res.bytes().await.unwrap().to_vec()
+    (res.status(), res.bytes().await.unwrap().to_vec())
+}
+
+/// POSTs a DER `OCSPRequest` to `/ocsp`; the response's bytes.
+pub async fn post_ocsp(app: &TestApp, body: Vec<u8>) -> Vec<u8> {
+    post_ocsp_answer(app, body).await.1
 }
 
 /// `openssl ocsp -resp_text` of a DER response, its signature not checked.
@@ -634,20 +639,7 @@ async fn ocsp_reads_strict_der_only_over_post_and_get() {
     let req = std::fs::read(&path).unwrap();
     let nonce = x509_ocsp::OcspRequest::from_der(&req).unwrap().nonce().expect("openssl sends a nonce");
 
-    let post = |body: Vec<u8>| {
-        let app = &app;
-        async move {
-            let res = app
-                .client
-                .post(app.url("/ocsp"))
-                .header("content-type", "application/ocsp-request")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (res.status(), res.bytes().await.unwrap().to_vec())
-        }
-    };
+    let post = |body: Vec<u8>| post_ocsp_answer(&app, body);
     let get = |body: &[u8]| {
         let url = format!("/ocsp/{}", base64::engine::general_purpose::STANDARD.encode(body));
         let app = &app;
