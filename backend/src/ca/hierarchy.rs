@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::asn1;
-use super::signer::{KeyStore, OFFLINE, OfflineKey, RcgenKey, Signer};
+use super::signer::{KeyStore, OFFLINE, OfflineKey, RcgenKey, SharedKey, Signer};
 use super::{Authority, random_serial, subject_key_id, to_offset};
 use crate::config::Config;
 use crate::entity::{ca_authority, ca_request, crl};
@@ -40,6 +40,12 @@ pub struct CaService {
     /// A throw-away key of the issuing CA's algorithm, for the check before signing (the
     /// draft must carry the same signature algorithm so its TBS equals the real one).
     pub lint_key: Arc<dyn Signer>,
+    /// The issuing CA as rcgen signs with it, with its key and with the lint key: read from
+    /// its certificate once at load, not for every certificate.
+    pub(crate) issuer: Arc<Issuer<'static, SharedKey>>,
+    pub(crate) lint_issuer: Arc<Issuer<'static, SharedKey>>,
+    /// The issuing CA certificate's subject, DER: every certificate's issuer must be it.
+    pub(crate) issuing_subject: Vec<u8>,
     /// Base of the URLs written into certificates (CRL, OCSP, CA issuers).
     pub public_url: String,
 }
@@ -636,17 +642,25 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     issuing_cert
         .verify_signature(Some(root_cert.public_key()))
         .map_err(|e| anyhow::anyhow!("the issuing CA certificate does not verify with the root's key: {e}"))?;
+    let issuing_subject = issuing_cert.tbs_certificate.subject.as_raw().to_vec();
     let ocsp = find(OCSP)?;
     let responder = Arc::new(super::ocsp::Responder::new(&issuing, &ocsp)?);
     issuing.responder = Some(responder.clone());
     let lint_key: Arc<dyn Signer> =
         Arc::new(super::signer::SoftwareSigner::generate_with(super::signer::KeyAlgorithm::of(issuing.signer()))?);
+    let issuer =
+        Arc::new(Issuer::from_ca_cert_der(&issuing.cert_der.as_slice().into(), SharedKey(issuing.signer.clone()))?);
+    let lint_issuer =
+        Arc::new(Issuer::from_ca_cert_der(&issuing.cert_der.as_slice().into(), SharedKey(lint_key.clone()))?);
     Ok(Some(CaService {
         root,
         issuing,
         ocsp,
         responder,
         lint_key,
+        issuer,
+        lint_issuer,
+        issuing_subject,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
     }))
 }

@@ -8,12 +8,11 @@ use anyhow::Context;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::CertificateProfile;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use rcgen::{CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, Issuer, SerialNumber};
+use rcgen::{CertificateParams, CertificateSigningRequestParams, CrlDistributionPoint, IsCa, SerialNumber};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
-use super::signer::RcgenKey;
-use super::{Authority, CaService, asn1, profile, random_serial, to_offset};
+use super::{CaService, asn1, profile, random_serial, to_offset};
 use crate::entity::certificate;
 use crate::error::AppError;
 
@@ -183,10 +182,10 @@ fn crl_url(ca: &CaService, serial: &[u8]) -> String {
 }
 
 /// The profile's rules, checked on the decoded certificate before the real signature.
-fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr, crl_url: &str) -> Result<(), String> {
+fn lint(der: &[u8], ca: &CaService, req: &Plan<'_>, csr: &CheckedCsr, crl_url: &str) -> Result<(), String> {
+    let issuing = &ca.issuing;
     let (_, cert) = parse_x509_certificate(der).map_err(|e| format!("does not decode: {e}"))?;
     let tbs = &cert.tbs_certificate;
-    let (_, ca) = parse_x509_certificate(&issuing.cert_der).map_err(|e| format!("CA does not decode: {e}"))?;
     if tbs.version != X509Version::V3 {
         return Err("not v3".into());
     }
@@ -194,7 +193,7 @@ fn lint(der: &[u8], issuing: &Authority, req: &Plan<'_>, csr: &CheckedCsr, crl_u
     if serial.len() != 16 || serial[0] & 0x80 != 0 || serial[0] == 0 {
         return Err(format!("serial of {} bytes or not positive", serial.len()));
     }
-    if tbs.issuer.as_raw() != ca.tbs_certificate.subject.as_raw() {
+    if tbs.issuer.as_raw() != ca.issuing_subject.as_slice() {
         return Err("issuer is not the issuing CA's subject".into());
     }
     let v = &tbs.validity;
@@ -438,6 +437,14 @@ impl Signed {
     pub fn serial(&self) -> &str {
         &self.issued.serial
     }
+
+    /// The same certificate recorded with its holder's e-mail (for the status search) and
+    /// the medium it goes onto, in the one insert.
+    pub fn for_holder(mut self, email: Option<String>, medium_no: Option<String>) -> Signed {
+        self.row.email = Set(email);
+        self.row.medium_no = Set(medium_no);
+        self
+    }
 }
 
 /// Checks the CSR, lints the certificate signed with the throw-away key, then signs it with
@@ -449,17 +456,13 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
     let serial = random_serial()?;
     let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
 
-    let lint_issuer =
-        Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(&*ca.lint_key)).context("issuer")?;
-    let draft = params.signed_by(&csr.params.public_key, &lint_issuer).context("draft certificate")?;
-    if let Err(why) = lint(draft.der(), &ca.issuing, req, &csr, &crl_url(ca, &serial)) {
+    let draft = params.signed_by(&csr.params.public_key, &*ca.lint_issuer).context("draft certificate")?;
+    if let Err(why) = lint(draft.der(), ca, req, &csr, &crl_url(ca, &serial)) {
         tracing::error!(profile = ?req.profile, %why, "refused to sign a certificate that breaks its profile");
         return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
     }
 
-    let issuer = Issuer::from_ca_cert_der(&ca.issuing.cert_der.as_slice().into(), RcgenKey(ca.issuing.signer()))
-        .context("issuer")?;
-    let cert = params.signed_by(&csr.params.public_key, &issuer).context("signing")?;
+    let cert = params.signed_by(&csr.params.public_key, &*ca.issuer).context("signing")?;
     let uid = uuid::Uuid::new_v4().to_string();
     let serial_hex = hex::encode(serial);
     let row = certificate::ActiveModel {

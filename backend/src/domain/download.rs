@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 
 use super::audit::{self, AuditKey, Event};
 use super::request::{Transition, advance, parse};
-use super::{ClientMeta, exec, query_one, sha256_hex};
+use super::{ClientMeta, query_one, sha256_hex};
 use std::sync::Arc;
 
 use crate::ca::CaService;
@@ -177,22 +177,12 @@ pub(crate) async fn issue_in(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, vec![]).await? {
+    let signed = signed.for_holder(app.search_email.clone(), medium_no.map(str::to_owned));
+    let issued = crate::ca::issue::store(txn, signed).await?;
+    let sets = vec![("certificate_uid", issued.uid.clone().into())];
+    if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, sets).await? {
         return Err(ErrorCode::AuthCodeInvalid.into());
     }
-    let issued = crate::ca::issue::store(txn, signed).await?;
-    exec(
-        txn,
-        "UPDATE request SET certificate_uid = $2 WHERE id = $1",
-        vec![app.id.clone().into(), issued.uid.clone().into()],
-    )
-    .await?;
-    exec(
-        txn,
-        "UPDATE certificate SET email = $2, medium_no = $3 WHERE uid = $1",
-        vec![issued.uid.clone().into(), app.search_email.clone().into(), medium_no.map(str::to_owned).into()],
-    )
-    .await?;
     audit::append(
         txn,
         key,

@@ -169,6 +169,25 @@ impl Signer for OfflineKey {
 /// Lets rcgen sign with any [`Signer`].
 pub struct RcgenKey<'a>(pub &'a dyn Signer);
 
+/// Lets rcgen sign with a shared [`Signer`]: for an [`rcgen::Issuer`] kept as long as the
+/// key (`CaService`'s, made once at load instead of once per certificate).
+pub struct SharedKey(pub std::sync::Arc<dyn Signer>);
+
+impl PublicKeyData for SharedKey {
+    fn der_bytes(&self) -> &[u8] {
+        self.0.public_key_raw()
+    }
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+impl SigningKey for SharedKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.0.sign(msg)
+    }
+}
+
 impl PublicKeyData for RcgenKey<'_> {
     fn der_bytes(&self) -> &[u8] {
         self.0.public_key_raw()
