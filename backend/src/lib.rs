@@ -24,6 +24,7 @@ pub mod notify;
 pub mod outbound;
 pub mod payment;
 pub mod pdf;
+pub mod random;
 pub mod startup;
 pub mod state;
 

@@ -434,11 +434,7 @@ fn main() -> Result<()> {
     }
     let seed = match seed {
         Some(s) => s,
-        None => {
-            let mut b = [0u8; 8];
-            getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            u64::from_le_bytes(b)
-        }
+        None => u64::from_le_bytes(certdesk::random::random_bytes::<8>()?),
     };
     let mut rng = Rng(seed | 1);
     std::panic::set_hook(Box::new(|info| {

@@ -19,8 +19,21 @@ pub const CODE_RESEND_SECS: u32 = 60;
 pub const CODE_TTL_SECS: u32 = 300;
 
 /// The three account types of seed 003 §1.2.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AccountKind {
     /// 企业账户
     Enterprise,
@@ -34,15 +47,11 @@ impl AccountKind {
     pub const ALL: [AccountKind; 3] = [AccountKind::Enterprise, AccountKind::Personal, AccountKind::Department];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Enterprise => "enterprise",
-            AccountKind::Personal => "personal",
-            AccountKind::Department => "department",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AccountKind> {
-        AccountKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 
     /// Enterprise and department accounts name their organisation.
@@ -57,8 +66,21 @@ impl AccountKind {
 }
 
 /// What a one-time code may be used for; a code sent for one purpose is refused for another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CodePurpose {
     Register,
     ResetPassword,
@@ -79,16 +101,7 @@ pub enum CodePurpose {
 
 impl CodePurpose {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CodePurpose::Register => "register",
-            CodePurpose::ResetPassword => "reset_password",
-            CodePurpose::TokenUnlock => "token_unlock",
-            CodePurpose::CertificateRevoke => "certificate_revoke",
-            CodePurpose::CertificateReissue => "certificate_reissue",
-            CodePurpose::CertificateRelease => "certificate_release",
-            CodePurpose::ShieldUnlock => "shield_unlock",
-            CodePurpose::ShieldDisable => "shield_disable",
-        }
+        self.into()
     }
 
     /// Sent to a certificate's phone of record for its signed-in holder, never to a phone

@@ -4,8 +4,21 @@
 use serde::{Deserialize, Serialize};
 
 /// Staff roles. A role grants a fixed set of permissions; see the server's `Permission`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum StaffRole {
     /// 审核
     Reviewer,
@@ -22,16 +35,11 @@ impl StaffRole {
         [StaffRole::Reviewer, StaffRole::CustomerService, StaffRole::Finance, StaffRole::Administrator];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Reviewer => "reviewer",
-            StaffRole::CustomerService => "customer_service",
-            StaffRole::Finance => "finance",
-            StaffRole::Administrator => "administrator",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<StaffRole> {
-        StaffRole::ALL.into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 }
 

@@ -9,8 +9,21 @@ use crate::certificate::CertificateProfile;
 use crate::validate::{CreditCode, Email, IdCardNumber, IdDocument, Mobile, OrgName, PersonName, ValidationError};
 
 /// Where the certificate's key lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Medium {
     /// UKey (USB key)
     Ukey,
@@ -23,14 +36,10 @@ pub enum Medium {
 impl Medium {
     pub const ALL: [Medium; 3] = [Medium::Ukey, Medium::PcShield, Medium::MobileShield];
     pub fn as_str(self) -> &'static str {
-        match self {
-            Medium::Ukey => "ukey",
-            Medium::PcShield => "pc_shield",
-            Medium::MobileShield => "mobile_shield",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Medium> {
-        Medium::ALL.into_iter().find(|m| m.as_str() == s)
+        s.parse().ok()
     }
 
     /// The medium a token the agent sees is (a mobile shield lives in its phone app, never
@@ -45,8 +54,21 @@ impl Medium {
 
 /// How a customer pays: scan a QR code per application, or the enterprise's monthly
 /// statement (大客户统一结算), which skips step ⑥.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum BillingMode {
     ScanToPay,
     Settlement,
@@ -57,20 +79,30 @@ impl BillingMode {
 
     /// The stored and wire code (its serde form).
     pub fn as_str(self) -> &'static str {
-        match self {
-            BillingMode::ScanToPay => "scan_to_pay",
-            BillingMode::Settlement => "settlement",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<BillingMode> {
-        BillingMode::ALL.into_iter().find(|b| b.as_str() == s)
+        s.parse().ok()
     }
 }
 
 /// A document the wizard's step ③ asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DocumentKind {
     /// 营业执照（副本）
     BusinessLicence,
@@ -97,16 +129,10 @@ impl DocumentKind {
         [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::BusinessLicence => "business_licence",
-            DocumentKind::OperatorId => "operator_id",
-            DocumentKind::Other => "other",
-            DocumentKind::RevocationForm => "revocation_form",
-            DocumentKind::HolderId => "holder_id",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<DocumentKind> {
-        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
     /// Archives for "other", pictures or PDF for the rest.
     pub fn accepts(self, f: FileType) -> bool {

@@ -10,8 +10,21 @@ pub const SUBJECT_PLACE_MAX: usize = 128;
 
 /// What kind of certificate, as users buy them. Chinese CAs issue each as a pair: a signing
 /// certificate and an encryption certificate (双证书).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CertificateProfile {
     /// 机构证书（签名）
     OrgSign,
@@ -38,18 +51,11 @@ impl CertificateProfile {
     ];
 
     pub fn code(self) -> &'static str {
-        match self {
-            CertificateProfile::OrgSign => "org_sign",
-            CertificateProfile::OrgEnc => "org_enc",
-            CertificateProfile::LegalSign => "legal_sign",
-            CertificateProfile::LegalEnc => "legal_enc",
-            CertificateProfile::PersonalSign => "personal_sign",
-            CertificateProfile::PersonalEnc => "personal_enc",
-        }
+        self.into()
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.code() == code)
+        code.parse().ok()
     }
 
     /// The encryption half of a dual pair.

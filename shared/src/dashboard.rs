@@ -19,8 +19,21 @@ pub const EXPIRY_HORIZON_DAYS: i64 = 90;
 pub const WEEKS: usize = 13;
 
 /// One chart of the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ChartKind {
     /// 每日业务量: requests per day of their submission, by 业务类型.
     RequestsPerDay,
@@ -45,13 +58,7 @@ impl ChartKind {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChartKind::RequestsPerDay => "requests_per_day",
-            ChartKind::ReviewDeadlines => "review_deadlines",
-            ChartKind::RevenuePerMonth => "revenue_per_month",
-            ChartKind::ExpiringPerWeek => "expiring_per_week",
-            ChartKind::RevocationsPerDay => "revocations_per_day",
-        }
+        self.into()
     }
 
     /// The permission whose work the chart shows; `None`: every member's (the day's requests).

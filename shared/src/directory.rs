@@ -9,8 +9,22 @@ use crate::request::RequestStatus;
 use crate::validate::ValidationError;
 
 /// "Search for IDs that are": the status filter of a search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum StatusFilter {
     #[default]
     Valid,
@@ -32,18 +46,11 @@ impl StatusFilter {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            StatusFilter::Valid => "valid",
-            StatusFilter::Expired => "expired",
-            StatusFilter::Revoked => "revoked",
-            StatusFilter::Pending => "pending",
-            StatusFilter::Approved => "approved",
-            StatusFilter::All => "all",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<StatusFilter> {
-        StatusFilter::ALL.into_iter().find(|f| f.as_str() == s)
+        s.parse().ok()
     }
 
     /// Whether a result with `status` passes this filter.

@@ -11,8 +11,20 @@ use serde::{Deserialize, Serialize};
 use crate::OtpCode;
 
 /// Who froze a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FrozenBy {
     /// Its holder (冻结 in 我的证书, or a token reported lost).
     Holder,
@@ -22,13 +34,10 @@ pub enum FrozenBy {
 
 impl FrozenBy {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FrozenBy::Holder => "holder",
-            FrozenBy::Staff => "staff",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<FrozenBy> {
-        [FrozenBy::Holder, FrozenBy::Staff].into_iter().find(|f| f.as_str() == s)
+        s.parse().ok()
     }
 }
 

@@ -23,8 +23,21 @@ pub enum MyCertificateStatus {
 }
 
 /// The three tabs of 我的证书: 有效的证书, 冻结的证书, 失效的证书.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MyCertificatesTab {
     Valid,
     Frozen,
@@ -37,15 +50,11 @@ impl MyCertificatesTab {
 
     /// Its name in the page's address (`?tab=`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            MyCertificatesTab::Valid => "valid",
-            MyCertificatesTab::Frozen => "frozen",
-            MyCertificatesTab::Invalid => "invalid",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
+        s.parse().ok()
     }
 }
 

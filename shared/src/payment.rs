@@ -4,8 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PaymentStatus {
     /// Waiting for the payer (WeChat Pay `NOTPAY`).
     NotPaid,
@@ -20,21 +33,29 @@ impl PaymentStatus {
     pub const ALL: [PaymentStatus; 4] =
         [PaymentStatus::NotPaid, PaymentStatus::Paid, PaymentStatus::Closed, PaymentStatus::Expired];
     pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::NotPaid => "not_paid",
-            PaymentStatus::Paid => "paid",
-            PaymentStatus::Closed => "closed",
-            PaymentStatus::Expired => "expired",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<PaymentStatus> {
-        PaymentStatus::ALL.into_iter().find(|p| p.as_str() == s)
+        s.parse().ok()
     }
 }
 
 /// The way a customer pays by scanning on step ⑥ (seed 004 offers both, seed 002 支付宝).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PayWay {
     /// 微信支付 (WeChat Pay Native, API v3).
     Wechat,
@@ -45,13 +66,10 @@ pub enum PayWay {
 impl PayWay {
     pub const ALL: [PayWay; 2] = [PayWay::Wechat, PayWay::Alipay];
     pub fn as_str(self) -> &'static str {
-        match self {
-            PayWay::Wechat => "wechat",
-            PayWay::Alipay => "alipay",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<PayWay> {
-        PayWay::ALL.into_iter().find(|p| p.as_str() == s)
+        s.parse().ok()
     }
 }
 

@@ -14,8 +14,21 @@ use serde::{Deserialize, Serialize};
 use crate::apply::{BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentView, FieldReason, OperatorInfo};
 
 /// The kind of business a request is (业务类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RequestKind {
     /// 证书新办
     Apply,
@@ -41,17 +54,10 @@ impl RequestKind {
         RequestKind::Revoke,
     ];
     pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Apply => "apply",
-            RequestKind::Renew => "renew",
-            RequestKind::Change => "change",
-            RequestKind::OperatorChange => "operator_change",
-            RequestKind::Reissue => "reissue",
-            RequestKind::Revoke => "revoke",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<RequestKind> {
-        RequestKind::ALL.into_iter().find(|x| x.as_str() == s)
+        s.parse().ok()
     }
     /// The name customers and staff know (业务类型), in Chinese as printed on forms.
     pub fn name_zh(self) -> &'static str {
@@ -72,8 +78,21 @@ pub fn apply_kind() -> RequestKind {
 }
 
 /// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RequestStatus {
     Draft,
     Submitted,
@@ -100,19 +119,10 @@ impl RequestStatus {
         RequestStatus::Withdrawn,
     ];
     pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Draft => "draft",
-            RequestStatus::Submitted => "submitted",
-            RequestStatus::Rejected => "rejected",
-            RequestStatus::Resubmitted => "resubmitted",
-            RequestStatus::Approved => "approved",
-            RequestStatus::Issued => "issued",
-            RequestStatus::Done => "done",
-            RequestStatus::Withdrawn => "withdrawn",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<RequestStatus> {
-        RequestStatus::ALL.into_iter().find(|x| x.as_str() == s)
+        s.parse().ok()
     }
     /// The customer may edit it (a draft, or a rejected request being fixed).
     pub fn editable(self) -> bool {

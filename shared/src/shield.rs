@@ -29,8 +29,21 @@ pub const PIN_TRIES: u32 = 10;
 pub const APP_PATH: &str = "/m";
 
 /// A shield's state on the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ShieldState {
     /// The PIN opens it.
     Active,
@@ -43,14 +56,10 @@ pub enum ShieldState {
 impl ShieldState {
     pub const ALL: [ShieldState; 3] = [ShieldState::Active, ShieldState::Locked, ShieldState::Disabled];
     pub fn as_str(self) -> &'static str {
-        match self {
-            ShieldState::Active => "active",
-            ShieldState::Locked => "locked",
-            ShieldState::Disabled => "disabled",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<ShieldState> {
-        ShieldState::ALL.into_iter().find(|x| x.as_str() == s)
+        s.parse().ok()
     }
 }
 

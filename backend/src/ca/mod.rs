@@ -78,8 +78,7 @@ impl CrlPartitions {
 /// A new random serial: 16 bytes, the top bit clear so the INTEGER is positive
 /// (RFC 5280 §4.1.2.2; at least 64 bits of entropy as the CA/B Forum asks).
 pub fn random_serial() -> anyhow::Result<[u8; 16]> {
-    let mut s = [0u8; 16];
-    getrandom::fill(&mut s).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let mut s = crate::random::random_bytes::<16>()?;
     s[0] &= 0x7f;
     if s[0] == 0 {
         s[0] = 0x01; // keep the full 16 octets so every serial has the same length

@@ -64,38 +64,21 @@ fn glyph(c: u8) -> &'static [&'static [(f32, f32)]] {
     }
 }
 
-/// Uniform random numbers from the OS CSPRNG.
-struct Rng {
-    buf: Vec<u8>,
-}
+/// The drawing's numbers: uniform (no modulo bias), from a generator seeded from the
+/// operating system's CSPRNG ([`crate::random::generator`]).
+struct Rng(rand::rngs::StdRng);
 
 impl Rng {
     fn new() -> Result<Rng, anyhow::Error> {
-        let mut buf = vec![0u8; 1024];
-        getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        Ok(Rng { buf })
+        Ok(Rng(crate::random::generator()?))
     }
-    fn u32(&mut self) -> u32 {
-        if self.buf.len() < 4 {
-            // Refill; a failing OS RNG after a good start is not expected, zeros still draw.
-            self.buf = vec![0u8; 1024];
-            let _ = getrandom::fill(&mut self.buf);
-        }
-        let b: Vec<u8> = self.buf.drain(..4).collect();
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-    }
-    /// Uniform in `0..n` (rejection sampling, no modulo bias).
+    /// Uniform in `0..n`.
     fn below(&mut self, n: u32) -> u32 {
-        let zone = u32::MAX - (u32::MAX % n);
-        loop {
-            let v = self.u32();
-            if v < zone {
-                return v % n;
-            }
-        }
+        rand::Rng::random_range(&mut self.0, 0..n)
     }
+    /// Uniform in `lo..hi`.
     fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * (self.u32() as f32 / u32::MAX as f32)
+        rand::Rng::random_range(&mut self.0, lo..hi)
     }
 }
 

@@ -25,13 +25,7 @@ fn code_hash(id: &str, code: &str) -> String {
 
 /// Six uniformly random digits.
 pub(crate) fn six_digits() -> Result<String, anyhow::Error> {
-    loop {
-        let n = u32::from_le_bytes(super::random_bytes::<4>()?);
-        // 4_294_000_000 is a multiple of 1_000_000: no modulo bias.
-        if n < 4_294_000_000 {
-            return Ok(format!("{:06}", n % 1_000_000));
-        }
-    }
+    Ok(format!("{:06}", super::random_below(1_000_000)?))
 }
 
 /// The limits every send passes, counted whether or not an SMS goes out: per `asker` (the

@@ -169,8 +169,7 @@ pub async fn issue(
     // Invoice numbers are unique (an index); a collision draws another.
     let mut issued = None;
     for _ in 0..10 {
-        let number =
-            format!("{}{:08}", now.format("%y"), u32::from_le_bytes(super::random_bytes::<4>()?) % 100_000_000);
+        let number = format!("{}{:08}", now.format("%y"), super::random_below(100_000_000)?);
         let pdf = invoice_pdf(&i, &number, &acceptance, now);
         let res = exec(
             db,

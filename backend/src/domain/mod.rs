@@ -60,18 +60,7 @@ impl ClientMeta {
     }
 }
 
-/// `n` random bytes from the operating system's CSPRNG.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], anyhow::Error> {
-    let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(b)
-}
-
-/// A random token of `N` bytes, base64url without padding.
-pub fn random_token<const N: usize>() -> Result<String, anyhow::Error> {
-    use base64::Engine;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
-}
+pub use crate::random::{random_below, random_bytes, random_token};
 
 pub fn sha256_hex(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -100,10 +89,10 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Constant-time comparison of two strings' bytes.
+/// Constant-time comparison of two strings' bytes (`subtle`; the length is not secret).
 pub fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// A statement written with PostgreSQL's `$1` placeholders, run on either database

@@ -122,8 +122,7 @@ pub async fn order_for(
             _ => {}
         }
     }
-    let out_trade_no =
-        format!("CD{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
+    let out_trade_no = format!("CD{}{:06}", now.format("%Y%m%d%H%M%S"), super::random_below(1_000_000)?);
     let order = NewOrder {
         out_trade_no: out_trade_no.clone(),
         amount_fen: amount,
@@ -466,8 +465,7 @@ pub async fn transfer_voucher(
         vec![app.id.clone().into()],
     )
     .await?;
-    let out_trade_no =
-        format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), u32::from_le_bytes(super::random_bytes::<4>()?) % 1_000_000);
+    let out_trade_no = format!("TR{}{:06}", now.format("%Y%m%d%H%M%S"), super::random_below(1_000_000)?);
     let model = payment_order::Model {
         out_trade_no,
         request_id: app.id.clone(),

@@ -20,7 +20,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::audit::{self, AuditKey, Event};
 use super::mobile_shield::{crockford, usable};
 use super::token_challenge::{recorded, signed_with};
-use super::{ClientMeta, exec, random_bytes, random_token, sha256_hex, throttle};
+use super::{ClientMeta, exec, random_token, sha256_hex, throttle};
 use crate::ca::CaService;
 use crate::entity::qr_login::{self, Status};
 use crate::entity::{account, certificate, request};
@@ -93,13 +93,7 @@ pub async fn show(
         return Err(ErrorCode::RateLimited.into());
     }
     let id = crockford(certdesk_shared::shield::CODE_LEN)?;
-    let [r] = random_bytes::<1>().map_err(AppError::Internal)?;
-    // 256 is 76 more than 180 = 2 × 90: draw again past 180 to keep the numbers uniform.
-    let mut r = r;
-    while r >= 180 {
-        [r] = random_bytes::<1>().map_err(AppError::Internal)?;
-    }
-    let match_number = 10 + r % 90;
+    let match_number = two_digits()?;
     let cookie = random_token::<32>().map_err(AppError::Internal)?;
     let row = qr_login::ActiveModel {
         id: Set(id.clone()),
@@ -204,18 +198,22 @@ pub async fn poll(
     Ok(Polled::Status(row.status.into()))
 }
 
+/// A uniformly drawn number from 10 to 99.
+fn two_digits() -> Result<u8, AppError> {
+    Ok(10 + u8::try_from(super::random_below(90)?).map_err(|e| AppError::Internal(e.into()))?)
+}
+
 /// Three distinct two-digit numbers, `right` among them, in random order.
 fn choices(right: u8) -> Result<Vec<u8>, AppError> {
     let mut out = vec![right];
     while out.len() < 3 {
-        let [r] = random_bytes::<1>().map_err(AppError::Internal)?;
-        if r < 180 && !out.contains(&(10 + r % 90)) {
-            out.push(10 + r % 90);
+        let n = two_digits()?;
+        if !out.contains(&n) {
+            out.push(n);
         }
     }
     // The right one goes to a random place.
-    let [r] = random_bytes::<1>().map_err(AppError::Internal)?;
-    out.swap(0, usize::from(r % 3));
+    out.swap(0, usize::try_from(super::random_below(3)?).map_err(|e| AppError::Internal(e.into()))?);
     Ok(out)
 }
 

@@ -150,16 +150,9 @@ pub async fn advance(
 }
 
 /// 业务受理号: `BH` + the date + 6 random digits, one series for every kind of request
-/// (unique; a collision is retried by the caller). Uniform: draws above the largest multiple
-/// of a million are drawn again.
+/// (unique; a collision is retried by the caller), uniformly drawn.
 pub fn acceptance_number(now: DateTime<Utc>) -> Result<String, AppError> {
-    const LIMIT: u32 = u32::MAX - (u32::MAX % 1_000_000);
-    loop {
-        let n = u32::from_le_bytes(super::random_bytes::<4>()?);
-        if n < LIMIT {
-            return Ok(format!("BH{}{:06}", now.format("%Y%m%d"), n % 1_000_000));
-        }
-    }
+    Ok(format!("BH{}{:06}", now.format("%Y%m%d"), super::random_below(1_000_000)?))
 }
 
 /// Sends a request to review (a draft: `Submit`, a fixed rejected request: `Resubmit`) with

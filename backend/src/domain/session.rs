@@ -8,7 +8,8 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use super::{ClientMeta, exec, random_token, sha256_hex};
 use crate::entity::session;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     Customer,
     Staff,
@@ -16,10 +17,7 @@ pub enum Kind {
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Customer => "customer",
-            Kind::Staff => "staff",
-        }
+        self.into()
     }
     /// Ends after this long without a request.
     pub fn idle(self) -> Duration {

@@ -161,26 +161,8 @@ async fn upload(
 /// The `X-File-Name` of an upload: percent-encoded UTF-8 (what browsers can send); raw
 /// UTF-8 is taken too.
 pub(super) fn upload_name(headers: &HeaderMap) -> String {
-    percent_decode(headers.get("x-file-name").and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or(""))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let raw = headers.get("x-file-name").map(|v| v.as_bytes()).unwrap_or_default();
+    percent_encoding::percent_decode(raw).decode_utf8_lossy().into_owned()
 }
 
 /// A stored file as a download (never rendered in our origin).
@@ -509,4 +491,25 @@ async fn ship(
 
 async fn shipments(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<Shipment>>, AppError> {
     Ok(Json(shipping::shipments(&state.db, &user.account_id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(v: &[u8]) -> String {
+        let mut h = HeaderMap::new();
+        h.insert("x-file-name", HeaderValue::from_bytes(v).unwrap());
+        upload_name(&h)
+    }
+
+    #[test]
+    fn an_upload_name_is_percent_decoded_utf8() {
+        assert_eq!(named(b"%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.png"), "营业执照.png");
+        // An escape at the very end, and a stray percent sign, as they are.
+        assert_eq!(named(b"scan%41"), "scanA");
+        assert_eq!(named(b"100%.pdf"), "100%.pdf");
+        assert_eq!(named("营业执照.png".as_bytes()), "营业执照.png");
+        assert_eq!(upload_name(&HeaderMap::new()), "");
+    }
 }

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use certdesk_shared::ErrorCode;
 use chrono::Utc;
+use cookie::{Cookie, SameSite};
 
 use crate::domain::ClientMeta;
 use crate::domain::session::{self, Kind};
@@ -31,29 +32,40 @@ pub fn cookie_name(kind: Kind, dev: bool) -> &'static str {
     }
 }
 
-/// `Set-Cookie` for a new session (no Max-Age: the server decides when it ends).
+/// A cookie only this site's requests carry and no script reads: Path=/, HttpOnly,
+/// SameSite=Strict, and Secure outside dev mode (which the `__Host-` names need). No
+/// Max-Age: the server decides when what it names ends.
+pub fn strict_cookie(name: &'static str, value: String, dev: bool) -> Cookie<'static> {
+    Cookie::build((name, value)).path("/").http_only(true).same_site(SameSite::Strict).secure(!dev).build()
+}
+
+/// The `Set-Cookie` header of a cookie.
+pub fn set_cookie_header(cookie: &Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` for a new session.
 pub fn set_cookie(kind: Kind, dev: bool, value: &str) -> HeaderValue {
-    let secure = if dev { "" } else { "; Secure" };
-    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(kind, dev)))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    set_cookie_header(&strict_cookie(cookie_name(kind, dev), value.to_owned(), dev))
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_cookie(kind: Kind, dev: bool) -> HeaderValue {
-    let secure = if dev { "" } else { "; Secure" };
-    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}", cookie_name(kind, dev)))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    let mut c = strict_cookie(cookie_name(kind, dev), String::new(), dev);
+    c.make_removal();
+    set_cookie_header(&c)
 }
 
+/// The value of the cookie `name` the request carries.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
 
 fn client_meta(parts: &Parts, trust_forwarded_for: bool) -> ClientMeta {
@@ -212,4 +224,28 @@ pub async fn same_origin_only(
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookies_are_strict_and_read_back_by_name() {
+        let set = set_cookie(Kind::Customer, false, "abc").to_str().unwrap().to_owned();
+        assert!(set.starts_with("__Host-certdesk=abc"), "{set}");
+        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+            assert!(set.split("; ").any(|p| p == part), "{part} missing from {set}");
+        }
+        let cleared = clear_cookie(Kind::Staff, true).to_str().unwrap().to_owned();
+        assert!(cleared.starts_with("certdesk-staff=;") && cleared.contains("Max-Age=0"), "{cleared}");
+        assert!(!cleared.contains("Secure"), "{cleared}");
+
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("lang=en; certdesk-staff=s1"));
+        h.append(header::COOKIE, HeaderValue::from_static("certdesk=c1"));
+        assert_eq!(cookie(&h, "certdesk"), Some("c1"));
+        assert_eq!(cookie(&h, "certdesk-staff"), Some("s1"));
+        assert_eq!(cookie(&h, "certdesk-qr"), None);
+    }
 }

@@ -34,9 +34,7 @@ pub fn cookie_name(dev: bool) -> &'static str {
 }
 
 fn set_cookie(dev: bool, value: &str) -> HeaderValue {
-    let secure = if dev { "" } else { "; Secure" };
-    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(dev)))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    super::auth::set_cookie_header(&super::auth::strict_cookie(cookie_name(dev), value.to_owned(), dev))
 }
 
 async fn show(State(state): State<AppState>, Client(meta): Client) -> Result<Response, AppError> {

@@ -404,7 +404,7 @@ async fn by_token(db: &DatabaseConnection, token: &str) -> Result<Option<trade::
 /// The buyer scans: the trade now exists at Alipay, with its trade number.
 pub async fn scan(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> anyhow::Result<Option<trade::Model>> {
     // Alipay's trade numbers: the date, 22001, and 15 digits.
-    let n = u64::from_le_bytes(crate::domain::random_bytes::<8>()?) % 1_000_000_000_000_000;
+    let n = crate::random::random_below(1_000_000_000_000_000)?;
     let trade_no = format!("{}22001{n:015}", now.format("%Y%m%d"));
     crate::domain::exec(
         db,

@@ -59,8 +59,21 @@ impl TaiwanPermitNumber {
 }
 
 /// Which document (证件类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IdType {
     /// 居民身份证
     ResidentId,
@@ -76,16 +89,11 @@ impl IdType {
     pub const ALL: [IdType; 4] = [IdType::ResidentId, IdType::Passport, IdType::HkMacaoPermit, IdType::TaiwanPermit];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            IdType::ResidentId => "resident_id",
-            IdType::Passport => "passport",
-            IdType::HkMacaoPermit => "hk_macao_permit",
-            IdType::TaiwanPermit => "taiwan_permit",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<IdType> {
-        IdType::ALL.into_iter().find(|t| t.as_str() == s)
+        s.parse().ok()
     }
 
     /// The document's name as printed on forms (Chinese).

@@ -94,8 +94,7 @@ impl KeyStore {
             StoreKind::Pkcs11(token) => {
                 // A fresh label each time: a key left by a failed attempt never blocks or
                 // shadows the next one.
-                let mut tag = [0u8; 4];
-                getrandom::fill(&mut tag).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                let tag = crate::random::random_bytes::<4>()?;
                 let label = format!("certdesk-{name}-{}", hex::encode(tag));
                 Ok((Arc::new(token.generate(&label)?), PKCS11, label.into_bytes()))
             }
@@ -310,8 +309,7 @@ impl CaSecret {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut bytes = Zeroizing::new(vec![0u8; 32]);
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let bytes = Zeroizing::new(crate::random::random_bytes::<32>()?.to_vec());
         write_private(path, &bytes)?;
         tracing::info!(path = %path.display(), "created a new CA secret; back it up with the database");
         Ok(CaSecret(bytes))
@@ -326,10 +324,8 @@ impl CaSecret {
     }
 
     fn seal(&self, plain: &[u8], label: &str) -> Result<Vec<u8>> {
-        let mut salt = [0u8; SALT_LEN];
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let salt = crate::random::random_bytes::<SALT_LEN>()?;
+        let nonce = crate::random::random_bytes::<NONCE_LEN>()?;
         let key = self.derive(&salt)?;
         let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let sealed = cipher
