@@ -38,8 +38,8 @@ pub use state::AppState;
 /// Starts the server on `config.bind` and runs until Ctrl-C or SIGTERM, then stops gracefully:
 /// no new connections, the requests in flight and the timers' rounds under way finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    // Settings first (no sandbox in production), then the CA (in `AppState::new`), before
-    // anything binds.
+    // Settings before anything binds (no sandbox in production); the CA (in `AppState::new`)
+    // before anything is served: connections wait in the listener's backlog until then.
     startup::check(&config)?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let metrics_listener = match config.metrics_bind {

@@ -1,8 +1,9 @@
-//! CertDesk browser app. Four entry points share this library, each its own wasm so each
-//! stays within the size budget: the portal (`src/main.rs`: home, accounts, services), the
-//! new-certificate wizard (`src/bin/apply.rs`: /apply, /applications, /invoices,
-//! /shipments), the public directory (`src/bin/directory.rs`: /search, /bulletin,
-//! /certificates/…) and the staff console (`src/bin/admin.rs`: /admin…). Each bundle's router hands the paths of the others to the
+//! CertDesk browser app. Ten entry points share this library, each its own wasm so each
+//! stays within the size budget: the portal (`src/main.rs`: home, accounts, services) and the
+//! bundles in `src/bin/` (the new-certificate wizard, the holder's certificates and requests,
+//! the public directory, the staff sign-in, 工作台, console and settings, and the phone's
+//! mobile shield at /m), each started by its `mount_*` below. Which bundle owns a path is
+//! `certdesk_shared::bundles`; each bundle's router hands the paths of the others to the
 //! server with a full page load.
 
 mod agent;

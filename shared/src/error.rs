@@ -247,21 +247,22 @@ impl ErrorCode {
         }
     }
 
-    /// A short human message, for clients that have no translation files (curl, logs).
+    /// The error's text in `lang`: the one catalogue of error texts, used by the server's error
+    /// bodies and by the app (which has no copy of them in its translation files).
     pub fn message(self, lang: Lang) -> &'static str {
         match self {
             ErrorCode::MalformedJson => {
-                lang.pick("请求格式不正确", "請求格式不正確", "The request is not valid JSON for this endpoint")
+                lang.pick("请求格式不正确", "請求格式不正確", "The request was not understood")
             }
             ErrorCode::Validation => {
                 lang.pick("填写的信息有误，请检查", "填寫的資訊有誤，請檢查", "Some fields are not valid")
             }
             ErrorCode::PayloadTooLarge => lang.pick("提交的内容过大", "提交的內容過大", "The request is too large"),
             ErrorCode::UnsupportedMediaType => {
-                lang.pick("请求格式不受支持", "請求格式不受支援", "Send the request as application/json")
+                lang.pick("请求格式不受支持", "請求格式不受支援", "The request format is not supported")
             }
             ErrorCode::NotFound => lang.pick("未找到", "未找到", "Not found"),
-            ErrorCode::MethodNotAllowed => lang.pick("不支持该请求方法", "不支援該請求方法", "Method not allowed"),
+            ErrorCode::MethodNotAllowed => lang.pick("不支持该操作", "不支援該操作", "This action is not supported"),
             ErrorCode::CsrMalformed => lang.pick(
                 "证书请求（CSR）格式不正确",
                 "憑證請求（CSR）格式不正確",
@@ -394,9 +395,9 @@ impl ErrorCode {
                 "This certificate was applied for on another kind of medium; insert the medium chosen in the application (UKey or PC soft shield)",
             ),
             ErrorCode::RequestUnderWay => lang.pick(
-                "该证书已有正在办理的业务，请办结或撤回后再申请",
-                "該證書已有正在辦理的業務，請辦結或撤回後再申請",
-                "Another request for this certificate is under way; finish or withdraw it first",
+                "另有业务正在办理中，请办结或撤回后再申请",
+                "另有業務正在辦理中，請辦結或撤回後再申請",
+                "Another request is under way for this certificate; finish or withdraw it first",
             ),
             ErrorCode::PersonalNotChangeable => lang.pick(
                 "个人证书不能办理证书变更，证书变更仅适用于机构证书和法人证书",
@@ -459,9 +460,9 @@ impl ErrorCode {
                 "The number you chose is not the one on the computer; this sign-in was cancelled",
             ),
             ErrorCode::Internal => {
-                lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side")
+                lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side; try again later")
             }
-            ErrorCode::Unavailable => lang.pick("服务暂不可用", "服務暫不可用", "The service is unavailable"),
+            ErrorCode::Unavailable => lang.pick("无法连接服务器，请检查网络后重试", "無法連線伺服器，請檢查網路後重試", "Cannot reach the server; check your connection"),
         }
     }
 }
@@ -515,6 +516,25 @@ mod tests {
             assert!(keys.insert(code.message_key()), "duplicate key {}", code.message_key());
             for lang in Lang::ALL {
                 assert!(!code.message(lang).is_empty());
+            }
+        }
+    }
+
+    /// The catalogue: every error code and every validation error has its own text in each
+    /// language, and a Chinese text is Chinese (an English one copied in would show here).
+    #[test]
+    fn every_text_is_there_in_every_language() {
+        let chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for lang in Lang::ALL {
+            let mut seen = std::collections::HashSet::new();
+            let texts = ErrorCode::ALL
+                .iter()
+                .map(|c| (format!("{c:?}"), c.message(lang)))
+                .chain(ValidationError::ALL.iter().map(|e| (format!("{e:?}"), e.message(lang))));
+            for (what, text) in texts {
+                assert!(!text.trim().is_empty(), "{what} has no {lang:?} text");
+                assert_eq!(chinese(text), lang != Lang::En, "{what} in {lang:?}: {text}");
+                assert!(seen.insert(text), "{what} shares its {lang:?} text {text:?} with another");
             }
         }
     }

@@ -257,6 +257,8 @@ fn test() -> Result<()> {
 
     step("Formatting (rustfmt.toml)");
     sh(cargo().args(["fmt", "--all", "--check"]))?;
+    step("Licenses and banned dependencies (deny.toml)");
+    sh(Command::new(setup::cargo_deny()?).current_dir(root()).args(["--offline", "check", "licenses", "bans"]))?;
 
     build_and_lint()?;
 

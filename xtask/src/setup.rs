@@ -13,6 +13,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Debian's binaryen (108) breaks the app; the npm build of 132 works.
 pub const BINARYEN_VERSION: &str = "132";
+/// `cargo deny check licenses bans` (deny.toml), which needs no network.
+pub const CARGO_DENY_VERSION: &str = "0.20.2";
 
 /// Debian packages the tests use, each with a file that only that package installs.
 const TEST_PACKAGES: &[(&str, &str)] = &[
@@ -98,6 +100,17 @@ pub fn test_packages() -> Result<()> {
         return Ok(());
     }
     apt_install(&missing)
+}
+
+/// cargo-deny at [`CARGO_DENY_VERSION`], installed from crates.io if missing; its path.
+pub fn cargo_deny() -> Result<PathBuf> {
+    let bin = cargo_bin("cargo-deny");
+    if output(Command::new(&bin).arg("--version"))
+        .is_none_or(|v| v.trim() != format!("cargo-deny {CARGO_DENY_VERSION}"))
+    {
+        sh(crate::cargo().args(["install", "--locked", &format!("cargo-deny@{CARGO_DENY_VERSION}")]))?;
+    }
+    Ok(bin)
 }
 
 fn cargo_bin(name: &str) -> PathBuf {

@@ -1,6 +1,6 @@
-//! Sizes of the built app, raw and gzip: each bundle (the portal in `dist/`, the
-//! new-certificate wizard in `dist/apply-app/`, the staff console in `dist/admin-app/`)
-//! against the budget, since a browser loads one of them to start.
+//! Sizes of the built app, raw and gzip: each bundle (the portal in `dist/`, the others in
+//! `dist/<name>-app/`, listed in [`BUNDLES`]) against the budget, since a browser loads one
+//! of them to start.
 
 use std::io::Write;
 use std::path::Path;

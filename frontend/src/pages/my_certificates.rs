@@ -4,12 +4,12 @@
 //! it opens, as text), its public page (撤销 with the challenge phrase), 证书解锁 for a
 //! certificate on a token, 证书校验.
 
-use certdesk_shared::OtpCode;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::HolderKind;
 use certdesk_shared::freeze::{FrozenBy, Unfreeze};
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCertificatesTab};
 use certdesk_shared::request::RequestKind;
+use certdesk_shared::{ErrorCode, OtpCode};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
@@ -147,7 +147,7 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
             {a.disable_shield.then(|| view! { <DisableShield uid=uid.clone() reload /> })}
             {a.freeze.then(|| view! { <Freeze uid=uid.clone() reload /> })}
             {a.unfreeze.then(|| view! { <Unfreeze uid=uid.clone() reload /> })}
-            {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| td_string!(l, error_frozen_by_staff))}</p> })}
+            {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| ErrorCode::FrozenByStaff.message(crate::api::lang(l)))}</p> })}
             {opens.map(|day| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), renew_opens), &day)}</p>
             })}

@@ -3,6 +3,7 @@
 //! new certificate stored, then the old one superseded: "下载完成，请重新登录系统".
 //! Open only in the certificate's last 90 days; otherwise the page says from when.
 
+use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{BillingMode, Issued};
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::{RequestStatus, RequestView};
@@ -116,7 +117,7 @@ fn Offered(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let text = match n {
             NotOpen::TooEarly => fill(td_string!(l, renew_opens_at), short_time(&o.opens_at)),
-            NotOpen::NotValid => td_string!(l, error_certificate_not_valid).to_owned(),
+            NotOpen::NotValid => ErrorCode::CertificateNotValid.message(crate::api::lang(l)).to_owned(),
         };
         view! { <p class="callout" role="status">{text}</p> }
     });

@@ -10,7 +10,7 @@ use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::revoke::{DOCUMENTS, RevocationNotOpen, RevocationOffer, StartRevocation, SubmitRevocation};
-use certdesk_shared::{FieldError, OtpCode, ValidationError};
+use certdesk_shared::{ErrorCode, FieldError, OtpCode, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
@@ -153,8 +153,8 @@ fn Offered(o: RevocationOffer, reload: Callback<()>) -> impl IntoView {
     let request = RwSignal::new(o.request.clone());
     let closed = o.not_open.map(|n| {
         let text: Text = match n {
-            RevocationNotOpen::NotLive => |l| td_string!(l, error_certificate_not_valid),
-            RevocationNotOpen::OtherRequest => |l| td_string!(l, error_request_under_way),
+            RevocationNotOpen::NotLive => |l| ErrorCode::CertificateNotValid.message(crate::api::lang(l)),
+            RevocationNotOpen::OtherRequest => |l| ErrorCode::RequestUnderWay.message(crate::api::lang(l)),
         };
         view! { <p class="callout" role="status">{tr(text)}</p> }
     });
