@@ -1,150 +1,20 @@
 //! Accounts: registration with an SMS code, sign-in with captcha and throttles, sessions,
 //! CSRF, the forgotten password, the user centre and the e-mail notice over real SMTP.
 
-use certdesk::domain::{ClientMeta, codes, session};
+use certdesk::domain::codes;
 use certdesk::entity::{account, one_time_code, outbox_message, throttle};
 use certdesk_shared::account::{AGREEMENT_VERSION, SessionInfo};
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
+use crate::helpers::browser::{
+    Browser, ID_NUMBER, PASSWORD, captcha, code_request, last_sms, new_mobile, registered, registration, send_code,
+    sign_in, staff_browser, stored_key_for,
+};
+use crate::helpers::mail::mailparse_lite;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-
-pub const ID_NUMBER: &str = "11010519491231002X";
-pub const CREDIT_CODE: &str = "91350100M000100Y43";
-pub const PASSWORD: &str = "blue harbour lantern 42";
-
-/// A browser: keeps the session cookie and the CSRF token.
-pub struct Browser<'a> {
-    pub app: &'a TestApp,
-    pub cookie: Option<String>,
-    pub csrf: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
-        Browser { app, cookie: None, csrf: None }
-    }
-
-    pub async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.app.client.request(method, self.app.url(path));
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", c);
-        }
-        if let Some(t) = &self.csrf {
-            req = req.header("x-csrf-token", t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        if let Some(set) = res.headers().get("set-cookie") {
-            let set = set.to_str().unwrap();
-            assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
-            let pair = set.split(';').next().unwrap().to_owned();
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
-        }
-        let text = res.text().await.unwrap();
-        let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
-        if let Some(t) = v.get("csrf_token").and_then(|t| t.as_str()) {
-            self.csrf = Some(t.to_owned());
-        }
-        (status, v)
-    }
-
-    pub async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    pub async fn get(&mut self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, None).await
-    }
-}
-
-/// A phone number no other test uses.
-pub fn new_mobile() -> String {
-    format!("139{:08}", rand_u32() % 100_000_000)
-}
-
-fn rand_u32() -> u32 {
-    u32::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..4].try_into().unwrap())
-}
-
-/// The last SMS sent to a phone (from the sandbox gateway's outbox).
-pub async fn last_sms(app: &TestApp, mobile: &str) -> Option<outbox_message::Model> {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::Recipient.eq(mobile))
-        .order_by_desc(outbox_message::Column::CreatedAt)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-}
-
-pub fn code_in(body: &str) -> String {
-    let start = body.find("验证码：").expect("a code in the message") + "验证码：".len();
-    body[start..].chars().take(6).collect()
-}
-
-/// `POST /api/codes`'s body, with a fresh captcha answered through the test-only echo.
-pub async fn code_request(app: &TestApp, mobile: &str, purpose: &str) -> Value {
-    let (captcha_id, captcha_answer) = captcha(app).await;
-    json!({ "mobile": mobile, "purpose": purpose, "captcha_id": captcha_id, "captcha_answer": captcha_answer })
-}
-
-pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
-    let body = code_request(b.app, mobile, purpose).await;
-    let (status, v) = b.post("/api/codes", body).await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["resend_after_secs"], 60);
-    code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
-}
-
-pub fn registration(mobile: &str, code: &str) -> Value {
-    json!({
-        "kind": "enterprise",
-        "org_name": "天津滨海测试有限公司",
-        "credit_code": CREDIT_CODE,
-        "name": "张三",
-        "id_number": ID_NUMBER,
-        "mobile": mobile,
-        "email": "zhangsan@example.com",
-        "password": PASSWORD,
-        "code": code,
-        "agreement_version": AGREEMENT_VERSION,
-    })
-}
-
-/// Registers a new enterprise account; the browser is signed in afterwards.
-pub async fn registered(app: &TestApp) -> (Browser<'_>, String) {
-    let mut b = Browser::new(app);
-    let mobile = new_mobile();
-    let code = send_code(&mut b, &mobile, "register").await;
-    let (status, v) = b.post("/api/register", registration(&mobile, &code)).await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    (b, mobile)
-}
-
-/// A captcha and, through the test-only echo, its answer.
-pub async fn captcha(app: &TestApp) -> (String, String) {
-    let res = app.client.get(app.url("/api/captcha")).send().await.unwrap();
-    assert_eq!(res.headers()["cache-control"], "no-store");
-    let answer = res.headers()["x-captcha-answer"].to_str().unwrap().to_owned();
-    let v: Value = res.json().await.unwrap();
-    let svg = v["svg"].as_str().unwrap();
-    assert!(svg.starts_with("<svg") && !svg.contains("<text"));
-    (v["id"].as_str().unwrap().to_owned(), answer)
-}
-
-pub async fn sign_in(b: &mut Browser<'_>, mobile: &str, password: &str) -> (StatusCode, Value) {
-    let (id, answer) = captcha(b.app).await;
-    b.post(
-        "/api/sign-in",
-        json!({ "mobile": mobile, "password": password, "captcha_id": id, "captcha_answer": answer.to_lowercase(), "agreed": true }),
-    )
-    .await
-}
 
 #[tokio::test]
 async fn register_sign_out_and_sign_in_again() {
@@ -603,24 +473,6 @@ async fn stored_key(app: &TestApp, b: &mut Browser<'_>, name: &str) -> String {
     stored_key_for(app, "customer", me["account"]["id"].as_str().unwrap(), name).await
 }
 
-/// A security key row for any owner, stored directly (its passkey is not a real one).
-pub async fn stored_key_for(app: &TestApp, owner_kind: &str, owner_id: &str, name: &str) -> String {
-    let key = certdesk::entity::webauthn_credential::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
-        owner_kind: Set(owner_kind.into()),
-        owner_id: Set(owner_id.into()),
-        credential_id: Set(format!("cred-{owner_id}-{name}")),
-        passkey: Set("{}".into()),
-        name: Set(name.into()),
-        created_at: Set(Utc::now()),
-        last_used_at: Set(None),
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
-    key.id
-}
-
 async fn key_exists(app: &TestApp, id: &str) -> bool {
     certdesk::entity::webauthn_credential::Entity::find_by_id(id.to_owned()).one(&app.state.db).await.unwrap().is_some()
 }
@@ -752,58 +604,6 @@ async fn password_change_notice_goes_over_real_smtp() {
     assert!(parsed.contains("登录密码已于") && parsed.contains("张三"), "{parsed}");
 }
 
-/// Decodes a single-part message's body (base64 or quoted-printable).
-pub fn mailparse_lite(raw: &str) -> String {
-    use base64::Engine;
-    let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).unwrap();
-    let head = head.to_ascii_lowercase();
-    if head.contains("content-transfer-encoding: base64") {
-        let b64: String = body.split_whitespace().collect();
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
-    } else if head.contains("content-transfer-encoding: quoted-printable") {
-        let joined = body.replace("=\r\n", "").replace("=\n", "");
-        let mut out = Vec::new();
-        let bytes = joined.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'=' && i + 2 < bytes.len() {
-                out.push(u8::from_str_radix(&joined[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
-    } else {
-        body.to_owned()
-    }
-}
-
-/// Used by the admin tests: a staff session without the WebAuthn ceremony (the browser tests
-/// do the ceremony with a virtual authenticator).
-pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::StaffRole) -> (Browser<'a>, String) {
-    let name = format!("s{}", rand_u32());
-    let meta = ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
-    let (staff, _) = certdesk::domain::staff::create(
-        &app.state.db,
-        &app.state.audit_key,
-        certdesk::domain::audit::SYSTEM,
-        &name,
-        "测试员工",
-        role,
-        None,
-        &meta,
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    let (value, row) =
-        session::start(&app.state.db, session::Kind::Staff, &staff.id, "test", &meta, Utc::now()).await.unwrap();
-    let b = Browser { app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
-    (b, staff.id)
-}
-
 /// Anonymous requests that write a row (a captcha, a security-key sign-in start, customer's
 /// or staff's) are counted per address (an IPv6 /64), and an account's drafts and uploads
 /// are limited too.
@@ -844,7 +644,7 @@ async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
     assert_eq!(mine.as_array().unwrap().len(), apply::DRAFTS_PER_ACCOUNT_PER_DAY as usize, "no draft beyond the limit");
 
     // Uploads: a complete draft made three already.
-    use crate::apply::{PNG, complete_draft, upload};
+    use crate::helpers::issuing::{PNG, complete_draft, upload};
     let (mut admin, _) = staff_browser(&app, certdesk_shared::admin::StaffRole::Administrator).await;
     let (c, id, _) = complete_draft(&app, &mut admin, false).await;
     for i in 3..apply::UPLOADS_PER_ACCOUNT_PER_HOUR {

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, registered, staff_browser};
+use crate::helpers::browser::{Browser, registered, staff_browser};
 use crate::helpers::spawn_app;
 
 /// Every route behind the staff sign-in, with a body where it takes one, and the role that
@@ -206,7 +206,7 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
         session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut second_tab = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
-    crate::accounts::stored_key_for(&app, "staff", &leaver_id, "安全密钥").await;
+    crate::helpers::browser::stored_key_for(&app, "staff", &leaver_id, "安全密钥").await;
     assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::OK);
 
     // Nobody disables themselves, and a reviewer disables nobody.

@@ -16,12 +16,12 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::accounts::staff_browser;
 use certdesk_shared::payment::PayWay;
 
-use crate::apply::complete_draft;
+use crate::helpers::browser::staff_browser;
+use crate::helpers::issuing::complete_draft;
+use crate::helpers::payment::payments_received;
 use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app};
-use crate::payment::payments_received;
 
 fn alipay(app: &TestApp) -> Arc<Alipay> {
     app.state.alipay.clone().expect("a development server has the Alipay sandbox")

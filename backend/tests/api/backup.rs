@@ -9,9 +9,9 @@ use certdesk::domain::audit;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use reqwest::StatusCode;
 
-use crate::accounts::{Browser, PASSWORD, registered, sign_in};
-use crate::ca::{Files, issue_one, openssl_ocsp, p256_csr};
-use crate::directory::{issue_with_key, submitted};
+use crate::helpers::browser::{Browser, PASSWORD, registered, sign_in};
+use crate::helpers::ca::{Files, issue_one, openssl_ocsp, p256_csr};
+use crate::helpers::issuing::{issue_with_key, submitted};
 use crate::helpers::{TestApp, start, test_config};
 
 /// A test configuration whose CA secret and audit key are files in its data directory.

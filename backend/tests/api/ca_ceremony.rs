@@ -15,7 +15,7 @@ use certdesk::{AppState, Config};
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
-use crate::ca::{issue_one, p256_csr, pem};
+use crate::helpers::ca::{issue_one, p256_csr, pem};
 use crate::helpers::{TestApp, start, test_config};
 
 const PASSPHRASE: &str = "root passphrase, not for production";
@@ -161,15 +161,15 @@ async fn the_root_ceremony_leaves_the_root_key_off_the_server() {
 
     // A leaf verifies with both CRLs checked; OCSP answers through the issuing CA's responder.
     let leaf = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
-    let issuing_crl = crate::ca::fetch_crl(&app, &leaf.serial).await;
+    let issuing_crl = crate::helpers::ca::fetch_crl(&app, &leaf.serial).await;
     verify_all(&work, &root_der, &signed.cert_der, &leaf.der, &[&root_crl, &issuing_crl]).unwrap();
     let (_, ocsp_cert) = x509_parser::parse_x509_certificate(&ca.ocsp.cert_der).unwrap();
     assert_eq!(
         ocsp_cert.issuer().as_raw(),
         x509_parser::parse_x509_certificate(&signed.cert_der).unwrap().1.subject().as_raw()
     );
-    let f = crate::ca::Files { dir: tempfile::tempdir().unwrap() };
-    let good = crate::ca::openssl_ocsp(&f, &app, &leaf.serial, &[]);
+    let f = crate::helpers::ca::Files { dir: tempfile::tempdir().unwrap() };
+    let good = crate::helpers::ca::openssl_ocsp(&f, &app, &leaf.serial, &[]);
     assert!(good.contains(": good") && good.contains("Response verify OK"), "{good}");
 
     // pkilint: the issuing CA's certificate and the root CRL.

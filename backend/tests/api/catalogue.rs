@@ -6,8 +6,8 @@ use certdesk_shared::admin::StaffRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::accounts::{registered, staff_browser};
-use crate::apply::complete_draft;
+use crate::helpers::browser::{registered, staff_browser};
+use crate::helpers::issuing::complete_draft;
 use crate::helpers::spawn_app;
 
 fn project<'v>(catalogue: &'v Value, name: &str) -> Option<&'v Value> {

@@ -15,10 +15,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
-use crate::accounts::{Browser, code_in, last_sms, new_mobile, registered, send_code, staff_browser};
-use crate::apply::{PNG, upload};
-use crate::ca::{Files, fetch_crl, openssl_ocsp};
-use crate::directory::{issue_into, submitted};
+use crate::helpers::browser::{Browser, code_in, last_sms, new_mobile, registered, send_code, staff_browser};
+use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::helpers::issuing::{PNG, issue_into, submitted, upload};
 use crate::helpers::{TestApp, spawn_app};
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
@@ -122,10 +121,10 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
         assert_eq!(s, StatusCode::OK, "{kind}: {v}");
     }
     // ② A person is not this certificate's holder; the wizard's own step is not for changes.
-    let person = crate::holder::person();
+    let person = crate::helpers::issuing::person();
     let (s, v) = b.call(Method::PUT, &holder_path, Some(person)).await;
     assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("holder_kind")), "{v}");
-    let info = crate::holder::info(organisation(NEW_NAME), "org-1y");
+    let info = crate::helpers::issuing::info(organisation(NEW_NAME), "org-1y");
     let (s, _) = b.call(Method::PUT, &format!("/api/applications/{rid}/certificate-info"), Some(info)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = b.call(Method::PUT, &holder_path, Some(organisation(NEW_NAME))).await;
@@ -225,12 +224,12 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
 async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
-    let (mut b, id, mobile) = crate::holder::draft(&app, &mut admin, "personal", "ukey").await;
-    let info = crate::holder::info(crate::holder::person(), "personal-1y");
+    let (mut b, id, mobile) = crate::helpers::issuing::draft(&app, &mut admin, "personal", "ukey").await;
+    let info = crate::helpers::issuing::info(crate::helpers::issuing::person(), "personal-1y");
     let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(info)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (acceptance, code) = crate::holder::submit_and_approve(&app, &mut b, &id, &mobile).await;
-    let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": crate::holder::csr(),
+    let (acceptance, code) = crate::helpers::issuing::submit_and_approve(&app, &mut b, &id, &mobile).await;
+    let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": crate::helpers::issuing::csr(),
                       "medium_kind": "ukey", "medium_no": "UKEY-0002" });
     let (s, v) = Browser::new(&app).post("/api/applications/issue", req).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -330,5 +329,5 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
 /// One 证书解锁 of the token `SHM-0001` with this phone and code (the token's side as
 /// `token_unlock.rs` plays it).
 async fn unlock_attempt(app: &TestApp, page: &mut Browser<'_>, mobile: &str, code: &str) -> (StatusCode, Value) {
-    crate::token_unlock::attempt(app, page, "SHM-0001", mobile, code).await
+    crate::helpers::token::attempt(app, page, "SHM-0001", mobile, code).await
 }

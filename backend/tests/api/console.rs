@@ -5,8 +5,8 @@ use certdesk_shared::admin::{AuditEntry, Page, Section, SectionEntry, StaffRole}
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::accounts::{Browser, registered, staff_browser};
-use crate::apply::complete_draft;
+use crate::helpers::browser::{Browser, registered, staff_browser};
+use crate::helpers::issuing::complete_draft;
 use crate::helpers::{TestApp, spawn_app};
 
 async fn sections(b: &mut Browser<'_>) -> Vec<SectionEntry> {
@@ -179,7 +179,7 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
     let (s, v) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let first_code = auth_code_in(&crate::accounts::last_sms(&app, &mobile).await.unwrap().body);
+    let first_code = auth_code_in(&crate::helpers::browser::last_sms(&app, &mobile).await.unwrap().body);
 
     // Found by the phone, the acceptance number and the unit's whole name; wildcards refused.
     for q in [mobile.as_str(), acceptance.as_str(), &acceptance.to_lowercase(), "天津市滨海数字认证有限公司"]
@@ -211,7 +211,7 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     let (s, v) = service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["sent_to"], certdesk_shared::account::mask_middle(&mobile));
-    let second_code = auth_code_in(&crate::accounts::last_sms(&app, &mobile).await.unwrap().body);
+    let second_code = auth_code_in(&crate::helpers::browser::last_sms(&app, &mobile).await.unwrap().body);
     assert_ne!(second_code, first_code);
     let mut anyone = Browser::new(&app);
     let ask = |code: &str| json!({ "acceptance_no": acceptance, "auth_code": code });

@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 
-use crate::ca::{
+use crate::helpers::ca::{
     Files, crl_number, crl_url_of, fetch_crl, fetch_crl_at, issue_one, openssl_verify, p256_csr, pem, subject,
 };
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};

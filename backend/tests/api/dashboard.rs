@@ -15,8 +15,8 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, NotSet, Set};
 use serde_json::json;
 
-use crate::accounts::{Browser, registered, staff_browser};
-use crate::apply::complete_draft;
+use crate::helpers::browser::{Browser, registered, staff_browser};
+use crate::helpers::issuing::complete_draft;
 use crate::helpers::{TestApp, spawn_app};
 
 async fn board(b: &mut Browser<'_>) -> Dashboard {

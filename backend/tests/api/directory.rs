@@ -5,85 +5,15 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, last_sms, staff_browser};
-use crate::apply::{CHALLENGE_PHRASE, complete_draft};
-use crate::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::helpers::browser::Browser;
+use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::{TestApp, spawn_app};
-use certdesk_shared::admin::StaffRole;
-
-/// A submitted settlement application: the customer, its id, acceptance number and the
-/// operator's phone.
-pub async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, String) {
-    let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
-    let (mut b, id, mobile) = complete_draft(app, &mut admin, true).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
-    (b, admin, id, acceptance, mobile)
-}
 
 /// Approved and issued for a fresh key: the certificate's uid and serial.
 async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &str, mobile: &str) -> (String, String) {
     let (uid, serial, _, _) = issue_with_key(app, admin, id, acceptance, mobile).await;
     (uid, serial)
-}
-
-/// Approved and issued for a fresh key: uid, serial, the certificate (PEM) and its key.
-pub async fn issue_with_key(
-    app: &TestApp,
-    admin: &mut Browser<'_>,
-    id: &str,
-    acceptance: &str,
-    mobile: &str,
-) -> (String, String, String, rcgen::KeyPair) {
-    issue_into(app, admin, id, acceptance, mobile, None).await
-}
-
-/// [`issue_with_key`] for a key made on the token with this medium number.
-pub async fn issue_into(
-    app: &TestApp,
-    admin: &mut Browser<'_>,
-    id: &str,
-    acceptance: &str,
-    mobile: &str,
-    medium_no: Option<&str>,
-) -> (String, String, String, rcgen::KeyPair) {
-    let (key, (s, v)) = try_issue_into(app, admin, id, acceptance, mobile, medium_no).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    (
-        v["certificate_uid"].as_str().unwrap().to_owned(),
-        v["serial"].as_str().unwrap().to_owned(),
-        v["pem"].as_str().unwrap().to_owned(),
-        key,
-    )
-}
-
-/// Approves, reads the download code from the SMS, and asks for issuance for a fresh key on
-/// `medium_no`: the key and the answer.
-pub async fn try_issue_into(
-    app: &TestApp,
-    admin: &mut Browser<'_>,
-    id: &str,
-    acceptance: &str,
-    mobile: &str,
-    medium_no: Option<&str>,
-) -> (rcgen::KeyPair, (StatusCode, Value)) {
-    let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
-    assert_eq!(s, StatusCode::OK);
-    let sms = last_sms(app, mobile).await.unwrap();
-    let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
-    let code: String = sms.body[at..].chars().take(8).collect();
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let csr =
-        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
-    let answer = Browser::new(app)
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no,
-                    "medium_kind": "ukey" }),
-        )
-        .await;
-    (key, answer)
 }
 
 async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {

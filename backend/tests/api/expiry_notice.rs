@@ -14,10 +14,10 @@ use certdesk::domain::expiry_notice::{Sending, Sent, send_due};
 use certdesk::entity::{certificate, outbox_message};
 use certdesk_shared::notice::NoticeList;
 
-use crate::accounts::{Browser, registered};
-use crate::apply::CHALLENGE_PHRASE;
-use crate::directory::{issue_with_key, submitted};
-use crate::helpers::{SmtpServer, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::browser::{Browser, registered};
+use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
+use crate::helpers::mail::SmtpServer;
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// A customer with an issued certificate: the browser, the phone, the certificate.
 async fn holder_with_certificate(app: &TestApp) -> (Browser<'_>, String, certificate::Model) {
@@ -208,7 +208,7 @@ async fn with_an_smtp_server_the_relay_mails_each_notice_once() {
     let notices_mailed = |smtp: &SmtpServer| {
         smtp.received()
             .into_iter()
-            .map(|raw| crate::accounts::mailparse_lite(&raw))
+            .map(|raw| crate::helpers::mail::mailparse_lite(&raw))
             .filter(|m| m.contains(&format!("/renew?uid={}", cert.uid)))
             .count()
     };

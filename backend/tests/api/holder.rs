@@ -10,79 +10,13 @@ use certdesk_shared::admin::StaffRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, last_sms, registered, staff_browser};
-use crate::apply::{CHALLENGE_PHRASE, PNG, upload};
-use crate::helpers::{TestApp, spawn_app};
-
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
-const ZIP: &[u8] = b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
-
-pub fn person() -> Value {
-    json!({ "kind": "person", "name": "李四", "id": { "type": "resident_id", "number": "11010519491231002X" } })
-}
+use crate::helpers::browser::{Browser, staff_browser};
+use crate::helpers::issuing::{csr, draft, info, person, submit_and_approve};
+use crate::helpers::spawn_app;
 
 fn legal_person() -> Value {
     json!({ "kind": "legal_person", "name": "王五", "id": { "type": "passport", "number": "E12345678" },
             "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" })
-}
-
-pub fn info(holder: Value, validity_id: &str) -> Value {
-    json!({ "holder": holder, "validity_id": validity_id, "email": "lisi@example.com", "province": "天津市", "city": "和平区" })
-}
-
-/// A settlement customer's draft of `type_id` on `medium`, with step ② saved as `holder`.
-pub async fn draft<'a>(
-    app: &'a TestApp,
-    admin: &mut Browser<'a>,
-    type_id: &str,
-    medium: &str,
-) -> (Browser<'a>, String, String) {
-    let (mut b, mobile) = registered(app).await;
-    let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
-    let account = found[0]["id"].as_str().unwrap().to_owned();
-    let (s, _) = admin
-        .call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" })))
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, d) = b.post("/api/applications", json!({})).await;
-    let id = d["id"].as_str().unwrap().to_owned();
-    let body = json!({ "project_id": "ra-test", "type_id": type_id, "medium": medium });
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/choose-type"), Some(body)).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    (b, id, mobile)
-}
-
-/// Completes and submits a draft whose step ② is saved, approves it, and returns the
-/// acceptance number and the download authorization code.
-pub async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mobile: &str) -> (String, String) {
-    for (kind, name, bytes) in
-        [("business_licence", "l.pdf", PDF), ("operator_id", "id.png", PNG), ("other", "o.zip", ZIP)]
-    {
-        let (s, v) = upload(b, id, kind, name, bytes).await;
-        assert_eq!(s, StatusCode::OK, "{kind}: {v}");
-    }
-    let put = |p: &str| format!("/api/applications/{id}/{p}");
-    let operator =
-        json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": mobile, "email": "zs@example.com" });
-    assert_eq!(b.call(Method::PUT, &put("operator"), Some(operator)).await.0, StatusCode::OK);
-    let delivery = json!({ "method": "counter" });
-    assert_eq!(b.call(Method::PUT, &put("delivery"), Some(delivery)).await.0, StatusCode::OK);
-    let phrase = json!({ "challenge_phrase": CHALLENGE_PHRASE });
-    assert_eq!(b.call(Method::PUT, &put("challenge-phrase"), Some(phrase)).await.0, StatusCode::OK);
-    let (s, v) = b.post(&put("submit"), json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
-    let (mut reviewer, _) = staff_browser(app, StaffRole::Reviewer).await;
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let sms = last_sms(app, mobile).await.unwrap();
-    let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
-    (acceptance, sms.body[at..].chars().take(8).collect())
-}
-
-pub fn csr() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap()
 }
 
 /// `openssl x509 -subject` in RFC 2253 order with UTF-8 left as it is.

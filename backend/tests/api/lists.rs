@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set};
 use serde::de::DeserializeOwned;
 
-use crate::accounts::{Browser, staff_browser};
+use crate::helpers::browser::{Browser, staff_browser};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn page<T: DeserializeOwned>(b: &mut Browser<'_>, path: &str) -> Page<T> {

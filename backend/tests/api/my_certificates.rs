@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, registered};
-use crate::apply::{CHALLENGE_PHRASE, pem_to_der};
-use crate::directory::{issue_with_key, submitted};
+use crate::helpers::browser::{Browser, registered};
+use crate::helpers::ca::pem_to_der;
+use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn mine(b: &mut Browser<'_>) -> Vec<Value> {

@@ -7,8 +7,8 @@
 
 use certdesk::Config;
 use certdesk::entity::{audit_event, payment_order, sandbox_trade};
-use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID, WechatSandbox};
-use certdesk::payment::{NewOrder, Notification, PayError};
+use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID};
+use certdesk::payment::{NewOrder, PayError};
 use certdesk_shared::admin::StaffRole;
 use certdesk_shared::payment::PayWay;
 use chrono::{Duration, Utc};
@@ -16,81 +16,15 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, staff_browser};
-use crate::apply::complete_draft;
+use crate::helpers::browser::{Browser, staff_browser};
+use crate::helpers::issuing::complete_draft;
+use crate::helpers::payment::{confirm, payments_received, post_notification, sandbox, token_of, wait_paid};
 use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_app_with};
-
-pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, Value) {
-    let res = app
-        .client
-        .post(app.url("/api/payments/wechat/notify"))
-        .headers(n.headers.clone())
-        .body(n.body.clone())
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-fn token_of(code_url: &str) -> String {
-    code_url.rsplit('/').next().unwrap().to_owned()
-}
-
-pub fn sandbox(app: &TestApp) -> &WechatSandbox {
-    app.state.wechat_sandbox.as_deref().expect("the WeChat Pay sandbox runs")
-}
-
-/// Confirms on the sandbox's pay page, as the payer's phone does.
-async fn confirm(app: &TestApp, code_url: &str) -> reqwest::Response {
-    let token = token_of(code_url);
-    app.client.post(app.url(&format!("/sandbox/wechatpay/pay/{token}/confirm"))).send().await.unwrap()
-}
 
 /// A transaction as WeChat Pay would notify it.
 fn transaction(out_trade_no: &str, amount: i64) -> Value {
     json!({ "appid": APPID, "mchid": MCHID, "out_trade_no": out_trade_no, "transaction_id": "4200000000000000001",
             "trade_type": "NATIVE", "trade_state": "SUCCESS", "amount": { "total": amount, "currency": "CNY" } })
-}
-
-pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq("payment_received"))
-        .filter(audit_event::Column::Subject.eq(out_trade_no))
-        .count(&app.state.db)
-        .await
-        .unwrap()
-}
-
-async fn wait_paid(b: &mut Browser<'_>, id: &str) -> Value {
-    for _ in 0..80 {
-        let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-        if v["status"] == "paid" {
-            return v;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the payment of {id} was not notified");
-}
-
-/// Pays a request's QR order with WeChat Pay on the sandbox page and waits for the
-/// notification: the order.
-pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    assert_eq!(s, StatusCode::OK, "{order}");
-    let done = confirm(app, order["code_url"].as_str().unwrap()).await;
-    assert_eq!(done.status(), StatusCode::OK);
-    wait_paid(b, id).await
-}
-
-/// The provider's notification of a paid order, delivered again.
-pub async fn replay_notification(app: &TestApp, order: &Value) {
-    let token = token_of(order["code_url"].as_str().unwrap());
-    let trade = sandbox(app).trade(&token).await.unwrap();
-    let delivery = sandbox(app).notification(&trade).await.unwrap();
-    let (s, _) = post_notification(app, &delivery).await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
 async fn orders_of(app: &TestApp, id: &str) -> u64 {

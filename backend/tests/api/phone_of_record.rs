@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::accounts::{code_in, code_request, last_sms, registered};
-use crate::directory::{issue_with_key, submitted};
+use crate::helpers::browser::{code_in, code_request, last_sms, registered};
+use crate::helpers::issuing::{issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,18 +10,7 @@ use certdesk::{AppState, Config};
 use certdesk_shared::health::Health;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::helpers::{start, test_config};
-
-/// The test configuration in production mode, over a database whose CA the development
-/// ceremony made (so the CA check passes and the sandbox check is the one left).
-pub async fn production_with_a_ca() -> (tempfile::TempDir, Config) {
-    let (dir, config) = test_config().await;
-    drop(AppState::new(config.clone()).await.expect("development start makes the CA"));
-    let mut config = config;
-    config.dev = false;
-    config.insecure_captcha_echo = false;
-    (dir, config)
-}
+use crate::helpers::{production_with_a_ca, start, test_config};
 
 async fn serve_refusal(config: Config) -> String {
     let refused = tokio::time::timeout(Duration::from_secs(30), certdesk::serve(config))

@@ -1,30 +1,13 @@
 //! APP扫码登录: the desktop's QR code bound to its browser, the phone's scan with a mobile
 //! shield, the number match, the signed approval, and the one poll that signs the desktop in.
 
-use certdesk_shared::shield::{ACTION_SIGN_IN, approval_message};
-use certdesk_shared::shield_keys::sign;
-use p256::ecdsa::SigningKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::accounts::Browser;
-use crate::apply::CHALLENGE_PHRASE;
+use crate::helpers::browser::Browser;
+use crate::helpers::issuing::CHALLENGE_PHRASE;
+use crate::helpers::shield::{Phone, approve_body, enrolled, scan_body};
 use crate::helpers::{TestApp, spawn_app};
-use crate::mobile_shield::{Phone, enrolled};
-
-pub fn scan_body(phone: &Phone, code: &str) -> Value {
-    json!({ "code": format!("CERTDESK-LOGIN:{code}"), "shield_id": phone.file.shield_id,
-            "device_key": phone.file.device_key })
-}
-
-/// The approval of a scanned transaction with `key`, picking `picked`.
-pub fn approve_body(app: &TestApp, phone: &Phone, scanned: &Value, picked: u8, key: &SigningKey) -> Value {
-    let origin = url::Url::parse(&app.state.config.public_url).unwrap().origin().ascii_serialization();
-    let id = scanned["id"].as_str().unwrap();
-    let message = approval_message(id, scanned["nonce"].as_str().unwrap(), &origin, ACTION_SIGN_IN, picked);
-    json!({ "id": id, "shield_id": phone.file.shield_id, "device_key": phone.file.device_key,
-            "match_number": picked, "signature": sign(key, &message) })
-}
 
 /// A desktop that shows a QR code: its browser (holding the binding cookie), the id and the
 /// number to pick.

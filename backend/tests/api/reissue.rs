@@ -15,9 +15,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
-use crate::accounts::{Browser, code_in, last_sms, registered, staff_browser};
-use crate::apply::{PDF, PNG, ZIP, complete_draft, upload};
-use crate::directory::{issue_into, submitted};
+use crate::helpers::browser::{Browser, code_in, last_sms, registered, staff_browser};
+use crate::helpers::issuing::{PDF, PNG, ZIP, complete_draft, issue_into, submitted, upload};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn cert(app: &TestApp, uid: &str) -> certificate::Model {
@@ -225,7 +224,7 @@ async fn a_lost_ukey_is_frozen_at_submission_revoked_on_approval_and_reissued_on
     assert_eq!(mine["phone_masked"].as_str(), Some(masked.as_str()));
 
     // Its invoice, for the reissue price.
-    let (s, v) = b.post(&format!("/api/applications/{rid}/invoice"), crate::request::invoice()).await;
+    let (s, v) = b.post(&format!("/api/applications/{rid}/invoice"), crate::helpers::payment::invoice()).await;
     assert_eq!((s, v["amount_fen"].as_i64()), (StatusCode::OK, Some(5000)), "{v}");
 }
 
@@ -318,7 +317,7 @@ async fn a_scan_to_pay_reissue_is_paid_at_the_catalogue_price_before_submission(
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
-    crate::payment::pay(&app, &mut b, &id).await;
+    crate::helpers::payment::pay(&app, &mut b, &id).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
@@ -353,7 +352,7 @@ async fn a_scan_to_pay_reissue_is_paid_at_the_catalogue_price_before_submission(
         request::Status::Draft
     );
 
-    let order = crate::payment::pay(&app, &mut b, &rid).await;
+    let order = crate::helpers::payment::pay(&app, &mut b, &rid).await;
     assert_eq!(order["amount_fen"].as_i64(), Some(8800));
     let (s, v) = b.post(&submit, json!({})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");

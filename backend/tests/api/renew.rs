@@ -15,9 +15,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use x509_parser::prelude::*;
 
-use crate::accounts::{Browser, last_sms, staff_browser};
-use crate::apply::complete_draft;
-use crate::directory::{issue_into, submitted};
+use crate::helpers::browser::{Browser, last_sms, staff_browser};
+use crate::helpers::issuing::{complete_draft, issue_into, submitted};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn account_id(app: &TestApp, mobile: &str) -> String {
@@ -71,7 +70,7 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(renewals().await, 0);
 
     // Another account does not find it at all.
-    let (mut other, _) = crate::accounts::registered(&app).await;
+    let (mut other, _) = crate::helpers::browser::registered(&app).await;
     assert_eq!(other.get(&format!("/api/renew/{uid}")).await.0, StatusCode::NOT_FOUND);
     let (s, _) = other.post(&format!("/api/renew/{uid}"), json!({ "validity_id": period["id"] })).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -142,7 +141,7 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     let (s, offer) = b.get(&format!("/api/renew/{new_uid}")).await;
     assert_eq!((s, offer["not_open"].as_str()), (StatusCode::OK, Some("too_early")));
     // The challenge phrase chosen when applying still revokes the successor.
-    let revoke = json!({ "challenge_phrase": crate::apply::CHALLENGE_PHRASE, "reason": "key_compromise" });
+    let revoke = json!({ "challenge_phrase": crate::helpers::issuing::CHALLENGE_PHRASE, "reason": "key_compromise" });
     let (s, v) = anyone.post(&format!("/api/public/certificates/{new_uid}/revoke"), revoke).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("revoked")), "{v}");
     let _ = serial;
@@ -195,7 +194,7 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     // A scan-to-pay customer's first certificate.
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
-    crate::payment::pay(&app, &mut b, &id).await;
+    crate::helpers::payment::pay(&app, &mut b, &id).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
@@ -224,11 +223,11 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     assert!(matches!(unpaid, Err(certdesk::error::AppError::Code(certdesk_shared::ErrorCode::PaymentRequired))));
 
     // ② 扫码缴费, with the notification delivered twice: one payment.
-    let order = crate::payment::pay(&app, &mut b, &r.id).await;
+    let order = crate::helpers::payment::pay(&app, &mut b, &r.id).await;
     assert_eq!(order["amount_fen"].as_i64(), Some(two_years.price_fen));
-    crate::payment::replay_notification(&app, &order).await;
+    crate::helpers::payment::replay_notification(&app, &order).await;
     let out_trade_no = order["out_trade_no"].as_str().unwrap();
-    assert_eq!(crate::payment::payments_received(&app, out_trade_no).await, 1);
+    assert_eq!(crate::helpers::payment::payments_received(&app, out_trade_no).await, 1);
 
     let r = renew::submit(db, &app.state.audit_key, &who, &r.id, &meta, in_window(&old)).await.unwrap();
     assert_eq!(r.status, request::Status::Submitted);
@@ -264,6 +263,6 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     assert_eq!(cert(&app, &uid).await.reason, Some(4));
 
     // An invoice can be asked for the renewal, for its price.
-    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), crate::request::invoice()).await;
+    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), crate::helpers::payment::invoice()).await;
     assert_eq!((s, v["amount_fen"].as_i64()), (StatusCode::OK, Some(two_years.price_fen)), "{v}");
 }

@@ -8,17 +8,11 @@ use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, staff_browser};
-use crate::apply::complete_draft;
-use crate::directory::issue_into;
+use crate::helpers::browser::{Browser, staff_browser};
+use crate::helpers::issuing::{complete_draft, issue_into};
+use crate::helpers::payment::invoice;
 use crate::helpers::spawn_app;
 use certdesk_shared::admin::StaffRole;
-
-/// A 发票申请 as a unit fills it in.
-pub fn invoice() -> Value {
-    json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
-            "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" })
-}
 
 /// What the customer sees of their requests, invoices and payments.
 async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Value {
@@ -45,7 +39,7 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     // An issued application, paid by QR code, with its invoice asked for; and a draft.
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
-    crate::payment::pay(&app, &mut b, &id).await;
+    crate::helpers::payment::pay(&app, &mut b, &id).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();

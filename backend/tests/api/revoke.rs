@@ -6,10 +6,9 @@ use certdesk_shared::admin::StaffRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, code_in, last_sms, registered, staff_browser};
-use crate::apply::{PNG, upload};
-use crate::ca::{Files, fetch_crl, openssl_ocsp};
-use crate::directory::{issue_with_key, submitted};
+use crate::helpers::browser::{Browser, code_in, last_sms, registered, staff_browser};
+use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
+use crate::helpers::issuing::{PNG, issue_with_key, submitted, upload};
 use crate::helpers::{TestApp, spawn_app};
 
 fn in_crl(crl: &[u8], serial: &str) -> bool {

@@ -17,7 +17,7 @@ use certdesk::{AppState, Config};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::accounts::{Browser, code_in, code_request, last_sms, new_mobile};
+use crate::helpers::browser::{Browser, code_in, code_request, last_sms, new_mobile};
 use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_app_with, start, test_config};
 
 /// The production client, pointed at `app`'s sandbox as `key_id` with `secret`.
@@ -229,7 +229,7 @@ pub async fn real_gateway(config: &mut Config, sandbox: &TestApp, dir: &std::pat
 async fn production_starts_with_the_real_gateway_and_keeps_no_one_time_code() {
     // The vendor: another server's sandbox, with its own database.
     let vendor = spawn_app().await;
-    let (dir, mut config) = crate::production_mode::production_with_a_ca().await;
+    let (dir, mut config) = crate::helpers::production_with_a_ca().await;
     config.payment_sandbox = false;
     config.smtp_url = Some("smtp://127.0.0.1:1".into());
     let files = tempfile::tempdir().unwrap();

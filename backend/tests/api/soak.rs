@@ -15,11 +15,12 @@ use certdesk_shared::admin::StaffRole;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::accounts::{PASSWORD, registered, staff_browser};
-use crate::apply::complete_draft;
-use crate::directory::issue_into;
-use crate::faults::{Harness, client_from_an_address_of_its_own, database, env_number, random, random_address};
 use crate::helpers::attached;
+use crate::helpers::browser::{PASSWORD, registered, staff_browser};
+use crate::helpers::harness::{
+    Harness, client_from_an_address_of_its_own, database, env_number, random, random_address,
+};
+use crate::helpers::issuing::{complete_draft, issue_into};
 
 /// The server's resident memory, in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -127,8 +128,8 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
     let turn = Arc::new(AtomicUsize::new(0));
     let (cookie, csrf) = (customer.cookie.clone().unwrap(), customer.csrf.clone().unwrap());
     // An OCSP request for the certificate, as OpenSSL makes it.
-    let files = crate::ca::Files { dir: tempfile::tempdir().unwrap() };
-    let issuing = files.write("issuing.pem", &crate::ca::pem("CERTIFICATE", &h.state.ca.issuing.cert_der));
+    let files = crate::helpers::ca::Files { dir: tempfile::tempdir().unwrap() };
+    let issuing = files.write("issuing.pem", &crate::helpers::ca::pem("CERTIFICATE", &h.state.ca.issuing.cert_der));
     let req_file = files.dir.path().join("ocsp.req");
     let made = std::process::Command::new("openssl")
         .args(["ocsp", "-no_nonce", "-issuer"])

@@ -5,9 +5,8 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::accounts::Browser;
-use crate::apply::CHALLENGE_PHRASE;
-use crate::directory::{issue_with_key, submitted};
+use crate::helpers::browser::Browser;
+use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;

@@ -4,89 +4,20 @@
 //! replaces the secret (issue 17).
 
 use base64::Engine;
-use certdesk_shared::agent::{UNLOCK_KEY_LEN, unlock_signed_bytes};
+use certdesk_shared::agent::UNLOCK_KEY_LEN;
 use certdesk_shared::seal;
-use p256::ecdsa::signature::Signer;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::accounts::{Browser, send_code};
-use crate::directory::{issue_into, submitted, try_issue_into};
+use crate::helpers::browser::{Browser, send_code};
+use crate::helpers::issuing::{issue_into, submitted, try_issue_into};
+use crate::helpers::token::{B64, Token, start, unlock, unlock_public};
 use crate::helpers::{TestApp, spawn_app};
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A new minute for the SMS resend limit, so one test can ask for several codes.
 async fn next_minute(app: &TestApp) {
     app.state.db.execute_unprepared("DELETE FROM throttle WHERE bucket LIKE 'code:%'").await.unwrap();
-}
-
-/// A personalised token as the agent drives it: its unlock key (which never leaves it), its
-/// current secret, and the sealed copy personalisation left on it.
-struct Token {
-    medium: String,
-    unlock_key: p256::SecretKey,
-    secret: Vec<u8>,
-    sealed: Option<Vec<u8>>,
-}
-
-fn unlock_public(key: &p256::SecretKey) -> Vec<u8> {
-    seal::public_bytes(&key.public_key())
-}
-
-impl Token {
-    fn personalised(portal: &p256::PublicKey, medium: &str) -> Token {
-        let unlock_key = seal::new_key();
-        let secret = b"3f9a1c0d77e2b845".to_vec();
-        let sealed = seal::seal(portal, medium.as_bytes(), &[unlock_public(&unlock_key), secret.clone()].concat());
-        Token { medium: medium.into(), unlock_key, secret, sealed }
-    }
-
-    /// What the agent sends for `challenge`: the next secret sealed to the portal, a
-    /// one-time key, all signed by the token. Returns the request and the next secret.
-    fn request(&self, portal: &p256::PublicKey, challenge: &[u8], agent: &p256::SecretKey) -> (Value, Vec<u8>) {
-        let next = seal::random_bytes(16);
-        let next_sealed =
-            seal::seal(portal, self.medium.as_bytes(), &[unlock_public(&self.unlock_key), next.clone()].concat())
-                .unwrap();
-        (self.signed(challenge, agent, &next_sealed, &self.unlock_key), next)
-    }
-
-    fn signed(&self, challenge: &[u8], agent: &p256::SecretKey, next_sealed: &[u8], signer: &p256::SecretKey) -> Value {
-        let agent_key = seal::public_bytes(&agent.public_key());
-        let message = unlock_signed_bytes(&self.medium, challenge, &agent_key, next_sealed);
-        let signature: p256::ecdsa::DerSignature = p256::ecdsa::SigningKey::from(signer).sign(&message);
-        json!({
-            "medium_no": self.medium,
-            "sealed_secret": self.sealed.as_ref().map(|s| B64.encode(s)),
-            "next_sealed_secret": B64.encode(next_sealed),
-            "agent_key": B64.encode(agent_key),
-            "signature": B64.encode(signature.as_bytes()),
-        })
-    }
-}
-
-/// `POST /api/tokens/unlock/start`: (challenge id, challenge bytes, the portal's key).
-async fn start(b: &mut Browser<'_>) -> (String, Vec<u8>, p256::PublicKey) {
-    let (s, v) = b.post("/api/tokens/unlock/start", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let portal = seal::public_from_bytes(&B64.decode(v["portal_key"].as_str().unwrap()).unwrap()).unwrap();
-    (v["challenge_id"].as_str().unwrap().to_owned(), B64.decode(v["challenge"].as_str().unwrap()).unwrap(), portal)
-}
-
-async fn unlock(
-    b: &mut Browser<'_>,
-    mobile: &str,
-    code: &str,
-    challenge_id: &str,
-    request: &Value,
-) -> (StatusCode, Value) {
-    b.post(
-        "/api/tokens/unlock",
-        json!({ "mobile": mobile, "code": code, "challenge_id": challenge_id, "request": request }),
-    )
-    .await
 }
 
 fn refused(s: StatusCode, v: &Value) {
@@ -257,21 +188,4 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
         .unwrap();
     assert_eq!(spent, 2, "the personalisation blob and the first next secret");
     let _ = UNLOCK_KEY_LEN;
-}
-
-/// One whole 证书解锁 of a freshly personalised token `medium` with `mobile` and its `code`
-/// (for the other operations' tests: 经办人变更 moves the phone that opens it).
-pub async fn attempt(
-    app: &TestApp,
-    page: &mut Browser<'_>,
-    medium: &str,
-    mobile: &str,
-    code: &str,
-) -> (StatusCode, Value) {
-    let (_, v) = Browser::new(app).get("/api/tokens/unlock-key").await;
-    let portal = seal::public_from_bytes(&B64.decode(v["public_key"].as_str().unwrap()).unwrap()).unwrap();
-    let token = Token::personalised(&portal, medium);
-    let (challenge_id, challenge, _) = start(page).await;
-    let (request, _) = token.request(&portal, &challenge, &seal::new_key());
-    unlock(page, mobile, code, &challenge_id, &request).await
 }

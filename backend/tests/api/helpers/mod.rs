@@ -1,4 +1,29 @@
-//! `spawn_app()`: a real server on port 0 with a fresh database and a small built app.
+//! The test toolkit of the API suite. This module starts servers: `spawn_app()`, a real
+//! server on port 0 with a fresh database and a small built app, its variants and the test
+//! configuration. The submodules hold what more than one feature module uses:
+//! - [`browser`]: a [`browser::Browser`] with its session and CSRF token, registered customers,
+//!   staff sessions, SMS codes, captchas and sign-in;
+//! - [`issuing`]: the application wizard (a complete draft, uploads, a holder's draft),
+//!   submission, approval and issuance into a fresh key;
+//! - [`ca`]: the CA seen from outside: CSRs, PEM (one implementation, the production one),
+//!   OpenSSL's verify and OCSP, CRLs;
+//! - [`payment`]: paying with WeChat Pay on the sandbox page, its notifications, an invoice;
+//! - [`shield`]: the mobile-shield phone app; [`token`]: a hardware token's unlock;
+//! - [`mail`]: a real SMTP server and the messages it received;
+//! - [`postgres`]: a PostgreSQL cluster of a test's own; [`harness`]: real `certdesk`
+//!   binaries under a mixed load, for the fault and soak tests.
+//!
+//! Feature modules import from here only, never from each other.
+
+pub mod browser;
+pub mod ca;
+pub mod harness;
+pub mod issuing;
+pub mod mail;
+pub mod payment;
+pub mod postgres;
+pub mod shield;
+pub mod token;
 
 use std::net::SocketAddr;
 
@@ -134,51 +159,13 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-/// A real SMTP server (aiosmtpd from the tools venv) on a free loopback port, writing what it
-/// receives into a maildir; killed on drop.
-pub struct SmtpServer {
-    pub port: u16,
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    pub async fn start() -> SmtpServer {
-        let bin = std::env::var("PKILINT_BIN")
-            .unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
-        let python = std::path::Path::new(&bin).join("python");
-        assert!(python.exists(), "the tools venv is missing in {bin}: run `cargo xtask test`");
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("mail"))
-            .spawn()
-            .expect("aiosmtpd (pip install aiosmtpd into the tools venv)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        SmtpServer { port, child, dir }
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every message received so far, raw.
-    pub fn received(&self) -> Vec<String> {
-        let new = self.dir.path().join("mail/new");
-        let Ok(entries) = std::fs::read_dir(new) else { return Vec::new() };
-        entries.map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned()).collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The test configuration in production mode, over a database whose CA the development
+/// ceremony made (so the CA check passes and the sandbox check is the one left).
+pub async fn production_with_a_ca() -> (tempfile::TempDir, Config) {
+    let (dir, config) = test_config().await;
+    drop(AppState::new(config.clone()).await.expect("development start makes the CA"));
+    let mut config = config;
+    config.dev = false;
+    config.insecure_captcha_echo = false;
+    (dir, config)
 }

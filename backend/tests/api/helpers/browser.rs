@@ -1,0 +1,189 @@
+//! A browser with its session, and the accounts behind it: registered customers, staff
+//! sessions, SMS codes, captchas, sign-in and stored security keys.
+
+use certdesk::domain::{ClientMeta, session};
+use certdesk::entity::outbox_message;
+use certdesk_shared::account::AGREEMENT_VERSION;
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+pub const ID_NUMBER: &str = "11010519491231002X";
+pub const CREDIT_CODE: &str = "91350100M000100Y43";
+pub const PASSWORD: &str = "blue harbour lantern 42";
+
+/// A browser: keeps the session cookie and the CSRF token.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookie: None, csrf: None }
+    }
+
+    pub async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.app.client.request(method, self.app.url(path));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        if let Some(set) = res.headers().get("set-cookie") {
+            let set = set.to_str().unwrap();
+            assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        let text = res.text().await.unwrap();
+        let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        if let Some(t) = v.get("csrf_token").and_then(|t| t.as_str()) {
+            self.csrf = Some(t.to_owned());
+        }
+        (status, v)
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+}
+
+/// A phone number no other test uses.
+pub fn new_mobile() -> String {
+    format!("139{:08}", rand_u32() % 100_000_000)
+}
+
+fn rand_u32() -> u32 {
+    u32::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..4].try_into().unwrap())
+}
+
+/// The last SMS sent to a phone (from the sandbox gateway's outbox).
+pub async fn last_sms(app: &TestApp, mobile: &str) -> Option<outbox_message::Model> {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::Recipient.eq(mobile))
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+pub fn code_in(body: &str) -> String {
+    let start = body.find("验证码：").expect("a code in the message") + "验证码：".len();
+    body[start..].chars().take(6).collect()
+}
+
+/// `POST /api/codes`'s body, with a fresh captcha answered through the test-only echo.
+pub async fn code_request(app: &TestApp, mobile: &str, purpose: &str) -> Value {
+    let (captcha_id, captcha_answer) = captcha(app).await;
+    json!({ "mobile": mobile, "purpose": purpose, "captcha_id": captcha_id, "captcha_answer": captcha_answer })
+}
+
+pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
+    let body = code_request(b.app, mobile, purpose).await;
+    let (status, v) = b.post("/api/codes", body).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["resend_after_secs"], 60);
+    code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
+}
+
+pub fn registration(mobile: &str, code: &str) -> Value {
+    json!({
+        "kind": "enterprise",
+        "org_name": "天津滨海测试有限公司",
+        "credit_code": CREDIT_CODE,
+        "name": "张三",
+        "id_number": ID_NUMBER,
+        "mobile": mobile,
+        "email": "zhangsan@example.com",
+        "password": PASSWORD,
+        "code": code,
+        "agreement_version": AGREEMENT_VERSION,
+    })
+}
+
+/// Registers a new enterprise account; the browser is signed in afterwards.
+pub async fn registered(app: &TestApp) -> (Browser<'_>, String) {
+    let mut b = Browser::new(app);
+    let mobile = new_mobile();
+    let code = send_code(&mut b, &mobile, "register").await;
+    let (status, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    (b, mobile)
+}
+
+/// A captcha and, through the test-only echo, its answer.
+pub async fn captcha(app: &TestApp) -> (String, String) {
+    let res = app.client.get(app.url("/api/captcha")).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let answer = res.headers()["x-captcha-answer"].to_str().unwrap().to_owned();
+    let v: Value = res.json().await.unwrap();
+    let svg = v["svg"].as_str().unwrap();
+    assert!(svg.starts_with("<svg") && !svg.contains("<text"));
+    (v["id"].as_str().unwrap().to_owned(), answer)
+}
+
+pub async fn sign_in(b: &mut Browser<'_>, mobile: &str, password: &str) -> (StatusCode, Value) {
+    let (id, answer) = captcha(b.app).await;
+    b.post(
+        "/api/sign-in",
+        json!({ "mobile": mobile, "password": password, "captcha_id": id, "captcha_answer": answer.to_lowercase(), "agreed": true }),
+    )
+    .await
+}
+
+/// Used by the admin tests: a staff session without the WebAuthn ceremony (the browser tests
+/// do the ceremony with a virtual authenticator).
+pub async fn staff_browser<'a>(app: &'a TestApp, role: certdesk_shared::admin::StaffRole) -> (Browser<'a>, String) {
+    let name = format!("s{}", rand_u32());
+    let meta = ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
+    let (staff, _) = certdesk::domain::staff::create(
+        &app.state.db,
+        &app.state.audit_key,
+        certdesk::domain::audit::SYSTEM,
+        &name,
+        "测试员工",
+        role,
+        None,
+        &meta,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (value, row) =
+        session::start(&app.state.db, session::Kind::Staff, &staff.id, "test", &meta, Utc::now()).await.unwrap();
+    let b = Browser { app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
+    (b, staff.id)
+}
+
+/// A security key row for any owner, stored directly (its passkey is not a real one).
+pub async fn stored_key_for(app: &TestApp, owner_kind: &str, owner_id: &str, name: &str) -> String {
+    let key = certdesk::entity::webauthn_credential::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        owner_kind: Set(owner_kind.into()),
+        owner_id: Set(owner_id.into()),
+        credential_id: Set(format!("cred-{owner_id}-{name}")),
+        passkey: Set("{}".into()),
+        name: Set(name.into()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    key.id
+}
