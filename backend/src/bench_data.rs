@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use certdesk_shared::Named;
 use certdesk_shared::dashboard::ChartKind;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 

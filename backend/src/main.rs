@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use certdesk_shared::Named;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 

@@ -3,6 +3,7 @@
 //! password (seed 004 §2.3) and the user centre (seed 003 §1.3.5).
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::FieldError;
 use crate::validate::{
@@ -19,19 +20,7 @@ pub const CODE_RESEND_SECS: u32 = 60;
 pub const CODE_TTL_SECS: u32 = 300;
 
 /// The three account types of seed 003 §1.2.2.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AccountKind {
@@ -45,15 +34,6 @@ pub enum AccountKind {
 
 impl AccountKind {
     pub const ALL: [AccountKind; 3] = [AccountKind::Enterprise, AccountKind::Personal, AccountKind::Department];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<AccountKind> {
-        s.parse().ok()
-    }
-
     /// Enterprise and department accounts name their organisation.
     pub fn has_organisation(self) -> bool {
         !matches!(self, AccountKind::Personal)
@@ -66,19 +46,7 @@ impl AccountKind {
 }
 
 /// What a one-time code may be used for; a code sent for one purpose is refused for another.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CodePurpose {
@@ -100,10 +68,6 @@ pub enum CodePurpose {
 }
 
 impl CodePurpose {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Sent to a certificate's phone of record for its signed-in holder, never to a phone
     /// typed into a public form.
     pub fn for_certificate(self) -> bool {

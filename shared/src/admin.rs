@@ -2,21 +2,10 @@
 //! the sandbox gateway and the audit trail.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// Staff roles. A role grants a fixed set of permissions; see the server's `Permission`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum StaffRole {
@@ -33,14 +22,6 @@ pub enum StaffRole {
 impl StaffRole {
     pub const ALL: [StaffRole; 4] =
         [StaffRole::Reviewer, StaffRole::CustomerService, StaffRole::Finance, StaffRole::Administrator];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<StaffRole> {
-        s.parse().ok()
-    }
 }
 
 /// A staff member as the admin area shows them.

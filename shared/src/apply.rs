@@ -3,25 +3,15 @@
 //! the acceptance number and the download authorization code (seed 002).
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::FieldError;
+use crate::Named;
 use crate::certificate::CertificateProfile;
 use crate::validate::{CreditCode, Email, IdCardNumber, IdDocument, Mobile, OrgName, PersonName, ValidationError};
 
 /// Where the certificate's key lives.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Medium {
@@ -35,13 +25,6 @@ pub enum Medium {
 
 impl Medium {
     pub const ALL: [Medium; 3] = [Medium::Ukey, Medium::PcShield, Medium::MobileShield];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<Medium> {
-        s.parse().ok()
-    }
-
     /// The medium a token the agent sees is (a mobile shield lives in its phone app, never
     /// behind the agent).
     pub fn of_token(kind: crate::agent::TokenKind) -> Medium {
@@ -54,19 +37,7 @@ impl Medium {
 
 /// How a customer pays: scan a QR code per application, or the enterprise's monthly
 /// statement (大客户统一结算), which skips step ⑥.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum BillingMode {
@@ -76,31 +47,10 @@ pub enum BillingMode {
 
 impl BillingMode {
     pub const ALL: [BillingMode; 2] = [BillingMode::ScanToPay, BillingMode::Settlement];
-
-    /// The stored and wire code (its serde form).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<BillingMode> {
-        s.parse().ok()
-    }
 }
 
 /// A document the wizard's step ③ asks for.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum DocumentKind {
@@ -127,13 +77,6 @@ impl DocumentKind {
     /// The documents a certificate type may require of a 新办 (the catalogue's choice).
     pub const FOR_APPLY: [DocumentKind; 3] =
         [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<DocumentKind> {
-        s.parse().ok()
-    }
     /// Archives for "other", pictures or PDF for the rest.
     pub fn accepts(self, f: FileType) -> bool {
         match self {
@@ -875,7 +818,7 @@ mod tests {
         assert_eq!(fields(legal.check_for(CertificateProfile::LegalSign)), ["org_name:subject_name_length"]);
         assert_eq!(legal.holder.common_name(), "王五");
         for p in CertificateProfile::ALL {
-            let want = match p.code().split('_').next() {
+            let want = match p.as_str().split('_').next() {
                 Some("org") => HolderKind::Organisation,
                 Some("legal") => HolderKind::LegalPerson,
                 _ => HolderKind::Person,

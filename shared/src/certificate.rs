@@ -1,6 +1,7 @@
 //! Certificates on the wire: the profiles the CA issues and the RFC 5280 revocation reasons.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// The most characters of a name in a certificate's subject: RFC 5280's upper bounds for
 /// commonName (`ub-common-name`) and organizationName (`ub-organization-name`).
@@ -10,19 +11,7 @@ pub const SUBJECT_PLACE_MAX: usize = 128;
 
 /// What kind of certificate, as users buy them. Chinese CAs issue each as a pair: a signing
 /// certificate and an encryption certificate (双证书).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CertificateProfile {
@@ -49,14 +38,6 @@ impl CertificateProfile {
         CertificateProfile::PersonalSign,
         CertificateProfile::PersonalEnc,
     ];
-
-    pub fn code(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        code.parse().ok()
-    }
 
     /// The encryption half of a dual pair.
     pub fn is_encryption(self) -> bool {
@@ -123,12 +104,13 @@ impl RevocationReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
 
     #[test]
     fn profile_codes_round_trip() {
         for p in CertificateProfile::ALL {
-            assert_eq!(CertificateProfile::from_code(p.code()), Some(p));
-            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.code()));
+            assert_eq!(CertificateProfile::parse(p.as_str()), Some(p));
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.as_str()));
         }
         assert_eq!(CertificateProfile::ALL.iter().filter(|p| p.is_encryption()).count(), 3);
         for p in CertificateProfile::ALL {

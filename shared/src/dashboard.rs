@@ -4,6 +4,7 @@
 //! monthly statement's are.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::admin::{Permission, StaffRole};
 use crate::certificate::RevocationReason;
@@ -19,19 +20,7 @@ pub const EXPIRY_HORIZON_DAYS: i64 = 90;
 pub const WEEKS: usize = 13;
 
 /// One chart of the dashboard.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ChartKind {
@@ -56,11 +45,6 @@ impl ChartKind {
         ChartKind::ExpiringPerWeek,
         ChartKind::RevocationsPerDay,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// The permission whose work the chart shows; `None`: every member's (the day's requests).
     pub fn permission(self) -> Option<Permission> {
         match self {

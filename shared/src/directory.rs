@@ -3,6 +3,7 @@
 //! (注销公告) and the progress lookup (查询服务). Contact data leaves the server masked.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::certificate::{CertificateProfile, RevocationReason};
 use crate::request::RequestStatus;
@@ -10,18 +11,7 @@ use crate::validate::ValidationError;
 
 /// "Search for IDs that are": the status filter of a search.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Default,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -44,15 +34,6 @@ impl StatusFilter {
         StatusFilter::Pending,
         StatusFilter::Approved,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<StatusFilter> {
-        s.parse().ok()
-    }
-
     /// Whether a result with `status` passes this filter.
     pub fn admits(self, status: PublicStatus) -> bool {
         match self {
@@ -287,6 +268,7 @@ pub fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
 
     #[test]
     fn filters_admit_their_statuses() {

@@ -7,22 +7,12 @@
 //! `POST /api/admin/certificates/{uid}/freeze`, `POST /api/admin/certificates/{uid}/unfreeze`.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::OtpCode;
 
 /// Who froze a certificate.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum FrozenBy {
@@ -30,15 +20,6 @@ pub enum FrozenBy {
     Holder,
     /// The CA's staff: only staff unfreeze it.
     Staff,
-}
-
-impl FrozenBy {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<FrozenBy> {
-        s.parse().ok()
-    }
 }
 
 /// `POST /api/my-certificates/{uid}/unfreeze`: the code sent to the phone of record

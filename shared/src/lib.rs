@@ -39,6 +39,20 @@ pub use validate::{
 /// Default TCP port of the local token agent (证书助手) on 127.0.0.1.
 pub const AGENT_DEFAULT_PORT: u16 = 17530;
 
+/// The one name of an enum's value on the wire and in the database: its serde name, derived by
+/// strum (`IntoStaticStr`, `EnumString`, `VariantArray`, snake_case); the `wire_names` test
+/// checks that both agree.
+pub trait Named: Sized + Copy + Into<&'static str> + std::str::FromStr + strum::VariantArray {
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
+    fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
+}
+
+impl<T: Copy + Into<&'static str> + std::str::FromStr + strum::VariantArray> Named for T {}
+
 /// Every enum that strum names (`as_str`/`code` and `parse`/`from_code`) goes by the same
 /// name on the wire (serde) and in the database, and reads back as itself.
 #[cfg(test)]

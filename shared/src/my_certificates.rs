@@ -3,6 +3,7 @@
 //! `GET /api/my-certificates` and `GET /api/my-certificates/{uid}`.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::account::CodePurpose;
 use crate::certificate::CertificateProfile;
@@ -23,19 +24,7 @@ pub enum MyCertificateStatus {
 }
 
 /// The three tabs of 我的证书: 有效的证书, 冻结的证书, 失效的证书.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum MyCertificatesTab {
@@ -47,15 +36,6 @@ pub enum MyCertificatesTab {
 impl MyCertificatesTab {
     pub const ALL: [MyCertificatesTab; 3] =
         [MyCertificatesTab::Valid, MyCertificatesTab::Frozen, MyCertificatesTab::Invalid];
-
-    /// Its name in the page's address (`?tab=`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
 }
 
 impl MyCertificateStatus {
@@ -154,6 +134,7 @@ impl MyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
 
     #[test]
     fn each_status_has_its_tab() {

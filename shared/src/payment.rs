@@ -3,20 +3,9 @@
 //! the wizard polls until the provider's notification has been recorded.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PaymentStatus {
@@ -32,28 +21,10 @@ pub enum PaymentStatus {
 impl PaymentStatus {
     pub const ALL: [PaymentStatus; 4] =
         [PaymentStatus::NotPaid, PaymentStatus::Paid, PaymentStatus::Closed, PaymentStatus::Expired];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<PaymentStatus> {
-        s.parse().ok()
-    }
 }
 
 /// The way a customer pays by scanning on step ⑥ (seed 004 offers both, seed 002 支付宝).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PayWay {
@@ -65,12 +36,6 @@ pub enum PayWay {
 
 impl PayWay {
     pub const ALL: [PayWay; 2] = [PayWay::Wechat, PayWay::Alipay];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<PayWay> {
-        s.parse().ok()
-    }
 }
 
 /// `POST /api/applications/{id}/payment`: a QR order in the chosen way. Without a way, the

@@ -10,23 +10,12 @@
 //! Payment is a separate fact that `submit` requires, not a status.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::apply::{BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentView, FieldReason, OperatorInfo};
 
 /// The kind of business a request is (业务类型).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RequestKind {
@@ -53,12 +42,6 @@ impl RequestKind {
         RequestKind::Reissue,
         RequestKind::Revoke,
     ];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<RequestKind> {
-        s.parse().ok()
-    }
     /// The name customers and staff know (业务类型), in Chinese as printed on forms.
     pub fn name_zh(self) -> &'static str {
         match self {
@@ -78,19 +61,7 @@ pub fn apply_kind() -> RequestKind {
 }
 
 /// Where a request stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RequestStatus {
@@ -118,12 +89,6 @@ impl RequestStatus {
         RequestStatus::Done,
         RequestStatus::Withdrawn,
     ];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<RequestStatus> {
-        s.parse().ok()
-    }
     /// The customer may edit it (a draft, or a rejected request being fixed).
     pub fn editable(self) -> bool {
         matches!(self, RequestStatus::Draft | RequestStatus::Rejected)
@@ -195,6 +160,7 @@ pub struct RequestView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
 
     #[test]
     fn codes_round_trip_and_match_serde() {

@@ -19,6 +19,7 @@
 //! - **Lost phone.** A disabled shield's secret is never released again.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::OtpCode;
 
@@ -29,19 +30,7 @@ pub const PIN_TRIES: u32 = 10;
 pub const APP_PATH: &str = "/m";
 
 /// A shield's state on the server.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ShieldState {
@@ -55,12 +44,6 @@ pub enum ShieldState {
 
 impl ShieldState {
     pub const ALL: [ShieldState; 3] = [ShieldState::Active, ShieldState::Locked, ShieldState::Disabled];
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<ShieldState> {
-        s.parse().ok()
-    }
 }
 
 /// `POST /api/shield/enrol`: 远程下载 into the app. The acceptance number and authorization

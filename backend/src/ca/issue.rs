@@ -15,6 +15,7 @@ use x509_parser::prelude::*;
 use super::{CaService, asn1, profile, random_serial, to_offset};
 use crate::entity::certificate;
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// The largest CSR accepted (a 16k-bit RSA CSR is about 3 KB).
 pub const MAX_CSR_BYTES: usize = 64 * 1024;
@@ -469,7 +470,7 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
         uid: Set(uid.clone()),
         ca_id: Set(ca.issuing.id),
         serial: Set(serial_hex.clone()),
-        profile: Set(req.profile.code().to_owned()),
+        profile: Set(req.profile.as_str().to_owned()),
         subject: Set(req.common_name.clone()),
         not_before: Set(not_before),
         not_after: Set(not_after),

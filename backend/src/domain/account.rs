@@ -15,6 +15,7 @@ use super::{ClientMeta, captcha, codes, password, throttle};
 use crate::entity::account;
 use crate::error::AppError;
 use crate::notify::{Notifier, Template};
+use certdesk_shared::Named;
 
 fn field(field: &str, error: ValidationError) -> AppError {
     AppError::Validation(vec![FieldError { field: field.into(), error }])

@@ -25,6 +25,7 @@ use super::{ClientMeta, exec, invalid, new_id};
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, catalogue_validity, request_document};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// Review promise: 5 working days (提交审核后…在5个工作日内对材料进行审核).
 pub const REVIEW_WORKING_DAYS: i64 = 5;
@@ -173,7 +174,7 @@ pub async fn save_step(
             let profile = catalogue_type::Entity::find_by_id(type_id.clone())
                 .one(db)
                 .await?
-                .and_then(|t| CertificateProfile::from_code(&t.profile))
+                .and_then(|t| CertificateProfile::parse(&t.profile))
                 .ok_or(ErrorCode::StepMissing)?;
             invalid(info.check_for(profile))?;
             let v = catalogue_validity::Entity::find_by_id(info.validity_id.clone())

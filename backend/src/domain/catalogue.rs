@@ -19,6 +19,7 @@ use super::request::billing_of;
 use super::{already_exists, exec, invalid, new_id};
 use crate::entity::{account, catalogue_project, catalogue_type, catalogue_validity};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// The demo catalogue written on first start: project "RA测试专用" with the three types of
 /// the seeds, every medium, one to three years.
@@ -54,7 +55,7 @@ pub async fn seed_catalogue(db: &(impl ConnectionTrait + TransactionTrait)) -> R
             id: Set(id.into()),
             project_id: Set(project.into()),
             name: Set(name.into()),
-            profile: Set(profile.code().into()),
+            profile: Set(profile.as_str().into()),
             media: Set("ukey,pc_shield,mobile_shield".into()),
             documents: Set(docs.into()),
             position: Set(i as i32),
@@ -84,7 +85,7 @@ fn type_view(t: &catalogue_type::Model, validity: &[catalogue_validity::Model]) 
         id: t.id.clone(),
         name: t.name.clone(),
         // Written only from `CertificateProfile::code`.
-        profile: CertificateProfile::from_code(&t.profile).unwrap_or(CertificateProfile::OrgSign),
+        profile: CertificateProfile::parse(&t.profile).unwrap_or(CertificateProfile::OrgSign),
         media: t.media.split(',').filter_map(Medium::parse).collect(),
         validity: validity
             .iter()
@@ -264,7 +265,7 @@ pub async fn add_type(
         id: new_id(),
         project_id: project.id,
         name: s.name.clone(),
-        profile: new.profile.code().into(),
+        profile: new.profile.as_str().into(),
         media: s.media_codes(),
         documents: s.document_codes(),
         position,

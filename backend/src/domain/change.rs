@@ -37,6 +37,7 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, certificate, certificate_contact, request_document};
 use crate::error::AppError;
 use crate::notify::Notifier;
+use certdesk_shared::Named;
 
 /// The statuses of a request still under way (the partial unique index's).
 const OPEN: [Status; 6] =
@@ -82,7 +83,7 @@ pub fn closed(cert: &certificate::Model, kind: Kind, now: DateTime<Utc>) -> Opti
     if cert.status != VALID || cert.not_after <= now {
         return Some(ChangeClosed::NotValid);
     }
-    let personal = CertificateProfile::from_code(&cert.profile).is_none_or(|p| HolderKind::of(p) == HolderKind::Person);
+    let personal = CertificateProfile::parse(&cert.profile).is_none_or(|p| HolderKind::of(p) == HolderKind::Person);
     (kind == Kind::Change && personal).then_some(ChangeClosed::Personal)
 }
 
@@ -147,7 +148,7 @@ pub async fn offer(
     Ok(ChangeOffer {
         certificate_uid: cert.uid.clone(),
         common_name: cert.subject.clone(),
-        profile: CertificateProfile::from_code(&cert.profile).ok_or(ErrorCode::NotFound)?,
+        profile: CertificateProfile::parse(&cert.profile).ok_or(ErrorCode::NotFound)?,
         type_name: t.name.clone(),
         serial: cert.serial.to_uppercase(),
         not_after: cert.not_after.to_rfc3339(),
@@ -275,7 +276,7 @@ pub async fn save_holder(
     }
     let uid = r.from_certificate_uid.clone().unwrap_or_default();
     let (cert, _) = own_certificate(db, account_id, &uid).await?;
-    let profile = CertificateProfile::from_code(&cert.profile).ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::parse(&cert.profile).ok_or(ErrorCode::NotFound)?;
     let (old, _) = current(db, &uid).await?;
     let old = old.ok_or(ErrorCode::StepMissing)?;
     let info = CertificateInfo { holder, ..old };
@@ -466,7 +467,7 @@ pub async fn issue(
     if old.status != VALID {
         return Err(ErrorCode::CertificateNotValid.into());
     }
-    let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::parse(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
         return Ok(same);

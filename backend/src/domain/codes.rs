@@ -13,6 +13,7 @@ use super::{ClientMeta, exec, new_id, query_one, sha256_hex, throttle};
 use crate::entity::{account, one_time_code};
 use crate::error::AppError;
 use crate::notify::{Notifier, SmsError, Template};
+use certdesk_shared::Named;
 
 pub const MAX_TRIES: i32 = 5;
 pub const PER_PHONE_PER_HOUR: i64 = 5;

@@ -23,6 +23,7 @@ use crate::BEIJING;
 use crate::entity::request::{Kind, Status};
 use crate::entity::staff as staff_entity;
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// The member's charts, as of `now`; none for a disabled member or an unknown role.
 pub async fn dashboard(

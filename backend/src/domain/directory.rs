@@ -20,6 +20,7 @@ use super::throttle::{self, Counters};
 use crate::ca::revoke::{HOLD, REVOKED, VALID};
 use crate::entity::{certificate, request};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// Public lookups per address: 60 a minute (a person searching never gets near it; a
 /// crawler walking the directory does).
@@ -127,7 +128,7 @@ fn hit_of_certificate(r: &QueryResult, now: DateTime<Utc>) -> Result<SearchHit, 
         name: r.try_get("", "name")?,
         email: email.as_deref().map(mask_email),
         status: certificate_status(&status, not_after, now),
-        profile: CertificateProfile::from_code(&profile),
+        profile: CertificateProfile::parse(&profile),
         not_before: Some(not_before.to_rfc3339()),
         not_after: Some(not_after.to_rfc3339()),
     })
@@ -163,7 +164,7 @@ pub(crate) fn detail_of(c: &certificate::Model, now: DateTime<Utc>) -> Certifica
         name: c.subject.clone(),
         email: c.email.as_deref().map(mask_email),
         status: certificate_status(&c.status, c.not_after, now),
-        profile: CertificateProfile::from_code(&c.profile),
+        profile: CertificateProfile::parse(&c.profile),
         subject,
         serial: c.serial.clone(),
         not_before: c.not_before.to_rfc3339(),

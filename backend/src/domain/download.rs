@@ -18,6 +18,7 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{catalogue_type, catalogue_validity};
 use crate::error::AppError;
 use crate::group_commit::GroupCommit;
+use certdesk_shared::Named;
 
 /// An approved 新办 named by its acceptance number and download authorization code, with
 /// what its certificate will be: the token download and the mobile shield's enrolment both
@@ -61,7 +62,7 @@ pub(crate) async fn authorized_download(
         .one(db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let profile = CertificateProfile::from_code(&t.profile).ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::parse(&t.profile).ok_or(ErrorCode::NotFound)?;
     let info: CertificateInfo = parse(&app.certificate_info).ok_or(ErrorCode::StepMissing)?;
     let years = catalogue_validity::Entity::find_by_id(info.validity_id.clone()).one(db).await?.map_or(1, |v| v.years);
     Ok(Authorized { app, profile, info, years })

@@ -23,6 +23,7 @@ use crate::ca::CaService;
 use crate::ca::revoke::{HOLD, REVOKED};
 use crate::entity::{certificate, staff};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// The change of status and who made it, with its audit row, in one transaction.
 #[allow(clippy::too_many_arguments)]

@@ -34,6 +34,7 @@ use crate::entity::mobile_shield::{self, State};
 use crate::entity::{certificate, request};
 use crate::error::AppError;
 use crate::notify::Notifier;
+use certdesk_shared::Named;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

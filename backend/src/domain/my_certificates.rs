@@ -15,6 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use crate::ca::revoke::{HOLD, REVOKED};
 use crate::entity::{catalogue_type, certificate, request};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 /// A certificate and what the account's request for it says.
 pub struct Holding {
@@ -175,7 +176,7 @@ fn view(h: &Holding, type_name: Option<String>, phone_masked: String, now: DateT
             common_name: if s.common_name.is_empty() { c.subject.clone() } else { s.common_name },
             organisation: s.organisation,
             type_name,
-            profile: CertificateProfile::from_code(&c.profile),
+            profile: CertificateProfile::parse(&c.profile),
             country: s.country,
             province: s.province,
             city: s.city,

@@ -19,6 +19,7 @@ use crate::entity::request::Status;
 use crate::entity::{payment_order, request};
 use crate::error::AppError;
 use crate::payment::{NewOrder, PayError, PaymentProvider, Payments, TradeResult};
+use certdesk_shared::Named;
 
 /// WeChat Pay's default: an unpaid Native order lapses after two hours.
 pub const ORDER_TTL: Duration = Duration::hours(2);

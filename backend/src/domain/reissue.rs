@@ -39,6 +39,7 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, certificate, request_document};
 use crate::error::AppError;
 use crate::notify::Notifier;
+use certdesk_shared::Named;
 
 /// What a reissue request records in its payload.
 pub fn details(r: &request::Model) -> Option<ReissueDetails> {
@@ -138,7 +139,7 @@ pub async fn offer(
     Ok(ReissueOffer {
         certificate_uid: cert.uid.clone(),
         common_name: cert.subject.clone(),
-        profile: CertificateProfile::from_code(&cert.profile).ok_or(ErrorCode::NotFound)?,
+        profile: CertificateProfile::parse(&cert.profile).ok_or(ErrorCode::NotFound)?,
         type_name: t.name.clone(),
         status: super::my_certificates::status(&cert, now),
         medium: produced_by.medium.as_deref().and_then(Medium::parse),
@@ -488,7 +489,7 @@ pub async fn issue(
     if taken.is_some() {
         return Err(ErrorCode::MediumTaken.into());
     }
-    let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::parse(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, Some(m), now).await? {
         return Ok(same);

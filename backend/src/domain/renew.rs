@@ -30,6 +30,7 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, catalogue_type, catalogue_validity, certificate};
 use crate::error::AppError;
 use crate::notify::Notifier;
+use certdesk_shared::Named;
 
 /// The account's own certificate; anyone else's is "not found". A certificate belongs to the
 /// account whose request produced it (a 新办, or a renewal of one of its certificates).
@@ -134,7 +135,7 @@ pub async fn offer(
     Ok(RenewalOffer {
         certificate_uid: cert.uid.clone(),
         common_name: cert.subject.clone(),
-        profile: CertificateProfile::from_code(&cert.profile).ok_or(ErrorCode::NotFound)?,
+        profile: CertificateProfile::parse(&cert.profile).ok_or(ErrorCode::NotFound)?,
         type_name: t.name.clone(),
         medium: produced_by.medium.as_deref().and_then(Medium::parse),
         medium_no: cert.medium_no.clone(),
@@ -283,7 +284,7 @@ pub async fn issue(
     if old.status != crate::ca::revoke::VALID {
         return Err(ErrorCode::CertificateNotValid.into());
     }
-    let profile = CertificateProfile::from_code(&old.profile).ok_or(ErrorCode::NotFound)?;
+    let profile = CertificateProfile::parse(&old.profile).ok_or(ErrorCode::NotFound)?;
     let txn = crate::db::begin_write(db).await?;
     if let Some(same) = super::request::claim_issuance(&txn, ca, &r, &body.csr_pem, None, now).await? {
         return Ok(same);

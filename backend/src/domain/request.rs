@@ -18,6 +18,7 @@ use super::exec;
 use crate::entity::request::{self, Kind, Status};
 use crate::entity::request_document;
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 impl From<Status> for RequestStatus {
     fn from(s: Status) -> RequestStatus {

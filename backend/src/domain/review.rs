@@ -20,6 +20,7 @@ use crate::entity::request::{self, Kind, Status};
 use crate::entity::{account, staff};
 use crate::error::AppError;
 use crate::notify::{Notifier, Template};
+use certdesk_shared::Named;
 
 /// Review promise: 5 working days (提交审核后…在5个工作日内对材料进行审核).
 pub const REVIEW_WORKING_DAYS: i64 = 5;

@@ -10,6 +10,7 @@
 //! holder's ID, ② the SMS code of the phone of record, ③ staff review; on approval the
 //! certificate is revoked for good, in the approval's transaction.
 
+use certdesk_shared::Named;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::directory::{CertificateDetail, HOLDER_REASONS, SelfRevocation};
 use certdesk_shared::revoke::{

@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use super::{ClientMeta, exec, random_token, sha256_hex};
 use crate::entity::session;
+use certdesk_shared::Named;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString, VariantArray)]
 #[strum(serialize_all = "snake_case")]
 pub enum Kind {
     Customer,
@@ -16,9 +18,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
     /// Ends after this long without a request.
     pub fn idle(self) -> Duration {
         match self {

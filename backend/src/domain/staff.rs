@@ -14,6 +14,7 @@ use super::paging::{ListAsk, fetch, refuse};
 use super::{ClientMeta, new_id, random_token, sha256_hex};
 use crate::entity::{staff, webauthn_credential};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 pub const ENROL_TTL: Duration = Duration::hours(24);
 

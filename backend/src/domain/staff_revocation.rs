@@ -25,6 +25,7 @@ use crate::ca::revoke::REVOKED;
 use crate::entity::staff_revocation::{self, Status};
 use crate::entity::{certificate, staff};
 use crate::error::AppError;
+use certdesk_shared::Named;
 
 impl From<Status> for StaffRevocationStatus {
     fn from(s: Status) -> Self {

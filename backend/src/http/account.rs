@@ -23,6 +23,7 @@ use crate::domain::{ClientMeta, account, captcha, codes, security_key, token_sig
 use crate::entity::account as account_entity;
 use crate::error::AppError;
 use crate::state::AppState;
+use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -25,6 +25,7 @@ use crate::domain::session::{self, Kind};
 use crate::domain::{audit, console, dashboard, security_key, staff};
 use crate::error::AppError;
 use crate::state::AppState;
+use certdesk_shared::Named;
 
 pub fn router(state: AppState) -> Router<AppState> {
     let private = Router::new()

@@ -24,6 +24,7 @@ use crate::domain::apply::{self, Step};
 use crate::domain::{account, download, invoice, request, review, shipping};
 use crate::error::AppError;
 use crate::state::AppState;
+use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -16,6 +16,7 @@ use super::auth::Client;
 use crate::domain::directory;
 use crate::error::AppError;
 use crate::state::AppState;
+use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()

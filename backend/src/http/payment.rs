@@ -24,6 +24,7 @@ use crate::entity::{payment_order, request};
 use crate::error::AppError;
 use crate::payment::Notification;
 use crate::state::AppState;
+use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()

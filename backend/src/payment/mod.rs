@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use certdesk_shared::ErrorCode;
+use certdesk_shared::Named;
 use certdesk_shared::payment::PayWay;
 use chrono::{DateTime, Utc};
 

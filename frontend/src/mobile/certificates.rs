@@ -13,6 +13,7 @@ use crate::components::certificate_panel::item;
 use crate::components::{tr, use_page_title};
 use crate::form::fill;
 use crate::i18n::use_i18n;
+use certdesk_shared::Named;
 
 fn card(f: ShieldFile) -> impl IntoView {
     let i18n = use_i18n();

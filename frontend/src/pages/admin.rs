@@ -19,6 +19,7 @@ use crate::components::table::{Head, data_table, load_into, loaded, search_box, 
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
+use certdesk_shared::Named;
 
 pub fn role_text(role: StaffRole, l: Locale) -> &'static str {
     match role {

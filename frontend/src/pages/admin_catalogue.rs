@@ -18,6 +18,7 @@ use crate::components::table::{data_table, load_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, fill};
 use crate::i18n::use_i18n;
+use certdesk_shared::Named;
 
 const PRICE_HEADS: &[Text] = &[
     |l| td_string!(l, field_project),
@@ -233,12 +234,12 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
     };
     let new_type = TypeForm::new(None);
     let (new_project, new_profile) =
-        (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.code().to_owned()));
+        (RwSignal::new(String::new()), RwSignal::new(CertificateProfile::OrgSign.as_str().to_owned()));
     let add_type = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         problem.clear();
         let settings = new_type.settings();
-        let Some(profile) = CertificateProfile::from_code(&new_profile.get_untracked()) else { return };
+        let Some(profile) = CertificateProfile::parse(&new_profile.get_untracked()) else { return };
         if problem.refused(settings.check()) {
             return;
         }
@@ -315,7 +316,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                             <select id="new-type-profile" prop:value=move || new_profile.get() on:change=move |ev| new_profile.set(event_target_value(&ev))>
                                 {CertificateProfile::ALL
                                     .into_iter()
-                                    .map(|p| view! { <option value=p.code()>{tr(crate::pages::search::profile_text(Some(p)))}</option> })
+                                    .map(|p| view! { <option value=p.as_str()>{tr(crate::pages::search::profile_text(Some(p)))}</option> })
                                     .collect_view()}
                             </select>
                         </div>

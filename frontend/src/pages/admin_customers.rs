@@ -20,6 +20,7 @@ use crate::components::tr;
 use crate::form::{Failure, Load, fill, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{kind_text, status_text};
+use certdesk_shared::Named;
 
 /// The section's address: what was searched, the order and page of what was found, and which
 /// customer is open.

@@ -14,6 +14,7 @@ use crate::components::table::{load_into, loaded};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::{Locale, use_i18n};
+use certdesk_shared::Named;
 
 /// The series' colours, in order (distinguishable for the common colour blindnesses).
 const PALETTE: [RGBColor; 6] = [

@@ -14,6 +14,7 @@ use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::admin::{address_query, pager};
 use crate::pages::apply::{doc_text, field_text, kind_text, status_text};
+use certdesk_shared::Named;
 
 /// The items a reviewer can send back, with a reason each (the holder's person and unit
 /// fields only where the application's holder has them).

@@ -22,6 +22,7 @@ use crate::components::{tr, use_page_title};
 use crate::form::{check, error_for, fill, optional, required, set_error, short_time};
 use crate::i18n::use_i18n;
 use crate::session::use_session;
+use certdesk_shared::Named;
 
 /// The value slots of the wizard's inputs, as typed (indices into [`Values`]).
 pub mod slot {

@@ -24,6 +24,7 @@ use crate::components::{tr, use_page_title};
 use crate::form::{Load, check, short_time};
 use crate::i18n::use_i18n;
 use crate::pages::apply::{Upload, id_type_text, reasons};
+use certdesk_shared::Named;
 
 /// Where a change stands, for the page: the step shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

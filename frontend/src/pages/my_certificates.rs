@@ -22,6 +22,7 @@ use crate::form::{Load, fill};
 use crate::i18n::use_i18n;
 use crate::pages::applications::CustomerTabs;
 use crate::pages::apply::kind_text;
+use certdesk_shared::Named;
 
 pub fn tab_text(t: MyCertificatesTab) -> Text {
     match t {

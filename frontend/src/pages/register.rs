@@ -16,6 +16,7 @@ use crate::components::{tr, use_page_title};
 use crate::form::{check, confirmation, optional};
 use crate::i18n::{Locale, use_i18n};
 use crate::session::use_session;
+use certdesk_shared::Named;
 
 /// What the form holds, as typed.
 #[derive(Debug, Clone)]

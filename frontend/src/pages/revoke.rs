@@ -4,6 +4,7 @@
 //! 形式告知，请注意查收短信。" A holder without an account (or whose certificate is not in it)
 //! revokes on the certificate's public page with the challenge phrase.
 
+use certdesk_shared::Named;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::DocumentKind;
 use certdesk_shared::certificate::RevocationReason;

@@ -14,6 +14,7 @@ use crate::components::table::data_table;
 use crate::components::{tr, use_page_title};
 use crate::form::short_time;
 use crate::i18n::use_i18n;
+use certdesk_shared::Named;
 
 pub fn public_status_text(s: PublicStatus) -> Text {
     match s {

@@ -3,6 +3,7 @@
 //! resident card carries a check digit (GB 11643); the others are checked for their shape.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use super::{IdCardNumber, ValidationError, required, validated_string};
 
@@ -59,19 +60,7 @@ impl TaiwanPermitNumber {
 }
 
 /// Which document (证件类型).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum IdType {
@@ -87,15 +76,6 @@ pub enum IdType {
 
 impl IdType {
     pub const ALL: [IdType; 4] = [IdType::ResidentId, IdType::Passport, IdType::HkMacaoPermit, IdType::TaiwanPermit];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<IdType> {
-        s.parse().ok()
-    }
-
     /// The document's name as printed on forms (Chinese).
     pub fn name_zh(self) -> &'static str {
         match self {
@@ -151,6 +131,7 @@ impl IdDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
     use ValidationError::*;
 
     #[test]
