@@ -3,16 +3,50 @@
 
 use certdesk::domain::codes;
 use certdesk::entity::{account, one_time_code, outbox_message, throttle};
-use certdesk_shared::account::{AGREEMENT_VERSION, SessionInfo};
+use certdesk_shared::account::{
+    AGREEMENT_VERSION, AccountKind, ChangePasswordRequest, CodePurpose, KeyRegistrationChallenge, KeySignInChallenge,
+    Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SecurityKey, SendCodeRequest, SessionInfo,
+    SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration, StartKeySignIn, UpdateProfileRequest,
+};
+use certdesk_shared::request::RequestView;
+use certdesk_shared::{ErrorCode, IdCardNumber, OrgName, OtpCode, Password, PersonName, ValidationError};
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::helpers::browser::{
-    Browser, ID_NUMBER, PASSWORD, captcha, code_request, last_sms, new_mobile, registered, registration, send_code,
-    sign_in, staff_browser, stored_key_for,
+    Browser, ID_NUMBER, PASSWORD, api_error, captcha, code_request, decode, first_field, last_sms, mobile, new_mobile,
+    registered, registration, send_code, send_code_request, sign_in, staff_browser, stored_key_for, to_json,
 };
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// `POST /api/password-reset`'s body.
+fn reset(
+    id_number: &str,
+    phone: &str,
+    code: &str,
+    new_password: &str,
+    remove_security_keys: bool,
+) -> ResetPasswordRequest {
+    ResetPasswordRequest {
+        id_number: IdCardNumber::parse(id_number).unwrap(),
+        mobile: mobile(phone),
+        code: OtpCode::parse(code).unwrap(),
+        new_password: Password::parse(new_password).unwrap(),
+        remove_security_keys,
+    }
+}
+
+/// `POST /api/account/password`'s body.
+fn new_password(current: &str, new: &str) -> ChangePasswordRequest {
+    ChangePasswordRequest { current_password: current.to_owned(), new_password: Password::parse(new).unwrap() }
+}
 use crate::helpers::mail::mailparse_lite;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
@@ -22,7 +56,7 @@ async fn register_sign_out_and_sign_in_again() {
     let (mut b, mobile) = registered(&app).await;
     let (status, me) = b.get("/api/session").await;
     assert_eq!(status, StatusCode::OK);
-    let info: SessionInfo = serde_json::from_value(me).unwrap();
+    let info: SessionInfo = decode(&me);
     assert_eq!(info.account.mobile, mobile);
     assert_eq!(info.account.id_number, "1101**********002X");
     assert_eq!(info.account.agreement_version, AGREEMENT_VERSION);
@@ -44,12 +78,12 @@ async fn register_sign_out_and_sign_in_again() {
     let mut b = Browser::new(&app);
     let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["account"]["mobile"], mobile.as_str());
+    assert_eq!(decode::<SessionInfo>(&v).account.mobile, mobile);
     assert_eq!(b.get("/api/session").await.0, StatusCode::OK);
-    let (_, history) = b.get("/api/account/sign-ins").await;
-    let methods: Vec<&str> = history.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
-    assert_eq!(methods, ["password", "registration"]);
-    assert_eq!(history[0]["address"], "127.0.0.1");
+    let (_, history) = b.get_as::<Vec<SignInRecord>>("/api/account/sign-ins").await;
+    let methods: Vec<Option<SignInMethod>> = history.iter().map(|r| r.method).collect();
+    assert_eq!(methods, [Some(SignInMethod::Password), Some(SignInMethod::Registration)]);
+    assert_eq!(history[0].address, "127.0.0.1");
 }
 
 #[tokio::test]
@@ -59,48 +93,52 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
     let mobile = new_mobile();
     let code = send_code(&mut b, &mobile, "register").await;
 
-    let mut no_credit = registration(&mobile, &code);
+    // A missing field, a bad ID number and a common password: what no `RegisterRequest` holds.
+    let mut no_credit = to_json(registration(&mobile, &code));
     no_credit.as_object_mut().unwrap().remove("credit_code");
     let (status, v) = b.post("/api/register", no_credit).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v["fields"][0]["field"], "credit_code");
-    assert_eq!(v["fields"][0]["error"], "required");
+    assert_eq!(first_field(&v), Some(("credit_code".to_owned(), ValidationError::Required)), "{v}");
 
-    let mut bad_id = registration(&mobile, &code);
+    let mut bad_id = to_json(registration(&mobile, &code));
     bad_id["id_number"] = "12010619910202131X".into();
     let (status, v) = b.post("/api/register", bad_id).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v["fields"][0]["field"], "id_number");
+    assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("id_number"), "{v}");
 
-    let mut common = registration(&mobile, &code);
+    let mut common = to_json(registration(&mobile, &code));
     common["password"] = "Password1".into();
     let (_, v) = b.post("/api/register", common).await;
-    assert_eq!(v["fields"][0]["error"], "password_common");
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordCommon), "{v}");
 
-    let mut old_terms = registration(&mobile, &code);
-    old_terms["agreement_version"] = "2019-01".into();
-    let (_, v) = b.post("/api/register", old_terms).await;
-    assert_eq!(v["fields"][0]["error"], "agreement_required");
+    let old_terms = RegisterRequest { agreement_version: "2019-01".into(), ..registration(&mobile, &code) };
+    let (_, v) = b.post("/api/register", &old_terms).await;
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::AgreementRequired), "{v}");
 
     // None of those used up the code or left an account behind.
     assert!(
         account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(&app.state.db).await.unwrap().is_none()
     );
-    let personal = json!({
-        "kind": "personal", "name": "李四", "id_number": ID_NUMBER, "mobile": mobile,
-        "password": PASSWORD, "code": code, "agreement_version": AGREEMENT_VERSION,
-    });
-    let (status, v) = b.post("/api/register", personal).await;
+    let personal = RegisterRequest {
+        kind: AccountKind::Personal,
+        org_name: None,
+        credit_code: None,
+        name: PersonName::parse("李四").unwrap(),
+        email: None,
+        ..registration(&mobile, &code)
+    };
+    let (status, v) = b.post("/api/register", &personal).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["account"]["kind"], "personal");
-    assert!(v["account"]["org_name"].is_null());
+    let account = decode::<SessionInfo>(&v).account;
+    assert_eq!(account.kind, AccountKind::Personal);
+    assert!(account.org_name.is_none());
 
     // A second registration for the phone: the SMS says it is registered, and no code comes.
     let mut other = Browser::new(&app);
-    let (status, _) = other.post("/api/codes", code_request(&app, &mobile, "register").await).await;
+    let (status, _) = other.post("/api/codes", send_code_request(&app, &mobile, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "one send per phone per minute");
     sqlx_age_codes(&app, &mobile).await;
-    let (status, _) = other.post("/api/codes", code_request(&app, &mobile, "register").await).await;
+    let (status, _) = other.post("/api/codes", send_code_request(&app, &mobile, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::OK);
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_REGISTERED");
@@ -139,15 +177,16 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     for _ in 0..5 {
         let (status, v) = b.post("/api/register", registration(&mobile, wrong)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(v["code"], "code_invalid");
+        assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
     }
     let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
-    assert_eq!(v["code"], "code_invalid");
+    assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
 
     // A reset code does not register.
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut b, &mobile, "register").await;
-    let (status, _) = b.post("/api/codes", code_request(&app, &mobile, "reset_password").await).await;
+    let body = send_code_request(&app, &mobile, CodePurpose::ResetPassword).await;
+    let (status, _) = b.post("/api/codes", body).await;
     assert_eq!(status, StatusCode::OK, "no account yet: same answer, no SMS");
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REGISTER");
 
@@ -164,7 +203,7 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     a.expires_at = Set(Utc::now() - Duration::seconds(1));
     a.update(&app.state.db).await.unwrap();
     let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
-    assert_eq!(v["code"], "code_invalid");
+    assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
     let mut a: one_time_code::ActiveModel = row.into();
     a.expires_at = Set(Utc::now() + Duration::minutes(5));
     a.update(&app.state.db).await.unwrap();
@@ -173,7 +212,7 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     assert_eq!(b.post("/api/register", registration(&mobile, &code)).await.0, StatusCode::OK);
     let mut again = Browser::new(&app);
     let (_, v) = again.post("/api/register", registration(&mobile, &code)).await;
-    assert_eq!(v["code"], "code_invalid");
+    assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
 }
 
 #[tokio::test]
@@ -181,13 +220,15 @@ async fn the_sandbox_gateway_refuses_what_the_vendor_refuses() {
     let app = spawn_app().await;
     let mut b = Browser::new(&app);
     // The sandbox treats the 170 block as unreachable numbers.
-    let (status, v) = b.post("/api/codes", code_request(&app, "17012345678", "register").await).await;
+    let body = send_code_request(&app, "17012345678", CodePurpose::Register).await;
+    let (status, v) = b.post("/api/codes", body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v["fields"][0]["field"], "mobile");
+    assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("mobile"), "{v}");
     assert!(last_sms(&app, "17012345678").await.is_none());
+    // Ten digits: no `Mobile` holds it.
     let (status, v) = b.post("/api/codes", code_request(&app, "1380013800", "register").await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v["fields"][0]["error"], "mobile_format");
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::MobileFormat), "{v}");
 }
 
 #[tokio::test]
@@ -198,33 +239,37 @@ async fn sign_in_needs_the_captcha_says_one_thing_for_any_failure_and_locks() {
 
     // A wrong captcha, then the same captcha again with the right answer: both refused.
     let (id, answer) = captcha(&app).await;
-    let body = |a: &str| json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": id, "captcha_answer": a, "agreed": true });
+    let form = |id: &str, a: &str, agreed: bool| SignInRequest {
+        mobile: mobile.clone(),
+        password: PASSWORD.to_owned(),
+        captcha_id: id.to_owned(),
+        captcha_answer: a.to_owned(),
+        agreed,
+    };
     // '0' is not in the captcha alphabet, so this answer is always wrong.
-    let (status, v) = b.post("/api/sign-in", body("00000")).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("captcha_invalid")));
-    let (_, v) = b.post("/api/sign-in", body(&answer)).await;
-    assert_eq!(v["code"], "captcha_invalid");
+    let (status, v) = b.post("/api/sign-in", form(&id, "00000", true)).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CaptchaInvalid));
+    let (_, v) = b.post("/api/sign-in", form(&id, &answer, true)).await;
+    assert_eq!(code_of(&v), ErrorCode::CaptchaInvalid);
 
     // Not ticking the agreement is refused.
     let (id, answer) = captcha(&app).await;
-    let (_, v) = b
-        .post("/api/sign-in", json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": id, "captcha_answer": answer, "agreed": false }))
-        .await;
-    assert_eq!(v["fields"][0]["error"], "agreement_required");
+    let (_, v) = b.post("/api/sign-in", form(&id, &answer, false)).await;
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::AgreementRequired), "{v}");
 
     // Unknown account and wrong password: the same status and body.
     let (s1, unknown) = sign_in(&mut b, &new_mobile(), PASSWORD).await;
     let (s2, wrong) = sign_in(&mut b, &mobile, "not the password").await;
     assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     assert_eq!(unknown, wrong);
-    assert_eq!(wrong["code"], "sign_in_failed");
+    assert_eq!(code_of(&wrong), ErrorCode::SignInFailed);
 
     // Two more failures (3 in all), then the account waits before the next try.
     sign_in(&mut b, &mobile, "not the password").await;
     let (_, v) = sign_in(&mut b, &mobile, "not the password").await;
-    assert_eq!(v["code"], "sign_in_failed");
+    assert_eq!(code_of(&v), ErrorCode::SignInFailed);
     let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")), "delayed");
+    assert_eq!((status, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::AccountLocked), "delayed");
     // Past the delay, two more failures lock it even for the right password.
     for _ in 0..2 {
         age_throttle(&app, &mobile, Duration::seconds(30)).await;
@@ -232,7 +277,7 @@ async fn sign_in_needs_the_captcha_says_one_thing_for_any_failure_and_locks() {
     }
     age_throttle(&app, &mobile, Duration::seconds(30)).await;
     let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")));
+    assert_eq!((status, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::AccountLocked));
 }
 
 #[tokio::test]
@@ -243,11 +288,11 @@ async fn an_unknown_phone_locks_the_same_way() {
     for _ in 0..5 {
         age_throttle(&app, &stranger, Duration::seconds(30)).await;
         let (_, v) = sign_in(&mut b, &stranger, "whatever it is").await;
-        assert_eq!(v["code"], "sign_in_failed");
+        assert_eq!(code_of(&v), ErrorCode::SignInFailed);
     }
     age_throttle(&app, &stranger, Duration::seconds(30)).await;
     let (_, v) = sign_in(&mut b, &stranger, "whatever it is").await;
-    assert_eq!(v["code"], "account_locked");
+    assert_eq!(code_of(&v), ErrorCode::AccountLocked);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,26 +308,28 @@ async fn parallel_guesses_are_counted_before_any_is_checked() {
         let url = app.url("/api/sign-in");
         let mobile = mobile.clone();
         async move {
-            let res = client
-                .post(url)
-                .json(&json!({ "mobile": mobile, "password": "a wrong guess", "captcha_id": id, "captcha_answer": answer, "agreed": true }))
-                .send()
-                .await
-                .unwrap();
+            let guess = SignInRequest {
+                mobile,
+                password: "a wrong guess".into(),
+                captcha_id: id,
+                captcha_answer: answer,
+                agreed: true,
+            };
+            let res = client.post(url).json(&guess).send().await.unwrap();
             let v: Value = res.json().await.unwrap();
-            v["code"].as_str().unwrap().to_owned()
+            code_of(&v)
         }
     }))
     .await;
-    let checked = answers.iter().filter(|c| *c == "sign_in_failed").count();
+    let checked = answers.iter().filter(|c| **c == ErrorCode::SignInFailed).count();
     // Waits start after the 3rd failure: twelve guesses at once get at most three checks.
     assert!((1..=3).contains(&checked), "{answers:?}");
-    assert!(answers.iter().all(|c| c == "sign_in_failed" || c == "account_locked"), "{answers:?}");
+    assert!(answers.iter().all(|c| *c == ErrorCode::SignInFailed || *c == ErrorCode::AccountLocked), "{answers:?}");
 }
 
-async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
+async fn futures_join<F: std::future::Future<Output = ErrorCode> + Send + 'static>(
     fs: impl Iterator<Item = F>,
-) -> Vec<String> {
+) -> Vec<ErrorCode> {
     let handles: Vec<_> = fs.map(tokio::spawn).collect();
     let mut out = Vec::new();
     for h in handles {
@@ -309,22 +356,30 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
     let (mut b, _) = registered(&app).await;
     let token = b.csrf.take();
     let (status, v) = b.post("/api/sign-out-others", json!({})).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf_invalid")));
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::CsrfInvalid));
     b.csrf = Some("not-the-token".into());
     assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::FORBIDDEN);
     b.csrf = token;
     assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::OK);
 
     // A page on another site cannot post even the sign-in form.
+    let form = SignInRequest {
+        mobile: "13800138000".into(),
+        password: "x".into(),
+        captcha_id: "x".into(),
+        captcha_answer: "x".into(),
+        agreed: true,
+    };
     let res = app
         .client
         .post(app.url("/api/sign-in"))
         .header("origin", "https://evil.example")
-        .json(&json!({ "mobile": "13800138000", "password": "x", "captcha_id": "x", "captcha_answer": "x", "agreed": true }))
+        .json(&form)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // (Without a captcha: the origin check comes first.)
     let res = app
         .client
         .post(app.url("/api/codes"))
@@ -337,7 +392,7 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
 }
 
 /// `POST /api/codes` from `address` (the server trusts X-Forwarded-For in these tests).
-async fn code_from(app: &TestApp, address: &str, body: &Value) -> (StatusCode, Value) {
+async fn code_from(app: &TestApp, address: &str, body: &impl Serialize) -> (StatusCode, Value) {
     let res =
         app.client.post(app.url("/api/codes")).header("x-forwarded-for", address).json(body).send().await.unwrap();
     (res.status(), res.json().await.unwrap())
@@ -351,30 +406,34 @@ async fn codes_need_the_captcha_and_an_ipv6_64_counts_as_one_address() {
     let (s, v) = code_from(&app, "198.51.100.1", &json!({ "mobile": mobile, "purpose": "register" })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (captcha_id, answer) = captcha(&app).await;
-    let wrong = json!({ "mobile": mobile, "purpose": "register", "captcha_id": captcha_id, "captcha_answer": "XXXXX" });
-    let (s, v) = code_from(&app, "198.51.100.1", &wrong).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("captcha_invalid")), "{v}");
+    let with_answer = |captcha_answer: &str| SendCodeRequest {
+        mobile: certdesk_shared::Mobile::parse(&mobile).unwrap(),
+        purpose: CodePurpose::Register,
+        captcha_id: captcha_id.clone(),
+        captcha_answer: captcha_answer.to_owned(),
+    };
+    let (s, v) = code_from(&app, "198.51.100.1", &with_answer("XXXXX")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CaptchaInvalid), "{v}");
     // A captcha answers once: the right answer after a wrong one is too late.
-    let late = json!({ "mobile": mobile, "purpose": "register", "captcha_id": captcha_id, "captcha_answer": answer });
-    assert_eq!(code_from(&app, "198.51.100.1", &late).await.1["code"], "captcha_invalid");
+    assert_eq!(code_of(&code_from(&app, "198.51.100.1", &with_answer(&answer)).await.1), ErrorCode::CaptchaInvalid);
     assert!(last_sms(&app, &mobile).await.is_none());
-    let ok = code_request(&app, &mobile, "register").await;
+    let ok = send_code_request(&app, &mobile, CodePurpose::Register).await;
     assert_eq!(code_from(&app, "198.51.100.1", &ok).await.0, StatusCode::OK);
     assert!(last_sms(&app, &mobile).await.is_some());
 
     // Twenty codes an hour per address, and every address of one IPv6 /64 is that address.
     for i in 0..codes::PER_ADDRESS_PER_HOUR {
-        let body = code_request(&app, &new_mobile(), "register").await;
+        let body = send_code_request(&app, &new_mobile(), CodePurpose::Register).await;
         let (s, v) = code_from(&app, &format!("2001:db8:7:8::{:x}", i + 1), &body).await;
         assert_eq!(s, StatusCode::OK, "{i}: {v}");
     }
     let phone = new_mobile();
-    let body = code_request(&app, &phone, "register").await;
+    let body = send_code_request(&app, &phone, CodePurpose::Register).await;
     let (s, v) = code_from(&app, "2001:db8:7:8:ffff:1:2:3", &body).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{v}");
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited), "{v}");
     assert!(last_sms(&app, &phone).await.is_none());
     // The next /64 is someone else.
-    let body = code_request(&app, &phone, "register").await;
+    let body = send_code_request(&app, &phone, CodePurpose::Register).await;
     assert_eq!(code_from(&app, "2001:db8:7:9::1", &body).await.0, StatusCode::OK);
 }
 
@@ -385,23 +444,14 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
     let mut second = Browser::new(&app);
     assert_eq!(sign_in(&mut second, &mobile, PASSWORD).await.0, StatusCode::OK);
 
-    let (status, v) = first
-        .post(
-            "/api/account/password",
-            json!({ "current_password": "wrong one", "new_password": "a brand new passphrase" }),
-        )
-        .await;
+    let (status, v) = first.post("/api/account/password", new_password("wrong one", "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v["fields"][0]["error"], "password_wrong");
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordWrong), "{v}");
+    // Too short for a `Password`.
     let (_, v) =
         first.post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "short" })).await;
-    assert_eq!(v["fields"][0]["error"], "password_length");
-    let (status, _) = first
-        .post(
-            "/api/account/password",
-            json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }),
-        )
-        .await;
+    assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordLength), "{v}");
+    let (status, _) = first.post("/api/account/password", new_password(PASSWORD, "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(first.get("/api/session").await.0, StatusCode::OK, "this session stays");
     assert_eq!(second.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "the other one ended");
@@ -410,21 +460,13 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
     // Forgotten password: ID number + phone + SMS code; the user picks the new password.
     let mut anon = Browser::new(&app);
     let code = send_code(&mut anon, &mobile, "reset_password").await;
-    let (status, v) = anon
-        .post(
-            "/api/password-reset",
-            json!({ "id_number": "110101199003074477", "mobile": mobile, "code": code, "new_password": "yet another passphrase" }),
-        )
-        .await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("identity_mismatch")));
+    let body = reset("110101199003074477", &mobile, &code, "yet another passphrase", false);
+    let (status, v) = anon.post("/api/password-reset", &body).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdentityMismatch));
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut anon, &mobile, "reset_password").await;
-    let (status, v) = anon
-        .post(
-            "/api/password-reset",
-            json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "yet another passphrase" }),
-        )
-        .await;
+    let body = reset(ID_NUMBER, &mobile, &code, "yet another passphrase", false);
+    let (status, v) = anon.post("/api/password-reset", &body).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
     assert_eq!(first.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "every session ended");
     // No SMS carries a password.
@@ -445,19 +487,21 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
 async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
     let app = spawn_app().await;
     let (mut b, mobile) = registered(&app).await;
-    let (status, v) = b
-        .call(
-            Method::PUT,
-            "/api/account",
-            Some(json!({ "org_name": "天津滨海新测试有限公司", "name": "王五", "email": null })),
-        )
-        .await;
+    let edit = UpdateProfileRequest {
+        org_name: Some(OrgName::parse("天津滨海新测试有限公司").unwrap()),
+        name: PersonName::parse("王五").unwrap(),
+        email: None,
+    };
+    let (status, v) = b.put("/api/account", &edit).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["name"], "王五");
-    assert_eq!(v["mobile"], mobile.as_str());
-    assert!(v["email"].is_null());
-    let (status, v) = b.call(Method::PUT, "/api/account", Some(json!({ "name": "王五" }))).await;
-    assert_eq!((status, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("org_name")));
+    let profile: Profile = decode(&v);
+    assert_eq!(profile.name, "王五");
+    assert_eq!(profile.mobile, mobile);
+    assert!(profile.email.is_none());
+    // Without the unit's name (the field left out).
+    let (status, v) = b.put("/api/account", json!({ "name": "王五" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("org_name"), "{v}");
 
     // Idle for 31 minutes: the session is over.
     let row = certdesk::entity::session::Entity::find().one(&app.state.db).await.unwrap().unwrap();
@@ -469,8 +513,8 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
 
 /// A key of the account's, stored directly (the browser tests register real ones).
 async fn stored_key(app: &TestApp, b: &mut Browser<'_>, name: &str) -> String {
-    let (_, me) = b.get("/api/session").await;
-    stored_key_for(app, "customer", me["account"]["id"].as_str().unwrap(), name).await
+    let (_, me) = b.get_as::<SessionInfo>("/api/session").await;
+    stored_key_for(app, "customer", &me.account.id, name).await
 }
 
 async fn key_exists(app: &TestApp, id: &str) -> bool {
@@ -482,24 +526,27 @@ async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told(
     let app = spawn_app().await;
     let (mut b, mobile) = registered(&app).await;
     // An open session is not enough to add a way in.
-    for (password, error) in [("", "required"), ("not my password", "password_wrong")] {
-        let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": password })).await;
+    let start = |password: &str| StartKeyRegistration { name: "新密钥".into(), password: password.to_owned() };
+    for (password, error) in [("", ValidationError::Required), ("not my password", ValidationError::PasswordWrong)] {
+        let (s, v) = b.post("/api/account/keys/start", start(password)).await;
         assert_eq!(
-            (s, &v["fields"][0]),
-            (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "password", "error": error })),
+            (s, first_field(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(("password".to_owned(), error))),
             "{v}"
         );
     }
-    let (s, v) = b.post("/api/account/keys/start", json!({ "name": "新密钥", "password": PASSWORD })).await;
+    let (s, v) = b.post("/api/account/keys/start", start(PASSWORD)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert!(v["options"]["publicKey"]["challenge"].is_string());
+    assert!(!decode::<KeyRegistrationChallenge>(&v).options.public_key.challenge.is_empty(), "{v}");
 
     // Nor to take one away; with the password it goes, and an SMS says so.
     let key = stored_key(&app, &mut b, "办公室密钥").await;
-    let (s, v) = b.post(&format!("/api/account/keys/{key}/remove"), json!({ "password": "not my password" })).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password_wrong")));
+    let remove = |password: &str| RemoveKeyRequest { password: password.to_owned() };
+    let (s, v) = b.post(&format!("/api/account/keys/{key}/remove"), remove("not my password")).await;
+    let error = first_field(&v).map(|f| f.1);
+    assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::PasswordWrong)));
     assert!(key_exists(&app, &key).await);
-    let (s, _) = b.post(&format!("/api/account/keys/{key}/remove"), json!({ "password": PASSWORD })).await;
+    let (s, _) = b.post(&format!("/api/account/keys/{key}/remove"), remove(PASSWORD)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(!key_exists(&app, &key).await);
     let sms = last_sms(&app, &mobile).await.unwrap();
@@ -513,8 +560,8 @@ async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told(
     // A password reset can take every key away (one may be the thief's).
     let mut anon = Browser::new(&app);
     let code = send_code(&mut anon, &mobile, "reset_password").await;
-    let reset = json!({ "id_number": ID_NUMBER, "mobile": mobile, "code": code, "new_password": "找回以后的新密码 2026", "remove_security_keys": true });
-    let (s, v) = anon.post("/api/password-reset", reset).await;
+    let body = reset(ID_NUMBER, &mobile, &code, "找回以后的新密码 2026", true);
+    let (s, v) = anon.post("/api/password-reset", &body).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     assert!(!key_exists(&app, &other).await);
 }
@@ -524,8 +571,8 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     let app = spawn_app().await;
     let (mut alice, _) = registered(&app).await;
     let (mut bob, _) = registered(&app).await;
-    let (_, me) = alice.get("/api/session").await;
-    let alice_id = me["account"]["id"].as_str().unwrap().to_owned();
+    let (_, me) = alice.get_as::<SessionInfo>("/api/session").await;
+    let alice_id = me.account.id;
     // A key of Alice's, stored directly (the browser tests register real ones).
     let key = certdesk::entity::webauthn_credential::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -540,9 +587,10 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     .insert(&app.state.db)
     .await
     .unwrap();
-    let (status, v) = bob.get("/api/account/keys").await;
-    assert_eq!((status, v), (StatusCode::OK, json!([])));
-    let (status, _) = bob.post(&format!("/api/account/keys/{}/remove", key.id), json!({ "password": PASSWORD })).await;
+    let (status, v) = bob.get_as::<Vec<SecurityKey>>("/api/account/keys").await;
+    assert_eq!((status, v.len()), (StatusCode::OK, 0), "{v:?}");
+    let body = RemoveKeyRequest { password: PASSWORD.to_owned() };
+    let (status, _) = bob.post(&format!("/api/account/keys/{}/remove", key.id), &body).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone())
@@ -552,9 +600,9 @@ async fn a_customer_cannot_touch_another_customers_keys() {
             .is_some()
     );
     // Passwordless sign-in for an unknown phone gets a challenge shaped like a real one.
-    let (status, v) = alice.post("/api/sign-in/key/start", json!({ "mobile": new_mobile() })).await;
+    let (status, v) = alice.post("/api/sign-in/key/start", StartKeySignIn { mobile: new_mobile() }).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(v["options"]["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1);
+    assert_eq!(decode::<KeySignInChallenge>(&v).options.public_key.allow_credentials.len(), 1, "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,12 +626,7 @@ async fn password_change_notice_goes_over_real_smtp() {
     }
     let app = spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     let (mut b, _) = registered(&app).await;
-    let (status, _) = b
-        .post(
-            "/api/account/password",
-            json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }),
-        )
-        .await;
+    let (status, _) = b.post("/api/account/password", new_password(PASSWORD, "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let new = maildir.path().join("mail/new");
     let mut found = None;
@@ -639,9 +682,9 @@ async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
         assert_eq!(s, StatusCode::OK, "{i}: {v}");
     }
     let (s, v) = b.post("/api/applications", json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
-    let (_, mine) = b.get("/api/applications").await;
-    assert_eq!(mine.as_array().unwrap().len(), apply::DRAFTS_PER_ACCOUNT_PER_DAY as usize, "no draft beyond the limit");
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    let (_, mine) = b.get_as::<Vec<RequestView>>("/api/applications").await;
+    assert_eq!(mine.len(), apply::DRAFTS_PER_ACCOUNT_PER_DAY as usize, "no draft beyond the limit");
 
     // Uploads: a complete draft made three already.
     use crate::helpers::issuing::{PNG, complete_draft, upload};
@@ -652,5 +695,5 @@ async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
         assert_eq!(s, StatusCode::OK, "{i}: {v}");
     }
     let (s, v) = upload(&c, &id, "operator_id", "id.png", PNG).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
 }

@@ -3,14 +3,49 @@
 
 use certdesk::domain::{audit, session, staff};
 use certdesk::entity::webauthn_credential;
-use certdesk_shared::admin::StaffRole;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::account::KeyRegistrationChallenge;
+use certdesk_shared::admin::{
+    AuditEntry, ChangeRoleRequest, CreateStaffRequest, NewRequestNote, OutboxMessage, Page, StaffCreated, StaffMember,
+    StaffRole, StaffSession, StartEnrolment, StartStaffSignIn,
+};
+use certdesk_shared::apply::{
+    BillingMode, DocumentKind, Medium, NewProject, NewType, NewValidity, SetBilling, SetPrice, ShipmentRequest,
+    TypeSettings,
+};
+use certdesk_shared::certificate::CertificateProfile;
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, registered, staff_browser};
+use crate::helpers::browser::{Browser, api_error, decode, first_field, registered, staff_browser, to_json};
+use crate::helpers::issuing::approve;
 use crate::helpers::spawn_app;
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// `PUT /api/admin/staff/{id}/role`'s body.
+fn role(role: StaffRole) -> ChangeRoleRequest {
+    ChangeRoleRequest { role }
+}
+
+/// `POST /api/admin/staff`'s body, without a phone.
+fn new_staff(username: &str, display_name: &str, role: StaffRole) -> CreateStaffRequest {
+    CreateStaffRequest { username: username.into(), display_name: display_name.into(), role, mobile: None }
+}
+
+fn org_type_settings() -> TypeSettings {
+    TypeSettings {
+        name: "机构证书".into(),
+        media: vec![Medium::Ukey],
+        documents: Vec::<DocumentKind>::new(),
+        renewal_review: false,
+    }
+}
 
 /// Every route behind the staff sign-in, with a body where it takes one, and the role that
 /// may use it (None: any staff member).
@@ -21,13 +56,13 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (
             Method::POST,
             "/api/admin/staff".into(),
-            Some(json!({ "username": format!("n{}", &staff_id[..8]), "display_name": "新员工", "role": "reviewer" })),
+            Some(to_json(new_staff(&format!("n{}", &staff_id[..8]), "新员工", StaffRole::Reviewer))),
             Some(StaffRole::Administrator),
         ),
         (
             Method::PUT,
             format!("/api/admin/staff/{staff_id}/role"),
-            Some(json!({ "role": "administrator" })),
+            Some(to_json(role(StaffRole::Administrator))),
             Some(StaffRole::Administrator),
         ),
         (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
@@ -40,13 +75,13 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (
             Method::POST,
             format!("/api/admin/applications/{staff_id}/review"),
-            Some(json!({ "approve": true })),
+            Some(to_json(approve())),
             Some(StaffRole::Reviewer),
         ),
         (
             Method::PUT,
             format!("/api/admin/accounts/{staff_id}/billing"),
-            Some(json!({ "billing": "settlement" })),
+            Some(to_json(SetBilling { billing: BillingMode::Settlement })),
             Some(StaffRole::Administrator),
         ),
         (Method::GET, "/api/admin/accounts?mobile=13800000000".into(), None, Some(StaffRole::Administrator)),
@@ -55,7 +90,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (
             Method::POST,
             format!("/api/admin/applications/{staff_id}/shipment"),
-            Some(json!({ "courier": "顺丰速运", "tracking_no": "SF1" })),
+            Some(to_json(ShipmentRequest { courier: "顺丰速运".into(), tracking_no: "SF1".into() })),
             Some(StaffRole::CustomerService),
         ),
         (Method::GET, "/api/admin/customers?q=13800000000".into(), None, Some(StaffRole::CustomerService)),
@@ -63,7 +98,7 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (
             Method::POST,
             format!("/api/admin/requests/{staff_id}/notes"),
-            Some(json!({ "text": "备注" })),
+            Some(to_json(NewRequestNote { text: "备注".into() })),
             Some(StaffRole::CustomerService),
         ),
         (
@@ -83,31 +118,31 @@ fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<St
         (
             Method::PUT,
             "/api/admin/catalogue/validity/no-such-option".into(),
-            Some(json!({ "price_fen": 100 })),
+            Some(to_json(SetPrice { price_fen: 100 })),
             Some(StaffRole::Administrator),
         ),
         (
             Method::POST,
             "/api/admin/catalogue/types/no-such-type/validity".into(),
-            Some(json!({ "years": 1, "price_fen": 100 })),
+            Some(to_json(NewValidity { years: 1, price_fen: 100 })),
             Some(StaffRole::Administrator),
         ),
         (
             Method::POST,
             "/api/admin/catalogue/projects".into(),
-            Some(json!({ "name": format!("项目{}", &staff_id[..8]) })),
+            Some(to_json(NewProject { name: format!("项目{}", &staff_id[..8]) })),
             Some(StaffRole::Administrator),
         ),
         (
             Method::POST,
             "/api/admin/catalogue/projects/no-such-project/types".into(),
-            Some(json!({ "profile": "org_sign", "name": "机构证书", "media": ["ukey"], "documents": [] })),
+            Some(to_json(NewType { profile: CertificateProfile::OrgSign, settings: org_type_settings() })),
             Some(StaffRole::Administrator),
         ),
         (
             Method::PUT,
             "/api/admin/catalogue/types/no-such-type".into(),
-            Some(json!({ "name": "机构证书", "media": ["ukey"], "documents": [] })),
+            Some(to_json(org_type_settings())),
             Some(StaffRole::Administrator),
         ),
         (Method::POST, format!("/api/admin/staff/{staff_id}/disable"), Some(json!({})), Some(StaffRole::Administrator)),
@@ -163,33 +198,36 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
     let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((v["total"].as_u64(), v["items"][0]["template"].as_str()), (Some(1), Some("SMS_CD_REGISTER")), "{v}");
-    assert!(v["items"][0]["body"].as_str().unwrap().starts_with("【CertDesk】您正在注册"));
+    let outbox: Page<OutboxMessage> = decode(&v);
+    assert_eq!((outbox.total, outbox.items.first().map(|m| m.template.as_str())), (1, Some("SMS_CD_REGISTER")), "{v}");
+    assert!(outbox.items[0].body.starts_with("【CertDesk】您正在注册"));
     let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}&template=SMS_CD_APPROVED")).await;
-    assert_eq!((status, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
-    let (status, v) = admin.get("/api/admin/sms-outbox?page=0").await;
-    assert_eq!((status, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{v}");
-
-    let (status, v) = admin
-        .call(Method::PUT, &format!("/api/admin/staff/{admin_id}/role"), Some(json!({ "role": "reviewer" })))
-        .await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")));
-
-    let (status, v) = admin
-        .post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "customer_service" }))
-        .await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert!(v["enrol_url"].as_str().unwrap().contains("/admin/enrol#token="));
-    assert_eq!(v["staff"]["enrolled"], false);
-    let (status, v) =
-        admin.post("/api/admin/staff", json!({ "username": "li.na", "display_name": "李娜", "role": "finance" })).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")));
-    // An enrolment link is single-purpose: a made-up token is refused.
-    let (status, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": "made-up" })).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::GONE, Some("link_invalid")));
+    assert_eq!(decode::<Page<OutboxMessage>>(&v).total, 0, "{v}");
+    let (status, v) = admin.get("/api/admin/sms-outbox?page=0").await;
+    assert_eq!(
+        (status, first_field(&v).map(|f| f.0).as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("page")),
+        "{v}"
+    );
 
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    let actions: Vec<&str> = trail["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let (status, v) = admin.put(&format!("/api/admin/staff/{admin_id}/role"), role(StaffRole::Reviewer)).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::LastAdministrator));
+
+    let (status, v) = admin.post("/api/admin/staff", new_staff("li.na", "李娜", StaffRole::CustomerService)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let created: StaffCreated = decode(&v);
+    assert!(created.enrol_url.contains("/admin/enrol#token="));
+    assert!(!created.staff.enrolled);
+    let (status, v) = admin.post("/api/admin/staff", new_staff("li.na", "李娜", StaffRole::Finance)).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyExists));
+    // An enrolment link is single-purpose: a made-up token is refused.
+    let (status, v) =
+        Browser::new(&app).post("/api/admin/enrol/start", StartEnrolment { token: "made-up".into() }).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::GONE, ErrorCode::LinkInvalid));
+
+    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
     for a in ["staff_created", "registered", "signed_in", "code_sent"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
@@ -216,7 +254,9 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     let (s, v) = admin.post(&format!("/api/admin/staff/{leaver_id}/disable"), json!({})).await;
-    assert_eq!((s, v["disabled"].as_bool(), v["enrolled"].as_bool()), (StatusCode::OK, Some(true), Some(false)), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let left: StaffMember = decode(&v);
+    assert_eq!((left.disabled, left.enrolled), (true, false), "{v}");
     // Every session ended at once, and the keys are gone.
     assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(second_tab.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
@@ -228,9 +268,11 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     assert_eq!(keys, 0);
     // Signing in starts like an unknown name's (a decoy that never finishes), and a session
     // made some other way for the member is refused too.
-    let (s, decoy) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": username })).await;
-    let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", json!({ "username": "nobody.here" })).await;
+    let (s, decoy) = Browser::new(&app).post("/api/admin/sign-in/start", StartStaffSignIn { username }).await;
+    let nobody = StartStaffSignIn { username: "nobody.here".into() };
+    let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", nobody).await;
     assert_eq!(s, StatusCode::OK);
+    // The same shape, to the number of fields: compared on the JSON itself.
     assert_eq!(
         decoy["options"]["publicKey"].as_object().map(|o| o.len()),
         unknown["options"]["publicKey"].as_object().map(|o| o.len()),
@@ -241,31 +283,28 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let mut revived = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     assert_eq!(revived.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
     // The role cannot be changed any more, and the list says who left.
-    let (s, _) = admin
-        .call(Method::PUT, &format!("/api/admin/staff/{leaver_id}/role"), Some(json!({ "role": "finance" })))
-        .await;
+    let (s, _) = admin.put(&format!("/api/admin/staff/{leaver_id}/role"), role(StaffRole::Finance)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, list) = admin.get("/api/admin/staff").await;
-    let row = list["items"].as_array().unwrap().iter().find(|m| m["id"] == leaver_id.as_str()).unwrap();
-    assert_eq!(row["disabled"], true);
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    let entry = trail["items"].as_array().unwrap().iter().find(|e| e["action"] == "staff_disabled").expect("audited");
+    let (_, list) = admin.get_as::<Page<StaffMember>>("/api/admin/staff").await;
+    let row = list.items.iter().find(|m| m.id == leaver_id).unwrap();
+    assert!(row.disabled);
+    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let entry = trail.items.iter().find(|e| e.action == "staff_disabled").expect("audited");
+    // The detail is free-form JSON (`AuditEntry::detail` is a `Value`).
     assert_eq!(
-        (entry["detail"]["sessions_ended"].as_u64(), entry["detail"]["keys_removed"].as_u64()),
+        (entry.detail["sessions_ended"].as_u64(), entry.detail["keys_removed"].as_u64()),
         (Some(2), Some(1)),
-        "{entry}"
+        "{entry:?}"
     );
 
     // The last enabled administrator stays.
     let (mut other_admin, other_id) = staff_browser(&app, StaffRole::Administrator).await;
     let (s, _) = other_admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = other_admin
-        .call(Method::PUT, &format!("/api/admin/staff/{other_id}/role"), Some(json!({ "role": "reviewer" })))
-        .await;
+    let (s, v) = other_admin.put(&format!("/api/admin/staff/{other_id}/role"), role(StaffRole::Reviewer)).await;
     assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("last_administrator")),
+        (s, code_of(&v)),
+        (StatusCode::CONFLICT, ErrorCode::LastAdministrator),
         "a disabled administrator does not count"
     );
 }
@@ -300,7 +339,8 @@ async fn an_unknown_role_grants_nothing() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
     }
     let (s, v) = member.get("/api/admin/session").await;
-    assert_eq!((s, &v["staff"]["role"]), (StatusCode::OK, &Value::Null), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<StaffSession>(&v).staff.role, None, "{v}");
 }
 
 #[tokio::test]
@@ -438,9 +478,9 @@ async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
     assert!(link.starts_with("http://certdesk.localhost/admin/enrol#token="), "{link}");
     // The link's token opens an enrolment ceremony (once the key verifies, it is spent).
     let token = link.split("#token=").nth(1).unwrap();
-    let (s, v) = Browser::new(&app).post("/api/admin/enrol/start", json!({ "token": token })).await;
+    let (s, v) = Browser::new(&app).post("/api/admin/enrol/start", StartEnrolment { token: token.into() }).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert!(v["options"]["publicKey"]["challenge"].is_string());
+    assert!(!decode::<KeyRegistrationChallenge>(&v).options.public_key.challenge.is_empty(), "{v}");
 
     let out = cli(&app).args(["audit", "verify"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -2,14 +2,53 @@
 //! content, submission, rejection with reasons, fixing and resubmitting, approval with an
 //! authorization code by SMS, and issuance for a CSR.
 
-use certdesk_shared::admin::StaffRole;
+use certdesk_shared::admin::{CreateStaffRequest, Page, StaffCreated, StaffRole};
+use certdesk_shared::agent::{KeyAlgorithm, TokenKind};
+use certdesk_shared::apply::{
+    BillingMode, DocumentKind, DownloadInfo, DownloadQuery, FieldReason, InvoiceStatus, InvoiceView, IssueForCsr,
+    Issued, ReviewDecision, ReviewQueueItem, SetBilling, Shipment, ShipmentRequest,
+};
+use certdesk_shared::request::{RequestStatus, RequestView};
+use certdesk_shared::{ErrorCode, Mobile, ValidationError};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, last_sms, registered, staff_browser};
+use crate::helpers::browser::{Browser, api_error, decode, first_field, last_sms, registered, staff_browser, to_json};
 use crate::helpers::ca::pem_to_der;
-use crate::helpers::issuing::{PDF, certificate_info, complete_draft, upload};
+use crate::helpers::issuing::{PDF, approve, certificate_info, choose, complete_draft, org_info, upload};
+use crate::helpers::payment::invoice;
 use crate::helpers::{TestApp, spawn_app};
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// The field and rule of an error answer's first field error.
+fn field_of(v: &Value) -> Option<String> {
+    first_field(v).map(|f| f.0)
+}
+
+fn error_of(v: &Value) -> Option<ValidationError> {
+    first_field(v).map(|f| f.1)
+}
+
+/// A reviewer's decision.
+fn decision(approve: bool, reasons: &[(&str, &str)]) -> ReviewDecision {
+    let reasons = reasons.iter().map(|(f, r)| FieldReason { field: (*f).into(), reason: (*r).into() }).collect();
+    ReviewDecision { approve, reasons }
+}
+
+/// `POST /api/applications/issue` for a UKey.
+fn issue(acceptance: &str, auth_code: &str, csr_pem: &str) -> IssueForCsr {
+    IssueForCsr {
+        acceptance_no: acceptance.to_owned(),
+        auth_code: auth_code.to_owned(),
+        csr_pem: csr_pem.to_owned(),
+        medium_no: None,
+        medium_kind: TokenKind::Ukey,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
@@ -19,29 +58,24 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
 
     // A reload resumes where the user was: everything is on the server.
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["certificate_info"]["city"], "和平区");
-    assert_eq!(v["documents"].as_array().unwrap().len(), 3);
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.certificate_info.as_ref().map(|i| i.city.as_str()), Some("和平区"));
+    assert_eq!(v.documents.len(), 3);
 
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "submitted");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let submitted: RequestView = decode(&v);
+    assert_eq!(submitted.status, RequestStatus::Submitted);
+    let acceptance = submitted.acceptance_no.expect("an acceptance number");
     assert!(acceptance.starts_with("BH"), "{acceptance}");
     // Submitted: no more editing.
-    let (s, v) = b
-        .call(
-            Method::PUT,
-            &format!("/api/applications/{id}/certificate-info"),
-            Some(certificate_info("91350100M000100Y43")),
-        )
-        .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")));
+    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), org_info()).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::NotEditable));
 
-    let (s, queue) = reviewer.get("/api/admin/applications").await;
+    let (s, queue) = reviewer.get_as::<Page<ReviewQueueItem>>("/api/admin/applications").await;
     assert_eq!(s, StatusCode::OK);
-    let item = queue["items"].as_array().unwrap().iter().find(|i| i["request"]["id"] == id.as_str()).unwrap();
-    assert_eq!(item["working_days_left"], 5);
+    let item = queue.items.iter().find(|i| i.request.id == id).unwrap();
+    assert_eq!(item.working_days_left, 5);
     let doc = app
         .client
         .get(app.url(&format!("/api/admin/applications/{id}/documents/business_licence")))
@@ -53,32 +87,32 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
     assert_eq!(doc.headers()["content-disposition"], "attachment");
     assert_eq!(doc.bytes().await.unwrap().as_ref(), PDF);
 
-    let (s, v) = reviewer
-        .post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": false, "reasons": [] }))
-        .await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reasons")));
-    let reasons =
-        json!({ "approve": false, "reasons": [{ "field": "business_licence", "reason": "营业执照未加盖公章" }] });
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), reasons).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), decision(false, &[])).await;
+    assert_eq!((s, field_of(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reasons")));
+    let reasons = decision(false, &[("business_licence", "营业执照未加盖公章")]);
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), &reasons).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Rejected, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_REJECTED");
     assert!(sms.body.contains(&acceptance));
 
     // The user sees the reason, replaces only the licence, and resubmits.
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["reasons"][0]["reason"], "营业执照未加盖公章");
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.reasons.first().map(|r| r.reason.as_str()), Some("营业执照未加盖公章"));
     let stamped = [PDF, b"% stamped\n"].concat();
     assert_eq!(upload(&b, &id, "business_licence", "营业执照（盖章）.pdf", &stamped).await.0, StatusCode::OK);
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
-    assert_eq!(v["acceptance_no"], acceptance.as_str(), "the acceptance number stays");
-    let names: Vec<&str> =
-        v["documents"].as_array().unwrap().iter().map(|d| d["file_name"].as_str().unwrap()).collect();
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let resubmitted: RequestView = decode(&v);
+    assert_eq!(resubmitted.status, RequestStatus::Resubmitted, "{v}");
+    assert_eq!(resubmitted.acceptance_no.as_deref(), Some(acceptance.as_str()), "the acceptance number stays");
+    let names: Vec<&str> = resubmitted.documents.iter().map(|d| d.file_name.as_str()).collect();
     assert!(names.contains(&"营业执照（盖章）.pdf") && names.contains(&"身份证.png"), "{names:?}");
 
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Approved, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_APPROVED");
     let code_at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
@@ -92,47 +126,32 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
         mail.body
     );
     // A second decision on the same application is refused.
-    let (s, _) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let (s, _) = reviewer.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
     assert_eq!(s, StatusCode::CONFLICT);
 
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let csr =
         rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
     let mut anyone = Browser::new(&app);
-    let (s, v) = anyone
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": "00000000", "csr_pem": csr, "medium_kind": "ukey" }),
-        )
-        .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
+    let (s, v) = anyone.post("/api/applications/issue", issue(&acceptance, "00000000", &csr)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AuthCodeInvalid));
     // 查询证书: what the code is for, and the key the token must make for its profile.
-    let (s, v) = anyone
-        .post("/api/applications/download-info", json!({ "acceptance_no": acceptance, "auth_code": auth_code }))
-        .await;
+    let query = DownloadQuery { acceptance_no: acceptance.clone(), auth_code: auth_code.clone() };
+    let (s, v) = anyone.post("/api/applications/download-info", &query).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let info: DownloadInfo = decode(&v);
     assert_eq!(
-        (v["common_name"].as_str(), v["key_algorithm"].as_str(), v["validity_years"].as_u64()),
-        (Some("天津市滨海数字认证有限公司"), Some("p256"), Some(1)),
+        (info.common_name.as_str(), info.key_algorithm, info.validity_years),
+        ("天津市滨海数字认证有限公司", KeyAlgorithm::P256, 1),
         "{v}"
     );
-    let (s, v) = anyone
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": "garbage", "medium_kind": "ukey" }),
-        )
-        .await;
+    let (s, v) = anyone.post("/api/applications/issue", issue(&acceptance, &auth_code, "garbage")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a bad CSR is refused and the application stays approved: {v}");
-    let (s, v) = anyone
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr, "medium_kind": "ukey" }),
-        )
-        .await;
+    let (s, v) = anyone.post("/api/applications/issue", issue(&acceptance, &auth_code, &csr)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["chain_pem"].as_array().unwrap().len(), 2, "issuing CA and root for the token");
-    let pem = v["pem"].as_str().unwrap();
-    let der = pem_to_der(pem);
+    let issued: Issued = decode(&v);
+    assert_eq!(issued.chain_pem.len(), 2, "issuing CA and root for the token");
+    let der = pem_to_der(&issued.pem);
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
     let subject = cert.subject().to_string();
     assert!(
@@ -140,16 +159,11 @@ async fn reject_fix_resubmit_approve_and_issue_for_a_csr() {
         "{subject}"
     );
     assert!(subject.contains("91350100M000100Y43") && subject.contains(&acceptance), "{subject}");
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["status"], "issued");
-    assert!(v["certificate_uid"].is_string());
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.status, RequestStatus::Issued);
+    assert!(v.certificate_uid.is_some());
     // Once issued, the code is spent.
-    let (s, _) = anyone
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": auth_code, "csr_pem": csr, "medium_kind": "ukey" }),
-        )
-        .await;
+    let (s, _) = anyone.post("/api/applications/issue", issue(&acceptance, &auth_code, &csr)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -163,16 +177,16 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
     let (s, v) =
         upload(&b, &id, "business_licence", "营业执照.pdf", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run")
             .await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_type")));
+    assert_eq!((s, error_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::FileType)));
     // 3 MB.
     let mut big = PDF.to_vec();
     big.resize(3 * 1024 * 1024, b' ');
     let (s, v) = upload(&b, &id, "business_licence", "big.pdf", &big).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_too_large")));
+    assert_eq!((s, error_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::FileTooLarge)));
     // A PDF where an archive belongs.
     let (_, v) = upload(&b, &id, "other", "other.pdf", PDF).await;
-    assert_eq!(v["fields"][0]["error"], "file_type");
-    // A wrong credit code, an unknown city.
+    assert_eq!(error_of(&v), Some(ValidationError::FileType));
+    // A wrong credit code (no `CreditCode` holds it), an unknown city.
     let (s, v) = b
         .call(
             Method::PUT,
@@ -182,32 +196,38 @@ async fn bad_files_and_fields_are_refused_and_the_draft_keeps_what_it_had() {
         .await;
     // Decoded inside the tagged holder, the code is the credit code's; the path ends there.
     assert_eq!(
-        (s, &v["fields"][0]),
-        (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "holder", "error": "credit_code_check_char" })),
+        (s, first_field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(("holder".to_owned(), ValidationError::CreditCodeCheckChar))),
         "{v}"
     );
-    let mut wrong_city = certificate_info("91350100M000100Y43");
-    wrong_city["city"] = "朝阳区".into();
-    let (_, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(wrong_city)).await;
-    assert_eq!(v["fields"][0]["error"], "region_unknown");
+    let mut wrong_city = org_info();
+    wrong_city.city = "朝阳区".into();
+    let (_, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &wrong_city).await;
+    assert_eq!(error_of(&v), Some(ValidationError::RegionUnknown), "{v}");
     // A registered name may have 100 characters, but a certificate's subject names only 64
     // (RFC 5280): step ② says so.
-    let mut long_name = certificate_info("91350100M000100Y43");
-    long_name["holder"]["org_name"] = format!("天津{}有限公司", "滨".repeat(59)).into();
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(long_name)).await;
+    let mut long_name = org_info();
+    long_name.holder = certdesk_shared::apply::Holder::Organisation {
+        org_name: certdesk_shared::OrgName::parse(&format!("天津{}有限公司", "滨".repeat(59))).unwrap(),
+        credit_code: certdesk_shared::CreditCode::parse("91350100M000100Y43").unwrap(),
+    };
+    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &long_name).await;
     assert_eq!(
-        (s, &v["fields"][0]),
-        (StatusCode::UNPROCESSABLE_ENTITY, &json!({ "field": "org_name", "error": "subject_name_length" })),
+        (s, first_field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(("org_name".to_owned(), ValidationError::SubjectNameLength))),
         "{v}"
     );
 
     // Nothing was lost.
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["certificate_info"]["holder"]["credit_code"], "91350100M000100Y43");
-    assert_eq!(v["certificate_info"]["holder"]["org_name"], "天津市滨海数字认证有限公司");
-    let licence = v["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "business_licence").unwrap();
-    assert_eq!(licence["file_name"], "营业执照.pdf");
-    assert_eq!(licence["size"], PDF.len());
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let unit = v.certificate_info.as_ref().and_then(|i| i.holder.organisation());
+    assert_eq!(
+        unit.map(|(name, code)| (name.as_str(), code.as_str())),
+        Some(("天津市滨海数字认证有限公司", "91350100M000100Y43"))
+    );
+    let licence = v.documents.iter().find(|d| d.kind == DocumentKind::BusinessLicence).unwrap();
+    assert_eq!(licence.file_name, "营业执照.pdf");
+    assert_eq!(licence.size, PDF.len() as u64);
 }
 
 #[tokio::test]
@@ -215,11 +235,12 @@ async fn scan_to_pay_waits_for_payment_and_nobody_else_sees_an_application() {
     let app = spawn_app().await;
     let (mut owner, _) = registered(&app).await;
     let (_, draft) = owner.post("/api/applications", json!({})).await;
-    let id = draft["id"].as_str().unwrap().to_owned();
-    assert_eq!(draft["billing"], "scan_to_pay");
+    let draft: RequestView = decode(&draft);
+    let id = draft.id.clone();
+    assert_eq!(draft.billing, BillingMode::ScanToPay);
     let (s, v) = owner.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "incomplete first: {v}");
-    let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<String> = api_error(&v).fields.into_iter().map(|f| f.field).collect();
     assert_eq!(fields, ["choose_type", "certificate_info", "operator", "delivery", "challenge_phrase"]);
 
     let (mut other, _) = registered(&app).await;
@@ -229,13 +250,12 @@ async fn scan_to_pay_waits_for_payment_and_nobody_else_sees_an_application() {
         (Method::POST, format!("/api/applications/{id}/submit")),
         (Method::GET, format!("/api/applications/{id}/documents/business_licence")),
     ] {
-        let body =
-            (method != Method::GET).then(|| json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" }));
+        let body = (method != Method::GET).then(|| to_json(choose("org", "ukey")));
         let (s, _) = other.call(method.clone(), &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}");
     }
-    let (_, list) = other.get("/api/applications").await;
-    assert_eq!(list, json!([]));
+    let (_, list) = other.get_as::<Vec<RequestView>>("/api/applications").await;
+    assert!(list.is_empty(), "{list:?}");
     // And a customer reaches no review route.
     let (s, _) = owner.get("/api/admin/applications").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -247,15 +267,14 @@ async fn a_scan_to_pay_customer_pays_before_review() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!((v["status"].as_str(), v["acceptance_no"].is_null()), (Some("draft"), true));
+    assert_eq!((s, code_of(&v)), (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired));
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!((v.status, v.acceptance_no.is_none()), (RequestStatus::Draft, true));
     // Only administrators set billing modes.
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let account = "00000000-0000-0000-0000-000000000000";
-    let (s, _) = reviewer
-        .call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" })))
-        .await;
+    let body = SetBilling { billing: BillingMode::Settlement };
+    let (s, _) = reviewer.put(&format!("/api/admin/accounts/{account}/billing"), &body).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
@@ -286,7 +305,7 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     let (mut service, _) = staff_browser(&app, StaffRole::CustomerService).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
     let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
 
     // The printable form, read back by poppler: correct Chinese text.
     let (s, pdf) = bytes(&app, &b, &format!("/api/applications/{id}/form.pdf")).await;
@@ -305,33 +324,33 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
     }
 
     // No invoice before approval; then one, refused twice.
-    let invoice = json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
-                          "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" });
-    let (s, _) = b.post(&format!("/api/applications/{id}/invoice"), invoice.clone()).await;
+    let invoice = invoice();
+    let (s, _) = b.post(&format!("/api/applications/{id}/invoice"), &invoice).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
-    let mut bad = invoice.clone();
+    admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
+    // A wrong tax number (no `CreditCode` holds it) and no bank.
+    let mut bad = to_json(&invoice);
     bad["tax_number"] = "91350100M000100Y42".into();
     bad["bank"] = "".into();
     let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), bad).await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tax_number")));
-    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice.clone()).await;
-    assert_eq!(
-        (s, v["status"].as_str(), v["amount_fen"].as_i64()),
-        (StatusCode::OK, Some("requested"), Some(30000)),
-        "{v}"
-    );
-    let invoice_id = v["id"].as_str().unwrap().to_owned();
-    assert_eq!(b.post(&format!("/api/applications/{id}/invoice"), invoice).await.0, StatusCode::CONFLICT);
+    assert_eq!((s, field_of(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tax_number")));
+    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), &invoice).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let requested: InvoiceView = decode(&v);
+    assert_eq!((requested.status, requested.amount_fen), (InvoiceStatus::Requested, 30000), "{v}");
+    let invoice_id = requested.id;
+    assert_eq!(b.post(&format!("/api/applications/{id}/invoice"), &invoice).await.0, StatusCode::CONFLICT);
 
     // Finance: the queue of 待开票, issue once.
-    let (s, q) = finance.get("/api/admin/invoices?status=requested").await;
+    let (s, q) = finance.get_as::<Page<InvoiceView>>("/api/admin/invoices?status=requested").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(q["items"].as_array().unwrap().iter().any(|i| i["id"] == invoice_id.as_str()));
+    assert!(q.items.iter().any(|i| i.id == invoice_id));
     assert_eq!(service.get("/api/admin/invoices").await.0, StatusCode::FORBIDDEN);
     let (s, v) = finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
-    let number = v["invoice_no"].as_str().unwrap().to_owned();
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let issued: InvoiceView = decode(&v);
+    assert_eq!(issued.status, InvoiceStatus::Issued, "{v}");
+    let number = issued.invoice_no.expect("an invoice number");
     assert_eq!(
         finance.post(&format!("/api/admin/invoices/{invoice_id}/issue"), json!({})).await.0,
         StatusCode::CONFLICT
@@ -345,34 +364,34 @@ async fn printable_form_invoice_by_finance_and_tracking_number() {
         .expect("the e-invoice e-mail (outbox without SMTP)");
     assert_eq!(mail.channel, "email");
     assert!(mail.body.contains(&number) && mail.body.contains(".pdf"), "{}", mail.body);
-    let (_, mine) = b.get("/api/invoices").await;
-    assert_eq!(mine[0]["status"], "issued");
+    let (_, mine) = b.get_as::<Vec<InvoiceView>>("/api/invoices").await;
+    assert_eq!(mine.first().map(|i| i.status), Some(InvoiceStatus::Issued));
     // Nobody else downloads it.
     let (other, _) = registered(&app).await;
     assert_eq!(bytes(&app, &other, &format!("/api/invoices/{invoice_id}/pdf")).await.0, StatusCode::NOT_FOUND);
 
     // Shipping: customer service records it; the customer sees it under 邮寄查询.
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
-    let parcel = json!({ "courier": "顺丰速运", "tracking_no": "SF1234567890" });
+    let parcel = ShipmentRequest { courier: "顺丰速运".into(), tracking_no: "SF1234567890".into() };
     assert_eq!(
-        reviewer.post(&format!("/api/admin/applications/{id}/shipment"), parcel.clone()).await.0,
+        reviewer.post(&format!("/api/admin/applications/{id}/shipment"), &parcel).await.0,
         StatusCode::FORBIDDEN
     );
-    let (s, waiting) = service.get("/api/admin/shipments").await;
+    let (s, waiting) = service.get_as::<Page<RequestView>>("/api/admin/shipments").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(waiting["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
-    let (s, v) = service
-        .post(&format!("/api/admin/applications/{id}/shipment"), json!({ "courier": "", "tracking_no": "x" }))
-        .await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("courier")));
-    assert_eq!(service.post(&format!("/api/admin/applications/{id}/shipment"), parcel).await.0, StatusCode::OK);
-    let (_, shipments) = b.get("/api/shipments").await;
-    assert_eq!(shipments[0]["tracking_no"], "SF1234567890");
-    assert_eq!(shipments[0]["common_name"], "天津市滨海数字认证有限公司");
-    assert_eq!(shipments[0]["acceptance_no"], acceptance.as_str());
+    assert!(waiting.items.iter().any(|a| a.id == id), "{waiting:?}");
+    let no_courier = ShipmentRequest { courier: String::new(), tracking_no: "x".into() };
+    let (s, v) = service.post(&format!("/api/admin/applications/{id}/shipment"), &no_courier).await;
+    assert_eq!((s, field_of(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("courier")));
+    assert_eq!(service.post(&format!("/api/admin/applications/{id}/shipment"), &parcel).await.0, StatusCode::OK);
+    let (_, shipments) = b.get_as::<Vec<Shipment>>("/api/shipments").await;
+    let first = shipments.first().expect("a shipment");
+    assert_eq!(first.tracking_no, "SF1234567890");
+    assert_eq!(first.common_name, "天津市滨海数字认证有限公司");
+    assert_eq!(first.acceptance_no.as_deref(), Some(acceptance.as_str()));
     // Posted once: it leaves the list of parcels to send.
-    let (_, waiting) = service.get("/api/admin/shipments").await;
-    assert!(!waiting["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{waiting}");
+    let (_, waiting) = service.get_as::<Page<RequestView>>("/api/admin/shipments").await;
+    assert!(!waiting.items.iter().any(|a| a.id == id), "{waiting:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -384,13 +403,9 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     // A draft is the customer's own: not listed under any filter, not readable by staff.
     for filter in ["draft", "approved", "rejected", "issued", "nonsense"] {
         let (s, v) = reviewer.get(&format!("/api/admin/applications?status={filter}")).await;
-        assert_eq!(
-            (s, v["fields"][0]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("status")),
-            "{filter}: {v}"
-        );
+        assert_eq!((s, field_of(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{filter}: {v}");
     }
-    let listed = |q: &Value| q["items"].as_array().unwrap().iter().any(|i| i["request"]["id"] == id.as_str());
+    let listed = |q: &Value| decode::<Page<ReviewQueueItem>>(q).items.iter().any(|i| i.request.id == id);
     let (_, q) = reviewer.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
     assert_eq!(reviewer.get(&format!("/api/admin/applications/{id}")).await.0, StatusCode::NOT_FOUND);
@@ -405,10 +420,17 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     assert!(listed(&q), "{q}");
 
     // A reviewer whose own phone made the request neither sees it nor may decide it.
-    let body = json!({ "username": "own.phone", "display_name": "自己", "role": "reviewer", "mobile": mobile });
-    let (s, v) = admin.post("/api/admin/staff", body).await;
-    assert_eq!((s, v["staff"]["mobile"].as_str()), (StatusCode::OK, Some(mobile.as_str())), "{v}");
-    let own_id = v["staff"]["id"].as_str().unwrap().to_owned();
+    let body = CreateStaffRequest {
+        username: "own.phone".into(),
+        display_name: "自己".into(),
+        role: StaffRole::Reviewer,
+        mobile: Some(Mobile::parse(&mobile).unwrap()),
+    };
+    let (s, v) = admin.post("/api/admin/staff", &body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let created: StaffCreated = decode(&v);
+    assert_eq!(created.staff.mobile.as_deref(), Some(mobile.as_str()), "{v}");
+    let own_id = created.staff.id;
     let meta = certdesk::domain::ClientMeta { ip: "127.0.0.1".into(), user_agent: "test".into() };
     let (value, row) = certdesk::domain::session::start(
         &app.state.db,
@@ -423,13 +445,12 @@ async fn the_queue_lists_only_waiting_requests_and_nobody_reviews_their_own() {
     let mut own = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: Some(row.csrf_token) };
     let (_, q) = own.get("/api/admin/applications").await;
     assert!(!listed(&q), "{q}");
-    let (s, v) =
-        own.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_request")), "{v}");
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["status"], "submitted", "nothing changed");
+    let (s, v) = own.post(&format!("/api/admin/applications/{id}/review"), decision(true, &[])).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::OwnRequest), "{v}");
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.status, RequestStatus::Submitted, "nothing changed");
     // Another reviewer decides it.
-    let (s, v) =
-        reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true, "reasons": [] })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), decision(true, &[])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Approved, "{v}");
 }

@@ -81,10 +81,10 @@ async fn a_backup_taken_under_load_restores_onto_a_new_directory_where_everythin
     let mut b = Browser::new(&app2);
     let (s, v) = sign_in(&mut b, &mobile, PASSWORD).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, mine) = b.get("/api/my-certificates").await;
+    let (s, mine) = b.get_as::<Vec<certdesk_shared::my_certificates::MyCertificate>>("/api/my-certificates").await;
     assert_eq!(s, StatusCode::OK);
-    let held = mine.as_array().unwrap().iter().find(|c| c["uid"] == uid.as_str()).expect("the certificate");
-    assert_eq!(held["status"], "valid");
+    let held = mine.iter().find(|c| c.uid == uid).expect("the certificate");
+    assert_eq!(held.status, certdesk_shared::my_certificates::MyCertificateStatus::Valid);
     let (s, detail) = Browser::new(&app2).get(&format!("/api/public/certificates/{uid}")).await;
     assert_eq!(s, StatusCode::OK, "{detail}");
     let download = app2.get(&format!("/api/certificates/{uid}.pem")).await;

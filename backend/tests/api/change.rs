@@ -7,15 +7,26 @@
 
 use certdesk::domain::{ClientMeta, renew};
 use certdesk::entity::{account, certificate};
-use certdesk_shared::admin::StaffRole;
+use certdesk_shared::account::CodePurpose;
+use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::agent::TokenKind;
+use certdesk_shared::apply::{
+    DocumentKind, FieldReason, Holder, IssueForCsr, Issued, OperatorInfo, ReviewDecision, ReviewQueueItem,
+};
+use certdesk_shared::change::{ChangeClosed, ChangeOffer, FieldChange, StartChange};
+use certdesk_shared::my_certificates::{CertificateCodeRequest, MyCertificate, MyCertificateStatus};
 use certdesk_shared::renew::{RenewalCsr, StartRenewal};
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
+use certdesk_shared::{CreditCode, Email, ErrorCode, IdCardNumber, Named, OrgName, PersonName, ValidationError};
 use chrono::Duration;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
-use crate::helpers::browser::{Browser, code_in, last_sms, new_mobile, registered, send_code, staff_browser};
+use crate::helpers::browser::{
+    Browser, api_error, code_in, decode, last_sms, mobile, new_mobile, registered, send_code, staff_browser,
+};
 use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
 use crate::helpers::issuing::{PNG, issue_into, submitted, upload};
 use crate::helpers::{TestApp, spawn_app};
@@ -32,28 +43,64 @@ fn csr_for(key: &rcgen::KeyPair) -> String {
     rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(key).unwrap().pem().unwrap()
 }
 
-fn operator(mobile: &str) -> Value {
-    json!({ "name": "李四", "id_number": "11010519491231002X", "mobile": mobile, "email": "ls@example.com",
-            "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" })
+fn operator(phone: &str) -> OperatorInfo {
+    OperatorInfo {
+        name: PersonName::parse("李四").unwrap(),
+        id_number: IdCardNumber::parse("11010519491231002X").unwrap(),
+        mobile: mobile(phone),
+        email: Email::parse("ls@example.com").unwrap(),
+        unit_phone: Some("022-12345678".into()),
+        address: Some("天津市空港经济区西七道26号".into()),
+    }
 }
 
-fn organisation(name: &str) -> Value {
-    json!({ "kind": "organisation", "org_name": name, "credit_code": "91350100M000100Y43" })
+fn organisation(name: &str) -> Holder {
+    Holder::Organisation {
+        org_name: OrgName::parse(name).unwrap(),
+        credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+    }
+}
+
+/// `POST /api/change/{uid}`'s body.
+fn kind(kind: RequestKind) -> StartChange {
+    StartChange { kind }
+}
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// The fields an error answer names.
+fn fields_of(v: &Value) -> Vec<String> {
+    api_error(v).fields.into_iter().map(|f| f.field).collect()
+}
+
+/// A request's status in an answer.
+fn status_of(v: &Value) -> RequestStatus {
+    decode::<RequestView>(v).status
 }
 
 /// Starts a change of `kind`: the request's id.
 async fn start(b: &mut Browser<'_>, uid: &str, kind: &str) -> String {
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": kind })).await;
-    assert_eq!((s, v["status"].as_str(), v["kind"].as_str()), (StatusCode::OK, Some("draft"), Some(kind)), "{v}");
-    v["id"].as_str().unwrap().to_owned()
+    let wanted = RequestKind::parse(kind).expect("a request kind");
+    let (s, v) = b.post(&format!("/api/change/{uid}"), self::kind(wanted)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r: RequestView = decode(&v);
+    assert_eq!((r.status, r.kind), (RequestStatus::Draft, wanted), "{v}");
+    r.id
 }
 
 /// The request as the review queue shows it to a reviewer.
-async fn queued(reviewer: &mut Browser<'_>, kind: &str, id: &str) -> Value {
+async fn queued(reviewer: &mut Browser<'_>, kind: &str, id: &str) -> RequestView {
     let (s, queue) = reviewer.get(&format!("/api/admin/applications?kind={kind}")).await;
     assert_eq!(s, StatusCode::OK, "{queue}");
-    queue["items"].as_array().unwrap().iter().find(|i| i["request"]["id"] == id).cloned().expect("in the queue")["request"]
-        .clone()
+    let queue: Page<ReviewQueueItem> = decode(&queue);
+    queue.items.into_iter().find(|i| i.request.id == id).expect("in the queue").request
+}
+
+fn approve() -> ReviewDecision {
+    ReviewDecision { approve: true, reasons: Vec::new() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,23 +113,25 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     // Another account does not find the certificate.
     let (mut other, _) = registered(&app).await;
     assert_eq!(other.get(&format!("/api/change/{uid}")).await.0, StatusCode::NOT_FOUND);
-    let (s, v) = other.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    let (s, v) = other.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
 
     // The offer: the holder and operator as they are, the documents ① asks for.
     let (s, offer) = b.get(&format!("/api/change/{uid}")).await;
     assert_eq!(s, StatusCode::OK, "{offer}");
-    assert_eq!((offer["change_closed"].clone(), offer["operator_closed"].clone()), (Value::Null, Value::Null));
-    assert_eq!(offer["holder"]["org_name"], "天津市滨海数字认证有限公司");
-    assert_eq!(offer["operator"]["mobile"], mobile.as_str());
-    assert_eq!(offer["change_documents"], json!(["business_licence", "operator_id", "other"]));
-    assert_eq!(offer["medium_no"], "UKEY-0001");
+    let offer: ChangeOffer = decode(&offer);
+    assert_eq!((offer.change_closed, offer.operator_closed), (None, None));
+    let org_name = offer.holder.as_ref().and_then(|h| h.organisation()).map(|(n, _)| n.as_str());
+    assert_eq!(org_name, Some("天津市滨海数字认证有限公司"));
+    assert_eq!(offer.operator.as_ref().map(|o| o.mobile.as_str()), Some(mobile.as_str()));
+    assert_eq!(offer.change_documents, [DocumentKind::BusinessLicence, DocumentKind::OperatorId, DocumentKind::Other]);
+    assert_eq!(offer.medium_no.as_deref(), Some("UKEY-0001"));
 
     // ① Start; a second click returns the same request; nothing else may start meanwhile.
     let rid = start(&mut b, &uid, "change").await;
     assert_eq!(start(&mut b, &uid, "change").await, rid);
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "operator_change" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
+    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::OperatorChange)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
     let who = account::Entity::find()
         .filter(account::Column::Mobile.eq(mobile.as_str()))
         .one(&app.state.db)
@@ -104,15 +153,14 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert!(renewal.is_err(), "a renewal does not start beside a change");
     // Another account cannot touch the request.
     let holder_path = format!("/api/change/requests/{rid}/holder");
-    let (s, _) = other.call(Method::PUT, &holder_path, Some(organisation(NEW_NAME))).await;
+    let (s, _) = other.put(&holder_path, organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Submission names what is missing.
     let submit = format!("/api/change/requests/{rid}/submit");
     let (s, v) = b.post(&submit, json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let missing: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(missing, ["business_licence", "operator_id", "other", "holder", "operator"]);
+    assert_eq!(fields_of(&v), ["business_licence", "operator_id", "other", "holder", "operator"]);
 
     for (kind, name, bytes) in
         [("business_licence", "新营业执照.pdf", PDF), ("operator_id", "id.png", PNG), ("other", "o.zip", ZIP)]
@@ -122,50 +170,53 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     }
     // ② A person is not this certificate's holder; the wizard's own step is not for changes.
     let person = crate::helpers::issuing::person();
-    let (s, v) = b.call(Method::PUT, &holder_path, Some(person)).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("holder_kind")), "{v}");
+    let (s, v) = b.put(&holder_path, &person).await;
+    let error = api_error(&v).fields.first().map(|f| f.error);
+    assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::HolderKind)), "{v}");
     let info = crate::helpers::issuing::info(organisation(NEW_NAME), "org-1y");
-    let (s, _) = b.call(Method::PUT, &format!("/api/applications/{rid}/certificate-info"), Some(info)).await;
+    let (s, _) = b.put(&format!("/api/applications/{rid}/certificate-info"), &info).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, v) = b.call(Method::PUT, &holder_path, Some(organisation(NEW_NAME))).await;
+    let (s, v) = b.put(&holder_path, organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(
-        v["changes"],
-        json!([{ "field": "org_name", "before": "天津市滨海数字认证有限公司", "after": NEW_NAME }])
-    );
+    let renamed =
+        FieldChange {
+            field: "org_name".into(), before: "天津市滨海数字认证有限公司".into(), after: NEW_NAME.into()
+        };
+    assert_eq!(decode::<RequestView>(&v).changes, std::slice::from_ref(&renamed));
     // ③ The operator as they are (nothing changes there).
-    let same = offer["operator"].clone();
-    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/operator"), Some(same)).await;
-    assert_eq!((s, v["changes"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{v}");
+    let same = offer.operator.clone().expect("the operator");
+    let (s, v) = b.put(&format!("/api/change/requests/{rid}/operator"), &same).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).changes.len(), 1, "{v}");
     // ④ Free of charge: straight to review.
     let (s, v) = b.post(&submit, json!({})).await;
-    assert_eq!((s, v["status"].as_str(), v["price_fen"].as_i64()), (StatusCode::OK, Some("submitted"), Some(0)), "{v}");
-    let number = v["acceptance_no"].as_str().unwrap().to_owned();
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let submitted: RequestView = decode(&v);
+    assert_eq!((submitted.status, submitted.price_fen), (RequestStatus::Submitted, Some(0)), "{v}");
+    let number = submitted.acceptance_no.expect("an acceptance number");
 
     // The reviewer sees the change field by field, next to the documents.
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let seen = queued(&mut reviewer, "change", &rid).await;
-    assert_eq!(
-        seen["changes"][0],
-        json!({ "field": "org_name", "before": "天津市滨海数字认证有限公司", "after": NEW_NAME })
-    );
-    assert_eq!(seen["documents"].as_array().unwrap().len(), 3);
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    assert_eq!(seen.changes.first(), Some(&renamed));
+    assert_eq!(seen.documents.len(), 3);
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), approve()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Approved, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_REQUEST_APPROVED");
     assert!(sms.body.contains(&number) && sms.body.contains("证书变更"), "{}", sms.body);
 
     // ⑤ Another token is refused, another account does not find the request.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let issue = |medium: &str| json!(RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() });
+    let issue = |medium: &str| RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() };
     let path = format!("/api/change/requests/{rid}/issue");
     let (s, v) = b.post(&path, issue("UKEY-9999")).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_medium")), "{v}");
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::WrongMedium), "{v}");
     assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
     let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
-    let new_uid = issued["certificate_uid"].as_str().unwrap().to_owned();
+    let new_uid = decode::<Issued>(&issued).certificate_uid;
     let new = cert(&app, &new_uid).await;
     let (_, x) = parse_x509_certificate(&new.der).unwrap();
     let o: Vec<&str> = x.subject().iter_organization().filter_map(|a| a.as_str().ok()).collect();
@@ -176,15 +227,17 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert_eq!((new.medium_no.as_deref(), new.profile.as_str()), (Some("UKEY-0001"), old.profile.as_str()));
     assert_eq!(cert(&app, &uid).await.status, "valid", "until the token has the new one");
     let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
-    assert_eq!((s, retry["certificate_uid"].as_str()), (StatusCode::OK, Some(new_uid.as_str())));
+    assert_eq!(s, StatusCode::OK, "{retry}");
+    assert_eq!(decode::<Issued>(&retry).certificate_uid, new_uid);
 
     // Stored: the old certificate is superseded, in OCSP and the CRL; finishing again is a no-op.
     let finish = format!("/api/change/requests/{rid}/finish");
     assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
-    let (s, v) = b.post(&finish, json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
-    let (s, v) = b.post(&finish, json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
+    for _ in 0..2 {
+        let (s, v) = b.post(&finish, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(status_of(&v), RequestStatus::Done, "{v}");
+    }
     let gone = cert(&app, &uid).await;
     assert_eq!((gone.status.as_str(), gone.reason), ("revoked", Some(4)));
     let f = Files { dir: tempfile::tempdir().unwrap() };
@@ -196,25 +249,20 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REQUEST_DONE");
 
     // 我的证书: the new one valid with the same phone of record, the old one superseded.
-    let (_, list) = b.get("/api/my-certificates").await;
-    let status_of = |u: &str| list.as_array().unwrap().iter().find(|c| c["uid"] == u).unwrap()["status"].clone();
-    assert_eq!((status_of(&new_uid), status_of(&uid)), (json!("valid"), json!("superseded")));
-    let (_, mine) = b.get(&format!("/api/my-certificates/{new_uid}")).await;
-    assert_eq!(mine["phone_masked"], format!("{}****{}", &mobile[..3], &mobile[7..]));
+    let (_, list) = b.get_as::<Vec<MyCertificate>>("/api/my-certificates").await;
+    let status_of = |u: &str| list.iter().find(|c| c.uid == u).unwrap().status;
+    assert_eq!((status_of(&new_uid), status_of(&uid)), (MyCertificateStatus::Valid, MyCertificateStatus::Superseded));
+    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{new_uid}")).await;
+    assert_eq!(mine.phone_masked, format!("{}****{}", &mobile[..3], &mobile[7..]));
     // The new certificate may be changed again, the old one not.
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("certificate_not_valid")), "{v}");
-    let (_, offer) = b.get(&format!("/api/change/{new_uid}")).await;
-    assert_eq!((offer["holder"]["org_name"].as_str(), offer["change_closed"].clone()), (Some(NEW_NAME), Value::Null));
+    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::CertificateNotValid), "{v}");
+    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{new_uid}")).await;
+    let org_name = offer.holder.as_ref().and_then(|h| h.organisation()).map(|(n, _)| n.as_str());
+    assert_eq!((org_name, offer.change_closed), (Some(NEW_NAME), None));
 
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    let actions: Vec<&str> = trail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["subject"] == number.as_str())
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let actions: Vec<&str> = trail.items.iter().filter(|e| e.subject == number).map(|e| e.action.as_str()).collect();
     for a in ["request_submitted", "request_approved", "certificate_issued", "request_done"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
@@ -226,20 +274,25 @@ async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = crate::helpers::issuing::draft(&app, &mut admin, "personal", "ukey").await;
     let info = crate::helpers::issuing::info(crate::helpers::issuing::person(), "personal-1y");
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(info)).await;
+    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &info).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (acceptance, code) = crate::helpers::issuing::submit_and_approve(&app, &mut b, &id, &mobile).await;
-    let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": crate::helpers::issuing::csr(),
-                      "medium_kind": "ukey", "medium_no": "UKEY-0002" });
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", req).await;
+    let req = IssueForCsr {
+        acceptance_no: acceptance,
+        auth_code: code,
+        csr_pem: crate::helpers::issuing::csr(),
+        medium_no: Some("UKEY-0002".into()),
+        medium_kind: TokenKind::Ukey,
+    };
+    let (s, v) = Browser::new(&app).post("/api/applications/issue", &req).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let uid = v["certificate_uid"].as_str().unwrap().to_owned();
+    let uid = decode::<Issued>(&v).certificate_uid;
 
-    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
-    assert_eq!((offer["change_closed"].as_str(), offer["operator_closed"].clone()), (Some("personal"), Value::Null));
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("personal_not_changeable")), "{v}");
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "renew" })).await;
+    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    assert_eq!((offer.change_closed, offer.operator_closed), (Some(ChangeClosed::Personal), None));
+    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::PersonalNotChangeable), "{v}");
+    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Renew)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let first = start(&mut b, &uid, "operator_change").await;
 
@@ -248,11 +301,12 @@ async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
     let (mut other, _) = registered(&app).await;
     assert_eq!(other.post(&withdraw, json!({})).await.0, StatusCode::NOT_FOUND);
     let (s, v) = b.post(&withdraw, json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Withdrawn, "{v}");
     let (s, v) = b.post(&withdraw, json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
-    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
-    assert_eq!(offer["request"], Value::Null);
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::NotEditable), "{v}");
+    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    assert_eq!(offer.request, None);
     assert_ne!(start(&mut b, &uid, "operator_change").await, first);
 }
 
@@ -265,62 +319,69 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
 
     // ① the new operator's ID ② the new operator ③ 提交审核.
     let rid = start(&mut b, &uid, "operator_change").await;
-    let (s, v) = b.post(&format!("/api/change/{uid}"), json!({ "kind": "change" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
-    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/holder"), Some(organisation(NEW_NAME))).await;
+    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
+    let (s, v) = b.put(&format!("/api/change/requests/{rid}/holder"), organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "an operator change has no holder step: {v}");
     let submit = format!("/api/change/requests/{rid}/submit");
     let (s, v) = b.post(&submit, json!({})).await;
-    let missing: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!((s, missing), (StatusCode::UNPROCESSABLE_ENTITY, vec!["operator_id", "operator"]));
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(fields_of(&v), ["operator_id", "operator"]);
     assert_eq!(upload(&b, &rid, "operator_id", "new-id.png", PNG).await.0, StatusCode::OK);
-    let (s, v) = b.call(Method::PUT, &format!("/api/change/requests/{rid}/operator"), Some(operator(&new_phone))).await;
+    let (s, v) = b.put(&format!("/api/change/requests/{rid}/operator"), operator(&new_phone)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = b.post(&submit, json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Submitted, "{v}");
 
     // Until approved, nothing moves.
-    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!(mine["phone_masked"], format!("{}****{}", &old_phone[..3], &old_phone[7..]));
+    let masked = |phone: &str| format!("{}****{}", &phone[..3], &phone[7..]);
+    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine.phone_masked, masked(&old_phone));
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let seen = queued(&mut reviewer, "operator_change", &rid).await;
-    let fields: Vec<&str> = seen["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["name", "mobile", "operator_email"], "{seen}");
-    assert_eq!(seen["changes"][1], json!({ "field": "mobile", "before": old_phone, "after": new_phone }));
+    let fields: Vec<&str> = seen.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["name", "mobile", "operator_email"], "{seen:?}");
+    let moved = FieldChange { field: "mobile".into(), before: old_phone.clone(), after: new_phone.clone() };
+    assert_eq!(seen.changes.get(1), Some(&moved));
     // Sent back with a reason: nothing moves; the holder replaces the document and resubmits.
-    let reasons = json!({ "approve": false, "reasons": [{ "field": "operator_id", "reason": "身份证件不清晰" }] });
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), reasons).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    let reasons = ReviewDecision {
+        approve: false,
+        reasons: vec![FieldReason { field: "operator_id".into(), reason: "身份证件不清晰".into() }],
+    };
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), &reasons).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Rejected, "{v}");
     assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_REJECTED");
-    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!(mine["phone_masked"], format!("{}****{}", &old_phone[..3], &old_phone[7..]));
+    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine.phone_masked, masked(&old_phone));
     assert_eq!(upload(&b, &rid, "operator_id", "new-id-clear.png", PNG).await.0, StatusCode::OK);
     let (s, v) = b.post(&submit, json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resubmitted")), "{v}");
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "approved and done at once: {v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Resubmitted, "{v}");
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), approve()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(status_of(&v), RequestStatus::Done, "approved and done at once: {v}");
     assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_DONE");
 
     // The phone of record is the new operator's: certificate codes go there only.
-    let (_, mine) = b.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!(mine["phone_masked"], format!("{}****{}", &new_phone[..3], &new_phone[7..]));
+    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine.phone_masked, masked(&new_phone));
     let before_old = last_sms(&app, &old_phone).await.map(|m| m.id);
-    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), json!({ "purpose": "certificate_revoke" })).await;
+    let body = CertificateCodeRequest { purpose: CodePurpose::CertificateRevoke };
+    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(code_in(&last_sms(&app, &new_phone).await.expect("a code to the new phone").body).len(), 6);
     assert_eq!(last_sms(&app, &old_phone).await.map(|m| m.id), before_old, "nothing to the old phone");
     // The certificate is free again for the next request.
-    let (_, offer) = b.get(&format!("/api/change/{uid}")).await;
-    assert_eq!(
-        (offer["request"].clone(), offer["operator"]["mobile"].as_str()),
-        (Value::Null, Some(new_phone.as_str()))
-    );
+    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    assert_eq!((offer.request, offer.operator.as_ref().map(|o| o.mobile.as_str())), (None, Some(new_phone.as_str())));
 
     // 证书解锁: the old phone's code no longer opens the token, the new phone's does.
     let mut page = Browser::new(&app);
     let old_code = send_code(&mut page, &old_phone, "token_unlock").await;
     let (s, v) = unlock_attempt(&app, &mut page, &old_phone, &old_code).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unlock_refused")), "{v}");
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnlockRefused), "{v}");
     let new_code = send_code(&mut page, &new_phone, "token_unlock").await;
     let (s, v) = unlock_attempt(&app, &mut page, &new_phone, &new_code).await;
     assert_eq!(s, StatusCode::OK, "{v}");

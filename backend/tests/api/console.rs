@@ -1,18 +1,23 @@
 //! The staff console (issue 21): the side navigation's sections per role with what waits in
 //! each, and the audit trail paged, filtered and exported as CSV.
 
-use certdesk_shared::admin::{AuditEntry, Page, Section, SectionEntry, StaffRole};
+use certdesk_shared::admin::{
+    AuditEntry, CustomerFile, CustomerSummary, DownloadCodeSent, NewRequestNote, Page, Section, SectionEntry, StaffRole,
+};
+use certdesk_shared::apply::{DownloadQuery, ReviewQueueItem};
+use certdesk_shared::request::RequestView;
+use certdesk_shared::{ErrorCode, ValidationError};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::browser::{Browser, registered, staff_browser};
-use crate::helpers::issuing::complete_draft;
+use crate::helpers::browser::{Browser, api_error, decode, first_field, registered, staff_browser};
+use crate::helpers::issuing::{approve, complete_draft};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn sections(b: &mut Browser<'_>) -> Vec<SectionEntry> {
     let (status, v) = b.get("/api/admin/sections").await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    serde_json::from_value(v).unwrap()
+    decode(&v)
 }
 
 fn waiting(list: &[SectionEntry], section: Section) -> Option<u64> {
@@ -41,14 +46,14 @@ async fn each_role_sees_its_sections_and_the_counts_follow_the_queues() {
         assert_eq!(s, StatusCode::OK, "{v}");
         ids.push(id);
     }
-    let (_, queue) = reviewer.get("/api/admin/applications").await;
-    assert_eq!((queue["items"].as_array().unwrap().len(), queue["total"].as_u64()), (2, Some(2)));
+    let (_, queue) = reviewer.get_as::<Page<ReviewQueueItem>>("/api/admin/applications").await;
+    assert_eq!((queue.items.len(), queue.total), (2, 2));
     assert_eq!(waiting(&sections(&mut reviewer).await, Section::Review), Some(2));
     assert_eq!(waiting(&sections(&mut admin).await, Section::Review), Some(2));
     // Sections that are no queue carry no count.
     assert_eq!(waiting(&sections(&mut admin).await, Section::Audit), None);
 
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{}/review", ids[0]), json!({ "approve": true })).await;
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{}/review", ids[0]), approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(waiting(&sections(&mut reviewer).await, Section::Review), Some(1));
 
@@ -60,7 +65,7 @@ async fn each_role_sees_its_sections_and_the_counts_follow_the_queues() {
 async fn audit_page(b: &mut Browser<'_>, query: &str) -> Page<AuditEntry> {
     let (status, v) = b.get(&format!("/api/admin/audit{query}")).await;
     assert_eq!(status, StatusCode::OK, "{query}: {v}");
-    serde_json::from_value(v).unwrap()
+    decode(&v)
 }
 
 async fn csv(app: &TestApp, b: &Browser<'_>, query: &str) -> (String, String) {
@@ -119,15 +124,13 @@ async fn the_audit_trail_pages_filters_and_exports_what_it_shows() {
     // A filter that is not one is refused by field, in the user's words.
     let (s, v) = admin.get("/api/admin/audit?from=2026-13-01&per_page=500").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let fields: Vec<(&str, &str)> = v["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["field"].as_str().unwrap(), f["error"].as_str().unwrap()))
-        .collect();
-    assert_eq!(fields, [("from", "date_format"), ("per_page", "out_of_range")]);
+    let fields: Vec<(String, ValidationError)> = api_error(&v).fields.into_iter().map(|f| (f.field, f.error)).collect();
+    assert_eq!(
+        fields,
+        [("from".to_owned(), ValidationError::DateFormat), ("per_page".to_owned(), ValidationError::OutOfRange)]
+    );
     let (s, v) = admin.get("/api/admin/audit?page=99999999999999").await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{v}");
+    assert_eq!((s, first_field(&v).map(|f| f.0).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{v}");
 
     // CSV: every matching row (not one page), UTF-8 with a BOM, the Chinese header intact.
     let (kind, text) = csv(&app, &admin, "?action=registered&per_page=1").await;
@@ -176,8 +179,8 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     let (mut service, service_id) = staff_browser(&app, StaffRole::CustomerService).await;
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
     let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
-    let (s, v) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
+    let (s, v) = admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let first_code = auth_code_in(&crate::helpers::browser::last_sms(&app, &mobile).await.unwrap().body);
 
@@ -186,19 +189,20 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     {
         let (s, v) = service.get(&format!("/api/admin/customers?q={q}")).await;
         assert_eq!(s, StatusCode::OK, "{q}: {v}");
-        let found: Page<certdesk_shared::admin::CustomerSummary> = serde_json::from_value(v).unwrap();
+        let found: Page<CustomerSummary> = decode(&v);
         assert_eq!(found.items.iter().map(|c| c.mobile.as_str()).collect::<Vec<_>>(), [mobile.as_str()], "{q}");
     }
     let (s, v) = service.get("/api/admin/customers?q=天津%25").await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wildcard")), "{v}");
-    let (_, v) = service.get(&format!("/api/admin/customers?q={mobile}")).await;
-    let account = v["items"][0]["id"].as_str().unwrap().to_owned();
+    let error = first_field(&v).map(|f| f.1);
+    assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::Wildcard)), "{v}");
+    let (_, found) = service.get_as::<Page<CustomerSummary>>(&format!("/api/admin/customers?q={mobile}")).await;
+    let account = found.items[0].id.clone();
 
     // The file: the request, and the messages with every code masked (the registration code,
     // the live download code).
     let (s, v) = service.get(&format!("/api/admin/customers/{account}")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let file: certdesk_shared::admin::CustomerFile = serde_json::from_value(v).unwrap();
+    let file: CustomerFile = decode(&v);
     assert_eq!(file.requests.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
     let approved = file.messages.iter().find(|m| m.template == "SMS_CD_APPROVED").expect("the approval SMS");
     assert!(approved.body.contains("下载授权码：******") && approved.body.contains(&acceptance), "{}", approved.body);
@@ -210,13 +214,13 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     // A new download code: to the operator's phone, never to staff; the old one stops working.
     let (s, v) = service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["sent_to"], certdesk_shared::account::mask_middle(&mobile));
+    assert_eq!(decode::<DownloadCodeSent>(&v).sent_to, certdesk_shared::account::mask_middle(&mobile));
     let second_code = auth_code_in(&crate::helpers::browser::last_sms(&app, &mobile).await.unwrap().body);
     assert_ne!(second_code, first_code);
     let mut anyone = Browser::new(&app);
-    let ask = |code: &str| json!({ "acceptance_no": acceptance, "auth_code": code });
+    let ask = |code: &str| DownloadQuery { acceptance_no: acceptance.clone(), auth_code: code.to_owned() };
     let (s, v) = anyone.post("/api/applications/download-info", ask(&first_code)).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth_code_invalid")));
+    assert_eq!((s, api_error(&v).code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AuthCodeInvalid));
     let (s, v) = anyone.post("/api/applications/download-info", ask(&second_code)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // Three an hour per request.
@@ -224,25 +228,24 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
         assert_eq!(service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await.0, StatusCode::OK);
     }
     let (s, v) = service.post(&format!("/api/admin/requests/{id}/download-code"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert_eq!((s, api_error(&v).code), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
     // Only for an approved 新办 waiting for its download.
     let (_, draft, _) = complete_draft(&app, &mut admin, true).await;
     let (s, v) = service.post(&format!("/api/admin/requests/{draft}/download-code"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::NotEditable), "{v}");
 
     // A note on the request, kept in the file with its author; an empty one is refused.
-    let (s, v) = service.post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "  " })).await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
-    let (s, v) = service
-        .post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "客户来电：UKey 未收到，已重发授权码" }))
-        .await;
+    let note = |text: &str| NewRequestNote { text: text.to_owned() };
+    let (s, v) = service.post(&format!("/api/admin/requests/{id}/notes"), note("  ")).await;
+    let error = first_field(&v).map(|f| f.1);
+    assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::Required)));
+    let (s, v) =
+        service.post(&format!("/api/admin/requests/{id}/notes"), note("客户来电：UKey 未收到，已重发授权码")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, v) = service.get(&format!("/api/admin/customers/{account}")).await;
-    assert_eq!(v["notes"][0]["text"], "客户来电：UKey 未收到，已重发授权码");
-    assert_eq!(
-        (v["notes"][0]["author"].as_str(), v["notes"][0]["acceptance_no"].as_str()),
-        (Some("测试员工"), Some(acceptance.as_str()))
-    );
+    let (_, file) = service.get_as::<CustomerFile>(&format!("/api/admin/customers/{account}")).await;
+    let first = file.notes.first().expect("a note");
+    assert_eq!(first.text, "客户来电：UKey 未收到，已重发授权码");
+    assert_eq!((first.author.as_str(), first.acceptance_no.as_deref()), ("测试员工", Some(acceptance.as_str())));
 
     // Every look-up and change is in the audit trail, with who did it.
     let trail = audit_page(&mut admin, &format!("?actor=staff:{service_id}&per_page=200")).await;
@@ -257,6 +260,6 @@ async fn customer_service_finds_a_customer_reads_their_file_without_codes_and_se
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     assert_eq!(reviewer.get(&format!("/api/admin/customers?q={mobile}")).await.0, StatusCode::FORBIDDEN);
     assert_eq!(reviewer.get(&format!("/api/admin/customers/{account}")).await.0, StatusCode::FORBIDDEN);
-    let (s, _) = reviewer.post(&format!("/api/admin/requests/{id}/notes"), json!({ "text": "x" })).await;
+    let (s, _) = reviewer.post(&format!("/api/admin/requests/{id}/notes"), note("x")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }

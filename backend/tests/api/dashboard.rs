@@ -167,8 +167,10 @@ async fn each_chart_counts_the_rows_behind_it_in_their_bar() {
     assert_eq!(c.categories, Deadline::ALL.map(Category::Deadline).to_vec());
     assert_eq!(c.series[0].values, [1, 1, 1], "a rejected request waits for its customer, not for review");
     // The queue the reviewers see holds the same three.
-    let (_, queue) = admin.get("/api/admin/applications").await;
-    assert_eq!(queue["total"], 3);
+    let (_, queue) = admin
+        .get_as::<certdesk_shared::admin::Page<certdesk_shared::apply::ReviewQueueItem>>("/api/admin/applications")
+        .await;
+    assert_eq!(queue.total, 3);
 
     // 月度收入: this month WeChat 300 + Alipay 123.45, a settlement approval of 200; a transfer
     // in last month's middle; an unpaid order and one paid 13 months ago are not revenue.

@@ -7,9 +7,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use serde_json::{Value, json};
+use certdesk_shared::account::{CodePurpose, SignInRequest};
+use certdesk_shared::{ApiError, ErrorCode};
+use serde_json::Value;
 
-use crate::helpers::browser::{Browser, PASSWORD, captcha, code_request, new_mobile, registered, sign_in};
+use crate::helpers::browser::{
+    Browser, PASSWORD, api_error, captcha, decode, new_mobile, registered, send_code_request, sign_in,
+};
 use crate::helpers::postgres::OwnPostgres;
 use crate::helpers::{start, test_config};
 
@@ -26,22 +30,28 @@ async fn while_the_database_is_away_the_server_answers_503_and_then_recovers_wit
     assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
 
     // Asked for before the outage, sent during it: a code request (a write) and a sign-in.
-    let pending = code_request(&app, &new_mobile(), "register").await;
+    let pending = send_code_request(&app, &new_mobile(), CodePurpose::Register).await;
     let (captcha_id, answer) = captcha(&app).await;
-    let sign_in_body = json!({ "mobile": mobile, "password": PASSWORD, "captcha_id": captcha_id,
-                               "captcha_answer": answer.to_lowercase(), "agreed": true });
+    let sign_in_body = SignInRequest {
+        mobile: mobile.clone(),
+        password: PASSWORD.into(),
+        captcha_id,
+        captcha_answer: answer.to_lowercase(),
+        agreed: true,
+    };
 
     pg.stop();
     let away = Instant::now();
     // Reads and writes alike: 503 with the unavailable body, never a 500 or a hang. (Each
     // waits for the pool's acquire timeout, 10 s, while sqlx keeps trying to connect.)
-    let unavailable = |s: StatusCode, v: &Value| s == StatusCode::SERVICE_UNAVAILABLE && v["code"] == "unavailable";
+    let unavailable =
+        |s: StatusCode, v: &Value| s == StatusCode::SERVICE_UNAVAILABLE && api_error(v).code == ErrorCode::Unavailable;
     {
         let res = app.get("/api/public/certificates?email=zhangsan%40example.com").await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers()["retry-after"], "5");
         let body: Value = res.json().await.unwrap();
-        assert_eq!(body["code"], "unavailable", "{body}");
+        assert_eq!(decode::<ApiError>(&body).code, ErrorCode::Unavailable, "{body}");
         let res = app.get("/api/captcha").await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         let mut b = Browser::new(&app);

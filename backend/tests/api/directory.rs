@@ -2,10 +2,17 @@
 //! the detail page, self-revocation with the challenge phrase (CRL and OCSP show it at
 //! once), wrong phrases limited and audited, the bulletin, and the progress lookup.
 
+use certdesk_shared::admin::{AuditEntry, Page};
+use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::directory::{
+    BulletinPage, CertificateDetail, Progress, ProgressQuery, PublicStatus, SearchResults, SelfRevocation,
+};
+use certdesk_shared::request::RequestStatus;
+use certdesk_shared::{ErrorCode, ValidationError};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, api_error, decode, first_field, to_json};
 use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::{TestApp, spawn_app};
@@ -20,8 +27,23 @@ async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {
     anyone.get(&format!("/api/public/certificates?{query}")).await
 }
 
-fn uids(v: &Value) -> Vec<Option<&str>> {
-    v["hits"].as_array().unwrap().iter().map(|h| h["uid"].as_str()).collect()
+fn uids(v: &Value) -> Vec<Option<String>> {
+    decode::<SearchResults>(v).hits.into_iter().map(|h| h.uid).collect()
+}
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// The public form's revocation.
+fn by_phrase(phrase: &str, reason: RevocationReason) -> SelfRevocation {
+    SelfRevocation { challenge_phrase: phrase.to_owned(), reason }
+}
+
+/// A progress query with the acceptance number and the phone.
+fn progress(acceptance: &str, mobile: &str) -> ProgressQuery {
+    ProgressQuery { acceptance_no: acceptance.to_owned(), mobile: mobile.to_owned(), ..ProgressQuery::default() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,74 +56,64 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     // Submitted: Pending finds it (masked, no detail link); Valid finds nothing yet.
     let (s, v) = search(&mut anyone, "email=CA@example.com&status=pending").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(
-        (v["hits"][0]["status"].as_str(), v["hits"][0]["email"].as_str()),
-        (Some("pending"), Some("c***@example.com"))
-    );
+    let hit = decode::<SearchResults>(&v).hits.into_iter().next().expect("a hit");
+    assert_eq!((hit.status, hit.email.as_deref()), (PublicStatus::Pending, Some("c***@example.com")));
     assert_eq!(uids(&v), [None]);
     assert!(!v.to_string().contains("ca@example.com"), "contact data is masked: {v}");
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0, "Valid is the default filter");
 
     let (uid, serial) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
     let (_, v) = search(&mut anyone, "email=ca@example.com&status=valid").await;
-    assert_eq!(uids(&v), [Some(uid.as_str())]);
-    assert_eq!((v["hits"][0]["profile"].as_str(), v["hits"][0]["status"].as_str()), (Some("org_sign"), Some("valid")));
-    assert!(v["hits"][0]["not_after"].is_string());
+    assert_eq!(uids(&v), [Some(uid.clone())]);
+    let hit = decode::<SearchResults>(&v).hits.into_iter().next().expect("a hit");
+    assert_eq!((hit.profile, hit.status), (Some(CertificateProfile::OrgSign), PublicStatus::Valid));
+    assert!(hit.not_after.is_some());
     let (_, v) = search(&mut anyone, &format!("{name}&status=all")).await;
-    assert!(uids(&v).contains(&Some(uid.as_str())), "{v}");
+    assert!(uids(&v).contains(&Some(uid.clone())), "{v}");
     assert_eq!(uids(&search(&mut anyone, &format!("{name}&status=expired")).await.1).len(), 0);
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1).len(), 0);
     // No wildcards, and a name must be exact.
     let (s, v) = search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5*").await;
-    assert_eq!((s, v["fields"][0]["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wildcard")));
+    let error = first_field(&v).map(|f| f.1);
+    assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::Wildcard)));
     assert_eq!(uids(&search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5&status=all").await.1).len(), 0);
 
     // The detail page.
-    let (s, d) = anyone.get(&format!("/api/public/certificates/{uid}")).await;
+    let (s, d) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
-        (d["serial"].as_str(), d["status"].as_str(), d["email"].as_str()),
-        (Some(serial.as_str()), Some("valid"), Some("c***@example.com"))
+        (d.serial.as_str(), d.status, d.email.as_deref()),
+        (serial.as_str(), PublicStatus::Valid, Some("c***@example.com"))
     );
-    assert!(d["subject"].as_str().unwrap().contains("天津市滨海数字认证有限公司"), "{d}");
+    assert!(d.subject.contains("天津市滨海数字认证有限公司"), "{d:?}");
     assert_eq!(anyone.get("/api/public/certificates/no-such-certificate").await.0, StatusCode::NOT_FOUND);
 
     // A wrong phrase is refused, audited, and changes nothing; a CA reason is refused.
     let revoke = format!("/api/public/certificates/{uid}/revoke");
-    let (s, v) =
-        anyone.post(&revoke, json!({ "challenge_phrase": "我猜的撤销密码", "reason": "key_compromise" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_invalid")));
-    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "ca_compromise" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")));
-    assert_eq!(anyone.get(&format!("/api/public/certificates/{uid}")).await.1["status"], "valid");
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    assert!(
-        trail["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "revocation_phrase_invalid" && e["subject"] == serial.as_str()),
-        "{trail}"
-    );
+    let (s, v) = anyone.post(&revoke, by_phrase("我猜的撤销密码", RevocationReason::KeyCompromise)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ChallengePhraseInvalid));
+    let (s, v) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::CaCompromise)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason));
+    let (_, still) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
+    assert_eq!(still.status, PublicStatus::Valid);
+    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    assert!(trail.items.iter().any(|e| e.action == "revocation_phrase_invalid" && e.subject == serial), "{trail:?}");
 
     // The right phrase revokes at once: search, bulletin, CRL and OCSP all say so.
-    let (s, d) =
-        anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" })).await;
-    assert_eq!(
-        (s, d["status"].as_str(), d["reason"].as_str()),
-        (StatusCode::OK, Some("revoked"), Some("key_compromise")),
-        "{d}"
-    );
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1), [Some(uid.as_str())]);
+    let (s, d) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise)).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let d: CertificateDetail = decode(&d);
+    assert_eq!((d.status, d.reason), (PublicStatus::Revoked, Some(RevocationReason::KeyCompromise)), "{d:?}");
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1), [Some(uid.clone())]);
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=valid").await.1).len(), 0);
-    let (_, page) = anyone.get(&format!("/api/public/bulletin?q={}", serial.to_uppercase())).await;
+    let (_, page) = anyone.get_as::<BulletinPage>(&format!("/api/public/bulletin?q={}", serial.to_uppercase())).await;
     assert_eq!(
-        (page["total"].as_u64(), page["entries"][0]["reason"].as_str()),
-        (Some(1), Some("key_compromise")),
-        "{page}"
+        (page.total, page.entries.first().and_then(|e| e.reason)),
+        (1, Some(RevocationReason::KeyCompromise)),
+        "{page:?}"
     );
-    let (_, page) = anyone.get("/api/public/bulletin").await;
-    assert_eq!(page["entries"][0]["uid"], uid.as_str(), "newest first");
+    let (_, page) = anyone.get_as::<BulletinPage>("/api/public/bulletin").await;
+    assert_eq!(page.entries.first().map(|e| e.uid.as_str()), Some(uid.as_str()), "newest first");
     let crl = fetch_crl(&app, &serial).await;
     let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
     assert!(
@@ -111,8 +123,8 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let ocsp = openssl_ocsp(&f, &app, &serial, &[]);
     assert!(ocsp.contains(": revoked") && ocsp.contains("keyCompromise"), "{ocsp}");
-    let (s, v) = anyone.post(&revoke, json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "superseded" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_revoked")));
+    let (s, v) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::Superseded)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked));
 }
 
 /// A revocation attempt from `address` (the server trusts X-Forwarded-For in this test).
@@ -121,7 +133,7 @@ async fn revoke_from(app: &TestApp, address: &str, uid: &str, phrase: &str) -> (
         .client
         .post(app.url(&format!("/api/public/certificates/{uid}/revoke")))
         .header("x-forwarded-for", address)
-        .json(&json!({ "challenge_phrase": phrase, "reason": "unspecified" }))
+        .json(&by_phrase(phrase, RevocationReason::Unspecified))
         .send()
         .await
         .unwrap();
@@ -135,11 +147,11 @@ async fn a_guessing_address_is_stopped_but_cannot_lock_the_holder_out() {
     let (uid, _) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
     for _ in 0..3 {
         let (s, v) = revoke_from(&app, "203.0.113.7", &uid, "another guess").await;
-        assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_invalid")));
+        assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ChallengePhraseInvalid));
     }
     // The guesser now waits, even with the right phrase; the certificate is still valid.
     let (s, v) = revoke_from(&app, "203.0.113.7", &uid, CHALLENGE_PHRASE).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
     // Its IPv6 neighbours in the same /64 count as the same address.
     for a in ["2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6::3"] {
         assert_eq!(revoke_from(&app, a, &uid, "another guess").await.0, StatusCode::UNPROCESSABLE_ENTITY);
@@ -147,7 +159,8 @@ async fn a_guessing_address_is_stopped_but_cannot_lock_the_holder_out() {
     assert_eq!(revoke_from(&app, "2001:db8:5:6::4", &uid, CHALLENGE_PHRASE).await.0, StatusCode::TOO_MANY_REQUESTS);
     // The holder, elsewhere, revokes at once.
     let (s, v) = revoke_from(&app, "198.51.100.20", &uid, CHALLENGE_PHRASE).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("revoked")), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<CertificateDetail>(&v).status, PublicStatus::Revoked, "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,30 +168,29 @@ async fn progress_needs_two_fields_and_tells_only_the_status() {
     let app = spawn_app().await;
     let (_b, _admin, _id, acceptance, mobile) = submitted(&app).await;
     let mut anyone = Browser::new(&app);
-    let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("progress_needs_two")));
-    let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
+    let only_one = ProgressQuery { acceptance_no: acceptance.clone(), ..ProgressQuery::default() };
+    let (s, v) = anyone.post("/api/public/progress", &only_one).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ProgressNeedsTwo));
+    let (s, v) = anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v, json!({ "status": "submitted" }), "the status and nothing else");
-    let (s, v) = anyone
-        .post(
-            "/api/public/progress",
-            json!({ "org_name": "天津市滨海数字认证有限公司", "id_number": "11010519491231002x" }),
-        )
-        .await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")));
-    let (s, _) =
-        anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": "13900000000" })).await;
+    // The whole answer, to the field: the status and nothing else.
+    assert_eq!(v, to_json(Progress { status: RequestStatus::Submitted }), "the status and nothing else");
+    let unit = ProgressQuery {
+        org_name: "天津市滨海数字认证有限公司".into(),
+        id_number: "11010519491231002x".into(),
+        ..ProgressQuery::default()
+    };
+    let (s, v) = anyone.post("/api/public/progress", &unit).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<Progress>(&v).status, RequestStatus::Submitted);
+    let (s, _) = anyone.post("/api/public/progress", progress(&acceptance, "13900000000")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "both given fields must match");
     // 20 an hour per address: 3 counted so far (the one-field query is refused before).
     for _ in 0..17 {
-        assert_eq!(
-            anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await.0,
-            StatusCode::OK
-        );
+        assert_eq!(anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await.0, StatusCode::OK);
     }
-    let (s, v) = anyone.post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    let (s, v) = anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
 }
 
 #[tokio::test]
@@ -189,7 +201,7 @@ async fn searches_are_limited_per_address() {
         assert_eq!(search(&mut anyone, "email=nobody@example.com").await.0, StatusCode::OK);
     }
     let (s, v) = search(&mut anyone, "email=nobody@example.com").await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
 }
 
 async fn throttle_rows(db: &impl sea_orm::ConnectionTrait) -> i64 {
@@ -251,8 +263,8 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     db.execute_unprepared("UPDATE certificate SET email = NULL").await.unwrap();
     let mut anyone = Browser::new(&app);
     assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0);
-    let progress = json!({ "acceptance_no": acceptance, "mobile": mobile });
-    assert_ne!(anyone.post("/api/public/progress", progress.clone()).await.0, StatusCode::OK);
+    let query = progress(&acceptance, &mobile);
+    assert_ne!(anyone.post("/api/public/progress", &query).await.0, StatusCode::OK);
 
     // Migration 012 run again by the migrator (those after it are taken down and put back
     // with it).
@@ -260,9 +272,10 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     let from_012 = certdesk::migration::Migrator::migrations().len() as u32 - 11;
     certdesk::migration::Migrator::down(db, Some(from_012)).await.unwrap();
     certdesk::migration::Migrator::up(db, None).await.unwrap();
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1), [Some(uid.as_str())]);
-    let (s, v) = anyone.post("/api/public/progress", progress).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
+    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1), [Some(uid.clone())]);
+    let (s, v) = anyone.post("/api/public/progress", &query).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<Progress>(&v).status, RequestStatus::Issued, "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,9 +288,9 @@ async fn all_lists_certificates_before_applications_still_under_review() {
     let mut anyone = Browser::new(&app);
     let (s, v) = search(&mut anyone, "email=ca@example.com&status=all").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let statuses: Vec<_> = v["hits"].as_array().unwrap().iter().map(|h| h["status"].as_str()).collect();
-    assert_eq!(statuses, [Some("valid"), Some("pending")], "{v}");
-    assert_eq!(uids(&v), [Some(uid.as_str()), None]);
+    let statuses: Vec<PublicStatus> = decode::<SearchResults>(&v).hits.iter().map(|h| h.status).collect();
+    assert_eq!(statuses, [PublicStatus::Valid, PublicStatus::Pending], "{v}");
+    assert_eq!(uids(&v), [Some(uid.clone()), None]);
     let (_, v) = search(&mut anyone, "email=ca@example.com&status=pending").await;
     assert_eq!(uids(&v), [None]);
 }
@@ -319,7 +332,7 @@ async fn a_self_revocation_shows_in_ocsp_at_once_after_its_commit() {
     let (s, v) = Browser::new(&app)
         .post(
             &format!("/api/public/certificates/{uid}/revoke"),
-            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
+            by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -12,7 +12,10 @@ use serde_json::json;
 
 use certdesk::domain::expiry_notice::{Sending, Sent, send_due};
 use certdesk::entity::{certificate, outbox_message};
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::SelfRevocation;
 use certdesk_shared::notice::NoticeList;
+use certdesk_shared::{ApiError, ErrorCode};
 
 use crate::helpers::browser::{Browser, registered};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
@@ -105,7 +108,8 @@ async fn one_notice_per_threshold_with_sms_and_email_once_and_only_for_its_holde
     assert_eq!(notices(&mut other).await, NoticeList { notices: vec![], unread: 0 });
     let read = format!("/api/notices/{}/read", list.notices[0].id);
     let (s, v) = other.post(&read, json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(crate::helpers::browser::decode::<ApiError>(&v).code, ErrorCode::NotFound, "{v}");
     assert_eq!(Browser::new(&app).get("/api/notices").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(Browser::new(&app).post(&read, json!({})).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(notices(&mut b).await.unread, 2, "the other account's attempt marked nothing");
@@ -161,7 +165,7 @@ async fn a_revoked_or_frozen_certificate_gets_no_notice() {
     let (s, v) = Browser::new(&app)
         .post(
             &format!("/api/public/certificates/{}/revoke", cert.uid),
-            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
+            SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

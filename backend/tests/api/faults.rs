@@ -123,7 +123,8 @@ async fn while_postgresql_is_away_under_load_the_servers_answer_503_and_recover_
             assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(res.headers()["retry-after"], "5");
             let body: serde_json::Value = res.json().await.unwrap();
-            assert_eq!(body["code"], "unavailable", "{body}");
+            let error: certdesk_shared::ApiError = crate::helpers::browser::decode(&body);
+            assert_eq!(error.code, certdesk_shared::ErrorCode::Unavailable, "{body}");
             answered += 1;
         }
     }

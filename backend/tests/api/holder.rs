@@ -7,16 +7,35 @@ use std::path::Path;
 use std::process::Command;
 
 use certdesk_shared::admin::StaffRole;
-use reqwest::{Method, StatusCode};
+use certdesk_shared::agent::TokenKind;
+use certdesk_shared::apply::{DownloadInfo, DownloadQuery, Holder, IssueForCsr, Issued, Medium};
+use certdesk_shared::directory::SearchResults;
+use certdesk_shared::request::{RequestStatus, RequestView};
+use certdesk_shared::validate::{IdDocument, IdType};
+use certdesk_shared::{CreditCode, ErrorCode, Named, OrgName, PersonName, ValidationError};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, staff_browser};
-use crate::helpers::issuing::{csr, draft, info, person, submit_and_approve};
+use crate::helpers::browser::{Browser, api_error, decode, staff_browser, to_json};
+use crate::helpers::issuing::{csr, draft, info, org_info, person, submit_and_approve};
 use crate::helpers::spawn_app;
 
-fn legal_person() -> Value {
-    json!({ "kind": "legal_person", "name": "王五", "id": { "type": "passport", "number": "E12345678" },
-            "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" })
+fn legal_person() -> Holder {
+    Holder::LegalPerson {
+        name: PersonName::parse("王五").unwrap(),
+        id: IdDocument::parse(IdType::Passport, "E12345678").unwrap(),
+        org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+        credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+    }
+}
+
+/// The kind of token the agent reports for a medium of step ①.
+fn token_kind(medium: &str) -> TokenKind {
+    match medium {
+        "ukey" => TokenKind::Ukey,
+        "pc_shield" => TokenKind::PcShield,
+        other => panic!("no token is a {other}"),
+    }
 }
 
 /// `openssl x509 -subject` in RFC 2253 order with UTF-8 left as it is.
@@ -62,26 +81,34 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
     ];
     for (type_id, medium, holder, want) in cases {
         let (mut b, id, mobile) = draft(&app, &mut admin, type_id, medium).await;
-        let (s, v) = b
-            .call(
-                Method::PUT,
-                &format!("/api/applications/{id}/certificate-info"),
-                Some(info(holder.clone(), &format!("{type_id}-1y"))),
-            )
-            .await;
+        let path = format!("/api/applications/{id}/certificate-info");
+        let (s, v) = b.put(&path, info(holder.clone(), &format!("{type_id}-1y"))).await;
         assert_eq!(s, StatusCode::OK, "{type_id}: {v}");
-        assert_eq!(v["certificate_info"]["holder"], holder, "{type_id}: stored as sent");
+        let stored = decode::<RequestView>(&v).certificate_info.map(|i| i.holder);
+        assert_eq!(stored.as_ref(), Some(&holder), "{type_id}: stored as sent");
         let (acceptance, code) = submit_and_approve(&app, &mut b, &id, &mobile).await;
 
         let mut anyone = Browser::new(&app);
-        let query = json!({ "acceptance_no": acceptance, "auth_code": code });
-        let (s, v) = anyone.post("/api/applications/download-info", query).await;
+        let query = DownloadQuery { acceptance_no: acceptance.clone(), auth_code: code.clone() };
+        let (s, v) = anyone.post("/api/applications/download-info", &query).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        assert_eq!((v["common_name"].as_str(), v["medium"].as_str()), (holder["name"].as_str(), Some(medium)), "{v}");
-        let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr(), "medium_kind": medium });
-        let (s, v) = anyone.post("/api/applications/issue", req).await;
+        let found: DownloadInfo = decode(&v);
+        assert_eq!(
+            (found.common_name.as_str(), Some(found.medium)),
+            (holder.common_name(), Medium::parse(medium)),
+            "{v}"
+        );
+        let req = IssueForCsr {
+            acceptance_no: acceptance.clone(),
+            auth_code: code,
+            csr_pem: csr(),
+            medium_no: None,
+            medium_kind: token_kind(medium),
+        };
+        let (s, v) = anyone.post("/api/applications/issue", &req).await;
         assert_eq!(s, StatusCode::OK, "{type_id}: {v}");
-        let pem_text = v["pem"].as_str().unwrap();
+        let issued: Issued = decode(&v);
+        let pem_text = issued.pem.as_str();
 
         let subject = openssl_subject(dir.path(), pem_text);
         // The holder's name, never the ID number of a person; the unit's credit code is public.
@@ -91,11 +118,12 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
         }
 
         // The public search finds the certificate under the holder's name.
-        let name = holder["name"].as_str().unwrap();
+        let name = holder.common_name();
         let (s, v) = anyone.get(&format!("/api/public/certificates?name={}", urlencode(name))).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        assert_eq!(v["hits"].as_array().map(Vec::len), Some(1), "{name}: {v}");
-        assert_eq!(v["hits"][0]["name"], name);
+        let results: SearchResults = decode(&v);
+        assert_eq!(results.hits.len(), 1, "{name}: {v}");
+        assert_eq!(results.hits[0].name, name);
     }
 }
 
@@ -109,25 +137,28 @@ async fn step_two_refuses_another_types_holder_and_bad_numbers_and_keeps_what_it
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = draft(&app, &mut admin, "personal", "ukey").await;
     let path = format!("/api/applications/{id}/certificate-info");
-    let (s, _) = b.call(Method::PUT, &path, Some(info(person(), "personal-1y"))).await;
+    let (s, _) = b.put(&path, info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
 
-    let organisation = json!({ "kind": "organisation", "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" });
-    let mut bad_check_digit = person();
-    bad_check_digit["id"]["number"] = "110105194912310021".into();
-    let mut passport_as_id = person();
-    passport_as_id["id"]["number"] = "E12345678".into();
-    let mut permit = person();
-    permit["id"] = json!({ "type": "hk_macao_permit", "number": "C12345678" });
-    let mut no_email = info(person(), "personal-1y");
+    let organisation = org_info().holder;
+    // A person's ID documents that no `IdDocument` holds, sent as the page would send them.
+    let with_id = |id: Value| {
+        let mut body = to_json(info(person(), "personal-1y"));
+        body["holder"]["id"] = id;
+        body
+    };
+    let bad_check_digit = with_id(json!({ "type": "resident_id", "number": "110105194912310021" }));
+    let passport_as_id = with_id(json!({ "type": "resident_id", "number": "E12345678" }));
+    let permit = with_id(json!({ "type": "hk_macao_permit", "number": "C12345678" }));
+    let mut no_email = to_json(info(person(), "personal-1y"));
     no_email["email"] = Value::Null;
     let cases = [
-        (info(organisation, "personal-1y"), "holder", "holder_kind"),
-        (info(legal_person(), "personal-1y"), "holder", "holder_kind"),
-        (info(bad_check_digit, "personal-1y"), "holder", "id_card_check_digit"),
-        (info(passport_as_id, "personal-1y"), "holder", "id_card_length"),
-        (info(permit, "personal-1y"), "holder", "hk_macao_permit_format"),
-        (no_email, "email", "required"),
+        (to_json(info(organisation, "personal-1y")), "holder", ValidationError::HolderKind),
+        (to_json(info(legal_person(), "personal-1y")), "holder", ValidationError::HolderKind),
+        (bad_check_digit, "holder", ValidationError::IdCardCheckDigit),
+        (passport_as_id, "holder", ValidationError::IdCardLength),
+        (permit, "holder", ValidationError::HkMacaoPermitFormat),
+        (no_email, "email", ValidationError::Required),
     ];
     for (body, field, error) in cases {
         let res = app
@@ -142,12 +173,13 @@ async fn step_two_refuses_another_types_holder_and_bad_numbers_and_keeps_what_it
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let v: Value = res.json().await.unwrap();
-        let f = &v["fields"][0];
-        assert!(f["field"].as_str().unwrap().starts_with(field) && f["error"] == error, "{body}: {v}");
+        let e = api_error(&v);
+        let f = e.fields.first().expect("a field error");
+        assert!(f.field.starts_with(field) && f.error == error, "{body}: {v}");
     }
     // Nothing changed.
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["certificate_info"], info(person(), "personal-1y"));
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.certificate_info, Some(info(person(), "personal-1y")));
 }
 
 #[tokio::test]
@@ -155,15 +187,18 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = draft(&app, &mut admin, "personal", "ukey").await;
-    let (s, _) = b
-        .call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(info(person(), "personal-1y")))
-        .await;
+    let (s, _) = b.put(&format!("/api/applications/{id}/certificate-info"), info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
     let (acceptance, code) = submit_and_approve(&app, &mut b, &id, &mobile).await;
 
     // Into a PC soft shield: refused in the user's language, and the application waits.
-    let req = json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr(), "medium_kind": "pc_shield",
-                      "medium_no": "SD0123456789ABCDEF" });
+    let req = IssueForCsr {
+        acceptance_no: acceptance,
+        auth_code: code,
+        csr_pem: csr(),
+        medium_no: Some("SD0123456789ABCDEF".into()),
+        medium_kind: TokenKind::PcShield,
+    };
     let res = app
         .client
         .post(app.url("/api/applications/issue"))
@@ -174,27 +209,27 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let v: Value = res.json().await.unwrap();
-    assert_eq!(v["code"], "medium_mismatch", "{v}");
-    assert!(v["message"].as_str().unwrap().contains("another kind of medium"), "{v}");
+    let e = api_error(&v);
+    assert_eq!(e.code, ErrorCode::MediumMismatch, "{v}");
+    assert!(e.message.contains("another kind of medium"), "{v}");
     let res = app.client.post(app.url("/api/applications/issue")).json(&req).send().await.unwrap();
     let v: Value = res.json().await.unwrap();
-    assert!(v["message"].as_str().unwrap().contains("介质类型"), "{v}");
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!((v["status"].as_str(), v["certificate_uid"].as_str()), (Some("approved"), None), "{v}");
+    assert!(api_error(&v).message.contains("介质类型"), "{v}");
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!((v.status, v.certificate_uid.as_deref()), (RequestStatus::Approved, None), "{v:?}");
     // Without saying which kind of token: refused, nothing issued.
-    let mut unsaid = req.clone();
+    let mut unsaid = to_json(&req);
     unsaid.as_object_mut().unwrap().remove("medium_kind");
     let (s, v) = Browser::new(&app).post("/api/applications/issue", unsaid).await;
-    assert_eq!((s, &v["fields"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("medium_kind")), "{v}");
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(api_error(&v).fields.first().map(|f| f.field.as_str()), Some("medium_kind"), "{v}");
 
     // Into a UKey: issued.
-    let mut ukey = req;
-    ukey["medium_kind"] = "ukey".into();
-    ukey["medium_no"] = "0123456789abcdef".into();
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", ukey).await;
+    let ukey = IssueForCsr { medium_kind: TokenKind::Ukey, medium_no: Some("0123456789abcdef".into()), ..req };
+    let (s, v) = Browser::new(&app).post("/api/applications/issue", &ukey).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["status"], "issued");
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert_eq!(v.status, RequestStatus::Issued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,13 +240,8 @@ async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut unit, unit_id, _) = draft(&app, &mut admin, "org", "ukey").await;
     let (mut someone, person_id, _) = draft(&app, &mut admin, "personal", "ukey").await;
-    let (s, _) = someone
-        .call(
-            Method::PUT,
-            &format!("/api/applications/{person_id}/certificate-info"),
-            Some(info(person(), "personal-1y")),
-        )
-        .await;
+    let (s, _) =
+        someone.put(&format!("/api/applications/{person_id}/certificate-info"), info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
     // Step ② as the old code stored it: the unit's fields at the top level.
     let old = r#"{"org_name":"天津市滨海数字认证有限公司","credit_code":"91350100M000100Y43","validity_id":"org-1y","email":"ca@example.com","province":"天津市","city":"和平区"}"#;
@@ -223,18 +253,16 @@ async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
     ))
     .await
     .unwrap();
-    let (_, v) = unit.get(&format!("/api/applications/{unit_id}")).await;
-    assert!(v["certificate_info"].is_null(), "the old shape does not read as the new: {v}");
+    let (_, v) = unit.get_as::<RequestView>(&format!("/api/applications/{unit_id}")).await;
+    assert!(v.certificate_info.is_none(), "the old shape does not read as the new: {v:?}");
 
     // Migration 018 taken down (it leaves the old row and the person as they are) and run,
     // with those after it.
     let from_018 = certdesk::migration::Migrator::migrations().len() as u32 - 17;
     certdesk::migration::Migrator::down(db, Some(from_018)).await.unwrap();
     certdesk::migration::Migrator::up(db, None).await.unwrap();
-    let (_, v) = unit.get(&format!("/api/applications/{unit_id}")).await;
-    let want = json!({ "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司", "credit_code": "91350100M000100Y43" },
-                       "validity_id": "org-1y", "email": "ca@example.com", "province": "天津市", "city": "和平区" });
-    assert_eq!(v["certificate_info"], want, "nothing lost");
-    let (_, v) = someone.get(&format!("/api/applications/{person_id}")).await;
-    assert_eq!(v["certificate_info"], info(person(), "personal-1y"));
+    let (_, v) = unit.get_as::<RequestView>(&format!("/api/applications/{unit_id}")).await;
+    assert_eq!(v.certificate_info, Some(org_info()), "nothing lost");
+    let (_, v) = someone.get_as::<RequestView>(&format!("/api/applications/{person_id}")).await;
+    assert_eq!(v.certificate_info, Some(info(person(), "personal-1y")));
 }

@@ -4,8 +4,8 @@
 
 use certdesk::entity::{account, certificate, invoice, payment_order, request};
 use certdesk_shared::admin::{
-    CustomerSummary, InvoiceColumn, Page, PendingTransfer, QueueColumn, ShipmentColumn, SortColumn, StaffMember,
-    StaffRole,
+    CustomerSummary, InvoiceColumn, Page, PendingTransfer, QueueColumn, Section, SectionEntry, ShipmentColumn,
+    SortColumn, StaffMember, StaffRole,
 };
 use certdesk_shared::apply::{InvoiceView, ReviewQueueItem};
 use certdesk_shared::request::RequestView;
@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set};
 use serde::de::DeserializeOwned;
 
-use crate::helpers::browser::{Browser, staff_browser};
+use crate::helpers::browser::{Browser, first_field, staff_browser};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn page<T: DeserializeOwned>(b: &mut Browser<'_>, path: &str) -> Page<T> {
@@ -26,7 +26,7 @@ async fn page<T: DeserializeOwned>(b: &mut Browser<'_>, path: &str) -> Page<T> {
 async fn refused(b: &mut Browser<'_>, path: &str) -> String {
     let (status, v) = b.get(path).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
-    v["fields"][0]["field"].as_str().unwrap().to_owned()
+    first_field(&v).expect("a field error").0
 }
 
 /// Request `n` of a batch: acceptance number `SQ…n`, unit `单位n` (every third one `天津某公司`),
@@ -168,9 +168,9 @@ async fn parcels_to_post_are_the_approved_requests_going_by_post_a_page_at_a_tim
     let found: Page<RequestView> = page(&mut service, "/api/admin/shipments?q=SQ20261204000003").await;
     assert_eq!(ids(&found), ["list-003"]);
     // The side navigation's count is the list's total.
-    let (_, sections) = service.get("/api/admin/sections").await;
-    let shipping = sections.as_array().unwrap().iter().find(|s| s["section"] == "shipping").unwrap();
-    assert_eq!(shipping["waiting"], 3, "{sections}");
+    let (_, sections) = service.get_as::<Vec<SectionEntry>>("/api/admin/sections").await;
+    let shipping = sections.iter().find(|s| s.section == Section::Shipping).unwrap();
+    assert_eq!(shipping.waiting, Some(3), "{sections:?}");
 }
 
 async fn an_invoice(app: &TestApp, n: usize, request_id: &str, title: &str, fen: i64, issued: bool) {
@@ -466,9 +466,9 @@ async fn a_reviewer_with_a_phone_sees_every_waiting_request_but_those_made_with_
     let queue: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?sort=acceptance_no").await;
     assert_eq!(numbers(&queue.items), ["SQ20261204000001", "SQ20261204000004"]);
     assert_eq!(queue.total, 2);
-    let (_, sections) = reviewer.get("/api/admin/sections").await;
-    let review = sections.as_array().unwrap().iter().find(|s| s["section"] == "review").unwrap();
-    assert_eq!(review["waiting"], 2, "{sections}");
+    let (_, sections) = reviewer.get_as::<Vec<SectionEntry>>("/api/admin/sections").await;
+    let review = sections.iter().find(|s| s.section == Section::Review).unwrap();
+    assert_eq!(review.waiting, Some(2), "{sections:?}");
     // Sorted by kind: 新办 (apply) before 延期 (renew), whatever the age.
     let by_kind: Page<ReviewQueueItem> = page(&mut reviewer, "/api/admin/applications?sort=kind").await;
     assert_eq!(numbers(&by_kind.items), ["SQ20261204000004", "SQ20261204000001"]);

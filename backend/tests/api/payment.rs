@@ -9,15 +9,20 @@ use certdesk::Config;
 use certdesk::entity::{audit_event, payment_order, sandbox_trade};
 use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID};
 use certdesk::payment::{NewOrder, PayError};
-use certdesk_shared::admin::StaffRole;
-use certdesk_shared::payment::PayWay;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{Page, PendingTransfer, StaffRole};
+use certdesk_shared::apply::CertificateInfo;
+use certdesk_shared::payment::{
+    BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentStatus, PaymentWays, Statement,
+};
+use certdesk_shared::request::{RequestStatus, RequestView};
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, staff_browser};
-use crate::helpers::issuing::complete_draft;
+use crate::helpers::browser::{Browser, api_error, decode, first_field, staff_browser, to_json};
+use crate::helpers::issuing::{approve, choose, complete_draft, org_info};
 use crate::helpers::payment::{confirm, payments_received, post_notification, sandbox, token_of, wait_paid};
 use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_app_with};
 
@@ -25,6 +30,16 @@ use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_
 fn transaction(out_trade_no: &str, amount: i64) -> Value {
     json!({ "appid": APPID, "mchid": MCHID, "out_trade_no": out_trade_no, "transaction_id": "4200000000000000001",
             "trade_type": "NATIVE", "trade_state": "SUCCESS", "amount": { "total": amount, "currency": "CNY" } })
+}
+
+/// `POST /api/applications/{id}/payment`'s body for `way`.
+fn pay_with(way: PayWay) -> PaymentRequest {
+    PaymentRequest { way: Some(way) }
+}
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
 }
 
 async fn orders_of(app: &TestApp, id: &str) -> u64 {
@@ -38,29 +53,28 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
     // The ways offered: WeChat Pay and Alipay (their sandboxes, in development); with two, the
     // customer must say which.
-    let (_, ways) = b.get("/api/payments/ways").await;
-    assert_eq!(ways, json!({ "ways": ["wechat", "alipay"] }));
+    let (_, ways) = b.get_as::<PaymentWays>("/api/payments/ways").await;
+    assert_eq!(ways, PaymentWays { ways: vec![PayWay::Wechat, PayWay::Alipay] });
+    // Without saying which (the field left out).
     let (s, refused) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
     assert_eq!(
-        (s, refused["fields"][0]["field"].as_str()),
+        (s, first_field(&refused).map(|f| f.0).as_deref()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("way")),
         "{refused}"
     );
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
-    assert_eq!(
-        (order["status"].as_str(), order["amount_fen"].as_i64(), order["way"].as_str()),
-        (Some("not_paid"), Some(30000), Some("wechat"))
-    );
-    assert!(order["qr_svg"].as_str().unwrap().contains("<svg"));
-    let code_url = order["code_url"].as_str().unwrap();
+    let order: PaymentOrder = decode(&order);
+    assert_eq!((order.status, order.amount_fen, order.way), (PaymentStatus::NotPaid, 30000, Some(PayWay::Wechat)));
+    assert!(order.qr_svg.contains("<svg"));
+    let code_url = order.code_url.as_str();
     assert!(code_url.contains("/sandbox/wechatpay/pay/"), "{code_url}");
     // Made at the sandbox over HTTP, with our notify URL.
     let trade = sandbox(&app).trade(&token_of(code_url)).await.unwrap();
     assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", app.addr)));
     // Asking again shows the same QR code.
-    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    assert_eq!(again["out_trade_no"], order["out_trade_no"]);
+    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    assert_eq!(decode::<PaymentOrder>(&again).out_trade_no, order.out_trade_no);
 
     let token = token_of(code_url);
     let page =
@@ -72,12 +86,13 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
 
     // The sandbox POSTs the notification to our notify URL; the wizard's poll sees it.
     let paid = wait_paid(&mut b, &id).await;
-    assert!(paid["paid_at"].is_string());
-    let out_trade_no = order["out_trade_no"].as_str().unwrap();
+    assert!(paid.paid_at.is_some());
+    let out_trade_no = order.out_trade_no.as_str();
     // The audit row commits with the status change: once paid shows, it is there.
     assert_eq!(payments_received(&app, out_trade_no).await, 1);
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Submitted, "{v}");
 
     // The provider retries, or someone replays the notification: it pays once.
     let trade = sandbox(&app).trade(&token).await.unwrap();
@@ -93,8 +108,8 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    let out_trade_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let out_trade_no = decode::<PaymentOrder>(&order).out_trade_no;
     let sandbox = sandbox(&app);
     let good = sandbox.sign_notification(&transaction(&out_trade_no, 30000)).await.unwrap();
 
@@ -138,7 +153,7 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
         .unwrap();
     assert_eq!(mismatches, 1);
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_required")));
+    assert_eq!((s, code_of(&v)), (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired));
 
     // The genuine one is accepted.
     assert_eq!(post_notification(&app, &good).await.0, StatusCode::NO_CONTENT);
@@ -147,8 +162,8 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     // WeChat Pay vouches only for its own orders: an Alipay order is not paid by a
     // notification WeChat Pay signed for its number.
     let (mut c, other_id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = c.post(&format!("/api/applications/{other_id}/payment"), json!({ "way": "alipay" })).await;
-    let alipay_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    let (_, order) = c.post(&format!("/api/applications/{other_id}/payment"), pay_with(PayWay::Alipay)).await;
+    let alipay_no = decode::<PaymentOrder>(&order).out_trade_no;
     let crossed = sandbox.sign_notification(&transaction(&alipay_no, 30000)).await.unwrap();
     assert_eq!(post_notification(&app, &crossed).await.0, StatusCode::BAD_REQUEST);
     assert_eq!(payments_received(&app, &alipay_no).await, 0);
@@ -159,35 +174,37 @@ async fn expired_and_cancelled_orders() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    let first_no = first["out_trade_no"].as_str().unwrap().to_owned();
+    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let first: PaymentOrder = decode(&first);
+    let first_no = first.out_trade_no.clone();
 
     // Two hours later: expired at both ends.
     let o = payment_order::Entity::find_by_id(first_no.clone()).one(&app.state.db).await.unwrap().unwrap();
     let mut a: payment_order::ActiveModel = o.into();
     a.expires_at = Set(Utc::now() - Duration::seconds(1));
     a.update(&app.state.db).await.unwrap();
-    let token = token_of(first["code_url"].as_str().unwrap());
+    let token = token_of(&first.code_url);
     let t = sandbox_trade::Entity::find_by_id(token.clone()).one(&app.state.db).await.unwrap().unwrap();
     let mut a: sandbox_trade::ActiveModel = t.into();
     a.expires_at = Set(Utc::now() - Duration::seconds(1));
     a.update(&app.state.db).await.unwrap();
-    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-    assert_eq!(v["status"], "expired");
+    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v.status, PaymentStatus::Expired);
     let page =
         app.client.get(app.url(&format!("/sandbox/wechatpay/pay/{token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("订单已过期"));
-    assert_eq!(confirm(&app, first["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
+    assert_eq!(confirm(&app, &first.code_url).await.status(), StatusCode::CONFLICT);
 
     // A new QR code, then the user cancels it: the pay page refuses it.
-    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    assert_ne!(second["out_trade_no"], first["out_trade_no"]);
-    assert_eq!(second["status"], "not_paid");
+    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let second: PaymentOrder = decode(&second);
+    assert_ne!(second.out_trade_no, first.out_trade_no);
+    assert_eq!(second.status, PaymentStatus::NotPaid);
     let (s, _) = b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-    assert_eq!(v["status"], "closed");
-    assert_eq!(confirm(&app, second["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
+    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v.status, PaymentStatus::Closed);
+    assert_eq!(confirm(&app, &second.code_url).await.status(), StatusCode::CONFLICT);
 
     // Someone else's application has no payment for them.
     let mut stranger = Browser::new(&app);
@@ -218,40 +235,29 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
 
     // Before any voucher: our account and the amount to send, no order yet.
     let (s, v) = b.get(&format!("/api/applications/{id}/transfer")).await;
-    assert_eq!(
-        (s, v["amount_fen"].as_i64(), v["out_trade_no"].is_null(), v["status"].is_null()),
-        (StatusCode::OK, Some(30000), true, true),
-        "{v}"
-    );
-    assert!(!v["account_no"].as_str().unwrap().is_empty());
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let before: BankTransfer = decode(&v);
+    assert_eq!((before.amount_fen, before.out_trade_no.is_none(), before.status.is_none()), (30000, true, true), "{v}");
+    assert!(!before.account_no.is_empty());
     let (s, v) = put_voucher(&app, &b, &id, b"MZ\x90\x00 not a picture").await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("voucher")));
+    assert_eq!((s, first_field(&v).map(|f| f.0).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("voucher")));
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR voucher";
     let (s, v) = put_voucher(&app, &b, &id, png).await;
-    assert_eq!(
-        (s, v["status"].as_str(), v["amount_fen"].as_i64()),
-        (StatusCode::OK, Some("not_paid"), Some(30000)),
-        "{v}"
-    );
-    assert!(v["account_no"].is_string() && v["bank"].is_string());
-    let no = v["out_trade_no"].as_str().unwrap().to_owned();
-    let (_, again) = b.get(&format!("/api/applications/{id}/transfer")).await;
-    assert_eq!((again["out_trade_no"].as_str(), again["status"].as_str()), (Some(no.as_str()), Some("not_paid")));
-    assert_eq!(again["voucher_name"], v["voucher_name"]);
-    assert!(again["voucher_name"].as_str().is_some_and(|n| !n.is_empty()), "{again}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sent: BankTransfer = decode(&v);
+    assert_eq!((sent.status, sent.amount_fen), (Some(PaymentStatus::NotPaid), 30000), "{v}");
+    let no = sent.out_trade_no.clone().expect("an order for the transfer");
+    let (_, again) = b.get_as::<BankTransfer>(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!((again.out_trade_no.as_deref(), again.status), (Some(no.as_str()), Some(PaymentStatus::NotPaid)));
+    assert_eq!(again.voucher_name, sent.voucher_name);
+    assert!(again.voucher_name.as_deref().is_some_and(|n| !n.is_empty()), "{again:?}");
     let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     assert_eq!(reviewer.get("/api/admin/transfers").await.0, StatusCode::FORBIDDEN);
-    let (_, pending) = finance.get("/api/admin/transfers").await;
-    assert!(
-        pending["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["out_trade_no"] == no.as_str() && t["application_id"] == id.as_str())
-    );
+    let (_, pending) = finance.get_as::<Page<PendingTransfer>>("/api/admin/transfers").await;
+    assert!(pending.items.iter().any(|t| t.out_trade_no == no && t.application_id == id), "{pending:?}");
     let voucher = app
         .client
         .get(app.url(&format!("/api/admin/transfers/{no}/voucher")))
@@ -263,10 +269,11 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     assert_eq!(voucher.bytes().await.unwrap().as_ref(), png);
     assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::NO_CONTENT);
     assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::CONFLICT);
-    let (_, paid) = b.get(&format!("/api/applications/{id}/transfer")).await;
-    assert_eq!(paid["status"], "paid");
+    let (_, paid) = b.get_as::<BankTransfer>(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!(paid.status, Some(PaymentStatus::Paid));
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Submitted, "{v}");
 }
 
 #[tokio::test]
@@ -276,17 +283,18 @@ async fn settlement_applications_appear_on_the_monthly_statement() {
     let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
     let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
-    admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
+    admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
     let month = (Utc::now() + Duration::hours(8)).format("%Y-%m").to_string();
     let (s, st) = finance.get(&format!("/api/admin/statements/{month}")).await;
     assert_eq!(s, StatusCode::OK, "{st}");
-    let line = st["lines"].as_array().unwrap().iter().find(|l| l["acceptance_no"] == acceptance.as_str()).unwrap();
-    assert_eq!((line["amount_fen"].as_i64(), line["mobile"].as_str()), (Some(30000), Some(mobile.as_str())));
-    assert_eq!(line["certificate_type"], "机构证书");
-    assert_eq!(st["total_fen"], 30000);
-    let (_, empty) = finance.get("/api/admin/statements/2020-01").await;
-    assert_eq!(empty["lines"], json!([]));
+    let st: Statement = decode(&st);
+    let line = st.lines.iter().find(|l| l.acceptance_no == acceptance).unwrap();
+    assert_eq!((line.amount_fen, line.mobile.as_str()), (30000, mobile.as_str()));
+    assert_eq!(line.certificate_type, "机构证书");
+    assert_eq!(st.total_fen, 30000);
+    let (_, empty) = finance.get_as::<Statement>("/api/admin/statements/2020-01").await;
+    assert!(empty.lines.is_empty(), "{empty:?}");
     assert_eq!(finance.get("/api/admin/statements/not-a-month").await.0, StatusCode::NOT_FOUND);
 }
 
@@ -305,12 +313,12 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
                 .post(url)
                 .header("cookie", cookie)
                 .header("x-csrf-token", csrf)
-                .json(&json!({ "way": "wechat" }))
+                .json(&pay_with(PayWay::Wechat))
                 .send()
                 .await
                 .unwrap();
             let v: Value = res.json().await.unwrap();
-            v["out_trade_no"].as_str().unwrap().to_owned()
+            decode::<PaymentOrder>(&v).out_trade_no
         }));
     }
     let mut numbers = Vec::new();
@@ -329,28 +337,16 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
 
     // Paid for one year: neither the period nor the type can change any more.
     let mut b = b;
-    let (_, order) = b.get(&format!("/api/applications/{id}/payment")).await;
-    confirm(&app, order["code_url"].as_str().unwrap()).await;
+    let (_, order) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    confirm(&app, &order.code_url).await;
     wait_paid(&mut b, &id).await;
-    let mut three_years = json!({ "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司",
-                                              "credit_code": "91350100M000100Y43" }, "validity_id": "org-3y",
-                                  "province": "天津市", "city": "和平区" });
-    let (s, v) =
-        b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years.clone())).await;
-    assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validity_id")));
-    let (s, _) = b
-        .call(
-            Method::PUT,
-            &format!("/api/applications/{id}/choose-type"),
-            Some(json!({ "project_id": "ra-test", "type_id": "legal", "medium": "ukey" })),
-        )
-        .await;
+    let mut three_years = CertificateInfo { validity_id: "org-3y".into(), email: None, ..org_info() };
+    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &three_years).await;
+    assert_eq!((s, first_field(&v).map(|f| f.0).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validity_id")));
+    let (s, _) = b.put(&format!("/api/applications/{id}/choose-type"), choose("legal", "ukey")).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    three_years["validity_id"] = "org-1y".into();
-    assert_eq!(
-        b.call(Method::PUT, &format!("/api/applications/{id}/certificate-info"), Some(three_years)).await.0,
-        StatusCode::OK
-    );
+    three_years.validity_id = "org-1y".into();
+    assert_eq!(b.put(&format!("/api/applications/{id}/certificate-info"), &three_years).await.0, StatusCode::OK);
     // A voucher on top of a payment is refused.
     assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::CONFLICT);
 }
@@ -360,13 +356,14 @@ async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let order: PaymentOrder = decode(&order);
     let (s, _) = put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await;
     assert_eq!(s, StatusCode::OK);
     // The QR code can no longer be paid, and no new one is made on top of the transfer.
-    assert_eq!(confirm(&app, order["code_url"].as_str().unwrap()).await.status(), StatusCode::CONFLICT);
+    assert_eq!(confirm(&app, &order.code_url).await.status(), StatusCode::CONFLICT);
     assert_eq!(
-        b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await.0,
+        b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await.0,
         StatusCode::CONFLICT
     );
     assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
@@ -377,10 +374,11 @@ async fn without_the_sandbox_there_is_no_free_pay_page() {
     let app = spawn_app_with(|c| c.payment_sandbox = false).await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    assert_eq!(b.get("/api/payments/ways").await.1, json!({ "ways": [] }));
-    for body in [json!({}), json!({ "way": "wechat" })] {
+    assert_eq!(b.get_as::<PaymentWays>("/api/payments/ways").await.1, PaymentWays { ways: vec![] });
+    // Without a way (the field left out), and with one.
+    for body in [json!({}), to_json(pay_with(PayWay::Wechat))] {
         let (s, v) = b.post(&format!("/api/applications/{id}/payment"), body).await;
-        assert_eq!((s, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+        assert_eq!((s, code_of(&v)), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable));
     }
     assert!(app.state.wechat_sandbox.is_none());
     for path in ["/sandbox/wechatpay/pay/anything", "/sandbox/wechatpay/v3/pay/transactions/out-trade-no/CD1?mchid=1"] {
@@ -438,14 +436,15 @@ async fn a_merchant_configured_from_files_pays_and_a_key_the_provider_does_not_k
     assert!(shop.state.wechat_sandbox.is_none());
     let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
+    let order: PaymentOrder = decode(&order);
     // The signed order was accepted by the provider, with the shop's notify URL.
-    let trade = sandbox(&wechat).trade(&token_of(order["code_url"].as_str().unwrap())).await.unwrap();
+    let trade = sandbox(&wechat).trade(&token_of(&order.code_url)).await.unwrap();
     assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", shop.addr)));
-    assert_eq!(confirm(&wechat, order["code_url"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(confirm(&wechat, &order.code_url).await.status(), StatusCode::OK);
     wait_paid(&mut b, &id).await;
-    assert_eq!(payments_received(&shop, order["out_trade_no"].as_str().unwrap()).await, 1);
+    assert_eq!(payments_received(&shop, &order.out_trade_no).await, 1);
 
     // A merchant key the provider does not know: SIGN_ERROR, told as such, nothing recorded.
     let rogue = merchant_server(base, &c, &new_rsa_pem(), |_| {}).await;
@@ -463,8 +462,8 @@ async fn a_merchant_configured_from_files_pays_and_a_key_the_provider_does_not_k
     }
     let (mut admin, _) = staff_browser(&rogue, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&rogue, &mut admin, false).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_GATEWAY, Some("payment_refused")), "{v}");
+    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::BAD_GATEWAY, ErrorCode::PaymentRefused), "{v}");
     assert_eq!(orders_of(&rogue, &id).await, 0);
     assert_eq!(sandbox_trade::Entity::find().count(&wechat.state.db).await.unwrap(), 1);
 }
@@ -546,9 +545,9 @@ async fn a_provider_that_never_answers_fails_the_order_in_time() {
     let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
     let started = std::time::Instant::now();
-    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
     let took = started.elapsed();
-    assert_eq!((s, v["code"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("payment_timeout")), "{v}");
+    assert_eq!((s, code_of(&v)), (StatusCode::GATEWAY_TIMEOUT, ErrorCode::PaymentTimeout), "{v}");
     assert!(
         took >= std::time::Duration::from_millis(1400)
             && took < std::time::Duration::from_millis(1500) + SCHEDULING_SLACK,
@@ -570,14 +569,15 @@ async fn a_paid_order_whose_notification_was_lost_is_recorded_by_the_reconciliat
     let app = spawn_app_with(|c: &mut Config| c.callback_url = Some("http://127.0.0.1:9".into())).await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
-    let out_trade_no = order["out_trade_no"].as_str().unwrap().to_owned();
+    let order: PaymentOrder = decode(&order);
+    let out_trade_no = order.out_trade_no.clone();
     // A second customer's order, shown but not paid.
     let (mut b2, id2, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, unpaid) = b2.post(&format!("/api/applications/{id2}/payment"), json!({ "way": "wechat" })).await;
+    let (s, unpaid) = b2.post(&format!("/api/applications/{id2}/payment"), pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{unpaid}");
-    assert_eq!(confirm(&app, order["code_url"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(confirm(&app, &order.code_url).await.status(), StatusCode::OK);
     let status = || async {
         payment_order::Entity::find_by_id(out_trade_no.clone()).one(&app.state.db).await.unwrap().unwrap().status
     };
@@ -605,12 +605,12 @@ async fn a_paid_order_whose_notification_was_lost_is_recorded_by_the_reconciliat
     let (first, second) = tokio::join!(reconcile(later), reconcile(later));
     assert_eq!(first + second, 1);
     assert_eq!(status().await, "paid");
-    let unpaid_no = unpaid["out_trade_no"].as_str().unwrap().to_owned();
+    let unpaid_no = decode::<PaymentOrder>(&unpaid).out_trade_no;
     let still = payment_order::Entity::find_by_id(unpaid_no).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!(still.status, "not_paid");
     assert_eq!(payments_received(&app, &out_trade_no).await, 1);
     // A later round finds nothing open, and the customer's wizard sees it paid.
     assert_eq!(reconcile(later + Duration::seconds(20)).await, 0);
-    let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-    assert_eq!(v["status"], "paid", "{v}");
+    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    assert_eq!(v.status, PaymentStatus::Paid, "{v:?}");
 }

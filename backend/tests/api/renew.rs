@@ -7,15 +7,20 @@
 
 use certdesk::domain::{ClientMeta, renew};
 use certdesk::entity::{account, certificate, request};
-use certdesk_shared::admin::StaffRole;
-use certdesk_shared::renew::{RenewalCsr, StartRenewal};
+use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::{Page, StaffRole};
+use certdesk_shared::apply::{CertificateType, InvoiceView, Issued, Project, ReviewQueueItem, TypeSettings};
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::{CertificateDetail, PublicStatus, SelfRevocation};
+use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use x509_parser::prelude::*;
 
-use crate::helpers::browser::{Browser, last_sms, staff_browser};
+use crate::helpers::browser::{Browser, api_error, decode, last_sms, staff_browser};
 use crate::helpers::issuing::{complete_draft, issue_into, submitted};
 use crate::helpers::{TestApp, spawn_app};
 
@@ -52,13 +57,15 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     // is refused with that reason and leaves nothing behind.
     let (s, offer) = b.get(&format!("/api/renew/{uid}")).await;
     assert_eq!(s, StatusCode::OK, "{offer}");
-    assert_eq!(offer["not_open"], "too_early");
-    let opens = DateTime::parse_from_rfc3339(offer["opens_at"].as_str().unwrap()).unwrap();
+    let offer: RenewalOffer = decode(&offer);
+    assert_eq!(offer.not_open, Some(NotOpen::TooEarly));
+    let opens = DateTime::parse_from_rfc3339(&offer.opens_at).unwrap();
     assert_eq!(opens, old.not_after - Duration::days(90));
-    assert_eq!(offer["medium_no"], "UKEY-0001");
-    let period = offer["periods"].as_array().unwrap().iter().find(|p| p["years"] == 1).unwrap().clone();
-    let (s, v) = b.post(&format!("/api/renew/{uid}"), json!({ "validity_id": period["id"] })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("renewal_not_open")), "{v}");
+    assert_eq!(offer.medium_no.as_deref(), Some("UKEY-0001"));
+    let period = offer.periods.iter().find(|p| p.years == 1).unwrap().clone();
+    let start = StartRenewal { validity_id: period.id.clone() };
+    let (s, v) = b.post(&format!("/api/renew/{uid}"), &start).await;
+    assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::RenewalNotOpen), "{v}");
     let renewals = || async {
         request::Entity::find()
             .filter(request::Column::Kind.eq(request::Kind::Renew))
@@ -72,39 +79,39 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     // Another account does not find it at all.
     let (mut other, _) = crate::helpers::browser::registered(&app).await;
     assert_eq!(other.get(&format!("/api/renew/{uid}")).await.0, StatusCode::NOT_FOUND);
-    let (s, _) = other.post(&format!("/api/renew/{uid}"), json!({ "validity_id": period["id"] })).await;
+    let (s, _) = other.post(&format!("/api/renew/{uid}"), &start).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Thirty days before its end: a settlement customer goes straight on, approved by the
     // system (this type is not reviewed).
     let who = account_id(&app, &mobile).await;
     let db = &app.state.db;
-    let body = StartRenewal { validity_id: period["id"].as_str().unwrap().to_owned() };
+    let body = StartRenewal { validity_id: period.id.clone() };
     let meta = ClientMeta::default();
     let r = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await.unwrap();
     assert_eq!((r.kind, r.status), (request::Kind::Renew, request::Status::Approved));
     assert!(r.acceptance_no.as_deref().is_some_and(|n| n.starts_with("BH")));
-    assert_eq!(r.price_fen, Some(period["price_fen"].as_i64().unwrap()));
+    assert_eq!(r.price_fen, Some(period.price_fen));
     // A second start returns the same renewal.
     let again = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await.unwrap();
     assert_eq!(again.id, r.id);
     assert_eq!(renewals().await, 1);
 
     // The customer's list shows it as 证书延期.
-    let (_, list) = b.get("/api/applications").await;
-    let listed = list.as_array().unwrap().iter().find(|a| a["id"] == r.id.as_str()).unwrap();
-    assert_eq!((listed["kind"].as_str(), listed["from_certificate_uid"].as_str()), (Some("renew"), Some(uid.as_str())));
+    let (_, list) = b.get_as::<Vec<RequestView>>("/api/applications").await;
+    let listed = list.iter().find(|a| a.id == r.id).unwrap();
+    assert_eq!((listed.kind, listed.from_certificate_uid.as_deref()), (RequestKind::Renew, Some(uid.as_str())));
 
     // ③ Another token is refused; the same token gets the new certificate.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let issue = |medium: &str| json!(RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() });
+    let issue = |medium: &str| RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() };
     let path = format!("/api/renew/requests/{}/issue", r.id);
     let (s, v) = b.post(&path, issue("UKEY-9999")).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_medium")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::WrongMedium), "{v}");
     assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
     let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
-    let new_uid = issued["certificate_uid"].as_str().unwrap().to_owned();
+    let new_uid = decode::<Issued>(&issued).certificate_uid;
     let new = cert(&app, &new_uid).await;
     assert_eq!(subject_der(&new.der), subject_der(&old.der), "the subject is kept");
     assert_eq!(new.not_after, old.not_after + Duration::days(365));
@@ -118,13 +125,15 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(cert(&app, &uid).await.status, "valid");
     // A retry with the same key (a crash before the token stored it) gets the same one.
     let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
-    assert_eq!((s, retry["certificate_uid"].as_str()), (StatusCode::OK, Some(new_uid.as_str())));
+    assert_eq!(s, StatusCode::OK, "{retry}");
+    assert_eq!(decode::<Issued>(&retry).certificate_uid, new_uid);
 
     // Stored on the token: the old certificate is superseded, the request Done; again is a no-op.
     let finish = format!("/api/renew/requests/{}/finish", r.id);
     assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
     let (s, done) = b.post(&finish, json!({})).await;
-    assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("done")), "{done}");
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(decode::<RequestView>(&done).status, RequestStatus::Done, "{done}");
     let superseded = cert(&app, &uid).await;
     assert_eq!((superseded.status.as_str(), superseded.reason), ("revoked", Some(4)));
     assert_eq!(cert(&app, &new_uid).await.status, "valid");
@@ -136,14 +145,18 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     // The public directory shows the old one revoked (superseded), the new one valid; the
     // new one is the holder's to renew in its turn.
     let mut anyone = Browser::new(&app);
-    let (_, d) = anyone.get(&format!("/api/public/certificates/{uid}")).await;
-    assert_eq!(d["status"], "revoked", "{d}");
-    let (s, offer) = b.get(&format!("/api/renew/{new_uid}")).await;
-    assert_eq!((s, offer["not_open"].as_str()), (StatusCode::OK, Some("too_early")));
+    let (_, d) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
+    assert_eq!(d.status, PublicStatus::Revoked, "{d:?}");
+    let (s, offer) = b.get_as::<RenewalOffer>(&format!("/api/renew/{new_uid}")).await;
+    assert_eq!((s, offer.not_open), (StatusCode::OK, Some(NotOpen::TooEarly)));
     // The challenge phrase chosen when applying still revokes the successor.
-    let revoke = json!({ "challenge_phrase": crate::helpers::issuing::CHALLENGE_PHRASE, "reason": "key_compromise" });
-    let (s, v) = anyone.post(&format!("/api/public/certificates/{new_uid}/revoke"), revoke).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("revoked")), "{v}");
+    let revoke = SelfRevocation {
+        challenge_phrase: crate::helpers::issuing::CHALLENGE_PHRASE.into(),
+        reason: RevocationReason::KeyCompromise,
+    };
+    let (s, v) = anyone.post(&format!("/api/public/certificates/{new_uid}/revoke"), &revoke).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<CertificateDetail>(&v).status, PublicStatus::Revoked, "{v}");
     let _ = serial;
 }
 
@@ -166,15 +179,9 @@ async fn a_revoked_or_frozen_certificate_is_not_renewed() {
     let offer = renew::offer(db, &who, &uid, in_window(&old)).await.unwrap();
     assert_eq!(offer.not_open, Some(certdesk_shared::renew::NotOpen::NotValid));
 
-    certdesk::ca::revoke::revoke(
-        db,
-        &app.state.ca.issuing,
-        &serial,
-        certdesk_shared::certificate::RevocationReason::KeyCompromise,
-        None,
-    )
-    .await
-    .unwrap();
+    certdesk::ca::revoke::revoke(db, &app.state.ca.issuing, &serial, RevocationReason::KeyCompromise, None)
+        .await
+        .unwrap();
     let refused = renew::start(db, &app.state.audit_key, &who, &uid, &body, &meta, in_window(&old)).await;
     assert!(matches!(refused, Err(certdesk::error::AppError::Code(certdesk_shared::ErrorCode::CertificateNotValid))));
     // After its end, too.
@@ -197,17 +204,17 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     crate::helpers::payment::pay(&app, &mut b, &id).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("SHIELD-01")).await;
     let old = cert(&app, &uid).await;
 
     // Administrators have this type's renewals reviewed.
-    let (_, catalogue) = admin.get("/api/admin/catalogue").await;
-    let t = catalogue[0]["types"].as_array().unwrap().iter().find(|t| t["id"] == "org").unwrap().clone();
-    let settings =
-        json!({ "name": t["name"], "media": t["media"], "documents": t["documents"], "renewal_review": true });
-    let (s, v) = admin.call(reqwest::Method::PUT, "/api/admin/catalogue/types/org", Some(settings)).await;
-    assert_eq!((s, v["renewal_review"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let (_, catalogue) = admin.get_as::<Vec<Project>>("/api/admin/catalogue").await;
+    let t = catalogue[0].types.iter().find(|t| t.id == "org").unwrap().clone();
+    let settings = TypeSettings { name: t.name, media: t.media, documents: t.documents, renewal_review: true };
+    let (s, v) = admin.put("/api/admin/catalogue/types/org", &settings).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(decode::<CertificateType>(&v).renewal_review, "{v}");
 
     let who = account_id(&app, &mobile).await;
     let db = &app.state.db;
@@ -224,39 +231,38 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
 
     // ② 扫码缴费, with the notification delivered twice: one payment.
     let order = crate::helpers::payment::pay(&app, &mut b, &r.id).await;
-    assert_eq!(order["amount_fen"].as_i64(), Some(two_years.price_fen));
+    assert_eq!(order.amount_fen, two_years.price_fen);
     crate::helpers::payment::replay_notification(&app, &order).await;
-    let out_trade_no = order["out_trade_no"].as_str().unwrap();
+    let out_trade_no = order.out_trade_no.as_str();
     assert_eq!(crate::helpers::payment::payments_received(&app, out_trade_no).await, 1);
 
     let r = renew::submit(db, &app.state.audit_key, &who, &r.id, &meta, in_window(&old)).await.unwrap();
     assert_eq!(r.status, request::Status::Submitted);
     // One queue for every kind, filtered by 业务类型.
-    let (_, queue) = admin.get("/api/admin/applications?kind=renew").await;
-    let items = queue["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1, "{queue}");
-    assert_eq!(
-        (items[0]["request"]["kind"].as_str(), items[0]["request"]["id"].as_str()),
-        (Some("renew"), Some(r.id.as_str()))
-    );
-    let (_, queue) = admin.get("/api/admin/applications?kind=apply").await;
-    assert!(queue["items"].as_array().unwrap().iter().all(|i| i["request"]["kind"] == "apply"));
+    let (_, queue) = admin.get_as::<Page<ReviewQueueItem>>("/api/admin/applications?kind=renew").await;
+    let items = &queue.items;
+    assert_eq!(items.len(), 1, "{queue:?}");
+    assert_eq!((items[0].request.kind, items[0].request.id.as_str()), (RequestKind::Renew, r.id.as_str()));
+    let (_, queue) = admin.get_as::<Page<ReviewQueueItem>>("/api/admin/applications?kind=apply").await;
+    assert!(queue.items.iter().all(|i| i.request.kind == RequestKind::Apply));
     let (s, _) = admin.get("/api/admin/applications?kind=nonsense").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Not issued before approval.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let csr = json!({ "csr_pem": csr_for(&key), "medium_no": "SHIELD-01" });
+    let csr = RenewalCsr { csr_pem: csr_for(&key), medium_no: "SHIELD-01".into() };
     let path = format!("/api/renew/requests/{}/issue", r.id);
-    assert_eq!(b.post(&path, csr.clone()).await.0, StatusCode::CONFLICT);
-    let (s, v) = admin.post(&format!("/api/admin/applications/{}/review", r.id), json!({ "approve": true })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    assert_eq!(b.post(&path, &csr).await.0, StatusCode::CONFLICT);
+    let review = format!("/api/admin/applications/{}/review", r.id);
+    let (s, v) = admin.post(&review, crate::helpers::issuing::approve()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Approved, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert!(sms.body.contains("证书延期") && sms.body.contains("审核通过"), "{}", sms.body);
 
-    let (s, issued) = b.post(&path, csr).await;
+    let (s, issued) = b.post(&path, &csr).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
-    let new = cert(&app, issued["certificate_uid"].as_str().unwrap()).await;
+    let new = cert(&app, &decode::<Issued>(&issued).certificate_uid).await;
     assert_eq!(new.not_after, old.not_after + Duration::days(730));
     let (s, _) = b.post(&format!("/api/renew/requests/{}/finish", r.id), json!({})).await;
     assert_eq!(s, StatusCode::OK);
@@ -264,5 +270,6 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
 
     // An invoice can be asked for the renewal, for its price.
     let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), crate::helpers::payment::invoice()).await;
-    assert_eq!((s, v["amount_fen"].as_i64()), (StatusCode::OK, Some(two_years.price_fen)), "{v}");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<InvoiceView>(&v).amount_fen, two_years.price_fen, "{v}");
 }

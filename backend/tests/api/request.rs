@@ -3,29 +3,42 @@
 //! forward on a database with real data), and the database itself refuses a status or kind
 //! the code does not know.
 
+use certdesk_shared::apply::{DocumentView, InvoiceView};
+use certdesk_shared::directory::{Progress, ProgressQuery};
+use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, staff_browser};
+use crate::helpers::browser::{Browser, decode, staff_browser};
 use crate::helpers::issuing::{complete_draft, issue_into};
 use crate::helpers::payment::invoice;
 use crate::helpers::spawn_app;
 use certdesk_shared::admin::StaffRole;
 
 /// What the customer sees of their requests, invoices and payments.
-async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Value {
-    let (_, list) = b.get("/api/applications").await;
-    let (_, invoices) = b.get("/api/invoices").await;
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    list: Vec<RequestView>,
+    invoices: Vec<InvoiceView>,
+    /// A payment order, or the error a draft without one answers: as sent.
+    payments: Vec<Value>,
+    documents: Vec<Vec<DocumentView>>,
+}
+
+async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Snapshot {
+    let (_, list) = b.get_as::<Vec<RequestView>>("/api/applications").await;
+    let (_, invoices) = b.get_as::<Vec<InvoiceView>>("/api/invoices").await;
     let mut payments = Vec::new();
     let mut documents = Vec::new();
     for id in ids {
         payments.push(b.get(&format!("/api/applications/{id}/payment")).await.1);
-        let (_, one) = b.get(&format!("/api/applications/{id}")).await;
-        documents.push(one["documents"].clone());
+        let (_, one) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+        documents.push(one.documents);
     }
-    json!({ "list": list, "invoices": invoices, "payments": payments, "documents": documents })
+    Snapshot { list, invoices, payments, documents }
 }
 
 async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
@@ -42,18 +55,18 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     crate::helpers::payment::pay(&app, &mut b, &id).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, draft) = b.post("/api/applications", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{draft}");
-    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let draft_id = decode::<RequestView>(&draft).id;
     let before = snapshot(&mut b, &[&id, &draft_id]).await;
-    assert_eq!(before["list"].as_array().unwrap().len(), 2, "{before}");
-    assert_eq!(before["invoices"].as_array().unwrap().len(), 1, "{before}");
-    assert_eq!(before["payments"][0]["status"], "paid");
-    assert!(!before["documents"][0].as_array().unwrap().is_empty());
+    assert_eq!(before.list.len(), 2, "{before:?}");
+    assert_eq!(before.invoices.len(), 1, "{before:?}");
+    assert_eq!(decode::<PaymentOrder>(&before.payments[0]).status, PaymentStatus::Paid);
+    assert!(!before.documents[0].is_empty());
 
     // Back to the schema before migration 017: the applications are rows of `application`.
     let db = &app.state.db;
@@ -68,15 +81,16 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     certdesk::migration::Migrator::up(db, None).await.unwrap();
     let after = snapshot(&mut b, &[&id, &draft_id]).await;
     assert_eq!(after, before);
-    let first = after["list"].as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap();
+    let first = after.list.iter().find(|a| a.id == id).unwrap();
     assert_eq!(
-        (first["kind"].as_str(), first["status"].as_str(), first["certificate_uid"].as_str()),
-        (Some("apply"), Some("issued"), Some(uid.as_str()))
+        (first.kind, first.status, first.certificate_uid.as_deref()),
+        (RequestKind::Apply, RequestStatus::Issued, Some(uid.as_str()))
     );
     // The public progress lookup and the staff console find it too.
-    let (s, v) =
-        Browser::new(&app).post("/api/public/progress", json!({ "acceptance_no": acceptance, "mobile": mobile })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("issued")), "{v}");
+    let query = ProgressQuery { acceptance_no: acceptance, mobile, ..ProgressQuery::default() };
+    let (s, v) = Browser::new(&app).post("/api/public/progress", &query).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<Progress>(&v).status, RequestStatus::Issued, "{v}");
     let (s, _) = admin.get(&format!("/api/admin/applications/{id}")).await;
     assert_eq!(s, StatusCode::OK);
 

@@ -2,11 +2,23 @@
 //! record, staff review; revoked for good on approval), 冻结/解冻 by the holder and by staff,
 //! and the revocation by the CA under dual control.
 
-use certdesk_shared::admin::StaffRole;
+use certdesk_shared::account::CodePurpose;
+use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::apply::ReviewQueueItem;
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::freeze::{FrozenBy, StaffFreeze, Unfreeze};
+use certdesk_shared::my_certificates::{CertificateCodeRequest, MyCertificate, MyCertificateStatus};
+use certdesk_shared::renew::{RenewalOffer, StartRenewal};
+use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
+use certdesk_shared::revoke::{
+    RevocationNotOpen, RevocationOffer, StaffCertificateView, StaffRevocationDecision, StaffRevocationRequest,
+    StaffRevocationStatus, StaffRevocationView, StartRevocation, SubmitRevocation,
+};
+use certdesk_shared::{ErrorCode, Named, OtpCode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, code_in, last_sms, registered, staff_browser};
+use crate::helpers::browser::{Browser, api_error, code_in, decode, last_sms, registered, staff_browser};
 use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
 use crate::helpers::issuing::{PNG, issue_with_key, submitted, upload};
 use crate::helpers::{TestApp, spawn_app};
@@ -18,7 +30,8 @@ fn in_crl(crl: &[u8], serial: &str) -> bool {
 
 /// A code to the phone of record for `purpose`, read from the sandbox gateway's outbox.
 async fn code_for(b: &mut Browser<'_>, uid: &str, purpose: &str, phone: &str) -> String {
-    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), json!({ "purpose": purpose })).await;
+    let body = CertificateCodeRequest { purpose: CodePurpose::parse(purpose).expect("a code purpose") };
+    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     code_in(&last_sms(b.app, phone).await.unwrap().body)
 }
@@ -29,8 +42,32 @@ async fn ocsp(app: &TestApp, serial: &str) -> String {
 }
 
 async fn trail_has(admin: &mut Browser<'_>, action: &str, subject: &str) -> bool {
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    trail["items"].as_array().unwrap().iter().any(|e| e["action"] == action && e["subject"] == subject)
+    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    trail.items.iter().any(|e| e.action == action && e.subject == subject)
+}
+
+/// An error answer's code.
+fn code_of(v: &Value) -> ErrorCode {
+    api_error(v).code
+}
+
+/// `POST /api/revoke/{uid}`'s body.
+fn start(reason: RevocationReason) -> StartRevocation {
+    StartRevocation { reason }
+}
+
+/// A code of six digits, right or wrong.
+fn otp(code: &str) -> OtpCode {
+    OtpCode::parse(code).unwrap()
+}
+
+/// A staff member's request to revoke.
+fn revocation(reason: RevocationReason, comment: &str) -> StaffRevocationRequest {
+    StaffRevocationRequest { reason, comment: comment.to_owned() }
+}
+
+fn decision(approve: bool, comment: &str) -> StaffRevocationDecision {
+    StaffRevocationDecision { approve, comment: comment.to_owned() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,34 +76,36 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     let (mut holder, mut admin, id, acceptance, operator) = submitted(&app).await;
     let (uid, serial, _, _) = issue_with_key(&app, &mut admin, &id, &acceptance, &operator).await;
 
-    let (s, offer) = holder.get(&format!("/api/revoke/{uid}")).await;
-    assert_eq!((s, &offer["not_open"], &offer["request"]), (StatusCode::OK, &Value::Null, &Value::Null), "{offer}");
-    assert!(offer["reasons"].as_array().unwrap().iter().any(|r| r == "affiliation_changed"), "{offer}");
+    let (s, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    assert_eq!((s, offer.not_open, &offer.request), (StatusCode::OK, None, &None), "{offer:?}");
+    assert!(offer.reasons.contains(&RevocationReason::AffiliationChanged), "{offer:?}");
 
     // Nobody else's certificate, and only a holder's reason.
     let (mut other, _) = registered(&app).await;
     for (s, v) in [
         other.get(&format!("/api/revoke/{uid}")).await,
-        other.post(&format!("/api/revoke/{uid}"), json!({ "reason": "key_compromise" })).await,
+        other.post(&format!("/api/revoke/{uid}"), start(RevocationReason::KeyCompromise)).await,
     ] {
-        assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+        assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
     }
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), json!({ "reason": "ca_compromise" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")), "{v}");
+    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::CaCompromise)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason), "{v}");
 
     // ① a draft with the holder's reason; asking again gives the same request.
-    let (s, r) = holder.post(&format!("/api/revoke/{uid}"), json!({ "reason": "affiliation_changed" })).await;
-    assert_eq!((s, r["kind"].as_str(), r["status"].as_str()), (StatusCode::OK, Some("revoke"), Some("draft")), "{r}");
-    let rid = r["id"].as_str().unwrap().to_owned();
-    let (_, again) = holder.post(&format!("/api/revoke/{uid}"), json!({ "reason": "affiliation_changed" })).await;
-    assert_eq!(again["id"], rid.as_str());
+    let (s, r) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::AffiliationChanged)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let r: RequestView = decode(&r);
+    assert_eq!((r.kind, r.status), (RequestKind::Revoke, RequestStatus::Draft), "{r:?}");
+    let rid = r.id;
+    let (_, again) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::AffiliationChanged)).await;
+    assert_eq!(decode::<RequestView>(&again).id, rid);
     let submit = format!("/api/revoke/requests/{rid}/submit");
 
     // Without the documents: each one named; nothing sent to review.
     let code = code_for(&mut holder, &uid, "certificate_revoke", &operator).await;
-    let (s, v) = holder.post(&submit, json!({ "code": code })).await;
+    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(&code) }).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
+    let fields: Vec<String> = api_error(&v).fields.into_iter().map(|f| f.field).collect();
     assert_eq!(fields, ["revocation_form", "holder_id"]);
     for kind in ["revocation_form", "holder_id"] {
         let (s, v) = upload(&holder, &rid, kind, &format!("{kind}.png"), PNG).await;
@@ -74,43 +113,43 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     }
     // A wrong code: refused, still a draft.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (s, v) = holder.post(&submit, json!({ "code": wrong })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
-    let (_, r) = holder.get(&format!("/api/revoke/{uid}")).await;
-    assert_eq!(r["request"]["status"], "draft");
+    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(wrong) }).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
+    let (_, r) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    assert_eq!(r.request.map(|r| r.status), Some(RequestStatus::Draft));
     // The right code (it has tries left).
-    let (s, v) = holder.post(&submit, json!({ "code": code })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("submitted")), "{v}");
-    let number = v["acceptance_no"].as_str().unwrap().to_owned();
+    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(&code) }).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let submitted: RequestView = decode(&v);
+    assert_eq!(submitted.status, RequestStatus::Submitted, "{v}");
+    let number = submitted.acceptance_no.expect("an acceptance number");
     assert!(trail_has(&mut admin, "request_submitted", &number).await);
 
     // Still valid until staff decide.
     assert!(ocsp(&app, &serial).await.contains(": good"));
     let (s, q) = admin.get("/api/admin/applications?kind=revoke").await;
     assert_eq!(s, StatusCode::OK, "{q}");
-    assert!(
-        q["items"].as_array().unwrap().iter().any(|i| i["request"]["id"] == rid.as_str() || i["id"] == rid.as_str()),
-        "{q}"
-    );
-    let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), json!({ "approve": true })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("done")), "{v}");
+    assert!(decode::<Page<ReviewQueueItem>>(&q).items.iter().any(|i| i.request.id == rid), "{q}");
+    let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), crate::helpers::issuing::approve()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Done, "{v}");
 
     // Revoked with the holder's reason: OCSP, the CRL, the search, 我的证书, the SMS.
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("affiliationChanged"), "{answer}");
     assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
-    let (_, mine) = holder.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!(mine["status"], "revoked", "{mine}");
+    let (_, mine) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine.status, MyCertificateStatus::Revoked, "{mine:?}");
     // The operator's phone is the account's in these tests: the result goes there.
     let sms = last_sms(&app, &operator).await.unwrap();
     assert!(sms.body.contains(&number) && sms.body.contains("已办理完成"), "{}", sms.body);
     assert!(trail_has(&mut admin, "certificate_revoked", &serial).await);
 
     // Permanent: nothing more to revoke.
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), json!({ "reason": "key_compromise" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_revoked")), "{v}");
-    let (_, offer) = holder.get(&format!("/api/revoke/{uid}")).await;
-    assert_eq!(offer["not_open"], "not_live");
+    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::KeyCompromise)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked), "{v}");
+    let (_, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    assert_eq!(offer.not_open, Some(RevocationNotOpen::NotLive));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,16 +165,16 @@ async fn a_second_request_for_one_certificate_is_refused() {
     )
     .await
     .unwrap();
-    let (_, offer) = holder.get(&format!("/api/renew/{uid}")).await;
-    let validity = offer["periods"][0]["id"].as_str().unwrap().to_owned();
-    let (s, v) = holder.post(&format!("/api/renew/{uid}"), json!({ "validity_id": validity })).await;
+    let (_, offer) = holder.get_as::<RenewalOffer>(&format!("/api/renew/{uid}")).await;
+    let validity = offer.periods[0].id.clone();
+    let (s, v) = holder.post(&format!("/api/renew/{uid}"), StartRenewal { validity_id: validity }).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), json!({ "reason": "superseded" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
-    let (_, offer) = holder.get(&format!("/api/revoke/{uid}")).await;
-    assert_eq!(offer["not_open"], "other_request", "{offer}");
-    let (_, mine) = holder.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!(mine["request_under_way"], "renew", "{mine}");
+    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::Superseded)).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
+    let (_, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    assert_eq!(offer.not_open, Some(RevocationNotOpen::OtherRequest), "{offer:?}");
+    let (_, mine) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!(mine.request_under_way, Some(RequestKind::Renew), "{mine:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,14 +184,12 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     let (uid, serial, _, _) = issue_with_key(&app, &mut admin, &id, &acceptance, &operator).await;
     let (mut other, _) = registered(&app).await;
     let (s, v) = other.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
 
     let (s, c) = holder.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
-    assert_eq!(
-        (s, c["status"].as_str(), c["frozen_by"].as_str()),
-        (StatusCode::OK, Some("frozen"), Some("holder")),
-        "{c}"
-    );
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let frozen: MyCertificate = decode(&c);
+    assert_eq!((frozen.status, frozen.frozen_by), (MyCertificateStatus::Frozen, Some(FrozenBy::Holder)), "{c}");
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("certificateHold"), "{answer}");
     assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
@@ -160,28 +197,30 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
 
     // 解冻 needs the code of the phone of record.
     let unfreeze = format!("/api/my-certificates/{uid}/unfreeze");
-    let (s, v) = holder.post(&unfreeze, json!({ "code": "123456" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
+    let (s, v) = holder.post(&unfreeze, Unfreeze { code: otp("123456") }).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
     let code = code_for(&mut holder, &uid, "certificate_release", &operator).await;
-    let (s, c) = holder.post(&unfreeze, json!({ "code": code })).await;
-    assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("valid")), "{c}");
+    let (s, c) = holder.post(&unfreeze, Unfreeze { code: otp(&code) }).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(decode::<MyCertificate>(&c).status, MyCertificateStatus::Valid, "{c}");
     assert!(ocsp(&app, &serial).await.contains(": good"));
     assert!(!in_crl(&fetch_crl(&app, &serial).await, &serial));
 
     // Staff freeze (with a comment): the holder cannot unfreeze that; staff can.
     let path = format!("/api/admin/certificates/{uid}");
-    let (s, v) = admin.post(&format!("{path}/freeze"), json!({ "comment": " " })).await;
+    let comment = |text: &str| StaffFreeze { comment: text.to_owned() };
+    let (s, v) = admin.post(&format!("{path}/freeze"), comment(" ")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, _) = admin.post(&format!("{path}/freeze"), json!({ "comment": "公安机关协查" })).await;
+    let (s, _) = admin.post(&format!("{path}/freeze"), comment("公安机关协查")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, c) = holder.get(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!((c["status"].as_str(), c["frozen_by"].as_str()), (Some("frozen"), Some("staff")), "{c}");
-    let (s, v) = holder.post(&unfreeze, json!({ "code": "123456" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("frozen_by_staff")), "{v}");
+    let (_, c) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    assert_eq!((c.status, c.frozen_by), (MyCertificateStatus::Frozen, Some(FrozenBy::Staff)), "{c:?}");
+    let (s, v) = holder.post(&unfreeze, Unfreeze { code: otp("123456") }).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::FrozenByStaff), "{v}");
     let (mut clerk, _) = staff_browser(&app, StaffRole::CustomerService).await;
-    let (s, _) = clerk.post(&format!("{path}/unfreeze"), json!({ "comment": "协查结束" })).await;
+    let (s, _) = clerk.post(&format!("{path}/unfreeze"), comment("协查结束")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = admin.post(&format!("{path}/unfreeze"), json!({ "comment": "协查结束" })).await;
+    let (s, _) = admin.post(&format!("{path}/unfreeze"), comment("协查结束")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(ocsp(&app, &serial).await.contains(": good"));
     assert!(trail_has(&mut admin, "certificate_unfrozen", &serial).await);
@@ -197,44 +236,45 @@ async fn a_revocation_by_staff_waits_for_a_second_member_and_nobody_approves_the
     let (mut clerk, _) = staff_browser(&app, StaffRole::CustomerService).await;
 
     let (s, found) = first.get(&format!("/api/admin/certificates?serial={}", serial.to_uppercase())).await;
-    assert_eq!((s, found[0]["uid"].as_str()), (StatusCode::OK, Some(uid.as_str())), "{found}");
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let found: Vec<StaffCertificateView> = decode(&found);
+    assert_eq!(found.first().map(|c| c.uid.as_str()), Some(uid.as_str()), "{found:?}");
     let ask = format!("/api/admin/certificates/{uid}/revocations");
-    let (s, _) = clerk.post(&ask, json!({ "reason": "key_compromise", "comment": "x" })).await;
+    let (s, _) = clerk.post(&ask, revocation(RevocationReason::KeyCompromise, "x")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = first.post(&ask, json!({ "reason": "key_compromise", "comment": "" })).await;
+    let (s, v) = first.post(&ask, revocation(RevocationReason::KeyCompromise, "")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, v) = first.post(&ask, json!({ "reason": "certificate_hold", "comment": "私钥泄露" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_revocation_reason")), "{v}");
-    let (s, r) = first.post(&ask, json!({ "reason": "key_compromise", "comment": "私钥泄露，持有人电话报告" })).await;
-    assert_eq!(
-        (s, r["status"].as_str(), r["may_decide"].as_bool()),
-        (StatusCode::OK, Some("pending"), Some(false)),
-        "{r}"
-    );
-    let rid = r["id"].as_str().unwrap().to_owned();
-    let (s, v) = second.post(&ask, json!({ "reason": "key_compromise", "comment": "再次" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("request_under_way")), "{v}");
+    let (s, v) = first.post(&ask, revocation(RevocationReason::CertificateHold, "私钥泄露")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason), "{v}");
+    let (s, r) = first.post(&ask, revocation(RevocationReason::KeyCompromise, "私钥泄露，持有人电话报告")).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let r: StaffRevocationView = decode(&r);
+    assert_eq!((r.status, r.may_decide), (StaffRevocationStatus::Pending, false), "{r:?}");
+    let rid = r.id;
+    let (s, v) = second.post(&ask, revocation(RevocationReason::KeyCompromise, "再次")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
 
     // Nothing happens yet.
     assert!(ocsp(&app, &serial).await.contains(": good"));
     let decide = format!("/api/admin/revocations/{rid}/decision");
-    let (s, v) = first.post(&decide, json!({ "approve": true })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_revocation")), "{v}");
+    let (s, v) = first.post(&decide, decision(true, "")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::OwnRevocation), "{v}");
     assert!(ocsp(&app, &serial).await.contains(": good"));
-    let (_, list) = second.get("/api/admin/revocations").await;
-    let mine = list.as_array().unwrap().iter().find(|r| r["id"] == rid.as_str()).unwrap();
-    assert_eq!((mine["may_decide"].as_bool(), mine["requested_by"].as_str()), (Some(true), Some("测试员工")));
+    let (_, list) = second.get_as::<Vec<StaffRevocationView>>("/api/admin/revocations").await;
+    let mine = list.iter().find(|r| r.id == rid).unwrap();
+    assert_eq!((mine.may_decide, mine.requested_by.as_str()), (true, "测试员工"));
 
     // The second member approves: revoked with the reason asked for.
-    let (s, v) = second.post(&decide, json!({ "approve": true, "comment": "核实无误" })).await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let (s, v) = second.post(&decide, decision(true, "核实无误")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<StaffRevocationView>(&v).status, StaffRevocationStatus::Approved, "{v}");
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("keyCompromise"), "{answer}");
     assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
-    let (s, v) = second.post(&decide, json!({ "approve": true })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_editable")), "{v}");
-    let (s, v) = second.post(&ask, json!({ "reason": "key_compromise", "comment": "再次" })).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_revoked")), "{v}");
+    let (s, v) = second.post(&decide, decision(true, "")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::NotEditable), "{v}");
+    let (s, v) = second.post(&ask, revocation(RevocationReason::KeyCompromise, "再次")).await;
+    assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked), "{v}");
     for action in ["revocation_requested", "revocation_approved"] {
         assert!(trail_has(&mut admin, action, &serial).await, "{action}");
     }

@@ -17,7 +17,10 @@ use certdesk::{AppState, Config};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::browser::{Browser, code_in, code_request, last_sms, new_mobile};
+use certdesk_shared::account::CodePurpose;
+use certdesk_shared::{ErrorCode, ValidationError};
+
+use crate::helpers::browser::{Browser, api_error, code_in, first_field, last_sms, new_mobile, send_code_request};
 use crate::helpers::{SCHEDULING_SLACK, TestApp, silent_server, spawn_app, spawn_app_with, start, test_config};
 
 /// The production client, pointed at `app`'s sandbox as `key_id` with `secret`.
@@ -62,7 +65,7 @@ async fn a_code_goes_over_the_wire_to_the_sandbox_and_lands_in_the_outbox() {
     // And through the API, as every other test does.
     let mut b = Browser::new(&app);
     let other = new_mobile();
-    let (status, v) = b.post("/api/codes", code_request(&app, &other, "register").await).await;
+    let (status, v) = b.post("/api/codes", send_code_request(&app, &other, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(code_in(&last_sms(&app, &other).await.unwrap().body).len(), 6);
     // What a send costs over HTTP (signing, the sandbox's checks, its rows), for the record.
@@ -151,14 +154,12 @@ async fn an_invalid_number_and_the_flow_control_reach_the_user_as_our_codes() {
     );
     // Through the API: the number is the phone field's error, the flow control "too many".
     let mut b = Browser::new(&app);
-    let (status, v) = b.post("/api/codes", code_request(&app, "17112345678", "register").await).await;
+    let body = send_code_request(&app, "17112345678", CodePurpose::Register).await;
+    let (status, v) = b.post("/api/codes", body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(
-        (v["fields"][0]["field"].as_str(), v["fields"][0]["error"].as_str()),
-        (Some("mobile"), Some("mobile_format"))
-    );
-    let (status, v) = b.post("/api/codes", code_request(&app, &phone, "register").await).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{v}");
+    assert_eq!(first_field(&v), Some(("mobile".to_owned(), ValidationError::MobileFormat)), "{v}");
+    let (status, v) = b.post("/api/codes", send_code_request(&app, &phone, CodePurpose::Register).await).await;
+    assert_eq!((status, api_error(&v).code), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited), "{v}");
     // The code that was not sent cannot be used.
     let unused = certdesk::entity::one_time_code::Entity::find()
         .filter(certdesk::entity::one_time_code::Column::Mobile.eq(&phone))
@@ -197,8 +198,8 @@ async fn a_gateway_that_never_answers_fails_fast_and_clearly() {
     .await;
     let mut b = Browser::new(&app);
     let started = Instant::now();
-    let (status, v) = b.post("/api/codes", code_request(&app, &new_mobile(), "register").await).await;
-    assert_eq!((status, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")), "{v}");
+    let (status, v) = b.post("/api/codes", send_code_request(&app, &new_mobile(), CodePurpose::Register).await).await;
+    assert_eq!((status, api_error(&v).code), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable), "{v}");
     assert!(started.elapsed() < SCHEDULING_SLACK, "{:?}", started.elapsed());
 }
 

@@ -11,12 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use certdesk_shared::account::{Captcha, SignInRequest};
 use certdesk_shared::admin::StaffRole;
+use certdesk_shared::apply::OperatorInfo;
+use certdesk_shared::request::RequestView;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::attached;
-use crate::helpers::browser::{PASSWORD, registered, staff_browser};
+use crate::helpers::browser::{PASSWORD, decode, registered, staff_browser};
 use crate::helpers::harness::{
     Harness, client_from_an_address_of_its_own, database, env_number, random, random_address,
 };
@@ -118,7 +121,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
     let (mut holder, id, mobile) = complete_draft(&app, &mut admin, true).await;
     let (s, v) = holder.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (_, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
     let (customer, draft, customer_mobile) = complete_draft(&app, &mut admin, false).await;
     // Whom the sign-ins are for: customers taking turns, each every ten seconds or so, as
@@ -189,8 +192,11 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                         client.get(format!("{base}/api/applications/{draft}")).header("cookie", &cookie).send().await,
                     ),
                     85..99 => {
-                        let operator = json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": customer_mobile,
-                            "email": "zs@example.com", "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" });
+                        let operator = OperatorInfo {
+                            unit_phone: Some("022-12345678".into()),
+                            address: Some("天津市空港经济区西七道26号".into()),
+                            ..crate::helpers::issuing::operator(&customer_mobile)
+                        };
                         (
                             "PUT /api/applications/{id}/operator",
                             client
@@ -209,12 +215,17 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                         match captcha {
                             Ok(c) if c.status() == StatusCode::OK => {
                                 let answer = c.headers()["x-captcha-answer"].to_str().unwrap().to_lowercase();
-                                let v: serde_json::Value = c.json().await.unwrap();
+                                let v: Captcha = c.json().await.unwrap();
                                 // The next customer's turn (taken by sign-ins only, so each signs
                                 // in every `signing_in.len()` sign-ins).
                                 let mobile = &signing_in[turn.fetch_add(1, Ordering::Relaxed) % signing_in.len()];
-                                let body = json!({ "mobile": mobile, "password": PASSWORD,
-                                    "captcha_id": v["id"], "captcha_answer": answer, "agreed": true });
+                                let body = SignInRequest {
+                                    mobile: mobile.clone(),
+                                    password: PASSWORD.into(),
+                                    captcha_id: v.id,
+                                    captcha_answer: answer,
+                                    agreed: true,
+                                };
                                 (
                                     "GET /api/captcha + POST /api/sign-in",
                                     client

@@ -2,10 +2,16 @@
 //! certificate must be ours, in our records and valid; the account is its applicant's.
 
 use base64::Engine;
+use certdesk_shared::ErrorCode;
+use certdesk_shared::account::{
+    CertificateChallenge, FinishCertificateSignIn, SessionInfo, SignInMethod, SignInRecord,
+};
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::SelfRevocation;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, api_error, decode};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
@@ -14,9 +20,10 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 async fn challenge(b: &mut Browser<'_>) -> (String, Vec<u8>) {
     let (s, v) = b.post("/api/sign-in/certificate/start", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let bytes = B64.decode(v["challenge"].as_str().unwrap()).unwrap();
+    let c: CertificateChallenge = decode(&v);
+    let bytes = B64.decode(&c.challenge).unwrap();
     assert_eq!(bytes.len(), 32, "256 random bits");
-    (v["challenge_id"].as_str().unwrap().to_owned(), bytes)
+    (c.challenge_id, bytes)
 }
 
 fn sign(key: &rcgen::KeyPair, bytes: &[u8]) -> String {
@@ -24,11 +31,12 @@ fn sign(key: &rcgen::KeyPair, bytes: &[u8]) -> String {
 }
 
 async fn finish(b: &mut Browser<'_>, id: &str, pem: &str, signature: &str) -> (StatusCode, Value) {
-    b.post(
-        "/api/sign-in/certificate/finish",
-        json!({ "challenge_id": id, "certificate_pem": pem, "signature": signature }),
-    )
-    .await
+    let body = FinishCertificateSignIn {
+        challenge_id: id.to_owned(),
+        certificate_pem: pem.to_owned(),
+        signature: signature.to_owned(),
+    };
+    b.post("/api/sign-in/certificate/finish", &body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,7 +50,7 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
     // A signature by another key, or over other bytes, is refused, and spends the challenge.
     let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let (s, v) = finish(&mut token, &cid, &pem, &sign(&other, &bytes)).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_failed")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::UNAUTHORIZED, ErrorCode::SignInFailed), "{v}");
     let (s, _) = finish(&mut token, &cid, &pem, &sign(&key, &bytes)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "a challenge works once, even after a failure");
 
@@ -50,9 +58,10 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
     let (s, v) = finish(&mut token, &cid, &pem, &sign(&key, &bytes)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, me) = token.get("/api/session").await;
-    assert_eq!((s, me["account"]["mobile"].as_str()), (StatusCode::OK, Some(mobile.as_str())), "{me}");
-    let (_, history) = token.get("/api/account/sign-ins").await;
-    assert_eq!(history[0]["method"], "certificate", "{history}");
+    assert_eq!(s, StatusCode::OK, "{me}");
+    assert_eq!(decode::<SessionInfo>(&me).account.mobile, mobile, "{me}");
+    let (_, history) = token.get_as::<Vec<SignInRecord>>("/api/account/sign-ins").await;
+    assert_eq!(history.first().and_then(|r| r.method), Some(SignInMethod::Certificate), "{history:?}");
     // Replaying the same signed challenge gets nothing.
     let mut replay = Browser::new(&app);
     assert_eq!(finish(&mut replay, &cid, &pem, &sign(&key, &bytes)).await.0, StatusCode::UNAUTHORIZED);
@@ -67,7 +76,7 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
     let (s, _) = Browser::new(&app)
         .post(
             &format!("/api/public/certificates/{uid}/revoke"),
-            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
+            SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
         )
         .await;
     assert_eq!(s, StatusCode::OK);

@@ -4,13 +4,14 @@
 //! replaces the secret (issue 17).
 
 use base64::Engine;
-use certdesk_shared::agent::UNLOCK_KEY_LEN;
-use certdesk_shared::seal;
+use certdesk_shared::admin::{AuditEntry, Page};
+use certdesk_shared::agent::{UNLOCK_KEY_LEN, UnlockGrant, UnlockKey};
+use certdesk_shared::{ErrorCode, seal};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::browser::{Browser, send_code};
+use crate::helpers::browser::{Browser, api_error, decode, send_code};
 use crate::helpers::issuing::{issue_into, submitted, try_issue_into};
 use crate::helpers::token::{B64, Token, start, unlock, unlock_public};
 use crate::helpers::{TestApp, spawn_app};
@@ -21,7 +22,7 @@ async fn next_minute(app: &TestApp) {
 }
 
 fn refused(s: StatusCode, v: &Value) {
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unlock_refused")), "{v}");
+    assert_eq!((s, api_error(v).code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnlockRefused), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +34,8 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     // Personalisation sealed the token's SO PIN to the portal's published key.
     let (s, v) = Browser::new(&app).get("/api/tokens/unlock-key").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let portal = seal::public_from_bytes(&B64.decode(v["public_key"].as_str().unwrap()).unwrap()).unwrap();
+    let key: UnlockKey = decode(&v);
+    let portal = seal::public_from_bytes(&B64.decode(&key.public_key).unwrap()).unwrap();
     let token = Token::personalised(&portal, "SHM-0001");
     let agent = seal::new_key();
 
@@ -45,11 +47,11 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let code = send_code(&mut page, &mobile, "token_unlock").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (s, v) = unlock(&mut page, &mobile, wrong, &challenge_id, &request).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
 
     // The token's request claimed for another medium does not open.
     let mut elsewhere = request.clone();
-    elsewhere["medium_no"] = json!("SHM-0002");
+    elsewhere.medium_no = "SHM-0002".into();
     let (s, v) = unlock(&mut page, &mobile, &code, &challenge_id, &elsewhere).await;
     refused(s, &v);
 
@@ -57,7 +59,7 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     // it cannot claim the token by downloading a certificate "into" it.
     let (_b2, mut admin2, id2, acc2, other_mobile) = submitted(&app).await;
     let (_, (s, v)) = try_issue_into(&app, &mut admin2, &id2, &acc2, &other_mobile, Some("SHM-0001")).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("medium_taken")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::MediumTaken), "{v}");
     let (challenge_id, challenge, _) = start(&mut page).await;
     let (request, _) = token.request(&portal, &challenge, &agent);
     let other_code = send_code(&mut page, &other_mobile, "token_unlock").await;
@@ -71,19 +73,19 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let code = send_code(&mut page, &mobile, "token_unlock").await;
     let (s, v) = unlock(&mut page, &mobile, &code, &challenge_id, &request).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let grant = B64.decode(v["grant"].as_str().unwrap()).unwrap();
+    let grant = B64.decode(decode::<UnlockGrant>(&v).grant).unwrap();
     assert_eq!(seal::open(&agent, b"SHM-0001", &grant).as_deref(), Some(b"3f9a1c0d77e2b845".as_slice()));
     assert_eq!(seal::open(&seal::new_key(), b"SHM-0001", &grant), None);
     assert!(!v.to_string().contains("3f9a1c0d77e2b845"));
     // The code was used up.
     let (s, v) = unlock(&mut page, &mobile, &code, &challenge_id, &request).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{v}");
+    assert_eq!((s, api_error(&v).code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
 
     let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-    let granted: Vec<&Value> =
-        trail["items"].as_array().unwrap().iter().filter(|e| e["action"] == "token_unlock_granted").collect();
+    let audit: Page<AuditEntry> = decode(&trail);
+    let granted: Vec<&AuditEntry> = audit.items.iter().filter(|e| e.action == "token_unlock_granted").collect();
     assert_eq!(granted.len(), 1, "{trail}");
-    assert_eq!(granted[0]["subject"], "SHM-0001");
+    assert_eq!(granted[0].subject, "SHM-0001");
     assert!(!trail.to_string().contains("3f9a1c0d77e2b845"));
     assert_eq!(token.secret, b"3f9a1c0d77e2b845");
 }
@@ -119,7 +121,7 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     // The page swaps the agent's one-time key for its own: the token signed the agent's.
     let (challenge_id, challenge, _) = start(&mut page).await;
     let (mut request, _) = token.request(&portal, &challenge, &agent);
-    request["agent_key"] = json!(B64.encode(seal::public_bytes(&attacker.public_key())));
+    request.agent_key = B64.encode(seal::public_bytes(&attacker.public_key()));
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &request).await;
     refused(s, &v);
 
@@ -133,7 +135,7 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     // Nor can they keep the token's signature and slip in a next secret of their own.
     let (challenge_id, challenge, _) = start(&mut page).await;
     let (mut request, _) = token.request(&portal, &challenge, &agent);
-    request["next_sealed_secret"] = json!(B64.encode(&next_sealed));
+    request.next_sealed_secret = B64.encode(&next_sealed);
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &request).await;
     refused(s, &v);
     // A next secret sealed for another unlock key, though signed by the token: refused too.
@@ -152,7 +154,7 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &request).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
-        seal::open(&agent, b"SHM-0009", &B64.decode(v["grant"].as_str().unwrap()).unwrap()).as_deref(),
+        seal::open(&agent, b"SHM-0009", &B64.decode(decode::<UnlockGrant>(&v).grant).unwrap()).as_deref(),
         Some(b"3f9a1c0d77e2b845".as_slice())
     );
     // The same request again, even with the right code: its challenge is spent.
@@ -162,12 +164,15 @@ async fn a_swapped_key_a_copied_blob_a_replayed_challenge_or_a_spent_secret_gets
     // The blob personalisation left on the token is spent: a later request that still
     // carries it gets the secret the last unlock put in place, never the old one.
     let (challenge_id, challenge, _) = start(&mut page).await;
-    let next_sealed = B64.decode(request["next_sealed_secret"].as_str().unwrap()).unwrap();
+    let next_sealed = B64.decode(&request.next_sealed_secret).unwrap();
     // (The token signs a request that names the current secret as its next one.)
     let again = token.signed(&challenge, &agent, &next_sealed, &token.unlock_key);
     let (s, v) = unlock(&mut page, &mobile, &code().await, &challenge_id, &again).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(seal::open(&agent, b"SHM-0009", &B64.decode(v["grant"].as_str().unwrap()).unwrap()), Some(next.clone()));
+    assert_eq!(
+        seal::open(&agent, b"SHM-0009", &B64.decode(decode::<UnlockGrant>(&v).grant).unwrap()),
+        Some(next.clone())
+    );
     // That sealed secret has now been opened once: offered again as the next one and then
     // asked for, it does not open a second time.
     let (challenge_id, challenge, _) = start(&mut page).await;

@@ -2,42 +2,43 @@
 //! responder's signed answer, and possession of the key.
 
 use base64::Engine;
+use certdesk_shared::account::CertificateChallenge;
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::{
+    CheckOutcome, SelfRevocation, VerificationCheck, VerificationReport, VerifyCertificate,
+};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, decode};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-async fn verify(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> Value {
+/// A fresh challenge signed with `key`: the body of `POST /api/verification` for `pem`.
+async fn signed_by(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> VerifyCertificate {
     let (s, c) = b.post("/api/verification/start", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
-    let bytes = B64.decode(c["challenge"].as_str().unwrap()).unwrap();
+    let c: CertificateChallenge = decode(&c);
+    let bytes = B64.decode(&c.challenge).unwrap();
     let signature = B64.encode(rcgen::SigningKey::sign(key, &bytes).unwrap());
-    let (s, v) = b
-        .post(
-            "/api/verification",
-            json!({ "challenge_id": c["challenge_id"], "certificate_pem": pem, "signature": signature }),
-        )
-        .await;
+    VerifyCertificate { challenge_id: c.challenge_id, certificate_pem: pem.to_owned(), signature }
+}
+
+async fn verify(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> VerificationReport {
+    let body = signed_by(b, pem, key).await;
+    let (s, v) = b.post("/api/verification", &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    v
+    decode(&v)
 }
 
-fn outcomes(report: &Value) -> Vec<(String, String)> {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["check"].as_str().unwrap().to_owned(), c["outcome"].as_str().unwrap().to_owned()))
-        .collect()
+fn outcomes(report: &VerificationReport) -> Vec<(VerificationCheck, CheckOutcome)> {
+    report.checks.iter().map(|c| (c.check, c.outcome)).collect()
 }
 
-fn expect(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
-}
+use CheckOutcome::{Good, NotOurs, Passed, Revoked, SignatureInvalid, Unknown};
+use VerificationCheck::{Chain, Possession, Revocation, Validity};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes() {
@@ -47,48 +48,36 @@ async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes
     let mut anyone = Browser::new(&app);
 
     let report = verify(&mut anyone, &pem, &key).await;
-    assert_eq!(report["passed"], true, "{report}");
-    assert_eq!(
-        outcomes(&report),
-        expect(&[("chain", "passed"), ("validity", "passed"), ("revocation", "good"), ("possession", "passed")])
-    );
-    assert_eq!(report["serial"].as_str().map(|s| s.trim_start_matches('0')), Some(serial.trim_start_matches('0')));
-    assert!(report["subject"].as_str().unwrap().contains("天津市滨海数字认证有限公司"), "{report}");
+    assert!(report.passed, "{report:?}");
+    assert_eq!(outcomes(&report), [(Chain, Passed), (Validity, Passed), (Revocation, Good), (Possession, Passed)]);
+    assert_eq!(report.serial.trim_start_matches('0'), serial.trim_start_matches('0'));
+    assert!(report.subject.contains("天津市滨海数字认证有限公司"), "{report:?}");
 
     // Another key cannot prove possession.
     let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let report = verify(&mut anyone, &pem, &other).await;
-    assert_eq!((report["passed"].as_bool(), outcomes(&report)[3].1.as_str()), (Some(false), "signature_invalid"));
+    assert_eq!((report.passed, outcomes(&report)[3].1), (false, SignatureInvalid));
 
     // A certificate we did not issue: not ours, and OCSP does not know it.
     let fake = rcgen::CertificateParams::new(vec!["forged".into()]).unwrap().self_signed(&key).unwrap().pem();
     let report = verify(&mut anyone, &fake, &key).await;
-    assert_eq!(
-        outcomes(&report),
-        expect(&[("chain", "not_ours"), ("validity", "passed"), ("revocation", "unknown"), ("possession", "passed")])
-    );
+    assert_eq!(outcomes(&report), [(Chain, NotOurs), (Validity, Passed), (Revocation, Unknown), (Possession, Passed)]);
 
     // Revoked: OCSP says so at once.
-    let (s, _) = anyone
-        .post(
-            &format!("/api/public/certificates/{uid}/revoke"),
-            json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" }),
-        )
-        .await;
+    let revoke = SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise };
+    let (s, _) = anyone.post(&format!("/api/public/certificates/{uid}/revoke"), &revoke).await;
     assert_eq!(s, StatusCode::OK);
     let report = verify(&mut anyone, &pem, &key).await;
-    assert_eq!((report["passed"].as_bool(), outcomes(&report)[2].1.as_str()), (Some(false), "revoked"));
+    assert_eq!((report.passed, outcomes(&report)[2].1), (false, Revoked));
 
     // A challenge answers one verification; garbage is refused.
-    let (_, c) = anyone.post("/api/verification/start", json!({})).await;
-    let signature =
-        B64.encode(rcgen::SigningKey::sign(&key, &B64.decode(c["challenge"].as_str().unwrap()).unwrap()).unwrap());
-    let body = json!({ "challenge_id": c["challenge_id"], "certificate_pem": pem, "signature": signature });
-    assert_eq!(anyone.post("/api/verification", body.clone()).await.1["checks"][3]["outcome"], "passed");
-    assert_eq!(anyone.post("/api/verification", body).await.1["checks"][3]["outcome"], "signature_invalid");
-    let (s, _) = anyone
-        .post("/api/verification", json!({ "challenge_id": "x", "certificate_pem": "nope", "signature": "" }))
-        .await;
+    let body = signed_by(&mut anyone, &pem, &key).await;
+    let possession = |v: &serde_json::Value| outcomes(&decode(v))[3].1;
+    assert_eq!(possession(&anyone.post("/api/verification", &body).await.1), Passed);
+    assert_eq!(possession(&anyone.post("/api/verification", &body).await.1), SignatureInvalid);
+    let garbage =
+        VerifyCertificate { challenge_id: "x".into(), certificate_pem: "nope".into(), signature: String::new() };
+    let (s, _) = anyone.post("/api/verification", &garbage).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Challenges are rows until they expire: one address gets 30 a minute.

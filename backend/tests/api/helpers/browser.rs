@@ -3,10 +3,17 @@
 
 use certdesk::domain::{ClientMeta, session};
 use certdesk::entity::outbox_message;
-use certdesk_shared::account::AGREEMENT_VERSION;
+use certdesk_shared::account::{
+    AGREEMENT_VERSION, AccountKind, Captcha, CodePurpose, CodeSent, RegisterRequest, SendCodeRequest, SignInRequest,
+};
+use certdesk_shared::{
+    ApiError, CreditCode, Email, IdCardNumber, Mobile, Named, OrgName, OtpCode, Password, PersonName, ValidationError,
+};
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -54,13 +61,51 @@ impl<'a> Browser<'a> {
         (status, v)
     }
 
-    pub async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(body)).await
+    /// `POST` of a body: a request type of `certdesk_shared`, or a `json!` value for a body
+    /// no shared type can express (the server's refusals).
+    pub async fn post(&mut self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(to_json(body))).await
+    }
+
+    /// `PUT` of a body, as [`Browser::post`].
+    pub async fn put(&mut self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(to_json(body))).await
+    }
+
+    /// `GET` of an answer of type `T`: its status and the answer decoded.
+    pub async fn get_as<T: DeserializeOwned>(&mut self, path: &str) -> (StatusCode, T) {
+        let (status, v) = self.get(path).await;
+        (status, decode(&v))
     }
 
     pub async fn get(&mut self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, None).await
     }
+}
+
+/// A request body as JSON.
+pub fn to_json(body: impl Serialize) -> Value {
+    serde_json::to_value(body).expect("a request body serializes")
+}
+
+/// An answer decoded into its type of `certdesk_shared`; panics with the body if it does not fit.
+pub fn decode<T: DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{}: {e}: {v}", std::any::type_name::<T>()))
+}
+
+/// An error answer's body.
+pub fn api_error(v: &Value) -> ApiError {
+    decode(v)
+}
+
+/// The first field an error answer names, and the rule it broke.
+pub fn first_field(v: &Value) -> Option<(String, ValidationError)> {
+    api_error(v).fields.into_iter().next().map(|f| (f.field, f.error))
+}
+
+/// A valid phone number.
+pub fn mobile(s: &str) -> Mobile {
+    Mobile::parse(s).expect("a valid phone number")
 }
 
 /// A phone number no other test uses.
@@ -93,27 +138,35 @@ pub async fn code_request(app: &TestApp, mobile: &str, purpose: &str) -> Value {
     json!({ "mobile": mobile, "purpose": purpose, "captcha_id": captcha_id, "captcha_answer": captcha_answer })
 }
 
+/// `POST /api/codes`'s body for a valid phone, as [`code_request`].
+pub async fn send_code_request(app: &TestApp, mobile: &str, purpose: CodePurpose) -> SendCodeRequest {
+    let (captcha_id, captcha_answer) = captcha(app).await;
+    SendCodeRequest { mobile: self::mobile(mobile), purpose, captcha_id, captcha_answer }
+}
+
 pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
-    let body = code_request(b.app, mobile, purpose).await;
-    let (status, v) = b.post("/api/codes", body).await;
+    let purpose = CodePurpose::parse(purpose).expect("a code purpose");
+    let body = send_code_request(b.app, mobile, purpose).await;
+    let (status, v) = b.post("/api/codes", &body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["resend_after_secs"], 60);
+    assert_eq!(decode::<CodeSent>(&v).resend_after_secs, 60);
     code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
 }
 
-pub fn registration(mobile: &str, code: &str) -> Value {
-    json!({
-        "kind": "enterprise",
-        "org_name": "天津滨海测试有限公司",
-        "credit_code": CREDIT_CODE,
-        "name": "张三",
-        "id_number": ID_NUMBER,
-        "mobile": mobile,
-        "email": "zhangsan@example.com",
-        "password": PASSWORD,
-        "code": code,
-        "agreement_version": AGREEMENT_VERSION,
-    })
+/// `POST /api/register`'s body: an enterprise account with `mobile` and its `code`.
+pub fn registration(mobile: &str, code: &str) -> RegisterRequest {
+    RegisterRequest {
+        kind: AccountKind::Enterprise,
+        org_name: Some(OrgName::parse("天津滨海测试有限公司").unwrap()),
+        credit_code: Some(CreditCode::parse(CREDIT_CODE).unwrap()),
+        name: PersonName::parse("张三").unwrap(),
+        id_number: IdCardNumber::parse(ID_NUMBER).unwrap(),
+        mobile: self::mobile(mobile),
+        email: Some(Email::parse("zhangsan@example.com").unwrap()),
+        password: Password::parse(PASSWORD).unwrap(),
+        code: OtpCode::parse(code).expect("a 6-digit code"),
+        agreement_version: AGREEMENT_VERSION.to_owned(),
+    }
 }
 
 /// Registers a new enterprise account; the browser is signed in afterwards.
@@ -131,19 +184,21 @@ pub async fn captcha(app: &TestApp) -> (String, String) {
     let res = app.client.get(app.url("/api/captcha")).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "no-store");
     let answer = res.headers()["x-captcha-answer"].to_str().unwrap().to_owned();
-    let v: Value = res.json().await.unwrap();
-    let svg = v["svg"].as_str().unwrap();
-    assert!(svg.starts_with("<svg") && !svg.contains("<text"));
-    (v["id"].as_str().unwrap().to_owned(), answer)
+    let v: Captcha = res.json().await.unwrap();
+    assert!(v.svg.starts_with("<svg") && !v.svg.contains("<text"));
+    (v.id, answer)
 }
 
 pub async fn sign_in(b: &mut Browser<'_>, mobile: &str, password: &str) -> (StatusCode, Value) {
     let (id, answer) = captcha(b.app).await;
-    b.post(
-        "/api/sign-in",
-        json!({ "mobile": mobile, "password": password, "captcha_id": id, "captcha_answer": answer.to_lowercase(), "agreed": true }),
-    )
-    .await
+    let body = SignInRequest {
+        mobile: mobile.to_owned(),
+        password: password.to_owned(),
+        captcha_id: id,
+        captcha_answer: answer.to_lowercase(),
+        agreed: true,
+    };
+    b.post("/api/sign-in", &body).await
 }
 
 /// Used by the admin tests: a staff session without the WebAuthn ceremony (the browser tests

@@ -11,11 +11,15 @@ use std::time::{Duration, Instant};
 use certdesk::AppState;
 use certdesk::entity::{certificate, payment_order, request, sandbox_trade};
 use certdesk_shared::admin::StaffRole;
+use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::directory::SelfRevocation;
+use certdesk_shared::freeze::StaffFreeze;
+use certdesk_shared::request::RequestView;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde_json::json;
 
-use crate::helpers::browser::staff_browser;
+use crate::helpers::browser::{decode, staff_browser};
 use crate::helpers::ca::{Files, crl_number, crl_url_of, openssl_ocsp, pem_to_der};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, complete_draft, issue_into};
 use crate::helpers::payment::{pay, payments_received, replay_notification};
@@ -124,7 +128,7 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
     let (mut b, id, mobile) = complete_draft(app, &mut admin, settlement).await;
     if !settlement {
         let order = pay(app, &mut b, &id).await;
-        acks.lock().unwrap().paid.insert(order["out_trade_no"].as_str().unwrap().to_owned());
+        acks.lock().unwrap().paid.insert(order.out_trade_no.clone());
         if random(3) == 0 {
             // The provider delivers the same notification again: still paid once.
             replay_notification(app, &order).await;
@@ -132,7 +136,7 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
     }
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     acks.lock().unwrap().submitted.insert(id.clone(), acceptance.clone());
     let (uid, serial, pem, _) = issue_into(app, &mut admin, &id, &acceptance, &mobile, None).await;
     acks.lock().unwrap().issued.insert(serial.clone(), pem);
@@ -143,13 +147,14 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
             acks.lock().unwrap().frozen.insert(serial);
         }
         1 => {
-            let body = json!({ "comment": "持有人来电挂失" });
+            let body = StaffFreeze { comment: "持有人来电挂失".into() };
             let (s, v) = admin.post(&format!("/api/admin/certificates/{uid}/freeze"), body).await;
             assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
             acks.lock().unwrap().frozen.insert(serial);
         }
         2 => {
-            let body = json!({ "challenge_phrase": CHALLENGE_PHRASE, "reason": "key_compromise" });
+            let body =
+                SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise };
             let (s, v) = b.post(&format!("/api/public/certificates/{uid}/revoke"), body).await;
             assert_eq!(s, StatusCode::OK, "{v}");
             acks.lock().unwrap().revoked.insert(serial);

@@ -2,12 +2,21 @@
 //! draft, or a holder's draft of a type), submission, approval with the download code by
 //! SMS, and issuance into a fresh key.
 
-use certdesk_shared::admin::StaffRole;
-use reqwest::{Method, StatusCode};
+use certdesk_shared::ValidationError;
+use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::agent::TokenKind;
+use certdesk_shared::apply::{
+    AccountBilling, BillingMode, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DeliveryMethod, Holder,
+    IssueForCsr, Issued, Medium, OperatorInfo, ReviewDecision, SetBilling, SetChallengePhrase,
+};
+use certdesk_shared::request::{RequestStatus, RequestView};
+use certdesk_shared::validate::{IdDocument, IdType};
+use certdesk_shared::{CreditCode, Email, IdCardNumber, Named, OrgName, PersonName};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::helpers::browser::{Browser, last_sms, registered, staff_browser};
+use crate::helpers::browser::{Browser, decode, first_field, last_sms, mobile, registered, staff_browser, to_json};
 
 pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
@@ -31,14 +40,72 @@ pub async fn upload(b: &Browser<'_>, id: &str, kind: &str, name: &str, bytes: &[
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Step ② of an organisation certificate (机构证书, one year).
+pub fn org_info() -> CertificateInfo {
+    CertificateInfo {
+        holder: Holder::Organisation {
+            org_name: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+            credit_code: CreditCode::parse("91350100M000100Y43").unwrap(),
+        },
+        validity_id: "org-1y".into(),
+        email: Some(Email::parse("ca@example.com").unwrap()),
+        province: "天津市".into(),
+        city: "和平区".into(),
+    }
+}
+
+/// [`org_info`] with any credit code, a wrong one too (for the server's refusals).
 pub fn certificate_info(credit_code: &str) -> Value {
-    json!({
-        "holder": { "kind": "organisation", "org_name": "天津市滨海数字认证有限公司", "credit_code": credit_code },
-        "validity_id": "org-1y",
-        "email": "ca@example.com",
-        "province": "天津市",
-        "city": "和平区",
-    })
+    let mut v = to_json(org_info());
+    v["holder"]["credit_code"] = credit_code.into();
+    v
+}
+
+/// Step ①'s body for a type of the test project.
+pub fn choose(type_id: &str, medium: &str) -> ChooseType {
+    ChooseType {
+        project_id: "ra-test".into(),
+        type_id: type_id.into(),
+        medium: Medium::parse(medium).expect("a medium"),
+    }
+}
+
+/// Step ③: the operator 张三 with `mobile`.
+pub fn operator(mobile: &str) -> OperatorInfo {
+    OperatorInfo {
+        name: PersonName::parse("张三").unwrap(),
+        id_number: IdCardNumber::parse("11010519491231002X").unwrap(),
+        mobile: self::mobile_of(mobile),
+        email: Email::parse("zs@example.com").unwrap(),
+        unit_phone: None,
+        address: None,
+    }
+}
+
+fn mobile_of(s: &str) -> certdesk_shared::Mobile {
+    mobile(s)
+}
+
+/// Step ⑤ when the customer collects at the counter.
+pub fn counter() -> DeliveryInfo {
+    DeliveryInfo {
+        method: DeliveryMethod::Counter,
+        recipient_company: None,
+        recipient_name: None,
+        recipient_phone: None,
+        address: None,
+        cash_on_delivery: false,
+    }
+}
+
+/// Step ⑦'s body.
+pub fn phrase(challenge_phrase: &str) -> SetChallengePhrase {
+    SetChallengePhrase { challenge_phrase: challenge_phrase.into() }
+}
+
+/// A reviewer's approval.
+pub fn approve() -> ReviewDecision {
+    ReviewDecision { approve: true, reasons: Vec::new() }
 }
 
 /// The challenge phrase every [`complete_draft`] sets.
@@ -54,101 +121,105 @@ pub async fn complete_draft<'a>(
     let (mut b, mobile) = registered(app).await;
     if settlement {
         // The administrator finds the account by its phone number, as the console does.
-        let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
         assert_eq!(
-            (found[0]["mobile"].as_str(), found[0]["billing"].as_str()),
-            (Some(mobile.as_str()), Some("scan_to_pay")),
-            "{found}"
+            found.first().map(|a| (a.mobile.as_str(), a.billing)),
+            Some((mobile.as_str(), BillingMode::ScanToPay)),
+            "{found:?}"
         );
-        let account = found[0]["id"].as_str().unwrap().to_owned();
-        let body = json!({ "billing": "settlement" });
-        let (status, _) = admin.call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(body)).await;
+        let account = found[0].id.clone();
+        let body = SetBilling { billing: BillingMode::Settlement };
+        let (status, _) = admin.put(&format!("/api/admin/accounts/{account}/billing"), &body).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
-        assert_eq!(found[0]["billing"], "settlement");
-        let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
-        assert!(
-            trail["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["action"] == "billing_changed" && e["subject"] == account.as_str()),
-            "{trail}"
-        );
+        let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        assert_eq!(found[0].billing, BillingMode::Settlement);
+        let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+        assert!(trail.items.iter().any(|e| e.action == "billing_changed" && e.subject == account), "{trail:?}");
     }
-    let (_, catalogue) = b.get("/api/catalogue").await;
-    assert_eq!(catalogue["billing"], if settlement { "settlement" } else { "scan_to_pay" });
-    assert_eq!(catalogue["projects"][0]["name"], "RA测试专用");
-    let types: Vec<&str> =
-        catalogue["projects"][0]["types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let (_, catalogue) = b.get_as::<Catalogue>("/api/catalogue").await;
+    assert_eq!(catalogue.billing, if settlement { BillingMode::Settlement } else { BillingMode::ScanToPay });
+    assert_eq!(catalogue.projects[0].name, "RA测试专用");
+    let types: Vec<&str> = catalogue.projects[0].types.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(types, ["机构证书", "法人证书", "个人证书"]);
-    assert_eq!(catalogue["projects"][0]["types"][0]["validity"][0]["price_fen"], 30000);
+    assert_eq!(catalogue.projects[0].types[0].validity[0].price_fen, 30000);
 
     let (status, draft) = b.post("/api/applications", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let id = draft["id"].as_str().unwrap().to_owned();
-    assert_eq!((draft["status"].as_str(), draft["step"].as_u64()), (Some("draft"), Some(1)));
+    let draft: RequestView = decode(&draft);
+    let id = draft.id.clone();
+    assert_eq!((draft.status, draft.step), (RequestStatus::Draft, 1));
     let put = |path: &str| format!("/api/applications/{id}/{path}");
-    let (s, v) = b
-        .call(
-            Method::PUT,
-            &put("choose-type"),
-            Some(json!({ "project_id": "ra-test", "type_id": "org", "medium": "ukey" })),
-        )
-        .await;
+    let (s, v) = b.put(&put("choose-type"), choose("org", "ukey")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = b.call(Method::PUT, &put("certificate-info"), Some(certificate_info("91350100M000100Y43"))).await;
-    assert_eq!((s, v["price_fen"].as_i64(), v["step"].as_u64()), (StatusCode::OK, Some(30000), Some(3)), "{v}");
+    let (s, v) = b.put(&put("certificate-info"), org_info()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let saved: RequestView = decode(&v);
+    assert_eq!((saved.price_fen, saved.step), (Some(30000), 3), "{v}");
     assert_eq!(upload(&b, &id, "business_licence", "营业执照.pdf", PDF).await.0, StatusCode::OK);
     assert_eq!(upload(&b, &id, "operator_id", "%E8%BA%AB%E4%BB%BD%E8%AF%81.png", PNG).await.0, StatusCode::OK);
     assert_eq!(upload(&b, &id, "other", "other.zip", ZIP).await.0, StatusCode::OK);
-    let operator = json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": mobile, "email": "zs@example.com",
-                           "unit_phone": "022-12345678", "address": "天津市空港经济区西七道26号" });
-    assert_eq!(b.call(Method::PUT, &put("operator"), Some(operator)).await.0, StatusCode::OK);
-    let delivery = json!({ "method": "post", "recipient_company": "天津市滨海数字认证有限公司", "recipient_name": "张三",
-                           "recipient_phone": mobile, "address": "天津市和平区1号", "cash_on_delivery": true });
-    let (s, v) = b.call(Method::PUT, &put("delivery"), Some(delivery)).await;
-    assert_eq!((s, v["step"].as_u64()), (StatusCode::OK, Some(6)), "{v}");
+    let operator = OperatorInfo {
+        unit_phone: Some("022-12345678".into()),
+        address: Some("天津市空港经济区西七道26号".into()),
+        ..self::operator(&mobile)
+    };
+    assert_eq!(b.put(&put("operator"), &operator).await.0, StatusCode::OK);
+    let delivery = DeliveryInfo {
+        method: DeliveryMethod::Post,
+        recipient_company: Some("天津市滨海数字认证有限公司".into()),
+        recipient_name: Some(PersonName::parse("张三").unwrap()),
+        recipient_phone: Some(self::mobile_of(&mobile)),
+        address: Some("天津市和平区1号".into()),
+        cash_on_delivery: true,
+    };
+    let (s, v) = b.put(&put("delivery"), &delivery).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(decode::<RequestView>(&v).step, 6, "{v}");
     // ⑦ asks for the challenge phrase (撤销密码): submission is refused without one.
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(first_field(&v).map(|f| f.0), Some("challenge_phrase".to_owned()), "{v}");
+    let (s, v) = b.put(&put("challenge-phrase"), phrase("short")).await;
     assert_eq!(
-        (s, v["fields"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase")),
-        "{v}"
-    );
-    let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": "short" }))).await;
-    assert_eq!(
-        (s, v["fields"][0]["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("challenge_phrase_length"))
+        (s, first_field(&v).map(|f| f.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::ChallengePhraseLength))
     );
     // Seven characters are too few, and a phrase from the common-password list is refused
     // in any case: neither is stored.
-    for (phrase, error) in [
-        ("1234567", "challenge_phrase_length"),
-        ("Password123", "challenge_phrase_common"),
-        ("iloveyou", "challenge_phrase_common"),
+    for (text, error) in [
+        ("1234567", ValidationError::ChallengePhraseLength),
+        ("Password123", ValidationError::ChallengePhraseCommon),
+        ("iloveyou", ValidationError::ChallengePhraseCommon),
     ] {
-        let (s, v) = b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": phrase }))).await;
-        assert_eq!(
-            (s, v["fields"][0]["error"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(error)),
-            "{phrase}: {v}"
-        );
+        let (s, v) = b.put(&put("challenge-phrase"), phrase(text)).await;
+        assert_eq!((s, first_field(&v).map(|f| f.1)), (StatusCode::UNPROCESSABLE_ENTITY, Some(error)), "{text}: {v}");
     }
-    let (_, v) = b.get(&format!("/api/applications/{id}")).await;
-    assert_eq!(v["challenge_set"], false, "a refused phrase is not kept: {v}");
-    let (s, v) =
-        b.call(Method::PUT, &put("challenge-phrase"), Some(json!({ "challenge_phrase": CHALLENGE_PHRASE }))).await;
-    assert_eq!((s, v["challenge_set"].as_bool(), v["step"].as_u64()), (StatusCode::OK, Some(true), Some(6)), "{v}");
+    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    assert!(!v.challenge_set, "a refused phrase is not kept: {v:?}");
+    let (s, v) = b.put(&put("challenge-phrase"), phrase(CHALLENGE_PHRASE)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let saved: RequestView = decode(&v);
+    assert_eq!((saved.challenge_set, saved.step), (true, 6), "{v}");
     (b, id, mobile)
 }
 
-pub fn person() -> Value {
-    json!({ "kind": "person", "name": "李四", "id": { "type": "resident_id", "number": "11010519491231002X" } })
+/// A personal certificate's holder: 李四 with his resident ID.
+pub fn person() -> Holder {
+    Holder::Person {
+        name: PersonName::parse("李四").unwrap(),
+        id: IdDocument::parse(IdType::ResidentId, "11010519491231002X").unwrap(),
+    }
 }
 
-pub fn info(holder: Value, validity_id: &str) -> Value {
-    json!({ "holder": holder, "validity_id": validity_id, "email": "lisi@example.com", "province": "天津市", "city": "和平区" })
+/// Step ② for `holder`.
+pub fn info(holder: Holder, validity_id: &str) -> CertificateInfo {
+    CertificateInfo {
+        holder,
+        validity_id: validity_id.into(),
+        email: Some(Email::parse("lisi@example.com").unwrap()),
+        province: "天津市".into(),
+        city: "和平区".into(),
+    }
 }
 
 /// A settlement customer's draft of `type_id` on `medium`, with step ② saved as `holder`.
@@ -159,16 +230,14 @@ pub async fn draft<'a>(
     medium: &str,
 ) -> (Browser<'a>, String, String) {
     let (mut b, mobile) = registered(app).await;
-    let (_, found) = admin.get(&format!("/api/admin/accounts?mobile={mobile}")).await;
-    let account = found[0]["id"].as_str().unwrap().to_owned();
-    let (s, _) = admin
-        .call(Method::PUT, &format!("/api/admin/accounts/{account}/billing"), Some(json!({ "billing": "settlement" })))
-        .await;
+    let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
+    let account = found[0].id.clone();
+    let body = SetBilling { billing: BillingMode::Settlement };
+    let (s, _) = admin.put(&format!("/api/admin/accounts/{account}/billing"), &body).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, d) = b.post("/api/applications", json!({})).await;
-    let id = d["id"].as_str().unwrap().to_owned();
-    let body = json!({ "project_id": "ra-test", "type_id": type_id, "medium": medium });
-    let (s, v) = b.call(Method::PUT, &format!("/api/applications/{id}/choose-type"), Some(body)).await;
+    let id = decode::<RequestView>(&d).id;
+    let (s, v) = b.put(&format!("/api/applications/{id}/choose-type"), choose(type_id, medium)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     (b, id, mobile)
 }
@@ -183,18 +252,14 @@ pub async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mo
         assert_eq!(s, StatusCode::OK, "{kind}: {v}");
     }
     let put = |p: &str| format!("/api/applications/{id}/{p}");
-    let operator =
-        json!({ "name": "张三", "id_number": "11010519491231002X", "mobile": mobile, "email": "zs@example.com" });
-    assert_eq!(b.call(Method::PUT, &put("operator"), Some(operator)).await.0, StatusCode::OK);
-    let delivery = json!({ "method": "counter" });
-    assert_eq!(b.call(Method::PUT, &put("delivery"), Some(delivery)).await.0, StatusCode::OK);
-    let phrase = json!({ "challenge_phrase": CHALLENGE_PHRASE });
-    assert_eq!(b.call(Method::PUT, &put("challenge-phrase"), Some(phrase)).await.0, StatusCode::OK);
+    assert_eq!(b.put(&put("operator"), operator(mobile)).await.0, StatusCode::OK);
+    assert_eq!(b.put(&put("delivery"), counter()).await.0, StatusCode::OK);
+    assert_eq!(b.put(&put("challenge-phrase"), phrase(CHALLENGE_PHRASE)).await.0, StatusCode::OK);
     let (s, v) = b.post(&put("submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (mut reviewer, _) = staff_browser(app, StaffRole::Reviewer).await;
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let sms = last_sms(app, mobile).await.unwrap();
     let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
@@ -213,7 +278,7 @@ pub async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, Stri
     let (mut b, id, mobile) = complete_draft(app, &mut admin, true).await;
     let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let acceptance = v["acceptance_no"].as_str().unwrap().to_owned();
+    let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     (b, admin, id, acceptance, mobile)
 }
 
@@ -239,12 +304,8 @@ pub async fn issue_into(
 ) -> (String, String, String, rcgen::KeyPair) {
     let (key, (s, v)) = try_issue_into(app, admin, id, acceptance, mobile, medium_no).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    (
-        v["certificate_uid"].as_str().unwrap().to_owned(),
-        v["serial"].as_str().unwrap().to_owned(),
-        v["pem"].as_str().unwrap().to_owned(),
-        key,
-    )
+    let issued: Issued = decode(&v);
+    (issued.certificate_uid, issued.serial, issued.pem, key)
 }
 
 /// Approves, reads the download code from the SMS, and asks for issuance for a fresh key on
@@ -257,7 +318,7 @@ pub async fn try_issue_into(
     mobile: &str,
     medium_no: Option<&str>,
 ) -> (rcgen::KeyPair, (StatusCode, Value)) {
-    let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), json!({ "approve": true })).await;
+    let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(app, mobile).await.unwrap();
     let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
@@ -265,12 +326,13 @@ pub async fn try_issue_into(
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let csr =
         rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
-    let answer = Browser::new(app)
-        .post(
-            "/api/applications/issue",
-            json!({ "acceptance_no": acceptance, "auth_code": code, "csr_pem": csr, "medium_no": medium_no,
-                    "medium_kind": "ukey" }),
-        )
-        .await;
+    let body = IssueForCsr {
+        acceptance_no: acceptance.to_owned(),
+        auth_code: code,
+        csr_pem: csr,
+        medium_no: medium_no.map(str::to_owned),
+        medium_kind: TokenKind::Ukey,
+    };
+    let answer = Browser::new(app).post("/api/applications/issue", &body).await;
     (key, answer)
 }

@@ -4,12 +4,15 @@
 use certdesk::entity::audit_event;
 use certdesk::payment::Notification;
 use certdesk::payment::wechat_sandbox::WechatSandbox;
+use certdesk_shared::apply::InvoiceRequest;
+use certdesk_shared::payment::{PayWay, PaymentOrder, PaymentRequest, PaymentStatus};
+use certdesk_shared::{CreditCode, Email, OrgName};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, decode};
 
 pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, Value) {
     let res = app
@@ -48,11 +51,14 @@ pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
         .unwrap()
 }
 
-pub async fn wait_paid(b: &mut Browser<'_>, id: &str) -> Value {
+pub async fn wait_paid(b: &mut Browser<'_>, id: &str) -> PaymentOrder {
     for _ in 0..80 {
-        let (_, v) = b.get(&format!("/api/applications/{id}/payment")).await;
-        if v["status"] == "paid" {
-            return v;
+        let (s, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+        if s == StatusCode::OK {
+            let order: PaymentOrder = decode(&v);
+            if order.status == PaymentStatus::Paid {
+                return order;
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -61,17 +67,19 @@ pub async fn wait_paid(b: &mut Browser<'_>, id: &str) -> Value {
 
 /// Pays a request's QR order with WeChat Pay on the sandbox page and waits for the
 /// notification: the order.
-pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> Value {
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), json!({ "way": "wechat" })).await;
+pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> PaymentOrder {
+    let body = PaymentRequest { way: Some(PayWay::Wechat) };
+    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), &body).await;
     assert_eq!(s, StatusCode::OK, "{order}");
-    let done = confirm(app, order["code_url"].as_str().unwrap()).await;
+    let order: PaymentOrder = decode(&order);
+    let done = confirm(app, &order.code_url).await;
     assert_eq!(done.status(), StatusCode::OK);
     wait_paid(b, id).await
 }
 
 /// The provider's notification of a paid order, delivered again.
-pub async fn replay_notification(app: &TestApp, order: &Value) {
-    let token = token_of(order["code_url"].as_str().unwrap());
+pub async fn replay_notification(app: &TestApp, order: &PaymentOrder) {
+    let token = token_of(&order.code_url);
     let trade = sandbox(app).trade(&token).await.unwrap();
     let delivery = sandbox(app).notification(&trade).await.unwrap();
     let (s, _) = post_notification(app, &delivery).await;
@@ -79,7 +87,14 @@ pub async fn replay_notification(app: &TestApp, order: &Value) {
 }
 
 /// A 发票申请 as a unit fills it in.
-pub fn invoice() -> Value {
-    json!({ "title": "天津市滨海数字认证有限公司", "tax_number": "91350100M000100Y43", "address": "天津市和平区1号",
-            "bank": "中国银行天津分行", "phone": "022-12345678", "bank_account": "1234567890", "email": "finance@example.com" })
+pub fn invoice() -> InvoiceRequest {
+    InvoiceRequest {
+        title: OrgName::parse("天津市滨海数字认证有限公司").unwrap(),
+        tax_number: CreditCode::parse("91350100M000100Y43").unwrap(),
+        address: "天津市和平区1号".into(),
+        bank: "中国银行天津分行".into(),
+        phone: "022-12345678".into(),
+        bank_account: "1234567890".into(),
+        email: Email::parse("finance@example.com").unwrap(),
+    }
 }

@@ -1,14 +1,14 @@
 //! A personalised hardware token as the agent drives it through 证书解锁.
 
 use base64::Engine;
-use certdesk_shared::agent::unlock_signed_bytes;
-use certdesk_shared::seal;
+use certdesk_shared::agent::{UnlockChallenge, UnlockKey, UnlockRequest, UnlockToken, unlock_signed_bytes};
+use certdesk_shared::{OtpCode, seal};
 use p256::ecdsa::signature::Signer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, decode, mobile};
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -35,7 +35,12 @@ impl Token {
 
     /// What the agent sends for `challenge`: the next secret sealed to the portal, a
     /// one-time key, all signed by the token. Returns the request and the next secret.
-    pub fn request(&self, portal: &p256::PublicKey, challenge: &[u8], agent: &p256::SecretKey) -> (Value, Vec<u8>) {
+    pub fn request(
+        &self,
+        portal: &p256::PublicKey,
+        challenge: &[u8],
+        agent: &p256::SecretKey,
+    ) -> (UnlockRequest, Vec<u8>) {
         let next = seal::random_bytes(16);
         let next_sealed =
             seal::seal(portal, self.medium.as_bytes(), &[unlock_public(&self.unlock_key), next.clone()].concat())
@@ -49,17 +54,17 @@ impl Token {
         agent: &p256::SecretKey,
         next_sealed: &[u8],
         signer: &p256::SecretKey,
-    ) -> Value {
+    ) -> UnlockRequest {
         let agent_key = seal::public_bytes(&agent.public_key());
         let message = unlock_signed_bytes(&self.medium, challenge, &agent_key, next_sealed);
         let signature: p256::ecdsa::DerSignature = p256::ecdsa::SigningKey::from(signer).sign(&message);
-        json!({
-            "medium_no": self.medium,
-            "sealed_secret": self.sealed.as_ref().map(|s| B64.encode(s)),
-            "next_sealed_secret": B64.encode(next_sealed),
-            "agent_key": B64.encode(agent_key),
-            "signature": B64.encode(signature.as_bytes()),
-        })
+        UnlockRequest {
+            medium_no: self.medium.clone(),
+            sealed_secret: self.sealed.as_ref().map(|s| B64.encode(s)),
+            next_sealed_secret: B64.encode(next_sealed),
+            agent_key: B64.encode(agent_key),
+            signature: B64.encode(signature.as_bytes()),
+        }
     }
 }
 
@@ -67,8 +72,9 @@ impl Token {
 pub async fn start(b: &mut Browser<'_>) -> (String, Vec<u8>, p256::PublicKey) {
     let (s, v) = b.post("/api/tokens/unlock/start", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let portal = seal::public_from_bytes(&B64.decode(v["portal_key"].as_str().unwrap()).unwrap()).unwrap();
-    (v["challenge_id"].as_str().unwrap().to_owned(), B64.decode(v["challenge"].as_str().unwrap()).unwrap(), portal)
+    let c: UnlockChallenge = decode(&v);
+    let portal = seal::public_from_bytes(&B64.decode(&c.portal_key).unwrap()).unwrap();
+    (c.challenge_id, B64.decode(&c.challenge).unwrap(), portal)
 }
 
 pub async fn unlock(
@@ -76,13 +82,15 @@ pub async fn unlock(
     mobile: &str,
     code: &str,
     challenge_id: &str,
-    request: &Value,
+    request: &UnlockRequest,
 ) -> (StatusCode, Value) {
-    b.post(
-        "/api/tokens/unlock",
-        json!({ "mobile": mobile, "code": code, "challenge_id": challenge_id, "request": request }),
-    )
-    .await
+    let body = UnlockToken {
+        mobile: self::mobile(mobile),
+        code: OtpCode::parse(code).expect("a 6-digit code"),
+        challenge_id: challenge_id.to_owned(),
+        request: request.clone(),
+    };
+    b.post("/api/tokens/unlock", &body).await
 }
 
 /// One whole 证书解锁 of a freshly personalised token `medium` with `mobile` and its `code`
@@ -94,8 +102,8 @@ pub async fn attempt(
     mobile: &str,
     code: &str,
 ) -> (StatusCode, Value) {
-    let (_, v) = Browser::new(app).get("/api/tokens/unlock-key").await;
-    let portal = seal::public_from_bytes(&B64.decode(v["public_key"].as_str().unwrap()).unwrap()).unwrap();
+    let (_, v) = Browser::new(app).get_as::<UnlockKey>("/api/tokens/unlock-key").await;
+    let portal = seal::public_from_bytes(&B64.decode(&v.public_key).unwrap()).unwrap();
     let token = Token::personalised(&portal, medium);
     let (challenge_id, challenge, _) = start(page).await;
     let (request, _) = token.request(&portal, &challenge, &seal::new_key());
