@@ -462,7 +462,11 @@ impl ErrorCode {
             ErrorCode::Internal => {
                 lang.pick("系统繁忙，请稍后再试", "系統繁忙，請稍後再試", "Something went wrong on our side; try again later")
             }
-            ErrorCode::Unavailable => lang.pick("无法连接服务器，请检查网络后重试", "無法連線伺服器，請檢查網路後重試", "Cannot reach the server; check your connection"),
+            ErrorCode::Unavailable => lang.pick(
+                "无法连接服务器，请检查网络后重试",
+                "無法連線伺服器，請檢查網路後重試",
+                "Cannot reach the server; check your connection",
+            ),
         }
     }
 }
