@@ -20,6 +20,8 @@ use crate::helpers::browser::{
     Browser, ID_NUMBER, PASSWORD, api_error, captcha, code_request, decode, first_field, last_sms, mobile, new_mobile,
     registered, registration, send_code, send_code_request, sign_in, staff_browser, stored_key_for, to_json,
 };
+use crate::helpers::mail::mailparse_lite;
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// An error answer's code.
 fn code_of(v: &Value) -> ErrorCode {
@@ -47,8 +49,6 @@ fn reset(
 fn new_password(current: &str, new: &str) -> ChangePasswordRequest {
     ChangePasswordRequest { current_password: current.to_owned(), new_password: Password::parse(new).unwrap() }
 }
-use crate::helpers::mail::mailparse_lite;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn register_sign_out_and_sign_in_again() {

@@ -8,12 +8,12 @@ use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSe
 use reqwest::StatusCode;
 
 use crate::helpers::browser::{api_error, code_in, decode, last_sms, registered, send_code_request};
+use crate::helpers::issuing::{issue_with_key, submitted};
+use crate::helpers::spawn_app;
 
 fn ask(purpose: CodePurpose) -> CertificateCodeRequest {
     CertificateCodeRequest { purpose }
 }
-use crate::helpers::issuing::{issue_with_key, submitted};
-use crate::helpers::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_code_goes_to_the_phone_of_record_for_its_holder_only() {

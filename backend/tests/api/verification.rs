@@ -15,6 +15,8 @@ use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+use CheckOutcome::{Good, NotOurs, Passed, Revoked, SignatureInvalid, Unknown};
+use VerificationCheck::{Chain, Possession, Revocation, Validity};
 
 /// A fresh challenge signed with `key`: the body of `POST /api/verification` for `pem`.
 async fn signed_by(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> VerifyCertificate {
@@ -36,9 +38,6 @@ async fn verify(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> Verific
 fn outcomes(report: &VerificationReport) -> Vec<(VerificationCheck, CheckOutcome)> {
     report.checks.iter().map(|c| (c.check, c.outcome)).collect()
 }
-
-use CheckOutcome::{Good, NotOurs, Passed, Revoked, SignatureInvalid, Unknown};
-use VerificationCheck::{Chain, Possession, Revocation, Validity};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes() {
