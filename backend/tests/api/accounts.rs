@@ -20,7 +20,7 @@ use crate::helpers::browser::{
     Browser, ID_NUMBER, PASSWORD, api_error, captcha, code_request, decode, first_field, last_sms, mobile, new_mobile,
     registered, registration, send_code, send_code_request, sign_in, staff_browser, stored_key_for, to_json,
 };
-use crate::helpers::mail::mailparse_lite;
+use crate::helpers::mail::{SmtpServer, mailparse_lite};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// An error answer's code.
@@ -607,39 +607,21 @@ async fn a_customer_cannot_touch_another_customers_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_change_notice_goes_over_real_smtp() {
-    let bin = std::env::var("PKILINT_BIN")
-        .unwrap_or_else(|_| format!("{}/../target/tools/pkilint/bin", env!("CARGO_MANIFEST_DIR")));
-    let python = std::path::Path::new(&bin).join("python");
-    assert!(python.exists(), "the tools venv is missing in {bin}: run `cargo xtask test`");
-    let maildir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut smtp = std::process::Command::new(&python)
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir.path().join("mail"))
-        .spawn()
-        .expect("aiosmtpd (pip install aiosmtpd into the tools venv)");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let app = spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(|c| c.smtp_url = Some(smtp.url())).await;
     let (mut b, _) = registered(&app).await;
     let (status, _) = b.post("/api/account/password", new_password(PASSWORD, "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let new = maildir.path().join("mail/new");
     let mut found = None;
     for _ in 0..50 {
-        if let Some(entry) = std::fs::read_dir(&new).ok().and_then(|mut d| d.next()) {
-            found = Some(std::fs::read(entry.unwrap().path()).unwrap());
+        if let Some(message) = smtp.received().pop() {
+            found = Some(message);
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let _ = smtp.kill();
-    let _ = smtp.wait();
-    let raw = String::from_utf8_lossy(&found.expect("a message in the maildir")).into_owned();
+    drop(smtp);
+    let raw = found.expect("a message in the maildir");
     assert!(raw.contains("To: zhangsan@example.com"), "{raw}");
     assert!(raw.contains("Subject: CertDesk =?utf-8?"), "{raw}");
     // The body is UTF-8 (quoted-printable or base64): decode and look for the Chinese text.
