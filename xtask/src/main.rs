@@ -257,7 +257,10 @@ fn test() -> Result<()> {
 
     step("Formatting (rustfmt.toml)");
     sh(cargo().args(["fmt", "--all", "--check"]))?;
+
+    // cargo-deny reads every crate of the lock file, for every platform, offline: fetched first.
     step("Licenses and banned dependencies (deny.toml)");
+    sh(cargo().args(["fetch"]))?;
     sh(Command::new(setup::cargo_deny()?).current_dir(root()).args(["--offline", "check", "licenses", "bans"]))?;
 
     build_and_lint()?;
