@@ -15,8 +15,8 @@ use certdesk_shared::{CreditCode, Email, IdCardNumber, Named, OrgName, PersonNam
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
 use crate::helpers::browser::{Browser, decode, first_field, last_sms, mobile, registered, staff_browser, to_json};
+use crate::helpers::{TestApp, status_and_json};
 
 pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
@@ -35,9 +35,7 @@ pub async fn upload(b: &Browser<'_>, id: &str, kind: &str, name: &str, bytes: &[
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    status_and_json(res).await
 }
 
 /// Step ② of an organisation certificate (机构证书, one year).

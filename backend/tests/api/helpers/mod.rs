@@ -169,3 +169,10 @@ pub async fn production_with_a_ca() -> (tempfile::TempDir, Config) {
     config.insecure_captcha_echo = false;
     (dir, config)
 }
+
+/// An answer's status and its JSON body (`Null` when it has none, or none that is JSON).
+pub async fn status_and_json(res: reqwest::Response) -> (reqwest::StatusCode, serde_json::Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}

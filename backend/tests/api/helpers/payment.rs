@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 
-use crate::helpers::TestApp;
 use crate::helpers::browser::{Browser, decode};
+use crate::helpers::{TestApp, status_and_json};
 
 pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, Value) {
     let res = app
@@ -23,9 +23,7 @@ pub async fn post_notification(app: &TestApp, n: &Notification) -> (StatusCode, 
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    status_and_json(res).await
 }
 
 pub fn token_of(code_url: &str) -> String {
