@@ -21,6 +21,7 @@ pub const CODE_TTL_SECS: u32 = 300;
 
 /// The three account types of seed 003 §1.2.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AccountKind {
@@ -47,6 +48,7 @@ impl AccountKind {
 
 /// What a one-time code may be used for; a code sent for one purpose is refused for another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CodePurpose {
@@ -86,6 +88,7 @@ impl CodePurpose {
 
 /// `POST /api/codes`: send a 6-digit code by SMS.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SendCodeRequest {
     pub mobile: Mobile,
     pub purpose: CodePurpose,
@@ -96,6 +99,7 @@ pub struct SendCodeRequest {
 
 /// Answer to [`SendCodeRequest`]. Always the same whether or not the phone has an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CodeSent {
     /// The page counts down from this ("37秒后可再次发送").
     pub resend_after_secs: u32,
@@ -104,6 +108,7 @@ pub struct CodeSent {
 
 /// `POST /api/register`. The phone number is the user name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegisterRequest {
     pub kind: AccountKind,
     /// Unit or department name (enterprise and department accounts).
@@ -145,6 +150,7 @@ impl RegisterRequest {
 
 /// `GET /api/captcha`: a new image captcha. The image is an SVG made of paths only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Captcha {
     pub id: String,
     pub svg: String,
@@ -152,6 +158,7 @@ pub struct Captcha {
 
 /// `POST /api/sign-in` (seed 004 §2.2.2: user name, password, captcha, the agreement).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignInRequest {
     /// The user name: the phone number. Not validated further, so that a mistyped one gets
     /// the same answer as a wrong password.
@@ -165,6 +172,7 @@ pub struct SignInRequest {
 /// `POST /api/password-reset` (seed 004 §2.3.2): operator ID number, phone and SMS code,
 /// then the new password the user chose. We never send a password by SMS.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResetPasswordRequest {
     pub id_number: IdCardNumber,
     pub mobile: Mobile,
@@ -177,6 +185,7 @@ pub struct ResetPasswordRequest {
 
 /// The signed-in customer, as `GET /api/session` and every sign-in answer it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     pub account: Profile,
     /// Send it back as `X-CSRF-Token` on every state-changing request.
@@ -185,6 +194,7 @@ pub struct SessionInfo {
 
 /// The user information page (用户信息).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Profile {
     pub id: String,
     pub kind: AccountKind,
@@ -204,6 +214,7 @@ pub struct Profile {
 /// `PUT /api/account`: what a user may change. The phone (the user name), the ID number
 /// and the account type stay as registered.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UpdateProfileRequest {
     #[serde(default)]
     pub org_name: Option<OrgName>,
@@ -214,6 +225,7 @@ pub struct UpdateProfileRequest {
 
 /// `POST /api/account/password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: Password,
@@ -221,6 +233,7 @@ pub struct ChangePasswordRequest {
 
 /// How someone signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignInMethod {
     Password,
@@ -232,6 +245,7 @@ pub enum SignInMethod {
 
 /// `POST /api/sign-in/certificate/start`: the bytes the token signs (base64), once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateChallenge {
     pub challenge_id: String,
     pub challenge: String,
@@ -239,6 +253,7 @@ pub struct CertificateChallenge {
 
 /// `POST /api/sign-in/certificate/finish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FinishCertificateSignIn {
     pub challenge_id: String,
     pub certificate_pem: String,
@@ -248,6 +263,7 @@ pub struct FinishCertificateSignIn {
 
 /// One line of the sign-in history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignInRecord {
     pub at: String,
     pub address: String,
@@ -257,12 +273,14 @@ pub struct SignInRecord {
 
 /// `POST /api/sign-out-others`: how many other sessions ended.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SessionsEnded {
     pub ended: u64,
 }
 
 /// A registered security key or passkey.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SecurityKey {
     pub id: String,
     pub name: String,
@@ -272,6 +290,7 @@ pub struct SecurityKey {
 
 /// `POST /api/account/keys/start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartKeyRegistration {
     pub name: String,
     /// The account's password, asked again: an open session alone cannot add a way in.
@@ -281,41 +300,51 @@ pub struct StartKeyRegistration {
 
 /// `POST /api/account/keys/{id}/remove`: the account's password, asked again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RemoveKeyRequest {
     pub password: String,
 }
 
 /// Options for `navigator.credentials.create`, and the id to finish with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeyRegistrationChallenge {
     pub challenge_id: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "serde_json::Value"))]
     pub options: webauthn_rs_proto::CreationChallengeResponse,
 }
 
 /// `POST /api/account/keys/finish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FinishKeyRegistration {
     pub challenge_id: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "serde_json::Value"))]
     pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
 }
 
 /// `POST /api/sign-in/key/start`: passwordless sign-in, user name first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartKeySignIn {
     pub mobile: String,
 }
 
 /// Options for `navigator.credentials.get`, and the id to finish with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeySignInChallenge {
     pub challenge_id: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "serde_json::Value"))]
     pub options: webauthn_rs_proto::RequestChallengeResponse,
 }
 
 /// `POST /api/sign-in/key/finish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FinishKeySignIn {
     pub challenge_id: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "serde_json::Value"))]
     pub credential: webauthn_rs_proto::PublicKeyCredential,
 }
 

@@ -6,6 +6,7 @@ use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// Staff roles. A role grants a fixed set of permissions; see the server's `Permission`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum StaffRole {
@@ -26,6 +27,7 @@ impl StaffRole {
 
 /// A staff member as the admin area shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffMember {
     pub id: String,
     pub username: String,
@@ -45,6 +47,7 @@ pub struct StaffMember {
 
 /// The signed-in staff member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffSession {
     pub staff: StaffMember,
     pub csrf_token: String,
@@ -52,6 +55,7 @@ pub struct StaffSession {
 
 /// `POST /api/admin/staff`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateStaffRequest {
     pub username: String,
     pub display_name: String,
@@ -63,6 +67,7 @@ pub struct CreateStaffRequest {
 
 /// A new staff member and the link they enrol their security key with (valid 24 hours).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffCreated {
     pub staff: StaffMember,
     pub enrol_url: String,
@@ -70,32 +75,38 @@ pub struct StaffCreated {
 
 /// `PUT /api/admin/staff/{id}/role`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeRoleRequest {
     pub role: StaffRole,
 }
 
 /// `POST /api/admin/sign-in/start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartStaffSignIn {
     pub username: String,
 }
 
 /// `POST /api/admin/enrol/start`: the token from the enrolment link.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartEnrolment {
     pub token: String,
 }
 
 /// `POST /api/admin/enrol/finish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FinishEnrolment {
     pub token: String,
     pub challenge_id: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "serde_json::Value"))]
     pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
 }
 
 /// One message the sandbox SMS gateway (or the e-mail fallback) accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OutboxMessage {
     pub id: String,
     /// `sms` or `email`.
@@ -109,6 +120,7 @@ pub struct OutboxMessage {
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
@@ -173,6 +185,7 @@ impl StaffRole {
 /// side navigation. The daily work is one bundle (`/admin/…`); the settings another
 /// (`/admin/settings/…`, see [`crate::bundles::ADMIN_SETTINGS_PATH`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     /// 工作台: the charts of the member's work, the console's first page (`/admin`).
@@ -277,6 +290,7 @@ impl Section {
 /// `GET /api/admin/sections`: one entry of the side navigation, for the signed-in member's
 /// role only, with how many items wait in it (`None` for a section that is not a queue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SectionEntry {
     pub section: Section,
     pub waiting: Option<u64>,
@@ -381,6 +395,7 @@ mod section_tests {
 /// One page of a list the server pages: the rows, how many match in all, and where this
 /// page is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -410,6 +425,7 @@ pub const MAX_PER_PAGE: u64 = 200;
 /// optional (empty means any). Also the console's query string, so that a reload or a
 /// shared link shows the same rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct AuditQuery {
     /// Who: `staff:…`, `customer:…`, `anonymous`, `system` (exactly).
@@ -438,6 +454,7 @@ impl ListQuery for AuditQuery {}
 
 /// `GET /api/admin/sms-outbox`: the outbox's filters, each optional, and the page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct OutboxQuery {
     /// A phone number or e-mail address (exactly).
@@ -581,6 +598,7 @@ sort_columns! {
 /// Requests are found (`q`, whole words) by acceptance number, phone (the account's or the
 /// operator's), unit or holder name, or the serial of their certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ListParams {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -624,6 +642,7 @@ pub type CustomerQuery = ListParams;
 
 /// A bank transfer waiting for finance to see the money (转账确认).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PendingTransfer {
     pub out_trade_no: String,
     pub application_id: String,
@@ -638,6 +657,7 @@ pub struct PendingTransfer {
 
 /// A customer account as 客服 finds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CustomerSummary {
     pub id: String,
     /// The account's phone (its user name).
@@ -653,6 +673,7 @@ pub struct CustomerSummary {
 /// A message the customer was sent, as 客服 may read it: one-time codes and download
 /// authorization codes masked, whether or not they are still live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SentMessage {
     pub channel: String,
     pub recipient: String,
@@ -663,6 +684,7 @@ pub struct SentMessage {
 
 /// A note staff recorded on a request (客服 备注).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RequestNote {
     pub request_id: String,
     pub acceptance_no: Option<String>,
@@ -674,6 +696,7 @@ pub struct RequestNote {
 
 /// `POST /api/admin/requests/{id}/notes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewRequestNote {
     pub text: String,
 }
@@ -683,6 +706,7 @@ pub const NOTE_MAX_CHARS: usize = 500;
 
 /// `GET /api/admin/customers/{id}`: what 客服 sees of one customer (the look-up is audited).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CustomerFile {
     pub customer: CustomerSummary,
     pub requests: Vec<crate::request::RequestView>,
@@ -696,7 +720,32 @@ pub struct CustomerFile {
 /// `POST /api/admin/requests/{id}/download-code`: a new code was sent to the operator's phone
 /// (and e-mail); the old one no longer works. Staff never see the code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DownloadCodeSent {
     /// The operator's phone, masked (138****0000).
     pub sent_to: String,
+}
+
+/// `GET /api/admin/accounts?mobile=…`: accounts and their billing by phone number.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct AccountQuery {
+    #[serde(default)]
+    pub mobile: String,
+}
+
+/// `GET /api/admin/certificates?serial=…`: certificates by serial number.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SerialQuery {
+    #[serde(default)]
+    pub serial: String,
+}
+
+/// `GET /api/admin/statement.csv?month=YYYY-MM`: a month's settlement statement.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MonthQuery {
+    #[serde(default)]
+    pub month: String,
 }

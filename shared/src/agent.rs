@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET http://127.0.0.1:<port>/v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AgentInfo {
     /// Product name, `certdesk-agent`.
     pub name: String,
@@ -12,6 +13,7 @@ pub struct AgentInfo {
 
 /// Which kind of token: a USB key through PKCS#11, or the PC software shield (软盾).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     Ukey,
@@ -20,6 +22,7 @@ pub enum TokenKind {
 
 /// `GET /v1/tokens`: one token the agent sees. Never a key, never a PIN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenInfo {
     /// 介质编号: the token's serial number.
     pub medium_no: String,
@@ -37,6 +40,7 @@ pub struct TokenInfo {
 /// The key pair a token makes (the certificate profile decides; see
 /// `CertificateProfile::token_key`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyAlgorithm {
     /// ECDSA P-256, signed with SHA-256.
@@ -50,6 +54,7 @@ pub enum KeyAlgorithm {
 /// and a certificate request signed by it, for the portal to send with the acceptance
 /// number and download authorization code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CsrRequest {
     pub pin: String,
     /// The key's label on the token: the acceptance number it is made for.
@@ -59,6 +64,7 @@ pub struct CsrRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CsrMade {
     pub csr_pem: String,
 }
@@ -66,6 +72,7 @@ pub struct CsrMade {
 /// `POST /v1/tokens/{medium_no}/certificates`: the issued certificate, kept next to its key,
 /// and the CA chain (PEM).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ImportCertificate {
     pub pin: String,
     pub certificate_pem: String,
@@ -75,6 +82,7 @@ pub struct ImportCertificate {
 
 /// `GET /v1/tokens/{medium_no}/certificates`: one certificate on the token (public data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenCertificate {
     pub label: String,
     pub pem: String,
@@ -90,6 +98,7 @@ pub struct TokenCertificate {
 
 /// `POST /v1/tokens/{medium_no}/sign`: sign a login challenge with a certificate's key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignChallenge {
     pub pin: String,
     /// The certificate's SHA-256 (see [`TokenCertificate::sha256`]).
@@ -99,6 +108,7 @@ pub struct SignChallenge {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Signed {
     /// Over the challenge bytes with SHA-256, base64: ECDSA (DER) or RSA PKCS#1 v1.5.
     pub signature: String,
@@ -110,12 +120,14 @@ pub const PIN_TRIES: u32 = 10;
 
 /// `POST /v1/tokens/{medium_no}/pin`: check the user PIN.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PinCheck {
     pub pin: String,
 }
 
 /// The answer: right or not, and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PinStatus {
     pub verified: bool,
     pub tries_left: u32,
@@ -126,6 +138,7 @@ pub struct PinStatus {
 /// `POST /v1/tokens/{medium_no}/pin/change` (修改PIN码): behind the current PIN; the new one
 /// must pass [`crate::Pin::new_pin`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangePin {
     pub old_pin: String,
     pub new_pin: String,
@@ -134,6 +147,7 @@ pub struct ChangePin {
 /// `POST /v1/tokens/{medium_no}/unlock-request` (证书解锁, no PIN): the portal's one-time
 /// challenge ([`UnlockChallenge`]) for the token to sign.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockStart {
     /// Base64, as `POST /api/tokens/unlock/start` gave it.
     pub challenge: String,
@@ -146,6 +160,7 @@ pub struct UnlockStart {
 /// together by the token's signature. The page carries it to `POST /api/tokens/unlock`
 /// unread; changing any part of it breaks the signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockRequest {
     pub medium_no: String,
     /// The unlock secret sealed to the portal at personalisation (base64), while the token
@@ -179,6 +194,7 @@ pub fn unlock_signed_bytes(medium_no: &str, challenge: &[u8], agent_key: &[u8], 
 
 /// `POST /api/tokens/unlock/start`: a one-time challenge (5 minutes) for the token to sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockChallenge {
     pub challenge_id: String,
     /// 32 random bytes, base64.
@@ -191,6 +207,7 @@ pub struct UnlockChallenge {
 /// and the agent's signed request. The portal answers the unlock secret sealed to the
 /// agent's one-time key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockToken {
     pub mobile: crate::Mobile,
     pub code: crate::OtpCode,
@@ -199,6 +216,7 @@ pub struct UnlockToken {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockGrant {
     /// Base64; only the agent that asked can open it.
     pub grant: String,
@@ -206,6 +224,7 @@ pub struct UnlockGrant {
 
 /// `POST /v1/tokens/{medium_no}/unlock`: the portal's grant and the PIN the user chose.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Unlock {
     pub grant: String,
     pub new_pin: String,
@@ -218,6 +237,7 @@ pub const UNLOCK_KEY_LEN: usize = 65;
 /// `GET /api/tokens/unlock-key`: the public key token secrets are sealed to when a token is
 /// personalised (base64, SEC1 uncompressed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnlockKey {
     pub public_key: String,
 }
@@ -226,6 +246,7 @@ pub struct UnlockKey {
 /// (which must pass [`crate::Pin::new_pin`]), its unlock secret sealed to the portal's
 /// unlock key ([`UnlockKey::public_key`], which the page fetches from the portal).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateShield {
     pub label: String,
     pub pin: String,

@@ -12,6 +12,7 @@ use crate::validate::{CreditCode, Email, IdCardNumber, IdDocument, Mobile, OrgNa
 
 /// Where the certificate's key lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Medium {
@@ -38,6 +39,7 @@ impl Medium {
 /// How a customer pays: scan a QR code per application, or the enterprise's monthly
 /// statement (大客户统一结算), which skips step ⑥.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum BillingMode {
@@ -51,6 +53,7 @@ impl BillingMode {
 
 /// A document the wizard's step ③ asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum DocumentKind {
@@ -91,6 +94,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// File types by their content (magic numbers), never by their name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileType {
     Jpeg,
@@ -155,6 +159,7 @@ pub fn check_document(kind: DocumentKind, bytes: &[u8]) -> Result<FileType, Vali
 
 /// One validity period on sale: "一年（金额：300元）".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ValidityOption {
     pub id: String,
     pub years: u32,
@@ -164,6 +169,7 @@ pub struct ValidityOption {
 
 /// A certificate type of a project (机构证书, 法人证书, 个人证书 …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateType {
     pub id: String,
     pub name: String,
@@ -182,6 +188,7 @@ pub struct CertificateType {
 
 /// A project (项目, e.g. "RA测试专用") and its types.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Project {
     pub id: String,
     pub name: String,
@@ -190,6 +197,7 @@ pub struct Project {
 
 /// `GET /api/catalogue`: what this customer may apply for, and how they pay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Catalogue {
     pub projects: Vec<Project>,
     pub billing: BillingMode,
@@ -197,6 +205,7 @@ pub struct Catalogue {
 
 /// Step ① 选择证书类型.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChooseType {
     pub project_id: String,
     pub type_id: String,
@@ -205,6 +214,7 @@ pub struct ChooseType {
 
 /// Which holder a certificate type asks for in step ②, known from its profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HolderKind {
     /// 机构证书: the unit.
@@ -228,6 +238,7 @@ impl HolderKind {
 /// Who the certificate is for (step ②), in the shape its type's profile asks for.
 /// `{"kind": "person", "name": "李四", "id": {"type": "resident_id", "number": "…"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Holder {
     /// 单位名称（全称）and 统一社会信用代码.
@@ -276,6 +287,7 @@ impl Holder {
 
 /// Step ② 填写证书信息.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateInfo {
     pub holder: Holder,
     pub validity_id: String,
@@ -322,6 +334,7 @@ impl CertificateInfo {
 
 /// Step ④ 填写经办信息. The operator's ID type is the resident identity card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OperatorInfo {
     pub name: PersonName,
     pub id_number: IdCardNumber,
@@ -350,6 +363,7 @@ fn too_long(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max:
 
 /// How the UKey reaches the customer (step ⑤ 填写邮寄信息).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryMethod {
     /// 邮寄配送
@@ -360,6 +374,7 @@ pub enum DeliveryMethod {
 
 /// Step ⑤ 填写邮寄信息.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeliveryInfo {
     pub method: DeliveryMethod,
     #[serde(default)]
@@ -396,6 +411,7 @@ impl DeliveryInfo {
 
 /// An uploaded document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DocumentView {
     pub kind: DocumentKind,
     pub file_name: String,
@@ -406,6 +422,7 @@ pub struct DocumentView {
 
 /// The reviewer's reason for one field or document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FieldReason {
     /// A field name of the wizard (`org_name`, `credit_code`, `business_licence` …).
     pub field: String,
@@ -414,18 +431,21 @@ pub struct FieldReason {
 
 /// `PUT /api/applications/{id}/challenge-phrase` (step ⑦).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetChallengePhrase {
     pub challenge_phrase: String,
 }
 
 /// `PUT /api/admin/catalogue/validity/{id}`: a new price (in fen) for a validity option.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetPrice {
     pub price_fen: i64,
 }
 
 /// `POST /api/admin/catalogue/types/{id}/validity`: another validity period on sale.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewValidity {
     pub years: u32,
     pub price_fen: i64,
@@ -433,6 +453,7 @@ pub struct NewValidity {
 
 /// `POST /api/admin/catalogue/projects`: a new project (项目).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewProject {
     pub name: String,
 }
@@ -450,6 +471,7 @@ impl NewProject {
 /// `PUT /api/admin/catalogue/types/{id}`: what administrators may change on a certificate
 /// type: its name, the media it is sold on, the documents step ③ asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TypeSettings {
     pub name: String,
     pub media: Vec<Medium>,
@@ -491,6 +513,7 @@ impl TypeSettings {
 /// fixed from then on, since issued certificates and pending downloads depend on it. It is
 /// offered to customers once a validity period is on sale.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewType {
     pub profile: CertificateProfile,
     #[serde(flatten)]
@@ -522,6 +545,7 @@ pub fn check_price(field: &str, price_fen: i64) -> Vec<FieldError> {
 
 /// One line of the review queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReviewQueueItem {
     pub request: crate::request::RequestView,
     /// Working days left of the 5-working-day promise (negative: overdue).
@@ -531,6 +555,7 @@ pub struct ReviewQueueItem {
 /// `GET /api/admin/accounts?mobile=`: a customer account as an administrator finds it to set
 /// its billing mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AccountBilling {
     pub id: String,
     pub mobile: String,
@@ -542,12 +567,14 @@ pub struct AccountBilling {
 
 /// `PUT /api/admin/accounts/{id}/billing`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetBilling {
     pub billing: BillingMode,
 }
 
 /// `POST /api/admin/applications/{id}/review`: approve, or reject with reasons.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReviewDecision {
     pub approve: bool,
     #[serde(default)]
@@ -557,6 +584,7 @@ pub struct ReviewDecision {
 /// `POST /api/applications/issue`: the acceptance number, the download authorization code
 /// from the approval SMS, and the CSR the token made.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IssueForCsr {
     pub acceptance_no: String,
     pub auth_code: String,
@@ -573,12 +601,14 @@ pub struct IssueForCsr {
 /// and download authorization code give what is about to be issued, and the key the token
 /// must make for it. Spends one of the code's tries, like issuance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DownloadQuery {
     pub acceptance_no: String,
     pub auth_code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DownloadInfo {
     /// 通用名: the holder's name (the unit's, or the person's).
     pub common_name: String,
@@ -591,6 +621,7 @@ pub struct DownloadInfo {
 
 /// The issued certificate, and the CA chain (issuing CA, then root) a token stores with it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Issued {
     pub certificate_uid: String,
     pub serial: String,
@@ -602,6 +633,7 @@ pub struct Issued {
 /// `POST /api/applications/{id}/invoice` (开具发票, seed 004 §3.1.6). The amount is the
 /// application's price, filled in by the server.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct InvoiceRequest {
     /// 名称
     pub title: OrgName,
@@ -641,6 +673,7 @@ impl InvoiceRequest {
 
 /// 待开票 / 已开票
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
     Requested,
@@ -648,6 +681,7 @@ pub enum InvoiceStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct InvoiceView {
     pub id: String,
     pub application_id: String,
@@ -668,6 +702,7 @@ pub struct InvoiceView {
 
 /// `POST /api/admin/applications/{id}/shipment`: the courier and tracking number (邮寄).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShipmentRequest {
     pub courier: String,
     pub tracking_no: String,
@@ -675,6 +710,7 @@ pub struct ShipmentRequest {
 
 /// One line of 邮寄查询.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Shipment {
     pub application_id: String,
     /// 业务类型 of the request posted.

@@ -12,6 +12,7 @@ pub const SUBJECT_PLACE_MAX: usize = 128;
 /// What kind of certificate, as users buy them. Chinese CAs issue each as a pair: a signing
 /// certificate and an encryption certificate (双证书).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CertificateProfile {
@@ -55,6 +56,7 @@ impl CertificateProfile {
 /// RFC 5280 §5.3.1 reason codes (7 does not exist; `remove_from_crl` is only for delta CRLs
 /// and is never accepted here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
     Unspecified,

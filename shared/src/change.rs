@@ -17,6 +17,7 @@ use crate::request::{RequestKind, RequestView};
 
 /// Which of the two a request is; the path says it: `POST /api/change/{uid}` with this body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartChange {
     /// `change` or `operator_change`.
     pub kind: RequestKind,
@@ -24,6 +25,7 @@ pub struct StartChange {
 
 /// Why a change cannot start for this certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeClosed {
     /// Revoked, frozen or expired.
@@ -35,6 +37,7 @@ pub enum ChangeClosed {
 /// `GET /api/change/{uid}`: the certificate, its holder and operator as they are now, and the
 /// change (of either kind) under way for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeOffer {
     pub certificate_uid: String,
     pub common_name: String,
@@ -65,6 +68,7 @@ pub struct ChangeOffer {
 /// wizard's field name (`org_name`, `credit_code`, `holder_name`, `holder_id_number`, `name`,
 /// `id_number`, `mobile`, `operator_email`, `unit_phone`, `operator_address`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FieldChange {
     pub field: String,
     pub before: String,
@@ -74,6 +78,7 @@ pub struct FieldChange {
 /// What a change request keeps of the certificate as it was when the change started (its
 /// `payload`), so that the reviewer sees the differences even after the certificate moved on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeBefore {
     pub holder: Option<Holder>,
     pub operator: Option<OperatorInfo>,

@@ -21,6 +21,7 @@ pub const WEEKS: usize = 13;
 
 /// One chart of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ChartKind {
@@ -72,6 +73,7 @@ impl StaffRole {
 /// Where a review-queue request stands against the promise (as the queue's 剩余工作日 column
 /// counts: Monday to Friday, from the day of its latest submission).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Deadline {
     /// Working days are left (剩余工作日 > 0).
@@ -97,6 +99,7 @@ impl Deadline {
 
 /// A point of a chart's horizontal axis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "of", content = "at", rename_all = "snake_case")]
 pub enum Category {
     /// A Beijing day, `YYYY-MM-DD`.
@@ -111,6 +114,7 @@ pub enum Category {
 /// How money came in: the two QR providers, a bank transfer finance confirmed, or an approved
 /// application of a settlement (月结) customer, as its monthly statement counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RevenueWay {
     Wechat,
@@ -126,6 +130,7 @@ impl RevenueWay {
 
 /// What one series of a chart counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "of", content = "key", rename_all = "snake_case")]
 pub enum SeriesKey {
     Kind(RequestKind),
@@ -137,6 +142,7 @@ pub enum SeriesKey {
 
 /// One series: a value per category, in the categories' order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Series {
     pub key: SeriesKey,
     pub values: Vec<i64>,
@@ -144,6 +150,7 @@ pub struct Series {
 
 /// A stacked bar chart: the categories along the axis, the series stacked in each bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Chart {
     pub chart: ChartKind,
     pub categories: Vec<Category>,
@@ -164,6 +171,7 @@ impl Chart {
 
 /// `GET /api/admin/dashboard`: the charts of the member's role, as of `as_of` (RFC 3339).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Dashboard {
     pub as_of: String,
     pub charts: Vec<Chart>,

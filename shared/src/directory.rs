@@ -13,6 +13,7 @@ use crate::validate::ValidationError;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray,
 )]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum StatusFilter {
@@ -80,6 +81,7 @@ impl SearchKey {
 
 /// A certificate's (or an application's) status as the public sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PublicStatus {
     Valid,
@@ -95,6 +97,7 @@ pub enum PublicStatus {
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SearchHit {
     /// The certificate's id for its detail page; `None` for an application not issued yet.
     pub uid: Option<String>,
@@ -112,6 +115,7 @@ pub struct SearchHit {
 pub const SEARCH_LIMIT: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// More matched than [`SEARCH_LIMIT`].
@@ -120,6 +124,7 @@ pub struct SearchResults {
 
 /// `GET /api/public/certificates/{uid}` (seed 000 step 6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateDetail {
     pub uid: String,
     pub name: String,
@@ -139,6 +144,7 @@ pub struct CertificateDetail {
 
 /// `POST /api/public/certificates/{uid}/revoke` (seed 000 step 7).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SelfRevocation {
     pub challenge_phrase: String,
     pub reason: RevocationReason,
@@ -181,6 +187,7 @@ pub fn check_challenge_phrase_entered(s: &str) -> Result<(), ValidationError> {
 
 /// One line of the revocation bulletin (注销公告).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulletinEntry {
     pub uid: String,
     pub name: String,
@@ -191,6 +198,7 @@ pub struct BulletinEntry {
 
 /// `GET /api/public/bulletin?q=&page=`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulletinPage {
     pub entries: Vec<BulletinEntry>,
     /// From 1.
@@ -201,6 +209,7 @@ pub struct BulletinPage {
 
 /// `POST /api/public/progress` (查询服务): any two of the four.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ProgressQuery {
     #[serde(default)]
     pub acceptance_no: String,
@@ -224,6 +233,7 @@ impl ProgressQuery {
 
 /// The answer: the status and nothing more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Progress {
     pub status: RequestStatus,
 }
@@ -231,6 +241,7 @@ pub struct Progress {
 /// `GET /api/public/ca`: one CA of the hierarchy, its fingerprint and where to fetch its
 /// certificate and CRL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CaInfo {
     /// `root` or `issuing`.
     pub name: String,
@@ -343,6 +354,7 @@ mod tests {
 /// [`crate::account::CertificateChallenge`]; the token signs it; `POST /api/verification`
 /// sends the certificate read from the token and the signature.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VerifyCertificate {
     pub challenge_id: String,
     pub certificate_pem: String,
@@ -352,6 +364,7 @@ pub struct VerifyCertificate {
 
 /// One check of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationCheck {
     /// Issued by our issuing CA (its signature verifies) under our root, and in our records.
@@ -366,6 +379,7 @@ pub enum VerificationCheck {
 
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckOutcome {
     Passed,
@@ -384,6 +398,7 @@ pub enum CheckOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CheckResult {
     pub check: VerificationCheck,
     pub passed: bool,
@@ -393,6 +408,7 @@ pub struct CheckResult {
 /// The certificate read from the token and each check's result. `passed` when all passed:
 /// 证书校验通过.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VerificationReport {
     pub subject: String,
     pub issuer: String,
@@ -403,4 +419,27 @@ pub struct VerificationReport {
     pub not_after: String,
     pub checks: Vec<CheckResult>,
     pub passed: bool,
+}
+
+/// `GET /api/public/certificates?email=…&name=…&status=…`: the status search (by e-mail or
+/// by name, optionally only certificates in one status).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// `GET /api/public/bulletin?q=…&page=…`: the revocation bulletin, filtered and paged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct BulletinQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The computers a download is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Windows 10 and 11, 64-bit (x86_64).
@@ -15,6 +16,7 @@ pub enum Platform {
 
 /// One file of the 下载中心: today the token agent (证书助手), per platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Download {
     /// The file name; it is served at `/downloads/{file}`.
     pub file: String,

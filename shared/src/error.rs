@@ -9,6 +9,7 @@ use crate::validate::ValidationError;
 /// Every error the API can answer with. The server sends only this code (never a cause)
 /// for server-side failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body was not JSON, or not the JSON this endpoint takes.
@@ -473,6 +474,7 @@ impl ErrorCode {
 
 /// One field that broke its rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FieldError {
     /// Path of the field in the request body, e.g. `operator.mobile`.
     pub field: String,
@@ -481,6 +483,7 @@ pub struct FieldError {
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     /// Same as `code.message_key()`, for clients that look texts up by key.

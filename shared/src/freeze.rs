@@ -13,6 +13,7 @@ use crate::OtpCode;
 
 /// Who froze a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum FrozenBy {
@@ -25,12 +26,14 @@ pub enum FrozenBy {
 /// `POST /api/my-certificates/{uid}/unfreeze`: the code sent to the phone of record
 /// (purpose `certificate_release`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Unfreeze {
     pub code: OtpCode,
 }
 
 /// `POST /api/admin/certificates/{uid}/freeze` and `/unfreeze`: why, for the audit trail.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffFreeze {
     pub comment: String,
 }

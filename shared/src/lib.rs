@@ -11,12 +11,15 @@ pub mod change;
 pub mod dashboard;
 pub mod directory;
 pub mod downloads;
+pub mod endpoint;
 pub mod error;
 pub mod freeze;
 pub mod health;
 pub mod lang;
 pub mod my_certificates;
 pub mod notice;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod payment;
 pub mod regions;
 pub mod reissue;
@@ -91,5 +94,128 @@ mod wire_names {
         same_names::<crate::shield::ShieldState>();
         same_names::<crate::admin::StaffRole>();
         same_names::<crate::validate::IdType>();
+    }
+}
+
+/// The wire types' JSON Schemas (those of the OpenAPI document) say what serde reads: the
+/// same names, the same required fields.
+#[cfg(all(test, feature = "openapi"))]
+mod schemas {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    fn schema<T: schemars::JsonSchema>() -> Value {
+        schemars::schema_for!(T).to_value()
+    }
+
+    /// The schema `v` stands for: itself, or the definition in `root` its `$ref` names.
+    fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
+        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            Some(name) => &root["$defs"][name],
+            None => v,
+        }
+    }
+
+    /// Every string an enum's schema allows, in its `enum` lists and `const`s, however
+    /// schemars groups them (a documented variant gets a `oneOf` entry of its own).
+    fn allowed(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(o) => {
+                for (key, v) in o {
+                    match (key.as_str(), v) {
+                        ("enum", Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_owned)),
+                        ("const", Value::String(s)) => {
+                            out.insert(s.clone());
+                        }
+                        ("$defs", _) => {}
+                        _ => allowed(v, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| allowed(v, out)),
+            _ => {}
+        }
+    }
+
+    fn names_in_schema<T: schemars::JsonSchema>() -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        allowed(&schema::<T>(), &mut out);
+        out
+    }
+
+    fn serde_names<T: serde::Serialize + std::fmt::Debug>(values: &[T]) -> BTreeSet<String> {
+        values
+            .iter()
+            .map(|v| match serde_json::to_value(v) {
+                Ok(Value::String(s)) => s,
+                other => panic!("{v:?} is {other:?}, not a name"),
+            })
+            .collect()
+    }
+
+    fn required(schema: &Value) -> BTreeSet<&str> {
+        schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+    }
+
+    #[test]
+    fn an_enum_allows_exactly_the_serde_names_of_its_variants() {
+        use strum::VariantArray;
+
+        let statuses = serde_names(crate::request::RequestStatus::VARIANTS);
+        assert_eq!(statuses.len(), crate::request::RequestStatus::ALL.len());
+        assert_eq!(names_in_schema::<crate::request::RequestStatus>(), statuses);
+
+        let codes = serde_names(&crate::ErrorCode::ALL);
+        assert!(codes.contains("payload_too_large"), "{codes:?}");
+        assert_eq!(names_in_schema::<crate::ErrorCode>(), codes);
+
+        assert_eq!(names_in_schema::<crate::ValidationError>(), serde_names(crate::ValidationError::ALL));
+    }
+
+    #[test]
+    fn a_struct_requires_the_fields_serde_requires() {
+        let sign_in = schema::<crate::account::SignInRequest>();
+        assert_eq!(
+            required(&sign_in),
+            BTreeSet::from(["mobile", "password", "captcha_id", "captcha_answer", "agreed"])
+        );
+        assert_eq!(sign_in["properties"]["agreed"]["type"], "boolean");
+
+        // `fields` is `#[serde(default)]`: an answer may leave it out.
+        let error = schema::<crate::ApiError>();
+        assert_eq!(required(&error), BTreeSet::from(["code", "message_key", "message"]));
+        assert!(error["properties"]["fields"].is_object(), "{error}");
+        let mut codes = BTreeSet::new();
+        allowed(resolve(&error, &error["properties"]["code"]), &mut codes);
+        assert_eq!(codes, serde_names(&crate::ErrorCode::ALL));
+    }
+
+    #[test]
+    fn validated_values_are_strings_and_webauthn_options_any_json() {
+        let reset = schema::<crate::account::ResetPasswordRequest>();
+        let fields = ["id_number", "mobile", "code", "new_password"];
+        assert_eq!(required(&reset), BTreeSet::from(fields));
+        for field in fields {
+            assert_eq!(resolve(&reset, &reset["properties"][field])["type"], "string", "{field}: {reset}");
+        }
+
+        let challenge = schema::<crate::account::KeySignInChallenge>();
+        assert_eq!(required(&challenge), BTreeSet::from(["challenge_id", "options"]));
+        assert_eq!(challenge["properties"]["options"], Value::Bool(true), "{challenge}");
+    }
+
+    #[test]
+    fn an_internally_tagged_enum_requires_its_tag() {
+        let outcome = schema::<crate::shield::PinOutcome>();
+        let variants = outcome["oneOf"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let tags: BTreeSet<&str> = variants
+            .iter()
+            .map(|v| {
+                assert!(required(v).contains("outcome"), "{v}");
+                v["properties"]["outcome"]["const"].as_str().unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(tags, BTreeSet::from(["opened", "wrong_pin", "locked"]));
     }
 }

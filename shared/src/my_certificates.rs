@@ -10,6 +10,7 @@ use crate::certificate::CertificateProfile;
 
 /// Where a certificate stands for its holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MyCertificateStatus {
     Valid,
@@ -25,6 +26,7 @@ pub enum MyCertificateStatus {
 
 /// The three tabs of 我的证书: 有效的证书, 冻结的证书, 失效的证书.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum MyCertificatesTab {
@@ -52,6 +54,7 @@ impl MyCertificateStatus {
 
 /// 证书信息 (seed 004 §4.1.3): the panel shown for a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificatePanel {
     /// 通用名 (the subject's CN).
     pub common_name: String,
@@ -82,6 +85,7 @@ pub struct CertificatePanel {
 
 /// One of the account's certificates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MyCertificate {
     pub uid: String,
     pub status: MyCertificateStatus,
@@ -113,12 +117,14 @@ pub struct MyCertificate {
 /// `POST /api/my-certificates/{uid}/code`: an SMS code to the certificate's phone of record,
 /// for one of the purposes [`CodePurpose::for_certificate`] names.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateCodeRequest {
     pub purpose: CodePurpose,
 }
 
 /// Answer to [`CertificateCodeRequest`]: where it went, masked, and when another may be asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CertificateCodeSent {
     pub phone_masked: String,
     pub resend_after_secs: u32,

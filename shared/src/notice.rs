@@ -8,6 +8,7 @@ pub const THRESHOLDS: [i32; 3] = [90, 30, 7];
 
 /// One message in the user centre.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Notice {
     pub id: String,
     /// The certificate about to expire.
@@ -40,6 +41,7 @@ pub fn renew_path(certificate_uid: &str) -> String {
 
 /// `GET /api/notices`: newest first, with the number not yet read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NoticeList {
     pub notices: Vec<Notice>,
     pub unread: u64,

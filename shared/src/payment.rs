@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PaymentStatus {
@@ -25,6 +26,7 @@ impl PaymentStatus {
 
 /// The way a customer pays by scanning on step ⑥ (seed 004 offers both, seed 002 支付宝).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PayWay {
@@ -41,6 +43,7 @@ impl PayWay {
 /// `POST /api/applications/{id}/payment`: a QR order in the chosen way. Without a way, the
 /// only way offered (several offered: the field is required).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentRequest {
     #[serde(default)]
     pub way: Option<PayWay>,
@@ -49,12 +52,14 @@ pub struct PaymentRequest {
 /// `GET /api/payments/ways`: the ways a customer may pay by QR code, in the order shown
 /// (empty: only bank transfer).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentWays {
     pub ways: Vec<PayWay>,
 }
 
 /// An order as the wizard shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentOrder {
     /// Our order number (商户订单号).
     pub out_trade_no: String,
@@ -76,6 +81,7 @@ pub struct PaymentOrder {
 /// voucher (缴费凭证) is uploaded, the order it stands for until finance confirms the money
 /// arrived.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BankTransfer {
     pub application_id: String,
     /// 户名
@@ -96,6 +102,7 @@ pub struct BankTransfer {
 
 /// One application on a settlement customer's monthly statement (大客户统一结算).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatementLine {
     pub account_id: String,
     pub mobile: String,
@@ -108,6 +115,7 @@ pub struct StatementLine {
 
 /// `GET /api/admin/statements/{yyyy-mm}`: approved settlement applications of the month.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Statement {
     pub month: String,
     pub lines: Vec<StatementLine>,

@@ -17,6 +17,7 @@ use crate::request::RequestView;
 
 /// Why the UKey is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReissueReason {
     /// 遗失: the certificate is frozen at submission, revoked as keyCompromise on approval.
@@ -27,6 +28,7 @@ pub enum ReissueReason {
 
 /// Why a certificate cannot be reissued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReissueNotOpen {
     /// On a PC soft shield or the mobile shield: downloaded again, not reissued.
@@ -37,6 +39,7 @@ pub enum ReissueNotOpen {
 
 /// What a reissue request records besides the request's own columns (its `payload`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReissueDetails {
     pub reason: ReissueReason,
     /// ② passed: the SMS code to the phone of record was right.
@@ -46,6 +49,7 @@ pub struct ReissueDetails {
 
 /// `GET /api/reissue/{uid}`: what reissuing this certificate means now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReissueOffer {
     pub certificate_uid: String,
     pub common_name: String,
@@ -75,6 +79,7 @@ pub struct ReissueOffer {
 
 /// `POST /api/reissue/{uid}`: a reissue request, with its reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartReissue {
     pub reason: ReissueReason,
 }
@@ -82,12 +87,14 @@ pub struct StartReissue {
 /// `POST /api/reissue/requests/{id}/verify`: ② the SMS code sent to the phone of record
 /// (`POST /api/my-certificates/{uid}/code {purpose: "certificate_reissue"}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VerifyReissue {
     pub code: OtpCode,
 }
 
 /// `POST /api/reissue/requests/{id}/issue`: the new token's CSR for its new key pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReissueCsr {
     pub csr_pem: String,
     /// The new token's serial: another token than the one lost or damaged.

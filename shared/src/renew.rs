@@ -14,6 +14,7 @@ pub const WINDOW_DAYS: i64 = 90;
 
 /// Why a certificate cannot be renewed now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NotOpen {
     /// Before its last 90 days: opens at `opens_at`.
@@ -24,6 +25,7 @@ pub enum NotOpen {
 
 /// `GET /api/renew/{uid}`: what renewing this certificate means now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RenewalOffer {
     pub certificate_uid: String,
     pub common_name: String,
@@ -51,12 +53,14 @@ pub struct RenewalOffer {
 
 /// `POST /api/renew/{uid}`: ① 延期申请.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartRenewal {
     pub validity_id: String,
 }
 
 /// `POST /api/renew/requests/{id}/issue`: ③ the token's CSR for the new key pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RenewalCsr {
     pub csr_pem: String,
     /// The token's serial; it must be the token that holds the certificate renewed.

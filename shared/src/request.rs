@@ -16,6 +16,7 @@ use crate::apply::{BillingMode, CertificateInfo, ChooseType, DeliveryInfo, Docum
 
 /// The kind of business a request is (业务类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RequestKind {
@@ -62,6 +63,7 @@ pub fn apply_kind() -> RequestKind {
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RequestStatus {
@@ -101,6 +103,7 @@ impl RequestStatus {
 
 /// What a renewal (证书延期) asks for: the extension period bought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RenewalPeriod {
     pub validity_id: String,
     pub years: i32,
@@ -109,6 +112,7 @@ pub struct RenewalPeriod {
 /// A request as its owner (or a reviewer) sees it. The wizard's fields are those of a 新办;
 /// a renewal carries its period and the certificate it extends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RequestView {
     pub id: String,
     pub kind: RequestKind,

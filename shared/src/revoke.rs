@@ -22,6 +22,7 @@ pub const DOCUMENTS: [DocumentKind; 2] = [DocumentKind::RevocationForm, Document
 
 /// Why a revocation request cannot start now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationNotOpen {
     /// Revoked already (or superseded, or past its end): nothing to revoke.
@@ -32,6 +33,7 @@ pub enum RevocationNotOpen {
 
 /// `GET /api/revoke/{uid}`: what revoking this certificate means now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RevocationOffer {
     pub certificate: MyCertificate,
     /// The reasons the holder may give.
@@ -44,6 +46,7 @@ pub struct RevocationOffer {
 /// `POST /api/revoke/{uid}`: ① a revocation request with the holder's reason (a draft; the
 /// documents go up with the request's document upload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StartRevocation {
     pub reason: RevocationReason,
 }
@@ -51,12 +54,14 @@ pub struct StartRevocation {
 /// `POST /api/revoke/requests/{id}/submit`: ② the code sent to the phone of record
 /// (`POST /api/my-certificates/{uid}/code`, purpose `certificate_revoke`); ③ to review.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SubmitRevocation {
     pub code: OtpCode,
 }
 
 /// What a revocation request keeps beside the common fields (`request.payload`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RevocationPayload {
     pub reason: RevocationReason,
 }
@@ -77,6 +82,7 @@ pub const MAX_COMMENT_CHARS: usize = 500;
 
 /// `POST /api/admin/certificates/{uid}/revocations`: a staff member asks to revoke.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffRevocationRequest {
     pub reason: RevocationReason,
     /// Why, for the second staff member and the audit trail (required).
@@ -84,6 +90,7 @@ pub struct StaffRevocationRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRevocationStatus {
     /// Waits for a second staff member.
@@ -95,6 +102,7 @@ pub enum StaffRevocationStatus {
 
 /// A revocation asked for by staff, as the console lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffRevocationView {
     pub id: String,
     pub certificate_uid: String,
@@ -115,6 +123,7 @@ pub struct StaffRevocationView {
 
 /// `POST /api/admin/revocations/{id}/decision`: the second staff member's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffRevocationDecision {
     pub approve: bool,
     #[serde(default)]
@@ -123,6 +132,7 @@ pub struct StaffRevocationDecision {
 
 /// A certificate as staff find it (`GET /api/admin/certificates?serial=`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffCertificateView {
     pub uid: String,
     /// Upper-case hex.

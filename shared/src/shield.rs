@@ -31,6 +31,7 @@ pub const APP_PATH: &str = "/m";
 
 /// A shield's state on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ShieldState {
@@ -50,6 +51,7 @@ impl ShieldState {
 /// code are those of the download step (证书下载), the application's medium must be the
 /// mobile shield.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldEnrol {
     pub acceptance_no: String,
     pub auth_code: String,
@@ -64,6 +66,7 @@ pub struct ShieldEnrol {
 /// The answer to an enrolment: the shield's number (also the certificate's medium number),
 /// the certificate, and the shield secret, sent this once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldEnrolled {
     pub shield_id: String,
     pub uid: String,
@@ -73,6 +76,7 @@ pub struct ShieldEnrolled {
 
 /// What names a shield and proves the request comes from the phone that holds it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldDevice {
     pub shield_id: String,
     pub device_key: String,
@@ -81,6 +85,7 @@ pub struct ShieldDevice {
 /// `POST /api/shield/challenge` (body [`ShieldDevice`]): 256 random bits to prove the PIN
 /// over, single use, valid 2 minutes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldChallenge {
     pub challenge_id: String,
     pub challenge: String,
@@ -88,6 +93,7 @@ pub struct ShieldChallenge {
 
 /// `POST /api/shield/unseal`: the PIN proof (HMAC-SHA256 of the challenge under the PIN key).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldUnseal {
     pub shield_id: String,
     pub device_key: String,
@@ -98,6 +104,7 @@ pub struct ShieldUnseal {
 /// The answer to a PIN proof. A wrong PIN is an answer, not an error: the app shows the tries
 /// left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PinOutcome {
     /// The PIN was right: the shield secret, for this use.
@@ -110,6 +117,7 @@ pub enum PinOutcome {
 
 /// `POST /api/shield/pin` (修改PIN码): the old PIN's proof and the new PIN's key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldChangePin {
     pub shield_id: String,
     pub device_key: String,
@@ -121,12 +129,14 @@ pub struct ShieldChangePin {
 /// `POST /api/shield/unlock/code` (body [`ShieldDevice`]): an SMS code goes to the phone of
 /// record; the answer names it masked (186****3055).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldCodeSent {
     pub masked_mobile: String,
 }
 
 /// `POST /api/shield/unlock` (证书解锁): the SMS code and the new PIN's key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldUnlock {
     pub shield_id: String,
     pub device_key: String,
@@ -137,6 +147,7 @@ pub struct ShieldUnlock {
 /// `POST /api/shield/disable` without the phone (手机丢失): the certificate's acceptance
 /// number and the SMS code of its phone of record, asked with `POST /api/shield/disable/code`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldDisableByCode {
     pub acceptance_no: String,
     pub code: Option<OtpCode>,
@@ -145,6 +156,7 @@ pub struct ShieldDisableByCode {
 /// `POST /api/shield/status` (body [`ShieldDevice`]): what the app shows next to a
 /// certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldStatus {
     pub shield_id: String,
     pub uid: String,
@@ -157,6 +169,7 @@ pub struct ShieldStatus {
 /// A renewal that the app downloads (证书更新(延期), seed 004 §4.2.5: a soft shield's renewal
 /// is downloaded inside the shield). It was applied for (and paid) on the portal's 证书延期.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldRenewal {
     pub request_id: String,
     pub acceptance_no: Option<String>,
@@ -169,6 +182,7 @@ pub struct ShieldRenewal {
 /// the app opens with the PIN (so the PIN is counted and the key proven). The answer is
 /// [`ShieldRenewed`]; the same CSR again answers the same certificate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldRenew {
     pub shield_id: String,
     pub device_key: String,
@@ -180,6 +194,7 @@ pub struct ShieldRenew {
 /// The renewed certificate, for the phone to keep with the new key (sealed under the same
 /// shield secret). The old certificate stays valid until [`ShieldRenewFinish`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldRenewed {
     pub uid: String,
     pub certificate_pem: String,
@@ -188,6 +203,7 @@ pub struct ShieldRenewed {
 /// `POST /api/shield/renew/finish`: the new certificate is stored on the phone; the old one is
 /// superseded and the shield moves to the new one. Answers [`ShieldStatus`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldRenewFinish {
     pub shield_id: String,
     pub device_key: String,
@@ -234,6 +250,7 @@ pub fn display_code(code: &str) -> String {
 /// APP扫码登录, desktop side: `POST /api/qr-login` answers the code to show; it sets a cookie
 /// that binds the transaction to this browser.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QrLoginShown {
     /// The transaction id (what the QR code carries after [`QR_PREFIX`]).
     pub id: String,
@@ -247,6 +264,7 @@ pub struct QrLoginShown {
 
 /// Where a desktop's transaction stands (等待扫码 / 已扫码 / 已登录 / 已过期).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QrLoginStatus {
     Waiting,
@@ -258,12 +276,14 @@ pub enum QrLoginStatus {
 /// `GET /api/qr-login/{id}` with the binding cookie. On `SignedIn` this answer carries the
 /// session cookie (once).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QrLoginPoll {
     pub status: QrLoginStatus,
 }
 
 /// The phone's scan: `POST /api/qr-login/scan`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QrLoginScan {
     /// The QR text or the typed short code.
     pub code: String,
@@ -273,6 +293,7 @@ pub struct QrLoginScan {
 
 /// What the phone shows before it asks for the PIN.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QrLoginScanned {
     pub id: String,
     pub nonce: String,
@@ -291,6 +312,7 @@ pub struct QrLoginScanned {
 /// The phone's approval: `POST /api/qr-login/approve`, signed with the certificate's key over
 /// [`approval_message`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QrLoginApprove {
     pub id: String,
     pub shield_id: String,

@@ -27,6 +27,7 @@ pub const PIN_ROUNDS: u32 = 20_000;
 /// What the app keeps on the phone for one certificate. Nothing here opens the key or checks a
 /// PIN without the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ShieldFile {
     pub shield_id: String,
     pub uid: String,

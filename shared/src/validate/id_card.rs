@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ValidationError, required, validated_string};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct IdCardNumber(String);
 validated_string!(IdCardNumber);

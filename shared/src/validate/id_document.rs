@@ -10,6 +10,7 @@ use super::{IdCardNumber, ValidationError, required, validated_string};
 /// A passport number: 5 to 20 Latin letters and digits (ICAO 9303 allows up to 9 in the
 /// machine-readable zone, but some states print longer numbers). Upper-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct PassportNumber(String);
 validated_string!(PassportNumber);
@@ -27,6 +28,7 @@ impl PassportNumber {
 /// 港澳居民来往内地通行证: `H` (Hong Kong) or `M` (Macao) and 8 digits, or 10 on permits
 /// that count their renewals in two more digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct HkMacaoPermitNumber(String);
 validated_string!(HkMacaoPermitNumber);
@@ -45,6 +47,7 @@ impl HkMacaoPermitNumber {
 
 /// 台湾居民来往大陆通行证: 8 digits (10 on permits that count their renewals).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct TaiwanPermitNumber(String);
 validated_string!(TaiwanPermitNumber);
@@ -61,6 +64,7 @@ impl TaiwanPermitNumber {
 
 /// Which document (证件类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum IdType {
@@ -90,6 +94,7 @@ impl IdType {
 /// An identity document whose number is valid for its type:
 /// `{"type": "resident_id", "number": "11010519491231002X"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "number", rename_all = "snake_case")]
 pub enum IdDocument {
     ResidentId(IdCardNumber),

@@ -31,6 +31,7 @@ macro_rules! validation_errors {
     ($($variant:ident = $code:literal { $zh_cn:literal, $zh_tw:literal, $en:literal }),+ $(,)?) => {
         /// Why a value was refused. Serialized as its snake_case code.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum ValidationError { $($variant),+ }
 
@@ -94,6 +95,8 @@ validation_errors! {
     HolderKind = "holder_kind" { "证书信息与所选证书类型不符，请按所选类型填写", "證書資訊與所選證書類型不符，請按所選類型填寫", "These details do not fit the certificate type chosen; fill in the form for that type" },
     DateFormat = "date_format" { "请按 年-月-日 填写日期，如 2026-12-03", "請按 年-月-日 填寫日期，如 2026-12-03", "Enter a date as year-month-day, like 2026-12-03" },
     AgreementRequired = "agreement_required" { "请阅读并勾选《电子认证服务协议》", "請閱讀並勾選《電子認證服務協議》", "Read and accept the electronic certification service agreement" },
+    CertificateFormat = "certificate_format" { "读取到的证书格式不正确", "讀取到的證書格式不正確", "What was read is not a certificate" },
+    TokenSerialFormat = "token_serial_format" { "介质编号应为1至64位可见字符", "介質編號應為1至64位可見字元", "A token serial number has 1 to 64 visible characters" },
 }
 
 impl std::fmt::Display for ValidationError {

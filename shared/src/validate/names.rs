@@ -7,6 +7,7 @@ use super::{ValidationError, required, validated_string};
 /// A person's name: Chinese or Latin letters, spaces, the middle dot of names like
 /// 买买提·艾力, apostrophes and hyphens; 2 to 50 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 validated_string!(PersonName);
@@ -35,6 +36,7 @@ impl PersonName {
 /// An organisation's full name as registered: letters, digits, spaces, brackets of both
 /// widths and common punctuation of company names; 2 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct OrgName(String);
 validated_string!(OrgName);

@@ -13,6 +13,7 @@ pub const PASSWORD_MAX: usize = 128;
 
 /// A password as the user typed it (never trimmed). `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Password(String);
 validated_string!(Password);
@@ -38,6 +39,7 @@ impl Password {
 
 /// A 6-digit one-time code as received by SMS.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct OtpCode(String);
 validated_string!(OtpCode);

@@ -6,6 +6,7 @@ use super::{ValidationError, validated_string};
 
 /// A PIN. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Pin(String);
 validated_string!(Pin);
