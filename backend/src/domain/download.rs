@@ -2,9 +2,9 @@
 //! number and the download authorization code, then issuance for the token's CSR. The
 //! request becomes Issued in the same transaction as the certificate is stored.
 
-use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::{CertificateInfo, Medium};
 use certdesk_shared::certificate::CertificateProfile;
+use certdesk_shared::{ErrorCode, ValidationError};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
@@ -109,7 +109,7 @@ pub async fn issue_for_csr(
     // A medium number is the token's serial: short printable text.
     let medium_no = req.medium_no.as_deref().map(str::trim).filter(|m| !m.is_empty());
     if medium_no.is_some_and(|m| m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic())) {
-        return Err(ErrorCode::MalformedJson.into());
+        return Err(AppError::field("medium_no", ValidationError::TokenSerialFormat));
     }
     let authorized = authorized_download(db, acceptance_no, auth_code, meta, now).await?;
     let app = &authorized.app;

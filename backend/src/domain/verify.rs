@@ -3,8 +3,8 @@
 //! root, and our record of it), the validity period, revocation as our OCSP responder
 //! signs it, and possession of the key by a signature over a fresh challenge.
 
-use certdesk_shared::ErrorCode;
 use certdesk_shared::directory::{CheckOutcome, CheckResult, VerificationCheck, VerificationReport, VerifyCertificate};
+use certdesk_shared::ValidationError;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
@@ -38,8 +38,10 @@ pub async fn verify(
 ) -> Result<VerificationReport, AppError> {
     // The challenge is used up first, so one signature answers one verification.
     let challenge = take_challenge(db, &req.challenge_id, PURPOSE, now).await;
-    let der = certificate_der(&req.certificate_pem).ok_or(ErrorCode::MalformedJson)?;
-    let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| ErrorCode::MalformedJson)?;
+    // What the agent read from the token is not a certificate: the field says so.
+    let not_a_certificate = || AppError::field("certificate_pem", ValidationError::CertificateFormat);
+    let der = certificate_der(&req.certificate_pem).ok_or_else(not_a_certificate)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| not_a_certificate())?;
 
     let chain = match recorded(db, ca, &der, &cert).await? {
         Some(_) => CheckOutcome::Passed,

@@ -2,10 +2,10 @@
 //! security key), sessions, the forgotten password and the user centre. Thin handlers over
 //! `domain::account`, `domain::codes`, `domain::session` and `domain::security_key`.
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::account::{
     CODE_RESEND_SECS, CODE_TTL_SECS, Captcha, CertificateChallenge, ChangePasswordRequest, CodeSent,
@@ -14,6 +14,7 @@ use certdesk_shared::account::{
     SessionsEnded, SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration, StartKeySignIn,
     UpdateProfileRequest,
 };
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -27,25 +28,26 @@ use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/captcha", get(new_captcha))
-        .route("/codes", post(send_code))
-        .route("/register", post(register))
-        .route("/sign-in", post(sign_in))
-        .route("/sign-in/key/start", post(start_key_sign_in))
-        .route("/sign-in/key/finish", post(finish_key_sign_in))
-        .route("/sign-in/certificate/start", post(start_certificate_sign_in))
-        .route("/sign-in/certificate/finish", post(finish_certificate_sign_in))
-        .route("/session", get(current_session))
-        .route("/sign-out", post(sign_out))
-        .route("/sign-out-others", post(sign_out_others))
-        .route("/password-reset", post(reset_password))
-        .route("/account", get(profile).put(update_profile))
-        .route("/account/password", post(change_password))
-        .route("/account/sign-ins", get(sign_ins))
-        .route("/account/keys", get(keys))
-        .route("/account/keys/start", post(start_key_registration))
-        .route("/account/keys/finish", post(finish_key_registration))
-        .route("/account/keys/{id}/remove", post(remove_key))
+        .endpoint(endpoint::NewCaptcha, new_captcha)
+        .endpoint(endpoint::SendCode, send_code)
+        .endpoint(endpoint::Register, register)
+        .endpoint(endpoint::SignIn, sign_in)
+        .endpoint(endpoint::StartKeySignIn, start_key_sign_in)
+        .endpoint(endpoint::FinishKeySignIn, finish_key_sign_in)
+        .endpoint(endpoint::StartCertificateSignIn, start_certificate_sign_in)
+        .endpoint(endpoint::FinishCertificateSignIn, finish_certificate_sign_in)
+        .endpoint(endpoint::CurrentSession, current_session)
+        .endpoint(endpoint::SignOut, sign_out)
+        .endpoint(endpoint::SignOutOthers, sign_out_others)
+        .endpoint(endpoint::ResetPassword, reset_password)
+        .endpoint(endpoint::GetProfile, profile)
+        .endpoint(endpoint::UpdateProfile, update_profile)
+        .endpoint(endpoint::ChangePassword, change_password)
+        .endpoint(endpoint::ListSignIns, sign_ins)
+        .endpoint(endpoint::ListKeys, keys)
+        .endpoint(endpoint::StartKeyRegistration, start_key_registration)
+        .endpoint(endpoint::FinishKeyRegistration, finish_key_registration)
+        .endpoint(endpoint::RemoveKey, remove_key)
 }
 
 /// Starts a session (ending the one the browser had, if any) and answers `body` with the cookie.

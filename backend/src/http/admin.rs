@@ -2,11 +2,12 @@
 //! staff list and roles, the SMS outbox and the audit trail. Every route past sign-in sits
 //! behind `require_staff`, and each handler's extractor names the permission it needs.
 
-use axum::extract::{Path, Query, Request, State};
+use super::errors::AppQuery;
+use super::routes::RouteEndpoint;
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
 use certdesk_shared::account::{KeyRegistrationChallenge, KeySignInChallenge};
@@ -15,6 +16,7 @@ use certdesk_shared::admin::{
     SectionEntry, StaffCreated, StaffMember, StaffQuery, StaffSession, StartEnrolment, StartStaffSignIn,
 };
 use certdesk_shared::dashboard::Dashboard;
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -29,16 +31,17 @@ use certdesk_shared::Named;
 
 pub fn router(state: AppState) -> Router<AppState> {
     let private = Router::new()
-        .route("/session", get(current_session))
-        .route("/sections", get(sections))
-        .route("/dashboard", get(dashboard))
-        .route("/sign-out", post(sign_out))
-        .route("/staff", get(list_staff).post(create_staff))
-        .route("/staff/{id}/role", put(change_role))
-        .route("/staff/{id}/disable", post(disable_staff))
-        .route("/sms-outbox", get(outbox))
-        .route("/audit", get(audit_trail))
-        .route("/audit.csv", get(audit_csv))
+        .endpoint(endpoint::CurrentStaffSession, current_session)
+        .endpoint(endpoint::ListSections, sections)
+        .endpoint(endpoint::GetDashboard, dashboard)
+        .endpoint(endpoint::StaffSignOut, sign_out)
+        .endpoint(endpoint::ListStaff, list_staff)
+        .endpoint(endpoint::CreateStaff, create_staff)
+        .endpoint(endpoint::ChangeRole, change_role)
+        .endpoint(endpoint::DisableStaff, disable_staff)
+        .endpoint(endpoint::SmsOutbox, outbox)
+        .endpoint(endpoint::AuditTrail, audit_trail)
+        .endpoint(endpoint::AuditCsv, audit_csv)
         .merge(super::apply::admin_router())
         .merge(super::catalogue::admin_router())
         .merge(super::customer_service::admin_router())
@@ -46,10 +49,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(super::revoke::admin_router())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
-        .route("/sign-in/start", post(start_sign_in))
-        .route("/sign-in/finish", post(finish_sign_in))
-        .route("/enrol/start", post(start_enrolment))
-        .route("/enrol/finish", post(finish_enrolment))
+        .endpoint(endpoint::StartStaffSignIn, start_sign_in)
+        .endpoint(endpoint::FinishStaffSignIn, finish_sign_in)
+        .endpoint(endpoint::StartEnrolment, start_enrolment)
+        .endpoint(endpoint::FinishEnrolment, finish_enrolment)
         .merge(private)
 }
 
@@ -198,7 +201,7 @@ async fn sign_out(State(state): State<AppState>, user: StaffUser) -> Result<Resp
 async fn list_staff(
     State(state): State<AppState>,
     _: Allowed<ManageStaff>,
-    Query(q): Query<StaffQuery>,
+    AppQuery(q): AppQuery<StaffQuery>,
 ) -> Result<Json<Page<StaffMember>>, AppError> {
     let page = staff::list(&state.db, &q).await?;
     let mut out = Vec::new();
@@ -258,7 +261,7 @@ async fn disable_staff(
 async fn outbox(
     State(state): State<AppState>,
     _: Allowed<ReadOutbox>,
-    Query(q): Query<OutboxQuery>,
+    AppQuery(q): AppQuery<OutboxQuery>,
 ) -> Result<Json<Page<OutboxMessage>>, AppError> {
     Ok(Json(console::outbox(&state.db, &q).await?))
 }
@@ -279,7 +282,7 @@ fn audit_entry(r: crate::entity::audit_event::Model) -> AuditEntry {
 async fn audit_trail(
     State(state): State<AppState>,
     _: Allowed<ReadAudit>,
-    Query(q): Query<AuditQuery>,
+    AppQuery(q): AppQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, AppError> {
     let filter = audit::Filter::parse(&q)?;
     let found = audit::search(&state.db, &filter).await?;
@@ -291,7 +294,7 @@ async fn audit_trail(
 async fn audit_csv(
     State(state): State<AppState>,
     who: Allowed<ReadAudit>,
-    Query(q): Query<AuditQuery>,
+    AppQuery(q): AppQuery<AuditQuery>,
 ) -> Result<Response, AppError> {
     let filter = audit::Filter::parse(&q)?;
     let u = &who.user;

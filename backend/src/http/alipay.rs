@@ -15,7 +15,7 @@ use crate::payment::Notification;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/payments/alipay/notify", post(notify))
+    Router::new().route("/api/payments/alipay/notify", post(notify))
 }
 
 async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {

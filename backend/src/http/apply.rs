@@ -2,19 +2,22 @@
 //! and downloads, submission, issuance for a CSR; and for staff the review queue, review
 //! and billing modes. Thin handlers over `domain::apply`.
 
+use super::errors::AppQuery;
+use super::routes::{RouteEndpoint, routed};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::ErrorCode;
+use certdesk_shared::admin::AccountQuery;
 use certdesk_shared::admin::{InvoiceQuery, MAX_PER_PAGE, Page, QueueQuery, ShipmentQuery};
 use certdesk_shared::apply::{
     AccountBilling, CertificateInfo, ChooseType, DeliveryInfo, DocumentKind, DocumentView, DownloadInfo, DownloadQuery,
     FileType, InvoiceRequest, InvoiceView, IssueForCsr, Issued, MAX_DOCUMENT_BYTES, OperatorInfo, ReviewDecision,
     ReviewQueueItem, SetBilling, SetChallengePhrase, Shipment, ShipmentRequest,
 };
+use certdesk_shared::endpoint::{self, Endpoint as _};
 use certdesk_shared::request::RequestView;
 use chrono::Utc;
 
@@ -28,44 +31,46 @@ use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/applications", get(list).post(start))
-        .route("/applications/issue", post(issue_for_csr))
-        .route("/applications/download-info", post(download_info))
-        .route("/applications/{id}", get(one))
-        .route("/applications/{id}/choose-type", put(choose_type))
-        .route("/applications/{id}/certificate-info", put(certificate_info))
-        .route("/applications/{id}/operator", put(operator))
-        .route("/applications/{id}/delivery", put(delivery))
-        .route("/applications/{id}/challenge-phrase", put(challenge_phrase))
+        .endpoint(endpoint::ListApplications, list)
+        .endpoint(endpoint::StartApplication, start)
+        .endpoint(endpoint::IssueForCsr, issue_for_csr)
+        .endpoint(endpoint::GetDownloadInfo, download_info)
+        .endpoint(endpoint::GetApplication, one)
+        .endpoint(endpoint::ChooseType, choose_type)
+        .endpoint(endpoint::SaveCertificateInfo, certificate_info)
+        .endpoint(endpoint::SaveOperator, operator)
+        .endpoint(endpoint::SaveDelivery, delivery)
+        .endpoint(endpoint::SetChallengePhrase, challenge_phrase)
+        .endpoint(endpoint::DownloadDocument, download)
+        // Twice the largest document, so a file somewhat too large gets its field message.
         .route(
-            "/applications/{id}/documents/{kind}",
-            // Twice the largest document, so a file somewhat too large gets its field message.
-            put(upload).get(download).layer(DefaultBodyLimit::max(2 * MAX_DOCUMENT_BYTES)),
+            endpoint::UploadDocument::PATH,
+            routed(endpoint::UploadDocument, upload).layer(DefaultBodyLimit::max(2 * MAX_DOCUMENT_BYTES)),
         )
-        .route("/applications/{id}/submit", post(submit))
-        .route("/applications/{id}/form.pdf", get(form_pdf))
-        .route("/applications/{id}/invoice", post(request_invoice))
-        .route("/invoices", get(invoices))
-        .route("/invoices/{id}/pdf", get(invoice_pdf))
-        .route("/shipments", get(shipments))
+        .endpoint(endpoint::SubmitApplication, submit)
+        .endpoint(endpoint::ApplicationForm, form_pdf)
+        .endpoint(endpoint::RequestInvoice, request_invoice)
+        .endpoint(endpoint::ListInvoices, invoices)
+        .endpoint(endpoint::InvoicePdf, invoice_pdf)
+        .endpoint(endpoint::ListShipments, shipments)
 }
 
-/// Staff routes, nested under `/api/admin` behind its staff check.
+/// Staff routes (under `/api/admin`), merged behind the staff check in `admin::router`.
 pub fn admin_router() -> Router<AppState> {
     Router::new()
-        .route("/applications", get(queue))
-        .route("/applications/{id}", get(staff_view))
-        .route("/applications/{id}/documents/{kind}", get(staff_download))
-        .route("/applications/{id}/review", post(decide))
-        .route("/applications/{id}/form.pdf", get(staff_form_pdf))
-        .route("/applications/{id}/shipment", post(ship))
-        .route("/accounts", get(find_accounts))
-        .route("/accounts/{id}/billing", put(set_billing))
-        .route("/shipments", get(awaiting_shipment))
-        .route("/invoices", get(invoice_queue))
-        .route("/invoices.csv", get(invoice_csv))
-        .route("/invoices/{id}/issue", post(issue_invoice))
-        .route("/invoices/{id}/pdf", get(staff_invoice_pdf))
+        .endpoint(endpoint::ReviewQueue, queue)
+        .endpoint(endpoint::StaffViewRequest, staff_view)
+        .endpoint(endpoint::StaffDownloadDocument, staff_download)
+        .endpoint(endpoint::Review, decide)
+        .endpoint(endpoint::StaffApplicationForm, staff_form_pdf)
+        .endpoint(endpoint::Ship, ship)
+        .endpoint(endpoint::FindAccounts, find_accounts)
+        .endpoint(endpoint::SetBilling, set_billing)
+        .endpoint(endpoint::AwaitingShipment, awaiting_shipment)
+        .endpoint(endpoint::InvoiceQueue, invoice_queue)
+        .endpoint(endpoint::InvoiceCsv, invoice_csv)
+        .endpoint(endpoint::IssueInvoice, issue_invoice)
+        .endpoint(endpoint::StaffInvoicePdf, staff_invoice_pdf)
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<RequestView>>, AppError> {
@@ -229,7 +234,7 @@ pub(super) fn issued_answer(state: &AppState, der: &[u8], uid: String, serial: S
 async fn queue(
     State(state): State<AppState>,
     who: Allowed<Review>,
-    Query(q): Query<QueueQuery>,
+    AppQuery(q): AppQuery<QueueQuery>,
 ) -> Result<Json<Page<ReviewQueueItem>>, AppError> {
     let now = Utc::now();
     let page = review::queue(&state.db, &q, &who.user.staff).await?;
@@ -290,16 +295,10 @@ async fn set_billing(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(serde::Deserialize)]
-struct AccountQuery {
-    #[serde(default)]
-    mobile: String,
-}
-
 async fn find_accounts(
     State(state): State<AppState>,
     _: Allowed<ManageCatalogue>,
-    Query(q): Query<AccountQuery>,
+    AppQuery(q): AppQuery<AccountQuery>,
 ) -> Result<Json<Vec<AccountBilling>>, AppError> {
     Ok(Json(apply::find_account_billing(&state.db, &q.mobile).await?))
 }
@@ -308,7 +307,7 @@ async fn find_accounts(
 async fn awaiting_shipment(
     State(state): State<AppState>,
     _: Allowed<Ship>,
-    Query(q): Query<ShipmentQuery>,
+    AppQuery(q): AppQuery<ShipmentQuery>,
 ) -> Result<Json<Page<RequestView>>, AppError> {
     let page = shipping::awaiting_shipment(&state.db, &q).await?;
     let mut out = Vec::new();
@@ -409,7 +408,7 @@ async fn staff_invoice_pdf(
 async fn invoice_queue(
     State(state): State<AppState>,
     _: Allowed<Finance>,
-    Query(q): Query<InvoiceQuery>,
+    AppQuery(q): AppQuery<InvoiceQuery>,
 ) -> Result<Json<Page<InvoiceView>>, AppError> {
     let page = invoice::queue(&state.db, &q).await?;
     let views = invoice_views(&state, page.items.clone()).await?;
@@ -420,7 +419,7 @@ async fn invoice_queue(
 async fn invoice_csv(
     State(state): State<AppState>,
     who: Allowed<Finance>,
-    Query(q): Query<InvoiceQuery>,
+    AppQuery(q): AppQuery<InvoiceQuery>,
 ) -> Result<Response, AppError> {
     let first = InvoiceQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
     invoice::queue(&state.db, &first).await?;

@@ -2,12 +2,14 @@
 //! issuing CA's CRL shards (`/ca/issuing/<shard>.crl`) and their list
 //! (`/ca/issuing-crls.json`), and issued certificates as PEM, DER or a PKCS#7 chain.
 
+use super::routes::RouteEndpoint;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use certdesk_shared::ErrorCode;
+use certdesk_shared::endpoint;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::ca::Authority;
@@ -22,7 +24,7 @@ pub fn router() -> Router<AppState> {
 
 /// Under `/api`.
 pub fn api_router() -> Router<AppState> {
-    Router::new().route("/certificates/{file}", get(certificate_file))
+    Router::new().endpoint(endpoint::CertificateFile, certificate_file)
 }
 
 fn authority<'a>(state: &'a AppState, name: &str) -> Option<&'a Authority> {

@@ -2,12 +2,13 @@
 //! catalogue with its projects, types, validity periods and prices. Thin handlers over
 //! `domain::catalogue`.
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{
     Catalogue, CertificateType, NewProject, NewType, NewValidity, Project, SetPrice, TypeSettings, ValidityOption,
 };
+use certdesk_shared::endpoint;
 
 use super::AppJson;
 use super::auth::{Allowed, CurrentUser, ManageCatalogue};
@@ -16,19 +17,19 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/catalogue", get(customer_catalogue))
+    Router::new().endpoint(endpoint::CustomerCatalogue, customer_catalogue)
 }
 
-/// Staff routes, nested under `/api/admin` behind its staff check.
+/// Staff routes (under `/api/admin`), merged behind the staff check in `admin::router`.
 pub fn admin_router() -> Router<AppState> {
     Router::new()
-        .route("/catalogue", get(full_catalogue))
-        .route("/catalogue/projects", post(add_project))
-        .route("/catalogue/projects/{id}/types", post(add_type))
-        .route("/catalogue/types/{id}", put(change_type))
-        .route("/catalogue/types/{id}/validity", post(add_validity))
-        .route("/catalogue/validity/{id}", put(set_price))
-        .route("/catalogue/types/{id}/reissue-price", put(set_reissue_price))
+        .endpoint(endpoint::FullCatalogue, full_catalogue)
+        .endpoint(endpoint::AddProject, add_project)
+        .endpoint(endpoint::AddType, add_type)
+        .endpoint(endpoint::ChangeType, change_type)
+        .endpoint(endpoint::AddValidity, add_validity)
+        .endpoint(endpoint::SetPrice, set_price)
+        .endpoint(endpoint::SetReissuePrice, set_reissue_price)
 }
 
 async fn customer_catalogue(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Catalogue>, AppError> {

@@ -1,11 +1,12 @@
 //! 证书变更 and 经办人变更: thin handlers over `domain::change`, for the signed-in holder.
 //! Documents go through the wizard's upload (`/api/applications/{id}/documents/{kind}`).
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{Holder, Issued, OperatorInfo};
 use certdesk_shared::change::{ChangeOffer, StartChange};
+use certdesk_shared::endpoint;
 use certdesk_shared::renew::RenewalCsr;
 use certdesk_shared::request::RequestView;
 use chrono::Utc;
@@ -18,13 +19,14 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/change/{uid}", get(offer).post(start))
-        .route("/change/requests/{id}/holder", put(holder))
-        .route("/change/requests/{id}/operator", put(operator))
-        .route("/change/requests/{id}/submit", post(submit))
-        .route("/change/requests/{id}/withdraw", post(withdraw))
-        .route("/change/requests/{id}/issue", post(issue))
-        .route("/change/requests/{id}/finish", post(finish))
+        .endpoint(endpoint::OfferChange, offer)
+        .endpoint(endpoint::StartChange, start)
+        .endpoint(endpoint::SaveChangeHolder, holder)
+        .endpoint(endpoint::SaveChangeOperator, operator)
+        .endpoint(endpoint::SubmitChange, submit)
+        .endpoint(endpoint::WithdrawChange, withdraw)
+        .endpoint(endpoint::IssueChange, issue)
+        .endpoint(endpoint::FinishChange, finish)
 }
 
 async fn offer(

@@ -1,12 +1,14 @@
 //! 客服 over HTTP (`/api/admin/customers…`, `/api/admin/requests/{id}/…`): thin handlers over
 //! `domain::customer_service`, each behind [`ServeCustomers`].
 
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
+use super::errors::AppQuery;
+use super::routes::RouteEndpoint;
+use axum::extract::{Path, State};
 use axum::{Json, Router};
 use certdesk_shared::admin::{
     CustomerFile, CustomerQuery, CustomerSummary, DownloadCodeSent, NewRequestNote, Page, RequestNote,
 };
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -15,19 +17,19 @@ use crate::domain::customer_service;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Staff routes, nested under `/api/admin` behind its staff check.
+/// Staff routes (under `/api/admin`), merged behind the staff check in `admin::router`.
 pub fn admin_router() -> Router<AppState> {
     Router::new()
-        .route("/customers", get(search))
-        .route("/customers/{id}", get(file))
-        .route("/requests/{id}/notes", post(add_note))
-        .route("/requests/{id}/download-code", post(resend_download_code))
+        .endpoint(endpoint::SearchCustomers, search)
+        .endpoint(endpoint::GetCustomerFile, file)
+        .endpoint(endpoint::AddRequestNote, add_note)
+        .endpoint(endpoint::ResendDownloadCode, resend_download_code)
 }
 
 async fn search(
     State(state): State<AppState>,
     who: Allowed<ServeCustomers>,
-    Query(q): Query<CustomerQuery>,
+    AppQuery(q): AppQuery<CustomerQuery>,
 ) -> Result<Json<Page<CustomerSummary>>, AppError> {
     let u = &who.user;
     Ok(Json(customer_service::search(&state.db, &state.audit_key, &u.staff, &q, &u.meta).await?))

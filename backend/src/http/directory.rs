@@ -2,13 +2,16 @@
 //! detail and self-revocation, the revocation bulletin, the progress lookup. No session;
 //! thin handlers over `domain::directory`.
 
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
+use super::errors::AppQuery;
+use super::routes::RouteEndpoint;
+use axum::extract::{Path, State};
 use axum::{Json, Router};
 use certdesk_shared::FieldError;
 use certdesk_shared::directory::{
     BulletinPage, CaInfo, CertificateDetail, Progress, ProgressQuery, SearchKey, SearchResults, StatusFilter,
 };
+use certdesk_shared::directory::{BulletinQuery, SearchQuery};
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -20,21 +23,11 @@ use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/public/certificates", get(search))
-        .route("/public/certificates/{uid}", get(detail))
-        .route("/public/bulletin", get(bulletin))
-        .route("/public/progress", post(progress))
-        .route("/public/ca", get(ca_files))
-}
-
-#[derive(serde::Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    status: Option<String>,
+        .endpoint(endpoint::SearchCertificates, search)
+        .endpoint(endpoint::CertificateDetail, detail)
+        .endpoint(endpoint::Bulletin, bulletin)
+        .endpoint(endpoint::LookUpProgress, progress)
+        .endpoint(endpoint::ListCaFiles, ca_files)
 }
 
 fn invalid(field: &str, error: certdesk_shared::ValidationError) -> AppError {
@@ -53,7 +46,7 @@ fn search_key(q: &SearchQuery) -> Result<SearchKey, AppError> {
 async fn search(
     State(state): State<AppState>,
     Client(meta): Client,
-    Query(q): Query<SearchQuery>,
+    AppQuery(q): AppQuery<SearchQuery>,
 ) -> Result<Json<SearchResults>, AppError> {
     let key = search_key(&q)?;
     let filter = match q.status.as_deref() {
@@ -77,18 +70,10 @@ async fn detail(
     Ok(Json(directory::detail(&state.db, &uid, now).await?))
 }
 
-#[derive(serde::Deserialize)]
-struct BulletinQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: Option<u32>,
-}
-
 async fn bulletin(
     State(state): State<AppState>,
     Client(meta): Client,
-    Query(q): Query<BulletinQuery>,
+    AppQuery(q): AppQuery<BulletinQuery>,
 ) -> Result<Json<BulletinPage>, AppError> {
     directory::count_lookup(&state.counters, &meta.ip, Utc::now()).await?;
     Ok(Json(directory::bulletin(&state.db, &q.q, q.page.unwrap_or(1)).await?))

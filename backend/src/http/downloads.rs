@@ -2,13 +2,14 @@
 //! `<static dir>/downloads/` (the token agent for Windows and Linux), each with its size and
 //! SHA-256; the files themselves are served as static files at `/downloads/{file}`.
 
+use super::routes::RouteEndpoint;
+use certdesk_shared::endpoint;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 use certdesk_shared::downloads::{Download, Platform};
 use sha2::{Digest, Sha256};
@@ -17,7 +18,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/downloads", get(list))
+    Router::new().endpoint(endpoint::ListDownloads, list)
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<Download>>, AppError> {

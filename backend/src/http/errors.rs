@@ -2,7 +2,8 @@
 //! request's language. Server-side failures are logged with their cause and answered with
 //! the code only.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use certdesk_shared::{ApiError, ErrorCode, FieldError, Lang, ValidationError};
@@ -146,6 +147,41 @@ where
         };
         decode_json(&bytes).map(AppJson)
     }
+}
+
+/// `axum::extract::Query`, but with our error body: a query string that does not fit its
+/// type answers 422 naming the parameter (`page=AAA`: `page` is out of range), in the user's
+/// language, instead of axum's plain-text 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        decode_query(parts.uri.query().unwrap_or_default()).map(AppQuery)
+    }
+}
+
+/// Decodes a query string, naming the parameter that does not fit.
+pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let field = err.path().to_string();
+        let msg = err.into_inner().to_string();
+        let error = match msg.split(' ').next().unwrap_or("").parse::<ValidationError>() {
+            Ok(error) => error,
+            Err(_) if msg.starts_with("missing field") => ValidationError::Required,
+            Err(_) => ValidationError::OutOfRange,
+        };
+        let field =
+            if field == "." || field.is_empty() { msg.split('`').nth(1).unwrap_or("").to_owned() } else { field };
+        AppError::Validation(vec![FieldError { field, error }])
+    })
 }
 
 /// Decodes a JSON body, naming the field whose validation failed.

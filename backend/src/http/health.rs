@@ -1,16 +1,17 @@
 //! `GET /api/health`.
 
+use super::routes::RouteEndpoint;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
+use certdesk_shared::endpoint;
 use certdesk_shared::health::{Health, HealthStatus};
 
 use crate::domain;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+    Router::new().endpoint(endpoint::Health, health)
 }
 
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {

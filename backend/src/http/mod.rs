@@ -19,11 +19,13 @@ mod mobile_app;
 mod my_certificates;
 mod notice;
 mod ocsp;
+mod openapi;
 mod payment;
 mod qr_login;
 mod reissue;
 mod renew;
 mod revoke;
+mod routes;
 mod sandbox_wechatpay;
 mod security;
 mod shield;
@@ -39,6 +41,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use certdesk_shared::ErrorCode;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -59,8 +62,11 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
     let spa = spa::Spa::load(&state.config.static_dir)?;
     let csp = security::content_security_policy(spa.inline_scripts(), certdesk_shared::AGENT_DEFAULT_PORT);
 
+    // The API's routes sit at their declared full paths (`certdesk_shared::endpoint`); an
+    // unknown path under /api answers the API's 404, never the app's page.
     let api = Router::new()
         .merge(health::router())
+        .merge(openapi::router())
         .merge(ca::api_router())
         .merge(account::router())
         .merge(apply::router())
@@ -79,13 +85,13 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(qr_login::router())
         .merge(verify::router())
         .merge(notice::router())
-        .nest("/admin", admin::router(state.clone()))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only))
-        .fallback(api_not_found)
-        .method_not_allowed_fallback(api_method_not_allowed);
+        .merge(admin::router(state.clone()))
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only));
 
     let mut router = Router::new()
-        .nest("/api", api)
+        .merge(api)
         .merge(ca::router())
         .merge(ocsp::router())
         .merge(mobile_app::router())
@@ -160,7 +166,10 @@ async fn api_method_not_allowed() -> AppError {
 struct RouteLabel(String);
 
 async fn remember_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    // The API's catch-all for unknown paths is no route: its requests count as unmatched.
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str()).filter(|p| !["/api", "/api/{*rest}"].contains(p));
+    let route = route.map(str::to_owned);
     let mut res = next.run(req).await;
     if let Some(route) = route {
         res.extensions_mut().insert(RouteLabel(route));

@@ -2,9 +2,10 @@
 //! Thin handlers over `domain::my_certificates`; the files themselves are the CA's public
 //! downloads (`/api/certificates/{uid}.pem`, `.der`, `.p7b` in `ca.rs`).
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::endpoint;
 use certdesk_shared::freeze::Unfreeze;
 use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent, MyCertificate};
 use chrono::Utc;
@@ -17,12 +18,12 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/my-certificates", get(list))
-        .route("/my-certificates/{uid}", get(one))
-        .route("/my-certificates/{uid}/code", post(send_code))
-        .route("/my-certificates/{uid}/freeze", post(freeze))
-        .route("/my-certificates/{uid}/unfreeze", post(unfreeze))
-        .route("/my-certificates/{uid}/shield/disable", post(disable_shield))
+        .endpoint(endpoint::ListMyCertificates, list)
+        .endpoint(endpoint::GetMyCertificate, one)
+        .endpoint(endpoint::SendCertificateCode, send_code)
+        .endpoint(endpoint::Freeze, freeze)
+        .endpoint(endpoint::Unfreeze, unfreeze)
+        .endpoint(endpoint::DisableShield, disable_shield)
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCertificate>>, AppError> {

@@ -1,10 +1,11 @@
 //! 通知消息 over HTTP: the signed-in customer's notices and marking one read. Thin handlers
 //! over `domain::expiry_notice`; every notice is looked up within the caller's account.
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::endpoint;
 use certdesk_shared::notice::NoticeList;
 
 use super::auth::CurrentUser;
@@ -13,7 +14,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/notices", get(list)).route("/notices/{id}/read", post(mark_read))
+    Router::new().endpoint(endpoint::ListNotices, list).endpoint(endpoint::MarkNoticeRead, mark_read)
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<NoticeList>, AppError> {

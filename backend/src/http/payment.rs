@@ -4,13 +4,17 @@
 //! `http/alipay.rs`; the sandboxes' routes are `http/sandbox_wechatpay.rs`,
 //! `payment/alipay_sandbox.rs` and `http/sms_sandbox.rs`.)
 
+use super::errors::AppQuery;
+use super::routes::{RouteEndpoint, routed};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
+use certdesk_shared::admin::MonthQuery;
 use certdesk_shared::admin::{MAX_PER_PAGE, Page, PendingTransfer, TransferQuery};
+use certdesk_shared::endpoint::{self, Endpoint as _};
 use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentWays, Statement};
 use certdesk_shared::{ErrorCode, ValidationError};
 use chrono::Utc;
@@ -28,26 +32,28 @@ use certdesk_shared::Named;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/applications/{id}/payment", get(status).post(order).delete(cancel))
-        .route("/payments/ways", get(ways))
-        .route("/payments/wechat/notify", post(wechat_notify))
-        .route("/applications/{id}/transfer", get(transfer))
+        .endpoint(endpoint::PaymentStatus, status)
+        .endpoint(endpoint::OrderPayment, order)
+        .endpoint(endpoint::CancelPayment, cancel)
+        .endpoint(endpoint::PaymentWays, ways)
+        .route("/api/payments/wechat/notify", post(wechat_notify))
+        .endpoint(endpoint::GetBankTransfer, transfer)
         .route(
-            "/applications/{id}/transfer-voucher",
-            axum::routing::put(transfer_voucher)
+            endpoint::UploadTransferVoucher::PATH,
+            routed(endpoint::UploadTransferVoucher, transfer_voucher)
                 .layer(axum::extract::DefaultBodyLimit::max(2 * certdesk_shared::apply::MAX_DOCUMENT_BYTES)),
         )
 }
 
-/// Finance, nested under `/api/admin`.
+/// Finance (under `/api/admin`), merged behind the staff check in `admin::router`.
 pub fn admin_router() -> Router<AppState> {
     Router::new()
-        .route("/transfers", get(pending_transfers))
-        .route("/transfers.csv", get(transfer_csv))
-        .route("/transfers/{no}/voucher", get(voucher))
-        .route("/transfers/{no}/confirm", post(confirm_transfer))
-        .route("/statements/{month}", get(statement))
-        .route("/statement.csv", get(statement_csv))
+        .endpoint(endpoint::PendingTransfers, pending_transfers)
+        .endpoint(endpoint::TransferCsv, transfer_csv)
+        .endpoint(endpoint::TransferVoucher, voucher)
+        .endpoint(endpoint::ConfirmTransfer, confirm_transfer)
+        .endpoint(endpoint::Statement, statement)
+        .endpoint(endpoint::StatementCsv, statement_csv)
 }
 
 /// Our account and the amount; the voucher's order once there is one.
@@ -131,7 +137,7 @@ async fn pending_view(
 async fn pending_transfers(
     State(state): State<AppState>,
     _: Allowed<Finance>,
-    Query(q): Query<TransferQuery>,
+    AppQuery(q): AppQuery<TransferQuery>,
 ) -> Result<Json<Page<PendingTransfer>>, AppError> {
     let page = payment::pending_transfers(&state.db, &q).await?;
     let mut out = Vec::new();
@@ -145,7 +151,7 @@ async fn pending_transfers(
 async fn transfer_csv(
     State(state): State<AppState>,
     who: Allowed<Finance>,
-    Query(q): Query<TransferQuery>,
+    AppQuery(q): AppQuery<TransferQuery>,
 ) -> Result<Response, AppError> {
     let first = TransferQuery { page: Some(1), per_page: Some(MAX_PER_PAGE), ..q.clone() };
     payment::pending_transfers(&state.db, &first).await?;
@@ -200,17 +206,11 @@ async fn statement(
     Ok(Json(payment::statement(&state.db, &month).await?))
 }
 
-#[derive(serde::Deserialize)]
-struct MonthQuery {
-    #[serde(default)]
-    month: String,
-}
-
 /// 导出 CSV of a month's 月结对账单: one line per approved settlement request, then the total.
 async fn statement_csv(
     State(state): State<AppState>,
     who: Allowed<Finance>,
-    Query(q): Query<MonthQuery>,
+    AppQuery(q): AppQuery<MonthQuery>,
 ) -> Result<Response, AppError> {
     // `yyyy-mm`, or a refusal of the field (the JSON statement's path answers 404 instead).
     if chrono::NaiveDate::parse_from_str(&format!("{}-01", q.month), "%Y-%m-%d").is_err() {

@@ -3,11 +3,12 @@
 //! `domain::qr_login`; the poll that collects an approval starts the session the way every
 //! sign-in does (`account::start_session`).
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{QrLoginApprove, QrLoginPoll, QrLoginScan, QrLoginScanned, QrLoginStatus};
 use chrono::Utc;
 
@@ -21,10 +22,10 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/qr-login", post(show))
-        .route("/qr-login/scan", post(scan))
-        .route("/qr-login/approve", post(approve))
-        .route("/qr-login/{id}", get(poll))
+        .endpoint(endpoint::ShowQrLogin, show)
+        .endpoint(endpoint::ScanQrLogin, scan)
+        .endpoint(endpoint::ApproveQrLogin, approve)
+        .endpoint(endpoint::PollQrLogin, poll)
 }
 
 /// The binding cookie's name. Outside dev mode the `__Host-` prefix makes the browser insist

@@ -2,10 +2,11 @@
 //! documents and the payment use the routes every request uses
 //! (`/api/applications/{id}/documents/{kind}`, `/api/applications/{id}/payment`).
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use certdesk_shared::apply::{DeliveryInfo, Issued};
+use certdesk_shared::endpoint;
 use certdesk_shared::reissue::{ReissueCsr, ReissueOffer, StartReissue, VerifyReissue};
 use certdesk_shared::request::RequestView;
 use chrono::Utc;
@@ -18,12 +19,13 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/reissue/{uid}", get(offer).post(start))
-        .route("/reissue/requests/{id}/verify", post(verify))
-        .route("/reissue/requests/{id}/delivery", put(delivery))
-        .route("/reissue/requests/{id}/submit", post(submit))
-        .route("/reissue/requests/{id}/issue", post(issue))
-        .route("/reissue/requests/{id}/finish", post(finish))
+        .endpoint(endpoint::OfferReissue, offer)
+        .endpoint(endpoint::StartReissue, start)
+        .endpoint(endpoint::VerifyReissue, verify)
+        .endpoint(endpoint::SaveReissueDelivery, delivery)
+        .endpoint(endpoint::SubmitReissue, submit)
+        .endpoint(endpoint::IssueReissue, issue)
+        .endpoint(endpoint::FinishReissue, finish)
 }
 
 async fn offer(

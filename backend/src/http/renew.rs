@@ -1,9 +1,10 @@
 //! 证书延期: thin handlers over `domain::renew`, for the signed-in holder.
 
+use super::routes::RouteEndpoint;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::apply::Issued;
+use certdesk_shared::endpoint;
 use certdesk_shared::renew::{RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::RequestView;
 use chrono::Utc;
@@ -16,10 +17,11 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/renew/{uid}", get(offer).post(start))
-        .route("/renew/requests/{id}/submit", post(submit))
-        .route("/renew/requests/{id}/issue", post(issue))
-        .route("/renew/requests/{id}/finish", post(finish))
+        .endpoint(endpoint::OfferRenewal, offer)
+        .endpoint(endpoint::StartRenewal, start)
+        .endpoint(endpoint::SubmitRenewal, submit)
+        .endpoint(endpoint::IssueRenewal, issue)
+        .endpoint(endpoint::FinishRenewal, finish)
 }
 
 async fn offer(

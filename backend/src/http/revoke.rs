@@ -2,11 +2,14 @@
 //! session; by request of the signed-in holder) and `domain::staff_revocation` and
 //! `domain::freeze` for staff (under `/api/admin`).
 
-use axum::extract::{Path, Query, State};
+use super::errors::AppQuery;
+use super::routes::RouteEndpoint;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use certdesk_shared::admin::SerialQuery;
 use certdesk_shared::directory::{CertificateDetail, SelfRevocation};
+use certdesk_shared::endpoint;
 use certdesk_shared::freeze::StaffFreeze;
 use certdesk_shared::request::RequestView;
 use certdesk_shared::revoke::{
@@ -14,7 +17,6 @@ use certdesk_shared::revoke::{
     StartRevocation, SubmitRevocation,
 };
 use chrono::Utc;
-use serde::Deserialize;
 
 use super::AppJson;
 use super::auth::{Allowed, Client, CurrentUser, Revoke};
@@ -24,20 +26,21 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/public/certificates/{uid}/revoke", post(by_challenge_phrase))
-        .route("/revoke/{uid}", get(offer).post(start))
-        .route("/revoke/requests/{id}/submit", post(submit))
+        .endpoint(endpoint::RevokeByChallengePhrase, by_challenge_phrase)
+        .endpoint(endpoint::OfferRevocation, offer)
+        .endpoint(endpoint::StartRevocation, start)
+        .endpoint(endpoint::SubmitRevocation, submit)
 }
 
 /// Staff: find a certificate, freeze and unfreeze it, ask for and decide revocations.
 pub fn admin_router() -> Router<AppState> {
     Router::new()
-        .route("/certificates", get(find_certificates))
-        .route("/certificates/{uid}/freeze", post(staff_freeze))
-        .route("/certificates/{uid}/unfreeze", post(staff_unfreeze))
-        .route("/certificates/{uid}/revocations", post(ask))
-        .route("/revocations", get(revocations))
-        .route("/revocations/{id}/decision", post(decide))
+        .endpoint(endpoint::FindCertificates, find_certificates)
+        .endpoint(endpoint::StaffFreeze, staff_freeze)
+        .endpoint(endpoint::StaffUnfreeze, staff_unfreeze)
+        .endpoint(endpoint::AskRevocation, ask)
+        .endpoint(endpoint::ListRevocations, revocations)
+        .endpoint(endpoint::DecideRevocation, decide)
 }
 
 async fn by_challenge_phrase(
@@ -81,16 +84,10 @@ async fn submit(
     Ok(Json(request::view(&state.db, &r).await?))
 }
 
-#[derive(Deserialize)]
-struct SerialQuery {
-    #[serde(default)]
-    serial: String,
-}
-
 async fn find_certificates(
     State(state): State<AppState>,
     who: Allowed<Revoke>,
-    Query(q): Query<SerialQuery>,
+    AppQuery(q): AppQuery<SerialQuery>,
 ) -> Result<Json<Vec<StaffCertificateView>>, AppError> {
     Ok(Json(staff_revocation::find_by_serial(&state.db, &who.user.staff, &q.serial, Utc::now()).await?))
 }

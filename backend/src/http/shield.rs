@@ -4,10 +4,11 @@
 //! itself with its device key, the PIN and the SMS code). Disabling from 我的证书 is in
 //! `my_certificates.rs`.
 
+use super::routes::RouteEndpoint;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use axum::{Json, Router};
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{
     PinOutcome, ShieldChallenge, ShieldChangePin, ShieldCodeSent, ShieldDevice, ShieldDisableByCode, ShieldEnrol,
     ShieldEnrolled, ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldStatus, ShieldUnlock, ShieldUnseal,
@@ -22,17 +23,17 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/shield/enrol", post(enrol))
-        .route("/shield/challenge", post(challenge))
-        .route("/shield/unseal", post(unseal))
-        .route("/shield/pin", post(change_pin))
-        .route("/shield/unlock/code", post(unlock_code))
-        .route("/shield/unlock", post(unlock))
-        .route("/shield/status", post(status))
-        .route("/shield/disable/code", post(disable_code))
-        .route("/shield/disable", post(disable_by_code))
-        .route("/shield/renew", post(renew))
-        .route("/shield/renew/finish", post(finish_renewal))
+        .endpoint(endpoint::EnrolShield, enrol)
+        .endpoint(endpoint::ShieldChallenge, challenge)
+        .endpoint(endpoint::UnsealShield, unseal)
+        .endpoint(endpoint::ChangeShieldPin, change_pin)
+        .endpoint(endpoint::SendShieldUnlockCode, unlock_code)
+        .endpoint(endpoint::UnlockShield, unlock)
+        .endpoint(endpoint::ShieldStatus, status)
+        .endpoint(endpoint::SendShieldDisableCode, disable_code)
+        .endpoint(endpoint::DisableShieldByCode, disable_by_code)
+        .endpoint(endpoint::RenewShield, renew)
+        .endpoint(endpoint::FinishShieldRenewal, finish_renewal)
 }
 
 async fn renew(

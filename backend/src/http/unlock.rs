@@ -1,10 +1,11 @@
 //! 证书解锁 over HTTP: the portal's unlock key (public), the one-time challenge and the
 //! grant. Thin handlers over `domain::unlock`; no session.
 
+use super::routes::RouteEndpoint;
 use axum::extract::State;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use certdesk_shared::agent::{UnlockChallenge, UnlockGrant, UnlockKey, UnlockToken};
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -15,9 +16,9 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/tokens/unlock-key", get(unlock_key))
-        .route("/tokens/unlock/start", post(start))
-        .route("/tokens/unlock", post(grant))
+        .endpoint(endpoint::GetUnlockKey, unlock_key)
+        .endpoint(endpoint::StartTokenUnlock, start)
+        .endpoint(endpoint::GrantTokenUnlock, grant)
 }
 
 async fn unlock_key(State(state): State<AppState>) -> Result<Json<UnlockKey>, AppError> {

@@ -1,11 +1,12 @@
 //! 证书校验 over HTTP: the challenge the token signs, and the report. Thin handlers over
 //! `domain::verify`; no session.
 
+use super::routes::RouteEndpoint;
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
 use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::directory::{VerificationReport, VerifyCertificate};
+use certdesk_shared::endpoint;
 use chrono::Utc;
 
 use super::AppJson;
@@ -15,7 +16,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/verification/start", post(start)).route("/verification", post(report))
+    Router::new().endpoint(endpoint::StartVerification, start).endpoint(endpoint::VerifyCertificate, report)
 }
 
 async fn start(State(state): State<AppState>, Client(meta): Client) -> Result<Json<CertificateChallenge>, AppError> {

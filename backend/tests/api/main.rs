@@ -22,6 +22,7 @@ mod dashboard;
 mod database_outage;
 mod directory;
 mod downloads;
+mod endpoints;
 mod errors;
 mod expiry_notice;
 mod faults;
