@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use certdesk_shared::endpoint::{Answers, Carries, Endpoint, Method as EndpointMethod};
 use certdesk_shared::{ApiError, ErrorCode, Lang};
 use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
@@ -46,10 +47,6 @@ pub fn forget_csrf(path: &str) {
 struct CsrfCarrier {
     csrf_token: String,
 }
-
-/// A JSON body with no fields (`{}`), for requests that carry nothing.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Empty {}
 
 /// Detaches an upload's progress handler when the upload ends or is abandoned, aborting a
 /// request still under way.
@@ -107,7 +104,7 @@ fn answer(path: &str, ok: bool, text: String, l: Lang) -> Result<String, ApiErro
 /// `PUT` a file's bytes (`X-File-Name` percent-encoded), decode the JSON answer. Sent
 /// through XMLHttpRequest so that `progress` hears the share sent so far (0.0 to 1.0): fetch
 /// cannot report an upload's progress.
-pub async fn put_file<T: DeserializeOwned>(
+async fn put_file<T: DeserializeOwned>(
     path: &str,
     name: String,
     bytes: js_sys::Uint8Array,
@@ -163,51 +160,86 @@ fn encode(body: &impl Serialize, locale: Locale) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
 }
 
-/// `GET /api/...`: the decoded body, or the server's error (or `unavailable` when the
-/// server cannot be reached or answers something that is not ours).
-pub async fn get<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::GET, path, None, locale).await?, locale)
+/// Calls a declared endpoint (`certdesk_shared::endpoint`): its path filled with `args` in
+/// order, its request sent as the JSON body or the query string its declaration names, and
+/// its answer decoded (`()` for one that answers 204). A state-changing request that carries
+/// nothing sends `{}`.
+pub async fn call<E: Endpoint>(args: &[&str], request: &E::Request, locale: Locale) -> Result<E::Response, ApiError>
+where
+    E::Request: Serialize,
+    E::Response: DeserializeOwned,
+{
+    let mut path = E::path(args);
+    let body = match E::CARRIES {
+        Carries::Json => Some(Body::Json(encode(request, locale)?)),
+        Carries::Query => {
+            let query = certdesk_shared::endpoint::query_string(request)
+                .map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))?;
+            if !query.is_empty() {
+                path.push('?');
+                path.push_str(&query);
+            }
+            None
+        }
+        Carries::Nothing | Carries::File => {
+            (!matches!(E::METHOD, EndpointMethod::Get | EndpointMethod::Delete)).then(|| Body::Json("{}".to_owned()))
+        }
+    };
+    let text = send(method_of(E::METHOD), &path, body, locale).await?;
+    decode_answer::<E::Response>(&text, E::ANSWERS, locale)
 }
 
-/// `POST` a JSON body, decode the JSON answer.
-pub async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::POST, path, Some(Body::Json(encode(body, locale)?)), locale).await?, locale)
+/// Calls a declared endpoint with its JSON body already encoded (a form's saved state).
+pub async fn call_json<E: Endpoint>(args: &[&str], json: String, locale: Locale) -> Result<E::Response, ApiError>
+where
+    E::Response: DeserializeOwned,
+{
+    let text = send(method_of(E::METHOD), &E::path(args), Some(Body::Json(json)), locale).await?;
+    decode_answer::<E::Response>(&text, E::ANSWERS, locale)
 }
 
-/// `POST` a JSON body to an endpoint that answers 204 No Content.
-pub async fn post_no_content(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
-    send(Method::POST, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
+/// Uploads a file to a declared endpoint that carries one ([`put_file`]).
+pub async fn upload<E: Endpoint>(
+    args: &[&str],
+    name: String,
+    bytes: js_sys::Uint8Array,
+    locale: Locale,
+    progress: impl Fn(f64) + 'static,
+) -> Result<E::Response, ApiError>
+where
+    E::Response: DeserializeOwned,
+{
+    put_file(&E::path(args), name, bytes, locale, progress).await
 }
 
-/// `PUT` a JSON body, decode the JSON answer.
-pub async fn put<T: DeserializeOwned>(path: &str, body: &impl Serialize, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await?, locale)
+/// The address of a declared endpoint's file (a link's `href`): its path filled with `args`
+/// and its query string, if the query asks anything.
+pub fn file_link<E: Endpoint>(args: &[&str], query: &E::Request) -> String
+where
+    E::Request: Serialize,
+{
+    let path = E::path(args);
+    match certdesk_shared::endpoint::query_string(query) {
+        Ok(q) if !q.is_empty() => format!("{path}?{q}"),
+        _ => path,
+    }
 }
 
-/// `PUT` a JSON body when only success matters (the answer, 200 or 204, is not read).
-pub async fn put_discard(path: &str, body: &impl Serialize, locale: Locale) -> Result<(), ApiError> {
-    send(Method::PUT, path, Some(Body::Json(encode(body, locale)?)), locale).await.map(drop)
+fn method_of(m: EndpointMethod) -> Method {
+    match m {
+        EndpointMethod::Get => Method::GET,
+        EndpointMethod::Post => Method::POST,
+        EndpointMethod::Put => Method::PUT,
+        EndpointMethod::Delete => Method::DELETE,
+    }
 }
 
-/// `POST` (or `PUT`) JSON already encoded when only success matters (the answer is not read).
-pub async fn write_json(put: bool, path: &str, json: String, locale: Locale) -> Result<(), ApiError> {
-    let method = if put { Method::PUT } else { Method::POST };
-    send(method, path, Some(Body::Json(json)), locale).await.map(drop)
-}
-
-/// `PUT` JSON already encoded, decode the JSON answer.
-pub async fn put_json<T: DeserializeOwned>(path: &str, json: String, locale: Locale) -> Result<T, ApiError> {
-    decode(&send(Method::PUT, path, Some(Body::Json(json)), locale).await?, locale)
-}
-
-/// `POST` with no body, decode the JSON answer.
-pub async fn post_empty<T: DeserializeOwned>(path: &str, locale: Locale) -> Result<T, ApiError> {
-    post(path, &Empty {}, locale).await
-}
-
-/// `DELETE`; the server answers 204 No Content.
-pub async fn delete(path: &str, locale: Locale) -> Result<(), ApiError> {
-    send(Method::DELETE, path, None, locale).await.map(drop)
+/// A success's body as the endpoint's answer: JSON, or nothing (`null` decodes as `()`).
+fn decode_answer<T: DeserializeOwned>(text: &str, answers: Answers, locale: Locale) -> Result<T, ApiError> {
+    match answers {
+        Answers::Json => decode(text, locale),
+        Answers::NoContent | Answers::File(_) => decode("null", locale),
+    }
 }
 
 /// The text of an error code in the app's language, from the one catalogue in `shared`
@@ -218,6 +250,8 @@ pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use certdesk_shared::endpoint;
+
     use super::*;
 
     const LOCALES: [(Locale, &str); 3] = [
@@ -241,20 +275,25 @@ mod tests {
 
     #[test]
     fn staff_paths_are_the_admin_api() {
-        assert!(is_staff("/api/admin/staff"));
-        assert!(is_staff("/api/admin/sign-in/start"));
+        assert!(is_staff(endpoint::ListStaff::PATH));
+        assert!(is_staff(endpoint::StartStaffSignIn::PATH));
+        assert!(is_staff(&endpoint::ChangeRole::path(&["s-1"])));
         assert!(!is_staff("/api/administrator"));
-        assert!(!is_staff("/api/account"));
+        assert!(!is_staff(endpoint::GetProfile::PATH));
         assert!(!is_staff("/admin"));
+        // The declarations agree on which endpoints are the staff's.
+        for op in endpoint::ALL {
+            assert_eq!(is_staff(op.path), op.is_staff(), "{}", op.name);
+        }
     }
 
     #[test]
     fn tokens_are_kept_apart_and_forgotten() {
         CUSTOMER_CSRF.with(|t| *t.borrow_mut() = Some("c".into()));
         STAFF_CSRF.with(|t| *t.borrow_mut() = Some("s".into()));
-        assert_eq!(csrf_slot("/api/account").with(|t| t.borrow().clone()).as_deref(), Some("c"));
-        assert_eq!(csrf_slot("/api/admin/staff").with(|t| t.borrow().clone()).as_deref(), Some("s"));
-        forget_csrf("/api/sign-out");
+        assert_eq!(csrf_slot(endpoint::GetProfile::PATH).with(|t| t.borrow().clone()).as_deref(), Some("c"));
+        assert_eq!(csrf_slot(endpoint::ListStaff::PATH).with(|t| t.borrow().clone()).as_deref(), Some("s"));
+        forget_csrf(endpoint::SignOut::PATH);
         assert_eq!(CUSTOMER_CSRF.with(|t| t.borrow().clone()), None);
         assert_eq!(STAFF_CSRF.with(|t| t.borrow().clone()).as_deref(), Some("s"));
     }

@@ -2,6 +2,7 @@
 //! a sign-in, registration or sign-out answers. Pages and the header read it from context.
 
 use certdesk_shared::account::SessionInfo;
+use certdesk_shared::endpoint::{self, Endpoint};
 use leptos::prelude::*;
 
 use crate::i18n::{Locale, use_i18n};
@@ -21,7 +22,7 @@ impl Session {
     }
 
     pub fn signed_out(&self) {
-        crate::api::forget_csrf("/api/sign-out");
+        crate::api::forget_csrf(endpoint::SignOut::PATH);
         self.info.set(None);
     }
 }
@@ -32,7 +33,7 @@ pub fn provide_session() {
     let session = Session { info: RwSignal::new(None), loaded: RwSignal::new(false) };
     provide_context(session);
     leptos::task::spawn_local(async move {
-        let answer = crate::api::get::<SessionInfo>("/api/session", i18n.get_locale_untracked()).await;
+        let answer = crate::api::call::<endpoint::CurrentSession>(&[], &(), i18n.get_locale_untracked()).await;
         // 401 is "signed out"; any other failure also leaves the visitor signed out here,
         // and the page they open says what the server answers.
         session.info.set(answer.ok());
@@ -47,7 +48,7 @@ pub fn use_session() -> Session {
 /// `POST /api/sign-out`, then home.
 pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
     leptos::task::spawn_local(async move {
-        let _ = crate::api::post_no_content("/api/sign-out", &crate::api::Empty {}, locale).await;
+        let _ = crate::api::call::<endpoint::SignOut>(&[], &(), locale).await;
         // Leave first: a page that needs a session (the user centre) would otherwise see the
         // session go and send the visitor to sign in again.
         navigate("/", Default::default());

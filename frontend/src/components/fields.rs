@@ -2,7 +2,8 @@
 //! the agreement checkbox, a radio group shown as tabs, the alert of a form, the image
 //! captcha, and the 获取验证码 button with its countdown.
 
-use certdesk_shared::account::{Captcha, CodePurpose, CodeSent, SendCodeRequest};
+use certdesk_shared::account::{Captcha, CodePurpose, SendCodeRequest};
+use certdesk_shared::endpoint;
 use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent};
 use certdesk_shared::{FieldError, Mobile, ValidationError};
 use leptos::prelude::*;
@@ -240,7 +241,7 @@ impl CaptchaState {
     pub fn reload(self) {
         self.answer.set(String::new());
         leptos::task::spawn_local(async move {
-            match crate::api::get::<Captcha>("/api/captcha", self.i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::NewCaptcha>(&[], &(), self.i18n.get_locale_untracked()).await {
                 Ok(c) => self.captcha.set(Some(c)),
                 Err(e) => {
                     self.captcha.set(None);
@@ -340,14 +341,15 @@ pub fn SendCertificateCode(uid: String, purpose: CodePurpose, failure: RwSignal<
     let busy = RwSignal::new(false);
     let sent = RwSignal::new(None::<CertificateCodeSent>);
     let start = countdown(left);
-    let path = StoredValue::new(format!("/api/my-certificates/{uid}/code"));
+    let uid = StoredValue::new(uid);
     let send = move |_| {
         busy.set(true);
         failure.set(None);
         leptos::task::spawn_local(async move {
             let req = CertificateCodeRequest { purpose };
+            let uid = uid.get_value();
             let res =
-                crate::api::post::<CertificateCodeSent>(&path.get_value(), &req, i18n.get_locale_untracked()).await;
+                crate::api::call::<endpoint::SendCertificateCode>(&[&uid], &req, i18n.get_locale_untracked()).await;
             busy.set(false);
             match res {
                 Ok(s) => {
@@ -399,7 +401,7 @@ pub fn SendCode(
         failure.set(None);
         leptos::task::spawn_local(async move {
             let req = SendCodeRequest { mobile, purpose, captcha_id: captcha.id(), captcha_answer };
-            let res = crate::api::post::<CodeSent>("/api/codes", &req, i18n.get_locale_untracked()).await;
+            let res = crate::api::call::<endpoint::SendCode>(&[], &req, i18n.get_locale_untracked()).await;
             busy.set(false);
             // Spent either way.
             captcha.reload();

@@ -1,7 +1,7 @@
 //! "测试环境" across the top of every page of a staging server (a public test deployment
 //! running the sandboxes); `GET /api/health` says whether this is one.
 
-use certdesk_shared::health::Health;
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -13,7 +13,7 @@ pub fn StagingBanner() -> impl IntoView {
     let i18n = use_i18n();
     let (staging, set_staging) = signal(false);
     leptos::task::spawn_local(async move {
-        if let Ok(h) = crate::api::get::<Health>("/api/health", i18n.get_locale_untracked()).await {
+        if let Ok(h) = crate::api::call::<endpoint::Health>(&[], &(), i18n.get_locale_untracked()).await {
             set_staging.set(h.staging);
         }
     });

@@ -2,6 +2,7 @@
 //! loading / refusal / table markup for every page and staff section.
 
 use certdesk_shared::admin::{Sort, SortColumn};
+use certdesk_shared::endpoint::Endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -67,14 +68,28 @@ where
     }
 }
 
-/// `GET path` into `target` (a 403 hides, other failures show).
-pub fn load_into<T>(target: RwSignal<Load<T>>, path: impl Into<String>, l: crate::i18n::Locale)
+/// `GET` a declared endpoint that carries nothing (its path filled with `args`) into `target`
+/// (a 403 hides, other failures show).
+pub fn load_into<E>(target: RwSignal<Load<E::Response>>, args: &[&str], l: crate::i18n::Locale)
 where
-    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    E: Endpoint<Request = ()> + 'static,
+    E::Response: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    let path = path.into();
+    load_query_into::<E>(target, args, (), l);
+}
+
+/// `GET` a declared endpoint with its query (its path filled with `args`) into `target` (a
+/// 403 hides, other failures show).
+pub fn load_query_into<E>(target: RwSignal<Load<E::Response>>, args: &[&str], query: E::Request, l: crate::i18n::Locale)
+where
+    E: Endpoint + 'static,
+    E::Request: serde::Serialize + 'static,
+    E::Response: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     leptos::task::spawn_local(async move {
-        target.set(Load::from_result(crate::api::get(&path, l).await));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        target.set(Load::from_result(crate::api::call::<E>(&args, &query, l).await));
     });
 }
 

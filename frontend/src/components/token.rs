@@ -5,6 +5,7 @@
 use certdesk_shared::FieldError;
 use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::agent::{Signed, TokenInfo, TokenKind};
+use certdesk_shared::endpoint::Endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -120,18 +121,18 @@ pub fn api_problem(e: certdesk_shared::ApiError, l: Locale) -> String {
     crate::api::error_message(e.code, l).to_owned()
 }
 
-/// A one-time challenge from the portal's `start` route, signed on the token after the PIN
+/// A one-time challenge from the portal's `Start` endpoint, signed on the token after the PIN
 /// with the key of the certificate `sha256` names: the challenge's id and the signature.
-pub async fn sign_challenge(
-    start: &str,
+pub async fn sign_challenge<Start>(
     medium_no: &str,
     pin: &str,
     sha256: &str,
     l: Locale,
-) -> Result<(String, Signed), String> {
-    let c = crate::api::post::<CertificateChallenge>(start, &crate::api::Empty {}, l)
-        .await
-        .map_err(|e| api_problem(e, l))?;
+) -> Result<(String, Signed), String>
+where
+    Start: Endpoint<Request = (), Response = CertificateChallenge>,
+{
+    let c = crate::api::call::<Start>(&[], &(), l).await.map_err(|e| api_problem(e, l))?;
     let signed = crate::agent::sign(medium_no, pin, sha256, &c.challenge).await.map_err(|e| pin_problem(&e, l))?;
     Ok((c.challenge_id, signed))
 }

@@ -5,6 +5,7 @@
 //! forgotten.
 
 use certdesk_shared::apply::{DownloadInfo, DownloadQuery, Medium};
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{ShieldEnrol, ShieldEnrolled};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, FieldError, ValidationError};
@@ -83,7 +84,7 @@ pub fn Download() -> impl IntoView {
         fs.submit(
             query(&acceptance_no.get_untracked(), &auth_code.get_untracked()),
             move |q: DownloadQuery| async move {
-                let found = crate::api::post::<DownloadInfo>("/api/applications/download-info", &q, l).await?;
+                let found = crate::api::call::<endpoint::GetDownloadInfo>(&[], &q, l).await?;
                 for_this_app(found, l).map(|i| (q, i))
             },
             move |found| info.set(Some(found)),
@@ -116,7 +117,7 @@ pub fn Download() -> impl IntoView {
                     device_key: shield_keys::b64(&device_key),
                     pin_key: shield_keys::b64(&pin_key),
                 };
-                let done: ShieldEnrolled = crate::api::post("/api/shield/enrol", &req, l).await?;
+                let done: ShieldEnrolled = crate::api::call::<endpoint::EnrolShield>(&[], &req, l).await?;
                 progress.set(Progress::Store);
                 let secret = shield_keys::unb64(&done.secret).ok_or(Problem::KeyBroken)?;
                 let file = ShieldFile {

@@ -13,6 +13,7 @@ mod renew;
 mod scan;
 pub mod store;
 
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{PinOutcome, ShieldChallenge, ShieldDevice, ShieldState, ShieldStatus, ShieldUnseal};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, Pin, ValidationError};
@@ -147,7 +148,7 @@ pub fn pin_key_of(f: &ShieldFile, pin: &str) -> Result<[u8; 32], Problem> {
 
 /// A fresh challenge and the proof of `pin` over it.
 pub async fn prove_pin(f: &ShieldFile, pin: &str, l: Locale) -> Result<(String, String), Problem> {
-    let c: ShieldChallenge = crate::api::post("/api/shield/challenge", &device(f), l).await?;
+    let c: ShieldChallenge = crate::api::call::<endpoint::ShieldChallenge>(&[], &device(f), l).await?;
     let challenge = shield_keys::unb64(&c.challenge)
         .ok_or(Problem::Api(ApiError::new(ErrorCode::Internal, crate::api::lang(l))))?;
     Ok((c.challenge_id, shield_keys::pin_proof(&pin_key_of(f, pin)?, &challenge)))
@@ -172,7 +173,7 @@ pub async fn open_key(f: &ShieldFile, pin: &str, l: Locale) -> Result<SigningKey
 pub async fn open(f: &ShieldFile, pin: &str, l: Locale) -> Result<(SigningKey, Vec<u8>), Problem> {
     let (challenge_id, proof) = prove_pin(f, pin, l).await?;
     let req = ShieldUnseal { shield_id: f.shield_id.clone(), device_key: f.device_key.clone(), challenge_id, proof };
-    let secret = opened(crate::api::post::<PinOutcome>("/api/shield/unseal", &req, l).await?)?;
+    let secret = opened(crate::api::call::<endpoint::UnsealShield>(&[], &req, l).await?)?;
     let secret = shield_keys::unb64(&secret).ok_or(Problem::KeyBroken)?;
     let key = shield_keys::unseal(&secret, &f.shield_id, &f.sealed_key).ok_or(Problem::KeyBroken)?;
     Ok((key, secret))
@@ -203,7 +204,7 @@ pub enum Asked {
 
 /// The server's word on a shield (正常 / 已锁定 / 已停用), `None` when it cannot be asked.
 pub async fn status(f: &ShieldFile, l: Locale) -> Option<ShieldStatus> {
-    crate::api::post::<ShieldStatus>("/api/shield/status", &device(f), l).await.ok()
+    crate::api::call::<endpoint::ShieldStatus>(&[], &device(f), l).await.ok()
 }
 
 /// A choice among the certificates on this phone (`?id=` picks one), or the way to

@@ -4,7 +4,8 @@
 
 use certdesk_shared::OtpCode;
 use certdesk_shared::Pin;
-use certdesk_shared::shield::{PinOutcome, ShieldChangePin, ShieldCodeSent, ShieldUnlock};
+use certdesk_shared::endpoint;
+use certdesk_shared::shield::{ShieldChangePin, ShieldUnlock};
 use certdesk_shared::shield_keys;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -48,7 +49,7 @@ pub fn ChangePin() -> impl IntoView {
                     proof,
                     new_pin_key,
                 };
-                opened(crate::api::post::<PinOutcome>("/api/shield/pin", &req, l).await?).map(drop)
+                opened(crate::api::call::<endpoint::ChangeShieldPin>(&[], &req, l).await?).map(drop)
             }
             .await;
             fs.busy.set(false);
@@ -95,7 +96,7 @@ pub fn Unlock() -> impl IntoView {
         sending.set(true);
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = crate::api::post::<ShieldCodeSent>("/api/shield/unlock/code", &device(&f), l).await;
+            let res = crate::api::call::<endpoint::SendShieldUnlockCode>(&[], &device(&f), l).await;
             sending.set(false);
             match res {
                 Ok(s) => sent.set(Some(s.masked_mobile)),
@@ -122,7 +123,7 @@ pub fn Unlock() -> impl IntoView {
                     code: otp,
                     new_pin_key,
                 };
-                crate::api::post_no_content("/api/shield/unlock", &req, l).await.map_err(Problem::Api)
+                crate::api::call::<endpoint::UnlockShield>(&[], &req, l).await.map(drop).map_err(Problem::Api)
             }
             .await;
             fs.busy.set(false);

@@ -8,6 +8,7 @@
 
 use certdesk_shared::FieldError;
 use certdesk_shared::Pin;
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldStatus, renewal_message};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use leptos::prelude::*;
@@ -87,7 +88,7 @@ pub fn Renew() -> impl IntoView {
                         signature: shield_keys::sign(&current, &message),
                         csr_pem,
                     };
-                    let renewed: ShieldRenewed = crate::api::post("/api/shield/renew", &req, l).await?;
+                    let renewed: ShieldRenewed = crate::api::call::<endpoint::RenewShield>(&[], &req, l).await?;
                     shields
                         .add(renewed_file(&f, &secret, &key, renewed))
                         .map_err(|()| Problem::Text(|l| td_string!(l, m_storage_failed)))?;
@@ -97,7 +98,7 @@ pub fn Renew() -> impl IntoView {
                     device_key: f.device_key.clone(),
                     request_id: r.request_id.clone(),
                 };
-                Ok::<_, Problem>(crate::api::post::<ShieldStatus>("/api/shield/renew/finish", &req, l).await?)
+                Ok::<_, Problem>(crate::api::call::<endpoint::FinishShieldRenewal>(&[], &req, l).await?)
             }
             .await;
             fs.busy.set(false);

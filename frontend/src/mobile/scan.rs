@@ -4,6 +4,7 @@
 //! shows and types the PIN; the opened key signs [`approval_message`] and the approval is
 //! sent. The camera stops after a read and when the page is left.
 
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{
     ACTION_SIGN_IN, QrLoginApprove, QrLoginScan, QrLoginScanned, approval_message, transaction_code,
 };
@@ -118,7 +119,7 @@ pub fn Scan() -> impl IntoView {
         fs.begin();
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = crate::api::post::<QrLoginScanned>("/api/qr-login/scan", &req, l).await;
+            let res = crate::api::call::<endpoint::ScanQrLogin>(&[], &req, l).await;
             fs.busy.set(false);
             match res {
                 Ok(s) => {
@@ -207,7 +208,7 @@ pub fn Scan() -> impl IntoView {
                     match_number,
                     signature: shield_keys::sign(&key, &message),
                 };
-                crate::api::post_no_content("/api/qr-login/approve", &req, l).await?;
+                crate::api::call::<endpoint::ApproveQrLogin>(&[], &req, l).await?;
                 Ok::<_, Problem>(())
             }
             .await;

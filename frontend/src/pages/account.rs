@@ -4,8 +4,9 @@
 
 use certdesk_shared::account::{
     AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, RemoveKeyRequest,
-    SecurityKey, SessionsEnded, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
+    SecurityKey, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
 };
+use certdesk_shared::endpoint;
 use certdesk_shared::notice::{Notice, NoticeList};
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
@@ -146,7 +147,7 @@ fn ProfileSection() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let profile = RwSignal::new(Load::<Profile>::Loading);
-    load_into(profile, "/api/account", i18n.get_locale_untracked());
+    load_into::<endpoint::GetProfile>(profile, &[], i18n.get_locale_untracked());
     let editing = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let [org_name, name, email] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -180,7 +181,7 @@ fn ProfileSection() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         fs.submit(
             form.request(),
-            move |req| async move { crate::api::put::<Profile>("/api/account", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::UpdateProfile>(&[], &req, l).await },
             move |p| {
                 session.info.update(|s| {
                     if let Some(s) = s {
@@ -324,7 +325,7 @@ fn PasswordSection() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         fs.submit(
             form.request(),
-            move |req| async move { crate::api::post_no_content("/api/account/password", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::ChangePassword>(&[], &req, l).await },
             move |()| {
                 for s in [current_password, new_password, confirm_password] {
                     s.set(String::new());
@@ -378,10 +379,10 @@ fn PasswordSection() -> impl IntoView {
 
 async fn add_key(name: String, password: String, l: Locale) -> Result<SecurityKey, Failure> {
     let challenge: KeyRegistrationChallenge =
-        crate::api::post("/api/account/keys/start", &StartKeyRegistration { name, password }, l).await?;
+        crate::api::call::<endpoint::StartKeyRegistration>(&[], &StartKeyRegistration { name, password }, l).await?;
     let credential = crate::webauthn::create(challenge.options).await?;
     let finish = FinishKeyRegistration { challenge_id: challenge.challenge_id, credential };
-    Ok(crate::api::post("/api/account/keys/finish", &finish, l).await?)
+    Ok(crate::api::call::<endpoint::FinishKeyRegistration>(&[], &finish, l).await?)
 }
 
 #[component]
@@ -389,7 +390,7 @@ fn KeysSection() -> impl IntoView {
     let i18n = use_i18n();
     let keys = RwSignal::new(Load::<Vec<SecurityKey>>::Loading);
     let reload = move || {
-        load_into(keys, "/api/account/keys", i18n.get_locale_untracked());
+        load_into::<endpoint::ListKeys>(keys, &[], i18n.get_locale_untracked());
     };
     reload();
     let [name, password] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -435,10 +436,12 @@ fn KeysSection() -> impl IntoView {
         };
         fs.begin();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/account/keys/{id}/remove");
-            let res =
-                crate::api::post_no_content(&path, &RemoveKeyRequest { password: p }, i18n.get_locale_untracked())
-                    .await;
+            let res = crate::api::call::<endpoint::RemoveKey>(
+                &[&id],
+                &RemoveKeyRequest { password: p },
+                i18n.get_locale_untracked(),
+            )
+            .await;
             busy.set(false);
             match res {
                 Ok(()) => {
@@ -546,12 +549,11 @@ fn NoticesSection() -> impl IntoView {
     let i18n = use_i18n();
     let notices = RwSignal::new(Load::<NoticeList>::Loading);
     let failure = RwSignal::new(None::<Failure>);
-    load_into(notices, "/api/notices", i18n.get_locale_untracked());
+    load_into::<endpoint::ListNotices>(notices, &[], i18n.get_locale_untracked());
     let mark_read = move |id: String| {
         failure.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/notices/{id}/read");
-            match crate::api::post_no_content(&path, &crate::api::Empty {}, i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::MarkNoticeRead>(&[&id], &(), i18n.get_locale_untracked()).await {
                 Ok(()) => notices.update(|l| {
                     if let Load::Ready(list) = l {
                         *list = marked_read(std::mem::replace(list, NoticeList { notices: vec![], unread: 0 }), &id);
@@ -620,7 +622,7 @@ fn NoticesSection() -> impl IntoView {
 fn SignInsSection() -> impl IntoView {
     let i18n = use_i18n();
     let records = RwSignal::new(Load::<Vec<SignInRecord>>::Loading);
-    load_into(records, "/api/account/sign-ins", i18n.get_locale_untracked());
+    load_into::<endpoint::ListSignIns>(records, &[], i18n.get_locale_untracked());
     view! {
         <section class="panel" aria-labelledby="sign-ins-title">
             <h2 id="sign-ins-title">{tr(|l| td_string!(l, sign_ins_title))}</h2>
@@ -680,12 +682,7 @@ fn OtherDevicesSection() -> impl IntoView {
         busy.set(true);
         failure.set(None);
         leptos::task::spawn_local(async move {
-            let res = crate::api::post::<SessionsEnded>(
-                "/api/sign-out-others",
-                &crate::api::Empty {},
-                i18n.get_locale_untracked(),
-            )
-            .await;
+            let res = crate::api::call::<endpoint::SignOutOthers>(&[], &(), i18n.get_locale_untracked()).await;
             busy.set(false);
             match res {
                 Ok(s) => ended.set(Some(s.ended)),

@@ -8,6 +8,7 @@ use certdesk_shared::admin::{
     Section, SectionEntry, Sort, SortColumn, StaffColumn, StaffCreated, StaffMember, StaffQuery, StaffRole,
     StaffSession,
 };
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -15,7 +16,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text, field_id};
-use crate::components::table::{Head, data_table, load_into, loaded, search_box, sorted_table, staff_section};
+use crate::components::table::{Head, data_table, load_query_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::{tr, use_page_title};
 use crate::form::{Failure, Load, check, fill, required, short_time};
 use crate::i18n::{Locale, use_i18n};
@@ -167,7 +168,7 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
     {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let res = crate::api::get::<StaffSession>("/api/admin/session", i18n.get_locale_untracked()).await;
+            let res = crate::api::call::<endpoint::CurrentStaffSession>(&[], &(), i18n.get_locale_untracked()).await;
             match res {
                 Err(e) if e.code == ErrorCode::Unauthorized => {
                     navigate("/admin/sign-in?refused=401", NavigateOptions { replace: true, ..Default::default() });
@@ -185,8 +186,7 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
             changed.track();
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
-                let Ok(list) =
-                    crate::api::get::<Vec<SectionEntry>>("/api/admin/sections", i18n.get_locale_untracked()).await
+                let Ok(list) = crate::api::call::<endpoint::ListSections>(&[], &(), i18n.get_locale_untracked()).await
                 else {
                     return;
                 };
@@ -206,10 +206,8 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
     let sign_out = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let _ =
-                crate::api::post_no_content("/api/admin/sign-out", &crate::api::Empty {}, i18n.get_locale_untracked())
-                    .await;
-            crate::api::forget_csrf("/api/admin/sign-out");
+            let _ = crate::api::call::<endpoint::StaffSignOut>(&[], &(), i18n.get_locale_untracked()).await;
+            crate::api::forget_csrf(endpoint::StaffSignOut::PATH);
             navigate("/admin/sign-in", Default::default());
         });
     };
@@ -288,8 +286,7 @@ fn StaffSection() -> impl IntoView {
     // The search, the order and the page in the address.
     let (query, show) = address_query::<StaffQuery>(Section::Staff);
     let reload = move || {
-        let path = format!("/api/admin/staff{}", query.get_untracked().to_query());
-        load_into(staff, path, i18n.get_locale_untracked());
+        load_query_into::<endpoint::ListStaff>(staff, &[], query.get_untracked(), i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
         query.track();
@@ -316,7 +313,7 @@ fn StaffSection() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         fs.submit(
             form.request(),
-            move |req| async move { crate::api::post::<StaffCreated>("/api/admin/staff", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::CreateStaff>(&[], &req, l).await },
             move |c| {
                 username.set(String::new());
                 display_name.set(String::new());
@@ -331,8 +328,13 @@ fn StaffSection() -> impl IntoView {
         let Some(role) = StaffRole::parse(&value) else { return };
         role_failure.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/staff/{id}/role");
-            match crate::api::put_discard(&path, &ChangeRoleRequest { role }, i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::ChangeRole>(
+                &[&id],
+                &ChangeRoleRequest { role },
+                i18n.get_locale_untracked(),
+            )
+            .await
+            {
                 Ok(_) => reload(),
                 Err(e) => {
                     role_failure.set(Some(e.into()));
@@ -349,8 +351,7 @@ fn StaffSection() -> impl IntoView {
         }
         role_failure.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/staff/{id}/disable");
-            if let Err(e) = crate::api::post_empty::<StaffMember>(&path, i18n.get_locale_untracked()).await {
+            if let Err(e) = crate::api::call::<endpoint::DisableStaff>(&[&id], &(), i18n.get_locale_untracked()).await {
                 role_failure.set(Some(e.into()));
             }
             reload();
@@ -529,7 +530,7 @@ fn OutboxSection() -> impl IntoView {
     let tick = Trigger::new();
     Effect::new(move |_| {
         tick.track();
-        load_into(outbox, format!("/api/admin/sms-outbox{}", query.get().to_query()), i18n.get_locale_untracked());
+        load_query_into::<endpoint::SmsOutbox>(outbox, &[], query.get(), i18n.get_locale_untracked());
     });
     let [recipient, template] = std::array::from_fn(|_| RwSignal::new(String::new()));
     Effect::new(move |_| {
@@ -667,8 +668,7 @@ fn AuditSection() -> impl IntoView {
     let (query, show) = address_query::<AuditQuery>(Section::Audit);
     let audit = RwSignal::new(Load::<Page<AuditEntry>>::Loading);
     Effect::new(move |_| {
-        let path = format!("/api/admin/audit{}", query.get().to_query());
-        load_into(audit, path, i18n.get_locale_untracked());
+        load_query_into::<endpoint::AuditTrail>(audit, &[], query.get(), i18n.get_locale_untracked());
     });
     // The form's fields, filled from the address.
     let [actor, action, subject, from, to] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -718,7 +718,7 @@ fn AuditSection() -> impl IntoView {
                     {filter_input("audit-to", |l| td_string!(l, filter_to), to, "date")}
                     <div class="actions">
                         <button type="submit">{tr(|l| td_string!(l, search))}</button>
-                        <a class="button secondary" download href=move || format!("/api/admin/audit.csv{}", AuditQuery { page: None, per_page: None, ..query.get() }.to_query())>
+                        <a class="button secondary" download href={move || crate::api::file_link::<endpoint::AuditCsv>(&[], &AuditQuery { page: None, per_page: None, ..query.get() })}>
                             {tr(|l| td_string!(l, export_csv))}
                         </a>
                     </div>

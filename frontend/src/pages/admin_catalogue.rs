@@ -4,17 +4,19 @@
 //! keep the price they were started with); and a customer account found by its phone, to
 //! switch it between scan-to-pay (自助扫码收费) and enterprise settlement (大客户统一结算).
 
+use certdesk_shared::admin::AccountQuery;
 use certdesk_shared::apply::{
     AccountBilling, BillingMode, CertificateType, DocumentKind, Medium, NewProject, NewType, NewValidity, Project,
-    SetBilling, SetPrice, TypeSettings, ValidityOption, parse_yuan, yuan,
+    SetBilling, SetPrice, TypeSettings, parse_yuan, yuan,
 };
 use certdesk_shared::certificate::CertificateProfile;
+use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{data_table, load_into, loaded, staff_section};
+use crate::components::table::{data_table, load_into, load_query_into, loaded, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, fill};
 use crate::i18n::use_i18n;
@@ -88,8 +90,36 @@ fn review_check(on: RwSignal<bool>, label: String) -> impl IntoView {
     }
 }
 
-fn json(body: &impl serde::Serialize) -> String {
-    serde_json::to_string(body).unwrap_or_default()
+/// A change to the catalogue's projects and types.
+enum Write {
+    /// A new project.
+    Project(NewProject),
+    /// A new type in the project of this id.
+    Type(String, NewType),
+    /// The settings of the type of this id.
+    Settings(String, TypeSettings),
+}
+
+impl Write {
+    /// Sends the change; the answer is not needed (the catalogue is loaded again).
+    async fn send(self, l: crate::i18n::Locale) -> Result<(), certdesk_shared::ApiError> {
+        match self {
+            Write::Project(body) => crate::api::call::<endpoint::AddProject>(&[], &body, l).await.map(drop),
+            Write::Type(project, body) => crate::api::call::<endpoint::AddType>(&[&project], &body, l).await.map(drop),
+            Write::Settings(id, body) => crate::api::call::<endpoint::ChangeType>(&[&id], &body, l).await.map(drop),
+        }
+    }
+}
+
+/// What a price is typed for.
+#[derive(Debug, Clone)]
+enum Priced {
+    /// The validity option of this id (a `SetPrice`).
+    Validity(String),
+    /// The 补办价格 of the type of this id (a `SetPrice`).
+    Reissue(String),
+    /// Another period on sale for the type of this id, of so many years (a `NewValidity`).
+    NewValidity(String, Option<u32>),
 }
 
 /// One checkbox per option, each inside its label, ticked for those in `chosen`; `group`
@@ -188,7 +218,7 @@ fn catalogue() -> (RwSignal<Load<Vec<Project>>>, Callback<()>) {
     let i18n = use_i18n();
     let list = RwSignal::new(Load::<Vec<Project>>::Loading);
     let reload = move || {
-        load_into(list, "/api/admin/catalogue", i18n.get_locale_untracked());
+        load_into::<endpoint::FullCatalogue>(list, &[], i18n.get_locale_untracked());
     };
     reload();
     (list, Callback::new(move |()| reload()))
@@ -199,22 +229,20 @@ fn catalogue() -> (RwSignal<Load<Vec<Project>>>, Callback<()>) {
 fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
     let i18n = use_i18n();
     let problem = Problem::new();
-    // POST or PUT `body` to `path`, then reload both tables.
     // What was last saved, said once the tables show it.
     let saved = RwSignal::new(None::<String>);
-    // POST or PUT `body` to `path`; on success `cleared` is emptied (a refusal keeps what was
-    // typed) and the catalogue is loaded again for both tables.
-    // `body` is the JSON text of the request (each request its own type).
-    let send = move |path: String, body: String, put: bool, what: String, cleared: Option<RwSignal<String>>| {
+    // Sends `write`; on success `cleared` is emptied (a refusal keeps what was typed) and the
+    // catalogue is loaded again for both tables.
+    let send = move |write: Write, what: String, cleared: Option<RwSignal<String>>| {
         saved.set(None);
         leptos::task::spawn_local(async move {
             let l = i18n.get_locale_untracked();
-            match crate::api::write_json(put, &path, body, l).await {
+            match write.send(l).await {
                 Ok(()) => {
                     if let Some(field) = cleared {
                         field.set(String::new());
                     }
-                    list.set(Load::from_result(crate::api::get("/api/admin/catalogue", l).await));
+                    list.set(Load::from_result(crate::api::call::<endpoint::FullCatalogue>(&[], &(), l).await));
                     saved.set(Some(what));
                 }
                 Err(e) => problem.api(e),
@@ -230,7 +258,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
             return;
         }
         let what = body.name.clone();
-        send("/api/admin/catalogue/projects".into(), json(&body), false, what, Some(project_name));
+        send(Write::Project(body), what, Some(project_name));
     };
     let new_type = TypeForm::new(None);
     let (new_project, new_profile) =
@@ -245,13 +273,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
         }
         let project = new_project.get_untracked();
         let what = settings.name.clone();
-        send(
-            format!("/api/admin/catalogue/projects/{project}/types"),
-            json(&NewType { profile, settings }),
-            false,
-            what,
-            Some(new_type.name),
-        );
+        send(Write::Type(project, NewType { profile, settings }), what, Some(new_type.name));
     };
     staff_section(
         list,
@@ -277,7 +299,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                     for t in &p.types {
                         let form = TypeForm::new(Some(t));
                         let label = format!("{} {}", p.name, t.name);
-                        let path = format!("/api/admin/catalogue/types/{}", t.id);
+                        let id = t.id.clone();
                         let save = format!("{} {label}", tr(|l| td_string!(l, save))());
                         let cells = form.cells(&t.id, &label);
                         rows.push(view! {
@@ -290,7 +312,7 @@ fn TypesSection(list: RwSignal<Load<Vec<Project>>>) -> impl IntoView {
                                         problem.clear();
                                         let settings = form.settings();
                                         if !problem.refused(settings.check()) {
-                                            send(path.clone(), json(&settings), true, label.clone(), None);
+                                            send(Write::Settings(id.clone(), settings), label.clone(), None);
                                         }
                                     }>{tr(|l| td_string!(l, save))}</button>
                                 </td>
@@ -352,7 +374,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
     let problem = Problem::new();
     let reload = move || reload.run(());
     // PUT a new price, or POST another validity period; the price typed in yuan.
-    let send = move |path: String, years: Option<u32>, price: String| {
+    let send = move |priced: Priced, price: String| {
         problem.clear();
         let price_fen = match parse_yuan(&price) {
             Ok(p) => p,
@@ -361,11 +383,20 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
         leptos::task::spawn_local(async move {
             let l = i18n.get_locale_untracked();
             // A validity's price, or a type's 补办价格: both a `SetPrice`.
-            let res = match years {
-                None => crate::api::put_discard(&path, &SetPrice { price_fen }, l).await,
-                Some(years) => {
-                    crate::api::post::<ValidityOption>(&path, &NewValidity { years, price_fen }, l).await.map(drop)
+            let res = match priced {
+                Priced::Validity(id) => {
+                    crate::api::call::<endpoint::SetPrice>(&[&id], &SetPrice { price_fen }, l).await.map(drop)
                 }
+                Priced::Reissue(id) => {
+                    crate::api::call::<endpoint::SetReissuePrice>(&[&id], &SetPrice { price_fen }, l).await.map(drop)
+                }
+                Priced::NewValidity(id, Some(years)) => {
+                    crate::api::call::<endpoint::AddValidity>(&[&id], &NewValidity { years, price_fen }, l)
+                        .await
+                        .map(drop)
+                }
+                // The select offers 1 to 5 years only.
+                Priced::NewValidity(_, None) => return,
             };
             match res {
                 Ok(_) => reload(),
@@ -390,7 +421,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                             let input_id = format!("price-{}", v.id);
                             let years = fill(td_string!(i18n.get_locale_untracked(), validity_years), v.years);
                             let name = format!("{label} {years}");
-                            let path = format!("/api/admin/catalogue/validity/{}", v.id);
+                            let priced = Priced::Validity(v.id.clone());
                             rows.push(view! {
                                 <tr>
                                     <td>{p.name.clone()}</td>
@@ -401,7 +432,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                                         <input id=input_id type="text" inputmode="decimal" prop:value=move || price.get() on:input=move |ev| price.set(event_target_value(&ev)) />
                                     </td>
                                     <td>
-                                        <button type="button" aria-label=format!("{} {name}", tr(|l| td_string!(l, save))()) on:click=move |_| send(path.clone(), None, price.get_untracked())>
+                                        <button type="button" aria-label=format!("{} {name}", tr(|l| td_string!(l, save))()) on:click=move |_| send(priced.clone(), price.get_untracked())>
                                             {tr(|l| td_string!(l, save))}
                                         </button>
                                     </td>
@@ -410,7 +441,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                         }
                         // 补办价格: a reissue (new UKey, new key pair) of this type.
                         let reissue = RwSignal::new(yuan(t.reissue_price_fen));
-                        let (reissue_id, path) = (format!("reissue-price-{}", t.id), format!("/api/admin/catalogue/types/{}/reissue-price", t.id));
+                        let (reissue_id, priced) = (format!("reissue-price-{}", t.id), Priced::Reissue(t.id.clone()));
                         let name = format!("{label} {}", tr(|l| td_string!(l, reissue_price))());
                         rows.push(view! {
                             <tr>
@@ -422,7 +453,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                                     <input id=reissue_id type="text" inputmode="decimal" prop:value=move || reissue.get() on:input=move |ev| reissue.set(event_target_value(&ev)) />
                                 </td>
                                 <td>
-                                    <button type="button" aria-label=format!("{} {name}", tr(|l| td_string!(l, save))()) on:click=move |_| send(path.clone(), None, reissue.get_untracked())>
+                                    <button type="button" aria-label=format!("{} {name}", tr(|l| td_string!(l, save))()) on:click=move |_| send(priced.clone(), reissue.get_untracked())>
                                         {tr(|l| td_string!(l, save))}
                                     </button>
                                 </td>
@@ -431,7 +462,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                         // Another period on sale for this type.
                         let (years, price) = (RwSignal::new("1".to_owned()), RwSignal::new(String::new()));
                         let (years_id, price_id) = (format!("new-years-{}", t.id), format!("new-price-{}", t.id));
-                        let path = format!("/api/admin/catalogue/types/{}/validity", t.id);
+                        let type_id = t.id.clone();
                         let add = format!("{} {label}", tr(|l| td_string!(l, validity_add))());
                         rows.push(view! {
                             <tr class="add-row">
@@ -448,7 +479,7 @@ fn PricesSection(list: RwSignal<Load<Vec<Project>>>, reload: Callback<()>) -> im
                                     <input id=price_id type="text" inputmode="decimal" prop:value=move || price.get() on:input=move |ev| price.set(event_target_value(&ev)) />
                                 </td>
                                 <td>
-                                    <button type="button" class="secondary" aria-label=add on:click=move |_| send(path.clone(), years.get_untracked().parse().ok(), price.get_untracked())>
+                                    <button type="button" class="secondary" aria-label=add on:click=move |_| send(Priced::NewValidity(type_id.clone(), years.get_untracked().parse().ok()), price.get_untracked())>
                                         {tr(|l| td_string!(l, validity_add))}
                                     </button>
                                 </td>
@@ -482,19 +513,17 @@ pub fn BillingSection() -> impl IntoView {
     let mobile = RwSignal::new(String::new());
     let problem = Problem::new();
     let search = move || {
-        let path = format!(
-            "/api/admin/accounts?mobile={}",
-            String::from(js_sys::encode_uri_component(&mobile.get_untracked()))
-        );
-        load_into(found, path, i18n.get_locale_untracked());
+        let query = AccountQuery { mobile: mobile.get_untracked() };
+        load_query_into::<endpoint::FindAccounts>(found, &[], query, i18n.get_locale_untracked());
     };
     search();
     let set = move |id: String, value: String| {
         let Some(billing) = BillingMode::parse(&value) else { return };
         problem.clear();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/accounts/{id}/billing");
-            match crate::api::put_discard(&path, &SetBilling { billing }, i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::SetBilling>(&[&id], &SetBilling { billing }, i18n.get_locale_untracked())
+                .await
+            {
                 Ok(()) => search(),
                 Err(e) => problem.api(e),
             }

@@ -6,16 +6,17 @@
 
 use certdesk_shared::account::AccountKind;
 use certdesk_shared::admin::{
-    CustomerColumn, CustomerFile, CustomerQuery, CustomerSummary, DownloadCodeSent, ListQuery, NewRequestNote, Page,
-    RequestNote, Section, Sort, SortColumn,
+    CustomerColumn, CustomerFile, CustomerQuery, CustomerSummary, ListQuery, NewRequestNote, Page, Section, Sort,
+    SortColumn,
 };
+use certdesk_shared::endpoint;
 use certdesk_shared::request::{RequestKind, RequestStatus};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use serde::{Deserialize, Serialize};
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{Head, data_table, load_into, loaded, sorted_table, staff_section};
+use crate::components::table::{Head, data_table, load_into, load_query_into, loaded, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load, fill, short_time};
 use crate::i18n::use_i18n;
@@ -109,7 +110,7 @@ pub fn CustomersSection() -> impl IntoView {
             found.set(Load::Hidden);
         } else {
             found.set(Load::Loading);
-            load_into(found, format!("/api/admin/customers{}", asked.to_query()), i18n.get_locale_untracked());
+            load_query_into::<endpoint::SearchCustomers>(found, &[], asked, i18n.get_locale_untracked());
         }
     });
     let to_page = move |page| show(CustomerPage { page: Some(page), id: String::new(), ..query.get_untracked() });
@@ -124,7 +125,7 @@ pub fn CustomersSection() -> impl IntoView {
             file.set(Load::Hidden);
         } else {
             file.set(Load::Loading);
-            load_into(file, format!("/api/admin/customers/{id}"), i18n.get_locale_untracked());
+            load_into::<endpoint::GetCustomerFile>(file, &[&id], i18n.get_locale_untracked());
         }
     };
     Effect::new(move |_| {
@@ -142,8 +143,7 @@ pub fn CustomersSection() -> impl IntoView {
         said.set(None);
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/requests/{request}/download-code");
-            match crate::api::post::<DownloadCodeSent>(&path, &crate::api::Empty {}, l).await {
+            match crate::api::call::<endpoint::ResendDownloadCode>(&[&request], &(), l).await {
                 Ok(sent) => {
                     said.set(Some(fill(&fill(td_string!(l, cs_code_sent), &number), &sent.sent_to)));
                     reload_file();
@@ -161,8 +161,7 @@ pub fn CustomersSection() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let (request, text) = (note_request.get_untracked(), note_text.get_untracked());
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/requests/{request}/notes");
-            match crate::api::post::<RequestNote>(&path, &NewRequestNote { text }, l).await {
+            match crate::api::call::<endpoint::AddRequestNote>(&[&request], &NewRequestNote { text }, l).await {
                 Ok(_) => {
                     note_text.set(String::new());
                     said.set(Some(td_string!(l, cs_note_saved).to_owned()));

@@ -4,6 +4,7 @@
 
 use certdesk_shared::apply::yuan;
 use certdesk_shared::dashboard::{Category, Chart, ChartKind, Dashboard, Deadline, RevenueWay, SeriesKey};
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use plotters::coord::ranged1d::SegmentValue;
@@ -231,7 +232,7 @@ fn chart_view(chart: Chart) -> impl IntoView {
 pub fn DashboardSection() -> impl IntoView {
     let i18n = use_i18n();
     let board = RwSignal::new(Load::<Dashboard>::Loading);
-    load_into(board, "/api/admin/dashboard", i18n.get_locale_untracked());
+    load_into::<endpoint::GetDashboard>(board, &[], i18n.get_locale_untracked());
     view! {
         <section class="panel dashboard" aria-labelledby="dashboard-title">
             <h2 id="dashboard-title">{tr(|l| td_string!(l, dashboard_title))}</h2>

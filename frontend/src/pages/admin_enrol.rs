@@ -3,6 +3,7 @@
 
 use certdesk_shared::account::KeyRegistrationChallenge;
 use certdesk_shared::admin::{FinishEnrolment, StaffSession, StartEnrolment};
+use certdesk_shared::endpoint;
 use certdesk_shared::{ApiError, ErrorCode};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -26,10 +27,10 @@ pub fn enrolment_token(query: Option<&str>, hash: &str) -> Option<String> {
 
 async fn enrol(token: String, l: Locale) -> Result<StaffSession, Failure> {
     let challenge: KeyRegistrationChallenge =
-        crate::api::post("/api/admin/enrol/start", &StartEnrolment { token: token.clone() }, l).await?;
+        crate::api::call::<endpoint::StartEnrolment>(&[], &StartEnrolment { token: token.clone() }, l).await?;
     let credential = crate::webauthn::create(challenge.options).await?;
     let finish = FinishEnrolment { token, challenge_id: challenge.challenge_id, credential };
-    Ok(crate::api::post("/api/admin/enrol/finish", &finish, l).await?)
+    Ok(crate::api::call::<endpoint::FinishEnrolment>(&[], &finish, l).await?)
 }
 
 #[component]

@@ -4,16 +4,19 @@
 //! customers' approved applications of a month.
 
 use certdesk_shared::admin::{
-    InvoiceColumn, InvoiceQuery, ListQuery, Page, PendingTransfer, Section, Sort, SortColumn, TransferColumn,
+    InvoiceColumn, InvoiceQuery, MonthQuery, Page, PendingTransfer, Section, Sort, SortColumn, TransferColumn,
     TransferQuery,
 };
 use certdesk_shared::apply::{InvoiceStatus, InvoiceView, yuan};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::payment::Statement;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
-use crate::components::table::{Head, data_table, load_into, loaded, search_box, sorted_table, staff_section};
+use crate::components::table::{
+    Head, data_table, load_into, load_query_into, loaded, search_box, sorted_table, staff_section,
+};
 use crate::components::tr;
 use crate::form::{Failure, Load, short_time};
 use crate::i18n::use_i18n;
@@ -31,13 +34,18 @@ const INVOICE_HEADS: &[Head<InvoiceColumn>] = &[
     (|l| td_string!(l, col_invoice_no), None),
 ];
 
-/// A staff action on one row (issue, confirm): POST, then reload, or show the refusal.
-fn act(path: String, failure: RwSignal<Option<Failure>>, reload: impl Fn() + 'static) {
+/// A staff action on the row `id` names (issue, confirm): POST, then reload, or show the
+/// refusal.
+fn act<E>(id: String, failure: RwSignal<Option<Failure>>, reload: impl Fn() + 'static)
+where
+    E: Endpoint<Request = ()> + 'static,
+    E::Response: serde::de::DeserializeOwned,
+{
     let i18n = use_i18n();
     let l = i18n.get_locale_untracked();
     failure.set(None);
     leptos::task::spawn_local(async move {
-        match crate::api::post_no_content(&path, &crate::api::Empty {}, l).await {
+        match crate::api::call::<E>(&[&id], &(), l).await.map(drop) {
             Ok(()) => reload(),
             Err(e) => failure.set(Some(e.into())),
         }
@@ -60,8 +68,8 @@ pub fn InvoiceQueue() -> impl IntoView {
     let (query, show) = address_query::<InvoiceQuery>(Section::Invoices);
     let failure = RwSignal::new(None::<Failure>);
     let reload = move || {
-        let path = format!("/api/admin/invoices{}", waiting_by_default(query.get_untracked()).to_query());
-        load_into(list, path, i18n.get_locale_untracked());
+        let query = waiting_by_default(query.get_untracked());
+        load_query_into::<endpoint::InvoiceQueue>(list, &[], query, i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
         query.track();
@@ -74,10 +82,8 @@ pub fn InvoiceQueue() -> impl IntoView {
     let by = move |c| show(InvoiceQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(InvoiceQuery { page: Some(page), ..query.get_untracked() });
     let csv = move || {
-        format!(
-            "/api/admin/invoices.csv{}",
-            InvoiceQuery { page: None, per_page: None, ..waiting_by_default(query.get()) }.to_query()
-        )
+        let query = InvoiceQuery { page: None, per_page: None, ..waiting_by_default(query.get()) };
+        crate::api::file_link::<endpoint::InvoiceCsv>(&[], &query)
     };
     let changed = crate::pages::admin::queue_changed();
     let done = move || {
@@ -110,14 +116,14 @@ pub fn InvoiceQueue() -> impl IntoView {
                         let number = i.acceptance_no.clone().unwrap_or_default();
                         let cell = match i.invoice_no.clone() {
                             Some(no) => view! {
-                                <a href=format!("/api/admin/invoices/{}/pdf", i.id) target="_blank">{no}</a>
+                                <a href=endpoint::StaffInvoicePdf::path(&[&i.id]) target="_blank">{no}</a>
                             }
                             .into_any(),
                             None => {
-                                let path = format!("/api/admin/invoices/{}/issue", i.id);
+                                let id = i.id.clone();
                                 let label = format!("{} {number}", tr(|l| td_string!(l, invoice_request))());
                                 view! {
-                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, done)>
+                                    <button type="button" class="link" aria-label=label on:click={move |_| act::<endpoint::IssueInvoice>(id.clone(), failure, done)}>
                                         {tr(|l| td_string!(l, invoice_request))}
                                     </button>
                                 }
@@ -165,8 +171,7 @@ pub fn TransferQueue() -> impl IntoView {
     // The search, the order and the page in the address.
     let (query, show) = address_query::<TransferQuery>(Section::Transfers);
     let reload = move || {
-        let path = format!("/api/admin/transfers{}", query.get_untracked().to_query());
-        load_into(list, path, i18n.get_locale_untracked());
+        load_query_into::<endpoint::PendingTransfers>(list, &[], query.get_untracked(), i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
         query.track();
@@ -178,7 +183,10 @@ pub fn TransferQueue() -> impl IntoView {
     let by = move |c| show(TransferQuery { sort: sort().by(c).param(), page: None, ..query.get_untracked() });
     let to_page = move |page| show(TransferQuery { page: Some(page), ..query.get_untracked() });
     let csv = move || {
-        format!("/api/admin/transfers.csv{}", TransferQuery { page: None, per_page: None, ..query.get() }.to_query())
+        crate::api::file_link::<endpoint::TransferCsv>(
+            &[],
+            &TransferQuery { page: None, per_page: None, ..query.get() },
+        )
     };
     let changed = crate::pages::admin::queue_changed();
     let done = move || {
@@ -201,7 +209,7 @@ pub fn TransferQueue() -> impl IntoView {
                     .into_iter()
                     .map(|t| {
                         let no = t.out_trade_no;
-                        let path = format!("/api/admin/transfers/{no}/confirm");
+                        let id = no.clone();
                         let label = format!("{} {no}", tr(|l| td_string!(l, transfer_confirm))());
                         view! {
                             <tr>
@@ -211,12 +219,12 @@ pub fn TransferQueue() -> impl IntoView {
                                 <td>{yuan(t.amount_fen)}</td>
                                 <td>{short_time(&t.created_at)}</td>
                                 <td>
-                                    <a href=format!("/api/admin/transfers/{no}/voucher") target="_blank">
+                                    <a href=endpoint::TransferVoucher::path(&[&no]) target="_blank">
                                         {tr(|l| td_string!(l, view))}
                                     </a>
                                 </td>
                                 <td>
-                                    <button type="button" class="link" aria-label=label on:click=move |_| act(path.clone(), failure, done)>
+                                    <button type="button" class="link" aria-label=label on:click={move |_| act::<endpoint::ConfirmTransfer>(id.clone(), failure, done)}>
                                         {tr(|l| td_string!(l, transfer_confirm))}
                                     </button>
                                 </td>
@@ -255,8 +263,7 @@ pub fn StatementSection() -> impl IntoView {
     let month = RwSignal::new(this_month());
     let list = RwSignal::new(Load::<Statement>::Loading);
     let reload = move || {
-        let path = format!("/api/admin/statements/{}", month.get_untracked());
-        load_into(list, path, i18n.get_locale_untracked());
+        load_into::<endpoint::Statement>(list, &[&month.get_untracked()], i18n.get_locale_untracked());
     };
     reload();
     staff_section(
@@ -272,7 +279,7 @@ pub fn StatementSection() -> impl IntoView {
                     reload();
                 } />
                 " "
-                <a class="button secondary" download href=move || format!("/api/admin/statement.csv?month={}", month.get())>
+                <a class="button secondary" download href={move || crate::api::file_link::<endpoint::StatementCsv>(&[], &MonthQuery { month: month.get() })}>
                     {tr(|l| td_string!(l, export_csv))}
                 </a>
             </div>

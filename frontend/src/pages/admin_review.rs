@@ -2,13 +2,14 @@
 //! application opened with its fields and documents, and the decision — approve, or reject
 //! with a reason for each item that is wrong. Shown only to roles the server lets review.
 
-use certdesk_shared::admin::{ListQuery, Page, QueueColumn, QueueQuery, Section, Sort, SortColumn};
+use certdesk_shared::admin::{Page, QueueColumn, QueueQuery, Section, Sort, SortColumn};
 use certdesk_shared::apply::{DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestKind, RequestView};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
-use crate::components::table::{Head, load_into, loaded, search_box, sorted_table, staff_section};
+use crate::components::table::{Head, load_query_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Load, short_time};
 use crate::i18n::use_i18n;
@@ -81,8 +82,7 @@ pub fn ReviewSection() -> impl IntoView {
     // reload or a shared link shows the same rows.
     let (query, show) = address_query::<QueueQuery>(Section::Review);
     let reload = move || {
-        let path = format!("/api/admin/applications{}", query.get_untracked().to_query());
-        load_into(queue, path, i18n.get_locale_untracked());
+        load_query_into::<endpoint::ReviewQueue>(queue, &[], query.get_untracked(), i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
         query.track();
@@ -99,8 +99,7 @@ pub fn ReviewSection() -> impl IntoView {
         let Some(app) = open.get_untracked() else { return };
         let body = decision(approve, &reasons.get_untracked());
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/applications/{}/review", app.id);
-            match crate::api::post::<RequestView>(&path, &body, i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::Review>(&[&app.id], &body, i18n.get_locale_untracked()).await {
                 Ok(_) => {
                     open.set(None);
                     failure.set(None);
@@ -171,12 +170,12 @@ pub fn ReviewSection() -> impl IntoView {
                     {docs
                         .into_iter()
                         .map(|d| {
-                            let href = format!("/api/admin/applications/{id}/documents/{}", d.kind.as_str());
+                            let href = endpoint::StaffDownloadDocument::path(&[&id, d.kind.as_str()]);
                             let kind: DocumentKind = d.kind;
                             view! { <li><a href=href download>{tr(doc_text(kind))}</a>" · " {d.file_name}</li> }
                         })
                         .collect_view()}
-                    <li><a href=format!("/api/admin/applications/{id}/form.pdf") target="_blank">{tr(|l| td_string!(l, form_pdf))}</a></li>
+                    <li><a href=endpoint::StaffApplicationForm::path(&[&id]) target="_blank">{tr(|l| td_string!(l, form_pdf))}</a></li>
                 </ul>
                 <fieldset>
                     <legend>{tr(|l| td_string!(l, review_reasons))}</legend>

@@ -3,7 +3,9 @@
 //! with a reason and a comment; the request waits below until a second staff member approves
 //! or rejects it (nobody decides their own).
 
+use certdesk_shared::admin::SerialQuery;
 use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::endpoint;
 use certdesk_shared::freeze::StaffFreeze;
 use certdesk_shared::revoke::{
     STAFF_REASONS, StaffCertificateView, StaffRevocationDecision, StaffRevocationRequest, StaffRevocationStatus,
@@ -38,6 +40,29 @@ fn decision_text(s: StaffRevocationStatus) -> Text {
     }
 }
 
+/// A staff member's action on a certificate (by its uid) or on a revocation asked for (by its
+/// id).
+enum Action {
+    Freeze(String, StaffFreeze),
+    Unfreeze(String, StaffFreeze),
+    Ask(String, StaffRevocationRequest),
+    Decide(String, StaffRevocationDecision),
+}
+
+impl Action {
+    /// Sends the action; the answer is not needed (both lists are loaded again).
+    async fn send(self, l: crate::i18n::Locale) -> Result<(), certdesk_shared::ApiError> {
+        match self {
+            Action::Freeze(uid, body) => crate::api::call::<endpoint::StaffFreeze>(&[&uid], &body, l).await,
+            Action::Unfreeze(uid, body) => crate::api::call::<endpoint::StaffUnfreeze>(&[&uid], &body, l).await,
+            Action::Ask(uid, body) => crate::api::call::<endpoint::AskRevocation>(&[&uid], &body, l).await.map(drop),
+            Action::Decide(id, body) => {
+                crate::api::call::<endpoint::DecideRevocation>(&[&id], &body, l).await.map(drop)
+            }
+        }
+    }
+}
+
 #[component]
 pub fn RevocationSection() -> impl IntoView {
     let i18n = use_i18n();
@@ -47,25 +72,25 @@ pub fn RevocationSection() -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let reason = RwSignal::new(RevocationReason::KeyCompromise);
     let failure = RwSignal::new(None::<Failure>);
-    let reload = move || load_into(list, "/api/admin/revocations", i18n.get_locale_untracked());
+    let reload = move || load_into::<endpoint::ListRevocations>(list, &[], i18n.get_locale_untracked());
     reload();
     let changed = crate::pages::admin::queue_changed();
     let find = move || {
         let l = i18n.get_locale_untracked();
-        let path = format!("/api/admin/certificates?serial={}", serial.get_untracked().trim());
+        let query = SerialQuery { serial: serial.get_untracked().trim().to_owned() };
         leptos::task::spawn_local(async move {
-            match crate::api::get::<Vec<StaffCertificateView>>(&path, l).await {
+            match crate::api::call::<endpoint::FindCertificates>(&[], &query, l).await {
                 Ok(v) => found.set(Some(v)),
                 Err(e) => failure.set(Some(e.into())),
             }
         });
     };
     // One action on a certificate or a revocation, then both lists again.
-    let act = move |path: String, body: String| {
+    let act = move |action: Action| {
         failure.set(None);
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::write_json(false, &path, body, l).await {
+            match action.send(l).await {
                 Ok(()) => {
                     comment.set(String::new());
                     reload();
@@ -78,16 +103,15 @@ pub fn RevocationSection() -> impl IntoView {
     };
     let freeze = move |uid: String, on: bool| {
         let body = StaffFreeze { comment: comment.get_untracked() };
-        let verb = if on { "freeze" } else { "unfreeze" };
-        act(format!("/api/admin/certificates/{uid}/{verb}"), serde_json::to_string(&body).unwrap_or_default());
+        act(if on { Action::Freeze(uid, body) } else { Action::Unfreeze(uid, body) });
     };
     let ask = move |uid: String| {
         let body = StaffRevocationRequest { reason: reason.get_untracked(), comment: comment.get_untracked() };
-        act(format!("/api/admin/certificates/{uid}/revocations"), serde_json::to_string(&body).unwrap_or_default());
+        act(Action::Ask(uid, body));
     };
     let decide = move |id: String, approve: bool| {
         let body = StaffRevocationDecision { approve, comment: comment.get_untracked() };
-        act(format!("/api/admin/revocations/{id}/decision"), serde_json::to_string(&body).unwrap_or_default());
+        act(Action::Decide(id, body));
     };
     let certificate = move |c: StaffCertificateView| {
         let (a, b, d) = (c.uid.clone(), c.uid.clone(), c.uid.clone());

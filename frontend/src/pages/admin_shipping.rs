@@ -2,14 +2,15 @@
 //! be posted, with the recipient and address; recording the courier and tracking number
 //! takes them off the list and shows them to the customer under 邮寄查询.
 
-use certdesk_shared::admin::{ListQuery, Page, Section, ShipmentColumn, ShipmentQuery, Sort, SortColumn};
+use certdesk_shared::admin::{Page, Section, ShipmentColumn, ShipmentQuery, Sort, SortColumn};
 use certdesk_shared::apply::ShipmentRequest;
+use certdesk_shared::endpoint;
 use certdesk_shared::request::RequestView;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::FailureAlert;
-use crate::components::table::{Head, load_into, loaded, search_box, sorted_table, staff_section};
+use crate::components::table::{Head, load_query_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;
 use crate::form::{Failure, Load};
 use crate::i18n::use_i18n;
@@ -33,8 +34,7 @@ pub fn ShippingSection() -> impl IntoView {
     // The search, the order and the page in the address.
     let (query, show) = address_query::<ShipmentQuery>(Section::Shipping);
     let reload = move || {
-        let path = format!("/api/admin/shipments{}", query.get_untracked().to_query());
-        load_into(list, path, i18n.get_locale_untracked());
+        load_query_into::<endpoint::AwaitingShipment>(list, &[], query.get_untracked(), i18n.get_locale_untracked());
     };
     Effect::new(move |_| {
         query.track();
@@ -49,9 +49,8 @@ pub fn ShippingSection() -> impl IntoView {
     let ship = move |id: String, courier: String, tracking_no: String| {
         failure.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/admin/applications/{id}/shipment");
             let req = ShipmentRequest { courier, tracking_no };
-            match crate::api::post::<RequestView>(&path, &req, i18n.get_locale_untracked()).await {
+            match crate::api::call::<endpoint::Ship>(&[&id], &req, i18n.get_locale_untracked()).await {
                 Ok(_) => {
                     reload();
                     changed();

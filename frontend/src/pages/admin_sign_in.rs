@@ -2,6 +2,7 @@
 
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge};
 use certdesk_shared::admin::{StaffSession, StartStaffSignIn};
+use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -14,10 +15,10 @@ use crate::i18n::{Locale, use_i18n};
 
 async fn staff_sign_in(username: String, l: Locale) -> Result<StaffSession, Failure> {
     let challenge: KeySignInChallenge =
-        crate::api::post("/api/admin/sign-in/start", &StartStaffSignIn { username }, l).await?;
+        crate::api::call::<endpoint::StartStaffSignIn>(&[], &StartStaffSignIn { username }, l).await?;
     let credential = crate::webauthn::get(challenge.options).await?;
     let finish = FinishKeySignIn { challenge_id: challenge.challenge_id, credential };
-    Ok(crate::api::post("/api/admin/sign-in/finish", &finish, l).await?)
+    Ok(crate::api::call::<endpoint::FinishStaffSignIn>(&[], &finish, l).await?)
 }
 
 #[component]

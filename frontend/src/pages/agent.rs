@@ -2,7 +2,7 @@
 //! this computer and which tokens it sees; how to install and start it; a new PC soft
 //! shield (PC软盾); and 修改PIN码 for any token.
 
-use certdesk_shared::agent::UnlockKey;
+use certdesk_shared::endpoint;
 use certdesk_shared::{AGENT_DEFAULT_PORT, FieldError, Pin, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -57,7 +57,7 @@ fn NewShield(found: Found, medium_no: RwSignal<String>) -> impl IntoView {
         let req = check_shield(&label.get_untracked(), &pin.get_untracked(), &confirm_pin.get_untracked());
         let l = i18n.get_locale_untracked();
         let steps = move |(name, new_pin): (String, Pin)| async move {
-            let key = crate::api::get::<UnlockKey>("/api/tokens/unlock-key", l).await.map_err(|e| api_problem(e, l))?;
+            let key = crate::api::call::<endpoint::GetUnlockKey>(&[], &(), l).await.map_err(|e| api_problem(e, l))?;
             crate::agent::create_shield(&name, new_pin.as_str(), &key.public_key).await.map_err(|e| pin_problem(&e, l))
         };
         run_steps(fs, problem, req, steps, move |info| {

@@ -2,6 +2,7 @@
 //! reviewer's reasons and a 修改 link back into the wizard.
 
 use certdesk_shared::apply::Catalogue;
+use certdesk_shared::endpoint;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -49,8 +50,9 @@ pub fn Applications() -> impl IntoView {
     crate::session::when_signed_in("/applications", move || {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            let cat = crate::api::get::<Catalogue>("/api/catalogue", l).await.ok();
-            list.set(Load::from_result(crate::api::get("/api/applications", l).await.map(|a| (a, cat))));
+            let cat = crate::api::call::<endpoint::CustomerCatalogue>(&[], &(), l).await.ok();
+            let apps = crate::api::call::<endpoint::ListApplications>(&[], &(), l).await;
+            list.set(Load::from_result(apps.map(|a| (a, cat))));
         });
     });
     view! {

@@ -5,9 +5,10 @@
 
 use certdesk_shared::apply::{
     BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
-    DocumentView, FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
+    FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
 };
-use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentStatus, PaymentWays};
+use certdesk_shared::endpoint::{self, Endpoint};
+use certdesk_shared::payment::{BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentStatus};
 use certdesk_shared::regions::REGIONS;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
@@ -501,31 +502,43 @@ pub fn challenge_phrase(
     }
 }
 
-/// A step's request as JSON, with the path segment it is saved under.
-fn json<T: serde::Serialize>(
-    r: Result<T, Vec<FieldError>>,
-    seg: &'static str,
-) -> Result<(&'static str, String), Vec<FieldError>> {
-    r.map(|r| (seg, serde_json::to_string(&r).unwrap_or_default()))
+/// Where a step is saved: a step's own endpoint, or the submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saved {
+    ChooseType,
+    CertificateInfo,
+    Operator,
+    Delivery,
+    Submit,
+}
+
+/// A step's request as JSON, with where it is saved.
+fn json<T: serde::Serialize>(r: Result<T, Vec<FieldError>>, to: Saved) -> Result<(Saved, String), Vec<FieldError>> {
+    r.map(|r| (to, serde_json::to_string(&r).unwrap_or_default()))
 }
 
 /// Saves one step (creating the draft first when there is none yet), or submits (after
 /// saving the challenge phrase, when `body` holds one).
 async fn save(
     id: String,
-    seg: &'static str,
+    to: Saved,
     body: String,
     l: crate::i18n::Locale,
 ) -> Result<RequestView, certdesk_shared::ApiError> {
-    let id = if id.is_empty() { crate::api::post_empty::<RequestView>("/api/applications", l).await?.id } else { id };
-    let path = format!("/api/applications/{id}/{seg}");
-    if seg != "submit" {
-        return crate::api::put_json(&path, body, l).await;
+    let id = if id.is_empty() { crate::api::call::<endpoint::StartApplication>(&[], &(), l).await?.id } else { id };
+    let args = [id.as_str()];
+    match to {
+        Saved::ChooseType => crate::api::call_json::<endpoint::ChooseType>(&args, body, l).await,
+        Saved::CertificateInfo => crate::api::call_json::<endpoint::SaveCertificateInfo>(&args, body, l).await,
+        Saved::Operator => crate::api::call_json::<endpoint::SaveOperator>(&args, body, l).await,
+        Saved::Delivery => crate::api::call_json::<endpoint::SaveDelivery>(&args, body, l).await,
+        Saved::Submit => {
+            if !body.is_empty() {
+                crate::api::call_json::<endpoint::SetChallengePhrase>(&args, body, l).await?;
+            }
+            crate::api::call::<endpoint::SubmitApplication>(&args, &(), l).await
+        }
     }
-    if !body.is_empty() {
-        crate::api::put_json::<RequestView>(&format!("/api/applications/{id}/challenge-phrase"), body, l).await?;
-    }
-    crate::api::post_empty(&path, l).await
 }
 
 /// A labelled `<select>` whose options may change (value, text).
@@ -603,7 +616,7 @@ pub fn Apply() -> impl IntoView {
         }
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::get::<Catalogue>("/api/catalogue", l).await {
+            match crate::api::call::<endpoint::CustomerCatalogue>(&[], &(), l).await {
                 Ok(c) => catalogue.set(Some(c)),
                 Err(e) => load_failed.set(Some(e.code)),
             }
@@ -620,7 +633,7 @@ pub fn Apply() -> impl IntoView {
         }
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::get::<RequestView>(&format!("/api/applications/{id}"), l).await {
+            match crate::api::call::<endpoint::GetApplication>(&[&id], &(), l).await {
                 Ok(a) => {
                     for (s, x) in v.iter().zip(values_of(&a)) {
                         s.set(x);
@@ -662,8 +675,8 @@ pub fn Apply() -> impl IntoView {
             let go_on = go.clone();
             let go = go.clone();
             let req = match n {
-                1 => json(choose_type(&values), "choose-type"),
-                2 => json(certificate_info(&values, holder_kind(chosen().as_ref())), "certificate-info"),
+                1 => json(choose_type(&values), Saved::ChooseType),
+                2 => json(certificate_info(&values, holder_kind(chosen().as_ref())), Saved::CertificateInfo),
                 3 => {
                     let need = chosen().map(|t| t.documents).unwrap_or_default();
                     let e: Vec<FieldError> = app.with_untracked(|a| {
@@ -674,18 +687,18 @@ pub fn Apply() -> impl IntoView {
                     });
                     return if e.is_empty() { go_on(&id, after) } else { fs.refuse(e) };
                 }
-                4 => json(operator(&values), "operator"),
-                5 => json(delivery(&values), "delivery"),
+                4 => json(operator(&values), Saved::Operator),
+                5 => json(delivery(&values), Saved::Delivery),
                 _ => {
                     let set = challenge_set.get_untracked();
                     challenge_phrase(&values, set).map(|p| {
-                        ("submit", p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default())
+                        (Saved::Submit, p.map(|p| serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default())
                     })
                 }
             };
             fs.submit(
                 req,
-                move |(seg, body)| save(id, seg, body, l),
+                move |(to, body)| save(id, to, body, l),
                 move |a: RequestView| {
                     let id = a.id.clone();
                     app.set(Some(a));
@@ -977,7 +990,7 @@ fn submitted(a: &RequestView) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let no = a.acceptance_no.clone().unwrap_or_default();
     let status = status_text(a.status);
-    let pdf = format!("/api/applications/{}/form.pdf", a.id);
+    let pdf = endpoint::ApplicationForm::path(&[&a.id]);
     view! {
         <div class="callout success" role="status">
             <p>{move || status(i18n.get_locale())}</p>
@@ -1039,8 +1052,9 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
             }
             fs.errors.update(|es| set_error(es, field, None));
             sent.set(Some(0.0));
-            let path = format!("/api/applications/{app_id}/documents/{field}");
-            let res = crate::api::put_file::<DocumentView>(&path, name, bytes, l, move |p| sent.set(Some(p))).await;
+            let args = [app_id.as_str(), field];
+            let res =
+                crate::api::upload::<endpoint::UploadDocument>(&args, name, bytes, l, move |p| sent.set(Some(p))).await;
             sent.set(None);
             match res {
                 Ok(d) => app.update(|a| {
@@ -1063,7 +1077,7 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
                 let app_id = app.with(|a| a.as_ref().map(|a| a.id.clone()))?;
                 doc().map(|d| {
                     // The stored file itself, fetched again when it is replaced.
-                    let src = format!("/api/applications/{app_id}/documents/{field}?v={}", d.sha256);
+                    let src = format!("{}?v={}", endpoint::DownloadDocument::path(&[&app_id, field]), d.sha256);
                     let picture = !matches!(d.file_type, FileType::Pdf | FileType::Zip | FileType::Rar);
                     view! {
                         <div class="preview">
@@ -1091,9 +1105,11 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
     let i18n = use_i18n();
     let transfer = RwSignal::new(None::<BankTransfer>);
     let by_transfer = RwSignal::new(None::<bool>);
-    let path = StoredValue::new(format!("/api/applications/{id}/transfer"));
+    let app_id = StoredValue::new(id.clone());
     leptos::task::spawn_local(async move {
-        let t = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await.ok();
+        let t = crate::api::call::<endpoint::GetBankTransfer>(&[&app_id.get_value()], &(), i18n.get_locale_untracked())
+            .await
+            .ok();
         by_transfer.set(Some(
             t.as_ref().is_some_and(|t| matches!(t.status, Some(PaymentStatus::NotPaid | PaymentStatus::Paid))),
         ));
@@ -1105,7 +1121,10 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
             if transfer.with_untracked(|t| t.as_ref().is_some_and(|t| t.status == Some(PaymentStatus::NotPaid))) {
                 leptos::task::spawn_local(async move {
                     // Redrawn only when something changed: the file input keeps its focus.
-                    if let Ok(t) = crate::api::get::<BankTransfer>(&path.get_value(), i18n.get_locale_untracked()).await
+                    let app_id = app_id.get_value();
+                    if let Ok(t) =
+                        crate::api::call::<endpoint::GetBankTransfer>(&[&app_id], &(), i18n.get_locale_untracked())
+                            .await
                         && transfer.with_untracked(|old| old.as_ref() != Some(&t))
                     {
                         transfer.set(Some(t));
@@ -1156,8 +1175,11 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
                 return voucher_error.set(Some(e));
             }
             sent.set(Some(0.0));
-            let upload = format!("{}-voucher", path.get_value());
-            let res = crate::api::put_file::<BankTransfer>(&upload, name, bytes, l, move |p| sent.set(Some(p))).await;
+            let app_id = app_id.get_value();
+            let res = crate::api::upload::<endpoint::UploadTransferVoucher>(&[&app_id], name, bytes, l, move |p| {
+                sent.set(Some(p))
+            })
+            .await;
             sent.set(None);
             match res {
                 Ok(t) => transfer.set(Some(t)),
@@ -1229,15 +1251,15 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     let ways = RwSignal::new(None::<Vec<PayWay>>);
     let way = RwSignal::new(None::<PayWay>);
     let failure = RwSignal::new(None::<crate::form::Failure>);
-    let path = StoredValue::new(format!("/api/applications/{id}/payment"));
+    let id = StoredValue::new(id);
     // Answers may land after the step has moved on (or been drawn again): `try_set` then
     // drops them instead of touching a disposed signal.
     let new_order = move |w: Option<PayWay>| {
         let l = i18n.get_locale_untracked();
-        let p = path.get_value();
+        let p = id.get_value();
         failure.set(None);
         leptos::task::spawn_local(async move {
-            match crate::api::post::<PaymentOrder>(&p, &PaymentRequest { way: w }, l).await {
+            match crate::api::call::<endpoint::OrderPayment>(&[&p], &PaymentRequest { way: w }, l).await {
                 Ok(o) => drop(order.try_set(Some(o))),
                 Err(e) => drop(failure.try_set(Some(e.into()))),
             }
@@ -1246,11 +1268,11 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     // The ways offered and the order so far: a paid one is shown, an open one kept in its way.
     {
         let l = i18n.get_locale_untracked();
-        let p = path.get_value();
+        let p = id.get_value();
         leptos::task::spawn_local(async move {
             let offered =
-                crate::api::get::<PaymentWays>("/api/payments/ways", l).await.map(|w| w.ways).unwrap_or_default();
-            let so_far = crate::api::get::<PaymentOrder>(&p, l).await.ok();
+                crate::api::call::<endpoint::PaymentWays>(&[], &(), l).await.map(|w| w.ways).unwrap_or_default();
+            let so_far = crate::api::call::<endpoint::PaymentStatus>(&[&p], &(), l).await.ok();
             if ways.try_set(Some(offered.clone())).is_some() {
                 return; // gone meanwhile
             }
@@ -1281,9 +1303,9 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
         move || {
             if order.with_untracked(|o| o.as_ref().is_some_and(|o| o.status == PaymentStatus::NotPaid)) {
                 let l = i18n.get_locale_untracked();
-                let p = path.get_value();
+                let p = id.get_value();
                 leptos::task::spawn_local(async move {
-                    if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+                    if let Ok(o) = crate::api::call::<endpoint::PaymentStatus>(&[&p], &(), l).await {
                         drop(order.try_set(Some(o)));
                     }
                 });
@@ -1304,10 +1326,10 @@ pub fn Pay(id: String, paid: impl Fn() + Clone + 'static) -> impl IntoView {
     });
     let cancel = move |_| {
         let l = i18n.get_locale_untracked();
-        let p = path.get_value();
+        let p = id.get_value();
         leptos::task::spawn_local(async move {
-            let _ = crate::api::delete(&p, l).await;
-            if let Ok(o) = crate::api::get::<PaymentOrder>(&p, l).await {
+            let _ = crate::api::call::<endpoint::CancelPayment>(&[&p], &(), l).await;
+            if let Ok(o) = crate::api::call::<endpoint::PaymentStatus>(&[&p], &(), l).await {
                 drop(order.try_set(Some(o)));
             }
         });

@@ -2,12 +2,13 @@
 //! serial, with the reason and the time; and the CA certificates with their SHA-256
 //! fingerprints and CRLs.
 
-use certdesk_shared::directory::{BulletinPage, CaInfo};
+use certdesk_shared::directory::{BulletinPage, BulletinQuery, CaInfo};
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
-use crate::components::table::{data_table, load_into, loaded};
+use crate::components::table::{data_table, load_into, load_query_into, loaded};
 use crate::components::{tr, use_page_title};
 use crate::form::{Load, fill, short_time};
 use crate::i18n::use_i18n;
@@ -29,15 +30,11 @@ pub fn Bulletin() -> impl IntoView {
     let q = RwSignal::new(String::new());
     let at = RwSignal::new(1u32);
     let reload = move || {
-        let path = format!(
-            "/api/public/bulletin?q={}&page={}",
-            String::from(js_sys::encode_uri_component(&q.get_untracked())),
-            at.get_untracked()
-        );
-        load_into(page, path, i18n.get_locale_untracked());
+        let query = BulletinQuery { q: q.get_untracked(), page: Some(at.get_untracked()) };
+        load_query_into::<endpoint::Bulletin>(page, &[], query, i18n.get_locale_untracked());
     };
     reload();
-    load_into(cas, "/api/public/ca", i18n.get_locale_untracked());
+    load_into::<endpoint::ListCaFiles>(cas, &[], i18n.get_locale_untracked());
     view! {
         <h1>{tr(|l| td_string!(l, nav_bulletin))}</h1>
         <form class="form inline" role="search" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {

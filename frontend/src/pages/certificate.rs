@@ -7,6 +7,7 @@ use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::{
     CertificateDetail, HOLDER_REASONS, PublicStatus, SelfRevocation, check_challenge_phrase_entered,
 };
+use certdesk_shared::endpoint::{self, Endpoint};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -26,7 +27,7 @@ pub fn Certificate(uid: String) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), certificate_title).to_owned());
     let detail = RwSignal::new(Load::<CertificateDetail>::Loading);
-    load_into(detail, format!("/api/public/certificates/{uid}"), i18n.get_locale_untracked());
+    load_into::<endpoint::CertificateDetail>(detail, &[&uid], i18n.get_locale_untracked());
     let revoking = RwSignal::new(false);
     let revoked_now = RwSignal::new(false);
     view! {
@@ -49,8 +50,8 @@ pub fn Certificate(uid: String) -> impl IntoView {
                     </tbody>
                 </table>
                 <div class="actions">
-                    <a class="button" href=format!("/api/certificates/{uid}.pem") download>{tr(|l| td_string!(l, download_pem))}</a>
-                    <a class="button" href=format!("/api/certificates/{uid}.der") download>{tr(|l| td_string!(l, download_der))}</a>
+                    <a class="button" href=endpoint::CertificateFile::path(&[&format!("{uid}.pem")]) download>{tr(|l| td_string!(l, download_pem))}</a>
+                    <a class="button" href=endpoint::CertificateFile::path(&[&format!("{uid}.der")]) download>{tr(|l| td_string!(l, download_der))}</a>
                     {live.then(|| view! {
                         <button type="button" class="secondary" on:click=move |_| revoking.set(true)>{tr(|l| td_string!(l, revoke))}</button>
                     })}
@@ -80,11 +81,11 @@ fn revoke_form(uid: String, detail: RwSignal<Load<CertificateDetail>>, revoked_n
             Ok(()) => Ok(SelfRevocation { challenge_phrase: p, reason: reason.get_untracked() }),
             Err(error) => Err(vec![FieldError { field: "challenge_phrase".into(), error }]),
         };
-        let path = format!("/api/public/certificates/{uid}/revoke");
+        let uid = uid.clone();
         let l = i18n.get_locale_untracked();
         fs.submit(
             req,
-            move |r| async move { crate::api::post::<CertificateDetail>(&path, &r, l).await },
+            move |r| async move { crate::api::call::<endpoint::RevokeByChallengePhrase>(&[&uid], &r, l).await },
             move |d| {
                 detail.set(Load::Ready(d));
                 revoked_now.set(true);

@@ -4,8 +4,9 @@
 //! 经办人变更 (`/operator-change?uid=…`, §5.7–§5.9): ① 资料上传 ② 经办人资料变更 ③ 提交审核.
 //! Both start from a certificate in 我的证书; the review's result comes by SMS.
 
-use certdesk_shared::apply::{Holder, HolderKind, Issued, OperatorInfo};
+use certdesk_shared::apply::{Holder, HolderKind, OperatorInfo};
 use certdesk_shared::change::{ChangeClosed, ChangeOffer, StartChange};
+use certdesk_shared::endpoint;
 use certdesk_shared::renew::RenewalCsr;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
@@ -182,7 +183,7 @@ fn ChangePage(kind: RequestKind) -> impl IntoView {
     let offer = RwSignal::new(Load::<ChangeOffer>::Loading);
     let reload = move || {
         if let Some(u) = uid.get_value() {
-            crate::components::table::load_into(offer, format!("/api/change/{u}"), i18n.get_locale_untracked());
+            crate::components::table::load_into::<endpoint::OfferChange>(offer, &[&u], i18n.get_locale_untracked());
         }
     };
     let here = if kind == RequestKind::Change { "/change" } else { "/operator-change" };
@@ -304,8 +305,7 @@ fn Begin(uid: String, kind: RequestKind, app: RwSignal<Option<RequestView>>) -> 
         let l = i18n.get_locale_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/change/{}", uid.get_value());
-            match crate::api::post::<RequestView>(&path, &StartChange { kind }, l).await {
+            match crate::api::call::<endpoint::StartChange>(&[&uid.get_value()], &StartChange { kind }, l).await {
                 Ok(r) => app.set(Some(r)),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -327,7 +327,7 @@ fn Withdraw(app: RwSignal<Option<RequestView>>, reload: Callback<()>) -> impl In
         let l = i18n.get_locale_untracked();
         let Some(id) = app.with_untracked(|a| a.as_ref().map(|a| a.id.clone())) else { return };
         leptos::task::spawn_local(async move {
-            match crate::api::post_empty::<RequestView>(&format!("/api/change/requests/{id}/withdraw"), l).await {
+            match crate::api::call::<endpoint::WithdrawChange>(&[&id], &(), l).await {
                 Ok(r) => {
                     app.set(Some(r));
                     reload.run(());
@@ -388,9 +388,7 @@ fn HolderStep(
         let l = i18n.get_locale_untracked();
         fs.submit(
             holder(holder_kind, &v.map(|s| s.get_untracked())),
-            move |h| async move {
-                crate::api::put::<RequestView>(&format!("/api/change/requests/{id}/holder"), &h, l).await
-            },
+            move |h| async move { crate::api::call::<endpoint::SaveChangeHolder>(&[&id], &h, l).await },
             move |r| {
                 app.set(Some(r));
                 step.set(3);
@@ -443,8 +441,8 @@ fn OperatorStep(
         fs.submit(
             operator(&v.map(|s| s.get_untracked())),
             move |o| async move {
-                crate::api::put::<RequestView>(&format!("/api/change/requests/{id}/operator"), &o, l).await?;
-                crate::api::post_empty::<RequestView>(&format!("/api/change/requests/{id}/submit"), l).await
+                crate::api::call::<endpoint::SaveChangeOperator>(&[&id], &o, l).await?;
+                crate::api::call::<endpoint::SubmitChange>(&[&id], &(), l).await
             },
             move |r| {
                 app.set(Some(r));
@@ -496,16 +494,13 @@ fn DownloadChanged(o: ChangeOffer, app: RwSignal<Option<RequestView>>) -> impl I
             let csr_pem =
                 crate::agent::make_csr(&m, &p, &label.get_value(), algorithm).await.map_err(|e| pin_problem(&e, l))?;
             let body = RenewalCsr { csr_pem, medium_no: m.clone() };
-            let issued =
-                crate::api::post::<Issued>(&format!("/api/change/requests/{}/issue", id.get_value()), &body, l)
-                    .await
-                    .map_err(|e| api_problem(e, l))?;
+            let issued = crate::api::call::<endpoint::IssueChange>(&[&id.get_value()], &body, l)
+                .await
+                .map_err(|e| api_problem(e, l))?;
             crate::agent::store_certificate(&m, &p, &issued.pem, issued.chain_pem)
                 .await
                 .map_err(|e| pin_problem(&e, l))?;
-            crate::api::post_empty::<RequestView>(&format!("/api/change/requests/{}/finish", id.get_value()), l)
-                .await
-                .map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::FinishChange>(&[&id.get_value()], &(), l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, pin_request(&pin.get_untracked()), steps, move |r| {
             pin.set(String::new());

@@ -3,7 +3,8 @@
 //! the chosen token and a request signed by it; the CA issues the certificate for it; the
 //! agent stores it with its chain. A progress bar runs to 下载完成 100%.
 
-use certdesk_shared::apply::{DownloadInfo, DownloadQuery, IssueForCsr, Issued, Medium};
+use certdesk_shared::apply::{DownloadQuery, IssueForCsr, Medium};
+use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -106,7 +107,7 @@ pub fn Download() -> impl IntoView {
             };
             // 查询证书: what the code is for, and the key its profile asks for.
             let query = DownloadQuery { acceptance_no: f.acceptance_no.clone(), auth_code: f.auth_code.clone() };
-            let info = crate::api::post::<DownloadInfo>("/api/applications/download-info", &query, l)
+            let info = crate::api::call::<endpoint::GetDownloadInfo>(&[], &query, l)
                 .await
                 .map_err(|e| stop(api_problem(e, l)))?;
             // The medium chosen in step ①: refused before a key is made on another kind of token.
@@ -132,9 +133,8 @@ pub fn Download() -> impl IntoView {
                 medium_no: Some(f.medium_no.clone()),
                 medium_kind,
             };
-            let issued = crate::api::post::<Issued>("/api/applications/issue", &req, l)
-                .await
-                .map_err(|e| stop(api_problem(e, l)))?;
+            let issued =
+                crate::api::call::<endpoint::IssueForCsr>(&[], &req, l).await.map_err(|e| stop(api_problem(e, l)))?;
             progress.set(Progress::Store);
             crate::agent::store_certificate(&f.medium_no, &f.pin, &issued.pem, issued.chain_pem)
                 .await

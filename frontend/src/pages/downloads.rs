@@ -3,6 +3,7 @@
 //! before running it.
 
 use certdesk_shared::downloads::{Download, Platform};
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -41,7 +42,7 @@ pub fn Downloads() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), nav_downloads).to_owned());
     let list = RwSignal::new(Load::<Vec<Download>>::Loading);
-    load_into(list, "/api/downloads", i18n.get_locale_untracked());
+    load_into::<endpoint::ListDownloads>(list, &[], i18n.get_locale_untracked());
     view! {
         <h1>{tr(|l| td_string!(l, nav_downloads))}</h1>
         <p class="lead">{tr(|l| td_string!(l, downloads_intro))}</p>

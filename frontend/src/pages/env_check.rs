@@ -5,7 +5,7 @@
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::agent::AgentInfo;
-use certdesk_shared::health::Health;
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 use wasm_bindgen::JsValue;
@@ -89,7 +89,7 @@ pub fn EnvCheck() -> impl IntoView {
     // None while checking, then Ok or the error code that explains the failure.
     let (server, set_server) = signal(None::<Result<(), ErrorCode>>);
     leptos::task::spawn_local(async move {
-        let health = crate::api::get::<Health>("/api/health", i18n.get_locale_untracked()).await;
+        let health = crate::api::call::<endpoint::Health>(&[], &(), i18n.get_locale_untracked()).await;
         set_server.set(Some(match health {
             Ok(h) if h.database => Ok(()),
             Ok(_) => Err(ErrorCode::Unavailable),

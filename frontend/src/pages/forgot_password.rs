@@ -2,6 +2,7 @@
 //! it is; the new password is chosen on this page and is never sent by SMS.
 
 use certdesk_shared::account::{CodePurpose, ResetPasswordRequest};
+use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -73,7 +74,7 @@ pub fn ForgotPassword() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         f.submit(
             form.request(),
-            move |req| async move { crate::api::post_no_content("/api/password-reset", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::ResetPassword>(&[], &req, l).await },
             move |()| done.set(true),
         );
     };

@@ -3,6 +3,7 @@
 //! tax number, amount and e-mail filled in; an issued e-invoice opens as PDF (查看).
 
 use certdesk_shared::apply::{Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::{CreditCode, Email, FieldError, OrgName};
 use leptos::prelude::*;
@@ -93,9 +94,9 @@ pub fn Invoices() -> impl IntoView {
     let reload = move || {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            let cat = crate::api::get::<Catalogue>("/api/catalogue", l).await.ok();
-            let apps = crate::api::get::<Vec<RequestView>>("/api/applications", l).await;
-            let invoices = crate::api::get::<Vec<InvoiceView>>("/api/invoices", l).await;
+            let cat = crate::api::call::<endpoint::CustomerCatalogue>(&[], &(), l).await.ok();
+            let apps = crate::api::call::<endpoint::ListApplications>(&[], &(), l).await;
+            let invoices = crate::api::call::<endpoint::ListInvoices>(&[], &(), l).await;
             list.set(Load::from_result(apps.and_then(|a| invoices.map(|i| (a, i, cat)))));
         });
     };
@@ -131,7 +132,7 @@ pub fn Invoices() -> impl IntoView {
                             .into_any()
                         }
                         Some(i) if i.status == InvoiceStatus::Issued => view! {
-                            <a href=format!("/api/invoices/{}/pdf", i.id) target="_blank">{tr(|l| td_string!(l, view))}</a>
+                            <a href=endpoint::InvoicePdf::path(&[&i.id]) target="_blank">{tr(|l| td_string!(l, view))}</a>
                         }
                         .into_any(),
                         Some(_) => ().into_any(),
@@ -183,11 +184,11 @@ fn invoice_form(
             bank_account: bank_account.get_untracked(),
             email: email.get_untracked(),
         };
-        let path = format!("/api/applications/{id}/invoice");
+        let id = id.clone();
         let l = i18n.get_locale_untracked();
         fs.submit(
             form.request(),
-            move |req| async move { crate::api::post::<InvoiceView>(&path, &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::RequestInvoice>(&[&id], &req, l).await },
             move |_| {
                 open.set(None);
                 reload();

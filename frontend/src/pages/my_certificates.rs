@@ -6,6 +6,7 @@
 
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::HolderKind;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::freeze::{FrozenBy, Unfreeze};
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCertificatesTab};
 use certdesk_shared::request::RequestKind;
@@ -131,8 +132,8 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
                 <p class="muted">{tr(|l| td_string!(l, col_revoked_at))} "：" {date_of(&at)}</p>
             })}
             <div class="actions">
-                <a class="button" href=format!("/api/certificates/{uid}.pem") download>{tr(|l| td_string!(l, download_pem))}</a>
-                <a class="button" href=format!("/api/certificates/{uid}.der") download>{tr(|l| td_string!(l, download_der))}</a>
+                <a class="button" href=endpoint::CertificateFile::path(&[&format!("{uid}.pem")]) download>{tr(|l| td_string!(l, download_pem))}</a>
+                <a class="button" href=endpoint::CertificateFile::path(&[&format!("{uid}.der")]) download>{tr(|l| td_string!(l, download_der))}</a>
                 {a.renew.map(|href| view! { <a class="button primary" href=href>{tr(|l| td_string!(l, nav_renew))}</a> })}
                 <a class="button" href=a.detail>{tr(|l| td_string!(l, my_certificate_detail))}</a>
                 {a.unlock.then(|| view! { <a class="button" href="/unlock">{tr(|l| td_string!(l, nav_unlock))}</a> })}
@@ -162,12 +163,12 @@ fn Freeze(uid: String, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let asking = RwSignal::new(false);
     let fs = FormState::new("freeze");
-    let path = StoredValue::new(format!("/api/my-certificates/{uid}/freeze"));
+    let held = StoredValue::new(uid);
     let confirm = move |_| {
         let l = i18n.get_locale_untracked();
         fs.submit(
             Ok::<_, Vec<certdesk_shared::FieldError>>(()),
-            move |()| async move { crate::api::post_empty::<MyCertificate>(&path.get_value(), l).await },
+            move |()| async move { crate::api::call::<endpoint::Freeze>(&[&held.get_value()], &(), l).await },
             move |_| reload.run(()),
         );
     };
@@ -195,12 +196,14 @@ fn DisableShield(uid: String, reload: Callback<()>) -> impl IntoView {
     let asking = RwSignal::new(false);
     let done = RwSignal::new(false);
     let fs = FormState::new("disable-shield");
-    let path = StoredValue::new(format!("/api/my-certificates/{uid}/shield/disable"));
+    let held = StoredValue::new(uid);
     let confirm = move |_| {
         let l = i18n.get_locale_untracked();
         fs.submit(
             Ok::<_, Vec<certdesk_shared::FieldError>>(()),
-            move |()| async move { crate::api::post_no_content(&path.get_value(), &crate::api::Empty {}, l).await },
+            move |()| async move {
+                crate::api::call::<endpoint::DisableShield>(&[&held.get_value()], &(), l).await.map(drop)
+            },
             move |()| {
                 asking.set(false);
                 done.set(true);
@@ -233,7 +236,7 @@ fn Unfreeze(uid: String, reload: Callback<()>) -> impl IntoView {
     let fs = FormState::new("unfreeze");
     let errors = fs.errors;
     let code = RwSignal::new(String::new());
-    let path = StoredValue::new(format!("/api/my-certificates/{uid}/unfreeze"));
+    let held = StoredValue::new(uid.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let l = i18n.get_locale_untracked();
@@ -242,7 +245,7 @@ fn Unfreeze(uid: String, reload: Callback<()>) -> impl IntoView {
             .map_err(|error| vec![certdesk_shared::FieldError { field: "code".into(), error }]);
         fs.submit(
             body,
-            move |b| async move { crate::api::post::<MyCertificate>(&path.get_value(), &b, l).await },
+            move |b| async move { crate::api::call::<endpoint::Unfreeze>(&[&held.get_value()], &b, l).await },
             move |_| reload.run(()),
         );
     };
@@ -262,7 +265,7 @@ pub fn MyCertificates() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), my_certificates).to_owned());
     let list = RwSignal::new(Load::<Vec<MyCertificate>>::Loading);
-    let load = move || load_into(list, "/api/my-certificates", i18n.get_locale_untracked());
+    let load = move || load_into::<endpoint::ListMyCertificates>(list, &[], i18n.get_locale_untracked());
     crate::session::when_signed_in("/my-certificates", load);
     let reload = Callback::new(move |()| load());
     let query = use_query_map();

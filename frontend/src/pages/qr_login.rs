@@ -5,8 +5,8 @@
 //! password sign-in does. A new code every 2 minutes; one the server calls expired (a wrong
 //! number picked on the phone) is renewed by a click.
 
-use certdesk_shared::account::SessionInfo;
-use certdesk_shared::shield::{APP_PATH, QrLoginPoll, QrLoginShown, QrLoginStatus, display_code};
+use certdesk_shared::endpoint;
+use certdesk_shared::shield::{APP_PATH, QrLoginShown, QrLoginStatus, display_code};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -49,7 +49,7 @@ pub fn QrLogin(next: String) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         made_at.set_value(js_sys::Date::now());
         leptos::task::spawn_local(async move {
-            match crate::api::post_empty::<QrLoginShown>("/api/qr-login", l).await {
+            match crate::api::call::<endpoint::ShowQrLogin>(&[], &(), l).await {
                 Ok(s) => {
                     failure.set(None);
                     status.set(QrLoginStatus::Waiting);
@@ -65,7 +65,7 @@ pub fn QrLogin(next: String) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match crate::api::get::<SessionInfo>("/api/session", l).await {
+            match crate::api::call::<endpoint::CurrentSession>(&[], &(), l).await {
                 Ok(info) => {
                     session.signed_in(info);
                     navigate(&next.get_value(), Default::default());
@@ -89,7 +89,7 @@ pub fn QrLogin(next: String) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let signed_in = signed_in.clone();
         leptos::task::spawn_local(async move {
-            let res = crate::api::get::<QrLoginPoll>(&format!("/api/qr-login/{}", s.id), l).await;
+            let res = crate::api::call::<endpoint::PollQrLogin>(&[&s.id], &(), l).await;
             in_flight.set_value(false);
             // A newer code replaced this one meanwhile: its answer is stale.
             if shown.with_untracked(|c| c.as_ref().map(|c| c.id != s.id).unwrap_or(true)) {

@@ -1,7 +1,8 @@
 //! 注册 (seed 003 §1.2.2, seed 004 §2.1): 企业账户, 个人账户 or 主管部门账户. The phone number
 //! is the user name; an SMS code proves it; the 电子认证服务协议 must be accepted.
 
-use certdesk_shared::account::{AGREEMENT_VERSION, AccountKind, CodePurpose, RegisterRequest, SessionInfo};
+use certdesk_shared::account::{AGREEMENT_VERSION, AccountKind, CodePurpose, RegisterRequest};
+use certdesk_shared::endpoint;
 use certdesk_shared::{
     CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
@@ -140,7 +141,7 @@ pub fn Register() -> impl IntoView {
         let navigate = navigate.clone();
         f.submit(
             form.request(),
-            move |req| async move { crate::api::post::<SessionInfo>("/api/register", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::Register>(&[], &req, l).await },
             move |info| {
                 session.signed_in(info);
                 navigate("/account", Default::default());

@@ -5,7 +5,8 @@
 //! the new certificate is downloaded onto the new UKey with a new key pair.
 
 use certdesk_shared::agent::{TokenInfo, TokenKind};
-use certdesk_shared::apply::{BillingMode, DocumentKind, Issued, yuan};
+use certdesk_shared::apply::{BillingMode, DocumentKind, yuan};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::my_certificates::{CertificateCodeRequest, CertificateCodeSent};
 use certdesk_shared::reissue::{ReissueCsr, ReissueNotOpen, ReissueOffer, ReissueReason, StartReissue, VerifyReissue};
 use certdesk_shared::request::{RequestStatus, RequestView};
@@ -136,7 +137,7 @@ pub fn Reissue() -> impl IntoView {
     let uid = StoredValue::new(uid);
     let reload = move || {
         if let Some(u) = uid.get_value() {
-            crate::components::table::load_into(offer, format!("/api/reissue/{u}"), i18n.get_locale_untracked());
+            crate::components::table::load_into::<endpoint::OfferReissue>(offer, &[&u], i18n.get_locale_untracked());
         }
     };
     crate::session::when_signed_in("/reissue", reload);
@@ -217,7 +218,7 @@ fn Start(uid: String, reload: Callback<()>) -> impl IntoView {
         busy.set(true);
         problem.set(None);
         leptos::task::spawn_local(async move {
-            match crate::api::post::<RequestView>(&format!("/api/reissue/{}", uid.get_value()), &body, l).await {
+            match crate::api::call::<endpoint::StartReissue>(&[&uid.get_value()], &body, l).await {
                 Ok(_) => reload.run(()),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -260,8 +261,7 @@ fn Documents(o: ReissueOffer, request: RwSignal<Option<RequestView>>, reload: Ca
         }
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/reissue/requests/{}/submit", id.get_value());
-            match crate::api::post_empty::<RequestView>(&path, l).await {
+            match crate::api::call::<endpoint::SubmitReissue>(&[&id.get_value()], &(), l).await {
                 Ok(_) => reload.run(()),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -273,7 +273,7 @@ fn Documents(o: ReissueOffer, request: RwSignal<Option<RequestView>>, reload: Ca
         request.with(|r| r.as_ref().is_some_and(|r| wanted.iter().all(|k| r.documents.iter().any(|d| d.kind == *k))))
     };
     let failure = fs.failure;
-    let form = format!("/api/applications/{}/form.pdf", id.get_value());
+    let form = endpoint::ApplicationForm::path(&[&id.get_value()]);
     view! {
         <div class="form">
             <p><a href=form target="_blank">{tr(|l| td_string!(l, reissue_form_pdf))}</a></p>
@@ -304,8 +304,7 @@ fn Verify(o: ReissueOffer, reload: Callback<()>) -> impl IntoView {
         problem.set(None);
         leptos::task::spawn_local(async move {
             let body = CertificateCodeRequest { purpose: certdesk_shared::account::CodePurpose::CertificateReissue };
-            let path = format!("/api/my-certificates/{}/code", uid.get_value());
-            match crate::api::post::<CertificateCodeSent>(&path, &body, l).await {
+            match crate::api::call::<endpoint::SendCertificateCode>(&[&uid.get_value()], &body, l).await {
                 Ok(s) => sent.set(Some(s)),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -318,8 +317,9 @@ fn Verify(o: ReissueOffer, reload: Callback<()>) -> impl IntoView {
             .map(|code| VerifyReissue { code })
             .map_err(|error| vec![FieldError { field: "code".into(), error }]);
         let steps = move |body: VerifyReissue| async move {
-            let path = format!("/api/reissue/requests/{}/verify", id.get_value());
-            crate::api::post::<RequestView>(&path, &body, l).await.map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::VerifyReissue>(&[&id.get_value()], &body, l)
+                .await
+                .map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, req, steps, move |_| reload.run(()));
     };
@@ -360,8 +360,9 @@ fn Delivery(r: Option<RequestView>, reload: Callback<()>) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let values: crate::pages::apply::Values = std::array::from_fn(|i| v[i].get_untracked());
         let steps = move |body: certdesk_shared::apply::DeliveryInfo| async move {
-            let path = format!("/api/reissue/requests/{}/delivery", id.get_value());
-            crate::api::put::<RequestView>(&path, &body, l).await.map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::SaveReissueDelivery>(&[&id.get_value()], &body, l)
+                .await
+                .map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, crate::pages::apply::delivery(&values), steps, move |_| reload.run(()));
     };
@@ -379,11 +380,11 @@ fn Delivery(r: Option<RequestView>, reload: Callback<()>) -> impl IntoView {
 fn PayThenSubmit(id: String, billing: BillingMode, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let problem = RwSignal::new(None::<String>);
-    let path = StoredValue::new(format!("/api/reissue/requests/{id}/submit"));
+    let request = StoredValue::new(id.clone());
     let submit = move || {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::post_empty::<RequestView>(&path.get_value(), l).await {
+            match crate::api::call::<endpoint::SubmitReissue>(&[&request.get_value()], &(), l).await {
                 Ok(_) => reload.run(()),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -450,14 +451,13 @@ fn DownloadReissued(o: ReissueOffer) -> impl IntoView {
             let csr_pem =
                 crate::agent::make_csr(&m, &p, &label.get_value(), algorithm).await.map_err(|e| pin_problem(&e, l))?;
             let body = ReissueCsr { csr_pem, medium_no: m.clone(), medium_kind: TokenKind::Ukey };
-            let path = format!("/api/reissue/requests/{}/issue", id.get_value());
-            let issued = crate::api::post::<Issued>(&path, &body, l).await.map_err(|e| api_problem(e, l))?;
+            let issued = crate::api::call::<endpoint::IssueReissue>(&[&id.get_value()], &body, l)
+                .await
+                .map_err(|e| api_problem(e, l))?;
             crate::agent::store_certificate(&m, &p, &issued.pem, issued.chain_pem)
                 .await
                 .map_err(|e| pin_problem(&e, l))?;
-            crate::api::post_empty::<RequestView>(&format!("/api/reissue/requests/{}/finish", id.get_value()), l)
-                .await
-                .map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::FinishReissue>(&[&id.get_value()], &(), l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, pin_request(&pin.get_untracked()), steps, move |_| {
             pin.set(String::new());

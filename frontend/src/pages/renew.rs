@@ -4,7 +4,8 @@
 //! Open only in the certificate's last 90 days; otherwise the page says from when.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::apply::{BillingMode, Issued};
+use certdesk_shared::apply::BillingMode;
+use certdesk_shared::endpoint;
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use leptos::prelude::*;
@@ -90,7 +91,7 @@ pub fn Renew() -> impl IntoView {
     let uid = StoredValue::new(uid);
     let reload = move || {
         if let Some(u) = uid.get_value() {
-            crate::components::table::load_into(offer, format!("/api/renew/{u}"), i18n.get_locale_untracked());
+            crate::components::table::load_into::<endpoint::OfferRenewal>(offer, &[&u], i18n.get_locale_untracked());
         }
     };
     crate::session::when_signed_in("/renew", reload);
@@ -168,8 +169,7 @@ fn Choose(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
         busy.set(true);
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/renew/{}", uid.get_value());
-            match crate::api::post::<RequestView>(&path, &body, l).await {
+            match crate::api::call::<endpoint::StartRenewal>(&[&uid.get_value()], &body, l).await {
                 Ok(_) => reload.run(()),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -216,11 +216,11 @@ fn Choose(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
 fn PayThenSubmit(id: String, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let problem = RwSignal::new(None::<String>);
-    let path = StoredValue::new(format!("/api/renew/requests/{id}/submit"));
+    let request = StoredValue::new(id.clone());
     let paid = move || {
         let l = i18n.get_locale_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::post_empty::<RequestView>(&path.get_value(), l).await {
+            match crate::api::call::<endpoint::SubmitRenewal>(&[&request.get_value()], &(), l).await {
                 Ok(_) => reload.run(()),
                 Err(e) => problem.set(Some(api_problem(e, l))),
             }
@@ -262,15 +262,13 @@ fn DownloadRenewed(o: RenewalOffer) -> impl IntoView {
             let csr_pem =
                 crate::agent::make_csr(&m, &p, &label.get_value(), algorithm).await.map_err(|e| pin_problem(&e, l))?;
             let body = RenewalCsr { csr_pem, medium_no: m.clone() };
-            let issued = crate::api::post::<Issued>(&format!("/api/renew/requests/{}/issue", id.get_value()), &body, l)
+            let issued = crate::api::call::<endpoint::IssueRenewal>(&[&id.get_value()], &body, l)
                 .await
                 .map_err(|e| api_problem(e, l))?;
             crate::agent::store_certificate(&m, &p, &issued.pem, issued.chain_pem)
                 .await
                 .map_err(|e| pin_problem(&e, l))?;
-            crate::api::post_empty::<RequestView>(&format!("/api/renew/requests/{}/finish", id.get_value()), l)
-                .await
-                .map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::FinishRenewal>(&[&id.get_value()], &(), l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, pin_request(&pin.get_untracked()), steps, move |_| {
             pin.set(String::new());

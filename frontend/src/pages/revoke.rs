@@ -8,6 +8,7 @@ use certdesk_shared::Named;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::DocumentKind;
 use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::endpoint;
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::revoke::{DOCUMENTS, RevocationNotOpen, RevocationOffer, StartRevocation, SubmitRevocation};
@@ -87,8 +88,8 @@ pub fn Revoke() -> impl IntoView {
     let offer = RwSignal::new(Load::<RevocationOffer>::Loading);
     let mine = RwSignal::new(Load::<Vec<MyCertificate>>::Loading);
     let reload = move || match uid.get_value() {
-        Some(u) => load_into(offer, format!("/api/revoke/{u}"), i18n.get_locale_untracked()),
-        None => load_into(mine, "/api/my-certificates", i18n.get_locale_untracked()),
+        Some(u) => load_into::<endpoint::OfferRevocation>(offer, &[&u], i18n.get_locale_untracked()),
+        None => load_into::<endpoint::ListMyCertificates>(mine, &[], i18n.get_locale_untracked()),
     };
     crate::session::when_signed_in("/revoke", reload);
     view! {
@@ -198,14 +199,14 @@ fn Documents(
     let fs = FormState::new("revoke");
     let first = reasons.first().copied().unwrap_or(RevocationReason::Unspecified);
     let reason = RwSignal::new(first);
-    let path = StoredValue::new(format!("/api/revoke/{uid}"));
+    let held = StoredValue::new(uid.clone());
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let l = i18n.get_locale_untracked();
         let body = StartRevocation { reason: reason.get_untracked() };
         fs.submit(
             Ok::<_, Vec<FieldError>>(body),
-            move |b| async move { crate::api::post::<RequestView>(&path.get_value(), &b, l).await },
+            move |b| async move { crate::api::call::<endpoint::StartRevocation>(&[&held.get_value()], &b, l).await },
             move |r| request.set(Some(r)),
         );
     };
@@ -273,9 +274,7 @@ fn Identity(
             .map_err(|error| vec![FieldError { field: "code".into(), error }]);
         fs.submit(
             body,
-            move |b| async move {
-                crate::api::post::<RequestView>(&format!("/api/revoke/requests/{id}/submit"), &b, l).await
-            },
+            move |b| async move { crate::api::call::<endpoint::SubmitRevocation>(&[&id], &b, l).await },
             move |r| {
                 request.set(Some(r));
                 reload.run(());

@@ -3,7 +3,8 @@
 //! linking to each certificate's page; and the progress lookup by any two of four fields.
 
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
-use certdesk_shared::directory::{Progress, ProgressQuery, PublicStatus, SearchKey, SearchResults, StatusFilter};
+use certdesk_shared::directory::{ProgressQuery, PublicStatus, SearchKey, SearchQuery, SearchResults, StatusFilter};
+use certdesk_shared::endpoint;
 use certdesk_shared::request::RequestStatus;
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
@@ -76,14 +77,19 @@ pub fn period(from: Option<&str>, to: Option<&str>) -> String {
     }
 }
 
-/// The search as typed: by e-mail or by name, and the filter; the query string it sends.
-pub fn search_query(by_email: bool, text: &str, filter: StatusFilter) -> Result<String, Vec<FieldError>> {
+/// The search as typed: by e-mail or by name, and the filter; the query it sends.
+pub fn search_query(by_email: bool, text: &str, filter: StatusFilter) -> Result<SearchQuery, Vec<FieldError>> {
     let (field, key) = if by_email { ("email", SearchKey::email(text)) } else { ("name", SearchKey::name(text)) };
     let value = match key {
         Ok(SearchKey::Email(v)) | Ok(SearchKey::Name(v)) => v,
         Err(error) => return Err(vec![FieldError { field: field.into(), error }]),
     };
-    Ok(format!("{field}={}&status={}", String::from(js_sys::encode_uri_component(&value)), filter.as_str()))
+    let status = Some(filter.as_str().to_owned());
+    Ok(if by_email {
+        SearchQuery { email: value, status, ..Default::default() }
+    } else {
+        SearchQuery { name: value, status, ..Default::default() }
+    })
 }
 
 const HEADS: &[Text] = &[
@@ -111,7 +117,7 @@ pub fn Search() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         fs.submit(
             search_query(e, &text, filter.get_untracked()),
-            move |q| async move { crate::api::get::<SearchResults>(&format!("/api/public/certificates?{q}"), l).await },
+            move |q| async move { crate::api::call::<endpoint::SearchCertificates>(&[], &q, l).await },
             move |r| results.set(Some(r)),
         );
     };
@@ -191,7 +197,7 @@ fn ProgressLookup() -> impl IntoView {
         let l = i18n.get_locale_untracked();
         fs.submit(
             req,
-            move |q| async move { crate::api::post::<Progress>("/api/public/progress", &q, l).await },
+            move |q| async move { crate::api::call::<endpoint::LookUpProgress>(&[], &q, l).await },
             move |p| answer.set(Some(p.status)),
         );
     };

@@ -2,6 +2,7 @@
 //! tracking number, to look up on the courier's own site.
 
 use certdesk_shared::apply::Shipment;
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -26,7 +27,7 @@ pub fn Shipments() -> impl IntoView {
     use_page_title(move || td_string!(i18n.get_locale(), nav_shipments).to_owned());
     let list = RwSignal::new(Load::<Vec<Shipment>>::Loading);
     crate::session::when_signed_in("/shipments", move || {
-        load_into(list, "/api/shipments", i18n.get_locale_untracked());
+        load_into::<endpoint::ListShipments>(list, &[], i18n.get_locale_untracked());
     });
     view! {
         <h1>{tr(|l| td_string!(l, nav_shipments))}</h1>

@@ -4,6 +4,7 @@
 //! (`qr_login.rs`).
 
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn};
+use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -97,10 +98,10 @@ impl SignInForm {
 }
 
 async fn key_sign_in(start: StartKeySignIn, l: Locale) -> Result<SessionInfo, Failure> {
-    let challenge: KeySignInChallenge = crate::api::post("/api/sign-in/key/start", &start, l).await?;
+    let challenge: KeySignInChallenge = crate::api::call::<endpoint::StartKeySignIn>(&[], &start, l).await?;
     let credential = crate::webauthn::get(challenge.options).await?;
     let finish = FinishKeySignIn { challenge_id: challenge.challenge_id, credential };
-    Ok(crate::api::post("/api/sign-in/key/finish", &finish, l).await?)
+    Ok(crate::api::call::<endpoint::FinishKeySignIn>(&[], &finish, l).await?)
 }
 
 #[component]
@@ -137,7 +138,7 @@ pub fn SignIn() -> impl IntoView {
         fs.begin();
         leptos::task::spawn_local(async move {
             let res = match req {
-                Ok(req) => crate::api::post::<SessionInfo>("/api/sign-in", &req, l).await.map_err(Failure::from),
+                Ok(req) => crate::api::call::<endpoint::SignIn>(&[], &req, l).await.map_err(Failure::from),
                 Err(start) => key_sign_in(start, l).await,
             };
             busy.set(false);

@@ -3,8 +3,9 @@
 //! certificate's key, and the server signs in the account that certificate was issued to.
 //! The PIN goes to the agent only.
 
-use certdesk_shared::account::{FinishCertificateSignIn, SessionInfo};
+use certdesk_shared::account::FinishCertificateSignIn;
 use certdesk_shared::agent::{TokenCertificate, TokenKind};
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -52,15 +53,13 @@ pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
         let (m, next, navigate) = (medium_no.get_untracked(), next.clone(), navigate.clone());
         let steps = move |_| async move {
             let (challenge_id, signed) =
-                sign_challenge("/api/sign-in/certificate/start", &m, &p, &cert.sha256, l).await?;
+                sign_challenge::<endpoint::StartCertificateSignIn>(&m, &p, &cert.sha256, l).await?;
             let req = FinishCertificateSignIn {
                 challenge_id,
                 certificate_pem: signed.certificate_pem,
                 signature: signed.signature,
             };
-            crate::api::post::<SessionInfo>("/api/sign-in/certificate/finish", &req, l)
-                .await
-                .map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::FinishCertificateSignIn>(&[], &req, l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, req, steps, move |info| {
             pin.set(String::new());

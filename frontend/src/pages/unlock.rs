@@ -5,7 +5,8 @@
 //! refuse 111111-like PINs.
 
 use certdesk_shared::account::CodePurpose;
-use certdesk_shared::agent::{UnlockChallenge, UnlockGrant, UnlockToken};
+use certdesk_shared::agent::UnlockToken;
+use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, Mobile, OtpCode, Pin, ValidationError};
 use leptos::prelude::*;
 use leptos_i18n::td_string;
@@ -88,15 +89,14 @@ pub fn Unlock() -> impl IntoView {
         let steps = move |f: Checked| async move {
             // The portal's one-time challenge: the token signs it with the agent's one-time
             // key, so the grant can only be for this agent.
-            let start = crate::api::post::<UnlockChallenge>("/api/tokens/unlock/start", &crate::api::Empty {}, l)
-                .await
-                .map_err(|e| api_problem(e, l))?;
+            let start =
+                crate::api::call::<endpoint::StartTokenUnlock>(&[], &(), l).await.map_err(|e| api_problem(e, l))?;
             let request = crate::agent::unlock_request(&f.medium_no, &start.challenge, &start.portal_key)
                 .await
                 .map_err(|e| pin_problem(&e, l))?;
             let req = UnlockToken { mobile: f.mobile, code: f.code, challenge_id: start.challenge_id, request };
             let grant =
-                crate::api::post::<UnlockGrant>("/api/tokens/unlock", &req, l).await.map_err(|e| api_problem(e, l))?;
+                crate::api::call::<endpoint::GrantTokenUnlock>(&[], &req, l).await.map_err(|e| api_problem(e, l))?;
             crate::agent::unlock(&f.medium_no, &grant.grant, f.new_pin.as_str()).await.map_err(|e| {
                 // The portal used the code up: the next try needs a new one.
                 code.set(String::new());
@@ -149,7 +149,7 @@ pub fn Unlock() -> impl IntoView {
 /// with the acceptance number and the SMS code sent to the certificate's phone of record.
 #[component]
 fn ShieldDisable() -> impl IntoView {
-    use certdesk_shared::shield::{ShieldCodeSent, ShieldDisableByCode};
+    use certdesk_shared::shield::ShieldDisableByCode;
     let i18n = use_i18n();
     let [acceptance_no, code] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let sent = RwSignal::new(None::<String>);
@@ -164,7 +164,7 @@ fn ShieldDisable() -> impl IntoView {
         }
         fs.submit(
             Ok::<_, Vec<FieldError>>(ShieldDisableByCode { acceptance_no: no, code: None }),
-            move |req| async move { crate::api::post::<ShieldCodeSent>("/api/shield/disable/code", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::SendShieldDisableCode>(&[], &req, l).await },
             move |s| sent.set(Some(s.masked_mobile)),
         );
     };
@@ -180,7 +180,7 @@ fn ShieldDisable() -> impl IntoView {
         };
         fs.submit(
             req,
-            move |req| async move { crate::api::post_no_content("/api/shield/disable", &req, l).await },
+            move |req| async move { crate::api::call::<endpoint::DisableShieldByCode>(&[], &req, l).await },
             move |()| {
                 code.set(String::new());
                 done.set(true);

@@ -5,6 +5,7 @@
 
 use certdesk_shared::agent::TokenCertificate;
 use certdesk_shared::directory::{CheckOutcome, VerificationCheck, VerificationReport, VerifyCertificate};
+use certdesk_shared::endpoint;
 use leptos::prelude::*;
 use leptos_i18n::td_string;
 
@@ -103,13 +104,13 @@ pub fn Verify() -> impl IntoView {
         let req = pin_request(&p);
         let (m, l) = (medium_no.get_untracked(), i18n.get_locale_untracked());
         let steps = move |_| async move {
-            let (challenge_id, signed) = sign_challenge("/api/verification/start", &m, &p, &cert.sha256, l).await?;
+            let (challenge_id, signed) = sign_challenge::<endpoint::StartVerification>(&m, &p, &cert.sha256, l).await?;
             let req = VerifyCertificate {
                 challenge_id,
                 certificate_pem: signed.certificate_pem,
                 signature: signed.signature,
             };
-            crate::api::post::<VerificationReport>("/api/verification", &req, l).await.map_err(|e| api_problem(e, l))
+            crate::api::call::<endpoint::VerifyCertificate>(&[], &req, l).await.map_err(|e| api_problem(e, l))
         };
         run_steps(fs, problem, req, steps, move |r| {
             pin.set(String::new());
