@@ -104,7 +104,8 @@ fn build_and_lint() -> Result<()> {
 }
 
 /// `cargo xtask fuzz`: builds and runs `certdesk-fuzz` (debug by default, which reuses the
-/// test build's dependencies; `--release` for more executions per second).
+/// test build's dependencies; `--release` for more executions per second), then schemathesis
+/// against a test server's OpenAPI document (`endpoints::schemathesis_…` in the API tests).
 fn fuzz(args: &[String]) -> Result<()> {
     let mut cmd = cargo();
     cmd.arg("run");
@@ -114,7 +115,16 @@ fn fuzz(args: &[String]) -> Result<()> {
     cmd.args(["-q", "-p", "certdesk-fuzz", "--"]);
     cmd.args(args.iter().filter(|a| *a != "--release"));
     step("Fuzzing the OCSP request reader and the CSR reader");
-    sh(&mut cmd)
+    sh(&mut cmd)?;
+    step("Schemathesis against a test server's /api/openapi.json (anonymous, customer, administrator)");
+    let st = setup::schemathesis()?;
+    setup::test_packages()?;
+    let mut api = cargo();
+    api.args(["test", "-p", "certdesk-backend", "--test", "api", "endpoints::schemathesis", "--"])
+        .args(["--ignored", "--nocapture"])
+        .env("SCHEMATHESIS", st)
+        .env("PKILINT_BIN", setup::pkilint()?);
+    sh(&mut api)
 }
 
 /// `cargo xtask faults [--kills N]`: the crash harness on SQLite, then on PostgreSQL.

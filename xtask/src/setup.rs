@@ -286,6 +286,35 @@ pub fn build_downloads() -> Result<PathBuf> {
     Ok(windows)
 }
 
+/// Schemathesis, pinned: `cargo xtask fuzz` runs it against a test server's `/api/openapi.json`.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// Schemathesis from PyPI in its own virtual environment (it pins libraries of its own);
+/// the path of its `st` program.
+pub fn schemathesis() -> Result<PathBuf> {
+    let venv = tools_dir().join("schemathesis");
+    let st = venv.join("bin/st");
+    if output(Command::new(&st).arg("--version")).is_some_and(|v| v.contains(SCHEMATHESIS_VERSION)) {
+        println!("schemathesis {SCHEMATHESIS_VERSION}: installed");
+        return Ok(st);
+    }
+    let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
+    if !make_venv() {
+        apt_install(&["python3-venv"])?;
+        if !make_venv() {
+            bail!("cannot create a Python virtual environment in {}", venv.display());
+        }
+    }
+    sh(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))
+    .context("installing schemathesis from PyPI")?;
+    Ok(st)
+}
+
 /// The Python tools the tests run, from PyPI, in one virtual environment: pkilint (the
 /// outside checker of certificates, CRLs and OCSP responses) and aiosmtpd (a real SMTP
 /// server for the e-mail tests). Returns its bin directory.

@@ -3,8 +3,8 @@
 //! root, and our record of it), the validity period, revocation as our OCSP responder
 //! signs it, and possession of the key by a signature over a fresh challenge.
 
-use certdesk_shared::directory::{CheckOutcome, CheckResult, VerificationCheck, VerificationReport, VerifyCertificate};
 use certdesk_shared::ValidationError;
+use certdesk_shared::directory::{CheckOutcome, CheckResult, VerificationCheck, VerificationReport, VerifyCertificate};
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
