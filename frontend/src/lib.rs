@@ -25,9 +25,13 @@ mod generated {
 }
 use generated::i18n;
 
-/// The portal bundle.
+/// The portal bundle. The home page's first screen, painted from `index.html` before the
+/// app loaded, gives way to the app.
 pub fn mount_portal() {
     console_error_panic_hook::set_once();
+    if let Some(first) = leptos::prelude::document().get_element_by_id("first-paint") {
+        first.remove();
+    }
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::portal_page header=app::customer_header /> });
 }
 
@@ -91,4 +95,107 @@ pub fn mount_request() {
 pub fn mount_mobile() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <mobile::App /> });
+}
+
+#[cfg(test)]
+mod first_paint {
+    use leptos_i18n::td_string;
+
+    use crate::i18n::Locale;
+    use crate::routes::Operation;
+
+    const START: &str = "    <!-- first-paint -->\n";
+    const END: &str = "    <!-- /first-paint -->\n";
+
+    /// Every text of the first screen, in order, in one language.
+    fn texts(l: Locale) -> Vec<&'static str> {
+        let mut t = vec![
+            td_string!(l, app_name),
+            td_string!(l, home_title),
+            td_string!(l, home_lead),
+            td_string!(l, home_services),
+        ];
+        for op in Operation::NAV {
+            t.extend([op.title(l), op.description(l)]);
+        }
+        t
+    }
+
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    }
+
+    /// The home page's first screen (the header's brand, the hero, the services' cards) in
+    /// the default language, and a script that keeps it only on the home page, in the language
+    /// the app will choose (its cookie, else the browser's languages, as leptos_i18n does).
+    fn first_paint() -> String {
+        let zh = texts(Locale::zh_CN);
+        let n = |i: usize| format!(r#"data-text="{i}">{}"#, escape(zh[i]));
+        let mut cards = String::new();
+        for (k, op) in Operation::NAV.into_iter().enumerate() {
+            let i = 4 + 2 * k;
+            cards.push_str(&format!(
+                "\n        <li class=\"card\"><a href=\"{}\"><h3 {}</h3><p {}</p></a></li>",
+                op.path(),
+                n(i),
+                n(i + 1)
+            ));
+        }
+        let others = serde_json::json!({ "zh-TW": texts(Locale::zh_TW), "en": texts(Locale::en) });
+        format!(
+            r#"{START}    <div id="first-paint">
+      <header class="site-header"><div class="bar"><a class="brand" href="/"><span class="logo" aria-hidden="true">CA</span><span {}</span></a></div></header>
+      <main><section class="hero"><h1 {}</h1><p class="lead" {}</p></section>
+      <section><h2 {}</h2><ul class="cards">{cards}
+      </ul></section></main>
+    </div>
+    <script>
+      (function () {{
+        var first = document.getElementById("first-paint");
+        if (location.pathname !== "/") {{ first.remove(); return; }}
+        var texts = {others};
+        var saved = document.cookie.match(/(?:^|; )i18n_pref_locale=([^;]*)/);
+        var lang = saved ? saved[1] : null;
+        var accepted = navigator.languages || [navigator.language || ""];
+        for (var i = 0; !lang && i < accepted.length; i++) {{
+          var tag = accepted[i] || "";
+          if (/^zh\b/i.test(tag)) lang = /(TW|HK|MO|Hant)/i.test(tag) ? "zh-TW" : "zh-CN";
+          else if (/^en\b/i.test(tag)) lang = "en";
+        }}
+        var t = texts[lang];
+        if (!t) return;
+        document.documentElement.lang = lang;
+        first.querySelectorAll("[data-text]").forEach(function (e) {{ e.textContent = t[+e.dataset.text]; }});
+      }})();
+    </script>
+{END}"#,
+            n(0),
+            n(1),
+            n(2),
+            n(3),
+        )
+    }
+
+    /// `index.html` paints the home page's first screen before the app has loaded (so the
+    /// largest paint does not wait for the wasm): it must say what the app says, in every
+    /// language, or the page would change as it loads.
+    #[test]
+    fn index_html_paints_what_the_home_page_shows() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../index.html");
+        let html = std::fs::read_to_string(path).unwrap();
+        let (Some(a), Some(b)) = (html.find(START), html.find(END)) else {
+            panic!("index.html lacks the first-paint markers")
+        };
+        let expected = first_paint();
+        if std::env::var_os("CERTDESK_WRITE_FIRST_PAINT").is_some() {
+            let written = format!("{}{expected}{}", &html[..a], &html[b + END.len()..]);
+            std::fs::write(path, written).unwrap();
+            return;
+        }
+        assert_eq!(
+            &html[a..b + END.len()],
+            expected,
+            "index.html's first paint is stale: CERTDESK_WRITE_FIRST_PAINT=1 cargo test -p certdesk-frontend --lib first_paint"
+        );
+    }
 }
