@@ -126,8 +126,9 @@ mod first_paint {
     }
 
     /// The home page's first screen (the header's brand, the hero, the services' cards) in
-    /// the default language, and a script that keeps it only on the home page, in the language
-    /// the app will choose (its cookie, else the browser's languages, as leptos_i18n does).
+    /// the default language, hidden, and a script that shows it only on the home page, in the
+    /// language the app will choose (its cookie, else the browser's languages, as leptos_i18n
+    /// does).
     fn first_paint() -> String {
         let zh = texts(Locale::zh_CN);
         let n = |i: usize| format!(r#"data-text="{i}">{}"#, escape(zh[i]));
@@ -143,7 +144,7 @@ mod first_paint {
         }
         let others = serde_json::json!({ "zh-TW": texts(Locale::zh_TW), "en": texts(Locale::en) });
         format!(
-            r#"{START}    <div id="first-paint">
+            r#"{START}    <div id="first-paint" hidden>
       <header class="site-header"><div class="bar"><a class="brand" href="/"><span class="logo" aria-hidden="true">CA</span><span {}</span></a></div></header>
       <main><section class="hero"><h1 {}</h1><p class="lead" {}</p></section>
       <section><h2 {}</h2><ul class="cards">{cards}
@@ -163,9 +164,13 @@ mod first_paint {
           else if (/^en\b/i.test(tag)) lang = "en";
         }}
         var t = texts[lang];
-        if (!t) return;
-        document.documentElement.lang = lang;
-        first.querySelectorAll("[data-text]").forEach(function (e) {{ e.textContent = t[+e.dataset.text]; }});
+        if (t) {{
+          document.documentElement.lang = lang;
+          first.querySelectorAll("[data-text]").forEach(function (e) {{ e.textContent = t[+e.dataset.text]; }});
+        }}
+        // Shown only now, in its language: a paint before this script ran would show the
+        // default language, then move as the texts change.
+        first.hidden = false;
       }})();
     </script>
 {END}"#,

@@ -17,6 +17,7 @@
 //!   traffic (1,000 by default) for N seconds (600): errors, RSS, p50/p99 per route.
 
 mod bench;
+mod lighthouse;
 mod postgres;
 mod setup;
 mod size;
@@ -35,6 +36,7 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("e2e") => e2e(&args[1..]),
         Some("size") => size::report_all(&root().join("dist")),
+        Some("lighthouse") => lighthouse::run(&args[1..]),
         Some("app") => setup::build_tools().and_then(|()| setup::build_app()),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz(&args[1..]),
@@ -42,7 +44,7 @@ fn main() -> Result<()> {
         Some("soak") => soak(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [server flags…] | test | app | size | bench | fuzz [--seconds N] [--release] | faults [--kills N] | soak [--secs N] [--rate R]"
+                "usage: cargo xtask run [server flags…] | test | app | size | lighthouse [--runs N] | bench | fuzz [--seconds N] [--release] | faults [--kills N] | soak [--secs N] [--rate R]"
             );
             std::process::exit(2);
         }
