@@ -286,6 +286,23 @@ pub fn build_downloads() -> Result<PathBuf> {
     Ok(windows)
 }
 
+/// A Python virtual environment at `venv` (made if it has no pip); its bin directory.
+fn python_venv(venv: &std::path::Path) -> Result<PathBuf> {
+    let bin = venv.join("bin");
+    let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(venv).status().is_ok_and(|s| s.success());
+    if bin.join("pip").exists() {
+        return Ok(bin);
+    }
+    if !make_venv() {
+        // Debian's python3 needs python3-venv for ensurepip.
+        apt_install(&["python3-venv"])?;
+    }
+    if !bin.join("pip").exists() && !make_venv() {
+        bail!("cannot create a Python virtual environment in {}", venv.display());
+    }
+    Ok(bin)
+}
+
 /// Schemathesis, pinned: `cargo xtask fuzz` runs it against a test server's `/api/openapi.json`.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
@@ -298,14 +315,7 @@ pub fn schemathesis() -> Result<PathBuf> {
         println!("schemathesis {SCHEMATHESIS_VERSION}: installed");
         return Ok(st);
     }
-    let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
-    if !make_venv() {
-        apt_install(&["python3-venv"])?;
-        if !make_venv() {
-            bail!("cannot create a Python virtual environment in {}", venv.display());
-        }
-    }
-    sh(Command::new(venv.join("bin/pip")).args([
+    sh(Command::new(python_venv(&venv)?.join("pip")).args([
         "install",
         "--quiet",
         "--disable-pip-version-check",
@@ -327,17 +337,7 @@ pub fn pkilint() -> Result<PathBuf> {
         println!("pkilint, aiosmtpd: installed");
         return Ok(bin);
     }
-    let make_venv = || Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
-    if !make_venv() {
-        // Debian's python3 needs python3-venv for ensurepip.
-        apt_install(&["python3-venv"])?;
-        if !make_venv() {
-            bail!("cannot create a Python virtual environment in {}", venv.display());
-        }
-    }
-    if !bin.join("pip").exists() && !make_venv() {
-        bail!("cannot create a Python virtual environment in {}", venv.display());
-    }
+    python_venv(&venv)?;
     sh(Command::new(bin.join("pip")).args([
         "install",
         "--quiet",
