@@ -5,10 +5,10 @@ use certdesk::domain::codes;
 use certdesk::entity::{account, one_time_code, outbox_message, throttle};
 use certdesk_shared::account::{
     AGREEMENT_VERSION, AccountKind, ChangePasswordRequest, CodePurpose, KeyRegistrationChallenge, KeySignInChallenge,
-    Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SecurityKey, SendCodeRequest, SessionInfo,
-    SignInMethod, SignInRecord, SignInRequest, StartKeyRegistration, StartKeySignIn, UpdateProfileRequest,
+    Profile, RegisterRequest, RemoveKeyRequest, ResetPasswordRequest, SendCodeRequest, SessionInfo, SignInMethod,
+    SignInRequest, StartKeyRegistration, StartKeySignIn, UpdateProfileRequest,
 };
-use certdesk_shared::request::RequestView;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::{ErrorCode, IdCardNumber, OrgName, OtpCode, Password, PersonName, ValidationError};
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
@@ -54,7 +54,7 @@ fn new_password(current: &str, new: &str) -> ChangePasswordRequest {
 async fn register_sign_out_and_sign_in_again() {
     let app = spawn_app().await;
     let (mut b, mobile) = registered(&app).await;
-    let (status, me) = b.get("/api/session").await;
+    let (status, me) = b.send::<endpoint::CurrentSession>(&[], &()).await;
     assert_eq!(status, StatusCode::OK);
     let info: SessionInfo = decode(&me);
     assert_eq!(info.account.mobile, mobile);
@@ -68,19 +68,19 @@ async fn register_sign_out_and_sign_in_again() {
     assert!(row.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 
     let old_cookie = b.cookie.clone();
-    let (status, _) = b.post("/api/sign-out", json!({})).await;
+    let (status, _) = b.send::<endpoint::SignOut>(&[], &()).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(b.cookie.is_none());
     // The old cookie opens nothing: the session ended on the server.
     b.cookie = old_cookie;
-    assert_eq!(b.get("/api/session").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(b.send::<endpoint::CurrentSession>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
 
     let mut b = Browser::new(&app);
     let (status, v) = sign_in(&mut b, &mobile, PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(decode::<SessionInfo>(&v).account.mobile, mobile);
-    assert_eq!(b.get("/api/session").await.0, StatusCode::OK);
-    let (_, history) = b.get_as::<Vec<SignInRecord>>("/api/account/sign-ins").await;
+    assert_eq!(b.send::<endpoint::CurrentSession>(&[], &()).await.0, StatusCode::OK);
+    let history = b.ok::<endpoint::ListSignIns>(&[], &()).await;
     let methods: Vec<Option<SignInMethod>> = history.iter().map(|r| r.method).collect();
     assert_eq!(methods, [Some(SignInMethod::Password), Some(SignInMethod::Registration)]);
     assert_eq!(history[0].address, "127.0.0.1");
@@ -96,23 +96,23 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
     // A missing field, a bad ID number and a common password: what no `RegisterRequest` holds.
     let mut no_credit = to_json(registration(&mobile, &code));
     no_credit.as_object_mut().unwrap().remove("credit_code");
-    let (status, v) = b.post("/api/register", no_credit).await;
+    let (status, v) = b.send_json::<endpoint::Register>(&[], no_credit).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&v), Some(("credit_code".to_owned(), ValidationError::Required)), "{v}");
 
     let mut bad_id = to_json(registration(&mobile, &code));
     bad_id["id_number"] = "12010619910202131X".into();
-    let (status, v) = b.post("/api/register", bad_id).await;
+    let (status, v) = b.send_json::<endpoint::Register>(&[], bad_id).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("id_number"), "{v}");
 
     let mut common = to_json(registration(&mobile, &code));
     common["password"] = "Password1".into();
-    let (_, v) = b.post("/api/register", common).await;
+    let (_, v) = b.send_json::<endpoint::Register>(&[], common).await;
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordCommon), "{v}");
 
     let old_terms = RegisterRequest { agreement_version: "2019-01".into(), ..registration(&mobile, &code) };
-    let (_, v) = b.post("/api/register", &old_terms).await;
+    let (_, v) = b.send::<endpoint::Register>(&[], &old_terms).await;
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::AgreementRequired), "{v}");
 
     // None of those used up the code or left an account behind.
@@ -127,7 +127,7 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
         email: None,
         ..registration(&mobile, &code)
     };
-    let (status, v) = b.post("/api/register", &personal).await;
+    let (status, v) = b.send::<endpoint::Register>(&[], &personal).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let account = decode::<SessionInfo>(&v).account;
     assert_eq!(account.kind, AccountKind::Personal);
@@ -135,10 +135,12 @@ async fn each_account_type_requires_its_own_fields_and_a_phone_has_one_account()
 
     // A second registration for the phone: the SMS says it is registered, and no code comes.
     let mut other = Browser::new(&app);
-    let (status, _) = other.post("/api/codes", send_code_request(&app, &mobile, CodePurpose::Register).await).await;
+    let (status, _) =
+        other.send::<endpoint::SendCode>(&[], &send_code_request(&app, &mobile, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "one send per phone per minute");
     sqlx_age_codes(&app, &mobile).await;
-    let (status, _) = other.post("/api/codes", send_code_request(&app, &mobile, CodePurpose::Register).await).await;
+    let (status, _) =
+        other.send::<endpoint::SendCode>(&[], &send_code_request(&app, &mobile, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::OK);
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert_eq!(sms.template, "SMS_CD_REGISTERED");
@@ -175,18 +177,18 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     // Five wrong tries use the code up: the right one is refused afterwards.
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let (status, v) = b.post("/api/register", registration(&mobile, wrong)).await;
+        let (status, v) = b.send::<endpoint::Register>(&[], &registration(&mobile, wrong)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
     }
-    let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    let (_, v) = b.send::<endpoint::Register>(&[], &registration(&mobile, &code)).await;
     assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
 
     // A reset code does not register.
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut b, &mobile, "register").await;
     let body = send_code_request(&app, &mobile, CodePurpose::ResetPassword).await;
-    let (status, _) = b.post("/api/codes", body).await;
+    let (status, _) = b.send::<endpoint::SendCode>(&[], &body).await;
     assert_eq!(status, StatusCode::OK, "no account yet: same answer, no SMS");
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REGISTER");
 
@@ -202,16 +204,16 @@ async fn codes_are_single_use_bound_to_their_purpose_expire_and_allow_five_tries
     let mut a: one_time_code::ActiveModel = row.clone().into();
     a.expires_at = Set(Utc::now() - Duration::seconds(1));
     a.update(&app.state.db).await.unwrap();
-    let (_, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    let (_, v) = b.send::<endpoint::Register>(&[], &registration(&mobile, &code)).await;
     assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
     let mut a: one_time_code::ActiveModel = row.into();
     a.expires_at = Set(Utc::now() + Duration::minutes(5));
     a.update(&app.state.db).await.unwrap();
 
     // Used once, then never again.
-    assert_eq!(b.post("/api/register", registration(&mobile, &code)).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::Register>(&[], &registration(&mobile, &code)).await.0, StatusCode::OK);
     let mut again = Browser::new(&app);
-    let (_, v) = again.post("/api/register", registration(&mobile, &code)).await;
+    let (_, v) = again.send::<endpoint::Register>(&[], &registration(&mobile, &code)).await;
     assert_eq!(code_of(&v), ErrorCode::CodeInvalid);
 }
 
@@ -221,12 +223,12 @@ async fn the_sandbox_gateway_refuses_what_the_vendor_refuses() {
     let mut b = Browser::new(&app);
     // The sandbox treats the 170 block as unreachable numbers.
     let body = send_code_request(&app, "17012345678", CodePurpose::Register).await;
-    let (status, v) = b.post("/api/codes", body).await;
+    let (status, v) = b.send::<endpoint::SendCode>(&[], &body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("mobile"), "{v}");
     assert!(last_sms(&app, "17012345678").await.is_none());
     // Ten digits: no `Mobile` holds it.
-    let (status, v) = b.post("/api/codes", code_request(&app, "1380013800", "register").await).await;
+    let (status, v) = b.send_json::<endpoint::SendCode>(&[], code_request(&app, "1380013800", "register").await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::MobileFormat), "{v}");
 }
@@ -247,14 +249,14 @@ async fn sign_in_needs_the_captcha_says_one_thing_for_any_failure_and_locks() {
         agreed,
     };
     // '0' is not in the captcha alphabet, so this answer is always wrong.
-    let (status, v) = b.post("/api/sign-in", form(&id, "00000", true)).await;
+    let (status, v) = b.send::<endpoint::SignIn>(&[], &form(&id, "00000", true)).await;
     assert_eq!((status, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CaptchaInvalid));
-    let (_, v) = b.post("/api/sign-in", form(&id, &answer, true)).await;
+    let (_, v) = b.send::<endpoint::SignIn>(&[], &form(&id, &answer, true)).await;
     assert_eq!(code_of(&v), ErrorCode::CaptchaInvalid);
 
     // Not ticking the agreement is refused.
     let (id, answer) = captcha(&app).await;
-    let (_, v) = b.post("/api/sign-in", form(&id, &answer, false)).await;
+    let (_, v) = b.send::<endpoint::SignIn>(&[], &form(&id, &answer, false)).await;
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::AgreementRequired), "{v}");
 
     // Unknown account and wrong password: the same status and body.
@@ -305,7 +307,7 @@ async fn parallel_guesses_are_counted_before_any_is_checked() {
     }
     let answers = futures_join(tries.into_iter().map(|(id, answer)| {
         let client = app.client.clone();
-        let url = app.url("/api/sign-in");
+        let url = app.url(&endpoint::SignIn::path(&[]));
         let mobile = mobile.clone();
         async move {
             let guess = SignInRequest {
@@ -355,12 +357,12 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
     let app = spawn_app().await;
     let (mut b, _) = registered(&app).await;
     let token = b.csrf.take();
-    let (status, v) = b.post("/api/sign-out-others", json!({})).await;
+    let (status, v) = b.send::<endpoint::SignOutOthers>(&[], &()).await;
     assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::CsrfInvalid));
     b.csrf = Some("not-the-token".into());
-    assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.send::<endpoint::SignOutOthers>(&[], &()).await.0, StatusCode::FORBIDDEN);
     b.csrf = token;
-    assert_eq!(b.post("/api/sign-out-others", json!({})).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::SignOutOthers>(&[], &()).await.0, StatusCode::OK);
 
     // A page on another site cannot post even the sign-in form.
     let form = SignInRequest {
@@ -372,7 +374,7 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
     };
     let res = app
         .client
-        .post(app.url("/api/sign-in"))
+        .post(app.url(&endpoint::SignIn::path(&[])))
         .header("origin", "https://evil.example")
         .json(&form)
         .send()
@@ -382,7 +384,7 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
     // (Without a captcha: the origin check comes first.)
     let res = app
         .client
-        .post(app.url("/api/codes"))
+        .post(app.url(&endpoint::SendCode::path(&[])))
         .header("sec-fetch-site", "cross-site")
         .json(&json!({ "mobile": "13800138000", "purpose": "register" }))
         .send()
@@ -393,8 +395,14 @@ async fn state_changing_requests_need_the_csrf_token_and_the_same_origin() {
 
 /// `POST /api/codes` from `address` (the server trusts X-Forwarded-For in these tests).
 async fn code_from(app: &TestApp, address: &str, body: &impl Serialize) -> (StatusCode, Value) {
-    let res =
-        app.client.post(app.url("/api/codes")).header("x-forwarded-for", address).json(body).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(&endpoint::SendCode::path(&[])))
+        .header("x-forwarded-for", address)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
     (res.status(), res.json().await.unwrap())
 }
 
@@ -444,31 +452,42 @@ async fn change_password_ends_other_sessions_and_reset_by_sms_ends_all() {
     let mut second = Browser::new(&app);
     assert_eq!(sign_in(&mut second, &mobile, PASSWORD).await.0, StatusCode::OK);
 
-    let (status, v) = first.post("/api/account/password", new_password("wrong one", "a brand new passphrase")).await;
+    let (status, v) =
+        first.send::<endpoint::ChangePassword>(&[], &new_password("wrong one", "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordWrong), "{v}");
     // Too short for a `Password`.
-    let (_, v) =
-        first.post("/api/account/password", json!({ "current_password": PASSWORD, "new_password": "short" })).await;
+    let (_, v) = first
+        .send_json::<endpoint::ChangePassword>(&[], json!({ "current_password": PASSWORD, "new_password": "short" }))
+        .await;
     assert_eq!(first_field(&v).map(|f| f.1), Some(ValidationError::PasswordLength), "{v}");
-    let (status, _) = first.post("/api/account/password", new_password(PASSWORD, "a brand new passphrase")).await;
+    let (status, _) =
+        first.send::<endpoint::ChangePassword>(&[], &new_password(PASSWORD, "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(first.get("/api/session").await.0, StatusCode::OK, "this session stays");
-    assert_eq!(second.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "the other one ended");
+    assert_eq!(first.send::<endpoint::CurrentSession>(&[], &()).await.0, StatusCode::OK, "this session stays");
+    assert_eq!(
+        second.send::<endpoint::CurrentSession>(&[], &()).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the other one ended"
+    );
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_PASSWORD");
 
     // Forgotten password: ID number + phone + SMS code; the user picks the new password.
     let mut anon = Browser::new(&app);
     let code = send_code(&mut anon, &mobile, "reset_password").await;
     let body = reset("110101199003074477", &mobile, &code, "yet another passphrase", false);
-    let (status, v) = anon.post("/api/password-reset", &body).await;
+    let (status, v) = anon.send::<endpoint::ResetPassword>(&[], &body).await;
     assert_eq!((status, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdentityMismatch));
     sqlx_age_codes(&app, &mobile).await;
     let code = send_code(&mut anon, &mobile, "reset_password").await;
     let body = reset(ID_NUMBER, &mobile, &code, "yet another passphrase", false);
-    let (status, v) = anon.post("/api/password-reset", &body).await;
+    let (status, v) = anon.send::<endpoint::ResetPassword>(&[], &body).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
-    assert_eq!(first.get("/api/session").await.0, StatusCode::UNAUTHORIZED, "every session ended");
+    assert_eq!(
+        first.send::<endpoint::CurrentSession>(&[], &()).await.0,
+        StatusCode::UNAUTHORIZED,
+        "every session ended"
+    );
     // No SMS carries a password.
     for m in outbox_message::Entity::find()
         .filter(outbox_message::Column::Recipient.eq(&mobile))
@@ -492,14 +511,14 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
         name: PersonName::parse("王五").unwrap(),
         email: None,
     };
-    let (status, v) = b.put("/api/account", &edit).await;
+    let (status, v) = b.send::<endpoint::UpdateProfile>(&[], &edit).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let profile: Profile = decode(&v);
     assert_eq!(profile.name, "王五");
     assert_eq!(profile.mobile, mobile);
     assert!(profile.email.is_none());
     // Without the unit's name (the field left out).
-    let (status, v) = b.put("/api/account", json!({ "name": "王五" })).await;
+    let (status, v) = b.send_json::<endpoint::UpdateProfile>(&[], json!({ "name": "王五" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(first_field(&v).map(|f| f.0).as_deref(), Some("org_name"), "{v}");
 
@@ -508,12 +527,12 @@ async fn profile_edits_keep_the_user_name_and_sessions_time_out() {
     let mut a: certdesk::entity::session::ActiveModel = row.into();
     a.last_seen_at = Set(Utc::now() - Duration::minutes(31));
     a.update(&app.state.db).await.unwrap();
-    assert_eq!(b.get("/api/session").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(b.send::<endpoint::CurrentSession>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
 }
 
 /// A key of the account's, stored directly (the browser tests register real ones).
 async fn stored_key(app: &TestApp, b: &mut Browser<'_>, name: &str) -> String {
-    let (_, me) = b.get_as::<SessionInfo>("/api/session").await;
+    let me = b.ok::<endpoint::CurrentSession>(&[], &()).await;
     stored_key_for(app, "customer", &me.account.id, name).await
 }
 
@@ -528,25 +547,25 @@ async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told(
     // An open session is not enough to add a way in.
     let start = |password: &str| StartKeyRegistration { name: "新密钥".into(), password: password.to_owned() };
     for (password, error) in [("", ValidationError::Required), ("not my password", ValidationError::PasswordWrong)] {
-        let (s, v) = b.post("/api/account/keys/start", start(password)).await;
+        let (s, v) = b.send::<endpoint::StartKeyRegistration>(&[], &start(password)).await;
         assert_eq!(
             (s, first_field(&v)),
             (StatusCode::UNPROCESSABLE_ENTITY, Some(("password".to_owned(), error))),
             "{v}"
         );
     }
-    let (s, v) = b.post("/api/account/keys/start", start(PASSWORD)).await;
+    let (s, v) = b.send::<endpoint::StartKeyRegistration>(&[], &start(PASSWORD)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(!decode::<KeyRegistrationChallenge>(&v).options.public_key.challenge.is_empty(), "{v}");
 
     // Nor to take one away; with the password it goes, and an SMS says so.
     let key = stored_key(&app, &mut b, "办公室密钥").await;
     let remove = |password: &str| RemoveKeyRequest { password: password.to_owned() };
-    let (s, v) = b.post(&format!("/api/account/keys/{key}/remove"), remove("not my password")).await;
+    let (s, v) = b.send::<endpoint::RemoveKey>(&[&key], &remove("not my password")).await;
     let error = first_field(&v).map(|f| f.1);
     assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::PasswordWrong)));
     assert!(key_exists(&app, &key).await);
-    let (s, _) = b.post(&format!("/api/account/keys/{key}/remove"), remove(PASSWORD)).await;
+    let (s, _) = b.send::<endpoint::RemoveKey>(&[&key], &remove(PASSWORD)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(!key_exists(&app, &key).await);
     let sms = last_sms(&app, &mobile).await.unwrap();
@@ -561,7 +580,7 @@ async fn a_key_is_added_or_removed_only_with_the_password_and_the_owner_is_told(
     let mut anon = Browser::new(&app);
     let code = send_code(&mut anon, &mobile, "reset_password").await;
     let body = reset(ID_NUMBER, &mobile, &code, "找回以后的新密码 2026", true);
-    let (s, v) = anon.post("/api/password-reset", &body).await;
+    let (s, v) = anon.send::<endpoint::ResetPassword>(&[], &body).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     assert!(!key_exists(&app, &other).await);
 }
@@ -571,7 +590,7 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     let app = spawn_app().await;
     let (mut alice, _) = registered(&app).await;
     let (mut bob, _) = registered(&app).await;
-    let (_, me) = alice.get_as::<SessionInfo>("/api/session").await;
+    let me = alice.ok::<endpoint::CurrentSession>(&[], &()).await;
     let alice_id = me.account.id;
     // A key of Alice's, stored directly (the browser tests register real ones).
     let key = certdesk::entity::webauthn_credential::ActiveModel {
@@ -587,10 +606,10 @@ async fn a_customer_cannot_touch_another_customers_keys() {
     .insert(&app.state.db)
     .await
     .unwrap();
-    let (status, v) = bob.get_as::<Vec<SecurityKey>>("/api/account/keys").await;
-    assert_eq!((status, v.len()), (StatusCode::OK, 0), "{v:?}");
+    let v = bob.ok::<endpoint::ListKeys>(&[], &()).await;
+    assert_eq!(v.len(), 0, "{v:?}");
     let body = RemoveKeyRequest { password: PASSWORD.to_owned() };
-    let (status, _) = bob.post(&format!("/api/account/keys/{}/remove", key.id), &body).await;
+    let (status, _) = bob.send::<endpoint::RemoveKey>(&[&key.id], &body).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         certdesk::entity::webauthn_credential::Entity::find_by_id(key.id.clone())
@@ -600,7 +619,7 @@ async fn a_customer_cannot_touch_another_customers_keys() {
             .is_some()
     );
     // Passwordless sign-in for an unknown phone gets a challenge shaped like a real one.
-    let (status, v) = alice.post("/api/sign-in/key/start", StartKeySignIn { mobile: new_mobile() }).await;
+    let (status, v) = alice.send::<endpoint::StartKeySignIn>(&[], &StartKeySignIn { mobile: new_mobile() }).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(decode::<KeySignInChallenge>(&v).options.public_key.allow_credentials.len(), 1, "{v}");
 }
@@ -610,7 +629,7 @@ async fn password_change_notice_goes_over_real_smtp() {
     let smtp = SmtpServer::start().await;
     let app = spawn_app_with(|c| c.smtp_url = Some(smtp.url())).await;
     let (mut b, _) = registered(&app).await;
-    let (status, _) = b.post("/api/account/password", new_password(PASSWORD, "a brand new passphrase")).await;
+    let (status, _) = b.send::<endpoint::ChangePassword>(&[], &new_password(PASSWORD, "a brand new passphrase")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let mut found = None;
     for _ in 0..50 {
@@ -636,15 +655,16 @@ async fn password_change_notice_goes_over_real_smtp() {
 async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
     use certdesk::domain::{apply, captcha as captchas, security_key};
     let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
-    let get_from =
-        |address: &'static str| app.client.get(app.url("/api/captcha")).header("x-forwarded-for", address).send();
+    let get_from = |address: &'static str| {
+        app.client.get(app.url(&endpoint::NewCaptcha::path(&[]))).header("x-forwarded-for", address).send()
+    };
     for i in 0..captchas::PER_ADDRESS_PER_MINUTE {
         assert_eq!(get_from("2001:db8:a:b::1").await.unwrap().status(), StatusCode::OK, "{i}");
     }
     assert_eq!(get_from("2001:db8:a:b::2").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(get_from("2001:db8:a:c::1").await.unwrap().status(), StatusCode::OK, "another /64");
 
-    for path in ["/api/sign-in/key/start", "/api/admin/sign-in/start"] {
+    for path in [endpoint::StartKeySignIn::PATH, endpoint::StartStaffSignIn::PATH] {
         let post_from = |address: &'static str| {
             app.client
                 .post(app.url(path))
@@ -660,12 +680,12 @@ async fn anonymous_writes_and_an_accounts_drafts_and_uploads_are_limited() {
 
     let (mut b, _) = registered(&app).await;
     for i in 0..apply::DRAFTS_PER_ACCOUNT_PER_DAY {
-        let (s, v) = b.post("/api/applications", json!({})).await;
+        let (s, v) = b.send::<endpoint::StartApplication>(&[], &()).await;
         assert_eq!(s, StatusCode::OK, "{i}: {v}");
     }
-    let (s, v) = b.post("/api/applications", json!({})).await;
+    let (s, v) = b.send::<endpoint::StartApplication>(&[], &()).await;
     assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
-    let (_, mine) = b.get_as::<Vec<RequestView>>("/api/applications").await;
+    let mine = b.ok::<endpoint::ListApplications>(&[], &()).await;
     assert_eq!(mine.len(), apply::DRAFTS_PER_ACCOUNT_PER_DAY as usize, "no draft beyond the limit");
 
     // Uploads: a complete draft made three already.

@@ -6,20 +6,22 @@ use certdesk::entity::webauthn_credential;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::account::KeyRegistrationChallenge;
 use certdesk_shared::admin::{
-    AuditEntry, ChangeRoleRequest, CreateStaffRequest, NewRequestNote, OutboxMessage, Page, StaffCreated, StaffMember,
-    StaffRole, StaffSession, StartEnrolment, StartStaffSignIn,
+    AccountQuery, AuditQuery, ChangeRoleRequest, CreateStaffRequest, CustomerQuery, InvoiceQuery, NewRequestNote,
+    OutboxMessage, OutboxQuery, Page, QueueQuery, ShipmentQuery, StaffCreated, StaffMember, StaffQuery, StaffRole,
+    StaffSession, StartEnrolment, StartStaffSignIn, TransferQuery,
 };
 use certdesk_shared::apply::{
     BillingMode, DocumentKind, Medium, NewProject, NewType, NewValidity, SetBilling, SetPrice, ShipmentRequest,
     TypeSettings,
 };
 use certdesk_shared::certificate::CertificateProfile;
+use certdesk_shared::endpoint;
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, api_error, decode, first_field, registered, staff_browser, to_json};
+use crate::helpers::browser::{Browser, Call, api_error, decode, first_field, registered, request_for, staff_browser};
 use crate::helpers::issuing::approve;
 use crate::helpers::spawn_app;
 
@@ -49,104 +51,79 @@ fn org_type_settings() -> TypeSettings {
 
 /// Every route behind the staff sign-in, with a body where it takes one, and the role that
 /// may use it (None: any staff member).
-fn admin_routes(staff_id: &str) -> Vec<(Method, String, Option<Value>, Option<StaffRole>)> {
+fn admin_routes(staff_id: &str) -> Vec<(Call, Option<StaffRole>)> {
+    use endpoint as e;
+    let id = staff_id;
     vec![
-        (Method::GET, "/api/admin/session".into(), None, None),
-        (Method::GET, "/api/admin/staff".into(), None, Some(StaffRole::Administrator)),
+        (request_for::<e::CurrentStaffSession>(&[], &()), None),
+        (request_for::<e::ListStaff>(&[], &StaffQuery::default()), Some(StaffRole::Administrator)),
         (
-            Method::POST,
-            "/api/admin/staff".into(),
-            Some(to_json(new_staff(&format!("n{}", &staff_id[..8]), "新员工", StaffRole::Reviewer))),
+            request_for::<e::CreateStaff>(
+                &[],
+                &new_staff(&format!("n{}", &staff_id[..8]), "新员工", StaffRole::Reviewer),
+            ),
+            Some(StaffRole::Administrator),
+        ),
+        (request_for::<e::ChangeRole>(&[id], &role(StaffRole::Administrator)), Some(StaffRole::Administrator)),
+        (request_for::<e::SmsOutbox>(&[], &OutboxQuery::default()), Some(StaffRole::Administrator)),
+        (request_for::<e::AuditTrail>(&[], &AuditQuery::default()), Some(StaffRole::Administrator)),
+        (request_for::<e::ListSections>(&[], &()), None),
+        (request_for::<e::GetDashboard>(&[], &()), None),
+        (request_for::<e::ReviewQueue>(&[], &QueueQuery::default()), Some(StaffRole::Reviewer)),
+        (request_for::<e::StaffViewRequest>(&[id], &()), Some(StaffRole::Reviewer)),
+        (request_for::<e::StaffDownloadDocument>(&[id, "other"], &()), Some(StaffRole::Reviewer)),
+        (request_for::<e::Review>(&[id], &approve()), Some(StaffRole::Reviewer)),
+        (
+            request_for::<e::SetBilling>(&[id], &SetBilling { billing: BillingMode::Settlement }),
             Some(StaffRole::Administrator),
         ),
         (
-            Method::PUT,
-            format!("/api/admin/staff/{staff_id}/role"),
-            Some(to_json(role(StaffRole::Administrator))),
+            request_for::<e::FindAccounts>(&[], &AccountQuery { mobile: "13800000000".into() }),
             Some(StaffRole::Administrator),
         ),
-        (Method::GET, "/api/admin/sms-outbox".into(), None, Some(StaffRole::Administrator)),
-        (Method::GET, "/api/admin/audit".into(), None, Some(StaffRole::Administrator)),
-        (Method::GET, "/api/admin/sections".into(), None, None),
-        (Method::GET, "/api/admin/dashboard".into(), None, None),
-        (Method::GET, "/api/admin/applications".into(), None, Some(StaffRole::Reviewer)),
-        (Method::GET, format!("/api/admin/applications/{staff_id}"), None, Some(StaffRole::Reviewer)),
-        (Method::GET, format!("/api/admin/applications/{staff_id}/documents/other"), None, Some(StaffRole::Reviewer)),
+        (request_for::<e::AwaitingShipment>(&[], &ShipmentQuery::default()), Some(StaffRole::CustomerService)),
+        (request_for::<e::StaffApplicationForm>(&[id], &()), Some(StaffRole::Reviewer)),
         (
-            Method::POST,
-            format!("/api/admin/applications/{staff_id}/review"),
-            Some(to_json(approve())),
-            Some(StaffRole::Reviewer),
-        ),
-        (
-            Method::PUT,
-            format!("/api/admin/accounts/{staff_id}/billing"),
-            Some(to_json(SetBilling { billing: BillingMode::Settlement })),
-            Some(StaffRole::Administrator),
-        ),
-        (Method::GET, "/api/admin/accounts?mobile=13800000000".into(), None, Some(StaffRole::Administrator)),
-        (Method::GET, "/api/admin/shipments".into(), None, Some(StaffRole::CustomerService)),
-        (Method::GET, format!("/api/admin/applications/{staff_id}/form.pdf"), None, Some(StaffRole::Reviewer)),
-        (
-            Method::POST,
-            format!("/api/admin/applications/{staff_id}/shipment"),
-            Some(to_json(ShipmentRequest { courier: "顺丰速运".into(), tracking_no: "SF1".into() })),
-            Some(StaffRole::CustomerService),
-        ),
-        (Method::GET, "/api/admin/customers?q=13800000000".into(), None, Some(StaffRole::CustomerService)),
-        (Method::GET, format!("/api/admin/customers/{staff_id}"), None, Some(StaffRole::CustomerService)),
-        (
-            Method::POST,
-            format!("/api/admin/requests/{staff_id}/notes"),
-            Some(to_json(NewRequestNote { text: "备注".into() })),
+            request_for::<e::Ship>(&[id], &ShipmentRequest { courier: "顺丰速运".into(), tracking_no: "SF1".into() }),
             Some(StaffRole::CustomerService),
         ),
         (
-            Method::POST,
-            format!("/api/admin/requests/{staff_id}/download-code"),
-            Some(json!({})),
+            request_for::<e::SearchCustomers>(&[], &CustomerQuery { q: "13800000000".into(), ..Default::default() }),
             Some(StaffRole::CustomerService),
         ),
-        (Method::GET, "/api/admin/invoices".into(), None, Some(StaffRole::Finance)),
-        (Method::POST, format!("/api/admin/invoices/{staff_id}/issue"), Some(json!({})), Some(StaffRole::Finance)),
-        (Method::GET, format!("/api/admin/invoices/{staff_id}/pdf"), None, Some(StaffRole::Finance)),
-        (Method::GET, "/api/admin/transfers".into(), None, Some(StaffRole::Finance)),
-        (Method::GET, format!("/api/admin/transfers/{staff_id}/voucher"), None, Some(StaffRole::Finance)),
-        (Method::POST, format!("/api/admin/transfers/{staff_id}/confirm"), Some(json!({})), Some(StaffRole::Finance)),
-        (Method::GET, "/api/admin/statements/2026-11".into(), None, Some(StaffRole::Finance)),
-        (Method::GET, "/api/admin/catalogue".into(), None, Some(StaffRole::Administrator)),
+        (request_for::<e::GetCustomerFile>(&[id], &()), Some(StaffRole::CustomerService)),
         (
-            Method::PUT,
-            "/api/admin/catalogue/validity/no-such-option".into(),
-            Some(to_json(SetPrice { price_fen: 100 })),
+            request_for::<e::AddRequestNote>(&[id], &NewRequestNote { text: "备注".into() }),
+            Some(StaffRole::CustomerService),
+        ),
+        (request_for::<e::ResendDownloadCode>(&[id], &()), Some(StaffRole::CustomerService)),
+        (request_for::<e::InvoiceQueue>(&[], &InvoiceQuery::default()), Some(StaffRole::Finance)),
+        (request_for::<e::IssueInvoice>(&[id], &()), Some(StaffRole::Finance)),
+        (request_for::<e::StaffInvoicePdf>(&[id], &()), Some(StaffRole::Finance)),
+        (request_for::<e::PendingTransfers>(&[], &TransferQuery::default()), Some(StaffRole::Finance)),
+        (request_for::<e::TransferVoucher>(&[id], &()), Some(StaffRole::Finance)),
+        (request_for::<e::ConfirmTransfer>(&[id], &()), Some(StaffRole::Finance)),
+        (request_for::<e::Statement>(&["2026-11"], &()), Some(StaffRole::Finance)),
+        (request_for::<e::FullCatalogue>(&[], &()), Some(StaffRole::Administrator)),
+        (request_for::<e::SetPrice>(&["no-such-option"], &SetPrice { price_fen: 100 }), Some(StaffRole::Administrator)),
+        (
+            request_for::<e::AddValidity>(&["no-such-type"], &NewValidity { years: 1, price_fen: 100 }),
             Some(StaffRole::Administrator),
         ),
         (
-            Method::POST,
-            "/api/admin/catalogue/types/no-such-type/validity".into(),
-            Some(to_json(NewValidity { years: 1, price_fen: 100 })),
+            request_for::<e::AddProject>(&[], &NewProject { name: format!("项目{}", &staff_id[..8]) }),
             Some(StaffRole::Administrator),
         ),
         (
-            Method::POST,
-            "/api/admin/catalogue/projects".into(),
-            Some(to_json(NewProject { name: format!("项目{}", &staff_id[..8]) })),
+            request_for::<e::AddType>(
+                &["no-such-project"],
+                &NewType { profile: CertificateProfile::OrgSign, settings: org_type_settings() },
+            ),
             Some(StaffRole::Administrator),
         ),
-        (
-            Method::POST,
-            "/api/admin/catalogue/projects/no-such-project/types".into(),
-            Some(to_json(NewType { profile: CertificateProfile::OrgSign, settings: org_type_settings() })),
-            Some(StaffRole::Administrator),
-        ),
-        (
-            Method::PUT,
-            "/api/admin/catalogue/types/no-such-type".into(),
-            Some(to_json(org_type_settings())),
-            Some(StaffRole::Administrator),
-        ),
-        (Method::POST, format!("/api/admin/staff/{staff_id}/disable"), Some(json!({})), Some(StaffRole::Administrator)),
-        (Method::POST, "/api/admin/sign-out".into(), Some(json!({})), None),
+        (request_for::<e::ChangeType>(&["no-such-type"], &org_type_settings()), Some(StaffRole::Administrator)),
+        (request_for::<e::DisableStaff>(&[id], &()), Some(StaffRole::Administrator)),
+        (request_for::<e::StaffSignOut>(&[], &()), None),
     ]
 }
 
@@ -158,7 +135,7 @@ async fn customers_reach_no_staff_route_and_roles_reach_only_theirs() {
     // Every role, each with a fresh session per route (sign-out ends it).
     for role in StaffRole::ALL {
         let (_, target) = staff_browser(&app, StaffRole::Reviewer).await;
-        for (method, path, body, needs) in admin_routes(&target) {
+        for ((method, path, body), needs) in admin_routes(&target) {
             let (status, v) = customer.call(method.clone(), &path, body.clone()).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "customer {method} {path}: {v}");
             assert!(v.get("code").is_some() && v.as_object().unwrap().len() <= 4, "no data: {v}");
@@ -188,7 +165,7 @@ async fn customers_reach_no_staff_route_and_roles_reach_only_theirs() {
     // A customer's session cookie renamed as a staff cookie is no staff session either.
     let cookie = customer.cookie.clone().unwrap().replacen("certdesk=", "certdesk-staff=", 1);
     customer.cookie = Some(cookie);
-    assert_eq!(customer.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(customer.send::<endpoint::CurrentStaffSession>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -196,37 +173,45 @@ async fn administrators_read_the_outbox_and_cannot_remove_the_last_administrator
     let app = spawn_app().await;
     let (_, mobile) = registered(&app).await;
     let (mut admin, admin_id) = staff_browser(&app, StaffRole::Administrator).await;
-    let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}")).await;
+    let (status, v) =
+        admin.send::<endpoint::SmsOutbox>(&[], &OutboxQuery { recipient: mobile.clone(), ..Default::default() }).await;
     assert_eq!(status, StatusCode::OK);
     let outbox: Page<OutboxMessage> = decode(&v);
     assert_eq!((outbox.total, outbox.items.first().map(|m| m.template.as_str())), (1, Some("SMS_CD_REGISTER")), "{v}");
     assert!(outbox.items[0].body.starts_with("【CertDesk】您正在注册"));
-    let (status, v) = admin.get(&format!("/api/admin/sms-outbox?recipient={mobile}&template=SMS_CD_APPROVED")).await;
+    let (status, v) = admin
+        .send::<endpoint::SmsOutbox>(
+            &[],
+            &OutboxQuery { recipient: mobile.clone(), template: "SMS_CD_APPROVED".into(), ..Default::default() },
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(decode::<Page<OutboxMessage>>(&v).total, 0, "{v}");
-    let (status, v) = admin.get("/api/admin/sms-outbox?page=0").await;
+    let (status, v) =
+        admin.send::<endpoint::SmsOutbox>(&[], &OutboxQuery { page: Some(0), ..Default::default() }).await;
     assert_eq!(
         (status, first_field(&v).map(|f| f.0).as_deref()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("page")),
         "{v}"
     );
 
-    let (status, v) = admin.put(&format!("/api/admin/staff/{admin_id}/role"), role(StaffRole::Reviewer)).await;
+    let (status, v) = admin.send::<endpoint::ChangeRole>(&[&admin_id], &role(StaffRole::Reviewer)).await;
     assert_eq!((status, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::LastAdministrator));
 
-    let (status, v) = admin.post("/api/admin/staff", new_staff("li.na", "李娜", StaffRole::CustomerService)).await;
+    let (status, v) =
+        admin.send::<endpoint::CreateStaff>(&[], &new_staff("li.na", "李娜", StaffRole::CustomerService)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let created: StaffCreated = decode(&v);
     assert!(created.enrol_url.contains("/admin/enrol#token="));
     assert!(!created.staff.enrolled);
-    let (status, v) = admin.post("/api/admin/staff", new_staff("li.na", "李娜", StaffRole::Finance)).await;
+    let (status, v) = admin.send::<endpoint::CreateStaff>(&[], &new_staff("li.na", "李娜", StaffRole::Finance)).await;
     assert_eq!((status, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyExists));
     // An enrolment link is single-purpose: a made-up token is refused.
     let (status, v) =
-        Browser::new(&app).post("/api/admin/enrol/start", StartEnrolment { token: "made-up".into() }).await;
+        Browser::new(&app).send::<endpoint::StartEnrolment>(&[], &StartEnrolment { token: "made-up".into() }).await;
     assert_eq!((status, code_of(&v)), (StatusCode::GONE, ErrorCode::LinkInvalid));
 
-    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let trail = admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
     for a in ["staff_created", "registered", "signed_in", "code_sent"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
@@ -245,21 +230,21 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let mut second_tab = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
     let username = staff::find(&app.state.db, &leaver_id).await.unwrap().unwrap().username;
     crate::helpers::browser::stored_key_for(&app, "staff", &leaver_id, "安全密钥").await;
-    assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::OK);
+    assert_eq!(leaver.send::<endpoint::ReviewQueue>(&[], &QueueQuery::default()).await.0, StatusCode::OK);
 
     // Nobody disables themselves, and a reviewer disables nobody.
-    let (s, _) = admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    let (s, _) = admin.send::<endpoint::DisableStaff>(&[&admin_id], &()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = leaver.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    let (s, _) = leaver.send::<endpoint::DisableStaff>(&[&admin_id], &()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    let (s, v) = admin.post(&format!("/api/admin/staff/{leaver_id}/disable"), json!({})).await;
+    let (s, v) = admin.send::<endpoint::DisableStaff>(&[&leaver_id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let left: StaffMember = decode(&v);
     assert_eq!((left.disabled, left.enrolled), (true, false), "{v}");
     // Every session ended at once, and the keys are gone.
-    assert_eq!(leaver.get("/api/admin/applications").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(second_tab.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(leaver.send::<endpoint::ReviewQueue>(&[], &QueueQuery::default()).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(second_tab.send::<endpoint::CurrentStaffSession>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
     let keys = webauthn_credential::Entity::find()
         .filter(webauthn_credential::Column::OwnerId.eq(leaver_id.as_str()))
         .count(&app.state.db)
@@ -268,9 +253,9 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     assert_eq!(keys, 0);
     // Signing in starts like an unknown name's (a decoy that never finishes), and a session
     // made some other way for the member is refused too.
-    let (s, decoy) = Browser::new(&app).post("/api/admin/sign-in/start", StartStaffSignIn { username }).await;
+    let (s, decoy) = Browser::new(&app).send::<endpoint::StartStaffSignIn>(&[], &StartStaffSignIn { username }).await;
     let nobody = StartStaffSignIn { username: "nobody.here".into() };
-    let (_, unknown) = Browser::new(&app).post("/api/admin/sign-in/start", nobody).await;
+    let (_, unknown) = Browser::new(&app).send::<endpoint::StartStaffSignIn>(&[], &nobody).await;
     assert_eq!(s, StatusCode::OK);
     // The same shape, to the number of fields: compared on the JSON itself.
     assert_eq!(
@@ -281,14 +266,14 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
     let (value, _) =
         session::start(&app.state.db, session::Kind::Staff, &leaver_id, "test", &meta, Utc::now()).await.unwrap();
     let mut revived = Browser { app: &app, cookie: Some(format!("certdesk-staff={value}")), csrf: None };
-    assert_eq!(revived.get("/api/admin/session").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(revived.send::<endpoint::CurrentStaffSession>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
     // The role cannot be changed any more, and the list says who left.
-    let (s, _) = admin.put(&format!("/api/admin/staff/{leaver_id}/role"), role(StaffRole::Finance)).await;
+    let (s, _) = admin.send::<endpoint::ChangeRole>(&[&leaver_id], &role(StaffRole::Finance)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, list) = admin.get_as::<Page<StaffMember>>("/api/admin/staff").await;
+    let list = admin.ok::<endpoint::ListStaff>(&[], &StaffQuery::default()).await;
     let row = list.items.iter().find(|m| m.id == leaver_id).unwrap();
     assert!(row.disabled);
-    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let trail = admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     let entry = trail.items.iter().find(|e| e.action == "staff_disabled").expect("audited");
     // The detail is free-form JSON (`AuditEntry::detail` is a `Value`).
     assert_eq!(
@@ -299,9 +284,9 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
 
     // The last enabled administrator stays.
     let (mut other_admin, other_id) = staff_browser(&app, StaffRole::Administrator).await;
-    let (s, _) = other_admin.post(&format!("/api/admin/staff/{admin_id}/disable"), json!({})).await;
+    let (s, _) = other_admin.send::<endpoint::DisableStaff>(&[&admin_id], &()).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = other_admin.put(&format!("/api/admin/staff/{other_id}/role"), role(StaffRole::Reviewer)).await;
+    let (s, v) = other_admin.send::<endpoint::ChangeRole>(&[&other_id], &role(StaffRole::Reviewer)).await;
     assert_eq!(
         (s, code_of(&v)),
         (StatusCode::CONFLICT, ErrorCode::LastAdministrator),
@@ -313,7 +298,7 @@ async fn a_disabled_member_loses_sessions_and_keys_at_once_and_cannot_sign_in() 
 async fn an_unknown_role_grants_nothing() {
     let app = spawn_app().await;
     let (mut member, id) = staff_browser(&app, StaffRole::Reviewer).await;
-    assert_eq!(member.get("/api/admin/applications").await.0, StatusCode::OK);
+    assert_eq!(member.send::<endpoint::ReviewQueue>(&[], &QueueQuery::default()).await.0, StatusCode::OK);
     // A role written by a newer version, or by hand.
     app.state
         .db
@@ -328,17 +313,17 @@ async fn an_unknown_role_grants_nothing() {
         ))
         .await
         .unwrap();
-    for path in [
-        "/api/admin/applications",
-        "/api/admin/shipments",
-        "/api/admin/invoices",
-        "/api/admin/staff",
-        "/api/admin/audit",
+    for (method, path, body) in [
+        request_for::<endpoint::ReviewQueue>(&[], &QueueQuery::default()),
+        request_for::<endpoint::AwaitingShipment>(&[], &ShipmentQuery::default()),
+        request_for::<endpoint::InvoiceQueue>(&[], &InvoiceQuery::default()),
+        request_for::<endpoint::ListStaff>(&[], &StaffQuery::default()),
+        request_for::<endpoint::AuditTrail>(&[], &AuditQuery::default()),
     ] {
-        let (s, v) = member.get(path).await;
+        let (s, v) = member.call(method, &path, body).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
     }
-    let (s, v) = member.get("/api/admin/session").await;
+    let (s, v) = member.send::<endpoint::CurrentStaffSession>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<StaffSession>(&v).staff.role, None, "{v}");
 }
@@ -478,7 +463,8 @@ async fn the_command_line_creates_an_administrator_and_verifies_the_trail() {
     assert!(link.starts_with("http://certdesk.localhost/admin/enrol#token="), "{link}");
     // The link's token opens an enrolment ceremony (once the key verifies, it is spent).
     let token = link.split("#token=").nth(1).unwrap();
-    let (s, v) = Browser::new(&app).post("/api/admin/enrol/start", StartEnrolment { token: token.into() }).await;
+    let (s, v) =
+        Browser::new(&app).send::<endpoint::StartEnrolment>(&[], &StartEnrolment { token: token.into() }).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(!decode::<KeyRegistrationChallenge>(&v).options.public_key.challenge.is_empty(), "{v}");
 

@@ -7,6 +7,7 @@ use certdesk::backup::{self, MANIFEST};
 use certdesk::ca::revoke;
 use certdesk::domain::audit;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::endpoint::{self, Endpoint};
 use reqwest::StatusCode;
 
 use crate::helpers::browser::{Browser, PASSWORD, registered, sign_in};
@@ -81,13 +82,12 @@ async fn a_backup_taken_under_load_restores_onto_a_new_directory_where_everythin
     let mut b = Browser::new(&app2);
     let (s, v) = sign_in(&mut b, &mobile, PASSWORD).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, mine) = b.get_as::<Vec<certdesk_shared::my_certificates::MyCertificate>>("/api/my-certificates").await;
-    assert_eq!(s, StatusCode::OK);
+    let mine = b.ok::<endpoint::ListMyCertificates>(&[], &()).await;
     let held = mine.iter().find(|c| c.uid == uid).expect("the certificate");
     assert_eq!(held.status, certdesk_shared::my_certificates::MyCertificateStatus::Valid);
-    let (s, detail) = Browser::new(&app2).get(&format!("/api/public/certificates/{uid}")).await;
+    let (s, detail) = Browser::new(&app2).send::<endpoint::CertificateDetail>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{detail}");
-    let download = app2.get(&format!("/api/certificates/{uid}.pem")).await;
+    let download = app2.get(&endpoint::CertificateFile::path(&[&format!("{uid}.pem")])).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.text().await.unwrap().trim(), pem.trim());
 

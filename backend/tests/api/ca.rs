@@ -10,6 +10,7 @@ use certdesk::ca::revoke;
 use certdesk::entity::certificate;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
+use certdesk_shared::endpoint::{self, Endpoint};
 use rcgen::KeyPair;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -258,11 +259,11 @@ async fn ca_files_and_certificate_downloads() {
     assert_eq!(app.get("/ca/nope.crt").await.status(), 404);
 
     let c = issue_one(&app, CertificateProfile::OrgSign, &p256_csr()).await.unwrap();
-    let der = app.get(&format!("/api/certificates/{}.der", c.uid)).await.bytes().await.unwrap();
+    let der = app.get(&endpoint::CertificateFile::path(&[&format!("{}.der", c.uid)])).await.bytes().await.unwrap();
     assert_eq!(der.to_vec(), c.der);
-    let pem_text = app.get(&format!("/api/certificates/{}.pem", c.uid)).await.text().await.unwrap();
+    let pem_text = app.get(&endpoint::CertificateFile::path(&[&format!("{}.pem", c.uid)])).await.text().await.unwrap();
     assert_eq!(pem_text, pem("CERTIFICATE", &c.der));
-    let p7 = app.get(&format!("/api/certificates/{}.p7c", c.uid)).await.bytes().await.unwrap();
+    let p7 = app.get(&endpoint::CertificateFile::path(&[&format!("{}.p7c", c.uid)])).await.bytes().await.unwrap();
     let p7_path = f.dir.path().join("chain.p7c");
     std::fs::write(&p7_path, &p7).unwrap();
     let out = Command::new("openssl")
@@ -272,7 +273,10 @@ async fn ca_files_and_certificate_downloads() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).matches("subject=").count(), 3);
-    assert_eq!(app.get("/api/certificates/00000000-0000-0000-0000-000000000000.pem").await.status(), 404);
+    assert_eq!(
+        app.get(&endpoint::CertificateFile::path(&["00000000-0000-0000-0000-000000000000.pem"])).await.status(),
+        404
+    );
 }
 
 #[tokio::test]

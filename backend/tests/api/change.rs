@@ -8,20 +8,21 @@
 use certdesk::domain::{ClientMeta, renew};
 use certdesk::entity::{account, certificate};
 use certdesk_shared::account::CodePurpose;
-use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::admin::{AuditQuery, Page, QueueQuery, StaffRole};
 use certdesk_shared::agent::TokenKind;
 use certdesk_shared::apply::{
     DocumentKind, FieldReason, Holder, IssueForCsr, Issued, OperatorInfo, ReviewDecision, ReviewQueueItem,
 };
 use certdesk_shared::change::{ChangeClosed, ChangeOffer, FieldChange, StartChange};
-use certdesk_shared::my_certificates::{CertificateCodeRequest, MyCertificate, MyCertificateStatus};
+use certdesk_shared::endpoint;
+use certdesk_shared::my_certificates::{CertificateCodeRequest, MyCertificateStatus};
 use certdesk_shared::renew::{RenewalCsr, StartRenewal};
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::{CreditCode, Email, ErrorCode, IdCardNumber, Named, OrgName, PersonName, ValidationError};
 use chrono::Duration;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::Value;
 use x509_parser::prelude::*;
 
 use crate::helpers::browser::{
@@ -84,7 +85,7 @@ fn status_of(v: &Value) -> RequestStatus {
 /// Starts a change of `kind`: the request's id.
 async fn start(b: &mut Browser<'_>, uid: &str, kind: &str) -> String {
     let wanted = RequestKind::parse(kind).expect("a request kind");
-    let (s, v) = b.post(&format!("/api/change/{uid}"), self::kind(wanted)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[uid], &self::kind(wanted)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let r: RequestView = decode(&v);
     assert_eq!((r.status, r.kind), (RequestStatus::Draft, wanted), "{v}");
@@ -93,7 +94,8 @@ async fn start(b: &mut Browser<'_>, uid: &str, kind: &str) -> String {
 
 /// The request as the review queue shows it to a reviewer.
 async fn queued(reviewer: &mut Browser<'_>, kind: &str, id: &str) -> RequestView {
-    let (s, queue) = reviewer.get(&format!("/api/admin/applications?kind={kind}")).await;
+    let (s, queue) =
+        reviewer.send::<endpoint::ReviewQueue>(&[], &QueueQuery { kind: kind.to_string(), ..Default::default() }).await;
     assert_eq!(s, StatusCode::OK, "{queue}");
     let queue: Page<ReviewQueueItem> = decode(&queue);
     queue.items.into_iter().find(|i| i.request.id == id).expect("in the queue").request
@@ -112,12 +114,12 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
 
     // Another account does not find the certificate.
     let (mut other, _) = registered(&app).await;
-    assert_eq!(other.get(&format!("/api/change/{uid}")).await.0, StatusCode::NOT_FOUND);
-    let (s, v) = other.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    assert_eq!(other.send::<endpoint::OfferChange>(&[&uid], &()).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = other.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::Change)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
 
     // The offer: the holder and operator as they are, the documents ① asks for.
-    let (s, offer) = b.get(&format!("/api/change/{uid}")).await;
+    let (s, offer) = b.send::<endpoint::OfferChange>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{offer}");
     let offer: ChangeOffer = decode(&offer);
     assert_eq!((offer.change_closed, offer.operator_closed), (None, None));
@@ -130,7 +132,7 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     // ① Start; a second click returns the same request; nothing else may start meanwhile.
     let rid = start(&mut b, &uid, "change").await;
     assert_eq!(start(&mut b, &uid, "change").await, rid);
-    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::OperatorChange)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::OperatorChange)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
     let who = account::Entity::find()
         .filter(account::Column::Mobile.eq(mobile.as_str()))
@@ -152,13 +154,11 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     .await;
     assert!(renewal.is_err(), "a renewal does not start beside a change");
     // Another account cannot touch the request.
-    let holder_path = format!("/api/change/requests/{rid}/holder");
-    let (s, _) = other.put(&holder_path, organisation(NEW_NAME)).await;
+    let (s, _) = other.send::<endpoint::SaveChangeHolder>(&[&rid], &organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Submission names what is missing.
-    let submit = format!("/api/change/requests/{rid}/submit");
-    let (s, v) = b.post(&submit, json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitChange>(&[&rid], &()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields_of(&v), ["business_licence", "operator_id", "other", "holder", "operator"]);
 
@@ -170,13 +170,13 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     }
     // ② A person is not this certificate's holder; the wizard's own step is not for changes.
     let person = crate::helpers::issuing::person();
-    let (s, v) = b.put(&holder_path, &person).await;
+    let (s, v) = b.send::<endpoint::SaveChangeHolder>(&[&rid], &person).await;
     let error = api_error(&v).fields.first().map(|f| f.error);
     assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::HolderKind)), "{v}");
     let info = crate::helpers::issuing::info(organisation(NEW_NAME), "org-1y");
-    let (s, _) = b.put(&format!("/api/applications/{rid}/certificate-info"), &info).await;
+    let (s, _) = b.send::<endpoint::SaveCertificateInfo>(&[&rid], &info).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, v) = b.put(&holder_path, organisation(NEW_NAME)).await;
+    let (s, v) = b.send::<endpoint::SaveChangeHolder>(&[&rid], &organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let renamed =
         FieldChange {
@@ -185,11 +185,11 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert_eq!(decode::<RequestView>(&v).changes, std::slice::from_ref(&renamed));
     // ③ The operator as they are (nothing changes there).
     let same = offer.operator.clone().expect("the operator");
-    let (s, v) = b.put(&format!("/api/change/requests/{rid}/operator"), &same).await;
+    let (s, v) = b.send::<endpoint::SaveChangeOperator>(&[&rid], &same).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).changes.len(), 1, "{v}");
     // ④ Free of charge: straight to review.
-    let (s, v) = b.post(&submit, json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitChange>(&[&rid], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let submitted: RequestView = decode(&v);
     assert_eq!((submitted.status, submitted.price_fen), (RequestStatus::Submitted, Some(0)), "{v}");
@@ -200,7 +200,7 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     let seen = queued(&mut reviewer, "change", &rid).await;
     assert_eq!(seen.changes.first(), Some(&renamed));
     assert_eq!(seen.documents.len(), 3);
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), approve()).await;
+    let (s, v) = reviewer.send::<endpoint::Review>(&[&rid], &approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Approved, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
@@ -210,11 +210,10 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     // ⑤ Another token is refused, another account does not find the request.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let issue = |medium: &str| RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() };
-    let path = format!("/api/change/requests/{rid}/issue");
-    let (s, v) = b.post(&path, issue("UKEY-9999")).await;
+    let (s, v) = b.send::<endpoint::IssueChange>(&[&rid], &issue("UKEY-9999")).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::WrongMedium), "{v}");
-    assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
-    let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!(other.send::<endpoint::IssueChange>(&[&rid], &issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
+    let (s, issued) = b.send::<endpoint::IssueChange>(&[&rid], &issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
     let new_uid = decode::<Issued>(&issued).certificate_uid;
     let new = cert(&app, &new_uid).await;
@@ -226,15 +225,14 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert_eq!(new.not_after, old.not_after, "the same end as the certificate changed");
     assert_eq!((new.medium_no.as_deref(), new.profile.as_str()), (Some("UKEY-0001"), old.profile.as_str()));
     assert_eq!(cert(&app, &uid).await.status, "valid", "until the token has the new one");
-    let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
+    let (s, retry) = b.send::<endpoint::IssueChange>(&[&rid], &issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{retry}");
     assert_eq!(decode::<Issued>(&retry).certificate_uid, new_uid);
 
     // Stored: the old certificate is superseded, in OCSP and the CRL; finishing again is a no-op.
-    let finish = format!("/api/change/requests/{rid}/finish");
-    assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(other.send::<endpoint::FinishChange>(&[&rid], &()).await.0, StatusCode::NOT_FOUND);
     for _ in 0..2 {
-        let (s, v) = b.post(&finish, json!({})).await;
+        let (s, v) = b.send::<endpoint::FinishChange>(&[&rid], &()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(status_of(&v), RequestStatus::Done, "{v}");
     }
@@ -249,19 +247,19 @@ async fn an_organisation_renames_itself_onto_the_same_token_and_the_old_certific
     assert_eq!(last_sms(&app, &mobile).await.unwrap().template, "SMS_CD_REQUEST_DONE");
 
     // 我的证书: the new one valid with the same phone of record, the old one superseded.
-    let (_, list) = b.get_as::<Vec<MyCertificate>>("/api/my-certificates").await;
+    let list = b.ok::<endpoint::ListMyCertificates>(&[], &()).await;
     let status_of = |u: &str| list.iter().find(|c| c.uid == u).unwrap().status;
     assert_eq!((status_of(&new_uid), status_of(&uid)), (MyCertificateStatus::Valid, MyCertificateStatus::Superseded));
-    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{new_uid}")).await;
+    let mine = b.ok::<endpoint::GetMyCertificate>(&[&new_uid], &()).await;
     assert_eq!(mine.phone_masked, format!("{}****{}", &mobile[..3], &mobile[7..]));
     // The new certificate may be changed again, the old one not.
-    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::Change)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::CertificateNotValid), "{v}");
-    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{new_uid}")).await;
+    let offer = b.ok::<endpoint::OfferChange>(&[&new_uid], &()).await;
     let org_name = offer.holder.as_ref().and_then(|h| h.organisation()).map(|(n, _)| n.as_str());
     assert_eq!((org_name, offer.change_closed), (Some(NEW_NAME), None));
 
-    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let trail = admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     let actions: Vec<&str> = trail.items.iter().filter(|e| e.subject == number).map(|e| e.action.as_str()).collect();
     for a in ["request_submitted", "request_approved", "certificate_issued", "request_done"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
@@ -274,7 +272,7 @@ async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = crate::helpers::issuing::draft(&app, &mut admin, "personal", "ukey").await;
     let info = crate::helpers::issuing::info(crate::helpers::issuing::person(), "personal-1y");
-    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &info).await;
+    let (s, v) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &info).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (acceptance, code) = crate::helpers::issuing::submit_and_approve(&app, &mut b, &id, &mobile).await;
     let req = IssueForCsr {
@@ -284,28 +282,27 @@ async fn a_personal_certificate_is_not_changed_but_its_operator_may_be() {
         medium_no: Some("UKEY-0002".into()),
         medium_kind: TokenKind::Ukey,
     };
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", &req).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::IssueForCsr>(&[], &req).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let uid = decode::<Issued>(&v).certificate_uid;
 
-    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    let offer = b.ok::<endpoint::OfferChange>(&[&uid], &()).await;
     assert_eq!((offer.change_closed, offer.operator_closed), (Some(ChangeClosed::Personal), None));
-    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::Change)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::PersonalNotChangeable), "{v}");
-    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Renew)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::Renew)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let first = start(&mut b, &uid, "operator_change").await;
 
     // Withdrawn by its holder only, it frees the certificate for the next request.
-    let withdraw = format!("/api/change/requests/{first}/withdraw");
     let (mut other, _) = registered(&app).await;
-    assert_eq!(other.post(&withdraw, json!({})).await.0, StatusCode::NOT_FOUND);
-    let (s, v) = b.post(&withdraw, json!({})).await;
+    assert_eq!(other.send::<endpoint::WithdrawChange>(&[&first], &()).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = b.send::<endpoint::WithdrawChange>(&[&first], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Withdrawn, "{v}");
-    let (s, v) = b.post(&withdraw, json!({})).await;
+    let (s, v) = b.send::<endpoint::WithdrawChange>(&[&first], &()).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::NotEditable), "{v}");
-    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    let offer = b.ok::<endpoint::OfferChange>(&[&uid], &()).await;
     assert_eq!(offer.request, None);
     assert_ne!(start(&mut b, &uid, "operator_change").await, first);
 }
@@ -319,24 +316,23 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
 
     // ① the new operator's ID ② the new operator ③ 提交审核.
     let rid = start(&mut b, &uid, "operator_change").await;
-    let (s, v) = b.post(&format!("/api/change/{uid}"), kind(RequestKind::Change)).await;
+    let (s, v) = b.send::<endpoint::StartChange>(&[&uid], &kind(RequestKind::Change)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
-    let (s, v) = b.put(&format!("/api/change/requests/{rid}/holder"), organisation(NEW_NAME)).await;
+    let (s, v) = b.send::<endpoint::SaveChangeHolder>(&[&rid], &organisation(NEW_NAME)).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "an operator change has no holder step: {v}");
-    let submit = format!("/api/change/requests/{rid}/submit");
-    let (s, v) = b.post(&submit, json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitChange>(&[&rid], &()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields_of(&v), ["operator_id", "operator"]);
     assert_eq!(upload(&b, &rid, "operator_id", "new-id.png", PNG).await.0, StatusCode::OK);
-    let (s, v) = b.put(&format!("/api/change/requests/{rid}/operator"), operator(&new_phone)).await;
+    let (s, v) = b.send::<endpoint::SaveChangeOperator>(&[&rid], &operator(&new_phone)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = b.post(&submit, json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitChange>(&[&rid], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Submitted, "{v}");
 
     // Until approved, nothing moves.
     let masked = |phone: &str| format!("{}****{}", &phone[..3], &phone[7..]);
-    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let mine = b.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!(mine.phone_masked, masked(&old_phone));
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let seen = queued(&mut reviewer, "operator_change", &rid).await;
@@ -349,32 +345,32 @@ async fn after_an_operator_change_codes_and_unlock_go_to_the_new_phone_only() {
         approve: false,
         reasons: vec![FieldReason { field: "operator_id".into(), reason: "身份证件不清晰".into() }],
     };
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), &reasons).await;
+    let (s, v) = reviewer.send::<endpoint::Review>(&[&rid], &reasons).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Rejected, "{v}");
     assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_REJECTED");
-    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let mine = b.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!(mine.phone_masked, masked(&old_phone));
     assert_eq!(upload(&b, &rid, "operator_id", "new-id-clear.png", PNG).await.0, StatusCode::OK);
-    let (s, v) = b.post(&submit, json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitChange>(&[&rid], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Resubmitted, "{v}");
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{rid}/review"), approve()).await;
+    let (s, v) = reviewer.send::<endpoint::Review>(&[&rid], &approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(status_of(&v), RequestStatus::Done, "approved and done at once: {v}");
     assert_eq!(last_sms(&app, &old_phone).await.unwrap().template, "SMS_CD_REQUEST_DONE");
 
     // The phone of record is the new operator's: certificate codes go there only.
-    let (_, mine) = b.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let mine = b.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!(mine.phone_masked, masked(&new_phone));
     let before_old = last_sms(&app, &old_phone).await.map(|m| m.id);
     let body = CertificateCodeRequest { purpose: CodePurpose::CertificateRevoke };
-    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), &body).await;
+    let (s, v) = b.send::<endpoint::SendCertificateCode>(&[&uid], &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(code_in(&last_sms(&app, &new_phone).await.expect("a code to the new phone").body).len(), 6);
     assert_eq!(last_sms(&app, &old_phone).await.map(|m| m.id), before_old, "nothing to the old phone");
     // The certificate is free again for the next request.
-    let (_, offer) = b.get_as::<ChangeOffer>(&format!("/api/change/{uid}")).await;
+    let offer = b.ok::<endpoint::OfferChange>(&[&uid], &()).await;
     assert_eq!((offer.request, offer.operator.as_ref().map(|o| o.mobile.as_str())), (None, Some(new_phone.as_str())));
 
     // 证书解锁: the old phone's code no longer opens the token, the new phone's does.

@@ -9,18 +9,18 @@ use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::dashboard::{
     Category, Chart, ChartKind, DAYS, Dashboard, Deadline, MONTHS, RevenueWay, SeriesKey, WEEKS,
 };
+use certdesk_shared::endpoint;
 use certdesk_shared::request::RequestKind;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, NotSet, Set};
-use serde_json::json;
 
 use crate::helpers::browser::{Browser, registered, staff_browser};
 use crate::helpers::issuing::complete_draft;
 use crate::helpers::{TestApp, spawn_app};
 
 async fn board(b: &mut Browser<'_>) -> Dashboard {
-    let (status, v) = b.get("/api/admin/dashboard").await;
+    let (status, v) = b.send::<endpoint::GetDashboard>(&[], &()).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     serde_json::from_value(v).unwrap()
 }
@@ -125,7 +125,7 @@ async fn each_role_gets_the_charts_of_its_work() {
         assert!(!got.is_empty());
     }
     let (mut customer, _) = registered(&app).await;
-    assert_eq!(customer.get("/api/admin/dashboard").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(customer.send::<endpoint::GetDashboard>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -138,11 +138,11 @@ async fn each_chart_counts_the_rows_behind_it_in_their_bar() {
     // month ago (outside), and a draft (never submitted).
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     // Scan-to-pay: submission waits for payment, so the wizard's request is still a draft.
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED, "{v}");
     let (mut b, id, _) = complete_draft(&app, &mut admin, true).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let now = Utc::now();
     a_request(&app, request::Kind::Renew, request::Status::Done, Some(now)).await;
@@ -167,9 +167,7 @@ async fn each_chart_counts_the_rows_behind_it_in_their_bar() {
     assert_eq!(c.categories, Deadline::ALL.map(Category::Deadline).to_vec());
     assert_eq!(c.series[0].values, [1, 1, 1], "a rejected request waits for its customer, not for review");
     // The queue the reviewers see holds the same three.
-    let (_, queue) = admin
-        .get_as::<certdesk_shared::admin::Page<certdesk_shared::apply::ReviewQueueItem>>("/api/admin/applications")
-        .await;
+    let queue = admin.ok::<endpoint::ReviewQueue>(&[], &certdesk_shared::admin::QueueQuery::default()).await;
     assert_eq!(queue.total, 3);
 
     // 月度收入: this month WeChat 300 + Alipay 123.45, a settlement approval of 200; a transfer

@@ -5,9 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use certdesk_shared::endpoint::{self, Endpoint};
 use reqwest::StatusCode;
 
 use certdesk_shared::account::{CodePurpose, SignInRequest};
+use certdesk_shared::directory::SearchQuery;
 use certdesk_shared::{ApiError, ErrorCode};
 use serde_json::Value;
 
@@ -27,7 +29,7 @@ async fn while_the_database_is_away_the_server_answers_503_and_then_recovers_wit
 
     // Acknowledged before the outage: an account.
     let (_, mobile) = registered(&app).await;
-    assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
+    assert_eq!(app.get(&endpoint::Health::path(&[])).await.status(), StatusCode::OK);
 
     // Asked for before the outage, sent during it: a code request (a write) and a sign-in.
     let pending = send_code_request(&app, &new_mobile(), CodePurpose::Register).await;
@@ -47,19 +49,20 @@ async fn while_the_database_is_away_the_server_answers_503_and_then_recovers_wit
     let unavailable =
         |s: StatusCode, v: &Value| s == StatusCode::SERVICE_UNAVAILABLE && api_error(v).code == ErrorCode::Unavailable;
     {
-        let res = app.get("/api/public/certificates?email=zhangsan%40example.com").await;
+        let by_email = SearchQuery { email: "zhangsan@example.com".into(), ..Default::default() };
+        let res = Browser::new(&app).fetch::<endpoint::SearchCertificates>(&[], &by_email).await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers()["retry-after"], "5");
         let body: Value = res.json().await.unwrap();
         assert_eq!(decode::<ApiError>(&body).code, ErrorCode::Unavailable, "{body}");
-        let res = app.get("/api/captcha").await;
+        let res = app.get(&endpoint::NewCaptcha::path(&[])).await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         let mut b = Browser::new(&app);
-        let (s, v) = b.post("/api/codes", pending.clone()).await;
+        let (s, v) = b.send::<endpoint::SendCode>(&[], &pending.clone()).await;
         assert!(unavailable(s, &v), "{s} {v}");
-        let (s, v) = b.post("/api/sign-in", sign_in_body.clone()).await;
+        let (s, v) = b.send::<endpoint::SignIn>(&[], &sign_in_body.clone()).await;
         assert!(unavailable(s, &v), "{s} {v}");
-        assert_eq!(app.get("/api/health").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(app.get(&endpoint::Health::path(&[])).await.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
     println!("figure: five requests during the outage answered 503 in {} ms", away.elapsed().as_millis());
     assert!(away.elapsed() < Duration::from_secs(90), "answers during the outage took {:?}", away.elapsed());
@@ -68,7 +71,7 @@ async fn while_the_database_is_away_the_server_answers_503_and_then_recovers_wit
     pg.start();
     let back = Instant::now();
     loop {
-        if app.get("/api/health").await.status() == StatusCode::OK {
+        if app.get(&endpoint::Health::path(&[])).await.status() == StatusCode::OK {
             break;
         }
         assert!(back.elapsed() < Duration::from_secs(60), "the server did not recover");

@@ -2,10 +2,12 @@
 //! the detail page, self-revocation with the challenge phrase (CRL and OCSP show it at
 //! once), wrong phrases limited and audited, the bulletin, and the progress lookup.
 
-use certdesk_shared::admin::{AuditEntry, Page};
+use certdesk_shared::admin::AuditQuery;
+use certdesk_shared::endpoint::{self, Endpoint};
+
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{
-    BulletinPage, CertificateDetail, Progress, ProgressQuery, PublicStatus, SearchResults, SelfRevocation,
+    BulletinQuery, CertificateDetail, Progress, ProgressQuery, PublicStatus, SearchQuery, SearchResults, SelfRevocation,
 };
 use certdesk_shared::request::RequestStatus;
 use certdesk_shared::{ErrorCode, ValidationError};
@@ -23,8 +25,18 @@ async fn issue(app: &TestApp, admin: &mut Browser<'_>, id: &str, acceptance: &st
     (uid, serial)
 }
 
-async fn search(anyone: &mut Browser<'_>, query: &str) -> (StatusCode, Value) {
-    anyone.get(&format!("/api/public/certificates?{query}")).await
+async fn search(anyone: &mut Browser<'_>, query: SearchQuery) -> (StatusCode, Value) {
+    anyone.send::<endpoint::SearchCertificates>(&[], &query).await
+}
+
+/// A search by e-mail address, with a status filter or the default one.
+fn email(email: &str, status: Option<&str>) -> SearchQuery {
+    SearchQuery { email: email.into(), status: status.map(str::to_owned), ..Default::default() }
+}
+
+/// A search by name, with a status filter or the default one.
+fn name(name: &str, status: Option<&str>) -> SearchQuery {
+    SearchQuery { name: name.into(), status: status.map(str::to_owned), ..Default::default() }
 }
 
 fn uids(v: &Value) -> Vec<Option<String>> {
@@ -51,68 +63,89 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     let app = spawn_app().await;
     let (_b, mut admin, id, acceptance, mobile) = submitted(&app).await;
     let mut anyone = Browser::new(&app);
-    let name = "name=%E5%A4%A9%E6%B4%A5%E5%B8%82%E6%BB%A8%E6%B5%B7%E6%95%B0%E5%AD%97%E8%AE%A4%E8%AF%81%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8";
+    let unit = "天津市滨海数字认证有限公司";
 
     // Submitted: Pending finds it (masked, no detail link); Valid finds nothing yet.
-    let (s, v) = search(&mut anyone, "email=CA@example.com&status=pending").await;
+    let (s, v) = search(&mut anyone, email("CA@example.com", Some("pending"))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let hit = decode::<SearchResults>(&v).hits.into_iter().next().expect("a hit");
     assert_eq!((hit.status, hit.email.as_deref()), (PublicStatus::Pending, Some("c***@example.com")));
     assert_eq!(uids(&v), [None]);
     assert!(!v.to_string().contains("ca@example.com"), "contact data is masked: {v}");
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0, "Valid is the default filter");
+    assert_eq!(
+        uids(&search(&mut anyone, email("ca@example.com", None)).await.1).len(),
+        0,
+        "Valid is the default filter"
+    );
 
     let (uid, serial) = issue(&app, &mut admin, &id, &acceptance, &mobile).await;
-    let (_, v) = search(&mut anyone, "email=ca@example.com&status=valid").await;
+    let (_, v) = search(&mut anyone, email("ca@example.com", Some("valid"))).await;
     assert_eq!(uids(&v), [Some(uid.clone())]);
     let hit = decode::<SearchResults>(&v).hits.into_iter().next().expect("a hit");
     assert_eq!((hit.profile, hit.status), (Some(CertificateProfile::OrgSign), PublicStatus::Valid));
     assert!(hit.not_after.is_some());
-    let (_, v) = search(&mut anyone, &format!("{name}&status=all")).await;
+    let (_, v) = search(&mut anyone, name(unit, Some("all"))).await;
     assert!(uids(&v).contains(&Some(uid.clone())), "{v}");
-    assert_eq!(uids(&search(&mut anyone, &format!("{name}&status=expired")).await.1).len(), 0);
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1).len(), 0);
+    assert_eq!(uids(&search(&mut anyone, name(unit, Some("expired"))).await.1).len(), 0);
+    assert_eq!(uids(&search(&mut anyone, email("ca@example.com", Some("revoked"))).await.1).len(), 0);
     // No wildcards, and a name must be exact.
-    let (s, v) = search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5*").await;
+    let (s, v) = search(&mut anyone, name("天津*", None)).await;
     let error = first_field(&v).map(|f| f.1);
     assert_eq!((s, error), (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::Wildcard)));
-    assert_eq!(uids(&search(&mut anyone, "name=%E5%A4%A9%E6%B4%A5&status=all").await.1).len(), 0);
+    assert_eq!(uids(&search(&mut anyone, name("天津", Some("all"))).await.1).len(), 0);
 
     // The detail page.
-    let (s, d) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
-    assert_eq!(s, StatusCode::OK);
+    let d = anyone.ok::<endpoint::CertificateDetail>(&[&uid], &()).await;
     assert_eq!(
         (d.serial.as_str(), d.status, d.email.as_deref()),
         (serial.as_str(), PublicStatus::Valid, Some("c***@example.com"))
     );
     assert!(d.subject.contains("天津市滨海数字认证有限公司"), "{d:?}");
-    assert_eq!(anyone.get("/api/public/certificates/no-such-certificate").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        anyone.send::<endpoint::CertificateDetail>(&["no-such-certificate"], &()).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     // A wrong phrase is refused, audited, and changes nothing; a CA reason is refused.
-    let revoke = format!("/api/public/certificates/{uid}/revoke");
-    let (s, v) = anyone.post(&revoke, by_phrase("我猜的撤销密码", RevocationReason::KeyCompromise)).await;
+    let (s, v) = anyone
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&uid],
+            &by_phrase("我猜的撤销密码", RevocationReason::KeyCompromise),
+        )
+        .await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ChallengePhraseInvalid));
-    let (s, v) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::CaCompromise)).await;
+    let (s, v) = anyone
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&uid],
+            &by_phrase(CHALLENGE_PHRASE, RevocationReason::CaCompromise),
+        )
+        .await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason));
-    let (_, still) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
+    let still = anyone.ok::<endpoint::CertificateDetail>(&[&uid], &()).await;
     assert_eq!(still.status, PublicStatus::Valid);
-    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let trail = admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     assert!(trail.items.iter().any(|e| e.action == "revocation_phrase_invalid" && e.subject == serial), "{trail:?}");
 
     // The right phrase revokes at once: search, bulletin, CRL and OCSP all say so.
-    let (s, d) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise)).await;
+    let (s, d) = anyone
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&uid],
+            &by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{d}");
     let d: CertificateDetail = decode(&d);
     assert_eq!((d.status, d.reason), (PublicStatus::Revoked, Some(RevocationReason::KeyCompromise)), "{d:?}");
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=revoked").await.1), [Some(uid.clone())]);
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com&status=valid").await.1).len(), 0);
-    let (_, page) = anyone.get_as::<BulletinPage>(&format!("/api/public/bulletin?q={}", serial.to_uppercase())).await;
+    assert_eq!(uids(&search(&mut anyone, email("ca@example.com", Some("revoked"))).await.1), [Some(uid.clone())]);
+    assert_eq!(uids(&search(&mut anyone, email("ca@example.com", Some("valid"))).await.1).len(), 0);
+    let page =
+        anyone.ok::<endpoint::Bulletin>(&[], &BulletinQuery { q: serial.to_uppercase(), ..Default::default() }).await;
     assert_eq!(
         (page.total, page.entries.first().and_then(|e| e.reason)),
         (1, Some(RevocationReason::KeyCompromise)),
         "{page:?}"
     );
-    let (_, page) = anyone.get_as::<BulletinPage>("/api/public/bulletin").await;
+    let page = anyone.ok::<endpoint::Bulletin>(&[], &BulletinQuery::default()).await;
     assert_eq!(page.entries.first().map(|e| e.uid.as_str()), Some(uid.as_str()), "newest first");
     let crl = fetch_crl(&app, &serial).await;
     let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
@@ -123,7 +156,9 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
     let f = Files { dir: tempfile::tempdir().unwrap() };
     let ocsp = openssl_ocsp(&f, &app, &serial, &[]);
     assert!(ocsp.contains(": revoked") && ocsp.contains("keyCompromise"), "{ocsp}");
-    let (s, v) = anyone.post(&revoke, by_phrase(CHALLENGE_PHRASE, RevocationReason::Superseded)).await;
+    let (s, v) = anyone
+        .send::<endpoint::RevokeByChallengePhrase>(&[&uid], &by_phrase(CHALLENGE_PHRASE, RevocationReason::Superseded))
+        .await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked));
 }
 
@@ -131,7 +166,7 @@ async fn search_finds_applications_then_the_certificate_and_the_holder_revokes_i
 async fn revoke_from(app: &TestApp, address: &str, uid: &str, phrase: &str) -> (StatusCode, Value) {
     let res = app
         .client
-        .post(app.url(&format!("/api/public/certificates/{uid}/revoke")))
+        .post(app.url(&endpoint::RevokeByChallengePhrase::path(&[uid])))
         .header("x-forwarded-for", address)
         .json(&by_phrase(phrase, RevocationReason::Unspecified))
         .send()
@@ -169,9 +204,9 @@ async fn progress_needs_two_fields_and_tells_only_the_status() {
     let (_b, _admin, _id, acceptance, mobile) = submitted(&app).await;
     let mut anyone = Browser::new(&app);
     let only_one = ProgressQuery { acceptance_no: acceptance.clone(), ..ProgressQuery::default() };
-    let (s, v) = anyone.post("/api/public/progress", &only_one).await;
+    let (s, v) = anyone.send::<endpoint::LookUpProgress>(&[], &only_one).await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ProgressNeedsTwo));
-    let (s, v) = anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await;
+    let (s, v) = anyone.send::<endpoint::LookUpProgress>(&[], &progress(&acceptance, &mobile)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // The whole answer, to the field: the status and nothing else.
     assert_eq!(v, to_json(Progress { status: RequestStatus::Submitted }), "the status and nothing else");
@@ -180,16 +215,19 @@ async fn progress_needs_two_fields_and_tells_only_the_status() {
         id_number: "11010519491231002x".into(),
         ..ProgressQuery::default()
     };
-    let (s, v) = anyone.post("/api/public/progress", &unit).await;
+    let (s, v) = anyone.send::<endpoint::LookUpProgress>(&[], &unit).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<Progress>(&v).status, RequestStatus::Submitted);
-    let (s, _) = anyone.post("/api/public/progress", progress(&acceptance, "13900000000")).await;
+    let (s, _) = anyone.send::<endpoint::LookUpProgress>(&[], &progress(&acceptance, "13900000000")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "both given fields must match");
     // 20 an hour per address: 3 counted so far (the one-field query is refused before).
     for _ in 0..17 {
-        assert_eq!(anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await.0, StatusCode::OK);
+        assert_eq!(
+            anyone.send::<endpoint::LookUpProgress>(&[], &progress(&acceptance, &mobile)).await.0,
+            StatusCode::OK
+        );
     }
-    let (s, v) = anyone.post("/api/public/progress", progress(&acceptance, &mobile)).await;
+    let (s, v) = anyone.send::<endpoint::LookUpProgress>(&[], &progress(&acceptance, &mobile)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
 }
 
@@ -198,9 +236,9 @@ async fn searches_are_limited_per_address() {
     let app = spawn_app().await;
     let mut anyone = Browser::new(&app);
     for _ in 0..60 {
-        assert_eq!(search(&mut anyone, "email=nobody@example.com").await.0, StatusCode::OK);
+        assert_eq!(search(&mut anyone, email("nobody@example.com", None)).await.0, StatusCode::OK);
     }
-    let (s, v) = search(&mut anyone, "email=nobody@example.com").await;
+    let (s, v) = search(&mut anyone, email("nobody@example.com", None)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
 }
 
@@ -217,7 +255,7 @@ async fn throttle_rows(db: &impl sea_orm::ConnectionTrait) -> i64 {
 async fn lookup_counters_live_in_the_counters_store() {
     let app = spawn_app().await;
     let mut anyone = Browser::new(&app);
-    assert_eq!(search(&mut anyone, "email=nobody@example.com").await.0, StatusCode::OK);
+    assert_eq!(search(&mut anyone, email("nobody@example.com", None)).await.0, StatusCode::OK);
     assert_eq!(throttle_rows(app.state.counters.connection()).await, 1, "the search was counted in the store");
     if crate::helpers::expected_kind() == "sqlite" {
         // Its own file beside the data, and nothing in the main database's table.
@@ -262,9 +300,9 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     .unwrap();
     db.execute_unprepared("UPDATE certificate SET email = NULL").await.unwrap();
     let mut anyone = Browser::new(&app);
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1).len(), 0);
+    assert_eq!(uids(&search(&mut anyone, email("ca@example.com", None)).await.1).len(), 0);
     let query = progress(&acceptance, &mobile);
-    assert_ne!(anyone.post("/api/public/progress", &query).await.0, StatusCode::OK);
+    assert_ne!(anyone.send::<endpoint::LookUpProgress>(&[], &query).await.0, StatusCode::OK);
 
     // Migration 012 run again by the migrator (those after it are taken down and put back
     // with it).
@@ -272,8 +310,8 @@ async fn applications_submitted_before_the_lookup_columns_are_found_after_the_ba
     let from_012 = certdesk::migration::Migrator::migrations().len() as u32 - 11;
     certdesk::migration::Migrator::down(db, Some(from_012)).await.unwrap();
     certdesk::migration::Migrator::up(db, None).await.unwrap();
-    assert_eq!(uids(&search(&mut anyone, "email=ca@example.com").await.1), [Some(uid.clone())]);
-    let (s, v) = anyone.post("/api/public/progress", &query).await;
+    assert_eq!(uids(&search(&mut anyone, email("ca@example.com", None)).await.1), [Some(uid.clone())]);
+    let (s, v) = anyone.send::<endpoint::LookUpProgress>(&[], &query).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<Progress>(&v).status, RequestStatus::Issued, "{v}");
 }
@@ -286,12 +324,12 @@ async fn all_lists_certificates_before_applications_still_under_review() {
     // Another application of the same unit (same e-mail), still pending.
     let _second = submitted(&app).await;
     let mut anyone = Browser::new(&app);
-    let (s, v) = search(&mut anyone, "email=ca@example.com&status=all").await;
+    let (s, v) = search(&mut anyone, email("ca@example.com", Some("all"))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let statuses: Vec<PublicStatus> = decode::<SearchResults>(&v).hits.iter().map(|h| h.status).collect();
     assert_eq!(statuses, [PublicStatus::Valid, PublicStatus::Pending], "{v}");
     assert_eq!(uids(&v), [Some(uid.clone()), None]);
-    let (_, v) = search(&mut anyone, "email=ca@example.com&status=pending").await;
+    let (_, v) = search(&mut anyone, email("ca@example.com", Some("pending"))).await;
     assert_eq!(uids(&v), [None]);
 }
 
@@ -330,9 +368,9 @@ async fn a_self_revocation_shows_in_ocsp_at_once_after_its_commit() {
         })
         .collect();
     let (s, v) = Browser::new(&app)
-        .post(
-            &format!("/api/public/certificates/{uid}/revoke"),
-            by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise),
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&uid],
+            &by_phrase(CHALLENGE_PHRASE, RevocationReason::KeyCompromise),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -2,6 +2,7 @@
 //! their size and SHA-256 (which match the bytes served), other files ignored.
 
 use certdesk_shared::downloads::{Download, Platform};
+use certdesk_shared::endpoint::{self, Endpoint};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
@@ -25,7 +26,7 @@ async fn the_download_centre_lists_each_agent_with_a_digest_that_matches_what_it
         std::fs::write(dir.join("notes.txt"), b"n").unwrap();
     })
     .await;
-    let res = app.get("/api/downloads").await;
+    let res = app.get(&endpoint::ListDownloads::path(&[])).await;
     assert_eq!(res.status(), StatusCode::OK);
     let list: Vec<Download> = res.json().await.unwrap();
     assert_eq!(list.iter().map(|d| d.platform).collect::<Vec<_>>(), [Platform::Windows, Platform::Linux]);
@@ -43,7 +44,7 @@ async fn the_download_centre_lists_each_agent_with_a_digest_that_matches_what_it
 #[tokio::test]
 async fn without_a_release_build_the_download_centre_is_empty() {
     let app = spawn_app().await;
-    let list: Vec<Download> = app.get("/api/downloads").await.json().await.unwrap();
+    let list: Vec<Download> = app.get(&endpoint::ListDownloads::path(&[])).await.json().await.unwrap();
     assert!(list.is_empty());
     assert_eq!(app.get("/downloads/certdesk-agent-0.1.0-windows-x86_64.exe").await.status(), StatusCode::NOT_FOUND);
 }

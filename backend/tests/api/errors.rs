@@ -4,6 +4,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::routing::post;
 use certdesk::http::AppJson;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::{ApiError, ErrorCode, Mobile, PersonName, ValidationError};
 use serde::Deserialize;
 use tower::ServiceExt;
@@ -26,7 +27,7 @@ async fn unknown_api_routes_get_our_error_body_in_the_asked_language() {
     let body: ApiError = res.json().await.unwrap();
     assert_eq!(body.message, "Not found");
 
-    for path in ["/api/health", "/ocsp"] {
+    for path in [endpoint::Health::PATH, "/ocsp"] {
         let res = app.client.delete(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 405, "{path}");
         let body: ApiError = res.json().await.unwrap();

@@ -5,10 +5,10 @@
 //! holder's later certificate of the same name is no renewal; the list API links to 延期
 //! and keeps each account's notices to itself.
 
+use certdesk_shared::endpoint;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::json;
 
 use certdesk::domain::expiry_notice::{Sending, Sent, send_due};
 use certdesk::entity::{certificate, outbox_message};
@@ -45,7 +45,7 @@ pub async fn kept(app: &TestApp, template: &str, recipient: &str) -> Vec<outbox_
 }
 
 async fn notices(b: &mut Browser<'_>) -> NoticeList {
-    let (s, v) = b.get("/api/notices").await;
+    let (s, v) = b.send::<endpoint::ListNotices>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     serde_json::from_value(v).unwrap()
 }
@@ -106,19 +106,21 @@ async fn one_notice_per_threshold_with_sms_and_email_once_and_only_for_its_holde
     // Another account sees none of them and cannot mark one read; nobody signed in, neither.
     let (mut other, _) = registered(&app).await;
     assert_eq!(notices(&mut other).await, NoticeList { notices: vec![], unread: 0 });
-    let read = format!("/api/notices/{}/read", list.notices[0].id);
-    let (s, v) = other.post(&read, json!({})).await;
+    let (s, v) = other.send::<endpoint::MarkNoticeRead>(&[&list.notices[0].id], &()).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     assert_eq!(crate::helpers::browser::decode::<ApiError>(&v).code, ErrorCode::NotFound, "{v}");
-    assert_eq!(Browser::new(&app).get("/api/notices").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(Browser::new(&app).post(&read, json!({})).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(Browser::new(&app).send::<endpoint::ListNotices>(&[], &()).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        Browser::new(&app).send::<endpoint::MarkNoticeRead>(&[&list.notices[0].id], &()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(notices(&mut b).await.unread, 2, "the other account's attempt marked nothing");
-    let (s, v) = b.post("/api/notices/no-such-notice/read", json!({})).await;
+    let (s, v) = b.send::<endpoint::MarkNoticeRead>(&["no-such-notice"], &()).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 
     // The holder marks one read (twice is the same).
     for _ in 0..2 {
-        assert_eq!(b.post(&read, json!({})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(b.send::<endpoint::MarkNoticeRead>(&[&list.notices[0].id], &()).await.0, StatusCode::NO_CONTENT);
     }
     let list = notices(&mut b).await;
     assert_eq!(list.unread, 1);
@@ -163,9 +165,9 @@ async fn a_revoked_or_frozen_certificate_gets_no_notice() {
     let (_f, frozen_mobile, frozen) = holder_with_certificate(&app).await;
     certdesk::ca::revoke::hold(&app.state.db, &app.state.ca.issuing, &frozen.serial).await.unwrap();
     let (s, v) = Browser::new(&app)
-        .post(
-            &format!("/api/public/certificates/{}/revoke", cert.uid),
-            SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&cert.uid],
+            &SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -29,6 +29,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use certdesk_shared::endpoint::{self, Endpoint};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -115,8 +116,10 @@ async fn while_postgresql_is_away_under_load_the_servers_answer_503_and_recover_
         let mut asked = Vec::new();
         for addr in &h.addrs {
             let progress = json!({ "acceptance_no": "BH00000000000000", "mobile": "13800000000", "name": "张三" });
-            asked.push(tokio::spawn(h.probe.post(format!("http://{addr}/api/public/progress")).json(&progress).send()));
-            asked.push(tokio::spawn(h.probe.get(format!("http://{addr}/api/captcha")).send()));
+            asked.push(tokio::spawn(
+                h.probe.post(format!("http://{addr}{}", endpoint::LookUpProgress::PATH)).json(&progress).send(),
+            ));
+            asked.push(tokio::spawn(h.probe.get(format!("http://{addr}{}", endpoint::NewCaptcha::PATH)).send()));
         }
         for a in asked {
             let res = a.await.unwrap().unwrap();

@@ -1,11 +1,12 @@
 use certdesk_shared::health::{Health, HealthStatus};
 
 use crate::helpers::{expected_kind, spawn_app};
+use certdesk_shared::endpoint::{self, Endpoint};
 
 #[tokio::test]
 async fn health_reports_version_and_reachable_database() {
     let app = spawn_app().await;
-    let res = app.get("/api/health").await;
+    let res = app.get(&endpoint::Health::path(&[])).await;
     assert_eq!(res.status(), 200);
     let h: Health = res.json().await.unwrap();
     assert_eq!(h.status, HealthStatus::Ok);
@@ -18,7 +19,7 @@ async fn health_reports_version_and_reachable_database() {
 async fn health_says_degraded_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.state.db.clone().close().await.unwrap();
-    let res = app.get("/api/health").await;
+    let res = app.get(&endpoint::Health::path(&[])).await;
     assert_eq!(res.status(), 503);
     let h: Health = res.json().await.unwrap();
     assert_eq!(h.status, HealthStatus::Degraded);
@@ -29,7 +30,7 @@ async fn health_says_degraded_when_the_database_is_gone() {
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        assert_eq!(app.get("/api/health").await.status(), 200);
+        assert_eq!(app.get(&endpoint::Health::path(&[])).await.status(), 200);
     }
     assert_eq!(app.get("/api/nope").await.status(), 404);
     // The public listener serves no metrics: they are on the internal one only.

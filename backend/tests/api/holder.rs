@@ -9,7 +9,8 @@ use std::process::Command;
 use certdesk_shared::admin::StaffRole;
 use certdesk_shared::agent::TokenKind;
 use certdesk_shared::apply::{DownloadInfo, DownloadQuery, Holder, IssueForCsr, Issued, Medium};
-use certdesk_shared::directory::SearchResults;
+use certdesk_shared::directory::{SearchQuery, SearchResults};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
 use certdesk_shared::{CreditCode, ErrorCode, Named, OrgName, PersonName, ValidationError};
@@ -81,8 +82,8 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
     ];
     for (type_id, medium, holder, want) in cases {
         let (mut b, id, mobile) = draft(&app, &mut admin, type_id, medium).await;
-        let path = format!("/api/applications/{id}/certificate-info");
-        let (s, v) = b.put(&path, info(holder.clone(), &format!("{type_id}-1y"))).await;
+        let (s, v) =
+            b.send::<endpoint::SaveCertificateInfo>(&[&id], &info(holder.clone(), &format!("{type_id}-1y"))).await;
         assert_eq!(s, StatusCode::OK, "{type_id}: {v}");
         let stored = decode::<RequestView>(&v).certificate_info.map(|i| i.holder);
         assert_eq!(stored.as_ref(), Some(&holder), "{type_id}: stored as sent");
@@ -90,7 +91,7 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
 
         let mut anyone = Browser::new(&app);
         let query = DownloadQuery { acceptance_no: acceptance.clone(), auth_code: code.clone() };
-        let (s, v) = anyone.post("/api/applications/download-info", &query).await;
+        let (s, v) = anyone.send::<endpoint::GetDownloadInfo>(&[], &query).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let found: DownloadInfo = decode(&v);
         assert_eq!(
@@ -105,7 +106,7 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
             medium_no: None,
             medium_kind: token_kind(medium),
         };
-        let (s, v) = anyone.post("/api/applications/issue", &req).await;
+        let (s, v) = anyone.send::<endpoint::IssueForCsr>(&[], &req).await;
         assert_eq!(s, StatusCode::OK, "{type_id}: {v}");
         let issued: Issued = decode(&v);
         let pem_text = issued.pem.as_str();
@@ -119,7 +120,9 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
 
         // The public search finds the certificate under the holder's name.
         let name = holder.common_name();
-        let (s, v) = anyone.get(&format!("/api/public/certificates?name={}", urlencode(name))).await;
+        let (s, v) = anyone
+            .send::<endpoint::SearchCertificates>(&[], &SearchQuery { name: name.to_owned(), ..Default::default() })
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let results: SearchResults = decode(&v);
         assert_eq!(results.hits.len(), 1, "{name}: {v}");
@@ -127,17 +130,13 @@ async fn personal_and_legal_person_certificates_are_issued_to_their_holders() {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
-}
-
 #[tokio::test]
 async fn step_two_refuses_another_types_holder_and_bad_numbers_and_keeps_what_it_had() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = draft(&app, &mut admin, "personal", "ukey").await;
-    let path = format!("/api/applications/{id}/certificate-info");
-    let (s, _) = b.put(&path, info(person(), "personal-1y")).await;
+    let path = endpoint::SaveCertificateInfo::path(&[&id]);
+    let (s, _) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
 
     let organisation = org_info().holder;
@@ -178,7 +177,7 @@ async fn step_two_refuses_another_types_holder_and_bad_numbers_and_keeps_what_it
         assert!(f.field.starts_with(field) && f.error == error, "{body}: {v}");
     }
     // Nothing changed.
-    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let v = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert_eq!(v.certificate_info, Some(info(person(), "personal-1y")));
 }
 
@@ -187,7 +186,7 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = draft(&app, &mut admin, "personal", "ukey").await;
-    let (s, _) = b.put(&format!("/api/applications/{id}/certificate-info"), info(person(), "personal-1y")).await;
+    let (s, _) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
     let (acceptance, code) = submit_and_approve(&app, &mut b, &id, &mobile).await;
 
@@ -201,7 +200,7 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
     };
     let res = app
         .client
-        .post(app.url("/api/applications/issue"))
+        .post(app.url(&endpoint::IssueForCsr::path(&[])))
         .header("accept-language", "en")
         .json(&req)
         .send()
@@ -212,23 +211,23 @@ async fn a_download_goes_only_into_the_medium_chosen_in_step_one() {
     let e = api_error(&v);
     assert_eq!(e.code, ErrorCode::MediumMismatch, "{v}");
     assert!(e.message.contains("another kind of medium"), "{v}");
-    let res = app.client.post(app.url("/api/applications/issue")).json(&req).send().await.unwrap();
+    let res = app.client.post(app.url(&endpoint::IssueForCsr::path(&[]))).json(&req).send().await.unwrap();
     let v: Value = res.json().await.unwrap();
     assert!(api_error(&v).message.contains("介质类型"), "{v}");
-    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let v = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert_eq!((v.status, v.certificate_uid.as_deref()), (RequestStatus::Approved, None), "{v:?}");
     // Without saying which kind of token: refused, nothing issued.
     let mut unsaid = to_json(&req);
     unsaid.as_object_mut().unwrap().remove("medium_kind");
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", unsaid).await;
+    let (s, v) = Browser::new(&app).send_json::<endpoint::IssueForCsr>(&[], unsaid).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(api_error(&v).fields.first().map(|f| f.field.as_str()), Some("medium_kind"), "{v}");
 
     // Into a UKey: issued.
     let ukey = IssueForCsr { medium_kind: TokenKind::Ukey, medium_no: Some("0123456789abcdef".into()), ..req };
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", &ukey).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::IssueForCsr>(&[], &ukey).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let v = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert_eq!(v.status, RequestStatus::Issued);
 }
 
@@ -240,8 +239,7 @@ async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut unit, unit_id, _) = draft(&app, &mut admin, "org", "ukey").await;
     let (mut someone, person_id, _) = draft(&app, &mut admin, "personal", "ukey").await;
-    let (s, _) =
-        someone.put(&format!("/api/applications/{person_id}/certificate-info"), info(person(), "personal-1y")).await;
+    let (s, _) = someone.send::<endpoint::SaveCertificateInfo>(&[&person_id], &info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK);
     // Step ② as the old code stored it: the unit's fields at the top level.
     let old = r#"{"org_name":"天津市滨海数字认证有限公司","credit_code":"91350100M000100Y43","validity_id":"org-1y","email":"ca@example.com","province":"天津市","city":"和平区"}"#;
@@ -253,7 +251,7 @@ async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
     ))
     .await
     .unwrap();
-    let (_, v) = unit.get_as::<RequestView>(&format!("/api/applications/{unit_id}")).await;
+    let v = unit.ok::<endpoint::GetApplication>(&[&unit_id], &()).await;
     assert!(v.certificate_info.is_none(), "the old shape does not read as the new: {v:?}");
 
     // Migration 018 taken down (it leaves the old row and the person as they are) and run,
@@ -261,8 +259,8 @@ async fn drafts_stored_before_the_holder_read_as_units_after_migration_018() {
     let from_018 = certdesk::migration::Migrator::migrations().len() as u32 - 17;
     certdesk::migration::Migrator::down(db, Some(from_018)).await.unwrap();
     certdesk::migration::Migrator::up(db, None).await.unwrap();
-    let (_, v) = unit.get_as::<RequestView>(&format!("/api/applications/{unit_id}")).await;
+    let v = unit.ok::<endpoint::GetApplication>(&[&unit_id], &()).await;
     assert_eq!(v.certificate_info, Some(org_info()), "nothing lost");
-    let (_, v) = someone.get_as::<RequestView>(&format!("/api/applications/{person_id}")).await;
+    let v = someone.ok::<endpoint::GetApplication>(&[&person_id], &()).await;
     assert_eq!(v.certificate_info, Some(info(person(), "personal-1y")));
 }

@@ -4,11 +4,12 @@
 //! the phone's storage that opens nothing without the server, and disabling a lost phone.
 
 use certdesk::entity::mobile_shield::State;
-use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::admin::{AuditEntry, AuditQuery, Page, StaffRole};
 use certdesk_shared::agent::TokenKind;
 use certdesk_shared::apply::{IssueForCsr, Medium};
+use certdesk_shared::endpoint;
 use certdesk_shared::my_certificates::MyCertificate;
-use certdesk_shared::request::{RequestStatus, RequestView};
+use certdesk_shared::request::RequestStatus;
 use certdesk_shared::shield::{
     PinOutcome, QrLoginScanned, QrLoginShown, ShieldChangePin, ShieldCodeSent, ShieldDevice, ShieldDisableByCode,
     ShieldEnrol, ShieldEnrolled, ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldState, ShieldStatus,
@@ -19,7 +20,7 @@ use certdesk_shared::{ErrorCode, OtpCode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::browser::{Browser, api_error, code_in, decode, last_sms, staff_browser};
+use crate::helpers::browser::{Browser, api_error, code_in, decode, last_sms, request_for, staff_browser};
 use crate::helpers::issuing::csr;
 use crate::helpers::shield::{PIN, approved, enrol, enrolled};
 use crate::helpers::spawn_app;
@@ -58,7 +59,7 @@ async fn the_app_downloads_a_mobile_shield_application_only_and_only_once() {
         medium_no: Some("UKEY-0001".into()),
         medium_kind: TokenKind::Ukey,
     };
-    let (s, v) = Browser::new(&app).post("/api/applications/issue", &body).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::IssueForCsr>(&[], &body).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::MediumMismatch), "{v}");
     // Bad input changes nothing: a device key that is not 32 bytes.
     let bad = ShieldEnrol {
@@ -68,9 +69,9 @@ async fn the_app_downloads_a_mobile_shield_application_only_and_only_once() {
         device_key: "AAAA".into(),
         pin_key: b64(&[0; 32]),
     };
-    let (s, v) = Browser::new(&app).post("/api/shield/enrol", &bad).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::EnrolShield>(&[], &bad).await;
     assert_eq!((s, first_field(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("device_key")), "{v}");
-    let (_, a) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let a = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert_eq!(a.status, RequestStatus::Approved, "{a:?}");
 
     let (s, v, phone) = enrol(&app, &acceptance, &code).await;
@@ -94,15 +95,14 @@ async fn the_app_downloads_a_mobile_shield_application_only_and_only_once() {
     assert_eq!(public_key_of(&phone.file.certificate_pem), key.verifying_key().to_encoded_point(false).as_bytes());
 
     // 我的证书 shows it on the mobile shield, numbered by the shield.
-    let (s, mine) = b.get_as::<Vec<MyCertificate>>("/api/my-certificates").await;
-    assert_eq!(s, StatusCode::OK);
+    let mine = b.ok::<endpoint::ListMyCertificates>(&[], &()).await;
     let c = mine.iter().find(|c| c.uid == phone.file.uid).unwrap();
     assert_eq!(
         (c.panel.medium_no.as_deref(), c.medium, c.shield_state),
         (Some(shield_id.as_str()), Some(Medium::MobileShield), Some(ShieldState::Active)),
         "{c:?}"
     );
-    let (_, a) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let a = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert_eq!(a.status, RequestStatus::Issued, "{a:?}");
 
     // The same code does not download twice.
@@ -132,14 +132,14 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
         challenge_id: id,
         proof: pin_proof(&phone.pin_key(PIN), &challenge),
     };
-    let (s, v) = Browser::new(&app).post("/api/shield/unseal", &body).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::UnsealShield>(&[], &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(matches!(outcome(&v), PinOutcome::Opened { .. }), "{v}");
-    let (s, v) = Browser::new(&app).post("/api/shield/unseal", &body).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::UnsealShield>(&[], &body).await;
     assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
     // Another device key is not this shield.
     let other = ShieldDevice { shield_id: phone.file.shield_id.clone(), device_key: b64(&random_bytes(32)) };
-    let (s, _) = Browser::new(&app).post("/api/shield/challenge", &other).await;
+    let (s, _) = Browser::new(&app).send::<endpoint::ShieldChallenge>(&[], &other).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Wrong PINs count down; a right one in between starts the count again.
@@ -156,12 +156,12 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
     assert_eq!(outcome(&v), PinOutcome::Locked, "the 10th locks");
     let (_, v) = phone.unseal(&app, PIN).await;
     assert_eq!(outcome(&v), PinOutcome::Locked, "even the right PIN");
-    let (_, st) = Browser::new(&app).post("/api/shield/status", phone.device()).await;
+    let (_, st) = Browser::new(&app).send::<endpoint::ShieldStatus>(&[], &phone.device()).await;
     let st: ShieldStatus = decode(&st);
     assert_eq!((st.state, st.tries_left), (ShieldState::Locked, 0), "{st:?}");
 
     // 证书解锁: the code goes to the phone of record.
-    let (s, v) = Browser::new(&app).post("/api/shield/unlock/code", phone.device()).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::SendShieldUnlockCode>(&[], &phone.device()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<ShieldCodeSent>(&v).masked_mobile, format!("{}****{}", &mobile[..3], &mobile[7..]));
     let sms = last_sms(&app, &mobile).await.unwrap();
@@ -176,11 +176,11 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
         code: OtpCode::parse(code).unwrap(),
         new_pin_key: new_key.clone(),
     };
-    let (s, v) = Browser::new(&app).post("/api/shield/unlock", unlock(wrong)).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::UnlockShield>(&[], &unlock(wrong)).await;
     assert_eq!(code_of(&v), ErrorCode::CodeInvalid, "{s} {v}");
     let (_, v) = phone.unseal(&app, PIN).await;
     assert_eq!(outcome(&v), PinOutcome::Locked, "a wrong code unlocks nothing");
-    let (s, v) = Browser::new(&app).post("/api/shield/unlock", unlock(&code)).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::UnlockShield>(&[], &unlock(&code)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let st: ShieldStatus = decode(&v);
     assert_eq!((st.state, st.tries_left), (ShieldState::Active, 10), "{v}");
@@ -202,10 +202,14 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
     };
     let newer = b64(&pin_key("97531", &new_salt));
     let (id, ch) = phone.challenge(&app).await;
-    let (_, v) = Browser::new(&app).post("/api/shield/pin", change(phone.pin_key("000000"), &id, &ch, &newer)).await;
+    let (_, v) = Browser::new(&app)
+        .send::<endpoint::ChangeShieldPin>(&[], &change(phone.pin_key("000000"), &id, &ch, &newer))
+        .await;
     assert_eq!(outcome(&v), PinOutcome::WrongPin { tries_left: 9 }, "{v}");
     let (id, ch) = phone.challenge(&app).await;
-    let (_, v) = Browser::new(&app).post("/api/shield/pin", change(phone.pin_key("135790"), &id, &ch, &newer)).await;
+    let (_, v) = Browser::new(&app)
+        .send::<endpoint::ChangeShieldPin>(&[], &change(phone.pin_key("135790"), &id, &ch, &newer))
+        .await;
     assert!(matches!(outcome(&v), PinOutcome::Opened { .. }), "{v}");
     let (_, v) = phone.unseal(&app, "135790").await;
     assert!(matches!(outcome(&v), PinOutcome::WrongPin { .. }), "{v}");
@@ -214,7 +218,8 @@ async fn the_tenth_wrong_pin_locks_and_the_code_of_the_phone_of_record_unlocks()
 
     // Each step is in the audit trail, with the shield's number and no secret.
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    let (_, trail) =
+        admin.send::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     let text = trail.to_string();
     let audit: Page<AuditEntry> = decode(&trail);
     for action in ["shield_enrolled", "shield_unsealed", "shield_pin_wrong", "shield_locked", "shield_unlocked"] {
@@ -240,18 +245,19 @@ async fn the_phones_storage_and_the_right_pin_sign_nothing_without_the_server() 
     }
     // So the best such a copy can do is sign with some other key: the server refuses it.
     let mut desktop = Browser::new(&app);
-    let (s, shown) = desktop.post("/api/qr-login", json!({})).await;
+    let (s, shown) = desktop.send::<endpoint::ShowQrLogin>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{shown}");
     let shown: QrLoginShown = decode(&shown);
     let id = shown.id.as_str();
-    let (s, v) = Browser::new(&app).post("/api/qr-login/scan", crate::helpers::shield::scan_body(&phone, id)).await;
+    let (s, v) =
+        Browser::new(&app).send::<endpoint::ScanQrLogin>(&[], &crate::helpers::shield::scan_body(&phone, id)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let m = shown.match_number;
     let scanned: QrLoginScanned = decode(&v);
     let forged = crate::helpers::shield::approve_body(&app, &phone, &scanned, m, &new_key());
-    let (s, v) = Browser::new(&app).post("/api/qr-login/approve", forged).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::ApproveQrLogin>(&[], &forged).await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNAUTHORIZED, ErrorCode::SignInFailed), "{v}");
-    let (_, p) = desktop.get_as::<certdesk_shared::shield::QrLoginPoll>(&format!("/api/qr-login/{id}")).await;
+    let p = desktop.ok::<endpoint::PollQrLogin>(&[id], &()).await;
     assert_eq!(p.status, certdesk_shared::shield::QrLoginStatus::Scanned, "{p:?}");
     assert!(desktop.cookie.as_deref().is_some_and(|c| c.starts_with("certdesk-qr=")), "no session");
 }
@@ -263,20 +269,23 @@ async fn a_lost_phone_is_disabled_from_my_certificates_or_with_the_acceptance_nu
     let uid = phone.file.uid.clone();
     // Another account's certificate is not found, and its shield stays active.
     let (mut other, _, _, _) = enrolled(&app).await;
-    let (s, v) = other.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    let (s, v) = other.send::<endpoint::DisableShield>(&[&uid], &()).await;
     assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
     // Without the session's CSRF token: refused.
     let csrf = holder.csrf.take();
-    let (s, _) = holder.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    let (s, _) = holder.send::<endpoint::DisableShield>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     holder.csrf = csrf;
     phone.key(&app).await;
 
-    let (s, c) = holder.post(&format!("/api/my-certificates/{uid}/shield/disable"), json!({})).await;
+    let (s, c) = holder.send::<endpoint::DisableShield>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(decode::<MyCertificate>(&c).shield_state, Some(ShieldState::Disabled), "{c}");
-    for path in ["/api/shield/challenge", "/api/shield/unlock/code"] {
-        let (s, v) = Browser::new(&app).post(path, phone.device()).await;
+    for (method, path, body) in [
+        request_for::<endpoint::ShieldChallenge>(&[], &phone.device()),
+        request_for::<endpoint::SendShieldUnlockCode>(&[], &phone.device()),
+    ] {
+        let (s, v) = Browser::new(&app).call(method, &path, body).await;
         assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::ShieldDisabled), "{path}: {v}");
     }
     let body = ShieldUnseal {
@@ -285,9 +294,9 @@ async fn a_lost_phone_is_disabled_from_my_certificates_or_with_the_acceptance_nu
         challenge_id: "x".into(),
         proof: "x".into(),
     };
-    let (_, v) = Browser::new(&app).post("/api/shield/unseal", &body).await;
+    let (_, v) = Browser::new(&app).send::<endpoint::UnsealShield>(&[], &body).await;
     assert_eq!(code_of(&v), ErrorCode::ShieldDisabled, "{v}");
-    let (_, st) = Browser::new(&app).post("/api/shield/status", phone.device()).await;
+    let (_, st) = Browser::new(&app).send::<endpoint::ShieldStatus>(&[], &phone.device()).await;
     assert_eq!(decode::<ShieldStatus>(&st).state, ShieldState::Disabled, "{st}");
 }
 
@@ -296,34 +305,36 @@ async fn without_signing_in_the_acceptance_number_and_the_code_of_the_phone_of_r
     let app = spawn_app().await;
     let (_holder, phone, mobile, acceptance) = enrolled(&app).await;
     let ask_code = |acceptance_no: &str| ShieldDisableByCode { acceptance_no: acceptance_no.to_owned(), code: None };
-    let (s, v) = Browser::new(&app).post("/api/shield/disable/code", ask_code("NO-SUCH")).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::SendShieldDisableCode>(&[], &ask_code("NO-SUCH")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (s, v) = Browser::new(&app).post("/api/shield/disable/code", ask_code(&acceptance)).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::SendShieldDisableCode>(&[], &ask_code(&acceptance)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let code = code_in(&last_sms(&app, &mobile).await.unwrap().body);
     // No code, or a wrong one: nothing changes.
-    let (s, v) = Browser::new(&app).post("/api/shield/disable", json!({ "acceptance_no": acceptance })).await;
+    let (s, v) = Browser::new(&app)
+        .send_json::<endpoint::DisableShieldByCode>(&[], json!({ "acceptance_no": acceptance }))
+        .await;
     assert_eq!((s, first_field(&v).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")), "{v}");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let disable = |code: &str| ShieldDisableByCode {
         acceptance_no: acceptance.clone(),
         code: Some(OtpCode::parse(code).unwrap()),
     };
-    let (_, v) = Browser::new(&app).post("/api/shield/disable", disable(wrong)).await;
+    let (_, v) = Browser::new(&app).send::<endpoint::DisableShieldByCode>(&[], &disable(wrong)).await;
     assert_eq!(code_of(&v), ErrorCode::CodeInvalid, "{v}");
     phone.key(&app).await;
 
-    let (s, v) = Browser::new(&app).post("/api/shield/disable", disable(&code)).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::DisableShieldByCode>(&[], &disable(&code)).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    let (_, v) = Browser::new(&app).post("/api/shield/challenge", phone.device()).await;
+    let (_, v) = Browser::new(&app).send::<endpoint::ShieldChallenge>(&[], &phone.device()).await;
     assert_eq!(code_of(&v), ErrorCode::ShieldDisabled, "{v}");
-    let (s, v) = Browser::new(&app).post("/api/qr-login", json!({})).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::ShowQrLogin>(&[], &()).await;
     assert_eq!(s, StatusCode::OK);
     let scan = crate::helpers::shield::scan_body(&phone, &decode::<QrLoginShown>(&v).id);
-    let (_, v) = Browser::new(&app).post("/api/qr-login/scan", scan).await;
+    let (_, v) = Browser::new(&app).send::<endpoint::ScanQrLogin>(&[], &scan).await;
     assert_eq!(code_of(&v), ErrorCode::ShieldDisabled, "{v}");
     // Disabled is final: 证书解锁 does not open it again.
-    let (_, v) = Browser::new(&app).post("/api/shield/unlock/code", phone.device()).await;
+    let (_, v) = Browser::new(&app).send::<endpoint::SendShieldUnlockCode>(&[], &phone.device()).await;
     assert_eq!(code_of(&v), ErrorCode::ShieldDisabled, "{v}");
 }
 
@@ -347,14 +358,14 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     };
     let uid = phone.file.uid.clone();
     let old = cert(uid.clone()).await;
-    let status = || async { Browser::new(&app).post("/api/shield/status", phone.device()).await };
+    let status = || async { Browser::new(&app).send::<endpoint::ShieldStatus>(&[], &phone.device()).await };
     let (s, v) = status().await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<ShieldStatus>(&v).renewal, None, "{v}");
 
     // ① on the portal, in the last 90 days (the domain with a later `now`): a settlement
     // customer's renewal is approved at once.
-    let (_, offer) = b.get_as::<certdesk_shared::renew::RenewalOffer>(&format!("/api/renew/{uid}")).await;
+    let offer = b.ok::<endpoint::OfferRenewal>(&[&uid], &()).await;
     assert_eq!(offer.medium, Some(Medium::MobileShield), "{offer:?}");
     let period = offer.periods.iter().find(|p| p.years == 1).unwrap().clone();
     let who = account::Entity::find().filter(account::Column::Mobile.eq(&mobile)).one(db).await.unwrap().unwrap().id;
@@ -380,19 +391,19 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
         csr_pem: csr.clone(),
         signature,
     };
-    let (s, v) = Browser::new(&app).post("/api/shield/renew", ask(sign(&new, &message))).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::RenewShield>(&[], &ask(sign(&new, &message))).await;
     assert_eq!((s, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::Forbidden), "{v}");
     let issued = request::Entity::find_by_id(r.id.clone()).one(db).await.unwrap().unwrap();
     assert_eq!((issued.status, issued.certificate_uid), (request::Status::Approved, None));
     // Another phone's device key names no shield.
     let mut stranger = ask(String::new());
     stranger.device_key = b64(&random_bytes(32));
-    assert_eq!(Browser::new(&app).post("/api/shield/renew", stranger).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(Browser::new(&app).send::<endpoint::RenewShield>(&[], &stranger).await.0, StatusCode::NOT_FOUND);
 
     // The current key, opened with the PIN, signs: the renewal is issued for the phone's new
     // key, on the same shield number, with the subject kept and the period added.
     let current = phone.key(&app).await;
-    let (s, v) = Browser::new(&app).post("/api/shield/renew", ask(sign(&current, &message))).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::RenewShield>(&[], &ask(sign(&current, &message))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let renewed: ShieldRenewed = decode(&v);
     let new_uid = renewed.uid.clone();
@@ -403,7 +414,7 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     let subject = |der: &[u8]| x509_parser::parse_x509_certificate(der).unwrap().1.subject().as_raw().to_vec();
     assert_eq!(subject(&renewed.der), subject(&old.der));
     // Asked again (the app crashed before storing it): the same certificate.
-    let (s, again) = Browser::new(&app).post("/api/shield/renew", ask(sign(&current, &message))).await;
+    let (s, again) = Browser::new(&app).send::<endpoint::RenewShield>(&[], &ask(sign(&current, &message))).await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(decode::<ShieldRenewed>(&again).uid, new_uid);
     // Until the phone has stored it, the old certificate stays valid and the renewal waits.
@@ -420,7 +431,7 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
         request_id: r.id.clone(),
     };
     for _ in 0..2 {
-        let (s, v) = Browser::new(&app).post("/api/shield/renew/finish", &finish).await;
+        let (s, v) = Browser::new(&app).send::<endpoint::FinishShieldRenewal>(&[], &finish).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let st: ShieldStatus = decode(&v);
         assert_eq!((st.uid.as_str(), st.renewal), (new_uid.as_str(), None), "{v}");
@@ -431,7 +442,7 @@ async fn a_renewal_is_downloaded_into_the_app_with_a_key_made_on_the_phone() {
     let done = request::Entity::find_by_id(r.id.clone()).one(db).await.unwrap().unwrap();
     assert_eq!(done.status, request::Status::Done);
     // 我的证书 shows the shield with the renewed certificate.
-    let (s, c) = b.get(&format!("/api/my-certificates/{new_uid}")).await;
+    let (s, c) = b.send::<endpoint::GetMyCertificate>(&[&new_uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let c: MyCertificate = decode(&c);
     assert_eq!((c.shield_state, c.medium), (Some(ShieldState::Active), Some(Medium::MobileShield)), "{c:?}");

@@ -5,6 +5,7 @@ use certdesk::ca::revoke;
 use certdesk::entity::certificate;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::SelfRevocation;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus};
 use certdesk_shared::{ApiError, ErrorCode};
 use chrono::{Duration, Utc};
@@ -17,7 +18,7 @@ use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn mine(b: &mut Browser<'_>) -> Vec<MyCertificate> {
-    let (s, v) = b.get("/api/my-certificates").await;
+    let (s, v) = b.send::<endpoint::ListMyCertificates>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     decode(&v)
 }
@@ -68,7 +69,7 @@ async fn the_holder_sees_the_certificate_in_its_tab_with_the_panel_and_nobody_el
     // The downloads are the issued certificate.
     let der = pem_to_der(&pem);
     for (ext, body) in [("der", der.clone()), ("pem", pem.clone().into_bytes())] {
-        let res = app.get(&format!("/api/certificates/{uid}.{ext}")).await;
+        let res = app.get(&endpoint::CertificateFile::path(&[&format!("{uid}.{ext}")])).await;
         assert_eq!(res.status(), StatusCode::OK);
         let got = res.bytes().await.unwrap().to_vec();
         if ext == "der" {
@@ -79,15 +80,15 @@ async fn the_holder_sees_the_certificate_in_its_tab_with_the_panel_and_nobody_el
     }
 
     // One certificate by its uid, for its owner only.
-    let (s, one) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!((s, &one), (StatusCode::OK, c));
+    let one = holder.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
+    assert_eq!(&one, c);
     let (mut other, _) = registered(&app).await;
     assert_eq!(mine(&mut other).await, Vec::<MyCertificate>::new());
-    let (s, v) = other.get_as::<ApiError>(&format!("/api/my-certificates/{uid}")).await;
-    assert_eq!((s, v.code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
-    let (s, _) = holder.get("/api/my-certificates/no-such-uid").await;
+    let (s, v) = other.send::<endpoint::GetMyCertificate>(&[&uid], &()).await;
+    assert_eq!((s, decode::<ApiError>(&v).code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
+    let (s, _) = holder.send::<endpoint::GetMyCertificate>(&["no-such-uid"], &()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = Browser::new(&app).get("/api/my-certificates").await;
+    let (s, _) = Browser::new(&app).send::<endpoint::ListMyCertificates>(&[], &()).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     // Inside the window 延期 is open; past the end the certificate is 失效 (expired).
@@ -108,8 +109,9 @@ async fn the_holder_sees_the_certificate_in_its_tab_with_the_panel_and_nobody_el
     assert_eq!(mine(&mut holder).await[0].status, MyCertificateStatus::Valid);
 
     // Revoked by its holder's challenge phrase: 失效 (revoked).
-    let path = format!("/api/public/certificates/{uid}/revoke");
-    let (s, v) = Browser::new(&app).post(&path, by_phrase(RevocationReason::KeyCompromise)).await;
+    let (s, v) = Browser::new(&app)
+        .send::<endpoint::RevokeByChallengePhrase>(&[&uid], &by_phrase(RevocationReason::KeyCompromise))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let c = &mine(&mut holder).await[0];
     assert_eq!((c.status, c.renewable), (MyCertificateStatus::Revoked, false), "{c:?}");
@@ -122,8 +124,9 @@ async fn a_certificate_revoked_as_superseded_is_invalid_as_superseded() {
     let app = spawn_app().await;
     let (mut holder, mut admin, id, acceptance, mobile) = submitted(&app).await;
     let (uid, ..) = issue_with_key(&app, &mut admin, &id, &acceptance, &mobile).await;
-    let path = format!("/api/public/certificates/{uid}/revoke");
-    let (s, v) = Browser::new(&app).post(&path, by_phrase(RevocationReason::Superseded)).await;
+    let (s, v) = Browser::new(&app)
+        .send::<endpoint::RevokeByChallengePhrase>(&[&uid], &by_phrase(RevocationReason::Superseded))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let list = mine(&mut holder).await;
     assert_eq!((list.len(), list[0].status), (1, MyCertificateStatus::Superseded), "{list:?}");

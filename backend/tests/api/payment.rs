@@ -10,14 +10,15 @@ use certdesk::entity::{audit_event, payment_order, sandbox_trade};
 use certdesk::payment::wechat_sandbox::{APPID, Credentials, MCHID};
 use certdesk::payment::{NewOrder, PayError};
 use certdesk_shared::ErrorCode;
-use certdesk_shared::admin::{Page, PendingTransfer, StaffRole};
+use certdesk_shared::admin::{StaffRole, TransferQuery};
 use certdesk_shared::apply::CertificateInfo;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::payment::{
     BankTransfer, PayWay, PaymentOrder, PaymentRequest, PaymentStatus, PaymentWays, Statement,
 };
 use certdesk_shared::request::{RequestStatus, RequestView};
 use chrono::{Duration, Utc};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
@@ -53,16 +54,16 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
     // The ways offered: WeChat Pay and Alipay (their sandboxes, in development); with two, the
     // customer must say which.
-    let (_, ways) = b.get_as::<PaymentWays>("/api/payments/ways").await;
+    let ways = b.ok::<endpoint::PaymentWays>(&[], &()).await;
     assert_eq!(ways, PaymentWays { ways: vec![PayWay::Wechat, PayWay::Alipay] });
     // Without saying which (the field left out).
-    let (s, refused) = b.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (s, refused) = b.send_json::<endpoint::OrderPayment>(&[&id], json!({})).await;
     assert_eq!(
         (s, first_field(&refused).map(|f| f.0).as_deref()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("way")),
         "{refused}"
     );
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, order) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
     let order: PaymentOrder = decode(&order);
     assert_eq!((order.status, order.amount_fen, order.way), (PaymentStatus::NotPaid, 30000, Some(PayWay::Wechat)));
@@ -73,7 +74,7 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let trade = sandbox(&app).trade(&token_of(code_url)).await.unwrap();
     assert_eq!(trade.notify_url, Some(format!("http://{}/api/payments/wechat/notify", app.addr)));
     // Asking again shows the same QR code.
-    let (_, again) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (_, again) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     assert_eq!(decode::<PaymentOrder>(&again).out_trade_no, order.out_trade_no);
 
     let token = token_of(code_url);
@@ -90,7 +91,7 @@ async fn scan_pay_on_the_sandbox_page_and_the_wizard_moves_on() {
     let out_trade_no = order.out_trade_no.as_str();
     // The audit row commits with the status change: once paid shows, it is there.
     assert_eq!(payments_received(&app, out_trade_no).await, 1);
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Submitted, "{v}");
 
@@ -108,7 +109,7 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (_, order) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     let out_trade_no = decode::<PaymentOrder>(&order).out_trade_no;
     let sandbox = sandbox(&app);
     let good = sandbox.sign_notification(&transaction(&out_trade_no, 30000)).await.unwrap();
@@ -152,7 +153,7 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
         .await
         .unwrap();
     assert_eq!(mismatches, 1);
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!((s, code_of(&v)), (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired));
 
     // The genuine one is accepted.
@@ -162,7 +163,7 @@ async fn forged_tampered_stale_and_wrong_amount_notifications_change_nothing() {
     // WeChat Pay vouches only for its own orders: an Alipay order is not paid by a
     // notification WeChat Pay signed for its number.
     let (mut c, other_id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = c.post(&format!("/api/applications/{other_id}/payment"), pay_with(PayWay::Alipay)).await;
+    let (_, order) = c.send::<endpoint::OrderPayment>(&[&other_id], &pay_with(PayWay::Alipay)).await;
     let alipay_no = decode::<PaymentOrder>(&order).out_trade_no;
     let crossed = sandbox.sign_notification(&transaction(&alipay_no, 30000)).await.unwrap();
     assert_eq!(post_notification(&app, &crossed).await.0, StatusCode::BAD_REQUEST);
@@ -174,7 +175,7 @@ async fn expired_and_cancelled_orders() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, first) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (_, first) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     let first: PaymentOrder = decode(&first);
     let first_no = first.out_trade_no.clone();
 
@@ -188,7 +189,7 @@ async fn expired_and_cancelled_orders() {
     let mut a: sandbox_trade::ActiveModel = t.into();
     a.expires_at = Set(Utc::now() - Duration::seconds(1));
     a.update(&app.state.db).await.unwrap();
-    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    let v = b.ok::<endpoint::PaymentStatus>(&[&id], &()).await;
     assert_eq!(v.status, PaymentStatus::Expired);
     let page =
         app.client.get(app.url(&format!("/sandbox/wechatpay/pay/{token}"))).send().await.unwrap().text().await.unwrap();
@@ -196,26 +197,26 @@ async fn expired_and_cancelled_orders() {
     assert_eq!(confirm(&app, &first.code_url).await.status(), StatusCode::CONFLICT);
 
     // A new QR code, then the user cancels it: the pay page refuses it.
-    let (_, second) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (_, second) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     let second: PaymentOrder = decode(&second);
     assert_ne!(second.out_trade_no, first.out_trade_no);
     assert_eq!(second.status, PaymentStatus::NotPaid);
-    let (s, _) = b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await;
+    let (s, _) = b.send::<endpoint::CancelPayment>(&[&id], &()).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    let v = b.ok::<endpoint::PaymentStatus>(&[&id], &()).await;
     assert_eq!(v.status, PaymentStatus::Closed);
     assert_eq!(confirm(&app, &second.code_url).await.status(), StatusCode::CONFLICT);
 
     // Someone else's application has no payment for them.
     let mut stranger = Browser::new(&app);
-    let (s, _) = stranger.post(&format!("/api/applications/{id}/payment"), json!({})).await;
+    let (s, _) = stranger.send_json::<endpoint::OrderPayment>(&[&id], json!({})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 async fn put_voucher(app: &TestApp, b: &Browser<'_>, id: &str, bytes: &[u8]) -> (StatusCode, Value) {
     let res = app
         .client
-        .put(app.url(&format!("/api/applications/{id}/transfer-voucher")))
+        .put(app.url(&endpoint::UploadTransferVoucher::path(&[id])))
         .header("cookie", b.cookie.clone().unwrap())
         .header("x-csrf-token", b.csrf.clone().unwrap())
         .header("x-file-name", "voucher.png")
@@ -234,7 +235,7 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
 
     // Before any voucher: our account and the amount to send, no order yet.
-    let (s, v) = b.get(&format!("/api/applications/{id}/transfer")).await;
+    let (s, v) = b.send::<endpoint::GetBankTransfer>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let before: BankTransfer = decode(&v);
     assert_eq!((before.amount_fen, before.out_trade_no.is_none(), before.status.is_none()), (30000, true, true), "{v}");
@@ -247,31 +248,28 @@ async fn bank_transfer_with_a_voucher_waits_for_finance() {
     let sent: BankTransfer = decode(&v);
     assert_eq!((sent.status, sent.amount_fen), (Some(PaymentStatus::NotPaid), 30000), "{v}");
     let no = sent.out_trade_no.clone().expect("an order for the transfer");
-    let (_, again) = b.get_as::<BankTransfer>(&format!("/api/applications/{id}/transfer")).await;
+    let again = b.ok::<endpoint::GetBankTransfer>(&[&id], &()).await;
     assert_eq!((again.out_trade_no.as_deref(), again.status), (Some(no.as_str()), Some(PaymentStatus::NotPaid)));
     assert_eq!(again.voucher_name, sent.voucher_name);
     assert!(again.voucher_name.as_deref().is_some_and(|n| !n.is_empty()), "{again:?}");
-    let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, _) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 
     let (mut reviewer, _) = staff_browser(&app, StaffRole::Reviewer).await;
-    assert_eq!(reviewer.get("/api/admin/transfers").await.0, StatusCode::FORBIDDEN);
-    let (_, pending) = finance.get_as::<Page<PendingTransfer>>("/api/admin/transfers").await;
+    assert_eq!(
+        reviewer.send::<endpoint::PendingTransfers>(&[], &TransferQuery::default()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let pending = finance.ok::<endpoint::PendingTransfers>(&[], &TransferQuery::default()).await;
     assert!(pending.items.iter().any(|t| t.out_trade_no == no && t.application_id == id), "{pending:?}");
-    let voucher = app
-        .client
-        .get(app.url(&format!("/api/admin/transfers/{no}/voucher")))
-        .header("cookie", finance.cookie.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let voucher = finance.fetch::<endpoint::TransferVoucher>(&[&no], &()).await;
     assert_eq!(voucher.headers()["content-type"], "image/png");
     assert_eq!(voucher.bytes().await.unwrap().as_ref(), png);
-    assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(finance.post(&format!("/api/admin/transfers/{no}/confirm"), json!({})).await.0, StatusCode::CONFLICT);
-    let (_, paid) = b.get_as::<BankTransfer>(&format!("/api/applications/{id}/transfer")).await;
+    assert_eq!(finance.send::<endpoint::ConfirmTransfer>(&[&no], &()).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(finance.send::<endpoint::ConfirmTransfer>(&[&no], &()).await.0, StatusCode::CONFLICT);
+    let paid = b.ok::<endpoint::GetBankTransfer>(&[&id], &()).await;
     assert_eq!(paid.status, Some(PaymentStatus::Paid));
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Submitted, "{v}");
 }
@@ -282,20 +280,20 @@ async fn settlement_applications_appear_on_the_monthly_statement() {
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut finance, _) = staff_browser(&app, StaffRole::Finance).await;
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, true).await;
-    let (_, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (_, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
-    admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
+    admin.send::<endpoint::Review>(&[&id], &approve()).await;
     let month = (Utc::now() + Duration::hours(8)).format("%Y-%m").to_string();
-    let (s, st) = finance.get(&format!("/api/admin/statements/{month}")).await;
+    let (s, st) = finance.send::<endpoint::Statement>(&[&month], &()).await;
     assert_eq!(s, StatusCode::OK, "{st}");
     let st: Statement = decode(&st);
     let line = st.lines.iter().find(|l| l.acceptance_no == acceptance).unwrap();
     assert_eq!((line.amount_fen, line.mobile.as_str()), (30000, mobile.as_str()));
     assert_eq!(line.certificate_type, "机构证书");
     assert_eq!(st.total_fen, 30000);
-    let (_, empty) = finance.get_as::<Statement>("/api/admin/statements/2020-01").await;
+    let empty = finance.ok::<endpoint::Statement>(&["2020-01"], &()).await;
     assert!(empty.lines.is_empty(), "{empty:?}");
-    assert_eq!(finance.get("/api/admin/statements/not-a-month").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(finance.send::<endpoint::Statement>(&["not-a-month"], &()).await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +304,7 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
     // Four requests at once (two tabs, a double click): one order, the same QR code.
     let mut handles = Vec::new();
     for _ in 0..4 {
-        let (client, url) = (app.client.clone(), app.url(&format!("/api/applications/{id}/payment")));
+        let (client, url) = (app.client.clone(), app.url(&endpoint::OrderPayment::path(&[&id])));
         let (cookie, csrf) = (b.cookie.clone().unwrap(), b.csrf.clone().unwrap());
         handles.push(tokio::spawn(async move {
             let res = client
@@ -337,16 +335,16 @@ async fn one_open_code_at_a_time_and_what_was_paid_for_stays_chosen() {
 
     // Paid for one year: neither the period nor the type can change any more.
     let mut b = b;
-    let (_, order) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    let order = b.ok::<endpoint::PaymentStatus>(&[&id], &()).await;
     confirm(&app, &order.code_url).await;
     wait_paid(&mut b, &id).await;
     let mut three_years = CertificateInfo { validity_id: "org-3y".into(), email: None, ..org_info() };
-    let (s, v) = b.put(&format!("/api/applications/{id}/certificate-info"), &three_years).await;
+    let (s, v) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &three_years).await;
     assert_eq!((s, first_field(&v).map(|f| f.0).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validity_id")));
-    let (s, _) = b.put(&format!("/api/applications/{id}/choose-type"), choose("legal", "ukey")).await;
+    let (s, _) = b.send::<endpoint::ChooseType>(&[&id], &choose("legal", "ukey")).await;
     assert_eq!(s, StatusCode::CONFLICT);
     three_years.validity_id = "org-1y".into();
-    assert_eq!(b.put(&format!("/api/applications/{id}/certificate-info"), &three_years).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::SaveCertificateInfo>(&[&id], &three_years).await.0, StatusCode::OK);
     // A voucher on top of a payment is refused.
     assert_eq!(put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await.0, StatusCode::CONFLICT);
 }
@@ -356,17 +354,14 @@ async fn a_transfer_closes_the_open_qr_code_at_the_provider() {
     let app = spawn_app().await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (_, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (_, order) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     let order: PaymentOrder = decode(&order);
     let (s, _) = put_voucher(&app, &b, &id, b"\x89PNG\r\n\x1a\n....").await;
     assert_eq!(s, StatusCode::OK);
     // The QR code can no longer be paid, and no new one is made on top of the transfer.
     assert_eq!(confirm(&app, &order.code_url).await.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await.0,
-        StatusCode::CONFLICT
-    );
-    assert_eq!(b.call(Method::DELETE, &format!("/api/applications/{id}/payment"), None).await.0, StatusCode::CONFLICT);
+    assert_eq!(b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await.0, StatusCode::CONFLICT);
+    assert_eq!(b.send::<endpoint::CancelPayment>(&[&id], &()).await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -374,10 +369,10 @@ async fn without_the_sandbox_there_is_no_free_pay_page() {
     let app = spawn_app_with(|c| c.payment_sandbox = false).await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    assert_eq!(b.get_as::<PaymentWays>("/api/payments/ways").await.1, PaymentWays { ways: vec![] });
+    assert_eq!(b.ok::<endpoint::PaymentWays>(&[], &()).await, PaymentWays { ways: vec![] });
     // Without a way (the field left out), and with one.
     for body in [json!({}), to_json(pay_with(PayWay::Wechat))] {
-        let (s, v) = b.post(&format!("/api/applications/{id}/payment"), body).await;
+        let (s, v) = b.send_json::<endpoint::OrderPayment>(&[&id], body).await;
         assert_eq!((s, code_of(&v)), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable));
     }
     assert!(app.state.wechat_sandbox.is_none());
@@ -436,7 +431,7 @@ async fn a_merchant_configured_from_files_pays_and_a_key_the_provider_does_not_k
     assert!(shop.state.wechat_sandbox.is_none());
     let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, order) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
     let order: PaymentOrder = decode(&order);
     // The signed order was accepted by the provider, with the shop's notify URL.
@@ -462,7 +457,7 @@ async fn a_merchant_configured_from_files_pays_and_a_key_the_provider_does_not_k
     }
     let (mut admin, _) = staff_browser(&rogue, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&rogue, &mut admin, false).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, v) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::BAD_GATEWAY, ErrorCode::PaymentRefused), "{v}");
     assert_eq!(orders_of(&rogue, &id).await, 0);
     assert_eq!(sandbox_trade::Entity::find().count(&wechat.state.db).await.unwrap(), 1);
@@ -545,7 +540,7 @@ async fn a_provider_that_never_answers_fails_the_order_in_time() {
     let (mut admin, _) = staff_browser(&shop, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&shop, &mut admin, false).await;
     let started = std::time::Instant::now();
-    let (s, v) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, v) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     let took = started.elapsed();
     assert_eq!((s, code_of(&v)), (StatusCode::GATEWAY_TIMEOUT, ErrorCode::PaymentTimeout), "{v}");
     assert!(
@@ -556,7 +551,7 @@ async fn a_provider_that_never_answers_fails_the_order_in_time() {
     assert_eq!(orders_of(&shop, &id).await, 0);
     // Asked once: an order that may have been created is not created again.
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let (s, _) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, _) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::PAYMENT_REQUIRED);
 }
 
@@ -569,13 +564,13 @@ async fn a_paid_order_whose_notification_was_lost_is_recorded_by_the_reconciliat
     let app = spawn_app_with(|c: &mut Config| c.callback_url = Some("http://127.0.0.1:9".into())).await;
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut b, id, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, order) = b.send::<endpoint::OrderPayment>(&[&id], &pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{order}");
     let order: PaymentOrder = decode(&order);
     let out_trade_no = order.out_trade_no.clone();
     // A second customer's order, shown but not paid.
     let (mut b2, id2, _) = complete_draft(&app, &mut admin, false).await;
-    let (s, unpaid) = b2.post(&format!("/api/applications/{id2}/payment"), pay_with(PayWay::Wechat)).await;
+    let (s, unpaid) = b2.send::<endpoint::OrderPayment>(&[&id2], &pay_with(PayWay::Wechat)).await;
     assert_eq!(s, StatusCode::OK, "{unpaid}");
     assert_eq!(confirm(&app, &order.code_url).await.status(), StatusCode::OK);
     let status = || async {
@@ -611,6 +606,6 @@ async fn a_paid_order_whose_notification_was_lost_is_recorded_by_the_reconciliat
     assert_eq!(payments_received(&app, &out_trade_no).await, 1);
     // A later round finds nothing open, and the customer's wizard sees it paid.
     assert_eq!(reconcile(later + Duration::seconds(20)).await, 0);
-    let (_, v) = b.get_as::<PaymentOrder>(&format!("/api/applications/{id}/payment")).await;
+    let v = b.ok::<endpoint::PaymentStatus>(&[&id], &()).await;
     assert_eq!(v.status, PaymentStatus::Paid, "{v:?}");
 }

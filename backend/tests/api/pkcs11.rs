@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use certdesk_shared::endpoint::{Endpoint, Health};
+
 use crate::helpers::fresh_database;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -146,7 +148,7 @@ async fn ca_keys_in_softhsm2_sign_certificates_crls_and_ocsp_and_never_leave_the
     let client = reqwest::Client::new();
     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(url("/api/health")).send().await.is_err() {
+    while client.get(url(Health::PATH)).send().await.is_err() {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use certdesk::entity::outbox_message;
 use certdesk::notify::Template;
 use certdesk::{AppState, Config};
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::health::Health;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -81,7 +82,7 @@ async fn a_staging_server_starts_and_says_so_on_every_page_and_in_every_sms() {
     config.staging = true;
     certdesk::startup::check(&config).expect("a staging server may run the sandboxes");
     let app = start(dir, config).await;
-    let h: Health = app.get("/api/health").await.json().await.unwrap();
+    let h: Health = app.get(&endpoint::Health::path(&[])).await.json().await.unwrap();
     assert!(h.staging, "{h:?}");
     // Every SMS carries the mark after the signature; the sandbox keeps the code whole.
     app.state.notifier.sms("13800138000", Template::RegisterCode { code: "246810".into() }).await.unwrap();
@@ -96,7 +97,7 @@ async fn a_staging_server_starts_and_says_so_on_every_page_and_in_every_sms() {
 async fn a_development_server_is_no_staging_server() {
     let (dir, config) = test_config().await;
     let app = start(dir, config).await;
-    let h: Health = app.get("/api/health").await.json().await.unwrap();
+    let h: Health = app.get(&endpoint::Health::path(&[])).await.json().await.unwrap();
     assert!(!h.staging);
     app.state.notifier.sms("13800138000", Template::RegisterCode { code: "135790".into() }).await.unwrap();
     let body = last_sms(&app.state, "13800138000").await;

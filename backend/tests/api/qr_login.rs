@@ -2,12 +2,13 @@
 //! shield, the number match, the signed approval, and the one poll that signs the desktop in.
 
 use certdesk_shared::ErrorCode;
-use certdesk_shared::account::{SessionInfo, SignInMethod, SignInRecord};
+use certdesk_shared::account::{SessionInfo, SignInMethod};
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::SelfRevocation;
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{QrLoginApprove, QrLoginPoll, QrLoginScanned, QrLoginShown, QrLoginStatus};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::browser::{Browser, api_error, decode};
 use crate::helpers::issuing::CHALLENGE_PHRASE;
@@ -18,7 +19,7 @@ use crate::helpers::{TestApp, spawn_app};
 /// number to pick.
 async fn shown(app: &TestApp) -> (Browser<'_>, String, u8) {
     let mut desktop = Browser::new(app);
-    let (s, v) = desktop.post("/api/qr-login", json!({})).await;
+    let (s, v) = desktop.send::<endpoint::ShowQrLogin>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(desktop.cookie.as_deref().is_some_and(|c| c.starts_with("certdesk-qr=")), "{:?}", desktop.cookie);
     let shown: QrLoginShown = decode(&v);
@@ -40,22 +41,22 @@ fn code(v: &Value) -> ErrorCode {
 }
 
 async fn poll(b: &mut Browser<'_>, id: &str) -> (StatusCode, Value) {
-    b.get(&format!("/api/qr-login/{id}")).await
+    b.send::<endpoint::PollQrLogin>(&[id], &()).await
 }
 
 async fn scan(app: &TestApp, phone: &Phone, id: &str) -> (StatusCode, Value) {
-    Browser::new(app).post("/api/qr-login/scan", scan_body(phone, id)).await
+    Browser::new(app).send::<endpoint::ScanQrLogin>(&[], &scan_body(phone, id)).await
 }
 
 async fn approve(app: &TestApp, body: QrLoginApprove) -> (StatusCode, Value) {
-    Browser::new(app).post("/api/qr-login/approve", &body).await
+    Browser::new(app).send::<endpoint::ApproveQrLogin>(&[], &body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_phone_approves_and_only_the_browser_that_showed_the_code_is_signed_in_once() {
     let app = spawn_app().await;
     let (mut holder, phone, mobile, _) = enrolled(&app).await;
-    let (_, me) = holder.get_as::<SessionInfo>("/api/session").await;
+    let me = holder.ok::<endpoint::CurrentSession>(&[], &()).await;
     let (mut desktop, id, m) = shown(&app).await;
     let (s, v) = poll(&mut desktop, &id).await;
     assert_eq!((s, status(&v)), (StatusCode::OK, Some(QrLoginStatus::Waiting)), "{v}");
@@ -84,12 +85,12 @@ async fn the_phone_approves_and_only_the_browser_that_showed_the_code_is_signed_
     let (s, v) = poll(&mut desktop, &id).await;
     assert_eq!((s, status(&v)), (StatusCode::OK, Some(QrLoginStatus::SignedIn)), "{v}");
     assert!(desktop.cookie.as_deref().is_some_and(|c| c.starts_with("certdesk=")), "{:?}", desktop.cookie);
-    let (s, v) = desktop.get("/api/session").await;
+    let (s, v) = desktop.send::<endpoint::CurrentSession>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let session: SessionInfo = decode(&v);
     assert_eq!(session.account.mobile, mobile, "{v}");
     assert_eq!(session.account, me.account);
-    let (_, history) = desktop.get_as::<Vec<SignInRecord>>("/api/account/sign-ins").await;
+    let history = desktop.ok::<endpoint::ListSignIns>(&[], &()).await;
     assert_eq!(history.first().and_then(|r| r.method), Some(SignInMethod::Certificate), "{history:?}");
 
     // Approved once, collected once.
@@ -147,7 +148,7 @@ async fn a_frozen_or_revoked_certificate_approves_nothing() {
     let key = phone.key(&app).await;
     let uid = phone.file.uid.clone();
 
-    let (s, _) = holder.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
+    let (s, _) = holder.send::<endpoint::Freeze>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK);
     let (mut desktop, id, m) = shown(&app).await;
     let (_, v) = scan(&app, &phone, &id).await;
@@ -157,7 +158,7 @@ async fn a_frozen_or_revoked_certificate_approves_nothing() {
     assert_eq!(status(&poll(&mut desktop, &id).await.1), Some(QrLoginStatus::Scanned));
 
     let body = SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise };
-    let (s, v) = Browser::new(&app).post(&format!("/api/public/certificates/{uid}/revoke"), &body).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::RevokeByChallengePhrase>(&[&uid], &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = approve(&app, approve_body(&app, &phone, &scanned, m, &key)).await;
     assert_eq!(code(&v), ErrorCode::CertificateNotValid, "{s} {v}");

@@ -8,16 +8,16 @@
 use certdesk::domain::{ClientMeta, renew};
 use certdesk::entity::{account, certificate, request};
 use certdesk_shared::ErrorCode;
-use certdesk_shared::admin::{Page, StaffRole};
-use certdesk_shared::apply::{CertificateType, InvoiceView, Issued, Project, ReviewQueueItem, TypeSettings};
+use certdesk_shared::admin::{QueueQuery, StaffRole};
+use certdesk_shared::apply::{CertificateType, InvoiceView, Issued, TypeSettings};
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::{CertificateDetail, PublicStatus, SelfRevocation};
+use certdesk_shared::endpoint;
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 use x509_parser::prelude::*;
 
 use crate::helpers::browser::{Browser, api_error, decode, last_sms, staff_browser};
@@ -55,7 +55,7 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
 
     // Today the certificate is months from its end: the offer says from when, and a start
     // is refused with that reason and leaves nothing behind.
-    let (s, offer) = b.get(&format!("/api/renew/{uid}")).await;
+    let (s, offer) = b.send::<endpoint::OfferRenewal>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{offer}");
     let offer: RenewalOffer = decode(&offer);
     assert_eq!(offer.not_open, Some(NotOpen::TooEarly));
@@ -64,7 +64,7 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(offer.medium_no.as_deref(), Some("UKEY-0001"));
     let period = offer.periods.iter().find(|p| p.years == 1).unwrap().clone();
     let start = StartRenewal { validity_id: period.id.clone() };
-    let (s, v) = b.post(&format!("/api/renew/{uid}"), &start).await;
+    let (s, v) = b.send::<endpoint::StartRenewal>(&[&uid], &start).await;
     assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::RenewalNotOpen), "{v}");
     let renewals = || async {
         request::Entity::find()
@@ -78,8 +78,8 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
 
     // Another account does not find it at all.
     let (mut other, _) = crate::helpers::browser::registered(&app).await;
-    assert_eq!(other.get(&format!("/api/renew/{uid}")).await.0, StatusCode::NOT_FOUND);
-    let (s, _) = other.post(&format!("/api/renew/{uid}"), &start).await;
+    assert_eq!(other.send::<endpoint::OfferRenewal>(&[&uid], &()).await.0, StatusCode::NOT_FOUND);
+    let (s, _) = other.send::<endpoint::StartRenewal>(&[&uid], &start).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Thirty days before its end: a settlement customer goes straight on, approved by the
@@ -98,18 +98,17 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     assert_eq!(renewals().await, 1);
 
     // The customer's list shows it as 证书延期.
-    let (_, list) = b.get_as::<Vec<RequestView>>("/api/applications").await;
+    let list = b.ok::<endpoint::ListApplications>(&[], &()).await;
     let listed = list.iter().find(|a| a.id == r.id).unwrap();
     assert_eq!((listed.kind, listed.from_certificate_uid.as_deref()), (RequestKind::Renew, Some(uid.as_str())));
 
     // ③ Another token is refused; the same token gets the new certificate.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let issue = |medium: &str| RenewalCsr { csr_pem: csr_for(&key), medium_no: medium.to_owned() };
-    let path = format!("/api/renew/requests/{}/issue", r.id);
-    let (s, v) = b.post(&path, issue("UKEY-9999")).await;
+    let (s, v) = b.send::<endpoint::IssueRenewal>(&[&r.id], &issue("UKEY-9999")).await;
     assert_eq!((s, api_error(&v).code), (StatusCode::CONFLICT, ErrorCode::WrongMedium), "{v}");
-    assert_eq!(other.post(&path, issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
-    let (s, issued) = b.post(&path, issue("UKEY-0001")).await;
+    assert_eq!(other.send::<endpoint::IssueRenewal>(&[&r.id], &issue("UKEY-0001")).await.0, StatusCode::NOT_FOUND);
+    let (s, issued) = b.send::<endpoint::IssueRenewal>(&[&r.id], &issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
     let new_uid = decode::<Issued>(&issued).certificate_uid;
     let new = cert(&app, &new_uid).await;
@@ -124,20 +123,19 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     // Until the token has it, the old certificate stays valid.
     assert_eq!(cert(&app, &uid).await.status, "valid");
     // A retry with the same key (a crash before the token stored it) gets the same one.
-    let (s, retry) = b.post(&path, issue("UKEY-0001")).await;
+    let (s, retry) = b.send::<endpoint::IssueRenewal>(&[&r.id], &issue("UKEY-0001")).await;
     assert_eq!(s, StatusCode::OK, "{retry}");
     assert_eq!(decode::<Issued>(&retry).certificate_uid, new_uid);
 
     // Stored on the token: the old certificate is superseded, the request Done; again is a no-op.
-    let finish = format!("/api/renew/requests/{}/finish", r.id);
-    assert_eq!(other.post(&finish, json!({})).await.0, StatusCode::NOT_FOUND);
-    let (s, done) = b.post(&finish, json!({})).await;
+    assert_eq!(other.send::<endpoint::FinishRenewal>(&[&r.id], &()).await.0, StatusCode::NOT_FOUND);
+    let (s, done) = b.send::<endpoint::FinishRenewal>(&[&r.id], &()).await;
     assert_eq!(s, StatusCode::OK, "{done}");
     assert_eq!(decode::<RequestView>(&done).status, RequestStatus::Done, "{done}");
     let superseded = cert(&app, &uid).await;
     assert_eq!((superseded.status.as_str(), superseded.reason), ("revoked", Some(4)));
     assert_eq!(cert(&app, &new_uid).await.status, "valid");
-    let (s, _) = b.post(&finish, json!({})).await;
+    let (s, _) = b.send::<endpoint::FinishRenewal>(&[&r.id], &()).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert!(sms.body.contains("证书延期") && sms.body.contains("已办理完成"), "{}", sms.body);
@@ -145,16 +143,16 @@ async fn a_settlement_holder_renews_on_the_same_token_and_the_old_certificate_is
     // The public directory shows the old one revoked (superseded), the new one valid; the
     // new one is the holder's to renew in its turn.
     let mut anyone = Browser::new(&app);
-    let (_, d) = anyone.get_as::<CertificateDetail>(&format!("/api/public/certificates/{uid}")).await;
+    let d = anyone.ok::<endpoint::CertificateDetail>(&[&uid], &()).await;
     assert_eq!(d.status, PublicStatus::Revoked, "{d:?}");
-    let (s, offer) = b.get_as::<RenewalOffer>(&format!("/api/renew/{new_uid}")).await;
-    assert_eq!((s, offer.not_open), (StatusCode::OK, Some(NotOpen::TooEarly)));
+    let offer = b.ok::<endpoint::OfferRenewal>(&[&new_uid], &()).await;
+    assert_eq!(offer.not_open, Some(NotOpen::TooEarly));
     // The challenge phrase chosen when applying still revokes the successor.
     let revoke = SelfRevocation {
         challenge_phrase: crate::helpers::issuing::CHALLENGE_PHRASE.into(),
         reason: RevocationReason::KeyCompromise,
     };
-    let (s, v) = anyone.post(&format!("/api/public/certificates/{new_uid}/revoke"), &revoke).await;
+    let (s, v) = anyone.send::<endpoint::RevokeByChallengePhrase>(&[&new_uid], &revoke).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<CertificateDetail>(&v).status, PublicStatus::Revoked, "{v}");
     let _ = serial;
@@ -202,17 +200,17 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     // A scan-to-pay customer's first certificate.
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
     crate::helpers::payment::pay(&app, &mut b, &id).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("SHIELD-01")).await;
     let old = cert(&app, &uid).await;
 
     // Administrators have this type's renewals reviewed.
-    let (_, catalogue) = admin.get_as::<Vec<Project>>("/api/admin/catalogue").await;
+    let catalogue = admin.ok::<endpoint::FullCatalogue>(&[], &()).await;
     let t = catalogue[0].types.iter().find(|t| t.id == "org").unwrap().clone();
     let settings = TypeSettings { name: t.name, media: t.media, documents: t.documents, renewal_review: true };
-    let (s, v) = admin.put("/api/admin/catalogue/types/org", &settings).await;
+    let (s, v) = admin.send::<endpoint::ChangeType>(&["org"], &settings).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(decode::<CertificateType>(&v).renewal_review, "{v}");
 
@@ -239,37 +237,38 @@ async fn a_scan_to_pay_renewal_is_paid_once_and_goes_to_review_when_its_type_say
     let r = renew::submit(db, &app.state.audit_key, &who, &r.id, &meta, in_window(&old)).await.unwrap();
     assert_eq!(r.status, request::Status::Submitted);
     // One queue for every kind, filtered by 业务类型.
-    let (_, queue) = admin.get_as::<Page<ReviewQueueItem>>("/api/admin/applications?kind=renew").await;
+    let queue =
+        admin.ok::<endpoint::ReviewQueue>(&[], &QueueQuery { kind: "renew".into(), ..Default::default() }).await;
     let items = &queue.items;
     assert_eq!(items.len(), 1, "{queue:?}");
     assert_eq!((items[0].request.kind, items[0].request.id.as_str()), (RequestKind::Renew, r.id.as_str()));
-    let (_, queue) = admin.get_as::<Page<ReviewQueueItem>>("/api/admin/applications?kind=apply").await;
+    let queue =
+        admin.ok::<endpoint::ReviewQueue>(&[], &QueueQuery { kind: "apply".into(), ..Default::default() }).await;
     assert!(queue.items.iter().all(|i| i.request.kind == RequestKind::Apply));
-    let (s, _) = admin.get("/api/admin/applications?kind=nonsense").await;
+    let (s, _) =
+        admin.send::<endpoint::ReviewQueue>(&[], &QueueQuery { kind: "nonsense".into(), ..Default::default() }).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Not issued before approval.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let csr = RenewalCsr { csr_pem: csr_for(&key), medium_no: "SHIELD-01".into() };
-    let path = format!("/api/renew/requests/{}/issue", r.id);
-    assert_eq!(b.post(&path, &csr).await.0, StatusCode::CONFLICT);
-    let review = format!("/api/admin/applications/{}/review", r.id);
-    let (s, v) = admin.post(&review, crate::helpers::issuing::approve()).await;
+    assert_eq!(b.send::<endpoint::IssueRenewal>(&[&r.id], &csr).await.0, StatusCode::CONFLICT);
+    let (s, v) = admin.send::<endpoint::Review>(&[&r.id], &crate::helpers::issuing::approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Approved, "{v}");
     let sms = last_sms(&app, &mobile).await.unwrap();
     assert!(sms.body.contains("证书延期") && sms.body.contains("审核通过"), "{}", sms.body);
 
-    let (s, issued) = b.post(&path, &csr).await;
+    let (s, issued) = b.send::<endpoint::IssueRenewal>(&[&r.id], &csr).await;
     assert_eq!(s, StatusCode::OK, "{issued}");
     let new = cert(&app, &decode::<Issued>(&issued).certificate_uid).await;
     assert_eq!(new.not_after, old.not_after + Duration::days(730));
-    let (s, _) = b.post(&format!("/api/renew/requests/{}/finish", r.id), json!({})).await;
+    let (s, _) = b.send::<endpoint::FinishRenewal>(&[&r.id], &()).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(cert(&app, &uid).await.reason, Some(4));
 
     // An invoice can be asked for the renewal, for its price.
-    let (s, v) = b.post(&format!("/api/applications/{}/invoice", r.id), crate::helpers::payment::invoice()).await;
+    let (s, v) = b.send::<endpoint::RequestInvoice>(&[&r.id], &crate::helpers::payment::invoice()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<InvoiceView>(&v).amount_fen, two_years.price_fen, "{v}");
 }

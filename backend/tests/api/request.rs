@@ -5,12 +5,13 @@
 
 use certdesk_shared::apply::{DocumentView, InvoiceView};
 use certdesk_shared::directory::{Progress, ProgressQuery};
+use certdesk_shared::endpoint;
 use certdesk_shared::payment::{PaymentOrder, PaymentStatus};
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::browser::{Browser, decode, staff_browser};
 use crate::helpers::issuing::{complete_draft, issue_into};
@@ -29,13 +30,13 @@ struct Snapshot {
 }
 
 async fn snapshot(b: &mut Browser<'_>, ids: &[&str]) -> Snapshot {
-    let (_, list) = b.get_as::<Vec<RequestView>>("/api/applications").await;
-    let (_, invoices) = b.get_as::<Vec<InvoiceView>>("/api/invoices").await;
+    let list = b.ok::<endpoint::ListApplications>(&[], &()).await;
+    let invoices = b.ok::<endpoint::ListInvoices>(&[], &()).await;
     let mut payments = Vec::new();
     let mut documents = Vec::new();
     for id in ids {
-        payments.push(b.get(&format!("/api/applications/{id}/payment")).await.1);
-        let (_, one) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+        payments.push(b.send::<endpoint::PaymentStatus>(&[id], &()).await.1);
+        let one = b.ok::<endpoint::GetApplication>(&[id], &()).await;
         documents.push(one.documents);
     }
     Snapshot { list, invoices, payments, documents }
@@ -53,13 +54,13 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     // An issued application, paid by QR code, with its invoice asked for; and a draft.
     let (mut b, id, mobile) = complete_draft(&app, &mut admin, false).await;
     crate::helpers::payment::pay(&app, &mut b, &id).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (uid, _, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/invoice"), invoice()).await;
+    let (s, v) = b.send::<endpoint::RequestInvoice>(&[&id], &invoice()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, draft) = b.post("/api/applications", json!({})).await;
+    let (s, draft) = b.send::<endpoint::StartApplication>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{draft}");
     let draft_id = decode::<RequestView>(&draft).id;
     let before = snapshot(&mut b, &[&id, &draft_id]).await;
@@ -88,10 +89,10 @@ async fn every_application_payment_and_invoice_is_found_again_after_the_move_to_
     );
     // The public progress lookup and the staff console find it too.
     let query = ProgressQuery { acceptance_no: acceptance, mobile, ..ProgressQuery::default() };
-    let (s, v) = Browser::new(&app).post("/api/public/progress", &query).await;
+    let (s, v) = Browser::new(&app).send::<endpoint::LookUpProgress>(&[], &query).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<Progress>(&v).status, RequestStatus::Issued, "{v}");
-    let (s, _) = admin.get(&format!("/api/admin/applications/{id}")).await;
+    let (s, _) = admin.send::<endpoint::StaffViewRequest>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK);
 
     // The database refuses a status or a kind the code does not know.

@@ -3,20 +3,21 @@
 //! and the revocation by the CA under dual control.
 
 use certdesk_shared::account::CodePurpose;
-use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::admin::{AuditQuery, Page, QueueQuery, SerialQuery, StaffRole};
 use certdesk_shared::apply::ReviewQueueItem;
 use certdesk_shared::certificate::RevocationReason;
+use certdesk_shared::endpoint;
 use certdesk_shared::freeze::{FrozenBy, StaffFreeze, Unfreeze};
 use certdesk_shared::my_certificates::{CertificateCodeRequest, MyCertificate, MyCertificateStatus};
-use certdesk_shared::renew::{RenewalOffer, StartRenewal};
+use certdesk_shared::renew::StartRenewal;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::revoke::{
-    RevocationNotOpen, RevocationOffer, StaffCertificateView, StaffRevocationDecision, StaffRevocationRequest,
-    StaffRevocationStatus, StaffRevocationView, StartRevocation, SubmitRevocation,
+    RevocationNotOpen, StaffCertificateView, StaffRevocationDecision, StaffRevocationRequest, StaffRevocationStatus,
+    StaffRevocationView, StartRevocation, SubmitRevocation,
 };
 use certdesk_shared::{ErrorCode, Named, OtpCode};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::browser::{Browser, api_error, code_in, decode, last_sms, registered, staff_browser};
 use crate::helpers::ca::{Files, fetch_crl, openssl_ocsp};
@@ -31,7 +32,7 @@ fn in_crl(crl: &[u8], serial: &str) -> bool {
 /// A code to the phone of record for `purpose`, read from the sandbox gateway's outbox.
 async fn code_for(b: &mut Browser<'_>, uid: &str, purpose: &str, phone: &str) -> String {
     let body = CertificateCodeRequest { purpose: CodePurpose::parse(purpose).expect("a code purpose") };
-    let (s, v) = b.post(&format!("/api/my-certificates/{uid}/code"), &body).await;
+    let (s, v) = b.send::<endpoint::SendCertificateCode>(&[uid], &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     code_in(&last_sms(b.app, phone).await.unwrap().body)
 }
@@ -42,7 +43,7 @@ async fn ocsp(app: &TestApp, serial: &str) -> String {
 }
 
 async fn trail_has(admin: &mut Browser<'_>, action: &str, subject: &str) -> bool {
-    let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+    let trail = admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     trail.items.iter().any(|e| e.action == action && e.subject == subject)
 }
 
@@ -76,34 +77,34 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     let (mut holder, mut admin, id, acceptance, operator) = submitted(&app).await;
     let (uid, serial, _, _) = issue_with_key(&app, &mut admin, &id, &acceptance, &operator).await;
 
-    let (s, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
-    assert_eq!((s, offer.not_open, &offer.request), (StatusCode::OK, None, &None), "{offer:?}");
+    let offer = holder.ok::<endpoint::OfferRevocation>(&[&uid], &()).await;
+    assert_eq!((offer.not_open, &offer.request), (None, &None), "{offer:?}");
     assert!(offer.reasons.contains(&RevocationReason::AffiliationChanged), "{offer:?}");
 
     // Nobody else's certificate, and only a holder's reason.
     let (mut other, _) = registered(&app).await;
     for (s, v) in [
-        other.get(&format!("/api/revoke/{uid}")).await,
-        other.post(&format!("/api/revoke/{uid}"), start(RevocationReason::KeyCompromise)).await,
+        other.send::<endpoint::OfferRevocation>(&[&uid], &()).await,
+        other.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::KeyCompromise)).await,
     ] {
         assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
     }
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::CaCompromise)).await;
+    let (s, v) = holder.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::CaCompromise)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason), "{v}");
 
     // ① a draft with the holder's reason; asking again gives the same request.
-    let (s, r) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::AffiliationChanged)).await;
+    let (s, r) = holder.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::AffiliationChanged)).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let r: RequestView = decode(&r);
     assert_eq!((r.kind, r.status), (RequestKind::Revoke, RequestStatus::Draft), "{r:?}");
     let rid = r.id;
-    let (_, again) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::AffiliationChanged)).await;
+    let (_, again) =
+        holder.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::AffiliationChanged)).await;
     assert_eq!(decode::<RequestView>(&again).id, rid);
-    let submit = format!("/api/revoke/requests/{rid}/submit");
 
     // Without the documents: each one named; nothing sent to review.
     let code = code_for(&mut holder, &uid, "certificate_revoke", &operator).await;
-    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(&code) }).await;
+    let (s, v) = holder.send::<endpoint::SubmitRevocation>(&[&rid], &SubmitRevocation { code: otp(&code) }).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let fields: Vec<String> = api_error(&v).fields.into_iter().map(|f| f.field).collect();
     assert_eq!(fields, ["revocation_form", "holder_id"]);
@@ -113,12 +114,12 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     }
     // A wrong code: refused, still a draft.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(wrong) }).await;
+    let (s, v) = holder.send::<endpoint::SubmitRevocation>(&[&rid], &SubmitRevocation { code: otp(wrong) }).await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
-    let (_, r) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    let r = holder.ok::<endpoint::OfferRevocation>(&[&uid], &()).await;
     assert_eq!(r.request.map(|r| r.status), Some(RequestStatus::Draft));
     // The right code (it has tries left).
-    let (s, v) = holder.post(&submit, SubmitRevocation { code: otp(&code) }).await;
+    let (s, v) = holder.send::<endpoint::SubmitRevocation>(&[&rid], &SubmitRevocation { code: otp(&code) }).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let submitted: RequestView = decode(&v);
     assert_eq!(submitted.status, RequestStatus::Submitted, "{v}");
@@ -127,10 +128,11 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
 
     // Still valid until staff decide.
     assert!(ocsp(&app, &serial).await.contains(": good"));
-    let (s, q) = admin.get("/api/admin/applications?kind=revoke").await;
+    let (s, q) =
+        admin.send::<endpoint::ReviewQueue>(&[], &QueueQuery { kind: "revoke".into(), ..Default::default() }).await;
     assert_eq!(s, StatusCode::OK, "{q}");
     assert!(decode::<Page<ReviewQueueItem>>(&q).items.iter().any(|i| i.request.id == rid), "{q}");
-    let (s, v) = admin.post(&format!("/api/admin/applications/{rid}/review"), crate::helpers::issuing::approve()).await;
+    let (s, v) = admin.send::<endpoint::Review>(&[&rid], &crate::helpers::issuing::approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).status, RequestStatus::Done, "{v}");
 
@@ -138,7 +140,7 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("affiliationChanged"), "{answer}");
     assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
-    let (_, mine) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let mine = holder.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!(mine.status, MyCertificateStatus::Revoked, "{mine:?}");
     // The operator's phone is the account's in these tests: the result goes there.
     let sms = last_sms(&app, &operator).await.unwrap();
@@ -146,9 +148,9 @@ async fn a_holder_asks_to_revoke_staff_approve_and_the_certificate_is_revoked_fo
     assert!(trail_has(&mut admin, "certificate_revoked", &serial).await);
 
     // Permanent: nothing more to revoke.
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::KeyCompromise)).await;
+    let (s, v) = holder.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::KeyCompromise)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked), "{v}");
-    let (_, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    let offer = holder.ok::<endpoint::OfferRevocation>(&[&uid], &()).await;
     assert_eq!(offer.not_open, Some(RevocationNotOpen::NotLive));
 }
 
@@ -165,15 +167,15 @@ async fn a_second_request_for_one_certificate_is_refused() {
     )
     .await
     .unwrap();
-    let (_, offer) = holder.get_as::<RenewalOffer>(&format!("/api/renew/{uid}")).await;
+    let offer = holder.ok::<endpoint::OfferRenewal>(&[&uid], &()).await;
     let validity = offer.periods[0].id.clone();
-    let (s, v) = holder.post(&format!("/api/renew/{uid}"), StartRenewal { validity_id: validity }).await;
+    let (s, v) = holder.send::<endpoint::StartRenewal>(&[&uid], &StartRenewal { validity_id: validity }).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = holder.post(&format!("/api/revoke/{uid}"), start(RevocationReason::Superseded)).await;
+    let (s, v) = holder.send::<endpoint::StartRevocation>(&[&uid], &start(RevocationReason::Superseded)).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
-    let (_, offer) = holder.get_as::<RevocationOffer>(&format!("/api/revoke/{uid}")).await;
+    let offer = holder.ok::<endpoint::OfferRevocation>(&[&uid], &()).await;
     assert_eq!(offer.not_open, Some(RevocationNotOpen::OtherRequest), "{offer:?}");
-    let (_, mine) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let mine = holder.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!(mine.request_under_way, Some(RequestKind::Renew), "{mine:?}");
 }
 
@@ -183,10 +185,10 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     let (mut holder, mut admin, id, acceptance, operator) = submitted(&app).await;
     let (uid, serial, _, _) = issue_with_key(&app, &mut admin, &id, &acceptance, &operator).await;
     let (mut other, _) = registered(&app).await;
-    let (s, v) = other.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
+    let (s, v) = other.send::<endpoint::Freeze>(&[&uid], &()).await;
     assert_eq!((s, code_of(&v)), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{v}");
 
-    let (s, c) = holder.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
+    let (s, c) = holder.send::<endpoint::Freeze>(&[&uid], &()).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let frozen: MyCertificate = decode(&c);
     assert_eq!((frozen.status, frozen.frozen_by), (MyCertificateStatus::Frozen, Some(FrozenBy::Holder)), "{c}");
@@ -196,31 +198,29 @@ async fn the_holder_freezes_at_once_and_unfreezes_with_the_code_but_not_what_sta
     assert!(trail_has(&mut admin, "certificate_frozen", &serial).await);
 
     // 解冻 needs the code of the phone of record.
-    let unfreeze = format!("/api/my-certificates/{uid}/unfreeze");
-    let (s, v) = holder.post(&unfreeze, Unfreeze { code: otp("123456") }).await;
+    let (s, v) = holder.send::<endpoint::Unfreeze>(&[&uid], &Unfreeze { code: otp("123456") }).await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
     let code = code_for(&mut holder, &uid, "certificate_release", &operator).await;
-    let (s, c) = holder.post(&unfreeze, Unfreeze { code: otp(&code) }).await;
+    let (s, c) = holder.send::<endpoint::Unfreeze>(&[&uid], &Unfreeze { code: otp(&code) }).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(decode::<MyCertificate>(&c).status, MyCertificateStatus::Valid, "{c}");
     assert!(ocsp(&app, &serial).await.contains(": good"));
     assert!(!in_crl(&fetch_crl(&app, &serial).await, &serial));
 
     // Staff freeze (with a comment): the holder cannot unfreeze that; staff can.
-    let path = format!("/api/admin/certificates/{uid}");
     let comment = |text: &str| StaffFreeze { comment: text.to_owned() };
-    let (s, v) = admin.post(&format!("{path}/freeze"), comment(" ")).await;
+    let (s, v) = admin.send::<endpoint::StaffFreeze>(&[&uid], &comment(" ")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, _) = admin.post(&format!("{path}/freeze"), comment("公安机关协查")).await;
+    let (s, _) = admin.send::<endpoint::StaffFreeze>(&[&uid], &comment("公安机关协查")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, c) = holder.get_as::<MyCertificate>(&format!("/api/my-certificates/{uid}")).await;
+    let c = holder.ok::<endpoint::GetMyCertificate>(&[&uid], &()).await;
     assert_eq!((c.status, c.frozen_by), (MyCertificateStatus::Frozen, Some(FrozenBy::Staff)), "{c:?}");
-    let (s, v) = holder.post(&unfreeze, Unfreeze { code: otp("123456") }).await;
+    let (s, v) = holder.send::<endpoint::Unfreeze>(&[&uid], &Unfreeze { code: otp("123456") }).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::FrozenByStaff), "{v}");
     let (mut clerk, _) = staff_browser(&app, StaffRole::CustomerService).await;
-    let (s, _) = clerk.post(&format!("{path}/unfreeze"), comment("协查结束")).await;
+    let (s, _) = clerk.send::<endpoint::StaffUnfreeze>(&[&uid], &comment("协查结束")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = admin.post(&format!("{path}/unfreeze"), comment("协查结束")).await;
+    let (s, _) = admin.send::<endpoint::StaffUnfreeze>(&[&uid], &comment("协查结束")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(ocsp(&app, &serial).await.contains(": good"));
     assert!(trail_has(&mut admin, "certificate_unfrozen", &serial).await);
@@ -235,45 +235,54 @@ async fn a_revocation_by_staff_waits_for_a_second_member_and_nobody_approves_the
     let (mut second, _) = staff_browser(&app, StaffRole::Reviewer).await;
     let (mut clerk, _) = staff_browser(&app, StaffRole::CustomerService).await;
 
-    let (s, found) = first.get(&format!("/api/admin/certificates?serial={}", serial.to_uppercase())).await;
+    let (s, found) =
+        first.send::<endpoint::FindCertificates>(&[], &SerialQuery { serial: serial.to_uppercase() }).await;
     assert_eq!(s, StatusCode::OK, "{found}");
     let found: Vec<StaffCertificateView> = decode(&found);
     assert_eq!(found.first().map(|c| c.uid.as_str()), Some(uid.as_str()), "{found:?}");
-    let ask = format!("/api/admin/certificates/{uid}/revocations");
-    let (s, _) = clerk.post(&ask, revocation(RevocationReason::KeyCompromise, "x")).await;
+    let (s, _) =
+        clerk.send::<endpoint::AskRevocation>(&[&uid], &revocation(RevocationReason::KeyCompromise, "x")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = first.post(&ask, revocation(RevocationReason::KeyCompromise, "")).await;
+    let (s, v) = first.send::<endpoint::AskRevocation>(&[&uid], &revocation(RevocationReason::KeyCompromise, "")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, v) = first.post(&ask, revocation(RevocationReason::CertificateHold, "私钥泄露")).await;
+    let (s, v) = first
+        .send::<endpoint::AskRevocation>(&[&uid], &revocation(RevocationReason::CertificateHold, "私钥泄露"))
+        .await;
     assert_eq!((s, code_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRevocationReason), "{v}");
-    let (s, r) = first.post(&ask, revocation(RevocationReason::KeyCompromise, "私钥泄露，持有人电话报告")).await;
+    let (s, r) = first
+        .send::<endpoint::AskRevocation>(
+            &[&uid],
+            &revocation(RevocationReason::KeyCompromise, "私钥泄露，持有人电话报告"),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let r: StaffRevocationView = decode(&r);
     assert_eq!((r.status, r.may_decide), (StaffRevocationStatus::Pending, false), "{r:?}");
     let rid = r.id;
-    let (s, v) = second.post(&ask, revocation(RevocationReason::KeyCompromise, "再次")).await;
+    let (s, v) =
+        second.send::<endpoint::AskRevocation>(&[&uid], &revocation(RevocationReason::KeyCompromise, "再次")).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::RequestUnderWay), "{v}");
 
     // Nothing happens yet.
     assert!(ocsp(&app, &serial).await.contains(": good"));
-    let decide = format!("/api/admin/revocations/{rid}/decision");
-    let (s, v) = first.post(&decide, decision(true, "")).await;
+    let (s, v) = first.send::<endpoint::DecideRevocation>(&[&rid], &decision(true, "")).await;
     assert_eq!((s, code_of(&v)), (StatusCode::FORBIDDEN, ErrorCode::OwnRevocation), "{v}");
     assert!(ocsp(&app, &serial).await.contains(": good"));
-    let (_, list) = second.get_as::<Vec<StaffRevocationView>>("/api/admin/revocations").await;
+    let list = second.ok::<endpoint::ListRevocations>(&[], &()).await;
     let mine = list.iter().find(|r| r.id == rid).unwrap();
     assert_eq!((mine.may_decide, mine.requested_by.as_str()), (true, "测试员工"));
 
     // The second member approves: revoked with the reason asked for.
-    let (s, v) = second.post(&decide, decision(true, "核实无误")).await;
+    let (s, v) = second.send::<endpoint::DecideRevocation>(&[&rid], &decision(true, "核实无误")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<StaffRevocationView>(&v).status, StaffRevocationStatus::Approved, "{v}");
     let answer = ocsp(&app, &serial).await;
     assert!(answer.contains(": revoked") && answer.contains("keyCompromise"), "{answer}");
     assert!(in_crl(&fetch_crl(&app, &serial).await, &serial));
-    let (s, v) = second.post(&decide, decision(true, "")).await;
+    let (s, v) = second.send::<endpoint::DecideRevocation>(&[&rid], &decision(true, "")).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::NotEditable), "{v}");
-    let (s, v) = second.post(&ask, revocation(RevocationReason::KeyCompromise, "再次")).await;
+    let (s, v) =
+        second.send::<endpoint::AskRevocation>(&[&uid], &revocation(RevocationReason::KeyCompromise, "再次")).await;
     assert_eq!((s, code_of(&v)), (StatusCode::CONFLICT, ErrorCode::AlreadyRevoked), "{v}");
     for action in ["revocation_requested", "revocation_approved"] {
         assert!(trail_has(&mut admin, action, &serial).await, "{action}");

@@ -14,6 +14,7 @@ use certdesk::notify::sms::{TEMPLATE_CODES, VendorTemplates, template_text};
 use certdesk::notify::sms_sandbox::{ACCESS_KEY_ID, access_key_secret};
 use certdesk::notify::{SmsError, SmsGateway, SmsRequest, Template};
 use certdesk::{AppState, Config};
+use certdesk_shared::endpoint;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -65,7 +66,8 @@ async fn a_code_goes_over_the_wire_to_the_sandbox_and_lands_in_the_outbox() {
     // And through the API, as every other test does.
     let mut b = Browser::new(&app);
     let other = new_mobile();
-    let (status, v) = b.post("/api/codes", send_code_request(&app, &other, CodePurpose::Register).await).await;
+    let (status, v) =
+        b.send::<endpoint::SendCode>(&[], &send_code_request(&app, &other, CodePurpose::Register).await).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(code_in(&last_sms(&app, &other).await.unwrap().body).len(), 6);
     // What a send costs over HTTP (signing, the sandbox's checks, its rows), for the record.
@@ -155,10 +157,11 @@ async fn an_invalid_number_and_the_flow_control_reach_the_user_as_our_codes() {
     // Through the API: the number is the phone field's error, the flow control "too many".
     let mut b = Browser::new(&app);
     let body = send_code_request(&app, "17112345678", CodePurpose::Register).await;
-    let (status, v) = b.post("/api/codes", body).await;
+    let (status, v) = b.send::<endpoint::SendCode>(&[], &body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(first_field(&v), Some(("mobile".to_owned(), ValidationError::MobileFormat)), "{v}");
-    let (status, v) = b.post("/api/codes", send_code_request(&app, &phone, CodePurpose::Register).await).await;
+    let (status, v) =
+        b.send::<endpoint::SendCode>(&[], &send_code_request(&app, &phone, CodePurpose::Register).await).await;
     assert_eq!((status, api_error(&v).code), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited), "{v}");
     // The code that was not sent cannot be used.
     let unused = certdesk::entity::one_time_code::Entity::find()
@@ -198,7 +201,8 @@ async fn a_gateway_that_never_answers_fails_fast_and_clearly() {
     .await;
     let mut b = Browser::new(&app);
     let started = Instant::now();
-    let (status, v) = b.post("/api/codes", send_code_request(&app, &new_mobile(), CodePurpose::Register).await).await;
+    let (status, v) =
+        b.send::<endpoint::SendCode>(&[], &send_code_request(&app, &new_mobile(), CodePurpose::Register).await).await;
     assert_eq!((status, api_error(&v).code), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable), "{v}");
     assert!(started.elapsed() < SCHEDULING_SLACK, "{:?}", started.elapsed());
 }

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use certdesk_shared::account::{Captcha, SignInRequest};
 use certdesk_shared::admin::StaffRole;
 use certdesk_shared::apply::OperatorInfo;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::RequestView;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 use crate::helpers::attached;
 use crate::helpers::browser::{PASSWORD, decode, registered, staff_browser};
@@ -119,7 +119,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
     // What the traffic asks about: an issued certificate, and a customer with a draft.
     let (mut admin, _) = staff_browser(&app, StaffRole::Administrator).await;
     let (mut holder, id, mobile) = complete_draft(&app, &mut admin, true).await;
-    let (s, v) = holder.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = holder.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (_, serial, _, _) = issue_into(&app, &mut admin, &id, &acceptance, &mobile, None).await;
@@ -175,7 +175,8 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                         } else {
                             ("GET /api/public/certificates?name", ("name", "天津滨海测试有限公司"))
                         };
-                        let search = client.get(format!("{base}/api/public/certificates")).query(&[query]);
+                        let search =
+                            client.get(format!("{base}{}", endpoint::SearchCertificates::PATH)).query(&[query]);
                         (route, search.header("x-forwarded-for", &ip).send().await)
                     }
                     40..70 => (
@@ -189,7 +190,11 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                     ),
                     70..85 => (
                         "GET /api/applications/{id}",
-                        client.get(format!("{base}/api/applications/{draft}")).header("cookie", &cookie).send().await,
+                        client
+                            .get(format!("{base}{}", endpoint::GetApplication::path(&[&draft])))
+                            .header("cookie", &cookie)
+                            .send()
+                            .await,
                     ),
                     85..99 => {
                         let operator = OperatorInfo {
@@ -200,7 +205,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                         (
                             "PUT /api/applications/{id}/operator",
                             client
-                                .request(Method::PUT, format!("{base}/api/applications/{draft}/operator"))
+                                .request(Method::PUT, format!("{base}{}", endpoint::SaveOperator::path(&[&draft])))
                                 .header("cookie", &cookie)
                                 .header("x-csrf-token", &csrf)
                                 .json(&operator)
@@ -210,8 +215,11 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                     }
                     _ => {
                         // A sign-in: a captcha (its answer from the test switch), then the form.
-                        let captcha =
-                            client.get(format!("{base}/api/captcha")).header("x-forwarded-for", &ip).send().await;
+                        let captcha = client
+                            .get(format!("{base}{}", endpoint::NewCaptcha::PATH))
+                            .header("x-forwarded-for", &ip)
+                            .send()
+                            .await;
                         match captcha {
                             Ok(c) if c.status() == StatusCode::OK => {
                                 let answer = c.headers()["x-captcha-answer"].to_str().unwrap().to_lowercase();
@@ -229,7 +237,7 @@ async fn mixed_traffic_at_a_steady_rate_gets_no_error_and_memory_stays_flat() {
                                 (
                                     "GET /api/captcha + POST /api/sign-in",
                                     client
-                                        .post(format!("{base}/api/sign-in"))
+                                        .post(format!("{base}{}", endpoint::SignIn::PATH))
                                         .header("x-forwarded-for", &ip)
                                         .json(&body)
                                         .send()

@@ -1,4 +1,5 @@
 use base64::Engine;
+use certdesk_shared::endpoint::{self, Endpoint};
 use sha2::Digest;
 
 use crate::helpers::{LOADER, spawn_app};
@@ -58,7 +59,13 @@ async fn responses_are_compressed_when_asked() {
 #[tokio::test]
 async fn request_id_from_the_caller_is_kept() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/api/health")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url(&endpoint::Health::path(&[])))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-me-42");
 }
 

@@ -3,13 +3,12 @@
 
 use base64::Engine;
 use certdesk_shared::ErrorCode;
-use certdesk_shared::account::{
-    CertificateChallenge, FinishCertificateSignIn, SessionInfo, SignInMethod, SignInRecord,
-};
+use certdesk_shared::account::{CertificateChallenge, FinishCertificateSignIn, SessionInfo, SignInMethod};
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::SelfRevocation;
+use certdesk_shared::endpoint;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::browser::{Browser, api_error, decode};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
@@ -18,7 +17,7 @@ use crate::helpers::spawn_app;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 async fn challenge(b: &mut Browser<'_>) -> (String, Vec<u8>) {
-    let (s, v) = b.post("/api/sign-in/certificate/start", json!({})).await;
+    let (s, v) = b.send::<endpoint::StartCertificateSignIn>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let c: CertificateChallenge = decode(&v);
     let bytes = B64.decode(&c.challenge).unwrap();
@@ -36,7 +35,7 @@ async fn finish(b: &mut Browser<'_>, id: &str, pem: &str, signature: &str) -> (S
         certificate_pem: pem.to_owned(),
         signature: signature.to_owned(),
     };
-    b.post("/api/sign-in/certificate/finish", &body).await
+    b.send::<endpoint::FinishCertificateSignIn>(&[], &body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,10 +56,10 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
     let (cid, bytes) = challenge(&mut token).await;
     let (s, v) = finish(&mut token, &cid, &pem, &sign(&key, &bytes)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, me) = token.get("/api/session").await;
+    let (s, me) = token.send::<endpoint::CurrentSession>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{me}");
     assert_eq!(decode::<SessionInfo>(&me).account.mobile, mobile, "{me}");
-    let (_, history) = token.get_as::<Vec<SignInRecord>>("/api/account/sign-ins").await;
+    let history = token.ok::<endpoint::ListSignIns>(&[], &()).await;
     assert_eq!(history.first().and_then(|r| r.method), Some(SignInMethod::Certificate), "{history:?}");
     // Replaying the same signed challenge gets nothing.
     let mut replay = Browser::new(&app);
@@ -74,9 +73,9 @@ async fn the_certificate_key_signs_the_challenge_once_and_the_applicant_is_signe
 
     // Once revoked, the certificate signs nobody in.
     let (s, _) = Browser::new(&app)
-        .post(
-            &format!("/api/public/certificates/{uid}/revoke"),
-            SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
+        .send::<endpoint::RevokeByChallengePhrase>(
+            &[&uid],
+            &SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise },
         )
         .await;
     assert_eq!(s, StatusCode::OK);

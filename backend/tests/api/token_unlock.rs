@@ -4,8 +4,9 @@
 //! replaces the secret (issue 17).
 
 use base64::Engine;
-use certdesk_shared::admin::{AuditEntry, Page};
+use certdesk_shared::admin::{AuditEntry, AuditQuery, Page};
 use certdesk_shared::agent::{UNLOCK_KEY_LEN, UnlockGrant, UnlockKey};
+use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, seal};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
@@ -32,7 +33,7 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     issue_into(&app, &mut admin, &id, &acceptance, &mobile, Some("SHM-0001")).await;
 
     // Personalisation sealed the token's SO PIN to the portal's published key.
-    let (s, v) = Browser::new(&app).get("/api/tokens/unlock-key").await;
+    let (s, v) = Browser::new(&app).send::<endpoint::GetUnlockKey>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let key: UnlockKey = decode(&v);
     let portal = seal::public_from_bytes(&B64.decode(&key.public_key).unwrap()).unwrap();
@@ -81,7 +82,8 @@ async fn the_owner_with_the_sms_code_gets_the_secret_sealed_to_the_agent_and_nob
     let (s, v) = unlock(&mut page, &mobile, &code, &challenge_id, &request).await;
     assert_eq!((s, api_error(&v).code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CodeInvalid), "{v}");
 
-    let (_, trail) = admin.get("/api/admin/audit?per_page=200").await;
+    let (_, trail) =
+        admin.send::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
     let audit: Page<AuditEntry> = decode(&trail);
     let granted: Vec<&AuditEntry> = audit.items.iter().filter(|e| e.action == "token_unlock_granted").collect();
     assert_eq!(granted.len(), 1, "{trail}");

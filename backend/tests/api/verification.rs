@@ -2,15 +2,16 @@
 //! responder's signed answer, and possession of the key.
 
 use base64::Engine;
+use certdesk_shared::ValidationError;
 use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::{
     CheckOutcome, SelfRevocation, VerificationCheck, VerificationReport, VerifyCertificate,
 };
+use certdesk_shared::endpoint;
 use reqwest::StatusCode;
-use serde_json::json;
 
-use crate::helpers::browser::{Browser, decode};
+use crate::helpers::browser::{Browser, decode, first_field};
 use crate::helpers::issuing::{CHALLENGE_PHRASE, issue_with_key, submitted};
 use crate::helpers::spawn_app;
 
@@ -20,7 +21,7 @@ use VerificationCheck::{Chain, Possession, Revocation, Validity};
 
 /// A fresh challenge signed with `key`: the body of `POST /api/verification` for `pem`.
 async fn signed_by(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> VerifyCertificate {
-    let (s, c) = b.post("/api/verification/start", json!({})).await;
+    let (s, c) = b.send::<endpoint::StartVerification>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let c: CertificateChallenge = decode(&c);
     let bytes = B64.decode(&c.challenge).unwrap();
@@ -30,7 +31,7 @@ async fn signed_by(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> Veri
 
 async fn verify(b: &mut Browser<'_>, pem: &str, key: &rcgen::KeyPair) -> VerificationReport {
     let body = signed_by(b, pem, key).await;
-    let (s, v) = b.post("/api/verification", &body).await;
+    let (s, v) = b.send::<endpoint::VerifyCertificate>(&[], &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     decode(&v)
 }
@@ -64,7 +65,7 @@ async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes
 
     // Revoked: OCSP says so at once.
     let revoke = SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise };
-    let (s, _) = anyone.post(&format!("/api/public/certificates/{uid}/revoke"), &revoke).await;
+    let (s, _) = anyone.send::<endpoint::RevokeByChallengePhrase>(&[&uid], &revoke).await;
     assert_eq!(s, StatusCode::OK);
     let report = verify(&mut anyone, &pem, &key).await;
     assert_eq!((report.passed, outcomes(&report)[2].1), (false, Revoked));
@@ -72,22 +73,27 @@ async fn each_check_is_reported_and_only_a_valid_certificate_with_its_key_passes
     // A challenge answers one verification; garbage is refused.
     let body = signed_by(&mut anyone, &pem, &key).await;
     let possession = |v: &serde_json::Value| outcomes(&decode(v))[3].1;
-    assert_eq!(possession(&anyone.post("/api/verification", &body).await.1), Passed);
-    assert_eq!(possession(&anyone.post("/api/verification", &body).await.1), SignatureInvalid);
+    assert_eq!(possession(&anyone.send::<endpoint::VerifyCertificate>(&[], &body).await.1), Passed);
+    assert_eq!(possession(&anyone.send::<endpoint::VerifyCertificate>(&[], &body).await.1), SignatureInvalid);
     let garbage =
         VerifyCertificate { challenge_id: "x".into(), certificate_pem: "nope".into(), signature: String::new() };
-    let (s, _) = anyone.post("/api/verification", &garbage).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = anyone.send::<endpoint::VerifyCertificate>(&[], &garbage).await;
+    // Not a certificate at all: refused by its field.
+    assert_eq!(
+        (s, first_field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(("certificate_pem".to_owned(), ValidationError::CertificateFormat))),
+        "{v}"
+    );
 
     // Challenges are rows until they expire: one address gets 30 a minute.
     let mut asked = 0;
-    while anyone.post("/api/verification/start", json!({})).await.0 == StatusCode::OK {
+    while anyone.send::<endpoint::StartVerification>(&[], &()).await.0 == StatusCode::OK {
         asked += 1;
         assert!(asked <= 30, "no limit");
     }
     assert!(asked >= 20, "the limit came after {asked}");
     assert_eq!(
-        anyone.post("/api/sign-in/certificate/start", json!({})).await.0,
+        anyone.send::<endpoint::StartCertificateSignIn>(&[], &()).await.0,
         StatusCode::TOO_MANY_REQUESTS,
         "the same count"
     );

@@ -1,11 +1,18 @@
 //! A browser with its session, and the accounts behind it: registered customers, staff
 //! sessions, SMS codes, captchas, sign-in and stored security keys.
+//!
+//! The browser calls the API through its declarations (`certdesk_shared::endpoint`), as the
+//! app does: [`Browser::send`] and [`Browser::ok`] with the endpoint's request type,
+//! [`Browser::send_json`] for a body no request type holds, [`Browser::fetch`] and
+//! [`Browser::prepare`] for a file or a header of the test's own. [`Browser::call`] takes a
+//! path by hand, for what no endpoint declares.
 
 use certdesk::domain::{ClientMeta, session};
 use certdesk::entity::outbox_message;
 use certdesk_shared::account::{
     AGREEMENT_VERSION, AccountKind, Captcha, CodePurpose, CodeSent, RegisterRequest, SendCodeRequest, SignInRequest,
 };
+use certdesk_shared::endpoint::{self, Answers, Carries, Endpoint, Method as EndpointMethod, query_string};
 use certdesk_shared::{
     ApiError, CreditCode, Email, IdCardNumber, Mobile, Named, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
@@ -34,7 +41,8 @@ impl<'a> Browser<'a> {
         Browser { app, cookie: None, csrf: None }
     }
 
-    pub async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    /// A request with this browser's session cookie and CSRF token.
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let mut req = self.app.client.request(method, self.app.url(path));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -42,6 +50,13 @@ impl<'a> Browser<'a> {
         if let Some(t) = &self.csrf {
             req = req.header("x-csrf-token", t);
         }
+        req
+    }
+
+    /// A request by hand: for what no endpoint declares (the providers' notifications, the
+    /// sandboxes, an unknown path) and for a raw HTTP detail a test is about.
+    pub async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.request(method, path);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -61,25 +76,122 @@ impl<'a> Browser<'a> {
         (status, v)
     }
 
-    /// `POST` of a body: a request type of `certdesk_shared`, or a `json!` value for a body
-    /// no shared type can express (the server's refusals).
-    pub async fn post(&mut self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(to_json(body))).await
+    /// Calls a declared endpoint (`certdesk_shared::endpoint`) as the app does: its method,
+    /// its path filled with `args` in order, and `request` as the JSON body or the query
+    /// string its declaration names. A state-changing request that carries nothing sends
+    /// `{}`; a `GET` or a `DELETE` sends no body. The answer's status and JSON (`Null` if none).
+    pub async fn send<E: Endpoint>(&mut self, args: &[&str], request: &E::Request) -> (StatusCode, Value)
+    where
+        E::Request: Serialize,
+    {
+        let (path, body) = path_and_body::<E>(args, request);
+        self.call(method_of::<E>(), &path, body).await
     }
 
-    /// `PUT` of a body, as [`Browser::post`].
-    pub async fn put(&mut self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
-        self.call(Method::PUT, path, Some(to_json(body))).await
+    /// A declared endpoint's success: asserts the status its declaration answers (200, or 204
+    /// for `NoContent`), printing the body otherwise, and decodes the answer (`()` for none).
+    pub async fn ok<E: Endpoint>(&mut self, args: &[&str], request: &E::Request) -> E::Response
+    where
+        E::Request: Serialize,
+        E::Response: DeserializeOwned,
+    {
+        let (status, v) = self.send::<E>(args, request).await;
+        let expected = match E::ANSWERS {
+            Answers::NoContent => StatusCode::NO_CONTENT,
+            Answers::Json | Answers::File(_) => StatusCode::OK,
+        };
+        assert_eq!(status, expected, "{} {}: {v}", E::METHOD.as_str(), E::path(args));
+        decode(&v)
     }
 
-    /// `GET` of an answer of type `T`: its status and the answer decoded.
-    pub async fn get_as<T: DeserializeOwned>(&mut self, path: &str) -> (StatusCode, T) {
-        let (status, v) = self.get(path).await;
-        (status, decode(&v))
+    /// A declared endpoint's method and path with a request no request type can hold (an
+    /// unknown field, a wrong type, a field left out): `body` as the JSON body, or, for an
+    /// endpoint that reads a query, its fields as the query string.
+    pub async fn send_json<E: Endpoint>(&mut self, args: &[&str], body: Value) -> (StatusCode, Value) {
+        let mut path = E::path(args);
+        let body = if E::CARRIES == Carries::Query {
+            push_query(&mut path, &body);
+            None
+        } else {
+            Some(body)
+        };
+        self.call(method_of::<E>(), &path, body).await
     }
 
-    pub async fn get(&mut self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, None).await
+    /// A declared endpoint's raw answer, for one that answers a file (a test reads its
+    /// headers and bytes); sent as [`Browser::send`] sends it.
+    pub async fn fetch<E: Endpoint>(&self, args: &[&str], request: &E::Request) -> reqwest::Response
+    where
+        E::Request: Serialize,
+    {
+        self.prepare::<E>(args, request).send().await.expect("request")
+    }
+
+    /// A declared endpoint's request as [`Browser::send`] would send it, not sent yet: for a
+    /// test that adds a header (a language, an encoding) or reads the raw answer.
+    pub fn prepare<E: Endpoint>(&self, args: &[&str], request: &E::Request) -> reqwest::RequestBuilder
+    where
+        E::Request: Serialize,
+    {
+        let (path, body) = path_and_body::<E>(args, request);
+        let req = self.request(method_of::<E>(), &path);
+        match body {
+            Some(b) => req.json(&b),
+            None => req,
+        }
+    }
+}
+
+/// A request as [`Browser::call`] takes it: its method, its path and its JSON body.
+pub type Call = (Method, String, Option<Value>);
+
+/// A call of a declared endpoint as [`Browser::send`] makes it: its method, its path (with
+/// the query string, if it reads one) and its JSON body. For a test that goes over many
+/// endpoints alike with [`Browser::call`].
+pub fn request_for<E: Endpoint>(args: &[&str], request: &E::Request) -> Call
+where
+    E::Request: Serialize,
+{
+    let (path, body) = path_and_body::<E>(args, request);
+    (method_of::<E>(), path, body)
+}
+
+/// A declared endpoint's path (with its query string, if it reads one) and JSON body.
+fn path_and_body<E: Endpoint>(args: &[&str], request: &E::Request) -> (String, Option<Value>)
+where
+    E::Request: Serialize,
+{
+    let mut path = E::path(args);
+    let body = match E::CARRIES {
+        Carries::Json => Some(to_json(request)),
+        Carries::Query => {
+            push_query(&mut path, request);
+            None
+        }
+        Carries::Nothing | Carries::File => match E::METHOD {
+            EndpointMethod::Get | EndpointMethod::Delete => None,
+            EndpointMethod::Post | EndpointMethod::Put => Some(json!({})),
+        },
+    };
+    (path, body)
+}
+
+/// `?` and the query string of `query`, after `path` (nothing when it has no field).
+fn push_query(path: &mut String, query: &impl Serialize) {
+    let query = query_string(query).expect("a query's fields are flat");
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&query);
+    }
+}
+
+/// A declared endpoint's method, as `reqwest` names it.
+pub fn method_of<E: Endpoint>() -> Method {
+    match E::METHOD {
+        EndpointMethod::Get => Method::GET,
+        EndpointMethod::Post => Method::POST,
+        EndpointMethod::Put => Method::PUT,
+        EndpointMethod::Delete => Method::DELETE,
     }
 }
 
@@ -147,7 +259,7 @@ pub async fn send_code_request(app: &TestApp, mobile: &str, purpose: CodePurpose
 pub async fn send_code(b: &mut Browser<'_>, mobile: &str, purpose: &str) -> String {
     let purpose = CodePurpose::parse(purpose).expect("a code purpose");
     let body = send_code_request(b.app, mobile, purpose).await;
-    let (status, v) = b.post("/api/codes", &body).await;
+    let (status, v) = b.send::<endpoint::SendCode>(&[], &body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(decode::<CodeSent>(&v).resend_after_secs, 60);
     code_in(&last_sms(b.app, mobile).await.expect("an SMS").body)
@@ -174,14 +286,14 @@ pub async fn registered(app: &TestApp) -> (Browser<'_>, String) {
     let mut b = Browser::new(app);
     let mobile = new_mobile();
     let code = send_code(&mut b, &mobile, "register").await;
-    let (status, v) = b.post("/api/register", registration(&mobile, &code)).await;
+    let (status, v) = b.send::<endpoint::Register>(&[], &registration(&mobile, &code)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     (b, mobile)
 }
 
 /// A captcha and, through the test-only echo, its answer.
 pub async fn captcha(app: &TestApp) -> (String, String) {
-    let res = app.client.get(app.url("/api/captcha")).send().await.unwrap();
+    let res = app.client.get(app.url(&endpoint::NewCaptcha::path(&[]))).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "no-store");
     let answer = res.headers()["x-captcha-answer"].to_str().unwrap().to_owned();
     let v: Captcha = res.json().await.unwrap();
@@ -198,7 +310,7 @@ pub async fn sign_in(b: &mut Browser<'_>, mobile: &str, password: &str) -> (Stat
         captcha_answer: answer.to_lowercase(),
         agreed: true,
     };
-    b.post("/api/sign-in", &body).await
+    b.send::<endpoint::SignIn>(&[], &body).await
 }
 
 /// Used by the admin tests: a staff session without the WebAuthn ceremony (the browser tests

@@ -13,11 +13,11 @@ use certdesk::entity::{certificate, payment_order, request, sandbox_trade};
 use certdesk_shared::admin::StaffRole;
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::SelfRevocation;
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::freeze::StaffFreeze;
 use certdesk_shared::request::RequestView;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-use serde_json::json;
 
 use crate::helpers::browser::{decode, staff_browser};
 use crate::helpers::ca::{Files, crl_number, crl_url_of, openssl_ocsp, pem_to_der};
@@ -83,7 +83,7 @@ impl Server {
     pub async fn wait_healthy(&mut self, client: &reqwest::Client) -> Duration {
         let started = Instant::now();
         loop {
-            let up = client.get(format!("http://{}/api/health", self.addr())).send().await;
+            let up = client.get(format!("http://{}{}", self.addr(), endpoint::Health::PATH)).send().await;
             if up.is_ok_and(|r| r.status() == StatusCode::OK) {
                 return started.elapsed();
             }
@@ -134,7 +134,7 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
             replay_notification(app, &order).await;
         }
     }
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     acks.lock().unwrap().submitted.insert(id.clone(), acceptance.clone());
@@ -142,20 +142,20 @@ async fn journey(app: &TestApp, acks: &Mutex<Acks>) {
     acks.lock().unwrap().issued.insert(serial.clone(), pem);
     match random(4) {
         0 => {
-            let (s, v) = b.post(&format!("/api/my-certificates/{uid}/freeze"), json!({})).await;
+            let (s, v) = b.send::<endpoint::Freeze>(&[&uid], &()).await;
             assert_eq!(s, StatusCode::OK, "{v}");
             acks.lock().unwrap().frozen.insert(serial);
         }
         1 => {
             let body = StaffFreeze { comment: "持有人来电挂失".into() };
-            let (s, v) = admin.post(&format!("/api/admin/certificates/{uid}/freeze"), body).await;
+            let (s, v) = admin.send::<endpoint::StaffFreeze>(&[&uid], &body).await;
             assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
             acks.lock().unwrap().frozen.insert(serial);
         }
         2 => {
             let body =
                 SelfRevocation { challenge_phrase: CHALLENGE_PHRASE.into(), reason: RevocationReason::KeyCompromise };
-            let (s, v) = b.post(&format!("/api/public/certificates/{uid}/revoke"), body).await;
+            let (s, v) = b.send::<endpoint::RevokeByChallengePhrase>(&[&uid], &body).await;
             assert_eq!(s, StatusCode::OK, "{v}");
             acks.lock().unwrap().revoked.insert(serial);
         }

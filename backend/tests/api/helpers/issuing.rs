@@ -3,17 +3,18 @@
 //! SMS, and issuance into a fresh key.
 
 use certdesk_shared::ValidationError;
-use certdesk_shared::admin::{AuditEntry, Page, StaffRole};
+use certdesk_shared::admin::{AccountQuery, AuditQuery, StaffRole};
 use certdesk_shared::agent::TokenKind;
 use certdesk_shared::apply::{
-    AccountBilling, BillingMode, Catalogue, CertificateInfo, ChooseType, DeliveryInfo, DeliveryMethod, Holder,
-    IssueForCsr, Issued, Medium, OperatorInfo, ReviewDecision, SetBilling, SetChallengePhrase,
+    BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DeliveryMethod, Holder, IssueForCsr, Issued, Medium,
+    OperatorInfo, ReviewDecision, SetBilling, SetChallengePhrase,
 };
+use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
 use certdesk_shared::{CreditCode, Email, IdCardNumber, Named, OrgName, PersonName};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::browser::{Browser, decode, first_field, last_sms, mobile, registered, staff_browser, to_json};
 use crate::helpers::{TestApp, status_and_json};
@@ -26,7 +27,7 @@ pub async fn upload(b: &Browser<'_>, id: &str, kind: &str, name: &str, bytes: &[
     let res = b
         .app
         .client
-        .put(b.app.url(&format!("/api/applications/{id}/documents/{kind}")))
+        .put(b.app.url(&endpoint::UploadDocument::path(&[id, kind])))
         .header("cookie", b.cookie.clone().unwrap())
         .header("x-csrf-token", b.csrf.clone().unwrap())
         .header("x-file-name", name)
@@ -119,7 +120,7 @@ pub async fn complete_draft<'a>(
     let (mut b, mobile) = registered(app).await;
     if settlement {
         // The administrator finds the account by its phone number, as the console does.
-        let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        let found = admin.ok::<endpoint::FindAccounts>(&[], &AccountQuery { mobile: mobile.clone() }).await;
         assert_eq!(
             found.first().map(|a| (a.mobile.as_str(), a.billing)),
             Some((mobile.as_str(), BillingMode::ScanToPay)),
@@ -127,29 +128,29 @@ pub async fn complete_draft<'a>(
         );
         let account = found[0].id.clone();
         let body = SetBilling { billing: BillingMode::Settlement };
-        let (status, _) = admin.put(&format!("/api/admin/accounts/{account}/billing"), &body).await;
+        let (status, _) = admin.send::<endpoint::SetBilling>(&[&account], &body).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
+        let found = admin.ok::<endpoint::FindAccounts>(&[], &AccountQuery { mobile: mobile.clone() }).await;
         assert_eq!(found[0].billing, BillingMode::Settlement);
-        let (_, trail) = admin.get_as::<Page<AuditEntry>>("/api/admin/audit?per_page=200").await;
+        let trail =
+            admin.ok::<endpoint::AuditTrail>(&[], &AuditQuery { per_page: Some(200), ..Default::default() }).await;
         assert!(trail.items.iter().any(|e| e.action == "billing_changed" && e.subject == account), "{trail:?}");
     }
-    let (_, catalogue) = b.get_as::<Catalogue>("/api/catalogue").await;
+    let catalogue = b.ok::<endpoint::CustomerCatalogue>(&[], &()).await;
     assert_eq!(catalogue.billing, if settlement { BillingMode::Settlement } else { BillingMode::ScanToPay });
     assert_eq!(catalogue.projects[0].name, "RA测试专用");
     let types: Vec<&str> = catalogue.projects[0].types.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(types, ["机构证书", "法人证书", "个人证书"]);
     assert_eq!(catalogue.projects[0].types[0].validity[0].price_fen, 30000);
 
-    let (status, draft) = b.post("/api/applications", json!({})).await;
+    let (status, draft) = b.send::<endpoint::StartApplication>(&[], &()).await;
     assert_eq!(status, StatusCode::OK);
     let draft: RequestView = decode(&draft);
     let id = draft.id.clone();
     assert_eq!((draft.status, draft.step), (RequestStatus::Draft, 1));
-    let put = |path: &str| format!("/api/applications/{id}/{path}");
-    let (s, v) = b.put(&put("choose-type"), choose("org", "ukey")).await;
+    let (s, v) = b.send::<endpoint::ChooseType>(&[&id], &choose("org", "ukey")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = b.put(&put("certificate-info"), org_info()).await;
+    let (s, v) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &org_info()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let saved: RequestView = decode(&v);
     assert_eq!((saved.price_fen, saved.step), (Some(30000), 3), "{v}");
@@ -161,7 +162,7 @@ pub async fn complete_draft<'a>(
         address: Some("天津市空港经济区西七道26号".into()),
         ..self::operator(&mobile)
     };
-    assert_eq!(b.put(&put("operator"), &operator).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::SaveOperator>(&[&id], &operator).await.0, StatusCode::OK);
     let delivery = DeliveryInfo {
         method: DeliveryMethod::Post,
         recipient_company: Some("天津市滨海数字认证有限公司".into()),
@@ -170,14 +171,14 @@ pub async fn complete_draft<'a>(
         address: Some("天津市和平区1号".into()),
         cash_on_delivery: true,
     };
-    let (s, v) = b.put(&put("delivery"), &delivery).await;
+    let (s, v) = b.send::<endpoint::SaveDelivery>(&[&id], &delivery).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(decode::<RequestView>(&v).step, 6, "{v}");
     // ⑦ asks for the challenge phrase (撤销密码): submission is refused without one.
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(first_field(&v).map(|f| f.0), Some("challenge_phrase".to_owned()), "{v}");
-    let (s, v) = b.put(&put("challenge-phrase"), phrase("short")).await;
+    let (s, v) = b.send::<endpoint::SetChallengePhrase>(&[&id], &phrase("short")).await;
     assert_eq!(
         (s, first_field(&v).map(|f| f.1)),
         (StatusCode::UNPROCESSABLE_ENTITY, Some(ValidationError::ChallengePhraseLength))
@@ -189,12 +190,12 @@ pub async fn complete_draft<'a>(
         ("Password123", ValidationError::ChallengePhraseCommon),
         ("iloveyou", ValidationError::ChallengePhraseCommon),
     ] {
-        let (s, v) = b.put(&put("challenge-phrase"), phrase(text)).await;
+        let (s, v) = b.send::<endpoint::SetChallengePhrase>(&[&id], &phrase(text)).await;
         assert_eq!((s, first_field(&v).map(|f| f.1)), (StatusCode::UNPROCESSABLE_ENTITY, Some(error)), "{text}: {v}");
     }
-    let (_, v) = b.get_as::<RequestView>(&format!("/api/applications/{id}")).await;
+    let v = b.ok::<endpoint::GetApplication>(&[&id], &()).await;
     assert!(!v.challenge_set, "a refused phrase is not kept: {v:?}");
-    let (s, v) = b.put(&put("challenge-phrase"), phrase(CHALLENGE_PHRASE)).await;
+    let (s, v) = b.send::<endpoint::SetChallengePhrase>(&[&id], &phrase(CHALLENGE_PHRASE)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let saved: RequestView = decode(&v);
     assert_eq!((saved.challenge_set, saved.step), (true, 6), "{v}");
@@ -228,14 +229,14 @@ pub async fn draft<'a>(
     medium: &str,
 ) -> (Browser<'a>, String, String) {
     let (mut b, mobile) = registered(app).await;
-    let (_, found) = admin.get_as::<Vec<AccountBilling>>(&format!("/api/admin/accounts?mobile={mobile}")).await;
+    let found = admin.ok::<endpoint::FindAccounts>(&[], &AccountQuery { mobile: mobile.clone() }).await;
     let account = found[0].id.clone();
     let body = SetBilling { billing: BillingMode::Settlement };
-    let (s, _) = admin.put(&format!("/api/admin/accounts/{account}/billing"), &body).await;
+    let (s, _) = admin.send::<endpoint::SetBilling>(&[&account], &body).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, d) = b.post("/api/applications", json!({})).await;
+    let (_, d) = b.send::<endpoint::StartApplication>(&[], &()).await;
     let id = decode::<RequestView>(&d).id;
-    let (s, v) = b.put(&format!("/api/applications/{id}/choose-type"), choose(type_id, medium)).await;
+    let (s, v) = b.send::<endpoint::ChooseType>(&[&id], &choose(type_id, medium)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     (b, id, mobile)
 }
@@ -249,15 +250,14 @@ pub async fn submit_and_approve(app: &TestApp, b: &mut Browser<'_>, id: &str, mo
         let (s, v) = upload(b, id, kind, name, bytes).await;
         assert_eq!(s, StatusCode::OK, "{kind}: {v}");
     }
-    let put = |p: &str| format!("/api/applications/{id}/{p}");
-    assert_eq!(b.put(&put("operator"), operator(mobile)).await.0, StatusCode::OK);
-    assert_eq!(b.put(&put("delivery"), counter()).await.0, StatusCode::OK);
-    assert_eq!(b.put(&put("challenge-phrase"), phrase(CHALLENGE_PHRASE)).await.0, StatusCode::OK);
-    let (s, v) = b.post(&put("submit"), json!({})).await;
+    assert_eq!(b.send::<endpoint::SaveOperator>(&[id], &operator(mobile)).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::SaveDelivery>(&[id], &counter()).await.0, StatusCode::OK);
+    assert_eq!(b.send::<endpoint::SetChallengePhrase>(&[id], &phrase(CHALLENGE_PHRASE)).await.0, StatusCode::OK);
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     let (mut reviewer, _) = staff_browser(app, StaffRole::Reviewer).await;
-    let (s, v) = reviewer.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
+    let (s, v) = reviewer.send::<endpoint::Review>(&[id], &approve()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let sms = last_sms(app, mobile).await.unwrap();
     let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
@@ -274,7 +274,7 @@ pub fn csr() -> String {
 pub async fn submitted(app: &TestApp) -> (Browser<'_>, Browser<'_>, String, String, String) {
     let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = complete_draft(app, &mut admin, true).await;
-    let (s, v) = b.post(&format!("/api/applications/{id}/submit"), json!({})).await;
+    let (s, v) = b.send::<endpoint::SubmitApplication>(&[&id], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let acceptance = decode::<RequestView>(&v).acceptance_no.expect("an acceptance number");
     (b, admin, id, acceptance, mobile)
@@ -316,7 +316,7 @@ pub async fn try_issue_into(
     mobile: &str,
     medium_no: Option<&str>,
 ) -> (rcgen::KeyPair, (StatusCode, Value)) {
-    let (s, _) = admin.post(&format!("/api/admin/applications/{id}/review"), approve()).await;
+    let (s, _) = admin.send::<endpoint::Review>(&[id], &approve()).await;
     assert_eq!(s, StatusCode::OK);
     let sms = last_sms(app, mobile).await.unwrap();
     let at = sms.body.find("下载授权码：").unwrap() + "下载授权码：".len();
@@ -331,6 +331,6 @@ pub async fn try_issue_into(
         medium_no: medium_no.map(str::to_owned),
         medium_kind: TokenKind::Ukey,
     };
-    let answer = Browser::new(app).post("/api/applications/issue", &body).await;
+    let answer = Browser::new(app).send::<endpoint::IssueForCsr>(&[], &body).await;
     (key, answer)
 }

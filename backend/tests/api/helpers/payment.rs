@@ -5,6 +5,7 @@ use certdesk::entity::audit_event;
 use certdesk::payment::Notification;
 use certdesk::payment::wechat_sandbox::WechatSandbox;
 use certdesk_shared::apply::InvoiceRequest;
+use certdesk_shared::endpoint;
 use certdesk_shared::payment::{PayWay, PaymentOrder, PaymentRequest, PaymentStatus};
 use certdesk_shared::{CreditCode, Email, OrgName};
 use reqwest::StatusCode;
@@ -51,7 +52,7 @@ pub async fn payments_received(app: &TestApp, out_trade_no: &str) -> u64 {
 
 pub async fn wait_paid(b: &mut Browser<'_>, id: &str) -> PaymentOrder {
     for _ in 0..80 {
-        let (s, v) = b.get(&format!("/api/applications/{id}/payment")).await;
+        let (s, v) = b.send::<endpoint::PaymentStatus>(&[id], &()).await;
         if s == StatusCode::OK {
             let order: PaymentOrder = decode(&v);
             if order.status == PaymentStatus::Paid {
@@ -67,7 +68,7 @@ pub async fn wait_paid(b: &mut Browser<'_>, id: &str) -> PaymentOrder {
 /// notification: the order.
 pub async fn pay(app: &TestApp, b: &mut Browser<'_>, id: &str) -> PaymentOrder {
     let body = PaymentRequest { way: Some(PayWay::Wechat) };
-    let (s, order) = b.post(&format!("/api/applications/{id}/payment"), &body).await;
+    let (s, order) = b.send::<endpoint::OrderPayment>(&[id], &body).await;
     assert_eq!(s, StatusCode::OK, "{order}");
     let order: PaymentOrder = decode(&order);
     let done = confirm(app, &order.code_url).await;

@@ -2,6 +2,7 @@
 //! PIN, the key it opens, and its QR-login requests.
 
 use certdesk_shared::admin::StaffRole;
+use certdesk_shared::endpoint;
 use certdesk_shared::shield::{
     ACTION_SIGN_IN, PinOutcome, QrLoginApprove, QrLoginScan, QrLoginScanned, ShieldChallenge, ShieldDevice,
     ShieldEnrol, ShieldEnrolled, ShieldUnseal, approval_message,
@@ -36,7 +37,7 @@ impl Phone {
 
     /// A PIN challenge: its id and bytes.
     pub async fn challenge(&self, app: &TestApp) -> (String, Vec<u8>) {
-        let (s, v) = Browser::new(app).post("/api/shield/challenge", self.device()).await;
+        let (s, v) = Browser::new(app).send::<endpoint::ShieldChallenge>(&[], &self.device()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let c: ShieldChallenge = decode(&v);
         (c.challenge_id, unb64(&c.challenge).unwrap())
@@ -51,7 +52,7 @@ impl Phone {
             challenge_id: id,
             proof: pin_proof(&self.pin_key(pin), &challenge),
         };
-        Browser::new(app).post("/api/shield/unseal", &body).await
+        Browser::new(app).send::<endpoint::UnsealShield>(&[], &body).await
     }
 
     /// The certificate's key, opened with the secret the server releases for the right PIN.
@@ -76,7 +77,7 @@ pub async fn enrol(app: &TestApp, acceptance: &str, auth_code: &str) -> (StatusC
         device_key: b64(&device_key),
         pin_key: b64(&pin_key(PIN, &salt)),
     };
-    let (s, v) = Browser::new(app).post("/api/shield/enrol", &body).await;
+    let (s, v) = Browser::new(app).send::<endpoint::EnrolShield>(&[], &body).await;
     if s != StatusCode::OK {
         return (s, v, None);
     }
@@ -98,8 +99,7 @@ pub async fn enrol(app: &TestApp, acceptance: &str, auth_code: &str) -> (StatusC
 pub async fn approved<'a>(app: &'a TestApp, medium: &str) -> (Browser<'a>, String, String, String, String) {
     let (mut admin, _) = staff_browser(app, StaffRole::Administrator).await;
     let (mut b, id, mobile) = draft(app, &mut admin, "personal", medium).await;
-    let path = format!("/api/applications/{id}/certificate-info");
-    let (s, v) = b.put(&path, info(person(), "personal-1y")).await;
+    let (s, v) = b.send::<endpoint::SaveCertificateInfo>(&[&id], &info(person(), "personal-1y")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (acceptance, code) = submit_and_approve(app, &mut b, &id, &mobile).await;
     (b, id, mobile, acceptance, code)

@@ -1,11 +1,12 @@
 //! A personalised hardware token as the agent drives it through 证书解锁.
 
 use base64::Engine;
-use certdesk_shared::agent::{UnlockChallenge, UnlockKey, UnlockRequest, UnlockToken, unlock_signed_bytes};
+use certdesk_shared::agent::{UnlockChallenge, UnlockRequest, UnlockToken, unlock_signed_bytes};
+use certdesk_shared::endpoint;
 use certdesk_shared::{OtpCode, seal};
 use p256::ecdsa::signature::Signer;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::TestApp;
 use crate::helpers::browser::{Browser, decode, mobile};
@@ -70,7 +71,7 @@ impl Token {
 
 /// `POST /api/tokens/unlock/start`: (challenge id, challenge bytes, the portal's key).
 pub async fn start(b: &mut Browser<'_>) -> (String, Vec<u8>, p256::PublicKey) {
-    let (s, v) = b.post("/api/tokens/unlock/start", json!({})).await;
+    let (s, v) = b.send::<endpoint::StartTokenUnlock>(&[], &()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let c: UnlockChallenge = decode(&v);
     let portal = seal::public_from_bytes(&B64.decode(&c.portal_key).unwrap()).unwrap();
@@ -90,7 +91,7 @@ pub async fn unlock(
         challenge_id: challenge_id.to_owned(),
         request: request.clone(),
     };
-    b.post("/api/tokens/unlock", &body).await
+    b.send::<endpoint::GrantTokenUnlock>(&[], &body).await
 }
 
 /// One whole 证书解锁 of a freshly personalised token `medium` with `mobile` and its `code`
@@ -102,7 +103,7 @@ pub async fn attempt(
     mobile: &str,
     code: &str,
 ) -> (StatusCode, Value) {
-    let (_, v) = Browser::new(app).get_as::<UnlockKey>("/api/tokens/unlock-key").await;
+    let v = Browser::new(app).ok::<endpoint::GetUnlockKey>(&[], &()).await;
     let portal = seal::public_from_bytes(&B64.decode(&v.public_key).unwrap()).unwrap();
     let token = Token::personalised(&portal, medium);
     let (challenge_id, challenge, _) = start(page).await;
