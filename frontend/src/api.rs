@@ -169,6 +169,7 @@ where
     E::Request: Serialize,
     E::Response: DeserializeOwned,
 {
+    debug_assert!(E::CARRIES != Carries::File, "{}: a file goes through api::upload", E::PATH);
     let mut path = E::path(args);
     let body = match E::CARRIES {
         Carries::Json => Some(Body::Json(encode(request, locale)?)),
@@ -194,6 +195,7 @@ pub async fn call_json<E: Endpoint>(args: &[&str], json: String, locale: Locale)
 where
     E::Response: DeserializeOwned,
 {
+    debug_assert!(E::CARRIES == Carries::Json, "{}: carries no JSON body", E::PATH);
     let text = send(method_of(E::METHOD), &E::path(args), Some(Body::Json(json)), locale).await?;
     decode_answer::<E::Response>(&text, E::ANSWERS, locale)
 }

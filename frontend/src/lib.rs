@@ -99,6 +99,7 @@ pub fn mount_mobile() {
 
 #[cfg(test)]
 mod first_paint {
+    use leptos_i18n::Locale as _;
     use leptos_i18n::td_string;
 
     use crate::i18n::Locale;
@@ -106,6 +107,24 @@ mod first_paint {
 
     const START: &str = "    <!-- first-paint -->\n";
     const END: &str = "    <!-- /first-paint -->\n";
+
+    /// The language leptos_i18n chooses from the browser's languages (`Locale::find_locale`,
+    /// its `langid::filter_matches`): the first language that one of ours matches, where a
+    /// locale's missing script or region matches any; else the default. The test below runs
+    /// it with node against `find_locale`.
+    const PICK_JS: &str = r#"function pick(accepted) {
+          var ours = [["zh-CN", "zh", "CN"], ["zh-TW", "zh", "TW"], ["en", "en", null]];
+          for (var i = 0; i < accepted.length; i++) {
+            var parts = String(accepted[i] || "").split(/[-_]/), region = null;
+            for (var j = 1; j < parts.length; j++) {
+              if (/^([A-Za-z]{2}|[0-9]{3})$/.test(parts[j])) { region = parts[j].toUpperCase(); break; }
+            }
+            for (var k = 0; k < ours.length; k++) {
+              if (ours[k][1] === parts[0].toLowerCase() && (ours[k][2] === null || ours[k][2] === region)) return ours[k][0];
+            }
+          }
+          return "zh-CN";
+        }"#;
 
     /// Every text of the first screen, in order, in one language.
     fn texts(l: Locale) -> Vec<&'static str> {
@@ -156,13 +175,8 @@ mod first_paint {
         if (location.pathname !== "/") {{ first.remove(); return; }}
         var texts = {others};
         var saved = document.cookie.match(/(?:^|; )i18n_pref_locale=([^;]*)/);
-        var lang = saved ? saved[1] : null;
-        var accepted = navigator.languages || [navigator.language || ""];
-        for (var i = 0; !lang && i < accepted.length; i++) {{
-          var tag = accepted[i] || "";
-          if (/^zh\b/i.test(tag)) lang = /(TW|HK|MO|Hant)/i.test(tag) ? "zh-TW" : "zh-CN";
-          else if (/^en\b/i.test(tag)) lang = "en";
-        }}
+        {PICK_JS}
+        var lang = saved && ["zh-CN", "zh-TW", "en"].indexOf(saved[1]) >= 0 ? saved[1] : pick(navigator.languages || [navigator.language || ""]);
         var t = texts[lang];
         if (t) {{
           document.documentElement.lang = lang;
@@ -179,6 +193,44 @@ mod first_paint {
             n(2),
             n(3),
         )
+    }
+
+    /// The first paint's language is the app's: `pick` (run by node) agrees with leptos_i18n's
+    /// `find_locale` on the browser languages that differ between simple rules.
+    #[test]
+    fn the_first_paint_picks_the_language_the_app_picks() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &["zh-CN"],
+            &["zh-TW"],
+            &["en-US"],
+            &["ZH-tw"],
+            &["zh"],
+            &["zh", "en"],
+            &["zh-HK", "en"],
+            &["zh-Hant-TW"],
+            &["zh-Hans-CN", "en"],
+            &["fr", "de"],
+            &["de", "zh-TW"],
+            &["en-GB", "zh-CN"],
+            &["zh-SG"],
+        ];
+        let js: Vec<String> = cases.iter().map(|c| format!("console.log(pick({}));", serde_json::json!(c))).collect();
+        let out = std::process::Command::new("node")
+            .args(["-e", &format!("{PICK_JS}\n{}", js.join("\n"))])
+            .output()
+            .expect("node runs (Node.js is installed with binaryen's npm)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let picked = String::from_utf8(out.stdout).unwrap();
+        for (case, js_pick) in cases.iter().zip(picked.lines()) {
+            let app = match Locale::find_locale(case) {
+                Locale::zh_CN => "zh-CN",
+                Locale::zh_TW => "zh-TW",
+                Locale::en => "en",
+            };
+            assert_eq!(js_pick, app, "browser languages {case:?}");
+        }
+        assert_eq!(picked.lines().count(), cases.len());
     }
 
     /// `index.html` paints the home page's first screen before the app has loaded (so the

@@ -57,7 +57,7 @@ pub enum Answers {
     Json,
     /// 204 with no body.
     NoContent,
-    /// 200 with a file of this media type.
+    /// 200 with a file of one of these media types (separated by spaces).
     File(&'static str),
 }
 
@@ -319,7 +319,7 @@ endpoints! {
     /// Step 4: uploads one document (PDF, JPEG or PNG).
     UploadDocument: PUT "/api/applications/{id}/documents/{kind}", File -> Json(apply::DocumentView);
     /// Downloads one of the customer's own documents.
-    DownloadDocument: GET "/api/applications/{id}/documents/{kind}", Nothing -> File("application/octet-stream");
+    DownloadDocument: GET "/api/applications/{id}/documents/{kind}", Nothing -> File("application/pdf image/jpeg image/png");
     /// Submits the application for review.
     SubmitApplication: POST "/api/applications/{id}/submit", Nothing -> Json(request::RequestView);
     /// The application form as a PDF, to sign and stamp.
@@ -427,7 +427,7 @@ endpoints! {
     /// The CA's certificates and CRLs to download.
     ListCaFiles: GET "/api/public/ca", Nothing -> Json(Vec<directory::CaInfo>);
     /// An issued certificate's file (`{uid}.cer`, `.pem` or `.p7b`).
-    CertificateFile: GET "/api/certificates/{file}", Nothing -> File("application/octet-stream");
+    CertificateFile: GET "/api/certificates/{file}", Nothing -> File("application/pkix-cert application/x-pem-file application/pkcs7-mime");
     /// The software to download (drivers, the agent).
     ListDownloads: GET "/api/downloads", Nothing -> Json(Vec<downloads::Download>);
     /// Starts a certificate verification (证书校验): the challenge to sign.
@@ -509,7 +509,7 @@ endpoints! {
     /// One request, as the reviewer sees it.
     StaffViewRequest: GET "/api/admin/applications/{id}", Nothing -> Json(request::RequestView);
     /// One of a request's documents.
-    StaffDownloadDocument: GET "/api/admin/applications/{id}/documents/{kind}", Nothing -> File("application/octet-stream");
+    StaffDownloadDocument: GET "/api/admin/applications/{id}/documents/{kind}", Nothing -> File("application/pdf image/jpeg image/png");
     /// Approves or refuses a request, with reasons.
     Review: POST "/api/admin/applications/{id}/review", Json(apply::ReviewDecision) -> Json(request::RequestView);
     /// A request's application form as a PDF.
@@ -535,7 +535,7 @@ endpoints! {
     /// The bank transfers as CSV.
     TransferCsv: GET "/api/admin/transfers.csv", Query(admin::TransferQuery) -> File("text/csv");
     /// A bank transfer's voucher.
-    TransferVoucher: GET "/api/admin/transfers/{no}/voucher", Nothing -> File("application/octet-stream");
+    TransferVoucher: GET "/api/admin/transfers/{no}/voucher", Nothing -> File("application/pdf image/jpeg image/png");
     /// Confirms a bank transfer arrived.
     ConfirmTransfer: POST "/api/admin/transfers/{no}/confirm", Nothing -> NoContent;
     /// A month's settlement statement (月结对账单).

@@ -40,8 +40,14 @@ pub fn document(version: &str) -> Value {
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "customer": { "type": "apiKey", "in": "cookie", "name": "__Host-certdesk" },
-                "staff": { "type": "apiKey", "in": "cookie", "name": "__Host-certdesk-staff" },
+                "customer": {
+                    "type": "apiKey", "in": "cookie", "name": "__Host-certdesk",
+                    "description": "The customer session (named certdesk in dev mode). The public services (/api/public, search, verification, progress, remote download) need none."
+                },
+                "staff": {
+                    "type": "apiKey", "in": "cookie", "name": "__Host-certdesk-staff",
+                    "description": "The staff session (named certdesk-staff on a server in dev mode, over plain http). Every /api/admin endpoint but sign-in and enrolment needs it."
+                },
                 "csrf": {
                     "type": "apiKey", "in": "header", "name": "x-csrf-token",
                     "description": "The session's CSRF token (from its SessionInfo or StaffSession), on every request that changes state."
@@ -97,11 +103,27 @@ fn operation(op: &Operation, components: &mut SchemaGenerator, queries: &mut Sch
             "200": { "description": "OK", "content": { "application/json": { "schema": (op.response)(components) } } }
         }),
         Answers::NoContent => json!({ "204": { "description": "Done" } }),
-        Answers::File(mime) => json!({
-            "200": { "description": "The file", "content": { mime: { "schema": { "type": "string", "contentMediaType": mime } } } }
-        }),
+        Answers::File(mimes) => {
+            let content: Map<String, Value> = mimes
+                .split(' ')
+                .map(|mime| (mime.to_owned(), json!({ "schema": { "type": "string", "contentMediaType": mime } })))
+                .collect();
+            json!({ "200": { "description": "The file", "content": content } })
+        }
     };
     let mut responses = success;
+    if op.name == "Health" {
+        // A database the server cannot reach: the same body, saying so.
+        responses["503"] = responses["200"].clone();
+        responses["503"]["description"] = json!("Degraded: the database does not answer");
+    }
+    if op.is_staff() && !op.path.starts_with("/api/admin/sign-in/") && !op.path.starts_with("/api/admin/enrol/") {
+        out["security"] = if op.method == crate::endpoint::Method::Get {
+            json!([{ "staff": [] }])
+        } else {
+            json!([{ "staff": [], "csrf": [] }])
+        };
+    }
     responses["default"] = json!({
         "description": "An error: its code, and its text in the language asked for",
         "content": { "application/json": { "schema": error } },

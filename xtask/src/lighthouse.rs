@@ -25,7 +25,7 @@ struct Figures {
 pub fn run(args: &[String]) -> Result<()> {
     let runs = match args {
         [] => 3,
-        [flag, n] if flag == "--runs" => n.parse::<usize>().context("--runs N")?,
+        [flag, n] if flag == "--runs" => n.parse::<usize>().ok().filter(|&n| n > 0).context("--runs N, N ≥ 1")?,
         _ => bail!("usage: cargo xtask lighthouse [--runs N]"),
     };
     step("Build tools, browser app (release), Chromium");

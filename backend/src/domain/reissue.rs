@@ -445,7 +445,7 @@ fn medium_no(body: &ReissueCsr) -> Result<&str, AppError> {
         return Err(field("medium_no", ValidationError::Required));
     }
     if m.len() > 64 || !m.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(field("medium_no", ValidationError::OutOfRange));
+        return Err(field("medium_no", ValidationError::TokenSerialFormat));
     }
     Ok(m)
 }

@@ -168,7 +168,7 @@ where
 }
 
 /// Decodes a query string, naming the parameter that does not fit.
-pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let field = err.path().to_string();

@@ -31,10 +31,13 @@ async fn every_declared_endpoint_is_routed_at_its_path_and_method() {
         let label = format!(r#"method="{}",route="{}","#, op.method.as_str(), op.path);
         assert!(text.contains(&label), "{} {} matched no route of its own", op.name, op.path);
     }
-    // An undeclared path under /api is the API's 404 and counts as unmatched.
-    let res = app.get("/api/no-such-thing").await;
-    assert_eq!(res.status(), 404);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    // An undeclared path under /api, however deep and whoever it looks like, is the API's
+    // JSON 404, never the app's page.
+    for path in ["/api/no-such-thing", "/api/applications/x/nope", "/api/admin/x/y", "/api", "/api/"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "{path}");
+    }
 }
 
 #[tokio::test]

@@ -116,9 +116,13 @@ pub fn problem_alert(problem: RwSignal<Option<String>>) -> impl IntoView {
     move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })
 }
 
-/// The portal's refusal in words.
+/// The portal's refusal in words: what was wrong with the field it names (a certificate or
+/// a token serial read from the token), else the refusal's own text.
 pub fn api_problem(e: certdesk_shared::ApiError, l: Locale) -> String {
-    crate::api::error_message(e.code, l).to_owned()
+    match e.fields.first() {
+        Some(f) if e.code == certdesk_shared::ErrorCode::Validation => f.error.message(crate::api::lang(l)).to_owned(),
+        _ => crate::api::error_message(e.code, l).to_owned(),
+    }
 }
 
 /// A one-time challenge from the portal's `Start` endpoint, signed on the token after the PIN
