@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(notice::router())
         .merge(admin::router(state.clone()))
         .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only));
 
@@ -167,8 +168,11 @@ struct RouteLabel(String);
 
 async fn remember_route(req: Request, next: Next) -> Response {
     // The API's catch-all for unknown paths is no route: its requests count as unmatched.
-    let route =
-        req.extensions().get::<MatchedPath>().map(|p| p.as_str()).filter(|p| !["/api", "/api/{*rest}"].contains(p));
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str())
+        .filter(|p| !["/api", "/api/", "/api/{*rest}"].contains(p));
     let route = route.map(str::to_owned);
     let mut res = next.run(req).await;
     if let Some(route) = route {
