@@ -53,6 +53,9 @@ export function watchForErrors(page: Page): () => void {
 
 /** Waits until the app has rendered (the wasm module started). */
 export async function appReady(page: Page) {
+  // The home page's first paint (plain HTML in index.html) has a header too: the app is
+  // ready once it has replaced it.
+  await expect(page.locator('#first-paint')).toHaveCount(0);
   await expect(page.locator('header.site-header')).toBeVisible();
 }
 

@@ -147,7 +147,8 @@ mod first_paint {
     /// The home page's first screen (the header's brand, the hero, the services' cards) in
     /// the default language, hidden, and a script that shows it only on the home page, in the
     /// language the app will choose (its cookie, else the browser's languages, as leptos_i18n
-    /// does).
+    /// does). It is inert: a picture of the page, which no Tab can focus before the app
+    /// replaces it (focus would be lost with it).
     fn first_paint() -> String {
         let zh = texts(Locale::zh_CN);
         let n = |i: usize| format!(r#"data-text="{i}">{}"#, escape(zh[i]));
@@ -163,7 +164,7 @@ mod first_paint {
         }
         let others = serde_json::json!({ "zh-TW": texts(Locale::zh_TW), "en": texts(Locale::en) });
         format!(
-            r#"{START}    <div id="first-paint" hidden>
+            r#"{START}    <div id="first-paint" hidden inert>
       <header class="site-header"><div class="bar"><a class="brand" href="/"><span class="logo" aria-hidden="true">CA</span><span {}</span></a></div></header>
       <main><section class="hero"><h1 {}</h1><p class="lead" {}</p></section>
       <section><h2 {}</h2><ul class="cards">{cards}
