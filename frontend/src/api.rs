@@ -28,13 +28,9 @@ thread_local! {
     static STAFF_CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Staff calls are the ones under `/api/admin`; they carry the staff session's token.
-fn is_staff(path: &str) -> bool {
-    path == "/api/admin" || path.starts_with("/api/admin/")
-}
-
+/// Staff calls (`endpoint::is_staff_path`) carry the staff session's token.
 fn csrf_slot(path: &str) -> &'static std::thread::LocalKey<RefCell<Option<String>>> {
-    if is_staff(path) { &STAFF_CSRF } else { &CUSTOMER_CSRF }
+    if certdesk_shared::endpoint::is_staff_path(path) { &STAFF_CSRF } else { &CUSTOMER_CSRF }
 }
 
 /// Forgets the token of the session `path` belongs to (after signing out).
@@ -156,10 +152,6 @@ fn decode<T: DeserializeOwned>(text: &str, locale: Locale) -> Result<T, ApiError
     serde_json::from_str(text).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
 }
 
-fn encode(body: &impl Serialize, locale: Locale) -> Result<String, ApiError> {
-    serde_json::to_string(body).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
-}
-
 /// Calls a declared endpoint (`certdesk_shared::endpoint`): its path filled with `args` in
 /// order, its request sent as the JSON body or the query string its declaration names, and
 /// its answer decoded (`()` for one that answers 204). A state-changing request that carries
@@ -170,22 +162,9 @@ where
     E::Response: DeserializeOwned,
 {
     debug_assert!(E::CARRIES != Carries::File, "{}: a file goes through api::upload", E::PATH);
-    let mut path = E::path(args);
-    let body = match E::CARRIES {
-        Carries::Json => Some(Body::Json(encode(request, locale)?)),
-        Carries::Query => {
-            let query = certdesk_shared::endpoint::query_string(request)
-                .map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))?;
-            if !query.is_empty() {
-                path.push('?');
-                path.push_str(&query);
-            }
-            None
-        }
-        Carries::Nothing | Carries::File => {
-            (!matches!(E::METHOD, EndpointMethod::Get | EndpointMethod::Delete)).then(|| Body::Json("{}".to_owned()))
-        }
-    };
+    let (path, body) = certdesk_shared::endpoint::request::<E>(args, request)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, lang(locale)))?;
+    let body = body.map(Body::Json);
     let text = send(method_of(E::METHOD), &path, body, locale).await?;
     decode_answer::<E::Response>(&text, E::ANSWERS, locale)
 }
@@ -273,20 +252,6 @@ mod tests {
         }
         assert_eq!(error_message(ErrorCode::NotFound, Locale::en), "Not found");
         assert_eq!(error_message(ErrorCode::Unavailable, Locale::zh_CN), "无法连接服务器，请检查网络后重试");
-    }
-
-    #[test]
-    fn staff_paths_are_the_admin_api() {
-        assert!(is_staff(endpoint::ListStaff::PATH));
-        assert!(is_staff(endpoint::StartStaffSignIn::PATH));
-        assert!(is_staff(&endpoint::ChangeRole::path(&["s-1"])));
-        assert!(!is_staff("/api/administrator"));
-        assert!(!is_staff(endpoint::GetProfile::PATH));
-        assert!(!is_staff("/admin"));
-        // The declarations agree on which endpoints are the staff's.
-        for op in endpoint::ALL {
-            assert_eq!(is_staff(op.path), op.is_staff(), "{}", op.name);
-        }
     }
 
     #[test]

@@ -102,6 +102,35 @@ pub fn fill(path: &str, args: &[&str]) -> String {
     out
 }
 
+/// What a client sends to call `E`: the path with its parameters filled (and `?` and the
+/// query string, when `E` reads one and it has a field) and the JSON body, `{}` for a POST or
+/// PUT that carries nothing (a file's bytes are the caller's to send). `None`: the request
+/// does not encode.
+pub fn request<E: Endpoint>(args: &[&str], request: &E::Request) -> Option<(String, Option<String>)>
+where
+    E::Request: serde::Serialize,
+{
+    let mut path = E::path(args);
+    let body = match E::CARRIES {
+        Carries::Json => Some(serde_json::to_string(request).ok()?),
+        Carries::Query => {
+            let query = query_string(request).ok()?;
+            if !query.is_empty() {
+                path.push('?');
+                path.push_str(&query);
+            }
+            None
+        }
+        Carries::Nothing | Carries::File => matches!(E::METHOD, Method::Post | Method::Put).then(|| "{}".to_owned()),
+    };
+    Some((path, body))
+}
+
+/// Staff calls are the ones under `/api/admin`: they need the staff session and its token.
+pub fn is_staff_path(path: &str) -> bool {
+    path == "/api/admin" || path.starts_with("/api/admin/")
+}
+
 /// A query type as its query string (without `?`; empty when every field is left out).
 pub fn query_string<T: serde::Serialize>(query: &T) -> Result<String, serde_urlencoded::ser::Error> {
     serde_urlencoded::to_string(query)
@@ -132,7 +161,7 @@ pub struct Operation {
 impl Operation {
     /// Staff endpoints are the ones under `/api/admin`; they need the staff session.
     pub fn is_staff(&self) -> bool {
-        self.path.starts_with("/api/admin/")
+        is_staff_path(self.path)
     }
 }
 
@@ -588,6 +617,31 @@ mod tests {
         assert_eq!(UploadDocument::path(&["r 1", "licence"]), "/api/applications/r%201/documents/licence");
         assert_eq!(fill("/api/x/{a}/y", &["a/b"]), "/api/x/a%2Fb/y");
         assert_eq!(parameters(StaffDownloadDocument::PATH).collect::<Vec<_>>(), ["id", "kind"]);
+    }
+
+    #[test]
+    fn staff_paths_are_the_admin_api() {
+        let is_staff = is_staff_path;
+        assert!(is_staff(ListStaff::PATH));
+        assert!(is_staff(StartStaffSignIn::PATH));
+        assert!(is_staff(&ChangeRole::path(&["s-1"])));
+        assert!(!is_staff("/api/administrator"));
+        assert!(!is_staff(GetProfile::PATH));
+        assert!(!is_staff("/admin"));
+        // The declarations agree on which endpoints are the staff's.
+        for op in ALL {
+            assert_eq!(is_staff(op.path), op.is_staff(), "{}", op.name);
+        }
+    }
+
+    #[test]
+    fn a_request_is_its_path_query_and_body() {
+        assert_eq!(request::<SignOut>(&[], &()), Some(("/api/sign-out".to_owned(), Some("{}".to_owned()))));
+        assert_eq!(request::<GetMyCertificate>(&["c 1"], &()), Some(("/api/my-certificates/c%201".to_owned(), None)));
+        let q = crate::admin::SerialQuery { serial: "0A".into() };
+        assert_eq!(request::<FindCertificates>(&[], &q), Some(("/api/admin/certificates?serial=0A".to_owned(), None)));
+        let empty = crate::directory::BulletinQuery::default();
+        assert_eq!(request::<Bulletin>(&[], &empty), Some(("/api/public/bulletin?q=".to_owned(), None)));
     }
 
     #[test]

@@ -171,41 +171,43 @@ where
 fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
-        let field = err.path().to_string();
+        let path = err.path().to_string();
         let msg = err.into_inner().to_string();
-        let error = match msg.split(' ').next().unwrap_or("").parse::<ValidationError>() {
-            Ok(error) => error,
-            Err(_) if msg.starts_with("missing field") => ValidationError::Required,
-            Err(_) => ValidationError::OutOfRange,
-        };
-        let field =
-            if field == "." || field.is_empty() { msg.split('`').nth(1).unwrap_or("").to_owned() } else { field };
-        AppError::Validation(vec![FieldError { field, error }])
+        let refused = refused_field(&path, &msg).unwrap_or_else(|| {
+            let field =
+                if path == "." || path.is_empty() { msg.split('`').nth(1).unwrap_or("").to_owned() } else { path };
+            FieldError { field, error: ValidationError::OutOfRange }
+        });
+        AppError::Validation(vec![refused])
     })
 }
 
 /// Decodes a JSON body, naming the field whose validation failed.
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let field = err.path().to_string();
-            let inner = err.into_inner();
-            // Our validation errors display as their code, possibly followed by serde's position.
-            let msg = inner.to_string();
-            let code = msg.split(' ').next().unwrap_or("");
-            match code.parse::<ValidationError>() {
-                Ok(error) if inner.is_data() => Err(AppError::Validation(vec![FieldError { field, error }])),
-                _ if inner.is_data() && msg.starts_with("missing field") => {
-                    let name = msg.split('`').nth(1).unwrap_or("").to_owned();
-                    let field = if field == "." || field.is_empty() { name } else { format!("{field}.{name}") };
-                    Err(AppError::Validation(vec![FieldError { field, error: ValidationError::Required }]))
-                }
-                _ => Err(ErrorCode::MalformedJson.into()),
-            }
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match refused_field(&path, &inner.to_string()) {
+            Some(refused) if inner.is_data() => AppError::Validation(vec![refused]),
+            _ => ErrorCode::MalformedJson.into(),
         }
+    })
+}
+
+/// The field a decoding refusal names and the rule it broke, when the refusal is one of our
+/// validation errors (they display as their code, possibly followed by serde's position) or
+/// a missing field; `None` for anything else.
+fn refused_field(path: &str, msg: &str) -> Option<FieldError> {
+    if let Ok(error) = msg.split(' ').next().unwrap_or("").parse::<ValidationError>() {
+        return Some(FieldError { field: path.to_owned(), error });
     }
+    if msg.starts_with("missing field") {
+        let name = msg.split('`').nth(1).unwrap_or("");
+        let field = if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+        return Some(FieldError { field, error: ValidationError::Required });
+    }
+    None
 }
 
 #[cfg(test)]

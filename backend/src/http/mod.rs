@@ -86,9 +86,9 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .merge(verify::router())
         .merge(notice::router())
         .merge(admin::router(state.clone()))
-        .route("/api", any(api_not_found))
-        .route("/api/", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found))
+        .route(API_UNKNOWN[0], any(api_not_found))
+        .route(API_UNKNOWN[1], any(api_not_found))
+        .route(API_UNKNOWN[2], any(api_not_found))
         .layer(middleware::from_fn_with_state(state.clone(), auth::same_origin_only));
 
     let mut router = Router::new()
@@ -154,6 +154,10 @@ mod tests {
     }
 }
 
+/// The routes of the paths under /api that no endpoint declares: the API's 404, counted as
+/// unmatched (a catch-all matches no empty tail, so `/api/` is its own).
+const API_UNKNOWN: [&str; 3] = ["/api", "/api/", "/api/{*rest}"];
+
 async fn api_not_found() -> AppError {
     ErrorCode::NotFound.into()
 }
@@ -168,11 +172,7 @@ struct RouteLabel(String);
 
 async fn remember_route(req: Request, next: Next) -> Response {
     // The API's catch-all for unknown paths is no route: its requests count as unmatched.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str())
-        .filter(|p| !["/api", "/api/", "/api/{*rest}"].contains(p));
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).filter(|p| !API_UNKNOWN.contains(p));
     let route = route.map(str::to_owned);
     let mut res = next.run(req).await;
     if let Some(route) = route {

@@ -156,24 +156,14 @@ where
     (method_of::<E>(), path, body)
 }
 
-/// A declared endpoint's path (with its query string, if it reads one) and JSON body.
+/// A declared endpoint's path (with its query string, if it reads one) and JSON body, as
+/// every client makes them (`endpoint::request`).
 fn path_and_body<E: Endpoint>(args: &[&str], request: &E::Request) -> (String, Option<Value>)
 where
     E::Request: Serialize,
 {
-    let mut path = E::path(args);
-    let body = match E::CARRIES {
-        Carries::Json => Some(to_json(request)),
-        Carries::Query => {
-            push_query(&mut path, request);
-            None
-        }
-        Carries::Nothing | Carries::File => match E::METHOD {
-            EndpointMethod::Get | EndpointMethod::Delete => None,
-            EndpointMethod::Post | EndpointMethod::Put => Some(json!({})),
-        },
-    };
-    (path, body)
+    let (path, body) = certdesk_shared::endpoint::request::<E>(args, request).expect("a request encodes");
+    (path, body.map(|b| serde_json::from_str(&b).expect("its body is JSON")))
 }
 
 /// `?` and the query string of `query`, after `path` (nothing when it has no field).
