@@ -18,7 +18,7 @@ use std::time::Instant;
 use base64::Engine;
 
 use certdesk::ca::asn1::pem;
-use certdesk::ca::issue::{IssueRequest, issue, prepare, store};
+use certdesk::ca::issue::{IssueRequest, issue, prepare};
 use certdesk::ca::profile::Subject;
 use certdesk::ca::revoke;
 use certdesk::entity::certificate;
@@ -85,8 +85,8 @@ async fn issue_alone(app: &certdesk::AppState, csr: &[u8]) {
     txn.commit().await.unwrap();
 }
 
-/// Issues as the server does (`domain::download::issue_for_csr`): signs on a blocking
-/// thread, then the group commit writes it.
+/// Issues as the server does (`domain::download::issue_for_csr`): signs on a signer
+/// thread, then the group commit writes it with the others of its batch.
 async fn issue_grouped(app: &certdesk::AppState, csr: &[u8]) -> String {
     let (ca, csr) = (app.ca.clone(), csr.to_vec());
     let signed = certdesk::ca::issue::off_thread(move || {
@@ -96,8 +96,7 @@ async fn issue_grouped(app: &certdesk::AppState, csr: &[u8]) -> String {
     })
     .await
     .unwrap();
-    let issued = app.commits.write(move |txn| Box::pin(store(txn, signed.clone()))).await.unwrap();
-    issued.serial
+    app.commits.store(signed).await.unwrap().serial
 }
 
 /// Issues one certificate for a new key.
@@ -106,6 +105,17 @@ async fn issue_fresh(app: &certdesk::AppState) -> certdesk::ca::issue::Issued {
     let csr = csr();
     let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
     issue(&app.db, &app.ca, &req).await.unwrap()
+}
+
+/// CPU seconds this process has used (user and system, all threads), from /proc: a phase's
+/// share over its wall time is how many of the cores it kept busy.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum();
+    ticks / 100.0
 }
 
 /// This process's resident memory, from /proc.
@@ -168,13 +178,17 @@ async fn run() {
     // while the other half wait for theirs: more callers, larger commits.
     for n_callers in [64, 256] {
         let (commits_before, writes_before) = app.commits.counts();
+        let cpu = cpu_seconds();
         let secs = callers(&app, &csrs, n_callers, true).await;
+        let cpu = cpu_seconds() - cpu;
         let (commits, writes) = app.commits.counts();
         let (commits, writes) = (commits - commits_before, writes - writes_before);
         println!(
-            "BENCH issue_grouped_{n_callers} count={n} seconds={secs:.3} per_second={:.0} commits={commits} writes_per_commit={:.1}",
+            "BENCH issue_grouped_{n_callers} count={n} seconds={secs:.3} per_second={:.0} commits={commits} writes_per_commit={:.1} cores_busy={:.2} cpu_us_each={:.0}",
             n as f64 / secs,
-            writes as f64 / commits.max(1) as f64
+            writes as f64 / commits.max(1) as f64,
+            cpu / secs,
+            cpu * 1e6 / n as f64
         );
     }
 
@@ -187,24 +201,26 @@ async fn run() {
         })
         .collect();
     let (commits_before, _) = app.commits.counts();
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let tasks: Vec<_> = signed
         .into_iter()
         .map(|signed| {
             let app = app.clone();
-            tokio::spawn(
-                async move { app.commits.write(move |txn| Box::pin(store(txn, signed.clone()))).await.unwrap() },
-            )
+            tokio::spawn(async move { app.commits.store(signed).await.unwrap() })
         })
         .collect();
     for t in tasks {
         t.await.unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     println!(
-        "BENCH store_grouped count={n} seconds={secs:.3} per_second={:.0} commits={}",
+        "BENCH store_grouped count={n} seconds={secs:.3} per_second={:.0} commits={} cores_busy={:.2} cpu_us_each={:.0}",
         n as f64 / secs,
-        app.commits.counts().0 - commits_before
+        app.commits.counts().0 - commits_before,
+        cpu / secs,
+        cpu * 1e6 / n as f64
     );
 
     // CRLs with many revoked entries.

@@ -37,13 +37,11 @@ pub struct CaService {
     /// The OCSP responder's certificate and key, issued by the issuing CA.
     pub ocsp: Authority,
     pub responder: Arc<super::ocsp::Responder>,
-    /// A throw-away key of the issuing CA's algorithm, for the check before signing (the
-    /// draft must carry the same signature algorithm so its TBS equals the real one).
-    pub lint_key: Arc<dyn Signer>,
-    /// The issuing CA as rcgen signs with it, with its key and with the lint key: read from
-    /// its certificate once at load, not for every certificate.
-    pub(crate) issuer: Arc<Issuer<'static, SharedKey>>,
-    pub(crate) lint_issuer: Arc<Issuer<'static, SharedKey>>,
+    /// The issuing CA as rcgen writes a certificate's draft with it (its algorithm, its
+    /// public key, a signature of zeros: `signer::DraftKey`), read from its certificate once
+    /// at load, not for every certificate. The draft's TBS, once linted, is signed with the
+    /// issuing CA's key.
+    pub(crate) draft_issuer: Arc<Issuer<'static, SharedKey>>,
     /// The issuing CA certificate's subject, DER: every certificate's issuer must be it.
     pub(crate) issuing_subject: Vec<u8>,
     /// Base of the URLs written into certificates (CRL, OCSP, CA issuers).
@@ -646,20 +644,14 @@ pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Option<C
     let ocsp = find(OCSP)?;
     let responder = Arc::new(super::ocsp::Responder::new(&issuing, &ocsp)?);
     issuing.responder = Some(responder.clone());
-    let lint_key: Arc<dyn Signer> =
-        Arc::new(super::signer::SoftwareSigner::generate_with(super::signer::KeyAlgorithm::of(issuing.signer()))?);
-    let issuer =
-        Arc::new(Issuer::from_ca_cert_der(&issuing.cert_der.as_slice().into(), SharedKey(issuing.signer.clone()))?);
-    let lint_issuer =
-        Arc::new(Issuer::from_ca_cert_der(&issuing.cert_der.as_slice().into(), SharedKey(lint_key.clone()))?);
+    let draft_key: Arc<dyn Signer> = Arc::new(super::signer::DraftKey::of(issuing.signer()));
+    let draft_issuer = Arc::new(Issuer::from_ca_cert_der(&issuing.cert_der.as_slice().into(), SharedKey(draft_key))?);
     Ok(Some(CaService {
         root,
         issuing,
         ocsp,
         responder,
-        lint_key,
-        issuer,
-        lint_issuer,
+        draft_issuer,
         issuing_subject,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
     }))

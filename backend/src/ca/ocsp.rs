@@ -427,8 +427,19 @@ impl Responder {
 /// Stores a certificate's responses signed for a status it has just been given, in the
 /// transaction that gives it: replaces whatever was there.
 pub async fn store_presigned(db: &impl ConnectionTrait, row: ocsp_response::ActiveModel) -> Result<(), sea_orm::DbErr> {
+    store_all_presigned(db, vec![row]).await
+}
+
+/// [`store_presigned`] for many certificates (distinct ones), in one statement.
+pub async fn store_all_presigned(
+    db: &impl ConnectionTrait,
+    rows: Vec<ocsp_response::ActiveModel>,
+) -> Result<(), sea_orm::DbErr> {
     use ocsp_response::Column as C;
-    ocsp_response::Entity::insert(row)
+    if rows.is_empty() {
+        return Ok(());
+    }
+    ocsp_response::Entity::insert_many(rows)
         .on_conflict(
             sea_orm::sea_query::OnConflict::columns([C::CaId, C::Serial])
                 .update_columns([C::Status, C::ThisUpdate, C::NextUpdate, C::Der, C::DerSha256])

@@ -122,12 +122,18 @@ pub async fn issue_for_csr(
     let (ca, csr) = (ca.clone(), csr.to_vec());
     let (signed, authorized) =
         crate::ca::issue::off_thread(move || sign_for(&ca, &authorized, &csr).map(|s| (s, authorized))).await?;
-    let (key, meta, medium_no) = (key.clone(), meta.clone(), medium_no.map(str::to_owned));
+    let medium_no = medium_no.map(str::to_owned);
+    let signed = for_holder(&authorized, signed, medium_no.clone());
+    let issued = signed.issued().clone();
+    let (key, meta) = (key.clone(), meta.clone());
     commits
-        .write(move |txn| {
-            let (key, authorized, signed) = (key.clone(), authorized.clone(), signed.clone());
+        .issue(signed, move |txn| {
+            let (key, authorized, issued) = (key.clone(), authorized.clone(), issued.clone());
             let (medium_no, meta) = (medium_no.clone(), meta.clone());
-            Box::pin(async move { issue_in(txn, &key, &authorized, signed, medium_no.as_deref(), &meta, now).await })
+            Box::pin(async move {
+                record_issuance(txn, &key, &authorized, &issued, medium_no.as_deref(), &meta, now).await?;
+                Ok(issued)
+            })
         })
         .await
 }
@@ -149,6 +155,16 @@ pub(crate) fn sign_for(
     crate::ca::issue::prepare(ca, &req)
 }
 
+/// The certificate recorded with its holder's e-mail (for the status search) and the medium
+/// it goes onto.
+fn for_holder(
+    authorized: &Authorized,
+    signed: crate::ca::issue::Signed,
+    medium_no: Option<String>,
+) -> crate::ca::issue::Signed {
+    signed.for_holder(authorized.app.search_email.clone(), medium_no)
+}
+
 /// Records the authorized application's certificate (signed by [`sign_for`]) onto
 /// `medium_no` inside `txn`: the request becomes Issued, the certificate is recorded with its
 /// e-mail and medium number, and the issuance is in the audit trail. The caller commits.
@@ -161,11 +177,28 @@ pub(crate) async fn issue_in(
     meta: &ClientMeta,
     now: DateTime<Utc>,
 ) -> Result<crate::ca::issue::Issued, AppError> {
+    let signed = for_holder(authorized, signed, medium_no.map(str::to_owned));
+    let issued = crate::ca::issue::store(txn, signed).await?;
+    record_issuance(txn, key, authorized, &issued, medium_no, meta, now).await?;
+    Ok(issued)
+}
+
+/// What follows the certificate's row in an issuance's transaction: the medium must not hold
+/// another account's certificate, the request becomes Issued, the audit trail records it.
+async fn record_issuance(
+    txn: &DatabaseTransaction,
+    key: &AuditKey,
+    authorized: &Authorized,
+    issued: &crate::ca::issue::Issued,
+    medium_no: Option<&str>,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let app = &authorized.app;
     let acceptance_no = app.acceptance_no.clone().unwrap_or_default();
     // A medium holding another account's valid certificate is not this customer's to claim:
     // 证书解锁 trusts the medium's owners. Asked in the write, which sees the issuances
-    // before it.
+    // before it (a certificate counts once its request names it: this one does not yet).
     if let Some(m) = medium_no {
         let taken = query_one(
             txn,
@@ -178,8 +211,6 @@ pub(crate) async fn issue_in(
             return Err(ErrorCode::MediumTaken.into());
         }
     }
-    let signed = signed.for_holder(app.search_email.clone(), medium_no.map(str::to_owned));
-    let issued = crate::ca::issue::store(txn, signed).await?;
     let sets = vec![("certificate_uid", issued.uid.clone().into())];
     if !advance(txn, &app.id, Status::Approved, Transition::Issue, now, sets).await? {
         return Err(ErrorCode::AuthCodeInvalid.into());
@@ -196,5 +227,5 @@ pub(crate) async fn issue_in(
         },
     )
     .await?;
-    Ok(issued)
+    Ok(())
 }

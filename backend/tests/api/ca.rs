@@ -968,12 +968,14 @@ async fn pre_signed_ocsp_responses_are_refreshed_before_they_run_out() {
 }
 
 /// Issuances that arrive while a commit is under way are written together in the next
-/// transaction, and each is answered only after that transaction committed; a write that
-/// fails in the batch leaves nothing (the batch runs again without it, then with a savepoint
-/// each, where the second failure is rolled back alone) and the others stay.
+/// transaction (their certificates in one insert), and each is answered only after that
+/// transaction committed; a write that fails in the batch leaves nothing, not even its
+/// certificate (the batch runs again without it, then with a savepoint each, where the
+/// second failure is rolled back alone) and the others stay. A certificate whose serial is
+/// taken fails the batch's insert; the batch then stores one at a time and refuses it alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issuances_that_arrive_together_share_one_commit() {
-    use certdesk::ca::issue::{prepare, store};
+    use certdesk::ca::issue::prepare;
     use certdesk::error::AppError;
     use certdesk::group_commit::GroupCommit;
     use std::sync::{Arc, Mutex};
@@ -1012,20 +1014,32 @@ async fn issuances_that_arrive_together_share_one_commit() {
             let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
             let signed = prepare(&ca, &req).unwrap();
             let serial = signed.serial().to_owned();
+            let issued = signed.issued().clone();
             let answer = commits
-                .write(move |txn| {
-                    let signed = signed.clone();
-                    Box::pin(async move {
-                        let issued = store(txn, signed).await?;
-                        if fails { Err(AppError::Code(ErrorCode::NotFound)) } else { Ok(issued) }
-                    })
+                .issue(signed, move |_| {
+                    let issued = issued.clone();
+                    Box::pin(async move { if fails { Err(AppError::Code(ErrorCode::NotFound)) } else { Ok(issued) } })
                 })
                 .await;
             (serial, answer)
         })
     };
     let tasks: Vec<_> = (0..11).map(|i| issue(i == 3 || i == 7)).collect();
-    while commits.queued() < 11 {
+    // The same certificate twice: its second insert finds the serial taken.
+    let twice = {
+        let s = subject(CertificateProfile::OrgSign);
+        let csr = p256_csr();
+        let req = IssueRequest { profile: CertificateProfile::OrgSign, subject: &s, csr: &csr, validity_days: 365 };
+        prepare(&app.state.ca, &req).unwrap()
+    };
+    let twice_serial = twice.serial().to_owned();
+    let duplicates: Vec<_> = (0..2)
+        .map(|_| {
+            let (commits, signed) = (commits.clone(), twice.clone());
+            tokio::spawn(async move { commits.store(signed).await })
+        })
+        .collect();
+    while commits.queued() < 13 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     go.send(()).unwrap();
@@ -1051,5 +1065,20 @@ async fn issuances_that_arrive_together_share_one_commit() {
         }
     }
     assert_eq!(stored, 9);
-    assert_eq!(commits.counts(), (2, 10), "one commit for the first write, one for the nine behind it that stay");
+    let mut outcomes = Vec::new();
+    for task in duplicates {
+        outcomes.push(task.await.unwrap().map(|issued| issued.serial));
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.as_ref().is_ok_and(|s| *s == twice_serial)).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| o.as_ref().is_err_and(|e| e.code() == ErrorCode::Internal)),
+        "the second is refused: {outcomes:?}"
+    );
+    let rows = certificate::Entity::find()
+        .filter(certificate::Column::Serial.eq(twice_serial.clone()))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(commits.counts(), (2, 11), "one commit for the first write, one for the ten behind it that stay");
 }

@@ -165,6 +165,36 @@ impl Signer for OfflineKey {
     }
 }
 
+/// The issuing CA's public half for the draft of a certificate (`ca::issue`): rcgen writes
+/// the draft's to-be-signed part exactly as the certificate's, and "signs" it with zeros. The
+/// draft is linted; the TBS that passes is then signed with the CA key. No key is involved,
+/// so no certificate that breaks its profile ever carries a real signature.
+pub struct DraftKey {
+    algorithm: &'static SignatureAlgorithm,
+    public: Vec<u8>,
+}
+
+impl DraftKey {
+    pub fn of(signer: &dyn Signer) -> DraftKey {
+        DraftKey { algorithm: signer.algorithm(), public: signer.public_key_raw().to_vec() }
+    }
+}
+
+impl Signer for DraftKey {
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.algorithm
+    }
+    fn public_key_raw(&self) -> &[u8] {
+        &self.public
+    }
+    fn sign(&self, _message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(vec![0; 64])
+    }
+    fn holds_key(&self) -> bool {
+        false
+    }
+}
+
 /// Lets rcgen sign with any [`Signer`].
 pub struct RcgenKey<'a>(pub &'a dyn Signer);
 
