@@ -176,7 +176,7 @@ async fn run() {
     // the other issuances of the moment, answered once durable. Each caller waits for its
     // certificate before it asks for the next, so about half the callers fill each commit
     // while the other half wait for theirs: more callers, larger commits.
-    for n_callers in [64, 256] {
+    for n_callers in [64, 256, 1024] {
         let (commits_before, writes_before) = app.commits.counts();
         let cpu = cpu_seconds();
         let secs = callers(&app, &csrs, n_callers, true).await;

@@ -98,7 +98,7 @@ pub fn run() -> Result<()> {
     let row = |name: &str, a: f64, b: f64| println!("{name:<46} {a:>12.0} {b:>12.0} {:>7.2}x", a / b);
     row("issuance, certificates/s (sequential)", num(&ours, "issue_sequential", "per_second"), openssl_rate);
     row("issuance, certificates/s (8 concurrent)", num(&ours, "issue_concurrent_8", "per_second"), openssl_rate);
-    for callers in [64, 256] {
+    for callers in [64, 256, 1024] {
         let key = format!("issue_grouped_{callers}");
         row(
             &format!("issuance, certificates/s (group commit, {callers})"),
@@ -106,8 +106,8 @@ pub fn run() -> Result<()> {
             openssl_rate,
         );
         println!(
-            "  ({callers} callers: {} certificates per durable commit, {} commits; one commit each before)",
-            ours[&key]["writes_per_commit"], ours[&key]["commits"]
+            "  ({callers} callers: {} certificates per durable commit, {} commits; one commit each before; {} cores busy, {} µs of CPU per certificate)",
+            ours[&key]["writes_per_commit"], ours[&key]["commits"], ours[&key]["cores_busy"], ours[&key]["cpu_us_each"]
         );
     }
     row("OCSP responses/s (one connection per request)", ours_ocsp.closed, openssl_ocsp);
