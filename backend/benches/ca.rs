@@ -6,7 +6,7 @@
 //!   certificate's shard (`--crl-shards`, 64 by default) with its OCSP response, on the same database
 //!   in the same run, and the process's memory then.
 //!
-//! Environment: `BENCH_ISSUE` (certificates, default 2000), `BENCH_CRL` (comma-separated
+//! Environment: `BENCH_ISSUE` (certificates, default 2000; `cargo xtask bench` asks for 8000), `BENCH_CRL` (comma-separated
 //! revoked counts, default `100000`), `BENCH_OUT` (a directory: the CSRs are written there
 //! as PEM for the `openssl ca` baseline, and a database with one issued certificate is left
 //! there for the OCSP load test).

@@ -342,3 +342,37 @@ async fn commit(txn: crate::db::Write, pending: &[Job], counts: &Counts) -> Resu
     }
     done
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The group commit's own connection keeps the pool's durability (WAL, `synchronous=FULL`)
+    /// and differs only in what it was made for: no checkpoint at its commits, a larger cache.
+    #[tokio::test]
+    async fn the_writer_is_as_durable_as_the_pool_and_does_not_checkpoint() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("certdesk.db").display());
+        let config = crate::Config::for_tests(url, dir.path().to_owned());
+        let db = crate::db::connect(&config).await.expect("the database");
+        let writer = writer_of(&db);
+        let setting = |conn: DatabaseConnection, pragma: &'static str| async move {
+            let row = conn
+                .query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, format!("PRAGMA {pragma}")))
+                .await
+                .expect("a pragma")
+                .expect("its row");
+            row.try_get_by_index::<String>(0).or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+        };
+        for (pragma, pool, own) in [
+            ("journal_mode", "wal", "wal"),
+            ("synchronous", "2", "2"),
+            ("foreign_keys", "1", "1"),
+            ("wal_autocheckpoint", "1000", "0"),
+            ("cache_size", "-2000", "-65536"),
+        ] {
+            assert_eq!(setting(db.clone(), pragma).await.as_deref(), Ok(pool), "the pool's {pragma}");
+            assert_eq!(setting(writer.clone(), pragma).await.as_deref(), Ok(own), "the writer's {pragma}");
+        }
+    }
+}

@@ -45,7 +45,7 @@ pub fn run() -> Result<()> {
     let dir = target_dir().join("bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let issue_n = std::env::var("BENCH_ISSUE").unwrap_or_else(|_| "2000".into());
+    let issue_n = std::env::var("BENCH_ISSUE").unwrap_or_else(|_| "8000".into());
     if std::env::var("BENCH_ONLY").as_deref() == Ok("dashboard") {
         sh(cargo().args(["build", "--release", "-q", "-p", "certdesk-backend", "--bin", "certdesk"]))?;
         dashboard_bench(&dir, true)?;
