@@ -1,6 +1,6 @@
 //! CA figures for `cargo xtask bench` (printed, not asserted):
 //! - issuance through the domain API, CSR in, certificate stored in SQLite: a transaction
-//!   each, and by the group commit with 64 and with 256 callers at once;
+//!   each, and by the group commit with 64, 256 and 1,024 callers at once;
 //! - CRL regeneration with many revoked entries, and how long a revocation takes to show
 //!   in the CRL: in the one CRL of every certificate (as before the shards) and in the
 //!   certificate's shard (`--crl-shards`, 64 by default) with its OCSP response, on the same database

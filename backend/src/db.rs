@@ -26,6 +26,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         // One writer at a time in SQLite; a small pool avoids lock contention. Every pooled
         // connection gets the same settings: WAL, foreign keys, a busy timeout, and full
         // synchronous commits (a CA must not forget a certificate it issued on power loss).
+        // The group commit's own connection adds two (`group_commit::writer_of`).
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .foreign_keys(true)
@@ -259,6 +260,12 @@ pub const ANALYZE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the write-ahead log of a SQLite database is folded into it and emptied.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
+/// One checkpoint of this process at a time. SQLite runs one per database and answers a
+/// second one "busy" at once: the group commit's checkpoints after its batches
+/// (`group_commit::checkpoint_behind`, which skips its turn while this is held) would
+/// otherwise make [`checkpoint`]'s TRUNCATE lose its round, and the log grow.
+pub(crate) static CHECKPOINTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Folds a SQLite database's write-ahead log into the database and empties it
 /// (`wal_checkpoint(TRUNCATE)`); nothing on PostgreSQL. SQLite's own checkpoints, run after
 /// commits, copy what they can but never empty the log while some reader still reads from
@@ -272,6 +279,7 @@ pub async fn checkpoint(db: &DatabaseConnection) -> Result<bool, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(true);
     }
+    let _checkpointing = CHECKPOINTING.lock().await;
     // First what can be copied without holding anyone up (PASSIVE: writers and readers go on),
     // so that TRUNCATE, which holds writers back until it is done, has only the last moment's
     // log to copy. At 1,000 public lookups a second the counters' log grows by 3 MB a second:

@@ -13,7 +13,7 @@
 //! costs only itself), and it is answered with its own error. So a write can run more than
 //! once before it commits: it is a function of the transaction alone (`Fn`, owning what it
 //! writes), the same each time. Failures are rare; a savepoint per write from the start would
-//! cost two more statements each on the common path, half of what `ca::issue::store` writes.
+//! cost two more statements each on the common path.
 //!
 //! An issuance's certificate and OCSP rows ([`GroupCommit::issue`]) are not inserted by its
 //! write, one statement each, but for the whole batch at once, one multi-row insert per table,
@@ -210,23 +210,31 @@ fn writer_of(db: &DatabaseConnection) -> DatabaseConnection {
         .clone()
         .pragma("cache_size", "-65536")
         .pragma("wal_autocheckpoint", "0");
-    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_lazy_with(options);
+    // Kept open (its cache with it), and waited for no longer than the pool's connections.
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(options);
     sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
 }
 
 /// After a batch on SQLite: the write-ahead log folded into the database on one of the pool's
-/// connections (PASSIVE: no reader or writer waits for it), unless one is under way, while
-/// the next batch goes on. The server's periodic checkpoint (`db::checkpoint`) empties it.
-fn checkpoint_behind(db: &DatabaseConnection, running: &Arc<std::sync::atomic::AtomicBool>) {
-    if db.get_database_backend() != DbBackend::Sqlite || running.swap(true, Ordering::AcqRel) {
+/// connections (PASSIVE: no reader or writer waits for it) while the next batch goes on,
+/// unless a checkpoint of this process is under way (`db::CHECKPOINTING`; the server's
+/// periodic one, `db::checkpoint`, empties the log).
+fn checkpoint_behind(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
         return;
     }
-    let (db, running) = (db.clone(), running.clone());
+    let Ok(checkpointing) = crate::db::CHECKPOINTING.try_lock() else { return };
+    let db = db.clone();
     tokio::spawn(async move {
+        let _checkpointing = checkpointing;
         if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
             tracing::warn!(error = %e, "a checkpoint after a group commit failed");
         }
-        running.store(false, Ordering::Release);
     });
 }
 
@@ -236,7 +244,6 @@ async fn commit_forever(
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<Counts>,
 ) {
-    let checkpointing = Arc::new(std::sync::atomic::AtomicBool::new(false));
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -252,7 +259,7 @@ async fn commit_forever(
         if let Err(e) = tokio::spawn(async move { commit_batch(&writer, batch, &counts).await }).await {
             tracing::error!(error = ?e, "a group commit's batch panicked; its writes were rolled back");
         }
-        checkpoint_behind(&db, &checkpointing);
+        checkpoint_behind(&db);
     }
 }
 
@@ -368,6 +375,7 @@ mod tests {
             ("journal_mode", "wal", "wal"),
             ("synchronous", "2", "2"),
             ("foreign_keys", "1", "1"),
+            ("busy_timeout", "10000", "10000"),
             ("wal_autocheckpoint", "1000", "0"),
             ("cache_size", "-2000", "-65536"),
         ] {

@@ -468,9 +468,10 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
         return Err(AppError::Internal(anyhow::anyhow!("certificate breaks its profile: {why}")));
     }
     let der = sign_draft(ca, draft.der())?;
-    // Time-ordered (UUIDv7, 74 random bits): a batch of new certificates lands at the end of
-    // the `uid` index instead of dirtying one random page of it each (the serial is random,
-    // as the Baseline Requirements want, and indexed twice already).
+    // Time-ordered (UUIDv7: the millisecond, then a counter and random bits): a batch of new
+    // certificates lands at the end of the `uid` index instead of dirtying one random page of
+    // it each (the serial is random, as the Baseline Requirements want, and indexed twice
+    // already). A uid names, it does not authorize: every access is checked on the server.
     let uid = uuid::Uuid::now_v7().to_string();
     let serial_hex = hex::encode(serial);
     let row = certificate::ActiveModel {
@@ -485,7 +486,7 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
         status: Set(super::revoke::VALID.to_owned()),
         created_at: Set(Utc::now()),
         crl_shard: Set(crl_shard(ca, &serial).map(i32::from)),
-        // Set, even empty: rows inserted together must set the same columns.
+        // Set, even empty: every row of a batch's insert states the same columns itself.
         email: Set(None),
         medium_no: Set(None),
         ..Default::default()
