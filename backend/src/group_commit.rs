@@ -68,10 +68,10 @@ impl From<Failed> for AppError {
     }
 }
 
-/// Does a write in the transaction given, keeping its result; whether it succeeded. With
-/// `own_rows`, it inserts its certificate's rows itself first (the careful way); without, the
-/// batch has inserted them.
-type Run = Box<dyn for<'t> Fn(&'t DatabaseTransaction, bool) -> BoxFuture<'t, bool> + Send + Sync>;
+/// Does a write in the transaction given, keeping its result; whether it succeeded. Given its
+/// certificate, it inserts that certificate's rows itself first (the careful way); without,
+/// the batch has inserted them.
+type Run = Box<dyn for<'t> Fn(&'t DatabaseTransaction, Option<Signed>) -> BoxFuture<'t, bool> + Send + Sync>;
 
 /// A queued write: `run` does it (perhaps more than once), `answer` tells the caller once
 /// the batch's fate is known. `signed` is the certificate it records, if it is an issuance.
@@ -143,11 +143,9 @@ impl GroupCommit {
         let (reply, answer) = oneshot::channel::<Result<T, AppError>>();
         let kept = Arc::new(Mutex::new(None::<Result<T, AppError>>));
         let slot = kept.clone();
-        let own = signed.clone();
         let job = Job {
-            run: Box::new(move |txn, own_rows| {
+            run: Box::new(move |txn, rows| {
                 let slot = slot.clone();
-                let rows = if own_rows { own.clone() } else { None };
                 let attempt = write(txn);
                 Box::pin(async move {
                     let stored = match rows {
@@ -295,7 +293,7 @@ async fn commit_batch(db: &DatabaseConnection, mut pending: Vec<Job>, counts: &C
         }
         let mut failed_at = None;
         for (i, job) in pending.iter().enumerate() {
-            if !(job.run)(&txn, false).await {
+            if !(job.run)(&txn, None).await {
                 failed_at = Some(i);
                 break;
             }
@@ -329,7 +327,7 @@ async fn run_each_in_savepoint(
     let mut kept = Vec::with_capacity(pending.len());
     for job in pending.drain(..) {
         let savepoint = txn.begin().await?;
-        if (job.run)(&savepoint, true).await {
+        if (job.run)(&savepoint, job.signed.clone()).await {
             savepoint.commit().await?;
             kept.push(job);
         } else {
