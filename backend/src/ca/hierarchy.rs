@@ -19,7 +19,7 @@ use sea_orm::{
 
 use super::asn1;
 use super::signer::{KeyStore, OFFLINE, OfflineKey, RcgenKey, SharedKey, Signer};
-use super::{Authority, random_serial, subject_key_id, to_offset};
+use super::{Authority, new_serial, subject_key_id, to_offset};
 use crate::config::Config;
 use crate::entity::{ca_authority, ca_request, crl};
 
@@ -72,7 +72,7 @@ pub(crate) fn ca_params(dn: DistinguishedName, years: i64, path_len: Option<u8>)
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut p = CertificateParams::default();
     p.distinguished_name = dn;
-    p.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+    p.serial_number = Some(SerialNumber::from_slice(&new_serial()?));
     p.not_before = to_offset(now)?;
     p.not_after = to_offset(now + Duration::days(365 * years))?;
     p.is_ca = IsCa::Ca(match path_len {
@@ -488,7 +488,7 @@ fn issue_responder(
     let now = Utc::now().duration_trunc(Duration::seconds(1))?;
     let mut params = CertificateParams::default();
     params.distinguished_name = names.dn("OCSP Responder")?;
-    let serial = random_serial()?;
+    let serial = new_serial()?;
     params.serial_number = Some(SerialNumber::from_slice(&serial));
     params.not_before = to_offset(now)?;
     params.not_after = to_offset(now + Duration::days(365))?;

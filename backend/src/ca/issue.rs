@@ -12,7 +12,7 @@ use rcgen::{CertificateParams, CertificateSigningRequestParams, CrlDistributionP
 use sea_orm::{ConnectionTrait, EntityTrait, Set, SqlErr};
 use x509_parser::prelude::*;
 
-use super::{CaService, asn1, profile, random_serial, to_offset};
+use super::{CaService, asn1, new_serial, profile, to_offset};
 use crate::entity::certificate;
 use crate::error::AppError;
 use certdesk_shared::Named;
@@ -459,7 +459,7 @@ impl Signed {
 fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
     let csr = check_csr(req.csr)?;
     let not_before = Utc::now().duration_trunc(Duration::seconds(1)).context("clock")?;
-    let serial = random_serial()?;
+    let serial = new_serial()?;
     let (params, not_after) = params_for(ca, req, csr.rsa, &serial, not_before)?;
 
     let draft = params.signed_by(&csr.params.public_key, &*ca.draft_issuer).context("draft certificate")?;
@@ -470,8 +470,7 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
     let der = sign_draft(ca, draft.der())?;
     // Time-ordered (UUIDv7: the millisecond, then a counter and random bits): a batch of new
     // certificates lands at the end of the `uid` index instead of dirtying one random page of
-    // it each (the serial is random, as the Baseline Requirements want, and indexed twice
-    // already). A uid names, it does not authorize: every access is checked on the server.
+    // it each, as the serial does (`new_serial`). A uid names, it does not authorize: every access is checked on the server.
     let uid = uuid::Uuid::now_v7().to_string();
     let serial_hex = hex::encode(serial);
     let row = certificate::ActiveModel {

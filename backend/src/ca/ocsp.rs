@@ -24,7 +24,7 @@ use certdesk_shared::certificate::RevocationReason;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use const_oid::db::rfc5912::{ID_SHA_1, ID_SHA_256};
 use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
-use der::asn1::{BitString, Null, OctetString};
+use der::asn1::{Null, OctetString};
 use der::{Decode, Encode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use sha1::Sha1;
@@ -211,8 +211,9 @@ type Fresh = Bounded<Vec<u8>, FreshAnswer>;
 
 pub struct Responder {
     hashes: IssuerHashes,
-    /// The responder's certificate, sent in every response, and its `ResponderID` (by key).
-    signer_cert: x509_cert::Certificate,
+    /// The responder's certificate, sent in every response as the `certs` of its
+    /// `BasicOCSPResponse` (a SEQUENCE OF one, encoded once), and its `ResponderID` (by key).
+    signer_certs: Vec<u8>,
     responder_id: ResponderId,
     /// The responder's key (the `ocsp` identity's signer).
     signer: Arc<dyn Signer>,
@@ -245,7 +246,7 @@ impl Responder {
             },
             responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(signer_key).to_vec())?),
             signer: ocsp.signer.clone(),
-            signer_cert,
+            signer_certs: vec![signer_cert].to_der()?,
             cache: Mutex::new(Bounded::new(CACHE_BYTES)),
             fresh: Mutex::new(Bounded::new(CACHE_BYTES)),
             database_epoch: Mutex::new(None),
@@ -353,14 +354,32 @@ fn sign_basic(
     let signature_algorithm =
         asn1::signature_algorithm(alg).ok_or_else(|| anyhow::anyhow!("unsupported OCSP signing algorithm {alg:?}"))?;
     let signature = signer.sign(&tbs)?;
-    let basic = BasicOcspResponse {
-        tbs_response_data: data,
+    let basic = SignedResponseData {
+        tbs_response_data: der::asn1::AnyRef::from_der(&tbs)?,
         signature_algorithm,
-        signature: BitString::from_bytes(&signature)?,
-        certs: Some(vec![responder.signer_cert.clone()]),
+        signature: der::asn1::BitStringRef::from_bytes(&signature)?,
+        certs: Some(der::asn1::AnyRef::from_der(&responder.signer_certs)?),
     };
     Ok(OcspResponse::successful(basic)?.to_der()?)
 }
+
+/// A `BasicOCSPResponse` (RFC 6960 §4.2.1, as `x509_ocsp::BasicOcspResponse` reads it) put
+/// together from parts already encoded: the `ResponseData` exactly as signed, and the
+/// responder's certificates encoded once for all responses, not again for each.
+#[derive(der::Sequence)]
+struct SignedResponseData<'a> {
+    tbs_response_data: der::asn1::AnyRef<'a>,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: der::asn1::BitStringRef<'a>,
+    #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
+    certs: Option<der::asn1::AnyRef<'a>>,
+}
+
+impl const_oid::AssociatedOid for SignedResponseData<'_> {
+    const OID: const_oid::ObjectIdentifier = ID_PKIX_OCSP_BASIC;
+}
+
+impl x509_ocsp::AsResponseBytes for SignedResponseData<'_> {}
 
 /// A pre-signed response older than this is signed again by the timer
 /// ([`refresh_presigned`]): half its validity, so that one missed round costs nothing.
