@@ -357,7 +357,8 @@ mod tests {
     use super::*;
 
     /// The group commit's own connection keeps the pool's durability (WAL, `synchronous=FULL`)
-    /// and differs only in what it was made for: no checkpoint at its commits, a larger cache.
+    /// and differs only in what it was made for: no checkpoint at its commits, a larger cache,
+    /// its statement journal in memory.
     #[tokio::test]
     async fn the_writer_is_as_durable_as_the_pool_and_does_not_checkpoint() {
         let dir = tempfile::tempdir().expect("a temporary directory");

@@ -470,7 +470,8 @@ fn sign_plan(ca: &CaService, req: &Plan<'_>) -> Result<Signed, AppError> {
     let der = sign_draft(ca, draft.der())?;
     // Time-ordered (UUIDv7: the millisecond, then a counter and random bits): a batch of new
     // certificates lands at the end of the `uid` index instead of dirtying one random page of
-    // it each, as the serial does (`new_serial`). A uid names, it does not authorize: every access is checked on the server.
+    // it each, as the serial does (`new_serial`). A uid names, it does not authorize: every
+    // access is checked on the server.
     let uid = uuid::Uuid::now_v7().to_string();
     let serial_hex = hex::encode(serial);
     let row = certificate::ActiveModel {
@@ -552,7 +553,8 @@ pub async fn store_all(db: &impl ConnectionTrait, signed: &[&Signed]) -> Result<
 
 /// Records a certificate signed by [`prepare`] (or its renewal and change forms), in the
 /// caller's transaction: one of a group commit's writes. A serial already taken (one chance
-/// in 2^127) is an internal error; the caller may sign again.
+/// in 2^80 for two certificates of the same millisecond) is an internal error; the caller
+/// may sign again.
 pub async fn store(db: &impl ConnectionTrait, signed: Signed) -> Result<Issued, AppError> {
     insert(db, signed).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("serial collision")))
 }
