@@ -1,15 +1,17 @@
 //! CA figures for `cargo xtask bench` (printed, not asserted):
 //! - issuance through the domain API, CSR in, certificate stored in SQLite: a transaction
-//!   each, and by the group commit with 64, 256 and 1,024 callers at once;
+//!   each, and by the group commit with 64, 256 and 1,024 callers at once, with the cores
+//!   kept busy and the CPU each certificate cost;
 //! - CRL regeneration with many revoked entries, and how long a revocation takes to show
 //!   in the CRL: in the one CRL of every certificate (as before the shards) and in the
-//!   certificate's shard (`--crl-shards`, 64 by default) with its OCSP response, on the same database
-//!   in the same run, and the process's memory then.
+//!   certificate's shard (`--crl-shards`, 64 by default) with its OCSP response, on the same
+//!   database in the same run, and the process's memory then.
 //!
-//! Environment: `BENCH_ISSUE` (certificates, default 2000; `cargo xtask bench` asks for 8000), `BENCH_CRL` (comma-separated
-//! revoked counts, default `100000`), `BENCH_OUT` (a directory: the CSRs are written there
-//! as PEM for the `openssl ca` baseline, and a database with one issued certificate is left
-//! there for the OCSP load test).
+//! Environment: `BENCH_ISSUE` (certificates, default 2000; `cargo xtask bench` asks for
+//! 8000), `BENCH_CRL` (comma-separated revoked counts, default `100000`), `BENCH_OUT` (a
+//! directory: the CSRs are written there as PEM for the `openssl ca` baseline, and a
+//! database of issued certificates, with a GET path for each, is left there for the OCSP
+//! load test; `BENCH_OCSP_CERTS` of them, 20,000 by default, and one more).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
