@@ -28,7 +28,6 @@ use generated::i18n;
 /// The portal bundle. The home page's first screen, painted from `index.html` before the
 /// app loaded, gives way to the app.
 pub fn mount_portal() {
-    console_error_panic_hook::set_once();
     if let Some(first) = leptos::prelude::document().get_element_by_id("first-paint") {
         first.remove();
     }
@@ -37,19 +36,16 @@ pub fn mount_portal() {
 
 /// The new-certificate bundle.
 pub fn mount_apply() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
 }
 
 /// The holder's bundle (我的证书, 证书延期).
 pub fn mount_holder() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::holder_page header=app::customer_header /> });
 }
 
 /// The public directory bundle.
 pub fn mount_directory() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(
         || leptos::view! { <app::App route=app::directory_page header=app::customer_header /> },
     );
@@ -57,13 +53,11 @@ pub fn mount_directory() {
 
 /// The staff console bundle.
 pub fn mount_admin() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::admin_page header=app::staff_header /> });
 }
 
 /// The staff's sign-in bundle (`/admin/sign-in`, `/admin/enrol`).
 pub fn mount_admin_sign_in() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(
         || leptos::view! { <app::App route=app::admin_sign_in_page header=app::staff_header /> },
     );
@@ -71,7 +65,6 @@ pub fn mount_admin_sign_in() {
 
 /// 工作台's bundle (`/admin`).
 pub fn mount_admin_dashboard() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(
         || leptos::view! { <app::App route=app::admin_dashboard_page header=app::staff_header /> },
     );
@@ -79,7 +72,6 @@ pub fn mount_admin_dashboard() {
 
 /// The staff console's settings bundle.
 pub fn mount_admin_settings() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(
         || leptos::view! { <app::App route=app::admin_settings_page header=app::staff_header /> },
     );
@@ -87,13 +79,11 @@ pub fn mount_admin_settings() {
 
 /// The holder's requests bundle (证书注销, 证书变更, 经办人变更).
 pub fn mount_request() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::request_page header=app::customer_header /> });
 }
 
 /// The mobile shield app (移动软盾, `/m`).
 pub fn mount_mobile() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(|| leptos::view! { <mobile::App /> });
 }
 
