@@ -19,6 +19,7 @@
 mod bench;
 mod lighthouse;
 mod postgres;
+mod precompress;
 mod setup;
 mod size;
 mod tally;

@@ -246,7 +246,8 @@ const PAGES: &[(&str, Option<&str>)] = &[
 
 /// The app in release into dist/: the home page's bundle, then the new-certificate wizard,
 /// the holder's pages, the request pages, the staff console and its settings, the public
-/// directory and the phone app, each its own wasm in its own folder.
+/// directory and the phone app, each its own wasm in its own folder; then every file's
+/// precompressed copies (`precompress`).
 ///
 /// Each bundle links with LTO into one codegen unit, which uses one core for about two
 /// minutes. So all the bundles' wasm is built first by one cargo command, which links as
@@ -293,7 +294,8 @@ pub fn build_app() -> Result<()> {
             })
             .collect();
         handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow::anyhow!("a page build panicked"))?)
-    })
+    })?;
+    crate::precompress::all(&root().join("dist"))
 }
 
 /// The 下载中心's files, built in release into `dist/downloads/`: the token agent for Windows

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-/// Gzip budget for everything the browser downloads to start the app.
-pub const BUDGET_GZIP: u64 = 350 * 1024;
+/// Gzip budget for everything a browser downloads to start a bundle (`report`'s "gzip").
+pub const BUDGET_GZIP: u64 = 300 * 1024;
 
 fn gzip_len(bytes: &[u8]) -> Result<u64> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -45,10 +45,14 @@ pub fn report_all(dist: &Path) -> Result<()> {
     }
 }
 
-/// Prints one line per wasm, js and css file and a total; fails over budget.
+/// Prints one line per wasm, js, css and html file and a total; fails over budget.
+///
+/// "gzip" is what a browser that accepts gzip downloads: the server's precompressed `.gz`
+/// copy (Zopfli, see `precompress`) where there is one, else the file at `gzip -9`; "br" is
+/// the same for brotli, which Chromium, Firefox and Safari accept. The total at plain
+/// `gzip -9` is printed beside, to compare with figures from before the copies.
 pub fn report(dist: &Path) -> Result<u64> {
-    let mut total_raw = 0;
-    let mut total_gz = 0;
+    let (mut total_raw, mut total_gz, mut total_gz9, mut total_br) = (0, 0, 0, 0);
     let mut rows = Vec::new();
     for entry in std::fs::read_dir(dist).with_context(|| format!("reading {} (build the app first)", dist.display()))? {
         let path = entry?.path();
@@ -57,24 +61,36 @@ pub fn report(dist: &Path) -> Result<u64> {
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        let gz = gzip_len(&bytes)?;
+        let gz9 = gzip_len(&bytes)?;
+        let copy =
+            |suffix: &str| std::fs::metadata(crate::precompress::with_suffix(&path, suffix)).map(|m| m.len()).ok();
+        let gz = copy("gz").unwrap_or(gz9);
+        let br = match copy("br") {
+            Some(len) => len,
+            None => crate::precompress::brotli(&bytes)?.len() as u64,
+        };
         total_raw += bytes.len() as u64;
         total_gz += gz;
+        total_gz9 += gz9;
+        total_br += br;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
-        rows.push((ext.to_owned(), name, bytes.len() as u64, gz));
+        rows.push((ext.to_owned(), name, bytes.len() as u64, gz, br));
     }
     rows.sort();
-    println!("{:<6} {:>10} {:>10}  file", "kind", "raw", "gzip");
-    for (ext, name, raw, gz) in &rows {
-        println!("{ext:<6} {:>8.1}KB {:>8.1}KB  {name}", *raw as f64 / 1024.0, *gz as f64 / 1024.0);
+    let kb = |b: u64| format!("{:.1}KB", b as f64 / 1024.0);
+    println!("{:<6} {:>10} {:>10} {:>10}  file", "kind", "raw", "gzip", "br");
+    for (ext, name, raw, gz, br) in &rows {
+        println!("{ext:<6} {:>10} {:>10} {:>10}  {name}", kb(*raw), kb(*gz), kb(*br));
     }
     println!(
-        "{:<6} {:>8.1}KB {:>8.1}KB  ({:.0}% of the {} KB gzip budget)",
+        "{:<6} {:>10} {:>10} {:>10}  ({:.0}% of the {} KB gzip budget; {} at gzip -9)",
         "total",
-        total_raw as f64 / 1024.0,
-        total_gz as f64 / 1024.0,
+        kb(total_raw),
+        kb(total_gz),
+        kb(total_br),
         100.0 * total_gz as f64 / BUDGET_GZIP as f64,
-        BUDGET_GZIP / 1024
+        BUDGET_GZIP / 1024,
+        kb(total_gz9)
     );
     if total_gz > BUDGET_GZIP {
         bail!("the app is over its size budget");

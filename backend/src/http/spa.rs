@@ -13,6 +13,9 @@
 //! shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed, for
 //! APP扫码登录); the portal (`index.html`) answers everything else. The apps' routers map
 //! paths the same way and reload to reach the other bundle.
+//!
+//! A file is sent as the build's precompressed copy the browser accepts (`x.wasm.br`, else
+//! `x.wasm.gz`; `cargo xtask app` writes them), else as it is, for the compression layer.
 
 use std::path::{Path, PathBuf};
 
@@ -91,7 +94,9 @@ impl Spa {
     pub fn service(&self) -> Router {
         match self.index_html {
             Some(_) => {
-                let files = ServeDir::new(&self.dir);
+                // The build's precompressed copies (`x.wasm.br`, `x.wasm.gz`), where the browser
+                // accepts one; the compression layer leaves an encoded answer alone.
+                let files = ServeDir::new(&self.dir).precompressed_br().precompressed_gzip();
                 let index = ServeFile::new(self.dir.join("index.html"));
                 // Without a bundle (an old build), the portal answers its paths too.
                 let bundles = BUNDLES
@@ -124,7 +129,15 @@ async fn serve(files: ServeDir, pages: Pages, req: Request) -> Response {
     let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     let bundle = BUNDLES.iter().zip(pages.bundles).find(|((_, answers), _)| answers(path));
     let res = match bundle {
-        _ if names_a_file => files.oneshot(req).await,
+        _ if names_a_file => {
+            let mut res = files.oneshot(req).await;
+            // Which copy was sent depends on Accept-Encoding, and ServeDir does not say so:
+            // without this a shared cache could give a brotli copy to a gzip-only browser.
+            if let Ok(res) = &mut res {
+                res.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+            res
+        }
         Some(((sub, _), page)) => {
             let mut res = page.oneshot(req).await;
             if let Ok(res) = &mut res

@@ -2,7 +2,7 @@ use base64::Engine;
 use certdesk_shared::endpoint::{self, Endpoint};
 use sha2::Digest;
 
-use crate::helpers::{LOADER, spawn_app};
+use crate::helpers::{LOADER, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn pages_carry_security_headers_and_a_csp_for_the_loader_only() {
@@ -54,6 +54,40 @@ async fn responses_are_compressed_when_asked() {
     let client = reqwest::Client::builder().build().unwrap();
     let res = client.get(app.url("/")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
+}
+
+/// The build's precompressed copies are sent as they are to a browser that accepts their
+/// encoding (not compressed again, not the uncompressed file); others get the file.
+#[tokio::test]
+async fn precompressed_copies_are_sent_to_who_accepts_them() {
+    use std::io::Write;
+    let wasm: Vec<u8> = (0..50_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&wasm).unwrap();
+    let gz = gz.finish().unwrap();
+    // Not real brotli: the server must send the copy's bytes, whatever they are.
+    let br = b"the build's brotli copy".to_vec();
+    let app = spawn_app_with(|config| {
+        let file = config.static_dir.join("certdesk-frontend-0123456789abcdef_bg.wasm");
+        std::fs::write(&file, &wasm).unwrap();
+        std::fs::write(file.with_extension("wasm.gz"), &gz).unwrap();
+        std::fs::write(file.with_extension("wasm.br"), &br).unwrap();
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let path = app.url("/certdesk-frontend-0123456789abcdef_bg.wasm");
+    for (accept, encoding, body) in
+        [("gzip, deflate, br, zstd", Some("br"), &br), ("gzip", Some("gzip"), &gz), ("identity", None, &wasm)]
+    {
+        let res = client.get(&path).header("accept-encoding", accept).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{accept}");
+        let h = res.headers().clone();
+        assert_eq!(h.get("content-encoding").map(|v| v.to_str().unwrap()), encoding, "{accept}");
+        assert_eq!(h["content-type"], "application/wasm", "{accept}");
+        assert_eq!(h["cache-control"], "public, max-age=31536000, immutable", "{accept}");
+        assert!(h["vary"].to_str().unwrap().to_ascii_lowercase().contains("accept-encoding"), "{accept}");
+        assert_eq!(&res.bytes().await.unwrap()[..], &body[..], "{accept}");
+    }
 }
 
 #[tokio::test]
