@@ -6,7 +6,7 @@
 //!   tests on SQLite and on a throw-away PostgreSQL, then the browser tests against the
 //!   real server in Debian's Chromium.
 //! - `app`: build the browser app in release into dist/ (what `run` and `test` build first).
-//! - `size`: print the built app's sizes, raw and gzip, against the budget.
+//! - `size`: print the built app's sizes, raw, gzip and brotli as sent, against the budget.
 //! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
 //!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
 //!   default); fails when a target panics. Not part of `test`.
