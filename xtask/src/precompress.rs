@@ -17,24 +17,7 @@ pub const EXTENSIONS: &[&str] = &["wasm", "js", "css"];
 pub fn all(dist: &Path) -> Result<()> {
     let mut files = Vec::new();
     collect(dist, &mut files)?;
-    let queue = std::sync::Mutex::new(files.iter());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| -> Result<()> {
-                    loop {
-                        let next = queue.lock().map_err(|_| anyhow::anyhow!("a compression panicked"))?.next();
-                        match next {
-                            Some(path) => one(path)?,
-                            None => return Ok(()),
-                        }
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow::anyhow!("a compression panicked"))?)
-    })
+    crate::on_every_core(&files, |path| one(path))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

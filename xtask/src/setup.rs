@@ -236,7 +236,7 @@ fn app_env(cmd: &mut Command) -> &mut Command {
 /// screen is the page until the app replaces it. Fetched at once, the wasm arrived before
 /// the first frame from a precompressed copy, and Lighthouse counted its download into the
 /// largest contentful paint, or the app's drawing became it (mobile LCP 2.5 s in 3 runs of
-/// 3; 0.96-1.05 s in 4 of 5 fetched after two frames). Fails when trunk's output no longer
+/// 3; 0.96-1.06 s in 4 of 5 fetched after two frames). Fails when trunk's output no longer
 /// has what it changes.
 fn load_after_first_paint(page: &Path) -> Result<()> {
     let html = std::fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
@@ -305,24 +305,7 @@ pub fn build_app() -> Result<()> {
     let (home, rest) = PAGES.split_first().context("no pages")?;
     trunk(home.0, home.1)?;
     load_after_first_paint(&root().join("dist/index.html"))?;
-    let queue = std::sync::Mutex::new(rest.iter());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| -> Result<()> {
-                    loop {
-                        let next = queue.lock().map_err(|_| anyhow::anyhow!("a page build panicked"))?.next();
-                        match next {
-                            Some((page, dir)) => trunk(page, *dir)?,
-                            None => return Ok(()),
-                        }
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow::anyhow!("a page build panicked"))?)
-    })?;
+    crate::on_every_core(rest, |(page, dir)| trunk(page, *dir))?;
     crate::precompress::all(&root().join("dist"))
 }
 
