@@ -201,7 +201,7 @@ fn tool_path() -> std::ffi::OsString {
 /// cargo as the app is built: [`APP_TOOLCHAIN`] (through rustup's `cargo`), the standard library
 /// compiled with the app (`-Zbuild-std`: at opt-level "z" and with the app's panic strategy,
 /// where the prebuilt one is at opt-level 3 with the code that reports panics) and
-/// [`APP_RUSTFLAGS`]. Measured on the holder's bundle: 309 KB of gzip wasm on stable, 284 KB
+/// [`APP_RUSTFLAGS`]. Measured on the holder's bundle: 309 KB of gzip wasm on stable, 287 KB
 /// so.
 fn app_cargo() -> Command {
     let mut cmd = Command::new("cargo");
@@ -454,9 +454,8 @@ mod tests {
     /// the loader waits for a painted frame before it fetches the wasm.
     #[test]
     fn the_home_page_loads_the_wasm_after_its_first_paint() {
-        let dir = std::env::temp_dir().join(format!("xtask-first-paint-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let page = dir.join("index.html");
+        let dir = crate::TempDir::new("xtask-first-paint").unwrap();
+        let page = dir.path().join("index.html");
         let trunk = r#"<head>
 <script type="module">
 import init, * as bindings from '/app-0123456789abcdef.js';
@@ -478,6 +477,5 @@ const wasm = await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
         assert!(wait < html.find("const wasm = await init(").unwrap(), "{html}");
         // Run twice (the preload is gone): trunk's output has changed, which must not pass.
         assert!(load_after_first_paint(&page).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,6 @@
-//! Sizes of the built app, raw, gzip and brotli as the server sends them: each bundle (the portal in `dist/`, the others in
-//! `dist/<name>-app/`, listed in [`BUNDLES`]) against the budget, since a browser loads one
-//! of them to start.
+//! Sizes of the built app, raw, gzip and brotli as the server sends them: each bundle (the
+//! portal in `dist/`, the others in `dist/<name>-app/`, listed in [`BUNDLES`]) against the
+//! budget, since a browser loads one of them to start.
 
 use std::io::Write;
 use std::path::Path;
@@ -50,8 +50,9 @@ pub fn report_all(dist: &Path) -> Result<()> {
 /// "gzip" is what a browser that accepts gzip downloads: the server's precompressed `.gz`
 /// copy (Zopfli, see `precompress`) where there is one; "br" is the same for brotli, which
 /// Chromium, Firefox and Safari accept. The HTML page, which the server compresses as it
-/// sends it (at a lower level: about 1 KB either way), is counted at `gzip -9` and brotli 11. The total at plain
-/// `gzip -9` is printed beside, to compare with figures from before the copies.
+/// sends it (at a lower level: about 1 KB either way), is counted at `gzip -9` and brotli 11.
+/// The total at plain `gzip -9` is printed beside, to compare with figures from before the
+/// copies.
 pub fn report(dist: &Path) -> Result<u64> {
     let (mut total_raw, mut total_gz, mut total_gz9, mut total_br) = (0, 0, 0, 0);
     let mut rows = Vec::new();
