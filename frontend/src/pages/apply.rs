@@ -1009,7 +1009,8 @@ fn submitted(a: &RequestView) -> impl IntoView + use<> {
 fn upload_progress(sent: RwSignal<Option<f64>>) -> impl IntoView {
     move || {
         sent.get().map(|p| {
-            let percent = (p * 100.0).round().clamp(0.0, 100.0);
+            // A whole number: formatting a float would bring its code into the wasm.
+            let percent = (p * 100.0).round().clamp(0.0, 100.0) as u8;
             view! {
                 <p class="upload-progress" role="status">
                     <progress max="100" value=percent aria-label=tr(|l| td_string!(l, uploading))></progress>

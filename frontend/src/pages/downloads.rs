@@ -28,10 +28,17 @@ fn platform_text(p: Platform) -> Text {
     }
 }
 
-/// A size as people read it: 11.2 MB.
+/// A size as people read it: 11.2 MB. Megabytes in tenths, rounded as `{:.1}` rounds the
+/// float (the nearest, a tie to the even tenth), in integers: float formatting would bring
+/// its code into the wasm.
 pub fn size_text(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
     match bytes {
-        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= MB => {
+            let (q, r) = (b * 10 / MB, b * 10 % MB);
+            let tenths = if r > MB / 2 || (r == MB / 2 && q % 2 == 1) { q + 1 } else { q };
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
         b if b >= 1024 => format!("{} KB", b.div_ceil(1024)),
         b => format!("{b} B"),
     }
@@ -96,6 +103,10 @@ mod tests {
     #[test]
     fn sizes_read_as_people_say_them() {
         assert_eq!(size_text(11_779_912), "11.2 MB");
+        // As the float's `{:.1}` gives, the ties (1.25, 1.75, 2.25, 2.75 MB) included.
+        for b in (1024 * 1024..3 * 1024 * 1024).step_by(13_107).chain([1_310_720, 1_835_008, 2_359_296, 2_883_584]) {
+            assert_eq!(size_text(b), format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)), "{b} bytes");
+        }
         assert_eq!(size_text(2048), "2 KB");
         assert_eq!(size_text(10), "10 B");
     }
