@@ -20,8 +20,8 @@ use crate::session::provide_session;
 use certdesk_shared::admin::Section;
 
 pub use certdesk_shared::bundles::{
-    APPLY_PATHS, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_directory_path, is_holder_path,
-    is_request_path, normal,
+    APPLY_PATHS, is_account_path, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_directory_path,
+    is_holder_path, is_request_path, normal,
 };
 
 /// The customers' header, for the portal and the wizard.
@@ -42,6 +42,7 @@ pub fn portal_page(path: &str) -> AnyView {
         p if APPLY_PATHS.contains(&p)
             || is_holder_path(p)
             || is_request_path(p)
+            || is_account_path(p)
             || is_admin_dashboard_path(p)
             || is_admin_path(p)
             || certdesk_shared::bundles::is_admin_sign_in_path(p)
@@ -53,13 +54,20 @@ pub fn portal_page(path: &str) -> AnyView {
         }
         "/" => view! { <Home /> }.into_any(),
         "/env-check" => view! { <EnvCheck /> }.into_any(),
+        "/agreement" => view! { <Agreement /> }.into_any(),
+        // 证书延期 starts from one of the holder's certificates.
+        _ => view! { <NotFound /> }.into_any(),
+    }
+}
+
+/// The account bundle's route table: 注册, 登录, 忘记密码, 我的账户; every other path is another's.
+pub fn account_page(path: &str) -> AnyView {
+    match normal(path) {
         "/register" => view! { <Register /> }.into_any(),
         "/sign-in" => view! { <SignIn /> }.into_any(),
         "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
         "/account" => view! { <Account /> }.into_any(),
-        "/agreement" => view! { <Agreement /> }.into_any(),
-        // 证书延期 starts from one of the holder's certificates.
-        _ => view! { <NotFound /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
     }
 }
 

@@ -1,8 +1,9 @@
-//! CertDesk browser app. Ten entry points share this library, each its own wasm so each
-//! stays within the size budget: the portal (`src/main.rs`: home, accounts, services) and the
-//! bundles in `src/bin/` (the new-certificate wizard, the holder's certificates and requests,
-//! the public directory, the staff sign-in, 工作台, console and settings, and the phone's
-//! mobile shield at /m), each started by its `mount_*` below. Which bundle owns a path is
+//! CertDesk browser app. Eleven entry points share this library, each its own wasm so each
+//! stays within the size budget: the portal (`src/main.rs`: the home page, 环境检测, the
+//! agreement) and the bundles in `src/bin/` (the account pages, the new-certificate wizard,
+//! the holder's certificates and requests, the public directory, the staff sign-in,
+//! 工作台, console and settings, and the phone's mobile shield at /m), each started by its
+//! `mount_*` below. Which bundle owns a path is
 //! `certdesk_shared::bundles`; each bundle's router hands the paths of the others to the
 //! server with a full page load.
 
@@ -32,6 +33,11 @@ pub fn mount_portal() {
         first.remove();
     }
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::portal_page header=app::customer_header /> });
+}
+
+/// The account bundle (注册, 登录, 忘记密码, 我的账户).
+pub fn mount_account() {
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::account_page header=app::customer_header /> });
 }
 
 /// The new-certificate bundle.

@@ -12,6 +12,10 @@ pub const HOLDER_PATHS: [&str; 3] = ["/my-certificates", "/renew", "/reissue"];
 /// of its own, so that neither it nor 我的证书 outgrows the size budget.
 pub const REQUEST_PATHS: [&str; 3] = ["/revoke", "/change", "/operator-change"];
 
+/// The account pages: 注册, 登录 (every sign-in method), 忘记密码 and 我的账户. A bundle of
+/// their own, so that the home page, which most visits start at, loads only what it shows.
+pub const ACCOUNT_PATHS: [&str; 4] = ["/register", "/sign-in", "/forgot-password", "/account"];
+
 /// A path without its trailing slash (`/` stays `/`).
 pub fn normal(path: &str) -> &str {
     path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path)
@@ -27,6 +31,10 @@ pub fn is_holder_path(path: &str) -> bool {
 
 pub fn is_request_path(path: &str) -> bool {
     REQUEST_PATHS.contains(&normal(path))
+}
+
+pub fn is_account_path(path: &str) -> bool {
+    ACCOUNT_PATHS.contains(&normal(path))
 }
 
 /// The public directory: 查询服务, 注销公告, a certificate's page, and the token pages that
@@ -118,5 +126,8 @@ mod tests {
         assert!(!is_admin_path("/administration") && !is_admin_path("/account"));
         assert!(is_mobile_path("/m") && is_mobile_path("/m/") && is_mobile_path("/m/scan"));
         assert!(!is_mobile_path("/my-certificates") && !is_mobile_path("/mobile") && !is_directory_path("/m"));
+        assert!(is_account_path("/sign-in") && is_account_path("/register/") && is_account_path("/account"));
+        assert!(is_account_path("/forgot-password") && !is_account_path("/") && !is_account_path("/agreement"));
+        assert!(!is_account_path("/sign-in/x") && !is_account_path("/accounts") && !is_holder_path("/account"));
     }
 }

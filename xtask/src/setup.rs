@@ -260,6 +260,7 @@ fn load_after_first_paint(page: &Path) -> Result<()> {
 /// of dist/ (`None`: the home page's bundle, into dist/ itself).
 const PAGES: &[(&str, Option<&str>)] = &[
     ("index.html", None),
+    ("account.html", Some("account-app")),
     ("apply.html", Some("apply-app")),
     ("holder.html", Some("holder-app")),
     ("request.html", Some("request-app")),

@@ -18,6 +18,7 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 
 /// The bundles besides the portal, as `(name, folder under dist/)`.
 pub const BUNDLES: &[(&str, &str)] = &[
+    ("account (/sign-in, /register, /account)", "account-app"),
     ("new certificate (/apply)", "apply-app"),
     ("holder (/my-certificates, /renew)", "holder-app"),
     ("holder's requests (/revoke, /change, /operator-change)", "request-app"),

@@ -107,6 +107,7 @@ async fn request_id_from_the_caller_is_kept() {
 async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     let app = crate::helpers::spawn_app_with(|c| {
         for (sub, title) in [
+            ("account-app", "account"),
             ("apply-app", "wizard"),
             ("holder-app", "holder"),
             ("request-app", "request"),
@@ -129,8 +130,8 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The ten bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 10, "{csp}");
+        // The eleven bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 11, "{csp}");
     }
     for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
@@ -156,7 +157,20 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/m", "/m/scan"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
     }
-    for path in ["/", "/account", "/applyx", "/administration", "/searching", "/certificates/a/b", "/mobile"] {
+    for path in ["/sign-in", "/sign-in?next=%2Fapply", "/register", "/forgot-password", "/account", "/account/"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>account</title>"), "{path}");
+    }
+    for path in [
+        "/",
+        "/agreement",
+        "/env-check",
+        "/accounts",
+        "/applyx",
+        "/administration",
+        "/searching",
+        "/certificates/a/b",
+        "/mobile",
+    ] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>CertDesk</title>"), "{path}");
     }
 }
