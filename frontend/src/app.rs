@@ -21,7 +21,7 @@ use certdesk_shared::admin::Section;
 
 pub use certdesk_shared::bundles::{
     APPLY_PATHS, is_account_path, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_directory_path,
-    is_holder_path, is_request_path, normal,
+    is_holder_path, is_request_path, is_token_path, normal,
 };
 
 /// The customers' header, for the portal and the wizard.
@@ -48,6 +48,7 @@ pub fn portal_page(path: &str) -> AnyView {
             || certdesk_shared::bundles::is_admin_sign_in_path(p)
             || is_admin_settings_path(p)
             || is_directory_path(p)
+            || is_token_path(p)
             || certdesk_shared::bundles::is_mobile_path(p) =>
         {
             view! { <Elsewhere /> }.into_any()
@@ -102,20 +103,28 @@ pub fn request_page(path: &str) -> AnyView {
     }
 }
 
-/// The public directory's route table; every other path belongs to the portal.
+/// The public directory's route table; every other path is another bundle's.
 pub fn directory_page(path: &str) -> AnyView {
     match normal(path) {
         "/search" => view! { <Search /> }.into_any(),
         "/bulletin" => view! { <Bulletin /> }.into_any(),
-        "/remote-download" => view! { <Download /> }.into_any(),
-        "/unlock" => view! { <Unlock /> }.into_any(),
-        "/verify" => view! { <Verify /> }.into_any(),
-        "/agent" => view! { <AgentPage /> }.into_any(),
         "/downloads" => view! { <Downloads /> }.into_any(),
         p if is_directory_path(p) => {
             let uid = p["/certificates/".len()..].to_owned();
             view! { <Certificate uid /> }.into_any()
         }
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The token pages' route table (远程下载, 证书解锁, 证书校验, 证书助手); every other path is
+/// another bundle's.
+pub fn token_page(path: &str) -> AnyView {
+    match normal(path) {
+        "/remote-download" => view! { <Download /> }.into_any(),
+        "/unlock" => view! { <Unlock /> }.into_any(),
+        "/verify" => view! { <Verify /> }.into_any(),
+        "/agent" => view! { <AgentPage /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }

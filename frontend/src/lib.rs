@@ -1,7 +1,7 @@
-//! CertDesk browser app. Eleven entry points share this library, each its own wasm so each
+//! CertDesk browser app. Twelve entry points share this library, each its own wasm so each
 //! stays within the size budget: the portal (`src/main.rs`: the home page, 环境检测, the
 //! agreement) and the bundles in `src/bin/` (the account pages, the new-certificate wizard,
-//! the holder's certificates and requests, the public directory, the staff sign-in,
+//! the holder's certificates and requests, the public directory, the token pages, the staff sign-in,
 //! 工作台, console and settings, and the phone's mobile shield at /m), each started by its
 //! `mount_*` below. Which bundle owns a path is
 //! `certdesk_shared::bundles`; each bundle's router hands the paths of the others to the
@@ -55,6 +55,11 @@ pub fn mount_directory() {
     leptos::mount::mount_to_body(
         || leptos::view! { <app::App route=app::directory_page header=app::customer_header /> },
     );
+}
+
+/// The token pages' bundle (远程下载, 证书解锁, 证书校验, 证书助手).
+pub fn mount_token() {
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::token_page header=app::customer_header /> });
 }
 
 /// The staff console bundle.

@@ -37,12 +37,20 @@ pub fn is_account_path(path: &str) -> bool {
     ACCOUNT_PATHS.contains(&normal(path))
 }
 
-/// The public directory: 查询服务, 注销公告, a certificate's page, and the token pages that
-/// need no sign-in (远程下载, 证书解锁, 证书校验, 证书助手), all through the agent.
+/// The public directory: 查询服务, 注销公告, a certificate's page, and the agent's downloads.
 pub fn is_directory_path(path: &str) -> bool {
     let p = normal(path);
-    ["/search", "/bulletin", "/remote-download", "/unlock", "/verify", "/agent", "/downloads"].contains(&p)
+    ["/search", "/bulletin", "/downloads"].contains(&p)
         || p.strip_prefix("/certificates/").is_some_and(|uid| !uid.is_empty() && !uid.contains('/'))
+}
+
+/// The token pages that need no sign-in, all through the agent: 远程下载, 证书解锁, 证书校验,
+/// 证书助手. A bundle of their own, so that the directory's lookups do not carry the agent's
+/// code.
+pub const TOKEN_PATHS: [&str; 4] = ["/remote-download", "/unlock", "/verify", "/agent"];
+
+pub fn is_token_path(path: &str) -> bool {
+    TOKEN_PATHS.contains(&normal(path))
 }
 
 /// The mobile shield app (移动软盾): every path under [`crate::shield::APP_PATH`] (`/m`,
@@ -105,11 +113,14 @@ mod tests {
         assert!(
             is_directory_path("/search") && is_directory_path("/bulletin/") && is_directory_path("/certificates/abc")
         );
+        assert!(is_directory_path("/downloads") && !is_directory_path("/remote-download"));
         assert!(
-            is_directory_path("/remote-download")
-                && is_directory_path("/unlock")
-                && is_directory_path("/verify/")
-                && is_directory_path("/agent")
+            is_token_path("/remote-download")
+                && is_token_path("/unlock")
+                && is_token_path("/verify/")
+                && is_token_path("/agent")
+                && !is_token_path("/search")
+                && !is_token_path("/agents")
         );
         assert!(
             !is_directory_path("/certificates/")

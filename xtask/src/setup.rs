@@ -269,6 +269,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("admin.html", Some("admin-app")),
     ("admin-settings.html", Some("admin-settings-app")),
     ("directory.html", Some("directory-app")),
+    ("token.html", Some("token-app")),
     ("mobile.html", Some("mobile-app")),
 ];
 

@@ -27,6 +27,7 @@ pub const BUNDLES: &[(&str, &str)] = &[
     ("staff console (/admin/…)", "admin-app"),
     ("staff console settings (/admin/settings)", "admin-settings-app"),
     ("public directory (/search)", "directory-app"),
+    ("token pages (/remote-download, /unlock, /verify)", "token-app"),
     ("mobile shield app (/m)", "mobile-app"),
 ];
 

@@ -2,7 +2,7 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is eleven bundles, each its own wasm ([`BUNDLES`]): the account pages (built
+//! The app is twelve bundles, each its own wasm ([`BUNDLES`]): the account pages (built
 //! into `account-app/`) answer `certdesk_shared::bundles::ACCOUNT_PATHS` (注册, 登录, 忘记密码,
 //! 我的账户), the new-certificate wizard (`apply-app/`) `APPLY_PATHS`, the holder's bundle
 //! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests
@@ -10,7 +10,8 @@
 //! and enrolment (`admin-sign-in-app/`) `ADMIN_SIGN_IN_PATHS`, the staff console's
 //! 工作台 (`admin-dashboard-app/`) `/admin`, its daily work (`admin-app/`) every other
 //! `/admin/…` path but its settings (`admin-settings-app/`) `/admin/settings…`, the public
-//! directory (`directory-app/`) `/search`, `/bulletin` and `/certificates/…`, the mobile
+//! directory (`directory-app/`) `/search`, `/bulletin`, `/downloads` and `/certificates/…`,
+//! the token pages (`token-app/`) `TOKEN_PATHS` (远程下载, 证书解锁, 证书校验, 证书助手), the mobile
 //! shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed, for
 //! APP扫码登录); the portal (`index.html`) answers everything else. The apps' routers map
 //! paths the same way and reload to reach the other bundle.
@@ -31,7 +32,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use certdesk_shared::bundles::{
     is_account_path, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_admin_sign_in_path,
-    is_apply_path, is_directory_path, is_holder_path, is_mobile_path, is_request_path,
+    is_apply_path, is_directory_path, is_holder_path, is_mobile_path, is_request_path, is_token_path,
 };
 
 /// Where the mobile shield app (`/m…`) is built.
@@ -41,7 +42,7 @@ pub const MOBILE_DIR: &str = "mobile-app";
 pub type Bundle = (&'static str, fn(&str) -> bool);
 
 /// Every bundle besides the portal.
-pub const BUNDLES: [Bundle; 10] = [
+pub const BUNDLES: [Bundle; 11] = [
     ("account-app", is_account_path),
     ("apply-app", is_apply_path),
     ("holder-app", is_holder_path),
@@ -51,6 +52,7 @@ pub const BUNDLES: [Bundle; 10] = [
     ("admin-app", is_admin_path),
     ("admin-settings-app", is_admin_settings_path),
     ("directory-app", is_directory_path),
+    ("token-app", is_token_path),
     (MOBILE_DIR, is_mobile_path),
 ];
 

@@ -116,6 +116,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
             ("admin-app", "console"),
             ("admin-settings-app", "settings"),
             ("directory-app", "directory"),
+            ("token-app", "token"),
             ("mobile-app", "mobile"),
         ] {
             let dir = c.static_dir.join(sub);
@@ -130,8 +131,8 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The eleven bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 11, "{csp}");
+        // The twelve bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 12, "{csp}");
     }
     for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
@@ -151,8 +152,11 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/admin/settings", "/admin/settings/"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>settings</title>"), "{path}");
     }
-    for path in ["/search", "/bulletin", "/certificates/0f3a"] {
+    for path in ["/search", "/bulletin", "/certificates/0f3a", "/downloads"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>directory</title>"), "{path}");
+    }
+    for path in ["/remote-download", "/unlock", "/verify/", "/agent", "/verify?uid=x"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>token</title>"), "{path}");
     }
     for path in ["/m", "/m/scan"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
