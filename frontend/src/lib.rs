@@ -1,11 +1,10 @@
 //! CertDesk browser app. Twelve entry points share this library, each its own wasm so each
 //! stays within the size budget: the portal (`src/main.rs`: the home page, 环境检测, the
 //! agreement) and the bundles in `src/bin/` (the account pages, the new-certificate wizard,
-//! the holder's certificates and requests, the public directory, the token pages, the staff sign-in,
-//! 工作台, console and settings, and the phone's mobile shield at /m), each started by its
-//! `mount_*` below. Which bundle owns a path is
-//! `certdesk_shared::bundles`; each bundle's router hands the paths of the others to the
-//! server with a full page load.
+//! the holder's certificates and requests, the public directory, the token pages, the staff
+//! sign-in, 工作台, console and settings, and the phone's mobile shield at /m), each started
+//! by its `mount_*` below. Which bundle owns a path is `certdesk_shared::bundles`; each
+//! bundle's router hands the paths of the others to the server with a full page load.
 
 mod agent;
 mod api;

@@ -5,14 +5,14 @@
 //! The app is twelve bundles, each its own wasm ([`BUNDLES`]): the account pages (built
 //! into `account-app/`) answer `certdesk_shared::bundles::ACCOUNT_PATHS` (注册, 登录, 忘记密码,
 //! 我的账户), the new-certificate wizard (`apply-app/`) `APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期), the holder's requests
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期, 证书补办), the holder's requests
 //! (`request-app/`) `REQUEST_PATHS` (证书注销, 证书变更, 经办人变更), the staff's sign-in
 //! and enrolment (`admin-sign-in-app/`) `ADMIN_SIGN_IN_PATHS`, the staff console's
 //! 工作台 (`admin-dashboard-app/`) `/admin`, its daily work (`admin-app/`) every other
 //! `/admin/…` path but its settings (`admin-settings-app/`) `/admin/settings…`, the public
 //! directory (`directory-app/`) `/search`, `/bulletin`, `/downloads` and `/certificates/…`,
-//! the token pages (`token-app/`) `TOKEN_PATHS` (远程下载, 证书解锁, 证书校验, 证书助手), the mobile
-//! shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed, for
+//! the token pages (`token-app/`) `TOKEN_PATHS` (远程下载, 证书解锁, 证书校验, 证书助手),
+//! the mobile shield app (`mobile-app/`) `/m` and every path under it (with the camera allowed, for
 //! APP扫码登录); the portal (`index.html`) answers everything else. The apps' routers map
 //! paths the same way and reload to reach the other bundle.
 //!
