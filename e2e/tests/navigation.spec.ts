@@ -52,7 +52,7 @@ test('证书新办 opens the wizard, its own bundle; signed out, it asks to sign
   noErrors();
 });
 
-test('证书解锁 and 证书校验 open the token pages of the public directory, without signing in', async ({ page }) => {
+test('证书解锁 and 证书校验 open the token pages, without signing in', async ({ page }) => {
   const noErrors = watchForErrors(page);
   for (const [name, path] of [['证书解锁', '/unlock'], ['证书校验', '/verify']]) {
     await page.goto('/');

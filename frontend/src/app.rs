@@ -83,7 +83,8 @@ pub fn apply_page(path: &str) -> AnyView {
     }
 }
 
-/// The holder's bundle's route table: 我的证书 and 证书延期; every other path belongs to the portal.
+/// The holder's bundle's route table: 我的证书, 证书延期 and 证书补办; every other path is
+/// another bundle's.
 pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),

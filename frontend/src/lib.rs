@@ -44,7 +44,7 @@ pub fn mount_apply() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
 }
 
-/// The holder's bundle (我的证书, 证书延期).
+/// The holder's bundle (我的证书, 证书延期, 证书补办).
 pub fn mount_holder() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::holder_page header=app::customer_header /> });
 }

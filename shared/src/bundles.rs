@@ -16,9 +16,15 @@ pub const REQUEST_PATHS: [&str; 3] = ["/revoke", "/change", "/operator-change"];
 /// their own, so that the home page, which most visits start at, loads only what it shows.
 pub const ACCOUNT_PATHS: [&str; 4] = ["/register", "/sign-in", "/forgot-password", "/account"];
 
-/// A path without its trailing slash (`/` stays `/`).
+/// A path without its trailing slashes (`/` and `//` are `/`). Idempotent, so that a router
+/// that tests an already normal path decides as the server did on the raw one: with one slash
+/// stripped, `/sign-in//` was the portal's to the server and the account bundle's to the
+/// portal, which reloaded it for ever.
 pub fn normal(path: &str) -> &str {
-    path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path)
+    match path.trim_end_matches('/') {
+        "" if path.starts_with('/') => "/",
+        p => p,
+    }
 }
 
 pub fn is_apply_path(path: &str) -> bool {
@@ -95,6 +101,27 @@ pub fn is_admin_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_strips_every_trailing_slash_and_is_idempotent() {
+        for (path, want) in [("/", "/"), ("//", "/"), ("/sign-in", "/sign-in"), ("/sign-in/", "/sign-in")] {
+            assert_eq!(normal(path), want, "{path}");
+        }
+        for path in ["/sign-in//", "/renew///", "/certificates/x//", "/admin//", "/admin/settings/prices//"] {
+            assert_eq!(normal(path), path.trim_end_matches('/'), "{path}");
+            assert_eq!(normal(normal(path)), normal(path), "{path}");
+        }
+        // What the portal's router tests (the normal path) is what the server tested (the raw one).
+        for path in ["/sign-in//", "/unlock//", "/renew//", "/search//", "/certificates/x//", "/apply//"] {
+            let p = normal(path);
+            assert_eq!(is_account_path(p), is_account_path(path), "{path}");
+            assert_eq!(is_token_path(p), is_token_path(path), "{path}");
+            assert_eq!(is_holder_path(p), is_holder_path(path), "{path}");
+            assert_eq!(is_directory_path(p), is_directory_path(path), "{path}");
+            assert_eq!(is_apply_path(p), is_apply_path(path), "{path}");
+        }
+        assert!(is_account_path("/sign-in//") && is_directory_path("/certificates/x//"));
+    }
 
     #[test]
     fn each_path_has_one_bundle() {

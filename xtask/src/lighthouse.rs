@@ -42,7 +42,16 @@ pub fn run(args: &[String]) -> Result<()> {
         step(&format!("Lighthouse, mobile: {name}, {runs} runs"));
         let mut all = Vec::new();
         for i in 1..=runs {
-            let f = measure(&lighthouse, &format!("{}{path}", server.url()))?;
+            let url = format!("{}{path}", server.url());
+            // Lighthouse's own failures to record a trace (NO_NAVSTART, "run Lighthouse
+            // again") happen now and then: a run is tried twice, and the failure is printed.
+            let f = match measure(&lighthouse, &url) {
+                Ok(f) => f,
+                Err(e) => {
+                    println!("run {i}: Lighthouse failed, tried again: {e:#}");
+                    measure(&lighthouse, &url)?
+                }
+            };
             println!(
                 "run {i}: score {:.2}, LCP {:.2} s, FCP {:.2} s, TBT {:.0} ms, CLS {:.3}",
                 f.score,

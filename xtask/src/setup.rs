@@ -273,9 +273,10 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("mobile.html", Some("mobile-app")),
 ];
 
-/// The app in release into dist/: the home page's bundle, then the new-certificate wizard,
-/// the holder's pages, the request pages, the staff console and its settings, the public
-/// directory and the phone app, each its own wasm in its own folder; then every file's
+/// The app in release into dist/: the home page's bundle, then the account pages, the
+/// new-certificate wizard, the holder's pages, the request pages, the staff's sign-in, the
+/// staff console's 工作台, daily work and settings, the public directory, the token pages and
+/// the phone app, each its own wasm in its own folder ([`PAGES`]); then every file's
 /// precompressed copies (`precompress`).
 ///
 /// Each bundle links with LTO into one codegen unit, which uses one core for about two

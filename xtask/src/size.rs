@@ -18,16 +18,16 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 
 /// The bundles besides the portal, as `(name, folder under dist/)`.
 pub const BUNDLES: &[(&str, &str)] = &[
-    ("account (/sign-in, /register, /account)", "account-app"),
+    ("account (/sign-in, /register, /forgot-password, /account)", "account-app"),
     ("new certificate (/apply)", "apply-app"),
-    ("holder (/my-certificates, /renew)", "holder-app"),
+    ("holder (/my-certificates, /renew, /reissue)", "holder-app"),
     ("holder's requests (/revoke, /change, /operator-change)", "request-app"),
     ("staff sign-in (/admin/sign-in, /admin/enrol)", "admin-sign-in-app"),
     ("staff console's 工作台 (/admin)", "admin-dashboard-app"),
     ("staff console (/admin/…)", "admin-app"),
     ("staff console settings (/admin/settings)", "admin-settings-app"),
     ("public directory (/search)", "directory-app"),
-    ("token pages (/remote-download, /unlock, /verify)", "token-app"),
+    ("token pages (/remote-download, /unlock, /verify, /agent)", "token-app"),
     ("mobile shield app (/m)", "mobile-app"),
 ];
 

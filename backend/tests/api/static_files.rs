@@ -161,7 +161,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
     for path in ["/m", "/m/scan"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>mobile</title>"), "{path}");
     }
-    for path in ["/sign-in", "/sign-in?next=%2Fapply", "/register", "/forgot-password", "/account", "/account/"] {
+    for path in ["/sign-in", "/sign-in?next=%2Fapply", "/sign-in//", "/register", "/forgot-password", "/account/"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>account</title>"), "{path}");
     }
     for path in [

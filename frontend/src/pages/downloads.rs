@@ -35,7 +35,9 @@ pub fn size_text(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
     match bytes {
         b if b >= MB => {
-            let (q, r) = (b * 10 / MB, b * 10 % MB);
+            // Whole megabytes and the rest apart, so that no size overflows.
+            let (whole, rest) = (b / MB, b % MB);
+            let (q, r) = (whole * 10 + rest * 10 / MB, rest * 10 % MB);
             let tenths = if r > MB / 2 || (r == MB / 2 && q % 2 == 1) { q + 1 } else { q };
             format!("{}.{} MB", tenths / 10, tenths % 10)
         }
@@ -107,6 +109,7 @@ mod tests {
         for b in (1024 * 1024..3 * 1024 * 1024).step_by(13_107).chain([1_310_720, 1_835_008, 2_359_296, 2_883_584]) {
             assert_eq!(size_text(b), format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)), "{b} bytes");
         }
+        assert_eq!(size_text(u64::MAX), "17592186044416.0 MB");
         assert_eq!(size_text(2048), "2 KB");
         assert_eq!(size_text(10), "10 B");
     }
