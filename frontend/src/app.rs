@@ -21,7 +21,7 @@ use certdesk_shared::admin::Section;
 
 pub use certdesk_shared::bundles::{
     APPLY_PATHS, is_account_path, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_directory_path,
-    is_holder_path, is_request_path, is_token_path, normal,
+    is_holder_path, is_renew_path, is_request_path, is_token_path, normal,
 };
 
 /// The customers' header, for the portal and the wizard.
@@ -41,6 +41,7 @@ pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
         p if APPLY_PATHS.contains(&p)
             || is_holder_path(p)
+            || is_renew_path(p)
             || is_request_path(p)
             || is_account_path(p)
             || is_admin_dashboard_path(p)
@@ -83,11 +84,17 @@ pub fn apply_page(path: &str) -> AnyView {
     }
 }
 
-/// The holder's bundle's route table: 我的证书, 证书延期 and 证书补办; every other path is
-/// another bundle's.
+/// The holder's bundle's route table: 我的证书; every other path is another bundle's.
 pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
+        _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// The route table of 证书延期 and 证书补办; every other path is another bundle's.
+pub fn renew_page(path: &str) -> AnyView {
+    match normal(path) {
         "/renew" => view! { <Renew /> }.into_any(),
         "/reissue" => view! { <Reissue /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),

@@ -1,7 +1,7 @@
-//! CertDesk browser app. Twelve entry points share this library, each its own wasm so each
+//! CertDesk browser app. Thirteen entry points share this library, each its own wasm so each
 //! stays within the size budget: the portal (`src/main.rs`: the home page, 环境检测, the
 //! agreement) and the bundles in `src/bin/` (the account pages, the new-certificate wizard,
-//! the holder's certificates and requests, the public directory, the token pages, the staff
+//! the holder's certificates, renewals and requests, the public directory, the token pages, the staff
 //! sign-in, 工作台, console and settings, and the phone's mobile shield at /m), each started
 //! by its `mount_*` below. Which bundle owns a path is `certdesk_shared::bundles`; each
 //! bundle's router hands the paths of the others to the server with a full page load.
@@ -44,9 +44,14 @@ pub fn mount_apply() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::apply_page header=app::customer_header /> });
 }
 
-/// The holder's bundle (我的证书, 证书延期, 证书补办).
+/// The holder's bundle (我的证书).
 pub fn mount_holder() {
     leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::holder_page header=app::customer_header /> });
+}
+
+/// The bundle of 证书延期 and 证书补办.
+pub fn mount_renew() {
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App route=app::renew_page header=app::customer_header /> });
 }
 
 /// The public directory bundle.

@@ -5,8 +5,12 @@
 /// The new-certificate bundle: the wizard and the customer's lists after applying.
 pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
 
-/// The holder's bundle: 我的证书, 证书延期 and 证书补办 (the pages that pay and talk to the token).
-pub const HOLDER_PATHS: [&str; 3] = ["/my-certificates", "/renew", "/reissue"];
+/// The holder's bundle: 我的证书, where a sign-in lands.
+pub const HOLDER_PATHS: [&str; 1] = ["/my-certificates"];
+
+/// 证书延期 and 证书补办, the holder's requests for a new certificate (they pay and write it into
+/// the token): a bundle of their own, so that 我的证书 does not carry them.
+pub const RENEW_PATHS: [&str; 2] = ["/renew", "/reissue"];
 
 /// The holder's requests with documents and review: 证书注销, 证书变更, 经办人变更. A bundle
 /// of its own, so that neither it nor 我的证书 outgrows the size budget.
@@ -33,6 +37,10 @@ pub fn is_apply_path(path: &str) -> bool {
 
 pub fn is_holder_path(path: &str) -> bool {
     HOLDER_PATHS.contains(&normal(path))
+}
+
+pub fn is_renew_path(path: &str) -> bool {
+    RENEW_PATHS.contains(&normal(path))
 }
 
 pub fn is_request_path(path: &str) -> bool {
@@ -117,6 +125,7 @@ mod tests {
             assert_eq!(is_account_path(p), is_account_path(path), "{path}");
             assert_eq!(is_token_path(p), is_token_path(path), "{path}");
             assert_eq!(is_holder_path(p), is_holder_path(path), "{path}");
+            assert_eq!(is_renew_path(p), is_renew_path(path), "{path}");
             assert_eq!(is_directory_path(p), is_directory_path(path), "{path}");
             assert_eq!(is_apply_path(p), is_apply_path(path), "{path}");
         }
@@ -154,8 +163,9 @@ mod tests {
                 && !is_directory_path("/certificates/a/b")
                 && !is_directory_path("/searching")
         );
-        assert!(is_holder_path("/my-certificates") && is_holder_path("/renew/") && !is_apply_path("/renew"));
-        assert!(!is_holder_path("/renewal") && !is_holder_path("/my-certificates/x"));
+        assert!(is_holder_path("/my-certificates") && !is_holder_path("/renew") && !is_apply_path("/renew"));
+        assert!(is_renew_path("/renew/") && is_renew_path("/reissue") && !is_renew_path("/my-certificates"));
+        assert!(!is_holder_path("/renewal") && !is_renew_path("/renewal") && !is_holder_path("/my-certificates/x"));
         assert!(is_admin_dashboard_path("/admin") && is_admin_dashboard_path("/admin/") && !is_admin_path("/admin"));
         assert!(is_admin_sign_in_path("/admin/sign-in") && is_admin_sign_in_path("/admin/enrol/"));
         assert!(!is_admin_path("/admin/sign-in") && !is_admin_dashboard_path("/admin/sign-in"));

@@ -263,6 +263,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("account.html", Some("account-app")),
     ("apply.html", Some("apply-app")),
     ("holder.html", Some("holder-app")),
+    ("renew.html", Some("renew-app")),
     ("request.html", Some("request-app")),
     ("admin-sign-in.html", Some("admin-sign-in-app")),
     ("admin-dashboard.html", Some("admin-dashboard-app")),
@@ -274,7 +275,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
 ];
 
 /// The app in release into dist/: the home page's bundle, then the account pages, the
-/// new-certificate wizard, the holder's pages, the request pages, the staff's sign-in, the
+/// new-certificate wizard, 我的证书, 证书延期 and 证书补办, the request pages, the staff's sign-in, the
 /// staff console's 工作台, daily work and settings, the public directory, the token pages and
 /// the phone app, each its own wasm in its own folder ([`PAGES`]); then every file's
 /// precompressed copies (`precompress`).

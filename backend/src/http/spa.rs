@@ -2,10 +2,11 @@
 //! path that names no file (no dot in its last segment) so that the app's own router
 //! handles deep links (history fallback). A missing file is a 404, never `index.html`.
 //!
-//! The app is twelve bundles, each its own wasm ([`BUNDLES`]): the account pages (built
+//! The app is thirteen bundles, each its own wasm ([`BUNDLES`]): the account pages (built
 //! into `account-app/`) answer `certdesk_shared::bundles::ACCOUNT_PATHS` (注册, 登录, 忘记密码,
 //! 我的账户), the new-certificate wizard (`apply-app/`) `APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 证书延期, 证书补办), the holder's requests
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书), 证书延期 and 证书补办 (`renew-app/`)
+//! `RENEW_PATHS`, the holder's requests
 //! (`request-app/`) `REQUEST_PATHS` (证书注销, 证书变更, 经办人变更), the staff's sign-in
 //! and enrolment (`admin-sign-in-app/`) `ADMIN_SIGN_IN_PATHS`, the staff console's
 //! 工作台 (`admin-dashboard-app/`) `/admin`, its daily work (`admin-app/`) every other
@@ -32,7 +33,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use certdesk_shared::bundles::{
     is_account_path, is_admin_dashboard_path, is_admin_path, is_admin_settings_path, is_admin_sign_in_path,
-    is_apply_path, is_directory_path, is_holder_path, is_mobile_path, is_request_path, is_token_path,
+    is_apply_path, is_directory_path, is_holder_path, is_mobile_path, is_renew_path, is_request_path, is_token_path,
 };
 
 /// Where the mobile shield app (`/m…`) is built.
@@ -42,10 +43,11 @@ pub const MOBILE_DIR: &str = "mobile-app";
 pub type Bundle = (&'static str, fn(&str) -> bool);
 
 /// Every bundle besides the portal.
-pub const BUNDLES: [Bundle; 11] = [
+pub const BUNDLES: [Bundle; 12] = [
     ("account-app", is_account_path),
     ("apply-app", is_apply_path),
     ("holder-app", is_holder_path),
+    ("renew-app", is_renew_path),
     ("request-app", is_request_path),
     ("admin-sign-in-app", is_admin_sign_in_path),
     ("admin-dashboard-app", is_admin_dashboard_path),

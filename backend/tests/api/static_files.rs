@@ -110,6 +110,7 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
             ("account-app", "account"),
             ("apply-app", "wizard"),
             ("holder-app", "holder"),
+            ("renew-app", "renew"),
             ("request-app", "request"),
             ("admin-sign-in-app", "staff sign-in"),
             ("admin-dashboard-app", "dashboard"),
@@ -131,11 +132,14 @@ async fn each_bundle_gets_its_paths_and_the_portal_the_rest() {
         assert_eq!(res.status(), 200);
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(res.text().await.unwrap().contains("<title>wizard</title>"), "{path}");
-        // The twelve bundles' loaders are allowed, nothing else inline.
-        assert_eq!(csp.matches("'sha256-").count(), 12, "{csp}");
+        // The thirteen bundles' loaders are allowed, nothing else inline.
+        assert_eq!(csp.matches("'sha256-").count(), 13, "{csp}");
     }
-    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/renew", "/renew?uid=x"] {
+    for path in ["/my-certificates", "/my-certificates?tab=frozen", "/my-certificates/"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>holder</title>"), "{path}");
+    }
+    for path in ["/renew", "/renew?uid=x", "/reissue", "/reissue/?uid=x"] {
+        assert!(app.get(path).await.text().await.unwrap().contains("<title>renew</title>"), "{path}");
     }
     for path in ["/revoke", "/revoke?uid=x", "/change?uid=x", "/operator-change"] {
         assert!(app.get(path).await.text().await.unwrap().contains("<title>request</title>"), "{path}");
