@@ -23,6 +23,7 @@ mod precompress;
 mod setup;
 mod size;
 mod tally;
+mod wasm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

@@ -1,12 +1,12 @@
 //! Installs what the commands need where it is missing, and says what it cannot install.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use certdesk_shared::downloads::{Download, Platform};
 
-use crate::{root, sh};
+use crate::{root, sh, wasm};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen = "=…"` pin in frontend/Cargo.toml (checked by a test).
@@ -22,8 +22,10 @@ pub const APP_TOOLCHAIN: &str = "nightly-2026-05-19";
 ///   view code, about 8 % less gzip);
 /// - `panic=immediate-abort`: a panic is a trap (`RuntimeError: unreachable` in the console,
 ///   which the browser tests fail on), without the code that formats and reports it;
-/// - `location-detail=none`: no source paths of panics in the wasm's data.
-const APP_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+/// - `location-detail=none`: no source paths of panics in the wasm's data;
+/// - `--emit-relocs` to the linker: the relocations that splitting the wasm at its lazy
+///   functions reads (`crate::wasm`).
+const APP_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Clink-args=--emit-relocs";
 /// `cargo deny check licenses bans` (deny.toml), which needs no network.
 pub const CARGO_DENY_VERSION: &str = "0.20.2";
 
@@ -229,49 +231,28 @@ fn app_env(cmd: &mut Command) -> &mut Command {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", APP_RUSTFLAGS)
 }
 
-/// The home page's loader fetches the wasm once the browser has shown the first screen that
-/// `index.html` holds as HTML (trunk's loader fetches it at once, and its `preload` link even
-/// before): two frames later on a fast connection (the second so that the first is on the
-/// screen, not only painted), and beside nothing a user sees on a slow one, where the first
-/// screen is the page until the app replaces it. Fetched at once, the wasm arrived before
-/// the first frame from a precompressed copy, and Lighthouse counted its download into the
-/// largest contentful paint, or the app's drawing became it (mobile LCP 2.5 s in 3 runs of
-/// 3; 0.96-1.06 s in 4 of 5 fetched after two frames). Fails when trunk's output no longer
-/// has what it changes.
-fn load_after_first_paint(page: &Path) -> Result<()> {
-    let html = std::fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
-    let init = "const wasm = await init(";
-    let preload = html
-        .match_indices("<link rel=\"preload\"")
-        .map(|(i, _)| (i, html[i..].find('>').map_or(html.len(), |end| i + end + 1)))
-        .find(|&(i, end)| html[i..end].contains("_bg.wasm\""));
-    let (Some((start, end)), true) = (preload, html.matches(init).count() == 1) else {
-        bail!("{}: trunk's loader is not as expected (one `{init}…`, a wasm preload link)", page.display());
-    };
-    let html = format!("{}{}", &html[..start], &html[end..]).replacen(
-        init,
-        &format!("await new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted))));\n{init}"),
-        1,
-    );
-    std::fs::write(page, html).with_context(|| format!("writing {}", page.display()))
+/// The app's pages: each its own wasm bundle (`bin`), its HTML and CSS built by trunk from its
+/// HTML page into a folder of dist/ (`None`: the home page's bundle, into dist/ itself).
+struct Page {
+    html: &'static str,
+    dir: Option<&'static str>,
+    bin: &'static str,
 }
 
-/// The app's pages: each its own wasm bundle, built by trunk from its HTML page into a folder
-/// of dist/ (`None`: the home page's bundle, into dist/ itself).
-const PAGES: &[(&str, Option<&str>)] = &[
-    ("index.html", None),
-    ("account.html", Some("account-app")),
-    ("apply.html", Some("apply-app")),
-    ("holder.html", Some("holder-app")),
-    ("renew.html", Some("renew-app")),
-    ("request.html", Some("request-app")),
-    ("admin-sign-in.html", Some("admin-sign-in-app")),
-    ("admin-dashboard.html", Some("admin-dashboard-app")),
-    ("admin.html", Some("admin-app")),
-    ("admin-settings.html", Some("admin-settings-app")),
-    ("directory.html", Some("directory-app")),
-    ("token.html", Some("token-app")),
-    ("mobile.html", Some("mobile-app")),
+const PAGES: &[Page] = &[
+    Page { html: "index.html", dir: None, bin: "certdesk-frontend" },
+    Page { html: "account.html", dir: Some("account-app"), bin: "certdesk-account" },
+    Page { html: "apply.html", dir: Some("apply-app"), bin: "certdesk-apply" },
+    Page { html: "holder.html", dir: Some("holder-app"), bin: "certdesk-holder" },
+    Page { html: "renew.html", dir: Some("renew-app"), bin: "certdesk-renew" },
+    Page { html: "request.html", dir: Some("request-app"), bin: "certdesk-request" },
+    Page { html: "admin-sign-in.html", dir: Some("admin-sign-in-app"), bin: "certdesk-admin-sign-in" },
+    Page { html: "admin-dashboard.html", dir: Some("admin-dashboard-app"), bin: "certdesk-admin-dashboard" },
+    Page { html: "admin.html", dir: Some("admin-app"), bin: "certdesk-admin" },
+    Page { html: "admin-settings.html", dir: Some("admin-settings-app"), bin: "certdesk-admin-settings" },
+    Page { html: "directory.html", dir: Some("directory-app"), bin: "certdesk-directory" },
+    Page { html: "token.html", dir: Some("token-app"), bin: "certdesk-token" },
+    Page { html: "mobile.html", dir: Some("mobile-app"), bin: "certdesk-mobile" },
 ];
 
 /// The app in release into dist/: the home page's bundle, then the account pages, the
@@ -282,10 +263,16 @@ const PAGES: &[(&str, Option<&str>)] = &[
 ///
 /// Each bundle links with LTO into one codegen unit, which uses one core for about two
 /// minutes. So all the bundles' wasm is built first by one cargo command, which links as
-/// many at a time as there are cores; trunk then finds them fresh and only runs
-/// wasm-bindgen and wasm-opt, again as many pages at a time as there are cores. The crates
-/// and the standard library's crates are fetched by that first build, since trunk passes
-/// `--offline` on to cargo.
+/// many at a time as there are cores. Then, as many pages at a time as there are cores,
+/// trunk builds a page's HTML and CSS, and [`crate::wasm`] splits, binds, shrinks and names
+/// its wasm and writes the page's loader.
+///
+/// The home page starts its app two frames after the browser has shown the first screen
+/// that `index.html` holds as HTML ([`wasm::Start::AfterFirstPaint`]; other pages preload
+/// their wasm and start at once). Fetched at once, the wasm arrived before the first frame
+/// from a precompressed copy, and Lighthouse counted its download into the largest
+/// contentful paint, or the app's drawing became it (mobile LCP 2.5 s in 3 runs of 3;
+/// 0.96-1.06 s in 4 of 5 fetched after two frames).
 pub fn build_app() -> Result<()> {
     sh(app_cargo().args([
         "build",
@@ -297,19 +284,28 @@ pub fn build_app() -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
-    let trunk = |page: &str, dir: Option<&str>| -> Result<()> {
+    let page = |page: &Page| -> Result<()> {
         let mut cmd = Command::new("trunk");
-        app_env(&mut cmd).current_dir(root()).args(["build", page, "--release", "--offline"]).env("PATH", tool_path());
-        if let Some(dir) = dir {
-            cmd.args(["--dist", &format!("dist/{dir}"), "--public-url", &format!("/{dir}/")]);
+        app_env(&mut cmd)
+            .current_dir(root())
+            .args(["build", page.html, "--release", "--offline"])
+            .env("PATH", tool_path());
+        let public = page.dir.map_or("/".to_owned(), |dir| format!("/{dir}/"));
+        let out = page.dir.map_or(root().join("dist"), |dir| root().join("dist").join(dir));
+        if page.dir.is_some() {
+            cmd.args(["--dist", &out.to_string_lossy(), "--public-url", &public]);
         }
-        sh(&mut cmd)
+        sh(&mut cmd)?;
+        let work = crate::target_dir().join("wasm-split").join(page.bin);
+        let built = wasm::build(page.bin, &wasm::linked(page.bin), &work, &out, &tool_path())?;
+        println!("{}: {} and {} lazy chunk(s) {:?}", page.bin, built.wasm, built.chunks.len(), built.chunks);
+        let start = if page.dir.is_none() { wasm::Start::AfterFirstPaint } else { wasm::Start::AtOnce };
+        wasm::write_loader(&out.join("index.html"), &public, &built, start)
     };
     // The home page first: trunk empties dist/ when it builds into it.
     let (home, rest) = PAGES.split_first().context("no pages")?;
-    trunk(home.0, home.1)?;
-    load_after_first_paint(&root().join("dist/index.html"))?;
-    crate::on_every_core(rest, |(page, dir)| trunk(page, *dir))?;
+    page(home)?;
+    crate::on_every_core(rest, page)?;
     crate::precompress::all(&root().join("dist"))
 }
 
@@ -447,39 +443,7 @@ mod tests {
     fn wasm_bindgen_pins_agree() {
         let frontend = std::fs::read_to_string(root().join("frontend/Cargo.toml")).unwrap();
         assert!(frontend.contains(&format!("wasm-bindgen = \"={WASM_BINDGEN_VERSION}\"")), "frontend/Cargo.toml");
-        let trunk = std::fs::read_to_string(root().join("Trunk.toml")).unwrap();
-        assert!(trunk.contains(&format!("wasm_bindgen = \"{WASM_BINDGEN_VERSION}\"")), "Trunk.toml");
-        assert!(trunk.contains(&format!("wasm_opt = \"version_{BINARYEN_VERSION}\"")), "Trunk.toml");
         let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
         assert!(lock.contains(&format!("name = \"wasm-bindgen\"\nversion = \"{WASM_BINDGEN_VERSION}\"")), "Cargo.lock");
-    }
-
-    /// Trunk 0.21's home page, shortened: the wasm's preload goes, the JS glue's stays, and
-    /// the loader waits for a painted frame before it fetches the wasm.
-    #[test]
-    fn the_home_page_loads_the_wasm_after_its_first_paint() {
-        let dir = crate::TempDir::new("xtask-first-paint").unwrap();
-        let page = dir.path().join("index.html");
-        let trunk = r#"<head>
-<script type="module">
-import init, * as bindings from '/app-0123456789abcdef.js';
-const wasm = await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
-</script>
-  <link rel="modulepreload" href="/app-0123456789abcdef.js" crossorigin="anonymous"><link rel="preload" href="/app-0123456789abcdef_bg.wasm" crossorigin="anonymous" as="fetch" type="application/wasm"></head>"#;
-        std::fs::write(&page, trunk).unwrap();
-        load_after_first_paint(&page).unwrap();
-        let html = std::fs::read_to_string(&page).unwrap();
-        assert!(!html.contains("rel=\"preload\""), "{html}");
-        assert!(
-            html.contains(
-                r#"<link rel="modulepreload" href="/app-0123456789abcdef.js" crossorigin="anonymous"></head>"#
-            )
-        );
-        let wait = html
-            .find("requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted)))")
-            .expect("the wait");
-        assert!(wait < html.find("const wasm = await init(").unwrap(), "{html}");
-        // Run twice (the preload is gone): trunk's output has changed, which must not pass.
-        assert!(load_after_first_paint(&page).is_err());
     }
 }

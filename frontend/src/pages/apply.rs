@@ -815,7 +815,9 @@ pub fn Apply() -> impl IntoView {
             5 => delivery_fields(form, v, errors),
             6 => {
                 let paid = paid.clone();
-                view! { <PayStep id=id.get_untracked() paid /> }.into_any()
+                let paid = Callback::new(move |()| paid());
+                let id = id.get_untracked();
+                view! { <Suspense>{Suspend::new(async move { pay_step_lazy(id, paid).await })}</Suspense> }.into_any()
             }
             7 => {
                 // Tracked: the application may arrive after the step is first drawn.
@@ -1097,6 +1099,11 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
             }}
         </div>
     }
+}
+
+#[leptos::lazy]
+fn pay_step_lazy(id: String, paid: Callback<()>) -> AnyView {
+    view! { <PayStep id paid=move || paid.run(()) /> }.into_any()
 }
 
 /// Step ⑥: 扫码缴费, or 转账汇款 with a voucher (seed 002). A transfer already waiting for

@@ -1,0 +1,371 @@
+//! A bundle's wasm, from the binary cargo links to the files a browser loads, and the page's
+//! loader for them. Trunk builds each page's HTML and CSS; this builds its wasm, because
+//! trunk cannot split one (trunk-rs/trunk#1022):
+//!
+//! 1. **Split** at the app's `#[lazy]` functions (leptos's `lazy`, over `wasm_split_helpers`),
+//!    as cargo-leptos does, with the same library (`wasm_split_cli_support`): the main module,
+//!    one module per lazy function (or group of them) and shared chunks, and a small JS
+//!    module that fetches a chunk the first time its function is called. This needs the
+//!    linker's relocations (`--emit-relocs`, in `setup::APP_RUSTFLAGS`). A bundle without lazy
+//!    functions comes out whole.
+//! 2. **Bind** the main module with wasm-bindgen (`--target web`; with chunks,
+//!    `--keep-lld-exports` so that they can reach the main module's functions, table and
+//!    memory, and `--no-demangle`).
+//! 3. **Shrink** every module with `wasm-opt -Oz`, as trunk did.
+//! 4. **Name** every file by one hash of all of them (`<name>-<16 hex>`, which the server
+//!    caches for a year). The files name each other (the main JS imports the split loader,
+//!    which imports the main JS and fetches the chunks), so they are written with a
+//!    placeholder of the hash's length, hashed, and the placeholder replaced.
+//! 5. **Load**: the page gets a module script that starts the app, and preload links with
+//!    subresource integrity, as trunk's were.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail, ensure};
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
+
+use crate::sh;
+
+/// Where each file's hash goes until it is known: as long as the hash (16 hex digits), so
+/// that replacing it inside a wasm changes no length.
+const PLACEHOLDER: &str = "__CERTDESK_HASH_";
+
+/// What a page loads: the main module's JS and wasm, and the split loader and chunks when
+/// the bundle has lazy functions. File names, in the page's folder.
+#[derive(Debug)]
+pub struct Built {
+    pub js: String,
+    pub wasm: String,
+    pub loader: Option<String>,
+    pub chunks: Vec<String>,
+}
+
+/// Builds `bin`'s wasm (linked already by cargo into `input`) into `out`, through `work`.
+pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::OsStr) -> Result<Built> {
+    if work.exists() {
+        std::fs::remove_dir_all(work)?;
+    }
+    std::fs::create_dir_all(work)?;
+    let linked = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let linked = without_unused_lazy_exports(&linked).with_context(|| format!("reading {}", input.display()))?;
+    let main = work.join("main.wasm");
+    let link_name = format!("./__wasm_split-{PLACEHOLDER}.js");
+    let main_module = format!("./{bin}-{PLACEHOLDER}.js");
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&linked);
+        opts.output_dir = work;
+        opts.main_out_path = &main;
+        opts.link_name = &link_name;
+        opts.main_module = &main_module;
+        opts
+    })
+    .map_err(|e| anyhow::anyhow!("splitting {bin}'s wasm: {e:?}"))?;
+
+    let split_at_all = !split.split_modules.is_empty();
+    let stem = format!("{bin}-{PLACEHOLDER}");
+    let bound = work.join("bound");
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .env("PATH", path)
+        .args(["--target=web", "--no-typescript"])
+        .arg(format!("--out-dir={}", bound.display()))
+        .arg(format!("--out-name={stem}"));
+    if split_at_all {
+        bindgen.args(["--keep-lld-exports", "--no-demangle"]);
+    }
+    sh(bindgen.arg(&main))?;
+
+    // (file name with the placeholder, bytes)
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    files.push((format!("{stem}.js"), std::fs::read(bound.join(format!("{stem}.js")))?));
+    files.push((format!("{stem}_bg.wasm"), optimized(&bound.join(format!("{stem}_bg.wasm")), path)?));
+    let mut chunks = Vec::new();
+    if split_at_all {
+        let mut loader = std::fs::read_to_string(work.join(&link_name))?;
+        let mut modules = split.split_modules.clone();
+        modules.sort();
+        for module in &modules {
+            let name = module.file_name().and_then(|n| n.to_str()).context("a chunk's name")?;
+            let hashed = format!("{}-{PLACEHOLDER}.wasm", name.trim_end_matches(".wasm"));
+            let quoted = format!("\"./{name}\"");
+            ensure!(loader.contains(&quoted), "the split loader does not fetch {name}");
+            loader = loader.replace(&quoted, &format!("\"./{hashed}\""));
+            chunks.push(hashed.clone());
+            files.push((hashed, optimized(module, path)?));
+        }
+        files.push((link_name.trim_start_matches("./").to_owned(), loader.into_bytes()));
+    }
+
+    let mut digest = Sha256::new();
+    for (name, bytes) in &files {
+        digest.update(name.as_bytes());
+        digest.update(bytes);
+    }
+    let hash = hex::encode(&digest.finalize()[..8]);
+    let name_of = |name: &str| name.replace(PLACEHOLDER, &hash);
+    for (name, bytes) in &files {
+        std::fs::write(out.join(name_of(name)), replaced(bytes, PLACEHOLDER.as_bytes(), hash.as_bytes()))
+            .with_context(|| format!("writing {name} into {}", out.display()))?;
+    }
+    Ok(Built {
+        js: name_of(&files[0].0),
+        wasm: name_of(&files[1].0),
+        loader: split_at_all.then(|| name_of(link_name.trim_start_matches("./"))),
+        chunks: chunks.iter().map(|c| name_of(c)).collect(),
+    })
+}
+
+/// The linked wasm without the exports of lazy functions that this bundle never calls.
+///
+/// A `#[lazy]` function is exported (`__wasm_split_00<module>00_export_<id>_<name>`, with
+/// `#[no_mangle]`) from every binary that links the app's library, and imported
+/// (`…_import_…`) only where something calls it. The splitter only splits where both are,
+/// so an export alone kept the function's code, and everything it reaches, in every bundle:
+/// one lazy function in the wizard made all thirteen bundles 13-34 KB gzip larger. Without
+/// the export, wasm-bindgen and wasm-opt drop the code as unreachable.
+fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
+    use wasmparser::{ExternalKind, Parser, Payload};
+    let payloads: Vec<Payload> = Parser::new(0).parse_all(wasm).collect::<Result<_, _>>()?;
+    let mut imported = std::collections::HashSet::new();
+    for payload in &payloads {
+        if let Payload::ImportSection(imports) = payload {
+            for import in imports.clone().into_imports() {
+                let import = import?;
+                if import.name.starts_with("__wasm_split_00") {
+                    imported.insert(import.name.replacen("_import_", "_export_", 1));
+                }
+            }
+        }
+    }
+    let mut module = wasm_encoder::Module::new();
+    for payload in &payloads {
+        match payload {
+            Payload::ExportSection(exports) => {
+                let mut kept = wasm_encoder::ExportSection::new();
+                for export in exports.clone() {
+                    let export = export?;
+                    if export.name.starts_with("__wasm_split_00") && !imported.contains(export.name) {
+                        continue;
+                    }
+                    let kind = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => wasm_encoder::ExportKind::Func,
+                        ExternalKind::Table => wasm_encoder::ExportKind::Table,
+                        ExternalKind::Memory => wasm_encoder::ExportKind::Memory,
+                        ExternalKind::Global => wasm_encoder::ExportKind::Global,
+                        ExternalKind::Tag => wasm_encoder::ExportKind::Tag,
+                    };
+                    kept.export(export.name, kind, export.index);
+                }
+                module.section(&kept);
+            }
+            other => {
+                if let Some((id, range)) = other.as_section() {
+                    let range = usize::try_from(range.start)?..usize::try_from(range.end)?;
+                    module.section(&wasm_encoder::RawSection { id, data: &wasm[range] });
+                }
+            }
+        }
+    }
+    Ok(module.finish())
+}
+
+/// `wasm-opt -Oz`, as trunk ran it.
+fn optimized(wasm: &Path, path: &std::ffi::OsStr) -> Result<Vec<u8>> {
+    let out = wasm.with_extension("opt.wasm");
+    sh(Command::new("wasm-opt").env("PATH", path).arg("-Oz").arg(wasm).arg("-o").arg(&out))?;
+    Ok(std::fs::read(out)?)
+}
+
+/// `bytes` with every `from` replaced by `to`, both of one length.
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// How a page starts its app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// At once, with the wasm preloaded.
+    AtOnce,
+    /// Two frames after the page's own HTML is on the screen, without preloading the wasm:
+    /// the home page, whose first screen is HTML (see `setup::build_app`).
+    AfterFirstPaint,
+}
+
+/// Writes the loader of `built` (files under `public`, the page's URL folder) into the page
+/// trunk built, where the page's `<link data-trunk rel="rust" … data-trunk-skip>` was (trunk
+/// leaves it, with an id of its own).
+pub fn write_loader(page: &Path, public: &str, built: &Built, start: Start) -> Result<()> {
+    let html = std::fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
+    let mut links = html.match_indices("<link data-trunk rel=\"rust\"");
+    let (Some((at, _)), None) = (links.next(), links.next()) else {
+        bail!("{}: not one <link data-trunk rel=\"rust\" …> to put the loader in", page.display());
+    };
+    let end = at + html[at..].find('>').context("an unclosed link")? + 1;
+    ensure!(html[at..end].contains("data-trunk-skip"), "{}: trunk built a wasm of its own", page.display());
+    let dir = page.parent().context("a page's folder")?;
+    let wait = match start {
+        Start::AtOnce => "",
+        Start::AfterFirstPaint => {
+            "await new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted))));\n"
+        }
+    };
+    let (js, wasm) = (format!("{public}{}", built.js), format!("{public}{}", built.wasm));
+    let mut loader = format!(
+        "<script type=\"module\">\nimport init from '{js}';\n{wait}await init({{ module_or_path: '{wasm}' }});\n</script>"
+    );
+    let mut preload = |file: &str, what: &str| -> Result<()> {
+        let sri = integrity(&dir.join(file))?;
+        loader.push_str(&format!(
+            "\n    <link {what} href=\"{public}{file}\" crossorigin=\"anonymous\" integrity=\"{sri}\">"
+        ));
+        Ok(())
+    };
+    preload(&built.js, "rel=\"modulepreload\"")?;
+    if let Some(split) = &built.loader {
+        preload(split, "rel=\"modulepreload\"")?;
+    }
+    if start == Start::AtOnce {
+        preload(&built.wasm, "rel=\"preload\" as=\"fetch\" type=\"application/wasm\"")?;
+    }
+    let html = format!("{}{loader}{}", &html[..at], &html[end..]);
+    std::fs::write(page, html).with_context(|| format!("writing {}", page.display()))
+}
+
+/// Subresource integrity of a file, SHA-384 as trunk wrote it.
+fn integrity(file: &Path) -> Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))))
+}
+
+/// The linked wasm of `bin` as `setup::build_app`'s cargo leaves it.
+pub fn linked(bin: &str) -> PathBuf {
+    crate::target_dir().join(format!("wasm32-unknown-unknown/wasm-release/{bin}.wasm"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_placeholder_is_replaced_everywhere_and_keeps_every_length() {
+        let bytes = b"\0a__CERTDESK_HASH_b__CERTDESK_HASH___CERTDESK_HASH_\xff".to_vec();
+        let out = replaced(&bytes, PLACEHOLDER.as_bytes(), b"0123456789abcdef");
+        assert_eq!(out.len(), bytes.len());
+        assert_eq!(out, b"\0a0123456789abcdefb0123456789abcdef0123456789abcdef\xff".to_vec());
+        assert_eq!(PLACEHOLDER.len(), 16, "a hash is 16 hex digits");
+    }
+
+    /// A wasm as the linker writes it, with lazy functions called (`a`) and not (`b`), and
+    /// other exports; only `b`'s export goes, and every other byte stays.
+    #[test]
+    fn only_the_exports_of_lazy_functions_never_called_go() {
+        let split = |what: &str, f: &str| format!("__wasm_split_00{f}00_{what}_0123456789abcdef0123456789abcdef_{f}");
+        let wat = format!(
+            r#"(module
+                (import "__wasm_split_placeholder__" "{}" (func))
+                (func $a) (func $b) (func $main)
+                (memory 1)
+                (export "{}" (func $a))
+                (export "{}" (func $b))
+                (export "main" (func $main))
+                (export "memory" (memory 0))
+                (@custom "reloc.CODE" "x")
+            )"#,
+            split("import", "a"),
+            split("export", "a"),
+            split("export", "b")
+        );
+        let wasm = wat::parse_str(&wat).unwrap();
+        let out = without_unused_lazy_exports(&wasm).unwrap();
+        let exports = |bytes: &[u8]| -> Vec<String> {
+            wasmparser::Parser::new(0)
+                .parse_all(bytes)
+                .filter_map(|p| match p.unwrap() {
+                    wasmparser::Payload::ExportSection(s) => {
+                        Some(s.into_iter().map(|e| e.unwrap().name.to_owned()).collect::<Vec<_>>())
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        };
+        assert_eq!(exports(&out), [split("export", "a"), "main".into(), "memory".into()]);
+        assert!(out.windows(10).any(|w| w == b"reloc.CODE"), "custom sections are kept");
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        // Nothing to drop: the same bytes.
+        assert_eq!(without_unused_lazy_exports(&out).unwrap(), out);
+    }
+
+    fn page_with(dir: &Path, start: Start, built: &Built) -> Result<String> {
+        let page = dir.join("index.html");
+        let trunk = "<head>\n    <link data-trunk rel=\"rust\" href=\"frontend/Cargo.toml\" data-trunk-skip data-trunk-id=\"0\" />\n    <link rel=\"stylesheet\" href=\"/a/main.css\"/>\n</head>";
+        std::fs::write(&page, trunk)?;
+        write_loader(&page, "/a/", built, start)?;
+        Ok(std::fs::read_to_string(&page)?)
+    }
+
+    /// The loader takes the place of trunk's skipped link; the home page waits for two frames
+    /// and does not preload its wasm; every preload carries the file's SHA-384.
+    #[test]
+    fn a_page_loads_its_files_with_their_integrity() {
+        let dir = crate::TempDir::new("xtask-loader").unwrap();
+        for (name, bytes) in [
+            ("app-0123456789abcdef.js", "js"),
+            ("app-0123456789abcdef_bg.wasm", "wasm"),
+            ("__wasm_split-0123456789abcdef.js", "split"),
+        ] {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let built = Built {
+            js: "app-0123456789abcdef.js".into(),
+            wasm: "app-0123456789abcdef_bg.wasm".into(),
+            loader: Some("__wasm_split-0123456789abcdef.js".into()),
+            chunks: vec![],
+        };
+        let html = page_with(dir.path(), Start::AtOnce, &built).unwrap();
+        assert!(!html.contains("data-trunk"), "{html}");
+        assert!(html.contains("import init from '/a/app-0123456789abcdef.js';\nawait init({ module_or_path: '/a/app-0123456789abcdef_bg.wasm' });"), "{html}");
+        // printf js | openssl dgst -sha384 -binary | base64
+        assert!(html.contains("<link rel=\"modulepreload\" href=\"/a/app-0123456789abcdef.js\" crossorigin=\"anonymous\" integrity=\"sha384-"), "{html}");
+        assert!(html.contains(&integrity(&dir.path().join("app-0123456789abcdef.js")).unwrap()));
+        assert!(html.contains("href=\"/a/__wasm_split-0123456789abcdef.js\""), "{html}");
+        assert!(
+            html.contains(
+                "<link rel=\"preload\" as=\"fetch\" type=\"application/wasm\" href=\"/a/app-0123456789abcdef_bg.wasm\""
+            ),
+            "{html}"
+        );
+        assert!(html.find("<script").unwrap() < html.find("main.css").unwrap(), "{html}");
+
+        let home = page_with(dir.path(), Start::AfterFirstPaint, &Built { loader: None, ..built }).unwrap();
+        assert!(!home.contains("rel=\"preload\""), "{home}");
+        assert!(!home.contains("__wasm_split"), "{home}");
+        let wait = home
+            .find("requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted)))")
+            .expect("the wait");
+        assert!(wait < home.find("await init(").unwrap(), "{home}");
+        // Once written, the page has no link left to write into: a second run fails.
+        assert!(
+            write_loader(
+                &dir.path().join("index.html"),
+                "/a/",
+                &Built { js: "x".into(), wasm: "y".into(), loader: None, chunks: vec![] },
+                Start::AtOnce
+            )
+            .is_err()
+        );
+    }
+}
