@@ -7,11 +7,10 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
-use crate::components::{AdminHeader, Footer, Header, StagingBanner, restore_locale};
+use crate::components::{AdminHeader, Footer, Header, StagingBanner, lazily, restore_locale};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    Account, Admin, AdminEnrol, AdminSignIn, AgentPage, Agreement, Bulletin, Certificate, Download, Downloads,
-    EnvCheck, ForgotPassword, Home, NotFound, Register, Search, SignIn, Unlock, Verify,
+    Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Downloads, EnvCheck, Home, NotFound, Search,
 };
 use crate::pages::{
     Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Reissue, Renew, Revoke, Shipments,
@@ -65,10 +64,10 @@ pub fn portal_page(path: &str) -> AnyView {
 /// The account bundle's route table: 注册, 登录, 忘记密码, 我的账户; every other path is another's.
 pub fn account_page(path: &str) -> AnyView {
     match normal(path) {
-        "/register" => view! { <Register /> }.into_any(),
-        "/sign-in" => view! { <SignIn /> }.into_any(),
-        "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
-        "/account" => view! { <Account /> }.into_any(),
+        "/register" => lazily(lazy::register()),
+        "/sign-in" => lazily(lazy::sign_in()),
+        "/forgot-password" => lazily(lazy::forgot_password()),
+        "/account" => lazily(lazy::account()),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -129,10 +128,10 @@ pub fn directory_page(path: &str) -> AnyView {
 /// another bundle's.
 pub fn token_page(path: &str) -> AnyView {
     match normal(path) {
-        "/remote-download" => view! { <Download /> }.into_any(),
-        "/unlock" => view! { <Unlock /> }.into_any(),
-        "/verify" => view! { <Verify /> }.into_any(),
-        "/agent" => view! { <AgentPage /> }.into_any(),
+        "/remote-download" => lazily(lazy::remote_download()),
+        "/unlock" => lazily(lazy::unlock()),
+        "/verify" => lazily(lazy::verify()),
+        "/agent" => lazily(lazy::agent()),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -176,6 +175,54 @@ pub fn admin_settings_page(path: &str) -> AnyView {
             view! { <crate::pages::AdminSettings section /> }.into_any()
         }
         _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// Pages that are chunks of their bundle's wasm ([`lazily`]): a visit fetches the bundle's
+/// shared code and the one page it shows.
+mod lazy {
+    use leptos::prelude::*;
+
+    use crate::pages::{Account, AgentPage, Download, ForgotPassword, Register, SignIn, Unlock, Verify};
+
+    #[leptos::lazy]
+    pub fn register() -> AnyView {
+        view! { <Register /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn sign_in() -> AnyView {
+        view! { <SignIn /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn forgot_password() -> AnyView {
+        view! { <ForgotPassword /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn account() -> AnyView {
+        view! { <Account /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn remote_download() -> AnyView {
+        view! { <Download /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn unlock() -> AnyView {
+        view! { <Unlock /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn verify() -> AnyView {
+        view! { <Verify /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn agent() -> AnyView {
+        view! { <AgentPage /> }.into_any()
     }
 }
 

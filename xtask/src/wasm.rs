@@ -28,6 +28,10 @@ use sha2::{Digest, Sha256, Sha384};
 
 use crate::sh;
 
+/// In a bundle's work folder (`target/wasm-split/<bin>/`): for each lazy function, the files
+/// its first call fetches, as `[[function, [file, …]], …]` (read by `cargo xtask size`).
+pub const FETCHES: &str = "fetches.json";
+
 /// Where each file's hash goes until it is known: as long as the hash (16 hex digits), so
 /// that replacing it inside a wasm changes no length.
 const PLACEHOLDER: &str = "__CERTDESK_HASH_";
@@ -76,6 +80,18 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
         bindgen.args(["--keep-lld-exports", "--no-demangle"]);
     }
     sh(bindgen.arg(&main))?;
+    if split_at_all {
+        // wasm-bindgen has dropped what nothing reaches. A lazy function whose loader is gone
+        // is called only from another lazy function that this bundle never calls: lazy
+        // functions inside lazy functions are split into every bundle, so they are refused.
+        let imports = imported_names(&std::fs::read(bound.join(format!("{stem}_bg.wasm")))?)?;
+        for function in split.prefetch_map.keys() {
+            ensure!(
+                imports.contains(&format!("__wasm_split_load_{function}")),
+                "{bin}: the lazy function {function} is reached only from inside another lazy function (not supported)"
+            );
+        }
+    }
 
     // (file name with the placeholder, bytes)
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -109,6 +125,14 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
         std::fs::write(out.join(name_of(name)), replaced(bytes, PLACEHOLDER.as_bytes(), hash.as_bytes()))
             .with_context(|| format!("writing {name} into {}", out.display()))?;
     }
+    // What a first call of each lazy function fetches: its module and the chunks it shares.
+    let mut starts: Vec<(String, Vec<String>)> = split
+        .prefetch_map
+        .iter()
+        .map(|(function, stems)| (function.clone(), stems.iter().map(|stem| format!("{stem}-{hash}.wasm")).collect()))
+        .collect();
+    starts.sort();
+    std::fs::write(work.join(FETCHES), serde_json::to_string_pretty(&starts)?)?;
     Ok(Built {
         js: name_of(&files[0].0),
         wasm: name_of(&files[1].0),
@@ -128,17 +152,11 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
 fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
     use wasmparser::{ExternalKind, Parser, Payload};
     let payloads: Vec<Payload> = Parser::new(0).parse_all(wasm).collect::<Result<_, _>>()?;
-    let mut imported = std::collections::HashSet::new();
-    for payload in &payloads {
-        if let Payload::ImportSection(imports) = payload {
-            for import in imports.clone().into_imports() {
-                let import = import?;
-                if import.name.starts_with("__wasm_split_00") {
-                    imported.insert(import.name.replacen("_import_", "_export_", 1));
-                }
-            }
-        }
-    }
+    let imported: std::collections::HashSet<String> = imported_names(wasm)?
+        .iter()
+        .filter(|name| name.starts_with("__wasm_split_00"))
+        .map(|name| name.replacen("_import_", "_export_", 1))
+        .collect();
     let mut module = wasm_encoder::Module::new();
     for payload in &payloads {
         match payload {
@@ -169,6 +187,19 @@ fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
         }
     }
     Ok(module.finish())
+}
+
+/// The names of a wasm's imports.
+fn imported_names(wasm: &[u8]) -> Result<std::collections::HashSet<String>> {
+    let mut names = std::collections::HashSet::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::ImportSection(imports) = payload? {
+            for import in imports.into_imports() {
+                names.insert(import?.name.to_owned());
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// `wasm-opt -Oz`, as trunk ran it.

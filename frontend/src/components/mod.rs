@@ -25,6 +25,16 @@ pub fn tr(text: fields::Text) -> impl Fn() -> &'static str + Copy + Send + Sync 
     move || text(i18n.get_locale())
 }
 
+/// A view whose code is a chunk of its bundle's wasm, fetched the first time it is drawn
+/// (from a `#[leptos::lazy]` function: `cargo xtask app` splits the wasm at each; see
+/// xtask/src/wasm.rs). Nothing is shown while the chunk loads.
+pub fn lazily(
+    view: impl std::future::Future<Output = leptos::prelude::AnyView> + Send + 'static,
+) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    view! { <Suspense>{Suspend::new(view)}</Suspense> }.into_any()
+}
+
 /// Sets the document title to `<page> - <portal name>` whenever either changes.
 pub fn use_page_title(page: impl Fn() -> String + 'static) {
     use leptos::prelude::*;

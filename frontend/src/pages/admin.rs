@@ -89,14 +89,15 @@ pub fn AdminSettings(section: Option<Section>) -> impl IntoView {
 /// The day's work: 审核, 冻结与吊销, 邮寄, 客服, finance's queues. Each bundle compiles only
 /// its own half; the other half's sections are reached by a page load.
 fn operations(section: Section) -> AnyView {
+    use crate::components::lazily;
     match section {
-        Section::Review => view! { <crate::pages::ReviewSection /> }.into_any(),
-        Section::Revocations => view! { <crate::pages::RevocationSection /> }.into_any(),
-        Section::Shipping => view! { <crate::pages::ShippingSection /> }.into_any(),
-        Section::Customers => view! { <crate::pages::CustomersSection /> }.into_any(),
-        Section::Invoices => view! { <crate::pages::InvoiceQueue /> }.into_any(),
-        Section::Transfers => view! { <crate::pages::TransferQueue /> }.into_any(),
-        Section::Statements => view! { <crate::pages::StatementSection /> }.into_any(),
+        Section::Review => lazily(lazy::review()),
+        Section::Revocations => lazily(lazy::revocations()),
+        Section::Shipping => lazily(lazy::shipping()),
+        Section::Customers => lazily(lazy::customers()),
+        Section::Invoices => lazily(lazy::invoices()),
+        Section::Transfers => lazily(lazy::transfers()),
+        Section::Statements => lazily(lazy::statements()),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
 }
@@ -104,14 +105,92 @@ fn operations(section: Section) -> AnyView {
 /// What administrators keep: each customer's billing mode, the catalogue and prices, staff, the
 /// outbox, the audit trail.
 fn settings(section: Section) -> AnyView {
+    use crate::components::lazily;
     match section {
-        Section::Billing => view! { <crate::pages::BillingSection /> }.into_any(),
-        Section::Catalogue => view! { <crate::pages::TypesPage /> }.into_any(),
-        Section::Prices => view! { <crate::pages::PricesPage /> }.into_any(),
-        Section::Staff => view! { <StaffSection /> }.into_any(),
-        Section::Outbox => view! { <OutboxSection /> }.into_any(),
-        Section::Audit => view! { <AuditSection /> }.into_any(),
+        Section::Billing => lazily(lazy::billing()),
+        Section::Catalogue => lazily(lazy::catalogue()),
+        Section::Prices => lazily(lazy::prices()),
+        Section::Staff => lazily(lazy::staff()),
+        Section::Outbox => lazily(lazy::outbox()),
+        Section::Audit => lazily(lazy::audit()),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
+    }
+}
+
+/// The console's sections, each a chunk of its bundle's wasm (`components::lazily`): a
+/// visit fetches the console and the one section it shows.
+mod lazy {
+    use leptos::prelude::*;
+
+    use super::{AuditSection, OutboxSection, StaffSection};
+    use crate::pages::{
+        BillingSection, CustomersSection, InvoiceQueue, PricesPage, ReviewSection, RevocationSection, ShippingSection,
+        StatementSection, TransferQueue, TypesPage,
+    };
+
+    #[leptos::lazy]
+    pub fn review() -> AnyView {
+        view! { <ReviewSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn revocations() -> AnyView {
+        view! { <RevocationSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn shipping() -> AnyView {
+        view! { <ShippingSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn customers() -> AnyView {
+        view! { <CustomersSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn invoices() -> AnyView {
+        view! { <InvoiceQueue /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn transfers() -> AnyView {
+        view! { <TransferQueue /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn statements() -> AnyView {
+        view! { <StatementSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn billing() -> AnyView {
+        view! { <BillingSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn catalogue() -> AnyView {
+        view! { <TypesPage /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn prices() -> AnyView {
+        view! { <PricesPage /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn staff() -> AnyView {
+        view! { <StaffSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn outbox() -> AnyView {
+        view! { <OutboxSection /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn audit() -> AnyView {
+        view! { <AuditSection /> }.into_any()
     }
 }
 
