@@ -254,14 +254,16 @@ pub fn write_loader(page: &Path, public: &str, built: &Built, start: Start) -> R
         }
     };
     let (js, wasm) = (format!("{public}{}", built.js), format!("{public}{}", built.wasm));
-    let mut loader = format!(
+    let loader = format!(
         "<script type=\"module\">\nimport init from '{js}';\n{wait}await init({{ module_or_path: '{wasm}' }});\n</script>"
     );
+    // At the end of the head, as trunk put them: after the stylesheet, which the first paint
+    // waits for.
+    let mut preloads = String::new();
     let mut preload = |file: &str, what: &str| -> Result<()> {
         let sri = integrity(&dir.join(file))?;
-        loader.push_str(&format!(
-            "\n    <link {what} href=\"{public}{file}\" crossorigin=\"anonymous\" integrity=\"{sri}\">"
-        ));
+        preloads
+            .push_str(&format!("<link {what} href=\"{public}{file}\" crossorigin=\"anonymous\" integrity=\"{sri}\">"));
         Ok(())
     };
     preload(&built.js, "rel=\"modulepreload\"")?;
@@ -272,6 +274,8 @@ pub fn write_loader(page: &Path, public: &str, built: &Built, start: Start) -> R
         preload(&built.wasm, "rel=\"preload\" as=\"fetch\" type=\"application/wasm\"")?;
     }
     let html = format!("{}{loader}{}", &html[..at], &html[end..]);
+    ensure!(html.matches("</head>").count() == 1, "{}: not one </head>", page.display());
+    let html = html.replacen("</head>", &format!("{preloads}</head>"), 1);
     std::fs::write(page, html).with_context(|| format!("writing {}", page.display()))
 }
 
@@ -380,6 +384,7 @@ mod tests {
             "{html}"
         );
         assert!(html.find("<script").unwrap() < html.find("main.css").unwrap(), "{html}");
+        assert!(html.find("main.css").unwrap() < html.find("modulepreload").unwrap(), "{html}");
 
         let home = page_with(dir.path(), Start::AfterFirstPaint, &Built { loader: None, ..built }).unwrap();
         assert!(!home.contains("rel=\"preload\""), "{home}");
