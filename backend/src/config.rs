@@ -33,7 +33,7 @@ pub struct Config {
     #[arg(long, env = "CERTDESK_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Directory of the built browser app (`trunk build` output).
+    /// Directory of the built browser app (`cargo xtask app` output).
     #[arg(long, env = "CERTDESK_STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,
 

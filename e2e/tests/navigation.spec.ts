@@ -124,3 +124,20 @@ test('the page can be used from the keyboard: skip link then main content', asyn
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: /^证书新办/ }).last()).toBeFocused();
 });
+
+test('a page whose code cannot be fetched loads again instead of stopping the app', async ({ page }) => {
+  // 注册 is a lazy chunk of the account bundle (components::lazily). A chunk can be gone when
+  // a deploy happened since the page was loaded, or the network can fail: the first fetch fails.
+  const noErrors = watchForErrors(page);
+  let fetches = 0;
+  await page.route(/\/split_register_[^/]*\.wasm$/, async (route) => {
+    fetches += 1;
+    if (fetches === 1) await route.abort('internetdisconnected');
+    else await route.continue();
+  });
+  await page.goto('/register');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('注册');
+  expect(fetches).toBe(2);
+  await appReady(page);
+  noErrors();
+});

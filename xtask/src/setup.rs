@@ -211,9 +211,9 @@ fn app_cargo() -> Command {
     cmd
 }
 
-/// The environment of [`app_cargo`], for trunk too (it runs cargo again, which must find the
-/// wasm fresh). What `cargo xtask` itself was started with (stable cargo and rustc, the test
-/// build's clippy-driver) is not passed on.
+/// The environment of [`app_cargo`], for trunk too (it reads the frontend's manifest). What
+/// `cargo xtask` itself was started with (stable cargo and rustc, the test build's
+/// clippy-driver) is not passed on.
 fn app_env(cmd: &mut Command) -> &mut Command {
     for var in [
         "CARGO",

@@ -32,6 +32,12 @@ use crate::sh;
 /// its first call fetches, as `[[function, [file, …]], …]` (read by `cargo xtask size`).
 pub const FETCHES: &str = "fetches.json";
 
+/// How wasm_split_cli_support's loader reports a chunk it could not fetch, and what we do
+/// instead: reload, and never answer the wasm (the page is going away).
+const CHUNK_FAILED: &str = "console.error(e);\n            success = false;";
+const CHUNK_FAILED_RELOAD: &str =
+    "console.error(e);\n            location.reload();\n            await new Promise(() => {});";
+
 /// Where each file's hash goes until it is known: as long as the hash (16 hex digits), so
 /// that replacing it inside a wasm changes no length.
 const PLACEHOLDER: &str = "__CERTDESK_HASH_";
@@ -67,7 +73,8 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
     })
     .map_err(|e| anyhow::anyhow!("splitting {bin}'s wasm: {e:?}"))?;
 
-    let split_at_all = !split.split_modules.is_empty();
+    // A lazy function whose module came out empty still has a loader to import.
+    let split_at_all = !split.prefetch_map.is_empty();
     let stem = format!("{bin}-{PLACEHOLDER}");
     let bound = work.join("bound");
     let mut bindgen = Command::new("wasm-bindgen");
@@ -94,12 +101,19 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
     }
 
     // (file name with the placeholder, bytes)
+    // JS that a crate ships (`inline_js`, `module = …`) would be there: nothing copies it.
+    ensure!(!bound.join("snippets").exists(), "{bin}: wasm-bindgen wrote JS snippets, which this build does not serve");
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     files.push((format!("{stem}.js"), std::fs::read(bound.join(format!("{stem}.js")))?));
     files.push((format!("{stem}_bg.wasm"), optimized(&bound.join(format!("{stem}_bg.wasm")), path)?));
     let mut chunks = Vec::new();
     if split_at_all {
         let mut loader = std::fs::read_to_string(work.join(&link_name))?;
+        // A chunk that cannot be fetched (gone with a deploy since the page was loaded, or the
+        // network) would be reported to the wasm, where `#[lazy]` panics, and a panic is a
+        // trap that stops the whole app: load the page again instead (the new build's page).
+        ensure!(loader.matches(CHUNK_FAILED).count() == 1, "{bin}: the split loader's failure path is not as expected");
+        loader = loader.replace(CHUNK_FAILED, CHUNK_FAILED_RELOAD);
         let mut modules = split.split_modules.clone();
         modules.sort();
         for module in &modules {
@@ -152,11 +166,8 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
 fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
     use wasmparser::{ExternalKind, Parser, Payload};
     let payloads: Vec<Payload> = Parser::new(0).parse_all(wasm).collect::<Result<_, _>>()?;
-    let imported: std::collections::HashSet<String> = imported_names(wasm)?
-        .iter()
-        .filter(|name| name.starts_with("__wasm_split_00"))
-        .map(|name| name.replacen("_import_", "_export_", 1))
-        .collect();
+    let imported: std::collections::HashSet<String> =
+        imported_names(wasm)?.iter().filter_map(|name| split_point(name, "import")).collect();
     let mut module = wasm_encoder::Module::new();
     for payload in &payloads {
         match payload {
@@ -164,15 +175,16 @@ fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
                 let mut kept = wasm_encoder::ExportSection::new();
                 for export in exports.clone() {
                     let export = export?;
-                    if export.name.starts_with("__wasm_split_00") && !imported.contains(export.name) {
+                    if split_point(export.name, "export").is_some_and(|key| !imported.contains(&key)) {
                         continue;
                     }
                     let kind = match export.kind {
-                        ExternalKind::Func | ExternalKind::FuncExact => wasm_encoder::ExportKind::Func,
+                        ExternalKind::Func => wasm_encoder::ExportKind::Func,
                         ExternalKind::Table => wasm_encoder::ExportKind::Table,
                         ExternalKind::Memory => wasm_encoder::ExportKind::Memory,
                         ExternalKind::Global => wasm_encoder::ExportKind::Global,
                         ExternalKind::Tag => wasm_encoder::ExportKind::Tag,
+                        other => bail!("an export of a kind this build does not copy: {other:?}"),
                     };
                     kept.export(export.name, kind, export.index);
                 }
@@ -187,6 +199,19 @@ fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
         }
     }
     Ok(module.finish())
+}
+
+/// The split point a lazy function's import or export (`what`) names, as its module and id:
+/// `__wasm_split_00<module>00_<what>_<32 hex>_<name>` (wasm_split_macros), where the module
+/// and the name may themselves hold `_import_` or `_export_`.
+fn split_point(name: &str, what: &str) -> Option<String> {
+    let rest = name.strip_prefix("__wasm_split_00")?;
+    let marker = format!("00_{what}_");
+    rest.match_indices(&marker).find_map(|(at, _)| {
+        let id = rest.get(at + marker.len()..at + marker.len() + 32)?;
+        let hex = id.bytes().all(|b| b.is_ascii_hexdigit());
+        (hex && rest[at + marker.len() + 32..].starts_with('_')).then(|| format!("{}/{id}", &rest[..at]))
+    })
 }
 
 /// The names of a wasm's imports.
@@ -342,6 +367,17 @@ mod tests {
         wasmparser::Validator::new().validate_all(&out).unwrap();
         // Nothing to drop: the same bytes.
         assert_eq!(without_unused_lazy_exports(&out).unwrap(), out);
+    }
+
+    #[test]
+    fn an_import_and_its_export_are_paired_whatever_the_function_is_called() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let import = format!("__wasm_split_00bulk_import_step_100_import_{id}_bulk_import_step");
+        let export = format!("__wasm_split_00bulk_import_step_100_export_{id}_bulk_import_step");
+        assert_eq!(split_point(&import, "import"), Some(format!("bulk_import_step_1/{id}")));
+        assert_eq!(split_point(&import, "import"), split_point(&export, "export"));
+        assert_eq!(split_point(&export, "import"), None);
+        assert_eq!(split_point("__wasm_split_load_x", "import"), None);
     }
 
     fn page_with(dir: &Path, start: Start, built: &Built) -> Result<String> {

@@ -1,6 +1,6 @@
 //! Security headers on every response. The Content-Security-Policy allows our own files,
-//! the WebAssembly app (`'wasm-unsafe-eval'`), the exact inline loader script trunk writes
-//! (by its SHA-256), and the local token agent; nothing else.
+//! the WebAssembly app (`'wasm-unsafe-eval'`), the exact inline loader scripts of the built
+//! pages (by their SHA-256), and the local token agent; nothing else.
 
 use axum::http::{HeaderName, HeaderValue, header};
 use base64::Engine;

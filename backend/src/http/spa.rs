@@ -92,7 +92,8 @@ impl Spa {
         Ok(Spa { dir: dir.to_owned(), index_html, bundle_html })
     }
 
-    /// Bodies of the inline `<script>` elements of every bundle's page (trunk's loaders).
+    /// Bodies of the inline `<script>` elements of every bundle's page (the wasm loaders
+    /// `cargo xtask app` writes).
     pub fn inline_scripts(&self) -> impl Iterator<Item = &str> {
         std::iter::once(&self.index_html).chain(&self.bundle_html).flatten().flat_map(|h| inline_scripts(h))
     }
@@ -169,7 +170,8 @@ async fn not_built() -> Response {
         .into_response()
 }
 
-/// File names trunk hashes (`app-1a2b3c4d5e6f7a8b.js`) never change: cache them for a year.
+/// Hashed file names (`app-1a2b3c4d5e6f7a8b.js`, by trunk and `cargo xtask app`) never change:
+/// cache them for a year.
 /// Everything else, `index.html` above all, is revalidated.
 async fn cache_headers(req: Request, next: Next) -> Response {
     let hashed = req.uri().path().rsplit('/').next().is_some_and(is_hashed_name);
@@ -212,6 +214,10 @@ import init from '/x.js';
         assert!(is_hashed_name("certdesk-frontend-1a2b3c4d5e6f7a8b.js"));
         assert!(is_hashed_name("certdesk-frontend-1a2b3c4d5e6f7a8b_bg.wasm"));
         assert!(is_hashed_name("main-0123456789abcdef.css"));
+        // A bundle's split loader and lazy chunks (`cargo xtask app`).
+        assert!(is_hashed_name("__wasm_split-1a2b3c4d5e6f7a8b.js"));
+        assert!(is_hashed_name("split_unlock_8919521280153276840-1a2b3c4d5e6f7a8b.wasm"));
+        assert!(is_hashed_name("chunk_3-1a2b3c4d5e6f7a8b.wasm"));
         assert!(!is_hashed_name("index.html"));
         assert!(!is_hashed_name("favicon.svg"));
         assert!(!is_hashed_name("logo-small.png"));
