@@ -817,7 +817,7 @@ pub fn Apply() -> impl IntoView {
                 let paid = paid.clone();
                 let paid = Callback::new(move |()| paid());
                 let id = id.get_untracked();
-                view! { <Suspense>{Suspend::new(async move { pay_step_lazy(id, paid).await })}</Suspense> }.into_any()
+                crate::components::lazily(pay_step_lazy(id, paid))
             }
             7 => {
                 // Tracked: the application may arrive after the step is first drawn.
