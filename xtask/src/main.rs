@@ -5,7 +5,8 @@
 //! - `test`: also install what the tests need, run the workspace tests, the backend API
 //!   tests on SQLite and on a throw-away PostgreSQL, then the browser tests against the
 //!   real server in Debian's Chromium.
-//! - `app`: build the browser app in release into dist/ (what `run` and `test` build first).
+//! - `app [BIN…]`: build the browser app in release into dist/ (what `run` and `test` build
+//!   first); with bundles named (`certdesk-apply`…), only those.
 //! - `size`: print the built app's sizes, raw, gzip and brotli as sent, against the budget.
 //! - `fuzz [--seconds N] [--release] [--seed S] [ocsp] [csr]`: the stable fuzzer
 //!   (`fuzz/`) on the OCSP request reader and the CSR reader, N seconds each (60 by
@@ -39,6 +40,7 @@ fn main() -> Result<()> {
         Some("e2e") => e2e(&args[1..]),
         Some("size") => size::report_all(&root().join("dist")),
         Some("lighthouse") => lighthouse::run(&args[1..]),
+        Some("app") if args.len() > 1 => setup::build_tools().and_then(|()| setup::build_some(&args[1..])),
         Some("app") => setup::build_tools().and_then(|()| setup::build_app()),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz(&args[1..]),

@@ -233,6 +233,7 @@ fn app_env(cmd: &mut Command) -> &mut Command {
 
 /// The app's pages: each its own wasm bundle (`bin`), its HTML and CSS built by trunk from its
 /// HTML page into a folder of dist/ (`None`: the home page's bundle, into dist/ itself).
+#[derive(Clone)]
 struct Page {
     html: &'static str,
     dir: Option<&'static str>,
@@ -274,16 +275,36 @@ const PAGES: &[Page] = &[
 /// contentful paint, or the app's drawing became it (mobile LCP 2.5 s in 3 runs of 3;
 /// 0.96-1.06 s in 4 of 5 fetched after two frames).
 pub fn build_app() -> Result<()> {
-    sh(app_cargo().args([
-        "build",
-        "-p",
-        "certdesk-frontend",
-        "--bins",
-        "--profile",
-        "wasm-release",
-        "--target",
-        "wasm32-unknown-unknown",
-    ]))?;
+    build_pages(PAGES)
+}
+
+/// [`build_app`] for only the bundles named (their `bin`, as `cargo xtask size` names their
+/// files), to measure a change to one of them in a few minutes: the others' files in dist/
+/// stay as they were.
+pub fn build_some(bins: &[String]) -> Result<()> {
+    let pages: Vec<&Page> = bins
+        .iter()
+        .map(|bin| {
+            PAGES.iter().find(|p| p.bin == bin).with_context(|| {
+                let all: Vec<_> = PAGES.iter().map(|p| p.bin).collect();
+                format!("no bundle {bin}: the bundles are {}", all.join(", "))
+            })
+        })
+        .collect::<Result<_>>()?;
+    build_pages(pages.into_iter().cloned().collect::<Vec<_>>().as_slice())
+}
+
+fn build_pages(pages: &[Page]) -> Result<()> {
+    let mut cargo = app_cargo();
+    cargo.args(["build", "-p", "certdesk-frontend", "--profile", "wasm-release", "--target", "wasm32-unknown-unknown"]);
+    if pages.len() == PAGES.len() {
+        cargo.arg("--bins");
+    } else {
+        for page in pages {
+            cargo.args(["--bin", page.bin]);
+        }
+    }
+    sh(&mut cargo)?;
     let page = |page: &Page| -> Result<()> {
         let mut cmd = Command::new("trunk");
         app_env(&mut cmd)
@@ -303,8 +324,13 @@ pub fn build_app() -> Result<()> {
         wasm::write_loader(&out.join("index.html"), &public, &built, start)
     };
     // The home page first: trunk empties dist/ when it builds into it.
-    let (home, rest) = PAGES.split_first().context("no pages")?;
-    page(home)?;
+    let (home, rest) = match pages.split_first() {
+        Some((home, rest)) if home.dir.is_none() => (Some(home), rest),
+        _ => (None, pages),
+    };
+    if let Some(home) = home {
+        page(home)?;
+    }
     crate::on_every_core(rest, page)?;
     crate::precompress::all(&root().join("dist"))
 }
