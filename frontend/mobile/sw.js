@@ -53,8 +53,10 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  // The bundle's hashed files and the icons never change under one name: the cache first.
-  if (url.pathname.startsWith("/mobile-app/") || url.pathname.startsWith("/public/")) {
+  // The bundle's hashed files, the texts of a language besides the default (fetched when it
+  // is chosen) and the icons never change under one name: the cache first.
+  const kept = ["/mobile-app/", "/texts/", "/public/"];
+  if (kept.some((dir) => url.pathname.startsWith(dir))) {
     event.respondWith(
       caches.match(req).then(
         (hit) =>

@@ -7,7 +7,7 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
-use crate::components::{AdminHeader, Footer, Header, StagingBanner, lazily, restore_locale};
+use crate::components::{AdminHeader, Footer, Header, StagingBanner, lazily};
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
     Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Downloads, EnvCheck, Home, NotFound, Search,
@@ -254,6 +254,13 @@ fn Page(route: fn(&str) -> AnyView) -> impl IntoView {
 
 #[component]
 fn Shell(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
+    // The home page's first screen (`index.html`'s HTML) goes once the app is drawn, which
+    // in a language besides the default waits for its texts.
+    Effect::new(|_| {
+        if let Some(first) = document().get_element_by_id("first-paint") {
+            first.remove();
+        }
+    });
     view! {
         <StagingBanner />
         {header()}
@@ -269,7 +276,6 @@ fn Shell(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
 pub fn App(route: fn(&str) -> AnyView, header: fn() -> AnyView) -> impl IntoView {
     view! {
         <I18nContextProvider>
-            {restore_locale()}
             {provide_session()}
             <Router>
                 <Shell route header />

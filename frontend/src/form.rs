@@ -2,8 +2,8 @@
 //! plain Rust: field errors keyed by the request's JSON field names (the names the
 //! server's `ApiError.fields` use), what went wrong as a whole, and loading states.
 
+use crate::i18n::td_string;
 use certdesk_shared::{ApiError, ErrorCode, FieldError, ValidationError};
-use leptos_i18n::td_string;
 
 use crate::i18n::Locale;
 use crate::webauthn::KeyError;
@@ -127,7 +127,7 @@ pub fn seconds_left(deadline_ms: f64, now_ms: f64) -> u32 {
     if left <= 0.0 { 0 } else { left as u32 }
 }
 
-/// Fills the `%s` of a translated template (leptos_i18n's interpolation is off).
+/// Fills the `%s` of a translated template.
 pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
     template.replacen("%s", &value.to_string(), 1)
 }

@@ -2,7 +2,7 @@
 //! as in `shared` and the backend.
 
 use crate::i18n::Locale;
-use leptos_i18n::td_string;
+use crate::i18n::td_string;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 /// What is precompressed: the hashed files a page loads. The HTML pages (about 1 KB of gzip
 /// each) are compressed as they are sent.
-pub const EXTENSIONS: &[&str] = &["wasm", "js", "css"];
+pub const EXTENSIONS: &[&str] = &["wasm", "js", "css", "json"];
 
 /// Writes `.br` and `.gz` beside every file of [`EXTENSIONS`] under `dist`, a file per core.
 pub fn all(dist: &Path) -> Result<()> {

@@ -304,7 +304,7 @@ fn build_pages(pages: &[Page]) -> Result<()> {
             cargo.args(["--bin", page.bin]);
         }
     }
-    sh(&mut cargo)?;
+    let texts = build_reporting_out_dir(&mut cargo, "certdesk-frontend")?.join("texts");
     let page = |page: &Page| -> Result<()> {
         let mut cmd = Command::new("trunk");
         app_env(&mut cmd)
@@ -332,7 +332,54 @@ fn build_pages(pages: &[Page]) -> Result<()> {
         page(home)?;
     }
     crate::on_every_core(rest, page)?;
+    copy_texts(&texts, &root().join("dist").join(TEXTS_DIR))?;
     crate::precompress::all(&root().join("dist"))
+}
+
+/// Where the app's texts in the languages besides the default are served from (`/texts/`;
+/// `frontend/src/i18n.rs` fetches them).
+pub const TEXTS_DIR: &str = "texts";
+
+/// Runs `cargo build` and returns the `OUT_DIR` of `package`'s build script, from cargo's
+/// JSON messages (compiler messages are still shown, on stderr).
+fn build_reporting_out_dir(cargo: &mut Command, package: &str) -> Result<PathBuf> {
+    cargo.arg("--message-format=json-render-diagnostics").stdout(std::process::Stdio::piped());
+    let mut child = cargo.spawn().with_context(|| format!("starting {cargo:?}"))?;
+    let stdout = child.stdout.take().context("cargo's stdout")?;
+    let mut out_dir = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let message: serde_json::Value = serde_json::from_str(&line?).unwrap_or_default();
+        let id = message["package_id"].as_str().unwrap_or("");
+        if message["reason"] == "build-script-executed" && id.contains(&format!("#{package}@")) {
+            out_dir = message["out_dir"].as_str().map(PathBuf::from);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("{cargo:?} failed with {status}");
+    }
+    out_dir.with_context(|| format!("cargo did not report {package}'s build script"))
+}
+
+/// Copies the texts' files (`<tag>-<hash>.json`, written by the frontend's build script) to
+/// `to`, in place of an earlier build's.
+fn copy_texts(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to)?;
+    }
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, to.join(name))?;
+            copied += 1;
+        }
+    }
+    if copied == 0 {
+        bail!("no texts in {}", from.display());
+    }
+    Ok(())
 }
 
 /// The 下载中心's files, built in release into `dist/downloads/`: the token agent for Windows

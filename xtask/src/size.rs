@@ -42,10 +42,40 @@ pub fn report_all(dist: &Path) -> Result<()> {
             over.get_or_insert(e);
         }
     }
+    texts(&dist.join(crate::setup::TEXTS_DIR))?;
     match over {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// The texts of the languages besides the default: fetched when a visitor chooses one (or
+/// starts in one), outside every bundle's total.
+fn texts(dir: &Path) -> Result<()> {
+    println!("texts of the other languages (one is fetched when chosen)");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {} (build the app first)", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    for path in files {
+        let bytes = std::fs::read(&path)?;
+        let copy =
+            |suffix: &str| std::fs::metadata(crate::precompress::with_suffix(&path, suffix)).map(|m| m.len()).ok();
+        let gz = match copy("gz") {
+            Some(len) => len,
+            None => gzip_len(&bytes)?,
+        };
+        let br = match copy("br") {
+            Some(len) => len,
+            None => crate::precompress::brotli(&bytes)?.len() as u64,
+        };
+        let kb = |b: u64| format!("{:.1}KB", b as f64 / 1024.0);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        println!("{:<6} {:>10} {:>10} {:>10}  {name}", "json", kb(bytes.len() as u64), kb(gz), kb(br));
+    }
+    Ok(())
 }
 
 /// Prints one line per wasm, js, css and html file and a total of what starts the bundle,

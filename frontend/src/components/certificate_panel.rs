@@ -1,9 +1,9 @@
 //! 证书信息 (seed 004 §4.1.3): the panel of one of the customer's certificates, as 我的证书
 //! and 证书延期 show it.
 
+use crate::i18n::td_string;
 use certdesk_shared::my_certificates::CertificatePanel;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use super::fields::Text;
 use super::tr;

@@ -9,7 +9,7 @@ use certdesk_shared::{FieldError, Mobile, ValidationError};
 use leptos::prelude::*;
 
 use crate::components::tr;
-use leptos_i18n::td_string;
+use crate::i18n::td_string;
 
 use crate::api::lang;
 use crate::form::{Failure, error_for, fill, seconds_left, set_error};
@@ -221,7 +221,7 @@ pub struct CaptchaState {
     pub captcha: RwSignal<Option<Captcha>>,
     pub answer: RwSignal<String>,
     failure: RwSignal<Option<Failure>>,
-    i18n: leptos_i18n::I18nContext<Locale>,
+    i18n: crate::i18n::I18nContext,
 }
 
 impl CaptchaState {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::tr;
-use leptos_i18n::td_string;
+use crate::i18n::td_string;
 
 #[component]
 pub fn Footer() -> impl IntoView {

@@ -14,7 +14,7 @@ pub mod token;
 pub use admin_header::AdminHeader;
 pub use footer::Footer;
 pub use header::Header;
-pub use lang_switch::{LangSwitch, restore_locale};
+pub use lang_switch::LangSwitch;
 pub use staging_banner::StagingBanner;
 
 /// A text in the current language that follows the language switch, as a view or an
@@ -40,7 +40,7 @@ pub fn use_page_title(page: impl Fn() -> String + 'static) {
     use leptos::prelude::*;
     let i18n = crate::i18n::use_i18n();
     Effect::new(move |_| {
-        let app = leptos_i18n::td_string!(i18n.get_locale(), app_name);
+        let app = crate::i18n::td_string!(i18n.get_locale(), app_name);
         let page = page();
         let title = if page.is_empty() { app.to_owned() } else { format!("{page} - {app}") };
         if let Some(doc) = leptos::prelude::window().document() {

@@ -1,9 +1,9 @@
 //! "测试环境" across the top of every page of a staging server (a public test deployment
 //! running the sandboxes); `GET /api/health` says whether this is one.
 
+use crate::i18n::td_string;
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::tr;
 use crate::i18n::use_i18n;

@@ -1,10 +1,10 @@
 //! Lists the server sends: "loading…", its refusal, or the list as a table. One copy of the
 //! loading / refusal / table markup for every page and staff section.
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::{Sort, SortColumn};
 use certdesk_shared::endpoint::Endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use super::fields::Text;
 use super::tr;

@@ -2,12 +2,12 @@
 //! agent answers, the token picker, a refusal in words, a signed challenge, and running a
 //! form's agent and portal steps.
 
+use crate::i18n::td_string;
 use certdesk_shared::FieldError;
 use certdesk_shared::account::CertificateChallenge;
 use certdesk_shared::agent::{Signed, TokenInfo, TokenKind};
 use certdesk_shared::endpoint::Endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::agent::AgentError;
 use crate::components::fields::FormState;

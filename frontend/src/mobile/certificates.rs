@@ -3,10 +3,10 @@
 //! shield (正常 / 已锁定 / 已停用), with 修改PIN码, 证书解锁, 从本机删除, and 证书更新(延期) when a
 //! renewal waits.
 
+use crate::i18n::td_string;
 use certdesk_shared::shield::ShieldState;
 use certdesk_shared::shield_keys::ShieldFile;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use super::{Asked, cert, state_text, status, use_shields};
 use crate::components::certificate_panel::item;

@@ -4,13 +4,13 @@
 //! under the secret answered and stores the [`ShieldFile`]. The secret and the key are then
 //! forgotten.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::{DownloadInfo, DownloadQuery, Medium};
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{ShieldEnrol, ShieldEnrolled};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use super::{Problem, new_pin, problem_alert, use_shields};
 use crate::components::fields::{Field, FormState};

@@ -13,19 +13,19 @@ mod renew;
 mod scan;
 pub mod store;
 
+use crate::i18n::td_string;
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{PinOutcome, ShieldChallenge, ShieldDevice, ShieldState, ShieldStatus, ShieldUnseal};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, Pin, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::components::Router;
 use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::location::LocationProvider;
 use p256::ecdsa::SigningKey;
 
 use crate::components::fields::Text;
-use crate::components::{LangSwitch, restore_locale, tr};
+use crate::components::{LangSwitch, tr};
 use crate::form::fill;
 use crate::i18n::{I18nContextProvider, Locale, use_i18n};
 
@@ -329,7 +329,6 @@ pub fn App() -> impl IntoView {
     register_service_worker();
     view! {
         <I18nContextProvider>
-            {restore_locale()}
             <Router>
                 <Shell />
             </Router>

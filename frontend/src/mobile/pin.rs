@@ -2,13 +2,13 @@
 //! salt kept on the phone, so a new PIN keeps the salt; the sealed key does not depend on the
 //! PIN and stays as it is.
 
+use crate::i18n::td_string;
 use certdesk_shared::OtpCode;
 use certdesk_shared::Pin;
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{ShieldChangePin, ShieldUnlock};
 use certdesk_shared::shield_keys;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use super::{Problem, ShieldPicker, device, new_pin, opened, pin_key_of, problem_alert, prove_pin, use_shields};
 use crate::components::fields::{Field, FormState};

@@ -4,6 +4,7 @@
 //! shows and types the PIN; the opened key signs [`approval_message`] and the approval is
 //! sent. The camera stops after a read and when the page is left.
 
+use crate::i18n::td_string;
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{
     ACTION_SIGN_IN, QrLoginApprove, QrLoginScan, QrLoginScanned, approval_message, transaction_code,
@@ -11,7 +12,6 @@ use certdesk_shared::shield::{
 use certdesk_shared::shield_keys;
 use certdesk_shared::{FieldError, Pin};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use wasm_bindgen::JsCast;
 
 use super::{Problem, ShieldPicker, open_key, problem_alert, use_shields};

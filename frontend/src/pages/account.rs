@@ -2,6 +2,7 @@
 //! 用户信息 (view and edit the basic information), 修改密码, 安全密钥 (passkeys), 登录记录
 //! and 退出其他设备. Signed-out visitors go to the sign-in page.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::{
     AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, RemoveKeyRequest,
     SecurityKey, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
@@ -10,7 +11,6 @@ use certdesk_shared::endpoint;
 use certdesk_shared::notice::{Notice, NoticeList};
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 

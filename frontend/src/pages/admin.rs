@@ -3,6 +3,7 @@
 //! 短信发件箱 (the sandbox SMS gateway's outbox) and 审计日志. Anyone else gets the API's
 //! refusal and no data.
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::{
     AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, ListQuery, OutboxMessage, OutboxQuery, Page,
     Section, SectionEntry, Sort, SortColumn, StaffColumn, StaffCreated, StaffMember, StaffQuery, StaffRole,
@@ -11,7 +12,6 @@ use certdesk_shared::admin::{
 use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 

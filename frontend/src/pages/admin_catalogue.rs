@@ -4,6 +4,7 @@
 //! keep the price they were started with); and a customer account found by its phone, to
 //! switch it between scan-to-pay (自助扫码收费) and enterprise settlement (大客户统一结算).
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::AccountQuery;
 use certdesk_shared::apply::{
     AccountBilling, BillingMode, CertificateType, DocumentKind, Medium, NewProject, NewType, NewValidity, Project,
@@ -13,7 +14,6 @@ use certdesk_shared::certificate::CertificateProfile;
 use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
 use crate::components::table::{data_table, load_into, load_query_into, loaded, staff_section};

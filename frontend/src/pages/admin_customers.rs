@@ -4,6 +4,7 @@
 //! and the open customer are in the address (`?q=…&id=…`), so a reload or a shared link shows
 //! the same file. The server audits every look-up.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::AccountKind;
 use certdesk_shared::admin::{
     CustomerColumn, CustomerFile, CustomerQuery, CustomerSummary, ListQuery, NewRequestNote, Page, Section, Sort,
@@ -12,7 +13,6 @@ use certdesk_shared::admin::{
 use certdesk_shared::endpoint;
 use certdesk_shared::request::{RequestKind, RequestStatus};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use serde::{Deserialize, Serialize};
 
 use crate::components::fields::{FailureAlert, Text};

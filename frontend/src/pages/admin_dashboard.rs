@@ -2,11 +2,11 @@
 //! stacked bar chart drawn by plotters into SVG, with its figures in a table beneath (what a
 //! screen reader reads, and what the chart was drawn from).
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::yuan;
 use certdesk_shared::dashboard::{Category, Chart, ChartKind, Dashboard, Deadline, RevenueWay, SeriesKey};
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 

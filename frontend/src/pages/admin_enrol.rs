@@ -1,12 +1,12 @@
 //! 登记安全密钥: a new staff member opens the enrolment link (`?token=…` or `#token`) and
 //! registers the security key they will sign in with.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::KeyRegistrationChallenge;
 use certdesk_shared::admin::{FinishEnrolment, StaffSession, StartEnrolment};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ApiError, ErrorCode};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::components::fields::FailureAlert;

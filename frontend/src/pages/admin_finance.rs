@@ -3,6 +3,7 @@
 //! transfers whose voucher waits for the money to be seen; 月结对账单 — the settlement
 //! customers' approved applications of a month.
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::{
     InvoiceColumn, InvoiceQuery, MonthQuery, Page, PendingTransfer, Section, Sort, SortColumn, TransferColumn,
     TransferQuery,
@@ -11,7 +12,6 @@ use certdesk_shared::apply::{InvoiceStatus, InvoiceView, yuan};
 use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::payment::Statement;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
 use crate::components::table::{

@@ -2,12 +2,12 @@
 //! application opened with its fields and documents, and the decision — approve, or reject
 //! with a reason for each item that is wrong. Shown only to roles the server lets review.
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::{Page, QueueColumn, QueueQuery, Section, Sort, SortColumn};
 use certdesk_shared::apply::{DocumentKind, FieldReason, ReviewDecision, ReviewQueueItem};
 use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestKind, RequestView};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::table::{Head, load_query_into, loaded, search_box, sorted_table, staff_section};
 use crate::components::tr;

@@ -3,6 +3,7 @@
 //! with a reason and a comment; the request waits below until a second staff member approves
 //! or rejects it (nobody decides their own).
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::SerialQuery;
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::endpoint;
@@ -12,7 +13,6 @@ use certdesk_shared::revoke::{
     StaffRevocationView,
 };
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Text};
 use crate::components::table::{data_table, load_into, loaded, staff_section};

@@ -2,12 +2,12 @@
 //! be posted, with the recipient and address; recording the courier and tracking number
 //! takes them off the list and shows them to the customer under 邮寄查询.
 
+use crate::i18n::td_string;
 use certdesk_shared::admin::{Page, Section, ShipmentColumn, ShipmentQuery, Sort, SortColumn};
 use certdesk_shared::apply::ShipmentRequest;
 use certdesk_shared::endpoint;
 use certdesk_shared::request::RequestView;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::FailureAlert;
 use crate::components::table::{Head, load_query_into, loaded, search_box, sorted_table, staff_section};

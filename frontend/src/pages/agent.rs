@@ -2,10 +2,10 @@
 //! this computer and which tokens it sees; how to install and start it; a new PC soft
 //! shield (PC软盾); and 修改PIN码 for any token.
 
+use crate::i18n::td_string;
 use certdesk_shared::endpoint;
 use certdesk_shared::{AGENT_DEFAULT_PORT, FieldError, Pin, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
 use crate::components::token::{

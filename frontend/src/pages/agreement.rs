@@ -1,9 +1,9 @@
 //! 电子认证服务协议: the agreement registration and sign-in ask the user to accept, with
 //! the version the server records.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::AGREEMENT_VERSION;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;

@@ -1,11 +1,11 @@
 //! 我的证书申请: the customer's applications with their status; a rejected one shows the
 //! reviewer's reasons and a 修改 link back into the wizard.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::Catalogue;
 use certdesk_shared::endpoint;
 use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
 use crate::components::table::{data_table, loaded};

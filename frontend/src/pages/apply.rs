@@ -3,6 +3,7 @@
 //! server before the next opens. Inputs are described as data and drawn by one loop, so
 //! the wizard costs one field shape, not one per field.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::{
     BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
     FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
@@ -14,7 +15,6 @@ use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
 use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 

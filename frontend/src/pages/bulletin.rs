@@ -2,10 +2,10 @@
 //! serial, with the reason and the time; and the CA certificates with their SHA-256
 //! fingerprints and CRLs.
 
+use crate::i18n::td_string;
 use certdesk_shared::directory::{BulletinPage, BulletinQuery, CaInfo};
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
 use crate::components::table::{data_table, load_into, load_query_into, loaded};

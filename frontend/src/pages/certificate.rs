@@ -2,6 +2,7 @@
 //! class, subject and serial; downloads as PEM and DER; and 撤销: the challenge phrase
 //! chosen when applying and a reason from RFC 5280's list, and the CA revokes at once.
 
+use crate::i18n::td_string;
 use certdesk_shared::FieldError;
 use certdesk_shared::certificate::RevocationReason;
 use certdesk_shared::directory::{
@@ -9,7 +10,6 @@ use certdesk_shared::directory::{
 };
 use certdesk_shared::endpoint::{self, Endpoint};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Field, FormState};
 use crate::components::table::{load_into, loaded};

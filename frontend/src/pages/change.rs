@@ -4,6 +4,7 @@
 //! 经办人变更 (`/operator-change?uid=…`, §5.7–§5.9): ① 资料上传 ② 经办人资料变更 ③ 提交审核.
 //! Both start from a certificate in 我的证书; the review's result comes by SMS.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::{Holder, HolderKind, OperatorInfo};
 use certdesk_shared::change::{ChangeClosed, ChangeOffer, StartChange};
 use certdesk_shared::endpoint;
@@ -14,7 +15,6 @@ use certdesk_shared::{
     CreditCode, Email, ErrorCode, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError,
 };
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{Field, FormState, Text};

@@ -3,11 +3,11 @@
 //! the chosen token and a request signed by it; the CA issues the certificate for it; the
 //! agent stores it with its chain. A progress bar runs to 下载完成 100%.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::{DownloadQuery, IssueForCsr, Medium};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
 use crate::components::token::{

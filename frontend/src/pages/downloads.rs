@@ -2,10 +2,10 @@
 //! (证书助手) for each platform, with its version, size and SHA-256, and how to check a copy
 //! before running it.
 
+use crate::i18n::td_string;
 use certdesk_shared::downloads::{Download, Platform};
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
 use crate::components::table::{data_table, load_into, loaded};

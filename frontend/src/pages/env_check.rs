@@ -2,12 +2,12 @@
 //! context, whether the token agent answers on its local port (its version), and the
 //! tokens it sees. Every row is measured in this browser, not assumed.
 
+use crate::i18n::td_string;
 use certdesk_shared::AGENT_DEFAULT_PORT;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::agent::AgentInfo;
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use wasm_bindgen::JsValue;
 
 use crate::components::{tr, use_page_title};

@@ -1,11 +1,11 @@
 //! 忘记密码 (seed 004 §2.3): the operator's ID number, the phone and an SMS code prove who
 //! it is; the new password is chosen on this page and is never sent by SMS.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::{CodePurpose, ResetPasswordRequest};
 use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, IdCardNumber, Mobile, OtpCode, Password};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode};
 use crate::components::{tr, use_page_title};

@@ -1,7 +1,7 @@
 //! 首页: what the portal does, a card per operation, what to prepare.
 
+use crate::i18n::td_string;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;

@@ -2,12 +2,12 @@
 //! status — 未申请, 待开票 or 已开票. 开具发票 opens the invoice form with the unit's name,
 //! tax number, amount and e-mail filled in; an issued e-invoice opens as PDF (查看).
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::{Catalogue, InvoiceRequest, InvoiceStatus, InvoiceView, yuan};
 use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::{CreditCode, Email, FieldError, OrgName};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text};
 use crate::components::table::{data_table, loaded};

@@ -4,6 +4,7 @@
 //! it opens, as text), its public page (撤销 with the challenge phrase), 证书解锁 for a
 //! certificate on a token, 证书校验.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::HolderKind;
 use certdesk_shared::endpoint::{self, Endpoint};
@@ -12,7 +13,6 @@ use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCer
 use certdesk_shared::request::RequestKind;
 use certdesk_shared::{ErrorCode, OtpCode};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::certificate_panel::{certificate_panel, date_of};

@@ -1,7 +1,7 @@
 //! Any path the app does not know.
 
+use crate::i18n::td_string;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::{tr, use_page_title};
 use crate::i18n::use_i18n;

@@ -5,10 +5,10 @@
 //! password sign-in does. A new code every 2 minutes; one the server calls expired (a wrong
 //! number picked on the phone) is renewed by a click.
 
+use crate::i18n::td_string;
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{APP_PATH, QrLoginShown, QrLoginStatus, display_code};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
 use crate::components::tr;

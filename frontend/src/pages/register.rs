@@ -1,13 +1,13 @@
 //! 注册 (seed 003 §1.2.2, seed 004 §2.1): 企业账户, 个人账户 or 主管部门账户. The phone number
 //! is the user name; an SMS code proves it; the 电子认证服务协议 must be accepted.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::{AGREEMENT_VERSION, AccountKind, CodePurpose, RegisterRequest};
 use certdesk_shared::endpoint;
 use certdesk_shared::{
     CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{

@@ -4,6 +4,7 @@
 //! result comes by SMS. A lost token's certificate is frozen at submission. Once approved,
 //! the new certificate is downloaded onto the new UKey with a new key pair.
 
+use crate::i18n::td_string;
 use certdesk_shared::agent::{TokenInfo, TokenKind};
 use certdesk_shared::apply::{BillingMode, DocumentKind, yuan};
 use certdesk_shared::endpoint::{self, Endpoint};
@@ -12,7 +13,6 @@ use certdesk_shared::reissue::{ReissueCsr, ReissueNotOpen, ReissueOffer, Reissue
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::{ErrorCode, FieldError, OtpCode};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text};

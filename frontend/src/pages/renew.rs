@@ -3,13 +3,13 @@
 //! new certificate stored, then the old one superseded: "下载完成，请重新登录系统".
 //! Open only in the certificate's last 90 days; otherwise the page says from when.
 
+use crate::i18n::td_string;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::BillingMode;
 use certdesk_shared::endpoint;
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{Field, FormState, Text};

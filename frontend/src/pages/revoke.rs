@@ -4,6 +4,7 @@
 //! 形式告知，请注意查收短信。" A holder without an account (or whose certificate is not in it)
 //! revokes on the certificate's public page with the challenge phrase.
 
+use crate::i18n::td_string;
 use certdesk_shared::Named;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::DocumentKind;
@@ -14,7 +15,6 @@ use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::revoke::{DOCUMENTS, RevocationNotOpen, RevocationOffer, StartRevocation, SubmitRevocation};
 use certdesk_shared::{ErrorCode, FieldError, OtpCode, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::certificate_panel::certificate_panel;

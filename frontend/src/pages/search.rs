@@ -2,13 +2,13 @@
 //! status search by e-mail (recommended) or the exact name with its status filter, results
 //! linking to each certificate's page; and the progress lookup by any two of four fields.
 
+use crate::i18n::td_string;
 use certdesk_shared::certificate::{CertificateProfile, RevocationReason};
 use certdesk_shared::directory::{ProgressQuery, PublicStatus, SearchKey, SearchQuery, SearchResults, StatusFilter};
 use certdesk_shared::endpoint;
 use certdesk_shared::request::RequestStatus;
 use certdesk_shared::{FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Tabs, Text};
 use crate::components::table::data_table;

@@ -1,10 +1,10 @@
 //! 邮寄查询 (seed 004 §3.1.7): the parcels posted to this customer, with the courier and its
 //! tracking number, to look up on the courier's own site.
 
+use crate::i18n::td_string;
 use certdesk_shared::apply::Shipment;
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::Text;
 use crate::components::table::{data_table, load_into, loaded};

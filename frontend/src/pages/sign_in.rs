@@ -3,11 +3,11 @@
 //! 软盾 through the token agent (证书助手); APP扫码登录 with the mobile shield app
 //! (`qr_login.rs`).
 
+use crate::i18n::td_string;
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{

@@ -3,11 +3,11 @@
 //! certificate's key, and the server signs in the account that certificate was issued to.
 //! The PIN goes to the agent only.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::FinishCertificateSignIn;
 use certdesk_shared::agent::{TokenCertificate, TokenKind};
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
 use crate::components::token::{

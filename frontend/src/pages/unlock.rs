@@ -4,12 +4,12 @@
 //! PIN here. The seed resets every PIN to 111111; we let the user choose one instead, and
 //! refuse 111111-like PINs.
 
+use crate::i18n::td_string;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::agent::UnlockToken;
 use certdesk_shared::endpoint;
 use certdesk_shared::{FieldError, Mobile, OtpCode, Pin, ValidationError};
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{CaptchaField, CaptchaState, Field, FormState, SendCode};
 use crate::components::token::{

@@ -3,11 +3,11 @@
 //! the validity period, revocation through our OCSP responder, and possession of the key.
 //! Each check is shown with its result, then 证书校验通过 (or not).
 
+use crate::i18n::td_string;
 use certdesk_shared::agent::TokenCertificate;
 use certdesk_shared::directory::{CheckOutcome, VerificationCheck, VerificationReport, VerifyCertificate};
 use certdesk_shared::endpoint;
 use leptos::prelude::*;
-use leptos_i18n::td_string;
 
 use crate::components::fields::{Field, FormState};
 use crate::components::token::{
