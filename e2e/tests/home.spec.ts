@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { appReady, keepScreenshot, watchForErrors } from './support';
 
 const languages = [
@@ -7,8 +7,20 @@ const languages = [
   { tag: 'en', option: 'English', h1: 'Certificate self-service', nav: 'New certificate', footer: 'Service hotline' },
 ];
 
+/** The paths of the texts' files (`/texts/<tag>-<hash>.json`) the page fetches. */
+function textsFetched(page: Page): string[] {
+  const fetched: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/texts/')) fetched.push(path);
+  });
+  return fetched;
+}
+
 test('the home page renders in Simplified Chinese by default', async ({ page }) => {
   const noErrors = watchForErrors(page);
+  // The default language is compiled into every bundle: no texts to fetch.
+  const texts = textsFetched(page);
   await page.goto('/');
   await appReady(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
@@ -17,7 +29,34 @@ test('the home page renders in Simplified Chinese by default', async ({ page }) 
   // A tile per operation that is built, none for one that is not.
   const tiles = page.getByRole('region', { name: '网上办事' });
   await expect(tiles.getByRole('heading', { level: 3 })).toHaveText(['证书新办', '证书延期', '证书变更', '证书补办', '证书注销', '证书解锁', '远程下载', '证书校验', '查询服务', '环境检测']);
+  await page.goto('/search');
+  await appReady(page);
+  await expect(page.locator('footer')).toContainText('客服热线');
+  expect(texts).toEqual([]);
   noErrors();
+});
+
+test.describe('a browser that asks for English', () => {
+  test.use({ locale: 'en-GB' });
+
+  test('gets every bundle in English, its texts fetched before the page is drawn', async ({ page }) => {
+    const noErrors = watchForErrors(page);
+    const texts = textsFetched(page);
+    for (const path of ['/search', '/sign-in']) {
+      await page.goto(path);
+      await appReady(page);
+      await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+      await expect(page.getByRole('navigation').getByRole('link', { name: 'New certificate' })).toBeVisible();
+      await expect(page.locator('footer')).toContainText('Service hotline');
+    }
+    // One file, named by its content, fetched by each page load (the browser's cache keeps it).
+    expect(texts.length).toBe(2);
+    for (const path of texts) expect(path).toMatch(/^\/texts\/en-[0-9a-f]{16}\.json$/);
+    // The page's own texts too (the sign-in page is a lazy chunk of its bundle).
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
+    await expect(page.locator('main')).not.toContainText('登录');
+    noErrors();
+  });
 });
 
 for (const lang of languages) {

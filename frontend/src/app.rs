@@ -9,6 +9,9 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, StagingBanner, lazily};
 use crate::i18n::I18nContextProvider;
+use certdesk_shared::agent::TokenKind;
+
+use crate::pages::SignInMethod;
 use crate::pages::{
     Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Downloads, EnvCheck, Home, NotFound, Search,
 };
@@ -65,10 +68,23 @@ pub fn portal_page(path: &str) -> AnyView {
 pub fn account_page(path: &str) -> AnyView {
     match normal(path) {
         "/register" => lazily(lazy::register()),
-        "/sign-in" => lazily(lazy::sign_in()),
+        "/sign-in" => lazily(lazy::sign_in(sign_in_method_form)),
         "/forgot-password" => lazily(lazy::forgot_password()),
         "/account" => lazily(lazy::account()),
         _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// 登录's forms of their own (UKey, PC soft shield, the app's QR code), each a chunk fetched
+/// when its tab is first chosen. The sign-in page's chunk calls this through the pointer it
+/// is given, so the loaders are in the bundle's main module: a lazy function called only
+/// from inside another would be split into every bundle (xtask refuses it).
+fn sign_in_method_form(method: SignInMethod, next: String) -> AnyView {
+    match method {
+        SignInMethod::UKey => lazily(lazy::token_sign_in(next, TokenKind::Ukey)),
+        SignInMethod::SoftShield => lazily(lazy::token_sign_in(next, TokenKind::PcShield)),
+        SignInMethod::App => lazily(lazy::qr_login(next)),
+        SignInMethod::Password | SignInMethod::SecurityKey => ().into_any(),
     }
 }
 
@@ -183,7 +199,12 @@ pub fn admin_settings_page(path: &str) -> AnyView {
 mod lazy {
     use leptos::prelude::*;
 
-    use crate::pages::{Account, AgentPage, Download, ForgotPassword, Register, SignIn, Unlock, Verify};
+    use certdesk_shared::agent::TokenKind;
+
+    use crate::pages::qr_login::QrLogin;
+    use crate::pages::{
+        Account, AgentPage, Download, ForgotPassword, MethodForm, Register, SignIn, TokenSignIn, Unlock, Verify,
+    };
 
     #[leptos::lazy]
     pub fn register() -> AnyView {
@@ -191,8 +212,18 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn sign_in() -> AnyView {
-        view! { <SignIn /> }.into_any()
+    pub fn sign_in(method_form: MethodForm) -> AnyView {
+        view! { <SignIn method_form /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn token_sign_in(next: String, kind: TokenKind) -> AnyView {
+        view! { <TokenSignIn next kind /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn qr_login(next: String) -> AnyView {
+        view! { <QrLogin next /> }.into_any()
     }
 
     #[leptos::lazy]

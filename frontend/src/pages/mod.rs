@@ -69,6 +69,7 @@ pub use renew::Renew;
 pub use revoke::Revoke;
 pub use search::Search;
 pub use shipments::Shipments;
-pub use sign_in::SignIn;
+pub use sign_in::{Method as SignInMethod, MethodForm, SignIn};
+pub use token_sign_in::TokenSignIn;
 pub use unlock::Unlock;
 pub use verify::Verify;

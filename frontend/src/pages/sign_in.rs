@@ -104,8 +104,13 @@ async fn key_sign_in(start: StartKeySignIn, l: Locale) -> Result<SessionInfo, Fa
     Ok(crate::api::call::<endpoint::FinishKeySignIn>(&[], &finish, l).await?)
 }
 
+/// Draws the form of a method that has its own ([`Method::own_form`]) for a visitor going to
+/// `next` (a path). The account bundle passes one that fetches each form's code when its tab
+/// is first chosen (`app::sign_in_method_form`).
+pub type MethodForm = fn(Method, String) -> AnyView;
+
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignIn(method_form: MethodForm) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), sign_in_title).to_owned());
     let session = use_session();
@@ -231,13 +236,8 @@ pub fn SignIn() -> impl IntoView {
         </form>
         {move || {
             let next = query.with_untracked(|q| safe_next(q.get("next").as_deref(), AFTER_SIGN_IN).to_owned());
-            let kind = match method.get() {
-                Method::UKey => certdesk_shared::agent::TokenKind::Ukey,
-                Method::SoftShield => certdesk_shared::agent::TokenKind::PcShield,
-                Method::App => return Some(view! { <crate::pages::qr_login::QrLogin next /> }.into_any()),
-                _ => return None,
-            };
-            Some(view! { <crate::pages::token_sign_in::TokenSignIn next kind /> }.into_any())
+            let m = method.get();
+            m.own_form().then(|| method_form(m, next))
         }}
     }
 }
