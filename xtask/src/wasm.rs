@@ -11,7 +11,9 @@
 //! 2. **Bind** the main module with wasm-bindgen (`--target web`; with chunks,
 //!    `--keep-lld-exports` so that they can reach the main module's functions, table and
 //!    memory, and `--no-demangle`).
-//! 3. **Shrink** every module with `wasm-opt -Oz`, as trunk did.
+//! 3. **Shrink**: the main module's imports from the JS get short names in both files
+//!    ([`with_short_import_names`]), then every module goes through `wasm-opt -Oz`, as trunk
+//!    ran it.
 //! 4. **Name** every file by one hash of all of them (`<name>-<16 hex>`, which the server
 //!    caches for a year). The files name each other (the main JS imports the split loader,
 //!    which imports the main JS and fetches the chunks), so they are written with a
@@ -103,9 +105,14 @@ pub fn build(bin: &str, input: &Path, work: &Path, out: &Path, path: &std::ffi::
     // (file name with the placeholder, bytes)
     // JS that a crate ships (`inline_js`, `module = …`) would be there: nothing copies it.
     ensure!(!bound.join("snippets").exists(), "{bin}: wasm-bindgen wrote JS snippets, which this build does not serve");
+    let (js, wasm) = (bound.join(format!("{stem}.js")), bound.join(format!("{stem}_bg.wasm")));
+    let (short_js, short_wasm) = with_short_import_names(&std::fs::read_to_string(&js)?, &std::fs::read(&wasm)?)
+        .with_context(|| format!("{bin}: naming the imports"))?;
+    let short = bound.join(format!("{stem}_bg.short.wasm"));
+    std::fs::write(&short, short_wasm)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    files.push((format!("{stem}.js"), std::fs::read(bound.join(format!("{stem}.js")))?));
-    files.push((format!("{stem}_bg.wasm"), optimized(&bound.join(format!("{stem}_bg.wasm")), path)?));
+    files.push((format!("{stem}.js"), short_js.into_bytes()));
+    files.push((format!("{stem}_bg.wasm"), optimized(&short, path)?));
     let mut chunks = Vec::new();
     if split_at_all {
         let mut loader = std::fs::read_to_string(work.join(&link_name))?;
@@ -199,6 +206,62 @@ fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
         }
     }
     Ok(module.finish())
+}
+
+/// The main module's imports from wasm-bindgen's JS (`__wbg_addEventListener_847fd86b8c33ec43`
+/// and the like, about 170 in a bundle), named `_0`, `_1`… in the wasm and in the JS object
+/// that provides them: each name is in both files, and its hash compresses badly (5–6 KB of
+/// gzip a bundle). An import is renamed only where the JS holds its name exactly once, as
+/// that object's key (`name:`); the others keep theirs.
+fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
+    use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+    use wasmparser::{Parser, Payload};
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    // The one place `name` is a key in the JS, as a byte offset.
+    let key_at = |name: &str| -> Option<usize> {
+        let mut found = js.match_indices(name).filter(|&(at, _)| {
+            let before = js[..at].chars().next_back().is_none_or(|c| !is_ident(c));
+            let after = js[at + name.len()..].chars().next();
+            before && after.is_none_or(|c| !is_ident(c))
+        });
+        let (at, _) = found.next()?;
+        (found.next().is_none() && js[at + name.len()..].starts_with(':')).then_some(at)
+    };
+    let mut renames: Vec<(usize, usize, String)> = Vec::new(); // (offset in JS, old length, new)
+    let mut module = wasm_encoder::Module::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        if let Payload::ImportSection(imports) = &payload {
+            let mut section = wasm_encoder::ImportSection::new();
+            for import in imports.clone().into_imports() {
+                let import = import?;
+                let bindgen = import.name.starts_with("__wbg") || import.name.starts_with("__wbindgen");
+                let name = match key_at(import.name).filter(|_| bindgen) {
+                    Some(at) => {
+                        let short = format!("_{:x}", renames.len());
+                        renames.push((at, import.name.len(), short.clone()));
+                        short
+                    }
+                    None => import.name.to_owned(),
+                };
+                section.import(import.module, &name, RoundtripReencoder.entity_type(import.ty)?);
+            }
+            module.section(&section);
+        } else if let Some((id, range)) = payload.as_section() {
+            let range = usize::try_from(range.start)?..usize::try_from(range.end)?;
+            module.section(&wasm_encoder::RawSection { id, data: &wasm[range] });
+        }
+    }
+    renames.sort();
+    let mut out = String::with_capacity(js.len());
+    let mut from = 0;
+    for (at, len, short) in renames {
+        out.push_str(&js[from..at]);
+        out.push_str(&short);
+        from = at + len;
+    }
+    out.push_str(&js[from..]);
+    Ok((out, module.finish()))
 }
 
 /// The split point a lazy function's import or export (`what`) names, as its module and id:
@@ -367,6 +430,38 @@ mod tests {
         wasmparser::Validator::new().validate_all(&out).unwrap();
         // Nothing to drop: the same bytes.
         assert_eq!(without_unused_lazy_exports(&out).unwrap(), out);
+    }
+
+    #[test]
+    fn imports_from_the_js_get_short_names_in_both_files() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (import "./app_bg.js" "__wbg_alert_0123456789abcdef" (func (param i32)))
+                (import "./app_bg.js" "__wbg_twice_0123456789abcdef" (func))
+                (import "./app_bg.js" "__wbindgen_init_externref_table" (func))
+                (import "__wasm_split" "__wasm_split_load_x" (func))
+                (import "./app_bg.js" "memory" (memory 1))
+                (func (export "run") (call 0 (i32.const 1)) (call 1) (call 2) (call 3))
+            )"#,
+        )
+        .unwrap();
+        let js = "const imports = { __wbg_alert_0123456789abcdef: function(a) { alert(a); },\n\
+                  __wbg_twice_0123456789abcdef: function() {}, x: __wbg_twice_0123456789abcdef,\n\
+                  __wbindgen_init_externref_table: function() {}, my__wbindgen_init_externref_table: 1 };";
+        let (js, out) = with_short_import_names(js, &wasm).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        let names: Vec<String> = imported_names(&out).unwrap().into_iter().collect();
+        let mut names = names;
+        names.sort();
+        // `__wbg_twice…` is in the JS twice, and the split loader and the memory are not
+        // wasm-bindgen's: they keep their names.
+        assert_eq!(names, ["_0", "_1", "__wasm_split_load_x", "__wbg_twice_0123456789abcdef", "memory"]);
+        assert_eq!(
+            js,
+            "const imports = { _0: function(a) { alert(a); },\n\
+             __wbg_twice_0123456789abcdef: function() {}, x: __wbg_twice_0123456789abcdef,\n\
+             _1: function() {}, my__wbindgen_init_externref_table: 1 };"
+        );
     }
 
     #[test]
