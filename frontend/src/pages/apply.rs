@@ -1106,6 +1106,17 @@ fn pay_step_lazy(id: String, paid: Callback<()>) -> AnyView {
     view! { <PayStep id paid=move || paid.run(()) /> }.into_any()
 }
 
+/// [`Pay`] for request `id` as a chunk of the bundle's wasm, fetched when first drawn
+/// (证书延期's and 证书补办's payment, which comes after their first page).
+pub fn pay_lazily(id: String, paid: impl Fn() + Send + Sync + 'static) -> AnyView {
+    crate::components::lazily(pay_lazy(id, Callback::new(move |()| paid())))
+}
+
+#[leptos::lazy]
+fn pay_lazy(id: String, paid: Callback<()>) -> AnyView {
+    view! { <Pay id paid=move || paid.run(()) /> }.into_any()
+}
+
 /// Step ⑥: 扫码缴费, or 转账汇款 with a voucher (seed 002). A transfer already waiting for
 /// finance opens on its own tab (no QR code may be made on top of it).
 #[component]

@@ -390,7 +390,7 @@ fn PayThenSubmit(id: String, billing: BillingMode, reload: Callback<()>) -> impl
             }
         });
     };
-    let pay = (billing == BillingMode::ScanToPay).then(|| view! { <crate::pages::apply::Pay id paid=submit /> });
+    let pay = (billing == BillingMode::ScanToPay).then(|| crate::pages::apply::pay_lazily(id, submit));
     let direct = (billing == BillingMode::Settlement).then(|| {
         view! {
             <p>{tr(|l| td_string!(l, reissue_settlement))}</p>

@@ -227,7 +227,7 @@ fn PayThenSubmit(id: String, reload: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <crate::pages::apply::Pay id paid />
+        {crate::pages::apply::pay_lazily(id, paid)}
         {problem_alert(problem)}
     }
 }
