@@ -3,7 +3,7 @@
 //! password (seed 004 §2.3) and the user centre (seed 003 §1.3.5).
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::FieldError;
 use crate::validate::{
@@ -20,7 +20,7 @@ pub const CODE_RESEND_SECS: u32 = 60;
 pub const CODE_TTL_SECS: u32 = 300;
 
 /// The three account types of seed 003 §1.2.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -47,7 +47,7 @@ impl AccountKind {
 }
 
 /// What a one-time code may be used for; a code sent for one purpose is refused for another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -404,3 +404,7 @@ mod tests {
         assert_eq!(mask_middle(""), "");
     }
 }
+
+crate::deserialize_by_name!(AccountKind);
+
+crate::deserialize_by_name!(CodePurpose);

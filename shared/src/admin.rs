@@ -2,10 +2,10 @@
 //! the sandbox gateway and the audit trail.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// Staff roles. A role grants a fixed set of permissions; see the server's `Permission`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -749,3 +749,5 @@ pub struct MonthQuery {
     #[serde(default)]
     pub month: String,
 }
+
+crate::deserialize_by_name!(StaffRole);

@@ -3,7 +3,7 @@
 //! the acceptance number and the download authorization code (seed 002).
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::FieldError;
 use crate::Named;
@@ -11,7 +11,7 @@ use crate::certificate::CertificateProfile;
 use crate::validate::{CreditCode, Email, IdCardNumber, IdDocument, Mobile, OrgName, PersonName, ValidationError};
 
 /// Where the certificate's key lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -38,7 +38,7 @@ impl Medium {
 
 /// How a customer pays: scan a QR code per application, or the enterprise's monthly
 /// statement (大客户统一结算), which skips step ⑥.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -52,7 +52,7 @@ impl BillingMode {
 }
 
 /// A document the wizard's step ③ asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -911,3 +911,9 @@ mod tests {
         assert_eq!(yuan(12345), "123.45");
     }
 }
+
+crate::deserialize_by_name!(Medium);
+
+crate::deserialize_by_name!(BillingMode);
+
+crate::deserialize_by_name!(DocumentKind);

@@ -1,7 +1,7 @@
 //! Certificates on the wire: the profiles the CA issues and the RFC 5280 revocation reasons.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The most characters of a name in a certificate's subject: RFC 5280's upper bounds for
 /// commonName (`ub-common-name`) and organizationName (`ub-organization-name`).
@@ -11,7 +11,7 @@ pub const SUBJECT_PLACE_MAX: usize = 128;
 
 /// What kind of certificate, as users buy them. Chinese CAs issue each as a pair: a signing
 /// certificate and an encryption certificate (双证书).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -134,3 +134,5 @@ mod tests {
         assert_eq!(RevocationReason::AaCompromise.code(), 10);
     }
 }
+
+crate::deserialize_by_name!(CertificateProfile);

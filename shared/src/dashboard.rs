@@ -4,7 +4,7 @@
 //! monthly statement's are.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::admin::{Permission, StaffRole};
 use crate::certificate::RevocationReason;
@@ -20,7 +20,7 @@ pub const EXPIRY_HORIZON_DAYS: i64 = 90;
 pub const WEEKS: usize = 13;
 
 /// One chart of the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -213,3 +213,5 @@ mod tests {
         assert_eq!((Deadline::of(0), Deadline::of(-1)), (Deadline::DueToday, Deadline::Late));
     }
 }
+
+crate::deserialize_by_name!(ChartKind);

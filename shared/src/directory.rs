@@ -3,7 +3,7 @@
 //! (注销公告) and the progress lookup (查询服务). Contact data leaves the server masked.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::certificate::{CertificateProfile, RevocationReason};
 use crate::request::RequestStatus;
@@ -11,7 +11,7 @@ use crate::validate::ValidationError;
 
 /// "Search for IDs that are": the status filter of a search.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames,
 )]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
@@ -443,3 +443,5 @@ pub struct BulletinQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
 }
+
+crate::deserialize_by_name!(StatusFilter);

@@ -7,12 +7,12 @@
 //! `POST /api/admin/certificates/{uid}/freeze`, `POST /api/admin/certificates/{uid}/unfreeze`.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::OtpCode;
 
 /// Who froze a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -37,3 +37,5 @@ pub struct Unfreeze {
 pub struct StaffFreeze {
     pub comment: String,
 }
+
+crate::deserialize_by_name!(FrozenBy);

@@ -56,6 +56,33 @@ pub trait Named: Sized + Copy + Into<&'static str> + std::str::FromStr + strum::
 
 impl<T: Copy + Into<&'static str> + std::str::FromStr + strum::VariantArray> Named for T {}
 
+/// `Deserialize` for enums of unit variants, by their strum name (`EnumString`, with
+/// `VariantNames` for the error): one string reader serves them all, where serde's derive
+/// gives each enum a visitor of its own that also reads indexes, bytes and maps (about 1 KB of
+/// the browser's wasm an enum). Serialize stays derived; the `wire_names` test checks that
+/// both ways use the same names.
+#[macro_export]
+macro_rules! deserialize_by_name {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::by_name(deserializer)
+            }
+        }
+    )+};
+}
+
+/// The value of enum `T` whose name `deserializer` holds ([`deserialize_by_name`]).
+#[doc(hidden)]
+pub fn by_name<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + strum::VariantNames,
+{
+    let name = <String as serde::Deserialize>::deserialize(deserializer)?;
+    name.parse().map_err(|_| <D::Error as serde::de::Error>::unknown_variant(&name, T::VARIANTS))
+}
+
 /// Every enum that strum names (`as_str`/`code` and `parse`/`from_code`) goes by the same
 /// name on the wire (serde) and in the database, and reads back as itself.
 #[cfg(test)]
@@ -64,15 +91,26 @@ mod wire_names {
 
     fn same_names<T>()
     where
-        T: VariantArray + Copy + PartialEq + std::fmt::Debug + serde::Serialize + std::str::FromStr + 'static,
+        T: VariantArray
+            + Copy
+            + PartialEq
+            + std::fmt::Debug
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + std::str::FromStr
+            + 'static,
         &'static str: From<T>,
     {
-        for &v in T::VARIANTS {
+        for &v in <T as VariantArray>::VARIANTS {
             let name: &'static str = v.into();
             assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::from(name), "{v:?}");
             assert_eq!(name.parse::<T>().ok(), Some(v), "{name}");
+            assert_eq!(serde_json::from_value::<T>(name.into()).unwrap(), v, "{name}");
         }
         assert!("Not A Name".parse::<T>().is_err());
+        let refused = serde_json::from_value::<T>("Not A Name".into()).unwrap_err().to_string();
+        assert!(refused.starts_with("unknown variant `Not A Name`, expected"), "{refused}");
+        assert!(serde_json::from_value::<T>(serde_json::json!(0)).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `GET /api/my-certificates` and `GET /api/my-certificates/{uid}`.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::account::CodePurpose;
 use crate::certificate::CertificateProfile;
@@ -25,7 +25,7 @@ pub enum MyCertificateStatus {
 }
 
 /// The three tabs of 我的证书: 有效的证书, 冻结的证书, 失效的证书.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -165,3 +165,5 @@ mod tests {
         assert_eq!(MyCertificatesTab::parse("revoked"), None);
     }
 }
+
+crate::deserialize_by_name!(MyCertificatesTab);

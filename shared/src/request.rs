@@ -10,12 +10,12 @@
 //! Payment is a separate fact that `submit` requires, not a status.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::apply::{BillingMode, CertificateInfo, ChooseType, DeliveryInfo, DocumentView, FieldReason, OperatorInfo};
 
 /// The kind of business a request is (业务类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -62,7 +62,7 @@ pub fn apply_kind() -> RequestKind {
 }
 
 /// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -179,3 +179,7 @@ mod tests {
         assert_eq!(RequestStatus::parse("unknown"), None);
     }
 }
+
+crate::deserialize_by_name!(RequestKind);
+
+crate::deserialize_by_name!(RequestStatus);

@@ -19,7 +19,7 @@
 //! - **Lost phone.** A disabled shield's secret is never released again.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::OtpCode;
 
@@ -30,7 +30,7 @@ pub const PIN_TRIES: u32 = 10;
 pub const APP_PATH: &str = "/m";
 
 /// A shield's state on the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -352,3 +352,5 @@ mod tests {
         assert_eq!(m, b"certdesk-qr-login/1\nABCDEFGHJK\nn0\nhttps://ca.example\nsign_in\n07");
     }
 }
+
+crate::deserialize_by_name!(ShieldState);

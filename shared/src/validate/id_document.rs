@@ -3,7 +3,7 @@
 //! resident card carries a check digit (GB 11643); the others are checked for their shape.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use super::{IdCardNumber, ValidationError, required, validated_string};
 
@@ -63,7 +63,7 @@ impl TaiwanPermitNumber {
 }
 
 /// Which document (证件类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -182,3 +182,5 @@ mod tests {
         assert!(err.to_string().starts_with("id_card_length"), "{err}");
     }
 }
+
+crate::deserialize_by_name!(IdType);
