@@ -232,9 +232,10 @@ pub struct ChangePasswordRequest {
 }
 
 /// How someone signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SignInMethod {
     Password,
     SecurityKey,
@@ -408,3 +409,5 @@ mod tests {
 crate::deserialize_by_name!(AccountKind);
 
 crate::deserialize_by_name!(CodePurpose);
+
+crate::deserialize_by_name!(SignInMethod);

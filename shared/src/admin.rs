@@ -184,9 +184,10 @@ impl StaffRole {
 /// A section of the staff console: a page of its own under `/admin/…`, reached from the
 /// side navigation. The daily work is one bundle (`/admin/…`); the settings another
 /// (`/admin/settings/…`, see [`crate::bundles::ADMIN_SETTINGS_PATH`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Section {
     /// 工作台: the charts of the member's work, the console's first page (`/admin`).
     Dashboard,
@@ -751,3 +752,5 @@ pub struct MonthQuery {
 }
 
 crate::deserialize_by_name!(StaffRole);
+
+crate::deserialize_by_name!(Section);

@@ -1,6 +1,7 @@
 //! What the local token agent (证书助手, `certdesk-agent`) answers on 127.0.0.1.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// `GET http://127.0.0.1:<port>/v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,9 +13,10 @@ pub struct AgentInfo {
 }
 
 /// Which kind of token: a USB key through PKCS#11, or the PC software shield (软盾).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TokenKind {
     Ukey,
     PcShield,
@@ -252,3 +254,5 @@ pub struct CreateShield {
     pub pin: String,
     pub portal_key: String,
 }
+
+crate::deserialize_by_name!(TokenKind);

@@ -93,9 +93,10 @@ impl DocumentKind {
 pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// File types by their content (magic numbers), never by their name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FileType {
     Jpeg,
     Png,
@@ -213,9 +214,10 @@ pub struct ChooseType {
 }
 
 /// Which holder a certificate type asks for in step ②, known from its profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum HolderKind {
     /// 机构证书: the unit.
     Organisation,
@@ -362,9 +364,10 @@ fn too_long(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max:
 }
 
 /// How the UKey reaches the customer (step ⑤ 填写邮寄信息).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DeliveryMethod {
     /// 邮寄配送
     Post,
@@ -672,9 +675,10 @@ impl InvoiceRequest {
 }
 
 /// 待开票 / 已开票
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InvoiceStatus {
     Requested,
     Issued,
@@ -917,3 +921,5 @@ crate::deserialize_by_name!(Medium);
 crate::deserialize_by_name!(BillingMode);
 
 crate::deserialize_by_name!(DocumentKind);
+
+crate::deserialize_by_name!(FileType, HolderKind, DeliveryMethod, InvoiceStatus);

@@ -1,6 +1,6 @@
 //! Certificates on the wire: the profiles the CA issues and the RFC 5280 revocation reasons.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The most characters of a name in a certificate's subject: RFC 5280's upper bounds for
@@ -55,9 +55,10 @@ impl CertificateProfile {
 
 /// RFC 5280 §5.3.1 reason codes (7 does not exist; `remove_from_crl` is only for delta CRLs
 /// and is never accepted here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RevocationReason {
     Unspecified,
     KeyCompromise,
@@ -136,3 +137,5 @@ mod tests {
 }
 
 crate::deserialize_by_name!(CertificateProfile);
+
+crate::deserialize_by_name!(RevocationReason);

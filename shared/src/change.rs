@@ -10,6 +10,7 @@
 //! what changed, field by field ([`FieldChange`]).
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::apply::{DocumentKind, Holder, OperatorInfo};
 use crate::certificate::CertificateProfile;
@@ -24,9 +25,10 @@ pub struct StartChange {
 }
 
 /// Why a change cannot start for this certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ChangeClosed {
     /// Revoked, frozen or expired.
     NotValid,
@@ -176,3 +178,5 @@ mod tests {
         assert_eq!(changes(&none, None, Some(&operator("15100009192"))).len(), 4);
     }
 }
+
+crate::deserialize_by_name!(ChangeClosed);

@@ -72,9 +72,10 @@ impl StaffRole {
 
 /// Where a review-queue request stands against the promise (as the queue's 剩余工作日 column
 /// counts: Monday to Friday, from the day of its latest submission).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Deadline {
     /// Working days are left (剩余工作日 > 0).
     OnTime,
@@ -113,9 +114,10 @@ pub enum Category {
 
 /// How money came in: the two QR providers, a bank transfer finance confirmed, or an approved
 /// application of a settlement (月结) customer, as its monthly statement counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RevenueWay {
     Wechat,
     Alipay,
@@ -215,3 +217,5 @@ mod tests {
 }
 
 crate::deserialize_by_name!(ChartKind);
+
+crate::deserialize_by_name!(RevenueWay, Deadline);

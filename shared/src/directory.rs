@@ -80,9 +80,10 @@ impl SearchKey {
 }
 
 /// A certificate's (or an application's) status as the public sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PublicStatus {
     Valid,
     Expired,
@@ -363,9 +364,10 @@ pub struct VerifyCertificate {
 }
 
 /// One check of a verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum VerificationCheck {
     /// Issued by our issuing CA (its signature verifies) under our root, and in our records.
     Chain,
@@ -378,9 +380,10 @@ pub enum VerificationCheck {
 }
 
 /// What a check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckOutcome {
     Passed,
     /// Chain: not signed by our issuing CA, or not the certificate we recorded.
@@ -445,3 +448,5 @@ pub struct BulletinQuery {
 }
 
 crate::deserialize_by_name!(StatusFilter);
+
+crate::deserialize_by_name!(PublicStatus, VerificationCheck, CheckOutcome);

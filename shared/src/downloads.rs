@@ -2,11 +2,13 @@
 //! installs, each with its size and SHA-256 so that a copy can be checked before it is run.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The computers a download is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Platform {
     /// Windows 10 and 11, 64-bit (x86_64).
     Windows,
@@ -67,3 +69,5 @@ mod tests {
         assert_eq!(Download::parse_agent_file("index.html"), None);
     }
 }
+
+crate::deserialize_by_name!(Platform);

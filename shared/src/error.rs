@@ -2,15 +2,17 @@
 //! translations, and per-field validation errors.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::Lang;
 use crate::validate::ValidationError;
 
 /// Every error the API can answer with. The server sends only this code (never a cause)
 /// for server-side failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// The body was not JSON, or not the JSON this endpoint takes.
     MalformedJson,
@@ -557,3 +559,5 @@ mod tests {
         assert_eq!(v["fields"][0]["error"], "mobile_format");
     }
 }
+
+crate::deserialize_by_name!(ErrorCode);

@@ -1,10 +1,12 @@
 //! `GET /api/health`: is the server up and can it reach its database.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum HealthStatus {
     Ok,
     Degraded,
@@ -24,3 +26,5 @@ pub struct Health {
     #[serde(default)]
     pub staging: bool,
 }
+
+crate::deserialize_by_name!(HealthStatus);

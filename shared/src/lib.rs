@@ -132,6 +132,30 @@ mod wire_names {
         same_names::<crate::shield::ShieldState>();
         same_names::<crate::admin::StaffRole>();
         same_names::<crate::validate::IdType>();
+        same_names::<crate::account::SignInMethod>();
+        same_names::<crate::admin::Section>();
+        same_names::<crate::agent::TokenKind>();
+        same_names::<crate::apply::FileType>();
+        same_names::<crate::apply::HolderKind>();
+        same_names::<crate::apply::DeliveryMethod>();
+        same_names::<crate::apply::InvoiceStatus>();
+        same_names::<crate::certificate::RevocationReason>();
+        same_names::<crate::change::ChangeClosed>();
+        same_names::<crate::dashboard::RevenueWay>();
+        same_names::<crate::dashboard::Deadline>();
+        same_names::<crate::directory::PublicStatus>();
+        same_names::<crate::directory::VerificationCheck>();
+        same_names::<crate::directory::CheckOutcome>();
+        same_names::<crate::downloads::Platform>();
+        same_names::<crate::error::ErrorCode>();
+        same_names::<crate::health::HealthStatus>();
+        same_names::<crate::my_certificates::MyCertificateStatus>();
+        same_names::<crate::reissue::ReissueReason>();
+        same_names::<crate::reissue::ReissueNotOpen>();
+        same_names::<crate::renew::NotOpen>();
+        same_names::<crate::revoke::StaffRevocationStatus>();
+        same_names::<crate::revoke::RevocationNotOpen>();
+        same_names::<crate::shield::QrLoginStatus>();
     }
 }
 

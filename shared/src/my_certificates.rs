@@ -9,9 +9,10 @@ use crate::account::CodePurpose;
 use crate::certificate::CertificateProfile;
 
 /// Where a certificate stands for its holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MyCertificateStatus {
     Valid,
     /// 冻结: on hold, listed in the CRL until released.
@@ -167,3 +168,5 @@ mod tests {
 }
 
 crate::deserialize_by_name!(MyCertificatesTab);
+
+crate::deserialize_by_name!(MyCertificateStatus);

@@ -7,6 +7,7 @@
 //! old certificate is revoked, and the holder downloads the new one onto the new UKey.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::OtpCode;
 use crate::agent::TokenKind;
@@ -16,9 +17,10 @@ use crate::my_certificates::MyCertificateStatus;
 use crate::request::RequestView;
 
 /// Why the UKey is replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReissueReason {
     /// 遗失: the certificate is frozen at submission, revoked as keyCompromise on approval.
     Lost,
@@ -27,9 +29,10 @@ pub enum ReissueReason {
 }
 
 /// Why a certificate cannot be reissued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReissueNotOpen {
     /// On a PC soft shield or the mobile shield: downloaded again, not reissued.
     NotUkey,
@@ -101,3 +104,5 @@ pub struct ReissueCsr {
     pub medium_no: String,
     pub medium_kind: TokenKind,
 }
+
+crate::deserialize_by_name!(ReissueReason, ReissueNotOpen);

@@ -4,6 +4,7 @@
 //! Open only for a valid certificate in its last [`WINDOW_DAYS`] days.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::apply::{BillingMode, Medium, ValidityOption};
 use crate::certificate::CertificateProfile;
@@ -13,9 +14,10 @@ use crate::request::RequestView;
 pub const WINDOW_DAYS: i64 = 90;
 
 /// Why a certificate cannot be renewed now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NotOpen {
     /// Before its last 90 days: opens at `opens_at`.
     TooEarly,
@@ -66,3 +68,5 @@ pub struct RenewalCsr {
     /// The token's serial; it must be the token that holds the certificate renewed.
     pub medium_no: String,
 }
+
+crate::deserialize_by_name!(NotOpen);

@@ -10,6 +10,7 @@
 //! `POST /api/admin/revocations/{id}/decision`.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::OtpCode;
 use crate::apply::DocumentKind;
@@ -21,9 +22,10 @@ use crate::request::RequestView;
 pub const DOCUMENTS: [DocumentKind; 2] = [DocumentKind::RevocationForm, DocumentKind::HolderId];
 
 /// Why a revocation request cannot start now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RevocationNotOpen {
     /// Revoked already (or superseded, or past its end): nothing to revoke.
     NotLive,
@@ -89,9 +91,10 @@ pub struct StaffRevocationRequest {
     pub comment: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum StaffRevocationStatus {
     /// Waits for a second staff member.
     Pending,
@@ -145,3 +148,5 @@ pub struct StaffCertificateView {
     /// The revocation by staff waiting for its second approval.
     pub pending: Option<StaffRevocationView>,
 }
+
+crate::deserialize_by_name!(StaffRevocationStatus, RevocationNotOpen);

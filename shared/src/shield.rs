@@ -263,9 +263,10 @@ pub struct QrLoginShown {
 }
 
 /// Where a desktop's transaction stands (等待扫码 / 已扫码 / 已登录 / 已过期).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray, VariantNames)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum QrLoginStatus {
     Waiting,
     Scanned,
@@ -354,3 +355,5 @@ mod tests {
 }
 
 crate::deserialize_by_name!(ShieldState);
+
+crate::deserialize_by_name!(QrLoginStatus);

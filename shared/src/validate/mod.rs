@@ -23,14 +23,14 @@ pub use names::{OrgName, PersonName};
 pub use password::{OtpCode, PASSWORD_MAX, PASSWORD_MIN, Password};
 pub use pin::Pin;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::Lang;
 
 macro_rules! validation_errors {
     ($($variant:ident = $code:literal { $zh_cn:literal, $zh_tw:literal, $en:literal }),+ $(,)?) => {
         /// Why a value was refused. Serialized as its snake_case code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum ValidationError { $($variant),+ }
@@ -48,6 +48,13 @@ macro_rules! validation_errors {
                 match self { $(ValidationError::$variant => lang.pick($zh_cn, $zh_tw, $en)),+ }
             }
         }
+
+        /// Read by its code (`FromStr` below, through `crate::deserialize_by_name`).
+        impl strum::VariantNames for ValidationError {
+            const VARIANTS: &'static [&'static str] = &[$($code),+];
+        }
+
+        crate::deserialize_by_name!(ValidationError);
     };
 }
 
@@ -166,11 +173,14 @@ mod tests {
             assert!(seen.insert(e.code()));
             assert_eq!(e.code().parse::<ValidationError>(), Ok(e));
             assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{}\"", e.code()));
+            assert_eq!(serde_json::from_str::<ValidationError>(&format!("\"{}\"", e.code())).unwrap(), e);
             assert_eq!(e.to_string(), e.code());
             for lang in Lang::ALL {
                 assert!(!e.message(lang).is_empty());
             }
         }
         assert!("no_such_code".parse::<ValidationError>().is_err());
+        let refused = serde_json::from_str::<ValidationError>("\"no_such_code\"").unwrap_err().to_string();
+        assert!(refused.starts_with("unknown variant `no_such_code`, expected one of `required`"), "{refused}");
     }
 }
