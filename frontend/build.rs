@@ -5,7 +5,8 @@
 //!   default language's text (simplified Chinese) and finds the others by the key's index in
 //!   their table. On the host (the unit tests) the other tables are compiled in too.
 //! - `$OUT_DIR/texts/<tag>-<hash>.json` for traditional Chinese and English: each table as a
-//!   JSON array in key order, named by a hash of its content. `cargo xtask app` copies them to
+//!   JSON array in key order, then the error catalogue's texts (`shared`'s `ErrorCode` and
+//!   `ValidationError`), named by a hash of its content. `cargo xtask app` copies them to
 //!   `dist/texts/`; the app fetches one when its language is chosen, so a bundle carries one
 //!   language's texts, not three.
 
@@ -14,6 +15,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use certdesk_shared::{ErrorCode, Lang, ValidationError};
 use sha2::Digest;
 
 /// The languages, the default first, as (`Locale` variant, file and tag).
@@ -48,16 +50,34 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
+    // The error catalogue (`shared`: what the server's error bodies say too) joins each
+    // table after the app's own texts, error codes then validation errors, in `ALL` order.
+    let catalogue = |lang: Lang| -> Vec<String> {
+        let errors = ErrorCode::ALL.iter().map(|c| c.message(lang));
+        errors.chain(ValidationError::ALL.iter().map(|e| e.message(lang))).map(str::to_owned).collect()
+    };
+    let others: Vec<Vec<String>> = others
+        .iter()
+        .zip([Lang::ZhTw, Lang::En])
+        .map(|(table, lang)| table.values().cloned().chain(catalogue(lang)).collect())
+        .collect();
+
     let dir = out.join("texts");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
     let mut rs = String::new();
-    writeln!(rs, "/// How many texts each language has.\npub const COUNT: usize = {};", default.len())?;
+    writeln!(rs, "/// How many texts each language has.\npub const COUNT: usize = {};", others[0].len())?;
+    writeln!(rs, "/// Where `ErrorCode::ALL`'s texts start.\npub const ERRORS: usize = {};", default.len())?;
+    writeln!(
+        rs,
+        "/// Where `ValidationError::ALL`'s texts start.\npub const VALIDATIONS: usize = {};",
+        default.len() + ErrorCode::ALL.len()
+    )?;
     let mut files = Vec::new();
     for ((variant, tag), table) in LANGUAGES[1..].iter().zip(&others) {
-        let texts: Vec<&String> = table.values().collect();
+        let texts = table;
         let json = serde_json::to_string(&texts)?;
         let hash = hex::encode(&sha2::Sha256::digest(json.as_bytes())[..8]);
         let name = format!("{tag}-{hash}.json");

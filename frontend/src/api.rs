@@ -78,18 +78,16 @@ async fn send(method: Method, path: &str, body: Option<Body>, locale: Locale) ->
         Some(Body::Json(json)) => req.header("Content-Type", "application/json").body(json),
         None => req.build(),
     };
-    let sent = built.map_err(|_| ApiError::new(ErrorCode::Internal, l))?.send().await;
-    let res = sent.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
-    let text = res.text().await.map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
-    answer(path, res.ok(), text, l)
+    let sent = built.map_err(|_| ApiError::local(ErrorCode::Internal))?.send().await;
+    let res = sent.map_err(|_| ApiError::local(ErrorCode::Unavailable))?;
+    let text = res.text().await.map_err(|_| ApiError::local(ErrorCode::Unavailable))?;
+    answer(path, res.ok(), text)
 }
 
 /// An answer's text, or the server's error in it; a session's answer renews its CSRF token.
-fn answer(path: &str, ok: bool, text: String, l: Lang) -> Result<String, ApiError> {
+fn answer(path: &str, ok: bool, text: String) -> Result<String, ApiError> {
     if !ok {
-        return Err(
-            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError::new(ErrorCode::Unavailable, l))
-        );
+        return Err(serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError::local(ErrorCode::Unavailable)));
     }
     if let Ok(c) = serde_json::from_str::<CsrfCarrier>(&text) {
         csrf_slot(path).with(|t| *t.borrow_mut() = Some(c.csrf_token));
@@ -110,7 +108,7 @@ async fn put_file<T: DeserializeOwned>(
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     let l = lang(locale);
-    let internal = |_| ApiError::new(ErrorCode::Internal, l);
+    let internal = |_| ApiError::local(ErrorCode::Internal);
     let xhr = web_sys::XmlHttpRequest::new().map_err(internal)?;
     xhr.open("PUT", path).map_err(internal)?;
     let mut headers = vec![
@@ -133,7 +131,7 @@ async fn put_file<T: DeserializeOwned>(
     upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
     // Settles after success, failure or abort alike.
     let done = js_sys::Promise::new(&mut |resolve, _| xhr.set_onloadend(Some(&resolve)));
-    xhr.send_with_opt_buffer_source(Some(&bytes)).map_err(|_| ApiError::new(ErrorCode::Unavailable, l))?;
+    xhr.send_with_opt_buffer_source(Some(&bytes)).map_err(|_| ApiError::local(ErrorCode::Unavailable))?;
     // Should this future be dropped half-way, the request is aborted and the browser no
     // longer calls the closure that goes with it.
     let guard = XhrGuard { xhr: &xhr, upload: &upload, _on_progress: on_progress };
@@ -142,14 +140,14 @@ async fn put_file<T: DeserializeOwned>(
     // Status 0: the request never got an answer.
     let status = xhr.status().unwrap_or(0);
     if status == 0 {
-        return Err(ApiError::new(ErrorCode::Unavailable, l));
+        return Err(ApiError::local(ErrorCode::Unavailable));
     }
     let text = xhr.response_text().ok().flatten().unwrap_or_default();
-    decode(&answer(path, (200..300).contains(&status), text, l)?, locale)
+    decode(&answer(path, (200..300).contains(&status), text)?)
 }
 
-fn decode<T: DeserializeOwned>(text: &str, locale: Locale) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|_| ApiError::new(ErrorCode::Internal, lang(locale)))
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|_| ApiError::local(ErrorCode::Internal))
 }
 
 /// Calls a declared endpoint (`certdesk_shared::endpoint`): its path filled with `args` in
@@ -162,11 +160,11 @@ where
     E::Response: DeserializeOwned,
 {
     debug_assert!(E::CARRIES != Carries::File, "{}: a file goes through api::upload", E::PATH);
-    let (path, body) = certdesk_shared::endpoint::request::<E>(args, request)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, lang(locale)))?;
+    let (path, body) =
+        certdesk_shared::endpoint::request::<E>(args, request).ok_or_else(|| ApiError::local(ErrorCode::Internal))?;
     let body = body.map(Body::Json);
     let text = send(method_of(E::METHOD), &path, body, locale).await?;
-    decode_answer::<E::Response>(&text, E::ANSWERS, locale)
+    decode_answer::<E::Response>(&text, E::ANSWERS)
 }
 
 /// Calls a declared endpoint with its JSON body already encoded (a form's saved state).
@@ -176,7 +174,7 @@ where
 {
     debug_assert!(E::CARRIES == Carries::Json, "{}: carries no JSON body", E::PATH);
     let text = send(method_of(E::METHOD), &E::path(args), Some(Body::Json(json)), locale).await?;
-    decode_answer::<E::Response>(&text, E::ANSWERS, locale)
+    decode_answer::<E::Response>(&text, E::ANSWERS)
 }
 
 /// Uploads a file to a declared endpoint that carries one ([`put_file`]).
@@ -216,17 +214,16 @@ fn method_of(m: EndpointMethod) -> Method {
 }
 
 /// A success's body as the endpoint's answer: JSON, or nothing (`null` decodes as `()`).
-fn decode_answer<T: DeserializeOwned>(text: &str, answers: Answers, locale: Locale) -> Result<T, ApiError> {
+fn decode_answer<T: DeserializeOwned>(text: &str, answers: Answers) -> Result<T, ApiError> {
     match answers {
-        Answers::Json => decode(text, locale),
-        Answers::NoContent | Answers::File(_) => decode("null", locale),
+        Answers::Json => decode(text),
+        Answers::NoContent | Answers::File(_) => decode("null"),
     }
 }
 
-/// The text of an error code in the app's language, from the one catalogue in `shared`
-/// ([`ErrorCode::message`]), which the server's error bodies use too.
+/// The text of an error code in the app's language ([`crate::i18n::error_text`]).
 pub fn error_message(code: ErrorCode, l: Locale) -> &'static str {
-    code.message(lang(l))
+    crate::i18n::error_text(code, l)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use certdesk_shared::downloads::{Download, Platform};
 
 use crate::{root, sh, wasm};
@@ -280,8 +280,12 @@ pub fn build_app() -> Result<()> {
 
 /// [`build_app`] for only the bundles named (their `bin`, as `cargo xtask size` names their
 /// files), to measure a change to one of them in a few minutes: the others' files in dist/
-/// stay as they were.
+/// stay as they were. The portal's bundle (`certdesk-frontend`) is built into dist/ itself,
+/// which trunk empties: naming it builds them all.
 pub fn build_some(bins: &[String]) -> Result<()> {
+    if bins.iter().any(|bin| PAGES.first().is_some_and(|home| home.bin == bin)) {
+        return build_app();
+    }
     let pages: Vec<&Page> = bins
         .iter()
         .map(|bin| {
@@ -333,6 +337,10 @@ fn build_pages(pages: &[Page]) -> Result<()> {
     }
     crate::on_every_core(rest, page)?;
     copy_texts(&texts, &root().join("dist").join(TEXTS_DIR))?;
+    for page in pages {
+        let out = page.dir.map_or(root().join("dist"), |dir| root().join("dist").join(dir));
+        one_language_inside(&out, &texts)?;
+    }
     crate::precompress::all(&root().join("dist"))
 }
 
@@ -380,6 +388,33 @@ fn copy_texts(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
         bail!("no texts in {}", from.display());
     }
     Ok(())
+}
+
+/// Fails when a bundle's wasm (in `dir`) holds an English text of the app's or of the error
+/// catalogue (from the English texts' file in `texts`): a bundle carries simplified Chinese
+/// only, and fetches another language's texts when it is chosen (`frontend/src/i18n.rs`).
+/// Texts of 20 bytes or more only: shorter English words are in the code for other reasons.
+fn one_language_inside(dir: &std::path::Path, texts: &std::path::Path) -> Result<()> {
+    let english = std::fs::read_dir(texts)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("en-") && n.ends_with(".json")))
+        .context("no English texts")?;
+    let english: Vec<String> = serde_json::from_str(&std::fs::read_to_string(english)?)?;
+    let mut wasm = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            wasm.extend(std::fs::read(&path)?);
+        }
+    }
+    ensure!(!wasm.is_empty(), "no wasm in {}", dir.display());
+    // A text is valid UTF-8, so it is intact in the lossy string (and found fast there).
+    let wasm = String::from_utf8_lossy(&wasm);
+    let inside = english.iter().filter(|t| t.len() >= 20).find(|t| wasm.contains(t.as_str()));
+    match inside {
+        Some(text) => bail!("{}: the wasm holds the English text {text:?}", dir.display()),
+        None => Ok(()),
+    }
 }
 
 /// The 下载中心's files, built in release into `dist/downloads/`: the token agent for Windows

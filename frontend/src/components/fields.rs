@@ -11,7 +11,6 @@ use leptos::prelude::*;
 use crate::components::tr;
 use crate::i18n::td_string;
 
-use crate::api::lang;
 use crate::form::{Failure, error_for, fill, seconds_left, set_error};
 use crate::i18n::{Locale, use_i18n};
 
@@ -44,7 +43,7 @@ fn FieldMessage(id: String, field: &'static str, errors: RwSignal<Vec<FieldError
         error_for(&errors.get(), field).map(|e| {
             view! {
                 <p class="field-error" id=id.clone()>
-                    {e.message(lang(i18n.get_locale()))}
+                    {crate::i18n::validation_text(e, i18n.get_locale())}
                 </p>
             }
         })

@@ -120,7 +120,9 @@ pub fn problem_alert(problem: RwSignal<Option<String>>) -> impl IntoView {
 /// a token serial read from the token), else the refusal's own text.
 pub fn api_problem(e: certdesk_shared::ApiError, l: Locale) -> String {
     match e.fields.first() {
-        Some(f) if e.code == certdesk_shared::ErrorCode::Validation => f.error.message(crate::api::lang(l)).to_owned(),
+        Some(f) if e.code == certdesk_shared::ErrorCode::Validation => {
+            crate::i18n::validation_text(f.error, l).to_owned()
+        }
         _ => crate::api::error_message(e.code, l).to_owned(),
     }
 }

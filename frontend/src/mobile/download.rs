@@ -34,12 +34,8 @@ pub fn query(acceptance_no: &str, auth_code: &str) -> Result<DownloadQuery, Vec<
 
 /// Only a mobile-shield application downloads here; any other is refused with the server's
 /// own text for it.
-pub fn for_this_app(info: DownloadInfo, l: Locale) -> Result<DownloadInfo, ApiError> {
-    if info.medium == Medium::MobileShield {
-        Ok(info)
-    } else {
-        Err(ApiError::new(ErrorCode::MediumMismatch, crate::api::lang(l)))
-    }
+pub fn for_this_app(info: DownloadInfo) -> Result<DownloadInfo, ApiError> {
+    if info.medium == Medium::MobileShield { Ok(info) } else { Err(ApiError::local(ErrorCode::MediumMismatch)) }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,7 +81,7 @@ pub fn Download() -> impl IntoView {
             query(&acceptance_no.get_untracked(), &auth_code.get_untracked()),
             move |q: DownloadQuery| async move {
                 let found = crate::api::call::<endpoint::GetDownloadInfo>(&[], &q, l).await?;
-                for_this_app(found, l).map(|i| (q, i))
+                for_this_app(found).map(|i| (q, i))
             },
             move |found| info.set(Some(found)),
         );
@@ -210,8 +206,8 @@ mod tests {
             validity_years: 1,
             medium,
         };
-        assert!(for_this_app(info(Medium::MobileShield), Locale::en).is_ok());
-        let refused = for_this_app(info(Medium::Ukey), Locale::en).unwrap_err();
+        assert!(for_this_app(info(Medium::MobileShield)).is_ok());
+        let refused = for_this_app(info(Medium::Ukey)).unwrap_err();
         assert_eq!(refused.code, ErrorCode::MediumMismatch);
         let _ = Lang::En;
     }

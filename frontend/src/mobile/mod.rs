@@ -149,8 +149,7 @@ pub fn pin_key_of(f: &ShieldFile, pin: &str) -> Result<[u8; 32], Problem> {
 /// A fresh challenge and the proof of `pin` over it.
 pub async fn prove_pin(f: &ShieldFile, pin: &str, l: Locale) -> Result<(String, String), Problem> {
     let c: ShieldChallenge = crate::api::call::<endpoint::ShieldChallenge>(&[], &device(f), l).await?;
-    let challenge = shield_keys::unb64(&c.challenge)
-        .ok_or(Problem::Api(ApiError::new(ErrorCode::Internal, crate::api::lang(l))))?;
+    let challenge = shield_keys::unb64(&c.challenge).ok_or(Problem::Api(ApiError::local(ErrorCode::Internal)))?;
     Ok((c.challenge_id, shield_keys::pin_proof(&pin_key_of(f, pin)?, &challenge)))
 }
 

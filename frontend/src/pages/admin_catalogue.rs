@@ -61,7 +61,7 @@ impl Problem {
         let i18n = use_i18n();
         view! {
             {move || self.field.get().map(|e| view! {
-                <p class="field-error" role="alert">{move || e.message(crate::api::lang(i18n.get_locale()))}</p>
+                <p class="field-error" role="alert">{move || crate::i18n::validation_text(e, i18n.get_locale())}</p>
             })}
             <FailureAlert failure=self.failure />
         }

@@ -61,7 +61,7 @@ pub fn AdminEnrol() -> impl IntoView {
         <h1>{tr(|l| td_string!(l, enrol_title))}</h1>
         {move || {
             if token.with(Option::is_none) {
-                let f = Failure::Api(ApiError::new(ErrorCode::LinkInvalid, crate::api::lang(i18n.get_locale())));
+                let f = Failure::Api(ApiError::local(ErrorCode::LinkInvalid));
                 return view! { <p class="alert" role="alert">{move || f.message(i18n.get_locale())}</p> }.into_any();
             }
             let start = start.clone();

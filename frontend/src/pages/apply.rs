@@ -579,7 +579,7 @@ fn Select(
             </select>
             {move || {
                 error_for(&errors.get(), field)
-                    .map(|e| view! { <p class="field-error">{e.message(crate::api::lang(i18n.get_locale()))}</p> })
+                    .map(|e| view! { <p class="field-error">{crate::i18n::validation_text(e, i18n.get_locale())}</p> })
             }}
         </div>
     }
@@ -953,7 +953,7 @@ fn elsewhere(id: String, errors: &[FieldError]) -> Option<AnyView> {
                             if at == what { at.to_owned() } else { format!("{at} · {what}") }
                         }}
                     </a>
-                    "：" {move || error.message(crate::api::lang(i18n.get_locale()))}
+                    "：" {move || crate::i18n::validation_text(error, i18n.get_locale())}
                 </li>
             })
         })
@@ -1095,7 +1095,7 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
             }}
             {move || {
                 error_for(&fs.errors.get(), field)
-                    .map(|e| view! { <p class="field-error">{e.message(crate::api::lang(i18n.get_locale()))}</p> })
+                    .map(|e| view! { <p class="field-error">{crate::i18n::validation_text(e, i18n.get_locale())}</p> })
             }}
         </div>
     }
@@ -1247,7 +1247,7 @@ fn PayStep(id: String, paid: impl Fn() + Clone + Send + Sync + 'static) -> impl 
                                     <p class="hint">{td_string!(l, transfer_hint)}</p>
                                     {upload_progress(sent)}
                                     {move || voucher_error.get().map(|e| view! {
-                                        <p class="field-error" role="alert">{e.message(crate::api::lang(i18n.get_locale()))}</p>
+                                        <p class="field-error" role="alert">{crate::i18n::validation_text(e, i18n.get_locale())}</p>
                                     })}
                                 </div>
                                 <crate::components::fields::FailureAlert failure />

@@ -149,7 +149,7 @@ fn card(c: MyCertificate, reload: Callback<()>) -> impl IntoView {
             {a.disable_shield.then(|| view! { <DisableShield uid=uid.clone() reload /> })}
             {a.freeze.then(|| view! { <Freeze uid=uid.clone() reload /> })}
             {a.unfreeze.then(|| view! { <Unfreeze uid=uid.clone() reload /> })}
-            {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| ErrorCode::FrozenByStaff.message(crate::api::lang(l)))}</p> })}
+            {a.frozen_by_staff.then(|| view! { <p class="callout">{tr(|l| crate::api::error_message(ErrorCode::FrozenByStaff, l))}</p> })}
             {opens.map(|day| view! {
                 <p class="muted">{move || fill(td_string!(i18n.get_locale(), renew_opens), &day)}</p>
             })}

@@ -118,7 +118,7 @@ fn Offered(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
         let l = i18n.get_locale_untracked();
         let text = match n {
             NotOpen::TooEarly => fill(td_string!(l, renew_opens_at), short_time(&o.opens_at)),
-            NotOpen::NotValid => ErrorCode::CertificateNotValid.message(crate::api::lang(l)).to_owned(),
+            NotOpen::NotValid => crate::api::error_message(ErrorCode::CertificateNotValid, l).to_owned(),
         };
         view! { <p class="callout" role="status">{text}</p> }
     });

@@ -155,8 +155,8 @@ fn Offered(o: RevocationOffer, reload: Callback<()>) -> impl IntoView {
     let request = RwSignal::new(o.request.clone());
     let closed = o.not_open.map(|n| {
         let text: Text = match n {
-            RevocationNotOpen::NotLive => |l| ErrorCode::CertificateNotValid.message(crate::api::lang(l)),
-            RevocationNotOpen::OtherRequest => |l| ErrorCode::RequestUnderWay.message(crate::api::lang(l)),
+            RevocationNotOpen::NotLive => |l| crate::api::error_message(ErrorCode::CertificateNotValid, l),
+            RevocationNotOpen::OtherRequest => |l| crate::api::error_message(ErrorCode::RequestUnderWay, l),
         };
         view! { <p class="callout" role="status">{tr(text)}</p> }
     });

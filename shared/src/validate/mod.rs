@@ -43,9 +43,19 @@ macro_rules! validation_errors {
                 match self { $(ValidationError::$variant => $code),+ }
             }
 
-            /// The message shown under the field.
+            /// The message shown under the field. Each language is a function of its own, so
+            /// that the app links only simplified Chinese ([`ValidationError::zh_cn`]).
             pub fn message(self, lang: Lang) -> &'static str {
-                match self { $(ValidationError::$variant => lang.pick($zh_cn, $zh_tw, $en)),+ }
+                match lang {
+                    Lang::ZhCn => self.zh_cn(),
+                    Lang::ZhTw => match self { $(ValidationError::$variant => $zh_tw),+ },
+                    Lang::En => match self { $(ValidationError::$variant => $en),+ },
+                }
+            }
+
+            /// The message in simplified Chinese.
+            pub fn zh_cn(self) -> &'static str {
+                match self { $(ValidationError::$variant => $zh_cn),+ }
             }
         }
 
