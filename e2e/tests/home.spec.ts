@@ -78,6 +78,40 @@ for (const lang of languages) {
   });
 }
 
+test('texts that cannot be fetched leave the page in its language, and the last choice wins', async ({ page, context }) => {
+  const noErrors = watchForErrors(page);
+  await page.goto('/');
+  await appReady(page);
+  const switcher = page.getByLabel(/语言|語言|Language/);
+  // English's texts cannot be fetched: the page, the switch and the cookie stay Chinese.
+  await page.route('**/texts/en-*.json', (route) => route.abort());
+  await switcher.selectOption({ label: 'English' });
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('数字证书自助服务');
+  await expect(switcher).toHaveValue('zh-CN');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  expect((await context.cookies()).find((c) => c.name === 'i18n_pref_locale')).toBeUndefined();
+  // English's texts arrive late, after 繁體中文 was chosen: traditional Chinese stays.
+  await page.unroute('**/texts/en-*.json');
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/texts/en-*.json', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await switcher.selectOption({ label: 'English' });
+  await switcher.selectOption({ label: '繁體中文' });
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('數位憑證自助服務');
+  const arrived = page.waitForResponse('**/texts/en-*.json');
+  release();
+  await arrived;
+  // A moment for a late switch to show, were there one.
+  await page.waitForTimeout(300);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('數位憑證自助服務');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-TW');
+  expect((await context.cookies()).find((c) => c.name === 'i18n_pref_locale')?.value).toBe('zh-TW');
+  noErrors();
+});
+
 test('a staging server says so on every page, in each language', async ({ page }) => {
   const noErrors = watchForErrors(page);
   // What a staging server (CERTDESK_STAGING) answers; the test server is a development one.
