@@ -60,22 +60,34 @@ fn texts(dir: &Path) -> Result<()> {
     files.retain(|p| p.extension().is_some_and(|e| e == "json"));
     files.sort();
     for path in files {
-        let bytes = std::fs::read(&path)?;
-        let copy =
-            |suffix: &str| std::fs::metadata(crate::precompress::with_suffix(&path, suffix)).map(|m| m.len()).ok();
-        let gz = match copy("gz") {
-            Some(len) => len,
-            None => gzip_len(&bytes)?,
-        };
-        let br = match copy("br") {
-            Some(len) => len,
-            None => crate::precompress::brotli(&bytes)?.len() as u64,
-        };
-        let kb = |b: u64| format!("{:.1}KB", b as f64 / 1024.0);
+        let Sent { raw, gz, br, .. } = as_sent(&path)?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        println!("{:<6} {:>10} {:>10} {:>10}  {name}", "json", kb(bytes.len() as u64), kb(gz), kb(br));
+        println!("{:<6} {:>10} {:>10} {:>10}  {name}", "json", kb(raw), kb(gz), kb(br));
     }
     Ok(())
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1}KB", bytes as f64 / 1024.0)
+}
+
+/// A file's sizes, raw and as the server sends it ([`report`] says how).
+struct Sent {
+    raw: u64,
+    gz: u64,
+    gz9: u64,
+    br: u64,
+}
+
+fn as_sent(path: &Path) -> Result<Sent> {
+    let bytes = std::fs::read(path)?;
+    let gz9 = gzip_len(&bytes)?;
+    let copy = |suffix: &str| std::fs::metadata(crate::precompress::with_suffix(path, suffix)).map(|m| m.len()).ok();
+    let br = match copy("br") {
+        Some(len) => len,
+        None => crate::precompress::brotli(&bytes)?.len() as u64,
+    };
+    Ok(Sent { raw: bytes.len() as u64, gz: copy("gz").unwrap_or(gz9), gz9, br })
 }
 
 /// Prints one line per wasm, js, css and html file and a total of what starts the bundle,
@@ -103,27 +115,18 @@ pub fn report(dist: &Path) -> Result<u64> {
         // A wasm besides the main module (`…_bg.wasm`) is a lazy chunk (`crate::wasm`): fetched
         // when a lazy function first runs, not to start the bundle.
         let lazy = ext == "wasm" && !name.ends_with("_bg.wasm");
-        let bytes = std::fs::read(&path)?;
-        let gz9 = gzip_len(&bytes)?;
-        let copy =
-            |suffix: &str| std::fs::metadata(crate::precompress::with_suffix(&path, suffix)).map(|m| m.len()).ok();
-        let gz = copy("gz").unwrap_or(gz9);
-        let br = match copy("br") {
-            Some(len) => len,
-            None => crate::precompress::brotli(&bytes)?.len() as u64,
-        };
+        let Sent { raw, gz, gz9, br } = as_sent(&path)?;
         if lazy {
-            lazy_rows.push((name, bytes.len() as u64, gz, br));
+            lazy_rows.push((name, raw, gz, br));
             continue;
         }
-        total_raw += bytes.len() as u64;
+        total_raw += raw;
         total_gz += gz;
         total_gz9 += gz9;
         total_br += br;
-        rows.push((ext.to_owned(), name, bytes.len() as u64, gz, br));
+        rows.push((ext.to_owned(), name, raw, gz, br));
     }
     rows.sort();
-    let kb = |b: u64| format!("{:.1}KB", b as f64 / 1024.0);
     println!("{:<6} {:>10} {:>10} {:>10}  file", "kind", "raw", "gzip", "br");
     for (ext, name, raw, gz, br) in &rows {
         println!("{ext:<6} {:>10} {:>10} {:>10}  {name}", kb(*raw), kb(*gz), kb(*br));
