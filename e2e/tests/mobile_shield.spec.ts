@@ -170,6 +170,23 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     await signInByCode();
     const mine: { uid: string; status: string }[] = await (await page.request.get('/api/my-certificates')).json();
     expect(mine.find((c) => c.uid !== uid)?.status).toBe('valid');
+
+    // Offline, the installed app still opens its pages, those never shown before too: the
+    // service worker keeps the shell and every page's wasm chunk.
+    await phone.goto('/m');
+    await phone.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((done) => navigator.serviceWorker.addEventListener('controllerchange', done, { once: true }));
+      }
+    });
+    await phoneContext.setOffline(true);
+    await phone.goto('/m/unlock');
+    await expect(phone.getByRole('heading', { name: '证书解锁', level: 1 })).toBeVisible();
+    await expect(phone.getByRole('status').filter({ hasText: '离线：无法连接服务器' })).toBeVisible();
+    await phone.getByRole('link', { name: '修改PIN码' }).click();
+    await expect(phone.getByRole('heading', { name: '修改PIN码', level: 1 })).toBeVisible();
+    await phoneContext.setOffline(false);
     phoneDone();
   } finally {
     await phoneBrowser.close();

@@ -5,7 +5,8 @@
 const CACHE = "certdesk-mobile-v1";
 const SHELL = "/m";
 
-// The shell and the files its page names (trunk's hashed .js, .wasm and .css).
+// The shell, the files its page names (the hashed .js, .wasm and .css) and the pages' wasm
+// chunks, which the split loader (`__wasm_split-<hash>.js`) names as "./<chunk>-<hash>.wasm".
 async function cacheShell() {
   const cache = await caches.open(CACHE);
   const res = await fetch(SHELL, { cache: "no-cache" });
@@ -16,6 +17,12 @@ async function cacheShell() {
   for (const m of html.matchAll(/["'](\/mobile-app\/[^"'?#]+)["']/g)) assets.add(m[1]);
   for (const m of html.matchAll(/["'](\/public\/[^"'?#]+)["']/g)) assets.add(m[1]);
   await Promise.all([...assets].map((a) => cache.add(a).catch(() => undefined)));
+  for (const loader of [...assets].filter((a) => a.startsWith("/mobile-app/__wasm_split-"))) {
+    const hit = await cache.match(loader);
+    if (!hit) continue;
+    const chunks = [...(await hit.text()).matchAll(/"\.\/([^"\/]+\.wasm)"/g)].map((m) => "/mobile-app/" + m[1]);
+    await Promise.all(chunks.map((c) => cache.add(c).catch(() => undefined)));
+  }
 }
 
 self.addEventListener("install", (event) => {

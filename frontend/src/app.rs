@@ -15,9 +15,7 @@ use crate::pages::SignInMethod;
 use crate::pages::{
     Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Downloads, EnvCheck, Home, NotFound, Search,
 };
-use crate::pages::{
-    Applications, Apply, Change, Invoices, MyCertificates, OperatorChange, Reissue, Renew, Revoke, Shipments,
-};
+use crate::pages::{MyCertificates, Reissue, Renew};
 use crate::session::provide_session;
 use certdesk_shared::admin::Section;
 
@@ -91,12 +89,18 @@ fn sign_in_method_form(method: SignInMethod, next: String) -> AnyView {
 /// The new-certificate bundle's route table; every other path belongs to the portal.
 pub fn apply_page(path: &str) -> AnyView {
     match normal(path) {
-        "/apply" => view! { <Apply /> }.into_any(),
-        "/applications" => view! { <Applications /> }.into_any(),
-        "/invoices" => view! { <Invoices /> }.into_any(),
-        "/shipments" => view! { <Shipments /> }.into_any(),
+        "/apply" => lazily(lazy::apply(pay_step)),
+        "/applications" => lazily(lazy::applications()),
+        "/invoices" => lazily(lazy::invoices()),
+        "/shipments" => lazily(lazy::shipments()),
         _ => view! { <Elsewhere /> }.into_any(),
     }
+}
+
+/// The wizard's payment step, a chunk of its own; its loader is here, in the bundle's main
+/// module, for the wizard's chunk to call (see [`crate::pages::apply::PayView`]).
+fn pay_step(id: String, paid: Callback<()>) -> AnyView {
+    lazily(crate::pages::apply::pay_step_lazy(id, paid))
 }
 
 /// The holder's bundle's route table: 我的证书; every other path is another bundle's.
@@ -119,9 +123,9 @@ pub fn renew_page(path: &str) -> AnyView {
 /// The holder's requests bundle's route table: 证书注销, 证书变更, 经办人变更.
 pub fn request_page(path: &str) -> AnyView {
     match normal(path) {
-        "/revoke" => view! { <Revoke /> }.into_any(),
-        "/change" => view! { <Change /> }.into_any(),
-        "/operator-change" => view! { <OperatorChange /> }.into_any(),
+        "/revoke" => lazily(lazy::revoke()),
+        "/change" => lazily(lazy::change()),
+        "/operator-change" => lazily(lazy::operator_change()),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -201,9 +205,11 @@ mod lazy {
 
     use certdesk_shared::agent::TokenKind;
 
+    use crate::pages::apply::PayView;
     use crate::pages::qr_login::QrLogin;
     use crate::pages::{
-        Account, AgentPage, Download, ForgotPassword, MethodForm, Register, SignIn, TokenSignIn, Unlock, Verify,
+        Account, AgentPage, Applications, Apply, Change, Download, ForgotPassword, Invoices, MethodForm,
+        OperatorChange, Register, Revoke, Shipments, SignIn, TokenSignIn, Unlock, Verify,
     };
 
     #[leptos::lazy]
@@ -254,6 +260,41 @@ mod lazy {
     #[leptos::lazy]
     pub fn agent() -> AnyView {
         view! { <AgentPage /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn apply(pay_step: PayView) -> AnyView {
+        view! { <Apply pay_step /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn applications() -> AnyView {
+        view! { <Applications /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn invoices() -> AnyView {
+        view! { <Invoices /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn shipments() -> AnyView {
+        view! { <Shipments /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn revoke() -> AnyView {
+        view! { <Revoke /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn change() -> AnyView {
+        view! { <Change /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn operator_change() -> AnyView {
+        view! { <OperatorChange /> }.into_any()
     }
 }
 

@@ -273,17 +273,53 @@ fn register_service_worker() {
     });
 }
 
-/// The page for a path of the app; other paths belong to other bundles.
+/// The page for a path of the app; other paths belong to other bundles. Each page is a
+/// chunk of the wasm, fetched when first shown (the service worker keeps them all).
 fn page(path: &str) -> AnyView {
+    use crate::components::lazily;
     match crate::app::normal(path) {
-        "/m" => view! { <certificates::Certificates /> }.into_any(),
-        "/m/download" => view! { <download::Download /> }.into_any(),
-        "/m/scan" => view! { <scan::Scan /> }.into_any(),
-        "/m/pin" => view! { <pin::ChangePin /> }.into_any(),
-        "/m/unlock" => view! { <pin::Unlock /> }.into_any(),
-        "/m/renew" => view! { <renew::Renew /> }.into_any(),
+        "/m" => lazily(lazy::certificates()),
+        "/m/download" => lazily(lazy::download()),
+        "/m/scan" => lazily(lazy::scan()),
+        "/m/pin" => lazily(lazy::change_pin()),
+        "/m/unlock" => lazily(lazy::unlock()),
+        "/m/renew" => lazily(lazy::renew()),
         p if is_mobile_path(p) => view! { <crate::pages::NotFound /> }.into_any(),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
+    }
+}
+
+mod lazy {
+    use leptos::prelude::*;
+
+    #[leptos::lazy]
+    pub fn certificates() -> AnyView {
+        view! { <super::certificates::Certificates /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn download() -> AnyView {
+        view! { <super::download::Download /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn scan() -> AnyView {
+        view! { <super::scan::Scan /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn change_pin() -> AnyView {
+        view! { <super::pin::ChangePin /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn unlock() -> AnyView {
+        view! { <super::pin::Unlock /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn renew() -> AnyView {
+        view! { <super::renew::Renew /> }.into_any()
     }
 }
 

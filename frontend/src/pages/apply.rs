@@ -586,7 +586,7 @@ fn Select(
 }
 
 #[component]
-pub fn Apply() -> impl IntoView {
+pub fn Apply(pay_step: PayView) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), nav_apply).to_owned());
     let session = use_session();
@@ -817,7 +817,7 @@ pub fn Apply() -> impl IntoView {
                 let paid = paid.clone();
                 let paid = Callback::new(move |()| paid());
                 let id = id.get_untracked();
-                crate::components::lazily(pay_step_lazy(id, paid))
+                pay_step(id, paid)
             }
             7 => {
                 // Tracked: the application may arrive after the step is first drawn.
@@ -1101,13 +1101,22 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
     }
 }
 
+/// The payment of request `id` as a chunk of the bundle's wasm, fetched when first drawn;
+/// `paid` runs once it is paid. The wizard gets it from its route table (`app::pay_step`):
+/// a chunk's loader must be called from the bundle's main module, and the wizard is a chunk
+/// itself (a lazy function called only from inside another would be split into every
+/// bundle; xtask refuses it).
+pub type PayView = fn(String, Callback<()>) -> AnyView;
+
+/// The wizard's step ⑥ ([`PayView`]): QR payment or a bank transfer.
 #[leptos::lazy]
-fn pay_step_lazy(id: String, paid: Callback<()>) -> AnyView {
+pub fn pay_step_lazy(id: String, paid: Callback<()>) -> AnyView {
     view! { <PayStep id paid=move || paid.run(()) /> }.into_any()
 }
 
 /// [`Pay`] for request `id` as a chunk of the bundle's wasm, fetched when first drawn
-/// (证书延期's and 证书补办's payment, which comes after their first page).
+/// (证书延期's and 证书补办's payment, which comes after their first page; their pages are in
+/// their bundle's main module, so they call it directly).
 pub fn pay_lazily(id: String, paid: impl Fn() + Send + Sync + 'static) -> AnyView {
     crate::components::lazily(pay_lazy(id, Callback::new(move |()| paid())))
 }
