@@ -212,7 +212,8 @@ fn without_unused_lazy_exports(wasm: &[u8]) -> Result<Vec<u8>> {
 /// and the like, about 170 in a bundle), named `_0`, `_1`… in the wasm and in the JS object
 /// that provides them: each name is in both files, and its hash compresses badly (5–6 KB of
 /// gzip a bundle). An import is renamed only where the JS holds its name exactly once, as
-/// that object's key (`name:`); the others keep theirs.
+/// that object's key (`name:`); the others keep theirs. Their module, whose name is in every
+/// one of them, becomes `a` likewise.
 fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
     use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
     use wasmparser::{Parser, Payload};
@@ -232,19 +233,39 @@ fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
         if let Payload::ImportSection(imports) = &payload {
+            // wasm-bindgen's JS module (`./<bundle>-<hash>_bg.js`), named in every one of its
+            // imports: `a`, where the JS holds it once, as the key of its imports' object.
+            let bindgen_module = imports.clone().into_imports().find_map(|i| {
+                i.ok().filter(|i| i.name.starts_with("__wbg") || i.name.starts_with("__wbindgen")).map(|i| i.module)
+            });
+            let module_key = bindgen_module.and_then(|m| {
+                let key = format!("\"{m}\":");
+                let mut found = js.match_indices(&key);
+                let (at, _) = found.next()?;
+                found.next().is_none().then(|| (m, at, key.len() - 1))
+            });
+            if let Some((_, at, len)) = module_key {
+                renames.push((at, len, "a".into()));
+            }
             let mut section = wasm_encoder::ImportSection::new();
+            let mut renamed = 0;
             for import in imports.clone().into_imports() {
                 let import = import?;
                 let bindgen = import.name.starts_with("__wbg") || import.name.starts_with("__wbindgen");
                 let name = match key_at(import.name).filter(|_| bindgen) {
                     Some(at) => {
-                        let short = format!("_{:x}", renames.len());
+                        let short = format!("_{:x}", renamed);
+                        renamed += 1;
                         renames.push((at, import.name.len(), short.clone()));
                         short
                     }
                     None => import.name.to_owned(),
                 };
-                section.import(import.module, &name, RoundtripReencoder.entity_type(import.ty)?);
+                let from = match module_key {
+                    Some((m, _, _)) if m == import.module => "a",
+                    _ => import.module,
+                };
+                section.import(from, &name, RoundtripReencoder.entity_type(import.ty)?);
             }
             module.section(&section);
         } else if let Some((id, range)) = payload.as_section() {
@@ -445,9 +466,10 @@ mod tests {
             )"#,
         )
         .unwrap();
-        let js = "const imports = { __wbg_alert_0123456789abcdef: function(a) { alert(a); },\n\
+        let js = "const import0 = { __wbg_alert_0123456789abcdef: function(a) { alert(a); },\n\
                   __wbg_twice_0123456789abcdef: function() {}, x: __wbg_twice_0123456789abcdef,\n\
-                  __wbindgen_init_externref_table: function() {}, my__wbindgen_init_externref_table: 1 };";
+                  __wbindgen_init_externref_table: function() {}, my__wbindgen_init_externref_table: 1 };\n\
+                  return { \"./app_bg.js\": import0, \"./__wasm_split.js\": import1 };";
         let (js, out) = with_short_import_names(js, &wasm).unwrap();
         wasmparser::Validator::new().validate_all(&out).unwrap();
         let names: Vec<String> = imported_names(&out).unwrap().into_iter().collect();
@@ -456,11 +478,23 @@ mod tests {
         // `__wbg_twice…` is in the JS twice, and the split loader and the memory are not
         // wasm-bindgen's: they keep their names.
         assert_eq!(names, ["_0", "_1", "__wasm_split_load_x", "__wbg_twice_0123456789abcdef", "memory"]);
+        // wasm-bindgen's module is `a` for all its imports, the memory too; the split's keeps its name.
+        let modules: Vec<(String, String)> = wasmparser::Parser::new(0)
+            .parse_all(&out)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::ImportSection(s) => Some(s),
+                _ => None,
+            })
+            .flat_map(|s| s.into_imports().map(|i| i.unwrap()).map(|i| (i.module.to_owned(), i.name.to_owned())))
+            .filter(|(_, name)| name == "memory" || name.starts_with("__wasm_split"))
+            .collect();
+        assert_eq!(modules, [("__wasm_split".into(), "__wasm_split_load_x".into()), ("a".into(), "memory".into())]);
         assert_eq!(
             js,
-            "const imports = { _0: function(a) { alert(a); },\n\
+            "const import0 = { _0: function(a) { alert(a); },\n\
              __wbg_twice_0123456789abcdef: function() {}, x: __wbg_twice_0123456789abcdef,\n\
-             _1: function() {}, my__wbindgen_init_externref_table: 1 };"
+             _1: function() {}, my__wbindgen_init_externref_table: 1 };\n\
+             return { a: import0, \"./__wasm_split.js\": import1 };"
         );
     }
 
