@@ -242,6 +242,7 @@ impl HolderKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(target_arch = "wasm32", serde(try_from = "FlatHolder"))]
 pub enum Holder {
     /// 单位名称（全称）and 统一社会信用代码.
     Organisation { org_name: OrgName, credit_code: CreditCode },
@@ -249,6 +250,41 @@ pub enum Holder {
     LegalPerson { name: PersonName, id: IdDocument, org_name: OrgName, credit_code: CreditCode },
     /// 姓名 and identity document.
     Person { name: PersonName, id: IdDocument },
+}
+
+/// [`Holder`] as the browser app reads it (`serde(try_from)` on wasm only): the same JSON
+/// read as one flat object, then put together by `kind`. The derived reader of an internally
+/// tagged enum first buffers every field until it has seen `kind` (serde's `Content`), code
+/// that every bundle showing an application carried. The server keeps the derived reader,
+/// whose errors name the field (`holder`) as the API's clients expect.
+#[derive(Deserialize)]
+pub struct FlatHolder {
+    kind: HolderKind,
+    org_name: Option<OrgName>,
+    credit_code: Option<CreditCode>,
+    name: Option<PersonName>,
+    id: Option<IdDocument>,
+}
+
+impl TryFrom<FlatHolder> for Holder {
+    type Error = &'static str;
+
+    fn try_from(h: FlatHolder) -> Result<Holder, &'static str> {
+        let missing = "a holder without a field its kind needs";
+        Ok(match h.kind {
+            HolderKind::Organisation => Holder::Organisation {
+                org_name: h.org_name.ok_or(missing)?,
+                credit_code: h.credit_code.ok_or(missing)?,
+            },
+            HolderKind::LegalPerson => Holder::LegalPerson {
+                name: h.name.ok_or(missing)?,
+                id: h.id.ok_or(missing)?,
+                org_name: h.org_name.ok_or(missing)?,
+                credit_code: h.credit_code.ok_or(missing)?,
+            },
+            HolderKind::Person => Holder::Person { name: h.name.ok_or(missing)?, id: h.id.ok_or(missing)? },
+        })
+    }
 }
 
 impl Holder {
@@ -752,6 +788,44 @@ pub fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The browser app's flat reader (`FlatHolder`, `FlatIdDocument`) takes the JSON the
+    /// derived readers take, to the same value, and refuses what they refuse.
+    #[test]
+    fn the_apps_flat_holder_reads_as_the_derived_one() {
+        use crate::validate::FlatIdDocument;
+        let flat = |json: &str| -> Option<Holder> { serde_json::from_str::<FlatHolder>(json).ok()?.try_into().ok() };
+        let id = r#"{"type": "resident_id", "number": "11010519491231002X"}"#;
+        let taken = [
+            r#"{"kind": "organisation", "org_name": "福建某某科技有限公司", "credit_code": "91350100M000100Y43"}"#
+                .to_owned(),
+            format!(r#"{{"kind": "person", "name": "李四", "id": {id}}}"#),
+            r#"{"name": "李四", "id": {"number": "E12345678", "type": "passport"}, "kind": "person"}"#.to_owned(),
+            format!(
+                r#"{{"kind": "legal_person", "name": "李四", "id": {id}, "org_name": "福建某某科技有限公司", "credit_code": "91350100M000100Y43", "extra": 1}}"#
+            ),
+        ];
+        for json in &taken {
+            let derived: Holder = serde_json::from_str(json).unwrap();
+            assert_eq!(flat(json).as_ref(), Some(&derived), "{json}");
+        }
+        let flat_id: IdDocument = serde_json::from_str::<FlatIdDocument>(id).unwrap().try_into().unwrap();
+        assert_eq!(flat_id, serde_json::from_str::<IdDocument>(id).unwrap());
+        let refused = [
+            r#"{"kind": "organisation", "org_name": "福建某某科技有限公司"}"#.to_owned(),
+            r#"{"kind": "person", "name": "李四"}"#.to_owned(),
+            r#"{"kind": "robot", "name": "李四"}"#.to_owned(),
+            r#"{"name": "李四"}"#.to_owned(),
+            r#"{"kind": "person", "name": "李四", "id": {"type": "resident_id", "number": "110105194912310021"}}"#
+                .to_owned(),
+            r#"{"kind": "person", "name": "李四", "id": {"type": "visa", "number": "E12345678"}}"#.to_owned(),
+            r#"{"kind": "organisation", "org_name": "", "credit_code": "91350100M000100Y43"}"#.to_owned(),
+        ];
+        for json in &refused {
+            assert!(serde_json::from_str::<Holder>(json).is_err(), "{json}");
+            assert_eq!(flat(json), None, "{json}");
+        }
+    }
 
     #[test]
     fn catalogue_names_and_type_settings() {

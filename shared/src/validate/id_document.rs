@@ -96,11 +96,29 @@ impl IdType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "number", rename_all = "snake_case")]
+#[cfg_attr(target_arch = "wasm32", serde(try_from = "FlatIdDocument"))]
 pub enum IdDocument {
     ResidentId(IdCardNumber),
     Passport(PassportNumber),
     HkMacaoPermit(HkMacaoPermitNumber),
     TaiwanPermit(TaiwanPermitNumber),
+}
+
+/// [`IdDocument`] as the browser app reads it (`serde(try_from)` on wasm only, as
+/// `apply::FlatHolder`): the same JSON as one flat object, without the derived reader's
+/// buffering for a number that comes before its type.
+#[derive(Deserialize)]
+pub struct FlatIdDocument {
+    r#type: IdType,
+    number: String,
+}
+
+impl TryFrom<FlatIdDocument> for IdDocument {
+    type Error = ValidationError;
+
+    fn try_from(d: FlatIdDocument) -> Result<IdDocument, ValidationError> {
+        IdDocument::parse(d.r#type, &d.number)
+    }
 }
 
 impl IdDocument {

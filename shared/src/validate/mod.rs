@@ -17,7 +17,7 @@ mod pin;
 pub use credit_code::CreditCode;
 pub use email::Email;
 pub use id_card::IdCardNumber;
-pub use id_document::{HkMacaoPermitNumber, IdDocument, IdType, PassportNumber, TaiwanPermitNumber};
+pub use id_document::{FlatIdDocument, HkMacaoPermitNumber, IdDocument, IdType, PassportNumber, TaiwanPermitNumber};
 pub use mobile::Mobile;
 pub use names::{OrgName, PersonName};
 pub use password::{OtpCode, PASSWORD_MAX, PASSWORD_MIN, Password};
