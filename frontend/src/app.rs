@@ -1,11 +1,10 @@
 //! The app shell and its routes. The admin area (`/admin…`) has its own header and no
 //! customer navigation.
 
+use crate::router::Router;
+use crate::router::use_location;
 use leptos::prelude::AnyView;
 use leptos::prelude::*;
-use leptos_router::components::Router;
-use leptos_router::hooks::use_location;
-use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::{AdminHeader, Footer, Header, StagingBanner, lazily};
 use crate::i18n::I18nContextProvider;
@@ -34,9 +33,7 @@ pub fn staff_header() -> AnyView {
     view! { <AdminHeader /> }.into_any()
 }
 
-/// The portal's route table: the page for a path. A plain `match` rather than `<Routes>`:
-/// leptos_router builds one nested type per route, and its route matching alone cost more of
-/// the wasm budget than several of our pages.
+/// The portal's route table: the page for a path, a plain `match` (see `crate::router`).
 pub fn portal_page(path: &str) -> AnyView {
     match normal(path) {
         p if APPLY_PATHS.contains(&p)
@@ -308,19 +305,10 @@ pub fn Elsewhere() -> impl IntoView {
     view! { <p role="status" class="muted">"…"</p> }
 }
 
-/// Whatever page the address names. Once it is rendered, the router may put the new address
-/// in the address bar (`<Routes>` would say so; we have no `<Routes>`).
+/// Whatever page the address names.
 #[component]
 fn Page(route: fn(&str) -> AnyView) -> impl IntoView {
-    let location = use_location();
-    let path = Memo::new(move |_| location.pathname.get());
-    let browser = use_context::<BrowserUrl>();
-    Effect::new(move |_| {
-        path.track();
-        if let Some(b) = &browser {
-            b.ready_to_complete();
-        }
-    });
+    let path = use_location().pathname;
     move || route(&path.get())
 }
 

@@ -15,6 +15,7 @@ mod form;
 mod i18n;
 mod mobile;
 mod pages;
+mod router;
 mod routes;
 mod session;
 mod webauthn;

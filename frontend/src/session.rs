@@ -46,7 +46,7 @@ pub fn use_session() -> Session {
 }
 
 /// `POST /api/sign-out`, then home.
-pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
+pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, crate::router::NavigateOptions) + 'static) {
     leptos::task::spawn_local(async move {
         let _ = crate::api::call::<endpoint::SignOut>(&[], &(), locale).await;
         // Leave first: a page that needs a session (the user centre) would otherwise see the
@@ -61,13 +61,13 @@ pub fn sign_out(session: Session, locale: Locale, navigate: impl Fn(&str, leptos
 /// merely refreshed).
 pub fn when_signed_in(here: &'static str, load: impl Fn() + 'static) {
     let session = use_session();
-    let navigate = leptos_router::hooks::use_navigate();
+    let navigate = crate::router::use_navigate();
     let loaded_for = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let account = session.info.with(|i| i.as_ref().map(|i| i.account.id.clone()));
         match account {
             None if session.loaded.get() => {
-                let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+                let options = crate::router::NavigateOptions { replace: true };
                 navigate(&format!("/sign-in?next={here}"), options);
             }
             Some(id) if loaded_for.get_value().as_deref() != Some(id.as_str()) => {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::tr;
 use crate::i18n::td_string;
-use leptos_router::components::A;
+use crate::router::A;
 
 use super::LangSwitch;
 use crate::i18n::use_i18n;
@@ -18,7 +18,7 @@ use crate::session::{sign_out, use_session};
 fn AccountLinks() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let navigate = leptos_router::hooks::use_navigate();
+    let navigate = crate::router::use_navigate();
     move || {
         if !session.loaded.get() {
             return ().into_any();

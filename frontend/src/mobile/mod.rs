@@ -14,14 +14,13 @@ mod scan;
 pub mod store;
 
 use crate::i18n::td_string;
+use crate::router::Router;
+use crate::router::{use_location, use_query_map};
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{PinOutcome, ShieldChallenge, ShieldDevice, ShieldState, ShieldStatus, ShieldUnseal};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{ApiError, ErrorCode, Pin, ValidationError};
 use leptos::prelude::*;
-use leptos_router::components::Router;
-use leptos_router::hooks::{use_location, use_query_map};
-use leptos_router::location::LocationProvider;
 use p256::ecdsa::SigningKey;
 
 use crate::components::fields::Text;
@@ -325,15 +324,7 @@ mod lazy {
 
 #[component]
 fn Shell() -> impl IntoView {
-    let location = use_location();
-    let path = Memo::new(move |_| location.pathname.get());
-    let browser = use_context::<leptos_router::location::BrowserUrl>();
-    Effect::new(move |_| {
-        path.track();
-        if let Some(b) = &browser {
-            b.ready_to_complete();
-        }
-    });
+    let path = use_location().pathname;
     let online = online_signal();
     let tabs = TABS
         .into_iter()

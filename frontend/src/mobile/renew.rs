@@ -7,13 +7,13 @@
 //! the server only tells it again.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::FieldError;
 use certdesk_shared::Pin;
 use certdesk_shared::endpoint;
 use certdesk_shared::shield::{ShieldRenew, ShieldRenewFinish, ShieldRenewed, ShieldStatus, renewal_message};
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::{Asked, Problem, cert, open, problem_alert, status, use_shields};
 use crate::components::fields::{Field, FormState};

@@ -3,6 +3,8 @@
 //! and 退出其他设备. Signed-out visitors go to the sign-in page.
 
 use crate::i18n::td_string;
+use crate::router::NavigateOptions;
+use crate::router::use_navigate;
 use certdesk_shared::account::{
     AccountKind, ChangePasswordRequest, FinishKeyRegistration, KeyRegistrationChallenge, Profile, RemoveKeyRequest,
     SecurityKey, SignInMethod, SignInRecord, StartKeyRegistration, UpdateProfileRequest,
@@ -11,8 +13,6 @@ use certdesk_shared::endpoint;
 use certdesk_shared::notice::{Notice, NoticeList};
 use certdesk_shared::{Email, FieldError, OrgName, Password, PersonName, ValidationError};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text};
 use crate::components::table::load_into;
@@ -117,7 +117,7 @@ pub fn Account() -> impl IntoView {
         // Only while still here: signing out leaves for the home page first.
         let here = window().location().pathname().is_ok_and(|p| p == "/account");
         if session.loaded.get() && session.info.with(Option::is_none) && here {
-            navigate("/sign-in?next=/account", NavigateOptions { replace: true, ..Default::default() });
+            navigate("/sign-in?next=/account", NavigateOptions { replace: true });
         }
     });
     // Only signing in or out re-renders the page (not a profile update).

@@ -4,6 +4,8 @@
 //! refusal and no data.
 
 use crate::i18n::td_string;
+use crate::router::NavigateOptions;
+use crate::router::use_navigate;
 use certdesk_shared::admin::{
     AuditEntry, AuditQuery, ChangeRoleRequest, CreateStaffRequest, ListQuery, OutboxMessage, OutboxQuery, Page,
     Section, SectionEntry, Sort, SortColumn, StaffColumn, StaffCreated, StaffMember, StaffQuery, StaffRole,
@@ -12,8 +14,6 @@ use certdesk_shared::admin::{
 use certdesk_shared::endpoint::{self, Endpoint};
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text, field_id};
 use crate::components::table::{Head, data_table, load_query_into, loaded, search_box, sorted_table, staff_section};
@@ -250,7 +250,7 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
             let res = crate::api::call::<endpoint::CurrentStaffSession>(&[], &(), i18n.get_locale_untracked()).await;
             match res {
                 Err(e) if e.code == ErrorCode::Unauthorized => {
-                    navigate("/admin/sign-in?refused=401", NavigateOptions { replace: true, ..Default::default() });
+                    navigate("/admin/sign-in?refused=401", NavigateOptions { replace: true });
                 }
                 // A 403 is shown, not hidden: this page is nothing but the staff session.
                 Err(e) => me.set(Load::Failed(e.code)),
@@ -275,7 +275,7 @@ fn Console(section: Option<Section>, page: fn(Section) -> AnyView) -> impl IntoV
                         crate::app::is_admin_settings_path(&window().location().pathname().unwrap_or_default());
                     let first = list.iter().find(|e| e.section.is_settings() == settings).or(list.first());
                     if let Some(first) = first {
-                        navigate(first.section.path(), NavigateOptions { replace: true, ..Default::default() });
+                        navigate(first.section.path(), NavigateOptions { replace: true });
                     }
                 }
                 entries.set(list);
@@ -674,7 +674,7 @@ fn OutboxSection() -> impl IntoView {
 pub(crate) fn address_query<Q: ListQuery + Clone + PartialEq + Send + Sync + 'static>(
     section: Section,
 ) -> (AddressQuery<Q>, impl Fn(Q) + Copy + 'static) {
-    let location = leptos_router::hooks::use_location();
+    let location = crate::router::use_location();
     let search = Memo::new(move |_| location.search.get());
     let navigate = StoredValue::new_local(use_navigate());
     let show =

@@ -2,12 +2,12 @@
 //! registers the security key they will sign in with.
 
 use crate::i18n::td_string;
+use crate::router::{use_location, use_navigate, use_query_map};
 use certdesk_shared::account::KeyRegistrationChallenge;
 use certdesk_shared::admin::{FinishEnrolment, StaffSession, StartEnrolment};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ApiError, ErrorCode};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::components::fields::FailureAlert;
 use crate::components::{tr, use_page_title};

@@ -1,12 +1,12 @@
 //! 员工登录: staff sign in with their security key only (user name, then the key).
 
 use crate::i18n::td_string;
+use crate::router::{use_navigate, use_query_map};
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge};
 use certdesk_shared::admin::{StaffSession, StartStaffSignIn};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{FailureAlert, Field, FormState};
 use crate::components::{tr, use_page_title};

@@ -17,7 +17,7 @@ use crate::pages::apply::{kind_text, reasons, status_text, type_name};
 /// 我的证书 · 我的证书申请 · 发票申请 · 邮寄查询: the customer's pages after applying.
 #[component]
 pub fn CustomerTabs() -> impl IntoView {
-    let here = leptos_router::hooks::use_location().pathname;
+    let here = crate::router::use_location().pathname;
     let tab = move |href: &'static str, text: crate::components::fields::Text| {
         view! {
             <a href=href aria-current=move || (here.get() == href).then_some("page")>{tr(text)}</a>

@@ -4,6 +4,8 @@
 //! the wizard costs one field shape, not one per field.
 
 use crate::i18n::td_string;
+use crate::router::NavigateOptions;
+use crate::router::{use_navigate, use_query_map};
 use certdesk_shared::apply::{
     BillingMode, Catalogue, CertificateInfo, CertificateType, ChooseType, DeliveryInfo, DeliveryMethod, DocumentKind,
     FileType, Holder, HolderKind, Medium, OperatorInfo, check_document, yuan,
@@ -15,8 +17,6 @@ use certdesk_shared::request::{RequestKind, RequestStatus, RequestView};
 use certdesk_shared::validate::{IdDocument, IdType};
 use certdesk_shared::{CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{Check, FailureAlert, Field, FormState, Text, field_id};
 use crate::components::{tr, use_page_title};
@@ -596,7 +596,7 @@ pub fn Apply(pay_step: PayView) -> impl IntoView {
         Effect::new(move |_| {
             let here = window().location().pathname().is_ok_and(|p| p == "/apply");
             if session.loaded.get() && session.info.with(Option::is_none) && here {
-                navigate("/sign-in?next=/apply", NavigateOptions { replace: true, ..Default::default() });
+                navigate("/sign-in?next=/apply", NavigateOptions { replace: true });
             }
         });
     }

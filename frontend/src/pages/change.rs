@@ -5,6 +5,7 @@
 //! Both start from a certificate in 我的证书; the review's result comes by SMS.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::apply::{Holder, HolderKind, OperatorInfo};
 use certdesk_shared::change::{ChangeClosed, ChangeOffer, StartChange};
 use certdesk_shared::endpoint;
@@ -15,7 +16,6 @@ use certdesk_shared::{
     CreditCode, Email, ErrorCode, FieldError, IdCardNumber, Mobile, OrgName, PersonName, ValidationError,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{Field, FormState, Text};
 use crate::components::token::{

@@ -5,6 +5,7 @@
 //! certificate on a token, 证书校验.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::HolderKind;
 use certdesk_shared::endpoint::{self, Endpoint};
@@ -13,7 +14,6 @@ use certdesk_shared::my_certificates::{MyCertificate, MyCertificateStatus, MyCer
 use certdesk_shared::request::RequestKind;
 use certdesk_shared::{ErrorCode, OtpCode};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::certificate_panel::{certificate_panel, date_of};
 use crate::components::fields::{FailureAlert, Field, FormState, SendCertificateCode, Text};

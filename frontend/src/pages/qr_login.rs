@@ -36,7 +36,7 @@ pub fn still_open(s: QrLoginStatus) -> bool {
 pub fn QrLogin(next: String) -> impl IntoView {
     let i18n = use_i18n();
     let session = crate::session::use_session();
-    let navigate = leptos_router::hooks::use_navigate();
+    let navigate = crate::router::use_navigate();
     let shown = RwSignal::new(None::<QrLoginShown>);
     let status = RwSignal::new(QrLoginStatus::Waiting);
     let failure = RwSignal::new(None::<Failure>);

@@ -2,13 +2,13 @@
 //! is the user name; an SMS code proves it; the 电子认证服务协议 must be accepted.
 
 use crate::i18n::td_string;
+use crate::router::{use_navigate, use_query_map};
 use certdesk_shared::account::{AGREEMENT_VERSION, AccountKind, CodePurpose, RegisterRequest};
 use certdesk_shared::endpoint;
 use certdesk_shared::{
     CreditCode, Email, FieldError, IdCardNumber, Mobile, OrgName, OtpCode, Password, PersonName, ValidationError,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{
     AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, SendCode, Tabs, Text,

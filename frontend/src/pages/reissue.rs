@@ -5,6 +5,7 @@
 //! the new certificate is downloaded onto the new UKey with a new key pair.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::agent::{TokenInfo, TokenKind};
 use certdesk_shared::apply::{BillingMode, DocumentKind, yuan};
 use certdesk_shared::endpoint::{self, Endpoint};
@@ -13,7 +14,6 @@ use certdesk_shared::reissue::{ReissueCsr, ReissueNotOpen, ReissueOffer, Reissue
 use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::{ErrorCode, FieldError, OtpCode};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{FailureAlert, Field, FormState, Text};
 use crate::components::token::{api_problem, pin_problem, pin_request, problem_alert, run_steps, with_tokens};

@@ -4,13 +4,13 @@
 //! Open only in the certificate's last 90 days; otherwise the page says from when.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::ErrorCode;
 use certdesk_shared::apply::BillingMode;
 use certdesk_shared::endpoint;
 use certdesk_shared::renew::{NotOpen, RenewalCsr, RenewalOffer, StartRenewal};
 use certdesk_shared::request::{RequestStatus, RequestView};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::fields::{Field, FormState, Text};
 use crate::components::token::{

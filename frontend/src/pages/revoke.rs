@@ -5,6 +5,7 @@
 //! revokes on the certificate's public page with the challenge phrase.
 
 use crate::i18n::td_string;
+use crate::router::use_query_map;
 use certdesk_shared::Named;
 use certdesk_shared::account::CodePurpose;
 use certdesk_shared::apply::DocumentKind;
@@ -15,7 +16,6 @@ use certdesk_shared::request::{RequestStatus, RequestView};
 use certdesk_shared::revoke::{DOCUMENTS, RevocationNotOpen, RevocationOffer, StartRevocation, SubmitRevocation};
 use certdesk_shared::{ErrorCode, FieldError, OtpCode, ValidationError};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::certificate_panel::certificate_panel;
 use crate::components::fields::{FailureAlert, Field, FormState, SendCertificateCode, Text};

@@ -4,11 +4,11 @@
 //! (`qr_login.rs`).
 
 use crate::i18n::td_string;
+use crate::router::{use_navigate, use_query_map};
 use certdesk_shared::account::{FinishKeySignIn, KeySignInChallenge, SessionInfo, SignInRequest, StartKeySignIn};
 use certdesk_shared::endpoint;
 use certdesk_shared::{ErrorCode, FieldError, ValidationError};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::fields::{
     AgreementCheck, CaptchaField, CaptchaState, FailureAlert, Field, FormState, Tabs, Text,

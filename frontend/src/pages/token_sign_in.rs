@@ -20,7 +20,7 @@ use crate::i18n::use_i18n;
 pub fn TokenSignIn(next: String, kind: TokenKind) -> impl IntoView {
     let i18n = use_i18n();
     let session = crate::session::use_session();
-    let navigate = leptos_router::hooks::use_navigate();
+    let navigate = crate::router::use_navigate();
     let found = RwSignal::new(None);
     let medium_no = RwSignal::new(String::new());
     let certificate = RwSignal::new(None::<TokenCertificate>);
