@@ -172,8 +172,9 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     expect(mine.find((c) => c.uid !== uid)?.status).toBe('valid');
 
     // Offline, the installed app still opens its pages, those never shown before too: the
-    // service worker keeps the shell and every page's wasm chunk.
-    await phone.goto('/m');
+    // service worker keeps the shell and every page's wasm chunk. Its home is /m/, in the
+    // worker's scope (the manifest's start_url).
+    await phone.goto('/m/');
     await phone.evaluate(async () => {
       await navigator.serviceWorker.ready;
       if (!navigator.serviceWorker.controller) {
@@ -184,8 +185,9 @@ test('a customer downloads a mobile-shield certificate into the phone app and si
     await phone.goto('/m/unlock');
     await expect(phone.getByRole('heading', { name: '证书解锁', level: 1 })).toBeVisible();
     await expect(phone.getByRole('status').filter({ hasText: '离线：无法连接服务器' })).toBeVisible();
-    await phone.getByRole('link', { name: '修改PIN码' }).click();
-    await expect(phone.getByRole('heading', { name: '修改PIN码', level: 1 })).toBeVisible();
+    await phone.getByRole('link', { name: '我的证书' }).last().click();
+    await expect(phone).toHaveURL(/\/m\/$/);
+    await expect(phone.locator('section.cert')).toBeVisible();
     await phoneContext.setOffline(false);
     phoneDone();
   } finally {

@@ -178,7 +178,7 @@ pub fn Download() -> impl IntoView {
             let p = progress.get();
             view! {
                 <p role="status" class=if p == Progress::Done { "big-ok" } else { "status" }>{move || p.text(i18n.get_locale())}</p>
-                {(p == Progress::Done).then(|| view! { <p><a class="button primary" href="/m">{tr(|l| td_string!(l, m_my_certificates))}</a></p> })}
+                {(p == Progress::Done).then(|| view! { <p><a class="button primary" href="/m/">{tr(|l| td_string!(l, m_my_certificates))}</a></p> })}
             }
         })}
     }

@@ -30,9 +30,10 @@ use crate::i18n::{I18nContextProvider, Locale, use_i18n};
 
 pub use certdesk_shared::bundles::is_mobile_path;
 
-/// The app's pages, in the order of its tab bar.
+/// The app's pages, in the order of its tab bar. Its home is `/m/`, in the service worker's
+/// scope (`/m` is not: a page there would not open offline).
 const TABS: [(&str, Text); 4] = [
-    ("/m", |l| td_string!(l, m_my_certificates)),
+    ("/m/", |l| td_string!(l, m_my_certificates)),
     ("/m/scan", |l| td_string!(l, m_scan)),
     ("/m/download", |l| td_string!(l, m_download)),
     ("/m/pin", |l| td_string!(l, m_pin)),
@@ -329,13 +330,13 @@ fn Shell() -> impl IntoView {
     let tabs = TABS
         .into_iter()
         .map(|(href, text)| {
-            let here = move || crate::app::normal(&path.get()) == href;
+            let here = move || crate::app::normal(&path.get()) == crate::app::normal(href);
             view! { <a href=href aria-current=move || here().then_some("page")>{tr(text)}</a> }
         })
         .collect_view();
     view! {
         <header class="app-bar">
-            <a class="brand" href="/m">
+            <a class="brand" href="/m/">
                 <span class="logo" aria-hidden="true">"CA"</span>
                 <span>{tr(|l| td_string!(l, m_app_name))}</span>
             </a>
@@ -394,6 +395,8 @@ mod tests {
     fn tabs_are_app_paths() {
         for (href, _) in TABS {
             assert!(is_mobile_path(href), "{href}");
+            // In the service worker's scope (frontend/mobile/sw.js), so that it opens offline.
+            assert!(href.starts_with("/m/"), "{href}");
         }
     }
 }

@@ -123,7 +123,7 @@ pub fn Renew() -> impl IntoView {
         if done.get() {
             return view! {
                 <p class="big-ok" role="status">{tr(|l| td_string!(l, m_renewed))}</p>
-                <p><a class="button primary" href="/m">{tr(|l| td_string!(l, m_my_certificates))}</a></p>
+                <p><a class="button primary" href="/m/">{tr(|l| td_string!(l, m_my_certificates))}</a></p>
             }
             .into_any();
         }
