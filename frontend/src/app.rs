@@ -87,10 +87,33 @@ fn sign_in_method_form(method: SignInMethod, next: String) -> AnyView {
 pub fn apply_page(path: &str) -> AnyView {
     match normal(path) {
         "/apply" => lazily(lazy::apply(pay_step)),
-        "/applications" => lazily(lazy::applications()),
-        "/invoices" => lazily(lazy::invoices()),
-        "/shipments" => lazily(lazy::shipments()),
+        p @ ("/applications" | "/invoices" | "/shipments") => lazily(lazy::orders(orders_page(p))),
         _ => view! { <Elsewhere /> }.into_any(),
+    }
+}
+
+/// 证书变更's download step, a chunk of its own; its loader is here for the page's chunk to
+/// call, as [`pay_step`] is for the wizard's.
+fn change_download(
+    o: certdesk_shared::change::ChangeOffer,
+    app: RwSignal<Option<certdesk_shared::request::RequestView>>,
+) -> AnyView {
+    lazily(crate::pages::change::download_changed_lazy(o, app))
+}
+
+/// The new-certificate bundle's pages besides the wizard.
+#[derive(Clone, Copy)]
+enum OrdersPage {
+    Applications,
+    Invoices,
+    Shipments,
+}
+
+fn orders_page(path: &str) -> OrdersPage {
+    match path {
+        "/invoices" => OrdersPage::Invoices,
+        "/shipments" => OrdersPage::Shipments,
+        _ => OrdersPage::Applications,
     }
 }
 
@@ -121,8 +144,8 @@ pub fn renew_page(path: &str) -> AnyView {
 pub fn request_page(path: &str) -> AnyView {
     match normal(path) {
         "/revoke" => lazily(lazy::revoke()),
-        "/change" => lazily(lazy::change()),
-        "/operator-change" => lazily(lazy::operator_change()),
+        "/change" => lazily(lazy::change(false, change_download)),
+        "/operator-change" => lazily(lazy::change(true, change_download)),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -203,6 +226,7 @@ mod lazy {
     use certdesk_shared::agent::TokenKind;
 
     use crate::pages::apply::PayView;
+    use crate::pages::change::DownloadView;
     use crate::pages::qr_login::QrLogin;
     use crate::pages::{
         Account, AgentPage, Applications, Apply, Change, Download, ForgotPassword, Invoices, MethodForm,
@@ -264,19 +288,14 @@ mod lazy {
         view! { <Apply pay_step /> }.into_any()
     }
 
+    /// 我的证书申请, 发票 and 邮寄查询: one chunk, as they share most of their code.
     #[leptos::lazy]
-    pub fn applications() -> AnyView {
-        view! { <Applications /> }.into_any()
-    }
-
-    #[leptos::lazy]
-    pub fn invoices() -> AnyView {
-        view! { <Invoices /> }.into_any()
-    }
-
-    #[leptos::lazy]
-    pub fn shipments() -> AnyView {
-        view! { <Shipments /> }.into_any()
+    pub fn orders(page: super::OrdersPage) -> AnyView {
+        match page {
+            super::OrdersPage::Applications => view! { <Applications /> }.into_any(),
+            super::OrdersPage::Invoices => view! { <Invoices /> }.into_any(),
+            super::OrdersPage::Shipments => view! { <Shipments /> }.into_any(),
+        }
     }
 
     #[leptos::lazy]
@@ -284,14 +303,14 @@ mod lazy {
         view! { <Revoke /> }.into_any()
     }
 
+    /// 证书变更 and 经办人变更: one chunk, as they are one form.
     #[leptos::lazy]
-    pub fn change() -> AnyView {
-        view! { <Change /> }.into_any()
-    }
-
-    #[leptos::lazy]
-    pub fn operator_change() -> AnyView {
-        view! { <OperatorChange /> }.into_any()
+    pub fn change(operator: bool, download: DownloadView) -> AnyView {
+        if operator {
+            view! { <OperatorChange download /> }.into_any()
+        } else {
+            view! { <Change download /> }.into_any()
+        }
     }
 }
 

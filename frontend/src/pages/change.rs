@@ -159,16 +159,27 @@ fn operator_values(o: Option<&OperatorInfo>) -> [String; 6] {
     ]
 }
 
+/// ⑤ 证书下载 as a chunk of its own (the token agent's code, needed only once the change is
+/// approved). The page is a chunk itself, so it gets the loader from its route table
+/// (`app::change_download`): a lazy function called only from inside another would be split
+/// into every bundle.
+pub type DownloadView = fn(ChangeOffer, RwSignal<Option<RequestView>>) -> AnyView;
+
+#[leptos::lazy]
+pub fn download_changed_lazy(o: ChangeOffer, app: RwSignal<Option<RequestView>>) -> AnyView {
+    view! { <DownloadChanged o app /> }.into_any()
+}
+
 /// 证书变更.
 #[component]
-pub fn Change() -> impl IntoView {
-    view! { <ChangePage kind=RequestKind::Change /> }
+pub fn Change(download: DownloadView) -> impl IntoView {
+    view! { <ChangePage kind=RequestKind::Change download /> }
 }
 
 /// 经办人变更.
 #[component]
-pub fn OperatorChange() -> impl IntoView {
-    view! { <ChangePage kind=RequestKind::OperatorChange /> }
+pub fn OperatorChange(download: DownloadView) -> impl IntoView {
+    view! { <ChangePage kind=RequestKind::OperatorChange download /> }
 }
 
 fn title(kind: RequestKind) -> Text {
@@ -176,7 +187,7 @@ fn title(kind: RequestKind) -> Text {
 }
 
 #[component]
-fn ChangePage(kind: RequestKind) -> impl IntoView {
+fn ChangePage(kind: RequestKind, download: DownloadView) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || title(kind)(i18n.get_locale()).to_owned());
     let uid = StoredValue::new(use_query_map().with_untracked(|q| q.get("uid")).filter(|u| !u.is_empty()));
@@ -195,7 +206,7 @@ fn ChangePage(kind: RequestKind) -> impl IntoView {
                 <p>{tr(|l| td_string!(l, change_pick))}" "<a href="/my-certificates">{tr(|l| td_string!(l, renew_pick_link))}</a></p>
             }.into_any(),
             Some(_) => crate::components::table::loaded(offer, move |o| {
-                view! { <Offered o kind reload=Callback::new(move |()| reload()) /> }.into_any()
+                view! { <Offered o kind download reload=Callback::new(move |()| reload()) /> }.into_any()
             }).into_any(),
         }}
     }
@@ -206,7 +217,7 @@ fn row(label: Text, value: String) -> impl IntoView {
 }
 
 #[component]
-fn Offered(o: ChangeOffer, kind: RequestKind, reload: Callback<()>) -> impl IntoView {
+fn Offered(o: ChangeOffer, kind: RequestKind, download: DownloadView, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     // The request under way, if it is of this page's kind.
     let mine = o.request.clone().filter(|r| r.kind == kind);
@@ -270,7 +281,7 @@ fn Offered(o: ChangeOffer, kind: RequestKind, reload: Callback<()>) -> impl Into
                 };
                 view! { <p class="callout" role="status">{tr(text)}</p> {r.filter(|r| r.status == RequestStatus::Rejected).map(|r| reasons(&r.reasons))} }.into_any()
             }
-            Stage::Download => view! { <DownloadChanged o=o.clone() app /> }.into_any(),
+            Stage::Download => download(o.clone(), app),
             Stage::Done => {
                 let text: Text = if kind == RequestKind::Change {
                     |l| td_string!(l, renew_done)

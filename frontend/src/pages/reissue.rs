@@ -186,7 +186,7 @@ fn Offered(o: ReissueOffer, reload: Callback<()>) -> impl IntoView {
                 }
                 .into_any()
             }
-            Stage::Download => view! { <DownloadReissued o=o.clone() /> }.into_any(),
+            Stage::Download => crate::components::lazily(download_reissued(o.clone())),
             Stage::Done => view! { <p class="ok" role="status">{tr(|l| td_string!(l, reissue_done))}</p> }.into_any(),
         })
     };
@@ -425,7 +425,13 @@ fn find_new_tokens(
     });
 }
 
-/// 证书下载: a new key pair on the new UKey, the certificate stored there.
+/// 证书下载: a new key pair on the new UKey, the certificate stored there. A chunk of its own,
+/// as 证书延期's is.
+#[leptos::lazy]
+fn download_reissued(o: ReissueOffer) -> AnyView {
+    view! { <DownloadReissued o /> }.into_any()
+}
+
 #[component]
 fn DownloadReissued(o: ReissueOffer) -> impl IntoView {
     let i18n = use_i18n();

@@ -139,7 +139,7 @@ fn Offered(o: RenewalOffer, reload: Callback<()>) -> impl IntoView {
                 }
                 .into_any()
             }
-            Stage::Download => view! { <DownloadRenewed o=o.clone() /> }.into_any(),
+            Stage::Download => crate::components::lazily(download_renewed(o.clone())),
             Stage::Done => view! { <p class="ok" role="status">{tr(|l| td_string!(l, renew_done))}</p> }.into_any(),
         })
     };
@@ -233,7 +233,13 @@ fn PayThenSubmit(id: String, reload: Callback<()>) -> impl IntoView {
 }
 
 /// ③ 证书下载: a new key on the token that holds the certificate, the new certificate
-/// stored there, then the old one superseded.
+/// stored there, then the old one superseded. A chunk of its own: the token agent's code is
+/// needed only once the renewal is approved, a visit after the first.
+#[leptos::lazy]
+fn download_renewed(o: RenewalOffer) -> AnyView {
+    view! { <DownloadRenewed o /> }.into_any()
+}
+
 #[component]
 fn DownloadRenewed(o: RenewalOffer) -> impl IntoView {
     let i18n = use_i18n();
