@@ -129,6 +129,20 @@ pub fn unseal(secret: &[u8], shield_id: &str, sealed_key: &str) -> Option<Signin
     SigningKey::from_slice(&scalar).ok()
 }
 
+/// `CN=CertDesk mobile shield`, built from its parts: parsing the text would link const-oid's
+/// database of attribute names (tens of KB) into the phone app.
+fn csr_subject() -> x509_cert::der::Result<x509_cert::name::Name> {
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::der::asn1::{Any, SetOfVec};
+    use x509_cert::der::oid::db::rfc4519::CN;
+    use x509_cert::name::{RdnSequence, RelativeDistinguishedName};
+    let cn = AttributeTypeAndValue {
+        oid: CN,
+        value: Any::new(x509_cert::der::Tag::Utf8String, "CertDesk mobile shield".as_bytes())?,
+    };
+    Ok(RdnSequence(vec![RelativeDistinguishedName(SetOfVec::try_from(vec![cn])?)]))
+}
+
 /// ECDSA P-256 SHA-256 over `message`, DER, base64 (what the server's `signed_with` checks).
 pub fn sign(key: &SigningKey, message: &[u8]) -> String {
     let sig: DerSignature = key.sign(message);
@@ -138,11 +152,9 @@ pub fn sign(key: &SigningKey, message: &[u8]) -> String {
 /// A PKCS#10 request for the key (PEM). The subject is a placeholder: the CA writes the
 /// subject from the approved application.
 pub fn csr_pem(key: &SigningKey) -> Result<String, String> {
-    use std::str::FromStr;
     use x509_cert::builder::{Builder, RequestBuilder};
     use x509_cert::der::EncodePem;
-    let subject = x509_cert::name::Name::from_str("CN=CertDesk mobile shield").map_err(|e| e.to_string())?;
-    let builder = RequestBuilder::new(subject, key).map_err(|e| e.to_string())?;
+    let builder = RequestBuilder::new(csr_subject().map_err(|e| e.to_string())?, key).map_err(|e| e.to_string())?;
     let req = builder.build::<DerSignature>().map_err(|e| e.to_string())?;
     req.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| e.to_string())
 }
@@ -150,6 +162,14 @@ pub fn csr_pem(key: &SigningKey) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_csr_subject_is_the_one_its_text_names() {
+        use std::str::FromStr;
+        use x509_cert::der::Encode;
+        let parsed = x509_cert::name::Name::from_str("CN=CertDesk mobile shield").unwrap();
+        assert_eq!(csr_subject().unwrap().to_der().unwrap(), parsed.to_der().unwrap());
+    }
 
     #[test]
     fn a_pin_proof_is_bound_to_pin_and_challenge() {
