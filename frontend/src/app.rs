@@ -14,7 +14,7 @@ use crate::pages::SignInMethod;
 use crate::pages::{
     Admin, AdminEnrol, AdminSignIn, Agreement, Bulletin, Certificate, Downloads, EnvCheck, Home, NotFound, Search,
 };
-use crate::pages::{MyCertificates, Reissue, Renew};
+use crate::pages::{Apply, MyCertificates, Reissue, Renew};
 use crate::session::provide_session;
 use certdesk_shared::admin::Section;
 
@@ -83,11 +83,10 @@ fn sign_in_method_form(method: SignInMethod, next: String) -> AnyView {
     }
 }
 
-/// The new-certificate bundle's route table; every other path belongs to the portal.
+/// The new-certificate bundle's route table: the wizard; every other path is another's.
 pub fn apply_page(path: &str) -> AnyView {
     match normal(path) {
-        "/apply" => lazily(lazy::apply(pay_step)),
-        p @ ("/applications" | "/invoices" | "/shipments") => lazily(lazy::orders(orders_page(p))),
+        "/apply" => view! { <Apply pay_step /> }.into_any(),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -101,7 +100,7 @@ fn change_download(
     lazily(crate::pages::change::download_changed_lazy(o, app))
 }
 
-/// The new-certificate bundle's pages besides the wizard.
+/// The customer's lists beside 我的证书.
 #[derive(Clone, Copy)]
 enum OrdersPage {
     Applications,
@@ -117,16 +116,17 @@ fn orders_page(path: &str) -> OrdersPage {
     }
 }
 
-/// The wizard's payment step, a chunk of its own; its loader is here, in the bundle's main
-/// module, for the wizard's chunk to call (see [`crate::pages::apply::PayView`]).
+/// The wizard's payment step, a chunk of its own (see [`crate::pages::apply::PayView`]).
 fn pay_step(id: String, paid: Callback<()>) -> AnyView {
     lazily(crate::pages::apply::pay_step_lazy(id, paid))
 }
 
-/// The holder's bundle's route table: 我的证书; every other path is another bundle's.
+/// The holder's bundle's route table: 我的证书, and 我的证书申请, 发票申请 and 邮寄查询 as one
+/// chunk; every other path is another bundle's.
 pub fn holder_page(path: &str) -> AnyView {
     match normal(path) {
         "/my-certificates" => view! { <MyCertificates /> }.into_any(),
+        p @ ("/applications" | "/invoices" | "/shipments") => lazily(lazy::orders(orders_page(p))),
         _ => view! { <Elsewhere /> }.into_any(),
     }
 }
@@ -225,12 +225,11 @@ mod lazy {
 
     use certdesk_shared::agent::TokenKind;
 
-    use crate::pages::apply::PayView;
     use crate::pages::change::DownloadView;
     use crate::pages::qr_login::QrLogin;
     use crate::pages::{
-        Account, AgentPage, Applications, Apply, Change, Download, ForgotPassword, Invoices, MethodForm,
-        OperatorChange, Register, Revoke, Shipments, SignIn, TokenSignIn, Unlock, Verify,
+        Account, AgentPage, Applications, Change, Download, ForgotPassword, Invoices, MethodForm, OperatorChange,
+        Register, Revoke, Shipments, SignIn, TokenSignIn, Unlock, Verify,
     };
 
     #[leptos::lazy]
@@ -281,11 +280,6 @@ mod lazy {
     #[leptos::lazy]
     pub fn agent() -> AnyView {
         view! { <AgentPage /> }.into_any()
-    }
-
-    #[leptos::lazy]
-    pub fn apply(pay_step: PayView) -> AnyView {
-        view! { <Apply pay_step /> }.into_any()
     }
 
     /// 我的证书申请, 发票 and 邮寄查询: one chunk, as they share most of their code.

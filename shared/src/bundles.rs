@@ -2,11 +2,12 @@
 //! serves that bundle's page and each bundle's router hands the other paths back with a
 //! reload, so both sides must use these same functions: then a reload can never loop.
 
-/// The new-certificate bundle: the wizard and the customer's lists after applying.
-pub const APPLY_PATHS: [&str; 4] = ["/apply", "/applications", "/invoices", "/shipments"];
+/// The new-certificate bundle: the wizard alone (the largest page; see `HOLDER_PATHS`).
+pub const APPLY_PATHS: [&str; 1] = ["/apply"];
 
-/// The holder's bundle: 我的证书, where a sign-in lands.
-pub const HOLDER_PATHS: [&str; 1] = ["/my-certificates"];
+/// The holder's bundle: 我的证书, where a sign-in lands, and the customer's lists beside it
+/// (我的证书申请, 发票申请, 邮寄查询: the tabs of one page in the seed sites).
+pub const HOLDER_PATHS: [&str; 4] = ["/my-certificates", "/applications", "/invoices", "/shipments"];
 
 /// 证书延期 and 证书补办, the holder's requests for a new certificate (they pay and write it into
 /// the token): a bundle of their own, so that 我的证书 does not carry them.
@@ -134,7 +135,8 @@ mod tests {
 
     #[test]
     fn each_path_has_one_bundle() {
-        assert!(is_apply_path("/apply") && is_apply_path("/applications/") && is_apply_path("/invoices"));
+        assert!(is_apply_path("/apply") && is_holder_path("/applications/") && is_holder_path("/invoices"));
+        assert!(!is_apply_path("/applications") && !is_apply_path("/shipments") && is_holder_path("/shipments"));
         assert!(
             is_holder_path("/my-certificates")
                 && !is_apply_path("/my-certificates")

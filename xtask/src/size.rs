@@ -20,7 +20,7 @@ fn gzip_len(bytes: &[u8]) -> Result<u64> {
 pub const BUNDLES: &[(&str, &str)] = &[
     ("account (/sign-in, /register, /forgot-password, /account)", "account-app"),
     ("new certificate (/apply)", "apply-app"),
-    ("holder (/my-certificates)", "holder-app"),
+    ("holder (/my-certificates, /applications, /invoices, /shipments)", "holder-app"),
     ("renewal and reissue (/renew, /reissue)", "renew-app"),
     ("holder's requests (/revoke, /change, /operator-change)", "request-app"),
     ("staff sign-in (/admin/sign-in, /admin/enrol)", "admin-sign-in-app"),

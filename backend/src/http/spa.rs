@@ -5,7 +5,7 @@
 //! The app is thirteen bundles, each its own wasm ([`BUNDLES`]): the account pages (built
 //! into `account-app/`) answer `certdesk_shared::bundles::ACCOUNT_PATHS` (注册, 登录, 忘记密码,
 //! 我的账户), the new-certificate wizard (`apply-app/`) `APPLY_PATHS`, the holder's bundle
-//! (`holder-app/`) `HOLDER_PATHS` (我的证书), 证书延期 and 证书补办 (`renew-app/`)
+//! (`holder-app/`) `HOLDER_PATHS` (我的证书, 我的证书申请, 发票申请, 邮寄查询), 证书延期 and 证书补办 (`renew-app/`)
 //! `RENEW_PATHS`, the holder's requests
 //! (`request-app/`) `REQUEST_PATHS` (证书注销, 证书变更, 经办人变更), the staff's sign-in
 //! and enrolment (`admin-sign-in-app/`) `ADMIN_SIGN_IN_PATHS`, the staff console's

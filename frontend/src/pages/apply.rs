@@ -1102,10 +1102,9 @@ pub fn Upload(kind: DocumentKind, app: RwSignal<Option<RequestView>>, fs: FormSt
 }
 
 /// The payment of request `id` as a chunk of the bundle's wasm, fetched when first drawn;
-/// `paid` runs once it is paid. The wizard gets it from its route table (`app::pay_step`):
-/// a chunk's loader must be called from the bundle's main module, and the wizard is a chunk
-/// itself (a lazy function called only from inside another would be split into every
-/// bundle; xtask refuses it).
+/// `paid` runs once it is paid. The wizard gets it from its route table (`app::pay_step`),
+/// so that it could be a chunk itself: a lazy function called only from inside another would
+/// be split into every bundle (xtask refuses it).
 pub type PayView = fn(String, Callback<()>) -> AnyView;
 
 /// The wizard's step ⑥ ([`PayView`]): QR payment or a bank transfer.
