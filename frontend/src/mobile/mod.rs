@@ -280,13 +280,44 @@ fn page(path: &str) -> AnyView {
     match crate::app::normal(path) {
         "/m" => lazily(lazy::certificates()),
         "/m/download" => lazily(lazy::download()),
-        "/m/scan" => lazily(lazy::scan()),
+        "/m/scan" => lazily(lazy::scan(read_qr, approve_qr_login)),
         "/m/pin" => lazily(lazy::change_pin()),
         "/m/unlock" => lazily(lazy::unlock()),
-        "/m/renew" => lazily(lazy::renew()),
+        "/m/renew" => lazily(lazy::renew(download_renewal)),
         p if is_mobile_path(p) => view! { <crate::pages::NotFound /> }.into_any(),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
+}
+
+/// A future that runs on the page's thread (what a lazy function's call gives back, boxed to
+/// be passed as a function pointer).
+pub type Later<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// 扫码登录's decoder ([`scan::ReadQr`]), its own chunk.
+fn read_qr(width: usize, height: usize, rgba: Vec<u8>) -> Later<Option<String>> {
+    Box::pin(lazy::read_qr(width, height, rgba))
+}
+
+/// 扫码登录's approval ([`scan::ApproveQrLogin`]), its own chunk.
+fn approve_qr_login(
+    f: ShieldFile,
+    s: certdesk_shared::shield::QrLoginScanned,
+    match_number: u8,
+    pin: Pin,
+    l: Locale,
+) -> Later<Result<(), Problem>> {
+    Box::pin(lazy::approve_qr_login(f, s, match_number, pin, l))
+}
+
+/// 延期's download ([`renew::DownloadRenewal`]), its own chunk.
+fn download_renewal(
+    f: ShieldFile,
+    request_id: String,
+    pin: Option<Pin>,
+    shields: Shields,
+    l: Locale,
+) -> Later<Result<ShieldStatus, Problem>> {
+    Box::pin(lazy::download_renewal(f, request_id, pin, shields, l))
 }
 
 mod lazy {
@@ -303,8 +334,24 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn scan() -> AnyView {
-        view! { <super::scan::Scan /> }.into_any()
+    pub fn scan(read_qr: super::scan::ReadQr, approve_qr_login: super::scan::ApproveQrLogin) -> AnyView {
+        view! { <super::scan::Scan read_qr approve_qr_login /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub async fn approve_qr_login(
+        f: super::ShieldFile,
+        s: certdesk_shared::shield::QrLoginScanned,
+        match_number: u8,
+        pin: super::Pin,
+        l: super::Locale,
+    ) -> Result<(), super::Problem> {
+        super::scan::approve_qr_login(f, s, match_number, pin, l).await
+    }
+
+    #[leptos::lazy]
+    pub fn read_qr(width: usize, height: usize, rgba: Vec<u8>) -> Option<String> {
+        super::scan::read_qr(width, height, &rgba)
     }
 
     #[leptos::lazy]
@@ -318,8 +365,19 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn renew() -> AnyView {
-        view! { <super::renew::Renew /> }.into_any()
+    pub fn renew(download_renewal: super::renew::DownloadRenewal) -> AnyView {
+        view! { <super::renew::Renew download_renewal /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub async fn download_renewal(
+        f: super::ShieldFile,
+        request_id: String,
+        pin: Option<super::Pin>,
+        shields: super::Shields,
+        l: super::Locale,
+    ) -> Result<super::ShieldStatus, super::Problem> {
+        super::renew::download_renewal(f, request_id, pin, shields, l).await
     }
 }
 

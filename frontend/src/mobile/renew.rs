@@ -15,11 +15,11 @@ use certdesk_shared::shield::{ShieldRenew, ShieldRenewFinish, ShieldRenewed, Shi
 use certdesk_shared::shield_keys::{self, ShieldFile};
 use leptos::prelude::*;
 
-use super::{Asked, Problem, cert, open, problem_alert, status, use_shields};
+use super::{Asked, Later, Problem, Shields, cert, open, problem_alert, status, use_shields};
 use crate::components::fields::{Field, FormState};
 use crate::components::{tr, use_page_title};
 use crate::form::fill;
-use crate::i18n::use_i18n;
+use crate::i18n::{Locale, use_i18n};
 
 /// Whether the phone already keeps the renewed certificate (stored, the server not yet told).
 pub fn stored_already(f: &ShieldFile, s: &ShieldStatus) -> bool {
@@ -37,8 +37,45 @@ pub fn renewed_file(old: &ShieldFile, secret: &[u8], key: &p256::ecdsa::SigningK
     }
 }
 
+/// [`download_renewal`] as the page calls it: the new key, the CSR and the sealing are a chunk
+/// of the wasm, fetched at the submit. The app's route table passes it
+/// (`mobile::download_renewal`), so that its loader is in the main module: a lazy function
+/// called only from inside another (the page's) is refused.
+pub type DownloadRenewal = fn(ShieldFile, String, Option<Pin>, Shields, Locale) -> Later<Result<ShieldStatus, Problem>>;
+
+/// Downloads renewal `request_id` into shield `f`: with the PIN, a new key, its CSR signed by
+/// the current key, the renewed certificate stored in place of the old one; without (it is
+/// stored already), only the server told.
+pub async fn download_renewal(
+    f: ShieldFile,
+    request_id: String,
+    pin: Option<Pin>,
+    shields: Shields,
+    l: Locale,
+) -> Result<ShieldStatus, Problem> {
+    if let Some(p) = pin {
+        let (current, secret) = open(&f, p.as_str(), l).await?;
+        let key = shield_keys::new_key();
+        let csr_pem = shield_keys::csr_pem(&key).map_err(|_| Problem::KeyBroken)?;
+        let message = renewal_message(&f.shield_id, &request_id, &csr_pem);
+        let req = ShieldRenew {
+            shield_id: f.shield_id.clone(),
+            device_key: f.device_key.clone(),
+            request_id: request_id.clone(),
+            signature: shield_keys::sign(&current, &message),
+            csr_pem,
+        };
+        let renewed: ShieldRenewed = crate::api::call::<endpoint::RenewShield>(&[], &req, l).await?;
+        shields
+            .add(renewed_file(&f, &secret, &key, renewed))
+            .map_err(|()| Problem::Text(|l| td_string!(l, m_storage_failed)))?;
+    }
+    let req = ShieldRenewFinish { shield_id: f.shield_id.clone(), device_key: f.device_key.clone(), request_id };
+    Ok(crate::api::call::<endpoint::FinishShieldRenewal>(&[], &req, l).await?)
+}
+
 #[component]
-pub fn Renew() -> impl IntoView {
+pub fn Renew(download_renewal: DownloadRenewal) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), m_renew).to_owned());
     let shields = use_shields();
@@ -75,32 +112,7 @@ pub fn Renew() -> impl IntoView {
         fs.begin();
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = async {
-                if let Some(p) = p {
-                    let (current, secret) = open(&f, p.as_str(), l).await?;
-                    let key = shield_keys::new_key();
-                    let csr_pem = shield_keys::csr_pem(&key).map_err(|_| Problem::KeyBroken)?;
-                    let message = renewal_message(&f.shield_id, &r.request_id, &csr_pem);
-                    let req = ShieldRenew {
-                        shield_id: f.shield_id.clone(),
-                        device_key: f.device_key.clone(),
-                        request_id: r.request_id.clone(),
-                        signature: shield_keys::sign(&current, &message),
-                        csr_pem,
-                    };
-                    let renewed: ShieldRenewed = crate::api::call::<endpoint::RenewShield>(&[], &req, l).await?;
-                    shields
-                        .add(renewed_file(&f, &secret, &key, renewed))
-                        .map_err(|()| Problem::Text(|l| td_string!(l, m_storage_failed)))?;
-                }
-                let req = ShieldRenewFinish {
-                    shield_id: f.shield_id.clone(),
-                    device_key: f.device_key.clone(),
-                    request_id: r.request_id.clone(),
-                };
-                Ok::<_, Problem>(crate::api::call::<endpoint::FinishShieldRenewal>(&[], &req, l).await?)
-            }
-            .await;
+            let res = download_renewal(f, r.request_id.clone(), p, shields, l).await;
             fs.busy.set(false);
             pin.set(String::new());
             match res {

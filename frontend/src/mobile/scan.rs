@@ -1,5 +1,6 @@
 //! 扫码登录 (`/m/scan`), the phone's side of APP扫码登录: the desktop's QR code read from the
-//! camera (frames into a canvas every 200 ms, greyscale, `quircs`), or its short code typed; the
+//! camera (frames into a canvas every 200 ms, greyscale, `quircs` in a chunk of its own
+//! fetched when the camera starts: [`ReadQr`]), or its short code typed; the
 //! scan names the desktop (browser, address, time); the user picks the number the desktop
 //! shows and types the PIN; the opened key signs [`approval_message`] and the approval is
 //! sent. The camera stops after a read and when the page is left.
@@ -9,19 +10,24 @@ use certdesk_shared::endpoint;
 use certdesk_shared::shield::{
     ACTION_SIGN_IN, QrLoginApprove, QrLoginScan, QrLoginScanned, approval_message, transaction_code,
 };
-use certdesk_shared::shield_keys;
+use certdesk_shared::shield_keys::{self, ShieldFile};
 use certdesk_shared::{FieldError, Pin};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{Problem, ShieldPicker, open_key, problem_alert, use_shields};
+use super::{Later, Problem, ShieldPicker, open_key, problem_alert, use_shields};
 use crate::components::fields::{Field, FormState};
 use crate::components::{tr, use_page_title};
 use crate::form::short_time;
-use crate::i18n::use_i18n;
+use crate::i18n::{Locale, use_i18n};
 
 /// The widest frame decoded: enough for a QR code on a screen, small enough for 5 reads a second.
 const FRAME_WIDTH: u32 = 480;
+
+/// [`read_qr`] as the page calls it: the decoder is a chunk of the wasm, fetched at the first
+/// frame. The app's route table passes it (`mobile::read_qr`), so that its loader is in the
+/// main module: a lazy function called only from inside another (the page's) is refused.
+pub type ReadQr = fn(usize, usize, Vec<u8>) -> Later<Option<String>>;
 
 /// The text of the first QR code in an RGBA frame.
 pub fn read_qr(width: usize, height: usize, rgba: &[u8]) -> Option<String> {
@@ -83,8 +89,35 @@ fn frame(video: &web_sys::HtmlVideoElement, canvas: &web_sys::HtmlCanvasElement)
     Some((w as usize, h as usize, data.data().0))
 }
 
+/// [`approve_qr_login`] as the page calls it: the key's opening and the signature are a chunk
+/// of the wasm, fetched at the approval (passed as [`ReadQr`] is, `mobile::approve_qr_login`).
+pub type ApproveQrLogin = fn(ShieldFile, QrLoginScanned, u8, Pin, Locale) -> Later<Result<(), Problem>>;
+
+/// Approves sign-in `s` with shield `f`: its key, opened with the PIN, signs
+/// [`approval_message`] for the number the user picked.
+pub async fn approve_qr_login(
+    f: ShieldFile,
+    s: QrLoginScanned,
+    match_number: u8,
+    pin: Pin,
+    l: Locale,
+) -> Result<(), Problem> {
+    let key = open_key(&f, pin.as_str(), l).await?;
+    let origin = window().location().origin().unwrap_or_default();
+    let message = approval_message(&s.id, &s.nonce, &origin, ACTION_SIGN_IN, match_number);
+    let req = QrLoginApprove {
+        id: s.id,
+        shield_id: f.shield_id,
+        device_key: f.device_key,
+        match_number,
+        signature: shield_keys::sign(&key, &message),
+    };
+    crate::api::call::<endpoint::ApproveQrLogin>(&[], &req, l).await?;
+    Ok(())
+}
+
 #[component]
-pub fn Scan() -> impl IntoView {
+pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), m_scan).to_owned());
     let shields = use_shields();
@@ -159,14 +192,28 @@ pub fn Scan() -> impl IntoView {
             let canvas =
                 document().create_element("canvas").ok().and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok());
             let timer = canvas.and_then(|canvas| {
+                // One frame at a time: the next is taken once the last is read.
+                let reading = std::rc::Rc::new(std::cell::Cell::new(false));
                 set_interval_with_handle(
                     move || {
-                        let Some(video) = video_ref.get_untracked() else { return };
-                        let text = frame(&video, &canvas).and_then(|(w, h, rgba)| read_qr(w, h, &rgba));
-                        if let Some(text) = text.filter(|t| transaction_code(t).is_some()) {
-                            stop_camera();
-                            scan(text);
+                        if reading.get() {
+                            return;
                         }
+                        let Some(video) = video_ref.get_untracked() else { return };
+                        let Some((w, h, rgba)) = frame(&video, &canvas) else { return };
+                        reading.set(true);
+                        let reading = reading.clone();
+                        leptos::task::spawn_local(async move {
+                            let text = read_qr(w, h, rgba).await;
+                            reading.set(false);
+                            // Read while the camera ran (a frame read after a stop, or after
+                            // the page was left, is dropped).
+                            let running = camera_on.try_get_untracked() == Some(true);
+                            if let Some(text) = text.filter(|t| running && transaction_code(t).is_some()) {
+                                stop_camera();
+                                scan(text);
+                            }
+                        });
                     },
                     std::time::Duration::from_millis(200),
                 )
@@ -197,21 +244,7 @@ pub fn Scan() -> impl IntoView {
         fs.begin();
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = async {
-                let key = open_key(&f, p.as_str(), l).await?;
-                let origin = window().location().origin().unwrap_or_default();
-                let message = approval_message(&s.id, &s.nonce, &origin, ACTION_SIGN_IN, match_number);
-                let req = QrLoginApprove {
-                    id: s.id.clone(),
-                    shield_id: f.shield_id.clone(),
-                    device_key: f.device_key.clone(),
-                    match_number,
-                    signature: shield_keys::sign(&key, &message),
-                };
-                crate::api::call::<endpoint::ApproveQrLogin>(&[], &req, l).await?;
-                Ok::<_, Problem>(())
-            }
-            .await;
+            let res = approve_qr_login(f, s, match_number, p, l).await;
             fs.busy.set(false);
             pin.set(String::new());
             match res {
