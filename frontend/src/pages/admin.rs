@@ -94,12 +94,21 @@ fn operations(section: Section) -> AnyView {
         Section::Review => lazily(lazy::review()),
         Section::Revocations => lazily(lazy::revocations()),
         Section::Shipping => lazily(lazy::shipping()),
-        Section::Customers => lazily(lazy::customers()),
+        Section::Customers => lazily(lazy::customers(customer_file)),
         Section::Invoices => lazily(lazy::invoices()),
         Section::Transfers => lazily(lazy::transfers()),
         Section::Statements => lazily(lazy::statements()),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
+}
+
+/// 客服's open file, a chunk of its own ([`crate::pages::CustomerFileView`]).
+fn customer_file(
+    opened: Memo<String>,
+    said: RwSignal<Option<String>>,
+    failure: RwSignal<Option<crate::form::Failure>>,
+) -> AnyView {
+    crate::components::lazily(lazy::customer_file(opened, said, failure))
 }
 
 /// What administrators keep: each customer's billing mode, the catalogue and prices, staff, the
@@ -144,8 +153,17 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn customers() -> AnyView {
-        view! { <CustomersSection /> }.into_any()
+    pub fn customers(customer_file: crate::pages::CustomerFileView) -> AnyView {
+        view! { <CustomersSection customer_file /> }.into_any()
+    }
+
+    #[leptos::lazy]
+    pub fn customer_file(
+        opened: Memo<String>,
+        said: RwSignal<Option<String>>,
+        failure: RwSignal<Option<crate::form::Failure>>,
+    ) -> AnyView {
+        view! { <crate::pages::CustomerFilePanel opened said failure /> }.into_any()
     }
 
     #[leptos::lazy]

@@ -86,12 +86,16 @@ const NOTE_HEADS: &[Text] = &[
     |l| td_string!(l, cs_note),
 ];
 
+/// The open customer's file ([`CustomerFilePanel`]) as the section draws it: a chunk of the
+/// wasm, fetched when a file is first opened. The console's route table passes it
+/// (`admin::customer_file`), so that its loader is in the bundle's main module.
+pub type CustomerFileView = fn(Memo<String>, RwSignal<Option<String>>, RwSignal<Option<Failure>>) -> AnyView;
+
 #[component]
-pub fn CustomersSection() -> impl IntoView {
+pub fn CustomersSection(customer_file: CustomerFileView) -> impl IntoView {
     let i18n = use_i18n();
     let (query, show) = crate::pages::admin::address_query::<CustomerPage>(Section::Customers);
     let found = RwSignal::new(Load::<Page<CustomerSummary>>::Hidden);
-    let file = RwSignal::new(Load::<CustomerFile>::Hidden);
     let typed = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
     let said = RwSignal::new(None::<String>);
@@ -119,6 +123,77 @@ pub fn CustomersSection() -> impl IntoView {
         let sort = Sort::parse(&q.sort).unwrap_or(CustomerColumn::DEFAULT).by(c).param();
         show(CustomerPage { sort, page: None, id: String::new(), ..q })
     };
+    // A file opened or closed says nothing yet.
+    Effect::new(move |_| {
+        opened.track();
+        said.set(None);
+    });
+    let has_file = Memo::new(move |_| !opened.with(String::is_empty));
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        show(CustomerPage { q: typed.get_untracked().trim().to_owned(), ..Default::default() });
+    };
+    let open = move |id: String| show(CustomerPage { id, ..query.get_untracked() });
+    let results = move || {
+        loaded(found, move |list| {
+            let pager = crate::pages::admin::pager(&list, to_page);
+            let rows = list
+                .items
+                .into_iter()
+                .map(|c| {
+                    let label = fill(td_string!(i18n.get_locale_untracked(), cs_open), &c.mobile);
+                    let id = c.id.clone();
+                    view! {
+                        <tr>
+                            <td>{c.mobile}</td>
+                            <td>{tr(account_kind_text(&c.kind))}</td>
+                            <td>{c.name}</td>
+                            <td>{c.org_name.unwrap_or_default()}</td>
+                            <td>{short_time(&c.registered_at)}</td>
+                            <td><button type="button" class="link" aria-label=label on:click=move |_| open(id.clone())>{tr(|l| td_string!(l, view))}</button></td>
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            let sort = query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(CustomerColumn::DEFAULT));
+            view! { {sorted_table(FOUND_HEADS, sort, by, rows)} {pager} }.into_any()
+        })
+    };
+    staff_section(
+        RwSignal::new(Load::Ready(())),
+        "customers",
+        |l| td_string!(l, customers_title),
+        move || {
+            view! {
+                <form class="filters" on:submit=search>
+                    <div class="field">
+                        <label for="customer-q">{tr(|l| td_string!(l, cs_search_label))}</label>
+                        <input id="customer-q" type="search" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    </div>
+                    <div class="actions"><button type="submit">{tr(|l| td_string!(l, search))}</button></div>
+                </form>
+                <FailureAlert failure />
+                {move || said.get().map(|s| view! { <p role="status" class="ok">{s}</p> })}
+                {move || (!found.with(Load::is_hidden)).then(results)}
+                {move || has_file.get().then(|| customer_file(opened, said, failure))}
+            }
+            .into_any()
+        },
+    )
+}
+
+/// The file of customer `opened` (its requests, certificates, messages and notes), loaded
+/// again when another is opened; a new download code sent and a note recorded from it, with
+/// what was done in `said` and what failed in `failure`.
+#[component]
+pub fn CustomerFilePanel(
+    opened: Memo<String>,
+    said: RwSignal<Option<String>>,
+    failure: RwSignal<Option<Failure>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let file = RwSignal::new(Load::<CustomerFile>::Hidden);
     let reload_file = move || {
         let id = opened.get_untracked();
         if id.is_empty() {
@@ -130,14 +205,8 @@ pub fn CustomersSection() -> impl IntoView {
     };
     Effect::new(move |_| {
         opened.track();
-        said.set(None);
         reload_file();
     });
-    let search = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        show(CustomerPage { q: typed.get_untracked().trim().to_owned(), ..Default::default() });
-    };
-    let open = move |id: String| show(CustomerPage { id, ..query.get_untracked() });
     let resend = move |request: String, number: String| {
         failure.set(None);
         said.set(None);
@@ -170,32 +239,6 @@ pub fn CustomersSection() -> impl IntoView {
                 Err(e) => failure.set(Some(e.into())),
             }
         });
-    };
-    let results = move || {
-        loaded(found, move |list| {
-            let pager = crate::pages::admin::pager(&list, to_page);
-            let rows = list
-                .items
-                .into_iter()
-                .map(|c| {
-                    let label = fill(td_string!(i18n.get_locale_untracked(), cs_open), &c.mobile);
-                    let id = c.id.clone();
-                    view! {
-                        <tr>
-                            <td>{c.mobile}</td>
-                            <td>{tr(account_kind_text(&c.kind))}</td>
-                            <td>{c.name}</td>
-                            <td>{c.org_name.unwrap_or_default()}</td>
-                            <td>{short_time(&c.registered_at)}</td>
-                            <td><button type="button" class="link" aria-label=label on:click=move |_| open(id.clone())>{tr(|l| td_string!(l, view))}</button></td>
-                        </tr>
-                    }
-                    .into_any()
-                })
-                .collect();
-            let sort = query.with_untracked(|q| Sort::parse(&q.sort).unwrap_or(CustomerColumn::DEFAULT));
-            view! { {sorted_table(FOUND_HEADS, sort, by, rows)} {pager} }.into_any()
-        })
     };
     let customer_file = move || {
         loaded(file, move |f| {
@@ -314,25 +357,5 @@ pub fn CustomersSection() -> impl IntoView {
             .into_any()
         })
     };
-    staff_section(
-        RwSignal::new(Load::Ready(())),
-        "customers",
-        |l| td_string!(l, customers_title),
-        move || {
-            view! {
-                <form class="filters" on:submit=search>
-                    <div class="field">
-                        <label for="customer-q">{tr(|l| td_string!(l, cs_search_label))}</label>
-                        <input id="customer-q" type="search" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
-                    </div>
-                    <div class="actions"><button type="submit">{tr(|l| td_string!(l, search))}</button></div>
-                </form>
-                <FailureAlert failure />
-                {move || said.get().map(|s| view! { <p role="status" class="ok">{s}</p> })}
-                {move || (!found.with(Load::is_hidden)).then(results)}
-                {move || (!file.with(Load::is_hidden)).then(customer_file)}
-            }
-            .into_any()
-        },
-    )
+    view! { {move || (!file.with(Load::is_hidden)).then(customer_file)} }
 }

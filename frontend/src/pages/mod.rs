@@ -41,7 +41,7 @@ mod verify;
 pub use account::Account;
 pub use admin::{Admin, AdminDashboard, AdminSettings};
 pub use admin_catalogue::{BillingSection, PricesPage, TypesPage};
-pub use admin_customers::CustomersSection;
+pub use admin_customers::{CustomerFilePanel, CustomerFileView, CustomersSection};
 pub use admin_enrol::AdminEnrol;
 pub use admin_finance::{InvoiceQueue, StatementSection, TransferQueue};
 pub use admin_review::ReviewSection;
