@@ -280,10 +280,10 @@ fn page(path: &str) -> AnyView {
     match crate::app::normal(path) {
         "/m" => lazily(lazy::certificates()),
         "/m/download" => lazily(lazy::download()),
-        "/m/scan" => lazily(lazy::scan(read_qr, approve_qr_login)),
+        "/m/scan" => lazily(lazy::scan(qr_decoder, qr_login_approval)),
         "/m/pin" => lazily(lazy::change_pin()),
         "/m/unlock" => lazily(lazy::unlock()),
-        "/m/renew" => lazily(lazy::renew(download_renewal)),
+        "/m/renew" => lazily(lazy::renew(renewed_download)),
         p if is_mobile_path(p) => view! { <crate::pages::NotFound /> }.into_any(),
         _ => view! { <crate::app::Elsewhere /> }.into_any(),
     }
@@ -293,31 +293,31 @@ fn page(path: &str) -> AnyView {
 /// be passed as a function pointer).
 pub type Later<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
 
-/// 扫码登录's decoder ([`scan::ReadQr`]), its own chunk.
-fn read_qr(width: usize, height: usize, rgba: Vec<u8>) -> Later<Option<String>> {
-    Box::pin(lazy::read_qr(width, height, rgba))
+/// 扫码登录's decoder ([`scan::QrDecoder`]), its own chunk.
+fn qr_decoder(width: usize, height: usize, rgba: Vec<u8>) -> Later<Option<String>> {
+    Box::pin(lazy::read_qr_lazy(width, height, rgba))
 }
 
-/// 扫码登录's approval ([`scan::ApproveQrLogin`]), its own chunk.
-fn approve_qr_login(
+/// 扫码登录's approval ([`scan::QrLoginApproval`]), its own chunk.
+fn qr_login_approval(
     f: ShieldFile,
     s: certdesk_shared::shield::QrLoginScanned,
     match_number: u8,
     pin: Pin,
     l: Locale,
 ) -> Later<Result<(), Problem>> {
-    Box::pin(lazy::approve_qr_login(f, s, match_number, pin, l))
+    Box::pin(lazy::approve_qr_login_lazy(f, s, match_number, pin, l))
 }
 
-/// 延期's download ([`renew::DownloadRenewal`]), its own chunk.
-fn download_renewal(
+/// 延期's download ([`renew::RenewedDownload`]), its own chunk.
+fn renewed_download(
     f: ShieldFile,
     request_id: String,
     pin: Option<Pin>,
     shields: Shields,
     l: Locale,
 ) -> Later<Result<ShieldStatus, Problem>> {
-    Box::pin(lazy::download_renewal(f, request_id, pin, shields, l))
+    Box::pin(lazy::download_renewed_lazy(f, request_id, pin, shields, l))
 }
 
 mod lazy {
@@ -334,12 +334,12 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn scan(read_qr: super::scan::ReadQr, approve_qr_login: super::scan::ApproveQrLogin) -> AnyView {
-        view! { <super::scan::Scan read_qr approve_qr_login /> }.into_any()
+    pub fn scan(decoder: super::scan::QrDecoder, approval: super::scan::QrLoginApproval) -> AnyView {
+        view! { <super::scan::Scan decoder approval /> }.into_any()
     }
 
     #[leptos::lazy]
-    pub async fn approve_qr_login(
+    pub async fn approve_qr_login_lazy(
         f: super::ShieldFile,
         s: certdesk_shared::shield::QrLoginScanned,
         match_number: u8,
@@ -350,7 +350,7 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn read_qr(width: usize, height: usize, rgba: Vec<u8>) -> Option<String> {
+    pub fn read_qr_lazy(width: usize, height: usize, rgba: Vec<u8>) -> Option<String> {
         super::scan::read_qr(width, height, &rgba)
     }
 
@@ -365,19 +365,19 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn renew(download_renewal: super::renew::DownloadRenewal) -> AnyView {
-        view! { <super::renew::Renew download_renewal /> }.into_any()
+    pub fn renew(download: super::renew::RenewedDownload) -> AnyView {
+        view! { <super::renew::Renew download /> }.into_any()
     }
 
     #[leptos::lazy]
-    pub async fn download_renewal(
+    pub async fn download_renewed_lazy(
         f: super::ShieldFile,
         request_id: String,
         pin: Option<super::Pin>,
         shields: super::Shields,
         l: super::Locale,
     ) -> Result<super::ShieldStatus, super::Problem> {
-        super::renew::download_renewal(f, request_id, pin, shields, l).await
+        super::renew::download_renewed(f, request_id, pin, shields, l).await
     }
 }
 

@@ -37,16 +37,16 @@ pub fn renewed_file(old: &ShieldFile, secret: &[u8], key: &p256::ecdsa::SigningK
     }
 }
 
-/// [`download_renewal`] as the page calls it: the new key, the CSR and the sealing are a chunk
+/// [`download_renewed`] as the page calls it: the new key, the CSR and the sealing are a chunk
 /// of the wasm, fetched at the submit. The app's route table passes it
-/// (`mobile::download_renewal`), so that its loader is in the main module: a lazy function
+/// (`mobile::renewed_download`), so that its loader is in the main module: a lazy function
 /// called only from inside another (the page's) is refused.
-pub type DownloadRenewal = fn(ShieldFile, String, Option<Pin>, Shields, Locale) -> Later<Result<ShieldStatus, Problem>>;
+pub type RenewedDownload = fn(ShieldFile, String, Option<Pin>, Shields, Locale) -> Later<Result<ShieldStatus, Problem>>;
 
 /// Downloads renewal `request_id` into shield `f`: with the PIN, a new key, its CSR signed by
 /// the current key, the renewed certificate stored in place of the old one; without (it is
 /// stored already), only the server told.
-pub async fn download_renewal(
+pub async fn download_renewed(
     f: ShieldFile,
     request_id: String,
     pin: Option<Pin>,
@@ -75,7 +75,7 @@ pub async fn download_renewal(
 }
 
 #[component]
-pub fn Renew(download_renewal: DownloadRenewal) -> impl IntoView {
+pub fn Renew(download: RenewedDownload) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), m_renew).to_owned());
     let shields = use_shields();
@@ -112,7 +112,7 @@ pub fn Renew(download_renewal: DownloadRenewal) -> impl IntoView {
         fs.begin();
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = download_renewal(f, r.request_id.clone(), p, shields, l).await;
+            let res = download(f, r.request_id, p, shields, l).await;
             fs.busy.set(false);
             pin.set(String::new());
             match res {

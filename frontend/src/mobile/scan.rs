@@ -1,6 +1,6 @@
 //! 扫码登录 (`/m/scan`), the phone's side of APP扫码登录: the desktop's QR code read from the
 //! camera (frames into a canvas every 200 ms, greyscale, `quircs` in a chunk of its own
-//! fetched when the camera starts: [`ReadQr`]), or its short code typed; the
+//! fetched when the camera starts: [`QrDecoder`]), or its short code typed; the
 //! scan names the desktop (browser, address, time); the user picks the number the desktop
 //! shows and types the PIN; the opened key signs [`approval_message`] and the approval is
 //! sent. The camera stops after a read and when the page is left.
@@ -24,10 +24,11 @@ use crate::i18n::{Locale, use_i18n};
 /// The widest frame decoded: enough for a QR code on a screen, small enough for 5 reads a second.
 const FRAME_WIDTH: u32 = 480;
 
-/// [`read_qr`] as the page calls it: the decoder is a chunk of the wasm, fetched at the first
-/// frame. The app's route table passes it (`mobile::read_qr`), so that its loader is in the
-/// main module: a lazy function called only from inside another (the page's) is refused.
-pub type ReadQr = fn(usize, usize, Vec<u8>) -> Later<Option<String>>;
+/// [`read_qr`] as the page calls it: the decoder is a chunk of the wasm, fetched when the
+/// camera starts (at its first frame). The app's route table passes it (`mobile::qr_decoder`),
+/// so that its loader is in the main module: a lazy function called only from inside another
+/// (the page's) is refused.
+pub type QrDecoder = fn(usize, usize, Vec<u8>) -> Later<Option<String>>;
 
 /// The text of the first QR code in an RGBA frame.
 pub fn read_qr(width: usize, height: usize, rgba: &[u8]) -> Option<String> {
@@ -90,8 +91,8 @@ fn frame(video: &web_sys::HtmlVideoElement, canvas: &web_sys::HtmlCanvasElement)
 }
 
 /// [`approve_qr_login`] as the page calls it: the key's opening and the signature are a chunk
-/// of the wasm, fetched at the approval (passed as [`ReadQr`] is, `mobile::approve_qr_login`).
-pub type ApproveQrLogin = fn(ShieldFile, QrLoginScanned, u8, Pin, Locale) -> Later<Result<(), Problem>>;
+/// of the wasm, fetched at the approval (passed as [`QrDecoder`] is, `mobile::qr_login_approval`).
+pub type QrLoginApproval = fn(ShieldFile, QrLoginScanned, u8, Pin, Locale) -> Later<Result<(), Problem>>;
 
 /// Approves sign-in `s` with shield `f`: its key, opened with the PIN, signs
 /// [`approval_message`] for the number the user picked.
@@ -117,7 +118,7 @@ pub async fn approve_qr_login(
 }
 
 #[component]
-pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView {
+pub fn Scan(decoder: QrDecoder, approval: QrLoginApproval) -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || td_string!(i18n.get_locale(), m_scan).to_owned());
     let shields = use_shields();
@@ -132,11 +133,14 @@ pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView 
     let video_ref = NodeRef::<leptos::html::Video>::new();
     let camera = StoredValue::new_local(None::<Camera>);
     let camera_on = RwSignal::new(false);
+    // Which run of the camera this is: a frame is read for the run that took it only.
+    let run = StoredValue::new(0u32);
     let stop_camera = move || {
         if let Some(c) = camera.try_update_value(Option::take).flatten() {
             c.stop();
         }
-        camera_on.set(false);
+        run.try_update_value(|n| *n += 1);
+        camera_on.try_set(false);
     };
     on_cleanup(stop_camera);
 
@@ -183,10 +187,12 @@ pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView 
                     Ok(Ok(s)) => s,
                     _ => return problem.set(Some(Problem::Text(|l| td_string!(l, m_camera_failed)))),
                 };
-            camera_on.set(true);
-            let Some(video) = video_ref.get_untracked() else {
+            // The page may have been left while the browser asked for the camera.
+            let Some(video) = video_ref.try_get_untracked().flatten() else {
                 return Camera { stream, timer: None }.stop();
             };
+            camera_on.set(true);
+            let this_run = run.get_value();
             video.set_src_object(Some(&stream));
             let _ = video.play();
             let canvas =
@@ -204,11 +210,11 @@ pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView 
                         reading.set(true);
                         let reading = reading.clone();
                         leptos::task::spawn_local(async move {
-                            let text = read_qr(w, h, rgba).await;
+                            let text = decoder(w, h, rgba).await;
                             reading.set(false);
-                            // Read while the camera ran (a frame read after a stop, or after
-                            // the page was left, is dropped).
-                            let running = camera_on.try_get_untracked() == Some(true);
+                            // A frame read after its run stopped (the camera stopped or started
+                            // again, or the page left) is dropped.
+                            let running = run.try_get_value() == Some(this_run);
                             if let Some(text) = text.filter(|t| running && transaction_code(t).is_some()) {
                                 stop_camera();
                                 scan(text);
@@ -244,7 +250,7 @@ pub fn Scan(read_qr: ReadQr, approve_qr_login: ApproveQrLogin) -> impl IntoView 
         fs.begin();
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let res = approve_qr_login(f, s, match_number, p, l).await;
+            let res = approval(f, s, match_number, p, l).await;
             fs.busy.set(false);
             pin.set(String::new());
             match res {

@@ -108,7 +108,7 @@ fn customer_file(
     said: RwSignal<Option<String>>,
     failure: RwSignal<Option<crate::form::Failure>>,
 ) -> AnyView {
-    crate::components::lazily(lazy::customer_file(opened, said, failure))
+    crate::components::lazily(lazy::customer_file_lazy(opened, said, failure))
 }
 
 /// What administrators keep: each customer's billing mode, the catalogue and prices, staff, the
@@ -158,7 +158,7 @@ mod lazy {
     }
 
     #[leptos::lazy]
-    pub fn customer_file(
+    pub fn customer_file_lazy(
         opened: Memo<String>,
         said: RwSignal<Option<String>>,
         failure: RwSignal<Option<crate::form::Failure>>,

@@ -195,7 +195,8 @@ pub fn CustomerFilePanel(
     let i18n = use_i18n();
     let file = RwSignal::new(Load::<CustomerFile>::Hidden);
     let reload_file = move || {
-        let id = opened.get_untracked();
+        // A resend or a note that ends after the section was left reloads nothing.
+        let Some(id) = opened.try_get_untracked() else { return };
         if id.is_empty() {
             file.set(Load::Hidden);
         } else {
@@ -240,7 +241,7 @@ pub fn CustomerFilePanel(
             }
         });
     };
-    let customer_file = move || {
+    let file_view = move || {
         loaded(file, move |f| {
             let c = f.customer.clone();
             if note_request.get_untracked().is_empty()
@@ -357,5 +358,5 @@ pub fn CustomerFilePanel(
             .into_any()
         })
     };
-    view! { {move || (!file.with(Load::is_hidden)).then(customer_file)} }
+    view! { {move || (!file.with(Load::is_hidden)).then(file_view)} }
 }
