@@ -228,17 +228,14 @@ pub fn report(dist: &Path, seen: &mut Vec<String>) -> Result<u64> {
             };
             // A step: what the browser holds once it is drawn, the files of what came before and
             // its own, each once.
-            let mut union: Vec<&String> = files.iter().collect();
+            let mut held: std::collections::BTreeSet<&String> = files.iter().collect();
             for name in before {
-                let earlier = files_of(name)
-                    .with_context(|| format!("{function} comes after {name}, which is not a lazy function here"))?;
-                for file in earlier {
-                    if !union.contains(&file) {
-                        union.push(file);
-                    }
-                }
+                held.extend(
+                    files_of(name)
+                        .with_context(|| format!("{function} comes after {name}, which is not a lazy function here"))?,
+                );
             }
-            let (_, with_gz, with_br) = sum(function, &mut union.into_iter())?;
+            let (_, with_gz, with_br) = sum(function, &mut held.into_iter())?;
             steps_largest = steps_largest.max(total_gz + with_gz);
             println!(
                 "{:<6} {:>10} {:>10} {:>10}  {function}: a step after {}, {} file(s) at its first call; start with them and it {} gzip, {} br",

@@ -218,6 +218,7 @@ fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
     use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
     use wasmparser::{Parser, Payload};
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let is_bindgen = |name: &str| name.starts_with("__wbg") || name.starts_with("__wbindgen");
     // The one place `name` is a key in the JS, as a byte offset.
     let key_at = |name: &str| -> Option<usize> {
         let mut found = js.match_indices(name).filter(|&(at, _)| {
@@ -235,9 +236,8 @@ fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
         if let Payload::ImportSection(imports) = &payload {
             // wasm-bindgen's JS module (`./<bundle>-<hash>_bg.js`), named in every one of its
             // imports: `a`, where the JS holds it once, as the key of its imports' object.
-            let bindgen_module = imports.clone().into_imports().find_map(|i| {
-                i.ok().filter(|i| i.name.starts_with("__wbg") || i.name.starts_with("__wbindgen")).map(|i| i.module)
-            });
+            let bindgen_module =
+                imports.clone().into_imports().find_map(|i| i.ok().filter(|i| is_bindgen(i.name)).map(|i| i.module));
             let module_key = bindgen_module.and_then(|m| {
                 let key = format!("\"{m}\":");
                 let mut found = js.match_indices(&key);
@@ -251,8 +251,7 @@ fn with_short_import_names(js: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
             let mut renamed = 0;
             for import in imports.clone().into_imports() {
                 let import = import?;
-                let bindgen = import.name.starts_with("__wbg") || import.name.starts_with("__wbindgen");
-                let name = match key_at(import.name).filter(|_| bindgen) {
+                let name = match key_at(import.name).filter(|_| is_bindgen(import.name)) {
                     Some(at) => {
                         let short = format!("_{:x}", renamed);
                         renamed += 1;
