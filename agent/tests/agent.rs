@@ -36,8 +36,19 @@ fn softhsm(dir: &Path, label: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A port free now and not handed to another test of this binary: the tests run at once, and
+/// a port given back by the system could go to two of them, whose agents would then race for it
+/// (one test talking to the other's agent, reset when that one stops).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn agent(dir: &Path, port: u16) -> Running {
